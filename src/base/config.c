@@ -1,0 +1,370 @@
+/* config.c: the YAML configuration (libyaml). Keys are described once in a
+ * table that drives loading, checking and `config show`. An error names the
+ * file, the line and the key, and leaves the configuration as it was. */
+#include "base/base.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+enum ckind { C_STR, C_U32, C_U64, C_BOOL, C_NETS };
+
+struct ckey {
+	const char *path; /* dotted */
+	enum ckind kind;
+	size_t off;
+	size_t size; /* for strings */
+	uint64_t min, max;
+	const char *help;
+};
+
+#define F(m) offsetof(om_config, m)
+static const struct ckey keys[] = {
+	{"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "company (tenant) name"},
+	{"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "this gateway's name"},
+	{"state-dir", C_STR, F(state_dir), sizeof(((om_config *)0)->state_dir), 1, 0,
+	 "directory for the database and spool"},
+	{"home-net", C_NETS, F(home_net), 0, 0, 0, "internal networks (list of CIDR)"},
+	{"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "concurrent flows per worker"},
+	{"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "hash buckets, 0 = automatic"},
+	{"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "seconds"},
+	{"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400, "seconds"},
+	{"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400, "seconds"},
+	{"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "seconds"},
+	{"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400, "seconds"},
+	{"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "bytes per direction, 0 = all"},
+	{"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
+	{"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
+	{"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "seconds"},
+	{"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24, "datagrams"},
+	{"recon.window", C_U32, F(recon_window), 0, 1, 86400, "seconds"},
+	{"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536, "ports"},
+	{"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24, "hosts"},
+	{"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24, "hosts"},
+	{"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24, "sources"},
+	{"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "seconds"},
+	{"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX, "bytes, 0 = never"},
+	{"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "true/false"},
+};
+#undef F
+
+static const char *const default_nets[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                           "fc00::/7"};
+
+static void default_state_dir(char *out, size_t n)
+{
+	const char *env = getenv("OMAMORI_STATE_DIR");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return;
+	}
+	if (geteuid() == 0) {
+		snprintf(out, n, "/var/lib/omamori");
+		return;
+	}
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(out, n, "%s/omamori", xdg);
+	else if (home && *home)
+		snprintf(out, n, "%s/.local/state/omamori", home);
+	else
+		snprintf(out, n, "./omamori-state");
+}
+
+void om_config_defaults(om_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->tenant, sizeof(c->tenant), "default");
+	snprintf(c->gateway, sizeof(c->gateway), "gw1");
+	default_state_dir(c->state_dir, sizeof(c->state_dir));
+	for (size_t i = 0; i < OM_ARRAY_SIZE(default_nets); i++)
+		om_cidr_parse(default_nets[i], &c->home_net[c->home_net_count++]);
+	c->flow_max = 262144;
+	c->flow_hash_size = 0;
+	c->flow_timeout_new = 30;
+	c->flow_timeout_est = 300;
+	c->flow_timeout_closed = 10;
+	c->flow_timeout_udp = 60;
+	c->flow_timeout_icmp = 30;
+	c->stream_depth = 1024 * 1024;
+	c->stream_memcap = 64ull * 1024 * 1024;
+	c->defrag_memcap = 32ull * 1024 * 1024;
+	c->defrag_timeout = 60;
+	c->defrag_max_trackers = 65536;
+	c->recon_window = 60;
+	c->recon_vertical_ports = 20;
+	c->recon_horizontal_hosts = 20;
+	c->recon_sweep_hosts = 10;
+	c->recon_max_sources = 65536;
+	c->stats_interval = 300;
+	c->eve_rotate_bytes = 0;
+	c->eve_rotate_daily = false;
+}
+
+bool om_config_is_home(const om_config *c, const om_addr *a)
+{
+	for (unsigned i = 0; i < c->home_net_count; i++)
+		if (om_cidr_contains(&c->home_net[i], a))
+			return true;
+	return false;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+struct loader {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+	om_config *c;
+};
+
+static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt,
+                    ...) OM_PRINTF(4, 5);
+static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(l->err, l->errlen, "%s:%zu: key '%s': %s", l->file,
+	         n ? n->start_mark.line + 1 : (size_t)0, key, what);
+	return -EINVAL;
+}
+
+static const struct ckey *find_key(const char *path)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].path, path) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool is_prefix_of_key(const char *path)
+{
+	size_t n = strlen(path);
+	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++)
+		if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return load_err(l, n, k->path, "expected a single value, not a list or mapping");
+	const char *v = (const char *)n->data.scalar.value;
+	size_t vlen = n->data.scalar.length;
+	char *dst = (char *)l->c + k->off;
+	if (strlen(v) != vlen)
+		return load_err(l, n, k->path, "value contains a NUL byte");
+	switch (k->kind) {
+	case C_STR:
+		if (vlen == 0 || vlen >= k->size)
+			return load_err(l, n, k->path, "must be 1 to %zu characters long", k->size - 1);
+		memcpy(dst, v, vlen + 1);
+		return 0;
+	case C_U32:
+	case C_U64: {
+		uint64_t x;
+		int r = om_parse_u64(v, k->min, k->max, &x);
+		if (r == -ERANGE)
+			return load_err(l, n, k->path, "'%s' is out of range (%llu to %llu)", v,
+			                (unsigned long long)k->min, (unsigned long long)k->max);
+		if (r < 0)
+			return load_err(l, n, k->path, "'%s' is not a whole number (%s)", v, k->help);
+		if (k->kind == C_U32)
+			*(uint32_t *)dst = (uint32_t)x;
+		else
+			*(uint64_t *)dst = x;
+		return 0;
+	}
+	case C_BOOL:
+		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+			*(bool *)dst = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+			*(bool *)dst = false;
+		else
+			return load_err(l, n, k->path, "'%s' is not true or false", v);
+		return 0;
+	case C_NETS:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
+{
+	om_cidr nets[OM_CONFIG_MAX_NETS];
+	unsigned count = 0;
+	if (n->type == YAML_SCALAR_NODE) {
+		if (om_cidr_parse((const char *)n->data.scalar.value, &nets[0]) < 0)
+			return load_err(l, n, k->path, "'%s' is not a network like 192.168.0.0/16",
+			                (const char *)n->data.scalar.value);
+		count = 1;
+	} else if (n->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+		     it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			if (!e || e->type != YAML_SCALAR_NODE)
+				return load_err(l, e ? e : n, k->path, "list items must be networks");
+			if (count >= OM_CONFIG_MAX_NETS)
+				return load_err(l, e, k->path, "more than %d networks", OM_CONFIG_MAX_NETS);
+			if (om_cidr_parse((const char *)e->data.scalar.value, &nets[count]) < 0)
+				return load_err(l, e, k->path, "'%s' is not a network like 192.168.0.0/16",
+				                (const char *)e->data.scalar.value);
+			count++;
+		}
+	} else
+		return load_err(l, n, k->path, "expected a list of networks");
+	if (count == 0)
+		return load_err(l, n, k->path, "the list is empty; give at least one network");
+	memcpy(l->c->home_net, nets, sizeof(nets[0]) * count);
+	l->c->home_net_count = count;
+	return 0;
+}
+
+static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int depth)
+{
+	if (depth > 8)
+		return load_err(l, map, prefix, "nested too deeply");
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+		if (!kn || !vn || kn->type != YAML_SCALAR_NODE)
+			return load_err(l, kn, prefix, "keys must be plain names");
+		char path[128];
+		int pl = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+		                  (const char *)kn->data.scalar.value);
+		if (pl < 0 || (size_t)pl >= sizeof(path))
+			return load_err(l, kn, prefix, "key name too long");
+		const struct ckey *k = find_key(path);
+		int r;
+		if (k && k->kind == C_NETS)
+			r = set_nets(l, k, vn);
+		else if (k)
+			r = set_scalar(l, k, vn);
+		else if (is_prefix_of_key(path)) {
+			if (vn->type != YAML_MAPPING_NODE)
+				return load_err(l, vn, path, "expected a mapping of settings");
+			r = load_map(l, vn, path, depth + 1);
+		} else
+			return load_err(l, kn, path,
+			                "unknown setting; see 'omamori config show' for the known keys");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int config_check(struct loader *l)
+{
+	om_config *c = l->c;
+	if (c->flow_hash_size && (c->flow_hash_size & (c->flow_hash_size - 1)))
+		return load_err(l, NULL, "flow.hash-size", "must be 0 or a power of two");
+	return 0;
+}
+
+int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	om_config tmp = *c;
+	struct loader l = {&doc, path, err, errlen, &tmp};
+	int r = 0;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -EINVAL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		/* empty file: defaults stand */
+	} else if (root->type != YAML_MAPPING_NODE) {
+		r = load_err(&l, root, "(top)", "the file must be a mapping of settings (key: value)");
+	} else {
+		r = load_map(&l, root, "", 0);
+		if (r == 0)
+			r = config_check(&l);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (r == 0)
+		*c = tmp;
+	return r;
+}
+
+/* ---- dump --------------------------------------------------------------- */
+
+static void dump_value(const om_config *c, const struct ckey *k, om_buf *out)
+{
+	const char *src = (const char *)c + k->off;
+	switch (k->kind) {
+	case C_STR:
+		om_buf_putc(out, ' ');
+		om_json_escape(out, src, strlen(src)); /* JSON strings are valid YAML */
+		break;
+	case C_U32: om_buf_printf(out, " %u", *(const uint32_t *)src); break;
+	case C_U64: om_buf_printf(out, " %llu", (unsigned long long)*(const uint64_t *)src); break;
+	case C_BOOL: om_buf_puts(out, *(const bool *)src ? " true" : " false"); break;
+	case C_NETS:
+		for (unsigned i = 0; i < c->home_net_count; i++) {
+			char a[64];
+			const om_cidr *n = &c->home_net[i];
+			om_addr_str(&n->addr, a, sizeof(a));
+			unsigned p = om_addr_is_v4(&n->addr) && n->prefix >= 96 ? n->prefix - 96u : n->prefix;
+			om_buf_printf(out, "\n  - %s/%u", a, p);
+		}
+		break;
+	}
+}
+
+void om_config_dump(const om_config *c, om_buf *out)
+{
+	char prev[128] = "";
+	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++) {
+		const char *path = keys[i].path;
+		/* print the mapping headers that change from the previous key */
+		const char *p = path, *q = prev;
+		int depth = 0;
+		const char *seg = path;
+		/* skip common leading segments */
+		while (1) {
+			const char *pd = strchr(p, '.');
+			const char *qd = strchr(q, '.');
+			if (!pd || !qd || pd - p != qd - q || strncmp(p, q, (size_t)(pd - p)) != 0)
+				break;
+			p = pd + 1;
+			q = qd + 1;
+			depth++;
+		}
+		seg = p;
+		const char *dot;
+		while ((dot = strchr(seg, '.')) != NULL) {
+			om_buf_printf(out, "%*s%.*s:\n", depth * 2, "", (int)(dot - seg), seg);
+			seg = dot + 1;
+			depth++;
+		}
+		om_buf_printf(out, "%*s%s:", depth * 2, "", seg);
+		dump_value(c, &keys[i], out);
+		om_buf_printf(out, "  # %s\n", keys[i].help);
+		snprintf(prev, sizeof(prev), "%s", path);
+	}
+}

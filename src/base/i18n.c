@@ -1,0 +1,240 @@
+/* i18n.c: message catalogues. The .po files of each language are embedded
+ * at build time (scripts/embed-catalogues.py) and parsed once into a sorted
+ * table; lookups take the language as an argument, so one process answers
+ * in any language without touching the locale. */
+#include "base/base.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const om_i18n_embedded[];
+extern const size_t om_i18n_embedded_len[];
+
+struct entry {
+	char *key;
+	char *val;
+};
+
+struct catalogue {
+	struct entry *e;
+	size_t n, cap;
+};
+
+static struct catalogue cats[OM_LANG_COUNT];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_result;
+
+/* ---- .po parsing -------------------------------------------------------- */
+
+/* Parses one "..." string at *pp (after optional spaces), appending the
+ * unescaped bytes to out. Returns 0, or -EINVAL. */
+static int po_string(const char **pp, const char *end, om_buf *out)
+{
+	const char *p = *pp;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end || *p != '"')
+		return -EINVAL;
+	p++;
+	while (p < end && *p != '"') {
+		char c = *p++;
+		if (c == '\n')
+			return -EINVAL;
+		if (c == '\\') {
+			if (p >= end)
+				return -EINVAL;
+			char e = *p++;
+			switch (e) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case '"': c = '"'; break;
+			case '\\': c = '\\'; break;
+			default: return -EINVAL;
+			}
+		}
+		if (om_buf_putc(out, c) < 0)
+			return -ENOBUFS;
+	}
+	if (p >= end)
+		return -EINVAL;
+	p++;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	if (p < end && *p != '\n')
+		return -EINVAL;
+	*pp = p;
+	return 0;
+}
+
+int om_po_parse(const char *text, size_t len, om_po_cb cb, void *user, int *ret_line)
+{
+	const char *p = text, *end = text + len;
+	int line = 1;
+	om_buf id, str;
+	om_buf *cur = NULL;
+	int state = 0; /* 0 none, 1 in msgid, 2 in msgstr */
+	int r = 0;
+	om_buf_init(&id, 64 * 1024);
+	om_buf_init(&str, 64 * 1024);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *lend = eol ? eol : end;
+		const char *s = p;
+		while (s < lend && (*s == ' ' || *s == '\t' || *s == '\r'))
+			s++;
+		if (s == lend || *s == '#') {
+			/* blank line or comment ends nothing by itself */
+		} else if ((size_t)(lend - s) >= 6 && !strncmp(s, "msgid ", 6)) {
+			if (state == 2) {
+				cb(user, om_buf_cstr(&id), om_buf_cstr(&str));
+			} else if (state == 1) {
+				r = -EINVAL;
+				goto out;
+			}
+			om_buf_reset(&id);
+			om_buf_reset(&str);
+			cur = &id;
+			state = 1;
+			s += 6;
+			if ((r = po_string(&s, lend, cur)) < 0)
+				goto out;
+		} else if ((size_t)(lend - s) >= 7 && !strncmp(s, "msgstr ", 7)) {
+			if (state != 1) {
+				r = -EINVAL;
+				goto out;
+			}
+			cur = &str;
+			state = 2;
+			s += 7;
+			if ((r = po_string(&s, lend, cur)) < 0)
+				goto out;
+		} else if (*s == '"' && cur) {
+			if ((r = po_string(&s, lend, cur)) < 0)
+				goto out;
+		} else {
+			r = -EINVAL;
+			goto out;
+		}
+		p = eol ? eol + 1 : end;
+		line++;
+	}
+	if (state == 2)
+		cb(user, om_buf_cstr(&id), om_buf_cstr(&str));
+	else if (state == 1)
+		r = -EINVAL;
+out:
+	if (r < 0 && ret_line)
+		*ret_line = line;
+	om_buf_free(&id);
+	om_buf_free(&str);
+	return r;
+}
+
+static void cat_add(void *user, const char *k, const char *v)
+{
+	struct catalogue *c = user;
+	if (!*k || !*v) /* the header entry, or an untranslated one */
+		return;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct entry *ne = realloc(c->e, ncap * sizeof(*ne));
+		if (!ne)
+			return;
+		c->e = ne;
+		c->cap = ncap;
+	}
+	c->e[c->n].key = strdup(k);
+	c->e[c->n].val = strdup(v);
+	if (c->e[c->n].key && c->e[c->n].val)
+		c->n++;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
+}
+
+static void i18n_load(void)
+{
+	for (int l = 0; l < OM_LANG_COUNT; l++) {
+		int line = 0;
+		int r = om_po_parse(om_i18n_embedded[l], om_i18n_embedded_len[l], cat_add, &cats[l], &line);
+		if (r < 0) {
+			om_err("message catalogue %s is damaged near line %d; rebuild omamori",
+			       om_lang_name((enum om_lang)l), line);
+			init_result = r;
+		}
+		qsort(cats[l].e, cats[l].n, sizeof(struct entry), entry_cmp);
+	}
+}
+
+int om_i18n_init(void)
+{
+	pthread_once(&once, i18n_load);
+	return init_result;
+}
+
+static const char *cat_find(const struct catalogue *c, const char *key)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = strcmp(key, c->e[mid].key);
+		if (d == 0)
+			return c->e[mid].val;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const char *om_msg(enum om_lang lang, const char *key)
+{
+	om_i18n_init();
+	if ((unsigned)lang >= OM_LANG_COUNT)
+		lang = OM_LANG_JA;
+	const char *v = cat_find(&cats[lang], key);
+	if (!v && lang != OM_LANG_EN)
+		v = cat_find(&cats[OM_LANG_EN], key);
+	return v ? v : key;
+}
+
+int om_lang_parse(const char *s, enum om_lang *ret)
+{
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "ja") || !strncmp(s, "ja_", 3) || !strncmp(s, "ja-", 3)) {
+		*ret = OM_LANG_JA;
+		return 0;
+	}
+	if (!strcmp(s, "en") || !strncmp(s, "en_", 3) || !strncmp(s, "en-", 3)) {
+		*ret = OM_LANG_EN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *om_lang_name(enum om_lang lang)
+{
+	return lang == OM_LANG_EN ? "en" : "ja";
+}
+
+enum om_lang om_lang_from_env(void)
+{
+	enum om_lang l;
+	const char *v = getenv("OMAMORI_LANG");
+	if (v && om_lang_parse(v, &l) == 0)
+		return l;
+	const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(vars); i++) {
+		v = getenv(vars[i]);
+		if (v && *v)
+			return strncmp(v, "en", 2) == 0 ? OM_LANG_EN : OM_LANG_JA;
+	}
+	return OM_LANG_JA;
+}

@@ -1,0 +1,453 @@
+/* main.c: the omamori command line: git-style subcommands, global options,
+ * exit status 0 (ok), 1 (failure), 2 (usage). All user-facing text comes from
+ * the message catalogues. */
+#include "base/base.h"
+#include "engine/engine.h"
+#include "report/report.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EXIT_USAGE 2
+
+struct cli {
+	enum om_lang lang;
+	om_config cfg;
+	const char *config_path;
+	const char *cmd;
+};
+
+static void say_err(const struct cli *c, const char *key, ...)
+{
+	va_list ap;
+	char line[2048];
+	va_start(ap, key);
+	vsnprintf(line, sizeof(line), om_msg(c->lang, key), ap);
+	va_end(ap);
+	fprintf(stderr, "omamori: %s\n", line);
+}
+
+static void print_help(const struct cli *c, const char *key)
+{
+	fputs(om_msg(c->lang, key), stdout);
+}
+
+/* ---- option scanning ------------------------------------------------------ */
+
+struct args {
+	int argc;
+	char **argv;
+	int i;
+};
+
+/* Returns the value of option argv[i] (either "--opt=value" or the next
+ * argument), or NULL after printing a usage error. */
+static const char *opt_value(const struct cli *c, struct args *a, const char *name)
+{
+	const char *arg = a->argv[a->i];
+	const char *eq = strchr(arg, '=');
+	if (eq && !strncmp(arg, "--", 2))
+		return eq + 1;
+	if (a->i + 1 >= a->argc) {
+		say_err(c, "err.usage_missing_value", name, c->cmd);
+		return NULL;
+	}
+	return a->argv[++a->i];
+}
+
+static bool opt_is(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(arg, name, n) && (arg[n] == '\0' || (arg[n] == '=' && name[1] == '-'));
+}
+
+static int ensure_state_dir(const struct cli *c)
+{
+	char path[sizeof(c->cfg.state_dir)];
+	snprintf(path, sizeof(path), "%s", c->cfg.state_dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0750) < 0 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(path, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	say_err(c, "err.state_dir", c->cfg.state_dir, strerror(errno));
+	return -errno;
+}
+
+static void state_path(const struct cli *c, const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", c->cfg.state_dir, name);
+}
+
+/* ---- inspect -------------------------------------------------------------- */
+
+static int cmd_inspect(struct cli *c, struct args *a)
+{
+	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
+	bool nodb = false;
+	uint64_t workers = 1;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		const char *v;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.inspect");
+			return 0;
+		} else if (!strcmp(arg, "-r") || opt_is(arg, "--read")) {
+			if (!(rfile = opt_value(c, a, "-r")))
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
+			if (!(ofile = opt_value(c, a, "-o")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--db")) {
+			if (!(db = opt_value(c, a, "--db")))
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--no-db")) {
+			nodb = true;
+		} else if (opt_is(arg, "--tenant")) {
+			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--gateway")) {
+			if (!(gateway = opt_value(c, a, "--gateway")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--workers")) {
+			if (!(v = opt_value(c, a, "--workers")))
+				return EXIT_USAGE;
+			if (om_parse_u64(v, 1, 64, &workers) < 0) {
+				say_err(c, "err.usage_bad_value", "--workers", v, om_msg(c->lang, "hint.workers"));
+				return EXIT_USAGE;
+			}
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (!rfile) {
+		say_err(c, "err.usage_missing_option", "-r", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (!tenant)
+		tenant = c->cfg.tenant;
+	if (!gateway)
+		gateway = c->cfg.gateway;
+	if (tenant[0] == '\0' || strlen(tenant) > 63) {
+		say_err(c, "err.usage_bad_value", "--tenant", tenant, "1-63");
+		return EXIT_USAGE;
+	}
+	char dbpath[512], evepath[512];
+	if ((!db && !nodb) || !ofile) {
+		if (ensure_state_dir(c) < 0)
+			return EXIT_FAILURE;
+	}
+	if (!db) {
+		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		db = dbpath;
+	}
+	if (!ofile) {
+		state_path(c, "eve.json", evepath, sizeof(evepath));
+		ofile = evepath;
+	}
+
+	char err[1024] = "";
+	om_store *store = NULL;
+	om_eve *eve = NULL;
+	int rc = EXIT_FAILURE;
+	if (!nodb && om_store_open(db, &store, err, sizeof(err)) < 0) {
+		say_err(c, "err.db", err);
+		goto out;
+	}
+	if (om_eve_open(ofile, c->cfg.eve_rotate_bytes, c->cfg.eve_rotate_daily, &eve, err,
+	                sizeof(err)) < 0) {
+		say_err(c, "err.output", ofile, err);
+		goto out;
+	}
+	om_engine_opts o = {
+		.cfg = &c->cfg, .pcap_path = rfile, .eve = eve, .store = store,
+		.tenant = tenant, .gateway = gateway, .workers = (unsigned)workers,
+	};
+	om_engine_result res;
+	if (om_engine_inspect(&o, &res, err, sizeof(err)) < 0) {
+		say_err(c, "err.capture", err);
+		goto out;
+	}
+	if (res.truncated)
+		say_err(c, "warn.capture_truncated", res.warning);
+	if (strcmp(ofile, "-") != 0) {
+		char line[1024];
+		snprintf(line, sizeof(line), om_msg(c->lang, "msg.inspect_summary"),
+		         (unsigned long long)res.packets, (unsigned long long)res.flows,
+		         (unsigned long long)res.alerts, (unsigned long long)res.anomalies, ofile);
+		fprintf(stderr, "omamori: %s\n", line);
+	}
+	rc = EXIT_SUCCESS;
+out:
+	om_eve_close(eve);
+	om_store_close(store);
+	return rc;
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+static int cmd_report(struct cli *c, struct args *a)
+{
+	const char *tenant = NULL, *month = NULL, *db = NULL, *ofile = NULL;
+	enum om_report_format fmt = OM_REPORT_TEXT;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		const char *v;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.report");
+			return 0;
+		} else if (opt_is(arg, "--tenant")) {
+			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--month")) {
+			if (!(month = opt_value(c, a, "--month")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--db")) {
+			if (!(db = opt_value(c, a, "--db")))
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
+			if (!(ofile = opt_value(c, a, "-o")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--format")) {
+			if (!(v = opt_value(c, a, "--format")))
+				return EXIT_USAGE;
+			if (!strcmp(v, "text"))
+				fmt = OM_REPORT_TEXT;
+			else if (!strcmp(v, "json"))
+				fmt = OM_REPORT_JSON;
+			else if (!strcmp(v, "html"))
+				fmt = OM_REPORT_HTML;
+			else {
+				say_err(c, "err.usage_bad_value", "--format", v, om_msg(c->lang, "hint.format"));
+				return EXIT_USAGE;
+			}
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (!month) {
+		say_err(c, "err.usage_missing_option", "--month", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (!tenant)
+		tenant = c->cfg.tenant;
+	char dbpath[512];
+	if (!db) {
+		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		db = dbpath;
+	}
+	char err[1024] = "";
+	om_store *store = NULL;
+	om_buf out;
+	int rc = EXIT_FAILURE;
+	om_buf_init(&out, 256u * 1024 * 1024);
+	struct stat st;
+	if (stat(db, &st) < 0) {
+		snprintf(err, sizeof(err), "%s: %s; run 'omamori inspect' first or give --db", db,
+		         strerror(errno));
+		say_err(c, "err.db", err);
+		goto out;
+	}
+	if (om_store_open(db, &store, err, sizeof(err)) < 0) {
+		say_err(c, "err.db", err);
+		goto out;
+	}
+	om_report_opts ro = {.tenant = tenant, .month = month, .format = fmt, .lang = c->lang};
+	int r = om_report_build(store, &ro, &out, err, sizeof(err));
+	if (r == -EINVAL) {
+		say_err(c, "err.report", err);
+		rc = EXIT_USAGE;
+		goto out;
+	} else if (r < 0) {
+		say_err(c, "err.report", err);
+		goto out;
+	}
+	FILE *f = stdout;
+	if (ofile && strcmp(ofile, "-") != 0) {
+		f = fopen(ofile, "w");
+		if (!f) {
+			say_err(c, "err.output", ofile, strerror(errno));
+			goto out;
+		}
+	}
+	size_t wr = fwrite(out.data, 1, out.len, f);
+	int cr = (f == stdout) ? fflush(f) : fclose(f);
+	if (wr != out.len || cr != 0) {
+		say_err(c, "err.output", ofile ? ofile : "-", strerror(errno));
+		goto out;
+	}
+	rc = EXIT_SUCCESS;
+out:
+	om_buf_free(&out);
+	om_store_close(store);
+	return rc;
+}
+
+/* ---- config, db ------------------------------------------------------------ */
+
+static int cmd_config(struct cli *c, struct args *a)
+{
+	const char *sub = NULL;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.config");
+			return 0;
+		} else if (!sub && arg[0] != '-') {
+			sub = arg;
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (!sub || strcmp(sub, "show") != 0) {
+		say_err(c, "err.usage_unknown_command", sub ? sub : "");
+		return EXIT_USAGE;
+	}
+	om_buf out;
+	om_buf_init(&out, 1024 * 1024);
+	om_config_dump(&c->cfg, &out);
+	fputs(om_buf_cstr(&out), stdout);
+	om_buf_free(&out);
+	return 0;
+}
+
+static int cmd_db(struct cli *c, struct args *a)
+{
+	const char *sub = NULL, *db = NULL;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.db");
+			return 0;
+		} else if (opt_is(arg, "--db")) {
+			if (!(db = opt_value(c, a, "--db")))
+				return EXIT_USAGE;
+		} else if (!sub && arg[0] != '-') {
+			sub = arg;
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (!sub || strcmp(sub, "migrate") != 0) {
+		say_err(c, "err.usage_unknown_command", sub ? sub : "");
+		return EXIT_USAGE;
+	}
+	char dbpath[512];
+	if (!db) {
+		if (ensure_state_dir(c) < 0)
+			return EXIT_FAILURE;
+		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		db = dbpath;
+	}
+	char err[1024] = "";
+	om_store *s = NULL;
+	int from = 0, to = 0;
+	if (om_store_open_nomigrate(db, &s, err, sizeof(err)) < 0 ||
+	    om_store_migrate(s, &from, &to, err, sizeof(err)) < 0) {
+		say_err(c, "err.db", err);
+		om_store_close(s);
+		return EXIT_FAILURE;
+	}
+	om_store_close(s);
+	char line[1024];
+	snprintf(line, sizeof(line), om_msg(c->lang, "msg.db_migrated"), db, from, to);
+	printf("%s\n", line);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	memset(&c, 0, sizeof(c));
+	if (om_i18n_init() < 0)
+		return EXIT_FAILURE;
+	c.lang = om_lang_from_env();
+	om_config_defaults(&c.cfg);
+
+	/* First pass: global options anywhere on the line; the rest is kept. */
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	if (!rest)
+		return EXIT_FAILURE;
+	int nrest = 0;
+	bool help = false, version = false;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "-c") || opt_is(arg, "--config")) {
+			struct args a = {argc, argv, i};
+			if (!(c.config_path = opt_value(&c, &a, "-c"))) {
+				free(rest);
+				return EXIT_USAGE;
+			}
+			i = a.i;
+		} else if (opt_is(arg, "--lang")) {
+			struct args a = {argc, argv, i};
+			const char *v = opt_value(&c, &a, "--lang");
+			if (!v || om_lang_parse(v, &c.lang) < 0) {
+				if (v)
+					say_err(&c, "err.usage_bad_value", "--lang", v, om_msg(c.lang, "hint.lang"));
+				free(rest);
+				return EXIT_USAGE;
+			}
+			i = a.i;
+		} else if (!strcmp(arg, "--version")) {
+			version = true;
+		} else if (nrest == 0 && (!strcmp(arg, "-h") || !strcmp(arg, "--help"))) {
+			help = true;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	int rc;
+	if (version || (nrest > 0 && !strcmp(rest[0], "version"))) {
+		printf("omamori %s\n", OMAMORI_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (help || nrest == 0 || !strcmp(rest[0], "help")) {
+		print_help(&c, "help.main");
+		rc = nrest == 0 && !help ? EXIT_USAGE : 0;
+		goto out;
+	}
+	if (c.config_path) {
+		char err[1024];
+		if (om_config_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
+			say_err(&c, "err.config", err);
+			rc = EXIT_FAILURE;
+			goto out;
+		}
+	}
+	c.cmd = rest[0];
+	struct args a = {nrest, rest, 1};
+	if (!strcmp(c.cmd, "inspect"))
+		rc = cmd_inspect(&c, &a);
+	else if (!strcmp(c.cmd, "report"))
+		rc = cmd_report(&c, &a);
+	else if (!strcmp(c.cmd, "config"))
+		rc = cmd_config(&c, &a);
+	else if (!strcmp(c.cmd, "db"))
+		rc = cmd_db(&c, &a);
+	else {
+		say_err(&c, "err.usage_unknown_command", c.cmd);
+		rc = EXIT_USAGE;
+	}
+out:
+	free(rest);
+	return rc;
+}

@@ -1,0 +1,912 @@
+/* engine.c: offline inspection. The reader (the calling thread) reads the
+ * capture, parses each packet lightly (om_decode_peek) for scan detection and
+ * to choose a worker by a symmetric hash of the address pair (so that the
+ * fragments and both directions of a flow meet on one worker), and hands the
+ * packets over in batches. Each worker runs decode, defrag, flow, stream and
+ * writes its events. With one worker the reader runs the pipeline itself.
+ *
+ * Determinism: whatever the number of workers, the same events come out
+ * (order aside). Time only moves with the packets' capture time: the reader
+ * sends every worker a clock tick once per second of capture time, and flow
+ * expiry, recon expiry and periodic stats happen on those ticks only. Periodic
+ * stats are summed over the workers at the same point of the capture. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_BYTES (512 * 1024)
+#define BATCHES_PER_WORKER 8
+#define OUT_FLUSH_BYTES (256 * 1024)
+#define OUT_MAX_BYTES (64 * 1024 * 1024)
+#define TICK_USEC 1000000ull
+
+enum rec_kind { REC_PACKET = 1, REC_TICK, REC_STATS };
+
+struct rec {
+	uint32_t kind;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint32_t pad;
+	om_usec ts;
+	uint64_t pcap_cnt;
+	void *round; /* REC_STATS */
+};
+
+struct batch {
+	size_t used;
+	uint8_t data[BATCH_BYTES];
+};
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch *items[BATCHES_PER_WORKER + 1];
+	unsigned head, tail; /* ring of BATCHES_PER_WORKER + 1 */
+	bool closed;
+};
+
+struct totals {
+	om_decode_stats dec;
+	om_flow_stats flow;
+	om_stream_stats stream;
+	uint64_t flows_logged;
+	uint64_t app_bytes;
+};
+
+struct engine;
+
+struct stats_round {
+	atomic_uint remaining;
+	pthread_mutex_t lock;
+	struct totals sum;
+	om_recon_stats recon;
+	uint64_t packets, bytes;
+	om_usec ts;
+};
+
+struct worker {
+	struct engine *e;
+	unsigned id;
+	pthread_t thread;
+	om_decoder *dec;
+	om_flow_table *ft;
+	om_stream_ctx *st;
+	om_buf out;
+	char out_day[16];
+	/* packet in progress, for events raised from callbacks */
+	const om_packet *cur;
+	uint64_t cur_cnt;
+	uint64_t flows_logged, alerts, anomalies, app_bytes;
+	struct queue full, empty;
+	struct batch *filling; /* reader side */
+	int error;
+};
+
+struct engine {
+	const om_engine_opts *o;
+	const om_config *cfg;
+	unsigned nworkers;
+	struct worker *w;
+	om_recon *recon;
+	om_buf rout; /* reader's own events (recon alerts, stats) */
+	pthread_mutex_t store_lock;
+	uint64_t packets, bytes;
+	uint64_t recon_alerts;
+	om_usec first_ts, last_tick, last_stats;
+	bool have_ts;
+	int error;
+};
+
+/* ---- queues ------------------------------------------------------------- */
+
+static void queue_init(struct queue *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	q->head = q->tail = 0;
+	q->closed = false;
+}
+
+static void queue_destroy(struct queue *q)
+{
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+}
+
+static void queue_push(struct queue *q, struct batch *b)
+{
+	pthread_mutex_lock(&q->lock);
+	q->items[q->tail] = b;
+	q->tail = (q->tail + 1) % (BATCHES_PER_WORKER + 1);
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* NULL when closed and empty */
+static struct batch *queue_pop(struct queue *q)
+{
+	struct batch *b = NULL;
+	pthread_mutex_lock(&q->lock);
+	while (q->head == q->tail && !q->closed)
+		pthread_cond_wait(&q->cond, &q->lock);
+	if (q->head != q->tail) {
+		b = q->items[q->head];
+		q->head = (q->head + 1) % (BATCHES_PER_WORKER + 1);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return b;
+}
+
+static void queue_close(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- event helpers ------------------------------------------------------ */
+
+static const char *proto_name(uint8_t proto, char *tmp, size_t n)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "TCP";
+	case IPPROTO_UDP: return "UDP";
+	case IPPROTO_ICMP: return "ICMP";
+	case IPPROTO_ICMPV6: return "IPv6-ICMP";
+	default: snprintf(tmp, n, "%u", proto); return tmp;
+	}
+}
+
+static void out_flush(struct engine *e, om_buf *b, const char *day)
+{
+	if (!b->len)
+		return;
+	if (e->o->eve && om_eve_write(e->o->eve, b->data, b->len, day) < 0 && !e->error)
+		e->error = -EIO;
+	om_buf_reset(b);
+}
+
+/* Ends a line in b; flushes when the buffer is big. A line that did not fit
+ * (toobig) is dropped whole and the buffer flushed. */
+static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
+{
+	char day[16];
+	om_time_day(ts, day, sizeof(day));
+	if (b->toobig) {
+		b->len = line_start;
+		b->toobig = false;
+		om_warn("an event was larger than %d bytes and was not written", OUT_MAX_BYTES);
+		out_flush(e, b, day);
+		return;
+	}
+	om_buf_putc(b, '\n');
+	if (b->len >= OUT_FLUSH_BYTES)
+		out_flush(e, b, day);
+}
+
+static void json_head(om_json *j, om_usec ts, const uint64_t *flow_id, const char *type)
+{
+	char t[40];
+	om_time_iso(ts, t, sizeof(t));
+	om_json_obj_open(j, NULL);
+	om_json_str(j, "timestamp", t);
+	if (flow_id)
+		om_json_u64(j, "flow_id", *flow_id);
+	om_json_str(j, "event_type", type);
+}
+
+static void json_addr(om_json *j, const char *key, const om_addr *a)
+{
+	char s[64];
+	om_addr_str(a, s, sizeof(s));
+	om_json_str(j, key, s);
+}
+
+static void json_omamori(om_json *j, const struct engine *e, const char *category, int severity,
+                         const char *action, const char *advice)
+{
+	om_json_obj_open(j, "omamori");
+	if (category)
+		om_json_str(j, "category", category);
+	om_json_i64(j, "severity", severity);
+	om_json_str(j, "action", action);
+	om_json_str(j, "tenant", e->o->tenant);
+	om_json_str(j, "gateway", e->o->gateway);
+	if (advice)
+		om_json_str(j, "advice", advice);
+	om_json_obj_close(j);
+}
+
+static void store_event(struct engine *e, const om_store_event *ev)
+{
+	if (!e->o->store)
+		return;
+	pthread_mutex_lock(&e->store_lock);
+	int r = om_store_add_event(e->o->store, ev);
+	pthread_mutex_unlock(&e->store_lock);
+	if (r < 0 && !e->error)
+		e->error = r;
+}
+
+/* ---- anomalies ---------------------------------------------------------- */
+
+static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt, const char *type,
+                         const char *event, const uint64_t *flow_id)
+{
+	struct engine *e = w->e;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	char ptmp[8], src[64] = "", dst[64] = "";
+	const char *proto = NULL;
+	om_json_init(&j, b);
+	json_head(&j, p->ts, flow_id, "anomaly");
+	if (p->ip_ver) {
+		om_addr_str(&p->src, src, sizeof(src));
+		om_addr_str(&p->dst, dst, sizeof(dst));
+		om_json_str(&j, "src_ip", src);
+		if (p->flags & OM_PKT_HAS_PORTS)
+			om_json_u64(&j, "src_port", p->sport);
+		om_json_str(&j, "dest_ip", dst);
+		if (p->flags & OM_PKT_HAS_PORTS)
+			om_json_u64(&j, "dest_port", p->dport);
+		if (p->proto) {
+			proto = proto_name(p->proto, ptmp, sizeof(ptmp));
+			om_json_str(&j, "proto", proto);
+		}
+	}
+	om_json_u64(&j, "pcap_cnt", pcap_cnt);
+	om_json_obj_open(&j, "anomaly");
+	om_json_str(&j, "type", type);
+	om_json_str(&j, "event", event);
+	om_json_obj_close(&j);
+	json_omamori(&j, e, NULL, 3, "detected", NULL);
+	om_json_obj_close(&j);
+	w->anomalies++;
+	if (e->o->store && !b->toobig) {
+		om_store_event ev = {
+			.ts = p->ts, .tenant = e->o->tenant, .gateway = e->o->gateway,
+			.event_type = "anomaly", .category = NULL, .severity = 3, .action = "detected",
+			.src_ip = src, .src_port = (p->flags & OM_PKT_HAS_PORTS) ? p->sport : 0,
+			.dest_ip = dst, .dest_port = (p->flags & OM_PKT_HAS_PORTS) ? p->dport : 0,
+			.proto = proto ? proto : "", .signature = event, .signature_id = 0,
+			.eve_json = b->data + start,
+		};
+		store_event(e, &ev);
+	}
+	out_line(e, b, start, p->ts);
+}
+
+/* ---- flows -------------------------------------------------------------- */
+
+static void tcp_flags_hex(uint8_t f, char out[3])
+{
+	static const char hx[] = "0123456789abcdef";
+	out[0] = hx[f >> 4];
+	out[1] = hx[f & 15];
+	out[2] = '\0';
+}
+
+static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	if (f->proto == IPPROTO_TCP)
+		om_stream_flow_end(w->st, f);
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	char ptmp[8], t[40];
+	om_json_init(&j, b);
+	json_head(&j, f->start, &f->flow_id, "flow");
+	if (f->vlan)
+		om_json_u64(&j, "vlan", f->vlan);
+	json_addr(&j, "src_ip", &f->cli);
+	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
+		om_json_u64(&j, "src_port", f->cport);
+	json_addr(&j, "dest_ip", &f->srv);
+	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
+		om_json_u64(&j, "dest_port", f->sport);
+	om_json_str(&j, "proto", proto_name(f->proto, ptmp, sizeof(ptmp)));
+	om_json_obj_open(&j, "flow");
+	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
+	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
+	om_json_u64(&j, "bytes_toserver", f->bytes[OM_DIR_TOSERVER]);
+	om_json_u64(&j, "bytes_toclient", f->bytes[OM_DIR_TOCLIENT]);
+	om_time_iso(f->start, t, sizeof(t));
+	om_json_str(&j, "start", t);
+	om_time_iso(f->last, t, sizeof(t));
+	om_json_str(&j, "end", t);
+	om_json_u64(&j, "age", (f->last - f->start) / 1000000u);
+	om_json_str(&j, "state", om_flow_state_name(f->state));
+	om_json_str(&j, "reason", om_flow_end_name(why));
+	om_json_bool(&j, "midstream", (f->flags & OM_FLOW_F_MIDSTREAM) != 0);
+	om_json_obj_close(&j);
+	if (f->proto == IPPROTO_TCP) {
+		char hx[3];
+		uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
+		om_json_obj_open(&j, "tcp");
+		tcp_flags_hex(all, hx);
+		om_json_str(&j, "tcp_flags", hx);
+		tcp_flags_hex(f->tcp_flags[0], hx);
+		om_json_str(&j, "tcp_flags_ts", hx);
+		tcp_flags_hex(f->tcp_flags[1], hx);
+		om_json_str(&j, "tcp_flags_tc", hx);
+		if (all & OM_TH_SYN)
+			om_json_bool(&j, "syn", true);
+		if (all & OM_TH_FIN)
+			om_json_bool(&j, "fin", true);
+		if (all & OM_TH_RST)
+			om_json_bool(&j, "rst", true);
+		if (all & OM_TH_PUSH)
+			om_json_bool(&j, "psh", true);
+		if (all & OM_TH_ACK)
+			om_json_bool(&j, "ack", true);
+		om_json_str(&j, "state", om_tcp_state_name(f->tcp_state));
+		om_json_obj_close(&j);
+	}
+	om_json_obj_close(&j);
+	w->flows_logged++;
+	out_line(e, b, start, f->start);
+}
+
+/* ---- stream callbacks ----------------------------------------------------- */
+
+static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                           uint64_t offset)
+{
+	struct worker *w = user;
+	(void)f;
+	(void)dir;
+	(void)data;
+	(void)offset;
+	/* The app-layer parsers attach here; until they land the bytes are counted. */
+	w->app_bytes += len;
+}
+
+static void on_stream_gap(void *user, om_flow *f, int dir, uint64_t offset, uint64_t len)
+{
+	(void)user;
+	(void)f;
+	(void)dir;
+	(void)offset;
+	(void)len;
+	/* counted by the stream context (stats.tcp.gaps) */
+}
+
+static void on_stream_event(void *user, om_flow *f, const char *event)
+{
+	struct worker *w = user;
+	if (w->cur)
+		emit_anomaly(w, w->cur, w->cur_cnt, "stream", event, &f->flow_id);
+}
+
+/* ---- the per-packet pipeline ---------------------------------------------- */
+
+static void process_packet(struct worker *w, const struct rec *r, const uint8_t *data)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = r->ts;
+	p.raw = data;
+	p.caplen = r->caplen;
+	p.wirelen = r->wirelen;
+	p.linktype = (int)r->pad;
+	int rc = om_decode(w->dec, &p);
+	if (p.anomaly != OM_ANOM_NONE)
+		emit_anomaly(w, &p, r->pcap_cnt, "decode", om_anomaly_name(p.anomaly), NULL);
+	if (rc != 0 || !p.ip_ver)
+		return;
+	int dir;
+	om_flow *f = om_flow_get(w->ft, &p, &dir);
+	if (!f)
+		return;
+	if (p.flags & OM_PKT_TCP) {
+		w->cur = &p;
+		w->cur_cnt = r->pcap_cnt;
+		om_stream_packet(w->st, f, &p, dir);
+		w->cur = NULL;
+	}
+}
+
+static void worker_totals(const struct worker *w, struct totals *t)
+{
+	const om_decode_stats *d = om_decoder_stats(w->dec);
+	const om_flow_stats *f = om_flow_table_stats(w->ft);
+	const om_stream_stats *s = om_stream_stats_get(w->st);
+	uint64_t *dst = (uint64_t *)&t->dec;
+	const uint64_t *src = (const uint64_t *)d;
+	for (size_t i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+	dst = (uint64_t *)&t->flow;
+	src = (const uint64_t *)f;
+	for (size_t i = 0; i < sizeof(*f) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+	dst = (uint64_t *)&t->stream;
+	src = (const uint64_t *)s;
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+	t->flows_logged += w->flows_logged;
+	t->app_bytes += w->app_bytes;
+}
+
+static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct totals *t,
+                        const om_recon_stats *rs, uint64_t packets, uint64_t bytes)
+{
+	size_t start = b->len;
+	om_json j;
+	om_json_init(&j, b);
+	json_head(&j, ts, NULL, "stats");
+	om_json_obj_open(&j, "stats");
+	om_json_u64(&j, "uptime", e->have_ts ? (ts - e->first_ts) / 1000000u : 0);
+	om_json_obj_open(&j, "capture");
+	om_json_u64(&j, "packets", packets);
+	om_json_u64(&j, "bytes", bytes);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "decoder");
+	om_json_u64(&j, "pkts", t->dec.packets);
+	om_json_u64(&j, "bytes", t->dec.bytes);
+	om_json_u64(&j, "ipv4", t->dec.ipv4);
+	om_json_u64(&j, "ipv6", t->dec.ipv6);
+	om_json_u64(&j, "tcp", t->dec.tcp);
+	om_json_u64(&j, "udp", t->dec.udp);
+	om_json_u64(&j, "icmp", t->dec.icmp);
+	om_json_u64(&j, "arp", t->dec.arp);
+	om_json_u64(&j, "other", t->dec.other);
+	om_json_u64(&j, "invalid", t->dec.invalid);
+	om_json_obj_open(&j, "event");
+	for (int a = 1; a < OM_ANOM_COUNT; a++)
+		if (t->dec.anomaly[a])
+			om_json_u64(&j, om_anomaly_name((enum om_anomaly)a), t->dec.anomaly[a]);
+	om_json_obj_close(&j);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "defrag");
+	om_json_u64(&j, "fragments", t->dec.frag_received);
+	om_json_u64(&j, "reassembled", t->dec.frag_reassembled);
+	om_json_u64(&j, "timeouts", t->dec.frag_timeouts);
+	om_json_u64(&j, "memcap_hits", t->dec.frag_memcap_hits);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "flow");
+	om_json_u64(&j, "created", t->flow.created);
+	om_json_u64(&j, "ended", t->flow.ended);
+	om_json_u64(&j, "active", t->flow.active);
+	om_json_u64(&j, "tcp", t->flow.tcp);
+	om_json_u64(&j, "udp", t->flow.udp);
+	om_json_u64(&j, "icmp", t->flow.icmp);
+	om_json_u64(&j, "other", t->flow.other);
+	om_json_u64(&j, "evicted", t->flow.evicted);
+	om_json_u64(&j, "memcap_hits", t->flow.memcap_hits);
+	om_json_u64(&j, "logged", t->flows_logged);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "tcp");
+	om_json_u64(&j, "segments", t->stream.segments);
+	om_json_u64(&j, "reassembled_bytes", t->stream.bytes_delivered);
+	om_json_u64(&j, "ooo_segments", t->stream.ooo_segments);
+	om_json_u64(&j, "retransmissions", t->stream.retransmissions);
+	om_json_u64(&j, "overlaps", t->stream.overlaps);
+	om_json_u64(&j, "overlap_diff", t->stream.overlap_diff);
+	om_json_u64(&j, "gaps", t->stream.gaps);
+	om_json_u64(&j, "memcap_hits", t->stream.memcap_hits);
+	om_json_u64(&j, "depth_reached", t->stream.depth_reached);
+	om_json_u64(&j, "midstream", t->stream.midstream);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "recon");
+	om_json_u64(&j, "probes", rs->probes);
+	om_json_u64(&j, "sources", rs->sources);
+	om_json_u64(&j, "source_evictions", rs->source_evictions);
+	om_json_u64(&j, "alerts", rs->alerts);
+	om_json_obj_close(&j);
+	om_json_obj_close(&j);
+	om_json_obj_close(&j);
+	out_line(e, b, start, ts);
+}
+
+static void stats_round_contribute(struct worker *w, struct stats_round *sr)
+{
+	struct engine *e = w->e;
+	pthread_mutex_lock(&sr->lock);
+	worker_totals(w, &sr->sum);
+	pthread_mutex_unlock(&sr->lock);
+	if (atomic_fetch_sub(&sr->remaining, 1) == 1) {
+		/* the last worker writes the line */
+		write_stats(e, &w->out, sr->ts, &sr->sum, &sr->recon, sr->packets, sr->bytes);
+		pthread_mutex_destroy(&sr->lock);
+		free(sr);
+	}
+}
+
+static void handle_rec(struct worker *w, const struct rec *r, const uint8_t *data)
+{
+	switch (r->kind) {
+	case REC_PACKET:
+		process_packet(w, r, data);
+		break;
+	case REC_TICK:
+		om_flow_table_expire(w->ft, r->ts);
+		break;
+	case REC_STATS:
+		om_flow_table_expire(w->ft, r->ts);
+		stats_round_contribute(w, r->round);
+		break;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct batch *b;
+	while ((b = queue_pop(&w->full)) != NULL) {
+		size_t off = 0;
+		while (off < b->used) {
+			const struct rec *r = (const struct rec *)(b->data + off);
+			handle_rec(w, r, b->data + off + sizeof(*r));
+			off += sizeof(*r) + ((r->caplen + 7u) & ~7u);
+		}
+		b->used = 0;
+		queue_push(&w->empty, b);
+	}
+	return NULL;
+}
+
+/* ---- reader side ---------------------------------------------------------- */
+
+static void on_recon_alert(void *user, const om_recon_alert *a)
+{
+	struct engine *e = user;
+	om_buf *b = &e->rout;
+	size_t start = b->len;
+	om_json j;
+	char src[64], dst[64] = "", t[40];
+	const char *sigkey, *advice;
+	uint32_t sid;
+	switch (a->kind) {
+	case OM_RECON_VERTICAL: sigkey = "signature.recon.vertical"; sid = 9000001; break;
+	case OM_RECON_HORIZONTAL: sigkey = "signature.recon.horizontal"; sid = 9000002; break;
+	default: sigkey = "signature.recon.sweep"; sid = 9000003; break;
+	}
+	advice = a->kind == OM_RECON_SWEEP ? "recon.pingsweep" : "recon.portscan";
+	/* Signatures are English in EVE, as in every IPS rule set. */
+	const char *sig = om_msg(OM_LANG_EN, sigkey);
+	char ptmp[8];
+	const char *proto = proto_name(a->proto, ptmp, sizeof(ptmp));
+	om_addr_str(&a->src, src, sizeof(src));
+	om_json_init(&j, b);
+	json_head(&j, a->last_seen, NULL, "alert");
+	om_json_str(&j, "src_ip", src);
+	if (a->kind == OM_RECON_VERTICAL) {
+		om_addr_str(&a->target_host, dst, sizeof(dst));
+		om_json_str(&j, "dest_ip", dst);
+	}
+	if (a->kind == OM_RECON_HORIZONTAL)
+		om_json_u64(&j, "dest_port", a->target_port);
+	om_json_str(&j, "proto", proto);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", sid);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", sig);
+	om_json_str(&j, "category", "Detection of a Network Scan");
+	om_json_u64(&j, "severity", 2);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "recon");
+	om_json_str(&j, "kind", om_recon_kind_name(a->kind));
+	om_time_iso(a->first_seen, t, sizeof(t));
+	om_json_str(&j, "first_seen", t);
+	om_time_iso(a->last_seen, t, sizeof(t));
+	om_json_str(&j, "last_seen", t);
+	om_json_u64(&j, "packets", a->packets);
+	om_json_u64(&j, "port_count", a->port_count);
+	om_json_u64(&j, "host_count", a->host_count);
+	om_json_arr_open(&j, "ports");
+	for (uint32_t i = 0; i < a->nports; i++)
+		om_json_u64(&j, NULL, a->ports[i]);
+	om_json_arr_close(&j);
+	om_json_arr_open(&j, "hosts");
+	for (uint32_t i = 0; i < a->nhosts; i++)
+		json_addr(&j, NULL, &a->hosts[i]);
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	json_omamori(&j, e, "recon", 2, "detected", advice);
+	om_json_obj_close(&j);
+	e->recon_alerts++;
+	if (e->o->store && !b->toobig) {
+		om_store_event ev = {
+			.ts = a->last_seen, .tenant = e->o->tenant, .gateway = e->o->gateway,
+			.event_type = "alert", .category = "recon", .severity = 2, .action = "detected",
+			.src_ip = src, .src_port = 0, .dest_ip = dst,
+			.dest_port = a->kind == OM_RECON_HORIZONTAL ? a->target_port : 0,
+			.proto = proto, .signature = sig, .signature_id = sid, .eve_json = b->data + start,
+		};
+		store_event(e, &ev);
+	}
+	out_line(e, b, start, a->last_seen);
+}
+
+static uint32_t pair_hash(const om_packet *p)
+{
+	const om_addr *a = &p->src, *b = &p->dst;
+	if (memcmp(a, b, sizeof(*a)) > 0) {
+		const om_addr *t = a;
+		a = b;
+		b = t;
+	}
+	om_addr k[2] = {*a, *b};
+	return (uint32_t)om_hash64(k, sizeof(k), 0x6f6d616d6f7269ull);
+}
+
+static void worker_send(struct engine *e, struct worker *w, const struct rec *r,
+                        const uint8_t *data)
+{
+	size_t need = sizeof(*r) + ((r->caplen + 7u) & ~7u);
+	if (w->filling && w->filling->used + need > BATCH_BYTES) {
+		queue_push(&w->full, w->filling);
+		w->filling = NULL;
+	}
+	if (!w->filling)
+		w->filling = queue_pop(&w->empty);
+	memcpy(w->filling->data + w->filling->used, r, sizeof(*r));
+	if (r->caplen)
+		memcpy(w->filling->data + w->filling->used + sizeof(*r), data, r->caplen);
+	w->filling->used += need;
+	(void)e;
+}
+
+/* Delivers a record to one worker (packet) or to all (clock, stats). With one
+ * worker, runs it here. */
+static void dispatch(struct engine *e, unsigned target, const struct rec *r, const uint8_t *data)
+{
+	if (e->nworkers == 1) {
+		handle_rec(&e->w[0], r, data);
+		return;
+	}
+	worker_send(e, &e->w[target], r, data);
+}
+
+static void broadcast(struct engine *e, const struct rec *r)
+{
+	for (unsigned i = 0; i < e->nworkers; i++)
+		dispatch(e, i, r, NULL);
+}
+
+static void clock_advance(struct engine *e, om_usec ts)
+{
+	if (!e->have_ts) {
+		e->have_ts = true;
+		e->first_ts = ts;
+		e->last_tick = ts - ts % TICK_USEC;
+		e->last_stats = e->last_tick;
+		return;
+	}
+	if (ts < e->last_tick + TICK_USEC)
+		return;
+	/* one tick for the new second; idle seconds need no tick of their own */
+	om_usec tick = ts - ts % TICK_USEC;
+	e->last_tick = tick;
+	om_recon_expire(e->recon, tick);
+	struct rec r = {.kind = REC_TICK, .ts = tick};
+	uint64_t iv = (uint64_t)e->cfg->stats_interval * TICK_USEC;
+	if (tick >= e->last_stats + iv) {
+		e->last_stats = tick - (tick - e->last_stats) % iv;
+		struct stats_round *sr = calloc(1, sizeof(*sr));
+		if (sr) {
+			atomic_init(&sr->remaining, e->nworkers);
+			pthread_mutex_init(&sr->lock, NULL);
+			sr->recon = *om_recon_stats_get(e->recon);
+			sr->packets = e->packets;
+			sr->bytes = e->bytes;
+			sr->ts = tick;
+			r.kind = REC_STATS;
+			r.round = sr;
+		}
+	}
+	broadcast(e, &r);
+}
+
+static int workers_init(struct engine *e)
+{
+	const om_config *c = e->cfg;
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->w[i];
+		w->e = e;
+		w->id = i;
+		om_buf_init(&w->out, OUT_MAX_BYTES);
+		w->dec = om_decoder_new(c->defrag_memcap, c->defrag_max_trackers, c->defrag_timeout);
+		om_flow_config fc = {
+			.max_flows = c->flow_max, .hash_size = c->flow_hash_size,
+			.timeout_new = c->flow_timeout_new, .timeout_est = c->flow_timeout_est,
+			.timeout_closed = c->flow_timeout_closed, .timeout_udp = c->flow_timeout_udp,
+			.timeout_icmp = c->flow_timeout_icmp, .on_end = on_flow_end, .user = w,
+		};
+		w->ft = om_flow_table_new(&fc);
+		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w};
+		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
+		if (!w->dec || !w->ft || !w->st)
+			return -ENOMEM;
+		if (e->nworkers > 1) {
+			queue_init(&w->full);
+			queue_init(&w->empty);
+			for (unsigned k = 0; k < BATCHES_PER_WORKER; k++) {
+				struct batch *b = malloc(sizeof(*b));
+				if (!b)
+					return -ENOMEM;
+				b->used = 0;
+				queue_push(&w->empty, b);
+			}
+		}
+	}
+	return 0;
+}
+
+static void workers_free(struct engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->w[i];
+		om_buf_free(&w->out);
+		om_stream_free(w->st);
+		om_flow_table_free(w->ft);
+		om_decoder_free(w->dec);
+		if (e->nworkers > 1) {
+			struct batch *b;
+			w->empty.closed = true;
+			while ((b = queue_pop(&w->empty)) != NULL)
+				free(b);
+			free(w->filling);
+			queue_destroy(&w->full);
+			queue_destroy(&w->empty);
+		}
+	}
+}
+
+int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err, size_t errlen)
+{
+	struct engine e;
+	om_engine_result res;
+	om_pcap *pc = NULL;
+	int r;
+	unsigned started = 0;
+	memset(&e, 0, sizeof(e));
+	memset(&res, 0, sizeof(res));
+	e.o = o;
+	e.cfg = o->cfg;
+	e.nworkers = o->workers ? o->workers : 1;
+	pthread_mutex_init(&e.store_lock, NULL);
+	om_buf_init(&e.rout, OUT_MAX_BYTES);
+
+	r = om_pcap_open(o->pcap_path, &pc, err, errlen);
+	if (r < 0)
+		goto out;
+	e.w = calloc(e.nworkers, sizeof(*e.w));
+	e.recon = om_recon_new(e.cfg, on_recon_alert, &e);
+	if (!e.w || !e.recon) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	r = workers_init(&e);
+	if (r < 0) {
+		snprintf(err, errlen,
+		         "cannot allocate the flow table and buffers (flow.max-flows %llu per worker): "
+		         "lower flow.max-flows or the number of workers",
+		         (unsigned long long)e.cfg->flow_max);
+		goto out;
+	}
+	if (e.nworkers > 1) {
+		for (; started < e.nworkers; started++) {
+			if (pthread_create(&e.w[started].thread, NULL, worker_main, &e.w[started]) != 0) {
+				r = -EAGAIN;
+				snprintf(err, errlen, "cannot start worker thread %u", started);
+				goto stop;
+			}
+		}
+	}
+
+	int linktype = om_pcap_linktype(pc);
+	for (;;) {
+		const uint8_t *data;
+		uint32_t caplen, wirelen;
+		om_usec ts;
+		char perr[256];
+		int n = om_pcap_next(pc, &data, &caplen, &wirelen, &ts, perr, sizeof(perr));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			res.truncated = true;
+			snprintf(res.warning, sizeof(res.warning), "%s", perr);
+			break;
+		}
+		e.packets++;
+		e.bytes += caplen;
+		/* capture time never runs backwards for our clocks */
+		clock_advance(&e, ts);
+		om_packet p;
+		memset(&p, 0, sizeof(p));
+		p.ts = ts;
+		p.raw = data;
+		p.caplen = caplen;
+		p.wirelen = wirelen;
+		p.linktype = linktype;
+		unsigned target = 0;
+		if (om_decode_peek(&p) == 0) {
+			om_recon_packet(e.recon, &p);
+			if (e.nworkers > 1)
+				target = pair_hash(&p) % e.nworkers;
+		}
+		struct rec rec = {.kind = REC_PACKET, .caplen = caplen, .wirelen = wirelen,
+		                  .pad = (uint32_t)linktype, .ts = ts, .pcap_cnt = e.packets};
+		dispatch(&e, target, &rec, data);
+	}
+	r = 0;
+
+stop:
+	if (e.nworkers > 1) {
+		for (unsigned i = 0; i < e.nworkers; i++) {
+			struct worker *w = &e.w[i];
+			if (w->filling) {
+				queue_push(&w->full, w->filling);
+				w->filling = NULL;
+			}
+			queue_close(&w->full);
+		}
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(e.w[i].thread, NULL);
+	}
+	if (r == 0) {
+		om_recon_flush(e.recon);
+		struct totals t;
+		memset(&t, 0, sizeof(t));
+		for (unsigned i = 0; i < e.nworkers; i++) {
+			struct worker *w = &e.w[i];
+			om_flow_table_flush(w->ft, OM_FLOW_END_SHUTDOWN);
+			worker_totals(w, &t);
+			res.anomalies += w->anomalies;
+			char day[16];
+			om_time_day(e.last_tick, day, sizeof(day));
+			out_flush(&e, &w->out, day);
+		}
+		om_usec end_ts = e.last_tick;
+		write_stats(&e, &e.rout, end_ts, &t, om_recon_stats_get(e.recon), e.packets, e.bytes);
+		char day[16];
+		om_time_day(end_ts, day, sizeof(day));
+		out_flush(&e, &e.rout, day);
+		res.packets = e.packets;
+		res.bytes = e.bytes;
+		res.flows = t.flows_logged;
+		res.alerts = e.recon_alerts;
+		/* The days this capture covers were watched for scans. */
+		if (o->store && e.have_ts) {
+			for (om_usec d = e.first_ts - e.first_ts % (86400 * TICK_USEC);
+			     d <= e.last_tick; d += 86400 * TICK_USEC) {
+				om_time_day(d, day, sizeof(day));
+				int sr = om_store_add_coverage(o->store, o->tenant, o->gateway, "recon", day);
+				if (sr < 0 && !e.error)
+					e.error = sr;
+			}
+		}
+		if (o->store && !e.error && (r = om_store_flush(o->store)) < 0)
+			e.error = r;
+		if (e.error) {
+			r = e.error;
+			snprintf(err, errlen, "writing events failed: %s; check free disk space and the "
+			         "output paths", strerror(-r));
+		}
+	}
+out:
+	if (e.w)
+		workers_free(&e);
+	free(e.w);
+	om_recon_free(e.recon);
+	om_buf_free(&e.rout);
+	om_pcap_close(pc);
+	pthread_mutex_destroy(&e.store_lock);
+	if (r == 0)
+		*ret = res;
+	return r;
+}

@@ -1,0 +1,49 @@
+/* engine: the pipeline that ties capture, decoding, flows, reassembly and
+ * the guards together, runs it on worker threads and writes the events.
+ * Uses every module below it. */
+#ifndef OMAMORI_ENGINE_H
+#define OMAMORI_ENGINE_H
+
+#include "base/base.h"
+#include "guard/guard.h"
+#include "net/net.h"
+#include "store/store.h"
+
+/* ---- EVE output --------------------------------------------------------- */
+/* A thread-safe writer of EVE JSON lines to a file or standard output, with
+ * optional rotation by size or by day (capture time). Writers hand whole
+ * blocks of lines; a line is never split between files. */
+typedef struct om_eve om_eve;
+/* path "-" is standard output. rotate_bytes 0 = never; daily rotates when the
+ * UTC day of the events changes. */
+int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **ret, char *err,
+                size_t errlen);
+/* Writes a block of complete lines; day is the UTC day (YYYY-MM-DD) of the
+ * block's last event, used for daily rotation (may be NULL). */
+int om_eve_write(om_eve *e, const char *data, size_t len, const char *day);
+om_eve *om_eve_close(om_eve *e);
+uint64_t om_eve_rotations(const om_eve *e);
+
+/* ---- offline inspection ------------------------------------------------- */
+typedef struct om_engine_opts {
+	const om_config *cfg;
+	const char *pcap_path;
+	om_eve *eve;       /* may be NULL: no EVE output */
+	om_store *store;   /* may be NULL: nothing stored */
+	const char *tenant;
+	const char *gateway;
+	unsigned workers;  /* 1..64 */
+} om_engine_opts;
+
+typedef struct om_engine_result {
+	uint64_t packets, bytes;
+	uint64_t flows, alerts, anomalies;
+	bool truncated;         /* the capture was cut short */
+	char warning[512];      /* what was wrong with it */
+} om_engine_result;
+
+/* Runs the capture through the pipeline. Returns 0 (also for a capture cut
+ * short: result->truncated says so) or a negative errno with err set. */
+int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err, size_t errlen);
+
+#endif

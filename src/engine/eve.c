@@ -1,0 +1,131 @@
+/* eve.c: EVE JSON line output with size and daily rotation. Rotation renames
+ * the current file to FILE.N (N counting up from 1) and opens a new one. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct om_eve {
+	pthread_mutex_t lock;
+	FILE *f;
+	bool is_stdout;
+	char path[4096];
+	uint64_t rotate_bytes;
+	bool daily;
+	uint64_t written;
+	char day[16];
+	uint64_t rotations;
+	int error; /* first write error, sticky */
+};
+
+int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **ret, char *err,
+                size_t errlen)
+{
+	om_eve *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	pthread_mutex_init(&e->lock, NULL);
+	if (strcmp(path, "-") == 0) {
+		e->f = stdout;
+		e->is_stdout = true;
+	} else {
+		if (strlen(path) >= sizeof(e->path) - 32) {
+			snprintf(err, errlen, "%s: path too long", path);
+			free(e);
+			return -ENAMETOOLONG;
+		}
+		snprintf(e->path, sizeof(e->path), "%s", path);
+		e->f = fopen(path, "w");
+		if (!e->f) {
+			int r = errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(r));
+			free(e);
+			return -r;
+		}
+		e->rotate_bytes = rotate_bytes;
+		e->daily = daily;
+	}
+	*ret = e;
+	return 0;
+}
+
+static int eve_rotate(om_eve *e)
+{
+	if (fclose(e->f) != 0 && !e->error)
+		e->error = -errno;
+	e->f = NULL;
+	char dst[4200];
+	for (uint64_t n = e->rotations + 1;; n++) {
+		snprintf(dst, sizeof(dst), "%s.%llu", e->path, (unsigned long long)n);
+		FILE *probe = fopen(dst, "r");
+		if (!probe)
+			break;
+		fclose(probe);
+	}
+	if (rename(e->path, dst) != 0)
+		return -errno;
+	e->f = fopen(e->path, "w");
+	if (!e->f)
+		return -errno;
+	e->rotations++;
+	e->written = 0;
+	return 0;
+}
+
+int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
+{
+	int r = 0;
+	if (!len)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	if (!e->is_stdout) {
+		bool rot = false;
+		if (e->rotate_bytes && e->written && e->written + len > e->rotate_bytes)
+			rot = true;
+		if (e->daily && day) {
+			if (e->day[0] && strcmp(e->day, day) != 0 && e->written)
+				rot = true;
+			snprintf(e->day, sizeof(e->day), "%s", day);
+		}
+		if (rot && (r = eve_rotate(e)) < 0)
+			goto out;
+	}
+	if (!e->f) {
+		r = -EIO;
+		goto out;
+	}
+	if (fwrite(data, 1, len, e->f) != len) {
+		r = -errno;
+		if (!r)
+			r = -EIO;
+	}
+	e->written += len;
+out:
+	if (r < 0 && !e->error)
+		e->error = r;
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+om_eve *om_eve_close(om_eve *e)
+{
+	if (!e)
+		return NULL;
+	if (e->f) {
+		if (e->is_stdout)
+			fflush(e->f);
+		else
+			fclose(e->f);
+	}
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+	return NULL;
+}
+
+uint64_t om_eve_rotations(const om_eve *e)
+{
+	return e->rotations;
+}

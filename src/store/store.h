@@ -1,0 +1,72 @@
+/* store: the event store. SQLite in WAL mode with versioned migrations; the
+ * same interface will take PostgreSQL. Uses base only. */
+#ifndef OMAMORI_STORE_H
+#define OMAMORI_STORE_H
+
+#include "base/base.h"
+
+typedef struct om_store om_store;
+
+/* Opens (creating if needed) the database and applies pending migrations.
+ * On error returns a negative errno and writes a message into err. */
+int om_store_open(const char *path, om_store **ret, char *err, size_t errlen);
+/* Opens without migrating (for `db migrate` to report what it does). */
+int om_store_open_nomigrate(const char *path, om_store **ret, char *err, size_t errlen);
+/* Applies pending migrations; reports versions before and after. */
+int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t errlen);
+int om_store_schema_version(om_store *s);
+int om_store_latest_version(void);
+/* Flushes the pending batch and closes. Accepts NULL, returns NULL. */
+om_store *om_store_close(om_store *s);
+
+/* One security event. Strings are copied. eve_json is the whole EVE line. */
+typedef struct om_store_event {
+	om_usec ts;
+	const char *tenant;
+	const char *gateway;
+	const char *event_type;  /* "alert", "anomaly" */
+	const char *category;    /* report category or NULL */
+	int severity;            /* 1 high .. 3 low */
+	const char *action;      /* "allowed", "blocked", "detected" */
+	const char *src_ip;
+	uint16_t src_port;
+	const char *dest_ip;
+	uint16_t dest_port;
+	const char *proto;
+	const char *signature;   /* alert.signature or anomaly event name */
+	uint32_t signature_id;
+	const char *eve_json;
+} om_store_event;
+
+/* Adds an event to the pending batch; the batch is committed in one
+ * transaction every batch_size events and by om_store_flush. An event already
+ * stored (same tenant, gateway and EVE line) is ignored, so that importing
+ * the same capture twice does not count twice. Daily rollups per tenant,
+ * gateway, day and category are updated in the same transaction. */
+int om_store_add_event(om_store *s, const om_store_event *ev);
+/* Records that a gateway monitored a report category on a day (YYYY-MM-DD)
+ * so that the report can tell 0 from "not monitored". */
+int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
+                          const char *category, const char *day);
+int om_store_flush(om_store *s);
+void om_store_set_batch_size(om_store *s, unsigned n);
+
+/* ---- queries for reports ---- */
+typedef struct om_store_count {
+	char key[64]; /* day "YYYY-MM-DD", or an address */
+	uint64_t count;
+} om_store_count;
+
+/* month is "YYYY-MM". Returns 1 if the category was monitored in the month
+ * for the tenant, 0 if not, negative on error. */
+int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category);
+int om_store_month_total(om_store *s, const char *tenant, const char *month,
+                         const char *category, uint64_t *ret);
+/* Per-day counts of the month (days without events omitted), ascending. */
+int om_store_month_daily(om_store *s, const char *tenant, const char *month,
+                         const char *category, om_store_count *out, size_t max, size_t *ret_n);
+/* Top sources (by src_ip) or targets (dest_ip), descending count. */
+int om_store_month_top(om_store *s, const char *tenant, const char *month, const char *category,
+                       bool sources, om_store_count *out, size_t max, size_t *ret_n);
+
+#endif
