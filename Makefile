@@ -1,0 +1,67 @@
+# Thin wrapper around Meson. See README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+BENCH_BUILD ?= build-release
+FUZZ_SECONDS ?= 60
+MESON_SETUP = meson setup --wipe
+
+.PHONY: all build deps test unit sanitize demo bench fuzz lint format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+test: deps
+	$(MAKE) build
+	meson test -C $(BUILD) --print-errorlogs
+	$(MAKE) sanitize
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+sanitize: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3
+
+demo: deps
+	$(MAKE) build
+	bash scripts/demo $(BUILD)/src/cli/omamori
+
+$(BENCH_BUILD)/build.ninja:
+	meson setup $(BENCH_BUILD) --buildtype=release -Dtests=false
+
+bench: deps $(BENCH_BUILD)/build.ninja
+	ninja -C $(BENCH_BUILD)
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+	  -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	bash tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Isrc src
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h') || \
+	  echo "lint: formatting differs from .clang-format (run 'make format')"
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)
