@@ -533,11 +533,20 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 	while (s->pair_head != RECON_NONE && window_expired(r, r->pairs[s->pair_head].last))
 		pair_release(r, s, s->pair_head);
 
-	uint32_t pi;
+	/* one pass over the window: find this probe's record and count, among
+	 * the others, the ports on its host, the hosts on its port and the
+	 * hosts pinged (the counts matter only when the record is new) */
+	uint32_t pi, same_host = 1, same_port = 1, echo = kind == KIND_ECHO;
 	for (pi = s->pair_head; pi != RECON_NONE; pi = r->pairs[pi].next) {
 		const recon_pair *q = &r->pairs[pi];
-		if (q->kind == kind && q->port == port && cmp_addr(&q->host, &p->dst) == 0)
+		if (q->kind != kind)
+			continue;
+		bool host_eq = cmp_addr(&q->host, &p->dst) == 0;
+		if (q->port == port && host_eq)
 			break;
+		echo += kind == KIND_ECHO;
+		same_host += host_eq;
+		same_port += q->port == port;
 	}
 	bool fresh = pi == RECON_NONE;
 	if (!fresh) {
@@ -546,14 +555,24 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 		pair_unlink(r, s, pi);
 		pair_append(r, s, pi);
 	} else {
-		if (s->npairs >= RECON_PAIRS_PER_SOURCE)
-			pair_release(r, s, s->pair_head); /* forget this source's oldest */
-		while (r->pair_free == RECON_NONE) {
-			if (r->lru_head != si)
-				evict_lru(r);
-			else
-				pair_release(r, s, s->pair_head);
+		/* make room: this source's oldest record goes at the per-source
+		 * limit, another source (the least recently seen) when the shared
+		 * pool is empty */
+		while (s->npairs >= RECON_PAIRS_PER_SOURCE ||
+		       (r->pair_free == RECON_NONE && r->lru_head == si)) {
+			const recon_pair *q = &r->pairs[s->pair_head];
+			if (q->kind == kind) {
+				bool host_eq = cmp_addr(&q->host, &p->dst) == 0;
+				echo -= kind == KIND_ECHO;
+				same_host -= host_eq;
+				same_port -= q->port == port;
+			}
+			pair_release(r, s, s->pair_head);
 		}
+		while (r->pair_free == RECON_NONE && r->lru_head != si)
+			evict_lru(r);
+		if (r->pair_free == RECON_NONE)
+			return; /* cannot happen: the pool holds more than one source's limit */
 		pi = r->pair_free;
 		r->pair_free = r->pairs[pi].next;
 		recon_pair *q = &r->pairs[pi];
@@ -586,18 +605,6 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 		return; /* distinct counts in the window did not change */
 
 	/* check the thresholds over the window */
-	uint32_t same_host = 0, same_port = 0, echo = 0;
-	for (uint32_t j = s->pair_head; j != RECON_NONE; j = r->pairs[j].next) {
-		const recon_pair *q = &r->pairs[j];
-		if (q->kind == KIND_ECHO) {
-			echo++;
-		} else if (kind == KIND_PORT) {
-			if (cmp_addr(&q->host, &p->dst) == 0)
-				same_host++;
-			if (q->port == port)
-				same_port++;
-		}
-	}
 	if (kind == KIND_PORT) {
 		if (r->thr[OM_RECON_VERTICAL] && s->ep[OM_RECON_VERTICAL] == RECON_NONE &&
 		    same_host >= r->thr[OM_RECON_VERTICAL])
