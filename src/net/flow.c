@@ -486,6 +486,14 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		if (f->hash == h && key_match(f, &k, p->ip_ver, &dir))
 			break;
 
+	/* A flow whose timeout has passed is over even if expiry has not run
+	 * yet: the result must not depend on how often expire is called (the
+	 * engine's output is the same for any number of workers). */
+	if (f && deadline(t, class_of(f), f) <= p->ts) {
+		flow_end(t, f, OM_FLOW_END_TIMEOUT);
+		f = NULL;
+	}
+
 	/* TCP port reuse: a fresh SYN on a finished connection starts a new
 	 * flow. */
 	if (f && f->proto == IPPROTO_TCP &&
