@@ -633,6 +633,36 @@ static void test_repeated_probe(void **state)
 	om_recon_free(r);
 }
 
+/* The window keeps 128 records per source (docs/guard.md). Port 7 on 19
+ * hosts, 109 unrelated records, then port 7 on a 20th host: the oldest
+ * record (port 7 on the first host) is dropped to make room, so the window
+ * holds 19 hosts on port 7, not 20: no alert. */
+static void test_window_limit(void **state)
+{
+	(void)state;
+	om_addr s;
+	addr("203.0.113.77", &s);
+	om_recon *r = new_recon();
+	om_usec t = AT(0);
+	for (uint32_t i = 0; i < 19; i++) {
+		om_addr h;
+		addr_v4(0x0A010000u + i, &h); /* 10.1.0.i */
+		feed(r, tcp(t++, &s, &h, 7, OM_TH_SYN));
+	}
+	for (uint32_t i = 0; i < 109; i++) {
+		om_addr h;
+		addr_v4(0x0A020000u + i, &h); /* one port on each of 109 other hosts */
+		feed(r, tcp(t++, &s, &h, (uint16_t)(3000 + i), OM_TH_SYN));
+	}
+	om_addr h;
+	addr_v4(0x0A010000u + 19, &h);
+	feed(r, tcp(t++, &s, &h, 7, OM_TH_SYN));
+	om_recon_flush(r);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(om_recon_stats_get(r)->probes, 129);
+	om_recon_free(r);
+}
+
 /* Every port of one host, 1 ms apart: the window keeps only 128 records,
  * the episode still counts all 65536 ports exactly. */
 static void test_full_port_scan(void **state)
@@ -728,6 +758,7 @@ int main(void)
 		cmocka_unit_test_setup(test_vertical_and_horizontal, setup),
 		cmocka_unit_test_setup(test_source_cap_eviction, setup),
 		cmocka_unit_test_setup(test_repeated_probe, setup),
+		cmocka_unit_test_setup(test_window_limit, setup),
 		cmocka_unit_test_setup(test_full_port_scan, setup),
 		cmocka_unit_test_setup(test_episode_pool, setup),
 		cmocka_unit_test_setup(test_flood, setup),
