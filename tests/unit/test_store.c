@@ -1,0 +1,663 @@
+/* Unit tests for the SQLite event store: migrations, batching, duplicate
+ * suppression, coverage, report queries, UTC month boundaries and survival of
+ * a kill -9 in the middle of an import. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* 2024-06-01T00:00:00Z: 2024-01-01 is 1704067200, plus 31+29+31+30+31 = 152
+ * days of 86400 s. */
+#define JUNE1_2024 1717200000ull
+#define MAY1_2024 (JUNE1_2024 - 31ull * 86400ull)
+#define USEC 1000000ull
+
+struct tmpdb {
+	char dir[256];
+	char path[300];
+};
+
+static void tmpdb_make(struct tmpdb *t)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(t->dir, sizeof(t->dir), "%s/omamori-store-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/events.db", t->dir);
+}
+
+static void tmpdb_remove(struct tmpdb *t)
+{
+	char p[320];
+	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", t->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(t->dir);
+}
+
+/* Runs a query returning one integer through a separate raw connection, as
+ * another process would see the file. */
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static char raw_text_buf[256];
+static const char *raw_text(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	raw_text_buf[0] = 0;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(raw_text_buf, sizeof(raw_text_buf), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return raw_text_buf;
+}
+
+/* Fills ev with an alert; the EVE line is unique per (seq, ts). */
+static void mk_event(om_store_event *ev, char *eve, size_t evelen, const char *tenant,
+                     const char *gateway, const char *category, om_usec ts_sec,
+                     const char *src, const char *dst, unsigned seq)
+{
+	snprintf(eve, evelen,
+	         "{\"timestamp\":\"%llu\",\"event_type\":\"alert\",\"src_ip\":\"%s\","
+	         "\"dest_ip\":\"%s\",\"seq\":%u}",
+	         (unsigned long long)ts_sec, src ? src : "", dst ? dst : "", seq);
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = ts_sec * USEC;
+	ev->tenant = tenant;
+	ev->gateway = gateway;
+	ev->event_type = "alert";
+	ev->category = category;
+	ev->severity = 2;
+	ev->action = "blocked";
+	ev->src_ip = src;
+	ev->src_port = 40000;
+	ev->dest_ip = dst;
+	ev->dest_port = 22;
+	ev->proto = "TCP";
+	ev->signature = "OMAMORI RECON vertical port scan";
+	ev->signature_id = 9000001;
+	ev->eve_json = eve;
+}
+
+static void add(om_store *s, const char *tenant, const char *gw, const char *cat, om_usec ts,
+                const char *src, const char *dst, unsigned seq)
+{
+	om_store_event ev;
+	char eve[512];
+	mk_event(&ev, eve, sizeof(eve), tenant, gw, cat, ts, src, dst, seq);
+	assert_int_equal(om_store_add_event(s, &ev), 0);
+}
+
+static void test_migrate_from_empty(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	int from = -1, to = -1;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open_nomigrate(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_schema_version(s), 0);
+	assert_true(om_store_latest_version() >= 1);
+	assert_int_equal(om_store_migrate(s, &from, &to, err, sizeof(err)), 0);
+	assert_int_equal(from, 0);
+	assert_int_equal(to, om_store_latest_version());
+	assert_int_equal(om_store_schema_version(s), om_store_latest_version());
+	/* Migrating again is a no-op. */
+	assert_int_equal(om_store_migrate(s, &from, &to, err, sizeof(err)), 0);
+	assert_int_equal(from, om_store_latest_version());
+	assert_int_equal(to, om_store_latest_version());
+	s = om_store_close(s);
+	assert_null(s);
+
+	/* The three tables exist, the file is in WAL mode. */
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	                                 " AND name IN ('events', 'rollup_daily', 'coverage')"),
+	                 3);
+	assert_string_equal(raw_text(t.path, "PRAGMA journal_mode"), "wal");
+	assert_int_equal(raw_int(t.path, "PRAGMA user_version"), om_store_latest_version());
+	tmpdb_remove(&t);
+}
+
+static void test_reopen_idempotent(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 10, "203.0.113.9", "192.168.1.10", 1);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 20, "203.0.113.9", "192.168.1.11", 2);
+	om_store_close(s);
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+		assert_int_equal(om_store_schema_version(s), om_store_latest_version());
+		uint64_t total = 99;
+		assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+		assert_int_equal(total, 2);
+		om_store_close(s);
+	}
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 2);
+	tmpdb_remove(&t);
+}
+
+static void test_newer_schema_rejected(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	char sql[64];
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	om_store_close(s);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", om_store_latest_version() + 1);
+	raw_exec(t.path, sql);
+
+	s = NULL;
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), -EPROTONOSUPPORT);
+	assert_null(s);
+	assert_non_null(strstr(err, "newer"));
+	/* Opening without migrating works (to report the version); migrating
+	 * does not. */
+	assert_int_equal(om_store_open_nomigrate(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_schema_version(s), om_store_latest_version() + 1);
+	err[0] = 0;
+	assert_int_equal(om_store_migrate(s, NULL, NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "newer"));
+	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+static void test_foreign_files_rejected(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	FILE *f;
+
+	/* Another application's SQLite database. */
+	tmpdb_make(&t);
+	raw_exec(t.path, "PRAGMA application_id = 42; CREATE TABLE x (a);");
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), -EBADMSG);
+	assert_null(s);
+	assert_non_null(strstr(err, "not an omamori database"));
+	tmpdb_remove(&t);
+
+	/* Not a database at all. */
+	tmpdb_make(&t);
+	f = fopen(t.path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not sqlite\n", f);
+	fclose(f);
+	err[0] = 0;
+	assert_true(om_store_open(t.path, &s, err, sizeof(err)) < 0);
+	assert_null(s);
+	assert_true(err[0] != 0);
+	tmpdb_remove(&t);
+
+	/* Bad arguments. */
+	assert_int_equal(om_store_open("", &s, err, sizeof(err)), -EINVAL);
+	assert_int_equal(om_store_open(NULL, &s, err, sizeof(err)), -EINVAL);
+	assert_null(om_store_close(NULL));
+}
+
+static void test_batch_commit(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	om_store_set_batch_size(s, 10);
+	for (unsigned i = 0; i < 25; i++)
+		add(s, "acme", "gw1", "c2", MAY1_2024 + i, "192.168.1.5", "198.51.100.1", i);
+	/* Another connection sees the two committed batches only. */
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 20);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), 20);
+	assert_int_equal(om_store_flush(s), 0);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 25);
+	assert_int_equal(om_store_flush(s), 0); /* nothing pending: no-op */
+	for (unsigned i = 25; i < 28; i++)
+		add(s, "acme", "gw1", "c2", MAY1_2024 + i, "192.168.1.5", "198.51.100.1", i);
+	om_store_close(s); /* close commits the rest */
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 28);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), 28);
+	tmpdb_remove(&t);
+}
+
+static void test_duplicates_ignored(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	uint64_t total = 0;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* The same capture imported twice, the second time after a reopen. */
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < 5; i++)
+			add(s, "acme", "gw1", "spam", MAY1_2024 + 100 * i, "198.51.100.3",
+			    "192.168.1.2", i);
+		/* and once more inside the same batch */
+		add(s, "acme", "gw1", "spam", MAY1_2024, "198.51.100.3", "192.168.1.2", 0);
+		om_store_close(s);
+		assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	}
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "spam", &total), 0);
+	assert_int_equal(total, 5);
+	/* The same EVE line from another gateway or tenant is another event. */
+	add(s, "acme", "gw2", "spam", MAY1_2024, "198.51.100.3", "192.168.1.2", 0);
+	add(s, "other", "gw1", "spam", MAY1_2024, "198.51.100.3", "192.168.1.2", 0);
+	om_store_flush(s);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "spam", &total), 0);
+	assert_int_equal(total, 6);
+	assert_int_equal(om_store_month_total(s, "other", "2024-05", "spam", &total), 0);
+	assert_int_equal(total, 1);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 7);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), 7);
+	tmpdb_remove(&t);
+}
+
+static void test_coverage(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	uint64_t total = 99;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03"), 0);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03"), 0);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "spam", "2024-04-30"), 0);
+	/* bad days */
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-5-03"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-13-01"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-32"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03x"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", NULL), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "", "2024-05-03"), -EINVAL);
+	om_store_flush(s);
+
+	assert_int_equal(om_store_monitored(s, "acme", "2024-05", "recon"), 1);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-05", "spam"), 0);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-04", "spam"), 1);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-06", "recon"), 0);
+	assert_int_equal(om_store_monitored(s, "other", "2024-05", "recon"), 0);
+	/* monitored, no events: 0, not an error */
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 0);
+	/* An event proves its category was monitored that day. */
+	add(s, "acme", "gw1", "c2", MAY1_2024 + 3600, "192.168.1.5", "198.51.100.1", 1);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-05", "c2"), 1);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM coverage"), 3);
+	tmpdb_remove(&t);
+}
+
+static void test_queries(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	om_store_count c[8];
+	size_t n = 99;
+	uint64_t total = 0;
+	unsigned seq = 0;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* May 1: 3 from .9 (to .10, .10, .11); May 2: 2 from .7 (to .10);
+	 * May 20: 1 from .8 (to .12), on another gateway. */
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.1.10", seq++);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 120, "203.0.113.9", "192.168.1.10", seq++);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 180, "203.0.113.9", "192.168.1.11", seq++);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 86400 + 5, "203.0.113.7", "192.168.1.10", seq++);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 86400 + 6, "203.0.113.7", "192.168.1.10", seq++);
+	add(s, "acme", "gw2", "recon", MAY1_2024 + 19 * 86400, "203.0.113.8", "192.168.1.12", seq++);
+	/* Noise: other category, other tenant, an event without category. */
+	add(s, "acme", "gw1", "c2", MAY1_2024 + 60, "192.168.1.5", "198.51.100.1", seq++);
+	add(s, "zeta", "gw1", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.9.9", seq++);
+	add(s, "acme", "gw1", NULL, MAY1_2024 + 60, "203.0.113.9", "192.168.1.10", seq++);
+	om_store_flush(s);
+
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 6);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "c2", &total), 0);
+	assert_int_equal(total, 1);
+
+	assert_int_equal(om_store_month_daily(s, "acme", "2024-05", "recon", c, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(c[0].key, "2024-05-01");
+	assert_int_equal(c[0].count, 3);
+	assert_string_equal(c[1].key, "2024-05-02");
+	assert_int_equal(c[1].count, 2);
+	assert_string_equal(c[2].key, "2024-05-20");
+	assert_int_equal(c[2].count, 1);
+
+	assert_int_equal(om_store_month_top(s, "acme", "2024-05", "recon", true, c, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(c[0].key, "203.0.113.9");
+	assert_int_equal(c[0].count, 3);
+	assert_string_equal(c[1].key, "203.0.113.7");
+	assert_int_equal(c[1].count, 2);
+	assert_string_equal(c[2].key, "203.0.113.8");
+	assert_int_equal(c[2].count, 1);
+
+	assert_int_equal(om_store_month_top(s, "acme", "2024-05", "recon", false, c, 2, &n), 0);
+	assert_int_equal(n, 2); /* limited to max */
+	assert_string_equal(c[0].key, "192.168.1.10");
+	assert_int_equal(c[0].count, 4);
+	/* .11 and .12 tie with 1: ascending address breaks the tie */
+	assert_string_equal(c[1].key, "192.168.1.11");
+	assert_int_equal(c[1].count, 1);
+
+	/* Empty month. */
+	assert_int_equal(om_store_month_daily(s, "acme", "2024-04", "recon", c, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-04", "recon", &total), 0);
+	assert_int_equal(total, 0);
+
+	/* Bad months and arguments. */
+	const char *bad[] = {"2024-13", "2024-00", "2024-5", "24-05", "2024/05", "2024-05-01",
+	                     "", "abcd-ef", "2024-0a"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(om_store_month_total(s, "acme", bad[i], "recon", &total), -EINVAL);
+		assert_int_equal(om_store_monitored(s, "acme", bad[i], "recon"), -EINVAL);
+		assert_int_equal(om_store_month_daily(s, "acme", bad[i], "recon", c, 8, &n), -EINVAL);
+		assert_int_equal(om_store_month_top(s, "acme", bad[i], "recon", true, c, 8, &n),
+		                 -EINVAL);
+	}
+	assert_int_equal(om_store_month_total(s, "acme", NULL, "recon", &total), -EINVAL);
+	assert_int_equal(om_store_month_total(s, NULL, "2024-05", "recon", &total), -EINVAL);
+
+	om_store_event ev;
+	char eve[256];
+	mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024, "1.2.3.4", "5.6.7.8", 1);
+	ev.eve_json = NULL;
+	assert_int_equal(om_store_add_event(s, &ev), -EINVAL);
+	mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024, "1.2.3.4", "5.6.7.8", 1);
+	ev.tenant = NULL;
+	assert_int_equal(om_store_add_event(s, &ev), -EINVAL);
+	assert_int_equal(om_store_add_event(s, NULL), -EINVAL);
+	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+static void test_hostile_strings(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	om_store_count c[4];
+	size_t n = 0;
+	uint64_t total = 0;
+	const char *tenant = "x'); DROP TABLE events; --";
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	add(s, tenant, "gw\"1", "recon", MAY1_2024, "203.0.113.9'--", "<b>", 1);
+	om_store_flush(s);
+	assert_int_equal(om_store_month_total(s, tenant, "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(om_store_month_top(s, tenant, "2024-05", "recon", true, c, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].key, "203.0.113.9'--");
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 1);
+	tmpdb_remove(&t);
+}
+
+static void test_month_boundary_utc(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	om_store_count c[4];
+	size_t n = 0;
+	uint64_t total = 0;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* 2024-05-31T23:59:59Z, 2024-06-01T00:00:00Z, 2024-04-30T23:59:59Z */
+	add(s, "acme", "gw1", "recon", JUNE1_2024 - 1, "203.0.113.9", "192.168.1.10", 1);
+	add(s, "acme", "gw1", "recon", JUNE1_2024, "203.0.113.9", "192.168.1.10", 2);
+	add(s, "acme", "gw1", "recon", MAY1_2024 - 1, "203.0.113.9", "192.168.1.10", 3);
+	add(s, "acme", "gw1", "recon", MAY1_2024, "203.0.113.9", "192.168.1.10", 4);
+	om_store_flush(s);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 2);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-06", "recon", &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-04", "recon", &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(om_store_month_daily(s, "acme", "2024-05", "recon", c, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(c[0].key, "2024-05-01");
+	assert_string_equal(c[1].key, "2024-05-31");
+	assert_int_equal(om_store_month_daily(s, "acme", "2024-06", "recon", c, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].key, "2024-06-01");
+	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+/* ---- kill -9 in the middle of an import ---- */
+
+#define CRASH_BATCH 200u
+#define CRASH_PAUSED UINT64_MAX
+
+/* Child: imports events in batches of CRASH_BATCH and writes the number of
+ * committed events to fd after each commit. With pause_after > 0 it stops
+ * half way through batch pause_after + 1 (uncommitted rows written), says
+ * CRASH_PAUSED and waits to be killed. Never returns. */
+static void crash_child(const char *path, int fd, unsigned pause_after)
+{
+	om_store *s = NULL;
+	char err[256];
+	char eve[256];
+	om_store_event ev;
+	uint64_t committed = 0;
+
+	if (om_store_open(path, &s, err, sizeof(err)) < 0)
+		_exit(2);
+	om_store_set_batch_size(s, CRASH_BATCH);
+	for (unsigned i = 0; i < 10000000u; i++) {
+		if (pause_after && committed == (uint64_t)pause_after * CRASH_BATCH &&
+		    i == committed + CRASH_BATCH / 2) {
+			uint64_t m = CRASH_PAUSED;
+			if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+				_exit(3);
+			for (;;)
+				pause();
+		}
+		mk_event(&ev, eve, sizeof(eve), "acme", "gw1", i % 3 ? "recon" : "c2",
+		         MAY1_2024 + (i % (31u * 86400u)), "203.0.113.9", "192.168.1.10", i);
+		if (om_store_add_event(s, &ev) < 0)
+			_exit(4);
+		if ((i + 1) % CRASH_BATCH == 0) {
+			committed = i + 1;
+			if (write(fd, &committed, sizeof(committed)) != (ssize_t)sizeof(committed))
+				_exit(5);
+		}
+	}
+	_exit(6);
+}
+
+/* Reads reports until the child dies (EOF); returns the last count seen. */
+static uint64_t drain(int fd, uint64_t last)
+{
+	uint64_t v;
+	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v)) {
+		if (v != CRASH_PAUSED)
+			last = v;
+	}
+	return last;
+}
+
+static void check_after_crash(const char *path, uint64_t lo, uint64_t hi)
+{
+	om_store *s = NULL;
+	char err[256] = "";
+
+	/* Reopening recovers the WAL; the store must be consistent. */
+	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	om_store_close(s);
+	assert_string_equal(raw_text(path, "PRAGMA integrity_check"), "ok");
+	int64_t n = raw_int(path, "SELECT count(*) FROM events");
+	assert_true(n >= 0);
+	assert_int_equal((uint64_t)n % CRASH_BATCH, 0);
+	assert_in_range((uint64_t)n, lo, hi);
+	/* Events and rollups were committed together. */
+	assert_int_equal(raw_int(path, "SELECT coalesce(sum(count), 0) FROM rollup_daily"), n);
+}
+
+static void test_kill9_paused_mid_batch(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	int p[2];
+	uint64_t v, last = 0;
+	pid_t pid;
+	int status;
+
+	tmpdb_make(&t);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		crash_child(t.path, p[1], 7);
+	}
+	close(p[1]);
+	/* Wait until the child sits in the middle of batch 8. */
+	for (;;) {
+		assert_int_equal(read(p[0], &v, sizeof(v)), (ssize_t)sizeof(v));
+		if (v == CRASH_PAUSED)
+			break;
+		last = v;
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	last = drain(p[0], last);
+	close(p[0]);
+	assert_int_equal(last, 7u * CRASH_BATCH);
+	check_after_crash(t.path, last, last);
+	tmpdb_remove(&t);
+}
+
+static void test_kill9_random_time(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	int p[2];
+	uint64_t v, last = 0;
+	pid_t pid;
+	int status;
+	struct timespec ts;
+
+	for (int round = 0; round < 3; round++) {
+		tmpdb_make(&t);
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			crash_child(t.path, p[1], 0);
+		}
+		close(p[1]);
+		last = 0;
+		/* Let a few batches commit, then kill at an arbitrary moment. */
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(read(p[0], &v, sizeof(v)), (ssize_t)sizeof(v));
+			last = v;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (ts.tv_nsec % 20) * 1000000L + 100000L;
+		nanosleep(&ts, NULL);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		last = drain(p[0], last);
+		close(p[0]);
+		/* The child reports after each COMMIT returns, so a kill between a
+		 * COMMIT and its report leaves one more batch than reported. */
+		check_after_crash(t.path, last, last + CRASH_BATCH);
+		tmpdb_remove(&t);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_from_empty),
+		cmocka_unit_test(test_reopen_idempotent),
+		cmocka_unit_test(test_newer_schema_rejected),
+		cmocka_unit_test(test_foreign_files_rejected),
+		cmocka_unit_test(test_batch_commit),
+		cmocka_unit_test(test_duplicates_ignored),
+		cmocka_unit_test(test_coverage),
+		cmocka_unit_test(test_queries),
+		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_month_boundary_utc),
+		cmocka_unit_test(test_kill9_paused_mid_batch),
+		cmocka_unit_test(test_kill9_random_time),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
