@@ -1,0 +1,1173 @@
+/* gen-capture: writes a deterministic synthetic pcap for the throughput
+ * benchmark. The traffic is an office uplink seen from a tap next to the
+ * clients: TCP connections (HTTP, TLS, SSH, other) with handshakes, slow
+ * start, MTU-sized segments both ways, a few percent of out-of-order and
+ * retransmitted segments, FIN/RST closes and abandoned connections; DNS and
+ * NTP over UDP; ICMP echo; IPv4 and IPv6; some 802.1Q-tagged hosts. Flows
+ * arrive as a Poisson process whose rate is tuned so that the capture carries
+ * the requested average bit rate; each flow then advances one round trip at a
+ * time from an event heap, so thousands of flows are interleaved.
+ *
+ * Usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE
+ * SIZE takes K/M/G suffixes (powers of 1024). The same arguments always give
+ * the same bytes. Statistics go to stderr. The pcap format (microsecond
+ * timestamps, Ethernet) is written directly: it is a 24-byte file header and
+ * a 16-byte header before each packet. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SNAPLEN 65535u
+#define MAX_FRAME 1600u
+#define MTU 1500u
+#define START_SEC 1711933200ull /* 2024-04-01 01:00:00 UTC */
+#define BLOCK_SIZE (1u << 18)   /* payload source blocks, 256 KiB each */
+#define NO_FLOW UINT32_MAX
+#define TLS_REC 16384u
+
+/* ---- PRNG: xoshiro256**, seeded through splitmix64 -------------------- */
+typedef struct rng {
+	uint64_t s[4];
+} rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+/* uniform in [0, 1) */
+static double rng_unit(rng *r)
+{
+	return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* uniform integer in [lo, hi] */
+static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi)
+{
+	return lo + rng_next(r) % (hi - lo + 1);
+}
+
+/* log-uniform in [lo, hi]: many small values, a long tail of large ones */
+static uint64_t rng_logu(rng *r, double lo, double hi)
+{
+	return (uint64_t)exp(log(lo) + rng_unit(r) * (log(hi) - log(lo)));
+}
+
+static bool rng_chance(rng *r, double p)
+{
+	return rng_unit(r) < p;
+}
+
+/* skewed index in [0, n): low indices are popular */
+static uint32_t rng_popular(rng *r, uint32_t n)
+{
+	double u = rng_unit(r);
+	return (uint32_t)(u * u * u * n);
+}
+
+/* ---- hosts --------------------------------------------------------------- */
+#define N_CLIENTS 1200u
+#define N_SERVERS 40000u
+#define N_SERVERS6 8000u
+
+typedef struct client {
+	uint8_t ip4[4], ip6[16], mac[6];
+	uint16_t vlan; /* 0: untagged */
+	bool has6;
+	uint8_t ttl;
+} client;
+
+static const uint8_t GW_MAC[6] = {0x00, 0x1b, 0x21, 0x3a, 0x4f, 0x01};
+static const uint8_t RESOLVER4[2][4] = {{192, 168, 1, 1}, {203, 0, 113, 53}};
+static const uint8_t RESOLVER6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+
+typedef struct world {
+	client clients[N_CLIENTS];
+	uint8_t srv4[N_SERVERS][4];
+	uint8_t srv6[N_SERVERS6][16];
+	uint8_t text[BLOCK_SIZE];   /* HTML-ish text for HTTP bodies */
+	uint8_t random[BLOCK_SIZE]; /* incompressible bytes for TLS/SSH/other */
+} world;
+
+static bool public_v4(const uint8_t a[4])
+{
+	if (a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224)
+		return false;
+	if (a[0] == 172 && (a[1] & 0xf0) == 16)
+		return false;
+	if (a[0] == 192 && a[1] == 168)
+		return false;
+	if (a[0] == 169 && a[1] == 254)
+		return false;
+	if (a[0] == 100 && (a[1] & 0xc0) == 64)
+		return false;
+	return true;
+}
+
+static const char *const WORDS[] = {
+	"the", "and", "sakura", "report", "news", "login", "product", "price", "order", "contact",
+	"support", "tokyo", "osaka", "company", "service", "update", "download", "privacy", "about",
+	"search", "menu", "item", "shop", "cart", "account", "help", "blog", "event", "index",
+};
+#define N_WORDS (sizeof(WORDS) / sizeof(WORDS[0]))
+
+static void world_init(world *w, rng *r)
+{
+	for (uint32_t i = 0; i < N_CLIENTS; i++) {
+		client *c = &w->clients[i];
+		/* 92% on the untagged office LANs, 8% on a tagged VLAN */
+		if (i % 25 < 23) {
+			c->ip4[0] = 192, c->ip4[1] = 168, c->ip4[2] = (uint8_t)(1 + i % 2);
+			c->vlan = 0;
+		} else {
+			c->ip4[0] = 192, c->ip4[1] = 168, c->ip4[2] = 30;
+			c->vlan = (i % 2) ? 30 : 40;
+			c->ip4[2] = (uint8_t)c->vlan;
+		}
+		c->ip4[3] = (uint8_t)(10 + (i / 2) % 240);
+		c->has6 = (i % 4) == 0;
+		static const uint8_t pfx6[8] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x10, 0x00, 0x01};
+		memcpy(c->ip6, pfx6, 8);
+		for (int k = 8; k < 16; k++)
+			c->ip6[k] = (uint8_t)rng_next(r);
+		c->mac[0] = 0x02, c->mac[1] = 0x00;
+		c->mac[2] = (uint8_t)(i >> 8), c->mac[3] = (uint8_t)i;
+		c->mac[4] = (uint8_t)rng_next(r), c->mac[5] = (uint8_t)rng_next(r);
+		c->ttl = (i % 3) ? 128 : 64;
+	}
+	for (uint32_t i = 0; i < N_SERVERS; i++) {
+		do {
+			uint32_t v = (uint32_t)rng_next(r);
+			w->srv4[i][0] = (uint8_t)(v >> 24), w->srv4[i][1] = (uint8_t)(v >> 16);
+			w->srv4[i][2] = (uint8_t)(v >> 8), w->srv4[i][3] = (uint8_t)v;
+		} while (!public_v4(w->srv4[i]));
+	}
+	for (uint32_t i = 0; i < N_SERVERS6; i++) {
+		w->srv6[i][0] = 0x20, w->srv6[i][1] = 0x01, w->srv6[i][2] = 0x0d, w->srv6[i][3] = 0xb8;
+		for (int k = 4; k < 16; k++)
+			w->srv6[i][k] = (uint8_t)rng_next(r);
+	}
+	for (uint32_t i = 0; i < BLOCK_SIZE; i++)
+		w->random[i] = (uint8_t)(rng_next(r) >> 24);
+	uint32_t n = 0;
+	static const char *const tags[] = {"<p>", "</p>\n", "<div class=\"item\">", "</div>\n", " ", " ", " "};
+	while (n < BLOCK_SIZE) {
+		const char *s = (rng_next(r) % 4) ? WORDS[rng_next(r) % N_WORDS] : tags[rng_next(r) % 7];
+		size_t l = strlen(s);
+		for (size_t k = 0; k < l && n < BLOCK_SIZE; k++)
+			w->text[n++] = (uint8_t)s[k];
+		if (n < BLOCK_SIZE)
+			w->text[n++] = ' ';
+	}
+}
+
+/* A host name for a server index, stable across the file. */
+static void server_name(uint32_t idx, char *buf, size_t n)
+{
+	static const char *const sub[] = {"www", "api", "cdn", "img", "static", "mail", "login", "update"};
+	static const char *const syl[] = {"ka", "mi", "to", "ra", "ne", "so", "ku", "ya", "shi", "ta", "no", "ri"};
+	static const char *const tld[] = {"jp", "co.jp", "com", "net", "ne.jp", "org"};
+	uint64_t x = idx * 0x9e3779b97f4a7c15ull + 12345;
+	uint64_t h = splitmix64(&x);
+	char dom[32];
+	int len = 0, nsyl = 2 + (int)(h % 3);
+	h >>= 2;
+	for (int i = 0; i < nsyl; i++, h >>= 4)
+		len += snprintf(dom + len, sizeof(dom) - (size_t)len, "%s", syl[h % 12]);
+	snprintf(buf, n, "%s.%s%" PRIu32 ".%s", sub[h % 8], dom, idx % 97, tld[(h >> 3) % 6]);
+}
+
+/* ---- flows ------------------------------------------------------------------ */
+enum kind { K_TCP, K_DNS, K_NTP, K_ICMP };
+enum app { A_HTTP, A_TLS, A_SSH, A_RAW };
+enum tstate { T_SYN, T_SYNACK, T_DATA, T_CLOSE1, T_CLOSE2, T_CLOSE3, T_DONE };
+enum how { H_FIN, H_RST, H_ABANDON, H_NOANSWER, H_REFUSED };
+
+#define PRE_MAX 480u
+
+typedef struct flow {
+	uint8_t kind, app, v6, state, how, dir, syn_tries, server_closes;
+	uint16_t vlan, cport, sport, cwnd, cwnd_max, rounds_left, ipid[2], mss, steps;
+	uint32_t client_idx, server_idx, rtt_us, seed;
+	uint8_t cip[16], sip[16];
+	uint32_t isn[2];
+	uint32_t pos[2];         /* stream bytes sent so far, relative to isn + 1 */
+	uint32_t round_start[2]; /* stream position where the current round began */
+	uint32_t round_len[2];   /* bytes of the current round (prefix + body) */
+	uint16_t pre_len[2];
+	uint8_t pre[2][PRE_MAX];
+	uint32_t next_free;
+} flow;
+
+typedef struct event {
+	uint64_t t;
+	uint32_t flow; /* NO_FLOW: the next flow arrival */
+	uint32_t seq;  /* tie-break, keeps the order deterministic */
+} event;
+
+typedef struct stats {
+	uint64_t pkts, data_bytes, file_bytes;
+	uint64_t flows[4], apps[4], v6_flows, vlan_flows, hows[5];
+	uint64_t segs, ooo, retx, vlan_pkts, v6_pkts, max_active, active;
+	uint64_t frame_hist[4]; /* <=128, <=576, <1500, >=1500 */
+} stats;
+
+typedef struct gen {
+	rng r;
+	world *w;
+	FILE *out;
+	uint64_t limit;     /* stop when this many file bytes are written */
+	double avg_bps;     /* target average bit rate */
+	double link_bps;    /* link speed: spacing within bursts */
+	uint64_t link_free; /* ns: when the link is next idle */
+	uint64_t last_ts;   /* ns of the last written packet */
+	double mean_flow_bytes, planned_sum;
+	flow *flows;
+	uint32_t nflows, capflows, free_head;
+	event *heap;
+	uint32_t nheap, capheap, evseq;
+	stats st;
+	uint8_t frame[MAX_FRAME];
+} gen;
+
+/* ---- event heap ---------------------------------------------------------- */
+static bool ev_less(const event *a, const event *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void heap_push(gen *g, uint64_t t, uint32_t fl)
+{
+	if (g->nheap == g->capheap) {
+		uint32_t cap = g->capheap ? g->capheap * 2 : 4096;
+		event *h = realloc(g->heap, (size_t)cap * sizeof(*h));
+		if (!h) {
+			fprintf(stderr, "gen-capture: out of memory\n");
+			exit(1);
+		}
+		g->heap = h, g->capheap = cap;
+	}
+	event e = {t, fl, g->evseq++};
+	uint32_t i = g->nheap++;
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!ev_less(&e, &g->heap[p]))
+			break;
+		g->heap[i] = g->heap[p];
+		i = p;
+	}
+	g->heap[i] = e;
+}
+
+static event heap_pop(gen *g)
+{
+	event top = g->heap[0], last = g->heap[--g->nheap];
+	uint32_t i = 0, n = g->nheap;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && ev_less(&g->heap[c + 1], &g->heap[c]))
+			c++;
+		if (!ev_less(&g->heap[c], &last))
+			break;
+		g->heap[i] = g->heap[c];
+		i = c;
+	}
+	if (n)
+		g->heap[i] = last;
+	return top;
+}
+
+/* ---- flow pool ----------------------------------------------------------------- */
+static uint32_t flow_alloc(gen *g)
+{
+	uint32_t i;
+	if (g->free_head != NO_FLOW) {
+		i = g->free_head;
+		g->free_head = g->flows[i].next_free;
+	} else {
+		if (g->nflows == g->capflows) {
+			uint32_t cap = g->capflows ? g->capflows * 2 : 4096;
+			flow *f = realloc(g->flows, (size_t)cap * sizeof(*f));
+			if (!f) {
+				fprintf(stderr, "gen-capture: out of memory\n");
+				exit(1);
+			}
+			g->flows = f, g->capflows = cap;
+		}
+		i = g->nflows++;
+	}
+	memset(&g->flows[i], 0, sizeof(flow));
+	if (++g->st.active > g->st.max_active)
+		g->st.max_active = g->st.active;
+	return i;
+}
+
+static void flow_release(gen *g, uint32_t i)
+{
+	g->flows[i].next_free = g->free_head;
+	g->free_head = i;
+	g->st.active--;
+}
+
+/* ---- packet writing -------------------------------------------------------------- */
+static inline void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
+{
+	while (n > 1) {
+		sum += (uint32_t)p[0] << 8 | p[1];
+		p += 2, n -= 2;
+	}
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void write_or_die(gen *g, const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, g->out) != n) {
+		fprintf(stderr, "gen-capture: write failed: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+/* Writes the frame at time t (ns, or later if the link is busy); returns the
+ * time the frame has left the wire. */
+static uint64_t emit(gen *g, uint64_t t, size_t len, bool v6, bool vlan)
+{
+	if (t < g->link_free)
+		t = g->link_free;
+	if (t < g->last_ts)
+		t = g->last_ts;
+	/* preamble + FCS + inter-frame gap = 24 bytes on the wire */
+	uint64_t wire_ns = (uint64_t)((double)(len + 24) * 8e9 / g->link_bps);
+	g->link_free = t + wire_ns;
+	g->last_ts = t;
+	uint8_t rec[16];
+	uint64_t sec = START_SEC + t / 1000000000ull, usec = (t % 1000000000ull) / 1000;
+	/* pcap record header is in the writer's byte order: little endian here */
+	uint32_t v[4] = {(uint32_t)sec, (uint32_t)usec, (uint32_t)len, (uint32_t)len};
+	for (int i = 0; i < 4; i++) {
+		rec[4 * i] = (uint8_t)v[i], rec[4 * i + 1] = (uint8_t)(v[i] >> 8);
+		rec[4 * i + 2] = (uint8_t)(v[i] >> 16), rec[4 * i + 3] = (uint8_t)(v[i] >> 24);
+	}
+	write_or_die(g, rec, 16);
+	write_or_die(g, g->frame, len);
+	g->st.pkts++;
+	g->st.data_bytes += len;
+	g->st.file_bytes += 16 + len;
+	g->st.v6_pkts += v6;
+	g->st.vlan_pkts += vlan;
+	g->st.frame_hist[len <= 128 ? 0 : len <= 576 ? 1 : len < 1500 ? 2 : 3]++;
+	return g->link_free;
+}
+
+/* Ethernet (+802.1Q) and IP headers for a packet of flow f in direction dir
+ * (0: client to server) carrying l4len bytes of protocol proto. Returns the
+ * offset of the L4 header. */
+static size_t build_l3(gen *g, flow *f, int dir, uint8_t proto, size_t l4len)
+{
+	uint8_t *b = g->frame;
+	const client *c = &g->w->clients[f->client_idx];
+	memcpy(b, dir ? c->mac : GW_MAC, 6);
+	memcpy(b + 6, dir ? GW_MAC : c->mac, 6);
+	size_t o = 12;
+	if (f->vlan) {
+		put16(b + o, 0x8100);
+		put16(b + o + 2, f->vlan);
+		o += 4;
+	}
+	const uint8_t *src = dir ? f->sip : f->cip, *dst = dir ? f->cip : f->sip;
+	if (f->v6) {
+		put16(b + o, 0x86dd);
+		o += 2;
+		put32(b + o, 0x60000000u | (f->seed & 0xfffff));
+		put16(b + o + 4, (uint32_t)l4len);
+		b[o + 6] = proto;
+		b[o + 7] = dir ? 52 : 64;
+		memcpy(b + o + 8, src, 16);
+		memcpy(b + o + 24, dst, 16);
+		return o + 40;
+	}
+	put16(b + o, 0x0800);
+	o += 2;
+	uint8_t *ip = b + o;
+	ip[0] = 0x45, ip[1] = 0;
+	put16(ip + 2, (uint32_t)(20 + l4len));
+	put16(ip + 4, f->ipid[dir]++);
+	put16(ip + 6, proto == 6 ? 0x4000 : 0);
+	ip[8] = dir ? 53 : c->ttl;
+	ip[9] = proto;
+	put16(ip + 10, 0);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	return o + 20;
+}
+
+/* L4 checksum with the IPv4/IPv6 pseudo header. */
+static void l4_csum(gen *g, flow *f, int dir, uint8_t proto, size_t l4off, size_t l4len, size_t csum_at)
+{
+	uint8_t *b = g->frame;
+	uint64_t s = 0;
+	const uint8_t *src = dir ? f->sip : f->cip, *dst = dir ? f->cip : f->sip;
+	if (!(proto == 1)) { /* ICMPv4 has no pseudo header */
+		size_t al = f->v6 ? 16 : 4;
+		s = csum_add(s, src, al);
+		s = csum_add(s, dst, al);
+		s += proto;
+		s += l4len;
+	}
+	put16(b + l4off + csum_at, 0);
+	uint16_t c = csum_fold(csum_add(s, b + l4off, l4len));
+	if (proto == 17 && c == 0)
+		c = 0xffff;
+	put16(b + l4off + csum_at, c);
+}
+
+/* ---- payload -------------------------------------------------------------------- */
+/* Copies len bytes of the current round of direction dir, starting at round
+ * offset off: the prefix (request line, TLS hello...) then the body. The
+ * bytes depend only on (flow, round, offset): a retransmission is identical. */
+static void fill_payload(gen *g, flow *f, int dir, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	while (len && off < f->pre_len[dir]) {
+		*dst++ = f->pre[dir][off++];
+		len--;
+	}
+	if (!len)
+		return;
+	const uint8_t *blk = f->app == A_HTTP ? g->w->text : g->w->random;
+	uint32_t boff = off - f->pre_len[dir];
+	uint32_t blen = f->round_len[dir] - f->pre_len[dir];
+	uint32_t seed = f->seed + (uint32_t)dir * 7919u + f->round_start[dir];
+	while (len) {
+		uint32_t n = len;
+		if (f->app == A_TLS) {
+			/* application_data records of up to 16 KiB */
+			uint32_t rec = boff / (TLS_REC + 5), in = boff % (TLS_REC + 5);
+			if (in < 5) {
+				uint32_t rstart = rec * (TLS_REC + 5);
+				uint32_t rlen = blen - rstart - 5 < TLS_REC ? blen - rstart - 5 : TLS_REC;
+				uint8_t h[5] = {0x17, 0x03, 0x03, (uint8_t)(rlen >> 8), (uint8_t)rlen};
+				*dst++ = h[in];
+				boff++, len--;
+				continue;
+			}
+			if (n > TLS_REC + 5 - in)
+				n = TLS_REC + 5 - in;
+		}
+		uint32_t p = (seed + boff) % BLOCK_SIZE;
+		if (n > BLOCK_SIZE - p)
+			n = BLOCK_SIZE - p;
+		memcpy(dst, blk + p, n);
+		dst += n, boff += n, len -= n;
+	}
+}
+
+static uint32_t tls_client_hello(uint8_t *p, const char *sni, rng *r)
+{
+	size_t sl = strlen(sni);
+	uint8_t *q = p + 9; /* record 5 + handshake header 4 */
+	*q++ = 3, *q++ = 3;
+	for (int i = 0; i < 32; i++)
+		*q++ = (uint8_t)rng_next(r);
+	*q++ = 32;
+	for (int i = 0; i < 32; i++)
+		*q++ = (uint8_t)rng_next(r);
+	static const uint8_t suites[] = {0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30};
+	put16(q, sizeof(suites));
+	q += 2;
+	memcpy(q, suites, sizeof(suites));
+	q += sizeof(suites);
+	*q++ = 1, *q++ = 0; /* compression: null */
+	uint8_t *ext_len = q;
+	q += 2;
+	put16(q, 0); /* server_name */
+	put16(q + 2, (uint32_t)(sl + 5));
+	put16(q + 4, (uint32_t)(sl + 3));
+	q[6] = 0;
+	put16(q + 7, (uint32_t)sl);
+	memcpy(q + 9, sni, sl);
+	q += 9 + sl;
+	static const uint8_t more[] = {
+		0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* groups */
+		0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04, /* sig algs */
+		0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03,       /* versions */
+		0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+	memcpy(q, more, sizeof(more));
+	q += sizeof(more);
+	put16(ext_len, (uint32_t)(q - ext_len - 2));
+	uint32_t hs = (uint32_t)(q - p - 9);
+	p[0] = 0x16, p[1] = 3, p[2] = 1;
+	put16(p + 3, hs + 4);
+	p[5] = 1;
+	p[6] = (uint8_t)(hs >> 16), p[7] = (uint8_t)(hs >> 8), p[8] = (uint8_t)hs;
+	return (uint32_t)(q - p);
+}
+
+static uint32_t tls_server_hello(uint8_t *p, rng *r)
+{
+	uint8_t *q = p + 9;
+	*q++ = 3, *q++ = 3;
+	for (int i = 0; i < 32; i++)
+		*q++ = (uint8_t)rng_next(r);
+	*q++ = 32;
+	for (int i = 0; i < 32; i++)
+		*q++ = (uint8_t)rng_next(r);
+	*q++ = 0x13, *q++ = 0x01, *q++ = 0;
+	static const uint8_t ext[] = {0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
+	memcpy(q, ext, sizeof(ext));
+	q += sizeof(ext);
+	uint32_t hs = (uint32_t)(q - p - 9);
+	p[0] = 0x16, p[1] = 3, p[2] = 3;
+	put16(p + 3, hs + 4);
+	p[5] = 2;
+	p[6] = (uint8_t)(hs >> 16), p[7] = (uint8_t)(hs >> 8), p[8] = (uint8_t)hs;
+	static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+	memcpy(q, ccs, sizeof(ccs));
+	q += sizeof(ccs);
+	return (uint32_t)(q - p);
+}
+
+/* Starts a request/response round: sizes and prefixes for both directions. */
+static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, uint32_t down)
+{
+	rng *r = &g->r;
+	char host[64];
+	server_name(f->server_idx, host, sizeof(host));
+	for (int d = 0; d < 2; d++) {
+		f->round_start[d] = f->pos[d];
+		f->pre_len[d] = 0;
+	}
+	char *c = (char *)f->pre[0], *s = (char *)f->pre[1];
+	int n0 = 0, n1 = 0;
+	switch (f->app) {
+	case A_HTTP:
+		if (bulk_up)
+			n0 = snprintf(c, PRE_MAX,
+			              "POST /upload/%s%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n"
+			              "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n"
+			              "Content-Type: application/octet-stream\r\nContent-Length: %" PRIu32 "\r\n\r\n",
+			              WORDS[rng_next(r) % N_WORDS], rng_range(r, 1, 99999), host, up);
+		else
+			n0 = snprintf(c, PRE_MAX,
+			              "GET /%s/%s%" PRIu64 ".html HTTP/1.1\r\nHost: %s\r\n"
+			              "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n"
+			              "Accept: text/html,*/*\r\nAccept-Language: ja,en;q=0.8\r\nConnection: keep-alive\r\n\r\n",
+			              WORDS[rng_next(r) % N_WORDS], WORDS[rng_next(r) % N_WORDS],
+			              rng_range(r, 1, 99999), host);
+		n1 = snprintf(s, PRE_MAX,
+		              "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
+		              "Content-Length: %" PRIu32 "\r\nConnection: keep-alive\r\n\r\n",
+		              down);
+		if (!bulk_up)
+			up = 0; /* a GET has no body */
+		break;
+	case A_TLS:
+		if (first) {
+			n0 = (int)tls_client_hello(f->pre[0], host, r);
+			n1 = (int)tls_server_hello(f->pre[1], r);
+		}
+		break;
+	case A_SSH:
+		if (first) {
+			n0 = snprintf(c, PRE_MAX, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+			n1 = snprintf(s, PRE_MAX, "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n");
+		}
+		break;
+	default:
+		break;
+	}
+	f->pre_len[0] = (uint16_t)(n0 > 0 ? n0 : 0);
+	f->pre_len[1] = (uint16_t)(n1 > 0 ? n1 : 0);
+	f->round_len[0] = f->pre_len[0] + up;
+	f->round_len[1] = f->pre_len[1] + down;
+	f->dir = 0;
+	if (f->round_len[0] == 0)
+		f->round_len[0] = 1 + (uint32_t)rng_range(r, 40, 300); /* no prefix: some request bytes */
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+static uint64_t tcp_pkt(gen *g, flow *f, int dir, uint8_t flags, uint32_t off, uint32_t plen, uint64_t t)
+{
+	bool syn = flags & 0x02;
+	size_t optlen = syn ? 20 : 0;
+	size_t l4len = 20 + optlen + plen;
+	size_t o = build_l3(g, f, dir, 6, l4len);
+	uint8_t *tcp = g->frame + o;
+	int other = !dir;
+	put16(tcp, dir ? f->sport : f->cport);
+	put16(tcp + 2, dir ? f->cport : f->sport);
+	put32(tcp + 4, f->isn[dir] + (syn ? 0 : 1) + f->round_start[dir] + off);
+	put32(tcp + 8, (flags & 0x10) ? f->isn[other] + 1 + f->pos[other] : 0);
+	tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+	tcp[13] = flags;
+	put16(tcp + 14, syn ? 64240 : 502);
+	put16(tcp + 18, 0);
+	if (syn) {
+		uint8_t *op = tcp + 20;
+		op[0] = 2, op[1] = 4;
+		put16(op + 2, f->mss);
+		op[4] = 4, op[5] = 2;           /* SACK permitted */
+		op[6] = 8, op[7] = 10;          /* timestamps */
+		put32(op + 8, f->seed + (uint32_t)(t / 1000000));
+		put32(op + 12, 0);
+		op[16] = 1, op[17] = 3, op[18] = 3, op[19] = 7; /* NOP, window scale 7 */
+	}
+	if (plen)
+		fill_payload(g, f, dir, off, tcp + 20 + optlen, plen);
+	l4_csum(g, f, dir, 6, o, l4len, 16);
+	return emit(g, t, o + l4len, f->v6, f->vlan != 0);
+}
+
+#define MAX_BURST 64
+
+/* One window of data from f->dir, with the receiver's delayed ACKs, a few
+ * segments out of order and a few retransmitted. Returns the end time. */
+static uint64_t tcp_burst(gen *g, flow *f, uint64_t t)
+{
+	rng *r = &g->r;
+	int d = f->dir;
+	uint32_t off0 = f->pos[d] - f->round_start[d];
+	uint32_t left = f->round_len[d] - off0;
+	uint32_t segoff[MAX_BURST], seglen[MAX_BURST];
+	int n = 0;
+	while (left && n < f->cwnd && n < MAX_BURST) {
+		uint32_t l = left < f->mss ? left : f->mss;
+		segoff[n] = off0, seglen[n] = l;
+		off0 += l, left -= l, n++;
+	}
+	/* emission order: swap neighbours now and then (reordering in the network) */
+	int order[MAX_BURST];
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = 0; i + 1 < n; i++) {
+		if (rng_chance(r, 0.03)) {
+			int x = order[i];
+			order[i] = order[i + 1], order[i + 1] = x;
+			g->st.ooo++;
+			i++;
+		}
+	}
+	uint64_t got = 0; /* bit i: segment i arrived */
+	int contiguous = 0, since_ack = 0;
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+		t = tcp_pkt(g, f, d, 0x10 | (i == n - 1 ? 0x08 : 0), segoff[i], seglen[i], t);
+		g->st.segs++;
+		got |= 1ull << i;
+		while (contiguous < n && (got >> contiguous & 1))
+			contiguous++;
+		if (rng_chance(r, 0.02)) { /* retransmission of a segment already sent */
+			int j = order[rng_range(r, 0, (uint64_t)k)];
+			t = tcp_pkt(g, f, d, 0x10, segoff[j], seglen[j], t);
+			g->st.retx++;
+		}
+		if (++since_ack == 2 || k == n - 1) {
+			since_ack = 0;
+			uint32_t acked = contiguous ? segoff[contiguous - 1] + seglen[contiguous - 1] : segoff[0];
+			f->pos[d] = f->round_start[d] + acked;
+			t = tcp_pkt(g, f, !d, 0x10, f->pos[!d] - f->round_start[!d], 0, t + 20000);
+		}
+	}
+	f->pos[d] = f->round_start[d] + off0;
+	if (f->cwnd < f->cwnd_max)
+		f->cwnd = (uint16_t)(f->cwnd * 2 > f->cwnd_max ? f->cwnd_max : f->cwnd * 2);
+	return t;
+}
+
+static void tcp_new(gen *g, flow *f)
+{
+	rng *r = &g->r;
+	double u = rng_unit(r);
+	f->app = u < 0.50 ? A_TLS : u < 0.80 ? A_HTTP : u < 0.84 ? A_SSH : A_RAW;
+	static const uint16_t raw_ports[] = {8080, 8443, 445, 3389, 993, 587, 1883, 5222, 9000};
+	f->sport = f->app == A_TLS ? 443 : f->app == A_HTTP ? 80 : f->app == A_SSH ? 22
+	           : raw_ports[rng_next(r) % (sizeof(raw_ports) / sizeof(raw_ports[0]))];
+	f->mss = f->v6 ? 1440 : 1460;
+	f->isn[0] = (uint32_t)rng_next(r), f->isn[1] = (uint32_t)rng_next(r);
+	f->cwnd = 10;
+	f->cwnd_max = (uint16_t)rng_range(r, 16, MAX_BURST);
+	u = rng_unit(r);
+	f->how = u < 0.005 ? H_NOANSWER : u < 0.01 ? H_REFUSED : u < 0.82 ? H_FIN : u < 0.94 ? H_RST : H_ABANDON;
+	f->state = T_SYN;
+}
+
+/* Sizes of the next round for a connection: most are small web requests,
+ * a few are downloads, a very few are multi-megabyte transfers either way. */
+static void tcp_next_round(gen *g, flow *f, bool first)
+{
+	rng *r = &g->r;
+	uint32_t up, down;
+	bool bulk_up = false;
+	uint32_t cls = f->seed % 1000;
+	if (cls < 1) { /* bulk: 0.1% of connections */
+		bulk_up = (f->seed >> 10) % 3 == 0;
+		uint32_t big = (uint32_t)rng_logu(r, 1e6, 8e6), small = (uint32_t)rng_range(r, 200, 2000);
+		up = bulk_up ? big : small, down = bulk_up ? small : big;
+		if (f->app != A_HTTP && !bulk_up)
+			up = (uint32_t)rng_range(r, 200, 1200);
+	} else if (cls < 21) { /* medium: 2% */
+		up = (uint32_t)rng_range(r, 300, 1500);
+		down = (uint32_t)rng_logu(r, 2e4, 3e5);
+	} else {
+		up = (uint32_t)rng_range(r, 150, 900);
+		down = (uint32_t)rng_logu(r, 150, 1.6e4);
+	}
+	round_begin(g, f, first, bulk_up, up, down);
+}
+
+static double tcp_planned_bytes(const flow *f)
+{
+	uint32_t cls = f->seed % 1000;
+	return cls < 1 ? 3.4e6 : cls < 21 ? 1.5 * 9.9e4 : 1.6 * 4.9e3;
+}
+
+/* Advances a TCP flow by one step; returns the delay to its next step, or 0
+ * when it is finished. */
+static uint64_t tcp_step(gen *g, flow *f, uint64_t t)
+{
+	rng *r = &g->r;
+	uint64_t rtt = (uint64_t)f->rtt_us * 1000, lan = 250000;
+	switch (f->state) {
+	case T_SYN:
+		tcp_pkt(g, f, 0, 0x02, 0, 0, t);
+		if (f->how == H_NOANSWER)
+			return ++f->syn_tries < 3 ? 1000000000ull << (f->syn_tries - 1) : 0;
+		f->state = T_SYNACK;
+		return rtt;
+	case T_SYNACK:
+		if (f->how == H_REFUSED) {
+			tcp_pkt(g, f, 1, 0x14, 0, 0, t); /* RST+ACK */
+			return 0;
+		}
+		tcp_pkt(g, f, 1, 0x12, 0, 0, t);
+		f->state = T_DATA;
+		f->rounds_left = (uint16_t)((f->seed % 1000) < 21 ? rng_range(r, 1, 2) : rng_range(r, 1, 3));
+		tcp_next_round(g, f, true);
+		return lan;
+	case T_DATA: {
+		if (f->steps == 0 && f->pos[0] == 0) /* third packet of the handshake */
+			t = tcp_pkt(g, f, 0, 0x10, 0, 0, t);
+		f->steps++;
+		int d = f->dir;
+		t = tcp_burst(g, f, t);
+		if (f->pos[d] - f->round_start[d] < f->round_len[d])
+			return rtt; /* next window after a round trip */
+		if (d == 0) {
+			f->dir = 1;
+			f->cwnd = f->cwnd < 10 ? 10 : f->cwnd;
+			return rtt + rng_range(r, 200000, 20000000); /* server think time */
+		}
+		if (--f->rounds_left) {
+			tcp_next_round(g, f, false);
+			return rng_range(r, lan, 300000000ull); /* user reads, then the next request */
+		}
+		if (f->how == H_ABANDON)
+			return 0;
+		f->state = T_CLOSE1;
+		f->server_closes = rng_chance(r, 0.3);
+		return rng_range(r, lan, 2000000000ull);
+	}
+	case T_CLOSE1: {
+		int d = f->server_closes;
+		uint32_t off = f->pos[d] - f->round_start[d];
+		if (f->how == H_RST) {
+			tcp_pkt(g, f, d, 0x14, off, 0, t);
+			return 0;
+		}
+		tcp_pkt(g, f, d, 0x11, off, 0, t);
+		f->pos[d]++; /* the FIN takes one sequence number */
+		f->state = T_CLOSE2;
+		return d ? lan : rtt;
+	}
+	case T_CLOSE2: {
+		int d = !f->server_closes;
+		tcp_pkt(g, f, d, 0x11, f->pos[d] - f->round_start[d], 0, t);
+		f->pos[d]++;
+		f->state = T_CLOSE3;
+		return d ? lan : rtt;
+	}
+	case T_CLOSE3: {
+		int d = f->server_closes;
+		tcp_pkt(g, f, d, 0x10, f->pos[d] - f->round_start[d], 0, t);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* ---- UDP and ICMP ------------------------------------------------------------ */
+static size_t dns_name(uint8_t *p, const char *name)
+{
+	size_t o = 0;
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+		p[o++] = (uint8_t)l;
+		memcpy(p + o, name, l);
+		o += l;
+		name += l + (dot ? 1 : 0);
+	}
+	p[o++] = 0;
+	return o;
+}
+
+static uint64_t udp_pkt(gen *g, flow *f, int dir, const uint8_t *pl, size_t plen, uint64_t t)
+{
+	size_t l4len = 8 + plen;
+	size_t o = build_l3(g, f, dir, 17, l4len);
+	uint8_t *u = g->frame + o;
+	put16(u, dir ? f->sport : f->cport);
+	put16(u + 2, dir ? f->cport : f->sport);
+	put16(u + 4, (uint32_t)l4len);
+	memcpy(u + 8, pl, plen);
+	l4_csum(g, f, dir, 17, o, l4len, 6);
+	return emit(g, t, o + l4len, f->v6, f->vlan != 0);
+}
+
+static uint64_t dns_step(gen *g, flow *f, uint64_t t)
+{
+	rng *r = &g->r;
+	uint8_t m[512];
+	char host[64];
+	server_name(f->server_idx, host, sizeof(host));
+	bool aaaa = f->app == 1;
+	size_t o = 12;
+	put16(m, f->seed & 0xffff);
+	put16(m + 4, 1);
+	put16(m + 6, 0), put16(m + 8, 0), put16(m + 10, 1);
+	o += dns_name(m + o, host);
+	put16(m + o, aaaa ? 28 : 1), put16(m + o + 2, 1);
+	o += 4;
+	static const uint8_t opt[] = {0, 0x00, 0x29, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+	if (f->state == 0) {
+		put16(m + 2, 0x0100);
+		memcpy(m + o, opt, sizeof(opt));
+		o += sizeof(opt);
+		udp_pkt(g, f, 0, m, o, t);
+		f->state = 1;
+		return f->how == H_NOANSWER ? 0 : (uint64_t)f->rtt_us * 1000;
+	}
+	bool nx = f->how == H_RST;
+	put16(m + 2, nx ? 0x8183 : 0x8180);
+	put16(m + 6, nx ? 0 : 1);
+	if (!nx) {
+		m[o++] = 0xc0, m[o++] = 0x0c;
+		put16(m + o, aaaa ? 28 : 1), put16(m + o + 2, 1);
+		put32(m + o + 4, (uint32_t)rng_range(r, 30, 3600));
+		o += 8;
+		put16(m + o, aaaa ? 16 : 4);
+		o += 2;
+		if (aaaa)
+			memcpy(m + o, g->w->srv6[f->server_idx % N_SERVERS6], 16);
+		else
+			memcpy(m + o, g->w->srv4[f->server_idx], 4);
+		o += aaaa ? 16 : 4;
+	}
+	memcpy(m + o, opt, sizeof(opt));
+	o += sizeof(opt);
+	udp_pkt(g, f, 1, m, o, t);
+	return 0;
+}
+
+static uint64_t ntp_step(gen *g, flow *f, uint64_t t)
+{
+	uint8_t m[48];
+	memset(m, 0, sizeof(m));
+	m[0] = f->state ? 0x24 : 0x23; /* v4, client (3) / server (4) */
+	m[1] = f->state ? 2 : 0;
+	put32(m + 40, (uint32_t)(START_SEC + 2208988800ull + t / 1000000000ull));
+	put32(m + 44, f->seed);
+	udp_pkt(g, f, f->state, m, sizeof(m), t);
+	if (f->state)
+		return 0;
+	f->state = 1;
+	return (uint64_t)f->rtt_us * 1000;
+}
+
+static uint64_t icmp_step(gen *g, flow *f, uint64_t t)
+{
+	int dir = f->state & 1;
+	uint8_t proto = f->v6 ? 58 : 1;
+	size_t l4len = 8 + 56;
+	size_t o = build_l3(g, f, dir, proto, l4len);
+	uint8_t *ic = g->frame + o;
+	ic[0] = f->v6 ? (dir ? 129 : 128) : (dir ? 0 : 8);
+	ic[1] = 0;
+	put16(ic + 4, f->seed & 0xffff);
+	put16(ic + 6, (uint32_t)(f->state / 2 + 1));
+	for (int i = 0; i < 56; i++)
+		ic[8 + i] = (uint8_t)(0x10 + i);
+	l4_csum(g, f, dir, proto, o, l4len, 2);
+	emit(g, t, o + l4len, f->v6, f->vlan != 0);
+	f->state++;
+	if (dir == 0)
+		return (uint64_t)f->rtt_us * 1000;
+	return f->state < 2 * f->rounds_left ? 1000000000ull : 0;
+}
+
+static uint64_t nfl_total(const stats *s)
+{
+	return s->flows[0] + s->flows[1] + s->flows[2] + s->flows[3];
+}
+
+/* ---- flow arrival ----------------------------------------------------------- */
+static void flow_new(gen *g, uint64_t t)
+{
+	rng *r = &g->r;
+	uint32_t i = flow_alloc(g);
+	flow *f = &g->flows[i];
+	world *w = g->w;
+	f->seed = (uint32_t)rng_next(r);
+	f->client_idx = rng_popular(r, N_CLIENTS);
+	const client *c = &w->clients[f->client_idx];
+	f->vlan = c->vlan;
+	double u = rng_unit(r);
+	f->kind = u < 0.33 ? K_TCP : u < 0.94 ? K_DNS : u < 0.97 ? K_NTP : K_ICMP;
+	f->v6 = c->has6 && rng_chance(r, 0.7);
+	f->rtt_us = (uint32_t)rng_logu(r, 3000, 250000);
+	f->cport = (uint16_t)rng_range(r, 32768, 60999);
+	f->server_idx = rng_popular(r, N_SERVERS);
+	memcpy(f->cip, f->v6 ? c->ip6 : c->ip4, f->v6 ? 16 : 4);
+	double planned;
+	switch (f->kind) {
+	case K_TCP:
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx], f->v6 ? 16 : 4);
+		tcp_new(g, f);
+		planned = tcp_planned_bytes(f);
+		break;
+	case K_DNS:
+		if (f->v6)
+			memcpy(f->sip, RESOLVER6, 16);
+		else
+			memcpy(f->sip, RESOLVER4[rng_chance(r, 0.8) ? 0 : 1], 4);
+		f->sport = 53;
+		f->rtt_us = (uint32_t)rng_logu(r, 300, 60000);
+		f->app = rng_chance(r, 0.4); /* 1: AAAA */
+		u = rng_unit(r);
+		f->how = u < 0.02 ? H_NOANSWER : u < 0.07 ? H_RST : H_FIN;
+		planned = 230;
+		break;
+	case K_NTP:
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % 16] : w->srv4[f->server_idx % 16], f->v6 ? 16 : 4);
+		f->sport = 123;
+		f->cport = rng_chance(r, 0.5) ? 123 : f->cport;
+		planned = 180;
+		break;
+	default:
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx], f->v6 ? 16 : 4);
+		f->rounds_left = (uint16_t)rng_range(r, 1, 4);
+		planned = 2.0 * f->rounds_left * 100;
+		break;
+	}
+	g->st.flows[f->kind]++;
+	if (f->kind == K_TCP) {
+		g->st.apps[f->app]++;
+		g->st.hows[f->how]++;
+	}
+	g->st.v6_flows += f->v6;
+	g->st.vlan_flows += f->vlan != 0;
+	g->planned_sum += planned;
+	g->mean_flow_bytes = g->planned_sum / (double)nfl_total(&g->st);
+	heap_push(g, t, i);
+}
+
+static uint64_t flow_step(gen *g, flow *f, uint64_t t)
+{
+	switch (f->kind) {
+	case K_TCP:
+		return tcp_step(g, f, t);
+	case K_DNS:
+		return dns_step(g, f, t);
+	case K_NTP:
+		return ntp_step(g, f, t);
+	default:
+		return icmp_step(g, f, t);
+	}
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10, end++; break;
+	case 'm': case 'M': mul = 1ull << 20, end++; break;
+	case 'g': case 'G': mul = 1ull << 30, end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*ret = v * mul;
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
+	                "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
+	                "  -s SEED      PRNG seed (default 1)\n"
+	                "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
+	                "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = 1, avg = 200, link = 1000, size;
+	int opt;
+	while ((opt = getopt(argc, argv, "s:r:l:h")) != -1) {
+		uint64_t *dst = opt == 's' ? &seed : opt == 'r' ? &avg : opt == 'l' ? &link : NULL;
+		if (!dst || parse_size(optarg, dst) < 0) {
+			usage();
+			return 2;
+		}
+	}
+	if (argc - optind != 2 || parse_size(argv[optind + 1], &size) < 0 || avg == 0 || link < avg) {
+		usage();
+		return 2;
+	}
+	gen *g = calloc(1, sizeof(*g));
+	world *w = calloc(1, sizeof(*w));
+	if (!g || !w) {
+		fprintf(stderr, "gen-capture: out of memory\n");
+		return 1;
+	}
+	g->out = fopen(argv[optind], "wb");
+	if (!g->out) {
+		fprintf(stderr, "gen-capture: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	static char obuf[1 << 22];
+	setvbuf(g->out, obuf, _IOFBF, sizeof(obuf));
+	rng_seed(&g->r, seed);
+	world_init(w, &g->r);
+	g->w = w;
+	g->limit = size;
+	g->avg_bps = (double)avg * 1e6;
+	g->link_bps = (double)link * 1e6;
+	g->free_head = NO_FLOW;
+	g->mean_flow_bytes = 4500;
+
+	uint8_t fh[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0};
+	uint32_t snap = SNAPLEN;
+	fh[16] = (uint8_t)snap, fh[17] = (uint8_t)(snap >> 8), fh[18] = (uint8_t)(snap >> 16);
+	fh[20] = 1; /* LINKTYPE_ETHERNET */
+	write_or_die(g, fh, sizeof(fh));
+	g->st.file_bytes = sizeof(fh);
+
+	heap_push(g, 0, NO_FLOW);
+	while (g->st.file_bytes < g->limit && g->nheap) {
+		event e = heap_pop(g);
+		if (e.flow == NO_FLOW) {
+			flow_new(g, e.t);
+			double mean_gap = g->mean_flow_bytes * 8e9 / g->avg_bps;
+			/* the plan is an estimate: correct it by the rate achieved so far */
+			if (e.t > 1000000000ull) {
+				double got = (double)g->st.data_bytes * 8e9 / (double)e.t / g->avg_bps;
+				mean_gap *= got < 0.5 ? 0.5 : got > 2.0 ? 2.0 : got;
+			}
+			uint64_t gap = (uint64_t)(-log(1.0 - rng_unit(&g->r)) * mean_gap);
+			heap_push(g, e.t + gap, NO_FLOW);
+			continue;
+		}
+		/* a flow's step happens at its own time or when the link frees up */
+		uint64_t now = e.t;
+		uint64_t delay = flow_step(g, &g->flows[e.flow], now);
+		uint64_t done = g->link_free > now ? g->link_free : now;
+		if (delay)
+			heap_push(g, done + delay, e.flow);
+		else
+			flow_release(g, e.flow);
+	}
+	if (fclose(g->out) != 0) {
+		fprintf(stderr, "gen-capture: close failed: %s\n", strerror(errno));
+		return 1;
+	}
+	stats *s = &g->st;
+	double secs = (double)g->last_ts / 1e9;
+	uint64_t nfl = s->flows[0] + s->flows[1] + s->flows[2] + s->flows[3];
+	fprintf(stderr,
+	        "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64 " file bytes\n"
+	        "  capture time %.1f s, average %.0f Mbit/s\n"
+	        "  flows %" PRIu64 ": tcp %" PRIu64 " (tls %" PRIu64 ", http %" PRIu64 ", ssh %" PRIu64
+	        ", other %" PRIu64 "), dns %" PRIu64 ", ntp %" PRIu64 ", icmp %" PRIu64 "\n"
+	        "  tcp ends: fin %" PRIu64 ", rst %" PRIu64 ", abandoned %" PRIu64 ", syn unanswered %" PRIu64
+	        ", refused %" PRIu64 "\n"
+	        "  ipv6 flows %" PRIu64 ", vlan flows %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
+	        "  data segments %" PRIu64 ", out of order %" PRIu64 " (%.2f%%), retransmitted %" PRIu64
+	        " (%.2f%%)\n"
+	        "  packets: ipv6 %" PRIu64 ", vlan %" PRIu64 "; frames <=128 B %" PRIu64 ", <=576 B %" PRIu64
+	        ", <1500 B %" PRIu64 ", >=1500 B %" PRIu64 "\n",
+	        s->pkts, s->data_bytes, s->file_bytes, secs, secs > 0 ? (double)s->data_bytes * 8 / secs / 1e6 : 0.0,
+	        nfl, s->flows[K_TCP], s->apps[A_TLS], s->apps[A_HTTP], s->apps[A_SSH], s->apps[A_RAW],
+	        s->flows[K_DNS], s->flows[K_NTP], s->flows[K_ICMP], s->hows[H_FIN], s->hows[H_RST],
+	        s->hows[H_ABANDON], s->hows[H_NOANSWER], s->hows[H_REFUSED], s->v6_flows, s->vlan_flows,
+	        s->max_active, s->segs, s->ooo, s->segs ? 100.0 * (double)s->ooo / (double)s->segs : 0.0,
+	        s->retx, s->segs ? 100.0 * (double)s->retx / (double)s->segs : 0.0, s->v6_pkts, s->vlan_pkts,
+	        s->frame_hist[0], s->frame_hist[1], s->frame_hist[2], s->frame_hist[3]);
+	free(g->flows);
+	free(g->heap);
+	free(w);
+	free(g);
+	return 0;
+}
