@@ -1,0 +1,189 @@
+/* Unit tests for base: bounded buffers, JSON writer, addresses, hashing,
+ * number parsing and time formatting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/base.h"
+
+static void test_buf_limit(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_buf_init(&b, 10);
+	assert_int_equal(om_buf_puts(&b, "0123456789"), 0);
+	assert_int_equal(b.len, 10);
+	/* one more byte passes max: refused, buffer unchanged, toobig set */
+	assert_int_equal(om_buf_putc(&b, 'x'), -ENOBUFS);
+	assert_true(b.toobig);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(om_buf_cstr(&b), "0123456789");
+	om_buf_reset(&b);
+	assert_false(b.toobig);
+	assert_int_equal(om_buf_printf(&b, "%d-%s", 42, "ab"), 0);
+	assert_string_equal(om_buf_cstr(&b), "42-ab");
+	/* a long printf goes through the slow path */
+	om_buf big;
+	om_buf_init(&big, 4096);
+	char s[1000];
+	memset(s, 'a', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	assert_int_equal(om_buf_printf(&big, "<%s>", s), 0);
+	assert_int_equal(big.len, 1001);
+	assert_int_equal(big.data[0], '<');
+	assert_int_equal(big.data[1000], '>');
+	om_buf_free(&big);
+	om_buf_free(&b);
+	om_buf_free(&b); /* freeing twice is allowed */
+}
+
+static void test_buf_html(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_buf_init(&b, 1024);
+	om_buf_put_html(&b, "<script>alert('x') & \"y\"</script>");
+	assert_string_equal(om_buf_cstr(&b),
+	                    "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+	om_buf_free(&b);
+}
+
+static void test_json_writer(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_json j;
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "a", "x\"y\\z\n");
+	om_json_u64(&j, "n", 18446744073709551615ull);
+	om_json_i64(&j, "m", -5);
+	om_json_bool(&j, "t", true);
+	om_json_null(&j, "z");
+	om_json_arr_open(&j, "l");
+	om_json_u64(&j, NULL, 1);
+	om_json_u64(&j, NULL, 2);
+	om_json_obj_open(&j, NULL);
+	om_json_obj_close(&j);
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	assert_string_equal(om_buf_cstr(&b), "{\"a\":\"x\\\"y\\\\z\\n\",\"n\":18446744073709551615,"
+	                                     "\"m\":-5,\"t\":true,\"z\":null,\"l\":[1,2,{}]}");
+	om_buf_free(&b);
+}
+
+static void test_json_hostile_bytes(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_buf_init(&b, 4096);
+	/* control byte, invalid UTF-8 lead, truncated sequence, overlong NUL,
+	 * a surrogate, and valid Japanese (3-byte) text */
+	const char in[] = "\x01\xff\xe3\x81\xc0\x80\xed\xa0\x80\xe3\x81\x82";
+	om_json_escape(&b, in, sizeof(in) - 1);
+	assert_string_equal(om_buf_cstr(&b), "\"\\u0001\\u00ff\\u00e3\\u0081\\u00c0\\u0080"
+	                                     "\\u00ed\\u00a0\\u0080\xe3\x81\x82\"");
+	om_buf_free(&b);
+}
+
+static void test_addr_cidr(void **state)
+{
+	(void)state;
+	om_addr a;
+	om_cidr c;
+	char s[64];
+	assert_int_equal(om_addr_parse("192.168.1.20", &a), 0);
+	assert_true(om_addr_is_v4(&a));
+	om_addr_str(&a, s, sizeof(s));
+	assert_string_equal(s, "192.168.1.20");
+	assert_int_equal(om_cidr_parse("192.168.0.0/16", &c), 0);
+	assert_true(om_cidr_contains(&c, &a));
+	assert_int_equal(om_addr_parse("192.169.0.1", &a), 0);
+	assert_false(om_cidr_contains(&c, &a));
+	/* host bits are cleared */
+	assert_int_equal(om_cidr_parse("10.1.2.3/8", &c), 0);
+	assert_int_equal(om_addr_parse("10.200.0.1", &a), 0);
+	assert_true(om_cidr_contains(&c, &a));
+	/* non-byte prefix */
+	assert_int_equal(om_cidr_parse("172.16.0.0/12", &c), 0);
+	assert_int_equal(om_addr_parse("172.31.255.255", &a), 0);
+	assert_true(om_cidr_contains(&c, &a));
+	assert_int_equal(om_addr_parse("172.32.0.0", &a), 0);
+	assert_false(om_cidr_contains(&c, &a));
+	/* IPv6 */
+	assert_int_equal(om_cidr_parse("fc00::/7", &c), 0);
+	assert_int_equal(om_addr_parse("fd12::1", &a), 0);
+	assert_true(om_cidr_contains(&c, &a));
+	assert_int_equal(om_addr_parse("fe80::1", &a), 0);
+	assert_false(om_cidr_contains(&c, &a));
+	om_addr_str(&a, s, sizeof(s));
+	assert_string_equal(s, "fe80::1");
+	/* /0 holds everything of its family's mapped space */
+	assert_int_equal(om_cidr_parse("0.0.0.0/0", &c), 0);
+	assert_int_equal(om_addr_parse("8.8.8.8", &a), 0);
+	assert_true(om_cidr_contains(&c, &a));
+	/* bad input */
+	assert_int_equal(om_cidr_parse("10.0.0.0/33", &c), -EINVAL);
+	assert_int_equal(om_cidr_parse("10.0.0/8", &c), -EINVAL);
+	assert_int_equal(om_cidr_parse("", &c), -EINVAL);
+	assert_int_equal(om_cidr_parse("fc00::/129", &c), -EINVAL);
+	assert_int_equal(om_cidr_parse("10.0.0.0/-1", &c), -EINVAL);
+	assert_int_equal(om_cidr_parse("10.0.0.0/8x", &c), -EINVAL);
+}
+
+static void test_parse_u64(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(om_parse_u64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	v = 7;
+	assert_int_equal(om_parse_u64("101", 0, 100, &v), -ERANGE);
+	assert_int_equal(v, 7); /* untouched on error */
+	assert_int_equal(om_parse_u64("-1", 0, 100, &v), -EINVAL);
+	assert_int_equal(om_parse_u64("", 0, 100, &v), -EINVAL);
+	assert_int_equal(om_parse_u64("12a", 0, 100, &v), -EINVAL);
+	assert_int_equal(om_parse_u64(" 1", 0, 100, &v), -EINVAL);
+	assert_int_equal(om_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(v, 7);
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	char s[40];
+	/* 2024-05-31T23:59:59.000001Z = 1717199999 s */
+	om_time_iso(1717199999000001ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31T23:59:59.000001+0000");
+	om_time_day(1717199999000001ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31");
+	om_time_day(1717200000000000ull, s, sizeof(s));
+	assert_string_equal(s, "2024-06-01");
+}
+
+static void test_hash(void **state)
+{
+	(void)state;
+	const char a[] = "abcdefghij", b[] = "abcdefghik";
+	assert_int_equal(om_hash64(a, 10, 1), om_hash64(a, 10, 1));
+	assert_int_not_equal(om_hash64(a, 10, 1), om_hash64(b, 10, 1));
+	assert_int_not_equal(om_hash64(a, 10, 1), om_hash64(a, 10, 2));
+	assert_int_not_equal(om_hash64(a, 9, 1), om_hash64(a, 10, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_buf_html),
+		cmocka_unit_test(test_json_writer), cmocka_unit_test(test_json_hostile_bytes),
+		cmocka_unit_test(test_addr_cidr),   cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_time),        cmocka_unit_test(test_hash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
