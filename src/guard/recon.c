@@ -550,7 +550,8 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 	}
 	bool fresh = pi == RECON_NONE;
 	if (!fresh) {
-		r->pairs[pi].packets++;
+		if (r->pairs[pi].packets != UINT32_MAX) /* saturates */
+			r->pairs[pi].packets++;
 		r->pairs[pi].last = r->now;
 		pair_unlink(r, s, pi);
 		pair_append(r, s, pi);
