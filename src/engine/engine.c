@@ -605,6 +605,8 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	om_json_u64(&j, "packets", a->packets);
 	om_json_u64(&j, "port_count", a->port_count);
 	om_json_u64(&j, "host_count", a->host_count);
+	if (a->host_count_capped)
+		om_json_bool(&j, "host_count_capped", true);
 	om_json_arr_open(&j, "ports");
 	for (uint32_t i = 0; i < a->nports; i++)
 		om_json_u64(&j, NULL, a->ports[i]);

@@ -1,0 +1,306 @@
+/* Unit tests for the engine: EVE rotation, and whole-pipeline runs on a
+ * capture written here with libpcap: the same events for any number of
+ * workers, scan alerts with exact counts, a capture cut short. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = malloc((size_t)n + 1);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return s;
+}
+
+static size_t count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_eve_rotation(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-eve-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], p1[160], p2[160];
+	snprintf(path, sizeof(path), "%s/eve.json", dir);
+	om_eve *e;
+	char err[256];
+	assert_int_equal(om_eve_open(path, 100, true, &e, err, sizeof(err)), 0);
+	const char line[] = "{\"event_type\":\"x\",\"pad\":\"0123456789012345678901234567890123\"}\n";
+	size_t l = sizeof(line) - 1; /* 60 bytes */
+	assert_int_equal(om_eve_write(e, line, l, "2024-05-01"), 0);
+	/* 120 > 100: rotate by size before this block */
+	assert_int_equal(om_eve_write(e, line, l, "2024-05-01"), 0);
+	/* new day: rotate although small */
+	assert_int_equal(om_eve_write(e, line, l, "2024-05-02"), 0);
+	assert_int_equal(om_eve_rotations(e), 2);
+	om_eve_close(e);
+	snprintf(p1, sizeof(p1), "%s.1", path);
+	snprintf(p2, sizeof(p2), "%s.2", path);
+	size_t n;
+	char *s;
+	s = slurp(p1, &n);
+	assert_int_equal(n, l);
+	free(s);
+	s = slurp(p2, &n);
+	assert_int_equal(n, l);
+	free(s);
+	s = slurp(path, &n);
+	assert_int_equal(n, l);
+	free(s);
+	unlink(p1);
+	unlink(p2);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- a capture written with libpcap ---- */
+
+static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Ethernet + IPv4 + TCP, no payload unless given */
+static size_t tcp_frame(uint8_t *f, const uint8_t src[4], const uint8_t dst[4], uint16_t sp,
+                        uint16_t dp, uint8_t flags, uint32_t seq, const char *payload)
+{
+	size_t plen = payload ? strlen(payload) : 0;
+	memset(f, 0, 14 + 40);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+	uint16_t tot = (uint16_t)(40 + plen);
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	uint16_t c = csum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	uint8_t *t = ip + 20;
+	t[0] = (uint8_t)(sp >> 8);
+	t[1] = (uint8_t)sp;
+	t[2] = (uint8_t)(dp >> 8);
+	t[3] = (uint8_t)dp;
+	t[4] = (uint8_t)(seq >> 24);
+	t[5] = (uint8_t)(seq >> 16);
+	t[6] = (uint8_t)(seq >> 8);
+	t[7] = (uint8_t)seq;
+	t[12] = 5 << 4;
+	t[13] = flags;
+	t[14] = 0xff;
+	t[15] = 0xff;
+	if (plen)
+		memcpy(t + 20, payload, plen);
+	return 14 + 40 + plen;
+}
+
+static void dump(pcap_dumper_t *d, const uint8_t *f, size_t n, uint64_t usec)
+{
+	struct pcap_pkthdr h;
+	h.ts.tv_sec = (time_t)(usec / 1000000);
+	h.ts.tv_usec = (suseconds_t)(usec % 1000000);
+	h.caplen = h.len = (bpf_u_int32)n;
+	pcap_dump((u_char *)d, &h, f);
+}
+
+/* 2024-05-10T00:00:00Z */
+#define T0 1715299200000000ull
+
+/* Writes the test capture; returns the number of packets. */
+static unsigned write_capture(const char *path)
+{
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(pd, path);
+	assert_non_null(d);
+	uint8_t f[2048];
+	const uint8_t scanner[4] = {203, 0, 113, 9}, target[4] = {192, 168, 1, 10};
+	const uint8_t client[4] = {192, 168, 1, 20}, server[4] = {198, 51, 100, 80};
+	unsigned n = 0;
+	uint64_t t = T0;
+	/* a vertical scan: 25 distinct ports, port 22 probed twice */
+	for (unsigned i = 0; i < 25; i++) {
+		dump(d, f, tcp_frame(f, scanner, target, 40000, (uint16_t)(1 + i), 0x02, 1000, NULL), t);
+		t += 1000;
+		n++;
+		dump(d, f, tcp_frame(f, target, scanner, (uint16_t)(1 + i), 40000, 0x14, 0, NULL), t);
+		t += 1000;
+		n++;
+	}
+	dump(d, f, tcp_frame(f, scanner, target, 40000, 22, 0x02, 1000, NULL), t);
+	t += 1000;
+	n++;
+	/* a normal session from inside to outside, with a segment out of order */
+	for (unsigned s = 0; s < 10; s++) {
+		uint16_t cp = (uint16_t)(50000 + s);
+		t += 2000000; /* 2 s apart: ticks and flows interleave */
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x02, 100, NULL), t);
+		dump(d, f, tcp_frame(f, server, client, 80, cp, 0x12, 500, NULL), t + 10);
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x10, 101, NULL), t + 20);
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x18, 106, "world"), t + 30);
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x18, 101, "hello"), t + 40);
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x11, 111, NULL), t + 50);
+		dump(d, f, tcp_frame(f, server, client, 80, cp, 0x11, 501, NULL), t + 60);
+		dump(d, f, tcp_frame(f, client, server, cp, 80, 0x10, 112, NULL), t + 70);
+		n += 8;
+	}
+	/* a truncated IPv4 packet: header says 20 bytes, frame holds 10 */
+	memset(f, 0, 24);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	dump(d, f, 24, t + 100);
+	n++;
+	pcap_dump_close(d);
+	pcap_close(pd);
+	return n;
+}
+
+struct run {
+	char *eve;
+	om_engine_result res;
+};
+
+static void run_inspect(const char *cap, unsigned workers, struct run *out, const char *dir)
+{
+	om_config cfg;
+	om_config_defaults(&cfg);
+	cfg.stats_interval = 5;
+	cfg.flow_max = 64;
+	char evepath[128], err[512];
+	snprintf(evepath, sizeof(evepath), "%s/eve-%u.json", dir, workers);
+	om_eve *eve;
+	assert_int_equal(om_eve_open(evepath, 0, false, &eve, err, sizeof(err)), 0);
+	om_engine_opts o = {.cfg = &cfg, .pcap_path = cap, .eve = eve, .store = NULL,
+	                    .tenant = "t1", .gateway = "g1", .workers = workers};
+	int r = om_engine_inspect(&o, &out->res, err, sizeof(err));
+	if (r < 0)
+		fail_msg("inspect failed: %s", err);
+	om_eve_close(eve);
+	out->eve = slurp(evepath, NULL);
+	unlink(evepath);
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted lines joined, for comparing runs. */
+static char *sorted(char *s)
+{
+	size_t n = count_str(s, "\n");
+	char **lines = calloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (char *tok = strtok(s, "\n"); tok; tok = strtok(NULL, "\n"))
+		lines[k++] = tok;
+	qsort(lines, k, sizeof(char *), line_cmp);
+	size_t total = 0;
+	for (size_t i = 0; i < k; i++)
+		total += strlen(lines[i]) + 1;
+	char *o = calloc(total + 1, 1);
+	for (size_t i = 0; i < k; i++) {
+		strcat(o, lines[i]);
+		strcat(o, "\n");
+	}
+	free(lines);
+	return o;
+}
+
+static void test_pipeline_workers(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-eng-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	unsigned npkts = write_capture(cap);
+
+	struct run r1, r2, r3;
+	run_inspect(cap, 1, &r1, dir);
+	run_inspect(cap, 2, &r2, dir);
+	run_inspect(cap, 3, &r3, dir);
+	assert_int_equal(r1.res.packets, npkts);
+	assert_false(r1.res.truncated);
+	/* one vertical scan episode: 25 ports, 26 probes (port 22 twice) */
+	assert_int_equal(r1.res.alerts, 1);
+	assert_int_equal(count_str(r1.eve, "\"event_type\":\"alert\""), 1);
+	assert_non_null(strstr(r1.eve, "\"src_ip\":\"203.0.113.9\",\"dest_ip\":\"192.168.1.10\""));
+	assert_non_null(strstr(r1.eve, "\"packets\":26,\"port_count\":25,\"host_count\":1"));
+	assert_non_null(strstr(r1.eve, "\"category\":\"recon\""));
+	/* 25 scan flows + 10 sessions + 1: the second SYN to port 22 comes
+	 * after that connection was reset, so it starts a new flow */
+	assert_int_equal(r1.res.flows, 36);
+	assert_int_equal(count_str(r1.eve, "\"event_type\":\"flow\""), 36);
+	/* the truncated IPv4 packet */
+	assert_int_equal(r1.res.anomalies, 1);
+	assert_int_equal(count_str(r1.eve, "\"event\":\"ipv4.trunc_pkt\""), 1);
+	/* every session: 10 bytes reassembled in order, one segment out of order */
+	assert_non_null(strstr(r1.eve, "\"reassembled_bytes\":100,\"ooo_segments\":10"));
+	/* the same events whatever the number of workers */
+	char *s1 = sorted(r1.eve), *s2 = sorted(r2.eve), *s3 = sorted(r3.eve);
+	assert_string_equal(s1, s2);
+	assert_string_equal(s1, s3);
+	free(s1);
+	free(s2);
+	free(s3);
+	free(r1.eve);
+	free(r2.eve);
+	free(r3.eve);
+
+	/* cut the last record short: the packets before it are processed */
+	struct stat st;
+	assert_int_equal(stat(cap, &st), 0);
+	assert_int_equal(truncate(cap, st.st_size - 10), 0);
+	struct run rt;
+	run_inspect(cap, 2, &rt, dir);
+	assert_true(rt.res.truncated);
+	assert_true(strlen(rt.res.warning) > 0);
+	assert_int_equal(rt.res.packets, npkts - 1);
+	assert_int_equal(rt.res.alerts, 1);
+	free(rt.eve);
+	unlink(cap);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eve_rotation),
+		cmocka_unit_test(test_pipeline_workers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
