@@ -1,0 +1,758 @@
+/* Unit tests for TCP reassembly (src/net/stream.c). Expected streams are
+ * built here from the segments fed, with a first-wins byte model. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "net/net.h"
+
+#define CAP 8192
+#define MAXGAPS 32
+
+struct rec {
+	uint8_t buf[2][CAP];
+	uint64_t next[2];       /* where the next delivery must start */
+	uint64_t delivered[2];  /* bytes delivered */
+	int nonconsecutive;     /* deliveries not at next[] */
+	struct {
+		int dir;
+		uint64_t off, len;
+	} gaps[MAXGAPS];
+	int ngaps;
+	int ev_diff, ev_rst, ev_other;
+	int calls;
+};
+
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                    uint64_t off)
+{
+	(void)f;
+	struct rec *r = u;
+	r->calls++;
+	if (off != r->next[dir])
+		r->nonconsecutive++;
+	if (off + len <= CAP)
+		memcpy(r->buf[dir] + off, data, len);
+	r->next[dir] = off + len;
+	r->delivered[dir] += len;
+}
+
+static void on_gap(void *u, om_flow *f, int dir, uint64_t off, uint64_t len)
+{
+	(void)f;
+	struct rec *r = u;
+	if (off != r->next[dir])
+		r->nonconsecutive++;
+	if (r->ngaps < MAXGAPS) {
+		r->gaps[r->ngaps].dir = dir;
+		r->gaps[r->ngaps].off = off;
+		r->gaps[r->ngaps].len = len;
+	}
+	r->ngaps++;
+	r->next[dir] = off + len;
+}
+
+static void on_event(void *u, om_flow *f, const char *ev)
+{
+	(void)f;
+	struct rec *r = u;
+	if (!strcmp(ev, "stream.overlap_diff"))
+		r->ev_diff++;
+	else if (!strcmp(ev, "stream.rst_invalid"))
+		r->ev_rst++;
+	else
+		r->ev_other++;
+}
+
+struct fx {
+	struct rec r;
+	om_stream_ctx *s;
+	om_flow f;
+};
+
+static struct fx *fx_new(uint64_t depth, uint64_t memcap)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	assert_non_null(x);
+	om_stream_callbacks cb = {on_data, on_gap, on_event, &x->r};
+	x->s = om_stream_new(depth, memcap, &cb);
+	assert_non_null(x->s);
+	x->f.proto = IPPROTO_TCP;
+	return x;
+}
+
+/* Ends the flow and checks that every byte of memory came back. */
+static void fx_end(struct fx *x)
+{
+	om_stream_flow_end(x->s, &x->f);
+	assert_null(x->f.tcp);
+	assert_int_equal(om_stream_stats_get(x->s)->mem_in_use, 0);
+	assert_int_equal(x->r.nonconsecutive, 0);
+}
+
+static void fx_free(struct fx *x)
+{
+	om_stream_free(x->s);
+	free(x);
+}
+
+static void feed(struct fx *x, int dir, uint8_t flags, uint32_t seq, const void *data,
+                 uint32_t len)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	p.tcp_flags = flags;
+	p.tcp_seq = seq;
+	p.payload = data;
+	p.payload_len = len;
+	om_stream_packet(x->s, &x->f, &p, dir);
+}
+
+static const om_stream_stats *st(struct fx *x)
+{
+	return om_stream_stats_get(x->s);
+}
+
+/* A stream of n pseudo-random bytes (reference content). */
+static void fill(uint8_t *b, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+#define ISN 1000u /* client ISN: data starts at ISN + 1 */
+#define SISN 70000u
+
+static void handshake(struct fx *x)
+{
+	feed(x, 0, OM_TH_SYN, ISN, NULL, 0);
+	feed(x, 1, OM_TH_SYN | OM_TH_ACK, SISN, NULL, 0);
+	feed(x, 0, OM_TH_ACK, ISN + 1, NULL, 0);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_in_order(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK | OM_TH_PUSH, ISN + 1, "hello ", 6);
+	feed(x, 0, OM_TH_ACK | OM_TH_PUSH, ISN + 7, "world", 5);
+	feed(x, 1, OM_TH_ACK | OM_TH_PUSH, SISN + 1, "ok", 2);
+	assert_int_equal(x->r.delivered[0], 11);
+	assert_memory_equal(x->r.buf[0], "hello world", 11);
+	assert_int_equal(x->r.delivered[1], 2);
+	assert_memory_equal(x->r.buf[1], "ok", 2);
+	assert_int_equal(x->r.calls, 3); /* one call per in-order segment */
+	assert_int_equal(st(x)->ooo_segments, 0);
+	assert_int_equal(st(x)->bytes_delivered, 13);
+	assert_int_equal(st(x)->midstream, 0);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_free(x);
+}
+
+/* In-order data is handed over without a copy: the pointer is the packet's. */
+static const uint8_t *zc_seen;
+static void on_data_ptr(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len,
+                        uint64_t off)
+{
+	(void)u, (void)f, (void)dir, (void)len, (void)off;
+	zc_seen = d;
+}
+
+static void test_zero_copy(void **state)
+{
+	(void)state;
+	om_stream_callbacks cb = {on_data_ptr, NULL, NULL, NULL};
+	om_stream_ctx *s = om_stream_new(0, 4096, &cb);
+	om_flow f;
+	memset(&f, 0, sizeof(f));
+	f.proto = IPPROTO_TCP;
+	static const uint8_t payload[] = "abcdef";
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_ACK;
+	p.tcp_seq = 5;
+	p.payload = payload;
+	p.payload_len = 6;
+	om_stream_packet(s, &f, &p, 0);
+	assert_ptr_equal(zc_seen, payload);
+	om_stream_flow_end(s, &f);
+	om_stream_free(s);
+}
+
+static void test_ooo_two(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 4, "BBBB", 4);
+	assert_int_equal(x->r.delivered[0], 0);
+	assert_true(st(x)->mem_in_use > 0);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "AAAA", 4);
+	assert_int_equal(x->r.delivered[0], 8);
+	assert_memory_equal(x->r.buf[0], "AAAABBBB", 8);
+	assert_int_equal(st(x)->ooo_segments, 1);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_free(x);
+}
+
+static void test_ooo_three_all_orders(void **state)
+{
+	(void)state;
+	static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+	                                {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	uint8_t ref[30];
+	fill(ref, sizeof(ref), 7);
+	for (int k = 0; k < 6; k++) {
+		struct fx *x = fx_new(0, 1 << 20);
+		handshake(x);
+		for (int i = 0; i < 3; i++) {
+			int sg = perms[k][i];
+			feed(x, 0, OM_TH_ACK, ISN + 1 + 10u * sg, ref + 10 * sg, 10);
+		}
+		assert_int_equal(x->r.delivered[0], 30);
+		assert_memory_equal(x->r.buf[0], ref, 30);
+		/* a segment is held when it arrives while one before it is
+		 * still missing */
+		int held = 0, next = 0;
+		bool have[3] = {false};
+		for (int i = 0; i < 3; i++) {
+			int sg = perms[k][i];
+			have[sg] = true;
+			if (sg != next)
+				held++;
+			while (next < 3 && have[next])
+				next++;
+		}
+		assert_int_equal(st(x)->ooo_segments, held);
+		fx_end(x);
+		assert_int_equal(x->r.ngaps, 0);
+		fx_free(x);
+	}
+}
+
+static void test_retransmission(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "abcd", 4);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "abcd", 4); /* delivered already */
+	feed(x, 0, OM_TH_ACK, ISN + 9, "ijkl", 4); /* held */
+	feed(x, 0, OM_TH_ACK, ISN + 9, "ijkl", 4); /* held already */
+	assert_int_equal(st(x)->retransmissions, 2);
+	assert_int_equal(x->r.delivered[0], 4);
+	feed(x, 0, OM_TH_ACK, ISN + 5, "efgh", 4);
+	assert_int_equal(x->r.delivered[0], 12);
+	assert_memory_equal(x->r.buf[0], "abcdefghijkl", 12);
+	assert_int_equal(st(x)->overlaps, 0);
+	assert_int_equal(x->r.ev_diff, 0);
+	fx_end(x);
+	fx_free(x);
+}
+
+/* Overlaps with a held segment H = [10, 20): every shape, with the same and
+ * with different bytes. The expected stream is the first-wins model: a byte
+ * keeps the value of the first segment that carried it. */
+static void test_overlap_shapes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		uint32_t off, len;
+	} shapes[] = {
+		{"before", 5, 10},   /* [5,15) */
+		{"after", 15, 10},   /* [15,25) */
+		{"inside", 12, 6},   /* [12,18) */
+		{"covering", 5, 20}, /* [5,25) */
+		{"exact", 10, 10},   /* [10,20): a retransmission */
+	};
+	uint8_t ref[30];
+	fill(ref, sizeof(ref), 3);
+	for (size_t k = 0; k < OM_ARRAY_SIZE(shapes); k++) {
+		for (int differ = 0; differ < 2; differ++) {
+			struct fx *x = fx_new(0, 1 << 20);
+			handshake(x);
+			uint8_t model[30];
+			bool set[30] = {false};
+			/* segment 1: the held H */
+			feed(x, 0, OM_TH_ACK, ISN + 1 + 10, ref + 10, 10);
+			for (int i = 10; i < 20; i++)
+				model[i] = ref[i], set[i] = true;
+			/* segment 2: the overlapping one */
+			uint8_t seg[30];
+			memcpy(seg, ref + shapes[k].off, shapes[k].len);
+			if (differ)
+				for (uint32_t i = 0; i < shapes[k].len; i++)
+					seg[i] ^= 0x5a;
+			feed(x, 0, OM_TH_ACK, ISN + 1 + shapes[k].off, seg, shapes[k].len);
+			for (uint32_t i = 0; i < shapes[k].len; i++) {
+				uint32_t o = shapes[k].off + i;
+				if (!set[o])
+					model[o] = seg[i], set[o] = true;
+			}
+			/* segment 3: the rest, [0, 30) */
+			feed(x, 0, OM_TH_ACK, ISN + 1, ref, 30);
+			for (int i = 0; i < 30; i++)
+				if (!set[i])
+					model[i] = ref[i], set[i] = true;
+
+			assert_int_equal(x->r.delivered[0], 30);
+			assert_memory_equal(x->r.buf[0], model, 30);
+			/* "inside" and "exact" carry no new byte: counted as
+			 * retransmissions; the others as overlaps. Segment 3
+			 * always overlaps what is held. */
+			bool wholly_seen = shapes[k].off >= 10 && shapes[k].off + shapes[k].len <= 20;
+			if (wholly_seen) {
+				assert_int_equal(st(x)->retransmissions, 1);
+				assert_int_equal(st(x)->overlaps, 1);
+			} else {
+				assert_int_equal(st(x)->retransmissions, 0);
+				assert_int_equal(st(x)->overlaps, 2);
+			}
+			/* segment 2 differs from H where they overlap; segment 3
+			 * then differs from segment 2's held bytes if any */
+			if (differ) {
+				assert_true(x->r.ev_diff >= 1);
+				assert_int_equal(st(x)->overlap_diff, (uint64_t)x->r.ev_diff);
+			} else {
+				assert_int_equal(x->r.ev_diff, 0);
+			}
+			fx_end(x);
+			assert_int_equal(x->r.ngaps, 0);
+			fx_free(x);
+		}
+	}
+}
+
+/* Overlap with bytes already delivered: they cannot be replaced (first-wins)
+ * and only the new tail is delivered. */
+static void test_overlap_delivered(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "0123456789", 10);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 5, "XXXXXabcde", 10);
+	assert_int_equal(x->r.delivered[0], 15);
+	assert_memory_equal(x->r.buf[0], "0123456789abcde", 15);
+	assert_int_equal(st(x)->overlaps, 1);
+	fx_end(x);
+	fx_free(x);
+}
+
+static void test_gap_filled_later(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "aaaa", 4);
+	feed(x, 0, OM_TH_ACK, ISN + 9, "cccc", 4);
+	feed(x, 0, OM_TH_ACK, ISN + 13, "dddd", 4);
+	assert_int_equal(x->r.delivered[0], 4);
+	feed(x, 0, OM_TH_ACK, ISN + 5, "bbbb", 4);
+	assert_int_equal(x->r.delivered[0], 16);
+	assert_memory_equal(x->r.buf[0], "aaaabbbbccccdddd", 16);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	assert_int_equal(st(x)->gaps, 0);
+	fx_free(x);
+}
+
+static void test_gap_never_filled(void **state)
+{
+	(void)state;
+	uint8_t a[100], c[100];
+	memset(a, 'a', sizeof(a));
+	memset(c, 'c', sizeof(c));
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, a, 100);        /* [0,100) */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, c, 100);  /* [200,300) */
+	/* FIN at offset 400: [300,400) is missing too */
+	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1 + 400, NULL, 0);
+	assert_int_equal(x->r.delivered[0], 100);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 2);
+	assert_int_equal(x->r.gaps[0].dir, 0);
+	assert_int_equal(x->r.gaps[0].off, 100);
+	assert_int_equal(x->r.gaps[0].len, 100);
+	assert_int_equal(x->r.gaps[1].off, 300);
+	assert_int_equal(x->r.gaps[1].len, 100);
+	assert_int_equal(x->r.delivered[0], 200);
+	assert_memory_equal(x->r.buf[0] + 200, c, 100);
+	assert_int_equal(st(x)->gaps, 2);
+	fx_free(x);
+}
+
+static void test_memcap_skips_hole(void **state)
+{
+	(void)state;
+	uint8_t b[400];
+	fill(b, sizeof(b), 11);
+	/* 300 bytes: one 100-byte segment and its header fit, a second
+	 * 200-byte one does not */
+	struct fx *x = fx_new(0, 300);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, b, 10);              /* [0,10) */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 50, b + 50, 100);   /* held [50,150) */
+	assert_int_equal(st(x)->memcap_hits, 0);
+	assert_int_equal(x->r.delivered[0], 10);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, b + 200, 200); /* [200,400) no room */
+	assert_int_equal(st(x)->memcap_hits, 1);
+	/* holes [10,50) and [150,200) skipped, all data delivered */
+	assert_int_equal(x->r.ngaps, 2);
+	assert_int_equal(x->r.gaps[0].off, 10);
+	assert_int_equal(x->r.gaps[0].len, 40);
+	assert_int_equal(x->r.gaps[1].off, 150);
+	assert_int_equal(x->r.gaps[1].len, 50);
+	assert_int_equal(x->r.delivered[0], 10 + 100 + 200);
+	assert_memory_equal(x->r.buf[0] + 50, b + 50, 100);
+	assert_memory_equal(x->r.buf[0] + 200, b + 200, 200);
+	/* the late hole data is now old */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 10, b + 10, 40);
+	assert_int_equal(x->r.delivered[0], 310);
+	assert_int_equal(st(x)->retransmissions, 1);
+	/* a single segment bigger than the memcap goes straight through */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 1000, b, 350);
+	assert_int_equal(st(x)->memcap_hits, 2);
+	assert_int_equal(x->r.gaps[2].off, 400);
+	assert_int_equal(x->r.gaps[2].len, 600);
+	assert_int_equal(x->r.delivered[0], 660);
+	fx_end(x);
+	fx_free(x);
+}
+
+/* memcap is per context: one flow's held data limits another's */
+static void test_memcap_shared(void **state)
+{
+	(void)state;
+	uint8_t b[200];
+	fill(b, sizeof(b), 5);
+	struct fx *x = fx_new(0, 300);
+	om_flow g;
+	memset(&g, 0, sizeof(g));
+	g.proto = IPPROTO_TCP;
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 100, b, 200); /* flow f holds 200 */
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_SYN;
+	p.tcp_seq = 0;
+	/* flow g uses direction 1 so that the recorder keeps the two apart */
+	om_stream_packet(x->s, &g, &p, 1);
+	p.tcp_flags = OM_TH_ACK;
+	p.tcp_seq = 1 + 50;
+	p.payload = b;
+	p.payload_len = 150;
+	om_stream_packet(x->s, &g, &p, 1); /* no room: skip [0,50) */
+	assert_int_equal(st(x)->memcap_hits, 1);
+	assert_int_equal(x->r.ngaps, 1);
+	assert_int_equal(x->r.gaps[0].dir, 1);
+	assert_int_equal(x->r.gaps[0].off, 0);
+	assert_int_equal(x->r.gaps[0].len, 50);
+	assert_int_equal(x->r.delivered[1], 150);
+	assert_memory_equal(x->r.buf[1] + 50, b, 150);
+	om_stream_flow_end(x->s, &g);
+	fx_end(x);
+	fx_free(x);
+}
+
+static void test_depth(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(10, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "abcdef", 6);
+	feed(x, 0, OM_TH_ACK, ISN + 7, "ghijkl", 6);
+	assert_int_equal(x->r.delivered[0], 10);
+	assert_memory_equal(x->r.buf[0], "abcdefghij", 10);
+	assert_int_equal(st(x)->depth_reached, 1);
+	feed(x, 0, OM_TH_ACK, ISN + 13, "mnop", 4);
+	assert_int_equal(x->r.delivered[0], 10);
+	assert_int_equal(st(x)->depth_reached, 1);
+	/* out-of-order data past depth is not held */
+	feed(x, 1, OM_TH_ACK, SISN + 1 + 20, "zzzz", 4);
+	feed(x, 1, OM_TH_ACK, SISN + 1, "0123456789AB", 12);
+	assert_int_equal(x->r.delivered[1], 10);
+	assert_int_equal(st(x)->depth_reached, 2);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_free(x);
+}
+
+static void test_depth_no_hold(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(10, 1 << 20);
+	feed(x, 0, OM_TH_SYN, 0, NULL, 0);
+	uint64_t base = st(x)->mem_in_use; /* the per-flow state */
+	feed(x, 0, OM_TH_ACK, 1 + 20, "zzzz", 4);
+	assert_int_equal(st(x)->mem_in_use, base);
+	feed(x, 0, OM_TH_ACK, 1 + 8, "yyyy", 4); /* [8,12): [8,10) held */
+	assert_true(st(x)->mem_in_use > base);
+	feed(x, 0, OM_TH_ACK, 1, "xxxxxxxx", 8);
+	assert_int_equal(x->r.delivered[0], 10);
+	assert_memory_equal(x->r.buf[0], "xxxxxxxxyy", 10);
+	assert_int_equal(st(x)->mem_in_use, base);
+	fx_end(x);
+	fx_free(x);
+}
+
+static void test_syn_with_data(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	feed(x, 0, OM_TH_SYN, 100, "abc", 3);
+	feed(x, 0, OM_TH_SYN, 100, "abc", 3); /* SYN retransmitted */
+	feed(x, 0, OM_TH_ACK, 104, "def", 3);
+	assert_int_equal(x->r.delivered[0], 6);
+	assert_memory_equal(x->r.buf[0], "abcdef", 6);
+	assert_int_equal(st(x)->retransmissions, 1);
+	assert_int_equal(st(x)->midstream, 0);
+	fx_end(x);
+	fx_free(x);
+}
+
+static void test_midstream(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	feed(x, 0, OM_TH_ACK, 5000, "xyz", 3);
+	assert_int_equal(x->r.delivered[0], 3);
+	assert_int_equal(st(x)->midstream, 1);
+	/* bytes before the pickup point are dropped, the new tail kept:
+	 * [4990,5010) -> offsets [3,10) are new */
+	uint8_t b[20];
+	fill(b, sizeof(b), 9);
+	feed(x, 0, OM_TH_ACK, 4990, b, 20);
+	assert_int_equal(x->r.delivered[0], 10);
+	assert_memory_equal(x->r.buf[0] + 3, b + 13, 7);
+	/* entirely before the pickup point */
+	feed(x, 0, OM_TH_ACK, 4000, b, 20);
+	assert_int_equal(x->r.delivered[0], 10);
+	fx_end(x);
+	fx_free(x);
+}
+
+static void test_wraparound(void **state)
+{
+	(void)state;
+	uint8_t b[30];
+	fill(b, sizeof(b), 13);
+	const uint32_t isn = 0xfffffff0u;
+	struct fx *x = fx_new(0, 1 << 20);
+	feed(x, 0, OM_TH_SYN, isn, NULL, 0);
+	/* offsets [0,10) at 0xfffffff1, [10,20) crosses 2^32, [20,30) after */
+	feed(x, 0, OM_TH_ACK, isn + 1, b, 10);
+	feed(x, 0, OM_TH_ACK, (uint32_t)(isn + 1 + 20), b + 20, 10);
+	assert_int_equal((uint32_t)(isn + 1 + 20), 5u);
+	assert_int_equal(x->r.delivered[0], 10);
+	feed(x, 0, OM_TH_ACK, isn + 1 + 10, b + 10, 10);
+	assert_int_equal(x->r.delivered[0], 30);
+	assert_memory_equal(x->r.buf[0], b, 30);
+	/* an old segment from before the wrap is still recognised as old */
+	feed(x, 0, OM_TH_ACK, isn + 1, b, 10);
+	assert_int_equal(st(x)->retransmissions, 1);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_free(x);
+}
+
+static void test_rst(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "aaaa", 4);
+	feed(x, 0, OM_TH_ACK, ISN + 9, "cccc", 4); /* held, hole [4,8) */
+	/* an RST far outside the window is ignored */
+	feed(x, 1, OM_TH_RST, SISN + 0x80000000u, NULL, 0);
+	assert_int_equal(x->r.ev_rst, 1);
+	feed(x, 0, OM_TH_ACK, ISN + 13, "dddd", 4);
+	assert_true(st(x)->mem_in_use > 0);
+	/* a valid RST ends both directions: held data is reported now */
+	feed(x, 1, OM_TH_RST | OM_TH_ACK, SISN + 1, NULL, 0);
+	assert_int_equal(x->r.ngaps, 1);
+	assert_int_equal(x->r.gaps[0].off, 4);
+	assert_int_equal(x->r.gaps[0].len, 4);
+	assert_int_equal(x->r.delivered[0], 12);
+	assert_memory_equal(x->r.buf[0] + 8, "ccccdddd", 8);
+	/* nothing after the RST */
+	feed(x, 0, OM_TH_ACK, ISN + 17, "eeee", 4);
+	feed(x, 1, OM_TH_ACK, SISN + 1, "ffff", 4);
+	assert_int_equal(x->r.delivered[0], 12);
+	assert_int_equal(x->r.delivered[1], 0);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 1);
+	fx_free(x);
+}
+
+static void test_fin(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	uint64_t base = st(x)->mem_in_use;
+	/* FIN with data arrives first, out of order */
+	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 5, "bbbb", 4);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "aaaa", 4);
+	assert_int_equal(x->r.delivered[0], 8);
+	/* data after the FIN is not part of the stream */
+	feed(x, 0, OM_TH_ACK, ISN + 9, "zzzz", 4);
+	assert_int_equal(x->r.delivered[0], 8);
+	assert_int_equal(st(x)->mem_in_use, base);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	fx_free(x);
+}
+
+static void test_both_directions(void **state)
+{
+	(void)state;
+	uint8_t c[40], s[40];
+	fill(c, sizeof(c), 21);
+	fill(s, sizeof(s), 22);
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	/* client: 2,0,3,1; server: 3,2,1,0 (10-byte segments), interleaved */
+	static const int co[4] = {2, 0, 3, 1}, so[4] = {3, 2, 1, 0};
+	for (int i = 0; i < 4; i++) {
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 10u * co[i], c + 10 * co[i], 10);
+		feed(x, 1, OM_TH_ACK, SISN + 1 + 10u * so[i], s + 10 * so[i], 10);
+	}
+	assert_int_equal(x->r.delivered[0], 40);
+	assert_int_equal(x->r.delivered[1], 40);
+	assert_memory_equal(x->r.buf[0], c, 40);
+	assert_memory_equal(x->r.buf[1], s, 40);
+	/* a hole in one direction does not hold the other back */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 50, c, 5);
+	feed(x, 1, OM_TH_ACK, SISN + 1 + 40, s, 5);
+	assert_int_equal(x->r.delivered[1], 45);
+	assert_int_equal(x->r.delivered[0], 40);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 1);
+	assert_int_equal(x->r.gaps[0].dir, 0);
+	assert_int_equal(x->r.gaps[0].off, 40);
+	assert_int_equal(x->r.gaps[0].len, 10);
+	fx_free(x);
+}
+
+static void test_hostile(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	/* length without a payload pointer */
+	feed(x, 0, OM_TH_ACK, ISN + 1, NULL, 1000);
+	assert_int_equal(x->r.delivered[0], 0);
+	/* not TCP, bad direction */
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_UDP;
+	p.payload = (const uint8_t *)"x";
+	p.payload_len = 1;
+	om_stream_packet(x->s, &x->f, &p, 0);
+	p.proto = IPPROTO_TCP;
+	om_stream_packet(x->s, &x->f, &p, 2);
+	om_stream_packet(x->s, &x->f, &p, -1);
+	assert_int_equal(x->r.delivered[0], 0);
+	/* 2^31 ahead reads as behind: dropped, not held */
+	uint64_t m = st(x)->mem_in_use;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 0x80000000u, "q", 1);
+	assert_int_equal(st(x)->mem_in_use, m);
+	/* far ahead but inside the window: held, then reported at the end */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 0x7ffffff0u, "w", 1);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 1);
+	assert_int_equal(x->r.gaps[0].dir, 0);
+	assert_int_equal(x->r.gaps[0].off, 0);
+	assert_int_equal(x->r.gaps[0].len, 0x7ffffff0u);
+	assert_int_equal(x->r.delivered[0], 1);
+	/* flow end twice and on a flow without state are harmless */
+	om_stream_flow_end(x->s, &x->f);
+	om_stream_flow_end(x->s, NULL);
+	fx_free(x);
+	assert_null(om_stream_free(NULL));
+}
+
+/* Many tiny out-of-order segments: the per-direction segment cap acts like
+ * the memcap (holes skipped), so insertion stays cheap. */
+static void test_many_tiny_segments(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 30);
+	handshake(x);
+	uint8_t one = 'z';
+	for (uint32_t i = 0; i < 5000; i++)
+		feed(x, 1, OM_TH_ACK, SISN + 1 + 1 + 2 * i, &one, 1);
+	assert_int_equal(st(x)->memcap_hits, 1);
+	/* the 4097th segment forced the 4096 holes before it to be skipped */
+	assert_int_equal(x->r.delivered[1], 4097);
+	assert_int_equal(st(x)->gaps, 4097);
+	fx_end(x);
+	assert_int_equal(x->r.delivered[1], 5000);
+	assert_int_equal(st(x)->gaps, 5000);
+	fx_free(x);
+}
+
+/* Contexts freed with flows still holding data release everything (checked
+ * by the sanitizer build). */
+static void test_free_with_live_flows(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK, ISN + 9, "cccc", 4);
+	x->s = om_stream_free(x->s);
+	assert_null(x->s);
+	free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order),
+		cmocka_unit_test(test_zero_copy),
+		cmocka_unit_test(test_ooo_two),
+		cmocka_unit_test(test_ooo_three_all_orders),
+		cmocka_unit_test(test_retransmission),
+		cmocka_unit_test(test_overlap_shapes),
+		cmocka_unit_test(test_overlap_delivered),
+		cmocka_unit_test(test_gap_filled_later),
+		cmocka_unit_test(test_gap_never_filled),
+		cmocka_unit_test(test_memcap_skips_hole),
+		cmocka_unit_test(test_memcap_shared),
+		cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_depth_no_hold),
+		cmocka_unit_test(test_syn_with_data),
+		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_wraparound),
+		cmocka_unit_test(test_rst),
+		cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_both_directions),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_many_tiny_segments),
+		cmocka_unit_test(test_free_with_live_flows),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
