@@ -1,0 +1,739 @@
+/* report: the monthly company report in TEXT, JSON and HTML.
+ *
+ * The report reads the store's per-month queries for the six categories of
+ * DESIGN.md and renders them; every user-facing sentence comes from the
+ * message catalogues (report.* keys, data/i18n/<lang>/report.po). A category
+ * the gateway did not monitor is "not monitored" (JSON: count null), never 0.
+ * The month is that of the events' capture timestamps, in UTC. The JSON form
+ * is documented in docs/report.md and is stable.
+ *
+ * Catalogue texts may contain "{name}" placeholders that are replaced here;
+ * they are never used as printf formats. Tenant names, addresses and all
+ * other stored strings are hostile input: HTML escapes them, TEXT replaces
+ * control characters, JSON escapes them. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define REPORT_NCAT 6
+#define REPORT_TOP 5
+#define REPORT_TENANT_MAX 256
+#define REPORT_TMP_MAX (64 * 1024)
+
+const char *const om_report_categories[REPORT_NCAT] = {
+	"recon", "c2", "web_malware", "mail_malware", "spam", "harmful_web",
+};
+
+/* Categories whose events call for the owner to act, most urgent first, as
+ * indexes into om_report_categories: c2 (a computer inside may be infected),
+ * web_malware, mail_malware, harmful_web. Scans and spam were stopped at the
+ * gateway and need no action; their advice stays in their own section. */
+static const int todo_order[] = {1, 2, 3, 5};
+/* Categories that count things arriving from the internet. */
+static const bool from_outside[REPORT_NCAT] = {true, false, true, true, true, false};
+
+struct cat_data {
+	const char *name;
+	bool monitored;
+	uint64_t total;
+	uint64_t daily[31]; /* index day - 1 */
+	om_store_count src[REPORT_TOP];
+	om_store_count dst[REPORT_TOP];
+	size_t nsrc, ndst;
+};
+
+struct report {
+	const om_report_opts *o;
+	int year, month, ndays;
+	struct cat_data cat[REPORT_NCAT];
+	om_buf tmp; /* scratch for placeholder substitution */
+};
+
+enum emit_mode { EMIT_TEXT, EMIT_HTML };
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int parse_month(const char *s, int *ret_y, int *ret_m)
+{
+	if (!s || strlen(s) != 7 || s[4] != '-')
+		return -EINVAL;
+	for (int i = 0; i < 7; i++) {
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return -EINVAL;
+	}
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	if (y < 1970 || m < 1 || m > 12)
+		return -EINVAL;
+	*ret_y = y;
+	*ret_m = m;
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* 1234567 -> "1,234,567" */
+static void fmt_count(uint64_t v, char out[32])
+{
+	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
+	int o = 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
+}
+
+static const char *msg(const struct report *r, const char *key)
+{
+	return om_msg(r->o->lang, key);
+}
+
+static const char *cat_msg(const struct report *r, const char *cat, const char *what)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "report.category.%s.%s", cat, what);
+	return om_msg(r->o->lang, key);
+}
+
+/* Replaces {name} in tmpl by the matching value of kv (pairs of name,
+ * value); unknown placeholders are kept as they are. Result in r->tmp. */
+static const char *subst(struct report *r, const char *tmpl, const char *const *kv, size_t nkv)
+{
+	om_buf *b = &r->tmp;
+	om_buf_reset(b);
+	for (const char *p = tmpl; *p;) {
+		if (*p == '{') {
+			const char *end = strchr(p, '}');
+			bool done = false;
+			for (size_t i = 0; end && i + 1 < nkv * 2; i += 2) {
+				size_t n = strlen(kv[i]);
+				if ((size_t)(end - p - 1) == n && !strncmp(p + 1, kv[i], n)) {
+					om_buf_puts(b, kv[i + 1]);
+					p = end + 1;
+					done = true;
+					break;
+				}
+			}
+			if (done)
+				continue;
+		}
+		om_buf_putc(b, *p++);
+	}
+	return om_buf_cstr(b);
+}
+
+static const char *subst1(struct report *r, const char *tmpl, const char *name, const char *val)
+{
+	const char *kv[2] = {name, val};
+	return subst(r, tmpl, kv, 1);
+}
+
+/* Plain text of hostile origin: control characters (ANSI escapes, CR) are
+ * replaced so that a tenant name cannot rewrite the reader's terminal. */
+static void put_text(om_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		om_buf_putc(b, (c < 0x20 && c != '\n') || c == 0x7f ? '?' : (char)c);
+	}
+}
+
+static void emit(om_buf *b, enum emit_mode m, const char *s)
+{
+	if (m == EMIT_HTML)
+		om_buf_put_html(b, s);
+	else
+		put_text(b, s);
+}
+
+/* ---- gathering ---------------------------------------------------------- */
+
+static int gather(om_store *s, struct report *r)
+{
+	const char *tenant = r->o->tenant, *month = r->o->month;
+	int ret;
+
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		struct cat_data *c = &r->cat[i];
+		om_store_count days[31];
+		size_t n = 0;
+
+		c->name = om_report_categories[i];
+		ret = om_store_monitored(s, tenant, month, c->name);
+		if (ret < 0)
+			return ret;
+		c->monitored = ret == 1;
+		if (!c->monitored)
+			continue;
+		ret = om_store_month_total(s, tenant, month, c->name, &c->total);
+		if (ret < 0)
+			return ret;
+		ret = om_store_month_daily(s, tenant, month, c->name, days, OM_ARRAY_SIZE(days), &n);
+		if (ret < 0)
+			return ret;
+		for (size_t k = 0; k < n; k++) {
+			uint64_t d;
+			/* keys are YYYY-MM-DD within the month asked for */
+			if (strncmp(days[k].key, month, 7) != 0 || days[k].key[7] != '-' ||
+			    om_parse_u64(days[k].key + 8, 1, (uint64_t)r->ndays, &d) < 0)
+				continue;
+			c->daily[d - 1] = days[k].count;
+		}
+		ret = om_store_month_top(s, tenant, month, c->name, true, c->src, REPORT_TOP,
+		                         &c->nsrc);
+		if (ret < 0)
+			return ret;
+		ret = om_store_month_top(s, tenant, month, c->name, false, c->dst, REPORT_TOP,
+		                         &c->ndst);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- the first-page summary (TEXT and HTML) ----------------------------- */
+
+static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char *key,
+                       uint64_t n)
+{
+	char num[32];
+	fmt_count(n, num);
+	emit(b, m, subst1(r, msg(r, key), "n", num));
+}
+
+static void summary_attacked(struct report *r, om_buf *b, enum emit_mode m)
+{
+	uint64_t n = 0;
+	bool any = false;
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		if (from_outside[i] && r->cat[i].monitored) {
+			any = true;
+			n += r->cat[i].total;
+		}
+	}
+	if (!any)
+		put_answer(r, b, m, "report.summary.attacked.unknown", 0);
+	else
+		put_answer(r, b, m, n ? "report.summary.attacked.yes" : "report.summary.attacked.no", n);
+}
+
+static void summary_through(struct report *r, om_buf *b, enum emit_mode m)
+{
+	const struct cat_data *c2 = &r->cat[1];
+	if (!c2->monitored)
+		put_answer(r, b, m, "report.summary.through.unknown", 0);
+	else
+		put_answer(r, b, m, c2->total ? "report.summary.through.yes" : "report.summary.through.no",
+		           c2->total);
+}
+
+static int summary_todo(const struct report *r, int todo[REPORT_NCAT])
+{
+	int n = 0;
+	for (size_t i = 0; i < OM_ARRAY_SIZE(todo_order); i++) {
+		const struct cat_data *c = &r->cat[todo_order[i]];
+		if (c->monitored && c->total > 0)
+			todo[n++] = todo_order[i];
+	}
+	return n;
+}
+
+static int count_not_monitored(const struct report *r)
+{
+	int n = 0;
+	for (int i = 0; i < REPORT_NCAT; i++)
+		n += !r->cat[i].monitored;
+	return n;
+}
+
+/* ---- TEXT --------------------------------------------------------------- */
+
+static void text_count(struct report *r, om_buf *b, const struct cat_data *c)
+{
+	char num[32];
+	if (!c->monitored) {
+		om_buf_puts(b, msg(r, "report.not_monitored"));
+		return;
+	}
+	fmt_count(c->total, num);
+	om_buf_puts(b, subst1(r, msg(r, "report.count"), "n", num));
+}
+
+static void build_text(struct report *r, om_buf *b)
+{
+	const om_report_opts *o = r->o;
+	int todo[REPORT_NCAT];
+	int ntodo = summary_todo(r, todo);
+	int nm = count_not_monitored(r);
+	char num[32];
+
+	om_buf_puts(b, msg(r, "report.title"));
+	om_buf_puts(b, "\n");
+	om_buf_puts(b, msg(r, "report.label.tenant"));
+	om_buf_puts(b, ": ");
+	put_text(b, o->tenant);
+	om_buf_puts(b, "\n");
+	om_buf_puts(b, msg(r, "report.label.month"));
+	om_buf_printf(b, ": %s\n", o->month);
+	om_buf_puts(b, msg(r, "report.generated_from"));
+	om_buf_puts(b, "\n\n");
+
+	om_buf_printf(b, "== %s ==\n", msg(r, "report.summary.title"));
+	om_buf_puts(b, msg(r, "report.summary.attacked.question"));
+	om_buf_puts(b, "\n  ");
+	summary_attacked(r, b, EMIT_TEXT);
+	om_buf_puts(b, "\n");
+	om_buf_puts(b, msg(r, "report.summary.through.question"));
+	om_buf_puts(b, "\n  ");
+	summary_through(r, b, EMIT_TEXT);
+	om_buf_puts(b, "\n");
+	om_buf_puts(b, msg(r, "report.summary.todo.question"));
+	om_buf_puts(b, "\n");
+	if (ntodo == 0)
+		om_buf_printf(b, "  - %s\n", msg(r, "report.summary.todo.none"));
+	for (int i = 0; i < ntodo; i++) {
+		const char *name = om_report_categories[todo[i]];
+		om_buf_printf(b, "  - %s: %s\n", cat_msg(r, name, "title"), cat_msg(r, name, "advice"));
+	}
+	if (nm > 0) {
+		snprintf(num, sizeof(num), "%d", nm);
+		om_buf_printf(b, "  - %s\n", subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
+	}
+	om_buf_puts(b, "\n");
+
+	om_buf_printf(b, "== %s ==\n", msg(r, "report.categories.title"));
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		const struct cat_data *c = &r->cat[i];
+		om_buf_printf(b, "[%s] ", cat_msg(r, c->name, "title"));
+		text_count(r, b, c);
+		om_buf_puts(b, "\n  ");
+		om_buf_puts(b, cat_msg(r, c->name, "explanation"));
+		om_buf_printf(b, "\n  %s: ", msg(r, "report.label.advice"));
+		om_buf_puts(b, c->monitored ? cat_msg(r, c->name, "advice")
+		                            : msg(r, "report.not_monitored.advice"));
+		om_buf_puts(b, "\n\n");
+	}
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void json_top(om_json *j, const char *key, const om_store_count *c, size_t n)
+{
+	om_json_arr_open(j, key);
+	for (size_t i = 0; i < n; i++) {
+		om_json_obj_open(j, NULL);
+		om_json_str(j, "ip", c[i].key);
+		om_json_u64(j, "count", c[i].count);
+		om_json_obj_close(j);
+	}
+	om_json_arr_close(j);
+}
+
+static void build_json(struct report *r, om_buf *b)
+{
+	om_json j;
+	char day[16];
+
+	om_json_init(&j, b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "tenant", r->o->tenant);
+	om_json_str(&j, "month", r->o->month);
+	om_json_str(&j, "lang", om_lang_name(r->o->lang));
+	om_json_str(&j, "generated_from", "capture timestamps");
+	om_json_arr_open(&j, "categories");
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		const struct cat_data *c = &r->cat[i];
+		om_json_obj_open(&j, NULL);
+		om_json_str(&j, "category", c->name);
+		om_json_bool(&j, "monitored", c->monitored);
+		if (c->monitored)
+			om_json_u64(&j, "count", c->total);
+		else
+			om_json_null(&j, "count");
+		om_json_str(&j, "title", cat_msg(r, c->name, "title"));
+		om_json_str(&j, "explanation", cat_msg(r, c->name, "explanation"));
+		om_json_str(&j, "advice", c->monitored ? cat_msg(r, c->name, "advice")
+		                                       : msg(r, "report.not_monitored.advice"));
+		om_json_arr_open(&j, "daily");
+		for (int d = 0; c->monitored && d < r->ndays; d++) {
+			snprintf(day, sizeof(day), "%s-%02d", r->o->month, d + 1);
+			om_json_obj_open(&j, NULL);
+			om_json_str(&j, "day", day);
+			om_json_u64(&j, "count", c->daily[d]);
+			om_json_obj_close(&j);
+		}
+		om_json_arr_close(&j);
+		json_top(&j, "top_sources", c->src, c->nsrc);
+		json_top(&j, "top_targets", c->dst, c->ndst);
+		om_json_obj_close(&j);
+	}
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	om_buf_putc(b, '\n');
+}
+
+/* ---- HTML --------------------------------------------------------------- */
+
+static const char html_css[] =
+	"body{font-family:\"Noto Sans CJK JP\",\"Hiragino Sans\",\"Yu Gothic\",Meiryo,"
+	"system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1d2330;"
+	"line-height:1.6;background:#fff}"
+	"h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #d8dde6;"
+	"padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem;margin:1rem 0 .2rem}"
+	".meta{color:#4a5568;margin:0}.note{color:#4a5568;font-size:.9rem}"
+	".counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.6rem;"
+	"list-style:none;padding:0}"
+	".counts li{border:1px solid #d8dde6;border-radius:.5rem;padding:.6rem}"
+	".counts a{color:inherit;text-decoration:none;display:block}"
+	".counts .n{display:block;font-size:1.6rem;font-weight:bold}"
+	".counts .nm .n{font-size:1rem;color:#6b7280;font-weight:normal}"
+	".summary dt{font-weight:bold;margin-top:.6rem}.summary dd{margin:0 0 0 1rem}"
+	".count{font-size:1.1rem;font-weight:bold}.nm{color:#6b7280}"
+	"svg{max-width:100%;height:auto}svg text{font-size:11px;fill:#4a5568}"
+	"svg .bar{fill:#2f6fb3}svg .zero{fill:#c3cad6}svg .axis{stroke:#4a5568}"
+	"svg .grid{stroke:#e5e9f0}"
+	"table{border-collapse:collapse;margin:.4rem 1.5rem .4rem 0;display:inline-table;"
+	"vertical-align:top}caption{text-align:left;font-weight:bold}"
+	"th,td{border:1px solid #d8dde6;padding:.2rem .6rem;text-align:left}"
+	"td.c{text-align:right}"
+	"@media print{body{max-width:none}section{break-inside:avoid}}";
+
+static void html_count(struct report *r, om_buf *b, const struct cat_data *c)
+{
+	char num[32];
+	if (!c->monitored) {
+		om_buf_put_html(b, msg(r, "report.not_monitored"));
+		return;
+	}
+	fmt_count(c->total, num);
+	om_buf_put_html(b, subst1(r, msg(r, "report.count"), "n", num));
+}
+
+#define SVG_W 640
+#define SVG_H 220
+#define SVG_L 56
+#define SVG_R 8
+#define SVG_T 14
+#define SVG_B 40
+
+static void html_chart(struct report *r, om_buf *b, const struct cat_data *c)
+{
+	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
+	const double slot = pw / r->ndays;
+	const double base = SVG_T + ph;
+	uint64_t max = 0;
+	char num[32];
+
+	for (int d = 0; d < r->ndays; d++)
+		max = c->daily[d] > max ? c->daily[d] : max;
+	/* the scale's top: the first of 1, 2, 5, 10, 20, 50, ... not below max */
+	uint64_t top = 1;
+	for (uint64_t mag = 1; top < max && mag <= UINT64_MAX / 10; mag *= 10) {
+		if (2 * mag >= max) {
+			top = 2 * mag;
+			break;
+		}
+		top = 5 * mag >= max ? 5 * mag : 10 * mag;
+	}
+	if (top < max)
+		top = max;
+
+	om_buf_printf(b,
+	              "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+	              "width=\"%d\" height=\"%d\" role=\"img\" aria-labelledby=\"chart-%s-t\">\n",
+	              SVG_W, SVG_H, SVG_W, SVG_H, c->name);
+	om_buf_printf(b, "<title id=\"chart-%s-t\">", c->name);
+	const char *kv[] = {"category", cat_msg(r, c->name, "title"), "month", r->o->month};
+	om_buf_put_html(b, subst(r, msg(r, "report.chart.title"), kv, 2));
+	om_buf_puts(b, "</title>\n");
+
+	/* grid lines and y labels at 0, half and the maximum */
+	uint64_t ticks[3] = {0, top / 2, top};
+	int nticks = 3;
+	if (top % 2) { /* 1 or 5 * 10^k: no round middle line */
+		ticks[1] = top;
+		nticks = 2;
+	}
+	for (int i = 0; i < nticks; i++) {
+		double y = base - ph * (double)ticks[i] / (double)top;
+		fmt_count(ticks[i], num);
+		om_buf_printf(b,
+		              "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+		              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+		              SVG_L, y, SVG_W - SVG_R, y, SVG_L - 6, y + 4, num);
+	}
+	/* bars; a day without events is a thin grey mark at 0 */
+	for (int d = 0; d < r->ndays; d++) {
+		double x = SVG_L + slot * d + slot * 0.15;
+		double w = slot * 0.7;
+		double h = ph * (double)c->daily[d] / (double)top;
+		fmt_count(c->daily[d], num);
+		if (c->daily[d] == 0)
+			om_buf_printf(b, "<rect class=\"zero\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			                 "height=\"1\">",
+			              x, base - 1, w);
+		else
+			om_buf_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			                 "height=\"%.1f\">",
+			              x, base - h, w, h);
+		om_buf_printf(b, "<title>%s-%02d: %s</title></rect>\n", r->o->month, d + 1, num);
+	}
+	/* axes */
+	om_buf_printf(b,
+	              "<line class=\"axis\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+	              "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\"/>\n",
+	              SVG_L, base, SVG_W - SVG_R, base, SVG_L, SVG_T, SVG_L, base);
+	/* x labels: 1, 5, 10, 15, 20, 25 and the last day */
+	for (int d = 1; d <= r->ndays; d++) {
+		if (d != 1 && d % 5 != 0 && d != r->ndays)
+			continue;
+		if (d == 30 && r->ndays == 31)
+			continue; /* too close to 31 */
+		om_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n",
+		              SVG_L + slot * (d - 0.5), base + 14, d);
+	}
+	om_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", SVG_L + pw / 2,
+	              SVG_H - 6);
+	om_buf_put_html(b, msg(r, "report.chart.axis_day"));
+	om_buf_printf(b, "</text>\n<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\" "
+	                 "transform=\"rotate(-90 12 %.1f)\">",
+	              SVG_T + ph / 2, SVG_T + ph / 2);
+	om_buf_put_html(b, msg(r, "report.chart.axis_count"));
+	om_buf_puts(b, "</text>\n</svg>\n");
+}
+
+static void html_table(struct report *r, om_buf *b, const char *caption_key,
+                       const om_store_count *c, size_t n)
+{
+	char num[32];
+
+	if (n == 0) {
+		om_buf_puts(b, "<p><strong>");
+		om_buf_put_html(b, msg(r, caption_key));
+		om_buf_puts(b, "</strong>: ");
+		om_buf_put_html(b, msg(r, "report.none"));
+		om_buf_puts(b, "</p>\n");
+		return;
+	}
+	om_buf_puts(b, "<table><caption>");
+	om_buf_put_html(b, msg(r, caption_key));
+	om_buf_puts(b, "</caption>\n<thead><tr><th scope=\"col\">");
+	om_buf_put_html(b, msg(r, "report.col.address"));
+	om_buf_puts(b, "</th><th scope=\"col\">");
+	om_buf_put_html(b, msg(r, "report.col.count"));
+	om_buf_puts(b, "</th></tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		fmt_count(c[i].count, num);
+		om_buf_puts(b, "<tr><td>");
+		om_buf_put_html(b, c[i].key);
+		om_buf_printf(b, "</td><td class=\"c\">%s</td></tr>\n", num);
+	}
+	om_buf_puts(b, "</tbody></table>\n");
+}
+
+static void build_html(struct report *r, om_buf *b)
+{
+	const om_report_opts *o = r->o;
+	int todo[REPORT_NCAT];
+	int ntodo = summary_todo(r, todo);
+	int nm = count_not_monitored(r);
+	char num[32];
+
+	om_buf_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
+	              om_lang_name(o->lang));
+	om_buf_puts(b, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	               "<title>");
+	om_buf_put_html(b, msg(r, "report.title"));
+	om_buf_puts(b, " - ");
+	om_buf_put_html(b, o->tenant);
+	om_buf_puts(b, " - ");
+	om_buf_put_html(b, o->month);
+	om_buf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", html_css);
+	om_buf_put_html(b, msg(r, "report.title"));
+	om_buf_puts(b, "</h1>\n<p class=\"meta\">");
+	om_buf_put_html(b, msg(r, "report.label.tenant"));
+	om_buf_puts(b, ": <strong>");
+	om_buf_put_html(b, o->tenant);
+	om_buf_puts(b, "</strong> / ");
+	om_buf_put_html(b, msg(r, "report.label.month"));
+	om_buf_puts(b, ": <strong>");
+	om_buf_put_html(b, o->month);
+	om_buf_puts(b, "</strong></p>\n<p class=\"note\">");
+	om_buf_put_html(b, msg(r, "report.generated_from"));
+	om_buf_puts(b, "</p>\n</header>\n<main>\n");
+
+	/* the six counts */
+	om_buf_puts(b, "<section>\n<h2>");
+	om_buf_put_html(b, msg(r, "report.overview.title"));
+	om_buf_puts(b, "</h2>\n<ul class=\"counts\">\n");
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		const struct cat_data *c = &r->cat[i];
+		om_buf_printf(b, "<li%s><a href=\"#cat-%s\"><span class=\"n\">",
+		              c->monitored ? "" : " class=\"nm\"", c->name);
+		html_count(r, b, c);
+		om_buf_puts(b, "</span>");
+		om_buf_put_html(b, cat_msg(r, c->name, "title"));
+		om_buf_puts(b, "</a></li>\n");
+	}
+	om_buf_puts(b, "</ul>\n</section>\n");
+
+	/* were we attacked / did anything get through / what must I do */
+	om_buf_puts(b, "<section class=\"summary\">\n<h2>");
+	om_buf_put_html(b, msg(r, "report.summary.title"));
+	om_buf_puts(b, "</h2>\n<dl>\n<dt>");
+	om_buf_put_html(b, msg(r, "report.summary.attacked.question"));
+	om_buf_puts(b, "</dt>\n<dd>");
+	summary_attacked(r, b, EMIT_HTML);
+	om_buf_puts(b, "</dd>\n<dt>");
+	om_buf_put_html(b, msg(r, "report.summary.through.question"));
+	om_buf_puts(b, "</dt>\n<dd>");
+	summary_through(r, b, EMIT_HTML);
+	om_buf_puts(b, "</dd>\n<dt>");
+	om_buf_put_html(b, msg(r, "report.summary.todo.question"));
+	om_buf_puts(b, "</dt>\n<dd><ul>\n");
+	if (ntodo == 0) {
+		om_buf_puts(b, "<li>");
+		om_buf_put_html(b, msg(r, "report.summary.todo.none"));
+		om_buf_puts(b, "</li>\n");
+	}
+	for (int i = 0; i < ntodo; i++) {
+		const char *name = om_report_categories[todo[i]];
+		om_buf_printf(b, "<li><a href=\"#cat-%s\"><strong>", name);
+		om_buf_put_html(b, cat_msg(r, name, "title"));
+		om_buf_puts(b, "</strong></a>: ");
+		om_buf_put_html(b, cat_msg(r, name, "advice"));
+		om_buf_puts(b, "</li>\n");
+	}
+	if (nm > 0) {
+		snprintf(num, sizeof(num), "%d", nm);
+		om_buf_puts(b, "<li>");
+		om_buf_put_html(b, subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
+		om_buf_puts(b, "</li>\n");
+	}
+	om_buf_puts(b, "</ul></dd>\n</dl>\n</section>\n");
+
+	/* per category */
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		const struct cat_data *c = &r->cat[i];
+		om_buf_printf(b, "<section id=\"cat-%s\">\n<h2>", c->name);
+		om_buf_put_html(b, cat_msg(r, c->name, "title"));
+		om_buf_printf(b, "</h2>\n<p class=\"count%s\">", c->monitored ? "" : " nm");
+		html_count(r, b, c);
+		om_buf_puts(b, "</p>\n<h3>");
+		om_buf_put_html(b, msg(r, "report.label.explanation"));
+		om_buf_puts(b, "</h3>\n<p>");
+		om_buf_put_html(b, cat_msg(r, c->name, "explanation"));
+		om_buf_puts(b, "</p>\n<h3>");
+		om_buf_put_html(b, msg(r, "report.label.advice"));
+		om_buf_puts(b, "</h3>\n<p>");
+		om_buf_put_html(b, c->monitored ? cat_msg(r, c->name, "advice")
+		                                : msg(r, "report.not_monitored.advice"));
+		om_buf_puts(b, "</p>\n");
+		if (c->monitored) {
+			html_chart(r, b, c);
+			html_table(r, b, "report.top_sources", c->src, c->nsrc);
+			html_table(r, b, "report.top_targets", c->dst, c->ndst);
+		}
+		om_buf_puts(b, "</section>\n");
+	}
+	om_buf_puts(b, "</main>\n<footer class=\"note\">");
+	om_buf_put_html(b, msg(r, "report.footer"));
+	om_buf_puts(b, "</footer>\n</body>\n</html>\n");
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err, size_t errlen)
+{
+	struct report r;
+	int ret;
+	size_t start;
+
+	if (!o || !out) {
+		set_err(err, errlen, "report: no options or output");
+		return -EINVAL;
+	}
+	enum om_lang lang = (unsigned)o->lang < OM_LANG_COUNT ? o->lang : OM_LANG_JA;
+	om_i18n_init();
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	om_buf_init(&r.tmp, REPORT_TMP_MAX);
+
+	if ((unsigned)o->lang >= OM_LANG_COUNT) {
+		set_err(err, errlen, om_msg(lang, "report.error.lang"));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!o->tenant || !*o->tenant || strlen(o->tenant) > REPORT_TENANT_MAX) {
+		set_err(err, errlen, om_msg(lang, "report.error.tenant"));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (parse_month(o->month, &r.year, &r.month) < 0) {
+		char shown[16];
+		/* quote at most a few bytes of what was given, control chars masked */
+		size_t i = 0;
+		for (; o->month && o->month[i] && i < sizeof(shown) - 1; i++) {
+			unsigned char ch = (unsigned char)o->month[i];
+			shown[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		}
+		shown[i] = 0;
+		set_err(err, errlen, subst1(&r, om_msg(lang, "report.error.month"), "month", shown));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (o->format != OM_REPORT_TEXT && o->format != OM_REPORT_JSON &&
+	    o->format != OM_REPORT_HTML) {
+		set_err(err, errlen, om_msg(lang, "report.error.format"));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!s) {
+		set_err(err, errlen, om_msg(lang, "report.error.store"));
+		ret = -EINVAL;
+		goto out;
+	}
+	r.ndays = days_in_month(r.year, r.month);
+
+	ret = gather(s, &r);
+	if (ret < 0) {
+		set_err(err, errlen, om_msg(lang, "report.error.store"));
+		goto out;
+	}
+
+	start = out->len;
+	switch (o->format) {
+	case OM_REPORT_TEXT: build_text(&r, out); break;
+	case OM_REPORT_JSON: build_json(&r, out); break;
+	case OM_REPORT_HTML: build_html(&r, out); break;
+	}
+	if (out->toobig || r.tmp.toobig) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+		set_err(err, errlen, om_msg(lang, "report.error.too_big"));
+		ret = -ENOBUFS;
+		goto out;
+	}
+	ret = 0;
+out:
+	om_buf_free(&r.tmp);
+	return ret;
+}

@@ -1,0 +1,611 @@
+/* Unit tests for the monthly report: counts per category from a database of
+ * known events, "not monitored" versus 0, the JSON form, HTML escaping of
+ * hostile names, languages and option validation. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "report/report.h"
+
+/* 2024-06-01T00:00:00Z = 1704067200 (2024-01-01) + 152 days * 86400. */
+#define JUNE1_2024 1717200000ull
+#define MAY1_2024 (JUNE1_2024 - 31ull * 86400ull)
+#define DAY 86400ull
+#define HOSTILE "<script>alert(1)</script>\"&'"
+
+struct fixture {
+	char dir[256];
+	char path[300];
+	om_store *s;
+};
+
+static unsigned seq;
+
+static void add(om_store *s, const char *tenant, const char *cat, uint64_t ts_sec,
+                const char *src, const char *dst)
+{
+	char eve[256];
+	om_store_event ev = {0};
+	snprintf(eve, sizeof(eve), "{\"event_type\":\"alert\",\"seq\":%u}", seq++);
+	ev.ts = ts_sec * 1000000ull;
+	ev.tenant = tenant;
+	ev.gateway = "gw1";
+	ev.event_type = "alert";
+	ev.category = cat;
+	ev.severity = 2;
+	ev.action = "blocked";
+	ev.src_ip = src;
+	ev.dest_ip = dst;
+	ev.proto = "TCP";
+	ev.eve_json = eve;
+	assert_int_equal(om_store_add_event(s, &ev), 0);
+}
+
+/* acme, May 2024:
+ *   recon        4: 3 on 05-01 from 203.0.113.9, 1 on 05-31 23:59:59 from
+ *                   203.0.113.7 (plus one on 06-01 00:00:00, June)
+ *   c2           2: on 05-10 from 192.168.1.5 to 198.51.100.1
+ *   web_malware  1: on 05-15
+ *   mail_malware not monitored
+ *   spam         5: on 05-20
+ *   harmful_web  0: monitored on 05-02 (coverage), no events
+ * big: 1234 spam on 05-03. HOSTILE: 1 recon on 05-04.
+ * leap: recon coverage on 2024-02-10 and 2023-02-10. */
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+	const char *base = getenv("TMPDIR");
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/omamori-report-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/events.db", f->dir);
+	if (om_store_open(f->path, &f->s, err, sizeof(err)) < 0)
+		return -1;
+	om_store *s = f->s;
+	add(s, "acme", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.1.10");
+	add(s, "acme", "recon", MAY1_2024 + 120, "203.0.113.9", "192.168.1.10");
+	add(s, "acme", "recon", MAY1_2024 + 180, "203.0.113.9", "192.168.1.11");
+	add(s, "acme", "recon", JUNE1_2024 - 1, "203.0.113.7", "192.168.1.10");
+	add(s, "acme", "recon", JUNE1_2024, "203.0.113.6", "192.168.1.10");
+	add(s, "acme", "c2", MAY1_2024 + 9 * DAY + 5, "192.168.1.5", "198.51.100.1");
+	add(s, "acme", "c2", MAY1_2024 + 9 * DAY + 6, "192.168.1.5", "198.51.100.1");
+	add(s, "acme", "web_malware", MAY1_2024 + 14 * DAY, "198.51.100.80", "192.168.1.7");
+	for (int i = 0; i < 5; i++)
+		add(s, "acme", "spam", MAY1_2024 + 19 * DAY + (uint64_t)i, "198.51.100.25",
+		    "192.168.1.3");
+	if (om_store_add_coverage(s, "acme", "gw1", "harmful_web", "2024-05-02") < 0)
+		return -1;
+	for (int i = 0; i < 1234; i++)
+		add(s, "big", "spam", MAY1_2024 + 2 * DAY + (uint64_t)i, "198.51.100.25",
+		    "192.168.1.3");
+	add(s, HOSTILE, "recon", MAY1_2024 + 3 * DAY, "<img src=x onerror=alert(1)>",
+	    "192.168.1.10");
+	if (om_store_add_coverage(s, "leap", "gw1", "recon", "2024-02-10") < 0 ||
+	    om_store_add_coverage(s, "leap", "gw1", "recon", "2023-02-10") < 0)
+		return -1;
+	if (om_store_flush(s) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[320];
+	const char *suffix[] = {"", "-wal", "-shm"};
+	om_store_close(f->s);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int build(struct fixture *f, const char *tenant, const char *month,
+                 enum om_report_format fmt, enum om_lang lang, om_buf *out, char *err,
+                 size_t errlen)
+{
+	om_report_opts o = {.tenant = tenant, .month = month, .format = fmt, .lang = lang};
+	om_buf_init(out, 8u << 20);
+	return om_report_build(f->s, &o, out, err, errlen);
+}
+
+static size_t count_occ(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* True if a catalogue key leaked into the output (a missing message). */
+static bool has_key(const char *s)
+{
+	const char *keys[] = {"report.title", "report.label.", "report.summary.", "report.category.",
+	                      "report.not_monitored", "report.count", "report.chart.",
+	                      "report.top_", "report.col.", "report.none", "report.footer",
+	                      "report.generated_from", "report.overview.", "report.categories."};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strstr(s, keys[i]))
+			return true;
+	}
+	return false;
+}
+
+/* ---- a small strict JSON checker (RFC 8259 grammar, no extensions) ---- */
+static const char *js_value(const char *p, int depth);
+static const char *js_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+static const char *js_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '"') {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++) {
+					char h = p[i];
+					if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+					      (h >= 'A' && h <= 'F')))
+						return NULL;
+				}
+				p += 5;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", *p) || !*p)
+				return NULL;
+		}
+		p++;
+	}
+	return p + 1;
+}
+static const char *js_number(const char *p)
+{
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return NULL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return p;
+}
+static const char *js_value(const char *p, int depth)
+{
+	if (depth > 32)
+		return NULL;
+	p = js_ws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		bool obj = *p == '{';
+		p = js_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (obj) {
+				p = js_string(js_ws(p));
+				if (!p)
+					return NULL;
+				p = js_ws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			p = js_value(p, depth + 1);
+			if (!p)
+				return NULL;
+			p = js_ws(p);
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	if (*p == '"')
+		return js_string(p);
+	if (!strncmp(p, "true", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	if (!strncmp(p, "null", 4))
+		return p + 4;
+	return js_number(p);
+}
+static bool json_valid(const char *s)
+{
+	const char *p = js_value(s, 0);
+	return p && *js_ws(p) == 0;
+}
+
+/* The JSON text of one category object: from its "category" key up to the
+ * next category (or the end). Returned in buf. */
+static const char *cat_segment(const char *json, const char *cat, char *buf, size_t n)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "{\"category\":\"%s\"", cat);
+	const char *p = strstr(json, key);
+	assert_non_null(p);
+	const char *e = strstr(p + 1, "{\"category\":");
+	size_t len = e ? (size_t)(e - p) : strlen(p);
+	assert_true(len < n);
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	return buf;
+}
+
+static void test_json_counts(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256] = "";
+	static char seg[32768];
+
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *j = om_buf_cstr(&b);
+	assert_true(json_valid(j));
+	assert_non_null(strstr(j, "{\"tenant\":\"acme\",\"month\":\"2024-05\",\"lang\":\"en\","
+	                          "\"generated_from\":\"capture timestamps\",\"categories\":["));
+
+	/* all six, in report order */
+	const char *order[] = {"recon", "c2", "web_malware", "mail_malware", "spam", "harmful_web"};
+	const char *prev = j;
+	for (size_t i = 0; i < 6; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "\"category\":\"%s\"", order[i]);
+		const char *p = strstr(j, key);
+		assert_non_null(p);
+		assert_true(p > prev);
+		prev = p;
+		assert_int_equal(count_occ(j, key), 1);
+	}
+	assert_int_equal(count_occ(j, "\"category\":"), 6);
+
+	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":4,"));
+	assert_non_null(strstr(j, "\"category\":\"c2\",\"monitored\":true,\"count\":2,"));
+	assert_non_null(strstr(j, "\"category\":\"web_malware\",\"monitored\":true,\"count\":1,"));
+	assert_non_null(
+	        strstr(j, "\"category\":\"mail_malware\",\"monitored\":false,\"count\":null,"));
+	assert_non_null(strstr(j, "\"category\":\"spam\",\"monitored\":true,\"count\":5,"));
+	assert_non_null(strstr(j, "\"category\":\"harmful_web\",\"monitored\":true,\"count\":0,"));
+
+	/* recon: every day of May, with the events on the 1st and the 31st */
+	cat_segment(j, "recon", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 31);
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-01\",\"count\":3}"));
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-02\",\"count\":0}"));
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-31\",\"count\":1}"));
+	assert_null(strstr(seg, "2024-06-01"));
+	assert_null(strstr(seg, "2024-05-32"));
+	assert_non_null(strstr(seg, "\"top_sources\":[{\"ip\":\"203.0.113.9\",\"count\":3},"
+	                            "{\"ip\":\"203.0.113.7\",\"count\":1}]"));
+	assert_non_null(strstr(seg, "\"top_targets\":[{\"ip\":\"192.168.1.10\",\"count\":3},"
+	                            "{\"ip\":\"192.168.1.11\",\"count\":1}]"));
+	assert_non_null(strstr(seg, "\"title\":\"Scans from the internet\""));
+
+	/* not monitored: nothing per day, no tables */
+	cat_segment(j, "mail_malware", seg, sizeof(seg));
+	assert_non_null(strstr(seg, "\"daily\":[],\"top_sources\":[],\"top_targets\":[]"));
+
+	/* monitored, no events: 31 zero days */
+	cat_segment(j, "harmful_web", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 31);
+	assert_int_equal(count_occ(seg, "\"count\":0}"), 31);
+	om_buf_free(&b);
+
+	/* June holds the one event at 2024-06-01T00:00:00Z; nothing else was
+	 * monitored in June. */
+	assert_int_equal(build(f, "acme", "2024-06", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	j = om_buf_cstr(&b);
+	assert_true(json_valid(j));
+	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":1,"));
+	assert_int_equal(count_occ(j, "\"count\":null"), 5);
+	cat_segment(j, "recon", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 30);
+	om_buf_free(&b);
+
+	/* A month without any data: six times null, never 0. */
+	assert_int_equal(build(f, "acme", "2024-03", OM_REPORT_JSON, OM_LANG_JA, &b, err,
+	                       sizeof(err)),
+	                 0);
+	j = om_buf_cstr(&b);
+	assert_true(json_valid(j));
+	assert_int_equal(count_occ(j, "\"monitored\":false,\"count\":null"), 6);
+	assert_null(strstr(j, "\"count\":0"));
+	assert_non_null(strstr(j, "\"lang\":\"ja\""));
+	om_buf_free(&b);
+}
+
+static void test_json_leap_and_big(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+	static char seg[32768];
+
+	assert_int_equal(build(f, "leap", "2024-02", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	cat_segment(om_buf_cstr(&b), "recon", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 29);
+	assert_non_null(strstr(seg, "2024-02-29"));
+	om_buf_free(&b);
+	assert_int_equal(build(f, "leap", "2023-02", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	cat_segment(om_buf_cstr(&b), "recon", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 28);
+	assert_null(strstr(seg, "2023-02-29"));
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "big", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"category\":\"spam\",\"monitored\":true,"
+	                                        "\"count\":1234,"));
+	om_buf_free(&b);
+	assert_int_equal(build(f, "big", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "[Spam] 1,234\n"));
+	/* spam alone calls for no action on the first page */
+	assert_non_null(strstr(om_buf_cstr(&b), "What must I do?\n  - Nothing urgent."));
+	om_buf_free(&b);
+}
+
+static void test_text(void **state)
+{
+	struct fixture *f = *state;
+	om_buf en, ja;
+	char err[256];
+
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &en, err,
+	                       sizeof(err)),
+	                 0);
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_TEXT, OM_LANG_JA, &ja, err,
+	                       sizeof(err)),
+	                 0);
+	const char *e = om_buf_cstr(&en), *j = om_buf_cstr(&ja);
+	assert_string_not_equal(e, j);
+
+	/* English: the title first, the three questions answered, then one line
+	 * per category. From outside: recon 4 + web_malware 1 + spam 5 = 10
+	 * (mail not monitored); getting through: c2 = 2. */
+	assert_memory_equal(e, "Monthly security report\n", 24);
+	const char *q1 = strstr(e, "Were we attacked?");
+	const char *q2 = strstr(e, "Did anything get through?");
+	const char *q3 = strstr(e, "What must I do?");
+	const char *first_cat = strstr(e, "[Scans from the internet] 4\n");
+	assert_non_null(q1);
+	assert_non_null(q2);
+	assert_non_null(q3);
+	assert_non_null(first_cat);
+	assert_true(q1 < q2 && q2 < q3 && q3 < first_cat);
+	assert_non_null(strstr(e, "Yes. 10 attacks"));
+	assert_non_null(strstr(e, "servers 2 times"));
+	assert_non_null(strstr(e, "[Malware in received email] not monitored\n"));
+	assert_non_null(strstr(e, "[Visits to harmful websites] 0\n"));
+	assert_non_null(strstr(e, "[Suspicious connections from inside to attackers] 2\n"));
+	assert_non_null(strstr(e, "Areas not monitored this month: 1 of 6."));
+	/* c2 advice comes first in "what must I do" */
+	const char *adv_c2 = strstr(e, "  - Suspicious connections from inside to attackers: If there are "
+	                               "any, call your support provider now.");
+	assert_non_null(adv_c2);
+	assert_true(adv_c2 > q3 && adv_c2 < first_cat);
+
+	/* Japanese */
+	assert_non_null(strstr(j, "月次セキュリティレポート"));
+	assert_null(strstr(j, "Monthly security report"));
+	assert_non_null(strstr(j, "攻撃を受けましたか？"));
+	assert_non_null(strstr(j, "合計 10 件"));
+	assert_non_null(strstr(j, "[外部からの偵察（ポートスキャン）] 4 件\n"));
+	assert_non_null(strstr(j, "[メールで届いたウイルス] 監視対象外\n"));
+	assert_non_null(strstr(j, "[有害な Web サイトへのアクセス] 0 件\n"));
+	assert_false(has_key(j)); /* no untranslated key leaked */
+	assert_false(has_key(e));
+	om_buf_free(&en);
+	om_buf_free(&ja);
+
+	/* A month without monitoring: questions answered as unknown. */
+	assert_int_equal(build(f, "acme", "2024-03", OM_REPORT_TEXT, OM_LANG_EN, &en, err,
+	                       sizeof(err)),
+	                 0);
+	e = om_buf_cstr(&en);
+	assert_non_null(strstr(e, "Unknown: attacks from the internet were not monitored."));
+	assert_non_null(strstr(e, "Areas not monitored this month: 6 of 6."));
+	assert_int_equal(count_occ(e, "] not monitored\n"), 6);
+	om_buf_free(&en);
+
+	/* A hostile tenant cannot send terminal escapes. */
+	assert_int_equal(build(f, "evil\x1b[2J\rname", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &en,
+	                       err, sizeof(err)),
+	                 0);
+	assert_null(strchr(om_buf_cstr(&en), '\x1b'));
+	assert_null(strchr(om_buf_cstr(&en), '\r'));
+	assert_non_null(strstr(om_buf_cstr(&en), "evil?[2J?name"));
+	om_buf_free(&en);
+}
+
+static void test_html(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_HTML, OM_LANG_JA, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *h = om_buf_cstr(&b);
+	assert_memory_equal(h, "<!DOCTYPE html>", 15);
+	assert_non_null(strstr(h, "<html lang=\"ja\">"));
+	assert_non_null(strstr(h, "月次セキュリティレポート"));
+	/* a chart for each of the 5 monitored categories, 31 bars each, each
+	 * chart with an accessible title */
+	assert_int_equal(count_occ(h, "<svg "), 5);
+	assert_int_equal(count_occ(h, "</svg>"), 5);
+	assert_int_equal(count_occ(h, "<rect "), 5 * 31);
+	assert_int_equal(count_occ(h, "role=\"img\""), 5);
+	assert_non_null(strstr(h, "<title id=\"chart-recon-t\">"));
+	assert_null(strstr(h, "chart-mail_malware"));
+	assert_non_null(strstr(h, "<title>2024-05-01: 3</title>"));
+	assert_non_null(strstr(h, "<title>2024-05-02: 0</title>"));
+	assert_non_null(strstr(h, "<title>2024-05-31: 1</title>"));
+	assert_non_null(strstr(h, "監視対象外"));
+	assert_non_null(strstr(h, "<td>203.0.113.9</td><td class=\"c\">3</td>"));
+	/* self-contained */
+	assert_non_null(strstr(h, "<style>"));
+	assert_null(strstr(h, "<link"));
+	assert_null(strstr(h, "<script"));
+	assert_null(strstr(h, "src="));
+	assert_null(strstr(h, "url("));
+	assert_null(strstr(h, "@import"));
+	assert_false(has_key(h));
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_HTML, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	h = om_buf_cstr(&b);
+	assert_non_null(strstr(h, "<html lang=\"en\">"));
+	assert_non_null(strstr(h, "Monthly security report"));
+	assert_null(strstr(h, "月次セキュリティレポート"));
+	om_buf_free(&b);
+}
+
+static void test_html_hostile(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+
+	assert_int_equal(build(f, HOSTILE, "2024-05", OM_REPORT_HTML, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *h = om_buf_cstr(&b);
+	assert_null(strstr(h, "<script"));
+	assert_null(strstr(h, "<img"));
+	assert_non_null(strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;&#39;"));
+	assert_non_null(strstr(h, "&lt;img src=x onerror=alert(1)&gt;"));
+	assert_int_equal(count_occ(h, "<svg "), 1);
+	om_buf_free(&b);
+
+	/* JSON stays valid with the same name. */
+	assert_int_equal(build(f, HOSTILE, "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_true(json_valid(om_buf_cstr(&b)));
+	assert_non_null(strstr(om_buf_cstr(&b), "\"count\":1,"));
+	om_buf_free(&b);
+
+	/* Control characters and bytes that are not UTF-8 in a name. */
+	assert_int_equal(build(f, "a\"b\\c\n\x01\xff\xc3", "2024-05", OM_REPORT_JSON, OM_LANG_EN,
+	                       &b, err, sizeof(err)),
+	                 0);
+	assert_true(json_valid(om_buf_cstr(&b)));
+	om_buf_free(&b);
+}
+
+static void test_bad_options(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+	const char *bad[] = {"2024-13", "2024-00", "2024-5", "2024-005", "24-05", "2024/05",
+	                     "2024-05-01", "", "abcd-ef", "2024-0a", "1969-12", " 2024-05"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_int_equal(build(f, "acme", bad[i], OM_REPORT_JSON, OM_LANG_EN, &b, err,
+		                       sizeof(err)),
+		                 -EINVAL);
+		assert_non_null(strstr(err, "YYYY-MM"));
+		assert_int_equal(b.len, 0);
+		om_buf_free(&b);
+	}
+	err[0] = 0;
+	assert_int_equal(build(f, "acme", NULL, OM_REPORT_JSON, OM_LANG_EN, &b, err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "YYYY-MM"));
+	om_buf_free(&b);
+	/* the Japanese message, from the catalogue */
+	assert_int_equal(build(f, "acme", "2024-13", OM_REPORT_TEXT, OM_LANG_JA, &b, err,
+	                       sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "対象月「2024-13」"));
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, NULL, "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err, sizeof(err)),
+	                 -EINVAL);
+	om_buf_free(&b);
+	assert_int_equal(build(f, "", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err, sizeof(err)),
+	                 -EINVAL);
+	om_buf_free(&b);
+	assert_int_equal(build(f, "acme", "2024-05", (enum om_report_format)7, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 -EINVAL);
+	om_buf_free(&b);
+	assert_int_equal(build(f, "acme", "2024-05", OM_REPORT_JSON, (enum om_lang)9, &b, err,
+	                       sizeof(err)),
+	                 -EINVAL);
+	om_buf_free(&b);
+
+	/* An output limit too small for the report: an error, nothing half
+	 * written. */
+	om_report_opts o = {.tenant = "acme", .month = "2024-05", .format = OM_REPORT_HTML,
+	                    .lang = OM_LANG_EN};
+	om_buf_init(&b, 512);
+	assert_int_equal(om_report_build(f->s, &o, &b, err, sizeof(err)), -ENOBUFS);
+	assert_int_equal(b.len, 0);
+	om_buf_free(&b);
+	om_buf_init(&b, 4096);
+	assert_int_equal(om_report_build(NULL, &o, &b, err, sizeof(err)), -EINVAL);
+	assert_int_equal(om_report_build(f->s, NULL, &b, err, sizeof(err)), -EINVAL);
+	om_buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_counts),
+		cmocka_unit_test(test_json_leap_and_big),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_hostile),
+		cmocka_unit_test(test_bad_options),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
