@@ -1,0 +1,674 @@
+/* Unit tests for the flow table (src/net/flow.c): keys and directions, TCP
+ * states, timeouts per state, expiry order, eviction, flush and flow ids. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "net/net.h"
+
+#define SEC 1000000ULL
+#define MAXENDS 64
+
+struct ends {
+	int n;
+	struct {
+		uint64_t flow_id;
+		uint16_t cport;
+		enum om_flow_end why;
+		enum om_flow_state state;
+	} e[MAXENDS];
+};
+
+static void on_end(void *u, om_flow *f, enum om_flow_end why)
+{
+	struct ends *x = u;
+	if (x->n < MAXENDS) {
+		x->e[x->n].flow_id = f->flow_id;
+		x->e[x->n].cport = f->cport;
+		x->e[x->n].why = why;
+		x->e[x->n].state = f->state;
+	}
+	x->n++;
+}
+
+static om_flow_table *table(uint64_t max, uint64_t hash_size, struct ends *e)
+{
+	om_flow_config c = {
+		.max_flows = max,
+		.hash_size = hash_size,
+		.timeout_new = 30,
+		.timeout_est = 300,
+		.timeout_closed = 10,
+		.timeout_udp = 60,
+		.timeout_icmp = 20,
+		.on_end = on_end,
+		.user = e,
+	};
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	return t;
+}
+
+static void v4(om_addr *a, uint8_t last)
+{
+	const uint8_t b[4] = {192, 0, 2, last};
+	om_addr_from_v4(a, b);
+}
+
+/* host numbers are the last octet of 192.0.2.x */
+static om_packet pkt(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+                     uint8_t tcp_flags, om_usec ts)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = ts;
+	p.ip_ver = 4;
+	p.proto = proto;
+	v4(&p.src, src);
+	v4(&p.dst, dst);
+	p.flags = OM_PKT_IPV4;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		p.flags |= OM_PKT_HAS_PORTS | (proto == IPPROTO_TCP ? OM_PKT_TCP : OM_PKT_UDP);
+		p.sport = sport;
+		p.dport = dport;
+	}
+	p.tcp_flags = tcp_flags;
+	p.wirelen = 60;
+	p.l3_len = 46;
+	return p;
+}
+
+static om_flow *get(om_flow_table *t, om_packet p, int *dir)
+{
+	return om_flow_get(t, &p, dir);
+}
+
+static void test_direction(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir = -1;
+	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, 40000, 2, 80, OM_TH_SYN, 1 * SEC), &dir);
+	assert_non_null(f);
+	assert_int_equal(dir, OM_DIR_TOSERVER);
+	om_addr a1, a2;
+	v4(&a1, 1);
+	v4(&a2, 2);
+	assert_memory_equal(&f->cli, &a1, sizeof(a1));
+	assert_memory_equal(&f->srv, &a2, sizeof(a2));
+	assert_int_equal(f->cport, 40000);
+	assert_int_equal(f->sport, 80);
+	assert_int_equal(f->ip_ver, 4);
+	assert_int_equal(f->proto, IPPROTO_TCP);
+
+	om_flow *g = get(t, pkt(IPPROTO_TCP, 2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 2 * SEC), &dir);
+	assert_ptr_equal(f, g);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	get(t, pkt(IPPROTO_TCP, 1, 40000, 2, 80, OM_TH_ACK, 3 * SEC), &dir);
+	assert_int_equal(dir, OM_DIR_TOSERVER);
+	assert_int_equal(f->pkts[0], 2);
+	assert_int_equal(f->pkts[1], 1);
+	assert_int_equal(f->bytes[0], 120);
+	assert_int_equal(f->bytes[1], 60);
+	assert_int_equal(f->tcp_flags[0], OM_TH_SYN | OM_TH_ACK);
+	assert_int_equal(f->tcp_flags[1], OM_TH_SYN | OM_TH_ACK);
+	assert_int_equal(f->start, 1 * SEC);
+	assert_int_equal(f->last, 3 * SEC);
+	assert_int_equal(om_flow_table_stats(t)->created, 1);
+	assert_int_equal(om_flow_table_stats(t)->tcp, 1);
+
+	/* another source port is another flow; so is the same tuple over UDP */
+	om_flow *h = get(t, pkt(IPPROTO_TCP, 1, 40001, 2, 80, OM_TH_SYN, 4 * SEC), &dir);
+	assert_ptr_not_equal(h, f);
+	om_flow *u = get(t, pkt(IPPROTO_UDP, 1, 40000, 2, 80, 0, 4 * SEC), &dir);
+	assert_ptr_not_equal(u, f);
+	assert_int_equal(om_flow_table_stats(t)->created, 3);
+	assert_int_equal(om_flow_table_stats(t)->active, 3);
+	assert_int_equal(om_flow_table_stats(t)->udp, 1);
+
+	/* a packet without an IP layer has no flow */
+	om_packet arp = pkt(0, 1, 0, 2, 0, 0, 5 * SEC);
+	arp.ip_ver = 0;
+	assert_null(om_flow_get(t, &arp, &dir));
+
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+/* SYN/ACK or ICMP reply seen first: its sender is the server */
+static void test_answer_first(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir = -1;
+	om_flow *f = get(t, pkt(IPPROTO_TCP, 2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, SEC), &dir);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	assert_int_equal(f->cport, 40000);
+	assert_int_equal(f->sport, 80);
+	assert_true(f->flags & OM_FLOW_F_MIDSTREAM);
+	assert_int_equal(f->tcp_state, OM_TCP_SYN_RECV);
+
+	/* ICMP echo: request and reply share a flow, reply first */
+	om_packet rep = pkt(IPPROTO_ICMP, 9, 0, 8, 0, 0, SEC);
+	rep.icmp_type = 0;
+	om_flow *i = om_flow_get(t, &rep, &dir);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	om_addr a8;
+	v4(&a8, 8);
+	assert_memory_equal(&i->cli, &a8, sizeof(a8));
+	om_packet req = pkt(IPPROTO_ICMP, 8, 0, 9, 0, 0, 2 * SEC);
+	req.icmp_type = 8;
+	assert_ptr_equal(om_flow_get(t, &req, &dir), i);
+	assert_int_equal(dir, OM_DIR_TOSERVER);
+	assert_int_equal(i->state, OM_FLOW_ESTABLISHED);
+	/* an error message between the same hosts is its own flow */
+	om_packet unr = pkt(IPPROTO_ICMP, 9, 0, 8, 0, 0, 2 * SEC);
+	unr.icmp_type = 3;
+	unr.icmp_code = 3;
+	om_flow *j = om_flow_get(t, &unr, &dir);
+	assert_ptr_not_equal(j, i);
+	assert_int_equal(om_flow_table_stats(t)->icmp, 2);
+	/* ICMPv6 echo request/reply */
+	om_packet q6 = req, r6 = rep;
+	q6.ip_ver = r6.ip_ver = 6;
+	q6.proto = r6.proto = IPPROTO_ICMPV6;
+	memset(q6.src.b, 0, 16);
+	q6.src.b[0] = 0x20, q6.src.b[1] = 0x01, q6.src.b[15] = 1;
+	memset(q6.dst.b, 0, 16);
+	q6.dst.b[0] = 0x20, q6.dst.b[1] = 0x01, q6.dst.b[15] = 2;
+	q6.icmp_type = 128;
+	r6.src = q6.dst;
+	r6.dst = q6.src;
+	r6.icmp_type = 129;
+	om_flow *k = om_flow_get(t, &q6, &dir);
+	assert_int_equal(dir, OM_DIR_TOSERVER);
+	assert_ptr_equal(om_flow_get(t, &r6, &dir), k);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(e.n, 4);
+	om_flow_table_free(t);
+}
+
+static void test_vlan(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir;
+	om_packet a = pkt(IPPROTO_UDP, 1, 5353, 2, 53, 0, SEC);
+	a.vlan_count = 1;
+	a.vlan[0] = 10;
+	om_packet b = a;
+	b.vlan[0] = 20;
+	om_flow *fa = om_flow_get(t, &a, &dir), *fb = om_flow_get(t, &b, &dir);
+	assert_ptr_not_equal(fa, fb);
+	assert_int_equal(fa->vlan, 10);
+	assert_int_equal(fb->vlan, 20);
+	/* only the outer tag is part of the key */
+	om_packet c = a;
+	c.vlan_count = 2;
+	c.vlan[1] = 99;
+	assert_ptr_equal(om_flow_get(t, &c, &dir), fa);
+	/* untagged is another flow again */
+	om_packet d = a;
+	d.vlan_count = 0;
+	d.vlan[0] = 0;
+	om_flow *fd = om_flow_get(t, &d, &dir);
+	assert_ptr_not_equal(fd, fa);
+	assert_ptr_not_equal(fd, fb);
+	/* the reverse direction on vlan 20 finds flow b */
+	om_packet r = pkt(IPPROTO_UDP, 2, 53, 1, 5353, 0, 2 * SEC);
+	r.vlan_count = 1;
+	r.vlan[0] = 20;
+	assert_ptr_equal(om_flow_get(t, &r, &dir), fb);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+static void test_tcp_states(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir;
+	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_SYN_SENT);
+	assert_int_equal(f->state, OM_FLOW_NEW);
+	assert_false(f->flags & OM_FLOW_F_MIDSTREAM);
+	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_SYN | OM_TH_ACK, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_SYN_RECV);
+	assert_int_equal(f->state, OM_FLOW_NEW);
+	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
+	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED); /* half-closed */
+	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir); /* again */
+	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
+	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_CLOSING);
+	assert_int_equal(f->state, OM_FLOW_CLOSED);
+	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	assert_int_equal(f->tcp_state, OM_TCP_CLOSED);
+	assert_int_equal(f->state, OM_FLOW_CLOSED);
+
+	/* RST from either side */
+	om_flow *g = get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_SYN, SEC), &dir);
+	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1001, OM_TH_RST | OM_TH_ACK, SEC), &dir);
+	assert_int_equal(g->tcp_state, OM_TCP_RESET);
+	assert_int_equal(g->state, OM_FLOW_CLOSED);
+	/* a later ACK does not reopen it */
+	get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_ACK, SEC), &dir);
+	assert_int_equal(g->state, OM_FLOW_CLOSED);
+
+	/* midstream: trusted (established) only once both sides spoke */
+	om_flow *m = get(t, pkt(IPPROTO_TCP, 1, 1002, 2, 22, OM_TH_ACK, SEC), &dir);
+	assert_true(m->flags & OM_FLOW_F_MIDSTREAM);
+	assert_int_equal(m->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(m->state, OM_FLOW_NEW);
+	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1002, OM_TH_ACK, SEC), &dir);
+	assert_int_equal(m->state, OM_FLOW_ESTABLISHED);
+
+	/* UDP: new, then established when the other side answers */
+	om_flow *u = get(t, pkt(IPPROTO_UDP, 1, 53000, 2, 53, 0, SEC), &dir);
+	assert_int_equal(u->state, OM_FLOW_NEW);
+	assert_int_equal(u->tcp_state, OM_TCP_NONE);
+	get(t, pkt(IPPROTO_UDP, 2, 53, 1, 53000, 0, SEC), &dir);
+	assert_int_equal(u->state, OM_FLOW_ESTABLISHED);
+
+	/* port reuse: a SYN on a closed connection starts a new flow */
+	uint64_t old_id = f->flow_id;
+	om_flow *n = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, 2 * SEC), &dir);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.e[0].why, OM_FLOW_END_FORCED);
+	assert_int_equal(e.e[0].flow_id, old_id);
+	assert_int_equal(n->tcp_state, OM_TCP_SYN_SENT);
+	assert_int_equal(n->pkts[0], 1);
+	assert_int_equal(n->start, 2 * SEC);
+	assert_int_not_equal(n->flow_id, old_id);
+
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+/* Each state's timeout, checked one microsecond before and at the deadline. */
+static void test_timeouts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		om_usec timeout;
+	} cases[] = {{"tcp new", 30}, {"tcp est", 300}, {"tcp closed", 10}, {"udp", 60},
+	             {"icmp", 20}};
+	for (size_t k = 0; k < OM_ARRAY_SIZE(cases); k++) {
+		struct ends e = {0};
+		om_flow_table *t = table(16, 0, &e);
+		int dir;
+		om_usec t0 = 1000 * SEC;
+		switch (k) {
+		case 0:
+			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0), &dir);
+			break;
+		case 1:
+			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0 - 2), &dir);
+			get(t, pkt(IPPROTO_TCP, 2, 2, 1, 1, OM_TH_SYN | OM_TH_ACK, t0 - 1), &dir);
+			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_ACK, t0), &dir);
+			break;
+		case 2:
+			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0 - 1), &dir);
+			get(t, pkt(IPPROTO_TCP, 2, 2, 1, 1, OM_TH_RST, t0), &dir);
+			break;
+		case 3:
+			get(t, pkt(IPPROTO_UDP, 1, 1, 2, 2, 0, t0), &dir);
+			break;
+		case 4: {
+			om_packet p = pkt(IPPROTO_ICMP, 1, 0, 2, 0, 0, t0);
+			p.icmp_type = 8;
+			om_flow_get(t, &p, &dir);
+			break;
+		}
+		}
+		om_usec dl = t0 + cases[k].timeout * SEC;
+		om_flow_table_expire(t, dl - 1);
+		assert_int_equal(e.n, 0);
+		assert_int_equal(om_flow_table_stats(t)->active, 1);
+		om_flow_table_expire(t, dl);
+		assert_int_equal(e.n, 1);
+		assert_int_equal(e.e[0].why, OM_FLOW_END_TIMEOUT);
+		assert_int_equal(om_flow_table_stats(t)->active, 0);
+		assert_int_equal(om_flow_table_stats(t)->ended, 1);
+		om_flow_table_free(t);
+	}
+}
+
+/* A flow that was seen earlier but has a longer timeout must not shield a
+ * later one with a shorter timeout from expiry. */
+static void test_expiry_across_states(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir;
+	/* A: established at 100 s (deadline 400 s) */
+	get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, 100 * SEC), &dir);
+	get(t, pkt(IPPROTO_TCP, 2, 2, 1, 1, OM_TH_SYN | OM_TH_ACK, 100 * SEC), &dir);
+	get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_ACK, 100 * SEC), &dir);
+	/* B: new at 200 s (deadline 230 s) */
+	get(t, pkt(IPPROTO_TCP, 1, 3, 2, 2, OM_TH_SYN, 200 * SEC), &dir);
+	om_flow_table_expire(t, 230 * SEC);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.e[0].cport, 3);
+	assert_int_equal(e.e[0].state, OM_FLOW_NEW);
+	om_flow_table_expire(t, 399 * SEC);
+	assert_int_equal(e.n, 1);
+	om_flow_table_expire(t, 400 * SEC);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.e[1].cport, 1);
+	om_flow_table_free(t);
+}
+
+/* Within one state, flows end oldest first, and activity renews a flow. */
+static void test_expiry_order(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir;
+	for (uint16_t i = 1; i <= 5; i++)
+		get(t, pkt(IPPROTO_UDP, 1, i, 2, 53, 0, i * SEC), &dir);
+	/* flow 2 is active again at 10 s */
+	get(t, pkt(IPPROTO_UDP, 2, 53, 1, 2, 0, 10 * SEC), &dir);
+	/* at 64 s flows 1, 3, 4 (last 1, 3, 4 s) have passed 60 s */
+	om_flow_table_expire(t, 64 * SEC);
+	assert_int_equal(e.n, 3);
+	assert_int_equal(e.e[0].cport, 1);
+	assert_int_equal(e.e[1].cport, 3);
+	assert_int_equal(e.e[2].cport, 4);
+	om_flow_table_expire(t, 70 * SEC);
+	assert_int_equal(e.n, 5);
+	assert_int_equal(e.e[3].cport, 5);
+	assert_int_equal(e.e[4].cport, 2);
+	assert_int_equal(om_flow_table_stats(t)->active, 0);
+	assert_int_equal(om_flow_table_stats(t)->active_max, 5);
+	om_flow_table_free(t);
+}
+
+static void test_eviction(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(3, 0, &e);
+	int dir;
+	for (uint16_t i = 1; i <= 3; i++)
+		get(t, pkt(IPPROTO_UDP, 1, i, 2, 53, 0, i * SEC), &dir);
+	assert_int_equal(om_flow_table_stats(t)->memcap_hits, 0);
+	/* full: the 4th flow evicts the least recently used, flow 1 */
+	om_flow *f4 = get(t, pkt(IPPROTO_UDP, 1, 4, 2, 53, 0, 4 * SEC), &dir);
+	assert_non_null(f4);
+	assert_int_equal(f4->cport, 4);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.e[0].cport, 1);
+	assert_int_equal(e.e[0].why, OM_FLOW_END_EVICTED);
+	assert_int_equal(om_flow_table_stats(t)->evicted, 1);
+	assert_int_equal(om_flow_table_stats(t)->memcap_hits, 1);
+	assert_int_equal(om_flow_table_stats(t)->active, 3);
+	/* flow 2 is used again, so flow 3 is now the least recent */
+	get(t, pkt(IPPROTO_UDP, 1, 2, 2, 53, 0, 5 * SEC), &dir);
+	get(t, pkt(IPPROTO_UDP, 1, 5, 2, 53, 0, 6 * SEC), &dir);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.e[1].cport, 3);
+	assert_int_equal(om_flow_table_stats(t)->evicted, 2);
+	/* when a flow has already timed out it is ended as a timeout, not
+	 * evicted: flows 4 (4 s), 2 (5 s), 5 (6 s); at 64.5 s flow 4 is due */
+	get(t, pkt(IPPROTO_UDP, 1, 6, 2, 53, 0, 64 * SEC + SEC / 2), &dir);
+	assert_int_equal(e.n, 3);
+	assert_int_equal(e.e[2].cport, 4);
+	assert_int_equal(e.e[2].why, OM_FLOW_END_TIMEOUT);
+	assert_int_equal(om_flow_table_stats(t)->evicted, 2);
+	assert_int_equal(om_flow_table_stats(t)->memcap_hits, 3);
+	assert_int_equal(om_flow_table_stats(t)->created, 6);
+	assert_int_equal(om_flow_table_stats(t)->ended, 3);
+	assert_int_equal(om_flow_table_stats(t)->active_max, 3);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+/* One entry, hash with one bucket: every path through a single slot. */
+static void test_tiny_table(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(1, 1, &e);
+	int dir;
+	for (uint16_t i = 1; i <= 50; i++) {
+		om_flow *f = get(t, pkt(IPPROTO_TCP, 1, i, 2, 80, OM_TH_SYN, i * SEC), &dir);
+		assert_non_null(f);
+		assert_int_equal(f->cport, i);
+	}
+	assert_int_equal(e.n, 49);
+	assert_int_equal(om_flow_table_stats(t)->evicted, 49);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(e.n, 50);
+	om_flow_table_free(t);
+}
+
+static void test_flush(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(64, 8, &e);
+	int dir;
+	/* mixed states, last-seen times 5, 3, 1, 4, 2 s */
+	get(t, pkt(IPPROTO_UDP, 1, 1, 2, 53, 0, 5 * SEC), &dir);
+	get(t, pkt(IPPROTO_TCP, 1, 2, 2, 80, OM_TH_SYN, 3 * SEC), &dir);
+	om_packet ic = pkt(IPPROTO_ICMP, 1, 0, 2, 0, 0, 1 * SEC);
+	ic.icmp_type = 8;
+	om_flow_get(t, &ic, &dir);
+	get(t, pkt(IPPROTO_TCP, 1, 4, 2, 80, OM_TH_ACK, 4 * SEC), &dir);
+	om_packet gre = pkt(47, 1, 0, 2, 0, 0, 2 * SEC);
+	om_flow_get(t, &gre, &dir);
+	assert_int_equal(om_flow_table_stats(t)->other, 1);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(e.n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(e.e[i].why, OM_FLOW_END_SHUTDOWN);
+	/* ended least recently used first: icmp (1), gre (2), tcp 2, tcp 4, udp */
+	assert_int_equal(e.e[2].cport, 2);
+	assert_int_equal(e.e[3].cport, 4);
+	assert_int_equal(e.e[4].cport, 1);
+	assert_int_equal(om_flow_table_stats(t)->active, 0);
+	assert_int_equal(om_flow_table_stats(t)->ended, 5);
+	/* the table is reusable after a flush */
+	assert_non_null(get(t, pkt(IPPROTO_UDP, 1, 1, 2, 53, 0, 6 * SEC), &dir));
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(e.n, 6);
+	om_flow_table_free(t);
+}
+
+/* The same flows created in another order, in tables of other sizes (as
+ * with another number of workers), have the same ids. */
+static void test_flow_id_stable(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	uint64_t ids[2][N];
+	for (int run = 0; run < 2; run++) {
+		struct ends e = {0};
+		om_flow_table *t = run ? table(4096, 0, &e) : table(N, 4, &e);
+		for (int k = 0; k < N; k++) {
+			int i = run ? N - 1 - k : k;
+			int dir;
+			/* in run 1 the first packet of odd flows is the reply */
+			om_packet p = pkt(IPPROTO_UDP, (uint8_t)(10 + i), (uint16_t)(1000 + i), 1, 53, 0,
+			                  (om_usec)(1700000000ULL * SEC + (uint64_t)i * 1234));
+			if (run && (i & 1)) {
+				om_packet r = pkt(IPPROTO_UDP, 1, 53, (uint8_t)(10 + i), (uint16_t)(1000 + i),
+				                  0, p.ts);
+				p = r;
+			}
+			om_flow *f = om_flow_get(t, &p, &dir);
+			ids[run][i] = f->flow_id;
+			assert_true(f->flow_id != 0);
+			assert_true(f->flow_id < (1ULL << 51));
+		}
+		om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+		om_flow_table_free(t);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(ids[0][i], ids[1][i]);
+		for (int j = 0; j < i; j++)
+			assert_int_not_equal(ids[0][i], ids[0][j]);
+	}
+	/* another start time gives another id */
+	struct ends e = {0};
+	om_flow_table *t = table(4, 0, &e);
+	int dir;
+	om_flow *f = get(t, pkt(IPPROTO_UDP, 10, 1000, 1, 53, 0, 1700000000ULL * SEC + 1), &dir);
+	assert_int_not_equal(f->flow_id, ids[0][0]);
+	om_flow_table_free(t);
+}
+
+static void test_hash_symmetric(void **state)
+{
+	(void)state;
+	om_packet a = pkt(IPPROTO_TCP, 1, 1234, 2, 443, OM_TH_SYN, 0);
+	om_packet b = pkt(IPPROTO_TCP, 2, 443, 1, 1234, OM_TH_ACK, 0);
+	assert_int_equal(om_flow_hash_packet(&a), om_flow_hash_packet(&b));
+	/* endpoints where address and port order disagree */
+	om_packet c = pkt(IPPROTO_UDP, 1, 60000, 2, 53, 0, 0);
+	om_packet d = pkt(IPPROTO_UDP, 2, 53, 1, 60000, 0, 0);
+	assert_int_equal(om_flow_hash_packet(&c), om_flow_hash_packet(&d));
+	om_packet q = pkt(IPPROTO_ICMP, 1, 0, 2, 0, 0, 0), r = pkt(IPPROTO_ICMP, 2, 0, 1, 0, 0, 0);
+	q.icmp_type = 8;
+	r.icmp_type = 0;
+	assert_int_equal(om_flow_hash_packet(&q), om_flow_hash_packet(&r));
+	/* the key matters: ports, protocol, vlan */
+	om_packet e = a;
+	e.sport = 1235;
+	assert_int_not_equal(om_flow_hash_packet(&a), om_flow_hash_packet(&e));
+	om_packet v = a;
+	v.vlan_count = 1;
+	v.vlan[0] = 7;
+	assert_int_not_equal(om_flow_hash_packet(&a), om_flow_hash_packet(&v));
+	/* spread: 1000 source ports give (nearly) 1000 distinct hashes */
+	uint32_t hs[1000];
+	int dup = 0;
+	for (int i = 0; i < 1000; i++) {
+		om_packet p = pkt(IPPROTO_TCP, 1, (uint16_t)(2000 + i), 2, 80, 0, 0);
+		hs[i] = om_flow_hash_packet(&p);
+		for (int j = 0; j < i; j++)
+			dup += hs[j] == hs[i];
+	}
+	assert_true(dup <= 1);
+}
+
+static void test_names_and_config(void **state)
+{
+	(void)state;
+	assert_string_equal(om_flow_state_name(OM_FLOW_NEW), "new");
+	assert_string_equal(om_flow_state_name(OM_FLOW_ESTABLISHED), "established");
+	assert_string_equal(om_flow_state_name(OM_FLOW_CLOSED), "closed");
+	assert_string_equal(om_flow_state_name((enum om_flow_state)42), "unknown");
+	assert_string_equal(om_flow_end_name(OM_FLOW_END_TIMEOUT), "timeout");
+	assert_string_equal(om_flow_end_name(OM_FLOW_END_FORCED), "forced");
+	assert_string_equal(om_flow_end_name(OM_FLOW_END_SHUTDOWN), "shutdown");
+	assert_string_equal(om_flow_end_name(OM_FLOW_END_EVICTED), "evicted");
+	assert_string_equal(om_tcp_state_name(OM_TCP_SYN_SENT), "syn_sent");
+	assert_string_equal(om_tcp_state_name(OM_TCP_ESTABLISHED), "established");
+	assert_string_equal(om_tcp_state_name(OM_TCP_RESET), "reset");
+	assert_string_equal(om_tcp_state_name((enum om_tcp_state)99), "unknown");
+
+	om_flow_config c = {0};
+	assert_null(om_flow_table_new(&c)); /* max_flows 0 */
+	assert_null(om_flow_table_new(NULL));
+	c.max_flows = 10;
+	c.hash_size = 1ULL << 40; /* absurd */
+	assert_null(om_flow_table_new(&c));
+	c.max_flows = UINT64_MAX;
+	c.hash_size = 0;
+	assert_null(om_flow_table_new(&c));
+	assert_null(om_flow_table_free(NULL));
+	/* no callback configured */
+	c.max_flows = 2;
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	int dir;
+	for (uint16_t i = 0; i < 5; i++)
+		assert_non_null(get(t, pkt(IPPROTO_UDP, 1, i, 2, 53, 0, SEC), &dir));
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+/* Flow table and reassembly together, as the engine wires them. */
+static om_stream_ctx *g_stream;
+static uint64_t g_delivered;
+static void end_with_stream(void *u, om_flow *f, enum om_flow_end why)
+{
+	(void)u, (void)why;
+	om_stream_flow_end(g_stream, f);
+}
+static void count_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off)
+{
+	(void)u, (void)f, (void)dir, (void)d, (void)off;
+	g_delivered += len;
+}
+
+static void test_with_stream(void **state)
+{
+	(void)state;
+	om_stream_callbacks cb = {count_data, NULL, NULL, NULL};
+	g_stream = om_stream_new(0, 1 << 20, &cb);
+	om_flow_config c = {.max_flows = 2, .timeout_new = 30, .timeout_est = 300,
+	                    .timeout_closed = 10, .timeout_udp = 60, .timeout_icmp = 20,
+	                    .on_end = end_with_stream};
+	om_flow_table *t = om_flow_table_new(&c);
+	int dir;
+	for (uint16_t i = 0; i < 10; i++) {
+		om_packet p = pkt(IPPROTO_TCP, 1, (uint16_t)(100 + i), 2, 80, OM_TH_ACK, i * SEC);
+		p.tcp_seq = 1000;
+		p.payload = (const uint8_t *)"0123456789";
+		p.payload_len = 10;
+		om_flow *f = om_flow_get(t, &p, &dir);
+		om_stream_packet(g_stream, f, &p, dir);
+		/* an out-of-order segment held in each flow */
+		p.tcp_seq = 1020;
+		om_stream_packet(g_stream, f, &p, dir);
+	}
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(g_delivered, 200);
+	assert_int_equal(om_stream_stats_get(g_stream)->mem_in_use, 0);
+	assert_int_equal(om_stream_stats_get(g_stream)->gaps, 10);
+	om_flow_table_free(t);
+	om_stream_free(g_stream);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direction),
+		cmocka_unit_test(test_answer_first),
+		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_tcp_states),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_expiry_across_states),
+		cmocka_unit_test(test_expiry_order),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_tiny_table),
+		cmocka_unit_test(test_flush),
+		cmocka_unit_test(test_flow_id_stable),
+		cmocka_unit_test(test_hash_symmetric),
+		cmocka_unit_test(test_names_and_config),
+		cmocka_unit_test(test_with_stream),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
