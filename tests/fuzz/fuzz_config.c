@@ -1,6 +1,7 @@
 /* libFuzzer target: the YAML configuration loader on arbitrary files. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
