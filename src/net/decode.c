@@ -68,35 +68,35 @@ struct dctx {
 };
 
 static const char *const anomaly_names[OM_ANOM_COUNT] = {
-	[OM_ANOM_NONE] = "none",
-	[OM_ANOM_LINK_UNSUPPORTED] = "decoder.unsupported_linktype",
-	[OM_ANOM_ETH_TRUNC] = "ethernet.pkt_too_small",
-	[OM_ANOM_VLAN_TRUNC] = "vlan.header_too_small",
-	[OM_ANOM_VLAN_TOO_MANY] = "vlan.too_many_layers",
-	[OM_ANOM_ARP_TRUNC] = "arp.pkt_too_small",
-	[OM_ANOM_ARP_INVALID] = "arp.invalid",
-	[OM_ANOM_IPV4_TRUNC] = "ipv4.trunc_pkt",
-	[OM_ANOM_IPV4_HLEN_TOO_SMALL] = "ipv4.hlen_too_small",
-	[OM_ANOM_IPV4_IPLEN_SMALLER_THAN_HLEN] = "ipv4.iplen_smaller_than_hlen",
-	[OM_ANOM_IPV4_OPT_INVALID] = "ipv4.opt_invalid",
-	[OM_ANOM_IPV4_WRONG_VERSION] = "ipv4.wrong_ip_version",
-	[OM_ANOM_IPV4_FRAG_OVERLAP] = "ipv4.frag_overlap",
-	[OM_ANOM_IPV4_FRAG_TOO_LARGE] = "ipv4.frag_pkt_too_large",
-	[OM_ANOM_IPV6_TRUNC] = "ipv6.trunc_pkt",
-	[OM_ANOM_IPV6_WRONG_VERSION] = "ipv6.wrong_ip_version",
-	[OM_ANOM_IPV6_EXTHDR_INVALID] = "ipv6.exthdr_invalid",
-	[OM_ANOM_IPV6_EXTHDR_TOO_MANY] = "ipv6.exthdr_too_many",
-	[OM_ANOM_IPV6_FRAG_OVERLAP] = "ipv6.frag_overlap",
-	[OM_ANOM_IPV6_FRAG_TOO_LARGE] = "ipv6.frag_pkt_too_large",
-	[OM_ANOM_FRAG_MEMCAP] = "defrag.memcap_reached",
-	[OM_ANOM_TCP_TRUNC] = "tcp.pkt_too_small",
-	[OM_ANOM_TCP_HLEN_TOO_SMALL] = "tcp.hlen_too_small",
-	[OM_ANOM_TCP_OPT_INVALID] = "tcp.invalid_optlen",
-	[OM_ANOM_UDP_TRUNC] = "udp.pkt_too_small",
-	[OM_ANOM_UDP_LEN_INVALID] = "udp.hlen_invalid",
-	[OM_ANOM_ICMPV4_TRUNC] = "icmpv4.pkt_too_small",
-	[OM_ANOM_ICMPV6_TRUNC] = "icmpv6.pkt_too_small",
-	[OM_ANOM_ICMPV6_IN_IPV4] = "ipv4.icmpv6",
+    [OM_ANOM_NONE] = "none",
+    [OM_ANOM_LINK_UNSUPPORTED] = "decoder.unsupported_linktype",
+    [OM_ANOM_ETH_TRUNC] = "ethernet.pkt_too_small",
+    [OM_ANOM_VLAN_TRUNC] = "vlan.header_too_small",
+    [OM_ANOM_VLAN_TOO_MANY] = "vlan.too_many_layers",
+    [OM_ANOM_ARP_TRUNC] = "arp.pkt_too_small",
+    [OM_ANOM_ARP_INVALID] = "arp.invalid",
+    [OM_ANOM_IPV4_TRUNC] = "ipv4.trunc_pkt",
+    [OM_ANOM_IPV4_HLEN_TOO_SMALL] = "ipv4.hlen_too_small",
+    [OM_ANOM_IPV4_IPLEN_SMALLER_THAN_HLEN] = "ipv4.iplen_smaller_than_hlen",
+    [OM_ANOM_IPV4_OPT_INVALID] = "ipv4.opt_invalid",
+    [OM_ANOM_IPV4_WRONG_VERSION] = "ipv4.wrong_ip_version",
+    [OM_ANOM_IPV4_FRAG_OVERLAP] = "ipv4.frag_overlap",
+    [OM_ANOM_IPV4_FRAG_TOO_LARGE] = "ipv4.frag_pkt_too_large",
+    [OM_ANOM_IPV6_TRUNC] = "ipv6.trunc_pkt",
+    [OM_ANOM_IPV6_WRONG_VERSION] = "ipv6.wrong_ip_version",
+    [OM_ANOM_IPV6_EXTHDR_INVALID] = "ipv6.exthdr_invalid",
+    [OM_ANOM_IPV6_EXTHDR_TOO_MANY] = "ipv6.exthdr_too_many",
+    [OM_ANOM_IPV6_FRAG_OVERLAP] = "ipv6.frag_overlap",
+    [OM_ANOM_IPV6_FRAG_TOO_LARGE] = "ipv6.frag_pkt_too_large",
+    [OM_ANOM_FRAG_MEMCAP] = "defrag.memcap_reached",
+    [OM_ANOM_TCP_TRUNC] = "tcp.pkt_too_small",
+    [OM_ANOM_TCP_HLEN_TOO_SMALL] = "tcp.hlen_too_small",
+    [OM_ANOM_TCP_OPT_INVALID] = "tcp.invalid_optlen",
+    [OM_ANOM_UDP_TRUNC] = "udp.pkt_too_small",
+    [OM_ANOM_UDP_LEN_INVALID] = "udp.hlen_invalid",
+    [OM_ANOM_ICMPV4_TRUNC] = "icmpv4.pkt_too_small",
+    [OM_ANOM_ICMPV6_TRUNC] = "icmpv6.pkt_too_small",
+    [OM_ANOM_ICMPV6_IN_IPV4] = "ipv4.icmpv6",
 };
 
 const char *om_anomaly_name(enum om_anomaly a)
@@ -180,25 +180,18 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 			return bad(p, OM_ANOM_TCP_OPT_INVALID);
 		bool ok = true;
 		switch (kind) {
-		case 2: /* MSS */
-			ok = ol == 4;
-			break;
+		case 2: /* MSS */ ok = ol == 4; break;
 		case 3: /* window scale; RFC 7323 caps the shift at 14 */
 			ok = ol == 3;
 			if (ok)
 				p->tcp_wscale = b[i + 2] > 14 ? 14 : b[i + 2];
 			break;
-		case 4: /* SACK permitted */
-			ok = ol == 2;
-			break;
+		case 4: /* SACK permitted */ ok = ol == 2; break;
 		case 5: /* SACK: 1 to 4 blocks */
 			ok = ol >= 10 && ol <= 34 && (ol - 2) % 8 == 0;
 			break;
-		case 8: /* timestamps */
-			ok = ol == 10;
-			break;
-		default:
-			break;
+		case 8: /* timestamps */ ok = ol == 10; break;
+		default: break;
 		}
 		if (!ok)
 			return bad(p, OM_ANOM_TCP_OPT_INVALID);
@@ -244,10 +237,8 @@ static int decode_l4(struct dctx *c, om_packet *p, uint8_t proto, const uint8_t 
 {
 	p->proto = proto;
 	switch (proto) {
-	case P_TCP:
-		return decode_tcp(c, p, b, len);
-	case P_UDP:
-		return decode_udp(c, p, b, len);
+	case P_TCP: return decode_tcp(c, p, b, len);
+	case P_UDP: return decode_udp(c, p, b, len);
 	case P_ICMP:
 		if (p->ip_ver == 4)
 			return decode_icmp(c, p, b, len, OM_ANOM_ICMPV4_TRUNC);
@@ -256,8 +247,7 @@ static int decode_l4(struct dctx *c, om_packet *p, uint8_t proto, const uint8_t 
 		if (p->ip_ver == 6)
 			return decode_icmp(c, p, b, len, OM_ANOM_ICMPV6_TRUNC);
 		return bad(p, OM_ANOM_ICMPV6_IN_IPV4);
-	default:
-		break;
+	default: break;
 	}
 	p->payload = b;
 	p->payload_len = len;
@@ -326,8 +316,7 @@ static bool ipv4_options_valid(const uint8_t *h, uint32_t hlen)
 			if (ol != 8)
 				return false;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		i += ol;
 	}
@@ -398,15 +387,15 @@ static int decode_ipv4(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 			return 0;
 		}
 		om_frag_in fi = {
-			.ver = 4,
-			.proto = b[9],
-			.id = rd16(b + 4),
-			.off = off,
-			.more = more,
-			.hdr = b,
-			.hdr_len = hlen,
-			.data = b + hlen,
-			.len = iplen - hlen,
+		    .ver = 4,
+		    .proto = b[9],
+		    .id = rd16(b + 4),
+		    .off = off,
+		    .more = more,
+		    .hdr = b,
+		    .hdr_len = hlen,
+		    .data = b + hlen,
+		    .len = iplen - hlen,
 		};
 		return fragment(c, p, &fi);
 	}
@@ -508,16 +497,16 @@ static int decode_ipv6(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 				return 0;
 			}
 			om_frag_in fi = {
-				.ver = 6,
-				.proto = fnh,
-				.id = rd32(b + off + 4),
-				.off = foff,
-				.more = more,
-				.hdr = b,
-				.hdr_len = off,
-				.nh_off = nh_off,
-				.data = b + off + 8,
-				.len = end - off - 8,
+			    .ver = 6,
+			    .proto = fnh,
+			    .id = rd32(b + off + 4),
+			    .off = foff,
+			    .more = more,
+			    .hdr = b,
+			    .hdr_len = off,
+			    .nh_off = nh_off,
+			    .data = b + off + 8,
+			    .len = end - off - 8,
 			};
 			p->proto = fnh;
 			return fragment(c, p, &fi);
@@ -566,15 +555,10 @@ static int decode_ethertype(struct dctx *c, om_packet *p, uint16_t type, const u
 		len -= 4;
 	}
 	switch (type) {
-	case ETHERTYPE_IPV4:
-		return decode_ipv4(c, p, b, len);
-	case ETHERTYPE_IPV6:
-		return decode_ipv6(c, p, b, len);
-	case ETHERTYPE_ARP:
-		return decode_arp(c, p, b, len);
-	default:
-		c->st->other++;
-		return 1;
+	case ETHERTYPE_IPV4: return decode_ipv4(c, p, b, len);
+	case ETHERTYPE_IPV6: return decode_ipv6(c, p, b, len);
+	case ETHERTYPE_ARP: return decode_arp(c, p, b, len);
+	default: c->st->other++; return 1;
 	}
 }
 
@@ -593,21 +577,17 @@ static int decode_null(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 		return bad(p, OM_ANOM_ETH_TRUNC);
 	/* the address family in the byte order of the capturing host (DLT_NULL)
 	 * or in network order (DLT_LOOP): small numbers either way */
-	uint32_t fam = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	               (uint32_t)b[3] << 24;
+	uint32_t fam =
+	    (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 	if (fam > 0xffff)
 		fam = rd32(b);
 	switch (fam) {
-	case 2: /* AF_INET everywhere */
-		return decode_ipv4(c, p, b + NULL_HLEN, len - NULL_HLEN);
+	case 2: /* AF_INET everywhere */ return decode_ipv4(c, p, b + NULL_HLEN, len - NULL_HLEN);
 	case 10: /* AF_INET6: Linux */
 	case 24: /* NetBSD, OpenBSD */
 	case 28: /* FreeBSD */
-	case 30: /* macOS */
-		return decode_ipv6(c, p, b + NULL_HLEN, len - NULL_HLEN);
-	default:
-		c->st->other++;
-		return 1;
+	case 30: /* macOS */ return decode_ipv6(c, p, b + NULL_HLEN, len - NULL_HLEN);
+	default: c->st->other++; return 1;
 	}
 }
 
@@ -633,17 +613,12 @@ static int decode_link(struct dctx *c, om_packet *p)
 			return bad(p, OM_ANOM_ETH_TRUNC);
 		return decode_ethertype(c, p, rd16(b), b + SLL2_HLEN, len - SLL2_HLEN);
 	case DLT_RAW:
-	case LINKTYPE_RAW:
-		return decode_raw(c, p, b, len);
-	case DLT_IPV4:
-		return decode_ipv4(c, p, b, len);
-	case DLT_IPV6:
-		return decode_ipv6(c, p, b, len);
+	case LINKTYPE_RAW: return decode_raw(c, p, b, len);
+	case DLT_IPV4: return decode_ipv4(c, p, b, len);
+	case DLT_IPV6: return decode_ipv6(c, p, b, len);
 	case DLT_NULL:
-	case LINKTYPE_LOOP:
-		return decode_null(c, p, b, len);
-	default:
-		return bad(p, OM_ANOM_LINK_UNSUPPORTED);
+	case LINKTYPE_LOOP: return decode_null(c, p, b, len);
+	default: return bad(p, OM_ANOM_LINK_UNSUPPORTED);
 	}
 }
 

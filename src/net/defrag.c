@@ -42,7 +42,7 @@ struct frag_key {
 };
 
 typedef struct tracker {
-	struct tracker *hnext;       /* hash chain, or free list */
+	struct tracker *hnext;         /* hash chain, or free list */
 	struct tracker *older, *newer; /* age list */
 	struct frag_key key;
 	uint32_t bucket;
@@ -50,7 +50,7 @@ typedef struct tracker {
 	uint32_t total; /* payload length, known once the last fragment arrived */
 	bool have_last;
 	bool overlap_reported;
-	uint8_t nh;      /* IPv6: next header of the first fragment */
+	uint8_t nh;       /* IPv6: next header of the first fragment */
 	uint16_t hdr_len; /* 0 until the first fragment arrived */
 	uint16_t nh_off;
 	uint16_t nruns;
@@ -329,8 +329,10 @@ int om_defrag_insert(om_defrag *df, const om_frag_in *f, uint8_t *out, uint32_t 
                      enum om_anomaly *ret_anom, om_decode_stats *st)
 {
 	const bool v4 = f->ver == 4;
-	const enum om_anomaly a_overlap = v4 ? OM_ANOM_IPV4_FRAG_OVERLAP : OM_ANOM_IPV6_FRAG_OVERLAP;
-	const enum om_anomaly a_large = v4 ? OM_ANOM_IPV4_FRAG_TOO_LARGE : OM_ANOM_IPV6_FRAG_TOO_LARGE;
+	const enum om_anomaly a_overlap =
+	    v4 ? OM_ANOM_IPV4_FRAG_OVERLAP : OM_ANOM_IPV6_FRAG_OVERLAP;
+	const enum om_anomaly a_large =
+	    v4 ? OM_ANOM_IPV4_FRAG_TOO_LARGE : OM_ANOM_IPV6_FRAG_TOO_LARGE;
 	/* bytes of the rebuilt datagram that count against the 65535 limit
 	 * besides the fragment data: the IPv4 header, or the IPv6 extension
 	 * headers (the payload length excludes the fixed 40 bytes) */

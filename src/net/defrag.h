@@ -17,17 +17,17 @@ typedef struct om_defrag om_defrag;
 /* One fragment as the decoder found it. */
 typedef struct om_frag_in {
 	om_usec ts;
-	uint8_t ver;            /* 4 or 6 */
-	uint8_t proto;          /* IPv4: IP protocol; IPv6: next header of the fragment header */
-	uint16_t vlan[2];       /* part of the key */
+	uint8_t ver;      /* 4 or 6 */
+	uint8_t proto;    /* IPv4: IP protocol; IPv6: next header of the fragment header */
+	uint16_t vlan[2]; /* part of the key */
 	const om_addr *src, *dst;
-	uint32_t id;            /* IPv4: 16-bit id; IPv6: 32-bit id */
-	uint32_t off;           /* fragment offset in bytes */
-	bool more;              /* more fragments follow */
-	const uint8_t *hdr;     /* IPv4 header, or IPv6 unfragmentable part */
+	uint32_t id;        /* IPv4: 16-bit id; IPv6: 32-bit id */
+	uint32_t off;       /* fragment offset in bytes */
+	bool more;          /* more fragments follow */
+	const uint8_t *hdr; /* IPv4 header, or IPv6 unfragmentable part */
 	uint32_t hdr_len;
-	uint32_t nh_off;        /* IPv6: offset in hdr of the next-header byte to patch */
-	const uint8_t *data;    /* fragment payload */
+	uint32_t nh_off;     /* IPv6: offset in hdr of the next-header byte to patch */
+	const uint8_t *data; /* fragment payload */
 	uint32_t len;
 } om_frag_in;
 

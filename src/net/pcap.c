@@ -48,8 +48,8 @@ int om_pcap_open(const char *path, om_pcap **ret, char *err, size_t errlen)
 	return 0;
 }
 
-int om_pcap_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
-                 om_usec *ts, char *err, size_t errlen)
+int om_pcap_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen, om_usec *ts,
+                 char *err, size_t errlen)
 {
 	if (p->failed) {
 		snprintf(err, errlen, "%s", p->errmsg);

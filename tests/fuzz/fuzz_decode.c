@@ -11,8 +11,8 @@
 
 #include "net/net.h"
 
-static const int links[] = {DLT_EN10MB, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL,
-                            DLT_LINUX_SLL2, DLT_NULL, 108, 101, 9999};
+static const int links[] = {DLT_EN10MB,     DLT_RAW,  DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL,
+                            DLT_LINUX_SLL2, DLT_NULL, 108,      101,      9999};
 
 static void one(om_decoder *d, int linktype, const uint8_t *data, size_t len, om_usec ts)
 {

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t caplen, wirelen;
 		om_usec ts;
 		int r, n = 0;
-		while (n++ < 10000 &&
-		       (r = om_pcap_next(pc, &pkt, &caplen, &wirelen, &ts, err, sizeof(err))) == 1) {
+		while (n++ < 10000 && (r = om_pcap_next(pc, &pkt, &caplen, &wirelen, &ts, err,
+		                                        sizeof(err))) == 1) {
 			if (d) {
 				om_packet p;
 				memset(&p, 0, sizeof(p));

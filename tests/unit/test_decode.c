@@ -177,8 +177,8 @@ static void test_eth_ipv4_tcp(void **state)
 {
 	(void)state;
 	/* MSS 1460, NOP, WS 7, SACK permitted, timestamps = 20 bytes */
-	static const uint8_t opts[20] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2,
-	                                 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
+	static const uint8_t opts[20] = {2, 4,  0x05, 0xb4, 1, 3, 3, 7, 4, 2,
+	                                 8, 10, 0,    0,    0, 1, 0, 0, 0, 0};
 	pkt k = {0};
 	om_packet p;
 	eth(&k, 0x0800);
@@ -797,7 +797,7 @@ static void test_l4_anomalies(void **state)
 	struct {
 		const uint8_t *o;
 		size_t n;
-	} bads[] = {{o_len1, 4}, {o_mss3, 4}, {o_ws4, 4},   {o_over, 4},
+	} bads[] = {{o_len1, 4}, {o_mss3, 4},   {o_ws4, 4}, {o_over, 4},
 	            {o_lone, 4}, {o_sack9, 12}, {o_ts8, 12}};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(bads); i++) {
 		om_packet p;
@@ -904,7 +904,7 @@ static void test_anomaly_names(void **state)
 	assert_string_equal(om_anomaly_name(OM_ANOM_IPV6_FRAG_OVERLAP), "ipv6.frag_overlap");
 	assert_string_equal(om_anomaly_name(OM_ANOM_ICMPV6_IN_IPV4), "ipv4.icmpv6");
 	assert_string_equal(om_anomaly_name(OM_ANOM_COUNT), "unknown");
-	assert_string_equal(om_anomaly_name((enum om_anomaly)-1), "unknown");
+	assert_string_equal(om_anomaly_name((enum om_anomaly) - 1), "unknown");
 	for (int a = 1; a < OM_ANOM_COUNT; a++) {
 		const char *n = om_anomaly_name((enum om_anomaly)a);
 		assert_non_null(strchr(n, '.'));
@@ -1179,26 +1179,26 @@ static void test_pcapng_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eth_ipv4_tcp),
-		cmocka_unit_test(test_tcp_wscale),
-		cmocka_unit_test(test_eth_padding_udp),
-		cmocka_unit_test(test_icmp),
-		cmocka_unit_test(test_ipv6_tcp_udp),
-		cmocka_unit_test(test_ipv6_ext_chain),
-		cmocka_unit_test(test_ipv6_ext_anomalies),
-		cmocka_unit_test(test_ipv6_anomalies),
-		cmocka_unit_test(test_vlan),
-		cmocka_unit_test(test_arp),
-		cmocka_unit_test(test_unknown_ethertype),
-		cmocka_unit_test(test_link_types),
-		cmocka_unit_test(test_ipv4_anomalies),
-		cmocka_unit_test(test_l4_anomalies),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_anomaly_names),
-		cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_peek),
-		cmocka_unit_test(test_pcap_file),
-		cmocka_unit_test(test_pcapng_file),
+	    cmocka_unit_test(test_eth_ipv4_tcp),
+	    cmocka_unit_test(test_tcp_wscale),
+	    cmocka_unit_test(test_eth_padding_udp),
+	    cmocka_unit_test(test_icmp),
+	    cmocka_unit_test(test_ipv6_tcp_udp),
+	    cmocka_unit_test(test_ipv6_ext_chain),
+	    cmocka_unit_test(test_ipv6_ext_anomalies),
+	    cmocka_unit_test(test_ipv6_anomalies),
+	    cmocka_unit_test(test_vlan),
+	    cmocka_unit_test(test_arp),
+	    cmocka_unit_test(test_unknown_ethertype),
+	    cmocka_unit_test(test_link_types),
+	    cmocka_unit_test(test_ipv4_anomalies),
+	    cmocka_unit_test(test_l4_anomalies),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_anomaly_names),
+	    cmocka_unit_test(test_stats),
+	    cmocka_unit_test(test_peek),
+	    cmocka_unit_test(test_pcap_file),
+	    cmocka_unit_test(test_pcapng_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -98,8 +98,8 @@ static void frag4(pkt *k, uint8_t src, uint16_t id, uint8_t proto, uint32_t off,
 
 /* IPv6 fragment 2001:db8::a -> 2001:db8::b, optionally after a hop-by-hop
  * header (which then sits in the unfragmentable part). */
-static void frag6(pkt *k, bool hbh, uint8_t nh, uint32_t id, uint32_t off, bool m,
-                  const uint8_t *d, size_t n)
+static void frag6(pkt *k, bool hbh, uint8_t nh, uint32_t id, uint32_t off, bool m, const uint8_t *d,
+                  size_t n)
 {
 	k->n = 0;
 	p32(k, 0x60000000);
@@ -151,7 +151,8 @@ static int teardown(void **state)
 static void assert_v4_whole(const uint8_t *want)
 {
 	assert_int_equal(pk.anomaly, OM_ANOM_NONE);
-	assert_int_equal(pk.flags, OM_PKT_IPV4 | OM_PKT_UDP | OM_PKT_HAS_PORTS | OM_PKT_REASSEMBLED);
+	assert_int_equal(pk.flags,
+	                 OM_PKT_IPV4 | OM_PKT_UDP | OM_PKT_HAS_PORTS | OM_PKT_REASSEMBLED);
 	assert_int_equal(pk.l3_len, 84);
 	assert_int_equal(pk.sport, 1111);
 	assert_int_equal(pk.dport, 2222);
@@ -195,8 +196,8 @@ static void test_v4_out_of_order(void **state)
 	for (int o = 0; o < 4; o++) {
 		for (int i = 0; i < 3; i++) {
 			int f = orders[o][i];
-			frag4(&k, 1, (uint16_t)(200 + o), 17, offs[f], f != 2, dgram, f == 2 ? 16 : 24,
-			      NULL, 0);
+			frag4(&k, 1, (uint16_t)(200 + o), 17, offs[f], f != 2, dgram,
+			      f == 2 ? 16 : 24, NULL, 0);
 			assert_int_equal(feed(&k, SEC), i == 2 ? 0 : 1);
 		}
 		assert_v4_whole(dgram);
@@ -445,7 +446,8 @@ static void test_v4_too_large(void **state)
 	int r = 1;
 	for (uint32_t off = 0; off < 65480; off += 1440) {
 		uint32_t n = 65480 - off < 1440 ? 65480 - off : 1440;
-		frag4(&k, 1, 1001, 17, off, off + n < 65480, big, n, off ? NULL : opt, off ? 0 : 40);
+		frag4(&k, 1, 1001, 17, off, off + n < 65480, big, n, off ? NULL : opt,
+		      off ? 0 : 40);
 		r = feed(&k, SEC);
 		if (off + n < 65480)
 			assert_int_equal(r, 1);
@@ -476,7 +478,8 @@ static void test_v6(void **state)
 	frag6(&k, true, 17, 0xdead, 32, false, dgram, 32);
 	assert_int_equal(feed(&k, SEC), 0);
 	assert_int_equal(pk.anomaly, OM_ANOM_NONE);
-	assert_int_equal(pk.flags, OM_PKT_IPV6 | OM_PKT_UDP | OM_PKT_HAS_PORTS | OM_PKT_REASSEMBLED);
+	assert_int_equal(pk.flags,
+	                 OM_PKT_IPV6 | OM_PKT_UDP | OM_PKT_HAS_PORTS | OM_PKT_REASSEMBLED);
 	assert_int_equal(pk.l3_len, 40 + 8 + 64);
 	assert_int_equal(pk.l3[4] << 8 | pk.l3[5], 72); /* payload length */
 	assert_int_equal(pk.l3[6], 0);                  /* hop-by-hop first */
@@ -567,19 +570,19 @@ static void test_hostile_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_v4_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_out_of_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_overlap_same, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_overlap_differ, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_duplicate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_last_conflict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memcap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v4_too_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v6_nested_fragment, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_out_of_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_overlap_same, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_overlap_differ, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_duplicate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_last_conflict, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memcap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v4_too_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v6_nested_fragment, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
