@@ -104,7 +104,20 @@ static bool icmp_pair(uint8_t ip_ver, uint8_t type, uint8_t *ret_req, bool *ret_
 	return false;
 }
 
-static void packet_key(const om_packet *p, struct pkey *k)
+/* The identifier of an ICMP query or reply: the decoder hands over the
+ * payload after the 8-byte ICMP header, whose bytes 4-5 hold it. 0 when the
+ * header is not reachable (a peeked packet, a hand-built one). */
+static uint16_t icmp_id(const om_packet *p)
+{
+	if (!(p->flags & OM_PKT_ICMP) || !p->payload || !p->l3 || p->payload < p->l3 + 8)
+		return 0;
+	return (uint16_t)(p->payload[-4] << 8 | p->payload[-3]);
+}
+
+/* with_id: include the ICMP query identifier (the table key does; the
+ * public hash does not, so that a peeked packet dispatches like a decoded
+ * one). */
+static void packet_key(const om_packet *p, struct pkey *k, bool with_id)
 {
 	k->a = &p->src;
 	k->b = &p->dst;
@@ -117,13 +130,18 @@ static void packet_key(const om_packet *p, struct pkey *k)
 		k->pa = p->sport;
 		k->pb = p->dport;
 	} else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
-		/* Both "ports" carry the same value, so only the addresses
-		 * tell the direction. Query/reply: the request type; anything
-		 * else (errors, router messages): type and code. */
+		/* Query/reply: the identifier plays the client port and the
+		 * request type the server port, so a request and its reply
+		 * meet in one flow. Anything else (errors, router messages):
+		 * type and code on both sides, so that only the addresses
+		 * tell the direction. */
 		uint8_t req;
 		bool reply;
 		if (icmp_pair(p->ip_ver, p->icmp_type, &req, &reply)) {
-			k->pa = k->pb = (uint16_t)(0x8000u | req);
+			uint16_t id = with_id ? icmp_id(p) : 0;
+			uint16_t cls = (uint16_t)(0x8000u | req);
+			k->pa = reply ? cls : id;
+			k->pb = reply ? id : cls;
 			k->icmp_reply = reply;
 		} else {
 			k->pa = k->pb = (uint16_t)((p->icmp_type << 8) | p->icmp_code);
@@ -170,7 +188,7 @@ static uint64_t key_hash64(const struct pkey *k)
 uint32_t om_flow_hash_packet(const om_packet *p)
 {
 	struct pkey k;
-	packet_key(p, &k);
+	packet_key(p, &k, false);
 	return (uint32_t)(key_hash64(&k) >> 32);
 }
 
@@ -474,7 +492,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return NULL;
 	struct pkey k;
-	packet_key(p, &k);
+	packet_key(p, &k, true);
 	uint64_t h64 = key_hash64(&k);
 	uint32_t h = (uint32_t)h64;
 	om_flow **b = bucket_of(t, h);
