@@ -21,7 +21,7 @@ struct lru {
 
 struct om_flow_table {
 	om_flow_config cfg;
-	om_flow *flows;   /* max_flows entries */
+	om_flow *flows; /* max_flows entries */
 	om_flow **buckets;
 	uint64_t nbuckets; /* power of two */
 	om_flow *free;     /* chained through hnext */
@@ -31,9 +31,9 @@ struct om_flow_table {
 };
 
 #define USEC_PER_SEC 1000000ULL
-#define HASH_SEED 0x6f6d616d6f726931ULL   /* fixed: hashes must not vary per run */
+#define HASH_SEED 0x6f6d616d6f726931ULL /* fixed: hashes must not vary per run */
 #define FLOWID_SEED 0x666c6f7769643031ULL
-#define FLOWID_MASK ((1ULL << 51) - 1)     /* fits a JSON number exactly */
+#define FLOWID_MASK ((1ULL << 51) - 1) /* fits a JSON number exactly */
 #define MAX_BUCKETS (1ULL << 31)
 
 /* Flow key of a packet, in packet order (a = sender). */
@@ -152,8 +152,8 @@ static void packet_key(const om_packet *p, struct pkey *k, bool with_id)
 /* Canonical (direction-free) serialisation of a key: the lower endpoint
  * first. 39 bytes. */
 #define KEYBUF_LEN 39
-static void canon_key(const om_addr *a, uint16_t pa, const om_addr *b, uint16_t pb,
-                      uint8_t proto, uint16_t vlan, uint8_t out[KEYBUF_LEN])
+static void canon_key(const om_addr *a, uint16_t pa, const om_addr *b, uint16_t pb, uint8_t proto,
+                      uint16_t vlan, uint8_t out[KEYBUF_LEN])
 {
 	int c = memcmp(a->b, b->b, 16);
 	if (c > 0 || (c == 0 && pa > pb)) {
@@ -416,8 +416,7 @@ static void tcp_update(om_flow *f, const om_packet *p, int dir, bool first)
 			if (ack && !(fl & OM_TH_FIN))
 				f->tcp_state = OM_TCP_CLOSED;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	if (fl & OM_TH_FIN) {
@@ -425,11 +424,10 @@ static void tcp_update(om_flow *f, const om_packet *p, int dir, bool first)
 		switch (f->tcp_state) {
 		case OM_TCP_CLOSING:
 		case OM_TCP_CLOSED:
-		case OM_TCP_RESET:
-			break;
+		case OM_TCP_RESET: break;
 		default:
-			f->tcp_state = (f->tcp_flags[other] & OM_TH_FIN) ? OM_TCP_CLOSING
-			                                                 : OM_TCP_FIN_WAIT;
+			f->tcp_state =
+			    (f->tcp_flags[other] & OM_TH_FIN) ? OM_TCP_CLOSING : OM_TCP_FIN_WAIT;
 		}
 	}
 }
@@ -448,9 +446,7 @@ static void state_update(om_flow *f)
 	switch (f->tcp_state) {
 	case OM_TCP_CLOSING:
 	case OM_TCP_CLOSED:
-	case OM_TCP_RESET:
-		f->state = OM_FLOW_CLOSED;
-		break;
+	case OM_TCP_RESET: f->state = OM_FLOW_CLOSED; break;
 	case OM_TCP_ESTABLISHED:
 	case OM_TCP_FIN_WAIT:
 		/* A midstream pickup is only trusted once both sides spoke:
@@ -458,8 +454,7 @@ static void state_update(om_flow *f)
 		if (!(f->flags & OM_FLOW_F_MIDSTREAM) || both)
 			f->state = OM_FLOW_ESTABLISHED;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -529,9 +524,9 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		/* The initiator is the client, except when the first packet
 		 * is an answer (SYN/ACK, ICMP reply): then its sender is the
 		 * server. */
-		bool swap = k.icmp_reply || (p->proto == IPPROTO_TCP &&
-		                             (p->tcp_flags & (OM_TH_SYN | OM_TH_ACK)) ==
-		                                 (OM_TH_SYN | OM_TH_ACK));
+		bool swap = k.icmp_reply ||
+		            (p->proto == IPPROTO_TCP &&
+		             (p->tcp_flags & (OM_TH_SYN | OM_TH_ACK)) == (OM_TH_SYN | OM_TH_ACK));
 		dir = swap ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
 		f->cli = swap ? *k.b : *k.a;
 		f->srv = swap ? *k.a : *k.b;

@@ -78,16 +78,31 @@ om_stream_ctx *om_stream_new(uint64_t depth, uint64_t memcap, const om_stream_ca
 	return s;
 }
 
-static void seg_free(om_stream_ctx *s, struct dirstate *d, struct seg *g)
+/* Frees the last held segment (trimmed by a FIN). */
+static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
 {
-	if (g->prev)
-		g->prev->next = g->next;
+	struct seg *g = d->tail;
+	d->tail = g->prev;
+	if (d->tail)
+		d->tail->next = NULL;
 	else
-		d->head = g->next;
-	if (g->next)
-		g->next->prev = g->prev;
+		d->head = NULL;
+	d->nsegs--;
+	uint64_t sz = sizeof(*g) + g->len;
+	s->seg_mem -= sz;
+	s->stats.mem_in_use -= sz;
+	free(g);
+}
+
+/* Frees the first held segment (the one just delivered). */
+static void seg_pop_head(om_stream_ctx *s, struct dirstate *d)
+{
+	struct seg *g = d->head;
+	d->head = g->next;
+	if (d->head)
+		d->head->prev = NULL;
 	else
-		d->tail = g->prev;
+		d->tail = NULL;
 	d->nsegs--;
 	uint64_t sz = sizeof(*g) + g->len;
 	s->seg_mem -= sz;
@@ -98,7 +113,7 @@ static void seg_free(om_stream_ctx *s, struct dirstate *d, struct seg *g)
 static void dir_free_segs(om_stream_ctx *s, struct dirstate *d)
 {
 	while (d->head)
-		seg_free(s, d, d->head);
+		seg_pop_head(s, d);
 }
 
 om_stream_ctx *om_stream_free(om_stream_ctx *s)
@@ -187,8 +202,8 @@ static void check_limits(om_stream_ctx *s, struct dirstate *d)
 	}
 }
 
-static void deliver(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d,
-                    const uint8_t *data, uint64_t len)
+static void deliver(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d, const uint8_t *data,
+                    uint64_t len)
 {
 	if (!len)
 		return;
@@ -216,7 +231,7 @@ static void drain(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d)
 		/* held segments never start before next_off (trimmed at insert
 		 * and on delivery), so g->off == next_off here */
 		deliver(s, f, dir, d, g->data, g->len);
-		seg_free(s, d, g);
+		seg_pop_head(s, d);
 		check_limits(s, d);
 	}
 }
@@ -252,8 +267,8 @@ static void overlap_event(om_stream_ctx *s, om_flow *f)
  * win. Sets *ret_overlap if a held segment was covered, *ret_diff if its
  * bytes differed. */
 static void process_inorder(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d,
-                            const uint8_t *data, uint64_t start, uint64_t end,
-                            bool *ret_overlap, bool *ret_diff)
+                            const uint8_t *data, uint64_t start, uint64_t end, bool *ret_overlap,
+                            bool *ret_diff)
 {
 	while (!(d->flags & D_CLOSED) && d->next_off < end) {
 		uint64_t p = d->next_off;
@@ -265,7 +280,7 @@ static void process_inorder(om_stream_ctx *s, om_flow *f, int dir, struct dirsta
 			if (oe > p && memcmp(g->data + (p - g->off), data + (p - start), oe - p))
 				*ret_diff = true;
 			deliver(s, f, dir, d, g->data + (p - g->off), ge - p);
-			seg_free(s, d, g);
+			seg_pop_head(s, d);
 			check_limits(s, d);
 		} else {
 			uint64_t lim = g && g->off < end ? g->off : end;
@@ -326,8 +341,8 @@ enum hold_res { HOLD_OK, HOLD_NOTHING_NEW, HOLD_NOMEM };
  * bytes not held yet (first-wins). *ret_overlap: some bytes were already
  * held; *ret_diff: some of those differed. Nothing is inserted on
  * HOLD_NOMEM. */
-static enum hold_res hold(om_stream_ctx *s, struct dirstate *d, const uint8_t *data,
-                          uint64_t start, uint64_t end, bool *ret_overlap, bool *ret_diff)
+static enum hold_res hold(om_stream_ctx *s, struct dirstate *d, const uint8_t *data, uint64_t start,
+                          uint64_t end, bool *ret_overlap, bool *ret_diff)
 {
 	/* first pass: what would be new; compare what is already held */
 	uint64_t need = 0, pieces = 0, p = start;
@@ -390,7 +405,7 @@ static void trim_after(om_stream_ctx *s, struct dirstate *d, uint64_t off)
 	struct seg *g;
 	while ((g = d->tail) && g->off + g->len > off) {
 		if (g->off >= off) {
-			seg_free(s, d, g);
+			seg_pop_tail(s, d);
 		} else {
 			uint64_t cut = g->off + g->len - off;
 			g->len -= (uint32_t)cut;

@@ -22,8 +22,7 @@ struct chk {
 	uint64_t depth;
 };
 
-static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                    uint64_t off)
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
 {
 	struct chk *c = u;
 	(void)f;
@@ -83,8 +82,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	om_stream_callbacks cb = {on_data, on_gap, on_event, &c};
 	om_stream_ctx *s = om_stream_new(c.depth, memcap, &cb);
-	om_flow_config fc = {.max_flows = 4, .hash_size = 2, .timeout_new = 1, .timeout_est = 5,
-	                     .timeout_closed = 1, .timeout_udp = 2, .timeout_icmp = 1,
+	om_flow_config fc = {.max_flows = 4,
+	                     .hash_size = 2,
+	                     .timeout_new = 1,
+	                     .timeout_est = 5,
+	                     .timeout_closed = 1,
+	                     .timeout_udp = 2,
+	                     .timeout_icmp = 1,
 	                     .on_end = flow_end_cb};
 	om_flow_table *t = om_flow_table_new(&fc);
 	if (!s || !t)

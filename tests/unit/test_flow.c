@@ -1,12 +1,12 @@
 /* Unit tests for the flow table (src/net/flow.c): keys and directions, TCP
  * states, timeouts per state, expiry order, eviction, flush and flow ids. */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -40,15 +40,15 @@ static void on_end(void *u, om_flow *f, enum om_flow_end why)
 static om_flow_table *table(uint64_t max, uint64_t hash_size, struct ends *e)
 {
 	om_flow_config c = {
-		.max_flows = max,
-		.hash_size = hash_size,
-		.timeout_new = 30,
-		.timeout_est = 300,
-		.timeout_closed = 10,
-		.timeout_udp = 60,
-		.timeout_icmp = 20,
-		.on_end = on_end,
-		.user = e,
+	    .max_flows = max,
+	    .hash_size = hash_size,
+	    .timeout_new = 30,
+	    .timeout_est = 300,
+	    .timeout_closed = 10,
+	    .timeout_udp = 60,
+	    .timeout_icmp = 20,
+	    .on_end = on_end,
+	    .user = e,
 	};
 	om_flow_table *t = om_flow_table_new(&c);
 	assert_non_null(t);
@@ -108,7 +108,8 @@ static void test_direction(void **state)
 	assert_int_equal(f->ip_ver, 4);
 	assert_int_equal(f->proto, IPPROTO_TCP);
 
-	om_flow *g = get(t, pkt(IPPROTO_TCP, 2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 2 * SEC), &dir);
+	om_flow *g =
+	    get(t, pkt(IPPROTO_TCP, 2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 2 * SEC), &dir);
 	assert_ptr_equal(f, g);
 	assert_int_equal(dir, OM_DIR_TOCLIENT);
 	get(t, pkt(IPPROTO_TCP, 1, 40000, 2, 80, OM_TH_ACK, 3 * SEC), &dir);
@@ -364,17 +365,15 @@ static void test_timeouts(void **state)
 	static const struct {
 		const char *what;
 		om_usec timeout;
-	} cases[] = {{"tcp new", 30}, {"tcp est", 300}, {"tcp closed", 10}, {"udp", 60},
-	             {"icmp", 20}};
+	} cases[] = {
+	    {"tcp new", 30}, {"tcp est", 300}, {"tcp closed", 10}, {"udp", 60}, {"icmp", 20}};
 	for (size_t k = 0; k < OM_ARRAY_SIZE(cases); k++) {
 		struct ends e = {0};
 		om_flow_table *t = table(16, 0, &e);
 		int dir;
 		om_usec t0 = 1000 * SEC;
 		switch (k) {
-		case 0:
-			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0), &dir);
-			break;
+		case 0: get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0), &dir); break;
 		case 1:
 			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0 - 2), &dir);
 			get(t, pkt(IPPROTO_TCP, 2, 2, 1, 1, OM_TH_SYN | OM_TH_ACK, t0 - 1), &dir);
@@ -384,9 +383,7 @@ static void test_timeouts(void **state)
 			get(t, pkt(IPPROTO_TCP, 1, 1, 2, 2, OM_TH_SYN, t0 - 1), &dir);
 			get(t, pkt(IPPROTO_TCP, 2, 2, 1, 1, OM_TH_RST, t0), &dir);
 			break;
-		case 3:
-			get(t, pkt(IPPROTO_UDP, 1, 1, 2, 2, 0, t0), &dir);
-			break;
+		case 3: get(t, pkt(IPPROTO_UDP, 1, 1, 2, 2, 0, t0), &dir); break;
 		case 4: {
 			om_packet p = pkt(IPPROTO_ICMP, 1, 0, 2, 0, 0, t0);
 			p.icmp_type = 8;
@@ -565,11 +562,12 @@ static void test_flow_id_stable(void **state)
 			int i = run ? N - 1 - k : k;
 			int dir;
 			/* in run 1 the first packet of odd flows is the reply */
-			om_packet p = pkt(IPPROTO_UDP, (uint8_t)(10 + i), (uint16_t)(1000 + i), 1, 53, 0,
-			                  (om_usec)(1700000000ULL * SEC + (uint64_t)i * 1234));
+			om_packet p =
+			    pkt(IPPROTO_UDP, (uint8_t)(10 + i), (uint16_t)(1000 + i), 1, 53, 0,
+			        (om_usec)(1700000000ULL * SEC + (uint64_t)i * 1234));
 			if (run && (i & 1)) {
-				om_packet r = pkt(IPPROTO_UDP, 1, 53, (uint8_t)(10 + i), (uint16_t)(1000 + i),
-				                  0, p.ts);
+				om_packet r = pkt(IPPROTO_UDP, 1, 53, (uint8_t)(10 + i),
+				                  (uint16_t)(1000 + i), 0, p.ts);
 				p = r;
 			}
 			om_flow *f = om_flow_get(t, &p, &dir);
@@ -684,8 +682,12 @@ static void test_with_stream(void **state)
 	(void)state;
 	om_stream_callbacks cb = {count_data, NULL, NULL, NULL};
 	g_stream = om_stream_new(0, 1 << 20, &cb);
-	om_flow_config c = {.max_flows = 2, .timeout_new = 30, .timeout_est = 300,
-	                    .timeout_closed = 10, .timeout_udp = 60, .timeout_icmp = 20,
+	om_flow_config c = {.max_flows = 2,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
 	                    .on_end = end_with_stream};
 	om_flow_table *t = om_flow_table_new(&c);
 	int dir;
@@ -711,21 +713,21 @@ static void test_with_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_direction),
-		cmocka_unit_test(test_answer_first),
-		cmocka_unit_test(test_icmp_id),
-		cmocka_unit_test(test_vlan),
-		cmocka_unit_test(test_tcp_states),
-		cmocka_unit_test(test_timeouts),
-		cmocka_unit_test(test_expiry_across_states),
-		cmocka_unit_test(test_expiry_order),
-		cmocka_unit_test(test_eviction),
-		cmocka_unit_test(test_tiny_table),
-		cmocka_unit_test(test_flush),
-		cmocka_unit_test(test_flow_id_stable),
-		cmocka_unit_test(test_hash_symmetric),
-		cmocka_unit_test(test_names_and_config),
-		cmocka_unit_test(test_with_stream),
+	    cmocka_unit_test(test_direction),
+	    cmocka_unit_test(test_answer_first),
+	    cmocka_unit_test(test_icmp_id),
+	    cmocka_unit_test(test_vlan),
+	    cmocka_unit_test(test_tcp_states),
+	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_expiry_across_states),
+	    cmocka_unit_test(test_expiry_order),
+	    cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_tiny_table),
+	    cmocka_unit_test(test_flush),
+	    cmocka_unit_test(test_flow_id_stable),
+	    cmocka_unit_test(test_hash_symmetric),
+	    cmocka_unit_test(test_names_and_config),
+	    cmocka_unit_test(test_with_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for TCP reassembly (src/net/stream.c). Expected streams are
  * built here from the segments fed, with a first-wins byte model. */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -18,9 +18,9 @@
 
 struct rec {
 	uint8_t buf[2][CAP];
-	uint64_t next[2];       /* where the next delivery must start */
-	uint64_t delivered[2];  /* bytes delivered */
-	int nonconsecutive;     /* deliveries not at next[] */
+	uint64_t next[2];      /* where the next delivery must start */
+	uint64_t delivered[2]; /* bytes delivered */
+	int nonconsecutive;    /* deliveries not at next[] */
 	struct {
 		int dir;
 		uint64_t off, len;
@@ -30,8 +30,7 @@ struct rec {
 	int calls;
 };
 
-static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                    uint64_t off)
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
 {
 	(void)f;
 	struct rec *r = u;
@@ -103,8 +102,7 @@ static void fx_free(struct fx *x)
 	free(x);
 }
 
-static void feed(struct fx *x, int dir, uint8_t flags, uint32_t seq, const void *data,
-                 uint32_t len)
+static void feed(struct fx *x, int dir, uint8_t flags, uint32_t seq, const void *data, uint32_t len)
 {
 	om_packet p;
 	memset(&p, 0, sizeof(p));
@@ -167,8 +165,7 @@ static void test_in_order(void **state)
 
 /* In-order data is handed over without a copy: the pointer is the packet's. */
 static const uint8_t *zc_seen;
-static void on_data_ptr(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len,
-                        uint64_t off)
+static void on_data_ptr(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off)
 {
 	(void)u, (void)f, (void)dir, (void)len, (void)off;
 	zc_seen = d;
@@ -278,11 +275,11 @@ static void test_overlap_shapes(void **state)
 		const char *name;
 		uint32_t off, len;
 	} shapes[] = {
-		{"before", 5, 10},   /* [5,15) */
-		{"after", 15, 10},   /* [15,25) */
-		{"inside", 12, 6},   /* [12,18) */
-		{"covering", 5, 20}, /* [5,25) */
-		{"exact", 10, 10},   /* [10,20): a retransmission */
+	    {"before", 5, 10},   /* [5,15) */
+	    {"after", 15, 10},   /* [15,25) */
+	    {"inside", 12, 6},   /* [12,18) */
+	    {"covering", 5, 20}, /* [5,25) */
+	    {"exact", 10, 10},   /* [10,20): a retransmission */
 	};
 	uint8_t ref[30];
 	fill(ref, sizeof(ref), 3);
@@ -319,7 +316,8 @@ static void test_overlap_shapes(void **state)
 			/* "inside" and "exact" carry no new byte: counted as
 			 * retransmissions; the others as overlaps. Segment 3
 			 * always overlaps what is held. */
-			bool wholly_seen = shapes[k].off >= 10 && shapes[k].off + shapes[k].len <= 20;
+			bool wholly_seen =
+			    shapes[k].off >= 10 && shapes[k].off + shapes[k].len <= 20;
 			if (wholly_seen) {
 				assert_int_equal(st(x)->retransmissions, 1);
 				assert_int_equal(st(x)->overlaps, 1);
@@ -384,8 +382,8 @@ static void test_gap_never_filled(void **state)
 	memset(c, 'c', sizeof(c));
 	struct fx *x = fx_new(0, 1 << 20);
 	handshake(x);
-	feed(x, 0, OM_TH_ACK, ISN + 1, a, 100);        /* [0,100) */
-	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, c, 100);  /* [200,300) */
+	feed(x, 0, OM_TH_ACK, ISN + 1, a, 100);       /* [0,100) */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, c, 100); /* [200,300) */
 	/* FIN at offset 400: [300,400) is missing too */
 	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1 + 400, NULL, 0);
 	assert_int_equal(x->r.delivered[0], 100);
@@ -412,8 +410,8 @@ static void test_memcap_skips_hole(void **state)
 	 * 200-byte one does not */
 	struct fx *x = fx_new(0, 300);
 	handshake(x);
-	feed(x, 0, OM_TH_ACK, ISN + 1, b, 10);              /* [0,10) */
-	feed(x, 0, OM_TH_ACK, ISN + 1 + 50, b + 50, 100);   /* held [50,150) */
+	feed(x, 0, OM_TH_ACK, ISN + 1, b, 10);            /* [0,10) */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 50, b + 50, 100); /* held [50,150) */
 	assert_int_equal(st(x)->memcap_hits, 0);
 	assert_int_equal(x->r.delivered[0], 10);
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, b + 200, 200); /* [200,400) no room */
@@ -626,6 +624,26 @@ static void test_fin(void **state)
 	fx_free(x);
 }
 
+/* A FIN below held data cuts it: held bytes past the FIN are dropped. */
+static void test_fin_trims_held(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	uint64_t base = st(x)->mem_in_use;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "KKKKKLLLLL", 10); /* held [10,20) */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 30, "MMMM", 4);        /* held [30,34) */
+	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1 + 15, NULL, 0);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "0123456789", 10);
+	assert_int_equal(x->r.delivered[0], 15);
+	assert_memory_equal(x->r.buf[0], "0123456789KKKKK", 15);
+	assert_int_equal(st(x)->mem_in_use, base);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	assert_int_equal(x->r.delivered[0], 15);
+	fx_free(x);
+}
+
 static void test_both_directions(void **state)
 {
 	(void)state;
@@ -731,28 +749,29 @@ static void test_free_with_live_flows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_order),
-		cmocka_unit_test(test_zero_copy),
-		cmocka_unit_test(test_ooo_two),
-		cmocka_unit_test(test_ooo_three_all_orders),
-		cmocka_unit_test(test_retransmission),
-		cmocka_unit_test(test_overlap_shapes),
-		cmocka_unit_test(test_overlap_delivered),
-		cmocka_unit_test(test_gap_filled_later),
-		cmocka_unit_test(test_gap_never_filled),
-		cmocka_unit_test(test_memcap_skips_hole),
-		cmocka_unit_test(test_memcap_shared),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_depth_no_hold),
-		cmocka_unit_test(test_syn_with_data),
-		cmocka_unit_test(test_midstream),
-		cmocka_unit_test(test_wraparound),
-		cmocka_unit_test(test_rst),
-		cmocka_unit_test(test_fin),
-		cmocka_unit_test(test_both_directions),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_many_tiny_segments),
-		cmocka_unit_test(test_free_with_live_flows),
+	    cmocka_unit_test(test_in_order),
+	    cmocka_unit_test(test_zero_copy),
+	    cmocka_unit_test(test_ooo_two),
+	    cmocka_unit_test(test_ooo_three_all_orders),
+	    cmocka_unit_test(test_retransmission),
+	    cmocka_unit_test(test_overlap_shapes),
+	    cmocka_unit_test(test_overlap_delivered),
+	    cmocka_unit_test(test_gap_filled_later),
+	    cmocka_unit_test(test_gap_never_filled),
+	    cmocka_unit_test(test_memcap_skips_hole),
+	    cmocka_unit_test(test_memcap_shared),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_depth_no_hold),
+	    cmocka_unit_test(test_syn_with_data),
+	    cmocka_unit_test(test_midstream),
+	    cmocka_unit_test(test_wraparound),
+	    cmocka_unit_test(test_rst),
+	    cmocka_unit_test(test_fin),
+	    cmocka_unit_test(test_fin_trims_held),
+	    cmocka_unit_test(test_both_directions),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_many_tiny_segments),
+	    cmocka_unit_test(test_free_with_live_flows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
