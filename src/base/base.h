@@ -135,9 +135,9 @@ typedef struct om_config {
 	om_cidr home_net[OM_CONFIG_MAX_NETS];
 	unsigned home_net_count;
 	/* flow table */
-	uint64_t flow_max;             /* max concurrent flows per engine */
-	uint64_t flow_hash_size;       /* buckets; 0 = derived from flow_max */
-	uint32_t flow_timeout_new;     /* seconds */
+	uint64_t flow_max;         /* max concurrent flows per engine */
+	uint64_t flow_hash_size;   /* buckets; 0 = derived from flow_max */
+	uint32_t flow_timeout_new; /* seconds */
 	uint32_t flow_timeout_est;
 	uint32_t flow_timeout_closed;
 	uint32_t flow_timeout_udp;
@@ -146,17 +146,17 @@ typedef struct om_config {
 	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
 	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
 	/* IP defragmentation */
-	uint64_t defrag_memcap;     /* bytes per worker */
-	uint32_t defrag_timeout;    /* seconds */
+	uint64_t defrag_memcap;  /* bytes per worker */
+	uint32_t defrag_timeout; /* seconds */
 	uint32_t defrag_max_trackers;
 	/* scan detection (recon) */
-	uint32_t recon_window;          /* seconds */
-	uint32_t recon_vertical_ports;  /* distinct ports on one host */
+	uint32_t recon_window;           /* seconds */
+	uint32_t recon_vertical_ports;   /* distinct ports on one host */
 	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
-	uint32_t recon_sweep_hosts;     /* distinct hosts pinged */
-	uint32_t recon_max_sources;     /* tracked sources (memory cap) */
+	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
+	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
 	/* outputs */
-	uint32_t stats_interval; /* seconds of capture time between stats records */
+	uint32_t stats_interval;   /* seconds of capture time between stats records */
 	uint64_t eve_rotate_bytes; /* gateway: rotate EVE file at this size; 0 = never */
 	bool eve_rotate_daily;
 } om_config;

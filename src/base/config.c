@@ -24,31 +24,31 @@ struct ckey {
 
 #define F(m) offsetof(om_config, m)
 static const struct ckey keys[] = {
-	{"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "company (tenant) name"},
-	{"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "this gateway's name"},
-	{"state-dir", C_STR, F(state_dir), sizeof(((om_config *)0)->state_dir), 1, 0,
-	 "directory for the database and spool"},
-	{"home-net", C_NETS, F(home_net), 0, 0, 0, "internal networks (list of CIDR)"},
-	{"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "concurrent flows per worker"},
-	{"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "hash buckets, 0 = automatic"},
-	{"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "seconds"},
-	{"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400, "seconds"},
-	{"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400, "seconds"},
-	{"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "seconds"},
-	{"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400, "seconds"},
-	{"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "bytes per direction, 0 = all"},
-	{"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
-	{"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
-	{"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "seconds"},
-	{"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24, "datagrams"},
-	{"recon.window", C_U32, F(recon_window), 0, 1, 86400, "seconds"},
-	{"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536, "ports"},
-	{"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24, "hosts"},
-	{"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24, "hosts"},
-	{"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24, "sources"},
-	{"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "seconds"},
-	{"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX, "bytes, 0 = never"},
-	{"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "true/false"},
+    {"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "company (tenant) name"},
+    {"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "this gateway's name"},
+    {"state-dir", C_STR, F(state_dir), sizeof(((om_config *)0)->state_dir), 1, 0,
+     "directory for the database and spool"},
+    {"home-net", C_NETS, F(home_net), 0, 0, 0, "internal networks (list of CIDR)"},
+    {"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "concurrent flows per worker"},
+    {"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "hash buckets, 0 = automatic"},
+    {"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "seconds"},
+    {"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400, "seconds"},
+    {"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400, "seconds"},
+    {"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "seconds"},
+    {"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400, "seconds"},
+    {"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "bytes per direction, 0 = all"},
+    {"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
+    {"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
+    {"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "seconds"},
+    {"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24, "datagrams"},
+    {"recon.window", C_U32, F(recon_window), 0, 1, 86400, "seconds"},
+    {"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536, "ports"},
+    {"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24, "hosts"},
+    {"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24, "hosts"},
+    {"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24, "sources"},
+    {"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "seconds"},
+    {"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX, "bytes, 0 = never"},
+    {"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "true/false"},
 };
 #undef F
 
@@ -124,8 +124,8 @@ struct loader {
 	om_config *c;
 };
 
-static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt,
-                    ...) OM_PRINTF(4, 5);
+static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+    OM_PRINTF(4, 5);
 static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
 	char what[256];
@@ -167,7 +167,8 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 	switch (k->kind) {
 	case C_STR:
 		if (vlen == 0 || vlen >= k->size)
-			return load_err(l, n, k->path, "must be 1 to %zu characters long", k->size - 1);
+			return load_err(l, n, k->path, "must be 1 to %zu characters long",
+			                k->size - 1);
 		memcpy(dst, v, vlen + 1);
 		return 0;
 	case C_U32:
@@ -178,7 +179,8 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 			return load_err(l, n, k->path, "'%s' is out of range (%llu to %llu)", v,
 			                (unsigned long long)k->min, (unsigned long long)k->max);
 		if (r < 0)
-			return load_err(l, n, k->path, "'%s' is not a whole number (%s)", v, k->help);
+			return load_err(l, n, k->path, "'%s' is not a whole number (%s)", v,
+			                k->help);
 		if (k->kind == C_U32)
 			*(uint32_t *)dst = (uint32_t)x;
 		else
@@ -193,8 +195,7 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 		else
 			return load_err(l, n, k->path, "'%s' is not true or false", v);
 		return 0;
-	case C_NETS:
-		break;
+	case C_NETS: break;
 	}
 	return -EINVAL;
 }
@@ -209,15 +210,18 @@ static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
 			                (const char *)n->data.scalar.value);
 		count = 1;
 	} else if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-		     it++) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++) {
 			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
 			if (!e || e->type != YAML_SCALAR_NODE)
-				return load_err(l, e ? e : n, k->path, "list items must be networks");
+				return load_err(l, e ? e : n, k->path,
+				                "list items must be networks");
 			if (count >= OM_CONFIG_MAX_NETS)
-				return load_err(l, e, k->path, "more than %d networks", OM_CONFIG_MAX_NETS);
+				return load_err(l, e, k->path, "more than %d networks",
+				                OM_CONFIG_MAX_NETS);
 			if (om_cidr_parse((const char *)e->data.scalar.value, &nets[count]) < 0)
-				return load_err(l, e, k->path, "'%s' is not a network like 192.168.0.0/16",
+				return load_err(l, e, k->path,
+				                "'%s' is not a network like 192.168.0.0/16",
 				                (const char *)e->data.scalar.value);
 			count++;
 		}
@@ -234,7 +238,8 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 {
 	if (depth > 8)
 		return load_err(l, map, prefix, "nested too deeply");
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
 		if (!kn || !vn || kn->type != YAML_SCALAR_NODE)
@@ -255,8 +260,9 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 				return load_err(l, vn, path, "expected a mapping of settings");
 			r = load_map(l, vn, path, depth + 1);
 		} else
-			return load_err(l, kn, path,
-			                "unknown setting; see 'omamori config show' for the known keys");
+			return load_err(
+			    l, kn, path,
+			    "unknown setting; see 'omamori config show' for the known keys");
 		if (r < 0)
 			return r;
 	}
@@ -287,7 +293,8 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
+		snprintf(err, errlen, "%s:%zu: not valid YAML: %s", path,
+		         parser.problem_mark.line + 1,
 		         parser.problem ? parser.problem : "syntax error");
 		yaml_parser_delete(&parser);
 		fclose(f);
@@ -297,7 +304,8 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 	if (!root) {
 		/* empty file: defaults stand */
 	} else if (root->type != YAML_MAPPING_NODE) {
-		r = load_err(&l, root, "(top)", "the file must be a mapping of settings (key: value)");
+		r = load_err(&l, root, "(top)",
+		             "the file must be a mapping of settings (key: value)");
 	} else {
 		r = load_map(&l, root, "", 0);
 		if (r == 0)
@@ -329,7 +337,8 @@ static void dump_value(const om_config *c, const struct ckey *k, om_buf *out)
 			char a[64];
 			const om_cidr *n = &c->home_net[i];
 			om_addr_str(&n->addr, a, sizeof(a));
-			unsigned p = om_addr_is_v4(&n->addr) && n->prefix >= 96 ? n->prefix - 96u : n->prefix;
+			unsigned p = om_addr_is_v4(&n->addr) && n->prefix >= 96 ? n->prefix - 96u
+			                                                        : n->prefix;
 			om_buf_printf(out, "\n  - %s/%u", a, p);
 		}
 		break;

@@ -161,7 +161,8 @@ static void i18n_load(void)
 {
 	for (int l = 0; l < OM_LANG_COUNT; l++) {
 		int line = 0;
-		int r = om_po_parse(om_i18n_embedded[l], om_i18n_embedded_len[l], cat_add, &cats[l], &line);
+		int r = om_po_parse(om_i18n_embedded[l], om_i18n_embedded_len[l], cat_add, &cats[l],
+		                    &line);
 		if (r < 0) {
 			om_err("message catalogue %s is damaged near line %d; rebuild omamori",
 			       om_lang_name((enum om_lang)l), line);

@@ -56,7 +56,8 @@ void om_json_escape(om_buf *b, const char *str, size_t n)
 		unsigned char c = s[i];
 		size_t run = i;
 		/* copy plain runs in one go */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
+		       s[run] != '\\')
 			run++;
 		if (run > i) {
 			om_buf_append(b, s + i, run - i);
@@ -123,10 +124,22 @@ static void json_close(om_json *j, char c)
 	j->depth--;
 }
 
-void om_json_obj_open(om_json *j, const char *key) { json_open(j, key, '{'); }
-void om_json_obj_close(om_json *j) { json_close(j, '}'); }
-void om_json_arr_open(om_json *j, const char *key) { json_open(j, key, '['); }
-void om_json_arr_close(om_json *j) { json_close(j, ']'); }
+void om_json_obj_open(om_json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+void om_json_obj_close(om_json *j)
+{
+	json_close(j, '}');
+}
+void om_json_arr_open(om_json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+void om_json_arr_close(om_json *j)
+{
+	json_close(j, ']');
+}
 
 void om_json_str(om_json *j, const char *key, const char *val)
 {

@@ -124,7 +124,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			if (!(v = opt_value(c, a, "--workers")))
 				return EXIT_USAGE;
 			if (om_parse_u64(v, 1, 64, &workers) < 0) {
-				say_err(c, "err.usage_bad_value", "--workers", v, om_msg(c->lang, "hint.workers"));
+				say_err(c, "err.usage_bad_value", "--workers", v,
+				        om_msg(c->lang, "hint.workers"));
 				return EXIT_USAGE;
 			}
 		} else {
@@ -172,8 +173,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		goto out;
 	}
 	om_engine_opts o = {
-		.cfg = &c->cfg, .pcap_path = rfile, .eve = eve, .store = store,
-		.tenant = tenant, .gateway = gateway, .workers = (unsigned)workers,
+	    .cfg = &c->cfg,
+	    .pcap_path = rfile,
+	    .eve = eve,
+	    .store = store,
+	    .tenant = tenant,
+	    .gateway = gateway,
+	    .workers = (unsigned)workers,
 	};
 	om_engine_result res;
 	if (om_engine_inspect(&o, &res, err, sizeof(err)) < 0) {
@@ -230,7 +236,8 @@ static int cmd_report(struct cli *c, struct args *a)
 			else if (!strcmp(v, "html"))
 				fmt = OM_REPORT_HTML;
 			else {
-				say_err(c, "err.usage_bad_value", "--format", v, om_msg(c->lang, "hint.format"));
+				say_err(c, "err.usage_bad_value", "--format", v,
+				        om_msg(c->lang, "hint.format"));
 				return EXIT_USAGE;
 			}
 		} else {
@@ -401,7 +408,8 @@ int main(int argc, char **argv)
 			const char *v = opt_value(&c, &a, "--lang");
 			if (!v || om_lang_parse(v, &c.lang) < 0) {
 				if (v)
-					say_err(&c, "err.usage_bad_value", "--lang", v, om_msg(c.lang, "hint.lang"));
+					say_err(&c, "err.usage_bad_value", "--lang", v,
+					        om_msg(c.lang, "hint.lang"));
 				free(rest);
 				return EXIT_USAGE;
 			}

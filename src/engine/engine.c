@@ -272,12 +272,21 @@ static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt
 	w->anomalies++;
 	if (e->o->store && !b->toobig) {
 		om_store_event ev = {
-			.ts = p->ts, .tenant = e->o->tenant, .gateway = e->o->gateway,
-			.event_type = "anomaly", .category = NULL, .severity = 3, .action = "detected",
-			.src_ip = src, .src_port = (p->flags & OM_PKT_HAS_PORTS) ? p->sport : 0,
-			.dest_ip = dst, .dest_port = (p->flags & OM_PKT_HAS_PORTS) ? p->dport : 0,
-			.proto = proto ? proto : "", .signature = event, .signature_id = 0,
-			.eve_json = b->data + start,
+		    .ts = p->ts,
+		    .tenant = e->o->tenant,
+		    .gateway = e->o->gateway,
+		    .event_type = "anomaly",
+		    .category = NULL,
+		    .severity = 3,
+		    .action = "detected",
+		    .src_ip = src,
+		    .src_port = (p->flags & OM_PKT_HAS_PORTS) ? p->sport : 0,
+		    .dest_ip = dst,
+		    .dest_port = (p->flags & OM_PKT_HAS_PORTS) ? p->dport : 0,
+		    .proto = proto ? proto : "",
+		    .signature = event,
+		    .signature_id = 0,
+		    .eve_json = b->data + start,
 		};
 		store_event(e, &ev);
 	}
@@ -525,12 +534,8 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 static void handle_rec(struct worker *w, const struct rec *r, const uint8_t *data)
 {
 	switch (r->kind) {
-	case REC_PACKET:
-		process_packet(w, r, data);
-		break;
-	case REC_TICK:
-		om_flow_table_expire(w->ft, r->ts);
-		break;
+	case REC_PACKET: process_packet(w, r, data); break;
+	case REC_TICK: om_flow_table_expire(w->ft, r->ts); break;
 	case REC_STATS:
 		om_flow_table_expire(w->ft, r->ts);
 		stats_round_contribute(w, r->round);
@@ -567,9 +572,18 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	const char *sigkey, *advice;
 	uint32_t sid;
 	switch (a->kind) {
-	case OM_RECON_VERTICAL: sigkey = "signature.recon.vertical"; sid = 9000001; break;
-	case OM_RECON_HORIZONTAL: sigkey = "signature.recon.horizontal"; sid = 9000002; break;
-	default: sigkey = "signature.recon.sweep"; sid = 9000003; break;
+	case OM_RECON_VERTICAL:
+		sigkey = "signature.recon.vertical";
+		sid = 9000001;
+		break;
+	case OM_RECON_HORIZONTAL:
+		sigkey = "signature.recon.horizontal";
+		sid = 9000002;
+		break;
+	default:
+		sigkey = "signature.recon.sweep";
+		sid = 9000003;
+		break;
 	}
 	advice = a->kind == OM_RECON_SWEEP ? "recon.pingsweep" : "recon.portscan";
 	/* Signatures are English in EVE, as in every IPS rule set. */
@@ -621,11 +635,21 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	e->recon_alerts++;
 	if (e->o->store && !b->toobig) {
 		om_store_event ev = {
-			.ts = a->last_seen, .tenant = e->o->tenant, .gateway = e->o->gateway,
-			.event_type = "alert", .category = "recon", .severity = 2, .action = "detected",
-			.src_ip = src, .src_port = 0, .dest_ip = dst,
-			.dest_port = a->kind == OM_RECON_HORIZONTAL ? a->target_port : 0,
-			.proto = proto, .signature = sig, .signature_id = sid, .eve_json = b->data + start,
+		    .ts = a->last_seen,
+		    .tenant = e->o->tenant,
+		    .gateway = e->o->gateway,
+		    .event_type = "alert",
+		    .category = "recon",
+		    .severity = 2,
+		    .action = "detected",
+		    .src_ip = src,
+		    .src_port = 0,
+		    .dest_ip = dst,
+		    .dest_port = a->kind == OM_RECON_HORIZONTAL ? a->target_port : 0,
+		    .proto = proto,
+		    .signature = sig,
+		    .signature_id = sid,
+		    .eve_json = b->data + start,
 		};
 		store_event(e, &ev);
 	}
@@ -720,12 +744,18 @@ static int workers_init(struct engine *e)
 		w->e = e;
 		w->id = i;
 		om_buf_init(&w->out, OUT_MAX_BYTES);
-		w->dec = om_decoder_new(c->defrag_memcap, c->defrag_max_trackers, c->defrag_timeout);
+		w->dec =
+		    om_decoder_new(c->defrag_memcap, c->defrag_max_trackers, c->defrag_timeout);
 		om_flow_config fc = {
-			.max_flows = c->flow_max, .hash_size = c->flow_hash_size,
-			.timeout_new = c->flow_timeout_new, .timeout_est = c->flow_timeout_est,
-			.timeout_closed = c->flow_timeout_closed, .timeout_udp = c->flow_timeout_udp,
-			.timeout_icmp = c->flow_timeout_icmp, .on_end = on_flow_end, .user = w,
+		    .max_flows = c->flow_max,
+		    .hash_size = c->flow_hash_size,
+		    .timeout_new = c->flow_timeout_new,
+		    .timeout_est = c->flow_timeout_est,
+		    .timeout_closed = c->flow_timeout_closed,
+		    .timeout_udp = c->flow_timeout_udp,
+		    .timeout_icmp = c->flow_timeout_icmp,
+		    .on_end = on_flow_end,
+		    .user = w,
 		};
 		w->ft = om_flow_table_new(&fc);
 		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w};
@@ -794,15 +824,17 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	}
 	r = workers_init(&e);
 	if (r < 0) {
-		snprintf(err, errlen,
-		         "cannot allocate the flow table and buffers (flow.max-flows %llu per worker): "
-		         "lower flow.max-flows or the number of workers",
-		         (unsigned long long)e.cfg->flow_max);
+		snprintf(
+		    err, errlen,
+		    "cannot allocate the flow table and buffers (flow.max-flows %llu per worker): "
+		    "lower flow.max-flows or the number of workers",
+		    (unsigned long long)e.cfg->flow_max);
 		goto out;
 	}
 	if (e.nworkers > 1) {
 		for (; started < e.nworkers; started++) {
-			if (pthread_create(&e.w[started].thread, NULL, worker_main, &e.w[started]) != 0) {
+			if (pthread_create(&e.w[started].thread, NULL, worker_main,
+			                   &e.w[started]) != 0) {
 				r = -EAGAIN;
 				snprintf(err, errlen, "cannot start worker thread %u", started);
 				goto stop;
@@ -841,8 +873,12 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 			if (e.nworkers > 1)
 				target = pair_hash(&p) % e.nworkers;
 		}
-		struct rec rec = {.kind = REC_PACKET, .caplen = caplen, .wirelen = wirelen,
-		                  .pad = (uint32_t)linktype, .ts = ts, .pcap_cnt = e.packets};
+		struct rec rec = {.kind = REC_PACKET,
+		                  .caplen = caplen,
+		                  .wirelen = wirelen,
+		                  .pad = (uint32_t)linktype,
+		                  .ts = ts,
+		                  .pcap_cnt = e.packets};
 		dispatch(&e, target, &rec, data);
 	}
 	r = 0;
@@ -874,7 +910,8 @@ stop:
 			out_flush(&e, &w->out, day);
 		}
 		om_usec end_ts = e.last_tick;
-		write_stats(&e, &e.rout, end_ts, &t, om_recon_stats_get(e.recon), e.packets, e.bytes);
+		write_stats(&e, &e.rout, end_ts, &t, om_recon_stats_get(e.recon), e.packets,
+		            e.bytes);
 		char day[16];
 		om_time_day(end_ts, day, sizeof(day));
 		out_flush(&e, &e.rout, day);
@@ -887,7 +924,8 @@ stop:
 			for (om_usec d = e.first_ts - e.first_ts % (86400 * TICK_USEC);
 			     d <= e.last_tick; d += 86400 * TICK_USEC) {
 				om_time_day(d, day, sizeof(day));
-				int sr = om_store_add_coverage(o->store, o->tenant, o->gateway, "recon", day);
+				int sr = om_store_add_coverage(o->store, o->tenant, o->gateway,
+				                               "recon", day);
 				if (sr < 0 && !e.error)
 					e.error = sr;
 			}
@@ -896,8 +934,10 @@ stop:
 			e.error = r;
 		if (e.error) {
 			r = e.error;
-			snprintf(err, errlen, "writing events failed: %s; check free disk space and the "
-			         "output paths", strerror(-r));
+			snprintf(err, errlen,
+			         "writing events failed: %s; check free disk space and the "
+			         "output paths",
+			         strerror(-r));
 		}
 	}
 out:

@@ -28,18 +28,18 @@ uint64_t om_eve_rotations(const om_eve *e);
 typedef struct om_engine_opts {
 	const om_config *cfg;
 	const char *pcap_path;
-	om_eve *eve;       /* may be NULL: no EVE output */
-	om_store *store;   /* may be NULL: nothing stored */
+	om_eve *eve;     /* may be NULL: no EVE output */
+	om_store *store; /* may be NULL: nothing stored */
 	const char *tenant;
 	const char *gateway;
-	unsigned workers;  /* 1..64 */
+	unsigned workers; /* 1..64 */
 } om_engine_opts;
 
 typedef struct om_engine_result {
 	uint64_t packets, bytes;
 	uint64_t flows, alerts, anomalies;
-	bool truncated;         /* the capture was cut short */
-	char warning[512];      /* what was wrong with it */
+	bool truncated;    /* the capture was cut short */
+	char warning[512]; /* what was wrong with it */
 } om_engine_result;
 
 /* Runs the capture through the pipeline. Returns 0 (also for a capture cut
