@@ -112,7 +112,8 @@ typedef struct client {
 
 static const uint8_t GW_MAC[6] = {0x00, 0x1b, 0x21, 0x3a, 0x4f, 0x01};
 static const uint8_t RESOLVER4[2][4] = {{192, 168, 1, 1}, {203, 0, 113, 53}};
-static const uint8_t RESOLVER6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+static const uint8_t RESOLVER6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, 0, 0,
+                                      0,    0,    0,    0,    0, 0,    0, 0x53};
 
 typedef struct world {
 	client clients[N_CLIENTS];
@@ -138,9 +139,10 @@ static bool public_v4(const uint8_t a[4])
 }
 
 static const char *const WORDS[] = {
-	"the", "and", "sakura", "report", "news", "login", "product", "price", "order", "contact",
-	"support", "tokyo", "osaka", "company", "service", "update", "download", "privacy", "about",
-	"search", "menu", "item", "shop", "cart", "account", "help", "blog", "event", "index",
+    "the",      "and",     "sakura",  "report", "news",  "login",   "product", "price",
+    "order",    "contact", "support", "tokyo",  "osaka", "company", "service", "update",
+    "download", "privacy", "about",   "search", "menu",  "item",    "shop",    "cart",
+    "account",  "help",    "blog",    "event",  "index",
 };
 #define N_WORDS (sizeof(WORDS) / sizeof(WORDS[0]))
 
@@ -176,16 +178,19 @@ static void world_init(world *w, rng *r)
 		} while (!public_v4(w->srv4[i]));
 	}
 	for (uint32_t i = 0; i < N_SERVERS6; i++) {
-		w->srv6[i][0] = 0x20, w->srv6[i][1] = 0x01, w->srv6[i][2] = 0x0d, w->srv6[i][3] = 0xb8;
+		w->srv6[i][0] = 0x20, w->srv6[i][1] = 0x01, w->srv6[i][2] = 0x0d,
+		w->srv6[i][3] = 0xb8;
 		for (int k = 4; k < 16; k++)
 			w->srv6[i][k] = (uint8_t)rng_next(r);
 	}
 	for (uint32_t i = 0; i < BLOCK_SIZE; i++)
 		w->random[i] = (uint8_t)(rng_next(r) >> 24);
 	uint32_t n = 0;
-	static const char *const tags[] = {"<p>", "</p>\n", "<div class=\"item\">", "</div>\n", " ", " ", " "};
+	static const char *const tags[] = {"<p>", "</p>\n", "<div class=\"item\">", "</div>\n", " ",
+	                                   " ",   " "};
 	while (n < BLOCK_SIZE) {
-		const char *s = (rng_next(r) % 4) ? WORDS[rng_next(r) % N_WORDS] : tags[rng_next(r) % 7];
+		const char *s =
+		    (rng_next(r) % 4) ? WORDS[rng_next(r) % N_WORDS] : tags[rng_next(r) % 7];
 		size_t l = strlen(s);
 		for (size_t k = 0; k < l && n < BLOCK_SIZE; k++)
 			w->text[n++] = (uint8_t)s[k];
@@ -197,8 +202,10 @@ static void world_init(world *w, rng *r)
 /* A host name for a server index, stable across the file. */
 static void server_name(uint32_t idx, char *buf, size_t n)
 {
-	static const char *const sub[] = {"www", "api", "cdn", "img", "static", "mail", "login", "update"};
-	static const char *const syl[] = {"ka", "mi", "to", "ra", "ne", "so", "ku", "ya", "shi", "ta", "no", "ri"};
+	static const char *const sub[] = {"www",    "api",  "cdn",   "img",
+	                                  "static", "mail", "login", "update"};
+	static const char *const syl[] = {"ka", "mi", "to",  "ra", "ne", "so",
+	                                  "ku", "ya", "shi", "ta", "no", "ri"};
 	static const char *const tld[] = {"jp", "co.jp", "com", "net", "ne.jp", "org"};
 	uint64_t x = idx * 0x9e3779b97f4a7c15ull + 12345;
 	uint64_t h = splitmix64(&x);
@@ -352,7 +359,8 @@ static inline void put16(uint8_t *p, uint32_t v)
 
 static inline void put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
 }
 
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
@@ -456,7 +464,8 @@ static size_t build_l3(gen *g, flow *f, int dir, uint8_t proto, size_t l4len)
 }
 
 /* L4 checksum with the IPv4/IPv6 pseudo header. */
-static void l4_csum(gen *g, flow *f, int dir, uint8_t proto, size_t l4off, size_t l4len, size_t csum_at)
+static void l4_csum(gen *g, flow *f, int dir, uint8_t proto, size_t l4off, size_t l4len,
+                    size_t csum_at)
 {
 	uint8_t *b = g->frame;
 	uint64_t s = 0;
@@ -498,8 +507,10 @@ static void fill_payload(gen *g, flow *f, int dir, uint32_t off, uint8_t *dst, u
 			uint32_t rec = boff / (TLS_REC + 5), in = boff % (TLS_REC + 5);
 			if (in < 5) {
 				uint32_t rstart = rec * (TLS_REC + 5);
-				uint32_t rlen = blen - rstart - 5 < TLS_REC ? blen - rstart - 5 : TLS_REC;
-				uint8_t h[5] = {0x17, 0x03, 0x03, (uint8_t)(rlen >> 8), (uint8_t)rlen};
+				uint32_t rlen =
+				    blen - rstart - 5 < TLS_REC ? blen - rstart - 5 : TLS_REC;
+				uint8_t h[5] = {0x17, 0x03, 0x03, (uint8_t)(rlen >> 8),
+				                (uint8_t)rlen};
 				*dst++ = h[in];
 				boff++, len--;
 				continue;
@@ -525,7 +536,8 @@ static uint32_t tls_client_hello(uint8_t *p, const char *sni, rng *r)
 	*q++ = 32;
 	for (int i = 0; i < 32; i++)
 		*q++ = (uint8_t)rng_next(r);
-	static const uint8_t suites[] = {0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30};
+	static const uint8_t suites[] = {0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0,
+	                                 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30};
 	put16(q, sizeof(suites));
 	q += 2;
 	memcpy(q, suites, sizeof(suites));
@@ -541,10 +553,10 @@ static uint32_t tls_client_hello(uint8_t *p, const char *sni, rng *r)
 	memcpy(q + 9, sni, sl);
 	q += 9 + sl;
 	static const uint8_t more[] = {
-		0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* groups */
-		0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04, /* sig algs */
-		0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03,       /* versions */
-		0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+	    0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* groups */
+	    0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04, /* sig algs */
+	    0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03,       /* versions */
+	    0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 'h',  't',  't',  'p', '/', '1', '.', '1'};
 	memcpy(q, more, sizeof(more));
 	q += sizeof(more);
 	put16(ext_len, (uint32_t)(q - ext_len - 2));
@@ -595,22 +607,26 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 	switch (f->app) {
 	case A_HTTP:
 		if (bulk_up)
-			n0 = snprintf(c, PRE_MAX,
-			              "POST /upload/%s%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n"
-			              "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n"
-			              "Content-Type: application/octet-stream\r\nContent-Length: %" PRIu32 "\r\n\r\n",
-			              WORDS[rng_next(r) % N_WORDS], rng_range(r, 1, 99999), host, up);
+			n0 = snprintf(
+			    c, PRE_MAX,
+			    "POST /upload/%s%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n"
+			    "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n"
+			    "Content-Type: application/octet-stream\r\nContent-Length: %" PRIu32
+			    "\r\n\r\n",
+			    WORDS[rng_next(r) % N_WORDS], rng_range(r, 1, 99999), host, up);
 		else
 			n0 = snprintf(c, PRE_MAX,
 			              "GET /%s/%s%" PRIu64 ".html HTTP/1.1\r\nHost: %s\r\n"
 			              "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\r\n"
-			              "Accept: text/html,*/*\r\nAccept-Language: ja,en;q=0.8\r\nConnection: keep-alive\r\n\r\n",
+			              "Accept: text/html,*/*\r\nAccept-Language: "
+			              "ja,en;q=0.8\r\nConnection: keep-alive\r\n\r\n",
 			              WORDS[rng_next(r) % N_WORDS], WORDS[rng_next(r) % N_WORDS],
 			              rng_range(r, 1, 99999), host);
-		n1 = snprintf(s, PRE_MAX,
-		              "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
-		              "Content-Length: %" PRIu32 "\r\nConnection: keep-alive\r\n\r\n",
-		              down);
+		n1 = snprintf(
+		    s, PRE_MAX,
+		    "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
+		    "Content-Length: %" PRIu32 "\r\nConnection: keep-alive\r\n\r\n",
+		    down);
 		if (!bulk_up)
 			up = 0; /* a GET has no body */
 		break;
@@ -626,8 +642,7 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 			n1 = snprintf(s, PRE_MAX, "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n");
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	f->pre_len[0] = (uint16_t)(n0 > 0 ? n0 : 0);
 	f->pre_len[1] = (uint16_t)(n1 > 0 ? n1 : 0);
@@ -635,11 +650,13 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 	f->round_len[1] = f->pre_len[1] + down;
 	f->dir = 0;
 	if (f->round_len[0] == 0)
-		f->round_len[0] = 1 + (uint32_t)rng_range(r, 40, 300); /* no prefix: some request bytes */
+		f->round_len[0] =
+		    1 + (uint32_t)rng_range(r, 40, 300); /* no prefix: some request bytes */
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
-static uint64_t tcp_pkt(gen *g, flow *f, int dir, uint8_t flags, uint32_t off, uint32_t plen, uint64_t t)
+static uint64_t tcp_pkt(gen *g, flow *f, int dir, uint8_t flags, uint32_t off, uint32_t plen,
+                        uint64_t t)
 {
 	bool syn = flags & 0x02;
 	size_t optlen = syn ? 20 : 0;
@@ -659,8 +676,8 @@ static uint64_t tcp_pkt(gen *g, flow *f, int dir, uint8_t flags, uint32_t off, u
 		uint8_t *op = tcp + 20;
 		op[0] = 2, op[1] = 4;
 		put16(op + 2, f->mss);
-		op[4] = 4, op[5] = 2;           /* SACK permitted */
-		op[6] = 8, op[7] = 10;          /* timestamps */
+		op[4] = 4, op[5] = 2;  /* SACK permitted */
+		op[6] = 8, op[7] = 10; /* timestamps */
 		put32(op + 8, f->seed + (uint32_t)(t / 1000000));
 		put32(op + 12, 0);
 		op[16] = 1, op[17] = 3, op[18] = 3, op[19] = 7; /* NOP, window scale 7 */
@@ -716,7 +733,9 @@ static uint64_t tcp_burst(gen *g, flow *f, uint64_t t)
 		}
 		if (++since_ack == 2 || k == n - 1) {
 			since_ack = 0;
-			uint32_t acked = contiguous ? segoff[contiguous - 1] + seglen[contiguous - 1] : segoff[0];
+			uint32_t acked = contiguous
+			                     ? segoff[contiguous - 1] + seglen[contiguous - 1]
+			                     : segoff[0];
 			f->pos[d] = f->round_start[d] + acked;
 			t = tcp_pkt(g, f, !d, 0x10, f->pos[!d] - f->round_start[!d], 0, t + 20000);
 		}
@@ -733,14 +752,21 @@ static void tcp_new(gen *g, flow *f)
 	double u = rng_unit(r);
 	f->app = u < 0.50 ? A_TLS : u < 0.80 ? A_HTTP : u < 0.84 ? A_SSH : A_RAW;
 	static const uint16_t raw_ports[] = {8080, 8443, 445, 3389, 993, 587, 1883, 5222, 9000};
-	f->sport = f->app == A_TLS ? 443 : f->app == A_HTTP ? 80 : f->app == A_SSH ? 22
-	           : raw_ports[rng_next(r) % (sizeof(raw_ports) / sizeof(raw_ports[0]))];
+	f->sport = f->app == A_TLS    ? 443
+	           : f->app == A_HTTP ? 80
+	           : f->app == A_SSH
+	               ? 22
+	               : raw_ports[rng_next(r) % (sizeof(raw_ports) / sizeof(raw_ports[0]))];
 	f->mss = f->v6 ? 1440 : 1460;
 	f->isn[0] = (uint32_t)rng_next(r), f->isn[1] = (uint32_t)rng_next(r);
 	f->cwnd = 10;
 	f->cwnd_max = (uint16_t)rng_range(r, 16, MAX_BURST);
 	u = rng_unit(r);
-	f->how = u < 0.005 ? H_NOANSWER : u < 0.01 ? H_REFUSED : u < 0.82 ? H_FIN : u < 0.94 ? H_RST : H_ABANDON;
+	f->how = u < 0.005  ? H_NOANSWER
+	         : u < 0.01 ? H_REFUSED
+	         : u < 0.82 ? H_FIN
+	         : u < 0.94 ? H_RST
+	                    : H_ABANDON;
 	f->state = T_SYN;
 }
 
@@ -754,7 +780,8 @@ static void tcp_next_round(gen *g, flow *f, bool first)
 	uint32_t cls = f->seed % 1000;
 	if (cls < 1) { /* bulk: 0.1% of connections */
 		bulk_up = (f->seed >> 10) % 3 == 0;
-		uint32_t big = (uint32_t)rng_logu(r, 1e6, 8e6), small = (uint32_t)rng_range(r, 200, 2000);
+		uint32_t big = (uint32_t)rng_logu(r, 1e6, 8e6),
+		         small = (uint32_t)rng_range(r, 200, 2000);
 		up = bulk_up ? big : small, down = bulk_up ? small : big;
 		if (f->app != A_HTTP && !bulk_up)
 			up = (uint32_t)rng_range(r, 200, 1200);
@@ -794,7 +821,8 @@ static uint64_t tcp_step(gen *g, flow *f, uint64_t t)
 		}
 		tcp_pkt(g, f, 1, 0x12, 0, 0, t);
 		f->state = T_DATA;
-		f->rounds_left = (uint16_t)((f->seed % 1000) < 21 ? rng_range(r, 1, 2) : rng_range(r, 1, 3));
+		f->rounds_left =
+		    (uint16_t)((f->seed % 1000) < 21 ? rng_range(r, 1, 2) : rng_range(r, 1, 3));
 		tcp_next_round(g, f, true);
 		return lan;
 	case T_DATA: {
@@ -812,7 +840,8 @@ static uint64_t tcp_step(gen *g, flow *f, uint64_t t)
 		}
 		if (--f->rounds_left) {
 			tcp_next_round(g, f, false);
-			return rng_range(r, lan, 300000000ull); /* user reads, then the next request */
+			return rng_range(r, lan,
+			                 300000000ull); /* user reads, then the next request */
 		}
 		if (f->how == H_ABANDON)
 			return 0;
@@ -844,8 +873,7 @@ static uint64_t tcp_step(gen *g, flow *f, uint64_t t)
 		tcp_pkt(g, f, d, 0x10, f->pos[d] - f->round_start[d], 0, t);
 		return 0;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -985,7 +1013,8 @@ static void flow_new(gen *g, uint64_t t)
 	double planned;
 	switch (f->kind) {
 	case K_TCP:
-		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx], f->v6 ? 16 : 4);
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx],
+		       f->v6 ? 16 : 4);
 		tcp_new(g, f);
 		planned = tcp_planned_bytes(f);
 		break;
@@ -1002,13 +1031,15 @@ static void flow_new(gen *g, uint64_t t)
 		planned = 230;
 		break;
 	case K_NTP:
-		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % 16] : w->srv4[f->server_idx % 16], f->v6 ? 16 : 4);
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % 16] : w->srv4[f->server_idx % 16],
+		       f->v6 ? 16 : 4);
 		f->sport = 123;
 		f->cport = rng_chance(r, 0.5) ? 123 : f->cport;
 		planned = 180;
 		break;
 	default:
-		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx], f->v6 ? 16 : 4);
+		memcpy(f->sip, f->v6 ? w->srv6[f->server_idx % N_SERVERS6] : w->srv4[f->server_idx],
+		       f->v6 ? 16 : 4);
 		f->rounds_left = (uint16_t)rng_range(r, 1, 4);
 		planned = 2.0 * f->rounds_left * 100;
 		break;
@@ -1028,14 +1059,10 @@ static void flow_new(gen *g, uint64_t t)
 static uint64_t flow_step(gen *g, flow *f, uint64_t t)
 {
 	switch (f->kind) {
-	case K_TCP:
-		return tcp_step(g, f, t);
-	case K_DNS:
-		return dns_step(g, f, t);
-	case K_NTP:
-		return ntp_step(g, f, t);
-	default:
-		return icmp_step(g, f, t);
+	case K_TCP: return tcp_step(g, f, t);
+	case K_DNS: return dns_step(g, f, t);
+	case K_NTP: return ntp_step(g, f, t);
+	default: return icmp_step(g, f, t);
 	}
 }
 
@@ -1049,9 +1076,12 @@ static int parse_size(const char *s, uint64_t *ret)
 		return -EINVAL;
 	uint64_t mul = 1;
 	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10, end++; break;
-	case 'm': case 'M': mul = 1ull << 20, end++; break;
-	case 'g': case 'G': mul = 1ull << 30, end++; break;
+	case 'k':
+	case 'K': mul = 1ull << 10, end++; break;
+	case 'm':
+	case 'M': mul = 1ull << 20, end++; break;
+	case 'g':
+	case 'G': mul = 1ull << 30, end++; break;
 	default: break;
 	}
 	if (*end == 'B' || *end == 'b')
@@ -1064,11 +1094,12 @@ static int parse_size(const char *s, uint64_t *ret)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
-	                "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
-	                "  -s SEED      PRNG seed (default 1)\n"
-	                "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
-	                "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
+	fprintf(stderr,
+	        "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
+	        "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
+	        "  -s SEED      PRNG seed (default 1)\n"
+	        "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
+	        "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
 }
 
 int main(int argc, char **argv)
@@ -1082,7 +1113,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 2 || parse_size(argv[optind + 1], &size) < 0 || avg == 0 || link < avg) {
+	if (argc - optind != 2 || parse_size(argv[optind + 1], &size) < 0 || avg == 0 ||
+	    link < avg) {
 		usage();
 		return 2;
 	}
@@ -1123,7 +1155,8 @@ int main(int argc, char **argv)
 			double mean_gap = g->mean_flow_bytes * 8e9 / g->avg_bps;
 			/* the plan is an estimate: correct it by the rate achieved so far */
 			if (e.t > 1000000000ull) {
-				double got = (double)g->st.data_bytes * 8e9 / (double)e.t / g->avg_bps;
+				double got =
+				    (double)g->st.data_bytes * 8e9 / (double)e.t / g->avg_bps;
 				mean_gap *= got < 0.5 ? 0.5 : got > 2.0 ? 2.0 : got;
 			}
 			uint64_t gap = (uint64_t)(-log(1.0 - rng_unit(&g->r)) * mean_gap);
@@ -1146,25 +1179,28 @@ int main(int argc, char **argv)
 	stats *s = &g->st;
 	double secs = (double)g->last_ts / 1e9;
 	uint64_t nfl = s->flows[0] + s->flows[1] + s->flows[2] + s->flows[3];
-	fprintf(stderr,
-	        "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64 " file bytes\n"
-	        "  capture time %.1f s, average %.0f Mbit/s\n"
-	        "  flows %" PRIu64 ": tcp %" PRIu64 " (tls %" PRIu64 ", http %" PRIu64 ", ssh %" PRIu64
-	        ", other %" PRIu64 "), dns %" PRIu64 ", ntp %" PRIu64 ", icmp %" PRIu64 "\n"
-	        "  tcp ends: fin %" PRIu64 ", rst %" PRIu64 ", abandoned %" PRIu64 ", syn unanswered %" PRIu64
-	        ", refused %" PRIu64 "\n"
-	        "  ipv6 flows %" PRIu64 ", vlan flows %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
-	        "  data segments %" PRIu64 ", out of order %" PRIu64 " (%.2f%%), retransmitted %" PRIu64
-	        " (%.2f%%)\n"
-	        "  packets: ipv6 %" PRIu64 ", vlan %" PRIu64 "; frames <=128 B %" PRIu64 ", <=576 B %" PRIu64
-	        ", <1500 B %" PRIu64 ", >=1500 B %" PRIu64 "\n",
-	        s->pkts, s->data_bytes, s->file_bytes, secs, secs > 0 ? (double)s->data_bytes * 8 / secs / 1e6 : 0.0,
-	        nfl, s->flows[K_TCP], s->apps[A_TLS], s->apps[A_HTTP], s->apps[A_SSH], s->apps[A_RAW],
-	        s->flows[K_DNS], s->flows[K_NTP], s->flows[K_ICMP], s->hows[H_FIN], s->hows[H_RST],
-	        s->hows[H_ABANDON], s->hows[H_NOANSWER], s->hows[H_REFUSED], s->v6_flows, s->vlan_flows,
-	        s->max_active, s->segs, s->ooo, s->segs ? 100.0 * (double)s->ooo / (double)s->segs : 0.0,
-	        s->retx, s->segs ? 100.0 * (double)s->retx / (double)s->segs : 0.0, s->v6_pkts, s->vlan_pkts,
-	        s->frame_hist[0], s->frame_hist[1], s->frame_hist[2], s->frame_hist[3]);
+	fprintf(
+	    stderr,
+	    "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64
+	    " file bytes\n"
+	    "  capture time %.1f s, average %.0f Mbit/s\n"
+	    "  flows %" PRIu64 ": tcp %" PRIu64 " (tls %" PRIu64 ", http %" PRIu64 ", ssh %" PRIu64
+	    ", other %" PRIu64 "), dns %" PRIu64 ", ntp %" PRIu64 ", icmp %" PRIu64 "\n"
+	    "  tcp ends: fin %" PRIu64 ", rst %" PRIu64 ", abandoned %" PRIu64
+	    ", syn unanswered %" PRIu64 ", refused %" PRIu64 "\n"
+	    "  ipv6 flows %" PRIu64 ", vlan flows %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
+	    "  data segments %" PRIu64 ", out of order %" PRIu64 " (%.2f%%), retransmitted %" PRIu64
+	    " (%.2f%%)\n"
+	    "  packets: ipv6 %" PRIu64 ", vlan %" PRIu64 "; frames <=128 B %" PRIu64
+	    ", <=576 B %" PRIu64 ", <1500 B %" PRIu64 ", >=1500 B %" PRIu64 "\n",
+	    s->pkts, s->data_bytes, s->file_bytes, secs,
+	    secs > 0 ? (double)s->data_bytes * 8 / secs / 1e6 : 0.0, nfl, s->flows[K_TCP],
+	    s->apps[A_TLS], s->apps[A_HTTP], s->apps[A_SSH], s->apps[A_RAW], s->flows[K_DNS],
+	    s->flows[K_NTP], s->flows[K_ICMP], s->hows[H_FIN], s->hows[H_RST], s->hows[H_ABANDON],
+	    s->hows[H_NOANSWER], s->hows[H_REFUSED], s->v6_flows, s->vlan_flows, s->max_active,
+	    s->segs, s->ooo, s->segs ? 100.0 * (double)s->ooo / (double)s->segs : 0.0, s->retx,
+	    s->segs ? 100.0 * (double)s->retx / (double)s->segs : 0.0, s->v6_pkts, s->vlan_pkts,
+	    s->frame_hist[0], s->frame_hist[1], s->frame_hist[2], s->frame_hist[3]);
 	free(g->flows);
 	free(g->heap);
 	free(w);
