@@ -54,6 +54,13 @@ static int buf_reserve(om_buf *b, size_t extra)
 
 int om_buf_append(om_buf *b, const void *p, size_t n)
 {
+	/* fast path: room already there */
+	if (likely(b->len + n < b->cap && b->len + n <= b->max)) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	int r = buf_reserve(b, n);
 	if (r < 0)
 		return r;
@@ -71,6 +78,11 @@ int om_buf_puts(om_buf *b, const char *s)
 
 int om_buf_putc(om_buf *b, char c)
 {
+	if (likely(b->len + 1 < b->cap && b->len + 1 <= b->max)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return om_buf_append(b, &c, 1);
 }
 

@@ -97,14 +97,28 @@ void om_json_escape(om_buf *b, const char *str, size_t n)
 	om_buf_putc(b, '"');
 }
 
+/* Keys are program constants: plain ASCII ones are copied as they are. */
 static void json_key(om_json *j, const char *key)
 {
 	if (j->need_comma[j->depth])
 		om_buf_putc(j->b, ',');
 	j->need_comma[j->depth] = true;
 	if (key) {
-		om_json_escape(j->b, key, strlen(key));
-		om_buf_putc(j->b, ':');
+		size_t n = strlen(key);
+		bool plain = n < 64;
+		for (size_t i = 0; plain && i < n; i++)
+			plain = key[i] >= 0x20 && key[i] < 0x7f && key[i] != '"' && key[i] != '\\';
+		if (plain) {
+			char tmp[68];
+			tmp[0] = '"';
+			memcpy(tmp + 1, key, n);
+			tmp[n + 1] = '"';
+			tmp[n + 2] = ':';
+			om_buf_append(j->b, tmp, n + 3);
+		} else {
+			om_json_escape(j->b, key, n);
+			om_buf_putc(j->b, ':');
+		}
 	}
 }
 
@@ -153,12 +167,23 @@ void om_json_strn(om_json *j, const char *key, const char *val, size_t n)
 	om_json_escape(j->b, val, n);
 }
 
+/* Decimal digits of v at the end of tmp[24]; returns the first digit. */
+static char *u64_digits(uint64_t v, char tmp[24])
+{
+	char *p = tmp + 24;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 void om_json_u64(om_json *j, const char *key, uint64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	char *p = u64_digits(v, tmp);
 	json_key(j, key);
-	om_buf_append(j->b, tmp, (size_t)n);
+	om_buf_append(j->b, p, (size_t)(tmp + 24 - p));
 }
 
 void om_json_i64(om_json *j, const char *key, int64_t v)

@@ -2,6 +2,7 @@
 #include "base/base.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 void om_time_iso(om_usec t, char *buf, size_t n)

@@ -178,17 +178,19 @@ static void out_flush(struct engine *e, om_buf *b, const char *day)
 static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
 {
 	char day[16];
-	om_time_day(ts, day, sizeof(day));
 	if (b->toobig) {
 		b->len = line_start;
 		b->toobig = false;
 		om_warn("an event was larger than %d bytes and was not written", OUT_MAX_BYTES);
+		om_time_day(ts, day, sizeof(day));
 		out_flush(e, b, day);
 		return;
 	}
 	om_buf_putc(b, '\n');
-	if (b->len >= OUT_FLUSH_BYTES)
+	if (b->len >= OUT_FLUSH_BYTES) {
+		om_time_day(ts, day, sizeof(day));
 		out_flush(e, b, day);
+	}
 }
 
 static void json_head(om_json *j, om_usec ts, const uint64_t *flow_id, const char *type)
