@@ -5,22 +5,76 @@
 #include <string.h>
 #include <time.h>
 
+/* Proleptic Gregorian date of a day count since 1970-01-01 (the well-known
+ * era arithmetic: 400-year eras of 146097 days). No libc calls: event
+ * formatting is on the hot path. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t yy = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
+static char *put_num(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
 void om_time_iso(om_usec t, char *buf, size_t n)
 {
-	time_t s = (time_t)(t / 1000000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (unsigned)(t % 1000000));
+	if (n < 32) {
+		if (n)
+			buf[0] = '\0';
+		return;
+	}
+	uint64_t secs = t / 1000000;
+	unsigned us = (unsigned)(t % 1000000);
+	int y;
+	unsigned mo, d, sod = (unsigned)(secs % 86400);
+	civil_from_days((int64_t)(secs / 86400), &y, &mo, &d);
+	if (y > 9999) {
+		snprintf(buf, n, "9999-12-31T23:59:59.999999+0000");
+		return;
+	}
+	char *p = buf;
+	p = put_num(p, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_num(p, mo, 2);
+	*p++ = '-';
+	p = put_num(p, d, 2);
+	*p++ = 'T';
+	p = put_num(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_num(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_num(p, sod % 60, 2);
+	*p++ = '.';
+	p = put_num(p, us, 6);
+	memcpy(p, "+0000", 6);
 }
 
 void om_time_day(om_usec t, char *buf, size_t n)
 {
-	time_t s = (time_t)(t / 1000000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, n, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	char iso[32];
+	if (n < 11) {
+		if (n)
+			buf[0] = '\0';
+		return;
+	}
+	om_time_iso(t, iso, sizeof(iso));
+	memcpy(buf, iso, 10);
+	buf[10] = '\0';
 }
 
 om_usec om_time_now(void)

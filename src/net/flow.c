@@ -25,6 +25,8 @@ struct om_flow_table {
 	om_flow **buckets;
 	uint64_t nbuckets; /* power of two */
 	om_flow *free;     /* chained through hnext */
+	uint64_t unused;   /* flows[unused..] never handed out: not yet touched,
+	                    * so a large table costs memory only as it fills */
 	struct lru lists[TC_COUNT];
 	om_usec timeout[TC_COUNT]; /* microseconds */
 	om_flow_stats stats;
@@ -265,10 +267,6 @@ om_flow_table *om_flow_table_new(const om_flow_config *cfg)
 	t->buckets = calloc((size_t)p2, sizeof(om_flow *));
 	if (!t->flows || !t->buckets)
 		return om_flow_table_free(t);
-	for (uint64_t i = cfg->max_flows; i-- > 0;) {
-		t->flows[i].hnext = t->free;
-		t->free = &t->flows[i];
-	}
 	t->timeout[TC_TCP_NEW] = cfg->timeout_new * USEC_PER_SEC;
 	t->timeout[TC_TCP_EST] = cfg->timeout_est * USEC_PER_SEC;
 	t->timeout[TC_TCP_CLOSED] = cfg->timeout_closed * USEC_PER_SEC;
@@ -362,6 +360,10 @@ void om_flow_table_flush(om_flow_table *t, enum om_flow_end why)
  * now, else the least recently used one. */
 static om_flow *flow_alloc(om_flow_table *t, om_usec now)
 {
+	if (!t->free && t->unused < t->cfg.max_flows) {
+		om_flow *f = &t->flows[t->unused++];
+		return f;
+	}
 	if (unlikely(!t->free)) {
 		t->stats.memcap_hits++;
 		int c = oldest_head(t, true);

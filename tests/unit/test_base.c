@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/base.h"
 
@@ -165,6 +167,26 @@ static void test_time(void **state)
 	assert_string_equal(s, "2024-05-31");
 	om_time_day(1717200000000000ull, s, sizeof(s));
 	assert_string_equal(s, "2024-06-01");
+	/* leap day, epoch, and the turn of a century (2100 is not a leap year) */
+	om_time_iso(1709164800000000ull, s, sizeof(s)); /* 2024-02-29T00:00:00Z */
+	assert_string_equal(s, "2024-02-29T00:00:00.000000+0000");
+	om_time_iso(0, s, sizeof(s));
+	assert_string_equal(s, "1970-01-01T00:00:00.000000+0000");
+	om_time_iso(4107542399999999ull, s, sizeof(s)); /* 2100-02-28T23:59:59.999999Z */
+	assert_string_equal(s, "2100-02-28T23:59:59.999999+0000");
+	om_time_iso(4107542400000000ull, s, sizeof(s));
+	assert_string_equal(s, "2100-03-01T00:00:00.000000+0000");
+	/* agrees with gmtime over a spread of instants */
+	for (uint64_t sec = 0; sec < 4102444800ull; sec += 86400ull * 37 + 3671) {
+		char a[40], b[96];
+		time_t tt = (time_t)sec;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.000123+0000", tm.tm_year + 1900,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		om_time_iso(sec * 1000000 + 123, a, sizeof(a));
+		assert_string_equal(a, b);
+	}
 }
 
 static void test_hash(void **state)
