@@ -239,8 +239,55 @@ static void store_event(struct engine *e, const om_store_event *ev)
 
 /* ---- anomalies ---------------------------------------------------------- */
 
-static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt, const char *type,
-                         const char *event, const uint64_t *flow_id)
+/* Where an anomaly happened: taken from a packet or from a flow. */
+struct anom_where {
+	om_usec ts;
+	bool has_ip, has_ports;
+	const om_addr *src, *dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint64_t pcap_cnt; /* 0: not tied to one packet */
+	const uint64_t *flow_id;
+};
+
+static void where_from_packet(struct anom_where *wh, const om_packet *p, uint64_t pcap_cnt,
+                              const uint64_t *flow_id)
+{
+	memset(wh, 0, sizeof(*wh));
+	wh->ts = p->ts;
+	wh->has_ip = p->ip_ver != 0;
+	wh->has_ports = (p->flags & OM_PKT_HAS_PORTS) != 0;
+	wh->src = &p->src;
+	wh->dst = &p->dst;
+	wh->sport = p->sport;
+	wh->dport = p->dport;
+	wh->proto = p->proto;
+	wh->pcap_cnt = pcap_cnt;
+	wh->flow_id = flow_id;
+}
+
+/* Addresses in the direction of the data: toserver is client -> server. */
+static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om_usec ts)
+{
+	memset(wh, 0, sizeof(*wh));
+	wh->ts = ts;
+	wh->has_ip = true;
+	wh->has_ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	wh->src = dir == OM_DIR_TOSERVER ? &f->cli : &f->srv;
+	wh->dst = dir == OM_DIR_TOSERVER ? &f->srv : &f->cli;
+	wh->sport = dir == OM_DIR_TOSERVER ? f->cport : f->sport;
+	wh->dport = dir == OM_DIR_TOSERVER ? f->sport : f->cport;
+	wh->proto = f->proto;
+	wh->flow_id = &f->flow_id;
+}
+
+struct gap_info {
+	int dir;
+	uint64_t offset, len;
+};
+
+static void emit_anomaly(struct worker *w, const struct anom_where *wh, const char *type,
+                         const char *event, const struct gap_info *gap)
 {
 	struct engine *e = w->e;
 	om_buf *b = &w->out;
@@ -249,32 +296,38 @@ static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt
 	char ptmp[8], src[64] = "", dst[64] = "";
 	const char *proto = NULL;
 	om_json_init(&j, b);
-	json_head(&j, p->ts, flow_id, "anomaly");
-	if (p->ip_ver) {
-		om_addr_str(&p->src, src, sizeof(src));
-		om_addr_str(&p->dst, dst, sizeof(dst));
+	json_head(&j, wh->ts, wh->flow_id, "anomaly");
+	if (wh->has_ip) {
+		om_addr_str(wh->src, src, sizeof(src));
+		om_addr_str(wh->dst, dst, sizeof(dst));
 		om_json_str(&j, "src_ip", src);
-		if (p->flags & OM_PKT_HAS_PORTS)
-			om_json_u64(&j, "src_port", p->sport);
+		if (wh->has_ports)
+			om_json_u64(&j, "src_port", wh->sport);
 		om_json_str(&j, "dest_ip", dst);
-		if (p->flags & OM_PKT_HAS_PORTS)
-			om_json_u64(&j, "dest_port", p->dport);
-		if (p->proto) {
-			proto = proto_name(p->proto, ptmp, sizeof(ptmp));
+		if (wh->has_ports)
+			om_json_u64(&j, "dest_port", wh->dport);
+		if (wh->proto) {
+			proto = proto_name(wh->proto, ptmp, sizeof(ptmp));
 			om_json_str(&j, "proto", proto);
 		}
 	}
-	om_json_u64(&j, "pcap_cnt", pcap_cnt);
+	if (wh->pcap_cnt)
+		om_json_u64(&j, "pcap_cnt", wh->pcap_cnt);
 	om_json_obj_open(&j, "anomaly");
 	om_json_str(&j, "type", type);
 	om_json_str(&j, "event", event);
+	if (gap) {
+		om_json_str(&j, "direction", gap->dir == OM_DIR_TOSERVER ? "toserver" : "toclient");
+		om_json_u64(&j, "offset", gap->offset);
+		om_json_u64(&j, "length", gap->len);
+	}
 	om_json_obj_close(&j);
 	json_omamori(&j, e, NULL, 3, "detected", NULL);
 	om_json_obj_close(&j);
 	w->anomalies++;
 	if (e->o->store && !b->toobig) {
 		om_store_event ev = {
-		    .ts = p->ts,
+		    .ts = wh->ts,
 		    .tenant = e->o->tenant,
 		    .gateway = e->o->gateway,
 		    .event_type = "anomaly",
@@ -282,9 +335,9 @@ static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt
 		    .severity = 3,
 		    .action = "detected",
 		    .src_ip = src,
-		    .src_port = (p->flags & OM_PKT_HAS_PORTS) ? p->sport : 0,
+		    .src_port = wh->has_ports ? wh->sport : 0,
 		    .dest_ip = dst,
-		    .dest_port = (p->flags & OM_PKT_HAS_PORTS) ? p->dport : 0,
+		    .dest_port = wh->has_ports ? wh->dport : 0,
 		    .proto = proto ? proto : "",
 		    .signature = event,
 		    .signature_id = 0,
@@ -292,7 +345,7 @@ static void emit_anomaly(struct worker *w, const om_packet *p, uint64_t pcap_cnt
 		};
 		store_event(e, &ev);
 	}
-	out_line(e, b, start, p->ts);
+	out_line(e, b, start, wh->ts);
 }
 
 /* ---- flows -------------------------------------------------------------- */
@@ -339,6 +392,9 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json_str(&j, "state", om_flow_state_name(f->state));
 	om_json_str(&j, "reason", om_flow_end_name(why));
 	om_json_bool(&j, "midstream", (f->flags & OM_FLOW_F_MIDSTREAM) != 0);
+	/* No per-flow detection yet (scan alerts belong to a source, not a
+	 * flow), so no flow has alerted; the IPS rules will set it. */
+	om_json_bool(&j, "alerted", false);
 	om_json_obj_close(&j);
 	if (f->proto == IPPROTO_TCP) {
 		char hx[3];
@@ -382,21 +438,28 @@ static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data,
 	w->app_bytes += len;
 }
 
+/* A hole in one direction that was never filled (skipped at flow end or
+ * when the reassembly memcap forced it): one anomaly event each. */
 static void on_stream_gap(void *user, om_flow *f, int dir, uint64_t offset, uint64_t len)
 {
-	(void)user;
-	(void)f;
-	(void)dir;
-	(void)offset;
-	(void)len;
-	/* counted by the stream context (stats.tcp.gaps) */
+	struct worker *w = user;
+	struct anom_where wh;
+	struct gap_info gap = {dir, offset, len};
+	where_from_flow(&wh, f, dir, w->cur ? w->cur->ts : f->last);
+	if (w->cur)
+		wh.pcap_cnt = w->cur_cnt;
+	emit_anomaly(w, &wh, "stream", "stream.gap", &gap);
 }
 
 static void on_stream_event(void *user, om_flow *f, const char *event)
 {
 	struct worker *w = user;
+	struct anom_where wh;
 	if (w->cur)
-		emit_anomaly(w, w->cur, w->cur_cnt, "stream", event, &f->flow_id);
+		where_from_packet(&wh, w->cur, w->cur_cnt, &f->flow_id);
+	else
+		where_from_flow(&wh, f, OM_DIR_TOSERVER, f->last);
+	emit_anomaly(w, &wh, "stream", event, NULL);
 }
 
 /* ---- the per-packet pipeline ---------------------------------------------- */
@@ -411,8 +474,11 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 	p.wirelen = r->wirelen;
 	p.linktype = (int)r->pad;
 	int rc = om_decode(w->dec, &p);
-	if (p.anomaly != OM_ANOM_NONE)
-		emit_anomaly(w, &p, r->pcap_cnt, "decode", om_anomaly_name(p.anomaly), NULL);
+	if (p.anomaly != OM_ANOM_NONE) {
+		struct anom_where wh;
+		where_from_packet(&wh, &p, r->pcap_cnt, NULL);
+		emit_anomaly(w, &wh, "decode", om_anomaly_name(p.anomaly), NULL);
+	}
 	if (rc != 0 || !p.ip_ver)
 		return;
 	int dir;
