@@ -8,7 +8,9 @@
  * Invariants checked: per direction, data and gaps are reported at strictly
  * contiguous offsets with non-zero lengths, never past depth; held memory
  * stays within memcap; after the flow ends every byte is returned and the
- * per-flow state is gone. */
+ * per-flow state is gone. A first-wins model of the first MODEL bytes of
+ * each direction checks the content: every byte delivered is the first byte
+ * fed at its offset, and a gap never covers a byte that was fed. */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,11 +18,16 @@
 
 #include "net/net.h"
 
+#define MODEL 16384
+
 struct chk {
 	uint64_t next[2];
 	uint64_t delivered;
 	uint64_t depth;
 };
+
+static uint8_t model[2][MODEL];
+static uint8_t mset[2][MODEL];
 
 static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
 {
@@ -28,6 +35,9 @@ static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t 
 	(void)f;
 	if (dir < 0 || dir > 1 || off != c->next[dir] || len == 0 || !data)
 		abort();
+	for (uint32_t i = 0; i < len && off + i < MODEL; i++)
+		if (!mset[dir][off + i] || model[dir][off + i] != data[i])
+			abort();
 	/* touch every byte so that the sanitizer checks the range */
 	volatile uint8_t sink = 0;
 	for (uint32_t i = 0; i < len; i++)
@@ -45,6 +55,9 @@ static void on_gap(void *u, om_flow *f, int dir, uint64_t off, uint64_t len)
 	(void)f;
 	if (dir < 0 || dir > 1 || off != c->next[dir] || len == 0)
 		abort();
+	for (uint64_t i = 0; i < len && off + i < MODEL; i++)
+		if (mset[dir][off + i])
+			abort();
 	c->next[dir] += len;
 	if (c->depth && c->next[dir] > c->depth)
 		abort();
@@ -97,6 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	f.proto = IPPROTO_TCP;
 
+	memset(mset, 0, sizeof(mset));
+	bool based[2] = {false, false};
+	uint32_t base[2] = {0, 0};
 	om_usec ts = 0;
 	while (size >= 5) {
 		uint8_t ctl = data[0];
@@ -131,6 +147,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		data += len;
 		size -= len;
+
+		/* the model: offsets by serial arithmetic from the next byte
+		 * expected; an RST carries no stream data */
+		if (!(p.tcp_flags & OM_TH_RST)) {
+			uint32_t dseq = p.tcp_seq + ((p.tcp_flags & OM_TH_SYN) ? 1 : 0);
+			if (!based[dir]) {
+				based[dir] = true;
+				base[dir] = dseq;
+			}
+			uint32_t nseq = base[dir] + (uint32_t)c.next[dir];
+			int64_t o = (int64_t)c.next[dir] + (int32_t)(dseq - nseq);
+			for (uint32_t i = 0; i < len; i++) {
+				int64_t q = o + i;
+				if (q >= (int64_t)c.next[dir] && q < MODEL && !mset[dir][q]) {
+					mset[dir][q] = 1;
+					model[dir][q] = buf[i];
+				}
+			}
+		}
 		om_stream_packet(s, &f, &p, dir);
 		const om_stream_stats *st = om_stream_stats_get(s);
 		if (st->mem_in_use > memcap + 1024)
