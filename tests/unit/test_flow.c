@@ -430,6 +430,36 @@ static void test_expiry_across_states(void **state)
 	om_flow_table_free(t);
 }
 
+/* A packet arriving after its flow's timeout starts a new flow even when
+ * expiry has not run, so results do not depend on how often it runs. */
+static void test_timeout_at_lookup(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(16, 0, &e);
+	int dir;
+	om_flow *f = get(t, pkt(IPPROTO_UDP, 1, 5000, 2, 53, 0, 10 * SEC), &dir);
+	uint64_t id1 = f->flow_id;
+	/* one microsecond before the deadline: same flow */
+	f = get(t, pkt(IPPROTO_UDP, 2, 53, 1, 5000, 0, 70 * SEC - 1), &dir);
+	assert_int_equal(f->flow_id, id1);
+	assert_int_equal(e.n, 0);
+	/* at the deadline (last + 60 s): the old flow ends, a new one starts
+	 * with this packet's sender as the client */
+	f = get(t, pkt(IPPROTO_UDP, 2, 53, 1, 5000, 0, 130 * SEC - 1), &dir);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.e[0].why, OM_FLOW_END_TIMEOUT);
+	assert_int_equal(e.e[0].flow_id, id1);
+	assert_int_not_equal(f->flow_id, id1);
+	assert_int_equal(dir, OM_DIR_TOSERVER);
+	assert_int_equal(f->cport, 53);
+	assert_int_equal(f->start, 130 * SEC - 1);
+	assert_int_equal(om_flow_table_stats(t)->active, 1);
+	assert_int_equal(om_flow_table_stats(t)->created, 2);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
 /* Within one state, flows end oldest first, and activity renews a flow. */
 static void test_expiry_order(void **state)
 {
@@ -720,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_states),
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_expiry_across_states),
+	    cmocka_unit_test(test_timeout_at_lookup),
 	    cmocka_unit_test(test_expiry_order),
 	    cmocka_unit_test(test_eviction),
 	    cmocka_unit_test(test_tiny_table),
