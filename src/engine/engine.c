@@ -28,20 +28,33 @@
 
 enum rec_kind { REC_PACKET = 1, REC_TICK, REC_STATS };
 
+/* A record in a batch. The packet's bytes follow the record (inline, padded
+ * to 8) unless ptr is set: then they live in a mapped window of the capture
+ * file that the batch holds a reference to. */
 struct rec {
 	uint32_t kind;
 	uint32_t caplen;
 	uint32_t wirelen;
-	uint32_t pad;
+	uint32_t pad; /* link type */
 	om_usec ts;
 	uint64_t pcap_cnt;
 	void *round; /* REC_STATS */
+	const uint8_t *ptr;
 };
+
+#define BATCH_SPANS 8
 
 struct batch {
 	size_t used;
+	om_pcap_span *spans[BATCH_SPANS]; /* windows the records point into */
+	unsigned nspans;
 	uint8_t data[BATCH_BYTES];
 };
+
+static inline size_t rec_size(const struct rec *r)
+{
+	return sizeof(*r) + (r->ptr ? 0 : ((r->caplen + 7u) & ~7u));
+}
 
 struct queue {
 	pthread_mutex_t lock;
@@ -615,13 +628,19 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct batch *b;
+	char name[16];
+	snprintf(name, sizeof(name), "om-worker-%u", w->id);
+	pthread_setname_np(pthread_self(), name);
 	while ((b = queue_pop(&w->full)) != NULL) {
 		size_t off = 0;
 		while (off < b->used) {
 			const struct rec *r = (const struct rec *)(b->data + off);
-			handle_rec(w, r, b->data + off + sizeof(*r));
-			off += sizeof(*r) + ((r->caplen + 7u) & ~7u);
+			handle_rec(w, r, r->ptr ? r->ptr : b->data + off + sizeof(*r));
+			off += rec_size(r);
 		}
+		for (unsigned i = 0; i < b->nspans; i++)
+			om_pcap_span_unref(b->spans[i]);
+		b->nspans = 0;
 		b->used = 0;
 		queue_push(&w->empty, b);
 	}
@@ -724,50 +743,66 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	out_line(e, b, start, a->last_seen);
 }
 
-static uint32_t pair_hash(const om_packet *p)
+/* Symmetric in the two addresses (the sum of each address's mixed halves
+ * does not depend on their order), so both directions and every fragment of
+ * a datagram go to the same worker. */
+static inline uint64_t mix64(uint64_t x)
 {
-	const om_addr *a = &p->src, *b = &p->dst;
-	if (memcmp(a, b, sizeof(*a)) > 0) {
-		const om_addr *t = a;
-		a = b;
-		b = t;
-	}
-	om_addr k[2] = {*a, *b};
-	return (uint32_t)om_hash64(k, sizeof(k), 0x6f6d616d6f7269ull);
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
 }
 
-static void worker_send(struct engine *e, struct worker *w, const struct rec *r,
-                        const uint8_t *data)
+static uint32_t pair_hash(const om_packet *p)
 {
-	size_t need = sizeof(*r) + ((r->caplen + 7u) & ~7u);
-	if (w->filling && w->filling->used + need > BATCH_BYTES) {
-		queue_push(&w->full, w->filling);
-		w->filling = NULL;
+	uint64_t a[2], b[2];
+	memcpy(a, p->src.b, 16);
+	memcpy(b, p->dst.b, 16);
+	uint64_t h = mix64(a[0] ^ mix64(a[1])) + mix64(b[0] ^ mix64(b[1]));
+	return (uint32_t)mix64(h ^ 0x6f6d616d6f7269ull);
+}
+
+static void worker_send(struct worker *w, const struct rec *r, const uint8_t *data,
+                        om_pcap_span *span)
+{
+	size_t need = rec_size(r);
+	struct batch *b = w->filling;
+	if (b && (b->used + need > BATCH_BYTES ||
+	          (span && b->nspans == BATCH_SPANS && b->spans[BATCH_SPANS - 1] != span))) {
+		queue_push(&w->full, b);
+		b = w->filling = NULL;
 	}
-	if (!w->filling)
-		w->filling = queue_pop(&w->empty);
-	memcpy(w->filling->data + w->filling->used, r, sizeof(*r));
-	if (r->caplen)
-		memcpy(w->filling->data + w->filling->used + sizeof(*r), data, r->caplen);
-	w->filling->used += need;
-	(void)e;
+	if (!b)
+		b = w->filling = queue_pop(&w->empty);
+	if (span && (b->nspans == 0 || b->spans[b->nspans - 1] != span)) {
+		om_pcap_span_ref(span);
+		b->spans[b->nspans++] = span;
+	}
+	memcpy(b->data + b->used, r, sizeof(*r));
+	if (!r->ptr && r->caplen)
+		memcpy(b->data + b->used + sizeof(*r), data, r->caplen);
+	b->used += need;
 }
 
 /* Delivers a record to one worker (packet) or to all (clock, stats). With one
  * worker, runs it here. */
-static void dispatch(struct engine *e, unsigned target, const struct rec *r, const uint8_t *data)
+static void dispatch(struct engine *e, unsigned target, const struct rec *r, const uint8_t *data,
+                     om_pcap_span *span)
 {
 	if (e->nworkers == 1) {
 		handle_rec(&e->w[0], r, data);
 		return;
 	}
-	worker_send(e, &e->w[target], r, data);
+	worker_send(&e->w[target], r, data, span);
 }
 
 static void broadcast(struct engine *e, const struct rec *r)
 {
 	for (unsigned i = 0; i < e->nworkers; i++)
-		dispatch(e, i, r, NULL);
+		dispatch(e, i, r, NULL, NULL);
 }
 
 static void clock_advance(struct engine *e, om_usec ts)
@@ -838,11 +873,21 @@ static int workers_init(struct engine *e)
 				if (!b)
 					return -ENOMEM;
 				b->used = 0;
+				b->nspans = 0;
 				queue_push(&w->empty, b);
 			}
 		}
 	}
 	return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	for (unsigned i = 0; i < b->nspans; i++)
+		om_pcap_span_unref(b->spans[i]);
+	free(b);
 }
 
 static void workers_free(struct engine *e)
@@ -857,8 +902,8 @@ static void workers_free(struct engine *e)
 			struct batch *b;
 			w->empty.closed = true;
 			while ((b = queue_pop(&w->empty)) != NULL)
-				free(b);
-			free(w->filling);
+				batch_free(b);
+			batch_free(w->filling);
 			queue_destroy(&w->full);
 			queue_destroy(&w->empty);
 		}
@@ -947,7 +992,11 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		                  .pad = (uint32_t)linktype,
 		                  .ts = ts,
 		                  .pcap_cnt = e.packets};
-		dispatch(&e, target, &rec, data);
+		/* from a mapped capture, workers read the packet where it is */
+		om_pcap_span *span = e.nworkers > 1 ? om_pcap_current_span(pc) : NULL;
+		if (span)
+			rec.ptr = data;
+		dispatch(&e, target, &rec, data, span);
 	}
 	r = 0;
 

@@ -14,10 +14,24 @@ typedef struct om_pcap om_pcap;
 int om_pcap_open(const char *path, om_pcap **ret, char *err, size_t errlen);
 /* Returns 1 with a packet, 0 at the end of the file, -EIO if the file is cut
  * short or damaged (err says where; the packets before it were returned). */
-int om_pcap_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
-                 om_usec *ts, char *err, size_t errlen);
+int om_pcap_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen, om_usec *ts,
+                 char *err, size_t errlen);
 int om_pcap_linktype(const om_pcap *p); /* DLT_* */
 om_pcap *om_pcap_close(om_pcap *p);
+
+/* Zero-copy reading. A classic pcap file that is a regular file is read
+ * through a read-only mapping, in windows of some tens of MB; pcapng and
+ * other inputs go through libpcap. In mapped mode the data of a packet stays
+ * valid while its window is held: om_pcap_current_span() gives the window of the
+ * last packet returned (NULL in libpcap mode, where data is valid only until
+ * the next call), and om_pcap_span_ref/unref (thread-safe) keep it mapped
+ * after the reader has moved on. A window is unmapped when the reader has
+ * left it and the last reference is dropped, so memory stays bounded. The
+ * file must not be truncated while it is read. */
+typedef struct om_pcap_span om_pcap_span;
+om_pcap_span *om_pcap_current_span(om_pcap *p);
+void om_pcap_span_ref(om_pcap_span *s);
+void om_pcap_span_unref(om_pcap_span *s);
 
 /* ======================================================================== */
 /* Decoded packet                                                            */
@@ -63,7 +77,7 @@ const char *om_anomaly_name(enum om_anomaly a);
 #define OM_PKT_IPV6 0x0002u
 #define OM_PKT_TCP 0x0004u
 #define OM_PKT_UDP 0x0008u
-#define OM_PKT_ICMP 0x0010u    /* ICMPv4 or ICMPv6 */
+#define OM_PKT_ICMP 0x0010u /* ICMPv4 or ICMPv6 */
 #define OM_PKT_ARP 0x0020u
 #define OM_PKT_REASSEMBLED 0x0040u /* built from IP fragments */
 #define OM_PKT_FRAGMENT 0x0080u    /* a fragment held for reassembly: no L4 */
@@ -96,15 +110,15 @@ typedef struct om_packet {
 	uint8_t proto;  /* IPPROTO_* of the L4 header (after IPv6 ext headers) */
 	uint8_t ttl;
 	om_addr src, dst;
-	uint16_t sport, dport;             /* TCP/UDP */
-	uint8_t icmp_type, icmp_code;      /* ICMP/ICMPv6 */
+	uint16_t sport, dport;        /* TCP/UDP */
+	uint8_t icmp_type, icmp_code; /* ICMP/ICMPv6 */
 	uint8_t tcp_flags;
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
-	uint8_t tcp_wscale;                /* 0xff if no window scale option */
-	const uint8_t *l3;                 /* start of the IP header */
-	uint32_t l3_len;                   /* IP total length (after defrag: whole datagram) */
-	const uint8_t *payload;            /* L4 payload */
+	uint8_t tcp_wscale;     /* 0xff if no window scale option */
+	const uint8_t *l3;      /* start of the IP header */
+	uint32_t l3_len;        /* IP total length (after defrag: whole datagram) */
+	const uint8_t *payload; /* L4 payload */
 	uint32_t payload_len;
 } om_packet;
 
@@ -117,9 +131,9 @@ typedef struct om_packet {
 typedef struct om_decode_stats {
 	uint64_t packets, bytes;
 	uint64_t ipv4, ipv6, tcp, udp, icmp, arp, other;
-	uint64_t invalid;           /* packets with an anomaly */
-	uint64_t frag_received;     /* fragments seen */
-	uint64_t frag_reassembled;  /* datagrams rebuilt */
+	uint64_t invalid;          /* packets with an anomaly */
+	uint64_t frag_received;    /* fragments seen */
+	uint64_t frag_reassembled; /* datagrams rebuilt */
 	uint64_t frag_timeouts;
 	uint64_t frag_memcap_hits;
 	uint64_t anomaly[OM_ANOM_COUNT];
@@ -147,11 +161,21 @@ int om_decode_peek(om_packet *p);
 /* Flow table                                                                */
 /* ======================================================================== */
 enum om_flow_state { OM_FLOW_NEW = 0, OM_FLOW_ESTABLISHED, OM_FLOW_CLOSED };
-enum om_flow_end { OM_FLOW_END_TIMEOUT = 0, OM_FLOW_END_FORCED, OM_FLOW_END_SHUTDOWN,
-                   OM_FLOW_END_EVICTED };
+enum om_flow_end {
+	OM_FLOW_END_TIMEOUT = 0,
+	OM_FLOW_END_FORCED,
+	OM_FLOW_END_SHUTDOWN,
+	OM_FLOW_END_EVICTED
+};
 enum om_tcp_state {
-	OM_TCP_NONE = 0, OM_TCP_SYN_SENT, OM_TCP_SYN_RECV, OM_TCP_ESTABLISHED,
-	OM_TCP_FIN_WAIT, OM_TCP_CLOSING, OM_TCP_CLOSED, OM_TCP_RESET
+	OM_TCP_NONE = 0,
+	OM_TCP_SYN_SENT,
+	OM_TCP_SYN_RECV,
+	OM_TCP_ESTABLISHED,
+	OM_TCP_FIN_WAIT,
+	OM_TCP_CLOSING,
+	OM_TCP_CLOSED,
+	OM_TCP_RESET
 };
 const char *om_flow_state_name(enum om_flow_state s);
 const char *om_flow_end_name(enum om_flow_end e);
@@ -168,18 +192,18 @@ typedef struct om_flow {
 	uint16_t cport, sport;
 	uint8_t proto;
 	uint8_t ip_ver;
-	uint16_t vlan; /* outer VLAN id, part of the key */
+	uint16_t vlan;    /* outer VLAN id, part of the key */
 	uint64_t flow_id; /* stable: derived from key and start time */
 	om_usec start, last;
 	uint64_t pkts[2], bytes[2]; /* [OM_DIR_TOSERVER], [OM_DIR_TOCLIENT] */
 	uint8_t tcp_flags[2];       /* flags seen per direction */
 	enum om_flow_state state;
 	enum om_tcp_state tcp_state;
-	uint32_t flags;             /* OM_FLOW_F_* */
-	struct om_tcp_stream *tcp;  /* reassembly state, NULL until first TCP packet */
-	void *app;                  /* for the app-layer */
+	uint32_t flags;            /* OM_FLOW_F_* */
+	struct om_tcp_stream *tcp; /* reassembly state, NULL until first TCP packet */
+	void *app;                 /* for the app-layer */
 	/* table internals */
-	struct om_flow *hnext;       /* hash chain */
+	struct om_flow *hnext; /* hash chain */
 	struct om_flow *lru_prev, *lru_next;
 	uint32_t hash;
 } om_flow;
@@ -188,8 +212,8 @@ typedef struct om_flow {
 
 typedef struct om_flow_stats {
 	uint64_t created, ended, active, active_max;
-	uint64_t evicted;      /* emergency evictions because the table was full */
-	uint64_t memcap_hits;  /* times the table was full */
+	uint64_t evicted;     /* emergency evictions because the table was full */
+	uint64_t memcap_hits; /* times the table was full */
 	uint64_t tcp, udp, icmp, other;
 } om_flow_stats;
 
@@ -234,11 +258,11 @@ uint32_t om_flow_hash_packet(const om_packet *p);
  * not a SYN starts at the first sequence number seen. */
 typedef struct om_stream_stats {
 	uint64_t segments, bytes_delivered;
-	uint64_t ooo_segments;     /* held out of order */
-	uint64_t retransmissions;  /* wholly already-seen segments */
-	uint64_t overlaps;         /* partly already-seen segments */
-	uint64_t overlap_diff;     /* overlaps with different bytes */
-	uint64_t gaps;             /* holes skipped */
+	uint64_t ooo_segments;    /* held out of order */
+	uint64_t retransmissions; /* wholly already-seen segments */
+	uint64_t overlaps;        /* partly already-seen segments */
+	uint64_t overlap_diff;    /* overlaps with different bytes */
+	uint64_t gaps;            /* holes skipped */
 	uint64_t memcap_hits;
 	uint64_t depth_reached;
 	uint64_t midstream;
