@@ -104,6 +104,12 @@ const char *om_lang_name(enum om_lang lang);
 /* Language for CLI text: OMAMORI_LANG, then LC_ALL/LC_MESSAGES/LANG starting
  * with "en" gives English; Japanese otherwise. */
 enum om_lang om_lang_from_env(void);
+/* The language of messages that lower modules write into error buffers,
+ * per thread (Japanese until set): the CLI sets it once, a console request
+ * handler sets it for the request's user. om_tr(key) looks key up in it. */
+void om_lang_set_thread(enum om_lang lang);
+enum om_lang om_lang_thread(void);
+const char *om_tr(const char *key);
 /* Parse a .po text into key/value pairs; used by the loader and the fuzzer.
  * Calls cb for each complete entry; returns 0 or -EINVAL with *ret_line set. */
 typedef void (*om_po_cb)(void *user, const char *msgid, const char *msgstr);

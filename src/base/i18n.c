@@ -239,3 +239,21 @@ enum om_lang om_lang_from_env(void)
 	}
 	return OM_LANG_JA;
 }
+
+static _Thread_local enum om_lang thread_lang = OM_LANG_JA;
+
+void om_lang_set_thread(enum om_lang lang)
+{
+	if ((unsigned)lang < OM_LANG_COUNT)
+		thread_lang = lang;
+}
+
+enum om_lang om_lang_thread(void)
+{
+	return thread_lang;
+}
+
+const char *om_tr(const char *key)
+{
+	return om_msg(thread_lang, key);
+}
