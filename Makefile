@@ -37,7 +37,7 @@ sanitize: $(ASAN_BUILD)/build.ninja
 
 demo: deps
 	$(MAKE) build
-	bash scripts/demo $(BUILD)/src/cli/omamori
+	bash scripts/demo $(BUILD)
 
 $(BENCH_BUILD)/build.ninja:
 	meson setup $(BENCH_BUILD) --buildtype=release -Dtests=false

@@ -773,6 +773,93 @@ static void write_truncated(const char *name, long keep_of_last)
 	}
 }
 
+
+/* ======================================================================== */
+/* demo-month.pcap: a month (May 2024) of a small office, for `make demo`:  */
+/* web and DNS traffic every day, and scans from outside on known days.     */
+/* ======================================================================== */
+#define DEMO_T 1714521600LL /* 2024-05-01T00:00:00Z */
+
+static void demo_at(struct cap *c, int day, int hour, int min)
+{
+	c->usec = ((DEMO_T - T0) + (int64_t)(day - 1) * 86400 + hour * 3600 + min * 60) * 1000000LL;
+}
+
+static void demo_session(struct cap *c, unsigned pc, unsigned sport)
+{
+	struct ip up = v4(192, 168, 10, pc, 198, 51, 100, 80);
+	struct ip down = swap(&up);
+	const char *req = "GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	uint32_t cs = 1000, ss = 5000;
+	add_tcp(c, &up, sport, 443, cs, 0, 0x02, NULL);
+	add_tcp(c, &down, 443, sport, ss, cs + 1, 0x12, NULL);
+	add_tcp(c, &up, sport, 443, cs + 1, ss + 1, 0x10, NULL);
+	add_tcp(c, &up, sport, 443, cs + 1, ss + 1, 0x18, req);
+	add_tcp(c, &down, 443, sport, ss + 1, cs + 1 + (uint32_t)strlen(req), 0x18, resp);
+	add_tcp(c, &up, sport, 443, cs + 1 + (uint32_t)strlen(req), ss + 1 + (uint32_t)strlen(resp),
+	        0x11, NULL);
+	add_tcp(c, &down, 443, sport, ss + 1 + (uint32_t)strlen(resp),
+	        cs + 2 + (uint32_t)strlen(req), 0x11, NULL);
+	add_tcp(c, &up, sport, 443, cs + 2 + (uint32_t)strlen(req),
+	        ss + 2 + (uint32_t)strlen(resp), 0x10, NULL);
+}
+
+static void write_demo(void)
+{
+	struct cap c;
+	cap_open(&c, "demo-month");
+	for (int d = 1; d <= 31; d++) {
+		/* 02:00: a vertical scan of the NAS on days 1, 4, 7, ..., 31
+		 * (11 days), 20 + d ports, each answered with a reset */
+		if (d % 3 == 1) {
+			demo_at(&c, d, 2, 0);
+			struct ip sc = v4(203, 0, 113, 10 + (unsigned)(d % 7), 192, 168, 10, 5);
+			struct ip rs = swap(&sc);
+			for (unsigned port = 1; port <= 20u + (unsigned)d; port++) {
+				add_tcp(&c, &sc, 40000 + (unsigned)d, port, 7, 0, 0x02, NULL);
+				add_tcp(&c, &rs, port, 40000 + (unsigned)d, 0, 8, 0x14, NULL);
+			}
+		}
+		/* 03:00: port 445 across 192.168.10.1-30 on days 2, 9, 16, 23, 30 */
+		if (d % 7 == 2) {
+			demo_at(&c, d, 3, 0);
+			for (unsigned h = 1; h <= 30; h++) {
+				struct ip sc = v4(192, 0, 2, (unsigned)d, 192, 168, 10, h);
+				add_tcp(&c, &sc, 50000, 445, 9, 0, 0x02, NULL);
+			}
+		}
+		/* 04:00: a ping sweep of 192.168.10.1-16 on days 5, 15, 25 */
+		if (d % 10 == 5) {
+			demo_at(&c, d, 4, 0);
+			for (unsigned h = 1; h <= 16; h++) {
+				struct ip sc = v4(203, 0, 113, 99, 192, 168, 10, h);
+				add_echo(&c, &sc, 300 + h);
+			}
+		}
+		/* office hours: eight web sessions and DNS from the PCs */
+		demo_at(&c, d, 9, 0);
+		for (unsigned k = 0; k < 8; k++) {
+			struct ip q = v4(192, 168, 10, 11 + (d + k) % 5, 192, 168, 10, 1);
+			add_udp(&c, &q, 53000 + k, 53, "shop.example");
+			struct ip a = swap(&q);
+			add_udp(&c, &a, 53, 53000 + k, "198.51.100.80");
+			demo_session(&c, 11 + (d + k) % 5, 60000 + k);
+			c.usec += 60 * 1000000LL;
+		}
+		/* day 20, 12:00: one damaged packet (IPv4 header cut short) */
+		if (d == 20) {
+			demo_at(&c, d, 12, 0);
+			uint8_t f[64];
+			memset(f, 0, sizeof(f));
+			f[12] = 0x08;
+			f[14] = 0x45;
+			emit(&c, f, 24);
+		}
+	}
+	cap_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -789,5 +876,6 @@ int main(int argc, char **argv)
 	write_recon("recon-homenet");
 	write_truncated("truncated-data", 16 + 30); /* header and 30 of 142 bytes */
 	write_truncated("truncated-header", 7);     /* 7 of the 16 header bytes */
+	write_demo();
 	return 0;
 }
