@@ -87,6 +87,17 @@ om_usec om_time_now(void);
 
 /* ---- hashing ------------------------------------------------------------ */
 uint64_t om_hash64(const void *p, size_t n, uint64_t seed);
+/* A 64-bit finaliser (splitmix64's constants): every input bit affects
+ * every output bit. For hashing a few words on hot paths. */
+static inline uint64_t om_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
 
 /* ---- strict number parsing (no atoi) ------------------------------------ */
 int om_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);

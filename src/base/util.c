@@ -5,34 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A 64-bit multiply-xorshift hash (wyhash-like mixing, our own constants
- * taken from splitmix64). Not cryptographic: tables that take keys from
- * packets seed it per process. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
+/* A 64-bit multiply-xorshift hash built on om_mix64. Not cryptographic:
+ * tables that take keys from packets seed it per process. */
 uint64_t om_hash64(const void *p, size_t n, uint64_t seed)
 {
 	const uint8_t *s = p;
-	uint64_t h = mix64(seed ^ (n * 0x9e3779b97f4a7c15ULL));
+	uint64_t h = om_mix64(seed ^ (n * 0x9e3779b97f4a7c15ULL));
 	while (n >= 8) {
 		uint64_t v;
 		memcpy(&v, s, 8);
-		h = mix64(h ^ v) + 0x9e3779b97f4a7c15ULL;
+		h = om_mix64(h ^ v) + 0x9e3779b97f4a7c15ULL;
 		s += 8;
 		n -= 8;
 	}
 	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++)
 		v |= (uint64_t)s[i] << (8 * i);
-	return mix64(h ^ v ^ 0xa0761d6478bd642fULL);
+	return om_mix64(h ^ v ^ 0xa0761d6478bd642fULL);
 }
 
 int om_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
