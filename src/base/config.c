@@ -19,36 +19,45 @@ struct ckey {
 	size_t off;
 	size_t size; /* for strings */
 	uint64_t min, max;
-	const char *help;
+	const char *help; /* catalogue key of the one-line help */
 };
 
 #define F(m) offsetof(om_config, m)
 static const struct ckey keys[] = {
-    {"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "company (tenant) name"},
-    {"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "this gateway's name"},
+    {"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "config.help.tenant"},
+    {"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "config.help.gateway"},
     {"state-dir", C_STR, F(state_dir), sizeof(((om_config *)0)->state_dir), 1, 0,
-     "directory for the database and spool"},
-    {"home-net", C_NETS, F(home_net), 0, 0, 0, "internal networks (list of CIDR)"},
-    {"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "concurrent flows per worker"},
-    {"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "hash buckets, 0 = automatic"},
-    {"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "seconds"},
-    {"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400, "seconds"},
-    {"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400, "seconds"},
-    {"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "seconds"},
-    {"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400, "seconds"},
-    {"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "bytes per direction, 0 = all"},
-    {"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
-    {"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "bytes per worker"},
-    {"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "seconds"},
-    {"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24, "datagrams"},
-    {"recon.window", C_U32, F(recon_window), 0, 1, 86400, "seconds"},
-    {"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536, "ports"},
-    {"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24, "hosts"},
-    {"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24, "hosts"},
-    {"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24, "sources"},
-    {"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "seconds"},
-    {"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX, "bytes, 0 = never"},
-    {"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "true/false"},
+     "config.help.state-dir"},
+    {"home-net", C_NETS, F(home_net), 0, 0, 0, "config.help.home-net"},
+    {"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "config.help.flow.max-flows"},
+    {"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "config.help.flow.hash-size"},
+    {"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "config.help.flow.timeouts.new"},
+    {"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400,
+     "config.help.flow.timeouts.established"},
+    {"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400,
+     "config.help.flow.timeouts.closed"},
+    {"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "config.help.flow.timeouts.udp"},
+    {"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400,
+     "config.help.flow.timeouts.icmp"},
+    {"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "config.help.stream.depth"},
+    {"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "config.help.stream.memcap"},
+    {"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "config.help.defrag.memcap"},
+    {"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "config.help.defrag.timeout"},
+    {"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24,
+     "config.help.defrag.max-trackers"},
+    {"recon.window", C_U32, F(recon_window), 0, 1, 86400, "config.help.recon.window"},
+    {"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536,
+     "config.help.recon.vertical-ports"},
+    {"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24,
+     "config.help.recon.horizontal-hosts"},
+    {"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24,
+     "config.help.recon.sweep-hosts"},
+    {"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24,
+     "config.help.recon.max-sources"},
+    {"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "config.help.stats-interval"},
+    {"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX,
+     "config.help.eve.rotate-size"},
+    {"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "config.help.eve.rotate-daily"},
 };
 #undef F
 
@@ -124,16 +133,16 @@ struct loader {
 	om_config *c;
 };
 
-static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
-    OM_PRINTF(4, 5);
-static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+/* Writes "FILE:LINE: key 'KEY': WHAT", WHAT being the catalogue message msg
+ * (a printf format) in the thread's language, filled with the arguments. */
+static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *msg, ...)
 {
-	char what[256];
+	char what[512];
 	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	va_start(ap, msg);
+	vsnprintf(what, sizeof(what), om_tr(msg), ap);
 	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%zu: key '%s': %s", l->file,
+	snprintf(l->err, l->errlen, om_tr("err.config.at_key"), l->file,
 	         n ? n->start_mark.line + 1 : (size_t)0, key, what);
 	return -EINVAL;
 }
@@ -158,17 +167,16 @@ static bool is_prefix_of_key(const char *path)
 static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE)
-		return load_err(l, n, k->path, "expected a single value, not a list or mapping");
+		return load_err(l, n, k->path, "err.config.not_scalar");
 	const char *v = (const char *)n->data.scalar.value;
 	size_t vlen = n->data.scalar.length;
 	char *dst = (char *)l->c + k->off;
 	if (strlen(v) != vlen)
-		return load_err(l, n, k->path, "value contains a NUL byte");
+		return load_err(l, n, k->path, "err.config.nul_byte");
 	switch (k->kind) {
 	case C_STR:
 		if (vlen == 0 || vlen >= k->size)
-			return load_err(l, n, k->path, "must be 1 to %zu characters long",
-			                k->size - 1);
+			return load_err(l, n, k->path, "err.config.str_length", k->size - 1);
 		memcpy(dst, v, vlen + 1);
 		return 0;
 	case C_U32:
@@ -176,11 +184,10 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 		uint64_t x;
 		int r = om_parse_u64(v, k->min, k->max, &x);
 		if (r == -ERANGE)
-			return load_err(l, n, k->path, "'%s' is out of range (%llu to %llu)", v,
+			return load_err(l, n, k->path, "err.config.out_of_range", v,
 			                (unsigned long long)k->min, (unsigned long long)k->max);
 		if (r < 0)
-			return load_err(l, n, k->path, "'%s' is not a whole number (%s)", v,
-			                k->help);
+			return load_err(l, n, k->path, "err.config.not_number", v, om_tr(k->help));
 		if (k->kind == C_U32)
 			*(uint32_t *)dst = (uint32_t)x;
 		else
@@ -193,7 +200,7 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
 			*(bool *)dst = false;
 		else
-			return load_err(l, n, k->path, "'%s' is not true or false", v);
+			return load_err(l, n, k->path, "err.config.not_bool", v);
 		return 0;
 	case C_NETS: break;
 	}
@@ -206,7 +213,7 @@ static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
 	unsigned count = 0;
 	if (n->type == YAML_SCALAR_NODE) {
 		if (om_cidr_parse((const char *)n->data.scalar.value, &nets[0]) < 0)
-			return load_err(l, n, k->path, "'%s' is not a network like 192.168.0.0/16",
+			return load_err(l, n, k->path, "err.config.not_network",
 			                (const char *)n->data.scalar.value);
 		count = 1;
 	} else if (n->type == YAML_SEQUENCE_NODE) {
@@ -214,21 +221,19 @@ static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
 		     it < n->data.sequence.items.top; it++) {
 			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
 			if (!e || e->type != YAML_SCALAR_NODE)
-				return load_err(l, e ? e : n, k->path,
-				                "list items must be networks");
+				return load_err(l, e ? e : n, k->path, "err.config.list_items");
 			if (count >= OM_CONFIG_MAX_NETS)
-				return load_err(l, e, k->path, "more than %d networks",
+				return load_err(l, e, k->path, "err.config.too_many_nets",
 				                OM_CONFIG_MAX_NETS);
 			if (om_cidr_parse((const char *)e->data.scalar.value, &nets[count]) < 0)
-				return load_err(l, e, k->path,
-				                "'%s' is not a network like 192.168.0.0/16",
+				return load_err(l, e, k->path, "err.config.not_network",
 				                (const char *)e->data.scalar.value);
 			count++;
 		}
 	} else
-		return load_err(l, n, k->path, "expected a list of networks");
+		return load_err(l, n, k->path, "err.config.not_net_list");
 	if (count == 0)
-		return load_err(l, n, k->path, "the list is empty; give at least one network");
+		return load_err(l, n, k->path, "err.config.empty_list");
 	memcpy(l->c->home_net, nets, sizeof(nets[0]) * count);
 	l->c->home_net_count = count;
 	return 0;
@@ -237,18 +242,18 @@ static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
 static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int depth)
 {
 	if (depth > 8)
-		return load_err(l, map, prefix, "nested too deeply");
+		return load_err(l, map, prefix, "err.config.too_deep");
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
 		if (!kn || !vn || kn->type != YAML_SCALAR_NODE)
-			return load_err(l, kn, prefix, "keys must be plain names");
+			return load_err(l, kn, prefix, "err.config.key_not_scalar");
 		char path[128];
 		int pl = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
 		                  (const char *)kn->data.scalar.value);
 		if (pl < 0 || (size_t)pl >= sizeof(path))
-			return load_err(l, kn, prefix, "key name too long");
+			return load_err(l, kn, prefix, "err.config.key_too_long");
 		const struct ckey *k = find_key(path);
 		int r;
 		if (k && k->kind == C_NETS)
@@ -257,12 +262,10 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 			r = set_scalar(l, k, vn);
 		else if (is_prefix_of_key(path)) {
 			if (vn->type != YAML_MAPPING_NODE)
-				return load_err(l, vn, path, "expected a mapping of settings");
+				return load_err(l, vn, path, "err.config.not_mapping");
 			r = load_map(l, vn, path, depth + 1);
 		} else
-			return load_err(
-			    l, kn, path,
-			    "unknown setting; see 'omamori config show' for the known keys");
+			return load_err(l, kn, path, "err.config.unknown_key");
 		if (r < 0)
 			return r;
 	}
@@ -273,7 +276,7 @@ static int config_check(struct loader *l)
 {
 	om_config *c = l->c;
 	if (c->flow_hash_size && (c->flow_hash_size & (c->flow_hash_size - 1)))
-		return load_err(l, NULL, "flow.hash-size", "must be 0 or a power of two");
+		return load_err(l, NULL, "flow.hash-size", "err.config.not_power_of_two");
 	return 0;
 }
 
@@ -282,7 +285,7 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		int e = errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		snprintf(err, errlen, om_tr("err.config.open"), path, strerror(e));
 		return -e;
 	}
 	yaml_parser_t parser;
@@ -293,9 +296,8 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu: not valid YAML: %s", path,
-		         parser.problem_mark.line + 1,
-		         parser.problem ? parser.problem : "syntax error");
+		snprintf(err, errlen, om_tr("err.config.yaml"), path, parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : om_tr("err.config.yaml_syntax"));
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return -EINVAL;
@@ -304,8 +306,7 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 	if (!root) {
 		/* empty file: defaults stand */
 	} else if (root->type != YAML_MAPPING_NODE) {
-		r = load_err(&l, root, "(top)",
-		             "the file must be a mapping of settings (key: value)");
+		r = load_err(&l, root, om_tr("config.top_level"), "err.config.top_not_mapping");
 	} else {
 		r = load_map(&l, root, "", 0);
 		if (r == 0)
@@ -373,7 +374,7 @@ void om_config_dump(const om_config *c, om_buf *out)
 		}
 		om_buf_printf(out, "%*s%s:", depth * 2, "", seg);
 		dump_value(c, &keys[i], out);
-		om_buf_printf(out, "  # %s\n", keys[i].help);
+		om_buf_printf(out, "  # %s\n", om_tr(keys[i].help));
 		snprintf(prev, sizeof(prev), "%s", path);
 	}
 }

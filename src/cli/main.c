@@ -142,7 +142,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	if (!gateway)
 		gateway = c->cfg.gateway;
 	if (tenant[0] == '\0' || strlen(tenant) > 63) {
-		say_err(c, "err.usage_bad_value", "--tenant", tenant, "1-63");
+		say_err(c, "err.usage_bad_value", "--tenant", tenant,
+		        om_msg(c->lang, "hint.tenant"));
 		return EXIT_USAGE;
 	}
 	char dbpath[512], evepath[512];
@@ -263,7 +264,7 @@ static int cmd_report(struct cli *c, struct args *a)
 	om_buf_init(&out, 256u * 1024 * 1024);
 	struct stat st;
 	if (stat(db, &st) < 0) {
-		snprintf(err, sizeof(err), "%s: %s; run 'omamori inspect' first or give --db", db,
+		snprintf(err, sizeof(err), om_msg(c->lang, "err.db_not_found"), db,
 		         strerror(errno));
 		say_err(c, "err.db", err);
 		goto out;
@@ -422,6 +423,9 @@ int main(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		}
 	}
+	/* Messages that lower modules write (configuration, capture, database
+	 * errors) come in the same language as ours. */
+	om_lang_set_thread(c.lang);
 	int rc;
 	if (version || (nrest > 0 && !strcmp(rest[0], "version"))) {
 		printf("omamori %s\n", OMAMORI_VERSION);

@@ -194,7 +194,7 @@ static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
 	if (b->toobig) {
 		b->len = line_start;
 		b->toobig = false;
-		om_warn("an event was larger than %d bytes and was not written", OUT_MAX_BYTES);
+		om_warn(om_tr("warn.engine.event_too_big"), OUT_MAX_BYTES);
 		om_time_day(ts, day, sizeof(day));
 		out_flush(e, b, day);
 		return;
@@ -932,16 +932,13 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	e.recon = om_recon_new(e.cfg, on_recon_alert, &e);
 	if (!e.w || !e.recon) {
 		r = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
 	r = workers_init(&e);
 	if (r < 0) {
-		snprintf(
-		    err, errlen,
-		    "cannot allocate the flow table and buffers (flow.max-flows %llu per worker): "
-		    "lower flow.max-flows or the number of workers",
-		    (unsigned long long)e.cfg->flow_max);
+		snprintf(err, errlen, om_tr("err.engine.alloc"),
+		         (unsigned long long)e.cfg->flow_max);
 		goto out;
 	}
 	if (e.nworkers > 1) {
@@ -949,7 +946,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 			if (pthread_create(&e.w[started].thread, NULL, worker_main,
 			                   &e.w[started]) != 0) {
 				r = -EAGAIN;
-				snprintf(err, errlen, "cannot start worker thread %u", started);
+				snprintf(err, errlen, om_tr("err.engine.thread"), started);
 				goto stop;
 			}
 		}
@@ -1051,10 +1048,7 @@ stop:
 			e.error = r;
 		if (e.error) {
 			r = e.error;
-			snprintf(err, errlen,
-			         "writing events failed: %s; check free disk space and the "
-			         "output paths",
-			         strerror(-r));
+			snprintf(err, errlen, om_tr("err.engine.write"), strerror(-r));
 		}
 	}
 out:

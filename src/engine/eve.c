@@ -33,7 +33,7 @@ int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **re
 		e->is_stdout = true;
 	} else {
 		if (strlen(path) >= sizeof(e->path) - 32) {
-			snprintf(err, errlen, "%s: path too long", path);
+			snprintf(err, errlen, om_tr("err.eve.path_too_long"), path);
 			free(e);
 			return -ENAMETOOLONG;
 		}

@@ -4,10 +4,10 @@
  * never copied and can be handed to worker threads by pointer. pcapng and
  * anything that cannot be mapped go through libpcap, with microsecond
  * timestamps. A file cut short yields the packets before the break and then
- * -EIO with a message naming the file and the packet number. */
+ * -EIO with a message naming the file and the packet number. Messages come
+ * from the catalogues, in the calling thread's language (om_tr). */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -118,7 +118,7 @@ int om_pcap_open(const char *path, om_pcap **ret, char *err, size_t errlen)
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	om_pcap *p = calloc(1, sizeof(*p));
 	if (!p) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, om_tr("err.pcap.nomem"), path);
 		return -ENOMEM;
 	}
 	p->fd = -1;
@@ -135,8 +135,7 @@ int om_pcap_open(const char *path, om_pcap **ret, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		} else {
 			r = -EINVAL;
-			snprintf(err, errlen, "%s: not a readable pcap or pcapng file: %s", path,
-			         ebuf);
+			snprintf(err, errlen, om_tr("err.pcap.not_capture"), path, ebuf);
 		}
 		free(p);
 		return r;
@@ -148,9 +147,8 @@ int om_pcap_open(const char *path, om_pcap **ret, char *err, size_t errlen)
 static int fail(om_pcap *p, const char *why, char *err, size_t errlen)
 {
 	p->failed = true;
-	snprintf(p->errmsg, sizeof(p->errmsg),
-	         "%s: capture file cut short or damaged at packet %" PRIu64 ": %s", p->path,
-	         p->count + 1, why);
+	snprintf(p->errmsg, sizeof(p->errmsg), om_tr("err.pcap.damaged"), p->path,
+	         (unsigned long long)(p->count + 1), why);
 	snprintf(err, errlen, "%s", p->errmsg);
 	return -EIO;
 }
@@ -168,7 +166,7 @@ static int window_for(om_pcap *p, char *err, size_t errlen)
 		len = (uint64_t)WINDOW + OVERLAP;
 	om_pcap_span *n = calloc(1, sizeof(*n));
 	if (!n)
-		return fail(p, "out of memory", err, errlen);
+		return fail(p, om_tr("err.pcap.reason.nomem"), err, errlen);
 	void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, p->fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		free(n);
@@ -190,17 +188,20 @@ static int mapped_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint3
 	if (p->pos == p->size)
 		return 0;
 	if (p->size - p->pos < 16)
-		return fail(p, "the last record header is incomplete", err, errlen);
+		return fail(p, om_tr("err.pcap.reason.header_incomplete"), err, errlen);
 	int r = window_for(p, err, errlen);
 	if (r < 0)
 		return r;
 	const uint8_t *h = p->span->base + (p->pos - p->span->off);
 	uint32_t sec = rd32(h, p->swapped), frac = rd32(h + 4, p->swapped);
 	uint32_t cl = rd32(h + 8, p->swapped), wl = rd32(h + 12, p->swapped);
-	if (cl > MAX_CAPLEN)
-		return fail(p, "a record claims more than 262144 bytes", err, errlen);
+	if (cl > MAX_CAPLEN) {
+		char why[256];
+		snprintf(why, sizeof(why), om_tr("err.pcap.reason.caplen"), MAX_CAPLEN);
+		return fail(p, why, err, errlen);
+	}
 	if (p->size - p->pos - 16 < cl)
-		return fail(p, "the last record's data is incomplete", err, errlen);
+		return fail(p, om_tr("err.pcap.reason.data_incomplete"), err, errlen);
 	*data = h + 16;
 	*caplen = cl;
 	*wirelen = wl;

@@ -176,7 +176,7 @@ static int exec_sql(om_store *s, const char *sql, char *err, size_t errlen)
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
-		set_err(err, errlen, "database: %s", msg ? msg : sqlite3_errstr(rc));
+		set_err(err, errlen, om_tr("err.store.sql"), msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
 	}
@@ -205,7 +205,7 @@ static sqlite3_stmt *get_stmt(om_store *s, enum store_stmt which)
 		int rc = sqlite3_prepare_v3(s->db, store_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
 		                            &s->stmt[which], NULL);
 		if (rc != SQLITE_OK) {
-			om_err("store: preparing statement: %s", sqlite3_errmsg(s->db));
+			om_err(om_tr("err.store.prepare"), sqlite3_errmsg(s->db));
 			s->stmt[which] = NULL;
 			return NULL;
 		}
@@ -234,8 +234,8 @@ static int store_configure(om_store *s, const char *path, char *err, size_t errl
 		const char *mode = (const char *)sqlite3_column_text(st, 0);
 		/* An in-memory database (tests) cannot be WAL; a file must be. */
 		if ((!mode || strcmp(mode, "wal") != 0) && strcmp(path, ":memory:") != 0) {
-			set_err(err, errlen, "%s: cannot switch the database to WAL mode (got %s)",
-			        path, mode ? mode : "nothing");
+			set_err(err, errlen, om_tr("err.store.wal"), path,
+			        mode ? mode : om_tr("err.store.wal_none"));
 			sqlite3_finalize(st);
 			return -EIO;
 		}
@@ -266,8 +266,7 @@ static int store_configure(om_store *s, const char *path, char *err, size_t errl
 		return r;
 	}
 	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
-		set_err(err, errlen, "%s: not an omamori database (application_id %d)", path,
-		        app_id);
+		set_err(err, errlen, om_tr("err.store.foreign"), path, app_id);
 		return -EBADMSG;
 	}
 	return 0;
@@ -279,12 +278,12 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 	int rc, r;
 
 	if (!path || !*path || !ret) {
-		set_err(err, errlen, "no database path given");
+		set_err(err, errlen, "%s", om_tr("err.store.no_path"));
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		set_err(err, errlen, "out of memory");
+		set_err(err, errlen, "%s", om_tr("err.nomem"));
 		return -ENOMEM;
 	}
 	s->batch_size = STORE_DEFAULT_BATCH;
@@ -292,7 +291,7 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 	rc = sqlite3_open_v2(path, &s->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		set_err(err, errlen, "%s: cannot open database: %s", path,
+		set_err(err, errlen, om_tr("err.store.open"), path,
 		        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		r = sqlite_errno(rc);
 		goto fail;
@@ -349,25 +348,21 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	const int latest = om_store_latest_version();
 
 	if (!s) {
-		set_err(err, errlen, "no database");
+		set_err(err, errlen, "%s", om_tr("err.store.no_db"));
 		return -EINVAL;
 	}
 	r = om_store_flush(s);
 	if (r < 0) {
-		set_err(err, errlen, "database: cannot commit pending events before migrating");
+		set_err(err, errlen, "%s", om_tr("err.store.migrate_flush"));
 		return r;
 	}
 	from = om_store_schema_version(s);
 	if (from < 0) {
-		set_err(err, errlen, "database: cannot read schema version: %s",
-		        sqlite3_errmsg(s->db));
+		set_err(err, errlen, om_tr("err.store.version_detail"), sqlite3_errmsg(s->db));
 		return from;
 	}
 	if (from > latest) {
-		set_err(err, errlen,
-		        "database schema version %d is newer than this omamori supports (%d); "
-		        "use a newer omamori with this database",
-		        from, latest);
+		set_err(err, errlen, om_tr("err.store.too_new"), from, latest);
 		return -EPROTONOSUPPORT;
 	}
 
@@ -390,15 +385,13 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 				/* Someone else migrated meanwhile; continue from there. */
 				v = cur - 1;
 				if (cur > latest) {
-					set_err(err, errlen,
-					        "database schema version %d is newer than this omamori "
-					        "supports (%d)",
-					        cur, latest);
+					set_err(err, errlen, om_tr("err.store.too_new"), cur,
+					        latest);
 					return -EPROTONOSUPPORT;
 				}
 				continue;
 			}
-			set_err(err, errlen, "database: cannot read schema version");
+			set_err(err, errlen, "%s", om_tr("err.store.version"));
 			return r < 0 ? r : -EIO;
 		}
 		r = exec_sql(s, store_migrations[v], err, errlen);
@@ -412,11 +405,10 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 			char detail[256];
 			snprintf(detail, sizeof(detail), "%s", err ? err : "");
 			exec_sql(s, "ROLLBACK", NULL, 0);
-			set_err(err, errlen, "migration to schema version %d failed: %s", v + 1,
-			        detail);
+			set_err(err, errlen, om_tr("err.store.migration"), v + 1, detail);
 			return r;
 		}
-		om_info("store: migrated schema to version %d", v + 1);
+		om_info(om_tr("msg.store.migrated"), v + 1);
 	}
 	if (ret_from)
 		*ret_from = from;
@@ -433,7 +425,7 @@ static int tx_begin(om_store *s)
 		return 0;
 	r = exec_sql(s, "BEGIN IMMEDIATE", NULL, 0);
 	if (r < 0) {
-		om_err("store: begin: %s", sqlite3_errmsg(s->db));
+		om_err(om_tr("err.store.begin"), sqlite3_errmsg(s->db));
 		return r;
 	}
 	s->in_tx = true;
@@ -451,7 +443,7 @@ int om_store_flush(om_store *s)
 		return 0;
 	r = exec_sql(s, "COMMIT", NULL, 0);
 	if (r < 0) {
-		om_err("store: commit: %s", sqlite3_errmsg(s->db));
+		om_err(om_tr("err.store.commit"), sqlite3_errmsg(s->db));
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY): keep
 		 * in_tx so that a later flush retries. If SQLite rolled it back, the
 		 * pending events are gone and the caller must add them again. */
@@ -471,8 +463,7 @@ int om_store_flush(om_store *s)
 static int after_failure(om_store *s, int rc)
 {
 	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
-		om_err("store: transaction rolled back (%s); %u pending events must be added again",
-		       sqlite3_errmsg(s->db), s->pending);
+		om_err(om_tr("err.store.rolled_back"), sqlite3_errmsg(s->db), s->pending);
 		s->in_tx = false;
 		s->pending = 0;
 		return -EIO;
@@ -609,11 +600,10 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 			return after_failure(s, SQLITE_IOERR);
 		if (r == 1)
 			return batch_tick(s); /* already stored: nothing to count */
-		om_warn("store: event key collision on %s; storing under a re-seeded key", key);
+		om_warn(om_tr("warn.store.key_collision"), key);
 	}
 	if (attempt == STORE_KEY_ATTEMPTS) {
-		om_err("store: %d event key collisions in a row; event not stored",
-		       STORE_KEY_ATTEMPTS);
+		om_err(om_tr("err.store.key_collisions"), STORE_KEY_ATTEMPTS);
 		return -EEXIST;
 	}
 
@@ -683,7 +673,7 @@ om_store *om_store_close(om_store *s)
 		exec_sql(s, "ROLLBACK", NULL, 0);
 	finalize_all(s);
 	if (sqlite3_close(s->db) != SQLITE_OK)
-		om_err("store: close: %s", sqlite3_errmsg(s->db));
+		om_err(om_tr("err.store.close"), sqlite3_errmsg(s->db));
 	free(s);
 	return NULL;
 }

@@ -1,5 +1,6 @@
 /* Unit tests for the YAML configuration: defaults, loading, errors that
- * name file, line and key, and that a bad file changes nothing. */
+ * name file, line and key, and that a bad file changes nothing. Errors are
+ * checked in English (set in main) and, in one test, in Japanese. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +86,8 @@ static void test_load_ok(void **state)
 
 static void expect_error(const char *text, const char *needle)
 {
+	if (om_lang_thread() != OM_LANG_EN)
+		fail_msg("the English error texts are checked with the thread language en");
 	om_config c, before;
 	char err[512] = "";
 	om_config_defaults(&c);
@@ -102,6 +105,9 @@ static void test_load_errors(void **state)
 {
 	(void)state;
 	expect_error("tenant: a\nflow:\n  max-flows: lots\n", ":3: key 'flow.max-flows'");
+	expect_error("flow:\n  max-flows: lots\n",
+	             "'lots' is not a whole number (concurrent flows per worker)");
+	expect_error("flow:\n  max-flows: 1\n", "'1' is out of range (16 to 67108864)");
 	expect_error("flow:\n  max-flows: 1\n", "out of range");
 	expect_error("tenant: a\nfoo: 1\n", ":2: key 'foo': unknown setting");
 	expect_error("flow:\n  bogus: 1\n", "key 'flow.bogus'");
@@ -113,6 +119,80 @@ static void test_load_errors(void **state)
 	expect_error("- a\n- b\n", "mapping");
 	expect_error("tenant: \"unterminated\n", "not valid YAML");
 	expect_error("flow:\n  hash-size: 1000\n", "power of two");
+}
+
+/* The same errors in Japanese: the texts below are written out here from
+ * the catalogue's wording, with the numbers of the key table (16 to 2^26). */
+static void expect_error_ja(const char *text, const char *needle)
+{
+	om_config c, before;
+	char err[512] = "";
+	om_config_defaults(&c);
+	before = c;
+	const char *f = write_file(text);
+	assert_int_equal(om_config_load(&c, f, err, sizeof(err)), -22);
+	unlink(f);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not contain '%s'", err, needle);
+	assert_non_null(strstr(err, "/tmp/omamori-cfg-"));
+	assert_memory_equal(&c, &before, sizeof(c));
+}
+
+static void test_errors_in_japanese(void **state)
+{
+	(void)state;
+	om_lang_set_thread(OM_LANG_JA);
+	expect_error_ja("flow:\n  max-flows: 1\n",
+	                ":2: キー 'flow.max-flows': '1' は範囲外です。16〜67108864 の値を指定してください");
+	expect_error_ja("tenant: a\nfoo: 1\n",
+	                ":2: キー 'foo': そのような設定はありません。'omamori config show' で使えるキーを確認してください");
+	expect_error_ja("tenant: a\nflow:\n  max-flows: lots\n",
+	                ":3: キー 'flow.max-flows': 'lots' は整数ではありません（ワーカーあたりの同時フロー数の上限）");
+	expect_error_ja("eve:\n  rotate-daily: maybe\n",
+	                "'maybe' は true でも false でもありません");
+	expect_error_ja("- a\n- b\n", ":1: キー '（最上位）': ファイル全体を「キー: 値」の形の設定にしてください");
+	/* no English left in the message (the file name is ASCII, the rest not) */
+	om_config c;
+	char err[512] = "";
+	om_config_defaults(&c);
+	const char *f = write_file("home-net: []\n");
+	assert_int_equal(om_config_load(&c, f, err, sizeof(err)), -22);
+	unlink(f);
+	assert_null(strstr(err, "empty"));
+	assert_non_null(strstr(err, "リストが空です"));
+	om_lang_set_thread(OM_LANG_EN);
+}
+
+/* `config show` in either language is YAML that loads back to the same
+ * configuration, with each key's help after '#'. */
+static void test_dump_languages(void **state)
+{
+	(void)state;
+	const enum om_lang langs[] = {OM_LANG_JA, OM_LANG_EN};
+	const char *help[] = {"max-flows: 262144  # ワーカーあたりの同時フロー数の上限\n",
+	                      "max-flows: 262144  # concurrent flows per worker\n"};
+	for (int i = 0; i < 2; i++) {
+		om_lang_set_thread(langs[i]);
+		om_config c, c2;
+		char err[512] = "";
+		om_config_defaults(&c);
+		om_buf out;
+		om_buf_init(&out, 65536);
+		om_config_dump(&c, &out);
+		if (!strstr(om_buf_cstr(&out), help[i]))
+			fail_msg("dump does not contain '%s':\n%s", help[i], om_buf_cstr(&out));
+		/* every line has a comment with a help text from the catalogue */
+		assert_null(strstr(om_buf_cstr(&out), "config.help."));
+		const char *f = write_file(om_buf_cstr(&out));
+		om_config_defaults(&c2);
+		c2.flow_max = 99; /* the file must set it back */
+		if (om_config_load(&c2, f, err, sizeof(err)) != 0)
+			fail_msg("dump in %s does not load: %s", om_lang_name(langs[i]), err);
+		unlink(f);
+		assert_memory_equal(&c, &c2, sizeof(c));
+		om_buf_free(&out);
+	}
+	om_lang_set_thread(OM_LANG_EN);
 }
 
 static void test_missing_file(void **state)
@@ -132,6 +212,9 @@ int main(void)
 		cmocka_unit_test(test_load_ok),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_errors_in_japanese),
+		cmocka_unit_test(test_dump_languages),
 	};
+	om_lang_set_thread(OM_LANG_EN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

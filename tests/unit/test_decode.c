@@ -1200,5 +1200,7 @@ int main(void)
 	    cmocka_unit_test(test_pcap_file),
 	    cmocka_unit_test(test_pcapng_file),
 	};
+	/* Error texts are checked in English, the second language. */
+	om_lang_set_thread(OM_LANG_EN);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -659,5 +659,7 @@ int main(void)
 		cmocka_unit_test(test_kill9_paused_mid_batch),
 		cmocka_unit_test(test_kill9_random_time),
 	};
+	/* Error texts are checked in English, the second language. */
+	om_lang_set_thread(OM_LANG_EN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
