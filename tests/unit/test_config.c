@@ -142,15 +142,20 @@ static void test_errors_in_japanese(void **state)
 {
 	(void)state;
 	om_lang_set_thread(OM_LANG_JA);
-	expect_error_ja("flow:\n  max-flows: 1\n",
-	                ":2: キー 'flow.max-flows': '1' は範囲外です。16〜67108864 の値を指定してください");
+	expect_error_ja(
+	    "flow:\n  max-flows: 1\n",
+	    ":2: キー 'flow.max-flows': '1' は範囲外です。16〜67108864 の値を指定してください");
 	expect_error_ja("tenant: a\nfoo: 1\n",
-	                ":2: キー 'foo': そのような設定はありません。'omamori config show' で使えるキーを確認してください");
+	                ":2: キー 'foo': そのような設定はありません。'omamori config show' "
+	                "で使えるキーを確認してください");
 	expect_error_ja("tenant: a\nflow:\n  max-flows: lots\n",
-	                ":3: キー 'flow.max-flows': 'lots' は整数ではありません（ワーカーあたりの同時フロー数の上限）");
+	                ":3: キー 'flow.max-flows': 'lots' "
+	                "は整数ではありません（ワーカーあたりの同時フロー数の上限）");
 	expect_error_ja("eve:\n  rotate-daily: maybe\n",
 	                "'maybe' は true でも false でもありません");
-	expect_error_ja("- a\n- b\n", ":1: キー '（最上位）': ファイル全体を「キー: 値」の形の設定にしてください");
+	expect_error_ja(
+	    "- a\n- b\n",
+	    ":1: キー '（最上位）': ファイル全体を「キー: 値」の形の設定にしてください");
 	/* no English left in the message (the file name is ASCII, the rest not) */
 	om_config c;
 	char err[512] = "";
