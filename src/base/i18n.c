@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,8 +165,17 @@ static void i18n_load(void)
 		int r = om_po_parse(om_i18n_embedded[l], om_i18n_embedded_len[l], cat_add, &cats[l],
 		                    &line);
 		if (r < 0) {
-			om_err("message catalogue %s is damaged near line %d; rebuild omamori",
-			       om_lang_name((enum om_lang)l), line);
+			/* not om_err: it would look the level name up in the
+			 * catalogue being loaded (pthread_once from inside
+			 * its own routine); both languages, as neither can
+			 * be trusted */
+			fprintf(stderr,
+			        "omamori: message catalogue %s is damaged near line %d; rebuild "
+			        "omamori "
+			        "/ メッセージカタログ %s の %d 行目付近が壊れています。omamori "
+			        "を作り直してください\n",
+			        om_lang_name((enum om_lang)l), line, om_lang_name((enum om_lang)l),
+			        line);
 			init_result = r;
 		}
 		qsort(cats[l].e, cats[l].n, sizeof(struct entry), entry_cmp);

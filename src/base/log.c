@@ -13,7 +13,7 @@ void om_log_set_level(enum om_log_level lvl)
 
 void om_log(enum om_log_level lvl, const char *fmt, ...)
 {
-	static const char *const names[] = {"error", "warning", "info", "debug"};
+	static const char *const keys[] = {"log.error", "log.warning", "log.info", "log.debug"};
 	if (lvl > log_level)
 		return;
 	char line[1024];
@@ -21,5 +21,5 @@ void om_log(enum om_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "omamori: %s: %s\n", names[lvl], line);
+	fprintf(stderr, "omamori: %s: %s\n", om_tr(keys[lvl]), line);
 }

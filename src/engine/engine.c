@@ -103,6 +103,7 @@ struct worker {
 
 struct engine {
 	const om_engine_opts *o;
+	enum om_lang lang; /* of the calling thread, for the workers' messages */
 	const om_config *cfg;
 	unsigned nworkers;
 	struct worker *w;
@@ -629,6 +630,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct batch *b;
 	char name[16];
+	/* messages from this thread in the caller's language */
+	om_lang_set_thread(w->e->lang);
 	snprintf(name, sizeof(name), "om-worker-%u", w->id);
 	pthread_setname_np(pthread_self(), name);
 	while ((b = queue_pop(&w->full)) != NULL) {
@@ -746,23 +749,13 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 /* Symmetric in the two addresses (the sum of each address's mixed halves
  * does not depend on their order), so both directions and every fragment of
  * a datagram go to the same worker. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t pair_hash(const om_packet *p)
 {
 	uint64_t a[2], b[2];
 	memcpy(a, p->src.b, 16);
 	memcpy(b, p->dst.b, 16);
-	uint64_t h = mix64(a[0] ^ mix64(a[1])) + mix64(b[0] ^ mix64(b[1]));
-	return (uint32_t)mix64(h ^ 0x6f6d616d6f7269ull);
+	uint64_t h = om_mix64(a[0] ^ om_mix64(a[1])) + om_mix64(b[0] ^ om_mix64(b[1]));
+	return (uint32_t)om_mix64(h ^ 0x6f6d616d6f7269ull);
 }
 
 static void worker_send(struct worker *w, const struct rec *r, const uint8_t *data,
@@ -920,6 +913,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	memset(&e, 0, sizeof(e));
 	memset(&res, 0, sizeof(res));
 	e.o = o;
+	e.lang = om_lang_thread();
 	e.cfg = o->cfg;
 	e.nworkers = o->workers ? o->workers : 1;
 	pthread_mutex_init(&e.store_lock, NULL);

@@ -22,8 +22,8 @@
 #include "guard/guard.h"
 
 #define RECON_PAIRS_PER_SOURCE 128u /* window records per source; thresholds are capped to it */
-#define RECON_EP_HOST_SLOTS 512u   /* host set slots per episode */
-#define RECON_EP_HOST_EXACT 384u   /* distinct hosts counted exactly per episode */
+#define RECON_EP_HOST_SLOTS 512u    /* host set slots per episode */
+#define RECON_EP_HOST_EXACT 384u    /* distinct hosts counted exactly per episode */
 #define RECON_MAX_SOURCES_LIMIT (1u << 24)
 #define RECON_NONE UINT32_MAX
 
@@ -49,10 +49,10 @@ typedef struct recon_source {
 } recon_source;
 
 typedef struct recon_episode {
-	om_recon_alert a;     /* filled as the episode goes; ports sorted at close */
-	uint32_t src;         /* owning source */
+	om_recon_alert a;            /* filled as the episode goes; ports sorted at close */
+	uint32_t src;                /* owning source */
 	uint32_t lru_prev, lru_next; /* by last extension; next doubles as free link */
-	bool host_capped;     /* more distinct hosts than RECON_EP_HOST_EXACT */
+	bool host_capped;            /* more distinct hosts than RECON_EP_HOST_EXACT */
 	uint64_t portbits[65536 / 64];
 	uint64_t hostused[RECON_EP_HOST_SLOTS / 64];
 	om_addr hostset[RECON_EP_HOST_SLOTS];
@@ -62,8 +62,8 @@ struct om_recon {
 	const om_config *cfg;
 	om_recon_cb cb;
 	void *user;
-	om_usec now;    /* capture clock: the largest time seen */
-	om_usec window; /* microseconds */
+	om_usec now;     /* capture clock: the largest time seen */
+	om_usec window;  /* microseconds */
 	uint32_t thr[3]; /* effective thresholds; 0 = that detection is off */
 	uint64_t seed;
 
@@ -90,12 +90,9 @@ struct om_recon {
 const char *om_recon_kind_name(enum om_recon_kind k)
 {
 	switch (k) {
-	case OM_RECON_VERTICAL:
-		return "portscan.vertical";
-	case OM_RECON_HORIZONTAL:
-		return "portscan.horizontal";
-	case OM_RECON_SWEEP:
-		return "pingsweep";
+	case OM_RECON_VERTICAL: return "portscan.vertical";
+	case OM_RECON_HORIZONTAL: return "portscan.horizontal";
+	case OM_RECON_SWEEP: return "pingsweep";
 	}
 	return "unknown";
 }
@@ -412,12 +409,12 @@ om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user)
 	r->cb = cb;
 	r->user = user;
 	r->window = (om_usec)cfg->recon_window * 1000000u;
-	uint32_t want[3] = { cfg->recon_vertical_ports, cfg->recon_horizontal_hosts,
-	                     cfg->recon_sweep_hosts };
+	uint32_t want[3] = {cfg->recon_vertical_ports, cfg->recon_horizontal_hosts,
+	                    cfg->recon_sweep_hosts};
 	for (int k = 0; k < 3; k++) {
 		r->thr[k] = want[k];
 		if (want[k] > RECON_PAIRS_PER_SOURCE) {
-			om_warn("recon: %s threshold %u is above the per-source limit %u; using %u",
+			om_warn(om_tr("warn.recon.threshold"),
 			        om_recon_kind_name((enum om_recon_kind)k), want[k],
 			        RECON_PAIRS_PER_SOURCE, RECON_PAIRS_PER_SOURCE);
 			r->thr[k] = RECON_PAIRS_PER_SOURCE;
@@ -587,8 +584,8 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 	}
 
 	/* extend the open episodes of this family */
-	enum om_recon_kind kinds_port[2] = { OM_RECON_VERTICAL, OM_RECON_HORIZONTAL };
-	enum om_recon_kind kinds_echo[1] = { OM_RECON_SWEEP };
+	enum om_recon_kind kinds_port[2] = {OM_RECON_VERTICAL, OM_RECON_HORIZONTAL};
+	enum om_recon_kind kinds_echo[1] = {OM_RECON_SWEEP};
 	const enum om_recon_kind *ks = kind == KIND_PORT ? kinds_port : kinds_echo;
 	unsigned nk = kind == KIND_PORT ? 2 : 1;
 	for (unsigned i = 0; i < nk; i++) {

@@ -38,42 +38,42 @@
 /* Ordered migrations. Index i takes the schema from version i to i + 1. Never
  * edit a released entry: append a new one. */
 static const char *const store_migrations[] = {
-	/* 1: base tables */
-	"PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
-	"CREATE TABLE events ("
-	"  id INTEGER PRIMARY KEY,"
-	"  ts_usec INTEGER NOT NULL,"
-	"  day TEXT NOT NULL,"           /* YYYY-MM-DD, UTC, from ts_usec */
-	"  tenant TEXT NOT NULL,"
-	"  gateway TEXT NOT NULL,"
-	"  event_type TEXT NOT NULL,"
-	"  category TEXT,"
-	"  severity INTEGER,"
-	"  action TEXT,"
-	"  src_ip TEXT,"
-	"  src_port INTEGER,"
-	"  dest_ip TEXT,"
-	"  dest_port INTEGER,"
-	"  proto TEXT,"
-	"  signature TEXT,"
-	"  signature_id INTEGER,"
-	"  eve TEXT NOT NULL,"
-	"  event_key TEXT NOT NULL UNIQUE);"
-	"CREATE TABLE rollup_daily ("
-	"  tenant TEXT NOT NULL,"
-	"  gateway TEXT NOT NULL,"
-	"  day TEXT NOT NULL,"
-	"  category TEXT NOT NULL,"
-	"  count INTEGER NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
-	"CREATE TABLE coverage ("
-	"  tenant TEXT NOT NULL,"
-	"  gateway TEXT NOT NULL,"
-	"  category TEXT NOT NULL,"
-	"  day TEXT NOT NULL,"
-	"  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
-	/* 2: index for the report's per-month top sources/targets */
-	"CREATE INDEX events_tenant_category_day ON events (tenant, category, day);",
+    /* 1: base tables */
+    "PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_usec INTEGER NOT NULL,"
+    "  day TEXT NOT NULL," /* YYYY-MM-DD, UTC, from ts_usec */
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  event_type TEXT NOT NULL,"
+    "  category TEXT,"
+    "  severity INTEGER,"
+    "  action TEXT,"
+    "  src_ip TEXT,"
+    "  src_port INTEGER,"
+    "  dest_ip TEXT,"
+    "  dest_port INTEGER,"
+    "  proto TEXT,"
+    "  signature TEXT,"
+    "  signature_id INTEGER,"
+    "  eve TEXT NOT NULL,"
+    "  event_key TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE rollup_daily ("
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  count INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
+    "CREATE TABLE coverage ("
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
+    /* 2: index for the report's per-month top sources/targets */
+    "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);",
 };
 
 enum store_stmt {
@@ -90,30 +90,30 @@ enum store_stmt {
 };
 
 static const char *const store_sql[ST__COUNT] = {
-	[ST_INSERT] = "INSERT OR IGNORE INTO events (ts_usec, day, tenant, gateway, event_type,"
-	              " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
-	              " signature, signature_id, eve, event_key)"
-	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	              " ?16, ?17)",
-	[ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
-	              " VALUES (?1, ?2, ?3, ?4, 1)"
-	              " ON CONFLICT (tenant, category, day, gateway) DO UPDATE SET count = count + 1",
-	[ST_COVERAGE] = "INSERT OR IGNORE INTO coverage (tenant, gateway, category, day)"
-	                " VALUES (?1, ?2, ?3, ?4)",
-	[ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
-	                  " WHERE event_key = ?4",
-	[ST_MONITORED] = "SELECT 1 FROM coverage WHERE tenant = ?1 AND category = ?2"
-	                 " AND day >= ?3 AND day <= ?4 LIMIT 1",
-	[ST_TOTAL] = "SELECT coalesce(sum(count), 0) FROM rollup_daily WHERE tenant = ?1"
-	             " AND category = ?2 AND day >= ?3 AND day <= ?4",
-	[ST_DAILY] = "SELECT day, sum(count) FROM rollup_daily WHERE tenant = ?1"
-	             " AND category = ?2 AND day >= ?3 AND day <= ?4 GROUP BY day ORDER BY day",
-	[ST_TOP_SRC] = "SELECT src_ip, count(*) AS n FROM events WHERE tenant = ?1"
-	               " AND category = ?2 AND day >= ?3 AND day <= ?4 AND src_ip IS NOT NULL"
-	               " GROUP BY src_ip ORDER BY n DESC, src_ip ASC LIMIT ?5",
-	[ST_TOP_DST] = "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
-	               " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL"
-	               " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
+    [ST_INSERT] = "INSERT OR IGNORE INTO events (ts_usec, day, tenant, gateway, event_type,"
+                  " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
+                  " signature, signature_id, eve, event_key)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                  " ?16, ?17)",
+    [ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
+                  " VALUES (?1, ?2, ?3, ?4, 1)"
+                  " ON CONFLICT (tenant, category, day, gateway) DO UPDATE SET count = count + 1",
+    [ST_COVERAGE] = "INSERT OR IGNORE INTO coverage (tenant, gateway, category, day)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
+                      " WHERE event_key = ?4",
+    [ST_MONITORED] = "SELECT 1 FROM coverage WHERE tenant = ?1 AND category = ?2"
+                     " AND day >= ?3 AND day <= ?4 LIMIT 1",
+    [ST_TOTAL] = "SELECT coalesce(sum(count), 0) FROM rollup_daily WHERE tenant = ?1"
+                 " AND category = ?2 AND day >= ?3 AND day <= ?4",
+    [ST_DAILY] = "SELECT day, sum(count) FROM rollup_daily WHERE tenant = ?1"
+                 " AND category = ?2 AND day >= ?3 AND day <= ?4 GROUP BY day ORDER BY day",
+    [ST_TOP_SRC] = "SELECT src_ip, count(*) AS n FROM events WHERE tenant = ?1"
+                   " AND category = ?2 AND day >= ?3 AND day <= ?4 AND src_ip IS NOT NULL"
+                   " GROUP BY src_ip ORDER BY n DESC, src_ip ASC LIMIT ?5",
+    [ST_TOP_DST] = "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
+                   " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL"
+                   " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
 };
 
 struct om_store {
@@ -142,31 +142,22 @@ static int sqlite_errno(int rc)
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return 0;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
+	case SQLITE_DONE: return 0;
+	case SQLITE_NOMEM: return -ENOMEM;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
+	case SQLITE_LOCKED: return -EBUSY;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
+	case SQLITE_AUTH: return -EACCES;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_CANTOPEN: return -ENOENT;
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-		return -EINVAL;
+	case SQLITE_RANGE: return -EINVAL;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
-	case SQLITE_FORMAT:
-		return -EBADMSG;
-	default:
-		return -EIO;
+	case SQLITE_FORMAT: return -EBADMSG;
+	default: return -EIO;
 	}
 }
 
@@ -288,8 +279,8 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 	}
 	s->batch_size = STORE_DEFAULT_BATCH;
 
-	rc = sqlite3_open_v2(path, &s->db,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(
+	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		set_err(err, errlen, om_tr("err.store.open"), path,
 		        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -580,9 +571,9 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 		bind_text(st, 6, ev->category);
 		sqlite3_bind_int(st, 7, ev->severity);
 		bind_text(st, 8, ev->action);
-		bind_text(st, 9, ev->src_ip);
+		bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
 		sqlite3_bind_int(st, 10, ev->src_port);
-		bind_text(st, 11, ev->dest_ip);
+		bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
 		sqlite3_bind_int(st, 12, ev->dest_port);
 		bind_text(st, 13, ev->proto);
 		bind_text(st, 14, ev->signature);
@@ -740,8 +731,8 @@ int om_store_monitored(om_store *s, const char *tenant, const char *month, const
 	return r;
 }
 
-int om_store_month_total(om_store *s, const char *tenant, const char *month,
-                         const char *category, uint64_t *ret)
+int om_store_month_total(om_store *s, const char *tenant, const char *month, const char *category,
+                         uint64_t *ret)
 {
 	int r = 0, rc;
 	sqlite3_stmt *st = query_begin(s, ST_TOTAL, tenant, month, category, &r);
@@ -785,8 +776,8 @@ static int collect_counts(sqlite3_stmt *st, om_store_count *out, size_t max, siz
 	return 0;
 }
 
-int om_store_month_daily(om_store *s, const char *tenant, const char *month,
-                         const char *category, om_store_count *out, size_t max, size_t *ret_n)
+int om_store_month_daily(om_store *s, const char *tenant, const char *month, const char *category,
+                         om_store_count *out, size_t max, size_t *ret_n)
 {
 	int r = 0;
 	sqlite3_stmt *st;

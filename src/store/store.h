@@ -19,7 +19,9 @@ int om_store_latest_version(void);
 /* Flushes the pending batch and closes. Accepts NULL, returns NULL. */
 om_store *om_store_close(om_store *s);
 
-/* One security event. Strings are copied. eve_json is the whole EVE line. */
+/* One security event. Strings are copied. eve_json is the whole EVE line.
+ * An empty or NULL address means the event has none (a scan of many hosts
+ * has no single target); it is then left out of the top lists. */
 typedef struct om_store_event {
 	om_usec ts;
 	const char *tenant;
