@@ -48,7 +48,7 @@ struct batch {
 	size_t used;
 	om_pcap_span *spans[BATCH_SPANS]; /* windows the records point into */
 	unsigned nspans;
-	uint8_t data[BATCH_BYTES];
+	_Alignas(8) uint8_t data[BATCH_BYTES]; /* records are 8-aligned */
 };
 
 static inline size_t rec_size(const struct rec *r)

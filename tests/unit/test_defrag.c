@@ -24,7 +24,8 @@ typedef struct {
 static void put(pkt *k, const void *d, size_t n)
 {
 	assert_true(k->n + n <= sizeof(k->b));
-	memcpy(k->b + k->n, d, n);
+	if (n)
+		memcpy(k->b + k->n, d, n);
 	k->n += n;
 }
 static void p8(pkt *k, uint8_t v)
