@@ -592,6 +592,7 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "probes", rs->probes);
 	om_json_u64(&j, "sources", rs->sources);
 	om_json_u64(&j, "source_evictions", rs->source_evictions);
+	om_json_u64(&j, "udp_answers", rs->udp_answers);
 	om_json_u64(&j, "alerts", rs->alerts);
 	om_json_obj_close(&j);
 	om_json_obj_close(&j);

@@ -41,6 +41,7 @@ typedef struct om_recon_stats {
 	uint64_t source_evictions; /* tracked sources dropped at the cap */
 	uint64_t alerts;
 	uint64_t episodes_forced;  /* episodes closed early because the pool was full */
+	uint64_t udp_answers;      /* UDP from outside that answered UDP from inside */
 } om_recon_stats;
 
 typedef void (*om_recon_cb)(void *user, const om_recon_alert *a);
@@ -51,7 +52,9 @@ om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user);
 om_recon *om_recon_free(om_recon *r);
 /* Feeds one packet parsed at least by om_decode_peek. Probes are: TCP SYN
  * without ACK, UDP datagrams, ICMP/ICMPv6 echo requests, from a source outside
- * home-net. Other packets only advance the clock. */
+ * home-net; a UDP datagram that answers one sent from inside (same
+ * addresses and ports, reversed, within the UDP flow timeout) is not a probe.
+ * Other packets only advance the clock. */
 void om_recon_packet(om_recon *r, const om_packet *p);
 /* Closes the episodes whose source has been quiet since before now - window. */
 void om_recon_expire(om_recon *r, om_usec now);

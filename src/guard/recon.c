@@ -84,8 +84,21 @@ struct om_recon {
 	uint32_t ep_head, ep_tail;
 
 	uint32_t *scratch; /* nsrc_max source indexes, for ordered closing */
+
+	/* UDP sent from inside to outside, so that the answers (a DNS or NTP
+	 * server replying to many client ports) are not taken for a scan of
+	 * those ports: a direct-mapped cache of the expected reply's tuple. A
+	 * slot overwritten by another conversation only makes a reply count
+	 * as a probe again, as it did without the cache. */
+	struct udp_sent {
+		uint64_t tag; /* hash of the reply's (src, dst, sport, dport); 0 = empty */
+		om_usec ts;
+	} * udp;
+	om_usec udp_timeout;
 	om_recon_stats st;
 };
+
+#define RECON_UDP_SLOTS (1u << 16)
 
 const char *om_recon_kind_name(enum om_recon_kind k)
 {
@@ -444,7 +457,9 @@ om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user)
 	r->pairs = calloc(r->npairs_max, sizeof(*r->pairs));
 	r->eps = calloc(r->neps_max, sizeof(*r->eps));
 	r->scratch = malloc((size_t)n * sizeof(*r->scratch));
-	if (!r->src || !r->buckets || !r->pairs || !r->eps || !r->scratch)
+	r->udp = calloc(RECON_UDP_SLOTS, sizeof(*r->udp));
+	r->udp_timeout = (om_usec)(cfg->flow_timeout_udp ? cfg->flow_timeout_udp : 60) * 1000000u;
+	if (!r->src || !r->buckets || !r->pairs || !r->eps || !r->scratch || !r->udp)
 		return om_recon_free(r);
 
 	for (uint32_t i = 0; i < r->nbuckets; i++)
@@ -472,8 +487,42 @@ om_recon *om_recon_free(om_recon *r)
 	free(r->pairs);
 	free(r->eps);
 	free(r->scratch);
+	free(r->udp);
 	free(r);
 	return NULL;
+}
+
+/* Hash of a UDP tuple as (from, to, from port, to port); never 0. */
+static uint64_t udp_tag(const om_recon *r, const om_addr *from, const om_addr *to, uint16_t fp,
+                        uint16_t tp)
+{
+	uint64_t a[2], b[2];
+	memcpy(a, from->b, 16);
+	memcpy(b, to->b, 16);
+	uint64_t h = om_mix64(a[0] ^ r->seed) ^ om_mix64(a[1] + 1);
+	h = om_mix64(h ^ b[0]) ^ om_mix64(b[1] + 2);
+	h = om_mix64(h ^ ((uint64_t)fp << 16 | tp));
+	return h ? h : 1;
+}
+
+/* Outbound UDP: remember the tuple its answer will have. Inbound UDP:
+ * true when it answers a datagram sent from inside within the UDP timeout. */
+static bool udp_is_answer(om_recon *r, const om_packet *p, bool src_home)
+{
+	if (p->proto != IPPROTO_UDP || !(p->flags & OM_PKT_HAS_PORTS))
+		return false;
+	if (src_home) {
+		if (om_config_is_home(r->cfg, &p->dst))
+			return false;
+		uint64_t tag = udp_tag(r, &p->dst, &p->src, p->dport, p->sport);
+		struct udp_sent *u = &r->udp[tag & (RECON_UDP_SLOTS - 1)];
+		u->tag = tag;
+		u->ts = p->ts;
+		return false;
+	}
+	uint64_t tag = udp_tag(r, &p->src, &p->dst, p->sport, p->dport);
+	const struct udp_sent *u = &r->udp[tag & (RECON_UDP_SLOTS - 1)];
+	return u->tag == tag && p->ts >= u->ts && p->ts - u->ts <= r->udp_timeout;
 }
 
 /* Classifies a packet: returns true for a probe, with its family and port. */
@@ -516,7 +565,12 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 	if (p->ts > r->now)
 		r->now = p->ts;
 	expire_now(r);
-	if (!is_probe(p, &kind, &port) || om_config_is_home(r->cfg, &p->src))
+	bool src_home = om_config_is_home(r->cfg, &p->src);
+	if (udp_is_answer(r, p, src_home)) {
+		r->st.udp_answers++;
+		return;
+	}
+	if (src_home || !is_probe(p, &kind, &port))
 		return;
 	r->st.probes++;
 

@@ -739,6 +739,80 @@ static void test_flood(void **state)
 	om_recon_free(r);
 }
 
+
+/* A server outside answering datagrams sent from inside (NTP, DNS) reaches
+ * many client ports of one host: not a scan. The same datagrams unasked,
+ * or after the UDP timeout, are probes. */
+static void test_udp_answers(void **state)
+{
+	(void)state;
+	om_addr server, client;
+	addr("198.51.100.123", &server);
+	addr("192.168.1.20", &client);
+	om_recon *r = new_recon();
+	for (unsigned i = 0; i < 30; i++) {
+		om_packet q = udp(AT(i), &client, &server, 123);
+		q.sport = (uint16_t)(50000 + i);
+		feed(r, q);
+		om_packet a = udp(AT(i) + 1000, &server, &client, (uint16_t)(50000 + i));
+		a.sport = 123;
+		feed(r, a);
+	}
+	om_recon_flush(r);
+	assert_int_equal(out.total, 0);
+	assert_int_equal(om_recon_stats_get(r)->udp_answers, 30);
+	assert_int_equal(om_recon_stats_get(r)->probes, 0);
+	om_recon_free(r);
+
+	/* the same answers with no request before them: a vertical scan of 30 ports */
+	memset(&out, 0, sizeof(out));
+	r = new_recon();
+	for (unsigned i = 0; i < 30; i++) {
+		om_packet a = udp(AT(i) + 1000, &server, &client, (uint16_t)(50000 + i));
+		a.sport = 123;
+		feed(r, a);
+	}
+	om_recon_flush(r);
+	assert_int_equal(out.total, 1);
+	assert_int_equal(out.a[0].kind, OM_RECON_VERTICAL);
+	assert_int_equal(out.a[0].port_count, 30);
+	assert_int_equal(om_recon_stats_get(r)->udp_answers, 0);
+	om_recon_free(r);
+
+	/* requests, then answers after the UDP timeout (cfg 60 s): probes again */
+	memset(&out, 0, sizeof(out));
+	r = new_recon();
+	for (unsigned i = 0; i < 30; i++) {
+		om_packet q = udp(AT(i), &client, &server, 123);
+		q.sport = (uint16_t)(50000 + i);
+		feed(r, q);
+	}
+	for (unsigned i = 0; i < 30; i++) {
+		om_packet a = udp(AT(200 + i), &server, &client, (uint16_t)(50000 + i));
+		a.sport = 123;
+		feed(r, a);
+	}
+	om_recon_flush(r);
+	assert_int_equal(out.total, 1);
+	assert_int_equal(om_recon_stats_get(r)->udp_answers, 0);
+	/* an answer must match the ports: from another source port it is a probe */
+	om_recon_free(r);
+	memset(&out, 0, sizeof(out));
+	r = new_recon();
+	for (unsigned i = 0; i < 30; i++) {
+		om_packet q = udp(AT(i), &client, &server, 123);
+		q.sport = (uint16_t)(50000 + i);
+		feed(r, q);
+		om_packet a = udp(AT(i) + 1000, &server, &client, (uint16_t)(50000 + i));
+		a.sport = 124;
+		feed(r, a);
+	}
+	om_recon_flush(r);
+	assert_int_equal(out.total, 1);
+	assert_int_equal(om_recon_stats_get(r)->udp_answers, 0);
+	om_recon_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup(test_full_port_scan, setup),
 		cmocka_unit_test_setup(test_episode_pool, setup),
 		cmocka_unit_test_setup(test_flood, setup),
+		cmocka_unit_test_setup(test_udp_answers, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
