@@ -648,6 +648,9 @@ static void *worker_main(void *arg)
 		b->used = 0;
 		queue_push(&w->empty, b);
 	}
+	/* end of input: this worker's flows end here, in parallel with the
+	 * other workers (the reader's flush then finds an empty table) */
+	om_flow_table_flush(w->ft, OM_FLOW_END_SHUTDOWN);
 	return NULL;
 }
 
