@@ -3,7 +3,10 @@
  * to choose a worker by a symmetric hash of the address pair (so that the
  * fragments and both directions of a flow meet on one worker), and hands the
  * packets over in batches. Each worker runs decode, defrag, flow, stream and
- * writes its events. With one worker the reader runs the pipeline itself.
+ * writes its events. The reader is itself worker 0 and runs its share of the
+ * flows at once, so --workers N starts N - 1 threads: on a small box the
+ * reader does not sit idle while the workers fight it for the cores. From a
+ * mapped capture the other workers get pointers, not copies.
  *
  * Determinism: whatever the number of workers, the same events come out
  * (order aside). Time only moves with the packets' capture time: the reader
@@ -784,12 +787,12 @@ static void worker_send(struct worker *w, const struct rec *r, const uint8_t *da
 	b->used += need;
 }
 
-/* Delivers a record to one worker (packet) or to all (clock, stats). With one
- * worker, runs it here. */
+/* Delivers a record to one worker (packet) or to all (clock, stats). Worker
+ * 0 is the reading thread itself: its records are run here, at once. */
 static void dispatch(struct engine *e, unsigned target, const struct rec *r, const uint8_t *data,
                      om_pcap_span *span)
 {
-	if (e->nworkers == 1) {
+	if (target == 0) {
 		handle_rec(&e->w[0], r, data);
 		return;
 	}
@@ -862,7 +865,7 @@ static int workers_init(struct engine *e)
 		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
-		if (e->nworkers > 1) {
+		if (i > 0) {
 			queue_init(&w->full);
 			queue_init(&w->empty);
 			for (unsigned k = 0; k < BATCHES_PER_WORKER; k++) {
@@ -895,7 +898,7 @@ static void workers_free(struct engine *e)
 		om_stream_free(w->st);
 		om_flow_table_free(w->ft);
 		om_decoder_free(w->dec);
-		if (e->nworkers > 1) {
+		if (i > 0) {
 			struct batch *b;
 			w->empty.closed = true;
 			while ((b = queue_pop(&w->empty)) != NULL)
@@ -940,7 +943,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		goto out;
 	}
 	if (e.nworkers > 1) {
-		for (; started < e.nworkers; started++) {
+		for (started = 1; started < e.nworkers; started++) {
 			if (pthread_create(&e.w[started].thread, NULL, worker_main,
 			                   &e.w[started]) != 0) {
 				r = -EAGAIN;
@@ -988,7 +991,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		                  .ts = ts,
 		                  .pcap_cnt = e.packets};
 		/* from a mapped capture, workers read the packet where it is */
-		om_pcap_span *span = e.nworkers > 1 ? om_pcap_current_span(pc) : NULL;
+		om_pcap_span *span = target ? om_pcap_current_span(pc) : NULL;
 		if (span)
 			rec.ptr = data;
 		dispatch(&e, target, &rec, data, span);
@@ -997,7 +1000,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 
 stop:
 	if (e.nworkers > 1) {
-		for (unsigned i = 0; i < e.nworkers; i++) {
+		for (unsigned i = 1; i < e.nworkers; i++) {
 			struct worker *w = &e.w[i];
 			if (w->filling) {
 				queue_push(&w->full, w->filling);
@@ -1005,7 +1008,7 @@ stop:
 			}
 			queue_close(&w->full);
 		}
-		for (unsigned i = 0; i < started; i++)
+		for (unsigned i = 1; i < started; i++)
 			pthread_join(e.w[i].thread, NULL);
 	}
 	if (r == 0) {
