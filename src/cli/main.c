@@ -261,6 +261,11 @@ static int cmd_report(struct cli *c, struct args *a)
 	om_store *store = NULL;
 	om_buf out;
 	int rc = EXIT_FAILURE;
+	om_report_opts ro = {.tenant = tenant, .month = month, .format = fmt, .lang = c->lang};
+	if (om_report_check(&ro, err, sizeof(err)) < 0) {
+		say_err(c, "err.report", err);
+		return EXIT_USAGE;
+	}
 	om_buf_init(&out, 256u * 1024 * 1024);
 	struct stat st;
 	if (stat(db, &st) < 0) {
@@ -273,7 +278,6 @@ static int cmd_report(struct cli *c, struct args *a)
 		say_err(c, "err.db", err);
 		goto out;
 	}
-	om_report_opts ro = {.tenant = tenant, .month = month, .format = fmt, .lang = c->lang};
 	int r = om_report_build(store, &ro, &out, err, sizeof(err));
 	if (r == -EINVAL) {
 		say_err(c, "err.report", err);

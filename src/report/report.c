@@ -24,7 +24,7 @@
 #define REPORT_TMP_MAX (64 * 1024)
 
 const char *const om_report_categories[REPORT_NCAT] = {
-	"recon", "c2", "web_malware", "mail_malware", "spam", "harmful_web",
+    "recon", "c2", "web_malware", "mail_malware", "spam", "harmful_web",
 };
 
 /* Categories whose events call for the owner to act, most urgent first, as
@@ -185,7 +185,8 @@ static int gather(om_store *s, struct report *r)
 		ret = om_store_month_total(s, tenant, month, c->name, &c->total);
 		if (ret < 0)
 			return ret;
-		ret = om_store_month_daily(s, tenant, month, c->name, days, OM_ARRAY_SIZE(days), &n);
+		ret =
+		    om_store_month_daily(s, tenant, month, c->name, days, OM_ARRAY_SIZE(days), &n);
 		if (ret < 0)
 			return ret;
 		for (size_t k = 0; k < n; k++) {
@@ -210,8 +211,7 @@ static int gather(om_store *s, struct report *r)
 
 /* ---- the first-page summary (TEXT and HTML) ----------------------------- */
 
-static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char *key,
-                       uint64_t n)
+static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char *key, uint64_t n)
 {
 	char num[32];
 	fmt_count(n, num);
@@ -231,7 +231,8 @@ static void summary_attacked(struct report *r, om_buf *b, enum emit_mode m)
 	if (!any)
 		put_answer(r, b, m, "report.summary.attacked.unknown", 0);
 	else
-		put_answer(r, b, m, n ? "report.summary.attacked.yes" : "report.summary.attacked.no", n);
+		put_answer(r, b, m,
+		           n ? "report.summary.attacked.yes" : "report.summary.attacked.no", n);
 }
 
 static void summary_through(struct report *r, om_buf *b, enum emit_mode m)
@@ -240,7 +241,8 @@ static void summary_through(struct report *r, om_buf *b, enum emit_mode m)
 	if (!c2->monitored)
 		put_answer(r, b, m, "report.summary.through.unknown", 0);
 	else
-		put_answer(r, b, m, c2->total ? "report.summary.through.yes" : "report.summary.through.no",
+		put_answer(r, b, m,
+		           c2->total ? "report.summary.through.yes" : "report.summary.through.no",
 		           c2->total);
 }
 
@@ -310,11 +312,13 @@ static void build_text(struct report *r, om_buf *b)
 		om_buf_printf(b, "  - %s\n", msg(r, "report.summary.todo.none"));
 	for (int i = 0; i < ntodo; i++) {
 		const char *name = om_report_categories[todo[i]];
-		om_buf_printf(b, "  - %s: %s\n", cat_msg(r, name, "title"), cat_msg(r, name, "advice"));
+		om_buf_printf(b, "  - %s: %s\n", cat_msg(r, name, "title"),
+		              cat_msg(r, name, "advice"));
 	}
 	if (nm > 0) {
 		snprintf(num, sizeof(num), "%d", nm);
-		om_buf_printf(b, "  - %s\n", subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
+		om_buf_printf(b, "  - %s\n",
+		              subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
 	}
 	om_buf_puts(b, "\n");
 
@@ -369,8 +373,9 @@ static void build_json(struct report *r, om_buf *b)
 			om_json_null(&j, "count");
 		om_json_str(&j, "title", cat_msg(r, c->name, "title"));
 		om_json_str(&j, "explanation", cat_msg(r, c->name, "explanation"));
-		om_json_str(&j, "advice", c->monitored ? cat_msg(r, c->name, "advice")
-		                                       : msg(r, "report.not_monitored.advice"));
+		om_json_str(&j, "advice",
+		            c->monitored ? cat_msg(r, c->name, "advice")
+		                         : msg(r, "report.not_monitored.advice"));
 		om_json_arr_open(&j, "daily");
 		for (int d = 0; c->monitored && d < r->ndays; d++) {
 			snprintf(day, sizeof(day), "%s-%02d", r->o->month, d + 1);
@@ -392,28 +397,28 @@ static void build_json(struct report *r, om_buf *b)
 /* ---- HTML --------------------------------------------------------------- */
 
 static const char html_css[] =
-	"body{font-family:\"Noto Sans CJK JP\",\"Hiragino Sans\",\"Yu Gothic\",Meiryo,"
-	"system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1d2330;"
-	"line-height:1.6;background:#fff}"
-	"h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #d8dde6;"
-	"padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem;margin:1rem 0 .2rem}"
-	".meta{color:#4a5568;margin:0}.note{color:#4a5568;font-size:.9rem}"
-	".counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.6rem;"
-	"list-style:none;padding:0}"
-	".counts li{border:1px solid #d8dde6;border-radius:.5rem;padding:.6rem}"
-	".counts a{color:inherit;text-decoration:none;display:block}"
-	".counts .n{display:block;font-size:1.6rem;font-weight:bold}"
-	".counts .nm .n{font-size:1rem;color:#6b7280;font-weight:normal}"
-	".summary dt{font-weight:bold;margin-top:.6rem}.summary dd{margin:0 0 0 1rem}"
-	".count{font-size:1.1rem;font-weight:bold}.nm{color:#6b7280}"
-	"svg{max-width:100%;height:auto}svg text{font-size:11px;fill:#4a5568}"
-	"svg .bar{fill:#2f6fb3}svg .zero{fill:#c3cad6}svg .axis{stroke:#4a5568}"
-	"svg .grid{stroke:#e5e9f0}"
-	"table{border-collapse:collapse;margin:.4rem 1.5rem .4rem 0;display:inline-table;"
-	"vertical-align:top}caption{text-align:left;font-weight:bold}"
-	"th,td{border:1px solid #d8dde6;padding:.2rem .6rem;text-align:left}"
-	"td.c{text-align:right}"
-	"@media print{body{max-width:none}section{break-inside:avoid}}";
+    "body{font-family:\"Noto Sans CJK JP\",\"Hiragino Sans\",\"Yu Gothic\",Meiryo,"
+    "system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1d2330;"
+    "line-height:1.6;background:#fff}"
+    "h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #d8dde6;"
+    "padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem;margin:1rem 0 .2rem}"
+    ".meta{color:#4a5568;margin:0}.note{color:#4a5568;font-size:.9rem}"
+    ".counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.6rem;"
+    "list-style:none;padding:0}"
+    ".counts li{border:1px solid #d8dde6;border-radius:.5rem;padding:.6rem}"
+    ".counts a{color:inherit;text-decoration:none;display:block}"
+    ".counts .n{display:block;font-size:1.6rem;font-weight:bold}"
+    ".counts .nm .n{font-size:1rem;color:#6b7280;font-weight:normal}"
+    ".summary dt{font-weight:bold;margin-top:.6rem}.summary dd{margin:0 0 0 1rem}"
+    ".count{font-size:1.1rem;font-weight:bold}.nm{color:#6b7280}"
+    "svg{max-width:100%;height:auto}svg text{font-size:11px;fill:#4a5568}"
+    "svg .bar{fill:#2f6fb3}svg .zero{fill:#c3cad6}svg .axis{stroke:#4a5568}"
+    "svg .grid{stroke:#e5e9f0}"
+    "table{border-collapse:collapse;margin:.4rem 1.5rem .4rem 0;display:inline-table;"
+    "vertical-align:top}caption{text-align:left;font-weight:bold}"
+    "th,td{border:1px solid #d8dde6;padding:.2rem .6rem;text-align:left}"
+    "td.c{text-align:right}"
+    "@media print{body{max-width:none}section{break-inside:avoid}}";
 
 static void html_count(struct report *r, om_buf *b, const struct cat_data *c)
 {
@@ -486,12 +491,14 @@ static void html_chart(struct report *r, om_buf *b, const struct cat_data *c)
 		double h = ph * (double)c->daily[d] / (double)top;
 		fmt_count(c->daily[d], num);
 		if (c->daily[d] == 0)
-			om_buf_printf(b, "<rect class=\"zero\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			                 "height=\"1\">",
+			om_buf_printf(b,
+			              "<rect class=\"zero\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			              "height=\"1\">",
 			              x, base - 1, w);
 		else
-			om_buf_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			                 "height=\"%.1f\">",
+			om_buf_printf(b,
+			              "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			              "height=\"%.1f\">",
 			              x, base - h, w, h);
 		om_buf_printf(b, "<title>%s-%02d: %s</title></rect>\n", r->o->month, d + 1, num);
 	}
@@ -512,8 +519,9 @@ static void html_chart(struct report *r, om_buf *b, const struct cat_data *c)
 	om_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", SVG_L + pw / 2,
 	              SVG_H - 6);
 	om_buf_put_html(b, msg(r, "report.chart.axis_day"));
-	om_buf_printf(b, "</text>\n<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\" "
-	                 "transform=\"rotate(-90 12 %.1f)\">",
+	om_buf_printf(b,
+	              "</text>\n<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\" "
+	              "transform=\"rotate(-90 12 %.1f)\">",
 	              SVG_T + ph / 2, SVG_T + ph / 2);
 	om_buf_put_html(b, msg(r, "report.chart.axis_count"));
 	om_buf_puts(b, "</text>\n</svg>\n");
@@ -660,6 +668,54 @@ static void build_html(struct report *r, om_buf *b)
 
 /* ---- entry -------------------------------------------------------------- */
 
+/* Checks the options and fills r's month; on error writes err. */
+static int report_validate(struct report *r, const om_report_opts *o, char *err, size_t errlen)
+{
+	enum om_lang lang = (unsigned)o->lang < OM_LANG_COUNT ? o->lang : OM_LANG_JA;
+	if ((unsigned)o->lang >= OM_LANG_COUNT) {
+		set_err(err, errlen, om_msg(lang, "report.error.lang"));
+		return -EINVAL;
+	}
+	if (!o->tenant || !*o->tenant || strlen(o->tenant) > REPORT_TENANT_MAX) {
+		set_err(err, errlen, om_msg(lang, "report.error.tenant"));
+		return -EINVAL;
+	}
+	if (parse_month(o->month, &r->year, &r->month) < 0) {
+		char shown[16];
+		/* quote at most a few bytes of what was given, control chars masked */
+		size_t i = 0;
+		for (; o->month && o->month[i] && i < sizeof(shown) - 1; i++) {
+			unsigned char ch = (unsigned char)o->month[i];
+			shown[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		}
+		shown[i] = 0;
+		set_err(err, errlen, subst1(r, om_msg(lang, "report.error.month"), "month", shown));
+		return -EINVAL;
+	}
+	if (o->format != OM_REPORT_TEXT && o->format != OM_REPORT_JSON &&
+	    o->format != OM_REPORT_HTML) {
+		set_err(err, errlen, om_msg(lang, "report.error.format"));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int om_report_check(const om_report_opts *o, char *err, size_t errlen)
+{
+	struct report r;
+	if (!o) {
+		set_err(err, errlen, "report: no options");
+		return -EINVAL;
+	}
+	om_i18n_init();
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	om_buf_init(&r.tmp, REPORT_TMP_MAX);
+	int ret = report_validate(&r, o, err, errlen);
+	om_buf_free(&r.tmp);
+	return ret;
+}
+
 int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err, size_t errlen)
 {
 	struct report r;
@@ -676,35 +732,9 @@ int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err
 	r.o = o;
 	om_buf_init(&r.tmp, REPORT_TMP_MAX);
 
-	if ((unsigned)o->lang >= OM_LANG_COUNT) {
-		set_err(err, errlen, om_msg(lang, "report.error.lang"));
-		ret = -EINVAL;
+	ret = report_validate(&r, o, err, errlen);
+	if (ret < 0)
 		goto out;
-	}
-	if (!o->tenant || !*o->tenant || strlen(o->tenant) > REPORT_TENANT_MAX) {
-		set_err(err, errlen, om_msg(lang, "report.error.tenant"));
-		ret = -EINVAL;
-		goto out;
-	}
-	if (parse_month(o->month, &r.year, &r.month) < 0) {
-		char shown[16];
-		/* quote at most a few bytes of what was given, control chars masked */
-		size_t i = 0;
-		for (; o->month && o->month[i] && i < sizeof(shown) - 1; i++) {
-			unsigned char ch = (unsigned char)o->month[i];
-			shown[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-		}
-		shown[i] = 0;
-		set_err(err, errlen, subst1(&r, om_msg(lang, "report.error.month"), "month", shown));
-		ret = -EINVAL;
-		goto out;
-	}
-	if (o->format != OM_REPORT_TEXT && o->format != OM_REPORT_JSON &&
-	    o->format != OM_REPORT_HTML) {
-		set_err(err, errlen, om_msg(lang, "report.error.format"));
-		ret = -EINVAL;
-		goto out;
-	}
 	if (!s) {
 		set_err(err, errlen, om_msg(lang, "report.error.store"));
 		ret = -EINVAL;
