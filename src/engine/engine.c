@@ -571,9 +571,6 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "created", t->flow.created);
 	om_json_u64(&j, "ended", t->flow.ended);
 	om_json_u64(&j, "active", t->flow.active);
-	/* the sum of each worker's own peak: exact with one worker, an upper
-	 * bound of the true peak with several */
-	om_json_u64(&j, "active_max", t->flow.active_max);
 	om_json_u64(&j, "tcp", t->flow.tcp);
 	om_json_u64(&j, "udp", t->flow.udp);
 	om_json_u64(&j, "icmp", t->flow.icmp);
