@@ -57,8 +57,8 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Isrc src
-	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h') || \
-	  echo "lint: formatting differs from .clang-format (run 'make format')"
+	@clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h') || \
+	  { echo "lint: formatting differs from .clang-format; run 'make format'"; exit 1; }
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

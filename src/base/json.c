@@ -167,23 +167,26 @@ void om_json_strn(om_json *j, const char *key, const char *val, size_t n)
 	om_json_escape(j->b, val, n);
 }
 
-/* Decimal digits of v at the end of tmp[24]; returns the first digit. */
-static char *u64_digits(uint64_t v, char tmp[24])
+/* Decimal digits of v into out; returns their number (at most 20). */
+static size_t u64_digits(uint64_t v, char out[24])
 {
-	char *p = tmp + 24;
+	char rev[24];
+	size_t n = 0;
 	do {
-		*--p = (char)('0' + v % 10);
+		rev[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	return p;
+	for (size_t i = 0; i < n; i++)
+		out[i] = rev[n - 1 - i];
+	return n;
 }
 
 void om_json_u64(om_json *j, const char *key, uint64_t v)
 {
 	char tmp[24];
-	char *p = u64_digits(v, tmp);
+	size_t n = u64_digits(v, tmp);
 	json_key(j, key);
-	om_buf_append(j->b, p, (size_t)(tmp + 24 - p));
+	om_buf_append(j->b, tmp, n);
 }
 
 void om_json_i64(om_json *j, const char *key, int64_t v)

@@ -19,12 +19,12 @@ typedef struct om_recon_alert {
 	enum om_recon_kind kind;
 	om_addr src;
 	om_usec first_seen, last_seen;
-	uint64_t packets;       /* probe packets of the source during the episode */
-	uint32_t port_count;    /* distinct destination ports touched */
-	uint32_t host_count;    /* distinct destination hosts touched */
+	uint64_t packets;                  /* probe packets of the source during the episode */
+	uint32_t port_count;               /* distinct destination ports touched */
+	uint32_t host_count;               /* distinct destination hosts touched */
 	uint16_t ports[OM_RECON_LIST_MAX]; /* the first ports touched, ascending */
 	uint32_t nports;
-	om_addr hosts[OM_RECON_LIST_MAX];  /* the first hosts touched */
+	om_addr hosts[OM_RECON_LIST_MAX]; /* the first hosts touched */
 	uint32_t nhosts;
 	/* vertical: the host scanned; horizontal: the port scanned */
 	om_addr target_host;
@@ -36,12 +36,12 @@ typedef struct om_recon_alert {
 } om_recon_alert;
 
 typedef struct om_recon_stats {
-	uint64_t probes;           /* packets counted as probes */
+	uint64_t probes; /* packets counted as probes */
 	uint64_t sources, sources_max;
 	uint64_t source_evictions; /* tracked sources dropped at the cap */
 	uint64_t alerts;
-	uint64_t episodes_forced;  /* episodes closed early because the pool was full */
-	uint64_t udp_answers;      /* UDP from outside that answered UDP from inside */
+	uint64_t episodes_forced; /* episodes closed early because the pool was full */
+	uint64_t udp_answers;     /* UDP from outside that answered UDP from inside */
 } om_recon_stats;
 
 typedef void (*om_recon_cb)(void *user, const om_recon_alert *a);

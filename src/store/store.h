@@ -26,16 +26,16 @@ typedef struct om_store_event {
 	om_usec ts;
 	const char *tenant;
 	const char *gateway;
-	const char *event_type;  /* "alert", "anomaly" */
-	const char *category;    /* report category or NULL */
-	int severity;            /* 1 high .. 3 low */
-	const char *action;      /* "allowed", "blocked", "detected" */
+	const char *event_type; /* "alert", "anomaly" */
+	const char *category;   /* report category or NULL */
+	int severity;           /* 1 high .. 3 low */
+	const char *action;     /* "allowed", "blocked", "detected" */
 	const char *src_ip;
 	uint16_t src_port;
 	const char *dest_ip;
 	uint16_t dest_port;
 	const char *proto;
-	const char *signature;   /* alert.signature or anomaly event name */
+	const char *signature; /* alert.signature or anomaly event name */
 	uint32_t signature_id;
 	const char *eve_json;
 } om_store_event;
@@ -62,11 +62,11 @@ typedef struct om_store_count {
 /* month is "YYYY-MM". Returns 1 if the category was monitored in the month
  * for the tenant, 0 if not, negative on error. */
 int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category);
-int om_store_month_total(om_store *s, const char *tenant, const char *month,
-                         const char *category, uint64_t *ret);
+int om_store_month_total(om_store *s, const char *tenant, const char *month, const char *category,
+                         uint64_t *ret);
 /* Per-day counts of the month (days without events omitted), ascending. */
-int om_store_month_daily(om_store *s, const char *tenant, const char *month,
-                         const char *category, om_store_count *out, size_t max, size_t *ret_n);
+int om_store_month_daily(om_store *s, const char *tenant, const char *month, const char *category,
+                         om_store_count *out, size_t max, size_t *ret_n);
 /* Top sources (by src_ip) or targets (dest_ip), descending count. */
 int om_store_month_top(om_store *s, const char *tenant, const char *month, const char *category,
                        bool sources, om_store_count *out, size_t max, size_t *ret_n);
