@@ -278,6 +278,19 @@ static void text_count(struct report *r, om_buf *b, const struct cat_data *c)
 	om_buf_puts(b, subst1(r, msg(r, "report.count"), "n", num));
 }
 
+/* "  Top 5 sources: 203.0.113.9 (3), 198.51.100.7 (1)" when there are any */
+static void text_top(struct report *r, om_buf *b, const char *key, const om_store_count *c,
+                     size_t n)
+{
+	if (n == 0)
+		return;
+	om_buf_printf(b, "  %s: ", msg(r, key));
+	for (size_t i = 0; i < n; i++)
+		om_buf_printf(b, "%s%s (%llu)", i ? ", " : "", c[i].key,
+		              (unsigned long long)c[i].count);
+	om_buf_puts(b, "\n");
+}
+
 static void build_text(struct report *r, om_buf *b)
 {
 	const om_report_opts *o = r->o;
@@ -332,7 +345,10 @@ static void build_text(struct report *r, om_buf *b)
 		om_buf_printf(b, "\n  %s: ", msg(r, "report.label.advice"));
 		om_buf_puts(b, c->monitored ? cat_msg(r, c->name, "advice")
 		                            : msg(r, "report.not_monitored.advice"));
-		om_buf_puts(b, "\n\n");
+		om_buf_puts(b, "\n");
+		text_top(r, b, "report.top_sources", c->src, c->nsrc);
+		text_top(r, b, "report.top_targets", c->dst, c->ndst);
+		om_buf_puts(b, "\n");
 	}
 }
 

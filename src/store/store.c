@@ -108,12 +108,14 @@ static const char *const store_sql[ST__COUNT] = {
                  " AND category = ?2 AND day >= ?3 AND day <= ?4",
     [ST_DAILY] = "SELECT day, sum(count) FROM rollup_daily WHERE tenant = ?1"
                  " AND category = ?2 AND day >= ?3 AND day <= ?4 GROUP BY day ORDER BY day",
-    [ST_TOP_SRC] = "SELECT src_ip, count(*) AS n FROM events WHERE tenant = ?1"
-                   " AND category = ?2 AND day >= ?3 AND day <= ?4 AND src_ip IS NOT NULL"
-                   " GROUP BY src_ip ORDER BY n DESC, src_ip ASC LIMIT ?5",
-    [ST_TOP_DST] = "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
-                   " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL"
-                   " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
+    [ST_TOP_SRC] =
+        "SELECT src_ip, count(*) AS n FROM events WHERE tenant = ?1"
+        " AND category = ?2 AND day >= ?3 AND day <= ?4 AND src_ip IS NOT NULL AND src_ip != ''"
+        " GROUP BY src_ip ORDER BY n DESC, src_ip ASC LIMIT ?5",
+    [ST_TOP_DST] =
+        "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
+        " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL AND dest_ip != ''"
+        " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
 };
 
 struct om_store {
