@@ -9,6 +9,10 @@
  * time from an event heap, so thousands of flows are interleaved.
  *
  * Usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE
+ *        gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT
+ * The second form writes a "many concurrent flows" capture instead: FLOWS
+ * short TCP connections that are all open at the same time, then all close
+ * (see conc_run below).
  * SIZE takes K/M/G suffixes (powers of 1024). The same arguments always give
  * the same bytes. Statistics go to stderr. The pcap format (microsecond
  * timestamps, Ethernet) is written directly: it is a 24-byte file header and
@@ -1066,6 +1070,228 @@ static uint64_t flow_step(gen *g, flow *f, uint64_t t)
 	}
 }
 
+/* ---- many concurrent flows (-c) ---------------------------------------------- */
+/* N short TCP connections that are all open at the same time: each opens
+ * (SYN, SYN/ACK, ACK), sends one small request and gets one small response
+ * (then an ACK), all within the first CONC_OPEN_NS of capture time; after a
+ * quiet gap every connection closes with FIN/ACK both ways, in random order
+ * over CONC_CLOSE_NS. Far below the engine's established (300 s) and new (30 s)
+ * timeouts, so no connection expires while the others are open. A connection's
+ * parameters are a function of (seed, index) only, so only its step number is
+ * kept between packets. */
+#define CONC_OPEN_NS 20000000000ull  /* connections open within 20 s */
+#define CONC_GAP_NS 2000000000ull    /* quiet time before the first close */
+#define CONC_CLOSE_NS 10000000000ull /* closes spread over 10 s */
+#define CONC_PORTS 64u               /* connections per client address */
+#define CONC_MAX_HOSTS 65534u
+#define CONC_MAX (CONC_PORTS * CONC_MAX_HOSTS)
+
+typedef struct cparams {
+	bool v6, http, server_closes;
+	uint32_t host, server, rtt_ns, think_ns, ack_ns, word, page;
+	uint32_t body[2]; /* TLS record bodies */
+	uint16_t cport, sport;
+	uint32_t isn[2], seed;
+	uint64_t close_off; /* from the start of the close phase */
+} cparams;
+
+typedef struct conc {
+	uint64_t seed;
+	uint32_t n, nhosts, next; /* next: index of the next connection to open */
+	uint8_t *step;            /* per connection: packets written so far */
+	uint64_t active, max_active, open_at_first_fin, v6, http, server_first;
+	uint64_t last_open_ts, first_fin_ts, close_start; /* ns */
+} conc;
+
+static void conc_params(const conc *c, uint32_t i, cparams *p)
+{
+	rng r;
+	rng_seed(&r, c->seed * 0x9e3779b97f4a7c15ull + i);
+	p->seed = (uint32_t)rng_next(&r);
+	p->v6 = rng_chance(&r, 0.1);
+	p->host = i % c->nhosts;
+	/* distinct 5-tuples: connection i of a host uses port block i / nhosts */
+	p->cport = (uint16_t)(1024 + (i / c->nhosts) * 900 + rng_range(&r, 0, 899));
+	p->server = rng_popular(&r, N_SERVERS);
+	p->http = rng_chance(&r, 0.4);
+	p->sport = p->http ? 80 : 443;
+	p->isn[0] = (uint32_t)rng_next(&r), p->isn[1] = (uint32_t)rng_next(&r);
+	p->rtt_ns = (uint32_t)rng_logu(&r, 1e6, 1e8);     /* 1-100 ms */
+	p->think_ns = (uint32_t)rng_logu(&r, 1e5, 2e7);   /* 0.1-20 ms */
+	p->ack_ns = (uint32_t)rng_range(&r, 2e5, 4e7);    /* delayed ACK */
+	p->word = (uint32_t)rng_next(&r) % N_WORDS;
+	p->page = (uint32_t)rng_range(&r, 1, 99999);
+	p->body[0] = (uint32_t)rng_range(&r, 24, 64);
+	p->body[1] = (uint32_t)rng_range(&r, 24, 96);
+	p->server_closes = rng_chance(&r, 0.3);
+	p->close_off = (uint64_t)(rng_unit(&r) * (double)CONC_CLOSE_NS);
+}
+
+/* The flow record tcp_pkt() needs for connection i after `step` packets. */
+static void conc_flow(gen *g, const cparams *p, uint8_t step, flow *f)
+{
+	const world *w = g->w;
+	memset(f, 0, sizeof(*f));
+	f->kind = K_TCP;
+	f->v6 = p->v6;
+	f->seed = p->seed;
+	f->client_idx = p->host % N_CLIENTS; /* Ethernet address and TTL only */
+	f->cport = p->cport, f->sport = p->sport;
+	f->mss = p->v6 ? 1440 : 1460;
+	f->isn[0] = p->isn[0], f->isn[1] = p->isn[1];
+	f->ipid[0] = (uint16_t)(p->seed + step), f->ipid[1] = (uint16_t)((p->seed >> 16) + step);
+	uint32_t h = p->host + 1; /* 1..65534 */
+	if (p->v6) {
+		static const uint8_t pfx6[8] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x10, 0x00, 0x01};
+		memcpy(f->cip, pfx6, 8);
+		uint64_t x = h, iid = splitmix64(&x);
+		for (int k = 8; k < 14; k++)
+			f->cip[k] = (uint8_t)(iid >> (8 * (k - 8)));
+		f->cip[14] = (uint8_t)(h >> 8), f->cip[15] = (uint8_t)h;
+		memcpy(f->sip, w->srv6[p->server % N_SERVERS6], 16);
+	} else {
+		f->cip[0] = 192, f->cip[1] = 168, f->cip[2] = (uint8_t)(h >> 8), f->cip[3] = (uint8_t)h;
+		memcpy(f->sip, w->srv4[p->server], 4);
+	}
+	if (step < 3)
+		return; /* handshake: no payload, nothing sent yet */
+	if (p->http) {
+		char host[64];
+		server_name(p->server, host, sizeof(host));
+		f->app = A_HTTP;
+		int n0 = snprintf((char *)f->pre[0], PRE_MAX,
+		                  "GET /%s/%" PRIu32 ".html HTTP/1.1\r\nHost: %s\r\n\r\n",
+		                  WORDS[p->word], p->page, host);
+		int n1 = snprintf((char *)f->pre[1], PRE_MAX,
+		                  "HTTP/1.1 204 No Content\r\nServer: nginx\r\n\r\n");
+		f->pre_len[0] = (uint16_t)(n0 > 0 ? n0 : 0);
+		f->pre_len[1] = (uint16_t)(n1 > 0 ? n1 : 0);
+		f->round_len[0] = f->pre_len[0], f->round_len[1] = f->pre_len[1];
+	} else {
+		f->app = A_TLS; /* one application_data record each way */
+		f->round_len[0] = 5 + p->body[0], f->round_len[1] = 5 + p->body[1];
+	}
+	/* stream positions after the packets already written */
+	if (step > 3)
+		f->pos[0] = f->round_len[0];
+	if (step > 4)
+		f->pos[1] = f->round_len[1];
+	int d = p->server_closes;
+	if (step > 6)
+		f->pos[d]++; /* the first FIN */
+	if (step > 7)
+		f->pos[!d]++; /* the second FIN */
+}
+
+/* Writes packet `step` of connection i at time t; returns the delay to its
+ * next packet, 0 when the connection is finished. */
+static uint64_t conc_step(gen *g, conc *c, uint32_t i, uint64_t t)
+{
+	cparams p;
+	flow f;
+	uint8_t step = c->step[i];
+	conc_params(c, i, &p);
+	conc_flow(g, &p, step, &f);
+	uint64_t lan = 250000, rtt = p.rtt_ns, end;
+	int d = p.server_closes;
+	uint64_t delay = 0;
+	switch (step) {
+	case 0:
+		end = tcp_pkt(g, &f, 0, 0x02, 0, 0, t);
+		c->v6 += p.v6, c->http += p.http, c->server_first += p.server_closes;
+		if (++c->active > c->max_active)
+			c->max_active = c->active;
+		delay = rtt;
+		break;
+	case 1: end = tcp_pkt(g, &f, 1, 0x12, 0, 0, t), delay = lan; break;
+	case 2: end = tcp_pkt(g, &f, 0, 0x10, 0, 0, t), delay = 50000; break;
+	case 3:
+		end = tcp_pkt(g, &f, 0, 0x18, 0, f.round_len[0], t);
+		delay = rtt + p.think_ns;
+		break;
+	case 4: end = tcp_pkt(g, &f, 1, 0x18, 0, f.round_len[1], t), delay = p.ack_ns; break;
+	case 5:
+		end = tcp_pkt(g, &f, 0, 0x10, f.pos[0], 0, t);
+		if (c->close_start + p.close_off <= end) {
+			fprintf(stderr, "gen-capture: connection %" PRIu32 " still opening at its close time\n", i);
+			exit(1);
+		}
+		delay = c->close_start + p.close_off - end;
+		break;
+	case 6:
+		end = tcp_pkt(g, &f, d, 0x11, f.pos[d], 0, t);
+		if (!c->first_fin_ts) { /* packets are written in time order */
+			c->first_fin_ts = g->last_ts;
+			c->open_at_first_fin = c->active;
+		}
+		delay = d ? lan : rtt;
+		break;
+	case 7: end = tcp_pkt(g, &f, !d, 0x11, f.pos[!d], 0, t), delay = !d ? lan : rtt; break;
+	default:
+		end = tcp_pkt(g, &f, d, 0x10, f.pos[d], 0, t);
+		c->active--;
+		break;
+	}
+	(void)end;
+	if (step <= 5 && g->last_ts > c->last_open_ts)
+		c->last_open_ts = g->last_ts;
+	c->step[i] = (uint8_t)(step + 1);
+	return delay;
+}
+
+/* Opening time of connection i: evenly spread over CONC_OPEN_NS, jittered
+ * inside its slot so that the order stays i = 0, 1, 2... */
+static uint64_t conc_open_at(const conc *c, uint32_t i)
+{
+	uint64_t slot = CONC_OPEN_NS / c->n;
+	uint64_t x = c->seed ^ ((uint64_t)i << 32 | 0x5bd1e995u);
+	return (uint64_t)i * slot + splitmix64(&x) % (slot ? slot : 1);
+}
+
+static void conc_run(gen *g, uint64_t seed, uint32_t n)
+{
+	conc c = {.seed = seed, .n = n};
+	c.nhosts = (n + CONC_PORTS - 1) / CONC_PORTS;
+	c.close_start = CONC_OPEN_NS + CONC_GAP_NS;
+	c.step = calloc(n, 1);
+	if (!c.step) {
+		fprintf(stderr, "gen-capture: out of memory\n");
+		exit(1);
+	}
+	heap_push(g, conc_open_at(&c, 0), 0);
+	c.next = 1;
+	while (g->nheap) {
+		event e = heap_pop(g);
+		bool opening = c.step[e.flow] == 0;
+		uint64_t now = e.t;
+		uint64_t delay = conc_step(g, &c, e.flow, now);
+		uint64_t done = g->link_free > now ? g->link_free : now;
+		if (delay)
+			heap_push(g, done + delay, e.flow);
+		if (opening && c.next < n) {
+			heap_push(g, conc_open_at(&c, c.next), c.next);
+			c.next++;
+		}
+	}
+	free(c.step);
+	stats *s = &g->st;
+	fprintf(stderr,
+	        "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64
+	        " file bytes\n"
+	        "  capture time %.1f s; concurrent-flows capture, seed %" PRIu64 "\n"
+	        "  tcp connections %" PRIu32 " (ipv4 %" PRIu64 ", ipv6 %" PRIu64 "; http %" PRIu64
+	        ", tls %" PRIu64 "; server closes first %" PRIu64 ") from %" PRIu32
+	        " client addresses\n"
+	        "  each: SYN, SYN/ACK, ACK, request, response, ACK, FIN, FIN/ACK, ACK\n"
+	        "  last opening packet at %.3f s, first FIN at %.3f s\n"
+	        "  connections open at the first FIN %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
+	        "  packets: ipv6 %" PRIu64 "; frames <=128 B %" PRIu64 ", <=576 B %" PRIu64 "\n",
+	        s->pkts, s->data_bytes, s->file_bytes, (double)g->last_ts / 1e9, seed, n, n - c.v6,
+	        c.v6, c.http, n - c.http, c.server_first, c.nhosts, (double)c.last_open_ts / 1e9,
+	        (double)c.first_fin_ts / 1e9, c.open_at_first_fin, c.max_active, s->v6_pkts, s->frame_hist[0],
+	        s->frame_hist[1]);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 static int parse_size(const char *s, uint64_t *ret)
 {
@@ -1096,7 +1322,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
+	        "       gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT\n"
 	        "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
+	        "  -c FLOWS     many concurrent flows: FLOWS TCP connections, all open at\n"
+	        "               once, then all closed (at most 4194176)\n"
 	        "  -s SEED      PRNG seed (default 1)\n"
 	        "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
 	        "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
@@ -1104,17 +1333,23 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = 1, avg = 200, link = 1000, size;
+	uint64_t seed = 1, avg = 200, link = 1000, size = 0, nconc = 0;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:r:l:h")) != -1) {
-		uint64_t *dst = opt == 's' ? &seed : opt == 'r' ? &avg : opt == 'l' ? &link : NULL;
+	while ((opt = getopt(argc, argv, "s:r:l:c:h")) != -1) {
+		uint64_t *dst = opt == 's'   ? &seed
+		                : opt == 'r' ? &avg
+		                : opt == 'l' ? &link
+		                : opt == 'c' ? &nconc
+		                             : NULL;
 		if (!dst || parse_size(optarg, dst) < 0) {
 			usage();
 			return 2;
 		}
 	}
-	if (argc - optind != 2 || parse_size(argv[optind + 1], &size) < 0 || avg == 0 ||
-	    link < avg) {
+	bool conc_mode = nconc > 0;
+	if (argc - optind != (conc_mode ? 1 : 2) ||
+	    (!conc_mode && parse_size(argv[optind + 1], &size) < 0) || avg == 0 || link < avg ||
+	    nconc > CONC_MAX || link == 0) {
 		usage();
 		return 2;
 	}
@@ -1146,6 +1381,18 @@ int main(int argc, char **argv)
 	fh[20] = 1; /* LINKTYPE_ETHERNET */
 	write_or_die(g, fh, sizeof(fh));
 	g->st.file_bytes = sizeof(fh);
+
+	if (conc_mode) {
+		conc_run(g, seed, (uint32_t)nconc);
+		if (fclose(g->out) != 0) {
+			fprintf(stderr, "gen-capture: close failed: %s\n", strerror(errno));
+			return 1;
+		}
+		free(g->heap);
+		free(w);
+		free(g);
+		return 0;
+	}
 
 	heap_push(g, 0, NO_FLOW);
 	while (g->st.file_bytes < g->limit && g->nheap) {
