@@ -17,49 +17,14 @@
 
 /* ---- packet building ---------------------------------------------------- */
 
-typedef struct {
-	uint8_t b[4096];
-	size_t n;
-} pkt;
+#include "pktbuf.h"
 
-static void put(pkt *k, const void *d, size_t n)
-{
-	assert_true(k->n + n <= sizeof(k->b));
-	if (n)
-		memcpy(k->b + k->n, d, n);
-	k->n += n;
-}
-static void p8(pkt *k, uint8_t v)
-{
-	put(k, &v, 1);
-}
-static void p16(pkt *k, uint16_t v)
-{
-	p8(k, (uint8_t)(v >> 8));
-	p8(k, (uint8_t)v);
-}
-static void p32(pkt *k, uint32_t v)
-{
-	p16(k, (uint16_t)(v >> 16));
-	p16(k, (uint16_t)v);
-}
 static void set16(pkt *k, size_t at, uint16_t v)
 {
 	k->b[at] = (uint8_t)(v >> 8);
 	k->b[at + 1] = (uint8_t)v;
 }
 
-static uint16_t cksum(const uint8_t *b, size_t n)
-{
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 static void eth(pkt *k, uint16_t type)
 {

@@ -16,41 +16,8 @@
 
 #define SEC 1000000ull
 
-typedef struct {
-	uint8_t b[70000];
-	size_t n;
-} pkt;
-
-static void put(pkt *k, const void *d, size_t n)
-{
-	assert_true(k->n + n <= sizeof(k->b));
-	if (n)
-		memcpy(k->b + k->n, d, n);
-	k->n += n;
-}
-static void p8(pkt *k, uint8_t v)
-{
-	put(k, &v, 1);
-}
-static void p16(pkt *k, uint16_t v)
-{
-	p8(k, (uint8_t)(v >> 8));
-	p8(k, (uint8_t)v);
-}
-static void p32(pkt *k, uint32_t v)
-{
-	p16(k, (uint16_t)(v >> 16));
-	p16(k, (uint16_t)v);
-}
-static uint16_t cksum(const uint8_t *b, size_t n)
-{
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
+#define PKTBUF_MAX 70000
+#include "pktbuf.h"
 
 /* The datagram: UDP 1111 -> 2222, length 64, then 56 bytes 3*i+1. */
 static uint8_t dgram[64];
