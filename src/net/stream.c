@@ -17,6 +17,7 @@ struct seg {
 	struct seg *prev, *next;
 	uint64_t off;
 	uint32_t len;
+	uint8_t cls; /* size class of the block (SEG_NOCLASS: malloc'd to size) */
 	uint8_t data[];
 };
 
@@ -56,12 +57,23 @@ struct slab {
 	struct om_tcp_stream s[SLAB_N];
 };
 
+/* Segment blocks are recycled per context in power-of-two size classes from
+ * 128 bytes to 2 KiB (a full-size Ethernet segment and its header), so that
+ * the steady state of out-of-order traffic does not call malloc. The cache
+ * of free blocks is capped; memcap accounting stays by exact size. */
+#define SEG_CLASSES 5
+#define SEG_CLASS_MIN 128u
+#define SEG_NOCLASS 0xff
+#define SEG_CACHE_MAX (4u * 1024 * 1024)
+
 struct om_stream_ctx {
 	uint64_t depth, memcap;
 	uint64_t seg_mem; /* bytes of held segments (headers included) */
 	om_stream_callbacks cb;
 	struct slab *slabs;
 	struct om_tcp_stream *free;
+	struct seg *seg_cache[SEG_CLASSES]; /* free blocks, chained through next */
+	uint64_t seg_cache_bytes;
 	uint32_t nstates;
 	om_stream_stats stats;
 };
@@ -78,6 +90,46 @@ om_stream_ctx *om_stream_new(uint64_t depth, uint64_t memcap, const om_stream_ca
 	return s;
 }
 
+static inline size_t class_size(unsigned c)
+{
+	return (size_t)SEG_CLASS_MIN << c;
+}
+
+static struct seg *seg_block(om_stream_ctx *s, size_t total)
+{
+	unsigned c = 0;
+	while (c < SEG_CLASSES && class_size(c) < total)
+		c++;
+	struct seg *g;
+	if (c == SEG_CLASSES) {
+		g = malloc(total);
+		if (g)
+			g->cls = SEG_NOCLASS;
+		return g;
+	}
+	g = s->seg_cache[c];
+	if (g) {
+		s->seg_cache[c] = g->next;
+		s->seg_cache_bytes -= class_size(c);
+		return g;
+	}
+	g = malloc(class_size(c));
+	if (g)
+		g->cls = (uint8_t)c;
+	return g;
+}
+
+static void seg_release(om_stream_ctx *s, struct seg *g)
+{
+	if (g->cls == SEG_NOCLASS || s->seg_cache_bytes + class_size(g->cls) > SEG_CACHE_MAX) {
+		free(g);
+		return;
+	}
+	g->next = s->seg_cache[g->cls];
+	s->seg_cache[g->cls] = g;
+	s->seg_cache_bytes += class_size(g->cls);
+}
+
 /* Frees the last held segment (trimmed by a FIN). */
 static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
 {
@@ -91,7 +143,7 @@ static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
 	uint64_t sz = sizeof(*g) + g->len;
 	s->seg_mem -= sz;
 	s->stats.mem_in_use -= sz;
-	free(g);
+	seg_release(s, g);
 }
 
 /* Frees the first held segment (the one just delivered). */
@@ -107,7 +159,7 @@ static void seg_pop_head(om_stream_ctx *s, struct dirstate *d)
 	uint64_t sz = sizeof(*g) + g->len;
 	s->seg_mem -= sz;
 	s->stats.mem_in_use -= sz;
-	free(g);
+	seg_release(s, g);
 }
 
 static void dir_free_segs(om_stream_ctx *s, struct dirstate *d)
@@ -131,6 +183,13 @@ om_stream_ctx *om_stream_free(om_stream_ctx *s)
 		}
 		free(sl);
 		sl = n;
+	}
+	for (unsigned c = 0; c < SEG_CLASSES; c++) {
+		struct seg *g;
+		while ((g = s->seg_cache[c]) != NULL) {
+			s->seg_cache[c] = g->next;
+			free(g);
+		}
 	}
 	free(s);
 	return NULL;
@@ -293,7 +352,7 @@ static void process_inorder(om_stream_ctx *s, om_flow *f, int dir, struct dirsta
 
 static struct seg *seg_new(om_stream_ctx *s, uint64_t off, const uint8_t *data, uint64_t len)
 {
-	struct seg *g = malloc(sizeof(*g) + len);
+	struct seg *g = seg_block(s, sizeof(*g) + len);
 	if (!g)
 		return NULL;
 	g->off = off;
