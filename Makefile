@@ -61,7 +61,7 @@ lint:
 	  { echo "lint: formatting differs from .clang-format; run 'make format'"; exit 1; }
 
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h')
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

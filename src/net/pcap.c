@@ -78,6 +78,11 @@ static uint32_t rd32(const uint8_t *b, bool swapped)
  * reading, 0 to use libpcap instead. */
 static int mapped_open(om_pcap *p, const char *path)
 {
+	/* Look before opening: opening a FIFO (a pipe, process substitution,
+	 * /dev/stdin) would take its writer, and libpcap must have it. */
+	struct stat pst;
+	if (stat(path, &pst) < 0 || !S_ISREG(pst.st_mode))
+		return 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <pcap/pcap.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -50,7 +52,8 @@ static void test_eve_rotation(void **state)
 	om_eve *e;
 	char err[256];
 	assert_int_equal(om_eve_open(path, 100, true, &e, err, sizeof(err)), 0);
-	const char line[] = "{\"event_type\":\"x\",\"pad\":\"0123456789012345678901234567890123\"}\n";
+	const char line[] =
+	    "{\"event_type\":\"x\",\"pad\":\"0123456789012345678901234567890123\"}\n";
 	size_t l = sizeof(line) - 1; /* 60 bytes */
 	assert_int_equal(om_eve_write(e, line, l, "2024-05-01"), 0);
 	/* 120 > 100: rotate by size before this block */
@@ -154,10 +157,12 @@ static unsigned write_capture(const char *path)
 	uint64_t t = T0;
 	/* a vertical scan: 25 distinct ports, port 22 probed twice */
 	for (unsigned i = 0; i < 25; i++) {
-		dump(d, f, tcp_frame(f, scanner, target, 40000, (uint16_t)(1 + i), 0x02, 1000, NULL), t);
+		dump(d, f,
+		     tcp_frame(f, scanner, target, 40000, (uint16_t)(1 + i), 0x02, 1000, NULL), t);
 		t += 1000;
 		n++;
-		dump(d, f, tcp_frame(f, target, scanner, (uint16_t)(1 + i), 40000, 0x14, 0, NULL), t);
+		dump(d, f, tcp_frame(f, target, scanner, (uint16_t)(1 + i), 40000, 0x14, 0, NULL),
+		     t);
 		t += 1000;
 		n++;
 	}
@@ -204,8 +209,13 @@ static void run_inspect(const char *cap, unsigned workers, struct run *out, cons
 	snprintf(evepath, sizeof(evepath), "%s/eve-%u.json", dir, workers);
 	om_eve *eve;
 	assert_int_equal(om_eve_open(evepath, 0, false, &eve, err, sizeof(err)), 0);
-	om_engine_opts o = {.cfg = &cfg, .pcap_path = cap, .eve = eve, .store = NULL,
-	                    .tenant = "t1", .gateway = "g1", .workers = workers};
+	om_engine_opts o = {.cfg = &cfg,
+	                    .pcap_path = cap,
+	                    .eve = eve,
+	                    .store = NULL,
+	                    .tenant = "t1",
+	                    .gateway = "g1",
+	                    .workers = workers};
 	int r = om_engine_inspect(&o, &out->res, err, sizeof(err));
 	if (r < 0)
 		fail_msg("inspect failed: %s", err);
@@ -274,6 +284,33 @@ static void test_pipeline_workers(void **state)
 	char *s1 = sorted(r1.eve), *s2 = sorted(r2.eve), *s3 = sorted(r3.eve);
 	assert_string_equal(s1, s2);
 	assert_string_equal(s1, s3);
+
+	/* through a pipe the capture cannot be mapped: libpcap reads it and the
+	 * packets are copied to the workers; the events are the same */
+	char fifo[160];
+	snprintf(fifo, sizeof(fifo), "%s/cap.fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		size_t n;
+		char *bytes = slurp(cap, &n);
+		FILE *w = fopen(fifo, "wb");
+		if (!w || fwrite(bytes, 1, n, w) != n)
+			_exit(1);
+		fclose(w);
+		_exit(0);
+	}
+	struct run rp;
+	run_inspect(fifo, 2, &rp, dir);
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *sp = sorted(rp.eve);
+	assert_string_equal(s1, sp);
+	free(sp);
+	free(rp.eve);
+	unlink(fifo);
 	free(s1);
 	free(s2);
 	free(s3);
@@ -299,8 +336,8 @@ static void test_pipeline_workers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eve_rotation),
-		cmocka_unit_test(test_pipeline_workers),
+	    cmocka_unit_test(test_eve_rotation),
+	    cmocka_unit_test(test_pipeline_workers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
