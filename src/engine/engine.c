@@ -94,14 +94,12 @@ struct worker {
 	om_flow_table *ft;
 	om_stream_ctx *st;
 	om_buf out;
-	char out_day[16];
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
 	uint64_t cur_cnt;
-	uint64_t flows_logged, alerts, anomalies, app_bytes;
+	uint64_t flows_logged, anomalies, app_bytes;
 	struct queue full, empty;
 	struct batch *filling; /* reader side */
-	int error;
 };
 
 struct engine {
@@ -117,8 +115,15 @@ struct engine {
 	uint64_t recon_alerts;
 	om_usec first_ts, last_tick, last_stats;
 	bool have_ts;
-	int error;
+	atomic_int error; /* first failure of any thread (negative errno), 0 if none */
 };
+
+/* Records the first failure; later ones are dropped. Any thread. */
+static void engine_fail(struct engine *e, int r)
+{
+	int none = 0;
+	atomic_compare_exchange_strong(&e->error, &none, r);
+}
 
 /* ---- queues ------------------------------------------------------------- */
 
@@ -185,8 +190,8 @@ static void out_flush(struct engine *e, om_buf *b, const char *day)
 {
 	if (!b->len)
 		return;
-	if (e->o->eve && om_eve_write(e->o->eve, b->data, b->len, day) < 0 && !e->error)
-		e->error = -EIO;
+	if (e->o->eve && om_eve_write(e->o->eve, b->data, b->len, day) < 0)
+		engine_fail(e, -EIO);
 	om_buf_reset(b);
 }
 
@@ -250,8 +255,8 @@ static void store_event(struct engine *e, const om_store_event *ev)
 	pthread_mutex_lock(&e->store_lock);
 	int r = om_store_add_event(e->o->store, ev);
 	pthread_mutex_unlock(&e->store_lock);
-	if (r < 0 && !e->error)
-		e->error = r;
+	if (r < 0)
+		engine_fail(e, r);
 }
 
 /* ---- anomalies ---------------------------------------------------------- */
@@ -1041,14 +1046,14 @@ stop:
 				om_time_day(d, day, sizeof(day));
 				int sr = om_store_add_coverage(o->store, o->tenant, o->gateway,
 				                               "recon", day);
-				if (sr < 0 && !e.error)
-					e.error = sr;
+				if (sr < 0)
+					engine_fail(&e, sr);
 			}
 		}
-		if (o->store && !e.error && (r = om_store_flush(o->store)) < 0)
-			e.error = r;
-		if (e.error) {
-			r = e.error;
+		if (o->store && !atomic_load(&e.error) && (r = om_store_flush(o->store)) < 0)
+			engine_fail(&e, r);
+		if (atomic_load(&e.error)) {
+			r = atomic_load(&e.error);
 			snprintf(err, errlen, om_tr("err.engine.write"), strerror(-r));
 		}
 	}

@@ -130,15 +130,17 @@ static void seg_release(om_stream_ctx *s, struct seg *g)
 	s->seg_cache_bytes += class_size(g->cls);
 }
 
-/* Frees the last held segment (trimmed by a FIN). */
-static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
+/* Unlinks a held segment from its direction and frees it. */
+static void seg_drop(om_stream_ctx *s, struct dirstate *d, struct seg *g)
 {
-	struct seg *g = d->tail;
-	d->tail = g->prev;
-	if (d->tail)
-		d->tail->next = NULL;
+	if (g->prev)
+		g->prev->next = g->next;
 	else
-		d->head = NULL;
+		d->head = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+	else
+		d->tail = g->prev;
 	d->nsegs--;
 	uint64_t sz = sizeof(*g) + g->len;
 	s->seg_mem -= sz;
@@ -146,20 +148,15 @@ static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
 	seg_release(s, g);
 }
 
-/* Frees the first held segment (the one just delivered). */
+/* The last held segment (trimmed by a FIN) and the first (just delivered). */
+static void seg_pop_tail(om_stream_ctx *s, struct dirstate *d)
+{
+	seg_drop(s, d, d->tail);
+}
+
 static void seg_pop_head(om_stream_ctx *s, struct dirstate *d)
 {
-	struct seg *g = d->head;
-	d->head = g->next;
-	if (d->head)
-		d->head->prev = NULL;
-	else
-		d->tail = NULL;
-	d->nsegs--;
-	uint64_t sz = sizeof(*g) + g->len;
-	s->seg_mem -= sz;
-	s->stats.mem_in_use -= sz;
-	seg_release(s, g);
+	seg_drop(s, d, d->head);
 }
 
 static void dir_free_segs(om_stream_ctx *s, struct dirstate *d)

@@ -284,10 +284,12 @@ static void text_top(struct report *r, om_buf *b, const char *key, const om_stor
 {
 	if (n == 0)
 		return;
+	char num[32];
 	om_buf_printf(b, "  %s: ", msg(r, key));
-	for (size_t i = 0; i < n; i++)
-		om_buf_printf(b, "%s%s (%llu)", i ? ", " : "", c[i].key,
-		              (unsigned long long)c[i].count);
+	for (size_t i = 0; i < n; i++) {
+		fmt_count(c[i].count, num); /* the same digit grouping as the HTML tables */
+		om_buf_printf(b, "%s%s (%s)", i ? ", " : "", c[i].key, num);
+	}
 	om_buf_puts(b, "\n");
 }
 
