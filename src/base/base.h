@@ -144,46 +144,99 @@ int om_cidr_parse(const char *s, om_cidr *ret);
 bool om_cidr_contains(const om_cidr *c, const om_addr *a);
 
 /* ---- configuration ------------------------------------------------------ */
+/* The YAML configuration file is one document; each module owns its
+ * section(s): it describes its keys in a table (om_config_schema) over its
+ * own settings struct, sets the defaults and checks cross-key rules. base
+ * only reads the YAML, walks it, converts scalars, and gives custom keys
+ * access to their YAML node. An error names file, line and key, and a file
+ * with any error changes nothing in any section. */
+typedef struct om_config_node om_config_node; /* a YAML node, valid during load */
+typedef struct om_config_ctx om_config_ctx;   /* the load in progress */
+
+enum om_config_kind { OM_CK_STR, OM_CK_U32, OM_CK_U64, OM_CK_BOOL, OM_CK_NETS, OM_CK_CUSTOM };
+
 #define OM_CONFIG_MAX_NETS 64
-typedef struct om_config {
+/* A list of networks (OM_CK_NETS): the array and its count, adjacent. */
+typedef struct om_config_nets {
+	om_cidr net[OM_CONFIG_MAX_NETS];
+	unsigned count;
+} om_config_nets;
+
+typedef struct om_config_key {
+	const char *path; /* dotted, from the top of the file: "flow.timeouts.udp" */
+	enum om_config_kind kind;
+	size_t off;        /* of the value in the module's struct */
+	size_t size;       /* OM_CK_STR: buffer size */
+	uint64_t min, max; /* numbers: inclusive range */
+	const char *help;  /* catalogue key of the one-line help */
+	/* OM_CK_CUSTOM: parse the node into obj (0 or the result of
+	 * om_config_fail) and write the value after "key:" for `config show`
+	 * (indent: the key's depth * 2). */
+	int (*parse)(om_config_ctx *c, const om_config_node *n, void *obj);
+	void (*dump)(const void *obj, om_buf *out, int indent);
+} om_config_key;
+
+typedef struct om_config_schema {
+	const char *module;
+	const om_config_key *keys;
+	size_t nkeys;
+	size_t size;                 /* sizeof the module's struct */
+	void (*defaults)(void *obj); /* may be NULL: all zero */
+	/* Cross-key rules after a file is read; returns 0 or om_config_fail(c, NULL, ...). */
+	int (*check)(om_config_ctx *c, const void *obj);
+} om_config_schema;
+
+/* One module's settings: its schema and the struct the values go into. */
+typedef struct om_config_part {
+	const om_config_schema *schema;
+	void *obj;
+} om_config_part;
+
+void om_config_defaults(const om_config_part *parts, size_t n);
+/* Loads a YAML file over the current values of every part. On error
+ * returns a negative errno, writes "FILE:LINE: key 'K': what is wrong and
+ * what to do" into err, and leaves every part as it was. */
+int om_config_load(const om_config_part *parts, size_t n, const char *path, char *err,
+                   size_t errlen);
+/* The effective configuration as YAML, with a comment per key. */
+void om_config_dump(const om_config_part *parts, size_t n, om_buf *out);
+
+/* For custom keys and check functions: writes the file:line:key error with
+ * the catalogue message msg (a printf format) and returns -EINVAL. n may be
+ * NULL (line 0). */
+int om_config_fail(om_config_ctx *c, const om_config_node *n, const char *key, const char *msg,
+                   ...);
+/* YAML node access for custom keys. */
+enum om_config_node_type { OM_CN_SCALAR, OM_CN_SEQUENCE, OM_CN_MAPPING, OM_CN_OTHER };
+enum om_config_node_type om_config_node_type(const om_config_node *n);
+/* A scalar's text (NUL-terminated) or NULL if n is not a scalar. */
+const char *om_config_node_scalar(const om_config_node *n);
+size_t om_config_node_line(const om_config_node *n); /* 1-based */
+/* Items of a sequence or entries of a mapping (0 for a scalar). */
+size_t om_config_node_count(const om_config_node *n);
+/* The i-th item of a sequence, or the value of the i-th mapping entry
+ * (then *ret_key gets the entry's key text); NULL if out of range. */
+const om_config_node *om_config_node_item(om_config_ctx *c, const om_config_node *n, size_t i,
+                                          const char **ret_key);
+/* The value of key in a mapping, or NULL. */
+const om_config_node *om_config_node_get(om_config_ctx *c, const om_config_node *n,
+                                         const char *key);
+/* Helpers for custom keys: parse a scalar as a number in [min, max] or as a
+ * network, with the standard error messages. */
+int om_config_node_u64(om_config_ctx *c, const om_config_node *n, const char *key, uint64_t min,
+                       uint64_t max, uint64_t *ret);
+int om_config_node_cidr(om_config_ctx *c, const om_config_node *n, const char *key, om_cidr *ret);
+
+/* The settings every module may read: who this gateway is, where its
+ * state lives, which networks are the office's own. */
+typedef struct om_base_config {
 	char tenant[64];
 	char gateway[64];
 	char state_dir[256];
-	om_cidr home_net[OM_CONFIG_MAX_NETS];
-	unsigned home_net_count;
-	/* flow table */
-	uint64_t flow_max;         /* max concurrent flows per engine */
-	uint64_t flow_hash_size;   /* buckets; 0 = derived from flow_max */
-	uint32_t flow_timeout_new; /* seconds */
-	uint32_t flow_timeout_est;
-	uint32_t flow_timeout_closed;
-	uint32_t flow_timeout_udp;
-	uint32_t flow_timeout_icmp;
-	/* TCP reassembly */
-	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
-	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
-	/* IP defragmentation */
-	uint64_t defrag_memcap;  /* bytes per worker */
-	uint32_t defrag_timeout; /* seconds */
-	uint32_t defrag_max_trackers;
-	/* scan detection (recon) */
-	uint32_t recon_window;           /* seconds */
-	uint32_t recon_vertical_ports;   /* distinct ports on one host */
-	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
-	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
-	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
-	/* outputs */
-	uint32_t stats_interval;   /* seconds of capture time between stats records */
-	uint64_t eve_rotate_bytes; /* gateway: rotate EVE file at this size; 0 = never */
-	bool eve_rotate_daily;
-} om_config;
-
-void om_config_defaults(om_config *c);
-/* Loads a YAML file over the current values. On error returns -EINVAL and
- * writes "FILE:LINE: key 'K': what is wrong" into err. */
-int om_config_load(om_config *c, const char *path, char *err, size_t errlen);
-/* The effective configuration as YAML. */
-void om_config_dump(const om_config *c, om_buf *out);
-bool om_config_is_home(const om_config *c, const om_addr *a);
+	om_config_nets home_net;
+} om_base_config;
+extern const om_config_schema om_base_config_schema;
+bool om_base_is_home(const om_base_config *c, const om_addr *a);
+bool om_config_nets_contains(const om_config_nets *n, const om_addr *a);
 
 #endif

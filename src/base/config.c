@@ -4,6 +4,7 @@
 #include "base/base.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,53 +12,15 @@
 #include <unistd.h>
 #include <yaml.h>
 
-enum ckind { C_STR, C_U32, C_U64, C_BOOL, C_NETS };
-
-struct ckey {
-	const char *path; /* dotted */
-	enum ckind kind;
-	size_t off;
-	size_t size; /* for strings */
-	uint64_t min, max;
-	const char *help; /* catalogue key of the one-line help */
-};
-
-#define F(m) offsetof(om_config, m)
-static const struct ckey keys[] = {
-    {"tenant", C_STR, F(tenant), sizeof(((om_config *)0)->tenant), 1, 0, "config.help.tenant"},
-    {"gateway", C_STR, F(gateway), sizeof(((om_config *)0)->gateway), 1, 0, "config.help.gateway"},
-    {"state-dir", C_STR, F(state_dir), sizeof(((om_config *)0)->state_dir), 1, 0,
-     "config.help.state-dir"},
-    {"home-net", C_NETS, F(home_net), 0, 0, 0, "config.help.home-net"},
-    {"flow.max-flows", C_U64, F(flow_max), 0, 16, 1ull << 26, "config.help.flow.max-flows"},
-    {"flow.hash-size", C_U64, F(flow_hash_size), 0, 0, 1ull << 28, "config.help.flow.hash-size"},
-    {"flow.timeouts.new", C_U32, F(flow_timeout_new), 0, 1, 86400, "config.help.flow.timeouts.new"},
-    {"flow.timeouts.established", C_U32, F(flow_timeout_est), 0, 1, 86400,
-     "config.help.flow.timeouts.established"},
-    {"flow.timeouts.closed", C_U32, F(flow_timeout_closed), 0, 1, 86400,
-     "config.help.flow.timeouts.closed"},
-    {"flow.timeouts.udp", C_U32, F(flow_timeout_udp), 0, 1, 86400, "config.help.flow.timeouts.udp"},
-    {"flow.timeouts.icmp", C_U32, F(flow_timeout_icmp), 0, 1, 86400,
-     "config.help.flow.timeouts.icmp"},
-    {"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "config.help.stream.depth"},
-    {"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "config.help.stream.memcap"},
-    {"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "config.help.defrag.memcap"},
-    {"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "config.help.defrag.timeout"},
-    {"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24,
-     "config.help.defrag.max-trackers"},
-    {"recon.window", C_U32, F(recon_window), 0, 1, 86400, "config.help.recon.window"},
-    {"recon.vertical-ports", C_U32, F(recon_vertical_ports), 0, 2, 65536,
-     "config.help.recon.vertical-ports"},
-    {"recon.horizontal-hosts", C_U32, F(recon_horizontal_hosts), 0, 2, 1u << 24,
-     "config.help.recon.horizontal-hosts"},
-    {"recon.sweep-hosts", C_U32, F(recon_sweep_hosts), 0, 2, 1u << 24,
-     "config.help.recon.sweep-hosts"},
-    {"recon.max-sources", C_U32, F(recon_max_sources), 0, 16, 1u << 24,
-     "config.help.recon.max-sources"},
-    {"stats-interval", C_U32, F(stats_interval), 0, 1, 86400, "config.help.stats-interval"},
-    {"eve.rotate-size", C_U64, F(eve_rotate_bytes), 0, 0, UINT64_MAX,
-     "config.help.eve.rotate-size"},
-    {"eve.rotate-daily", C_BOOL, F(eve_rotate_daily), 0, 0, 0, "config.help.eve.rotate-daily"},
+#define F(m) offsetof(om_base_config, m)
+static const om_config_key base_keys[] = {
+    {"tenant", OM_CK_STR, F(tenant), sizeof(((om_base_config *)0)->tenant), 1, 0,
+     "config.help.tenant", NULL, NULL},
+    {"gateway", OM_CK_STR, F(gateway), sizeof(((om_base_config *)0)->gateway), 1, 0,
+     "config.help.gateway", NULL, NULL},
+    {"state-dir", OM_CK_STR, F(state_dir), sizeof(((om_base_config *)0)->state_dir), 1, 0,
+     "config.help.state-dir", NULL, NULL},
+    {"home-net", OM_CK_NETS, F(home_net), 0, 0, 0, "config.help.home-net", NULL, NULL},
 };
 #undef F
 
@@ -85,102 +48,235 @@ static void default_state_dir(char *out, size_t n)
 		snprintf(out, n, "./omamori-state");
 }
 
-void om_config_defaults(om_config *c)
+static void base_defaults(void *obj)
 {
+	om_base_config *c = obj;
 	memset(c, 0, sizeof(*c));
 	snprintf(c->tenant, sizeof(c->tenant), "default");
 	snprintf(c->gateway, sizeof(c->gateway), "gw1");
 	default_state_dir(c->state_dir, sizeof(c->state_dir));
 	for (size_t i = 0; i < OM_ARRAY_SIZE(default_nets); i++)
-		om_cidr_parse(default_nets[i], &c->home_net[c->home_net_count++]);
-	c->flow_max = 262144;
-	c->flow_hash_size = 0;
-	c->flow_timeout_new = 30;
-	c->flow_timeout_est = 300;
-	c->flow_timeout_closed = 10;
-	c->flow_timeout_udp = 60;
-	c->flow_timeout_icmp = 30;
-	c->stream_depth = 1024 * 1024;
-	c->stream_memcap = 64ull * 1024 * 1024;
-	c->defrag_memcap = 32ull * 1024 * 1024;
-	c->defrag_timeout = 60;
-	c->defrag_max_trackers = 65536;
-	c->recon_window = 60;
-	c->recon_vertical_ports = 20;
-	c->recon_horizontal_hosts = 20;
-	c->recon_sweep_hosts = 10;
-	c->recon_max_sources = 65536;
-	c->stats_interval = 300;
-	c->eve_rotate_bytes = 0;
-	c->eve_rotate_daily = false;
+		om_cidr_parse(default_nets[i], &c->home_net.net[c->home_net.count++]);
 }
 
-bool om_config_is_home(const om_config *c, const om_addr *a)
+const om_config_schema om_base_config_schema = {
+    "base", base_keys, OM_ARRAY_SIZE(base_keys), sizeof(om_base_config), base_defaults, NULL,
+};
+
+bool om_config_nets_contains(const om_config_nets *n, const om_addr *a)
 {
-	for (unsigned i = 0; i < c->home_net_count; i++)
-		if (om_cidr_contains(&c->home_net[i], a))
+	for (unsigned i = 0; i < n->count; i++)
+		if (om_cidr_contains(&n->net[i], a))
 			return true;
 	return false;
 }
 
+bool om_base_is_home(const om_base_config *c, const om_addr *a)
+{
+	return om_config_nets_contains(&c->home_net, a);
+}
+
+void om_config_defaults(const om_config_part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].schema->defaults)
+			parts[i].schema->defaults(parts[i].obj);
+		else
+			memset(parts[i].obj, 0, parts[i].schema->size);
+	}
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
-struct loader {
+/* A node handed to custom keys is the libyaml node itself. */
+struct om_config_ctx {
 	yaml_document_t *doc;
 	const char *file;
 	char *err;
 	size_t errlen;
-	om_config *c;
+	const om_config_part *parts; /* parts[i].obj are the scratch copies */
+	size_t nparts;
 };
 
-/* Writes "FILE:LINE: key 'KEY': WHAT", WHAT being the catalogue message msg
- * (a printf format) in the thread's language, filled with the arguments. */
-static int load_err(struct loader *l, const yaml_node_t *n, const char *key, const char *msg, ...)
+static const yaml_node_t *Y(const om_config_node *n)
+{
+	return (const yaml_node_t *)n;
+}
+
+static const om_config_node *N(const yaml_node_t *n)
+{
+	return (const om_config_node *)n;
+}
+
+static int vfail(om_config_ctx *l, const yaml_node_t *n, const char *key, const char *msg,
+                 va_list ap)
 {
 	char what[512];
-	va_list ap;
-	va_start(ap, msg);
 	vsnprintf(what, sizeof(what), om_tr(msg), ap);
-	va_end(ap);
 	snprintf(l->err, l->errlen, om_tr("err.config.at_key"), l->file,
 	         n ? n->start_mark.line + 1 : (size_t)0, key, what);
 	return -EINVAL;
 }
 
-static const struct ckey *find_key(const char *path)
+/* Writes "FILE:LINE: key 'KEY': WHAT", WHAT being the catalogue message msg
+ * (a printf format) in the thread's language, filled with the arguments. */
+static int load_err(om_config_ctx *l, const yaml_node_t *n, const char *key, const char *msg, ...)
 {
-	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++)
-		if (strcmp(keys[i].path, path) == 0)
-			return &keys[i];
+	va_list ap;
+	va_start(ap, msg);
+	int r = vfail(l, n, key, msg, ap);
+	va_end(ap);
+	return r;
+}
+
+int om_config_fail(om_config_ctx *c, const om_config_node *n, const char *key, const char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	int r = vfail(c, Y(n), key, msg, ap);
+	va_end(ap);
+	return r;
+}
+
+enum om_config_node_type om_config_node_type(const om_config_node *n)
+{
+	switch (Y(n)->type) {
+	case YAML_SCALAR_NODE: return OM_CN_SCALAR;
+	case YAML_SEQUENCE_NODE: return OM_CN_SEQUENCE;
+	case YAML_MAPPING_NODE: return OM_CN_MAPPING;
+	default: return OM_CN_OTHER;
+	}
+}
+
+const char *om_config_node_scalar(const om_config_node *n)
+{
+	const yaml_node_t *y = Y(n);
+	if (y->type != YAML_SCALAR_NODE ||
+	    strlen((const char *)y->data.scalar.value) != y->data.scalar.length)
+		return NULL;
+	return (const char *)y->data.scalar.value;
+}
+
+size_t om_config_node_line(const om_config_node *n)
+{
+	return Y(n)->start_mark.line + 1;
+}
+
+size_t om_config_node_count(const om_config_node *n)
+{
+	const yaml_node_t *y = Y(n);
+	if (y->type == YAML_SEQUENCE_NODE)
+		return (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+	if (y->type == YAML_MAPPING_NODE)
+		return (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+	return 0;
+}
+
+const om_config_node *om_config_node_item(om_config_ctx *c, const om_config_node *n, size_t i,
+                                          const char **ret_key)
+{
+	const yaml_node_t *y = Y(n);
+	if (i >= om_config_node_count(n))
+		return NULL;
+	if (y->type == YAML_SEQUENCE_NODE)
+		return N(yaml_document_get_node(c->doc, y->data.sequence.items.start[i]));
+	const yaml_node_pair_t *p = &y->data.mapping.pairs.start[i];
+	const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+	if (!k || k->type != YAML_SCALAR_NODE)
+		return NULL;
+	if (ret_key)
+		*ret_key = (const char *)k->data.scalar.value;
+	return N(yaml_document_get_node(c->doc, p->value));
+}
+
+const om_config_node *om_config_node_get(om_config_ctx *c, const om_config_node *n, const char *key)
+{
+	size_t cnt = Y(n)->type == YAML_MAPPING_NODE ? om_config_node_count(n) : 0;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *k = NULL;
+		const om_config_node *v = om_config_node_item(c, n, i, &k);
+		if (v && k && strcmp(k, key) == 0)
+			return v;
+	}
 	return NULL;
 }
 
-static bool is_prefix_of_key(const char *path)
+int om_config_node_u64(om_config_ctx *c, const om_config_node *n, const char *key, uint64_t min,
+                       uint64_t max, uint64_t *ret)
 {
-	size_t n = strlen(path);
-	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++)
-		if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
-			return true;
+	const char *v = om_config_node_scalar(n);
+	if (!v)
+		return om_config_fail(c, n, key, "err.config.not_scalar");
+	uint64_t x;
+	int r = om_parse_u64(v, min, max, &x);
+	if (r == -ERANGE)
+		return om_config_fail(c, n, key, "err.config.out_of_range", v,
+		                      (unsigned long long)min, (unsigned long long)max);
+	if (r < 0)
+		return om_config_fail(c, n, key, "err.config.not_number", v, "");
+	*ret = x;
+	return 0;
+}
+
+int om_config_node_cidr(om_config_ctx *c, const om_config_node *n, const char *key, om_cidr *ret)
+{
+	const char *v = om_config_node_scalar(n);
+	if (!v)
+		return om_config_fail(c, n, key, "err.config.not_scalar");
+	if (om_cidr_parse(v, ret) < 0)
+		return om_config_fail(c, n, key, "err.config.not_network", v);
+	return 0;
+}
+
+struct found {
+	const om_config_key *key;
+	void *obj;
+};
+
+static bool find_key(const om_config_ctx *l, const char *path, struct found *ret)
+{
+	for (size_t p = 0; p < l->nparts; p++) {
+		const om_config_schema *s = l->parts[p].schema;
+		for (size_t i = 0; i < s->nkeys; i++) {
+			if (strcmp(s->keys[i].path, path) == 0) {
+				ret->key = &s->keys[i];
+				ret->obj = l->parts[p].obj;
+				return true;
+			}
+		}
+	}
 	return false;
 }
 
-static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t *n)
+static bool is_prefix_of_key(const om_config_ctx *l, const char *path)
+{
+	size_t n = strlen(path);
+	for (size_t p = 0; p < l->nparts; p++) {
+		const om_config_schema *s = l->parts[p].schema;
+		for (size_t i = 0; i < s->nkeys; i++)
+			if (strncmp(s->keys[i].path, path, n) == 0 && s->keys[i].path[n] == '.')
+				return true;
+	}
+	return false;
+}
+
+static int set_scalar(om_config_ctx *l, const om_config_key *k, void *obj, const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return load_err(l, n, k->path, "err.config.not_scalar");
 	const char *v = (const char *)n->data.scalar.value;
 	size_t vlen = n->data.scalar.length;
-	char *dst = (char *)l->c + k->off;
+	char *dst = (char *)obj + k->off;
 	if (strlen(v) != vlen)
 		return load_err(l, n, k->path, "err.config.nul_byte");
 	switch (k->kind) {
-	case C_STR:
+	case OM_CK_STR:
 		if (vlen == 0 || vlen >= k->size)
 			return load_err(l, n, k->path, "err.config.str_length", k->size - 1);
 		memcpy(dst, v, vlen + 1);
 		return 0;
-	case C_U32:
-	case C_U64: {
+	case OM_CK_U32:
+	case OM_CK_U64: {
 		uint64_t x;
 		int r = om_parse_u64(v, k->min, k->max, &x);
 		if (r == -ERANGE)
@@ -188,13 +284,13 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 			                (unsigned long long)k->min, (unsigned long long)k->max);
 		if (r < 0)
 			return load_err(l, n, k->path, "err.config.not_number", v, om_tr(k->help));
-		if (k->kind == C_U32)
+		if (k->kind == OM_CK_U32)
 			*(uint32_t *)dst = (uint32_t)x;
 		else
 			*(uint64_t *)dst = x;
 		return 0;
 	}
-	case C_BOOL:
+	case OM_CK_BOOL:
 		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
 			*(bool *)dst = true;
 		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
@@ -202,44 +298,45 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 		else
 			return load_err(l, n, k->path, "err.config.not_bool", v);
 		return 0;
-	case C_NETS: break;
+	case OM_CK_NETS:
+	case OM_CK_CUSTOM: break;
 	}
 	return -EINVAL;
 }
 
-static int set_nets(struct loader *l, const struct ckey *k, yaml_node_t *n)
+static int set_nets(om_config_ctx *l, const om_config_key *k, void *obj, yaml_node_t *n)
 {
-	om_cidr nets[OM_CONFIG_MAX_NETS];
-	unsigned count = 0;
+	om_config_nets nets;
+	memset(&nets, 0, sizeof(nets)); /* unused entries compare equal */
 	if (n->type == YAML_SCALAR_NODE) {
-		if (om_cidr_parse((const char *)n->data.scalar.value, &nets[0]) < 0)
+		if (om_cidr_parse((const char *)n->data.scalar.value, &nets.net[0]) < 0)
 			return load_err(l, n, k->path, "err.config.not_network",
 			                (const char *)n->data.scalar.value);
-		count = 1;
+		nets.count = 1;
 	} else if (n->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     it < n->data.sequence.items.top; it++) {
 			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
 			if (!e || e->type != YAML_SCALAR_NODE)
 				return load_err(l, e ? e : n, k->path, "err.config.list_items");
-			if (count >= OM_CONFIG_MAX_NETS)
+			if (nets.count >= OM_CONFIG_MAX_NETS)
 				return load_err(l, e, k->path, "err.config.too_many_nets",
 				                OM_CONFIG_MAX_NETS);
-			if (om_cidr_parse((const char *)e->data.scalar.value, &nets[count]) < 0)
+			if (om_cidr_parse((const char *)e->data.scalar.value,
+			                  &nets.net[nets.count]) < 0)
 				return load_err(l, e, k->path, "err.config.not_network",
 				                (const char *)e->data.scalar.value);
-			count++;
+			nets.count++;
 		}
 	} else
 		return load_err(l, n, k->path, "err.config.not_net_list");
-	if (count == 0)
+	if (nets.count == 0)
 		return load_err(l, n, k->path, "err.config.empty_list");
-	memcpy(l->c->home_net, nets, sizeof(nets[0]) * count);
-	l->c->home_net_count = count;
+	memcpy((char *)obj + k->off, &nets, sizeof(nets));
 	return 0;
 }
 
-static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int depth)
+static int load_map(om_config_ctx *l, yaml_node_t *map, const char *prefix, int depth)
 {
 	if (depth > 8)
 		return load_err(l, map, prefix, "err.config.too_deep");
@@ -254,13 +351,16 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 		                  (const char *)kn->data.scalar.value);
 		if (pl < 0 || (size_t)pl >= sizeof(path))
 			return load_err(l, kn, prefix, "err.config.key_too_long");
-		const struct ckey *k = find_key(path);
+		struct found k;
 		int r;
-		if (k && k->kind == C_NETS)
-			r = set_nets(l, k, vn);
-		else if (k)
-			r = set_scalar(l, k, vn);
-		else if (is_prefix_of_key(path)) {
+		if (find_key(l, path, &k)) {
+			if (k.key->kind == OM_CK_NETS)
+				r = set_nets(l, k.key, k.obj, vn);
+			else if (k.key->kind == OM_CK_CUSTOM)
+				r = k.key->parse(l, N(vn), k.obj);
+			else
+				r = set_scalar(l, k.key, k.obj, vn);
+		} else if (is_prefix_of_key(l, path)) {
 			if (vn->type != YAML_MAPPING_NODE)
 				return load_err(l, vn, path, "err.config.not_mapping");
 			r = load_map(l, vn, path, depth + 1);
@@ -272,15 +372,39 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 	return 0;
 }
 
-static int config_check(struct loader *l)
+static int load_doc(om_config_ctx *l, FILE *f)
 {
-	om_config *c = l->c;
-	if (c->flow_hash_size && (c->flow_hash_size & (c->flow_hash_size - 1)))
-		return load_err(l, NULL, "flow.hash-size", "err.config.not_power_of_two");
-	return 0;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int r = 0;
+	l->doc = &doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(l->err, l->errlen, om_tr("err.config.yaml"), l->file,
+		         parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : om_tr("err.config.yaml_syntax"));
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		/* empty file: defaults stand */
+	} else if (root->type != YAML_MAPPING_NODE) {
+		r = load_err(l, root, om_tr("config.top_level"), "err.config.top_not_mapping");
+	} else {
+		r = load_map(l, root, "", 0);
+		for (size_t i = 0; r == 0 && i < l->nparts; i++)
+			if (l->parts[i].schema->check)
+				r = l->parts[i].schema->check(l, l->parts[i].obj);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return r;
 }
 
-int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
+int om_config_load(const om_config_part *parts, size_t n, const char *path, char *err,
+                   size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -288,93 +412,97 @@ int om_config_load(om_config *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, om_tr("err.config.open"), path, strerror(e));
 		return -e;
 	}
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	om_config tmp = *c;
-	struct loader l = {&doc, path, err, errlen, &tmp};
-	int r = 0;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, om_tr("err.config.yaml"), path, parser.problem_mark.line + 1,
-		         parser.problem ? parser.problem : om_tr("err.config.yaml_syntax"));
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -EINVAL;
+	/* Every part is read into a scratch copy; the copies replace the
+	 * originals only when the whole file was good. */
+	om_config_part *tmp = calloc(n ? n : 1, sizeof(*tmp));
+	int r = tmp ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		tmp[i].schema = parts[i].schema;
+		tmp[i].obj = malloc(parts[i].schema->size);
+		if (!tmp[i].obj)
+			r = -ENOMEM;
+		else
+			memcpy(tmp[i].obj, parts[i].obj, parts[i].schema->size);
 	}
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (!root) {
-		/* empty file: defaults stand */
-	} else if (root->type != YAML_MAPPING_NODE) {
-		r = load_err(&l, root, om_tr("config.top_level"), "err.config.top_not_mapping");
-	} else {
-		r = load_map(&l, root, "", 0);
-		if (r == 0)
-			r = config_check(&l);
+	if (r == 0) {
+		om_config_ctx l = {NULL, path, err, errlen, tmp, n};
+		r = load_doc(&l, f);
+	} else
+		snprintf(err, errlen, om_tr("err.config.open"), path, strerror(-r));
+	for (size_t i = 0; tmp && i < n; i++) {
+		if (r == 0 && tmp[i].obj)
+			memcpy(parts[i].obj, tmp[i].obj, parts[i].schema->size);
+		free(tmp[i].obj);
 	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	free(tmp);
 	fclose(f);
-	if (r == 0)
-		*c = tmp;
 	return r;
 }
 
 /* ---- dump --------------------------------------------------------------- */
 
-static void dump_value(const om_config *c, const struct ckey *k, om_buf *out)
+static void dump_value(const void *obj, const om_config_key *k, om_buf *out, int indent)
 {
-	const char *src = (const char *)c + k->off;
+	const char *src = (const char *)obj + k->off;
 	switch (k->kind) {
-	case C_STR:
+	case OM_CK_STR:
 		om_buf_putc(out, ' ');
 		om_json_escape(out, src, strlen(src)); /* JSON strings are valid YAML */
 		break;
-	case C_U32: om_buf_printf(out, " %u", *(const uint32_t *)src); break;
-	case C_U64: om_buf_printf(out, " %llu", (unsigned long long)*(const uint64_t *)src); break;
-	case C_BOOL: om_buf_puts(out, *(const bool *)src ? " true" : " false"); break;
-	case C_NETS:
-		for (unsigned i = 0; i < c->home_net_count; i++) {
+	case OM_CK_U32: om_buf_printf(out, " %u", *(const uint32_t *)src); break;
+	case OM_CK_U64:
+		om_buf_printf(out, " %llu", (unsigned long long)*(const uint64_t *)src);
+		break;
+	case OM_CK_BOOL: om_buf_puts(out, *(const bool *)src ? " true" : " false"); break;
+	case OM_CK_NETS: {
+		const om_config_nets *nets = (const om_config_nets *)(const void *)src;
+		for (unsigned i = 0; i < nets->count; i++) {
 			char a[64];
-			const om_cidr *n = &c->home_net[i];
+			const om_cidr *n = &nets->net[i];
 			om_addr_str(&n->addr, a, sizeof(a));
 			unsigned p = om_addr_is_v4(&n->addr) && n->prefix >= 96 ? n->prefix - 96u
 			                                                        : n->prefix;
-			om_buf_printf(out, "\n  - %s/%u", a, p);
+			om_buf_printf(out, "\n%*s- %s/%u", indent + 2, "", a, p);
 		}
 		break;
 	}
+	case OM_CK_CUSTOM: k->dump(obj, out, indent); break;
+	}
 }
 
-void om_config_dump(const om_config *c, om_buf *out)
+void om_config_dump(const om_config_part *parts, size_t n, om_buf *out)
 {
 	char prev[128] = "";
-	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++) {
-		const char *path = keys[i].path;
-		/* print the mapping headers that change from the previous key */
-		const char *p = path, *q = prev;
-		int depth = 0;
-		const char *seg = path;
-		/* skip common leading segments */
-		while (1) {
-			const char *pd = strchr(p, '.');
-			const char *qd = strchr(q, '.');
-			if (!pd || !qd || pd - p != qd - q || strncmp(p, q, (size_t)(pd - p)) != 0)
-				break;
-			p = pd + 1;
-			q = qd + 1;
-			depth++;
+	for (size_t pi = 0; pi < n; pi++) {
+		const om_config_schema *s = parts[pi].schema;
+		for (size_t i = 0; i < s->nkeys; i++) {
+			const char *path = s->keys[i].path;
+			/* print the mapping headers that change from the previous key */
+			const char *p = path, *q = prev;
+			int depth = 0;
+			/* skip common leading segments */
+			while (1) {
+				const char *pd = strchr(p, '.');
+				const char *qd = strchr(q, '.');
+				if (!pd || !qd || pd - p != qd - q ||
+				    strncmp(p, q, (size_t)(pd - p)) != 0)
+					break;
+				p = pd + 1;
+				q = qd + 1;
+				depth++;
+			}
+			const char *seg = p;
+			const char *dot;
+			while ((dot = strchr(seg, '.')) != NULL) {
+				om_buf_printf(out, "%*s%.*s:\n", depth * 2, "", (int)(dot - seg),
+				              seg);
+				seg = dot + 1;
+				depth++;
+			}
+			om_buf_printf(out, "%*s%s:", depth * 2, "", seg);
+			dump_value(parts[pi].obj, &s->keys[i], out, depth * 2);
+			om_buf_printf(out, "  # %s\n", om_tr(s->keys[i].help));
+			snprintf(prev, sizeof(prev), "%s", path);
 		}
-		seg = p;
-		const char *dot;
-		while ((dot = strchr(seg, '.')) != NULL) {
-			om_buf_printf(out, "%*s%.*s:\n", depth * 2, "", (int)(dot - seg), seg);
-			seg = dot + 1;
-			depth++;
-		}
-		om_buf_printf(out, "%*s%s:", depth * 2, "", seg);
-		dump_value(c, &keys[i], out);
-		om_buf_printf(out, "  # %s\n", om_tr(keys[i].help));
-		snprintf(prev, sizeof(prev), "%s", path);
 	}
 }

@@ -16,7 +16,7 @@
 
 struct cli {
 	enum om_lang lang;
-	om_config cfg;
+	om_settings cfg;
 	const char *config_path;
 	const char *cmd;
 };
@@ -67,8 +67,8 @@ static bool opt_is(const char *arg, const char *name)
 
 static int ensure_state_dir(const struct cli *c)
 {
-	char path[sizeof(c->cfg.state_dir)];
-	snprintf(path, sizeof(path), "%s", c->cfg.state_dir);
+	char path[sizeof(c->cfg.base.state_dir)];
+	snprintf(path, sizeof(path), "%s", c->cfg.base.state_dir);
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -81,13 +81,13 @@ static int ensure_state_dir(const struct cli *c)
 		goto fail;
 	return 0;
 fail:
-	say_err(c, "err.state_dir", c->cfg.state_dir, strerror(errno));
+	say_err(c, "err.state_dir", c->cfg.base.state_dir, strerror(errno));
 	return -errno;
 }
 
 static void state_path(const struct cli *c, const char *name, char *out, size_t n)
 {
-	snprintf(out, n, "%s/%s", c->cfg.state_dir, name);
+	snprintf(out, n, "%s/%s", c->cfg.base.state_dir, name);
 }
 
 /* ---- inspect -------------------------------------------------------------- */
@@ -138,9 +138,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		return EXIT_USAGE;
 	}
 	if (!tenant)
-		tenant = c->cfg.tenant;
+		tenant = c->cfg.base.tenant;
 	if (!gateway)
-		gateway = c->cfg.gateway;
+		gateway = c->cfg.base.gateway;
 	if (tenant[0] == '\0' || strlen(tenant) > 63) {
 		say_err(c, "err.usage_bad_value", "--tenant", tenant,
 		        om_msg(c->lang, "hint.tenant"));
@@ -168,8 +168,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		say_err(c, "err.db", err);
 		goto out;
 	}
-	if (om_eve_open(ofile, c->cfg.eve_rotate_bytes, c->cfg.eve_rotate_daily, &eve, err,
-	                sizeof(err)) < 0) {
+	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
+	                err, sizeof(err)) < 0) {
 		say_err(c, "err.output", ofile, err);
 		goto out;
 	}
@@ -251,7 +251,7 @@ static int cmd_report(struct cli *c, struct args *a)
 		return EXIT_USAGE;
 	}
 	if (!tenant)
-		tenant = c->cfg.tenant;
+		tenant = c->cfg.base.tenant;
 	char dbpath[512];
 	if (!db) {
 		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
@@ -331,7 +331,7 @@ static int cmd_config(struct cli *c, struct args *a)
 	}
 	om_buf out;
 	om_buf_init(&out, 1024 * 1024);
-	om_config_dump(&c->cfg, &out);
+	om_settings_dump(&c->cfg, &out);
 	fputs(om_buf_cstr(&out), stdout);
 	om_buf_free(&out);
 	return 0;
@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 	if (om_i18n_init() < 0)
 		return EXIT_FAILURE;
 	c.lang = om_lang_from_env();
-	om_config_defaults(&c.cfg);
+	om_settings_defaults(&c.cfg);
 
 	/* First pass: global options anywhere on the line; the rest is kept. */
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
@@ -443,7 +443,7 @@ int main(int argc, char **argv)
 	}
 	if (c.config_path) {
 		char err[1024];
-		if (om_config_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
+		if (om_settings_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
 			say_err(&c, "err.config", err);
 			rc = EXIT_FAILURE;
 			goto out;

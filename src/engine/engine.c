@@ -105,7 +105,7 @@ struct worker {
 struct engine {
 	const om_engine_opts *o;
 	enum om_lang lang; /* of the calling thread, for the workers' messages */
-	const om_config *cfg;
+	const om_settings *cfg;
 	unsigned nworkers;
 	struct worker *w;
 	om_recon *recon;
@@ -826,7 +826,7 @@ static void clock_advance(struct engine *e, om_usec ts)
 	e->last_tick = tick;
 	om_recon_expire(e->recon, tick);
 	struct rec r = {.kind = REC_TICK, .ts = tick};
-	uint64_t iv = (uint64_t)e->cfg->stats_interval * TICK_USEC;
+	uint64_t iv = (uint64_t)e->cfg->engine.stats_interval * TICK_USEC;
 	if (tick >= e->last_stats + iv) {
 		e->last_stats = tick - (tick - e->last_stats) % iv;
 		struct stats_round *sr = calloc(1, sizeof(*sr));
@@ -846,7 +846,7 @@ static void clock_advance(struct engine *e, om_usec ts)
 
 static int workers_init(struct engine *e)
 {
-	const om_config *c = e->cfg;
+	const om_net_config *c = &e->cfg->net;
 	for (unsigned i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->w[i];
 		w->e = e;
@@ -935,7 +935,8 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	if (r < 0)
 		goto out;
 	e.w = calloc(e.nworkers, sizeof(*e.w));
-	e.recon = om_recon_new(e.cfg, on_recon_alert, &e);
+	e.recon = om_recon_new(&e.cfg->guard, &e.cfg->base, e.cfg->net.flow_timeout_udp,
+	                       on_recon_alert, &e);
 	if (!e.w || !e.recon) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
@@ -944,7 +945,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	r = workers_init(&e);
 	if (r < 0) {
 		snprintf(err, errlen, om_tr("err.engine.alloc"),
-		         (unsigned long long)e.cfg->flow_max);
+		         (unsigned long long)e.cfg->net.flow_max);
 		goto out;
 	}
 	if (e.nworkers > 1) {

@@ -9,6 +9,30 @@
 #include "net/net.h"
 #include "store/store.h"
 
+/* ---- settings ----------------------------------------------------------- */
+/* The engine's own part of the configuration: its outputs. */
+typedef struct om_engine_config {
+	uint32_t stats_interval;   /* seconds of capture time between stats records */
+	uint64_t eve_rotate_bytes; /* gateway: rotate EVE file at this size; 0 = never */
+	bool eve_rotate_daily;
+} om_engine_config;
+extern const om_config_schema om_engine_config_schema;
+
+/* Everything the engine runs with: one part per module, each loaded and
+ * checked by its module's schema from the one configuration file. */
+typedef struct om_settings {
+	om_base_config base;
+	om_net_config net;
+	om_guard_config guard;
+	om_engine_config engine;
+} om_settings;
+#define OM_SETTINGS_PARTS 4
+void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
+void om_settings_defaults(om_settings *s);
+/* As om_config_load over every part: a bad file changes nothing. */
+int om_settings_load(om_settings *s, const char *path, char *err, size_t errlen);
+void om_settings_dump(om_settings *s, om_buf *out);
+
 /* ---- EVE output --------------------------------------------------------- */
 /* A thread-safe writer of EVE JSON lines to a file or standard output, with
  * optional rotation by size or by day (capture time). Writers hand whole
@@ -26,7 +50,7 @@ uint64_t om_eve_rotations(const om_eve *e);
 
 /* ---- offline inspection ------------------------------------------------- */
 typedef struct om_engine_opts {
-	const om_config *cfg;
+	const om_settings *cfg;
 	const char *pcap_path;
 	om_eve *eve;     /* may be NULL: no EVE output */
 	om_store *store; /* may be NULL: nothing stored */

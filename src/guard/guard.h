@@ -7,6 +7,16 @@
 #include "base/base.h"
 #include "net/net.h"
 
+/* Settings (the recon: section of the configuration). */
+typedef struct om_guard_config {
+	uint32_t recon_window;           /* seconds */
+	uint32_t recon_vertical_ports;   /* distinct ports on one host */
+	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
+	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
+	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
+} om_guard_config;
+extern const om_config_schema om_guard_config_schema;
+
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
 const char *om_recon_kind_name(enum om_recon_kind k); /* "portscan.vertical", ... */
 
@@ -47,8 +57,11 @@ typedef struct om_recon_stats {
 typedef void (*om_recon_cb)(void *user, const om_recon_alert *a);
 typedef struct om_recon om_recon;
 
-/* Uses cfg's recon_* and home_net; cfg must outlive the detector. */
-om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user);
+/* Uses cfg's recon_* and base's home_net; both must outlive the detector.
+ * udp_timeout (seconds) is how long a UDP datagram sent from inside makes
+ * an answer from outside not a probe (the flow table's UDP timeout). */
+om_recon *om_recon_new(const om_guard_config *cfg, const om_base_config *base, uint32_t udp_timeout,
+                       om_recon_cb cb, void *user);
 om_recon *om_recon_free(om_recon *r);
 /* Feeds one packet parsed at least by om_decode_peek. Probes are: TCP SYN
  * without ACK, UDP datagrams, ICMP/ICMPv6 echo requests, from a source outside

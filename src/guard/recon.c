@@ -59,7 +59,7 @@ typedef struct recon_episode {
 } recon_episode;
 
 struct om_recon {
-	const om_config *cfg;
+	const om_base_config *base;
 	om_recon_cb cb;
 	void *user;
 	om_usec now;     /* capture clock: the largest time seen */
@@ -411,14 +411,15 @@ static uint32_t src_get(om_recon *r, const om_addr *a)
 
 /* ---- public ------------------------------------------------------------- */
 
-om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user)
+om_recon *om_recon_new(const om_guard_config *cfg, const om_base_config *base, uint32_t udp_timeout,
+                       om_recon_cb cb, void *user)
 {
-	if (!cfg)
+	if (!cfg || !base)
 		return NULL;
 	om_recon *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->cfg = cfg;
+	r->base = base;
 	r->cb = cb;
 	r->user = user;
 	r->window = (om_usec)cfg->recon_window * 1000000u;
@@ -458,7 +459,7 @@ om_recon *om_recon_new(const om_config *cfg, om_recon_cb cb, void *user)
 	r->eps = calloc(r->neps_max, sizeof(*r->eps));
 	r->scratch = malloc((size_t)n * sizeof(*r->scratch));
 	r->udp = calloc(RECON_UDP_SLOTS, sizeof(*r->udp));
-	r->udp_timeout = (om_usec)(cfg->flow_timeout_udp ? cfg->flow_timeout_udp : 60) * 1000000u;
+	r->udp_timeout = (om_usec)(udp_timeout ? udp_timeout : 60) * 1000000u;
 	if (!r->src || !r->buckets || !r->pairs || !r->eps || !r->scratch || !r->udp)
 		return om_recon_free(r);
 
@@ -512,7 +513,7 @@ static bool udp_is_answer(om_recon *r, const om_packet *p, bool src_home)
 	if (p->proto != IPPROTO_UDP || !(p->flags & OM_PKT_HAS_PORTS))
 		return false;
 	if (src_home) {
-		if (om_config_is_home(r->cfg, &p->dst))
+		if (om_base_is_home(r->base, &p->dst))
 			return false;
 		uint64_t tag = udp_tag(r, &p->dst, &p->src, p->dport, p->sport);
 		struct udp_sent *u = &r->udp[tag & (RECON_UDP_SLOTS - 1)];
@@ -565,7 +566,7 @@ void om_recon_packet(om_recon *r, const om_packet *p)
 	if (p->ts > r->now)
 		r->now = p->ts;
 	expire_now(r);
-	bool src_home = om_config_is_home(r->cfg, &p->src);
+	bool src_home = om_base_is_home(r->base, &p->src);
 	if (udp_is_answer(r, p, src_home)) {
 		r->st.udp_answers++;
 		return;

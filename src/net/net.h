@@ -7,6 +7,28 @@
 #include "base/base.h"
 
 /* ======================================================================== */
+/* Settings (the flow:, stream: and defrag: sections of the configuration)   */
+/* ======================================================================== */
+typedef struct om_net_config {
+	/* flow table */
+	uint64_t flow_max;         /* max concurrent flows per worker */
+	uint64_t flow_hash_size;   /* buckets; 0 = derived from flow_max */
+	uint32_t flow_timeout_new; /* seconds */
+	uint32_t flow_timeout_est;
+	uint32_t flow_timeout_closed;
+	uint32_t flow_timeout_udp;
+	uint32_t flow_timeout_icmp;
+	/* TCP reassembly */
+	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
+	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
+	/* IP defragmentation */
+	uint64_t defrag_memcap;  /* bytes per worker */
+	uint32_t defrag_timeout; /* seconds */
+	uint32_t defrag_max_trackers;
+} om_net_config;
+extern const om_config_schema om_net_config_schema;
+
+/* ======================================================================== */
 /* Capture file reading (pcap and pcapng through libpcap)                    */
 /* ======================================================================== */
 typedef struct om_pcap om_pcap;

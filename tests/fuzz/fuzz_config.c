@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/base.h"
+#include "engine/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,13 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	close(fd);
-	om_config c;
+	om_settings c;
 	char err[512];
-	om_config_defaults(&c);
-	if (om_config_load(&c, path, err, sizeof(err)) == 0) {
+	om_settings_defaults(&c);
+	if (om_settings_load(&c, path, err, sizeof(err)) == 0) {
 		om_buf out;
 		om_buf_init(&out, 1 << 20);
-		om_config_dump(&c, &out);
+		om_settings_dump(&c, &out);
 		om_buf_free(&out);
 	}
 	unlink(path);

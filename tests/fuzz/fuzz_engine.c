@@ -15,21 +15,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static om_eve *eve;
-	static om_config cfg;
+	static om_settings cfg;
 	char err[2048];
 	if (!eve) {
-		om_config_defaults(&cfg);
-		cfg.flow_max = 16;
-		cfg.stream_memcap = 65536;
-		cfg.stream_depth = 4096;
-		cfg.defrag_memcap = 65536;
-		cfg.defrag_max_trackers = 8;
-		cfg.recon_window = 2;
-		cfg.recon_vertical_ports = 3;
-		cfg.recon_horizontal_hosts = 3;
-		cfg.recon_sweep_hosts = 3;
-		cfg.recon_max_sources = 16;
-		cfg.stats_interval = 1;
+		om_settings_defaults(&cfg);
+		cfg.net.flow_max = 16;
+		cfg.net.stream_memcap = 65536;
+		cfg.net.stream_depth = 4096;
+		cfg.net.defrag_memcap = 65536;
+		cfg.net.defrag_max_trackers = 8;
+		cfg.guard.recon_window = 2;
+		cfg.guard.recon_vertical_ports = 3;
+		cfg.guard.recon_horizontal_hosts = 3;
+		cfg.guard.recon_sweep_hosts = 3;
+		cfg.guard.recon_max_sources = 16;
+		cfg.engine.stats_interval = 1;
 		if (om_eve_open("/dev/null", 0, false, &eve, err, sizeof(err)) < 0)
 			abort();
 	}

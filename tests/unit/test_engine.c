@@ -201,10 +201,10 @@ struct run {
 
 static void run_inspect(const char *cap, unsigned workers, struct run *out, const char *dir)
 {
-	om_config cfg;
-	om_config_defaults(&cfg);
-	cfg.stats_interval = 5;
-	cfg.flow_max = 64;
+	om_settings cfg;
+	om_settings_defaults(&cfg);
+	cfg.engine.stats_interval = 5;
+	cfg.net.flow_max = 64;
 	char evepath[128], err[512];
 	snprintf(evepath, sizeof(evepath), "%s/eve-%u.json", dir, workers);
 	om_eve *eve;

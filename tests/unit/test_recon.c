@@ -32,7 +32,8 @@ static void collect(void *user, const om_recon_alert *a)
 	k->total++;
 }
 
-static om_config cfg;
+static om_guard_config cfg;
+static om_base_config base;
 static sink out;
 
 static void addr(const char *s, om_addr *a)
@@ -50,9 +51,10 @@ static void addr_v4(uint32_t host, om_addr *a)
 static int setup(void **state)
 {
 	(void)state;
-	om_config_defaults(&cfg);
-	cfg.home_net_count = 1;
-	assert_int_equal(om_cidr_parse("192.168.1.0/24", &cfg.home_net[0]), 0);
+	om_config_part parts[] = {{&om_base_config_schema, &base}, {&om_guard_config_schema, &cfg}};
+	om_config_defaults(parts, 2);
+	base.home_net.count = 1;
+	assert_int_equal(om_cidr_parse("192.168.1.0/24", &base.home_net.net[0]), 0);
 	cfg.recon_window = 60;
 	cfg.recon_vertical_ports = 20;
 	cfg.recon_horizontal_hosts = 20;
@@ -109,7 +111,7 @@ static void feed(om_recon *r, om_packet p)
 
 static om_recon *new_recon(void)
 {
-	om_recon *r = om_recon_new(&cfg, collect, &out);
+	om_recon *r = om_recon_new(&cfg, &base, 60, collect, &out);
 	assert_non_null(r);
 	return r;
 }
@@ -455,7 +457,7 @@ static void run_interleaved(sink *k)
 	addr("198.51.100.9", &t9);
 	addr("198.51.100.3", &t3);
 	memset(k, 0, sizeof(*k));
-	om_recon *r = om_recon_new(&cfg, collect, k);
+	om_recon *r = om_recon_new(&cfg, &base, 60, collect, k);
 	assert_non_null(r);
 	for (int i = 0; i < 25; i++) {
 		feed(r, tcp(AT(i), &a, &x, (uint16_t)(8000 + i), OM_TH_SYN));
