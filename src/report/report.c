@@ -37,7 +37,9 @@ static const bool from_outside[REPORT_NCAT] = {true, false, true, true, true, fa
 
 struct cat_data {
 	const char *name;
-	bool monitored;
+	bool monitored; /* at least one watched hour in the month */
+	bool full;      /* every hour of the month watched */
+	om_store_watched w;
 	uint64_t total;
 	uint64_t daily[31]; /* index day - 1 */
 	om_store_count src[REPORT_TOP];
@@ -49,7 +51,8 @@ struct report {
 	const om_report_opts *o;
 	int year, month, ndays;
 	struct cat_data cat[REPORT_NCAT];
-	om_buf tmp; /* scratch for placeholder substitution */
+	om_store_watched all; /* the union of every category's watched hours */
+	om_buf tmp;           /* scratch for placeholder substitution */
 };
 
 enum emit_mode { EMIT_TEXT, EMIT_HTML };
@@ -165,6 +168,29 @@ static void emit(om_buf *b, enum emit_mode m, const char *s)
 
 /* ---- gathering ---------------------------------------------------------- */
 
+/* Recounts days, hours and hours per day from w's hour map. */
+static void watched_recount(om_store_watched *w)
+{
+	w->days = w->hours = 0;
+	memset(w->day_hours, 0, sizeof(w->day_hours));
+	for (uint32_t h = 0; h < w->ndays * 24 && h < OM_STORE_MONTH_HOURS; h++) {
+		if (!(w->hour_map[h / 8] & (1u << (h % 8))))
+			continue;
+		if (w->day_hours[h / 24]++ == 0)
+			w->days++;
+		w->hours++;
+	}
+}
+
+/* Adds the hours of w to u (an hour watched for two categories is one). */
+static void union_watched(om_store_watched *u, const om_store_watched *w)
+{
+	u->ndays = w->ndays;
+	for (size_t i = 0; i < sizeof(u->hour_map); i++)
+		u->hour_map[i] |= w->hour_map[i];
+	watched_recount(u);
+}
+
 static int gather(om_store *s, struct report *r)
 {
 	const char *tenant = r->o->tenant, *month = r->o->month;
@@ -176,10 +202,12 @@ static int gather(om_store *s, struct report *r)
 		size_t n = 0;
 
 		c->name = om_report_categories[i];
-		ret = om_store_monitored(s, tenant, month, c->name);
+		ret = om_store_month_watched(s, tenant, NULL, month, c->name, &c->w);
 		if (ret < 0)
 			return ret;
-		c->monitored = ret == 1;
+		c->monitored = c->w.hours > 0;
+		c->full = c->w.hours == (uint32_t)r->ndays * 24;
+		union_watched(&r->all, &c->w);
 		if (!c->monitored)
 			continue;
 		ret = om_store_month_total(s, tenant, month, c->name, &c->total);
@@ -209,6 +237,49 @@ static int gather(om_store *s, struct report *r)
 	return 0;
 }
 
+/* ---- watched time ------------------------------------------------------- */
+
+/* tmpl with {days}, {ndays}, {hours} and {allhours} of w; result in r->tmp. */
+static const char *watched_text(struct report *r, const char *key, const om_store_watched *w)
+{
+	char d[16], nd[16], h[16], ah[16];
+	snprintf(d, sizeof(d), "%" PRIu32, w->days);
+	snprintf(nd, sizeof(nd), "%d", r->ndays);
+	snprintf(h, sizeof(h), "%" PRIu32, w->hours);
+	snprintf(ah, sizeof(ah), "%d", r->ndays * 24);
+	const char *kv[] = {"days", d, "ndays", nd, "hours", h, "allhours", ah};
+	return subst(r, msg(r, key), kv, 4);
+}
+
+/* A category's count as shown: "not monitored", never 0 about time nobody
+ * watched ("none seen in the time watched ..."), else the number. The
+ * result may live in r->tmp: use it before the next substitution. */
+static const char *count_str(struct report *r, const struct cat_data *c)
+{
+	char num[32];
+	if (!c->monitored)
+		return msg(r, "report.not_monitored");
+	if (c->total == 0 && !c->full)
+		return watched_text(r, "report.count.none_watched", &c->w);
+	fmt_count(c->total, num);
+	return subst1(r, msg(r, "report.count"), "n", num);
+}
+
+/* Shown per category only where it differs from the month's watched time. */
+static bool watched_differs(const struct report *r, const struct cat_data *c)
+{
+	return c->monitored && c->w.hours != r->all.hours;
+}
+
+static bool any_partial(const struct report *r)
+{
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		if (r->cat[i].monitored && !r->cat[i].full)
+			return true;
+	}
+	return false;
+}
+
 /* ---- the first-page summary (TEXT and HTML) ----------------------------- */
 
 static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char *key, uint64_t n)
@@ -218,21 +289,34 @@ static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char
 	emit(b, m, subst1(r, msg(r, key), "n", num));
 }
 
+/* "No attacks this month" only when every category it sums was watched
+ * every hour of the month; otherwise the answer names the time watched. */
 static void summary_attacked(struct report *r, om_buf *b, enum emit_mode m)
 {
+	om_store_watched u;
 	uint64_t n = 0;
-	bool any = false;
+	bool any = false, full = true;
+
+	memset(&u, 0, sizeof(u));
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		if (from_outside[i] && r->cat[i].monitored) {
 			any = true;
 			n += r->cat[i].total;
+			full = full && r->cat[i].full;
+			union_watched(&u, &r->cat[i].w);
 		}
 	}
 	if (!any)
 		put_answer(r, b, m, "report.summary.attacked.unknown", 0);
+	else if (n)
+		put_answer(r, b, m, "report.summary.attacked.yes", n);
+	else if (full)
+		put_answer(r, b, m, "report.summary.attacked.no", 0);
+	else if (u.hours == (uint32_t)r->ndays * 24)
+		/* every hour watched for some of them, not for all */
+		put_answer(r, b, m, "report.summary.attacked.no_mixed", 0);
 	else
-		put_answer(r, b, m,
-		           n ? "report.summary.attacked.yes" : "report.summary.attacked.no", n);
+		emit(b, m, watched_text(r, "report.summary.attacked.no_partial", &u));
 }
 
 static void summary_through(struct report *r, om_buf *b, enum emit_mode m)
@@ -240,10 +324,12 @@ static void summary_through(struct report *r, om_buf *b, enum emit_mode m)
 	const struct cat_data *c2 = &r->cat[1];
 	if (!c2->monitored)
 		put_answer(r, b, m, "report.summary.through.unknown", 0);
+	else if (c2->total)
+		put_answer(r, b, m, "report.summary.through.yes", c2->total);
+	else if (c2->full)
+		put_answer(r, b, m, "report.summary.through.no", 0);
 	else
-		put_answer(r, b, m,
-		           c2->total ? "report.summary.through.yes" : "report.summary.through.no",
-		           c2->total);
+		emit(b, m, watched_text(r, "report.summary.through.no_partial", &c2->w));
 }
 
 static int summary_todo(const struct report *r, int todo[REPORT_NCAT])
@@ -269,13 +355,7 @@ static int count_not_monitored(const struct report *r)
 
 static void text_count(struct report *r, om_buf *b, const struct cat_data *c)
 {
-	char num[32];
-	if (!c->monitored) {
-		om_buf_puts(b, msg(r, "report.not_monitored"));
-		return;
-	}
-	fmt_count(c->total, num);
-	om_buf_puts(b, subst1(r, msg(r, "report.count"), "n", num));
+	om_buf_puts(b, count_str(r, c));
 }
 
 /* "  Top 5 sources: 203.0.113.9 (3), 198.51.100.7 (1)" when there are any */
@@ -309,6 +389,8 @@ static void build_text(struct report *r, om_buf *b)
 	om_buf_puts(b, "\n");
 	om_buf_puts(b, msg(r, "report.label.month"));
 	om_buf_printf(b, ": %s\n", o->month);
+	om_buf_printf(b, "%s: %s\n", msg(r, "report.label.watched"),
+	              watched_text(r, "report.watched", &r->all));
 	om_buf_puts(b, msg(r, "report.generated_from"));
 	om_buf_puts(b, "\n\n");
 
@@ -335,6 +417,8 @@ static void build_text(struct report *r, om_buf *b)
 		om_buf_printf(b, "  - %s\n",
 		              subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
 	}
+	if (any_partial(r))
+		om_buf_printf(b, "  - %s\n", msg(r, "report.summary.partial"));
 	om_buf_puts(b, "\n");
 
 	om_buf_printf(b, "== %s ==\n", msg(r, "report.categories.title"));
@@ -342,6 +426,9 @@ static void build_text(struct report *r, om_buf *b)
 		const struct cat_data *c = &r->cat[i];
 		om_buf_printf(b, "[%s] ", cat_msg(r, c->name, "title"));
 		text_count(r, b, c);
+		if (watched_differs(r, c))
+			om_buf_printf(b, "\n  %s: %s", msg(r, "report.label.watched"),
+			              watched_text(r, "report.watched", &c->w));
 		om_buf_puts(b, "\n  ");
 		om_buf_puts(b, cat_msg(r, c->name, "explanation"));
 		om_buf_printf(b, "\n  %s: ", msg(r, "report.label.advice"));
@@ -379,6 +466,9 @@ static void build_json(struct report *r, om_buf *b)
 	om_json_str(&j, "month", r->o->month);
 	om_json_str(&j, "lang", om_lang_name(r->o->lang));
 	om_json_str(&j, "generated_from", "capture timestamps");
+	om_json_u64(&j, "days_in_month", (uint64_t)r->ndays);
+	om_json_u64(&j, "watched_days", r->all.days);
+	om_json_u64(&j, "watched_hours", r->all.hours);
 	om_json_arr_open(&j, "categories");
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
@@ -389,6 +479,9 @@ static void build_json(struct report *r, om_buf *b)
 			om_json_u64(&j, "count", c->total);
 		else
 			om_json_null(&j, "count");
+		om_json_u64(&j, "watched_days", c->w.days);
+		om_json_u64(&j, "watched_hours", c->w.hours);
+		om_json_u64(&j, "days_in_month", (uint64_t)r->ndays);
 		om_json_str(&j, "title", cat_msg(r, c->name, "title"));
 		om_json_str(&j, "explanation", cat_msg(r, c->name, "explanation"));
 		om_json_str(&j, "advice",
@@ -399,7 +492,12 @@ static void build_json(struct report *r, om_buf *b)
 			snprintf(day, sizeof(day), "%s-%02d", r->o->month, d + 1);
 			om_json_obj_open(&j, NULL);
 			om_json_str(&j, "day", day);
-			om_json_u64(&j, "count", c->daily[d]);
+			/* nobody watched that day: no count, not 0 */
+			if (c->w.day_hours[d])
+				om_json_u64(&j, "count", c->daily[d]);
+			else
+				om_json_null(&j, "count");
+			om_json_u64(&j, "watched_hours", c->w.day_hours[d]);
 			om_json_obj_close(&j);
 		}
 		om_json_arr_close(&j);
@@ -427,10 +525,12 @@ static const char html_css[] =
     ".counts a{color:inherit;text-decoration:none;display:block}"
     ".counts .n{display:block;font-size:1.6rem;font-weight:bold}"
     ".counts .nm .n{font-size:1rem;color:#6b7280;font-weight:normal}"
+    ".counts .pw .n{font-size:1rem;font-weight:normal}"
     ".summary dt{font-weight:bold;margin-top:.6rem}.summary dd{margin:0 0 0 1rem}"
     ".count{font-size:1.1rem;font-weight:bold}.nm{color:#6b7280}"
     "svg{max-width:100%;height:auto}svg text{font-size:11px;fill:#4a5568}"
-    "svg .bar{fill:#2f6fb3}svg .zero{fill:#c3cad6}svg .axis{stroke:#4a5568}"
+    "svg .bar{fill:#2f6fb3}svg .zero{fill:#c3cad6}svg .nw{fill:#f1f3f7}"
+    "svg .axis{stroke:#4a5568}"
     "svg .grid{stroke:#e5e9f0}"
     "table{border-collapse:collapse;margin:.4rem 1.5rem .4rem 0;display:inline-table;"
     "vertical-align:top}caption{text-align:left;font-weight:bold}"
@@ -440,13 +540,16 @@ static const char html_css[] =
 
 static void html_count(struct report *r, om_buf *b, const struct cat_data *c)
 {
-	char num[32];
-	if (!c->monitored) {
-		om_buf_put_html(b, msg(r, "report.not_monitored"));
-		return;
-	}
-	fmt_count(c->total, num);
-	om_buf_put_html(b, subst1(r, msg(r, "report.count"), "n", num));
+	om_buf_put_html(b, count_str(r, c));
+}
+
+/* A count that is a sentence (not monitored, none seen in part of the
+ * month) is set smaller than a number. */
+static const char *html_count_class(const struct cat_data *c)
+{
+	if (!c->monitored)
+		return " class=\"nm\"";
+	return c->total == 0 && !c->full ? " class=\"pw\"" : "";
 }
 
 #define SVG_W 640
@@ -502,12 +605,22 @@ static void html_chart(struct report *r, om_buf *b, const struct cat_data *c)
 		              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 		              SVG_L, y, SVG_W - SVG_R, y, SVG_L - 6, y + 4, num);
 	}
-	/* bars; a day without events is a thin grey mark at 0 */
+	/* bars; a watched day without events is a thin grey mark at 0, a day
+	 * nobody watched a pale band over the whole height and no number */
 	for (int d = 0; d < r->ndays; d++) {
 		double x = SVG_L + slot * d + slot * 0.15;
 		double w = slot * 0.7;
 		double h = ph * (double)c->daily[d] / (double)top;
 		fmt_count(c->daily[d], num);
+		if (c->w.day_hours[d] == 0) {
+			om_buf_printf(b,
+			              "<rect class=\"nw\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+			              "height=\"%.1f\"><title>%s-%02d: ",
+			              x, SVG_T, w, ph, r->o->month, d + 1);
+			om_buf_put_html(b, msg(r, "report.chart.not_watched"));
+			om_buf_puts(b, "</title></rect>\n");
+			continue;
+		}
 		if (c->daily[d] == 0)
 			om_buf_printf(b,
 			              "<rect class=\"zero\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
@@ -601,6 +714,10 @@ static void build_html(struct report *r, om_buf *b)
 	om_buf_put_html(b, msg(r, "report.label.month"));
 	om_buf_puts(b, ": <strong>");
 	om_buf_put_html(b, o->month);
+	om_buf_puts(b, "</strong></p>\n<p class=\"meta\">");
+	om_buf_put_html(b, msg(r, "report.label.watched"));
+	om_buf_puts(b, ": <strong>");
+	om_buf_put_html(b, watched_text(r, "report.watched", &r->all));
 	om_buf_puts(b, "</strong></p>\n<p class=\"note\">");
 	om_buf_put_html(b, msg(r, "report.generated_from"));
 	om_buf_puts(b, "</p>\n</header>\n<main>\n");
@@ -612,7 +729,7 @@ static void build_html(struct report *r, om_buf *b)
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
 		om_buf_printf(b, "<li%s><a href=\"#cat-%s\"><span class=\"n\">",
-		              c->monitored ? "" : " class=\"nm\"", c->name);
+		              html_count_class(c), c->name);
 		html_count(r, b, c);
 		om_buf_puts(b, "</span>");
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
@@ -653,6 +770,11 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_put_html(b, subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
 		om_buf_puts(b, "</li>\n");
 	}
+	if (any_partial(r)) {
+		om_buf_puts(b, "<li>");
+		om_buf_put_html(b, msg(r, "report.summary.partial"));
+		om_buf_puts(b, "</li>\n");
+	}
 	om_buf_puts(b, "</ul></dd>\n</dl>\n</section>\n");
 
 	/* per category */
@@ -662,7 +784,15 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
 		om_buf_printf(b, "</h2>\n<p class=\"count%s\">", c->monitored ? "" : " nm");
 		html_count(r, b, c);
-		om_buf_puts(b, "</p>\n<h3>");
+		om_buf_puts(b, "</p>\n");
+		if (watched_differs(r, c)) {
+			om_buf_puts(b, "<p class=\"meta\">");
+			om_buf_put_html(b, msg(r, "report.label.watched"));
+			om_buf_puts(b, ": ");
+			om_buf_put_html(b, watched_text(r, "report.watched", &c->w));
+			om_buf_puts(b, "</p>\n");
+		}
+		om_buf_puts(b, "<h3>");
 		om_buf_put_html(b, msg(r, "report.label.explanation"));
 		om_buf_puts(b, "</h3>\n<p>");
 		om_buf_put_html(b, cat_msg(r, c->name, "explanation"));
@@ -674,6 +804,11 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_puts(b, "</p>\n");
 		if (c->monitored) {
 			html_chart(r, b, c);
+			if (c->w.days < (uint32_t)r->ndays) {
+				om_buf_puts(b, "<p class=\"note\">");
+				om_buf_put_html(b, msg(r, "report.chart.not_watched_note"));
+				om_buf_puts(b, "</p>\n");
+			}
 			html_table(r, b, "report.top_sources", c->src, c->nsrc);
 			html_table(r, b, "report.top_targets", c->dst, c->ndst);
 		}

@@ -1,11 +1,13 @@
 /* store: the event store on SQLite.
  *
  * One database file holds the security events, a daily rollup per tenant,
- * gateway, day and report category, and the coverage table that lets a report
- * tell "0 events" from "not monitored". The schema is versioned with
- * PRAGMA user_version and an ordered array of migrations, each applied in its
- * own transaction together with the version bump, so a crash leaves the
- * database at one version or the next, never in between.
+ * gateway, day and report category, and the watched hours that let a report
+ * tell "0 events" from "not monitored" and say how much of a month was
+ * watched (one row per tenant, gateway, category and UTC hour with packets).
+ * The schema is versioned with PRAGMA user_version and an ordered array of
+ * migrations, each applied in its own transaction together with the version
+ * bump, so a crash leaves the database at one version or the next, never in
+ * between.
  *
  * Writes are batched: om_store_add_event opens a transaction and commits it
  * every batch_size events (and on flush/close). Anything committed survives a
@@ -74,18 +76,40 @@ static const char *const store_migrations[] = {
     "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
     /* 2: index for the report's per-month top sources/targets */
     "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);",
+    /* 3: coverage as time actually watched. One row per tenant, category,
+     * UTC hour and gateway that saw packets; hour is the hour's first
+     * microsecond since the epoch; packets is the count in that hour (0 when
+     * unknown: an old per-day record or an hour proved only by an event).
+     * The old per-day rows meant "the whole day was watched" and become the
+     * 24 hours of their day; rows whose day is not a calendar date (the old
+     * check let "2024-02-31" through) are dropped. */
+    "CREATE TABLE watched ("
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  hour INTEGER NOT NULL,"
+    "  packets INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (tenant, category, hour, gateway)) WITHOUT ROWID;"
+    "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < 23)"
+    " INSERT OR IGNORE INTO watched (tenant, gateway, category, hour, packets)"
+    " SELECT c.tenant, c.gateway, c.category,"
+    "  CAST(strftime('%s', c.day) AS INTEGER) * 1000000 + h.n * 3600000000, 0"
+    " FROM coverage AS c, h WHERE date(c.day, '+0 days') IS c.day;"
+    "DROP TABLE coverage;",
 };
 
 enum store_stmt {
 	ST_INSERT,
 	ST_ROLLUP,
-	ST_COVERAGE,
+	ST_WATCHED_ADD,
 	ST_SAME_EVENT,
 	ST_MONITORED,
 	ST_TOTAL,
 	ST_DAILY,
 	ST_TOP_SRC,
 	ST_TOP_DST,
+	ST_WATCHED,
+	ST_WATCHED_GW,
 	ST__COUNT
 };
 
@@ -98,12 +122,15 @@ static const char *const store_sql[ST__COUNT] = {
     [ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
                   " VALUES (?1, ?2, ?3, ?4, 1)"
                   " ON CONFLICT (tenant, category, day, gateway) DO UPDATE SET count = count + 1",
-    [ST_COVERAGE] = "INSERT OR IGNORE INTO coverage (tenant, gateway, category, day)"
-                    " VALUES (?1, ?2, ?3, ?4)",
+    /* the same hour again keeps one row and the larger count */
+    [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)"
+                       " ON CONFLICT (tenant, category, hour, gateway)"
+                       " DO UPDATE SET packets = max(packets, excluded.packets)",
     [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
                       " WHERE event_key = ?4",
-    [ST_MONITORED] = "SELECT 1 FROM coverage WHERE tenant = ?1 AND category = ?2"
-                     " AND day >= ?3 AND day <= ?4 LIMIT 1",
+    [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
+                     " AND hour >= ?3 AND hour < ?4 LIMIT 1",
     [ST_TOTAL] = "SELECT coalesce(sum(count), 0) FROM rollup_daily WHERE tenant = ?1"
                  " AND category = ?2 AND day >= ?3 AND day <= ?4",
     [ST_DAILY] = "SELECT day, sum(count) FROM rollup_daily WHERE tenant = ?1"
@@ -116,13 +143,20 @@ static const char *const store_sql[ST__COUNT] = {
         "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
         " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL AND dest_ip != ''"
         " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
+    /* At most 31 * 24 rows: one per distinct hour of the month. total() is a
+     * float and cannot overflow where sum() would fail. */
+    [ST_WATCHED] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
+                   " AND category = ?2 AND hour >= ?3 AND hour < ?4 GROUP BY hour",
+    [ST_WATCHED_GW] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
+                      " AND category = ?2 AND hour >= ?3 AND hour < ?4 AND gateway = ?5"
+                      " GROUP BY hour",
 };
 
 struct om_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use */
 	unsigned batch_size;
-	unsigned pending; /* events and coverage rows in the open transaction */
+	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
 };
 
@@ -526,10 +560,14 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 	return r;
 }
 
-static int upsert_coverage(om_store *s, const char *tenant, const char *gateway,
-                           const char *category, const char *day)
+#define USEC_PER_HOUR (3600ull * 1000000ull)
+#define USEC_PER_DAY (24ull * USEC_PER_HOUR)
+
+/* hour_start must be the first microsecond of an hour, <= INT64_MAX. */
+static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
+                          const char *category, om_usec hour_start, uint64_t packets)
 {
-	sqlite3_stmt *st = get_stmt(s, ST_COVERAGE);
+	sqlite3_stmt *st = get_stmt(s, ST_WATCHED_ADD);
 	int rc;
 
 	if (!st)
@@ -537,7 +575,8 @@ static int upsert_coverage(om_store *s, const char *tenant, const char *gateway,
 	bind_text(st, 1, tenant);
 	bind_text(st, 2, gateway);
 	bind_text(st, 3, category);
-	bind_text(st, 4, day);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)hour_start);
+	sqlite3_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (sqlite3_int64)packets);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : after_failure(s, rc);
@@ -612,43 +651,99 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return after_failure(s, rc);
-		/* An event in a category proves the category was monitored that
-		 * day, even if the gateway's coverage record never arrived. */
-		r = upsert_coverage(s, ev->tenant, ev->gateway, ev->category, day);
+		/* An event in a category proves the category was watched in that
+		 * hour, even if the gateway's coverage record never arrived. The
+		 * packet count is not known here: 0, and a later record's count
+		 * wins (max). */
+		r = upsert_watched(s, ev->tenant, ev->gateway, ev->category,
+		                   ev->ts - ev->ts % USEC_PER_HOUR, 0);
 		if (r < 0)
 			return r;
 	}
 	return batch_tick(s);
 }
 
-static bool valid_day(const char *d)
+/* Days since 1970-01-01 of a proleptic Gregorian date (negative before);
+ * the usual era-based conversion, valid for any int year here. */
+static int64_t days_from_civil(int y, int m, int d)
 {
-	static const char pat[] = "dddd-dd-dd";
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const int64_t yoe = y - era * 400;
+	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
 
-	if (!d || strlen(d) != sizeof(pat) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(pat) - 1; i++) {
-		if (pat[i] == 'd' ? (d[i] < '0' || d[i] > '9') : d[i] != pat[i])
+static int days_in_month(int y, int m)
+{
+	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* Reads the first n characters of p as decimal digits. */
+static bool digits(const char *p, int n, int *ret)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
 			return false;
+		v = v * 10 + (p[i] - '0');
 	}
-	int m = (d[5] - '0') * 10 + (d[6] - '0');
-	int dd = (d[8] - '0') * 10 + (d[9] - '0');
-	return m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+	*ret = v;
+	return true;
+}
+
+/* "YYYY-MM-DD", a calendar date from 1970 on, into its first microsecond. */
+static int parse_day(const char *d, om_usec *ret)
+{
+	int y, m, dd;
+
+	if (!d || strlen(d) != 10 || d[4] != '-' || d[7] != '-' || !digits(d, 4, &y) ||
+	    !digits(d + 5, 2, &m) || !digits(d + 8, 2, &dd))
+		return -EINVAL;
+	if (y < 1970 || m < 1 || m > 12 || dd < 1 || dd > days_in_month(y, m))
+		return -EINVAL;
+	*ret = (om_usec)days_from_civil(y, m, dd) * USEC_PER_DAY;
+	return 0;
+}
+
+int om_store_add_watched(om_store *s, const char *tenant, const char *gateway, const char *category,
+                         om_usec hour_start, uint64_t packets)
+{
+	int r;
+
+	if (!s || !tenant || !gateway || !category || !*category)
+		return -EINVAL;
+	if (hour_start > (om_usec)INT64_MAX)
+		return -ERANGE;
+	r = tx_begin(s);
+	if (r < 0)
+		return r;
+	r = upsert_watched(s, tenant, gateway, category, hour_start - hour_start % USEC_PER_HOUR,
+	                   packets);
+	if (r < 0)
+		return r;
+	return batch_tick(s);
 }
 
 int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
                           const char *category, const char *day)
 {
+	om_usec start;
 	int r;
 
-	if (!s || !tenant || !gateway || !category || !*category || !valid_day(day))
+	if (!s || !tenant || !gateway || !category || !*category || parse_day(day, &start) < 0)
 		return -EINVAL;
 	r = tx_begin(s);
 	if (r < 0)
 		return r;
-	r = upsert_coverage(s, tenant, gateway, category, day);
-	if (r < 0)
-		return r;
+	for (unsigned h = 0; h < 24; h++) {
+		r = upsert_watched(s, tenant, gateway, category, start + h * USEC_PER_HOUR, 0);
+		if (r < 0)
+			return r;
+	}
 	return batch_tick(s);
 }
 
@@ -715,10 +810,53 @@ static sqlite3_stmt *query_begin(om_store *s, enum store_stmt which, const char 
 	return st;
 }
 
+/* month "YYYY-MM" into its first microsecond and the first of the next
+ * month (signed: a month before 1970 is a valid, empty range), and its
+ * number of days. */
+static int month_usec(const char *month, int64_t *ret_start, int64_t *ret_end, int *ret_ndays)
+{
+	char first[11], last[11];
+	int y, m;
+
+	if (month_range(month, first, last) < 0 || !digits(month, 4, &y) ||
+	    !digits(month + 5, 2, &m))
+		return -EINVAL;
+	*ret_start = days_from_civil(y, m, 1) * (int64_t)USEC_PER_DAY;
+	*ret_ndays = days_in_month(y, m);
+	*ret_end = *ret_start + *ret_ndays * (int64_t)USEC_PER_DAY;
+	return 0;
+}
+
+static sqlite3_stmt *watched_begin(om_store *s, enum store_stmt which, const char *tenant,
+                                   const char *month, const char *category, int64_t *ret_start,
+                                   int *ret_ndays, int *ret_err)
+{
+	int64_t start, end;
+	sqlite3_stmt *st;
+
+	if (!s || !tenant || !category || month_usec(month, &start, &end, ret_ndays) < 0) {
+		*ret_err = -EINVAL;
+		return NULL;
+	}
+	st = get_stmt(s, which);
+	if (!st) {
+		*ret_err = -EIO;
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, start);
+	sqlite3_bind_int64(st, 4, end);
+	*ret_start = start;
+	return st;
+}
+
 int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category)
 {
-	int r = 0, rc;
-	sqlite3_stmt *st = query_begin(s, ST_MONITORED, tenant, month, category, &r);
+	int r = 0, rc, ndays;
+	int64_t start;
+	sqlite3_stmt *st =
+	    watched_begin(s, ST_MONITORED, tenant, month, category, &start, &ndays, &r);
 
 	if (!st)
 		return r;
@@ -731,6 +869,48 @@ int om_store_monitored(om_store *s, const char *tenant, const char *month, const
 		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
 	sqlite3_reset(st);
 	return r;
+}
+
+int om_store_month_watched(om_store *s, const char *tenant, const char *gateway, const char *month,
+                           const char *category, om_store_watched *ret)
+{
+	om_store_watched w;
+	int r = 0, rc, ndays;
+	int64_t start;
+	sqlite3_stmt *st;
+
+	if (!ret)
+		return -EINVAL;
+	st = watched_begin(s, gateway ? ST_WATCHED_GW : ST_WATCHED, tenant, month, category, &start,
+	                   &ndays, &r);
+	if (!st)
+		return r;
+	if (gateway)
+		sqlite3_bind_text(st, 5, gateway, -1, SQLITE_TRANSIENT);
+	memset(&w, 0, sizeof(w));
+	w.ndays = (uint32_t)ndays;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t off = sqlite3_column_int64(st, 0) - start;
+		/* Every stored hour is aligned; anything else is not counted. */
+		if (off < 0 || off % (int64_t)USEC_PER_HOUR != 0)
+			continue;
+		int64_t h = off / (int64_t)USEC_PER_HOUR;
+		if (h >= (int64_t)ndays * 24)
+			continue;
+		w.hour_map[h / 8] |= (uint8_t)(1u << (h % 8));
+		if (w.day_hours[h / 24]++ == 0)
+			w.days++;
+		w.hours++;
+		/* exact below 2^53 packets an hour; saturates beyond */
+		double p = sqlite3_column_double(st, 1);
+		uint64_t n = p <= 0 ? 0 : p >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)p;
+		w.packets = n > UINT64_MAX - w.packets ? UINT64_MAX : w.packets + n;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	*ret = w;
+	return 0;
 }
 
 int om_store_month_total(om_store *s, const char *tenant, const char *month, const char *category,

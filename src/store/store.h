@@ -46,8 +46,19 @@ typedef struct om_store_event {
  * the same capture twice does not count twice. Daily rollups per tenant,
  * gateway, day and category are updated in the same transaction. */
 int om_store_add_event(om_store *s, const om_store_event *ev);
-/* Records that a gateway monitored a report category on a day (YYYY-MM-DD)
- * so that the report can tell 0 from "not monitored". */
+/* Coverage as time actually watched. Records that a gateway watched a
+ * report category during one UTC hour: it saw packets then. hour_start is
+ * the hour's first microsecond (any later microsecond of the hour is rounded
+ * down to it); packets is the number of packets in that hour. One row per
+ * tenant, gateway, category and hour: adding the same hour again (importing
+ * the same capture twice) keeps the row and the larger packet count, so the
+ * hour is never counted twice and, when two captures of one gateway share an
+ * hour, packets is a lower bound. -ERANGE when hour_start > INT64_MAX. */
+int om_store_add_watched(om_store *s, const char *tenant, const char *gateway, const char *category,
+                         om_usec hour_start, uint64_t packets);
+/* The old per-day API, kept for callers that only know days: marks all 24
+ * hours of day (YYYY-MM-DD, a calendar date from 1970 on) watched, with an
+ * unknown (0) packet count. New code calls om_store_add_watched per hour. */
 int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
                           const char *category, const char *day);
 int om_store_flush(om_store *s);
@@ -60,7 +71,8 @@ typedef struct om_store_count {
 } om_store_count;
 
 /* month is "YYYY-MM". Returns 1 if the category was monitored in the month
- * for the tenant, 0 if not, negative on error. */
+ * for the tenant (at least one watched hour, on any gateway), 0 if not,
+ * negative on error. */
 int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category);
 int om_store_month_total(om_store *s, const char *tenant, const char *month, const char *category,
                          uint64_t *ret);
@@ -70,5 +82,24 @@ int om_store_month_daily(om_store *s, const char *tenant, const char *month, con
 /* Top sources (by src_ip) or targets (dest_ip), descending count. */
 int om_store_month_top(om_store *s, const char *tenant, const char *month, const char *category,
                        bool sources, om_store_count *out, size_t max, size_t *ret_n);
+
+/* The time a category was watched in a month. A day counts as watched when
+ * it has at least one watched hour. */
+#define OM_STORE_MONTH_HOURS (31 * 24)
+typedef struct om_store_watched {
+	uint32_t ndays;        /* days in the month */
+	uint32_t days;         /* days with at least one watched hour */
+	uint32_t hours;        /* distinct watched hours (0 .. ndays * 24) */
+	uint64_t packets;      /* packets in the watched hours, summed over gateways */
+	uint8_t day_hours[31]; /* watched hours of each day, index day - 1 */
+	/* bit h (byte h / 8, bit h % 8): hour h of the month watched, h = (day - 1)
+	 * * 24 + hour of day */
+	uint8_t hour_map[OM_STORE_MONTH_HOURS / 8];
+} om_store_watched;
+
+/* Watched time of a category in a month for a tenant: on any of its gateways
+ * (gateway NULL; an hour watched by two gateways counts once) or on one. */
+int om_store_month_watched(om_store *s, const char *tenant, const char *gateway, const char *month,
+                           const char *category, om_store_watched *ret);
 
 #endif

@@ -19,6 +19,7 @@
 #define JUNE1_2024 1717200000ull
 #define MAY1_2024 (JUNE1_2024 - 31ull * 86400ull)
 #define DAY 86400ull
+#define HOUR 3600ull
 #define HOSTILE "<script>alert(1)</script>\"&'"
 
 struct fixture {
@@ -49,7 +50,19 @@ static void add(om_store *s, const char *tenant, const char *cat, uint64_t ts_se
 	assert_int_equal(om_store_add_event(s, &ev), 0);
 }
 
-/* acme, May 2024:
+/* Marks hours [first, first + n) from day0 (seconds) watched for cat. */
+static int watch(om_store *s, const char *tenant, const char *cat, uint64_t day0, unsigned first,
+                 unsigned n)
+{
+	for (unsigned h = first; h < first + n; h++) {
+		if (om_store_add_watched(s, tenant, "gw1", cat, (day0 + h * HOUR) * 1000000ull, 10) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* acme, May 2024: the gateway watched recon, c2, web_malware and spam every
+ * hour of May; harmful_web only on 05-02 (old per-day coverage record).
  *   recon        4: 3 on 05-01 from 203.0.113.9, 1 on 05-31 23:59:59 from
  *                   203.0.113.7 (plus one on 06-01 00:00:00, June)
  *   c2           2: on 05-10 from 192.168.1.5 to 198.51.100.1
@@ -58,7 +71,11 @@ static void add(om_store *s, const char *tenant, const char *cat, uint64_t ts_se
  *   spam         5: on 05-20
  *   harmful_web  0: monitored on 05-02 (coverage), no events
  * big: 1234 spam on 05-03. HOSTILE: 1 recon on 05-04.
- * leap: recon coverage on 2024-02-10 and 2023-02-10. */
+ * leap: recon coverage on 2024-02-10 and 2023-02-10.
+ * short: a 30 ms capture on 2024-05-07 at 10:00:00.010, recon and c2
+ *   watched that one hour, no events.
+ * twopk: one packet at 1970-01-01T00:00:00.5Z, one at 2024-05-03T10:20:30Z.
+ * parted: recon and c2 watched all May, spam on days 1 to 12, no events. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -86,6 +103,23 @@ static int setup(void **state)
 		add(s, "acme", "spam", MAY1_2024 + 19 * DAY + (uint64_t)i, "198.51.100.25",
 		    "192.168.1.3");
 	if (om_store_add_coverage(s, "acme", "gw1", "harmful_web", "2024-05-02") < 0)
+		return -1;
+	if (watch(s, "acme", "recon", MAY1_2024, 0, 31 * 24) < 0 ||
+	    watch(s, "acme", "c2", MAY1_2024, 0, 31 * 24) < 0 ||
+	    watch(s, "acme", "web_malware", MAY1_2024, 0, 31 * 24) < 0 ||
+	    watch(s, "acme", "spam", MAY1_2024, 0, 31 * 24) < 0)
+		return -1;
+	const om_usec short_ts = ((MAY1_2024 + 6 * DAY + 10 * HOUR) * 1000000ull) + 10000;
+	if (om_store_add_watched(s, "short", "gw1", "recon", short_ts, 3) < 0 ||
+	    om_store_add_watched(s, "short", "gw1", "c2", short_ts, 3) < 0)
+		return -1;
+	if (om_store_add_watched(s, "twopk", "gw1", "recon", 500000, 1) < 0 ||
+	    om_store_add_watched(s, "twopk", "gw1", "recon",
+	                         (MAY1_2024 + 2 * DAY + 10 * HOUR + 1230) * 1000000ull, 1) < 0)
+		return -1;
+	if (watch(s, "parted", "recon", MAY1_2024, 0, 31 * 24) < 0 ||
+	    watch(s, "parted", "c2", MAY1_2024, 0, 31 * 24) < 0 ||
+	    watch(s, "parted", "spam", MAY1_2024, 0, 12 * 24) < 0)
 		return -1;
 	for (int i = 0; i < 1234; i++)
 		add(s, "big", "spam", MAY1_2024 + 2 * DAY + (uint64_t)i, "198.51.100.25",
@@ -276,8 +310,10 @@ static void test_json_counts(void **state)
 	                 0);
 	const char *j = om_buf_cstr(&b);
 	assert_true(json_valid(j));
+	/* the union of the categories: every hour of May */
 	assert_non_null(strstr(j, "{\"tenant\":\"acme\",\"month\":\"2024-05\",\"lang\":\"en\","
-	                          "\"generated_from\":\"capture timestamps\",\"categories\":["));
+	                          "\"generated_from\":\"capture timestamps\",\"days_in_month\":31,"
+	                          "\"watched_days\":31,\"watched_hours\":744,\"categories\":["));
 
 	/* all six, in report order */
 	const char *order[] = {"recon", "c2", "web_malware", "mail_malware", "spam", "harmful_web"};
@@ -300,13 +336,20 @@ static void test_json_counts(void **state)
 	        strstr(j, "\"category\":\"mail_malware\",\"monitored\":false,\"count\":null,"));
 	assert_non_null(strstr(j, "\"category\":\"spam\",\"monitored\":true,\"count\":5,"));
 	assert_non_null(strstr(j, "\"category\":\"harmful_web\",\"monitored\":true,\"count\":0,"));
+	/* watched time per category */
+	assert_non_null(strstr(j, "\"count\":4,\"watched_days\":31,\"watched_hours\":744,"
+	                          "\"days_in_month\":31,"));
+	assert_non_null(strstr(j, "\"mail_malware\",\"monitored\":false,\"count\":null,"
+	                          "\"watched_days\":0,\"watched_hours\":0,\"days_in_month\":31,"));
+	assert_non_null(strstr(j, "\"harmful_web\",\"monitored\":true,\"count\":0,"
+	                          "\"watched_days\":1,\"watched_hours\":24,\"days_in_month\":31,"));
 
 	/* recon: every day of May, with the events on the 1st and the 31st */
 	cat_segment(j, "recon", seg, sizeof(seg));
 	assert_int_equal(count_occ(seg, "{\"day\":"), 31);
-	assert_non_null(strstr(seg, "{\"day\":\"2024-05-01\",\"count\":3}"));
-	assert_non_null(strstr(seg, "{\"day\":\"2024-05-02\",\"count\":0}"));
-	assert_non_null(strstr(seg, "{\"day\":\"2024-05-31\",\"count\":1}"));
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-01\",\"count\":3,\"watched_hours\":24}"));
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-02\",\"count\":0,\"watched_hours\":24}"));
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-31\",\"count\":1,\"watched_hours\":24}"));
 	assert_null(strstr(seg, "2024-06-01"));
 	assert_null(strstr(seg, "2024-05-32"));
 	assert_non_null(strstr(seg, "\"top_sources\":[{\"ip\":\"203.0.113.9\",\"count\":3},"
@@ -319,10 +362,13 @@ static void test_json_counts(void **state)
 	cat_segment(j, "mail_malware", seg, sizeof(seg));
 	assert_non_null(strstr(seg, "\"daily\":[],\"top_sources\":[],\"top_targets\":[]"));
 
-	/* monitored, no events: 31 zero days */
+	/* monitored on one day, no events: that day is 0, the 30 days nobody
+	 * watched have no count */
 	cat_segment(j, "harmful_web", seg, sizeof(seg));
 	assert_int_equal(count_occ(seg, "{\"day\":"), 31);
-	assert_int_equal(count_occ(seg, "\"count\":0}"), 31);
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-02\",\"count\":0,\"watched_hours\":24}"));
+	assert_int_equal(count_occ(seg, "\"count\":0,"), 2); /* the category's and 05-02's */
+	assert_int_equal(count_occ(seg, "\"count\":null,\"watched_hours\":0}"), 30);
 	om_buf_free(&b);
 
 	/* June holds the one event at 2024-06-01T00:00:00Z; nothing else was
@@ -332,10 +378,13 @@ static void test_json_counts(void **state)
 	                 0);
 	j = om_buf_cstr(&b);
 	assert_true(json_valid(j));
-	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":1,"));
-	assert_int_equal(count_occ(j, "\"count\":null"), 5);
+	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":1,"
+	                          "\"watched_days\":1,\"watched_hours\":1,\"days_in_month\":30,"));
+	assert_int_equal(count_occ(j, "\"monitored\":false,\"count\":null"), 5);
 	cat_segment(j, "recon", seg, sizeof(seg));
 	assert_int_equal(count_occ(seg, "{\"day\":"), 30);
+	assert_non_null(strstr(seg, "{\"day\":\"2024-06-01\",\"count\":1,\"watched_hours\":1}"));
+	assert_int_equal(count_occ(seg, "\"count\":null,\"watched_hours\":0}"), 29);
 	om_buf_free(&b);
 
 	/* A month without any data: six times null, never 0. */
@@ -418,7 +467,14 @@ static void test_text(void **state)
 	assert_non_null(strstr(e, "Yes. 10 attacks"));
 	assert_non_null(strstr(e, "servers 2 times"));
 	assert_non_null(strstr(e, "[Malware in received email] not monitored\n"));
-	assert_non_null(strstr(e, "[Visits to harmful websites] 0\n"));
+	/* watched on one day only: never "0" about the other 30 */
+	assert_non_null(strstr(e, "Month: 2024-05\nTime watched: 31 of 31 days (744 of 744 hours)\n"));
+	assert_non_null(strstr(e, "[Visits to harmful websites] none seen in the time watched "
+	                          "(1 of 31 days)\n  Time watched: 1 of 31 days (24 of 744 hours)\n"));
+	assert_null(strstr(e, "[Visits to harmful websites] 0"));
+	assert_non_null(strstr(e, "  - Some areas were watched for only part of the month"));
+	/* the fully watched ones have no line of their own */
+	assert_non_null(strstr(e, "[Scans from the internet] 4\n  Someone on the internet"));
 	assert_non_null(strstr(e, "[Suspicious connections from inside to attackers] 2\n"));
 	assert_non_null(strstr(e, "Areas not monitored this month: 1 of 6."));
 	/* c2 advice comes first in "what must I do" */
@@ -434,7 +490,9 @@ static void test_text(void **state)
 	assert_non_null(strstr(j, "合計 10 件"));
 	assert_non_null(strstr(j, "[外部からの偵察（ポートスキャン）] 4 件\n"));
 	assert_non_null(strstr(j, "[メールで届いたウイルス] 監視対象外\n"));
-	assert_non_null(strstr(j, "[有害な Web サイトへのアクセス] 0 件\n"));
+	assert_non_null(
+	    strstr(j, "[有害な Web サイトへのアクセス] 監視した期間（31 日のうち 1 日）には検出なし\n"));
+	assert_non_null(strstr(j, "監視した期間: 31 日のうち 31 日（744 時間のうち 744 時間）\n"));
 	assert_false(has_key(j)); /* no untranslated key leaked */
 	assert_false(has_key(e));
 	om_buf_free(&en);
@@ -483,6 +541,11 @@ static void test_html(void **state)
 	assert_null(strstr(h, "chart-mail_malware"));
 	assert_non_null(strstr(h, "<title>2024-05-01: 3</title>"));
 	assert_non_null(strstr(h, "<title>2024-05-02: 0</title>"));
+	/* harmful_web was watched on 05-02 only: 30 pale days, no number */
+	assert_int_equal(count_occ(h, "<rect class=\"nw\""), 30);
+	assert_int_equal(count_occ(h, ": 監視なし</title>"), 30);
+	assert_non_null(strstr(h, "監視した期間（31 日のうち 1 日）には検出なし"));
+	assert_non_null(strstr(h, "<li class=\"pw\"><a href=\"#cat-harmful_web\">"));
 	assert_non_null(strstr(h, "<title>2024-05-31: 1</title>"));
 	assert_non_null(strstr(h, "監視対象外"));
 	assert_non_null(strstr(h, "<td>203.0.113.9</td><td class=\"c\">3</td>"));
@@ -536,6 +599,141 @@ static void test_html_hostile(void **state)
 	                       &b, err, sizeof(err)),
 	                 0);
 	assert_true(json_valid(om_buf_cstr(&b)));
+	om_buf_free(&b);
+}
+
+/* Finding 6: a 30 ms capture is one watched hour of one day. The month's
+ * report says so and never "no attacks this month". */
+static void test_short_capture(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+	static char seg[32768];
+
+	assert_int_equal(build(f, "short", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *e = om_buf_cstr(&b);
+	assert_non_null(strstr(e, "Time watched: 1 of 31 days (1 of 744 hours)\n"));
+	assert_non_null(strstr(e, "Were we attacked?\n  None seen in the time watched (1 of 31 days)."
+	                          " The rest of the month was not watched"));
+	assert_non_null(strstr(e, "Did anything get through?\n  No sign of it in the time watched "
+	                          "(1 of 31 days)."));
+	assert_non_null(strstr(e, "[Scans from the internet] none seen in the time watched "
+	                          "(1 of 31 days)\n"));
+	assert_null(strstr(e, "this month were recorded"));
+	assert_null(strstr(e, "No attacks from the internet were recorded this month"));
+	assert_null(strstr(e, "No device in your office contacted"));
+	assert_null(strstr(e, "] 0\n"));
+	assert_null(strstr(e, "31 of 31"));
+	assert_non_null(strstr(e, "  - Some areas were watched for only part of the month"));
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "short", "2024-05", OM_REPORT_TEXT, OM_LANG_JA, &b, err,
+	                       sizeof(err)),
+	                 0);
+	e = om_buf_cstr(&b);
+	assert_non_null(strstr(e, "監視した期間: 31 日のうち 1 日（744 時間のうち 1 時間）\n"));
+	assert_non_null(strstr(e, "監視した期間（31 日のうち 1 日）には、インターネットからの攻撃は"));
+	assert_null(strstr(e, "今月はインターネットからの攻撃は記録されていません"));
+	assert_null(strstr(e, "] 0 件"));
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "short", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *j = om_buf_cstr(&b);
+	assert_true(json_valid(j));
+	assert_non_null(strstr(j, "\"days_in_month\":31,\"watched_days\":1,\"watched_hours\":1,"));
+	assert_non_null(strstr(j, "{\"category\":\"recon\",\"monitored\":true,\"count\":0,"
+	                          "\"watched_days\":1,\"watched_hours\":1,\"days_in_month\":31,"));
+	cat_segment(j, "recon", seg, sizeof(seg));
+	assert_int_equal(count_occ(seg, "{\"day\":"), 31);
+	assert_non_null(strstr(seg, "{\"day\":\"2024-05-07\",\"count\":0,\"watched_hours\":1}"));
+	assert_int_equal(count_occ(seg, "\"count\":null,\"watched_hours\":0}"), 30);
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "short", "2024-05", OM_REPORT_HTML, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *h = om_buf_cstr(&b);
+	assert_int_equal(count_occ(h, "<svg "), 2);
+	assert_int_equal(count_occ(h, "<rect class=\"nw\""), 2 * 30);
+	assert_non_null(strstr(h, "<title>2024-05-07: 0</title>"));
+	assert_non_null(strstr(h, "<title>2024-05-08: not watched</title>"));
+	assert_non_null(strstr(h, "Time watched: <strong>1 of 31 days (1 of 744 hours)</strong>"));
+	assert_non_null(strstr(h, "<li class=\"pw\"><a href=\"#cat-recon\">"));
+	assert_int_equal(count_occ(h, "Days drawn in pale grey were not watched"), 2);
+	assert_null(strstr(h, "this month."));
+	om_buf_free(&b);
+}
+
+/* Finding 6 at report level: packets in 1970 and 2024 watch two hours; the
+ * months between were not monitored. */
+static void test_two_packets(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+
+	assert_int_equal(build(f, "twopk", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"recon\",\"monitored\":true,\"count\":0,"
+	                                        "\"watched_days\":1,\"watched_hours\":1,"));
+	om_buf_free(&b);
+	assert_int_equal(build(f, "twopk", "1970-01", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"recon\",\"monitored\":true,\"count\":0,"
+	                                        "\"watched_days\":1,\"watched_hours\":1,"));
+	om_buf_free(&b);
+	const char *between[] = {"1970-02", "1999-06", "2024-04", "2024-06"};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(between); i++) {
+		assert_int_equal(build(f, "twopk", between[i], OM_REPORT_JSON, OM_LANG_EN, &b, err,
+		                       sizeof(err)),
+		                 0);
+		assert_int_equal(count_occ(om_buf_cstr(&b), "\"monitored\":false,\"count\":null"), 6);
+		assert_non_null(strstr(om_buf_cstr(&b), "\"watched_days\":0,\"watched_hours\":0,"
+		                                        "\"categories\""));
+		om_buf_free(&b);
+	}
+}
+
+/* One area watched all month, another for 12 days, no events: the full one
+ * is 0, the partial one says how long it was watched. */
+static void test_partly_watched(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+
+	assert_int_equal(build(f, "parted", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *e = om_buf_cstr(&b);
+	assert_non_null(strstr(e, "Time watched: 31 of 31 days (744 of 744 hours)\n"));
+	assert_non_null(strstr(e, "Were we attacked?\n  None seen, but not every area was watched "
+	                          "for the whole month"));
+	/* c2 was watched every hour: a real "no" */
+	assert_non_null(strstr(e, "Did anything get through?\n  No sign of it. No device in your "
+	                          "office contacted attackers' servers."));
+	assert_non_null(strstr(e, "[Scans from the internet] 0\n  Someone on the internet"));
+	assert_non_null(strstr(e, "[Spam] none seen in the time watched (12 of 31 days)\n"
+	                          "  Time watched: 12 of 31 days (288 of 744 hours)\n"));
+	assert_int_equal(count_occ(e, "  Time watched: "), 1);
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "parted", "2024-05", OM_REPORT_JSON, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"spam\",\"monitored\":true,\"count\":0,"
+	                                        "\"watched_days\":12,\"watched_hours\":288,"
+	                                        "\"days_in_month\":31,"));
+	assert_non_null(strstr(om_buf_cstr(&b), "{\"day\":\"2024-05-12\",\"count\":0,"
+	                                        "\"watched_hours\":24},{\"day\":\"2024-05-13\","
+	                                        "\"count\":null,\"watched_hours\":0}"));
 	om_buf_free(&b);
 }
 
@@ -605,6 +803,9 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_hostile),
+		cmocka_unit_test(test_short_capture),
+		cmocka_unit_test(test_two_packets),
+		cmocka_unit_test(test_partly_watched),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

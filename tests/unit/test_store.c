@@ -148,10 +148,13 @@ static void test_migrate_from_empty(void **state)
 	s = om_store_close(s);
 	assert_null(s);
 
-	/* The three tables exist, the file is in WAL mode. */
+	/* The three tables exist (the old per-day coverage table is gone), the
+	 * file is in WAL mode. */
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-	                                 " AND name IN ('events', 'rollup_daily', 'coverage')"),
+	                                 " AND name IN ('events', 'rollup_daily', 'watched')"),
 	                 3);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"),
+	                 0);
 	assert_string_equal(raw_text(t.path, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(t.path, "PRAGMA user_version"), om_store_latest_version());
 	tmpdb_remove(&t);
@@ -308,6 +311,10 @@ static void test_duplicates_ignored(void **state)
 	tmpdb_remove(&t);
 }
 
+/* 2024-05-03T00:00:00Z */
+#define MAY3_2024 (MAY1_2024 + 2ull * 86400ull)
+#define HOUR 3600ull
+
 static void test_coverage(void **state)
 {
 	(void)state;
@@ -315,17 +322,25 @@ static void test_coverage(void **state)
 	om_store *s = NULL;
 	char err[256] = "";
 	uint64_t total = 99;
+	om_store_watched w;
 
 	tmpdb_make(&t);
 	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* The old per-day API: the whole day, once however often it is said. */
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03"), 0);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03"), 0);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "spam", "2024-04-30"), 0);
-	/* bad days */
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "spam", "2024-02-29"), 0);
+	/* bad days, including ones that are not on the calendar */
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-5-03"), -EINVAL);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-13-01"), -EINVAL);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-32"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-02-30"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2023-02-29"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-04-31"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "1969-12-31"), -EINVAL);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-03x"), -EINVAL);
+	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", "2024-05-0x"), -EINVAL);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "recon", NULL), -EINVAL);
 	assert_int_equal(om_store_add_coverage(s, "acme", "gw1", "", "2024-05-03"), -EINVAL);
 	om_store_flush(s);
@@ -335,14 +350,281 @@ static void test_coverage(void **state)
 	assert_int_equal(om_store_monitored(s, "acme", "2024-04", "spam"), 1);
 	assert_int_equal(om_store_monitored(s, "acme", "2024-06", "recon"), 0);
 	assert_int_equal(om_store_monitored(s, "other", "2024-05", "recon"), 0);
+	/* one day of May: 24 hours of 24 on day 3, nothing else */
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "recon", &w), 0);
+	assert_int_equal(w.ndays, 31);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.hours, 24);
+	assert_int_equal(w.packets, 0); /* not known from a per-day record */
+	assert_int_equal(w.day_hours[2], 24);
+	assert_int_equal(w.day_hours[1] + w.day_hours[3], 0);
+	/* hours 48..71 of the month: bytes 6, 7 and 8 full, the rest empty */
+	assert_int_equal(w.hour_map[5], 0);
+	assert_int_equal(w.hour_map[6] & w.hour_map[7] & w.hour_map[8], 0xff);
+	assert_int_equal(w.hour_map[9], 0);
+	/* the last day of April and of a leap February */
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-04", "spam", &w), 0);
+	assert_int_equal(w.ndays, 30);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.day_hours[29], 24);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-02", "spam", &w), 0);
+	assert_int_equal(w.ndays, 29);
+	assert_int_equal(w.day_hours[28], 24);
 	/* monitored, no events: 0, not an error */
 	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
 	assert_int_equal(total, 0);
-	/* An event proves its category was monitored that day. */
-	add(s, "acme", "gw1", "c2", MAY1_2024 + 3600, "192.168.1.5", "198.51.100.1", 1);
+	/* An event proves its category was watched in its hour, and only then. */
+	add(s, "acme", "gw1", "c2", MAY1_2024 + 3600 + 59, "192.168.1.5", "198.51.100.1", 1);
 	assert_int_equal(om_store_monitored(s, "acme", "2024-05", "c2"), 1);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "c2", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.hours, 1);
+	assert_int_equal(w.day_hours[0], 1);
+	assert_int_equal(w.hour_map[0], 1u << 1);
+	/* ... and the coverage record that arrives later gives the count */
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "c2", (MAY1_2024 + 3600) * USEC, 42),
+	                 0);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "c2", &w), 0);
+	assert_int_equal(w.hours, 1);
+	assert_int_equal(w.packets, 42);
 	om_store_close(s);
-	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM coverage"), 3);
+	/* 24 + 24 + 24 hours and the c2 hour */
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM watched"), 73);
+	tmpdb_remove(&t);
+}
+
+static void test_watched_hours(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	om_store_watched w;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* gw1 watched May 3 from 10:00 to 12:59 (3 hours) and May 31 23:00;
+	 * gw2 watched May 3 11:00 (shared with gw1) and 14:00. */
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw1", "recon", (MAY3_2024 + 10 * HOUR) * USEC, 100), 0);
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw1", "recon", (MAY3_2024 + 11 * HOUR) * USEC, 200), 0);
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw1", "recon", (MAY3_2024 + 12 * HOUR) * USEC, 300), 0);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon", (JUNE1_2024 - HOUR) * USEC, 5),
+	                 0);
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw2", "recon", (MAY3_2024 + 11 * HOUR) * USEC, 7), 0);
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw2", "recon", (MAY3_2024 + 14 * HOUR) * USEC, 9), 0);
+	/* Re-imports of the same hour: the larger count stays, the hour is one.
+	 * A microsecond inside the hour is the same hour. */
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw1", "recon", (MAY3_2024 + 10 * HOUR) * USEC, 100), 0);
+	assert_int_equal(
+	    om_store_add_watched(s, "acme", "gw1", "recon", (MAY3_2024 + 10 * HOUR) * USEC + 1, 60), 0);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon",
+	                                      (MAY3_2024 + 11 * HOUR + 3599) * USEC + 999999, 250),
+	                 0);
+	/* Noise: another category, tenant and month (June 1 00:00). */
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "spam", MAY3_2024 * USEC, 1), 0);
+	assert_int_equal(om_store_add_watched(s, "zeta", "gw1", "recon", MAY3_2024 * USEC, 1), 0);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon", JUNE1_2024 * USEC, 1), 0);
+	om_store_flush(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM watched"), 9);
+
+	/* The tenant: hours 10, 11, 12, 14 of day 3 and 23 of day 31. */
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "recon", &w), 0);
+	assert_int_equal(w.ndays, 31);
+	assert_int_equal(w.days, 2);
+	assert_int_equal(w.hours, 5);
+	assert_int_equal(w.packets, 100 + 250 + 300 + 5 + 7 + 9);
+	assert_int_equal(w.day_hours[2], 4);
+	assert_int_equal(w.day_hours[30], 1);
+	/* hour 48 + 10 = 58: byte 7 bit 2; 59, 60: bits 3, 4; 62: bit 6 */
+	assert_int_equal(w.hour_map[7], (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6));
+	assert_int_equal(w.hour_map[OM_STORE_MONTH_HOURS / 8 - 1], 0x80); /* hour 743 */
+	/* Per gateway. */
+	assert_int_equal(om_store_month_watched(s, "acme", "gw1", "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days, 2);
+	assert_int_equal(w.hours, 4);
+	assert_int_equal(w.packets, 100 + 250 + 300 + 5);
+	assert_int_equal(om_store_month_watched(s, "acme", "gw2", "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.hours, 2);
+	assert_int_equal(w.packets, 16);
+	assert_int_equal(om_store_month_watched(s, "acme", "gw3", "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days + w.hours, 0);
+	/* June: one hour; April: nothing. */
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-06", "recon", &w), 0);
+	assert_int_equal(w.ndays, 30);
+	assert_int_equal(w.hours, 1);
+	assert_int_equal(w.hour_map[0], 1);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-04", "recon", &w), 0);
+	assert_int_equal(w.days + w.hours, 0);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-04", "recon"), 0);
+
+	/* Bad arguments; ret is left alone. */
+	w.hours = 12345;
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-13", "recon", &w), -EINVAL);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", NULL, &w), -EINVAL);
+	assert_int_equal(om_store_month_watched(s, NULL, NULL, "2024-05", "recon", &w), -EINVAL);
+	assert_int_equal(w.hours, 12345);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "recon", NULL), -EINVAL);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "", MAY3_2024 * USEC, 1), -EINVAL);
+	assert_int_equal(om_store_add_watched(s, "acme", NULL, "recon", MAY3_2024 * USEC, 1),
+	                 -EINVAL);
+	assert_int_equal(om_store_add_watched(NULL, "acme", "gw1", "recon", MAY3_2024 * USEC, 1),
+	                 -EINVAL);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon", UINT64_MAX, 1), -ERANGE);
+	/* A huge packet count saturates instead of wrapping. */
+	assert_int_equal(om_store_add_watched(s, "big", "gw1", "recon", MAY3_2024 * USEC, UINT64_MAX),
+	                 0);
+	assert_int_equal(om_store_add_watched(s, "big", "gw2", "recon", MAY3_2024 * USEC, UINT64_MAX),
+	                 0);
+	assert_int_equal(om_store_month_watched(s, "big", NULL, "2024-05", "recon", &w), 0);
+	assert_int_equal(w.hours, 1);
+	assert_true(w.packets >= (uint64_t)INT64_MAX);
+	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+/* Finding 6: a capture with one packet in 1970 and one in 2024 is two
+ * watched hours, two rows, not the 19,845 days in between. */
+static void test_two_packets_two_hours(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	om_store_watched w;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	/* 1970-01-01T00:00:00.5Z and 2024-05-03T10:20:30Z */
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon", 500000, 1), 0);
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon",
+	                                      (MAY3_2024 + 10 * HOUR + 1230) * USEC, 1),
+	                 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM watched"), 2);
+	assert_int_equal(raw_int(t.path, "SELECT min(hour) FROM watched"), 0);
+	assert_int_equal(raw_int(t.path, "SELECT max(hour) FROM watched"),
+	                 (int64_t)((MAY3_2024 + 10 * HOUR) * USEC));
+
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "1970-01", "recon", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.hours, 1);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.hours, 1);
+	assert_int_equal(w.day_hours[2], 1);
+	/* nothing in between was watched */
+	assert_int_equal(om_store_monitored(s, "acme", "1999-06", "recon"), 0);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-04", "recon"), 0);
+	assert_int_equal(om_store_monitored(s, "acme", "1970-02", "recon"), 0);
+	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+/* The schema as released at version 2 (migrations 1 and 2, verbatim). */
+static const char schema_v2[] =
+    "PRAGMA application_id = 1869439341;"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_usec INTEGER NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  event_type TEXT NOT NULL,"
+    "  category TEXT,"
+    "  severity INTEGER,"
+    "  action TEXT,"
+    "  src_ip TEXT,"
+    "  src_port INTEGER,"
+    "  dest_ip TEXT,"
+    "  dest_port INTEGER,"
+    "  proto TEXT,"
+    "  signature TEXT,"
+    "  signature_id INTEGER,"
+    "  eve TEXT NOT NULL,"
+    "  event_key TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE rollup_daily ("
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  count INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
+    "CREATE TABLE coverage ("
+    "  tenant TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
+    "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);"
+    "PRAGMA user_version = 2;";
+
+static void test_migrate_from_v2(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	int from = -1, to = -1;
+	uint64_t total = 0;
+	om_store_watched w;
+
+	tmpdb_make(&t);
+	raw_exec(t.path, schema_v2);
+	/* What a version-2 omamori wrote: an event on May 1 with its rollup and
+	 * coverage, coverage for May 3 on two gateways and for April 30, and a
+	 * day the old check let through although it is not on the calendar. */
+	raw_exec(t.path,
+	         "INSERT INTO events (ts_usec, day, tenant, gateway, event_type, category, eve,"
+	         " event_key) VALUES (1714521660000000, '2024-05-01', 'acme', 'gw1', 'alert',"
+	         " 'recon', '{\"seq\":1}', '00000000000000000000000000000001');"
+	         "INSERT INTO rollup_daily VALUES ('acme', 'gw1', '2024-05-01', 'recon', 1);"
+	         "INSERT INTO coverage VALUES ('acme', 'gw1', 'recon', '2024-05-01');"
+	         "INSERT INTO coverage VALUES ('acme', 'gw1', 'recon', '2024-05-03');"
+	         "INSERT INTO coverage VALUES ('acme', 'gw2', 'recon', '2024-05-03');"
+	         "INSERT INTO coverage VALUES ('acme', 'gw1', 'spam', '2024-04-30');"
+	         "INSERT INTO coverage VALUES ('acme', 'gw1', 'spam', '2024-02-31');");
+	assert_int_equal(raw_int(t.path, "PRAGMA user_version"), 2);
+
+	assert_int_equal(om_store_open_nomigrate(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_migrate(s, &from, &to, err, sizeof(err)), 0);
+	assert_int_equal(from, 2);
+	assert_int_equal(to, om_store_latest_version());
+	assert_int_equal(om_store_schema_version(s), 3);
+	/* Events and counts are untouched. */
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 1);
+	/* Each old day is its whole day; the two gateways' May 3 is one day. */
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days, 2);
+	assert_int_equal(w.hours, 48);
+	assert_int_equal(w.day_hours[0], 24);
+	assert_int_equal(w.day_hours[1], 0);
+	assert_int_equal(w.day_hours[2], 24);
+	assert_int_equal(om_store_month_watched(s, "acme", "gw2", "2024-05", "recon", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.day_hours[2], 24);
+	assert_int_equal(om_store_month_watched(s, "acme", NULL, "2024-04", "spam", &w), 0);
+	assert_int_equal(w.days, 1);
+	assert_int_equal(w.day_hours[29], 24);
+	/* "2024-02-31" was dropped, not moved to March. */
+	assert_int_equal(om_store_monitored(s, "acme", "2024-02", "spam"), 0);
+	assert_int_equal(om_store_monitored(s, "acme", "2024-03", "spam"), 0);
+	/* The store works on: the same event again is still one. */
+	assert_int_equal(om_store_add_watched(s, "acme", "gw1", "recon", MAY3_2024 * USEC, 10), 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM watched"), 4 * 24);
+	assert_int_equal(raw_int(t.path, "SELECT sum(packets) FROM watched"), 10);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"),
+	                 0);
+	assert_string_equal(raw_text(t.path, "PRAGMA integrity_check"), "ok");
 	tmpdb_remove(&t);
 }
 
@@ -653,6 +935,9 @@ int main(void)
 		cmocka_unit_test(test_batch_commit),
 		cmocka_unit_test(test_duplicates_ignored),
 		cmocka_unit_test(test_coverage),
+		cmocka_unit_test(test_watched_hours),
+		cmocka_unit_test(test_two_packets_two_hours),
+		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_month_boundary_utc),
