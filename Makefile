@@ -55,6 +55,7 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	bash tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 lint:
+	python3 scripts/check-includes
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Isrc src
 	@clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h') || \
