@@ -150,6 +150,10 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				        om_msg(c->lang, "hint.workers"));
 				return EXIT_USAGE;
 			}
+		} else if (arg[0] != '-' && !rfile) {
+			/* 'omamori inspect office.pcap': the capture without -r */
+			say_err(c, "err.usage_inspect_file", arg, arg);
+			return EXIT_USAGE;
 		} else {
 			say_err(c, "err.usage_unknown_option", arg, c->cmd);
 			return EXIT_USAGE;
