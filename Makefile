@@ -1,23 +1,39 @@
 # Thin wrapper around Meson. See README.md.
+#   make                  optimised build with debug info (-O2 -g) in build/;
+#                         the binary is build/src/cli/omamori
+#   make install          copies it to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
 BUILD      ?= build
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
 ASAN_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 BENCH_BUILD ?= build-release
 FUZZ_SECONDS ?= 60
 MESON_SETUP = meson setup --wipe
 
-.PHONY: all build deps test unit sanitize demo bench fuzz lint format clean
+.PHONY: all build deps test unit sanitize demo bench fuzz lint format clean install uninstall
 
 all: build
 
 deps:
 	@bash scripts/install-deps
 
+# debugoptimized is also the project's default; said here so that the build
+# a user runs never depends on how meson's default is set
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup $(BUILD) --buildtype=debugoptimized
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The binary is all there is to install: the message catalogues are built
+# into it and the state directory is made on first use.
+install: build
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 0755 $(BUILD)/src/cli/omamori "$(DESTDIR)$(BINDIR)/omamori"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/omamori"
 
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
@@ -55,6 +71,7 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	bash tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 lint:
+	python3 scripts/check-includes
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Isrc src
 	@clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h') || \

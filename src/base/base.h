@@ -113,7 +113,9 @@ const char *om_msg(enum om_lang lang, const char *key);
 int om_lang_parse(const char *s, enum om_lang *ret);
 const char *om_lang_name(enum om_lang lang);
 /* Language for CLI text: OMAMORI_LANG, then LC_ALL/LC_MESSAGES/LANG starting
- * with "en" gives English; Japanese otherwise. */
+ * with "en" gives English; Japanese otherwise. An OMAMORI_LANG that is set
+ * but names no language is warned about on stderr, once per process, and
+ * the rest of the environment decides. */
 enum om_lang om_lang_from_env(void);
 /* The language of messages that lower modules write into error buffers,
  * per thread (Japanese until set): the CLI sets it once, a console request

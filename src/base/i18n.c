@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,19 +237,45 @@ const char *om_lang_name(enum om_lang lang)
 	return lang == OM_LANG_EN ? "en" : "ja";
 }
 
+/* An OMAMORI_LANG that names no language of ours is a mistake worth one
+ * line, once per process however often the environment is read. It is in
+ * English: the language the user asked for is the one we do not know. */
+static atomic_bool lang_env_warned;
+
+static void warn_lang_env(const char *value, enum om_lang used)
+{
+	if (atomic_exchange(&lang_env_warned, true))
+		return;
+	char line[512];
+	char shown[64];
+	/* the value is the user's; keep it short and on one line */
+	size_t n = 0;
+	for (const char *p = value; *p && n + 1 < sizeof(shown); p++)
+		shown[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	shown[n] = '\0';
+	snprintf(line, sizeof(line), om_msg(OM_LANG_EN, "warn.lang_env"), shown,
+	         om_lang_name(used));
+	fprintf(stderr, "omamori: %s: %s\n", om_msg(OM_LANG_EN, "log.warning"), line);
+}
+
 enum om_lang om_lang_from_env(void)
 {
-	enum om_lang l;
-	const char *v = getenv("OMAMORI_LANG");
-	if (v && om_lang_parse(v, &l) == 0)
+	enum om_lang l = OM_LANG_JA;
+	const char *own = getenv("OMAMORI_LANG");
+	if (own && *own && om_lang_parse(own, &l) == 0)
 		return l;
+	l = OM_LANG_JA;
 	const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(vars); i++) {
-		v = getenv(vars[i]);
-		if (v && *v)
-			return strncmp(v, "en", 2) == 0 ? OM_LANG_EN : OM_LANG_JA;
+		const char *v = getenv(vars[i]);
+		if (v && *v) {
+			l = strncmp(v, "en", 2) == 0 ? OM_LANG_EN : OM_LANG_JA;
+			break;
+		}
 	}
-	return OM_LANG_JA;
+	if (own && *own)
+		warn_lang_env(own, l);
+	return l;
 }
 
 static _Thread_local enum om_lang thread_lang = OM_LANG_JA;

@@ -36,6 +36,25 @@ static void print_help(const struct cli *c, const char *key)
 	fputs(om_msg(c->lang, key), stdout);
 }
 
+/* Lower modules begin a message about a file with "PATH: " and then the
+ * reason (theirs, or the library's or system's). Returns the reason, or NULL
+ * when msg is not about path. */
+static const char *reason_for(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+	if (n && !strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return NULL;
+}
+
+/* A database that cannot be opened or brought up to date: our sentence
+ * around the store's (or SQLite's) reason, and what to do (hint_key). */
+static void say_db_err(const struct cli *c, const char *db, const char *msg, const char *hint_key)
+{
+	const char *why = reason_for(msg, db);
+	say_err(c, "err.db_open", db, why ? why : msg, om_msg(c->lang, hint_key));
+}
+
 /* ---- option scanning ------------------------------------------------------ */
 
 struct args {
@@ -53,7 +72,10 @@ static const char *opt_value(const struct cli *c, struct args *a, const char *na
 	if (eq && !strncmp(arg, "--", 2))
 		return eq + 1;
 	if (a->i + 1 >= a->argc) {
-		say_err(c, "err.usage_missing_value", name, c->cmd);
+		if (c->cmd)
+			say_err(c, "err.usage_missing_value", name, c->cmd);
+		else
+			say_err(c, "err.usage_missing_value_global", name);
 		return NULL;
 	}
 	return a->argv[++a->i];
@@ -128,6 +150,10 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				        om_msg(c->lang, "hint.workers"));
 				return EXIT_USAGE;
 			}
+		} else if (arg[0] != '-' && !rfile) {
+			/* 'omamori inspect office.pcap': the capture without -r */
+			say_err(c, "err.usage_inspect_file", arg, arg);
+			return EXIT_USAGE;
 		} else {
 			say_err(c, "err.usage_unknown_option", arg, c->cmd);
 			return EXIT_USAGE;
@@ -165,12 +191,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_eve *eve = NULL;
 	int rc = EXIT_FAILURE;
 	if (!nodb && om_store_open(db, &store, err, sizeof(err)) < 0) {
-		say_err(c, "err.db", err);
+		say_db_err(c, db, err, "hint.db_inspect");
 		goto out;
 	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
-		say_err(c, "err.output", ofile, err);
+		const char *why = reason_for(err, ofile);
+		say_err(c, "err.output", ofile, why ? why : err);
 		goto out;
 	}
 	om_engine_opts o = {
@@ -184,7 +211,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	};
 	om_engine_result res;
 	if (om_engine_inspect(&o, &res, err, sizeof(err)) < 0) {
-		say_err(c, "err.capture", err);
+		/* the capture could not be opened or is not one: the reader's
+		 * message (libpcap's or the system's reason) inside ours */
+		const char *why = reason_for(err, rfile);
+		if (why)
+			say_err(c, "err.capture_open", rfile, why);
+		else
+			say_err(c, "err.capture", err);
 		goto out;
 	}
 	if (res.truncated)
@@ -269,13 +302,11 @@ static int cmd_report(struct cli *c, struct args *a)
 	om_buf_init(&out, 256u * 1024 * 1024);
 	struct stat st;
 	if (stat(db, &st) < 0) {
-		snprintf(err, sizeof(err), om_msg(c->lang, "err.db_not_found"), db,
-		         strerror(errno));
-		say_err(c, "err.db", err);
+		say_err(c, "err.db_open", db, strerror(errno), om_msg(c->lang, "hint.db_report"));
 		goto out;
 	}
 	if (om_store_open(db, &store, err, sizeof(err)) < 0) {
-		say_err(c, "err.db", err);
+		say_db_err(c, db, err, "hint.db_report");
 		goto out;
 	}
 	int r = om_report_build(store, &ro, &out, err, sizeof(err));
@@ -308,6 +339,29 @@ out:
 	return rc;
 }
 
+/* ---- command groups ---------------------------------------------------------- */
+
+/* A group (config, db, ...) run without one of its commands prints the
+ * group's usage, as 'omamori' alone prints the main one (exit status 2); an
+ * unknown one is a usage error that names the group's commands. Returns the
+ * index of sub in subs, or -1 after saying what is wrong. */
+static int group_command(const struct cli *c, const char *sub, const char *help_key,
+                         const char *const *subs, size_t nsubs)
+{
+	if (!sub) {
+		print_help(c, help_key);
+		return -1;
+	}
+	for (size_t i = 0; i < nsubs; i++)
+		if (!strcmp(sub, subs[i]))
+			return (int)i;
+	char list[256] = "";
+	for (size_t i = 0, o = 0; i < nsubs && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", subs[i]);
+	say_err(c, "err.usage_unknown_subcommand", sub, c->cmd, list, c->cmd);
+	return -1;
+}
+
 /* ---- config, db ------------------------------------------------------------ */
 
 static int cmd_config(struct cli *c, struct args *a)
@@ -325,10 +379,9 @@ static int cmd_config(struct cli *c, struct args *a)
 			return EXIT_USAGE;
 		}
 	}
-	if (!sub || strcmp(sub, "show") != 0) {
-		say_err(c, "err.usage_unknown_command", sub ? sub : "");
+	static const char *const subs[] = {"show"};
+	if (group_command(c, sub, "help.config", subs, OM_ARRAY_SIZE(subs)) < 0)
 		return EXIT_USAGE;
-	}
 	om_buf out;
 	om_buf_init(&out, 1024 * 1024);
 	om_settings_dump(&c->cfg, &out);
@@ -355,10 +408,9 @@ static int cmd_db(struct cli *c, struct args *a)
 			return EXIT_USAGE;
 		}
 	}
-	if (!sub || strcmp(sub, "migrate") != 0) {
-		say_err(c, "err.usage_unknown_command", sub ? sub : "");
+	static const char *const subs[] = {"migrate"};
+	if (group_command(c, sub, "help.db", subs, OM_ARRAY_SIZE(subs)) < 0)
 		return EXIT_USAGE;
-	}
 	char dbpath[512];
 	if (!db) {
 		if (ensure_state_dir(c) < 0)
@@ -371,7 +423,7 @@ static int cmd_db(struct cli *c, struct args *a)
 	int from = 0, to = 0;
 	if (om_store_open_nomigrate(db, &s, err, sizeof(err)) < 0 ||
 	    om_store_migrate(s, &from, &to, err, sizeof(err)) < 0) {
-		say_err(c, "err.db", err);
+		say_db_err(c, db, err, "hint.db_migrate");
 		om_store_close(s);
 		return EXIT_FAILURE;
 	}
@@ -384,13 +436,98 @@ static int cmd_db(struct cli *c, struct args *a)
 
 /* ---- main ------------------------------------------------------------------ */
 
+static const struct command {
+	const char *name;
+	int (*run)(struct cli *c, struct args *a);
+	const char *help_key;
+} commands[] = {
+    {"inspect", cmd_inspect, "help.inspect"},
+    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},
+    {"db", cmd_db, "help.db"},
+};
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Edit distance (insert, delete, substitute, swap of neighbours) between two
+ * short words; longer words count as far apart. */
+static size_t word_distance(const char *a, const char *b)
+{
+	enum { MAXW = 32 };
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= MAXW || m >= MAXW)
+		return MAXW;
+	size_t d[MAXW + 1][MAXW + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+/* An unknown command: points to 'omamori --help', and to the command the
+ * user probably meant when one is a typo or two away. */
+static void unknown_command(const struct cli *c, const char *name)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	for (size_t i = 0; i < OM_ARRAY_SIZE(commands); i++) {
+		size_t d = word_distance(name, commands[i].name);
+		if (d < bestd && d < strlen(commands[i].name)) {
+			bestd = d;
+			best = commands[i].name;
+		}
+	}
+	if (best)
+		say_err(c, "err.usage_unknown_command_suggest", name, best);
+	else
+		say_err(c, "err.usage_unknown_command", name);
+}
+
+/* The language before any message: --lang on the command line wins, and
+ * then the environment is not read (so a bad OMAMORI_LANG is not warned
+ * about when it does not matter). */
+static enum om_lang lang_early(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			v = argv[i + 1];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			v = argv[i] + 7;
+		enum om_lang l;
+		if (v && om_lang_parse(v, &l) == 0)
+			return l;
+	}
+	return om_lang_from_env();
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	memset(&c, 0, sizeof(c));
 	if (om_i18n_init() < 0)
 		return EXIT_FAILURE;
-	c.lang = om_lang_from_env();
+	c.lang = lang_early(argc, argv);
 	om_settings_defaults(&c.cfg);
 
 	/* First pass: global options anywhere on the line; the rest is kept. */
@@ -432,37 +569,50 @@ int main(int argc, char **argv)
 	om_lang_set_thread(c.lang);
 	int rc;
 	if (version || (nrest > 0 && !strcmp(rest[0], "version"))) {
-		printf("omamori %s\n", OMAMORI_VERSION);
+		printf("omamori %s (%s)\n", OMAMORI_VERSION, OMAMORI_BUILD);
 		rc = 0;
 		goto out;
 	}
-	if (help || nrest == 0 || !strcmp(rest[0], "help")) {
+	if (help || nrest == 0) {
 		print_help(&c, "help.main");
 		rc = nrest == 0 && !help ? EXIT_USAGE : 0;
+		goto out;
+	}
+	if (!strcmp(rest[0], "help")) {
+		/* 'omamori help' and 'omamori help COMMAND' */
+		const struct command *cmd = nrest > 1 ? command_find(rest[1]) : NULL;
+		if (nrest > 1 && !cmd) {
+			unknown_command(&c, rest[1]);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		print_help(&c, cmd ? cmd->help_key : "help.main");
+		rc = 0;
+		goto out;
+	}
+	const struct command *cmd = command_find(rest[0]);
+	if (!cmd) {
+		unknown_command(&c, rest[0]);
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (c.config_path) {
 		char err[1024];
 		if (om_settings_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
-			say_err(&c, "err.config", err);
+			/* an unreadable file ("PATH: reason") or a bad setting
+			 * ("PATH:LINE: ..."); both with what to do */
+			const char *why = reason_for(err, c.config_path);
+			if (why)
+				say_err(&c, "err.config_open", c.config_path, why);
+			else
+				say_err(&c, "err.config_at", err, c.config_path);
 			rc = EXIT_FAILURE;
 			goto out;
 		}
 	}
-	c.cmd = rest[0];
+	c.cmd = cmd->name;
 	struct args a = {nrest, rest, 1};
-	if (!strcmp(c.cmd, "inspect"))
-		rc = cmd_inspect(&c, &a);
-	else if (!strcmp(c.cmd, "report"))
-		rc = cmd_report(&c, &a);
-	else if (!strcmp(c.cmd, "config"))
-		rc = cmd_config(&c, &a);
-	else if (!strcmp(c.cmd, "db"))
-		rc = cmd_db(&c, &a);
-	else {
-		say_err(&c, "err.usage_unknown_command", c.cmd);
-		rc = EXIT_USAGE;
-	}
+	rc = cmd->run(&c, &a);
 out:
 	free(rest);
 	return rc;

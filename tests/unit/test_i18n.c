@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -535,12 +536,68 @@ static void test_source_keys_in_catalogues(void **state)
 	pairs_free(&en);
 }
 
+/* Runs om_lang_from_env() with stderr going to a file; returns what it
+ * wrote there (static buffer). */
+static const char *env_lang_stderr(enum om_lang *ret)
+{
+	static char text[2048];
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	*ret = om_lang_from_env();
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	rewind(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* An OMAMORI_LANG we do not know: one warning in English that names the
+ * valid values, however often the environment is read, and the rest of the
+ * environment decides the language. Known or empty values warn nothing. */
+static void test_lang_env_warning(void **state)
+{
+	(void)state;
+	enum om_lang l;
+	unsetenv("LC_ALL");
+	unsetenv("LC_MESSAGES");
+	setenv("LANG", "en_US.UTF-8", 1);
+	setenv("OMAMORI_LANG", "ja_JP.UTF-8", 1);
+	assert_string_equal(env_lang_stderr(&l), "");
+	assert_int_equal(l, OM_LANG_JA);
+	setenv("OMAMORI_LANG", "", 1);
+	assert_string_equal(env_lang_stderr(&l), "");
+	assert_int_equal(l, OM_LANG_EN);
+
+	setenv("OMAMORI_LANG", "fr", 1);
+	const char *w = env_lang_stderr(&l);
+	assert_int_equal(l, OM_LANG_EN); /* from LANG */
+	assert_non_null(strstr(w, "omamori: warning: OMAMORI_LANG is 'fr'"));
+	assert_non_null(strstr(w, "ja or en"));
+	assert_non_null(strstr(w, "using en"));
+	const char *nl = strchr(w, '\n');
+	assert_non_null(nl);
+	assert_string_equal(nl + 1, ""); /* one line */
+	/* once: the second and later reads are silent */
+	setenv("LANG", "C.UTF-8", 1);
+	assert_string_equal(env_lang_stderr(&l), "");
+	assert_int_equal(l, OM_LANG_JA);
+	unsetenv("OMAMORI_LANG");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_po_parse),
 	    cmocka_unit_test(test_po_errors),
 	    cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_lang_env_warning),
 	    cmocka_unit_test(test_catalogues_complete),
 	    cmocka_unit_test(test_conversion_parser),
 	    cmocka_unit_test(test_catalogue_conversions),
