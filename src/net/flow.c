@@ -745,6 +745,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		 * least recently used flow of the chain makes room. */
 		if (!e && walked >= t->max_chain && lru) {
 			t->stats.chain_evicted++;
+			t->stats.evicted++;
 			flow_end(t, &lru->pub, OM_FLOW_END_EVICTED);
 		}
 		e = flow_alloc(t, p->ts);
