@@ -106,10 +106,11 @@ uint64_t om_siphash24(const om_hash_key *key, const void *p, size_t n);
 /* Fills buf with n bytes from the kernel's random generator (getrandom(2)).
  * Returns 0 or -errno (buf is then left unspecified). */
 int om_random_bytes(void *buf, size_t n);
-/* A fresh random key. If the kernel has no random source to offer, falls
- * back to a mix of clocks, the process id and addresses and returns -errno
- * (the key is usable but guessable: say so to the user). */
-int om_hash_key_random(om_hash_key *ret_key);
+/* Always writes a fresh key and returns 0. If the kernel has no random
+ * source to offer (getrandom(2) missing or refused), the key is mixed from
+ * clocks, the process id and addresses instead and -errno is returned: such
+ * a key is unknown to a remote sender but guessable by a local user. */
+int om_hash_key_random(om_hash_key *key);
 /* One random key per process, made on first use (thread-safe): for hashes
  * that several tables or threads must agree on (worker dispatch). */
 const om_hash_key *om_hash_key_process(void);

@@ -90,8 +90,9 @@ struct om_flow_table {
 #define FLOWID_SEED 0x666c6f7769643031ULL
 #define FLOWID_MASK ((1ULL << 51) - 1) /* fits a JSON number exactly */
 #define MAX_BUCKETS (1ULL << 31)
-/* Chain cap at one flow per bucket on average. With a keyed hash a chain
- * this long happens by chance about once in 10^13 buckets (Poisson tail). */
+/* Chain cap at one flow per bucket on average (scaled by the load otherwise).
+ * With a keyed hash the chain lengths of a full table are Poisson with mean
+ * 1, and P(length >= 16) = e^-1 * (1/16! + 1/17! + ...) < 2 * 10^-14. */
 #define CHAIN_CAP_BASE 16u
 #define CHAIN_CAP_MAX 4096u
 
