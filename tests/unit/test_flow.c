@@ -814,6 +814,18 @@ static void test_collision_flood(void **state)
 	assert_int_equal(st->created, N);
 	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
 	om_flow_table_free(t);
+
+	/* the per-flow dispatch hash was the old hash's high half, the same
+	 * for all of them (one worker for the whole flood): now keyed, spread
+	 * over all 16 residues a dispatch modulo 16 would use */
+	unsigned per[16] = {0};
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t kb[39];
+		om_packet p = craft_collider((uint16_t)(1024 + i), 0x5eed5eed5eed5eedULL, kb);
+		per[om_flow_hash_packet(&p) % 16]++;
+	}
+	for (int i = 0; i < 16; i++)
+		assert_true(per[i] > N / 16 / 2 && per[i] < N / 16 * 2);
 }
 
 /* At the chain cap the new flow ends the least recently used flow of its
