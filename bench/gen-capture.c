@@ -10,9 +10,13 @@
  *
  * Usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE
  *        gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT
+ *        gen-capture -f SYNS [-u] [-n ROUNDS] [-s SEED] OUTPUT
  * The second form writes a "many concurrent flows" capture instead: FLOWS
  * short TCP connections that are all open at the same time, then all close
- * (see conc_run below).
+ * (see conc_run below). The third writes a hash collision flood: SYNS IPv6
+ * SYNs whose flow keys all had one bucket hash under omamori's old fixed
+ * seed, each sent ROUNDS times (default 1); with -u the same packets with
+ * random client addresses instead, as the comparison (see flood_run).
  * SIZE takes K/M/G suffixes (powers of 1024). The same arguments always give
  * the same bytes. Statistics go to stderr. The pcap format (microsecond
  * timestamps, Ethernet) is written directly: it is a 24-byte file header and
@@ -1292,6 +1296,157 @@ static void conc_run(gen *g, uint64_t seed, uint32_t n)
 	        s->frame_hist[1]);
 }
 
+/* ---- collision flood ---------------------------------------------------- */
+/* The flow table's bucket hash used to be om_hash64 (src/base/util.c) with
+ * the public seed below over the 39-byte canonical key: lower endpoint's
+ * address, higher's address, lower's port, higher's port, VLAN, protocol
+ * (numbers big-endian). Its steps are invertible, so the last 8 bytes of the
+ * higher address can be solved for any wanted result: every SYN here, from
+ * fd00::/64 port 1024 + i to 2001:db8::1 port 80, gets the same 64-bit hash
+ * and so the same bucket in a table of any size. */
+#define OLD_SEED 0x6f6d616d6f726931ull
+#define OLD_GOLD 0x9e3779b97f4a7c15ull
+#define OLD_TAIL 0xa0761d6478bd642full
+#define FLOOD_TARGET 0x5eed5eed5eed5eedull
+#define FLOOD_MAX 64512u /* client ports 1024..65535 */
+
+static uint64_t old_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t unxorshift(uint64_t y, int s)
+{
+	uint64_t x = y;
+	for (int k = s; k < 64; k += s)
+		x ^= y >> k;
+	return x;
+}
+
+static uint64_t inv_odd(uint64_t c)
+{
+	uint64_t x = c;
+	for (int i = 0; i < 6; i++)
+		x *= 2 - c * x;
+	return x;
+}
+
+static uint64_t old_unmix(uint64_t x)
+{
+	x = unxorshift(x, 31);
+	x *= inv_odd(0x94d049bb133111ebull);
+	x = unxorshift(x, 27);
+	x *= inv_odd(0xbf58476d1ce4e5b9ull);
+	return unxorshift(x, 30);
+}
+
+static uint64_t le_bytes(const uint8_t *b, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+/* om_hash64 as it was, for the check that the crafting worked. */
+static uint64_t old_hash64(const uint8_t *s, size_t n, uint64_t seed)
+{
+	uint64_t h = old_mix(seed ^ (n * OLD_GOLD));
+	for (; n >= 8; s += 8, n -= 8)
+		h = old_mix(h ^ le_bytes(s, 8)) + OLD_GOLD;
+	return old_mix(h ^ le_bytes(s, n) ^ OLD_TAIL);
+}
+
+static const uint8_t FLOOD_SRV[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+/* The client address of SYN i: crafted, or random (-u). */
+static void flood_client(uint16_t sport, bool crafted, rng *r, uint8_t cli[16])
+{
+	uint8_t kb[39];
+	memset(cli, 0, 16);
+	cli[0] = 0xfd;
+	memcpy(kb, FLOOD_SRV, 16);
+	memcpy(kb + 16, cli, 16);
+	kb[32] = 0, kb[33] = 80;
+	kb[34] = (uint8_t)(sport >> 8), kb[35] = (uint8_t)sport;
+	kb[36] = kb[37] = 0;
+	kb[38] = 6;
+	uint64_t v3;
+	if (crafted) {
+		uint64_t h = old_mix(OLD_SEED ^ (39 * OLD_GOLD));
+		for (int i = 0; i < 3; i++)
+			h = old_mix(h ^ le_bytes(kb + 8 * i, 8)) + OLD_GOLD;
+		uint64_t h4 = old_unmix(FLOOD_TARGET) ^ le_bytes(kb + 32, 7) ^ OLD_TAIL;
+		v3 = old_unmix(h4 - OLD_GOLD) ^ h;
+	} else {
+		v3 = rng_next(r);
+	}
+	for (int i = 0; i < 8; i++)
+		kb[24 + i] = cli[8 + i] = (uint8_t)(v3 >> (8 * i));
+	if (crafted && old_hash64(kb, sizeof(kb), OLD_SEED) != FLOOD_TARGET) {
+		fprintf(stderr, "gen-capture: collision crafting failed\n");
+		exit(1);
+	}
+}
+
+/* n SYNs (Ethernet, IPv6, TCP with a correct checksum), 10 us apart, each
+ * sent `rounds` times: round after round of the same n SYNs (retransmitted
+ * SYNs, each a lookup of a flow already in the table). */
+static void flood_run(gen *g, uint32_t n, uint32_t rounds, bool crafted, uint64_t seed)
+{
+	uint8_t(*cli)[16] = calloc(n ? n : 1, 16);
+	if (!cli) {
+		fprintf(stderr, "gen-capture: out of memory\n");
+		exit(1);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		flood_client((uint16_t)(1024 + i), crafted, &g->r, cli[i]);
+	uint64_t t = 0;
+	for (uint32_t r = 0; r < rounds; r++) {
+		for (uint32_t i = 0; i < n; i++, t += 10000) {
+			uint8_t *b = g->frame;
+			static const uint8_t mac_c[6] = {0x02, 0, 0, 0, 0, 0x66};
+			memcpy(b, GW_MAC, 6);
+			memcpy(b + 6, mac_c, 6);
+			put16(b + 12, 0x86dd);
+			uint8_t *ip = b + 14, *tcp = ip + 40;
+			put32(ip, 0x60000000u);
+			put16(ip + 4, 20);
+			ip[6] = 6, ip[7] = 64;
+			memcpy(ip + 8, cli[i], 16);
+			memcpy(ip + 24, FLOOD_SRV, 16);
+			memset(tcp, 0, 20);
+			put16(tcp, 1024 + i);
+			put16(tcp + 2, 80);
+			put32(tcp + 4, (uint32_t)(old_mix(i ^ (uint64_t)r << 32) >> 32));
+			tcp[12] = 5 << 4;
+			tcp[13] = 0x02;
+			put16(tcp + 14, 64240);
+			uint64_t sum = csum_add(0, ip + 8, 32);
+			sum += 20 + 6;
+			sum = csum_add(sum, tcp, 20);
+			put16(tcp + 16, csum_fold(sum));
+			emit(g, t, 14 + 40 + 20, true, false);
+		}
+	}
+	free(cli);
+	fprintf(stderr,
+	        "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64
+	        " file bytes\n"
+	        "  collision flood (%s), seed %" PRIu64 ": %" PRIu32 " IPv6 SYNs from fd00::/64 "
+	        "to [2001:db8::1]:80, %" PRIu32 " rounds\n"
+	        "  %s\n",
+	        g->st.pkts, g->st.data_bytes, g->st.file_bytes, crafted ? "crafted" : "random keys",
+	        seed, n, rounds,
+	        crafted ? "every key has one hash under the old fixed seed (checked)"
+	                : "client addresses random: the comparison");
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 static int parse_size(const char *s, uint64_t *ret)
 {
@@ -1323,9 +1478,14 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
 	        "       gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT\n"
+	        "       gen-capture -f SYNS [-u] [-n ROUNDS] [-s SEED] OUTPUT\n"
 	        "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
 	        "  -c FLOWS     many concurrent flows: FLOWS TCP connections, all open at\n"
 	        "               once, then all closed (at most 4194176)\n"
+	        "  -f SYNS      hash collision flood: SYNS SYNs crafted against the old\n"
+	        "               fixed flow hash seed (at most 64512)\n"
+	        "  -u           with -f: random client addresses instead (the comparison)\n"
+	        "  -n ROUNDS    with -f: send the SYNs this many times (default 1)\n"
 	        "  -s SEED      PRNG seed (default 1)\n"
 	        "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
 	        "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
@@ -1333,13 +1493,21 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = 1, avg = 200, link = 1000, size = 0, nconc = 0;
+	uint64_t seed = 1, avg = 200, link = 1000, size = 0, nconc = 0, nflood = 0, rounds = 1;
+	bool flood_mode = false, flood_random = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:r:l:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:l:c:f:n:uh")) != -1) {
+		if (opt == 'u') {
+			flood_random = true;
+			continue;
+		}
+		flood_mode |= opt == 'f';
 		uint64_t *dst = opt == 's'   ? &seed
 		                : opt == 'r' ? &avg
 		                : opt == 'l' ? &link
 		                : opt == 'c' ? &nconc
+		                : opt == 'f' ? &nflood
+		                : opt == 'n' ? &rounds
 		                             : NULL;
 		if (!dst || parse_size(optarg, dst) < 0) {
 			usage();
@@ -1347,9 +1515,14 @@ int main(int argc, char **argv)
 		}
 	}
 	bool conc_mode = nconc > 0;
-	if (argc - optind != (conc_mode ? 1 : 2) ||
-	    (!conc_mode && parse_size(argv[optind + 1], &size) < 0) || avg == 0 || link < avg ||
-	    nconc > CONC_MAX || link == 0) {
+	if (flood_mode && (conc_mode || argc - optind != 1 || nflood > FLOOD_MAX || rounds == 0 ||
+	                   rounds > 1000)) {
+		usage();
+		return 2;
+	}
+	if ((!flood_mode && (argc - optind != (conc_mode ? 1 : 2) ||
+	                     (!conc_mode && parse_size(argv[optind + 1], &size) < 0))) ||
+	    avg == 0 || link < avg || nconc > CONC_MAX || link == 0) {
 		usage();
 		return 2;
 	}
@@ -1382,8 +1555,11 @@ int main(int argc, char **argv)
 	write_or_die(g, fh, sizeof(fh));
 	g->st.file_bytes = sizeof(fh);
 
-	if (conc_mode) {
-		conc_run(g, seed, (uint32_t)nconc);
+	if (flood_mode || conc_mode) {
+		if (flood_mode)
+			flood_run(g, (uint32_t)nflood, (uint32_t)rounds, !flood_random, seed);
+		else
+			conc_run(g, seed, (uint32_t)nconc);
 		if (fclose(g->out) != 0) {
 			fprintf(stderr, "gen-capture: close failed: %s\n", strerror(errno));
 			return 1;

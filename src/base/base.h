@@ -86,7 +86,34 @@ void om_time_day(om_usec t, char *buf, size_t n);
 om_usec om_time_now(void);
 
 /* ---- hashing ------------------------------------------------------------ */
+/* Fast, not keyed in any strong sense: for data we produce ourselves (store
+ * keys, flow ids). Never place packet-controlled keys in a table with it. */
 uint64_t om_hash64(const void *p, size_t n, uint64_t seed);
+
+/* A 128-bit secret for om_siphash. */
+typedef struct om_hash_key {
+	uint64_t k0, k1;
+} om_hash_key;
+
+/* SipHash-1-3 (one compression round per 8-byte block, three finalisation
+ * rounds): a keyed pseudo-random function. Whoever does not know the key
+ * cannot predict its output, so cannot choose inputs that meet in one bucket.
+ * For every table whose keys come from packets. */
+uint64_t om_siphash(const om_hash_key *key, const void *p, size_t n);
+/* SipHash-2-4, the reference parameters (the published test vectors). */
+uint64_t om_siphash24(const om_hash_key *key, const void *p, size_t n);
+
+/* Fills buf with n bytes from the kernel's random generator (getrandom(2)).
+ * Returns 0 or -errno (buf is then left unspecified). */
+int om_random_bytes(void *buf, size_t n);
+/* Always writes a fresh key and returns 0. If the kernel has no random
+ * source to offer (getrandom(2) missing or refused), the key is mixed from
+ * clocks, the process id and addresses instead and -errno is returned: such
+ * a key is unknown to a remote sender but guessable by a local user. */
+int om_hash_key_random(om_hash_key *key);
+/* One random key per process, made on first use (thread-safe): for hashes
+ * that several tables or threads must agree on (worker dispatch). */
+const om_hash_key *om_hash_key_process(void);
 /* A 64-bit finaliser (splitmix64's constants): every input bit affects
  * every output bit. For hashing a few words on hot paths. */
 static inline uint64_t om_mix64(uint64_t x)

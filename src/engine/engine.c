@@ -344,7 +344,10 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 		om_json_u64(&j, "length", gap->len);
 	}
 	om_json_obj_close(&j);
-	json_omamori(&j, e, NULL, 3, "detected", NULL);
+	/* the flow table's emergency is explained to the reader; other
+	 * anomalies are for experts */
+	json_omamori(&j, e, NULL, 3, "detected",
+	             strcmp(event, "flow.emergency") ? NULL : "advice.flow.emergency");
 	om_json_obj_close(&j);
 	w->anomalies++;
 	if (e->o->store && !b->toobig) {
@@ -444,6 +447,21 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json_obj_close(&j);
 	w->flows_logged++;
 	out_line(e, b, start, f->start);
+}
+
+/* The flow table of this worker is nearly full and shortens its timeouts:
+ * one warning event (anomaly "flow.emergency", with advice for the reader)
+ * each time that starts; the table's hysteresis keeps it from flapping. */
+static void on_flow_emergency(void *user, bool entered, om_usec now, const om_flow_stats *st)
+{
+	struct worker *w = user;
+	(void)st;
+	if (!entered)
+		return;
+	struct anom_where wh;
+	memset(&wh, 0, sizeof(wh));
+	wh.ts = now;
+	emit_anomaly(w, &wh, "flow", "flow.emergency", NULL);
 }
 
 /* ---- stream callbacks ----------------------------------------------------- */
@@ -582,6 +600,13 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "other", t->flow.other);
 	om_json_u64(&j, "evicted", t->flow.evicted);
 	om_json_u64(&j, "memcap_hits", t->flow.memcap_hits);
+	om_json_u64(&j, "evicted_new", t->flow.evicted_new);
+	om_json_u64(&j, "evicted_closed", t->flow.evicted_closed);
+	om_json_u64(&j, "evicted_established", t->flow.evicted_est);
+	om_json_u64(&j, "chain_evicted", t->flow.chain_evicted);
+	/* Suricata's names for the emergency-mode counters */
+	om_json_u64(&j, "emerg_mode_entered", t->flow.emergency_entered);
+	om_json_u64(&j, "emerg_mode_over", t->flow.emergency_left);
 	om_json_u64(&j, "logged", t->flows_logged);
 	om_json_obj_close(&j);
 	om_json_obj_open(&j, "tcp");
@@ -758,16 +783,15 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	out_line(e, b, start, a->last_seen);
 }
 
-/* Symmetric in the two addresses (the sum of each address's mixed halves
- * does not depend on their order), so both directions and every fragment of
- * a datagram go to the same worker. */
+/* Symmetric in the two addresses (the sum of each address's keyed hash does
+ * not depend on their order), so both directions and every fragment of a
+ * datagram go to the same worker. Keyed with the process key, so that no
+ * sender can choose addresses that all land on one worker. */
 static uint32_t pair_hash(const om_packet *p)
 {
-	uint64_t a[2], b[2];
-	memcpy(a, p->src.b, 16);
-	memcpy(b, p->dst.b, 16);
-	uint64_t h = om_mix64(a[0] ^ om_mix64(a[1])) + om_mix64(b[0] ^ om_mix64(b[1]));
-	return (uint32_t)om_mix64(h ^ 0x6f6d616d6f7269ull);
+	const om_hash_key *k = om_hash_key_process();
+	uint64_t h = om_siphash(k, p->src.b, 16) + om_siphash(k, p->dst.b, 16);
+	return (uint32_t)om_mix64(h);
 }
 
 static void worker_send(struct worker *w, const struct rec *r, const uint8_t *data,
@@ -862,7 +886,14 @@ static int workers_init(struct engine *e)
 		    .timeout_closed = c->flow_timeout_closed,
 		    .timeout_udp = c->flow_timeout_udp,
 		    .timeout_icmp = c->flow_timeout_icmp,
+		    .max_chain = c->flow_max_chain,
+		    .emergency_pct = c->flow_emergency_pct,
+		    .emergency_recovery_pct = c->flow_emergency_recovery,
+		    .emerg_timeout_new = c->flow_emerg_timeout_new,
+		    .emerg_timeout_est = c->flow_emerg_timeout_est,
+		    .emerg_timeout_closed = c->flow_emerg_timeout_closed,
 		    .on_end = on_flow_end,
+		    .on_emergency = on_flow_emergency,
 		    .user = w,
 		};
 		w->ft = om_flow_table_new(&fc);

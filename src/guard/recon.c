@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "guard/guard.h"
 
@@ -65,7 +64,7 @@ struct om_recon {
 	om_usec now;     /* capture clock: the largest time seen */
 	om_usec window;  /* microseconds */
 	uint32_t thr[3]; /* effective thresholds; 0 = that detection is off */
-	uint64_t seed;
+	om_hash_key key; /* random: packets choose the addresses hashed */
 
 	recon_source *src;
 	uint32_t nsrc_max;
@@ -114,7 +113,7 @@ const char *om_recon_kind_name(enum om_recon_kind k)
 
 static uint32_t src_hash(const om_recon *r, const om_addr *a)
 {
-	return (uint32_t)om_hash64(a->b, sizeof(a->b), r->seed) & (r->nbuckets - 1);
+	return (uint32_t)om_siphash(&r->key, a->b, sizeof(a->b)) & (r->nbuckets - 1);
 }
 
 static bool window_expired(const om_recon *r, om_usec t)
@@ -434,8 +433,7 @@ om_recon *om_recon_new(const om_guard_config *cfg, const om_base_config *base, u
 			r->thr[k] = RECON_PAIRS_PER_SOURCE;
 		}
 	}
-	if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) != (ssize_t)sizeof(r->seed))
-		r->seed = 0x6f6d616d6f7269ull;
+	(void)om_hash_key_random(&r->key); /* on failure still unknown remotely */
 
 	uint32_t n = cfg->recon_max_sources;
 	if (n == 0)
@@ -497,12 +495,14 @@ om_recon *om_recon_free(om_recon *r)
 static uint64_t udp_tag(const om_recon *r, const om_addr *from, const om_addr *to, uint16_t fp,
                         uint16_t tp)
 {
-	uint64_t a[2], b[2];
-	memcpy(a, from->b, 16);
-	memcpy(b, to->b, 16);
-	uint64_t h = om_mix64(a[0] ^ r->seed) ^ om_mix64(a[1] + 1);
-	h = om_mix64(h ^ b[0]) ^ om_mix64(b[1] + 2);
-	h = om_mix64(h ^ ((uint64_t)fp << 16 | tp));
+	uint8_t k[36];
+	memcpy(k, from->b, 16);
+	memcpy(k + 16, to->b, 16);
+	k[32] = (uint8_t)(fp >> 8);
+	k[33] = (uint8_t)fp;
+	k[34] = (uint8_t)(tp >> 8);
+	k[35] = (uint8_t)tp;
+	uint64_t h = om_siphash(&r->key, k, sizeof(k));
 	return h ? h : 1;
 }
 

@@ -21,6 +21,18 @@ static const om_config_key net_keys[] = {
      "config.help.flow.timeouts.udp", NULL, NULL},
     {"flow.timeouts.icmp", OM_CK_U32, F(flow_timeout_icmp), 0, 1, 86400,
      "config.help.flow.timeouts.icmp", NULL, NULL},
+    {"flow.max-chain", OM_CK_U32, F(flow_max_chain), 0, 0, 1u << 20, "config.help.flow.max-chain",
+     NULL, NULL},
+    {"flow.emergency.start-percent", OM_CK_U32, F(flow_emergency_pct), 0, 50, 100,
+     "config.help.flow.emergency.start-percent", NULL, NULL},
+    {"flow.emergency.recovery-percent", OM_CK_U32, F(flow_emergency_recovery), 0, 1, 50,
+     "config.help.flow.emergency.recovery-percent", NULL, NULL},
+    {"flow.emergency.timeouts.new", OM_CK_U32, F(flow_emerg_timeout_new), 0, 0, 86400,
+     "config.help.flow.emergency.timeouts.new", NULL, NULL},
+    {"flow.emergency.timeouts.established", OM_CK_U32, F(flow_emerg_timeout_est), 0, 0, 86400,
+     "config.help.flow.emergency.timeouts.established", NULL, NULL},
+    {"flow.emergency.timeouts.closed", OM_CK_U32, F(flow_emerg_timeout_closed), 0, 0, 86400,
+     "config.help.flow.emergency.timeouts.closed", NULL, NULL},
     {"stream.depth", OM_CK_U64, F(stream_depth), 0, 0, UINT64_MAX, "config.help.stream.depth", NULL,
      NULL},
     {"stream.memcap", OM_CK_U64, F(stream_memcap), 0, 65536, 1ull << 40,
@@ -45,6 +57,11 @@ static void net_defaults(void *obj)
 	c->flow_timeout_closed = 10;
 	c->flow_timeout_udp = 60;
 	c->flow_timeout_icmp = 30;
+	c->flow_max_chain = 0;
+	c->flow_emergency_pct = 95;
+	c->flow_emergency_recovery = 30;
+	/* emergency timeouts 0: the flow table's own (new 5 s for TCP and
+	 * 10 s for others, established 100 s, closed 10 s) */
 	c->stream_depth = 1024 * 1024;
 	c->stream_memcap = 64ull * 1024 * 1024;
 	c->defrag_memcap = 32ull * 1024 * 1024;
@@ -57,6 +74,10 @@ static int net_check(om_config_ctx *ctx, const void *obj)
 	const om_net_config *c = obj;
 	if (c->flow_hash_size && (c->flow_hash_size & (c->flow_hash_size - 1)))
 		return om_config_fail(ctx, NULL, "flow.hash-size", "err.config.not_power_of_two");
+	if (100 - c->flow_emergency_recovery >= c->flow_emergency_pct)
+		return om_config_fail(ctx, NULL, "flow.emergency.recovery-percent",
+		                      "err.config.emergency_recovery", c->flow_emergency_recovery,
+		                      c->flow_emergency_pct);
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "net/defrag.h"
 
@@ -67,7 +66,7 @@ struct om_defrag {
 	uint64_t memcap, allocated;
 	uint32_t max_trackers, ntrackers;
 	om_usec timeout;
-	uint64_t seed;
+	om_hash_key key; /* random: packets choose the tracker key */
 	tracker **buckets;
 	uint32_t mask;
 	tracker *oldest, *newest;
@@ -103,8 +102,7 @@ om_defrag *om_defrag_new(uint64_t memcap, uint32_t max_trackers, uint32_t timeou
 	df->memcap = memcap;
 	df->max_trackers = max_trackers;
 	df->timeout = (om_usec)timeout * 1000000u;
-	if (getrandom(&df->seed, sizeof(df->seed), GRND_NONBLOCK) != (ssize_t)sizeof(df->seed))
-		df->seed = (uint64_t)(uintptr_t)df ^ om_time_now();
+	(void)om_hash_key_random(&df->key); /* on failure still unknown remotely */
 	return df;
 }
 
@@ -355,7 +353,7 @@ int om_defrag_insert(om_defrag *df, const om_frag_in *f, uint8_t *out, uint32_t 
 	k.vlan[1] = f->vlan[1];
 	k.ver = f->ver;
 	k.proto = v4 ? f->proto : 0;
-	uint32_t bucket = (uint32_t)om_hash64(&k, sizeof(k), df->seed) & df->mask;
+	uint32_t bucket = (uint32_t)om_siphash(&df->key, &k, sizeof(k)) & df->mask;
 	tracker *t = tracker_find(df, &k, bucket);
 	if (!t && !(t = tracker_new(df, &k, bucket, f->ts))) {
 		*ret_anom = OM_ANOM_FRAG_MEMCAP;

@@ -1,42 +1,112 @@
 /* flow.c: the per-worker flow table. Bidirectional 5-tuple plus outer VLAN
  * key, preallocated entries with a free list, a power-of-two bucket array with
  * chaining, and one LRU list per timeout class so that expiry can walk each
- * list from its oldest entry and stop at the first live flow. When the table
- * is full the least recently used flow is ended to make room. No allocation
- * after om_flow_table_new. Design notes: docs/net.md. */
+ * list from its oldest entry and stop at the first live flow.
+ *
+ * Under attack: buckets are chosen by a keyed hash (SipHash-1-3) with a
+ * random key per table, so an outsider cannot aim packets at one bucket; a
+ * chain never grows past a cap (the new flow ends the least recently used
+ * flow of that chain), so no lookup walks more than the cap; when the table is
+ * nearly full it enters an emergency mode with shorter timeouts, and when an
+ * entry is needed unestablished and closed flows are ended before established
+ * ones. No allocation after om_flow_table_new. Design notes: docs/net.md. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/net.h"
 
 /* Timeout classes. Every flow of a class has the same timeout, so a list
- * ordered by last activity is also ordered by deadline. */
-enum tclass { TC_TCP_NEW, TC_TCP_EST, TC_TCP_CLOSED, TC_UDP, TC_ICMP, TC_OTHER, TC_COUNT };
+ * ordered by last activity is also ordered by deadline. UDP, ICMP and other
+ * protocols have one timeout each but two classes (one direction seen, both
+ * seen) so that a full table ends the one-sided ones first. */
+enum tclass {
+	TC_TCP_NEW,
+	TC_TCP_EST,
+	TC_TCP_CLOSED,
+	TC_UDP_NEW,
+	TC_UDP_EST,
+	TC_ICMP_NEW,
+	TC_ICMP_EST,
+	TC_OTHER_NEW,
+	TC_OTHER_EST,
+	TC_COUNT
+};
+
+/* Classes that an emergency eviction spares as long as another has a flow. */
+static const bool class_established[TC_COUNT] = {
+    [TC_TCP_EST] = true, [TC_UDP_EST] = true, [TC_ICMP_EST] = true, [TC_OTHER_EST] = true};
+
+/* A table entry: the public flow and the table's own links. Users only ever
+ * see &entry->pub. */
+struct flow_entry {
+	om_flow pub;
+	struct flow_entry *hnext; /* hash chain, or free list */
+	struct flow_entry *lru_prev, *lru_next;
+	uint32_t hash; /* low half of the keyed hash: bucket and quick compare */
+	uint32_t idx;  /* position in the entry array, for handles */
+	uint32_t gen;  /* changes each time the entry is released; never 0 in use */
+	uint8_t cls;   /* the list it is on */
+	bool used;
+};
+
+static inline struct flow_entry *entry_of(const om_flow *f)
+{
+	return (struct flow_entry *)((char *)(uintptr_t)f - offsetof(struct flow_entry, pub));
+}
 
 struct lru {
-	om_flow *head, *tail; /* head: least recently used */
+	struct flow_entry *head, *tail; /* head: least recently used */
 };
 
 struct om_flow_table {
 	om_flow_config cfg;
-	om_flow *flows; /* max_flows entries */
-	om_flow **buckets;
-	uint64_t nbuckets; /* power of two */
-	om_flow *free;     /* chained through hnext */
-	uint64_t unused;   /* flows[unused..] never handed out: not yet touched,
-	                    * so a large table costs memory only as it fills */
+	om_hash_key key;          /* random per table: bucket placement */
+	struct flow_entry *flows; /* max_flows entries */
+	struct flow_entry **buckets;
+	uint64_t nbuckets;       /* power of two */
+	struct flow_entry *free; /* chained through hnext */
+	uint64_t unused;         /* flows[unused..] never handed out: not yet touched,
+	                          * so a large table costs memory only as it fills */
+	uint32_t max_chain;      /* longest chain allowed */
+	uint64_t emerg_enter;    /* active flows at which emergency mode starts */
+	uint64_t emerg_leave;    /* ... and below which it ends */
+	bool emergency;
+	om_usec now; /* latest time seen, for callbacks */
 	struct lru lists[TC_COUNT];
-	om_usec timeout[TC_COUNT]; /* microseconds */
+	om_usec tmo_normal[TC_COUNT]; /* microseconds */
+	om_usec tmo_emerg[TC_COUNT];
+	const om_usec *timeout; /* one of the two above */
 	om_flow_stats stats;
+	om_flow_probe_stats probe;
 };
 
 #define USEC_PER_SEC 1000000ULL
-#define HASH_SEED 0x6f6d616d6f726931ULL /* fixed: hashes must not vary per run */
+/* flow_id only (never bucket placement): fixed so that the same capture
+ * gives the same ids on every run, which EVE consumers and tests compare.
+ * It is not secret and need not be: ids are printed in every event. */
 #define FLOWID_SEED 0x666c6f7769643031ULL
 #define FLOWID_MASK ((1ULL << 51) - 1) /* fits a JSON number exactly */
 #define MAX_BUCKETS (1ULL << 31)
+/* Chain cap at one flow per bucket on average (scaled by the load otherwise).
+ * With a keyed hash the chain lengths of a full table are Poisson with mean
+ * 1, and P(length >= 16) = e^-1 * (1/16! + 1/17! + ...) < 2 * 10^-14. */
+#define CHAIN_CAP_BASE 16u
+#define CHAIN_CAP_MAX 4096u
+
+/* Emergency mode defaults, after Suricata's flow settings: enter when 95 %
+ * of the entries are in use (Suricata: when no spare flow is left), leave
+ * when 30 % are free again (Suricata's emergency-recovery: 30), and the
+ * emergency timeouts of its default suricata.yaml (tcp emergency-new 5,
+ * others 10; emergency-established 100; tcp emergency-closed 10). */
+#define EMERG_ENTER_PCT 95u
+#define EMERG_RECOVERY_PCT 30u
+#define EMERG_TCP_NEW 5u
+#define EMERG_NEW 10u
+#define EMERG_EST 100u
+#define EMERG_CLOSED 10u
 
 /* Flow key of a packet, in packet order (a = sender). */
 struct pkey {
@@ -177,21 +247,21 @@ static void canon_key(const om_addr *a, uint16_t pa, const om_addr *b, uint16_t 
 	out[38] = proto;
 }
 
-static uint64_t key_hash64(const struct pkey *k)
+static uint64_t key_hash64(const om_hash_key *key, const struct pkey *k)
 {
 	uint8_t buf[KEYBUF_LEN];
 	canon_key(k->a, k->pa, k->b, k->pb, k->proto, k->vlan, buf);
-	return om_hash64(buf, sizeof(buf), HASH_SEED);
+	return om_siphash(key, buf, sizeof(buf));
 }
 
-/* The public hash (worker dispatch) takes the high half, the bucket index the
- * low half: a worker whose flows all share some hash bits still uses all its
- * buckets. */
+/* Keyed with the process key (every thread agrees on it, no outsider knows
+ * it). The tables use their own keys, so dispatch and bucket placement are
+ * independent. */
 uint32_t om_flow_hash_packet(const om_packet *p)
 {
 	struct pkey k;
 	packet_key(p, &k, false);
-	return (uint32_t)(key_hash64(&k) >> 32);
+	return (uint32_t)(key_hash64(om_hash_key_process(), &k) >> 32);
 }
 
 static uint64_t flow_id_of(const om_flow *f)
@@ -208,48 +278,62 @@ static uint64_t flow_id_of(const om_flow *f)
 
 static enum tclass class_of(const om_flow *f)
 {
+	bool est = f->state == OM_FLOW_ESTABLISHED;
 	switch (f->proto) {
 	case IPPROTO_TCP:
 		if (f->state == OM_FLOW_CLOSED)
 			return TC_TCP_CLOSED;
-		return f->state == OM_FLOW_ESTABLISHED ? TC_TCP_EST : TC_TCP_NEW;
-	case IPPROTO_UDP: return TC_UDP;
+		return est ? TC_TCP_EST : TC_TCP_NEW;
+	case IPPROTO_UDP: return est ? TC_UDP_EST : TC_UDP_NEW;
 	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6: return TC_ICMP;
-	default: return TC_OTHER;
+	case IPPROTO_ICMPV6: return est ? TC_ICMP_EST : TC_ICMP_NEW;
+	default: return est ? TC_OTHER_EST : TC_OTHER_NEW;
 	}
 }
 
-static inline void lru_remove(struct lru *l, om_flow *f)
+/* The list an entry is on is remembered in the entry, so that removal does
+ * not depend on the flow's state staying as it was when it was appended. */
+static inline void lru_remove(om_flow_table *t, struct flow_entry *e)
 {
-	if (f->lru_prev)
-		f->lru_prev->lru_next = f->lru_next;
+	struct lru *l = &t->lists[e->cls];
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
 	else
-		l->head = f->lru_next;
-	if (f->lru_next)
-		f->lru_next->lru_prev = f->lru_prev;
+		l->head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
 	else
-		l->tail = f->lru_prev;
-	f->lru_prev = f->lru_next = NULL;
+		l->tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
 }
 
-static inline void lru_append(struct lru *l, om_flow *f)
+static inline void lru_append(om_flow_table *t, struct flow_entry *e, enum tclass c)
 {
-	f->lru_next = NULL;
-	f->lru_prev = l->tail;
+	struct lru *l = &t->lists[c];
+	e->cls = (uint8_t)c;
+	e->lru_next = NULL;
+	e->lru_prev = l->tail;
 	if (l->tail)
-		l->tail->lru_next = f;
+		l->tail->lru_next = e;
 	else
-		l->head = f;
-	l->tail = f;
+		l->head = e;
+	l->tail = e;
 }
 
 /* ---- table -------------------------------------------------------------- */
 
+static om_usec emerg_timeout(uint32_t normal, uint32_t cfg, uint32_t dflt)
+{
+	uint32_t v = cfg ? cfg : dflt;
+	return (om_usec)(v < normal ? v : normal) * USEC_PER_SEC;
+}
+
 om_flow_table *om_flow_table_new(const om_flow_config *cfg)
 {
-	if (!cfg || cfg->max_flows == 0 || cfg->max_flows > (SIZE_MAX / sizeof(om_flow)) ||
-	    cfg->max_flows > UINT32_MAX)
+	if (!cfg || cfg->max_flows == 0 ||
+	    cfg->max_flows > (SIZE_MAX / sizeof(struct flow_entry)) || cfg->max_flows > UINT32_MAX)
+		return NULL;
+	if (cfg->emergency_pct > 100 || cfg->emergency_recovery_pct > 100)
 		return NULL;
 	uint64_t nb = cfg->hash_size ? cfg->hash_size : cfg->max_flows;
 	if (nb > MAX_BUCKETS)
@@ -263,16 +347,50 @@ om_flow_table *om_flow_table_new(const om_flow_config *cfg)
 		return NULL;
 	t->cfg = *cfg;
 	t->nbuckets = p2;
-	t->flows = calloc((size_t)cfg->max_flows, sizeof(om_flow));
-	t->buckets = calloc((size_t)p2, sizeof(om_flow *));
+	t->flows = calloc((size_t)cfg->max_flows, sizeof(struct flow_entry));
+	t->buckets = calloc((size_t)p2, sizeof(struct flow_entry *));
 	if (!t->flows || !t->buckets)
 		return om_flow_table_free(t);
-	t->timeout[TC_TCP_NEW] = cfg->timeout_new * USEC_PER_SEC;
-	t->timeout[TC_TCP_EST] = cfg->timeout_est * USEC_PER_SEC;
-	t->timeout[TC_TCP_CLOSED] = cfg->timeout_closed * USEC_PER_SEC;
-	t->timeout[TC_UDP] = cfg->timeout_udp * USEC_PER_SEC;
-	t->timeout[TC_ICMP] = cfg->timeout_icmp * USEC_PER_SEC;
-	t->timeout[TC_OTHER] = cfg->timeout_udp * USEC_PER_SEC;
+	/* A table without a kernel random source still gets a key that no
+	 * remote sender knows (clocks, addresses); nothing else to do. */
+	(void)om_hash_key_random(&t->key);
+
+	uint64_t load = (cfg->max_flows + p2 - 1) / p2;
+	uint64_t cap = cfg->max_chain ? cfg->max_chain : CHAIN_CAP_BASE * load;
+	t->max_chain = (uint32_t)(cap > CHAIN_CAP_MAX ? CHAIN_CAP_MAX : cap);
+
+	uint64_t enter = cfg->emergency_pct ? cfg->emergency_pct : EMERG_ENTER_PCT;
+	uint64_t rec =
+	    cfg->emergency_recovery_pct ? cfg->emergency_recovery_pct : EMERG_RECOVERY_PCT;
+	uint64_t leave = 100 - rec;
+	if (leave > enter)
+		leave = enter;
+	/* enter at ceil(enter% of max), at least 1; leave below leave% */
+	t->emerg_enter = (cfg->max_flows * enter + 99) / 100;
+	if (t->emerg_enter == 0)
+		t->emerg_enter = 1;
+	t->emerg_leave = cfg->max_flows * leave / 100;
+	if (t->emerg_leave > t->emerg_enter)
+		t->emerg_leave = t->emerg_enter;
+
+	om_usec *n = t->tmo_normal, *e = t->tmo_emerg;
+	n[TC_TCP_NEW] = cfg->timeout_new * USEC_PER_SEC;
+	n[TC_TCP_EST] = cfg->timeout_est * USEC_PER_SEC;
+	n[TC_TCP_CLOSED] = cfg->timeout_closed * USEC_PER_SEC;
+	n[TC_UDP_NEW] = n[TC_UDP_EST] = cfg->timeout_udp * USEC_PER_SEC;
+	n[TC_ICMP_NEW] = n[TC_ICMP_EST] = cfg->timeout_icmp * USEC_PER_SEC;
+	n[TC_OTHER_NEW] = n[TC_OTHER_EST] = cfg->timeout_udp * USEC_PER_SEC;
+	e[TC_TCP_NEW] = emerg_timeout(cfg->timeout_new, cfg->emerg_timeout_new, EMERG_TCP_NEW);
+	e[TC_TCP_EST] = emerg_timeout(cfg->timeout_est, cfg->emerg_timeout_est, EMERG_EST);
+	e[TC_TCP_CLOSED] =
+	    emerg_timeout(cfg->timeout_closed, cfg->emerg_timeout_closed, EMERG_CLOSED);
+	e[TC_UDP_NEW] = emerg_timeout(cfg->timeout_udp, cfg->emerg_timeout_new, EMERG_NEW);
+	e[TC_UDP_EST] = emerg_timeout(cfg->timeout_udp, cfg->emerg_timeout_est, EMERG_EST);
+	e[TC_ICMP_NEW] = emerg_timeout(cfg->timeout_icmp, cfg->emerg_timeout_new, EMERG_NEW);
+	e[TC_ICMP_EST] = emerg_timeout(cfg->timeout_icmp, cfg->emerg_timeout_est, EMERG_EST);
+	e[TC_OTHER_NEW] = emerg_timeout(cfg->timeout_udp, cfg->emerg_timeout_new, EMERG_NEW);
+	e[TC_OTHER_EST] = emerg_timeout(cfg->timeout_udp, cfg->emerg_timeout_est, EMERG_EST);
+	t->timeout = t->tmo_normal;
 	return t;
 }
 
@@ -291,29 +409,63 @@ const om_flow_stats *om_flow_table_stats(const om_flow_table *t)
 	return &t->stats;
 }
 
-static inline om_flow **bucket_of(om_flow_table *t, uint32_t h)
+const om_flow_probe_stats *om_flow_table_probe(const om_flow_table *t)
+{
+	return &t->probe;
+}
+
+bool om_flow_table_emergency(const om_flow_table *t)
+{
+	return t->emergency;
+}
+
+static inline struct flow_entry **bucket_of(om_flow_table *t, uint32_t h)
 {
 	return &t->buckets[h & (t->nbuckets - 1)];
 }
 
+/* Emergency mode follows the number of flows in use, with hysteresis. */
+static void emergency_check(om_flow_table *t)
+{
+	bool was = t->emergency;
+	if (!was && t->stats.active >= t->emerg_enter) {
+		t->emergency = true;
+		t->timeout = t->tmo_emerg;
+		t->stats.emergency_entered++;
+	} else if (was && t->stats.active < t->emerg_leave) {
+		t->emergency = false;
+		t->timeout = t->tmo_normal;
+		t->stats.emergency_left++;
+	} else {
+		return;
+	}
+	t->stats.in_emergency = t->emergency;
+	if (t->cfg.on_emergency)
+		t->cfg.on_emergency(t->cfg.user, t->emergency, t->now, &t->stats);
+}
+
 /* Unlinks f from its bucket and list, reports it and returns it to the free
- * list. */
+ * list. The chain walk is bounded by max_chain. */
 static void flow_end(om_flow_table *t, om_flow *f, enum om_flow_end why)
 {
-	for (om_flow **pp = bucket_of(t, f->hash); *pp; pp = &(*pp)->hnext) {
-		if (*pp == f) {
-			*pp = f->hnext;
+	struct flow_entry *e = entry_of(f);
+	for (struct flow_entry **pp = bucket_of(t, e->hash); *pp; pp = &(*pp)->hnext) {
+		if (*pp == e) {
+			*pp = e->hnext;
 			break;
 		}
 	}
-	lru_remove(&t->lists[class_of(f)], f);
+	lru_remove(t, e);
 	if (t->cfg.on_end)
 		t->cfg.on_end(t->cfg.user, f, why);
-	memset(f, 0, sizeof(*f));
-	f->hnext = t->free;
-	t->free = f;
+	memset(&e->pub, 0, sizeof(e->pub));
+	e->used = false;
+	e->gen = e->gen + 1 ? e->gen + 1 : 1; /* handles to it are now stale */
+	e->hnext = t->free;
+	t->free = e;
 	t->stats.ended++;
 	t->stats.active--;
+	emergency_check(t);
 }
 
 static inline om_usec deadline(const om_flow_table *t, enum tclass c, const om_flow *f)
@@ -322,16 +474,18 @@ static inline om_usec deadline(const om_flow_table *t, enum tclass c, const om_f
 }
 
 /* Index of the list whose head has the smallest key: the oldest last-seen
- * (by_deadline false) or the earliest deadline (true). -1 if all empty. */
-static int oldest_head(const om_flow_table *t, bool by_deadline)
+ * (by_deadline false) or the earliest deadline (true). Only lists whose
+ * class is in `which` (bit per class) count. -1 if all are empty. */
+#define ALL_CLASSES ((1u << TC_COUNT) - 1)
+static int oldest_head(const om_flow_table *t, bool by_deadline, unsigned which)
 {
 	int best = -1;
 	om_usec bv = 0;
 	for (int c = 0; c < TC_COUNT; c++) {
-		const om_flow *h = t->lists[c].head;
-		if (!h)
+		const struct flow_entry *h = t->lists[c].head;
+		if (!h || !(which & (1u << c)))
 			continue;
-		om_usec v = by_deadline ? deadline(t, (enum tclass)c, h) : h->last;
+		om_usec v = by_deadline ? deadline(t, (enum tclass)c, &h->pub) : h->pub.last;
 		if (best < 0 || v < bv) {
 			best = c;
 			bv = v;
@@ -342,45 +496,100 @@ static int oldest_head(const om_flow_table *t, bool by_deadline)
 
 void om_flow_table_expire(om_flow_table *t, om_usec now)
 {
+	if (now > t->now)
+		t->now = now;
 	for (int c = 0; c < TC_COUNT; c++) {
-		om_flow *f;
-		while ((f = t->lists[c].head) && deadline(t, (enum tclass)c, f) <= now)
-			flow_end(t, f, OM_FLOW_END_TIMEOUT);
+		struct flow_entry *e;
+		/* re-read the timeout each time: ending a flow may leave
+		 * emergency mode and lengthen it */
+		while ((e = t->lists[c].head) && deadline(t, (enum tclass)c, &e->pub) <= now)
+			flow_end(t, &e->pub, OM_FLOW_END_TIMEOUT);
 	}
 }
 
 void om_flow_table_flush(om_flow_table *t, enum om_flow_end why)
 {
 	int c;
-	while ((c = oldest_head(t, false)) >= 0)
-		flow_end(t, t->lists[c].head, why);
+	while ((c = oldest_head(t, false, ALL_CLASSES)) >= 0)
+		flow_end(t, &t->lists[c].head->pub, why);
 }
 
-/* A free entry; when none is left, ends a flow whose timeout has passed at
- * now, else the least recently used one. */
-static om_flow *flow_alloc(om_flow_table *t, om_usec now)
+/* Ends one flow to make room: a flow whose timeout has passed at now if
+ * there is one (a timeout, not an eviction), else the least recently used
+ * unestablished or closed flow, and only when there is none of those the
+ * least recently used established one. */
+static void make_room(om_flow_table *t, om_usec now)
 {
+	unsigned weak = 0;
+	for (int c = 0; c < TC_COUNT; c++)
+		if (!class_established[c])
+			weak |= 1u << c;
+	int c = oldest_head(t, true, ALL_CLASSES);
+	if (c < 0)
+		return; /* cannot happen: max_flows > 0 */
+	if (deadline(t, (enum tclass)c, &t->lists[c].head->pub) <= now) {
+		flow_end(t, &t->lists[c].head->pub, OM_FLOW_END_TIMEOUT);
+		return;
+	}
+	c = oldest_head(t, false, weak);
+	if (c >= 0) {
+		if (c == TC_TCP_CLOSED)
+			t->stats.evicted_closed++;
+		else
+			t->stats.evicted_new++;
+	} else {
+		c = oldest_head(t, false, ALL_CLASSES & ~weak);
+		t->stats.evicted_est++;
+	}
+	t->stats.evicted++;
+	flow_end(t, &t->lists[c].head->pub, OM_FLOW_END_EVICTED);
+}
+
+/* A free entry; when none is left, makes room first. */
+static struct flow_entry *flow_alloc(om_flow_table *t, om_usec now)
+{
+	struct flow_entry *e;
 	if (!t->free && t->unused < t->cfg.max_flows) {
-		om_flow *f = &t->flows[t->unused++];
-		return f;
-	}
-	if (unlikely(!t->free)) {
-		t->stats.memcap_hits++;
-		int c = oldest_head(t, true);
-		if (c < 0)
-			return NULL; /* cannot happen: max_flows > 0 */
-		if (deadline(t, (enum tclass)c, t->lists[c].head) <= now) {
-			flow_end(t, t->lists[c].head, OM_FLOW_END_TIMEOUT);
-		} else {
-			c = oldest_head(t, false);
-			t->stats.evicted++;
-			flow_end(t, t->lists[c].head, OM_FLOW_END_EVICTED);
+		e = &t->flows[t->unused];
+		e->idx = (uint32_t)t->unused++;
+	} else {
+		if (unlikely(!t->free)) {
+			t->stats.memcap_hits++;
+			make_room(t, now);
+			if (!t->free)
+				return NULL;
 		}
+		e = t->free;
+		t->free = e->hnext;
 	}
-	om_flow *f = t->free;
-	t->free = f->hnext;
-	f->hnext = NULL;
-	return f;
+	e->hnext = NULL;
+	e->used = true;
+	if (e->gen == 0)
+		e->gen = 1;
+	return e;
+}
+
+/* ---- handles ---------------------------------------------------------------- */
+
+om_flow_handle om_flow_handle_of(const om_flow *f)
+{
+	om_flow_handle h = {0, 0};
+	if (f) {
+		const struct flow_entry *e = entry_of(f);
+		h.idx = e->idx;
+		h.gen = e->gen;
+	}
+	return h;
+}
+
+om_flow *om_flow_from_handle(om_flow_table *t, om_flow_handle h)
+{
+	if (!t || h.gen == 0 || h.idx >= t->unused)
+		return NULL;
+	struct flow_entry *e = &t->flows[h.idx];
+	if (!e->used || e->gen != h.gen)
+		return NULL;
+	return &e->pub;
 }
 
 static void tcp_update(om_flow *f, const om_packet *p, int dir, bool first)
@@ -490,16 +699,30 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		return NULL;
 	struct pkey k;
 	packet_key(p, &k, true);
-	uint64_t h64 = key_hash64(&k);
+	uint64_t h64 = key_hash64(&t->key, &k);
 	uint32_t h = (uint32_t)h64;
-	om_flow **b = bucket_of(t, h);
-	om_flow *f;
+	struct flow_entry **b = bucket_of(t, h);
+	struct flow_entry *e, *lru = NULL;
+	om_flow *f = NULL;
 	int dir = OM_DIR_TOSERVER;
 	bool first = false;
+	uint32_t walked = 0;
 
-	for (f = *b; f; f = f->hnext)
-		if (f->hash == h && key_match(f, &k, p->ip_ver, &dir))
+	if (p->ts > t->now)
+		t->now = p->ts;
+	for (e = *b; e; e = e->hnext) {
+		walked++;
+		if (e->hash == h && key_match(&e->pub, &k, p->ip_ver, &dir)) {
+			f = &e->pub;
 			break;
+		}
+		if (!lru || e->pub.last < lru->pub.last)
+			lru = e;
+	}
+	t->probe.lookups++;
+	t->probe.compares += walked;
+	if (walked > t->probe.chain_max)
+		t->probe.chain_max = walked;
 
 	/* A flow whose timeout has passed is over even if expiry has not run
 	 * yet: the result must not depend on how often expire is called (the
@@ -519,9 +742,17 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	}
 
 	if (!f) {
-		f = flow_alloc(t, p->ts);
-		if (!f)
+		/* Not found, so the whole chain was walked: at the cap, the
+		 * least recently used flow of the chain makes room. */
+		if (!e && walked >= t->max_chain && lru) {
+			t->stats.chain_evicted++;
+			t->stats.evicted++;
+			flow_end(t, &lru->pub, OM_FLOW_END_EVICTED);
+		}
+		e = flow_alloc(t, p->ts);
+		if (!e)
 			return NULL;
+		f = &e->pub;
 		first = true;
 		/* The initiator is the client, except when the first packet
 		 * is an answer (SYN/ACK, ICMP reply): then its sender is the
@@ -539,10 +770,10 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f->vlan = k.vlan;
 		f->start = f->last = p->ts;
 		f->flow_id = flow_id_of(f);
-		f->hash = h;
 		f->state = OM_FLOW_NEW;
-		f->hnext = *b;
-		*b = f;
+		e->hash = h;
+		e->hnext = *b;
+		*b = e;
 		t->stats.created++;
 		t->stats.active++;
 		if (t->stats.active > t->stats.active_max)
@@ -555,7 +786,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		default: t->stats.other++; break;
 		}
 	} else {
-		lru_remove(&t->lists[class_of(f)], f);
+		lru_remove(t, e);
 		if (p->ts > f->last)
 			f->last = p->ts;
 	}
@@ -567,7 +798,9 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f->tcp_flags[dir] |= p->tcp_flags;
 	}
 	state_update(f);
-	lru_append(&t->lists[class_of(f)], f);
+	lru_append(t, e, class_of(f));
+	if (first)
+		emergency_check(t); /* after the flow is in place: the callback may look */
 	*ret_dir = dir;
 	return f;
 }

@@ -18,6 +18,12 @@ typedef struct om_net_config {
 	uint32_t flow_timeout_closed;
 	uint32_t flow_timeout_udp;
 	uint32_t flow_timeout_icmp;
+	uint32_t flow_max_chain;          /* longest hash chain; 0 = derived */
+	uint32_t flow_emergency_pct;      /* % of flow_max in use that starts emergency mode */
+	uint32_t flow_emergency_recovery; /* % free again that ends it */
+	uint32_t flow_emerg_timeout_new;  /* seconds, in emergency mode */
+	uint32_t flow_emerg_timeout_est;
+	uint32_t flow_emerg_timeout_closed;
 	/* TCP reassembly */
 	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
 	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
@@ -224,39 +230,69 @@ typedef struct om_flow {
 	uint32_t flags;            /* OM_FLOW_F_* */
 	struct om_tcp_stream *tcp; /* reassembly state, NULL until first TCP packet */
 	void *app;                 /* for the app-layer */
-	/* table internals */
-	struct om_flow *hnext; /* hash chain */
-	struct om_flow *lru_prev, *lru_next;
-	uint32_t hash;
+	/* The table's own links (chain, lists, generation) live in a private
+	 * wrapper in flow.c: an om_flow is only ever one handed out by a table. */
 } om_flow;
 
 #define OM_FLOW_F_MIDSTREAM 0x01 /* first packet seen was not a SYN */
 
+/* Every field is a uint64_t: the engine sums tables word by word. */
 typedef struct om_flow_stats {
 	uint64_t created, ended, active, active_max;
-	uint64_t evicted;     /* emergency evictions because the table was full */
+	uint64_t evicted;     /* flows ended to make room (all causes below) */
 	uint64_t memcap_hits; /* times the table was full */
 	uint64_t tcp, udp, icmp, other;
+	/* emergency mode (nearly full table) */
+	uint64_t emergency_entered, emergency_left;
+	uint64_t in_emergency; /* 1 while in emergency mode */
+	/* evictions because the table was full, by the class of the victim */
+	uint64_t evicted_new, evicted_closed, evicted_est;
+	uint64_t chain_evicted; /* evictions because a hash chain was at its cap */
 } om_flow_stats;
+
+/* Lookup cost, for tests and benchmarks: lookups, chain entries visited in
+ * all of them, and the most visited in one. */
+typedef struct om_flow_probe_stats {
+	uint64_t lookups, compares, chain_max;
+} om_flow_probe_stats;
 
 typedef struct om_flow_table om_flow_table;
 typedef void (*om_flow_end_cb)(void *user, om_flow *f, enum om_flow_end why);
+/* entered: true when emergency mode starts, false when it ends; now: the
+ * latest capture time the table has seen. */
+typedef void (*om_flow_emergency_cb)(void *user, bool entered, om_usec now,
+                                     const om_flow_stats *st);
 
 typedef struct om_flow_config {
 	uint64_t max_flows;
 	uint64_t hash_size; /* 0: next power of two >= max_flows */
 	uint32_t timeout_new, timeout_est, timeout_closed, timeout_udp, timeout_icmp;
-	om_flow_end_cb on_end; /* called before a flow is released */
+	/* Longest hash chain (0: 16 per flow per bucket on average). A new flow
+	 * whose chain is at the cap ends that chain's least recently used flow
+	 * (OM_FLOW_END_EVICTED, counted in chain_evicted). */
+	uint32_t max_chain;
+	/* Emergency mode: starts when emergency_pct % of max_flows are in use
+	 * (0: 95), ends when emergency_recovery_pct % are free again (0: 30).
+	 * Meanwhile every timeout is at most its emergency value (seconds; 0:
+	 * new 5 for TCP and 10 for others, established 100, closed 10). */
+	uint32_t emergency_pct, emergency_recovery_pct;
+	uint32_t emerg_timeout_new, emerg_timeout_est, emerg_timeout_closed;
+	om_flow_end_cb on_end;             /* called before a flow is released */
+	om_flow_emergency_cb on_emergency; /* may be NULL */
 	void *user;
 } om_flow_config;
 
-/* All flows are preallocated (max_flows * sizeof(om_flow)). */
+/* All flows are preallocated (max_flows entries). Bucket placement uses a
+ * keyed hash with a random key per table (getrandom(2)). Returns NULL for an
+ * impossible configuration or without memory. */
 om_flow_table *om_flow_table_new(const om_flow_config *cfg);
 om_flow_table *om_flow_table_free(om_flow_table *t); /* ends nothing: call flush first */
 /* Finds or creates the flow of a decoded packet and updates its counters,
  * flags and state. *ret_dir is OM_DIR_TOSERVER or OM_DIR_TOCLIENT. When the
- * table is full, the least recently used flow is ended (OM_FLOW_END_EVICTED)
- * to make room. Returns NULL only for packets without an IP layer. */
+ * table is full a flow is ended to make room: one whose timeout has passed
+ * (OM_FLOW_END_TIMEOUT), else the least recently used unestablished or closed
+ * flow, else the least recently used established one (OM_FLOW_END_EVICTED).
+ * Returns NULL only for packets without an IP layer. */
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir);
 /* Ends flows whose timeout has passed at capture time now. Cheap to call
  * often: walks from the LRU end and stops at the first live flow. */
@@ -264,8 +300,25 @@ void om_flow_table_expire(om_flow_table *t, om_usec now);
 /* Ends every flow (end of input). */
 void om_flow_table_flush(om_flow_table *t, enum om_flow_end why);
 const om_flow_stats *om_flow_table_stats(const om_flow_table *t);
-/* Symmetric hash of the packet's flow key: the same for both directions. */
+const om_flow_probe_stats *om_flow_table_probe(const om_flow_table *t);
+bool om_flow_table_emergency(const om_flow_table *t);
+/* Symmetric hash of the packet's flow key: the same for both directions.
+ * Keyed with the process key (om_hash_key_process): the same in every
+ * thread of one process, unpredictable from outside, different per run. */
 uint32_t om_flow_hash_packet(const om_packet *p);
+
+/* A reference from one flow to another (an FTP data channel to its control
+ * channel) that cannot dangle: it names a table entry and the generation of
+ * that entry, and the entry's generation changes when its flow ends. A handle
+ * is valid only with the table that made it (flows of one address pair are
+ * always on the same worker). {0, 0} names no flow. */
+typedef struct om_flow_handle {
+	uint32_t idx, gen;
+} om_flow_handle;
+om_flow_handle om_flow_handle_of(const om_flow *f); /* f may be NULL */
+/* The flow the handle names, or NULL when it has ended (even if its entry now
+ * holds another flow). */
+om_flow *om_flow_from_handle(om_flow_table *t, om_flow_handle h);
 
 /* ======================================================================== */
 /* TCP reassembly                                                            */

@@ -860,6 +860,33 @@ static void write_demo(void)
 	cap_close(&c);
 }
 
+/* ======================================================================== */
+/* flow-emergency.pcap: a SYN flood into a full flow table                  */
+/* ======================================================================== */
+/* Read with flow.max-flows 16 (flow-emergency.yaml): 16 established SSH
+ * connections from 192.0.2.10 to 192.0.2.20 fill the table (the 16th enters
+ * emergency mode), then, 10 s later, 40 SYNs from the same host to port 80.
+ * One address pair, so every worker count puts them all on one worker. */
+static void write_flow_emergency(void)
+{
+	struct cap c;
+	struct ip ip = v4(192, 0, 2, 10, 192, 0, 2, 20);
+	struct ip rip = swap(&ip);
+	const unsigned S = 0x02, SA = 0x12, A = 0x10;
+
+	cap_open(&c, "flow-emergency");
+	for (unsigned i = 0; i < 16; i++) {
+		uint32_t cs = 1000 + i * 100, ss = 9000 + i * 100;
+		add_tcp(&c, &ip, 40000 + i, 22, cs, 0, S, NULL);
+		add_tcp(&c, &rip, 22, 40000 + i, ss, cs + 1, SA, NULL);
+		add_tcp(&c, &ip, 40000 + i, 22, cs + 1, ss + 1, A, NULL);
+	}
+	c.usec = 10 * 1000000LL;
+	for (unsigned i = 0; i < 40; i++)
+		add_tcp(&c, &ip, 50000 + i, 80, 7000 + i, 0, S, NULL);
+	cap_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -877,5 +904,6 @@ int main(int argc, char **argv)
 	write_truncated("truncated-data", 16 + 30); /* header and 30 of 142 bytes */
 	write_truncated("truncated-header", 7);     /* 7 of the 16 header bytes */
 	write_demo();
+	write_flow_emergency();
 	return 0;
 }

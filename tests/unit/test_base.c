@@ -199,13 +199,43 @@ static void test_hash(void **state)
 	assert_int_not_equal(om_hash64(a, 9, 1), om_hash64(a, 10, 1));
 }
 
+/* SipHash against values from outside this code: SipHash-2-4 from the
+ * reference test vectors of its paper (key 00..0f, message 00..len-1);
+ * SipHash-1-3 from CPython 3.11's hash of bytes, which is SipHash-1-3 with
+ * an all-zero key when PYTHONHASHSEED=0. */
+static void test_siphash(void **state)
+{
+	(void)state;
+	uint8_t m[64];
+	for (int i = 0; i < 64; i++)
+		m[i] = (uint8_t)i;
+	const om_hash_key k = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+	assert_int_equal(om_siphash24(&k, m, 0), 0x726fdb47dd0e0e31ULL);
+	assert_int_equal(om_siphash24(&k, m, 8), 0x93f5f5799a932462ULL);
+	assert_int_equal(om_siphash24(&k, m, 15), 0xa129ca6149be45e5ULL);
+	const om_hash_key z = {0, 0};
+	assert_int_equal(om_siphash(&z, m, 15), 0xf30eb725bb91c9eaULL);
+	assert_int_equal(om_siphash(&z, m, 39), 0x6c76b6d34bb6d26bULL);
+	/* the key matters */
+	assert_int_not_equal(om_siphash(&k, m, 39), om_siphash(&z, m, 39));
+
+	/* random keys: two draws differ; the process key is made once */
+	om_hash_key r1, r2;
+	assert_int_equal(om_hash_key_random(&r1), 0);
+	assert_int_equal(om_hash_key_random(&r2), 0);
+	assert_true(r1.k0 != r2.k0 || r1.k1 != r2.k1);
+	const om_hash_key *p1 = om_hash_key_process(), *p2 = om_hash_key_process();
+	assert_ptr_equal(p1, p2);
+	assert_true(p1->k0 != 0 || p1->k1 != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_buf_html),
 		cmocka_unit_test(test_json_writer), cmocka_unit_test(test_json_hostile_bytes),
 		cmocka_unit_test(test_addr_cidr),   cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_time),        cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_time),        cmocka_unit_test(test_hash), cmocka_unit_test(test_siphash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,7 @@ static void test_load_errors(void **state)
 	expect_error("- a\n- b\n", "mapping");
 	expect_error("tenant: \"unterminated\n", "not valid YAML");
 	expect_error("flow:\n  hash-size: 1000\n", "power of two");
+	expect_error("flow:\n  emergency:\n    start-percent: 60\n", "would never end");
 }
 
 /* The same errors in Japanese: the texts below are written out here from

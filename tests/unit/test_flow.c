@@ -693,6 +693,359 @@ static void test_names_and_config(void **state)
 	om_flow_table_free(t);
 }
 
+/* ---- the table under attack ---------------------------------------------- */
+
+/* The bucket hash before keyed hashing: om_hash64 with this fixed seed over
+ * the 39-byte canonical key (lower endpoint's address, higher's address,
+ * lower's port, higher's port, VLAN, protocol; big-endian numbers). */
+#define OLD_SEED 0x6f6d616d6f726931ULL
+#define GOLD 0x9e3779b97f4a7c15ULL
+#define TAILC 0xa0761d6478bd642fULL
+
+static uint64_t le64(const uint8_t *b, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static uint64_t unxorshift(uint64_t y, int s)
+{
+	uint64_t x = y;
+	for (int k = s; k < 64; k += s)
+		x ^= y >> k;
+	return x;
+}
+
+static uint64_t inv_odd(uint64_t c)
+{
+	uint64_t x = c; /* Newton: each step doubles the correct low bits */
+	for (int i = 0; i < 6; i++)
+		x *= 2 - c * x;
+	return x;
+}
+
+/* om_mix64 is a bijection; this is its inverse. */
+static uint64_t unmix64(uint64_t x)
+{
+	x = unxorshift(x, 31);
+	x *= inv_odd(0x94d049bb133111ebULL);
+	x = unxorshift(x, 27);
+	x *= inv_odd(0xbf58476d1ce4e5b9ULL);
+	x = unxorshift(x, 30);
+	return x;
+}
+
+/* An IPv6 SYN from fd00::/64 (client port sport) to 2001:db8::1 port 80
+ * whose OLD bucket hash is exactly `target`: the client's last 64 bits are
+ * solved backwards through om_hash64's last two steps. Returns the key
+ * bytes in kb too, for the check. */
+static om_packet craft_collider(uint16_t sport, uint64_t target, uint8_t kb[39])
+{
+	uint8_t srv[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	uint8_t cli[16] = {0xfd};
+	memcpy(kb, srv, 16);
+	memcpy(kb + 16, cli, 16);
+	kb[32] = 0, kb[33] = 80;
+	kb[34] = (uint8_t)(sport >> 8), kb[35] = (uint8_t)sport;
+	kb[36] = kb[37] = 0;
+	kb[38] = IPPROTO_TCP;
+	uint64_t h = om_mix64(OLD_SEED ^ (39 * GOLD));
+	for (int i = 0; i < 3; i++)
+		h = om_mix64(h ^ le64(kb + 8 * i, 8)) + GOLD;
+	uint64_t h4 = unmix64(target) ^ le64(kb + 32, 7) ^ TAILC;
+	uint64_t v3 = unmix64(h4 - GOLD) ^ h;
+	for (int i = 0; i < 8; i++)
+		kb[24 + i] = cli[8 + i] = (uint8_t)(v3 >> (8 * i));
+
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ip_ver = 6;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV6 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	memcpy(p.src.b, cli, 16);
+	memcpy(p.dst.b, srv, 16);
+	p.sport = sport;
+	p.dport = 80;
+	p.tcp_flags = OM_TH_SYN;
+	p.ts = SEC;
+	p.wirelen = 74;
+	p.l3_len = 60;
+	return p;
+}
+
+/* 20,000 SYNs that all had the same 64-bit bucket hash under the old fixed
+ * seed (one chain of 20,000: about 2 * 10^8 key comparisons to insert them)
+ * spread over the buckets of a keyed table: short chains, a few comparisons
+ * per lookup. */
+static void test_collision_flood(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	struct ends e = {0};
+	om_flow_table *t = table(32768, 0, &e);
+	int dir;
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t kb[39];
+		om_packet p = craft_collider((uint16_t)(1024 + i), 0x5eed5eed5eed5eedULL, kb);
+		/* the crafting is right: every key collides under the old hash */
+		assert_int_equal(om_hash64(kb, sizeof(kb), OLD_SEED), 0x5eed5eed5eed5eedULL);
+		om_flow *f = om_flow_get(t, &p, &dir);
+		assert_non_null(f);
+		assert_int_equal(f->pkts[0], 1); /* each one a new flow */
+	}
+	const om_flow_probe_stats *ps = om_flow_table_probe(t);
+	const om_flow_stats *st = om_flow_table_stats(t);
+	assert_int_equal(st->created, N);
+	assert_int_equal(st->active, N);
+	assert_int_equal(ps->lookups, N);
+	/* 20,000 flows in 32,768 buckets: chains of a few; the cap is 16 */
+	assert_true(ps->chain_max <= 16);
+	assert_true(ps->compares <= 2 * N);
+	assert_int_equal(st->chain_evicted, 0);
+	/* and every one is found again */
+	for (uint32_t i = 0; i < N; i += 97) {
+		uint8_t kb[39];
+		om_packet p = craft_collider((uint16_t)(1024 + i), 0x5eed5eed5eed5eedULL, kb);
+		om_flow *f = om_flow_get(t, &p, &dir);
+		assert_int_equal(f->pkts[0], 2);
+	}
+	assert_int_equal(st->created, N);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+
+	/* the per-flow dispatch hash was the old hash's high half, the same
+	 * for all of them (one worker for the whole flood): now keyed, spread
+	 * over all 16 residues a dispatch modulo 16 would use */
+	unsigned per[16] = {0};
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t kb[39];
+		om_packet p = craft_collider((uint16_t)(1024 + i), 0x5eed5eed5eed5eedULL, kb);
+		per[om_flow_hash_packet(&p) % 16]++;
+	}
+	for (int i = 0; i < 16; i++)
+		assert_true(per[i] > N / 16 / 2 && per[i] < N / 16 * 2);
+}
+
+/* At the chain cap the new flow ends the least recently used flow of its
+ * chain; one bucket makes every flow share a chain. */
+static void test_chain_cap(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_config c = {.max_flows = 64,
+	                    .hash_size = 1,
+	                    .max_chain = 4,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = on_end,
+	                    .user = &e};
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	int dir;
+	for (uint16_t i = 1; i <= 4; i++)
+		get(t, pkt(IPPROTO_UDP, 1, i, 2, 53, 0, i * SEC), &dir);
+	/* flow 1 is used again: flow 2 is now the least recent */
+	get(t, pkt(IPPROTO_UDP, 1, 1, 2, 53, 0, 5 * SEC), &dir);
+	assert_int_equal(e.n, 0);
+	get(t, pkt(IPPROTO_UDP, 1, 5, 2, 53, 0, 6 * SEC), &dir);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.e[0].cport, 2);
+	assert_int_equal(e.e[0].why, OM_FLOW_END_EVICTED);
+	for (uint16_t i = 6; i <= 20; i++)
+		get(t, pkt(IPPROTO_UDP, 1, i, 2, 53, 0, (i + 1) * SEC), &dir);
+	const om_flow_stats *st = om_flow_table_stats(t);
+	assert_int_equal(st->chain_evicted, 16);
+	assert_int_equal(st->evicted, 16);
+	assert_int_equal(st->memcap_hits, 0); /* the table itself was never full */
+	assert_int_equal(st->active, 4);
+	assert_true(om_flow_table_probe(t)->chain_max <= 4);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
+static void handshake(om_flow_table *t, uint16_t port, om_usec ts)
+{
+	int dir;
+	get(t, pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_SYN, ts), &dir);
+	get(t, pkt(IPPROTO_TCP, 2, 22, 1, port, OM_TH_SYN | OM_TH_ACK, ts), &dir);
+	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_ACK, ts), &dir);
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
+}
+
+struct ends_by_state {
+	uint64_t est, other;
+};
+static void count_end_state(void *u, om_flow *f, enum om_flow_end why)
+{
+	struct ends_by_state *x = u;
+	(void)why;
+	if (f->state == OM_FLOW_ESTABLISHED)
+		x->est++;
+	else
+		x->other++;
+}
+
+/* A SYN flood into a full table of idle established flows ends SYN-only
+ * flows, not the established ones (by least recent use alone every
+ * established flow would go: they are all older than the SYNs). */
+static void test_syn_flood_spares_established(void **state)
+{
+	(void)state;
+	struct ends_by_state x = {0};
+	om_flow_config c = {.max_flows = 100,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = count_end_state,
+	                    .user = &x};
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	for (uint16_t i = 0; i < 100; i++)
+		handshake(t, (uint16_t)(1000 + i), SEC + i);
+	const om_flow_stats *st = om_flow_table_stats(t);
+	assert_int_equal(st->active, 100);
+	assert_true(om_flow_table_emergency(t));
+	/* 20 s later (within the emergency established timeout of 100 s),
+	 * 1000 SYNs from one host */
+	int dir;
+	for (uint16_t i = 0; i < 1000; i++)
+		get(t, pkt(IPPROTO_TCP, 3, (uint16_t)(20000 + i), 2, 80, OM_TH_SYN, 21 * SEC + i),
+		    &dir);
+	/* the first SYN found only established flows and took one; every later
+	 * one took a SYN-only flow */
+	assert_int_equal(x.est, 1);
+	assert_int_equal(x.other, 999);
+	assert_int_equal(st->evicted_est, 1);
+	assert_int_equal(st->evicted_new, 999);
+	assert_int_equal(st->evicted, 1000);
+	/* the 99 other established flows are all still there */
+	om_flow_table_expire(t, 22 * SEC);
+	assert_int_equal(x.est, 1);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_int_equal(x.est, 100);
+	om_flow_table_free(t);
+}
+
+struct emerg_log {
+	int entered, left;
+	om_usec when[4];
+};
+static void on_emerg(void *u, bool entered, om_usec now, const om_flow_stats *st)
+{
+	struct emerg_log *l = u;
+	(void)st;
+	if (l->entered + l->left < 4)
+		l->when[l->entered + l->left] = now;
+	if (entered)
+		l->entered++;
+	else
+		l->left++;
+}
+
+/* Emergency mode: entered once at 95 % use, shorter timeouts meanwhile, left
+ * below 70 % use (30 % free). */
+static void test_emergency_mode(void **state)
+{
+	(void)state;
+	struct emerg_log l = {0};
+	om_flow_config c = {.max_flows = 100,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_emergency = on_emerg,
+	                    .user = &l};
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	int dir;
+	for (uint16_t i = 0; i < 94; i++)
+		get(t, pkt(IPPROTO_UDP, 1, (uint16_t)(100 + i), 2, 53, 0, SEC), &dir);
+	assert_false(om_flow_table_emergency(t));
+	/* normal UDP timeout: 60 s; nothing ends at 20 s */
+	om_flow_table_expire(t, 20 * SEC);
+	assert_int_equal(om_flow_table_stats(t)->active, 94);
+	get(t, pkt(IPPROTO_UDP, 1, 999, 2, 53, 0, 21 * SEC), &dir);
+	assert_true(om_flow_table_emergency(t));
+	assert_int_equal(l.entered, 1);
+	assert_int_equal(l.when[0], 21 * SEC);
+	/* more flows while in emergency: no second "entered" */
+	for (uint16_t i = 0; i < 3; i++)
+		get(t, pkt(IPPROTO_UDP, 1, (uint16_t)(2000 + i), 2, 53, 0, 21 * SEC), &dir);
+	assert_int_equal(l.entered, 1);
+	/* emergency UDP timeout for one-sided flows: 10 s. At 21 s the 94
+	 * flows of 1 s are 20 s old: they end, oldest first, until fewer than
+	 * 70 are in use (98 - 29 = 69); then the table has recovered and the
+	 * normal 60 s applies to the rest again */
+	om_flow_table_expire(t, 21 * SEC);
+	const om_flow_stats *st = om_flow_table_stats(t);
+	assert_int_equal(st->active, 69);
+	assert_false(om_flow_table_emergency(t));
+	assert_int_equal(l.left, 1);
+	assert_int_equal(l.when[1], 21 * SEC);
+	assert_int_equal(st->emergency_entered, 1);
+	assert_int_equal(st->emergency_left, 1);
+	assert_int_equal(st->in_emergency, 0);
+	/* the 65 left of 1 s end at 61 s, the four of 21 s at 81 s */
+	om_flow_table_expire(t, 60 * SEC);
+	assert_int_equal(st->active, 69);
+	om_flow_table_expire(t, 61 * SEC);
+	assert_int_equal(st->active, 4);
+	om_flow_table_expire(t, 80 * SEC);
+	assert_int_equal(st->active, 4);
+	om_flow_table_expire(t, 81 * SEC);
+	assert_int_equal(st->active, 0);
+	assert_int_equal(l.entered, 1);
+	om_flow_table_free(t);
+
+	/* bad percentages are refused */
+	c.emergency_pct = 101;
+	assert_null(om_flow_table_new(&c));
+	c.emergency_pct = 0;
+	c.emergency_recovery_pct = 200;
+	assert_null(om_flow_table_new(&c));
+}
+
+/* Handles name one flow; once it ends, the handle names nothing, even when
+ * the same entry holds a new flow. */
+static void test_handles(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(1, 1, &e);
+	int dir;
+	om_flow_handle none = om_flow_handle_of(NULL);
+	assert_int_equal(none.gen, 0);
+	assert_null(om_flow_from_handle(t, none));
+
+	om_flow *a = get(t, pkt(IPPROTO_TCP, 1, 21000, 2, 21, OM_TH_SYN, SEC), &dir);
+	om_flow_handle ha = om_flow_handle_of(a);
+	assert_ptr_equal(om_flow_from_handle(t, ha), a);
+	assert_ptr_equal(om_flow_from_handle(t, om_flow_handle_of(a)), a);
+	/* a second flow takes the only entry: the first is evicted */
+	om_flow *b = get(t, pkt(IPPROTO_TCP, 1, 30000, 2, 20, OM_TH_SYN, 2 * SEC), &dir);
+	assert_ptr_equal(b, a);                  /* same memory ... */
+	assert_null(om_flow_from_handle(t, ha)); /* ... but not the same flow */
+	om_flow_handle hb = om_flow_handle_of(b);
+	assert_int_equal(hb.idx, ha.idx);
+	assert_int_not_equal(hb.gen, ha.gen);
+	assert_ptr_equal(om_flow_from_handle(t, hb), b);
+	/* out of range and never-used entries */
+	om_flow_handle bad = {7, hb.gen};
+	assert_null(om_flow_from_handle(t, bad));
+	assert_null(om_flow_from_handle(NULL, hb));
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	assert_null(om_flow_from_handle(t, hb));
+	om_flow_table_free(t);
+}
+
 /* Flow table and reassembly together, as the engine wires them. */
 static om_stream_ctx *g_stream;
 static uint64_t g_delivered;
@@ -759,6 +1112,11 @@ int main(void)
 	    cmocka_unit_test(test_hash_symmetric),
 	    cmocka_unit_test(test_names_and_config),
 	    cmocka_unit_test(test_with_stream),
+	    cmocka_unit_test(test_collision_flood),
+	    cmocka_unit_test(test_chain_cap),
+	    cmocka_unit_test(test_syn_flood_spares_established),
+	    cmocka_unit_test(test_emergency_mode),
+	    cmocka_unit_test(test_handles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
