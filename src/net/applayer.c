@@ -590,6 +590,24 @@ void om_app_tcp_gap(om_app_ctx *a, om_flow *f, int dir, uint64_t len)
 	check_failed(a, s);
 }
 
+/* A last probe over what the probe rounds held back (at the end of the
+ * direction or of the flow). Returns true if a parser took the flow. */
+static bool last_look(om_app_ctx *a, struct om_app_flow *s, om_flow *f, int dir)
+{
+	unsigned bit = 1u << dir;
+	struct detect *d = s->det;
+	if ((s->done & bit) || !d || (s->gapped & bit) || d->len[dir] <= d->probed[dir])
+		return false;
+	d->probed[dir] = d->len[dir];
+	d->rounds[dir]++;
+	int id = probe_all(a, s, f, dir, d->buf + (size_t)dir * a->limit, d->len[dir]);
+	if (id < 0)
+		return false;
+	/* everything was held: all of it is "old" bytes */
+	attach(a, s, f, id, dir, NULL, 0, 0, d->len[dir]);
+	return true;
+}
+
 static enum om_app_end end_of_stream(enum om_stream_dir_end e)
 {
 	switch (e) {
@@ -617,19 +635,8 @@ void om_app_tcp_update(om_app_ctx *a, om_flow *f)
 		if (s->status == ST_DETECTED) {
 			give_end(s, f, dir, (enum om_app_end)s->why[dir]);
 		} else if (s->status == ST_UNDECIDED) {
-			/* a last look at what was held back by the probe rounds */
-			struct detect *d = s->det;
-			if (!(s->done & bit) && d && !(s->gapped & bit) &&
-			    d->len[dir] > d->probed[dir]) {
-				d->probed[dir] = d->len[dir];
-				int id = probe_all(a, s, f, dir, d->buf + (size_t)dir * a->limit,
-				                   d->len[dir]);
-				if (id >= 0) {
-					/* all of it was held: give it as the old bytes */
-					attach(a, s, f, id, dir, NULL, 0, 0, d->len[dir]);
-					continue;
-				}
-			}
+			if (last_look(a, s, f, dir))
+				continue;
 			s->done |= (uint8_t)bit;
 			check_failed(a, s);
 		}
@@ -682,6 +689,8 @@ const char *om_app_flow_end(om_app_ctx *a, om_flow *f, enum om_flow_end why)
 	struct om_app_flow *s = f ? f->app : NULL;
 	if (!a || !s)
 		return NULL;
+	for (int dir = 0; dir < 2 && s->status == ST_UNDECIDED; dir++)
+		last_look(a, s, f, dir);
 	if (s->status == ST_DETECTED) {
 		enum om_app_end e = end_of_flow(why);
 		for (int dir = 0; dir < 2; dir++)
