@@ -69,6 +69,10 @@ struct om_app_ctx {
 	struct slab *slabs;
 	struct om_app_flow *free_slots;
 	struct detect *free_det;
+	/* The slot of every flow that found none free: such a flow stays out
+	 * of detection for good, since bytes went by that no parser would see
+	 * (a slot found later would make them look like the stream's start) */
+	struct om_app_flow overflow;
 	om_app_stats stats;
 };
 
@@ -169,6 +173,10 @@ om_app_ctx *om_app_new(const om_app_registry *reg, const om_app_config *cfg)
 	uint64_t memcap = cfg && cfg->detect_memcap ? cfg->detect_memcap : DEFAULT_DETECT_MEMCAP;
 	a->det_size = sizeof(struct detect) + 2 * (size_t)a->limit;
 	a->max_det = memcap / a->det_size;
+	a->overflow.ctx = a;
+	a->overflow.parser = -1;
+	a->overflow.status = ST_FAILED;
+	a->overflow.first_dir = NO_DIR;
 	return a;
 }
 
@@ -285,12 +293,17 @@ static void slot_put(om_app_ctx *a, om_flow *f, struct om_app_flow *s)
 	f->app = NULL;
 }
 
+static inline bool is_overflow(const struct om_app_flow *s)
+{
+	return s == &s->ctx->overflow;
+}
+
 /* ---- accessors -------------------------------------------------------------- */
 
 const char *om_app_proto_name(const om_flow *f)
 {
 	const struct om_app_flow *s = f ? f->app : NULL;
-	if (!s)
+	if (!s || is_overflow(s))
 		return NULL;
 	if (s->status == ST_DETECTED)
 		return s->ctx->reg->p[s->parser]->name;
@@ -314,7 +327,7 @@ void *om_app_state(const om_flow *f)
 void om_app_bypass(om_flow *f, unsigned dirs)
 {
 	struct om_app_flow *s = f ? f->app : NULL;
-	if (!s)
+	if (!s || is_overflow(s))
 		return;
 	for (int dir = 0; dir < 2; dir++) {
 		unsigned bit = 1u << dir;
@@ -492,8 +505,11 @@ static struct om_app_flow *slot_for(om_app_ctx *a, om_flow *f, unsigned proto)
 	if (f->app)
 		return f->app;
 	struct om_app_flow *s = slot_get(a, f);
-	if (!s)
+	if (!s) {
 		a->stats.slot_memcap++;
+		f->app = &a->overflow;
+		return NULL;
+	}
 	return s;
 }
 
@@ -620,7 +636,7 @@ static enum om_app_end end_of_stream(enum om_stream_dir_end e)
 void om_app_tcp_update(om_app_ctx *a, om_flow *f)
 {
 	struct om_app_flow *s = f ? f->app : NULL;
-	if (!a || !s)
+	if (!a || !s || is_overflow(s))
 		return;
 	for (int dir = 0; dir < 2; dir++) {
 		unsigned bit = 1u << dir;
@@ -689,6 +705,10 @@ const char *om_app_flow_end(om_app_ctx *a, om_flow *f, enum om_flow_end why)
 	struct om_app_flow *s = f ? f->app : NULL;
 	if (!a || !s)
 		return NULL;
+	if (is_overflow(s)) {
+		f->app = NULL;
+		return NULL;
+	}
 	for (int dir = 0; dir < 2 && s->status == ST_UNDECIDED; dir++)
 		last_look(a, s, f, dir);
 	if (s->status == ST_DETECTED) {

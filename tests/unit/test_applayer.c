@@ -1039,13 +1039,25 @@ static void test_slot_and_buffer_caps(void **unused)
 	fx_init(&x, hello_banner, 0, &c, 0);
 	om_flow *f1 = handshake(&x);
 	sdata(&x, CLI, 0, "HELLO\n");
+	om_usec t1 = x.now;
 	x.cport++;
 	om_flow *f2 = handshake(&x);
 	sdata(&x, CLI, 0, "HELLO\n");
 	assert_string_equal(om_app_proto_name(f1), "hello");
 	assert_null(om_app_proto_name(f2));
 	assert_int_equal(om_app_stats_get(x.app)->slot_memcap, 1);
+	/* the first flow times out and frees the slot: the second one must
+	 * not take it now, its parser would miss the first 6 bytes */
+	om_flow_table_expire(x.ft, t1 + 300 * SEC);
+	assert_int_equal(x.ends, 1);
+	assert_int_equal(om_app_stats_get(x.app)->active, 0);
+	sdata(&x, CLI, 6, "HELLO again\n");
+	assert_null(om_app_proto_name(f2));
+	assert_null(om_app_state(f2));
+	assert_int_equal(om_app_stats_get(x.app)->slot_memcap, 1); /* counted once per flow */
+	assert_int_equal(plog.news, 1);
 	fx_done(&x);
+	assert_null(x.end_name);
 
 	/* room for no detection buffer: "HEL" cannot be held, so failed; a
 	 * flow decided on its first bytes needs none */
