@@ -961,6 +961,29 @@ static void test_bypass_one_direction(void **unused)
 	assert_int_equal(plog.last.ngaps[0], 0); /* no gap for the bypassed side */
 }
 
+/* A bypassed direction does not follow the stream's FIN: it ends with the
+ * flow, here ended early by port reuse (a new SYN on a closed connection). */
+static void test_bypass_then_forced_end(void **unused)
+{
+	(void)unused;
+	struct fx x;
+	fx_init(&x, hello_banner, 0, NULL, 0);
+	handshake(&x);
+	sdata(&x, CLI, 0, "HELLO BYPASS1\n"); /* 14 bytes */
+	seg(&x, CLI, OM_TH_ACK | OM_TH_FIN, 14, NULL, 0);
+	seg(&x, SRV, OM_TH_ACK | OM_TH_FIN, 0, NULL, 0);
+	seg(&x, CLI, OM_TH_ACK, 15, NULL, 0);
+	assert_int_equal(x.ends, 0);
+	seg(&x, CLI, OM_TH_SYN, UINT32_MAX, NULL, 0); /* port reuse */
+	assert_int_equal(x.ends, 1);
+	assert_int_equal(x.end_why, OM_FLOW_END_FORCED);
+	assert_int_equal(plog.frees, 1);
+	assert_int_equal(plog.last.why[OM_DIR_TOSERVER], OM_APP_END_FORCED);
+	assert_int_equal(plog.last.why[OM_DIR_TOCLIENT], OM_APP_END_FIN);
+	assert_string_equal(plog.last.order, "ce" "E");
+	fx_done(&x);
+}
+
 /* A parser error bypasses the flow. */
 static void test_parser_error(void **unused)
 {
@@ -1116,6 +1139,7 @@ int main(void)
 	    cmocka_unit_test(test_eviction_destructor_once),
 	    cmocka_unit_test(test_bypass_both),
 	    cmocka_unit_test(test_bypass_one_direction),
+	    cmocka_unit_test(test_bypass_then_forced_end),
 	    cmocka_unit_test(test_parser_error),
 	    cmocka_unit_test(test_larger_depth),
 	    cmocka_unit_test(test_udp),
