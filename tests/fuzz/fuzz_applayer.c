@@ -71,7 +71,8 @@ static int p_data(void *state, om_flow *f, int dir, const uint8_t *d, uint32_t n
 	if (s->tcp) {
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t o = s->pos[dir] + i;
-			if (o < MODEL && (o >= sdelivered[s->fi][dir] || smodel[s->fi][dir][o] != d[i]))
+			if (o < MODEL &&
+			    (o >= sdelivered[s->fi][dir] || smodel[s->fi][dir][o] != d[i]))
 				abort();
 		}
 	}
@@ -294,8 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	om_flow_table_flush(ft, OM_FLOW_END_SHUTDOWN);
 	const om_app_stats *as = om_app_stats_get(c.app);
-	if (as->active || as->buffer_mem || news != frees ||
-	    om_stream_stats_get(c.st)->mem_in_use)
+	if (as->active || as->buffer_mem || news != frees || om_stream_stats_get(c.st)->mem_in_use)
 		abort();
 	om_flow_table_free(ft);
 	om_stream_free(c.st);

@@ -33,7 +33,7 @@ struct pstate {
 	uint64_t gap[2];
 	int nend[2];
 	enum om_app_end why[2];
-	int after_end; /* data or gap after that direction's end */
+	int after_end;  /* data or gap after that direction's end */
 	char order[64]; /* 'c'/'s': data to server/client, 'g' gap, 'E'/'e' end */
 	int norder;
 };
@@ -557,7 +557,8 @@ static void test_out_of_order_marked_held(void **unused)
 	struct pstate *s = state(f);
 	assert_bytes(s, OM_DIR_TOSERVER, "HELLO x\n");
 	assert_int_equal(s->calls[0], 2);
-	assert_int_equal(s->held[0], 2); /* "HEL" from the detection buffer, the rest from the stream */
+	assert_int_equal(s->held[0],
+	                 2); /* "HEL" from the detection buffer, the rest from the stream */
 	/* after detection: "cc" ahead of "bb" */
 	sdata(&x, CLI, 10, "cc");
 	assert_int_equal(s->calls[0], 2);
@@ -614,7 +615,7 @@ static void test_detect_failure_after_limit(void **unused)
 	for (uint32_t i = 0; i < 8; i++)
 		sdata(&x, CLI, i * 500, chunk);
 	assert_null(om_app_proto_name(f));
-	sdata(&x, CLI, 4000, chunk); /* 4500: past the limit */
+	sdata(&x, CLI, 4000, chunk);       /* 4500: past the limit */
 	assert_null(om_app_proto_name(f)); /* the server may still speak */
 	sdata(&x, SRV, 0, "250 no\r\n");   /* banner says no: nothing left */
 	assert_string_equal(om_app_proto_name(f), "failed");
@@ -980,7 +981,8 @@ static void test_bypass_then_forced_end(void **unused)
 	assert_int_equal(plog.frees, 1);
 	assert_int_equal(plog.last.why[OM_DIR_TOSERVER], OM_APP_END_FORCED);
 	assert_int_equal(plog.last.why[OM_DIR_TOCLIENT], OM_APP_END_FIN);
-	assert_string_equal(plog.last.order, "ce" "E");
+	assert_string_equal(plog.last.order, "ce"
+	                                     "E");
 	fx_done(&x);
 }
 

@@ -440,8 +440,7 @@ static void test_pipeline_applayer(void **state)
 		struct run r;
 		run_inspect(cap, workers, &r, dir);
 		assert_int_equal(count_str(r.eve, "\"event_type\":\"flow\""), 36);
-		assert_int_equal(count_str(r.eve, "\"proto\":\"TCP\",\"app_proto\":\"greet\""),
-		                 10);
+		assert_int_equal(count_str(r.eve, "\"proto\":\"TCP\",\"app_proto\":\"greet\""), 10);
 		/* the scan flows carry no data: no app_proto */
 		assert_int_equal(count_str(r.eve, "\"app_proto\""), 10);
 		assert_int_equal(atomic_load(&greet_news), 10);
