@@ -73,6 +73,7 @@ struct om_app_ctx {
 	 * of detection for good, since bytes went by that no parser would see
 	 * (a slot found later would make them look like the stream's start) */
 	struct om_app_flow overflow;
+	void *wctx[OM_APP_MAX_PARSERS]; /* the parsers' worker contexts */
 	om_app_stats stats;
 };
 
@@ -110,7 +111,8 @@ int om_app_register(om_app_registry *r, const om_app_parser *p, int *ret_id)
 	if (!p->name || !p->name[0] || strlen(p->name) >= OM_APP_NAME_MAX ||
 	    !strcmp(p->name, failed_name) || (!p->probe_ts && !p->probe_tc) || !p->data ||
 	    !(p->ipprotos & (OM_APP_TCP | OM_APP_UDP)) ||
-	    (p->ipprotos & ~(OM_APP_TCP | OM_APP_UDP)))
+	    (p->ipprotos & ~(OM_APP_TCP | OM_APP_UDP)) || (p->flags & ~OM_APP_PARSER_FIRST) ||
+	    (!p->worker_new && p->worker_free))
 		return -EINVAL;
 	for (unsigned i = 0; i < r->n; i++)
 		if (!strcmp(r->p[i]->name, p->name))
@@ -177,6 +179,14 @@ om_app_ctx *om_app_new(const om_app_registry *reg, const om_app_config *cfg)
 	a->overflow.parser = -1;
 	a->overflow.status = ST_FAILED;
 	a->overflow.first_dir = NO_DIR;
+	for (unsigned i = 0; i < reg->n; i++) {
+		const om_app_parser *p = reg->p[i];
+		if (!p->worker_new)
+			continue;
+		a->wctx[i] = p->worker_new(p->user);
+		if (!a->wctx[i])
+			return om_app_free(a);
+	}
 	return a;
 }
 
@@ -212,6 +222,11 @@ om_app_ctx *om_app_free(om_app_ctx *a)
 	while ((d = a->free_det) != NULL) {
 		a->free_det = d->next_free;
 		free(d);
+	}
+	for (unsigned i = 0; i < a->reg->n; i++) {
+		const om_app_parser *p = a->reg->p[i];
+		if (a->wctx[i] && p->worker_free)
+			p->worker_free(a->wctx[i], p->user);
 	}
 	free(a);
 	return NULL;
@@ -324,6 +339,14 @@ void *om_app_state(const om_flow *f)
 	return s && s->status == ST_DETECTED ? s->state : NULL;
 }
 
+void *om_app_worker_ctx(const om_flow *f, int id)
+{
+	const struct om_app_flow *s = f ? f->app : NULL;
+	if (!s || id < 0 || (unsigned)id >= s->ctx->reg->n)
+		return NULL;
+	return s->ctx->wctx[id];
+}
+
 void om_app_bypass(om_flow *f, unsigned dirs)
 {
 	struct om_app_flow *s = f ? f->app : NULL;
@@ -394,29 +417,38 @@ static bool port_hint(const om_app_parser *p, uint16_t port)
 	return false;
 }
 
+/* The order in which parsers are asked: those flagged FIRST, then those
+ * whose port hints name the flow's server port, then the others; in
+ * registration order inside each. */
+static int rank(const om_app_parser *p, const om_flow *f)
+{
+	if (p->flags & OM_APP_PARSER_FIRST)
+		return 0;
+	return port_hint(p, f->sport) ? 1 : 2;
+}
+
 /* Offers the bytes to every parser still in the running for this direction,
- * those whose port hints name the server port first. Returns the id of the
- * first that says yes, or -1; marks the direction done when none can say
- * yes any more. */
+ * in rank order. Returns the id of the first that says yes, or -1; marks the
+ * direction done when none can say yes any more. */
 static int probe_all(om_app_ctx *a, struct om_app_flow *s, om_flow *f, int dir, const uint8_t *data,
                      uint32_t len)
 {
 	const om_app_registry *r = a->reg;
 	unsigned proto = f->proto == IPPROTO_TCP ? OM_APP_TCP : OM_APP_UDP;
 	bool more = false;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (unsigned i = 0; i < r->n; i++) {
 			const om_app_parser *p = r->p[i];
-			if ((s->no[dir] & (1u << i)) || !(p->ipprotos & proto))
+			if ((s->no[dir] & (1u << i)) || !(p->ipprotos & proto) ||
+			    rank(p, f) != pass)
 				continue;
-			if (port_hint(p, f->sport) != (pass == 0))
-				continue;
-			enum om_app_probe (*probe)(const om_flow *, const uint8_t *, uint32_t) =
+			enum om_app_probe (*probe)(const om_flow *, const uint8_t *, uint32_t,
+			                           void *) =
 			    dir == OM_DIR_TOSERVER ? p->probe_ts : p->probe_tc;
 			if (!probe)
 				continue;
 			a->stats.probes++;
-			switch (probe(f, data, len)) {
+			switch (probe(f, data, len, a->wctx[i])) {
 			case OM_APP_PROBE_YES: return (int)i;
 			case OM_APP_PROBE_MORE: more = true; break;
 			case OM_APP_PROBE_NO:
@@ -451,7 +483,7 @@ static void attach(om_app_ctx *a, struct om_app_flow *s, om_flow *f, int id, int
                    const uint8_t *data, uint32_t len, unsigned flags, uint32_t old)
 {
 	const om_app_parser *p = a->reg->p[id];
-	void *st = p->state_new ? p->state_new(f, p->user) : NULL;
+	void *st = p->state_new ? p->state_new(f, p->user, a->wctx[id]) : NULL;
 	if (p->state_new && !st) {
 		a->stats.state_nomem++;
 		fail(a, s);

@@ -370,19 +370,35 @@ enum om_app_end {
 };
 const char *om_app_end_name(enum om_app_end e);
 
+/* om_app_parser.flags */
+#define OM_APP_PARSER_FIRST                                                                        \
+	0x1u /* probed before every other parser: for a                                            \
+	      * parser that knows a flow by an expectation                                         \
+	      * (an FTP data connection), not its bytes */
+
 /* A parser describes itself with this (static, read-only) structure. Every
  * callback gets the flow and the state made by state_new. Callbacks run on
  * the flow's worker thread, one at a time per worker. */
 typedef struct om_app_parser {
 	const char *name;  /* EVE app_proto: "http", "tls"; < OM_APP_NAME_MAX bytes */
 	unsigned ipprotos; /* OM_APP_TCP | OM_APP_UDP */
+	unsigned flags;    /* OM_APP_PARSER_* */
 	uint16_t ports[OM_APP_MAX_PORTS]; /* server ports tried first (0 ends the list) */
 	/* Probes: the first len bytes of the direction (TCP) or one datagram
-	 * (UDP). NULL: the parser cannot be detected in that direction. */
-	enum om_app_probe (*probe_ts)(const om_flow *f, const uint8_t *data, uint32_t len);
-	enum om_app_probe (*probe_tc)(const om_flow *f, const uint8_t *data, uint32_t len);
+	 * (UDP); wctx is the parser's per-worker context. NULL: the parser
+	 * cannot be detected in that direction. */
+	enum om_app_probe (*probe_ts)(const om_flow *f, const uint8_t *data, uint32_t len,
+	                              void *wctx);
+	enum om_app_probe (*probe_tc)(const om_flow *f, const uint8_t *data, uint32_t len,
+	                              void *wctx);
+	/* Optional per-worker context (tables the flows of one worker share,
+	 * such as expected FTP data connections): made for each worker when
+	 * its om_app_ctx is created (NULL: no memory, the context fails),
+	 * freed with it. */
+	void *(*worker_new)(void *user);
+	void (*worker_free)(void *wctx, void *user);
 	/* New per-flow state (NULL: no memory; the flow is then "failed"). */
-	void *(*state_new)(om_flow *f, void *user);
+	void *(*state_new)(om_flow *f, void *user, void *wctx);
 	/* Bytes of one direction, in stream order. 0, or a negative errno when
 	 * the parser gives up: both directions are then bypassed. */
 	int (*data)(void *state, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -462,6 +478,10 @@ const char *om_app_proto_name(const om_flow *f);
 int om_app_parser_id(const om_flow *f);
 /* The attached parser's state, or NULL. */
 void *om_app_state(const om_flow *f);
+/* The per-worker context of parser id on the worker of flow f (while the
+ * flow has a slot: during probes and callbacks), or NULL. Lets one parser
+ * reach another's tables (FTP data reaching FTP's expectations). */
+void *om_app_worker_ctx(const om_flow *f, int id);
 /* Bypass: no more data for these directions (a bit per direction:
  * 1 << OM_DIR_TOSERVER, 1 << OM_DIR_TOCLIENT); the stream stops
  * reassembling them. end() is still called, when the flow ends. */

@@ -50,8 +50,9 @@ static int flow_index(const om_flow *f)
 	return fi;
 }
 
-static void *p_new(om_flow *f, void *user)
+static void *p_new(om_flow *f, void *user, void *wctx)
 {
+	(void)wctx;
 	(void)user;
 	struct st *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -123,45 +124,67 @@ static enum om_app_probe opening(const uint8_t *d, uint32_t n, const char *w)
 	return n >= wl ? OM_APP_PROBE_YES : OM_APP_PROBE_MORE;
 }
 
-static enum om_app_probe hello_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe hello_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	return opening(d, n, "HELLO");
 }
 
-static enum om_app_probe banner_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe banner_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	return opening(d, n, "220 ");
 }
 
-static enum om_app_probe line_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static long workers;
+
+static void *w_new(void *user)
 {
-	(void)f;
+	(void)user;
+	workers++;
+	return calloc(1, sizeof(long));
+}
+
+static void w_free(void *wctx, void *user)
+{
+	(void)user;
+	workers--;
+	free(wctx);
+}
+
+/* a whole line "LINE...\n"; counts its probes in its worker context */
+static enum om_app_probe line_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
+{
+	if (!wctx || om_app_worker_ctx(f, 2) != wctx)
+		abort();
+	(*(long *)wctx)++;
 	if (!memchr(d, '\n', n))
 		return OM_APP_PROBE_MORE;
 	return n >= 4 && !memcmp(d, "LINE", 4) ? OM_APP_PROBE_YES : OM_APP_PROBE_NO;
 }
 
-static enum om_app_probe byte_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe byte_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	uint8_t b = d[n - 1];
 	return b < 0x10 ? OM_APP_PROBE_YES : b < 0x80 ? OM_APP_PROBE_MORE : OM_APP_PROBE_NO;
 }
 
-#define PARSER(nm, protos, ts, tc, port)                                                           \
+#define PARSER(nm, protos, ts, tc, port, wn, wf)                                                   \
 	{                                                                                          \
 		.name = nm, .ipprotos = protos, .ports = {port}, .probe_ts = ts, .probe_tc = tc,   \
 		.state_new = p_new, .data = p_data, .gap = p_gap, .end = p_end,                    \
-		.state_free = p_free,                                                              \
+		.state_free = p_free, .worker_new = wn, .worker_free = wf,                         \
 	}
 
 static const om_app_parser parsers[] = {
-    PARSER("hello", OM_APP_TCP | OM_APP_UDP, hello_probe, NULL, 80),
-    PARSER("banner", OM_APP_TCP, NULL, banner_probe, 25),
-    PARSER("line", OM_APP_TCP, line_probe, NULL, 0),
-    PARSER("byte", OM_APP_TCP | OM_APP_UDP, byte_probe, byte_probe, 53),
+    PARSER("hello", OM_APP_TCP | OM_APP_UDP, hello_probe, NULL, 80, NULL, NULL),
+    PARSER("banner", OM_APP_TCP, NULL, banner_probe, 25, NULL, NULL),
+    PARSER("line", OM_APP_TCP, line_probe, NULL, 0, w_new, w_free),
+    PARSER("byte", OM_APP_TCP | OM_APP_UDP, byte_probe, byte_probe, 53, NULL, NULL),
 };
 
 static om_app_registry *reg;
@@ -300,5 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	om_flow_table_free(ft);
 	om_stream_free(c.st);
 	om_app_free(c.app);
+	if (workers)
+		abort();
 	return 0;
 }

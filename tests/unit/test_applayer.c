@@ -26,6 +26,7 @@
 struct pstate {
 	struct plog *log;
 	const char *name;
+	void *wctx; /* the parser's worker context, when it has one */
 	uint8_t buf[2][BUFN];
 	uint32_t len[2];
 	int calls[2], held[2]; /* data calls, of which marked held */
@@ -51,8 +52,9 @@ static void note(struct pstate *s, char c)
 		s->order[s->norder++] = c;
 }
 
-static void *p_new(om_flow *f, void *user)
+static void *p_new(om_flow *f, void *user, void *wctx)
 {
+	(void)wctx;
 	(void)f;
 	struct pstate *s = calloc(1, sizeof(*s));
 	assert_non_null(s);
@@ -139,25 +141,28 @@ static enum om_app_probe opening(const uint8_t *d, uint32_t n, const char *w)
 
 static int hello_probes;
 
-static enum om_app_probe hello_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe hello_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	hello_probes++;
 	return opening(d, n, "HELLO");
 }
 
-static enum om_app_probe banner_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe banner_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	return opening(d, n, "220 ");
 }
 
 /* a whole line is needed: "LAZY..." then a newline */
 static int lazy_probes;
 
-static enum om_app_probe lazy_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe lazy_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	lazy_probes++;
 	const uint8_t *nl = memchr(d, '\n', n);
 	if (!nl)
@@ -409,6 +414,9 @@ static void test_registry(void **unused)
 	bad = hello;
 	bad.ipprotos = 0;
 	assert_int_equal(om_app_register(r, &bad, &id), -EINVAL);
+	bad = hello;
+	bad.flags = 0x80;
+	assert_int_equal(om_app_register(r, &bad, &id), -EINVAL);
 	assert_int_equal(id, -1); /* untouched on error */
 	/* a context needs a sealed registry */
 	assert_null(om_app_new(r, NULL));
@@ -572,9 +580,9 @@ static void test_out_of_order_marked_held(void **unused)
 /* Port hints decide the order only: two parsers that both accept the
  * bytes, the one whose hint names the server port wins, otherwise the one
  * registered first. */
-static enum om_app_probe twin_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe twin_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
-	return hello_probe(f, d, n);
+	return hello_probe(f, d, n, wctx);
 }
 
 static void test_port_hint_order(void **unused)
@@ -597,6 +605,149 @@ static void test_port_hint_order(void **unused)
 	sdata(&x, CLI, 0, "HELLO\n");
 	assert_string_equal(om_app_proto_name(f), "hello");
 	fx_done(&x);
+}
+
+/* Per-worker contexts and a parser known by an expectation, as FTP data
+ * will be: "ctl" (a control channel opened with "CTL") notes in its worker
+ * context the port the client announced ("EXPECT 5000"); "dat" has no
+ * content of its own: its probes look the flow up in ctl's worker context,
+ * and it is asked before everyone (OM_APP_PARSER_FIRST), so a data flow
+ * whose bytes look like a control channel is still "dat". */
+struct ctl_worker {
+	uint16_t expect_port;
+	int news;
+};
+
+static int ctl_workers, ctl_worker_frees, ctl_id = -1;
+
+static void *ctl_worker_new(void *user)
+{
+	(void)user;
+	ctl_workers++;
+	return calloc(1, sizeof(struct ctl_worker));
+}
+
+static void ctl_worker_free(void *wctx, void *user)
+{
+	(void)user;
+	ctl_worker_frees++;
+	free(wctx);
+}
+
+static enum om_app_probe ctl_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
+{
+	(void)f;
+	assert_non_null(wctx);
+	return opening(d, n, "CTL");
+}
+
+static void *ctl_new(om_flow *f, void *user, void *wctx)
+{
+	struct ctl_worker *w = wctx;
+	assert_ptr_equal(wctx, om_app_worker_ctx(f, ctl_id));
+	w->news++;
+	struct pstate *s = p_new(f, user, NULL);
+	s->wctx = wctx;
+	return s;
+}
+
+/* "EXPECT <port>": the client will open a data connection to that port */
+static int ctl_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned fl)
+{
+	struct pstate *s = st;
+	struct ctl_worker *w = s->wctx;
+	if (n >= 12 && !memcmp(d, "EXPECT ", 7))
+		w->expect_port = (uint16_t)strtoul((const char *)d + 7, NULL, 10);
+	return p_data(st, f, dir, d, n, fl);
+}
+
+static void *null_worker_new(void *user)
+{
+	(void)user;
+	return NULL;
+}
+
+static enum om_app_probe dat_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
+{
+	(void)d;
+	(void)n;
+	assert_null(wctx); /* dat has no worker context of its own */
+	const struct ctl_worker *w = om_app_worker_ctx(f, ctl_id);
+	assert_non_null(w);
+	return w->expect_port && f->sport == w->expect_port ? OM_APP_PROBE_YES : OM_APP_PROBE_NO;
+}
+
+static void test_expectation_worker_ctx(void **unused)
+{
+	(void)unused;
+	om_app_parser ctl = hello;
+	ctl.name = "ctl";
+	ctl.ports[0] = 2121;
+	ctl.probe_ts = ctl_probe;
+	ctl.worker_new = ctl_worker_new;
+	ctl.worker_free = ctl_worker_free;
+	ctl.state_new = ctl_new;
+	ctl.data = ctl_data;
+	ctl.user = "ctl";
+	om_app_parser dat = hello;
+	dat.name = "dat";
+	dat.flags = OM_APP_PARSER_FIRST;
+	dat.ports[0] = 0;
+	dat.probe_ts = dat_probe;
+	dat.probe_tc = dat_probe;
+	dat.user = "dat";
+	om_app_parser bad = dat;
+	bad.flags = 0x80;
+	const om_app_parser *const ps[] = {&ctl, &dat, NULL};
+	ctl_workers = ctl_worker_frees = 0;
+	struct fx x;
+	fx_init(&x, ps, 0, NULL, 0);
+	assert_int_equal(om_app_register(x.reg, &bad, NULL), -EBUSY);
+	ctl_id = 0;
+	assert_int_equal(ctl_workers, 1); /* one per context */
+	x.sport = 2121;
+	om_flow *c = handshake(&x);
+	sdata(&x, CLI, 0, "CTL hello\n");
+	assert_string_equal(om_app_proto_name(c), "ctl");
+	/* before the announcement, a data flow that looks like control is ctl */
+	x.sport = 5000;
+	x.cport = 40100;
+	om_flow *d1 = handshake(&x);
+	sdata(&x, CLI, 0, "CTL look-alike\n");
+	assert_string_equal(om_app_proto_name(d1), "ctl");
+	/* the control flow announces port 5000: the next flow there is dat,
+	 * whatever its bytes, and from either side */
+	x.sport = 2121;
+	x.cport = 40000;
+	sdata(&x, CLI, 10, "EXPECT 5000\n");
+	x.sport = 5000;
+	x.cport = 40101;
+	om_flow *d2 = handshake(&x);
+	sdata(&x, SRV, 0, "CTL bytes of a file\n");
+	assert_string_equal(om_app_proto_name(d2), "dat");
+	assert_int_equal(om_app_parser_id(d2), 1);
+	fx_done(&x);
+	assert_int_equal(ctl_worker_frees, 1);
+	assert_int_equal(plog.news, 3);
+
+	/* a worker context that cannot be made: no app-layer context, and the
+	 * worker contexts already made are freed */
+	om_app_registry *r = om_app_registry_new();
+	om_app_parser ctl2 = ctl;
+	ctl2.name = "ctl2";
+	ctl2.worker_new = null_worker_new;
+	ctl2.worker_free = NULL;
+	assert_int_equal(om_app_register(r, &ctl, NULL), 0);
+	assert_int_equal(om_app_register(r, &ctl2, NULL), 0);
+	om_app_registry_seal(r);
+	assert_null(om_app_new(r, NULL));
+	assert_int_equal(ctl_workers, 2);
+	assert_int_equal(ctl_worker_frees, 2);
+	om_app_registry_free(r);
+	r = om_app_registry_new();
+	ctl.worker_new = NULL;
+	assert_int_equal(om_app_register(r, &ctl, NULL), -EINVAL); /* free without new */
+	om_app_registry_free(r);
 }
 
 /* No parser recognises the bytes within the limit (4 KiB by default):
@@ -1125,6 +1276,7 @@ int main(void)
 	    cmocka_unit_test(test_detect_across_segments),
 	    cmocka_unit_test(test_out_of_order_marked_held),
 	    cmocka_unit_test(test_port_hint_order),
+	    cmocka_unit_test(test_expectation_worker_ctx),
 	    cmocka_unit_test(test_detect_failure_after_limit),
 	    cmocka_unit_test(test_detect_limit_config),
 	    cmocka_unit_test(test_detect_one_byte_segments),

@@ -349,16 +349,18 @@ struct greet {
 
 static atomic_uint greet_news, greet_frees, greet_good, greet_ends;
 
-static enum om_app_probe greet_probe(const om_flow *f, const uint8_t *d, uint32_t n)
+static enum om_app_probe greet_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
 {
 	(void)f;
+	(void)wctx;
 	if (n < 5)
 		return memcmp(d, "hello", n) ? OM_APP_PROBE_NO : OM_APP_PROBE_MORE;
 	return memcmp(d, "hello", 5) ? OM_APP_PROBE_NO : OM_APP_PROBE_YES;
 }
 
-static void *greet_new(om_flow *f, void *user)
+static void *greet_new(om_flow *f, void *user, void *wctx)
 {
+	(void)wctx;
 	(void)f;
 	(void)user;
 	atomic_fetch_add(&greet_news, 1);
