@@ -414,7 +414,7 @@ static const om_app_parser greet = {
     .state_free = greet_free,
 };
 
-/* The ten sessions of the test capture are "greet" on port 80 (no port
+/* The ten connections of the test capture are "greet" on port 80 (no port
  * hint): each flow event says so, the parser saw "helloworld" in order,
  * both FINs, and every state was freed; without parsers no app_proto. */
 static void test_pipeline_applayer(void **state)
