@@ -93,6 +93,7 @@ struct worker {
 	om_decoder *dec;
 	om_flow_table *ft;
 	om_stream_ctx *st;
+	om_app_ctx *app; /* NULL without app-layer parsers */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -389,6 +390,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	struct engine *e = w->e;
 	if (f->proto == IPPROTO_TCP)
 		om_stream_flow_end(w->st, f);
+	/* after the stream's last bytes: ends, frees the parser's state */
+	const char *app_proto = om_app_flow_end(w->app, f, why);
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
@@ -404,6 +407,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
 		om_json_u64(&j, "dest_port", f->sport);
 	om_json_str(&j, "proto", proto_name(f->proto, ptmp, sizeof(ptmp)));
+	if (app_proto)
+		om_json_str(&j, "app_proto", app_proto);
 	om_json_obj_open(&j, "flow");
 	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
 	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
@@ -470,12 +475,10 @@ static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data,
                            uint64_t offset)
 {
 	struct worker *w = user;
-	(void)f;
-	(void)dir;
-	(void)data;
 	(void)offset;
-	/* The app-layer parsers attach here; until they land the bytes are counted. */
 	w->app_bytes += len;
+	om_app_tcp_data(w->app, f, dir, data, len,
+	                om_stream_data_held(w->st) ? OM_APP_DATA_HELD : 0);
 }
 
 /* A hole in one direction that was never filled (skipped at flow end or
@@ -489,6 +492,7 @@ static void on_stream_gap(void *user, om_flow *f, int dir, uint64_t offset, uint
 	if (w->cur)
 		wh.pcap_cnt = w->cur_cnt;
 	emit_anomaly(w, &wh, "stream", "stream.gap", &gap);
+	om_app_tcp_gap(w->app, f, dir, len);
 }
 
 static void on_stream_event(void *user, om_flow *f, const char *event)
@@ -529,7 +533,10 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 		w->cur = &p;
 		w->cur_cnt = r->pcap_cnt;
 		om_stream_packet(w->st, f, &p, dir);
+		om_app_tcp_update(w->app, f); /* directions ended by this packet */
 		w->cur = NULL;
+	} else if (p.flags & OM_PKT_UDP) {
+		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
 }
 
@@ -901,6 +908,14 @@ static int workers_init(struct engine *e)
 		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
+		if (e->o->apps) {
+			om_app_config ac = {.detect_limit = c->app_detect_limit,
+			                    .max_flows = c->flow_max,
+			                    .detect_memcap = c->app_detect_memcap};
+			w->app = om_app_new(e->o->apps, &ac);
+			if (!w->app)
+				return -ENOMEM;
+		}
 		if (i > 0) {
 			queue_init(&w->full);
 			queue_init(&w->empty);
@@ -933,6 +948,7 @@ static void workers_free(struct engine *e)
 		om_buf_free(&w->out);
 		om_stream_free(w->st);
 		om_flow_table_free(w->ft);
+		om_app_free(w->app); /* after the flows: their slots are back */
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;

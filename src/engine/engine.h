@@ -57,6 +57,8 @@ typedef struct om_engine_opts {
 	const char *tenant;
 	const char *gateway;
 	unsigned workers; /* 1..64 */
+	/* app-layer parsers (sealed, shared by the workers); NULL: none */
+	const om_app_registry *apps;
 } om_engine_opts;
 
 typedef struct om_engine_result {

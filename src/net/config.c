@@ -43,6 +43,10 @@ static const om_config_key net_keys[] = {
      NULL},
     {"defrag.max-trackers", OM_CK_U32, F(defrag_max_trackers), 0, 1, 1u << 24,
      "config.help.defrag.max-trackers", NULL, NULL},
+    {"app-layer.detection-limit", OM_CK_U32, F(app_detect_limit), 0, 64, 1u << 20,
+     "config.help.app-layer.detection-limit", NULL, NULL},
+    {"app-layer.detection-memcap", OM_CK_U64, F(app_detect_memcap), 0, 65536, 1ull << 40,
+     "config.help.app-layer.detection-memcap", NULL, NULL},
 };
 #undef F
 
@@ -67,6 +71,8 @@ static void net_defaults(void *obj)
 	c->defrag_memcap = 32ull * 1024 * 1024;
 	c->defrag_timeout = 60;
 	c->defrag_max_trackers = 65536;
+	c->app_detect_limit = 4096;
+	c->app_detect_memcap = 64ull * 1024 * 1024;
 }
 
 static int net_check(om_config_ctx *ctx, const void *obj)

@@ -31,6 +31,9 @@ typedef struct om_net_config {
 	uint64_t defrag_memcap;  /* bytes per worker */
 	uint32_t defrag_timeout; /* seconds */
 	uint32_t defrag_max_trackers;
+	/* app-layer protocol detection */
+	uint32_t app_detect_limit;  /* bytes per direction probed before "failed" */
+	uint64_t app_detect_memcap; /* bytes of detection buffers per worker */
 } om_net_config;
 extern const om_config_schema om_net_config_schema;
 
@@ -213,6 +216,7 @@ const char *om_tcp_state_name(enum om_tcp_state s);
 #define OM_DIR_TOCLIENT 1
 
 struct om_tcp_stream; /* private to stream.c */
+struct om_app_flow;   /* private to applayer.c */
 
 typedef struct om_flow {
 	/* key: the initiator ("client") side first */
@@ -229,7 +233,7 @@ typedef struct om_flow {
 	enum om_tcp_state tcp_state;
 	uint32_t flags;            /* OM_FLOW_F_* */
 	struct om_tcp_stream *tcp; /* reassembly state, NULL until first TCP packet */
-	void *app;                 /* for the app-layer */
+	struct om_app_flow *app;   /* app-layer slot (applayer.c), NULL until first data */
 	/* The table's own links (chain, lists, generation) live in a private
 	 * wrapper in flow.c: an om_flow is only ever one handed out by a table. */
 } om_flow;
@@ -364,5 +368,195 @@ void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 /* Flushes what is held (reporting gaps) and frees f->tcp; call when a flow ends. */
 void om_stream_flow_end(om_stream_ctx *s, om_flow *f);
 const om_stream_stats *om_stream_stats_get(const om_stream_ctx *s);
+
+/* Hooks for the app-layer (docs/applayer.md). */
+/* Only valid inside on_data: true when the bytes come from held
+ * (out-of-order, reassembled) segments, false when they point into the
+ * payload of the packet being fed. */
+bool om_stream_data_held(const om_stream_ctx *s);
+/* Stops delivering one direction: no more on_data or on_gap for it; its held
+ * bytes are dropped (at once, or when the current delivery returns if called
+ * from a callback). May be called from callbacks. */
+void om_stream_bypass(om_flow *f, int dir);
+/* Sets the depth of one direction (0: the context's depth; a depth may be
+ * larger or smaller than the context's). A direction that has already closed
+ * stays closed. May be called from callbacks. Returns 0, or -ENOENT if the
+ * flow has no stream state. */
+int om_stream_set_depth(om_flow *f, int dir, uint64_t depth);
+/* Why a direction stopped delivering: 0 while it is open. */
+enum om_stream_dir_end {
+	OM_STREAM_OPEN = 0,
+	OM_STREAM_FIN,    /* everything up to the FIN was delivered */
+	OM_STREAM_RST,    /* a valid RST ended both directions */
+	OM_STREAM_DEPTH,  /* depth reached */
+	OM_STREAM_BYPASS, /* om_stream_bypass */
+};
+enum om_stream_dir_end om_stream_dir_end(const om_flow *f, int dir);
+
+/* ======================================================================== */
+/* App-layer contract: parser registry, detection, per-flow slot             */
+/* ======================================================================== */
+/* The contract for parser authors is docs/applayer.md. In short: parsers
+ * register at start-up into an om_app_registry, which is then sealed and
+ * shared read-only by all workers. Each worker has its own om_app_ctx; the
+ * engine feeds it the reassembled TCP stream (om_app_tcp_data / _gap /
+ * _update), UDP datagrams (om_app_udp) and flow ends (om_app_flow_end).
+ * Detection looks at the content of both directions; ports are hints for
+ * the order in which parsers are asked. */
+#define OM_APP_MAX_PARSERS 32
+#define OM_APP_MAX_PORTS 8
+#define OM_APP_NAME_MAX 16 /* bytes of a parser name, with the NUL */
+
+/* IP protocols a parser speaks (om_app_parser.ipprotos) */
+#define OM_APP_TCP 0x1u
+#define OM_APP_UDP 0x2u
+
+/* om_app_parser.probe_*: answer on the first bytes of a direction */
+enum om_app_probe {
+	OM_APP_PROBE_NO = 0, /* not this protocol: not asked again in this direction */
+	OM_APP_PROBE_YES,    /* this protocol: the parser is attached */
+	OM_APP_PROBE_MORE    /* cannot tell yet: ask again with more bytes */
+};
+
+/* data flags */
+#define OM_APP_DATA_HELD                                                                           \
+	0x1u /* bytes not from the current packet (held                                            \
+	      * segments or the detection buffer) */
+
+/* why a direction ended (om_app_parser.end) */
+enum om_app_end {
+	OM_APP_END_FIN = 0,  /* the peer's FIN: everything before it delivered */
+	OM_APP_END_RST,      /* a valid RST */
+	OM_APP_END_DEPTH,    /* the direction's depth was reached */
+	OM_APP_END_TIMEOUT,  /* the flow timed out */
+	OM_APP_END_EVICTED,  /* the flow was evicted (table full) */
+	OM_APP_END_SHUTDOWN, /* end of input or shutdown */
+	OM_APP_END_FORCED,   /* the flow was ended early (TCP port reuse) */
+	OM_APP_END_COUNT
+};
+const char *om_app_end_name(enum om_app_end e);
+
+/* om_app_parser.flags */
+#define OM_APP_PARSER_FIRST                                                                        \
+	0x1u /* probed before every other parser: for a                                            \
+	      * parser that knows a flow by an expectation                                         \
+	      * (an FTP data connection), not its bytes */
+
+/* A parser describes itself with this (static, read-only) structure. Every
+ * callback gets the flow and the state made by state_new. Callbacks run on
+ * the flow's worker thread, one at a time per worker. */
+typedef struct om_app_parser {
+	const char *name;  /* EVE app_proto: "http", "tls"; < OM_APP_NAME_MAX bytes */
+	unsigned ipprotos; /* OM_APP_TCP | OM_APP_UDP */
+	unsigned flags;    /* OM_APP_PARSER_* */
+	uint16_t ports[OM_APP_MAX_PORTS]; /* server ports tried first (0 ends the list) */
+	/* Probes: the first len bytes of the direction (TCP) or one datagram
+	 * (UDP); wctx is the parser's per-worker context. NULL: the parser
+	 * cannot be detected in that direction. */
+	enum om_app_probe (*probe_ts)(const om_flow *f, const uint8_t *data, uint32_t len,
+	                              void *wctx);
+	enum om_app_probe (*probe_tc)(const om_flow *f, const uint8_t *data, uint32_t len,
+	                              void *wctx);
+	/* Optional per-worker context (tables the flows of one worker share,
+	 * such as expected FTP data connections): made for each worker when
+	 * its om_app_ctx is created (NULL: no memory, the context fails),
+	 * freed with it. */
+	void *(*worker_new)(void *user);
+	void (*worker_free)(void *wctx, void *user);
+	/* New per-flow state (NULL: no memory; the flow is then "failed"). */
+	void *(*state_new)(om_flow *f, void *user, void *wctx);
+	/* Bytes of one direction, in stream order. 0, or a negative errno when
+	 * the parser gives up: both directions are then bypassed. */
+	int (*data)(void *state, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+	            unsigned flags);
+	/* len bytes of one direction were lost; may be NULL */
+	void (*gap)(void *state, om_flow *f, int dir, uint64_t len);
+	/* Exactly once per direction, after its last data or gap; may be NULL */
+	void (*end)(void *state, om_flow *f, int dir, enum om_app_end why);
+	/* Exactly once, after both ends; accepts what state_new returned */
+	void (*state_free)(void *state, void *user);
+	void *user; /* the parser's own configuration, given to state_new/free */
+} om_app_parser;
+
+typedef struct om_app_registry om_app_registry;
+om_app_registry *om_app_registry_new(void);
+om_app_registry *om_app_registry_free(om_app_registry *r);
+/* Adds a parser (the structure must outlive the registry). Returns 0 with
+ * *ret_id, or -EINVAL (no name, name too long, no probe, no data callback,
+ * no IP protocol), -EEXIST (the name is taken), -ENOSPC (more than
+ * OM_APP_MAX_PARSERS) or -EBUSY (the registry is sealed). */
+int om_app_register(om_app_registry *r, const om_app_parser *p, int *ret_id);
+/* No more registrations; from now on the registry may be shared by threads. */
+void om_app_registry_seal(om_app_registry *r);
+unsigned om_app_registry_count(const om_app_registry *r);
+const om_app_parser *om_app_registry_parser(const om_app_registry *r, int id);
+
+typedef struct om_app_config {
+	uint32_t detect_limit;  /* bytes per direction probed before "failed"; 0: 4096 */
+	uint64_t max_flows;     /* per-flow slots at most; 0: 1 << 20 */
+	uint64_t detect_memcap; /* bytes of detection buffers; 0: 64 MiB */
+} om_app_config;
+
+typedef struct om_app_stats {
+	uint64_t flows;         /* flows that got a slot */
+	uint64_t detected;      /* flows given to a parser */
+	uint64_t failed;        /* flows no parser took */
+	uint64_t probes;        /* probe calls */
+	uint64_t slot_memcap;   /* flows with data that got no slot (max_flows) */
+	uint64_t buffer_memcap; /* directions that could not hold bytes (detect_memcap) */
+	uint64_t parse_errors;  /* data callbacks that returned an error */
+	uint64_t state_nomem;   /* state_new returned NULL */
+	uint64_t bypassed;      /* directions bypassed */
+	uint64_t active;        /* slots in use */
+	uint64_t buffer_mem;    /* bytes of detection buffers in use */
+} om_app_stats;
+
+typedef struct om_app_ctx om_app_ctx;
+/* One per worker. reg must be sealed and outlive the context. cfg may be
+ * NULL (defaults). Returns NULL on -EINVAL (unsealed registry) or no memory. */
+om_app_ctx *om_app_new(const om_app_registry *reg, const om_app_config *cfg);
+/* Frees what is left; flows must have been ended first (om_app_flow_end). */
+om_app_ctx *om_app_free(om_app_ctx *a);
+const om_app_stats *om_app_stats_get(const om_app_ctx *a);
+
+/* Engine side. Reassembled TCP bytes of one direction (from on_data; flags
+ * OM_APP_DATA_HELD when om_stream_data_held), a gap (from on_gap), and, after
+ * each TCP packet was fed to the stream, om_app_tcp_update to pass on the
+ * directions that ended (FIN, RST, depth). */
+void om_app_tcp_data(om_app_ctx *a, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                     unsigned flags);
+void om_app_tcp_gap(om_app_ctx *a, om_flow *f, int dir, uint64_t len);
+void om_app_tcp_update(om_app_ctx *a, om_flow *f);
+/* One UDP datagram's payload. */
+void om_app_udp(om_app_ctx *a, om_flow *f, int dir, const uint8_t *data, uint32_t len);
+/* The flow ends (call from the flow table's on_end, after
+ * om_stream_flow_end): the directions not ended yet get end(why), the state
+ * is freed and the slot released. Returns the flow's final app_proto name
+ * (see om_app_proto_name; a flow that had data but no parser is "failed"),
+ * a static string, or NULL. */
+const char *om_app_flow_end(om_app_ctx *a, om_flow *f, enum om_flow_end why);
+
+/* Parser and engine side. */
+/* The flow's app_proto for events: the parser's name, "failed" when no
+ * parser took it, NULL while undecided or without data. Static storage. */
+const char *om_app_proto_name(const om_flow *f);
+/* The parser attached to the flow (its id in the registry), or -1. */
+int om_app_parser_id(const om_flow *f);
+/* The attached parser's state, or NULL. */
+void *om_app_state(const om_flow *f);
+/* The per-worker context of parser id on the worker of flow f (while the
+ * flow has a slot: during probes and callbacks), or NULL. Lets one parser
+ * reach another's tables (FTP data reaching FTP's expectations). */
+void *om_app_worker_ctx(const om_flow *f, int id);
+/* Bypass: no more data for these directions (a bit per direction:
+ * 1 << OM_DIR_TOSERVER, 1 << OM_DIR_TOCLIENT); the stream stops
+ * reassembling them. end() is still called, when the flow ends. */
+#define OM_APP_BYPASS_TS (1u << OM_DIR_TOSERVER)
+#define OM_APP_BYPASS_TC (1u << OM_DIR_TOCLIENT)
+#define OM_APP_BYPASS_BOTH (OM_APP_BYPASS_TS | OM_APP_BYPASS_TC)
+void om_app_bypass(om_flow *f, unsigned dirs);
+/* Asks for a different stream depth in one direction (TCP only; see
+ * om_stream_set_depth). Returns 0, -EOPNOTSUPP (not TCP) or -ENOENT. */
+int om_app_set_depth(om_flow *f, int dir, uint64_t depth);
 
 #endif

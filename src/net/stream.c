@@ -25,6 +25,8 @@ struct seg {
 #define D_FIN 0x02    /* fin_off is known */
 #define D_CLOSED 0x04 /* no more data: RST, FIN reached, or flushed */
 #define D_DEPTH 0x08  /* depth reached */
+#define D_RST 0x10    /* closed by a valid RST */
+#define D_BYPASS 0x20 /* om_stream_bypass: deliver nothing more */
 
 struct dirstate {
 	uint32_t next_seq; /* sequence number of the next byte expected */
@@ -33,6 +35,7 @@ struct dirstate {
 	struct seg *head, *tail;
 	uint32_t nsegs;
 	uint8_t flags;
+	uint64_t depth; /* om_stream_set_depth; 0: the context's */
 };
 
 struct om_tcp_stream {
@@ -76,6 +79,11 @@ struct om_stream_ctx {
 	uint64_t seg_cache_bytes;
 	uint32_t nstates;
 	om_stream_stats stats;
+	/* payload of the packet being fed, to tell on_data whether its bytes
+	 * come from it (om_stream_data_held) */
+	const uint8_t *pkt_data;
+	uint32_t pkt_len;
+	bool held;
 };
 
 om_stream_ctx *om_stream_new(uint64_t depth, uint64_t memcap, const om_stream_callbacks *cb)
@@ -244,10 +252,19 @@ static void advance(struct dirstate *d, uint64_t n)
 	d->next_seq += (uint32_t)n;
 }
 
+static inline uint64_t dir_depth(const om_stream_ctx *s, const struct dirstate *d)
+{
+	return d->depth ? d->depth : s->depth;
+}
+
 /* Called after next_off moved: stops the direction at depth or FIN. */
 static void check_limits(om_stream_ctx *s, struct dirstate *d)
 {
-	if (s->depth && d->next_off >= s->depth && !(d->flags & D_DEPTH)) {
+	if ((d->flags & D_BYPASS) && !(d->flags & D_CLOSED)) {
+		d->flags |= D_CLOSED;
+		dir_free_segs(s, d);
+	}
+	if (dir_depth(s, d) && d->next_off >= dir_depth(s, d) && !(d->flags & D_DEPTH)) {
 		d->flags |= D_DEPTH | D_CLOSED;
 		s->stats.depth_reached++;
 		dir_free_segs(s, d);
@@ -261,8 +278,10 @@ static void check_limits(om_stream_ctx *s, struct dirstate *d)
 static void deliver(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d, const uint8_t *data,
                     uint64_t len)
 {
-	if (!len)
+	if (!len || (d->flags & D_BYPASS))
 		return;
+	uintptr_t a = (uintptr_t)data, pa = (uintptr_t)s->pkt_data;
+	s->held = !s->pkt_data || a < pa || a >= pa + s->pkt_len;
 	if (s->cb.on_data)
 		s->cb.on_data(s->cb.user, f, dir, data, (uint32_t)len, d->next_off);
 	s->stats.bytes_delivered += len;
@@ -271,7 +290,7 @@ static void deliver(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d, c
 
 static void gap(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d, uint64_t len)
 {
-	if (!len)
+	if (!len || (d->flags & D_BYPASS))
 		return;
 	if (s->cb.on_gap)
 		s->cb.on_gap(s->cb.user, f, dir, d->next_off, len);
@@ -479,8 +498,8 @@ static void dir_flush(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d,
 			skip_to(s, f, dir, d, d->tail->off + d->tail->len);
 		if (to_fin && (d->flags & D_FIN) && d->next_off < d->fin_off) {
 			uint64_t end = d->fin_off;
-			if (s->depth && end > s->depth)
-				end = s->depth;
+			if (dir_depth(s, d) && end > dir_depth(s, d))
+				end = dir_depth(s, d);
 			if (end > d->next_off)
 				skip_to(s, f, dir, d, end);
 		}
@@ -512,6 +531,10 @@ void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 	uint8_t fl = p->tcp_flags;
 	uint32_t seq = p->tcp_seq;
 	s->stats.segments++;
+	check_limits(s, &st->d[0]); /* a bypass asked for since the last packet */
+	check_limits(s, &st->d[1]);
+	s->pkt_data = p->payload;
+	s->pkt_len = p->payload ? p->payload_len : 0;
 
 	if (fl & OM_TH_RST) {
 		/* an RST far from the expected sequence number is ignored:
@@ -524,6 +547,8 @@ void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 				return;
 			}
 		}
+		st->d[0].flags |= D_RST;
+		st->d[1].flags |= D_RST;
 		dir_flush(s, f, 0, &st->d[0], false);
 		dir_flush(s, f, 1, &st->d[1], false);
 		return;
@@ -570,8 +595,8 @@ void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 	uint64_t start = (uint64_t)sstart, end = (uint64_t)send;
 	if ((d->flags & D_FIN) && end > d->fin_off)
 		end = d->fin_off; /* bytes after the FIN */
-	if (s->depth && end > s->depth)
-		end = s->depth; /* bytes past depth (out of order) */
+	if (dir_depth(s, d) && end > dir_depth(s, d))
+		end = dir_depth(s, d); /* bytes past depth (out of order) */
 	if (end <= start)
 		return;
 
@@ -614,8 +639,49 @@ void om_stream_flow_end(om_stream_ctx *s, om_flow *f)
 	if (!f || !f->tcp)
 		return;
 	struct om_tcp_stream *st = f->tcp;
+	s->pkt_data = NULL; /* what is flushed now is held data */
 	dir_flush(s, f, 0, &st->d[0], true);
 	dir_flush(s, f, 1, &st->d[1], true);
 	state_put(s, st);
 	f->tcp = NULL;
+}
+
+/* ---- app-layer hooks ------------------------------------------------------ */
+
+bool om_stream_data_held(const om_stream_ctx *s)
+{
+	return s->held;
+}
+
+void om_stream_bypass(om_flow *f, int dir)
+{
+	if (!f || !f->tcp || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+		return;
+	/* only a flag: the held segments may be in the middle of delivery;
+	 * check_limits frees them once the current delivery returns */
+	f->tcp->d[dir].flags |= D_BYPASS;
+}
+
+int om_stream_set_depth(om_flow *f, int dir, uint64_t depth)
+{
+	if (!f || !f->tcp || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+		return -ENOENT;
+	f->tcp->d[dir].depth = depth;
+	return 0;
+}
+
+enum om_stream_dir_end om_stream_dir_end(const om_flow *f, int dir)
+{
+	if (!f || !f->tcp || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+		return OM_STREAM_OPEN;
+	uint8_t fl = f->tcp->d[dir].flags;
+	if (!(fl & D_CLOSED))
+		return OM_STREAM_OPEN;
+	if (fl & D_RST)
+		return OM_STREAM_RST;
+	if (fl & D_BYPASS)
+		return OM_STREAM_BYPASS;
+	if (fl & D_DEPTH)
+		return OM_STREAM_DEPTH;
+	return OM_STREAM_FIN;
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <pcap/pcap.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,8 @@ struct run {
 	om_engine_result res;
 };
 
+static const om_app_registry *run_apps; /* app-layer parsers for run_inspect */
+
 static void run_inspect(const char *cap, unsigned workers, struct run *out, const char *dir)
 {
 	om_settings cfg;
@@ -215,7 +218,8 @@ static void run_inspect(const char *cap, unsigned workers, struct run *out, cons
 	                    .store = NULL,
 	                    .tenant = "t1",
 	                    .gateway = "g1",
-	                    .workers = workers};
+	                    .workers = workers,
+	                    .apps = run_apps};
 	int r = om_engine_inspect(&o, &out->res, err, sizeof(err));
 	if (r < 0)
 		fail_msg("inspect failed: %s", err);
@@ -333,11 +337,132 @@ static void test_pipeline_workers(void **state)
 	rmdir(dir);
 }
 
+/* ---- the app-layer in the pipeline ---- */
+
+/* "greet": a client that opens with "hello". Its state is the toserver
+ * bytes; the counters are shared by the workers. */
+struct greet {
+	char ts[32];
+	size_t n;
+	unsigned held_calls, calls;
+};
+
+static atomic_uint greet_news, greet_frees, greet_good, greet_ends;
+
+static enum om_app_probe greet_probe(const om_flow *f, const uint8_t *d, uint32_t n, void *wctx)
+{
+	(void)f;
+	(void)wctx;
+	if (n < 5)
+		return memcmp(d, "hello", n) ? OM_APP_PROBE_NO : OM_APP_PROBE_MORE;
+	return memcmp(d, "hello", 5) ? OM_APP_PROBE_NO : OM_APP_PROBE_YES;
+}
+
+static void *greet_new(om_flow *f, void *user, void *wctx)
+{
+	(void)wctx;
+	(void)f;
+	(void)user;
+	atomic_fetch_add(&greet_news, 1);
+	return calloc(1, sizeof(struct greet));
+}
+
+static int greet_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned fl)
+{
+	(void)f;
+	struct greet *g = st;
+	if (dir != OM_DIR_TOSERVER)
+		return 0;
+	if (g->n + n < sizeof(g->ts)) {
+		memcpy(g->ts + g->n, d, n);
+		g->n += n;
+	}
+	g->calls++;
+	if (fl & OM_APP_DATA_HELD)
+		g->held_calls++;
+	return 0;
+}
+
+static void greet_end(void *st, om_flow *f, int dir, enum om_app_end why)
+{
+	(void)st;
+	(void)f;
+	(void)dir;
+	if (why == OM_APP_END_FIN)
+		atomic_fetch_add(&greet_ends, 1);
+}
+
+static void greet_free(void *st, void *user)
+{
+	(void)user;
+	struct greet *g = st;
+	/* "world" came first and was held by the stream; "hello" from its
+	 * packet */
+	if (g->n == 10 && !memcmp(g->ts, "helloworld", 10) && g->calls == 2 && g->held_calls == 1)
+		atomic_fetch_add(&greet_good, 1);
+	atomic_fetch_add(&greet_frees, 1);
+	free(g);
+}
+
+static const om_app_parser greet = {
+    .name = "greet",
+    .ipprotos = OM_APP_TCP,
+    .probe_ts = greet_probe,
+    .state_new = greet_new,
+    .data = greet_data,
+    .end = greet_end,
+    .state_free = greet_free,
+};
+
+/* The ten connections of the test capture are "greet" on port 80 (no port
+ * hint): each flow event says so, the parser saw "helloworld" in order,
+ * both FINs, and every state was freed; without parsers no app_proto. */
+static void test_pipeline_applayer(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-app-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	write_capture(cap);
+	struct run r0;
+	run_inspect(cap, 1, &r0, dir);
+	assert_int_equal(count_str(r0.eve, "\"app_proto\""), 0);
+	free(r0.eve);
+
+	om_app_registry *reg = om_app_registry_new();
+	assert_int_equal(om_app_register(reg, &greet, NULL), 0);
+	om_app_registry_seal(reg);
+	run_apps = reg;
+	for (unsigned workers = 1; workers <= 2; workers++) {
+		atomic_store(&greet_news, 0);
+		atomic_store(&greet_frees, 0);
+		atomic_store(&greet_good, 0);
+		atomic_store(&greet_ends, 0);
+		struct run r;
+		run_inspect(cap, workers, &r, dir);
+		assert_int_equal(count_str(r.eve, "\"event_type\":\"flow\""), 36);
+		assert_int_equal(count_str(r.eve, "\"proto\":\"TCP\",\"app_proto\":\"greet\""), 10);
+		/* the scan flows carry no data: no app_proto */
+		assert_int_equal(count_str(r.eve, "\"app_proto\""), 10);
+		assert_int_equal(atomic_load(&greet_news), 10);
+		assert_int_equal(atomic_load(&greet_frees), 10);
+		assert_int_equal(atomic_load(&greet_good), 10);
+		assert_int_equal(atomic_load(&greet_ends), 20);
+		free(r.eve);
+	}
+	run_apps = NULL;
+	om_app_registry_free(reg);
+	unlink(cap);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_eve_rotation),
 	    cmocka_unit_test(test_pipeline_workers),
+	    cmocka_unit_test(test_pipeline_applayer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
