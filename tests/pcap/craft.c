@@ -370,11 +370,12 @@ static void write_malformed(void)
 	n = udpdg(s, &ip, 41012, 53, NULL, 0);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 17, s, 6));
 
-	/* 13: three 802.1Q tags: vlan.too_many_layers */
+	/* 13: four 802.1Q tags: vlan.too_many_layers */
 	{
-		static const uint32_t tags[3] = {0x81000000u | 10, 0x81000000u | 20, 0x81000000u | 30};
+		static const uint32_t tags[4] = {0x81000000u | 10, 0x81000000u | 20, 0x81000000u | 30,
+		                                 0x81000000u | 40};
 		n = udpdg(s, &ip, 41013, 53, "abcd", 4);
-		emit(&c, f, ippkt(f, tags, 3, &ip, 17, s, n));
+		emit(&c, f, ippkt(f, tags, 4, &ip, 17, s, n));
 	}
 
 	/* 14: 802.1Q ethertype followed by 2 bytes: vlan.header_too_small */
@@ -674,7 +675,7 @@ static void write_qinq(void)
 	add_udp_tagged(&c, q100_200, 2, &rip, 53, 6000, "answer");
 	/* 3: the same addresses and ports on outer VLAN 101: another flow */
 	add_udp_tagged(&c, q101_200, 2, &ip, 6000, 53, "query");
-	/* 4: outer 100, inner 201: the inner tag is not in the key: flow of 1-2 */
+	/* 4: outer 100, inner 201: every tag is in the key: a third flow */
 	add_udp_tagged(&c, q100_201, 2, &ip, 6000, 53, "query");
 	/* 5: old-style 0x9100 outer tag, TCP SYN to port 22 */
 	n = tcpseg(seg, &ip, 6001, 22, 100, 0, 0x02, NULL, 0);

@@ -485,7 +485,26 @@ static void test_vlan(void **state)
 	assert_int_equal(p.vlan[0], 4095);
 	assert_int_equal(p.ip_ver, 6);
 
-	/* three tags */
+	/* three tags (0x88a8, 0x9100, 0x8100) are kept */
+	k.n = 0;
+	eth(&k, 0x88a8);
+	p16(&k, 1);
+	p16(&k, 0x9100);
+	p16(&k, 2);
+	p16(&k, 0x8100);
+	p16(&k, 3);
+	p16(&k, 0x0800);
+	at = ip4(&k, 17, NULL, 0, 1, 0);
+	udp(&k, 7, 8, NULL, 0);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.vlan_count, 3);
+	assert_int_equal(p.vlan[0], 1);
+	assert_int_equal(p.vlan[1], 2);
+	assert_int_equal(p.vlan[2], 3);
+	assert_int_equal(p.dport, 8);
+
+	/* a fourth is one too many */
 	k.n = 0;
 	eth(&k, 0x88a8);
 	p16(&k, 1);
@@ -493,9 +512,12 @@ static void test_vlan(void **state)
 	p16(&k, 2);
 	p16(&k, 0x8100);
 	p16(&k, 3);
+	p16(&k, 0x8100);
+	p16(&k, 4);
 	p16(&k, 0x0800);
 	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
 	assert_int_equal(p.anomaly, OM_ANOM_VLAN_TOO_MANY);
+	assert_int_equal(p.vlan_count, 3);
 
 	/* tag cut after two bytes */
 	k.n = 0;
@@ -821,11 +843,11 @@ static void test_l4_anomalies(void **state)
 
 	/* an unknown protocol is a complete packet with an opaque payload */
 	k.n = 0;
-	at = ip4(&k, 47, NULL, 0, 1, 0); /* GRE */
+	at = ip4(&k, 253, NULL, 0, 1, 0); /* experimental */
 	p32(&k, 0x00000800);
 	ip4_end(&k, at);
 	assert_int_equal(run(&p, DLT_RAW, &k), 0);
-	assert_int_equal(p.proto, 47);
+	assert_int_equal(p.proto, 253);
 	assert_int_equal(p.payload_len, 4);
 	assert_false(p.flags & OM_PKT_HAS_PORTS);
 }
