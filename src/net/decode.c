@@ -162,6 +162,7 @@ static const char *const anomaly_names[OM_ANOM_COUNT] = {
     [OM_ANOM_GRE_V1_HDR_TOO_BIG] = "gre.version1_hdr_too_big",
     [OM_ANOM_ERSPAN_TRUNC] = "erspan.header_too_small",
     [OM_ANOM_ERSPAN_UNSUPPORTED_VERSION] = "erspan.unsupported_version",
+    [OM_ANOM_ERSPAN_TOO_MANY_VLAN] = "erspan.too_many_vlan_layers",
     [OM_ANOM_VXLAN_UNKNOWN_PAYLOAD] = "vxlan.unknown_payload_type",
     [OM_ANOM_GENEVE_UNKNOWN_PAYLOAD] = "geneve.unknown_payload_type",
     [OM_ANOM_MPLS_HDR_TRUNC] = "mpls.header_too_small",
@@ -889,17 +890,20 @@ static int decode_mpls(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 /* ERSPAN: type I is GRE 0x88be without a sequence number and no header of
  * its own; type II (version 1) has 8 bytes, type III (version 2) 12 plus an
  * optional 8-byte platform subheader. Ethernet follows (type III: frame
- * type 0; frame type 2, an IP packet, by its first nibble). */
+ * type 0; frame type 2, an IP packet, by its first nibble). A VLAN id in
+ * the header (the mirrored frame's, when the mirror stripped its tag) is
+ * added to the packet's tags, as Suricata does. */
 static int decode_erspan(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t len,
                          uint16_t proto, bool seq)
 {
-	uint32_t id = 0, hl = 0;
+	uint32_t id = 0, hl = 0, vlan = 0;
 	unsigned ft = 0;
 	if (proto == ETHERTYPE_ERSPAN2 && seq) {
 		if (len < 8)
 			return bad(p, OM_ANOM_ERSPAN_TRUNC);
 		if (b[0] >> 4 != 1)
 			return bad(p, OM_ANOM_ERSPAN_UNSUPPORTED_VERSION);
+		vlan = rd16(b) & 0x0fffu;
 		id = rd16(b + 2) & 0x3ffu;
 		hl = 8;
 	} else if (proto == ETHERTYPE_ERSPAN3) {
@@ -907,6 +911,7 @@ static int decode_erspan(struct dctx *c, om_packet *p, const uint8_t *b, uint32_
 			return bad(p, OM_ANOM_ERSPAN_TRUNC);
 		if (b[0] >> 4 != 2)
 			return bad(p, OM_ANOM_ERSPAN_UNSUPPORTED_VERSION);
+		vlan = rd16(b) & 0x0fffu;
 		id = rd16(b + 2) & 0x3ffu;
 		ft = (b[10] >> 2) & 0x1fu;
 		hl = (b[11] & 1) ? 20 : 12;
@@ -919,6 +924,11 @@ static int decode_erspan(struct dctx *c, om_packet *p, const uint8_t *b, uint32_
 	}
 	if (!tunnel_push(c, p, OM_TUN_ERSPAN, id, true))
 		return stop_deep(p);
+	if (vlan) {
+		if (p->vlan_count >= OM_VLAN_MAX)
+			return bad(p, OM_ANOM_ERSPAN_TOO_MANY_VLAN);
+		p->vlan[p->vlan_count++] = (uint16_t)vlan;
+	}
 	struct dctx ic = inner_ctx(c);
 	b += hl;
 	len -= hl;

@@ -1352,6 +1352,22 @@ static void test_erspan(void **state)
 	assert_inner_udp4(&p);
 	assert_int_equal(p.tunnel[0].kind, OM_TUN_ERSPAN);
 	assert_int_equal(p.tunnel[0].id, 0x155);
+	/* the header's VLAN id is one of the packet's tags */
+	assert_int_equal(p.vlan_count, 1);
+	assert_int_equal(p.vlan[0], 33);
+	assert_int_equal(p.tunnel[0].vlan_count, 0);
+	/* ... and one too many after three outer tags */
+	pkt q = {0};
+	eth(&q, 0x8100);
+	p16(&q, 1);
+	p16(&q, 0x8100);
+	p16(&q, 2);
+	p16(&q, 0x8100);
+	p16(&q, 3);
+	p16(&q, 0x0800);
+	put(&q, k.b, k.n);
+	assert_int_equal(run(&p, DLT_EN10MB, &q), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_ERSPAN_TOO_MANY_VLAN);
 	k.b[e] = 0x20; /* version 2 under the type II protocol */
 	ip4_end(&k, at);
 	expect(&k, OM_ANOM_ERSPAN_UNSUPPORTED_VERSION);
