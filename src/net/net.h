@@ -199,7 +199,7 @@ typedef struct om_packet {
 	uint32_t l3_len;        /* IP total length (after defrag: whole datagram) */
 	const uint8_t *payload; /* L4 payload */
 	uint32_t payload_len;
-	om_tunnel_layer tunnel[OM_TUNNEL_MAX]; /* outermost first */
+	om_tunnel_layer tunnel[OM_TUNNEL_MAX]; /* outermost first: tunnel[i] is at depth i + 1 */
 } om_packet;
 
 /* ======================================================================== */
