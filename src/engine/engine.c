@@ -271,6 +271,8 @@ struct anom_where {
 	uint8_t proto;
 	uint64_t pcap_cnt; /* 0: not tied to one packet */
 	const uint64_t *flow_id;
+	const om_tunnel_layer *tunnel; /* outermost layer of a tunnelled packet or flow */
+	unsigned tunnel_depth;
 };
 
 static void where_from_packet(struct anom_where *wh, const om_packet *p, uint64_t pcap_cnt,
@@ -287,6 +289,7 @@ static void where_from_packet(struct anom_where *wh, const om_packet *p, uint64_
 	wh->proto = p->proto;
 	wh->pcap_cnt = pcap_cnt;
 	wh->flow_id = flow_id;
+	wh->tunnel = om_tunnel_root(p->tunnel, p->tunnel_count, &wh->tunnel_depth);
 }
 
 /* Addresses in the direction of the data: toserver is client -> server. */
@@ -302,6 +305,10 @@ static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om
 	wh->dport = dir == OM_DIR_TOSERVER ? f->sport : f->cport;
 	wh->proto = f->proto;
 	wh->flow_id = &f->flow_id;
+	if (f->tunnel.kind) {
+		wh->tunnel = &f->tunnel;
+		wh->tunnel_depth = f->tunnel_depth;
+	}
 }
 
 struct gap_info {
@@ -336,6 +343,7 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	}
 	if (wh->pcap_cnt)
 		om_json_u64(&j, "pcap_cnt", wh->pcap_cnt);
+	om_tunnel_json(&j, wh->tunnel, wh->tunnel_depth, wh->pcap_cnt);
 	om_json_obj_open(&j, "anomaly");
 	om_json_str(&j, "type", type);
 	om_json_str(&j, "event", event);
@@ -398,8 +406,12 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	char ptmp[8], t[40];
 	om_json_init(&j, b);
 	json_head(&j, f->start, &f->flow_id, "flow");
-	if (f->vlan)
-		om_json_u64(&j, "vlan", f->vlan);
+	if (f->vlan_count) {
+		om_json_arr_open(&j, "vlan");
+		for (unsigned i = 0; i < f->vlan_count; i++)
+			om_json_u64(&j, NULL, f->vlan[i]);
+		om_json_arr_close(&j);
+	}
 	json_addr(&j, "src_ip", &f->cli);
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
 		om_json_u64(&j, "src_port", f->cport);
@@ -409,6 +421,7 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json_str(&j, "proto", proto_name(f->proto, ptmp, sizeof(ptmp)));
 	if (app_proto)
 		om_json_str(&j, "app_proto", app_proto);
+	om_tunnel_json(&j, f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth, 0);
 	om_json_obj_open(&j, "flow");
 	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
 	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
@@ -523,9 +536,12 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 		where_from_packet(&wh, &p, r->pcap_cnt, NULL);
 		emit_anomaly(w, &wh, "decode", om_anomaly_name(p.anomaly), NULL);
 	}
+	int dir;
+	om_packet outer; /* a tunnel is a flow of its own too, as in Suricata */
+	if (om_packet_outer(&p, &outer) == 0)
+		om_flow_get(w->ft, &outer, &dir);
 	if (rc != 0 || !p.ip_ver)
 		return;
-	int dir;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
 	if (!f)
 		return;
@@ -585,6 +601,12 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "arp", t->dec.arp);
 	om_json_u64(&j, "other", t->dec.other);
 	om_json_u64(&j, "invalid", t->dec.invalid);
+	for (int k = 1; k < OM_TUN_COUNT; k++)
+		om_json_u64(&j, om_tunnel_kind_name((enum om_tunnel_kind)k), t->dec.tunnel[k]);
+	om_json_u64(&j, "pppoe_discovery", t->dec.pppoe_discovery);
+	om_json_u64(&j, "vntag", t->dec.vntag);
+	om_json_u64(&j, "ppp", t->dec.ppp);
+	om_json_u64(&j, "chdlc", t->dec.chdlc);
 	om_json_obj_open(&j, "event");
 	for (int a = 1; a < OM_ANOM_COUNT; a++)
 		if (t->dec.anomaly[a])

@@ -2,7 +2,7 @@
  * thread).
  *
  * A tracker holds one datagram in progress, keyed by (version, source,
- * destination, id, protocol, VLAN ids); IPv6 leaves the protocol out of the
+ * destination, id, protocol, VLAN ids, tunnel discriminator); IPv6 leaves the protocol out of the
  * key because RFC 8200 lets the fragment headers of one datagram carry
  * different next-header values and only the first fragment's counts.
  * Received bytes live in 1 KiB blocks indexed by offset; which bytes are
@@ -35,10 +35,11 @@ struct run {
 struct frag_key {
 	uint8_t src[16], dst[16];
 	uint32_t id;
-	uint16_t vlan[2];
-	uint8_t ver, proto;
-	uint8_t pad[2]; /* always zero: the key is hashed and compared as bytes */
+	uint32_t tunnel;
+	uint16_t vlan[OM_VLAN_MAX];
+	uint8_t ver, proto; /* no padding: the key is hashed and compared as bytes */
 };
+_Static_assert(sizeof(struct frag_key) == 48, "frag_key has no padding");
 
 typedef struct tracker {
 	struct tracker *hnext;         /* hash chain, or free list */
@@ -349,8 +350,8 @@ int om_defrag_insert(om_defrag *df, const om_frag_in *f, uint8_t *out, uint32_t 
 	memcpy(k.src, f->src->b, 16);
 	memcpy(k.dst, f->dst->b, 16);
 	k.id = f->id;
-	k.vlan[0] = f->vlan[0];
-	k.vlan[1] = f->vlan[1];
+	memcpy(k.vlan, f->vlan, sizeof(k.vlan));
+	k.tunnel = f->tunnel;
 	k.ver = f->ver;
 	k.proto = v4 ? f->proto : 0;
 	uint32_t bucket = (uint32_t)om_siphash(&df->key, &k, sizeof(k)) & df->mask;

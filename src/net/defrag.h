@@ -17,9 +17,10 @@ typedef struct om_defrag om_defrag;
 /* One fragment as the decoder found it. */
 typedef struct om_frag_in {
 	om_usec ts;
-	uint8_t ver;      /* 4 or 6 */
-	uint8_t proto;    /* IPv4: IP protocol; IPv6: next header of the fragment header */
-	uint16_t vlan[2]; /* part of the key */
+	uint8_t ver;   /* 4 or 6 */
+	uint8_t proto; /* IPv4: IP protocol; IPv6: next header of the fragment header */
+	uint16_t vlan[OM_VLAN_MAX]; /* part of the key */
+	uint32_t tunnel;            /* tunnel discriminator, part of the key */
 	const om_addr *src, *dst;
 	uint32_t id;        /* IPv4: 16-bit id; IPv6: 32-bit id */
 	uint32_t off;       /* fragment offset in bytes */

@@ -1,7 +1,8 @@
-/* flow.c: the per-worker flow table. Bidirectional 5-tuple plus outer VLAN
- * key, preallocated entries with a free list, a power-of-two bucket array with
- * chaining, and one LRU list per timeout class so that expiry can walk each
- * list from its oldest entry and stop at the first live flow.
+/* flow.c: the per-worker flow table. Bidirectional 5-tuple plus every VLAN
+ * id and the tunnel discriminator as key, preallocated entries with a free
+ * list, a power-of-two bucket array with chaining, and one LRU list per
+ * timeout class so that expiry can walk each list from its oldest entry and
+ * stop at the first live flow.
  *
  * Under attack: buckets are chosen by a keyed hash (SipHash-1-3) with a
  * random key per table, so an outsider cannot aim packets at one bucket; a
@@ -113,8 +114,9 @@ struct pkey {
 	const om_addr *a, *b;
 	uint16_t pa, pb;
 	uint8_t proto;
-	uint16_t vlan;
-	bool icmp_reply; /* ICMP reply: the sender is the server */
+	uint16_t vlan[OM_VLAN_MAX]; /* 0 past the packet's tags */
+	uint32_t tunnel;            /* om_packet.tunnel_id */
+	bool icmp_reply;            /* ICMP reply: the sender is the server */
 };
 
 /* ---- names -------------------------------------------------------------- */
@@ -194,7 +196,9 @@ static void packet_key(const om_packet *p, struct pkey *k, bool with_id)
 	k->a = &p->src;
 	k->b = &p->dst;
 	k->proto = p->proto;
-	k->vlan = p->vlan_count ? (uint16_t)(p->vlan[0] & 0x0fff) : 0;
+	for (unsigned i = 0; i < OM_VLAN_MAX; i++)
+		k->vlan[i] = i < p->vlan_count ? (uint16_t)(p->vlan[i] & 0x0fff) : 0;
+	k->tunnel = p->tunnel_id;
 	k->icmp_reply = false;
 	k->pa = k->pb = 0;
 	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_SCTP) &&
@@ -222,10 +226,10 @@ static void packet_key(const om_packet *p, struct pkey *k, bool with_id)
 }
 
 /* Canonical (direction-free) serialisation of a key: the lower endpoint
- * first. 39 bytes. */
-#define KEYBUF_LEN 39
+ * first. 47 bytes. */
+#define KEYBUF_LEN 47
 static void canon_key(const om_addr *a, uint16_t pa, const om_addr *b, uint16_t pb, uint8_t proto,
-                      uint16_t vlan, uint8_t out[KEYBUF_LEN])
+                      const uint16_t vlan[OM_VLAN_MAX], uint32_t tunnel, uint8_t out[KEYBUF_LEN])
 {
 	int c = memcmp(a->b, b->b, 16);
 	if (c > 0 || (c == 0 && pa > pb)) {
@@ -242,15 +246,21 @@ static void canon_key(const om_addr *a, uint16_t pa, const om_addr *b, uint16_t 
 	out[33] = (uint8_t)pa;
 	out[34] = (uint8_t)(pb >> 8);
 	out[35] = (uint8_t)pb;
-	out[36] = (uint8_t)(vlan >> 8);
-	out[37] = (uint8_t)vlan;
-	out[38] = proto;
+	for (unsigned i = 0; i < OM_VLAN_MAX; i++) {
+		out[36 + 2 * i] = (uint8_t)(vlan[i] >> 8);
+		out[37 + 2 * i] = (uint8_t)vlan[i];
+	}
+	out[42] = (uint8_t)(tunnel >> 24);
+	out[43] = (uint8_t)(tunnel >> 16);
+	out[44] = (uint8_t)(tunnel >> 8);
+	out[45] = (uint8_t)tunnel;
+	out[46] = proto;
 }
 
 static uint64_t key_hash64(const om_hash_key *key, const struct pkey *k)
 {
 	uint8_t buf[KEYBUF_LEN];
-	canon_key(k->a, k->pa, k->b, k->pb, k->proto, k->vlan, buf);
+	canon_key(k->a, k->pa, k->b, k->pb, k->proto, k->vlan, k->tunnel, buf);
 	return om_siphash(key, buf, sizeof(buf));
 }
 
@@ -267,7 +277,7 @@ uint32_t om_flow_hash_packet(const om_packet *p)
 static uint64_t flow_id_of(const om_flow *f)
 {
 	uint8_t buf[KEYBUF_LEN + 8];
-	canon_key(&f->cli, f->cport, &f->srv, f->sport, f->proto, f->vlan, buf);
+	canon_key(&f->cli, f->cport, &f->srv, f->sport, f->proto, f->vlan, f->tunnel_id, buf);
 	for (int i = 0; i < 8; i++)
 		buf[KEYBUF_LEN + i] = (uint8_t)(f->start >> (8 * i));
 	uint64_t id = om_hash64(buf, sizeof(buf), FLOWID_SEED) & FLOWID_MASK;
@@ -671,7 +681,8 @@ static void state_update(om_flow *f)
 
 static inline bool key_match(const om_flow *f, const struct pkey *k, uint8_t ip_ver, int *dir)
 {
-	if (f->proto != k->proto || f->vlan != k->vlan || f->ip_ver != ip_ver)
+	if (f->proto != k->proto || f->tunnel_id != k->tunnel || f->ip_ver != ip_ver ||
+	    memcmp(f->vlan, k->vlan, sizeof(f->vlan)) != 0)
 		return false;
 	if (f->cport == k->pa && f->sport == k->pb && !memcmp(&f->cli, k->a, sizeof(om_addr)) &&
 	    !memcmp(&f->srv, k->b, sizeof(om_addr))) {
@@ -686,9 +697,26 @@ static inline bool key_match(const om_flow *f, const struct pkey *k, uint8_t ip_
 	return false;
 }
 
+/* The key fields of a new flow beyond the addresses and ports, and what
+ * the EVE tunnel object needs: the packet's outermost IP tunnel layer. */
+static void key_store(om_flow *f, const struct pkey *k, const om_packet *p)
+{
+	memcpy(f->vlan, k->vlan, sizeof(f->vlan));
+	f->vlan_count = p->vlan_count < OM_VLAN_MAX ? p->vlan_count : OM_VLAN_MAX;
+	f->tunnel_id = k->tunnel;
+	unsigned depth = 0;
+	const om_tunnel_layer *root = om_tunnel_root(p->tunnel, p->tunnel_count, &depth);
+	if (root)
+		f->tunnel = *root;
+	f->tunnel_depth = (uint8_t)depth;
+}
+
+/* Bytes of a packet for the flow counters: on the wire, or the IP datagram
+ * when it was rebuilt from fragments or travelled inside a tunnel (the
+ * outer headers belong to the tunnel's own flow). */
 static uint64_t packet_bytes(const om_packet *p)
 {
-	if ((p->flags & OM_PKT_REASSEMBLED) || !p->wirelen)
+	if ((p->flags & (OM_PKT_REASSEMBLED | OM_PKT_TUNNEL)) || !p->wirelen)
 		return p->l3_len;
 	return p->wirelen;
 }
@@ -767,7 +795,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f->sport = swap ? k.pa : k.pb;
 		f->proto = k.proto;
 		f->ip_ver = p->ip_ver;
-		f->vlan = k.vlan;
+		key_store(f, &k, p);
 		f->start = f->last = p->ts;
 		f->flow_id = flow_id_of(f);
 		f->state = OM_FLOW_NEW;

@@ -99,6 +99,46 @@ enum om_anomaly {
 	OM_ANOM_ICMPV4_TRUNC,
 	OM_ANOM_ICMPV6_TRUNC,
 	OM_ANOM_ICMPV6_IN_IPV4,
+	/* tunnels and link types */
+	OM_ANOM_TOO_MANY_LAYERS, /* more than OM_TUNNEL_MAX encapsulations */
+	OM_ANOM_GRE_TRUNC,
+	OM_ANOM_GRE_WRONG_VERSION,
+	OM_ANOM_GRE_V0_RECUR,
+	OM_ANOM_GRE_V0_FLAGS,
+	OM_ANOM_GRE_V0_HDR_TOO_BIG,
+	OM_ANOM_GRE_V0_MALFORMED_SRE,
+	OM_ANOM_GRE_V1_CHKSUM,
+	OM_ANOM_GRE_V1_ROUTE,
+	OM_ANOM_GRE_V1_SSR,
+	OM_ANOM_GRE_V1_RECUR,
+	OM_ANOM_GRE_V1_FLAGS,
+	OM_ANOM_GRE_V1_NO_KEY,
+	OM_ANOM_GRE_V1_WRONG_PROTOCOL,
+	OM_ANOM_GRE_V1_HDR_TOO_BIG,
+	OM_ANOM_ERSPAN_TRUNC,
+	OM_ANOM_ERSPAN_UNSUPPORTED_VERSION,
+	OM_ANOM_ERSPAN_TOO_MANY_VLAN,
+	OM_ANOM_VXLAN_UNKNOWN_PAYLOAD,
+	OM_ANOM_GENEVE_UNKNOWN_PAYLOAD,
+	OM_ANOM_MPLS_HDR_TRUNC,
+	OM_ANOM_MPLS_PKT_TRUNC,
+	OM_ANOM_MPLS_BAD_LABEL_ROUTER_ALERT,
+	OM_ANOM_MPLS_BAD_LABEL_IMPLICIT_NULL,
+	OM_ANOM_MPLS_BAD_LABEL_RESERVED,
+	OM_ANOM_MPLS_UNKNOWN_PAYLOAD,
+	OM_ANOM_PPPOE_TRUNC,
+	OM_ANOM_PPPOE_WRONG_CODE,
+	OM_ANOM_PPPOE_MALFORMED_TAGS,
+	OM_ANOM_PPP_TRUNC,
+	OM_ANOM_PPP_IPV4_TRUNC,
+	OM_ANOM_PPP_IPV6_TRUNC,
+	OM_ANOM_PPP_WRONG_TYPE,
+	OM_ANOM_VNTAG_TRUNC,
+	OM_ANOM_CHDLC_TRUNC,
+	OM_ANOM_IPV4_IN_IPV6_TRUNC,
+	OM_ANOM_IPV4_IN_IPV6_WRONG_VERSION,
+	OM_ANOM_IPV6_IN_IPV6_TRUNC,
+	OM_ANOM_IPV6_IN_IPV6_WRONG_VERSION,
 	OM_ANOM_COUNT
 };
 const char *om_anomaly_name(enum om_anomaly a);
@@ -113,6 +153,7 @@ const char *om_anomaly_name(enum om_anomaly a);
 #define OM_PKT_REASSEMBLED 0x0040u /* built from IP fragments */
 #define OM_PKT_FRAGMENT 0x0080u    /* a fragment held for reassembly: no L4 */
 #define OM_PKT_HAS_PORTS 0x0100u   /* sport/dport valid (TCP/UDP) */
+#define OM_PKT_TUNNEL 0x0200u      /* the L3/L4 fields describe a packet inside a tunnel */
 
 /* TCP flags */
 #define OM_TH_FIN 0x01
@@ -124,6 +165,42 @@ const char *om_anomaly_name(enum om_anomaly a);
 #define OM_TH_ECE 0x40
 #define OM_TH_CWR 0x80
 
+/* Encapsulations. The decoded packet describes the innermost packet; the
+ * layers it was carried in are kept outermost first in om_packet.tunnel[]. */
+enum om_tunnel_kind {
+	OM_TUN_NONE = 0,
+	OM_TUN_GRE,    /* GRE version 0 (RFC 2784/2890), also Ethernet over GRE */
+	OM_TUN_ERSPAN, /* ERSPAN type I, II or III over GRE */
+	OM_TUN_PPTP,   /* enhanced GRE version 1 with PPP (RFC 2637) */
+	OM_TUN_IPIP,   /* IPv4 in IPv4 (protocol 4) */
+	OM_TUN_6IN4,   /* IPv6 in IPv4 (protocol 41) */
+	OM_TUN_4IN6,   /* IPv4 in IPv6 */
+	OM_TUN_6IN6,   /* IPv6 in IPv6 */
+	OM_TUN_TEREDO, /* IPv6 in UDP 3544 (RFC 4380) */
+	OM_TUN_VXLAN,  /* Ethernet in UDP 4789 (RFC 7348) */
+	OM_TUN_GENEVE, /* UDP 6081 (RFC 8926) */
+	OM_TUN_MPLS,   /* an MPLS label stack (no outer addresses) */
+	OM_TUN_PPPOE,  /* a PPPoE session (no outer addresses) */
+	OM_TUN_COUNT
+};
+const char *om_tunnel_kind_name(enum om_tunnel_kind k);
+
+/* Encapsulation layers followed before decoder.too_many_layers: the packet
+ * is then handed on as the deepest layer decoded, its payload opaque. */
+#define OM_TUNNEL_MAX 4
+#define OM_VLAN_MAX 3 /* VLAN tags over all layers */
+
+typedef struct om_tunnel_layer {
+	om_addr src, dst;      /* the outer IP header that carried the layer */
+	uint32_t id;           /* GRE key, ERSPAN session, PPTP call id, VNI, MPLS bottom label,
+	                        * PPPoE session; 0 if none */
+	uint16_t sport, dport; /* UDP tunnels: outer ports */
+	uint8_t kind;          /* enum om_tunnel_kind */
+	uint8_t ip_ver;        /* of the outer header; 0 for MPLS and PPPoE */
+	uint8_t proto;         /* outer IP protocol (47, 17, 4, 41) */
+	uint8_t vlan_count;    /* VLAN tags in om_packet.vlan[] outside this layer */
+} om_tunnel_layer;
+
 typedef struct om_packet {
 	/* input, set by the caller of om_decode */
 	om_usec ts;
@@ -134,11 +211,13 @@ typedef struct om_packet {
 
 	/* output of om_decode */
 	uint32_t flags;
-	enum om_anomaly anomaly; /* first problem found, OM_ANOM_NONE if clean */
-	uint16_t vlan[2];
+	enum om_anomaly anomaly;    /* first problem found, OM_ANOM_NONE if clean */
+	uint16_t vlan[OM_VLAN_MAX]; /* every tag, outermost first, across all layers */
 	uint8_t vlan_count;
-	uint8_t ip_ver; /* 4, 6 or 0 */
-	uint8_t proto;  /* IPPROTO_* of the L4 header (after IPv6 ext headers) */
+	uint8_t tunnel_count; /* layers in tunnel[] */
+	uint32_t tunnel_id;   /* discriminator of the layers, the same both ways; 0: none */
+	uint8_t ip_ver;       /* 4, 6 or 0 */
+	uint8_t proto;        /* IPPROTO_* of the L4 header (after IPv6 ext headers) */
 	uint8_t ttl;
 	om_addr src, dst;
 	uint16_t sport, dport;        /* TCP/UDP */
@@ -151,6 +230,7 @@ typedef struct om_packet {
 	uint32_t l3_len;        /* IP total length (after defrag: whole datagram) */
 	const uint8_t *payload; /* L4 payload */
 	uint32_t payload_len;
+	om_tunnel_layer tunnel[OM_TUNNEL_MAX]; /* outermost first: tunnel[i] is at depth i + 1 */
 } om_packet;
 
 /* ======================================================================== */
@@ -167,6 +247,9 @@ typedef struct om_decode_stats {
 	uint64_t frag_reassembled; /* datagrams rebuilt */
 	uint64_t frag_timeouts;
 	uint64_t frag_memcap_hits;
+	uint64_t tunnel[OM_TUN_COUNT]; /* layers decoded, by kind */
+	uint64_t pppoe_discovery;      /* PPPoE discovery frames (0x8863) */
+	uint64_t vntag, chdlc, ppp;    /* VN-Tag headers, Cisco HDLC and PPP frames */
 	uint64_t anomaly[OM_ANOM_COUNT];
 } om_decode_stats;
 
@@ -185,8 +268,23 @@ const om_decode_stats *om_decoder_stats(const om_decoder *d);
 
 /* Light, stateless parse for dispatching and scan detection: fills ip_ver,
  * proto, src, dst, sport, dport, tcp_flags, icmp_type/code and flags from the
- * first fragment only. Returns 0 if an IP header was found. */
+ * first fragment only. Returns 0 if an IP header was found. It goes through
+ * VLAN, VN-Tag, MPLS and PPPoE but never into an IP tunnel: it gives the
+ * OUTER IP header, so every packet of a tunnel dispatches alike. */
 int om_decode_peek(om_packet *p);
+
+/* The outermost layer of t[0..n) that an IP header carried (NULL if none)
+ * and, in *ret_depth, how many such layers there are. */
+const om_tunnel_layer *om_tunnel_root(const om_tunnel_layer *t, unsigned n, unsigned *ret_depth);
+/* A packet view of the outermost IP packet of a tunnelled p (addresses,
+ * protocol, UDP ports, outer VLAN tags; no payload), so that the tunnel
+ * itself gets a flow. Returns 0, or -ENOENT when p was in no IP tunnel. */
+int om_packet_outer(const om_packet *p, om_packet *ret);
+/* Writes EVE's "tunnel" object as Suricata does for packets inside a tunnel:
+ * src_ip, src_port, dest_ip, dest_port, proto of the outermost packet,
+ * depth (IP tunnel layers), and when pcap_cnt is not 0 pcap_cnt and
+ * pkt_src. Writes nothing when root is NULL. */
+void om_tunnel_json(om_json *j, const om_tunnel_layer *root, unsigned depth, uint64_t pcap_cnt);
 
 /* ======================================================================== */
 /* Flow table                                                                */
@@ -224,8 +322,12 @@ typedef struct om_flow {
 	uint16_t cport, sport;
 	uint8_t proto;
 	uint8_t ip_ver;
-	uint16_t vlan;    /* outer VLAN id, part of the key */
-	uint64_t flow_id; /* stable: derived from key and start time */
+	uint16_t vlan[OM_VLAN_MAX]; /* every VLAN id, part of the key (0: no tag) */
+	uint8_t vlan_count;
+	uint8_t tunnel_depth;   /* IP tunnel layers around the flow's packets */
+	uint32_t tunnel_id;     /* om_packet.tunnel_id, part of the key */
+	om_tunnel_layer tunnel; /* the outermost IP layer at creation (kind 0: none) */
+	uint64_t flow_id;       /* stable: derived from key and start time */
 	om_usec start, last;
 	uint64_t pkts[2], bytes[2]; /* [OM_DIR_TOSERVER], [OM_DIR_TOCLIENT] */
 	uint8_t tcp_flags[2];       /* flags seen per direction */

@@ -1,7 +1,8 @@
 /* craft.c: writes the crafted captures of the pcap regression tests with
  * libpcap's pcap_dump API: malformed packets, IPv4 and IPv6 fragments, TCP
  * segments out of order, retransmitted and missing, QinQ traffic, scan
- * detection thresholds and files cut short. Each packet is built here byte
+ * detection thresholds, files cut short, every tunnel kind and the PPP and
+ * Cisco HDLC link types. Each packet is built here byte
  * by byte, so the expected events in tests/pcap/<name>.expect can be worked
  * out from this file alone (the packet numbers there are the 1-based order
  * of the add_*() calls in each writer).
@@ -115,8 +116,10 @@ static struct ip v4(unsigned a, unsigned b, unsigned c, unsigned d, unsigned e, 
 	struct ip ip;
 	memset(&ip, 0, sizeof(ip));
 	ip.ver = 4;
-	ip.src[0] = (uint8_t)a, ip.src[1] = (uint8_t)b, ip.src[2] = (uint8_t)c, ip.src[3] = (uint8_t)d;
-	ip.dst[0] = (uint8_t)e, ip.dst[1] = (uint8_t)f, ip.dst[2] = (uint8_t)g, ip.dst[3] = (uint8_t)h;
+	ip.src[0] = (uint8_t)a, ip.src[1] = (uint8_t)b, ip.src[2] = (uint8_t)c,
+	ip.src[3] = (uint8_t)d;
+	ip.dst[0] = (uint8_t)e, ip.dst[1] = (uint8_t)f, ip.dst[2] = (uint8_t)g,
+	ip.dst[3] = (uint8_t)h;
 	return ip;
 }
 
@@ -370,11 +373,12 @@ static void write_malformed(void)
 	n = udpdg(s, &ip, 41012, 53, NULL, 0);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 17, s, 6));
 
-	/* 13: three 802.1Q tags: vlan.too_many_layers */
+	/* 13: four 802.1Q tags: vlan.too_many_layers */
 	{
-		static const uint32_t tags[3] = {0x81000000u | 10, 0x81000000u | 20, 0x81000000u | 30};
+		static const uint32_t tags[4] = {0x81000000u | 10, 0x81000000u | 20,
+		                                 0x81000000u | 30, 0x81000000u | 40};
 		n = udpdg(s, &ip, 41013, 53, "abcd", 4);
-		emit(&c, f, ippkt(f, tags, 3, &ip, 17, s, n));
+		emit(&c, f, ippkt(f, tags, 4, &ip, 17, s, n));
 	}
 
 	/* 14: 802.1Q ethertype followed by 2 bytes: vlan.header_too_small */
@@ -612,20 +616,20 @@ static void write_tcp_stream(void)
 	/* Session 1, client port 40100, packets 1-14: 30 request bytes in three
 	 * 10-byte segments sent 2, 3, 2 again (same bytes, still held), 1, then 2
 	 * once more (same bytes, already delivered); a 20-byte answer; FINs. */
-	add_tcp(&c, &ip, 40100, 7000, 1000, 0, S, NULL);             /* 1 */
-	add_tcp(&c, &rip, 7000, 40100, 5000, 1001, SA, NULL);        /* 2 */
-	add_tcp(&c, &ip, 40100, 7000, 1001, 5001, A, NULL);          /* 3 */
-	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij"); /* 4 */
-	add_tcp(&c, &ip, 40100, 7000, 1021, 5001, PA, "ABCDEFGHIJ"); /* 5 */
-	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij"); /* 6 */
-	add_tcp(&c, &ip, 40100, 7000, 1001, 5001, PA, "0123456789"); /* 7 */
-	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij"); /* 8 */
-	add_tcp(&c, &rip, 7000, 40100, 5001, 1031, A, NULL);         /* 9 */
+	add_tcp(&c, &ip, 40100, 7000, 1000, 0, S, NULL);                        /* 1 */
+	add_tcp(&c, &rip, 7000, 40100, 5000, 1001, SA, NULL);                   /* 2 */
+	add_tcp(&c, &ip, 40100, 7000, 1001, 5001, A, NULL);                     /* 3 */
+	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij");            /* 4 */
+	add_tcp(&c, &ip, 40100, 7000, 1021, 5001, PA, "ABCDEFGHIJ");            /* 5 */
+	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij");            /* 6 */
+	add_tcp(&c, &ip, 40100, 7000, 1001, 5001, PA, "0123456789");            /* 7 */
+	add_tcp(&c, &ip, 40100, 7000, 1011, 5001, PA, "abcdefghij");            /* 8 */
+	add_tcp(&c, &rip, 7000, 40100, 5001, 1031, A, NULL);                    /* 9 */
 	add_tcp(&c, &rip, 7000, 40100, 5001, 1031, PA, "twenty bytes answer."); /* 10 */
-	add_tcp(&c, &ip, 40100, 7000, 1031, 5021, A, NULL);          /* 11 */
-	add_tcp(&c, &ip, 40100, 7000, 1031, 5021, FA, NULL);         /* 12 */
-	add_tcp(&c, &rip, 7000, 40100, 5021, 1032, FA, NULL);        /* 13 */
-	add_tcp(&c, &ip, 40100, 7000, 1032, 5022, A, NULL);          /* 14 */
+	add_tcp(&c, &ip, 40100, 7000, 1031, 5021, A, NULL);                     /* 11 */
+	add_tcp(&c, &ip, 40100, 7000, 1031, 5021, FA, NULL);                    /* 12 */
+	add_tcp(&c, &rip, 7000, 40100, 5021, 1032, FA, NULL);                   /* 13 */
+	add_tcp(&c, &ip, 40100, 7000, 1032, 5022, A, NULL);                     /* 14 */
 
 	/* Session 2, client port 40101, packets 15-23: segment 2 arrives, then
 	 * again with other bytes while it is still held: stream.overlap_diff. */
@@ -674,7 +678,7 @@ static void write_qinq(void)
 	add_udp_tagged(&c, q100_200, 2, &rip, 53, 6000, "answer");
 	/* 3: the same addresses and ports on outer VLAN 101: another flow */
 	add_udp_tagged(&c, q101_200, 2, &ip, 6000, 53, "query");
-	/* 4: outer 100, inner 201: the inner tag is not in the key: flow of 1-2 */
+	/* 4: outer 100, inner 201: every tag is in the key: a third flow */
 	add_udp_tagged(&c, q100_201, 2, &ip, 6000, 53, "query");
 	/* 5: old-style 0x9100 outer tag, TCP SYN to port 22 */
 	n = tcpseg(seg, &ip, 6001, 22, 100, 0, 0x02, NULL, 0);
@@ -773,7 +777,6 @@ static void write_truncated(const char *name, long keep_of_last)
 	}
 }
 
-
 /* ======================================================================== */
 /* demo-month.pcap: a month (May 2024) of a small office, for `make demo`:  */
 /* web and DNS traffic every day, and scans from outside on known days.     */
@@ -801,8 +804,8 @@ static void demo_session(struct cap *c, unsigned pc, unsigned sport)
 	        0x11, NULL);
 	add_tcp(c, &down, 443, sport, ss + 1 + (uint32_t)strlen(resp),
 	        cs + 2 + (uint32_t)strlen(req), 0x11, NULL);
-	add_tcp(c, &up, sport, 443, cs + 2 + (uint32_t)strlen(req),
-	        ss + 2 + (uint32_t)strlen(resp), 0x10, NULL);
+	add_tcp(c, &up, sport, 443, cs + 2 + (uint32_t)strlen(req), ss + 2 + (uint32_t)strlen(resp),
+	        0x10, NULL);
 }
 
 static void write_demo(void)
@@ -887,6 +890,443 @@ static void write_flow_emergency(void)
 	cap_close(&c);
 }
 
+/* ======================================================================== */
+/* Tunnels: gre.pcap, tunnels.pcap, tunnel-anomalies.pcap, ppp.pcap,        */
+/* chdlc.pcap. The inner packets are built first (IP header and L4), then   */
+/* wrapped in the encapsulation, then in the outer IP header and Ethernet.  */
+/* ======================================================================== */
+enum tk {
+	TK_GRE,     /* GRE with a key */
+	TK_GRE_TEB, /* Ethernet over GRE */
+	TK_ERSPAN1,
+	TK_ERSPAN2,
+	TK_ERSPAN3,
+	TK_PPTP,
+	TK_IPIP, /* 4in4, 6in4, 4in6 or 6in6 by the two versions */
+	TK_VXLAN,
+	TK_GENEVE,
+	TK_TEREDO,
+	TK_MPLS,
+	TK_PPPOE,
+	TK_VNTAG,
+};
+
+/* An IP packet: header (IPv4 with DF) and l4; returns its length. */
+static size_t rawip(uint8_t *o, const struct ip *ip, unsigned proto, const uint8_t *l4, size_t n)
+{
+	if (ip->ver == 4) {
+		ip4hdr(o, ip, proto, 0x100, 0x4000, (unsigned)(20 + n));
+		memcpy(o + 20, l4, n);
+		return 20 + n;
+	}
+	ip6hdr(o, ip, proto, (unsigned)n);
+	memcpy(o + 40, l4, n);
+	return 40 + n;
+}
+
+static size_t in_udp(uint8_t *o, const struct ip *ip, unsigned sp, unsigned dp, const char *data)
+{
+	uint8_t seg[MAXPKT];
+	size_t n = udpdg(seg, ip, sp, dp, data, strlen(data));
+	return rawip(o, ip, 17, seg, n);
+}
+
+static size_t in_tcp(uint8_t *o, const struct ip *ip, unsigned sp, unsigned dp, uint32_t seq,
+                     uint32_t ack, unsigned flags, const char *data)
+{
+	uint8_t seg[MAXPKT];
+	size_t n = tcpseg(seg, ip, sp, dp, seq, ack, flags, data, data ? strlen(data) : 0);
+	return rawip(o, ip, 6, seg, n);
+}
+
+static size_t in_icmp(uint8_t *o, const struct ip *ip, unsigned type, unsigned id, unsigned seq)
+{
+	uint8_t seg[64];
+	icmpecho(seg, ip, id, seq);
+	seg[0] = (uint8_t)type;
+	seg[2] = seg[3] = 0;
+	wr16(seg + 2, fold(sum16(seg, 16, 0)));
+	return rawip(o, ip, 1, seg, 16);
+}
+
+static unsigned ethertype_of(const uint8_t *in)
+{
+	return in[0] >> 4 == 6 ? 0x86dd : 0x0800;
+}
+
+/* Ethernet header (no tags) + the IP packet in. */
+static size_t with_eth(uint8_t *o, const uint8_t *in, size_t n)
+{
+	size_t e = eth(o, NULL, 0, ethertype_of(in));
+	memcpy(o + e, in, n);
+	return e + n;
+}
+
+/* The outer IP packet of an IP-carried tunnel around the IP packet in.
+ * usp: the outer UDP source port (UDP tunnels); id: key, session, VNI. */
+static size_t tun_ip(uint8_t *o, enum tk kind, const struct ip *outer, uint32_t id, unsigned usp,
+                     const uint8_t *in, size_t n)
+{
+	uint8_t b[MAXPKT], l2[MAXPKT];
+	size_t bl = 0;
+	unsigned proto = 47;
+	switch (kind) {
+	case TK_GRE:
+		wr16(b, 0x2000);
+		wr16(b + 2, ethertype_of(in));
+		wr32(b + 4, id);
+		memcpy(b + 8, in, n);
+		bl = 8 + n;
+		break;
+	case TK_GRE_TEB:
+		wr16(b, 0x2000);
+		wr16(b + 2, 0x6558);
+		wr32(b + 4, id);
+		bl = 8 + with_eth(b + 8, in, n);
+		break;
+	case TK_ERSPAN1:
+		wr16(b, 0);
+		wr16(b + 2, 0x88be);
+		bl = 4 + with_eth(b + 4, in, n);
+		break;
+	case TK_ERSPAN2:
+		wr16(b, 0x1000);
+		wr16(b + 2, 0x88be);
+		wr32(b + 4, 1);           /* sequence */
+		wr16(b + 8, 0x1000);      /* version 1, VLAN 0 */
+		wr16(b + 10, id & 0x3ff); /* session */
+		wr32(b + 12, 0);
+		bl = 16 + with_eth(b + 16, in, n);
+		break;
+	case TK_ERSPAN3:
+		wr16(b, 0x1000);
+		wr16(b + 2, 0x22eb);
+		wr32(b + 4, 1);
+		wr16(b + 8, 0x2000); /* version 2 */
+		wr16(b + 10, id & 0x3ff);
+		wr32(b + 12, 0x01020304); /* timestamp */
+		wr32(b + 16, 0);          /* SGT, frame type 0, no subheader */
+		bl = 20 + with_eth(b + 20, in, n);
+		break;
+	case TK_PPTP:
+		wr16(b, 0x3001); /* key, sequence, version 1 */
+		wr16(b + 2, 0x880b);
+		wr16(b + 4, (unsigned)(4 + n));
+		wr16(b + 6, id); /* call id */
+		wr32(b + 8, 1);
+		b[12] = 0xff;
+		b[13] = 0x03;
+		wr16(b + 14, in[0] >> 4 == 6 ? 0x0057 : 0x0021);
+		memcpy(b + 16, in, n);
+		bl = 16 + n;
+		break;
+	case TK_IPIP:
+		proto = in[0] >> 4 == 6 ? 41 : 4;
+		memcpy(b, in, n);
+		bl = n;
+		break;
+	case TK_VXLAN:
+		proto = 17;
+		wr32(l2, 0x08000000);
+		wr32(l2 + 4, id << 8);
+		bl = udpdg(b, outer, usp, 4789, l2, 8 + with_eth(l2 + 8, in, n));
+		break;
+	case TK_GENEVE:
+		proto = 17;
+		l2[0] = 2; /* two words of options */
+		l2[1] = 0;
+		wr16(l2 + 2, 0x6558);
+		wr32(l2 + 4, id << 8);
+		wr16(l2 + 8, 0x0104); /* option class */
+		l2[10] = 1;           /* type */
+		l2[11] = 1;           /* one word of data */
+		wr32(l2 + 12, 0xfeedf00d);
+		bl = udpdg(b, outer, usp, 6081, l2, 16 + with_eth(l2 + 16, in, n));
+		break;
+	case TK_TEREDO:
+		proto = 17;
+		/* origin indication, then the IPv6 packet */
+		wr16(l2, 0x0000);
+		wr16(l2 + 2, ~40000u & 0xffff); /* obfuscated port */
+		wr32(l2 + 4, ~0xc0000202u);     /* obfuscated address */
+		memcpy(l2 + 8, in, n);
+		bl = udpdg(b, outer, usp, id, l2, 8 + n);
+		break;
+	default: die("tun_ip: not an IP tunnel");
+	}
+	return rawip(o, outer, proto, b, bl);
+}
+
+/* A whole frame: link-level encapsulations, or Ethernet + tun_ip(). */
+static void add_tun(struct cap *c, enum tk kind, const struct ip *outer, uint32_t id, unsigned usp,
+                    const uint8_t *in, size_t n)
+{
+	uint8_t f[MAXPKT];
+	size_t o;
+	switch (kind) {
+	case TK_MPLS:
+		o = eth(f, NULL, 0, 0x8847);
+		wr32(f + o, 1000u << 12 | 64); /* transport label */
+		wr32(f + o + 4, id << 12 | 0x100 | 64);
+		memcpy(f + o + 8, in, n);
+		o += 8 + n;
+		break;
+	case TK_PPPOE:
+		o = eth(f, NULL, 0, 0x8864);
+		f[o] = 0x11;
+		f[o + 1] = 0;
+		wr16(f + o + 2, id);
+		wr16(f + o + 4, (unsigned)(2 + n));
+		wr16(f + o + 6, in[0] >> 4 == 6 ? 0x0057 : 0x0021);
+		memcpy(f + o + 8, in, n);
+		o += 8 + n;
+		break;
+	case TK_VNTAG:
+		o = eth(f, NULL, 0, 0x8926);
+		wr32(f + o, 0x80050007);
+		wr16(f + o + 4, ethertype_of(in));
+		memcpy(f + o + 6, in, n);
+		o += 6 + n;
+		break;
+	default: {
+		uint8_t ip[MAXPKT];
+		size_t l = tun_ip(ip, kind, outer, id, usp, in, n);
+		o = with_eth(f, ip, l);
+	}
+	}
+	emit(c, f, o);
+}
+
+/* gre.pcap: the issue's case, 40 packets of SSH, DNS, NTP and ICMP inside
+ * one GRE tunnel (key 7) between 203.0.113.1 and 203.0.113.2. */
+static void write_gre(void)
+{
+	struct cap c;
+	struct ip o = v4(203, 0, 113, 1, 203, 0, 113, 2), ro = swap(&o);
+	struct ip ssh = v4(10, 1, 0, 10, 10, 2, 0, 22), rssh = swap(&ssh);
+	struct ip dns = v4(10, 1, 0, 10, 10, 2, 0, 53), rdns = swap(&dns);
+	struct ip ntp = v4(10, 1, 0, 11, 10, 2, 0, 123), rntp = swap(&ntp);
+	struct ip png = v4(10, 1, 0, 12, 10, 2, 0, 1), rpng = swap(&png);
+	uint8_t in[MAXPKT];
+	size_t n;
+	uint32_t cs = 100, ss = 900;
+
+	cap_open(&c, "gre");
+	/* 1-3: SSH handshake 10.1.0.10:40022 -> 10.2.0.22:22 */
+	n = in_tcp(in, &ssh, 40022, 22, cs, 0, 0x02, NULL);
+	add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+	n = in_tcp(in, &rssh, 22, 40022, ss, cs + 1, 0x12, NULL);
+	add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+	cs++;
+	ss++;
+	n = in_tcp(in, &ssh, 40022, 22, cs, ss, 0x10, NULL);
+	add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+	/* 4-27: 12 rounds of 8 bytes each way */
+	for (int i = 0; i < 12; i++) {
+		n = in_tcp(in, &rssh, 22, 40022, ss, cs, 0x18, "srvdata!");
+		add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+		ss += 8;
+		n = in_tcp(in, &ssh, 40022, 22, cs, ss, 0x18, "clidata!");
+		add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+		cs += 8;
+	}
+	/* 28-30: FIN, FIN/ACK, ACK */
+	n = in_tcp(in, &ssh, 40022, 22, cs, ss, 0x11, NULL);
+	add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+	n = in_tcp(in, &rssh, 22, 40022, ss, cs + 1, 0x11, NULL);
+	add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+	n = in_tcp(in, &ssh, 40022, 22, cs + 1, ss + 1, 0x10, NULL);
+	add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+	/* 31-34: two DNS queries (ports 40001, 40002) and their answers */
+	for (unsigned q = 0; q < 2; q++) {
+		n = in_udp(in, &dns, 40001 + q, 53, "query");
+		add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+		n = in_udp(in, &rdns, 53, 40001 + q, "answer");
+		add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+	}
+	/* 35-36: NTP */
+	n = in_udp(in, &ntp, 123, 123, "ntp request 48 bytes............................");
+	add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+	n = in_udp(in, &rntp, 123, 123, "ntp reply 48 bytes..............................");
+	add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+	/* 37-40: two echo requests (id 9) and their replies */
+	for (unsigned s = 1; s <= 2; s++) {
+		n = in_icmp(in, &png, 8, 9, s);
+		add_tun(&c, TK_GRE, &o, 7, 0, in, n);
+		n = in_icmp(in, &rpng, 0, 9, s);
+		add_tun(&c, TK_GRE, &ro, 7, 0, in, n);
+	}
+	cap_close(&c);
+}
+
+/* tunnels.pcap: a DNS query and its answer through each encapsulation.
+ * The inner client port tells them apart: 5000 + the packet pair's number
+ * below. The inner addresses are 10.9.0.1 -> 10.9.0.2 (IPv4) or
+ * 2001:db8:9::1 -> 2001:db8:9::2 (IPv6). */
+static void tun_pair(struct cap *c, enum tk kind, const struct ip *o, uint32_t id, unsigned usp,
+                     unsigned rusp, const struct ip *in_ip, unsigned sp)
+{
+	uint8_t in[MAXPKT];
+	struct ip ro = swap(o), rin = swap(in_ip);
+	size_t n = in_udp(in, in_ip, sp, 53, "query");
+	add_tun(c, kind, o, id, usp, in, n);
+	n = in_udp(in, &rin, 53, sp, "answer");
+	/* Teredo: id is the client's port, usp the server's */
+	add_tun(c, kind, &ro, kind == TK_TEREDO ? usp : id, rusp, in, n);
+}
+
+static void write_tunnels(void)
+{
+	struct cap c;
+	static const uint16_t s6[8] = {0x2001, 0xdb8, 0x66, 0, 0, 0, 0, 1};
+	static const uint16_t d6[8] = {0x2001, 0xdb8, 0x66, 0, 0, 0, 0, 2};
+	static const uint16_t i6s[8] = {0x2001, 0xdb8, 9, 0, 0, 0, 0, 1};
+	static const uint16_t i6d[8] = {0x2001, 0xdb8, 9, 0, 0, 0, 0, 2};
+	struct ip o4 = v4(198, 51, 100, 1, 198, 51, 100, 2);
+	struct ip o6 = v6(s6, d6);
+	struct ip in4 = v4(10, 9, 0, 1, 10, 9, 0, 2);
+	struct ip in6 = v6(i6s, i6d);
+
+	cap_open(&c, "tunnels");
+	/* 1-2 GRE key 1, 3-4 GRE key 2 (the same inner 5-tuple: two flows) */
+	tun_pair(&c, TK_GRE, &o4, 1, 0, 0, &in4, 5001);
+	tun_pair(&c, TK_GRE, &o4, 2, 0, 0, &in4, 5001);
+	tun_pair(&c, TK_GRE_TEB, &o4, 3, 0, 0, &in4, 5003);   /* 5-6 */
+	tun_pair(&c, TK_ERSPAN1, &o4, 0, 0, 0, &in4, 5004);   /* 7-8 */
+	tun_pair(&c, TK_ERSPAN2, &o4, 100, 0, 0, &in4, 5005); /* 9-10 */
+	tun_pair(&c, TK_ERSPAN3, &o4, 101, 0, 0, &in4, 5006); /* 11-12 */
+	tun_pair(&c, TK_PPTP, &o4, 77, 0, 0, &in4, 5007);     /* 13-14 */
+	tun_pair(&c, TK_IPIP, &o4, 0, 0, 0, &in4, 5008);      /* 15-16 IPv4 in IPv4 */
+	tun_pair(&c, TK_IPIP, &o4, 0, 0, 0, &in6, 5009);      /* 17-18 6in4 */
+	tun_pair(&c, TK_IPIP, &o6, 0, 0, 0, &in4, 5010);      /* 19-20 4in6 */
+	tun_pair(&c, TK_IPIP, &o6, 0, 0, 0, &in6, 5011);      /* 21-22 6in6 */
+	/* 23-24 VXLAN VNI 42: the outer source port differs per direction */
+	tun_pair(&c, TK_VXLAN, &o4, 42, 50123, 50999, &in4, 5012);
+	tun_pair(&c, TK_GENEVE, &o4, 43, 50124, 50998, &in4, 5013); /* 25-26 */
+	/* 27-28 Teredo: the server side uses port 3544 both ways */
+	tun_pair(&c, TK_TEREDO, &o4, 40000, 3544, 40000, &in6, 5014);
+	tun_pair(&c, TK_MPLS, &o4, 2000, 0, 0, &in4, 5015);    /* 29-30 */
+	tun_pair(&c, TK_PPPOE, &o4, 0x1234, 0, 0, &in4, 5016); /* 31-32 */
+	tun_pair(&c, TK_VNTAG, &o4, 0, 0, 0, &in4, 5017);      /* 33-34 */
+	cap_close(&c);
+}
+
+/* tunnel-anomalies.pcap: VXLAN inside GRE (two layers), five IP-in-IP
+ * layers (one too many), an inner packet cut short, a GRE header with a
+ * bad version, and a GRE packet cut in two outer fragments. */
+static void write_tunnel_anomalies(void)
+{
+	struct cap c;
+	struct ip o = v4(198, 51, 100, 7, 198, 51, 100, 8);
+	struct ip mid = v4(172, 16, 0, 1, 172, 16, 0, 2);
+	struct ip in4 = v4(10, 9, 0, 1, 10, 9, 0, 2);
+	uint8_t in[MAXPKT], a[MAXPKT], b[MAXPKT], f[MAXPKT];
+	size_t n, l;
+
+	cap_open(&c, "tunnel-anomalies");
+	/* 1: GRE key 5 around VXLAN VNI 6 around UDP 10.9.0.1:6001 -> 53 */
+	n = in_udp(in, &in4, 6001, 53, "query");
+	l = tun_ip(a, TK_VXLAN, &mid, 6, 50000, in, n);
+	l = tun_ip(b, TK_GRE, &o, 5, 0, a, l);
+	emit(&c, f, with_eth(f, b, l));
+
+	/* 2: five IP-in-IP layers around UDP 10.9.0.1:6002 -> 53: the packet
+	 * stays the fourth inner header (10.0.0.4 -> 10.0.1.4, protocol 4) */
+	n = in_udp(in, &in4, 6002, 53, "query");
+	memcpy(a, in, n);
+	for (unsigned i = 5; i >= 1; i--) {
+		struct ip h = i == 1 ? o : v4(10, 0, 0, i - 1, 10, 0, 1, i - 1);
+		n = tun_ip(b, TK_IPIP, &h, 0, 0, a, n);
+		memcpy(a, b, n);
+	}
+	emit(&c, f, with_eth(f, a, n));
+
+	/* 3: GRE around an inner IPv4 header cut to 12 bytes */
+	n = in_udp(in, &in4, 6003, 53, "query");
+	l = tun_ip(b, TK_GRE, &o, 5, 0, in, n);
+	l -= n - 12;
+	wr16(b + 2, (unsigned)l);
+	b[10] = b[11] = 0;
+	wr16(b + 10, fold(sum16(b, 20, 0)));
+	emit(&c, f, with_eth(f, b, l));
+
+	/* 4: GRE version 3 */
+	l = tun_ip(b, TK_GRE, &o, 5, 0, in, n);
+	b[21] |= 3;
+	emit(&c, f, with_eth(f, b, l));
+
+	/* 5-6: a GRE packet (key 5, UDP 10.9.0.1:6004 -> 53) sent as two outer
+	 * fragments of 24 and the rest of the GRE bytes */
+	n = in_udp(in, &in4, 6004, 53, "query with some more bytes");
+	l = tun_ip(b, TK_GRE, &o, 5, 0, in, n);
+	memcpy(a, b, 20);
+	wr16(a + 2, 20 + 24);
+	wr16(a + 4, 0x2222);
+	wr16(a + 6, 0x2000); /* MF */
+	a[10] = a[11] = 0;
+	wr16(a + 10, fold(sum16(a, 20, 0)));
+	memcpy(a + 20, b + 20, 24);
+	emit(&c, f, with_eth(f, a, 44));
+	memcpy(a, b, 20);
+	wr16(a + 2, (unsigned)(20 + l - 44));
+	wr16(a + 4, 0x2222);
+	wr16(a + 6, 3); /* offset 24 */
+	a[10] = a[11] = 0;
+	wr16(a + 10, fold(sum16(a, 20, 0)));
+	memcpy(a + 20, b + 44, l - 44);
+	emit(&c, f, with_eth(f, a, 20 + l - 44));
+	cap_close(&c);
+}
+
+/* A capture of another link type. */
+static void cap_open_link(struct cap *c, const char *name, int dlt)
+{
+	int n = snprintf(c->path, sizeof(c->path), "%s/%s.pcap", outdir, name);
+	if (n < 0 || (size_t)n >= sizeof(c->path))
+		die("path too long");
+	c->dead = pcap_open_dead(dlt, 65535);
+	if (!c->dead)
+		die("pcap_open_dead failed");
+	c->d = pcap_dump_open(c->dead, c->path);
+	if (!c->d)
+		die("pcap_dump_open failed");
+	c->usec = 0;
+	c->n = 0;
+	c->last_record = 0;
+}
+
+/* ppp.pcap (DLT_PPP) and chdlc.pcap (DLT_C_HDLC): a DNS query and answer,
+ * then one LCP frame (PPP) or SLARP frame (Cisco HDLC), then a frame cut
+ * after its link header. */
+static void write_link(const char *name, int dlt)
+{
+	struct cap c;
+	struct ip ip = v4(10, 9, 0, 1, 10, 9, 0, 2), rip = swap(&ip);
+	uint8_t in[MAXPKT], f[MAXPKT];
+	static const uint8_t ppp_ip[4] = {0xff, 0x03, 0x00, 0x21};
+	static const uint8_t hdlc_ip[4] = {0x0f, 0x00, 0x08, 0x00};
+	const uint8_t *hdr = dlt == DLT_PPP ? ppp_ip : hdlc_ip;
+	size_t n;
+
+	cap_open_link(&c, name, dlt);
+	n = in_udp(in, &ip, 7001, 53, "query");
+	memcpy(f, hdr, 4);
+	memcpy(f + 4, in, n);
+	emit(&c, f, 4 + n);
+	n = in_udp(in, &rip, 53, 7001, "answer");
+	memcpy(f + 4, in, n);
+	emit(&c, f, 4 + n);
+	if (dlt == DLT_PPP) {
+		static const uint8_t lcp[10] = {0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4, 0, 0};
+		emit(&c, lcp, sizeof(lcp));
+	} else {
+		static const uint8_t slarp[8] = {0x8f, 0x00, 0x80, 0x35, 0, 0, 0, 2};
+		emit(&c, slarp, sizeof(slarp));
+	}
+	emit(&c, hdr, 3);
+	cap_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -905,5 +1345,10 @@ int main(int argc, char **argv)
 	write_truncated("truncated-header", 7);     /* 7 of the 16 header bytes */
 	write_demo();
 	write_flow_emergency();
+	write_gre();
+	write_tunnels();
+	write_tunnel_anomalies();
+	write_link("ppp", DLT_PPP);
+	write_link("chdlc", DLT_C_HDLC);
 	return 0;
 }

@@ -25,7 +25,6 @@ static void set16(pkt *k, size_t at, uint16_t v)
 	k->b[at + 1] = (uint8_t)v;
 }
 
-
 static void eth(pkt *k, uint16_t type)
 {
 	static const uint8_t macs[12] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
@@ -485,7 +484,26 @@ static void test_vlan(void **state)
 	assert_int_equal(p.vlan[0], 4095);
 	assert_int_equal(p.ip_ver, 6);
 
-	/* three tags */
+	/* three tags (0x88a8, 0x9100, 0x8100) are kept */
+	k.n = 0;
+	eth(&k, 0x88a8);
+	p16(&k, 1);
+	p16(&k, 0x9100);
+	p16(&k, 2);
+	p16(&k, 0x8100);
+	p16(&k, 3);
+	p16(&k, 0x0800);
+	at = ip4(&k, 17, NULL, 0, 1, 0);
+	udp(&k, 7, 8, NULL, 0);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.vlan_count, 3);
+	assert_int_equal(p.vlan[0], 1);
+	assert_int_equal(p.vlan[1], 2);
+	assert_int_equal(p.vlan[2], 3);
+	assert_int_equal(p.dport, 8);
+
+	/* a fourth is one too many */
 	k.n = 0;
 	eth(&k, 0x88a8);
 	p16(&k, 1);
@@ -493,9 +511,12 @@ static void test_vlan(void **state)
 	p16(&k, 2);
 	p16(&k, 0x8100);
 	p16(&k, 3);
+	p16(&k, 0x8100);
+	p16(&k, 4);
 	p16(&k, 0x0800);
 	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
 	assert_int_equal(p.anomaly, OM_ANOM_VLAN_TOO_MANY);
+	assert_int_equal(p.vlan_count, 3);
 
 	/* tag cut after two bytes */
 	k.n = 0;
@@ -821,11 +842,11 @@ static void test_l4_anomalies(void **state)
 
 	/* an unknown protocol is a complete packet with an opaque payload */
 	k.n = 0;
-	at = ip4(&k, 47, NULL, 0, 1, 0); /* GRE */
+	at = ip4(&k, 253, NULL, 0, 1, 0); /* experimental */
 	p32(&k, 0x00000800);
 	ip4_end(&k, at);
 	assert_int_equal(run(&p, DLT_RAW, &k), 0);
-	assert_int_equal(p.proto, 47);
+	assert_int_equal(p.proto, 253);
 	assert_int_equal(p.payload_len, 4);
 	assert_false(p.flags & OM_PKT_HAS_PORTS);
 }
@@ -970,6 +991,1155 @@ static void test_peek(void **state)
 	p.caplen = 5;
 	assert_int_equal(om_decode_peek(&p), -EINVAL);
 	assert_int_equal(p.anomaly, OM_ANOM_ETH_TRUNC);
+}
+
+/* ---- tunnels and link types ----------------------------------------------- */
+
+/* Inner packets use other addresses than the outer ip4()/ip6() headers. */
+static const uint8_t IN4[8] = {10, 0, 0, 1, 10, 0, 0, 2};
+static const uint8_t OUT4B[8] = {192, 0, 2, 9, 198, 51, 100, 9}; /* a second tunnel */
+
+static size_t ip4x(pkt *k, uint8_t proto, const uint8_t a[8], uint16_t id, uint16_t frag)
+{
+	size_t at = k->n;
+	p8(k, 0x45);
+	p8(k, 0);
+	p16(k, 0);
+	p16(k, id);
+	p16(k, frag);
+	p8(k, 64);
+	p8(k, proto);
+	p16(k, 0);
+	put(k, a, 8);
+	return at;
+}
+
+/* Swaps the addresses of the IPv4 header at `at` (the other direction). */
+static void ip4_swap(pkt *k, size_t at)
+{
+	uint8_t t[4];
+	memcpy(t, k->b + at + 12, 4);
+	memcpy(k->b + at + 12, k->b + at + 16, 4);
+	memcpy(k->b + at + 16, t, 4);
+	ip4_end(k, at);
+}
+
+/* IPv6 2001:db8::<s> -> 2001:db8::<d> */
+static size_t ip6x(pkt *k, uint8_t nh, uint8_t s, uint8_t d)
+{
+	size_t at = ip6(k, nh);
+	k->b[at + 23] = s;
+	k->b[at + 39] = d;
+	return at;
+}
+
+/* The inner packet of most tests: 10.0.0.1:1000 -> 10.0.0.2:53, "hi". */
+static void inner_udp4(pkt *k)
+{
+	size_t at = ip4x(k, 17, IN4, 7, 0);
+	udp(k, 1000, 53, "hi", 2);
+	ip4_end(k, at);
+}
+
+static void gre_hdr(pkt *k, uint16_t flags, uint16_t proto, uint32_t key, uint32_t seq)
+{
+	p16(k, flags);
+	p16(k, proto);
+	if (flags & 0xc000) {
+		p16(k, 0); /* checksum */
+		p16(k, 0); /* offset */
+	}
+	if (flags & 0x2000)
+		p32(k, key);
+	if (flags & 0x1000)
+		p32(k, seq);
+}
+
+static void assert_inner_udp4(const om_packet *p)
+{
+	assert_int_equal(p->ip_ver, 4);
+	assert_addr(&p->src, "10.0.0.1");
+	assert_addr(&p->dst, "10.0.0.2");
+	assert_int_equal(p->proto, 17);
+	assert_int_equal(p->sport, 1000);
+	assert_int_equal(p->dport, 53);
+	assert_int_equal(p->payload_len, 2);
+	assert_memory_equal(p->payload, "hi", 2);
+	assert_true(p->flags & OM_PKT_TUNNEL);
+	assert_true(p->flags & OM_PKT_UDP);
+	assert_false(p->flags & OM_PKT_IPV6);
+}
+
+static void test_gre(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	uint64_t before = om_decoder_stats(dec)->tunnel[OM_TUN_GRE];
+
+	/* checksum, key and sequence number present */
+	size_t at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0xb000, 0x0800, 0xabcd, 5);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_GRE);
+	assert_int_equal(p.tunnel[0].id, 0xabcd);
+	assert_int_equal(p.tunnel[0].ip_ver, 4);
+	assert_int_equal(p.tunnel[0].proto, 47);
+	assert_addr(&p.tunnel[0].src, "192.0.2.1");
+	assert_addr(&p.tunnel[0].dst, "198.51.100.2");
+	assert_int_equal(p.l3_len, 20 + 8 + 2); /* the inner datagram */
+	assert_int_equal(om_decoder_stats(dec)->tunnel[OM_TUN_GRE], before + 1);
+	uint32_t id = p.tunnel_id;
+	assert_int_not_equal(id, 0);
+
+	/* the other direction of the tunnel: the same discriminator */
+	ip4_swap(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_id, id);
+	/* another key: another tunnel */
+	k.b[at + 20 + 8] ^= 1;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_not_equal(p.tunnel_id, id);
+	/* other outer addresses: another tunnel */
+	k.n = 0;
+	at = ip4x(&k, 47, OUT4B, 1, 0);
+	gre_hdr(&k, 0xb000, 0x0800, 0xabcd, 5);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_not_equal(p.tunnel_id, id);
+
+	/* plain GRE over IPv6, carrying IPv6 */
+	k.n = 0;
+	at = ip6(&k, 47);
+	gre_hdr(&k, 0, 0x86dd, 0, 0);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	ip6_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+	assert_addr(&p.src, "2001:db8::11");
+	assert_int_equal(p.dport, 6);
+	assert_int_equal(p.tunnel[0].ip_ver, 6);
+	assert_addr(&p.tunnel[0].src, "2001:db8::1");
+
+	/* Ethernet over GRE with an inner VLAN tag */
+	k.n = 0;
+	eth(&k, 0x8100);
+	p16(&k, 10);
+	p16(&k, 0x0800);
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0x2000, 0x6558, 77, 0);
+	eth(&k, 0x8100);
+	p16(&k, 20);
+	p16(&k, 0x0800);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.vlan_count, 2);
+	assert_int_equal(p.vlan[0], 10);
+	assert_int_equal(p.vlan[1], 20);
+	assert_int_equal(p.tunnel[0].vlan_count, 1);
+
+	/* source routes (RFC 1701): one entry of 4 bytes, then the null one */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	p16(&k, 0x4000);
+	p16(&k, 0x0800);
+	p32(&k, 0); /* checksum and offset */
+	p16(&k, 0x0800);
+	p8(&k, 0);
+	p8(&k, 4);
+	p32(&k, 0x0a000001);
+	p32(&k, 0); /* null entry */
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	/* an entry longer than the packet */
+	k.b[at + 20 + 8 + 3] = 200;
+	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_GRE_V0_MALFORMED_SRE);
+
+	/* another payload protocol: the GRE packet itself, opaque */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0, 0x1234, 0, 0);
+	p32(&k, 0);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.proto, 47);
+	assert_int_equal(p.payload_len, 8);
+	assert_false(p.flags & OM_PKT_TUNNEL);
+
+	/* malformed headers */
+	static const struct {
+		uint16_t flags;
+		size_t len; /* GRE bytes kept */
+		enum om_anomaly want;
+	} badv[] = {
+	    {0x0000, 3, OM_ANOM_GRE_TRUNC},
+	    {0x0002, 4, OM_ANOM_GRE_WRONG_VERSION},
+	    {0x0100, 4, OM_ANOM_GRE_V0_RECUR},
+	    {0x0008, 4, OM_ANOM_GRE_V0_FLAGS},
+	    {0x0080, 4, OM_ANOM_GRE_V0_FLAGS},
+	    {0x3000, 8, OM_ANOM_GRE_V0_HDR_TOO_BIG}, /* key and sequence: 12 needed */
+	    {0x4000, 8, OM_ANOM_GRE_V0_MALFORMED_SRE},
+	};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(badv); i++) {
+		k.n = 0;
+		at = ip4(&k, 47, NULL, 0, 1, 0);
+		p16(&k, badv[i].flags);
+		p16(&k, 0x0800);
+		p32(&k, 0);
+		p32(&k, 0);
+		k.n = at + 20 + badv[i].len;
+		ip4_end(&k, at);
+		expect(&k, badv[i].want);
+	}
+
+	/* the inner packet cut short: its own anomaly, the layer is kept */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0, 0x0800, 0, 0);
+	p32(&k, 0x45000000);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV4_TRUNC);
+	assert_int_equal(p.tunnel_count, 1);
+}
+
+/* PPTP's enhanced GRE (version 1) carrying PPP */
+static size_t pptp_hdr(pkt *k, uint16_t flags, uint16_t proto, uint16_t call, uint16_t plen)
+{
+	size_t at = k->n;
+	p16(k, flags);
+	p16(k, proto);
+	p16(k, plen);
+	p16(k, call);
+	if (flags & 0x1000)
+		p32(k, 1); /* sequence */
+	if (flags & 0x0080)
+		p32(k, 0); /* acknowledgment */
+	return at;
+}
+
+static void test_pptp(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	size_t at = ip4(&k, 47, NULL, 0, 1, 0);
+	size_t g = pptp_hdr(&k, 0x3081, 0x880b, 0x1111, 0);
+	size_t ppp = k.n;
+	p8(&k, 0xff);
+	p8(&k, 0x03);
+	p16(&k, 0x0021);
+	inner_udp4(&k);
+	set16(&k, g + 4, (uint16_t)(k.n - ppp));
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_PPTP);
+	assert_int_equal(p.tunnel[0].id, 0x1111);
+	uint32_t id = p.tunnel_id;
+	/* the answer names the other end's call id: still the same tunnel */
+	set16(&k, g + 6, 0x2222);
+	ip4_swap(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_id, id);
+
+	/* the payload length bounds the PPP frame: 2 bytes less cuts UDP */
+	set16(&k, g + 4, (uint16_t)(k.n - ppp - 2));
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV4_TRUNC);
+
+	/* an acknowledgment alone: the GRE packet, nothing inside */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	pptp_hdr(&k, 0x2081, 0x880b, 0x1111, 0);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.proto, 47);
+
+	/* LCP: counted and consumed; an even protocol is not PPP */
+	uint16_t protos[2] = {0xc021, 0x0020};
+	for (int i = 0; i < 2; i++) {
+		k.n = 0;
+		at = ip4(&k, 47, NULL, 0, 1, 0);
+		pptp_hdr(&k, 0x3001, 0x880b, 0x1111, 6);
+		p8(&k, 0xff);
+		p8(&k, 0x03);
+		p16(&k, protos[i]);
+		p16(&k, 0);
+		ip4_end(&k, at);
+		int r = run(&p, DLT_RAW, &k);
+		if (i == 0) {
+			assert_int_equal(r, 1);
+			assert_int_equal(p.anomaly, OM_ANOM_NONE);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_int_equal(p.anomaly, OM_ANOM_PPP_WRONG_TYPE);
+		}
+	}
+
+	static const struct {
+		uint16_t flags, proto;
+		size_t len;
+		enum om_anomaly want;
+	} badv[] = {
+	    {0xb001, 0x880b, 12, OM_ANOM_GRE_V1_CHKSUM},
+	    {0x7001, 0x880b, 12, OM_ANOM_GRE_V1_ROUTE},
+	    {0x3801, 0x880b, 12, OM_ANOM_GRE_V1_SSR},
+	    {0x3101, 0x880b, 12, OM_ANOM_GRE_V1_RECUR},
+	    {0x3009, 0x880b, 12, OM_ANOM_GRE_V1_FLAGS},
+	    {0x1001, 0x880b, 12, OM_ANOM_GRE_V1_NO_KEY},
+	    {0x3001, 0x0800, 12, OM_ANOM_GRE_V1_WRONG_PROTOCOL},
+	    {0x3081, 0x880b, 12, OM_ANOM_GRE_V1_HDR_TOO_BIG}, /* 16 needed */
+	};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(badv); i++) {
+		k.n = 0;
+		at = ip4(&k, 47, NULL, 0, 1, 0);
+		p16(&k, badv[i].flags);
+		p16(&k, badv[i].proto);
+		for (int w = 0; w < 4; w++)
+			p32(&k, 0);
+		k.n = at + 20 + badv[i].len;
+		ip4_end(&k, at);
+		expect(&k, badv[i].want);
+	}
+}
+
+static void test_erspan(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* type I: no sequence number, no ERSPAN header */
+	size_t at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0, 0x88be, 0, 0);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_ERSPAN);
+	assert_int_equal(p.tunnel[0].id, 0);
+
+	/* type II: version 1, session 0x155 */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0x1000, 0x88be, 0, 9);
+	size_t e = k.n;
+	p16(&k, 0x1000 | 33); /* version 1, VLAN 33 */
+	p16(&k, 0x0155);
+	p32(&k, 0);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_ERSPAN);
+	assert_int_equal(p.tunnel[0].id, 0x155);
+	/* the header's VLAN id is one of the packet's tags */
+	assert_int_equal(p.vlan_count, 1);
+	assert_int_equal(p.vlan[0], 33);
+	assert_int_equal(p.tunnel[0].vlan_count, 0);
+	/* ... and one too many after three outer tags */
+	pkt q = {0};
+	eth(&q, 0x8100);
+	p16(&q, 1);
+	p16(&q, 0x8100);
+	p16(&q, 2);
+	p16(&q, 0x8100);
+	p16(&q, 3);
+	p16(&q, 0x0800);
+	put(&q, k.b, k.n);
+	assert_int_equal(run(&p, DLT_EN10MB, &q), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_ERSPAN_TOO_MANY_VLAN);
+	k.b[e] = 0x20; /* version 2 under the type II protocol */
+	ip4_end(&k, at);
+	expect(&k, OM_ANOM_ERSPAN_UNSUPPORTED_VERSION);
+	k.n = e + 7;
+	k.b[e] = 0x10;
+	ip4_end(&k, at);
+	expect(&k, OM_ANOM_ERSPAN_TRUNC);
+
+	/* type III: version 2, with the 8-byte platform subheader (O flag) */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0x1000, 0x22eb, 0, 9);
+	e = k.n;
+	p16(&k, 0x2000);
+	p16(&k, 0x0201);
+	p32(&k, 12345678); /* timestamp */
+	p16(&k, 0);        /* security group tag */
+	p8(&k, 0);         /* P, frame type 0 (Ethernet), hardware id */
+	p8(&k, 0x01);      /* O: the subheader follows */
+	p32(&k, 0);
+	p32(&k, 0);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].id, 0x201);
+	k.b[e] = 0x10;
+	ip4_end(&k, at);
+	expect(&k, OM_ANOM_ERSPAN_UNSUPPORTED_VERSION);
+	k.b[e] = 0x20;
+	k.n = e + 16; /* O set, 20 needed */
+	ip4_end(&k, at);
+	expect(&k, OM_ANOM_ERSPAN_TRUNC);
+}
+
+static void test_ip_in_ip(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* IPv4 in IPv4 */
+	size_t at = ip4(&k, 4, NULL, 0, 1, 0);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_IPIP);
+	assert_int_equal(p.tunnel[0].proto, 4);
+
+	/* IPv6 in IPv4 (6in4) */
+	k.n = 0;
+	at = ip4(&k, 41, NULL, 0, 1, 0);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	ip4_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+	assert_int_equal(p.flags & (OM_PKT_IPV4 | OM_PKT_IPV6), OM_PKT_IPV6);
+	assert_addr(&p.dst, "2001:db8::22");
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_6IN4);
+	assert_addr(&p.tunnel[0].src, "192.0.2.1");
+	/* cut: the inner decoder's anomaly */
+	k.n = at + 20 + 30;
+	ip4_end(&k, at);
+	expect(&k, OM_ANOM_IPV6_TRUNC);
+
+	/* IPv4 in IPv6 and IPv6 in IPv6 */
+	k.n = 0;
+	at = ip6(&k, 4);
+	inner_udp4(&k);
+	ip6_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_4IN6);
+	assert_int_equal(p.tunnel[0].ip_ver, 6);
+	k.b[at + 40] = 0x55;
+	expect(&k, OM_ANOM_IPV4_IN_IPV6_WRONG_VERSION);
+	k.n = at + 40 + 19;
+	ip6_end(&k, at);
+	expect(&k, OM_ANOM_IPV4_IN_IPV6_TRUNC);
+
+	k.n = 0;
+	at = ip6(&k, 41);
+	in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	ip6_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_addr(&p.src, "2001:db8::11");
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_6IN6);
+	k.b[at + 40] = 0x45;
+	expect(&k, OM_ANOM_IPV6_IN_IPV6_WRONG_VERSION);
+	k.n = at + 40 + 39;
+	ip6_end(&k, at);
+	expect(&k, OM_ANOM_IPV6_IN_IPV6_TRUNC);
+}
+
+/* Outer IPv4 + UDP sport -> dport around the payload written by body(). */
+static size_t udp_outer_begin(pkt *k, uint16_t sport, uint16_t dport)
+{
+	size_t at = ip4(k, 17, NULL, 0, 1, 0);
+	p16(k, sport);
+	p16(k, dport);
+	p16(k, 0);
+	p16(k, 0);
+	return at;
+}
+static void udp_outer_end(pkt *k, size_t at)
+{
+	set16(k, at + 24, (uint16_t)(k->n - at - 20));
+	ip4_end(k, at);
+}
+
+static void test_vxlan(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	size_t at = udp_outer_begin(&k, 51000, 4789);
+	size_t v = k.n;
+	p32(&k, 0x08000000);
+	p32(&k, 42 << 8);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_VXLAN);
+	assert_int_equal(p.tunnel[0].id, 42);
+	assert_int_equal(p.tunnel[0].proto, 17);
+	assert_int_equal(p.tunnel[0].sport, 51000);
+	assert_int_equal(p.tunnel[0].dport, 4789);
+	uint32_t id = p.tunnel_id;
+	/* another source port (per inner flow) and the other direction: the
+	 * same tunnel */
+	set16(&k, at + 20, 52000);
+	ip4_swap(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_id, id);
+	/* another VNI: another tunnel */
+	k.b[v + 6] = 43;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_not_equal(p.tunnel_id, id);
+
+	/* without the I flag it is plain UDP */
+	k.b[v] = 0;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.dport, 4789);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	k.b[v] = 0x08;
+
+	/* an inner ethertype nobody knows */
+	set16(&k, v + 8 + 12, 0x1234);
+	assert_int_equal(run(&p, DLT_RAW, &k), 1);
+	assert_int_equal(p.anomaly, OM_ANOM_VXLAN_UNKNOWN_PAYLOAD);
+	/* inner ARP is fine */
+	k.n = 0;
+	at = udp_outer_begin(&k, 51000, 4789);
+	p32(&k, 0x08000000);
+	p32(&k, 42 << 8);
+	eth(&k, 0x0806);
+	arp_body(&k, 1, 0x0800, 6, 4, 1);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 1);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	assert_int_equal(p.tunnel_count, 1);
+}
+
+static void test_geneve(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* two words of options: one option with one word of data */
+	size_t at = udp_outer_begin(&k, 40000, 6081);
+	size_t g = k.n;
+	p8(&k, 2);
+	p8(&k, 0);
+	p16(&k, 0x6558);
+	p32(&k, 7 << 8);
+	p16(&k, 0x0102); /* option class */
+	p8(&k, 1);       /* type */
+	p8(&k, 1);       /* one word */
+	p32(&k, 0xdeadbeef);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_GENEVE);
+	assert_int_equal(p.tunnel[0].id, 7);
+	/* an option longer than the options */
+	k.b[g + 11] = 2;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.dport, 6081);
+	k.b[g + 11] = 1;
+	/* options past the datagram */
+	k.b[g] = 60;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	k.b[g] = 2;
+	/* version 1 */
+	k.b[g] = 0x42;
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	k.b[g] = 2;
+	/* a payload type nobody knows: the anomaly on the UDP packet */
+	set16(&k, g + 2, 0x9999);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_GENEVE_UNKNOWN_PAYLOAD);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.dport, 6081);
+
+	/* IPv4 directly, no options */
+	k.n = 0;
+	at = udp_outer_begin(&k, 40000, 6081);
+	p8(&k, 0);
+	p8(&k, 0);
+	p16(&k, 0x0800);
+	p32(&k, 8 << 8);
+	inner_udp4(&k);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_inner_udp4(&p);
+	assert_int_equal(p.tunnel[0].id, 8);
+}
+
+static void test_teredo(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* an authentication header (id 2, auth 3 bytes) and an origin indication */
+	size_t at = udp_outer_begin(&k, 3544, 40001);
+	p16(&k, 0x0001);
+	p8(&k, 2);
+	p8(&k, 3);
+	put(&k, "idaut", 5);
+	put(&k, "noncenon", 8);
+	p8(&k, 0);
+	p16(&k, 0x0000);
+	p16(&k, 0x1234);
+	p32(&k, 0xc0000201);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+	assert_addr(&p.src, "2001:db8::11");
+	assert_int_equal(p.dport, 6);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_TEREDO);
+	assert_int_equal(p.tunnel[0].sport, 3544);
+	/* the IPv6 length does not fill the datagram: plain UDP */
+	set16(&k, in + 4, 8);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.ip_ver, 4);
+	assert_int_equal(p.sport, 3544);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	/* not IPv6 at all */
+	k.n = 0;
+	at = udp_outer_begin(&k, 40001, 3544);
+	put(&k, "hello, this is no IPv6 packet, it is just some text", 51);
+	udp_outer_end(&k, at);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(p.payload_len, 51);
+}
+
+static void test_mpls(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* two labels, IPv4 by its first nibble */
+	eth(&k, 0x8847);
+	p32(&k, 100u << 12 | 64);
+	p32(&k, 200u << 12 | 0x100 | 64);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.ip_ver, 4);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_MPLS);
+	assert_int_equal(p.tunnel[0].id, 200);
+	assert_int_equal(p.tunnel[0].ip_ver, 0);
+	assert_false(p.flags & OM_PKT_TUNNEL);
+	/* labels change per hop and direction: not part of the discriminator */
+	uint32_t id = p.tunnel_id;
+	k.b[14 + 4] ^= 0x10;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.tunnel_id, id);
+	om_packet q;
+	memset(&q, 0, sizeof(q));
+	q.raw = k.b;
+	q.caplen = (uint32_t)k.n;
+	q.linktype = DLT_EN10MB;
+	assert_int_equal(om_decode_peek(&q), 0); /* peek goes through MPLS */
+	assert_addr(&q.src, "10.0.0.1");
+
+	/* explicit null labels: IPv4 (0) and IPv6 (2) */
+	k.n = 0;
+	eth(&k, 0x8848);
+	p32(&k, 0x100 | 64);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_addr(&p.dst, "10.0.0.2");
+	k.n = 0;
+	eth(&k, 0x8847);
+	p32(&k, 2u << 12 | 0x100 | 64);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+
+	/* a pseudowire: control word, then Ethernet */
+	k.n = 0;
+	eth(&k, 0x8847);
+	p32(&k, 300u << 12 | 0x100 | 64);
+	p32(&k, 0);
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+
+	static const struct {
+		uint32_t label;
+		uint8_t first; /* first payload byte */
+		enum om_anomaly want;
+	} badv[] = {
+	    {1, 0x45, OM_ANOM_MPLS_BAD_LABEL_ROUTER_ALERT},
+	    {3, 0x45, OM_ANOM_MPLS_BAD_LABEL_IMPLICIT_NULL},
+	    {7, 0x45, OM_ANOM_MPLS_BAD_LABEL_RESERVED},
+	    {500, 0x95, OM_ANOM_MPLS_UNKNOWN_PAYLOAD},
+	};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(badv); i++) {
+		k.n = 0;
+		eth(&k, 0x8847);
+		p32(&k, badv[i].label << 12 | 0x100 | 64);
+		p8(&k, badv[i].first);
+		p8(&k, 0);
+		assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+		assert_int_equal(p.anomaly, badv[i].want);
+	}
+	/* the stack cut short, nothing after it, too many labels */
+	k.n = 0;
+	eth(&k, 0x8847);
+	p16(&k, 0x0010);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_MPLS_HDR_TRUNC);
+	k.n = 0;
+	eth(&k, 0x8847);
+	p32(&k, 100u << 12 | 0x100 | 64);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_MPLS_PKT_TRUNC);
+	k.n = 0;
+	eth(&k, 0x8847);
+	for (int i = 0; i < 17; i++)
+		p32(&k, 100u << 12 | 64);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_TOO_MANY_LAYERS);
+}
+
+static void test_pppoe(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	eth(&k, 0x8864);
+	p8(&k, 0x11);
+	p8(&k, 0);
+	p16(&k, 0x0abc);
+	p16(&k, 0);
+	p16(&k, 0x0021);
+	inner_udp4(&k);
+	set16(&k, 14 + 4, (uint16_t)(k.n - 14 - 6));
+	put(&k, "\0\0\0\0", 4); /* Ethernet padding after the session */
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.ip_ver, 4);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_PPPOE);
+	assert_int_equal(p.tunnel[0].id, 0x0abc);
+	uint32_t id = p.tunnel_id;
+	assert_int_not_equal(id, 0);
+	k.b[14 + 3] = 0xbd; /* another session */
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_not_equal(p.tunnel_id, id);
+	/* length past the frame, code not 0, header cut */
+	set16(&k, 14 + 4, 500);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_TRUNC);
+	set16(&k, 14 + 4, 10);
+	k.b[14 + 1] = 0x09;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_WRONG_CODE);
+	k.n = 14 + 5;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_TRUNC);
+
+	/* IPv6 in PPPoE; LCP consumed */
+	k.n = 0;
+	eth(&k, 0x8864);
+	p32(&k, 0x11000001);
+	p16(&k, 0);
+	p16(&k, 0x0057);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	set16(&k, 14 + 4, (uint16_t)(k.n - 14 - 6));
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+	set16(&k, 14 + 6, 0xc021);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 1);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	set16(&k, 14 + 6, 0x0057);
+	k.n = 14 + 8 + 39; /* the IPv6 header cut */
+	set16(&k, 14 + 4, 2 + 39);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPP_IPV6_TRUNC);
+
+	/* discovery: a PADI with a service-name tag and the end-of-list tag */
+	k.n = 0;
+	eth(&k, 0x8863);
+	p8(&k, 0x11);
+	p8(&k, 0x09);
+	p16(&k, 0);
+	p16(&k, 12);
+	p16(&k, 0x0101);
+	p16(&k, 4);
+	put(&k, "isp1", 4);
+	p32(&k, 0);
+	uint64_t disc = om_decoder_stats(dec)->pppoe_discovery;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 1);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	assert_int_equal(om_decoder_stats(dec)->pppoe_discovery, disc + 1);
+	set16(&k, 14 + 6 + 2, 9); /* tag past the payload */
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_MALFORMED_TAGS);
+	k.b[14 + 1] = 0x42;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_WRONG_CODE);
+	k.b[14 + 1] = 0x09;
+	set16(&k, 14 + 4, 13);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPPOE_TRUNC);
+}
+
+static void test_vntag(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	eth(&k, 0x8926);
+	p32(&k, 0x80010002);
+	p16(&k, 0x8100);
+	p16(&k, 12);
+	p16(&k, 0x0800);
+	inner_udp4(&k);
+	uint64_t n = om_decoder_stats(dec)->vntag;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(p.vlan_count, 1);
+	assert_int_equal(p.vlan[0], 12);
+	assert_int_equal(om_decoder_stats(dec)->vntag, n + 1);
+	k.n = 14 + 5;
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_VNTAG_TRUNC);
+	k.n = 0;
+	eth(&k, 0x8926);
+	p32(&k, 0);
+	p16(&k, 0x8926);
+	p32(&k, 0);
+	p16(&k, 0x0800);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_TOO_MANY_LAYERS);
+}
+
+static void test_ppp_links(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	/* DLT_PPP with address and control */
+	p8(&k, 0xff);
+	p8(&k, 0x03);
+	p16(&k, 0x0021);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_PPP, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(p.tunnel_count, 0);
+	assert_int_equal(run(&p, DLT_PPP_SERIAL, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+	/* without them, protocol compressed to one byte */
+	k.n = 0;
+	p8(&k, 0x21);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_PPP, &k), 0);
+	assert_addr(&p.dst, "10.0.0.2");
+	/* IPv6 */
+	k.n = 0;
+	p16(&k, 0x0057);
+	size_t in = ip6x(&k, 17, 0x11, 0x22);
+	udp(&k, 5, 6, "x", 1);
+	ip6_end(&k, in);
+	assert_int_equal(run(&p, DLT_PPP, &k), 0);
+	assert_int_equal(p.ip_ver, 6);
+	/* Cisco HDLC, alone and inside PPP_SERIAL */
+	k.n = 0;
+	p8(&k, 0x0f);
+	p8(&k, 0x00);
+	p16(&k, 0x0800);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_C_HDLC, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(run(&p, DLT_PPP_SERIAL, &k), 0);
+	assert_addr(&p.src, "10.0.0.1");
+	k.b[0] = 0x8f;
+	set16(&k, 2, 0x8035); /* SLARP: consumed */
+	assert_int_equal(run(&p, DLT_C_HDLC, &k), 1);
+	k.n = 3;
+	assert_int_equal(run(&p, DLT_C_HDLC, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_CHDLC_TRUNC);
+	/* PPP cut short */
+	k.n = 0;
+	p8(&k, 0xff);
+	p8(&k, 0x03);
+	assert_int_equal(run(&p, DLT_PPP, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPP_TRUNC);
+	p8(&k, 0x00);
+	assert_int_equal(run(&p, DLT_PPP, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPP_TRUNC);
+	p8(&k, 0x21);
+	put(&k, "\x45\0\0\0", 4);
+	assert_int_equal(run(&p, DLT_PPP, &k), -EINVAL);
+	assert_int_equal(p.anomaly, OM_ANOM_PPP_IPV4_TRUNC);
+	/* PPPoE without Ethernet (DLT_PPP_ETHER) */
+	k.n = 0;
+	p32(&k, 0x11000005);
+	p16(&k, 0);
+	p16(&k, 0x0021);
+	inner_udp4(&k);
+	set16(&k, 4, (uint16_t)(k.n - 6));
+	assert_int_equal(run(&p, DLT_PPP_ETHER, &k), 0);
+	assert_int_equal(p.tunnel[0].kind, OM_TUN_PPPOE);
+	assert_addr(&p.src, "10.0.0.1");
+}
+
+/* Five IP-in-IP headers, then the IPv4/UDP packet: that makes five layers.
+ * Four are followed; the packet stays the fourth inner header (10.0.0.14)
+ * with the last IPv4/UDP packet (20 + 8 + 2 bytes) as its opaque payload. */
+static void test_depth_limit(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p;
+	size_t at[6];
+	at[0] = ip4(&k, 4, NULL, 0, 1, 0);
+	for (int i = 1; i <= 4; i++) {
+		uint8_t a[8] = {10, 0, 0, (uint8_t)(10 + i), 10, 0, 1, (uint8_t)(10 + i)};
+		at[i] = ip4x(&k, 4, a, 1, 0);
+	}
+	at[5] = ip4x(&k, 17, IN4, 1, 0);
+	udp(&k, 1000, 53, "hi", 2);
+	for (int i = 5; i >= 0; i--)
+		ip4_end(&k, at[i]);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_TOO_MANY_LAYERS);
+	assert_int_equal(p.tunnel_count, OM_TUNNEL_MAX);
+	assert_addr(&p.src, "10.0.0.14");
+	assert_int_equal(p.proto, 4);
+	assert_int_equal(p.payload_len, 20 + 8 + 2);
+	assert_addr(&p.tunnel[3].src, "10.0.0.13");
+	/* four headers are fine */
+	pkt s = {0};
+	put(&s, k.b + at[1], k.n - at[1]);
+	assert_int_equal(run(&p, DLT_RAW, &s), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_NONE);
+	assert_int_equal(p.tunnel_count, 4);
+	assert_inner_udp4(&p);
+	/* the same limit for UDP tunnels: the fifth VXLAN stays UDP */
+	k.n = 0;
+	size_t u[5];
+	for (int i = 0; i < 5; i++) {
+		if (i)
+			eth(&k, 0x0800);
+		u[i] = udp_outer_begin(&k, 50000, 4789);
+		p32(&k, 0x08000000);
+		p32(&k, (uint32_t)i << 8);
+	}
+	eth(&k, 0x0800);
+	inner_udp4(&k);
+	for (int i = 4; i >= 0; i--)
+		udp_outer_end(&k, u[i]);
+	assert_int_equal(run(&p, DLT_RAW, &k), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_TOO_MANY_LAYERS);
+	assert_int_equal(p.tunnel_count, 4);
+	assert_int_equal(p.dport, 4789);
+	assert_int_equal(p.tunnel[3].id, 3);
+}
+
+/* GRE around an inner IPv4 fragment with the given id and offset. */
+static void gre_frag(pkt *k, const uint8_t outer[8], uint32_t key, uint16_t frag, const void *d,
+                     size_t n)
+{
+	k->n = 0;
+	size_t at = ip4x(k, 47, outer, 1, 0);
+	gre_hdr(k, 0x2000, 0x0800, key, 0);
+	size_t in = ip4x(k, 17, IN4, 99, frag);
+	put(k, d, n);
+	ip4_end(k, in);
+	ip4_end(k, at);
+}
+
+static void test_tunnel_fragments(void **state)
+{
+	(void)state;
+	om_packet p;
+	pkt k = {0}, a = {0}, b = {0};
+	static const uint8_t OUT4[8] = {192, 0, 2, 1, 198, 51, 100, 2};
+	/* the inner datagram: UDP 1000 -> 53 with 16 bytes, cut at 8 */
+	uint8_t dg[24];
+	pkt u = {0};
+	udp(&u, 1000, 53, "0123456789abcdef", 16);
+	memcpy(dg, u.b, 24);
+
+	/* inner fragments inside one tunnel */
+	gre_frag(&a, OUT4, 5, 0x2000, dg, 8);
+	gre_frag(&b, OUT4, 5, 0x0001, dg + 8, 16);
+	assert_int_equal(run(&p, DLT_RAW, &a), 1);
+	assert_true(p.flags & OM_PKT_FRAGMENT);
+	assert_int_equal(run(&p, DLT_RAW, &b), 0);
+	assert_true(p.flags & OM_PKT_REASSEMBLED);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.dport, 53);
+	assert_int_equal(p.payload_len, 16);
+	assert_memory_equal(p.payload, "0123456789abcdef", 16);
+
+	/* the same inner datagram id in two tunnels (other key, other outer
+	 * addresses) never mixes */
+	gre_frag(&a, OUT4, 5, 0x2000, dg, 8);
+	gre_frag(&b, OUT4, 6, 0x0001, dg + 8, 16);
+	assert_int_equal(run(&p, DLT_RAW, &a), 1);
+	assert_int_equal(run(&p, DLT_RAW, &b), 1);
+	gre_frag(&b, OUT4B, 5, 0x0001, dg + 8, 16);
+	assert_int_equal(run(&p, DLT_RAW, &b), 1);
+	gre_frag(&b, OUT4, 5, 0x0001, dg + 8, 16); /* the right one completes */
+	assert_int_equal(run(&p, DLT_RAW, &b), 0);
+	assert_int_equal(p.payload_len, 16);
+
+	/* outer fragments carrying GRE, whose inner packet is itself a
+	 * fragment: both rebuilt, each into its own buffer */
+	gre_frag(&a, OUT4, 5, 0x2000, dg, 8); /* inner first fragment, pending */
+	assert_int_equal(run(&p, DLT_RAW, &a), 1);
+	gre_frag(&k, OUT4, 5, 0x0001, dg + 8, 16); /* the whole GRE packet */
+	size_t glen = k.n - 20;                    /* GRE + inner fragment: 8 + 20 + 16 = 44 */
+	assert_int_equal(glen, 44);
+	pkt f1 = {0}, f2 = {0};
+	size_t o1 = ip4x(&f1, 47, OUT4, 0x777, 0x2000);
+	put(&f1, k.b + 20, 24);
+	ip4_end(&f1, o1);
+	size_t o2 = ip4x(&f2, 47, OUT4, 0x777, 3); /* offset 24 */
+	put(&f2, k.b + 20 + 24, glen - 24);
+	ip4_end(&f2, o2);
+	assert_int_equal(run(&p, DLT_RAW, &f1), 1);
+	assert_int_equal(run(&p, DLT_RAW, &f2), 0);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_int_equal(p.tunnel[0].id, 5);
+	assert_addr(&p.src, "10.0.0.1");
+	assert_int_equal(p.dport, 53);
+	assert_memory_equal(p.payload, "0123456789abcdef", 16);
+}
+
+static void test_tunnel_peek_outer_json(void **state)
+{
+	(void)state;
+	pkt k = {0};
+	om_packet p, o;
+	/* VXLAN on VLAN 5: peek and the outer view give the outer UDP packet */
+	eth(&k, 0x8100);
+	p16(&k, 5);
+	p16(&k, 0x0800);
+	size_t at = udp_outer_begin(&k, 51000, 4789);
+	p32(&k, 0x08000000);
+	p32(&k, 42 << 8);
+	eth(&k, 0x8100);
+	p16(&k, 6);
+	p16(&k, 0x0800);
+	inner_udp4(&k);
+	udp_outer_end(&k, at);
+	memset(&o, 0, sizeof(o));
+	o.raw = k.b;
+	o.caplen = (uint32_t)k.n;
+	o.linktype = DLT_EN10MB;
+	assert_int_equal(om_decode_peek(&o), 0);
+	assert_addr(&o.src, "192.0.2.1");
+	assert_int_equal(o.dport, 4789);
+	assert_int_equal(o.tunnel_count, 0);
+
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.vlan_count, 2);
+	assert_int_equal(om_packet_outer(&p, &o), 0);
+	assert_int_equal(o.ip_ver, 4);
+	assert_int_equal(o.proto, 17);
+	assert_addr(&o.src, "192.0.2.1");
+	assert_addr(&o.dst, "198.51.100.2");
+	assert_int_equal(o.sport, 51000);
+	assert_int_equal(o.dport, 4789);
+	assert_true(o.flags & OM_PKT_HAS_PORTS);
+	assert_int_equal(o.vlan_count, 1); /* the inner tag is not the tunnel's */
+	assert_int_equal(o.vlan[0], 5);
+	assert_int_equal(o.tunnel_count, 0);
+	assert_int_equal(o.wirelen, k.n);
+
+	unsigned depth = 9;
+	const om_tunnel_layer *root = om_tunnel_root(p.tunnel, p.tunnel_count, &depth);
+	assert_ptr_equal(root, &p.tunnel[0]);
+	assert_int_equal(depth, 1);
+	om_buf b;
+	om_buf_init(&b, 4096);
+	om_json j;
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_tunnel_json(&j, root, depth, 17);
+	om_json_obj_close(&j);
+	assert_string_equal(om_buf_cstr(&b),
+	                    "{\"tunnel\":{\"src_ip\":\"192.0.2.1\",\"src_port\":51000,"
+	                    "\"dest_ip\":\"198.51.100.2\",\"dest_port\":4789,\"proto\":\"UDP\","
+	                    "\"depth\":1,\"pcap_cnt\":17,\"pkt_src\":\"wire/pcap\"}}");
+	om_buf_reset(&b);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_tunnel_json(&j, NULL, 0, 17);
+	om_json_obj_close(&j);
+	assert_string_equal(om_buf_cstr(&b), "{}");
+	om_buf_free(&b);
+
+	/* MPLS alone is no IP tunnel: no outer view, no root */
+	k.n = 0;
+	eth(&k, 0x8847);
+	p32(&k, 100u << 12 | 0x100 | 64);
+	inner_udp4(&k);
+	assert_int_equal(run(&p, DLT_EN10MB, &k), 0);
+	assert_int_equal(p.tunnel_count, 1);
+	assert_null(om_tunnel_root(p.tunnel, p.tunnel_count, &depth));
+	assert_int_equal(depth, 0);
+	assert_int_equal(om_packet_outer(&p, &o), -ENOENT);
+
+	/* GRE: peek stops at the outer header */
+	k.n = 0;
+	at = ip4(&k, 47, NULL, 0, 1, 0);
+	gre_hdr(&k, 0, 0x0800, 0, 0);
+	inner_udp4(&k);
+	ip4_end(&k, at);
+	memset(&o, 0, sizeof(o));
+	o.raw = k.b;
+	o.caplen = (uint32_t)k.n;
+	o.linktype = DLT_RAW;
+	assert_int_equal(om_decode_peek(&o), 0);
+	assert_int_equal(o.proto, 47);
+	assert_addr(&o.src, "192.0.2.1");
+	assert_string_equal(om_tunnel_kind_name(OM_TUN_VXLAN), "vxlan");
+	assert_string_equal(om_tunnel_kind_name(OM_TUN_COUNT), "unknown");
 }
 
 /* ---- capture files -------------------------------------------------------- */
@@ -1163,6 +2333,20 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_names),
 	    cmocka_unit_test(test_stats),
 	    cmocka_unit_test(test_peek),
+	    cmocka_unit_test(test_gre),
+	    cmocka_unit_test(test_pptp),
+	    cmocka_unit_test(test_erspan),
+	    cmocka_unit_test(test_ip_in_ip),
+	    cmocka_unit_test(test_vxlan),
+	    cmocka_unit_test(test_geneve),
+	    cmocka_unit_test(test_teredo),
+	    cmocka_unit_test(test_mpls),
+	    cmocka_unit_test(test_pppoe),
+	    cmocka_unit_test(test_vntag),
+	    cmocka_unit_test(test_ppp_links),
+	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_tunnel_fragments),
+	    cmocka_unit_test(test_tunnel_peek_outer_json),
 	    cmocka_unit_test(test_pcap_file),
 	    cmocka_unit_test(test_pcapng_file),
 	};

@@ -298,6 +298,53 @@ static void test_v4_keys(void **state)
 	assert_string_equal(buf, "10.0.0.1");
 }
 
+/* k wrapped in an outer IPv4 header 192.0.2.<outer> -> 192.0.2.99,
+ * protocol 4 (IP in IP). */
+static void ipip(pkt *k, uint8_t outer)
+{
+	pkt in = *k;
+	k->n = 0;
+	p8(k, 0x45);
+	p8(k, 0);
+	p16(k, (uint16_t)(20 + in.n));
+	p16(k, 1);
+	p16(k, 0);
+	p8(k, 64);
+	p8(k, 4);
+	p16(k, 0);
+	const uint8_t a[8] = {192, 0, 2, outer, 192, 0, 2, 99};
+	put(k, a, 8);
+	uint16_t c = cksum(k->b, 20);
+	k->b[10] = (uint8_t)(c >> 8);
+	k->b[11] = (uint8_t)c;
+	put(k, in.b, in.n);
+}
+
+/* Fragments inside a tunnel are keyed on the tunnel too: the same inner
+ * datagram id between the same inner hosts in two tunnels never mixes. */
+static void test_tunnel_keys(void **state)
+{
+	(void)state;
+	pkt k;
+	frag4(&k, 1, 800, 17, 0, true, dgram, 24, NULL, 0);
+	ipip(&k, 1);
+	assert_int_equal(feed(&k, SEC), 1);
+	frag4(&k, 1, 800, 17, 24, false, dgram, 40, NULL, 0);
+	ipip(&k, 2); /* another tunnel */
+	assert_int_equal(feed(&k, SEC), 1);
+	frag4(&k, 1, 800, 17, 24, false, dgram, 40, NULL, 0); /* outside any tunnel */
+	assert_int_equal(feed(&k, SEC), 1);
+	frag4(&k, 1, 800, 17, 24, false, dgram, 40, NULL, 0);
+	ipip(&k, 1);
+	assert_int_equal(feed(&k, SEC), 0);
+	assert_int_equal(pk.flags, OM_PKT_IPV4 | OM_PKT_UDP | OM_PKT_HAS_PORTS |
+	                               OM_PKT_REASSEMBLED | OM_PKT_TUNNEL);
+	assert_int_equal(pk.tunnel_count, 1);
+	assert_int_equal(pk.tunnel[0].kind, OM_TUN_IPIP);
+	assert_int_equal(pk.l3_len, 84);
+	assert_memory_equal(pk.payload, dgram + 8, 56);
+}
+
 static void test_timeout(void **state)
 {
 	(void)state;
@@ -545,6 +592,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_v4_duplicate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v4_last_conflict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v4_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memcap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v4_too_large, setup, teardown),

@@ -267,13 +267,31 @@ static void test_vlan(void **state)
 	b.vlan[0] = 20;
 	om_flow *fa = om_flow_get(t, &a, &dir), *fb = om_flow_get(t, &b, &dir);
 	assert_ptr_not_equal(fa, fb);
-	assert_int_equal(fa->vlan, 10);
-	assert_int_equal(fb->vlan, 20);
-	/* only the outer tag is part of the key */
+	assert_int_equal(fa->vlan[0], 10);
+	assert_int_equal(fa->vlan_count, 1);
+	assert_int_equal(fb->vlan[0], 20);
+	/* every tag is part of the key: QinQ with another inner tag is
+	 * another flow, the same inner tag finds it again */
 	om_packet c = a;
 	c.vlan_count = 2;
 	c.vlan[1] = 99;
-	assert_ptr_equal(om_flow_get(t, &c, &dir), fa);
+	om_flow *fc = om_flow_get(t, &c, &dir);
+	assert_ptr_not_equal(fc, fa);
+	assert_int_equal(fc->vlan_count, 2);
+	assert_int_equal(fc->vlan[1], 99);
+	assert_ptr_equal(om_flow_get(t, &c, &dir), fc);
+	om_packet c3 = c;
+	c3.vlan_count = 3;
+	c3.vlan[2] = 7;
+	assert_ptr_not_equal(om_flow_get(t, &c3, &dir), fc);
+	/* so is the tunnel discriminator */
+	om_packet tu = a;
+	tu.tunnel_id = 0x1234;
+	om_flow *ft = om_flow_get(t, &tu, &dir);
+	assert_ptr_not_equal(ft, fa);
+	assert_int_equal(ft->tunnel_id, 0x1234);
+	tu.tunnel_id = 0x1235;
+	assert_ptr_not_equal(om_flow_get(t, &tu, &dir), ft);
 	/* untagged is another flow again */
 	om_packet d = a;
 	d.vlan_count = 0;
