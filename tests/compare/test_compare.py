@@ -138,6 +138,26 @@ class Classification(unittest.TestCase):
         self.assertEqual(reasons(diffs), [("state", None)])
         self.assertEqual(row["su_timeout_norm"], 0)
 
+    def test_tick_granularity_only_within_the_last_second(self):
+        # UDP flow ending at 1.5 s; the capture ends at 61.7 s: 60 s passed
+        # by the last packet but not by the last whole second (61 s)
+        def f(tool, start, end, reason="shutdown", src="192.0.2.1"):
+            ev = flow(tool, src, 1000, "192.0.2.2", 53, proto="UDP", reason=reason)
+            ev.start, ev.end = start, end
+            return ev
+        om = [f("omamori", 1000000, 1500000), f("omamori", 61700000, 61700000, src="192.0.2.9")]
+        su = [f("suricata", 1000000, 1500000), f("suricata", 61700000, 61700000, src="192.0.2.9")]
+        self.assertEqual(reasons(run(om, su)[1]), [("state", "tick-granularity")])
+        # an established TCP flow (300 s) that Suricata times out after 40 s
+        # (it took the flow as new): not explained by the tick
+        o = flow("omamori", "192.0.2.1", 1000, "192.0.2.2", 80, end=1)
+        s = flow("suricata", "192.0.2.1", 1000, "192.0.2.2", 80, end=1, state="new",
+                 reason="timeout")
+        lo = flow("omamori", "192.0.2.9", 1, "192.0.2.8", 2, proto="UDP", start=41, end=41)
+        ls = flow("suricata", "192.0.2.9", 1, "192.0.2.8", 2, proto="UDP", start=41, end=41)
+        self.assertIn(("state", None), reasons(run([o, lo], [s, ls])[1]))
+        self.assertNotIn(("state", "tick-granularity"), reasons(run([o, lo], [s, ls])[1]))
+
     def test_frag_bytes_needs_reassembly_and_a_link_header_per_packet(self):
         o = flow("omamori", "192.0.2.1", 1000, "192.0.2.2", 53, proto="UDP", pkts=(1, 0),
                  nbytes=(60, 0))
@@ -187,6 +207,31 @@ class Classification(unittest.TestCase):
         row, diffs = run([], [], [anomaly("ipv6.trunc_pkt", 1)],
                          [anomaly("decoder.ipv6.zero_len_padn", 1)])
         self.assertEqual(reasons(diffs), [("anomaly", None)])
+
+
+class Icmp(unittest.TestCase):
+    def test_two_pings_one_suricata_flow(self):
+        om = [flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(1, 1),
+                   start=0, end=1),
+              flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(1, 1),
+                   start=0, end=1)]
+        su = [flow("suricata", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(2, 2),
+                   start=0, end=1)]
+        row, diffs = run(om, su)
+        self.assertEqual(sorted({r for _, r in reasons(diffs)}), ["icmp-keying"])
+        self.assertEqual(row["only_om"], 1)
+
+    def test_suricata_counting_more_icmp_is_unexplained(self):
+        om = [flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(1, 1))]
+        su = [flow("suricata", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(3, 1))]
+        self.assertEqual(reasons(run(om, su)[1]), [("packets", None)])
+
+
+class Time(unittest.TestCase):
+    def test_timestamps_across_a_month_end(self):
+        a = cmp.ts_us("2024-04-30T23:59:59.500000+0000")
+        b = cmp.ts_us("2024-05-01T00:00:00.250000+0000")
+        self.assertEqual(b - a, 750000)
 
 
 class Documentation(unittest.TestCase):
