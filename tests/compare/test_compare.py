@@ -113,6 +113,39 @@ class Classification(unittest.TestCase):
                  state="closed", flags="13")  # 0x13: SYN, FIN, ACK: no RST
         self.assertEqual(reasons(run([o], [s])[1]), [("state", None)])
 
+    def test_fin_state_names(self):
+        o = flow("omamori", "192.0.2.1", 1000, "192.0.2.2", 80, tcp_state="fin_wait1")
+        s = flow("suricata", "192.0.2.1", 1000, "192.0.2.2", 80, tcp_state="close_wait",
+                 flags="1b")
+        self.assertEqual(reasons(run([o], [s])[1]), [("state", "tcp-state-names")])
+        # no FIN seen: unexplained
+        s = flow("suricata", "192.0.2.1", 1000, "192.0.2.2", 80, tcp_state="close_wait",
+                 flags="1a")
+        self.assertEqual(reasons(run([o], [s])[1]), [("state", None)])
+        # not a pair of the table
+        s = flow("suricata", "192.0.2.1", 1000, "192.0.2.2", 80, tcp_state="time_wait",
+                 flags="1b")
+        self.assertEqual(reasons(run([o], [s])[1]), [("state", None)])
+
+    def test_suricata_joining_a_packet_after_the_timeout(self):
+        # omamori: a DNS exchange at 1 s, the port reused at 62 s (past the
+        # 60 s timeout): two flows. Suricata: one flow with both.
+        om = [flow("omamori", "192.0.2.1", 1000, "192.0.2.2", 53, proto="UDP", start=1, end=1,
+                   reason="timeout"),
+              flow("omamori", "192.0.2.1", 1000, "192.0.2.2", 53, proto="UDP", start=62,
+                   end=62)]
+        su = [flow("suricata", "192.0.2.1", 1000, "192.0.2.2", 53, proto="UDP", start=1,
+                   end=62, pkts=(2, 2), nbytes=(120, 120))]
+        row, diffs = run(om, su)
+        self.assertEqual(sorted({r for _, r in reasons(diffs)}), ["offline-timeouts"])
+        # reused at 30 s, before the timeout: omamori splitting it is not
+        # explained
+        om[0].reason, om[1].start, om[1].end = "timeout", 30 * 1000000 + cmp.ts_us(T0), \
+            30 * 1000000 + cmp.ts_us(T0)
+        su[0].end = om[1].end
+        row, diffs = run(om, su)
+        self.assertIn(None, {r for _, r in reasons(diffs)})
+
     def test_suricata_shutdown_after_timeout_compared_as_timeout(self):
         # a UDP flow ending at 1 s in a capture that goes on to 100 s: its
         # 60 s timeout passed, so Suricata's "shutdown" counts as a timeout
@@ -200,6 +233,13 @@ class Classification(unittest.TestCase):
         row, diffs = run([], [], [anomaly("ipv4.trunc_pkt", 3)],
                          [anomaly("decoder.ipv4.trunc_pkt", 4)])
         self.assertEqual(len(diffs), 2)
+
+    def test_ack_events_only_when_omamori_is_silent(self):
+        su = [anomaly("stream.pkt_spurious_retransmission", 9),
+              anomaly("stream.est_pkt_before_last_ack", 9)]
+        self.assertEqual(reasons(run([], [], [], su)[1]), [("anomaly", "tcp-ack-events")])
+        self.assertEqual(reasons(run([], [], [anomaly("stream.overlap_diff", 9)], su)[1]),
+                         [("anomaly", None)])
 
     def test_legal_but_odd_only_when_omamori_is_silent(self):
         row, diffs = run([], [], [], [anomaly("decoder.ipv6.zero_len_padn", 1)])
