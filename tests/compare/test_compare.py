@@ -261,6 +261,19 @@ class Icmp(unittest.TestCase):
         self.assertEqual(sorted({r for _, r in reasons(diffs)}), ["icmp-keying"])
         self.assertEqual(row["only_om"], 1)
 
+    def test_two_pings_end_differently(self):
+        # two pings 20 s apart: omamori's first flow times out (30 s) before
+        # the capture ends, Suricata's one flow does not
+        om = [flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", start=0,
+                   end=1, reason="timeout"),
+              flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", start=21,
+                   end=22)]
+        su = [flow("suricata", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(2, 2),
+                   nbytes=(120, 120), start=0, end=22)]
+        row, diffs = run(om, su)
+        self.assertEqual(sorted({r for _, r in reasons(diffs)}), ["icmp-keying"])
+        self.assertIn(("state", "icmp-keying"), reasons(diffs))
+
     def test_suricata_counting_more_icmp_is_unexplained(self):
         om = [flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(1, 1))]
         su = [flow("suricata", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(3, 1))]
