@@ -274,6 +274,20 @@ class Icmp(unittest.TestCase):
         self.assertEqual(sorted({r for _, r in reasons(diffs)}), ["icmp-keying"])
         self.assertIn(("state", "icmp-keying"), reasons(diffs))
 
+    def test_icmp_error_counted_in_the_quoted_flow(self):
+        # a DNS query answered by port unreachable: omamori gives the error a
+        # flow of its own, Suricata counts it in the UDP flow
+        om = [flow("omamori", "192.0.2.1", 5000, "192.0.2.2", 53, proto="UDP", pkts=(1, 0),
+                   nbytes=(46, 0), start=0, end=0),
+              flow("omamori", "192.0.2.2", None, "192.0.2.1", None, proto="ICMP", pkts=(1, 0),
+                   nbytes=(70, 0), start=1, end=1)]
+        su = [flow("suricata", "192.0.2.1", 5000, "192.0.2.2", 53, proto="UDP", pkts=(1, 1),
+                   nbytes=(46, 70), start=0, end=1)]
+        self.assertEqual(sorted({r for _, r in reasons(run(om, su)[1])}), ["icmp-keying"])
+        # 10 bytes more than the error carried: unexplained
+        su[0].bytes = (46, 80)
+        self.assertIn(("bytes", None), reasons(run(om, su)[1]))
+
     def test_suricata_counting_more_icmp_is_unexplained(self):
         om = [flow("omamori", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(1, 1))]
         su = [flow("suricata", "192.0.2.1", None, "192.0.2.2", None, proto="ICMP", pkts=(3, 1))]
