@@ -11,7 +11,7 @@ BENCH_BUILD ?= build-release
 FUZZ_SECONDS ?= 60
 MESON_SETUP = meson setup --wipe
 
-.PHONY: all build deps test unit sanitize demo bench fuzz lint format clean install uninstall
+.PHONY: all build deps test unit sanitize demo bench fuzz lint format clean install uninstall peer compare
 
 all: build
 
@@ -58,9 +58,22 @@ demo: deps
 $(BENCH_BUILD)/build.ninja:
 	meson setup $(BENCH_BUILD) --buildtype=release -Dtests=false
 
-bench: deps $(BENCH_BUILD)/build.ninja
+bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
+
+# Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
+peer:
+	@bash scripts/install-deps --peer
+
+# Differential run against Suricata 7 over tests/pcap/data, the crafted pcap
+# test captures and CAPTURES (files or directories). The report goes to
+# docs/compare-output.txt, or to $(BUILD)/compare.txt when CAPTURES is given;
+# STRICT=1 fails on a disagreement docs/net.md does not explain.
+COMPARE_OUT ?= $(if $(CAPTURES),$(BUILD)/compare.txt,docs/compare-output.txt)
+compare: deps peer build
+	python3 scripts/compare --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_OUT) \
+	  $(if $(STRICT),--strict) $(CAPTURES)
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
