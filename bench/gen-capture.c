@@ -674,7 +674,10 @@ static uint64_t tcp_pkt(gen *g, flow *f, int dir, uint8_t flags, uint32_t off, u
 	int other = !dir;
 	put16(tcp, dir ? f->sport : f->cport);
 	put16(tcp + 2, dir ? f->cport : f->sport);
-	put32(tcp + 4, f->isn[dir] + (syn ? 0 : 1) + f->round_start[dir] + off);
+	/* A refusal (RST+ACK answering a SYN, RFC 793 "Reset Generation") has
+	 * sequence number 0, as Linux sends it. */
+	bool refusal = (flags & 0x14) == 0x14 && f->state == T_SYNACK;
+	put32(tcp + 4, refusal ? 0 : f->isn[dir] + (syn ? 0 : 1) + f->round_start[dir] + off);
 	put32(tcp + 8, (flags & 0x10) ? f->isn[other] + 1 + f->pos[other] : 0);
 	tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
 	tcp[13] = flags;
