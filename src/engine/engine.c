@@ -449,13 +449,14 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                           uint64_t offset)
+                           uint64_t offset, unsigned flags)
 {
 	struct worker *w = user;
 	(void)f;
 	(void)dir;
 	(void)data;
 	(void)offset;
+	(void)flags;
 	/* The app-layer parsers attach here; until they land the bytes are counted. */
 	w->app_bytes += len;
 }
@@ -504,15 +505,14 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 	if (rc != 0 || !p.ip_ver)
 		return;
 	int dir;
+	/* the flow table asks the stream to judge TCP packets: its events
+	 * belong to this packet */
+	w->cur = &p;
+	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
-	if (!f)
-		return;
-	if (p.flags & OM_PKT_TCP) {
-		w->cur = &p;
-		w->cur_cnt = r->pcap_cnt;
+	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
-		w->cur = NULL;
-	}
+	w->cur = NULL;
 }
 
 static void worker_totals(const struct worker *w, struct totals *t)
@@ -865,9 +865,10 @@ static int workers_init(struct engine *e)
 		    .on_end = on_flow_end,
 		    .user = w,
 		};
-		w->ft = om_flow_table_new(&fc);
-		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w};
+		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w, NULL};
 		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
+		fc.stream = w->st;
+		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
 		if (i > 0) {

@@ -309,6 +309,7 @@ static void flow_end(om_flow_table *t, om_flow *f, enum om_flow_end why)
 	lru_remove(&t->lists[class_of(f)], f);
 	if (t->cfg.on_end)
 		t->cfg.on_end(t->cfg.user, f, why);
+	om_stream_flow_end(t->cfg.stream, f); /* no-op if on_end did it */
 	memset(f, 0, sizeof(*f));
 	f->hnext = t->free;
 	t->free = f;
@@ -383,57 +384,6 @@ static om_flow *flow_alloc(om_flow_table *t, om_usec now)
 	return f;
 }
 
-static void tcp_update(om_flow *f, const om_packet *p, int dir, bool first)
-{
-	uint8_t fl = p->tcp_flags;
-	bool syn = fl & OM_TH_SYN, ack = fl & OM_TH_ACK;
-
-	if (fl & OM_TH_RST) {
-		f->tcp_state = OM_TCP_RESET;
-		return;
-	}
-	if (first) {
-		if (syn && !ack) {
-			f->tcp_state = OM_TCP_SYN_SENT;
-		} else if (syn && ack) {
-			f->tcp_state = OM_TCP_SYN_RECV;
-			f->flags |= OM_FLOW_F_MIDSTREAM;
-		} else {
-			f->tcp_state = OM_TCP_ESTABLISHED;
-			f->flags |= OM_FLOW_F_MIDSTREAM;
-		}
-	} else {
-		switch (f->tcp_state) {
-		case OM_TCP_SYN_SENT:
-			if (dir == OM_DIR_TOCLIENT && syn && ack)
-				f->tcp_state = OM_TCP_SYN_RECV;
-			else if (!syn && ack)
-				f->tcp_state = OM_TCP_ESTABLISHED; /* SYN/ACK missed */
-			break;
-		case OM_TCP_SYN_RECV:
-			if (!syn && ack)
-				f->tcp_state = OM_TCP_ESTABLISHED;
-			break;
-		case OM_TCP_CLOSING:
-			if (ack && !(fl & OM_TH_FIN))
-				f->tcp_state = OM_TCP_CLOSED;
-			break;
-		default: break;
-		}
-	}
-	if (fl & OM_TH_FIN) {
-		int other = dir ^ 1;
-		switch (f->tcp_state) {
-		case OM_TCP_CLOSING:
-		case OM_TCP_CLOSED:
-		case OM_TCP_RESET: break;
-		default:
-			f->tcp_state =
-			    (f->tcp_flags[other] & OM_TH_FIN) ? OM_TCP_CLOSING : OM_TCP_FIN_WAIT;
-		}
-	}
-}
-
 /* Flow state from what has been seen. A flow never leaves CLOSED. */
 static void state_update(om_flow *f)
 {
@@ -495,7 +445,6 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	om_flow **b = bucket_of(t, h);
 	om_flow *f;
 	int dir = OM_DIR_TOSERVER;
-	bool first = false;
 
 	for (f = *b; f; f = f->hnext)
 		if (f->hash == h && key_match(f, &k, p->ip_ver, &dir))
@@ -509,11 +458,10 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f = NULL;
 	}
 
-	/* TCP port reuse: a fresh SYN on a finished connection starts a new
-	 * flow. */
-	if (f && f->proto == IPPROTO_TCP &&
-	    (f->tcp_state == OM_TCP_CLOSED || f->tcp_state == OM_TCP_RESET) &&
-	    (p->tcp_flags & (OM_TH_SYN | OM_TH_ACK | OM_TH_RST)) == OM_TH_SYN) {
+	/* TCP port reuse: the stream decides whether a SYN on a finished
+	 * connection starts a new one (only a valid close or reset finishes
+	 * it, and a resent SYN does not start one). */
+	if (f && om_stream_starts_new(f, p, dir)) {
 		flow_end(t, f, OM_FLOW_END_FORCED);
 		f = NULL;
 	}
@@ -522,7 +470,6 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f = flow_alloc(t, p->ts);
 		if (!f)
 			return NULL;
-		first = true;
 		/* The initiator is the client, except when the first packet
 		 * is an answer (SYN/ACK, ICMP reply): then its sender is the
 		 * server. */
@@ -563,7 +510,9 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	f->pkts[dir]++;
 	f->bytes[dir] += packet_bytes(p);
 	if (f->proto == IPPROTO_TCP) {
-		tcp_update(f, p, dir, first);
+		/* the stream owns the TCP state: it judges the packet and
+		 * sets f->tcp_state before the flow is filed by class */
+		om_stream_track(t->cfg.stream, f, p, dir);
 		f->tcp_flags[dir] |= p->tcp_flags;
 	}
 	state_update(f);

@@ -29,7 +29,8 @@ struct chk {
 static uint8_t model[2][MODEL];
 static uint8_t mset[2][MODEL];
 
-static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off,
+                    unsigned flags)
 {
 	struct chk *c = u;
 	(void)f;

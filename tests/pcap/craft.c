@@ -448,7 +448,7 @@ static void write_malformed(void)
 	n = icmpecho(s, &ip, 21, 1);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 58, s, n));
 
-	/* 22: TCP MSS option with length 3: tcp.invalid_optlen */
+	/* 22: TCP MSS option with length 3: tcp.opt_invalid_len (the segment is kept) */
 	n = tcpseg(s, &ip, 41022, 80, 1, 0, 0x02, NULL, 0);
 	s[12] = 6 << 4; /* 24-byte header */
 	s[20] = 2;
@@ -628,7 +628,7 @@ static void write_tcp_stream(void)
 	add_tcp(&c, &ip, 40100, 7000, 1032, 5022, A, NULL);          /* 14 */
 
 	/* Session 2, client port 40101, packets 15-23: segment 2 arrives, then
-	 * again with other bytes while it is still held: stream.overlap_diff. */
+	 * again with other bytes while it is still held: stream.reassembly_overlap_different_data. */
 	add_tcp(&c, &ip, 40101, 7000, 2000, 0, S, NULL);             /* 15 */
 	add_tcp(&c, &rip, 7000, 40101, 6000, 2001, SA, NULL);        /* 16 */
 	add_tcp(&c, &ip, 40101, 7000, 2001, 6001, A, NULL);          /* 17 */

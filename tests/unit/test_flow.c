@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,34 @@ static void on_end(void *u, om_flow *f, enum om_flow_end why)
 	x->n++;
 }
 
+/* The stream that owns the TCP state of every table made by table(); its
+ * events are recorded (the last one and a count). */
+static om_stream_ctx *g_ts;
+static char g_last_event[64];
+static int g_events;
+static void ts_event(void *u, om_flow *f, const char *ev)
+{
+	(void)u, (void)f;
+	snprintf(g_last_event, sizeof(g_last_event), "%s", ev);
+	g_events++;
+}
+
+static int teardown_stream(void **state)
+{
+	(void)state;
+	g_ts = om_stream_free(g_ts);
+	return 0;
+}
+
 static om_flow_table *table(uint64_t max, uint64_t hash_size, struct ends *e)
 {
+	if (!g_ts) {
+		om_stream_callbacks cb = {NULL, NULL, ts_event, NULL, NULL};
+		g_ts = om_stream_new(0, 1 << 20, &cb);
+		assert_non_null(g_ts);
+	}
 	om_flow_config c = {
+	    .stream = g_ts,
 	    .max_flows = max,
 	    .hash_size = hash_size,
 	    .timeout_new = 30,
@@ -87,6 +113,18 @@ static om_packet pkt(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, ui
 static om_flow *get(om_flow_table *t, om_packet p, int *dir)
 {
 	return om_flow_get(t, &p, dir);
+}
+
+/* A TCP packet with sequence and acknowledgement numbers. */
+static om_packet tcpp(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, uint8_t flags,
+                      uint32_t seq, uint32_t ack, om_usec ts)
+{
+	om_packet p = pkt(IPPROTO_TCP, src, sport, dst, dport, flags, ts);
+	p.tcp_seq = seq;
+	p.tcp_ack = ack;
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	return p;
 }
 
 static void test_direction(void **state)
@@ -297,43 +335,44 @@ static void test_tcp_states(void **state)
 	struct ends e = {0};
 	om_flow_table *t = table(16, 0, &e);
 	int dir;
-	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, SEC), &dir);
+	/* client 1:1000 ISN 100, server 2:22 ISN 500 */
+	om_flow *f = get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_SYN_SENT);
 	assert_int_equal(f->state, OM_FLOW_NEW);
 	assert_false(f->flags & OM_FLOW_F_MIDSTREAM);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_SYN | OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1000, OM_TH_SYN | OM_TH_ACK, 500, 101, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_SYN_RECV);
 	assert_int_equal(f->state, OM_FLOW_NEW);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK, 101, 501, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
 	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
 	assert_int_equal(f->state, OM_FLOW_ESTABLISHED); /* half-closed */
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir); /* again */
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir); /* again */
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, 501, 102, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_CLOSING);
 	assert_int_equal(f->state, OM_FLOW_CLOSED);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK, 102, 502, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_CLOSED);
 	assert_int_equal(f->state, OM_FLOW_CLOSED);
 
 	/* RST from either side */
-	om_flow *g = get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_SYN, SEC), &dir);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1001, OM_TH_RST | OM_TH_ACK, SEC), &dir);
+	om_flow *g = get(t, tcpp(1, 1001, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1001, OM_TH_RST | OM_TH_ACK, 0, 101, SEC), &dir);
 	assert_int_equal(g->tcp_state, OM_TCP_RESET);
 	assert_int_equal(g->state, OM_FLOW_CLOSED);
 	/* a later ACK does not reopen it */
-	get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1001, 2, 22, OM_TH_ACK, 101, 1, SEC), &dir);
 	assert_int_equal(g->state, OM_FLOW_CLOSED);
 
 	/* midstream: trusted (established) only once both sides spoke */
-	om_flow *m = get(t, pkt(IPPROTO_TCP, 1, 1002, 2, 22, OM_TH_ACK, SEC), &dir);
+	om_flow *m = get(t, tcpp(1, 1002, 2, 22, OM_TH_ACK, 7000, 9000, SEC), &dir);
 	assert_true(m->flags & OM_FLOW_F_MIDSTREAM);
 	assert_int_equal(m->tcp_state, OM_TCP_ESTABLISHED);
 	assert_int_equal(m->state, OM_FLOW_NEW);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1002, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1002, OM_TH_ACK, 9000, 7000, SEC), &dir);
 	assert_int_equal(m->state, OM_FLOW_ESTABLISHED);
 
 	/* UDP: new, then established when the other side answers */
@@ -343,9 +382,13 @@ static void test_tcp_states(void **state)
 	get(t, pkt(IPPROTO_UDP, 2, 53, 1, 53000, 0, SEC), &dir);
 	assert_int_equal(u->state, OM_FLOW_ESTABLISHED);
 
-	/* port reuse: a SYN on a closed connection starts a new flow */
+	/* the old SYN resent on the closed connection is not a new one */
 	uint64_t old_id = f->flow_id;
-	om_flow *n = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, 2 * SEC), &dir);
+	assert_ptr_equal(get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir), f);
+	assert_int_equal(e.n, 0);
+	/* port reuse: a SYN with a new ISN on a closed connection starts a
+	 * new flow */
+	om_flow *n = get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 90000, 0, 2 * SEC), &dir);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.e[0].why, OM_FLOW_END_FORCED);
 	assert_int_equal(e.e[0].flow_id, old_id);
@@ -701,16 +744,17 @@ static void end_with_stream(void *u, om_flow *f, enum om_flow_end why)
 	(void)u, (void)why;
 	om_stream_flow_end(g_stream, f);
 }
-static void count_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off)
+static void count_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                       unsigned flags)
 {
-	(void)u, (void)f, (void)dir, (void)d, (void)off;
+	(void)u, (void)f, (void)dir, (void)d, (void)off, (void)flags;
 	g_delivered += len;
 }
 
 static void test_with_stream(void **state)
 {
 	(void)state;
-	om_stream_callbacks cb = {count_data, NULL, NULL, NULL};
+	om_stream_callbacks cb = {count_data, NULL, NULL, NULL, NULL};
 	g_stream = om_stream_new(0, 1 << 20, &cb);
 	om_flow_config c = {.max_flows = 2,
 	                    .timeout_new = 30,
@@ -718,7 +762,8 @@ static void test_with_stream(void **state)
 	                    .timeout_closed = 10,
 	                    .timeout_udp = 60,
 	                    .timeout_icmp = 20,
-	                    .on_end = end_with_stream};
+	                    .on_end = end_with_stream,
+	                    .stream = g_stream};
 	om_flow_table *t = om_flow_table_new(&c);
 	int dir;
 	for (uint16_t i = 0; i < 10; i++) {
@@ -734,8 +779,11 @@ static void test_with_stream(void **state)
 	}
 	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
 	assert_int_equal(g_delivered, 200);
-	assert_int_equal(om_stream_stats_get(g_stream)->mem_in_use, 0);
-	assert_int_equal(om_stream_stats_get(g_stream)->gaps, 10);
+	const om_stream_stats *m = om_stream_stats_get(g_stream);
+	assert_int_equal(m->mem_segments, 0);
+	assert_int_equal(m->mem_windows, 0);
+	assert_int_equal(m->mem_in_use, m->mem_cache + m->mem_states);
+	assert_int_equal(m->gaps, 10);
 	om_flow_table_free(t);
 	om_stream_free(g_stream);
 }
@@ -760,5 +808,5 @@ int main(void)
 	    cmocka_unit_test(test_names_and_config),
 	    cmocka_unit_test(test_with_stream),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown_stream);
 }
