@@ -348,7 +348,7 @@ static void test_tcp_states(void **state)
 	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
 	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
-	assert_int_equal(f->state, OM_FLOW_ESTABLISHED); /* half-closed */
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);                          /* half-closed */
 	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir); /* again */
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
 	get(t, tcpp(2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, 501, 102, SEC), &dir);
@@ -788,6 +788,240 @@ static void test_with_stream(void **state)
 	om_stream_free(g_stream);
 }
 
+/* ---- the stream owns the TCP state (findings 2 and 4) -------------------- */
+
+struct trec {
+	uint64_t delivered[2];
+	int events;
+	char ev[8][64];
+};
+static struct trec g_tr;
+static void tr_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                    unsigned flags)
+{
+	(void)u, (void)f, (void)d, (void)off, (void)flags;
+	g_tr.delivered[dir] += len;
+}
+static void tr_event(void *u, om_flow *f, const char *ev)
+{
+	(void)u, (void)f;
+	if (g_tr.events < 8)
+		snprintf(g_tr.ev[g_tr.events], sizeof(g_tr.ev[0]), "%s", ev);
+	g_tr.events++;
+}
+
+struct wired {
+	om_stream_ctx *s;
+	om_flow_table *t;
+	struct ends e;
+};
+
+/* A flow table and a stream wired as the engine wires them. */
+static void wired_new(struct wired *w)
+{
+	memset(&g_tr, 0, sizeof(g_tr));
+	memset(w, 0, sizeof(*w));
+	om_stream_callbacks cb = {tr_data, NULL, tr_event, NULL, NULL};
+	w->s = om_stream_new(0, 1 << 20, &cb);
+	assert_non_null(w->s);
+	om_flow_config c = {.max_flows = 16,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = on_end,
+	                    .user = &w->e,
+	                    .stream = w->s};
+	w->t = om_flow_table_new(&c);
+	assert_non_null(w->t);
+}
+
+static void wired_free(struct wired *w)
+{
+	om_flow_table_flush(w->t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(w->t);
+	const om_stream_stats *m = om_stream_stats_get(w->s);
+	assert_int_equal(m->mem_segments + m->mem_windows, 0);
+	om_stream_free(w->s);
+}
+
+/* Both get and reassembly, as the engine's per-packet pipeline. */
+static om_flow *wpkt(struct wired *w, om_packet p, const char *data)
+{
+	int dir;
+	if (data) {
+		p.payload = (const uint8_t *)data;
+		p.payload_len = (uint32_t)strlen(data);
+	}
+	om_flow *f = om_flow_get(w->t, &p, &dir);
+	assert_non_null(f);
+	om_stream_packet(w->s, f, &p, dir);
+	return f;
+}
+
+/* Client 1:40000 ISN 1000, server 2:80 ISN 5000; wscale offers (0xff none). */
+static om_flow *connect3(struct wired *w, uint8_t cws, uint8_t sws, uint16_t cwin)
+{
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC);
+	p.tcp_wscale = cws;
+	om_flow *f = wpkt(w, p, NULL);
+	p = tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 5000, 1001, SEC);
+	p.tcp_wscale = sws;
+	wpkt(w, p, NULL);
+	p = tcpp(1, 40000, 2, 80, OM_TH_ACK, 1001, 5001, SEC);
+	p.tcp_win = cwin;
+	wpkt(w, p, NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	return f;
+}
+
+/* Finding 2: a spoofed out-of-window RST and then a SYN with the attacker's
+ * ISN used to end the flow and start a new one, so that the real
+ * connection's later data never reached on_data. Now both are invalid
+ * events and change nothing. */
+static void test_spoofed_rst_and_syn(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *f = connect3(&w, 0xff, 0xff, 65535);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1001, 5001, SEC), "GET /a");
+	assert_int_equal(g_tr.delivered[0], 6);
+
+	/* the attacker, blind, as the server: an RST far from the window */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST, 5001 + 0x10000000u, 0, SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
+	assert_int_equal(g_tr.events, 1);
+	assert_string_equal(g_tr.ev[0], "stream.rst_invalid");
+	/* then as the client: a SYN with its own ISN */
+	assert_ptr_equal(wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 777777, 0, SEC), NULL), f);
+	assert_int_equal(w.e.n, 0); /* no port-reuse split */
+	assert_int_equal(g_tr.events, 2);
+	assert_string_equal(g_tr.ev[1], "stream.est_syn_resend_diff_seq");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* the real connection goes on and is still inspected */
+	assert_ptr_equal(
+	    wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1007, 5001, SEC), "GET /b"), f);
+	assert_int_equal(g_tr.delivered[0], 12);
+	assert_int_equal(f->pkts[0], 5); /* SYN, ACK, data, the SYN, data */
+
+	/* an RST with an acknowledgement of data never sent is invalid too */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013 + 50000, SEC), NULL);
+	assert_string_equal(g_tr.ev[2], "stream.rst_invalid_ack");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* a FIN beyond the window is ignored */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_FIN | OM_TH_ACK, 1013 + 0x01000000u, 5001, SEC), NULL);
+	assert_string_equal(g_tr.ev[3], "stream.fin_out_of_window");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* the real RST, in the window, ends it */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013, SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	assert_int_equal(f->state, OM_FLOW_CLOSED);
+	assert_int_equal(g_tr.events, 4);
+	wired_free(&w);
+}
+
+/* The window an RST is checked against is scaled only when both sides
+ * offered window scaling in the handshake. */
+static void test_rst_window_scaling(void **state)
+{
+	(void)state;
+	for (int both = 0; both < 2; both++) {
+		struct wired w;
+		wired_new(&w);
+		/* the client offers 7 always, the server only when both */
+		om_flow *f = connect3(&w, 7, both ? 7 : 0xff, 1000);
+		/* 1000 << 7 = 128000 bytes of window when scaled; 1000 (the
+		 * 65535 floor) when not: an RST 100000 past the edge */
+		wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST, 5001 + 100000, 0, SEC), NULL);
+		if (both) {
+			assert_int_equal(f->tcp_state, OM_TCP_RESET);
+			assert_int_equal(g_tr.events, 0);
+		} else {
+			assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+			assert_string_equal(g_tr.ev[0], "stream.rst_invalid");
+		}
+		wired_free(&w);
+	}
+}
+
+/* Finding 4: SYN+FIN is not a SYN (an unanswered probe stays a new flow with
+ * the short timeout); NULL and FIN probes start no session; FIN+SYN+URG
+ * after an RST is not port reuse. */
+static void test_probes(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *sf = wpkt(&w, tcpp(1, 50000, 2, 7001, OM_TH_SYN | OM_TH_FIN, 1, 0, SEC), NULL);
+	assert_int_equal(sf->tcp_state, OM_TCP_NONE);
+	assert_int_equal(sf->state, OM_FLOW_NEW);
+	om_flow *nf = wpkt(&w, tcpp(1, 50001, 2, 7002, 0, 1, 0, SEC), NULL);
+	assert_int_equal(nf->tcp_state, OM_TCP_NONE);
+	om_flow *ff = wpkt(&w, tcpp(1, 50002, 2, 7003, OM_TH_FIN, 1, 0, SEC), NULL);
+	assert_int_equal(ff->tcp_state, OM_TCP_NONE);
+	assert_int_equal(ff->state, OM_FLOW_NEW);
+	assert_int_equal(g_tr.events, 0);
+	/* all three end at the new-flow timeout (30 s), not the 300 s of an
+	 * established one */
+	om_flow_table_expire(w.t, 31 * SEC);
+	assert_int_equal(w.e.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(w.e.e[i].why, OM_FLOW_END_TIMEOUT);
+		assert_int_equal(w.e.e[i].state, OM_FLOW_NEW);
+	}
+
+	/* a connection reset, then FIN+SYN+URG with a new ISN */
+	w.e.n = 0;
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, 40 * SEC);
+	om_flow *f = wpkt(&w, p, NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 0, 1001, 40 * SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	om_flow *g =
+	    wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_FIN | OM_TH_SYN | OM_TH_URG, 424242, 0, 40 * SEC),
+	         NULL);
+	assert_ptr_equal(g, f);
+	assert_int_equal(w.e.n, 0);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	assert_string_equal(g_tr.ev[0], "stream.fin_syn");
+	/* a plain SYN with a new ISN is port reuse */
+	g = wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 424242, 0, 40 * SEC), NULL);
+	assert_int_equal(w.e.n, 1);
+	assert_int_equal(w.e.e[0].why, OM_FLOW_END_FORCED);
+	assert_int_equal(g->tcp_state, OM_TCP_SYN_SENT);
+	wired_free(&w);
+}
+
+/* SYN-time events on an established connection: each is ignored. */
+static void test_late_syns(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *f = connect3(&w, 0xff, 0xff, 65535);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 5000, 1001, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 9999, 1001, SEC), NULL);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN | OM_TH_ACK, 3, 5001, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN, 3, 0, SEC), NULL);
+	assert_int_equal(g_tr.events, 5);
+	assert_string_equal(g_tr.ev[0], "stream.est_syn_resend");
+	assert_string_equal(g_tr.ev[1], "stream.est_synack_resend");
+	assert_string_equal(g_tr.ev[2], "stream.est_synack_resend_with_diff_seq");
+	assert_string_equal(g_tr.ev[3], "stream.est_synack_toserver");
+	assert_string_equal(g_tr.ev[4], "stream.est_syn_toclient");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(w.e.n, 0);
+	/* a SYN/ACK that does not acknowledge the SYN is ignored */
+	om_flow *h = wpkt(&w, tcpp(1, 40001, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40001, OM_TH_SYN | OM_TH_ACK, 5000, 77, SEC), NULL);
+	assert_int_equal(h->tcp_state, OM_TCP_SYN_SENT);
+	assert_string_equal(g_tr.ev[5], "stream.3whs_synack_with_wrong_ack");
+	wired_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +1041,10 @@ int main(void)
 	    cmocka_unit_test(test_hash_symmetric),
 	    cmocka_unit_test(test_names_and_config),
 	    cmocka_unit_test(test_with_stream),
+	    cmocka_unit_test(test_spoofed_rst_and_syn),
+	    cmocka_unit_test(test_rst_window_scaling),
+	    cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_late_syns),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_stream);
 }
