@@ -1,5 +1,6 @@
 /* Unit tests for TCP reassembly (src/net/stream.c). Expected streams are
  * built here from the segments fed, with a first-wins byte model. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,8 +152,8 @@ static void fill(uint8_t *b, size_t n, uint32_t seed)
 #define ISN 1000u /* client ISN: data starts at ISN + 1 */
 #define SISN 70000u
 
-static void feed_ack(struct fx *x, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
-                     uint16_t win, const void *data, uint32_t len)
+static void feed_ack(struct fx *x, int dir, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+                     const void *data, uint32_t len)
 {
 	om_packet p;
 	memset(&p, 0, sizeof(p));
@@ -785,6 +786,307 @@ static void test_many_tiny_segments(void **state)
 	fx_free(x);
 }
 
+/* ---- policies, memory, ends ------------------------------------------------ */
+
+/* Target-based overlap: a held segment H = [10,20) of 'o' bytes, then a
+ * segment N of 'n' bytes overlapping it; the holes are then filled. Which
+ * bytes the stream delivers where N and H overlap follows the receiver's
+ * policy. The expectations are read from Suricata's overlap handling (the
+ * case analysis of Novak and Sturges): for each shape, the policies whose
+ * new bytes win. */
+#define PB(x) (1u << OM_POLICY_##x)
+static void test_policies(void **state)
+{
+	(void)state;
+	const unsigned ALL = (1u << OM_POLICY_COUNT) - 1;
+	const unsigned OLDSTART = PB(BSD) | PB(HPUX10) | PB(IRIX) | PB(WINDOWS) | PB(WINDOWS2K3) |
+	                          PB(OLD_LINUX) | PB(LINUX) | PB(MACOS);
+	static const struct {
+		uint32_t off, len;
+		unsigned new_wins;
+	} shapes[] = {
+	    {10, 5, 0},                                         /* same start, shorter */
+	    {10, 10, PB(OLD_LINUX) | PB(SOLARIS) | PB(HPUX11)}, /* exact */
+	    {10, 15, PB(LINUX) | PB(OLD_LINUX) | PB(SOLARIS) | PB(HPUX11)}, /* same start, longer */
+	    {5, 10, 0},                         /* before, ends inside */
+	    {5, 20, 0},                         /* before, covers */
+	    {15, 10, PB(SOLARIS) | PB(HPUX11)}, /* after, ends after */
+	    {12, 6, 0},                         /* inside */
+	};
+	unsigned extra[OM_ARRAY_SIZE(shapes)] = {
+	    0, 0, 0, OLDSTART, OLDSTART | PB(SOLARIS) | PB(HPUX11), 0, 0};
+	for (size_t k = 0; k < OM_ARRAY_SIZE(shapes); k++) {
+		for (unsigned pol = 0; pol < OM_POLICY_COUNT; pol++) {
+			unsigned wins = shapes[k].new_wins | extra[k] | PB(LAST);
+			wins &= ALL & ~(PB(FIRST) | PB(VISTA));
+			bool nw = wins & (1u << pol);
+			struct fx *x = fx_new(0, 1 << 20);
+			om_stream_config sc = {.default_policy = (enum om_stream_policy)pol,
+			                       .overlap_window = 2048};
+			assert_int_equal(om_stream_configure(x->s, &sc), 0);
+			handshake(x);
+			uint8_t o[10], n[30], lead[10];
+			memset(o, 'o', sizeof(o));
+			memset(n, 'n', sizeof(n));
+			memset(lead, '.', sizeof(lead));
+			feed(x, 0, OM_TH_ACK, ISN + 1 + 10, o, 10);
+			feed(x, 0, OM_TH_ACK, ISN + 1 + shapes[k].off, n, shapes[k].len);
+			uint32_t first = shapes[k].off < 10 ? shapes[k].off : 10;
+			feed(x, 0, OM_TH_ACK, ISN + 1, lead, first);
+			uint32_t end =
+			    shapes[k].off + shapes[k].len > 20 ? shapes[k].off + shapes[k].len : 20;
+			assert_int_equal(x->r.delivered[0], end);
+			for (uint32_t i = 0; i < end; i++) {
+				bool in_n = i >= shapes[k].off && i < shapes[k].off + shapes[k].len;
+				bool in_o = i >= 10 && i < 20;
+				char want = i < first ? '.' : in_o ? (in_n && nw ? 'n' : 'o') : 'n';
+				if (x->r.buf[0][i] != (uint8_t)want)
+					fail_msg("shape %zu policy %s byte %u: %c, want %c", k,
+					         om_stream_policy_name((enum om_stream_policy)pol),
+					         i, x->r.buf[0][i], want);
+			}
+			assert_int_equal(x->r.ev_diff, 1);
+			fx_end(x);
+			fx_free(x);
+		}
+	}
+	/* names and the receiving host's policy per network */
+	enum om_stream_policy p;
+	for (unsigned i = 0; i < OM_POLICY_COUNT; i++) {
+		assert_int_equal(om_stream_policy_parse(om_stream_policy_name(i), &p), 0);
+		assert_int_equal(p, i);
+	}
+	assert_int_equal(om_stream_policy_parse("beos", &p), -EINVAL);
+	assert_string_equal(om_stream_policy_name(OM_POLICY_OLD_LINUX), "old-linux");
+}
+
+/* The receiver's network picks the policy: the same overlap toward a
+ * "last" host and toward a "first" host. */
+static void test_policy_per_net(void **state)
+{
+	(void)state;
+	for (int toward_last = 0; toward_last < 2; toward_last++) {
+		struct fx *x = fx_new(0, 1 << 20);
+		om_stream_policy_net nets[2];
+		assert_int_equal(om_cidr_parse("10.1.0.0/16", &nets[0].net), 0);
+		nets[0].policy = OM_POLICY_LAST;
+		assert_int_equal(om_cidr_parse("10.0.0.0/8", &nets[1].net), 0);
+		nets[1].policy = OM_POLICY_FIRST;
+		om_stream_config sc = {.default_policy = OM_POLICY_BSD,
+		                       .overlap_window = 2048,
+		                       .nets = nets,
+		                       .nnets = 2};
+		assert_int_equal(om_stream_configure(x->s, &sc), 0);
+		/* the server (receiver of direction 0) */
+		assert_int_equal(om_addr_parse(toward_last ? "10.1.2.3" : "10.2.2.3", &x->f.srv),
+		                 0);
+		assert_int_equal(om_addr_parse("192.0.2.1", &x->f.cli), 0);
+		handshake(x);
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "oooooooooo", 10);
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "nnnnnnnnnn", 10);
+		feed(x, 0, OM_TH_ACK, ISN + 1, "..........", 10);
+		assert_memory_equal(x->r.buf[0] + 10, toward_last ? "nnnnnnnnnn" : "oooooooooo",
+		                    10);
+		fx_end(x);
+		fx_free(x);
+	}
+	om_stream_ctx *s = om_stream_new(0, 4096, NULL);
+	om_stream_config bad = {.default_policy = OM_POLICY_COUNT};
+	assert_int_equal(om_stream_configure(s, &bad), -EINVAL);
+	bad.default_policy = OM_POLICY_BSD;
+	bad.nnets = OM_STREAM_MAX_POLICIES + 1;
+	assert_int_equal(om_stream_configure(s, &bad), -EINVAL);
+	om_stream_free(s);
+}
+
+/* mem_in_use is what is really held: blocks by their size (a 100-byte
+ * segment takes a 256-byte block, a 3000-byte one a 4096-byte block, the
+ * delivered window a 2048-byte block), free blocks kept for reuse, and the
+ * state slabs. Segments over 2 KiB come from the pool too: a second flow
+ * reuses the blocks without malloc. */
+static void test_mem_accounting(void **state)
+{
+	(void)state;
+	static uint8_t b[4000];
+	fill(b, sizeof(b), 9);
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	const om_stream_stats *m = st(x);
+	assert_int_equal(m->mem_segments, 0);
+	assert_true(m->mem_states > 0);
+	assert_int_equal(m->mem_in_use, m->mem_states);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 10, b + 10, 100);    /* held */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, b + 200, 3000); /* held */
+	assert_int_equal(m->mem_segments, 256 + 4096);
+	assert_int_equal(m->mem_windows, 0);
+	assert_int_equal(m->block_mallocs, 2);
+	assert_int_equal(m->mem_in_use, m->mem_segments + m->mem_states);
+	feed(x, 0, OM_TH_ACK, ISN + 1, b, 10);             /* [0,10): delivers the first */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 110, b + 110, 90); /* fills the hole */
+	assert_int_equal(x->r.delivered[0], 3200);
+	assert_memory_equal(x->r.buf[0], b, 3200);
+	assert_int_equal(m->mem_segments, 0);
+	assert_int_equal(m->mem_windows, 2048);
+	assert_int_equal(m->mem_cache, 256 + 4096);
+	assert_int_equal(m->block_mallocs, 3);
+	assert_int_equal(m->mem_in_use, m->mem_windows + m->mem_cache + m->mem_states);
+	assert_int_equal(x->r.held_calls, 2); /* the two held segments */
+	fx_end(x);
+	/* another flow: blocks from the cache, no malloc */
+	om_flow g;
+	memset(&g, 0, sizeof(g));
+	g.proto = IPPROTO_TCP;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_ACK;
+	p.tcp_seq = 1 + 500;
+	p.payload = b;
+	p.payload_len = 3000;
+	om_stream_packet(x->s, &g, &p, 1); /* midstream: [0,3000) delivered */
+	p.tcp_seq = 1 + 3500 + 500;
+	om_stream_packet(x->s, &g, &p, 1); /* held at 3500 */
+	assert_int_equal(m->block_mallocs, 3);
+	assert_int_equal(m->mem_segments, 4096);
+	om_stream_flow_end(x->s, &g);
+	assert_int_equal(m->mem_segments + m->mem_windows, 0);
+	assert_int_equal(m->mem_in_use, m->mem_cache + m->mem_states);
+	fx_free(x);
+}
+
+/* Finding 8: one flow holding out-of-order data up to its own cap takes the
+ * gaps itself; another flow in the same worker still holds its data. */
+static void test_hog_flow(void **state)
+{
+	(void)state;
+	static uint8_t b[1000];
+	fill(b, sizeof(b), 13);
+	struct fx *x = fx_new(0, 64 * 1024);
+	om_stream_config sc = {.flow_memcap = 16 * 1024, .overlap_window = 0};
+	assert_int_equal(om_stream_configure(x->s, &sc), 0);
+	handshake(x);
+	/* the hog: 1000-byte segments (1024-byte blocks) each past a hole */
+	for (uint32_t i = 0; i < 60; i++)
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 2000 * (i + 1), b, 1000);
+	assert_true(st(x)->flow_memcap_hits > 0);
+	assert_int_equal(st(x)->memcap_hits, 0);
+	assert_true(st(x)->mem_segments <= 16 * 1024);
+	assert_true(x->r.ngaps > 0);
+	int hog_gaps = x->r.ngaps;
+	/* the other flow (direction 1 of another flow record) holds 8 KiB */
+	om_flow g;
+	memset(&g, 0, sizeof(g));
+	g.proto = IPPROTO_TCP;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_SYN;
+	p.tcp_seq = 0;
+	om_stream_packet(x->s, &g, &p, 1);
+	p.tcp_flags = OM_TH_ACK;
+	for (uint32_t i = 0; i < 8; i++) {
+		p.tcp_seq = 1 + 1000 * (i + 1);
+		p.payload = b;
+		p.payload_len = 1000;
+		om_stream_packet(x->s, &g, &p, 1);
+	}
+	p.tcp_seq = 1;
+	om_stream_packet(x->s, &g, &p, 1);      /* fills [0,1000) */
+	assert_int_equal(x->r.ngaps, hog_gaps); /* no gap for it */
+	assert_int_equal(x->r.delivered[1], 9000);
+	assert_int_equal(st(x)->memcap_hits, 0);
+	om_stream_flow_end(x->s, &g);
+	fx_end(x);
+	fx_free(x);
+}
+
+/* on_end: once per direction, with the reason */
+static void test_on_end(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1, "abc", 3);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.end_why[0], OM_STREAM_END_FIN);
+	assert_int_equal(x->r.ends[1], 0);
+	fx_end(x);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.ends[1], 1);
+	assert_int_equal(x->r.end_why[1], OM_STREAM_END_FLOW);
+	fx_free(x);
+
+	x = fx_new(4, 1 << 20);
+	handshake(x);
+	feed(x, 1, OM_TH_ACK, SISN + 1, "abcdef", 6);
+	assert_int_equal(x->r.end_why[1], OM_STREAM_END_DEPTH);
+	feed_ack(x, 0, OM_TH_RST, ISN + 1, 0, 0, NULL, 0);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.end_why[0], OM_STREAM_END_RST);
+	assert_int_equal(x->r.ends[1], 1);
+	fx_end(x);
+	assert_int_equal(x->r.ends[0] + x->r.ends[1], 2);
+	fx_free(x);
+	assert_string_equal(om_stream_end_name(OM_STREAM_END_RST), "rst");
+}
+
+/* Finding 3: a data segment with a 9-byte timestamp option is decoded with
+ * tcp.opt_invalid_len and kept: its bytes are reassembled, no gap. */
+static void test_bad_option_kept(void **state)
+{
+	(void)state;
+	uint8_t fr[14 + 20 + 32 + 10];
+	memset(fr, 0, sizeof(fr));
+	fr[12] = 0x08;
+	uint8_t *ip = fr + 14;
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)(20 + 32 + 10);
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
+	ip[16] = 192, ip[17] = 0, ip[18] = 2, ip[19] = 2;
+	uint8_t *t = ip + 20;
+	t[1] = 99, t[3] = 80;
+	uint32_t seq = ISN + 1;
+	t[4] = (uint8_t)(seq >> 24), t[5] = (uint8_t)(seq >> 16), t[6] = (uint8_t)(seq >> 8),
+	t[7] = (uint8_t)seq;
+	t[12] = 8 << 4; /* 32-byte header */
+	t[13] = OM_TH_ACK | OM_TH_PUSH;
+	static const uint8_t opt[12] = {8, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1};
+	memcpy(t + 20, opt, sizeof(opt));
+	memcpy(t + 32, "tsdata1234", 10);
+	/* the IPv4 header checksum */
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+
+	om_decoder *d = om_decoder_new(1 << 20, 16, 60);
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.raw = fr;
+	p.caplen = p.wirelen = sizeof(fr);
+	p.linktype = 1; /* DLT_EN10MB */
+	assert_int_equal(om_decode(d, &p), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_TCP_OPT_INVALID);
+	assert_string_equal(om_anomaly_name(p.anomaly), "tcp.opt_invalid_len");
+	assert_int_equal(p.payload_len, 10);
+	assert_int_equal(p.tcp_wscale, 0xff);
+
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	om_stream_packet(x->s, &x->f, &p, 0);
+	feed(x, 0, OM_TH_ACK, ISN + 11, "more-data!", 10);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	assert_int_equal(x->r.delivered[0], 20);
+	assert_memory_equal(x->r.buf[0], "tsdata1234more-data!", 20);
+	fx_free(x);
+	om_decoder_free(d);
+}
+
 /* Contexts freed with flows still holding data release everything (checked
  * by the sanitizer build). */
 static void test_free_with_live_flows(void **state)
@@ -824,6 +1126,12 @@ int main(void)
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_many_tiny_segments),
 	    cmocka_unit_test(test_free_with_live_flows),
+	    cmocka_unit_test(test_policies),
+	    cmocka_unit_test(test_policy_per_net),
+	    cmocka_unit_test(test_mem_accounting),
+	    cmocka_unit_test(test_hog_flow),
+	    cmocka_unit_test(test_on_end),
+	    cmocka_unit_test(test_bad_option_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
