@@ -160,8 +160,16 @@ typedef struct om_config {
 	uint32_t flow_timeout_udp;
 	uint32_t flow_timeout_icmp;
 	/* TCP reassembly */
-	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
-	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
+	uint64_t stream_depth;          /* bytes per direction handed to app-layer; 0 = no limit */
+	uint64_t stream_memcap;         /* bytes of out-of-order data held per worker */
+	uint64_t stream_flow_memcap;    /* bytes of out-of-order data one flow may hold */
+	uint32_t stream_overlap_window; /* delivered bytes kept per direction; 0 = none */
+	char stream_default_policy[16]; /* overlap policy name, e.g. "bsd" */
+	struct om_config_policy {       /* per receiving network, first match wins */
+		om_cidr net;
+		char policy[16];
+	} stream_policies[OM_CONFIG_MAX_NETS];
+	unsigned stream_policy_count;
 	/* IP defragmentation */
 	uint64_t defrag_memcap;  /* bytes per worker */
 	uint32_t defrag_timeout; /* seconds */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-enum ckind { C_STR, C_U32, C_U64, C_BOOL, C_NETS };
+enum ckind { C_STR, C_U32, C_U64, C_BOOL, C_NETS, C_POLICY, C_POLICIES };
 
 struct ckey {
 	const char *path; /* dotted */
@@ -41,6 +41,13 @@ static const struct ckey keys[] = {
      "config.help.flow.timeouts.icmp"},
     {"stream.depth", C_U64, F(stream_depth), 0, 0, UINT64_MAX, "config.help.stream.depth"},
     {"stream.memcap", C_U64, F(stream_memcap), 0, 65536, 1ull << 40, "config.help.stream.memcap"},
+    {"stream.flow-memcap", C_U64, F(stream_flow_memcap), 0, 4096, 1ull << 40,
+     "config.help.stream.flow-memcap"},
+    {"stream.overlap-window", C_U32, F(stream_overlap_window), 0, 0, 65536,
+     "config.help.stream.overlap-window"},
+    {"stream.default-policy", C_POLICY, F(stream_default_policy),
+     sizeof(((om_config *)0)->stream_default_policy), 0, 0, "config.help.stream.default-policy"},
+    {"stream.policies", C_POLICIES, F(stream_policies), 0, 0, 0, "config.help.stream.policies"},
     {"defrag.memcap", C_U64, F(defrag_memcap), 0, 65536, 1ull << 40, "config.help.defrag.memcap"},
     {"defrag.timeout", C_U32, F(defrag_timeout), 0, 1, 3600, "config.help.defrag.timeout"},
     {"defrag.max-trackers", C_U32, F(defrag_max_trackers), 0, 1, 1u << 24,
@@ -102,6 +109,10 @@ void om_config_defaults(om_config *c)
 	c->flow_timeout_icmp = 30;
 	c->stream_depth = 1024 * 1024;
 	c->stream_memcap = 64ull * 1024 * 1024;
+	c->stream_flow_memcap = 4ull * 1024 * 1024;
+	c->stream_overlap_window = 2048;
+	snprintf(c->stream_default_policy, sizeof(c->stream_default_policy), "bsd");
+	c->stream_policy_count = 0;
 	c->defrag_memcap = 32ull * 1024 * 1024;
 	c->defrag_timeout = 60;
 	c->defrag_max_trackers = 65536;
@@ -164,6 +175,103 @@ static bool is_prefix_of_key(const char *path)
 	return false;
 }
 
+/* ---- stream: overlap policies -------------------------------------------- */
+/* The names the TCP stream knows (net's om_stream_policy_parse reads the
+ * same spellings; a unit test checks that they agree). */
+static const char *const stream_policy_names[] = {
+    "bsd",    "first", "last",  "linux",   "old-linux", "solaris",    "hpux10",
+    "hpux11", "irix",  "macos", "windows", "vista",     "windows2k3",
+};
+#define STREAM_POLICY_LIST                                                                         \
+	"first, last, bsd, linux, old-linux, solaris, hpux10, hpux11, irix, macos, windows, "      \
+	"vista, windows2k3"
+
+static bool stream_policy_known(const char *v)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(stream_policy_names); i++)
+		if (!strcmp(v, stream_policy_names[i]))
+			return true;
+	return false;
+}
+
+static const char *scalar_of(const yaml_node_t *n)
+{
+	if (!n || n->type != YAML_SCALAR_NODE ||
+	    strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+/* stream.policies: a list of {net: CIDR, policy: NAME}. */
+static int set_policies(struct loader *l, const struct ckey *k, yaml_node_t *n)
+{
+	struct om_config_policy pol[OM_CONFIG_MAX_NETS];
+	unsigned count = 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return load_err(l, n, k->path, "err.config.policy_item");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+		if (!e || e->type != YAML_MAPPING_NODE)
+			return load_err(l, e ? e : n, k->path, "err.config.policy_item");
+		if (count >= OM_CONFIG_MAX_NETS)
+			return load_err(l, e, k->path, "err.config.too_many_nets",
+			                OM_CONFIG_MAX_NETS);
+		const char *net = NULL, *name = NULL;
+		const yaml_node_t *netn = e, *namen = e;
+		for (yaml_node_pair_t *p = e->data.mapping.pairs.start;
+		     p < e->data.mapping.pairs.top; p++) {
+			yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
+			yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+			const char *key = scalar_of(kn), *val = scalar_of(vn);
+			if (!key || !val)
+				return load_err(l, kn ? kn : e, k->path, "err.config.policy_item");
+			if (!strcmp(key, "net")) {
+				net = val;
+				netn = vn;
+			} else if (!strcmp(key, "policy")) {
+				name = val;
+				namen = vn;
+			} else {
+				return load_err(l, kn, k->path, "err.config.policy_item");
+			}
+		}
+		if (!net || !name)
+			return load_err(l, e, k->path, "err.config.policy_item");
+		if (om_cidr_parse(net, &pol[count].net) < 0)
+			return load_err(l, netn, k->path, "err.config.not_network", net);
+		if (!stream_policy_known(name) || strlen(name) >= sizeof(pol[count].policy))
+			return load_err(l, namen, k->path, "err.config.unknown_policy", name,
+			                STREAM_POLICY_LIST);
+		snprintf(pol[count].policy, sizeof(pol[count].policy), "%s", name);
+		count++;
+	}
+	memcpy(l->c->stream_policies, pol, sizeof(pol[0]) * count);
+	l->c->stream_policy_count = count;
+	return 0;
+}
+
+static void dump_cidr(const om_cidr *n, om_buf *out)
+{
+	char a[64];
+	om_addr_str(&n->addr, a, sizeof(a));
+	unsigned p = om_addr_is_v4(&n->addr) && n->prefix >= 96 ? n->prefix - 96u : n->prefix;
+	om_buf_printf(out, "%s/%u", a, p);
+}
+
+static void dump_policies(const om_config *c, om_buf *out)
+{
+	if (!c->stream_policy_count) {
+		om_buf_puts(out, " []");
+		return;
+	}
+	for (unsigned i = 0; i < c->stream_policy_count; i++) {
+		om_buf_puts(out, "\n  - {net: ");
+		dump_cidr(&c->stream_policies[i].net, out);
+		om_buf_printf(out, ", policy: %s}", c->stream_policies[i].policy);
+	}
+}
+
 static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE)
@@ -202,7 +310,14 @@ static int set_scalar(struct loader *l, const struct ckey *k, const yaml_node_t 
 		else
 			return load_err(l, n, k->path, "err.config.not_bool", v);
 		return 0;
-	case C_NETS: break;
+	case C_POLICY:
+		if (!stream_policy_known(v))
+			return load_err(l, n, k->path, "err.config.unknown_policy", v,
+			                STREAM_POLICY_LIST);
+		memcpy(dst, v, vlen + 1);
+		return 0;
+	case C_NETS:
+	case C_POLICIES: break;
 	}
 	return -EINVAL;
 }
@@ -258,6 +373,8 @@ static int load_map(struct loader *l, yaml_node_t *map, const char *prefix, int 
 		int r;
 		if (k && k->kind == C_NETS)
 			r = set_nets(l, k, vn);
+		else if (k && k->kind == C_POLICIES)
+			r = set_policies(l, k, vn);
 		else if (k)
 			r = set_scalar(l, k, vn);
 		else if (is_prefix_of_key(path)) {
@@ -277,6 +394,10 @@ static int config_check(struct loader *l)
 	om_config *c = l->c;
 	if (c->flow_hash_size && (c->flow_hash_size & (c->flow_hash_size - 1)))
 		return load_err(l, NULL, "flow.hash-size", "err.config.not_power_of_two");
+	if (c->stream_flow_memcap > c->stream_memcap)
+		return load_err(l, NULL, "stream.flow-memcap", "err.config.flow_memcap_over",
+		                (unsigned long long)c->stream_flow_memcap,
+		                (unsigned long long)c->stream_memcap);
 	return 0;
 }
 
@@ -333,6 +454,8 @@ static void dump_value(const om_config *c, const struct ckey *k, om_buf *out)
 	case C_U32: om_buf_printf(out, " %u", *(const uint32_t *)src); break;
 	case C_U64: om_buf_printf(out, " %llu", (unsigned long long)*(const uint64_t *)src); break;
 	case C_BOOL: om_buf_puts(out, *(const bool *)src ? " true" : " false"); break;
+	case C_POLICY: om_buf_printf(out, " %s", src); break;
+	case C_POLICIES: dump_policies(c, out); break;
 	case C_NETS:
 		for (unsigned i = 0; i < c->home_net_count; i++) {
 			char a[64];

@@ -593,6 +593,8 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "overlap_diff", t->stream.overlap_diff);
 	om_json_u64(&j, "gaps", t->stream.gaps);
 	om_json_u64(&j, "memcap_hits", t->stream.memcap_hits);
+	om_json_u64(&j, "flow_memcap_hits", t->stream.flow_memcap_hits);
+	om_json_u64(&j, "invalid", t->stream.invalid);
 	om_json_u64(&j, "depth_reached", t->stream.depth_reached);
 	om_json_u64(&j, "midstream", t->stream.midstream);
 	om_json_obj_close(&j);
@@ -844,6 +846,25 @@ static void clock_advance(struct engine *e, om_usec ts)
 	broadcast(e, &r);
 }
 
+/* The configuration's stream section (names checked when it was loaded). */
+static int stream_configure(om_stream_ctx *st, const om_config *c)
+{
+	om_stream_policy_net nets[OM_CONFIG_MAX_NETS];
+	om_stream_config sc = {.flow_memcap = c->stream_flow_memcap,
+	                       .overlap_window = c->stream_overlap_window,
+	                       .nets = nets,
+	                       .nnets = c->stream_policy_count};
+	if (om_stream_policy_parse(c->stream_default_policy, &sc.default_policy) < 0 ||
+	    c->stream_policy_count > OM_CONFIG_MAX_NETS)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->stream_policy_count; i++) {
+		nets[i].net = c->stream_policies[i].net;
+		if (om_stream_policy_parse(c->stream_policies[i].policy, &nets[i].policy) < 0)
+			return -EINVAL;
+	}
+	return om_stream_configure(st, &sc);
+}
+
 static int workers_init(struct engine *e)
 {
 	const om_config *c = e->cfg;
@@ -867,6 +888,8 @@ static int workers_init(struct engine *e)
 		};
 		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w, NULL};
 		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
+		if (w->st && stream_configure(w->st, c) < 0)
+			return -EINVAL;
 		fc.stream = w->st;
 		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)

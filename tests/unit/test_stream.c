@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1087,6 +1088,106 @@ static void test_bad_option_kept(void **state)
 	om_decoder_free(d);
 }
 
+/* ---- the configuration's stream section ----------------------------------- */
+
+static int load_yaml(om_config *c, const char *text, char *err, size_t errlen)
+{
+	char path[] = "/tmp/omamori-stream-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	om_config_defaults(c);
+	int r = om_config_load(c, path, err, errlen);
+	unlink(path);
+	return r;
+}
+
+static void test_stream_config(void **state)
+{
+	(void)state;
+	assert_int_equal(om_i18n_init(), 0);
+	om_lang_set_thread(OM_LANG_EN);
+	om_config c;
+	char err[512] = "";
+	/* defaults */
+	om_config_defaults(&c);
+	assert_string_equal(c.stream_default_policy, "bsd");
+	assert_int_equal(c.stream_overlap_window, 2048);
+	assert_int_equal(c.stream_flow_memcap, 4u << 20);
+	assert_int_equal(c.stream_policy_count, 0);
+	assert_int_equal(load_yaml(&c,
+	                           "stream:\n"
+	                           "  flow-memcap: 1048576\n"
+	                           "  overlap-window: 4096\n"
+	                           "  default-policy: linux\n"
+	                           "  policies:\n"
+	                           "    - {net: 10.0.0.0/8, policy: windows}\n"
+	                           "    - net: 192.168.1.0/24\n"
+	                           "      policy: old-linux\n",
+	                           err, sizeof(err)),
+	                 0);
+	assert_int_equal(c.stream_flow_memcap, 1048576);
+	assert_int_equal(c.stream_overlap_window, 4096);
+	assert_string_equal(c.stream_default_policy, "linux");
+	assert_int_equal(c.stream_policy_count, 2);
+	assert_string_equal(c.stream_policies[0].policy, "windows");
+	assert_string_equal(c.stream_policies[1].policy, "old-linux");
+	om_addr a;
+	assert_int_equal(om_addr_parse("10.9.9.9", &a), 0);
+	assert_true(om_cidr_contains(&c.stream_policies[0].net, &a));
+	/* the dump loads again to the same section */
+	om_buf out;
+	om_buf_init(&out, 65536);
+	om_config_dump(&c, &out);
+	assert_non_null(strstr(om_buf_cstr(&out), "- {net: 10.0.0.0/8, policy: windows}"));
+	om_config c2;
+	assert_int_equal(load_yaml(&c2, om_buf_cstr(&out), err, sizeof(err)), 0);
+	assert_memory_equal(&c, &c2, sizeof(c));
+	om_buf_free(&out);
+
+	/* errors say what is wrong and what to do */
+	assert_int_equal(load_yaml(&c, "stream:\n  default-policy: beos\n", err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'beos' is not a stream overlap policy; use one of: first"));
+	assert_int_equal(load_yaml(&c,
+	                           "stream:\n  policies:\n    - {net: 10.0.0.0/8, policy: amiga}\n",
+	                           err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'amiga'"));
+	assert_non_null(strstr(err, ":3:")); /* the line of the bad value */
+	assert_int_equal(
+	    load_yaml(&c, "stream:\n  policies:\n    - {net: 10.0.0.0/8}\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "each item needs exactly net and policy"));
+	assert_int_equal(load_yaml(&c, "stream:\n  policies:\n    - {net: ten, policy: bsd}\n", err,
+	                           sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'ten' is not a network"));
+	assert_int_equal(load_yaml(&c, "stream:\n  policies: windows\n", err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(
+	    load_yaml(&c, "stream:\n  memcap: 1048576\n  flow-memcap: 2097152\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "lower stream.flow-memcap or raise stream.memcap"));
+	assert_int_equal(load_yaml(&c, "stream:\n  overlap-window: 70000\n", err, sizeof(err)),
+	                 -EINVAL);
+
+	/* every name the configuration accepts is a policy of the stream, and
+	 * the other way round */
+	for (unsigned i = 0; i < OM_POLICY_COUNT; i++) {
+		char y[128];
+		snprintf(y, sizeof(y), "stream:\n  default-policy: %s\n",
+		         om_stream_policy_name((enum om_stream_policy)i));
+		assert_int_equal(load_yaml(&c, y, err, sizeof(err)), 0);
+		enum om_stream_policy p;
+		assert_int_equal(om_stream_policy_parse(c.stream_default_policy, &p), 0);
+		assert_int_equal(p, i);
+	}
+}
+
 /* Contexts freed with flows still holding data release everything (checked
  * by the sanitizer build). */
 static void test_free_with_live_flows(void **state)
@@ -1132,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test(test_hog_flow),
 	    cmocka_unit_test(test_on_end),
 	    cmocka_unit_test(test_bad_option_kept),
+	    cmocka_unit_test(test_stream_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
