@@ -235,7 +235,8 @@ typedef struct om_flow_config {
 om_flow_table *om_flow_table_new(const om_flow_config *cfg);
 om_flow_table *om_flow_table_free(om_flow_table *t); /* ends nothing: call flush first */
 /* Finds or creates the flow of a decoded packet and updates its counters,
- * flags and state. *ret_dir is OM_DIR_TOSERVER or OM_DIR_TOCLIENT. When the
+ * flags and state (the TCP state as the configured stream judges it, and
+ * port reuse as the stream decides). *ret_dir is OM_DIR_TOSERVER or OM_DIR_TOCLIENT. When the
  * table is full, the least recently used flow is ended (OM_FLOW_END_EVICTED)
  * to make room. Returns NULL only for packets without an IP layer. */
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir);

@@ -608,9 +608,22 @@ static uint8_t judge(om_stream_ctx *s, om_flow *f, struct om_tcp_stream *st, con
 				f->tcp_state = OM_TCP_SYN_RECV;
 				return V_OK;
 			}
-			event(s, f,
-			      ack ? "stream.3whs_synack_in_wrong_direction"
-			          : "stream.4whs_wrong_seq");
+			if (dir == OM_DIR_TOCLIENT) {
+				/* the server's own SYN: a four-way (simultaneous
+				 * open) handshake */
+				syn_seen(d, p);
+				d->win = p->tcp_win;
+				d->flags |= T_WIN;
+				return V_OK;
+			}
+			if ((d->flags & T_SYN) && (o->flags & T_SYN)) {
+				/* the client answers the server's SYN */
+				st->scaled = (d->flags & T_WS) && (o->flags & T_WS);
+				track_ack(st, d, o, p);
+				f->tcp_state = OM_TCP_SYN_RECV;
+				return V_OK;
+			}
+			event(s, f, "stream.3whs_synack_in_wrong_direction");
 			return V_IGNORE;
 		case OM_TCP_SYN_RECV:
 			if (dir == OM_DIR_TOCLIENT && ack) {
@@ -636,6 +649,13 @@ static uint8_t judge(om_stream_ctx *s, om_flow *f, struct om_tcp_stream *st, con
 			return V_IGNORE;
 		default: event(s, f, late_syn_event(st, p, dir)); return V_IGNORE;
 		}
+	}
+
+	/* an acknowledgement of data the peer never sent (its start seen):
+	 * the packet is not from this connection (Suricata: pkt_invalid_ack) */
+	if (ack && f->tcp_state != OM_TCP_SYN_SENT && ack_ahead(o, p->tcp_ack)) {
+		event(s, f, "stream.pkt_invalid_ack");
+		return V_IGNORE;
 	}
 
 	if (fin && (d->flags & T_INIT)) {

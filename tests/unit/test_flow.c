@@ -907,6 +907,13 @@ static void test_spoofed_rst_and_syn(void **state)
 	assert_int_equal(g_tr.delivered[0], 12);
 	assert_int_equal(f->pkts[0], 5); /* SYN, ACK, data, the SYN, data */
 
+	/* data acknowledging what the server never sent is not of this
+	 * connection: ignored, not reassembled */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1013, 5001 + 70000, SEC),
+	     "INJECTED");
+	assert_int_equal(g_tr.delivered[0], 12);
+	assert_string_equal(g_tr.ev[2], "stream.pkt_invalid_ack");
+	g_tr.events--; /* keep the numbering below */
 	/* an RST with an acknowledgement of data never sent is invalid too */
 	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013 + 50000, SEC), NULL);
 	assert_string_equal(g_tr.ev[2], "stream.rst_invalid_ack");
@@ -1014,6 +1021,16 @@ static void test_late_syns(void **state)
 	assert_string_equal(g_tr.ev[4], "stream.est_syn_toclient");
 	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
 	assert_int_equal(w.e.n, 0);
+	/* a four-way handshake: the server answers with its own SYN, the
+	 * client with a SYN/ACK */
+	om_flow *q = wpkt(&w, tcpp(1, 40002, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40002, OM_TH_SYN, 5000, 0, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_SYN_SENT);
+	wpkt(&w, tcpp(1, 40002, 2, 80, OM_TH_SYN | OM_TH_ACK, 1000, 5001, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_SYN_RECV);
+	wpkt(&w, tcpp(2, 80, 1, 40002, OM_TH_ACK, 5001, 1001, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(g_tr.events, 5);
 	/* a SYN/ACK that does not acknowledge the SYN is ignored */
 	om_flow *h = wpkt(&w, tcpp(1, 40001, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
 	wpkt(&w, tcpp(2, 80, 1, 40001, OM_TH_SYN | OM_TH_ACK, 5000, 77, SEC), NULL);
