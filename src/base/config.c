@@ -110,7 +110,7 @@ void om_config_defaults(om_config *c)
 	c->stream_depth = 1024 * 1024;
 	c->stream_memcap = 64ull * 1024 * 1024;
 	c->stream_flow_memcap = 4ull * 1024 * 1024;
-	c->stream_overlap_window = 2048;
+	c->stream_overlap_window = 1024;
 	snprintf(c->stream_default_policy, sizeof(c->stream_default_policy), "bsd");
 	c->stream_policy_count = 0;
 	c->defrag_memcap = 32ull * 1024 * 1024;

@@ -360,7 +360,7 @@ typedef struct om_stream_config {
 } om_stream_config;
 
 typedef struct om_stream_ctx om_stream_ctx;
-/* Defaults: no per-flow cap beyond memcap, a 2 KiB delivered window, BSD. */
+/* Defaults: no per-flow cap beyond memcap, a 1 KiB delivered window, BSD. */
 om_stream_ctx *om_stream_new(uint64_t depth, uint64_t memcap, const om_stream_callbacks *cb);
 om_stream_ctx *om_stream_free(om_stream_ctx *s);
 /* Sets caps and policies (for flows that start afterwards). -EINVAL if a

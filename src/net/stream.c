@@ -116,7 +116,7 @@ struct slab {
 #define SEG_NOCLASS 0xff
 #define SEG_CACHE_MAX (4u * 1024 * 1024)
 
-#define DEFAULT_OVERLAP_WINDOW 2048u
+#define DEFAULT_OVERLAP_WINDOW 1024u
 #define MAX_OVERLAP_WINDOW (64u * 1024)
 
 struct om_stream_ctx {
@@ -767,14 +767,24 @@ static void check_limits(om_stream_ctx *s, om_flow *f, int dir, struct dirstate 
 		dir_close(s, f, dir, d, OM_STREAM_END_FIN);
 }
 
-/* Keeps the last delivered bytes [next_off - ring->len, next_off), before
- * next_off moves past data. The byte at stream offset o sits at o % cap. */
+/* The delivered window: the last ring->len bytes before next_off, in a ring
+ * of cap bytes whose next write position is ring->off. Filled before
+ * next_off moves past data; no division on this path. */
+static inline uint32_t ring_cap(const struct seg *r)
+{
+	return r->bsize - (uint32_t)sizeof(*r);
+}
+
 static void ring_put(om_stream_ctx *s, struct dirstate *d, const uint8_t *data, uint64_t len)
 {
 	if (!s->overlap_window || (d->flags & D_NORING))
 		return;
 	if (!d->ring) {
-		d->ring = blk_get(s, s->overlap_window);
+		/* windows may take a quarter of the memcap, so that they never
+		 * crowd out held data */
+		unsigned c;
+		size_t bs = block_size(s->overlap_window, &c);
+		d->ring = s->rings + bs <= s->memcap / 4 ? blk_get(s, s->overlap_window) : NULL;
 		if (!d->ring) {
 			d->flags |= D_NORING;
 			s->stats.window_unchecked++;
@@ -786,21 +796,18 @@ static void ring_put(om_stream_ctx *s, struct dirstate *d, const uint8_t *data, 
 		mem_update(s);
 	}
 	struct seg *r = d->ring;
-	uint32_t cap = r->bsize - (uint32_t)sizeof(*r);
-	uint64_t first = d->next_off; /* stream offset of data[0] */
+	uint32_t cap = ring_cap(r);
 	if (len > cap) {
-		first += len - cap;
 		data += len - cap;
 		len = cap;
 	}
-	for (uint64_t i = 0; i < len;) {
-		uint32_t pos = (uint32_t)((first + i) % cap);
-		uint64_t n = cap - pos;
-		if (n > len - i)
-			n = len - i;
-		memcpy(r->data + pos, data + i, n);
-		i += n;
-	}
+	uint32_t pos = (uint32_t)r->off;
+	uint32_t n = cap - pos < len ? cap - pos : (uint32_t)len;
+	memcpy(r->data + pos, data, n);
+	if (n < len)
+		memcpy(r->data, data + n, len - n);
+	pos += (uint32_t)len;
+	r->off = pos >= cap ? pos - cap : pos;
 	r->len = (uint32_t)(r->len + len > cap ? cap : r->len + len);
 }
 
@@ -814,10 +821,12 @@ static void ring_check(om_stream_ctx *s, om_flow *f, struct dirstate *d, const u
 		return;
 	uint64_t lo = d->next_off - r->len;
 	uint64_t a = start > lo ? start : lo, b = end < d->next_off ? end : d->next_off;
-	uint32_t cap = r->bsize - (uint32_t)sizeof(*r);
+	uint32_t cap = ring_cap(r);
 	bool diff = false;
 	for (uint64_t o = a; o < b && !diff;) {
-		uint32_t pos = (uint32_t)(o % cap);
+		/* the byte at next_off - k sits k bytes before the write position */
+		uint64_t back = d->next_off - o;
+		uint32_t pos = (uint32_t)((r->off + cap - back % cap) % cap);
 		uint64_t n = cap - pos;
 		if (n > b - o)
 			n = b - o;

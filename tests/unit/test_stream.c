@@ -902,7 +902,7 @@ static void test_policy_per_net(void **state)
 
 /* mem_in_use is what is really held: blocks by their size (a 100-byte
  * segment takes a 256-byte block, a 3000-byte one a 4096-byte block, the
- * delivered window a 2048-byte block), free blocks kept for reuse, and the
+ * delivered window (1 KiB by default) a 1024-byte block), free blocks kept for reuse, and the
  * state slabs. Segments over 2 KiB come from the pool too: a second flow
  * reuses the blocks without malloc. */
 static void test_mem_accounting(void **state)
@@ -927,7 +927,7 @@ static void test_mem_accounting(void **state)
 	assert_int_equal(x->r.delivered[0], 3200);
 	assert_memory_equal(x->r.buf[0], b, 3200);
 	assert_int_equal(m->mem_segments, 0);
-	assert_int_equal(m->mem_windows, 2048);
+	assert_int_equal(m->mem_windows, 1024);
 	assert_int_equal(m->mem_cache, 256 + 4096);
 	assert_int_equal(m->block_mallocs, 3);
 	assert_int_equal(m->mem_in_use, m->mem_windows + m->mem_cache + m->mem_states);
@@ -1088,6 +1088,48 @@ static void test_bad_option_kept(void **state)
 	om_decoder_free(d);
 }
 
+/* The delivered window is a ring: after it wrapped, a rewrite of the bytes
+ * still kept is seen, one of older bytes is not (they are gone). A 256-byte
+ * window is one 256-byte block, its header included. */
+static void test_window_ring(void **state)
+{
+	(void)state;
+	static uint8_t b[1000], c[1000];
+	fill(b, sizeof(b), 21);
+	struct fx *x = fx_new(0, 1 << 20);
+	om_stream_config sc = {.overlap_window = 256};
+	assert_int_equal(om_stream_configure(x->s, &sc), 0);
+	handshake(x);
+	for (uint32_t i = 0; i < 10; i++)
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 100 * i, b + 100 * i, 100);
+	assert_int_equal(x->r.delivered[0], 1000);
+	assert_int_equal(st(x)->mem_windows, 256);
+	/* the last 100 bytes again, unchanged: nothing */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 900, b + 900, 100);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	/* bytes 700-759 changed: older than the window (it keeps at most the
+	 * last 256 bytes), not seen */
+	memcpy(c, b, sizeof(c));
+	for (int i = 700; i < 760; i++)
+		c[i] ^= 0xff;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 700, c + 700, 60);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	/* a segment [850,950) with byte 920 changed: across the ring's wrap */
+	memcpy(c, b, sizeof(c));
+	c[920] ^= 1;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 850, c + 850, 100);
+	assert_int_equal(st(x)->overlap_diff, 1);
+	assert_int_equal(x->r.ev_diff, 1);
+	/* the very last byte changed: seen, counted, not raised again */
+	memcpy(c, b, sizeof(c));
+	c[999] ^= 1;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 990, c + 990, 10);
+	assert_int_equal(st(x)->overlap_diff, 2);
+	assert_int_equal(x->r.ev_diff, 1);
+	fx_end(x);
+	fx_free(x);
+}
+
 /* ---- the configuration's stream section ----------------------------------- */
 
 static int load_yaml(om_config *c, const char *text, char *err, size_t errlen)
@@ -1115,7 +1157,7 @@ static void test_stream_config(void **state)
 	/* defaults */
 	om_config_defaults(&c);
 	assert_string_equal(c.stream_default_policy, "bsd");
-	assert_int_equal(c.stream_overlap_window, 2048);
+	assert_int_equal(c.stream_overlap_window, 1024);
 	assert_int_equal(c.stream_flow_memcap, 4u << 20);
 	assert_int_equal(c.stream_policy_count, 0);
 	assert_int_equal(load_yaml(&c,
@@ -1234,6 +1276,7 @@ int main(void)
 	    cmocka_unit_test(test_on_end),
 	    cmocka_unit_test(test_bad_option_kept),
 	    cmocka_unit_test(test_stream_config),
+	    cmocka_unit_test(test_window_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
