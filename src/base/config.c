@@ -207,6 +207,7 @@ static int set_policies(struct loader *l, const struct ckey *k, yaml_node_t *n)
 {
 	struct om_config_policy pol[OM_CONFIG_MAX_NETS];
 	unsigned count = 0;
+	memset(pol, 0, sizeof(pol)); /* the whole entries are copied */
 	if (n->type != YAML_SEQUENCE_NODE)
 		return load_err(l, n, k->path, "err.config.policy_item");
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
