@@ -385,7 +385,7 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	struct worker *w = user;
 	struct engine *e = w->e;
 	if (f->proto == IPPROTO_TCP)
-		om_stream_flow_end(w->st, f);
+		om_stream_flow_end_why(w->st, f, om_stream_end_of(why));
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;

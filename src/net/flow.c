@@ -309,7 +309,7 @@ static void flow_end(om_flow_table *t, om_flow *f, enum om_flow_end why)
 	lru_remove(&t->lists[class_of(f)], f);
 	if (t->cfg.on_end)
 		t->cfg.on_end(t->cfg.user, f, why);
-	om_stream_flow_end(t->cfg.stream, f); /* no-op if on_end did it */
+	om_stream_flow_end_why(t->cfg.stream, f, om_stream_end_of(why)); /* if on_end did not */
 	memset(f, 0, sizeof(*f));
 	f->hnext = t->free;
 	t->free = f;

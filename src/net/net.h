@@ -323,9 +323,13 @@ enum om_stream_end {
 	OM_STREAM_END_FIN = 0,
 	OM_STREAM_END_RST,
 	OM_STREAM_END_DEPTH,
-	OM_STREAM_END_FLOW /* the flow ended (timeout, eviction, end of input) */
+	OM_STREAM_END_FLOW,    /* the flow ended: end of input, forced (port reuse) */
+	OM_STREAM_END_TIMEOUT, /* the flow ended by its timeout */
+	OM_STREAM_END_EVICTED  /* the flow was evicted (table full) */
 };
 const char *om_stream_end_name(enum om_stream_end e);
+/* The end reason for the directions still open when a flow ends why. */
+enum om_stream_end om_stream_end_of(enum om_flow_end why);
 
 /* on_data flags */
 #define OM_STREAM_DATA_HELD 0x01u /* bytes from held segments, not this packet */
@@ -377,8 +381,10 @@ bool om_stream_starts_new(const om_flow *f, const om_packet *p, int dir);
 /* Feeds a decoded TCP packet of flow f in direction dir to reassembly. */
 void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir);
 /* Flushes what is held (reporting gaps) and frees f->tcp; call when a flow
- * ends. Safe to call twice. */
+ * ends. Safe to call twice. The directions still open end with why
+ * (om_stream_flow_end: OM_STREAM_END_FLOW). */
 void om_stream_flow_end(om_stream_ctx *s, om_flow *f);
+void om_stream_flow_end_why(om_stream_ctx *s, om_flow *f, enum om_stream_end why);
 const om_stream_stats *om_stream_stats_get(const om_stream_ctx *s);
 
 #endif

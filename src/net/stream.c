@@ -181,8 +181,19 @@ const char *om_stream_end_name(enum om_stream_end e)
 	case OM_STREAM_END_RST: return "rst";
 	case OM_STREAM_END_DEPTH: return "depth";
 	case OM_STREAM_END_FLOW: return "flow_end";
+	case OM_STREAM_END_TIMEOUT: return "timeout";
+	case OM_STREAM_END_EVICTED: return "evicted";
 	}
 	return "unknown";
+}
+
+enum om_stream_end om_stream_end_of(enum om_flow_end why)
+{
+	switch (why) {
+	case OM_FLOW_END_TIMEOUT: return OM_STREAM_END_TIMEOUT;
+	case OM_FLOW_END_EVICTED: return OM_STREAM_END_EVICTED;
+	default: return OM_STREAM_END_FLOW;
+	}
 }
 
 /* ---- context and memory ----------------------------------------------------- */
@@ -1232,13 +1243,18 @@ void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 		overlap_event(s, f, d);
 }
 
-void om_stream_flow_end(om_stream_ctx *s, om_flow *f)
+void om_stream_flow_end_why(om_stream_ctx *s, om_flow *f, enum om_stream_end why)
 {
 	if (!s || !f || !f->tcp)
 		return;
 	struct om_tcp_stream *st = f->tcp;
-	dir_flush(s, f, 0, &st->d[0], true, OM_STREAM_END_FLOW);
-	dir_flush(s, f, 1, &st->d[1], true, OM_STREAM_END_FLOW);
+	dir_flush(s, f, 0, &st->d[0], true, why);
+	dir_flush(s, f, 1, &st->d[1], true, why);
 	state_put(s, st);
 	f->tcp = NULL;
+}
+
+void om_stream_flow_end(om_stream_ctx *s, om_flow *f)
+{
+	om_stream_flow_end_why(s, f, OM_STREAM_END_FLOW);
 }

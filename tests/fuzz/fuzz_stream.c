@@ -80,7 +80,7 @@ static void on_event(void *u, om_flow *f, const char *ev)
 static void on_end(void *u, om_flow *f, int dir, enum om_stream_end why)
 {
 	struct chk *c = u;
-	if (dir < 0 || dir > 1 || (unsigned)why > OM_STREAM_END_FLOW)
+	if (dir < 0 || dir > 1 || (unsigned)why > OM_STREAM_END_EVICTED)
 		abort();
 	if (f == c->f && c->ended[dir]++)
 		abort();

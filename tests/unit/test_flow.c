@@ -1039,6 +1039,45 @@ static void test_late_syns(void **state)
 	wired_free(&w);
 }
 
+/* A flow that times out ends its open directions with "timeout". */
+static int g_end_why[2] = {-1, -1};
+static void tr_end(void *u, om_flow *f, int dir, enum om_stream_end why)
+{
+	(void)u, (void)f;
+	g_end_why[dir] = (int)why;
+}
+
+static void test_stream_end_reason(void **state)
+{
+	(void)state;
+	om_stream_callbacks cb = {NULL, NULL, NULL, NULL, tr_end};
+	om_stream_ctx *s = om_stream_new(0, 1 << 20, &cb);
+	struct ends e = {0};
+	om_flow_config c = {.max_flows = 4,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = on_end,
+	                    .user = &e,
+	                    .stream = s};
+	om_flow_table *t = om_flow_table_new(&c);
+	int dir;
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC);
+	om_flow *f = om_flow_get(t, &p, &dir);
+	om_stream_packet(s, f, &p, dir);
+	om_flow_table_expire(t, 40 * SEC);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(g_end_why[0], OM_STREAM_END_TIMEOUT);
+	assert_int_equal(g_end_why[1], OM_STREAM_END_TIMEOUT);
+	assert_int_equal(om_stream_end_of(OM_FLOW_END_EVICTED), OM_STREAM_END_EVICTED);
+	assert_int_equal(om_stream_end_of(OM_FLOW_END_SHUTDOWN), OM_STREAM_END_FLOW);
+	assert_string_equal(om_stream_end_name(OM_STREAM_END_TIMEOUT), "timeout");
+	om_flow_table_free(t);
+	om_stream_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1062,6 +1101,7 @@ int main(void)
 	    cmocka_unit_test(test_rst_window_scaling),
 	    cmocka_unit_test(test_probes),
 	    cmocka_unit_test(test_late_syns),
+	    cmocka_unit_test(test_stream_end_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_stream);
 }
