@@ -669,6 +669,19 @@ static uint8_t judge(om_stream_ctx *s, om_flow *f, struct om_tcp_stream *st, con
 		return V_IGNORE;
 	}
 
+	/* data beyond what the receiver allows (its window known): not
+	 * accepted by the receiver, so not reassembled either */
+	uint32_t plen = p->payload ? p->payload_len : 0;
+	if (plen && f->tcp_state >= OM_TCP_ESTABLISHED && f->tcp_state <= OM_TCP_CLOSING &&
+	    (o->flags & T_WIN) && (d->flags & T_INIT)) {
+		uint32_t left = (o->flags & T_ACK) ? o->last_ack : d->next_seq;
+		int64_t r = seq_diff(p->tcp_seq + plen, left);
+		if (r > 0 && (uint64_t)r > peer_window(o)) {
+			event(s, f, "stream.est_packet_out_of_window");
+			return V_IGNORE;
+		}
+	}
+
 	if (fin && (d->flags & T_INIT)) {
 		uint32_t pos = p->tcp_seq + (p->payload ? p->payload_len : 0);
 		int64_t r = seq_diff(pos, d->next_seq);

@@ -914,6 +914,11 @@ static void test_spoofed_rst_and_syn(void **state)
 	assert_int_equal(g_tr.delivered[0], 12);
 	assert_string_equal(g_tr.ev[2], "stream.pkt_invalid_ack");
 	g_tr.events--; /* keep the numbering below */
+	/* data far beyond the server's window: not accepted, not held */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1013 + 200000, 5001, SEC), "AHEAD");
+	assert_string_equal(g_tr.ev[2], "stream.est_packet_out_of_window");
+	assert_int_equal(om_stream_stats_get(w.s)->mem_segments, 0);
+	g_tr.events--;
 	/* an RST with an acknowledgement of data never sent is invalid too */
 	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013 + 50000, SEC), NULL);
 	assert_string_equal(g_tr.ev[2], "stream.rst_invalid_ack");
