@@ -397,7 +397,7 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	struct worker *w = user;
 	struct engine *e = w->e;
 	if (f->proto == IPPROTO_TCP)
-		om_stream_flow_end(w->st, f);
+		om_stream_flow_end_why(w->st, f, om_stream_end_of(why));
 	/* after the stream's last bytes: ends, frees the parser's state */
 	const char *app_proto = om_app_flow_end(w->app, f, why);
 	om_buf *b = &w->out;
@@ -485,13 +485,13 @@ static void on_flow_emergency(void *user, bool entered, om_usec now, const om_fl
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                           uint64_t offset)
+                           uint64_t offset, unsigned flags)
 {
 	struct worker *w = user;
 	(void)offset;
 	w->app_bytes += len;
 	om_app_tcp_data(w->app, f, dir, data, len,
-	                om_stream_data_held(w->st) ? OM_APP_DATA_HELD : 0);
+	                (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
 }
 
 /* A hole in one direction that was never filled (skipped at flow end or
@@ -542,18 +542,19 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 		om_flow_get(w->ft, &outer, &dir);
 	if (rc != 0 || !p.ip_ver)
 		return;
+	/* the flow table asks the stream to judge TCP packets: its events
+	 * belong to this packet */
+	w->cur = &p;
+	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
-	if (!f)
-		return;
-	if (p.flags & OM_PKT_TCP) {
-		w->cur = &p;
-		w->cur_cnt = r->pcap_cnt;
+	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
+	if (f && (p.flags & OM_PKT_TCP)) {
 		om_app_tcp_update(w->app, f); /* directions ended by this packet */
-		w->cur = NULL;
-	} else if (p.flags & OM_PKT_UDP) {
+	} else if (f && (p.flags & OM_PKT_UDP)) {
 		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
+	w->cur = NULL;
 }
 
 static void worker_totals(const struct worker *w, struct totals *t)
@@ -647,6 +648,8 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "overlap_diff", t->stream.overlap_diff);
 	om_json_u64(&j, "gaps", t->stream.gaps);
 	om_json_u64(&j, "memcap_hits", t->stream.memcap_hits);
+	om_json_u64(&j, "flow_memcap_hits", t->stream.flow_memcap_hits);
+	om_json_u64(&j, "invalid", t->stream.invalid);
 	om_json_u64(&j, "depth_reached", t->stream.depth_reached);
 	om_json_u64(&j, "midstream", t->stream.midstream);
 	om_json_obj_close(&j);
@@ -897,6 +900,25 @@ static void clock_advance(struct engine *e, om_usec ts)
 	broadcast(e, &r);
 }
 
+/* The configuration's stream section (names checked when it was loaded). */
+static int stream_configure(om_stream_ctx *st, const om_net_config *c)
+{
+	om_stream_policy_net nets[OM_CONFIG_MAX_NETS];
+	om_stream_config sc = {.flow_memcap = c->stream_flow_memcap,
+	                       .overlap_window = c->stream_overlap_window,
+	                       .nets = nets,
+	                       .nnets = c->stream_policy_count};
+	if (om_stream_policy_parse(c->stream_default_policy, &sc.default_policy) < 0 ||
+	    c->stream_policy_count > OM_CONFIG_MAX_NETS)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->stream_policy_count; i++) {
+		nets[i].net = c->stream_policies[i].net;
+		if (om_stream_policy_parse(c->stream_policies[i].policy, &nets[i].policy) < 0)
+			return -EINVAL;
+	}
+	return om_stream_configure(st, &sc);
+}
+
 static int workers_init(struct engine *e)
 {
 	const om_net_config *c = &e->cfg->net;
@@ -925,9 +947,12 @@ static int workers_init(struct engine *e)
 		    .on_emergency = on_flow_emergency,
 		    .user = w,
 		};
-		w->ft = om_flow_table_new(&fc);
-		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w};
+		om_stream_callbacks cb = {on_stream_data, on_stream_gap, on_stream_event, w, NULL};
 		w->st = om_stream_new(c->stream_depth, c->stream_memcap, &cb);
+		if (w->st && stream_configure(w->st, c) < 0)
+			return -EINVAL;
+		fc.stream = w->st;
+		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
 		if (e->o->apps) {

@@ -139,7 +139,7 @@ static const char *const anomaly_names[OM_ANOM_COUNT] = {
     [OM_ANOM_FRAG_MEMCAP] = "defrag.memcap_reached",
     [OM_ANOM_TCP_TRUNC] = "tcp.pkt_too_small",
     [OM_ANOM_TCP_HLEN_TOO_SMALL] = "tcp.hlen_too_small",
-    [OM_ANOM_TCP_OPT_INVALID] = "tcp.invalid_optlen",
+    [OM_ANOM_TCP_OPT_INVALID] = "tcp.opt_invalid_len",
     [OM_ANOM_UDP_TRUNC] = "udp.pkt_too_small",
     [OM_ANOM_UDP_LEN_INVALID] = "udp.hlen_invalid",
     [OM_ANOM_ICMPV4_TRUNC] = "icmpv4.pkt_too_small",
@@ -282,7 +282,13 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 	if (hlen > len)
 		return bad(p, OM_ANOM_TCP_TRUNC);
 
-	for (uint32_t i = TCP_HLEN; i < hlen;) {
+	/* A bad option is an anomaly, not a reason to drop the segment: the
+	 * receiving host keeps it (and so does Suricata), so the header length
+	 * still gives the payload. What a bad option would have said (window
+	 * scale) is not used; the walk stops at the first bad option. */
+	uint8_t wscale = 0xff;
+	bool opt_bad = false;
+	for (uint32_t i = TCP_HLEN; i < hlen && !opt_bad;) {
 		uint8_t kind = b[i];
 		if (kind == 0) /* end of options */
 			break;
@@ -290,18 +296,22 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 			i++;
 			continue;
 		}
-		if (hlen - i < 2)
-			return bad(p, OM_ANOM_TCP_OPT_INVALID);
+		if (hlen - i < 2) {
+			opt_bad = true;
+			break;
+		}
 		uint32_t ol = b[i + 1];
-		if (ol < 2 || ol > hlen - i)
-			return bad(p, OM_ANOM_TCP_OPT_INVALID);
+		if (ol < 2 || ol > hlen - i) {
+			opt_bad = true;
+			break;
+		}
 		bool ok = true;
 		switch (kind) {
 		case 2: /* MSS */ ok = ol == 4; break;
 		case 3: /* window scale; RFC 7323 caps the shift at 14 */
 			ok = ol == 3;
 			if (ok)
-				p->tcp_wscale = b[i + 2] > 14 ? 14 : b[i + 2];
+				wscale = b[i + 2] > 14 ? 14 : b[i + 2];
 			break;
 		case 4: /* SACK permitted */ ok = ol == 2; break;
 		case 5: /* SACK: 1 to 4 blocks */
@@ -311,9 +321,15 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 		default: break;
 		}
 		if (!ok)
-			return bad(p, OM_ANOM_TCP_OPT_INVALID);
+			opt_bad = true;
 		i += ol;
 	}
+	if (opt_bad) {
+		if (p->anomaly == OM_ANOM_NONE)
+			p->anomaly = OM_ANOM_TCP_OPT_INVALID;
+		wscale = 0xff;
+	}
+	p->tcp_wscale = wscale;
 	p->payload = b + hlen;
 	p->payload_len = len - hlen;
 	c->st->tcp++;

@@ -468,6 +468,7 @@ static void flow_end(om_flow_table *t, om_flow *f, enum om_flow_end why)
 	lru_remove(t, e);
 	if (t->cfg.on_end)
 		t->cfg.on_end(t->cfg.user, f, why);
+	om_stream_flow_end_why(t->cfg.stream, f, om_stream_end_of(why)); /* if on_end did not */
 	memset(&e->pub, 0, sizeof(e->pub));
 	e->used = false;
 	e->gen = e->gen + 1 ? e->gen + 1 : 1; /* handles to it are now stale */
@@ -602,57 +603,6 @@ om_flow *om_flow_from_handle(om_flow_table *t, om_flow_handle h)
 	return &e->pub;
 }
 
-static void tcp_update(om_flow *f, const om_packet *p, int dir, bool first)
-{
-	uint8_t fl = p->tcp_flags;
-	bool syn = fl & OM_TH_SYN, ack = fl & OM_TH_ACK;
-
-	if (fl & OM_TH_RST) {
-		f->tcp_state = OM_TCP_RESET;
-		return;
-	}
-	if (first) {
-		if (syn && !ack) {
-			f->tcp_state = OM_TCP_SYN_SENT;
-		} else if (syn && ack) {
-			f->tcp_state = OM_TCP_SYN_RECV;
-			f->flags |= OM_FLOW_F_MIDSTREAM;
-		} else {
-			f->tcp_state = OM_TCP_ESTABLISHED;
-			f->flags |= OM_FLOW_F_MIDSTREAM;
-		}
-	} else {
-		switch (f->tcp_state) {
-		case OM_TCP_SYN_SENT:
-			if (dir == OM_DIR_TOCLIENT && syn && ack)
-				f->tcp_state = OM_TCP_SYN_RECV;
-			else if (!syn && ack)
-				f->tcp_state = OM_TCP_ESTABLISHED; /* SYN/ACK missed */
-			break;
-		case OM_TCP_SYN_RECV:
-			if (!syn && ack)
-				f->tcp_state = OM_TCP_ESTABLISHED;
-			break;
-		case OM_TCP_CLOSING:
-			if (ack && !(fl & OM_TH_FIN))
-				f->tcp_state = OM_TCP_CLOSED;
-			break;
-		default: break;
-		}
-	}
-	if (fl & OM_TH_FIN) {
-		int other = dir ^ 1;
-		switch (f->tcp_state) {
-		case OM_TCP_CLOSING:
-		case OM_TCP_CLOSED:
-		case OM_TCP_RESET: break;
-		default:
-			f->tcp_state =
-			    (f->tcp_flags[other] & OM_TH_FIN) ? OM_TCP_CLOSING : OM_TCP_FIN_WAIT;
-		}
-	}
-}
-
 /* Flow state from what has been seen. A flow never leaves CLOSED. */
 static void state_update(om_flow *f)
 {
@@ -760,11 +710,10 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f = NULL;
 	}
 
-	/* TCP port reuse: a fresh SYN on a finished connection starts a new
-	 * flow. */
-	if (f && f->proto == IPPROTO_TCP &&
-	    (f->tcp_state == OM_TCP_CLOSED || f->tcp_state == OM_TCP_RESET) &&
-	    (p->tcp_flags & (OM_TH_SYN | OM_TH_ACK | OM_TH_RST)) == OM_TH_SYN) {
+	/* TCP port reuse: the stream decides whether a SYN on a finished
+	 * connection starts a new one (only a valid close or reset finishes
+	 * it, and a resent SYN does not start one). */
+	if (f && om_stream_starts_new(f, p, dir)) {
 		flow_end(t, f, OM_FLOW_END_FORCED);
 		f = NULL;
 	}
@@ -822,7 +771,9 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	f->pkts[dir]++;
 	f->bytes[dir] += packet_bytes(p);
 	if (f->proto == IPPROTO_TCP) {
-		tcp_update(f, p, dir, first);
+		/* the stream owns the TCP state: it judges the packet and
+		 * sets f->tcp_state before the flow is filed by class */
+		om_stream_track(t->cfg.stream, f, p, dir);
 		f->tcp_flags[dir] |= p->tcp_flags;
 	}
 	state_update(f);

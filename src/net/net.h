@@ -25,8 +25,16 @@ typedef struct om_net_config {
 	uint32_t flow_emerg_timeout_est;
 	uint32_t flow_emerg_timeout_closed;
 	/* TCP reassembly */
-	uint64_t stream_depth;  /* bytes per direction handed to app-layer; 0 = no limit */
-	uint64_t stream_memcap; /* bytes of out-of-order data held per worker */
+	uint64_t stream_depth;          /* bytes per direction handed to app-layer; 0 = no limit */
+	uint64_t stream_memcap;         /* bytes of out-of-order data held per worker */
+	uint64_t stream_flow_memcap;    /* bytes of out-of-order data one flow may hold */
+	uint32_t stream_overlap_window; /* delivered bytes kept per direction; 0 = none */
+	char stream_default_policy[16]; /* overlap policy name, e.g. "bsd" */
+	struct om_net_policy {          /* per receiving network, first match wins */
+		om_cidr net;
+		char policy[16];
+	} stream_policies[OM_CONFIG_MAX_NETS];
+	unsigned stream_policy_count;
 	/* IP defragmentation */
 	uint64_t defrag_memcap;  /* bytes per worker */
 	uint32_t defrag_timeout; /* seconds */
@@ -386,6 +394,9 @@ typedef struct om_flow_config {
 	om_flow_end_cb on_end;             /* called before a flow is released */
 	om_flow_emergency_cb on_emergency; /* may be NULL */
 	void *user;
+	/* judges TCP packets and owns the TCP state (om_stream_track); without
+	 * it f->tcp_state stays OM_TCP_NONE */
+	struct om_stream_ctx *stream;
 } om_flow_config;
 
 /* All flows are preallocated (max_flows entries). Bucket placement uses a
@@ -394,11 +405,12 @@ typedef struct om_flow_config {
 om_flow_table *om_flow_table_new(const om_flow_config *cfg);
 om_flow_table *om_flow_table_free(om_flow_table *t); /* ends nothing: call flush first */
 /* Finds or creates the flow of a decoded packet and updates its counters,
- * flags and state. *ret_dir is OM_DIR_TOSERVER or OM_DIR_TOCLIENT. When the
- * table is full a flow is ended to make room: one whose timeout has passed
- * (OM_FLOW_END_TIMEOUT), else the least recently used unestablished or closed
- * flow, else the least recently used established one (OM_FLOW_END_EVICTED).
- * Returns NULL only for packets without an IP layer. */
+ * flags and state (the TCP state as the configured stream judges it, and
+ * port reuse as the stream decides). *ret_dir is OM_DIR_TOSERVER or
+ * OM_DIR_TOCLIENT. When the table is full a flow is ended to make room: one
+ * whose timeout has passed (OM_FLOW_END_TIMEOUT), else the least recently used
+ * unestablished or closed flow, else the least recently used established one
+ * (OM_FLOW_END_EVICTED). Returns NULL only for packets without an IP layer. */
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir);
 /* Ends flows whose timeout has passed at capture time now. Cheap to call
  * often: walks from the LRU end and stops at the first live flow. */
@@ -427,16 +439,31 @@ om_flow_handle om_flow_handle_of(const om_flow *f); /* f may be NULL */
 om_flow *om_flow_from_handle(om_flow_table *t, om_flow_handle h);
 
 /* ======================================================================== */
-/* TCP reassembly                                                            */
+/* TCP reassembly and TCP state                                              */
 /* ======================================================================== */
-/* Per direction: in-order data is handed to on_data at once; out-of-order
- * segments are held (counted against memcap) until the hole is filled.
- * Overlap policy: first-wins (bytes already accepted are never replaced; a
- * retransmission with different bytes raises a "stream.overlap_diff" event).
- * A hole that is not filled when the flow ends, or when memcap forces it, is
+/* The stream is the one owner of a TCP flow's state. om_flow_get asks it
+ * (om_stream_track, through om_flow_config.stream) to judge each TCP packet:
+ * window tracking per direction (sequence and acknowledgement numbers, the
+ * advertised window, scaled when both SYN and SYN/ACK offered scaling)
+ * decides whether an RST, FIN or SYN is valid. The verdict sets
+ * f->tcp_state; an invalid packet raises an event (Suricata 7 names, e.g.
+ * "stream.rst_invalid_ack", "stream.fin_out_of_window",
+ * "stream.est_syn_resend_diff_seq") and changes nothing: no state change, no
+ * reassembly, no port-reuse split.
+ *
+ * Reassembly, per direction: in-order data is handed to on_data at once;
+ * out-of-order segments are held in pooled blocks (counted by block size
+ * against the worker's memcap and the flow's own cap) until the hole is
+ * filled. Which bytes win where segments overlap follows the target-based
+ * policy of the receiving host (om_stream_configure). The last delivered
+ * bytes of each direction are kept (overlap_window) so that a
+ * retransmission that rewrites delivered data raises
+ * "stream.reassembly_overlap_different_data" (once per flow direction). A
+ * hole that is not filled when the flow ends, or when a cap forces it, is
  * reported to on_gap and skipped. After `depth` bytes a direction stops
- * delivering (0 = unlimited). Midstream pickup: a flow whose first packet is
- * not a SYN starts at the first sequence number seen. */
+ * delivering (0 = unlimited). Midstream pickup: a flow whose first packet
+ * is an ACK starts at the first sequence number seen. Design notes:
+ * docs/net.md. */
 typedef struct om_stream_stats {
 	uint64_t segments, bytes_delivered;
 	uint64_t ooo_segments;    /* held out of order */
@@ -444,38 +471,113 @@ typedef struct om_stream_stats {
 	uint64_t overlaps;        /* partly already-seen segments */
 	uint64_t overlap_diff;    /* overlaps with different bytes */
 	uint64_t gaps;            /* holes skipped */
-	uint64_t memcap_hits;
+	uint64_t memcap_hits;     /* the worker's memcap forced a gap */
 	uint64_t depth_reached;
 	uint64_t midstream;
-	uint64_t mem_in_use, mem_max;
+	uint64_t mem_in_use, mem_max; /* bytes really held: blocks, cache, states */
+	uint64_t flow_memcap_hits;    /* a flow's own cap forced a gap */
+	uint64_t mem_segments;        /* block bytes of held out-of-order segments */
+	uint64_t mem_windows;         /* block bytes of delivered-bytes windows */
+	uint64_t mem_cache;           /* free blocks kept for reuse */
+	uint64_t mem_states;          /* per-flow state slabs */
+	uint64_t block_mallocs;       /* blocks taken from malloc (not the cache) */
+	uint64_t window_unchecked;    /* directions without a delivered window (memcap) */
+	uint64_t invalid;             /* packets judged invalid and ignored */
 } om_stream_stats;
+
+/* Target-based overlap policies (as Suricata's stream engine names them). */
+enum om_stream_policy {
+	OM_POLICY_BSD = 0,
+	OM_POLICY_FIRST,
+	OM_POLICY_LAST,
+	OM_POLICY_LINUX,
+	OM_POLICY_OLD_LINUX,
+	OM_POLICY_SOLARIS,
+	OM_POLICY_HPUX10,
+	OM_POLICY_HPUX11,
+	OM_POLICY_IRIX,
+	OM_POLICY_MACOS,
+	OM_POLICY_WINDOWS,
+	OM_POLICY_VISTA,
+	OM_POLICY_WINDOWS2K3,
+	OM_POLICY_COUNT
+};
+const char *om_stream_policy_name(enum om_stream_policy p);
+/* Returns 0 and the policy named (e.g. "windows", "old-linux"), -EINVAL if
+ * the name is unknown. */
+int om_stream_policy_parse(const char *name, enum om_stream_policy *ret);
+
+/* Why a direction stopped delivering. */
+enum om_stream_end {
+	OM_STREAM_END_FIN = 0,
+	OM_STREAM_END_RST,
+	OM_STREAM_END_DEPTH,
+	OM_STREAM_END_FLOW,    /* the flow ended: end of input, forced (port reuse) */
+	OM_STREAM_END_TIMEOUT, /* the flow ended by its timeout */
+	OM_STREAM_END_EVICTED, /* the flow was evicted (table full) */
+	OM_STREAM_END_BYPASS   /* om_stream_bypass: the app-layer wants no more */
+};
+const char *om_stream_end_name(enum om_stream_end e);
+/* The end reason for the directions still open when a flow ends why. */
+enum om_stream_end om_stream_end_of(enum om_flow_end why);
+
+/* on_data flags */
+#define OM_STREAM_DATA_HELD 0x01u /* bytes from held segments, not this packet */
 
 typedef struct om_stream_callbacks {
 	/* data: in-order bytes of one direction, offset counted from the first
-	 * byte of that direction's stream */
+	 * byte of that direction's stream; flags: OM_STREAM_DATA_* */
 	void (*on_data)(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-	                uint64_t offset);
+	                uint64_t offset, unsigned flags);
 	/* a hole of len bytes at offset was skipped */
 	void (*on_gap)(void *user, om_flow *f, int dir, uint64_t offset, uint64_t len);
-	/* stream event (e.g. "stream.overlap_diff"); may be NULL */
+	/* stream event (e.g. "stream.rst_invalid_ack"); may be NULL */
 	void (*on_event)(void *user, om_flow *f, const char *event);
 	void *user;
+	/* a direction delivers nothing more (called once per direction); may
+	 * be NULL */
+	void (*on_end)(void *user, om_flow *f, int dir, enum om_stream_end why);
 } om_stream_callbacks;
 
+#define OM_STREAM_MAX_POLICIES 64
+typedef struct om_stream_policy_net {
+	om_cidr net;
+	enum om_stream_policy policy;
+} om_stream_policy_net;
+
+typedef struct om_stream_config {
+	uint64_t flow_memcap;    /* block bytes of out-of-order data one flow may hold */
+	uint32_t overlap_window; /* delivered bytes kept per direction; 0 = none */
+	enum om_stream_policy default_policy;
+	const om_stream_policy_net *nets; /* first match wins, by receiving host */
+	unsigned nnets;                   /* <= OM_STREAM_MAX_POLICIES */
+} om_stream_config;
+
 typedef struct om_stream_ctx om_stream_ctx;
+/* Defaults: no per-flow cap beyond memcap, a 1 KiB delivered window, BSD. */
 om_stream_ctx *om_stream_new(uint64_t depth, uint64_t memcap, const om_stream_callbacks *cb);
 om_stream_ctx *om_stream_free(om_stream_ctx *s);
-/* Feeds a decoded TCP packet of flow f in direction dir. */
+/* Sets caps and policies (for flows that start afterwards). -EINVAL if a
+ * value is out of range (nnets too large, policy unknown). */
+int om_stream_configure(om_stream_ctx *s, const om_stream_config *c);
+/* Judges a TCP packet of f (window tracking, RST/FIN/SYN validity) and sets
+ * f->tcp_state. om_flow_get calls it; om_stream_packet calls it itself when
+ * the packet was not judged yet. */
+void om_stream_track(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir);
+/* Whether TCP packet p (direction dir of f) starts a new connection on the
+ * finished flow f (port reuse): a plain SYN after a valid close or reset,
+ * not a retransmission of the old SYN. om_flow_get asks it. */
+bool om_stream_starts_new(const om_flow *f, const om_packet *p, int dir);
+/* Feeds a decoded TCP packet of flow f in direction dir to reassembly. */
 void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir);
-/* Flushes what is held (reporting gaps) and frees f->tcp; call when a flow ends. */
+/* Flushes what is held (reporting gaps) and frees f->tcp; call when a flow
+ * ends. Safe to call twice. The directions still open end with why
+ * (om_stream_flow_end: OM_STREAM_END_FLOW). */
 void om_stream_flow_end(om_stream_ctx *s, om_flow *f);
+void om_stream_flow_end_why(om_stream_ctx *s, om_flow *f, enum om_stream_end why);
 const om_stream_stats *om_stream_stats_get(const om_stream_ctx *s);
 
 /* Hooks for the app-layer (docs/applayer.md). */
-/* Only valid inside on_data: true when the bytes come from held
- * (out-of-order, reassembled) segments, false when they point into the
- * payload of the packet being fed. */
-bool om_stream_data_held(const om_stream_ctx *s);
 /* Stops delivering one direction: no more on_data or on_gap for it; its held
  * bytes are dropped (at once, or when the current delivery returns if called
  * from a callback). May be called from callbacks. */

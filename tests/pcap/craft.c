@@ -452,7 +452,7 @@ static void write_malformed(void)
 	n = icmpecho(s, &ip, 21, 1);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 58, s, n));
 
-	/* 22: TCP MSS option with length 3: tcp.invalid_optlen */
+	/* 22: TCP MSS option with length 3: tcp.opt_invalid_len (the segment is kept) */
 	n = tcpseg(s, &ip, 41022, 80, 1, 0, 0x02, NULL, 0);
 	s[12] = 6 << 4; /* 24-byte header */
 	s[20] = 2;
@@ -632,7 +632,7 @@ static void write_tcp_stream(void)
 	add_tcp(&c, &ip, 40100, 7000, 1032, 5022, A, NULL);                     /* 14 */
 
 	/* Session 2, client port 40101, packets 15-23: segment 2 arrives, then
-	 * again with other bytes while it is still held: stream.overlap_diff. */
+	 * again with other bytes while it is still held: stream.reassembly_overlap_different_data. */
 	add_tcp(&c, &ip, 40101, 7000, 2000, 0, S, NULL);             /* 15 */
 	add_tcp(&c, &rip, 7000, 40101, 6000, 2001, SA, NULL);        /* 16 */
 	add_tcp(&c, &ip, 40101, 7000, 2001, 6001, A, NULL);          /* 17 */
@@ -653,6 +653,90 @@ static void write_tcp_stream(void)
 	add_tcp(&c, &ip, 40102, 7000, 3031, 7001, FA, NULL);         /* 29 */
 	add_tcp(&c, &rip, 7000, 40102, 7001, 3011, FA, NULL);        /* 30 */
 	add_tcp(&c, &ip, 40102, 7000, 3032, 7002, A, NULL);          /* 31 */
+	cap_close(&c);
+}
+
+
+/* ======================================================================== */
+/* tcp-evasion.pcap: TCP evasions the stream must see through               */
+/* ======================================================================== */
+/* A TCP segment whose header carries the option bytes opt (a multiple of 4
+ * long); returns its length. */
+static size_t tcpseg_opts(uint8_t *s, const struct ip *ip, unsigned sp, unsigned dp, uint32_t seq,
+                          uint32_t ack, unsigned flags, const uint8_t *opt, size_t olen,
+                          const char *data)
+{
+	size_t dlen = data ? strlen(data) : 0;
+	memset(s, 0, 20);
+	wr16(s, sp);
+	wr16(s + 2, dp);
+	wr32(s + 4, seq);
+	wr32(s + 8, ack);
+	s[12] = (uint8_t)(((20 + olen) / 4) << 4);
+	s[13] = (uint8_t)flags;
+	wr16(s + 14, 64240);
+	memcpy(s + 20, opt, olen);
+	if (dlen)
+		memcpy(s + 20 + olen, data, dlen);
+	wr16(s + 16, l4sum(ip, 6, s, 20 + olen + dlen));
+	return 20 + olen + dlen;
+}
+
+static void write_tcp_evasion(void)
+{
+	struct cap c;
+	struct ip ip = v4(203, 0, 113, 70, 192, 168, 1, 60);
+	struct ip rip = swap(&ip);
+	const unsigned S = 0x02, SA = 0x12, A = 0x10, PA = 0x18, FA = 0x11, R = 0x04, RA = 0x14;
+	uint8_t seg[MAXPKT], f[MAXPKT];
+
+	cap_open(&c, "tcp-evasion");
+	/* A, port 41000, packets 1-10: a blind RST far outside the window as
+	 * the server, then a SYN with the attacker's ISN as the client; the
+	 * real connection goes on. One flow; both packets are anomalies. */
+	add_tcp(&c, &ip, 41000, 8080, 1000, 0, S, NULL);                /* 1 */
+	add_tcp(&c, &rip, 8080, 41000, 5000, 1001, SA, NULL);           /* 2 */
+	add_tcp(&c, &ip, 41000, 8080, 1001, 5001, A, NULL);             /* 3 */
+	add_tcp(&c, &ip, 41000, 8080, 1001, 5001, PA, "first-part");    /* 4 */
+	add_tcp(&c, &rip, 8080, 41000, 5001 + 0x10000000u, 0, R, NULL); /* 5 */
+	add_tcp(&c, &ip, 41000, 8080, 777777, 0, S, NULL);              /* 6 */
+	add_tcp(&c, &ip, 41000, 8080, 1011, 5001, PA, "secondpart");    /* 7 */
+	add_tcp(&c, &ip, 41000, 8080, 1021, 5001, FA, NULL);            /* 8 */
+	add_tcp(&c, &rip, 8080, 41000, 5001, 1022, FA, NULL);           /* 9 */
+	add_tcp(&c, &ip, 41000, 8080, 1022, 5002, A, NULL);             /* 10 */
+
+	/* B, port 41001, packets 11-18: a data segment whose timestamp option
+	 * is 9 bytes long: tcp.opt_invalid_len, the segment is kept (no gap) */
+	static const uint8_t ts9[12] = {8, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1};
+	add_tcp(&c, &ip, 41001, 8080, 2000, 0, S, NULL);      /* 11 */
+	add_tcp(&c, &rip, 8080, 41001, 6000, 2001, SA, NULL); /* 12 */
+	add_tcp(&c, &ip, 41001, 8080, 2001, 6001, A, NULL);   /* 13 */
+	size_t n = tcpseg_opts(seg, &ip, 41001, 8080, 2001, 6001, PA, ts9, sizeof(ts9), "tsdata1234");
+	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, seg, n));              /* 14 */
+	add_tcp(&c, &ip, 41001, 8080, 2011, 6001, PA, "more-data!"); /* 15 */
+	add_tcp(&c, &ip, 41001, 8080, 2021, 6001, FA, NULL);         /* 16 */
+	add_tcp(&c, &rip, 8080, 41001, 6001, 2022, FA, NULL);        /* 17 */
+	add_tcp(&c, &ip, 41001, 8080, 2022, 6002, A, NULL);          /* 18 */
+
+	/* C, port 41002, packet 19: an unanswered SYN+FIN probe: a new flow */
+	add_tcp(&c, &ip, 41002, 8081, 3000, 0, 0x03, NULL); /* 19 */
+
+	/* D, port 41003, packets 20-22: refused, then FIN+SYN+URG with another
+	 * ISN: not port reuse (one flow), stream.fin_syn */
+	add_tcp(&c, &ip, 41003, 8082, 4000, 0, S, NULL);     /* 20 */
+	add_tcp(&c, &rip, 8082, 41003, 0, 4001, RA, NULL);   /* 21 */
+	add_tcp(&c, &ip, 41003, 8082, 9000, 0, 0x23, NULL);  /* 22 */
+
+	/* E, port 41004, packets 23-30: delivered bytes sent again with other
+	 * bytes: stream.reassembly_overlap_different_data */
+	add_tcp(&c, &ip, 41004, 8080, 7000, 0, S, NULL);             /* 23 */
+	add_tcp(&c, &rip, 8080, 41004, 8000, 7001, SA, NULL);        /* 24 */
+	add_tcp(&c, &ip, 41004, 8080, 7001, 8001, A, NULL);          /* 25 */
+	add_tcp(&c, &ip, 41004, 8080, 7001, 8001, PA, "AAAAAAAAAA"); /* 26 */
+	add_tcp(&c, &ip, 41004, 8080, 7001, 8001, PA, "BBBBBBBBBB"); /* 27 */
+	add_tcp(&c, &ip, 41004, 8080, 7011, 8001, FA, NULL);         /* 28 */
+	add_tcp(&c, &rip, 8080, 41004, 8001, 7012, FA, NULL);        /* 29 */
+	add_tcp(&c, &ip, 41004, 8080, 7012, 8002, A, NULL);          /* 30 */
 	cap_close(&c);
 }
 
@@ -1338,6 +1422,7 @@ int main(int argc, char **argv)
 	write_frag4();
 	write_frag6();
 	write_tcp_stream();
+	write_tcp_evasion();
 	write_qinq();
 	write_recon("recon");
 	write_recon("recon-homenet");

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,34 @@ static void on_end(void *u, om_flow *f, enum om_flow_end why)
 	x->n++;
 }
 
+/* The stream that owns the TCP state of every table made by table(); its
+ * events are recorded (the last one and a count). */
+static om_stream_ctx *g_ts;
+static char g_last_event[64];
+static int g_events;
+static void ts_event(void *u, om_flow *f, const char *ev)
+{
+	(void)u, (void)f;
+	snprintf(g_last_event, sizeof(g_last_event), "%s", ev);
+	g_events++;
+}
+
+static int teardown_stream(void **state)
+{
+	(void)state;
+	g_ts = om_stream_free(g_ts);
+	return 0;
+}
+
 static om_flow_table *table(uint64_t max, uint64_t hash_size, struct ends *e)
 {
+	if (!g_ts) {
+		om_stream_callbacks cb = {NULL, NULL, ts_event, NULL, NULL};
+		g_ts = om_stream_new(0, 1 << 20, &cb);
+		assert_non_null(g_ts);
+	}
 	om_flow_config c = {
+	    .stream = g_ts,
 	    .max_flows = max,
 	    .hash_size = hash_size,
 	    .timeout_new = 30,
@@ -87,6 +113,18 @@ static om_packet pkt(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, ui
 static om_flow *get(om_flow_table *t, om_packet p, int *dir)
 {
 	return om_flow_get(t, &p, dir);
+}
+
+/* A TCP packet with sequence and acknowledgement numbers. */
+static om_packet tcpp(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, uint8_t flags,
+                      uint32_t seq, uint32_t ack, om_usec ts)
+{
+	om_packet p = pkt(IPPROTO_TCP, src, sport, dst, dport, flags, ts);
+	p.tcp_seq = seq;
+	p.tcp_ack = ack;
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	return p;
 }
 
 static void test_direction(void **state)
@@ -315,43 +353,44 @@ static void test_tcp_states(void **state)
 	struct ends e = {0};
 	om_flow_table *t = table(16, 0, &e);
 	int dir;
-	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, SEC), &dir);
+	/* client 1:1000 ISN 100, server 2:22 ISN 500 */
+	om_flow *f = get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_SYN_SENT);
 	assert_int_equal(f->state, OM_FLOW_NEW);
 	assert_false(f->flags & OM_FLOW_F_MIDSTREAM);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_SYN | OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1000, OM_TH_SYN | OM_TH_ACK, 500, 101, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_SYN_RECV);
 	assert_int_equal(f->state, OM_FLOW_NEW);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK, 101, 501, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
 	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
-	assert_int_equal(f->state, OM_FLOW_ESTABLISHED); /* half-closed */
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, SEC), &dir); /* again */
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);                          /* half-closed */
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK | OM_TH_FIN, 101, 501, SEC), &dir); /* again */
 	assert_int_equal(f->tcp_state, OM_TCP_FIN_WAIT);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1000, OM_TH_ACK | OM_TH_FIN, 501, 102, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_CLOSING);
 	assert_int_equal(f->state, OM_FLOW_CLOSED);
-	get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1000, 2, 22, OM_TH_ACK, 102, 502, SEC), &dir);
 	assert_int_equal(f->tcp_state, OM_TCP_CLOSED);
 	assert_int_equal(f->state, OM_FLOW_CLOSED);
 
 	/* RST from either side */
-	om_flow *g = get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_SYN, SEC), &dir);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1001, OM_TH_RST | OM_TH_ACK, SEC), &dir);
+	om_flow *g = get(t, tcpp(1, 1001, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1001, OM_TH_RST | OM_TH_ACK, 0, 101, SEC), &dir);
 	assert_int_equal(g->tcp_state, OM_TCP_RESET);
 	assert_int_equal(g->state, OM_FLOW_CLOSED);
 	/* a later ACK does not reopen it */
-	get(t, pkt(IPPROTO_TCP, 1, 1001, 2, 22, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(1, 1001, 2, 22, OM_TH_ACK, 101, 1, SEC), &dir);
 	assert_int_equal(g->state, OM_FLOW_CLOSED);
 
 	/* midstream: trusted (established) only once both sides spoke */
-	om_flow *m = get(t, pkt(IPPROTO_TCP, 1, 1002, 2, 22, OM_TH_ACK, SEC), &dir);
+	om_flow *m = get(t, tcpp(1, 1002, 2, 22, OM_TH_ACK, 7000, 9000, SEC), &dir);
 	assert_true(m->flags & OM_FLOW_F_MIDSTREAM);
 	assert_int_equal(m->tcp_state, OM_TCP_ESTABLISHED);
 	assert_int_equal(m->state, OM_FLOW_NEW);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, 1002, OM_TH_ACK, SEC), &dir);
+	get(t, tcpp(2, 22, 1, 1002, OM_TH_ACK, 9000, 7000, SEC), &dir);
 	assert_int_equal(m->state, OM_FLOW_ESTABLISHED);
 
 	/* UDP: new, then established when the other side answers */
@@ -361,9 +400,13 @@ static void test_tcp_states(void **state)
 	get(t, pkt(IPPROTO_UDP, 2, 53, 1, 53000, 0, SEC), &dir);
 	assert_int_equal(u->state, OM_FLOW_ESTABLISHED);
 
-	/* port reuse: a SYN on a closed connection starts a new flow */
+	/* the old SYN resent on the closed connection is not a new one */
 	uint64_t old_id = f->flow_id;
-	om_flow *n = get(t, pkt(IPPROTO_TCP, 1, 1000, 2, 22, OM_TH_SYN, 2 * SEC), &dir);
+	assert_ptr_equal(get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 100, 0, SEC), &dir), f);
+	assert_int_equal(e.n, 0);
+	/* port reuse: a SYN with a new ISN on a closed connection starts a
+	 * new flow */
+	om_flow *n = get(t, tcpp(1, 1000, 2, 22, OM_TH_SYN, 90000, 0, 2 * SEC), &dir);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.e[0].why, OM_FLOW_END_FORCED);
 	assert_int_equal(e.e[0].flow_id, old_id);
@@ -886,12 +929,21 @@ static void test_chain_cap(void **state)
 	om_flow_table_free(t);
 }
 
+/* A valid three-way handshake (the stream judges the numbers). */
 static void handshake(om_flow_table *t, uint16_t port, om_usec ts)
 {
 	int dir;
-	get(t, pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_SYN, ts), &dir);
-	get(t, pkt(IPPROTO_TCP, 2, 22, 1, port, OM_TH_SYN | OM_TH_ACK, ts), &dir);
-	om_flow *f = get(t, pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_ACK, ts), &dir);
+	om_packet p = pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_SYN, ts);
+	p.tcp_seq = 100;
+	get(t, p, &dir);
+	p = pkt(IPPROTO_TCP, 2, 22, 1, port, OM_TH_SYN | OM_TH_ACK, ts);
+	p.tcp_seq = 500;
+	p.tcp_ack = 101;
+	get(t, p, &dir);
+	p = pkt(IPPROTO_TCP, 1, port, 2, 22, OM_TH_ACK, ts);
+	p.tcp_seq = 101;
+	p.tcp_ack = 501;
+	om_flow *f = get(t, p, &dir);
 	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
 }
 
@@ -915,7 +967,9 @@ static void test_syn_flood_spares_established(void **state)
 {
 	(void)state;
 	struct ends_by_state x = {0};
-	om_flow_config c = {.max_flows = 100,
+	om_flow_table_free(table(16, 0, NULL)); /* makes the stream g_ts */
+	om_flow_config c = {.stream = g_ts,
+	                    .max_flows = 100,
 	                    .timeout_new = 30,
 	                    .timeout_est = 300,
 	                    .timeout_closed = 10,
@@ -1072,16 +1126,17 @@ static void end_with_stream(void *u, om_flow *f, enum om_flow_end why)
 	(void)u, (void)why;
 	om_stream_flow_end(g_stream, f);
 }
-static void count_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off)
+static void count_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                       unsigned flags)
 {
-	(void)u, (void)f, (void)dir, (void)d, (void)off;
+	(void)u, (void)f, (void)dir, (void)d, (void)off, (void)flags;
 	g_delivered += len;
 }
 
 static void test_with_stream(void **state)
 {
 	(void)state;
-	om_stream_callbacks cb = {count_data, NULL, NULL, NULL};
+	om_stream_callbacks cb = {count_data, NULL, NULL, NULL, NULL};
 	g_stream = om_stream_new(0, 1 << 20, &cb);
 	om_flow_config c = {.max_flows = 2,
 	                    .timeout_new = 30,
@@ -1089,7 +1144,8 @@ static void test_with_stream(void **state)
 	                    .timeout_closed = 10,
 	                    .timeout_udp = 60,
 	                    .timeout_icmp = 20,
-	                    .on_end = end_with_stream};
+	                    .on_end = end_with_stream,
+	                    .stream = g_stream};
 	om_flow_table *t = om_flow_table_new(&c);
 	int dir;
 	for (uint16_t i = 0; i < 10; i++) {
@@ -1105,10 +1161,308 @@ static void test_with_stream(void **state)
 	}
 	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
 	assert_int_equal(g_delivered, 200);
-	assert_int_equal(om_stream_stats_get(g_stream)->mem_in_use, 0);
-	assert_int_equal(om_stream_stats_get(g_stream)->gaps, 10);
+	const om_stream_stats *m = om_stream_stats_get(g_stream);
+	assert_int_equal(m->mem_segments, 0);
+	assert_int_equal(m->mem_windows, 0);
+	assert_int_equal(m->mem_in_use, m->mem_cache + m->mem_states);
+	assert_int_equal(m->gaps, 10);
 	om_flow_table_free(t);
 	om_stream_free(g_stream);
+}
+
+/* ---- the stream owns the TCP state (findings 2 and 4) -------------------- */
+
+struct trec {
+	uint64_t delivered[2];
+	int events;
+	char ev[8][64];
+};
+static struct trec g_tr;
+static void tr_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                    unsigned flags)
+{
+	(void)u, (void)f, (void)d, (void)off, (void)flags;
+	g_tr.delivered[dir] += len;
+}
+static void tr_event(void *u, om_flow *f, const char *ev)
+{
+	(void)u, (void)f;
+	if (g_tr.events < 8)
+		snprintf(g_tr.ev[g_tr.events], sizeof(g_tr.ev[0]), "%s", ev);
+	g_tr.events++;
+}
+
+struct wired {
+	om_stream_ctx *s;
+	om_flow_table *t;
+	struct ends e;
+};
+
+/* A flow table and a stream wired as the engine wires them. */
+static void wired_new(struct wired *w)
+{
+	memset(&g_tr, 0, sizeof(g_tr));
+	memset(w, 0, sizeof(*w));
+	om_stream_callbacks cb = {tr_data, NULL, tr_event, NULL, NULL};
+	w->s = om_stream_new(0, 1 << 20, &cb);
+	assert_non_null(w->s);
+	om_flow_config c = {.max_flows = 16,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = on_end,
+	                    .user = &w->e,
+	                    .stream = w->s};
+	w->t = om_flow_table_new(&c);
+	assert_non_null(w->t);
+}
+
+static void wired_free(struct wired *w)
+{
+	om_flow_table_flush(w->t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(w->t);
+	const om_stream_stats *m = om_stream_stats_get(w->s);
+	assert_int_equal(m->mem_segments + m->mem_windows, 0);
+	om_stream_free(w->s);
+}
+
+/* Both get and reassembly, as the engine's per-packet pipeline. */
+static om_flow *wpkt(struct wired *w, om_packet p, const char *data)
+{
+	int dir;
+	if (data) {
+		p.payload = (const uint8_t *)data;
+		p.payload_len = (uint32_t)strlen(data);
+	}
+	om_flow *f = om_flow_get(w->t, &p, &dir);
+	assert_non_null(f);
+	om_stream_packet(w->s, f, &p, dir);
+	return f;
+}
+
+/* Client 1:40000 ISN 1000, server 2:80 ISN 5000; wscale offers (0xff none). */
+static om_flow *connect3(struct wired *w, uint8_t cws, uint8_t sws, uint16_t cwin)
+{
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC);
+	p.tcp_wscale = cws;
+	om_flow *f = wpkt(w, p, NULL);
+	p = tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 5000, 1001, SEC);
+	p.tcp_wscale = sws;
+	wpkt(w, p, NULL);
+	p = tcpp(1, 40000, 2, 80, OM_TH_ACK, 1001, 5001, SEC);
+	p.tcp_win = cwin;
+	wpkt(w, p, NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	return f;
+}
+
+/* Finding 2: a spoofed out-of-window RST and then a SYN with the attacker's
+ * ISN used to end the flow and start a new one, so that the real
+ * connection's later data never reached on_data. Now both are invalid
+ * events and change nothing. */
+static void test_spoofed_rst_and_syn(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *f = connect3(&w, 0xff, 0xff, 65535);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1001, 5001, SEC), "GET /a");
+	assert_int_equal(g_tr.delivered[0], 6);
+
+	/* the attacker, blind, as the server: an RST far from the window */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST, 5001 + 0x10000000u, 0, SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(f->state, OM_FLOW_ESTABLISHED);
+	assert_int_equal(g_tr.events, 1);
+	assert_string_equal(g_tr.ev[0], "stream.rst_invalid");
+	/* then as the client: a SYN with its own ISN */
+	assert_ptr_equal(wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 777777, 0, SEC), NULL), f);
+	assert_int_equal(w.e.n, 0); /* no port-reuse split */
+	assert_int_equal(g_tr.events, 2);
+	assert_string_equal(g_tr.ev[1], "stream.est_syn_resend_diff_seq");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* the real connection goes on and is still inspected */
+	assert_ptr_equal(
+	    wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1007, 5001, SEC), "GET /b"), f);
+	assert_int_equal(g_tr.delivered[0], 12);
+	assert_int_equal(f->pkts[0], 5); /* SYN, ACK, data, the SYN, data */
+
+	/* data acknowledging what the server never sent is not of this
+	 * connection: ignored, not reassembled */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1013, 5001 + 70000, SEC),
+	     "INJECTED");
+	assert_int_equal(g_tr.delivered[0], 12);
+	assert_string_equal(g_tr.ev[2], "stream.pkt_invalid_ack");
+	g_tr.events--; /* keep the numbering below */
+	/* data far beyond the server's window: not accepted, not held */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_ACK | OM_TH_PUSH, 1013 + 200000, 5001, SEC), "AHEAD");
+	assert_string_equal(g_tr.ev[2], "stream.est_packet_out_of_window");
+	assert_int_equal(om_stream_stats_get(w.s)->mem_segments, 0);
+	g_tr.events--;
+	/* an RST with an acknowledgement of data never sent is invalid too */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013 + 50000, SEC), NULL);
+	assert_string_equal(g_tr.ev[2], "stream.rst_invalid_ack");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* a FIN beyond the window is ignored */
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_FIN | OM_TH_ACK, 1013 + 0x01000000u, 5001, SEC), NULL);
+	assert_string_equal(g_tr.ev[3], "stream.fin_out_of_window");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	/* the real RST, in the window, ends it */
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 5001, 1013, SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	assert_int_equal(f->state, OM_FLOW_CLOSED);
+	assert_int_equal(g_tr.events, 4);
+	wired_free(&w);
+}
+
+/* The window an RST is checked against is scaled only when both sides
+ * offered window scaling in the handshake. */
+static void test_rst_window_scaling(void **state)
+{
+	(void)state;
+	for (int both = 0; both < 2; both++) {
+		struct wired w;
+		wired_new(&w);
+		/* the client offers 7 always, the server only when both */
+		om_flow *f = connect3(&w, 7, both ? 7 : 0xff, 1000);
+		/* 1000 << 7 = 128000 bytes of window when scaled; 1000 (the
+		 * 65535 floor) when not: an RST 100000 past the edge */
+		wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST, 5001 + 100000, 0, SEC), NULL);
+		if (both) {
+			assert_int_equal(f->tcp_state, OM_TCP_RESET);
+			assert_int_equal(g_tr.events, 0);
+		} else {
+			assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+			assert_string_equal(g_tr.ev[0], "stream.rst_invalid");
+		}
+		wired_free(&w);
+	}
+}
+
+/* Finding 4: SYN+FIN is not a SYN (an unanswered probe stays a new flow with
+ * the short timeout); NULL and FIN probes start no session; FIN+SYN+URG
+ * after an RST is not port reuse. */
+static void test_probes(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *sf = wpkt(&w, tcpp(1, 50000, 2, 7001, OM_TH_SYN | OM_TH_FIN, 1, 0, SEC), NULL);
+	assert_int_equal(sf->tcp_state, OM_TCP_NONE);
+	assert_int_equal(sf->state, OM_FLOW_NEW);
+	om_flow *nf = wpkt(&w, tcpp(1, 50001, 2, 7002, 0, 1, 0, SEC), NULL);
+	assert_int_equal(nf->tcp_state, OM_TCP_NONE);
+	om_flow *ff = wpkt(&w, tcpp(1, 50002, 2, 7003, OM_TH_FIN, 1, 0, SEC), NULL);
+	assert_int_equal(ff->tcp_state, OM_TCP_NONE);
+	assert_int_equal(ff->state, OM_FLOW_NEW);
+	assert_int_equal(g_tr.events, 0);
+	/* all three end at the new-flow timeout (30 s), not the 300 s of an
+	 * established one */
+	om_flow_table_expire(w.t, 31 * SEC);
+	assert_int_equal(w.e.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(w.e.e[i].why, OM_FLOW_END_TIMEOUT);
+		assert_int_equal(w.e.e[i].state, OM_FLOW_NEW);
+	}
+
+	/* a connection reset, then FIN+SYN+URG with a new ISN */
+	w.e.n = 0;
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, 40 * SEC);
+	om_flow *f = wpkt(&w, p, NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_RST | OM_TH_ACK, 0, 1001, 40 * SEC), NULL);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	om_flow *g =
+	    wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_FIN | OM_TH_SYN | OM_TH_URG, 424242, 0, 40 * SEC),
+	         NULL);
+	assert_ptr_equal(g, f);
+	assert_int_equal(w.e.n, 0);
+	assert_int_equal(f->tcp_state, OM_TCP_RESET);
+	assert_string_equal(g_tr.ev[0], "stream.fin_syn");
+	/* a plain SYN with a new ISN is port reuse */
+	g = wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 424242, 0, 40 * SEC), NULL);
+	assert_int_equal(w.e.n, 1);
+	assert_int_equal(w.e.e[0].why, OM_FLOW_END_FORCED);
+	assert_int_equal(g->tcp_state, OM_TCP_SYN_SENT);
+	wired_free(&w);
+}
+
+/* SYN-time events on an established connection: each is ignored. */
+static void test_late_syns(void **state)
+{
+	(void)state;
+	struct wired w;
+	wired_new(&w);
+	om_flow *f = connect3(&w, 0xff, 0xff, 65535);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 5000, 1001, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN | OM_TH_ACK, 9999, 1001, SEC), NULL);
+	wpkt(&w, tcpp(1, 40000, 2, 80, OM_TH_SYN | OM_TH_ACK, 3, 5001, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40000, OM_TH_SYN, 3, 0, SEC), NULL);
+	assert_int_equal(g_tr.events, 5);
+	assert_string_equal(g_tr.ev[0], "stream.est_syn_resend");
+	assert_string_equal(g_tr.ev[1], "stream.est_synack_resend");
+	assert_string_equal(g_tr.ev[2], "stream.est_synack_resend_with_diff_seq");
+	assert_string_equal(g_tr.ev[3], "stream.est_synack_toserver");
+	assert_string_equal(g_tr.ev[4], "stream.est_syn_toclient");
+	assert_int_equal(f->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(w.e.n, 0);
+	/* a four-way handshake: the server answers with its own SYN, the
+	 * client with a SYN/ACK */
+	om_flow *q = wpkt(&w, tcpp(1, 40002, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40002, OM_TH_SYN, 5000, 0, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_SYN_SENT);
+	wpkt(&w, tcpp(1, 40002, 2, 80, OM_TH_SYN | OM_TH_ACK, 1000, 5001, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_SYN_RECV);
+	wpkt(&w, tcpp(2, 80, 1, 40002, OM_TH_ACK, 5001, 1001, SEC), NULL);
+	assert_int_equal(q->tcp_state, OM_TCP_ESTABLISHED);
+	assert_int_equal(g_tr.events, 5);
+	/* a SYN/ACK that does not acknowledge the SYN is ignored */
+	om_flow *h = wpkt(&w, tcpp(1, 40001, 2, 80, OM_TH_SYN, 1000, 0, SEC), NULL);
+	wpkt(&w, tcpp(2, 80, 1, 40001, OM_TH_SYN | OM_TH_ACK, 5000, 77, SEC), NULL);
+	assert_int_equal(h->tcp_state, OM_TCP_SYN_SENT);
+	assert_string_equal(g_tr.ev[5], "stream.3whs_synack_with_wrong_ack");
+	wired_free(&w);
+}
+
+/* A flow that times out ends its open directions with "timeout". */
+static int g_end_why[2] = {-1, -1};
+static void tr_end(void *u, om_flow *f, int dir, enum om_stream_end why)
+{
+	(void)u, (void)f;
+	g_end_why[dir] = (int)why;
+}
+
+static void test_stream_end_reason(void **state)
+{
+	(void)state;
+	om_stream_callbacks cb = {NULL, NULL, NULL, NULL, tr_end};
+	om_stream_ctx *s = om_stream_new(0, 1 << 20, &cb);
+	struct ends e = {0};
+	om_flow_config c = {.max_flows = 4,
+	                    .timeout_new = 30,
+	                    .timeout_est = 300,
+	                    .timeout_closed = 10,
+	                    .timeout_udp = 60,
+	                    .timeout_icmp = 20,
+	                    .on_end = on_end,
+	                    .user = &e,
+	                    .stream = s};
+	om_flow_table *t = om_flow_table_new(&c);
+	int dir;
+	om_packet p = tcpp(1, 40000, 2, 80, OM_TH_SYN, 1000, 0, SEC);
+	om_flow *f = om_flow_get(t, &p, &dir);
+	om_stream_packet(s, f, &p, dir);
+	om_flow_table_expire(t, 40 * SEC);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(g_end_why[0], OM_STREAM_END_TIMEOUT);
+	assert_int_equal(g_end_why[1], OM_STREAM_END_TIMEOUT);
+	assert_int_equal(om_stream_end_of(OM_FLOW_END_EVICTED), OM_STREAM_END_EVICTED);
+	assert_int_equal(om_stream_end_of(OM_FLOW_END_SHUTDOWN), OM_STREAM_END_FLOW);
+	assert_string_equal(om_stream_end_name(OM_STREAM_END_TIMEOUT), "timeout");
+	om_flow_table_free(t);
+	om_stream_free(s);
 }
 
 int main(void)
@@ -1135,6 +1489,11 @@ int main(void)
 	    cmocka_unit_test(test_syn_flood_spares_established),
 	    cmocka_unit_test(test_emergency_mode),
 	    cmocka_unit_test(test_handles),
+	    cmocka_unit_test(test_spoofed_rst_and_syn),
+	    cmocka_unit_test(test_rst_window_scaling),
+	    cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_late_syns),
+	    cmocka_unit_test(test_stream_end_reason),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown_stream);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for TCP reassembly (src/net/stream.c). Expected streams are
  * built here from the segments fed, with a first-wins byte model. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -27,14 +29,20 @@ struct rec {
 	} gaps[MAXGAPS];
 	int ngaps;
 	int ev_diff, ev_rst, ev_other;
-	int calls;
+	int calls, held_calls;
+	int ends[2];
+	enum om_stream_end end_why[2];
+	char last_event[64];
 };
 
-static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off,
+                    unsigned flags)
 {
 	(void)f;
 	struct rec *r = u;
 	r->calls++;
+	if (flags & OM_STREAM_DATA_HELD)
+		r->held_calls++;
 	if (off != r->next[dir])
 		r->nonconsecutive++;
 	if (off + len <= CAP)
@@ -62,12 +70,21 @@ static void on_event(void *u, om_flow *f, const char *ev)
 {
 	(void)f;
 	struct rec *r = u;
-	if (!strcmp(ev, "stream.overlap_diff"))
+	snprintf(r->last_event, sizeof(r->last_event), "%s", ev);
+	if (!strcmp(ev, "stream.reassembly_overlap_different_data"))
 		r->ev_diff++;
 	else if (!strcmp(ev, "stream.rst_invalid"))
 		r->ev_rst++;
 	else
 		r->ev_other++;
+}
+
+static void on_end(void *u, om_flow *f, int dir, enum om_stream_end why)
+{
+	(void)f;
+	struct rec *r = u;
+	r->ends[dir]++;
+	r->end_why[dir] = why;
 }
 
 struct fx {
@@ -80,7 +97,7 @@ static struct fx *fx_new(uint64_t depth, uint64_t memcap)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	assert_non_null(x);
-	om_stream_callbacks cb = {on_data, on_gap, on_event, &x->r};
+	om_stream_callbacks cb = {on_data, on_gap, on_event, &x->r, on_end};
 	x->s = om_stream_new(depth, memcap, &cb);
 	assert_non_null(x->s);
 	x->f.proto = IPPROTO_TCP;
@@ -92,7 +109,10 @@ static void fx_end(struct fx *x)
 {
 	om_stream_flow_end(x->s, &x->f);
 	assert_null(x->f.tcp);
-	assert_int_equal(om_stream_stats_get(x->s)->mem_in_use, 0);
+	const om_stream_stats *m = om_stream_stats_get(x->s);
+	assert_int_equal(m->mem_segments, 0);
+	assert_int_equal(m->mem_windows, 0);
+	assert_int_equal(m->mem_in_use, m->mem_cache + m->mem_states);
 	assert_int_equal(x->r.nonconsecutive, 0);
 }
 
@@ -133,11 +153,29 @@ static void fill(uint8_t *b, size_t n, uint32_t seed)
 #define ISN 1000u /* client ISN: data starts at ISN + 1 */
 #define SISN 70000u
 
+static void feed_ack(struct fx *x, int dir, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+                     const void *data, uint32_t len)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	p.tcp_flags = flags;
+	p.tcp_seq = seq;
+	p.tcp_ack = ack;
+	p.tcp_win = win;
+	p.tcp_wscale = 0xff;
+	p.payload = data;
+	p.payload_len = len;
+	om_stream_packet(x->s, &x->f, &p, dir);
+}
+
 static void handshake(struct fx *x)
 {
-	feed(x, 0, OM_TH_SYN, ISN, NULL, 0);
-	feed(x, 1, OM_TH_SYN | OM_TH_ACK, SISN, NULL, 0);
-	feed(x, 0, OM_TH_ACK, ISN + 1, NULL, 0);
+	feed_ack(x, 0, OM_TH_SYN, ISN, 0, 65535, NULL, 0);
+	feed_ack(x, 1, OM_TH_SYN | OM_TH_ACK, SISN, ISN + 1, 65535, NULL, 0);
+	feed_ack(x, 0, OM_TH_ACK, ISN + 1, SISN + 1, 65535, NULL, 0);
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -165,16 +203,18 @@ static void test_in_order(void **state)
 
 /* In-order data is handed over without a copy: the pointer is the packet's. */
 static const uint8_t *zc_seen;
-static void on_data_ptr(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off)
+static void on_data_ptr(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                        unsigned flags)
 {
 	(void)u, (void)f, (void)dir, (void)len, (void)off;
+	assert_int_equal(flags, 0); /* from the packet */
 	zc_seen = d;
 }
 
 static void test_zero_copy(void **state)
 {
 	(void)state;
-	om_stream_callbacks cb = {on_data_ptr, NULL, NULL, NULL};
+	om_stream_callbacks cb = {on_data_ptr, NULL, NULL, NULL, NULL};
 	om_stream_ctx *s = om_stream_new(0, 4096, &cb);
 	om_flow f;
 	memset(&f, 0, sizeof(f));
@@ -200,7 +240,7 @@ static void test_ooo_two(void **state)
 	handshake(x);
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 4, "BBBB", 4);
 	assert_int_equal(x->r.delivered[0], 0);
-	assert_true(st(x)->mem_in_use > 0);
+	assert_true(st(x)->mem_segments > 0);
 	feed(x, 0, OM_TH_ACK, ISN + 1, "AAAA", 4);
 	assert_int_equal(x->r.delivered[0], 8);
 	assert_memory_equal(x->r.buf[0], "AAAABBBB", 8);
@@ -286,6 +326,9 @@ static void test_overlap_shapes(void **state)
 	for (size_t k = 0; k < OM_ARRAY_SIZE(shapes); k++) {
 		for (int differ = 0; differ < 2; differ++) {
 			struct fx *x = fx_new(0, 1 << 20);
+			om_stream_config sc = {.overlap_window = 2048,
+			                       .default_policy = OM_POLICY_FIRST};
+			assert_int_equal(om_stream_configure(x->s, &sc), 0);
 			handshake(x);
 			uint8_t model[30];
 			bool set[30] = {false};
@@ -328,8 +371,9 @@ static void test_overlap_shapes(void **state)
 			/* segment 2 differs from H where they overlap; segment 3
 			 * then differs from segment 2's held bytes if any */
 			if (differ) {
-				assert_true(x->r.ev_diff >= 1);
-				assert_int_equal(st(x)->overlap_diff, (uint64_t)x->r.ev_diff);
+				/* the event once per direction, every one counted */
+				assert_int_equal(x->r.ev_diff, 1);
+				assert_true(st(x)->overlap_diff >= 1);
 			} else {
 				assert_int_equal(x->r.ev_diff, 0);
 			}
@@ -340,8 +384,9 @@ static void test_overlap_shapes(void **state)
 	}
 }
 
-/* Overlap with bytes already delivered: they cannot be replaced (first-wins)
- * and only the new tail is delivered. */
+/* Overlap with bytes already delivered: they cannot be replaced and only
+ * the new tail is delivered; the rewrite of delivered bytes is seen in the
+ * kept window and flagged once for the direction. */
 static void test_overlap_delivered(void **state)
 {
 	(void)state;
@@ -352,6 +397,15 @@ static void test_overlap_delivered(void **state)
 	assert_int_equal(x->r.delivered[0], 15);
 	assert_memory_equal(x->r.buf[0], "0123456789abcde", 15);
 	assert_int_equal(st(x)->overlaps, 1);
+	assert_int_equal(x->r.ev_diff, 1);
+	/* an identical retransmission is no rewrite; a second rewrite (a
+	 * wholly old segment) is counted but not raised again */
+	feed(x, 0, OM_TH_ACK, ISN + 1, "0123456789", 10);
+	assert_int_equal(st(x)->overlap_diff, 1);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 2, "zz", 2);
+	assert_int_equal(st(x)->overlap_diff, 2);
+	assert_int_equal(x->r.ev_diff, 1);
+	assert_int_equal(x->r.delivered[0], 15);
 	fx_end(x);
 	fx_free(x);
 }
@@ -503,15 +557,15 @@ static void test_depth_no_hold(void **state)
 	(void)state;
 	struct fx *x = fx_new(10, 1 << 20);
 	feed(x, 0, OM_TH_SYN, 0, NULL, 0);
-	uint64_t base = st(x)->mem_in_use; /* the per-flow state */
+	uint64_t base = st(x)->mem_segments; /* the per-flow state */
 	feed(x, 0, OM_TH_ACK, 1 + 20, "zzzz", 4);
-	assert_int_equal(st(x)->mem_in_use, base);
+	assert_int_equal(st(x)->mem_segments, base);
 	feed(x, 0, OM_TH_ACK, 1 + 8, "yyyy", 4); /* [8,12): [8,10) held */
-	assert_true(st(x)->mem_in_use > base);
+	assert_true(st(x)->mem_segments > base);
 	feed(x, 0, OM_TH_ACK, 1, "xxxxxxxx", 8);
 	assert_int_equal(x->r.delivered[0], 10);
 	assert_memory_equal(x->r.buf[0], "xxxxxxxxyy", 10);
-	assert_int_equal(st(x)->mem_in_use, base);
+	assert_int_equal(st(x)->mem_segments, base);
 	fx_end(x);
 	fx_free(x);
 }
@@ -587,7 +641,7 @@ static void test_rst(void **state)
 	feed(x, 1, OM_TH_RST, SISN + 0x80000000u, NULL, 0);
 	assert_int_equal(x->r.ev_rst, 1);
 	feed(x, 0, OM_TH_ACK, ISN + 13, "dddd", 4);
-	assert_true(st(x)->mem_in_use > 0);
+	assert_true(st(x)->mem_segments > 0);
 	/* a valid RST ends both directions: held data is reported now */
 	feed(x, 1, OM_TH_RST | OM_TH_ACK, SISN + 1, NULL, 0);
 	assert_int_equal(x->r.ngaps, 1);
@@ -610,7 +664,7 @@ static void test_fin(void **state)
 	(void)state;
 	struct fx *x = fx_new(0, 1 << 20);
 	handshake(x);
-	uint64_t base = st(x)->mem_in_use;
+	uint64_t base = st(x)->mem_segments;
 	/* FIN with data arrives first, out of order */
 	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 5, "bbbb", 4);
 	feed(x, 0, OM_TH_ACK, ISN + 1, "aaaa", 4);
@@ -618,7 +672,7 @@ static void test_fin(void **state)
 	/* data after the FIN is not part of the stream */
 	feed(x, 0, OM_TH_ACK, ISN + 9, "zzzz", 4);
 	assert_int_equal(x->r.delivered[0], 8);
-	assert_int_equal(st(x)->mem_in_use, base);
+	assert_int_equal(st(x)->mem_segments, base);
 	fx_end(x);
 	assert_int_equal(x->r.ngaps, 0);
 	fx_free(x);
@@ -630,14 +684,14 @@ static void test_fin_trims_held(void **state)
 	(void)state;
 	struct fx *x = fx_new(0, 1 << 20);
 	handshake(x);
-	uint64_t base = st(x)->mem_in_use;
+	uint64_t base = st(x)->mem_segments;
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "KKKKKLLLLL", 10); /* held [10,20) */
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 30, "MMMM", 4);        /* held [30,34) */
 	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1 + 15, NULL, 0);
 	feed(x, 0, OM_TH_ACK, ISN + 1, "0123456789", 10);
 	assert_int_equal(x->r.delivered[0], 15);
 	assert_memory_equal(x->r.buf[0], "0123456789KKKKK", 15);
-	assert_int_equal(st(x)->mem_in_use, base);
+	assert_int_equal(st(x)->mem_segments, base);
 	fx_end(x);
 	assert_int_equal(x->r.ngaps, 0);
 	assert_int_equal(x->r.delivered[0], 15);
@@ -695,20 +749,32 @@ static void test_hostile(void **state)
 	om_stream_packet(x->s, &x->f, &p, -1);
 	assert_int_equal(x->r.delivered[0], 0);
 	/* 2^31 ahead reads as behind: dropped, not held */
-	uint64_t m = st(x)->mem_in_use;
+	uint64_t m = st(x)->mem_segments;
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 0x80000000u, "q", 1);
-	assert_int_equal(st(x)->mem_in_use, m);
-	/* far ahead but inside the window: held, then reported at the end */
+	assert_int_equal(st(x)->mem_segments, m);
+	/* far ahead, past the receiver's window (known from the handshake):
+	 * the receiver would drop it, so it is ignored */
 	feed(x, 0, OM_TH_ACK, ISN + 1 + 0x7ffffff0u, "w", 1);
+	assert_string_equal(x->r.last_event, "stream.est_packet_out_of_window");
+	assert_int_equal(st(x)->mem_segments, m);
 	fx_end(x);
-	assert_int_equal(x->r.ngaps, 1);
-	assert_int_equal(x->r.gaps[0].dir, 0);
-	assert_int_equal(x->r.gaps[0].off, 0);
-	assert_int_equal(x->r.gaps[0].len, 0x7ffffff0u);
-	assert_int_equal(x->r.delivered[0], 1);
+	assert_int_equal(x->r.ngaps, 0);
 	/* flow end twice and on a flow without state are harmless */
 	om_stream_flow_end(x->s, &x->f);
 	om_stream_flow_end(x->s, NULL);
+	fx_free(x);
+
+	/* midstream the window is unknown: far ahead is held, then reported
+	 * at the end */
+	x = fx_new(0, 1 << 20);
+	feed(x, 0, OM_TH_ACK, ISN + 1, "v", 1);
+	feed(x, 0, OM_TH_ACK, ISN + 2 + 0x7ffffff0u, "w", 1);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 1);
+	assert_int_equal(x->r.gaps[0].dir, 0);
+	assert_int_equal(x->r.gaps[0].off, 1);
+	assert_int_equal(x->r.gaps[0].len, 0x7ffffff0u);
+	assert_int_equal(x->r.delivered[0], 2);
 	fx_free(x);
 	assert_null(om_stream_free(NULL));
 }
@@ -731,6 +797,451 @@ static void test_many_tiny_segments(void **state)
 	assert_int_equal(x->r.delivered[1], 5000);
 	assert_int_equal(st(x)->gaps, 5000);
 	fx_free(x);
+}
+
+/* ---- policies, memory, ends ------------------------------------------------ */
+
+/* Target-based overlap: a held segment H = [10,20) of 'o' bytes, then a
+ * segment N of 'n' bytes overlapping it; the holes are then filled. Which
+ * bytes the stream delivers where N and H overlap follows the receiver's
+ * policy. The expectations are read from Suricata's overlap handling (the
+ * case analysis of Novak and Sturges): for each shape, the policies whose
+ * new bytes win. */
+#define PB(x) (1u << OM_POLICY_##x)
+static void test_policies(void **state)
+{
+	(void)state;
+	const unsigned ALL = (1u << OM_POLICY_COUNT) - 1;
+	const unsigned OLDSTART = PB(BSD) | PB(HPUX10) | PB(IRIX) | PB(WINDOWS) | PB(WINDOWS2K3) |
+	                          PB(OLD_LINUX) | PB(LINUX) | PB(MACOS);
+	static const struct {
+		uint32_t off, len;
+		unsigned new_wins;
+	} shapes[] = {
+	    {10, 5, 0},                                         /* same start, shorter */
+	    {10, 10, PB(OLD_LINUX) | PB(SOLARIS) | PB(HPUX11)}, /* exact */
+	    {10, 15, PB(LINUX) | PB(OLD_LINUX) | PB(SOLARIS) | PB(HPUX11)}, /* same start, longer */
+	    {5, 10, 0},                         /* before, ends inside */
+	    {5, 20, 0},                         /* before, covers */
+	    {15, 10, PB(SOLARIS) | PB(HPUX11)}, /* after, ends after */
+	    {12, 6, 0},                         /* inside */
+	};
+	unsigned extra[OM_ARRAY_SIZE(shapes)] = {
+	    0, 0, 0, OLDSTART, OLDSTART | PB(SOLARIS) | PB(HPUX11), 0, 0};
+	for (size_t k = 0; k < OM_ARRAY_SIZE(shapes); k++) {
+		for (unsigned pol = 0; pol < OM_POLICY_COUNT; pol++) {
+			unsigned wins = shapes[k].new_wins | extra[k] | PB(LAST);
+			wins &= ALL & ~(PB(FIRST) | PB(VISTA));
+			bool nw = wins & (1u << pol);
+			struct fx *x = fx_new(0, 1 << 20);
+			om_stream_config sc = {.default_policy = (enum om_stream_policy)pol,
+			                       .overlap_window = 2048};
+			assert_int_equal(om_stream_configure(x->s, &sc), 0);
+			handshake(x);
+			uint8_t o[10], n[30], lead[10];
+			memset(o, 'o', sizeof(o));
+			memset(n, 'n', sizeof(n));
+			memset(lead, '.', sizeof(lead));
+			feed(x, 0, OM_TH_ACK, ISN + 1 + 10, o, 10);
+			feed(x, 0, OM_TH_ACK, ISN + 1 + shapes[k].off, n, shapes[k].len);
+			uint32_t first = shapes[k].off < 10 ? shapes[k].off : 10;
+			feed(x, 0, OM_TH_ACK, ISN + 1, lead, first);
+			uint32_t end =
+			    shapes[k].off + shapes[k].len > 20 ? shapes[k].off + shapes[k].len : 20;
+			assert_int_equal(x->r.delivered[0], end);
+			for (uint32_t i = 0; i < end; i++) {
+				bool in_n = i >= shapes[k].off && i < shapes[k].off + shapes[k].len;
+				bool in_o = i >= 10 && i < 20;
+				char want = i < first ? '.' : in_o ? (in_n && nw ? 'n' : 'o') : 'n';
+				if (x->r.buf[0][i] != (uint8_t)want)
+					fail_msg("shape %zu policy %s byte %u: %c, want %c", k,
+					         om_stream_policy_name((enum om_stream_policy)pol),
+					         i, x->r.buf[0][i], want);
+			}
+			assert_int_equal(x->r.ev_diff, 1);
+			fx_end(x);
+			fx_free(x);
+		}
+	}
+	/* names and the receiving host's policy per network */
+	enum om_stream_policy p;
+	for (unsigned i = 0; i < OM_POLICY_COUNT; i++) {
+		assert_int_equal(om_stream_policy_parse(om_stream_policy_name(i), &p), 0);
+		assert_int_equal(p, i);
+	}
+	assert_int_equal(om_stream_policy_parse("beos", &p), -EINVAL);
+	assert_string_equal(om_stream_policy_name(OM_POLICY_OLD_LINUX), "old-linux");
+}
+
+/* The receiver's network picks the policy: the same overlap toward a
+ * "last" host and toward a "first" host. */
+static void test_policy_per_net(void **state)
+{
+	(void)state;
+	for (int toward_last = 0; toward_last < 2; toward_last++) {
+		struct fx *x = fx_new(0, 1 << 20);
+		om_stream_policy_net nets[2];
+		assert_int_equal(om_cidr_parse("10.1.0.0/16", &nets[0].net), 0);
+		nets[0].policy = OM_POLICY_LAST;
+		assert_int_equal(om_cidr_parse("10.0.0.0/8", &nets[1].net), 0);
+		nets[1].policy = OM_POLICY_FIRST;
+		om_stream_config sc = {.default_policy = OM_POLICY_BSD,
+		                       .overlap_window = 2048,
+		                       .nets = nets,
+		                       .nnets = 2};
+		assert_int_equal(om_stream_configure(x->s, &sc), 0);
+		/* the server (receiver of direction 0) */
+		assert_int_equal(om_addr_parse(toward_last ? "10.1.2.3" : "10.2.2.3", &x->f.srv),
+		                 0);
+		assert_int_equal(om_addr_parse("192.0.2.1", &x->f.cli), 0);
+		handshake(x);
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "oooooooooo", 10);
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 10, "nnnnnnnnnn", 10);
+		feed(x, 0, OM_TH_ACK, ISN + 1, "..........", 10);
+		assert_memory_equal(x->r.buf[0] + 10, toward_last ? "nnnnnnnnnn" : "oooooooooo",
+		                    10);
+		fx_end(x);
+		fx_free(x);
+	}
+	om_stream_ctx *s = om_stream_new(0, 4096, NULL);
+	om_stream_config bad = {.default_policy = OM_POLICY_COUNT};
+	assert_int_equal(om_stream_configure(s, &bad), -EINVAL);
+	bad.default_policy = OM_POLICY_BSD;
+	bad.nnets = OM_STREAM_MAX_POLICIES + 1;
+	assert_int_equal(om_stream_configure(s, &bad), -EINVAL);
+	om_stream_free(s);
+}
+
+/* mem_in_use is what is really held: blocks by their size (a 100-byte
+ * segment takes a 256-byte block, a 3000-byte one a 4096-byte block, the
+ * delivered window (1 KiB by default) a 1024-byte block), free blocks kept for reuse, and the
+ * state slabs. Segments over 2 KiB come from the pool too: a second flow
+ * reuses the blocks without malloc. */
+static void test_mem_accounting(void **state)
+{
+	(void)state;
+	static uint8_t b[4000];
+	fill(b, sizeof(b), 9);
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	const om_stream_stats *m = st(x);
+	assert_int_equal(m->mem_segments, 0);
+	assert_true(m->mem_states > 0);
+	assert_int_equal(m->mem_in_use, m->mem_states);
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 10, b + 10, 100);    /* held */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 200, b + 200, 3000); /* held */
+	assert_int_equal(m->mem_segments, 256 + 4096);
+	assert_int_equal(m->mem_windows, 0);
+	assert_int_equal(m->block_mallocs, 2);
+	assert_int_equal(m->mem_in_use, m->mem_segments + m->mem_states);
+	feed(x, 0, OM_TH_ACK, ISN + 1, b, 10);             /* [0,10): delivers the first */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 110, b + 110, 90); /* fills the hole */
+	assert_int_equal(x->r.delivered[0], 3200);
+	assert_memory_equal(x->r.buf[0], b, 3200);
+	assert_int_equal(m->mem_segments, 0);
+	assert_int_equal(m->mem_windows, 1024);
+	assert_int_equal(m->mem_cache, 256 + 4096);
+	assert_int_equal(m->block_mallocs, 3);
+	assert_int_equal(m->mem_in_use, m->mem_windows + m->mem_cache + m->mem_states);
+	assert_int_equal(x->r.held_calls, 2); /* the two held segments */
+	fx_end(x);
+	/* another flow: blocks from the cache, no malloc */
+	om_flow g;
+	memset(&g, 0, sizeof(g));
+	g.proto = IPPROTO_TCP;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_ACK;
+	p.tcp_seq = 1 + 500;
+	p.payload = b;
+	p.payload_len = 3000;
+	om_stream_packet(x->s, &g, &p, 1); /* midstream: [0,3000) delivered */
+	p.tcp_seq = 1 + 3500 + 500;
+	om_stream_packet(x->s, &g, &p, 1); /* held at 3500 */
+	assert_int_equal(m->block_mallocs, 3);
+	assert_int_equal(m->mem_segments, 4096);
+	om_stream_flow_end(x->s, &g);
+	assert_int_equal(m->mem_segments + m->mem_windows, 0);
+	assert_int_equal(m->mem_in_use, m->mem_cache + m->mem_states);
+	fx_free(x);
+}
+
+/* Finding 8: one flow holding out-of-order data up to its own cap takes the
+ * gaps itself; another flow in the same worker still holds its data. */
+static void test_hog_flow(void **state)
+{
+	(void)state;
+	static uint8_t b[1000];
+	fill(b, sizeof(b), 13);
+	struct fx *x = fx_new(0, 64 * 1024);
+	om_stream_config sc = {.flow_memcap = 16 * 1024, .overlap_window = 0};
+	assert_int_equal(om_stream_configure(x->s, &sc), 0);
+	handshake(x);
+	/* the hog: 1000-byte segments (1024-byte blocks) each past a hole */
+	for (uint32_t i = 0; i < 60; i++)
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 2000 * (i + 1), b, 1000);
+	assert_true(st(x)->flow_memcap_hits > 0);
+	assert_int_equal(st(x)->memcap_hits, 0);
+	assert_true(st(x)->mem_segments <= 16 * 1024);
+	assert_true(x->r.ngaps > 0);
+	int hog_gaps = x->r.ngaps;
+	/* the other flow (direction 1 of another flow record) holds 8 KiB */
+	om_flow g;
+	memset(&g, 0, sizeof(g));
+	g.proto = IPPROTO_TCP;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_TCP;
+	p.tcp_flags = OM_TH_SYN;
+	p.tcp_seq = 0;
+	om_stream_packet(x->s, &g, &p, 1);
+	p.tcp_flags = OM_TH_ACK;
+	for (uint32_t i = 0; i < 8; i++) {
+		p.tcp_seq = 1 + 1000 * (i + 1);
+		p.payload = b;
+		p.payload_len = 1000;
+		om_stream_packet(x->s, &g, &p, 1);
+	}
+	p.tcp_seq = 1;
+	om_stream_packet(x->s, &g, &p, 1);      /* fills [0,1000) */
+	assert_int_equal(x->r.ngaps, hog_gaps); /* no gap for it */
+	assert_int_equal(x->r.delivered[1], 9000);
+	assert_int_equal(st(x)->memcap_hits, 0);
+	om_stream_flow_end(x->s, &g);
+	fx_end(x);
+	fx_free(x);
+}
+
+/* on_end: once per direction, with the reason */
+static void test_on_end(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	feed(x, 0, OM_TH_ACK | OM_TH_FIN, ISN + 1, "abc", 3);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.end_why[0], OM_STREAM_END_FIN);
+	assert_int_equal(x->r.ends[1], 0);
+	fx_end(x);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.ends[1], 1);
+	assert_int_equal(x->r.end_why[1], OM_STREAM_END_FLOW);
+	fx_free(x);
+
+	x = fx_new(4, 1 << 20);
+	handshake(x);
+	feed(x, 1, OM_TH_ACK, SISN + 1, "abcdef", 6);
+	assert_int_equal(x->r.end_why[1], OM_STREAM_END_DEPTH);
+	feed_ack(x, 0, OM_TH_RST, ISN + 1, 0, 0, NULL, 0);
+	assert_int_equal(x->r.ends[0], 1);
+	assert_int_equal(x->r.end_why[0], OM_STREAM_END_RST);
+	assert_int_equal(x->r.ends[1], 1);
+	fx_end(x);
+	assert_int_equal(x->r.ends[0] + x->r.ends[1], 2);
+	fx_free(x);
+	assert_string_equal(om_stream_end_name(OM_STREAM_END_RST), "rst");
+}
+
+/* Finding 3: a data segment with a 9-byte timestamp option is decoded with
+ * tcp.opt_invalid_len and kept: its bytes are reassembled, no gap. */
+static void test_bad_option_kept(void **state)
+{
+	(void)state;
+	uint8_t fr[14 + 20 + 32 + 10];
+	memset(fr, 0, sizeof(fr));
+	fr[12] = 0x08;
+	uint8_t *ip = fr + 14;
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)(20 + 32 + 10);
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
+	ip[16] = 192, ip[17] = 0, ip[18] = 2, ip[19] = 2;
+	uint8_t *t = ip + 20;
+	t[1] = 99, t[3] = 80;
+	uint32_t seq = ISN + 1;
+	t[4] = (uint8_t)(seq >> 24), t[5] = (uint8_t)(seq >> 16), t[6] = (uint8_t)(seq >> 8),
+	t[7] = (uint8_t)seq;
+	t[12] = 8 << 4; /* 32-byte header */
+	t[13] = OM_TH_ACK | OM_TH_PUSH;
+	static const uint8_t opt[12] = {8, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1};
+	memcpy(t + 20, opt, sizeof(opt));
+	memcpy(t + 32, "tsdata1234", 10);
+	/* the IPv4 header checksum */
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+
+	om_decoder *d = om_decoder_new(1 << 20, 16, 60);
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.raw = fr;
+	p.caplen = p.wirelen = sizeof(fr);
+	p.linktype = 1; /* DLT_EN10MB */
+	assert_int_equal(om_decode(d, &p), 0);
+	assert_int_equal(p.anomaly, OM_ANOM_TCP_OPT_INVALID);
+	assert_string_equal(om_anomaly_name(p.anomaly), "tcp.opt_invalid_len");
+	assert_int_equal(p.payload_len, 10);
+	assert_int_equal(p.tcp_wscale, 0xff);
+
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	om_stream_packet(x->s, &x->f, &p, 0);
+	feed(x, 0, OM_TH_ACK, ISN + 11, "more-data!", 10);
+	fx_end(x);
+	assert_int_equal(x->r.ngaps, 0);
+	assert_int_equal(x->r.delivered[0], 20);
+	assert_memory_equal(x->r.buf[0], "tsdata1234more-data!", 20);
+	fx_free(x);
+	om_decoder_free(d);
+}
+
+/* The delivered window is a ring: after it wrapped, a rewrite of the bytes
+ * still kept is seen, one of older bytes is not (they are gone). A 256-byte
+ * window is one 256-byte block, its header included. */
+static void test_window_ring(void **state)
+{
+	(void)state;
+	static uint8_t b[1000], c[1000];
+	fill(b, sizeof(b), 21);
+	struct fx *x = fx_new(0, 1 << 20);
+	om_stream_config sc = {.overlap_window = 256};
+	assert_int_equal(om_stream_configure(x->s, &sc), 0);
+	handshake(x);
+	for (uint32_t i = 0; i < 10; i++)
+		feed(x, 0, OM_TH_ACK, ISN + 1 + 100 * i, b + 100 * i, 100);
+	assert_int_equal(x->r.delivered[0], 1000);
+	assert_int_equal(st(x)->mem_windows, 256);
+	/* the last 100 bytes again, unchanged: nothing */
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 900, b + 900, 100);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	/* bytes 700-759 changed: older than the window (it keeps at most the
+	 * last 256 bytes), not seen */
+	memcpy(c, b, sizeof(c));
+	for (int i = 700; i < 760; i++)
+		c[i] ^= 0xff;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 700, c + 700, 60);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	/* a segment [850,950) with byte 920 changed: across the ring's wrap */
+	memcpy(c, b, sizeof(c));
+	c[920] ^= 1;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 850, c + 850, 100);
+	assert_int_equal(st(x)->overlap_diff, 1);
+	assert_int_equal(x->r.ev_diff, 1);
+	/* the very last byte changed: seen, counted, not raised again */
+	memcpy(c, b, sizeof(c));
+	c[999] ^= 1;
+	feed(x, 0, OM_TH_ACK, ISN + 1 + 990, c + 990, 10);
+	assert_int_equal(st(x)->overlap_diff, 2);
+	assert_int_equal(x->r.ev_diff, 1);
+	fx_end(x);
+	fx_free(x);
+}
+
+/* ---- the configuration's stream section ----------------------------------- */
+
+static int load_yaml(om_net_config *c, const char *text, char *err, size_t errlen)
+{
+	char path[] = "/tmp/omamori-stream-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	om_config_part part = {&om_net_config_schema, c};
+	om_config_defaults(&part, 1);
+	int r = om_config_load(&part, 1, path, err, errlen);
+	unlink(path);
+	return r;
+}
+
+static void test_stream_config(void **state)
+{
+	(void)state;
+	assert_int_equal(om_i18n_init(), 0);
+	om_lang_set_thread(OM_LANG_EN);
+	om_net_config c;
+	om_config_part part = {&om_net_config_schema, &c};
+	char err[512] = "";
+	/* defaults */
+	om_config_defaults(&part, 1);
+	assert_string_equal(c.stream_default_policy, "bsd");
+	assert_int_equal(c.stream_overlap_window, 1024);
+	assert_int_equal(c.stream_flow_memcap, 4u << 20);
+	assert_int_equal(c.stream_policy_count, 0);
+	assert_int_equal(load_yaml(&c,
+	                           "stream:\n"
+	                           "  flow-memcap: 1048576\n"
+	                           "  overlap-window: 4096\n"
+	                           "  default-policy: linux\n"
+	                           "  policies:\n"
+	                           "    - {net: 10.0.0.0/8, policy: windows}\n"
+	                           "    - net: 192.168.1.0/24\n"
+	                           "      policy: old-linux\n",
+	                           err, sizeof(err)),
+	                 0);
+	assert_int_equal(c.stream_flow_memcap, 1048576);
+	assert_int_equal(c.stream_overlap_window, 4096);
+	assert_string_equal(c.stream_default_policy, "linux");
+	assert_int_equal(c.stream_policy_count, 2);
+	assert_string_equal(c.stream_policies[0].policy, "windows");
+	assert_string_equal(c.stream_policies[1].policy, "old-linux");
+	om_addr a;
+	assert_int_equal(om_addr_parse("10.9.9.9", &a), 0);
+	assert_true(om_cidr_contains(&c.stream_policies[0].net, &a));
+	/* the dump loads again to the same section */
+	om_buf out;
+	om_buf_init(&out, 65536);
+	om_config_dump(&part, 1, &out);
+	assert_non_null(strstr(om_buf_cstr(&out), "- {net: 10.0.0.0/8, policy: windows}"));
+	om_net_config c2;
+	assert_int_equal(load_yaml(&c2, om_buf_cstr(&out), err, sizeof(err)), 0);
+	assert_memory_equal(&c, &c2, sizeof(c));
+	om_buf_free(&out);
+
+	/* errors say what is wrong and what to do */
+	assert_int_equal(load_yaml(&c, "stream:\n  default-policy: beos\n", err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'beos' is not a stream overlap policy; use one of: bsd, first, last"));
+	assert_int_equal(load_yaml(&c,
+	                           "stream:\n  policies:\n    - {net: 10.0.0.0/8, policy: amiga}\n",
+	                           err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'amiga'"));
+	assert_non_null(strstr(err, ":3:")); /* the line of the bad value */
+	assert_int_equal(
+	    load_yaml(&c, "stream:\n  policies:\n    - {net: 10.0.0.0/8}\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "each item needs exactly net and policy"));
+	assert_int_equal(load_yaml(&c, "stream:\n  policies:\n    - {net: ten, policy: bsd}\n", err,
+	                           sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "'ten' is not a network"));
+	assert_int_equal(load_yaml(&c, "stream:\n  policies: windows\n", err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(
+	    load_yaml(&c, "stream:\n  memcap: 1048576\n  flow-memcap: 2097152\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "lower stream.flow-memcap or raise stream.memcap"));
+	assert_int_equal(load_yaml(&c, "stream:\n  overlap-window: 70000\n", err, sizeof(err)),
+	                 -EINVAL);
+
+	/* every name the configuration accepts is a policy of the stream, and
+	 * the other way round */
+	for (unsigned i = 0; i < OM_POLICY_COUNT; i++) {
+		char y[128];
+		snprintf(y, sizeof(y), "stream:\n  default-policy: %s\n",
+		         om_stream_policy_name((enum om_stream_policy)i));
+		assert_int_equal(load_yaml(&c, y, err, sizeof(err)), 0);
+		enum om_stream_policy p;
+		assert_int_equal(om_stream_policy_parse(c.stream_default_policy, &p), 0);
+		assert_int_equal(p, i);
+	}
 }
 
 /* Contexts freed with flows still holding data release everything (checked
@@ -772,6 +1283,14 @@ int main(void)
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_many_tiny_segments),
 	    cmocka_unit_test(test_free_with_live_flows),
+	    cmocka_unit_test(test_policies),
+	    cmocka_unit_test(test_policy_per_net),
+	    cmocka_unit_test(test_mem_accounting),
+	    cmocka_unit_test(test_hog_flow),
+	    cmocka_unit_test(test_on_end),
+	    cmocka_unit_test(test_bad_option_kept),
+	    cmocka_unit_test(test_stream_config),
+	    cmocka_unit_test(test_window_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
