@@ -126,7 +126,7 @@ static const char *const anomaly_names[OM_ANOM_COUNT] = {
     [OM_ANOM_IPV4_TRUNC] = "ipv4.trunc_pkt",
     [OM_ANOM_IPV4_HLEN_TOO_SMALL] = "ipv4.hlen_too_small",
     [OM_ANOM_IPV4_IPLEN_SMALLER_THAN_HLEN] = "ipv4.iplen_smaller_than_hlen",
-    [OM_ANOM_IPV4_OPT_INVALID] = "ipv4.opt_invalid",
+    [OM_ANOM_IPV4_OPT_INVALID] = "ipv4.opt_invalid_len",
     [OM_ANOM_IPV4_WRONG_VERSION] = "ipv4.wrong_ip_version",
     [OM_ANOM_IPV4_FRAG_OVERLAP] = "ipv4.frag_overlap",
     [OM_ANOM_IPV4_FRAG_TOO_LARGE] = "ipv4.frag_pkt_too_large",
@@ -140,8 +140,13 @@ static const char *const anomaly_names[OM_ANOM_COUNT] = {
     [OM_ANOM_TCP_TRUNC] = "tcp.pkt_too_small",
     [OM_ANOM_TCP_HLEN_TOO_SMALL] = "tcp.hlen_too_small",
     [OM_ANOM_TCP_OPT_INVALID] = "tcp.opt_invalid_len",
-    [OM_ANOM_UDP_TRUNC] = "udp.pkt_too_small",
-    [OM_ANOM_UDP_LEN_INVALID] = "udp.hlen_invalid",
+    [OM_ANOM_UDP_TRUNC] = "udp.hlen_too_small",
+    [OM_ANOM_UDP_LEN_INVALID] = "udp.len_invalid",
+    [OM_ANOM_UDP_PKT_TOO_SMALL] = "udp.pkt_too_small",
+    [OM_ANOM_IPV4_PKT_TOO_SMALL] = "ipv4.pkt_too_small",
+    [OM_ANOM_IPV6_PKT_TOO_SMALL] = "ipv6.pkt_too_small",
+    [OM_ANOM_IPV6_TRUNC_EXTHDR] = "ipv6.trunc_exthdr",
+    [OM_ANOM_TCP_INVALID_OPTLEN] = "tcp.invalid_optlen",
     [OM_ANOM_ICMPV4_TRUNC] = "icmpv4.pkt_too_small",
     [OM_ANOM_ICMPV6_TRUNC] = "icmpv6.pkt_too_small",
     [OM_ANOM_ICMPV6_IN_IPV4] = "ipv4.icmpv6",
@@ -278,9 +283,9 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 	p->tcp_win = rd16(b + 14);
 	uint32_t hlen = (uint32_t)(b[12] >> 4) * 4;
 	if (hlen < TCP_HLEN)
-		return bad(p, OM_ANOM_TCP_HLEN_TOO_SMALL);
+		return bad(p, OM_ANOM_TCP_INVALID_OPTLEN);
 	if (hlen > len)
-		return bad(p, OM_ANOM_TCP_TRUNC);
+		return bad(p, OM_ANOM_TCP_HLEN_TOO_SMALL);
 
 	/* A bad option is an anomaly, not a reason to drop the segment: the
 	 * receiving host keeps it (and so does Suricata), so the header length
@@ -344,7 +349,9 @@ static int decode_udp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 	p->sport = rd16(b);
 	p->dport = rd16(b + 2);
 	uint32_t ulen = rd16(b + 4);
-	if (ulen < UDP_HLEN || ulen > len)
+	if (ulen > len)
+		return bad(p, OM_ANOM_UDP_PKT_TOO_SMALL);
+	if (ulen < UDP_HLEN)
 		return bad(p, OM_ANOM_UDP_LEN_INVALID);
 	p->payload = b + UDP_HLEN;
 	p->payload_len = ulen - UDP_HLEN;
@@ -515,7 +522,7 @@ static int fragment(struct dctx *c, om_packet *p, om_frag_in *fi)
 static int decode_ipv4(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t len)
 {
 	if (len < IPV4_HLEN)
-		return bad(p, OM_ANOM_IPV4_TRUNC);
+		return bad(p, OM_ANOM_IPV4_PKT_TOO_SMALL);
 	if (b[0] >> 4 != 4)
 		return bad(p, OM_ANOM_IPV4_WRONG_VERSION);
 	uint32_t hlen = (uint32_t)(b[0] & 0x0f) * 4;
@@ -587,7 +594,7 @@ static bool ipv6_options_valid(const uint8_t *o, uint32_t len)
 static int decode_ipv6(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t len)
 {
 	if (len < IPV6_HLEN)
-		return bad(p, OM_ANOM_IPV6_TRUNC);
+		return bad(p, OM_ANOM_IPV6_PKT_TOO_SMALL);
 	if (b[0] >> 4 != 6)
 		return bad(p, OM_ANOM_IPV6_WRONG_VERSION);
 	uint32_t end = IPV6_HLEN + rd16(b + 4);
@@ -620,7 +627,7 @@ static int decode_ipv6(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 			if (++count > IPV6_MAX_EXTHDRS)
 				return bad(p, OM_ANOM_IPV6_EXTHDR_TOO_MANY);
 			if (end - off < 2)
-				return bad(p, OM_ANOM_IPV6_TRUNC);
+				return bad(p, OM_ANOM_IPV6_TRUNC_EXTHDR);
 			if (nh == P_AH) {
 				if (b[off + 1] < 1) /* the fixed part alone is 12 bytes */
 					return bad(p, OM_ANOM_IPV6_EXTHDR_INVALID);
@@ -629,7 +636,7 @@ static int decode_ipv6(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 				hl = ((uint32_t)b[off + 1] + 1) * 8;
 			}
 			if (hl > end - off)
-				return bad(p, OM_ANOM_IPV6_TRUNC);
+				return bad(p, OM_ANOM_IPV6_TRUNC_EXTHDR);
 			if ((nh == P_HOPOPTS || nh == P_DSTOPTS) &&
 			    !ipv6_options_valid(b + off + 2, hl - 2))
 				return bad(p, OM_ANOM_IPV6_EXTHDR_INVALID);
@@ -641,7 +648,7 @@ static int decode_ipv6(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t 
 			if (++count > IPV6_MAX_EXTHDRS)
 				return bad(p, OM_ANOM_IPV6_EXTHDR_TOO_MANY);
 			if (end - off < 8)
-				return bad(p, OM_ANOM_IPV6_TRUNC);
+				return bad(p, OM_ANOM_IPV6_TRUNC_EXTHDR);
 			if (seen_frag)
 				return bad(p, OM_ANOM_IPV6_EXTHDR_INVALID);
 			seen_frag = true;
@@ -1243,7 +1250,7 @@ static int decode_ethertype(struct dctx *c, om_packet *p, uint16_t type, const u
 static int decode_raw(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t len)
 {
 	if (len < 1)
-		return bad(p, OM_ANOM_IPV4_TRUNC);
+		return bad(p, OM_ANOM_IPV4_PKT_TOO_SMALL);
 	if (b[0] >> 4 == 6)
 		return decode_ipv6(c, p, b, len);
 	return decode_ipv4(c, p, b, len);

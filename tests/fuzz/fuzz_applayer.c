@@ -194,7 +194,8 @@ struct ctx {
 	om_app_ctx *app;
 };
 
-static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off)
+static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t len, uint64_t off,
+                    unsigned flags)
 {
 	struct ctx *c = u;
 	int fi = flow_index(f);
@@ -204,7 +205,7 @@ static void on_data(void *u, om_flow *f, int dir, const uint8_t *data, uint32_t 
 		smodel[fi][dir][off + i] = data[i];
 	sdelivered[fi][dir] = off + len;
 	om_app_tcp_data(c->app, f, dir, data, len,
-	                om_stream_data_held(c->st) ? OM_APP_DATA_HELD : 0);
+	                (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
 }
 
 static void on_gap(void *u, om_flow *f, int dir, uint64_t off, uint64_t len)
@@ -256,9 +257,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                    .max_flows = (data[0] & 4) ? 1 : 0,
 	                    .detect_memcap = detcaps[data[3] & 3]};
 	c.app = om_app_new(reg, &ac);
-	om_stream_callbacks cb = {on_data, on_gap, NULL, &c};
+	om_stream_callbacks cb = {on_data, on_gap, NULL, &c, NULL};
 	c.st = om_stream_new(depths[data[1] & 3], memcaps[data[2] & 3], &cb);
-	om_flow_config fc = {.max_flows = 2,
+	om_flow_config fc = {.stream = c.st,
+	                     .max_flows = 2,
 	                     .timeout_new = 30,
 	                     .timeout_est = 300,
 	                     .timeout_closed = 10,

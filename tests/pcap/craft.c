@@ -317,7 +317,7 @@ static void write_malformed(void)
 	memcpy(f + o + 20, s, n);
 	emit(&c, f, o + 20 + n);
 
-	/* 3: 12 bytes after the Ethernet header: ipv4.trunc_pkt */
+	/* 3: 12 bytes after the Ethernet header: ipv4.pkt_too_small */
 	o = eth(f, NULL, 0, 0x0800);
 	ip4hdr(f + o, &ip, 17, 3, 0, 28);
 	emit(&c, f, o + 12);
@@ -345,7 +345,7 @@ static void write_malformed(void)
 	memcpy(f + o + 20, s, n);
 	emit(&c, f, o + 20 + n);
 
-	/* 7: TCP data offset 4: tcp.hlen_too_small */
+	/* 7: TCP data offset 4: tcp.invalid_optlen */
 	n = tcpseg(s, &ip, 41007, 80, 1, 0, 0x02, NULL, 0);
 	s[12] = 4 << 4;
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, s, n));
@@ -354,22 +354,22 @@ static void write_malformed(void)
 	n = tcpseg(s, &ip, 41008, 80, 1, 0, 0x02, NULL, 0);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, s, 12));
 
-	/* 9: TCP data offset 15 (60 bytes) in a 20-byte segment: tcp.pkt_too_small */
+	/* 9: TCP data offset 15 (60 bytes) in a 20-byte segment: tcp.hlen_too_small */
 	n = tcpseg(s, &ip, 41009, 80, 1, 0, 0x02, NULL, 0);
 	s[12] = 15 << 4;
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, s, n));
 
-	/* 10: UDP length 100 in a 12-byte IP payload: udp.hlen_invalid */
+	/* 10: UDP length 100 in a 12-byte IP payload: udp.pkt_too_small */
 	n = udpdg(s, &ip, 41010, 53, "abcd", 4);
 	wr16(s + 4, 100);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 17, s, n));
 
-	/* 11: UDP length 4 (< 8): udp.hlen_invalid */
+	/* 11: UDP length 4 (< 8): udp.len_invalid */
 	n = udpdg(s, &ip, 41011, 53, "abcd", 4);
 	wr16(s + 4, 4);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 17, s, n));
 
-	/* 12: 6 bytes of UDP: udp.pkt_too_small */
+	/* 12: 6 bytes of UDP: udp.hlen_too_small */
 	n = udpdg(s, &ip, 41012, 53, NULL, 0);
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 17, s, 6));
 
@@ -412,7 +412,7 @@ static void write_malformed(void)
 	}
 
 	/* 17: hop-by-hop header claiming 72 bytes (hdr ext len 8) with 8 bytes
-	 * left in the payload: ipv6.trunc_pkt */
+	 * left in the payload: ipv6.trunc_exthdr */
 	o = eth(f, NULL, 0, 0x86dd);
 	ip6hdr(f + o, &ip6, 0, 8);
 	memset(f + o + 40, 0, 8);
@@ -461,7 +461,7 @@ static void write_malformed(void)
 	s[23] = 0x00; /* EOL */
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, s, 24));
 
-	/* 23: IPv4 option with length 1: ipv4.opt_invalid */
+	/* 23: IPv4 option with length 1: ipv4.opt_invalid_len */
 	n = udpdg(s, &ip, 41023, 53, "abcd", 4);
 	o = eth(f, NULL, 0, 0x0800);
 	ip4hdr(f + o, &ip, 17, 23, 0, (unsigned)(24 + n));

@@ -379,7 +379,7 @@ static void test_ipv6_ext_anomalies(void **state)
 	put(&k, big, 8);
 	ip6_end(&k, at);
 	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
-	assert_int_equal(p.anomaly, OM_ANOM_IPV6_TRUNC);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV6_TRUNC_EXTHDR);
 
 	/* PadN claiming 9 bytes inside an 8-byte header */
 	k.n = 0;
@@ -419,7 +419,7 @@ static void test_ipv6_ext_anomalies(void **state)
 	p32(&k, 0x11000000);
 	ip6_end(&k, at);
 	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
-	assert_int_equal(p.anomaly, OM_ANOM_IPV6_TRUNC);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV6_TRUNC_EXTHDR);
 }
 
 static void test_ipv6_anomalies(void **state)
@@ -434,7 +434,7 @@ static void test_ipv6_anomalies(void **state)
 	pkt s = k;
 	s.n = 39;
 	assert_int_equal(run(&p, DLT_IPV6, &s), -EINVAL);
-	assert_int_equal(p.anomaly, OM_ANOM_IPV6_TRUNC);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV6_PKT_TOO_SMALL);
 
 	s = k;
 	s.b[0] = 0x50;
@@ -698,7 +698,7 @@ static void test_ipv4_anomalies(void **state)
 
 	ip4_udp(&k, NULL, 0);
 	k.n = 19;
-	expect(&k, OM_ANOM_IPV4_TRUNC);
+	expect(&k, OM_ANOM_IPV4_PKT_TOO_SMALL);
 
 	ip4_udp(&k, NULL, 0);
 	k.b[0] = 0x45 + 0x10; /* version 5 */
@@ -768,11 +768,11 @@ static void test_l4_anomalies(void **state)
 	tcp(&k, 1, 2, 0, 0, 0, 0, NULL, 0);
 	k.b[32] = 0x40;
 	ip4_end(&k, at);
-	expect(&k, OM_ANOM_TCP_HLEN_TOO_SMALL);
+	expect(&k, OM_ANOM_TCP_INVALID_OPTLEN);
 
 	/* TCP data offset 6 (24 bytes) with 20 present */
 	k.b[32] = 0x60;
-	expect(&k, OM_ANOM_TCP_TRUNC);
+	expect(&k, OM_ANOM_TCP_HLEN_TOO_SMALL);
 
 	static const uint8_t o_len1[4] = {2, 1, 0, 0};
 	static const uint8_t o_mss3[4] = {2, 3, 5, 1};
@@ -815,7 +815,7 @@ static void test_l4_anomalies(void **state)
 	set16(&k, 24, 7);
 	expect(&k, OM_ANOM_UDP_LEN_INVALID);
 	set16(&k, 24, 11);
-	expect(&k, OM_ANOM_UDP_LEN_INVALID);
+	expect(&k, OM_ANOM_UDP_PKT_TOO_SMALL);
 	/* UDP length shorter than the IP payload: the UDP length wins */
 	set16(&k, 24, 9);
 	om_packet p;
@@ -879,9 +879,12 @@ static void test_every_truncation(void **state)
 		p.caplen = (uint32_t)n;
 		p.linktype = DLT_EN10MB;
 		assert_int_equal(om_decode(dec, &p), -EINVAL);
-		enum om_anomaly want = n < 14   ? OM_ANOM_ETH_TRUNC
-		                       : n < 18 ? OM_ANOM_VLAN_TRUNC
-		                                : OM_ANOM_IPV4_TRUNC;
+		/* Ethernet 14, VLAN tag 4, then less than the 20-byte IPv4
+		 * header, or less than its total length */
+		enum om_anomaly want = n < 14        ? OM_ANOM_ETH_TRUNC
+		                       : n < 18      ? OM_ANOM_VLAN_TRUNC
+		                       : n < 18 + 20 ? OM_ANOM_IPV4_PKT_TOO_SMALL
+		                                     : OM_ANOM_IPV4_TRUNC;
 		assert_int_equal(p.anomaly, want);
 		free(b);
 	}
@@ -929,7 +932,7 @@ static void test_stats(void **state)
 	assert_int_equal(st->ipv4, 1); /* the cut one never had an IPv4 header */
 	assert_int_equal(st->udp, 1);
 	assert_int_equal(st->invalid, 1);
-	assert_int_equal(st->anomaly[OM_ANOM_IPV4_TRUNC], 1);
+	assert_int_equal(st->anomaly[OM_ANOM_IPV4_PKT_TOO_SMALL], 1); /* 6 bytes of IPv4 */
 	om_decoder_free(d);
 	assert_null(om_decoder_free(NULL));
 }
@@ -1217,7 +1220,7 @@ static void test_gre(void **state)
 	p32(&k, 0x45000000);
 	ip4_end(&k, at);
 	assert_int_equal(run(&p, DLT_RAW, &k), -EINVAL);
-	assert_int_equal(p.anomaly, OM_ANOM_IPV4_TRUNC);
+	assert_int_equal(p.anomaly, OM_ANOM_IPV4_PKT_TOO_SMALL); /* 4 bytes of it */
 	assert_int_equal(p.tunnel_count, 1);
 }
 
@@ -1438,7 +1441,7 @@ static void test_ip_in_ip(void **state)
 	/* cut: the inner decoder's anomaly */
 	k.n = at + 20 + 30;
 	ip4_end(&k, at);
-	expect(&k, OM_ANOM_IPV6_TRUNC);
+	expect(&k, OM_ANOM_IPV6_PKT_TOO_SMALL); /* 30 of its 40 header bytes */
 
 	/* IPv4 in IPv6 and IPv6 in IPv6 */
 	k.n = 0;

@@ -293,9 +293,9 @@ static void test_pipeline_workers(void **state)
 	 * old SYN resent, not a new connection (as Suricata decides) */
 	assert_int_equal(r1.res.flows, 35);
 	assert_int_equal(count_str(r1.eve, "\"event_type\":\"flow\""), 35);
-	/* the truncated IPv4 packet */
+	/* the truncated IPv4 packet (10 bytes: less than a header) */
 	assert_int_equal(r1.res.anomalies, 1);
-	assert_int_equal(count_str(r1.eve, "\"event\":\"ipv4.trunc_pkt\""), 1);
+	assert_int_equal(count_str(r1.eve, "\"event\":\"ipv4.pkt_too_small\""), 1);
 	/* every session: 10 bytes reassembled in order, one segment out of order */
 	assert_non_null(strstr(r1.eve, "\"reassembled_bytes\":100,\"ooo_segments\":10"));
 	/* the same events whatever the number of workers */
