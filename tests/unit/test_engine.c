@@ -212,7 +212,7 @@ static void run_inspect(const char *cap, unsigned workers, struct run *out, cons
 	om_engine_opts o = {.cfg = &cfg,
 	                    .pcap_path = cap,
 	                    .eve = eve,
-	                    .store = NULL,
+	                    .spool = NULL,
 	                    .tenant = "t1",
 	                    .gateway = "g1",
 	                    .workers = workers};
