@@ -123,19 +123,19 @@ int om_store_import_line(om_store *s, const char *line, size_t len)
 	if (!json_is_object(ev))
 		goto out;
 	const char *type = str_at(ev, "event_type");
-	json_t *om = json_object_get(ev, "omamori");
-	if (!type || !json_is_object(om))
+	if (!type)
 		goto out;
-	const char *tenant = str_at(om, "tenant"), *gateway = str_at(om, "gateway");
-	if (!tenant || !gateway || !tenant[0])
-		goto out;
-	if (!strcmp(type, "coverage")) {
-		r = import_coverage(s, ev, tenant, gateway);
+	bool alert = !strcmp(type, "alert"), cov = !strcmp(type, "coverage");
+	if (!alert && !cov && strcmp(type, "anomaly") != 0) {
+		r = 0; /* flow, stats, ...: not for the store */
 		goto out;
 	}
-	bool alert = !strcmp(type, "alert");
-	if (!alert && strcmp(type, "anomaly") != 0) {
-		r = 0;
+	json_t *om = json_object_get(ev, "omamori");
+	const char *tenant = str_at(om, "tenant"), *gateway = str_at(om, "gateway");
+	if (!json_is_object(om) || !tenant || !gateway || !tenant[0])
+		goto out;
+	if (cov) {
+		r = import_coverage(s, ev, tenant, gateway);
 		goto out;
 	}
 	om_usec ts;
