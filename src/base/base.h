@@ -211,7 +211,8 @@ typedef struct om_spool_stats {
 	uint64_t fsyncs;
 } om_spool_stats;
 typedef struct om_spool om_spool;
-/* Defaults: 64 MiB segments, 4 GiB in all, fsync per batch. */
+/* Defaults: 64 MiB segments, 4 GiB in all, fsync at most once a second (a
+ * kill loses nothing written; a power cut at most the last second). */
 void om_spool_opts_default(om_spool_opts *o);
 /* "none", "batch", "interval" or "interval:MS". */
 int om_spool_fsync_parse(const char *s, om_spool_opts *o);

@@ -195,7 +195,7 @@ void om_spool_opts_default(om_spool_opts *o)
 {
 	o->segment_bytes = 64ull * 1024 * 1024;
 	o->max_bytes = 4ull * 1024 * 1024 * 1024;
-	o->fsync = OM_SPOOL_FSYNC_BATCH;
+	o->fsync = OM_SPOOL_FSYNC_INTERVAL;
 	o->fsync_interval_ms = 1000;
 }
 
@@ -443,8 +443,9 @@ struct om_spool_reader {
 	char dir[PATH_MAXLEN];
 	char state[PATH_MAXLEN + 64];
 	int fd;
-	uint64_t seq, pos; /* next record: segment and offset in it */
-	uint8_t *buf;      /* bytes [buf_off, buf_off + buf_len) of the segment */
+	uint64_t seq, pos;  /* next record: segment and offset in it */
+	uint8_t *buf;       /* bytes [buf_off, buf_off + buf_len) of the segment */
+	const uint8_t *cur; /* set by fill() */
 	size_t buf_len, buf_cap;
 	uint64_t buf_off;
 	om_spool_reader_stats st;
@@ -522,20 +523,24 @@ int om_spool_reader_open(const char *dir, const char *name, om_spool_reader **re
 }
 
 /* Makes [off, off + n) available in buf as far as the file has it; returns
- * how many bytes from off are there (may be fewer than n). */
+ * how many bytes from off are there (may be fewer than n) and sets r->cur to
+ * off's byte. Bytes are moved to the front only when more must be read. */
 static ssize_t fill(om_spool_reader *r, uint64_t off, size_t n)
 {
 	if (off < r->buf_off || off > r->buf_off + r->buf_len) {
 		r->buf_off = off;
 		r->buf_len = 0;
-	} else if (off > r->buf_off) {
-		size_t drop = (size_t)(off - r->buf_off);
-		memmove(r->buf, r->buf + drop, r->buf_len - drop);
-		r->buf_len -= drop;
+	}
+	size_t skip = (size_t)(off - r->buf_off);
+	if (r->buf_len - skip >= n) {
+		r->cur = r->buf + skip;
+		return (ssize_t)(r->buf_len - skip);
+	}
+	if (skip) {
+		memmove(r->buf, r->buf + skip, r->buf_len - skip);
+		r->buf_len -= skip;
 		r->buf_off = off;
 	}
-	if (r->buf_len >= n)
-		return (ssize_t)r->buf_len;
 	size_t want = n > READ_CHUNK ? n : READ_CHUNK;
 	if (want > r->buf_cap) {
 		uint8_t *nb = realloc(r->buf, want);
@@ -556,6 +561,7 @@ static ssize_t fill(om_spool_reader *r, uint64_t off, size_t n)
 			break;
 		r->buf_len += (size_t)got;
 	}
+	r->cur = r->buf;
 	return (ssize_t)r->buf_len;
 }
 
@@ -615,8 +621,8 @@ int om_spool_read(om_spool_reader *r, const char **ret_data, size_t *ret_len)
 			ssize_t n = fill(r, 0, SEG_HDR);
 			if (n < 0)
 				return (int)n;
-			bool ok = n >= SEG_HDR && memcmp(r->buf, seg_magic, 8) == 0 &&
-			          get32(r->buf + 8) == 1;
+			bool ok = n >= SEG_HDR && memcmp(r->cur, seg_magic, 8) == 0 &&
+			          get32(r->cur + 8) == 1;
 			if (!ok) {
 				uint64_t next = next_seq(r);
 				close(r->fd);
@@ -631,15 +637,15 @@ int om_spool_read(om_spool_reader *r, const char **ret_data, size_t *ret_len)
 		if (n < 0)
 			return (int)n;
 		uint32_t len = 0;
-		int pr = parse_record(r->buf, (size_t)n, &len);
+		int pr = parse_record(r->cur, (size_t)n, &len);
 		if (pr == 0 && n >= REC_HDR) {
-			n = fill(r, r->pos, REC_HDR + (size_t)get32(r->buf));
+			n = fill(r, r->pos, REC_HDR + (size_t)get32(r->cur));
 			if (n < 0)
 				return (int)n;
-			pr = parse_record(r->buf, (size_t)n, &len);
+			pr = parse_record(r->cur, (size_t)n, &len);
 		}
 		if (pr == 1) {
-			*ret_data = (const char *)r->buf + REC_HDR;
+			*ret_data = (const char *)r->cur + REC_HDR;
 			*ret_len = len;
 			r->pos += REC_HDR + len;
 			r->st.records++;
@@ -655,11 +661,11 @@ int om_spool_read(om_spool_reader *r, const char **ret_data, size_t *ret_len)
 			n = fill(r, r->pos, REC_HDR);
 			if (n < 0)
 				return (int)n;
-			if (n >= REC_HDR && parse_record(r->buf, (size_t)n, &len) == 0)
-				n = fill(r, r->pos, REC_HDR + (size_t)get32(r->buf));
+			if (n >= REC_HDR && parse_record(r->cur, (size_t)n, &len) == 0)
+				n = fill(r, r->pos, REC_HDR + (size_t)get32(r->cur));
 			if (n < 0)
 				return (int)n;
-			if (parse_record(r->buf, (size_t)n, &len) == 1)
+			if (parse_record(r->cur, (size_t)n, &len) == 1)
 				continue;
 		}
 		seg_leave(r, next, n > 0);

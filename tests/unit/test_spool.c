@@ -43,6 +43,7 @@ static om_spool *wopen(uint64_t seg, uint64_t max)
 {
 	om_spool_opts o;
 	om_spool_opts_default(&o);
+	o.fsync = OM_SPOOL_FSYNC_BATCH;
 	if (seg)
 		o.segment_bytes = seg;
 	if (max)
@@ -313,7 +314,8 @@ static void test_options_and_state(void **state)
 	(void)state;
 	om_spool_opts o;
 	om_spool_opts_default(&o);
-	assert_int_equal(o.fsync, OM_SPOOL_FSYNC_BATCH);
+	assert_int_equal(o.fsync, OM_SPOOL_FSYNC_INTERVAL);
+	assert_int_equal(o.fsync_interval_ms, 1000);
 	assert_int_equal(om_spool_fsync_parse("none", &o), 0);
 	assert_int_equal(o.fsync, OM_SPOOL_FSYNC_NONE);
 	assert_int_equal(om_spool_fsync_parse("interval:250", &o), 0);
