@@ -186,8 +186,8 @@ const char *om_event_proto_name(uint8_t proto, char *tmp, size_t n);
 /* ---- spool: durable local queue of event lines --------------------------- */
 /* A directory of append-only segment files "<20-digit sequence>.seg". A
  * segment starts with a 16-byte header ("OMSPOOL" NUL, version u32 LE = 1,
- * reserved u32 = 0) followed by records: length u32 LE, CRC-32 (ISO-HDLC,
- * zlib's crc32) u32 LE of the payload, payload (one EVE line without its
+ * reserved u32 = 0) followed by records: length u32 LE, CRC-32C (Castagnoli,
+ * om_crc32c) u32 LE of the payload, payload (one EVE line without its
  * '\n'). A writer never reopens an old segment: each run starts a new one,
  * so a torn tail only ever ends a segment. Readers keep their position in
  * "<name>.offset" ("<sequence> <offset>\n"), replaced atomically. The format
@@ -211,6 +211,8 @@ typedef struct om_spool_stats {
 	uint64_t fsyncs;
 } om_spool_stats;
 typedef struct om_spool om_spool;
+/* CRC-32C of n bytes (iSCSI's; check value of "123456789" is 0xe3069283). */
+uint32_t om_crc32c(const void *p, size_t n);
 /* Defaults: 64 MiB segments, 4 GiB in all, fsync at most once a second (a
  * kill loses nothing written; a power cut at most the last second). */
 void om_spool_opts_default(om_spool_opts *o);

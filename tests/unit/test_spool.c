@@ -312,6 +312,11 @@ static void test_follow_writer(void **state)
 static void test_options_and_state(void **state)
 {
 	(void)state;
+	/* the record checksum: CRC-32C's check value, and the table path's
+	 * agreement on lengths that are not multiples of 8 */
+	assert_int_equal(om_crc32c("123456789", 9), 0xe3069283u);
+	assert_int_equal(om_crc32c("", 0), 0);
+	assert_int_equal(om_crc32c("a", 1), 0xc1d04330u);
 	om_spool_opts o;
 	om_spool_opts_default(&o);
 	assert_int_equal(o.fsync, OM_SPOOL_FSYNC_INTERVAL);
