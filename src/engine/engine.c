@@ -520,7 +520,7 @@ static void worker_totals(const struct worker *w, struct totals *t)
  * (never negative) */
 static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
                         const struct totals *t, const om_recon_stats *rs, uint64_t packets,
-                        uint64_t bytes, uint64_t outliers)
+                        uint64_t bytes, uint64_t outliers, bool final)
 {
 	size_t start = b->len;
 	om_json j;
@@ -588,6 +588,16 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
 	om_json_u64(&j, "udp_answers", rs->udp_answers);
 	om_json_u64(&j, "alerts", rs->alerts);
 	om_json_obj_close(&j);
+	if (final && e->o->spool) {
+		/* only at the end: mid-run, how much the other workers have
+		 * handed over yet depends on the scheduling */
+		om_spool_stats ss;
+		om_spool_stats_get(e->o->spool, &ss);
+		om_json_obj_open(&j, "spool");
+		om_json_u64(&j, "records", ss.records);
+		om_json_u64(&j, "dropped", ss.dropped);
+		om_json_obj_close(&j);
+	}
 	om_json_obj_close(&j);
 	om_event_end(&j);
 	out_line(e, b, start, ts);
@@ -602,7 +612,7 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 	if (atomic_fetch_sub(&sr->remaining, 1) == 1) {
 		/* the last worker writes the line */
 		write_stats(e, &w->out, sr->ts, sr->ts, &sr->sum, &sr->recon, sr->packets,
-		            sr->bytes, sr->outliers);
+		            sr->bytes, sr->outliers, false);
 		pthread_mutex_destroy(&sr->lock);
 		free(sr);
 	}
@@ -1154,10 +1164,11 @@ stop:
 		}
 		write_coverage(&e);
 		om_usec end_ts = e.last_tick;
-		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
-		            e.packets, e.bytes, e.outliers);
 		char day[16];
 		om_time_day(end_ts, day, sizeof(day));
+		out_flush(&e, &e.rout, day); /* so that the final stats count it */
+		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
+		            e.packets, e.bytes, e.outliers, true);
 		out_flush(&e, &e.rout, day);
 		res.packets = e.packets;
 		res.bytes = e.bytes;

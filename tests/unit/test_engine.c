@@ -518,6 +518,11 @@ static void test_clock_outlier(void **state)
 		assert_null(strstr(eve, "\"timestamp\":\"2100-"));
 		/* uptime is the 24 intervals of ten minutes */
 		assert_non_null(strstr(eve, "\"uptime\":14400,"));
+		/* the final stats count the spool's records: every line before it */
+		char want[64];
+		snprintf(want, sizeof(want), "\"spool\":{\"records\":%zu,\"dropped\":0}",
+		         count_str(eve, "\n") - 1);
+		assert_non_null(strstr(eve, want));
 		free(eve);
 	}
 	unlink(cap);
