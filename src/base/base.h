@@ -229,7 +229,8 @@ int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char 
 int om_spool_append(om_spool *s, const char *data, size_t len);
 int om_spool_sync(om_spool *s);
 void om_spool_stats_get(om_spool *s, om_spool_stats *ret);
-/* Syncs (whatever the policy) and closes. Accepts NULL, returns NULL. */
+/* Writes what is pending, syncs (unless the policy is none) and closes.
+ * Accepts NULL, returns NULL. */
 om_spool *om_spool_close(om_spool *s);
 
 typedef struct om_spool_reader_stats {

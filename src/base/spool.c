@@ -507,8 +507,13 @@ om_spool *om_spool_close(om_spool *s)
 	if (!s)
 		return NULL;
 	if (s->fd >= 0) {
-		if (!s->error)
-			om_spool_sync(s);
+		if (!s->error) {
+			pthread_mutex_lock(&s->lock);
+			int r = stage_flush(s);
+			if (r == 0 && s->o.fsync != OM_SPOOL_FSYNC_NONE)
+				do_sync(s);
+			pthread_mutex_unlock(&s->lock);
+		}
 		close(s->fd);
 	}
 	pthread_mutex_destroy(&s->lock);
