@@ -228,6 +228,8 @@ int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char 
  * (I/O failure: the writer then refuses further appends). */
 int om_spool_append(om_spool *s, const char *data, size_t len);
 int om_spool_sync(om_spool *s);
+/* The sequence number of the first segment this writer writes (or will). */
+uint64_t om_spool_first_segment(const om_spool *s);
 void om_spool_stats_get(om_spool *s, om_spool_stats *ret);
 /* Writes what is pending, syncs (unless the policy is none) and closes.
  * Accepts NULL, returns NULL. */
@@ -243,6 +245,10 @@ typedef struct om_spool_reader om_spool_reader;
  * resuming at its committed position (the start when never committed). */
 int om_spool_reader_open(const char *dir, const char *name, om_spool_reader **ret, char *err,
                          size_t errlen);
+/* For a consumer without a committed position only: start at segment seq
+ * instead of the oldest (a new database fed by `inspect` takes that run's
+ * events, not the whole history of the spool). Call before the first read. */
+void om_spool_reader_start_at(om_spool_reader *r, uint64_t seq);
 /* Returns 1 and the next record (valid until the next call), or 0 when no
  * complete record follows now (the writer may add more: call again later;
  * a torn or corrupt record ends its segment once a later segment exists),

@@ -233,6 +233,7 @@ struct om_spool {
 	om_spool_opts o;
 	int fd;             /* current segment, -1 before the first record */
 	uint64_t seq;       /* of the current (or next) segment */
+	uint64_t first_seq; /* of this writer's first segment */
 	uint64_t seg_size;  /* bytes in the current segment */
 	uint64_t total;     /* bytes in all segments of the directory */
 	uint64_t last_sync; /* mono_ms of the last fsync */
@@ -306,7 +307,7 @@ int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char 
 	if (s->o.segment_bytes < SEG_HDR + REC_HDR + 1)
 		s->o.segment_bytes = SEG_HDR + REC_HDR + 1;
 	s->fd = -1;
-	s->seq = any ? max + 1 : 1;
+	s->seq = s->first_seq = any ? max + 1 : 1;
 	s->total = total;
 	s->last_sync = s->last_rescan = mono_ms();
 	*ret = s;
@@ -495,6 +496,11 @@ int om_spool_sync(om_spool *s)
 	return r;
 }
 
+uint64_t om_spool_first_segment(const om_spool *s)
+{
+	return s->first_seq;
+}
+
 void om_spool_stats_get(om_spool *s, om_spool_stats *ret)
 {
 	pthread_mutex_lock(&s->lock);
@@ -528,6 +534,7 @@ struct om_spool_reader {
 	char state[PATH_MAXLEN + 64];
 	int fd;
 	uint64_t seq, pos;  /* next record: segment and offset in it */
+	bool fresh;         /* no committed position was found */
 	uint8_t *buf;       /* bytes [buf_off, buf_off + buf_len) of the segment */
 	const uint8_t *cur; /* set by fill() */
 	size_t buf_len, buf_cap;
@@ -596,6 +603,7 @@ int om_spool_reader_open(const char *dir, const char *name, om_spool_reader **re
 		/* never committed: the oldest segment (sequences start at 1) */
 		rd->seq = first == UINT64_MAX ? 1 : first;
 		rd->pos = SEG_HDR;
+		rd->fresh = true;
 	} else if (r < 0) {
 		snprintf(err, errlen, om_tr("err.spool.state"), rd->state,
 		         r == -EINVAL ? om_tr("err.spool.state_bad") : strerror(-r));
@@ -776,6 +784,14 @@ int om_spool_commit(om_spool_reader *r)
 	if (e < 0)
 		unlink(tmp);
 	return e;
+}
+
+void om_spool_reader_start_at(om_spool_reader *r, uint64_t seq)
+{
+	if (r->fresh && r->fd < 0 && seq > r->seq) {
+		r->seq = seq;
+		r->pos = SEG_HDR;
+	}
 }
 
 void om_spool_reader_stats_get(const om_spool_reader *r, om_spool_reader_stats *ret)

@@ -108,6 +108,7 @@ static void store_consumer(const char *db, char *out, size_t n)
 struct store_writer {
 	const char *db;
 	const char *spool_dir;
+	uint64_t start_seq; /* a new consumer starts here (0: the oldest segment) */
 	pthread_t thread;
 	atomic_bool producer_done;
 	enum om_lang lang;
@@ -136,6 +137,8 @@ static int store_writer_run(struct store_writer *w, bool follow)
 	r = om_spool_reader_open(w->spool_dir, name, &rd, w->err, sizeof(w->err));
 	if (r < 0)
 		goto out;
+	if (w->start_seq)
+		om_spool_reader_start_at(rd, w->start_seq);
 	r = om_store_import_spool(store, rd, follow ? writer_done : NULL, w, &w->st, w->err,
 	                          sizeof(w->err));
 out:
@@ -274,6 +277,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		 * stops only this thread, never the packets */
 		sw.db = db;
 		sw.spool_dir = spooldir;
+		sw.start_seq = om_spool_first_segment(spool);
 		sw.lang = c->lang;
 		atomic_init(&sw.producer_done, false);
 		if (pthread_create(&sw.thread, NULL, store_writer_main, &sw) == 0)

@@ -180,6 +180,40 @@ static void test_segments_and_resume(void **state)
 	om_spool_reader_close(r);
 }
 
+/* inspect's store writer: a new consumer starts at the run's own segment */
+static void test_start_at(void **state)
+{
+	(void)state;
+	om_spool *s = wopen(0, 0);
+	assert_int_equal(om_spool_first_segment(s), 1);
+	assert_int_equal(om_spool_append(s, "old\n", 4), 0);
+	om_spool_close(s);
+	s = wopen(0, 0);
+	assert_int_equal(om_spool_first_segment(s), 2);
+	assert_int_equal(om_spool_append(s, "new\n", 4), 0);
+	om_spool_reader *r = ropen("fresh");
+	om_spool_reader_start_at(r, om_spool_first_segment(s));
+	expect_rec(r, "new");
+	expect_rec(r, NULL);
+	assert_int_equal(om_spool_commit(r), 0);
+	om_spool_reader_close(r);
+	/* a consumer with a position keeps it (leftovers of a failed run) */
+	r = ropen("old");
+	expect_rec(r, "old");
+	assert_int_equal(om_spool_commit(r), 0);
+	om_spool_reader_close(r);
+	om_spool_close(s);
+	s = wopen(0, 0);
+	assert_int_equal(om_spool_append(s, "third\n", 6), 0);
+	r = ropen("old");
+	om_spool_reader_start_at(r, om_spool_first_segment(s));
+	expect_rec(r, "new");
+	expect_rec(r, "third");
+	expect_rec(r, NULL);
+	om_spool_reader_close(r);
+	om_spool_close(s);
+}
+
 static void test_cap(void **state)
 {
 	(void)state;
@@ -364,6 +398,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segments_and_resume, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_start_at, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_follow_writer, setup, teardown),
