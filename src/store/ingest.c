@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#define IMPORT_BATCH 4096u
+#define IMPORT_BATCH 16384u
 #define POLL_NSEC (20 * 1000 * 1000L)
 
 /* Until the store records hours (om_store_add_watched in store.c), a
@@ -201,6 +201,9 @@ int om_store_import_spool(om_store *s, om_spool_reader *rd, bool (*done)(void *u
 {
 	unsigned pending = 0;
 	bool last_pass = false;
+	/* one store transaction per batch of the spool: each commit rewrites
+	 * the index pages it touched into the WAL */
+	om_store_set_batch_size(s, IMPORT_BATCH);
 	for (;;) {
 		const char *data;
 		size_t len;

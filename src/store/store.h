@@ -72,7 +72,7 @@ typedef struct om_store_import_stats {
 	uint64_t records, stored, ignored, invalid;
 } om_store_import_stats;
 /* Stores the spool's records from the reader's committed position; every
- * 4096 records and at the end of what is there, flushes the store and then
+ * 16384 records and at the end of what is there, flushes the store and then
  * commits the reader's position, so a kill at any point loses nothing (what
  * was stored and not yet committed is read again and ignored as a
  * duplicate). done == NULL: stop at the end. Otherwise follow the spool
