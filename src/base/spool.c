@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -232,6 +233,7 @@ struct om_spool {
 	char dir[PATH_MAXLEN];
 	om_spool_opts o;
 	int fd;             /* current segment, -1 before the first record */
+	int lock_fd;        /* "writer.lock", flock()ed: one writer at a time */
 	uint64_t seq;       /* of the current (or next) segment */
 	uint64_t first_seq; /* of this writer's first segment */
 	uint64_t seg_size;  /* bytes in the current segment */
@@ -287,20 +289,41 @@ int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char 
 		snprintf(err, errlen, om_tr("err.spool.dir"), dir, strerror(r));
 		return -r;
 	}
+	/* one writer at a time: two would pick the same next segment, and a
+	 * reader would take a segment one of them still writes as finished */
+	char lpath[PATH_MAXLEN + 16];
+	snprintf(lpath, sizeof(lpath), "%s/writer.lock", dir);
+	int lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (lfd < 0) {
+		int e = errno;
+		snprintf(err, errlen, om_tr("err.spool.dir"), dir, strerror(e));
+		return -e;
+	}
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(lfd);
+		if (e == EWOULDBLOCK) {
+			snprintf(err, errlen, om_tr("err.spool.busy"), dir);
+			return -EBUSY;
+		}
+		snprintf(err, errlen, om_tr("err.spool.dir"), dir, strerror(e));
+		return -e;
+	}
 	uint64_t total, max;
 	bool any;
 	int r = scan_dir(dir, &total, &max, &any, 0, NULL);
-	if (r == 0 && access(dir, W_OK | X_OK) < 0)
-		r = -errno;
 	if (r < 0) {
+		close(lfd);
 		snprintf(err, errlen, om_tr("err.spool.dir"), dir, strerror(-r));
 		return r;
 	}
 	om_spool *s = calloc(1, sizeof(*s));
 	if (!s) {
+		close(lfd);
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		return -ENOMEM;
 	}
+	s->lock_fd = lfd;
 	pthread_mutex_init(&s->lock, NULL);
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->o = *o;
@@ -522,6 +545,7 @@ om_spool *om_spool_close(om_spool *s)
 		}
 		close(s->fd);
 	}
+	close(s->lock_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;

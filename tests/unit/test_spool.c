@@ -386,6 +386,14 @@ static void test_options_and_state(void **state)
 	assert_non_null(strstr(err, path));
 	/* consumer names are plain */
 	assert_int_equal(om_spool_reader_open(dir, "../x", &r, err, sizeof(err)), -EINVAL);
+	/* one writer at a time */
+	om_spool *s2;
+	assert_int_equal(om_spool_open(dir, &o, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_spool_open(dir, &o, &s2, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, dir));
+	om_spool_close(s);
+	assert_int_equal(om_spool_open(dir, &o, &s2, err, sizeof(err)), 0);
+	om_spool_close(s2);
 	/* a spool directory that cannot be made */
 	assert_true(om_spool_open("/nonexistent/dir/spool", &o, &s, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "/nonexistent/dir/spool"));
