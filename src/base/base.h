@@ -227,6 +227,7 @@ int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char 
  * and counted (one warning per writer). Returns 0 or a negative errno
  * (I/O failure: the writer then refuses further appends). */
 int om_spool_append(om_spool *s, const char *data, size_t len);
+/* fsync now (unless the policy is none). */
 int om_spool_sync(om_spool *s);
 /* The sequence number of the first segment this writer writes (or will). */
 uint64_t om_spool_first_segment(const om_spool *s);

@@ -510,7 +510,7 @@ int om_spool_sync(om_spool *s)
 	int r = s->error;
 	if (!r && s->fd >= 0) {
 		r = stage_flush(s);
-		if (!r)
+		if (!r && s->o.fsync != OM_SPOOL_FSYNC_NONE)
 			r = do_sync(s);
 		if (r < 0)
 			s->error = r;
