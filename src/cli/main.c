@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 
@@ -152,6 +154,9 @@ static void *store_writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 	om_lang_set_thread(w->lang);
+	/* the packets come first: on a small box this thread yields the CPU
+	 * to the workers (best effort; Linux gives threads their own nice) */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	store_writer_run(w, true);
 	return NULL;
 }
