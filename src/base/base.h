@@ -259,6 +259,10 @@ int om_spool_read(om_spool_reader *r, const char **ret_data, size_t *ret_len);
  * fsync, rename, fsync of the directory). */
 int om_spool_commit(om_spool_reader *r);
 void om_spool_reader_stats_get(const om_spool_reader *r, om_spool_reader_stats *ret);
+/* Removes the segments that every consumer (every "<name>.offset" in dir)
+ * has read past. With no consumer nothing is removed; an unreadable
+ * position file removes nothing and returns -EINVAL. */
+int om_spool_prune(const char *dir, uint64_t *ret_removed);
 om_spool_reader *om_spool_reader_close(om_spool_reader *r);
 /* Validates one segment image (used by the fuzzer and tests): returns the
  * number of complete, valid records and sets *ret_end to where they end. */

@@ -810,6 +810,51 @@ int om_spool_commit(om_spool_reader *r)
 	return e;
 }
 
+int om_spool_prune(const char *dir, uint64_t *ret_removed)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	/* the oldest segment a consumer still needs */
+	uint64_t keep = UINT64_MAX;
+	bool consumers = false;
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (n <= 7 || strcmp(de->d_name + n - 7, ".offset") != 0)
+			continue;
+		char path[PATH_MAXLEN + 300];
+		uint64_t seq, pos;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (read_state(path, &seq, &pos) < 0) {
+			r = -EINVAL; /* unreadable: keep everything */
+			break;
+		}
+		consumers = true;
+		if (seq < keep)
+			keep = seq;
+	}
+	uint64_t removed = 0;
+	if (r == 0 && consumers) {
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			uint64_t seq;
+			if (seg_name(de->d_name, &seq) && seq < keep) {
+				if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+					r = -errno;
+					break;
+				}
+				removed++;
+			}
+		}
+	}
+	closedir(d);
+	if (r == 0)
+		*ret_removed = removed;
+	return r;
+}
+
 void om_spool_reader_start_at(om_spool_reader *r, uint64_t seq)
 {
 	if (r->fresh && r->fd < 0 && seq > r->seq) {

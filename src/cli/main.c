@@ -342,11 +342,14 @@ out:
 static int cmd_store(struct cli *c, struct args *a)
 {
 	const char *sub = NULL, *dir = NULL, *db = NULL;
+	bool prune = false;
 	for (; a->i < a->argc; a->i++) {
 		const char *arg = a->argv[a->i];
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			print_help(c, "help.store");
 			return 0;
+		} else if (!strcmp(arg, "--prune")) {
+			prune = true;
 		} else if (opt_is(arg, "--db")) {
 			if (!(db = opt_value(c, a, "--db")))
 				return EXIT_USAGE;
@@ -397,6 +400,19 @@ static int cmd_store(struct cli *c, struct args *a)
 	         (unsigned long long)sw.st.records, (unsigned long long)sw.st.stored,
 	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, db);
 	printf("%s\n", line);
+	if (prune) {
+		uint64_t removed = 0;
+		int r = om_spool_prune(dir, &removed);
+		if (r < 0) {
+			say_err(c, "err.spool_prune", dir,
+			        r == -EINVAL ? om_msg(c->lang, "err.spool.state_bad")
+			                     : strerror(-r));
+			return EXIT_FAILURE;
+		}
+		snprintf(line, sizeof(line), om_msg(c->lang, "msg.spool_pruned"),
+		         (unsigned long long)removed, dir);
+		printf("%s\n", line);
+	}
 	return 0;
 }
 

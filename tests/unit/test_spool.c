@@ -214,6 +214,41 @@ static void test_start_at(void **state)
 	om_spool_close(s);
 }
 
+static void test_prune(void **state)
+{
+	(void)state;
+	uint64_t removed = 99;
+	om_spool *s = wopen(40, 0); /* one record a segment */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(om_spool_append(s, "0123456789\n", 11), 0);
+	om_spool_close(s);
+	assert_int_equal(count_segments(), 4);
+	/* no consumer: nothing goes */
+	assert_int_equal(om_spool_prune(dir, &removed), 0);
+	assert_int_equal(removed, 0);
+	om_spool_reader *a = ropen("a"), *b = ropen("b");
+	for (int i = 0; i < 3; i++)
+		expect_rec(a, "0123456789");
+	expect_rec(b, "0123456789");
+	assert_int_equal(om_spool_commit(a), 0); /* a in segment 3 */
+	assert_int_equal(om_spool_commit(b), 0); /* b in segment 1 */
+	assert_int_equal(om_spool_prune(dir, &removed), 0);
+	assert_int_equal(removed, 0);
+	expect_rec(b, "0123456789");
+	expect_rec(b, "0123456789");
+	assert_int_equal(om_spool_commit(b), 0); /* b in segment 3 too */
+	assert_int_equal(om_spool_prune(dir, &removed), 0);
+	assert_int_equal(removed, 2);
+	assert_int_equal(count_segments(), 2);
+	om_spool_reader_close(a);
+	om_spool_reader_close(b);
+	/* both go on where they were */
+	a = ropen("a");
+	expect_rec(a, "0123456789");
+	expect_rec(a, NULL);
+	om_spool_reader_close(a);
+}
+
 static void test_cap(void **state)
 {
 	(void)state;
@@ -407,6 +442,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_segments_and_resume, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_at, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_follow_writer, setup, teardown),
