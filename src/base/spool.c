@@ -491,6 +491,10 @@ int om_spool_append(om_spool *s, const char *data, size_t len)
 	}
 	if (r == 0 && s->fd >= 0)
 		r = stage_flush(s);
+	/* start the disk writes now, without waiting for them, so that the
+	 * next fsync (interval, end of run) finds little left to do */
+	if (r == 0 && s->fd >= 0 && s->o.fsync != OM_SPOOL_FSYNC_NONE)
+		(void)sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (r == 0 && s->fd >= 0) {
 		if (s->o.fsync == OM_SPOOL_FSYNC_BATCH ||
 		    (s->o.fsync == OM_SPOOL_FSYNC_INTERVAL &&

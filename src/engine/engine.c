@@ -121,6 +121,23 @@ struct worker {
 	struct batch *filling; /* reader side */
 };
 
+/* The spool sink's thread: workers hand it their full event buffers (the
+ * storage is swapped, not copied) and it frames and writes them, so the
+ * checksums and the second copy of every line are not on the packet path.
+ * SINK_BUFS buffers in all: a worker waits when every one is in flight. */
+#define SINK_BUFS 8
+struct sink {
+	bool inited, started, closed;
+	unsigned busy; /* buffers being written */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	om_buf buf[SINK_BUFS];
+	bool full[SINK_BUFS];
+	unsigned ring[SINK_BUFS]; /* full buffers in hand-over order */
+	unsigned head, count;
+};
+
 struct engine {
 	const om_engine_opts *o;
 	enum om_lang lang; /* of the calling thread, for the workers' messages */
@@ -129,6 +146,7 @@ struct engine {
 	struct worker *w;
 	om_recon *recon;
 	om_buf rout; /* reader's own events (recon alerts, clock anomalies, coverage, stats) */
+	struct sink sink;
 	uint64_t packets, bytes;
 	uint64_t recon_alerts;
 	/* the capture clock */
@@ -207,14 +225,111 @@ static void queue_close(struct queue *q)
 /* ---- event helpers ------------------------------------------------------ */
 
 /* Hands a block of complete lines to the sinks. */
+static void *sink_main(void *arg)
+{
+	struct engine *e = arg;
+	struct sink *k = &e->sink;
+	om_lang_set_thread(e->lang);
+	pthread_setname_np(pthread_self(), "om-spool");
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (!k->count && !k->closed)
+			pthread_cond_wait(&k->cond, &k->lock);
+		if (!k->count)
+			break;
+		unsigned i = k->ring[k->head];
+		k->head = (k->head + 1) % SINK_BUFS;
+		k->count--;
+		k->busy++;
+		pthread_mutex_unlock(&k->lock);
+		if (om_spool_append(e->o->spool, k->buf[i].data, k->buf[i].len) < 0)
+			engine_fail(e, -EIO);
+		om_buf_reset(&k->buf[i]);
+		pthread_mutex_lock(&k->lock);
+		k->full[i] = false;
+		k->busy--;
+		pthread_cond_broadcast(&k->cond);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+static void sink_start(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	k->inited = true;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	for (unsigned i = 0; i < SINK_BUFS; i++)
+		om_buf_init(&k->buf[i], OUT_MAX_BYTES);
+	/* without the thread, out_flush writes to the spool itself */
+	k->started = pthread_create(&k->thread, NULL, sink_main, e) == 0;
+}
+
+/* Hands b's lines to the sink thread; b gets an empty buffer back. */
+static void sink_push(struct engine *e, om_buf *b)
+{
+	struct sink *k = &e->sink;
+	pthread_mutex_lock(&k->lock);
+	unsigned i;
+	for (;;) {
+		for (i = 0; i < SINK_BUFS && k->full[i]; i++)
+			;
+		if (i < SINK_BUFS)
+			break;
+		pthread_cond_wait(&k->cond, &k->lock);
+	}
+	om_buf t = k->buf[i];
+	k->buf[i] = *b;
+	*b = t;
+	k->full[i] = true;
+	k->ring[(k->head + k->count) % SINK_BUFS] = i;
+	k->count++;
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Waits until everything handed over is in the spool. */
+static void sink_drain(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	if (!k->started)
+		return;
+	pthread_mutex_lock(&k->lock);
+	while (k->count || k->busy)
+		pthread_cond_wait(&k->cond, &k->lock);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void sink_stop(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	if (k->started) {
+		pthread_mutex_lock(&k->lock);
+		k->closed = true;
+		pthread_cond_broadcast(&k->cond);
+		pthread_mutex_unlock(&k->lock);
+		pthread_join(k->thread, NULL);
+		k->started = false;
+	}
+	for (unsigned i = 0; i < SINK_BUFS; i++)
+		om_buf_free(&k->buf[i]);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->cond);
+}
+
+/* Hands a block of complete lines to the sinks. */
 static void out_flush(struct engine *e, om_buf *b, const char *day)
 {
 	if (!b->len)
 		return;
 	if (e->o->eve && om_eve_write(e->o->eve, b->data, b->len, day) < 0)
 		engine_fail(e, -EIO);
-	if (e->o->spool && om_spool_append(e->o->spool, b->data, b->len) < 0)
+	if (e->o->spool && e->sink.started) {
+		sink_push(e, b);
+	} else if (e->o->spool && om_spool_append(e->o->spool, b->data, b->len) < 0) {
 		engine_fail(e, -EIO);
+	}
 	om_buf_reset(b);
 }
 
@@ -1102,6 +1217,8 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		         (unsigned long long)e.cfg->flow_max);
 		goto out;
 	}
+	if (o->spool)
+		sink_start(&e);
 	if (e.nworkers > 1) {
 		for (started = 1; started < e.nworkers; started++) {
 			if (pthread_create(&e.w[started].thread, NULL, worker_main,
@@ -1167,9 +1284,11 @@ stop:
 		char day[16];
 		om_time_day(end_ts, day, sizeof(day));
 		out_flush(&e, &e.rout, day); /* so that the final stats count it */
+		sink_drain(&e);
 		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
 		            e.packets, e.bytes, e.outliers, true);
 		out_flush(&e, &e.rout, day);
+		sink_drain(&e);
 		res.packets = e.packets;
 		res.bytes = e.bytes;
 		res.flows = t.flows_logged;
@@ -1185,6 +1304,8 @@ stop:
 		}
 	}
 out:
+	if (e.sink.inited)
+		sink_stop(&e);
 	if (e.w)
 		workers_free(&e);
 	free(e.w);
