@@ -172,6 +172,132 @@ int om_addr_parse(const char *s, om_addr *ret);
 int om_cidr_parse(const char *s, om_cidr *ret);
 bool om_cidr_contains(const om_cidr *c, const om_addr *a);
 
+/* ---- events: the common EVE header and the omamori object ---------------- */
+/* Every EVE line is built the same way:
+ *   om_event_begin(&j, buf, &hdr);      timestamp, flow_id, in_iface,
+ *                                       event_type, vlan, src_ip, src_port,
+ *                                       dest_ip, dest_port, proto, app_proto,
+ *                                       tunnel, pcap_cnt (each when set)
+ *   ... the producer's own object ("alert", "anomaly", "flow", ...) ...
+ *   om_event_omamori(&j, &meta);        security events only
+ *   om_event_end(&j);                   closes the line's object (no '\n')
+ * The tunnel writer is the decoder's: it writes the whole "tunnel" member
+ * (key included) from tunnel_user, or nothing. */
+typedef void (*om_event_tunnel_fn)(om_json *j, const void *tunnel_user);
+typedef struct om_event_hdr {
+	om_usec ts;
+	const char *event_type;
+	const uint64_t *flow_id;  /* NULL: no flow */
+	const char *in_iface;     /* NULL or "": left out */
+	const uint16_t *vlan;     /* vlan_count ids, outermost first */
+	unsigned vlan_count;      /* 0: none */
+	const om_addr *src, *dst; /* NULL: left out */
+	bool has_sport, has_dport;
+	uint16_t sport, dport;
+	uint8_t proto;         /* IP protocol; 0: left out */
+	const char *app_proto; /* NULL: left out */
+	om_event_tunnel_fn tunnel;
+	const void *tunnel_user;
+	uint64_t pcap_cnt; /* 1-based packet number in the capture; 0: left out */
+} om_event_hdr;
+typedef struct om_event_meta {
+	const char *category; /* report category or NULL */
+	int severity;         /* 1 high .. 3 low; 0: left out */
+	const char *action;   /* "detected", "blocked", "allowed" or NULL */
+	const char *tenant, *gateway;
+	const char *advice; /* catalogue key or NULL */
+} om_event_meta;
+void om_event_begin(om_json *j, om_buf *b, const om_event_hdr *h);
+void om_event_omamori(om_json *j, const om_event_meta *m);
+void om_event_end(om_json *j);
+/* "TCP", "UDP", "ICMP", "IPv6-ICMP" or the number (written into tmp). */
+const char *om_event_proto_name(uint8_t proto, char *tmp, size_t n);
+
+/* ---- spool: durable local queue of event lines --------------------------- */
+/* A directory of append-only segment files "<20-digit sequence>.seg". A
+ * segment starts with a 16-byte header ("OMSPOOL" NUL, version u32 LE = 1,
+ * reserved u32 = 0) followed by records: length u32 LE, CRC-32C (Castagnoli,
+ * om_crc32c) u32 LE of the payload, payload (one EVE line without its
+ * '\n'). A writer never reopens an old segment: each run starts a new one,
+ * so a torn tail only ever ends a segment. Readers keep their position in
+ * "<name>.offset" ("<sequence> <offset>\n"), replaced atomically. The format
+ * is documented in docs/eve.md. */
+#define OM_SPOOL_MAX_RECORD (16u * 1024 * 1024)
+enum om_spool_fsync {
+	OM_SPOOL_FSYNC_NONE,     /* leave it to the kernel */
+	OM_SPOOL_FSYNC_BATCH,    /* after every block handed to om_spool_append */
+	OM_SPOOL_FSYNC_INTERVAL, /* at most every interval_ms (checked on append) */
+};
+typedef struct om_spool_opts {
+	uint64_t segment_bytes; /* roll to a new segment past this size */
+	uint64_t max_bytes;     /* all segments together; beyond, records are dropped */
+	enum om_spool_fsync fsync;
+	uint32_t fsync_interval_ms;
+} om_spool_opts;
+typedef struct om_spool_stats {
+	uint64_t records, bytes; /* appended by this writer */
+	uint64_t dropped;        /* records not written: spool full or too big */
+	uint64_t segments;       /* segments this writer started */
+	uint64_t fsyncs;
+} om_spool_stats;
+typedef struct om_spool om_spool;
+/* CRC-32C of n bytes (iSCSI's; check value of "123456789" is 0xe3069283). */
+uint32_t om_crc32c(const void *p, size_t n);
+/* Defaults: 64 MiB segments, 4 GiB in all, fsync at most once a second (a
+ * kill loses nothing written; a power cut at most the last second). */
+void om_spool_opts_default(om_spool_opts *o);
+/* "none", "batch", "interval" or "interval:MS". */
+int om_spool_fsync_parse(const char *s, om_spool_opts *o);
+/* Creates dir (one level) if needed. Nothing is created inside it until the
+ * first record. Thread-safe after open. */
+int om_spool_open(const char *dir, const om_spool_opts *o, om_spool **ret, char *err,
+                  size_t errlen);
+/* Appends each '\n'-terminated line of data as one record (a last line
+ * without '\n' too). A record that does not fit under max_bytes is dropped
+ * and counted (one warning per writer). Returns 0 or a negative errno
+ * (I/O failure: the writer then refuses further appends). */
+int om_spool_append(om_spool *s, const char *data, size_t len);
+/* fsync now (unless the policy is none). */
+int om_spool_sync(om_spool *s);
+/* The sequence number of the first segment this writer writes (or will). */
+uint64_t om_spool_first_segment(const om_spool *s);
+void om_spool_stats_get(om_spool *s, om_spool_stats *ret);
+/* Writes what is pending, syncs (unless the policy is none) and closes.
+ * Accepts NULL, returns NULL. */
+om_spool *om_spool_close(om_spool *s);
+
+typedef struct om_spool_reader_stats {
+	uint64_t records;  /* returned */
+	uint64_t torn;     /* segments that ended in a torn or corrupt record */
+	uint64_t segments; /* segments finished */
+} om_spool_reader_stats;
+typedef struct om_spool_reader om_spool_reader;
+/* Opens dir for reading as consumer `name` (letters, digits, '-', '_'),
+ * resuming at its committed position (the start when never committed). */
+int om_spool_reader_open(const char *dir, const char *name, om_spool_reader **ret, char *err,
+                         size_t errlen);
+/* For a consumer without a committed position only: start at segment seq
+ * instead of the oldest (a new database fed by `inspect` takes that run's
+ * events, not the whole history of the spool). Call before the first read. */
+void om_spool_reader_start_at(om_spool_reader *r, uint64_t seq);
+/* Returns 1 and the next record (valid until the next call), or 0 when no
+ * complete record follows now (the writer may add more: call again later;
+ * a torn or corrupt record ends its segment once a later segment exists),
+ * or a negative errno. */
+int om_spool_read(om_spool_reader *r, const char **ret_data, size_t *ret_len);
+/* Records the position after the last record returned, atomically (write,
+ * fsync, rename, fsync of the directory). */
+int om_spool_commit(om_spool_reader *r);
+void om_spool_reader_stats_get(const om_spool_reader *r, om_spool_reader_stats *ret);
+/* Removes the segments that every consumer (every "<name>.offset" in dir)
+ * has read past. With no consumer nothing is removed; an unreadable
+ * position file removes nothing and returns -EINVAL. */
+int om_spool_prune(const char *dir, uint64_t *ret_removed);
+om_spool_reader *om_spool_reader_close(om_spool_reader *r);
+/* Validates one segment image (used by the fuzzer and tests): returns the
+ * number of complete, valid records and sets *ret_end to where they end. */
+size_t om_spool_scan(const uint8_t *data, size_t len, size_t *ret_end);
+
 /* ---- configuration ------------------------------------------------------ */
 /* The YAML configuration file is one document; each module owns its
  * section(s): it describes its keys in a table (om_config_schema) over its

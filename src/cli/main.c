@@ -7,10 +7,15 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 
@@ -112,12 +117,81 @@ static void state_path(const struct cli *c, const char *name, char *out, size_t 
 	snprintf(out, n, "%s/%s", c->cfg.base.state_dir, name);
 }
 
+/* ---- the store writer: spool -> store, off the packet path ----------------- */
+
+/* The spool consumer name of a database: one committed position per
+ * database, so that one spool can feed several. */
+static void store_consumer(const char *db, char *out, size_t n)
+{
+	char abs[PATH_MAX];
+	const char *p = realpath(db, abs) ? abs : db;
+	snprintf(out, n, "store-%016llx",
+	         (unsigned long long)om_hash64(p, strlen(p), 0x73746f7265));
+}
+
+struct store_writer {
+	const char *db;
+	const char *spool_dir;
+	uint64_t start_seq; /* a new consumer starts here (0: the oldest segment) */
+	pthread_t thread;
+	atomic_bool producer_done;
+	enum om_lang lang;
+	int error;
+	char err[1024];
+	om_store_import_stats st;
+};
+
+static bool writer_done(void *user)
+{
+	struct store_writer *w = user;
+	return atomic_load(&w->producer_done);
+}
+
+/* Opens the store and the spool's reader and stores until the end;
+ * follow: also what the producer still writes, until writer_done. */
+static int store_writer_run(struct store_writer *w, bool follow)
+{
+	om_store *store = NULL;
+	om_spool_reader *rd = NULL;
+	char name[64];
+	int r = om_store_open(w->db, &store, w->err, sizeof(w->err));
+	if (r < 0)
+		goto out;
+	store_consumer(w->db, name, sizeof(name));
+	r = om_spool_reader_open(w->spool_dir, name, &rd, w->err, sizeof(w->err));
+	if (r < 0)
+		goto out;
+	if (w->start_seq)
+		om_spool_reader_start_at(rd, w->start_seq);
+	r = om_store_import_spool(store, rd, follow ? writer_done : NULL, w, &w->st, w->err,
+	                          sizeof(w->err));
+out:
+	om_spool_reader_close(rd);
+	om_store_close(store);
+	w->error = r;
+	return r;
+}
+
+static void *store_writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	om_lang_set_thread(w->lang);
+	/* the packets come first: on a small box this thread yields the CPU
+	 * to the workers (best effort; Linux gives threads their own nice) */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	store_writer_run(w, true);
+	return NULL;
+}
+
 /* ---- inspect -------------------------------------------------------------- */
 
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
-	bool nodb = false;
+	const char *spooldir = NULL;
+	bool nodb = false, truncate = false;
+	om_spool_opts so;
+	om_spool_opts_default(&so);
 	uint64_t workers = 1;
 	for (; a->i < a->argc; a->i++) {
 		const char *arg = a->argv[a->i];
@@ -136,6 +210,27 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (!strcmp(arg, "--no-db")) {
 			nodb = true;
+		} else if (!strcmp(arg, "--truncate")) {
+			truncate = true;
+		} else if (opt_is(arg, "--spool")) {
+			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spool-fsync")) {
+			if (!(v = opt_value(c, a, "--spool-fsync")))
+				return EXIT_USAGE;
+			if (om_spool_fsync_parse(v, &so) < 0) {
+				say_err(c, "err.usage_bad_value", "--spool-fsync", v,
+				        om_msg(c->lang, "hint.spool_fsync"));
+				return EXIT_USAGE;
+			}
+		} else if (opt_is(arg, "--spool-max")) {
+			if (!(v = opt_value(c, a, "--spool-max")))
+				return EXIT_USAGE;
+			if (om_parse_u64(v, 1024, UINT64_MAX, &so.max_bytes) < 0) {
+				say_err(c, "err.usage_bad_value", "--spool-max", v,
+				        om_msg(c->lang, "hint.spool_max"));
+				return EXIT_USAGE;
+			}
 		} else if (opt_is(arg, "--tenant")) {
 			if (!(tenant = opt_value(c, a, "--tenant")))
 				return EXIT_USAGE;
@@ -172,8 +267,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		        om_msg(c->lang, "hint.tenant"));
 		return EXIT_USAGE;
 	}
-	char dbpath[512], evepath[512];
-	if ((!db && !nodb) || !ofile) {
+	char dbpath[512], evepath[512], spoolpath[512];
+	if ((!db && !nodb) || !ofile || (!spooldir && !nodb)) {
 		if (ensure_state_dir(c) < 0)
 			return EXIT_FAILURE;
 	}
@@ -185,32 +280,66 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		state_path(c, "eve.json", evepath, sizeof(evepath));
 		ofile = evepath;
 	}
+	/* the store is fed from the spool: storing needs one */
+	if (!spooldir && !nodb) {
+		state_path(c, "spool", spoolpath, sizeof(spoolpath));
+		spooldir = spoolpath;
+	}
 
 	char err[1024] = "";
-	om_store *store = NULL;
 	om_eve *eve = NULL;
+	om_spool *spool = NULL;
+	struct store_writer sw;
+	bool writer = false;
 	int rc = EXIT_FAILURE;
-	if (!nodb && om_store_open(db, &store, err, sizeof(err)) < 0) {
-		say_db_err(c, db, err, "hint.db_inspect");
-		goto out;
-	}
+	memset(&sw, 0, sizeof(sw));
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
 		say_err(c, "err.output", ofile, why ? why : err);
 		goto out;
 	}
+	om_eve_set_truncate(eve, truncate);
+	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
+		say_err(c, "err.spool", err);
+		goto out;
+	}
+	if (!nodb) {
+		/* a thread stores what the engine spools; a store that fails
+		 * stops only this thread, never the packets */
+		sw.db = db;
+		sw.spool_dir = spooldir;
+		sw.start_seq = om_spool_first_segment(spool);
+		sw.lang = c->lang;
+		atomic_init(&sw.producer_done, false);
+		if (pthread_create(&sw.thread, NULL, store_writer_main, &sw) == 0)
+			writer = true;
+		else
+			snprintf(sw.err, sizeof(sw.err), "%s", om_msg(c->lang, "err.store_thread"));
+	}
 	om_engine_opts o = {
 	    .cfg = &c->cfg,
 	    .pcap_path = rfile,
 	    .eve = eve,
-	    .store = store,
+	    .spool = spool,
 	    .tenant = tenant,
 	    .gateway = gateway,
 	    .workers = (unsigned)workers,
 	};
 	om_engine_result res;
-	if (om_engine_inspect(&o, &res, err, sizeof(err)) < 0) {
+	int er = om_engine_inspect(&o, &res, err, sizeof(err));
+	if (spool) {
+		om_spool_stats ss;
+		om_spool_stats_get(spool, &ss);
+		spool = om_spool_close(spool); /* synced: the writer reads it all */
+		if (er == 0 && ss.dropped)
+			say_err(c, "warn.spool_dropped", (unsigned long long)ss.dropped, spooldir);
+	}
+	if (writer) {
+		atomic_store(&sw.producer_done, true);
+		pthread_join(sw.thread, NULL);
+	}
+	if (er < 0) {
 		/* the capture could not be opened or is not one: the reader's
 		 * message (libpcap's or the system's reason) inside ours */
 		const char *why = reason_for(err, rfile);
@@ -222,6 +351,11 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	}
 	if (res.truncated)
 		say_err(c, "warn.capture_truncated", res.warning);
+	if (!nodb && (!writer || sw.error < 0)) {
+		/* the events are safe in the spool: say how to store them */
+		say_err(c, "err.store_writer", db, sw.err, spooldir, spooldir, db);
+		goto out;
+	}
 	if (strcmp(ofile, "-") != 0) {
 		char line[1024];
 		snprintf(line, sizeof(line), om_msg(c->lang, "msg.inspect_summary"),
@@ -231,9 +365,86 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	}
 	rc = EXIT_SUCCESS;
 out:
+	om_spool_close(spool);
 	om_eve_close(eve);
-	om_store_close(store);
 	return rc;
+}
+
+/* ---- store import ---------------------------------------------------------- */
+
+static int group_command(const struct cli *c, const char *sub, const char *help_key,
+                         const char *const *subs, size_t nsubs);
+
+static int cmd_store(struct cli *c, struct args *a)
+{
+	const char *sub = NULL, *dir = NULL, *db = NULL;
+	bool prune = false;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.store");
+			return 0;
+		} else if (!strcmp(arg, "--prune")) {
+			prune = true;
+		} else if (opt_is(arg, "--db")) {
+			if (!(db = opt_value(c, a, "--db")))
+				return EXIT_USAGE;
+		} else if (!sub && arg[0] != '-') {
+			sub = arg;
+		} else if (sub && !dir && arg[0] != '-') {
+			dir = arg;
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	static const char *const subs[] = {"import"};
+	if (group_command(c, sub, "help.store", subs, OM_ARRAY_SIZE(subs)) < 0)
+		return EXIT_USAGE;
+	if (!dir) {
+		say_err(c, "err.usage_missing_option", "SPOOL", c->cmd);
+		return EXIT_USAGE;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		say_err(c, "err.spool_not_found", dir);
+		return EXIT_FAILURE;
+	}
+	char dbpath[512];
+	if (!db) {
+		if (ensure_state_dir(c) < 0)
+			return EXIT_FAILURE;
+		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		db = dbpath;
+	}
+	struct store_writer sw;
+	memset(&sw, 0, sizeof(sw));
+	sw.db = db;
+	sw.spool_dir = dir;
+	sw.lang = c->lang;
+	if (store_writer_run(&sw, false) < 0) {
+		say_err(c, "err.store_import", dir, db, sw.err);
+		return EXIT_FAILURE;
+	}
+	char line[1024];
+	snprintf(line, sizeof(line), om_msg(c->lang, "msg.store_imported"),
+	         (unsigned long long)sw.st.records, (unsigned long long)sw.st.stored,
+	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, db);
+	printf("%s\n", line);
+	if (prune) {
+		uint64_t removed = 0;
+		int r = om_spool_prune(dir, &removed);
+		if (r < 0) {
+			say_err(c, "err.spool_prune", dir,
+			        r == -EINVAL ? om_msg(c->lang, "err.spool.state_bad")
+			                     : strerror(-r));
+			return EXIT_FAILURE;
+		}
+		snprintf(line, sizeof(line), om_msg(c->lang, "msg.spool_pruned"),
+		         (unsigned long long)removed, dir);
+		printf("%s\n", line);
+	}
+	return 0;
 }
 
 /* ---- report --------------------------------------------------------------- */
@@ -441,10 +652,9 @@ static const struct command {
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"},
-    {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},
-    {"db", cmd_db, "help.db"},
+    {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},
 };
 
 static const struct command *command_find(const char *name)

@@ -12,7 +12,20 @@
  * (order aside). Time only moves with the packets' capture time: the reader
  * sends every worker a clock tick once per second of capture time, and flow
  * expiry, recon expiry and periodic stats happen on those ticks only. Periodic
- * stats are summed over the workers at the same point of the capture. */
+ * stats are summed over the workers at the same point of the capture.
+ *
+ * The capture clock is the latest accepted packet time. A packet far ahead
+ * of it is held back until the next packet says whether time really jumped
+ * (a quiet spell: the next packet is not earlier than the held one) or the
+ * packet is an outlier (the next one goes back); an outlier, or a packet far
+ * behind the clock, is an anomaly event and is processed at the clock's
+ * time, so that one bad timestamp neither freezes nor rewinds scan windows
+ * and flow timeouts.
+ *
+ * Events go to the sinks (EVE file, spool) in blocks; the store is fed from
+ * the spool by its own writer, never from here. The reader also counts the
+ * packets of each UTC hour of the clock and writes one "coverage" event per
+ * hour that had packets. */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -28,6 +41,12 @@
 #define OUT_FLUSH_BYTES (256 * 1024)
 #define OUT_MAX_BYTES (64 * 1024 * 1024)
 #define TICK_USEC 1000000ull
+#define HOUR_USEC (3600ull * TICK_USEC)
+#define HOLD_MAX 262144u /* the capture reader's largest record */
+
+/* The report categories this gateway watches while it sees packets; the
+ * guards that land add theirs. */
+static const char *const monitored[] = {"recon"};
 
 enum rec_kind { REC_PACKET = 1, REC_TICK, REC_STATS };
 
@@ -82,7 +101,7 @@ struct stats_round {
 	pthread_mutex_t lock;
 	struct totals sum;
 	om_recon_stats recon;
-	uint64_t packets, bytes;
+	uint64_t packets, bytes, outliers;
 	om_usec ts;
 };
 
@@ -103,6 +122,23 @@ struct worker {
 	struct batch *filling; /* reader side */
 };
 
+/* The spool sink's thread: workers hand it their full event buffers (the
+ * storage is swapped, not copied) and it frames and writes them, so the
+ * checksums and the second copy of every line are not on the packet path.
+ * SINK_BUFS buffers in all: a worker waits when every one is in flight. */
+#define SINK_BUFS 8
+struct sink {
+	bool inited, started, closed;
+	unsigned busy; /* buffers being written */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	om_buf buf[SINK_BUFS];
+	bool full[SINK_BUFS];
+	unsigned ring[SINK_BUFS]; /* full buffers in hand-over order */
+	unsigned head, count;
+};
+
 struct engine {
 	const om_engine_opts *o;
 	enum om_lang lang; /* of the calling thread, for the workers' messages */
@@ -110,12 +146,25 @@ struct engine {
 	unsigned nworkers;
 	struct worker *w;
 	om_recon *recon;
-	om_buf rout; /* reader's own events (recon alerts, stats) */
-	pthread_mutex_t store_lock;
+	om_buf rout; /* reader's own events (recon alerts, clock anomalies, coverage, stats) */
+	struct sink sink;
 	uint64_t packets, bytes;
 	uint64_t recon_alerts;
-	om_usec first_ts, last_tick, last_stats;
+	/* the capture clock */
+	om_usec first_ts, clock, last_tick, last_stats;
+	om_usec ahead_max, behind_max;
 	bool have_ts;
+	uint64_t outliers;
+	struct {
+		bool on;
+		uint32_t caplen, wirelen;
+		om_usec ts;
+		uint64_t cnt;
+		uint8_t *data; /* HOLD_MAX bytes, allocated once */
+	} hold;
+	/* coverage: packets of the clock's current UTC hour */
+	om_usec cov_hour;
+	uint64_t cov_packets, cov_events;
 	atomic_int error; /* first failure of any thread (negative errno), 0 if none */
 };
 
@@ -176,23 +225,112 @@ static void queue_close(struct queue *q)
 
 /* ---- event helpers ------------------------------------------------------ */
 
-static const char *proto_name(uint8_t proto, char *tmp, size_t n)
+/* Hands a block of complete lines to the sinks. */
+static void *sink_main(void *arg)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "TCP";
-	case IPPROTO_UDP: return "UDP";
-	case IPPROTO_ICMP: return "ICMP";
-	case IPPROTO_ICMPV6: return "IPv6-ICMP";
-	default: snprintf(tmp, n, "%u", proto); return tmp;
+	struct engine *e = arg;
+	struct sink *k = &e->sink;
+	om_lang_set_thread(e->lang);
+	pthread_setname_np(pthread_self(), "om-spool");
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (!k->count && !k->closed)
+			pthread_cond_wait(&k->cond, &k->lock);
+		if (!k->count)
+			break;
+		unsigned i = k->ring[k->head];
+		k->head = (k->head + 1) % SINK_BUFS;
+		k->count--;
+		k->busy++;
+		pthread_mutex_unlock(&k->lock);
+		if (om_spool_append(e->o->spool, k->buf[i].data, k->buf[i].len) < 0)
+			engine_fail(e, -EIO);
+		om_buf_reset(&k->buf[i]);
+		pthread_mutex_lock(&k->lock);
+		k->full[i] = false;
+		k->busy--;
+		pthread_cond_broadcast(&k->cond);
 	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
 }
 
+static void sink_start(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	k->inited = true;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	for (unsigned i = 0; i < SINK_BUFS; i++)
+		om_buf_init(&k->buf[i], OUT_MAX_BYTES);
+	/* without the thread, out_flush writes to the spool itself */
+	k->started = pthread_create(&k->thread, NULL, sink_main, e) == 0;
+}
+
+/* Hands b's lines to the sink thread; b gets an empty buffer back. */
+static void sink_push(struct engine *e, om_buf *b)
+{
+	struct sink *k = &e->sink;
+	pthread_mutex_lock(&k->lock);
+	unsigned i;
+	for (;;) {
+		for (i = 0; i < SINK_BUFS && k->full[i]; i++)
+			;
+		if (i < SINK_BUFS)
+			break;
+		pthread_cond_wait(&k->cond, &k->lock);
+	}
+	om_buf t = k->buf[i];
+	k->buf[i] = *b;
+	*b = t;
+	k->full[i] = true;
+	k->ring[(k->head + k->count) % SINK_BUFS] = i;
+	k->count++;
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Waits until everything handed over is in the spool. */
+static void sink_drain(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	if (!k->started)
+		return;
+	pthread_mutex_lock(&k->lock);
+	while (k->count || k->busy)
+		pthread_cond_wait(&k->cond, &k->lock);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void sink_stop(struct engine *e)
+{
+	struct sink *k = &e->sink;
+	if (k->started) {
+		pthread_mutex_lock(&k->lock);
+		k->closed = true;
+		pthread_cond_broadcast(&k->cond);
+		pthread_mutex_unlock(&k->lock);
+		pthread_join(k->thread, NULL);
+		k->started = false;
+	}
+	for (unsigned i = 0; i < SINK_BUFS; i++)
+		om_buf_free(&k->buf[i]);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->cond);
+}
+
+/* Hands a block of complete lines to the sinks. */
 static void out_flush(struct engine *e, om_buf *b, const char *day)
 {
 	if (!b->len)
 		return;
 	if (e->o->eve && om_eve_write(e->o->eve, b->data, b->len, day) < 0)
 		engine_fail(e, -EIO);
+	if (e->o->spool && e->sink.started) {
+		sink_push(e, b);
+	} else if (e->o->spool && om_spool_append(e->o->spool, b->data, b->len) < 0) {
+		engine_fail(e, -EIO);
+	}
 	om_buf_reset(b);
 }
 
@@ -216,17 +354,6 @@ static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
 	}
 }
 
-static void json_head(om_json *j, om_usec ts, const uint64_t *flow_id, const char *type)
-{
-	char t[40];
-	om_time_iso(ts, t, sizeof(t));
-	om_json_obj_open(j, NULL);
-	om_json_str(j, "timestamp", t);
-	if (flow_id)
-		om_json_u64(j, "flow_id", *flow_id);
-	om_json_str(j, "event_type", type);
-}
-
 static void json_addr(om_json *j, const char *key, const om_addr *a)
 {
 	char s[64];
@@ -234,30 +361,16 @@ static void json_addr(om_json *j, const char *key, const om_addr *a)
 	om_json_str(j, key, s);
 }
 
-static void json_omamori(om_json *j, const struct engine *e, const char *category, int severity,
-                         const char *action, const char *advice)
+static void event_omamori(om_json *j, const struct engine *e, const char *category, int severity,
+                          const char *action, const char *advice)
 {
-	om_json_obj_open(j, "omamori");
-	if (category)
-		om_json_str(j, "category", category);
-	om_json_i64(j, "severity", severity);
-	om_json_str(j, "action", action);
-	om_json_str(j, "tenant", e->o->tenant);
-	om_json_str(j, "gateway", e->o->gateway);
-	if (advice)
-		om_json_str(j, "advice", advice);
-	om_json_obj_close(j);
-}
-
-static void store_event(struct engine *e, const om_store_event *ev)
-{
-	if (!e->o->store)
-		return;
-	pthread_mutex_lock(&e->store_lock);
-	int r = om_store_add_event(e->o->store, ev);
-	pthread_mutex_unlock(&e->store_lock);
-	if (r < 0)
-		engine_fail(e, r);
+	om_event_meta m = {.category = category,
+	                   .severity = severity,
+	                   .action = action,
+	                   .tenant = e->o->tenant,
+	                   .gateway = e->o->gateway,
+	                   .advice = advice};
+	om_event_omamori(j, &m);
 }
 
 /* ---- anomalies ---------------------------------------------------------- */
@@ -316,6 +429,43 @@ struct gap_info {
 	uint64_t offset, len;
 };
 
+/* The tunnel object of an event (net writes it; the builder calls back). */
+struct tunnel_ref {
+	const om_tunnel_layer *root;
+	unsigned depth;
+	uint64_t pcap_cnt;
+};
+
+static void write_tunnel(om_json *j, const void *user)
+{
+	const struct tunnel_ref *t = user;
+	om_tunnel_json(j, t->root, t->depth, t->pcap_cnt);
+}
+
+static void anomaly_hdr(om_event_hdr *h, const struct anom_where *wh, struct tunnel_ref *tr)
+{
+	memset(h, 0, sizeof(*h));
+	tr->root = wh->tunnel;
+	tr->depth = wh->tunnel_depth;
+	tr->pcap_cnt = wh->pcap_cnt;
+	if (tr->root) {
+		h->tunnel = write_tunnel;
+		h->tunnel_user = tr;
+	}
+	h->ts = wh->ts;
+	h->event_type = "anomaly";
+	h->flow_id = wh->flow_id;
+	if (wh->has_ip) {
+		h->src = wh->src;
+		h->dst = wh->dst;
+		h->has_sport = h->has_dport = wh->has_ports;
+		h->sport = wh->sport;
+		h->dport = wh->dport;
+		h->proto = wh->proto;
+	}
+	h->pcap_cnt = wh->pcap_cnt;
+}
+
 static void emit_anomaly(struct worker *w, const struct anom_where *wh, const char *type,
                          const char *event, const struct gap_info *gap)
 {
@@ -323,27 +473,10 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
-	char ptmp[8], src[64] = "", dst[64] = "";
-	const char *proto = NULL;
-	om_json_init(&j, b);
-	json_head(&j, wh->ts, wh->flow_id, "anomaly");
-	if (wh->has_ip) {
-		om_addr_str(wh->src, src, sizeof(src));
-		om_addr_str(wh->dst, dst, sizeof(dst));
-		om_json_str(&j, "src_ip", src);
-		if (wh->has_ports)
-			om_json_u64(&j, "src_port", wh->sport);
-		om_json_str(&j, "dest_ip", dst);
-		if (wh->has_ports)
-			om_json_u64(&j, "dest_port", wh->dport);
-		if (wh->proto) {
-			proto = proto_name(wh->proto, ptmp, sizeof(ptmp));
-			om_json_str(&j, "proto", proto);
-		}
-	}
-	if (wh->pcap_cnt)
-		om_json_u64(&j, "pcap_cnt", wh->pcap_cnt);
-	om_tunnel_json(&j, wh->tunnel, wh->tunnel_depth, wh->pcap_cnt);
+	om_event_hdr h;
+	struct tunnel_ref tr;
+	anomaly_hdr(&h, wh, &tr);
+	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "anomaly");
 	om_json_str(&j, "type", type);
 	om_json_str(&j, "event", event);
@@ -355,30 +488,10 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	om_json_obj_close(&j);
 	/* the flow table's emergency is explained to the reader; other
 	 * anomalies are for experts */
-	json_omamori(&j, e, NULL, 3, "detected",
-	             strcmp(event, "flow.emergency") ? NULL : "advice.flow.emergency");
-	om_json_obj_close(&j);
+	event_omamori(&j, e, NULL, 3, "detected",
+	              strcmp(event, "flow.emergency") ? NULL : "advice.flow.emergency");
+	om_event_end(&j);
 	w->anomalies++;
-	if (e->o->store && !b->toobig) {
-		om_store_event ev = {
-		    .ts = wh->ts,
-		    .tenant = e->o->tenant,
-		    .gateway = e->o->gateway,
-		    .event_type = "anomaly",
-		    .category = NULL,
-		    .severity = 3,
-		    .action = "detected",
-		    .src_ip = src,
-		    .src_port = wh->has_ports ? wh->sport : 0,
-		    .dest_ip = dst,
-		    .dest_port = wh->has_ports ? wh->dport : 0,
-		    .proto = proto ? proto : "",
-		    .signature = event,
-		    .signature_id = 0,
-		    .eve_json = b->data + start,
-		};
-		store_event(e, &ev);
-	}
 	out_line(e, b, start, wh->ts);
 }
 
@@ -403,25 +516,25 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
-	char ptmp[8], t[40];
-	om_json_init(&j, b);
-	json_head(&j, f->start, &f->flow_id, "flow");
-	if (f->vlan_count) {
-		om_json_arr_open(&j, "vlan");
-		for (unsigned i = 0; i < f->vlan_count; i++)
-			om_json_u64(&j, NULL, f->vlan[i]);
-		om_json_arr_close(&j);
-	}
-	json_addr(&j, "src_ip", &f->cli);
-	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
-		om_json_u64(&j, "src_port", f->cport);
-	json_addr(&j, "dest_ip", &f->srv);
-	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
-		om_json_u64(&j, "dest_port", f->sport);
-	om_json_str(&j, "proto", proto_name(f->proto, ptmp, sizeof(ptmp)));
-	if (app_proto)
-		om_json_str(&j, "app_proto", app_proto);
-	om_tunnel_json(&j, f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth, 0);
+	char t[40];
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth, 0};
+	om_event_hdr h = {.ts = f->start,
+	                  .event_type = "flow",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = app_proto,
+	                  .tunnel = tr.root ? write_tunnel : NULL,
+	                  .tunnel_user = &tr};
+	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "flow");
 	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
 	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
@@ -462,7 +575,7 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 		om_json_str(&j, "state", om_tcp_state_name(f->tcp_state));
 		om_json_obj_close(&j);
 	}
-	om_json_obj_close(&j);
+	om_event_end(&j);
 	w->flows_logged++;
 	out_line(e, b, start, f->start);
 }
@@ -578,18 +691,23 @@ static void worker_totals(const struct worker *w, struct totals *t)
 	t->app_bytes += w->app_bytes;
 }
 
-static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct totals *t,
-                        const om_recon_stats *rs, uint64_t packets, uint64_t bytes)
+/* uptime: seconds of capture time from the first accepted packet to `upto`
+ * (never negative) */
+static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
+                        const struct totals *t, const om_recon_stats *rs, uint64_t packets,
+                        uint64_t bytes, uint64_t outliers, bool final)
 {
 	size_t start = b->len;
 	om_json j;
-	om_json_init(&j, b);
-	json_head(&j, ts, NULL, "stats");
+	om_event_hdr h = {.ts = ts, .event_type = "stats"};
+	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "stats");
-	om_json_u64(&j, "uptime", e->have_ts ? (ts - e->first_ts) / 1000000u : 0);
+	om_json_u64(&j, "uptime",
+	            e->have_ts && upto > e->first_ts ? (upto - e->first_ts) / 1000000u : 0);
 	om_json_obj_open(&j, "capture");
 	om_json_u64(&j, "packets", packets);
 	om_json_u64(&j, "bytes", bytes);
+	om_json_u64(&j, "timestamp_outliers", outliers);
 	om_json_obj_close(&j);
 	om_json_obj_open(&j, "decoder");
 	om_json_u64(&j, "pkts", t->dec.packets);
@@ -660,8 +778,18 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, const struct to
 	om_json_u64(&j, "udp_answers", rs->udp_answers);
 	om_json_u64(&j, "alerts", rs->alerts);
 	om_json_obj_close(&j);
+	if (final && e->o->spool) {
+		/* only at the end: mid-run, how much the other workers have
+		 * handed over yet depends on the scheduling */
+		om_spool_stats ss;
+		om_spool_stats_get(e->o->spool, &ss);
+		om_json_obj_open(&j, "spool");
+		om_json_u64(&j, "records", ss.records);
+		om_json_u64(&j, "dropped", ss.dropped);
+		om_json_obj_close(&j);
+	}
 	om_json_obj_close(&j);
-	om_json_obj_close(&j);
+	om_event_end(&j);
 	out_line(e, b, start, ts);
 }
 
@@ -673,7 +801,8 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 	pthread_mutex_unlock(&sr->lock);
 	if (atomic_fetch_sub(&sr->remaining, 1) == 1) {
 		/* the last worker writes the line */
-		write_stats(e, &w->out, sr->ts, &sr->sum, &sr->recon, sr->packets, sr->bytes);
+		write_stats(e, &w->out, sr->ts, sr->ts, &sr->sum, &sr->recon, sr->packets,
+		            sr->bytes, sr->outliers, false);
 		pthread_mutex_destroy(&sr->lock);
 		free(sr);
 	}
@@ -727,7 +856,7 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	om_buf *b = &e->rout;
 	size_t start = b->len;
 	om_json j;
-	char src[64], dst[64] = "", t[40];
+	char t[40];
 	const char *sigkey, *advice;
 	uint32_t sid;
 	switch (a->kind) {
@@ -747,19 +876,14 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	advice = a->kind == OM_RECON_SWEEP ? "recon.pingsweep" : "recon.portscan";
 	/* Signatures are English in EVE, as in every IPS rule set. */
 	const char *sig = om_msg(OM_LANG_EN, sigkey);
-	char ptmp[8];
-	const char *proto = proto_name(a->proto, ptmp, sizeof(ptmp));
-	om_addr_str(&a->src, src, sizeof(src));
-	om_json_init(&j, b);
-	json_head(&j, a->last_seen, NULL, "alert");
-	om_json_str(&j, "src_ip", src);
-	if (a->kind == OM_RECON_VERTICAL) {
-		om_addr_str(&a->target_host, dst, sizeof(dst));
-		om_json_str(&j, "dest_ip", dst);
-	}
-	if (a->kind == OM_RECON_HORIZONTAL)
-		om_json_u64(&j, "dest_port", a->target_port);
-	om_json_str(&j, "proto", proto);
+	om_event_hdr h = {.ts = a->last_seen,
+	                  .event_type = "alert",
+	                  .src = &a->src,
+	                  .dst = a->kind == OM_RECON_VERTICAL ? &a->target_host : NULL,
+	                  .has_dport = a->kind == OM_RECON_HORIZONTAL,
+	                  .dport = a->target_port,
+	                  .proto = a->proto};
+	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "alert");
 	om_json_str(&j, "action", "allowed");
 	om_json_u64(&j, "gid", 1);
@@ -789,29 +913,9 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 		json_addr(&j, NULL, &a->hosts[i]);
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
-	json_omamori(&j, e, "recon", 2, "detected", advice);
-	om_json_obj_close(&j);
+	event_omamori(&j, e, "recon", 2, "detected", advice);
+	om_event_end(&j);
 	e->recon_alerts++;
-	if (e->o->store && !b->toobig) {
-		om_store_event ev = {
-		    .ts = a->last_seen,
-		    .tenant = e->o->tenant,
-		    .gateway = e->o->gateway,
-		    .event_type = "alert",
-		    .category = "recon",
-		    .severity = 2,
-		    .action = "detected",
-		    .src_ip = src,
-		    .src_port = 0,
-		    .dest_ip = dst,
-		    .dest_port = a->kind == OM_RECON_HORIZONTAL ? a->target_port : 0,
-		    .proto = proto,
-		    .signature = sig,
-		    .signature_id = sid,
-		    .eve_json = b->data + start,
-		};
-		store_event(e, &ev);
-	}
 	out_line(e, b, start, a->last_seen);
 }
 
@@ -866,15 +970,19 @@ static void broadcast(struct engine *e, const struct rec *r)
 		dispatch(e, i, r, NULL, NULL);
 }
 
+/* Moves the capture clock to ts (never back) and ticks the workers once per
+ * new second. */
 static void clock_advance(struct engine *e, om_usec ts)
 {
 	if (!e->have_ts) {
 		e->have_ts = true;
-		e->first_ts = ts;
+		e->first_ts = e->clock = ts;
 		e->last_tick = ts - ts % TICK_USEC;
 		e->last_stats = e->last_tick;
 		return;
 	}
+	if (ts > e->clock)
+		e->clock = ts;
 	if (ts < e->last_tick + TICK_USEC)
 		return;
 	/* one tick for the new second; idle seconds need no tick of their own */
@@ -892,6 +1000,7 @@ static void clock_advance(struct engine *e, om_usec ts)
 			sr->recon = *om_recon_stats_get(e->recon);
 			sr->packets = e->packets;
 			sr->bytes = e->bytes;
+			sr->outliers = e->outliers;
 			sr->ts = tick;
 			r.kind = REC_STATS;
 			r.round = sr;
@@ -917,6 +1026,170 @@ static int stream_configure(om_stream_ctx *st, const om_net_config *c)
 			return -EINVAL;
 	}
 	return om_stream_configure(st, &sc);
+}
+
+/* ---- coverage: the hours that had packets ---------------------------------- */
+
+static void write_coverage(struct engine *e)
+{
+	if (!e->cov_packets)
+		return;
+	om_buf *b = &e->rout;
+	size_t start = b->len;
+	om_json j;
+	char t[40];
+	om_event_hdr h = {.ts = e->cov_hour, .event_type = "coverage"};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "coverage");
+	om_time_iso(e->cov_hour, t, sizeof(t));
+	om_json_str(&j, "start", t);
+	om_time_iso(e->cov_hour + HOUR_USEC, t, sizeof(t));
+	om_json_str(&j, "end", t);
+	om_json_u64(&j, "packets", e->cov_packets);
+	om_json_arr_open(&j, "categories");
+	for (size_t i = 0; i < OM_ARRAY_SIZE(monitored); i++)
+		om_json_str(&j, NULL, monitored[i]);
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	om_event_meta m = {.tenant = e->o->tenant, .gateway = e->o->gateway};
+	om_event_omamori(&j, &m);
+	om_event_end(&j);
+	e->cov_events++;
+	e->cov_packets = 0;
+	out_line(e, b, start, e->cov_hour);
+}
+
+/* One more packet in the clock's hour; the hour before is written out when
+ * the clock leaves it. */
+static void coverage_count(struct engine *e)
+{
+	om_usec hour = e->clock - e->clock % HOUR_USEC;
+	if (hour != e->cov_hour) {
+		write_coverage(e);
+		e->cov_hour = hour;
+	}
+	e->cov_packets++;
+}
+
+/* ---- the reader's per-packet work ------------------------------------------ */
+
+static void outlier_event(struct engine *e, const om_packet *p, bool decoded, om_usec real_ts,
+                          uint64_t cnt)
+{
+	om_buf *b = &e->rout;
+	size_t start = b->len;
+	om_json j;
+	char t[40];
+	struct anom_where wh;
+	om_event_hdr h;
+	struct tunnel_ref tr;
+	where_from_packet(&wh, p, cnt, NULL);
+	wh.has_ip = decoded && p->ip_ver != 0;
+	anomaly_hdr(&h, &wh, &tr);
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "anomaly");
+	om_json_str(&j, "type", "decode");
+	om_json_str(&j, "event", "capture.timestamp_outlier");
+	om_time_iso(real_ts, t, sizeof(t));
+	om_json_str(&j, "packet_time", t);
+	om_json_obj_close(&j);
+	event_omamori(&j, e, NULL, 3, "detected", "capture.timestamp_outlier");
+	om_event_end(&j);
+	e->outliers++;
+	out_line(e, b, start, p->ts);
+}
+
+/* Runs one packet at time `ts` (its own, or the clock's for an outlier whose
+ * own time was real_ts). */
+static void reader_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
+                          uint32_t wirelen, om_usec ts, uint64_t cnt, om_pcap_span *span,
+                          bool outlier, om_usec real_ts)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = ts;
+	p.raw = data;
+	p.caplen = caplen;
+	p.wirelen = wirelen;
+	p.linktype = linktype;
+	unsigned target = 0;
+	bool decoded = om_decode_peek(&p) == 0;
+	if (outlier)
+		outlier_event(e, &p, decoded, real_ts, cnt);
+	else
+		coverage_count(e);
+	if (decoded) {
+		om_recon_packet(e->recon, &p);
+		if (e->nworkers > 1)
+			target = pair_hash(&p) % e->nworkers;
+	}
+	struct rec rec = {.kind = REC_PACKET,
+	                  .caplen = caplen,
+	                  .wirelen = wirelen,
+	                  .pad = (uint32_t)linktype,
+	                  .ts = ts,
+	                  .pcap_cnt = cnt};
+	/* from a mapped capture, workers read the packet where it is */
+	if (!target)
+		span = NULL;
+	if (span)
+		rec.ptr = data;
+	dispatch(e, target, &rec, data, span);
+}
+
+/* Decides about the held packet (the first one, or one far ahead of the
+ * clock): `next` is the time of the packet after it (has_next false at the
+ * end of the capture). The time really moved on (a quiet spell in the
+ * capture) unless the next packet goes back to before it: then the held
+ * packet was the odd one out. With nothing after it, a packet far ahead is
+ * an outlier too: nothing confirms it. */
+static void hold_resolve(struct engine *e, int linktype, bool has_next, om_usec next)
+{
+	e->hold.on = false;
+	om_usec ts = e->hold.ts;
+	bool confirmed = has_next ? next + e->behind_max >= ts : !e->have_ts;
+	if (confirmed) {
+		clock_advance(e, ts);
+		reader_packet(e, linktype, e->hold.data, e->hold.caplen, e->hold.wirelen, ts,
+		              e->hold.cnt, NULL, false, ts);
+		return;
+	}
+	if (!e->have_ts)
+		clock_advance(e, next); /* the first packet was the odd one */
+	reader_packet(e, linktype, e->hold.data, e->hold.caplen, e->hold.wirelen, e->clock,
+	              e->hold.cnt, NULL, true, ts);
+}
+
+static void hold_packet(struct engine *e, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                        om_usec ts, uint64_t cnt)
+{
+	if (caplen > HOLD_MAX)
+		caplen = HOLD_MAX;
+	memcpy(e->hold.data, data, caplen);
+	e->hold.caplen = caplen;
+	e->hold.wirelen = wirelen;
+	e->hold.ts = ts;
+	e->hold.cnt = cnt;
+	e->hold.on = true;
+}
+
+/* One packet from the capture, in file order. */
+static void reader_input(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
+                         uint32_t wirelen, om_usec ts, uint64_t cnt, om_pcap_span *span)
+{
+	if (e->hold.on)
+		hold_resolve(e, linktype, true, ts);
+	if (!e->have_ts || ts > e->clock + e->ahead_max) {
+		hold_packet(e, data, caplen, wirelen, ts, cnt);
+		return;
+	}
+	if (ts + e->behind_max < e->clock) {
+		reader_packet(e, linktype, data, caplen, wirelen, e->clock, cnt, span, true, ts);
+		return;
+	}
+	/* capture time never runs backwards for our clocks */
+	clock_advance(e, ts);
+	reader_packet(e, linktype, data, caplen, wirelen, ts, cnt, span, false, ts);
 }
 
 static int workers_init(struct engine *e)
@@ -1022,8 +1295,25 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	e.lang = om_lang_thread();
 	e.cfg = o->cfg;
 	e.nworkers = o->workers ? o->workers : 1;
-	pthread_mutex_init(&e.store_lock, NULL);
 	om_buf_init(&e.rout, OUT_MAX_BYTES);
+	/* a packet more than this far from the clock is an outlier */
+	e.ahead_max = o->clock_ahead_max ? o->clock_ahead_max : HOUR_USEC;
+	e.behind_max = o->clock_behind_max;
+	if (!e.behind_max) {
+		uint32_t t = e.cfg->net.flow_timeout_new;
+		const uint32_t more[] = {e.cfg->net.flow_timeout_est,
+		                         e.cfg->net.flow_timeout_closed,
+		                         e.cfg->net.flow_timeout_udp, e.cfg->net.flow_timeout_icmp};
+		for (size_t k = 0; k < OM_ARRAY_SIZE(more); k++)
+			t = more[k] > t ? more[k] : t;
+		e.behind_max = (om_usec)t * TICK_USEC;
+	}
+	e.hold.data = malloc(HOLD_MAX);
+	if (!e.hold.data) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
 
 	r = om_pcap_open(o->pcap_path, &pc, err, errlen);
 	if (r < 0)
@@ -1042,6 +1332,8 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		         (unsigned long long)e.cfg->net.flow_max);
 		goto out;
 	}
+	if (o->spool)
+		sink_start(&e);
 	if (e.nworkers > 1) {
 		for (started = 1; started < e.nworkers; started++) {
 			if (pthread_create(&e.w[started].thread, NULL, worker_main,
@@ -1069,33 +1361,11 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		}
 		e.packets++;
 		e.bytes += caplen;
-		/* capture time never runs backwards for our clocks */
-		clock_advance(&e, ts);
-		om_packet p;
-		memset(&p, 0, sizeof(p));
-		p.ts = ts;
-		p.raw = data;
-		p.caplen = caplen;
-		p.wirelen = wirelen;
-		p.linktype = linktype;
-		unsigned target = 0;
-		if (om_decode_peek(&p) == 0) {
-			om_recon_packet(e.recon, &p);
-			if (e.nworkers > 1)
-				target = pair_hash(&p) % e.nworkers;
-		}
-		struct rec rec = {.kind = REC_PACKET,
-		                  .caplen = caplen,
-		                  .wirelen = wirelen,
-		                  .pad = (uint32_t)linktype,
-		                  .ts = ts,
-		                  .pcap_cnt = e.packets};
-		/* from a mapped capture, workers read the packet where it is */
-		om_pcap_span *span = target ? om_pcap_current_span(pc) : NULL;
-		if (span)
-			rec.ptr = data;
-		dispatch(&e, target, &rec, data, span);
+		reader_input(&e, linktype, data, caplen, wirelen, ts, e.packets,
+		             om_pcap_current_span(pc));
 	}
+	if (e.hold.on)
+		hold_resolve(&e, linktype, false, 0);
 	r = 0;
 
 stop:
@@ -1124,28 +1394,24 @@ stop:
 			om_time_day(e.last_tick, day, sizeof(day));
 			out_flush(&e, &w->out, day);
 		}
+		write_coverage(&e);
 		om_usec end_ts = e.last_tick;
-		write_stats(&e, &e.rout, end_ts, &t, om_recon_stats_get(e.recon), e.packets,
-		            e.bytes);
 		char day[16];
 		om_time_day(end_ts, day, sizeof(day));
+		out_flush(&e, &e.rout, day); /* so that the final stats count it */
+		sink_drain(&e);
+		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
+		            e.packets, e.bytes, e.outliers, true);
 		out_flush(&e, &e.rout, day);
+		sink_drain(&e);
 		res.packets = e.packets;
 		res.bytes = e.bytes;
 		res.flows = t.flows_logged;
 		res.alerts = e.recon_alerts;
-		/* The days this capture covers were watched for scans. */
-		if (o->store && e.have_ts) {
-			for (om_usec d = e.first_ts - e.first_ts % (86400 * TICK_USEC);
-			     d <= e.last_tick; d += 86400 * TICK_USEC) {
-				om_time_day(d, day, sizeof(day));
-				int sr = om_store_add_coverage(o->store, o->tenant, o->gateway,
-				                               "recon", day);
-				if (sr < 0)
-					engine_fail(&e, sr);
-			}
-		}
-		if (o->store && !atomic_load(&e.error) && (r = om_store_flush(o->store)) < 0)
+		res.anomalies += e.outliers;
+		res.timestamp_outliers = e.outliers;
+		res.coverage_hours = e.cov_events;
+		if (o->spool && (r = om_spool_sync(o->spool)) < 0)
 			engine_fail(&e, r);
 		if (atomic_load(&e.error)) {
 			r = atomic_load(&e.error);
@@ -1153,13 +1419,15 @@ stop:
 		}
 	}
 out:
+	if (e.sink.inited)
+		sink_stop(&e);
 	if (e.w)
 		workers_free(&e);
 	free(e.w);
 	om_recon_free(e.recon);
 	om_buf_free(&e.rout);
 	om_pcap_close(pc);
-	pthread_mutex_destroy(&e.store_lock);
+	free(e.hold.data);
 	if (r == 0)
 		*ret = res;
 	return r;

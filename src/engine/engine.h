@@ -7,7 +7,6 @@
 #include "base/base.h"
 #include "guard/guard.h"
 #include "net/net.h"
-#include "store/store.h"
 
 /* ---- settings ----------------------------------------------------------- */
 /* The engine's own part of the configuration: its outputs. */
@@ -34,7 +33,11 @@ int om_settings_load(om_settings *s, const char *path, char *err, size_t errlen)
 void om_settings_dump(om_settings *s, om_buf *out);
 
 /* ---- EVE output --------------------------------------------------------- */
-/* A thread-safe writer of EVE JSON lines to a file or standard output, with
+/* Sinks: every event line goes to the EVE writer and to the spool (base.h,
+ * om_spool_*), from which the store writer and the console's ingest read.
+ * The engine never writes to the store itself.
+ *
+ * A thread-safe writer of EVE JSON lines to a file or standard output, with
  * optional rotation by size or by day (capture time). Writers hand whole
  * blocks of lines; a line is never split between files. */
 typedef struct om_eve om_eve;
@@ -45,6 +48,9 @@ int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **re
 /* Writes a block of complete lines; day is the UTC day (YYYY-MM-DD) of the
  * block's last event, used for daily rotation (may be NULL). */
 int om_eve_write(om_eve *e, const char *data, size_t len, const char *day);
+/* The file is opened at the first block, appending (as Suricata does)
+ * unless truncate is set; a run that writes nothing leaves it untouched. */
+void om_eve_set_truncate(om_eve *e, bool truncate);
 om_eve *om_eve_close(om_eve *e);
 uint64_t om_eve_rotations(const om_eve *e);
 
@@ -53,19 +59,27 @@ typedef struct om_engine_opts {
 	const om_settings *cfg;
 	const char *pcap_path;
 	om_eve *eve;     /* may be NULL: no EVE output */
-	om_store *store; /* may be NULL: nothing stored */
+	om_spool *spool; /* may be NULL: no spool */
 	const char *tenant;
 	const char *gateway;
 	unsigned workers; /* 1..64 */
 	/* app-layer parsers (sealed, shared by the workers); NULL: none */
 	const om_app_registry *apps;
+	/* the capture clock: a packet more than clock_ahead_max ahead of the
+	 * latest accepted packet (unless the next packet confirms the jump) or
+	 * more than clock_behind_max behind it is a timestamp outlier: an
+	 * anomaly event, processed at the clock's time. 0: one hour ahead, the
+	 * longest flow timeout behind. */
+	om_usec clock_ahead_max, clock_behind_max;
 } om_engine_opts;
 
 typedef struct om_engine_result {
 	uint64_t packets, bytes;
 	uint64_t flows, alerts, anomalies;
-	bool truncated;    /* the capture was cut short */
-	char warning[512]; /* what was wrong with it */
+	uint64_t timestamp_outliers; /* included in anomalies */
+	uint64_t coverage_hours;     /* coverage events written */
+	bool truncated;              /* the capture was cut short */
+	char warning[512];           /* what was wrong with it */
 } om_engine_result;
 
 /* Runs the capture through the pipeline. Returns 0 (also for a capture cut

@@ -1,12 +1,19 @@
 /* eve.c: EVE JSON line output with size and daily rotation. Rotation renames
- * the current file to FILE.N (N counting up from 1) and opens a new one. */
+ * the current file to FILE.N (N counting up from 1) and opens a new one.
+ * The file is opened at the first block written, in append mode as
+ * Suricata does (truncate on request), so that a run that fails before its
+ * first event neither creates nor changes the file; om_eve_open only checks
+ * that it could be written. */
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct om_eve {
 	pthread_mutex_t lock;
@@ -18,7 +25,8 @@ struct om_eve {
 	uint64_t written;
 	char day[16];
 	uint64_t rotations;
-	int error; /* first write error, sticky */
+	bool truncate; /* the first open truncates */
+	int error;     /* first write error, sticky */
 };
 
 int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **ret, char *err,
@@ -38,8 +46,14 @@ int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **re
 			return -ENAMETOOLONG;
 		}
 		snprintf(e->path, sizeof(e->path), "%s", path);
-		e->f = fopen(path, "w");
-		if (!e->f) {
+		/* will it open? (an existing file writable, or a new one in a
+		 * writable directory) without creating or touching it */
+		char dir[sizeof(e->path)];
+		snprintf(dir, sizeof(dir), "%s", path);
+		int ok = access(path, W_OK);
+		if (ok < 0 && errno == ENOENT)
+			ok = access(dirname(dir), W_OK | X_OK);
+		if (ok < 0) {
 			int r = errno;
 			snprintf(err, errlen, "%s: %s", path, strerror(r));
 			free(e);
@@ -81,6 +95,16 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&e->lock);
+	if (!e->f && !e->is_stdout && !e->error && !e->rotations) {
+		e->f = fopen(e->path, e->truncate ? "w" : "a");
+		struct stat st;
+		if (!e->f)
+			r = -errno;
+		else if (fstat(fileno(e->f), &st) == 0)
+			e->written = (uint64_t)st.st_size; /* size rotation counts what is there */
+	}
+	if (r < 0)
+		goto out;
 	if (!e->is_stdout) {
 		bool rot = false;
 		if (e->rotate_bytes && e->written && e->written + len > e->rotate_bytes)
@@ -123,6 +147,11 @@ om_eve *om_eve_close(om_eve *e)
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 	return NULL;
+}
+
+void om_eve_set_truncate(om_eve *e, bool truncate)
+{
+	e->truncate = truncate;
 }
 
 uint64_t om_eve_rotations(const om_eve *e)

@@ -147,11 +147,11 @@ enum om_anomaly {
 	OM_ANOM_IPV4_IN_IPV6_WRONG_VERSION,
 	OM_ANOM_IPV6_IN_IPV6_TRUNC,
 	OM_ANOM_IPV6_IN_IPV6_WRONG_VERSION,
-	OM_ANOM_IPV4_PKT_TOO_SMALL,  /* less than an IPv4 header */
-	OM_ANOM_IPV6_PKT_TOO_SMALL,  /* less than an IPv6 header */
-	OM_ANOM_IPV6_TRUNC_EXTHDR,   /* an extension header runs past the payload */
-	OM_ANOM_TCP_INVALID_OPTLEN,  /* data offset below 5 words */
-	OM_ANOM_UDP_PKT_TOO_SMALL,   /* UDP length field beyond the IP payload */
+	OM_ANOM_IPV4_PKT_TOO_SMALL, /* less than an IPv4 header */
+	OM_ANOM_IPV6_PKT_TOO_SMALL, /* less than an IPv6 header */
+	OM_ANOM_IPV6_TRUNC_EXTHDR,  /* an extension header runs past the payload */
+	OM_ANOM_TCP_INVALID_OPTLEN, /* data offset below 5 words */
+	OM_ANOM_UDP_PKT_TOO_SMALL,  /* UDP length field beyond the IP payload */
 	OM_ANOM_COUNT
 };
 const char *om_anomaly_name(enum om_anomaly a);

@@ -64,6 +64,30 @@ int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
 int om_store_flush(om_store *s);
 void om_store_set_batch_size(om_store *s, unsigned n);
 
+/* ---- the store writer: events from the spool ---- */
+/* Parses "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000" (EVE's timestamp form). */
+int om_store_parse_time(const char *s, om_usec *ret);
+/* Stores one EVE line (as written by the engine): "alert" and "anomaly"
+ * events through om_store_add_event (the line is the dedup key, so a line
+ * imported twice counts once), "coverage" events through
+ * om_store_add_watched. Returns 1 stored, 0 not a stored type, -EINVAL a
+ * line that is not a usable event (bad data: count it and go on), or
+ * another negative errno when the store failed. */
+int om_store_import_line(om_store *s, const char *line, size_t len);
+typedef struct om_store_import_stats {
+	uint64_t records, stored, ignored, invalid;
+} om_store_import_stats;
+/* Stores the spool's records from the reader's committed position; every
+ * 16384 records and at the end of what is there, flushes the store and then
+ * commits the reader's position, so a kill at any point loses nothing (what
+ * was stored and not yet committed is read again and ignored as a
+ * duplicate). done == NULL: stop at the end. Otherwise follow the spool
+ * (polling) until done(user) is true and the last records are stored.
+ * Counts go into *st (added to). On a store or spool failure returns a
+ * negative errno with err set; the uncommitted records stay in the spool. */
+int om_store_import_spool(om_store *s, om_spool_reader *rd, bool (*done)(void *user), void *user,
+                          om_store_import_stats *st, char *err, size_t errlen);
+
 /* ---- queries for reports ---- */
 typedef struct om_store_count {
 	char key[64]; /* day "YYYY-MM-DD", or an address */

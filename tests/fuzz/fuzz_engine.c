@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	om_engine_opts o = {.cfg = &cfg,
 	                    .pcap_path = path,
 	                    .eve = eve,
-	                    .store = NULL,
+	                    .spool = NULL,
 	                    .tenant = "fuzz",
 	                    .gateway = "gw",
 	                    .workers = 1 + (unsigned)(size & 1)};

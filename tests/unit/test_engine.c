@@ -1,6 +1,8 @@
-/* Unit tests for the engine: EVE rotation, and whole-pipeline runs on a
- * capture written here with libpcap: the same events for any number of
- * workers, scan alerts with exact counts, a capture cut short. */
+/* Unit tests for the engine: EVE rotation and lazy, appending open, and
+ * whole-pipeline runs on captures written here with libpcap: the same
+ * events for any number of workers, scan alerts with exact counts, a
+ * capture cut short, the capture clock (outliers, uptime), coverage events
+ * and the spool sink. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,7 +230,7 @@ static void run_inspect(const char *cap, unsigned workers, struct run *out, cons
 	om_engine_opts o = {.cfg = &cfg,
 	                    .pcap_path = cap,
 	                    .eve = eve,
-	                    .store = NULL,
+	                    .spool = NULL,
 	                    .tenant = "t1",
 	                    .gateway = "g1",
 	                    .workers = workers,
@@ -471,12 +473,314 @@ static void test_pipeline_applayer(void **state)
 	rmdir(dir);
 }
 
+
+
+/* ---- EVE: opened at the first event, appending --------------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_eve_lazy_append(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-eve-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], err[256];
+	struct stat st;
+	om_eve *e;
+	snprintf(path, sizeof(path), "%s/eve.json", dir);
+	/* opened and closed without an event: nothing is created */
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	om_eve_close(e);
+	assert_int_equal(stat(path, &st), -1);
+	/* an existing file is kept and appended to */
+	write_text(path, "{\"old\":1}\n");
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	om_eve_close(e);
+	char *s = slurp(path, NULL);
+	assert_string_equal(s, "{\"old\":1}\n");
+	free(s);
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	assert_int_equal(om_eve_write(e, "{\"new\":2}\n", 10, NULL), 0);
+	om_eve_close(e);
+	s = slurp(path, NULL);
+	assert_string_equal(s, "{\"old\":1}\n{\"new\":2}\n");
+	free(s);
+	/* size rotation counts what the file already held: 20 + 10 > 25 */
+	assert_int_equal(om_eve_open(path, 25, false, &e, err, sizeof(err)), 0);
+	assert_int_equal(om_eve_write(e, "{\"new\":3}\n", 10, NULL), 0);
+	assert_int_equal(om_eve_rotations(e), 1);
+	om_eve_close(e);
+	s = slurp(path, NULL);
+	assert_string_equal(s, "{\"new\":3}\n");
+	free(s);
+	char p1[160];
+	snprintf(p1, sizeof(p1), "%s.1", path);
+	unlink(p1);
+	/* truncate on request, at the first event only */
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	om_eve_set_truncate(e, true);
+	assert_int_equal(om_eve_write(e, "{\"a\":1}\n", 8, NULL), 0);
+	assert_int_equal(om_eve_write(e, "{\"b\":2}\n", 8, NULL), 0);
+	om_eve_close(e);
+	s = slurp(path, NULL);
+	assert_string_equal(s, "{\"a\":1}\n{\"b\":2}\n");
+	free(s);
+	/* a directory that does not exist: refused at open */
+	char bad[160];
+	snprintf(bad, sizeof(bad), "%s/no/such/eve.json", dir);
+	assert_true(om_eve_open(bad, 0, false, &e, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, bad));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- the capture clock ------------------------------------------------------ */
+
+struct pkt {
+	uint64_t usec;
+	uint8_t src[4], dst[4];
+	uint16_t sp, dp;
+	uint8_t flags;
+};
+
+static void write_pkts(const char *path, const struct pkt *p, size_t n)
+{
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(pd, path);
+	assert_non_null(d);
+	uint8_t f[2048];
+	for (size_t i = 0; i < n; i++)
+		dump(d, f, tcp_frame(f, p[i].src, p[i].dst, p[i].sp, p[i].dp, p[i].flags, 1000, NULL),
+		     p[i].usec);
+	pcap_dump_close(d);
+	pcap_close(pd);
+}
+
+/* Runs cap with default settings and a spool in dir; returns the EVE text.
+ * The spool's records are checked to be exactly the EVE lines. */
+static char *inspect_default(const char *dir, const char *cap, unsigned workers,
+                             om_engine_result *res)
+{
+	om_settings cfg;
+	om_settings_defaults(&cfg);
+	char evepath[160], spooldir[160], err[512];
+	snprintf(evepath, sizeof(evepath), "%s/eve.json", dir);
+	snprintf(spooldir, sizeof(spooldir), "%s/spool", dir);
+	unlink(evepath);
+	om_eve *eve;
+	om_spool *spool;
+	om_spool_opts so;
+	om_spool_opts_default(&so);
+	assert_int_equal(om_eve_open(evepath, 0, false, &eve, err, sizeof(err)), 0);
+	assert_int_equal(om_spool_open(spooldir, &so, &spool, err, sizeof(err)), 0);
+	om_engine_opts o = {.cfg = &cfg,
+	                    .pcap_path = cap,
+	                    .eve = eve,
+	                    .spool = spool,
+	                    .tenant = "t1",
+	                    .gateway = "g1",
+	                    .workers = workers};
+	int r = om_engine_inspect(&o, res, err, sizeof(err));
+	if (r < 0)
+		fail_msg("inspect failed: %s", err);
+	om_eve_close(eve);
+	om_spool_close(spool);
+	char *text = slurp(evepath, NULL);
+	/* the spool holds the same lines, in the same order */
+	om_spool_reader *rd;
+	assert_int_equal(om_spool_reader_open(spooldir, "test", &rd, err, sizeof(err)), 0);
+	const char *p = text, *data;
+	size_t len;
+	int n;
+	while ((n = om_spool_read(rd, &data, &len)) == 1) {
+		const char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		assert_int_equal((size_t)(nl - p), len);
+		assert_memory_equal(p, data, len);
+		p = nl + 1;
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(*p, '\0');
+	assert_int_equal(om_spool_commit(rd), 0);
+	om_spool_reader_close(rd);
+	return text;
+}
+
+/* 2100-01-01T00:00:00Z */
+#define T2100 4102444800000000ull
+
+/* Finding 5: 25 SYNs to distinct ports ten minutes apart, and after the
+ * second one a packet dated 2100. That packet froze the clock: the scan
+ * window stopped sliding (a false vertical scan of 23 ports) and flows
+ * stopped timing out. It is an outlier now, processed at the clock's time. */
+static void test_clock_outlier(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-clk-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	struct pkt p[26];
+	size_t n = 0;
+	for (unsigned i = 0; i < 25; i++) {
+		p[n++] = (struct pkt){T0 + (uint64_t)i * 600000000ull, {203, 0, 113, 9},
+		                      {192, 168, 1, 10}, 40000, (uint16_t)(100 + i), 0x02};
+		if (i == 1)
+			p[n++] = (struct pkt){T2100, {198, 51, 100, 7}, {192, 168, 1, 10},
+			                      1234, 80, 0x02};
+	}
+	write_pkts(cap, p, n);
+	for (unsigned w = 1; w <= 2; w++) {
+		om_engine_result res;
+		char *eve = inspect_default(dir, cap, w, &res);
+		assert_int_equal(res.packets, 26);
+		assert_int_equal(res.alerts, 0);
+		assert_int_equal(count_str(eve, "\"event_type\":\"alert\""), 0);
+		assert_int_equal(res.timestamp_outliers, 1);
+		assert_int_equal(count_str(eve, "\"event\":\"capture.timestamp_outlier\""), 1);
+		/* stamped with the clock (the second SYN), the packet's own time kept */
+		assert_non_null(strstr(eve, "{\"timestamp\":\"2024-05-10T00:10:00.000000+0000\","
+		                            "\"event_type\":\"anomaly\",\"src_ip\":\"198.51.100.7\""));
+		assert_non_null(strstr(eve, "\"packet_time\":\"2100-01-01T00:00:00.000000+0000\""));
+		assert_non_null(strstr(eve, "\"pcap_cnt\":3,"));
+		/* every flow but the last one's timed out on the way (the
+		 * outlier's own flow included); the last ends at shutdown */
+		assert_int_equal(count_str(eve, "\"event_type\":\"flow\""), 26);
+		assert_int_equal(count_str(eve, "\"reason\":\"timeout\""), 25);
+		assert_int_equal(count_str(eve, "\"reason\":\"shutdown\""), 1);
+		assert_null(strstr(eve, "\"timestamp\":\"2100-"));
+		/* uptime is the 24 intervals of ten minutes */
+		assert_non_null(strstr(eve, "\"uptime\":14400,"));
+		/* the final stats count the spool's records: every line before it */
+		char want[64];
+		snprintf(want, sizeof(want), "\"spool\":{\"records\":%zu,\"dropped\":0}",
+		         count_str(eve, "\n") - 1);
+		assert_non_null(strstr(eve, want));
+		free(eve);
+	}
+	unlink(cap);
+	char sp[160];
+	snprintf(sp, sizeof(sp), "rm -rf %s", dir);
+	assert_int_equal(system(sp), 0);
+}
+
+/* A jump forward that the next packet confirms is a quiet spell, not an
+ * outlier; a packet far behind the clock is one. */
+static void test_clock_gap(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-clk-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	const uint64_t h = 3600000000ull;
+	struct pkt p[] = {
+	    {T0, {10, 0, 0, 1}, {10, 0, 0, 2}, 1000, 80, 0x02},
+	    {T0 + 5 * h, {10, 0, 0, 1}, {10, 0, 0, 2}, 1001, 80, 0x02},     /* quiet spell */
+	    {T0 + 5 * h + 10, {10, 0, 0, 1}, {10, 0, 0, 2}, 1002, 80, 0x02}, /* confirms */
+	    {T0 + 1000, {10, 0, 0, 1}, {10, 0, 0, 2}, 1003, 80, 0x02},       /* 5 h behind */
+	    {T0 + 5 * h + 20, {10, 0, 0, 1}, {10, 0, 0, 2}, 1004, 80, 0x02},
+	};
+	write_pkts(cap, p, OM_ARRAY_SIZE(p));
+	om_engine_result res;
+	char *eve = inspect_default(dir, cap, 1, &res);
+	assert_int_equal(res.timestamp_outliers, 1);
+	assert_non_null(strstr(eve, "\"packet_time\":\"2024-05-10T00:00:00.001000+0000\""));
+	assert_non_null(strstr(eve, "\"pcap_cnt\":4,"));
+	assert_non_null(strstr(eve, "\"uptime\":18000,"));
+	free(eve);
+	char sp[160];
+	snprintf(sp, sizeof(sp), "rm -rf %s", dir);
+	assert_int_equal(system(sp), 0);
+}
+
+/* Finding 9: uptime is the last minus the first accepted packet. With one
+ * packet half a second into a second, the end tick (the start of that
+ * second) came before the first packet and the subtraction wrapped. */
+static void test_uptime(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-upt-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	struct pkt one[] = {{T0 + 500000, {10, 0, 0, 1}, {10, 0, 0, 2}, 1000, 80, 0x02}};
+	write_pkts(cap, one, 1);
+	om_engine_result res;
+	char *eve = inspect_default(dir, cap, 1, &res);
+	assert_non_null(strstr(eve, "\"stats\":{\"uptime\":0,"));
+	free(eve);
+	/* 0.5 s and 2.7 s: 2.2 s (the end tick, 2.0 s, gave 1) */
+	struct pkt two[] = {{T0 + 500000, {10, 0, 0, 1}, {10, 0, 0, 2}, 1000, 80, 0x02},
+	                    {T0 + 2700000, {10, 0, 0, 1}, {10, 0, 0, 2}, 1001, 80, 0x02}};
+	write_pkts(cap, two, 2);
+	eve = inspect_default(dir, cap, 1, &res);
+	assert_non_null(strstr(eve, "\"stats\":{\"uptime\":2,"));
+	free(eve);
+	char sp[160];
+	snprintf(sp, sizeof(sp), "rm -rf %s", dir);
+	assert_int_equal(system(sp), 0);
+}
+
+/* Finding 6: coverage is the hours that had packets, one event each. */
+static void test_coverage_events(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/omamori-cov-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cap[128];
+	snprintf(cap, sizeof(cap), "%s/t.pcap", dir);
+	const uint64_t m = 60000000ull;
+	/* T0 is midnight: 00:15, 00:50, 01:05, then 03:30 and 03:31 */
+	struct pkt p[] = {
+	    {T0 + 15 * m, {10, 0, 0, 1}, {10, 0, 0, 2}, 1000, 80, 0x02},
+	    {T0 + 50 * m, {10, 0, 0, 1}, {10, 0, 0, 2}, 1001, 80, 0x02},
+	    {T0 + 65 * m, {10, 0, 0, 1}, {10, 0, 0, 2}, 1002, 80, 0x02},
+	    {T0 + 210 * m, {10, 0, 0, 1}, {10, 0, 0, 2}, 1003, 80, 0x02},
+	    {T0 + 211 * m, {10, 0, 0, 1}, {10, 0, 0, 2}, 1004, 80, 0x02},
+	};
+	write_pkts(cap, p, OM_ARRAY_SIZE(p));
+	for (unsigned w = 1; w <= 2; w++) {
+		om_engine_result res;
+		char *eve = inspect_default(dir, cap, w, &res);
+		assert_int_equal(res.coverage_hours, 3);
+		assert_int_equal(count_str(eve, "\"event_type\":\"coverage\""), 3);
+		assert_non_null(strstr(
+		    eve, "{\"timestamp\":\"2024-05-10T00:00:00.000000+0000\",\"event_type\":"
+		         "\"coverage\",\"coverage\":{\"start\":\"2024-05-10T00:00:00.000000+0000\","
+		         "\"end\":\"2024-05-10T01:00:00.000000+0000\",\"packets\":2,\"categories\":"
+		         "[\"recon\"]},\"omamori\":{\"tenant\":\"t1\",\"gateway\":\"g1\"}}\n"));
+		assert_non_null(strstr(eve, "\"start\":\"2024-05-10T01:00:00.000000+0000\","
+		                            "\"end\":\"2024-05-10T02:00:00.000000+0000\","
+		                            "\"packets\":1,"));
+		assert_non_null(strstr(eve, "\"start\":\"2024-05-10T03:00:00.000000+0000\","
+		                            "\"end\":\"2024-05-10T04:00:00.000000+0000\","
+		                            "\"packets\":2,"));
+		assert_null(strstr(eve, "\"start\":\"2024-05-10T02:00:00"));
+		free(eve);
+	}
+	char sp[160];
+	snprintf(sp, sizeof(sp), "rm -rf %s", dir);
+	assert_int_equal(system(sp), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_eve_rotation),
 	    cmocka_unit_test(test_pipeline_workers),
 	    cmocka_unit_test(test_pipeline_applayer),
+	    cmocka_unit_test(test_eve_lazy_append),
+	    cmocka_unit_test(test_clock_outlier),
+	    cmocka_unit_test(test_clock_gap),
+	    cmocka_unit_test(test_uptime),
+	    cmocka_unit_test(test_coverage_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
