@@ -372,22 +372,23 @@ static int load_map(om_config_ctx *l, yaml_node_t *map, const char *prefix, int 
 	return 0;
 }
 
+/* Reads the file into doc (l->doc), loads it into the parts and runs their
+ * checks. */
 static int load_doc(om_config_ctx *l, FILE *f)
 {
 	yaml_parser_t parser;
-	yaml_document_t doc;
+	yaml_document_t *doc = l->doc;
 	int r = 0;
-	l->doc = &doc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
+	if (!yaml_parser_load(&parser, doc)) {
 		snprintf(l->err, l->errlen, om_tr("err.config.yaml"), l->file,
 		         parser.problem_mark.line + 1,
 		         parser.problem ? parser.problem : om_tr("err.config.yaml_syntax"));
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	yaml_node_t *root = yaml_document_get_root_node(doc);
 	if (!root) {
 		/* empty file: defaults stand */
 	} else if (root->type != YAML_MAPPING_NODE) {
@@ -398,7 +399,7 @@ static int load_doc(om_config_ctx *l, FILE *f)
 			if (l->parts[i].schema->check)
 				r = l->parts[i].schema->check(l, l->parts[i].obj);
 	}
-	yaml_document_delete(&doc);
+	yaml_document_delete(doc);
 	yaml_parser_delete(&parser);
 	return r;
 }
@@ -425,7 +426,8 @@ int om_config_load(const om_config_part *parts, size_t n, const char *path, char
 			memcpy(tmp[i].obj, parts[i].obj, parts[i].schema->size);
 	}
 	if (r == 0) {
-		om_config_ctx l = {NULL, path, err, errlen, tmp, n};
+		yaml_document_t doc;
+		om_config_ctx l = {&doc, path, err, errlen, tmp, n};
 		r = load_doc(&l, f);
 	} else
 		snprintf(err, errlen, om_tr("err.config.open"), path, strerror(-r));
