@@ -650,7 +650,7 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 		emit_anomaly(w, &wh, "decode", om_anomaly_name(p.anomaly), NULL);
 	}
 	int dir;
-	om_packet outer; /* a tunnel is a flow of its own too, as in Suricata */
+	om_packet outer; /* the tunnel itself is a flow too (docs/net.md) */
 	if (om_packet_outer(&p, &outer) == 0)
 		om_flow_get(w->ft, &outer, &dir);
 	if (rc != 0 || !p.ip_ver)
@@ -1235,6 +1235,7 @@ static int workers_init(struct engine *e)
 			w->app = om_app_new(e->o->apps, &ac);
 			if (!w->app)
 				return -ENOMEM;
+			om_app_set_flow_table(w->app, w->ft);
 		}
 		if (i > 0) {
 			queue_init(&w->full);

@@ -74,6 +74,7 @@ struct om_app_ctx {
 	 * (a slot found later would make them look like the stream's start) */
 	struct om_app_flow overflow;
 	void *wctx[OM_APP_MAX_PARSERS]; /* the parsers' worker contexts */
+	om_flow_table *flows;           /* the worker's table, for handle lookups */
 	om_app_stats stats;
 };
 
@@ -754,4 +755,24 @@ const char *om_app_flow_end(om_app_ctx *a, om_flow *f, enum om_flow_end why)
 	const char *name = om_app_proto_name(f);
 	slot_put(a, f, s);
 	return name;
+}
+
+/* ---- flow handles for parsers --------------------------------------------- */
+
+void om_app_set_flow_table(om_app_ctx *a, om_flow_table *t)
+{
+	if (a)
+		a->flows = t;
+}
+
+om_flow_handle om_app_flow_handle(const om_flow *f)
+{
+	return om_flow_handle_of(f);
+}
+
+om_flow *om_app_flow_from_handle(const om_flow *f, om_flow_handle h)
+{
+	if (!f || !f->app || !f->app->ctx || !f->app->ctx->flows)
+		return NULL;
+	return om_flow_from_handle(f->app->ctx->flows, h);
 }

@@ -744,6 +744,8 @@ static om_tunnel_layer *tunnel_push(struct dctx *c, om_packet *p, enum om_tunnel
 		t->proto = p->proto;
 		t->src = p->src;
 		t->dst = p->dst;
+		t->l3_len = p->l3_len;
+		t->reassembled = (p->flags & OM_PKT_REASSEMBLED) != 0;
 		if (p->flags & OM_PKT_UDP) {
 			t->sport = p->sport;
 			t->dport = p->dport;
@@ -1410,6 +1412,12 @@ int om_packet_outer(const om_packet *p, om_packet *ret)
 	ret->wirelen = p->wirelen;
 	ret->linktype = p->linktype;
 	ret->flags = t->ip_ver == 4 ? OM_PKT_IPV4 : OM_PKT_IPV6;
+	if (t->reassembled) {
+		/* a rebuilt datagram counts once, from its IP header, as every
+		 * reassembled packet does in its flow */
+		ret->flags |= OM_PKT_REASSEMBLED;
+		ret->l3_len = t->l3_len;
+	}
 	if (t->proto == P_UDP)
 		ret->flags |= OM_PKT_UDP | OM_PKT_HAS_PORTS;
 	ret->ip_ver = t->ip_ver;

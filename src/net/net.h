@@ -212,6 +212,8 @@ typedef struct om_tunnel_layer {
 	uint8_t ip_ver;        /* of the outer header; 0 for MPLS and PPPoE */
 	uint8_t proto;         /* outer IP protocol (47, 17, 4, 41) */
 	uint8_t vlan_count;    /* VLAN tags in om_packet.vlan[] outside this layer */
+	bool reassembled;      /* the outer datagram was rebuilt from fragments */
+	uint32_t l3_len;       /* the outer IP datagram's length (IP tunnels) */
 } om_tunnel_layer;
 
 typedef struct om_packet {
@@ -724,6 +726,15 @@ typedef struct om_app_ctx om_app_ctx;
 /* One per worker. reg must be sealed and outlive the context. cfg may be
  * NULL (defaults). Returns NULL on -EINVAL (unsealed registry) or no memory. */
 om_app_ctx *om_app_new(const om_app_registry *reg, const om_app_config *cfg);
+/* The worker's flow table, so that parsers can look flow handles up (the
+ * engine sets it once after making both). */
+void om_app_set_flow_table(om_app_ctx *a, om_flow_table *t);
+/* For parsers: the handle of a flow, and the flow a handle names, looked up
+ * in the table of the worker that runs f (both flows of a handle are on one
+ * worker). NULL when the named flow has ended, even if its entry was reused,
+ * or when f has no app-layer slot. */
+om_flow_handle om_app_flow_handle(const om_flow *f);
+om_flow *om_app_flow_from_handle(const om_flow *f, om_flow_handle h);
 /* Frees what is left; flows must have been ended first (om_app_flow_end). */
 om_app_ctx *om_app_free(om_app_ctx *a);
 const om_app_stats *om_app_stats_get(const om_app_ctx *a);

@@ -283,6 +283,7 @@ static void fx_init(struct fx *x, const om_app_parser *const *ps, uint64_t depth
 	};
 	x->ft = om_flow_table_new(&fc);
 	assert_non_null(x->ft);
+	om_app_set_flow_table(x->app, x->ft);
 	x->now = 1700000000 * SEC;
 	x->cport = 40000;
 	x->sport = 9999;
@@ -731,6 +732,11 @@ static void test_expectation_worker_ctx(void **unused)
 	sdata(&x, SRV, 0, "CTL bytes of a file\n");
 	assert_string_equal(om_app_proto_name(d2), "dat");
 	assert_int_equal(om_app_parser_id(d2), 1);
+	/* the data flow's parser reaches the control flow through its handle */
+	om_flow_handle hc = om_app_flow_handle(c);
+	assert_ptr_equal(om_app_flow_from_handle(d2, hc), c);
+	om_flow_handle none = {0, 0};
+	assert_null(om_app_flow_from_handle(d2, none));
 	fx_done(&x);
 	assert_int_equal(ctl_worker_frees, 1);
 	assert_int_equal(plog.news, 3);
