@@ -489,7 +489,7 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	/* the flow table's emergency is explained to the reader; other
 	 * anomalies are for experts */
 	event_omamori(&j, e, NULL, 3, "detected",
-	              strcmp(event, "flow.emergency") ? NULL : "advice.flow.emergency");
+	              strcmp(event, "flow.emergency") ? NULL : "flow.emergency");
 	om_event_end(&j);
 	w->anomalies++;
 	out_line(e, b, start, wh->ts);
@@ -509,6 +509,11 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 {
 	struct worker *w = user;
 	struct engine *e = w->e;
+	/* A flow ended while another packet is looked up (its timeout passed,
+	 * port reuse, room for a new flow): what it reports now (gaps) belongs
+	 * to it, not to that packet. */
+	const om_packet *cur = w->cur;
+	w->cur = NULL;
 	if (f->proto == IPPROTO_TCP)
 		om_stream_flow_end_why(w->st, f, om_stream_end_of(why));
 	/* after the stream's last bytes: ends, frees the parser's state */
@@ -578,6 +583,7 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_event_end(&j);
 	w->flows_logged++;
 	out_line(e, b, start, f->start);
+	w->cur = cur;
 }
 
 /* The flow table of this worker is nearly full and shortens its timeouts:

@@ -116,7 +116,7 @@ static const om_config_key net_keys[] = {
      "config.help.flow.timeouts.icmp", NULL, NULL},
     {"flow.max-chain", OM_CK_U32, F(flow_max_chain), 0, 0, 1u << 20, "config.help.flow.max-chain",
      NULL, NULL},
-    {"flow.emergency.start-percent", OM_CK_U32, F(flow_emergency_pct), 0, 50, 100,
+    {"flow.emergency.start-percent", OM_CK_U32, F(flow_emergency_pct), 0, 51, 100,
      "config.help.flow.emergency.start-percent", NULL, NULL},
     {"flow.emergency.recovery-percent", OM_CK_U32, F(flow_emergency_recovery), 0, 1, 50,
      "config.help.flow.emergency.recovery-percent", NULL, NULL},
