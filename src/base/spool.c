@@ -45,8 +45,8 @@ static void put32(uint8_t *p, uint32_t v)
 /* CRC-32C (Castagnoli, reflected polynomial 0x82f63b78, initial and final
  * XOR 0xffffffff: the CRC of iSCSI, ext4 and LevelDB). With SSE 4.2 the CPU
  * computes it (the crc32 instruction, 8 bytes a step): every event line is
- * checksummed on the packet path, and a table-driven CRC cost a fifth of a
- * run of malformed packets. */
+ * checksummed (by the engine's sink thread, beside the packet path), and a
+ * table-driven CRC cost a fifth of a run of malformed packets. */
 static uint32_t crc_table[256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static bool crc_hw;

@@ -740,7 +740,7 @@ om_app_ctx *om_app_free(om_app_ctx *a);
 const om_app_stats *om_app_stats_get(const om_app_ctx *a);
 
 /* Engine side. Reassembled TCP bytes of one direction (from on_data; flags
- * OM_APP_DATA_HELD when om_stream_data_held), a gap (from on_gap), and, after
+ * OM_APP_DATA_HELD when on_data's flags have OM_STREAM_DATA_HELD), a gap (from on_gap), and, after
  * each TCP packet was fed to the stream, om_app_tcp_update to pass on the
  * directions that ended (FIN, RST, depth). */
 void om_app_tcp_data(om_app_ctx *a, om_flow *f, int dir, const uint8_t *data, uint32_t len,
