@@ -356,6 +356,14 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		say_err(c, "err.store_writer", db, sw.err, spooldir, spooldir, db);
 		goto out;
 	}
+	if (!nodb) {
+		/* stored: segments that every reader of the spool (this store,
+		 * any other, the console's ingest) has passed are done with, so
+		 * the spool does not grow run after run. A failure here loses
+		 * nothing (the segments stay). */
+		uint64_t removed = 0;
+		(void)om_spool_prune(spooldir, &removed);
+	}
 	if (strcmp(ofile, "-") != 0) {
 		char line[1024];
 		snprintf(line, sizeof(line), om_msg(c->lang, "msg.inspect_summary"),
