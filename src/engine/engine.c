@@ -146,7 +146,8 @@ struct engine {
 	unsigned nworkers;
 	struct worker *w;
 	om_recon *recon;
-	om_buf rout; /* reader's own events (recon alerts, clock anomalies, coverage, stats) */
+	om_decoder *tdec; /* the reader's own, for what tunnels carry (scan detection) */
+	om_buf rout;      /* reader's own events (recon alerts, clock anomalies, coverage, stats) */
 	struct sink sink;
 	uint64_t packets, bytes;
 	uint64_t recon_alerts;
@@ -1107,6 +1108,45 @@ static void outlier_event(struct engine *e, const om_packet *p, bool decoded, om
 
 /* Runs one packet at time `ts` (its own, or the clock's for an outlier whose
  * own time was real_ts). */
+/* Scan detection sees the packet a tunnel carries, not the tunnel: dispatch
+ * keeps the outer address pair (all of a tunnel on one worker), and the
+ * reader decodes a packet that may be a tunnel once more, in full, with a
+ * decoder of its own (its fragments are rebuilt there too). Only such
+ * packets pay for it. */
+static bool may_be_tunnel(const om_packet *p)
+{
+	if (p->proto == 47 || p->proto == 4 || p->proto == 41)
+		return true;
+	if (p->proto != IPPROTO_UDP || !(p->flags & OM_PKT_HAS_PORTS))
+		return false;
+	static const uint16_t ports[] = {4789, 6081, 3544}; /* VXLAN, Geneve, Teredo */
+	for (size_t i = 0; i < OM_ARRAY_SIZE(ports); i++)
+		if (p->dport == ports[i] || p->sport == ports[i])
+			return true;
+	return false;
+}
+
+static void scan_packet(struct engine *e, const om_packet *p)
+{
+	if (e->tdec && may_be_tunnel(p)) {
+		om_packet q;
+		memset(&q, 0, sizeof(q));
+		q.ts = p->ts;
+		q.raw = p->raw;
+		q.caplen = p->caplen;
+		q.wirelen = p->wirelen;
+		q.linktype = p->linktype;
+		int rc = om_decode(e->tdec, &q);
+		if (rc == 0 && q.tunnel_count && (q.flags & OM_PKT_TUNNEL)) {
+			om_recon_packet(e->recon, &q);
+			return;
+		}
+		if (rc == 1 && (q.flags & OM_PKT_FRAGMENT))
+			return; /* held: the rebuilt datagram is looked at when whole */
+	}
+	om_recon_packet(e->recon, p);
+}
+
 static void reader_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
                           uint32_t wirelen, om_usec ts, uint64_t cnt, om_pcap_span *span,
                           bool outlier, om_usec real_ts)
@@ -1125,7 +1165,7 @@ static void reader_packet(struct engine *e, int linktype, const uint8_t *data, u
 	else
 		coverage_count(e);
 	if (decoded) {
-		om_recon_packet(e->recon, &p);
+		scan_packet(e, &p);
 		if (e->nworkers > 1)
 			target = pair_hash(&p) % e->nworkers;
 	}
@@ -1328,7 +1368,9 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	e.w = calloc(e.nworkers, sizeof(*e.w));
 	e.recon = om_recon_new(&e.cfg->guard, &e.cfg->base, e.cfg->net.flow_timeout_udp,
 	                       on_recon_alert, &e);
-	if (!e.w || !e.recon) {
+	e.tdec = om_decoder_new(e.cfg->net.defrag_memcap, e.cfg->net.defrag_max_trackers,
+	                        e.cfg->net.defrag_timeout);
+	if (!e.w || !e.recon || !e.tdec) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
@@ -1432,6 +1474,7 @@ out:
 		workers_free(&e);
 	free(e.w);
 	om_recon_free(e.recon);
+	om_decoder_free(e.tdec);
 	om_buf_free(&e.rout);
 	om_pcap_close(pc);
 	free(e.hold.data);

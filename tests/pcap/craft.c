@@ -632,7 +632,8 @@ static void write_tcp_stream(void)
 	add_tcp(&c, &ip, 40100, 7000, 1032, 5022, A, NULL);                     /* 14 */
 
 	/* Session 2, client port 40101, packets 15-23: segment 2 arrives, then
-	 * again with other bytes while it is still held: stream.reassembly_overlap_different_data. */
+	 * again with other bytes while it is still held: stream.reassembly_overlap_different_data.
+	 */
 	add_tcp(&c, &ip, 40101, 7000, 2000, 0, S, NULL);             /* 15 */
 	add_tcp(&c, &rip, 7000, 40101, 6000, 2001, SA, NULL);        /* 16 */
 	add_tcp(&c, &ip, 40101, 7000, 2001, 6001, A, NULL);          /* 17 */
@@ -655,7 +656,6 @@ static void write_tcp_stream(void)
 	add_tcp(&c, &ip, 40102, 7000, 3032, 7002, A, NULL);          /* 31 */
 	cap_close(&c);
 }
-
 
 /* ======================================================================== */
 /* tcp-evasion.pcap: TCP evasions the stream must see through               */
@@ -711,7 +711,8 @@ static void write_tcp_evasion(void)
 	add_tcp(&c, &ip, 41001, 8080, 2000, 0, S, NULL);      /* 11 */
 	add_tcp(&c, &rip, 8080, 41001, 6000, 2001, SA, NULL); /* 12 */
 	add_tcp(&c, &ip, 41001, 8080, 2001, 6001, A, NULL);   /* 13 */
-	size_t n = tcpseg_opts(seg, &ip, 41001, 8080, 2001, 6001, PA, ts9, sizeof(ts9), "tsdata1234");
+	size_t n =
+	    tcpseg_opts(seg, &ip, 41001, 8080, 2001, 6001, PA, ts9, sizeof(ts9), "tsdata1234");
 	emit(&c, f, ippkt(f, NULL, 0, &ip, 6, seg, n));              /* 14 */
 	add_tcp(&c, &ip, 41001, 8080, 2011, 6001, PA, "more-data!"); /* 15 */
 	add_tcp(&c, &ip, 41001, 8080, 2021, 6001, FA, NULL);         /* 16 */
@@ -723,9 +724,9 @@ static void write_tcp_evasion(void)
 
 	/* D, port 41003, packets 20-22: refused, then FIN+SYN+URG with another
 	 * ISN: not port reuse (one flow), stream.fin_syn */
-	add_tcp(&c, &ip, 41003, 8082, 4000, 0, S, NULL);     /* 20 */
-	add_tcp(&c, &rip, 8082, 41003, 0, 4001, RA, NULL);   /* 21 */
-	add_tcp(&c, &ip, 41003, 8082, 9000, 0, 0x23, NULL);  /* 22 */
+	add_tcp(&c, &ip, 41003, 8082, 4000, 0, S, NULL);    /* 20 */
+	add_tcp(&c, &rip, 8082, 41003, 0, 4001, RA, NULL);  /* 21 */
+	add_tcp(&c, &ip, 41003, 8082, 9000, 0, 0x23, NULL); /* 22 */
 
 	/* E, port 41004, packets 23-30: delivered bytes sent again with other
 	 * bytes: stream.reassembly_overlap_different_data */
@@ -1382,6 +1383,24 @@ static void cap_open_link(struct cap *c, const char *name, int dlt)
 /* ppp.pcap (DLT_PPP) and chdlc.pcap (DLT_C_HDLC): a DNS query and answer,
  * then one LCP frame (PPP) or SLARP frame (Cisco HDLC), then a frame cut
  * after its link header. */
+/* gre-scan.pcap: a vertical port scan carried in a GRE tunnel: 25 SYNs from
+ * 203.0.113.77 to ports 3001-3025 of 192.168.1.70, each wrapped in GRE
+ * (key 9) between 198.51.100.1 and 198.51.100.2. Scan detection must see
+ * the inner packets. */
+static void write_gre_scan(void)
+{
+	struct cap c;
+	struct ip o = v4(198, 51, 100, 1, 198, 51, 100, 2);
+	struct ip scan = v4(203, 0, 113, 77, 192, 168, 1, 70);
+	uint8_t in[MAXPKT];
+	cap_open(&c, "gre-scan");
+	for (unsigned i = 0; i < 25; i++) {
+		size_t n = in_tcp(in, &scan, 45000, 3001 + i, 7000 + i, 0, 0x02, NULL);
+		add_tun(&c, TK_GRE, &o, 9, 0, in, n);
+	}
+	cap_close(&c);
+}
+
 static void write_link(const char *name, int dlt)
 {
 	struct cap c;
@@ -1435,5 +1454,6 @@ int main(int argc, char **argv)
 	write_tunnel_anomalies();
 	write_link("ppp", DLT_PPP);
 	write_link("chdlc", DLT_C_HDLC);
+	write_gre_scan();
 	return 0;
 }
