@@ -13,6 +13,10 @@ static const om_config_key engine_keys[] = {
      "config.help.eve.rotate-size", NULL, NULL},
     {"eve.rotate-daily", OM_CK_BOOL, F(eve_rotate_daily), 0, 0, 0, "config.help.eve.rotate-daily",
      NULL, NULL},
+    {"capture-clock.max-ahead", OM_CK_U32, F(clock_ahead_max), 0, 60, 86400 * 366,
+     "config.help.capture-clock.max-ahead", NULL, NULL},
+    {"capture-clock.max-behind", OM_CK_U32, F(clock_behind_max), 0, 0, 86400 * 366,
+     "config.help.capture-clock.max-behind", NULL, NULL},
 };
 #undef F
 
@@ -23,6 +27,8 @@ static void engine_defaults(void *obj)
 	c->stats_interval = 300;
 	c->eve_rotate_bytes = 0;
 	c->eve_rotate_daily = false;
+	c->clock_ahead_max = 3600;
+	c->clock_behind_max = 0;
 }
 
 const om_config_schema om_engine_config_schema = {

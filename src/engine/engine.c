@@ -1344,8 +1344,13 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	e.nworkers = o->workers ? o->workers : 1;
 	om_buf_init(&e.rout, OUT_MAX_BYTES);
 	/* a packet more than this far from the clock is an outlier */
-	e.ahead_max = o->clock_ahead_max ? o->clock_ahead_max : HOUR_USEC;
-	e.behind_max = o->clock_behind_max;
+	/* the options (tests) win over the configuration */
+	e.ahead_max = o->clock_ahead_max ? o->clock_ahead_max
+	              : e.cfg->engine.clock_ahead_max
+	                  ? (om_usec)e.cfg->engine.clock_ahead_max * TICK_USEC
+	                  : HOUR_USEC;
+	e.behind_max = o->clock_behind_max ? o->clock_behind_max
+	                                   : (om_usec)e.cfg->engine.clock_behind_max * TICK_USEC;
 	if (!e.behind_max) {
 		uint32_t t = e.cfg->net.flow_timeout_new;
 		const uint32_t more[] = {e.cfg->net.flow_timeout_est,

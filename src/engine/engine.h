@@ -14,6 +14,10 @@ typedef struct om_engine_config {
 	uint32_t stats_interval;   /* seconds of capture time between stats records */
 	uint64_t eve_rotate_bytes; /* gateway: rotate EVE file at this size; 0 = never */
 	bool eve_rotate_daily;
+	/* capture clock: seconds a packet may be ahead of the clock (unless the
+	 * next packet confirms the jump) or behind it before it is a timestamp
+	 * outlier; 0 behind = the longest flow timeout */
+	uint32_t clock_ahead_max, clock_behind_max;
 } om_engine_config;
 extern const om_config_schema om_engine_config_schema;
 
