@@ -75,6 +75,7 @@ struct om_app_ctx {
 	struct om_app_flow overflow;
 	void *wctx[OM_APP_MAX_PARSERS]; /* the parsers' worker contexts */
 	om_flow_table *flows;           /* the worker's table, for handle lookups */
+	void *worker_user;              /* the parsers' module's worker context */
 	om_app_stats stats;
 };
 
@@ -338,6 +339,17 @@ void *om_app_state(const om_flow *f)
 {
 	const struct om_app_flow *s = f ? f->app : NULL;
 	return s && s->status == ST_DETECTED ? s->state : NULL;
+}
+
+void om_app_set_worker_user(om_app_ctx *a, void *user)
+{
+	a->worker_user = user;
+}
+
+void *om_app_worker_user(const om_flow *f)
+{
+	const struct om_app_flow *s = f ? f->app : NULL;
+	return s ? s->ctx->worker_user : NULL;
 }
 
 void *om_app_worker_ctx(const om_flow *f, int id)

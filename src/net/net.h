@@ -768,6 +768,12 @@ void *om_app_state(const om_flow *f);
  * flow has a slot: during probes and callbacks), or NULL. Lets one parser
  * reach another's tables (FTP data reaching FTP's expectations). */
 void *om_app_worker_ctx(const om_flow *f, int id);
+/* One pointer per worker for the module the parsers belong to (proto's
+ * worker context: its event sink and file tracker), set by the engine once
+ * after om_app_new; parsers reach it from any flow of that worker (while the
+ * flow has a slot), NULL otherwise. */
+void om_app_set_worker_user(om_app_ctx *a, void *user);
+void *om_app_worker_user(const om_flow *f);
 /* Bypass: no more data for these directions (a bit per direction:
  * 1 << OM_DIR_TOSERVER, 1 << OM_DIR_TOCLIENT); the stream stops
  * reassembling them. end() is still called, when the flow ends. */

@@ -26,4 +26,43 @@ int om_report_check(const om_report_opts *o, char *err, size_t errlen);
  * another negative errno and writes a message into err. */
 int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err, size_t errlen);
 
+/* ---- documents: one model, written as HTML or PDF ------------------------ */
+/* The services (assessment kit, exercise debrief, drill results, web scan
+ * report) build a document once from these blocks and write it as HTML
+ * (self-contained, inline SVG charts) or PDF (cairo + pango, Noto CJK
+ * fonts, A4). Text is UTF-8 and may be Japanese; the writers wrap it. A
+ * document holds copies of everything given to it (an arena per document);
+ * every call after an allocation failure is ignored and the writers then
+ * return -ENOMEM. The design note is docs/doc.md. */
+typedef struct om_doc om_doc;
+enum om_doc_mark { OM_DOC_PLAIN = 0, OM_DOC_GOOD, OM_DOC_WARN, OM_DOC_BAD, OM_DOC_DECIDE };
+om_doc *om_doc_new(const char *title, enum om_lang lang);
+om_doc *om_doc_free(om_doc *d);
+/* level 1..3 */
+void om_doc_heading(om_doc *d, int level, const char *text);
+/* A paragraph; mark colours it (OM_DOC_DECIDE: a passage the reader must
+ * decide or fill in, shown highlighted). */
+void om_doc_para(om_doc *d, enum om_doc_mark mark, const char *text);
+void om_doc_bullet(om_doc *d, enum om_doc_mark mark, const char *text);
+/* A table of rows x cols cells (row-major, rows >= 1); the first row is the
+ * header. marks may be NULL, or one mark per cell. */
+void om_doc_table(om_doc *d, unsigned rows, unsigned cols, const char *const *cells,
+                  const enum om_doc_mark *marks);
+/* A horizontal bar chart: n labelled values (>= 0), unit appended to each. */
+void om_doc_bars(om_doc *d, const char *title, unsigned n, const char *const *labels,
+                 const double *values, const char *unit);
+/* A radar chart of n axes (3..12) scored 0..max, one or two series (the
+ * second NULL or an earlier date's scores, drawn dashed); names label the
+ * series. */
+void om_doc_radar(om_doc *d, const char *title, unsigned n, const char *const *axes, double max,
+                  const double *series1, const char *name1, const double *series2,
+                  const char *name2);
+void om_doc_pagebreak(om_doc *d);
+/* Writers: 0 or a negative errno with err set. */
+int om_doc_html(const om_doc *d, om_buf *out, char *err, size_t errlen);
+int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen);
+/* The radar chart alone as an SVG document (for the assessment's radar). */
+int om_doc_radar_svg(unsigned n, const char *const *axes, double max, const double *series1,
+                     const char *name1, const double *series2, const char *name2, om_buf *out);
+
 #endif

@@ -1,0 +1,67 @@
+/* internal.h: what the parsers of the proto module share (private to
+ * src/proto). Events go out through proto_event; files through the
+ * proto_file_* calls; each parser registers itself with its
+ * proto_<name>_register from proto.c. */
+#ifndef OMAMORI_PROTO_INTERNAL_H
+#define OMAMORI_PROTO_INTERNAL_H
+
+#include "proto/proto.h"
+
+struct om_proto {
+	om_proto_config cfg;
+	om_file_subscriber subs[OM_PROTO_MAX_SUBSCRIBERS];
+	unsigned nsubs;
+	int ftp_id; /* ftp's registry id, for ftp-data (-1: not registered) */
+	struct proto_files_shared *files; /* file store, posted verdicts */
+};
+
+/* ---- events ---------------------------------------------------------------- */
+/* Hands one record to the engine's sink (nothing when the flow's worker has
+ * no proto worker: a unit test without a sink). */
+void proto_event(om_flow *f, const om_proto_event *ev);
+/* An `anomaly` record of type "applayer", as Suricata writes it:
+ * {"app_proto": app_proto, "type": "applayer", "event": event,
+ *  "layer": "proto_parser"}; event is the parser's name for what was
+ * wrong (upper case, Suricata's where it has one, for example
+ * "REQUEST_FIELD_TOO_LONG"). dir as in om_proto_event. */
+void proto_anomaly(om_flow *f, int dir, const char *app_proto, const char *event);
+
+/* ---- files ----------------------------------------------------------------- */
+/* Opens a file carried by flow f in direction dir (OM_DIR_TOCLIENT for a
+ * download). name is copied (at most 1024 bytes kept). ctx, when not NULL,
+ * writes the transaction's members into the fileinfo record ("http": {...}
+ * or "email": {...}, as Suricata does) and is called at once: what it wrote
+ * is kept with the file, so the transaction may be gone when the file
+ * closes. Returns NULL when no more files may be open (max_open; counted):
+ * the parser goes on without extracting that file. */
+om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8_t *name,
+                         size_t name_len, uint64_t tx_id, om_proto_body_fn ctx, void *ctx_arg);
+/* The next bytes of the file. Past files.max_file the file is closed as
+ * TRUNCATED and further data is ignored. Returns 0 (also when ignored). */
+int proto_file_data(om_file *file, const uint8_t *data, size_t len);
+/* len bytes of the file are missing (a stream gap, a range not sent). */
+void proto_file_gap(om_file *file, uint64_t len);
+/* Ends the file: CLOSED (complete), TRUNCATED (cut short: the flow ended,
+ * a limit) or ERROR (the protocol broke). Writes its fileinfo record,
+ * gives the subscribers their close, stores it when the store is on, and
+ * frees it; the pointer is invalid afterwards. Accepts NULL. */
+void proto_file_close(om_file *file, enum om_file_state state);
+
+/* ---- the parsers' registrations (one per parser file) ------------------------ */
+int proto_http_register(om_proto *p, om_app_registry *reg);
+int proto_dns_register(om_proto *p, om_app_registry *reg);
+int proto_tls_register(om_proto *p, om_app_registry *reg);
+int proto_quic_register(om_proto *p, om_app_registry *reg);
+int proto_mail_register(om_proto *p, om_app_registry *reg); /* smtp, pop3, imap */
+int proto_ftp_register(om_proto *p, om_app_registry *reg);  /* ftp, ftp-data */
+
+/* ---- the parsers' config schemas (one per parser file) ------------------------ */
+extern const om_config_schema proto_http_schema;
+extern const om_config_schema proto_dns_schema;
+extern const om_config_schema proto_tls_schema;
+extern const om_config_schema proto_quic_schema;
+extern const om_config_schema proto_mail_schema;
+extern const om_config_schema proto_ftp_schema;
+extern const om_config_schema proto_files_schema;
+
+#endif
