@@ -73,6 +73,8 @@ void om_json_double(om_json *j, const char *key, double v);
 void om_json_null(om_json *j, const char *key);
 /* Raw, already valid JSON value. */
 void om_json_raw(om_json *j, const char *key, const char *raw);
+/* Already written members ("a":1,"b":2, no braces) into the open object. */
+void om_json_members(om_json *j, const char *members, size_t n);
 /* Escape s as a JSON string (with quotes) into b. */
 void om_json_escape(om_buf *b, const char *s, size_t n);
 

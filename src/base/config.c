@@ -271,7 +271,7 @@ static int set_scalar(om_config_ctx *l, const om_config_key *k, void *obj, const
 		return load_err(l, n, k->path, "err.config.nul_byte");
 	switch (k->kind) {
 	case OM_CK_STR:
-		if (vlen == 0 || vlen >= k->size)
+		if ((vlen == 0 && k->min) || vlen >= k->size) /* min 0: may be empty */
 			return load_err(l, n, k->path, "err.config.str_length", k->size - 1);
 		memcpy(dst, v, vlen + 1);
 		return 0;

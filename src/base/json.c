@@ -223,3 +223,13 @@ void om_json_raw(om_json *j, const char *key, const char *raw)
 	json_key(j, key);
 	om_buf_puts(j->b, raw);
 }
+
+void om_json_members(om_json *j, const char *members, size_t n)
+{
+	if (!n)
+		return;
+	if (j->need_comma[j->depth])
+		om_buf_putc(j->b, ',');
+	j->need_comma[j->depth] = true;
+	om_buf_append(j->b, members, n);
+}

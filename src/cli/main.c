@@ -189,7 +189,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL;
-	bool nodb = false, truncate = false;
+	bool nodb = false, truncate = false, noapp = false;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
 	uint64_t workers = 1;
@@ -212,6 +212,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			nodb = true;
 		} else if (!strcmp(arg, "--truncate")) {
 			truncate = true;
+		} else if (!strcmp(arg, "--no-app-layer")) {
+			noapp = true;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
 				return EXIT_USAGE;
@@ -289,6 +291,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	char err[1024] = "";
 	om_eve *eve = NULL;
 	om_spool *spool = NULL;
+	om_proto *proto = NULL;
+	om_app_registry *apps = NULL;
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
@@ -300,6 +304,19 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		goto out;
 	}
 	om_eve_set_truncate(eve, truncate);
+	if (!noapp) {
+		/* the parsers (those the configuration turns on) */
+		int pr = om_proto_new(&c->cfg.proto, &proto, err, sizeof(err));
+		if (pr == 0 && !(apps = om_app_registry_new()))
+			pr = -ENOMEM;
+		if (pr == 0)
+			pr = om_proto_register(proto, apps);
+		if (pr < 0) {
+			say_err(c, "err.proto", err[0] ? err : strerror(-pr));
+			goto out;
+		}
+		om_app_registry_seal(apps);
+	}
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
 		goto out;
@@ -325,6 +342,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .tenant = tenant,
 	    .gateway = gateway,
 	    .workers = (unsigned)workers,
+	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
+	    .proto = proto,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -375,6 +394,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 out:
 	om_spool_close(spool);
 	om_eve_close(eve);
+	om_app_registry_free(apps);
+	om_proto_free(proto);
 	return rc;
 }
 

@@ -40,8 +40,10 @@ void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS])
 {
 	ret[0] = (om_config_part){&om_base_config_schema, &s->base};
 	ret[1] = (om_config_part){&om_net_config_schema, &s->net};
-	ret[2] = (om_config_part){&om_guard_config_schema, &s->guard};
-	ret[3] = (om_config_part){&om_engine_config_schema, &s->engine};
+	/* proto's keys continue net's app-layer section */
+	om_proto_config_parts(&s->proto, ret + 2);
+	ret[2 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_guard_config_schema, &s->guard};
+	ret[3 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_engine_config_schema, &s->engine};
 }
 
 void om_settings_defaults(om_settings *s)

@@ -112,7 +112,8 @@ struct worker {
 	om_decoder *dec;
 	om_flow_table *ft;
 	om_stream_ctx *st;
-	om_app_ctx *app; /* NULL without app-layer parsers */
+	om_app_ctx *app;        /* NULL without app-layer parsers */
+	om_proto_worker *proto; /* NULL without the proto module */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -387,6 +388,7 @@ struct anom_where {
 	const uint64_t *flow_id;
 	const om_tunnel_layer *tunnel; /* outermost layer of a tunnelled packet or flow */
 	unsigned tunnel_depth;
+	const char *app_proto; /* the flow's, when known */
 };
 
 static void where_from_packet(struct anom_where *wh, const om_packet *p, uint64_t pcap_cnt,
@@ -419,6 +421,7 @@ static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om
 	wh->dport = dir == OM_DIR_TOSERVER ? f->sport : f->cport;
 	wh->proto = f->proto;
 	wh->flow_id = &f->flow_id;
+	wh->app_proto = om_app_proto_name(f);
 	if (f->tunnel.kind) {
 		wh->tunnel = &f->tunnel;
 		wh->tunnel_depth = f->tunnel_depth;
@@ -456,6 +459,7 @@ static void anomaly_hdr(om_event_hdr *h, const struct anom_where *wh, struct tun
 	h->ts = wh->ts;
 	h->event_type = "anomaly";
 	h->flow_id = wh->flow_id;
+	h->app_proto = wh->app_proto;
 	if (wh->has_ip) {
 		h->src = wh->src;
 		h->dst = wh->dst;
@@ -602,6 +606,51 @@ static void on_flow_emergency(void *user, bool entered, om_usec now, const om_fl
 	emit_anomaly(w, &wh, "flow", "flow.emergency", NULL);
 }
 
+/* ---- app-layer records ------------------------------------------------------ */
+
+/* The proto module's sink: a parser's record (http, dns, fileinfo, an
+ * applayer anomaly) gets the common header of its flow, in the direction
+ * the record asks for, timed by the packet being processed. */
+static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ts = ev->dir == OM_DIR_TOSERVER;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth,
+	                        w->cur ? w->cur_cnt : 0};
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = ev->event_type,
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = ts ? &f->cli : &f->srv,
+	                  .dst = ts ? &f->srv : &f->cli,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = ts ? f->cport : f->sport,
+	                  .dport = ts ? f->sport : f->cport,
+	                  .proto = f->proto,
+	                  .app_proto = om_app_proto_name(f),
+	                  .tunnel = tr.root ? write_tunnel : NULL,
+	                  .tunnel_user = &tr,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	if (ev->body)
+		ev->body(&j, ev->arg);
+	if (ev->meta)
+		event_omamori(&j, e, ev->meta->category, ev->meta->severity, ev->meta->action,
+		              ev->meta->advice);
+	om_event_end(&j);
+	if (!strcmp(ev->event_type, "anomaly"))
+		w->anomalies++;
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -632,10 +681,12 @@ static void on_stream_event(void *user, om_flow *f, const char *event)
 {
 	struct worker *w = user;
 	struct anom_where wh;
-	if (w->cur)
+	if (w->cur) {
 		where_from_packet(&wh, w->cur, w->cur_cnt, &f->flow_id);
-	else
+		wh.app_proto = om_app_proto_name(f);
+	} else {
 		where_from_flow(&wh, f, OM_DIR_TOSERVER, f->last);
+	}
 	emit_anomaly(w, &wh, "stream", event, NULL);
 }
 
@@ -1282,6 +1333,13 @@ static int workers_init(struct engine *e)
 			if (!w->app)
 				return -ENOMEM;
 			om_app_set_flow_table(w->app, w->ft);
+			if (e->o->proto) {
+				om_proto_sink sink = {on_proto_event, w};
+				w->proto = om_proto_worker_new(e->o->proto, i, &sink);
+				if (!w->proto)
+					return -ENOMEM;
+				om_app_set_worker_user(w->app, w->proto);
+			}
 		}
 		if (i > 0) {
 			queue_init(&w->full);
@@ -1316,6 +1374,7 @@ static void workers_free(struct engine *e)
 		om_stream_free(w->st);
 		om_flow_table_free(w->ft);
 		om_app_free(w->app); /* after the flows: their slots are back */
+		om_proto_worker_free(w->proto);
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;

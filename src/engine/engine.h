@@ -7,6 +7,7 @@
 #include "base/base.h"
 #include "guard/guard.h"
 #include "net/net.h"
+#include "proto/proto.h"
 
 /* ---- settings ----------------------------------------------------------- */
 /* The engine's own part of the configuration: its outputs. */
@@ -28,8 +29,9 @@ typedef struct om_settings {
 	om_net_config net;
 	om_guard_config guard;
 	om_engine_config engine;
+	om_proto_config proto;
 } om_settings;
-#define OM_SETTINGS_PARTS 4
+#define OM_SETTINGS_PARTS (4 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
@@ -69,6 +71,9 @@ typedef struct om_engine_opts {
 	unsigned workers; /* 1..64 */
 	/* app-layer parsers (sealed, shared by the workers); NULL: none */
 	const om_app_registry *apps;
+	/* the proto module that registered them (its workers are made per
+	 * engine worker); NULL: parsers without proto's sink (tests) */
+	om_proto *proto;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an

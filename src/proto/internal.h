@@ -11,9 +11,28 @@ struct om_proto {
 	om_proto_config cfg;
 	om_file_subscriber subs[OM_PROTO_MAX_SUBSCRIBERS];
 	unsigned nsubs;
-	int ftp_id; /* ftp's registry id, for ftp-data (-1: not registered) */
+	int ftp_id;                       /* ftp's registry id, for ftp-data (-1: not registered) */
 	struct proto_files_shared *files; /* file store, posted verdicts */
 };
+
+/* the proto module's worker context (one per engine worker, reached from a
+ * flow with om_app_worker_user) */
+struct proto_files_worker;
+struct om_proto_worker {
+	om_proto *p;
+	unsigned index;
+	om_proto_sink sink;
+	om_proto_stats stats;
+	struct proto_files_worker *files;
+};
+/* the worker of flow f, or NULL (no proto worker set: a test without one) */
+struct om_proto_worker *proto_worker(const om_flow *f);
+
+/* file.c's parts of the module's and the workers' life cycles */
+int proto_files_init(om_proto *p, char *err, size_t errlen);
+void proto_files_fini(om_proto *p);
+int proto_files_worker_init(struct om_proto_worker *w);
+void proto_files_worker_fini(struct om_proto_worker *w);
 
 /* ---- events ---------------------------------------------------------------- */
 /* Hands one record to the engine's sink (nothing when the flow's worker has

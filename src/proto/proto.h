@@ -31,8 +31,8 @@ struct om_proto_http_config {
 
 struct om_proto_dns_config {
 	bool enabled;
-	uint32_t max_tx;   /* queries waiting for an answer per flow */
-	uint32_t max_msg;  /* bytes of one DNS message over TCP */
+	uint32_t max_tx;  /* queries waiting for an answer per flow */
+	uint32_t max_msg; /* bytes of one DNS message over TCP */
 };
 
 struct om_proto_tls_config {
@@ -47,13 +47,13 @@ struct om_proto_quic_config {
 };
 
 struct om_proto_mail_config {
-	bool smtp, pop3, imap;    /* each parser on or off */
-	uint32_t max_line;        /* bytes of one command or reply line */
-	uint32_t max_header;      /* bytes of one message's header block */
-	uint32_t max_depth;       /* MIME nesting depth */
-	uint32_t max_parts;       /* MIME parts per message */
-	uint64_t max_body;        /* decoded body bytes inspected per part */
-	uint32_t max_urls;        /* URLs kept per message */
+	bool smtp, pop3, imap; /* each parser on or off */
+	uint32_t max_line;     /* bytes of one command or reply line */
+	uint32_t max_header;   /* bytes of one message's header block */
+	uint32_t max_depth;    /* MIME nesting depth */
+	uint32_t max_parts;    /* MIME parts per message */
+	uint64_t max_body;     /* decoded body bytes inspected per part */
+	uint32_t max_urls;     /* URLs kept per message */
 };
 
 struct om_proto_ftp_config {
@@ -64,15 +64,15 @@ struct om_proto_ftp_config {
 };
 
 struct om_proto_files_config {
-	bool hash;              /* md5, sha1 and sha256 of every file */
-	bool magic;             /* libmagic type of every file */
-	uint64_t max_file;      /* bytes of one file followed; beyond, truncated */
-	uint64_t max_open;      /* files open at once per worker */
+	bool hash;                         /* md5, sha1 and sha256 of every file */
+	bool magic;                        /* libmagic type of every file */
+	uint64_t max_file;                 /* bytes of one file followed; beyond, truncated */
+	uint64_t max_open;                 /* files open at once per worker */
 	char store_dir[OM_PROTO_PATH_MAX]; /* "" : no file store */
-	uint64_t store_max_bytes; /* the store's size at most */
-	uint64_t store_max_files; /* files in the store at most */
-	uint64_t store_min_free;  /* bytes left free on its file system at least */
-	uint32_t hold_ms;         /* inline: longest a file's last packet is held for a verdict */
+	uint64_t store_max_bytes;          /* the store's size at most */
+	uint64_t store_max_files;          /* files in the store at most */
+	uint64_t store_min_free;           /* bytes left free on its file system at least */
+	uint32_t hold_ms; /* inline: longest a file's last packet is held for a verdict */
 };
 
 typedef struct om_proto_config {
@@ -147,7 +147,7 @@ typedef struct om_file_info {
 	uint64_t size;         /* bytes seen so far */
 	uint64_t gaps;         /* bytes missing */
 	enum om_file_state state;
-	const char *magic;         /* libmagic's description once known, or NULL */
+	const char *magic;                  /* libmagic's description once known, or NULL */
 	const uint8_t *md5, *sha1, *sha256; /* once closed with hashing on, else NULL */
 } om_file_info;
 const om_file_info *om_file_get_info(const om_file *file);
@@ -201,12 +201,12 @@ enum om_file_verdict om_proto_flow_verdict(const om_flow *f);
 unsigned om_proto_worker_poll(om_proto_worker *w, om_usec now);
 
 typedef struct om_proto_stats {
-	uint64_t events;      /* records handed to the sink */
-	uint64_t anomalies;   /* applayer anomalies */
-	uint64_t files;       /* files opened */
+	uint64_t events;    /* records handed to the sink */
+	uint64_t anomalies; /* applayer anomalies */
+	uint64_t files;     /* files opened */
 	uint64_t files_truncated, files_error;
 	uint64_t files_stored, store_refused; /* file store */
-	uint64_t files_limit; /* files refused: max_open */
+	uint64_t files_limit;                 /* files refused: max_open */
 	uint64_t held, hold_timeouts;
 } om_proto_stats;
 void om_proto_worker_stats(const om_proto_worker *w, om_proto_stats *ret);
