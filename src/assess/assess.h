@@ -4,7 +4,7 @@
  * ISO/IEC 27001:2022 Annex A controls with a workshop; breach cost
  * estimates (JNSA's leak model and incident scenarios); SME eligibility and
  * enrolment. Uses base, store and report only. The tables come from
- * data/assess/*.yaml (each figure with its source) and the texts from the
+ * the YAML files of data/assess (each figure with its source) and the texts from the
  * catalogues (assess.* keys). Design note and user guide: docs/assess.md.
  * Errors: 0 or a negative errno; ret_* written only on success; messages
  * for users in the language given. */

@@ -206,6 +206,11 @@ static int get_sheet(const struct opts *o, const char *path, om_assess_sheet *s,
 	if (!ask)
 		return 0;
 	for (unsigned d = 0; d < s->ndepts; d++) {
+		bool missing = false;
+		for (unsigned q = 0; q < OM_ASSESS_QUESTIONS; q++)
+			missing |= s->dept[d].answer[q] == OM_ANS_MISSING;
+		if (!missing)
+			continue;
 		if (s->ndepts > 1)
 			fprintf(prompt, "\n[%s]\n", s->dept[d].name);
 		if (om_assess_ask(s, d, stdin, prompt, o->lang) < 0) {

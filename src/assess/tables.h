@@ -1,5 +1,5 @@
 /* tables.h: the assessment kit's fixed data, generated at build time by
- * gen-tables.py from data/assess/*.yaml (where every figure's source is
+ * gen-tables.py from the YAML files of data/assess (where every figure's source is
  * written next to it). Private to src/assess. */
 #ifndef OMAMORI_ASSESS_TABLES_H
 #define OMAMORI_ASSESS_TABLES_H

@@ -241,7 +241,11 @@ static int ask_line(FILE *in, FILE *out, const char *prompt, char *dst, size_t n
 	if (!fgets(line, sizeof(line), in))
 		return -EIO;
 	line[strcspn(line, "\r\n")] = 0;
-	snprintf(dst, n, "%s", line);
+	size_t l = strlen(line);
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, line, l);
+	dst[l] = 0;
 	return 0;
 }
 
