@@ -201,6 +201,9 @@ int om_assess_risk_csv(om_assess_risk *r, const char *name, const char *data, si
                        enum om_lang lang, char *err, size_t errlen);
 int om_assess_risk_xlsx_read(om_assess_risk *r, const char *path, enum om_lang lang, char *err,
                              size_t errlen);
+/* The same on an XLSX image in memory (the fuzzer's entry). */
+int om_assess_risk_xlsx_parse(om_assess_risk *r, const char *name, const void *data, size_t len,
+                              enum om_lang lang, char *err, size_t errlen);
 void om_assess_risk_write_csv(const om_assess_risk *r, om_buf *out);
 int om_assess_risk_write_xlsx(const om_assess_risk *r, const char *path, enum om_lang lang,
                               char *err, size_t errlen);

@@ -417,13 +417,18 @@ static int parse_xml(const om_buf *b, struct xs *x, XML_StartElementHandler s,
 	return ok && !x->bad ? 0 : -EINVAL;
 }
 
-int om_assess_risk_xlsx_read(om_assess_risk *r, const char *path, enum om_lang lang, char *err,
-                             size_t errlen)
+int om_assess_risk_xlsx_parse(om_assess_risk *r, const char *name, const void *data, size_t len,
+                              enum om_lang lang, char *err, size_t errlen)
 {
-	int zerr = 0;
-	zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *zs = zip_source_buffer_create(data, len, 0, &ze);
+	zip_t *z = zs ? zip_open_from_source(zs, ZIP_RDONLY, &ze) : NULL;
+	zip_error_fini(&ze);
 	if (!z) {
-		snprintf(err, errlen, om_msg(lang, "assess.err.xlsx"), path);
+		if (zs)
+			zip_source_free(zs);
+		snprintf(err, errlen, om_msg(lang, "assess.err.xlsx"), name);
 		return -EINVAL;
 	}
 	struct xs x;
@@ -452,15 +457,27 @@ int om_assess_risk_xlsx_read(om_assess_risk *r, const char *path, enum om_lang l
 	if (rc == 0 && csv.toobig)
 		rc = -EFBIG;
 	if (rc < 0)
-		snprintf(err, errlen, om_msg(lang, "assess.err.xlsx"), path);
+		snprintf(err, errlen, om_msg(lang, "assess.err.xlsx"), name);
 	else
-		rc = om_assess_risk_csv(r, path, csv.data ? csv.data : "", csv.len, lang, err, errlen);
+		rc = om_assess_risk_csv(r, name, csv.data ? csv.data : "", csv.len, lang, err, errlen);
 	for (size_t i = 0; i < x.nstr; i++)
 		free(x.str[i]);
 	free(x.str);
 	om_buf_free(&x.cur);
 	om_buf_free(&x.val);
 	om_buf_free(&csv);
-	zip_close(z);
+	zip_close(z); /* frees the source */
+	return rc;
+}
+
+int om_assess_risk_xlsx_read(om_assess_risk *r, const char *path, enum om_lang lang, char *err,
+                             size_t errlen)
+{
+	om_buf b;
+	int rc = om_assess_read_file(path, &b, lang, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = om_assess_risk_xlsx_parse(r, path, b.data ? b.data : "", b.len, lang, err, errlen);
+	om_buf_free(&b);
 	return rc;
 }
