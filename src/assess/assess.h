@@ -77,8 +77,8 @@ int om_assess_points(enum om_assess_answer a);
 int om_assess_ask(om_assess_sheet *s, unsigned d, FILE *in, FILE *out, enum om_lang lang);
 
 typedef struct om_assess_result {
-	int score;        /* 0..100 (down to -25), departments' mean, rounded half up */
-	unsigned band;    /* 0 excellent (100), 1 good (70-99), 2 fair (50-69), 3 poor (<= 49) */
+	int score;     /* 0..100 (down to -25), departments' mean, rounded half up */
+	unsigned band; /* 0 excellent (100), 1 good (70-99), 2 fair (50-69), 3 poor (<= 49) */
 	int part_score[OM_ASSESS_PARTS];
 	int part_max[OM_ASSESS_PARTS];
 	/* per question: points summed over departments (divide by ndepts for
@@ -96,9 +96,9 @@ typedef struct om_assess_result {
 void om_assess_score(const om_assess_sheet *s, om_assess_result *ret);
 const char *om_assess_band_name(unsigned band); /* excellent|good|fair|poor */
 unsigned om_assess_band_of(int score);
-const char *om_assess_area_name(unsigned area);  /* network, endpoint, ... */
-unsigned om_assess_question_part(unsigned n);    /* 1..3 */
-unsigned om_assess_question_area(unsigned n);    /* 0..5 */
+const char *om_assess_area_name(unsigned area); /* network, endpoint, ... */
+unsigned om_assess_question_part(unsigned n);   /* 1..3 */
+unsigned om_assess_question_area(unsigned n);   /* 0..5 */
 
 /* Gateway evidence for the radar's network area (from the store): when a
  * month was monitored, the area becomes the mean of the questionnaire's
@@ -113,8 +113,16 @@ void om_assess_apply_gateway(om_assess_result *r, const om_assess_gateway *g);
 /* Output of the self-check: text (terminal), JSON (the issue's form), HTML
  * or PDF (document with the radar). before may be NULL (an earlier sheet's
  * result for before/after). */
-enum om_assess_format { OM_AF_TEXT, OM_AF_JSON, OM_AF_CSV, OM_AF_HTML, OM_AF_PDF, OM_AF_SVG,
-	                OM_AF_XLSX, OM_AF_DOCX };
+enum om_assess_format {
+	OM_AF_TEXT,
+	OM_AF_JSON,
+	OM_AF_CSV,
+	OM_AF_HTML,
+	OM_AF_PDF,
+	OM_AF_SVG,
+	OM_AF_XLSX,
+	OM_AF_DOCX
+};
 int om_assess_format_parse(const char *s, enum om_assess_format *ret);
 void om_assess_selfcheck_text(const om_assess_sheet *s, const om_assess_result *r,
                               enum om_lang lang, om_buf *out);
@@ -183,11 +191,11 @@ int om_assess_enrol(const char *csv, size_t len, const char *name, unsigned capa
 /* ---- risk sheet ------------------------------------------------------------- */
 typedef struct om_assess_risk_row {
 	char asset[128], owner[64];
-	unsigned c, i, a;        /* 1..3 */
-	unsigned threat, vuln;   /* 1..3 */
-	unsigned importance;     /* max(c, i, a) */
-	unsigned likelihood;     /* from threat and vulnerability: max(1, t + v - 3) */
-	unsigned risk;           /* importance x likelihood, 1..9 */
+	unsigned c, i, a;      /* 1..3 */
+	unsigned threat, vuln; /* 1..3 */
+	unsigned importance;   /* max(c, i, a) */
+	unsigned likelihood;   /* from threat and vulnerability: max(1, t + v - 3) */
+	unsigned risk;         /* importance x likelihood, 1..9 */
 	char control[256], plan_owner[64], due[11];
 } om_assess_risk_row;
 typedef struct om_assess_risk {
@@ -230,8 +238,8 @@ typedef struct om_assess_workshop {
 	om_assess_workshop_item item[OM_ASSESS_MAX_THREATS];
 } om_assess_workshop;
 void om_assess_workshop_init(om_assess_workshop *w);
-int om_assess_workshop_parse(om_assess_workshop *w, const char *name, const char *data,
-                             size_t len, enum om_lang lang, char *err, size_t errlen);
+int om_assess_workshop_parse(om_assess_workshop *w, const char *name, const char *data, size_t len,
+                             enum om_lang lang, char *err, size_t errlen);
 int om_assess_workshop_ask(om_assess_workshop *w, FILE *in, FILE *out, enum om_lang lang);
 void om_assess_workshop_csv(const om_assess_workshop *w, enum om_lang lang, om_buf *out);
 
@@ -248,9 +256,8 @@ om_doc *om_assess_doc_risk(const om_assess_risk *r, const char *company, enum om
 /* The map, with the workshop's answers when w is not NULL. */
 om_doc *om_assess_doc_threats(const om_assess_workshop *w, enum om_lang lang);
 /* The radar alone as SVG. */
-int om_assess_radar_svg(const om_assess_result *r, const om_assess_result *before,
-                        const char *date, const char *before_date, enum om_lang lang,
-                        om_buf *out);
+int om_assess_radar_svg(const om_assess_result *r, const om_assess_result *before, const char *date,
+                        const char *before_date, enum om_lang lang, om_buf *out);
 /* Writes d as HTML, PDF or DOCX (DOCX: the HTML converted by pandoc) to
  * path; 0 or a negative errno with err set. */
 int om_assess_doc_write(const om_doc *d, enum om_assess_format f, const char *path,

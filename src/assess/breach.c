@@ -32,20 +32,13 @@ int om_assess_leak_calc(const om_assess_leak *in, om_assess_leak_result *ret)
 	const struct om_at_leak *m = &om_at_leak;
 	r.base = m->base_value;
 	/* sensitivity = 10^(emotional - 1) + 5^(economic - 1) */
-	r.sensitivity = ipow(m->emotional_base, in->emotional - 1) +
-	                ipow(m->economic_base, in->economic - 1);
+	r.sensitivity =
+	    ipow(m->emotional_base, in->emotional - 1) + ipow(m->economic_base, in->economic - 1);
 	switch (in->ident) {
-	case OM_IDENT_EASY:
-		r.identifiability = m->ident_easy;
-		break;
-	case OM_IDENT_MEDIUM:
-		r.identifiability = m->ident_medium;
-		break;
-	case OM_IDENT_HARD:
-		r.identifiability = m->ident_hard;
-		break;
-	default:
-		return -EINVAL;
+	case OM_IDENT_EASY: r.identifiability = m->ident_easy; break;
+	case OM_IDENT_MEDIUM: r.identifiability = m->ident_medium; break;
+	case OM_IDENT_HARD: r.identifiability = m->ident_hard; break;
+	default: return -EINVAL;
 	}
 	r.social = in->social_high ? m->social_high : m->social_normal;
 	r.response = in->response_poor ? m->response_poor : m->response_good;
@@ -205,18 +198,23 @@ void om_assess_scenario_text(const om_assess_scenario *sc, enum om_lang lang, om
 	for (unsigned k = 0; k < sc->nitems; k++) {
 		const om_assess_cost_item *it = &sc->item[k];
 		snprintf(key, sizeof(key), "assess.cost.%s", it->item);
-		om_buf_printf(out, "  %-28s %14s %s", om_msg(lang, key), om_assess_yen(it->cost, a, sizeof(a)),
+		om_buf_puts(out, "  ");
+		om_assess_put_padded(out, om_msg(lang, key), 28);
+		om_buf_printf(out, " %14s %s", om_assess_yen(it->cost, a, sizeof(a)),
 		              om_msg(lang, "assess.out.yen"));
 		if (it->kind == OM_AT_PER_RECORD)
 			om_buf_printf(out, "  (%s x %llu)", om_assess_yen(it->yen, b, sizeof(b)),
 			              (unsigned long long)sc->records);
 		else if (it->kind == OM_AT_PER_DAY)
-			om_buf_printf(out, "  (%s x %llu)", om_assess_yen(sc->daily_profit, b, sizeof(b)),
+			om_buf_printf(out, "  (%s x %llu)",
+			              om_assess_yen(sc->daily_profit, b, sizeof(b)),
 			              (unsigned long long)sc->days);
-		om_buf_printf(out, " %s\n", om_msg(lang, it->edited ? "assess.out.edited"
-		                                                    : "assess.out.assumed"));
+		om_buf_printf(
+		    out, " %s\n",
+		    om_msg(lang, it->edited ? "assess.out.edited" : "assess.out.assumed"));
 	}
-	om_buf_printf(out, "  %-28s %14s %s\n\n%s\n", om_msg(lang, "assess.out.total"),
-	              om_assess_yen(sc->total_yen, a, sizeof(a)), om_msg(lang, "assess.out.yen"),
-	              om_msg(lang, "assess.out.scenario_note"));
+	om_buf_puts(out, "  ");
+	om_assess_put_padded(out, om_msg(lang, "assess.out.total"), 28);
+	om_buf_printf(out, " %14s %s\n\n%s\n", om_assess_yen(sc->total_yen, a, sizeof(a)),
+	              om_msg(lang, "assess.out.yen"), om_msg(lang, "assess.out.scenario_note"));
 }

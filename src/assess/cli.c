@@ -40,14 +40,31 @@ static const struct optdef {
 	const char *name;
 	size_t off;
 } optdefs[] = {
-#define O(n, f) {n, offsetof(struct opts, f)}
-    O("--answers", answers),     O("--before", before),       O("-o", out),
-    O("--output", out),          O("--format", format),       O("--in", in),
-    O("--db", db),               O("--tenant", tenant),       O("--month", month),
-    O("--industry", industry),   O("--capital", capital),     O("--employees", employees),
-    O("--capacity", capacity),   O("--applicants", applicants), O("--records", records),
-    O("--economic", economic),   O("--emotional", emotional), O("--identifiability", ident),
-    O("--social-responsibility", social), O("--response", response), O("--days", days),
+#define O(n, f)                                                                                    \
+	{                                                                                          \
+		n, offsetof(struct opts, f)                                                        \
+	}
+    O("--answers", answers),
+    O("--before", before),
+    O("-o", out),
+    O("--output", out),
+    O("--format", format),
+    O("--in", in),
+    O("--db", db),
+    O("--tenant", tenant),
+    O("--month", month),
+    O("--industry", industry),
+    O("--capital", capital),
+    O("--employees", employees),
+    O("--capacity", capacity),
+    O("--applicants", applicants),
+    O("--records", records),
+    O("--economic", economic),
+    O("--emotional", emotional),
+    O("--identifiability", ident),
+    O("--social-responsibility", social),
+    O("--response", response),
+    O("--days", days),
     O("--daily-profit", daily_profit),
 #undef O
 };
@@ -131,7 +148,8 @@ static int get_format(const struct opts *o, const char *allowed, enum om_assess_
 
 int om_assess_format_parse(const char *s, enum om_assess_format *ret)
 {
-	static const char *const names[] = {"text", "json", "csv", "html", "pdf", "svg", "xlsx", "docx"};
+	static const char *const names[] = {"text", "json", "csv",  "html",
+	                                    "pdf",  "svg",  "xlsx", "docx"};
 	for (unsigned i = 0; i < OM_ARRAY_SIZE(names); i++)
 		if (!strcmp(s, names[i])) {
 			*ret = (enum om_assess_format)i;
@@ -285,9 +303,9 @@ static int cmd_selfcheck(struct opts *o)
 		om_assess_selfcheck_json(&r, o->lang, &out);
 		rc = emit(o, &out);
 	} else {
-		rc = emit_doc(o, om_assess_doc_selfcheck(s, &r, b ? &rb : NULL, b ? b->date : NULL,
-		                                         o->lang),
-		              f);
+		rc = emit_doc(
+		    o, om_assess_doc_selfcheck(s, &r, b ? &rb : NULL, b ? b->date : NULL, o->lang),
+		    f);
 	}
 	om_buf_free(&out);
 out:
@@ -330,9 +348,10 @@ static int cmd_radar(struct opts *o)
 		}
 		om_buf_free(&out);
 	} else if (rc == 0) {
-		rc = emit_doc(o, om_assess_doc_selfcheck(&s[0], &r, o->before ? &rb : NULL, s[1].date,
-		                                         o->lang),
-		              f);
+		rc = emit_doc(
+		    o,
+		    om_assess_doc_selfcheck(&s[0], &r, o->before ? &rb : NULL, s[1].date, o->lang),
+		    f);
 	}
 	free(s);
 	return rc;
@@ -447,8 +466,8 @@ static int cmd_workshop(struct opts *o)
 			rc = EXIT_FAILURE;
 			goto out;
 		}
-		int pr = om_assess_workshop_parse(w, o->answers, b.data ? b.data : "", b.len, o->lang,
-		                                  err, sizeof(err));
+		int pr = om_assess_workshop_parse(w, o->answers, b.data ? b.data : "", b.len,
+		                                  o->lang, err, sizeof(err));
 		om_buf_free(&b);
 		if (pr < 0) {
 			fprintf(stderr, "omamori: %s\n", err);
@@ -528,11 +547,13 @@ static int cmd_leak(struct opts *o, enum om_assess_format f)
 		char a[32], b[32];
 		om_buf_printf(&out, om_msg(o->lang, "assess.out.leak"),
 		              om_assess_yen(r.per_person_yen, a, sizeof(a)),
-		              om_assess_yen(r.total_yen, b, sizeof(b)), (unsigned long long)in.records);
+		              om_assess_yen(r.total_yen, b, sizeof(b)),
+		              (unsigned long long)in.records);
 		om_buf_printf(&out, "\n  500 x (10^%u + 5^%u = %llu) x %llu x %llu x %llu\n%s\n",
 		              in.emotional - 1, in.economic - 1, (unsigned long long)r.sensitivity,
 		              (unsigned long long)r.identifiability, (unsigned long long)r.social,
-		              (unsigned long long)r.response, om_msg(o->lang, "assess.out.leak_note"));
+		              (unsigned long long)r.response,
+		              om_msg(o->lang, "assess.out.leak_note"));
 	}
 	int rc = emit(o, &out);
 	om_buf_free(&out);
@@ -617,9 +638,10 @@ static int cmd_eligible(struct opts *o)
 		om_json_obj_close(&j);
 		om_buf_putc(&out, '\n');
 	} else {
-		om_buf_printf(&out, "%s\n", om_msg(o->lang, r.sme ? (r.small ? "assess.sme.small"
-		                                                              : "assess.sme.yes")
-		                                                  : "assess.sme.no"));
+		om_buf_printf(
+		    &out, "%s\n",
+		    om_msg(o->lang, r.sme ? (r.small ? "assess.sme.small" : "assess.sme.yes")
+		                          : "assess.sme.no"));
 	}
 	int rc = emit(o, &out);
 	om_buf_free(&out);
@@ -643,8 +665,8 @@ static int cmd_enrol(struct opts *o)
 	}
 	om_buf_init(&out, 16u << 20);
 	int rc = 0;
-	if (om_assess_enrol(b.data ? b.data : "", b.len, o->applicants, (unsigned)cap, o->lang, &out,
-	                    err, sizeof(err)) < 0) {
+	if (om_assess_enrol(b.data ? b.data : "", b.len, o->applicants, (unsigned)cap, o->lang,
+	                    &out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "omamori: %s\n", err);
 		rc = EXIT_FAILURE;
 	} else {

@@ -34,20 +34,19 @@ static void area_labels(enum om_lang lang, const char *labels[OM_ASSESS_AREAS], 
 		labels[a] = trs(lang, "assess.area.%s", om_at_areas[a], keys[a], sizeof(keys[a]));
 }
 
-int om_assess_radar_svg(const om_assess_result *r, const om_assess_result *before,
-                        const char *date, const char *before_date, enum om_lang lang,
-                        om_buf *out)
+int om_assess_radar_svg(const om_assess_result *r, const om_assess_result *before, const char *date,
+                        const char *before_date, enum om_lang lang, om_buf *out)
 {
 	const char *labels[OM_ASSESS_AREAS];
 	char keys[OM_ASSESS_AREAS][48];
 	area_labels(lang, labels, keys);
 	const char *now = date && date[0] ? date : om_msg(lang, "assess.out.now");
-	return om_doc_radar_svg(OM_ASSESS_AREAS, labels, 100, r->area, now,
-	                        before ? before->area : NULL,
-	                        before ? (before_date && before_date[0] ? before_date
-	                                                                : om_msg(lang, "assess.out.before"))
-	                               : NULL,
-	                        out);
+	return om_doc_radar_svg(
+	    OM_ASSESS_AREAS, labels, 100, r->area, now, before ? before->area : NULL,
+	    before
+	        ? (before_date && before_date[0] ? before_date : om_msg(lang, "assess.out.before"))
+	        : NULL,
+	    out);
 }
 
 om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result *r,
@@ -68,7 +67,8 @@ om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result
 	snprintf(line, sizeof(line), om_msg(lang, "assess.out.score"), r->score);
 	enum om_doc_mark m = r->band == 0 ? OM_DOC_GOOD : r->band == 3 ? OM_DOC_BAD : OM_DOC_WARN;
 	om_doc_para(d, m, line);
-	om_doc_para(d, m, trs(lang, "assess.band.%s", om_assess_band_name(r->band), key, sizeof(key)));
+	om_doc_para(d, m,
+	            trs(lang, "assess.band.%s", om_assess_band_name(r->band), key, sizeof(key)));
 	if (!r->complete)
 		om_doc_para(d, OM_DOC_WARN, om_msg(lang, "assess.out.incomplete"));
 
@@ -76,10 +76,11 @@ om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result
 	char pkeys[OM_ASSESS_PARTS][48];
 	double pv[OM_ASSESS_PARTS];
 	for (unsigned p = 0; p < OM_ASSESS_PARTS; p++) {
-		pl[p] = trs(lang, "assess.part.%s", om_at_parts[p].name, pkeys[p], sizeof(pkeys[p]));
-		pv[p] = r->part_max[p] ? 100.0 * (r->part_score[p] > 0 ? r->part_score[p] : 0) /
-		                             r->part_max[p]
-		                       : 0;
+		pl[p] =
+		    trs(lang, "assess.part.%s", om_at_parts[p].name, pkeys[p], sizeof(pkeys[p]));
+		pv[p] = r->part_max[p]
+		            ? 100.0 * (r->part_score[p] > 0 ? r->part_score[p] : 0) / r->part_max[p]
+		            : 0;
 	}
 	om_doc_bars(d, om_msg(lang, "assess.doc.parts"), OM_ASSESS_PARTS, pl, pv, "%");
 	const char *cells[2 * (OM_ASSESS_PARTS + 1)];
@@ -95,8 +96,8 @@ om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result
 	if (r->ndepts > 1) {
 		om_doc_heading(d, 2, om_msg(lang, "assess.doc.departments"));
 		for (unsigned i = 0; i < r->ndepts; i++) {
-			snprintf(line, sizeof(line), "%s: %d", s->dept[i].name[0] ? s->dept[i].name : "-",
-			         r->dept_score[i]);
+			snprintf(line, sizeof(line), "%s: %d",
+			         s->dept[i].name[0] ? s->dept[i].name : "-", r->dept_score[i]);
 			om_doc_bullet(d, OM_DOC_PLAIN, line);
 		}
 	}
@@ -105,12 +106,12 @@ om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result
 	const char *labels[OM_ASSESS_AREAS];
 	char keys[OM_ASSESS_AREAS][48];
 	area_labels(lang, labels, keys);
-	om_doc_radar(d, om_msg(lang, "assess.doc.radar"), OM_ASSESS_AREAS, labels, 100, r->area,
-	             s->date[0] ? s->date : om_msg(lang, "assess.out.now"),
-	             before ? before->area : NULL,
-	             before ? (before_date && before_date[0] ? before_date
-	                                                     : om_msg(lang, "assess.out.before"))
-	                    : NULL);
+	om_doc_radar(
+	    d, om_msg(lang, "assess.doc.radar"), OM_ASSESS_AREAS, labels, 100, r->area,
+	    s->date[0] ? s->date : om_msg(lang, "assess.out.now"), before ? before->area : NULL,
+	    before
+	        ? (before_date && before_date[0] ? before_date : om_msg(lang, "assess.out.before"))
+	        : NULL);
 	for (unsigned a = 0; a < OM_ASSESS_AREAS; a++) {
 		if (before)
 			snprintf(line, sizeof(line), "%s: %.0f -> %.0f", labels[a], before->area[a],
@@ -131,10 +132,14 @@ om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result
 		snprintf(line, sizeof(line), "%u. %s [%s]", q,
 		         tr(lang, "assess.q.%u.text", q, key, sizeof(key)),
 		         om_assess_answer_label(a, lang));
-		om_doc_para(d, a == OM_ANS_YES ? OM_DOC_GOOD : a == OM_ANS_PARTLY ? OM_DOC_WARN : OM_DOC_BAD,
+		om_doc_para(d,
+		            a == OM_ANS_YES      ? OM_DOC_GOOD
+		            : a == OM_ANS_PARTLY ? OM_DOC_WARN
+		                                 : OM_DOC_BAD,
 		            line);
 		if (a != OM_ANS_YES)
-			om_doc_bullet(d, OM_DOC_PLAIN, tr(lang, "assess.q.%u.advice", q, key, sizeof(key)));
+			om_doc_bullet(d, OM_DOC_PLAIN,
+			              tr(lang, "assess.q.%u.advice", q, key, sizeof(key)));
 	}
 	om_doc_heading(d, 1, om_msg(lang, "assess.doc.security_action"));
 	snprintf(line, sizeof(line), "%s %s", om_msg(lang, "assess.out.sa_one"),
@@ -154,11 +159,11 @@ static const struct chapter {
 	unsigned nq;
 	unsigned q[6]; /* the self-check questions the chapter's rules rest on */
 } chapters[11] = {
-    {"organisation", 2, {5, 25}},          {"human", 2, {19, 20}},
-    {"assets", 3, {4, 12, 18}},            {"access", 2, {3, 4}},
-    {"physical", 3, {15, 16, 17}},         {"it_use", 6, {6, 7, 8, 10, 14, 21}},
-    {"it_ops", 4, {1, 2, 9, 11}},          {"development", 2, {1, 23}},
-    {"outsourcing", 2, {22, 23}},          {"incident", 2, {24, 11}},
+    {"organisation", 2, {5, 25}},  {"human", 2, {19, 20}},
+    {"assets", 3, {4, 12, 18}},    {"access", 2, {3, 4}},
+    {"physical", 3, {15, 16, 17}}, {"it_use", 6, {6, 7, 8, 10, 14, 21}},
+    {"it_ops", 4, {1, 2, 9, 11}},  {"development", 2, {1, 23}},
+    {"outsourcing", 2, {22, 23}},  {"incident", 2, {24, 11}},
     {"personal", 3, {13, 18, 19}},
 };
 static const char *const basic_sections[5] = {"management", "organisation", "staff", "compliance",
@@ -181,7 +186,8 @@ static enum om_assess_answer weakest(const om_assess_sheet *s, unsigned q)
 om_doc *om_assess_doc_policy(const om_assess_sheet *s, enum om_lang lang)
 {
 	char key[64], line[2048];
-	const char *company = s->company[0] ? s->company : om_msg(lang, "assess.policy.our_company");
+	const char *company =
+	    s->company[0] ? s->company : om_msg(lang, "assess.policy.our_company");
 	om_doc *d = om_doc_new(om_msg(lang, "assess.policy.title"), lang);
 	if (!d)
 		return NULL;
@@ -190,11 +196,13 @@ om_doc *om_assess_doc_policy(const om_assess_sheet *s, enum om_lang lang)
 	snprintf(line, sizeof(line), om_msg(lang, "assess.policy.basic_intro"), company);
 	om_doc_para(d, OM_DOC_PLAIN, line);
 	for (unsigned i = 0; i < 5; i++) {
-		om_doc_heading(d, 2, trs(lang, "assess.policy.basic.%s.title", basic_sections[i], key,
-		                         sizeof(key)));
-		snprintf(line, sizeof(line),
-		         trs(lang, "assess.policy.basic.%s.body", basic_sections[i], key, sizeof(key)),
-		         company);
+		om_doc_heading(
+		    d, 2,
+		    trs(lang, "assess.policy.basic.%s.title", basic_sections[i], key, sizeof(key)));
+		snprintf(
+		    line, sizeof(line),
+		    trs(lang, "assess.policy.basic.%s.body", basic_sections[i], key, sizeof(key)),
+		    company);
 		om_doc_para(d, OM_DOC_PLAIN, line);
 	}
 	if (s->owner[0]) {
@@ -216,24 +224,25 @@ om_doc *om_assess_doc_policy(const om_assess_sheet *s, enum om_lang lang)
 		snprintf(line, sizeof(line), "%u. %s", c + 1,
 		         trs(lang, "assess.policy.ch.%s.title", ch->id, key, sizeof(key)));
 		om_doc_heading(d, 2, line);
-		om_doc_para(d, OM_DOC_PLAIN, trs(lang, "assess.policy.ch.%s.body", ch->id, key,
-		                                 sizeof(key)));
+		om_doc_para(d, OM_DOC_PLAIN,
+		            trs(lang, "assess.policy.ch.%s.body", ch->id, key, sizeof(key)));
 		for (unsigned k = 0; k < ch->nq; k++) {
 			unsigned q = ch->q[k];
 			enum om_assess_answer a = weakest(s, q);
 			char qk[48];
 			const char *topic = tr(lang, "assess.rule.%u", q, qk, sizeof(qk));
 			if (a == OM_ANS_YES) {
-				snprintf(line, sizeof(line), om_msg(lang, "assess.policy.in_place"), topic);
+				snprintf(line, sizeof(line), om_msg(lang, "assess.policy.in_place"),
+				         topic);
 				om_doc_bullet(d, OM_DOC_GOOD, line);
 			} else {
-				snprintf(line, sizeof(line), om_msg(lang, "assess.policy.to_start"), topic,
-				         om_assess_answer_label(a, lang));
+				snprintf(line, sizeof(line), om_msg(lang, "assess.policy.to_start"),
+				         topic, om_assess_answer_label(a, lang));
 				om_doc_bullet(d, OM_DOC_DECIDE, line);
 			}
 		}
-		om_doc_para(d, OM_DOC_DECIDE, trs(lang, "assess.policy.ch.%s.decide", ch->id, key,
-		                                  sizeof(key)));
+		om_doc_para(d, OM_DOC_DECIDE,
+		            trs(lang, "assess.policy.ch.%s.decide", ch->id, key, sizeof(key)));
 	}
 	om_doc_heading(d, 1, om_msg(lang, "assess.policy.plan_title"));
 	const char *cells[4 * 26];
@@ -284,17 +293,17 @@ om_doc *om_assess_doc_risk(const om_assess_risk *r, const char *company, enum om
 	unsigned rows = r->n + 1;
 	const char **cells = calloc((size_t)rows * COLS, sizeof(char *));
 	enum om_doc_mark *marks = calloc((size_t)rows * COLS, sizeof(*marks));
-	char (*num)[3][24] = calloc(rows, sizeof(*num));
+	char(*num)[3][24] = calloc(rows, sizeof(*num));
 	if (!cells || !marks || !num) {
 		free(cells);
 		free(marks);
 		free(num);
 		return om_doc_free(d);
 	}
-	static const char *const head[COLS] = {"assess.risk.col.asset", "assess.risk.col.cia",
-	                                       "assess.risk.col.tv",    "assess.risk.col.risk",
-	                                       "assess.risk.col.control", "assess.risk.col.owner",
-	                                       "assess.risk.col.due",   "assess.risk.col.asset_owner"};
+	static const char *const head[COLS] = {
+	    "assess.risk.col.asset", "assess.risk.col.cia",        "assess.risk.col.tv",
+	    "assess.risk.col.risk",  "assess.risk.col.control",    "assess.risk.col.owner",
+	    "assess.risk.col.due",   "assess.risk.col.asset_owner"};
 	for (unsigned c = 0; c < COLS; c++)
 		cells[c] = om_msg(lang, head[c]);
 	for (unsigned i = 0; i < r->n; i++) {
@@ -352,12 +361,14 @@ om_doc *om_assess_doc_threats(const om_assess_workshop *w, enum om_lang lang)
 		const om_assess_workshop_item *it = w && t < w->n ? &w->item[t] : NULL;
 		for (unsigned p = 0; p < th->nprocedures; p++) {
 			bool chosen = it && (it->chosen & (1u << p));
-			snprintf(line, sizeof(line), "%s%s", chosen ? om_msg(lang, "assess.ws.chosen") : "",
+			snprintf(line, sizeof(line), "%s%s",
+			         chosen ? om_msg(lang, "assess.ws.chosen") : "",
 			         trs(lang, "assess.proc.%s", th->procedures[p], key, sizeof(key)));
 			om_doc_bullet(d, chosen ? OM_DOC_GOOD : OM_DOC_PLAIN, line);
 		}
 		if (it && it->answered) {
-			snprintf(line, sizeof(line), "%s: %s", om_msg(lang, "assess.ws.impact"), it->impact);
+			snprintf(line, sizeof(line), "%s: %s", om_msg(lang, "assess.ws.impact"),
+			         it->impact);
 			om_doc_para(d, OM_DOC_PLAIN, line);
 			snprintf(line, sizeof(line), "%s: %s", om_msg(lang, "assess.ws.barriers"),
 			         it->barriers);
@@ -398,9 +409,11 @@ int om_assess_doc_write(const om_doc *d, enum om_assess_format f, const char *pa
 		char tmp[4096];
 		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.html", path) >= sizeof(tmp)) {
 			rc = -ENAMETOOLONG;
-			snprintf(err, errlen, om_msg(lang, "assess.err.write"), path, strerror(-rc));
+			snprintf(err, errlen, om_msg(lang, "assess.err.write"), path,
+			         strerror(-rc));
 		} else if ((rc = write_buf(&b, tmp, lang, err, errlen)) == 0) {
-			char *argv[] = {"pandoc", "-f", "html", "-t", "docx", "-o", (char *)path, tmp, NULL};
+			char *argv[] = {"pandoc", "-f",         "html", "-t", "docx",
+			                "-o",     (char *)path, tmp,    NULL};
 			pid_t pid;
 			int st = 0;
 			int e = posix_spawnp(&pid, "pandoc", NULL, NULL, argv, environ);

@@ -25,4 +25,8 @@ void om_assess_csv_field(om_buf *b, const char *s, bool last);
 /* Thousands separators: 1234567 -> "1,234,567" (buf >= 32). */
 const char *om_assess_yen(uint64_t v, char *buf, size_t n);
 
+/* Appends s padded with spaces to width terminal columns (Japanese: 2 a
+ * character). */
+void om_assess_put_padded(om_buf *out, const char *s, unsigned width);
+
 #endif

@@ -22,9 +22,9 @@
 #include <xlsxwriter.h>
 #include <zip.h>
 
-static const char *const risk_cols[] = {"asset",  "owner",  "confidentiality", "integrity",
-                                        "availability", "threat", "vulnerability", "control",
-                                        "plan_owner", "due"};
+static const char *const risk_cols[] = {"asset",        "owner",  "confidentiality", "integrity",
+                                        "availability", "threat", "vulnerability",   "control",
+                                        "plan_owner",   "due"};
 #define NCOLS 10
 static const char *const risk_out_cols[] = {"importance", "likelihood", "risk"};
 
@@ -60,8 +60,7 @@ static int level(struct rload *l, size_t line, const char *field, const char *s,
 	return 0;
 }
 
-static int text(struct rload *l, size_t line, const char *field, const char *s, char *dst,
-                size_t n)
+static int text(struct rload *l, size_t line, const char *field, const char *s, char *dst, size_t n)
 {
 	if (strlen(s) >= n)
 		return rfail(l, line, field, "assess.err.too_long");
@@ -204,7 +203,8 @@ int om_assess_risk_write_xlsx(const om_assess_risk *r, const char *path, enum om
 		lxw_row_t row = (lxw_row_t)(k + 1);
 		for (int c = 0; c < NCOLS; c++) {
 			if (c >= 2 && c <= 6)
-				worksheet_write_number(ws, row, (lxw_col_t)c, (double)(v[c][0] - '0'), NULL);
+				worksheet_write_number(ws, row, (lxw_col_t)c,
+				                       (double)(v[c][0] - '0'), NULL);
 			else
 				worksheet_write_string(ws, row, (lxw_col_t)c, v[c], NULL);
 		}
@@ -324,7 +324,8 @@ static void sh_start(void *u, const XML_Char *el, const XML_Char **at)
 				x->shared = !strcmp(at[i + 1], "s"),
 				x->inline_str = !strcmp(at[i + 1], "inlineStr");
 		}
-		if (!have || row < x->row || (row == x->row && col < x->col) || col >= OM_CSV_MAX_FIELDS) {
+		if (!have || row < x->row || (row == x->row && col < x->col) ||
+		    col >= OM_CSV_MAX_FIELDS) {
 			x->bad = true;
 			return;
 		}
@@ -358,7 +359,8 @@ static void sh_end(void *u, const XML_Char *el)
 		const char *v = om_buf_cstr(&x->val);
 		if (x->shared) {
 			uint64_t i;
-			if (om_parse_u64(v, 0, x->nstrtab ? x->nstrtab - 1 : 0, &i) < 0 || !x->nstrtab) {
+			if (om_parse_u64(v, 0, x->nstrtab ? x->nstrtab - 1 : 0, &i) < 0 ||
+			    !x->nstrtab) {
 				x->bad = true;
 				return;
 			}
@@ -459,7 +461,8 @@ int om_assess_risk_xlsx_parse(om_assess_risk *r, const char *name, const void *d
 	if (rc < 0)
 		snprintf(err, errlen, om_msg(lang, "assess.err.xlsx"), name);
 	else
-		rc = om_assess_risk_csv(r, name, csv.data ? csv.data : "", csv.len, lang, err, errlen);
+		rc = om_assess_risk_csv(r, name, csv.data ? csv.data : "", csv.len, lang, err,
+		                        errlen);
 	for (size_t i = 0; i < x.nstr; i++)
 		free(x.str[i]);
 	free(x.str);

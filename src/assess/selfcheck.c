@@ -22,10 +22,10 @@ static const struct {
 	const char *word;
 	enum om_assess_answer a;
 } answer_words[] = {
-    {"yes", OM_ANS_YES},     {"y", OM_ANS_YES},         {"partly", OM_ANS_PARTLY},
-    {"p", OM_ANS_PARTLY},    {"no", OM_ANS_NO},         {"n", OM_ANS_NO},
+    {"yes", OM_ANS_YES},         {"y", OM_ANS_YES},     {"partly", OM_ANS_PARTLY},
+    {"p", OM_ANS_PARTLY},        {"no", OM_ANS_NO},     {"n", OM_ANS_NO},
     {"unknown", OM_ANS_UNKNOWN}, {"u", OM_ANS_UNKNOWN}, {"はい", OM_ANS_YES},
-    {"一部", OM_ANS_PARTLY}, {"いいえ", OM_ANS_NO},     {"わからない", OM_ANS_UNKNOWN},
+    {"一部", OM_ANS_PARTLY},     {"いいえ", OM_ANS_NO}, {"わからない", OM_ANS_UNKNOWN},
 };
 
 int om_assess_answer_parse(const char *word, enum om_assess_answer *ret)
@@ -42,30 +42,21 @@ int om_assess_answer_parse(const char *word, enum om_assess_answer *ret)
 const char *om_assess_answer_name(enum om_assess_answer a)
 {
 	switch (a) {
-	case OM_ANS_YES:
-		return "yes";
-	case OM_ANS_PARTLY:
-		return "partly";
-	case OM_ANS_NO:
-		return "no";
-	case OM_ANS_UNKNOWN:
-		return "unknown";
-	default:
-		return "missing";
+	case OM_ANS_YES: return "yes";
+	case OM_ANS_PARTLY: return "partly";
+	case OM_ANS_NO: return "no";
+	case OM_ANS_UNKNOWN: return "unknown";
+	default: return "missing";
 	}
 }
 
 int om_assess_points(enum om_assess_answer a)
 {
 	switch (a) {
-	case OM_ANS_YES:
-		return om_at_points_yes;
-	case OM_ANS_PARTLY:
-		return om_at_points_partly;
-	case OM_ANS_UNKNOWN:
-		return om_at_points_unknown;
-	default:
-		return om_at_points_no;
+	case OM_ANS_YES: return om_at_points_yes;
+	case OM_ANS_PARTLY: return om_at_points_partly;
+	case OM_ANS_UNKNOWN: return om_at_points_unknown;
+	default: return om_at_points_no;
 	}
 }
 
@@ -290,8 +281,8 @@ static int load_root(struct load *l, om_assess_sheet *s)
 	if (root->type != YAML_MAPPING_NODE)
 		return load_fail(l, root, "-", "assess.err.want_map");
 	bool have_depts = false, have_answers = false;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
 		const char *ks = scalar(k);
@@ -318,7 +309,8 @@ static int load_root(struct load *l, om_assess_sheet *s)
 		} else if (!strcmp(ks, "departments")) {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return load_fail(l, v, ks, "assess.err.want_list");
-			size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			size_t n =
+			    (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 			if (n == 0)
 				return load_fail(l, v, ks, "assess.err.want_list");
 			if (n > OM_ASSESS_MAX_DEPTS)
@@ -476,11 +468,13 @@ void om_assess_selfcheck_json(const om_assess_result *r, enum om_lang lang, om_b
 		om_json_u64(&j, "n", q);
 		om_json_str(&j, "answer", om_assess_answer_name(r->q_answer[q - 1]));
 		if (r->ndepts <= 1 || r->q_points_sum[q - 1] % (int)r->ndepts == 0)
-			om_json_i64(&j, "points", r->q_points_sum[q - 1] / (int)(r->ndepts ? r->ndepts : 1));
+			om_json_i64(&j, "points",
+			            r->q_points_sum[q - 1] / (int)(r->ndepts ? r->ndepts : 1));
 		else
 			om_json_double(&j, "points", (double)r->q_points_sum[q - 1] / r->ndepts);
 		snprintf(key, sizeof(key), "assess.q.%u.advice", q);
-		om_json_str(&j, "advice", r->q_answer[q - 1] == OM_ANS_YES ? "" : om_msg(lang, key));
+		om_json_str(&j, "advice",
+		            r->q_answer[q - 1] == OM_ANS_YES ? "" : om_msg(lang, key));
 		om_json_obj_close(&j);
 	}
 	om_json_arr_close(&j);
@@ -540,7 +534,9 @@ void om_assess_selfcheck_text(const om_assess_sheet *s, const om_assess_result *
 	om_buf_printf(out, "\n%s\n", om_msg(lang, "assess.out.radar"));
 	for (unsigned a = 0; a < OM_ASSESS_AREAS; a++) {
 		snprintf(key, sizeof(key), "assess.area.%s", om_at_areas[a]);
-		om_buf_printf(out, "  %-24s %3.0f\n", om_msg(lang, key), r->area[a]);
+		om_buf_puts(out, "  ");
+		om_assess_put_padded(out, om_msg(lang, key), 24);
+		om_buf_printf(out, " %3.0f\n", r->area[a]);
 	}
 	om_buf_printf(out, "\n%s %s\n", om_msg(lang, "assess.out.sa_one"),
 	              om_msg(lang, r->one_star ? "assess.out.ready" : "assess.out.not_ready"));

@@ -51,8 +51,8 @@ static const char *const enrol_cols[5] = {"company", "industry", "capital", "emp
 
 static int enrol_fail(struct enrol *e, size_t line, const char *field, const char *key)
 {
-	snprintf(e->err, e->errlen, om_msg(e->lang, "assess.err.at"), e->name,
-	         (unsigned long)line, field, om_msg(e->lang, key));
+	snprintf(e->err, e->errlen, om_msg(e->lang, "assess.err.at"), e->name, (unsigned long)line,
+	         field, om_msg(e->lang, key));
 	return -EINVAL;
 }
 

@@ -136,7 +136,8 @@ static int wthreat(struct wl *l, const yaml_node_t *v, unsigned t, om_assess_wor
 {
 	if (v->type != YAML_MAPPING_NODE)
 		return wfail(l, v, om_at_threats[t].id, "assess.err.want_map");
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *x = yaml_document_get_node(l->doc, p->value);
 		const char *ks = wscalar(k);
@@ -175,8 +176,8 @@ static int wthreat(struct wl *l, const yaml_node_t *v, unsigned t, om_assess_wor
 	return 0;
 }
 
-int om_assess_workshop_parse(om_assess_workshop *w, const char *name, const char *data,
-                             size_t len, enum om_lang lang, char *err, size_t errlen)
+int om_assess_workshop_parse(om_assess_workshop *w, const char *name, const char *data, size_t len,
+                             enum om_lang lang, char *err, size_t errlen)
 {
 	if (len > OM_ASSESS_MAX_FILE) {
 		snprintf(err, errlen, om_msg(lang, "assess.err.file_big"), name,
@@ -265,7 +266,8 @@ int om_assess_workshop_ask(om_assess_workshop *w, FILE *in, FILE *out, enum om_l
 		}
 		if (ask_line(in, out, om_msg(lang, "assess.ws.ask_impact"), it->impact,
 		             sizeof(it->impact)) < 0 ||
-		    ask_line(in, out, om_msg(lang, "assess.ws.ask_procedures"), line, sizeof(line)) < 0)
+		    ask_line(in, out, om_msg(lang, "assess.ws.ask_procedures"), line,
+		             sizeof(line)) < 0)
 			return -EIO;
 		it->chosen = 0;
 		for (char *s = line; *s; s++)
@@ -295,8 +297,8 @@ void om_assess_workshop_csv(const om_assess_workshop *w, enum om_lang lang, om_b
 		snprintf(key, sizeof(key), "assess.threat.%s", th->id);
 		om_assess_csv_field(out, om_msg(lang, key), false);
 		for (unsigned c = 0; c < th->ncontrols; c++)
-			o += (size_t)snprintf(ctl + o, o < sizeof(ctl) ? sizeof(ctl) - o : 0, "%sA.%s",
-			                      c ? " " : "", th->controls[c]);
+			o += (size_t)snprintf(ctl + o, o < sizeof(ctl) ? sizeof(ctl) - o : 0,
+			                      "%sA.%s", c ? " " : "", th->controls[c]);
 		om_assess_csv_field(out, ctl, false);
 		o = 0;
 		for (unsigned p = 0; p < th->nprocedures; p++) {

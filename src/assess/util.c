@@ -47,7 +47,8 @@ bool om_assess_date_ok(const char *s)
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
 			return false;
-	unsigned y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+	unsigned y =
+	    (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
 	unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
 	unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
 	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
@@ -180,4 +181,17 @@ const char *om_assess_yen(uint64_t v, char *buf, size_t n)
 	}
 	buf[o] = 0;
 	return buf;
+}
+
+/* Appends s padded with spaces to width columns: ASCII counts 1, text of
+ * three or four UTF-8 bytes a character (Japanese) counts 2. */
+void om_assess_put_padded(om_buf *out, const char *s, unsigned width)
+{
+	unsigned w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			w += *p >= 0xe0 ? 2 : 1;
+	om_buf_puts(out, s);
+	while (w++ < width)
+		om_buf_putc(out, ' ');
 }
