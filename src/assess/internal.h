@@ -29,4 +29,14 @@ const char *om_assess_yen(uint64_t v, char *buf, size_t n);
  * character). */
 void om_assess_put_padded(om_buf *out, const char *s, unsigned width);
 
+/* libyaml's loader slows down with the square of the nesting depth, and a
+ * megabyte of '[' would take it many minutes: a file is first walked as
+ * events and refused (-EINVAL, err set with its line) when it nests deeper
+ * than OM_ASSESS_YAML_MAX_DEPTH or has more than OM_ASSESS_YAML_MAX_EVENTS
+ * events; only then is it loaded. Syntax errors are reported here too. */
+#define OM_ASSESS_YAML_MAX_DEPTH 16
+#define OM_ASSESS_YAML_MAX_EVENTS 200000
+int om_assess_yaml_check(const char *data, size_t len, const char *name, enum om_lang lang,
+                         char *err, size_t errlen);
+
 #endif

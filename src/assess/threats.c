@@ -184,6 +184,9 @@ int om_assess_workshop_parse(om_assess_workshop *w, const char *name, const char
 		         (unsigned)(OM_ASSESS_MAX_FILE >> 10));
 		return -EFBIG;
 	}
+	int ck = om_assess_yaml_check(data, len, name, lang, err, errlen);
+	if (ck < 0)
+		return ck;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	if (!yaml_parser_initialize(&parser))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 int om_assess_read_file(const char *path, om_buf *b, enum om_lang lang, char *err, size_t errlen)
 {
@@ -194,4 +195,42 @@ void om_assess_put_padded(om_buf *out, const char *s, unsigned width)
 	om_buf_puts(out, s);
 	while (w++ < width)
 		om_buf_putc(out, ' ');
+}
+
+int om_assess_yaml_check(const char *data, size_t len, const char *name, enum om_lang lang,
+                         char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	int depth = 0, rc = 0;
+	size_t events = 0;
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			snprintf(err, errlen, om_msg(lang, "assess.err.syntax"), name,
+			         (unsigned long)p.problem_mark.line + 1,
+			         p.problem ? p.problem : "?");
+			rc = -EINVAL;
+			break;
+		}
+		yaml_event_type_t t = ev.type;
+		size_t line = ev.start_mark.line + 1;
+		yaml_event_delete(&ev);
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > OM_ASSESS_YAML_MAX_DEPTH || ++events > OM_ASSESS_YAML_MAX_EVENTS) {
+			snprintf(err, errlen, om_msg(lang, "assess.err.nesting"), name,
+			         (unsigned long)line, OM_ASSESS_YAML_MAX_DEPTH);
+			rc = -EINVAL;
+			break;
+		}
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
 }
