@@ -690,8 +690,7 @@ static const struct command {
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
     {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},
-    {"assess", cmd_assess, "help.assess"},
+    {"store", cmd_store, "help.store"},       {"assess", cmd_assess, "help.assess"},
 };
 
 static const struct command *command_find(const char *name)
