@@ -59,11 +59,10 @@ void om_assess_leak_json(const om_assess_leak *in, const om_assess_leak_result *
 	om_json j;
 	om_json_init(&j, out);
 	om_json_obj_open(&j, NULL);
-	om_json_str(&j, "model", "JNSA");
-	om_json_u64(&j, "records", in->records);
 	om_json_u64(&j, "per_person_yen", r->per_person_yen);
 	om_json_u64(&j, "total_yen", r->total_yen);
 	om_json_obj_open(&j, "factors");
+	om_json_u64(&j, "records", in->records);
 	om_json_u64(&j, "base_value", r->base);
 	om_json_u64(&j, "economic", in->economic);
 	om_json_u64(&j, "emotional", in->emotional);

@@ -380,7 +380,7 @@ static void test_leak(void **state)
 	om_buf_init(&b, 1 << 16);
 	om_assess_leak_json(&in, &r, &b);
 	const char *j = om_buf_cstr(&b);
-	assert_non_null(strstr(j, "\"per_person_yen\":6000,"));
+	assert_non_null(strstr(j, "{\"per_person_yen\":6000,"));
 	assert_non_null(strstr(j, "\"total_yen\":6000000,"));
 	assert_non_null(strstr(j, "\"factors\":{"));
 	assert_non_null(strstr(j, "\"sensitivity\":2,"));
