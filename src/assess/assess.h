@@ -249,6 +249,10 @@ void om_assess_workshop_csv(const om_assess_workshop *w, enum om_lang lang, om_b
 om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result *r,
                                 const om_assess_result *before, const char *before_date,
                                 enum om_lang lang);
+/* The radar alone, with each area's figure (and the earlier one). */
+om_doc *om_assess_doc_radar(const om_assess_sheet *s, const om_assess_result *r,
+                            const om_assess_result *before, const char *before_date,
+                            enum om_lang lang);
 /* The basic policy and the 11 chapters of rules, filled from the sheet's
  * answers; what the owner must decide is marked OM_DOC_DECIDE. */
 om_doc *om_assess_doc_policy(const om_assess_sheet *s, enum om_lang lang);

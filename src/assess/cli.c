@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 #define MAX_SETS 16
@@ -249,7 +250,12 @@ static int gateway_evidence(const struct opts *o, om_assess_result *r)
 	}
 	om_store *st;
 	char err[1024] = "";
-	if (om_store_open_nomigrate(o->db, &st, err, sizeof(err)) < 0) {
+	/* opening a store creates a missing file: a mistyped path must not */
+	if (access(o->db, R_OK) != 0) {
+		say(o->lang, "assess.err.open", o->db, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (om_store_open(o->db, &st, err, sizeof(err)) < 0) {
 		say(o->lang, "assess.err.db", o->db, err);
 		return EXIT_FAILURE;
 	}
@@ -349,8 +355,7 @@ static int cmd_radar(struct opts *o)
 		om_buf_free(&out);
 	} else if (rc == 0) {
 		rc = emit_doc(
-		    o,
-		    om_assess_doc_selfcheck(&s[0], &r, o->before ? &rb : NULL, s[1].date, o->lang),
+		    o, om_assess_doc_radar(&s[0], &r, o->before ? &rb : NULL, s[1].date, o->lang),
 		    f);
 	}
 	free(s);

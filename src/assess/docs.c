@@ -49,6 +49,35 @@ int om_assess_radar_svg(const om_assess_result *r, const om_assess_result *befor
 	    out);
 }
 
+om_doc *om_assess_doc_radar(const om_assess_sheet *s, const om_assess_result *r,
+                            const om_assess_result *before, const char *before_date,
+                            enum om_lang lang)
+{
+	char line[512];
+	om_doc *d = om_doc_new(om_msg(lang, "assess.doc.radar"), lang);
+	if (!d)
+		return NULL;
+	if (s->company[0])
+		om_doc_para(d, OM_DOC_PLAIN, s->company);
+	const char *labels[OM_ASSESS_AREAS];
+	char keys[OM_ASSESS_AREAS][48];
+	area_labels(lang, labels, keys);
+	const char *now = s->date[0] ? s->date : om_msg(lang, "assess.out.now");
+	const char *then =
+	    before_date && before_date[0] ? before_date : om_msg(lang, "assess.out.before");
+	om_doc_radar(d, om_msg(lang, "assess.doc.radar"), OM_ASSESS_AREAS, labels, 100, r->area,
+	             now, before ? before->area : NULL, before ? then : NULL);
+	for (unsigned a = 0; a < OM_ASSESS_AREAS; a++) {
+		if (before)
+			snprintf(line, sizeof(line), "%s: %.0f (%s) -> %.0f (%s)", labels[a],
+			         before->area[a], then, r->area[a], now);
+		else
+			snprintf(line, sizeof(line), "%s: %.0f", labels[a], r->area[a]);
+		om_doc_bullet(d, OM_DOC_PLAIN, line);
+	}
+	return d;
+}
+
 om_doc *om_assess_doc_selfcheck(const om_assess_sheet *s, const om_assess_result *r,
                                 const om_assess_result *before, const char *before_date,
                                 enum om_lang lang)
