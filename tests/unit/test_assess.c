@@ -294,6 +294,14 @@ static void test_answer_files(void **state)
 	                                       sizeof(err)),
 	                 -EINVAL);
 	assert_non_null(strstr(err, "f.yaml:"));
+	/* nesting deeper than 16 is refused before libyaml's loader sees it */
+	char deep[64];
+	memset(deep, '[', 40);
+	deep[40] = 0;
+	assert_int_equal(om_assess_sheet_parse(s, "h.yaml", deep, strlen(deep), OM_LANG_EN, err,
+	                                       sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "h.yaml:1: nested too deep"));
 	const char *mixed = "1: yes\ndepartments:\n  - name: a\n    answers: {1: no}\n";
 	assert_int_equal(om_assess_sheet_parse(s, "g.yaml", mixed, strlen(mixed), OM_LANG_EN, err,
 	                                       sizeof(err)),
