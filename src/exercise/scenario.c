@@ -131,8 +131,7 @@ static int fields(struct ld *l, const yaml_node_t *n, const char *path, const ch
 			char list[256] = "";
 			for (size_t j = 0; j < nknown; j++) {
 				size_t o = strlen(list);
-				pathf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "",
-				         known[j]);
+				pathf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", known[j]);
 			}
 			return fail_line(l, line_of(k), "exercise.err.unknown", sub, list);
 		}
@@ -205,9 +204,9 @@ static int get_u64(struct ld *l, const yaml_node_t *n, const char *path, uint64_
 		pathf(hi, sizeof(hi), "%llu", (unsigned long long)max);
 		if (!s)
 			pathf(shown, sizeof(shown), "%s",
-			         n && n->type == YAML_MAPPING_NODE    ? "{...}"
-			         : n && n->type == YAML_SEQUENCE_NODE ? "[...]"
-			                                              : "");
+			      n && n->type == YAML_MAPPING_NODE    ? "{...}"
+			      : n && n->type == YAML_SEQUENCE_NODE ? "[...]"
+			                                           : "");
 		else {
 			size_t i = 0;
 			for (; s[i] && i < sizeof(shown) - 1; i++)
@@ -558,7 +557,7 @@ static int check_graph(struct ld *l)
 				if (t == s->nev) {
 					char p[160];
 					pathf(p, sizeof(p), "events[%s].cards[%s].next",
-					         s->ev[e].id, cd->id);
+					      s->ev[e].id, cd->id);
 					return fail_line(l, x->line, "exercise.err.no_event", p,
 					                 x->target);
 				}
