@@ -771,13 +771,14 @@ int om_scenario_load(const char *path, om_scenario **ret, char *err, size_t errl
 		fclose(f);
 		return fail_line(&l, 0, "exercise.err.nomem");
 	}
+	errno = 0;
 	size_t n = fread(buf, 1, OM_EX_MAX_FILE + 1, f);
-	int rerr = ferror(f);
+	int rerr = ferror(f) ? (errno ? errno : EIO) : 0;
 	fclose(f);
 	int r;
 	if (rerr) {
-		r = -EIO;
-		fail_line(&l, 0, "exercise.err.open", strerror(EIO));
+		r = -rerr;
+		fail_line(&l, 0, "exercise.err.open", strerror(rerr));
 	} else if (n > OM_EX_MAX_FILE) {
 		r = fail_line(&l, 0, "exercise.err.too_big");
 	} else {

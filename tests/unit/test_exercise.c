@@ -529,6 +529,18 @@ static void test_debrief(void **state)
 	assert_non_null(strstr(t, "<svg"));
 	om_doc_free(d);
 
+	/* every question and chapter the advice can name has its text in both
+	 * languages (om_msg gives the key back when it is missing) */
+	for (unsigned q = 1; q <= OM_EX_QUESTIONS + OM_EX_CHAPTERS; q++) {
+		char key[48];
+		if (q <= OM_EX_QUESTIONS)
+			snprintf(key, sizeof(key), "exercise.question.%u", q);
+		else
+			snprintf(key, sizeof(key), "exercise.chapter.%u", q - OM_EX_QUESTIONS);
+		assert_string_not_equal(om_msg(OM_LANG_JA, key), key);
+		assert_string_not_equal(om_msg(OM_LANG_EN, key), key);
+	}
+
 	/* a perfect play: keep the measures in place */
 	assert_int_equal(om_ex_play_script(s, "a,a,b,a", &p, err, sizeof(err)), 0);
 	om_buf_reset(&b);
