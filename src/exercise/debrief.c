@@ -332,10 +332,18 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 		return NULL;
 	}
 	const int li = lang == OM_LANG_EN;
-	char line[1024], v[4][64];
-	snprintf(line, sizeof(line), M(lang, "exercise.doc.title"), om_scenario_title(s, lang));
+	/* room for a card's text (OM_EX_MAX_TEXT) and what goes around it,
+	 * so that nothing is cut inside a character */
+	enum { LINE = OM_EX_MAX_TEXT + 512 };
+	char *line = malloc(LINE), v[4][64];
+	if (!line) {
+		free(a);
+		return NULL;
+	}
+	snprintf(line, LINE, M(lang, "exercise.doc.title"), om_scenario_title(s, lang));
 	om_doc *d = om_doc_new(line, lang);
 	if (!d) {
+		free(line);
 		free(a);
 		return NULL;
 	}
@@ -345,11 +353,11 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 	om_doc_heading(d, 1, M(lang, "exercise.doc.result"));
 	path_ids(s, p, v[0], sizeof(v[0]));
 	path_ids(s, &a->best, v[1], sizeof(v[1]));
-	snprintf(line, sizeof(line), "%s: %s / %s: %s", M(lang, "exercise.doc.your_path"), v[0],
+	snprintf(line, LINE, "%s: %s / %s: %s", M(lang, "exercise.doc.your_path"), v[0],
 	         M(lang, "exercise.doc.best_path_ids"), v[1]);
 	om_doc_para(d, OM_DOC_PLAIN, line);
 	{
-		char cell[4 * (MS_N + 1)][64];
+		char cell[4 * (MS_N + 1)][256];
 		const char *cells[4 * (MS_N + 1)];
 		enum om_doc_mark marks[4 * (MS_N + 1)] = {0};
 		snprintf(cell[0], sizeof(cell[0]), "%s", "");
@@ -380,15 +388,18 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 	if (p->nsteps > 0) {
 		const char *labels[OM_EX_MAX_STEPS];
 		double values[OM_EX_MAX_STEPS];
-		char lab[OM_EX_MAX_STEPS][160];
-		for (unsigned i = 0; i < p->nsteps; i++) {
-			snprintf(lab[i], sizeof(lab[i]), "%u. %s", i + 1,
+		enum { LAB = OM_EX_MAX_TEXT + 16 };
+		char *lab = malloc((size_t)OM_EX_MAX_STEPS * LAB);
+		for (unsigned i = 0; lab && i < p->nsteps; i++) {
+			snprintf(lab + (size_t)i * LAB, LAB, "%u. %s", i + 1,
 			         s->ev[p->step[i].event].title.t[li]);
-			labels[i] = lab[i];
+			labels[i] = lab + (size_t)i * LAB;
 			values[i] = (double)p->step[i].effect.damage_yen;
 		}
-		om_doc_bars(d, M(lang, "exercise.doc.bars"), p->nsteps, labels, values,
-		            M(lang, "exercise.fmt.yen_unit"));
+		if (lab)
+			om_doc_bars(d, M(lang, "exercise.doc.bars"), p->nsteps, labels, values,
+			            M(lang, "exercise.fmt.yen_unit"));
+		free(lab);
 	}
 
 	/* step by step */
@@ -397,7 +408,7 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 		enum { COLS = 6 };
 		unsigned rows = p->nsteps + 1;
 		const char **cells = calloc((size_t)rows * COLS, sizeof(*cells));
-		char(*cell)[160] = calloc((size_t)rows * COLS, sizeof(*cell));
+		char(*cell)[512] = calloc((size_t)rows * COLS, sizeof(*cell));
 		enum om_doc_mark *marks = calloc((size_t)rows * COLS, sizeof(*marks));
 		if (cells && cell && marks) {
 			static const char *const head[COLS] = {
@@ -408,26 +419,28 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 			for (unsigned i = 0; i < p->nsteps; i++) {
 				const om_ex_step *st = &p->step[i];
 				const struct ex_event *ev = &s->ev[st->event];
-				char(*row)[160] = &cell[(i + 1) * COLS];
-				snprintf(row[0], 160, "%u", i + 1);
-				snprintf(row[1], 160, "%s", ev->title.t[li]);
-				snprintf(row[2], 160, "%s", ev->card[st->card].id);
-				fmt_minutes(lang, st->effect.minutes, row[3], 160);
-				fmt_yen(lang, st->effect.damage_yen, row[4], 160);
+				char(*row)[512] = &cell[(i + 1) * COLS];
+				snprintf(row[0], 512, "%u", i + 1);
+				snprintf(row[2], 512, "%s", ev->card[st->card].id);
+				fmt_minutes(lang, st->effect.minutes, row[3], 512);
+				fmt_yen(lang, st->effect.damage_yen, row[4], 512);
 				if (st->best_card == st->card) {
-					snprintf(row[5], 160, "%s",
+					snprintf(row[5], 512, "%s",
 					         M(lang, "exercise.doc.was_best"));
 					marks[(i + 1) * COLS + 2] = OM_DOC_GOOD;
 				} else {
-					char sv[256];
+					char sv[400];
 					fmt_saving(lang, &st->saving, sv, sizeof(sv));
-					snprintf(row[5], 160, "%s: %.140s",
-					         ev->card[st->best_card].id, sv);
+					snprintf(row[5], 512, "%s: %s", ev->card[st->best_card].id,
+					         sv);
 					marks[(i + 1) * COLS + 2] = OM_DOC_BAD;
 				}
 			}
 			for (unsigned i = 0; i < rows * COLS; i++)
 				cells[i] = cell[i];
+			/* the event titles as they are (up to OM_EX_MAX_TEXT) */
+			for (unsigned i = 0; i < p->nsteps; i++)
+				cells[(i + 1) * COLS + 1] = s->ev[p->step[i].event].title.t[li];
 			om_doc_table(d, rows, COLS, cells, marks);
 		}
 		free(cells);
@@ -439,22 +452,22 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 		const struct ex_event *ev = &s->ev[st->event];
 		char num[8];
 		snprintf(num, sizeof(num), "%u", i + 1);
-		snprintf(line, sizeof(line), M(lang, "exercise.doc.step"), num, ev->title.t[li]);
+		snprintf(line, LINE, M(lang, "exercise.doc.step"), num, ev->title.t[li]);
 		om_doc_heading(d, 2, line);
 		om_doc_para(d, OM_DOC_PLAIN, ev->text.t[li]);
 		const struct ex_card *c = &ev->card[st->card];
 		bool best = st->best_card == st->card;
-		snprintf(line, sizeof(line), "%s (%s): %s", M(lang, "exercise.doc.you_chose"),
-		         c->id, c->text.t[li]);
+		snprintf(line, LINE, "%s (%s): %s", M(lang, "exercise.doc.you_chose"), c->id,
+		         c->text.t[li]);
 		om_doc_para(d, best ? OM_DOC_GOOD : OM_DOC_BAD, line);
 		om_doc_bullet(d, OM_DOC_PLAIN, c->why.t[li]);
 		if (!best) {
 			const struct ex_card *b = &ev->card[st->best_card];
-			snprintf(line, sizeof(line), "%s (%s): %s", M(lang, "exercise.doc.better"),
-			         b->id, b->text.t[li]);
+			snprintf(line, LINE, "%s (%s): %s", M(lang, "exercise.doc.better"), b->id,
+			         b->text.t[li]);
 			om_doc_para(d, OM_DOC_GOOD, line);
 			om_doc_bullet(d, OM_DOC_PLAIN, b->why.t[li]);
-			fmt_saving(lang, &st->saving, line, sizeof(line));
+			fmt_saving(lang, &st->saving, line, LINE);
 			om_doc_bullet(d, OM_DOC_WARN, line);
 		}
 	}
@@ -464,7 +477,7 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 	for (unsigned i = 0; i < a->best.nsteps; i++) {
 		const om_ex_step *st = &a->best.step[i];
 		const struct ex_event *ev = &s->ev[st->event];
-		snprintf(line, sizeof(line), "%s: (%s) %s", ev->title.t[li], ev->card[st->card].id,
+		snprintf(line, LINE, "%s: (%s) %s", ev->title.t[li], ev->card[st->card].id,
 		         ev->card[st->card].text.t[li]);
 		om_doc_bullet(d, OM_DOC_GOOD, line);
 	}
@@ -475,16 +488,17 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 	            M(lang, a->perfect ? "exercise.doc.advice_good" : "exercise.doc.advice_bad"));
 	for (unsigned q = 1; q <= OM_EX_QUESTIONS; q++) {
 		if (a->question[q]) {
-			question_line(lang, q, line, sizeof(line));
+			question_line(lang, q, line, LINE);
 			om_doc_bullet(d, OM_DOC_PLAIN, line);
 		}
 	}
 	for (unsigned c = 1; c <= OM_EX_CHAPTERS; c++) {
 		if (a->chapter[c]) {
-			chapter_line(lang, c, line, sizeof(line));
+			chapter_line(lang, c, line, LINE);
 			om_doc_bullet(d, OM_DOC_PLAIN, line);
 		}
 	}
+	free(line);
 	free(a);
 	return d;
 }

@@ -527,6 +527,9 @@ static void test_debrief(void **state)
 	assert_non_null(strstr(t, "8,000,000円"));
 	assert_non_null(strstr(t, "関連規程 第 10 章: 情報セキュリティインシデント対応ならびに事業継続管理"));
 	assert_non_null(strstr(t, "<svg"));
+	/* nothing cut inside a character (the document would show U+FFFD) */
+	assert_null(strstr(t, "\xef\xbf\xbd"));
+	assert_non_null(strstr(t, "<td>広がり (被害を受けた機器・アカウント・取引先)</td>"));
 	om_doc_free(d);
 
 	/* every question and chapter the advice can name has its text in both
