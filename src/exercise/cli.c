@@ -274,7 +274,7 @@ static int play_terminal(const struct cx *c, const om_scenario *s, om_ex_play *p
 	        om_scenario_summary(s, c->lang));
 	while (p->event >= 0) {
 		unsigned e = (unsigned)p->event;
-		char num[8];
+		char num[16];
 		snprintf(num, sizeof(num), "%u", p->nsteps + 1);
 		char line[1024];
 		snprintf(line, sizeof(line), om_msg(c->lang, "exercise.doc.step"), num,

@@ -38,7 +38,7 @@ static void fmt_yen(enum om_lang lang, uint64_t v, char *buf, size_t n)
 
 static void fmt_minutes(enum om_lang lang, uint64_t v, char *buf, size_t n)
 {
-	char h[32], m[8];
+	char h[32], m[24];
 	snprintf(m, sizeof(m), "%llu", (unsigned long long)(v % 60));
 	if (v >= 60) {
 		fmt_num(v / 60, h, sizeof(h));
@@ -136,7 +136,7 @@ static void path_ids(const om_scenario *s, const om_ex_play *p, char *buf, size_
 
 static void question_line(enum om_lang lang, unsigned q, char *buf, size_t n)
 {
-	char key[40], num[8];
+	char key[40], num[16];
 	snprintf(key, sizeof(key), "exercise.question.%u", q);
 	snprintf(num, sizeof(num), "%u", q);
 	snprintf(buf, n, M(lang, "exercise.doc.question"), num, M(lang, key));
@@ -144,7 +144,7 @@ static void question_line(enum om_lang lang, unsigned q, char *buf, size_t n)
 
 static void chapter_line(enum om_lang lang, unsigned c, char *buf, size_t n)
 {
-	char key[40], num[8];
+	char key[40], num[16];
 	snprintf(key, sizeof(key), "exercise.chapter.%u", c);
 	snprintf(num, sizeof(num), "%u", c);
 	snprintf(buf, n, M(lang, "exercise.doc.chapter"), num, M(lang, key));
@@ -182,7 +182,7 @@ int om_ex_debrief_text(const om_scenario *s, const om_ex_play *p, enum om_lang l
 	for (unsigned i = 0; i < p->nsteps; i++) {
 		const om_ex_step *st = &p->step[i];
 		const struct ex_event *ev = &s->ev[st->event];
-		char num[8];
+		char num[16];
 		snprintf(num, sizeof(num), "%u", i + 1);
 		snprintf(line, sizeof(line), M(lang, "exercise.doc.step"), num,
 		         ev->title.t[lang == OM_LANG_EN]);
@@ -450,7 +450,7 @@ om_doc *om_ex_debrief_doc(const om_scenario *s, const om_ex_play *p, enum om_lan
 	for (unsigned i = 0; i < p->nsteps; i++) {
 		const om_ex_step *st = &p->step[i];
 		const struct ex_event *ev = &s->ev[st->event];
-		char num[8];
+		char num[16];
 		snprintf(num, sizeof(num), "%u", i + 1);
 		snprintf(line, LINE, M(lang, "exercise.doc.step"), num, ev->title.t[li]);
 		om_doc_heading(d, 2, line);
