@@ -61,6 +61,7 @@ $(BENCH_BUILD)/build.ninja:
 bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:

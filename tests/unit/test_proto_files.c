@@ -49,6 +49,21 @@ static void ctx_members(om_json *j, void *arg)
 	om_json_obj_close(j);
 }
 
+struct txv {
+	const uint8_t *host;
+	uint32_t len;
+};
+
+static const uint8_t *tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                uint32_t *ret_len)
+{
+	const struct txv *v = tx->priv;
+	if (b != OM_TXB_HTTP_HOST || idx)
+		return NULL;
+	*ret_len = v->len;
+	return v->host;
+}
+
 static int fp_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned flags)
 {
 	(void)flags;
@@ -63,6 +78,15 @@ static int fp_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, 
 	} else if (n == 5 && !memcmp(d, "CLOSE", 5)) {
 		proto_file_close(s->file, OM_FILE_CLOSED);
 		s->file = NULL;
+	} else if (n >= 3 && !memcmp(d, "TX ", 3)) {
+		struct txv v = {d + 3, n - 3};
+		om_proto_tx tx = {.app_proto = "files-test",
+		                  .tx_id = 1,
+		                  .progress = OM_TX_REQUEST,
+		                  .dir = dir,
+		                  .buffer = tx_buffer,
+		                  .priv = &v};
+		proto_tx_ready(f, &tx);
 	} else if (n == 5 && !memcmp(d, "ERROR", 5)) {
 		proto_anomaly(f, dir, "files-test", "TEST_EVENT");
 	}
@@ -249,9 +273,10 @@ static void test_magic(void **unused)
 	fx_init(&x, NULL);
 	say(&x, 0, "OPEN pic");
 	/* a PNG signature and IHDR chunk: 1x1, 8-bit RGB */
-	static const uint8_t png[] = {'D', 'A', 'T', 'A', ' ', 0x89, 'P', 'N', 'G', '\r', '\n',
-	                              0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0,
-	                              0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde};
+	static const uint8_t png[] = {'D',  'A',  'T',  'A', ' ',  0x89, 'P',  'N', 'G', '\r',
+	                              '\n', 0x1a, '\n', 0,   0,    0,    13,   'I', 'H', 'D',
+	                              'R',  0,    0,    0,   1,    0,    0,    0,   1,   8,
+	                              2,    0,    0,    0,   0x90, 0x77, 0x53, 0xde};
 	dgram(&x, 0, png, sizeof(png));
 	say(&x, 0, "CLOSE");
 	const char *r = find_ev(&x, "fileinfo");
@@ -310,9 +335,10 @@ static void test_anomaly(void **unused)
 	say(&x, 0, "ERROR");
 	const char *r = find_ev(&x, "anomaly");
 	assert_non_null(r);
-	assert_string_equal(r, "{\"event_type\":\"anomaly\",\"anomaly\":{\"app_proto\":\"files-test\","
-	                       "\"type\":\"applayer\",\"event\":\"TEST_EVENT\",\"layer\":"
-	                       "\"proto_parser\"}}");
+	assert_string_equal(r,
+	                    "{\"event_type\":\"anomaly\",\"anomaly\":{\"app_proto\":\"files-test\","
+	                    "\"type\":\"applayer\",\"event\":\"TEST_EVENT\",\"layer\":"
+	                    "\"proto_parser\"}}");
 	fx_done(&x);
 }
 
@@ -343,7 +369,8 @@ static void test_store(void **unused)
 	say(&x, 0, "CLOSE");
 	char path[256];
 	snprintf(path, sizeof(path),
-	         "%s/ba/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", store_dir);
+	         "%s/ba/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	         store_dir);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 3);
@@ -554,14 +581,111 @@ static void test_max_open(void **unused)
 	fx_done(&x);
 }
 
+/* ---- transaction observers ---------------------------------------------------- */
+
+static int obs_workers, obs_frees, obs_calls;
+
+static void *o_worker_new(void *user, unsigned worker)
+{
+	(void)user;
+	assert_int_equal(worker, 0);
+	obs_workers++;
+	return &obs_calls;
+}
+
+static void o_worker_free(void *wctx, void *user)
+{
+	(void)user;
+	assert_ptr_equal(wctx, &obs_calls);
+	obs_frees++;
+}
+
+/* "evil.example" is dropped, "ads.example" alerted, anything else accepted */
+static enum om_tx_verdict o_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)f;
+	(*(int *)wctx)++;
+	uint32_t n = 0;
+	const uint8_t *h = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n);
+	assert_non_null(h);
+	assert_null(om_tx_get(tx, OM_TXB_HTTP_URI, 0, &n)); /* not given by this parser */
+	if (n == 12 && !memcmp(h, "evil.example", 12))
+		return OM_TX_VERDICT_DROP;
+	if (n == 11 && !memcmp(h, "ads.example", 11))
+		return OM_TX_VERDICT_ALERT;
+	return OM_TX_VERDICT_ACCEPT;
+}
+
+static void test_observers(void **unused)
+{
+	(void)unused;
+	obs_workers = obs_frees = obs_calls = 0;
+	struct fx x;
+	fx_init(&x, NULL);
+	fx_done(&x); /* made without observers: made again with one */
+	memset(&x, 0, sizeof(x));
+	om_config_part parts[OM_PROTO_CONFIG_PARTS];
+	om_proto_config_parts(&x.cfg, parts);
+	om_config_defaults(parts, OM_PROTO_CONFIG_PARTS);
+	char err[64];
+	assert_int_equal(om_proto_new(&x.cfg, &x.p, err, sizeof(err)), 0);
+	om_proto_observer o = {"test", o_worker_new, o_worker_free, o_on_tx, NULL};
+	assert_int_equal(om_proto_add_observer(x.p, &o), 0);
+	om_proto_observer bad = {"bad", NULL, NULL, NULL, NULL};
+	assert_int_equal(om_proto_add_observer(x.p, &bad), -EINVAL);
+	x.reg = om_app_registry_new();
+	assert_int_equal(om_app_register(x.reg, &fparser, NULL), 0);
+	om_app_registry_seal(x.reg);
+	x.app = om_app_new(x.reg, NULL);
+	om_flow_config fc = {.max_flows = 16,
+	                     .timeout_new = 30,
+	                     .timeout_est = 300,
+	                     .timeout_closed = 10,
+	                     .timeout_udp = 60,
+	                     .timeout_icmp = 20,
+	                     .on_end = fx_end,
+	                     .user = &x};
+	x.ft = om_flow_table_new(&fc);
+	om_app_set_flow_table(x.app, x.ft);
+	om_proto_sink s = {sink, &x};
+	x.w = om_proto_worker_new(x.p, 0, &s);
+	assert_non_null(x.w);
+	assert_int_equal(obs_workers, 1);
+	om_app_set_worker_user(x.app, x.w);
+	x.now = 1700000000 * SEC;
+	om_flow *f = say(&x, 0, "OPEN a");
+	say(&x, 0, "TX www.example");
+	assert_int_equal(f->flags & (OM_FLOW_F_ALERTED | OM_FLOW_F_DROP), 0);
+	say(&x, 0, "TX ads.example");
+	assert_int_equal(f->flags & (OM_FLOW_F_ALERTED | OM_FLOW_F_DROP), OM_FLOW_F_ALERTED);
+	say(&x, 0, "TX evil.example");
+	assert_int_equal(f->flags & (OM_FLOW_F_ALERTED | OM_FLOW_F_DROP | OM_FLOW_F_REJECT),
+	                 OM_FLOW_F_ALERTED | OM_FLOW_F_DROP);
+	assert_int_equal(obs_calls, 3);
+	fx_done(&x);
+	assert_int_equal(obs_frees, 1);
+	/* the buffer names of the rule language, both ways */
+	assert_string_equal(om_tx_buf_name(OM_TXB_HTTP_URI), "http.uri");
+	assert_int_equal(om_tx_buf_from_name("tls.sni"), OM_TXB_TLS_SNI);
+	assert_int_equal(om_tx_buf_from_name("no.such"), -1);
+	for (int i = 0; i < OM_TXB_COUNT; i++)
+		assert_int_equal(om_tx_buf_from_name(om_tx_buf_name(i)), i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hashes_and_record), cmocka_unit_test(test_magic),
-	    cmocka_unit_test(test_max_file_truncates), cmocka_unit_test(test_gap_and_flow_end),
-	    cmocka_unit_test(test_anomaly),          cmocka_unit_test(test_store),
-	    cmocka_unit_test(test_store_dir_refused), cmocka_unit_test(test_subscribers_sync),
-	    cmocka_unit_test(test_subscriber_pending), cmocka_unit_test(test_max_open),
+	    cmocka_unit_test(test_hashes_and_record),
+	    cmocka_unit_test(test_magic),
+	    cmocka_unit_test(test_max_file_truncates),
+	    cmocka_unit_test(test_gap_and_flow_end),
+	    cmocka_unit_test(test_anomaly),
+	    cmocka_unit_test(test_store),
+	    cmocka_unit_test(test_store_dir_refused),
+	    cmocka_unit_test(test_subscribers_sync),
+	    cmocka_unit_test(test_subscriber_pending),
+	    cmocka_unit_test(test_max_open),
+	    cmocka_unit_test(test_observers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
