@@ -150,8 +150,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!eve) {
 		om_settings_defaults(&cfg);
 		cfg.net.flow_max = 16;
+		cfg.net.stream_memcap = 1 << 20;
+		cfg.net.defrag_memcap = 65536;
+		cfg.net.defrag_max_trackers = 8;
+		cfg.guard.recon_max_sources = 16; /* small tables: setting up is most of a run */
 		cfg.proto.dns.max_tx = 4;
 		cfg.proto.dns.max_msg = 2048;
+		cfg.proto.files.magic = false; /* no libmagic database load per run */
+		cfg.proto.files.hash = false;
 		if (om_eve_open("/dev/null", 0, false, &eve, err, sizeof(err)) < 0)
 			abort();
 		if (om_proto_new(&cfg.proto, &proto, err, sizeof(err)) < 0)
