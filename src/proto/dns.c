@@ -413,13 +413,9 @@ static void json_bytes(om_json *j, om_buf *scratch, const char *key, const uint8
 	om_json_strn(j, key, scratch->data ? scratch->data : "", scratch->len);
 }
 
-/* A name: "<root>" for the root, as Suricata writes it. */
+/* A name: "" for the root, as Suricata 7 writes it. */
 static void json_name(om_json *j, om_buf *scratch, const char *key, const char *txt, uint32_t n)
 {
-	if (n == 0) {
-		om_json_str(j, key, "<root>");
-		return;
-	}
 	json_bytes(j, scratch, key, (const uint8_t *)txt, n);
 }
 
@@ -665,11 +661,8 @@ static bool rdata_text(om_buf *b, const struct dns_msg *m, uint16_t type, uint32
 		uint32_t tl;
 		if (name_read(m->p, end, &x, txt, &tl))
 			return false;
-		/* as Suricata: the bare name, "<root>" for the root */
-		if (tl == 0)
-			om_buf_puts(b, "<root>");
-		else
-			put_bytes_text(b, (const uint8_t *)txt, tl);
+		/* as Suricata 7: the bare name, "" for the root */
+		put_bytes_text(b, (const uint8_t *)txt, tl);
 		return true;
 	}
 	case T_MX: {
@@ -678,10 +671,7 @@ static bool rdata_text(om_buf *b, const struct dns_msg *m, uint16_t type, uint32
 		x = o + 2;
 		if (n < 3 || name_read(m->p, end, &x, txt, &tl))
 			return false;
-		if (tl == 0)
-			om_buf_puts(b, "<root>");
-		else
-			put_bytes_text(b, (const uint8_t *)txt, tl);
+		put_bytes_text(b, (const uint8_t *)txt, tl);
 		return true;
 	}
 	case T_NULL: put_bytes_text(b, d, n); return true;
