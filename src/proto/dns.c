@@ -338,10 +338,26 @@ struct dns_rr {
 	uint16_t rdlen;
 };
 
-/* The record at *o (checked by msg_parse, so it cannot fail). */
-static void rr_next(const struct dns_msg *m, uint32_t *o, struct dns_rr *rr)
+/* Past a name that msg_parse checked, without following its pointer. */
+static void name_skip(const struct dns_msg *m, uint32_t *o)
 {
-	name_read(m->p, m->len, o, rr->name, &rr->name_len);
+	uint32_t x = *o;
+	while (m->p[x] != 0 && (m->p[x] & 0xc0) != 0xc0)
+		x += 1u + m->p[x];
+	*o = x + (m->p[x] ? 2 : 1);
+}
+
+/* The record at *o (checked by msg_parse, so it cannot fail); its owner's
+ * name only when name is true (the passes that look for types skip it). */
+static void rr_next_named(const struct dns_msg *m, uint32_t *o, struct dns_rr *rr, bool name)
+{
+	if (name) {
+		name_read(m->p, m->len, o, rr->name, &rr->name_len);
+	} else {
+		name_skip(m, o);
+		rr->name[0] = '\0';
+		rr->name_len = 0;
+	}
 	const uint8_t *f = m->p + *o;
 	rr->type = rd16(f);
 	rr->class = rd16(f + 2);
@@ -349,6 +365,11 @@ static void rr_next(const struct dns_msg *m, uint32_t *o, struct dns_rr *rr)
 	rr->rdlen = rd16(f + 8);
 	rr->rdata = *o + 10;
 	*o += 10u + rr->rdlen;
+}
+
+static void rr_next(const struct dns_msg *m, uint32_t *o, struct dns_rr *rr)
+{
+	rr_next_named(m, o, rr, true);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -928,7 +949,7 @@ static void section_grouped(om_json *j, om_buf *scratch, const struct dns_msg *m
 	uint32_t o = m->sec[s];
 	for (unsigned i = 0; i < m->count[s]; i++) {
 		struct dns_rr rr;
-		rr_next(m, &o, &rr);
+		rr_next_named(m, &o, &rr, false);
 		if (rr.type == T_OPT)
 			continue;
 		bool known = false;
@@ -944,7 +965,7 @@ static void section_grouped(om_json *j, om_buf *scratch, const struct dns_msg *m
 		o = m->sec[s];
 		for (unsigned i = 0; i < m->count[s]; i++) {
 			struct dns_rr rr;
-			rr_next(m, &o, &rr);
+			rr_next_named(m, &o, &rr, false); /* values only */
 			if (rr.type != types[k])
 				continue;
 			if (is_txt(rr.type))
@@ -1062,7 +1083,7 @@ static void answer_body(om_json *j, void *arg)
 	uint32_t o = m->sec[1];
 	for (unsigned i = 0; i < m->count[1]; i++) {
 		struct dns_rr rr;
-		rr_next(m, &o, &rr);
+		rr_next_named(m, &o, &rr, false);
 		answers |= rr.type != T_OPT;
 	}
 	if (answers) {
