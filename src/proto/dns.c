@@ -1277,9 +1277,20 @@ static void dns_worker_free(void *wctx, void *user)
 	free(w);
 }
 
+/* The settings of a flow's module (the defaults when the flow's worker has
+ * no proto worker: an app-layer test without the module's sink). */
+static const struct om_proto_dns_config *dns_cfg(const om_flow *f)
+{
+	static const struct om_proto_dns_config defaults = {
+	    .enabled = true, .max_tx = DNS_MAX_TX_DEFAULT, .max_msg = DNS_MAX_MSG_DEFAULT};
+	const struct om_proto_worker *w = proto_worker(f);
+	return w && w->p ? &w->p->cfg.dns : &defaults;
+}
+
 static void *dns_state_new(om_flow *f, void *user, void *wctx)
 {
-	const struct om_proto_dns_config *cfg = user;
+	(void)user;
+	const struct om_proto_dns_config *cfg = dns_cfg(f);
 	struct dns_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
@@ -1416,7 +1427,9 @@ static void dns_gap(void *state, om_flow *f, int dir, uint64_t len)
 	om_app_bypass(f, 1u << dir);
 }
 
-static om_app_parser dns_parser = {
+/* Read-only: each flow finds its module's settings through its worker
+ * (dns_cfg), so that two modules with different settings can coexist. */
+static const om_app_parser dns_parser = {
     .name = "dns",
     .ipprotos = OM_APP_TCP | OM_APP_UDP,
     .ports = {53},
@@ -1434,6 +1447,5 @@ int proto_dns_register(om_proto *p, om_app_registry *reg)
 {
 	if (!p->cfg.dns.enabled)
 		return 0;
-	dns_parser.user = &p->cfg.dns;
 	return om_app_register(reg, &dns_parser, NULL);
 }
