@@ -859,6 +859,36 @@ static void test_tcp_gap(void **unused)
 	free(eve);
 }
 
+/* The bytes of names: valid UTF-8 is written as it is, a name that is not
+ * UTF-8 has each byte above 127 as the text \xNN (Suricata 7's form), and
+ * JSON's special characters are escaped. */
+static void test_name_bytes(void **unused)
+{
+	(void)unused;
+	char path[300];
+	cap_path(path, sizeof(path), "bytes");
+	struct cap c;
+	cap_open(&c, path);
+	const char *names[] = {"caf\xe9.example", "\xe6\x97\xa5\xe6\x9c\xac.example",
+	                       "a\"b\\c.example"};
+	for (int i = 0; i < 3; i++) {
+		pkt q = {.n = 0};
+		hdr(&q, (uint16_t)(80 + i), 0x0100, 1, 0, 0, 0);
+		question(&q, names[i], 1);
+		udp(&c, 0, (uint16_t)(47000 + i), 53, &q);
+	}
+	cap_close(&c);
+
+	char *eve = inspect(path, 0, 0);
+	/* e9 alone is no UTF-8: the four characters \xe9, a JSON \\ */
+	assert_int_equal(lines_with(eve, "\"id\":80,\"rrname\":\"caf\\\\xe9.example\"", NULL), 1);
+	/* U+65E5 U+672C in UTF-8 */
+	assert_int_equal(
+	    lines_with(eve, "\"id\":81,\"rrname\":\"\xe6\x97\xa5\xe6\x9c\xac.example\"", NULL), 1);
+	assert_int_equal(lines_with(eve, "\"id\":82,\"rrname\":\"a\\\"b\\\\c.example\"", NULL), 1);
+	free(eve);
+}
+
 static int setup(void **unused)
 {
 	(void)unused;
@@ -870,7 +900,8 @@ static int teardown(void **unused)
 	(void)unused;
 	if (getenv("DNS_TEST_KEEP"))
 		return 0;
-	const char *names[] = {"compress", "names", "flags", "types", "tcp", "limits", "gap"};
+	const char *names[] = {"compress", "names",  "flags", "types",
+	                       "tcp",      "limits", "gap",   "bytes"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char p[300];
 		cap_path(p, sizeof(p), names[i]);
@@ -886,7 +917,7 @@ int main(void)
 	    cmocka_unit_test(test_udp_compression), cmocka_unit_test(test_bad_names),
 	    cmocka_unit_test(test_flags_edns),      cmocka_unit_test(test_rdata_types),
 	    cmocka_unit_test(test_tcp_framing),     cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_tcp_gap),
+	    cmocka_unit_test(test_tcp_gap),         cmocka_unit_test(test_name_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
