@@ -984,11 +984,13 @@ struct dns_state {
 	const struct om_proto_dns_config *cfg;
 	struct dns_worker *w;
 	bool tcp;
-	uint64_t msgs;         /* messages parsed: the next one's tx_id */
-	bool flooded;          /* FLOODED was reported */
-	uint32_t npend;        /* queries waiting for their answer */
-	uint32_t head;         /* the oldest of them in pend */
-	uint16_t *pend;        /* ring of max_tx ids */
+	uint64_t msgs;  /* messages parsed: the next one's tx_id */
+	bool flooded;   /* FLOODED was reported */
+	uint32_t npend; /* queries waiting for their answer */
+	uint32_t head;  /* the oldest of them in pend */
+	uint32_t pcap;  /* pend's size: 4, grown by 4 times up to max_tx */
+	uint16_t *pend; /* ring of their ids: pend_small or allocated */
+	uint16_t pend_small[4];
 	struct dns_tcp {       /* TCP: one message being read per direction */
 		uint8_t nlen;  /* bytes of the length prefix read (0..2) */
 		uint8_t len0;  /* its first byte */
@@ -1104,7 +1106,23 @@ static bool opcode_valid(unsigned op)
 
 static void pend_add(struct dns_state *st, om_flow *f, uint16_t id)
 {
-	uint32_t cap = st->cfg->max_tx;
+	uint32_t max = st->cfg->max_tx;
+	if (st->npend == st->pcap && st->pcap < max) {
+		/* a flow with many queries in flight (a resolver's TCP
+		 * connection): a bigger ring, once per 4 times */
+		uint32_t nc = st->pcap * 4 < max ? st->pcap * 4 : max;
+		uint16_t *nb = malloc(nc * sizeof(*nb));
+		if (nb) {
+			for (uint32_t i = 0; i < st->npend; i++)
+				nb[i] = st->pend[(st->head + i) % st->pcap];
+			if (st->pend != st->pend_small)
+				free(st->pend);
+			st->pend = nb;
+			st->pcap = nc;
+			st->head = 0;
+		}
+	}
+	uint32_t cap = st->pcap;
 	if (st->npend == cap) {
 		/* the oldest query is given up */
 		st->head = (st->head + 1) % cap;
@@ -1121,7 +1139,7 @@ static void pend_add(struct dns_state *st, om_flow *f, uint16_t id)
 /* Takes the query that id answers; false: none waits. */
 static bool pend_take(struct dns_state *st, uint16_t id)
 {
-	uint32_t cap = st->cfg->max_tx;
+	uint32_t cap = st->pcap;
 	for (uint32_t i = 0; i < st->npend; i++) {
 		uint32_t k = (st->head + i) % cap;
 		if (st->pend[k] != id)
@@ -1294,11 +1312,9 @@ static void *dns_state_new(om_flow *f, void *user, void *wctx)
 	struct dns_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	st->pend = calloc(cfg->max_tx, sizeof(*st->pend));
-	if (!st->pend) {
-		free(st);
-		return NULL;
-	}
+	st->pend = st->pend_small;
+	st->pcap = cfg->max_tx < OM_ARRAY_SIZE(st->pend_small) ? cfg->max_tx
+	                                                       : OM_ARRAY_SIZE(st->pend_small);
 	st->cfg = cfg;
 	st->w = wctx;
 	st->tcp = f->proto == IPPROTO_TCP;
@@ -1313,7 +1329,8 @@ static void dns_state_free(void *state, void *user)
 		return;
 	free(st->d[0].buf);
 	free(st->d[1].buf);
-	free(st->pend);
+	if (st->pend != st->pend_small)
+		free(st->pend);
 	free(st);
 }
 

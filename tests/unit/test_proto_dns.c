@@ -889,6 +889,48 @@ static void test_name_bytes(void **unused)
 	free(eve);
 }
 
+/* Many queries in flight on one TCP connection (the ring of waiting ids
+ * grows from 4 to 16 to 64): 40 queries, then their answers in reverse
+ * order; with the defaults every answer finds its query. With max-tx 10
+ * the 11th query gives up the first (FLOODED once) and so on: the answers
+ * to the 30 oldest are unsolicited. */
+static void test_many_pending(void **unused)
+{
+	(void)unused;
+	char path[300];
+	cap_path(path, sizeof(path), "pending");
+	struct cap c;
+	cap_open(&c, path);
+	tcp_open(&c, 48000, 53);
+	pkt qs = {.n = 0}, as = {.n = 0};
+	for (int i = 0; i < 40; i++) {
+		pkt q = {.n = 0};
+		hdr(&q, (uint16_t)(1000 + i), 0x0100, 1, 0, 0, 0);
+		question(&q, "p.example", 1);
+		framed(&qs, &q);
+	}
+	for (int i = 39; i >= 0; i--) {
+		pkt a = {.n = 0};
+		hdr(&a, (uint16_t)(1000 + i), 0x8180, 1, 0, 0, 0);
+		question(&a, "p.example", 1);
+		framed(&as, &a);
+	}
+	tcp_seg(&c, 0, 48000, 53, qs.b, qs.n);
+	tcp_seg(&c, 1, 48000, 53, as.b, as.n);
+	tcp_close(&c, 48000, 53);
+	cap_close(&c);
+
+	char *eve = inspect(path, 0, 0);
+	assert_int_equal(lines_with(eve, "\"type\":\"answer\"", NULL), 40);
+	assert_int_equal(lines_with(eve, "\"event_type\":\"anomaly\"", NULL), 0);
+	free(eve);
+	eve = inspect(path, 10, 0);
+	assert_int_equal(lines_with(eve, "\"type\":\"answer\"", NULL), 40);
+	assert_int_equal(lines_with(eve, ANOM("FLOODED"), NULL), 1);
+	assert_int_equal(lines_with(eve, ANOM("UNSOLICITED_RESPONSE"), NULL), 30);
+	free(eve);
+}
+
 static int setup(void **unused)
 {
 	(void)unused;
@@ -918,6 +960,7 @@ int main(void)
 	    cmocka_unit_test(test_flags_edns),      cmocka_unit_test(test_rdata_types),
 	    cmocka_unit_test(test_tcp_framing),     cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_tcp_gap),         cmocka_unit_test(test_name_bytes),
+	    cmocka_unit_test(test_many_pending),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
