@@ -1224,9 +1224,10 @@ static enum om_app_probe probe_msg(const uint8_t *p, uint32_t n, uint32_t full, 
 	uint16_t qd = rd16(p + 4);
 	for (unsigned i = 0; i < qd; i++) {
 		enum dns_err e = name_read(p, n, &o, NULL, NULL);
-		if (e == E_MALFORMED && n < full) {
-			/* cut short, or really broken: tell by whether the
-			 * name could still end past what is here */
+		if (e == E_MALFORMED) {
+			/* the name runs past what is here: more is coming
+			 * (a name that is broken is found once the whole
+			 * message is here, n >= full) */
 			return OM_APP_PROBE_MORE;
 		}
 		if (e)
