@@ -109,8 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pc->files.store_dir[0] = '\0';
 		if (om_eve_open("/dev/null", 0, false, &eve, err, sizeof(err)) < 0)
 			abort();
-		if (om_proto_new(pc, &proto, err, sizeof(err)) < 0 || !(apps = om_app_registry_new()) ||
-		    om_proto_register(proto, apps) < 0)
+		if (om_proto_new(pc, &proto, err, sizeof(err)) < 0 ||
+		    !(apps = om_app_registry_new()) || om_proto_register(proto, apps) < 0)
 			abort();
 		om_app_registry_seal(apps);
 	}

@@ -74,8 +74,7 @@ static inline void fc_close(fc_cap *c)
 }
 
 /* One segment of k in direction dir (0: a->b). */
-static inline void fc_seg(fc_cap *c, fc_conn *k, int dir, uint8_t flags, const uint8_t *p,
-                          size_t n)
+static inline void fc_seg(fc_cap *c, fc_conn *k, int dir, uint8_t flags, const uint8_t *p, size_t n)
 {
 	uint8_t *f = c->frame;
 	memset(f, 0, 14 + 40);
