@@ -61,7 +61,8 @@ struct ftp_expect {
 	bool active;        /* PORT/EPRT: the FTP server connects */
 	om_flow_handle ctl; /* the control flow */
 	om_usec deadline;
-	int32_t next; /* chain in a bucket, or in the free list; -1 ends */
+	uint64_t after; /* the announcing command: the transfer comes after it */
+	int32_t next;   /* chain in a bucket, or in the free list; -1 ends */
 	bool used;
 };
 
@@ -189,6 +190,7 @@ struct ftp_tx {
 /* the transfer the latest RETR/STOR/LIST... asked for, for the data flow */
 struct ftp_xfer {
 	bool valid, claimed;
+	uint64_t tx_id; /* the command's */
 	char cmd[FTP_CMD_MAX + 1];
 	enum ftp_kind kind;
 	uint8_t *name; /* max_line bytes */
@@ -300,9 +302,8 @@ static void ftp_body(om_json *j, void *arg)
 			om_json_bool(j, "command_truncated", tx->cmd_truncated);
 		}
 	}
-	/* the replies belong to the oldest command: only it is written with them */
-	bool mine = r->replied || (s->ntx && &s->tx[s->head] == tx);
-	if (mine && s->reply_lines) {
+	/* the reply lines kept are the oldest command's: only it is written */
+	if (s->reply_lines) {
 		bool codes = false;
 		for (uint32_t off = 0; off + 6 <= s->reply_len;) {
 			uint16_t n = (uint16_t)(s->reply[off + 4] << 8 | s->reply[off + 5]);
@@ -329,7 +330,7 @@ static void ftp_body(om_json *j, void *arg)
 	if (tx->kind == K_PORT || tx->kind == K_EPRT)
 		om_json_str(j, "mode", "active");
 	om_json_str(j, "reply_received", r->replied ? "yes" : "no");
-	om_json_bool(j, "reply_truncated", mine && s->reply_truncated);
+	om_json_bool(j, "reply_truncated", s->reply_truncated);
 	om_json_obj_close(j);
 }
 
@@ -359,7 +360,8 @@ static void pop_head(struct ftp_state *s, om_flow *f, bool replied)
 
 /* ---- expectations ------------------------------------------------------------------ */
 
-static void expect(struct ftp_state *s, om_flow *f, bool active, uint16_t port)
+static void expect(struct ftp_state *s, om_flow *f, const struct ftp_tx *tx, bool active,
+                   uint16_t port)
 {
 	struct ftp_wctx *w = s->w;
 	if (!w || port == 0)
@@ -378,6 +380,7 @@ static void expect(struct ftp_state *s, om_flow *f, bool active, uint16_t port)
 	key.port = port;
 	key.active = active;
 	key.ctl = om_app_flow_handle(f);
+	key.after = tx->id;
 	key.deadline = f->last + (om_usec)s->cfg->expect_timeout * 1000000u;
 	/* the same connection announced again: the newer announcement wins */
 	for (int32_t i = t->bucket[bucket_of(t, port)]; i >= 0; i = t->e[i].next) {
@@ -560,11 +563,11 @@ static void on_command(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32
 		if (alen)
 			s->type = (char)toupper(arg[0]);
 	} else if (cmd_is(c, "REST")) {
-		uint32_t pos = 0, v = 0;
 		uint64_t r = 0;
-		while (pos < alen && isdigit(arg[pos]) && r < (UINT64_MAX - 9) / 10) {
-			v = (uint32_t)(arg[pos++] - '0');
-			r = r * 10 + v;
+		for (uint32_t pos = 0; pos < alen && isdigit(arg[pos]); pos++) {
+			if (r > (UINT64_MAX - 9) / 10)
+				break; /* not a real offset: kept at its largest */
+			r = r * 10 + (uint64_t)(arg[pos] - '0');
 		}
 		s->rest = r;
 	} else if (cmd_is(c, "PORT")) {
@@ -609,6 +612,7 @@ static void on_command(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32
 		struct ftp_xfer *x = &s->xfer;
 		x->valid = true;
 		x->claimed = false;
+		x->tx_id = tx->id;
 		x->kind = tx->kind;
 		memcpy(x->cmd, tx->cmd, sizeof(x->cmd));
 		x->name_len = alen;
@@ -681,7 +685,7 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 		if (parse_hostport(d, n, a4, &port) && port) {
 			tx->has_port = true;
 			tx->dyn_port = port;
-			expect(s, f, false, port);
+			expect(s, f, tx, false, port);
 		} else {
 			proto_anomaly(f, OM_DIR_TOCLIENT, "ftp", "INVALID_PASV_REPLY");
 		}
@@ -689,12 +693,12 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 		if (parse_epsv(d, n, &port)) {
 			tx->has_port = true;
 			tx->dyn_port = port;
-			expect(s, f, false, port);
+			expect(s, f, tx, false, port);
 		} else {
 			proto_anomaly(f, OM_DIR_TOCLIENT, "ftp", "INVALID_PASV_REPLY");
 		}
 	} else if ((tx->kind == K_PORT || tx->kind == K_EPRT) && c[0] == '2' && tx->port_wanted) {
-		expect(s, f, true, tx->port_wanted);
+		expect(s, f, tx, true, tx->port_wanted);
 	}
 	pop_head(s, f, true);
 }
@@ -857,6 +861,7 @@ static enum om_app_probe ftp_probe_ts(const om_flow *f, const uint8_t *d, uint32
 
 struct ftpdata_state {
 	om_flow_handle ctl;
+	uint64_t after; /* the control flow's command that announced this one */
 	bool active, started, file_kind, logged, has_cmd;
 	int file_dir;
 	om_file *file;
@@ -908,6 +913,7 @@ static void *ftpdata_state_new(om_flow *f, void *user, void *wctx)
 	}
 	s->ctl = fw->t->e[i].ctl;
 	s->active = fw->t->e[i].active;
+	s->after = fw->t->e[i].after;
 	table_unlink(fw->t, i);
 	fw->taken++;
 	return s;
@@ -924,7 +930,9 @@ static void ftpdata_start(struct ftpdata_state *s, om_flow *f, int dir)
 	if (!ctl || !w || om_app_parser_id(ctl) != w->p->ftp_id)
 		return; /* the control flow is gone: go on alone */
 	struct ftp_state *cs = om_app_state(ctl);
-	if (!cs || !cs->xfer.valid || cs->xfer.claimed)
+	/* the transfer asked for after this connection was announced, and
+	 * not taken by another data connection */
+	if (!cs || !cs->xfer.valid || cs->xfer.claimed || cs->xfer.tx_id <= s->after)
 		return;
 	struct ftp_xfer *x = &cs->xfer;
 	x->claimed = true;

@@ -566,6 +566,33 @@ static void test_truncated(void **unused)
 	t_end(&t);
 }
 
+/* A transfer command from before the announcement is not this data
+ * connection's: its bytes are a file without a name. */
+static void test_stale_transfer(void **unused)
+{
+	(void)unused;
+	struct t t;
+	t_begin(&t);
+	fc_conn c = control();
+	login(&t, &c, 0);
+	say(&t, &c, 0, "RETR old.txt\r\n", 0);
+	say(&t, &c, 1, "425 Use PORT or PASV first.\r\n", 0);
+	say(&t, &c, 0, "EPSV\r\n", 0);
+	say(&t, &c, 1, "229 Entering Extended Passive Mode (|||40008|)\r\n", 0);
+	fc_conn d = data_conn(false, 50007, 40008);
+	fc_connect(&t.c, &d);
+	fc_send(&t.c, &d, 0, "abc", 3, 0);
+	fc_fin(&t.c, &d, 0);
+	fc_fin(&t.c, &d, 1);
+	t_run(&t);
+	assert_int_equal(LINES(&t, "\"event_type\":\"fileinfo\"", "\"filename\":\"\"",
+	                       "\"sha256\":\"" ABC_SHA256 "\""),
+	                 1);
+	assert_int_equal(LINES(&t, "old.txt", "\"event_type\":\"fileinfo\""), 0);
+	assert_int_equal(LINES(&t, "\"event_type\":\"ftp_data\"", "\"ftp_data\":{}"), 1);
+	t_end(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +607,7 @@ int main(void)
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_detection),
 	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_stale_transfer),
 	};
 	(void)print_eve;
 	return cmocka_run_group_tests(tests, NULL, NULL);
