@@ -157,16 +157,24 @@ static bool same_addr(const om_addr *a, const om_addr *b)
 	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
 }
 
-/* The live entry that names flow f as its data connection, or -1. */
-static int32_t table_find(const struct ftp_table *t, const om_flow *f)
+/* The live entry that names flow f as its data connection, or -1. A flow
+ * first seen from its acceptor's side (a capture that starts after the
+ * handshake) has its ends the other way round: *ret_rev says so. */
+static int32_t table_find(const struct ftp_table *t, const om_flow *f, bool *ret_rev)
 {
 	if (!t || !t->n)
 		return -1;
-	for (int32_t i = t->bucket[bucket_of(t, f->sport)]; i >= 0; i = t->e[i].next) {
-		const struct ftp_expect *e = &t->e[i];
-		if (e->port == f->sport && e->deadline >= f->last && same_addr(&e->cli, &f->cli) &&
-		    same_addr(&e->srv, &f->srv))
-			return i;
+	for (int rev = 0; rev < 2; rev++) {
+		uint16_t port = rev ? f->cport : f->sport;
+		const om_addr *cli = rev ? &f->srv : &f->cli, *srv = rev ? &f->cli : &f->srv;
+		for (int32_t i = t->bucket[bucket_of(t, port)]; i >= 0; i = t->e[i].next) {
+			const struct ftp_expect *e = &t->e[i];
+			if (e->port == port && e->deadline >= f->last && same_addr(&e->cli, cli) &&
+			    same_addr(&e->srv, srv)) {
+				*ret_rev = rev;
+				return i;
+			}
+		}
 	}
 	return -1;
 }
@@ -225,6 +233,7 @@ struct ftp_state {
 	uint64_t rest;
 	struct ftp_xfer xfer;
 	bool ended[2];
+	bool tls; /* AUTH TLS accepted: nothing more is read */
 };
 
 static const struct om_proto_ftp_config *ftp_cfg(const om_flow *f)
@@ -700,7 +709,15 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 	} else if ((tx->kind == K_PORT || tx->kind == K_EPRT) && c[0] == '2' && tx->port_wanted) {
 		expect(s, f, tx, true, tx->port_wanted);
 	}
+	/* AUTH TLS accepted (RFC 4217): what follows is TLS, not FTP lines */
+	bool tls = cmd_is(tx->cmd, "AUTH") && !memcmp(c, "234", 3);
 	pop_head(s, f, true);
+	if (tls) {
+		while (s->ntx)
+			pop_head(s, f, false);
+		s->tls = true;
+		om_app_bypass(f, OM_APP_BYPASS_BOTH);
+	}
 }
 
 static void on_reply(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32_t n, bool truncated)
@@ -746,7 +763,7 @@ static int ftp_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n,
 	struct ftp_state *s = st;
 	struct ftp_line *l = &s->line[dir];
 	uint32_t ml = max_line(s);
-	while (n) {
+	while (n && !s->tls) {
 		const uint8_t *lf = memchr(d, '\n', n);
 		uint32_t k = lf ? (uint32_t)(lf - d) : n;
 		uint32_t room = ml - l->len;
@@ -787,7 +804,7 @@ static void ftp_end(void *st, om_flow *f, int dir, enum om_app_end why)
 {
 	(void)why;
 	struct ftp_state *s = st;
-	if (s->line[dir].len) /* a last line without its end */
+	if (s->line[dir].len && !s->tls) /* a last line without its end */
 		on_line(s, f, dir);
 	s->ended[dir] = true;
 	/* no more replies can come: what waits is written without one */
@@ -811,6 +828,13 @@ static bool has_ci(const uint8_t *d, uint32_t n, const char *w)
 	return false;
 }
 
+/* A reply line on port 21 when the capture starts after the banner. */
+static bool ftp_reply_line(const uint8_t *d, uint32_t n)
+{
+	return n >= 4 && d[0] >= '1' && d[0] <= '5' && isdigit(d[1]) && isdigit(d[2]) &&
+	       (d[3] == ' ' || d[3] == '-') && memchr(d, '\n', n < 512 ? n : 512);
+}
+
 /* The server's first line: "220 " or "220-". A mail server greets the same
  * way, so the banner decides only when it names FTP (or the port is 21);
  * otherwise the client's first command does. */
@@ -818,6 +842,8 @@ static enum om_app_probe ftp_probe_tc(const om_flow *f, const uint8_t *d, uint32
 {
 	(void)w;
 	static const char b[] = "220";
+	if (f->sport == 21 && ftp_reply_line(d, n))
+		return OM_APP_PROBE_YES;
 	uint32_t m = n < 3 ? n : 3;
 	if (memcmp(d, b, m) != 0)
 		return OM_APP_PROBE_NO;
@@ -834,11 +860,39 @@ static enum om_app_probe ftp_probe_tc(const om_flow *f, const uint8_t *d, uint32
 	return OM_APP_PROBE_NO;
 }
 
-/* The client's first command: what an FTP client opens with. */
+/* The verbs of RFC 959, 2228, 2389, 2428, 3659 and the common X forms. */
+static bool ftp_verb(const uint8_t *d, uint32_t n)
+{
+	static const char *const verbs[] = {
+	    "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC",  "CDUP", "CONF", "CWD",  "DELE",
+	    "ENC",  "EPRT", "EPSV", "FEAT", "HELP", "LANG", "LIST", "MDTM", "MIC",  "MKD",  "MLSD",
+	    "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD",
+	    "QUIT", "REIN", "REST", "RETR", "RMD",  "RNFR", "RNTO", "SITE", "SIZE", "SMNT", "STAT",
+	    "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD"};
+	uint32_t k = 0;
+	while (k < n && k < 5 && isalpha(d[k]))
+		k++;
+	if (k < 3 || k > 4 || k >= n || (d[k] != ' ' && d[k] != '\r' && d[k] != '\n'))
+		return false;
+	for (size_t i = 0; i < OM_ARRAY_SIZE(verbs); i++) {
+		if (strlen(verbs[i]) != k)
+			continue;
+		uint32_t j = 0;
+		while (j < k && toupper(d[j]) == verbs[i][j])
+			j++;
+		if (j == k)
+			return true;
+	}
+	return false;
+}
+
+/* The client's first command: what an FTP client opens with, or on port 21
+ * any FTP command (a capture that starts in the middle of a session). */
 static enum om_app_probe ftp_probe_ts(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
 {
-	(void)f;
 	(void)w;
+	if (f->sport == 21 && ftp_verb(d, n))
+		return OM_APP_PROBE_YES;
 	static const char *const first[] = {"USER ",  "AUTH TLS", "AUTH SSL", "FEAT\r\n",
 	                                    "FEAT\n", "SYST\r\n", "OPTS UTF8"};
 	bool more = false;
@@ -862,7 +916,7 @@ static enum om_app_probe ftp_probe_ts(const om_flow *f, const uint8_t *d, uint32
 struct ftpdata_state {
 	om_flow_handle ctl;
 	uint64_t after; /* the control flow's command that announced this one */
-	bool active, started, file_kind, logged, has_cmd;
+	bool active, rev, started, file_kind, logged, has_cmd;
 	int file_dir;
 	om_file *file;
 	char cmd[FTP_CMD_MAX + 1];
@@ -887,7 +941,8 @@ static enum om_app_probe ftpdata_probe(const om_flow *f, const uint8_t *d, uint3
 	(void)n;
 	(void)w;
 	struct ftp_wctx *fw = ftp_table_of(f);
-	if (!fw || table_find(fw->t, f) < 0)
+	bool rev;
+	if (!fw || table_find(fw->t, f, &rev) < 0)
 		return OM_APP_PROBE_NO;
 	return OM_APP_PROBE_YES;
 }
@@ -900,7 +955,8 @@ static void *ftpdata_state_new(om_flow *f, void *user, void *wctx)
 	struct ftp_wctx *fw = ftp_table_of(f);
 	if (!c || !fw)
 		return NULL;
-	int32_t i = table_find(fw->t, f);
+	bool rev;
+	int32_t i = table_find(fw->t, f, &rev);
 	if (i < 0)
 		return NULL;
 	struct ftpdata_state *s = calloc(1, sizeof(*s));
@@ -913,6 +969,7 @@ static void *ftpdata_state_new(om_flow *f, void *user, void *wctx)
 	}
 	s->ctl = fw->t->e[i].ctl;
 	s->active = fw->t->e[i].active;
+	s->rev = rev;
 	s->after = fw->t->e[i].after;
 	table_unlink(fw->t, i);
 	fw->taken++;
@@ -950,7 +1007,8 @@ static void ftpdata_start(struct ftpdata_state *s, om_flow *f, int dir)
 	/* a download flows from the FTP server: the data flow's acceptor in
 	 * passive mode, its initiator in active mode */
 	bool down = x->kind == K_XFER_DOWN;
-	s->file_dir = (down != s->active) ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
+	bool to_client = (down != s->active) != s->rev;
+	s->file_dir = to_client ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
 }
 
 static int ftpdata_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned flags)

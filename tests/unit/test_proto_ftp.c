@@ -593,6 +593,65 @@ static void test_stale_transfer(void **unused)
 	t_end(&t);
 }
 
+/* AUTH TLS accepted: the rest is TLS, not read as FTP lines. */
+static void test_auth_tls(void **unused)
+{
+	(void)unused;
+	struct t t;
+	t_begin(&t);
+	fc_conn c = control();
+	fc_connect(&t.c, &c);
+	say(&t, &c, 1, "220 FTP server\r\n", 0);
+	say(&t, &c, 0, "AUTH TLS\r\n", 0);
+	say(&t, &c, 1, "234 Proceed with negotiation.\r\n", 0);
+	/* a TLS record header, then bytes that would be a long "line" */
+	uint8_t hs[300];
+	memset(hs, 0x41, sizeof(hs));
+	memcpy(hs, "\x16\x03\x01\x01\x20\x01", 6);
+	fc_send(&t.c, &c, 0, hs, sizeof(hs), 0);
+	fc_send(&t.c, &c, 1, "500 x\r\n", 7, 0);
+	t_run(&t);
+	assert_int_equal(LINES(&t, "\"command\":\"AUTH\",\"command_data\":\"TLS\"",
+	                       "\"completion_code\":[\"234\"]"),
+	                 1);
+	assert_int_equal(LINES(&t, "\"event_type\":\"ftp\""), 2); /* banner, AUTH */
+	assert_int_equal(LINES(&t, "\"event_type\":\"anomaly\""), 0);
+	t_end(&t);
+}
+
+/* A capture that starts in the middle: on port 21 a command or a reply
+ * is enough to know FTP; a data connection first seen from its acceptor's
+ * side still matches its announcement, and the file keeps its sender. */
+static void test_midstream(void **unused)
+{
+	(void)unused;
+	struct t t;
+	t_begin(&t);
+	fc_conn c = control();
+	c.seq[0] = 7000;
+	c.seq[1] = 9000;
+	say(&t, &c, 0, "PASV\r\n", 0);
+	say(&t, &c, 1, "227 Entering Passive Mode (192,0,2,10,156,73).\r\n", 0); /* 40009 */
+	say(&t, &c, 0, "RETR mid.txt\r\n", 0);
+	say(&t, &c, 1, "150 Here it comes.\r\n", 0);
+	fc_conn d = data_conn(false, 50009, 40009);
+	d.seq[0] = 3000;
+	d.seq[1] = 5000;
+	fc_send(&t.c, &d, 1, "abc", 3, 0); /* first seen: the server's bytes */
+	fc_send(&t.c, &d, 0, "", 0, 0);
+	fc_fin(&t.c, &d, 1);
+	fc_fin(&t.c, &d, 0);
+	say(&t, &c, 1, "226 Transfer complete.\r\n", 0);
+	t_run(&t);
+	assert_int_equal(
+	    LINES(&t, "\"event_type\":\"ftp\"", "\"command\":\"PASV\"", "\"dynamic_port\":40009"),
+	    1);
+	assert_int_equal(LINES(&t, "\"event_type\":\"fileinfo\"", "\"src_ip\":\"192.0.2.10\"",
+	                       "\"filename\":\"mid.txt\"", "\"sha256\":\"" ABC_SHA256 "\""),
+	                 1);
+	t_end(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +667,8 @@ int main(void)
 	    cmocka_unit_test(test_detection),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_stale_transfer),
+	    cmocka_unit_test(test_auth_tls),
+	    cmocka_unit_test(test_midstream),
 	};
 	(void)print_eve;
 	return cmocka_run_group_tests(tests, NULL, NULL);
