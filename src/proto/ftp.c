@@ -228,7 +228,8 @@ struct ftp_state {
 	bool reply_truncated;
 	bool multiline;
 	char ml_code[3];
-	bool any_reply; /* the first reply (the banner) has been seen */
+	bool any_reply; /* a reply has been seen */
+	bool greeted;   /* the greeting (220 or 421) has been seen */
 	char type;
 	uint64_t rest;
 	struct ftp_xfer xfer;
@@ -564,6 +565,13 @@ static void on_command(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32
 			tx->cmd_truncated = truncated || tx->data_len < an;
 		}
 	}
+	/* Suricata names this one command "AUTH TLS", without an argument */
+	if (cmd_is(tx->cmd, "AUTH") && tx->data_len == 3 && toupper(tx->data[0]) == 'T' &&
+	    toupper(tx->data[1]) == 'L' && toupper(tx->data[2]) == 'S') {
+		memcpy(tx->cmd, "AUTH TLS", sizeof("AUTH TLS"));
+		tx->has_data = false;
+		tx->data_len = 0;
+	}
 	s->ntx++;
 	const uint8_t *arg = tx->has_data ? tx->data : (const uint8_t *)"";
 	uint32_t alen = tx->has_data ? tx->data_len : 0;
@@ -672,17 +680,21 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 {
 	bool first = !s->any_reply;
 	s->any_reply = true;
-	if (!s->ntx) {
+	/* the greeting (RFC 959 5.4: 120, 220 or 421 on connection) is the
+	 * banner even when a client sent its first command before it came */
+	bool greeting =
+	    !s->greeted && (!memcmp(c, "220", 3) || !memcmp(c, "421", 3) || !memcmp(c, "120", 3));
+	if (greeting && c[0] != '1')
+		s->greeted = true;
+	if (greeting || !s->ntx) {
 		/* the banner, or a reply nobody asked for: a record of its own */
-		if (!first && memcmp(c, "421", 3) != 0)
+		if (!greeting && !first && memcmp(c, "421", 3) != 0)
 			proto_anomaly(f, OM_DIR_TOCLIENT, "ftp", "UNSOLICITED_REPLY");
-		struct ftp_tx *tx = &s->tx[s->head];
-		uint8_t *keep = tx->data;
-		memset(tx, 0, sizeof(*tx));
-		tx->data = keep;
-		tx->id = s->next_id++;
-		s->ntx = 1;
-		pop_head(s, f, true);
+		struct ftp_tx alone;
+		memset(&alone, 0, sizeof(alone));
+		alone.id = s->next_id++;
+		emit(s, f, &alone, true);
+		reply_reset(s);
 		return;
 	}
 	if (c[0] == '1') /* preliminary: the final reply follows */
@@ -710,7 +722,7 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 		expect(s, f, tx, true, tx->port_wanted);
 	}
 	/* AUTH TLS accepted (RFC 4217): what follows is TLS, not FTP lines */
-	bool tls = cmd_is(tx->cmd, "AUTH") && !memcmp(c, "234", 3);
+	bool tls = !strncmp(tx->cmd, "AUTH", 4) && !memcmp(c, "234", 3);
 	pop_head(s, f, true);
 	if (tls) {
 		while (s->ntx)

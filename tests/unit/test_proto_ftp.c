@@ -611,9 +611,9 @@ static void test_auth_tls(void **unused)
 	fc_send(&t.c, &c, 0, hs, sizeof(hs), 0);
 	fc_send(&t.c, &c, 1, "500 x\r\n", 7, 0);
 	t_run(&t);
-	assert_int_equal(LINES(&t, "\"command\":\"AUTH\",\"command_data\":\"TLS\"",
-	                       "\"completion_code\":[\"234\"]"),
-	                 1);
+	/* named as Suricata names it: one command "AUTH TLS" */
+	assert_int_equal(
+	    LINES(&t, "\"ftp\":{\"command\":\"AUTH TLS\",\"completion_code\":[\"234\"]"), 1);
 	assert_int_equal(LINES(&t, "\"event_type\":\"ftp\""), 2); /* banner, AUTH */
 	assert_int_equal(LINES(&t, "\"event_type\":\"anomaly\""), 0);
 	t_end(&t);
@@ -652,6 +652,29 @@ static void test_midstream(void **unused)
 	t_end(&t);
 }
 
+/* A client that sends its first command before the greeting came (lftp
+ * does): the greeting is still the banner, and the command gets the reply
+ * after it. */
+static void test_command_before_greeting(void **unused)
+{
+	(void)unused;
+	struct t t;
+	t_begin(&t);
+	fc_conn c = control();
+	fc_connect(&t.c, &c);
+	say(&t, &c, 0, "FEAT\r\n", 0);
+	say(&t, &c, 1, "220 FTP server\r\n", 0);
+	say(&t, &c, 1, "211-Features:\r\n EPSV\r\n211 End\r\n", 0);
+	t_run(&t);
+	assert_int_equal(
+	    LINES(&t, "\"ftp\":{\"completion_code\":[\"220\"],\"reply\":[\"FTP server\"]"), 1);
+	assert_int_equal(LINES(&t, "\"ftp\":{\"command\":\"FEAT\",\"completion_code\":[\"211\","
+	                           "\"211\"],\"reply\":[\"Features:\",\" EPSV\",\"End\"]"),
+	                 1);
+	assert_int_equal(LINES(&t, "\"event_type\":\"anomaly\""), 0);
+	t_end(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +692,7 @@ int main(void)
 	    cmocka_unit_test(test_stale_transfer),
 	    cmocka_unit_test(test_auth_tls),
 	    cmocka_unit_test(test_midstream),
+	    cmocka_unit_test(test_command_before_greeting),
 	};
 	(void)print_eve;
 	return cmocka_run_group_tests(tests, NULL, NULL);
