@@ -317,7 +317,7 @@ static void ftp_body(om_json *j, void *arg)
 		bool codes = false;
 		for (uint32_t off = 0; off + 6 <= s->reply_len;) {
 			uint16_t n = (uint16_t)(s->reply[off + 4] << 8 | s->reply[off + 5]);
-			if (s->reply[off]) {
+			if (s->reply[off] & 1) {
 				if (!codes)
 					om_json_arr_open(j, "completion_code");
 				codes = true;
@@ -327,13 +327,19 @@ static void ftp_body(om_json *j, void *arg)
 		}
 		if (codes)
 			om_json_arr_close(j);
-		om_json_arr_open(j, "reply");
+		bool texts = false;
 		for (uint32_t off = 0; off + 6 <= s->reply_len;) {
 			uint16_t n = (uint16_t)(s->reply[off + 4] << 8 | s->reply[off + 5]);
-			om_json_strn(j, NULL, (const char *)s->reply + off + 6, n);
+			if (s->reply[off] & 2) {
+				if (!texts)
+					om_json_arr_open(j, "reply");
+				texts = true;
+				om_json_strn(j, NULL, (const char *)s->reply + off + 6, n);
+			}
 			off += 6u + n;
 		}
-		om_json_arr_close(j);
+		if (texts)
+			om_json_arr_close(j);
 	}
 	if (tx->has_port)
 		om_json_u64(j, "dynamic_port", tx->dyn_port);
@@ -666,7 +672,8 @@ static void reply_add(struct ftp_state *s, const uint8_t *d, uint32_t n, bool ha
 	if (tn > 0xffff)
 		tn = 0xffff;
 	uint8_t *o = s->reply + s->reply_len;
-	o[0] = has_code;
+	/* a bare code ("226") has no text, as Suricata writes it */
+	o[0] = (uint8_t)((has_code ? 1 : 0) | (!has_code || n >= 4 ? 2 : 0));
 	memcpy(o + 1, has_code ? d : (const uint8_t *)"   ", 3);
 	o[4] = (uint8_t)(tn >> 8);
 	o[5] = (uint8_t)tn;

@@ -470,8 +470,8 @@ static void test_replies(void **unused)
 	say(&t, &c, 1, "500 What?\r\n", 0);
 	say(&t, &c, 0, "FEAT\r\n", 0);
 	say(&t, &c, 1, "211-Features:\r\n EPSV\r\n211 End\r\n", 3);
-	say(&t, &c, 0, "NOOP\r\nSYST\r\n", 0);
-	say(&t, &c, 1, "200 NOOP ok.\r\n", 0);
+	say(&t, &c, 0, "NOOP\r\nNOOP\r\nSYST\r\n", 0);
+	say(&t, &c, 1, "200 NOOP ok.\r\n200\r\n", 0);
 	fc_fin(&t.c, &c, 1);
 	fc_fin(&t.c, &c, 0);
 	/* another session: the server closes it with 421 while nothing waits */
@@ -494,7 +494,11 @@ static void test_replies(void **unused)
 	                       "\"completion_code\":[\"211\",\"211\"],\"reply\":[\"Features:\",\" "
 	                       "EPSV\",\"End\"]"),
 	                 1);
-	assert_int_equal(LINES(&t, "\"command\":\"NOOP\"", "\"reply_received\":\"yes\""), 1);
+	assert_int_equal(LINES(&t, "\"command\":\"NOOP\"", "\"reply_received\":\"yes\""), 2);
+	/* a bare code: a completion code without a reply text */
+	assert_int_equal(LINES(&t, "\"ftp\":{\"command\":\"NOOP\",\"completion_code\":[\"200\"],"
+	                           "\"reply_received\":\"yes\""),
+	                 1);
 	assert_int_equal(LINES(&t, "\"ftp\":{\"command\":\"SYST\",\"reply_received\":\"no\","
 	                           "\"reply_truncated\":false}"),
 	                 1);
