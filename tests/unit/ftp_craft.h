@@ -118,10 +118,12 @@ static inline void fc_connect(fc_cap *c, fc_conn *k)
 	fc_seg(c, k, 0, 0x10, NULL, 0);
 }
 
-/* Payload in segments of at most mss bytes (0: FC_MSS). */
+/* Payload in segments of at most mss bytes (0: FC_MSS); the receiver
+ * acknowledges every 32 KiB, so that the sender stays inside the window. */
 static inline void fc_send(fc_cap *c, fc_conn *k, int dir, const void *p, size_t n, size_t mss)
 {
 	const uint8_t *b = p;
+	size_t unacked = 0;
 	if (!mss || mss > FC_MSS)
 		mss = FC_MSS;
 	while (n) {
@@ -129,6 +131,11 @@ static inline void fc_send(fc_cap *c, fc_conn *k, int dir, const void *p, size_t
 		fc_seg(c, k, dir, 0x18, b, m);
 		b += m;
 		n -= m;
+		unacked += m;
+		if (unacked >= 32768) {
+			fc_seg(c, k, !dir, 0x10, NULL, 0);
+			unacked = 0;
+		}
 	}
 }
 
