@@ -181,7 +181,17 @@ static int32_t table_find(const struct ftp_table *t, const om_flow *f, bool *ret
 
 /* ---- the control channel's state --------------------------------------------- */
 
-enum ftp_kind { K_OTHER = 0, K_PORT, K_EPRT, K_PASV, K_EPSV, K_XFER_DOWN, K_XFER_UP, K_LIST };
+enum ftp_kind {
+	K_OTHER = 0,
+	K_PORT,
+	K_EPRT,
+	K_PASV,
+	K_EPSV,
+	K_REST,
+	K_XFER_DOWN,
+	K_XFER_UP,
+	K_LIST
+};
 
 struct ftp_tx {
 	uint64_t id;
@@ -193,6 +203,7 @@ struct ftp_tx {
 	uint16_t dyn_port;
 	bool has_port;
 	uint16_t port_wanted; /* PORT/EPRT: the port announced, used once accepted */
+	uint64_t rest;        /* REST: the offset asked for, used once accepted */
 };
 
 /* the transfer the latest RETR/STOR/LIST... asked for, for the data flow */
@@ -592,7 +603,8 @@ static void on_command(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32
 				break; /* not a real offset: kept at its largest */
 			r = r * 10 + (uint64_t)(arg[pos] - '0');
 		}
-		s->rest = r;
+		tx->kind = K_REST;
+		tx->rest = r;
 	} else if (cmd_is(c, "PORT")) {
 		uint8_t a4[4];
 		uint16_t port;
@@ -727,6 +739,8 @@ static void on_final(struct ftp_state *s, om_flow *f, const char c[3], const uin
 		}
 	} else if ((tx->kind == K_PORT || tx->kind == K_EPRT) && c[0] == '2' && tx->port_wanted) {
 		expect(s, f, tx, true, tx->port_wanted);
+	} else if (tx->kind == K_REST && !memcmp(c, "350", 3)) {
+		s->rest = tx->rest; /* the server will start the next transfer there */
 	}
 	/* AUTH TLS accepted (RFC 4217): what follows is TLS, not FTP lines */
 	bool tls = !strncmp(tx->cmd, "AUTH", 4) && !memcmp(c, "234", 3);

@@ -309,6 +309,9 @@ static void test_active_port_retr_and_bounce(void **unused)
 	/* 156 * 256 + 66 = 40002 */
 	say(&t, &c, 0, "PORT 192,0,2,20,156,66\r\n", 0);
 	say(&t, &c, 1, "200 PORT command successful.\r\n", 0);
+	/* a REST the server refuses moves nothing: the file is whole */
+	say(&t, &c, 0, "REST 2\r\n", 0);
+	say(&t, &c, 1, "502 REST not implemented.\r\n", 0);
 	say(&t, &c, 0, "RETR abc\r\n", 0);
 	fc_conn d = data_conn(true, 0, 40002);
 	fc_connect(&t.c, &d);
@@ -326,6 +329,7 @@ static void test_active_port_retr_and_bounce(void **unused)
 	                       "\"src_ip\":\"192.0.2.10\",\"src_port\":20", "\"filename\":\"abc\"",
 	                       "\"sha256\":\"" ABC_SHA256 "\""),
 	                 1);
+	assert_int_equal(LINES(&t, "\"event_type\":\"ftp_data\"", "restart_offset"), 0);
 	assert_int_equal(LINES(&t, "\"event_type\":\"anomaly\"",
 	                       "\"event\":\"PORT_ADDRESS_MISMATCH\"", "\"app_proto\":\"ftp\""),
 	                 1);
