@@ -308,6 +308,7 @@ struct ftp_rec {
 	const struct ftp_state *s;
 	const struct ftp_tx *tx;
 	bool replied;
+	bool replies; /* the reply lines kept are this command's */
 };
 
 static void ftp_body(om_json *j, void *arg)
@@ -324,7 +325,7 @@ static void ftp_body(om_json *j, void *arg)
 		}
 	}
 	/* the reply lines kept are the oldest command's: only it is written */
-	if (s->reply_lines) {
+	if (r->replies && s->reply_lines) {
 		bool codes = false;
 		for (uint32_t off = 0; off + 6 <= s->reply_len;) {
 			uint16_t n = (uint16_t)(s->reply[off + 4] << 8 | s->reply[off + 5]);
@@ -357,7 +358,7 @@ static void ftp_body(om_json *j, void *arg)
 	if (tx->kind == K_PORT || tx->kind == K_EPRT)
 		om_json_str(j, "mode", "active");
 	om_json_str(j, "reply_received", r->replied ? "yes" : "no");
-	om_json_bool(j, "reply_truncated", s->reply_truncated);
+	om_json_bool(j, "reply_truncated", r->replies && s->reply_truncated);
 	om_json_obj_close(j);
 }
 
@@ -368,9 +369,46 @@ static void reply_reset(struct ftp_state *s)
 	s->reply_truncated = false;
 }
 
+/* ---- transactions for the observers (rule engine, guards) ------------------------ */
+
+static const uint8_t *ftp_tx_buffer(const om_proto_tx *t, enum om_tx_buf b, uint32_t idx,
+                                    uint32_t *ret_len)
+{
+	const struct ftp_rec *r = t->priv;
+	if (idx)
+		return NULL;
+	if (b == OM_TXB_FTP_COMMAND && r->tx->cmd[0]) {
+		*ret_len = (uint32_t)strlen(r->tx->cmd);
+		return (const uint8_t *)r->tx->cmd;
+	}
+	if (b == OM_TXB_FTP_COMMAND_DATA && r->tx->has_data) {
+		*ret_len = r->tx->data_len;
+		return r->tx->data;
+	}
+	return NULL;
+}
+
+/* Shows a command to the observers: its request (the command line), or the
+ * whole of it once its final reply came. */
+static void show(const struct ftp_state *s, om_flow *f, const struct ftp_tx *tx, bool replied)
+{
+	struct ftp_rec r = {s, tx, replied, replied};
+	unsigned progress = (tx->cmd[0] ? OM_TX_REQUEST : 0) | (replied ? OM_TX_RESPONSE : 0);
+	om_proto_tx t = {.app_proto = "ftp",
+	                 .tx_id = tx->id,
+	                 .progress = progress,
+	                 .dir = replied ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER,
+	                 .buffer = ftp_tx_buffer,
+	                 .json = ftp_body,
+	                 .priv = &r};
+	proto_tx_ready(f, &t);
+}
+
 static void emit(struct ftp_state *s, om_flow *f, const struct ftp_tx *tx, bool replied)
 {
-	struct ftp_rec r = {s, tx, replied};
+	if (replied)
+		show(s, f, tx, true);
+	struct ftp_rec r = {s, tx, replied, true};
 	om_proto_event ev = {
 	    .event_type = "ftp", .dir = OM_DIR_TOSERVER, .body = ftp_body, .arg = &r, .meta = NULL};
 	proto_event(f, &ev);
@@ -657,6 +695,7 @@ static void on_command(struct ftp_state *s, om_flow *f, const uint8_t *d, uint32
 		x->rest = s->rest;
 		s->rest = 0; /* REST applies to the next transfer only */
 	}
+	show(s, f, tx, false);
 }
 
 /* ---- replies --------------------------------------------------------------------- */
@@ -1044,6 +1083,8 @@ static void ftpdata_start(struct ftpdata_state *s, om_flow *f, int dir)
 	s->file_dir = to_client ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
 }
 
+static void ftpdata_show(struct ftpdata_state *s, om_flow *f, bool done);
+
 static int ftpdata_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned flags)
 {
 	(void)flags;
@@ -1065,6 +1106,7 @@ static int ftpdata_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_
 		}
 		if (s->rest) /* a restarted transfer: the start is not here */
 			proto_file_gap(s->file, s->rest);
+		ftpdata_show(s, f, false);
 	}
 	return proto_file_data(s->file, d, n);
 }
@@ -1102,6 +1144,37 @@ static void ftpdata_body(om_json *j, void *arg)
 	}
 }
 
+/* ftp-data's transaction: the transfer command (ftp.command, Suricata's
+ * ftpdata_command) and the file name (ftp.command_data). */
+static const uint8_t *ftpdata_tx_buffer(const om_proto_tx *t, enum om_tx_buf b, uint32_t idx,
+                                        uint32_t *ret_len)
+{
+	const struct ftpdata_state *s = t->priv;
+	if (idx || !s->has_cmd)
+		return NULL;
+	if (b == OM_TXB_FTP_COMMAND) {
+		*ret_len = (uint32_t)strlen(s->cmd);
+		return (const uint8_t *)s->cmd;
+	}
+	if (b == OM_TXB_FTP_COMMAND_DATA) {
+		*ret_len = s->name_len;
+		return s->name;
+	}
+	return NULL;
+}
+
+static void ftpdata_show(struct ftpdata_state *s, om_flow *f, bool done)
+{
+	om_proto_tx t = {.app_proto = "ftp-data",
+	                 .tx_id = 0,
+	                 .progress = OM_TX_REQUEST | (done ? OM_TX_RESPONSE : 0),
+	                 .dir = s->file_dir,
+	                 .buffer = ftpdata_tx_buffer,
+	                 .json = ftpdata_body,
+	                 .priv = s};
+	proto_tx_ready(f, &t);
+}
+
 static void ftpdata_end(void *st, om_flow *f, int dir, enum om_app_end why)
 {
 	struct ftpdata_state *s = st;
@@ -1110,6 +1183,7 @@ static void ftpdata_end(void *st, om_flow *f, int dir, enum om_app_end why)
 	proto_file_close(s->file, why == OM_APP_END_FIN ? OM_FILE_CLOSED : OM_FILE_TRUNCATED);
 	s->file = NULL;
 	s->logged = true;
+	ftpdata_show(s, f, true);
 	om_proto_event ev = {.event_type = "ftp_data",
 	                     .dir = OM_DIR_TOSERVER,
 	                     .body = ftpdata_body,

@@ -39,6 +39,7 @@ struct t {
 	fc_cap c;
 	om_settings cfg;
 	char *eve;
+	const om_proto_observer *obs; /* shown every transaction, when set */
 };
 
 static void t_begin(struct t *t)
@@ -83,6 +84,8 @@ static void t_run(struct t *t)
 	om_app_registry *apps = om_app_registry_new();
 	assert_non_null(apps);
 	assert_int_equal(om_proto_new(&t->cfg.proto, &proto, err, sizeof(err)), 0);
+	if (t->obs)
+		assert_int_equal(om_proto_add_observer(proto, t->obs), 0);
 	assert_int_equal(om_proto_register(proto, apps), 0);
 	om_app_registry_seal(apps);
 	om_eve *eve;
@@ -683,6 +686,82 @@ static void test_command_before_greeting(void **unused)
 	t_end(&t);
 }
 
+/* ---- transactions shown to an observer ---- */
+
+static char tx_log[16384]; /* one line per transaction shown */
+
+static enum om_tx_verdict log_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx;
+	(void)f;
+	uint32_t cn = 0, dn = 0;
+	const uint8_t *c = om_tx_get(tx, OM_TXB_FTP_COMMAND, 0, &cn);
+	const uint8_t *d = om_tx_get(tx, OM_TXB_FTP_COMMAND_DATA, 0, &dn);
+	om_buf b;
+	om_buf_init(&b, 4096);
+	om_json j;
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	tx->json(&j, tx->priv);
+	om_json_obj_close(&j);
+	size_t used = strlen(tx_log);
+	snprintf(tx_log + used, sizeof(tx_log) - used, "%s %u %.*s|%.*s %s\n", tx->app_proto,
+	         tx->progress, c ? (int)cn : 0, c ? (const char *)c : "", d ? (int)dn : 0,
+	         d ? (const char *)d : "", om_buf_cstr(&b));
+	om_buf_free(&b);
+	bool retr = c && cn == 4 && !memcmp(c, "RETR", 4);
+	return retr && !strcmp(tx->app_proto, "ftp") && (tx->progress & OM_TX_RESPONSE)
+	           ? OM_TX_VERDICT_ALERT
+	           : OM_TX_VERDICT_ACCEPT;
+}
+
+/* Every command is shown when its line is complete and again with its
+ * final reply; a data connection's transfer when it starts and ends. The
+ * observer's verdict is kept on the flow (the flow record's alerted). */
+static void test_transactions(void **unused)
+{
+	(void)unused;
+	static const om_proto_observer obs = {.name = "log", .on_tx = log_tx};
+	tx_log[0] = '\0';
+	struct t t;
+	t_begin(&t);
+	t.obs = &obs;
+	fc_conn c = control();
+	login(&t, &c, 0);
+	say(&t, &c, 0, "EPSV\r\n", 0);
+	say(&t, &c, 1, "229 Entering Extended Passive Mode (|||40012|)\r\n", 0);
+	say(&t, &c, 0, "RETR fox.txt\r\n", 0);
+	fc_conn d = data_conn(false, 50012, 40012);
+	fc_connect(&t.c, &d);
+	say(&t, &c, 1, "150 Opening.\r\n", 0);
+	fc_send(&t.c, &d, 1, FOX, strlen(FOX), 0);
+	fc_fin(&t.c, &d, 1);
+	fc_fin(&t.c, &d, 0);
+	say(&t, &c, 1, "226 Transfer complete.\r\n", 0);
+	t_run(&t);
+	/* the banner: a response without a request */
+	assert_non_null(strstr(tx_log, "ftp 2 | {\"ftp\":{\"completion_code\":[\"220\"]"));
+	assert_non_null(strstr(tx_log, "ftp 1 USER|anonymous {\"ftp\":{\"command\":\"USER\","
+	                               "\"command_data\":\"anonymous\",\"command_truncated\":"
+	                               "false,\"reply_received\":\"no\""));
+	assert_non_null(strstr(tx_log, "ftp 3 USER|anonymous {\"ftp\":{\"command\":\"USER\","));
+	assert_non_null(strstr(tx_log, "ftp 1 RETR|fox.txt "));
+	assert_non_null(
+	    strstr(tx_log, "ftp 3 RETR|fox.txt {\"ftp\":{\"command\":\"RETR\",\"command_data\":"
+	                   "\"fox.txt\",\"command_truncated\":false,\"completion_code\":[\"150\","
+	                   "\"226\"]"));
+	assert_non_null(strstr(tx_log, "ftp-data 1 RETR|fox.txt {\"ftp_data\":{\"filename\":"
+	                               "\"fox.txt\",\"command\":\"RETR\"}"));
+	assert_non_null(strstr(tx_log, "ftp-data 3 RETR|fox.txt "));
+	/* the RETR's alert marks the control flow, not the data flow */
+	assert_int_equal(
+	    LINES(&t, "\"event_type\":\"flow\"", "\"dest_port\":21", "\"alerted\":true"), 1);
+	assert_int_equal(
+	    LINES(&t, "\"event_type\":\"flow\"", "\"app_proto\":\"ftp-data\"", "\"alerted\":false"),
+	    1);
+	t_end(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +780,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_tls),
 	    cmocka_unit_test(test_midstream),
 	    cmocka_unit_test(test_command_before_greeting),
+	    cmocka_unit_test(test_transactions),
 	};
 	(void)print_eve;
 	return cmocka_run_group_tests(tests, NULL, NULL);
