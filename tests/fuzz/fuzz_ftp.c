@@ -13,6 +13,7 @@
  *   bit 3        direction: 0 from the opener, 1 from the other side
  *   bit 4        FIN after the payload;  bit 5: RST after it
  *   bits 6-7     segment size: 1, 7, 100 or 1400 bytes
+ * An observer reads every transaction's buffers and object.
  * Seeds: tests/fuzz/seeds-ftp (made by tests/fuzz/seeds-ftp/make-seeds). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,40 @@
 #include "../unit/ftp_craft.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An observer that reads every buffer of every transaction and writes its
+ * object, as the rule engine would; it alerts on some RETRs to reach the
+ * flow's flags. */
+static enum om_tx_verdict look(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx;
+	(void)f;
+	static const enum om_tx_buf bufs[] = {OM_TXB_FTP_COMMAND, OM_TXB_FTP_COMMAND_DATA,
+	                                      OM_TXB_HTTP_URI};
+	unsigned sum = 0;
+	bool retr = false;
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+		uint32_t n = 0;
+		const uint8_t *p = om_tx_get(tx, bufs[i], 0, &n);
+		for (uint32_t k = 0; p && k < n; k++)
+			sum += p[k];
+		if (p && i == 0 && n == 4 && !memcmp(p, "RETR", 4))
+			retr = true;
+		if (om_tx_get(tx, bufs[i], 1, &n))
+			abort(); /* single-valued buffers have no index 1 */
+	}
+	om_buf b;
+	om_buf_init(&b, 1 << 16);
+	om_json j;
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	if (tx->json)
+		tx->json(&j, tx->priv);
+	om_json_obj_close(&j);
+	sum += (unsigned)b.len;
+	om_buf_free(&b);
+	return retr && (sum & 1) ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT;
+}
 
 static const uint8_t CLI[4] = {192, 0, 2, 20}, SRV[4] = {192, 0, 2, 10};
 
@@ -109,8 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pc->files.store_dir[0] = '\0';
 		if (om_eve_open("/dev/null", 0, false, &eve, err, sizeof(err)) < 0)
 			abort();
+		static const om_proto_observer obs = {.name = "fuzz", .on_tx = look};
 		if (om_proto_new(pc, &proto, err, sizeof(err)) < 0 ||
-		    !(apps = om_app_registry_new()) || om_proto_register(proto, apps) < 0)
+		    !(apps = om_app_registry_new()) || om_proto_add_observer(proto, &obs) < 0 ||
+		    om_proto_register(proto, apps) < 0)
 			abort();
 		om_app_registry_seal(apps);
 	}
