@@ -14,7 +14,8 @@
 #define FC_MSS 1400
 
 typedef struct fc_conn {
-	uint8_t a[4], b[4]; /* a opens the connection */
+	uint8_t a[16], b[16]; /* a opens the connection; IPv4 in the first 4 bytes */
+	bool v6;              /* IPv6 (no extension headers) */
 	uint16_t ap, bp;
 	uint32_t seq[2]; /* next sequence number: [0] a->b, [1] b->a */
 } fc_conn;
@@ -23,7 +24,7 @@ typedef struct fc_cap {
 	pcap_t *pd;
 	pcap_dumper_t *d;
 	uint64_t t; /* microseconds */
-	uint8_t frame[14 + 40 + FC_MSS];
+	uint8_t frame[14 + 60 + FC_MSS];
 } fc_cap;
 
 static inline uint16_t fc_csum(const uint8_t *p, size_t n)
@@ -77,16 +78,28 @@ static inline void fc_close(fc_cap *c)
 static inline void fc_seg(fc_cap *c, fc_conn *k, int dir, uint8_t flags, const uint8_t *p, size_t n)
 {
 	uint8_t *f = c->frame;
-	memset(f, 0, 14 + 40);
-	f[12] = 0x08;
-	uint8_t *ip = f + 14, *t = ip + 20;
-	ip[0] = 0x45;
-	fc_be16(ip + 2, (uint16_t)(40 + n));
-	ip[8] = 64;
-	ip[9] = 6;
-	memcpy(ip + 12, dir ? k->b : k->a, 4);
-	memcpy(ip + 16, dir ? k->a : k->b, 4);
-	fc_be16(ip + 10, fc_csum(ip, 20));
+	size_t iplen = k->v6 ? 40 : 20;
+	memset(f, 0, 14 + iplen + 20);
+	uint8_t *ip = f + 14, *t = ip + iplen;
+	if (k->v6) {
+		f[12] = 0x86;
+		f[13] = 0xdd;
+		ip[0] = 0x60;
+		fc_be16(ip + 4, (uint16_t)(20 + n));
+		ip[6] = 6;
+		ip[7] = 64;
+		memcpy(ip + 8, dir ? k->b : k->a, 16);
+		memcpy(ip + 24, dir ? k->a : k->b, 16);
+	} else {
+		f[12] = 0x08;
+		ip[0] = 0x45;
+		fc_be16(ip + 2, (uint16_t)(40 + n));
+		ip[8] = 64;
+		ip[9] = 6;
+		memcpy(ip + 12, dir ? k->b : k->a, 4);
+		memcpy(ip + 16, dir ? k->a : k->b, 4);
+		fc_be16(ip + 10, fc_csum(ip, 20));
+	}
 	fc_be16(t, dir ? k->bp : k->ap);
 	fc_be16(t + 2, dir ? k->ap : k->bp);
 	fc_be32(t + 4, k->seq[dir]);
@@ -100,7 +113,7 @@ static inline void fc_seg(fc_cap *c, fc_conn *k, int dir, uint8_t flags, const u
 	struct pcap_pkthdr h;
 	h.ts.tv_sec = (time_t)(c->t / 1000000);
 	h.ts.tv_usec = (suseconds_t)(c->t % 1000000);
-	h.caplen = h.len = (bpf_u_int32)(14 + 40 + n);
+	h.caplen = h.len = (bpf_u_int32)(14 + iplen + 20 + n);
 	pcap_dump((u_char *)c->d, &h, f);
 	c->t += 100;
 	k->seq[dir] += (uint32_t)n + ((flags & 0x03) ? 1u : 0u); /* SYN and FIN count */

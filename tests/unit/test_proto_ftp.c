@@ -762,6 +762,66 @@ static void test_transactions(void **unused)
 	t_end(&t);
 }
 
+/* IPv6: EPSV and EPRT (RFC 2428) on a control connection over IPv6; the
+ * expectations hold IPv6 addresses. */
+static void test_ipv6(void **unused)
+{
+	(void)unused;
+	static const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+	                               0,    0,    0,    0,    0, 0, 0, 0x20};
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+	                               0,    0,    0,    0,    0, 0, 0, 0x10};
+	struct t t;
+	t_begin(&t);
+	fc_conn c;
+	memset(&c, 0, sizeof(c));
+	c.v6 = true;
+	memcpy(c.a, c6, 16);
+	memcpy(c.b, s6, 16);
+	c.ap = 40000;
+	c.bp = 21;
+	login(&t, &c, 0);
+	say(&t, &c, 0, "EPSV\r\n", 0);
+	say(&t, &c, 1, "229 Entering Extended Passive Mode (|||40013|)\r\n", 0);
+	say(&t, &c, 0, "RETR fox.txt\r\n", 0);
+	fc_conn d = c;
+	d.seq[0] = d.seq[1] = 0;
+	d.ap = 50013;
+	d.bp = 40013;
+	fc_connect(&t.c, &d);
+	fc_send(&t.c, &d, 1, FOX, strlen(FOX), 0);
+	fc_fin(&t.c, &d, 1);
+	fc_fin(&t.c, &d, 0);
+	say(&t, &c, 1, "226 Transfer complete.\r\n", 0);
+	say(&t, &c, 0, "EPRT |2|2001:db8::20|40014|\r\n", 0);
+	say(&t, &c, 1, "200 EPRT command successful.\r\n", 0);
+	say(&t, &c, 0, "STOR abc.txt\r\n", 0);
+	fc_conn e = c;
+	e.seq[0] = e.seq[1] = 0;
+	memcpy(e.a, s6, 16);
+	memcpy(e.b, c6, 16);
+	e.ap = 20;
+	e.bp = 40014;
+	fc_connect(&t.c, &e);
+	fc_send(&t.c, &e, 1, "abc", 3, 0);
+	fc_fin(&t.c, &e, 1);
+	fc_fin(&t.c, &e, 0);
+	say(&t, &c, 1, "226 Transfer complete.\r\n", 0);
+	say(&t, &c, 0, "EPRT |2|2001:db8::99|40015|\r\n", 0); /* another host */
+	t_run(&t);
+	assert_int_equal(LINES(&t, "\"event_type\":\"fileinfo\"", "\"src_ip\":\"2001:db8::10\"",
+	                       "\"filename\":\"fox.txt\"", "\"sha256\":\"" FOX_SHA256 "\""),
+	                 1);
+	assert_int_equal(LINES(&t, "\"event_type\":\"fileinfo\"", "\"src_ip\":\"2001:db8::20\"",
+	                       "\"src_port\":40014", "\"filename\":\"abc.txt\"",
+	                       "\"sha256\":\"" ABC_SHA256 "\""),
+	                 1);
+	assert_int_equal(
+	    LINES(&t, "\"command\":\"EPRT\"", "\"dynamic_port\":40014", "\"mode\":\"active\""), 1);
+	assert_int_equal(LINES(&t, "\"event\":\"PORT_ADDRESS_MISMATCH\""), 1);
+	t_end(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -781,6 +841,7 @@ int main(void)
 	    cmocka_unit_test(test_midstream),
 	    cmocka_unit_test(test_command_before_greeting),
 	    cmocka_unit_test(test_transactions),
+	    cmocka_unit_test(test_ipv6),
 	};
 	(void)print_eve;
 	return cmocka_run_group_tests(tests, NULL, NULL);
