@@ -424,7 +424,7 @@ static void msg_record(struct mail *s, bool complete)
 	if (!s->msg.m)
 		return;
 	mime_end(s->msg.m, complete);
-	struct rec r = {s, &s->mcmd, NULL, s->msg.tx_id};
+	struct rec r = {s, &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id};
 	om_proto_event ev = {kind_name[s->kind], s->msg.dir, cmd_body, &r, NULL};
 	proto_event(s->f, &ev);
 	s->msg.m = mime_free(s->msg.m);
@@ -807,8 +807,12 @@ static void pop3_reply(struct mail *s, int dir, const uint8_t *l, size_t n)
 		s->data_mode = true;
 		s->dot = D_BOL;
 		pop_cmd(s);
-		if (s->mcmd.msg)
+		if (s->mcmd.msg) {
 			msg_begin(s, OM_DIR_TOCLIENT, s->next_tx++);
+			/* TOP n m sends the header and m lines: a part of the message */
+			if (s->msg.m && c->verb == V_TOP)
+				mime_set_partial(s->msg.m);
+		}
 		return;
 	}
 	cmd_record(s, c, status);
@@ -833,6 +837,7 @@ static int pop3_data(struct mail *s, int dir, const uint8_t *d, size_t n)
 					msg_record(s, true);
 				else
 					cmd_record(s, &s->mcmd, "+OK");
+				s->reply[0] = '\0';
 			}
 		} else {
 			used = take_line(s, dir, d, n,
@@ -957,6 +962,8 @@ static void imap_cmd(struct mail *s, int dir, const uint8_t *l, size_t n)
 	for (char *p = c->name; *p; p++)
 		*p = (char)up((unsigned char)*p);
 	size_t alen = has_lit && ls >= (size_t)(args - l) ? ls - (size_t)(args - l) : an;
+	while (alen && args[alen - 1] == ' ')
+		alen--;
 	const char *verb = c->name;
 	if (!strncmp(verb, "UID ", 4))
 		verb += 4;
@@ -1218,8 +1225,9 @@ static void on_end(void *st, om_flow *f, int dir, enum om_app_end why)
 		else
 			msg_record(s, false);
 	}
-	if (dir == OM_DIR_TOSERVER && s->kind == K_SMTP && s->tx_open &&
-	    (s->mail_from[0] || s->nrcpt || (!s->emitted && s->helo[0])))
+	/* commands after the last message (QUIT) make a transaction of their
+	 * own, as Suricata logs it */
+	if (dir == OM_DIR_TOSERVER && s->kind == K_SMTP && s->tx_open)
 		smtp_tx_end(s, false);
 }
 

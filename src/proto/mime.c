@@ -122,6 +122,7 @@ struct mime {
 	uint32_t *url_off, *url_len;
 	uint32_t nurls;
 	bool urls_full, arena_full;
+	bool partial;
 };
 
 static void anomaly(mime *m, const char *ev)
@@ -1189,10 +1190,15 @@ void mime_end(mime *m, bool complete)
 	}
 	bool open_parts = m->nbounds > 0;
 	part_finish(m, complete && !open_parts);
-	if (complete && open_parts)
+	if (complete && open_parts && !m->partial)
 		anomaly(m, "MIME_MALFORMED_MSG");
 	m->where = W_SKIP;
 	m->status = complete ? MIME_ST_PARSE_DONE : MIME_ST_PARSE_ERROR;
+}
+
+void mime_set_partial(mime *m)
+{
+	m->partial = true;
 }
 
 enum mime_status mime_status(const mime *m)

@@ -66,6 +66,10 @@ void mime_feed(mime *m, const uint8_t *d, size_t n);
  * short (the flow ended, a gap). Closes every open part. */
 void mime_end(mime *m, bool complete);
 
+/* The transport carries only a part of the message (POP3 TOP): multiparts
+ * left open at the end are no anomaly. */
+void mime_set_partial(mime *m);
+
 enum mime_status mime_status(const mime *m);
 const char *mime_status_name(enum mime_status s);
 uint32_t mime_parts(const mime *m);
