@@ -143,8 +143,8 @@ struct mail {
 	bool data_seen;    /* bytes came in DATA mode */
 	uint64_t raw_left; /* SMTP BDAT chunk, IMAP literal: bytes still to come */
 	int raw_dir;
-	bool raw_msg;  /* those bytes are a message */
-	bool raw_last; /* SMTP: BDAT LAST */
+	bool raw_msg;          /* those bytes are a message */
+	bool raw_last;         /* SMTP: BDAT LAST */
 	uint64_t srv_raw_left; /* IMAP: a literal from the server */
 	bool srv_raw_msg;
 	bool cli_cont, srv_cont; /* IMAP: the next line continues a line with a literal */
@@ -336,8 +336,8 @@ static void msg_begin(struct mail *s, int dir, uint64_t tx_id)
 	if (s->msg.m)
 		return;
 	const struct om_proto_mail_config *c = s->cfg;
-	struct mime_limits l = {c->max_line, c->max_header, c->max_depth,
-	                        c->max_parts, c->max_body, c->max_urls};
+	struct mime_limits l = {c->max_line,  c->max_header, c->max_depth,
+	                        c->max_parts, c->max_body,   c->max_urls};
 	s->msg.dir = dir;
 	s->msg.tx_id = tx_id;
 	s->msg.files = 0;
@@ -502,11 +502,11 @@ static size_t take_line(struct mail *s, int dir, const uint8_t *d, size_t n, lin
 	if (!b->over) {
 		if (b->len + body > s->cfg->max_line) {
 			anomaly(s, dir,
-			        dir == OM_DIR_TOSERVER ? (s->kind == K_SMTP
-			                                      ? "MAX_COMMAND_LINE_LEN_EXCEEDED"
-			                                      : "REQUEST_LINE_TOO_LONG")
-			                               : (s->kind == K_SMTP ? "MAX_REPLY_LINE_LEN_EXCEEDED"
-			                                                    : "RESPONSE_LINE_TOO_LONG"));
+			        dir == OM_DIR_TOSERVER
+			            ? (s->kind == K_SMTP ? "MAX_COMMAND_LINE_LEN_EXCEEDED"
+			                                 : "REQUEST_LINE_TOO_LONG")
+			            : (s->kind == K_SMTP ? "MAX_REPLY_LINE_LEN_EXCEEDED"
+			                                 : "RESPONSE_LINE_TOO_LONG"));
 			b->over = true;
 		} else {
 			memcpy(b->b + b->len, d, body);
@@ -679,8 +679,7 @@ static void smtp_reply(struct mail *s, int dir, const uint8_t *l, size_t n)
 			anomaly(s, dir, "TLS_REJECTED");
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	pop_cmd(s);
 }
@@ -840,8 +839,8 @@ static int pop3_data(struct mail *s, int dir, const uint8_t *d, size_t n)
 				s->reply[0] = '\0';
 			}
 		} else {
-			used = take_line(s, dir, d, n,
-			                 dir == OM_DIR_TOCLIENT ? pop3_reply : pop3_cmd);
+			used =
+			    take_line(s, dir, d, n, dir == OM_DIR_TOCLIENT ? pop3_reply : pop3_cmd);
 		}
 		d += used;
 		n -= used;
@@ -1041,8 +1040,8 @@ static void imap_reply(struct mail *s, int dir, const uint8_t *l, size_t n)
 		return;
 	}
 	if (l[0] == '+') {
-		struct cmd *c = s->pcount ? &s->pending[(s->phead + s->pcount - 1) % PENDING_MAX]
-		                          : NULL;
+		struct cmd *c =
+		    s->pcount ? &s->pending[(s->phead + s->pcount - 1) % PENDING_MAX] : NULL;
 		if (c && c->verb == V_AUTH)
 			s->auth_lines = true;
 		return;
@@ -1090,7 +1089,8 @@ static int imap_data(struct mail *s, int dir, const uint8_t *d, size_t n)
 			if (!*left && is_msg)
 				msg_record(s, true);
 		} else {
-			used = take_line(s, dir, d, n, dir == OM_DIR_TOSERVER ? imap_cmd : imap_reply);
+			used =
+			    take_line(s, dir, d, n, dir == OM_DIR_TOSERVER ? imap_cmd : imap_reply);
 			/* a literal announced with no bytes */
 			if (!*left && is_msg == false && s->msg.m && s->msg.dir == dir &&
 			    (dir == OM_DIR_TOSERVER ? s->raw_msg : s->srv_raw_msg))
@@ -1179,12 +1179,9 @@ static int on_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t len
 	struct mail *s = st;
 	s->f = f;
 	switch (s->kind) {
-	case K_SMTP:
-		return smtp_data(s, dir, d, len);
-	case K_POP3:
-		return pop3_data(s, dir, d, len);
-	default:
-		return imap_data(s, dir, d, len);
+	case K_SMTP: return smtp_data(s, dir, d, len);
+	case K_POP3: return pop3_data(s, dir, d, len);
+	default: return imap_data(s, dir, d, len);
 	}
 }
 
@@ -1254,8 +1251,7 @@ static bool contains(const uint8_t *d, uint32_t n, const char *w)
 }
 
 /* d starts with one of words (all of it seen), or could still (MORE) */
-static enum om_app_probe starts(const uint8_t *d, uint32_t n, const char *const *words,
-                                size_t nw)
+static enum om_app_probe starts(const uint8_t *d, uint32_t n, const char *const *words, size_t nw)
 {
 	bool more = false;
 	for (size_t i = 0; i < nw; i++) {
@@ -1304,22 +1300,19 @@ static enum om_app_probe pop3_probe_ts(const om_flow *f, const uint8_t *d, uint3
 {
 	(void)f;
 	(void)w;
-	static const char *const words[] = {"CAPA\r\n", "USER ", "APOP ", "STLS\r\n"};
+	/* not USER: FTP clients open with it too */
+	static const char *const words[] = {"CAPA\r\n", "APOP ", "STLS\r\n"};
 	return starts(d, n, words, OM_ARRAY_SIZE(words));
 }
 
+/* "+OK" opens no other common protocol: decided on its first bytes, so
+ * that the banner is not held while the client's first command goes by */
 static enum om_app_probe pop3_probe_tc(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
 {
 	(void)f;
 	(void)w;
-	static const char *const words[] = {"+OK"};
-	enum om_app_probe p = starts(d, n, words, OM_ARRAY_SIZE(words));
-	if (p != OM_APP_PROBE_YES)
-		return p;
-	uint32_t l;
-	if (!first_line(d, n, &l))
-		return n < 512 ? OM_APP_PROBE_MORE : OM_APP_PROBE_NO;
-	return OM_APP_PROBE_YES;
+	static const char *const words[] = {"+OK ", "+OK\r"};
+	return starts(d, n, words, OM_ARRAY_SIZE(words));
 }
 
 static enum om_app_probe imap_probe_ts(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
@@ -1342,18 +1335,14 @@ static enum om_app_probe imap_probe_ts(const om_flow *f, const uint8_t *d, uint3
 	return OM_APP_PROBE_NO;
 }
 
+/* the untagged greeting: "* OK " or "* PREAUTH " (RFC 9051 7.1), decided on
+ * those bytes */
 static enum om_app_probe imap_probe_tc(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
 {
 	(void)f;
 	(void)w;
-	static const char *const words[] = {"* OK", "* PREAUTH"};
-	enum om_app_probe p = starts(d, n, words, OM_ARRAY_SIZE(words));
-	if (p != OM_APP_PROBE_YES)
-		return p;
-	uint32_t l;
-	if (!first_line(d, n, &l))
-		return n < 512 ? OM_APP_PROBE_MORE : OM_APP_PROBE_NO;
-	return contains(d, l, "IMAP") ? OM_APP_PROBE_YES : OM_APP_PROBE_NO;
+	static const char *const words[] = {"* OK ", "* PREAUTH ", "* BYE "};
+	return starts(d, n, words, OM_ARRAY_SIZE(words));
 }
 
 static const om_app_parser parsers[3] = {

@@ -43,16 +43,16 @@ enum hf {
 	HF_N
 };
 static const char *const hf_header[HF_N] = {
-    "from",     "to",          "cc",       "bcc",        "reply-to",     "subject",
-    "date",     "message-id",  "in-reply-to", "x-mailer", "user-agent", "organization",
+    "from", "to",         "cc",          "bcc",      "reply-to",   "subject",
+    "date", "message-id", "in-reply-to", "x-mailer", "user-agent", "organization",
 };
 static const char *const hf_eve[HF_N] = {
-    "from",     "to",          "cc",       "bcc",        "reply_to",     "subject",
-    "date",     "message_id",  "in_reply_to", "x_mailer", "user_agent", "organization",
+    "from", "to",         "cc",          "bcc",      "reply_to",   "subject",
+    "date", "message_id", "in_reply_to", "x_mailer", "user_agent", "organization",
 };
 /* written as arrays split at commas (outside quotes and angle brackets) */
-static const bool hf_list[HF_N] = {[HF_TO] = true, [HF_CC] = true, [HF_BCC] = true,
-                                   [HF_REPLY_TO] = true};
+static const bool hf_list[HF_N] = {
+    [HF_TO] = true, [HF_CC] = true, [HF_BCC] = true, [HF_REPLY_TO] = true};
 
 enum enc { ENC_NONE = 0, ENC_B64, ENC_QP };
 enum where { W_HEADER, W_BODY, W_SKIP }; /* W_SKIP: preamble, epilogue, parts past a limit */
@@ -89,7 +89,7 @@ struct mime {
 	size_t field_len;
 	bool field_long;
 	bool hdr_piece; /* the last header line given was a piece of a longer one */
-	bool top; /* the header block being read is the message's own */
+	bool top;       /* the header block being read is the message's own */
 	struct part cur;
 	enum where where;
 	/* the boundaries of the open multiparts, outermost first */
@@ -211,8 +211,8 @@ static iconv_t open_conv(const char *cs)
 /* Converts n bytes with cd into out (cap bytes), appending; returns the new
  * length. An undecodable byte becomes U+FFFD. With flush false, an
  * incomplete sequence at the end is left: *used says how much was taken. */
-static size_t convert(iconv_t cd, const uint8_t *in, size_t n, size_t *used, bool flush,
-                      char *out, size_t olen, size_t cap)
+static size_t convert(iconv_t cd, const uint8_t *in, size_t n, size_t *used, bool flush, char *out,
+                      size_t olen, size_t cap)
 {
 	char *ip = (char *)(uintptr_t)in;
 	size_t il = n;
@@ -351,7 +351,8 @@ size_t mime_decode_header(const uint8_t *in, size_t n, char *out, size_t cap)
 		const uint8_t *cs, *txt;
 		size_t csl, tl;
 		int kind;
-		size_t wl = in[i] == '=' ? encoded_word(in + i, n - i, &cs, &csl, &kind, &txt, &tl) : 0;
+		size_t wl =
+		    in[i] == '=' ? encoded_word(in + i, n - i, &cs, &csl, &kind, &txt, &tl) : 0;
 		if (!wl) {
 			i++;
 			continue;
@@ -372,8 +373,9 @@ size_t mime_decode_header(const uint8_t *in, size_t n, char *out, size_t cap)
 			const uint8_t *cs2, *txt2;
 			size_t csl2, tl2;
 			int kind2;
-			size_t wl2 = j < n ? encoded_word(in + j, n - j, &cs2, &csl2, &kind2, &txt2, &tl2)
-			                   : 0;
+			size_t wl2 =
+			    j < n ? encoded_word(in + j, n - j, &cs2, &csl2, &kind2, &txt2, &tl2)
+			          : 0;
 			if (!wl2)
 				break;
 			if (csl2 != csl || !ieq(cs2, csl2, charset)) {
@@ -460,9 +462,24 @@ static void token_end(mime *m)
 		return;
 	const char *u = m->token + at;
 	n -= at;
-	/* sentence punctuation after a URL is not part of it */
-	while (n && strchr(".,;:!?", u[n - 1]))
-		n--;
+	/* sentence punctuation after a URL is not part of it: ASCII, and
+	 * Japanese (、 。 」 ） ， ． in UTF-8) */
+	static const char *const jp[] = {"\xe3\x80\x81", "\xe3\x80\x82", "\xe3\x80\x8d",
+	                                 "\xef\xbc\x89", "\xef\xbc\x8c", "\xef\xbc\x8e"};
+	for (bool more = true; more && n;) {
+		more = false;
+		if (strchr(".,;:!?", u[n - 1])) {
+			n--;
+			more = true;
+			continue;
+		}
+		for (size_t k = 0; k < OM_ARRAY_SIZE(jp) && n >= 3; k++)
+			if (!memcmp(u + n - 3, jp[k], 3)) {
+				n -= 3;
+				more = true;
+				break;
+			}
+	}
 	const char *host = memchr(u, ':', n);
 	if (!host || (size_t)(host - u) + 3 >= n)
 		return;
@@ -594,8 +611,8 @@ struct param {
 };
 
 /* Splits "main; a=b; c*0*=..." into the main token and parameters. */
-static size_t parse_params(const uint8_t *v, size_t n, const uint8_t **main_tok,
-                           size_t *main_len, struct param *ps, size_t max)
+static size_t parse_params(const uint8_t *v, size_t n, const uint8_t **main_tok, size_t *main_len,
+                           struct param *ps, size_t max)
 {
 	size_t i = 0, np = 0;
 	while (i < n && is_ws(v[i]))
@@ -734,7 +751,8 @@ static size_t param_value(const struct param *ps, size_t np, const char *name, c
 		size_t vl = p->val_len;
 		if (p->ext && sec == 0) {
 			const uint8_t *q1 = memchr(v, '\'', vl);
-			const uint8_t *q2 = q1 ? memchr(q1 + 1, '\'', vl - (size_t)(q1 + 1 - v)) : NULL;
+			const uint8_t *q2 =
+			    q1 ? memchr(q1 + 1, '\'', vl - (size_t)(q1 + 1 - v)) : NULL;
 			if (q1 && q2) {
 				size_t cl = (size_t)(q1 - v);
 				if (cl < sizeof(charset)) {
@@ -949,7 +967,8 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 						uint32_t acc = 0;
 						for (unsigned k = 0; k < m->nb64; k++)
 							acc |= (uint32_t)m->b64[k] << (18 - 6 * k);
-						uint8_t o[2] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8)};
+						uint8_t o[2] = {(uint8_t)(acc >> 16),
+						                (uint8_t)(acc >> 8)};
 						body_out(m, o, m->nb64 - 1);
 					}
 					m->nb64 = 0;
@@ -961,9 +980,11 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 			}
 			m->b64[m->nb64++] = (uint8_t)v;
 			if (m->nb64 == 4) {
-				uint32_t acc = (uint32_t)m->b64[0] << 18 | (uint32_t)m->b64[1] << 12 |
+				uint32_t acc = (uint32_t)m->b64[0] << 18 |
+				               (uint32_t)m->b64[1] << 12 |
 				               (uint32_t)m->b64[2] << 6 | m->b64[3];
-				uint8_t o[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8), (uint8_t)acc};
+				uint8_t o[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
+				                (uint8_t)acc};
 				body_out(m, o, 3);
 				m->nb64 = 0;
 			}
@@ -1208,8 +1229,8 @@ enum mime_status mime_status(const mime *m)
 
 const char *mime_status_name(enum mime_status s)
 {
-	static const char *const names[] = {"NONE",          "HEADER_STARTED",    "HEADER_READY",
-	                                    "BODY_STARTED",  "BODY_END_BOUNDARY", "PARSE_DONE",
+	static const char *const names[] = {"NONE",         "HEADER_STARTED",    "HEADER_READY",
+	                                    "BODY_STARTED", "BODY_END_BOUNDARY", "PARSE_DONE",
 	                                    "PARSE_ERROR"};
 	return (unsigned)s < OM_ARRAY_SIZE(names) ? names[s] : "NONE";
 }
