@@ -128,32 +128,31 @@ static void test_encoded_words(void **state)
 /* A multipart with a base64 attachment named in RFC 2231 form (UTF-8,
  * two sections, the first with charset and language), a quoted-printable
  * text part with a URL broken by a soft line break, and a folded header. */
-static const char *mp_msg =
-    "From: =?UTF-8?B?5pel5pys?= <a@example.jp>\r\n"
-    "To: \"Doe, John\" <j@example.com>, b@example.com\r\n"
-    "Subject: folded\r\n"
-    "  =?utf-8?q?subject?=\r\n"
-    "Content-Type: multipart/mixed;\r\n"
-    "\tboundary=\"XYZ\"\r\n"
-    "\r\n"
-    "--XYZ\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n"
-    "Content-Transfer-Encoding: quoted-printable\r\n"
-    "\r\n"
-    "see http://example.com/lo=\r\n"
-    "ng/path, and https://example.org.\r\n"
-    "--XYZ\r\n"
-    "Content-Type: application/octet-stream; name=\"ignored.bin\"\r\n"
-    "Content-Disposition: attachment;\r\n"
-    " filename*0*=UTF-8'ja'%E8%B3%87;\r\n"
-    " filename*1*=%E6%96%99.txt\r\n"
-    "Content-Transfer-Encoding: base64\r\n"
-    "\r\n"
-    "aGVsbG8s\r\n"
-    "IHdvcmxk\r\n"
-    "IQ==\r\n"
-    "--XYZ--\r\n"
-    "epilogue http://not.a.part/\r\n";
+static const char *mp_msg = "From: =?UTF-8?B?5pel5pys?= <a@example.jp>\r\n"
+                            "To: \"Doe, John\" <j@example.com>, b@example.com\r\n"
+                            "Subject: folded\r\n"
+                            "  =?utf-8?q?subject?=\r\n"
+                            "Content-Type: multipart/mixed;\r\n"
+                            "\tboundary=\"XYZ\"\r\n"
+                            "\r\n"
+                            "--XYZ\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: quoted-printable\r\n"
+                            "\r\n"
+                            "see http://example.com/lo=\r\n"
+                            "ng/path, and https://example.org.\r\n"
+                            "--XYZ\r\n"
+                            "Content-Type: application/octet-stream; name=\"ignored.bin\"\r\n"
+                            "Content-Disposition: attachment;\r\n"
+                            " filename*0*=UTF-8'ja'%E8%B3%87;\r\n"
+                            " filename*1*=%E6%96%99.txt\r\n"
+                            "Content-Transfer-Encoding: base64\r\n"
+                            "\r\n"
+                            "aGVsbG8s\r\n"
+                            "IHdvcmxk\r\n"
+                            "IQ==\r\n"
+                            "--XYZ--\r\n"
+                            "epilogue http://not.a.part/\r\n";
 
 static void test_multipart(void **state)
 {
@@ -174,16 +173,16 @@ static void test_multipart(void **state)
 		assert_non_null(strstr(out, "\"status\":\"PARSE_DONE\""));
 		assert_non_null(strstr(out, "\"from\":\"日本 <a@example.jp>\""));
 		/* the quoted comma does not split */
-		assert_non_null(
-		    strstr(out, "\"to\":[\"\\\"Doe, John\\\" <j@example.com>\",\"b@example.com\"]"));
+		assert_non_null(strstr(
+		    out, "\"to\":[\"\\\"Doe, John\\\" <j@example.com>\",\"b@example.com\"]"));
 		/* unfolded: "folded" + "  " + encoded word (the space before
 		 * a word after plain text stays) */
 		assert_non_null(strstr(out, "\"subject\":\"folded  subject\""));
 		assert_non_null(strstr(out, "\"attachment\":[\"資料.txt\"]"));
 		/* the soft break joins the URL; the final '.' and ',' are
 		 * punctuation; the epilogue is no part */
-		assert_non_null(
-		    strstr(out, "\"url\":[\"http://example.com/long/path\",\"https://example.org\"]"));
+		assert_non_null(strstr(
+		    out, "\"url\":[\"http://example.com/long/path\",\"https://example.org\"]"));
 	}
 }
 
@@ -322,8 +321,10 @@ struct rig {
 	om_app_registry *reg;
 	om_app_ctx *app;
 	om_proto_worker *w;
+	om_flow_table *ft;
 	om_buf out; /* every record, one JSON object a line */
-	om_flow f;
+	om_flow *fl;
+	uint16_t sport;
 	/* files seen by the subscriber */
 	char fnames[1024];
 	uint8_t fdata[8192];
@@ -382,6 +383,38 @@ static void sub_free(void *st, void *user)
 	(void)user;
 }
 
+static void rig_flow_end(void *user, om_flow *f, enum om_flow_end why)
+{
+	struct rig *r = user;
+	om_app_flow_end(r->app, f, why);
+}
+
+/* the flow: a real entry of a flow table (files take its handle), made by
+ * the client's SYN; no stream: the test gives the bytes to the app-layer */
+static om_flow *rig_flow(struct rig *r)
+{
+	if (r->fl)
+		return r->fl;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = 1700000000ull * 1000000;
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	const uint8_t a[4] = {192, 0, 2, 1}, b[4] = {192, 0, 2, 2};
+	om_addr_from_v4(&p.src, a);
+	om_addr_from_v4(&p.dst, b);
+	p.sport = 40000;
+	p.dport = r->sport ? r->sport : 25;
+	p.tcp_flags = 0x02;
+	p.tcp_seq = 1000;
+	p.caplen = p.wirelen = 54;
+	int dir;
+	r->fl = om_flow_get(r->ft, &p, &dir);
+	assert_non_null(r->fl);
+	return r->fl;
+}
+
 static void rig_open(struct rig *r, uint32_t max_line)
 {
 	memset(r, 0, sizeof(*r));
@@ -407,14 +440,23 @@ static void rig_open(struct rig *r, uint32_t max_line)
 	assert_non_null(r->w);
 	om_app_set_worker_user(r->app, r->w);
 	om_buf_init(&r->out, 1 << 20);
-	r->f.proto = IPPROTO_TCP;
-	r->f.sport = 25;
-	r->f.cport = 40000;
+	om_flow_config fc = {.max_flows = 4,
+	                     .timeout_new = 30,
+	                     .timeout_est = 300,
+	                     .timeout_closed = 10,
+	                     .timeout_udp = 60,
+	                     .timeout_icmp = 20,
+	                     .on_end = rig_flow_end,
+	                     .user = r};
+	r->ft = om_flow_table_new(&fc);
+	assert_non_null(r->ft);
+	om_app_set_flow_table(r->app, r->ft);
 }
 
 static void rig_close(struct rig *r)
 {
-	om_app_flow_end(r->app, &r->f, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_flush(r->ft, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(r->ft);
 	om_app_free(r->app);
 	om_proto_worker_free(r->w);
 	om_app_registry_free(r->reg);
@@ -428,7 +470,7 @@ static void say(struct rig *r, int dir, const char *s, size_t step)
 	if (!step)
 		step = n;
 	for (size_t i = 0; i < n; i += step)
-		om_app_tcp_data(r->app, &r->f, dir, (const uint8_t *)s + i,
+		om_app_tcp_data(r->app, rig_flow(r), dir, (const uint8_t *)s + i,
 		                (uint32_t)(i + step <= n ? step : n - i), 0);
 }
 #define TS OM_DIR_TOSERVER
@@ -467,7 +509,8 @@ static void test_smtp_pipelined(void **state)
 		    "..hidden\r\n...\r\nend\r\n--q--\r\n.\r\n",
 		    step);
 		say(&r, TC, "250 queued\r\n", step);
-		say(&r, TS, "MAIL FROM:<t@example.com>\r\nRCPT TO:<c@example.jp>\r\nDATA\r\n", step);
+		say(&r, TS, "MAIL FROM:<t@example.com>\r\nRCPT TO:<c@example.jp>\r\nDATA\r\n",
+		    step);
 		say(&r, TC, "250 ok\r\n250 ok\r\n354 go\r\n", step);
 		say(&r, TS, "Subject: two\r\n\r\nhi\r\n.\r\nQUIT\r\n", step);
 		say(&r, TC, "250 queued\r\n221 bye\r\n", step);
@@ -481,10 +524,11 @@ static void test_smtp_pipelined(void **state)
 		                          "\"email\":{\"status\":\"PARSE_DONE\","
 		                          "\"from\":\"s@example.com\",\"subject\":\"one\","
 		                          "\"attachment\":[\"dots.txt\"]}}"));
-		assert_non_null(strstr(o, "\"tx_id\":1,\"smtp\":{\"helo\":\"c.example.com\","
-		                          "\"mail_from\":\"<t@example.com>\","
-		                          "\"rcpt_to\":[\"<c@example.jp>\"]},"
-		                          "\"email\":{\"status\":\"PARSE_DONE\",\"subject\":\"two\"}"));
+		assert_non_null(
+		    strstr(o, "\"tx_id\":1,\"smtp\":{\"helo\":\"c.example.com\","
+		              "\"mail_from\":\"<t@example.com>\","
+		              "\"rcpt_to\":[\"<c@example.jp>\"]},"
+		              "\"email\":{\"status\":\"PARSE_DONE\",\"subject\":\"two\"}"));
 		/* QUIT: a third transaction with the helo only */
 		assert_non_null(strstr(o, "\"tx_id\":2,\"smtp\":{\"helo\":\"c.example.com\"}}"));
 		assert_int_equal(count(o, "\"event_type\":\"smtp\""), 3);
@@ -513,8 +557,7 @@ static void test_smtp_starttls(void **state)
 	say(&r, TC, "\x16\x03\x03junk\r\n", 0);
 	rig_close(&r);
 	const char *o = om_buf_cstr(&r.out);
-	assert_non_null(
-	    strstr(o, "\"smtp\":{\"helo\":\"c\"},\"omamori\":{\"starttls\":true}"));
+	assert_non_null(strstr(o, "\"smtp\":{\"helo\":\"c\"},\"omamori\":{\"starttls\":true}"));
 	assert_null(strstr(o, "x@y"));
 	assert_int_equal(count(o, "\"event_type\":\"anomaly\""), 0);
 	om_buf_free(&r.out);
@@ -603,7 +646,7 @@ static void test_pop3(void **state)
 	for (size_t step = 0; step <= 3; step++) {
 		struct rig r;
 		rig_open(&r, 0);
-		r.f.sport = 110;
+		r.sport = 110;
 		say(&r, TC, "+OK ready\r\n", step);
 		say(&r, TS, "USER bob\r\nPASS hunter2\r\nRETR 9\r\nRETR 1\r\n", step);
 		say(&r, TC,
@@ -624,8 +667,9 @@ static void test_pop3(void **state)
 		                          "\"user\":\"bob\"}"));
 		assert_non_null(strstr(o, "\"pop3\":{\"command\":\"RETR\",\"args\":\"9\","
 		                          "\"status\":\"-ERR\",\"reply\":\"no such message\""));
-		assert_non_null(strstr(o, "\"dir\":\"tc\",\"tx_id\":3,\"pop3\":{\"command\":\"RETR\","
-		                          "\"args\":\"1\",\"status\":\"+OK\""));
+		assert_non_null(strstr(o,
+		                       "\"dir\":\"tc\",\"tx_id\":3,\"pop3\":{\"command\":\"RETR\","
+		                       "\"args\":\"1\",\"status\":\"+OK\""));
 		assert_non_null(strstr(o, "\"subject\":\"résumé\""));
 		assert_non_null(strstr(o, "\"status\":\"PARSE_ERROR\""));
 		assert_string_equal(r.fnames, "[cv.txt][cut.bin]");
@@ -651,7 +695,7 @@ static void test_imap(void **state)
 	for (size_t step = 0; step <= 4; step++) {
 		struct rig r;
 		rig_open(&r, 0);
-		r.f.sport = 143;
+		r.sport = 143;
 		say(&r, TC, "* OK [CAPABILITY IMAP4rev1] ready\r\n", step);
 		say(&r, TS, "a1 LOGIN \"joe\" \"s3cret\"\r\n", step);
 		say(&r, TC, "a1 OK logged in\r\n", step);
@@ -667,8 +711,9 @@ static void test_imap(void **state)
 		if (getenv("MAIL_TEST_DUMP"))
 			fprintf(stderr, "%s", o);
 		assert_null(strstr(o, "s3cret"));
-		assert_non_null(strstr(o, "\"imap\":{\"tag\":\"a1\",\"command\":\"LOGIN\","
-		                          "\"status\":\"OK\",\"reply\":\"logged in\",\"user\":\"joe\"}"));
+		assert_non_null(
+		    strstr(o, "\"imap\":{\"tag\":\"a1\",\"command\":\"LOGIN\","
+		              "\"status\":\"OK\",\"reply\":\"logged in\",\"user\":\"joe\"}"));
 		/* the message record (server to client) with the command it answers */
 		assert_non_null(strstr(o, "\"dir\":\"tc\",\"tx_id\":1,\"imap\":{\"tag\":\"a2\","
 		                          "\"command\":\"UID FETCH\",\"args\":\"7 (BODY.PEEK[])\","
@@ -696,7 +741,7 @@ static void test_probes(void **state)
 	(void)state;
 	struct rig r;
 	rig_open(&r, 0);
-	r.f.sport = 2600;
+	r.sport = 2600;
 	say(&r, TC, "220 vsFTPd ready\r\n", 0);
 	say(&r, TS, "USER anonymous\r\n", 0);
 	rig_close(&r);
@@ -705,14 +750,14 @@ static void test_probes(void **state)
 	assert_null(strstr(om_buf_cstr(&r.out), "\"event_type\":\"pop3\""));
 	om_buf_free(&r.out);
 	rig_open(&r, 0);
-	r.f.sport = 2600;
+	r.sport = 2600;
 	say(&r, TC, "220 relay ready\r\n", 0);
 	say(&r, TS, "HELO me\r\nQUIT\r\n", 0);
 	rig_close(&r);
 	assert_non_null(strstr(om_buf_cstr(&r.out), "\"smtp\":{\"helo\":\"me\"}"));
 	om_buf_free(&r.out);
 	rig_open(&r, 0);
-	r.f.sport = 2601;
+	r.sport = 2601;
 	say(&r, TC, "+OK POP3 ready\r\n", 0);
 	say(&r, TS, "QUIT\r\n", 0);
 	say(&r, TC, "+OK bye\r\n", 0);
@@ -724,12 +769,12 @@ static void test_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encoded_words), cmocka_unit_test(test_multipart),
-	    cmocka_unit_test(test_boundary_crlf), cmocka_unit_test(test_japanese_bodies),
-	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_rfc822),
+	    cmocka_unit_test(test_encoded_words),  cmocka_unit_test(test_multipart),
+	    cmocka_unit_test(test_boundary_crlf),  cmocka_unit_test(test_japanese_bodies),
+	    cmocka_unit_test(test_limits),         cmocka_unit_test(test_rfc822),
 	    cmocka_unit_test(test_smtp_pipelined), cmocka_unit_test(test_smtp_starttls),
 	    cmocka_unit_test(test_smtp_bdat_auth), cmocka_unit_test(test_smtp_errors),
-	    cmocka_unit_test(test_pop3),          cmocka_unit_test(test_imap),
+	    cmocka_unit_test(test_pop3),           cmocka_unit_test(test_imap),
 	    cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
