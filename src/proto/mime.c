@@ -435,7 +435,7 @@ static void add_url(mime *m, const char *s, size_t n)
 static bool url_delim(unsigned char c)
 {
 	return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' ||
-	       c == '[' || c == ']' || c == '{' || c == '}' || c == '\\' || c == '^' || c == '`' ||
+	       c == '{' || c == '}' || c == '\\' || c == '^' || c == '`' ||
 	       c == '|' || c == 0x7f;
 }
 
@@ -1294,6 +1294,35 @@ void mime_write_email(om_json *j, const mime *m)
 		om_json_arr_close(j);
 	}
 	if (m->nurls) {
+		/* Suricata's flags on the URLs: a literal IPv6 or IPv4 host, a
+		 * link to a Windows executable */
+		bool v6 = false, v4 = false, exe = false;
+		for (uint32_t i = 0; i < m->nurls; i++) {
+			const char *u = m->urls + m->url_off[i];
+			size_t n = m->url_len[i];
+			const char *h = memchr(u, ':', n);
+			size_t k = h ? (size_t)(h - u) + 3 : n; /* past "://" */
+			if (k < n && u[k] == '[')
+				v6 = true;
+			size_t e = k, dots = 0;
+			bool digits = k < n;
+			for (; e < n && u[e] != '/' && u[e] != ':' && u[e] != '?'; e++) {
+				if (u[e] == '.')
+					dots++;
+				else if (u[e] < '0' || u[e] > '9')
+					digits = false;
+			}
+			if (digits && dots == 3)
+				v4 = true;
+			size_t pe = e;
+			while (pe < n && u[pe] != '?' && u[pe] != '#')
+				pe++;
+			if (pe >= 4 && ieq((const uint8_t *)u + pe - 4, 4, ".exe"))
+				exe = true;
+		}
+		om_json_bool(j, "has_ipv6_url", v6);
+		om_json_bool(j, "has_ipv4_url", v4);
+		om_json_bool(j, "has_exe_url", exe);
 		om_json_arr_open(j, "url");
 		for (uint32_t i = 0; i < m->nurls; i++)
 			om_json_strn(j, NULL, m->urls + m->url_off[i], m->url_len[i]);

@@ -296,6 +296,26 @@ static void test_limits(void **state)
 	mime_free(m);
 }
 
+/* the URL flags Suricata writes: a literal IPv4 host, a link to an .exe
+ * (before the query), an IPv6 host */
+static void test_url_flags(void **state)
+{
+	(void)state;
+	char out[1024];
+	struct mrec r;
+	run_mime("\r\nget http://192.0.2.7/setup.EXE?x=1 now\r\n", 0, NULL, &r, out, sizeof(out));
+	assert_non_null(
+	    strstr(out, "\"has_ipv6_url\":false,\"has_ipv4_url\":true,"
+	                "\"has_exe_url\":true,\"url\":[\"http://192.0.2.7/setup.EXE?x=1\"]"));
+	run_mime("\r\nhttp://[2001:db8::1]/a.exe.txt http://1.2.3.example/\r\n", 0, NULL, &r, out,
+	         sizeof(out));
+	assert_non_null(
+	    strstr(out, "\"has_ipv6_url\":true,\"has_ipv4_url\":false,\"has_exe_url\":false"));
+	/* no URL: no flags */
+	run_mime("\r\nnothing here\r\n", 0, NULL, &r, out, sizeof(out));
+	assert_null(strstr(out, "has_exe_url"));
+}
+
 /* an embedded message's header does not replace the outer one */
 static void test_rfc822(void **state)
 {
@@ -769,13 +789,13 @@ static void test_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encoded_words),  cmocka_unit_test(test_multipart),
-	    cmocka_unit_test(test_boundary_crlf),  cmocka_unit_test(test_japanese_bodies),
-	    cmocka_unit_test(test_limits),         cmocka_unit_test(test_rfc822),
-	    cmocka_unit_test(test_smtp_pipelined), cmocka_unit_test(test_smtp_starttls),
-	    cmocka_unit_test(test_smtp_bdat_auth), cmocka_unit_test(test_smtp_errors),
-	    cmocka_unit_test(test_pop3),           cmocka_unit_test(test_imap),
-	    cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_encoded_words), cmocka_unit_test(test_multipart),
+	    cmocka_unit_test(test_boundary_crlf), cmocka_unit_test(test_japanese_bodies),
+	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_rfc822),
+	    cmocka_unit_test(test_url_flags),     cmocka_unit_test(test_smtp_pipelined),
+	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
+	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_pop3),
+	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
