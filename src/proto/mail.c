@@ -72,6 +72,7 @@ static const char *const kind_name[] = {"smtp", "pop3", "imap"};
 #define ARGS_MAX 128u
 #define USER_MAX 128u
 #define REPLY_MAX 128u
+#define ANOMALY_MAX 32u /* anomaly records per flow */
 
 /* a line buffer of one direction */
 struct lbuf {
@@ -160,10 +161,17 @@ struct mail {
 	/* POP3/IMAP: the command whose message is being carried */
 	struct cmd mcmd;
 	char reply[REPLY_MAX];
+	uint32_t anomalies;
+	bool overflowed; /* INVALID_PIPELINED_SEQUENCE was written */
 };
 
+/* At most ANOMALY_MAX anomaly records per flow: a peer that sends nothing
+ * but bad lines costs one record per line otherwise. */
 static void anomaly(struct mail *s, int dir, const char *ev)
 {
+	if (s->anomalies >= ANOMALY_MAX)
+		return;
+	s->anomalies++;
 	proto_anomaly(s->f, dir, kind_name[s->kind], ev);
 }
 
@@ -231,7 +239,9 @@ static void split(const uint8_t *l, size_t n, size_t *w, const uint8_t **rest, s
 static struct cmd *push_cmd(struct mail *s, int dir)
 {
 	if (s->pcount >= PENDING_MAX) {
-		anomaly(s, dir, "INVALID_PIPELINED_SEQUENCE");
+		if (!s->overflowed)
+			anomaly(s, dir, "INVALID_PIPELINED_SEQUENCE");
+		s->overflowed = true;
 		/* the oldest is dropped: a client that never reads replies */
 		s->phead = (s->phead + 1) % PENDING_MAX;
 		s->pcount--;
@@ -702,6 +712,7 @@ static int smtp_data(struct mail *s, int dir, const uint8_t *d, size_t n)
 			used = undot(s, d, n, &done);
 			if (done) {
 				smtp_tx_end(s, true);
+				s->data_mode = false; /* also when a gap had ended the message */
 				struct cmd *c = push_cmd(s, dir);
 				c->verb = V_DATA_END;
 			}
@@ -937,7 +948,7 @@ static void imap_cmd(struct mail *s, int dir, const uint8_t *l, size_t n)
 	const uint8_t *rest;
 	split(l, n, &tl, &rest, &rn);
 	if (!tl || !rn) {
-		if (n && !ieqs("DONE", "") && n == 4 && iprefix(l, n, "DONE"))
+		if (n == 4 && iprefix(l, n, "DONE"))
 			return; /* the end of IDLE */
 		anomaly(s, dir, "INVALID_COMMAND");
 		return;
@@ -1192,23 +1203,31 @@ static void on_gap(void *st, om_flow *f, int dir, uint64_t len)
 	struct mail *s = st;
 	s->f = f;
 	s->lb[dir].len = 0;
-	s->lb[dir].over = true; /* the partial line after the hole is no command */
+	bool data = s->data_mode;
+	uint64_t raw = dir == OM_DIR_TOSERVER ? s->raw_left : s->srv_raw_left;
 	if (s->msg.m && s->msg.dir == dir) {
 		anomaly(s, dir, "TRUNCATED_LINE");
-		if (s->kind == K_SMTP) {
+		if (s->kind == K_SMTP)
 			smtp_tx_end(s, false);
-		} else {
+		else
 			msg_record(s, false);
-		}
 	}
-	if (dir == OM_DIR_TOSERVER) {
-		s->raw_left = s->raw_left > len ? s->raw_left - len : 0;
-		s->data_mode = s->kind == K_POP3 ? s->data_mode : false;
-	} else {
-		s->srv_raw_left = s->srv_raw_left > len ? s->srv_raw_left - len : 0;
-		if (s->kind == K_POP3)
-			s->data_mode = false;
+	/* counted bytes (BDAT, literals) go on being counted, a dot-ended
+	 * message is skipped to its end: the next command is found again */
+	raw = raw > len ? raw - len : 0;
+	if (dir == OM_DIR_TOSERVER)
+		s->raw_left = raw;
+	else
+		s->srv_raw_left = raw;
+	bool data_dir = (s->kind == K_SMTP && dir == OM_DIR_TOSERVER) ||
+	                (s->kind == K_POP3 && dir == OM_DIR_TOCLIENT);
+	if (data_dir) {
+		s->data_mode = data;
+		s->dot = D_MID;
 	}
+	/* reading lines: the partial line after the hole is no command */
+	if (!raw && !(data_dir && data))
+		s->lb[dir].over = true;
 }
 
 static void on_end(void *st, om_flow *f, int dir, enum om_app_end why)
@@ -1257,7 +1276,7 @@ static enum om_app_probe starts(const uint8_t *d, uint32_t n, const char *const 
 	for (size_t i = 0; i < nw; i++) {
 		size_t wl = strlen(words[i]);
 		size_t k = n < wl ? n : wl;
-		if (!iprefix(d, k, "") || k == 0)
+		if (k == 0)
 			continue;
 		bool same = true;
 		for (size_t j = 0; j < k; j++)

@@ -658,6 +658,40 @@ static void test_smtp_errors(void **state)
 	om_buf_free(&r.out);
 }
 
+/* a hole in DATA: the message is cut (its file truncated, status
+ * PARSE_ERROR), the rest of it up to CRLF.CRLF is skipped, the next
+ * transaction is read; a server that sends only garbage costs at most 32
+ * anomaly records */
+static void test_smtp_gap(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_open(&r, 0);
+	say(&r, TC, "220 mx ESMTP\r\n", 0);
+	say(&r, TS, "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", 0);
+	say(&r, TC, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0);
+	say(&r, TS, "Subject: cut\r\nContent-Disposition: attachment; filename=f\r\n\r\nab", 0);
+	om_app_tcp_gap(r.app, rig_flow(&r), TS, 100);
+	say(&r, TS, "RCPT TO:<not a command>\r\nmore\r\n.\r\n", 0);
+	say(&r, TS, "MAIL FROM:<e@f>\r\nQUIT\r\n", 0);
+	for (int i = 0; i < 100; i++)
+		say(&r, TC, "garbage\r\n", 0);
+	rig_close(&r);
+	const char *o = om_buf_cstr(&r.out);
+	if (getenv("MAIL_TEST_DUMP"))
+		fprintf(stderr, "%s", o);
+	assert_non_null(strstr(o, "\"event\":\"TRUNCATED_LINE\""));
+	assert_non_null(strstr(o, "\"state\":\"TRUNCATED\""));
+	assert_non_null(strstr(o, "\"mail_from\":\"<a@b>\",\"rcpt_to\":[\"<c@d>\"]},"
+	                          "\"email\":{\"status\":\"PARSE_ERROR\",\"subject\":\"cut\""));
+	/* the skipped part gave no recipient; the next transaction is read */
+	assert_null(strstr(o, "not a command"));
+	assert_non_null(strstr(o, "\"tx_id\":1,\"smtp\":{\"helo\":\"c\",\"mail_from\":\"<e@f>\"}"));
+	assert_int_equal(count(o, "\"event_type\":\"anomaly\""), 32);
+	assert_int_equal(r.flen, 2);
+	om_buf_free(&r.out);
+}
+
 /* POP3: RETR with dot-stuffing, a -ERR, the password never written, the
  * flow ending inside a message (its file truncated) */
 static void test_pop3(void **state)
@@ -794,8 +828,9 @@ int main(void)
 	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_rfc822),
 	    cmocka_unit_test(test_url_flags),     cmocka_unit_test(test_smtp_pipelined),
 	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
-	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_pop3),
-	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_smtp_gap),
+	    cmocka_unit_test(test_pop3),          cmocka_unit_test(test_imap),
+	    cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
