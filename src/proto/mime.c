@@ -937,7 +937,9 @@ static void headers_end(mime *m)
 		m->conv.cd = open_conv(m->cur.charset);
 	bool file = m->cur.disposition || m->cur.has_name;
 	if (file) {
-		if (m->natt < m->lim.max_parts) {
+		/* the attachment list names files; a nameless inline part is
+		 * extracted but not listed */
+		if (m->cur.name_len && m->natt < m->lim.max_parts) {
 			uint32_t off;
 			if (arena_put(m, (const char *)m->cur.name, m->cur.name_len, &off)) {
 				m->att_off[m->natt] = off;

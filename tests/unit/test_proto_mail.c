@@ -623,6 +623,8 @@ static void test_smtp_bdat_auth(void **state)
 	assert_non_null(strstr(o, "\"omamori\":{\"auth\":\"PLAIN\"}"));
 	assert_non_null(strstr(o, "\"mail_from\":\"<a@b>\""));
 	assert_non_null(strstr(o, "\"status\":\"PARSE_DONE\""));
+	/* a nameless inline part is a file but not in the attachment list */
+	assert_null(strstr(o, "\"attachment\""));
 	/* the inline part: "x\r\n.\r\ny" + "z" (the last line break before
 	 * the end is the body's: 7bit keeps it) = 7 + 1 bytes... then "\r\n"
 	 * of "z\r\n" stays pending and the message ends: 8 */
