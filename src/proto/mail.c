@@ -370,6 +370,23 @@ struct rec {
 	uint64_t tx_id;
 };
 
+/* our additions: STARTTLS seen, the AUTH mechanism (SMTP), and every URL
+ * of the message (Suricata's email.url has only http ones) */
+static void write_omamori(om_json *j, const struct mail *s, bool auth)
+{
+	bool urls = s->msg.m && mime_has_urls(s->msg.m);
+	if (!s->tls && !(auth && s->auth[0]) && !urls)
+		return;
+	om_json_obj_open(j, "omamori");
+	if (s->tls)
+		om_json_bool(j, "starttls", true);
+	if (auth && s->auth[0])
+		om_json_str(j, "auth", s->auth);
+	if (urls)
+		mime_write_urls(j, "urls", s->msg.m);
+	om_json_obj_close(j);
+}
+
 static void smtp_body(om_json *j, void *arg)
 {
 	const struct rec *r = arg;
@@ -377,14 +394,7 @@ static void smtp_body(om_json *j, void *arg)
 	write_smtp(j, r->s);
 	if (r->s->msg.m)
 		mime_write_email(j, r->s->msg.m);
-	if (r->s->tls || r->s->auth[0]) {
-		om_json_obj_open(j, "omamori");
-		if (r->s->tls)
-			om_json_bool(j, "starttls", true);
-		if (r->s->auth[0])
-			om_json_str(j, "auth", r->s->auth);
-		om_json_obj_close(j);
-	}
+	write_omamori(j, r->s, true);
 }
 
 static void cmd_body(om_json *j, void *arg)
@@ -394,11 +404,7 @@ static void cmd_body(om_json *j, void *arg)
 	write_cmd(j, r->s, r->c, r->status);
 	if (r->s->msg.m)
 		mime_write_email(j, r->s->msg.m);
-	if (r->s->tls) {
-		om_json_obj_open(j, "omamori");
-		om_json_bool(j, "starttls", true);
-		om_json_obj_close(j);
-	}
+	write_omamori(j, r->s, false);
 }
 
 static void smtp_tx_end(struct mail *s, bool complete)

@@ -64,6 +64,13 @@ struct conv {
 	size_t ncarry;
 };
 
+struct urlset {
+	char buf[URLS_MAX];
+	size_t used;
+	uint32_t *off, *len;
+	uint32_t n;
+};
+
 struct part {
 	char ctype[CTYPE_MAX];
 	char charset[CHARSET_MAX];
@@ -72,6 +79,7 @@ struct part {
 	size_t name_len;
 	enum enc enc;
 	bool disposition, has_name;
+	bool attachment; /* Content-Disposition: attachment */
 };
 
 struct mime {
@@ -117,11 +125,16 @@ struct mime {
 	bool hf_set[HF_N];
 	uint32_t *att_off, *att_len;
 	uint32_t natt;
-	char urls[URLS_MAX];
-	size_t urls_len;
-	uint32_t *url_off, *url_len;
-	uint32_t nurls;
-	bool urls_full, arena_full;
+	/* URLs: all we find (http, https, ftp; case and scheme kept), and
+	 * Suricata's list (http only, scheme stripped, lower case, each part's
+	 * newest first) */
+	struct urlset all, eve;
+	uint32_t eve_part; /* first of the current part's entries in eve */
+	uint32_t eve_top;  /* entries of the message's own (top-level) body */
+	bool top_body;     /* the current body is the top-level one */
+	char etoken[TOKEN_MAX];
+	size_t etoken_len;
+	bool arena_full;
 	bool partial;
 };
 
@@ -414,20 +427,18 @@ static bool arena_put(mime *m, const char *s, size_t n, uint32_t *ret_off)
 	return true;
 }
 
-static void add_url(mime *m, const char *s, size_t n)
+static void add_url(mime *m, struct urlset *u, const char *s, size_t n)
 {
-	for (uint32_t i = 0; i < m->nurls; i++)
-		if (m->url_len[i] == n && !memcmp(m->urls + m->url_off[i], s, n))
+	for (uint32_t i = 0; i < u->n; i++)
+		if (u->len[i] == n && !memcmp(u->buf + u->off[i], s, n))
 			return;
-	if (m->nurls >= m->lim.max_urls || m->urls_len + n > URLS_MAX) {
-		m->urls_full = true;
+	if (u->n >= m->lim.max_urls || u->used + n > URLS_MAX)
 		return;
-	}
-	memcpy(m->urls + m->urls_len, s, n);
-	m->url_off[m->nurls] = (uint32_t)m->urls_len;
-	m->url_len[m->nurls] = (uint32_t)n;
-	m->urls_len += n;
-	m->nurls++;
+	memcpy(u->buf + u->used, s, n);
+	u->off[u->n] = (uint32_t)u->used;
+	u->len[u->n] = (uint32_t)n;
+	u->used += n;
+	u->n++;
 }
 
 /* ---- URLs in text ------------------------------------------------------------- */
@@ -435,8 +446,7 @@ static void add_url(mime *m, const char *s, size_t n)
 static bool url_delim(unsigned char c)
 {
 	return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' ||
-	       c == '{' || c == '}' || c == '\\' || c == '^' || c == '`' ||
-	       c == '|' || c == 0x7f;
+	       c == '{' || c == '}' || c == '\\' || c == '^' || c == '`' || c == '|' || c == 0x7f;
 }
 
 static size_t find_scheme(const char *t, size_t n)
@@ -483,7 +493,44 @@ static void token_end(mime *m)
 	const char *host = memchr(u, ':', n);
 	if (!host || (size_t)(host - u) + 3 >= n)
 		return;
-	add_url(m, u, n);
+	add_url(m, &m->all, u, n);
+}
+
+/* Suricata's URL tokens: white space, quotes, <, > and ] end them; the text
+ * after the first "http://" (any case) of a token is a URL, lower-cased */
+static bool eve_delim(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' ||
+	       c == '<' || c == '>' || c == ']' || c == 0;
+}
+
+static void etoken_end(mime *m)
+{
+	size_t n = m->etoken_len;
+	m->etoken_len = 0;
+	for (size_t i = 0; i + 7 <= n; i++) {
+		if (!ieq((const uint8_t *)m->etoken + i, 7, "http://"))
+			continue;
+		char low[TOKEN_MAX];
+		size_t l = 0;
+		for (size_t k = i + 7; k < n; k++)
+			low[l++] = (char)lower((unsigned char)m->etoken[k]);
+		if (l)
+			add_url(m, &m->eve, low, l);
+		return;
+	}
+}
+
+static void scan_eve(mime *m, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (eve_delim(d[i])) {
+			if (m->etoken_len)
+				etoken_end(m);
+		} else if (m->etoken_len < TOKEN_MAX) {
+			m->etoken[m->etoken_len++] = (char)d[i];
+		}
+	}
 }
 
 /* UTF-8 text of a text part */
@@ -511,6 +558,9 @@ static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
 	if (n > m->lim.max_body - m->scanned)
 		n = (size_t)(m->lim.max_body - m->scanned);
 	m->scanned += n;
+	/* Suricata does not look into attachments */
+	if (d && !m->cur.attachment && !m->cur.has_name)
+		scan_eve(m, d, n);
 	if (m->conv.cd == (iconv_t)-1) {
 		scan_text(m, (const char *)d, n);
 		return;
@@ -571,7 +621,19 @@ static void part_finish(mime *m, bool complete)
 			text_bytes(m, NULL, 0, true);
 			if (m->token_len)
 				token_end(m);
+			if (m->etoken_len)
+				etoken_end(m);
 		}
+		/* Suricata keeps each part's URLs newest first */
+		for (uint32_t a = m->eve_part, b = m->eve.n; a + 1 < b; a++, b--) {
+			uint32_t o = m->eve.off[a], l = m->eve.len[a];
+			m->eve.off[a] = m->eve.off[b - 1];
+			m->eve.len[a] = m->eve.len[b - 1];
+			m->eve.off[b - 1] = o;
+			m->eve.len[b - 1] = l;
+		}
+		if (m->top_body)
+			m->eve_top = m->eve.n;
 	}
 	m->nb64 = 0;
 	if (m->file && m->ops.part_close)
@@ -582,6 +644,8 @@ static void part_finish(mime *m, bool complete)
 	m->conv.cd = (iconv_t)-1;
 	m->conv.ncarry = 0;
 	m->text = false;
+	m->top_body = false;
+	m->eve_part = m->eve.n;
 	m->pending_nl = false;
 }
 
@@ -838,7 +902,8 @@ static void header_field(mime *m, const uint8_t *f, size_t n)
 		}
 	} else if (ieq(f, nl, "content-disposition")) {
 		size_t np = parse_params(v, vl, &mt, &ml, ps, PARAMS_MAX);
-		m->cur.disposition = ieq(mt, ml, "attachment") || ieq(mt, ml, "inline");
+		m->cur.attachment = ieq(mt, ml, "attachment");
+		m->cur.disposition = m->cur.attachment || ieq(mt, ml, "inline");
 		char tmp[NAME_MAX_KEPT];
 		size_t l = param_value(ps, np, "filename", tmp, sizeof(tmp));
 		if (l) {
@@ -932,6 +997,8 @@ static void headers_end(mime *m)
 	m->pending_nl = false;
 	m->nb64 = 0;
 	m->status = MIME_ST_BODY_STARTED;
+	m->top_body = m->top;
+	m->eve_part = m->eve.n;
 	m->text = !strcmp(m->cur.ctype, "text/plain") || !strcmp(m->cur.ctype, "text/html");
 	if (m->text)
 		m->conv.cd = open_conv(m->cur.charset);
@@ -1135,10 +1202,14 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 	m->field = malloc(m->lim.max_header);
 	m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
 	m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
-	m->url_off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
-	m->url_len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+	for (int k = 0; k < 2; k++) {
+		struct urlset *u = k ? &m->eve : &m->all;
+		u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+		u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+	}
 	m->conv.cd = (iconv_t)-1;
-	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->url_off || !m->url_len)
+	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off || !m->all.len ||
+	    !m->eve.off || !m->eve.len)
 		return mime_free(m);
 	headers_begin(m, true);
 	return m;
@@ -1153,8 +1224,10 @@ mime *mime_free(mime *m)
 	free(m->field);
 	free(m->att_off);
 	free(m->att_len);
-	free(m->url_off);
-	free(m->url_len);
+	free(m->all.off);
+	free(m->all.len);
+	free(m->eve.off);
+	free(m->eve.len);
 	free(m);
 	return NULL;
 }
@@ -1276,6 +1349,43 @@ static void write_list(om_json *j, const char *key, const char *s, size_t n)
 	om_json_arr_close(j);
 }
 
+/* a URL without scheme (Suricata's form): host, then path */
+static void url_flags(const char *u, size_t n, bool *v6, bool *v4, bool *exe)
+{
+	if (n && u[0] == '[')
+		*v6 = true;
+	size_t e = 0, dots = 0;
+	bool digits = n > 0;
+	for (; e < n && u[e] != '/' && u[e] != ':' && u[e] != '?'; e++) {
+		if (u[e] == '.')
+			dots++;
+		else if (u[e] < '0' || u[e] > '9')
+			digits = false;
+	}
+	if (digits && dots == 3)
+		*v4 = true;
+	size_t pe = e;
+	while (pe < n && u[pe] != '?' && u[pe] != '#')
+		pe++;
+	if (pe >= 4 && ieq((const uint8_t *)u + pe - 4, 4, ".exe"))
+		*exe = true;
+}
+
+void mime_write_urls(om_json *j, const char *key, const mime *m)
+{
+	if (!m->all.n)
+		return;
+	om_json_arr_open(j, key);
+	for (uint32_t i = 0; i < m->all.n; i++)
+		om_json_strn(j, NULL, m->all.buf + m->all.off[i], m->all.len[i]);
+	om_json_arr_close(j);
+}
+
+bool mime_has_urls(const mime *m)
+{
+	return m->all.n > 0;
+}
+
 void mime_write_email(om_json *j, const mime *m)
 {
 	om_json_obj_open(j, "email");
@@ -1295,39 +1405,21 @@ void mime_write_email(om_json *j, const mime *m)
 			om_json_strn(j, NULL, m->arena + m->att_off[i], m->att_len[i]);
 		om_json_arr_close(j);
 	}
-	if (m->nurls) {
-		/* Suricata's flags on the URLs: a literal IPv6 or IPv4 host, a
-		 * link to a Windows executable */
-		bool v6 = false, v4 = false, exe = false;
-		for (uint32_t i = 0; i < m->nurls; i++) {
-			const char *u = m->urls + m->url_off[i];
-			size_t n = m->url_len[i];
-			const char *h = memchr(u, ':', n);
-			size_t k = h ? (size_t)(h - u) + 3 : n; /* past "://" */
-			if (k < n && u[k] == '[')
-				v6 = true;
-			size_t e = k, dots = 0;
-			bool digits = k < n;
-			for (; e < n && u[e] != '/' && u[e] != ':' && u[e] != '?'; e++) {
-				if (u[e] == '.')
-					dots++;
-				else if (u[e] < '0' || u[e] > '9')
-					digits = false;
-			}
-			if (digits && dots == 3)
-				v4 = true;
-			size_t pe = e;
-			while (pe < n && u[pe] != '?' && u[pe] != '#')
-				pe++;
-			if (pe >= 4 && ieq((const uint8_t *)u + pe - 4, 4, ".exe"))
-				exe = true;
+	if (m->eve.n) {
+		/* Suricata's flags, on the URLs of the message's own body (not
+		 * of its parts): a literal IPv6 or IPv4 host, an executable */
+		if (m->eve_top) {
+			bool v6 = false, v4 = false, exe = false;
+			for (uint32_t i = 0; i < m->eve_top; i++)
+				url_flags(m->eve.buf + m->eve.off[i], m->eve.len[i], &v6, &v4,
+				          &exe);
+			om_json_bool(j, "has_ipv6_url", v6);
+			om_json_bool(j, "has_ipv4_url", v4);
+			om_json_bool(j, "has_exe_url", exe);
 		}
-		om_json_bool(j, "has_ipv6_url", v6);
-		om_json_bool(j, "has_ipv4_url", v4);
-		om_json_bool(j, "has_exe_url", exe);
 		om_json_arr_open(j, "url");
-		for (uint32_t i = 0; i < m->nurls; i++)
-			om_json_strn(j, NULL, m->urls + m->url_off[i], m->url_len[i]);
+		for (uint32_t i = 0; i < m->eve.n; i++)
+			om_json_strn(j, NULL, m->eve.buf + m->eve.off[i], m->eve.len[i]);
 		om_json_arr_close(j);
 	}
 	om_json_obj_close(j);

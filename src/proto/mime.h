@@ -75,8 +75,13 @@ const char *mime_status_name(enum mime_status s);
 uint32_t mime_parts(const mime *m);
 
 /* Writes "email": {...} as Suricata 7 does for SMTP: status, from, to, cc,
- * the extended header fields, attachment, url. */
+ * the custom header fields, attachment, url (Suricata's default: http
+ * URLs only, without the scheme, lower case) and its URL flags. */
 void mime_write_email(om_json *j, const mime *m);
+/* Every URL found (http, https, ftp; scheme and case kept) as an array
+ * named key, when there is one. */
+void mime_write_urls(om_json *j, const char *key, const mime *m);
+bool mime_has_urls(const mime *m);
 
 /* Decodes an RFC 2047 header value into UTF-8 (out is terminated; at most
  * cap - 1 bytes). Returns the length. Exposed for the tests. */

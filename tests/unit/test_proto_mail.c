@@ -88,6 +88,7 @@ static void run_mime(const char *msg, size_t step, const struct mime_limits *l, 
 	om_json_init(&j, &b);
 	om_json_obj_open(&j, NULL);
 	mime_write_email(&j, m);
+	mime_write_urls(&j, "all", m);
 	om_json_obj_close(&j);
 	snprintf(out, cap, "%s", om_buf_cstr(&b));
 	om_buf_free(&b);
@@ -180,9 +181,14 @@ static void test_multipart(void **state)
 		assert_non_null(strstr(out, "\"subject\":\"folded  subject\""));
 		assert_non_null(strstr(out, "\"attachment\":[\"資料.txt\"]"));
 		/* the soft break joins the URL; the final '.' and ',' are
-		 * punctuation; the epilogue is no part */
+		 * punctuation; the epilogue is no part. Suricata's list: http
+		 * only, no scheme, its tokens end at white space (the comma
+		 * stays); no flags: the URL is in a part, not in the message's
+		 * own body */
+		assert_non_null(strstr(out, "\"url\":[\"example.com/long/path,\"]"));
+		assert_null(strstr(out, "has_exe_url"));
 		assert_non_null(strstr(
-		    out, "\"url\":[\"http://example.com/long/path\",\"https://example.org\"]"));
+		    out, "\"all\":[\"http://example.com/long/path\",\"https://example.org\"]"));
 	}
 }
 
@@ -212,7 +218,8 @@ static void test_japanese_bodies(void **state)
 	struct mrec r;
 	for (size_t step = 0; step <= 5; step++) {
 		run_mime(jis, step, NULL, &r, out, sizeof(out));
-		assert_non_null(strstr(out, "\"url\":[\"http://jis.example.jp/x\"]"));
+		assert_non_null(strstr(out, "\"url\":[\"jis.example.jp/x\"]"));
+		assert_non_null(strstr(out, "\"all\":[\"http://jis.example.jp/x\"]"));
 	}
 	/* Shift_JIS HTML: an href, and a URL directly followed by 。 (81 42) */
 	const char *sj = "Content-Type: text/html; charset=Shift_JIS\r\n\r\n"
@@ -220,7 +227,10 @@ static void test_japanese_bodies(void **state)
 	                 "\x8f\xda\x8d\xd7http://sj.example.jp/b\x81\x42\r\n";
 	run_mime(sj, 0, NULL, &r, out, sizeof(out));
 	assert_non_null(
-	    strstr(out, "\"url\":[\"https://sj.example.jp/a\",\"http://sj.example.jp/b\"]"));
+	    strstr(out, "\"all\":[\"https://sj.example.jp/a\",\"http://sj.example.jp/b\"]"));
+	/* Suricata's list reads the Shift_JIS bytes as they are: 81 42 (。)
+	 * stays, lower-cased byte by byte */
+	assert_non_null(strstr(out, "\"url\":[\"sj.example.jp/b\\u0081b\"]"));
 }
 
 static void test_limits(void **state)
@@ -258,7 +268,9 @@ static void test_limits(void **state)
 	l = mlim;
 	l.max_urls = 2;
 	run_mime(urls, 0, &l, &r, out, sizeof(out));
-	assert_non_null(strstr(out, "\"url\":[\"http://a.example/\",\"http://b.example/\"]"));
+	assert_non_null(strstr(out, "\"all\":[\"http://a.example/\",\"http://b.example/\"]"));
+	/* Suricata's order: newest first within a part */
+	assert_non_null(strstr(out, "\"url\":[\"b.example/\",\"a.example/\"]"));
 	/* a body line longer than max_line (128 here): an anomaly, and the
 	 * bytes still reach the file */
 	char big[1024];
@@ -304,13 +316,14 @@ static void test_url_flags(void **state)
 	char out[1024];
 	struct mrec r;
 	run_mime("\r\nget http://192.0.2.7/setup.EXE?x=1 now\r\n", 0, NULL, &r, out, sizeof(out));
-	assert_non_null(
-	    strstr(out, "\"has_ipv6_url\":false,\"has_ipv4_url\":true,"
-	                "\"has_exe_url\":true,\"url\":[\"http://192.0.2.7/setup.EXE?x=1\"]"));
+	assert_non_null(strstr(out, "\"has_ipv6_url\":false,\"has_ipv4_url\":true,"
+	                            "\"has_exe_url\":true,\"url\":[\"192.0.2.7/setup.exe?x=1\"]"));
 	run_mime("\r\nhttp://[2001:db8::1]/a.exe.txt http://1.2.3.example/\r\n", 0, NULL, &r, out,
 	         sizeof(out));
+	/* "]" ends Suricata's tokens */
 	assert_non_null(
-	    strstr(out, "\"has_ipv6_url\":true,\"has_ipv4_url\":false,\"has_exe_url\":false"));
+	    strstr(out, "\"has_ipv6_url\":true,\"has_ipv4_url\":false,"
+	                "\"has_exe_url\":false,\"url\":[\"1.2.3.example/\",\"[2001:db8::1\"]"));
 	/* no URL: no flags */
 	run_mime("\r\nnothing here\r\n", 0, NULL, &r, out, sizeof(out));
 	assert_null(strstr(out, "has_exe_url"));
