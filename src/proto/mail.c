@@ -407,12 +407,78 @@ static void cmd_body(om_json *j, void *arg)
 	write_omamori(j, r->s, false);
 }
 
+/* ---- transactions for the rule engine and the guards ---------------------------- */
+
+static const uint8_t *tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                uint32_t *ret_len)
+{
+	const struct mail *s = tx->priv;
+	const mime *m = s->msg.m;
+	const char *v = NULL;
+	size_t n = 0;
+	bool smtp = s->kind == K_SMTP;
+	switch (b) {
+	case OM_TXB_SMTP_HELO:
+		if (smtp && !idx && s->helo[0])
+			v = s->helo, n = strlen(s->helo);
+		break;
+	case OM_TXB_SMTP_MAIL_FROM:
+		if (smtp && !idx && s->mail_from[0])
+			v = s->mail_from, n = strlen(s->mail_from);
+		break;
+	case OM_TXB_SMTP_RCPT_TO:
+		if (smtp && idx < s->nrcpt)
+			v = s->rcpt + s->rcpt_off[idx], n = s->rcpt_l[idx];
+		break;
+	case OM_TXB_EMAIL_FROM:
+	case OM_TXB_EMAIL_TO:
+	case OM_TXB_EMAIL_SUBJECT:
+		if (m && !idx)
+			v = mime_field(m,
+			               b == OM_TXB_EMAIL_FROM ? MIME_F_FROM
+			               : b == OM_TXB_EMAIL_TO ? MIME_F_TO
+			                                      : MIME_F_SUBJECT,
+			               &n);
+		break;
+	case OM_TXB_EMAIL_URL:
+		if (m)
+			v = mime_url(m, idx, &n);
+		break;
+	default: break;
+	}
+	if (!v)
+		return NULL;
+	*ret_len = (uint32_t)n;
+	return (const uint8_t *)v;
+}
+
+static void tx_json(om_json *j, void *arg)
+{
+	const struct mail *s = arg;
+	if (s->kind == K_SMTP)
+		write_smtp(j, s);
+	else
+		write_cmd(j, s, &s->mcmd, NULL);
+	if (s->msg.m)
+		mime_write_email(j, s->msg.m);
+}
+
+/* a transaction complete (an SMTP one, or a message POP3/IMAP carried):
+ * shown to the observers before its record is written */
+static void tx_ready(struct mail *s, uint64_t tx_id, int dir)
+{
+	om_proto_tx tx = {
+	    kind_name[s->kind], tx_id, OM_TX_REQUEST | OM_TX_RESPONSE, dir, tx_buffer, tx_json, s};
+	proto_tx_ready(s->f, &tx);
+}
+
 static void smtp_tx_end(struct mail *s, bool complete)
 {
 	if (!s->tx_open)
 		return;
 	if (s->msg.m)
 		mime_end(s->msg.m, complete);
+	tx_ready(s, s->next_tx, OM_DIR_TOSERVER);
 	struct rec r = {s, NULL, NULL, s->next_tx};
 	om_proto_event ev = {"smtp", OM_DIR_TOSERVER, smtp_body, &r, NULL};
 	proto_event(s->f, &ev);
@@ -440,6 +506,7 @@ static void msg_record(struct mail *s, bool complete)
 	if (!s->msg.m)
 		return;
 	mime_end(s->msg.m, complete);
+	tx_ready(s, s->msg.tx_id, s->msg.dir);
 	struct rec r = {s, &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id};
 	om_proto_event ev = {kind_name[s->kind], s->msg.dir, cmd_body, &r, NULL};
 	proto_event(s->f, &ev);

@@ -1381,6 +1381,23 @@ void mime_write_urls(om_json *j, const char *key, const mime *m)
 	om_json_arr_close(j);
 }
 
+const char *mime_field(const mime *m, enum mime_field f, size_t *ret_len)
+{
+	static const enum hf map[] = {HF_FROM, HF_TO, HF_SUBJECT};
+	if ((unsigned)f >= OM_ARRAY_SIZE(map) || !m->hf_set[map[f]])
+		return NULL;
+	*ret_len = m->hf_len[map[f]];
+	return m->arena + m->hf_off[map[f]];
+}
+
+const char *mime_url(const mime *m, uint32_t idx, size_t *ret_len)
+{
+	if (idx >= m->all.n)
+		return NULL;
+	*ret_len = m->all.len[idx];
+	return m->all.buf + m->all.off[idx];
+}
+
 bool mime_has_urls(const mime *m)
 {
 	return m->all.n > 0;

@@ -83,6 +83,13 @@ void mime_write_email(om_json *j, const mime *m);
 void mime_write_urls(om_json *j, const char *key, const mime *m);
 bool mime_has_urls(const mime *m);
 
+/* For the rule engine's buffers: a top-level header field, decoded to
+ * UTF-8 (NULL when the message has none), and the idx-th URL of every URL
+ * found (NULL past the last). */
+enum mime_field { MIME_F_FROM = 0, MIME_F_TO, MIME_F_SUBJECT };
+const char *mime_field(const mime *m, enum mime_field f, size_t *ret_len);
+const char *mime_url(const mime *m, uint32_t idx, size_t *ret_len);
+
 /* Decodes an RFC 2047 header value into UTF-8 (out is terminated; at most
  * cap - 1 bytes). Returns the length. Exposed for the tests. */
 size_t mime_decode_header(const uint8_t *in, size_t n, char *out, size_t cap);

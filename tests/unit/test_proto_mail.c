@@ -673,6 +673,72 @@ static void test_smtp_errors(void **state)
 	om_buf_free(&r.out);
 }
 
+/* what an observer (the rule engine, a guard) is shown of a transaction */
+static char seen_tx[2048];
+
+static void seen_buf(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx)
+{
+	uint32_t n;
+	const uint8_t *v = om_tx_get(tx, b, idx, &n);
+	size_t l = strlen(seen_tx);
+	snprintf(seen_tx + l, sizeof(seen_tx) - l, "%s[%u]=%.*s;", om_tx_buf_name(b), idx,
+	         v ? (int)n : 4, v ? (const char *)v : "NULL");
+}
+
+static enum om_tx_verdict obs_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx;
+	(void)f;
+	size_t l = strlen(seen_tx);
+	snprintf(seen_tx + l, sizeof(seen_tx) - l, "%s/%llu:", tx->app_proto,
+	         (unsigned long long)tx->tx_id);
+	seen_buf(tx, OM_TXB_SMTP_HELO, 0);
+	seen_buf(tx, OM_TXB_SMTP_MAIL_FROM, 0);
+	seen_buf(tx, OM_TXB_SMTP_RCPT_TO, 0);
+	seen_buf(tx, OM_TXB_SMTP_RCPT_TO, 1);
+	seen_buf(tx, OM_TXB_EMAIL_SUBJECT, 0);
+	seen_buf(tx, OM_TXB_EMAIL_URL, 0);
+	seen_buf(tx, OM_TXB_EMAIL_URL, 1);
+	seen_buf(tx, OM_TXB_HTTP_URI, 0);
+	l = strlen(seen_tx);
+	snprintf(seen_tx + l, sizeof(seen_tx) - l, "\n");
+	/* a rule that matched: the flow is marked */
+	uint32_t n;
+	const uint8_t *u = om_tx_get(tx, OM_TXB_EMAIL_URL, 0, &n);
+	return u && n >= 4 && !memcmp(u, "http", 4) ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT;
+}
+
+/* transactions: each SMTP one (and each message POP3 carries) is shown to
+ * the observers with its buffers, the decoded subject and every URL */
+static void test_transactions(void **state)
+{
+	(void)state;
+	seen_tx[0] = '\0';
+	struct rig r;
+	rig_open(&r, 0);
+	om_proto_observer o = {"test", NULL, NULL, obs_tx, NULL};
+	assert_int_equal(om_proto_add_observer(r.p, &o), 0);
+	say(&r, TC, "220 mx ESMTP\r\n", 0);
+	say(&r, TS, "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\n", 0);
+	say(&r, TC, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0);
+	say(&r, TS,
+	    "Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\nhttps://x.example/p HTTP://Y.example/Q\r\n"
+	    ".\r\nQUIT\r\n",
+	    0);
+	say(&r, TC, "250 ok\r\n221 bye\r\n", 0);
+	assert_true(rig_flow(&r)->flags & OM_FLOW_F_ALERTED);
+	rig_close(&r);
+	om_buf_free(&r.out);
+	assert_string_equal(seen_tx, "smtp/0:smtp.helo[0]=c;smtp.mail_from[0]=<a@b>;"
+	                             "smtp.rcpt_to[0]=<c@d>;smtp.rcpt_to[1]=<e@f>;"
+	                             "email.subject[0]=café;email.url[0]=https://x.example/p;"
+	                             "email.url[1]=HTTP://Y.example/Q;http.uri[0]=NULL;\n"
+	                             "smtp/1:smtp.helo[0]=c;smtp.mail_from[0]=NULL;"
+	                             "smtp.rcpt_to[0]=NULL;smtp.rcpt_to[1]=NULL;"
+	                             "email.subject[0]=NULL;email.url[0]=NULL;email.url[1]=NULL;"
+	                             "http.uri[0]=NULL;\n");
+}
+
 /* a hole in DATA: the message is cut (its file truncated, status
  * PARSE_ERROR), the rest of it up to CRLF.CRLF is skipped, the next
  * transaction is read; a server that sends only garbage costs at most 32
@@ -844,8 +910,8 @@ int main(void)
 	    cmocka_unit_test(test_url_flags),     cmocka_unit_test(test_smtp_pipelined),
 	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
 	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_smtp_gap),
-	    cmocka_unit_test(test_pop3),          cmocka_unit_test(test_imap),
-	    cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_transactions),  cmocka_unit_test(test_pop3),
+	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
