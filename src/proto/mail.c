@@ -1061,7 +1061,10 @@ static void imap_cmd(struct mail *s, int dir, const uint8_t *l, size_t n)
 			u++;
 			nw -= 2;
 		}
-		copy_str(s->user, sizeof(s->user), u, nw);
+		/* a user name sent as a literal is not kept (its bytes are
+		 * skipped like the password's) */
+		if (!(nw && u[0] == '{'))
+			copy_str(s->user, sizeof(s->user), u, nw);
 		keep_args = false;
 	} else if (ieqs(verb, "AUTHENTICATE")) {
 		c->verb = V_AUTH;

@@ -869,6 +869,33 @@ static void test_imap(void **state)
 	}
 }
 
+/* LOGIN with literals: neither the name's nor the password's bytes are
+ * taken for commands, and neither is written */
+static void test_imap_login_literal(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_open(&r, 0);
+	r.sport = 143;
+	say(&r, TC, "* OK IMAP4rev1 ready\r\n", 0);
+	say(&r, TS, "b1 LOGIN {4}\r\n", 0);
+	say(&r, TC, "+ go\r\n", 0);
+	say(&r, TS, "zoe1 {10}\r\n", 0);
+	say(&r, TC, "+ go\r\n", 0);
+	say(&r, TS, "b2 NOOP xx\r\nb3 LOGOUT\r\n", 0);
+	say(&r, TC, "b1 OK in\r\nb2 OK\r\nb3 OK bye\r\n", 0);
+	rig_close(&r);
+	const char *o = om_buf_cstr(&r.out);
+	/* "b2 NOOP xx\r\n" is the 10-byte password literal: no command */
+	assert_null(strstr(o, "NOOP"));
+	assert_null(strstr(o, "zoe1"));
+	assert_non_null(strstr(o, "\"tag\":\"b1\",\"command\":\"LOGIN\",\"status\":\"OK\""));
+	assert_non_null(strstr(o, "\"tag\":\"b3\",\"command\":\"LOGOUT\",\"status\":\"OK\""));
+	/* b2's reply matches no command: the one anomaly */
+	assert_int_equal(count(o, "UNABLE_TO_MATCH_REPLY_WITH_REQUEST"), 1);
+	om_buf_free(&r.out);
+}
+
 /* detection is by content: SMTP on port 2600, POP3 on 2601; an FTP banner
  * (220 without SMTP) is not taken by SMTP until the client's EHLO */
 static void test_probes(void **state)
@@ -911,7 +938,8 @@ int main(void)
 	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
 	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_smtp_gap),
 	    cmocka_unit_test(test_transactions),  cmocka_unit_test(test_pop3),
-	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_imap_login_literal),
+	    cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
