@@ -1026,7 +1026,10 @@ static void headers_end(mime *m)
 static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 {
 	switch (m->cur.enc) {
-	case ENC_B64:
+	case ENC_B64: {
+		/* decoded bytes go out in runs of up to 768, not per quantum */
+		uint8_t o[768];
+		size_t ol = 0;
 		for (size_t i = 0; i < n; i++) {
 			int v = b64val(l[i]);
 			if (v < 0) {
@@ -1036,29 +1039,35 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 						uint32_t acc = 0;
 						for (unsigned k = 0; k < m->nb64; k++)
 							acc |= (uint32_t)m->b64[k] << (18 - 6 * k);
-						uint8_t o[2] = {(uint8_t)(acc >> 16),
-						                (uint8_t)(acc >> 8)};
-						body_out(m, o, m->nb64 - 1);
+						o[ol++] = (uint8_t)(acc >> 16);
+						if (m->nb64 == 3)
+							o[ol++] = (uint8_t)(acc >> 8);
 					}
 					m->nb64 = 0;
 				} else if (!is_ws(l[i]) && !m->b64_bad) {
 					m->b64_bad = true;
 					anomaly(m, "MIME_INVALID_BASE64");
 				}
-				continue;
+			} else {
+				m->b64[m->nb64++] = (uint8_t)v;
+				if (m->nb64 == 4) {
+					uint32_t acc = (uint32_t)m->b64[0] << 18 |
+					               (uint32_t)m->b64[1] << 12 |
+					               (uint32_t)m->b64[2] << 6 | m->b64[3];
+					o[ol++] = (uint8_t)(acc >> 16);
+					o[ol++] = (uint8_t)(acc >> 8);
+					o[ol++] = (uint8_t)acc;
+					m->nb64 = 0;
+				}
 			}
-			m->b64[m->nb64++] = (uint8_t)v;
-			if (m->nb64 == 4) {
-				uint32_t acc = (uint32_t)m->b64[0] << 18 |
-				               (uint32_t)m->b64[1] << 12 |
-				               (uint32_t)m->b64[2] << 6 | m->b64[3];
-				uint8_t o[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
-				                (uint8_t)acc};
-				body_out(m, o, 3);
-				m->nb64 = 0;
+			if (ol + 3 > sizeof(o)) {
+				body_out(m, o, ol);
+				ol = 0;
 			}
 		}
+		body_out(m, o, ol);
 		return;
+	}
 	case ENC_QP: {
 		if (m->pending_nl)
 			body_out(m, (const uint8_t *)"\r\n", 2);
@@ -1251,6 +1260,16 @@ void mime_feed(mime *m, const uint8_t *d, size_t n)
 			m->line_len = 0;
 			d += room;
 			n -= room;
+			continue;
+		}
+		if (lf && !m->line_len) {
+			/* a whole line in the input: decoded where it is */
+			size_t ll = take;
+			bool cr = ll && d[ll - 1] == '\r';
+			line(m, d, cr ? ll - 1 : ll, cr, true, !m->line_long);
+			m->line_long = false;
+			d += take + 1;
+			n -= take + 1;
 			continue;
 		}
 		memcpy(m->line + m->line_len, d, take);
