@@ -1,13 +1,34 @@
-/* tls.c: the tls parser (placeholder: registers nothing
- * yet; its settings are read so that a configuration naming them loads). */
+/* tls.c: the tls parser. Reads the record layer of both directions, joins
+ * handshake messages split across records and segments (up to
+ * app-layer.tls.max-handshake bytes per message), parses ClientHello,
+ * ServerHello and, for TLS <= 1.2, the server's Certificate chain (with
+ * libcrypto), writes one `tls` record per flow when the handshake is done
+ * (or the flow ends first) and then bypasses the encrypted stream. See
+ * docs/proto-tls.md. */
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "proto/internal.h"
+#include "proto/tlshello.h"
 
 #define F(m) offsetof(struct om_proto_tls_config, m), sizeof(((struct om_proto_tls_config *)0)->m)
 static const om_config_key tls_keys[] = {
     {"app-layer.tls.enabled", OM_CK_BOOL, F(enabled), 0, 0, "config.help.app-layer.tls.enabled",
      NULL, NULL},
+    {"app-layer.tls.max-handshake", OM_CK_U32, F(max_handshake), 1024, 16u << 20,
+     "config.help.app-layer.tls.max-handshake", NULL, NULL},
+    {"app-layer.tls.max-certs", OM_CK_U32, F(max_certs), 1, 64,
+     "config.help.app-layer.tls.max-certs", NULL, NULL},
 };
 #undef F
 
@@ -15,6 +36,8 @@ static void tls_defaults(void *obj)
 {
 	struct om_proto_tls_config *c = obj;
 	c->enabled = true;
+	c->max_handshake = 65536;
+	c->max_certs = 8;
 }
 
 const om_config_schema proto_tls_schema = {
@@ -22,9 +45,633 @@ const om_config_schema proto_tls_schema = {
     tls_defaults, NULL,
 };
 
+/* ---- state ------------------------------------------------------------------ */
+
+#define REC_MAX (16384 + 2048) /* TLSCiphertext's longest fragment */
+#define NAME_MAX_LEN 512       /* subject, issuer as written */
+#define SAN_BUF 1024           /* bytes of SANs kept (NUL-separated) */
+#define SAN_MAX 32
+#define CHAIN_MAX 8 /* certificates after the leaf described */
+
+/* anomalies written at most once per flow (bit per event) */
+enum {
+	A_RECORD_TYPE,
+	A_RECORD_VERSION,
+	A_RECORD_LENGTH,
+	A_HANDSHAKE,
+	A_HS_LENGTH,
+	A_CERT_LENGTH,
+	A_CERT_DER,
+	A_MULTIPLE_SNI,
+	A_SNI_TYPE,
+	A_SNI_LENGTH,
+	A_HEARTBEAT,
+	A_COUNT
+};
+static const char *const anomaly_names[A_COUNT] = {
+    "INVALID_RECORD_TYPE",       "INVALID_RECORD_VERSION",   "INVALID_SSL_RECORD",
+    "INVALID_HANDSHAKE_MESSAGE", "HANDSHAKE_INVALID_LENGTH", "CERTIFICATE_INVALID_LENGTH",
+    "CERTIFICATE_INVALID_DER",   "MULTIPLE_SNI_EXTENSIONS",  "INVALID_SNI_TYPE",
+    "INVALID_SNI_LENGTH",        "HEARTBEAT_MESSAGE",
+};
+
+struct tls_dir {
+	uint8_t hdr[5];
+	uint8_t hdr_len;
+	uint8_t rec_type;
+	uint32_t rec_left; /* bytes of the current record still to come */
+	uint8_t *hs;       /* a handshake message being joined */
+	uint32_t hs_len, hs_cap;
+	uint32_t hs_skip; /* bytes of a message over the cap still to drop */
+	bool encrypted;   /* after ChangeCipherSpec */
+};
+
+struct chain_cert {
+	char subject[NAME_MAX_LEN], issuer[NAME_MAX_LEN];
+};
+
+struct tls_cert {
+	char subject[NAME_MAX_LEN], issuer[NAME_MAX_LEN];
+	char serial[3 * 64];
+	char fingerprint[3 * 20];
+	char notbefore[24], notafter[24];
+	char sans[SAN_BUF];
+	uint16_t sans_len, nsans;
+};
+
+struct tls_state {
+	struct om_proto_tls_config cfg;
+	struct tls_dir d[2];
+	struct tls_hello ch, sh;
+	bool have_ch, have_sh, have_cert, logged, dead;
+	uint32_t ncerts; /* in the server's chain */
+	unsigned anomalies;
+	struct tls_cert cert;
+	struct chain_cert chain[CHAIN_MAX];
+	unsigned nchain;
+};
+
+static void anomaly(struct tls_state *s, om_flow *f, int dir, int which)
+{
+	if (s->anomalies & (1u << which))
+		return;
+	s->anomalies |= 1u << which;
+	proto_anomaly(f, dir, "tls", anomaly_names[which]);
+}
+
+/* ---- certificates ------------------------------------------------------------ */
+
+static void name_str(const X509_NAME *n, char *out, size_t len)
+{
+	out[0] = '\0';
+	BIO *b = BIO_new(BIO_s_mem());
+	if (!b)
+		return;
+	/* "C=JP, O=Example, CN=host": short names, ", " between RDNs, UTF-8 */
+	if (X509_NAME_print_ex(b, n, 0,
+	                       XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT |
+	                           ASN1_STRFLGS_ESC_CTRL) >= 0) {
+		int k = BIO_read(b, out, (int)len - 1);
+		out[k > 0 ? k : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+static void colon_hex(const uint8_t *d, size_t n, bool upper, char *out, size_t len)
+{
+	const char *hx = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t pos = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && pos + 3 < len + (i + 1 == n); i++) {
+		if (i)
+			out[pos++] = ':';
+		out[pos++] = hx[d[i] >> 4];
+		out[pos++] = hx[d[i] & 15];
+	}
+	out[pos] = '\0';
+}
+
+static void time_str(const ASN1_TIME *t, char *out, size_t len)
+{
+	struct tm tm;
+	out[0] = '\0';
+	if (!t || !ASN1_TIME_to_tm(t, &tm))
+		return;
+	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* the serial as Suricata writes it: the DER INTEGER's content bytes
+ * (a leading 00 kept), upper-case hex joined by ':' */
+static void serial_str(const X509 *x, char *out, size_t len)
+{
+	out[0] = '\0';
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	uint8_t der[80];
+	int n = i2d_ASN1_INTEGER(sn, NULL);
+	if (n <= 2 || n > (int)sizeof(der))
+		return;
+	uint8_t *p = der;
+	i2d_ASN1_INTEGER(sn, &p);
+	size_t off = 2;
+	if (der[1] & 0x80)
+		off += der[1] & 0x7f;
+	if (off >= (size_t)n)
+		return;
+	colon_hex(der + off, (size_t)n - off, true, out, len);
+}
+
+static void sans_of(X509 *x, struct tls_cert *c)
+{
+	GENERAL_NAMES *gn = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	if (!gn)
+		return;
+	int n = sk_GENERAL_NAME_num(gn);
+	for (int i = 0; i < n && c->nsans < SAN_MAX; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gn, i);
+		char tmp[64];
+		const char *v = NULL;
+		size_t vl = 0;
+		if (g->type == GEN_DNS) {
+			v = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+			vl = (size_t)ASN1_STRING_length(g->d.dNSName);
+		} else if (g->type == GEN_IPADD) {
+			const uint8_t *a = ASN1_STRING_get0_data(g->d.iPAddress);
+			int al = ASN1_STRING_length(g->d.iPAddress);
+			if (al == 4) {
+				snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+			} else if (al == 16) {
+				size_t pos = 0;
+				for (int k = 0; k < 16; k += 2)
+					pos += (size_t)snprintf(tmp + pos, sizeof(tmp) - pos,
+					                        k ? ":%x" : "%x",
+					                        a[k] << 8 | a[k + 1]);
+			} else {
+				continue;
+			}
+			v = tmp;
+			vl = strlen(tmp);
+		}
+		if (!v || vl == 0 || memchr(v, '\0', vl))
+			continue;
+		if (c->sans_len + vl + 1 > SAN_BUF)
+			break;
+		memcpy(c->sans + c->sans_len, v, vl);
+		c->sans_len = (uint16_t)(c->sans_len + vl);
+		c->sans[c->sans_len++] = '\0';
+		c->nsans++;
+	}
+	GENERAL_NAMES_free(gn);
+}
+
+static void leaf_of(struct tls_state *s, const uint8_t *der, size_t len, X509 *x)
+{
+	struct tls_cert *c = &s->cert;
+	name_str(X509_get_subject_name(x), c->subject, sizeof(c->subject));
+	name_str(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
+	serial_str(x, c->serial, sizeof(c->serial));
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (EVP_Digest(der, len, md, &mdlen, EVP_sha1(), NULL) && mdlen == 20)
+		colon_hex(md, 20, false, c->fingerprint, sizeof(c->fingerprint));
+	time_str(X509_get0_notBefore(x), c->notbefore, sizeof(c->notbefore));
+	time_str(X509_get0_notAfter(x), c->notafter, sizeof(c->notafter));
+	sans_of(x, c);
+	s->have_cert = true;
+}
+
+/* Certificate (TLS <= 1.2): a 3-byte list length, then 3-byte length + DER
+ * for each certificate, the server's own first. */
+static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_t n)
+{
+	if (s->have_cert || s->ncerts)
+		return; /* the first chain counts */
+	if (n < 3 || (size_t)(p[0] << 16 | p[1] << 8 | p[2]) != n - 3) {
+		anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_LENGTH);
+		return;
+	}
+	p += 3;
+	n -= 3;
+	while (n > 0) {
+		if (n < 3) {
+			anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_LENGTH);
+			return;
+		}
+		size_t cl = (size_t)(p[0] << 16 | p[1] << 8 | p[2]);
+		if (cl == 0 || cl > n - 3) {
+			anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_LENGTH);
+			return;
+		}
+		const uint8_t *der = p + 3;
+		p += 3 + cl;
+		n -= 3 + cl;
+		if (s->ncerts >= s->cfg.max_certs) {
+			s->ncerts++;
+			continue;
+		}
+		const uint8_t *q = der;
+		X509 *x = d2i_X509(NULL, &q, (long)cl);
+		if (!x || q != der + cl) {
+			X509_free(x);
+			anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_DER);
+			s->ncerts++;
+			continue;
+		}
+		if (s->ncerts == 0) {
+			leaf_of(s, der, cl, x);
+		} else if (s->nchain < CHAIN_MAX) {
+			struct chain_cert *cc = &s->chain[s->nchain++];
+			name_str(X509_get_subject_name(x), cc->subject, sizeof(cc->subject));
+			name_str(X509_get_issuer_name(x), cc->issuer, sizeof(cc->issuer));
+		}
+		X509_free(x);
+		s->ncerts++;
+	}
+}
+
+/* ---- the record ---------------------------------------------------------------- */
+
+static void write_ja3(om_json *j, const char *key, const struct tls_hello *h)
+{
+	char str[TLS_JA3_MAX], md5[33];
+	size_t n = tls_ja3(h, str, sizeof(str), md5);
+	om_json_obj_open(j, key);
+	om_json_str(j, "hash", md5);
+	om_json_strn(j, "string", str, n);
+	om_json_obj_close(j);
+}
+
+static void write_alpns(om_json *j, const char *key, const struct tls_hello *h)
+{
+	om_json_arr_open(j, key);
+	for (size_t i = 0; i + 1 <= h->alpn_len;) {
+		size_t l = h->alpn[i];
+		if (i + 1 + l > h->alpn_len)
+			break;
+		om_json_strn(j, NULL, (const char *)h->alpn + i + 1, l);
+		i += 1 + l;
+	}
+	om_json_arr_close(j);
+}
+
+static void tls_body(om_json *j, void *arg)
+{
+	const struct tls_state *s = arg;
+	const struct tls_cert *c = &s->cert;
+	om_json_obj_open(j, "tls");
+	if (s->have_cert) {
+		om_json_str(j, "subject", c->subject);
+		om_json_str(j, "issuerdn", c->issuer);
+		if (c->serial[0])
+			om_json_str(j, "serial", c->serial);
+		om_json_str(j, "fingerprint", c->fingerprint);
+	}
+	if (s->have_ch && s->ch.has_sni && s->ch.sni_len)
+		om_json_strn(j, "sni", s->ch.sni, s->ch.sni_len);
+	uint16_t v = s->have_sh ? s->sh.version : s->have_ch ? s->ch.legacy_version : 0;
+	om_json_str(j, "version", tls_version_name(v));
+	if (s->have_cert) {
+		if (c->notbefore[0])
+			om_json_str(j, "notbefore", c->notbefore);
+		if (c->notafter[0])
+			om_json_str(j, "notafter", c->notafter);
+	}
+	if (s->have_ch)
+		write_ja3(j, "ja3", &s->ch);
+	if (s->have_sh)
+		write_ja3(j, "ja3s", &s->sh);
+	if (s->have_ch) {
+		char ja4[TLS_JA4_LEN + 1];
+		tls_ja4(&s->ch, 't', ja4);
+		om_json_str(j, "ja4", ja4);
+	}
+	om_json_obj_close(j);
+
+	/* what Suricata 7 has no field for */
+	bool alpn_ts = s->have_ch && s->ch.alpn_len, alpn_tc = s->have_sh && s->sh.alpn_len;
+	bool ech = s->have_ch && s->ch.ech, esni = s->have_ch && s->ch.esni;
+	if (!alpn_ts && !alpn_tc && !ech && !esni && !c->nsans && !s->nchain)
+		return;
+	om_json_obj_open(j, "omamori");
+	om_json_obj_open(j, "tls");
+	if (alpn_ts)
+		write_alpns(j, "client_alpns", &s->ch);
+	if (alpn_tc)
+		write_alpns(j, "server_alpns", &s->sh);
+	if (ech)
+		om_json_bool(j, "ech", true);
+	if (esni)
+		om_json_bool(j, "esni", true);
+	if (c->nsans) {
+		om_json_arr_open(j, "subjectaltname");
+		const char *p = c->sans;
+		for (unsigned i = 0; i < c->nsans; i++) {
+			om_json_str(j, NULL, p);
+			p += strlen(p) + 1;
+		}
+		om_json_arr_close(j);
+	}
+	if (s->nchain) {
+		om_json_arr_open(j, "chain");
+		for (unsigned i = 0; i < s->nchain; i++) {
+			om_json_obj_open(j, NULL);
+			om_json_str(j, "subject", s->chain[i].subject);
+			om_json_str(j, "issuerdn", s->chain[i].issuer);
+			om_json_obj_close(j);
+		}
+		om_json_arr_close(j);
+	}
+	om_json_obj_close(j);
+	om_json_obj_close(j);
+}
+
+static void log_once(struct tls_state *s, om_flow *f)
+{
+	if (s->logged || (!s->have_ch && !s->have_sh && !s->have_cert))
+		return;
+	s->logged = true;
+	om_proto_event ev = {
+	    .event_type = "tls", .dir = OM_DIR_TOSERVER, .body = tls_body, .arg = s};
+	proto_event(f, &ev);
+}
+
+/* the handshake is over (or cannot be followed): write, stop reading */
+static void finish(struct tls_state *s, om_flow *f)
+{
+	log_once(s, f);
+	s->dead = true;
+	om_app_bypass(f, OM_APP_BYPASS_BOTH);
+}
+
+/* ---- handshake messages ------------------------------------------------------------ */
+
+static void hello_problems(struct tls_state *s, om_flow *f, int dir, unsigned p)
+{
+	if (p & TLS_HELLO_MULTIPLE_SNI)
+		anomaly(s, f, dir, A_MULTIPLE_SNI);
+	if (p & TLS_HELLO_BAD_SNI_TYPE)
+		anomaly(s, f, dir, A_SNI_TYPE);
+	if (p & TLS_HELLO_BAD_SNI_LEN)
+		anomaly(s, f, dir, A_SNI_LENGTH);
+}
+
+static void hs_message(struct tls_state *s, om_flow *f, int dir, uint8_t type, const uint8_t *b,
+                       size_t n)
+{
+	if (dir == OM_DIR_TOSERVER && type == 1 && !s->have_ch) {
+		if (tls_hello_parse(b, n, true, &s->ch) < 0) {
+			anomaly(s, f, dir, A_HANDSHAKE);
+			return;
+		}
+		s->have_ch = true;
+		hello_problems(s, f, dir, s->ch.problems);
+	} else if (dir == OM_DIR_TOCLIENT && type == 2 && !s->have_sh) {
+		if (tls_hello_parse(b, n, false, &s->sh) < 0) {
+			anomaly(s, f, dir, A_HANDSHAKE);
+			return;
+		}
+		s->have_sh = true;
+		hello_problems(s, f, dir, s->sh.problems);
+		/* TLS 1.3: all that follows is encrypted */
+		if (s->sh.version == 0x0304)
+			finish(s, f);
+	} else if (dir == OM_DIR_TOCLIENT && type == 11) {
+		certificate(s, f, b, n);
+	}
+}
+
+static int hs_reserve(struct tls_dir *d, uint32_t need)
+{
+	if (need <= d->hs_cap)
+		return 0;
+	uint32_t cap = d->hs_cap ? d->hs_cap : 2048;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = realloc(d->hs, cap);
+	if (!p)
+		return -ENOMEM;
+	d->hs = p;
+	d->hs_cap = cap;
+	return 0;
+}
+
+/* handshake bytes of one direction, in order */
+static int hs_feed(struct tls_state *s, om_flow *f, int dir, const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &s->d[dir];
+	uint32_t max = s->cfg.max_handshake;
+	while (n > 0 && !s->dead) {
+		if (d->hs_skip) {
+			size_t k = n < d->hs_skip ? n : d->hs_skip;
+			d->hs_skip -= (uint32_t)k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		/* a whole message in these bytes: no copy */
+		if (d->hs_len == 0 && n >= 4) {
+			size_t ml = (size_t)(p[1] << 16 | p[2] << 8 | p[3]);
+			if (ml + 4 <= n && ml + 4 <= max) {
+				hs_message(s, f, dir, p[0], p + 4, ml);
+				p += 4 + ml;
+				n -= 4 + ml;
+				continue;
+			}
+		}
+		uint32_t need = 4;
+		if (d->hs_len >= 4) {
+			uint32_t ml = (uint32_t)(d->hs[1] << 16 | d->hs[2] << 8 | d->hs[3]);
+			need = ml + 4;
+		} else if (d->hs_len + n >= 4) {
+			uint8_t h[4];
+			memcpy(h, d->hs, d->hs_len);
+			memcpy(h + d->hs_len, p, 4 - d->hs_len);
+			need = (uint32_t)(h[1] << 16 | h[2] << 8 | h[3]) + 4;
+		}
+		if (need > max) {
+			/* over the cap: count it, drop the message */
+			anomaly(s, f, dir, A_HS_LENGTH);
+			d->hs_skip = need - d->hs_len;
+			d->hs_len = 0;
+			continue;
+		}
+		if (hs_reserve(d, need) < 0)
+			return -ENOMEM;
+		size_t k = need - d->hs_len;
+		if (k > n)
+			k = n;
+		memcpy(d->hs + d->hs_len, p, k);
+		d->hs_len += (uint32_t)k;
+		p += k;
+		n -= k;
+		if (d->hs_len >= 4 && d->hs_len == need) {
+			hs_message(s, f, dir, d->hs[0], d->hs + 4, need - 4);
+			d->hs_len = 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- the record layer ------------------------------------------------------------ */
+
+static int tls_data(void *st, om_flow *f, int dir, const uint8_t *p, uint32_t n, unsigned flags)
+{
+	struct tls_state *s = st;
+	(void)flags;
+	while (n > 0 && !s->dead) {
+		struct tls_dir *d = &s->d[dir];
+		if (d->rec_left == 0) {
+			size_t k = 5 - d->hdr_len;
+			if (k > n)
+				k = n;
+			memcpy(d->hdr + d->hdr_len, p, k);
+			d->hdr_len = (uint8_t)(d->hdr_len + k);
+			p += k;
+			n -= (uint32_t)k;
+			if (d->hdr_len < 5)
+				break;
+			d->hdr_len = 0;
+			uint8_t type = d->hdr[0];
+			uint32_t len = (uint32_t)(d->hdr[3] << 8 | d->hdr[4]);
+			if (type < 20 || type > 24) {
+				anomaly(s, f, dir, A_RECORD_TYPE);
+				finish(s, f);
+				break;
+			}
+			if (d->hdr[1] != 3 || d->hdr[2] > 4) {
+				anomaly(s, f, dir, A_RECORD_VERSION);
+				finish(s, f);
+				break;
+			}
+			if (len == 0 || len > REC_MAX) {
+				anomaly(s, f, dir, A_RECORD_LENGTH);
+				finish(s, f);
+				break;
+			}
+			if (type == 23) {
+				/* application data: the handshake is over */
+				finish(s, f);
+				break;
+			}
+			if (type == 24)
+				anomaly(s, f, dir, A_HEARTBEAT);
+			d->rec_type = type;
+			d->rec_left = len;
+			continue;
+		}
+		uint32_t k = n < d->rec_left ? n : d->rec_left;
+		if (d->rec_type == 22 && !d->encrypted) {
+			int r = hs_feed(s, f, dir, p, k);
+			if (r < 0)
+				return r;
+		}
+		p += k;
+		n -= k;
+		d->rec_left -= k;
+		if (d->rec_left == 0 && d->rec_type == 20) {
+			d->encrypted = true;
+			/* the server's ChangeCipherSpec ends what can be read
+			 * (a resumed session: the client's follows, encrypted
+			 * too) */
+			if (dir == OM_DIR_TOCLIENT)
+				finish(s, f);
+		}
+	}
+	return 0;
+}
+
+static void tls_gap(void *st, om_flow *f, int dir, uint64_t len)
+{
+	struct tls_state *s = st;
+	(void)dir;
+	(void)len;
+	/* records cannot be found again after a hole */
+	finish(s, f);
+}
+
+static void tls_end(void *st, om_flow *f, int dir, enum om_app_end why)
+{
+	(void)dir;
+	(void)why;
+	log_once(st, f);
+}
+
+static void *tls_new(om_flow *f, void *user, void *wctx)
+{
+	(void)user;
+	(void)wctx;
+	struct tls_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	/* no proto worker (a test of the app-layer alone): the defaults */
+	struct om_proto_worker *w = proto_worker(f);
+	if (w) {
+		s->cfg = w->p->cfg.tls;
+	} else {
+		tls_defaults(&s->cfg);
+	}
+	return s;
+}
+
+static void tls_free(void *st, void *user)
+{
+	(void)user;
+	struct tls_state *s = st;
+	if (!s)
+		return;
+	free(s->d[0].hs);
+	free(s->d[1].hs);
+	free(s);
+}
+
+/* a record header of a handshake record, then the handshake type */
+static enum om_app_probe probe(const uint8_t *d, uint32_t n, uint8_t hs_type)
+{
+	if (n >= 1 && d[0] != 22)
+		return OM_APP_PROBE_NO;
+	if (n >= 2 && d[1] != 3)
+		return OM_APP_PROBE_NO;
+	if (n >= 3 && d[2] > 4)
+		return OM_APP_PROBE_NO;
+	if (n >= 5 && (d[3] << 8 | d[4]) < 4)
+		return OM_APP_PROBE_NO;
+	if (n >= 6)
+		return d[5] == hs_type ? OM_APP_PROBE_YES : OM_APP_PROBE_NO;
+	return OM_APP_PROBE_MORE;
+}
+
+static enum om_app_probe tls_probe_ts(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
+{
+	(void)f;
+	(void)w;
+	return probe(d, n, 1);
+}
+
+static enum om_app_probe tls_probe_tc(const om_flow *f, const uint8_t *d, uint32_t n, void *w)
+{
+	(void)f;
+	(void)w;
+	return probe(d, n, 2);
+}
+
+static const om_app_parser tls_parser = {
+    .name = "tls",
+    .ipprotos = OM_APP_TCP,
+    .ports = {443, 8443, 465, 993, 995, 636, 853},
+    .probe_ts = tls_probe_ts,
+    .probe_tc = tls_probe_tc,
+    .state_new = tls_new,
+    .data = tls_data,
+    .gap = tls_gap,
+    .end = tls_end,
+    .state_free = tls_free,
+};
+
+/* The settings are reached through the flow's proto worker
+ * (om_app_worker_user), so the description stays constant and nothing here
+ * is global. */
 int proto_tls_register(om_proto *p, om_app_registry *reg)
 {
-	(void)p;
-	(void)reg;
-	return 0;
+	if (!p->cfg.tls.enabled)
+		return 0;
+	return om_app_register(reg, &tls_parser, NULL);
 }
