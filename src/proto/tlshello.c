@@ -11,6 +11,8 @@
 
 #include "proto/tlshello.h"
 
+#define OM_N(a) (sizeof(a) / sizeof((a)[0]))
+
 bool tls_is_grease(uint16_t v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
@@ -177,7 +179,11 @@ static int parse_ext(struct tls_hello *h, uint16_t type, struct rd e)
 			uint16_t best = 0;
 			while (list.n >= 2) {
 				uint16_t v = (uint16_t)rd_u(&list, 2);
-				if (!tls_is_grease(v) && v > best && v < 0x7f00)
+				if (tls_is_grease(v))
+					continue;
+				if (h->nversions < OM_N(h->versions))
+					h->versions[h->nversions++] = v;
+				if (v > best && v < 0x7f00)
 					best = v;
 			}
 			if (best)

@@ -45,6 +45,8 @@ struct tls_hello {
 	uint16_t groups[TLS_HELLO_MAX_GROUPS];
 	uint8_t pointfmts[TLS_HELLO_MAX_POINTFMTS];
 	uint16_t sigalgs[TLS_HELLO_MAX_SIGALGS];
+	uint16_t versions[8]; /* client: supported_versions as listed (no GREASE) */
+	uint8_t nversions;
 	uint8_t alpn[TLS_HELLO_ALPN_MAX];
 	char sni[TLS_HELLO_SNI_MAX + 1];
 	uint8_t session_id[32];
