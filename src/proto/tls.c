@@ -327,7 +327,8 @@ static void tls_body(om_json *j, void *arg)
 	}
 	if (s->have_ch && s->ch.has_sni && s->ch.sni_len)
 		om_json_strn(j, "sni", s->ch.sni, s->ch.sni_len);
-	uint16_t v = s->have_sh ? s->sh.version : s->have_ch ? s->ch.legacy_version : 0;
+	/* the version the server chose (none yet: UNDETERMINED, as Suricata) */
+	uint16_t v = s->have_sh ? s->sh.version : 0;
 	om_json_str(j, "version", tls_version_name(v));
 	if (s->have_cert) {
 		if (c->notbefore[0])

@@ -1,0 +1,781 @@
+/* Unit tests for the tls and quic parsers (src/proto/tls.c, quic.c,
+ * tlshello.c), driven through the real flow table, TCP reassembly and
+ * app-layer, with the proto module's worker and a sink that keeps the
+ * records as JSON lines:
+ *  - the recorded TLS 1.2 and 1.3 handshakes (tests/pcap/data) as captured,
+ *    in one-byte segments and with every handshake record cut into records
+ *    of 7 bytes: the same record each time, with the certificate's values
+ *    from openssl x509 and JA3/JA4 checked with tshark (see
+ *    tests/pcap/tls-12.expect);
+ *  - a Chrome-like ClientHello with GREASE everywhere and ECH, against the
+ *    JA3 and JA4 another tool published for it;
+ *  - limits and bad input: a handshake message over max-handshake, a
+ *    record that is not TLS, two SNI extensions;
+ *  - QUIC: the client Initial of RFC 9001 Appendix A.2 (v1) and RFC 9369
+ *    Appendix A.2 (v2), and the same with one byte changed. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/proto.h"
+
+#define SEC 1000000ULL
+
+/* ---- the fixture: flow table + stream + app-layer + proto worker ---------- */
+
+struct fx {
+	om_proto *proto;
+	om_proto_worker *pw;
+	om_app_registry *reg;
+	om_app_ctx *app;
+	om_stream_ctx *st;
+	om_flow_table *ft;
+	om_usec now;
+	uint16_t cport, sport;
+	uint32_t seq[2]; /* next stream offset per direction */
+	om_buf out;      /* the records, one JSON line each */
+};
+
+static void sink_event(void *user, om_flow *f, const om_proto_event *ev)
+{
+	struct fx *x = user;
+	(void)f;
+	om_json j;
+	om_json_init(&j, &x->out);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "event_type", ev->event_type);
+	if (ev->body)
+		ev->body(&j, ev->arg);
+	om_json_obj_close(&j);
+	om_buf_putc(&x->out, '\n');
+}
+
+static void fx_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
+                    unsigned flags)
+{
+	(void)off;
+	struct fx *x = u;
+	om_app_tcp_data(x->app, f, dir, d, len, (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
+}
+
+static void fx_gap(void *u, om_flow *f, int dir, uint64_t off, uint64_t len)
+{
+	(void)off;
+	struct fx *x = u;
+	om_app_tcp_gap(x->app, f, dir, len);
+}
+
+static void fx_end(void *u, om_flow *f, enum om_flow_end why)
+{
+	struct fx *x = u;
+	if (f->proto == IPPROTO_TCP)
+		om_stream_flow_end(x->st, f);
+	om_app_flow_end(x->app, f, why);
+}
+
+/* cfg: NULL for the defaults; only tls and quic are on */
+static void fx_init(struct fx *x, const om_proto_config *cfg)
+{
+	memset(x, 0, sizeof(*x));
+	om_proto_config pc;
+	if (cfg) {
+		pc = *cfg;
+	} else {
+		om_config_part parts[OM_PROTO_CONFIG_PARTS];
+		om_proto_config_parts(&pc, parts);
+		om_config_defaults(parts, OM_PROTO_CONFIG_PARTS);
+	}
+	pc.http.enabled = pc.dns.enabled = pc.ftp.enabled = false;
+	pc.mail.smtp = pc.mail.pop3 = pc.mail.imap = false;
+	pc.files.magic = false;
+	char err[256];
+	assert_int_equal(om_proto_new(&pc, &x->proto, err, sizeof(err)), 0);
+	x->reg = om_app_registry_new();
+	assert_int_equal(om_proto_register(x->proto, x->reg), 0);
+	om_app_registry_seal(x->reg);
+	x->app = om_app_new(x->reg, NULL);
+	assert_non_null(x->app);
+	om_proto_sink sink = {sink_event, x};
+	x->pw = om_proto_worker_new(x->proto, 0, &sink);
+	assert_non_null(x->pw);
+	om_app_set_worker_user(x->app, x->pw);
+	om_stream_callbacks cb = {fx_data, fx_gap, NULL, x, NULL};
+	x->st = om_stream_new(1 << 20, 16 << 20, &cb);
+	assert_non_null(x->st);
+	om_flow_config fc = {
+	    .max_flows = 16,
+	    .timeout_new = 30,
+	    .timeout_est = 300,
+	    .timeout_closed = 10,
+	    .timeout_udp = 60,
+	    .timeout_icmp = 20,
+	    .on_end = fx_end,
+	    .stream = x->st,
+	    .user = x,
+	};
+	x->ft = om_flow_table_new(&fc);
+	assert_non_null(x->ft);
+	om_app_set_flow_table(x->app, x->ft);
+	om_buf_init(&x->out, 1 << 20);
+	x->now = 1700000000 * SEC;
+	x->cport = 40000;
+	x->sport = 9443;
+}
+
+/* ends every flow; returns the records written (owned by x until fx_free) */
+static const char *fx_flush(struct fx *x)
+{
+	om_flow_table_flush(x->ft, OM_FLOW_END_SHUTDOWN);
+	return om_buf_cstr(&x->out);
+}
+
+static void fx_free(struct fx *x)
+{
+	om_flow_table_free(x->ft);
+	om_stream_free(x->st);
+	om_app_free(x->app);
+	om_app_registry_free(x->reg);
+	om_proto_worker_free(x->pw);
+	om_proto_free(x->proto);
+	om_buf_free(&x->out);
+}
+
+static void v4(om_addr *a, uint8_t last)
+{
+	const uint8_t b[4] = {192, 0, 2, last};
+	om_addr_from_v4(a, b);
+}
+
+static const uint32_t isn[2] = {1000, 5000};
+
+static void seg(struct fx *x, int dir, uint8_t flags, const uint8_t *data, uint32_t len)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	x->now += 1000;
+	p.ts = x->now;
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	bool cli = dir == OM_DIR_TOSERVER;
+	v4(cli ? &p.src : &p.dst, 1);
+	v4(cli ? &p.dst : &p.src, 2);
+	p.sport = cli ? x->cport : x->sport;
+	p.dport = cli ? x->sport : x->cport;
+	p.tcp_flags = flags;
+	bool syn = flags & OM_TH_SYN;
+	p.tcp_seq = isn[dir] + (syn ? 0 : 1 + x->seq[dir]);
+	p.tcp_ack = isn[!dir] + 1 + x->seq[!dir];
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	p.payload = data;
+	p.payload_len = len;
+	p.caplen = p.wirelen = 54 + len;
+	int d;
+	om_flow *f = om_flow_get(x->ft, &p, &d);
+	assert_non_null(f);
+	assert_int_equal(d, dir);
+	om_stream_packet(x->st, f, &p, d);
+	om_app_tcp_update(x->app, f);
+	x->seq[dir] += len;
+}
+
+static void handshake(struct fx *x)
+{
+	x->seq[0] = x->seq[1] = 0;
+	seg(x, OM_DIR_TOSERVER, OM_TH_SYN, NULL, 0);
+	seg(x, OM_DIR_TOCLIENT, OM_TH_SYN | OM_TH_ACK, NULL, 0);
+	seg(x, OM_DIR_TOSERVER, OM_TH_ACK, NULL, 0);
+}
+
+static void udp(struct fx *x, int dir, const uint8_t *data, uint32_t len)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	x->now += 1000;
+	p.ts = x->now;
+	p.ip_ver = 4;
+	p.proto = IPPROTO_UDP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_UDP | OM_PKT_HAS_PORTS;
+	bool cli = dir == OM_DIR_TOSERVER;
+	v4(cli ? &p.src : &p.dst, 1);
+	v4(cli ? &p.dst : &p.src, 2);
+	p.sport = cli ? x->cport : x->sport;
+	p.dport = cli ? x->sport : x->cport;
+	p.payload = data;
+	p.payload_len = len;
+	p.caplen = p.wirelen = 42 + len;
+	int d;
+	om_flow *f = om_flow_get(x->ft, &p, &d);
+	assert_non_null(f);
+	om_app_udp(x->app, f, d, data, len);
+}
+
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void assert_has(const char *s, const char *needle)
+{
+	if (!strstr(s, needle))
+		fail_msg("missing %s in:\n%s", needle, s);
+}
+
+/* ---- the recorded captures ----------------------------------------------- */
+
+struct pkt {
+	int dir;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct cap {
+	struct pkt p[128];
+	unsigned n;
+	uint16_t cport; /* the client's port (first SYN) */
+};
+
+/* Reads the TCP payloads of a classic pcap (Ethernet, IPv4) in order; the
+ * client is the sender of the first SYN. */
+static void cap_load(struct cap *c, const char *name)
+{
+	const char *src = getenv("OMAMORI_SRC");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/pcap/data/%s", src ? src : ".", name);
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		fail_msg("cannot open %s", path);
+	uint8_t gh[24], rh[16], buf[70000];
+	assert_int_equal(fread(gh, 1, 24, fp), 24);
+	assert_true(gh[0] == 0xd4 && gh[1] == 0xc3); /* little-endian, microseconds */
+	memset(c, 0, sizeof(*c));
+	while (fread(rh, 1, 16, fp) == 16) {
+		uint32_t incl = (uint32_t)rh[8] | (uint32_t)rh[9] << 8 | (uint32_t)rh[10] << 16 |
+		                (uint32_t)rh[11] << 24;
+		assert_true(incl <= sizeof(buf));
+		assert_int_equal(fread(buf, 1, incl, fp), incl);
+		if (incl < 14 + 20 + 20 || buf[12] != 0x08 || buf[13] != 0x00 || buf[23] != 6)
+			continue;
+		size_t ihl = (size_t)(buf[14] & 15) * 4;
+		size_t iplen = (size_t)(buf[16] << 8 | buf[17]);
+		const uint8_t *tcp = buf + 14 + ihl;
+		size_t thl = (size_t)(tcp[12] >> 4) * 4;
+		uint16_t sp = (uint16_t)(tcp[0] << 8 | tcp[1]);
+		if ((tcp[13] & 0x12) == 0x02)
+			c->cport = sp;
+		size_t plen = iplen - ihl - thl;
+		if (plen == 0)
+			continue;
+		assert_true(c->n < OM_ARRAY_SIZE(c->p));
+		struct pkt *p = &c->p[c->n++];
+		p->dir = sp == c->cport ? OM_DIR_TOSERVER : OM_DIR_TOCLIENT;
+		p->len = (uint32_t)plen;
+		p->data = malloc(plen);
+		memcpy(p->data, tcp + thl, plen);
+	}
+	fclose(fp);
+}
+
+static void cap_free(struct cap *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		free(c->p[i].data);
+}
+
+/* Re-frames a direction's records: each handshake record's body goes out
+ * in records of at most 7 bytes (so every handshake message is split
+ * across records); other records pass unchanged. */
+struct reframer {
+	uint8_t hdr[5];
+	unsigned hdr_len;
+	uint32_t left;
+};
+
+static size_t reframe(struct reframer *r, const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t o = 0;
+	while (n > 0) {
+		if (r->left == 0) {
+			r->hdr[r->hdr_len++] = *in++;
+			n--;
+			if (r->hdr_len == 5) {
+				r->left = (uint32_t)(r->hdr[3] << 8 | r->hdr[4]);
+				r->hdr_len = 0;
+				if (r->hdr[0] != 22) {
+					memcpy(out + o, r->hdr, 5);
+					o += 5;
+				}
+			}
+			continue;
+		}
+		size_t k = n < r->left ? n : r->left;
+		if (r->hdr[0] == 22) {
+			for (size_t i = 0; i < k; i += 7) {
+				size_t m = k - i < 7 ? k - i : 7;
+				out[o++] = 22;
+				out[o++] = r->hdr[1];
+				out[o++] = r->hdr[2];
+				out[o++] = 0;
+				out[o++] = (uint8_t)m;
+				memcpy(out + o, in + i, m);
+				o += m;
+			}
+		} else {
+			memcpy(out + o, in, k);
+			o += k;
+		}
+		in += k;
+		n -= k;
+		r->left -= (uint32_t)k;
+	}
+	return o;
+}
+
+enum { AS_CAPTURED, ONE_BYTE, SMALL_RECORDS };
+
+/* Runs a capture's payloads through a fresh fixture; returns its records
+ * (malloc'd). */
+static char *run_capture(const struct cap *c, int mode, const om_proto_config *cfg,
+                         uint64_t *ret_bypassed)
+{
+	struct fx x;
+	fx_init(&x, cfg);
+	x.cport = c->cport;
+	handshake(&x);
+	struct reframer rf[2];
+	memset(rf, 0, sizeof(rf));
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct pkt *p = &c->p[i];
+		if (mode == AS_CAPTURED) {
+			seg(&x, p->dir, OM_TH_ACK | OM_TH_PUSH, p->data, p->len);
+		} else if (mode == ONE_BYTE) {
+			for (uint32_t k = 0; k < p->len; k++)
+				seg(&x, p->dir, OM_TH_ACK, p->data + k, 1);
+		} else {
+			uint8_t *out = malloc((size_t)p->len * 2 + 64);
+			size_t n = reframe(&rf[p->dir], p->data, p->len, out);
+			if (n)
+				seg(&x, p->dir, OM_TH_ACK | OM_TH_PUSH, out, (uint32_t)n);
+			free(out);
+		}
+	}
+	if (ret_bypassed)
+		*ret_bypassed = om_app_stats_get(x.app)->bypassed;
+	char *r = strdup(fx_flush(&x));
+	fx_free(&x);
+	return r;
+}
+
+/* values checked apart from omamori: tests/pcap/tls-12.expect says how */
+static const char *const tls12_fields[] = {
+    "\"subject\":\"C=JP, ST=Tokyo, O=Omamori Shop, CN=www.omamori.test\"",
+    "\"issuerdn\":\"C=JP, O=Omamori Test, CN=Omamori Test Intermediate CA\"",
+    "\"serial\":\"00:8A:1B:2C:3D:4E:5F:60:71\"",
+    "\"fingerprint\":\"7d:e9:16:82:2a:46:53:cd:b0:cf:1d:68:34:cb:a0:ea:3f:6d:36:96\"",
+    "\"sni\":\"www.omamori.test\"",
+    "\"version\":\"TLS 1.2\"",
+    "\"notbefore\":\"2026-12-01T11:06:47\"",
+    "\"notafter\":\"2029-03-05T11:06:47\"",
+    "\"ja3\":{\"hash\":\"22558766122974704364c9c75c5cce0a\"",
+    "\"ja3s\":{\"hash\":\"895252f3ce80cebf7a8837be83ec8e16\",\"string\":\"771,49200,65281-11-35-16-"
+    "23\"}",
+    "\"ja4\":\"t12d2808h2_d943125447b4_e7e480e5a997\"",
+    "\"client_alpns\":[\"h2\",\"http/1.1\"]",
+    "\"server_alpns\":[\"h2\"]",
+    "\"subjectaltname\":[\"www.omamori.test\",\"omamori.test\",\"198.51.100.20\"]",
+    "\"chain\":[{\"subject\":\"C=JP, O=Omamori Test, CN=Omamori Test Intermediate "
+    "CA\",\"issuerdn\":\"C=JP, O=Omamori Test, CN=Omamori Test Root CA\"}]",
+};
+
+/* The TLS 1.2 handshake gives the same record whether its bytes come as
+ * captured, one byte per segment, or with every handshake message split
+ * across 7-byte records; then both directions are bypassed. */
+static void test_tls12_segments_and_records(void **unused)
+{
+	(void)unused;
+	struct cap c;
+	cap_load(&c, "tls-12.pcap");
+	char *rec[3];
+	for (int mode = AS_CAPTURED; mode <= SMALL_RECORDS; mode++) {
+		uint64_t bypassed = 0;
+		rec[mode] = run_capture(&c, mode, NULL, &bypassed);
+		assert_int_equal(count(rec[mode], "\"event_type\":\"tls\""), 1);
+		assert_int_equal(count(rec[mode], "\"event_type\":\"anomaly\""), 0);
+		for (size_t i = 0; i < OM_ARRAY_SIZE(tls12_fields); i++)
+			assert_has(rec[mode], tls12_fields[i]);
+		assert_int_equal(bypassed, 2);
+	}
+	assert_string_equal(rec[AS_CAPTURED], rec[ONE_BYTE]);
+	assert_string_equal(rec[AS_CAPTURED], rec[SMALL_RECORDS]);
+	for (int i = 0; i < 3; i++)
+		free(rec[i]);
+	cap_free(&c);
+}
+
+/* TLS 1.3: the certificate is encrypted; the record is written after the
+ * ServerHello and the flow bypassed there. */
+static void test_tls13(void **unused)
+{
+	(void)unused;
+	struct cap c;
+	cap_load(&c, "tls-13.pcap");
+	for (int mode = AS_CAPTURED; mode <= ONE_BYTE; mode++) {
+		uint64_t bypassed = 0;
+		char *r = run_capture(&c, mode, NULL, &bypassed);
+		assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
+		assert_has(r, "\"version\":\"TLS 1.3\"");
+		assert_has(r, "\"ja3s\":{\"hash\":\"15af977ce25de452b96affa2addb1036\"");
+		assert_has(r, "\"ja4\":\"t13d0411h2_16476d049b0b_78f1d400d464\"");
+		assert_null(strstr(r, "\"subject\""));
+		assert_int_equal(bypassed, 2);
+		free(r);
+	}
+	cap_free(&c);
+}
+
+/* max-handshake smaller than the server's Certificate message: counted as
+ * HANDSHAKE_INVALID_LENGTH, the message dropped, the rest still read. */
+static void test_max_handshake(void **unused)
+{
+	(void)unused;
+	struct cap c;
+	cap_load(&c, "tls-12.pcap");
+	om_proto_config pc;
+	om_config_part parts[OM_PROTO_CONFIG_PARTS];
+	om_proto_config_parts(&pc, parts);
+	om_config_defaults(parts, OM_PROTO_CONFIG_PARTS);
+	pc.tls.max_handshake = 1024;
+	for (int mode = AS_CAPTURED; mode <= SMALL_RECORDS; mode++) {
+		char *r = run_capture(&c, mode, &pc, NULL);
+		assert_int_equal(count(r, "\"event\":\"HANDSHAKE_INVALID_LENGTH\""), 1);
+		assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
+		assert_null(strstr(r, "\"subject\""));
+		assert_has(r, "\"sni\":\"www.omamori.test\"");
+		assert_has(r, "\"ja3s\":{\"hash\":\"895252f3ce80cebf7a8837be83ec8e16\"");
+		free(r);
+	}
+	cap_free(&c);
+}
+
+/* ---- crafted ClientHellos ---------------------------------------------------- */
+
+struct wr {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void w8(struct wr *w, unsigned v)
+{
+	w->b[w->n++] = (uint8_t)v;
+}
+static void w16(struct wr *w, unsigned v)
+{
+	w8(w, v >> 8);
+	w8(w, v & 0xff);
+}
+static void wbytes(struct wr *w, const void *p, size_t n)
+{
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+/* patches a big-endian length of `bytes` bytes at off to cover up to now */
+static void wlen(struct wr *w, size_t off, int bytes)
+{
+	size_t v = w->n - off - (size_t)bytes;
+	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+		w->b[off + (size_t)i] = (uint8_t)(v & 0xff);
+}
+static size_t wopen(struct wr *w, int bytes)
+{
+	size_t off = w->n;
+	for (int i = 0; i < bytes; i++)
+		w8(w, 0);
+	return off;
+}
+static void ext_u16list(struct wr *w, unsigned type, const uint16_t *v, size_t n, int lbytes)
+{
+	w16(w, type);
+	size_t e = wopen(w, 2), l = wopen(w, lbytes);
+	for (size_t i = 0; i < n; i++)
+		w16(w, v[i]);
+	wlen(w, l, lbytes);
+	wlen(w, e, 2);
+}
+static void ext_sni(struct wr *w, const char *name)
+{
+	w16(w, 0);
+	size_t e = wopen(w, 2), l = wopen(w, 2);
+	w8(w, 0);
+	w16(w, (unsigned)strlen(name));
+	wbytes(w, name, strlen(name));
+	wlen(w, l, 2);
+	wlen(w, e, 2);
+}
+static void ext_raw(struct wr *w, unsigned type, const char *data, size_t n)
+{
+	w16(w, type);
+	w16(w, (unsigned)n);
+	wbytes(w, data, n);
+}
+
+/* A ClientHello with Chrome's lists from a published fingerprint record
+ * (browserleaks' JSON for Chrome 143: ja4_ro gives ciphers, extensions and
+ * signature algorithms in wire order, ja3_text the groups and point
+ * formats), with GREASE added where Chrome puts it. The record gives
+ * ja4 t13d1516h2_8daaf6152771_d8a2da3f94cd and ja3 md5
+ * 98487aa16281980e7d1120d399efb6a4 (printf '%s' ja3_text | md5sum agrees).
+ * second_sni: a second server_name extension (not Chrome's). */
+static size_t chrome_hello(uint8_t *out, bool second_sni)
+{
+	static const uint16_t ciphers[] = {0x1a1a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+	                                   0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+	                                   0x009c, 0x009d, 0x002f, 0x0035};
+	static const uint16_t groups[] = {0x2a2a, 4588, 29, 23, 24};
+	static const uint16_t versions[] = {0x3a3a, 0x0304, 0x0303};
+	static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
+	                                   0x0805, 0x0501, 0x0806, 0x0601};
+	struct wr w = {.n = 0};
+	w8(&w, 22);
+	w16(&w, 0x0301);
+	size_t rec = wopen(&w, 2);
+	w8(&w, 1);
+	size_t hs = wopen(&w, 3);
+	w16(&w, 0x0303);
+	for (int i = 0; i < 32; i++)
+		w8(&w, (unsigned)i);
+	w8(&w, 32);
+	for (int i = 0; i < 32; i++)
+		w8(&w, 0x40u + (unsigned)i);
+	w16(&w, sizeof(ciphers));
+	for (size_t i = 0; i < OM_ARRAY_SIZE(ciphers); i++)
+		w16(&w, ciphers[i]);
+	w8(&w, 1);
+	w8(&w, 0);
+	size_t exts = wopen(&w, 2);
+	ext_raw(&w, 0x0a0a, "", 0);          /* GREASE */
+	ext_raw(&w, 45, "\x01\x01", 2);      /* psk_key_exchange_modes */
+	ext_raw(&w, 51, "\x00\x00", 2);      /* key_share (empty list) */
+	ext_raw(&w, 16, "\x00\x0c\x02h2\x08http/1.1", 14); /* alpn */
+	ext_raw(&w, 65037, "\x00\x00\x01\x00\x01\x00\x00\x00\x00\x00", 10); /* ECH */
+	ext_raw(&w, 23, "", 0);
+	ext_raw(&w, 17613, "\x00\x03\x02h2", 5); /* application settings */
+	ext_sni(&w, "www.example.jp");
+	if (second_sni)
+		ext_sni(&w, "other.example.jp");
+	ext_raw(&w, 11, "\x01\x00", 2);
+	ext_u16list(&w, 10, groups, OM_ARRAY_SIZE(groups), 2);
+	ext_u16list(&w, 43, versions, OM_ARRAY_SIZE(versions), 1);
+	ext_raw(&w, 65281, "\x00", 1);
+	ext_raw(&w, 35, "", 0);
+	ext_raw(&w, 18, "", 0);
+	ext_raw(&w, 5, "\x01\x00\x00\x00\x00", 5);
+	ext_u16list(&w, 13, sigalgs, OM_ARRAY_SIZE(sigalgs), 2);
+	ext_raw(&w, 27, "\x02\x00\x02", 3);
+	ext_raw(&w, 0x4a4a, "\x00", 1); /* GREASE */
+	wlen(&w, exts, 2);
+	wlen(&w, hs, 3);
+	wlen(&w, rec, 2);
+	memcpy(out, w.b, w.n);
+	return w.n;
+}
+
+static char *run_client_only(const uint8_t *d, size_t n, uint32_t seg_len)
+{
+	struct fx x;
+	fx_init(&x, NULL);
+	handshake(&x);
+	for (size_t i = 0; i < n; i += seg_len) {
+		uint32_t k = (uint32_t)(n - i < seg_len ? n - i : seg_len);
+		seg(&x, OM_DIR_TOSERVER, OM_TH_ACK, d + i, k);
+	}
+	char *r = strdup(fx_flush(&x));
+	fx_free(&x);
+	return r;
+}
+
+static void test_ja4_grease_ech(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, false);
+	uint32_t lens[] = {(uint32_t)n, 1, 100};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(lens); i++) {
+		char *r = run_client_only(hello, n, lens[i]);
+		assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
+		assert_has(r, "\"ja4\":\"t13d1516h2_8daaf6152771_d8a2da3f94cd\"");
+		assert_has(r, "\"ja3\":{\"hash\":\"98487aa16281980e7d1120d399efb6a4\",\"string\":\"771,"
+		              "4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-"
+		              "47-53,45-51-16-65037-23-17613-0-11-10-43-65281-35-18-5-13-27,4588-29-"
+		              "23-24,0\"}");
+		assert_has(r, "\"sni\":\"www.example.jp\"");
+		assert_has(r, "\"ech\":true");
+		assert_has(r, "\"client_alpns\":[\"h2\",\"http/1.1\"]");
+		/* no ServerHello: no version chosen (Suricata's word for it) */
+		assert_has(r, "\"version\":\"UNDETERMINED\"");
+		assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
+		free(r);
+	}
+}
+
+static void test_multiple_sni(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, true);
+	char *r = run_client_only(hello, n, (uint32_t)n);
+	assert_int_equal(count(r, "\"event\":\"MULTIPLE_SNI_EXTENSIONS\""), 1);
+	assert_has(r, "\"app_proto\":\"tls\"");
+	/* the first name counts */
+	assert_has(r, "\"sni\":\"www.example.jp\"");
+	free(r);
+}
+
+/* A ClientHello, then bytes that are no TLS record: INVALID_RECORD_TYPE,
+ * the record is written with what was read, and the flow bypassed. */
+static void test_bad_record(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4200];
+	size_t n = chrome_hello(hello, false);
+	memcpy(hello + n, "GET / HTTP/1.1\r\n\r\n", 18);
+	struct fx x;
+	fx_init(&x, NULL);
+	handshake(&x);
+	seg(&x, OM_DIR_TOSERVER, OM_TH_ACK, hello, (uint32_t)n + 18);
+	assert_int_equal(om_app_stats_get(x.app)->bypassed, 2);
+	const char *r = fx_flush(&x);
+	assert_int_equal(count(r, "\"event\":\"INVALID_RECORD_TYPE\""), 1);
+	assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
+	assert_has(r, "\"sni\":\"www.example.jp\"");
+	fx_free(&x);
+}
+
+/* A handshake message whose length runs past its body: an anomaly, no
+ * crash, no fingerprint from garbage. */
+static void test_truncated_hello(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, false);
+	/* the extensions' length says 40 bytes more than there are */
+	size_t ext_len_off = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 32 + 2;
+	unsigned el = (unsigned)(hello[ext_len_off] << 8 | hello[ext_len_off + 1]) + 40;
+	hello[ext_len_off] = (uint8_t)(el >> 8);
+	hello[ext_len_off + 1] = (uint8_t)el;
+	char *r = run_client_only(hello, n, (uint32_t)n);
+	assert_int_equal(count(r, "\"event\":\"INVALID_HANDSHAKE_MESSAGE\""), 1);
+	assert_null(strstr(r, "\"ja3\""));
+	free(r);
+}
+
+/* ---- QUIC ---------------------------------------------------------------------- */
+
+#include "quic_vectors.h"
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(h) / 2;
+	assert_true(n <= cap);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* The RFC's ClientHello (CRYPTO frame in A.2 of both RFCs): SNI
+ * example.com, ALPN "alpn", TLS 1.3 only, ciphers 1301 1302, no
+ * ec_point_formats. JA3 and JA4 written out from its hex by hand:
+ *   ja3 771,4865-4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,
+ *       md5 41bc9ae914d6cb3bd0bd0a5453ab7d7f
+ *   ja4 q13d0211an: QUIC, 1.3, SNI, 2 ciphers, 11 extensions, "alpn";
+ *       sha256("1301,1302") -> 62ed6f6ca7ad;
+ *       sha256("0005,000a,000d,001c,002b,002d,0033,0039,ff01_0403,0503,
+ *       0603,0203,0804,0805,0806") -> 4d634acda6c0 */
+static void check_rfc_hello(const char *r, const char *version)
+{
+	char v[64];
+	snprintf(v, sizeof(v), "\"quic\":{\"version\":\"%s\"", version);
+	assert_int_equal(count(r, "\"event_type\":\"quic\""), 1);
+	assert_has(r, v);
+	assert_has(r, "\"sni\":\"example.com\"");
+	assert_has(r, "\"ja3\":{\"hash\":\"41bc9ae914d6cb3bd0bd0a5453ab7d7f\",\"string\":\"771,4865-"
+	              "4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,\"}");
+	assert_has(r, "\"ja4\":\"q13d0211an_62ed6f6ca7ad_4d634acda6c0\"");
+	assert_has(r, "{\"name\":\"alpn\",\"type\":16,\"values\":[\"alpn\"]}");
+	assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
+}
+
+static char *run_quic(const char *hex, int flip)
+{
+	uint8_t pkt[1500];
+	size_t n = unhex(hex, pkt, sizeof(pkt));
+	assert_int_equal(n, 1200);
+	if (flip >= 0)
+		pkt[flip] ^= 0x01;
+	struct fx x;
+	fx_init(&x, NULL);
+	x.sport = 443;
+	udp(&x, OM_DIR_TOSERVER, pkt, (uint32_t)n);
+	char *r = strdup(fx_flush(&x));
+	fx_free(&x);
+	return r;
+}
+
+static void test_quic_v1_rfc9001(void **unused)
+{
+	(void)unused;
+	char *r = run_quic(rfc9001_client_initial, -1);
+	check_rfc_hello(r, "1");
+	free(r);
+}
+
+static void test_quic_v2_rfc9369(void **unused)
+{
+	(void)unused;
+	char *r = run_quic(rfc9369_client_initial, -1);
+	check_rfc_hello(r, "6b3343cf");
+	free(r);
+}
+
+/* one ciphertext byte changed: the tag fails, FAILED_DECRYPT, and the
+ * record has the version only */
+static void test_quic_tampered(void **unused)
+{
+	(void)unused;
+	char *r = run_quic(rfc9001_client_initial, 600);
+	assert_int_equal(count(r, "\"event\":\"FAILED_DECRYPT\""), 1);
+	assert_has(r, "\"quic\":{\"version\":\"1\"}");
+	assert_null(strstr(r, "\"sni\""));
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tls12_segments_and_records),
+	    cmocka_unit_test(test_tls13),
+	    cmocka_unit_test(test_max_handshake),
+	    cmocka_unit_test(test_ja4_grease_ech),
+	    cmocka_unit_test(test_multiple_sni),
+	    cmocka_unit_test(test_bad_record),
+	    cmocka_unit_test(test_truncated_hello),
+	    cmocka_unit_test(test_quic_v1_rfc9001),
+	    cmocka_unit_test(test_quic_v2_rfc9369),
+	    cmocka_unit_test(test_quic_tampered),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
