@@ -137,18 +137,22 @@ static void name_str(const X509_NAME *n, char *out, size_t len)
 	BIO_free(b);
 }
 
+/* "aa:bb:..." into out (len bytes with the NUL); cut at whole bytes */
 static void colon_hex(const uint8_t *d, size_t n, bool upper, char *out, size_t len)
 {
 	const char *hx = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	size_t pos = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < n && pos + 3 < len + (i + 1 == n); i++) {
+	for (size_t i = 0; i < n; i++) {
+		size_t need = (i ? 3 : 2) + 1;
+		if (pos + need > len)
+			break;
 		if (i)
 			out[pos++] = ':';
 		out[pos++] = hx[d[i] >> 4];
 		out[pos++] = hx[d[i] & 15];
 	}
-	out[pos] = '\0';
+	if (len)
+		out[pos] = '\0';
 }
 
 static void time_str(const ASN1_TIME *t, char *out, size_t len)
@@ -543,13 +547,13 @@ static int tls_data(void *st, om_flow *f, int dir, const uint8_t *p, uint32_t n,
 				finish(s, f);
 				break;
 			}
-			if (len == 0 || len > REC_MAX) {
-				anomaly(s, f, dir, A_RECORD_LENGTH);
+			if (type == 23) {
+				/* application data: the handshake is over */
 				finish(s, f);
 				break;
 			}
-			if (type == 23) {
-				/* application data: the handshake is over */
+			if (len == 0 || len > REC_MAX) {
+				anomaly(s, f, dir, A_RECORD_LENGTH);
 				finish(s, f);
 				break;
 			}

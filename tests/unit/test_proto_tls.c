@@ -63,7 +63,8 @@ static void fx_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len
 {
 	(void)off;
 	struct fx *x = u;
-	om_app_tcp_data(x->app, f, dir, d, len, (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
+	om_app_tcp_data(x->app, f, dir, d, len,
+	                (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
 }
 
 static void fx_gap(void *u, om_flow *f, int dir, uint64_t off, uint64_t len)
@@ -564,9 +565,9 @@ static size_t chrome_hello(uint8_t *out, bool second_sni)
 	w8(&w, 1);
 	w8(&w, 0);
 	size_t exts = wopen(&w, 2);
-	ext_raw(&w, 0x0a0a, "", 0);          /* GREASE */
-	ext_raw(&w, 45, "\x01\x01", 2);      /* psk_key_exchange_modes */
-	ext_raw(&w, 51, "\x00\x00", 2);      /* key_share (empty list) */
+	ext_raw(&w, 0x0a0a, "", 0);                        /* GREASE */
+	ext_raw(&w, 45, "\x01\x01", 2);                    /* psk_key_exchange_modes */
+	ext_raw(&w, 51, "\x00\x00", 2);                    /* key_share (empty list) */
 	ext_raw(&w, 16, "\x00\x0c\x02h2\x08http/1.1", 14); /* alpn */
 	ext_raw(&w, 65037, "\x00\x00\x01\x00\x01\x00\x00\x00\x00\x00", 10); /* ECH */
 	ext_raw(&w, 23, "", 0);
@@ -615,10 +616,11 @@ static void test_ja4_grease_ech(void **unused)
 		char *r = run_client_only(hello, n, lens[i]);
 		assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
 		assert_has(r, "\"ja4\":\"t13d1516h2_8daaf6152771_d8a2da3f94cd\"");
-		assert_has(r, "\"ja3\":{\"hash\":\"98487aa16281980e7d1120d399efb6a4\",\"string\":\"771,"
-		              "4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-"
-		              "47-53,45-51-16-65037-23-17613-0-11-10-43-65281-35-18-5-13-27,4588-29-"
-		              "23-24,0\"}");
+		assert_has(
+		    r, "\"ja3\":{\"hash\":\"98487aa16281980e7d1120d399efb6a4\",\"string\":\"771,"
+		       "4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-"
+		       "47-53,45-51-16-65037-23-17613-0-11-10-43-65281-35-18-5-13-27,4588-29-"
+		       "23-24,0\"}");
 		assert_has(r, "\"sni\":\"www.example.jp\"");
 		assert_has(r, "\"ech\":true");
 		assert_has(r, "\"client_alpns\":[\"h2\",\"http/1.1\"]");
@@ -712,8 +714,9 @@ static void check_rfc_hello(const char *r, const char *version)
 	assert_int_equal(count(r, "\"event_type\":\"quic\""), 1);
 	assert_has(r, v);
 	assert_has(r, "\"sni\":\"example.com\"");
-	assert_has(r, "\"ja3\":{\"hash\":\"41bc9ae914d6cb3bd0bd0a5453ab7d7f\",\"string\":\"771,4865-"
-	              "4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,\"}");
+	assert_has(r,
+	           "\"ja3\":{\"hash\":\"41bc9ae914d6cb3bd0bd0a5453ab7d7f\",\"string\":\"771,4865-"
+	           "4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,\"}");
 	assert_has(r, "\"ja4\":\"q13d0211an_62ed6f6ca7ad_4d634acda6c0\"");
 	assert_has(r, "{\"name\":\"alpn\",\"type\":16,\"values\":[\"alpn\"]}");
 	assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
