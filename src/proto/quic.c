@@ -2,10 +2,11 @@
  * long-header Initial packets by content, removes their protection with the
  * keys every observer can derive (RFC 9001 section 5: the version's
  * published salt and the client's first Destination Connection ID),
- * reassembles the client's CRYPTO frames (up to app-layer.quic.max-crypto
- * bytes), reads the ClientHello with the TLS code (SNI, ALPN, JA3, JA4 with
- * the "q" prefix) and writes one `quic` record per flow; then the flow is
- * bypassed. See docs/proto-tls.md. */
+ * reassembles each side's CRYPTO frames (up to app-layer.quic.max-crypto
+ * bytes), reads the ClientHello (SNI, ALPN, JA3, JA4 with the "q" prefix)
+ * and the ServerHello (JA3S) with the TLS code and writes a `quic` record
+ * for each, as Suricata 7 does; a side is bypassed once its hello was
+ * read. See docs/proto-tls.md. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -79,20 +80,26 @@ struct quic_keys {
 	uint8_t key[16], iv[12], hp[16];
 };
 
-/* the client's Initial keys for version v and the client's first DCID */
-static int initial_keys(uint32_t v, const uint8_t *dcid, size_t dlen, struct quic_keys *ret)
+/* the Initial keys of both sides ([OM_DIR_TOSERVER]: "client in",
+ * [OM_DIR_TOCLIENT]: "server in") for version v and the client's first
+ * DCID */
+static int initial_keys(uint32_t v, const uint8_t *dcid, size_t dlen, struct quic_keys ret[2])
 {
-	uint8_t prk[EVP_MAX_MD_SIZE], client[32];
+	uint8_t prk[EVP_MAX_MD_SIZE], sec[32];
 	unsigned pl = 0;
 	bool two = v == QUIC_V2;
 	const uint8_t *salt = two ? salt_v2 : salt_v1;
 	if (!HMAC(EVP_sha256(), salt, 20, dcid, dlen, prk, &pl) || pl != 32)
 		return -EIO;
-	if (expand_label(prk, "client in", client, 32) < 0 ||
-	    expand_label(client, two ? "quicv2 key" : "quic key", ret->key, 16) < 0 ||
-	    expand_label(client, two ? "quicv2 iv" : "quic iv", ret->iv, 12) < 0 ||
-	    expand_label(client, two ? "quicv2 hp" : "quic hp", ret->hp, 16) < 0)
-		return -EIO;
+	for (int dir = 0; dir < 2; dir++) {
+		struct quic_keys *k = &ret[dir];
+		if (expand_label(prk, dir == OM_DIR_TOSERVER ? "client in" : "server in", sec, 32) <
+		        0 ||
+		    expand_label(sec, two ? "quicv2 key" : "quic key", k->key, 16) < 0 ||
+		    expand_label(sec, two ? "quicv2 iv" : "quic iv", k->iv, 12) < 0 ||
+		    expand_label(sec, two ? "quicv2 hp" : "quic hp", k->hp, 16) < 0)
+			return -EIO;
+	}
 	return 0;
 }
 
@@ -104,19 +111,30 @@ enum { A_DECRYPT, A_DATA, A_CRYPTO_LONG, A_COUNT };
 static const char *const anomaly_names[A_COUNT] = {"FAILED_DECRYPT", "ERROR_ON_DATA",
                                                    "CRYPTO_FRAG_TOO_LONG"};
 
+/* server datagrams read after the ClientHello while waiting for the
+ * ServerHello, at most */
+#define TC_WAIT 16
+
+/* one side's CRYPTO stream and hello */
+struct quic_side {
+	struct quic_keys k;
+	EVP_CIPHER_CTX *ecb; /* header protection, keyed with k.hp */
+	uint8_t *crypto;     /* the CRYPTO stream from offset 0 */
+	uint8_t *have;       /* a bit per byte of crypto received */
+	uint32_t contig;     /* bytes from 0 received without a hole */
+	bool done, have_hello, logged;
+	struct tls_hello h;
+};
+
 struct quic_state {
 	struct om_proto_quic_config cfg;
 	uint32_t version;
-	bool keyed, have_ch, logged, done;
-	unsigned anomalies;
-	struct quic_keys k;
-	EVP_CIPHER_CTX *aead, *ecb;
+	bool keyed;
+	unsigned anomalies, tc_wait;
+	EVP_CIPHER_CTX *aead;
 	uint8_t *plain; /* one packet's plaintext */
 	uint32_t plain_cap;
-	uint8_t *crypto; /* the client's CRYPTO stream from offset 0 */
-	uint8_t *have;   /* a bit per byte of crypto received */
-	uint32_t contig; /* bytes from 0 received without a hole */
-	struct tls_hello ch;
+	struct quic_side side[2];
 };
 
 static void anomaly(struct quic_state *s, om_flow *f, int dir, int which)
@@ -171,10 +189,63 @@ static const char *tls_ver_debug(uint16_t v)
 	}
 }
 
+struct quic_rec {
+	const struct quic_state *s;
+	int dir;
+};
+
+static void write_extensions(om_json *j, const struct tls_hello *h)
+{
+	om_json_arr_open(j, "extensions");
+	for (unsigned i = 0; i < h->nexts; i++) {
+		uint16_t t = h->exts[i];
+		om_json_obj_open(j, NULL);
+		const char *nm = ext_name(t);
+		if (nm)
+			om_json_str(j, "name", nm);
+		om_json_u64(j, "type", t);
+		if (t == 0 && h->sni_len) {
+			om_json_arr_open(j, "values");
+			om_json_strn(j, NULL, h->sni, h->sni_len);
+			om_json_arr_close(j);
+		} else if (t == 13 && h->nsigalgs) {
+			om_json_arr_open(j, "values");
+			for (unsigned k = 0; k < h->nsigalgs; k++) {
+				char num[8];
+				snprintf(num, sizeof(num), "%u", h->sigalgs[k]);
+				om_json_str(j, NULL, num);
+			}
+			om_json_arr_close(j);
+		} else if (t == 16 && h->alpn_len) {
+			om_json_arr_open(j, "values");
+			for (size_t k = 0; k + 1 <= h->alpn_len;) {
+				size_t l = h->alpn[k];
+				if (k + 1 + l > h->alpn_len)
+					break;
+				om_json_strn(j, NULL, (const char *)h->alpn + k + 1, l);
+				k += 1 + l;
+			}
+			om_json_arr_close(j);
+		} else if (t == 43 && h->nversions) {
+			om_json_arr_open(j, "values");
+			for (unsigned k = 0; k < h->nversions; k++) {
+				const char *vn = tls_ver_debug(h->versions[k]);
+				if (vn)
+					om_json_str(j, NULL, vn);
+			}
+			om_json_arr_close(j);
+		}
+		om_json_obj_close(j);
+	}
+	om_json_arr_close(j);
+}
+
 static void quic_body(om_json *j, void *arg)
 {
-	const struct quic_state *s = arg;
-	const struct tls_hello *h = &s->ch;
+	const struct quic_rec *r = arg;
+	const struct quic_state *s = r->s;
+	const struct quic_side *sd = &s->side[r->dir];
+	const struct tls_hello *h = &sd->h;
 	char ver[16];
 	if (s->version == QUIC_V1)
 		snprintf(ver, sizeof(ver), "1");
@@ -182,70 +253,35 @@ static void quic_body(om_json *j, void *arg)
 		snprintf(ver, sizeof(ver), "%x", s->version);
 	om_json_obj_open(j, "quic");
 	om_json_str(j, "version", ver);
-	if (s->have_ch) {
-		if (h->has_sni && h->sni_len)
+	if (sd->have_hello) {
+		if (h->client && h->has_sni && h->sni_len)
 			om_json_strn(j, "sni", h->sni, h->sni_len);
-		char str[TLS_JA3_MAX], md5[33], ja4[TLS_JA4_LEN + 1];
+		char str[TLS_JA3_MAX], md5[33];
 		size_t n = tls_ja3(h, str, sizeof(str), md5);
-		om_json_obj_open(j, "ja3");
+		om_json_obj_open(j, h->client ? "ja3" : "ja3s");
 		om_json_str(j, "hash", md5);
 		om_json_strn(j, "string", str, n);
 		om_json_obj_close(j);
-		tls_ja4(h, 'q', ja4);
-		om_json_str(j, "ja4", ja4);
-		om_json_arr_open(j, "extensions");
-		for (unsigned i = 0; i < h->nexts; i++) {
-			uint16_t t = h->exts[i];
-			om_json_obj_open(j, NULL);
-			const char *nm = ext_name(t);
-			if (nm)
-				om_json_str(j, "name", nm);
-			om_json_u64(j, "type", t);
-			if (t == 0 && h->sni_len) {
-				om_json_arr_open(j, "values");
-				om_json_strn(j, NULL, h->sni, h->sni_len);
-				om_json_arr_close(j);
-			} else if (t == 13 && h->nsigalgs) {
-				om_json_arr_open(j, "values");
-				for (unsigned k = 0; k < h->nsigalgs; k++) {
-					char num[8];
-					snprintf(num, sizeof(num), "%u", h->sigalgs[k]);
-					om_json_str(j, NULL, num);
-				}
-				om_json_arr_close(j);
-			} else if (t == 16 && h->alpn_len) {
-				om_json_arr_open(j, "values");
-				for (size_t i2 = 0; i2 + 1 <= h->alpn_len;) {
-					size_t l = h->alpn[i2];
-					if (i2 + 1 + l > h->alpn_len)
-						break;
-					om_json_strn(j, NULL, (const char *)h->alpn + i2 + 1, l);
-					i2 += 1 + l;
-				}
-				om_json_arr_close(j);
-			} else if (t == 43 && h->nversions) {
-				om_json_arr_open(j, "values");
-				for (unsigned k = 0; k < h->nversions; k++) {
-					const char *vn = tls_ver_debug(h->versions[k]);
-					if (vn)
-						om_json_str(j, NULL, vn);
-				}
-				om_json_arr_close(j);
-			}
-			om_json_obj_close(j);
+		if (h->client) {
+			char ja4[TLS_JA4_LEN + 1];
+			tls_ja4(h, 'q', ja4);
+			om_json_str(j, "ja4", ja4);
 		}
-		om_json_arr_close(j);
+		write_extensions(j, h);
 	}
 	om_json_obj_close(j);
 }
 
-static void log_once(struct quic_state *s, om_flow *f)
+/* the record of one side: the client's always once keys were made, the
+ * server's only when its ServerHello was read */
+static void log_side(struct quic_state *s, om_flow *f, int dir)
 {
-	if (s->logged || !s->keyed)
+	struct quic_side *sd = &s->side[dir];
+	if (sd->logged || !s->keyed || (dir == OM_DIR_TOCLIENT && !sd->have_hello))
 		return;
-	s->logged = true;
-	om_proto_event ev = {
-	    .event_type = "quic", .dir = OM_DIR_TOSERVER, .body = quic_body, .arg = s};
+	sd->logged = true;
+	struct quic_rec r = {s, dir};
+	om_proto_event ev = {.event_type = "quic", .dir = dir, .body = quic_body, .arg = &r};
 	proto_event(f, &ev);
 }
 
@@ -267,53 +303,57 @@ static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
 	return true;
 }
 
-/* CRYPTO bytes at offset off; the ClientHello once it is whole */
-static void crypto_data(struct quic_state *s, om_flow *f, uint64_t off, const uint8_t *d,
+/* CRYPTO bytes of side dir at offset off; its hello once it is whole */
+static void crypto_data(struct quic_state *s, om_flow *f, int dir, uint64_t off, const uint8_t *d,
                         uint64_t len)
 {
+	struct quic_side *sd = &s->side[dir];
 	uint32_t max = s->cfg.max_crypto;
 	if (off > max || len > max - off) {
-		anomaly(s, f, OM_DIR_TOSERVER, A_CRYPTO_LONG);
+		anomaly(s, f, dir, A_CRYPTO_LONG);
 		return;
 	}
-	if (!s->crypto) {
-		s->crypto = malloc(max);
-		s->have = calloc((max + 7) / 8, 1);
-		if (!s->crypto || !s->have)
-			return; /* no memory: the ClientHello is not read */
+	if (!sd->crypto) {
+		sd->crypto = malloc(max);
+		sd->have = calloc((max + 7) / 8, 1);
+		if (!sd->crypto || !sd->have) {
+			sd->done = true; /* no memory: the hello is not read */
+			return;
+		}
 	}
-	memcpy(s->crypto + off, d, len);
+	memcpy(sd->crypto + off, d, len);
 	for (uint64_t i = off; i < off + len; i++)
-		s->have[i >> 3] |= (uint8_t)(1u << (i & 7));
-	while (s->contig < max && (s->have[s->contig >> 3] >> (s->contig & 7) & 1))
-		s->contig++;
-	if (s->contig < 4)
+		sd->have[i >> 3] |= (uint8_t)(1u << (i & 7));
+	while (sd->contig < max && (sd->have[sd->contig >> 3] >> (sd->contig & 7) & 1))
+		sd->contig++;
+	if (sd->contig < 4)
 		return;
-	if (s->crypto[0] != 1) { /* not a ClientHello */
-		anomaly(s, f, OM_DIR_TOSERVER, A_DATA);
-		s->done = true;
+	bool client = dir == OM_DIR_TOSERVER;
+	if (sd->crypto[0] != (client ? 1 : 2)) { /* not the hello */
+		anomaly(s, f, dir, A_DATA);
+		sd->done = true;
 		return;
 	}
-	uint32_t ml = (uint32_t)(s->crypto[1] << 16 | s->crypto[2] << 8 | s->crypto[3]);
+	uint32_t ml = (uint32_t)(sd->crypto[1] << 16 | sd->crypto[2] << 8 | sd->crypto[3]);
 	if (ml > max - 4) {
-		anomaly(s, f, OM_DIR_TOSERVER, A_CRYPTO_LONG);
-		s->done = true;
+		anomaly(s, f, dir, A_CRYPTO_LONG);
+		sd->done = true;
 		return;
 	}
-	if (s->contig < 4 + ml)
+	if (sd->contig < 4 + ml)
 		return;
-	if (tls_hello_parse(s->crypto + 4, ml, true, &s->ch) < 0)
-		anomaly(s, f, OM_DIR_TOSERVER, A_DATA);
+	if (tls_hello_parse(sd->crypto + 4, ml, client, &sd->h) < 0)
+		anomaly(s, f, dir, A_DATA);
 	else
-		s->have_ch = true;
-	s->done = true;
+		sd->have_hello = true;
+	sd->done = true;
 }
 
 /* the frames of one Initial packet's plaintext */
-static void frames(struct quic_state *s, om_flow *f, const uint8_t *p, size_t n)
+static void frames(struct quic_state *s, om_flow *f, int dir, const uint8_t *p, size_t n)
 {
 	const uint8_t *end = p + n;
-	while (p < end && !s->done) {
+	while (p < end && !s->side[dir].done) {
 		uint64_t type, a, b, c;
 		if (!varint(&p, end, &type))
 			goto bad;
@@ -338,7 +378,7 @@ static void frames(struct quic_state *s, om_flow *f, const uint8_t *p, size_t n)
 		case 0x06: /* CRYPTO */
 			if (!varint(&p, end, &a) || !varint(&p, end, &b) || b > (uint64_t)(end - p))
 				goto bad;
-			crypto_data(s, f, a, p, b);
+			crypto_data(s, f, dir, a, p, b);
 			p += b;
 			break;
 		case 0x1c:
@@ -353,34 +393,38 @@ static void frames(struct quic_state *s, om_flow *f, const uint8_t *p, size_t n)
 	}
 	return;
 bad:
-	anomaly(s, f, OM_DIR_TOSERVER, A_DATA);
+	anomaly(s, f, dir, A_DATA);
 }
 
 static int ensure_ctx(struct quic_state *s)
 {
+	s->aead = EVP_CIPHER_CTX_new();
 	if (!s->aead)
-		s->aead = EVP_CIPHER_CTX_new();
-	if (!s->ecb)
-		s->ecb = EVP_CIPHER_CTX_new();
-	if (!s->aead || !s->ecb)
 		return -ENOMEM;
-	if (!EVP_EncryptInit_ex(s->ecb, EVP_aes_128_ecb(), NULL, s->k.hp, NULL))
-		return -EIO;
-	EVP_CIPHER_CTX_set_padding(s->ecb, 0);
+	for (int dir = 0; dir < 2; dir++) {
+		struct quic_side *sd = &s->side[dir];
+		sd->ecb = EVP_CIPHER_CTX_new();
+		if (!sd->ecb)
+			return -ENOMEM;
+		if (!EVP_EncryptInit_ex(sd->ecb, EVP_aes_128_ecb(), NULL, sd->k.hp, NULL))
+			return -EIO;
+		EVP_CIPHER_CTX_set_padding(sd->ecb, 0);
+	}
 	return 0;
 }
 
 /* Removes header and packet protection from one Initial packet: hdr..pn is
  * the header up to the packet number, len the Length field (packet number
  * and payload). Returns the plaintext's length, or -1. */
-static long unprotect(struct quic_state *s, const uint8_t *hdr, size_t pn_off, size_t len)
+static long unprotect(struct quic_state *s, int dir, const uint8_t *hdr, size_t pn_off, size_t len)
 {
+	const struct quic_keys *k = &s->side[dir].k;
 	const uint8_t *pn = hdr + pn_off;
 	if (len < 4 + 16)
 		return -1;
 	uint8_t mask[32];
 	int ml = 0;
-	if (!EVP_EncryptUpdate(s->ecb, mask, &ml, pn + 4, 16) || ml != 16)
+	if (!EVP_EncryptUpdate(s->side[dir].ecb, mask, &ml, pn + 4, 16) || ml != 16)
 		return -1;
 	uint8_t first = hdr[0] ^ (mask[0] & 0x0f);
 	size_t pnl = (size_t)(first & 3) + 1;
@@ -401,14 +445,14 @@ static long unprotect(struct quic_state *s, const uint8_t *hdr, size_t pn_off, s
 		s->plain_cap = (uint32_t)clen;
 	}
 	uint8_t nonce[12];
-	memcpy(nonce, s->k.iv, 12);
+	memcpy(nonce, k->iv, 12);
 	for (int i = 0; i < 8; i++)
 		nonce[11 - i] ^= (uint8_t)(pnum >> (8 * i));
 	const uint8_t *ct = pn + pnl;
 	int outl = 0, fin = 0;
 	if (!EVP_DecryptInit_ex(s->aead, EVP_aes_128_gcm(), NULL, NULL, NULL) ||
 	    !EVP_CIPHER_CTX_ctrl(s->aead, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) ||
-	    !EVP_DecryptInit_ex(s->aead, NULL, NULL, s->k.key, nonce))
+	    !EVP_DecryptInit_ex(s->aead, NULL, NULL, k->key, nonce))
 		return -1;
 	/* the associated data: the header with its protection removed */
 	if (!EVP_DecryptUpdate(s->aead, NULL, &outl, &first, 1) ||
@@ -436,11 +480,11 @@ static bool is_retry(uint32_t v, uint8_t b0)
 	return v == QUIC_V2 ? t == 0 : t == 3;
 }
 
-/* one client datagram: its coalesced long-header packets */
-static void datagram(struct quic_state *s, om_flow *f, const uint8_t *d, size_t n)
+/* one datagram of side dir: its coalesced long-header packets */
+static void datagram(struct quic_state *s, om_flow *f, int dir, const uint8_t *d, size_t n)
 {
 	const uint8_t *p = d, *end = d + n;
-	while (p < end && !s->done) {
+	while (p < end && !s->side[dir].done) {
 		const uint8_t *hdr = p;
 		if (end - p < 7 || !(p[0] & 0x80))
 			return; /* a short header (or padding) ends the datagram */
@@ -474,45 +518,59 @@ static void datagram(struct quic_state *s, om_flow *f, const uint8_t *d, size_t 
 		if (!initial)
 			continue;
 		if (!s->keyed) {
-			/* the keys come from the first Initial's DCID and stay */
-			if (initial_keys(v, dcid, dl, &s->k) < 0 || ensure_ctx(s) < 0)
+			/* the keys of both sides come from the client's first
+			 * Initial's DCID and stay */
+			if (dir != OM_DIR_TOSERVER)
+				return;
+			struct quic_keys k[2];
+			if (initial_keys(v, dcid, dl, k) < 0)
+				return;
+			s->side[0].k = k[0];
+			s->side[1].k = k[1];
+			if (ensure_ctx(s) < 0)
 				return;
 			s->version = v;
 			s->keyed = true;
 		} else if (v != s->version) {
 			continue;
 		}
-		long pl = unprotect(s, hdr, pn_off, (size_t)len);
+		long pl = unprotect(s, dir, hdr, pn_off, (size_t)len);
 		if (pl < 0) {
-			anomaly(s, f, OM_DIR_TOSERVER, A_DECRYPT);
+			anomaly(s, f, dir, A_DECRYPT);
 			continue;
 		}
-		frames(s, f, s->plain, (size_t)pl);
+		frames(s, f, dir, s->plain, (size_t)pl);
 	}
 	return;
 bad:
-	anomaly(s, f, OM_DIR_TOSERVER, A_DATA);
+	anomaly(s, f, dir, A_DATA);
 }
 
 static int quic_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned flags)
 {
 	struct quic_state *s = st;
 	(void)flags;
-	if (dir != OM_DIR_TOSERVER || s->done)
+	struct quic_side *sd = &s->side[dir];
+	if (sd->done)
 		return 0;
-	datagram(s, f, d, n);
-	if (s->done) {
-		log_once(s, f);
-		om_app_bypass(f, OM_APP_BYPASS_BOTH);
+	if (dir == OM_DIR_TOCLIENT && s->side[OM_DIR_TOSERVER].done && ++s->tc_wait > TC_WAIT) {
+		/* no ServerHello in the server's first datagrams: stop */
+		sd->done = true;
+		om_app_bypass(f, OM_APP_BYPASS_TC);
+		return 0;
+	}
+	datagram(s, f, dir, d, n);
+	if (sd->done) {
+		log_side(s, f, dir);
+		om_app_bypass(f, dir == OM_DIR_TOSERVER ? OM_APP_BYPASS_TS : OM_APP_BYPASS_TC);
 	}
 	return 0;
 }
 
 static void quic_end(void *st, om_flow *f, int dir, enum om_app_end why)
 {
-	(void)dir;
 	(void)why;
-	log_once(st, f);
+	log_side(st, f, dir);
 }
 
 static void *quic_new(om_flow *f, void *user, void *wctx)
@@ -537,10 +595,12 @@ static void quic_free(void *st, void *user)
 	if (!s)
 		return;
 	EVP_CIPHER_CTX_free(s->aead);
-	EVP_CIPHER_CTX_free(s->ecb);
+	for (int dir = 0; dir < 2; dir++) {
+		EVP_CIPHER_CTX_free(s->side[dir].ecb);
+		free(s->side[dir].crypto);
+		free(s->side[dir].have);
+	}
 	free(s->plain);
-	free(s->crypto);
-	free(s->have);
 	free(s);
 }
 

@@ -171,6 +171,8 @@ static int parse_ext(struct tls_hello *h, uint16_t type, struct rd e)
 			if (e.bad)
 				return -EINVAL;
 			h->version = v;
+			h->versions[0] = v;
+			h->nversions = 1;
 			return 0;
 		} else {
 			struct rd list = rd_sub(&e, rd_u(&e, 1));

@@ -1,7 +1,8 @@
 /* quic_vectors.h: published test vectors for QUIC Initial packets, as hex:
  * the client Initial of RFC 9001 Appendix A.2 (QUIC v1) and of RFC 9369
  * Appendix A.2 (QUIC v2), both 1200 bytes, both with DCID 8394c8f03e515708
- * and packet number 2, carrying the same ClientHello. */
+ * and packet number 2, carrying the same ClientHello; and the server's
+ * Initial of A.3 of each (the ServerHello). */
 #ifndef OMAMORI_TEST_QUIC_VECTORS_H
 #define OMAMORI_TEST_QUIC_VECTORS_H
 
@@ -86,5 +87,21 @@ static const char rfc9369_client_initial[] =
     "6f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb19"
     "9a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96b"
     "a18b2faa745b6fe189cf772a9f84cbfc";
+
+/* RFC 9001 A.3, protected packet (135 bytes: ACK and CRYPTO with the ServerHello) */
+static const char rfc9001_server_initial[] =
+    "cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a"
+    "5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3"
+    "dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84"
+    "022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4"
+    "2158407dd074ee";
+
+/* RFC 9369 A.3, protected packet */
+static const char rfc9369_server_initial[] =
+    "dc6b3343cf0008f067a5502a4262b5004075d92faaf16f05d8a4398c47089698"
+    "baeea26b91eb761d9b89237bbf87263017915358230035f7fd3945d88965cf17"
+    "f9af6e16886c61bfc703106fbaf3cb4cfa52382dd16a393e42757507698075b2"
+    "c984c707f0a0812d8cd5a6881eaf21ceda98f4bd23f6fe1a3e2c43edd9ce7ca8"
+    "4bed8521e2e140";
 
 #endif

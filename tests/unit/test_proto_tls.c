@@ -722,7 +722,9 @@ static void check_rfc_hello(const char *r, const char *version)
 	assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
 }
 
-static char *run_quic(const char *hex, int flip)
+/* the client's Initial (one byte flipped when flip >= 0), then the
+ * server's when server_hex is not NULL */
+static char *run_quic2(const char *hex, int flip, const char *server_hex)
 {
 	uint8_t pkt[1500];
 	size_t n = unhex(hex, pkt, sizeof(pkt));
@@ -733,9 +735,44 @@ static char *run_quic(const char *hex, int flip)
 	fx_init(&x, NULL);
 	x.sport = 443;
 	udp(&x, OM_DIR_TOSERVER, pkt, (uint32_t)n);
+	if (server_hex) {
+		n = unhex(server_hex, pkt, sizeof(pkt));
+		assert_int_equal(n, 135);
+		udp(&x, OM_DIR_TOCLIENT, pkt, (uint32_t)n);
+	}
 	char *r = strdup(fx_flush(&x));
 	fx_free(&x);
 	return r;
+}
+
+static char *run_quic(const char *hex, int flip)
+{
+	return run_quic2(hex, flip, NULL);
+}
+
+/* The server's Initial of A.3 (decrypted with the "server in" keys from
+ * the client's DCID): a second record, with the ServerHello's JA3S, by
+ * hand from its hex: version 0303, suite 1301, extensions 0033 002b:
+ * "771,4865,51-43", md5 eb1d94daa7e0344597e756a1fb6e7054 (md5sum). */
+static void test_quic_server_hello(void **unused)
+{
+	(void)unused;
+	const char *vs[2][3] = {{rfc9001_client_initial, rfc9001_server_initial, "1"},
+	                        {rfc9369_client_initial, rfc9369_server_initial, "6b3343cf"}};
+	for (int i = 0; i < 2; i++) {
+		char *r = run_quic2(vs[i][0], -1, vs[i][1]);
+		assert_int_equal(count(r, "\"event_type\":\"quic\""), 2);
+		char want[256];
+		snprintf(want, sizeof(want),
+		         "{\"event_type\":\"quic\",\"quic\":{\"version\":\"%s\",\"ja3s\":{\"hash\":"
+		         "\"eb1d94daa7e0344597e756a1fb6e7054\",\"string\":\"771,4865,51-43\"},",
+		         vs[i][2]);
+		assert_has(r, want);
+		assert_has(r,
+		           "{\"name\":\"supported_versions\",\"type\":43,\"values\":[\"Tls13\"]}");
+		assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
+		free(r);
+	}
 }
 
 static void test_quic_v1_rfc9001(void **unused)
@@ -779,6 +816,7 @@ int main(void)
 	    cmocka_unit_test(test_quic_v1_rfc9001),
 	    cmocka_unit_test(test_quic_v2_rfc9369),
 	    cmocka_unit_test(test_quic_tampered),
+	    cmocka_unit_test(test_quic_server_hello),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
