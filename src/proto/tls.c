@@ -317,6 +317,15 @@ static void write_alpns(om_json *j, const char *key, const struct tls_hello *h)
 	om_json_arr_close(j);
 }
 
+/* an abbreviated handshake: the server took up the client's session id
+ * and sent no certificate */
+static bool resumed(const struct tls_state *s)
+{
+	return s->have_ch && s->have_sh && !s->have_cert && s->sh.session_id_len &&
+	       s->sh.session_id_len == s->ch.session_id_len &&
+	       !memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len);
+}
+
 static void tls_body(om_json *j, void *arg)
 {
 	const struct tls_state *s = arg;
@@ -325,6 +334,10 @@ static void tls_body(om_json *j, void *arg)
 	if (s->have_cert) {
 		om_json_str(j, "subject", c->subject);
 		om_json_str(j, "issuerdn", c->issuer);
+	} else if (resumed(s)) {
+		om_json_bool(j, "session_resumed", true);
+	}
+	if (s->have_cert) {
 		if (c->serial[0])
 			om_json_str(j, "serial", c->serial);
 		om_json_str(j, "fingerprint", c->fingerprint);

@@ -9,8 +9,9 @@
  *           reached; bit 1: QUIC v2 instead of v1 (protected mode);
  *           bits 2-3 choose app-layer.quic.max-crypto (16384, 1024, 4096,
  *           65536)
- *   then chunks: ctl (bit 0: from the server, raw mode only), length (2
- *           bytes, big-endian, cut to what is left), the bytes.
+ *   then chunks: ctl (bit 0: from the server; in protected mode with the
+ *           server's Initial keys), length (2 bytes, big-endian, cut to
+ *           what is left), the bytes.
  * Seeds: tests/fuzz/seeds-quic (the RFC 9001/9369 client Initials, and
  * the plaintext of their CRYPTO frame). */
 #include <openssl/evp.h>
@@ -43,7 +44,7 @@ struct keys {
 	uint8_t key[16], iv[12], hp[16];
 };
 
-static void derive(bool v2, struct keys *k)
+static void derive(bool v2, struct keys k[2])
 {
 	static const uint8_t s1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
 	                               0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
@@ -52,10 +53,12 @@ static void derive(bool v2, struct keys *k)
 	uint8_t prk[64], cl[32];
 	unsigned pl;
 	HMAC(EVP_sha256(), v2 ? s2 : s1, 20, dcid, sizeof(dcid), prk, &pl);
-	label(prk, "client in", cl, 32);
-	label(cl, v2 ? "quicv2 key" : "quic key", k->key, 16);
-	label(cl, v2 ? "quicv2 iv" : "quic iv", k->iv, 12);
-	label(cl, v2 ? "quicv2 hp" : "quic hp", k->hp, 16);
+	for (int i = 0; i < 2; i++) {
+		label(prk, i ? "server in" : "client in", cl, 32);
+		label(cl, v2 ? "quicv2 key" : "quic key", k[i].key, 16);
+		label(cl, v2 ? "quicv2 iv" : "quic iv", k[i].iv, 12);
+		label(cl, v2 ? "quicv2 hp" : "quic hp", k[i].hp, 16);
+	}
 }
 
 /* writes a protected Initial carrying pt into out; returns its length */
@@ -114,10 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	bool prot = d[0] & 1, v2 = d[0] & 2;
 	struct tfx x;
 	tfx_init(&x, 0, maxc[(d[0] >> 2) & 3]);
-	struct keys k;
+	struct keys k[2];
 	if (prot)
-		derive(v2, &k);
-	uint32_t pn = 0;
+		derive(v2, k);
+	uint32_t pn[2] = {0, 0};
 	size_t i = 1;
 	while (i + 3 <= n) {
 		uint8_t ctl = d[i];
@@ -127,8 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			len = n - i;
 		if (prot) {
 			if (len <= 16000) {
-				size_t m = protect(&k, v2, pn++, d + i, len, pkt);
-				tfx_udp(&x, OM_DIR_TOSERVER, pkt, (uint32_t)m);
+				int dir = (ctl & 1) ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
+				size_t m = protect(&k[dir], v2, pn[dir]++, d + i, len, pkt);
+				tfx_udp(&x, dir, pkt, (uint32_t)m);
 			}
 		} else if (len) {
 			tfx_udp(&x, (ctl & 1) ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER, d + i,

@@ -682,6 +682,48 @@ static void test_truncated_hello(void **unused)
 	free(r);
 }
 
+/* A resumed session: the ServerHello takes up the ClientHello's session id
+ * (0x40..0x5f), no certificate, the server's ChangeCipherSpec:
+ * session_resumed, as Suricata writes it; JA3S with no extensions. */
+static void test_session_resumed(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, false);
+	struct wr w = {.n = 0};
+	w8(&w, 22);
+	w16(&w, 0x0303);
+	size_t rec = wopen(&w, 2);
+	w8(&w, 2);
+	size_t hs = wopen(&w, 3);
+	w16(&w, 0x0303);
+	for (int i = 0; i < 32; i++)
+		w8(&w, 0x80u + (unsigned)i);
+	w8(&w, 32);
+	for (int i = 0; i < 32; i++)
+		w8(&w, 0x40u + (unsigned)i);
+	w16(&w, 0xc02f);
+	w8(&w, 0);
+	wlen(&w, hs, 3);
+	wlen(&w, rec, 2);
+	wbytes(&w, "\x14\x03\x03\x00\x01\x01", 6);
+	struct fx x;
+	fx_init(&x, NULL);
+	handshake(&x);
+	seg(&x, OM_DIR_TOSERVER, OM_TH_ACK | OM_TH_PUSH, hello, (uint32_t)n);
+	seg(&x, OM_DIR_TOCLIENT, OM_TH_ACK | OM_TH_PUSH, w.b, (uint32_t)w.n);
+	assert_int_equal(om_app_stats_get(x.app)->bypassed, 2);
+	const char *r = fx_flush(&x);
+	assert_int_equal(count(r, "\"event_type\":\"tls\""), 1);
+	assert_has(r, "\"session_resumed\":true");
+	assert_has(r, "\"version\":\"TLS 1.2\"");
+	/* printf '%s' "771,49199," | md5sum */
+	assert_has(r, "\"ja3s\":{\"hash\":\"174e7e4992a63f6d419626d97363adb8\",\"string\":\"771,"
+	              "49199,\"}");
+	assert_null(strstr(r, "\"subject\""));
+	fx_free(&x);
+}
+
 /* ---- QUIC ---------------------------------------------------------------------- */
 
 #include "quic_vectors.h"
@@ -813,6 +855,7 @@ int main(void)
 	    cmocka_unit_test(test_multiple_sni),
 	    cmocka_unit_test(test_bad_record),
 	    cmocka_unit_test(test_truncated_hello),
+	    cmocka_unit_test(test_session_resumed),
 	    cmocka_unit_test(test_quic_v1_rfc9001),
 	    cmocka_unit_test(test_quic_v2_rfc9369),
 	    cmocka_unit_test(test_quic_tampered),
