@@ -398,12 +398,14 @@ bad:
 
 static int ensure_ctx(struct quic_state *s)
 {
-	s->aead = EVP_CIPHER_CTX_new();
+	if (!s->aead)
+		s->aead = EVP_CIPHER_CTX_new();
 	if (!s->aead)
 		return -ENOMEM;
 	for (int dir = 0; dir < 2; dir++) {
 		struct quic_side *sd = &s->side[dir];
-		sd->ecb = EVP_CIPHER_CTX_new();
+		if (!sd->ecb)
+			sd->ecb = EVP_CIPHER_CTX_new();
 		if (!sd->ecb)
 			return -ENOMEM;
 		if (!EVP_EncryptInit_ex(sd->ecb, EVP_aes_128_ecb(), NULL, sd->k.hp, NULL))
@@ -502,8 +504,13 @@ static void datagram(struct quic_state *s, om_flow *f, int dir, const uint8_t *d
 		if (sl > 20 || (size_t)(end - p) < sl)
 			goto bad;
 		p += sl;
-		if (is_retry(v, hdr[0]))
+		if (is_retry(v, hdr[0])) {
+			/* the client starts again with the Retry's SCID as its
+			 * DCID: new keys from its next Initial (RFC 9001 5.2) */
+			if (dir == OM_DIR_TOCLIENT && s->keyed && !s->side[OM_DIR_TOSERVER].done)
+				s->keyed = false;
 			return;
+		}
 		bool initial = is_initial(v, hdr[0]);
 		uint64_t tl, len;
 		if (initial) {
