@@ -553,6 +553,32 @@ bad:
 	anomaly(s, f, dir, A_DATA);
 }
 
+/* a side that is done needs its CRYPTO buffer no more; once both are,
+ * the cipher contexts and the plaintext buffer go too (the hellos stay
+ * for a record written at the flow's end) */
+static void release(struct quic_state *s)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		struct quic_side *sd = &s->side[dir];
+		if (!sd->done)
+			continue;
+		free(sd->crypto);
+		free(sd->have);
+		sd->crypto = sd->have = NULL;
+	}
+	if (!s->side[0].done || !s->side[1].done)
+		return;
+	EVP_CIPHER_CTX_free(s->aead);
+	s->aead = NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		EVP_CIPHER_CTX_free(s->side[dir].ecb);
+		s->side[dir].ecb = NULL;
+	}
+	free(s->plain);
+	s->plain = NULL;
+	s->plain_cap = 0;
+}
+
 static int quic_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n, unsigned flags)
 {
 	struct quic_state *s = st;
@@ -564,12 +590,14 @@ static int quic_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n
 		/* no ServerHello in the server's first datagrams: stop */
 		sd->done = true;
 		om_app_bypass(f, OM_APP_BYPASS_TC);
+		release(s);
 		return 0;
 	}
 	datagram(s, f, dir, d, n);
 	if (sd->done) {
 		log_side(s, f, dir);
 		om_app_bypass(f, dir == OM_DIR_TOSERVER ? OM_APP_BYPASS_TS : OM_APP_BYPASS_TC);
+		release(s);
 	}
 	return 0;
 }

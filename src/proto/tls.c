@@ -51,7 +51,7 @@ const om_config_schema proto_tls_schema = {
 #define NAME_MAX_LEN 512       /* subject, issuer as written */
 #define SAN_BUF 1024           /* bytes of SANs kept (NUL-separated) */
 #define SAN_MAX 32
-#define CHAIN_MAX 8 /* certificates after the leaf described */
+#define CHAIN_MAX 4 /* certificates after the leaf described */
 
 /* anomalies written at most once per flow (bit per event) */
 enum {
@@ -86,8 +86,9 @@ struct tls_dir {
 	bool encrypted;   /* after ChangeCipherSpec */
 };
 
+#define CHAIN_NAME_LEN 256
 struct chain_cert {
-	char subject[NAME_MAX_LEN], issuer[NAME_MAX_LEN];
+	char subject[CHAIN_NAME_LEN], issuer[CHAIN_NAME_LEN];
 };
 
 struct tls_cert {
@@ -99,16 +100,22 @@ struct tls_cert {
 	uint16_t sans_len, nsans;
 };
 
-struct tls_state {
-	struct om_proto_tls_config cfg;
-	struct tls_dir d[2];
+/* what the handshake gives: freed once the record is written, so that a
+ * long encrypted connection keeps only the small part below */
+struct tls_info {
 	struct tls_hello ch, sh;
-	bool have_ch, have_sh, have_cert, logged, dead;
-	uint32_t ncerts; /* in the server's chain */
-	unsigned anomalies;
 	struct tls_cert cert;
 	struct chain_cert chain[CHAIN_MAX];
 	unsigned nchain;
+};
+
+struct tls_state {
+	struct om_proto_tls_config cfg;
+	struct tls_dir d[2];
+	struct tls_info *x; /* NULL after the record */
+	bool have_ch, have_sh, have_cert, logged, dead;
+	uint32_t ncerts; /* in the server's chain */
+	unsigned anomalies;
 };
 
 static void anomaly(struct tls_state *s, om_flow *f, int dir, int which)
@@ -229,7 +236,7 @@ static void sans_of(X509 *x, struct tls_cert *c)
 
 static void leaf_of(struct tls_state *s, const uint8_t *der, size_t len, X509 *x)
 {
-	struct tls_cert *c = &s->cert;
+	struct tls_cert *c = &s->x->cert;
 	name_str(X509_get_subject_name(x), c->subject, sizeof(c->subject));
 	name_str(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
 	serial_str(x, c->serial, sizeof(c->serial));
@@ -282,8 +289,8 @@ static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_
 		}
 		if (s->ncerts == 0) {
 			leaf_of(s, der, cl, x);
-		} else if (s->nchain < CHAIN_MAX) {
-			struct chain_cert *cc = &s->chain[s->nchain++];
+		} else if (s->x->nchain < CHAIN_MAX) {
+			struct chain_cert *cc = &s->x->chain[s->x->nchain++];
 			name_str(X509_get_subject_name(x), cc->subject, sizeof(cc->subject));
 			name_str(X509_get_issuer_name(x), cc->issuer, sizeof(cc->issuer));
 		}
@@ -321,15 +328,15 @@ static void write_alpns(om_json *j, const char *key, const struct tls_hello *h)
  * and sent no certificate */
 static bool resumed(const struct tls_state *s)
 {
-	return s->have_ch && s->have_sh && !s->have_cert && s->sh.session_id_len &&
-	       s->sh.session_id_len == s->ch.session_id_len &&
-	       !memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len);
+	return s->have_ch && s->have_sh && !s->have_cert && s->x->sh.session_id_len &&
+	       s->x->sh.session_id_len == s->x->ch.session_id_len &&
+	       !memcmp(s->x->sh.session_id, s->x->ch.session_id, s->x->sh.session_id_len);
 }
 
 static void tls_body(om_json *j, void *arg)
 {
 	const struct tls_state *s = arg;
-	const struct tls_cert *c = &s->cert;
+	const struct tls_cert *c = &s->x->cert;
 	om_json_obj_open(j, "tls");
 	if (s->have_cert) {
 		om_json_str(j, "subject", c->subject);
@@ -342,10 +349,10 @@ static void tls_body(om_json *j, void *arg)
 			om_json_str(j, "serial", c->serial);
 		om_json_str(j, "fingerprint", c->fingerprint);
 	}
-	if (s->have_ch && s->ch.has_sni && s->ch.sni_len)
-		om_json_strn(j, "sni", s->ch.sni, s->ch.sni_len);
+	if (s->have_ch && s->x->ch.has_sni && s->x->ch.sni_len)
+		om_json_strn(j, "sni", s->x->ch.sni, s->x->ch.sni_len);
 	/* the version the server chose (none yet: UNDETERMINED, as Suricata) */
-	uint16_t v = s->have_sh ? s->sh.version : 0;
+	uint16_t v = s->have_sh ? s->x->sh.version : 0;
 	om_json_str(j, "version", tls_version_name(v));
 	if (s->have_cert) {
 		if (c->notbefore[0])
@@ -354,27 +361,27 @@ static void tls_body(om_json *j, void *arg)
 			om_json_str(j, "notafter", c->notafter);
 	}
 	if (s->have_ch)
-		write_ja3(j, "ja3", &s->ch);
+		write_ja3(j, "ja3", &s->x->ch);
 	if (s->have_sh)
-		write_ja3(j, "ja3s", &s->sh);
+		write_ja3(j, "ja3s", &s->x->sh);
 	if (s->have_ch) {
 		char ja4[TLS_JA4_LEN + 1];
-		tls_ja4(&s->ch, 't', ja4);
+		tls_ja4(&s->x->ch, 't', ja4);
 		om_json_str(j, "ja4", ja4);
 	}
 	om_json_obj_close(j);
 
 	/* what Suricata 7 has no field for */
-	bool alpn_ts = s->have_ch && s->ch.alpn_len, alpn_tc = s->have_sh && s->sh.alpn_len;
-	bool ech = s->have_ch && s->ch.ech, esni = s->have_ch && s->ch.esni;
-	if (!alpn_ts && !alpn_tc && !ech && !esni && !c->nsans && !s->nchain)
+	bool alpn_ts = s->have_ch && s->x->ch.alpn_len, alpn_tc = s->have_sh && s->x->sh.alpn_len;
+	bool ech = s->have_ch && s->x->ch.ech, esni = s->have_ch && s->x->ch.esni;
+	if (!alpn_ts && !alpn_tc && !ech && !esni && !c->nsans && !s->x->nchain)
 		return;
 	om_json_obj_open(j, "omamori");
 	om_json_obj_open(j, "tls");
 	if (alpn_ts)
-		write_alpns(j, "client_alpns", &s->ch);
+		write_alpns(j, "client_alpns", &s->x->ch);
 	if (alpn_tc)
-		write_alpns(j, "server_alpns", &s->sh);
+		write_alpns(j, "server_alpns", &s->x->sh);
 	if (ech)
 		om_json_bool(j, "ech", true);
 	if (esni)
@@ -388,12 +395,12 @@ static void tls_body(om_json *j, void *arg)
 		}
 		om_json_arr_close(j);
 	}
-	if (s->nchain) {
+	if (s->x->nchain) {
 		om_json_arr_open(j, "chain");
-		for (unsigned i = 0; i < s->nchain; i++) {
+		for (unsigned i = 0; i < s->x->nchain; i++) {
 			om_json_obj_open(j, NULL);
-			om_json_str(j, "subject", s->chain[i].subject);
-			om_json_str(j, "issuerdn", s->chain[i].issuer);
+			om_json_str(j, "subject", s->x->chain[i].subject);
+			om_json_str(j, "issuerdn", s->x->chain[i].issuer);
 			om_json_obj_close(j);
 		}
 		om_json_arr_close(j);
@@ -418,6 +425,13 @@ static void finish(struct tls_state *s, om_flow *f)
 	log_once(s, f);
 	s->dead = true;
 	om_app_bypass(f, OM_APP_BYPASS_BOTH);
+	free(s->x);
+	s->x = NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		free(s->d[dir].hs);
+		s->d[dir].hs = NULL;
+		s->d[dir].hs_len = s->d[dir].hs_cap = 0;
+	}
 }
 
 /* ---- handshake messages ------------------------------------------------------------ */
@@ -436,21 +450,21 @@ static void hs_message(struct tls_state *s, om_flow *f, int dir, uint8_t type, c
                        size_t n)
 {
 	if (dir == OM_DIR_TOSERVER && type == 1 && !s->have_ch) {
-		if (tls_hello_parse(b, n, true, &s->ch) < 0) {
+		if (tls_hello_parse(b, n, true, &s->x->ch) < 0) {
 			anomaly(s, f, dir, A_HANDSHAKE);
 			return;
 		}
 		s->have_ch = true;
-		hello_problems(s, f, dir, s->ch.problems);
+		hello_problems(s, f, dir, s->x->ch.problems);
 	} else if (dir == OM_DIR_TOCLIENT && type == 2 && !s->have_sh) {
-		if (tls_hello_parse(b, n, false, &s->sh) < 0) {
+		if (tls_hello_parse(b, n, false, &s->x->sh) < 0) {
 			anomaly(s, f, dir, A_HANDSHAKE);
 			return;
 		}
 		s->have_sh = true;
-		hello_problems(s, f, dir, s->sh.problems);
+		hello_problems(s, f, dir, s->x->sh.problems);
 		/* TLS 1.3: all that follows is encrypted */
-		if (s->sh.version == 0x0304)
+		if (s->x->sh.version == 0x0304)
 			finish(s, f);
 	} else if (dir == OM_DIR_TOCLIENT && type == 11) {
 		certificate(s, f, b, n);
@@ -620,6 +634,11 @@ static void *tls_new(om_flow *f, void *user, void *wctx)
 	struct tls_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->x = calloc(1, sizeof(*s->x));
+	if (!s->x) {
+		free(s);
+		return NULL;
+	}
 	/* no proto worker (a test of the app-layer alone): the defaults */
 	struct om_proto_worker *w = proto_worker(f);
 	if (w) {
@@ -638,6 +657,7 @@ static void tls_free(void *st, void *user)
 		return;
 	free(s->d[0].hs);
 	free(s->d[1].hs);
+	free(s->x);
 	free(s);
 }
 
