@@ -537,8 +537,9 @@ static void ext_raw(struct wr *w, unsigned type, const char *data, size_t n)
  * formats), with GREASE added where Chrome puts it. The record gives
  * ja4 t13d1516h2_8daaf6152771_d8a2da3f94cd and ja3 md5
  * 98487aa16281980e7d1120d399efb6a4 (printf '%s' ja3_text | md5sum agrees).
- * second_sni: a second server_name extension (not Chrome's). */
-static size_t chrome_hello(uint8_t *out, bool second_sni)
+ * second_sni: a second server_name extension, esni: an ESNI extension
+ * (neither is Chrome's). */
+static size_t chrome_hello(uint8_t *out, bool second_sni, bool esni)
 {
 	static const uint16_t ciphers[] = {0x1a1a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
 	                                   0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
@@ -575,6 +576,8 @@ static size_t chrome_hello(uint8_t *out, bool second_sni)
 	ext_sni(&w, "www.example.jp");
 	if (second_sni)
 		ext_sni(&w, "other.example.jp");
+	if (esni) /* encrypted_server_name (draft-ietf-tls-esni-01) */
+		ext_raw(&w, 0xffce, "\x13\x01\x00\x1d\x00\x00", 6);
 	ext_raw(&w, 11, "\x01\x00", 2);
 	ext_u16list(&w, 10, groups, OM_ARRAY_SIZE(groups), 2);
 	ext_u16list(&w, 43, versions, OM_ARRAY_SIZE(versions), 1);
@@ -610,7 +613,7 @@ static void test_ja4_grease_ech(void **unused)
 {
 	(void)unused;
 	uint8_t hello[4096];
-	size_t n = chrome_hello(hello, false);
+	size_t n = chrome_hello(hello, false, false);
 	uint32_t lens[] = {(uint32_t)n, 1, 100};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(lens); i++) {
 		char *r = run_client_only(hello, n, lens[i]);
@@ -631,11 +634,25 @@ static void test_ja4_grease_ech(void **unused)
 	}
 }
 
+/* ESNI noted under omamori.tls; it is one more extension for JA3/JA4 */
+static void test_esni(void **unused)
+{
+	(void)unused;
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, false, true);
+	char *r = run_client_only(hello, n, (uint32_t)n);
+	assert_has(r, "\"esni\":true");
+	assert_has(r, "\"ech\":true");
+	assert_has(r, "-17613-0-65486-11-10-43-");
+	assert_has(r, "\"ja4\":\"t13d1517h2_8daaf6152771_");
+	free(r);
+}
+
 static void test_multiple_sni(void **unused)
 {
 	(void)unused;
 	uint8_t hello[4096];
-	size_t n = chrome_hello(hello, true);
+	size_t n = chrome_hello(hello, true, false);
 	char *r = run_client_only(hello, n, (uint32_t)n);
 	assert_int_equal(count(r, "\"event\":\"MULTIPLE_SNI_EXTENSIONS\""), 1);
 	assert_has(r, "\"app_proto\":\"tls\"");
@@ -650,7 +667,7 @@ static void test_bad_record(void **unused)
 {
 	(void)unused;
 	uint8_t hello[4200];
-	size_t n = chrome_hello(hello, false);
+	size_t n = chrome_hello(hello, false, false);
 	memcpy(hello + n, "GET / HTTP/1.1\r\n\r\n", 18);
 	struct fx x;
 	fx_init(&x, NULL);
@@ -670,7 +687,7 @@ static void test_truncated_hello(void **unused)
 {
 	(void)unused;
 	uint8_t hello[4096];
-	size_t n = chrome_hello(hello, false);
+	size_t n = chrome_hello(hello, false, false);
 	/* the extensions' length says 40 bytes more than there are */
 	size_t ext_len_off = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 32 + 2;
 	unsigned el = (unsigned)(hello[ext_len_off] << 8 | hello[ext_len_off + 1]) + 40;
@@ -689,7 +706,7 @@ static void test_session_resumed(void **unused)
 {
 	(void)unused;
 	uint8_t hello[4096];
-	size_t n = chrome_hello(hello, false);
+	size_t n = chrome_hello(hello, false, false);
 	struct wr w = {.n = 0};
 	w8(&w, 22);
 	w16(&w, 0x0303);
@@ -1016,6 +1033,7 @@ int main(void)
 	    cmocka_unit_test(test_tls13),
 	    cmocka_unit_test(test_max_handshake),
 	    cmocka_unit_test(test_ja4_grease_ech),
+	    cmocka_unit_test(test_esni),
 	    cmocka_unit_test(test_multiple_sni),
 	    cmocka_unit_test(test_bad_record),
 	    cmocka_unit_test(test_truncated_hello),
