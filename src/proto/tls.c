@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -128,20 +127,78 @@ static void anomaly(struct tls_state *s, om_flow *f, int dir, int which)
 
 /* ---- certificates ------------------------------------------------------------ */
 
-static void name_str(const X509_NAME *n, char *out, size_t len)
+/* The certificate is walked as DER here (RFC 5280 4.1) rather than
+ * decoded whole with d2i_X509: libcrypto 3 decodes the public key through
+ * its provider framework on the way, about 400 us a certificate, for
+ * nothing we write. The names and the subjectAltName are given to
+ * libcrypto (d2i_X509_NAME, d2i_GENERAL_NAMES) on their own bytes. */
+
+/* one DER element: tag (low-tag-number form only), its value, and the
+ * whole element (tag and length included) */
+struct der {
+	const uint8_t *p;
+	size_t n;
+};
+
+static bool der_next(struct der *d, uint8_t *ret_tag, struct der *ret_val, struct der *ret_all)
+{
+	if (d->n < 2 || (d->p[0] & 0x1f) == 0x1f)
+		return false;
+	uint8_t tag = d->p[0];
+	size_t len = d->p[1], hl = 2;
+	if (len & 0x80) {
+		size_t k = len & 0x7f;
+		if (k == 0 || k > 4 || d->n < 2 + k)
+			return false; /* indefinite or absurd lengths are not DER */
+		len = 0;
+		for (size_t i = 0; i < k; i++)
+			len = len << 8 | d->p[2 + i];
+		hl += k;
+	}
+	if (len > d->n - hl)
+		return false;
+	if (ret_all)
+		*ret_all = (struct der){d->p, hl + len};
+	*ret_tag = tag;
+	*ret_val = (struct der){d->p + hl, len};
+	d->p += hl + len;
+	d->n -= hl + len;
+	return true;
+}
+
+/* the next element must have this tag */
+static bool der_want(struct der *d, uint8_t tag, struct der *ret_val, struct der *ret_all)
+{
+	uint8_t t;
+	struct der v, all;
+	struct der save = *d;
+	if (!der_next(d, &t, &v, &all) || t != tag) {
+		*d = save;
+		return false;
+	}
+	*ret_val = v;
+	if (ret_all)
+		*ret_all = all;
+	return true;
+}
+
+static void name_str(struct der all, char *out, size_t len)
 {
 	out[0] = '\0';
-	BIO *b = BIO_new(BIO_s_mem());
-	if (!b)
+	const uint8_t *q = all.p;
+	X509_NAME *n = d2i_X509_NAME(NULL, &q, (long)all.n);
+	if (!n)
 		return;
+	BIO *b = BIO_new(BIO_s_mem());
 	/* "C=JP, O=Example, CN=host": short names, ", " between RDNs, UTF-8 */
-	if (X509_NAME_print_ex(b, n, 0,
-	                       XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT |
-	                           ASN1_STRFLGS_ESC_CTRL) >= 0) {
+	if (b && X509_NAME_print_ex(b, n, 0,
+	                            XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN |
+	                                ASN1_STRFLGS_UTF8_CONVERT | ASN1_STRFLGS_ESC_CTRL) >= 0) {
 		int k = BIO_read(b, out, (int)len - 1);
 		out[k > 0 ? k : 0] = '\0';
 	}
 	BIO_free(b);
+	X509_NAME_free(n);
 }
 
 /* "aa:bb:..." into out (len bytes with the NUL); cut at whole bytes */
@@ -162,48 +219,52 @@ static void colon_hex(const uint8_t *d, size_t n, bool upper, char *out, size_t 
 		out[pos] = '\0';
 }
 
-static void time_str(const ASN1_TIME *t, char *out, size_t len)
+static bool digits(const uint8_t *p, size_t n, unsigned *ret)
 {
-	struct tm tm;
-	out[0] = '\0';
-	if (!t || !ASN1_TIME_to_tm(t, &tm))
-		return;
-	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	*ret = v;
+	return true;
 }
 
-/* the serial as Suricata writes it: the DER INTEGER's content bytes
- * (a leading 00 kept), upper-case hex joined by ':' */
-static void serial_str(const X509 *x, char *out, size_t len)
+/* UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (the DER forms
+ * RFC 5280 4.1.2.5 requires) as YYYY-MM-DDTHH:MM:SS; else nothing */
+static void time_str(uint8_t tag, struct der v, char *out, size_t len)
 {
 	out[0] = '\0';
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
-	uint8_t der[80];
-	int n = i2d_ASN1_INTEGER(sn, NULL);
-	if (n <= 2 || n > (int)sizeof(der))
+	size_t yl = tag == 0x17 ? 2 : tag == 0x18 ? 4 : 0;
+	unsigned y, mo, d, h, mi, se;
+	if (!yl || v.n != yl + 11 || v.p[v.n - 1] != 'Z' || !digits(v.p, yl, &y) ||
+	    !digits(v.p + yl, 2, &mo) || !digits(v.p + yl + 2, 2, &d) ||
+	    !digits(v.p + yl + 4, 2, &h) || !digits(v.p + yl + 6, 2, &mi) ||
+	    !digits(v.p + yl + 8, 2, &se))
 		return;
-	uint8_t *p = der;
-	i2d_ASN1_INTEGER(sn, &p);
-	size_t off = 2;
-	if (der[1] & 0x80)
-		off += der[1] & 0x7f;
-	if (off >= (size_t)n)
+	if (yl == 2)
+		y += y < 50 ? 2000 : 1900;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return;
-	colon_hex(der + off, (size_t)n - off, true, out, len);
+	snprintf(out, len, "%04u-%02u-%02uT%02u:%02u:%02u", y, mo, d, h, mi, se);
 }
 
-static void sans_of(X509 *x, struct tls_cert *c)
+/* subjectAltName's DNS names and IP addresses */
+static void sans_of(struct der v, struct tls_cert *c)
 {
-	GENERAL_NAMES *gn = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	const uint8_t *q = v.p;
+	GENERAL_NAMES *gn = d2i_GENERAL_NAMES(NULL, &q, (long)v.n);
 	if (!gn)
 		return;
 	int n = sk_GENERAL_NAME_num(gn);
 	for (int i = 0; i < n && c->nsans < SAN_MAX; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gn, i);
 		char tmp[64];
-		const char *v = NULL;
+		const char *val = NULL;
 		size_t vl = 0;
 		if (g->type == GEN_DNS) {
-			v = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+			val = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
 			vl = (size_t)ASN1_STRING_length(g->d.dNSName);
 		} else if (g->type == GEN_IPADD) {
 			const uint8_t *a = ASN1_STRING_get0_data(g->d.iPAddress);
@@ -219,14 +280,14 @@ static void sans_of(X509 *x, struct tls_cert *c)
 			} else {
 				continue;
 			}
-			v = tmp;
+			val = tmp;
 			vl = strlen(tmp);
 		}
-		if (!v || vl == 0 || memchr(v, '\0', vl))
+		if (!val || vl == 0 || memchr(val, '\0', vl))
 			continue;
 		if (c->sans_len + vl + 1 > SAN_BUF)
 			break;
-		memcpy(c->sans + c->sans_len, v, vl);
+		memcpy(c->sans + c->sans_len, val, vl);
 		c->sans_len = (uint16_t)(c->sans_len + vl);
 		c->sans[c->sans_len++] = '\0';
 		c->nsans++;
@@ -234,19 +295,79 @@ static void sans_of(X509 *x, struct tls_cert *c)
 	GENERAL_NAMES_free(gn);
 }
 
-static void leaf_of(struct tls_state *s, const uint8_t *der, size_t len, X509 *x)
+/* the parts of one certificate that are written */
+struct cert_parts {
+	struct der serial, issuer, subject, san;
+	uint8_t nb_tag, na_tag;
+	struct der nb, na;
+	bool has_san;
+};
+
+/* Walks Certificate -> TBSCertificate. false: not a certificate's DER. */
+static bool cert_walk(const uint8_t *der, size_t len, struct cert_parts *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct der top = {der, len}, cert, tbs, v, all;
+	if (!der_want(&top, 0x30, &cert, NULL) || top.n != 0)
+		return false;
+	if (!der_want(&cert, 0x30, &tbs, NULL))
+		return false;
+	der_want(&tbs, 0xa0, &v, NULL); /* version, optional */
+	if (!der_want(&tbs, 0x02, &c->serial, NULL) || !der_want(&tbs, 0x30, &v, NULL) ||
+	    !der_want(&tbs, 0x30, &v, &c->issuer))
+		return false;
+	struct der validity;
+	if (!der_want(&tbs, 0x30, &validity, NULL) ||
+	    !der_next(&validity, &c->nb_tag, &c->nb, NULL) ||
+	    !der_next(&validity, &c->na_tag, &c->na, NULL))
+		return false;
+	if (!der_want(&tbs, 0x30, &v, &c->subject) || !der_want(&tbs, 0x30, &v, NULL))
+		return false;
+	/* issuerUniqueID [1], subjectUniqueID [2], extensions [3] */
+	while (tbs.n > 0) {
+		uint8_t t;
+		if (!der_next(&tbs, &t, &v, &all))
+			return false;
+		if (t != 0xa3)
+			continue;
+		struct der exts, ext;
+		if (!der_want(&v, 0x30, &exts, NULL))
+			return false;
+		while (exts.n > 0) {
+			if (!der_want(&exts, 0x30, &ext, NULL))
+				return false;
+			struct der oid, val;
+			if (!der_want(&ext, 0x06, &oid, NULL))
+				return false;
+			der_want(&ext, 0x01, &val, NULL); /* critical, optional */
+			if (!der_want(&ext, 0x04, &val, NULL))
+				return false;
+			/* 2.5.29.17 subjectAltName */
+			if (oid.n == 3 && oid.p[0] == 0x55 && oid.p[1] == 0x1d &&
+			    oid.p[2] == 0x11) {
+				c->san = val;
+				c->has_san = true;
+			}
+		}
+	}
+	return true;
+}
+
+static void leaf_of(struct tls_state *s, const uint8_t *der, size_t len, const struct cert_parts *p)
 {
 	struct tls_cert *c = &s->x->cert;
-	name_str(X509_get_subject_name(x), c->subject, sizeof(c->subject));
-	name_str(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
-	serial_str(x, c->serial, sizeof(c->serial));
+	name_str(p->subject, c->subject, sizeof(c->subject));
+	name_str(p->issuer, c->issuer, sizeof(c->issuer));
+	/* the DER INTEGER's bytes, a leading 00 kept, as Suricata writes it */
+	colon_hex(p->serial.p, p->serial.n, true, c->serial, sizeof(c->serial));
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	if (EVP_Digest(der, len, md, &mdlen, EVP_sha1(), NULL) && mdlen == 20)
 		colon_hex(md, 20, false, c->fingerprint, sizeof(c->fingerprint));
-	time_str(X509_get0_notBefore(x), c->notbefore, sizeof(c->notbefore));
-	time_str(X509_get0_notAfter(x), c->notafter, sizeof(c->notafter));
-	sans_of(x, c);
+	time_str(p->nb_tag, p->nb, c->notbefore, sizeof(c->notbefore));
+	time_str(p->na_tag, p->na, c->notafter, sizeof(c->notafter));
+	if (p->has_san)
+		sans_of(p->san, c);
 	s->have_cert = true;
 }
 
@@ -279,22 +400,19 @@ static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_
 			s->ncerts++;
 			continue;
 		}
-		const uint8_t *q = der;
-		X509 *x = d2i_X509(NULL, &q, (long)cl);
-		if (!x || q != der + cl) {
-			X509_free(x);
+		struct cert_parts cp;
+		if (!cert_walk(der, cl, &cp)) {
 			anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_DER);
 			s->ncerts++;
 			continue;
 		}
 		if (s->ncerts == 0) {
-			leaf_of(s, der, cl, x);
+			leaf_of(s, der, cl, &cp);
 		} else if (s->x->nchain < CHAIN_MAX) {
 			struct chain_cert *cc = &s->x->chain[s->x->nchain++];
-			name_str(X509_get_subject_name(x), cc->subject, sizeof(cc->subject));
-			name_str(X509_get_issuer_name(x), cc->issuer, sizeof(cc->issuer));
+			name_str(cp.subject, cc->subject, sizeof(cc->subject));
+			name_str(cp.issuer, cc->issuer, sizeof(cc->issuer));
 		}
-		X509_free(x);
 		s->ncerts++;
 	}
 }
