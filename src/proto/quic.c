@@ -439,12 +439,13 @@ static long unprotect(struct quic_state *s, int dir, const uint8_t *hdr, size_t 
 	if (len < pnl + 16)
 		return -1;
 	size_t clen = len - pnl - 16;
-	if (clen > s->plain_cap) {
+	if (clen > s->plain_cap || !s->plain) {
+		/* at least one byte: the buffer is never NULL past here */
 		uint8_t *np = realloc(s->plain, clen ? clen : 1);
 		if (!np)
 			return -1;
 		s->plain = np;
-		s->plain_cap = (uint32_t)clen;
+		s->plain_cap = (uint32_t)(clen ? clen : 1);
 	}
 	uint8_t nonce[12];
 	memcpy(nonce, k->iv, 12);

@@ -633,7 +633,8 @@ static int hs_feed(struct tls_state *s, om_flow *f, int dir, const uint8_t *p, s
 			need = ml + 4;
 		} else if (d->hs_len + n >= 4) {
 			uint8_t h[4];
-			memcpy(h, d->hs, d->hs_len);
+			if (d->hs_len)
+				memcpy(h, d->hs, d->hs_len);
 			memcpy(h + d->hs_len, p, 4 - d->hs_len);
 			need = (uint32_t)(h[1] << 16 | h[2] << 8 | h[3]) + 4;
 		}
