@@ -741,6 +741,157 @@ static void test_session_resumed(void **unused)
 	fx_free(&x);
 }
 
+/* ---- crafted certificates ----------------------------------------------------- */
+
+/* a DER element with a minimal length; returns its size */
+__attribute__((noinline)) static size_t tlv(uint8_t *out, uint8_t tag, const uint8_t *c, size_t n)
+{
+	size_t h = 0;
+	out[h++] = tag;
+	if (n < 0x80) {
+		out[h++] = (uint8_t)n;
+	} else if (n < 0x100) {
+		out[h++] = 0x81;
+		out[h++] = (uint8_t)n;
+	} else {
+		out[h++] = 0x82;
+		out[h++] = (uint8_t)(n >> 8);
+		out[h++] = (uint8_t)n;
+	}
+	memmove(out + h, c, n);
+	return h + n;
+}
+
+/* Name with one CN */
+static size_t cn_name(uint8_t *out, const char *cn)
+{
+	uint8_t a[128], b[128], c[128];
+	static const uint8_t oid_cn[] = {0x06, 0x03, 0x55, 0x04, 0x03};
+	size_t n = 0;
+	memcpy(a, oid_cn, sizeof(oid_cn));
+	n = sizeof(oid_cn) + tlv(a + sizeof(oid_cn), 0x0c, (const uint8_t *)cn, strlen(cn));
+	n = tlv(b, 0x30, a, n);
+	n = tlv(c, 0x31, b, n);
+	return tlv(out, 0x30, c, n);
+}
+
+/* A certificate made by hand (the parser reads it, nobody verifies it):
+ * serial 00 FF, issuer CN=Test CA, validity UTCTime 250101000000Z to
+ * GeneralizedTime 20610101000000Z (past 2049 RFC 5280 wants that form),
+ * subject CN=t.example, subjectAltName DNS t.example and IP 10.0.0.1. */
+static size_t crafted_cert(uint8_t *out)
+{
+	uint8_t tbs[1024], tmp[512], t2[512];
+	size_t n = 0, k;
+	static const uint8_t ver[] = {0xa0, 0x03, 0x02, 0x01, 0x02};
+	static const uint8_t serial[] = {0x02, 0x02, 0x00, 0xff};
+	static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+	                              0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+	memcpy(tbs + n, ver, sizeof(ver));
+	n += sizeof(ver);
+	memcpy(tbs + n, serial, sizeof(serial));
+	n += sizeof(serial);
+	memcpy(tbs + n, alg, sizeof(alg));
+	n += sizeof(alg);
+	n += cn_name(tbs + n, "Test CA");
+	k = tlv(tmp, 0x17, (const uint8_t *)"250101000000Z", 13);
+	k += tlv(tmp + k, 0x18, (const uint8_t *)"20610101000000Z", 15);
+	n += tlv(tbs + n, 0x30, tmp, k);
+	n += cn_name(tbs + n, "t.example");
+	static const uint8_t spki[] = {0x30, 0x12, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+	                               0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x03, 0x01, 0x00};
+	memcpy(tbs + n, spki, sizeof(spki));
+	n += sizeof(spki);
+	/* extensions: [3] { SEQ { SEQ { OID 2.5.29.17, OCTET { GeneralNames } } } } */
+	k = tlv(tmp, 0x82, (const uint8_t *)"t.example", 9);
+	k += tlv(tmp + k, 0x87, (const uint8_t *)"\x0a\x00\x00\x01", 4);
+	k = tlv(t2, 0x30, tmp, k);
+	k = tlv(tmp + 5, 0x04, t2, k);
+	memcpy(tmp, "\x06\x03\x55\x1d\x11", 5);
+	k = tlv(t2, 0x30, tmp, k + 5);
+	k = tlv(tmp, 0x30, t2, k);
+	n += tlv(tbs + n, 0xa3, tmp, k);
+	uint8_t cert[1200];
+	size_t m = tlv(cert, 0x30, tbs, n);
+	memcpy(cert + m, alg, sizeof(alg));
+	m += sizeof(alg);
+	m += tlv(cert + m, 0x03, (const uint8_t *)"\x00\x00", 2);
+	return tlv(out, 0x30, cert, m);
+}
+
+/* ClientHello, then ServerHello + Certificate(certs) + the server's
+ * ChangeCipherSpec; returns the records */
+static char *run_server_certs(const uint8_t *certs, size_t cn, bool bad_list_len)
+{
+	uint8_t hello[4096];
+	size_t n = chrome_hello(hello, false, false);
+	struct wr w = {.n = 0};
+	w8(&w, 22);
+	w16(&w, 0x0303);
+	size_t rec = wopen(&w, 2);
+	w8(&w, 2);
+	size_t hs = wopen(&w, 3);
+	w16(&w, 0x0303);
+	for (int i = 0; i < 32; i++)
+		w8(&w, (unsigned)i);
+	w8(&w, 0);
+	w16(&w, 0xc02f);
+	w8(&w, 0);
+	wlen(&w, hs, 3);
+	w8(&w, 11);
+	hs = wopen(&w, 3);
+	size_t list = wopen(&w, 3);
+	wbytes(&w, certs, cn);
+	wlen(&w, list, 3);
+	if (bad_list_len)
+		w.b[list + 2] ^= 0x10;
+	wlen(&w, hs, 3);
+	wlen(&w, rec, 2);
+	wbytes(&w, "\x14\x03\x03\x00\x01\x01", 6);
+	struct fx x;
+	fx_init(&x, NULL);
+	handshake(&x);
+	seg(&x, OM_DIR_TOSERVER, OM_TH_ACK | OM_TH_PUSH, hello, (uint32_t)n);
+	seg(&x, OM_DIR_TOCLIENT, OM_TH_ACK | OM_TH_PUSH, w.b, (uint32_t)w.n);
+	char *r = strdup(fx_flush(&x));
+	fx_free(&x);
+	return r;
+}
+
+static void test_crafted_certificate(void **unused)
+{
+	(void)unused;
+	uint8_t der[1500], certs[1600];
+	size_t dn = crafted_cert(der);
+	certs[0] = (uint8_t)(dn >> 16);
+	certs[1] = (uint8_t)(dn >> 8);
+	certs[2] = (uint8_t)dn;
+	memcpy(certs + 3, der, dn);
+	char *r = run_server_certs(certs, dn + 3, false);
+	assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
+	assert_has(r,
+	           "\"subject\":\"CN=t.example\",\"issuerdn\":\"CN=Test CA\",\"serial\":\"00:FF\"");
+	assert_has(r, "\"notbefore\":\"2025-01-01T00:00:00\",\"notafter\":\"2061-01-01T00:00:00\"");
+	assert_has(r, "\"subjectaltname\":[\"t.example\",\"10.0.0.1\"]");
+	free(r);
+
+	/* the certificate's outer length one byte short: not DER */
+	der[2]--;
+	memcpy(certs + 3, der, dn);
+	r = run_server_certs(certs, dn + 3, false);
+	assert_int_equal(count(r, "\"event\":\"CERTIFICATE_INVALID_DER\""), 1);
+	assert_null(strstr(r, "\"subject\""));
+	assert_has(r, "\"ja3s\"");
+	free(r);
+
+	/* the chain's length does not match the message */
+	der[2]++;
+	memcpy(certs + 3, der, dn);
+	r = run_server_certs(certs, dn + 3, true);
+	assert_int_equal(count(r, "\"event\":\"CERTIFICATE_INVALID_LENGTH\""), 1);
+	free(r);
+}
+
 /* ---- QUIC ---------------------------------------------------------------------- */
 
 #include "quic_vectors.h"
@@ -1038,6 +1189,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_record),
 	    cmocka_unit_test(test_truncated_hello),
 	    cmocka_unit_test(test_session_resumed),
+	    cmocka_unit_test(test_crafted_certificate),
 	    cmocka_unit_test(test_quic_v1_rfc9001),
 	    cmocka_unit_test(test_quic_v2_rfc9369),
 	    cmocka_unit_test(test_quic_tampered),
