@@ -216,9 +216,12 @@ int tls_hello_parse(const uint8_t *body, size_t len, bool client, struct tls_hel
 		struct rd cs = rd_sub(&r, rd_u(&r, 2));
 		if (r.bad || cs.n % 2)
 			return -EINVAL;
-		while (cs.n >= 2)
-			put16(h->ciphers, &h->nciphers, TLS_HELLO_MAX_CIPHERS,
-			      (uint16_t)rd_u(&cs, 2), &h->truncated);
+		while (cs.n >= 2) {
+			uint16_t v = (uint16_t)rd_u(&cs, 2);
+			if (!tls_is_grease(v) && h->nciphers_all < UINT16_MAX)
+				h->nciphers_all++;
+			put16(h->ciphers, &h->nciphers, TLS_HELLO_MAX_CIPHERS, v, &h->truncated);
+		}
 		rd_sub(&r, rd_u(&r, 1)); /* compression methods */
 	} else {
 		h->cipher = (uint16_t)rd_u(&r, 2);
@@ -239,6 +242,8 @@ int tls_hello_parse(const uint8_t *body, size_t len, bool client, struct tls_hel
 		put16(h->exts, &h->nexts, TLS_HELLO_MAX_EXTS, type, &h->truncated);
 		if (tls_is_grease(type))
 			continue;
+		if (h->nexts_all < UINT16_MAX)
+			h->nexts_all++;
 		if (parse_ext(h, type, e) < 0)
 			return -EINVAL;
 	}
@@ -376,8 +381,8 @@ void tls_ja4(const struct tls_hello *h, char transport, char out[TLS_JA4_LEN + 1
 {
 	static const char hx[] = "0123456789abcdef";
 	char a[11];
-	unsigned nc = h->nciphers > 99 ? 99 : h->nciphers;
-	unsigned ne = h->nexts > 99 ? 99 : h->nexts;
+	unsigned nc = h->nciphers_all > 99 ? 99 : h->nciphers_all;
+	unsigned ne = h->nexts_all > 99 ? 99 : h->nexts_all;
 	char al[2] = {'0', '0'};
 	size_t flen = 0;
 	const uint8_t *first = tls_hello_alpn_first(h, &flen);

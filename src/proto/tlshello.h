@@ -37,7 +37,8 @@ struct tls_hello {
 	                          * the one selected; else legacy_version */
 	uint16_t cipher;         /* server: the chosen suite */
 	uint16_t nciphers, nexts, ngroups, npointfmts, nsigalgs;
-	uint16_t alpn_len; /* bytes in alpn (a list of length-prefixed names) */
+	uint16_t nciphers_all, nexts_all; /* as sent (no GREASE), for JA4's counts */
+	uint16_t alpn_len;                /* bytes in alpn (a list of length-prefixed names) */
 	uint16_t sni_len;
 	uint8_t session_id_len;
 	uint16_t ciphers[TLS_HELLO_MAX_CIPHERS];

@@ -648,6 +648,37 @@ static void test_esni(void **unused)
 	free(r);
 }
 
+/* 70 extensions, more than the 64 kept: JA4 still counts all 70 */
+static void test_many_extensions(void **unused)
+{
+	(void)unused;
+	struct wr w = {.n = 0};
+	w8(&w, 22);
+	w16(&w, 0x0301);
+	size_t rec = wopen(&w, 2);
+	w8(&w, 1);
+	size_t hs = wopen(&w, 3);
+	w16(&w, 0x0303);
+	for (int i = 0; i < 32; i++)
+		w8(&w, 7);
+	w8(&w, 0);
+	w16(&w, 2);
+	w16(&w, 0xc02f);
+	w8(&w, 1);
+	w8(&w, 0);
+	size_t exts = wopen(&w, 2);
+	for (unsigned i = 0; i < 70; i++)
+		ext_raw(&w, 0x1000 + i, "", 0);
+	wlen(&w, exts, 2);
+	wlen(&w, hs, 3);
+	wlen(&w, rec, 2);
+	char *r = run_client_only(w.b, w.n, (uint32_t)w.n);
+	/* TLS 1.2 (no supported_versions), no SNI, 1 suite, 70 extensions, no ALPN */
+	assert_has(r, "\"ja4\":\"t12i017000_");
+	assert_int_equal(count(r, "\"event_type\":\"anomaly\""), 0);
+	free(r);
+}
+
 static void test_multiple_sni(void **unused)
 {
 	(void)unused;
@@ -1185,6 +1216,7 @@ int main(void)
 	    cmocka_unit_test(test_max_handshake),
 	    cmocka_unit_test(test_ja4_grease_ech),
 	    cmocka_unit_test(test_esni),
+	    cmocka_unit_test(test_many_extensions),
 	    cmocka_unit_test(test_multiple_sni),
 	    cmocka_unit_test(test_bad_record),
 	    cmocka_unit_test(test_truncated_hello),
