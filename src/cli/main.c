@@ -3,6 +3,7 @@
  * the message catalogues. */
 #include "base/base.h"
 #include "engine/engine.h"
+#include "exercise/exercise.h"
 #include "report/report.h"
 #include "store/store.h"
 
@@ -674,6 +675,12 @@ static int cmd_db(struct cli *c, struct args *a)
 	return 0;
 }
 
+/* 'omamori exercise ...': the exercise module parses its own arguments. */
+static int cmd_exercise(struct cli *c, struct args *a)
+{
+	return om_exercise_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
@@ -683,7 +690,7 @@ static const struct command {
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
     {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},
+    {"store", cmd_store, "help.store"},       {"exercise", cmd_exercise, "help.exercise"},
 };
 
 static const struct command *command_find(const char *name)
