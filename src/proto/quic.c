@@ -272,6 +272,52 @@ static void quic_body(om_json *j, void *arg)
 	om_json_obj_close(j);
 }
 
+/* ---- the transactions for the observers (one per side) ------------------------ */
+
+struct quic_tx {
+	struct quic_rec r;
+	struct tls_txview v;
+};
+
+static const uint8_t *quic_tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                     uint32_t *ret_len)
+{
+	struct quic_tx *t = tx->priv;
+	return tls_hello_buffer(&t->v, b, idx, ret_len);
+}
+
+static void quic_tx_json(om_json *j, void *arg)
+{
+	struct quic_tx *t = arg;
+	quic_body(j, &t->r);
+}
+
+static void tx_show(struct quic_state *s, om_flow *f, int dir)
+{
+	struct om_proto_worker *w = proto_worker(f);
+	if (!w || !w->p->nobs)
+		return;                         /* nobody looks: nothing to make */
+	struct quic_tx *t = malloc(sizeof(*t)); /* two JA3 strings: not on the stack */
+	if (!t)
+		return;
+	t->r = (struct quic_rec){s, dir};
+	memset(&t->v, 0, offsetof(struct tls_txview, ja3));
+	const struct quic_side *c = &s->side[OM_DIR_TOSERVER], *sv = &s->side[OM_DIR_TOCLIENT];
+	t->v.ch = c->have_hello ? &c->h : NULL;
+	t->v.sh = sv->have_hello ? &sv->h : NULL;
+	t->v.transport = 'q';
+	om_proto_tx tx = {.app_proto = "quic",
+	                  .tx_id = 0, /* one: the hellos are its request and response */
+	                  .progress = dir == OM_DIR_TOSERVER ? OM_TX_REQUEST
+	                                                     : OM_TX_REQUEST | OM_TX_RESPONSE,
+	                  .dir = dir,
+	                  .buffer = quic_tx_buffer,
+	                  .json = quic_tx_json,
+	                  .priv = t};
+	proto_tx_ready(f, &tx);
+	free(t);
+}
+
 /* the record of one side: the client's always once keys were made, the
  * server's only when its ServerHello was read */
 static void log_side(struct quic_state *s, om_flow *f, int dir)
@@ -280,6 +326,7 @@ static void log_side(struct quic_state *s, om_flow *f, int dir)
 	if (sd->logged || !s->keyed || (dir == OM_DIR_TOCLIENT && !sd->have_hello))
 		return;
 	sd->logged = true;
+	tx_show(s, f, dir);
 	struct quic_rec r = {s, dir};
 	om_proto_event ev = {.event_type = "quic", .dir = dir, .body = quic_body, .arg = &r};
 	proto_event(f, &ev);

@@ -106,6 +106,8 @@ struct tls_info {
 	struct tls_cert cert;
 	struct chain_cert chain[CHAIN_MAX];
 	unsigned nchain;
+	uint8_t *certs; /* the Certificate message's list, for tls.certs */
+	uint32_t certs_len;
 };
 
 struct tls_state {
@@ -383,6 +385,12 @@ static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_
 	}
 	p += 3;
 	n -= 3;
+	/* a copy for the observers (tls.certs), bounded by max-handshake */
+	s->x->certs = malloc(n ? n : 1);
+	if (s->x->certs) {
+		memcpy(s->x->certs, p, n);
+		s->x->certs_len = (uint32_t)n;
+	}
 	while (n > 0) {
 		if (n < 3) {
 			anomaly(s, f, OM_DIR_TOCLIENT, A_CERT_LENGTH);
@@ -451,9 +459,9 @@ static bool resumed(const struct tls_state *s)
 	       !memcmp(s->x->sh.session_id, s->x->ch.session_id, s->x->sh.session_id_len);
 }
 
-static void tls_body(om_json *j, void *arg)
+/* the "tls" object, Suricata 7's fields only */
+static void tls_object(om_json *j, const struct tls_state *s)
 {
-	const struct tls_state *s = arg;
 	const struct tls_cert *c = &s->x->cert;
 	om_json_obj_open(j, "tls");
 	if (s->have_cert) {
@@ -488,6 +496,13 @@ static void tls_body(om_json *j, void *arg)
 		om_json_str(j, "ja4", ja4);
 	}
 	om_json_obj_close(j);
+}
+
+static void tls_body(om_json *j, void *arg)
+{
+	const struct tls_state *s = arg;
+	const struct tls_cert *c = &s->x->cert;
+	tls_object(j, s);
 
 	/* what Suricata 7 has no field for */
 	bool alpn_ts = s->have_ch && s->x->ch.alpn_len, alpn_tc = s->have_sh && s->x->sh.alpn_len;
@@ -527,11 +542,91 @@ static void tls_body(om_json *j, void *arg)
 	om_json_obj_close(j);
 }
 
+/* ---- the transaction for the observers (one per flow) ---------------------------- */
+
+struct tls_tx {
+	struct tls_state *s;
+	struct tls_txview v;
+};
+
+static const uint8_t *cstr(const char *p, uint32_t *ret_len)
+{
+	*ret_len = (uint32_t)strlen(p);
+	return *ret_len ? (const uint8_t *)p : NULL;
+}
+
+static const uint8_t *tls_tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                    uint32_t *ret_len)
+{
+	struct tls_tx *t = tx->priv;
+	const struct tls_state *s = t->s;
+	const struct tls_info *x = s->x;
+	bool cert = s->have_cert && idx == 0;
+	switch (b) {
+	case OM_TXB_TLS_CERT_SUBJECT: return cert ? cstr(x->cert.subject, ret_len) : NULL;
+	case OM_TXB_TLS_CERT_ISSUER: return cert ? cstr(x->cert.issuer, ret_len) : NULL;
+	case OM_TXB_TLS_CERT_SERIAL: return cert ? cstr(x->cert.serial, ret_len) : NULL;
+	case OM_TXB_TLS_CERT_FINGERPRINT: return cert ? cstr(x->cert.fingerprint, ret_len) : NULL;
+	case OM_TXB_TLS_CERT: {
+		/* certificate idx of the list (3-byte length, DER), checked again */
+		const uint8_t *p = x->certs;
+		uint32_t n = x->certs_len;
+		for (uint32_t i = 0; p && n >= 3; i++) {
+			uint32_t cl = (uint32_t)(p[0] << 16 | p[1] << 8 | p[2]);
+			if (cl > n - 3)
+				return NULL;
+			if (i == idx) {
+				*ret_len = cl;
+				return cl ? p + 3 : NULL;
+			}
+			p += 3 + cl;
+			n -= 3 + cl;
+		}
+		return NULL;
+	}
+	default: return tls_hello_buffer(&t->v, b, idx, ret_len);
+	}
+}
+
+static void tls_tx_json(om_json *j, void *arg)
+{
+	const struct tls_tx *t = arg;
+	tls_object(j, t->s);
+}
+
+/* shows the transaction to the observers: progress OM_TX_REQUEST once the
+ * ClientHello is read, with OM_TX_RESPONSE once the server's side is */
+static void tx_show(struct tls_state *s, om_flow *f, unsigned progress, int dir)
+{
+	struct om_proto_worker *w = proto_worker(f);
+	if (!s->x || !w || !w->p->nobs)
+		return;                        /* nobody looks: nothing to make */
+	struct tls_tx *t = malloc(sizeof(*t)); /* two JA3 strings: not on the stack */
+	if (!t)
+		return;
+	t->s = s;
+	memset(&t->v, 0, offsetof(struct tls_txview, ja3));
+	t->v.ch = s->have_ch ? &s->x->ch : NULL;
+	t->v.sh = s->have_sh ? &s->x->sh : NULL;
+	t->v.transport = 't';
+	om_proto_tx tx = {.app_proto = "tls",
+	                  .tx_id = 0,
+	                  .progress = progress,
+	                  .dir = dir,
+	                  .buffer = tls_tx_buffer,
+	                  .json = tls_tx_json,
+	                  .priv = t};
+	proto_tx_ready(f, &tx);
+	free(t);
+}
+
 static void log_once(struct tls_state *s, om_flow *f)
 {
 	if (s->logged || (!s->have_ch && !s->have_sh && !s->have_cert))
 		return;
 	s->logged = true;
+	if (s->have_sh || s->have_cert)
+		tx_show(s, f, (s->have_ch ? OM_TX_REQUEST : 0) | OM_TX_RESPONSE, OM_DIR_TOCLIENT);
 	om_proto_event ev = {
 	    .event_type = "tls", .dir = OM_DIR_TOSERVER, .body = tls_body, .arg = s};
 	proto_event(f, &ev);
@@ -543,6 +638,8 @@ static void finish(struct tls_state *s, om_flow *f)
 	log_once(s, f);
 	s->dead = true;
 	om_app_bypass(f, OM_APP_BYPASS_BOTH);
+	if (s->x)
+		free(s->x->certs);
 	free(s->x);
 	s->x = NULL;
 	for (int dir = 0; dir < 2; dir++) {
@@ -574,6 +671,7 @@ static void hs_message(struct tls_state *s, om_flow *f, int dir, uint8_t type, c
 		}
 		s->have_ch = true;
 		hello_problems(s, f, dir, s->x->ch.problems);
+		tx_show(s, f, OM_TX_REQUEST, OM_DIR_TOSERVER);
 	} else if (dir == OM_DIR_TOCLIENT && type == 2 && !s->have_sh) {
 		if (tls_hello_parse(b, n, false, &s->x->sh) < 0) {
 			anomaly(s, f, dir, A_HANDSHAKE);
@@ -776,6 +874,8 @@ static void tls_free(void *st, void *user)
 		return;
 	free(s->d[0].hs);
 	free(s->d[1].hs);
+	if (s->x)
+		free(s->x->certs);
 	free(s->x);
 	free(s);
 }

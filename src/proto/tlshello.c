@@ -430,3 +430,71 @@ void tls_ja4(const struct tls_hello *h, char transport, char out[TLS_JA4_LEN + 1
 	}
 	snprintf(out, TLS_JA4_LEN + 1, "%s_%s_%s", a, b, c);
 }
+
+static const uint8_t *str_buf(const char *s, uint32_t *ret_len)
+{
+	*ret_len = (uint32_t)strlen(s);
+	return (const uint8_t *)s;
+}
+
+const uint8_t *tls_hello_buffer(struct tls_txview *v, enum om_tx_buf b, uint32_t idx,
+                                uint32_t *ret_len)
+{
+	const struct tls_hello *ch = v->ch, *sh = v->sh;
+	switch (b) {
+	case OM_TXB_TLS_SNI:
+		if (idx || !ch || !ch->has_sni || !ch->sni_len)
+			return NULL;
+		*ret_len = ch->sni_len;
+		return (const uint8_t *)ch->sni;
+	case OM_TXB_JA3_HASH:
+	case OM_TXB_JA3_STRING:
+		if (idx || !ch)
+			return NULL;
+		if (!v->ja3_done) {
+			tls_ja3(ch, v->ja3, sizeof(v->ja3), v->ja3_md5);
+			v->ja3_done = true;
+		}
+		return str_buf(b == OM_TXB_JA3_HASH ? v->ja3_md5 : v->ja3, ret_len);
+	case OM_TXB_JA3S_HASH:
+	case OM_TXB_JA3S_STRING:
+		if (idx || !sh)
+			return NULL;
+		if (!v->ja3s_done) {
+			tls_ja3(sh, v->ja3s, sizeof(v->ja3s), v->ja3s_md5);
+			v->ja3s_done = true;
+		}
+		return str_buf(b == OM_TXB_JA3S_HASH ? v->ja3s_md5 : v->ja3s, ret_len);
+	case OM_TXB_JA4:
+		if (idx || !ch)
+			return NULL;
+		if (!v->ja4_done) {
+			tls_ja4(ch, v->transport, v->ja4);
+			v->ja4_done = true;
+		}
+		return str_buf(v->ja4, ret_len);
+	case OM_TXB_TLS_ALPN: {
+		/* the client's list (the server's choice is one of them) */
+		const struct tls_hello *h = ch ? ch : sh;
+		if (!h)
+			return NULL;
+		uint32_t k = 0;
+		for (size_t i = 0; i + 1 <= h->alpn_len; k++) {
+			size_t l = h->alpn[i];
+			if (i + 1 + l > h->alpn_len)
+				break;
+			if (k == idx) {
+				*ret_len = (uint32_t)l;
+				return h->alpn + i + 1;
+			}
+			i += 1 + l;
+		}
+		return NULL;
+	}
+	case OM_TXB_TLS_VERSION:
+		if (idx || !sh)
+			return NULL;
+		return str_buf(tls_version_name(sh->version), ret_len);
+	default: return NULL;
+	}
+}

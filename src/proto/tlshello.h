@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/proto.h"
+
 /* caps: a hello with longer lists is parsed all the same, the rest of a
  * list is not kept and `truncated` says so (the fingerprints are then made
  * from what was kept) */
@@ -76,5 +78,20 @@ size_t tls_ja3(const struct tls_hello *h, char *out, size_t n, char md5_hex[33])
 /* JA4 of a ClientHello: transport 't' (TCP) or 'q' (QUIC). out >= 37. */
 #define TLS_JA4_LEN 36
 void tls_ja4(const struct tls_hello *h, char transport, char out[TLS_JA4_LEN + 1]);
+
+/* The hello buffers of a transaction (tls.sni, ja3.hash, ja3.string,
+ * ja3s.hash, ja3s.string, ja4.hash, tls.alpn by index, tls.version) for
+ * om_proto_tx.buffer. ch, sh: NULL when not seen. What is computed is kept
+ * in the view, so pointers stay valid while the view lives. */
+struct tls_txview {
+	const struct tls_hello *ch, *sh;
+	char transport; /* 't' or 'q', for JA4 */
+	bool ja3_done, ja3s_done, ja4_done;
+	char ja3[TLS_JA3_MAX], ja3_md5[33];
+	char ja3s[TLS_JA3_MAX], ja3s_md5[33];
+	char ja4[TLS_JA4_LEN + 1];
+};
+const uint8_t *tls_hello_buffer(struct tls_txview *v, enum om_tx_buf b, uint32_t idx,
+                                uint32_t *ret_len);
 
 #endif

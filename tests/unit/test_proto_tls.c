@@ -25,6 +25,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "proto/proto.h"
 
 #define SEC 1000000ULL
@@ -82,6 +85,8 @@ static void fx_end(void *u, om_flow *f, enum om_flow_end why)
 	om_app_flow_end(x->app, f, why);
 }
 
+static const om_proto_observer *fx_observer; /* added by fx_init when set */
+
 /* cfg: NULL for the defaults; only tls and quic are on */
 static void fx_init(struct fx *x, const om_proto_config *cfg)
 {
@@ -99,6 +104,8 @@ static void fx_init(struct fx *x, const om_proto_config *cfg)
 	pc.files.magic = false;
 	char err[256];
 	assert_int_equal(om_proto_new(&pc, &x->proto, err, sizeof(err)), 0);
+	if (fx_observer)
+		assert_int_equal(om_proto_add_observer(x->proto, fx_observer), 0);
 	x->reg = om_app_registry_new();
 	assert_int_equal(om_proto_register(x->proto, x->reg), 0);
 	om_app_registry_seal(x->reg);
@@ -1208,6 +1215,128 @@ static void test_quic_crypto_out_of_order(void **unused)
 	fx_free(&x);
 }
 
+/* ---- transactions for the observers --------------------------------------------- */
+
+/* what the observer saw: one line per call with the buffers asked for */
+static om_buf obs_log;
+
+static void obs_put(const om_proto_tx *tx, const char *name, enum om_tx_buf b, uint32_t idx)
+{
+	uint32_t n = 0;
+	const uint8_t *p = om_tx_get(tx, b, idx, &n);
+	om_buf_printf(&obs_log, " %s=", name);
+	if (p)
+		om_buf_append(&obs_log, p, n);
+	else
+		om_buf_puts(&obs_log, "-");
+}
+
+static enum om_tx_verdict obs_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx;
+	(void)f;
+	om_buf_printf(&obs_log, "%s tx %lu progress %u dir %d:", tx->app_proto,
+	              (unsigned long)tx->tx_id, tx->progress, tx->dir);
+	obs_put(tx, "sni", OM_TXB_TLS_SNI, 0);
+	obs_put(tx, "ja3", OM_TXB_JA3_HASH, 0);
+	obs_put(tx, "ja3s", OM_TXB_JA3S_HASH, 0);
+	obs_put(tx, "ja4", OM_TXB_JA4, 0);
+	obs_put(tx, "alpn0", OM_TXB_TLS_ALPN, 0);
+	obs_put(tx, "alpn1", OM_TXB_TLS_ALPN, 1);
+	obs_put(tx, "alpn2", OM_TXB_TLS_ALPN, 2);
+	obs_put(tx, "version", OM_TXB_TLS_VERSION, 0);
+	obs_put(tx, "subject", OM_TXB_TLS_CERT_SUBJECT, 0);
+	obs_put(tx, "serial", OM_TXB_TLS_CERT_SERIAL, 0);
+	uint32_t n[3] = {0, 0, 0};
+	for (uint32_t i = 0; i < 3; i++)
+		if (!om_tx_get(tx, OM_TXB_TLS_CERT, i, &n[i]))
+			n[i] = 0;
+	om_buf_printf(&obs_log, " certs=%u,%u,%u", n[0], n[1], n[2]);
+	/* the leaf as served, from its PEM file, decoded by libcrypto */
+	uint32_t dl = 0;
+	const uint8_t *der = om_tx_get(tx, OM_TXB_TLS_CERT, 0, &dl);
+	if (der) {
+		const char *src = getenv("OMAMORI_SRC");
+		char path[512];
+		snprintf(path, sizeof(path), "%s/tests/pcap/data/tls-leaf.pem", src ? src : ".");
+		FILE *fp = fopen(path, "r");
+		assert_non_null(fp);
+		X509 *leaf = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+		assert_non_null(leaf);
+		unsigned char *ld = NULL;
+		int ln = i2d_X509(leaf, &ld);
+		om_buf_puts(&obs_log,
+		            ln == (int)dl && !memcmp(ld, der, dl) ? " leaf=same" : " leaf=DIFF");
+		OPENSSL_free(ld);
+		X509_free(leaf);
+	}
+	om_buf_puts(&obs_log, " json=");
+	om_json j;
+	om_json_init(&j, &obs_log);
+	om_json_obj_open(&j, NULL);
+	tx->json(&j, tx->priv);
+	om_json_obj_close(&j);
+	om_buf_putc(&obs_log, '\n');
+	return OM_TX_VERDICT_ACCEPT;
+}
+
+static const om_proto_observer test_observer = {.name = "test", .on_tx = obs_on_tx};
+
+/* The TLS 1.2 capture: the request when the ClientHello is read (its
+ * buffers), the response when the handshake is (the certificates too: the
+ * leaf's DER the same as the PEM file's) */
+static void test_tls_transaction(void **unused)
+{
+	(void)unused;
+	struct cap c;
+	cap_load(&c, "tls-12.pcap");
+	om_buf_init(&obs_log, 1 << 20);
+	fx_observer = &test_observer;
+	char *r = run_capture(&c, AS_CAPTURED, NULL, NULL);
+	fx_observer = NULL;
+	const char *log = om_buf_cstr(&obs_log);
+	assert_int_equal(count(log, "\n"), 2);
+	assert_has(log, "tls tx 0 progress 1 dir 0: sni=www.omamori.test "
+	                "ja3=22558766122974704364c9c75c5cce0a ja3s=- "
+	                "ja4=t12d2808h2_d943125447b4_e7e480e5a997 alpn0=h2 alpn1=http/1.1 alpn2=- "
+	                "version=- subject=- serial=- certs=0,0,0 json={\"tls\":{");
+	assert_has(log,
+	           "tls tx 0 progress 3 dir 1: sni=www.omamori.test "
+	           "ja3=22558766122974704364c9c75c5cce0a ja3s=895252f3ce80cebf7a8837be83ec8e16 "
+	           "ja4=t12d2808h2_d943125447b4_e7e480e5a997 alpn0=h2 alpn1=http/1.1 alpn2=- "
+	           "version=TLS 1.2 subject=C=JP, ST=Tokyo, O=Omamori Shop, CN=www.omamori.test "
+	           "serial=00:8A:1B:2C:3D:4E:5F:60:71 certs=");
+	/* openssl x509 -in data/tls-leaf.pem (tls-inter.pem) -outform der | wc -c */
+	assert_has(log, " certs=969,881,0 leaf=same json={\"tls\":{\"subject\":");
+	/* the json of a transaction is the tls object alone (an alert has its
+	 * own omamori object) */
+	assert_null(strstr(log, "\"omamori\""));
+	om_buf_free(&obs_log);
+	free(r);
+	cap_free(&c);
+}
+
+static void test_quic_transaction(void **unused)
+{
+	(void)unused;
+	om_buf_init(&obs_log, 1 << 20);
+	fx_observer = &test_observer;
+	char *r = run_quic2(rfc9001_client_initial, -1, rfc9001_server_initial);
+	fx_observer = NULL;
+	const char *log = om_buf_cstr(&obs_log);
+	assert_int_equal(count(log, "\n"), 2);
+	assert_has(log, "quic tx 0 progress 1 dir 0: sni=example.com "
+	                "ja3=41bc9ae914d6cb3bd0bd0a5453ab7d7f ja3s=- "
+	                "ja4=q13d0211an_62ed6f6ca7ad_4d634acda6c0 alpn0=alpn alpn1=-");
+	assert_has(log,
+	           "quic tx 0 progress 3 dir 1: sni=example.com "
+	           "ja3=41bc9ae914d6cb3bd0bd0a5453ab7d7f ja3s=eb1d94daa7e0344597e756a1fb6e7054");
+	assert_has(log, "json={\"quic\":{\"version\":\"1\",\"ja3s\"");
+	om_buf_free(&obs_log);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1228,6 +1357,8 @@ int main(void)
 	    cmocka_unit_test(test_quic_server_hello),
 	    cmocka_unit_test(test_quic_retry),
 	    cmocka_unit_test(test_quic_crypto_out_of_order),
+	    cmocka_unit_test(test_tls_transaction),
+	    cmocka_unit_test(test_quic_transaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
