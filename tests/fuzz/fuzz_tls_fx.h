@@ -2,7 +2,8 @@
  * proto module with only tls and quic on, the real flow table, TCP
  * reassembly and app-layer, and a sink that writes every record's JSON
  * (so the record writers run too) into a buffer that is checked to hold
- * whole objects. One fixture per input: every state, buffer and slot must
+ * whole objects, and an observer that reads every buffer of every
+ * transaction. One fixture per input: every state, buffer and slot must
  * come back when the flows end (the app-layer's counters say so). */
 #ifndef OMAMORI_FUZZ_TLS_FX_H
 #define OMAMORI_FUZZ_TLS_FX_H
@@ -49,6 +50,34 @@ static void tfx_event(void *user, om_flow *f, const om_proto_event *ev)
 		fprintf(stderr, "%s\n", om_buf_cstr(&x->out));
 }
 
+/* an observer that asks every buffer of every transaction (indexes 0..3)
+ * and has its json written */
+static enum om_tx_verdict tfx_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx;
+	(void)f;
+	volatile uint8_t sink = 0;
+	for (int b = 0; b < OM_TXB_COUNT; b++)
+		for (uint32_t i = 0; i < 4; i++) {
+			uint32_t n = 0;
+			const uint8_t *p = om_tx_get(tx, (enum om_tx_buf)b, i, &n);
+			if (p && n)
+				sink ^= p[0] ^ p[n - 1]; /* every byte must be readable */
+		}
+	(void)sink;
+	om_buf out;
+	om_buf_init(&out, 1 << 20);
+	om_json j;
+	om_json_init(&j, &out);
+	om_json_obj_open(&j, NULL);
+	tx->json(&j, tx->priv);
+	om_json_obj_close(&j);
+	om_buf_free(&out);
+	return OM_TX_VERDICT_ALERT;
+}
+
+static const om_proto_observer tfx_observer = {.name = "fuzz", .on_tx = tfx_on_tx};
+
 static void tfx_data(void *u, om_flow *f, int dir, const uint8_t *d, uint32_t len, uint64_t off,
                      unsigned flags)
 {
@@ -88,7 +117,8 @@ static void tfx_init(struct tfx *x, uint32_t max_handshake, uint32_t max_crypto)
 	if (max_crypto)
 		pc.quic.max_crypto = max_crypto;
 	char err[256];
-	if (om_proto_new(&pc, &x->proto, err, sizeof(err)) < 0)
+	if (om_proto_new(&pc, &x->proto, err, sizeof(err)) < 0 ||
+	    om_proto_add_observer(x->proto, &tfx_observer) < 0)
 		abort();
 	x->reg = om_app_registry_new();
 	if (!x->reg || om_proto_register(x->proto, x->reg) < 0)
