@@ -450,12 +450,13 @@ static void write_alpns(om_json *j, const char *key, const struct tls_hello *h)
 	om_json_arr_close(j);
 }
 
-/* an abbreviated handshake: the server took up the client's session id
- * and sent no certificate */
+/* an abbreviated TLS <= 1.2 handshake: the server took up the client's
+ * session id and sent no certificate (TLS 1.3 servers echo the id always,
+ * for middlebox compatibility, and resume with PSKs nobody sees) */
 static bool resumed(const struct tls_state *s)
 {
-	return s->have_ch && s->have_sh && !s->have_cert && s->x->sh.session_id_len &&
-	       s->x->sh.session_id_len == s->x->ch.session_id_len &&
+	return s->have_ch && s->have_sh && !s->have_cert && s->x->sh.version < 0x0304 &&
+	       s->x->sh.session_id_len && s->x->sh.session_id_len == s->x->ch.session_id_len &&
 	       !memcmp(s->x->sh.session_id, s->x->ch.session_id, s->x->sh.session_id_len);
 }
 
