@@ -1,6 +1,7 @@
 /* main.c: the omamori command line: git-style subcommands, global options,
  * exit status 0 (ok), 1 (failure), 2 (usage). All user-facing text comes from
  * the message catalogues. */
+#include "assess/assess.h"
 #include "base/base.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
@@ -675,6 +676,12 @@ static int cmd_db(struct cli *c, struct args *a)
 	return 0;
 }
 
+/* 'omamori assess ...': the assessment kit parses its own options. */
+static int cmd_assess(struct cli *c, struct args *a)
+{
+	return om_assess_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* 'omamori exercise ...': the exercise module parses its own arguments. */
 static int cmd_exercise(struct cli *c, struct args *a)
 {
@@ -688,9 +695,10 @@ static const struct command {
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},       {"exercise", cmd_exercise, "help.exercise"},
+    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
+    {"exercise", cmd_exercise, "help.exercise"},
 };
 
 static const struct command *command_find(const char *name)
