@@ -200,7 +200,9 @@ void ws_passive(ws_scan *s, const ws_req *r, const ws_html *h)
 	if (!r->done || r->curl_code)
 		return;
 	bool html = h != NULL;
-	if (html && r->status == 200)
+	/* headers matter on pages: an empty answer (a script that prints
+	 * nothing) is not one */
+	if (html && r->status == 200 && r->body.len > 0)
 		headers(s, r);
 	cookies(s, r);
 	banners(s, r, h);

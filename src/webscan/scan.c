@@ -98,6 +98,11 @@ void ws_add(ws_scan *s, enum ws_class cls, const char *url, const char *method, 
 	char *u = ws_url_noquery(&s->arena, url ? url : "");
 	if (!u)
 		return;
+	/* a folder is one finding, asked for with its slash or without */
+	if (cls == WS_DIR_INDEX && *u && u[strlen(u) - 1] != '/')
+		u = ws_printf(&s->arena, "%s/", u);
+	if (!u)
+		return;
 	for (size_t i = 0; i < s->nfindings; i++) {
 		ws_finding *f = &s->findings[i];
 		if (f->cls == cls && !strcmp(f->url, u) && same(f->param, param)) {

@@ -1,0 +1,4 @@
+<?php
+require __DIR__ . '/common.php';
+session_destroy();
+header('Location: /login.php');
