@@ -840,12 +840,13 @@ static int check_backups(ws_scan *s)
 	size_t nc = 0;
 	const char *root = ws_printf(&s->arena, "%s://%s:%u%s", s->target.scheme, s->target.host,
 	                             s->target.port, s->scope_prefix);
-	static const char *const known[] = {
-	    ".git/HEAD", ".env",           "backup.zip",        "backup.sql",
-	    "db.sql",    "dump.sql",       "database.sql",      "site.tar.gz",
-	    ".htpasswd", "config.php.bak", "wp-config.php.bak", "config.inc.php~"};
+	static const char *const known[] = {".git/HEAD",         ".env",           "backup.zip",
+	                                    "backup.sql",        "db.sql",         "dump.sql",
+	                                    "database.sql",      "site.tar.gz",    ".htpasswd",
+	                                    "wp-config.php.bak", "config.inc.php~"};
 	for (size_t k = 0; k < OM_ARRAY_SIZE(known) && nc < MAXC; k++)
 		c[nc++] = ws_printf(&s->arena, "%s%s", root, known[k]);
+	c[nc++] = ws_printf(&s->arena, "%sconfig.php.bak", root);
 	static const char *const suf[] = {".bak", "~", ".old", ".orig", ".save", ".swp"};
 	for (size_t pi = 0; pi < s->npages && nc + OM_ARRAY_SIZE(suf) + 1 < MAXC; pi++) {
 		char *u = ws_url_noquery(&s->arena, s->pages[pi].url);

@@ -157,7 +157,7 @@ static int hex64(const char *s, size_t n, uint64_t *ret)
 
 static int bfail(char *err, size_t errlen, size_t line, const char *what)
 {
-	snprintf(err, errlen, om_tr("webscan.err.baseline_line"), line, what);
+	snprintf(err, errlen, om_tr("webscan.err.baseline_line"), line, om_tr(what));
 	return -EINVAL;
 }
 
@@ -171,17 +171,16 @@ int ws_baseline_parse(ws_arena *a, const char *text, size_t len, ws_print *out, 
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
-			return bfail(err, errlen, line + 1,
-			             "the last line has no end (file cut short?)");
+			return bfail(err, errlen, line + 1, "webscan.baseline.cut");
 		line++;
 		size_t ll = (size_t)(eol - p);
 		if (ll > 4096)
-			return bfail(err, errlen, line, "line longer than 4096 bytes");
+			return bfail(err, errlen, line, "webscan.baseline.long");
 		char buf[4097];
 		memcpy(buf, p, ll);
 		buf[ll] = '\0';
 		if (memchr(p, '\0', ll))
-			return bfail(err, errlen, line, "NUL byte");
+			return bfail(err, errlen, line, "webscan.baseline.nul");
 		p = eol + 1;
 		if (line == 1) {
 			if (strcmp(buf, "omamori-webscan-baseline 1"))
@@ -192,10 +191,9 @@ int ws_baseline_parse(ws_arena *a, const char *text, size_t len, ws_print *out, 
 		}
 		if (!strncmp(buf, "page ", 5)) {
 			if (cur)
-				return bfail(err, errlen, line,
-				             "'page' before 'end' of the previous page");
+				return bfail(err, errlen, line, "webscan.baseline.page_open");
 			if (n >= max)
-				return bfail(err, errlen, line, "too many pages");
+				return bfail(err, errlen, line, "webscan.baseline.pages");
 			char *f[5];
 			size_t nf = 0;
 			char *save = NULL;
@@ -203,17 +201,16 @@ int ws_baseline_parse(ws_arena *a, const char *text, size_t len, ws_print *out, 
 			     t = strtok_r(NULL, " ", &save))
 				f[nf++] = t;
 			if (nf != 4)
-				return bfail(err, errlen, line,
-				             "'page URL TIME HASH TEXTLEN' expected");
+				return bfail(err, errlen, line, "webscan.baseline.page_form");
 			cur = &out[n];
 			memset(cur, 0, sizeof(*cur));
 			uint64_t ts, tl;
 			if (om_parse_u64(f[1], 0, UINT64_MAX, &ts) < 0 ||
 			    hex64(f[2], strlen(f[2]), &cur->dom_hash) < 0 ||
 			    om_parse_u64(f[3], 0, UINT32_MAX, &tl) < 0)
-				return bfail(err, errlen, line, "bad number in 'page' line");
+				return bfail(err, errlen, line, "webscan.baseline.number");
 			if (strncmp(f[0], "http://", 7) && strncmp(f[0], "https://", 8))
-				return bfail(err, errlen, line, "the page URL is not http(s)");
+				return bfail(err, errlen, line, "webscan.baseline.url");
 			cur->url = ws_strdup(a, f[0]);
 			cur->ts = ts;
 			cur->text_len = (uint32_t)tl;
@@ -221,46 +218,45 @@ int ws_baseline_parse(ws_arena *a, const char *text, size_t len, ws_print *out, 
 			continue;
 		}
 		if (!cur)
-			return bfail(err, errlen, line, "'mh', 'item' or 'end' outside a page");
+			return bfail(err, errlen, line, "webscan.baseline.outside");
 		if (!strncmp(buf, "mh ", 3) || !strcmp(buf, "mh")) {
 			const char *q = buf + 2;
 			for (int k = 0; k < WS_MINHASH; k++) {
 				if (*q != ' ')
-					return bfail(err, errlen, line, "'mh' needs 64 hex values");
+					return bfail(err, errlen, line, "webscan.baseline.mh");
 				q++;
 				size_t hl = strspn(q, "0123456789abcdef");
 				if (hex64(q, hl, &cur->minhash[k]) < 0)
-					return bfail(err, errlen, line, "'mh' needs 64 hex values");
+					return bfail(err, errlen, line, "webscan.baseline.mh");
 				q += hl;
 			}
 			if (*q)
-				return bfail(err, errlen, line, "'mh' has more than 64 values");
+				return bfail(err, errlen, line, "webscan.baseline.mh_long");
 			have_mh = true;
 			continue;
 		}
 		if (!strncmp(buf, "item ", 5)) {
 			const char *v = buf + 5;
 			if (strlen(v) < 3 || !strchr("LSIHO", v[0]) || v[1] != ' ')
-				return bfail(err, errlen, line,
-				             "'item K VALUE' with K one of L S I H O");
+				return bfail(err, errlen, line, "webscan.baseline.item");
 			if (cur->nitems >= WS_MAX_BASE_ITEMS)
-				return bfail(err, errlen, line, "too many items on one page");
+				return bfail(err, errlen, line, "webscan.baseline.items");
 			cur->items[cur->nitems++] = ws_strdup(a, v);
 			continue;
 		}
 		if (!strcmp(buf, "end")) {
 			if (!have_mh)
-				return bfail(err, errlen, line, "page without 'mh' line");
+				return bfail(err, errlen, line, "webscan.baseline.no_mh");
 			n++;
 			cur = NULL;
 			continue;
 		}
-		return bfail(err, errlen, line, "unknown line (page, mh, item, end)");
+		return bfail(err, errlen, line, "webscan.baseline.unknown");
 	}
 	if (line == 0)
-		return bfail(err, errlen, 1, "empty file");
+		return bfail(err, errlen, 1, "webscan.baseline.empty");
 	if (cur)
-		return bfail(err, errlen, line, "the last page has no 'end'");
+		return bfail(err, errlen, line, "webscan.baseline.no_end");
 	if (a->failed)
 		return -ENOMEM;
 	*ret_n = n;
