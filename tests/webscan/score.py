@@ -21,6 +21,7 @@ WAPITI = {
     "SQL Injection": "sqli",
     "Blind SQL Injection": "sqli_blind",
     "Commands execution": "os_command",
+    "Command execution": "os_command",
     "Path Traversal": "path_traversal",
     "Backup file": "backup_file",
     "Potentially dangerous file": "info_leak",
@@ -75,10 +76,16 @@ def wapiti(path, truth):
     return out
 
 
-def score(truth, findings):
+# Wapiti files headers and cookie flags once for the site, at "/": those
+# are credited to the header and cookie instances (generous to it).
+SITE_WIDE = ("header", "cookie")
+
+
+def score(truth, findings, site_wide=False):
     res = {}
     for cls, vuln, safe in truth:
-        tp = sum(1 for c, p in findings if c == cls and p.startswith(vuln))
+        tp = sum(1 for c, p in findings if c == cls and (p.startswith(vuln) or
+                 (site_wide and cls in SITE_WIDE and p == "/")))
         fp = sum(1 for c, p in findings if c == cls and p.startswith("/safe/"))
         res[cls] = (tp > 0, fp)
     other_fp = sum(1 for c, p in findings if p.startswith("/safe/") and c not in res)
@@ -105,7 +112,7 @@ def main(argv):
     r1, o1 = score(truth, mine)
     r2 = o2 = None
     if "--wapiti" in opts:
-        r2, o2 = score(truth, wapiti(opts["--wapiti"], truth))
+        r2, o2 = score(truth, wapiti(opts["--wapiti"], truth), site_wide=True)
     head = f"{'class':16} {'omamori':>8} {'FP':>3}"
     if r2:
         head += f" {'wapiti':>8} {'FP':>3}"

@@ -1,8 +1,8 @@
 <?php
 // Shared by every page: the session (cookie OMSESS: HttpOnly, no SameSite),
 // the login check, the database and the security headers of the safe pages.
-// The session ends by itself after 400 requests, so that a scanner must
-// notice it was logged out and log in again.
+// The session ends by itself after 400 requests (FIXTURE_SESSION_MAX), so
+// that a scanner must notice it was logged out and log in again.
 session_name('OMSESS');
 session_set_cookie_params(['path' => '/', 'httponly' => true]);
 session_start();
@@ -40,7 +40,7 @@ function require_login() {
         exit;
     }
     $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
-    if ($_SESSION['n'] > 400) {
+    if ($_SESSION['n'] > (int)(getenv('FIXTURE_SESSION_MAX') ?: 400)) {
         session_destroy();
         header('Location: /login.php');
         exit;

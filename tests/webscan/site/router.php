@@ -6,8 +6,9 @@
 $path = urldecode(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));
 if (strpos($path, '..') !== false) { http_response_code(400); exit; }
 $file = __DIR__ . $path;
+if (strncmp($path, '/bench', 6) === 0) { require __DIR__ . '/bench.php'; return true; }
 if (is_dir($file)) {
-    if (is_file($file . '/index.php')) { chdir($file); require $file . '/index.php'; return true; }
+    if (is_file($file . '/index.php')) { require $file . '/index.php'; return true; }
     if (strncmp($path, '/vuln/', 6) === 0) {
         require __DIR__ . '/common.php';
         require_login();
