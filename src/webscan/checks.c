@@ -334,8 +334,7 @@ static int check_xss(ws_scan *s, ws_point *p, size_t pi, size_t i)
 		ws_add(s, stored ? WS_XSS_STORED : WS_XSS_REFLECTED, p->url, p->method,
 		       p->fields[i].name, WS_HIGH, WS_HIGH, ws_req_text(s, &rq[k]),
 		       ws_excerpt(s, &rq[k], needle),
-		       stored ? "the payload is stored and becomes markup on a later page view"
-		              : "the payload comes back as markup (confirmed by parsing)");
+		       stored ? "webscan.detail.xss_stored" : "webscan.detail.xss_reflected");
 		break;
 	}
 	free_reqs(rq, nv);
@@ -365,7 +364,7 @@ static int check_sqli(ws_scan *s, ws_point *p, size_t i, const ws_req *base, boo
 		if (rq[k].done && ws_sql_error(body(&rq[k]), rq[k].body.len, &dbms)) {
 			ws_add(s, WS_SQLI, p->url, p->method, p->fields[i].name, WS_HIGH, WS_HIGH,
 			       ws_req_text(s, &rq[k]), ws_excerpt(s, &rq[k], "SQL"),
-			       ws_printf(&s->arena, "database error message (%s) after a quote",
+			       ws_printf(&s->arena, "webscan.detail.sqli_error|%s",
 			                 dbms ? dbms : "SQL"));
 			*ret_found = true;
 			break;
@@ -411,14 +410,12 @@ static int check_sqli(ws_scan *s, ws_point *p, size_t i, const ws_req *base, boo
 			double t2 = sim_req(s, &pr[2], vals[2], &b1[0], orig);
 			double f2 = sim_req(s, &pr[3], vals[3], &b1[0], orig);
 			if (t1 >= 0.95 && t2 >= 0.95 && f1 < 0.9 && f2 < 0.9) {
-				ws_add(
-				    s, WS_SQLI_BLIND, p->url, p->method, p->fields[i].name, WS_HIGH,
-				    WS_HIGH, ws_req_text(s, &pr[1]), ws_excerpt(s, &pr[1], NULL),
-				    ws_printf(&s->arena,
-				              "boolean differential: true conditions answer like "
-				              "the original (%.2f, %.2f), false ones differ "
-				              "(%.2f, %.2f)",
-				              t1, t2, f1, f2));
+				ws_add(s, WS_SQLI_BLIND, p->url, p->method, p->fields[i].name,
+				       WS_HIGH, WS_HIGH, ws_req_text(s, &pr[1]),
+				       ws_excerpt(s, &pr[1], NULL),
+				       ws_printf(&s->arena,
+				                 "webscan.detail.boolean|%.2f, %.2f / %.2f, %.2f",
+				                 t1, t2, f1, f2));
 				*ret_found = true;
 			}
 		}
@@ -456,7 +453,7 @@ static int check_cmd(ws_scan *s, ws_point *p, size_t i, bool *ret_found)
 		if (rq[k].done && rq[k].body.data && strstr(rq[k].body.data, want)) {
 			ws_add(s, WS_OS_COMMAND, p->url, p->method, p->fields[i].name, WS_HIGH,
 			       WS_HIGH, ws_req_text(s, &rq[k]), ws_excerpt(s, &rq[k], want),
-			       "a shell computed 6*7 from our input and printed it");
+			       "webscan.detail.os_echo");
 			*ret_found = true;
 			break;
 		}
@@ -491,7 +488,7 @@ static int check_files(ws_scan *s, ws_point *p, size_t i, const ws_req *base)
 		if (k < 4 && !trav && !base_leak && ws_passwd_leak(body(&rq[k]), rq[k].body.len)) {
 			ws_add(s, WS_PATH_TRAVERSAL, p->url, p->method, p->fields[i].name, WS_HIGH,
 			       WS_HIGH, ws_req_text(s, &rq[k]), ws_excerpt(s, &rq[k], "root:"),
-			       "a system file outside the web root was returned");
+			       "webscan.detail.traversal");
 			trav = true;
 		}
 		/* the base64 of "<?php" is PD9waHA: the server ran its include
@@ -500,8 +497,7 @@ static int check_files(ws_scan *s, ws_point *p, size_t i, const ws_req *base)
 		    !strstr(body(base), "PD9waHA")) {
 			ws_add(s, WS_FILE_INCLUSION, p->url, p->method, p->fields[i].name, WS_HIGH,
 			       WS_HIGH, ws_req_text(s, &rq[k]), ws_excerpt(s, &rq[k], "PD9waHA"),
-			       "the parameter is passed to include(): a php:// wrapper returned "
-			       "the program's source");
+			       "webscan.detail.inclusion");
 			incl = true;
 		}
 	}
@@ -565,8 +561,7 @@ static int check_redirect(ws_scan *s, ws_point *p, size_t i)
 		}
 		if (hit) {
 			ws_add(s, WS_OPEN_REDIRECT, p->url, p->method, p->fields[i].name, WS_MEDIUM,
-			       WS_HIGH, ws_req_text(s, &rq[k]), ev,
-			       "the site sends visitors to an address taken from the request");
+			       WS_HIGH, ws_req_text(s, &rq[k]), ev, "webscan.detail.redirect");
 			break;
 		}
 	}
@@ -642,7 +637,7 @@ static int check_upload(ws_scan *s, ws_point *p)
 			       WS_HIGH, reqtext,
 			       ws_printf(&s->arena, "GET %s -> %s", g[k].url,
 			                 ws_excerpt(s, &g[k], want)),
-			       "an uploaded .php file is run by the server");
+			       "webscan.detail.upload");
 			break;
 		}
 	}
@@ -688,14 +683,12 @@ static void check_csrf(ws_scan *s, const ws_point *p)
 		ws_add(
 		    s, WS_CSRF, p->url, "POST", NULL, WS_MEDIUM, WS_MEDIUM,
 		    ws_printf(&s->arena, "form POST %s (on %s)", p->url, p->page ? p->page : "-"),
-		    "no anti-CSRF token among the form's fields; cookies without SameSite",
-		    "a state-changing form accepts requests made by another site");
+		    om_tr("webscan.detail.csrf_evidence"), "webscan.detail.csrf");
 	} else if (weak) {
 		ws_add(
 		    s, WS_CSRF, p->url, "POST", tname, WS_MEDIUM, WS_MEDIUM,
 		    ws_printf(&s->arena, "form POST %s (on %s)", p->url, p->page ? p->page : "-"),
-		    ws_printf(&s->arena, "%s=%s", tname, tval),
-		    "the anti-CSRF token is short or predictable");
+		    ws_printf(&s->arena, "%s=%s", tname, tval), "webscan.detail.csrf_weak");
 	}
 }
 
@@ -753,7 +746,7 @@ static int check_time(ws_scan *s, ws_point *p, size_t i, bool sql, bool cmd)
 				       ws_printf(&s->arena,
 				                 "delay %d s: %.2f s and %.2f s; without: %.2f s",
 				                 DELAY_S, t1, t2, t0),
-				       "the answer waits exactly as long as our input asks");
+				       ws_printf(&s->arena, "webscan.detail.delay|%d", DELAY_S));
 				break;
 			}
 		}
@@ -903,7 +896,7 @@ static int check_backups(ws_scan *s)
 				continue;
 			ws_add(s, WS_BACKUP_FILE, rq[j].url, "GET", NULL, WS_HIGH, WS_HIGH,
 			       ws_req_text(s, &rq[j]), ws_excerpt(s, &rq[j], NULL),
-			       "a backup or configuration file can be downloaded");
+			       "webscan.detail.backup");
 		}
 		for (size_t j = k; j < k + n; j++)
 			ws_req_free(&rq[j]);
@@ -954,7 +947,7 @@ static int check_dirs(ws_scan *s)
 					ws_add(s, WS_DIR_INDEX, rq[k].url, "GET", NULL, WS_MEDIUM,
 					       WS_HIGH, ws_req_text(s, &rq[k]),
 					       ws_excerpt(s, &rq[k], "Index of"),
-					       "the server lists the directory's files");
+					       "webscan.detail.dir_index");
 				ws_html_free(&h);
 			}
 		}
@@ -1004,8 +997,7 @@ static int sweep_stored(ws_scan *s)
 				       ws_printf(&s->arena, "%s %s [%s], shown at GET %s",
 				                 p->method, p->url,
 				                 p->fields[s->marks[mi].field].name, rq[j].url),
-				       ws_excerpt(s, &rq[j], an),
-				       "a value sent earlier comes back as markup on a page");
+				       ws_excerpt(s, &rq[j], an), "webscan.detail.xss_stored");
 			}
 			ws_req_free(&rq[j]);
 		}
@@ -1029,7 +1021,7 @@ static int check_phpinfo(ws_scan *s)
 		if (rq[k].done && rq[k].status == 200 && strstr(body(&rq[k]), "<title>phpinfo()"))
 			ws_add(s, WS_INFO_LEAK, rq[k].url, "GET", NULL, WS_MEDIUM, WS_HIGH,
 			       ws_req_text(s, &rq[k]), ws_excerpt(s, &rq[k], "phpinfo()"),
-			       "phpinfo() page");
+			       "webscan.detail.leak_phpinfo");
 	free_reqs(rq, OM_ARRAY_SIZE(names));
 	return rc;
 }

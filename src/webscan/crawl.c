@@ -294,9 +294,7 @@ static void page_done(ws_scan *s, const ws_req *r, int depth)
 		const char *line = NULL;
 		if (ws_dom_xss(&s->arena, sc, strlen(sc), &line))
 			ws_add(s, WS_XSS_DOM, r->url, "GET", NULL, WS_HIGH, WS_MEDIUM,
-			       ws_printf(&s->arena, "GET %s", r->url), line,
-			       "a value from the URL reaches an HTML or code sink in an inline "
-			       "script");
+			       ws_printf(&s->arena, "GET %s", r->url), line, "webscan.detail.dom");
 	}
 	for (size_t i = 0; i < h.nforms; i++) {
 		ws_form *f = &h.forms[i];

@@ -331,10 +331,10 @@ void ws_tls_check(ws_scan *s, const char *url)
 	if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE ||
 	    c == CURLE_SSL_CERTPROBLEM) {
 		ws_add(s, WS_TLS, url, "CONNECT", NULL, WS_HIGH, WS_HIGH, url, eb,
-		       "certificate not valid");
+		       "webscan.detail.tls_cert");
 	}
 	c = tls_probe(s, url, CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1, false, eb);
 	if (c == CURLE_OK)
 		ws_add(s, WS_TLS, url, "CONNECT", NULL, WS_MEDIUM, WS_HIGH, url,
-		       "TLS 1.0/1.1 handshake accepted", "legacy TLS protocol accepted");
+		       om_tr("webscan.detail.tls_legacy_evidence"), "webscan.detail.tls_legacy");
 }

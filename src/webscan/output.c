@@ -32,6 +32,23 @@ static const char *level_text(ws_scan *s, enum ws_level l)
 	return om_msg(s->lang, key);
 }
 
+/* A finding's detail is a catalogue key, with one argument after '|'
+ * ("webscan.detail.sqli_error|SQLite") for the messages that have a %s. */
+static const char *detail_text(ws_scan *s, const ws_finding *f)
+{
+	const char *bar = strchr(f->detail, '|');
+	char key[64];
+	size_t kl = bar ? (size_t)(bar - f->detail) : strlen(f->detail);
+	if (kl >= sizeof(key))
+		return f->detail;
+	memcpy(key, f->detail, kl);
+	key[kl] = '\0';
+	const char *msg = om_msg(s->lang, key);
+	if (!bar || !strstr(msg, "%s"))
+		return msg;
+	return ws_printf(&s->arena, msg, bar + 1);
+}
+
 static void iso(om_usec t, char *buf, size_t n)
 {
 	om_time_iso(t, buf, n);
@@ -118,7 +135,7 @@ static void sarif_out(ws_scan *s, om_buf *b)
 		om_json_obj_open(&j, "message");
 		om_buf m;
 		om_buf_init(&m, 8192);
-		om_buf_printf(&m, "%s: %s", class_title(s, f->cls), f->detail);
+		om_buf_printf(&m, "%s: %s", class_title(s, f->cls), detail_text(s, f));
 		if (f->param)
 			om_buf_printf(&m, " (%s)", f->param);
 		om_json_str(&j, "text", om_buf_cstr(&m));
@@ -229,7 +246,8 @@ static void text_out(ws_scan *s, om_buf *b)
 		              f->param ? " param=" : "", f->param ? f->param : "");
 		om_buf_printf(b, "   %s: %s\n", om_msg(s->lang, "webscan.label.confidence"),
 		              level_text(s, f->confidence));
-		om_buf_printf(b, "   %s: %s\n", om_msg(s->lang, "webscan.label.detail"), f->detail);
+		om_buf_printf(b, "   %s: %s\n", om_msg(s->lang, "webscan.label.detail"),
+		              detail_text(s, f));
 		om_buf_printf(b, "   %s: %.300s\n", om_msg(s->lang, "webscan.label.request"),
 		              f->request);
 		om_buf_printf(b, "   %s: %.300s\n", om_msg(s->lang, "webscan.label.excerpt"),
@@ -344,6 +362,9 @@ static om_doc *doc_build(ws_scan *s)
 		         om_msg(s->lang, "webscan.label.confidence"), level_text(s, f->confidence),
 		         f->method, f->url, f->param ? " param=" : "", f->param ? f->param : "");
 		om_doc_para(d, f->severity == WS_HIGH ? OM_DOC_BAD : OM_DOC_WARN, line);
+		snprintf(line, sizeof(line), "%s: %s", om_msg(s->lang, "webscan.label.detail"),
+		         detail_text(s, f));
+		om_doc_para(d, OM_DOC_PLAIN, line);
 		snprintf(line, sizeof(line), "%s: %.600s", om_msg(s->lang, "webscan.label.request"),
 		         f->request);
 		om_doc_para(d, OM_DOC_PLAIN, line);

@@ -48,11 +48,10 @@ static void headers(ws_scan *s, const ws_req *r)
 		bool missing;
 		const char *detail;
 	} h[4] = {
-	    {"X-Content-Type-Options", true, "X-Content-Type-Options: nosniff is missing"},
-	    {"X-Frame-Options", true,
-	     "no X-Frame-Options or CSP frame-ancestors: the page can be framed (clickjacking)"},
-	    {"Content-Security-Policy", true, "no Content-Security-Policy"},
-	    {"Strict-Transport-Security", https, "no Strict-Transport-Security on an https page"},
+	    {"X-Content-Type-Options", true, "webscan.detail.hdr_nosniff"},
+	    {"X-Frame-Options", true, "webscan.detail.hdr_frame"},
+	    {"Content-Security-Policy", true, "webscan.detail.hdr_csp"},
+	    {"Strict-Transport-Security", https, "webscan.detail.hdr_hsts"},
 	};
 	if (ws_header_get(hd, hl, "x-content-type-options", 0, v, sizeof(v)) &&
 	    strcasestr(v, "nosniff"))
@@ -114,14 +113,19 @@ static void cookies(ws_scan *s, const ws_req *r)
 		s->cookies_total++;
 		if (samesite)
 			s->cookies_samesite++;
-		char detail[256] = "";
-		size_t o = 0;
+		/* the missing attributes, by their names: "webscan.detail.cookie|HttpOnly,
+		 * SameSite" */
+		char detail[256] = "webscan.detail.cookie|";
+		size_t o0 = strlen(detail), o = o0;
 		if (!httponly)
-			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "no HttpOnly; ");
+			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "HttpOnly");
 		if (https && !secure && o < sizeof(detail))
-			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "no Secure; ");
+			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%sSecure",
+			                      o > o0 ? ", " : "");
 		if (!ss && o < sizeof(detail))
-			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "no SameSite; ");
+			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%sSameSite",
+			                      o > o0 ? ", " : "");
+		o -= o0;
 		if (!o)
 			continue;
 		/* only flags that protect something: HttpOnly and Secure on
@@ -151,7 +155,7 @@ static void banners(ws_scan *s, const ws_req *r, const ws_html *h)
 		if (!key || !ws_seen_add(s, key))
 			continue;
 		ws_add(s, WS_BANNER, r->url, "GET", names[i], WS_LOW, WS_HIGH, ws_req_text(s, r),
-		       ws_printf(&s->arena, "%s: %s", names[i], v), "software version disclosed");
+		       ws_printf(&s->arena, "%s: %s", names[i], v), "webscan.detail.banner");
 	}
 	if (h && h->generator && ws_version_banner(h->generator)) {
 		char *key = ws_printf(&s->arena, "banner generator %s", h->generator);
@@ -160,7 +164,7 @@ static void banners(ws_scan *s, const ws_req *r, const ws_html *h)
 			       ws_req_text(s, r),
 			       ws_printf(&s->arena, "<meta name=\"generator\" content=\"%s\">",
 			                 h->generator),
-			       "software version disclosed");
+			       "webscan.detail.banner");
 	}
 }
 
@@ -170,15 +174,15 @@ static const char *leak_pattern(const char *b, size_t len, const char **ret_what
 		const char *needle, *what;
 		bool php; /* counts only with " on line " after it */
 	} pats[] = {
-	    {"<title>phpinfo()</title>", "phpinfo() page", false},
-	    {"Fatal error</b>:", "PHP error message with a file path", true},
-	    {"Warning</b>:", "PHP warning with a file path", true},
-	    {"Parse error</b>:", "PHP error message with a file path", true},
-	    {"Notice</b>:", "PHP notice with a file path", true},
-	    {"Traceback (most recent call last)", "Python stack trace", false},
-	    {"Exception in thread \"", "Java stack trace", false},
-	    {"Server Error in '/' Application", "ASP.NET error page", false},
-	    {"Stack trace:\n#0 /", "PHP stack trace", false},
+	    {"<title>phpinfo()</title>", "webscan.detail.leak_phpinfo", false},
+	    {"Fatal error</b>:", "webscan.detail.leak_php", true},
+	    {"Warning</b>:", "webscan.detail.leak_php", true},
+	    {"Parse error</b>:", "webscan.detail.leak_php", true},
+	    {"Notice</b>:", "webscan.detail.leak_php", true},
+	    {"Traceback (most recent call last)", "webscan.detail.leak_trace", false},
+	    {"Exception in thread \"", "webscan.detail.leak_trace", false},
+	    {"Server Error in '/' Application", "webscan.detail.leak_aspnet", false},
+	    {"Stack trace:\n#0 /", "webscan.detail.leak_trace", false},
 	};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(pats); i++) {
 		const char *p = memmem(b, len, pats[i].needle, strlen(pats[i].needle));
@@ -222,8 +226,6 @@ void ws_passive(ws_scan *s, const ws_req *r, const ws_html *h)
 		char *key = ws_printf(&s->arena, "mixed %s", dir_of(s, r->url));
 		if (key && ws_seen_add(s, key))
 			ws_add(s, WS_TLS, r->url, "GET", NULL, WS_MEDIUM, WS_HIGH,
-			       ws_req_text(s, r), h->insecure_refs[0],
-			       "mixed content: an https page loads http:// "
-			       "resources");
+			       ws_req_text(s, r), h->insecure_refs[0], "webscan.detail.mixed");
 	}
 }
