@@ -604,7 +604,7 @@ static int check_upload(ws_scan *s, ws_point *p)
 	}
 	const char *reqtext = ws_req_text(s, &r);
 	/* where might it be? a link in the answer, else the usual folders */
-	const char *cands[8];
+	const char *cands[12];
 	size_t nc = 0;
 	if (r.body.data && strstr(r.body.data, fname)) {
 		ws_html h;
@@ -615,16 +615,28 @@ static int check_upload(ws_scan *s, ws_point *p)
 			ws_html_free(&h);
 		}
 	}
+	/* "../../uploads/omz….php succesfully uploaded": a path in the text */
+	for (const char *b = r.body.data ? r.body.data : "", *q; nc < 4 && (q = strstr(b, fname));
+	     b = q + 1) {
+		const char *st = q;
+		const char *b0 = r.body.data;
+		while (st > b0 && (isalnum((unsigned char)st[-1]) || strchr("/._~-", st[-1])))
+			st--;
+		char *rel = ws_strndup(&s->arena, st, (size_t)(q - st) + strlen(fname));
+		char *u = rel ? ws_url_resolve(&s->arena, r.url, rel) : NULL;
+		if (u)
+			cands[nc++] = u;
+	}
 	const char *dir = ws_url_noquery(&s->arena, p->url);
 	char *sl = dir ? strrchr(dir, '/') : NULL;
 	if (sl)
 		sl[1] = '\0';
 	static const char *const sub[] = {"uploads/", "upload/", "files/", ""};
-	for (size_t k = 0; k < OM_ARRAY_SIZE(sub) && nc < 8 && dir; k++)
+	for (size_t k = 0; k < OM_ARRAY_SIZE(sub) && nc < 12 && dir; k++)
 		cands[nc++] = ws_printf(&s->arena, "%s%s%s", dir, sub[k], fname);
 	char want[WS_MARK_LEN + 8];
 	snprintf(want, sizeof(want), "%s-42", m);
-	ws_req g[8];
+	ws_req g[12];
 	memset(g, 0, sizeof(g));
 	for (size_t k = 0; k < nc; k++) {
 		g[k].url = cands[k];
@@ -648,17 +660,31 @@ static int check_upload(ws_scan *s, ws_point *p)
 
 /* ---- CSRF ---------------------------------------------------------------------- */
 
+/* a form that logs in: one password field next to a user-name field */
+static bool login_form(const ws_point *p)
+{
+	unsigned pw = 0;
+	bool user = false;
+	for (size_t i = 0; i < p->nfields; i++) {
+		const ws_field *f = &p->fields[i];
+		if (!strcmp(f->type, "password"))
+			pw++;
+		else if ((!strcmp(f->type, "text") || !strcmp(f->type, "email")) &&
+		         (strcasestr(f->name, "user") || strcasestr(f->name, "login") ||
+		          strcasestr(f->name, "mail") || strcasestr(f->name, "name")))
+			user = true;
+	}
+	return pw == 1 && user;
+}
+
 static void check_csrf(ws_scan *s, const ws_point *p)
 {
-	if (strcmp(p->method, "POST"))
-		return;
-	bool password = false, token = false, weak = false;
+	bool post = !strcmp(p->method, "POST");
+	bool token = false, weak = false;
 	const char *tname = NULL, *tval = NULL;
 	size_t visible = 0;
 	for (size_t i = 0; i < p->nfields; i++) {
 		const ws_field *f = &p->fields[i];
-		if (!strcmp(f->type, "password"))
-			password = true;
 		if (strcmp(f->type, "hidden") && strcmp(f->type, "submit"))
 			visible++;
 		if (!strcmp(f->type, "hidden") && ws_token_name(f->name)) {
@@ -671,24 +697,26 @@ static void check_csrf(ws_scan *s, const ws_point *p)
 		}
 	}
 	/* a login form changes no state of the user's own; a form without any
-	 * field is a button */
-	if (password || !visible)
+	 * field is a button; a GET form changes state when it sets a password
+	 * (searches and filters do not) */
+	if (login_form(p) || !visible || (!post && !p->has_password))
 		return;
 	/* SameSite=Lax or Strict on every cookie the site set stops a
-	 * cross-site POST from carrying the session */
+	 * cross-site POST from carrying the session (not a GET: Lax cookies go
+	 * with a top-level navigation) */
 	bool samesite = s->cookies_total > 0 && s->cookies_samesite == s->cookies_total;
-	if (samesite)
+	if (samesite && post)
 		return;
 	if (!token) {
-		ws_add(
-		    s, WS_CSRF, p->url, "POST", NULL, WS_MEDIUM, WS_MEDIUM,
-		    ws_printf(&s->arena, "form POST %s (on %s)", p->url, p->page ? p->page : "-"),
-		    om_tr("webscan.detail.csrf_evidence"), "webscan.detail.csrf");
+		ws_add(s, WS_CSRF, p->url, p->method, NULL, WS_MEDIUM, WS_MEDIUM,
+		       ws_printf(&s->arena, "form %s %s (on %s)", p->method, p->url,
+		                 p->page ? p->page : "-"),
+		       om_tr("webscan.detail.csrf_evidence"), "webscan.detail.csrf");
 	} else if (weak) {
-		ws_add(
-		    s, WS_CSRF, p->url, "POST", tname, WS_MEDIUM, WS_MEDIUM,
-		    ws_printf(&s->arena, "form POST %s (on %s)", p->url, p->page ? p->page : "-"),
-		    ws_printf(&s->arena, "%s=%s", tname, tval), "webscan.detail.csrf_weak");
+		ws_add(s, WS_CSRF, p->url, p->method, tname, WS_MEDIUM, WS_MEDIUM,
+		       ws_printf(&s->arena, "form %s %s (on %s)", p->method, p->url,
+		                 p->page ? p->page : "-"),
+		       ws_printf(&s->arena, "%s=%s", tname, tval), "webscan.detail.csrf_weak");
 	}
 }
 
@@ -764,6 +792,10 @@ int ws_check_points(ws_scan *s)
 	for (size_t pi = 0; pi < s->npoints && rc == 0; pi++) {
 		ws_point *p = &s->points[pi];
 		check_csrf(s, p);
+		/* a form with a password field logs in or sets a password:
+		 * submitting it (even as found) could change the password */
+		if (p->has_password)
+			continue;
 		ws_req base[1];
 		memset(base, 0, sizeof(base));
 		if ((rc = ws_point_refresh(s, p)) < 0)
@@ -798,9 +830,23 @@ int ws_check_points(ws_scan *s)
 	return rc;
 }
 
+bool ws_backup_name(const char *url)
+{
+	static const char *const suf[] = {".bak", "~",     ".old",   ".orig", ".save",
+	                                  ".swp", ".dist", ".sql",   ".env",  ".tar.gz",
+	                                  ".tgz", ".zip",  ".backup"};
+	size_t n = strcspn(url, "?#");
+	for (size_t i = 0; i < OM_ARRAY_SIZE(suf); i++) {
+		size_t l = strlen(suf[i]);
+		if (n > l && !strncasecmp(url + n - l, suf[i], l) && url[n - l - 1] != '/')
+			return true;
+	}
+	return false;
+}
+
 /* ---- per site -------------------------------------------------------------------- */
 
-static bool backup_content(const char *name, const ws_req *r)
+bool ws_backup_content(const char *name, const ws_req *r)
 {
 	const char *b = body(r);
 	size_t n = r->body.len;
@@ -892,7 +938,8 @@ static int check_backups(ws_scan *s)
 		for (size_t j = k; j < k + n && rc == 0; j++) {
 			if (!rq[j].done || rq[j].status != 200 || !ws_in_scope(s, rq[j].url))
 				continue;
-			if (!backup_content(rq[j].url, &rq[j]) || ws_soft404(s, rq[j].url, &rq[j]))
+			if (!ws_backup_content(rq[j].url, &rq[j]) ||
+			    ws_soft404(s, rq[j].url, &rq[j]))
 				continue;
 			ws_add(s, WS_BACKUP_FILE, rq[j].url, "GET", NULL, WS_HIGH, WS_HIGH,
 			       ws_req_text(s, &rq[j]), ws_excerpt(s, &rq[j], NULL),

@@ -90,9 +90,12 @@ static void add_point(ws_scan *s, const char *url, const char *method, bool mult
 	p->page = page;
 	memcpy(p->fields, fields, n * sizeof(ws_field));
 	p->nfields = n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(fields[i].type, "hidden") && ws_token_name(fields[i].name))
 			p->has_token = true;
+		if (!strcmp(fields[i].type, "password"))
+			p->has_password = true;
+	}
 }
 
 void ws_point_req(ws_scan *s, const ws_point *p, size_t idx, const char *value, ws_req *r)
@@ -272,6 +275,12 @@ static void page_done(ws_scan *s, const ws_req *r, int depth)
 		return;
 	}
 	const char *body = r->body.data ? r->body.data : "";
+	/* a backup or configuration copy reached by a link (a listing shows
+	 * config.inc.php.dist) */
+	if (r->status == 200 && ws_backup_name(r->url) && ws_backup_content(r->url, r) &&
+	    !ws_soft404(s, r->url, r))
+		ws_add(s, WS_BACKUP_FILE, r->url, "GET", NULL, WS_HIGH, WS_HIGH, ws_req_text(s, r),
+		       ws_excerpt(s, r, NULL), "webscan.detail.backup");
 	if (!is_html(r)) {
 		ws_passive(s, r, NULL);
 		if (strcasestr(r->ctype, "json") || strcasestr(r->ctype, "javascript"))

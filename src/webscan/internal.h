@@ -220,8 +220,9 @@ typedef struct ws_point {
 	bool multipart;
 	ws_field fields[WS_MAX_FORM_FIELDS];
 	size_t nfields;
-	const char *page; /* page the form is on (for fresh tokens) */
-	bool has_token;   /* a hidden anti-CSRF field */
+	const char *page;  /* page the form is on (for fresh tokens) */
+	bool has_token;    /* a hidden anti-CSRF field */
+	bool has_password; /* a password field: never submitted by the checks */
 } ws_point;
 
 typedef struct ws_page {
@@ -239,7 +240,7 @@ typedef struct ws_scan {
 	om_usec started, finished;
 	ws_url target;
 	const char *scope_prefix;
-	regex_t excl[WS_MAX_EXCLUDES + 1];
+	regex_t excl[WS_MAX_EXCLUDES + 2];
 	size_t nexcl;
 	/* crawl */
 	ws_page *pages;
@@ -327,6 +328,10 @@ double ws_similarity(const char *a, size_t alen, const char *b, size_t blen);
 bool ws_token_name(const char *name);
 bool ws_token_value_strong(const char *v);
 bool ws_version_banner(const char *v);
+/* The content of a file fetched as a backup guess (name) shows it is one. */
+bool ws_backup_content(const char *name, const ws_req *r);
+/* A file name ending like a backup or configuration copy (.bak, ~, .old, ...). */
+bool ws_backup_name(const char *url);
 
 /* output.c */
 int ws_output(ws_scan *s, const char *format, const char *path, char *err, size_t errlen);

@@ -457,6 +457,13 @@ int ws_scan_setup(ws_scan *s, const om_webscan_opts *o, enum om_lang lang, char 
 	if (regcomp(&s->excl[s->nexcl], "log-?out|sign-?out|log-?off|abmelden",
 	            REG_EXTENDED | REG_NOSUB | REG_ICASE) == 0)
 		s->nexcl++;
+	/* nor those whose name says they destroy or reset something (a
+	 * "reset the database" button is not ours to press) */
+	if (regcomp(&s->excl[s->nexcl],
+	            "(^|[/_.=-])(setup|install|reset|drop|delete|remove|destroy|truncate|wipe|"
+	            "uninstall)([/_.?&=-]|$)",
+	            REG_EXTENDED | REG_NOSUB | REG_ICASE) == 0)
+		s->nexcl++;
 	s->findings = ws_alloc(&s->arena, WS_MAX_FINDINGS * sizeof(ws_finding));
 	if (!s->findings)
 		return -ENOMEM;

@@ -10,7 +10,7 @@ if (empty($_SESSION['user'])) {
         foreach (['xss.php?q=hello', 'guestbook.php', 'dom.php?name=guest', 'product.php?id=1',
                   'search.php?name=apple', 'ping.php?host=localhost', 'view.php?file=about.txt',
                   'page.php?page=home', 'files/', 'csrf.php', 'go.php?url=/index.php',
-                  'upload.php', 'config.php', 'debug.php', 'cookie.php', 'banner.php'] as $p) {
+                  'upload.php', 'config.php', 'debug.php', 'cookie.php', 'banner.php', 'password.php', 'reset.php'] as $p) {
             echo "<li><a href=\"/$d/$p\">$d $p</a></li>";
         }
     }
