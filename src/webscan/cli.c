@@ -135,6 +135,9 @@ int om_webscan_main(int argc, char **argv, enum om_lang lang)
 		} else if (opt(a, "--site-token")) {
 			if (!(o.site_token = val(argc, argv, &i, "--site-token", lang)))
 				return 2;
+		} else if (opt(a, "--baseline")) {
+			if (!(o.baseline = val(argc, argv, &i, "--baseline", lang)))
+				return 2;
 		} else if (!strcmp(a, "--insecure")) {
 			o.insecure = true;
 		} else if (!strcmp(a, "--progress")) {

@@ -232,6 +232,13 @@ typedef struct ws_page {
 	bool html;
 } ws_page;
 
+/* The tamper check of one page inside a scan (--baseline). */
+typedef struct ws_tamper_row {
+	const char *url;
+	om_usec baseline, checked;
+	const char *changes; /* NULL: unchanged; else "iframe, script" */
+} ws_tamper_row;
+
 typedef struct ws_scan {
 	ws_arena arena;
 	const om_webscan_opts *o;
@@ -274,6 +281,10 @@ typedef struct ws_scan {
 	/* cookies the site sets: how many distinct names, how many with
 	 * SameSite=Lax or Strict (a CSRF defence) */
 	unsigned cookies_total, cookies_samesite;
+	/* the tamper check inside a scan */
+	struct ws_tamper *tamper;
+	ws_tamper_row *tamper_rows;
+	size_t ntamper;
 	/* the tamper monitor's view of each HTML page of the crawl */
 	void (*on_page)(void *user, struct ws_scan *s, const ws_req *r, const ws_html *h);
 	void *on_page_user;
@@ -360,5 +371,10 @@ double ws_minhash_similarity(const ws_print *a, const ws_print *b);
  * strings, or a long hex/base64 run. */
 bool ws_script_obfuscated(const char *s, size_t len);
 int ws_watch_main(int argc, char **argv, enum om_lang lang);
+/* The scan's tamper check: load the baseline and fingerprint the pages of
+ * the crawl (begin, before it), then compare (end, after it) into
+ * s->tamper_rows. */
+int ws_scan_tamper_begin(ws_scan *s, const char *path, char *err, size_t errlen);
+void ws_scan_tamper_end(ws_scan *s);
 
 #endif

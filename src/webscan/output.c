@@ -238,6 +238,21 @@ static void text_out(ws_scan *s, om_buf *b)
 		om_buf_putc(b, '\n');
 	}
 	free(rows);
+	om_buf_printf(b, "\n%s\n", om_msg(s->lang, "webscan.doc.tamper"));
+	if (!s->tamper)
+		om_buf_printf(b, "  %s\n", om_msg(s->lang, "webscan.doc.tamper_not_run"));
+	for (size_t i = 0; i < s->ntamper; i++) {
+		const ws_tamper_row *t = &s->tamper_rows[i];
+		char bt[40], ct[40];
+		iso(t->baseline, bt, sizeof(bt));
+		iso(t->checked, ct, sizeof(ct));
+		om_buf_printf(b, "  %s: %s%s%s (%s %s, %s %s)\n", t->url,
+		              om_msg(s->lang, t->changes ? "webscan.doc.tamper_changed"
+		                                         : "webscan.doc.tamper_unchanged"),
+		              t->changes ? " " : "", t->changes ? t->changes : "",
+		              om_msg(s->lang, "webscan.label.baseline"), bt,
+		              om_msg(s->lang, "webscan.label.checked"), ct);
+	}
 	om_buf_printf(b, "\n%s\n", om_msg(s->lang, "webscan.doc.findings"));
 	for (size_t i = 0; i < s->nfindings; i++) {
 		const ws_finding *f = &s->findings[i];
@@ -335,6 +350,41 @@ static om_doc *doc_build(ws_scan *s)
 		free(pm);
 	}
 	free(rows);
+
+	om_doc_heading(d, 2, om_msg(s->lang, "webscan.doc.tamper"));
+	if (!s->tamper) {
+		om_doc_para(d, OM_DOC_PLAIN, om_msg(s->lang, "webscan.doc.tamper_not_run"));
+	} else if (s->ntamper) {
+		size_t ncell = (s->ntamper + 1) * 4;
+		const char **tc = calloc(ncell, sizeof(*tc));
+		enum om_doc_mark *tm = calloc(ncell, sizeof(*tm));
+		if (tc && tm) {
+			tc[0] = om_msg(s->lang, "webscan.label.url");
+			tc[1] = om_msg(s->lang, "webscan.label.result");
+			tc[2] = om_msg(s->lang, "webscan.label.baseline");
+			tc[3] = om_msg(s->lang, "webscan.label.checked");
+			for (size_t i = 0; i < s->ntamper; i++) {
+				const ws_tamper_row *t = &s->tamper_rows[i];
+				char bt[40], ct[40];
+				iso(t->baseline, bt, sizeof(bt));
+				iso(t->checked, ct, sizeof(ct));
+				size_t k = (i + 1) * 4;
+				tc[k] = t->url;
+				tc[k + 1] =
+				    t->changes
+				        ? ws_printf(&s->arena, "%s: %s",
+				                    om_msg(s->lang, "webscan.doc.tamper_changed"),
+				                    t->changes)
+				        : om_msg(s->lang, "webscan.doc.tamper_unchanged");
+				tm[k + 1] = t->changes ? OM_DOC_BAD : OM_DOC_GOOD;
+				tc[k + 2] = ws_strdup(&s->arena, bt);
+				tc[k + 3] = ws_strdup(&s->arena, ct);
+			}
+			om_doc_table(d, (unsigned)s->ntamper + 1, 4, tc, tm);
+		}
+		free(tc);
+		free(tm);
+	}
 
 	/* how many findings per class, as bars */
 	const char *labels[WS_CLASS_COUNT];

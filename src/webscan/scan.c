@@ -522,7 +522,10 @@ int om_webscan_run(const om_webscan_opts *o, enum om_lang lang, char *err, size_
 			goto out;
 		}
 	}
+	if (o->baseline && (r = ws_scan_tamper_begin(s, o->baseline, err, errlen)) < 0)
+		goto out;
 	r = ws_crawl(s);
+	ws_scan_tamper_end(s);
 	if (r == -EINTR)
 		s->stopped = true;
 	else if (r < 0)

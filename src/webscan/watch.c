@@ -278,6 +278,10 @@ struct watch {
 	unsigned events;
 	uint64_t *reported; /* hashes of events already sent in this run */
 	size_t nreported;
+	/* what a change does: an event (the monitor) or a row (a scan) */
+	void (*report)(struct watch *w, const ws_print *base, const char *url, const char *kind,
+	               const char *value, int severity);
+	ws_scan *scan;
 };
 
 static void on_page(void *user, ws_scan *s, const ws_req *r, const ws_html *h)
@@ -423,6 +427,8 @@ static bool has_item(const ws_print *p, const char *it)
 
 static void compare(struct watch *w, const ws_print *base, size_t nbase)
 {
+	void (*emit)(struct watch *, const ws_print *, const char *, const char *, const char *,
+	             int) = w->report;
 	for (size_t i = 0; i < nbase; i++) {
 		const ws_print *b = &base[i], *c = NULL;
 		for (size_t k = 0; k < w->ncur && !c; k++)
@@ -624,7 +630,8 @@ int ws_watch_main(int argc, char **argv, enum om_lang lang)
 	}
 	ws_arena a;
 	ws_arena_init(&a, WS_ARENA_MAX);
-	struct watch w = {.a = &a, .tenant = tenant, .lang = lang, .max = WS_MAX_WATCH_PAGES};
+	struct watch w = {
+	    .a = &a, .tenant = tenant, .lang = lang, .max = WS_MAX_WATCH_PAGES, .report = emit};
 	w.cur = calloc(WS_MAX_WATCH_PAGES, sizeof(ws_print));
 	w.reported = calloc(4096, sizeof(uint64_t));
 	ws_print *base = calloc(WS_MAX_WATCH_PAGES, sizeof(ws_print));
@@ -728,4 +735,80 @@ out:
 	free(base);
 	ws_arena_free(&a);
 	return rc;
+}
+
+/* ---- the tamper check inside a scan (--baseline) --------------------------------- */
+
+struct ws_tamper {
+	struct watch w;
+	ws_print *base;
+	size_t nbase;
+};
+
+static void collect(struct watch *w, const ws_print *b, const char *url, const char *kind,
+                    const char *value, int severity)
+{
+	(void)url;
+	(void)value;
+	(void)severity;
+	ws_scan *s = w->scan;
+	for (size_t i = 0; i < s->ntamper; i++) {
+		ws_tamper_row *r = &s->tamper_rows[i];
+		if (strcmp(r->url, b->url))
+			continue;
+		if (!r->changes)
+			r->changes = ws_strdup(&s->arena, kind);
+		else if (!strstr(r->changes, kind))
+			r->changes = ws_printf(&s->arena, "%s, %s", r->changes, kind);
+		return;
+	}
+}
+
+int ws_scan_tamper_begin(ws_scan *s, const char *path, char *err, size_t errlen)
+{
+	struct ws_tamper *t = ws_alloc(&s->arena, sizeof(*t));
+	om_buf b;
+	om_buf_init(&b, 256u * 1024 * 1024);
+	if (!t)
+		return -ENOMEM;
+	t->base = ws_alloc(&s->arena, WS_MAX_WATCH_PAGES * sizeof(ws_print));
+	t->w.cur = ws_alloc(&s->arena, WS_MAX_WATCH_PAGES * sizeof(ws_print));
+	if (!t->base || !t->w.cur)
+		return -ENOMEM;
+	int r = read_file(path, &b);
+	char why[512] = "";
+	if (r == 0)
+		r = ws_baseline_parse(&s->arena, b.data ? b.data : "", b.len, t->base,
+		                      WS_MAX_WATCH_PAGES, &t->nbase, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	om_buf_free(&b);
+	if (r < 0) {
+		snprintf(err, errlen, om_msg(s->lang, "webscan.err.baseline"), path, why);
+		return r;
+	}
+	t->w.a = &s->arena;
+	t->w.max = WS_MAX_WATCH_PAGES;
+	t->w.report = collect;
+	t->w.scan = s;
+	s->tamper = t;
+	s->on_page = on_page;
+	s->on_page_user = &t->w;
+	return 0;
+}
+
+void ws_scan_tamper_end(ws_scan *s)
+{
+	struct ws_tamper *t = s->tamper;
+	if (!t)
+		return;
+	s->tamper_rows = ws_alloc(&s->arena, (t->nbase ? t->nbase : 1) * sizeof(ws_tamper_row));
+	if (!s->tamper_rows)
+		return;
+	om_usec now = om_time_now();
+	for (size_t i = 0; i < t->nbase; i++)
+		s->tamper_rows[s->ntamper++] = (ws_tamper_row){
+		    .url = t->base[i].url, .baseline = t->base[i].ts, .checked = now};
+	t->w.reported = NULL;
+	compare(&t->w, t->base, t->nbase);
 }

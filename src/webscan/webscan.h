@@ -25,6 +25,7 @@ typedef struct om_webscan_opts {
 	bool i_own;             /* --i-own-this-site */
 	const char *site_token; /* verified through /.well-known/omamori-webscan.txt */
 	bool insecure;          /* accept any TLS certificate */
+	const char *baseline;   /* a tamper baseline (webscan watch) to check the pages against */
 	bool progress;
 	volatile sig_atomic_t *stop; /* set by a signal handler: stop soon */
 } om_webscan_opts;
