@@ -886,42 +886,52 @@ static int check_backups(ws_scan *s)
 	for (size_t k = 0; k < OM_ARRAY_SIZE(known) && nc < MAXC; k++)
 		c[nc++] = ws_printf(&s->arena, "%s%s", root, known[k]);
 	c[nc++] = ws_printf(&s->arena, "%sconfig.php.bak", root);
-	/* copies of the pages' own files: at most 10 files a folder and 100
+	/* copies of the pages' own files: at most 20 files a folder and 100
 	 * in all (a site of generated pages has thousands of names) */
 	static const char *const suf[] = {".bak", "~", ".old", ".orig", ".save", ".swp"};
+	/* names that are edited by hand (configuration, settings, database)
+	 * first: they are the ones left as copies */
+	static const char *const hot[] = {"conf", "setting", "db",    "database", "secret",
+	                                  "env",  "admin",   "login", "passw",    "key"};
 	size_t files = 0;
-	for (size_t pi = 0; pi < s->npages && nc + OM_ARRAY_SIZE(suf) + 1 < MAXC && files < 100;
-	     pi++) {
-		char *u = ws_url_noquery(&s->arena, s->pages[pi].url);
-		if (!u || s->pages[pi].status != 200)
-			continue;
-		char *sl = strrchr(u, '/');
-		if (!sl || !strchr(sl, '.'))
-			continue;
-		char *key = ws_printf(&s->arena, "bak %s", u);
-		if (!key || !ws_seen_add(s, key))
-			continue;
-		unsigned in_dir = 0;
-		char *dkey = ws_printf(&s->arena, "bakdir %.*s", (int)(sl - u), u);
-		for (unsigned k = 0; dkey && k < 10; k++) {
-			char *slot = ws_printf(&s->arena, "%s #%u", dkey, k);
-			if (slot && ws_seen_add(s, slot))
-				break;
-			in_dir++;
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t pi = 0;
+		     pi < s->npages && nc + OM_ARRAY_SIZE(suf) + 1 < MAXC && files < 100; pi++) {
+			char *u = ws_url_noquery(&s->arena, s->pages[pi].url);
+			if (!u || s->pages[pi].status != 200)
+				continue;
+			char *sl = strrchr(u, '/');
+			if (!sl || !strchr(sl, '.'))
+				continue;
+			bool is_hot = false;
+			for (size_t k = 0; k < OM_ARRAY_SIZE(hot); k++)
+				is_hot |= strcasestr(sl, hot[k]) != NULL;
+			if (is_hot != (pass == 0))
+				continue;
+			char *key = ws_printf(&s->arena, "bak %s", u);
+			if (!key || !ws_seen_add(s, key))
+				continue;
+			unsigned in_dir = 0;
+			char *dkey = ws_printf(&s->arena, "bakdir %.*s", (int)(sl - u), u);
+			for (unsigned k = 0; dkey && k < 20; k++) {
+				char *slot = ws_printf(&s->arena, "%s #%u", dkey, k);
+				if (slot && ws_seen_add(s, slot))
+					break;
+				in_dir++;
+			}
+			if (in_dir >= 20)
+				continue;
+			files++;
+			for (size_t k = 0; k < OM_ARRAY_SIZE(suf); k++) {
+				if (!strcmp(suf[k], ".swp"))
+					c[nc++] = ws_printf(&s->arena, "%.*s/.%s.swp",
+					                    (int)(sl - u), u, sl + 1);
+				else
+					c[nc++] = ws_printf(&s->arena, "%s%s", u, suf[k]);
+			}
+			char *dot = strrchr(sl, '.');
+			c[nc++] = ws_printf(&s->arena, "%.*s.bak", (int)(dot - u), u);
 		}
-		if (in_dir >= 10)
-			continue;
-		files++;
-		for (size_t k = 0; k < OM_ARRAY_SIZE(suf); k++) {
-			if (!strcmp(suf[k], ".swp"))
-				c[nc++] =
-				    ws_printf(&s->arena, "%.*s/.%s.swp", (int)(sl - u), u, sl + 1);
-			else
-				c[nc++] = ws_printf(&s->arena, "%s%s", u, suf[k]);
-		}
-		char *dot = strrchr(sl, '.');
-		c[nc++] = ws_printf(&s->arena, "%.*s.bak", (int)(dot - u), u);
-	}
 	ws_req *rq = calloc(nc ? nc : 1, sizeof(*rq));
 	if (!rq) {
 		free(c);
