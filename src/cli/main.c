@@ -692,8 +692,7 @@ static const struct command {
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
     {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},
-    {"webscan", cmd_webscan, "help.webscan"},
+    {"store", cmd_store, "help.store"},       {"webscan", cmd_webscan, "help.webscan"},
 };
 
 static const struct command *command_find(const char *name)
