@@ -3,6 +3,10 @@
 // Directories: listed under /vuln/ (directory indexing), forbidden elsewhere.
 // Unknown paths under /safe/ answer 200 with a "not found" page (a soft 404),
 // so that backup-file guesses there must not be taken for files.
+// Every request, one line "METHOD URI", for the tests (PHP's own log leaves
+// out what the router answers itself).
+file_put_contents((getenv('FIXTURE_DATA') ?: __DIR__ . '/data') . '/requests.log',
+    $_SERVER['REQUEST_METHOD'] . ' ' . $_SERVER['REQUEST_URI'] . "\n", FILE_APPEND | LOCK_EX);
 $path = urldecode(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));
 if (strpos($path, '..') !== false) { http_response_code(400); exit; }
 $file = __DIR__ . $path;
