@@ -301,7 +301,7 @@ static int cmp_str(const void *a, const void *b)
 /* the domain or one of its parents is listed */
 static bool blocked(const struct watch *w, const char *host)
 {
-	if (!host)
+	if (!host || !w->nblock)
 		return false;
 	for (const char *d = host; d; d = strchr(d, '.')) {
 		if (*d == '.')
