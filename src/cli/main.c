@@ -703,15 +703,18 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
+/* clang-format off: one command a line */
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
+    {"inspect", cmd_inspect, "help.inspect"},
+    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},
+    {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},
+    {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
-    {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},       {"webscan", cmd_webscan, "help.webscan"},
+    {"webscan", cmd_webscan, "help.webscan"},
 };
+/* clang-format on */
 
 static const struct command *command_find(const char *name)
 {
