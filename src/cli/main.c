@@ -703,8 +703,8 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
-/* one command a line, so that commands added side by side merge */
-/* clang-format off */
+	/* one command a line, so that commands added side by side merge */
+	/* clang-format off */
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
