@@ -142,7 +142,7 @@ typedef struct om_file_info {
 	size_t name_len;
 	const char *app_proto; /* "http", "smtp", "ftp-data", ... */
 	int dir;               /* OM_DIR_TOCLIENT: a download */
-	uint32_t file_id;      /* per flow, from 1 */
+	uint32_t file_id;      /* per worker, from 1 (in fileinfo only when stored) */
 	uint64_t tx_id;        /* the transaction that carried it */
 	uint64_t size;         /* bytes seen so far */
 	uint64_t gaps;         /* bytes missing */
