@@ -129,7 +129,7 @@ struct http_state {
 	htp_tx_t *done[DONE_MAX];
 	unsigned ndone;
 	unsigned anomalies;
-	bool ended[2], finished, error, tunnel, extra09_noted;
+	bool ended[2], dead[2], finished, error, tunnel, extra09_noted;
 };
 
 static const char *const dir_name[2] = {"REQUEST", "RESPONSE"};
@@ -194,6 +194,7 @@ static const struct {
     {"Request chunk extension", "REQUEST_CHUNK_EXTENSION"},
     {"Request line: missing protocol", "REQUEST_LINE_MISSING_PROTOCOL"},
     {"Too many transactions", "TOO_MANY_TRANSACTIONS"},
+    {"Repetition for header", "REPETITION"}, /* either side: named by the direction */
 };
 
 static int on_log(htp_log_t *log)
@@ -203,12 +204,18 @@ static int on_log(htp_log_t *log)
 	struct http_state *s = htp_connp_get_user_data(log->connp);
 	if (!s || !s->f)
 		return HTP_OK;
+	/* the echo of an error already counted, on a later call */
+	if (strstr(log->msg, "parser is in HTP_STREAM_ERROR"))
+		return HTP_OK;
 	const char *ev = "UNKNOWN_ERROR";
 	for (size_t i = 0; i < OM_ARRAY_SIZE(htp_events); i++)
 		if (!strncmp(log->msg, htp_events[i].prefix, strlen(htp_events[i].prefix))) {
 			ev = htp_events[i].event;
 			break;
 		}
+	if (!strcmp(ev, "REPETITION"))
+		ev = s->dir == OM_DIR_TOSERVER ? "REQUEST_HEADER_REPETITION"
+		                               : "RESPONSE_HEADER_REPETITION";
 	anomaly(s, s->dir, ev);
 	return HTP_OK;
 }
@@ -794,11 +801,6 @@ static int on_req_complete(htp_tx_t *tx)
 	proto_file_close(t->file[0], t->bomb[0] ? OM_FILE_TRUNCATED : OM_FILE_CLOSED);
 	t->file[0] = NULL;
 	mp_free(t, OM_FILE_TRUNCATED); /* a part still open had no closing delimiter */
-	struct http_state *s = t->s;
-	if ((tx->conn->flags & HTP_CONN_HTTP_0_9_EXTRA) && !s->extra09_noted) {
-		s->extra09_noted = true;
-		anomaly(s, OM_DIR_TOSERVER, "REQUEST_AFTER_HTTP_0_9");
-	}
 	return HTP_OK;
 }
 
@@ -1068,9 +1070,12 @@ static void pend_keep(struct http_state *s, int dir, const uint8_t *d, size_t n)
 }
 
 /* One call into libhtp; what it did not take (it waits for the other
- * direction) is kept. Returns libhtp's status. */
+ * direction) is kept. Returns libhtp's status. A direction libhtp gave up
+ * on is dead: it is fed no more, the other goes on. */
 static int feed1(struct http_state *s, int dir, const uint8_t *d, size_t n)
 {
+	if (s->dead[dir])
+		return HTP_STREAM_ERROR;
 	htp_time_t ts = {(time_t)(s->f->last / 1000000), (suseconds_t)(s->f->last % 1000000)};
 	s->dir = dir;
 	int r = dir == OM_DIR_TOSERVER ? htp_connp_req_data(s->connp, &ts, d, n)
@@ -1081,6 +1086,23 @@ static int feed1(struct http_state *s, int dir, const uint8_t *d, size_t n)
 		if (used > n)
 			used = n;
 		pend_keep(s, dir, d + used, n - used);
+	}
+	htp_conn_t *conn = htp_connp_get_connection(s->connp);
+	bool extra09 = conn && (conn->flags & HTP_CONN_HTTP_0_9_EXTRA);
+	if (r == HTP_STREAM_ERROR || s->error) {
+		s->dead[dir] = true;
+		s->pend[dir].len = 0;
+		s->error = false;
+		/* libhtp 0.5.50 gives up on a request that follows an HTTP/0.9
+		 * one (which allows no second request) */
+		size_t nt = conn && conn->transactions ? htp_list_size(conn->transactions) : 0;
+		htp_tx_t *last = nt ? htp_list_get(conn->transactions, nt - 1) : NULL;
+		if (dir == OM_DIR_TOSERVER && last && last->is_protocol_0_9)
+			extra09 = true;
+	}
+	if (dir == OM_DIR_TOSERVER && extra09 && !s->extra09_noted) {
+		s->extra09_noted = true;
+		anomaly(s, OM_DIR_TOSERVER, "REQUEST_AFTER_HTTP_0_9");
 	}
 	return r;
 }
@@ -1098,12 +1120,14 @@ static int feed_pending(struct http_state *s, int dir)
 
 static int after_feed(struct http_state *s, int r)
 {
-	if (r == HTP_STREAM_ERROR || s->error) {
-		s->error = true;
+	if (s->dead[0] && s->dead[1]) {
 		finish(s, OM_FILE_ERROR);
 		om_app_bypass(s->f, OM_APP_BYPASS_BOTH);
 		return -EPROTO;
 	}
+	for (int d = 0; d < 2; d++)
+		if (s->dead[d])
+			om_app_bypass(s->f, 1u << d);
 	if (r == HTP_STREAM_TUNNEL) {
 		/* CONNECT accepted or protocol upgraded: the bytes that follow
 		 * are another protocol, which the app-layer contract gives no
@@ -1120,22 +1144,22 @@ static int http_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n
 	(void)flags;
 	struct http_state *s = st;
 	s->f = f;
-	if (s->finished)
+	if (s->finished || s->dead[dir])
 		return 0;
 	sweep_done(s);
 	int r;
 	if (s->pend[dir].len) {
 		pend_keep(s, dir, d, n);
-		r = s->error ? HTP_STREAM_ERROR : feed_pending(s, dir);
+		r = feed_pending(s, dir);
 	} else {
 		r = feed1(s, dir, d, n);
 	}
 	/* the other direction may have been waiting for this one */
 	int o = !dir;
-	for (int round = 0; round < 4 && r != HTP_STREAM_ERROR && s->pend[o].len; round++) {
+	for (int round = 0; round < 4 && r != HTP_STREAM_TUNNEL && s->pend[o].len; round++) {
 		size_t before = s->pend[o].len;
 		int ro = feed_pending(s, o);
-		if (ro == HTP_STREAM_ERROR || ro == HTP_STREAM_TUNNEL) {
+		if (ro == HTP_STREAM_TUNNEL) {
 			r = ro;
 			break;
 		}
