@@ -108,7 +108,6 @@ struct http_tx {
 	om_file *file[2]; /* [OM_DIR_TOSERVER] a plain upload, [OM_DIR_TOCLIENT] the download */
 	struct mpart *mp;
 	struct body body[2];
-	bool range_partial, range;
 	bool bomb[2], stop[2];
 	bool logged;
 	uint32_t hdr_bytes[2];
@@ -338,7 +337,7 @@ static int parse_crange(const bstr *b, struct crange *ret)
 
 /* The members of Suricata 7's "http" object (basic and extended), as its
  * default configuration writes them: no header arrays, no xff. */
-static void http_members(om_json *j, htp_tx_t *tx)
+static void http_members(om_json *j, htp_tx_t *tx, bool at_open)
 {
 	json_bstr(j, "hostname", tx->request_hostname);
 	if (tx->request_port_number >= 0)
@@ -371,13 +370,23 @@ static void http_members(om_json *j, htp_tx_t *tx)
 	json_header(j, "http_refer", tx->request_headers, "referer");
 	json_bstr(j, "http_method", tx->request_method);
 	json_bstr(j, "protocol", tx->request_protocol);
-	if (tx->response_status_number > 0)
+	/* a file opened while the server had sent only "100 Continue" has no
+	 * final status yet */
+	bool interim =
+	    at_open && tx->response_status_number >= 100 && tx->response_status_number < 200;
+	if (tx->response_status_number > 0 && !interim)
 		om_json_u64(j, "status", (uint64_t)tx->response_status_number);
-	else if (tx->response_status)
+	else if (tx->response_status && !interim)
 		json_bstr(j, "status_string", tx->response_status);
 	json_header(j, "redirect", tx->response_headers, "location");
-	om_json_u64(j, "length",
-	            tx->response_message_len > 0 ? (uint64_t)tx->response_message_len : 0);
+	/* Suricata writes fileinfo when the file closes, with the body's
+	 * final length; ours is written when it opens (the file interface
+	 * keeps the context from then): the announced Content-Length, which
+	 * is the final length of a complete body, or what came so far */
+	int64_t len = tx->response_message_len;
+	if (at_open && tx->response_content_length > len)
+		len = tx->response_content_length;
+	om_json_u64(j, "length", len > 0 ? (uint64_t)len : 0);
 }
 
 static void http_record(om_json *j, void *arg)
@@ -386,7 +395,7 @@ static void http_record(om_json *j, void *arg)
 	htp_tx_t *tx = t->tx;
 	om_json_u64(j, "tx_id", t->id);
 	om_json_obj_open(j, "http");
-	http_members(j, tx);
+	http_members(j, tx, false);
 	om_json_obj_close(j);
 	if (t->tunnel || t->upgrade) {
 		/* ours: Suricata hands the tunnel to another parser instead */
@@ -407,7 +416,7 @@ static void file_ctx(om_json *j, void *arg)
 {
 	struct http_tx *t = arg;
 	om_json_obj_open(j, "http");
-	http_members(j, t->tx);
+	http_members(j, t->tx, true);
 	om_json_obj_close(j);
 }
 
@@ -628,10 +637,7 @@ static void tx_files_close(struct http_tx *t, enum om_file_state st)
 {
 	for (int d = 0; d < 2; d++) {
 		enum om_file_state fs = st;
-		if (d == OM_DIR_TOCLIENT && fs == OM_FILE_CLOSED &&
-		    (t->range_partial || t->bomb[d] || t->stop[d]))
-			fs = OM_FILE_TRUNCATED;
-		if (d == OM_DIR_TOSERVER && fs == OM_FILE_CLOSED && (t->bomb[d] || t->stop[d]))
+		if (fs == OM_FILE_CLOSED && (t->bomb[d] || t->stop[d]))
 			fs = OM_FILE_TRUNCATED;
 		proto_file_close(t->file[d], fs);
 		t->file[d] = NULL;
@@ -814,17 +820,12 @@ static int on_res_headers(htp_tx_t *tx)
 	if (tx->request_method_number == HTP_M_CONNECT && tx->response_status_number >= 200 &&
 	    tx->response_status_number < 300)
 		t->tunnel = true;
+	/* a range is a file of its own, CLOSED when it came whole (as
+	 * Suricata); which bytes it holds is in http.content_range */
 	const htp_header_t *cr = header(tx->response_headers, "content-range");
 	struct crange r;
-	if (tx->response_status_number == 206 && cr && cr->value) {
-		t->range = true;
-		if (parse_crange(cr->value, &r) < 0) {
-			anomaly(t->s, OM_DIR_TOCLIENT, "RANGE_INVALID");
-			t->range_partial = true;
-		} else {
-			t->range_partial = r.start != 0 || r.size < 0 || r.end + 1 != r.size;
-		}
-	}
+	if (tx->response_status_number == 206 && cr && cr->value && parse_crange(cr->value, &r) < 0)
+		anomaly(t->s, OM_DIR_TOCLIENT, "RANGE_INVALID");
 	return HTP_OK;
 }
 
@@ -867,12 +868,9 @@ static int on_res_body(htp_tx_data_t *d)
 
 static int on_res_complete(htp_tx_t *tx)
 {
-	struct http_tx *t = tx_data(tx);
-	if (!t)
-		return HTP_OK;
-	enum om_file_state st = t->range_partial || t->bomb[1] ? OM_FILE_TRUNCATED : OM_FILE_CLOSED;
-	proto_file_close(t->file[1], st);
-	t->file[1] = NULL;
+	/* the download closes with the transaction, after its record (the
+	 * order Suricata writes them in) */
+	(void)tx;
 	return HTP_OK;
 }
 
@@ -883,8 +881,8 @@ static int on_tx_complete(htp_tx_t *tx)
 	struct http_tx *t = tx_data(tx);
 	if (!t)
 		return HTP_OK;
-	tx_files_close(t, OM_FILE_CLOSED);
 	tx_log(t);
+	tx_files_close(t, OM_FILE_CLOSED);
 	struct http_state *s = t->s;
 	if (s->ndone == DONE_MAX)
 		sweep_done(s);
