@@ -61,6 +61,7 @@ $(BENCH_BUILD)/build.ninja:
 bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:
@@ -69,11 +70,16 @@ peer:
 # Differential run against Suricata 7 over tests/pcap/data, the crafted pcap
 # test captures and CAPTURES (files or directories). The report goes to
 # docs/compare-output.txt, or to $(BUILD)/compare.txt when CAPTURES is given;
-# STRICT=1 fails on a disagreement docs/net.md does not explain.
+# STRICT=1 fails on a disagreement docs/net.md does not explain. Then the
+# app-layer records (http, dns, tls, quic, smtp, ftp, fileinfo) of both,
+# field by field, into docs/compare-app-output.txt (scripts/compare-app).
 COMPARE_OUT ?= $(if $(CAPTURES),$(BUILD)/compare.txt,docs/compare-output.txt)
+COMPARE_APP_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-app.txt,docs/compare-app-output.txt)
 compare: deps peer build
 	python3 scripts/compare --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_OUT) \
 	  $(if $(STRICT),--strict) $(CAPTURES)
+	python3 scripts/compare-app --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_APP_OUT) \
+	  $(CAPTURES)
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \

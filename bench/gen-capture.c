@@ -8,7 +8,13 @@
  * the requested average bit rate; each flow then advances one round trip at a
  * time from an event heap, so thousands of flows are interleaved.
  *
- * Usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE
+ * With -m the same office uses its application protocols more (the "mail and
+ * web heavy" capture of the app-layer benchmark): more TCP flows, of which
+ * TLS 30 %, HTTP 45 %, SMTP 20 % (a session with EHLO, MAIL, RCPT and DATA
+ * carrying a MIME message with a base64 attachment) and SSH 5 %, and more
+ * DNS.
+ *
+ * Usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] [-m] OUTPUT SIZE
  *        gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT
  *        gen-capture -f SYNS [-u] [-n ROUNDS] [-s SEED] OUTPUT
  * The second form writes a "many concurrent flows" capture instead: FLOWS
@@ -129,6 +135,7 @@ typedef struct world {
 	uint8_t srv6[N_SERVERS6][16];
 	uint8_t text[BLOCK_SIZE];   /* HTML-ish text for HTTP bodies */
 	uint8_t random[BLOCK_SIZE]; /* incompressible bytes for TLS/SSH/other */
+	uint8_t b64[BLOCK_SIZE];    /* base64 lines (76 + CRLF) for mail attachments */
 } world;
 
 static bool public_v4(const uint8_t a[4])
@@ -205,6 +212,20 @@ static void world_init(world *w, rng *r)
 		if (n < BLOCK_SIZE)
 			w->text[n++] = ' ';
 	}
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (uint32_t i = 0, col = 0; i < BLOCK_SIZE; i++) {
+		if (col == 76) {
+			w->b64[i] = '\r';
+			col++;
+		} else if (col == 77) {
+			w->b64[i] = '\n';
+			col = 0;
+		} else {
+			w->b64[i] = (uint8_t)b64[rng_next(r) & 63];
+			col++;
+		}
+	}
 }
 
 /* A host name for a server index, stable across the file. */
@@ -227,7 +248,8 @@ static void server_name(uint32_t idx, char *buf, size_t n)
 
 /* ---- flows ------------------------------------------------------------------ */
 enum kind { K_TCP, K_DNS, K_NTP, K_ICMP };
-enum app { A_HTTP, A_TLS, A_SSH, A_RAW };
+enum app { A_HTTP, A_TLS, A_SSH, A_RAW, A_SMTP };
+#define N_APPS 5
 enum tstate { T_SYN, T_SYNACK, T_DATA, T_CLOSE1, T_CLOSE2, T_CLOSE3, T_DONE };
 enum how { H_FIN, H_RST, H_ABANDON, H_NOANSWER, H_REFUSED };
 
@@ -244,6 +266,8 @@ typedef struct flow {
 	uint32_t round_len[2];   /* bytes of the current round (prefix + body) */
 	uint16_t pre_len[2];
 	uint8_t pre[2][PRE_MAX];
+	uint8_t post_len[2]; /* the round ends with these bytes (after the body) */
+	uint8_t post[2][48];
 	uint32_t next_free;
 } flow;
 
@@ -255,7 +279,7 @@ typedef struct event {
 
 typedef struct stats {
 	uint64_t pkts, data_bytes, file_bytes;
-	uint64_t flows[4], apps[4], v6_flows, vlan_flows, hows[5];
+	uint64_t flows[4], apps[N_APPS], v6_flows, vlan_flows, hows[5];
 	uint64_t segs, ooo, retx, vlan_pkts, v6_pkts, max_active, active;
 	uint64_t frame_hist[4]; /* <=128, <=576, <1500, >=1500 */
 } stats;
@@ -265,6 +289,7 @@ typedef struct gen {
 	world *w;
 	FILE *out;
 	uint64_t limit;     /* stop when this many file bytes are written */
+	bool mix;           /* -m: the application-heavy mix */
 	double avg_bps;     /* target average bit rate */
 	double link_bps;    /* link speed: spacing within bursts */
 	uint64_t link_free; /* ns: when the link is next idle */
@@ -504,7 +529,18 @@ static void fill_payload(gen *g, flow *f, int dir, uint32_t off, uint8_t *dst, u
 	}
 	if (!len)
 		return;
-	const uint8_t *blk = f->app == A_HTTP ? g->w->text : g->w->random;
+	uint32_t post_at = f->round_len[dir] - f->post_len[dir];
+	if (off + len > post_at) { /* the end of the round: its fixed bytes */
+		uint32_t from = off > post_at ? off : post_at;
+		uint32_t k = off + len - from;
+		memcpy(dst + (from - off), f->post[dir] + (from - post_at), k);
+		len -= k;
+		if (!len)
+			return;
+	}
+	const uint8_t *blk = f->app == A_HTTP   ? g->w->text
+	                     : f->app == A_SMTP ? g->w->b64
+	                                        : g->w->random;
 	uint32_t boff = off - f->pre_len[dir];
 	uint32_t blen = f->round_len[dir] - f->pre_len[dir];
 	uint32_t seed = f->seed + (uint32_t)dir * 7919u + f->round_start[dir];
@@ -609,6 +645,7 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 	for (int d = 0; d < 2; d++) {
 		f->round_start[d] = f->pos[d];
 		f->pre_len[d] = 0;
+		f->post_len[d] = 0;
 	}
 	char *c = (char *)f->pre[0], *s = (char *)f->pre[1];
 	int n0 = 0, n1 = 0;
@@ -644,6 +681,59 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 			n1 = (int)tls_server_hello(f->pre[1], r);
 		}
 		break;
+	case A_SMTP:
+		/* four rounds: the banner (the client says nothing), EHLO, the
+		 * envelope, the message */
+		switch (f->rounds_left) {
+		case 4:
+			n1 = snprintf(s, PRE_MAX, "220 %s ESMTP\r\n", host);
+			up = down = 0;
+			break;
+		case 3:
+			n0 = snprintf(c, PRE_MAX, "EHLO pc%" PRIu32 ".office.example\r\n",
+			              f->client_idx);
+			n1 = snprintf(s, PRE_MAX,
+			              "250-%s\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250 "
+			              "8BITMIME\r\n",
+			              host);
+			up = down = 0;
+			break;
+		case 2:
+			n0 = snprintf(
+			    c, PRE_MAX,
+			    "MAIL FROM:<%s@office.example>\r\nRCPT TO:<%s@%s>\r\nDATA\r\n",
+			    WORDS[rng_next(r) % N_WORDS], WORDS[rng_next(r) % N_WORDS], host);
+			n1 = snprintf(s, PRE_MAX,
+			              "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with "
+			              "<CR><LF>.<CR><LF>\r\n");
+			up = down = 0;
+			break;
+		default: {
+			const char *wd = WORDS[rng_next(r) % N_WORDS];
+			n0 = snprintf(
+			    c, PRE_MAX,
+			    "From: <%s@office.example>\r\nTo: <%s@%s>\r\nSubject: %s "
+			    "%" PRIu64 "\r\nMIME-Version: 1.0\r\nContent-Type: "
+			    "multipart/mixed; boundary=\"b%" PRIu32 "\"\r\n\r\n--b%" PRIu32
+			    "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee "
+			    "http://%s/%s.html\r\n--b%" PRIu32 "\r\nContent-Type: "
+			    "application/pdf; name=\"%s.pdf\"\r\nContent-Transfer-Encoding: "
+			    "base64\r\nContent-Disposition: attachment; "
+			    "filename=\"%s.pdf\"\r\n\r\n",
+			    wd, WORDS[rng_next(r) % N_WORDS], host, wd, rng_range(r, 1, 9999),
+			    f->seed, f->seed, host, wd, f->seed, wd, wd);
+			int k = snprintf((char *)f->post[0], sizeof(f->post[0]),
+			                 "\r\n--b%" PRIu32 "--\r\n.\r\nQUIT\r\n", f->seed);
+			f->post_len[0] = (uint8_t)(k > 0 ? k : 0);
+			up = (uint32_t)rng_logu(r, 2e3, 3e5) + f->post_len[0];
+			n1 = snprintf(s, PRE_MAX,
+			              "250 2.0.0 Ok: queued as %08" PRIX32 "\r\n221 2.0.0 Bye\r\n",
+			              f->seed);
+			down = 0;
+			break;
+		}
+		}
+		break;
 	case A_SSH:
 		if (first) {
 			n0 = snprintf(c, PRE_MAX, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
@@ -657,7 +747,7 @@ static void round_begin(gen *g, flow *f, bool first, bool bulk_up, uint32_t up, 
 	f->round_len[0] = f->pre_len[0] + up;
 	f->round_len[1] = f->pre_len[1] + down;
 	f->dir = 0;
-	if (f->round_len[0] == 0)
+	if (f->round_len[0] == 0 && f->app != A_SMTP)
 		f->round_len[0] =
 		    1 + (uint32_t)rng_range(r, 40, 300); /* no prefix: some request bytes */
 }
@@ -761,10 +851,14 @@ static void tcp_new(gen *g, flow *f)
 {
 	rng *r = &g->r;
 	double u = rng_unit(r);
-	f->app = u < 0.50 ? A_TLS : u < 0.80 ? A_HTTP : u < 0.84 ? A_SSH : A_RAW;
+	if (g->mix)
+		f->app = u < 0.30 ? A_TLS : u < 0.75 ? A_HTTP : u < 0.95 ? A_SMTP : A_SSH;
+	else
+		f->app = u < 0.50 ? A_TLS : u < 0.80 ? A_HTTP : u < 0.84 ? A_SSH : A_RAW;
 	static const uint16_t raw_ports[] = {8080, 8443, 445, 3389, 993, 587, 1883, 5222, 9000};
 	f->sport = f->app == A_TLS    ? 443
 	           : f->app == A_HTTP ? 80
+	           : f->app == A_SMTP ? 25
 	           : f->app == A_SSH
 	               ? 22
 	               : raw_ports[rng_next(r) % (sizeof(raw_ports) / sizeof(raw_ports[0]))];
@@ -834,6 +928,8 @@ static uint64_t tcp_step(gen *g, flow *f, uint64_t t)
 		f->state = T_DATA;
 		f->rounds_left =
 		    (uint16_t)((f->seed % 1000) < 21 ? rng_range(r, 1, 2) : rng_range(r, 1, 3));
+		if (f->app == A_SMTP)
+			f->rounds_left = 4;
 		tcp_next_round(g, f, true);
 		return lan;
 	case T_DATA: {
@@ -1015,7 +1111,10 @@ static void flow_new(gen *g, uint64_t t)
 	const client *c = &w->clients[f->client_idx];
 	f->vlan = c->vlan;
 	double u = rng_unit(r);
-	f->kind = u < 0.33 ? K_TCP : u < 0.94 ? K_DNS : u < 0.97 ? K_NTP : K_ICMP;
+	if (g->mix)
+		f->kind = u < 0.45 ? K_TCP : u < 0.95 ? K_DNS : u < 0.98 ? K_NTP : K_ICMP;
+	else
+		f->kind = u < 0.33 ? K_TCP : u < 0.94 ? K_DNS : u < 0.97 ? K_NTP : K_ICMP;
 	f->v6 = c->has6 && rng_chance(r, 0.7);
 	f->rtt_us = (uint32_t)rng_logu(r, 3000, 250000);
 	f->cport = (uint16_t)rng_range(r, 32768, 60999);
@@ -1123,9 +1222,9 @@ static void conc_params(const conc *c, uint32_t i, cparams *p)
 	p->http = rng_chance(&r, 0.4);
 	p->sport = p->http ? 80 : 443;
 	p->isn[0] = (uint32_t)rng_next(&r), p->isn[1] = (uint32_t)rng_next(&r);
-	p->rtt_ns = (uint32_t)rng_logu(&r, 1e6, 1e8);     /* 1-100 ms */
-	p->think_ns = (uint32_t)rng_logu(&r, 1e5, 2e7);   /* 0.1-20 ms */
-	p->ack_ns = (uint32_t)rng_range(&r, 2e5, 4e7);    /* delayed ACK */
+	p->rtt_ns = (uint32_t)rng_logu(&r, 1e6, 1e8);   /* 1-100 ms */
+	p->think_ns = (uint32_t)rng_logu(&r, 1e5, 2e7); /* 0.1-20 ms */
+	p->ack_ns = (uint32_t)rng_range(&r, 2e5, 4e7);  /* delayed ACK */
 	p->word = (uint32_t)rng_next(&r) % N_WORDS;
 	p->page = (uint32_t)rng_range(&r, 1, 99999);
 	p->body[0] = (uint32_t)rng_range(&r, 24, 64);
@@ -1157,7 +1256,8 @@ static void conc_flow(gen *g, const cparams *p, uint8_t step, flow *f)
 		f->cip[14] = (uint8_t)(h >> 8), f->cip[15] = (uint8_t)h;
 		memcpy(f->sip, w->srv6[p->server % N_SERVERS6], 16);
 	} else {
-		f->cip[0] = 192, f->cip[1] = 168, f->cip[2] = (uint8_t)(h >> 8), f->cip[3] = (uint8_t)h;
+		f->cip[0] = 192, f->cip[1] = 168, f->cip[2] = (uint8_t)(h >> 8),
+		f->cip[3] = (uint8_t)h;
 		memcpy(f->sip, w->srv4[p->server], 4);
 	}
 	if (step < 3)
@@ -1220,7 +1320,10 @@ static uint64_t conc_step(gen *g, conc *c, uint32_t i, uint64_t t)
 	case 5:
 		end = tcp_pkt(g, &f, 0, 0x10, f.pos[0], 0, t);
 		if (c->close_start + p.close_off <= end) {
-			fprintf(stderr, "gen-capture: connection %" PRIu32 " still opening at its close time\n", i);
+			fprintf(stderr,
+			        "gen-capture: connection %" PRIu32
+			        " still opening at its close time\n",
+			        i);
 			exit(1);
 		}
 		delay = c->close_start + p.close_off - end;
@@ -1291,12 +1394,13 @@ static void conc_run(gen *g, uint64_t seed, uint32_t n)
 	        " client addresses\n"
 	        "  each: SYN, SYN/ACK, ACK, request, response, ACK, FIN, FIN/ACK, ACK\n"
 	        "  last opening packet at %.3f s, first FIN at %.3f s\n"
-	        "  connections open at the first FIN %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
+	        "  connections open at the first FIN %" PRIu64 ", max concurrent flows %" PRIu64
+	        "\n"
 	        "  packets: ipv6 %" PRIu64 "; frames <=128 B %" PRIu64 ", <=576 B %" PRIu64 "\n",
 	        s->pkts, s->data_bytes, s->file_bytes, (double)g->last_ts / 1e9, seed, n, n - c.v6,
 	        c.v6, c.http, n - c.http, c.server_first, c.nhosts, (double)c.last_open_ts / 1e9,
-	        (double)c.first_fin_ts / 1e9, c.open_at_first_fin, c.max_active, s->v6_pkts, s->frame_hist[0],
-	        s->frame_hist[1]);
+	        (double)c.first_fin_ts / 1e9, c.open_at_first_fin, c.max_active, s->v6_pkts,
+	        s->frame_hist[0], s->frame_hist[1]);
 }
 
 /* ---- collision flood ---------------------------------------------------- */
@@ -1479,7 +1583,7 @@ static int parse_size(const char *s, uint64_t *ret)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] OUTPUT SIZE\n"
+	        "usage: gen-capture [-s SEED] [-r AVG_MBPS] [-l LINK_MBPS] [-m] OUTPUT SIZE\n"
 	        "       gen-capture -c FLOWS [-s SEED] [-l LINK_MBPS] OUTPUT\n"
 	        "       gen-capture -f SYNS [-u] [-n ROUNDS] [-s SEED] OUTPUT\n"
 	        "  SIZE: bytes, with K/M/G suffix (e.g. 1G)\n"
@@ -1491,17 +1595,19 @@ static void usage(void)
 	        "  -n ROUNDS    with -f: send the SYNs this many times (default 1)\n"
 	        "  -s SEED      PRNG seed (default 1)\n"
 	        "  -r AVG_MBPS  average bit rate of the capture (default 200)\n"
-	        "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n");
+	        "  -l LINK_MBPS link speed, spacing of back-to-back packets (default 1000)\n"
+	        "  -m           the application-heavy mix (web, TLS, DNS and mail)\n");
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t seed = 1, avg = 200, link = 1000, size = 0, nconc = 0, nflood = 0, rounds = 1;
-	bool flood_mode = false, flood_random = false;
+	bool flood_mode = false, flood_random = false, mix = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:r:l:c:f:n:uh")) != -1) {
-		if (opt == 'u') {
-			flood_random = true;
+	while ((opt = getopt(argc, argv, "s:r:l:c:f:n:umh")) != -1) {
+		if (opt == 'u' || opt == 'm') {
+			flood_random |= opt == 'u';
+			mix |= opt == 'm';
 			continue;
 		}
 		flood_mode |= opt == 'f';
@@ -1546,6 +1652,7 @@ int main(int argc, char **argv)
 	world_init(w, &g->r);
 	g->w = w;
 	g->limit = size;
+	g->mix = mix;
 	g->avg_bps = (double)avg * 1e6;
 	g->link_bps = (double)link * 1e6;
 	g->free_head = NO_FLOW;
@@ -1605,28 +1712,30 @@ int main(int argc, char **argv)
 	stats *s = &g->st;
 	double secs = (double)g->last_ts / 1e9;
 	uint64_t nfl = s->flows[0] + s->flows[1] + s->flows[2] + s->flows[3];
-	fprintf(
-	    stderr,
-	    "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64
-	    " file bytes\n"
-	    "  capture time %.1f s, average %.0f Mbit/s\n"
-	    "  flows %" PRIu64 ": tcp %" PRIu64 " (tls %" PRIu64 ", http %" PRIu64 ", ssh %" PRIu64
-	    ", other %" PRIu64 "), dns %" PRIu64 ", ntp %" PRIu64 ", icmp %" PRIu64 "\n"
-	    "  tcp ends: fin %" PRIu64 ", rst %" PRIu64 ", abandoned %" PRIu64
-	    ", syn unanswered %" PRIu64 ", refused %" PRIu64 "\n"
-	    "  ipv6 flows %" PRIu64 ", vlan flows %" PRIu64 ", max concurrent flows %" PRIu64 "\n"
-	    "  data segments %" PRIu64 ", out of order %" PRIu64 " (%.2f%%), retransmitted %" PRIu64
-	    " (%.2f%%)\n"
-	    "  packets: ipv6 %" PRIu64 ", vlan %" PRIu64 "; frames <=128 B %" PRIu64
-	    ", <=576 B %" PRIu64 ", <1500 B %" PRIu64 ", >=1500 B %" PRIu64 "\n",
-	    s->pkts, s->data_bytes, s->file_bytes, secs,
-	    secs > 0 ? (double)s->data_bytes * 8 / secs / 1e6 : 0.0, nfl, s->flows[K_TCP],
-	    s->apps[A_TLS], s->apps[A_HTTP], s->apps[A_SSH], s->apps[A_RAW], s->flows[K_DNS],
-	    s->flows[K_NTP], s->flows[K_ICMP], s->hows[H_FIN], s->hows[H_RST], s->hows[H_ABANDON],
-	    s->hows[H_NOANSWER], s->hows[H_REFUSED], s->v6_flows, s->vlan_flows, s->max_active,
-	    s->segs, s->ooo, s->segs ? 100.0 * (double)s->ooo / (double)s->segs : 0.0, s->retx,
-	    s->segs ? 100.0 * (double)s->retx / (double)s->segs : 0.0, s->v6_pkts, s->vlan_pkts,
-	    s->frame_hist[0], s->frame_hist[1], s->frame_hist[2], s->frame_hist[3]);
+	fprintf(stderr,
+	        "gen-capture: %" PRIu64 " packets, %" PRIu64 " bytes of packet data, %" PRIu64
+	        " file bytes\n"
+	        "  capture time %.1f s, average %.0f Mbit/s\n"
+	        "  flows %" PRIu64 ": tcp %" PRIu64 " (tls %" PRIu64 ", http %" PRIu64
+	        ", ssh %" PRIu64 ", other %" PRIu64 ", smtp %" PRIu64 "), dns %" PRIu64
+	        ", ntp %" PRIu64 ", icmp %" PRIu64 "\n"
+	        "  tcp ends: fin %" PRIu64 ", rst %" PRIu64 ", abandoned %" PRIu64
+	        ", syn unanswered %" PRIu64 ", refused %" PRIu64 "\n"
+	        "  ipv6 flows %" PRIu64 ", vlan flows %" PRIu64 ", max concurrent flows %" PRIu64
+	        "\n"
+	        "  data segments %" PRIu64 ", out of order %" PRIu64
+	        " (%.2f%%), retransmitted %" PRIu64 " (%.2f%%)\n"
+	        "  packets: ipv6 %" PRIu64 ", vlan %" PRIu64 "; frames <=128 B %" PRIu64
+	        ", <=576 B %" PRIu64 ", <1500 B %" PRIu64 ", >=1500 B %" PRIu64 "\n",
+	        s->pkts, s->data_bytes, s->file_bytes, secs,
+	        secs > 0 ? (double)s->data_bytes * 8 / secs / 1e6 : 0.0, nfl, s->flows[K_TCP],
+	        s->apps[A_TLS], s->apps[A_HTTP], s->apps[A_SSH], s->apps[A_RAW], s->apps[A_SMTP],
+	        s->flows[K_DNS], s->flows[K_NTP], s->flows[K_ICMP], s->hows[H_FIN], s->hows[H_RST],
+	        s->hows[H_ABANDON], s->hows[H_NOANSWER], s->hows[H_REFUSED], s->v6_flows,
+	        s->vlan_flows, s->max_active, s->segs, s->ooo,
+	        s->segs ? 100.0 * (double)s->ooo / (double)s->segs : 0.0, s->retx,
+	        s->segs ? 100.0 * (double)s->retx / (double)s->segs : 0.0, s->v6_pkts, s->vlan_pkts,
+	        s->frame_hist[0], s->frame_hist[1], s->frame_hist[2], s->frame_hist[3]);
 	free(g->flows);
 	free(g->heap);
 	free(w);

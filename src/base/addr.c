@@ -19,12 +19,90 @@ bool om_addr_is_v4(const om_addr *a)
 	return memcmp(a->b, v4_prefix, 12) == 0;
 }
 
+/* The text forms are written here rather than by inet_ntop, which formats
+ * with sprintf: every event has two addresses and this was a tenth of the
+ * cost of a flow record. The output is inet_ntop's, character for
+ * character (RFC 5952: lower-case hex, no leading zeros, the first longest
+ * run of two or more zero groups as "::"; glibc's embedded IPv4 forms
+ * "::a.b.c.d" and "::ffff:a.b.c.d"); tests/unit/test_base.c checks it
+ * against inet_ntop. */
+static char *put_v4(char *p, const uint8_t v[4])
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned x = v[i];
+		if (x >= 100) {
+			*p++ = (char)('0' + x / 100);
+			*p++ = (char)('0' + x / 10 % 10);
+		} else if (x >= 10) {
+			*p++ = (char)('0' + x / 10);
+		}
+		*p++ = (char)('0' + x % 10);
+		if (i < 3)
+			*p++ = '.';
+	}
+	return p;
+}
+
+static char *put_hex16(char *p, unsigned w)
+{
+	static const char hx[] = "0123456789abcdef";
+	int shift = 12;
+	while (shift > 0 && !(w >> shift & 15))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hx[w >> shift & 15];
+	return p;
+}
+
 void om_addr_str(const om_addr *a, char *buf, size_t n)
 {
-	if (om_addr_is_v4(a))
-		inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)n);
-	else
-		inet_ntop(AF_INET6, a->b, buf, (socklen_t)n);
+	char tmp[48], *p = tmp;
+	if (om_addr_is_v4(a)) {
+		p = put_v4(p, a->b + 12);
+	} else {
+		unsigned w[8];
+		for (int i = 0; i < 8; i++)
+			w[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
+		int best = -1, best_len = 0;
+		for (int i = 0; i < 8;) {
+			if (w[i]) {
+				i++;
+				continue;
+			}
+			int k = i;
+			while (k < 8 && !w[k])
+				k++;
+			if (k - i > best_len)
+				best = i, best_len = k - i;
+			i = k;
+		}
+		if (best_len < 2)
+			best = -1;
+		for (int i = 0; i < 8; i++) {
+			if (best >= 0 && i >= best && i < best + best_len) {
+				if (i == best)
+					*p++ = ':';
+				continue;
+			}
+			if (i)
+				*p++ = ':';
+			if (i == 6 && best == 0 &&
+			    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+				p = put_v4(p, a->b + 12);
+				break;
+			}
+			p = put_hex16(p, w[i]);
+		}
+		if (best >= 0 && best + best_len == 8)
+			*p++ = ':';
+	}
+	size_t len = (size_t)(p - tmp);
+	if (!n)
+		return;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, tmp, len);
+	buf[len] = '\0';
 }
 
 int om_addr_parse(const char *s, om_addr *ret)

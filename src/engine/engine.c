@@ -558,9 +558,9 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json_str(&j, "state", om_flow_state_name(f->state));
 	om_json_str(&j, "reason", om_flow_end_name(why));
 	om_json_bool(&j, "midstream", (f->flags & OM_FLOW_F_MIDSTREAM) != 0);
-	/* No per-flow detection yet (scan alerts belong to a source, not a
-	 * flow), so no flow has alerted; the IPS rules will set it. */
-	om_json_bool(&j, "alerted", false);
+	/* set by what inspected the flow's transactions (proto's observers:
+	 * the rule engine, the guards); scan alerts belong to a source */
+	om_json_bool(&j, "alerted", (f->flags & OM_FLOW_F_ALERTED) != 0);
 	om_json_obj_close(&j);
 	if (f->proto == IPPROTO_TCP) {
 		char hx[3];

@@ -356,6 +356,11 @@ typedef struct om_flow {
 } om_flow;
 
 #define OM_FLOW_F_MIDSTREAM 0x01 /* first packet seen was not a SYN */
+/* what inspection decided on the flow (set by the engine and proto's
+ * observers; the inline gateway acts on DROP and REJECT) */
+#define OM_FLOW_F_ALERTED 0x02 /* something alerted on it */
+#define OM_FLOW_F_DROP 0x04    /* drop its remaining packets */
+#define OM_FLOW_F_REJECT 0x08  /* reset it (with DROP) */
 
 /* Every field is a uint64_t: the engine sums tables word by word. */
 typedef struct om_flow_stats {

@@ -350,7 +350,9 @@ om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8
 		ctx(&j, ctx_arg);
 		om_json_obj_close(&j);
 	}
-	if (c->store_dir[0] && store_room(w, 0)) {
+	if (c->store_dir[0] && !store_room(w, 0)) {
+		w->stats.store_refused++; /* the store is full: the file is still inspected */
+	} else if (c->store_dir[0]) {
 		snprintf(file->store_tmp, sizeof(file->store_tmp), "%s/tmp/%u-%llu.part",
 		         c->store_dir, w->index, (unsigned long long)file->seq);
 		file->store_fd =

@@ -13,6 +13,8 @@ struct om_proto {
 	unsigned nsubs;
 	int ftp_id;                       /* ftp's registry id, for ftp-data (-1: not registered) */
 	struct proto_files_shared *files; /* file store, posted verdicts */
+	om_proto_observer obs[OM_PROTO_MAX_OBSERVERS];
+	unsigned nobs;
 };
 
 /* the proto module's worker context (one per engine worker, reached from a
@@ -24,6 +26,7 @@ struct om_proto_worker {
 	om_proto_sink sink;
 	om_proto_stats stats;
 	struct proto_files_worker *files;
+	void *obs_ctx[OM_PROTO_MAX_OBSERVERS]; /* the observers' worker contexts */
 };
 /* the worker of flow f, or NULL (no proto worker set: a test without one) */
 struct om_proto_worker *proto_worker(const om_flow *f);
@@ -44,6 +47,13 @@ void proto_event(om_flow *f, const om_proto_event *ev);
  * wrong (upper case, Suricata's where it has one, for example
  * "REQUEST_FIELD_TOO_LONG"). dir as in om_proto_event. */
 void proto_anomaly(om_flow *f, int dir, const char *app_proto, const char *event);
+
+/* ---- transactions ------------------------------------------------------------ */
+/* Shows a transaction to the observers (when its request is complete, and
+ * again when its response is: tx->progress says which) and applies their
+ * verdicts to the flow's flags. A parser calls it where it writes the
+ * transaction's record, or earlier for the request. */
+void proto_tx_ready(om_flow *f, const om_proto_tx *tx);
 
 /* ---- files ----------------------------------------------------------------- */
 /* Opens a file carried by flow f in direction dir (OM_DIR_TOCLIENT for a

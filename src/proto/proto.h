@@ -183,6 +183,120 @@ int om_proto_add_file_subscriber(om_proto *p, const om_file_subscriber *s);
  * verdict was already decided (the hold ran out). */
 int om_file_verdict_post(om_proto *p, om_file_ticket ticket, enum om_file_verdict v);
 
+/* ---- transactions: what the rule engine and the guards inspect ------------------ */
+/* When a parser has a transaction's request (and again when it has its
+ * response), it shows it to the observers (the rule engine, the web filter,
+ * threat intelligence) as an om_proto_tx: the protocol, the transaction's
+ * number, how far it got, and its buffers by name. Buffers are the sticky
+ * buffers of Suricata's rule language; a parser that has no such buffer
+ * answers NULL. The pointers are valid during the observer's call only.
+ * The design note is docs/proto.md ("Transactions"). */
+enum om_tx_buf {
+	/* HTTP request */
+	OM_TXB_HTTP_METHOD = 0,
+	OM_TXB_HTTP_URI,      /* normalised (http.uri) */
+	OM_TXB_HTTP_URI_RAW,  /* as sent (http.uri.raw) */
+	OM_TXB_HTTP_HOST,     /* lower case, no port (http.host) */
+	OM_TXB_HTTP_HOST_RAW, /* as sent (http.host.raw) */
+	OM_TXB_HTTP_PROTOCOL, /* "HTTP/1.1" */
+	OM_TXB_HTTP_REQUEST_LINE,
+	OM_TXB_HTTP_HEADER, /* request headers "Name: value\r\n" each, without cookie (http.header)
+	                     */
+	OM_TXB_HTTP_HEADER_RAW,   /* request header block as sent */
+	OM_TXB_HTTP_HEADER_NAMES, /* "\r\nName1\r\nName2\r\n\r\n" as Suricata builds it */
+	OM_TXB_HTTP_USER_AGENT,
+	OM_TXB_HTTP_COOKIE,
+	OM_TXB_HTTP_CONTENT_TYPE, /* of the request */
+	OM_TXB_HTTP_REFERER,
+	OM_TXB_HTTP_START,        /* request line and header block (http.start) */
+	OM_TXB_HTTP_REQUEST_BODY, /* decoded, up to the configured limit */
+	/* HTTP response */
+	OM_TXB_HTTP_STAT_CODE,
+	OM_TXB_HTTP_STAT_MSG,
+	OM_TXB_HTTP_RESPONSE_LINE,
+	OM_TXB_HTTP_RESPONSE_HEADER, /* response headers "Name: value\r\n" each */
+	OM_TXB_HTTP_RESPONSE_BODY,   /* decoded, up to the configured limit */
+	OM_TXB_HTTP_LOCATION,
+	OM_TXB_HTTP_SERVER,
+	/* DNS */
+	OM_TXB_DNS_QUERY,       /* each question's name (idx), dotted, no trailing dot */
+	OM_TXB_DNS_ANSWER_NAME, /* each answer's rdata name or address text (idx) */
+	/* TLS and QUIC ClientHello / certificates */
+	OM_TXB_TLS_SNI,
+	OM_TXB_TLS_CERT_SUBJECT,
+	OM_TXB_TLS_CERT_ISSUER,
+	OM_TXB_TLS_CERT_SERIAL,
+	OM_TXB_TLS_CERT_FINGERPRINT,
+	OM_TXB_TLS_CERT, /* each certificate's DER (idx: 0 the server's own) */
+	OM_TXB_TLS_VERSION,
+	OM_TXB_JA3_HASH,
+	OM_TXB_JA3_STRING,
+	OM_TXB_JA3S_HASH,
+	OM_TXB_JA3S_STRING,
+	OM_TXB_JA4,
+	OM_TXB_TLS_ALPN, /* each ALPN protocol (idx) */
+	/* mail */
+	OM_TXB_SMTP_HELO,
+	OM_TXB_SMTP_MAIL_FROM,
+	OM_TXB_SMTP_RCPT_TO, /* each (idx) */
+	OM_TXB_EMAIL_FROM,
+	OM_TXB_EMAIL_TO,
+	OM_TXB_EMAIL_SUBJECT,
+	OM_TXB_EMAIL_URL, /* each URL found in the bodies (idx) */
+	/* FTP */
+	OM_TXB_FTP_COMMAND,
+	OM_TXB_FTP_COMMAND_DATA,
+	OM_TXB_COUNT
+};
+/* The rule language's name of a buffer ("http.uri"), and back (-1: none). */
+const char *om_tx_buf_name(enum om_tx_buf b);
+int om_tx_buf_from_name(const char *name);
+
+#define OM_TX_REQUEST 0x1u  /* the request (client's part) is complete */
+#define OM_TX_RESPONSE 0x2u /* the response (server's part) is complete */
+
+typedef struct om_proto_tx om_proto_tx;
+struct om_proto_tx {
+	const char *app_proto; /* the parser's name: "http", "dns", "tls", ... */
+	uint64_t tx_id;
+	unsigned progress; /* OM_TX_REQUEST, | OM_TX_RESPONSE once both */
+	int dir;           /* the direction that just completed */
+	/* buffer idx of the transaction (idx > 0 for the multi-buffers marked
+	 * "each"); NULL when there is none */
+	const uint8_t *(*buffer)(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+	                         uint32_t *ret_len);
+	/* writes the transaction's EVE object ("http": {...}) into an alert */
+	om_proto_body_fn json;
+	void *priv; /* the parser's */
+};
+/* The same buffer in a simple form: NULL when absent. */
+const uint8_t *om_tx_get(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx, uint32_t *ret_len);
+
+/* An observer sees every transaction of every flow on its worker. on_tx
+ * returns what it decided; OM_TX_VERDICT_DROP and _REJECT ask the inline
+ * gateway to stop the flow (offline they are written as would-drop). */
+enum om_tx_verdict {
+	OM_TX_VERDICT_ACCEPT = 0,
+	OM_TX_VERDICT_ALERT,
+	OM_TX_VERDICT_DROP,
+	OM_TX_VERDICT_REJECT
+};
+typedef struct om_proto_observer {
+	const char *name;
+	/* per-worker context (NULL from a worker_new that may fail: the worker
+	 * then fails to start); may be NULL */
+	void *(*worker_new)(void *user, unsigned worker);
+	void (*worker_free)(void *wctx, void *user);
+	enum om_tx_verdict (*on_tx)(void *wctx, om_flow *f, const om_proto_tx *tx);
+	void *user;
+} om_proto_observer;
+#define OM_PROTO_MAX_OBSERVERS 8
+/* Before the workers start. -ENOSPC past OM_PROTO_MAX_OBSERVERS. */
+int om_proto_add_observer(om_proto *p, const om_proto_observer *o);
+/* What the observers decide is kept on the flow: ALERT sets
+ * OM_FLOW_F_ALERTED, DROP also OM_FLOW_F_DROP, REJECT also
+ * OM_FLOW_F_REJECT (net.h). */
+
 /* ---- per worker ------------------------------------------------------------ */
 typedef struct om_proto_worker om_proto_worker;
 /* One per engine worker, given to om_app_set_worker_user. index is the

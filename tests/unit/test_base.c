@@ -1,9 +1,11 @@
 /* Unit tests for base: bounded buffers, JSON writer, addresses, hashing,
  * number parsing and time formatting. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -94,6 +96,72 @@ static void test_json_hostile_bytes(void **state)
 	om_buf_free(&b);
 }
 
+/* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
+ * addresses made of random words, many of them zero (every run of zeros,
+ * embedded IPv4 forms). */
+static void test_addr_str_like_inet_ntop(void **state)
+{
+	(void)state;
+	static const char *const cases[] = {
+	    "::",
+	    "::1",
+	    "1::",
+	    "::ffff:1.2.3.4",
+	    "::1.2.3.4",
+	    "::ffff:0:0",
+	    "1:0:0:2:0:0:0:3",
+	    "1:0:0:2:0:0:3:4",
+	    "2001:db8::",
+	    "0:0:1::",
+	    "1:2:3:4:5:6:7:8",
+	    "1:2:3:4:5:6:7::",
+	    "::2:3:4:5:6:7:8",
+	    "fe80::1:0:0:1",
+	    "0.0.0.0",
+	    "255.255.255.255",
+	    "10.0.0.1",
+	    "1:0:2:0:3:0:4:0",
+	    "::0.0.0.2",
+	    "::ffff:0.0.0.0",
+	};
+	char got[64], want[64];
+	om_addr a;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(om_addr_parse(cases[i], &a), 0);
+		om_addr_str(&a, got, sizeof(got));
+		if (om_addr_is_v4(&a))
+			assert_non_null(inet_ntop(AF_INET, a.b + 12, want, sizeof(want)));
+		else
+			assert_non_null(inet_ntop(AF_INET6, a.b, want, sizeof(want)));
+		assert_string_equal(got, want);
+	}
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 200000; i++) {
+		for (int k = 0; k < 16; k += 2) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned w = (x & 3) ? 0 : (unsigned)(x >> 20) & 0xffff;
+			if ((x >> 40 & 7) == 0)
+				w &= 0xff;
+			a.b[k] = (uint8_t)(w >> 8);
+			a.b[k + 1] = (uint8_t)w;
+		}
+		if ((x >> 50 & 15) == 0) { /* the mapped prefix: IPv4 */
+			memset(a.b, 0, 10);
+			a.b[10] = a.b[11] = 0xff;
+		}
+		om_addr_str(&a, got, sizeof(got));
+		if (om_addr_is_v4(&a))
+			assert_non_null(inet_ntop(AF_INET, a.b + 12, want, sizeof(want)));
+		else
+			assert_non_null(inet_ntop(AF_INET6, a.b, want, sizeof(want)));
+		assert_string_equal(got, want);
+	}
+	/* a short buffer gets what fits, terminated */
+	assert_int_equal(om_addr_parse("192.168.100.200", &a), 0);
+	om_addr_str(&a, got, 8);
+	assert_string_equal(got, "192.168");
+}
+
 static void test_addr_cidr(void **state)
 {
 	(void)state;
@@ -182,8 +250,9 @@ static void test_time(void **state)
 		time_t tt = (time_t)sec;
 		struct tm tm;
 		gmtime_r(&tt, &tm);
-		snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.000123+0000", tm.tm_year + 1900,
-		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.000123+0000",
+		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec);
 		om_time_iso(sec * 1000000 + 123, a, sizeof(a));
 		assert_string_equal(a, b);
 	}
@@ -232,10 +301,11 @@ static void test_siphash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_buf_html),
-		cmocka_unit_test(test_json_writer), cmocka_unit_test(test_json_hostile_bytes),
-		cmocka_unit_test(test_addr_cidr),   cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_time),        cmocka_unit_test(test_hash), cmocka_unit_test(test_siphash),
+	    cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_buf_html),
+	    cmocka_unit_test(test_json_writer), cmocka_unit_test(test_json_hostile_bytes),
+	    cmocka_unit_test(test_addr_cidr),   cmocka_unit_test(test_addr_str_like_inet_ntop),
+	    cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_hash),        cmocka_unit_test(test_siphash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
