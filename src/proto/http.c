@@ -113,7 +113,12 @@ struct http_tx {
 	uint32_t hdr_bytes[2];
 	bool hdr_over[2];
 	bool tunnel, upgrade;
+	struct body raw_hdr[2]; /* the header blocks as sent, for the rule engine */
+	/* buffers built for the rule engine when first asked for */
+	struct body built[4];
 };
+
+enum { BUILT_URI, BUILT_HEADER, BUILT_RESPONSE_HEADER, BUILT_HEADER_NAMES };
 
 struct http_state {
 	htp_connp_t *connp;
@@ -664,8 +669,12 @@ static void tx_free_data(htp_tx_t *tx)
 	if (!t)
 		return;
 	tx_files_close(t, OM_FILE_TRUNCATED);
-	free(t->body[0].buf);
-	free(t->body[1].buf);
+	for (int d = 0; d < 2; d++) {
+		free(t->body[d].buf);
+		free(t->raw_hdr[d].buf);
+	}
+	for (size_t i = 0; i < OM_ARRAY_SIZE(t->built); i++)
+		free(t->built[i].buf);
 	free(t);
 	htp_tx_set_user_data(tx, NULL);
 }
@@ -703,6 +712,150 @@ static void check_tx_flags(struct http_state *s, htp_tx_t *tx)
 		anomaly(s, OM_DIR_TOSERVER, "REQUEST_LINE_INVALID");
 }
 
+/* ---- the transaction for the rule engine and the guards (om_proto_tx) ---------------- */
+
+static const uint8_t *bstr_buf(const bstr *b, uint32_t *ret_len)
+{
+	if (!b)
+		return NULL;
+	*ret_len = (uint32_t)bstr_len(b);
+	return bstr_ptr(b);
+}
+
+static const uint8_t *header_buf(htp_table_t *t, const char *name, uint32_t *ret_len)
+{
+	const htp_header_t *h = header(t, name);
+	return h ? bstr_buf(h->value, ret_len) : NULL;
+}
+
+static void built_add(struct body *b, const void *d, size_t n)
+{
+	body_keep(b, 1u << 20, d, n); /* bounded by libhtp's header limits already */
+}
+
+/* "Name: value\r\n" for each header (Suricata's http.header and
+ * http.response_header; the request's without cookie), or the names as
+ * "\r\nName1\r\nName2\r\n\r\n" (http.header_names). */
+static const uint8_t *headers_built(struct http_tx *t, int which, uint32_t *ret_len)
+{
+	struct body *b = &t->built[which];
+	if (!b->seen) {
+		htp_table_t *tab = which == BUILT_RESPONSE_HEADER ? t->tx->response_headers
+		                                                  : t->tx->request_headers;
+		size_t n = tab ? htp_table_size(tab) : 0;
+		b->seen = 1;
+		if (which == BUILT_HEADER_NAMES)
+			built_add(b, "\r\n", 2);
+		for (size_t i = 0; i < n; i++) {
+			htp_header_t *h = htp_table_get_index(tab, i, NULL);
+			if (!h || !h->name || !h->value)
+				continue;
+			if (which == BUILT_HEADER && bstr_cmp_c_nocase(h->name, "cookie") == 0)
+				continue;
+			built_add(b, bstr_ptr(h->name), bstr_len(h->name));
+			if (which == BUILT_HEADER_NAMES) {
+				built_add(b, "\r\n", 2);
+				continue;
+			}
+			built_add(b, ": ", 2);
+			built_add(b, bstr_ptr(h->value), bstr_len(h->value));
+			built_add(b, "\r\n", 2);
+		}
+		if (which == BUILT_HEADER_NAMES)
+			built_add(b, "\r\n", 2);
+	}
+	*ret_len = (uint32_t)b->len;
+	return b->buf ? b->buf : (const uint8_t *)"";
+}
+
+/* http.uri: libhtp's normalised path, and the query after '?'. */
+static const uint8_t *uri_built(struct http_tx *t, uint32_t *ret_len)
+{
+	struct body *b = &t->built[BUILT_URI];
+	htp_uri_t *u = t->tx->parsed_uri;
+	if (!u || !u->path)
+		return bstr_buf(t->tx->request_uri, ret_len);
+	if (!b->seen) {
+		b->seen = 1;
+		built_add(b, bstr_ptr(u->path), bstr_len(u->path));
+		if (u->query) {
+			built_add(b, "?", 1);
+			built_add(b, bstr_ptr(u->query), bstr_len(u->query));
+		}
+	}
+	*ret_len = (uint32_t)b->len;
+	return b->buf ? b->buf : (const uint8_t *)"";
+}
+
+static const uint8_t *tx_buffer(const om_proto_tx *ptx, enum om_tx_buf which, uint32_t idx,
+                                uint32_t *ret_len)
+{
+	struct http_tx *t = ptx->priv;
+	htp_tx_t *tx = t->tx;
+	if (idx > 0)
+		return NULL;
+	switch (which) {
+	case OM_TXB_HTTP_METHOD: return bstr_buf(tx->request_method, ret_len);
+	case OM_TXB_HTTP_URI: return uri_built(t, ret_len);
+	case OM_TXB_HTTP_URI_RAW: return bstr_buf(tx->request_uri, ret_len);
+	case OM_TXB_HTTP_HOST: return bstr_buf(tx->request_hostname, ret_len);
+	case OM_TXB_HTTP_HOST_RAW: return header_buf(tx->request_headers, "host", ret_len);
+	case OM_TXB_HTTP_PROTOCOL: return bstr_buf(tx->request_protocol, ret_len);
+	case OM_TXB_HTTP_REQUEST_LINE: return bstr_buf(tx->request_line, ret_len);
+	case OM_TXB_HTTP_HEADER: return headers_built(t, BUILT_HEADER, ret_len);
+	case OM_TXB_HTTP_HEADER_RAW:
+	case OM_TXB_HTTP_START:
+		/* the raw block; http.start is the request line and it, which
+		 * libhtp does not keep together: the block alone */
+		*ret_len = (uint32_t)t->raw_hdr[0].len;
+		return t->raw_hdr[0].buf ? t->raw_hdr[0].buf : NULL;
+	case OM_TXB_HTTP_HEADER_NAMES: return headers_built(t, BUILT_HEADER_NAMES, ret_len);
+	case OM_TXB_HTTP_USER_AGENT: return header_buf(tx->request_headers, "user-agent", ret_len);
+	case OM_TXB_HTTP_COOKIE: return header_buf(tx->request_headers, "cookie", ret_len);
+	case OM_TXB_HTTP_CONTENT_TYPE:
+		return header_buf(tx->request_headers, "content-type", ret_len);
+	case OM_TXB_HTTP_REFERER: return header_buf(tx->request_headers, "referer", ret_len);
+	case OM_TXB_HTTP_REQUEST_BODY:
+		*ret_len = (uint32_t)t->body[0].len;
+		return t->body[0].len ? t->body[0].buf : NULL;
+	case OM_TXB_HTTP_STAT_CODE: return bstr_buf(tx->response_status, ret_len);
+	case OM_TXB_HTTP_STAT_MSG: return bstr_buf(tx->response_message, ret_len);
+	case OM_TXB_HTTP_RESPONSE_LINE: return bstr_buf(tx->response_line, ret_len);
+	case OM_TXB_HTTP_RESPONSE_HEADER:
+		return tx->response_headers ? headers_built(t, BUILT_RESPONSE_HEADER, ret_len)
+		                            : NULL;
+	case OM_TXB_HTTP_RESPONSE_BODY:
+		*ret_len = (uint32_t)t->body[1].len;
+		return t->body[1].len ? t->body[1].buf : NULL;
+	case OM_TXB_HTTP_LOCATION: return header_buf(tx->response_headers, "location", ret_len);
+	case OM_TXB_HTTP_SERVER: return header_buf(tx->response_headers, "server", ret_len);
+	default: return NULL;
+	}
+}
+
+static void tx_json(om_json *j, void *arg)
+{
+	const om_proto_tx *ptx = arg;
+	struct http_tx *t = ptx->priv;
+	om_json_obj_open(j, "http");
+	http_members(j, t->tx, false);
+	om_json_obj_close(j);
+}
+
+/* Shows the transaction to the observers: at the end of its request, and
+ * again with its response. */
+static void tx_show(struct http_tx *t, unsigned progress, int dir)
+{
+	om_proto_tx ptx = {.app_proto = "http",
+	                   .tx_id = t->id,
+	                   .progress = progress,
+	                   .dir = dir,
+	                   .buffer = tx_buffer,
+	                   .json = tx_json,
+	                   .priv = t};
+	proto_tx_ready(t->s->f, &ptx);
+}
+
 /* ---- libhtp's callbacks ---------------------------------------------------------------- */
 
 static int on_header_data(htp_tx_data_t *d, int dir)
@@ -721,6 +874,7 @@ static int on_header_data(htp_tx_data_t *d, int dir)
 		return HTP_ERROR; /* the connection's parser stops: a bound, not a crash */
 	}
 	t->hdr_bytes[dir] += (uint32_t)d->len;
+	body_keep(&t->raw_hdr[dir], max, d->data, d->len);
 	return HTP_OK;
 }
 
@@ -807,6 +961,7 @@ static int on_req_complete(htp_tx_t *tx)
 	proto_file_close(t->file[0], t->bomb[0] ? OM_FILE_TRUNCATED : OM_FILE_CLOSED);
 	t->file[0] = NULL;
 	mp_free(t, OM_FILE_TRUNCATED); /* a part still open had no closing delimiter */
+	tx_show(t, OM_TX_REQUEST, OM_DIR_TOSERVER);
 	return HTP_OK;
 }
 
@@ -881,6 +1036,7 @@ static int on_tx_complete(htp_tx_t *tx)
 	struct http_tx *t = tx_data(tx);
 	if (!t)
 		return HTP_OK;
+	tx_show(t, OM_TX_REQUEST | OM_TX_RESPONSE, OM_DIR_TOCLIENT);
 	tx_log(t);
 	tx_files_close(t, OM_FILE_CLOSED);
 	struct http_state *s = t->s;

@@ -48,6 +48,7 @@ static char *slurp(const char *path)
 
 static void (*tune)(om_settings *cfg);
 static const om_file_subscriber *subscriber;
+static const om_proto_observer *observer;
 
 /* Runs the capture through the engine with the proto module's parsers;
  * returns the EVE lines (free them). */
@@ -72,6 +73,8 @@ static char *run(struct hcap *c)
 	assert_int_equal(om_proto_new(&cfg.proto, &proto, err, sizeof(err)), 0);
 	if (subscriber)
 		assert_int_equal(om_proto_add_file_subscriber(proto, subscriber), 0);
+	if (observer)
+		assert_int_equal(om_proto_add_observer(proto, observer), 0);
 	om_app_registry *apps = om_app_registry_new();
 	assert_non_null(apps);
 	assert_int_equal(om_proto_register(proto, apps), 0);
@@ -687,6 +690,86 @@ static void test_body_accessor(void **state)
 	free(eve);
 }
 
+/* The transaction as the rule engine sees it (om_proto_tx): shown when the
+ * request is complete and again with the response; normalised URI and
+ * host, headers as Suricata's http.header builds them, the bodies. */
+struct seen_tx {
+	unsigned calls, progress[4];
+	char uri[64], uri_raw[64], host[64], header[256], names[128], body[16], rbody[32], stat[8],
+	    server[16];
+};
+static struct seen_tx stx;
+
+static void copy_buf(char *out, size_t cap, const om_proto_tx *tx, enum om_tx_buf b)
+{
+	uint32_t n = 0;
+	const uint8_t *d = om_tx_get(tx, b, 0, &n);
+	if (!d) {
+		snprintf(out, cap, "(none)");
+		return;
+	}
+	snprintf(out, cap, "%.*s", (int)n, (const char *)d);
+}
+
+static enum om_tx_verdict obs_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	(void)wctx, (void)f;
+	assert_string_equal(tx->app_proto, "http");
+	assert_int_equal(tx->tx_id, 0);
+	if (stx.calls < 4)
+		stx.progress[stx.calls] = tx->progress;
+	stx.calls++;
+	copy_buf(stx.uri, sizeof(stx.uri), tx, OM_TXB_HTTP_URI);
+	copy_buf(stx.uri_raw, sizeof(stx.uri_raw), tx, OM_TXB_HTTP_URI_RAW);
+	copy_buf(stx.host, sizeof(stx.host), tx, OM_TXB_HTTP_HOST);
+	copy_buf(stx.header, sizeof(stx.header), tx, OM_TXB_HTTP_HEADER);
+	copy_buf(stx.names, sizeof(stx.names), tx, OM_TXB_HTTP_HEADER_NAMES);
+	copy_buf(stx.body, sizeof(stx.body), tx, OM_TXB_HTTP_REQUEST_BODY);
+	copy_buf(stx.rbody, sizeof(stx.rbody), tx, OM_TXB_HTTP_RESPONSE_BODY);
+	copy_buf(stx.stat, sizeof(stx.stat), tx, OM_TXB_HTTP_STAT_CODE);
+	copy_buf(stx.server, sizeof(stx.server), tx, OM_TXB_HTTP_SERVER);
+	return tx->progress & OM_TX_RESPONSE ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT;
+}
+
+static void test_observer(void **state)
+{
+	(void)state;
+	static const om_proto_observer obs = {.name = "t", .on_tx = obs_tx};
+	struct hcap c;
+	struct hsess s;
+	char r[256];
+	hcap_init(&c, T0);
+	hsess_open(&s, &c, 40015, 80);
+	hsess_str(&s, 0,
+	          "POST /a/./b/../c%41?x=1 HTTP/1.1\r\nHost: WWW.Example.JP\r\nCookie: k=v\r\n"
+	          "Content-Length: 5\r\n\r\nhello",
+	          3);
+	resp(r, sizeof(r), "200 OK", "text/html", body1);
+	hsess_str(&s, 1, r, 1460);
+	hsess_close(&s);
+	memset(&stx, 0, sizeof(stx));
+	observer = &obs;
+	char *eve = run(&c);
+	observer = NULL;
+	assert_int_equal(stx.calls, 2);
+	assert_int_equal(stx.progress[0], OM_TX_REQUEST);
+	assert_int_equal(stx.progress[1], OM_TX_REQUEST | OM_TX_RESPONSE);
+	/* dot segments removed, %41 decoded (RFC 3986 5.2.4, 2.3) and the path
+	 * lower-cased: libhtp's IDS personality, which is Suricata's default */
+	assert_string_equal(stx.uri, "/a/ca?x=1");
+	assert_string_equal(stx.uri_raw, "/a/./b/../c%41?x=1");
+	assert_string_equal(stx.host, "www.example.jp");
+	assert_string_equal(stx.header, "Host: WWW.Example.JP\r\nContent-Length: 5\r\n");
+	assert_string_equal(stx.names, "\r\nHost\r\nCookie\r\nContent-Length\r\n\r\n");
+	assert_string_equal(stx.body, "hello");
+	assert_string_equal(stx.rbody, body1);
+	assert_string_equal(stx.stat, "200");
+	assert_string_equal(stx.server, "t");
+	/* the observer's alert is on the flow */
+	assert_int_equal(count(eve, "\"event_type\":\"flow\"", "\"alerted\":true", NULL), 1);
+	free(eve);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -712,6 +795,7 @@ int main(void)
 	    cmocka_unit_test(test_http09),       cmocka_unit_test(test_multipart),
 	    cmocka_unit_test(test_range),        cmocka_unit_test(test_connect_upgrade),
 	    cmocka_unit_test(test_header_limit), cmocka_unit_test(test_body_accessor),
+	    cmocka_unit_test(test_observer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
