@@ -198,7 +198,6 @@ static const struct {
     {"Request chunk extension", "REQUEST_CHUNK_EXTENSION"},
     {"Request line: missing protocol", "REQUEST_LINE_MISSING_PROTOCOL"},
     {"Too many transactions", "TOO_MANY_TRANSACTIONS"},
-    {"Repetition for header", "REPETITION"}, /* either side: named by the direction */
 };
 
 static int on_log(htp_log_t *log)
@@ -211,16 +210,14 @@ static int on_log(htp_log_t *log)
 	/* the echo of an error already counted, on a later call */
 	if (strstr(log->msg, "parser is in HTP_STREAM_ERROR"))
 		return HTP_OK;
-	const char *ev = "UNKNOWN_ERROR";
+	/* a message without a name is not an event: Suricata 7 writes none
+	 * for them either (libhtp's "Repetition for header" on any repeated
+	 * header, for example) */
 	for (size_t i = 0; i < OM_ARRAY_SIZE(htp_events); i++)
 		if (!strncmp(log->msg, htp_events[i].prefix, strlen(htp_events[i].prefix))) {
-			ev = htp_events[i].event;
+			anomaly(s, s->dir, htp_events[i].event);
 			break;
 		}
-	if (!strcmp(ev, "REPETITION"))
-		ev = s->dir == OM_DIR_TOSERVER ? "REQUEST_HEADER_REPETITION"
-		                               : "RESPONSE_HEADER_REPETITION";
-	anomaly(s, s->dir, ev);
 	return HTP_OK;
 }
 
