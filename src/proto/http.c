@@ -108,7 +108,7 @@ struct http_tx {
 	om_file *file[2]; /* [OM_DIR_TOSERVER] a plain upload, [OM_DIR_TOCLIENT] the download */
 	struct mpart *mp;
 	struct body body[2];
-	bool bomb[2], stop[2];
+	bool bomb[2];
 	bool logged;
 	uint32_t hdr_bytes[2];
 	bool hdr_over[2];
@@ -133,7 +133,7 @@ struct http_state {
 	htp_tx_t *done[DONE_MAX];
 	unsigned ndone;
 	unsigned anomalies;
-	bool ended[2], dead[2], finished, error, tunnel, extra09_noted;
+	bool ended[2], dead[2], finished, error, extra09_noted;
 };
 
 static const char *const dir_name[2] = {"REQUEST", "RESPONSE"};
@@ -639,7 +639,7 @@ static void tx_files_close(struct http_tx *t, enum om_file_state st)
 {
 	for (int d = 0; d < 2; d++) {
 		enum om_file_state fs = st;
-		if (fs == OM_FILE_CLOSED && (t->bomb[d] || t->stop[d]))
+		if (fs == OM_FILE_CLOSED && t->bomb[d])
 			fs = OM_FILE_TRUNCATED;
 		proto_file_close(t->file[d], fs);
 		t->file[d] = NULL;
@@ -1283,7 +1283,6 @@ static int after_feed(struct http_state *s, int r)
 		/* CONNECT accepted or protocol upgraded: the bytes that follow
 		 * are another protocol, which the app-layer contract gives no
 		 * way to hand on (docs/proto-http.md) */
-		s->tunnel = true;
 		finish(s, OM_FILE_CLOSED);
 		om_app_bypass(s->f, OM_APP_BYPASS_BOTH);
 	}
