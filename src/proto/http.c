@@ -10,6 +10,7 @@
  * are kept, up to the configured limits, for the rule engine
  * (proto_http_body). Design note: docs/proto-http.md. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ struct http_tx {
 	struct mpart *mp;
 	struct body body[2];
 	bool bomb[2];
+	bool gapped[2]; /* bytes of the body were lost */
 	bool logged;
 	uint32_t hdr_bytes[2];
 	bool hdr_over[2];
@@ -639,7 +641,7 @@ static void tx_files_close(struct http_tx *t, enum om_file_state st)
 {
 	for (int d = 0; d < 2; d++) {
 		enum om_file_state fs = st;
-		if (fs == OM_FILE_CLOSED && t->bomb[d])
+		if (fs == OM_FILE_CLOSED && (t->bomb[d] || t->gapped[d]))
 			fs = OM_FILE_TRUNCATED;
 		proto_file_close(t->file[d], fs);
 		t->file[d] = NULL;
@@ -919,9 +921,25 @@ static bool bomb(struct http_tx *t, int dir, uint64_t out, int64_t in, bool comp
 	return t->bomb[dir];
 }
 
+/* libhtp passes a stream gap inside a body as data NULL, len > 0: the
+ * file says so (no hashes) and closes TRUNCATED; a multipart body cannot
+ * be followed across it. */
+static void body_gap(struct http_tx *t, int dir, size_t len)
+{
+	t->gapped[dir] = true;
+	t->body[dir].full = true; /* what follows is not contiguous with what is kept */
+	proto_file_gap(t->file[dir], len);
+	if (dir == OM_DIR_TOSERVER && t->mp) {
+		proto_file_gap(t->mp->file, len);
+		mp_free(t, OM_FILE_TRUNCATED);
+	}
+}
+
 static int on_req_body(htp_tx_data_t *d)
 {
 	struct http_tx *t = tx_data(d->tx);
+	if (t && !d->data && d->len)
+		body_gap(t, OM_DIR_TOSERVER, d->len);
 	if (!t || !d->data || !d->len)
 		return HTP_OK;
 	htp_tx_t *tx = d->tx;
@@ -955,7 +973,8 @@ static int on_req_complete(htp_tx_t *tx)
 	struct http_tx *t = tx_data(tx);
 	if (!t)
 		return HTP_OK;
-	proto_file_close(t->file[0], t->bomb[0] ? OM_FILE_TRUNCATED : OM_FILE_CLOSED);
+	proto_file_close(t->file[0],
+	                 t->bomb[0] || t->gapped[0] ? OM_FILE_TRUNCATED : OM_FILE_CLOSED);
 	t->file[0] = NULL;
 	mp_free(t, OM_FILE_TRUNCATED); /* a part still open had no closing delimiter */
 	tx_show(t, OM_TX_REQUEST, OM_DIR_TOSERVER);
@@ -984,6 +1003,8 @@ static int on_res_headers(htp_tx_t *tx)
 static int on_res_body(htp_tx_data_t *d)
 {
 	struct http_tx *t = tx_data(d->tx);
+	if (t && !d->data && d->len)
+		body_gap(t, OM_DIR_TOCLIENT, d->len);
 	if (!t || !d->data || !d->len)
 		return HTP_OK;
 	htp_tx_t *tx = d->tx;
@@ -1053,6 +1074,9 @@ static int http_worker_setup(struct http_worker *w, const struct om_proto_http_c
 		return -ENOMEM;
 	}
 	htp_config_set_server_personality(cfg, HTP_SERVER_IDS);
+	/* the IDS personality lower-cases the path; Suricata turns that off
+	 * (rules match the case as sent), and so do we */
+	htp_config_set_convert_lowercase(cfg, HTP_DECODER_URL_PATH, 0);
 	htp_config_set_log_level(cfg, HTP_LOG_WARNING);
 	htp_config_register_log(cfg, on_log);
 	htp_config_register_request_header_data(cfg, on_req_header_data);
@@ -1231,7 +1255,9 @@ static int feed1(struct http_state *s, int dir, const uint8_t *d, size_t n)
 	s->dir = dir;
 	int r = dir == OM_DIR_TOSERVER ? htp_connp_req_data(s->connp, &ts, d, n)
 	                               : htp_connp_res_data(s->connp, &ts, d, n);
-	if (r == HTP_STREAM_DATA_OTHER) {
+	if (r == HTP_STREAM_DATA_OTHER && !d) {
+		r = HTP_STREAM_ERROR; /* a gap cannot wait for the other side */
+	} else if (r == HTP_STREAM_DATA_OTHER) {
 		size_t used = dir == OM_DIR_TOSERVER ? htp_connp_req_data_consumed(s->connp)
 		                                     : htp_connp_res_data_consumed(s->connp);
 		if (used > n)
@@ -1325,22 +1351,20 @@ static void http_gap(void *st, om_flow *f, int dir, uint64_t len)
 {
 	struct http_state *s = st;
 	s->f = f;
-	if (s->finished)
+	if (s->finished || s->dead[dir])
 		return;
-	/* libhtp cannot resynchronise inside a message: the files lose
-	 * their bytes, the flow's parsing ends here */
-	htp_conn_t *conn = htp_connp_get_connection(s->connp);
-	for (size_t i = 0; conn && conn->transactions && i < htp_list_size(conn->transactions);
-	     i++) {
-		htp_tx_t *tx = htp_list_get(conn->transactions, i);
-		struct http_tx *t = tx ? htp_tx_get_user_data(tx) : NULL;
-		if (t && t->file[dir])
-			proto_file_gap(t->file[dir], len);
-		if (t && dir == OM_DIR_TOSERVER && t->mp && t->mp->file)
-			proto_file_gap(t->mp->file, len);
+	sweep_done(s);
+	/* libhtp takes a gap inside a body (Suricata gives it gaps too) and
+	 * goes on with the next message; a gap anywhere else, or while this
+	 * direction waits for the other, ends the direction */
+	if (s->pend[dir].len || len > SIZE_MAX) {
+		s->dead[dir] = true;
+		s->pend[dir].len = 0;
+		(void)after_feed(s, HTP_STREAM_ERROR);
+		return;
 	}
-	finish(s, OM_FILE_TRUNCATED);
-	om_app_bypass(f, OM_APP_BYPASS_BOTH);
+	int r = feed1(s, dir, NULL, (size_t)len);
+	(void)after_feed(s, r);
 }
 
 static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
