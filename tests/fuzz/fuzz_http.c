@@ -2,9 +2,12 @@
  * decompression limits) through the whole pipeline. The input is a script
  * of one TCP session: its first byte chooses the segment size, then each
  * record is [direction byte][length, 2 bytes big endian][bytes], sent in
- * that direction in segments of that size with valid acknowledgments, and
- * both sides close at the end. Small body and header limits so that they
+ * that direction in segments of that size with valid acknowledgments (a
+ * direction byte with bits 1 and 2 set is a hole instead: 1 to 4096
+ * sequence numbers skipped, a gap the stream never fills), and both sides
+ * close at the end. Small body and header limits so that they
  * are reached. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 1;
 	while (off + 3 <= size) {
 		int dir = data[off] & 1;
+		bool hole = (data[off] & 6) == 6; /* a gap: n bytes never sent */
 		size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
 		off += 3;
+		if (hole) {
+			s.seq[dir] += (uint32_t)(n % 4096 + 1);
+			continue;
+		}
 		if (n > size - off)
 			n = size - off;
 		hsess_send(&s, dir, data + off, n, seg);
