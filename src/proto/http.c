@@ -199,7 +199,6 @@ static const struct {
     {"Too many response headers", "RESPONSE_TOO_MANY_HEADERS"},
     {"Request chunk extension", "REQUEST_CHUNK_EXTENSION"},
     {"Request line: missing protocol", "REQUEST_LINE_MISSING_PROTOCOL"},
-    {"Too many transactions", "TOO_MANY_TRANSACTIONS"},
 };
 
 static int on_log(htp_log_t *log)
@@ -1276,6 +1275,12 @@ static int feed1(struct http_state *s, int dir, const uint8_t *d, size_t n)
 		htp_tx_t *last = nt ? htp_list_get(conn->transactions, nt - 1) : NULL;
 		if (dir == OM_DIR_TOSERVER && last && last->is_protocol_0_9)
 			extra09 = true;
+		/* libhtp refuses a transaction past max-tx without a message */
+		size_t alive = 0;
+		for (size_t i = 0; i < nt; i++)
+			alive += htp_list_get(conn->transactions, i) != NULL;
+		if (alive >= s->c->max_tx)
+			anomaly(s, dir, "TOO_MANY_TRANSACTIONS");
 	}
 	if (dir == OM_DIR_TOSERVER && extra09 && !s->extra09_noted) {
 		s->extra09_noted = true;

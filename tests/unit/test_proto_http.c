@@ -821,6 +821,36 @@ static void test_gap(void **state)
 	free(eve);
 }
 
+static void few_tx(om_settings *cfg)
+{
+	cfg->proto.http.max_tx = 4;
+}
+
+/* More requests awaiting a response than max-tx: an anomaly, and libhtp
+ * keeps no more (what it had is logged). */
+static void test_max_tx(void **state)
+{
+	(void)state;
+	struct hcap c;
+	struct hsess s;
+	hcap_init(&c, T0);
+	hsess_open(&s, &c, 40017, 80);
+	for (int i = 0; i < 10; i++) {
+		char q[64];
+		snprintf(q, sizeof(q), "GET /%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		hsess_str(&s, 0, q, 1460);
+	}
+	hsess_close(&s);
+	tune = few_tx;
+	char *eve = run(&c);
+	tune = NULL;
+	assert_int_equal(count(eve, ANOMALY, "\"event\":\"TOO_MANY_TRANSACTIONS\"", NULL), 1);
+	/* those libhtp took (max-tx and the one it was making) are logged */
+	assert_int_equal(count(eve, HTTP, NULL), 5);
+	assert_int_equal(count(eve, HTTP, "\"url\":\"/5\"", NULL), 0);
+	free(eve);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -847,6 +877,7 @@ int main(void)
 	    cmocka_unit_test(test_range),        cmocka_unit_test(test_connect_upgrade),
 	    cmocka_unit_test(test_header_limit), cmocka_unit_test(test_body_accessor),
 	    cmocka_unit_test(test_observer),     cmocka_unit_test(test_gap),
+	    cmocka_unit_test(test_max_tx),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
