@@ -893,7 +893,8 @@ static int on_req_headers(htp_tx_t *tx)
 		return HTP_OK;
 	check_tx_flags(t->s, tx);
 	const htp_header_t *ct = header(tx->request_headers, "content-type");
-	if (ct && ct->value && ci_prefix(bstr_ptr(ct->value), bstr_len(ct->value), "multipart/")) {
+	if (ct && ct->value &&
+	    ci_prefix(bstr_ptr(ct->value), bstr_len(ct->value), "multipart/form-data")) {
 		t->mp = mp_new(ct);
 		if (!t->mp)
 			anomaly(t->s, OM_DIR_TOSERVER, "MULTIPART_INVALID_HEADER");

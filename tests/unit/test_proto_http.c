@@ -587,6 +587,15 @@ static void test_connect_upgrade(void **state)
 	const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00};
 	hsess_send(&s, 0, hello, sizeof(hello), 1460);
 	hsess_close(&s);
+	/* a client that sends its ClientHello before the proxy's answer: the
+	 * bytes wait (libhtp wants the answer first), then the tunnel */
+	hsess_open(&s, &c, 40018, 3128);
+	hsess_str(&s, 0,
+	          "CONNECT mail.example.jp:443 HTTP/1.1\r\nHost: mail.example.jp:443\r\n\r\n",
+	          1460);
+	hsess_send(&s, 0, hello, sizeof(hello), 1460);
+	hsess_str(&s, 1, "HTTP/1.1 200 Connection established\r\n\r\n", 1460);
+	hsess_close(&s);
 	hsess_open(&s, &c, 40012, 80);
 	hsess_str(
 	    &s, 0,
@@ -603,6 +612,10 @@ static void test_connect_upgrade(void **state)
 	                       "\"url\":\"www.example.jp:443\"", "\"status\":200",
 	                       "\"omamori\":{\"http\":{\"tunnel\":\"CONNECT\"}}", NULL),
 	                 1);
+	assert_int_equal(count(eve, HTTP, "\"url\":\"mail.example.jp:443\"", "\"status\":200",
+	                       "\"omamori\":{\"http\":{\"tunnel\":\"CONNECT\"}}", NULL),
+	                 1);
+	assert_int_equal(count(eve, ANOMALY, NULL), 0);
 	assert_int_equal(count(eve, HTTP, "\"url\":\"/chat\"", "\"status\":101",
 	                       "\"omamori\":{\"http\":{\"upgrade\":\"websocket\"}}", NULL),
 	                 1);
