@@ -111,6 +111,7 @@ struct http_tx {
 	struct body body[2];
 	bool bomb[2];
 	bool gapped[2]; /* bytes of the body were lost */
+	bool opened[2]; /* the body's file was opened (it may be closed again) */
 	bool logged;
 	uint32_t hdr_bytes[2];
 	bool hdr_over[2];
@@ -921,6 +922,26 @@ static bool bomb(struct http_tx *t, int dir, uint64_t out, int64_t in, bool comp
 	return t->bomb[dir];
 }
 
+/* Opens the file of a plain body (not multipart) at its first byte or gap:
+ * an upload named by the URI's path, a download by Content-Disposition's
+ * filename or the URI's path. */
+static void body_file(struct http_tx *t, int dir)
+{
+	if (t->opened[dir] || (dir == OM_DIR_TOSERVER && t->mp))
+		return;
+	t->opened[dir] = true;
+	const uint8_t *name = NULL;
+	size_t n = 0;
+	if (dir == OM_DIR_TOCLIENT) {
+		const htp_header_t *cd = header(t->tx->response_headers, "content-disposition");
+		if (cd && cd->value)
+			name = find_param(bstr_ptr(cd->value), bstr_len(cd->value), "filename", &n);
+	}
+	if (!name || !n)
+		uri_name(t->tx, &name, &n);
+	t->file[dir] = open_file(t, dir, name, n);
+}
+
 /* libhtp passes a stream gap inside a body as data NULL, len > 0: the
  * file says so (no hashes) and closes TRUNCATED; a multipart body cannot
  * be followed across it. */
@@ -928,6 +949,7 @@ static void body_gap(struct http_tx *t, int dir, size_t len)
 {
 	t->gapped[dir] = true;
 	t->body[dir].full = true; /* what follows is not contiguous with what is kept */
+	body_file(t, dir);
 	proto_file_gap(t->file[dir], len);
 	if (dir == OM_DIR_TOSERVER && t->mp) {
 		proto_file_gap(t->mp->file, len);
@@ -958,12 +980,7 @@ static int on_req_body(htp_tx_data_t *d)
 		mp_feed(t, t->mp, d->data, d->len);
 		return HTP_OK;
 	}
-	if (!t->file[0] && t->body[0].seen == d->len) {
-		const uint8_t *name;
-		size_t n;
-		uri_name(tx, &name, &n);
-		t->file[0] = open_file(t, OM_DIR_TOSERVER, name, n);
-	}
+	body_file(t, OM_DIR_TOSERVER);
 	proto_file_data(t->file[0], d->data, d->len);
 	return HTP_OK;
 }
@@ -1024,17 +1041,7 @@ static int on_res_body(htp_tx_data_t *d)
 		return HTP_OK;
 	}
 	body_keep(&t->body[1], t->s->c->response_body_limit, d->data, d->len);
-	if (!t->file[1] && t->body[1].seen == d->len) {
-		const uint8_t *name;
-		size_t n;
-		const htp_header_t *cd = header(tx->response_headers, "content-disposition");
-		name = cd && cd->value
-		           ? find_param(bstr_ptr(cd->value), bstr_len(cd->value), "filename", &n)
-		           : NULL;
-		if (!name || !n)
-			uri_name(tx, &name, &n);
-		t->file[1] = open_file(t, OM_DIR_TOCLIENT, name, n);
-	}
+	body_file(t, OM_DIR_TOCLIENT);
 	proto_file_data(t->file[1], d->data, d->len);
 	return HTP_OK;
 }

@@ -817,8 +817,16 @@ static void test_gap(void **state)
 	hsess_str(&s, 0, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n", 1460);
 	resp(r, sizeof(r), "200 OK", "text/plain", body3);
 	hsess_str(&s, 1, r, 1460);
+	/* a body whose first bytes are missing: its file opens at the gap */
+	hsess_str(&s, 0, "GET /lead HTTP/1.1\r\nHost: h\r\n\r\n", 1460);
+	hsess_str(&s, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1500\r\n\r\n", 1460);
+	s.seq[1] += 500;
+	hsess_send(&s, 1, part, sizeof(part), 1000);
 	hsess_close(&s);
 	char *eve = run(&c);
+	assert_int_equal(count(eve, FILEINFO, "\"filename\":\"/lead\"", "\"gaps\":true",
+	                       "\"state\":\"TRUNCATED\"", "\"size\":1000", NULL),
+	                 1);
 	assert_int_equal(count(eve, FILEINFO, "\"filename\":\"/big\"", "\"gaps\":true",
 	                       "\"state\":\"TRUNCATED\"", NULL),
 	                 1);
