@@ -118,10 +118,10 @@ struct http_tx {
 	bool tunnel, upgrade;
 	struct body raw_hdr[2]; /* the header blocks as sent, for the rule engine */
 	/* buffers built for the rule engine when first asked for */
-	struct body built[4];
+	struct body built[5];
 };
 
-enum { BUILT_URI, BUILT_HEADER, BUILT_RESPONSE_HEADER, BUILT_HEADER_NAMES };
+enum { BUILT_URI, BUILT_HEADER, BUILT_RESPONSE_HEADER, BUILT_HEADER_NAMES, BUILT_START };
 
 struct http_state {
 	htp_connp_t *connp;
@@ -803,11 +803,23 @@ static const uint8_t *tx_buffer(const om_proto_tx *ptx, enum om_tx_buf which, ui
 	case OM_TXB_HTTP_REQUEST_LINE: return bstr_buf(tx->request_line, ret_len);
 	case OM_TXB_HTTP_HEADER: return headers_built(t, BUILT_HEADER, ret_len);
 	case OM_TXB_HTTP_HEADER_RAW:
-	case OM_TXB_HTTP_START:
-		/* the raw block; http.start is the request line and it, which
-		 * libhtp does not keep together: the block alone */
 		*ret_len = (uint32_t)t->raw_hdr[0].len;
 		return t->raw_hdr[0].buf ? t->raw_hdr[0].buf : NULL;
+	case OM_TXB_HTTP_START: {
+		/* the request line, CR LF, and the header block as sent */
+		struct body *b = &t->built[BUILT_START];
+		if (!tx->request_line)
+			return NULL;
+		if (!b->seen) {
+			b->seen = 1;
+			built_add(b, bstr_ptr(tx->request_line), bstr_len(tx->request_line));
+			built_add(b, "\r\n", 2);
+			if (t->raw_hdr[0].len)
+				built_add(b, t->raw_hdr[0].buf, t->raw_hdr[0].len);
+		}
+		*ret_len = (uint32_t)b->len;
+		return b->buf;
+	}
 	case OM_TXB_HTTP_HEADER_NAMES: return headers_built(t, BUILT_HEADER_NAMES, ret_len);
 	case OM_TXB_HTTP_USER_AGENT: return header_buf(tx->request_headers, "user-agent", ret_len);
 	case OM_TXB_HTTP_COOKIE: return header_buf(tx->request_headers, "cookie", ret_len);

@@ -720,7 +720,7 @@ static void test_body_accessor(void **state)
 struct seen_tx {
 	unsigned calls, progress[4];
 	char uri[64], uri_raw[64], host[64], header[256], names[128], body[16], rbody[32], stat[8],
-	    server[16];
+	    server[16], start[256];
 };
 static struct seen_tx stx;
 
@@ -752,6 +752,7 @@ static enum om_tx_verdict obs_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 	copy_buf(stx.rbody, sizeof(stx.rbody), tx, OM_TXB_HTTP_RESPONSE_BODY);
 	copy_buf(stx.stat, sizeof(stx.stat), tx, OM_TXB_HTTP_STAT_CODE);
 	copy_buf(stx.server, sizeof(stx.server), tx, OM_TXB_HTTP_SERVER);
+	copy_buf(stx.start, sizeof(stx.start), tx, OM_TXB_HTTP_START);
 	return tx->progress & OM_TX_RESPONSE ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT;
 }
 
@@ -790,6 +791,9 @@ static void test_observer(void **state)
 	assert_string_equal(stx.rbody, body1);
 	assert_string_equal(stx.stat, "200");
 	assert_string_equal(stx.server, "t");
+	assert_string_equal(stx.start,
+	                    "POST /a/./b/../c%41?x=1 HTTP/1.1\r\nHost: WWW.Example.JP\r\n"
+	                    "Cookie: k=v\r\nContent-Length: 5\r\n\r\n");
 	/* the observer's alert is on the flow */
 	assert_int_equal(count(eve, "\"event_type\":\"flow\"", "\"alerted\":true", NULL), 1);
 	free(eve);
