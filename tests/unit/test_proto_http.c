@@ -876,6 +876,30 @@ static void test_max_tx(void **state)
 	free(eve);
 }
 
+/* A request line longer than max-header-bytes (libhtp's field limit):
+ * REQUEST_FIELD_TOO_LONG, Suricata's name, and nothing grows past it. */
+static void test_long_line(void **state)
+{
+	(void)state;
+	struct hcap c;
+	struct hsess s;
+	hcap_init(&c, T0);
+	hsess_open(&s, &c, 40019, 80);
+	size_t n = 40000;
+	char *q = malloc(n + 64);
+	memcpy(q, "GET /", 5);
+	memset(q + 5, 'a', n);
+	static const char tail[] = " HTTP/1.1\r\nHost: h\r\n\r\n";
+	memcpy(q + 5 + n, tail, sizeof(tail) - 1);
+	hsess_send(&s, 0, q, 5 + n + sizeof(tail) - 1, 1460);
+	free(q);
+	hsess_str(&s, 1, "HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n", 1460);
+	hsess_close(&s);
+	char *eve = run(&c);
+	assert_int_equal(count(eve, ANOMALY, "\"event\":\"REQUEST_FIELD_TOO_LONG\"", NULL), 1);
+	free(eve);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -902,7 +926,7 @@ int main(void)
 	    cmocka_unit_test(test_range),        cmocka_unit_test(test_connect_upgrade),
 	    cmocka_unit_test(test_header_limit), cmocka_unit_test(test_body_accessor),
 	    cmocka_unit_test(test_observer),     cmocka_unit_test(test_gap),
-	    cmocka_unit_test(test_max_tx),
+	    cmocka_unit_test(test_max_tx),       cmocka_unit_test(test_long_line),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
