@@ -112,6 +112,7 @@ struct http_tx {
 	bool bomb[2];
 	bool gapped[2]; /* bytes of the body were lost */
 	bool opened[2]; /* the body's file was opened (it may be closed again) */
+	bool done;      /* in the state's list of finished transactions */
 	bool logged;
 	uint32_t hdr_bytes[2];
 	bool hdr_over[2];
@@ -1071,7 +1072,9 @@ static int on_res_complete(htp_tx_t *tx)
 static int on_tx_complete(htp_tx_t *tx)
 {
 	struct http_tx *t = tx_data(tx);
-	if (!t)
+	/* libhtp may call this twice for one transaction: it is shown,
+	 * logged and destroyed once */
+	if (!t || t->done)
 		return HTP_OK;
 	tx_show(t, OM_TX_REQUEST | OM_TX_RESPONSE, OM_DIR_TOCLIENT);
 	tx_log(t);
@@ -1079,6 +1082,7 @@ static int on_tx_complete(htp_tx_t *tx)
 	struct http_state *s = t->s;
 	if (s->ndone == DONE_MAX)
 		sweep_done(s);
+	t->done = true;
 	s->done[s->ndone++] = tx;
 	return HTP_OK;
 }

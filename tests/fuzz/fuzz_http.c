@@ -7,7 +7,6 @@
  * sequence numbers skipped, a gap the stream never fills), and both sides
  * close at the end. Small body and header limits so that they
  * are reached. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,26 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	struct hcap c;
-	struct hsess s;
 	hcap_init(&c, 1715299200000000ull);
-	hsess_open(&s, &c, 40000, 80);
-	size_t seg = data[0] < 128 ? 1 + data[0] % 16 : 1 + (size_t)data[0] * 8;
-	size_t off = 1;
-	while (off + 3 <= size) {
-		int dir = data[off] & 1;
-		bool hole = (data[off] & 6) == 6; /* a gap: n bytes never sent */
-		size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
-		off += 3;
-		if (hole) {
-			s.seq[dir] += (uint32_t)(n % 4096 + 1);
-			continue;
-		}
-		if (n > size - off)
-			n = size - off;
-		hsess_send(&s, dir, data + off, n, seg);
-		off += n;
-	}
-	hsess_close(&s);
+	hsess_script(&c, data, size);
 	int fd = memfd_create("fuzz_http", 0);
 	if (fd < 0) {
 		free(c.buf);

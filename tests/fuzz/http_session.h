@@ -172,4 +172,33 @@ static inline void hsess_close(struct hsess *s)
 	hsess_pkt(s, 0, 0x10, NULL, 0);
 }
 
+/* The fuzz target's script (tests/fuzz/fuzz_http.c) as one session on
+ * port 80: the first byte chooses the segment size, then records of
+ * [direction byte][length, 2 bytes big endian][bytes]; a direction byte
+ * with bits 1 and 2 set is a hole of 1 to 4096 sequence numbers. */
+static inline void hsess_script(struct hcap *c, const uint8_t *data, size_t size)
+{
+	struct hsess s;
+	hsess_open(&s, c, 40000, 80);
+	size_t seg = 1460;
+	if (size)
+		seg = data[0] < 128 ? 1 + (size_t)data[0] % 16 : 1 + (size_t)data[0] * 8;
+	size_t off = 1;
+	while (off + 3 <= size) {
+		int dir = data[off] & 1;
+		int hole = (data[off] & 6) == 6;
+		size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
+		off += 3;
+		if (hole) {
+			s.seq[dir] += (uint32_t)(n % 4096 + 1);
+			continue;
+		}
+		if (n > size - off)
+			n = size - off;
+		hsess_send(&s, dir, data + off, n, seg);
+		off += n;
+	}
+	hsess_close(&s);
+}
+
 #endif
