@@ -1,8 +1,10 @@
 /* main.c: the omamori command line: git-style subcommands, global options,
  * exit status 0 (ok), 1 (failure), 2 (usage). All user-facing text comes from
  * the message catalogues. */
+#include "assess/assess.h"
 #include "base/base.h"
 #include "engine/engine.h"
+#include "exercise/exercise.h"
 #include "report/report.h"
 #include "store/store.h"
 
@@ -674,6 +676,18 @@ static int cmd_db(struct cli *c, struct args *a)
 	return 0;
 }
 
+/* 'omamori assess ...': the assessment kit parses its own options. */
+static int cmd_assess(struct cli *c, struct args *a)
+{
+	return om_assess_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
+/* 'omamori exercise ...': the exercise module parses its own arguments. */
+static int cmd_exercise(struct cli *c, struct args *a)
+{
+	return om_exercise_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
@@ -681,9 +695,10 @@ static const struct command {
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},
+    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
+    {"exercise", cmd_exercise, "help.exercise"},
 };
 
 static const struct command *command_find(const char *name)
