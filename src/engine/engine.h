@@ -5,6 +5,7 @@
 #define OMAMORI_ENGINE_H
 
 #include "base/base.h"
+#include "detect/detect.h"
 #include "guard/guard.h"
 #include "net/net.h"
 #include "proto/proto.h"
@@ -80,6 +81,9 @@ typedef struct om_engine_opts {
 	 * anomaly event, processed at the clock's time. 0: one hour ahead, the
 	 * longest flow timeout behind. */
 	om_usec clock_ahead_max, clock_behind_max;
+	/* the rule engine (compiled rules, attached to proto as an observer
+	 * for transactions); NULL: no rules */
+	om_detect_hub *detect;
 } om_engine_opts;
 
 typedef struct om_engine_result {
