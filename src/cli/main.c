@@ -196,7 +196,7 @@ static int load_rules(struct cli *c, const char *const *files, unsigned n, om_pr
 	char err[1024] = "";
 	int r = om_detect_new(&c->cfg.base.home_net, &d);
 	for (unsigned i = 0; r == 0 && i < n; i++) {
-		r = om_detect_add_file(d, files[i], true, NULL, err, sizeof(err));
+		r = om_detect_add_file(d, files[i], OM_DETECT_WARN_ALL, NULL, err, sizeof(err));
 		if (r < 0) {
 			const char *why = reason_for(err, files[i]);
 			say_err(c, "err.rules_file", files[i], why ? why : err);

@@ -86,7 +86,7 @@ static int rules_check(int argc, char **argv, enum om_lang lang, const om_config
 	for (unsigned i = 0; i < nfiles && rc == 0; i++) {
 		char err[512];
 		/* syntax errors are reported one by one; skips are counted */
-		int r = om_detect_add_file(d, files[i], false, st, err, sizeof(err));
+		int r = om_detect_add_file(d, files[i], OM_DETECT_WARN_SYNTAX, st, err, sizeof(err));
 		if (r < 0) {
 			say(lang, "err.detect.read", files[i], strerror(-r));
 			rc = EXIT_FAILURE;

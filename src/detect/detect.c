@@ -298,7 +298,7 @@ int om_detect_parse_one(om_detect *d, const char *rule, size_t len, char *reason
 	return rc;
 }
 
-int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name, bool warn,
+int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name, unsigned warn,
                         om_detect_load_stats *st)
 {
 	if (d->compiled)
@@ -357,14 +357,14 @@ int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *
 				if (st)
 					st->skipped++;
 				count_reason(st, reason);
-				if (warn)
+				if (warn & OM_DETECT_WARN_SKIP)
 					om_warn(om_tr("warn.detect.rule_skipped"), name, start_line, sid,
 					        reason);
 			} else {
 				if (st) {
 					st->syntax_errors++;
 				}
-				if (warn)
+				if (warn & OM_DETECT_WARN_SYNTAX)
 					om_warn(om_tr("warn.detect.rule_syntax"), name, start_line, sid,
 					        reason);
 				if (st) {
@@ -380,7 +380,7 @@ int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *
 	return ret;
 }
 
-int om_detect_add_file(om_detect *d, const char *path, bool warn, om_detect_load_stats *st,
+int om_detect_add_file(om_detect *d, const char *path, unsigned warn, om_detect_load_stats *st,
                        char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");

@@ -42,13 +42,17 @@ int om_detect_set_var(om_detect *d, const char *name, const char *value);
 /* Loads classification.config text (lines "config classification:
  * name,description,priority"); replaces a class of the same name. */
 int om_detect_load_classification(om_detect *d, const char *text, size_t len);
-/* Adds the rules of text (one per line, '\' continues a line). Skipped
- * rules are warned about once each when warn is set. Returns 0, or
- * -ENOMEM/-E2BIG (the rule cap). */
-int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name, bool warn,
-                        om_detect_load_stats *st);
+/* Adds the rules of text (one per line, '\' continues a line). Each
+ * skipped rule is warned about once (rule and keyword) when warn has
+ * OM_DETECT_WARN_SKIP, each invalid one with OM_DETECT_WARN_SYNTAX.
+ * Returns 0, or -ENOMEM/-E2BIG (the rule cap). */
+#define OM_DETECT_WARN_SKIP 0x1u
+#define OM_DETECT_WARN_SYNTAX 0x2u
+#define OM_DETECT_WARN_ALL 0x3u
+int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name,
+                        unsigned warn, om_detect_load_stats *st);
 /* Reads a file and adds it. -errno with err set when it cannot be read. */
-int om_detect_add_file(om_detect *d, const char *path, bool warn, om_detect_load_stats *st,
+int om_detect_add_file(om_detect *d, const char *path, unsigned warn, om_detect_load_stats *st,
                        char *err, size_t errlen);
 /* Builds the prefilter databases; after it the set is read-only. */
 int om_detect_compile(om_detect *d, char *err, size_t errlen);

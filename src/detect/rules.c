@@ -1320,8 +1320,8 @@ static int option(struct pctx *c, char *kw, char *val)
 			return 0;
 		}
 	if ((b = sticky_find(kw)) >= 0) {
-		if (val)
-			return why(c, BAD, "%s takes no value", kw);
+		if (val) /* a keyword of the same name (tls.version:1.2) */
+			return why(c, SKIP, "keyword:%s", kw);
 		c->cur = b;
 		c->xf = -1;
 		c->last = -1;
@@ -1578,10 +1578,9 @@ static int finish(struct pctx *c)
 	r->in_tx = has_tx;
 	r->tx_dir = (resp || (r->flow & DT_FL_TOCLIENT)) ? OM_DIR_TOCLIENT : OM_DIR_TOSERVER;
 	for (uint32_t i = 0; i < r->nm; i++)
-		if ((r->m[i].flags & (DT_CF_STARTSWITH | DT_CF_HAS_DEPTH)) ==
-		        (DT_CF_STARTSWITH | DT_CF_HAS_DEPTH) ||
-		    ((r->m[i].flags & DT_CF_ENDSWITH) && (r->m[i].flags & DT_CF_HAS_DEPTH)))
-			return why(c, BAD, "startswith/endswith with depth", NULL);
+		if ((r->m[i].flags & DT_CF_STARTSWITH) &&
+		    (r->m[i].flags & (DT_CF_HAS_DEPTH | DT_CF_HAS_OFFSET | DT_CF_RELATIVE)))
+			return why(c, BAD, "startswith with depth, offset, distance or within", NULL);
 	/* the fast pattern: the one marked, else the longest positive
 	 * content (the first of equals), as Suricata picks among one list */
 	r->fp = -1;
@@ -1657,7 +1656,6 @@ int dt_parse_rule(om_detect *d, const char *s, size_t len, struct dt_rule **ret,
 		if (*p == ':') {
 			*p++ = '\0';
 			val = p;
-			bool q = false;
 			char *o = p;
 			for (; *p; p++) {
 				if (*p == '\\' && p[1]) {
@@ -1665,9 +1663,9 @@ int dt_parse_rule(om_detect *d, const char *s, size_t len, struct dt_rule **ret,
 					*o++ = *p;
 					continue;
 				}
-				if (*p == '"')
-					q = !q;
-				if (*p == ';' && !q)
+				/* like Suricata: a value ends at the first ';' not
+				 * escaped, quotes or not */
+				if (*p == ';')
 					break;
 				*o++ = *p;
 			}

@@ -545,7 +545,7 @@ int om_detect_update_main(int argc, char **argv, enum om_lang lang, const om_con
 		char err[512] = "";
 		rc = st ? om_detect_new(home, &d) : -ENOMEM;
 		if (rc == 0)
-			rc = om_detect_add_rules(d, om_buf_cstr(&text), text.len, out, false, st);
+			rc = om_detect_add_rules(d, om_buf_cstr(&text), text.len, out, OM_DETECT_WARN_SYNTAX, st);
 		if (rc == 0 && st->syntax_errors) {
 			say(lang, "err.detect.update_syntax", (unsigned long long)st->syntax_errors, out);
 			rc = -EINVAL;
