@@ -257,7 +257,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
 			if (nrules >= OM_ARRAY_SIZE(rulefiles)) {
-				say_err(c, "err.usage_bad_value", "--rules", v, om_msg(c->lang, "hint.rules"));
+				say_err(c, "err.usage_bad_value", "--rules", v,
+				        om_msg(c->lang, "hint.rules"));
 				return EXIT_USAGE;
 			}
 			rulefiles[nrules++] = v;

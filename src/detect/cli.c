@@ -86,7 +86,8 @@ static int rules_check(int argc, char **argv, enum om_lang lang, const om_config
 	for (unsigned i = 0; i < nfiles && rc == 0; i++) {
 		char err[512];
 		/* syntax errors are reported one by one; skips are counted */
-		int r = om_detect_add_file(d, files[i], OM_DETECT_WARN_SYNTAX, st, err, sizeof(err));
+		int r =
+		    om_detect_add_file(d, files[i], OM_DETECT_WARN_SYNTAX, st, err, sizeof(err));
 		if (r < 0) {
 			say(lang, "err.detect.read", files[i], strerror(-r));
 			rc = EXIT_FAILURE;
@@ -104,7 +105,8 @@ static int rules_check(int argc, char **argv, enum om_lang lang, const om_config
 			char line[512];
 			snprintf(line, sizeof(line), om_msg(lang, "msg.detect.check_summary"),
 			         (unsigned long long)st->total, (unsigned long long)st->accepted,
-			         st->total ? 100.0 * (double)st->accepted / (double)st->total : 100.0,
+			         st->total ? 100.0 * (double)st->accepted / (double)st->total
+			                   : 100.0,
 			         (unsigned long long)(st->skipped + st->syntax_errors));
 			printf("%s\n", line);
 			for (unsigned i = 0; i < st->nreasons; i++)

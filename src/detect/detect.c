@@ -358,15 +358,15 @@ int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *
 					st->skipped++;
 				count_reason(st, reason);
 				if (warn & OM_DETECT_WARN_SKIP)
-					om_warn(om_tr("warn.detect.rule_skipped"), name, start_line, sid,
-					        reason);
+					om_warn(om_tr("warn.detect.rule_skipped"), name, start_line,
+					        sid, reason);
 			} else {
 				if (st) {
 					st->syntax_errors++;
 				}
 				if (warn & OM_DETECT_WARN_SYNTAX)
-					om_warn(om_tr("warn.detect.rule_syntax"), name, start_line, sid,
-					        reason);
+					om_warn(om_tr("warn.detect.rule_syntax"), name, start_line,
+					        sid, reason);
 				if (st) {
 					char k[48];
 					snprintf(k, sizeof(k), "syntax");
@@ -474,16 +474,18 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 				uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
 				pats[n] = (const char *)m->u.c.pat + off;
 				lens[n] = len;
-				flags[n] = HS_FLAG_SINGLEMATCH | ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
+				flags[n] = HS_FLAG_SINGLEMATCH |
+				           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
 				ids[n] = n;
 				d->pf[b].rules[n] = i;
 				n++;
 			}
 			d->pf[b].n = n;
 			hs_compile_error_t *ce = NULL;
-			if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &d->pf[b].db,
-			                         &ce) != HS_SUCCESS) {
-				snprintf(err, errlen, "hyperscan: %s", ce && ce->message ? ce->message : "?");
+			if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL,
+			                         &d->pf[b].db, &ce) != HS_SUCCESS) {
+				snprintf(err, errlen, "hyperscan: %s",
+				         ce && ce->message ? ce->message : "?");
 				if (ce)
 					hs_free_compile_error(ce);
 				rc = -EINVAL;

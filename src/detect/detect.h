@@ -49,8 +49,8 @@ int om_detect_load_classification(om_detect *d, const char *text, size_t len);
 #define OM_DETECT_WARN_SKIP 0x1u
 #define OM_DETECT_WARN_SYNTAX 0x2u
 #define OM_DETECT_WARN_ALL 0x3u
-int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name,
-                        unsigned warn, om_detect_load_stats *st);
+int om_detect_add_rules(om_detect *d, const char *text, size_t len, const char *name, unsigned warn,
+                        om_detect_load_stats *st);
 /* Reads a file and adds it. -errno with err set when it cannot be read. */
 int om_detect_add_file(om_detect *d, const char *path, unsigned warn, om_detect_load_stats *st,
                        char *err, size_t errlen);

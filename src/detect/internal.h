@@ -136,7 +136,14 @@ enum dt_xform {
 };
 
 /* flowbits */
-enum dt_fbop { DT_FB_SET = 1, DT_FB_UNSET, DT_FB_TOGGLE, DT_FB_ISSET, DT_FB_ISNOTSET, DT_FB_NOALERT };
+enum dt_fbop {
+	DT_FB_SET = 1,
+	DT_FB_UNSET,
+	DT_FB_TOGGLE,
+	DT_FB_ISSET,
+	DT_FB_ISNOTSET,
+	DT_FB_NOALERT
+};
 struct dt_flowbit {
 	uint8_t op;
 	uint8_t nnames;
@@ -178,7 +185,7 @@ struct dt_rule {
 	bool needs_fp; /* has a fast pattern in the prefilter */
 	bool noalert;
 	uint8_t flow;
-	int dsize_op;  /* -1 none */
+	int dsize_op; /* -1 none */
 	uint64_t dsize_lo, dsize_hi;
 	int urilen_op; /* -1 none */
 	uint64_t urilen_lo, urilen_hi;

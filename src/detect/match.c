@@ -12,13 +12,13 @@
 
 #include "detect/internal.h"
 
-#define FB_SLOTS 16384u  /* flows with flowbits per worker */
-#define FB_BITS 16u      /* bits set per flow */
-#define XB_SLOTS 16384u  /* xbits per worker */
-#define TH_SLOTS 16384u  /* threshold trackers per worker */
-#define XF_MAX 65536u    /* bytes of a transformed buffer */
-#define STEPS_MAX 4096u  /* content/pcre attempts per rule and buffer */
-#define MULTI_MAX 32u    /* values of a multi-valued buffer inspected */
+#define FB_SLOTS 16384u /* flows with flowbits per worker */
+#define FB_BITS 16u     /* bits set per flow */
+#define XB_SLOTS 16384u /* xbits per worker */
+#define TH_SLOTS 16384u /* threshold trackers per worker */
+#define XF_MAX 65536u   /* bytes of a transformed buffer */
+#define STEPS_MAX 4096u /* content/pcre attempts per rule and buffer */
+#define MULTI_MAX 32u   /* values of a multi-valued buffer inspected */
 
 struct fb_slot {
 	uint64_t flow_id;
@@ -226,7 +226,8 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		int64_t start, end = bl;
 		uint32_t len = m->u.c.len;
 		if (m->flags & DT_CF_RELATIVE) {
-			start = prev + ((m->flags & DT_CF_HAS_DISTANCE) ? num(w, &m->u.c.distance) : 0);
+			start =
+			    prev + ((m->flags & DT_CF_HAS_DISTANCE) ? num(w, &m->u.c.distance) : 0);
 			if (m->flags & DT_CF_HAS_WITHIN) {
 				int64_t e = start + num(w, &m->u.c.within);
 				if (e < end)
@@ -267,7 +268,8 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		if (start > end || end - start < (int64_t)len) {
 			return neg ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
 		}
-		const uint8_t *hit = find(b + start, (size_t)(end - start), m->u.c.pat, len, nocase);
+		const uint8_t *hit =
+		    find(b + start, (size_t)(end - start), m->u.c.pat, len, nocase);
 		if (neg)
 			return hit ? false : match_list(w, ms, n, i + 1, b, bl, prev);
 		bool back = next_relative(ms, n, i);
@@ -288,16 +290,20 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		int64_t from = m->u.re.relative ? prev : 0;
 		if (from > (int64_t)bl)
 			return m->u.re.negated ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
-		int rc = pcre2_match(m->u.re.code, b, bl, (PCRE2_SIZE)from, 0, w->md, NULL);
+		/* the subject starts at the previous match (so that ^ anchors
+		 * there), as Suricata passes it */
+		int rc =
+		    pcre2_match(m->u.re.code, b + from, bl - (uint32_t)from, 0, 0, w->md, NULL);
 		if (m->u.re.negated)
 			return rc < 0 ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
 		if (rc < 0)
 			return false;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
-		return match_list(w, ms, n, i + 1, b, bl, (int64_t)ov[1]);
+		return match_list(w, ms, n, i + 1, b, bl, from + (int64_t)ov[1]);
 	}
 	case DT_M_BYTE_TEST: {
-		int64_t pos = num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		int64_t pos =
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
 		uint64_t v, x = (uint64_t)num(w, &m->u.b.value);
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -317,7 +323,8 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		return ok && match_list(w, ms, n, i + 1, b, bl, prev);
 	}
 	case DT_M_BYTE_JUMP: {
-		int64_t pos = num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		int64_t pos =
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
 		uint64_t v;
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -337,7 +344,8 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		return match_list(w, ms, n, i + 1, b, bl, np);
 	}
 	case DT_M_BYTE_EXTRACT: {
-		int64_t pos = num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		int64_t pos =
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
 		uint64_t v;
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -346,7 +354,8 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		return match_list(w, ms, n, i + 1, b, bl, pos + m->u.b.nbytes);
 	}
 	case DT_M_BYTE_MATH: {
-		int64_t pos = num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		int64_t pos =
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
 		uint64_t v, r = (uint64_t)num(w, &m->u.b.value);
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -414,7 +423,8 @@ static uint32_t xform_apply(uint8_t x, const uint8_t *in, uint32_t n, uint8_t *o
 		break;
 	case DT_X_URL_DECODE:
 		for (uint32_t i = 0; i < n; i++) {
-			if (in[i] == '%' && i + 2 < n && isxdigit(in[i + 1]) && isxdigit(in[i + 2])) {
+			if (in[i] == '%' && i + 2 < n && isxdigit(in[i + 1]) &&
+			    isxdigit(in[i + 2])) {
 				char h[3] = {(char)in[i + 1], (char)in[i + 2], 0};
 				out[o++] = (uint8_t)strtoul(h, NULL, 16);
 				i += 2;
@@ -583,7 +593,8 @@ static void bits_apply(om_detect_worker *w, const struct dt_rule *r, const struc
 			bool want = fb->op == DT_FB_SET || (fb->op == DT_FB_TOGGLE && !set);
 			if (want) {
 				s->key = k;
-				s->expire = fb->expire ? e->now + (om_usec)fb->expire * 1000000ull : 0;
+				s->expire =
+				    fb->expire ? e->now + (om_usec)fb->expire * 1000000ull : 0;
 			} else if (s->key == k) {
 				s->key = 0;
 			}
@@ -716,7 +727,8 @@ static bool est(const struct ev *e)
 	if (!f)
 		return false;
 	if (f->proto == IPPROTO_TCP)
-		return e->tx || (f->tcp_state >= OM_TCP_ESTABLISHED && f->tcp_state != OM_TCP_RESET);
+		return e->tx ||
+		       (f->tcp_state >= OM_TCP_ESTABLISHED && f->tcp_state != OM_TCP_RESET);
 	return f->pkts[0] && f->pkts[1];
 }
 
@@ -777,7 +789,8 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 	if (r->urilen_op >= 0) {
 		uint32_t ul = 0;
 		if (!e->tx ||
-		    !om_tx_get(e->tx, r->urilen_raw ? OM_TXB_HTTP_URI_RAW : OM_TXB_HTTP_URI, 0, &ul) ||
+		    !om_tx_get(e->tx, r->urilen_raw ? OM_TXB_HTTP_URI_RAW : OM_TXB_HTTP_URI, 0,
+		               &ul) ||
 		    !size_ok(r->urilen_op, r->urilen_lo, r->urilen_hi, ul))
 			return;
 	}
@@ -969,15 +982,16 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	return e.verdict;
 }
 
-/* ---- reload ------------------------------------------------------------------------------------ */
+/* ---- reload ------------------------------------------------------------------------------------
+ */
 
 #include <pthread.h>
 
 struct om_detect_slot {
 	pthread_mutex_t lock;
 	om_detect *cur;
-	unsigned refs;   /* workers holding cur */
-	om_detect *old;  /* swapped out, freed when its holders are done */
+	unsigned refs;  /* workers holding cur */
+	om_detect *old; /* swapped out, freed when its holders are done */
 	unsigned oldrefs;
 };
 

@@ -21,9 +21,9 @@ struct pctx {
 	struct dt_rule *r;
 	char *reason;
 	size_t rlen;
-	int cur;     /* the sticky buffer contents go to */
-	int last;    /* index of the last content or pcre in r->m, -1 none */
-	int xf;      /* index of the transform set of cur, -1 none */
+	int cur;  /* the sticky buffer contents go to */
+	int last; /* index of the last content or pcre in r->m, -1 none */
+	int xf;   /* index of the transform set of cur, -1 none */
 	char *extract[DT_MAX_EXTRACT];
 	unsigned nextract;
 };
@@ -188,7 +188,7 @@ static void cidr_range(const om_cidr *c, struct dt_range *r)
 	r->lo = c->addr;
 	r->hi = c->addr;
 	for (unsigned bit = c->prefix; bit < 128; bit++) {
-		r->lo.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		r->lo.b[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 		r->hi.b[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
 	}
 }
@@ -752,10 +752,14 @@ static const struct {
 	const char *name;
 	int x;
 } xforms[] = {
-    {"to_lowercase", DT_X_LOWER},          {"to_uppercase", DT_X_UPPER},
-    {"dotprefix", DT_X_DOTPREFIX},         {"strip_whitespace", DT_X_STRIP_WS},
-    {"compress_whitespace", DT_X_COMPRESS_WS}, {"url_decode", DT_X_URL_DECODE},
-    {"header_lowercase", DT_X_HEADER_LOWER},   {"strip_pseudo_headers", DT_X_STRIP_PSEUDO},
+    {"to_lowercase", DT_X_LOWER},
+    {"to_uppercase", DT_X_UPPER},
+    {"dotprefix", DT_X_DOTPREFIX},
+    {"strip_whitespace", DT_X_STRIP_WS},
+    {"compress_whitespace", DT_X_COMPRESS_WS},
+    {"url_decode", DT_X_URL_DECODE},
+    {"header_lowercase", DT_X_HEADER_LOWER},
+    {"strip_pseudo_headers", DT_X_STRIP_PSEUDO},
 };
 
 static int xform_find(const char *kw)
@@ -823,8 +827,8 @@ static int pcre_parse(struct pctx *c, char *val)
 	}
 	int errcode;
 	PCRE2_SIZE erroff;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts, &errcode,
-	                                 &erroff, NULL);
+	pcre2_code *code =
+	    pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
 	if (!code)
 		return why(c, BAD, "pcre: the expression does not compile", NULL);
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* interpreted without JIT */
@@ -962,7 +966,8 @@ static int byte_parse(struct pctx *c, const char *kw, char *val)
 			}
 		}
 		if (have != 31)
-			return why(c, BAD, "byte_math: needs bytes, offset, oper, rvalue and result", NULL);
+			return why(c, BAD,
+			           "byte_math: needs bytes, offset, oper, rvalue and result", NULL);
 		return byte_common(c, others, rest, 0, m);
 	}
 	unsigned need = type == DT_M_BYTE_TEST ? 4 : type == DT_M_BYTE_JUMP ? 2 : 3;
@@ -978,8 +983,8 @@ static int byte_parse(struct pctx *c, const char *kw, char *val)
 		static const struct {
 			const char *s;
 			uint8_t op;
-		} ops[] = {{"=", DT_EQ},  {"<", DT_LT},  {">", DT_GT},  {"<=", DT_LE},
-		           {">=", DT_GE}, {"&", DT_AND}, {"^", DT_OR},  {"!=", DT_NE}};
+		} ops[] = {{"=", DT_EQ},  {"<", DT_LT},  {">", DT_GT}, {"<=", DT_LE},
+		           {">=", DT_GE}, {"&", DT_AND}, {"^", DT_OR}, {"!=", DT_NE}};
 		bool ok = false;
 		for (unsigned o = 0; o < 8; o++)
 			if (!strcmp(op, ops[o].s)) {
@@ -1009,8 +1014,7 @@ static int byte_parse(struct pctx *c, const char *kw, char *val)
 }
 
 /* N, <N, >N, <=N, >=N, !N, N<>M */
-static int size_parse(struct pctx *c, const char *kw, char *v, int *op, uint64_t *lo,
-                      uint64_t *hi)
+static int size_parse(struct pctx *c, const char *kw, char *v, int *op, uint64_t *lo, uint64_t *hi)
 {
 	int64_t a, b;
 	v = trim(v);
@@ -1102,8 +1106,9 @@ static int flowbits_parse(struct pctx *c, char *val, bool xbits)
 	static const struct {
 		const char *s;
 		uint8_t op;
-	} ops[] = {{"set", DT_FB_SET},     {"unset", DT_FB_UNSET},       {"toggle", DT_FB_TOGGLE},
-	           {"isset", DT_FB_ISSET}, {"isnotset", DT_FB_ISNOTSET}, {"noalert", DT_FB_NOALERT}};
+	} ops[] = {{"set", DT_FB_SET},           {"unset", DT_FB_UNSET},
+	           {"toggle", DT_FB_TOGGLE},     {"isset", DT_FB_ISSET},
+	           {"isnotset", DT_FB_ISNOTSET}, {"noalert", DT_FB_NOALERT}};
 	uint8_t op = 0;
 	for (unsigned i = 0; i < 6; i++)
 		if (!strcmp(f[0], ops[i].s))
@@ -1126,12 +1131,16 @@ static int flowbits_parse(struct pctx *c, char *val, bool xbits)
 		if (n < 3 || strncmp(f[2], "track ", 6))
 			return why(c, BAD, "xbits: track is needed", NULL);
 		const char *t = trim(f[2] + 6);
-		fb->xbits_track = !strcmp(t, "ip_src") ? 1 : !strcmp(t, "ip_dst") ? 2 : !strcmp(t, "ip_pair") ? 3 : 0;
+		fb->xbits_track = !strcmp(t, "ip_src")    ? 1
+		                  : !strcmp(t, "ip_dst")  ? 2
+		                  : !strcmp(t, "ip_pair") ? 3
+		                                          : 0;
 		if (!fb->xbits_track)
 			return why(c, BAD, "xbits: track '%s' is not known", t);
 		for (unsigned i = 3; i < n; i++) {
 			int64_t e;
-			if (!strncmp(f[i], "expire ", 7) && parse_i64(trim(f[i] + 7), 1, 86400 * 365, &e) == 0)
+			if (!strncmp(f[i], "expire ", 7) &&
+			    parse_i64(trim(f[i] + 7), 1, 86400 * 365, &e) == 0)
 				fb->expire = (uint32_t)e;
 			else
 				return why(c, BAD, "xbits: '%s' is not known", f[i]);
@@ -1205,7 +1214,8 @@ static int threshold_parse(struct pctx *c, char *val, struct dt_threshold *t, bo
 	return 0;
 }
 
-/* ---- the options ------------------------------------------------------------------------------- */
+/* ---- the options -------------------------------------------------------------------------------
+ */
 
 /* keywords accepted and ignored: they change nothing the engine reports */
 static const char *const ignored[] = {"reference", "rawbytes", "tag", "noalert_stream"};
@@ -1435,8 +1445,8 @@ static int option(struct pctx *c, char *kw, char *val)
 
 /* ---- the header ------------------------------------------------------------------------------ */
 
-static const char *const app_protos[] = {"http", "http1", "dns",   "tls",  "quic", "smtp",
-                                          "ftp",  "pop3",  "imap",  "ftp-data"};
+static const char *const app_protos[] = {"http", "http1", "dns",  "tls",  "quic",
+                                         "smtp", "ftp",   "pop3", "imap", "ftp-data"};
 
 static int header(struct pctx *c, char *h)
 {
@@ -1464,7 +1474,8 @@ static int header(struct pctx *c, char *h)
 	while (*p && isspace((unsigned char)*p))
 		p++;
 	if (n != 7 || *p)
-		return why(c, BAD, "header: action protocol source port direction destination port", NULL);
+		return why(c, BAD, "header: action protocol source port direction destination port",
+		           NULL);
 	const char *act = tok[0];
 	if (!strcmp(act, "alert"))
 		r->action = OM_DA_ALERT;
@@ -1580,7 +1591,8 @@ static int finish(struct pctx *c)
 	for (uint32_t i = 0; i < r->nm; i++)
 		if ((r->m[i].flags & DT_CF_STARTSWITH) &&
 		    (r->m[i].flags & (DT_CF_HAS_DEPTH | DT_CF_HAS_OFFSET | DT_CF_RELATIVE)))
-			return why(c, BAD, "startswith with depth, offset, distance or within", NULL);
+			return why(c, BAD, "startswith with depth, offset, distance or within",
+			           NULL);
 	/* the fast pattern: the one marked, else the longest positive
 	 * content (the first of equals), as Suricata picks among one list */
 	r->fp = -1;
@@ -1608,8 +1620,8 @@ static int finish(struct pctx *c)
 int dt_parse_rule(om_detect *d, const char *s, size_t len, struct dt_rule **ret, char *reason,
                   size_t rlen)
 {
-	struct pctx c = {.d = d, .reason = reason, .rlen = rlen, .cur = DT_BUF_PKT, .last = -1,
-	                 .xf = -1};
+	struct pctx c = {
+	    .d = d, .reason = reason, .rlen = rlen, .cur = DT_BUF_PKT, .last = -1, .xf = -1};
 	if (reason && rlen)
 		reason[0] = '\0';
 	if (len > RULE_MAX_LEN)

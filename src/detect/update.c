@@ -163,8 +163,10 @@ static int fetch(struct files *fs, const char *src, const char *tmpdir, unsigned
 	char local[4096];
 	if (http) {
 		snprintf(local, sizeof(local), "%s/source%u%s", tmpdir, k,
-		         ends_with(src, ".tar.gz") || ends_with(src, ".tgz") ? ".tar.gz" : ".rules");
-		char *argv[] = {"curl", "-fsSL", "--max-time", "300", "-o", local, (char *)src, NULL};
+		         ends_with(src, ".tar.gz") || ends_with(src, ".tgz") ? ".tar.gz"
+		                                                             : ".rules");
+		char *argv[] = {"curl", "-fsSL", "--max-time", "300",
+		                "-o",   local,   (char *)src,  NULL};
 		if (run(argv) < 0) {
 			say(lang, "err.detect.fetch", src);
 			return -EIO;
@@ -304,10 +306,12 @@ static int filters_load(const char *path, bool modify, struct filters *fl, enum 
 					uint64_t g = 1, s;
 					const char *colon = strchr(x, ':');
 					char tmp[32];
-					snprintf(tmp, sizeof(tmp), "%.*s", colon ? (int)(colon - x) : 0, x);
+					snprintf(tmp, sizeof(tmp), "%.*s",
+					         colon ? (int)(colon - x) : 0, x);
 					if (colon && om_parse_u64(tmp, 0, UINT32_MAX, &g) < 0)
 						rc = -EINVAL;
-					else if (om_parse_u64(colon ? colon + 1 : x, 1, UINT32_MAX, &s) < 0)
+					else if (om_parse_u64(colon ? colon + 1 : x, 1, UINT32_MAX,
+					                      &s) < 0)
 						rc = -EINVAL;
 					f->kind = F_SID;
 					f->gid = (uint32_t)g;
@@ -358,7 +362,8 @@ static bool filter_hit(const struct filter *f, const char *rule, size_t n, const
 {
 	switch (f->kind) {
 	case F_SID:
-		return rule_num(rule, n, "sid:", 0) == f->sid && rule_num(rule, n, "gid:", 1) == f->gid;
+		return rule_num(rule, n, "sid:", 0) == f->sid &&
+		       rule_num(rule, n, "gid:", 1) == f->gid;
 	case F_GROUP: return !strcmp(f->group, group);
 	default: return pcre2_match(f->re, (PCRE2_SPTR)rule, n, 0, 0, md, NULL) >= 0;
 	}
@@ -367,8 +372,8 @@ static bool filter_hit(const struct filter *f, const char *rule, size_t n, const
 /* one line of a source (a rule, enabled or commented out) through the
  * filters, appended to out */
 static int process_line(const char *line, size_t n, const char *group, struct filters *en,
-                        struct filters *dis, struct filters *mod, pcre2_match_data *md,
-                        om_buf *out, uint64_t *stats)
+                        struct filters *dis, struct filters *mod, pcre2_match_data *md, om_buf *out,
+                        uint64_t *stats)
 {
 	const char *p = line;
 	size_t k = n;
@@ -415,9 +420,10 @@ static int process_line(const char *line, size_t n, const char *group, struct fi
 			continue;
 		PCRE2_UCHAR outbuf[65536];
 		PCRE2_SIZE ol = sizeof(outbuf);
-		int rc = pcre2_substitute(mod->f[i].from, (PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0,
-		                          PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED, NULL, NULL,
-		                          (PCRE2_SPTR)mod->f[i].to, PCRE2_ZERO_TERMINATED, outbuf, &ol);
+		int rc = pcre2_substitute(mod->f[i].from, (PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED,
+		                          0, PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED,
+		                          NULL, NULL, (PCRE2_SPTR)mod->f[i].to,
+		                          PCRE2_ZERO_TERMINATED, outbuf, &ol);
 		if (rc > 0) {
 			char *nt = strndup((const char *)outbuf, ol);
 			if (nt) {
@@ -533,8 +539,8 @@ int om_detect_update_main(int argc, char **argv, enum om_lang lang, const om_con
 			size_t n = e - s;
 			if (n && t[s + n - 1] == '\r')
 				n--;
-			rc = process_line(t + s, n, fs->f[i].name, &fl[0], &fl[1], &fl[2], md, &text,
-			                  stats);
+			rc = process_line(t + s, n, fs->f[i].name, &fl[0], &fl[1], &fl[2], md,
+			                  &text, stats);
 			s = e + 1;
 		}
 	}
@@ -545,9 +551,11 @@ int om_detect_update_main(int argc, char **argv, enum om_lang lang, const om_con
 		char err[512] = "";
 		rc = st ? om_detect_new(home, &d) : -ENOMEM;
 		if (rc == 0)
-			rc = om_detect_add_rules(d, om_buf_cstr(&text), text.len, out, OM_DETECT_WARN_SYNTAX, st);
+			rc = om_detect_add_rules(d, om_buf_cstr(&text), text.len, out,
+			                         OM_DETECT_WARN_SYNTAX, st);
 		if (rc == 0 && st->syntax_errors) {
-			say(lang, "err.detect.update_syntax", (unsigned long long)st->syntax_errors, out);
+			say(lang, "err.detect.update_syntax", (unsigned long long)st->syntax_errors,
+			    out);
 			rc = -EINVAL;
 		}
 		if (rc == 0 && om_detect_compile(d, err, sizeof(err)) < 0) {

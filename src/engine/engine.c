@@ -809,8 +809,7 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 	om_json_obj_close(&j);
 	if (a->tx && a->tx->json)
 		a->tx->json(&j, a->tx->priv);
-	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority,
-	              "detected", a->advice);
+	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority, "detected", a->advice);
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
@@ -1454,7 +1453,8 @@ static int workers_init(struct engine *e)
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
 		if (e->o->detect) {
-			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect), on_detect_alert, w);
+			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect),
+			                              on_detect_alert, w);
 			if (!w->det)
 				return -ENOMEM;
 			om_detect_hub_bind(e->o->detect, i, w->det); /* before the proto worker */
