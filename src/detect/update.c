@@ -303,7 +303,7 @@ static int filters_load(const char *path, bool modify, struct filters *fl, enum 
 					if (!(f->group = strdup(trim((char *)x + 6))))
 						rc = -ENOMEM;
 				} else {
-					uint64_t g = 1, s;
+					uint64_t g = 1, s = 0;
 					const char *colon = strchr(x, ':');
 					char tmp[32];
 					snprintf(tmp, sizeof(tmp), "%.*s",
