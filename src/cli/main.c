@@ -194,18 +194,13 @@ static int load_rules(struct cli *c, const char *const *files, unsigned n, om_pr
 {
 	om_detect *d = NULL;
 	char err[1024] = "";
-	int r = om_detect_new(&c->cfg.base.home_net, &d);
-	for (unsigned i = 0; r == 0 && i < n; i++) {
-		r = om_detect_add_file(d, files[i], OM_DETECT_WARN_ALL, NULL, err, sizeof(err));
-		if (r < 0) {
-			const char *why = reason_for(err, files[i]);
-			say_err(c, "err.rules_file", files[i], why ? why : err);
-			om_detect_free(d);
-			return r;
-		}
+	int r = om_detect_from_config(&c->cfg.detect, &c->cfg.base.home_net, files, n,
+	                              OM_DETECT_WARN_ALL, &d, err, sizeof(err));
+	if (r < 0 && r != -ENOMEM && r != -EINVAL) {
+		/* a file that cannot be read: "FILE: reason" */
+		say_err(c, "err.rules_load", err);
+		return r;
 	}
-	if (r == 0)
-		r = om_detect_compile(d, err, sizeof(err));
 	om_detect_hub *hub = r == 0 ? om_detect_hub_new(d) : NULL;
 	if (r == 0 && !hub)
 		r = -ENOMEM;
@@ -367,7 +362,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		}
 		om_app_registry_seal(apps);
 	}
-	if (nrules && load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+	if ((nrules || c->cfg.detect.nfiles) &&
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
 		goto out;
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);

@@ -15,6 +15,27 @@
 #include "net/net.h"
 #include "proto/proto.h"
 
+/* ---- settings ------------------------------------------------------------ */
+/* "rules.files": the rule files the gateway loads (a list); "rules.vars":
+ * variables of the rule language (HOME_NET, HTTP_PORTS, ...: name ->
+ * value; $HOME_NET defaults to base's home-net); "rules.classification-file":
+ * a classification.config to use over the built-in classtypes. */
+#define OM_DETECT_MAX_FILES 64
+#define OM_DETECT_PATH_MAX 256
+#define OM_DETECT_MAX_VARS 32
+struct om_detect_var {
+	char name[48];
+	char value[512];
+};
+typedef struct om_detect_config {
+	char files[OM_DETECT_MAX_FILES][OM_DETECT_PATH_MAX];
+	unsigned nfiles;
+	struct om_detect_var vars[OM_DETECT_MAX_VARS];
+	unsigned nvars;
+	char classification[OM_DETECT_PATH_MAX];
+} om_detect_config;
+extern const om_config_schema om_detect_config_schema;
+
 /* ---- loading ------------------------------------------------------------- */
 typedef struct om_detect om_detect;
 
@@ -61,6 +82,12 @@ uint32_t om_detect_rule_count(const om_detect *d);
 /* One rule's text parsed alone (the fuzzer, `rules check`): 0 accepted,
  * 1 skipped (reason written), -EINVAL syntax error (reason written). */
 int om_detect_parse_one(om_detect *d, const char *rule, size_t len, char *reason, size_t rlen);
+
+/* The set the configuration names, plus the files of extra (inspect's
+ * --rules), compiled. -errno with err set ("FILE: reason"). */
+int om_detect_from_config(const om_detect_config *cfg, const om_config_nets *home,
+                          const char *const *extra, unsigned nextra, unsigned warn, om_detect **ret,
+                          char *err, size_t errlen);
 
 /* ---- matching -------------------------------------------------------------- */
 enum om_detect_action { OM_DA_ALERT = 0, OM_DA_DROP, OM_DA_REJECT, OM_DA_PASS };
@@ -127,5 +154,11 @@ int om_detect_slot_swap(om_detect_slot *s, om_detect *d);
 om_detect_slot *om_detect_slot_free(om_detect_slot *s);
 const om_detect *om_detect_slot_acquire(om_detect_slot *s);
 void om_detect_slot_release(om_detect_slot *s, const om_detect *d);
+
+/* The gateway's reload (SIGHUP or the console): builds the configured set
+ * aside and swaps it in; on any error the running set stays and err says
+ * why. */
+int om_detect_reload(om_detect_slot *slot, const om_detect_config *cfg, const om_config_nets *home,
+                     char *err, size_t errlen);
 
 #endif

@@ -31,8 +31,9 @@ typedef struct om_settings {
 	om_guard_config guard;
 	om_engine_config engine;
 	om_proto_config proto;
+	om_detect_config detect;
 } om_settings;
-#define OM_SETTINGS_PARTS (4 + OM_PROTO_CONFIG_PARTS)
+#define OM_SETTINGS_PARTS (5 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
