@@ -1,6 +1,7 @@
 /* main.c: the omamori command line: git-style subcommands, global options,
  * exit status 0 (ok), 1 (failure), 2 (usage). All user-facing text comes from
  * the message catalogues. */
+#include "assess/assess.h"
 #include "base/base.h"
 #include "detect/detect.h"
 #include "engine/engine.h"
@@ -725,6 +726,12 @@ static int cmd_db(struct cli *c, struct args *a)
 	return 0;
 }
 
+/* 'omamori assess ...': the assessment kit parses its own options. */
+static int cmd_assess(struct cli *c, struct args *a)
+{
+	return om_assess_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* 'omamori exercise ...': the exercise module parses its own arguments. */
 static int cmd_exercise(struct cli *c, struct args *a)
 {
@@ -745,10 +752,10 @@ static const struct command {
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"}, {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},    {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},       {"exercise", cmd_exercise, "help.exercise"},
-    {"rules", cmd_rules, "help.rules"},
+    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
+    {"exercise", cmd_exercise, "help.exercise"}, {"rules", cmd_rules, "help.rules"},
 };
 
 static const struct command *command_find(const char *name)
