@@ -2,6 +2,7 @@
  * header's addresses and ports, every match keyword on crafted payloads
  * with the expected result worked out by hand in each test, flowbits,
  * thresholds, transactions, categories and the `rules check` JSON. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -529,6 +531,56 @@ static void test_actions_and_categories(void **state)
 	om_detect_free(d);
 }
 
+static void test_reload(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test-detect-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/a.rules", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("alert tcp any any -> any any (msg:\"one\"; content:\"a\"; sid:1;)\n", f);
+	fclose(f);
+	om_detect_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.files[0], sizeof(cfg.files[0]), "%s", path);
+	cfg.nfiles = 1;
+	char err[512];
+	om_detect *d = NULL;
+	assert_int_equal(om_detect_from_config(&cfg, NULL, NULL, 0, 0, &d, err, sizeof(err)), 0);
+	om_detect_slot *slot = om_detect_slot_new(d);
+	const om_detect *held = om_detect_slot_acquire(slot);
+	assert_ptr_equal(held, d);
+	/* a missing file: the running set stays */
+	snprintf(cfg.files[1], sizeof(cfg.files[1]), "%s/missing.rules", dir);
+	cfg.nfiles = 2;
+	assert_true(om_detect_reload(slot, &cfg, NULL, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "missing.rules"));
+	const om_detect *now = om_detect_slot_acquire(slot);
+	assert_ptr_equal(now, d);
+	om_detect_slot_release(slot, now);
+	/* a good reload: the new set is current, the old one stays valid for
+	 * its holder until released */
+	f = fopen(path, "a");
+	fputs("alert tcp any any -> any any (msg:\"two\"; content:\"b\"; sid:2;)\n", f);
+	fclose(f);
+	cfg.nfiles = 1;
+	assert_int_equal(om_detect_reload(slot, &cfg, NULL, err, sizeof(err)), 0);
+	now = om_detect_slot_acquire(slot);
+	assert_ptr_not_equal(now, held);
+	assert_int_equal(om_detect_rule_count(now), 2);
+	assert_int_equal(om_detect_rule_count(held), 1);
+	/* a third set while the first is still held: refused, nothing lost */
+	assert_int_equal(om_detect_reload(slot, &cfg, NULL, err, sizeof(err)), -EBUSY);
+	om_detect_slot_release(slot, held); /* frees the first set */
+	om_detect_slot_release(slot, now);
+	assert_int_equal(om_detect_reload(slot, &cfg, NULL, err, sizeof(err)), 0);
+	om_detect_slot_free(slot);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +593,7 @@ int main(void)
 	    cmocka_unit_test(test_flowbits_threshold),
 	    cmocka_unit_test(test_transactions),
 	    cmocka_unit_test(test_actions_and_categories),
+	    cmocka_unit_test(test_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
