@@ -190,6 +190,8 @@ int om_detect_load_classification(om_detect *d, const char *text, size_t len)
 	return 0;
 }
 
+static void ipidx_free(struct dt_ipidx *x);
+
 int om_detect_new(const om_config_nets *home, om_detect **ret)
 {
 	om_detect *d = calloc(1, sizeof(*d));
@@ -234,6 +236,8 @@ om_detect *om_detect_free(om_detect *d)
 	free(d->nopf_pkt);
 	free(d->nopf_tx);
 	free(d->iponly);
+	ipidx_free(&d->ipsrc);
+	ipidx_free(&d->ipdst);
 	if (d->proto_scratch)
 		hs_free_scratch(d->proto_scratch);
 	free(d);
@@ -433,11 +437,132 @@ static int push_u32(uint32_t **v, uint32_t *n, uint32_t x)
 	return 0;
 }
 
+static int acmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(om_addr));
+}
+
+/* a + 1; false when a is the last address */
+static bool addr_next(const om_addr *a, om_addr *ret)
+{
+	*ret = *a;
+	for (int i = 15; i >= 0; i--)
+		if (++ret->b[i] != 0)
+			return true;
+	return false;
+}
+
+static uint32_t seg_of(const struct dt_ipidx *x, const om_addr *a)
+{
+	/* the last start <= a (starts[0] is the lowest boundary) */
+	uint32_t lo = 0, hi = x->nseg;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (memcmp(&x->start[mid], a, sizeof(*a)) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo; /* one past it: 0 when a is below every start */
+}
+
+const uint32_t *dt_ipidx_find(const struct dt_ipidx *x, const om_addr *a, uint32_t *ret_n)
+{
+	*ret_n = 0;
+	if (!x->nseg)
+		return NULL;
+	uint32_t s = seg_of(x, a);
+	if (s == 0)
+		return NULL;
+	s--;
+	*ret_n = x->off[s + 1] - x->off[s];
+	return x->ids + x->off[s];
+}
+
+static bool simple_side(const struct dt_addr *a)
+{
+	return a && !a->any && a->npos > 0 && a->nsub == 0;
+}
+
+/* builds x over the rules of list (side 0: source, 1: destination) */
+static int ipidx_build(om_detect *d, struct dt_ipidx *x, const uint32_t *list, uint32_t n, int side)
+{
+	size_t nb = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct dt_addr *a = side ? d->rules[list[i]]->dst : d->rules[list[i]]->src;
+		nb += 2 * (size_t)a->npos;
+	}
+	if (!nb)
+		return 0;
+	om_addr *b = malloc(nb * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	size_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct dt_addr *a = side ? d->rules[list[i]]->dst : d->rules[list[i]]->src;
+		for (uint32_t r = 0; r < a->npos; r++) {
+			b[k++] = a->pos[r].lo;
+			if (addr_next(&a->pos[r].hi, &b[k]))
+				k++;
+		}
+	}
+	qsort(b, k, sizeof(*b), acmp);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || memcmp(&b[u - 1], &b[i], sizeof(*b)))
+			b[u++] = b[i];
+	x->start = b;
+	x->nseg = (uint32_t)u;
+	x->off = calloc(u + 1, sizeof(uint32_t));
+	if (!x->off)
+		return -ENOMEM;
+	/* two passes: count, then fill */
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t *fill = NULL;
+		if (pass == 1) {
+			for (uint32_t s2 = 0; s2 < u; s2++)
+				x->off[s2 + 1] += x->off[s2];
+			x->ids = malloc((x->off[u] ? x->off[u] : 1) * sizeof(uint32_t));
+			fill = calloc(u, sizeof(uint32_t));
+			if (!x->ids || !fill) {
+				free(fill);
+				return -ENOMEM;
+			}
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			const struct dt_addr *a =
+			    side ? d->rules[list[i]]->dst : d->rules[list[i]]->src;
+			for (uint32_t r = 0; r < a->npos; r++) {
+				uint32_t s2 = seg_of(x, &a->pos[r].lo) - 1;
+				for (; s2 < u &&
+				       memcmp(&x->start[s2], &a->pos[r].hi, sizeof(om_addr)) <= 0;
+				     s2++) {
+					if (pass == 0)
+						x->off[s2 + 1]++;
+					else
+						x->ids[x->off[s2] + fill[s2]++] = list[i];
+				}
+			}
+		}
+		free(fill);
+	}
+	return 0;
+}
+
+static void ipidx_free(struct dt_ipidx *x)
+{
+	free(x->start);
+	free(x->off);
+	free(x->ids);
+	memset(x, 0, sizeof(*x));
+}
+
 int om_detect_compile(om_detect *d, char *err, size_t errlen)
 {
 	if (d->compiled)
 		return 0;
 	uint32_t count[DT_NBUFS] = {0};
+	uint32_t *bysrc = NULL, *bydst = NULL, nsrc = 0, ndst = 0;
 	/* which rules the prefilter finds, and by which buffer */
 	for (uint32_t i = 0; i < d->nrules; i++) {
 		struct dt_rule *r = d->rules[i];
@@ -503,13 +628,23 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 		struct dt_rule *r = d->rules[i];
 		if (r->needs_fp)
 			continue;
-		if (r->ip_only)
+		if (r->ip_only && !r->bidir && simple_side(r->src))
+			rc = push_u32(&bysrc, &nsrc, i);
+		else if (r->ip_only && !r->bidir && simple_side(r->dst))
+			rc = push_u32(&bydst, &ndst, i);
+		else if (r->ip_only)
 			rc = push_u32(&d->iponly, &d->n_iponly, i);
 		else if (r->in_tx)
 			rc = push_u32(&d->nopf_tx, &d->n_nopf_tx, i);
 		else
 			rc = push_u32(&d->nopf_pkt, &d->n_nopf_pkt, i);
 	}
+	if (rc == 0)
+		rc = ipidx_build(d, &d->ipsrc, bysrc, nsrc, 0);
+	if (rc == 0)
+		rc = ipidx_build(d, &d->ipdst, bydst, ndst, 1);
+	free(bysrc);
+	free(bydst);
 	if (rc == -ENOMEM && err[0] == '\0')
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 	if (rc == 0)

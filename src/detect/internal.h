@@ -232,6 +232,16 @@ struct dt_pf {
 	uint32_t n;
 };
 
+/* address-only rules by the addresses of one side: the address space cut
+ * at every range boundary into segments, each with the rules whose ranges
+ * cover it */
+struct dt_ipidx {
+	om_addr *start; /* nseg segment starts, sorted */
+	uint32_t *off;  /* nseg + 1 offsets into ids */
+	uint32_t *ids;  /* rule indexes */
+	uint32_t nseg;
+};
+
 struct om_detect {
 	om_config_nets home;
 	struct dt_var vars[DT_MAX_VARS];
@@ -247,11 +257,15 @@ struct om_detect {
 	struct dt_pf pf[DT_NBUFS];
 	uint32_t *nopf_pkt, n_nopf_pkt; /* packet rules outside the prefilter */
 	uint32_t *nopf_tx, n_nopf_tx;   /* transaction rules outside it */
-	uint32_t *iponly, n_iponly;
-	hs_scratch_t *proto_scratch; /* cloned per worker */
+	uint32_t *iponly, n_iponly;     /* address-only rules checked always */
+	struct dt_ipidx ipsrc, ipdst;   /* the others, by source or destination */
+	hs_scratch_t *proto_scratch;    /* cloned per worker */
 	pcre2_match_context *mctx;
 	uint32_t max_extract;
 };
+
+/* detect.c */
+const uint32_t *dt_ipidx_find(const struct dt_ipidx *x, const om_addr *a, uint32_t *ret_n);
 
 /* rules.c */
 void dt_rule_free(struct dt_rule *r);

@@ -913,9 +913,19 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	               .now = p->ts};
 	/* address-only rules: once per flow and direction (every packet
 	 * without a flow) */
-	if (!f || f->pkts[dir] == 1)
+	if (!f || f->pkts[dir] == 1) {
 		for (uint32_t i = 0; i < d->n_iponly; i++)
 			check_rule(w, d->rules[d->iponly[i]], &e);
+		/* the reputation lists: only the rules whose list holds the
+		 * source (or the destination) */
+		uint32_t n;
+		const uint32_t *ids = dt_ipidx_find(&d->ipsrc, &p->src, &n);
+		for (uint32_t i = 0; i < n; i++)
+			check_rule(w, d->rules[ids[i]], &e);
+		ids = dt_ipidx_find(&d->ipdst, &p->dst, &n);
+		for (uint32_t i = 0; i < n; i++)
+			check_rule(w, d->rules[ids[i]], &e);
+	}
 	new_round(w);
 	if (p->payload_len)
 		scan(w, DT_BUF_PKT, p->payload, p->payload_len);

@@ -1612,7 +1612,13 @@ static int finish(struct pctx *c)
 			r->fp = (int)i;
 		}
 	}
-	r->ip_only = r->nm == 0 && !r->flow && r->dsize_op < 0 && r->nfb == 0 && !r->in_tx &&
+	/* address-only: setting flowbits is allowed (the reputation rules
+	 * do), testing them is not */
+	bool tests_bits = false;
+	for (unsigned i = 0; i < r->nfb; i++)
+		if (r->fb[i].op == DT_FB_ISSET || r->fb[i].op == DT_FB_ISNOTSET)
+			tests_bits = true;
+	r->ip_only = r->nm == 0 && !r->flow && r->dsize_op < 0 && !tests_bits && !r->in_tx &&
 	             r->proto != DT_P_APP;
 	return 0;
 }
