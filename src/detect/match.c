@@ -786,6 +786,37 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 	if (r->dsize_op >= 0 &&
 	    (!e->p || !size_ok(r->dsize_op, r->dsize_lo, r->dsize_hi, e->p->payload_len)))
 		return;
+	if (r->itype_op >= 0 || r->icode_op >= 0 || r->ttl_op >= 0 || r->tcpflags_mode >= 0 ||
+	    r->ip_proto >= 0) {
+		const om_packet *p = e->p;
+		if (!p)
+			return;
+		bool icmp = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6;
+		if (r->itype_op >= 0 &&
+		    (!icmp || !size_ok(r->itype_op, r->itype_lo, r->itype_hi, p->icmp_type)))
+			return;
+		if (r->icode_op >= 0 &&
+		    (!icmp || !size_ok(r->icode_op, r->icode_lo, r->icode_hi, p->icmp_code)))
+			return;
+		if (r->ttl_op >= 0 && !size_ok(r->ttl_op, r->ttl_lo, r->ttl_hi, p->ttl))
+			return;
+		if (r->ip_proto >= 0 && p->proto != r->ip_proto)
+			return;
+		if (r->tcpflags_mode >= 0) {
+			if (p->proto != IPPROTO_TCP)
+				return;
+			uint8_t fl = p->tcp_flags & r->tcpflags_mask;
+			bool ok;
+			switch (r->tcpflags_mode) {
+			case '+': ok = (fl & r->tcpflags) == r->tcpflags; break;
+			case '*': ok = (fl & r->tcpflags) != 0; break;
+			case '!': ok = (fl & r->tcpflags) == 0; break;
+			default: ok = fl == r->tcpflags; break;
+			}
+			if (!ok)
+				return;
+		}
+	}
 	if (r->urilen_op >= 0) {
 		uint32_t ul = 0;
 		if (!e->tx ||

@@ -1403,6 +1403,97 @@ static int option(struct pctx *c, char *kw, char *val)
 			return why(c, BAD, "dsize needs a value", NULL);
 		return size_parse(c, kw, val, &r->dsize_op, &r->dsize_lo, &r->dsize_hi);
 	}
+	if (!strcmp(kw, "itype") || !strcmp(kw, "icode") || !strcmp(kw, "ttl")) {
+		if (!val)
+			return why(c, BAD, "%s needs a value", kw);
+		if (kw[0] == 't')
+			return size_parse(c, kw, val, &r->ttl_op, &r->ttl_lo, &r->ttl_hi);
+		if (kw[1] == 't')
+			return size_parse(c, kw, val, &r->itype_op, &r->itype_lo, &r->itype_hi);
+		return size_parse(c, kw, val, &r->icode_op, &r->icode_lo, &r->icode_hi);
+	}
+	if (!strcmp(kw, "flags")) {
+		/* [+*!]FSRPAUCE12 or 0, then optionally ,MASK of bits to ignore */
+		if (!val)
+			return why(c, BAD, "flags needs a value", NULL);
+		char *f[2];
+		unsigned n = split(val, ',', f, 2);
+		const char *v = f[0];
+		r->tcpflags_mode = 0;
+		if (*v == '+' || *v == '*' || *v == '!')
+			r->tcpflags_mode = *v++;
+		uint8_t bits = 0;
+		for (; *v; v++) {
+			uint8_t b;
+			switch (*v) {
+			case 'F': b = 0x01; break;
+			case 'S': b = 0x02; break;
+			case 'R': b = 0x04; break;
+			case 'P': b = 0x08; break;
+			case 'A': b = 0x10; break;
+			case 'U': b = 0x20; break;
+			case 'E':
+			case '2': b = 0x40; break;
+			case 'C':
+			case '1': b = 0x80; break;
+			case '0': b = 0; break;
+			case '+':
+			case '*':
+			case '!':
+				if (r->tcpflags_mode == 0) {
+					r->tcpflags_mode = *v;
+					continue;
+				}
+				/* fall through */
+			default: return why(c, BAD, "flags: '%s' is not a set of TCP flags", f[0]);
+			}
+			bits |= b;
+		}
+		r->tcpflags = bits;
+		r->tcpflags_mask = 0xff;
+		if (n == 2) {
+			for (const char *m = f[1]; *m; m++) {
+				switch (*m) {
+				case 'F': r->tcpflags_mask &= (uint8_t)~0x01; break;
+				case 'S': r->tcpflags_mask &= (uint8_t)~0x02; break;
+				case 'R': r->tcpflags_mask &= (uint8_t)~0x04; break;
+				case 'P': r->tcpflags_mask &= (uint8_t)~0x08; break;
+				case 'A': r->tcpflags_mask &= (uint8_t)~0x10; break;
+				case 'U': r->tcpflags_mask &= (uint8_t)~0x20; break;
+				case 'E':
+				case '2': r->tcpflags_mask &= (uint8_t)~0x40; break;
+				case 'C':
+				case '1': r->tcpflags_mask &= (uint8_t)~0x80; break;
+				default:
+					return why(c, BAD, "flags: '%s' is not a mask of TCP flags",
+					           f[1]);
+				}
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(kw, "ip_proto")) {
+		if (!val)
+			return why(c, BAD, "ip_proto needs a value", NULL);
+		int64_t v;
+		if (!strcmp(val, "tcp"))
+			r->ip_proto = 6;
+		else if (!strcmp(val, "udp"))
+			r->ip_proto = 17;
+		else if (!strcmp(val, "icmp"))
+			r->ip_proto = 1;
+		else if (!strcmp(val, "ipv6-icmp") || !strcmp(val, "icmpv6"))
+			r->ip_proto = 58;
+		else if (!strcmp(val, "gre"))
+			r->ip_proto = 47;
+		else if (!strcmp(val, "esp"))
+			r->ip_proto = 50;
+		else if (parse_i64(val, 0, 255, &v) == 0)
+			r->ip_proto = (int)v;
+		else
+			return why(c, SKIP, "keyword:ip_proto", NULL);
+		return 0;
+	}
 	if (!strcmp(kw, "urilen")) {
 		if (!val)
 			return why(c, BAD, "urilen needs a value", NULL);
@@ -1618,8 +1709,12 @@ static int finish(struct pctx *c)
 	for (unsigned i = 0; i < r->nfb; i++)
 		if (r->fb[i].op == DT_FB_ISSET || r->fb[i].op == DT_FB_ISNOTSET)
 			tests_bits = true;
+	bool pkt_kw = r->itype_op >= 0 || r->icode_op >= 0 || r->ttl_op >= 0 ||
+	              r->tcpflags_mode >= 0 || r->ip_proto >= 0;
+	if (pkt_kw && r->in_tx)
+		return why(c, SKIP, "mixed:packet-header-and-buffer", NULL);
 	r->ip_only = r->nm == 0 && !r->flow && r->dsize_op < 0 && !tests_bits && !r->in_tx &&
-	             r->proto != DT_P_APP;
+	             r->proto != DT_P_APP && !pkt_kw;
 	return 0;
 }
 
@@ -1646,6 +1741,7 @@ int dt_parse_rule(om_detect *d, const char *s, size_t len, struct dt_rule **ret,
 	r->m = m;
 	r->cls = -1;
 	r->dsize_op = r->urilen_op = -1;
+	r->itype_op = r->icode_op = r->ttl_op = r->tcpflags_mode = r->ip_proto = -1;
 	c.r = r;
 	int rc;
 	char *open = strchr(buf, '(');

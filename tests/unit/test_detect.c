@@ -176,6 +176,14 @@ static void test_content_modifiers(void **state)
 	/* dsize */
 	assert_int_equal(HITS("alert tcp any any -> any any (dsize:<4; sid:1;)", "abc"), 1);
 	assert_int_equal(HITS("alert tcp any any -> any any (dsize:3<>5; sid:1;)", "abcde"), 0);
+	/* TCP flags and TTL (the packets of mk() carry no flags and TTL 0) */
+	assert_int_equal(HITS("alert tcp any any -> any any (flags:PA; ttl:0; sid:1;)", "x"), 0);
+	assert_int_equal(HITS("alert tcp any any -> any any (flags:0; ttl:0; sid:1;)", "x"), 1);
+	assert_int_equal(HITS("alert tcp any any -> any any (flags:!S; sid:1;)", "x"), 1);
+	assert_int_equal(HITS("alert tcp any any -> any any (flags:*SF; sid:1;)", "x"), 0);
+	assert_int_equal(HITS("alert ip any any -> any any (ip_proto:tcp; sid:1;)", "x"), 1);
+	assert_int_equal(HITS("alert ip any any -> any any (ip_proto:17; sid:1;)", "x"), 0);
+	assert_int_equal(HITS("alert icmp any any -> any any (itype:8; sid:1;)", "x"), 0);
 	/* fast pattern chop: the prefilter looks for "BC" only, the rule still
 	 * needs all of ABCD */
 	assert_int_equal(
