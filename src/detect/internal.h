@@ -192,7 +192,7 @@ struct dt_rule {
 	uint64_t itype_lo, itype_hi, icode_lo, icode_hi, ttl_lo, ttl_hi;
 	int tcpflags_mode; /* -1 none; 0 exactly, '+' all of them, '*' any, '!' none */
 	uint8_t tcpflags, tcpflags_mask;
-	int ip_proto; /* -1 none */
+	int ip_proto;  /* -1 none */
 	int urilen_op; /* -1 none */
 	uint64_t urilen_lo, urilen_hi;
 	bool urilen_raw;

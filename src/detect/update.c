@@ -131,7 +131,7 @@ static int add_dir(struct files *fs, const char *dir, int depth)
 	DIR *d = opendir(dir);
 	if (!d)
 		return -errno;
-	char *names[1024];
+	char *names[1024] = {NULL};
 	unsigned n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < 1024)

@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.payload_len = (uint32_t)size;
 			for (int dir = 0; dir < 2; dir++) {
 				om_detect_packet(w, &f, &p, dir);
-				om_proto_tx tx = {.app_proto = dir ? "dns" : "http", .dir = dir, .buffer = buf};
+				om_proto_tx tx = {
+				    .app_proto = dir ? "dns" : "http", .dir = dir, .buffer = buf};
 				om_detect_tx(w, &f, &tx);
 			}
 			om_detect_worker_free(w);
