@@ -8,6 +8,7 @@
 #include "exercise/exercise.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "webscan/webscan.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -631,6 +632,14 @@ out:
 	return rc;
 }
 
+/* ---- webscan ------------------------------------------------------------- */
+
+/* The website scan and tamper monitor parse their own options. */
+static int cmd_webscan(struct cli *c, struct args *a)
+{
+	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -751,12 +760,19 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
+/* clang-format off: one command a line */
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
-    {"exercise", cmd_exercise, "help.exercise"}, {"rules", cmd_rules, "help.rules"},
+    {"inspect", cmd_inspect, "help.inspect"},
+    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},
+    {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},
+    {"assess", cmd_assess, "help.assess"},
+    {"exercise", cmd_exercise, "help.exercise"},
+    {"webscan", cmd_webscan, "help.webscan"},
+    {"rules", cmd_rules, "help.rules"},
 };
+/* clang-format on */
 
 static const struct command *command_find(const char *name)
 {
