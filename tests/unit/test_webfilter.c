@@ -2,11 +2,11 @@
  * webfilter_import.c). Lists are written here; each expected match follows
  * from the rules the test adds (suffix at label boundaries, longest name
  * wins, a URL rule wins over a name rule). */
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <errno.h>
 #include <stdio.h>
