@@ -5,6 +5,7 @@
 #include "base/base.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
+#include "guard/guard.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "webscan/webscan.h"
@@ -590,6 +591,17 @@ static int cmd_webscan(struct cli *c, struct args *a)
 	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- webfilter ------------------------------------------------------------ */
+
+/* The web filter's category database (src/guard) parses its own options;
+ * its default file is webfilter.db in the state directory. */
+static int cmd_webfilter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "webfilter.db", path, sizeof(path));
+	return om_webfilter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -703,7 +715,7 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
-/* clang-format off: one command a line */
+	/* clang-format off: one command a line */
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
@@ -713,6 +725,7 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"webfilter", cmd_webfilter, "help.webfilter"},
 };
 /* clang-format on */
 

@@ -159,6 +159,6 @@ int om_wf_db_category_index(const om_wf_db *db, const char *name); /* -ENOENT */
 void om_wf_db_category_counts(const om_wf_db *db, uint64_t counts[OM_WF_CAT_MAX]);
 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
-int om_webfilter_main(int argc, char **argv, enum om_lang lang);
+int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
 
 #endif
