@@ -6,6 +6,7 @@
 
 #include "base/base.h"
 #include "net/net.h"
+#include "proto/proto.h"
 
 /* Settings (the recon: section of the configuration). */
 typedef struct om_guard_config {
@@ -157,6 +158,67 @@ const char *om_wf_db_category(const om_wf_db *db, uint32_t idx);   /* NULL past 
 int om_wf_db_category_index(const om_wf_db *db, const char *name); /* -ENOENT */
 /* Rules per category (counts[i] for category i; a rule counts in each of its categories). */
 void om_wf_db_category_counts(const om_wf_db *db, uint64_t counts[OM_WF_CAT_MAX]);
+
+/* ---- web filtering: policy and decisions (src/guard/webfilter_policy.c) -- */
+/* One tenant's policy: categories to block, a block list and an allow list
+ * (names or URL prefixes, matched like category rules). The allow list wins
+ * over everything ("block the category, but allow this site"), then the
+ * block list, then the blocked categories. */
+typedef struct om_wf_policy om_wf_policy;
+int om_wf_policy_new(om_wf_policy **ret);
+om_wf_policy *om_wf_policy_free(om_wf_policy *p);
+/* -ENOENT when db has no such category (nothing can match it). */
+int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char *name);
+int om_wf_policy_allow(om_wf_policy *p, const char *rule); /* 0 or -EINVAL/-ENOSPC */
+int om_wf_policy_block(om_wf_policy *p, const char *rule);
+
+enum om_wf_verdict {
+	OM_WF_UNLISTED = 0, /* no rule matched */
+	OM_WF_LISTED,       /* in a category the policy does not block: logged */
+	OM_WF_ALLOWED,      /* on the allow list */
+	OM_WF_BLOCKED       /* on the block list or in a blocked category */
+};
+enum om_wf_source { OM_WF_SRC_CATEGORY = 0, OM_WF_SRC_ALLOW_LIST, OM_WF_SRC_BLOCK_LIST };
+const char *om_wf_verdict_name(enum om_wf_verdict v); /* "listed", "allowed", "blocked" */
+
+typedef struct om_wf_decision {
+	enum om_wf_verdict verdict;
+	enum om_wf_source source;
+	uint64_t cats;            /* the database's categories of the name (also when allowed) */
+	char rule[OM_WF_KEY_MAX]; /* the rule that decided */
+} om_wf_decision;
+
+/* Decides on a request; db and policy may be NULL (no categories / no
+ * policy). Returns 0, or -EINVAL when host is not a valid name. */
+int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
+                 const char *path, size_t plen, om_wf_decision *ret);
+
+/* The web filter as a proto observer: decides on HTTP host and URI, TLS and
+ * QUIC SNI and each DNS query name, and gives every listed, allowed or
+ * blocked request to cb (the engine writes the EVE "webfilter" event). A
+ * blocked request is OM_TX_VERDICT_DROP, a listed one in a category of
+ * listed_alert OM_TX_VERDICT_ALERT. */
+typedef struct om_wf_event {
+	const om_wf_decision *d;
+	const char *field; /* "http.host", "tls.sni", "dns.query" */
+	const char *name;  /* the host (not NUL-terminated: name_len) */
+	size_t name_len;
+	const char *path; /* HTTP only, else NULL */
+	size_t path_len;
+} om_wf_event;
+typedef void (*om_wf_event_cb)(void *user, om_flow *f, const om_proto_tx *tx,
+                               const om_wf_event *ev);
+typedef struct om_wf_filter {
+	const om_wf_db *db;
+	const om_wf_policy *policy;
+	uint64_t alert_cats; /* listed categories that are still reported as harmful */
+	om_wf_event_cb cb;
+	void *user;
+} om_wf_filter;
+/* Fills o to observe with filt (which must outlive the workers). */
+void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
+/* The observer's decision on one transaction (what on_tx does). */
+enum om_tx_verdict om_wf_on_tx(om_wf_filter *filt, om_flow *f, const om_proto_tx *tx);
 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
