@@ -192,7 +192,7 @@ static void *store_writer_main(void *arg)
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
-	const char *spooldir = NULL;
+	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	bool nodb = false, truncate = false, noapp = false;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
@@ -239,6 +239,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			}
 		} else if (opt_is(arg, "--tenant")) {
 			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-db")) {
+			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-allow")) {
+			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-block")) {
+			if (!(wfblock = opt_value(c, a, "--webfilter-block")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
@@ -300,7 +309,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "omamori: %s\n", err);
+		goto out;
+	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -348,6 +363,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .workers = (unsigned)workers,
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
+	    .webfilter = wfdb ? &wf : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -400,6 +416,7 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_wf_filter_cleanup(&wf);
 	return rc;
 }
 

@@ -214,11 +214,23 @@ typedef struct om_wf_filter {
 	uint64_t alert_cats; /* listed categories that are still reported as harmful */
 	om_wf_event_cb cb;
 	void *user;
+	/* the user of cb on one worker (NULL: user on every worker) */
+	void *(*worker_user)(void *user, unsigned worker);
+	om_wf_db *own_db; /* what om_wf_filter_setup opened */
+	om_wf_policy *own_policy;
 } om_wf_filter;
+/* A filter from a database file, a comma-separated list of blocked
+ * categories and one of allowed names or URL prefixes (each may be NULL);
+ * alert_cats are the blocked ones. Returns 0 or -errno with a message (the
+ * thread's language) in err. */
+int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
+                       char *err, size_t errlen);
+void om_wf_filter_cleanup(om_wf_filter *filt);
 /* Fills o to observe with filt (which must outlive the workers). */
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
 /* The observer's decision on one transaction (what on_tx does). */
-enum om_tx_verdict om_wf_on_tx(om_wf_filter *filt, om_flow *f, const om_proto_tx *tx);
+enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                               const om_proto_tx *tx);
 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);

@@ -6,6 +6,7 @@
 #include "guard/guard.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,11 +127,67 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
 	return 0;
 }
 
+int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
+                       char *err, size_t errlen)
+{
+	memset(filt, 0, sizeof(*filt));
+	int e = om_wf_db_open(db, &filt->own_db);
+	if (e < 0) {
+		snprintf(err, errlen,
+		         om_tr(e == -EINVAL ? "webfilter.err.db_bad" : "webfilter.err.db_open"), db,
+		         strerror(-e));
+		return e;
+	}
+	if ((e = om_wf_policy_new(&filt->own_policy)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("webfilter.err.memory"));
+		om_wf_filter_cleanup(filt);
+		return e;
+	}
+	for (const char *p = block; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char name[OM_WF_CAT_NAME_MAX];
+		if (n >= sizeof(name) || !n ||
+		    (memcpy(name, p, n), name[n] = '\0',
+		     om_wf_policy_block_category(filt->own_policy, filt->own_db, name) < 0)) {
+			snprintf(err, errlen, om_tr("webfilter.err.no_category"), (int)n, p, db);
+			om_wf_filter_cleanup(filt);
+			return -EINVAL;
+		}
+		filt->alert_cats |= 1ULL << om_wf_db_category_index(filt->own_db, name);
+		p = c ? c + 1 : p + n;
+	}
+	for (const char *p = allow; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char rule[OM_WF_KEY_MAX];
+		if (n >= sizeof(rule) || !n ||
+		    (memcpy(rule, p, n), rule[n] = '\0',
+		     om_wf_policy_allow(filt->own_policy, rule) < 0)) {
+			snprintf(err, errlen, om_tr("webfilter.err.bad_rule"), (int)n, p);
+			om_wf_filter_cleanup(filt);
+			return -EINVAL;
+		}
+		p = c ? c + 1 : p + n;
+	}
+	filt->db = filt->own_db;
+	filt->policy = filt->own_policy;
+	return 0;
+}
+
+void om_wf_filter_cleanup(om_wf_filter *filt)
+{
+	filt->own_db = om_wf_db_close(filt->own_db);
+	filt->own_policy = om_wf_policy_free(filt->own_policy);
+	filt->db = NULL;
+	filt->policy = NULL;
+}
+
 /* ---- the observer ------------------------------------------------------- */
 
-static enum om_tx_verdict decide_one(om_wf_filter *filt, om_flow *f, const om_proto_tx *tx,
-                                     const char *field, const uint8_t *name, uint32_t nlen,
-                                     const uint8_t *path, uint32_t plen)
+static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                                     const om_proto_tx *tx, const char *field, const uint8_t *name,
+                                     uint32_t nlen, const uint8_t *path, uint32_t plen)
 {
 	om_wf_decision d;
 	if (om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path, plen,
@@ -139,7 +196,7 @@ static enum om_tx_verdict decide_one(om_wf_filter *filt, om_flow *f, const om_pr
 		return OM_TX_VERDICT_ACCEPT;
 	if (filt->cb) {
 		om_wf_event ev = {&d, field, (const char *)name, nlen, (const char *)path, plen};
-		filt->cb(filt->user, f, tx, &ev);
+		filt->cb(cb_user, f, tx, &ev);
 	}
 	if (d.verdict == OM_WF_BLOCKED)
 		return OM_TX_VERDICT_DROP;
@@ -155,7 +212,8 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 
 #define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
 
-enum om_tx_verdict om_wf_on_tx(om_wf_filter *filt, om_flow *f, const om_proto_tx *tx)
+enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                               const om_proto_tx *tx)
 {
 	/* requests only: the name is the client's */
 	if (tx->dir != OM_DIR_TOSERVER || !tx->app_proto)
@@ -166,34 +224,52 @@ enum om_tx_verdict om_wf_on_tx(om_wf_filter *filt, om_flow *f, const om_proto_tx
 		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
 		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
-		return decide_one(filt, f, tx, "http.host", v, n, p, p ? pn : 0);
+		return decide_one(filt, cb_user, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
 	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
 		if (!(v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
-		return decide_one(filt, f, tx, "tls.sni", v, n, NULL, 0);
+		return decide_one(filt, cb_user, f, tx, "tls.sni", v, n, NULL, 0);
 	}
 	if (!strcmp(tx->app_proto, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
 			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
 				break;
-			r = stricter(r, decide_one(filt, f, tx, "dns.query", v, n, NULL, 0));
+			r = stricter(r,
+			             decide_one(filt, cb_user, f, tx, "dns.query", v, n, NULL, 0));
 		}
 		return r;
 	}
 	return OM_TX_VERDICT_ACCEPT;
 }
 
+struct wf_worker {
+	const om_wf_filter *filt;
+	void *cb_user;
+};
+
 static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	return om_wf_on_tx(wctx, f, tx);
+	const struct wf_worker *w = wctx;
+	return om_wf_on_tx(w->filt, w->cb_user, f, tx);
 }
 
 static void *observer_worker_new(void *user, unsigned worker)
 {
-	(void)worker;
-	return user;
+	const om_wf_filter *filt = user;
+	struct wf_worker *w = malloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	w->filt = filt;
+	w->cb_user = filt->worker_user ? filt->worker_user(filt->user, worker) : filt->user;
+	return w;
+}
+
+static void observer_worker_free(void *wctx, void *user)
+{
+	(void)user;
+	free(wctx);
 }
 
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt)
@@ -201,6 +277,7 @@ void om_wf_observer(om_proto_observer *o, om_wf_filter *filt)
 	memset(o, 0, sizeof(*o));
 	o->name = "webfilter";
 	o->worker_new = observer_worker_new;
+	o->worker_free = observer_worker_free;
 	o->on_tx = observer_on_tx;
 	o->user = filt;
 }

@@ -148,7 +148,7 @@ static void test_observer(void **state)
 	assert_int_equal(om_wf_policy_block_category(p, db, "online_storage"), 0);
 	struct seen s;
 	memset(&s, 0, sizeof(s));
-	om_wf_filter filt = {db, p, 0, on_event, &s};
+	om_wf_filter filt = {.db = db, .policy = p, .cb = on_event, .user = &s};
 	om_proto_observer o;
 	om_wf_observer(&o, &filt);
 	assert_string_equal(o.name, "webfilter");
@@ -192,6 +192,7 @@ static void test_observer(void **state)
 	t = mk_tx("smtp", OM_DIR_TOSERVER);
 	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
 	assert_int_equal(s.n, 4);
+	o.worker_free(w, o.user);
 	om_wf_policy_free(p);
 }
 
