@@ -3,6 +3,7 @@
  * the message catalogues. */
 #include "assess/assess.h"
 #include "base/base.h"
+#include "detect/detect.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
 #include "guard/guard.h"
@@ -189,11 +190,43 @@ static void *store_writer_main(void *arg)
 
 /* ---- inspect -------------------------------------------------------------- */
 
+/* The rule files of --rules: loaded (unsupported rules skipped with a
+ * warning each), compiled, and attached to proto for transactions. */
+static int load_rules(struct cli *c, const char *const *files, unsigned n, om_proto *proto,
+                      om_detect **ret, om_detect_hub **ret_hub)
+{
+	om_detect *d = NULL;
+	char err[1024] = "";
+	int r = om_detect_from_config(&c->cfg.detect, &c->cfg.base.home_net, files, n,
+	                              OM_DETECT_WARN_ALL, &d, err, sizeof(err));
+	if (r < 0 && r != -ENOMEM && r != -EINVAL) {
+		/* a file that cannot be read: "FILE: reason" */
+		say_err(c, "err.rules_load", err);
+		return r;
+	}
+	om_detect_hub *hub = r == 0 ? om_detect_hub_new(d) : NULL;
+	if (r == 0 && !hub)
+		r = -ENOMEM;
+	if (r == 0 && proto)
+		r = om_detect_attach(hub, proto);
+	if (r < 0) {
+		say_err(c, "err.rules_compile", err[0] ? err : strerror(-r));
+		om_detect_hub_free(hub);
+		om_detect_free(d);
+		return r;
+	}
+	*ret = d;
+	*ret_hub = hub;
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	bool nodb = false, truncate = false, noapp = false;
+	const char *rulefiles[64];
+	unsigned nrules = 0;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
 	uint64_t workers = 1;
@@ -218,6 +251,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (opt_is(arg, "--rules")) {
+			if (!(v = opt_value(c, a, "--rules")))
+				return EXIT_USAGE;
+			if (nrules >= OM_ARRAY_SIZE(rulefiles)) {
+				say_err(c, "err.usage_bad_value", "--rules", v,
+				        om_msg(c->lang, "hint.rules"));
+				return EXIT_USAGE;
+			}
+			rulefiles[nrules++] = v;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
 				return EXIT_USAGE;
@@ -306,6 +348,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_detect *rules = NULL;
+	om_detect_hub *hub = NULL;
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
@@ -336,6 +380,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		}
 		om_app_registry_seal(apps);
 	}
+	if ((nrules || c->cfg.detect.nfiles) &&
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+		goto out;
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
 		goto out;
@@ -363,6 +410,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .workers = (unsigned)workers,
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
+	    .detect = hub,
 	    .webfilter = wfdb ? &wf : NULL,
 	};
 	om_engine_result res;
@@ -416,6 +464,8 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_detect_hub_free(hub);
+	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
 	return rc;
 }
@@ -726,13 +776,21 @@ static int cmd_exercise(struct cli *c, struct args *a)
 	return om_exercise_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* 'omamori rules ...': the rule engine parses its own arguments. */
+static int cmd_rules(struct cli *c, struct args *a)
+{
+	return om_detect_rules_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang,
+	                            &c->cfg.base.home_net);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
-	/* clang-format off: one command a line */
+	/* one command a line, so that commands added side by side merge */
+	/* clang-format off */
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
@@ -742,6 +800,7 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
 };
 /* clang-format on */

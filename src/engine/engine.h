@@ -5,6 +5,7 @@
 #define OMAMORI_ENGINE_H
 
 #include "base/base.h"
+#include "detect/detect.h"
 #include "guard/guard.h"
 #include "net/net.h"
 #include "proto/proto.h"
@@ -30,8 +31,9 @@ typedef struct om_settings {
 	om_guard_config guard;
 	om_engine_config engine;
 	om_proto_config proto;
+	om_detect_config detect;
 } om_settings;
-#define OM_SETTINGS_PARTS (4 + OM_PROTO_CONFIG_PARTS)
+#define OM_SETTINGS_PARTS (5 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
@@ -83,6 +85,9 @@ typedef struct om_engine_opts {
 	 * anomaly event, processed at the clock's time. 0: one hour ahead, the
 	 * longest flow timeout behind. */
 	om_usec clock_ahead_max, clock_behind_max;
+	/* the rule engine (compiled rules, attached to proto as an observer
+	 * for transactions); NULL: no rules */
+	om_detect_hub *detect;
 } om_engine_opts;
 
 typedef struct om_engine_result {
