@@ -253,6 +253,13 @@ static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, con
 			if (path[i - 1] == '/' && i - 1 > 0)
 				cuts[ncuts++] = i - 1;
 	}
+	/* an address literal matches whole: "100.80" is no rule for 198.51.100.80 */
+	bool literal = key[0] == '[';
+	if (!literal) {
+		literal = true;
+		for (size_t i = 0; i < hl && literal; i++)
+			literal = (key[i] >= '0' && key[i] <= '9') || key[i] == '.';
+	}
 	const uint8_t *best = NULL;
 	size_t best_off = 0, best_len = 0;
 	bool best_url = false;
@@ -278,7 +285,7 @@ static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, con
 					}
 				}
 			}
-			const char *dot = memchr(suf, '.', sl);
+			const char *dot = literal ? NULL : memchr(suf, '.', sl);
 			if (!dot)
 				break;
 			off = (size_t)(dot - key) + 1;

@@ -88,10 +88,16 @@ static void test_suffix(void **state)
 	assert_string_equal(look(b, "badexample.com", NULL), "");
 	assert_string_equal(look(b, "example.com.evil.net", NULL), "");
 	assert_string_equal(look(b, "com", NULL), "");
+	/* address literals match whole, never by suffix */
+	assert_int_equal(add(b, "100.80", "sns"), 0);
+	assert_int_equal(add(b, "192.0.2.7", "sns"), 0);
+	assert_string_equal(look(b, "198.51.100.80", NULL), "");
+	assert_string_equal(look(b, "192.0.2.7:8080", NULL), "192.0.2.7");
+	assert_string_equal(look(b, "x.100.80", NULL), "100.80");
 	/* a rule written with a trailing dot, a wildcard or in capitals is the same rule */
 	assert_int_equal(add(b, "Example.COM.", "sns"), 1);
 	assert_int_equal(add(b, "*.example.com", "sns"), 1);
-	assert_int_equal(om_wf_builder_rules(b), 1);
+	assert_int_equal(om_wf_builder_rules(b), 3);
 	assert_int_equal(add(b, "not a name", "sns"), -EINVAL);
 	assert_int_equal(add(b, "ok.example", "Bad Category"), -EINVAL);
 	om_wf_builder_free(b);
