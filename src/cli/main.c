@@ -6,6 +6,7 @@
 #include "detect/detect.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
+#include "guard/guard.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "webscan/webscan.h"
@@ -222,7 +223,7 @@ static int load_rules(struct cli *c, const char *const *files, unsigned n, om_pr
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
-	const char *spooldir = NULL;
+	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	bool nodb = false, truncate = false, noapp = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
@@ -280,6 +281,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			}
 		} else if (opt_is(arg, "--tenant")) {
 			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-db")) {
+			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-allow")) {
+			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-block")) {
+			if (!(wfblock = opt_value(c, a, "--webfilter-block")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
@@ -343,7 +353,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "omamori: %s\n", err);
+		goto out;
+	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -395,6 +411,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
 	    .detect = hub,
+	    .webfilter = wfdb ? &wf : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -449,6 +466,7 @@ out:
 	om_proto_free(proto);
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
+	om_wf_filter_cleanup(&wf);
 	return rc;
 }
 
@@ -640,6 +658,17 @@ static int cmd_webscan(struct cli *c, struct args *a)
 	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- webfilter ------------------------------------------------------------ */
+
+/* The web filter's category database (src/guard) parses its own options;
+ * its default file is webfilter.db in the state directory. */
+static int cmd_webfilter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "webfilter.db", path, sizeof(path));
+	return om_webfilter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -772,6 +801,7 @@ static const struct command {
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
     {"rules", cmd_rules, "help.rules"},
+    {"webfilter", cmd_webfilter, "help.webfilter"},
 };
 /* clang-format on */
 

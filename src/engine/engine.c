@@ -653,6 +653,66 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	out_line(e, b, start, now);
 }
 
+/* ---- the web filter's events ---------------------------------------------- */
+
+static void *webfilter_worker_user(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* A listed, allowed or blocked request (guard's om_wf_filter callback): an
+ * EVE "webfilter" event on the worker's output, with the omamori object
+ * (harmful_web) when it was blocked or is in a category marked harmful. */
+static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, const om_wf_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	const om_wf_filter *filt = e->o->webfilter;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "webfilter",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = tx->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	const om_wf_decision *d = ev->d;
+	om_json_obj_open(&j, "webfilter");
+	om_json_str(&j, "verdict", om_wf_verdict_name(d->verdict));
+	static const char *const sources[] = {"category", "allow_list", "block_list"};
+	om_json_str(&j, "source", sources[d->source]);
+	om_json_str(&j, "field", ev->field);
+	om_json_strn(&j, "host", ev->name, ev->name_len);
+	if (ev->path)
+		om_json_strn(&j, "url", ev->path, ev->path_len);
+	om_json_str(&j, "rule", d->rule);
+	om_json_arr_open(&j, "categories");
+	for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db); i++)
+		if (d->cats & (1ULL << i))
+			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED)
+		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
+	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
+		event_omamori(&j, e, "harmful_web", 2, "detected", "advice.webfilter.harmful");
+	om_event_end(&j);
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -1574,6 +1634,17 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
+	}
+	if (o->webfilter && o->proto) {
+		o->webfilter->cb = on_webfilter_event;
+		o->webfilter->user = &e;
+		o->webfilter->worker_user = webfilter_worker_user;
+		om_proto_observer obs;
+		om_wf_observer(&obs, o->webfilter);
+		if ((r = om_proto_add_observer(o->proto, &obs)) < 0) {
+			snprintf(err, errlen, "%s", om_tr("err.nomem"));
+			goto out;
+		}
 	}
 	r = workers_init(&e);
 	if (r < 0) {

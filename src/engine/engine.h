@@ -76,6 +76,9 @@ typedef struct om_engine_opts {
 	/* the proto module that registered them (its workers are made per
 	 * engine worker); NULL: parsers without proto's sink (tests) */
 	om_proto *proto;
+	/* the web filter (needs proto): its observer is registered by the
+	 * engine, which writes its EVE "webfilter" events; NULL: none */
+	om_wf_filter *webfilter;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
