@@ -811,6 +811,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		return 0;
 	}
 	char evepath[512], spoolpath[512], pidpath[512], err[1024] = "";
+	om_log_set_level(OM_LOG_INFO); /* a service: say what it set up and how it ended */
 	if (ensure_state_dir(c) < 0)
 		return EXIT_FAILURE;
 	if (!ofile) {
@@ -833,6 +834,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		say_err(c, "err.output", ofile, err);
 		goto out;
 	}
+	om_eve_set_live(eve, true);
 	if (om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
 		goto out;

@@ -950,9 +950,10 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	                  .has_dport = a->kind == OM_RECON_HORIZONTAL,
 	                  .dport = a->target_port,
 	                  .proto = a->proto};
+	bool blocked = live_block_scanner(e, a);
 	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "alert");
-	om_json_str(&j, "action", "allowed");
+	om_json_str(&j, "action", blocked ? "blocked" : "allowed");
 	om_json_u64(&j, "gid", 1);
 	om_json_u64(&j, "signature_id", sid);
 	om_json_u64(&j, "rev", 1);
@@ -980,7 +981,7 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 		json_addr(&j, NULL, &a->hosts[i]);
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
-	event_omamori(&j, e, "recon", 2, live_block_scanner(e, a) ? "blocked" : "detected", advice);
+	event_omamori(&j, e, "recon", 2, blocked ? "blocked" : "detected", advice);
 	om_event_end(&j);
 	e->recon_alerts++;
 	out_line(e, b, start, a->last_seen);
@@ -1633,6 +1634,13 @@ static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *
 	return v;
 }
 
+/* recon's early notice: the threshold was crossed, block now rather than
+ * when the episode closes (under the live lock, like every recon call). */
+static void live_on_scan_open(void *user, const om_recon_alert *a)
+{
+	live_block_scanner(user, a);
+}
+
 static void *live_obs_new(void *user, unsigned worker)
 {
 	(void)worker;
@@ -1683,6 +1691,9 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 	                .pcap_cnt = 0};
 	lw->cnt++;
 	om_flow *f = process_packet(w, &r, cp->data);
+	/* a blocked scanner still answers what the office itself opened */
+	if (in.src_blocked && f && memcmp(f->cli.b, p.src.b, 16) != 0)
+		in.src_blocked = false;
 	if (f) {
 		in.flow_flags = f->flags;
 		if (w->proto) {
@@ -1913,6 +1924,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < e.nworkers; i++)
 		L.lw[i].raw4 = -1;
+	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
 	if (go->proto) {
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,

@@ -102,6 +102,8 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day);
 /* The file is opened at the first block, appending (as Suricata does)
  * unless truncate is set; a run that writes nothing leaves it untouched. */
 void om_eve_set_truncate(om_eve *e, bool truncate);
+/* Live output (the gateway): every block reaches the file at once. */
+void om_eve_set_live(om_eve *e, bool live);
 om_eve *om_eve_close(om_eve *e);
 uint64_t om_eve_rotations(const om_eve *e);
 

@@ -202,8 +202,7 @@ static const om_config_key gw_keys[] = {
      NULL},
     {"site.scan-block-seconds", OM_CK_U32, F(scan_block_seconds), 0, 0, 86400 * 30,
      "config.help.gateway.scan-block-seconds", NULL, NULL},
-    {"site.hold-ms", OM_CK_U32, F(hold_ms), 0, 1, 60000, "config.help.gateway.hold-ms", NULL,
-     NULL},
+    {"site.hold-ms", OM_CK_U32, F(hold_ms), 0, 1, 60000, "config.help.gateway.hold-ms", NULL, NULL},
     {"site.max-held", OM_CK_U32, F(max_held), 0, 1, 65536, "config.help.gateway.max-held", NULL,
      NULL},
     {"site.user", OM_CK_STR, F(user), sizeof(((om_gateway_config *)0)->user), 0, 0,
@@ -215,10 +214,9 @@ static const om_config_key gw_keys[] = {
      "config.help.gateway.block-page.port", NULL, NULL},
     {"site.forwards", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.forwards", parse_forwards,
      dump_forwards},
-    {"site.hosts", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.hosts", parse_hosts,
-     dump_hosts},
-    {"site.block-list", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.block-list",
-     parse_blocked, dump_blocked},
+    {"site.hosts", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.hosts", parse_hosts, dump_hosts},
+    {"site.block-list", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.block-list", parse_blocked,
+     dump_blocked},
 };
 #undef F
 
