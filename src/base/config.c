@@ -372,13 +372,59 @@ static int load_map(om_config_ctx *l, yaml_node_t *map, const char *prefix, int 
 	return 0;
 }
 
+/* libyaml's document loader takes minutes on a few hundred kilobytes of
+ * "[" (its node stack grows one step at a time): the file is walked as
+ * events first, and one nested deeper than any configuration needs, or
+ * with more nodes than one could hold, is refused before loading. */
+#define YAML_MAX_DEPTH 32
+#define YAML_MAX_EVENTS 1000000
+
+static int check_shape(om_config_ctx *l, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, r = 0;
+	unsigned long events = 0;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			snprintf(l->err, l->errlen, om_tr("err.config.yaml"), l->file,
+			         parser.problem_mark.line + 1,
+			         parser.problem ? parser.problem : om_tr("err.config.yaml_syntax"));
+			r = -EINVAL;
+			break;
+		}
+		yaml_event_type_t t = ev.type;
+		size_t line = ev.start_mark.line + 1;
+		yaml_event_delete(&ev);
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > YAML_MAX_DEPTH || ++events > YAML_MAX_EVENTS) {
+			snprintf(l->err, l->errlen, om_tr("err.config.yaml"), l->file, line,
+			         om_tr("err.config.yaml_too_deep"));
+			r = -EINVAL;
+			break;
+		}
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	rewind(f);
+	return r;
+}
+
 /* Reads the file into doc (l->doc), loads it into the parts and runs their
  * checks. */
 static int load_doc(om_config_ctx *l, FILE *f)
 {
 	yaml_parser_t parser;
 	yaml_document_t *doc = l->doc;
-	int r = 0;
+	int r = check_shape(l, f);
+	if (r < 0)
+		return r;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, doc)) {

@@ -120,6 +120,21 @@ static void test_load_errors(void **state)
 	expect_error("tenant: \"unterminated\n", "not valid YAML");
 	expect_error("flow:\n  hash-size: 1000\n", "power of two");
 	expect_error("flow:\n  emergency:\n    start-percent: 60\n", "would never end");
+	/* nesting that libyaml's loader would take minutes over is refused
+	 * before loading (300,000 brackets: under a second here) */
+	size_t n = 300000;
+	char *deep = malloc(n + 16);
+	assert_non_null(deep);
+	memcpy(deep, "tenant: ", 8);
+	memset(deep + 8, '[', n);
+	deep[8 + n] = '\0';
+	expect_error(deep, ":1: not valid YAML: nested too deeply");
+	free(deep);
+	/* 32 levels are still read (and refused only for what they say) */
+	char ok[64] = "tenant: ";
+	memset(ok + 8, '[', 31);
+	ok[39] = '\0';
+	expect_error(ok, "not valid YAML"); /* unterminated, found by the loader */
 }
 
 /* The same errors in Japanese: the texts below are written out here from

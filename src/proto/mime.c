@@ -1,0 +1,1462 @@
+/* mime.c: the streaming MIME decoder (see mime.h and docs/proto-mail.md).
+ *
+ * Input is cut into lines here (a line longer than max_line is passed on
+ * in pieces and can be no boundary); each line goes to the header reader
+ * or to the body of the current part. Boundaries are checked on every line
+ * against the open multiparts, innermost first, so a part that never ends
+ * cannot hide the rest of the message. What is kept: one line, one header
+ * field, the boundary stack, the decoded strings of the top-level header
+ * and the attachment names (a fixed arena) and the URLs (another). */
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/mime.h"
+
+#define ARENA_MAX 16384u   /* decoded header strings and attachment names */
+#define URLS_MAX 8192u     /* URL text */
+#define TOKEN_MAX 1024u    /* one URL candidate */
+#define BOUNDARY_MAX 80u   /* RFC 2046: 1 to 70 characters */
+#define DEPTH_HARD 32u     /* max_depth is capped by this */
+#define FIELD_NAME_MAX 76u /* a header name longer than this is malformed */
+#define NAME_MAX_KEPT 1024u
+#define CTYPE_MAX 64u
+#define CHARSET_MAX 40u
+#define PARAMS_MAX 48u
+#define CONV_CARRY 16u
+
+/* top-level header fields kept (Suricata's names in EVE) */
+enum hf {
+	HF_FROM,
+	HF_TO,
+	HF_CC,
+	HF_BCC,
+	HF_REPLY_TO,
+	HF_SUBJECT,
+	HF_DATE,
+	HF_MESSAGE_ID,
+	HF_IN_REPLY_TO,
+	HF_X_MAILER,
+	HF_USER_AGENT,
+	HF_ORGANIZATION,
+	HF_N
+};
+static const char *const hf_header[HF_N] = {
+    "from", "to",         "cc",          "bcc",      "reply-to",   "subject",
+    "date", "message-id", "in-reply-to", "x-mailer", "user-agent", "organization",
+};
+static const char *const hf_eve[HF_N] = {
+    "from", "to",         "cc",          "bcc",      "reply_to",   "subject",
+    "date", "message_id", "in_reply_to", "x_mailer", "user_agent", "organization",
+};
+/* written as arrays split at commas (outside quotes and angle brackets) */
+static const bool hf_list[HF_N] = {
+    [HF_TO] = true, [HF_CC] = true, [HF_BCC] = true, [HF_REPLY_TO] = true};
+
+enum enc { ENC_NONE = 0, ENC_B64, ENC_QP };
+enum where { W_HEADER, W_BODY, W_SKIP }; /* W_SKIP: preamble, epilogue, parts past a limit */
+
+/* a streaming charset converter into UTF-8 */
+struct conv {
+	iconv_t cd; /* (iconv_t)-1: none (UTF-8 or unknown: bytes pass) */
+	uint8_t carry[CONV_CARRY];
+	size_t ncarry;
+};
+
+struct urlset {
+	char buf[URLS_MAX];
+	size_t used;
+	uint32_t *off, *len;
+	uint32_t n;
+};
+
+struct part {
+	char ctype[CTYPE_MAX];
+	char charset[CHARSET_MAX];
+	char boundary[BOUNDARY_MAX];
+	uint8_t name[NAME_MAX_KEPT];
+	size_t name_len;
+	enum enc enc;
+	bool disposition, has_name;
+	bool attachment; /* Content-Disposition: attachment */
+};
+
+struct mime {
+	struct mime_limits lim;
+	struct mime_ops ops;
+	void *user;
+	enum mime_status status;
+	uint32_t parts;
+	/* line assembly */
+	uint8_t *line;
+	size_t line_len;
+	bool line_long; /* the current line overflowed: its rest is body */
+	/* header reading */
+	uint8_t *field;
+	size_t field_len;
+	bool field_long;
+	bool hdr_piece; /* the last header line given was a piece of a longer one */
+	bool top;       /* the header block being read is the message's own */
+	struct part cur;
+	enum where where;
+	/* the boundaries of the open multiparts, outermost first */
+	char bounds[DEPTH_HARD][BOUNDARY_MAX];
+	uint8_t bound_len[DEPTH_HARD];
+	unsigned nbounds;
+	unsigned rfc822; /* message/rfc822 nesting inside the current part */
+	/* body of the current part */
+	bool text; /* text/plain or text/html: scanned for URLs */
+	uint64_t scanned;
+	void *file;
+	bool pending_nl, pending_cr; /* the line break before the next body line */
+	uint8_t b64[4];
+	unsigned nb64;
+	bool b64_bad, qp_bad;
+	struct conv conv;
+	/* URL candidate */
+	char token[TOKEN_MAX];
+	size_t token_len;
+	bool token_long;
+	/* results */
+	char arena[ARENA_MAX];
+	size_t arena_len;
+	uint32_t hf_off[HF_N], hf_len[HF_N];
+	bool hf_set[HF_N];
+	uint32_t *att_off, *att_len;
+	uint32_t natt;
+	/* URLs: all we find (http, https, ftp; case and scheme kept), and
+	 * Suricata's list (http only, scheme stripped, lower case, each part's
+	 * newest first) */
+	struct urlset all, eve;
+	uint32_t eve_part; /* first of the current part's entries in eve */
+	uint32_t eve_top;  /* entries of the message's own (top-level) body */
+	bool top_body;     /* the current body is the top-level one */
+	char etoken[TOKEN_MAX];
+	size_t etoken_len;
+	bool arena_full;
+	bool partial;
+};
+
+static void anomaly(mime *m, const char *ev)
+{
+	if (m->ops.anomaly)
+		m->ops.anomaly(m->user, ev);
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static bool ieq(const uint8_t *a, size_t n, const char *b)
+{
+	size_t bl = strlen(b);
+	if (n != bl)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static bool is_ws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* ---- charsets ---------------------------------------------------------------- */
+
+static bool charset_is_utf8(const char *cs)
+{
+	const uint8_t *c = (const uint8_t *)cs;
+	size_t n = strlen(cs);
+	return !n || ieq(c, n, "utf-8") || ieq(c, n, "utf8") || ieq(c, n, "us-ascii") ||
+	       ieq(c, n, "ascii");
+}
+
+/* glibc's names for the Japanese charsets mail uses; Shift_JIS as the
+ * Windows superset that mailers actually send */
+static const char *charset_name(const char *cs)
+{
+	const uint8_t *c = (const uint8_t *)cs;
+	size_t n = strlen(cs);
+	if (ieq(c, n, "shift_jis") || ieq(c, n, "shift-jis") || ieq(c, n, "sjis") ||
+	    ieq(c, n, "x-sjis") || ieq(c, n, "windows-31j") || ieq(c, n, "cp932"))
+		return "CP932";
+	if (ieq(c, n, "iso-2022-jp") || ieq(c, n, "csiso2022jp"))
+		return "ISO-2022-JP";
+	return cs;
+}
+
+static iconv_t open_conv(const char *cs)
+{
+	if (charset_is_utf8(cs))
+		return (iconv_t)-1;
+	return iconv_open("UTF-8", charset_name(cs));
+}
+
+/* Converts n bytes with cd into out (cap bytes), appending; returns the new
+ * length. An undecodable byte becomes U+FFFD. With flush false, an
+ * incomplete sequence at the end is left: *used says how much was taken. */
+static size_t convert(iconv_t cd, const uint8_t *in, size_t n, size_t *used, bool flush, char *out,
+                      size_t olen, size_t cap)
+{
+	char *ip = (char *)(uintptr_t)in;
+	size_t il = n;
+	while (il > 0 && olen + 4 < cap) {
+		char *op = out + olen;
+		size_t ol = cap - olen - 1;
+		size_t r = iconv(cd, &ip, &il, &op, &ol);
+		olen = (size_t)(op - out);
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			break;
+		if (errno == EINVAL && !flush)
+			break;
+		/* EILSEQ, or an incomplete tail at the end */
+		if (olen + 3 < cap) {
+			memcpy(out + olen, "\xef\xbf\xbd", 3);
+			olen += 3;
+		}
+		ip++;
+		il--;
+	}
+	if (flush && olen + 8 < cap) {
+		char *op = out + olen;
+		size_t ol = cap - olen - 1;
+		iconv(cd, NULL, NULL, &op, &ol);
+		olen = (size_t)(op - out);
+	}
+	if (used)
+		*used = n - il;
+	return olen;
+}
+
+/* Appends in (in charset cs) to out as UTF-8; returns the new length. */
+static size_t to_utf8(const char *cs, const uint8_t *in, size_t n, char *out, size_t olen,
+                      size_t cap)
+{
+	iconv_t cd = open_conv(cs);
+	if (cd == (iconv_t)-1) {
+		size_t k = n < cap - 1 - olen ? n : cap - 1 - olen;
+		memcpy(out + olen, in, k);
+		return olen + k;
+	}
+	olen = convert(cd, in, n, NULL, true, out, olen, cap);
+	iconv_close(cd);
+	return olen;
+}
+
+/* Raw header text: ISO-2022-JP when it has escape sequences (old Japanese
+ * mailers send it unencoded), else as it is. */
+static size_t raw_text(const uint8_t *in, size_t n, char *out, size_t olen, size_t cap)
+{
+	if (memchr(in, 0x1b, n))
+		return to_utf8("ISO-2022-JP", in, n, out, olen, cap);
+	return to_utf8("utf-8", in, n, out, olen, cap);
+}
+
+/* ---- RFC 2047 encoded-words ---------------------------------------------------- */
+
+/* Parses an encoded-word at in[0..n): =?charset[*lang]?B|Q?text?=. Returns its
+ * length, or 0 when it is none. */
+static size_t encoded_word(const uint8_t *in, size_t n, const uint8_t **cs, size_t *cs_len,
+                           int *kind, const uint8_t **txt, size_t *txt_len)
+{
+	if (n < 8 || in[0] != '=' || in[1] != '?')
+		return 0;
+	size_t i = 2;
+	while (i < n && in[i] != '?' && !is_ws(in[i]))
+		i++;
+	if (i >= n || in[i] != '?' || i == 2 || i - 2 >= CHARSET_MAX)
+		return 0;
+	*cs = in + 2;
+	*cs_len = i - 2;
+	const uint8_t *star = memchr(*cs, '*', *cs_len); /* RFC 2231 language */
+	if (star)
+		*cs_len = (size_t)(star - *cs);
+	if (i + 3 >= n || in[i + 2] != '?')
+		return 0;
+	int k = lower(in[i + 1]);
+	if (k != 'b' && k != 'q')
+		return 0;
+	*kind = k;
+	size_t t = i + 3;
+	size_t e = t;
+	while (e + 1 < n && !(in[e] == '?' && in[e + 1] == '=') && !is_ws(in[e]))
+		e++;
+	if (e + 1 >= n || in[e] != '?' || in[e + 1] != '=')
+		return 0;
+	*txt = in + t;
+	*txt_len = e - t;
+	return e + 2;
+}
+
+/* Decodes B or Q text, appending raw bytes to out; returns the new length. */
+static size_t word_bytes(int kind, const uint8_t *t, size_t n, uint8_t *out, size_t olen,
+                         size_t cap)
+{
+	if (kind == 'b') {
+		uint32_t acc = 0;
+		int bits = 0;
+		for (size_t i = 0; i < n && olen < cap; i++) {
+			int v = b64val(t[i]);
+			if (v < 0)
+				continue;
+			acc = (acc << 6) | (uint32_t)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[olen++] = (uint8_t)(acc >> bits);
+			}
+		}
+		return olen;
+	}
+	for (size_t i = 0; i < n && olen < cap; i++) {
+		if (t[i] == '_') {
+			out[olen++] = ' ';
+		} else if (t[i] == '=' && i + 2 < n + 0 && hexval(t[i + 1]) >= 0 &&
+		           hexval(t[i + 2]) >= 0) {
+			out[olen++] = (uint8_t)(hexval(t[i + 1]) << 4 | hexval(t[i + 2]));
+			i += 2;
+		} else {
+			out[olen++] = t[i];
+		}
+	}
+	return olen;
+}
+
+size_t mime_decode_header(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+	if (!cap)
+		return 0;
+	size_t olen = 0;
+	size_t i = 0;
+	size_t plain = 0; /* start of the text not yet written */
+	while (i < n && olen + 1 < cap) {
+		const uint8_t *cs, *txt;
+		size_t csl, tl;
+		int kind;
+		size_t wl =
+		    in[i] == '=' ? encoded_word(in + i, n - i, &cs, &csl, &kind, &txt, &tl) : 0;
+		if (!wl) {
+			i++;
+			continue;
+		}
+		olen = raw_text(in + plain, i - plain, out, olen, cap);
+		/* this word and those that follow it with the same charset,
+		 * separated by white space only (which RFC 2047 drops) */
+		uint8_t raw[1024];
+		size_t rl = word_bytes(kind, txt, tl, raw, 0, sizeof(raw));
+		char charset[CHARSET_MAX];
+		memcpy(charset, cs, csl);
+		charset[csl] = '\0';
+		i += wl;
+		for (;;) {
+			size_t j = i;
+			while (j < n && is_ws(in[j]))
+				j++;
+			const uint8_t *cs2, *txt2;
+			size_t csl2, tl2;
+			int kind2;
+			size_t wl2 =
+			    j < n ? encoded_word(in + j, n - j, &cs2, &csl2, &kind2, &txt2, &tl2)
+			          : 0;
+			if (!wl2)
+				break;
+			if (csl2 != csl || !ieq(cs2, csl2, charset)) {
+				/* another charset: write what we have, go on from there */
+				olen = to_utf8(charset, raw, rl, out, olen, cap);
+				rl = 0;
+				memcpy(charset, cs2, csl2);
+				charset[csl2] = '\0';
+				csl = csl2;
+			}
+			rl = word_bytes(kind2, txt2, tl2, raw, rl, sizeof(raw));
+			i = j + wl2;
+		}
+		olen = to_utf8(charset, raw, rl, out, olen, cap);
+		plain = i;
+	}
+	if (plain < n)
+		olen = raw_text(in + plain, n - plain, out, olen, cap);
+	out[olen] = '\0';
+	return olen;
+}
+
+/* ---- results ------------------------------------------------------------------- */
+
+static bool arena_put(mime *m, const char *s, size_t n, uint32_t *ret_off)
+{
+	if (m->arena_len + n > ARENA_MAX) {
+		if (!m->arena_full)
+			anomaly(m, "MIME_LONG_HEADER_VALUE");
+		m->arena_full = true;
+		return false;
+	}
+	memcpy(m->arena + m->arena_len, s, n);
+	*ret_off = (uint32_t)m->arena_len;
+	m->arena_len += n;
+	return true;
+}
+
+static void add_url(mime *m, struct urlset *u, const char *s, size_t n)
+{
+	for (uint32_t i = 0; i < u->n; i++)
+		if (u->len[i] == n && !memcmp(u->buf + u->off[i], s, n))
+			return;
+	if (u->n >= m->lim.max_urls || u->used + n > URLS_MAX)
+		return;
+	memcpy(u->buf + u->used, s, n);
+	u->off[u->n] = (uint32_t)u->used;
+	u->len[u->n] = (uint32_t)n;
+	u->used += n;
+	u->n++;
+}
+
+/* ---- URLs in text ------------------------------------------------------------- */
+
+static bool url_delim(unsigned char c)
+{
+	return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' ||
+	       c == '{' || c == '}' || c == '\\' || c == '^' || c == '`' || c == '|' || c == 0x7f;
+}
+
+static size_t find_scheme(const char *t, size_t n)
+{
+	static const char *const schemes[] = {"http://", "https://", "ftp://"};
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; s < OM_ARRAY_SIZE(schemes); s++) {
+			size_t sl = strlen(schemes[s]);
+			if (i + sl < n && ieq((const uint8_t *)t + i, sl, schemes[s]))
+				return i;
+		}
+	}
+	return n;
+}
+
+static void token_end(mime *m)
+{
+	size_t n = m->token_len;
+	m->token_len = 0;
+	m->token_long = false;
+	size_t at = find_scheme(m->token, n);
+	if (at >= n)
+		return;
+	const char *u = m->token + at;
+	n -= at;
+	/* sentence punctuation after a URL is not part of it: ASCII, and
+	 * Japanese (、 。 」 ） ， ． in UTF-8) */
+	static const char *const jp[] = {"\xe3\x80\x81", "\xe3\x80\x82", "\xe3\x80\x8d",
+	                                 "\xef\xbc\x89", "\xef\xbc\x8c", "\xef\xbc\x8e"};
+	for (bool more = true; more && n;) {
+		more = false;
+		if (strchr(".,;:!?", u[n - 1])) {
+			n--;
+			more = true;
+			continue;
+		}
+		for (size_t k = 0; k < OM_ARRAY_SIZE(jp) && n >= 3; k++)
+			if (!memcmp(u + n - 3, jp[k], 3)) {
+				n -= 3;
+				more = true;
+				break;
+			}
+	}
+	const char *host = memchr(u, ':', n);
+	if (!host || (size_t)(host - u) + 3 >= n)
+		return;
+	add_url(m, &m->all, u, n);
+}
+
+/* Suricata's URL tokens: white space, quotes, <, > and ] end them; the text
+ * after the first "http://" (any case) of a token is a URL, lower-cased */
+static bool eve_delim(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' ||
+	       c == '<' || c == '>' || c == ']' || c == 0;
+}
+
+static void etoken_end(mime *m)
+{
+	size_t n = m->etoken_len;
+	m->etoken_len = 0;
+	for (size_t i = 0; i + 7 <= n; i++) {
+		if (!ieq((const uint8_t *)m->etoken + i, 7, "http://"))
+			continue;
+		char low[TOKEN_MAX];
+		size_t l = 0;
+		for (size_t k = i + 7; k < n; k++)
+			low[l++] = (char)lower((unsigned char)m->etoken[k]);
+		if (l)
+			add_url(m, &m->eve, low, l);
+		return;
+	}
+}
+
+static void scan_eve(mime *m, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (eve_delim(d[i])) {
+			if (m->etoken_len)
+				etoken_end(m);
+		} else if (m->etoken_len < TOKEN_MAX) {
+			m->etoken[m->etoken_len++] = (char)d[i];
+		}
+	}
+}
+
+/* UTF-8 text of a text part */
+static void scan_text(mime *m, const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (url_delim(c)) {
+			if (m->token_len)
+				token_end(m);
+			continue;
+		}
+		if (m->token_len < TOKEN_MAX)
+			m->token[m->token_len++] = (char)c;
+		else
+			m->token_long = true;
+	}
+}
+
+/* decoded bytes of a text part: converted, then scanned */
+static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
+{
+	if (m->scanned >= m->lim.max_body)
+		return;
+	if (n > m->lim.max_body - m->scanned)
+		n = (size_t)(m->lim.max_body - m->scanned);
+	m->scanned += n;
+	/* Suricata does not look into attachments */
+	if (d && !m->cur.attachment && !m->cur.has_name)
+		scan_eve(m, d, n);
+	if (m->conv.cd == (iconv_t)-1) {
+		scan_text(m, (const char *)d, n);
+		return;
+	}
+	char out[2048];
+	uint8_t tmp[CONV_CARRY + 512];
+	while (n > 0) {
+		size_t take = n < 512 ? n : 512;
+		memcpy(tmp, m->conv.carry, m->conv.ncarry);
+		memcpy(tmp + m->conv.ncarry, d, take);
+		size_t tot = m->conv.ncarry + take, used = 0;
+		size_t ol = convert(m->conv.cd, tmp, tot, &used, false, out, 0, sizeof(out));
+		scan_text(m, out, ol);
+		/* an incomplete sequence waits for the next bytes (512 bytes in
+		 * give at most 1,536 out: the output never fills) */
+		size_t left = tot - used;
+		if (left > CONV_CARRY)
+			left = CONV_CARRY;
+		memmove(m->conv.carry, tmp + tot - left, left);
+		m->conv.ncarry = left;
+		d += take;
+		n -= take;
+	}
+	if (flush) {
+		size_t ol = convert(m->conv.cd, m->conv.carry, m->conv.ncarry, NULL, true, out, 0,
+		                    sizeof(out));
+		scan_text(m, out, ol);
+		m->conv.ncarry = 0;
+	}
+}
+
+/* ---- parts --------------------------------------------------------------------- */
+
+static void body_out(mime *m, const uint8_t *d, size_t n)
+{
+	if (!n)
+		return;
+	if (m->file && m->ops.part_data)
+		m->ops.part_data(m->user, m->file, d, n);
+	if (m->text)
+		text_bytes(m, d, n, false);
+}
+
+static void part_finish(mime *m, bool complete)
+{
+	if (m->where == W_BODY) {
+		if (m->cur.enc == ENC_B64 && m->nb64 > 1) {
+			/* an unpadded last quantum */
+			uint8_t o[3];
+			uint32_t acc = 0;
+			for (unsigned i = 0; i < m->nb64; i++)
+				acc |= (uint32_t)m->b64[i] << (18 - 6 * i);
+			o[0] = (uint8_t)(acc >> 16);
+			o[1] = (uint8_t)(acc >> 8);
+			body_out(m, o, m->nb64 - 1);
+		}
+		if (m->text) {
+			text_bytes(m, NULL, 0, true);
+			if (m->token_len)
+				token_end(m);
+			if (m->etoken_len)
+				etoken_end(m);
+		}
+		/* Suricata keeps each part's URLs newest first */
+		for (uint32_t a = m->eve_part, b = m->eve.n; a + 1 < b; a++, b--) {
+			uint32_t o = m->eve.off[a], l = m->eve.len[a];
+			m->eve.off[a] = m->eve.off[b - 1];
+			m->eve.len[a] = m->eve.len[b - 1];
+			m->eve.off[b - 1] = o;
+			m->eve.len[b - 1] = l;
+		}
+		if (m->top_body)
+			m->eve_top = m->eve.n;
+	}
+	m->nb64 = 0;
+	if (m->file && m->ops.part_close)
+		m->ops.part_close(m->user, m->file, complete);
+	m->file = NULL;
+	if (m->conv.cd != (iconv_t)-1)
+		iconv_close(m->conv.cd);
+	m->conv.cd = (iconv_t)-1;
+	m->conv.ncarry = 0;
+	m->text = false;
+	m->top_body = false;
+	m->eve_part = m->eve.n;
+	m->pending_nl = false;
+}
+
+/* a new header block: a part after a boundary, or an embedded message */
+static void headers_begin(mime *m, bool top)
+{
+	memset(&m->cur, 0, sizeof(m->cur));
+	m->where = W_HEADER;
+	m->top = top;
+	m->field_len = 0;
+	m->field_long = false;
+	m->hdr_piece = false;
+	m->b64_bad = m->qp_bad = false;
+	m->scanned = 0;
+}
+
+/* One parameter of a structured header: name, RFC 2231 section (-1: none),
+ * extended (the value is charset'lang'%XX), value. */
+struct param {
+	const uint8_t *name;
+	size_t name_len;
+	int section;
+	bool ext;
+	const uint8_t *val;
+	size_t val_len;
+	bool quoted;
+};
+
+/* Splits "main; a=b; c*0*=..." into the main token and parameters. */
+static size_t parse_params(const uint8_t *v, size_t n, const uint8_t **main_tok, size_t *main_len,
+                           struct param *ps, size_t max)
+{
+	size_t i = 0, np = 0;
+	while (i < n && is_ws(v[i]))
+		i++;
+	size_t s = i;
+	while (i < n && v[i] != ';')
+		i++;
+	size_t e = i;
+	while (e > s && is_ws(v[e - 1]))
+		e--;
+	*main_tok = v + s;
+	*main_len = e - s;
+	while (i < n && np < max) {
+		i++; /* ';' */
+		while (i < n && is_ws(v[i]))
+			i++;
+		size_t ns = i;
+		while (i < n && v[i] != '=' && v[i] != ';' && !is_ws(v[i]))
+			i++;
+		size_t ne = i;
+		while (i < n && is_ws(v[i]))
+			i++;
+		if (i >= n || v[i] != '=') {
+			while (i < n && v[i] != ';')
+				i++;
+			continue;
+		}
+		i++;
+		while (i < n && is_ws(v[i]))
+			i++;
+		struct param *p = &ps[np];
+		memset(p, 0, sizeof(*p));
+		p->section = -1;
+		/* name, name*, name*N, name*N* */
+		size_t nl = ne - ns;
+		if (nl && v[ns + nl - 1] == '*') {
+			p->ext = true;
+			nl--;
+		}
+		const uint8_t *star = memchr(v + ns, '*', nl);
+		if (star) {
+			size_t k = (size_t)(star - (v + ns)) + 1;
+			int sec = 0;
+			bool ok = k < nl;
+			for (; k < nl; k++) {
+				if (v[ns + k] < '0' || v[ns + k] > '9' || sec > 999) {
+					ok = false;
+					break;
+				}
+				sec = sec * 10 + (v[ns + k] - '0');
+			}
+			if (!ok)
+				continue;
+			p->section = sec;
+			nl = (size_t)(star - (v + ns));
+		}
+		p->name = v + ns;
+		p->name_len = nl;
+		if (i < n && v[i] == '"') {
+			i++;
+			size_t vs = i;
+			while (i < n && v[i] != '"') {
+				if (v[i] == '\\' && i + 1 < n)
+					i++;
+				i++;
+			}
+			p->val = v + vs;
+			p->val_len = i - vs;
+			p->quoted = true;
+			if (i < n)
+				i++;
+			while (i < n && v[i] != ';')
+				i++;
+		} else {
+			size_t vs = i;
+			while (i < n && v[i] != ';')
+				i++;
+			size_t ve = i;
+			while (ve > vs && is_ws(v[ve - 1]))
+				ve--;
+			p->val = v + vs;
+			p->val_len = ve - vs;
+		}
+		np++;
+	}
+	return np;
+}
+
+/* A parameter's value in UTF-8: RFC 2231 sections joined in order (charset
+ * from the first), else the plain value with RFC 2047 words decoded (as
+ * Japanese mailers write filenames). Returns the length, 0 when absent. */
+static size_t param_value(const struct param *ps, size_t np, const char *name, char *out,
+                          size_t cap)
+{
+	const struct param *plain = NULL;
+	int maxsec = -1;
+	bool any2231 = false;
+	for (size_t k = 0; k < np; k++) {
+		if (!ieq(ps[k].name, ps[k].name_len, name))
+			continue;
+		if (ps[k].section < 0 && !ps[k].ext) {
+			if (!plain)
+				plain = &ps[k];
+			continue;
+		}
+		any2231 = true;
+		if (ps[k].section > maxsec)
+			maxsec = ps[k].section;
+	}
+	if (!any2231) {
+		if (!plain)
+			return 0;
+		uint8_t tmp[NAME_MAX_KEPT];
+		size_t tl = 0;
+		for (size_t i = 0; i < plain->val_len && tl < sizeof(tmp); i++) {
+			if (plain->quoted && plain->val[i] == '\\' && i + 1 < plain->val_len)
+				i++;
+			tmp[tl++] = plain->val[i];
+		}
+		return mime_decode_header(tmp, tl, out, cap);
+	}
+	uint8_t raw[NAME_MAX_KEPT];
+	size_t rl = 0;
+	char charset[CHARSET_MAX] = "";
+	if (maxsec < 0)
+		maxsec = 0;
+	for (int sec = 0; sec <= maxsec && sec < 64; sec++) {
+		const struct param *p = NULL;
+		for (size_t k = 0; k < np && !p; k++)
+			if (ieq(ps[k].name, ps[k].name_len, name) &&
+			    (ps[k].section == sec || (sec == 0 && ps[k].section < 0 && ps[k].ext)))
+				p = &ps[k];
+		if (!p)
+			break; /* a missing section ends the value (RFC 2231 3.) */
+		const uint8_t *v = p->val;
+		size_t vl = p->val_len;
+		if (p->ext && sec == 0) {
+			const uint8_t *q1 = memchr(v, '\'', vl);
+			const uint8_t *q2 =
+			    q1 ? memchr(q1 + 1, '\'', vl - (size_t)(q1 + 1 - v)) : NULL;
+			if (q1 && q2) {
+				size_t cl = (size_t)(q1 - v);
+				if (cl < sizeof(charset)) {
+					memcpy(charset, v, cl);
+					charset[cl] = '\0';
+				}
+				vl -= (size_t)(q2 + 1 - v);
+				v = q2 + 1;
+			}
+		}
+		for (size_t i = 0; i < vl && rl < sizeof(raw); i++) {
+			if (p->ext && v[i] == '%' && i + 2 < vl + 0 && hexval(v[i + 1]) >= 0 &&
+			    hexval(v[i + 2]) >= 0) {
+				raw[rl++] = (uint8_t)(hexval(v[i + 1]) << 4 | hexval(v[i + 2]));
+				i += 2;
+			} else {
+				raw[rl++] = v[i];
+			}
+		}
+	}
+	size_t ol = to_utf8(charset, raw, rl, out, 0, cap);
+	out[ol] = '\0';
+	return ol;
+}
+
+static void copy_lower(char *dst, size_t cap, const uint8_t *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)lower(s[i]);
+	dst[n] = '\0';
+}
+
+static void header_field(mime *m, const uint8_t *f, size_t n)
+{
+	const uint8_t *colon = memchr(f, ':', n);
+	if (!colon) {
+		anomaly(m, "MIME_PARSE_FAILED");
+		return;
+	}
+	size_t nl = (size_t)(colon - f);
+	while (nl && is_ws(f[nl - 1]))
+		nl--;
+	if (nl > FIELD_NAME_MAX) {
+		anomaly(m, "MIME_LONG_HEADER_NAME");
+		return;
+	}
+	const uint8_t *v = colon + 1;
+	size_t vl = n - (size_t)(v - f);
+	while (vl && is_ws(*v)) {
+		v++;
+		vl--;
+	}
+	while (vl && is_ws(v[vl - 1]))
+		vl--;
+	struct param ps[PARAMS_MAX];
+	const uint8_t *mt;
+	size_t ml;
+	if (ieq(f, nl, "content-type")) {
+		size_t np = parse_params(v, vl, &mt, &ml, ps, PARAMS_MAX);
+		copy_lower(m->cur.ctype, sizeof(m->cur.ctype), mt, ml);
+		char tmp[NAME_MAX_KEPT];
+		size_t bl = param_value(ps, np, "boundary", tmp, sizeof(tmp));
+		if (bl >= BOUNDARY_MAX) {
+			anomaly(m, "MIME_LONG_BOUNDARY");
+			bl = 0;
+		}
+		memcpy(m->cur.boundary, tmp, bl);
+		m->cur.boundary[bl] = '\0';
+		size_t cl = param_value(ps, np, "charset", tmp, sizeof(tmp));
+		if (cl < CHARSET_MAX) {
+			memcpy(m->cur.charset, tmp, cl);
+			m->cur.charset[cl] = '\0';
+		}
+		if (!m->cur.has_name) {
+			size_t l = param_value(ps, np, "name", tmp, sizeof(tmp));
+			if (l) {
+				memcpy(m->cur.name, tmp, l);
+				m->cur.name_len = l;
+				m->cur.has_name = true;
+			}
+		}
+	} else if (ieq(f, nl, "content-disposition")) {
+		size_t np = parse_params(v, vl, &mt, &ml, ps, PARAMS_MAX);
+		m->cur.attachment = ieq(mt, ml, "attachment");
+		m->cur.disposition = m->cur.attachment || ieq(mt, ml, "inline");
+		char tmp[NAME_MAX_KEPT];
+		size_t l = param_value(ps, np, "filename", tmp, sizeof(tmp));
+		if (l) {
+			/* the disposition's filename wins over Content-Type's name */
+			memcpy(m->cur.name, tmp, l);
+			m->cur.name_len = l;
+			m->cur.has_name = true;
+		}
+	} else if (ieq(f, nl, "content-transfer-encoding")) {
+		if (ieq(v, vl, "base64"))
+			m->cur.enc = ENC_B64;
+		else if (ieq(v, vl, "quoted-printable"))
+			m->cur.enc = ENC_QP;
+	}
+	if (!m->top)
+		return;
+	for (int h = 0; h < HF_N; h++) {
+		if (!ieq(f, nl, hf_header[h]))
+			continue;
+		if (m->hf_set[h]) {
+			anomaly(m, "DUPLICATE_FIELDS");
+			return;
+		}
+		char tmp[4096];
+		size_t l = mime_decode_header(v, vl, tmp, sizeof(tmp));
+		uint32_t off;
+		if (arena_put(m, tmp, l, &off)) {
+			m->hf_off[h] = off;
+			m->hf_len[h] = (uint32_t)l;
+			m->hf_set[h] = true;
+		}
+		return;
+	}
+}
+
+static void field_flush(mime *m)
+{
+	if (m->field_len)
+		header_field(m, m->field, m->field_len);
+	m->field_len = 0;
+	m->field_long = false;
+}
+
+static bool starts_with(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+/* the blank line after a header block */
+static void headers_end(mime *m)
+{
+	field_flush(m);
+	if (m->top)
+		m->status = MIME_ST_HEADER_READY;
+	if (!m->cur.ctype[0])
+		memcpy(m->cur.ctype, "text/plain", sizeof("text/plain")); /* RFC 2045 5.2 */
+	m->parts++;
+	if (m->parts > m->lim.max_parts) {
+		if (m->parts == m->lim.max_parts + 1)
+			anomaly(m, "MIME_TOO_MANY_PARTS");
+		m->where = W_SKIP;
+		return;
+	}
+	if (starts_with(m->cur.ctype, "multipart/")) {
+		if (!m->cur.boundary[0]) {
+			anomaly(m, "MIME_MALFORMED_MSG");
+			m->where = W_BODY; /* read as text */
+		} else if (m->nbounds >= m->lim.max_depth || m->nbounds >= DEPTH_HARD) {
+			anomaly(m, "MIME_TOO_DEEP");
+			m->where = W_SKIP;
+			return;
+		} else {
+			size_t bl = strlen(m->cur.boundary);
+			memcpy(m->bounds[m->nbounds], m->cur.boundary, bl);
+			m->bound_len[m->nbounds] = (uint8_t)bl;
+			m->nbounds++;
+			m->where = W_SKIP; /* the preamble */
+			return;
+		}
+	}
+	if (!strcmp(m->cur.ctype, "message/rfc822") && m->cur.enc == ENC_NONE &&
+	    !m->cur.disposition) {
+		if (m->rfc822 + m->nbounds < m->lim.max_depth) {
+			m->rfc822++;
+			headers_begin(m, false);
+			return;
+		}
+		anomaly(m, "MIME_TOO_DEEP");
+	}
+	m->where = W_BODY;
+	m->pending_nl = false;
+	m->nb64 = 0;
+	m->status = MIME_ST_BODY_STARTED;
+	m->top_body = m->top;
+	m->eve_part = m->eve.n;
+	m->text = !strcmp(m->cur.ctype, "text/plain") || !strcmp(m->cur.ctype, "text/html");
+	if (m->text)
+		m->conv.cd = open_conv(m->cur.charset);
+	bool file = m->cur.disposition || m->cur.has_name;
+	if (file) {
+		/* the attachment list names files; a nameless inline part is
+		 * extracted but not listed */
+		if (m->cur.name_len && m->natt < m->lim.max_parts) {
+			uint32_t off;
+			if (arena_put(m, (const char *)m->cur.name, m->cur.name_len, &off)) {
+				m->att_off[m->natt] = off;
+				m->att_len[m->natt] = (uint32_t)m->cur.name_len;
+				m->natt++;
+			}
+		}
+		if (m->ops.part_open) {
+			struct mime_part_info pi = {m->cur.name, m->cur.name_len, m->cur.ctype,
+			                            m->nbounds};
+			m->file = m->ops.part_open(m->user, &pi);
+		}
+	}
+}
+
+/* one line of a part's body (without its line break) */
+static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
+{
+	switch (m->cur.enc) {
+	case ENC_B64: {
+		/* decoded bytes go out in runs of up to 768, not per quantum */
+		uint8_t o[768];
+		size_t ol = 0;
+		for (size_t i = 0; i < n; i++) {
+			int v = b64val(l[i]);
+			if (v < 0) {
+				if (l[i] == '=') {
+					/* padding ends the quantum */
+					if (m->nb64 >= 2) {
+						uint32_t acc = 0;
+						for (unsigned k = 0; k < m->nb64; k++)
+							acc |= (uint32_t)m->b64[k] << (18 - 6 * k);
+						o[ol++] = (uint8_t)(acc >> 16);
+						if (m->nb64 == 3)
+							o[ol++] = (uint8_t)(acc >> 8);
+					}
+					m->nb64 = 0;
+				} else if (!is_ws(l[i]) && !m->b64_bad) {
+					m->b64_bad = true;
+					anomaly(m, "MIME_INVALID_BASE64");
+				}
+			} else {
+				m->b64[m->nb64++] = (uint8_t)v;
+				if (m->nb64 == 4) {
+					uint32_t acc = (uint32_t)m->b64[0] << 18 |
+					               (uint32_t)m->b64[1] << 12 |
+					               (uint32_t)m->b64[2] << 6 | m->b64[3];
+					o[ol++] = (uint8_t)(acc >> 16);
+					o[ol++] = (uint8_t)(acc >> 8);
+					o[ol++] = (uint8_t)acc;
+					m->nb64 = 0;
+				}
+			}
+			if (ol + 3 > sizeof(o)) {
+				body_out(m, o, ol);
+				ol = 0;
+			}
+		}
+		body_out(m, o, ol);
+		return;
+	}
+	case ENC_QP: {
+		if (m->pending_nl)
+			body_out(m, (const uint8_t *)"\r\n", 2);
+		m->pending_nl = false;
+		size_t e = n;
+		while (e && (l[e - 1] == ' ' || l[e - 1] == '\t'))
+			e--;
+		bool soft = false;
+		uint8_t o[256];
+		size_t ol = 0;
+		for (size_t i = 0; i < e; i++) {
+			if (ol + 1 >= sizeof(o)) {
+				body_out(m, o, ol);
+				ol = 0;
+			}
+			if (l[i] != '=') {
+				o[ol++] = l[i];
+				continue;
+			}
+			if (i + 1 == e) {
+				soft = true;
+				break;
+			}
+			if (i + 2 < e + 0 && hexval(l[i + 1]) >= 0 && hexval(l[i + 2]) >= 0) {
+				o[ol++] = (uint8_t)(hexval(l[i + 1]) << 4 | hexval(l[i + 2]));
+				i += 2;
+				continue;
+			}
+			if (!m->qp_bad) {
+				m->qp_bad = true;
+				anomaly(m, "MIME_INVALID_QP");
+			}
+			o[ol++] = '=';
+		}
+		body_out(m, o, ol);
+		m->pending_nl = nl && !soft;
+		return;
+	}
+	default:
+		if (m->pending_nl)
+			body_out(m, (const uint8_t *)(m->pending_cr ? "\r\n" : "\n"),
+			         m->pending_cr ? 2 : 1);
+		body_out(m, l, n);
+		m->pending_nl = nl;
+		m->pending_cr = cr;
+		return;
+	}
+}
+
+/* a line starting "--": a boundary of an open multipart? Returns its level
+ * + 1 (negative for the closing form), 0 for none. */
+static int boundary_of(const mime *m, const uint8_t *l, size_t n)
+{
+	if (n < 3 || l[0] != '-' || l[1] != '-')
+		return 0;
+	for (unsigned k = m->nbounds; k-- > 0;) {
+		size_t bl = m->bound_len[k];
+		if (n < 2 + bl || memcmp(l + 2, m->bounds[k], bl))
+			continue;
+		size_t r = 2 + bl;
+		bool close = r + 1 < n + 0 && l[r] == '-' && l[r + 1] == '-';
+		if (close)
+			r += 2;
+		while (r < n && (l[r] == ' ' || l[r] == '\t'))
+			r++;
+		if (r != n)
+			continue;
+		return close ? -(int)(k + 1) : (int)(k + 1);
+	}
+	return 0;
+}
+
+/* a complete line (or a piece of an overlong one: whole false) */
+static void line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl, bool whole)
+{
+	int b = whole && m->nbounds ? boundary_of(m, l, n) : 0;
+	if (b) {
+		if (m->where == W_HEADER)
+			field_flush(m);
+		part_finish(m, true);
+		m->rfc822 = 0;
+		unsigned level = (unsigned)(b < 0 ? -b : b);
+		m->nbounds = level; /* inner multiparts left open end here */
+		if (b < 0) {
+			m->nbounds = level - 1;
+			m->where = W_SKIP; /* the epilogue */
+			m->status = MIME_ST_BODY_END_BOUNDARY;
+		} else {
+			headers_begin(m, false);
+		}
+		return;
+	}
+	if (m->where == W_HEADER) {
+		bool continuing = m->hdr_piece; /* the rest of a line begun earlier */
+		m->hdr_piece = !nl;
+		if (!continuing) {
+			if (n == 0 && nl) {
+				headers_end(m);
+				return;
+			}
+			if (!((l[0] == ' ' || l[0] == '\t') && m->field_len)) {
+				field_flush(m);
+				if (m->top && m->status < MIME_ST_HEADER_STARTED)
+					m->status = MIME_ST_HEADER_STARTED;
+			}
+			/* else folded: unfolding removes the line break only */
+		}
+		size_t room = m->lim.max_header - m->field_len;
+		if (n > room) {
+			if (!m->field_long)
+				anomaly(m, "MIME_LONG_HEADER_VALUE");
+			m->field_long = true;
+			n = room;
+		}
+		memcpy(m->field + m->field_len, l, n);
+		m->field_len += n;
+		return;
+	}
+	if (m->where == W_BODY)
+		body_line(m, l, n, cr, nl);
+}
+
+mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *user)
+{
+	mime *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->lim = *l;
+	if (m->lim.max_line < 80)
+		m->lim.max_line = 80;
+	if (m->lim.max_header < 80)
+		m->lim.max_header = 80;
+	if (m->lim.max_depth > DEPTH_HARD)
+		m->lim.max_depth = DEPTH_HARD;
+	if (!m->lim.max_parts)
+		m->lim.max_parts = 1;
+	if (ops)
+		m->ops = *ops;
+	m->user = user;
+	m->line = malloc(m->lim.max_line);
+	m->field = malloc(m->lim.max_header);
+	m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
+	m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
+	for (int k = 0; k < 2; k++) {
+		struct urlset *u = k ? &m->eve : &m->all;
+		u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+		u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+	}
+	m->conv.cd = (iconv_t)-1;
+	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off || !m->all.len ||
+	    !m->eve.off || !m->eve.len)
+		return mime_free(m);
+	headers_begin(m, true);
+	return m;
+}
+
+mime *mime_free(mime *m)
+{
+	if (!m)
+		return NULL;
+	part_finish(m, false);
+	free(m->line);
+	free(m->field);
+	free(m->att_off);
+	free(m->att_len);
+	free(m->all.off);
+	free(m->all.len);
+	free(m->eve.off);
+	free(m->eve.len);
+	free(m);
+	return NULL;
+}
+
+void mime_feed(mime *m, const uint8_t *d, size_t n)
+{
+	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
+		return;
+	while (n > 0) {
+		const uint8_t *lf = memchr(d, '\n', n);
+		size_t take = lf ? (size_t)(lf - d) : n;
+		size_t room = m->lim.max_line - m->line_len;
+		if (take > room) {
+			/* an overlong line: what is held goes on as a piece */
+			memcpy(m->line + m->line_len, d, room);
+			m->line_len += room;
+			if (!m->line_long)
+				anomaly(m, "MIME_LONG_LINE");
+			line(m, m->line, m->line_len, false, false, false);
+			m->line_long = true;
+			m->line_len = 0;
+			d += room;
+			n -= room;
+			continue;
+		}
+		if (lf && !m->line_len) {
+			/* a whole line in the input: decoded where it is */
+			size_t ll = take;
+			bool cr = ll && d[ll - 1] == '\r';
+			line(m, d, cr ? ll - 1 : ll, cr, true, !m->line_long);
+			m->line_long = false;
+			d += take + 1;
+			n -= take + 1;
+			continue;
+		}
+		memcpy(m->line + m->line_len, d, take);
+		m->line_len += take;
+		if (!lf)
+			return;
+		size_t ll = m->line_len;
+		bool cr = ll && m->line[ll - 1] == '\r';
+		if (cr)
+			ll--;
+		line(m, m->line, ll, cr, true, !m->line_long);
+		m->line_long = false;
+		m->line_len = 0;
+		d += take + 1;
+		n -= take + 1;
+	}
+}
+
+void mime_end(mime *m, bool complete)
+{
+	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
+		return;
+	if (m->line_len) {
+		size_t ll = m->line_len;
+		bool cr = m->line[ll - 1] == '\r';
+		line(m, m->line, cr ? ll - 1 : ll, cr, false, !m->line_long);
+		m->line_len = 0;
+	}
+	if (m->where == W_HEADER) {
+		field_flush(m);
+		if (m->top && m->status < MIME_ST_HEADER_READY)
+			m->status = MIME_ST_HEADER_READY;
+	}
+	bool open_parts = m->nbounds > 0;
+	part_finish(m, complete && !open_parts);
+	if (complete && open_parts && !m->partial)
+		anomaly(m, "MIME_MALFORMED_MSG");
+	m->where = W_SKIP;
+	m->status = complete ? MIME_ST_PARSE_DONE : MIME_ST_PARSE_ERROR;
+}
+
+void mime_set_partial(mime *m)
+{
+	m->partial = true;
+}
+
+enum mime_status mime_status(const mime *m)
+{
+	return m->status;
+}
+
+const char *mime_status_name(enum mime_status s)
+{
+	static const char *const names[] = {"NONE",         "HEADER_STARTED",    "HEADER_READY",
+	                                    "BODY_STARTED", "BODY_END_BOUNDARY", "PARSE_DONE",
+	                                    "PARSE_ERROR"};
+	return (unsigned)s < OM_ARRAY_SIZE(names) ? names[s] : "NONE";
+}
+
+uint32_t mime_parts(const mime *m)
+{
+	return m->parts;
+}
+
+/* a comma-separated address list as an array (commas inside quotes or <>
+ * do not split) */
+static void write_list(om_json *j, const char *key, const char *s, size_t n)
+{
+	om_json_arr_open(j, key);
+	size_t i = 0;
+	while (i < n) {
+		size_t st = i;
+		bool q = false;
+		int angle = 0;
+		while (i < n) {
+			char c = s[i];
+			if (c == '"' && (i == st || s[i - 1] != '\\'))
+				q = !q;
+			else if (!q && c == '<')
+				angle++;
+			else if (!q && c == '>' && angle)
+				angle--;
+			else if (!q && !angle && c == ',')
+				break;
+			i++;
+		}
+		size_t e = i;
+		while (st < e && is_ws((unsigned char)s[st]))
+			st++;
+		while (e > st && is_ws((unsigned char)s[e - 1]))
+			e--;
+		if (e > st)
+			om_json_strn(j, NULL, s + st, e - st);
+		i++;
+	}
+	om_json_arr_close(j);
+}
+
+/* a URL without scheme (Suricata's form): host, then path */
+static void url_flags(const char *u, size_t n, bool *v6, bool *v4, bool *exe)
+{
+	if (n && u[0] == '[')
+		*v6 = true;
+	size_t e = 0, dots = 0;
+	bool digits = n > 0;
+	for (; e < n && u[e] != '/' && u[e] != ':' && u[e] != '?'; e++) {
+		if (u[e] == '.')
+			dots++;
+		else if (u[e] < '0' || u[e] > '9')
+			digits = false;
+	}
+	if (digits && dots == 3)
+		*v4 = true;
+	size_t pe = e;
+	while (pe < n && u[pe] != '?' && u[pe] != '#')
+		pe++;
+	if (pe >= 4 && ieq((const uint8_t *)u + pe - 4, 4, ".exe"))
+		*exe = true;
+}
+
+void mime_write_urls(om_json *j, const char *key, const mime *m)
+{
+	if (!m->all.n)
+		return;
+	om_json_arr_open(j, key);
+	for (uint32_t i = 0; i < m->all.n; i++)
+		om_json_strn(j, NULL, m->all.buf + m->all.off[i], m->all.len[i]);
+	om_json_arr_close(j);
+}
+
+const char *mime_field(const mime *m, enum mime_field f, size_t *ret_len)
+{
+	static const enum hf map[] = {HF_FROM, HF_TO, HF_SUBJECT};
+	if ((unsigned)f >= OM_ARRAY_SIZE(map) || !m->hf_set[map[f]])
+		return NULL;
+	*ret_len = m->hf_len[map[f]];
+	return m->arena + m->hf_off[map[f]];
+}
+
+const char *mime_url(const mime *m, uint32_t idx, size_t *ret_len)
+{
+	if (idx >= m->all.n)
+		return NULL;
+	*ret_len = m->all.len[idx];
+	return m->all.buf + m->all.off[idx];
+}
+
+bool mime_has_urls(const mime *m)
+{
+	return m->all.n > 0;
+}
+
+void mime_write_email(om_json *j, const mime *m)
+{
+	om_json_obj_open(j, "email");
+	om_json_str(j, "status", mime_status_name(m->status));
+	for (int h = 0; h < HF_N; h++) {
+		if (!m->hf_set[h])
+			continue;
+		const char *s = m->arena + m->hf_off[h];
+		if (hf_list[h])
+			write_list(j, hf_eve[h], s, m->hf_len[h]);
+		else
+			om_json_strn(j, hf_eve[h], s, m->hf_len[h]);
+	}
+	if (m->natt) {
+		om_json_arr_open(j, "attachment");
+		for (uint32_t i = 0; i < m->natt; i++)
+			om_json_strn(j, NULL, m->arena + m->att_off[i], m->att_len[i]);
+		om_json_arr_close(j);
+	}
+	if (m->eve.n) {
+		/* Suricata's flags, on the URLs of the message's own body (not
+		 * of its parts): a literal IPv6 or IPv4 host, an executable */
+		if (m->eve_top) {
+			bool v6 = false, v4 = false, exe = false;
+			for (uint32_t i = 0; i < m->eve_top; i++)
+				url_flags(m->eve.buf + m->eve.off[i], m->eve.len[i], &v6, &v4,
+				          &exe);
+			om_json_bool(j, "has_ipv6_url", v6);
+			om_json_bool(j, "has_ipv4_url", v4);
+			om_json_bool(j, "has_exe_url", exe);
+		}
+		om_json_arr_open(j, "url");
+		for (uint32_t i = 0; i < m->eve.n; i++)
+			om_json_strn(j, NULL, m->eve.buf + m->eve.off[i], m->eve.len[i]);
+		om_json_arr_close(j);
+	}
+	om_json_obj_close(j);
+}
