@@ -162,6 +162,18 @@ static int run_iptables(const char *const *args)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
 }
 
+/* set by the probe when it made table ip mangle: removed again unless the
+ * gateway then puts its own queue rule there */
+static bool defer_mangle_cleanup;
+
+static void mangle_cleanup(void)
+{
+	if (defer_mangle_cleanup) {
+		defer_mangle_cleanup = false;
+		nft_run("delete table ip mangle", NULL, 0);
+	}
+}
+
 enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
 {
 	char e[512];
@@ -188,7 +200,11 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
 	                      "65000",
 	                      "--queue-bypass",
 	                      NULL};
+	/* iptables-nft makes table ip mangle if it is missing: leave none behind */
+	bool had_mangle = nft_run("list table ip mangle", NULL, 0) == 0;
 	int ir = run_iptables(add2);
+	if (!had_mangle)
+		defer_mangle_cleanup = true;
 	if (ir == 0) {
 		const char *del[] = {"-t",
 		                     "mangle",
@@ -205,9 +221,11 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
 		                     "--queue-bypass",
 		                     NULL};
 		run_iptables(del);
+		mangle_cleanup();
 		snprintf(why, whylen, om_tr("gateway.queue.iptables"), e);
 		return OM_FW_QUEUE_IPTABLES;
 	}
+	mangle_cleanup();
 	snprintf(why, whylen, om_tr("gateway.queue.none"), e,
 	         ir < 0 ? strerror(-ir) : "exit status");
 	return OM_FW_QUEUE_NONE;
@@ -269,7 +287,26 @@ int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_
 
 void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q)
 {
-	if (q == OM_FW_QUEUE_IPTABLES)
+	if (q == OM_FW_QUEUE_IPTABLES) {
+		bool had_other = false;
 		iptables_queue(g, false);
+		/* an empty table ip mangle that only held our rule goes too */
+		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (ctx) {
+			nft_ctx_buffer_output(ctx);
+			nft_ctx_buffer_error(ctx);
+			if (nft_run_cmd_from_buffer(ctx, "list table ip mangle") == 0) {
+				const char *o = nft_ctx_get_output_buffer(ctx);
+				/* a rule line: indented twice, not the chain's own type line */
+				for (const char *l = o; l && (l = strstr(l, "\t\t")) != NULL;
+				     l += 2)
+					if (strncmp(l + 2, "type ", 5) != 0)
+						had_other = true;
+			}
+			nft_ctx_free(ctx);
+		}
+		if (!had_other)
+			nft_run("delete table ip mangle", NULL, 0);
+	}
 	nft_run("delete table inet omamori", NULL, 0);
 }
