@@ -62,6 +62,7 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:
