@@ -7,6 +7,7 @@
 #include "exercise/exercise.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "webscan/webscan.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -582,6 +583,14 @@ out:
 	return rc;
 }
 
+/* ---- webscan ------------------------------------------------------------- */
+
+/* The website scan and tamper monitor parse their own options. */
+static int cmd_webscan(struct cli *c, struct args *a)
+{
+	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -891,12 +900,20 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
+	/* one command a line, so that commands added side by side merge */
+	/* clang-format off */
 } commands[] = {
-    {"inspect", cmd_inspect, "help.inspect"},    {"report", cmd_report, "help.report"},
-    {"config", cmd_config, "help.config"},       {"db", cmd_db, "help.db"},
-    {"store", cmd_store, "help.store"},          {"assess", cmd_assess, "help.assess"},
-    {"exercise", cmd_exercise, "help.exercise"}, {"gateway", cmd_gateway, "help.gateway"},
+    {"inspect", cmd_inspect, "help.inspect"},
+    {"report", cmd_report, "help.report"},
+    {"config", cmd_config, "help.config"},
+    {"db", cmd_db, "help.db"},
+    {"store", cmd_store, "help.store"},
+    {"assess", cmd_assess, "help.assess"},
+    {"exercise", cmd_exercise, "help.exercise"},
+    {"webscan", cmd_webscan, "help.webscan"},
+    {"gateway", cmd_gateway, "help.gateway"},
 };
+/* clang-format on */
 
 static const struct command *command_find(const char *name)
 {

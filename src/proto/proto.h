@@ -265,7 +265,8 @@ struct om_proto_tx {
 	 * "each"); NULL when there is none */
 	const uint8_t *(*buffer)(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
 	                         uint32_t *ret_len);
-	/* writes the transaction's EVE object ("http": {...}) into an alert */
+	/* writes the transaction's EVE object ("http": {...}) into an alert;
+	 * called as json(j, tx->priv) during the observer's call */
 	om_proto_body_fn json;
 	void *priv; /* the parser's */
 };

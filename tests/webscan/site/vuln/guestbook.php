@@ -1,0 +1,18 @@
+<?php
+// Stored XSS: comments are saved and shown without escaping.
+require __DIR__ . '/../common.php';
+require_login();
+if ($_SERVER['REQUEST_METHOD'] === 'POST' && csrf_ok()) {
+    $st = db()->prepare('INSERT INTO guestbook (name, comment) VALUES (?, ?)');
+    $st->bindValue(1, substr($_POST['name'] ?? '', 0, 200));
+    $st->bindValue(2, substr($_POST['comment'] ?? '', 0, 2000));
+    $st->execute();
+    header('Location: /vuln/guestbook.php');
+    exit;
+}
+page_start('Guest book');
+$r = db()->query('SELECT name, comment FROM guestbook ORDER BY id DESC LIMIT 200');
+echo "<ul>";
+while ($row = $r->fetchArray(SQLITE3_ASSOC)) echo "<li><b>{$row['name']}</b>: {$row['comment']}</li>";
+echo "</ul><form method=\"post\" action=\"/vuln/guestbook.php\">" . csrf_field() . "<input name=\"name\"><textarea name=\"comment\"></textarea><input type=\"submit\" value=\"Post\"></form>";
+page_end();

@@ -1,0 +1,2 @@
+<?php
+echo "<p>Welcome to the fixture shop.</p>";
