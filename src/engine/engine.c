@@ -1616,22 +1616,57 @@ static bool live_block_scanner(struct engine *e, const om_recon_alert *a)
 }
 
 /* The policy block list as a transaction observer: a blocked HTTP host,
- * DNS query or TLS/QUIC SNI rejects the flow (proto keeps it on the flow). */
+ * DNS query or TLS/QUIC SNI rejects the flow (proto keeps it on the flow)
+ * and is an alert (harmful_web) on the worker that saw it. */
 static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	struct live *L = wctx;
-	(void)f;
+	struct worker *w = wctx;
+	struct live *L = w->e->live;
 	static const enum om_tx_buf names[] = {OM_TXB_HTTP_HOST, OM_TXB_DNS_QUERY, OM_TXB_TLS_SNI};
-	enum om_tx_verdict v = OM_TX_VERDICT_ACCEPT;
+	char name[OM_GW_NAME_MAX] = "";
 	pthread_mutex_lock(&L->lock);
-	for (size_t i = 0; i < OM_ARRAY_SIZE(names) && v == OM_TX_VERDICT_ACCEPT; i++) {
+	for (size_t i = 0; i < OM_ARRAY_SIZE(names) && !name[0]; i++) {
 		uint32_t len;
 		const uint8_t *b = om_tx_get(tx, names[i], 0, &len);
 		if (b && len < OM_GW_NAME_MAX && om_gw_name_blocked(&L->g, (const char *)b, len))
-			v = OM_TX_VERDICT_REJECT;
+			snprintf(name, sizeof(name), "%.*s", (int)len, (const char *)b);
 	}
 	pthread_mutex_unlock(&L->lock);
-	return v;
+	if (!name[0] || (f->flags & OM_FLOW_F_DROP))
+		return name[0] ? OM_TX_VERDICT_REJECT : OM_TX_VERDICT_ACCEPT;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_usec now = om_time_now();
+	om_json j;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &f->flow_id,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = true,
+	                  .has_dport = true,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = tx->app_proto};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", L->is_inline ? "blocked" : "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", 9000101);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", om_msg(OM_LANG_EN, "signature.gateway.block_list"));
+	om_json_str(&j, "category", "Policy block list");
+	om_json_u64(&j, "severity", 3);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "policy");
+	om_json_str(&j, "name", name);
+	om_json_obj_close(&j);
+	event_omamori(&j, w->e, "harmful_web", 3, L->is_inline ? "blocked" : "detected",
+	              "gateway.blocked_domain");
+	om_event_end(&j);
+	out_line(w->e, b, start, now);
+	return OM_TX_VERDICT_REJECT;
 }
 
 /* recon's early notice: the threshold was crossed, block now rather than
@@ -1643,8 +1678,8 @@ static void live_on_scan_open(void *user, const om_recon_alert *a)
 
 static void *live_obs_new(void *user, unsigned worker)
 {
-	(void)worker;
-	return user;
+	struct engine *e = user;
+	return &e->w[worker];
 }
 
 /* A quarantined host may still ask the gateway for DNS and see the page
@@ -1929,7 +1964,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,
 		                         .on_tx = live_on_tx,
-		                         .user = &L};
+		                         .user = &e};
 		if ((r = om_proto_add_observer(go->proto, &obs)) < 0) {
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
