@@ -367,9 +367,19 @@ int om_gw_quarantine_edit(const char *path, const om_addr *a, bool add, char *er
 		om_addr_str(&x, s, sizeof(s));
 		fprintf(f, "%s\n", s);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-		r = -errno;
-		snprintf(err, errlen, om_tr("err.gateway.quarantine_write"), path, strerror(errno));
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	int e = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = false;
+		e = errno;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		ok = false;
+		e = errno;
+	}
+	if (!ok) {
+		r = -e;
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_write"), path, strerror(e));
 		unlink(tmp);
 	}
 out:
