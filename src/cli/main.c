@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -783,6 +784,202 @@ static int cmd_rules(struct cli *c, struct args *a)
 	                            &c->cfg.base.home_net);
 }
 
+/* ---- gateway ----------------------------------------------------------------- */
+
+static volatile int gw_stop, gw_reload;
+
+static void gw_signal(int sig)
+{
+	if (sig == SIGHUP)
+		gw_reload = 1;
+	else
+		gw_stop = 1;
+}
+
+/* 'omamori gateway quarantine add|del|list HOST': edits the list file under
+ * the state directory and tells a running gateway (its pid file) to read it. */
+static int gw_quarantine(struct cli *c, struct args *a)
+{
+	const char *sub = a->i < a->argc ? a->argv[a->i++] : NULL;
+	const char *host = a->i < a->argc ? a->argv[a->i++] : NULL;
+	static const char *const subs[] = {"add", "del", "list"};
+	if (group_command(c, sub, "help.gateway", subs, OM_ARRAY_SIZE(subs)) < 0)
+		return EXIT_USAGE;
+	if (ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	char path[300], err[1024] = "";
+	if (om_gw_quarantine_path(&c->cfg, path, sizeof(path)) < 0)
+		return EXIT_FAILURE;
+	if (!strcmp(sub, "list")) {
+		om_addr_table *t = om_addr_table_new(4096);
+		if (!t || om_gw_quarantine_load(path, t, err, sizeof(err)) < 0) {
+			say_err(c, "err.gateway.quarantine", err);
+			om_addr_table_free(t);
+			return EXIT_FAILURE;
+		}
+		om_addr x;
+		om_usec until;
+		for (unsigned i = 0; om_addr_table_get(t, i, &x, &until); i++) {
+			char s[64];
+			om_addr_str(&x, s, sizeof(s));
+			printf("%s\n", s);
+		}
+		om_addr_table_free(t);
+		return 0;
+	}
+	om_addr addr;
+	if (!host || om_addr_parse(host, &addr) < 0) {
+		say_err(c, "err.usage_bad_value", "HOST", host ? host : "",
+		        om_msg(c->lang, "hint.gateway.host"));
+		return EXIT_USAGE;
+	}
+	if (om_gw_quarantine_edit(path, &addr, !strcmp(sub, "add"), err, sizeof(err)) < 0) {
+		say_err(c, "err.gateway.quarantine", err);
+		return EXIT_FAILURE;
+	}
+	char pidpath[512];
+	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
+	FILE *f = fopen(pidpath, "r");
+	long pid = 0;
+	if (f) {
+		char line[32] = "";
+		if (fgets(line, sizeof(line), f))
+			pid = strtol(line, NULL, 10);
+		fclose(f);
+	}
+	if (pid > 1 && kill((pid_t)pid, SIGHUP) == 0)
+		printf("%s\n", om_msg(c->lang, "msg.gateway.quarantine_sent"));
+	else
+		printf("%s\n", om_msg(c->lang, "msg.gateway.quarantine_saved"));
+	return 0;
+}
+
+static int cmd_gateway(struct cli *c, struct args *a)
+{
+	bool check = false;
+	const char *ofile = NULL, *spooldir = NULL;
+	uint64_t run_seconds = 0;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		const char *v;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.gateway");
+			return 0;
+		} else if (!strcmp(arg, "quarantine")) {
+			a->i++;
+			return gw_quarantine(c, a);
+		} else if (!strcmp(arg, "--check")) {
+			check = true;
+		} else if (!strcmp(arg, "--passive")) {
+			c->cfg.gateway.mode = OM_GW_PASSIVE;
+		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
+			if (!(ofile = opt_value(c, a, "-o")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spool")) {
+			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--run-seconds")) {
+			if (!(v = opt_value(c, a, "--run-seconds")))
+				return EXIT_USAGE;
+			if (om_parse_u64(v, 1, 86400 * 365, &run_seconds) < 0) {
+				say_err(c, "err.usage_bad_value", "--run-seconds", v,
+				        om_msg(c->lang, "hint.gateway.run_seconds"));
+				return EXIT_USAGE;
+			}
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (check) {
+		om_buf out;
+		om_buf_init(&out, 1 << 20);
+		om_fw_ruleset(&c->cfg.gateway, OM_FW_QUEUE_NONE, &out);
+		fputs(om_buf_cstr(&out), stdout);
+		om_buf_free(&out);
+		if (c->cfg.gateway.mode == OM_GW_INLINE) {
+			char why[512];
+			enum om_fw_queue q = om_fw_probe_queue(why, sizeof(why));
+			fprintf(stderr, "omamori: %s\n", why);
+			return q == OM_FW_QUEUE_NONE ? EXIT_FAILURE : 0;
+		}
+		return 0;
+	}
+	char evepath[512], spoolpath[512], pidpath[512], err[1024] = "";
+	om_log_set_level(OM_LOG_INFO); /* a service: say what it set up and how it ended */
+	if (ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	if (!ofile) {
+		state_path(c, "eve.json", evepath, sizeof(evepath));
+		ofile = evepath;
+	}
+	if (!spooldir) {
+		state_path(c, "spool", spoolpath, sizeof(spoolpath));
+		spooldir = spoolpath;
+	}
+	om_eve *eve = NULL;
+	om_spool *spool = NULL;
+	om_proto *proto = NULL;
+	om_app_registry *apps = NULL;
+	int rc = EXIT_FAILURE;
+	om_spool_opts so;
+	om_spool_opts_default(&so);
+	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
+	                err, sizeof(err)) < 0) {
+		say_err(c, "err.output", ofile, err);
+		goto out;
+	}
+	om_eve_set_live(eve, true);
+	if (om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
+		say_err(c, "err.spool", err);
+		goto out;
+	}
+	int pr = om_proto_new(&c->cfg.proto, &proto, err, sizeof(err));
+	if (pr == 0 && !(apps = om_app_registry_new()))
+		pr = -ENOMEM;
+	if (pr == 0)
+		pr = om_proto_register(proto, apps);
+	if (pr < 0) {
+		say_err(c, "err.proto", err[0] ? err : strerror(-pr));
+		goto out;
+	}
+	om_app_registry_seal(apps);
+	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
+	FILE *pf = fopen(pidpath, "w");
+	if (pf) {
+		fprintf(pf, "%ld\n", (long)getpid());
+		fclose(pf);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gw_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	om_gateway_opts go = {.cfg = &c->cfg,
+	                      .config_path = c->config_path,
+	                      .eve = eve,
+	                      .spool = spool,
+	                      .apps = om_app_registry_count(apps) ? apps : NULL,
+	                      .proto = proto,
+	                      .stop = &gw_stop,
+	                      .reload = &gw_reload,
+	                      .run_seconds = (uint32_t)run_seconds};
+	int r = om_gateway_run(&go, err, sizeof(err));
+	unlink(pidpath);
+	if (r < 0) {
+		say_err(c, "err.gateway.run", err);
+		goto out;
+	}
+	rc = EXIT_SUCCESS;
+out:
+	om_spool_close(spool);
+	om_eve_close(eve);
+	om_app_registry_free(apps);
+	om_proto_free(proto);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
@@ -802,6 +999,7 @@ static const struct command {
     {"webscan", cmd_webscan, "help.webscan"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"gateway", cmd_gateway, "help.gateway"},
 };
 /* clang-format on */
 

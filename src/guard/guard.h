@@ -75,6 +75,10 @@ void om_recon_expire(om_recon *r, om_usec now);
 /* Closes every open episode (end of input). */
 void om_recon_flush(om_recon *r);
 const om_recon_stats *om_recon_stats_get(const om_recon *r);
+/* Called as soon as an episode opens (a threshold is crossed), with the
+ * episode so far; the alert itself still comes when it closes. The inline
+ * gateway blocks the source from here. cb NULL: none. */
+void om_recon_set_open_cb(om_recon *r, om_recon_cb cb, void *user);
 
 /* ---- web filtering: the category database (src/guard/webfilter.c) ------ */
 /* Domains and URL prefixes mapped to categories. A rule for example.com
