@@ -3,6 +3,7 @@
  * the message catalogues. */
 #include "assess/assess.h"
 #include "base/base.h"
+#include "drill/drill.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
 #include "report/report.h"
@@ -590,6 +591,12 @@ static int cmd_webscan(struct cli *c, struct args *a)
 	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* The mail drills parse their own options. */
+static int cmd_drill(struct cli *c, struct args *a)
+{
+	return om_drill_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -713,6 +720,7 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"drill", cmd_drill, "help.drill"},
 };
 /* clang-format on */
 
