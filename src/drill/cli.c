@@ -277,7 +277,7 @@ static int exclude_cmd(struct cx *c, const char *sub)
 			return EXIT_FAILURE;
 		}
 		snprintf(pat, sizeof(pat), "%s", c->pos[0]);
-		for (char *p = strchr(pat, '@'); p && *p; p++)
+		for (char *p = pat; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p + 32);
 	}

@@ -91,14 +91,15 @@ static enum field header_field(const char *label)
 	return F_NONE;
 }
 
-/* Valid UTF-8 without control characters (tab allowed in no field). */
-static bool text_ok(const char *s, size_t n)
+/* Valid UTF-8 without control characters; line breaks only where nl (the
+ * custom columns: a note may have several lines). */
+static bool text_ok(const char *s, size_t n, bool nl)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		unsigned c = p[i], len, cp;
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
+			if ((c < 0x20 && !(nl && (c == '\n' || c == '\r'))) || c == 0x7f)
 				return false;
 			i++;
 			continue;
@@ -205,7 +206,7 @@ int om_drill_targets_from_sheet(const char *name, const om_drill_sheet *s, om_dr
 			seen[map[c]] = true;
 		} else if (!*label) {
 			map[c] = -2; /* unnamed column: must stay empty */
-		} else if (!text_ok(label, strlen(label))) {
+		} else if (!text_ok(label, strlen(label), false)) {
 			fail_at(err, errlen, lang, name, h->line, "drill.err.bad_text", c + 1u);
 			return -EINVAL;
 		}
@@ -246,7 +247,7 @@ int om_drill_targets_from_sheet(const char *name, const om_drill_sheet *s, om_dr
 			const char *cell = row->cell[c] ? row->cell[c] : "", *tv;
 			size_t tn;
 			trim(cell, &tv, &tn);
-			if (!text_ok(tv, tn)) {
+			if (!text_ok(tv, tn, map[c] == F_NONE)) {
 				fail_at(err, errlen, lang, name, row->line, "drill.err.bad_text",
 				        c + 1u);
 				goto fail_custom;
@@ -273,8 +274,9 @@ int om_drill_targets_from_sheet(const char *name, const om_drill_sheet *s, om_dr
 		char *mail = own(&t, v[F_MAIL], vn[F_MAIL]);
 		if (!mail)
 			goto nomem;
-		/* the domain is case-insensitive: store it lower-case */
-		for (char *p = strchr(mail, '@'); p && *p; p++)
+		/* stored lower-case: mail systems match addresses without case, so
+		 * Taro@ and taro@ are one person */
+		for (char *p = mail; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p + 32);
 		if (!om_drill_mail_valid(mail)) {
