@@ -1,10 +1,12 @@
 /* drill: `omamori drill targets import FILE | list` and `omamori drill
  * exclude add|remove|list`. The store is --db FILE, else $OMAMORI_DB, else
- * the default state directory's omamori.db. */
+ * omamori.db in the state directory ($OMAMORI_STATE_DIR, /var/lib/omamori
+ * for root, else ~/.local/state/omamori). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drill/drill.h"
 
@@ -112,9 +114,20 @@ static int parse(struct cx *c, int argc, char **argv, int from)
 static int open_store(const struct cx *c, om_store **ret)
 {
 	const char *db = c->db;
+	char path[4096];
 	if (!db) {
-		const char *e = getenv("OMAMORI_DB");
-		db = e && *e ? e : DRILL_DEFAULT_DB;
+		/* as the other commands: the state directory's omamori.db */
+		const char *e = getenv("OMAMORI_DB"), *sd = getenv("OMAMORI_STATE_DIR"),
+		           *home = getenv("HOME");
+		if (e && *e)
+			db = e;
+		else if (sd && *sd)
+			snprintf(path, sizeof(path), "%s/omamori.db", sd), db = path;
+		else if (geteuid() != 0 && home && *home)
+			snprintf(path, sizeof(path), "%s/.local/state/omamori/omamori.db", home),
+			    db = path;
+		else
+			db = DRILL_DEFAULT_DB;
 	}
 	char err[1024] = "";
 	int r = om_store_open(db, ret, err, sizeof(err));
