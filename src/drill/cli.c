@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "drill/drill.h"
@@ -18,7 +19,11 @@ struct cx {
 	const char *db;
 	const char *group;
 	const char *reason;
+	const char *charset;
+	const char *to;
+	const char *from;
 	bool json;
+	bool lang_set;
 	const char *pos[4];
 	int npos;
 };
@@ -86,6 +91,12 @@ static int parse(struct cx *c, int argc, char **argv, int from)
 			dst = &c->group;
 		else if (!strcmp(name, "--reason"))
 			dst = &c->reason;
+		else if (!strcmp(name, "--to"))
+			dst = &c->to;
+		else if (!strcmp(name, "--from"))
+			dst = &c->from;
+		else if (!strcmp(name, "--charset"))
+			dst = &c->charset;
 		if (dst) {
 			if (!*val) {
 				say(c, "drill.err.opt_value", name);
@@ -106,6 +117,7 @@ static int parse(struct cx *c, int argc, char **argv, int from)
 				say(c, "drill.err.lang", val);
 				return -DRILL_EXIT_USAGE;
 			}
+			c->lang_set = true;
 		}
 	}
 	return 0;
@@ -328,6 +340,106 @@ static int exclude_cmd(struct cx *c, const char *sub)
 	return 0;
 }
 
+static int template_list(struct cx *c)
+{
+	om_buf b;
+	om_json j;
+	om_buf_init(&b, 1u << 20);
+	om_json_init(&j, &b);
+	if (c->json) {
+		om_json_obj_open(&j, NULL);
+		om_json_arr_open(&j, "templates");
+	}
+	for (unsigned i = 0; i < om_drill_template_count(); i++) {
+		om_drill_template t;
+		if (om_drill_template_get(i, &t) < 0)
+			continue;
+		if (c->json) {
+			om_json_obj_open(&j, NULL);
+			om_json_str(&j, "name", t.name);
+			om_json_str(&j, "lang", om_lang_name(t.lang));
+			om_json_strn(&j, "subject", t.subject, t.subject_len);
+			om_json_bool(&j, "attachment", t.attachment != NULL);
+			om_json_obj_close(&j);
+		} else {
+			printf("%s\t%s\t%.*s\n", t.name, om_lang_name(t.lang), (int)t.subject_len,
+			       t.subject);
+		}
+	}
+	if (c->json) {
+		om_json_arr_close(&j);
+		om_json_obj_close(&j);
+		printf("%s\n", om_buf_cstr(&b));
+	}
+	om_buf_free(&b);
+	return 0;
+}
+
+/* Renders a template for one sample (or --to) recipient, as it would be
+ * sent, with example URLs. */
+static int template_show(struct cx *c)
+{
+	if (c->npos != 1) {
+		say(c, "drill.err.show_args");
+		return DRILL_EXIT_USAGE;
+	}
+	enum om_drill_charset cs = OM_DRILL_CS_ISO2022JP;
+	if (c->charset) {
+		if (!strcasecmp(c->charset, "utf-8")) {
+			cs = OM_DRILL_CS_UTF8;
+		} else if (strcasecmp(c->charset, "iso-2022-jp")) {
+			say(c, "drill.err.charset", c->charset);
+			return DRILL_EXIT_USAGE;
+		}
+	}
+	om_drill_template t;
+	if (om_drill_template_find(c->pos[0], c->lang, &t) < 0) {
+		say(c, "drill.err.tpl_not_found", c->pos[0]);
+		return EXIT_FAILURE;
+	}
+	bool ja = c->lang == OM_LANG_JA;
+	om_store_drill_target tg = {
+	    .mail = c->to ? c->to : "taro.yamada@example.co.jp",
+	    .name = ja ? "山田 太郎" : "Taro Yamada",
+	    .organisation = ja ? "株式会社さくら製作所" : "Sakura Works Ltd.",
+	    .department = ja ? "営業部" : "Sales",
+	    .role = ja ? "課長" : "Manager",
+	    .custom_json = "{}",
+	};
+	if (!om_drill_mail_valid(tg.mail)) {
+		say(c, "drill.err.bad_pattern", tg.mail);
+		return EXIT_FAILURE;
+	}
+	om_drill_vars v = {
+	    .target = &tg,
+	    .sender = ja ? "鈴木 一郎" : "Ichiro Suzuki",
+	    .date = "2026-12",
+	    .link = "http://drill.example.invalid/c/EXAMPLETOKEN",
+	    .report_link = "http://drill.example.invalid/r/EXAMPLETOKEN",
+	    .open_url = "http://drill.example.invalid/o/EXAMPLETOKEN.png",
+	    .attach_url = "http://drill.example.invalid/a/EXAMPLETOKEN.png",
+	    .landing_url = "http://drill.example.invalid/l/EXAMPLETOKEN",
+	    .token = "EXAMPLETOKEN",
+	};
+	om_drill_mail_opts o = {
+	    .from_addr = c->from ? c->from : "drill@example.invalid",
+	    .msgid_domain = "example.invalid",
+	    .date = om_time_now(),
+	    .charset = cs,
+	};
+	om_buf b;
+	om_buf_init(&b, 8u << 20);
+	int r = om_drill_message(&t, &v, &o, &b, NULL);
+	if (r < 0) {
+		say(c, "drill.err.render", c->pos[0], strerror(-r));
+		om_buf_free(&b);
+		return EXIT_FAILURE;
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	om_buf_free(&b);
+	return 0;
+}
+
 int om_drill_main(int argc, char **argv, enum om_lang lang)
 {
 	struct cx c = {.lang = lang};
@@ -354,6 +466,11 @@ int om_drill_main(int argc, char **argv, enum om_lang lang)
 			return targets_list(&c);
 	} else if (!strcmp(argv[1], "exclude")) {
 		return exclude_cmd(&c, argv[2]);
+	} else if (!strcmp(argv[1], "template")) {
+		if (!strcmp(argv[2], "list"))
+			return template_list(&c);
+		if (!strcmp(argv[2], "show"))
+			return template_show(&c);
 	}
 	say(&c, "drill.err.command", argv[2]);
 	return usage(&c);

@@ -59,6 +59,75 @@ int om_drill_targets_load(const char *path, om_drill_targets *ret, enum om_lang 
 /* 1 if mail looks like an address we can send to, else 0. */
 int om_drill_mail_valid(const char *mail);
 
+/* ---- templates ---- */
+/* A drill mail template: header lines "key: value" (subject, from-name,
+ * attachment), a line "---", then the plain-text body. Values and body hold
+ * variables {{name}}, {{mail}}, {{organisation}}, {{department}},
+ * {{role}}, {{date}}, {{sender}}, {{link}}, {{report_link}} and
+ * {{custom.KEY}} (a custom column of the target list). Strings point into
+ * the text given to om_drill_template_parse (the shipped ones are static). */
+typedef struct om_drill_template {
+	char name[64];
+	enum om_lang lang;
+	const char *subject, *from_name, *attachment, *body;
+	size_t subject_len, from_name_len, attachment_len, body_len;
+} om_drill_template;
+
+/* The values of one recipient in one round. URLs are made by the tracking
+ * server from the recipient's token; NULL ones expand to "". */
+typedef struct om_drill_vars {
+	const om_store_drill_target *target;
+	const char *sender;      /* the name a template signs with */
+	const char *date;        /* e.g. "2026-12" */
+	const char *link;        /* the click link */
+	const char *report_link; /* "I report this mail" */
+	const char *open_url;    /* the open image */
+	const char *attach_url;  /* called back by the attachment */
+	const char *landing_url; /* the page that reveals the drill */
+	const char *token;       /* per recipient and round */
+	const char *title;       /* the attachment's name, shown in its page */
+} om_drill_vars;
+
+int om_drill_template_parse(const char *name, const char *text, size_t len, om_drill_template *ret,
+                            enum om_lang lang, char *err, size_t errlen);
+unsigned om_drill_template_count(void);
+/* The i-th shipped template (parsed from the embedded text). */
+int om_drill_template_get(unsigned i, om_drill_template *ret);
+/* A shipped template by name ("invoice") and language: -ENOENT if none. */
+int om_drill_template_find(const char *name, enum om_lang lang, om_drill_template *ret);
+/* Appends text with its variables replaced. OM_DRILL_HTML: values
+ * HTML-escaped (for a page); OM_DRILL_HTML_LINKS: also {{link}} and
+ * {{report_link}} as <a> links (for a text body shown as HTML). -EINVAL on
+ * an unknown variable, -E2BIG when out is full. */
+enum om_drill_expand_mode { OM_DRILL_TEXT, OM_DRILL_HTML, OM_DRILL_HTML_LINKS };
+int om_drill_expand(const char *text, size_t len, const om_drill_vars *v,
+                    enum om_drill_expand_mode mode, om_buf *out);
+/* The landing page (reveals the drill, teaches, offers the report link). */
+int om_drill_landing(enum om_lang lang, const om_drill_vars *v, om_buf *out);
+
+/* ---- mail ---- */
+enum om_drill_charset {
+	OM_DRILL_CS_ISO2022JP, /* text/plain in ISO-2022-JP 7bit (UTF-8 when it cannot) */
+	OM_DRILL_CS_UTF8,      /* text/plain in UTF-8 base64 */
+};
+typedef struct om_drill_mail_opts {
+	const char *from_addr; /* the sender address */
+	const char *msgid_domain;
+	om_usec date;
+	enum om_drill_charset charset;
+} om_drill_mail_opts;
+/* RFC 2047 encoded words for a header value (ISO-2022-JP or UTF-8, B
+ * encoding); plain ASCII is kept as it is. Lines folded at 76. */
+int om_drill_header_encode(const char *s, size_t n, enum om_drill_charset cs, size_t first_col,
+                           om_buf *out);
+/* The whole message (RFC 5322, MIME): multipart/mixed of a
+ * multipart/alternative (text and HTML with the open image) and, when the
+ * template has one, the HTML attachment that calls back. CRLF line ends.
+ * Header X-Omamori-Drill carries the token so a mail filter can let drill
+ * mail through. ret_charset: the charset actually used for the text. */
+int om_drill_message(const om_drill_template *t, const om_drill_vars *v,
+                     const om_drill_mail_opts *o, om_buf *out, enum om_drill_charset *ret_charset);
+
 /* `omamori drill ...`; argv[0] is "drill". Returns the exit status. */
 int om_drill_main(int argc, char **argv, enum om_lang lang);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <iconv.h>
 #include <zip.h>
 
 #include "drill/drill.h"
@@ -344,6 +345,266 @@ static void test_store(void **state)
 	unlink(wal);
 }
 
+/* ---- templates and mail ---- */
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes base64 (no line breaks) into out; returns the length. */
+static size_t unb64(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	unsigned acc = 0, bits = 0;
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
+		int v = b64val(s[i]);
+		assert_true(v >= 0);
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return o;
+}
+
+/* Decodes a header of encoded words (as a reader would: each word on its
+ * own, whitespace between words dropped) back to UTF-8; checks each word's
+ * length (at most 75) and each line's (at most 76 after the field name). */
+static void decode_header(const char *h, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *p = h;
+	while (*p) {
+		if (*p == '\r' || *p == '\n' || *p == ' ') {
+			p++;
+			continue;
+		}
+		assert_int_equal(strncmp(p, "=?", 2), 0);
+		const char *q1 = strchr(p + 2, '?');
+		assert_non_null(q1);
+		char cs[32];
+		snprintf(cs, sizeof(cs), "%.*s", (int)(q1 - p - 2), p + 2);
+		assert_int_equal(strncmp(q1, "?B?", 3), 0);
+		const char *end = strstr(q1 + 3, "?=");
+		assert_non_null(end);
+		assert_true(end + 2 - p <= 75);
+		char raw[256];
+		size_t rn = unb64(q1 + 3, (size_t)(end - q1 - 3), raw);
+		iconv_t cd = iconv_open("UTF-8", cs);
+		assert_true(cd != (iconv_t)-1);
+		char *in = raw, *ob = out + o;
+		size_t il = rn, ol = outlen - o - 1;
+		assert_true(iconv(cd, &in, &il, &ob, &ol) != (size_t)-1);
+		iconv_close(cd);
+		o = (size_t)(ob - out);
+		p = end + 2;
+	}
+	out[o] = 0;
+	for (const char *l = h; *l;) {
+		const char *e = strstr(l, "\r\n");
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		assert_true(n <= 76);
+		l += n + (e ? 2 : 0);
+	}
+}
+
+static void test_header_encode(void **state)
+{
+	(void)state;
+	const char *subj = "【ご請求】株式会社さくら製作所 様 今月分のご請求について（再送）";
+	for (int cs = 0; cs < 2; cs++) {
+		om_buf b;
+		om_buf_init(&b, 1 << 16);
+		assert_int_equal(
+		    om_drill_header_encode(subj, strlen(subj), (enum om_drill_charset)cs, 9, &b),
+		    0);
+		const char *h = om_buf_cstr(&b);
+		assert_non_null(
+		    strstr(h, cs == OM_DRILL_CS_UTF8 ? "=?UTF-8?B?" : "=?ISO-2022-JP?B?"));
+		char back[1024];
+		decode_header(h, back, sizeof(back));
+		assert_string_equal(back, subj);
+		om_buf_free(&b);
+	}
+	/* ISO-2022-JP words each end back in ASCII (ESC ( B), as RFC 1468 asks */
+	om_buf b;
+	om_buf_init(&b, 1 << 16);
+	assert_int_equal(om_drill_header_encode(subj, strlen(subj), OM_DRILL_CS_ISO2022JP, 9, &b),
+	                 0);
+	const char *p = om_buf_cstr(&b);
+	while ((p = strstr(p, "=?ISO-2022-JP?B?"))) {
+		const char *e = strstr(p, "?=");
+		char raw[256];
+		size_t n = unb64(p + 16, (size_t)(e - p - 16), raw);
+		size_t last = n;
+		for (size_t k = 0; k < n; k++)
+			if (raw[k] == 0x1b)
+				last = k;
+		/* the last escape of a word with kanji switches back to ASCII */
+		if (last < n) {
+			assert_true(last + 3 <= n);
+			assert_memory_equal(raw + last, "\x1b(B", 3);
+		}
+		p = e;
+	}
+	om_buf_free(&b);
+	/* ASCII stays as it is */
+	om_buf_init(&b, 1 << 16);
+	assert_int_equal(om_drill_header_encode("Invoice 12", 10, OM_DRILL_CS_UTF8, 9, &b), 0);
+	assert_string_equal(om_buf_cstr(&b), "Invoice 12");
+	om_buf_free(&b);
+	/* JIS X 0208 has no emoji: encoding fails, the message falls back */
+	om_buf_init(&b, 1 << 16);
+	assert_int_equal(
+	    om_drill_header_encode("\xf0\x9f\x98\x80", 4, OM_DRILL_CS_ISO2022JP, 9, &b), -EILSEQ);
+	om_buf_free(&b);
+}
+
+static void test_template_parse(void **state)
+{
+	(void)state;
+	om_drill_template t;
+	char err[512] = "";
+	const char *ok = "subject: Hi {{name}}\nfrom-name: IT\n---\nDear {{name}} of "
+	                 "{{custom.社員番号}}, {{link}}\n";
+	assert_int_equal(
+	    om_drill_template_parse("t.txt", ok, strlen(ok), &t, OM_LANG_EN, err, sizeof(err)), 0);
+	om_store_drill_target tg = {
+	    .mail = "a@example.jp", .name = "A<b>", .custom_json = "{\"社員番号\":\"0\\\"7\"}"};
+	om_drill_vars v = {.target = &tg, .link = "http://x.invalid/c?a=1&b=2"};
+	om_buf b;
+	om_buf_init(&b, 1 << 16);
+	assert_int_equal(om_drill_expand(t.body, t.body_len, &v, OM_DRILL_TEXT, &b), 0);
+	assert_string_equal(om_buf_cstr(&b), "Dear A<b> of 0\"7, http://x.invalid/c?a=1&b=2\n");
+	om_buf_reset(&b);
+	assert_int_equal(om_drill_expand(t.body, t.body_len, &v, OM_DRILL_HTML_LINKS, &b), 0);
+	assert_string_equal(
+	    om_buf_cstr(&b),
+	    "Dear A&lt;b&gt; of 0&quot;7, <a href=\"http://x.invalid/c?a=1&amp;b=2\">"
+	    "http://x.invalid/c?a=1&amp;b=2</a>\n");
+	om_buf_free(&b);
+
+	const char *bad_var = "subject: x\n---\nline 3\nhello {{nmae}}\n";
+	assert_int_equal(om_drill_template_parse("t.txt", bad_var, strlen(bad_var), &t, OM_LANG_EN,
+	                                         err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "t.txt:4:"));
+	assert_non_null(strstr(err, "{{nmae}}"));
+	const char *bad_key = "subject: x\nreply-to: y\n---\n";
+	assert_int_equal(om_drill_template_parse("t.txt", bad_key, strlen(bad_key), &t, OM_LANG_EN,
+	                                         err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "t.txt:2:"));
+	assert_non_null(strstr(err, "reply-to"));
+	const char *no_sep = "subject: x\n";
+	assert_int_equal(om_drill_template_parse("t.txt", no_sep, strlen(no_sep), &t, OM_LANG_EN,
+	                                         err, sizeof(err)),
+	                 -EINVAL);
+	const char *unclosed = "subject: {{name\n---\n";
+	assert_int_equal(om_drill_template_parse("t.txt", unclosed, strlen(unclosed), &t,
+	                                         OM_LANG_EN, err, sizeof(err)),
+	                 -EINVAL);
+}
+
+/* Every shipped template renders in both charsets, reveals nothing of the
+ * drill in the mail itself, and carries the token and the open image. */
+static void test_shipped_templates(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"invoice", "delivery-failure", "password-expiry",
+	                                    "shared-document", "executive-request"};
+	om_drill_template t;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(om_drill_template_find(names[i], OM_LANG_JA, &t), 0);
+		assert_int_equal(om_drill_template_find(names[i], OM_LANG_EN, &t), 0);
+	}
+	assert_int_equal(om_drill_template_find("seikyusho", OM_LANG_JA, &t), 0);
+	assert_int_equal(om_drill_template_find("haisou", OM_LANG_JA, &t), 0);
+	assert_int_equal(om_drill_template_find("nonesuch", OM_LANG_JA, &t), -ENOENT);
+	assert_int_equal(om_drill_template_count(), 12);
+	om_store_drill_target tg = {.mail = "taro@example.co.jp",
+	                            .name = "山田 太郎",
+	                            .organisation = "さくら製作所",
+	                            .department = "営業部",
+	                            .custom_json = "{}"};
+	om_drill_vars v = {.target = &tg,
+	                   .sender = "鈴木",
+	                   .date = "2026-12",
+	                   .link = "http://t.invalid/c/TOK",
+	                   .open_url = "http://t.invalid/o/TOK.png",
+	                   .attach_url = "http://t.invalid/a/TOK.png",
+	                   .landing_url = "http://t.invalid/l/TOK",
+	                   .token = "TOK"};
+	for (unsigned i = 0; i < om_drill_template_count(); i++) {
+		assert_int_equal(om_drill_template_get(i, &t), 0);
+		for (int cs = 0; cs < 2; cs++) {
+			om_drill_mail_opts o = {.from_addr = "d@t.invalid",
+			                        .msgid_domain = "t.invalid",
+			                        .date = 1700000000000000,
+			                        .charset = (enum om_drill_charset)cs};
+			om_buf b;
+			om_buf_init(&b, 4 << 20);
+			enum om_drill_charset used;
+			assert_int_equal(om_drill_message(&t, &v, &o, &b, &used), 0);
+			assert_int_equal(used, cs); /* the samples fit in JIS X 0208 */
+			const char *m = om_buf_cstr(&b);
+			assert_non_null(strstr(m, "X-Omamori-Drill: TOK\r\n"));
+			assert_non_null(strstr(m, "To: taro@example.co.jp\r\n"));
+			assert_non_null(strstr(m, cs == OM_DRILL_CS_UTF8 ? "charset=UTF-8"
+			                                                 : "charset=ISO-2022-JP"));
+			assert_null(strstr(m, "{{"));
+			/* only CRLF line ends, no line over 998 */
+			for (size_t k = 0, col = 0; k < b.len; k++, col++) {
+				if (m[k] == '\n') {
+					assert_true(k > 0 && m[k - 1] == '\r');
+					col = 0;
+				}
+				assert_true(col < 998);
+			}
+			assert_int_equal(!!strstr(m, "Content-Disposition: attachment"),
+			                 t.attachment != NULL);
+			om_buf_free(&b);
+		}
+	}
+	/* an address that JIS cannot hold falls back to UTF-8 */
+	tg.name = "山田 \xf0\x9f\x98\x80";
+	assert_int_equal(om_drill_template_find("invoice", OM_LANG_JA, &t), 0);
+	om_drill_mail_opts o = {.from_addr = "d@t.invalid", .charset = OM_DRILL_CS_ISO2022JP};
+	om_buf b;
+	om_buf_init(&b, 4 << 20);
+	enum om_drill_charset used;
+	assert_int_equal(om_drill_message(&t, &v, &o, &b, &used), 0);
+	assert_int_equal(used, OM_DRILL_CS_UTF8);
+	assert_null(strstr(om_buf_cstr(&b), "ISO-2022-JP"));
+	om_buf_free(&b);
+}
+
+static void test_landing(void **state)
+{
+	(void)state;
+	om_store_drill_target tg = {.mail = "a@example.jp", .organisation = "<Sakura & Co>"};
+	om_drill_vars v = {.target = &tg, .report_link = "http://t.invalid/r/TOK"};
+	om_buf b;
+	om_buf_init(&b, 1 << 20);
+	assert_int_equal(om_drill_landing(OM_LANG_JA, &v, &b), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "これは訓練メールでした"));
+	assert_non_null(strstr(om_buf_cstr(&b), "&lt;Sakura &amp; Co&gt;"));
+	assert_non_null(strstr(om_buf_cstr(&b), "href=\"http://t.invalid/r/TOK\""));
+	om_buf_reset(&b);
+	assert_int_equal(om_drill_landing(OM_LANG_EN, &v, &b), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "This was a drill"));
+	om_buf_free(&b);
+}
+
 int main(void)
 {
 	om_i18n_init();
@@ -355,6 +616,10 @@ int main(void)
 	    cmocka_unit_test(test_mail_valid),
 	    cmocka_unit_test(test_xlsx),
 	    cmocka_unit_test(test_store),
+	    cmocka_unit_test(test_header_encode),
+	    cmocka_unit_test(test_template_parse),
+	    cmocka_unit_test(test_shipped_templates),
+	    cmocka_unit_test(test_landing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
