@@ -55,8 +55,8 @@ static int parse(struct cx *c, int argc, char **argv, int from)
 			fputs(om_msg(c->lang, "help.drill"), stdout);
 			return 1;
 		}
-		static const char *const opts[] = {"--db", "--group", "--reason", "--format",
-		                                   "--lang"};
+		static const char *const opts[] = {"--db",   "--group", "--reason", "--format",
+		                                   "--lang", "--to",    "--from",   "--charset"};
 		const char *val = NULL;
 		for (size_t k = 0; k < OM_ARRAY_SIZE(opts); k++) {
 			size_t n = strlen(opts[k]);

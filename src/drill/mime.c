@@ -104,21 +104,25 @@ int om_drill_header_encode(const char *s, size_t n, enum om_drill_charset cs, si
 	om_buf_init(&jis, 4096);
 	int r = 0;
 	for (size_t i = 0; i < n;) {
-		/* the longest run of characters whose encoding fits */
-		size_t take = 0;
+		/* the longest run of characters whose encoding fits the line: the
+		 * first word on the field's line, the next ones on lines of their own */
+		size_t take = 0, room = i > 0 ? 1 : col, maxraw = 42;
+		size_t avail = 76 > room + strlen(prefix) + 2 ? 76 - room - strlen(prefix) - 2 : 0;
+		if (avail / 4 * 3 < maxraw)
+			maxraw = avail / 4 * 3 < 12 ? 12 : avail / 4 * 3;
 		const unsigned char *raw = (const unsigned char *)s + i;
 		size_t rawn = 0;
 		while (i + take < n) {
 			size_t l = u8len(s + i + take, n - i - take);
 			if (cs == OM_DRILL_CS_UTF8) {
-				if (take + l > 42)
+				if (take + l > maxraw)
 					break;
 			} else {
 				om_buf_reset(&jis);
 				r = to_jis(s + i, take + l, &jis);
 				if (r < 0)
 					goto done;
-				if (jis.len > 42)
+				if (jis.len > maxraw)
 					break;
 			}
 			take += l;
@@ -139,9 +143,6 @@ int om_drill_header_encode(const char *s, size_t n, enum om_drill_charset cs, si
 		size_t wlen = strlen(prefix) + (rawn + 2) / 3 * 4 + 2;
 		if (i > 0) {
 			/* folding: a new line starting with a space between words */
-			om_buf_puts(out, "\r\n ");
-			col = 1;
-		} else if (col + wlen > 76 && col > 0) {
 			om_buf_puts(out, "\r\n ");
 			col = 1;
 		}
