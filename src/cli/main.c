@@ -3,9 +3,11 @@
  * the message catalogues. */
 #include "assess/assess.h"
 #include "base/base.h"
+#include "detect/detect.h"
 #include "drill/drill.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
+#include "guard/guard.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "webscan/webscan.h"
@@ -189,11 +191,43 @@ static void *store_writer_main(void *arg)
 
 /* ---- inspect -------------------------------------------------------------- */
 
+/* The rule files of --rules: loaded (unsupported rules skipped with a
+ * warning each), compiled, and attached to proto for transactions. */
+static int load_rules(struct cli *c, const char *const *files, unsigned n, om_proto *proto,
+                      om_detect **ret, om_detect_hub **ret_hub)
+{
+	om_detect *d = NULL;
+	char err[1024] = "";
+	int r = om_detect_from_config(&c->cfg.detect, &c->cfg.base.home_net, files, n,
+	                              OM_DETECT_WARN_ALL, &d, err, sizeof(err));
+	if (r < 0 && r != -ENOMEM && r != -EINVAL) {
+		/* a file that cannot be read: "FILE: reason" */
+		say_err(c, "err.rules_load", err);
+		return r;
+	}
+	om_detect_hub *hub = r == 0 ? om_detect_hub_new(d) : NULL;
+	if (r == 0 && !hub)
+		r = -ENOMEM;
+	if (r == 0 && proto)
+		r = om_detect_attach(hub, proto);
+	if (r < 0) {
+		say_err(c, "err.rules_compile", err[0] ? err : strerror(-r));
+		om_detect_hub_free(hub);
+		om_detect_free(d);
+		return r;
+	}
+	*ret = d;
+	*ret_hub = hub;
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
-	const char *spooldir = NULL;
+	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	bool nodb = false, truncate = false, noapp = false;
+	const char *rulefiles[64];
+	unsigned nrules = 0;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
 	uint64_t workers = 1;
@@ -218,6 +252,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (opt_is(arg, "--rules")) {
+			if (!(v = opt_value(c, a, "--rules")))
+				return EXIT_USAGE;
+			if (nrules >= OM_ARRAY_SIZE(rulefiles)) {
+				say_err(c, "err.usage_bad_value", "--rules", v,
+				        om_msg(c->lang, "hint.rules"));
+				return EXIT_USAGE;
+			}
+			rulefiles[nrules++] = v;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
 				return EXIT_USAGE;
@@ -239,6 +282,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			}
 		} else if (opt_is(arg, "--tenant")) {
 			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-db")) {
+			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-allow")) {
+			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-block")) {
+			if (!(wfblock = opt_value(c, a, "--webfilter-block")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
@@ -297,10 +349,18 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_detect *rules = NULL;
+	om_detect_hub *hub = NULL;
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "omamori: %s\n", err);
+		goto out;
+	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -321,6 +381,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		}
 		om_app_registry_seal(apps);
 	}
+	if ((nrules || c->cfg.detect.nfiles) &&
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+		goto out;
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
 		goto out;
@@ -348,6 +411,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .workers = (unsigned)workers,
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
+	    .detect = hub,
+	    .webfilter = wfdb ? &wf : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -400,6 +465,9 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_detect_hub_free(hub);
+	om_detect_free(rules);
+	om_wf_filter_cleanup(&wf);
 	return rc;
 }
 
@@ -597,6 +665,17 @@ static int cmd_drill(struct cli *c, struct args *a)
 	return om_drill_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- webfilter ------------------------------------------------------------ */
+
+/* The web filter's category database (src/guard) parses its own options;
+ * its default file is webfilter.db in the state directory. */
+static int cmd_webfilter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "webfilter.db", path, sizeof(path));
+	return om_webfilter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -704,13 +783,21 @@ static int cmd_exercise(struct cli *c, struct args *a)
 	return om_exercise_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* 'omamori rules ...': the rule engine parses its own arguments. */
+static int cmd_rules(struct cli *c, struct args *a)
+{
+	return om_detect_rules_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang,
+	                            &c->cfg.base.home_net);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
-/* clang-format off: one command a line */
+	/* one command a line, so that commands added side by side merge */
+	/* clang-format off */
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
@@ -721,6 +808,8 @@ static const struct command {
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
     {"drill", cmd_drill, "help.drill"},
+    {"rules", cmd_rules, "help.rules"},
+    {"webfilter", cmd_webfilter, "help.webfilter"},
 };
 /* clang-format on */
 

@@ -114,11 +114,13 @@ struct worker {
 	om_stream_ctx *st;
 	om_app_ctx *app;        /* NULL without app-layer parsers */
 	om_proto_worker *proto; /* NULL without the proto module */
+	om_detect_worker *det;  /* NULL without rules */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
 	uint64_t cur_cnt;
 	uint64_t flows_logged, anomalies, app_bytes;
+	uint64_t alerts; /* rule alerts written */
 	struct queue full, empty;
 	struct batch *filling; /* reader side */
 };
@@ -651,6 +653,66 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	out_line(e, b, start, now);
 }
 
+/* ---- the web filter's events ---------------------------------------------- */
+
+static void *webfilter_worker_user(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* A listed, allowed or blocked request (guard's om_wf_filter callback): an
+ * EVE "webfilter" event on the worker's output, with the omamori object
+ * (harmful_web) when it was blocked or is in a category marked harmful. */
+static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, const om_wf_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	const om_wf_filter *filt = e->o->webfilter;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "webfilter",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = tx->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	const om_wf_decision *d = ev->d;
+	om_json_obj_open(&j, "webfilter");
+	om_json_str(&j, "verdict", om_wf_verdict_name(d->verdict));
+	static const char *const sources[] = {"category", "allow_list", "block_list"};
+	om_json_str(&j, "source", sources[d->source]);
+	om_json_str(&j, "field", ev->field);
+	om_json_strn(&j, "host", ev->name, ev->name_len);
+	if (ev->path)
+		om_json_strn(&j, "url", ev->path, ev->path_len);
+	om_json_str(&j, "rule", d->rule);
+	om_json_arr_open(&j, "categories");
+	for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db); i++)
+		if (d->cats & (1ULL << i))
+			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED)
+		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
+	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
+		event_omamori(&j, e, "harmful_web", 2, "detected", "advice.webfilter.harmful");
+	om_event_end(&j);
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -690,6 +752,129 @@ static void on_stream_event(void *user, om_flow *f, const char *event)
 	emit_anomaly(w, &wh, "stream", event, NULL);
 }
 
+/* ---- rule alerts ------------------------------------------------------------ */
+
+struct det_alert_arg {
+	const om_detect_alert *a;
+};
+
+static void det_metadata(om_json *j, const char *md)
+{
+	/* "key value, key value": {"key": ["value", ...]} in first-seen order */
+	char keys[32][48];
+	unsigned nk = 0;
+	const char *p = md;
+	while (*p && nk < 32) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, " ,");
+		if (n && n < sizeof(keys[0])) {
+			bool seen = false;
+			for (unsigned i = 0; i < nk; i++)
+				if (strlen(keys[i]) == n && !strncmp(keys[i], p, n))
+					seen = true;
+			if (!seen) {
+				memcpy(keys[nk], p, n);
+				keys[nk++][n] = '\0';
+			}
+		}
+		p += n;
+		p += strcspn(p, ",");
+	}
+	om_json_obj_open(j, "metadata");
+	for (unsigned i = 0; i < nk; i++) {
+		size_t kl = strlen(keys[i]);
+		om_json_arr_open(j, keys[i]);
+		p = md;
+		while (*p) {
+			while (*p == ' ' || *p == ',')
+				p++;
+			size_t n = strcspn(p, " ,");
+			const char *v = p + n;
+			size_t item = strcspn(p, ",");
+			if (n == kl && !strncmp(p, keys[i], kl)) {
+				while (*v == ' ')
+					v++;
+				size_t vl = (size_t)(p + item - v);
+				while (vl && v[vl - 1] == ' ')
+					vl--;
+				om_json_strn(j, NULL, v, vl);
+			}
+			p += item;
+		}
+		om_json_arr_close(j);
+	}
+	om_json_obj_close(j);
+}
+
+/* A rule's alert as Suricata writes it (alert object with action, gid,
+ * signature_id, rev, signature, category, severity, metadata), the
+ * transaction's object when a transaction matched, and the omamori
+ * object. Addresses in the direction of the matching data. */
+static void on_detect_alert(void *user, const om_detect_alert *a)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	const om_packet *p = a->pkt;
+	const om_flow *f = a->flow;
+	om_usec now = p ? p->ts : w->cur ? w->cur->ts : f ? f->last : 0;
+	om_event_hdr h = {.ts = now, .event_type = "alert", .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	struct tunnel_ref tr = {NULL, 0, h.pcap_cnt};
+	if (f) {
+		bool ts = a->dir == OM_DIR_TOSERVER;
+		bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+		h.flow_id = &f->flow_id;
+		h.vlan = f->vlan;
+		h.vlan_count = f->vlan_count;
+		h.src = ts ? &f->cli : &f->srv;
+		h.dst = ts ? &f->srv : &f->cli;
+		h.has_sport = h.has_dport = ports;
+		h.sport = ts ? f->cport : f->sport;
+		h.dport = ts ? f->sport : f->cport;
+		h.proto = f->proto;
+		h.app_proto = om_app_proto_name(f);
+		if (f->tunnel.kind) {
+			tr.root = &f->tunnel;
+			tr.depth = f->tunnel_depth;
+		}
+	} else if (p) {
+		h.src = &p->src;
+		h.dst = &p->dst;
+		h.has_sport = h.has_dport = (p->flags & OM_PKT_HAS_PORTS) != 0;
+		h.sport = p->sport;
+		h.dport = p->dport;
+		h.proto = p->proto;
+	}
+	if (tr.root) {
+		h.tunnel = write_tunnel;
+		h.tunnel_user = &tr;
+	}
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	/* offline nothing is blocked: drop/reject are would-drop */
+	om_json_str(&j, "action", "allowed");
+	om_json_u64(&j, "gid", a->gid);
+	om_json_u64(&j, "signature_id", a->sid);
+	om_json_u64(&j, "rev", a->rev);
+	om_json_str(&j, "signature", a->msg);
+	om_json_str(&j, "category", a->class_desc);
+	om_json_u64(&j, "severity", (uint64_t)a->priority);
+	if (a->action == OM_DA_DROP || a->action == OM_DA_REJECT)
+		om_json_str(&j, "would_drop", a->action == OM_DA_DROP ? "drop" : "reject");
+	if (a->metadata)
+		det_metadata(&j, a->metadata);
+	om_json_obj_close(&j);
+	if (a->tx && a->tx->json)
+		a->tx->json(&j, a->tx->priv);
+	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority, "detected", a->advice);
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- the per-packet pipeline ---------------------------------------------- */
 
 static void process_packet(struct worker *w, const struct rec *r, const uint8_t *data)
@@ -725,6 +910,8 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 	} else if (f && (p.flags & OM_PKT_UDP)) {
 		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
+	if (w->det)
+		om_detect_packet(w->det, f, &p, dir);
 	w->cur = NULL;
 }
 
@@ -1325,6 +1512,13 @@ static int workers_init(struct engine *e)
 		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
+		if (e->o->detect) {
+			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect),
+			                              on_detect_alert, w);
+			if (!w->det)
+				return -ENOMEM;
+			om_detect_hub_bind(e->o->detect, i, w->det); /* before the proto worker */
+		}
 		if (e->o->apps) {
 			om_app_config ac = {.detect_limit = c->app_detect_limit,
 			                    .max_flows = c->flow_max,
@@ -1375,6 +1569,8 @@ static void workers_free(struct engine *e)
 		om_flow_table_free(w->ft);
 		om_app_free(w->app); /* after the flows: their slots are back */
 		om_proto_worker_free(w->proto);
+		om_detect_hub_bind(e->o->detect, i, NULL);
+		om_detect_worker_free(w->det);
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;
@@ -1438,6 +1634,17 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
+	}
+	if (o->webfilter && o->proto) {
+		o->webfilter->cb = on_webfilter_event;
+		o->webfilter->user = &e;
+		o->webfilter->worker_user = webfilter_worker_user;
+		om_proto_observer obs;
+		om_wf_observer(&obs, o->webfilter);
+		if ((r = om_proto_add_observer(o->proto, &obs)) < 0) {
+			snprintf(err, errlen, "%s", om_tr("err.nomem"));
+			goto out;
+		}
 	}
 	r = workers_init(&e);
 	if (r < 0) {
@@ -1503,6 +1710,7 @@ stop:
 			om_flow_table_flush(w->ft, OM_FLOW_END_SHUTDOWN);
 			worker_totals(w, &t);
 			res.anomalies += w->anomalies;
+			res.alerts += w->alerts;
 			char day[16];
 			om_time_day(e.last_tick, day, sizeof(day));
 			out_flush(&e, &w->out, day);
@@ -1520,7 +1728,7 @@ stop:
 		res.packets = e.packets;
 		res.bytes = e.bytes;
 		res.flows = t.flows_logged;
-		res.alerts = e.recon_alerts;
+		res.alerts += e.recon_alerts;
 		res.anomalies += e.outliers;
 		res.timestamp_outliers = e.outliers;
 		res.coverage_hours = e.cov_events;

@@ -5,6 +5,7 @@
 #define OMAMORI_ENGINE_H
 
 #include "base/base.h"
+#include "detect/detect.h"
 #include "guard/guard.h"
 #include "net/net.h"
 #include "proto/proto.h"
@@ -30,8 +31,9 @@ typedef struct om_settings {
 	om_guard_config guard;
 	om_engine_config engine;
 	om_proto_config proto;
+	om_detect_config detect;
 } om_settings;
-#define OM_SETTINGS_PARTS (4 + OM_PROTO_CONFIG_PARTS)
+#define OM_SETTINGS_PARTS (5 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
@@ -74,12 +76,18 @@ typedef struct om_engine_opts {
 	/* the proto module that registered them (its workers are made per
 	 * engine worker); NULL: parsers without proto's sink (tests) */
 	om_proto *proto;
+	/* the web filter (needs proto): its observer is registered by the
+	 * engine, which writes its EVE "webfilter" events; NULL: none */
+	om_wf_filter *webfilter;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
 	 * anomaly event, processed at the clock's time. 0: one hour ahead, the
 	 * longest flow timeout behind. */
 	om_usec clock_ahead_max, clock_behind_max;
+	/* the rule engine (compiled rules, attached to proto as an observer
+	 * for transactions); NULL: no rules */
+	om_detect_hub *detect;
 } om_engine_opts;
 
 typedef struct om_engine_result {
