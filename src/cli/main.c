@@ -4,6 +4,7 @@
 #include "assess/assess.h"
 #include "base/base.h"
 #include "detect/detect.h"
+#include "drill/drill.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
 #include "guard/guard.h"
@@ -659,6 +660,12 @@ static int cmd_webscan(struct cli *c, struct args *a)
 	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* The mail drills parse their own options. */
+static int cmd_drill(struct cli *c, struct args *a)
+{
+	return om_drill_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- webfilter ------------------------------------------------------------ */
 
 /* The web filter's category database (src/guard) parses its own options;
@@ -997,6 +1004,7 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"drill", cmd_drill, "help.drill"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
     {"gateway", cmd_gateway, "help.gateway"},

@@ -333,6 +333,9 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
 		if (r < 0)
 			goto fail;
+		r = om_store_drill_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = s;
 	return 0;
@@ -341,6 +344,13 @@ fail:
 	sqlite3_close(s->db);
 	free(s);
 	return r < 0 ? r : -EIO;
+}
+
+/* The connection, for the tables kept in their own files (drill.c). */
+sqlite3 *om_store_sqlite(om_store *s);
+sqlite3 *om_store_sqlite(om_store *s)
+{
+	return s->db;
 }
 
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen)

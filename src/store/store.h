@@ -126,4 +126,32 @@ typedef struct om_store_watched {
 int om_store_month_watched(om_store *s, const char *tenant, const char *gateway, const char *month,
                            const char *category, om_store_watched *ret);
 
+/* ---- mail drills (src/store/drill.c) ---- */
+/* One drill target. In lists, strings point into the store's row and are
+ * valid only during the callback. custom_json is a JSON object of the
+ * file's extra columns ("{}" when none). group: an extra group to add the
+ * target to on import (may be NULL); excluded: on the exclusion list (by
+ * address or by "@domain"), filled by om_store_drill_targets. */
+typedef struct om_store_drill_target {
+	const char *mail, *name, *organisation, *department, *role, *custom_json, *group;
+	bool excluded;
+} om_store_drill_target;
+typedef int (*om_store_drill_target_cb)(void *user, const om_store_drill_target *t);
+typedef int (*om_store_drill_exclusion_cb)(void *user, const char *pattern, const char *reason);
+/* Creates the drill tables if missing (run by om_store_open). */
+int om_store_drill_schema(om_store *s, char *err, size_t errlen);
+/* Imports n targets in one transaction: all or none. A target already
+ * there (same mail) is updated; group (may be NULL) and each target's own
+ * group are added to its groups. */
+int om_store_drill_import(om_store *s, const om_store_drill_target *t, size_t n, const char *group,
+                          char *err, size_t errlen);
+/* Calls cb for every target (of group, or all with NULL), ordered by
+ * organisation, department and mail; a non-zero return stops the walk
+ * (negative: returned). */
+int om_store_drill_targets(om_store *s, const char *group, om_store_drill_target_cb cb, void *user);
+/* Adds (or with remove, removes: -ENOENT when absent) an exclusion: a mail
+ * address or "@domain". */
+int om_store_drill_exclude(om_store *s, const char *pattern, const char *reason, bool remove);
+int om_store_drill_exclusions(om_store *s, om_store_drill_exclusion_cb cb, void *user);
+
 #endif
