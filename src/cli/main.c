@@ -222,6 +222,26 @@ static int load_rules(struct cli *c, const char *const *files, unsigned n, om_pr
 	return 0;
 }
 
+/* The proto module and a sealed registry of the parsers the configuration
+ * turns on (inspect and the gateway); says what is wrong on failure. On
+ * error *ret_proto and *ret_apps may hold what was made (the caller frees
+ * them in its cleanup). */
+static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **ret_apps)
+{
+	char err[1024] = "";
+	int r = om_proto_new(&c->cfg.proto, ret_proto, err, sizeof(err));
+	if (r == 0 && !(*ret_apps = om_app_registry_new()))
+		r = -ENOMEM;
+	if (r == 0)
+		r = om_proto_register(*ret_proto, *ret_apps);
+	if (r < 0) {
+		say_err(c, "err.proto", err[0] ? err : strerror(-r));
+		return r;
+	}
+	om_app_registry_seal(*ret_apps);
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
@@ -369,19 +389,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		goto out;
 	}
 	om_eve_set_truncate(eve, truncate);
-	if (!noapp) {
-		/* the parsers (those the configuration turns on) */
-		int pr = om_proto_new(&c->cfg.proto, &proto, err, sizeof(err));
-		if (pr == 0 && !(apps = om_app_registry_new()))
-			pr = -ENOMEM;
-		if (pr == 0)
-			pr = om_proto_register(proto, apps);
-		if (pr < 0) {
-			say_err(c, "err.proto", err[0] ? err : strerror(-pr));
-			goto out;
-		}
-		om_app_registry_seal(apps);
-	}
+	/* the parsers (those the configuration turns on) */
+	if (!noapp && start_parsers(c, &proto, &apps) < 0)
+		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
 		goto out;
@@ -941,16 +951,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		say_err(c, "err.spool", err);
 		goto out;
 	}
-	int pr = om_proto_new(&c->cfg.proto, &proto, err, sizeof(err));
-	if (pr == 0 && !(apps = om_app_registry_new()))
-		pr = -ENOMEM;
-	if (pr == 0)
-		pr = om_proto_register(proto, apps);
-	if (pr < 0) {
-		say_err(c, "err.proto", err[0] ? err : strerror(-pr));
+	if (start_parsers(c, &proto, &apps) < 0)
 		goto out;
-	}
-	om_app_registry_seal(apps);
 	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
 	FILE *pf = fopen(pidpath, "w");
 	if (pf) {
