@@ -3,6 +3,7 @@
  * the message catalogues. */
 #include "assess/assess.h"
 #include "base/base.h"
+#include "console/console.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
 #include "report/report.h"
@@ -590,6 +591,14 @@ static int cmd_webscan(struct cli *c, struct args *a)
 	return om_webscan_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- console ------------------------------------------------------------- */
+
+/* The web console parses its own options. */
+static int cmd_console(struct cli *c, struct args *a)
+{
+	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -713,6 +722,7 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"console", cmd_console, "help.console"},
 };
 /* clang-format on */
 

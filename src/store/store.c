@@ -22,6 +22,7 @@
  * compared) and the new event is stored under a re-seeded key, so no event is
  * lost to a collision. */
 #include "store/store.h"
+#include "store/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -159,6 +160,11 @@ struct om_store {
 	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
 };
+
+sqlite3 *store_db(om_store *s)
+{
+	return s->db;
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) OM_PRINTF(3, 4);
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -331,6 +337,9 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 
 	if (migrate) {
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
+		if (r < 0)
+			goto fail;
+		r = store_console_schema(s, err, errlen);
 		if (r < 0)
 			goto fail;
 	}

@@ -126,4 +126,54 @@ typedef struct om_store_watched {
 int om_store_month_watched(om_store *s, const char *tenant, const char *gateway, const char *month,
                            const char *category, om_store_watched *ret);
 
+/* ---- the console: accounts, sessions, audit log, tenants ----
+ * Tables of their own (src/store/console.c), created by om_store_open with
+ * idempotent statements. Writes flush the pending event batch first. */
+enum om_store_role {
+	OM_ROLE_PROVIDER_ADMIN = 0,
+	OM_ROLE_PROVIDER_STAFF = 1,
+	OM_ROLE_COMPANY_ADMIN = 2,
+	OM_ROLE_COMPANY_VIEWER = 3,
+	OM_ROLE__COUNT
+};
+typedef struct om_store_account {
+	char name[64];
+	int role;        /* enum om_store_role */
+	char tenant[64]; /* "" for provider roles */
+	char hash[160];  /* libsodium's argon2id string */
+} om_store_account;
+/* -EEXIST when the name is taken, -EINVAL for an empty or too long field. */
+int om_store_account_add(om_store *s, const om_store_account *a);
+/* -ENOENT when there is no such account. */
+int om_store_account_set_hash(om_store *s, const char *name, const char *hash);
+int om_store_account_get(om_store *s, const char *name, om_store_account *ret);
+/* Accounts by name; *ret_n is the number written (at most max). */
+int om_store_account_list(om_store *s, om_store_account *out, size_t max, size_t *ret_n);
+/* Sessions are stored by a hash of their cookie value (hex, <= 64 chars). */
+int om_store_session_add(om_store *s, const char *id_hash, const char *account, const char *csrf,
+                         om_usec expires);
+/* The live session's account and CSRF token; -ENOENT when unknown or
+ * expired at now (an expired one is deleted). */
+int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store_account *ret_acct,
+                         char ret_csrf[80]);
+int om_store_session_delete(om_store *s, const char *id_hash);
+/* One audit log line: who did what, in which tenant ("" for none). */
+int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *tenant,
+                       const char *action, const char *detail);
+typedef struct om_store_audit {
+	om_usec ts;
+	char actor[64], tenant[64], action[64], detail[256];
+} om_store_audit;
+/* Newest first; tenant NULL: all tenants. */
+int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, size_t max,
+                        size_t *ret_n);
+typedef struct om_store_tenant {
+	char id[64];
+	char name[128];
+} om_store_tenant;
+/* -EEXIST when the id is taken. */
+int om_store_tenant_add(om_store *s, const char *id, const char *name);
+int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret);
+int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *ret_n);
+
 #endif
