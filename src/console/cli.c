@@ -207,6 +207,51 @@ static int cmd_tenant(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_gateway(int argc, char **argv)
+{
+	const char *db = CON_DEFAULT_DB, *args[3] = {NULL, NULL, NULL};
+	size_t na = 0;
+	om_store *s = NULL;
+	om_store_tenant t;
+	char tok[64], th[65];
+	int rc = 1, r;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0)
+		return usage();
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--db")) {
+			if (!(db = opt_value(argc, argv, &i)))
+				return 2;
+		} else if (na < 3) {
+			args[na++] = argv[i];
+		} else {
+			return usage();
+		}
+	}
+	if (na != 3)
+		return usage();
+	if (con_auth_init() < 0 || open_store(db, &s) < 0)
+		return 1;
+	if (om_store_tenant_get(s, args[0], &t) < 0) {
+		om_err(om_tr("console.err.tenant_missing"), args[0]);
+		goto out;
+	}
+	con_token(tok);
+	con_token_hash(tok, th);
+	r = om_store_gateway_add(s, args[1], args[0], args[2], th);
+	if (r < 0) {
+		om_err(om_tr("console.err.store"), strerror(-r));
+		goto out;
+	}
+	om_store_audit_add(s, om_time_now(), "cli", args[0], "gateway_add", args[1]);
+	fprintf(stderr, "%s\n", om_tr("console.enrol_token"));
+	printf("%s\n", tok);
+	rc = 0;
+out:
+	om_store_close(s);
+	return rc;
+}
+
 int om_console_main(int argc, char **argv, enum om_lang lang)
 {
 	con_options o = {.listen = CON_DEFAULT_LISTEN,
@@ -218,6 +263,10 @@ int om_console_main(int argc, char **argv, enum om_lang lang)
 		return cmd_user(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "tenant"))
 		return cmd_tenant(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "gateway"))
+		return cmd_gateway(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "push"))
+		return con_push_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -225,7 +274,8 @@ int om_console_main(int argc, char **argv, enum om_lang lang)
 			return 0;
 		}
 		if (strcmp(a, "--listen") && strcmp(a, "--db") && strcmp(a, "--cert") &&
-		    strcmp(a, "--key") && strcmp(a, "--session-seconds")) {
+		    strcmp(a, "--key") && strcmp(a, "--session-seconds") &&
+		    strcmp(a, "--silence-minutes")) {
 			om_err(om_tr("console.err.option"), a);
 			return 2;
 		}
@@ -241,13 +291,17 @@ int om_console_main(int argc, char **argv, enum om_lang lang)
 			o.key = v;
 		else {
 			char *end;
+			bool silence = !strcmp(a, "--silence-minutes");
 			errno = 0;
 			unsigned long n = strtoul(v, &end, 10);
 			if (errno || *end || n == 0 || n > 30ul * 86400) {
 				om_err(om_tr("console.err.session"), v);
 				return 2;
 			}
-			o.session_seconds = (unsigned)n;
+			if (silence)
+				o.silence_minutes = (unsigned)n;
+			else
+				o.session_seconds = (unsigned)n;
 		}
 	}
 	return con_serve(&o);

@@ -68,12 +68,33 @@ void con_rl_clear(con_ratelimit *rl, const char *key);
 const char *con_role_name(int role);
 int con_role_parse(const char *s, int *ret);
 
+/* ---- ingest of pushed batches (ingest.c) ---- */
+#define CON_INGEST_BODY_MAX (8u * 1024 * 1024)   /* compressed */
+#define CON_INGEST_PLAIN_MAX (64u * 1024 * 1024) /* decompressed */
+#define CON_LINE_MAX (256u * 1024)
+typedef struct con_ingest_result {
+	uint64_t lines, stored, ignored, invalid;
+} con_ingest_result;
+/* Inflates a gzip body and stores its EVE lines for the gateway's tenant
+ * (om_store_import_line_for), then flushes. -EINVAL: not gzip or corrupt;
+ * -E2BIG: over CON_INGEST_PLAIN_MAX; other negative errno: the store. */
+int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const void *body,
+                    size_t len, con_ingest_result *ret);
+/* A batch id: 1..64 characters of [A-Za-z0-9_.-]. */
+bool con_batch_id_ok(const char *id);
+
+/* ---- the gateway's push client (push.c, libcurl) ---- */
+/* `omamori console push URL --spool DIR --credential FILE [--enrol TOKEN]
+ * [--cacert PEM] [--once]` */
+int con_push_main(int argc, char **argv);
+
 /* ---- the server (server.c) ---- */
 typedef struct con_options {
 	const char *listen; /* ADDR:PORT */
 	const char *db;
 	const char *cert, *key; /* PEM files; both or neither */
 	unsigned session_seconds;
+	unsigned silence_minutes; /* a gateway silent longer gets a warning */
 } con_options;
 int con_serve(const con_options *o);
 

@@ -31,6 +31,7 @@ struct con_server {
 	pthread_mutex_t lock;
 	bool tls;
 	unsigned session_seconds;
+	unsigned silence_minutes;
 	con_ratelimit rl;
 };
 
@@ -300,6 +301,52 @@ static void this_month(char out[8])
 	snprintf(out, 8, "%.7s", day);
 }
 
+static bool gateway_silent(const struct req *r, const om_store_gateway *g, om_usec now);
+
+/* The gateways of a tenant with their health; a silent one is flagged. */
+static void gateway_table(struct req *r, om_buf *b, const char *tenant)
+{
+	om_store_gateway g[64];
+	size_t n = 0;
+	om_usec now = om_time_now();
+
+	if (om_store_gateway_list(r->srv->store, tenant, g, OM_ARRAY_SIZE(g), &n) < 0)
+		return;
+	const char *h[] = {tr(r, "console.gateways"),     tr(r, "console.gw.name"),
+	                   tr(r, "console.gw.last_seen"), tr(r, "console.gw.version"),
+	                   tr(r, "console.gw.events"),    tr(r, "console.gw.drops"),
+	                   tr(r, "console.gw.backlog")};
+	con_html(b,
+	         "<h2>{0}</h2><table class=\"counts\"><thead><tr><th>{1}</th><th>{2}</th>"
+	         "<th>{3}</th><th>{4}</th><th>{5}</th><th>{6}</th></tr></thead><tbody>",
+	         h, OM_ARRAY_SIZE(h));
+	for (size_t i = 0; i < n; i++) {
+		char seen[40], ev[24], dr[24], bl[24];
+		if (g[i].last_seen)
+			om_time_iso(g[i].last_seen, seen, sizeof(seen));
+		else
+			snprintf(seen, sizeof(seen), "%s", tr(r, "console.gw.never"));
+		snprintf(ev, sizeof(ev), "%llu", (unsigned long long)g[i].events);
+		snprintf(dr, sizeof(dr), "%llu", (unsigned long long)g[i].drops);
+		snprintf(bl, sizeof(bl), "%llu", (unsigned long long)g[i].backlog);
+		bool silent = gateway_silent(r, &g[i], now);
+		const char *v[] = {g[i].name,
+		                   seen,
+		                   g[i].version,
+		                   ev,
+		                   dr,
+		                   bl,
+		                   silent ? tr(r, "console.gw.silent") : ""};
+		con_html(
+		    b,
+		    "<tr><td>{0}</td><td>{1} <strong class=\"error\">{6}</strong></td><td>{2}</td>"
+		    "<td class=\"num\">{3}</td><td class=\"num\">{4}</td><td "
+		    "class=\"num\">{5}</td></tr>",
+		    v, OM_ARRAY_SIZE(v));
+	}
+	om_buf_puts(b, "</tbody></table>");
+}
+
 static enum MHD_Result page_tenant(struct req *r, const char *tenant)
 {
 	om_store_tenant t;
@@ -334,6 +381,7 @@ static enum MHD_Result page_tenant(struct req *r, const char *tenant)
 		con_html(&b, "<tr><td>{0}</td><td class=\"num\">{1}</td></tr>", v, 2);
 	}
 	om_buf_puts(&b, "</tbody></table>");
+	gateway_table(r, &b, tenant);
 	page_end(&b);
 	ret = send_buf(r, 200, "text/html; charset=utf-8", &b, NULL, NULL);
 	om_buf_free(&b);
@@ -501,6 +549,205 @@ static enum MHD_Result api_audit(struct req *r)
 	return ret;
 }
 
+/* ---- gateways and ingest ---- */
+
+static bool gateway_silent(const struct req *r, const om_store_gateway *g, om_usec now)
+{
+	om_usec limit = (om_usec)r->srv->silence_minutes * 60 * 1000000;
+
+	return g->last_seen == 0 || now - g->last_seen > limit;
+}
+
+static enum MHD_Result api_gateways_get(struct req *r)
+{
+	om_store_gateway *g = calloc(CON_TENANTS_MAX, sizeof(*g));
+	size_t n = 0;
+	om_buf b;
+	om_json j;
+	om_usec now = om_time_now();
+	enum MHD_Result ret;
+
+	if (!g || om_store_gateway_list(r->srv->store, is_provider(r) ? NULL : r->acct.tenant, g,
+	                                CON_TENANTS_MAX, &n) < 0) {
+		free(g);
+		return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
+	}
+	om_buf_init(&b, 4 * 1024 * 1024);
+	om_json_init(&j, &b);
+	om_json_arr_open(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		char ts[40] = "";
+		if (g[i].last_seen)
+			om_time_iso(g[i].last_seen, ts, sizeof(ts));
+		om_json_obj_open(&j, NULL);
+		om_json_str(&j, "id", g[i].id);
+		om_json_str(&j, "tenant", g[i].tenant);
+		om_json_str(&j, "name", g[i].name);
+		om_json_bool(&j, "enrolled", g[i].enrolled);
+		om_json_str(&j, "version", g[i].version);
+		if (g[i].last_seen)
+			om_json_str(&j, "last_seen", ts);
+		else
+			om_json_null(&j, "last_seen");
+		om_json_u64(&j, "events", g[i].events);
+		om_json_u64(&j, "drops", g[i].drops);
+		om_json_u64(&j, "backlog", g[i].backlog);
+		om_json_bool(&j, "silent", gateway_silent(r, &g[i], now));
+		om_json_obj_close(&j);
+	}
+	om_json_arr_close(&j);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	free(g);
+	return ret;
+}
+
+static enum MHD_Result api_gateways_post(struct req *r)
+{
+	con_form f;
+	const char *tenant, *id, *name;
+	char tok[64], th[65];
+	om_store_tenant t;
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+	int rc;
+
+	con_form_parse(&f, r->body, r->body_len);
+	if (!csrf_ok(r, &f))
+		return send_text(r, 403, "application/json", "{\"error\":\"csrf\"}");
+	if (r->acct.role != OM_ROLE_PROVIDER_ADMIN)
+		return send_text(r, 403, "application/json", "{\"error\":\"forbidden\"}");
+	tenant = con_form_get(&f, "tenant");
+	id = con_form_get(&f, "id");
+	name = con_form_get(&f, "name");
+	if (!tenant || !id || !name || !tenant_id_ok(id) || strlen(name) >= 128)
+		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
+	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
+		return send_text(r, 404, "application/json", "{\"error\":\"no_tenant\"}");
+	con_token(tok);
+	con_token_hash(tok, th);
+	rc = om_store_gateway_add(r->srv->store, id, tenant, name, th);
+	if (rc == -EEXIST)
+		return send_text(r, 409, "application/json", "{\"error\":\"exists\"}");
+	if (rc < 0)
+		return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
+	audit(r, r->acct.name, tenant, "gateway_add", id);
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "id", id);
+	om_json_str(&j, "enrol_token", tok);
+	om_json_obj_close(&j);
+	ret = send_buf(r, 201, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
+}
+
+/* POST /api/enrol token=...: a one-time token for the gateway's own
+ * credential. No session; limited like logins per client address. */
+static enum MHD_Result api_enrol(struct req *r)
+{
+	con_form f;
+	const char *tok;
+	char th[65], cred[64], ch[65];
+	om_store_gateway g;
+	om_usec now = om_time_now();
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+
+	if (!con_rl_allowed(&r->srv->rl, r->client, now))
+		return send_text(r, 429, "application/json", "{\"error\":\"rate\"}");
+	con_form_parse(&f, r->body, r->body_len);
+	tok = con_form_get(&f, "token");
+	if (!tok || !*tok)
+		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
+	con_token_hash(tok, th);
+	con_token(cred);
+	con_token_hash(cred, ch);
+	if (om_store_gateway_enrol(r->srv->store, th, ch, &g) < 0) {
+		con_rl_fail(&r->srv->rl, r->client, now);
+		audit(r, "", "", "enrol_failed", r->client);
+		return send_text(r, 403, "application/json", "{\"error\":\"token\"}");
+	}
+	audit(r, g.id, g.tenant, "gateway_enrol", r->client);
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "gateway", g.id);
+	om_json_str(&j, "tenant", g.tenant);
+	om_json_str(&j, "credential", cred);
+	om_json_obj_close(&j);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
+}
+
+static uint64_t header_u64(struct req *r, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return errno || *end || n > INT64_MAX ? 0 : (uint64_t)n;
+}
+
+/* POST /api/ingest: Authorization: Bearer <credential>, X-Batch-Id, gzip
+ * body of EVE lines. The answer acknowledges the batch only after its
+ * events are committed; the gateway keeps its spool until then. */
+static enum MHD_Result api_ingest(struct req *r)
+{
+	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	const char *bid = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Batch-Id");
+	const char *ver =
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Gateway-Version");
+	char ch[65];
+	om_store_gateway g;
+	con_ingest_result res = {0};
+	om_usec now = om_time_now();
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+	int seen, rc;
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
+		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
+	con_token_hash(auth + 7, ch);
+	if (om_store_gateway_by_cred(r->srv->store, ch, &g) < 0)
+		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
+	if (!con_batch_id_ok(bid))
+		return send_text(r, 400, "application/json", "{\"error\":\"batch_id\"}");
+	seen = om_store_batch_seen(r->srv->store, g.id, bid);
+	if (seen < 0)
+		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+	if (!seen) {
+		rc = con_ingest_gzip(r->srv->store, g.tenant, g.id, r->body, r->body_len, &res);
+		if (rc == -EINVAL || rc == -E2BIG)
+			return send_text(r, 400, "application/json", "{\"error\":\"body\"}");
+		if (rc < 0 || om_store_batch_add(r->srv->store, g.id, bid, res.stored, now) < 0)
+			return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+	}
+	om_store_gateway_seen(r->srv->store, g.id, now, ver && strlen(ver) < 32 ? ver : "",
+	                      res.stored, header_u64(r, "X-Drops"), header_u64(r, "X-Backlog"));
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "ack", bid);
+	om_json_bool(&j, "duplicate", seen == 1);
+	om_json_u64(&j, "lines", res.lines);
+	om_json_u64(&j, "stored", res.stored);
+	om_json_u64(&j, "invalid", res.invalid);
+	om_json_obj_close(&j);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
+}
+
 /* ---- static files ---- */
 
 static const char console_css[] =
@@ -581,6 +828,10 @@ static enum MHD_Result route(struct req *r)
 			return do_login(r);
 		return redirect(r, "/", NULL);
 	}
+	if (!strcmp(u, "/api/enrol") && post)
+		return api_enrol(r);
+	if (!strcmp(u, "/api/ingest") && post)
+		return api_ingest(r);
 	bool api = !strncmp(u, "/api/", 5);
 	if (!r->logged_in) {
 		if (api)
@@ -599,6 +850,10 @@ static enum MHD_Result route(struct req *r)
 		return api_tenants_get(r);
 	if (!strcmp(u, "/api/tenants") && post)
 		return api_tenants_post(r);
+	if (!strcmp(u, "/api/gateways") && get)
+		return api_gateways_get(r);
+	if (!strcmp(u, "/api/gateways") && post)
+		return api_gateways_post(r);
 	if (!strcmp(u, "/api/audit") && get)
 		return api_audit(r);
 	if (api)
@@ -621,7 +876,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		cr = calloc(1, sizeof(*cr));
 		if (!cr)
 			return MHD_NO;
-		om_buf_init(&cr->body, CON_BODY_MAX);
+		om_buf_init(&cr->body,
+		            !strcmp(url, "/api/ingest") ? CON_INGEST_BODY_MAX : CON_BODY_MAX);
 		*con_cls = cr;
 		return MHD_YES;
 	}
@@ -784,6 +1040,7 @@ int con_serve(const con_options *o)
 	pthread_mutex_init(&srv->lock, NULL);
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
+	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
 	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0) {
 		om_err("%s", err);
 		goto out;

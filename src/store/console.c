@@ -33,7 +33,24 @@ static const char console_schema_sql[] =
     "  detail TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS console_tenants ("
     "  id TEXT PRIMARY KEY,"
-    "  name TEXT NOT NULL);";
+    "  name TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_gateways ("
+    "  id TEXT PRIMARY KEY,"
+    "  tenant TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  enrol_hash TEXT,"
+    "  cred_hash TEXT UNIQUE,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  events INTEGER NOT NULL DEFAULT 0,"
+    "  drops INTEGER NOT NULL DEFAULT 0,"
+    "  backlog INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS console_batches ("
+    "  gateway TEXT NOT NULL,"
+    "  batch_id TEXT NOT NULL,"
+    "  events INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  PRIMARY KEY (gateway, batch_id));";
 
 static int db_errno(int rc)
 {
@@ -401,4 +418,198 @@ int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
+}
+
+#define GW_COLS                                                                                    \
+	"id, tenant, name, version, last_seen, events, drops, backlog, cred_hash IS NOT NULL"
+
+static uint64_t col_u64(sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static void gateway_row(sqlite3_stmt *st, om_store_gateway *g)
+{
+	memset(g, 0, sizeof(*g));
+	col_copy(st, 0, g->id, sizeof(g->id));
+	col_copy(st, 1, g->tenant, sizeof(g->tenant));
+	col_copy(st, 2, g->name, sizeof(g->name));
+	col_copy(st, 3, g->version, sizeof(g->version));
+	g->last_seen = col_u64(st, 4);
+	g->events = col_u64(st, 5);
+	g->drops = col_u64(st, 6);
+	g->backlog = col_u64(st, 7);
+	g->enrolled = sqlite3_column_int(st, 8) != 0;
+}
+
+int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const char *name,
+                         const char *enrol_hash)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!id || !*id || !fits(id, 64) || !tenant || !*tenant || !fits(tenant, 64) || !name ||
+	    !fits(name, 128) || !enrol_hash || !*enrol_hash)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(s, &st,
+	         "INSERT INTO console_gateways (id, tenant, name, enrol_hash) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id);
+	bind_s(st, 2, tenant);
+	bind_s(st, 3, name);
+	bind_s(st, 4, enrol_hash);
+	return run(st);
+}
+
+static int gateway_one(om_store *s, const char *sql, const char *key, om_store_gateway *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = prep(s, &st, sql);
+	if (r < 0)
+		return r;
+	bind_s(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		gateway_row(st, ret);
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred_hash,
+                           om_store_gateway *ret)
+{
+	sqlite3_stmt *st;
+	om_store_gateway g;
+	int r;
+
+	if (!enrol_hash || !*enrol_hash || !cred_hash || !*cred_hash)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = gateway_one(s, "SELECT " GW_COLS " FROM console_gateways WHERE enrol_hash = ?",
+	                enrol_hash, &g);
+	if (r < 0)
+		return r;
+	r = prep(s, &st,
+	         "UPDATE console_gateways SET enrol_hash = NULL, cred_hash = ? WHERE id = ?"
+	         " AND enrol_hash = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, cred_hash);
+	bind_s(st, 2, g.id);
+	bind_s(st, 3, enrol_hash);
+	r = run(st);
+	if (r == 0 && sqlite3_changes(store_db(s)) != 1)
+		return -ENOENT;
+	if (r == 0) {
+		g.enrolled = true;
+		*ret = g;
+	}
+	return r;
+}
+
+int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gateway *ret)
+{
+	if (!cred_hash || !*cred_hash)
+		return -EINVAL;
+	return gateway_one(s, "SELECT " GW_COLS " FROM console_gateways WHERE cred_hash = ?",
+	                   cred_hash, ret);
+}
+
+int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
+                          uint64_t events_added, uint64_t drops, uint64_t backlog)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	if (now > INT64_MAX || events_added > INT64_MAX || drops > INT64_MAX || backlog > INT64_MAX)
+		return -ERANGE;
+	r = prep(s, &st,
+	         "UPDATE console_gateways SET last_seen = ?, version = ?, events = events + ?,"
+	         " drops = ?, backlog = ? WHERE id = ?");
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	bind_s(st, 2, version);
+	sqlite3_bind_int64(st, 3, (int64_t)events_added);
+	sqlite3_bind_int64(st, 4, (int64_t)drops);
+	sqlite3_bind_int64(st, 5, (int64_t)backlog);
+	bind_s(st, 6, id);
+	return run(st);
+}
+
+int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
+                          size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	r = prep(s, &st,
+	         tenant ? "SELECT " GW_COLS " FROM console_gateways WHERE tenant = ? ORDER BY id"
+	                : "SELECT " GW_COLS " FROM console_gateways ORDER BY tenant, id");
+	if (r < 0)
+		return r;
+	if (tenant)
+		bind_s(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		gateway_row(st, &out[n++]);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = prep(s, &st, "SELECT 1 FROM console_batches WHERE gateway = ? AND batch_id = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	bind_s(st, 2, batch_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+}
+
+int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                       om_usec ts)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	if (events > INT64_MAX || ts > INT64_MAX)
+		return -ERANGE;
+	r = prep(s, &st,
+	         "INSERT INTO console_batches (gateway, batch_id, events, ts) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	bind_s(st, 2, batch_id);
+	sqlite3_bind_int64(st, 3, (int64_t)events);
+	sqlite3_bind_int64(st, 4, (int64_t)ts);
+	return run(st);
 }

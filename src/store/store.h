@@ -74,6 +74,10 @@ int om_store_parse_time(const char *s, om_usec *ret);
  * line that is not a usable event (bad data: count it and go on), or
  * another negative errno when the store failed. */
 int om_store_import_line(om_store *s, const char *line, size_t len);
+/* The same for a line pushed by one gateway of one tenant: a line naming
+ * another tenant or gateway in its omamori object is refused (-EINVAL). */
+int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
+                             const char *gateway);
 typedef struct om_store_import_stats {
 	uint64_t records, stored, ignored, invalid;
 } om_store_import_stats;
@@ -175,5 +179,39 @@ typedef struct om_store_tenant {
 int om_store_tenant_add(om_store *s, const char *id, const char *name);
 int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret);
 int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *ret_n);
+
+/* Gateways of a tenant. A gateway is created with the hash of a one-time
+ * enrolment token; enrolling replaces it by the hash of the gateway's own
+ * credential. Health: last push time, version, events stored, drops and
+ * spool backlog as the gateway reported them. */
+typedef struct om_store_gateway {
+	char id[64];
+	char tenant[64];
+	char name[128];
+	char version[32];
+	om_usec last_seen; /* 0: never */
+	uint64_t events, drops, backlog;
+	bool enrolled;
+} om_store_gateway;
+/* -EEXIST when the id is taken. */
+int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const char *name,
+                         const char *enrol_hash);
+/* Exchanges an unused enrolment token for a credential: -ENOENT when the
+ * token is unknown or already used. */
+int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred_hash,
+                           om_store_gateway *ret);
+int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gateway *ret);
+/* Records a push: when, the version, events added, and the reported drops
+ * and backlog. */
+int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
+                          uint64_t events_added, uint64_t drops, uint64_t backlog);
+/* tenant NULL: every tenant's. */
+int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
+                          size_t *ret_n);
+/* Pushed batches, for idempotent ingest: 1 when gateway's batch_id was
+ * stored already (its events counted), 0 when not. */
+int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
+int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                       om_usec ts);
 
 #endif

@@ -2,11 +2,12 @@
  * and tokens, the login rate limit. */
 #include <errno.h>
 #include <setjmp.h>
-#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -119,12 +120,60 @@ static void test_roles(void **state)
 	assert_string_equal(con_role_name(OM_ROLE_PROVIDER_ADMIN), "provider-admin");
 }
 
+static void test_batch_id(void **state)
+{
+	(void)state;
+	assert_true(con_batch_id_ok("abc-1_2.3"));
+	assert_false(con_batch_id_ok(""));
+	assert_false(con_batch_id_ok(NULL));
+	assert_false(con_batch_id_ok("a b"));
+	assert_false(con_batch_id_ok("../x/y"));
+	char id[66];
+	memset(id, 'a', 65);
+	id[65] = '\0';
+	assert_false(con_batch_id_ok(id));
+	id[64] = '\0';
+	assert_true(con_batch_id_ok(id));
+}
+
+static void test_ingest_gzip(void **state)
+{
+	om_store *s;
+	char err[256], path[64];
+	con_ingest_result res;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/test_console.%d.db", (int)getpid());
+	unlink(path);
+	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	/* not gzip at all */
+	assert_int_equal(con_ingest_gzip(s, "t", "g", "hello", 5, &res), -EINVAL);
+	/* the empty gzip stream of "" (gzip -n < /dev/null): no lines */
+	static const unsigned char empty[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00,
+	                                      0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00,
+	                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+	assert_int_equal(con_ingest_gzip(s, "t", "g", empty, sizeof(empty), &res), 0);
+	assert_int_equal(res.lines, 0);
+	/* truncated: the header only */
+	assert_int_equal(con_ingest_gzip(s, "t", "g", empty, 10, &res), -EINVAL);
+	/* "x\n{}\n" (gzip -n): two lines, neither is a stored event */
+	static const unsigned char two[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	                                    0x03, 0xab, 0xe0, 0xaa, 0xae, 0xe5, 0x02, 0x00, 0x63,
+	                                    0xd5, 0xdd, 0x42, 0x05, 0x00, 0x00, 0x00};
+	assert_int_equal(con_ingest_gzip(s, "t", "g", two, sizeof(two), &res), 0);
+	assert_int_equal(res.lines, 2);
+	assert_int_equal(res.stored, 0);
+	om_store_close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_form),      cmocka_unit_test(test_cookie),
 	    cmocka_unit_test(test_html),      cmocka_unit_test(test_password),
 	    cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_roles),
+	    cmocka_unit_test(test_batch_id),  cmocka_unit_test(test_ingest_gzip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
