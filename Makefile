@@ -62,6 +62,9 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/rules
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/guards
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:
@@ -75,11 +78,16 @@ peer:
 # field by field, into docs/compare-app-output.txt (scripts/compare-app).
 COMPARE_OUT ?= $(if $(CAPTURES),$(BUILD)/compare.txt,docs/compare-output.txt)
 COMPARE_APP_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-app.txt,docs/compare-app-output.txt)
+# the rule engine: tests/detect's corpus over its crafted captures (and, with
+# CAPTURES, every ET Open file over them too) against Suricata 7
+COMPARE_RULES_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-rules.txt,docs/compare-rules-output.txt)
 compare: deps peer build
 	python3 scripts/compare --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_OUT) \
 	  $(if $(STRICT),--strict) $(CAPTURES)
 	python3 scripts/compare-app --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_APP_OUT) \
 	  $(CAPTURES)
+	python3 scripts/compare-rules --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_RULES_OUT) \
+	  $(if $(CAPTURES),--et-open $(CAPTURES))
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \

@@ -78,7 +78,7 @@ static int risk_row(void *user, size_t line, unsigned nf, char **f)
 				if (!strcmp(f[k], risk_cols[c]))
 					l->col[c] = (int)k;
 			/* control, plan_owner and due may be absent */
-			if (l->col[c] < 0 && c < 7)
+			if (c < 7 && l->col[c] < 0)
 				return rfail(l, line, risk_cols[c], "assess.err.csv_column");
 		}
 		l->header = true;

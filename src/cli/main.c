@@ -4,8 +4,10 @@
 #include "assess/assess.h"
 #include "base/base.h"
 #include "console/console.h"
+#include "detect/detect.h"
 #include "engine/engine.h"
 #include "exercise/exercise.h"
+#include "guard/guard.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "webscan/webscan.h"
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,11 +192,43 @@ static void *store_writer_main(void *arg)
 
 /* ---- inspect -------------------------------------------------------------- */
 
+/* The rule files of --rules: loaded (unsupported rules skipped with a
+ * warning each), compiled, and attached to proto for transactions. */
+static int load_rules(struct cli *c, const char *const *files, unsigned n, om_proto *proto,
+                      om_detect **ret, om_detect_hub **ret_hub)
+{
+	om_detect *d = NULL;
+	char err[1024] = "";
+	int r = om_detect_from_config(&c->cfg.detect, &c->cfg.base.home_net, files, n,
+	                              OM_DETECT_WARN_ALL, &d, err, sizeof(err));
+	if (r < 0 && r != -ENOMEM && r != -EINVAL) {
+		/* a file that cannot be read: "FILE: reason" */
+		say_err(c, "err.rules_load", err);
+		return r;
+	}
+	om_detect_hub *hub = r == 0 ? om_detect_hub_new(d) : NULL;
+	if (r == 0 && !hub)
+		r = -ENOMEM;
+	if (r == 0 && proto)
+		r = om_detect_attach(hub, proto);
+	if (r < 0) {
+		say_err(c, "err.rules_compile", err[0] ? err : strerror(-r));
+		om_detect_hub_free(hub);
+		om_detect_free(d);
+		return r;
+	}
+	*ret = d;
+	*ret_hub = hub;
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
-	const char *spooldir = NULL;
+	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	bool nodb = false, truncate = false, noapp = false;
+	const char *rulefiles[64];
+	unsigned nrules = 0;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
 	uint64_t workers = 1;
@@ -218,6 +253,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (opt_is(arg, "--rules")) {
+			if (!(v = opt_value(c, a, "--rules")))
+				return EXIT_USAGE;
+			if (nrules >= OM_ARRAY_SIZE(rulefiles)) {
+				say_err(c, "err.usage_bad_value", "--rules", v,
+				        om_msg(c->lang, "hint.rules"));
+				return EXIT_USAGE;
+			}
+			rulefiles[nrules++] = v;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
 				return EXIT_USAGE;
@@ -239,6 +283,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			}
 		} else if (opt_is(arg, "--tenant")) {
 			if (!(tenant = opt_value(c, a, "--tenant")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-db")) {
+			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-allow")) {
+			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--webfilter-block")) {
+			if (!(wfblock = opt_value(c, a, "--webfilter-block")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
@@ -297,10 +350,18 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_detect *rules = NULL;
+	om_detect_hub *hub = NULL;
 	struct store_writer sw;
 	bool writer = false;
 	int rc = EXIT_FAILURE;
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "omamori: %s\n", err);
+		goto out;
+	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -321,6 +382,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		}
 		om_app_registry_seal(apps);
 	}
+	if ((nrules || c->cfg.detect.nfiles) &&
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+		goto out;
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
 		goto out;
@@ -348,6 +412,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .workers = (unsigned)workers,
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
+	    .detect = hub,
+	    .webfilter = wfdb ? &wf : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -400,6 +466,9 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_detect_hub_free(hub);
+	om_detect_free(rules);
+	om_wf_filter_cleanup(&wf);
 	return rc;
 }
 
@@ -599,6 +668,17 @@ static int cmd_console(struct cli *c, struct args *a)
 	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- webfilter ------------------------------------------------------------ */
+
+/* The web filter's category database (src/guard) parses its own options;
+ * its default file is webfilter.db in the state directory. */
+static int cmd_webfilter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "webfilter.db", path, sizeof(path));
+	return om_webfilter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
 /* ---- command groups ---------------------------------------------------------- */
 
 /* A group (config, db, ...) run without one of its commands prints the
@@ -706,13 +786,217 @@ static int cmd_exercise(struct cli *c, struct args *a)
 	return om_exercise_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* 'omamori rules ...': the rule engine parses its own arguments. */
+static int cmd_rules(struct cli *c, struct args *a)
+{
+	return om_detect_rules_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang,
+	                            &c->cfg.base.home_net);
+}
+
+/* ---- gateway ----------------------------------------------------------------- */
+
+static volatile int gw_stop, gw_reload;
+
+static void gw_signal(int sig)
+{
+	if (sig == SIGHUP)
+		gw_reload = 1;
+	else
+		gw_stop = 1;
+}
+
+/* 'omamori gateway quarantine add|del|list HOST': edits the list file under
+ * the state directory and tells a running gateway (its pid file) to read it. */
+static int gw_quarantine(struct cli *c, struct args *a)
+{
+	const char *sub = a->i < a->argc ? a->argv[a->i++] : NULL;
+	const char *host = a->i < a->argc ? a->argv[a->i++] : NULL;
+	static const char *const subs[] = {"add", "del", "list"};
+	if (group_command(c, sub, "help.gateway", subs, OM_ARRAY_SIZE(subs)) < 0)
+		return EXIT_USAGE;
+	if (ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	char path[300], err[1024] = "";
+	if (om_gw_quarantine_path(&c->cfg, path, sizeof(path)) < 0)
+		return EXIT_FAILURE;
+	if (!strcmp(sub, "list")) {
+		om_addr_table *t = om_addr_table_new(4096);
+		if (!t || om_gw_quarantine_load(path, t, err, sizeof(err)) < 0) {
+			say_err(c, "err.gateway.quarantine", err);
+			om_addr_table_free(t);
+			return EXIT_FAILURE;
+		}
+		om_addr x;
+		om_usec until;
+		for (unsigned i = 0; om_addr_table_get(t, i, &x, &until); i++) {
+			char s[64];
+			om_addr_str(&x, s, sizeof(s));
+			printf("%s\n", s);
+		}
+		om_addr_table_free(t);
+		return 0;
+	}
+	om_addr addr;
+	if (!host || om_addr_parse(host, &addr) < 0) {
+		say_err(c, "err.usage_bad_value", "HOST", host ? host : "",
+		        om_msg(c->lang, "hint.gateway.host"));
+		return EXIT_USAGE;
+	}
+	if (om_gw_quarantine_edit(path, &addr, !strcmp(sub, "add"), err, sizeof(err)) < 0) {
+		say_err(c, "err.gateway.quarantine", err);
+		return EXIT_FAILURE;
+	}
+	char pidpath[512];
+	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
+	FILE *f = fopen(pidpath, "r");
+	long pid = 0;
+	if (f) {
+		char line[32] = "";
+		if (fgets(line, sizeof(line), f))
+			pid = strtol(line, NULL, 10);
+		fclose(f);
+	}
+	if (pid > 1 && kill((pid_t)pid, SIGHUP) == 0)
+		printf("%s\n", om_msg(c->lang, "msg.gateway.quarantine_sent"));
+	else
+		printf("%s\n", om_msg(c->lang, "msg.gateway.quarantine_saved"));
+	return 0;
+}
+
+static int cmd_gateway(struct cli *c, struct args *a)
+{
+	bool check = false;
+	const char *ofile = NULL, *spooldir = NULL;
+	uint64_t run_seconds = 0;
+	for (; a->i < a->argc; a->i++) {
+		const char *arg = a->argv[a->i];
+		const char *v;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			print_help(c, "help.gateway");
+			return 0;
+		} else if (!strcmp(arg, "quarantine")) {
+			a->i++;
+			return gw_quarantine(c, a);
+		} else if (!strcmp(arg, "--check")) {
+			check = true;
+		} else if (!strcmp(arg, "--passive")) {
+			c->cfg.gateway.mode = OM_GW_PASSIVE;
+		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
+			if (!(ofile = opt_value(c, a, "-o")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spool")) {
+			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--run-seconds")) {
+			if (!(v = opt_value(c, a, "--run-seconds")))
+				return EXIT_USAGE;
+			if (om_parse_u64(v, 1, 86400 * 365, &run_seconds) < 0) {
+				say_err(c, "err.usage_bad_value", "--run-seconds", v,
+				        om_msg(c->lang, "hint.gateway.run_seconds"));
+				return EXIT_USAGE;
+			}
+		} else {
+			say_err(c, "err.usage_unknown_option", arg, c->cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (check) {
+		om_buf out;
+		om_buf_init(&out, 1 << 20);
+		om_fw_ruleset(&c->cfg.gateway, OM_FW_QUEUE_NONE, &out);
+		fputs(om_buf_cstr(&out), stdout);
+		om_buf_free(&out);
+		if (c->cfg.gateway.mode == OM_GW_INLINE) {
+			char why[512];
+			enum om_fw_queue q = om_fw_probe_queue(why, sizeof(why));
+			fprintf(stderr, "omamori: %s\n", why);
+			return q == OM_FW_QUEUE_NONE ? EXIT_FAILURE : 0;
+		}
+		return 0;
+	}
+	char evepath[512], spoolpath[512], pidpath[512], err[1024] = "";
+	om_log_set_level(OM_LOG_INFO); /* a service: say what it set up and how it ended */
+	if (ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	if (!ofile) {
+		state_path(c, "eve.json", evepath, sizeof(evepath));
+		ofile = evepath;
+	}
+	if (!spooldir) {
+		state_path(c, "spool", spoolpath, sizeof(spoolpath));
+		spooldir = spoolpath;
+	}
+	om_eve *eve = NULL;
+	om_spool *spool = NULL;
+	om_proto *proto = NULL;
+	om_app_registry *apps = NULL;
+	int rc = EXIT_FAILURE;
+	om_spool_opts so;
+	om_spool_opts_default(&so);
+	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
+	                err, sizeof(err)) < 0) {
+		say_err(c, "err.output", ofile, err);
+		goto out;
+	}
+	om_eve_set_live(eve, true);
+	if (om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
+		say_err(c, "err.spool", err);
+		goto out;
+	}
+	int pr = om_proto_new(&c->cfg.proto, &proto, err, sizeof(err));
+	if (pr == 0 && !(apps = om_app_registry_new()))
+		pr = -ENOMEM;
+	if (pr == 0)
+		pr = om_proto_register(proto, apps);
+	if (pr < 0) {
+		say_err(c, "err.proto", err[0] ? err : strerror(-pr));
+		goto out;
+	}
+	om_app_registry_seal(apps);
+	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
+	FILE *pf = fopen(pidpath, "w");
+	if (pf) {
+		fprintf(pf, "%ld\n", (long)getpid());
+		fclose(pf);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gw_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	om_gateway_opts go = {.cfg = &c->cfg,
+	                      .config_path = c->config_path,
+	                      .eve = eve,
+	                      .spool = spool,
+	                      .apps = om_app_registry_count(apps) ? apps : NULL,
+	                      .proto = proto,
+	                      .stop = &gw_stop,
+	                      .reload = &gw_reload,
+	                      .run_seconds = (uint32_t)run_seconds};
+	int r = om_gateway_run(&go, err, sizeof(err));
+	unlink(pidpath);
+	if (r < 0) {
+		say_err(c, "err.gateway.run", err);
+		goto out;
+	}
+	rc = EXIT_SUCCESS;
+out:
+	om_spool_close(spool);
+	om_eve_close(eve);
+	om_app_registry_free(apps);
+	om_proto_free(proto);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct command {
 	const char *name;
 	int (*run)(struct cli *c, struct args *a);
 	const char *help_key;
-/* clang-format off: one command a line */
+	/* one command a line, so that commands added side by side merge */
+	/* clang-format off */
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
@@ -722,6 +1006,9 @@ static const struct command {
     {"assess", cmd_assess, "help.assess"},
     {"exercise", cmd_exercise, "help.exercise"},
     {"webscan", cmd_webscan, "help.webscan"},
+    {"rules", cmd_rules, "help.rules"},
+    {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
 };
 /* clang-format on */

@@ -44,6 +44,8 @@ void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS])
 	om_proto_config_parts(&s->proto, ret + 2);
 	ret[2 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_guard_config_schema, &s->guard};
 	ret[3 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_engine_config_schema, &s->engine};
+	ret[4 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_detect_config_schema, &s->detect};
+	ret[5 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_gateway_config_schema, &s->gateway};
 }
 
 void om_settings_defaults(om_settings *s)

@@ -27,6 +27,7 @@
  * packets of each UTC hour of the clock and writes one "coverage" event per
  * hour that had packets. */
 #include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define BATCH_BYTES (512 * 1024)
 #define BATCHES_PER_WORKER 8
@@ -114,13 +117,16 @@ struct worker {
 	om_stream_ctx *st;
 	om_app_ctx *app;        /* NULL without app-layer parsers */
 	om_proto_worker *proto; /* NULL without the proto module */
+	om_detect_worker *det;  /* NULL without rules */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
 	uint64_t cur_cnt;
 	uint64_t flows_logged, anomalies, app_bytes;
+	uint64_t alerts; /* rule alerts written */
 	struct queue full, empty;
-	struct batch *filling; /* reader side */
+	struct batch *filling;  /* reader side */
+	struct live_worker *lw; /* the live gateway's part; NULL offline */
 };
 
 /* The spool sink's thread: workers hand it their full event buffers (the
@@ -167,8 +173,11 @@ struct engine {
 	/* coverage: packets of the clock's current UTC hour */
 	om_usec cov_hour;
 	uint64_t cov_packets, cov_events;
-	atomic_int error; /* first failure of any thread (negative errno), 0 if none */
+	atomic_int error;  /* first failure of any thread (negative errno), 0 if none */
+	struct live *live; /* the live gateway (om_gateway_run); NULL offline */
 };
+
+static bool live_block_scanner(struct engine *e, const om_recon_alert *a);
 
 /* Records the first failure; later ones are dropped. Any thread. */
 static void engine_fail(struct engine *e, int r)
@@ -651,6 +660,66 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	out_line(e, b, start, now);
 }
 
+/* ---- the web filter's events ---------------------------------------------- */
+
+static void *webfilter_worker_user(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* A listed, allowed or blocked request (guard's om_wf_filter callback): an
+ * EVE "webfilter" event on the worker's output, with the omamori object
+ * (harmful_web) when it was blocked or is in a category marked harmful. */
+static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, const om_wf_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	const om_wf_filter *filt = e->o->webfilter;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "webfilter",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = tx->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	const om_wf_decision *d = ev->d;
+	om_json_obj_open(&j, "webfilter");
+	om_json_str(&j, "verdict", om_wf_verdict_name(d->verdict));
+	static const char *const sources[] = {"category", "allow_list", "block_list"};
+	om_json_str(&j, "source", sources[d->source]);
+	om_json_str(&j, "field", ev->field);
+	om_json_strn(&j, "host", ev->name, ev->name_len);
+	if (ev->path)
+		om_json_strn(&j, "url", ev->path, ev->path_len);
+	om_json_str(&j, "rule", d->rule);
+	om_json_arr_open(&j, "categories");
+	for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db); i++)
+		if (d->cats & (1ULL << i))
+			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
+	om_json_arr_close(&j);
+	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED)
+		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
+	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
+		event_omamori(&j, e, "harmful_web", 2, "detected", "advice.webfilter.harmful");
+	om_event_end(&j);
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -690,9 +759,133 @@ static void on_stream_event(void *user, om_flow *f, const char *event)
 	emit_anomaly(w, &wh, "stream", event, NULL);
 }
 
+/* ---- rule alerts ------------------------------------------------------------ */
+
+struct det_alert_arg {
+	const om_detect_alert *a;
+};
+
+static void det_metadata(om_json *j, const char *md)
+{
+	/* "key value, key value": {"key": ["value", ...]} in first-seen order */
+	char keys[32][48];
+	unsigned nk = 0;
+	const char *p = md;
+	while (*p && nk < 32) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, " ,");
+		if (n && n < sizeof(keys[0])) {
+			bool seen = false;
+			for (unsigned i = 0; i < nk; i++)
+				if (strlen(keys[i]) == n && !strncmp(keys[i], p, n))
+					seen = true;
+			if (!seen) {
+				memcpy(keys[nk], p, n);
+				keys[nk++][n] = '\0';
+			}
+		}
+		p += n;
+		p += strcspn(p, ",");
+	}
+	om_json_obj_open(j, "metadata");
+	for (unsigned i = 0; i < nk; i++) {
+		size_t kl = strlen(keys[i]);
+		om_json_arr_open(j, keys[i]);
+		p = md;
+		while (*p) {
+			while (*p == ' ' || *p == ',')
+				p++;
+			size_t n = strcspn(p, " ,");
+			const char *v = p + n;
+			size_t item = strcspn(p, ",");
+			if (n == kl && !strncmp(p, keys[i], kl)) {
+				while (*v == ' ')
+					v++;
+				size_t vl = (size_t)(p + item - v);
+				while (vl && v[vl - 1] == ' ')
+					vl--;
+				om_json_strn(j, NULL, v, vl);
+			}
+			p += item;
+		}
+		om_json_arr_close(j);
+	}
+	om_json_obj_close(j);
+}
+
+/* A rule's alert as Suricata writes it (alert object with action, gid,
+ * signature_id, rev, signature, category, severity, metadata), the
+ * transaction's object when a transaction matched, and the omamori
+ * object. Addresses in the direction of the matching data. */
+static void on_detect_alert(void *user, const om_detect_alert *a)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	const om_packet *p = a->pkt;
+	const om_flow *f = a->flow;
+	om_usec now = p ? p->ts : w->cur ? w->cur->ts : f ? f->last : 0;
+	om_event_hdr h = {.ts = now, .event_type = "alert", .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	struct tunnel_ref tr = {NULL, 0, h.pcap_cnt};
+	if (f) {
+		bool ts = a->dir == OM_DIR_TOSERVER;
+		bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+		h.flow_id = &f->flow_id;
+		h.vlan = f->vlan;
+		h.vlan_count = f->vlan_count;
+		h.src = ts ? &f->cli : &f->srv;
+		h.dst = ts ? &f->srv : &f->cli;
+		h.has_sport = h.has_dport = ports;
+		h.sport = ts ? f->cport : f->sport;
+		h.dport = ts ? f->sport : f->cport;
+		h.proto = f->proto;
+		h.app_proto = om_app_proto_name(f);
+		if (f->tunnel.kind) {
+			tr.root = &f->tunnel;
+			tr.depth = f->tunnel_depth;
+		}
+	} else if (p) {
+		h.src = &p->src;
+		h.dst = &p->dst;
+		h.has_sport = h.has_dport = (p->flags & OM_PKT_HAS_PORTS) != 0;
+		h.sport = p->sport;
+		h.dport = p->dport;
+		h.proto = p->proto;
+	}
+	if (tr.root) {
+		h.tunnel = write_tunnel;
+		h.tunnel_user = &tr;
+	}
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	/* offline nothing is blocked: drop/reject are would-drop */
+	om_json_str(&j, "action", "allowed");
+	om_json_u64(&j, "gid", a->gid);
+	om_json_u64(&j, "signature_id", a->sid);
+	om_json_u64(&j, "rev", a->rev);
+	om_json_str(&j, "signature", a->msg);
+	om_json_str(&j, "category", a->class_desc);
+	om_json_u64(&j, "severity", (uint64_t)a->priority);
+	if (a->action == OM_DA_DROP || a->action == OM_DA_REJECT)
+		om_json_str(&j, "would_drop", a->action == OM_DA_DROP ? "drop" : "reject");
+	if (a->metadata)
+		det_metadata(&j, a->metadata);
+	om_json_obj_close(&j);
+	if (a->tx && a->tx->json)
+		a->tx->json(&j, a->tx->priv);
+	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority, "detected", a->advice);
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- the per-packet pipeline ---------------------------------------------- */
 
-static void process_packet(struct worker *w, const struct rec *r, const uint8_t *data)
+/* Returns the packet's flow (NULL for none), for the live verdict. */
+static om_flow *process_packet(struct worker *w, const struct rec *r, const uint8_t *data)
 {
 	om_packet p;
 	memset(&p, 0, sizeof(p));
@@ -712,7 +905,7 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 	if (om_packet_outer(&p, &outer) == 0)
 		om_flow_get(w->ft, &outer, &dir);
 	if (rc != 0 || !p.ip_ver)
-		return;
+		return NULL;
 	/* the flow table asks the stream to judge TCP packets: its events
 	 * belong to this packet */
 	w->cur = &p;
@@ -725,7 +918,10 @@ static void process_packet(struct worker *w, const struct rec *r, const uint8_t 
 	} else if (f && (p.flags & OM_PKT_UDP)) {
 		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
+	if (w->det)
+		om_detect_packet(w->det, f, &p, dir);
 	w->cur = NULL;
+	return f;
 }
 
 static void worker_totals(const struct worker *w, struct totals *t)
@@ -869,7 +1065,7 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 static void handle_rec(struct worker *w, const struct rec *r, const uint8_t *data)
 {
 	switch (r->kind) {
-	case REC_PACKET: process_packet(w, r, data); break;
+	case REC_PACKET: (void)process_packet(w, r, data); break;
 	case REC_TICK: om_flow_table_expire(w->ft, r->ts); break;
 	case REC_STATS:
 		om_flow_table_expire(w->ft, r->ts);
@@ -941,9 +1137,10 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 	                  .has_dport = a->kind == OM_RECON_HORIZONTAL,
 	                  .dport = a->target_port,
 	                  .proto = a->proto};
+	bool blocked = live_block_scanner(e, a);
 	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "alert");
-	om_json_str(&j, "action", "allowed");
+	om_json_str(&j, "action", blocked ? "blocked" : "allowed");
 	om_json_u64(&j, "gid", 1);
 	om_json_u64(&j, "signature_id", sid);
 	om_json_u64(&j, "rev", 1);
@@ -971,7 +1168,7 @@ static void on_recon_alert(void *user, const om_recon_alert *a)
 		json_addr(&j, NULL, &a->hosts[i]);
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
-	event_omamori(&j, e, "recon", 2, "detected", advice);
+	event_omamori(&j, e, "recon", 2, blocked ? "blocked" : "detected", advice);
 	om_event_end(&j);
 	e->recon_alerts++;
 	out_line(e, b, start, a->last_seen);
@@ -1325,6 +1522,13 @@ static int workers_init(struct engine *e)
 		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
+		if (e->o->detect) {
+			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect),
+			                              on_detect_alert, w);
+			if (!w->det)
+				return -ENOMEM;
+			om_detect_hub_bind(e->o->detect, i, w->det); /* before the proto worker */
+		}
 		if (e->o->apps) {
 			om_app_config ac = {.detect_limit = c->app_detect_limit,
 			                    .max_flows = c->flow_max,
@@ -1375,6 +1579,8 @@ static void workers_free(struct engine *e)
 		om_flow_table_free(w->ft);
 		om_app_free(w->app); /* after the flows: their slots are back */
 		om_proto_worker_free(w->proto);
+		om_detect_hub_bind(e->o->detect, i, NULL);
+		om_detect_worker_free(w->det);
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;
@@ -1438,6 +1644,17 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
+	}
+	if (o->webfilter && o->proto) {
+		o->webfilter->cb = on_webfilter_event;
+		o->webfilter->user = &e;
+		o->webfilter->worker_user = webfilter_worker_user;
+		om_proto_observer obs;
+		om_wf_observer(&obs, o->webfilter);
+		if ((r = om_proto_add_observer(o->proto, &obs)) < 0) {
+			snprintf(err, errlen, "%s", om_tr("err.nomem"));
+			goto out;
+		}
 	}
 	r = workers_init(&e);
 	if (r < 0) {
@@ -1503,6 +1720,7 @@ stop:
 			om_flow_table_flush(w->ft, OM_FLOW_END_SHUTDOWN);
 			worker_totals(w, &t);
 			res.anomalies += w->anomalies;
+			res.alerts += w->alerts;
 			char day[16];
 			om_time_day(e.last_tick, day, sizeof(day));
 			out_flush(&e, &w->out, day);
@@ -1520,7 +1738,7 @@ stop:
 		res.packets = e.packets;
 		res.bytes = e.bytes;
 		res.flows = t.flows_logged;
-		res.alerts = e.recon_alerts;
+		res.alerts += e.recon_alerts;
 		res.anomalies += e.outliers;
 		res.timestamp_outliers = e.outliers;
 		res.coverage_hours = e.cov_events;
@@ -1544,5 +1762,556 @@ out:
 	free(e.hold.data);
 	if (r == 0)
 		*ret = res;
+	return r;
+}
+
+/* ---- the live gateway ------------------------------------------------------ */
+/* om_gateway_run: every worker thread reads its own capture source (an
+ * NFQUEUE queue inline, an AF_PACKET socket of one fanout group passive),
+ * runs the same pipeline as offline inspection on each packet, and gives
+ * the packet the verdict combined from every verdict source. Time is the
+ * wall clock: each worker expires its flows and flushes its events once a
+ * second even when no packet comes (the 100 ms poll timeout is the flush
+ * timer). The control thread (the caller) ticks scan detection, writes its
+ * events, reloads on SIGHUP and watches the workers' heartbeats.
+ *
+ * Scan detection is cross-flow: the probes of one scanner land on every
+ * worker (the kernel spreads by flow). It is aggregated, not sharded: one
+ * detector behind one mutex, fed the light parse of every packet, so its
+ * counts are those of a single reader (docs/gateway.md says why). */
+#define LIVE_BATCH 64
+#define LIVE_HELD 256
+#define WATCHDOG_USEC (10 * TICK_USEC)
+
+struct live_hold {
+	uint32_t id;
+	om_flow_handle fh;
+	om_usec since;
+};
+
+struct live_worker {
+	om_capture *cap;
+	atomic_ullong beat; /* wall time of the last loop */
+	struct live_hold held[LIVE_HELD];
+	unsigned nheld;
+	uint64_t cnt, would_block, hold_timeouts, rejects_sent;
+	int raw4; /* raw socket for resets and ICMP errors, -1: none */
+};
+
+struct live {
+	const om_gateway_opts *o;
+	om_gateway_config g;  /* block list replaced on reload, under lock */
+	pthread_mutex_t lock; /* recon, the tables, e->rout, g.blocked */
+	om_addr_table *blocked, *quar;
+	bool is_inline;
+	atomic_int stop;
+	struct live_worker *lw;
+	om_addr block_addr;
+	bool has_block_addr;
+};
+
+/* Called from on_recon_alert, under the live lock: a scan from outside the
+ * office's networks is blocked for scan_block_seconds. */
+static bool live_block_scanner(struct engine *e, const om_recon_alert *a)
+{
+	struct live *L = e->live;
+	if (!L || !L->g.scan_block_seconds || !L->is_inline)
+		return false;
+	if (om_base_is_home(&e->cfg->base, &a->src))
+		return false; /* an inside scan is reported, not blocked */
+	om_usec until = om_time_now() + (om_usec)L->g.scan_block_seconds * TICK_USEC;
+	return om_addr_table_add(L->blocked, &a->src, until) == 0;
+}
+
+/* The policy block list as a transaction observer: a blocked HTTP host,
+ * DNS query or TLS/QUIC SNI rejects the flow (proto keeps it on the flow)
+ * and is an alert (harmful_web) on the worker that saw it. */
+static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	struct worker *w = wctx;
+	struct live *L = w->e->live;
+	static const enum om_tx_buf names[] = {OM_TXB_HTTP_HOST, OM_TXB_DNS_QUERY, OM_TXB_TLS_SNI};
+	char name[OM_GW_NAME_MAX] = "";
+	pthread_mutex_lock(&L->lock);
+	for (size_t i = 0; i < OM_ARRAY_SIZE(names) && !name[0]; i++) {
+		uint32_t len;
+		const uint8_t *b = om_tx_get(tx, names[i], 0, &len);
+		if (b && len < OM_GW_NAME_MAX && om_gw_name_blocked(&L->g, (const char *)b, len))
+			snprintf(name, sizeof(name), "%.*s", (int)len, (const char *)b);
+	}
+	pthread_mutex_unlock(&L->lock);
+	if (!name[0] || (f->flags & OM_FLOW_F_DROP))
+		return name[0] ? OM_TX_VERDICT_REJECT : OM_TX_VERDICT_ACCEPT;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_usec now = om_time_now();
+	om_json j;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &f->flow_id,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = true,
+	                  .has_dport = true,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = tx->app_proto};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", L->is_inline ? "blocked" : "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", 9000101);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", om_msg(OM_LANG_EN, "signature.gateway.block_list"));
+	om_json_str(&j, "category", "Policy block list");
+	om_json_u64(&j, "severity", 3);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "policy");
+	om_json_str(&j, "name", name);
+	om_json_obj_close(&j);
+	event_omamori(&j, w->e, "harmful_web", 3, L->is_inline ? "blocked" : "detected",
+	              "gateway.blocked_domain");
+	om_event_end(&j);
+	out_line(w->e, b, start, now);
+	return OM_TX_VERDICT_REJECT;
+}
+
+/* recon's early notice: the threshold was crossed, block now rather than
+ * when the episode closes (under the live lock, like every recon call). */
+static void live_on_scan_open(void *user, const om_recon_alert *a)
+{
+	live_block_scanner(user, a);
+}
+
+static void *live_obs_new(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* A quarantined host may still ask the gateway for DNS and see the page
+ * that tells it why it is cut off. */
+static bool quarantine_allowed(const struct live *L, const om_packet *p)
+{
+	if (!L->has_block_addr)
+		return false;
+	bool to_gw = memcmp(p->dst.b, L->block_addr.b, 16) == 0;
+	bool from_gw = memcmp(p->src.b, L->block_addr.b, 16) == 0;
+	uint16_t port = to_gw ? p->dport : p->sport;
+	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
+}
+
+static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
+{
+	struct engine *e = w->e;
+	struct live *L = e->live;
+	struct live_worker *lw = w->lw;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = now;
+	p.raw = cp->data;
+	p.caplen = cp->caplen;
+	p.wirelen = cp->wirelen;
+	p.linktype = cp->linktype;
+	om_verdict_in in;
+	memset(&in, 0, sizeof(in));
+	if (om_decode_peek(&p) == 0) {
+		pthread_mutex_lock(&L->lock);
+		scan_packet(e, &p);
+		in.src_blocked = om_addr_table_has(L->blocked, &p.src, now);
+		in.quarantined = om_addr_table_has(L->quar, &p.src, now) ||
+		                 om_addr_table_has(L->quar, &p.dst, now);
+		pthread_mutex_unlock(&L->lock);
+		if (in.quarantined)
+			in.quarantine_allow = quarantine_allowed(L, &p);
+	}
+	struct rec r = {.kind = REC_PACKET,
+	                .caplen = cp->caplen,
+	                .wirelen = cp->wirelen,
+	                .pad = (uint32_t)cp->linktype,
+	                .ts = now,
+	                .pcap_cnt = 0};
+	lw->cnt++;
+	om_flow *f = process_packet(w, &r, cp->data);
+	/* a blocked scanner still answers what the office itself opened */
+	if (in.src_blocked && f && memcmp(f->cli.b, p.src.b, 16) != 0)
+		in.src_blocked = false;
+	if (f) {
+		in.flow_flags = f->flags;
+		if (w->proto) {
+			in.file_pending = om_proto_flow_held(f);
+			in.file_blocked = om_proto_flow_verdict(f) == OM_FILE_DROP;
+		}
+	}
+	enum om_verdict v = om_verdict_decide(&in, (om_usec)L->g.hold_ms * 1000u, L->g.fail_open);
+	if (v == OM_VERDICT_HOLD) {
+		if (!L->is_inline || lw->nheld == LIVE_HELD) {
+			v = OM_VERDICT_ACCEPT; /* bounded: past the cap the packet passes */
+		} else {
+			lw->held[lw->nheld++] =
+			    (struct live_hold){cp->id, om_flow_handle_of(f), now};
+		}
+	}
+	if (v == OM_VERDICT_REJECT && L->is_inline && lw->raw4 >= 0 &&
+	    om_gw_reject(lw->raw4, &p) == 0)
+		lw->rejects_sent++;
+	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
+		lw->would_block++;
+	return v;
+}
+
+/* Gives the held packets whose file verdict came (or whose time ran out)
+ * their final verdict. */
+static void live_holds(struct worker *w, om_usec now)
+{
+	struct live_worker *lw = w->lw;
+	struct live *L = w->e->live;
+	if (w->proto)
+		om_proto_worker_poll(w->proto, now);
+	for (unsigned i = 0; i < lw->nheld;) {
+		struct live_hold *h = &lw->held[i];
+		om_flow *f = om_flow_from_handle(w->ft, h->fh);
+		enum om_verdict v;
+		if (f && w->proto && om_proto_flow_held(f) &&
+		    now - h->since < (om_usec)L->g.hold_ms * 1000u) {
+			i++;
+			continue;
+		}
+		if (f && w->proto && !om_proto_flow_held(f))
+			v = om_proto_flow_verdict(f) == OM_FILE_DROP ? OM_VERDICT_DROP
+			                                             : OM_VERDICT_ACCEPT;
+		else {
+			lw->hold_timeouts++;
+			v = L->g.fail_open ? OM_VERDICT_ACCEPT : OM_VERDICT_DROP;
+		}
+		om_capture_verdict_id(lw->cap, h->id, v);
+		*h = lw->held[--lw->nheld];
+	}
+}
+
+static void live_flush(struct engine *e, om_buf *b, om_usec now)
+{
+	char day[16];
+	om_time_day(now, day, sizeof(day));
+	out_flush(e, b, day);
+}
+
+static void *live_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	struct live *L = e->live;
+	struct live_worker *lw = w->lw;
+	om_capture_pkt pk[LIVE_BATCH];
+	char name[16];
+	om_lang_set_thread(e->lang);
+	snprintf(name, sizeof(name), "om-live-%u", w->id);
+	pthread_setname_np(pthread_self(), name);
+	om_usec last_tick = om_time_now();
+	while (!atomic_load(&L->stop)) {
+		int n = om_capture_next_batch(lw->cap, pk, LIVE_BATCH, 100);
+		om_usec now = om_time_now();
+		if (n < 0) {
+			if (n != -ENODATA)
+				engine_fail(e, n);
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			om_capture_verdict(lw->cap, &pk[i], live_packet(w, &pk[i], now));
+		om_capture_release(lw->cap);
+		if (lw->nheld)
+			live_holds(w, now);
+		atomic_store(&lw->beat, now);
+		if (now - last_tick >= TICK_USEC) {
+			om_flow_table_expire(w->ft, now);
+			live_flush(e, &w->out, now);
+			last_tick = now;
+		} else if (w->out.len >= OUT_FLUSH_BYTES) {
+			live_flush(e, &w->out, now);
+		}
+	}
+	/* what is still held passes or is dropped as configured */
+	for (unsigned i = 0; i < lw->nheld; i++)
+		om_capture_verdict_id(lw->cap, lw->held[i].id,
+		                      L->g.fail_open ? OM_VERDICT_ACCEPT : OM_VERDICT_DROP);
+	lw->nheld = 0;
+	om_flow_table_flush(w->ft, OM_FLOW_END_SHUTDOWN);
+	live_flush(e, &w->out, om_time_now());
+	return NULL;
+}
+
+/* An event for a gateway change (quarantine, start, stop), from the control
+ * thread under the live lock. */
+static void live_event(struct engine *e, const char *what, const om_addr *host, bool added)
+{
+	om_buf *b = &e->rout;
+	size_t start = b->len;
+	om_usec now = om_time_now();
+	om_json j;
+	om_event_hdr h = {.ts = now, .event_type = "quarantine", .src = host};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "quarantine");
+	om_json_str(&j, "action", added ? "add" : "del");
+	om_json_str(&j, "source", what);
+	json_addr(&j, "host", host);
+	om_json_obj_close(&j);
+	event_omamori(&j, e, "c2", added ? 3 : 1, added ? "blocked" : "allowed",
+	              added ? "gateway.quarantine.add" : "gateway.quarantine.del");
+	om_event_end(&j);
+	out_line(e, b, start, now);
+}
+
+/* Re-reads the quarantine list and writes an event per change. */
+static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
+{
+	struct live *L = e->live;
+	char path[300];
+	if (om_gw_quarantine_path(e->cfg, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	om_addr_table *t = om_addr_table_new(4096);
+	if (!t)
+		return -ENOMEM;
+	int r = om_gw_quarantine_load(path, t, err, errlen);
+	if (r < 0) {
+		om_addr_table_free(t);
+		return r; /* the old list stays */
+	}
+	pthread_mutex_lock(&L->lock);
+	om_addr a;
+	om_usec until, now = om_time_now();
+	for (unsigned i = 0; om_addr_table_get(t, i, &a, &until); i++)
+		if (!om_addr_table_has(L->quar, &a, now))
+			live_event(e, "list", &a, true);
+	for (unsigned i = 0; om_addr_table_get(L->quar, i, &a, &until); i++)
+		if (!om_addr_table_has(t, &a, now))
+			live_event(e, "list", &a, false);
+	om_addr_table *old = L->quar;
+	L->quar = t;
+	pthread_mutex_unlock(&L->lock);
+	om_addr_table_free(old);
+	return 0;
+}
+
+static void live_reload(struct engine *e)
+{
+	struct live *L = e->live;
+	char err[512] = "";
+	if (live_quarantine_reload(e, err, sizeof(err)) < 0)
+		om_log(OM_LOG_WARN, "%s", err);
+	if (!L->o->config_path)
+		return;
+	om_settings *s = malloc(sizeof(*s));
+	if (!s)
+		return;
+	*s = *e->cfg;
+	if (om_settings_load(s, L->o->config_path, err, sizeof(err)) < 0) {
+		om_log(OM_LOG_WARN, om_tr("gateway.reload.failed"), err);
+	} else {
+		/* the block list changes in place; the firewall is replaced in one
+		 * transaction, so established flows (conntrack) keep going */
+		pthread_mutex_lock(&L->lock);
+		memcpy(L->g.blocked, s->gateway.blocked, sizeof(L->g.blocked));
+		L->g.nblocked = s->gateway.nblocked;
+		L->g.scan_block_seconds = s->gateway.scan_block_seconds;
+		pthread_mutex_unlock(&L->lock);
+		om_log(OM_LOG_INFO, "%s", om_tr("gateway.reload.done"));
+	}
+	free(s);
+}
+
+int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
+{
+	struct engine e;
+	struct live L;
+	om_engine_opts eo;
+	int r = 0;
+	unsigned started = 0;
+	enum om_fw_queue q = OM_FW_QUEUE_NONE;
+	bool fw_applied = false;
+	const om_gateway_config *g = &go->cfg->gateway;
+	memset(&e, 0, sizeof(e));
+	memset(&L, 0, sizeof(L));
+	memset(&eo, 0, sizeof(eo));
+	eo.cfg = go->cfg;
+	eo.eve = go->eve;
+	eo.spool = go->spool;
+	eo.tenant = go->cfg->base.tenant;
+	eo.gateway = go->cfg->base.gateway;
+	eo.workers = g->workers ? g->workers : 1;
+	eo.apps = go->apps;
+	eo.proto = go->proto;
+	e.o = &eo;
+	e.lang = om_lang_thread();
+	e.cfg = go->cfg;
+	e.nworkers = eo.workers;
+	e.live = &L;
+	L.o = go;
+	L.g = *g;
+	L.is_inline = g->mode == OM_GW_INLINE;
+	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
+	pthread_mutex_init(&L.lock, NULL);
+	om_buf_init(&e.rout, OUT_MAX_BYTES);
+	e.w = calloc(e.nworkers, sizeof(*e.w));
+	L.lw = calloc(e.nworkers, sizeof(*L.lw));
+	L.blocked = om_addr_table_new(65536);
+	L.quar = om_addr_table_new(4096);
+	e.recon = om_recon_new(&e.cfg->guard, &e.cfg->base, e.cfg->net.flow_timeout_udp,
+	                       on_recon_alert, &e);
+	e.tdec = om_decoder_new(e.cfg->net.defrag_memcap, e.cfg->net.defrag_max_trackers,
+	                        e.cfg->net.defrag_timeout);
+	if (!e.w || !L.lw || !L.blocked || !L.quar || !e.recon || !e.tdec) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
+	for (unsigned i = 0; i < e.nworkers; i++)
+		L.lw[i].raw4 = -1;
+	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
+	if (go->proto) {
+		om_proto_observer obs = {.name = "gateway.block-list",
+		                         .worker_new = live_obs_new,
+		                         .on_tx = live_on_tx,
+		                         .user = &e};
+		if ((r = om_proto_add_observer(go->proto, &obs)) < 0) {
+			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
+			goto out;
+		}
+	}
+	/* set-up as root: the netfilter path, the firewall, the sources */
+	if (L.is_inline) {
+		char why[512];
+		q = om_fw_probe_queue(why, sizeof(why));
+		om_log(q == OM_FW_QUEUE_NONE ? OM_LOG_ERROR : OM_LOG_INFO, "%s", why);
+		if (q == OM_FW_QUEUE_NONE) {
+			r = -ENOTSUP;
+			snprintf(err, errlen, "%s", why);
+			goto out;
+		}
+		if ((r = om_fw_apply(g, q, err, errlen)) < 0)
+			goto out;
+		fw_applied = true;
+	}
+	for (unsigned i = 0; i < e.nworkers; i++) {
+		om_capture_opts co = {.kind =
+		                          L.is_inline ? OM_CAPTURE_NFQUEUE : OM_CAPTURE_AFPACKET,
+		                      .ifname = g->mirror[0] ? g->mirror : g->lan,
+		                      .fanout_group = (uint16_t)(getpid() & 0xffff),
+		                      .queue = (uint16_t)(g->queue + i),
+		                      .fail_open = g->fail_open,
+		                      .max_held = g->max_held};
+		if ((r = om_capture_open(&co, &L.lw[i].cap, err, errlen)) < 0)
+			goto out;
+		if (L.is_inline)
+			L.lw[i].raw4 = om_gw_raw_socket();
+		e.w[i].lw = &L.lw[i];
+	}
+	if ((r = workers_init(&e)) < 0) {
+		snprintf(err, errlen, om_tr("err.engine.alloc"),
+		         (unsigned long long)e.cfg->net.flow_max);
+		goto out;
+	}
+	char qerr[512] = "";
+	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
+		om_log(OM_LOG_WARN, "%s", qerr);
+	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
+		goto out;
+	if (go->spool)
+		sink_start(&e);
+	for (started = 0; started < e.nworkers; started++) {
+		atomic_store(&L.lw[started].beat, om_time_now());
+		if (pthread_create(&e.w[started].thread, NULL, live_main, &e.w[started]) != 0) {
+			r = -EAGAIN;
+			snprintf(err, errlen, om_tr("err.engine.thread"), started);
+			goto stop;
+		}
+	}
+	om_log(OM_LOG_INFO, om_tr("gateway.started"), L.is_inline ? "inline" : "passive",
+	       e.nworkers);
+	om_usec t0 = om_time_now(), last = t0;
+	while (!*go->stop && !atomic_load(&L.stop)) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		om_usec now = om_time_now();
+		if (go->reload && *go->reload) {
+			*go->reload = 0;
+			live_reload(&e);
+		}
+		if (now - last >= TICK_USEC) {
+			pthread_mutex_lock(&L.lock);
+			om_recon_expire(e.recon, now);
+			live_flush(&e, &e.rout, now);
+			pthread_mutex_unlock(&L.lock);
+			last = now;
+		}
+		/* watchdog: a worker that has not come round for 10 s is stuck;
+		 * leave with an error so that the service manager restarts us
+		 * (inline traffic meanwhile follows the fail-open setting) */
+		for (unsigned i = 0; i < e.nworkers; i++) {
+			if (now - atomic_load(&L.lw[i].beat) > WATCHDOG_USEC) {
+				om_log(OM_LOG_ERROR, om_tr("gateway.watchdog"), i);
+				r = -ETIMEDOUT;
+				snprintf(err, errlen, om_tr("gateway.watchdog"), i);
+				goto stop;
+			}
+		}
+		if (atomic_load(&e.error))
+			break;
+		if (go->run_seconds && now - t0 >= (om_usec)go->run_seconds * TICK_USEC)
+			break;
+	}
+stop:
+	atomic_store(&L.stop, 1);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(e.w[i].thread, NULL);
+	if (r == 0 && atomic_load(&e.error)) {
+		r = atomic_load(&e.error);
+		snprintf(err, errlen, om_tr("err.engine.write"), strerror(-r));
+	}
+	pthread_mutex_lock(&L.lock);
+	om_recon_flush(e.recon);
+	live_flush(&e, &e.rout, om_time_now());
+	pthread_mutex_unlock(&L.lock);
+	if (e.sink.inited) {
+		sink_drain(&e);
+		if (go->spool)
+			om_spool_sync(go->spool);
+	}
+	for (unsigned i = 0; i < e.nworkers; i++) {
+		om_capture_stats cs;
+		if (!L.lw[i].cap)
+			continue;
+		om_capture_stats_get(L.lw[i].cap, &cs);
+		om_log(OM_LOG_INFO, om_tr("gateway.worker_stats"), i,
+		       (unsigned long long)cs.packets, (unsigned long long)cs.accepted,
+		       (unsigned long long)cs.dropped, (unsigned long long)cs.rejected,
+		       (unsigned long long)cs.held, (unsigned long long)L.lw[i].would_block,
+		       (unsigned long long)cs.kernel_drops);
+	}
+out:
+	if (e.sink.inited)
+		sink_stop(&e);
+	if (L.lw) {
+		for (unsigned i = 0; i < e.nworkers; i++) {
+			om_capture_close(L.lw[i].cap);
+			if (L.lw[i].raw4 >= 0)
+				close(L.lw[i].raw4);
+		}
+	}
+	/* the queue rule goes with the process: otherwise (fail-closed) the
+	 * office would be cut off until the next start */
+	if (fw_applied)
+		om_fw_remove(g, q);
+	if (e.w) {
+		workers_free(&e);
+		free(e.w);
+	}
+	free(L.lw);
+	om_recon_free(e.recon);
+	om_decoder_free(e.tdec);
+	om_addr_table_free(L.blocked);
+	om_addr_table_free(L.quar);
+	om_buf_free(&e.rout);
+	pthread_mutex_destroy(&L.lock);
 	return r;
 }

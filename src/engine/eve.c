@@ -27,7 +27,13 @@ struct om_eve {
 	uint64_t rotations;
 	bool truncate; /* the first open truncates */
 	int error;     /* first write error, sticky */
+	bool live;     /* flush every block (the gateway: readers follow the file) */
 };
+
+void om_eve_set_live(om_eve *e, bool live)
+{
+	e->live = live;
+}
 
 int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **ret, char *err,
                 size_t errlen)
@@ -127,6 +133,8 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 			r = -EIO;
 	}
 	e->written += len;
+	if (e->live && fflush(e->f) != 0 && !r)
+		r = -errno;
 out:
 	if (r < 0 && !e->error)
 		e->error = r;

@@ -229,7 +229,7 @@ static int cmd_list(const struct cx *c, int argc, char **argv)
 	/* installed: DIR/NAME.yaml, in name order */
 	const char *dir = scenario_dir(&cc);
 	DIR *d = opendir(dir);
-	char *names[EX_MAX_INSTALLED];
+	char *names[EX_MAX_INSTALLED] = {0};
 	unsigned n = 0;
 	if (d) {
 		struct dirent *de;
@@ -442,10 +442,15 @@ static int cmd_play(const struct cx *c, int argc, char **argv)
 	}
 	if (ofile) {
 		FILE *f = fopen(ofile, "wb");
-		if (!f || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0) {
-			int e = errno;
-			if (f)
-				fclose(f);
+		int e = 0;
+		if (!f)
+			e = errno;
+		else if (fwrite(out.data, 1, out.len, f) != out.len) {
+			e = errno ? errno : EIO;
+			fclose(f);
+		} else if (fclose(f) != 0) /* closed either way */
+			e = errno ? errno : EIO;
+		if (e) {
 			say(c, "exercise.cli.write", ofile, strerror(e));
 			goto out;
 		}

@@ -209,7 +209,7 @@ static int get_u64(struct ld *l, const yaml_node_t *n, const char *path, uint64_
 			                                           : "");
 		else {
 			size_t i = 0;
-			for (; s[i] && i < sizeof(shown) - 1; i++)
+			for (; i < sizeof(shown) - 1 && s[i]; i++)
 				shown[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
 			shown[i] = 0;
 		}

@@ -6,6 +6,7 @@
 
 #include "base/base.h"
 #include "net/net.h"
+#include "proto/proto.h"
 
 /* Settings (the recon: section of the configuration). */
 typedef struct om_guard_config {
@@ -74,5 +75,168 @@ void om_recon_expire(om_recon *r, om_usec now);
 /* Closes every open episode (end of input). */
 void om_recon_flush(om_recon *r);
 const om_recon_stats *om_recon_stats_get(const om_recon *r);
+/* Called as soon as an episode opens (a threshold is crossed), with the
+ * episode so far; the alert itself still comes when it closes. The inline
+ * gateway blocks the source from here. cb NULL: none. */
+void om_recon_set_open_cb(om_recon *r, om_recon_cb cb, void *user);
+
+/* ---- web filtering: the category database (src/guard/webfilter.c) ------ */
+/* Domains and URL prefixes mapped to categories. A rule for example.com
+ * covers every name under it; the longest matching name wins, and a URL rule
+ * ("example.com/path") wins over the domain rules of the same request. Built
+ * in memory by a builder, written to a compact file that is memory-mapped
+ * for lookup (docs/webfilter.md gives the layout). */
+#define OM_WF_CAT_MAX 64            /* categories in one database (a bit each) */
+#define OM_WF_CAT_NAME_MAX 32       /* bytes of a category name, with its NUL */
+#define OM_WF_KEY_MAX 1024          /* bytes of a normalised rule (host + path) */
+#define OM_WF_ENTRIES_MAX 16000000u /* rules in one database */
+
+enum om_wf_format {
+	OM_WF_FMT_AUTO = 0, /* by content: hosts file, CSV, plain list; a directory is squidGuard */
+	OM_WF_FMT_PLAIN,    /* one domain or URL a line; '#' comments */
+	OM_WF_FMT_HOSTS,    /* "0.0.0.0 name [name...]" lines */
+	OM_WF_FMT_CSV,      /* "domain,category[,...]" lines; a header line is skipped */
+	OM_WF_FMT_SQUIDGUARD, /* a directory of <category>/domains and <category>/urls files */
+};
+
+typedef struct om_wf_import_stats {
+	uint64_t lines;
+	uint64_t added;    /* rules added or given a new category */
+	uint64_t rejected; /* lines that are not a valid rule */
+} om_wf_import_stats;
+
+typedef struct om_wf_builder om_wf_builder;
+typedef struct om_wf_db om_wf_db;
+
+/* What a lookup found: the categories (a bit per category index) of the
+ * longest matching rule and the rule itself (not NUL-terminated). */
+typedef struct om_wf_match {
+	uint64_t cats;
+	const char *rule;
+	size_t rule_len;
+	bool url; /* the rule was a URL prefix */
+} om_wf_match;
+
+/* Normalises a host name as found in a request or a list: ASCII lower case,
+ * without a port (":8080", not inside "[...]"), a leading "*." or "." and
+ * trailing dots. Returns the length written to out (NUL-terminated), or
+ * -EINVAL for an empty or invalid name (a byte that is not a letter, digit,
+ * '-', '_', '.', or UTF-8) or -ENAMETOOLONG. */
+int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz);
+
+int om_wf_builder_new(om_wf_builder **ret);
+om_wf_builder *om_wf_builder_free(om_wf_builder *b);
+/* Adds a rule (a domain, or a URL without or with scheme) with a category;
+ * adding a rule again adds the category. Returns 0, 1 when nothing changed,
+ * -EINVAL for a rule or category name that is not valid, -ENOSPC at the
+ * rule or category cap. */
+int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char *category);
+/* Copies every rule of db into b (an import adds to an existing database). */
+int om_wf_builder_merge(om_wf_builder *b, const om_wf_db *db);
+/* Parses text in fmt (not SQUIDGUARD); category names the category of
+ * formats that do not carry one (NULL: "uncategorised"). */
+int om_wf_import_buf(om_wf_builder *b, enum om_wf_format fmt, const char *text, size_t len,
+                     const char *category, om_wf_import_stats *st);
+/* A file (any format but SQUIDGUARD) or a squidGuard/UT1 directory. */
+int om_wf_import_path(om_wf_builder *b, const char *path, enum om_wf_format fmt,
+                      const char *category, om_wf_import_stats *st);
+/* Writes the database to path atomically (a temporary file renamed over it,
+ * so readers see the old or the new one). */
+int om_wf_builder_write(const om_wf_builder *b, const char *path);
+uint64_t om_wf_builder_rules(const om_wf_builder *b);
+int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
+                         size_t plen, om_wf_match *ret);
+
+/* Opens a database file read-only (memory-mapped). -EINVAL: not a database
+ * or damaged; -errno from the system. */
+int om_wf_db_open(const char *path, om_wf_db **ret);
+om_wf_db *om_wf_db_close(om_wf_db *db);
+/* Looks up a request: host (as sent, normalised here) and optionally the
+ * path (NULL/0 for a name alone: SNI, DNS). Returns 0 with *ret set, or
+ * -ENOENT when no rule matches, -EINVAL when host is not a valid name. */
+int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const char *path,
+                    size_t plen, om_wf_match *ret);
+uint64_t om_wf_db_rules(const om_wf_db *db);
+uint32_t om_wf_db_categories(const om_wf_db *db);
+const char *om_wf_db_category(const om_wf_db *db, uint32_t idx);   /* NULL past the end */
+int om_wf_db_category_index(const om_wf_db *db, const char *name); /* -ENOENT */
+/* Rules per category (counts[i] for category i; a rule counts in each of its categories). */
+void om_wf_db_category_counts(const om_wf_db *db, uint64_t counts[OM_WF_CAT_MAX]);
+
+/* ---- web filtering: policy and decisions (src/guard/webfilter_policy.c) -- */
+/* One tenant's policy: categories to block, a block list and an allow list
+ * (names or URL prefixes, matched like category rules). The allow list wins
+ * over everything ("block the category, but allow this site"), then the
+ * block list, then the blocked categories. */
+typedef struct om_wf_policy om_wf_policy;
+int om_wf_policy_new(om_wf_policy **ret);
+om_wf_policy *om_wf_policy_free(om_wf_policy *p);
+/* -ENOENT when db has no such category (nothing can match it). */
+int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char *name);
+int om_wf_policy_allow(om_wf_policy *p, const char *rule); /* 0 or -EINVAL/-ENOSPC */
+int om_wf_policy_block(om_wf_policy *p, const char *rule);
+
+enum om_wf_verdict {
+	OM_WF_UNLISTED = 0, /* no rule matched */
+	OM_WF_LISTED,       /* in a category the policy does not block: logged */
+	OM_WF_ALLOWED,      /* on the allow list */
+	OM_WF_BLOCKED       /* on the block list or in a blocked category */
+};
+enum om_wf_source { OM_WF_SRC_CATEGORY = 0, OM_WF_SRC_ALLOW_LIST, OM_WF_SRC_BLOCK_LIST };
+const char *om_wf_verdict_name(enum om_wf_verdict v); /* "listed", "allowed", "blocked" */
+
+typedef struct om_wf_decision {
+	enum om_wf_verdict verdict;
+	enum om_wf_source source;
+	uint64_t cats;            /* the database's categories of the name (also when allowed) */
+	char rule[OM_WF_KEY_MAX]; /* the rule that decided */
+} om_wf_decision;
+
+/* Decides on a request; db and policy may be NULL (no categories / no
+ * policy). Returns 0, or -EINVAL when host is not a valid name. */
+int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
+                 const char *path, size_t plen, om_wf_decision *ret);
+
+/* The web filter as a proto observer: decides on HTTP host and URI, TLS and
+ * QUIC SNI and each DNS query name, and gives every listed, allowed or
+ * blocked request to cb (the engine writes the EVE "webfilter" event). A
+ * blocked request is OM_TX_VERDICT_DROP, a listed one in a category of
+ * listed_alert OM_TX_VERDICT_ALERT. */
+typedef struct om_wf_event {
+	const om_wf_decision *d;
+	const char *field; /* "http.host", "tls.sni", "dns.query" */
+	const char *name;  /* the host (not NUL-terminated: name_len) */
+	size_t name_len;
+	const char *path; /* HTTP only, else NULL */
+	size_t path_len;
+} om_wf_event;
+typedef void (*om_wf_event_cb)(void *user, om_flow *f, const om_proto_tx *tx,
+                               const om_wf_event *ev);
+typedef struct om_wf_filter {
+	const om_wf_db *db;
+	const om_wf_policy *policy;
+	uint64_t alert_cats; /* listed categories that are still reported as harmful */
+	om_wf_event_cb cb;
+	void *user;
+	/* the user of cb on one worker (NULL: user on every worker) */
+	void *(*worker_user)(void *user, unsigned worker);
+	om_wf_db *own_db; /* what om_wf_filter_setup opened */
+	om_wf_policy *own_policy;
+} om_wf_filter;
+/* A filter from a database file, a comma-separated list of blocked
+ * categories and one of allowed names or URL prefixes (each may be NULL);
+ * alert_cats are the blocked ones. Returns 0 or -errno with a message (the
+ * thread's language) in err. */
+int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
+                       char *err, size_t errlen);
+void om_wf_filter_cleanup(om_wf_filter *filt);
+/* Fills o to observe with filt (which must outlive the workers). */
+void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
+/* The observer's decision on one transaction (what on_tx does). */
+enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                               const om_proto_tx *tx);
+
+/* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
+int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
 
 #endif

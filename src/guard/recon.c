@@ -95,6 +95,8 @@ struct om_recon {
 	} * udp;
 	om_usec udp_timeout;
 	om_recon_stats st;
+	om_recon_cb open_cb; /* om_recon_set_open_cb */
+	void *open_user;
 };
 
 #define RECON_UDP_SLOTS (1u << 16)
@@ -315,6 +317,8 @@ static void ep_open(om_recon *r, uint32_t si, enum om_recon_kind k, const om_add
 		e->a.first_seen = r->now;
 	s->ep[k] = ei;
 	ep_append(r, ei);
+	if (r->open_cb)
+		r->open_cb(r->open_user, &e->a);
 }
 
 /* ---- sources ------------------------------------------------------------ */
@@ -691,6 +695,12 @@ void om_recon_flush(om_recon *r)
 		r->scratch[n++] = i;
 	if (n)
 		release_sorted(r, n);
+}
+
+void om_recon_set_open_cb(om_recon *r, om_recon_cb cb, void *user)
+{
+	r->open_cb = cb;
+	r->open_user = user;
 }
 
 const om_recon_stats *om_recon_stats_get(const om_recon *r)

@@ -73,6 +73,81 @@ void om_pcap_span_ref(om_pcap_span *s);
 void om_pcap_span_unref(om_pcap_span *s);
 
 /* ======================================================================== */
+/* Capture sources (capture.c, capture_afpacket.c, capture_nfq.c)            */
+/* ======================================================================== */
+/* One interface for every packet source: a worker asks for the next batch,
+ * gives each packet of it a verdict, and releases the batch. A live source
+ * belongs to one worker (a socket or a queue per worker: no dispatcher).
+ *
+ *   file      a pcap/pcapng file (om_pcap); verdicts are ignored
+ *   afpacket  TPACKET_V3 ring on an interface, PACKET_FANOUT by flow hash so
+ *             that every socket of a fanout group gets whole flows; passive:
+ *             verdicts are recorded, nothing is dropped
+ *   nfqueue   one netfilter queue; verdicts go back to the kernel in
+ *             batches (one NFQNL_MSG_VERDICT_BATCH when a run of packets
+ *             all pass), the fail-open flag lets the kernel accept when the
+ *             queue is full (configurable)
+ *
+ * The data of a batch stays valid until om_capture_release(). A packet
+ * given OM_VERDICT_HOLD keeps its place in the kernel queue (nfqueue only)
+ * and must later get a final verdict through om_capture_verdict_id(). */
+enum om_verdict { OM_VERDICT_ACCEPT = 0, OM_VERDICT_HOLD, OM_VERDICT_REJECT, OM_VERDICT_DROP };
+
+enum om_capture_kind { OM_CAPTURE_FILE = 1, OM_CAPTURE_AFPACKET, OM_CAPTURE_NFQUEUE };
+
+typedef struct om_capture_pkt {
+	const uint8_t *data;
+	uint32_t caplen, wirelen;
+	om_usec ts;
+	int linktype; /* DLT_*: nfqueue gives raw IP (DLT_RAW) */
+	uint32_t id;  /* nfqueue packet id; a running number otherwise */
+	uint32_t mark;
+	uint32_t indev, outdev; /* interface indexes when known, else 0 */
+} om_capture_pkt;
+
+typedef struct om_capture_opts {
+	enum om_capture_kind kind;
+	const char *path;      /* file */
+	const char *ifname;    /* afpacket */
+	uint16_t fanout_group; /* afpacket: sockets with the same group share the flows */
+	uint32_t ring_bytes;   /* afpacket: ring size (default 8 MiB, at most 1 GiB) */
+	uint16_t queue;        /* nfqueue: queue number */
+	uint32_t queue_maxlen; /* nfqueue: kernel queue length (default 4096) */
+	bool fail_open;        /* nfqueue: accept when the queue is full */
+	uint32_t max_held;     /* nfqueue: most packets held at once (default 1024) */
+} om_capture_opts;
+
+typedef struct om_capture_stats {
+	uint64_t packets, bytes;
+	uint64_t accepted, dropped, rejected, held;
+	uint64_t kernel_drops;   /* packets the kernel lost (ring or queue full) */
+	uint64_t hold_overflows; /* holds refused: max_held reached, accepted instead */
+	uint64_t verdict_errors; /* verdicts the kernel did not take */
+} om_capture_stats;
+
+typedef struct om_capture om_capture;
+
+/* On error returns -errno and writes what is wrong and what to do into err. */
+int om_capture_open(const om_capture_opts *o, om_capture **ret, char *err, size_t errlen);
+/* Waits at most timeout_ms (0: do not wait) for packets and returns up to
+ * max of them in pkts: the count, 0 when none came in time, -ENODATA at the
+ * end of a file, another -errno on a failure. */
+int om_capture_next_batch(om_capture *c, om_capture_pkt *pkts, unsigned max, int timeout_ms);
+/* The verdict for a packet of the current batch. Passive sources count it. */
+int om_capture_verdict(om_capture *c, const om_capture_pkt *p, enum om_verdict v);
+/* The final verdict for a held packet (nfqueue), at any time after its
+ * batch was released. -ENOENT if id is not held. */
+int om_capture_verdict_id(om_capture *c, uint32_t id, enum om_verdict v);
+/* Ends the batch: sends the verdicts not yet sent; the batch's data is no
+ * longer valid. */
+int om_capture_release(om_capture *c);
+bool om_capture_is_inline(const om_capture *c);
+bool om_capture_is_live(const om_capture *c);
+void om_capture_stats_get(const om_capture *c, om_capture_stats *ret);
+om_capture *om_capture_close(om_capture *c);
+const char *om_verdict_name(enum om_verdict v);
+
+/* ======================================================================== */
 /* Decoded packet                                                            */
 /* ======================================================================== */
 /* Anomaly reasons. Names (om_anomaly_name) follow Suricata's decoder event

@@ -1154,6 +1154,55 @@ static bool pend_take(struct dns_state *st, uint16_t id)
 	return false;
 }
 
+/* ---- transactions: the message's questions for the rule engine and the
+ * guards (dns.query, one per question) ------------------------------------- */
+
+struct dns_txv {
+	struct rec_arg a;
+	char txt[DNS_NAME_TEXT_MAX];
+};
+
+static const uint8_t *dns_tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                    uint32_t *ret_len)
+{
+	struct dns_txv *v = tx->priv;
+	const struct dns_msg *m = v->a.m;
+	if (b != OM_TXB_DNS_QUERY || idx >= m->count[0])
+		return NULL;
+	uint32_t o = m->sec[0], tl = 0;
+	for (uint32_t i = 0; i < idx; i++) {
+		name_read(m->p, m->len, &o, NULL, NULL);
+		o += 4;
+	}
+	name_read(m->p, m->len, &o, v->txt, &tl);
+	*ret_len = tl;
+	return (const uint8_t *)v->txt;
+}
+
+static void dns_tx_json(om_json *j, void *priv)
+{
+	struct dns_txv *v = priv;
+	if (v->a.m->flags & 0x8000)
+		answer_body(j, &v->a);
+	else
+		query_body(j, &v->a);
+}
+
+static void dns_tx(om_flow *f, int dir, const struct rec_arg *a, bool response)
+{
+	struct dns_txv v;
+	v.a = *a;
+	v.a.q = a->m->sec[0];
+	om_proto_tx tx = {.app_proto = "dns",
+	                  .tx_id = a->tx_id,
+	                  .progress = response ? OM_TX_REQUEST | OM_TX_RESPONSE : OM_TX_REQUEST,
+	                  .dir = dir,
+	                  .buffer = dns_tx_buffer,
+	                  .json = dns_tx_json,
+	                  .priv = &v};
+	proto_tx_ready(f, &tx);
+}
+
 /* One whole message of direction dir. */
 static void dns_message(struct dns_state *st, om_flow *f, int dir, const uint8_t *p, uint32_t n)
 {
@@ -1184,12 +1233,16 @@ static void dns_message(struct dns_state *st, om_flow *f, int dir, const uint8_t
 			om_proto_event ev = {"dns", OM_DIR_TOSERVER, query_body, &a, NULL};
 			proto_event(f, &ev);
 		}
+		if (m.count[0])
+			dns_tx(f, dir, &a, false);
 		return;
 	}
 	if (!pend_take(st, m.id))
 		proto_anomaly(f, dir, "dns", "UNSOLICITED_RESPONSE");
 	om_proto_event ev = {"dns", OM_DIR_TOSERVER, answer_body, &a, NULL};
 	proto_event(f, &ev);
+	if (m.count[0])
+		dns_tx(f, dir, &a, true);
 }
 
 /* ---- the app-layer callbacks ------------------------------------------------ */

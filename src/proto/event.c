@@ -170,6 +170,8 @@ const uint8_t *om_tx_get(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx, 
 	const uint8_t *p = tx->buffer(tx, b, idx, &n);
 	if (p && ret_len)
 		*ret_len = n;
+	/* p points into the parser's transaction, never at n */
+	// cppcheck-suppress returnDanglingLifetime
 	return p;
 }
 

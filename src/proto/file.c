@@ -537,7 +537,10 @@ static void fileinfo_body(om_json *j, void *arg)
 		om_json_str(j, "sha256", h);
 	}
 	om_json_bool(j, "stored", file->stored);
-	om_json_u64(j, "file_id", in->file_id);
+	/* as Suricata: the id of a stored file only (it counts per worker, so
+	 * it would differ between runs with different worker counts) */
+	if (file->stored)
+		om_json_u64(j, "file_id", in->file_id);
 	om_json_u64(j, "size", in->size);
 	om_json_u64(j, "tx_id", in->tx_id);
 	om_json_obj_close(j);

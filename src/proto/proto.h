@@ -142,7 +142,7 @@ typedef struct om_file_info {
 	size_t name_len;
 	const char *app_proto; /* "http", "smtp", "ftp-data", ... */
 	int dir;               /* OM_DIR_TOCLIENT: a download */
-	uint32_t file_id;      /* per flow, from 1 */
+	uint32_t file_id;      /* per worker, from 1 (in fileinfo only when stored) */
 	uint64_t tx_id;        /* the transaction that carried it */
 	uint64_t size;         /* bytes seen so far */
 	uint64_t gaps;         /* bytes missing */
@@ -265,7 +265,8 @@ struct om_proto_tx {
 	 * "each"); NULL when there is none */
 	const uint8_t *(*buffer)(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
 	                         uint32_t *ret_len);
-	/* writes the transaction's EVE object ("http": {...}) into an alert */
+	/* writes the transaction's EVE object ("http": {...}) into an alert;
+	 * called as json(j, tx->priv) during the observer's call */
 	om_proto_body_fn json;
 	void *priv; /* the parser's */
 };

@@ -276,6 +276,8 @@ static void app(char *out, size_t n, size_t *pos, const char *fmt, unsigned v)
 {
 	if (*pos + 1 >= n)
 		return;
+	/* fmt is one of this file's literals with one %u or %04x */
+	// cppcheck-suppress wrongPrintfScanfArgNum
 	int k = snprintf(out + *pos, n - *pos, fmt, v);
 	if (k < 0)
 		return;

@@ -258,6 +258,7 @@ static void test_hashes_and_record(void **unused)
 	assert_non_null(strstr(r, "\"size\":3,"));
 	assert_non_null(strstr(r, "\"tx_id\":7"));
 	assert_non_null(strstr(r, "\"stored\":false"));
+	assert_null(strstr(r, "\"file_id\"")); /* written for stored files only */
 	assert_int_equal(x.dirs[0], OM_DIR_TOSERVER);
 	om_proto_stats st;
 	om_proto_worker_stats(x.w, &st);
@@ -375,8 +376,8 @@ static void test_store(void **unused)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 3);
 	assert_int_equal(x.nev, 2);
-	assert_non_null(strstr(x.ev[0], "\"stored\":true"));
-	assert_non_null(strstr(x.ev[1], "\"stored\":true"));
+	assert_non_null(strstr(x.ev[0], "\"stored\":true,\"file_id\":1,"));
+	assert_non_null(strstr(x.ev[1], "\"stored\":true,\"file_id\":2,"));
 	/* a second distinct file fills the store (max 2), a third is refused */
 	say(&x, 0, "OPEN three");
 	say(&x, 0, "DATA abcd");

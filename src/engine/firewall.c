@@ -1,0 +1,312 @@
+/* firewall.c: the gateway's nftables ruleset, generated from the
+ * configuration and applied with libnftables.
+ *
+ * One table, inet omamori, holds everything: input (default deny from the
+ * WAN, the LAN and the gateway itself allowed), forward (default deny,
+ * LAN/DMZ out to the WAN, replies, port forwards, per-host rules), NAT
+ * (masquerade to the WAN, DNAT for forwards) and, with the native queue
+ * path, the queue chain at priority -150 so that the engine sees every
+ * forwarded packet before the filter. The ruleset text begins by creating
+ * and deleting the table, so applying it is one transaction that replaces
+ * the old table whole or changes nothing.
+ *
+ * The queue path: nft's `queue` statement needs the kernel's nft_queue; where
+ * it is missing the kernel answers "No such file or directory" and the
+ * iptables-nft NFQUEUE target (xt_NFQUEUE) may still work. om_fw_probe_queue
+ * tries both in a scratch table and says which one is used. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "engine/engine.h"
+
+extern char **environ;
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+static void cidr_str(const om_cidr *c, char *buf, size_t n)
+{
+	char a[64];
+	om_addr_str(&c->addr, a, sizeof(a));
+	bool v4 = om_addr_is_v4(&c->addr);
+	unsigned p = v4 && c->prefix >= 96 ? c->prefix - 96u : c->prefix;
+	snprintf(buf, n, "%s/%u", a, p);
+}
+
+static void queue_stmt(const om_gateway_config *g, om_buf *out)
+{
+	unsigned n = g->workers ? g->workers : 1;
+	if (n == 1)
+		om_buf_printf(out, "queue num %u%s", g->queue, g->fail_open ? " bypass" : "");
+	else
+		om_buf_printf(out, "queue num %u-%u fanout%s", g->queue, g->queue + n - 1,
+		              g->fail_open ? ",bypass" : "");
+}
+
+int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
+{
+	char c[96];
+	const char *lan = g->lan, *wan = g->wan, *dmz = g->dmz;
+	om_buf_puts(out, "table inet omamori {}\ndelete table inet omamori\n");
+	om_buf_puts(out, "table inet omamori {\n");
+	/* the gateway itself: nothing from the WAN but replies */
+	om_buf_puts(out,
+	            "\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n"
+	            "\t\tct state established,related accept\n\t\tct state invalid drop\n"
+	            "\t\tiifname \"lo\" accept\n");
+	om_buf_printf(out, "\t\tiifname \"%s\" accept\n", lan);
+	om_buf_puts(out, "\t\tmeta l4proto ipv6-icmp accept\n");
+	om_buf_printf(out, "\t\tiifname \"%s\" icmp type echo-request limit rate 5/second accept\n",
+	              wan);
+	om_buf_puts(out, "\t}\n");
+	/* through the gateway */
+	om_buf_puts(
+	    out, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
+	         "\t\tct state established,related accept\n\t\tct state invalid drop\n");
+	for (unsigned i = 0; i < g->nhosts; i++) {
+		const om_gw_host *h = &g->hosts[i];
+		cidr_str(&h->host, c, sizeof(c));
+		const char *fam = om_addr_is_v4(&h->host.addr) ? "ip" : "ip6";
+		if (h->allow) {
+			om_buf_printf(out, "\t\tiifname \"%s\" %s daddr %s", wan, fam, c);
+			if (h->port)
+				om_buf_printf(out, " %s dport %u", proto_name(h->proto), h->port);
+			om_buf_puts(out, " accept\n");
+		} else {
+			om_buf_printf(out, "\t\t%s saddr %s oifname \"%s\"", fam, c, wan);
+			if (h->port)
+				om_buf_printf(out, " %s dport %u", proto_name(h->proto), h->port);
+			om_buf_puts(out, " drop\n");
+		}
+	}
+	om_buf_printf(out, "\t\tiifname \"%s\" oifname \"%s\" accept\n", lan, wan);
+	if (dmz[0]) {
+		om_buf_printf(out, "\t\tiifname \"%s\" oifname \"%s\" accept\n", dmz, wan);
+		om_buf_printf(out, "\t\tiifname \"%s\" oifname \"%s\" accept\n", lan, dmz);
+	}
+	om_buf_puts(out, "\t\tct status dnat accept\n\t}\n");
+	if (q == OM_FW_QUEUE_NFT) {
+		om_buf_puts(out, "\tchain inspect {\n\t\ttype filter hook forward priority mangle; "
+		                 "policy accept;\n\t\t");
+		queue_stmt(g, out);
+		om_buf_puts(out, "\n\t}\n");
+	}
+	om_buf_printf(out,
+	              "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; "
+	              "policy accept;\n\t\toifname \"%s\" masquerade\n\t}\n",
+	              wan);
+	om_buf_puts(out, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; "
+	                 "policy accept;\n");
+	for (unsigned i = 0; i < g->nforwards; i++) {
+		const om_gw_forward *f = &g->forwards[i];
+		char a[64];
+		om_addr_str(&f->to, a, sizeof(a));
+		bool v4 = om_addr_is_v4(&f->to);
+		om_buf_printf(out, "\t\tiifname \"%s\" %s dport %u dnat %s to %s%s%s:%u\n", wan,
+		              proto_name(f->proto), f->port, v4 ? "ip" : "ip6", v4 ? "" : "[", a,
+		              v4 ? "" : "]", f->to_port ? f->to_port : f->port);
+	}
+	om_buf_puts(out, "\t}\n}\n");
+	return out->toobig ? -ENOSPC : 0;
+}
+
+/* Runs nft commands; 0 or -EINVAL with the library's message in err. */
+static int nft_run(const char *cmds, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		return -ENOMEM;
+	}
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	int r = nft_run_cmd_from_buffer(ctx, cmds);
+	if (r != 0 && err) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+		snprintf(err, errlen, "%s", e && *e ? e : "nft");
+		err[strcspn(err, "\n")] =
+		    '\0'; /* the first line says it; the rest quotes the input */
+	}
+	nft_ctx_free(ctx);
+	return r ? -EINVAL : 0;
+}
+
+/* Runs iptables-nft with args; returns its exit status or -errno. */
+static int run_iptables(const char *const *args)
+{
+	const char *argv[16] = {"iptables-nft"};
+	size_t n = 1;
+	for (; args[n - 1] && n < 15; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+	int r = posix_spawnp(&pid, "iptables-nft", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		return -r;
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+}
+
+/* set by the probe when it made table ip mangle: removed again unless the
+ * gateway then puts its own queue rule there */
+static bool defer_mangle_cleanup;
+
+static void mangle_cleanup(void)
+{
+	if (defer_mangle_cleanup) {
+		defer_mangle_cleanup = false;
+		nft_run("delete table ip mangle", NULL, 0);
+	}
+}
+
+enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
+{
+	char e[512];
+	int r = nft_run("table inet omamori_probe {\n chain c {\n type filter hook forward "
+	                "priority 0; policy accept;\n queue num 65000 bypass\n }\n}\n",
+	                e, sizeof(e));
+	nft_run("delete table inet omamori_probe", NULL, 0);
+	if (r == 0) {
+		snprintf(why, whylen, "%s", om_tr("gateway.queue.nft"));
+		return OM_FW_QUEUE_NFT;
+	}
+	/* iptables takes the target's options after -j: probe the bypass flag too */
+	const char *add2[] = {"-t",
+	                      "mangle",
+	                      "-I",
+	                      "FORWARD",
+	                      "-m",
+	                      "comment",
+	                      "--comment",
+	                      "omamori-probe",
+	                      "-j",
+	                      "NFQUEUE",
+	                      "--queue-num",
+	                      "65000",
+	                      "--queue-bypass",
+	                      NULL};
+	/* iptables-nft makes table ip mangle if it is missing: leave none behind */
+	bool had_mangle = nft_run("list table ip mangle", NULL, 0) == 0;
+	int ir = run_iptables(add2);
+	if (!had_mangle)
+		defer_mangle_cleanup = true;
+	if (ir == 0) {
+		const char *del[] = {"-t",
+		                     "mangle",
+		                     "-D",
+		                     "FORWARD",
+		                     "-m",
+		                     "comment",
+		                     "--comment",
+		                     "omamori-probe",
+		                     "-j",
+		                     "NFQUEUE",
+		                     "--queue-num",
+		                     "65000",
+		                     "--queue-bypass",
+		                     NULL};
+		run_iptables(del);
+		mangle_cleanup();
+		snprintf(why, whylen, om_tr("gateway.queue.iptables"), e);
+		return OM_FW_QUEUE_IPTABLES;
+	}
+	mangle_cleanup();
+	snprintf(why, whylen, om_tr("gateway.queue.none"), e,
+	         ir < 0 ? strerror(-ir) : "exit status");
+	return OM_FW_QUEUE_NONE;
+}
+
+static int iptables_queue(const om_gateway_config *g, bool add)
+{
+	char spec[32];
+	unsigned n = g->workers ? g->workers : 1;
+	if (n > 1)
+		snprintf(spec, sizeof(spec), "%u:%u", g->queue, g->queue + n - 1);
+	else
+		snprintf(spec, sizeof(spec), "%u", g->queue);
+	const char *args[] = {"-t",
+	                      "mangle",
+	                      add ? "-I" : "-D",
+	                      "FORWARD",
+	                      "-m",
+	                      "comment",
+	                      "--comment",
+	                      "omamori",
+	                      "-j",
+	                      "NFQUEUE",
+	                      n > 1 ? "--queue-balance" : "--queue-num",
+	                      spec,
+	                      g->fail_open ? "--queue-bypass" : NULL,
+	                      NULL};
+	return run_iptables(args);
+}
+
+int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_t errlen)
+{
+	om_buf b;
+	om_buf_init(&b, 1 << 20);
+	int r = om_fw_ruleset(g, q, &b);
+	if (r == 0)
+		om_buf_putc(&b, '\0');
+	if (r == 0 && b.toobig)
+		r = -ENOSPC;
+	char e[1024];
+	if (r == 0 && (r = nft_run((const char *)b.data, e, sizeof(e))) < 0)
+		snprintf(err, errlen, om_tr("err.gateway.nft"), e);
+	om_buf_free(&b);
+	if (r < 0)
+		return r; /* one transaction: nothing was changed */
+	if (q == OM_FW_QUEUE_IPTABLES) {
+		int ir = iptables_queue(g, true);
+		if (ir != 0) {
+			/* roll back: without the queue rule the policy would run
+			 * uninspected */
+			nft_run("delete table inet omamori", NULL, 0);
+			snprintf(err, errlen, om_tr("err.gateway.iptables"),
+			         ir < 0 ? strerror(-ir) : "exit status");
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q)
+{
+	if (q == OM_FW_QUEUE_IPTABLES) {
+		bool had_other = false;
+		iptables_queue(g, false);
+		/* an empty table ip mangle that only held our rule goes too */
+		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (ctx) {
+			nft_ctx_buffer_output(ctx);
+			nft_ctx_buffer_error(ctx);
+			if (nft_run_cmd_from_buffer(ctx, "list table ip mangle") == 0) {
+				const char *o = nft_ctx_get_output_buffer(ctx);
+				/* a rule line: indented twice, not the chain's own type line */
+				for (const char *l = o; l && (l = strstr(l, "\t\t")) != NULL;
+				     l += 2)
+					if (strncmp(l + 2, "type ", 5) != 0)
+						had_other = true;
+			}
+			nft_ctx_free(ctx);
+		}
+		if (!had_other)
+			nft_run("delete table ip mangle", NULL, 0);
+	}
+	nft_run("delete table inet omamori", NULL, 0);
+}

@@ -1,0 +1,562 @@
+/* gateway.c: the gateway's configuration section (gateway:), its policy
+ * block list and the quarantine list file. The live loop is in engine.c
+ * (om_gateway_run), beside the pipeline it runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cap-ng.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+
+static int parse_mode(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *s = om_config_node_scalar(n);
+	if (s && strcmp(s, "inline") == 0)
+		g->mode = OM_GW_INLINE;
+	else if (s && strcmp(s, "passive") == 0)
+		g->mode = OM_GW_PASSIVE;
+	else
+		return om_config_fail(c, n, "site.mode", "err.gateway.mode", s ? s : "");
+	return 0;
+}
+
+static void dump_mode(const void *obj, om_buf *out, int indent)
+{
+	(void)indent;
+	om_buf_puts(out, ((const om_gateway_config *)obj)->mode == OM_GW_PASSIVE ? " passive"
+	                                                                         : " inline");
+}
+
+static int proto_of(om_config_ctx *c, const om_config_node *n, const char *key, uint8_t *ret)
+{
+	const char *s = n ? om_config_node_scalar(n) : "tcp";
+	if (s && strcmp(s, "tcp") == 0)
+		*ret = IPPROTO_TCP;
+	else if (s && strcmp(s, "udp") == 0)
+		*ret = IPPROTO_UDP;
+	else
+		return om_config_fail(c, n, key, "err.gateway.proto", s ? s : "");
+	return 0;
+}
+
+static int parse_forwards(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *key = "site.forwards";
+	size_t count = om_config_node_count(n);
+	if (om_config_node_type(n) != OM_CN_SEQUENCE || count > OM_GW_MAX_FORWARDS)
+		return om_config_fail(c, n, key, "err.gateway.forwards", OM_GW_MAX_FORWARDS);
+	for (size_t i = 0; i < count; i++) {
+		const om_config_node *e = om_config_node_item(c, n, i, NULL);
+		const om_config_node *port = e ? om_config_node_get(c, e, "port") : NULL;
+		const om_config_node *to = e ? om_config_node_get(c, e, "to") : NULL;
+		if (!port || !to)
+			return om_config_fail(c, e ? e : n, key, "err.gateway.forwards",
+			                      OM_GW_MAX_FORWARDS);
+		om_gw_forward *f = &g->forwards[i];
+		uint64_t v;
+		om_cidr cd;
+		int r = proto_of(c, om_config_node_get(c, e, "proto"), key, &f->proto);
+		if (r == 0)
+			r = om_config_node_u64(c, port, key, 1, 65535, &v);
+		if (r < 0)
+			return r;
+		f->port = (uint16_t)v;
+		if ((r = om_config_node_cidr(c, to, key, &cd)) < 0)
+			return r;
+		f->to = cd.addr;
+		const om_config_node *tp = om_config_node_get(c, e, "to-port");
+		f->to_port = f->port;
+		if (tp) {
+			if ((r = om_config_node_u64(c, tp, key, 1, 65535, &v)) < 0)
+				return r;
+			f->to_port = (uint16_t)v;
+		}
+	}
+	g->nforwards = (unsigned)count;
+	return 0;
+}
+
+static void dump_forwards(const void *obj, om_buf *out, int indent)
+{
+	const om_gateway_config *g = obj;
+	if (!g->nforwards)
+		om_buf_puts(out, " []");
+	for (unsigned i = 0; i < g->nforwards; i++) {
+		char a[64];
+		om_addr_str(&g->forwards[i].to, a, sizeof(a));
+		om_buf_printf(out, "\n%*s- {proto: %s, port: %u, to: %s, to-port: %u}", indent + 2,
+		              "", g->forwards[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+		              g->forwards[i].port, a, g->forwards[i].to_port);
+	}
+}
+
+static int parse_hosts(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *key = "site.hosts";
+	size_t count = om_config_node_count(n);
+	if (om_config_node_type(n) != OM_CN_SEQUENCE || count > OM_GW_MAX_HOSTS)
+		return om_config_fail(c, n, key, "err.gateway.hosts", OM_GW_MAX_HOSTS);
+	for (size_t i = 0; i < count; i++) {
+		const om_config_node *e = om_config_node_item(c, n, i, NULL);
+		const om_config_node *host = e ? om_config_node_get(c, e, "host") : NULL;
+		const om_config_node *act = e ? om_config_node_get(c, e, "action") : NULL;
+		const char *as = act ? om_config_node_scalar(act) : NULL;
+		if (!host || !as || (strcmp(as, "deny") != 0 && strcmp(as, "allow") != 0))
+			return om_config_fail(c, e ? e : n, key, "err.gateway.hosts",
+			                      OM_GW_MAX_HOSTS);
+		om_gw_host *h = &g->hosts[i];
+		memset(h, 0, sizeof(*h));
+		h->allow = strcmp(as, "allow") == 0;
+		int r = om_config_node_cidr(c, host, key, &h->host);
+		if (r < 0)
+			return r;
+		const om_config_node *port = om_config_node_get(c, e, "port");
+		if (port) {
+			uint64_t v;
+			if ((r = om_config_node_u64(c, port, key, 1, 65535, &v)) < 0)
+				return r;
+			h->port = (uint16_t)v;
+			if ((r = proto_of(c, om_config_node_get(c, e, "proto"), key, &h->proto)) <
+			    0)
+				return r;
+		} else if (h->allow) {
+			return om_config_fail(c, e, key, "err.gateway.hosts", OM_GW_MAX_HOSTS);
+		}
+	}
+	g->nhosts = (unsigned)count;
+	return 0;
+}
+
+static void dump_hosts(const void *obj, om_buf *out, int indent)
+{
+	const om_gateway_config *g = obj;
+	if (!g->nhosts)
+		om_buf_puts(out, " []");
+	for (unsigned i = 0; i < g->nhosts; i++) {
+		char a[64];
+		om_addr_str(&g->hosts[i].host.addr, a, sizeof(a));
+		om_buf_printf(out, "\n%*s- {host: %s, action: %s, port: %u}", indent + 2, "", a,
+		              g->hosts[i].allow ? "allow" : "deny", g->hosts[i].port);
+	}
+}
+
+static int parse_blocked(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *key = "site.block-list";
+	size_t count = om_config_node_count(n);
+	if (om_config_node_type(n) != OM_CN_SEQUENCE || count > OM_GW_MAX_BLOCKED)
+		return om_config_fail(c, n, key, "err.gateway.block_list", OM_GW_MAX_BLOCKED,
+		                      OM_GW_NAME_MAX - 1);
+	for (size_t i = 0; i < count; i++) {
+		const om_config_node *e = om_config_node_item(c, n, i, NULL);
+		const char *s = e ? om_config_node_scalar(e) : NULL;
+		if (!s || !*s || strlen(s) >= OM_GW_NAME_MAX)
+			return om_config_fail(c, e ? e : n, key, "err.gateway.block_list",
+			                      OM_GW_MAX_BLOCKED, OM_GW_NAME_MAX - 1);
+		snprintf(g->blocked[i], OM_GW_NAME_MAX, "%s", s);
+	}
+	g->nblocked = (unsigned)count;
+	return 0;
+}
+
+static void dump_blocked(const void *obj, om_buf *out, int indent)
+{
+	const om_gateway_config *g = obj;
+	if (!g->nblocked)
+		om_buf_puts(out, " []");
+	for (unsigned i = 0; i < g->nblocked; i++)
+		om_buf_printf(out, "\n%*s- %s", indent + 2, "", g->blocked[i]);
+}
+
+#define F(m) offsetof(om_gateway_config, m)
+static const om_config_key gw_keys[] = {
+    {"site.mode", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.mode", parse_mode, dump_mode},
+    {"site.lan", OM_CK_STR, F(lan), sizeof(((om_gateway_config *)0)->lan), 0, 0,
+     "config.help.gateway.lan", NULL, NULL},
+    {"site.wan", OM_CK_STR, F(wan), sizeof(((om_gateway_config *)0)->wan), 0, 0,
+     "config.help.gateway.wan", NULL, NULL},
+    {"site.dmz", OM_CK_STR, F(dmz), sizeof(((om_gateway_config *)0)->dmz), 0, 0,
+     "config.help.gateway.dmz", NULL, NULL},
+    {"site.mirror", OM_CK_STR, F(mirror), sizeof(((om_gateway_config *)0)->mirror), 0, 0,
+     "config.help.gateway.mirror", NULL, NULL},
+    {"site.workers", OM_CK_U32, F(workers), 0, 1, 64, "config.help.gateway.workers", NULL, NULL},
+    {"site.queue", OM_CK_U32, F(queue), 0, 0, 65000, "config.help.gateway.queue", NULL, NULL},
+    {"site.fail-open", OM_CK_BOOL, F(fail_open), 0, 0, 0, "config.help.gateway.fail-open", NULL,
+     NULL},
+    {"site.scan-block-seconds", OM_CK_U32, F(scan_block_seconds), 0, 0, 86400 * 30,
+     "config.help.gateway.scan-block-seconds", NULL, NULL},
+    {"site.hold-ms", OM_CK_U32, F(hold_ms), 0, 1, 60000, "config.help.gateway.hold-ms", NULL, NULL},
+    {"site.max-held", OM_CK_U32, F(max_held), 0, 1, 65536, "config.help.gateway.max-held", NULL,
+     NULL},
+    {"site.user", OM_CK_STR, F(user), sizeof(((om_gateway_config *)0)->user), 0, 0,
+     "config.help.gateway.user", NULL, NULL},
+    {"site.block-page.address", OM_CK_STR, F(block_addr),
+     sizeof(((om_gateway_config *)0)->block_addr), 0, 0, "config.help.gateway.block-page.address",
+     NULL, NULL},
+    {"site.block-page.port", OM_CK_U32, F(block_port), 0, 1, 65535,
+     "config.help.gateway.block-page.port", NULL, NULL},
+    {"site.forwards", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.forwards", parse_forwards,
+     dump_forwards},
+    {"site.hosts", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.hosts", parse_hosts, dump_hosts},
+    {"site.block-list", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.block-list", parse_blocked,
+     dump_blocked},
+};
+#undef F
+
+static void gw_defaults(void *obj)
+{
+	om_gateway_config *g = obj;
+	memset(g, 0, sizeof(*g));
+	g->mode = OM_GW_INLINE;
+	snprintf(g->lan, sizeof(g->lan), "lan0");
+	snprintf(g->wan, sizeof(g->wan), "wan0");
+	g->workers = 2;
+	g->fail_open = true; /* a small office must keep working */
+	g->scan_block_seconds = 600;
+	g->hold_ms = 2000;
+	g->max_held = 1024;
+	g->block_port = 8080;
+}
+
+static bool ifname_ok(const char *s)
+{
+	if (!*s || strlen(s) >= 16)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int gw_check(om_config_ctx *c, const void *obj)
+{
+	const om_gateway_config *g = obj;
+	/* names go into the ruleset text: only what an interface name can be */
+	if (!ifname_ok(g->lan))
+		return om_config_fail(c, NULL, "site.lan", "err.gateway.ifname", g->lan);
+	if (!ifname_ok(g->wan))
+		return om_config_fail(c, NULL, "site.wan", "err.gateway.ifname", g->wan);
+	if (g->dmz[0] && !ifname_ok(g->dmz))
+		return om_config_fail(c, NULL, "site.dmz", "err.gateway.ifname", g->dmz);
+	if (g->mirror[0] && !ifname_ok(g->mirror))
+		return om_config_fail(c, NULL, "site.mirror", "err.gateway.ifname", g->mirror);
+	if ((uint64_t)g->queue + g->workers > 65535)
+		return om_config_fail(c, NULL, "site.queue", "err.gateway.queue", g->queue,
+		                      g->workers);
+	return 0;
+}
+
+const om_config_schema om_gateway_config_schema = {
+    "engine", gw_keys, OM_ARRAY_SIZE(gw_keys), sizeof(om_gateway_config), gw_defaults, gw_check,
+};
+
+bool om_gw_name_blocked(const om_gateway_config *g, const char *name, size_t len)
+{
+	while (len && name[len - 1] == '.')
+		len--;
+	for (unsigned i = 0; i < g->nblocked; i++) {
+		const char *b = g->blocked[i];
+		size_t bl = strlen(b);
+		if (bl > len)
+			continue;
+		/* the name itself or a subdomain of it: "x.example.com" matches
+		 * "example.com", "badexample.com" does not */
+		if (strncasecmp(name + len - bl, b, bl) == 0 &&
+		    (bl == len || name[len - bl - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+int om_gw_quarantine_path(const om_settings *s, char *buf, size_t len)
+{
+	const char *dir = s->base.state_dir[0] ? s->base.state_dir : ".";
+	int n = snprintf(buf, len, "%s/quarantine", dir);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int om_gw_quarantine_load(const char *path, om_addr_table *t, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0; /* nobody is quarantined */
+		int r = -errno;
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_read"), path, strerror(errno));
+		return r;
+	}
+	char line[128];
+	unsigned lineno = 0;
+	int r = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, " \t\r\n#")] = '\0';
+		if (!line[0])
+			continue;
+		om_addr a;
+		if (om_addr_parse(line, &a) < 0) {
+			snprintf(err, errlen, om_tr("err.gateway.quarantine_line"), path, lineno,
+			         line);
+			r = -EINVAL;
+			break;
+		}
+		if ((r = om_addr_table_add(t, &a, 0)) < 0) {
+			snprintf(err, errlen, om_tr("err.gateway.quarantine_full"), path,
+			         om_addr_table_count(t));
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+int om_gw_quarantine_edit(const char *path, const om_addr *a, bool add, char *err, size_t errlen)
+{
+	om_addr_table *t = om_addr_table_new(4096);
+	if (!t) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		return -ENOMEM;
+	}
+	int r = om_gw_quarantine_load(path, t, err, errlen);
+	if (r < 0)
+		goto out;
+	if (add)
+		r = om_addr_table_add(t, a, 0);
+	else if ((r = om_addr_table_del(t, a)) == -ENOENT) {
+		char s[64];
+		om_addr_str(a, s, sizeof(s));
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_absent"), s);
+		goto out;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_full"), path,
+		         om_addr_table_count(t));
+		goto out;
+	}
+	/* written beside and renamed: a reader sees the old list or the new */
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_write"), tmp, strerror(errno));
+		goto out;
+	}
+	om_addr x;
+	om_usec until;
+	for (unsigned i = 0; om_addr_table_get(t, i, &x, &until); i++) {
+		char s[64];
+		om_addr_str(&x, s, sizeof(s));
+		fprintf(f, "%s\n", s);
+	}
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	int e = errno;
+	if (fclose(f) != 0 && ok) {
+		ok = false;
+		e = errno;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		ok = false;
+		e = errno;
+	}
+	if (!ok) {
+		r = -e;
+		snprintf(err, errlen, om_tr("err.gateway.quarantine_write"), path, strerror(e));
+		unlink(tmp);
+	}
+out:
+	om_addr_table_free(t);
+	return r;
+}
+
+/* ---- reject: TCP resets and ICMP errors -------------------------------------- */
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void ip4_header(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+                       uint16_t total)
+{
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	put16(h + 2, total);
+	h[8] = 64;
+	h[9] = proto;
+	memcpy(h + 12, src, 4);
+	memcpy(h + 16, dst, 4);
+	put16(h + 10, fold(sum16(h, 20, 0)));
+}
+
+static void tcp_rst(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+                    uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	ip4_header(out, src, dst, IPPROTO_TCP, 40);
+	uint8_t *t = out + 20;
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	uint8_t ph[12];
+	memcpy(ph, src, 4);
+	memcpy(ph + 4, dst, 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_TCP;
+	put16(ph + 10, 20);
+	put16(t + 16, fold(sum16(t, 20, sum16(ph, 12, 0))));
+}
+
+int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len1,
+                       size_t *ret_len2)
+{
+	/* the IPv4 header the packet came with (raw IP from the queue) */
+	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
+	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
+	if (p->ip_ver != 4 || len < 20 || (ip[0] >> 4) != 4)
+		return -ENOTSUP;
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+	if (ihl < 20 || ihl > len || tot < ihl)
+		return -EINVAL;
+	if (tot > len)
+		tot = len;
+	const uint8_t *src = ip + 12, *dst = ip + 16;
+	if (ip[9] == IPPROTO_TCP) {
+		if (tot < ihl + 20 || cap < 80)
+			return -EINVAL;
+		const uint8_t *t = ip + ihl;
+		size_t doff = (size_t)(t[12] >> 4) * 4;
+		if (doff < 20 || ihl + doff > tot)
+			return -EINVAL;
+		uint8_t fl = t[13];
+		if (fl & 0x04)
+			return -EINVAL; /* never answer a reset */
+		uint16_t sp = (uint16_t)(t[0] << 8 | t[1]), dp = (uint16_t)(t[2] << 8 | t[3]);
+		uint32_t seq = get32(t + 4), ack = get32(t + 8);
+		uint32_t end = seq + (uint32_t)(tot - ihl - doff) + ((fl & 0x02) ? 1 : 0) +
+		               ((fl & 0x01) ? 1 : 0);
+		/* to the sender, as from the receiver: it accepts a reset whose
+		 * sequence is what it expects next from the receiver */
+		tcp_rst(buf, dst, src, dp, sp, (fl & 0x10) ? ack : 0, end, 0x14);
+		/* to the receiver, as from the sender, at the sender's next byte */
+		tcp_rst(buf + 40, src, dst, sp, dp, end, 0, 0x04);
+		*ret_len1 = 40;
+		*ret_len2 = 40;
+		return 0;
+	}
+	if (ip[9] == IPPROTO_ICMP && tot >= ihl + 1 && ip[ihl] != 8 && ip[ihl] != 13)
+		return -EINVAL; /* no ICMP error about an ICMP error */
+	size_t quote = ihl + 8 < tot ? ihl + 8 : tot;
+	size_t n = 20 + 8 + quote;
+	if (cap < n)
+		return -EINVAL;
+	ip4_header(buf, dst, src, IPPROTO_ICMP, (uint16_t)n);
+	uint8_t *ic = buf + 20;
+	memset(ic, 0, 8);
+	ic[0] = 3;  /* destination unreachable */
+	ic[1] = 13; /* communication administratively prohibited */
+	memcpy(ic + 8, ip, quote);
+	put16(ic + 2, fold(sum16(ic, 8 + quote, 0)));
+	*ret_len1 = n;
+	*ret_len2 = 0;
+	return 0;
+}
+
+int om_gw_raw_socket(void)
+{
+	return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+}
+
+static int send_ip4(int fd, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	memcpy(&to.sin_addr, pkt + 16, 4);
+	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
+}
+
+int om_gw_reject(int fd, const om_packet *p)
+{
+	uint8_t buf[128];
+	size_t l1, l2;
+	int r = om_gw_reject_build(p, buf, sizeof(buf), &l1, &l2);
+	if (r < 0)
+		return r;
+	r = send_ip4(fd, buf, l1);
+	if (r == 0 && l2)
+		r = send_ip4(fd, buf + l1, l2);
+	return r;
+}
+
+/* ---- privilege ---------------------------------------------------------------- */
+
+int om_gw_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errlen, om_tr("err.gateway.user"), user);
+		return -ENOENT;
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	/* CAP_NET_ADMIN: verdicts, the queue's unbind and the firewall's removal
+	 * at exit; inheritable and ambient so that iptables-nft gets it too */
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE,
+	             CAP_NET_ADMIN);
+	int rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+	                         CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (rc < 0) {
+		snprintf(err, errlen, om_tr("err.gateway.privdrop"), user, rc);
+		return -EPERM;
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+	return 0;
+}

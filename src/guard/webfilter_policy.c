@@ -1,0 +1,283 @@
+/* webfilter_policy.c: a tenant's web filter policy and the decision on one
+ * request, and the web filter as a proto observer (HTTP host and URI,
+ * TLS/QUIC SNI, DNS query names). The allow and block lists are small
+ * category builders of their own, so they match exactly like the
+ * database: suffixes at label boundaries, URL prefixes at '/' boundaries. */
+#include "guard/guard.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct om_wf_policy {
+	om_wf_builder *allow, *block;
+	char cats[OM_WF_CAT_MAX][OM_WF_CAT_NAME_MAX]; /* blocked category names */
+	uint32_t ncats;
+};
+
+int om_wf_policy_new(om_wf_policy **ret)
+{
+	om_wf_policy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (om_wf_builder_new(&p->allow) < 0 || om_wf_builder_new(&p->block) < 0) {
+		om_wf_policy_free(p);
+		return -ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+om_wf_policy *om_wf_policy_free(om_wf_policy *p)
+{
+	if (p) {
+		om_wf_builder_free(p->allow);
+		om_wf_builder_free(p->block);
+		free(p);
+	}
+	return NULL;
+}
+
+int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n >= OM_WF_CAT_NAME_MAX)
+		return -EINVAL;
+	if (db && om_wf_db_category_index(db, name) < 0)
+		return -ENOENT;
+	for (uint32_t i = 0; i < p->ncats; i++)
+		if (!strcmp(p->cats[i], name))
+			return 0;
+	if (p->ncats >= OM_WF_CAT_MAX)
+		return -ENOSPC;
+	memcpy(p->cats[p->ncats++], name, n + 1);
+	return 0;
+}
+
+int om_wf_policy_allow(om_wf_policy *p, const char *rule)
+{
+	int r = om_wf_builder_add(p->allow, rule, strlen(rule), "allow");
+	return r > 0 ? 0 : r;
+}
+
+int om_wf_policy_block(om_wf_policy *p, const char *rule)
+{
+	int r = om_wf_builder_add(p->block, rule, strlen(rule), "block");
+	return r > 0 ? 0 : r;
+}
+
+const char *om_wf_verdict_name(enum om_wf_verdict v)
+{
+	switch (v) {
+	case OM_WF_LISTED: return "listed";
+	case OM_WF_ALLOWED: return "allowed";
+	case OM_WF_BLOCKED: return "blocked";
+	case OM_WF_UNLISTED: break;
+	}
+	return "unlisted";
+}
+
+static void set_rule(om_wf_decision *d, const om_wf_match *m)
+{
+	size_t n = m->rule_len < sizeof(d->rule) ? m->rule_len : sizeof(d->rule) - 1;
+	memcpy(d->rule, m->rule, n);
+	d->rule[n] = '\0';
+}
+
+/* The database's bits of the policy's blocked categories (names, because
+ * a database's indexes change when it is rebuilt). */
+static uint64_t blocked_bits(const om_wf_db *db, const om_wf_policy *pol)
+{
+	uint64_t bits = 0;
+	for (uint32_t i = 0; pol && i < pol->ncats; i++) {
+		int k = om_wf_db_category_index(db, pol->cats[i]);
+		if (k >= 0)
+			bits |= 1ULL << k;
+	}
+	return bits;
+}
+
+int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
+                 const char *path, size_t plen, om_wf_decision *ret)
+{
+	char norm[OM_WF_KEY_MAX];
+	if (om_wf_norm_host(host, hlen, norm, sizeof(norm)) < 0)
+		return -EINVAL;
+	om_wf_decision d;
+	memset(&d, 0, sizeof(d));
+	om_wf_match m, cm;
+	bool listed = db && om_wf_db_lookup(db, host, hlen, path, plen, &cm) == 0;
+	if (listed)
+		d.cats = cm.cats;
+	if (pol && om_wf_builder_lookup(pol->allow, host, hlen, path, plen, &m) == 0) {
+		d.verdict = OM_WF_ALLOWED;
+		d.source = OM_WF_SRC_ALLOW_LIST;
+		set_rule(&d, &m);
+	} else if (pol && om_wf_builder_lookup(pol->block, host, hlen, path, plen, &m) == 0) {
+		d.verdict = OM_WF_BLOCKED;
+		d.source = OM_WF_SRC_BLOCK_LIST;
+		set_rule(&d, &m);
+	} else if (listed) {
+		d.verdict = (cm.cats & blocked_bits(db, pol)) ? OM_WF_BLOCKED : OM_WF_LISTED;
+		d.source = OM_WF_SRC_CATEGORY;
+		set_rule(&d, &cm);
+	}
+	*ret = d;
+	return 0;
+}
+
+int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
+                       char *err, size_t errlen)
+{
+	memset(filt, 0, sizeof(*filt));
+	int e = om_wf_db_open(db, &filt->own_db);
+	if (e < 0) {
+		snprintf(err, errlen,
+		         om_tr(e == -EINVAL ? "webfilter.err.db_bad" : "webfilter.err.db_open"), db,
+		         strerror(-e));
+		return e;
+	}
+	if ((e = om_wf_policy_new(&filt->own_policy)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("webfilter.err.memory"));
+		om_wf_filter_cleanup(filt);
+		return e;
+	}
+	for (const char *p = block; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char name[OM_WF_CAT_NAME_MAX];
+		if (n >= sizeof(name) || !n ||
+		    (memcpy(name, p, n), name[n] = '\0',
+		     om_wf_policy_block_category(filt->own_policy, filt->own_db, name) < 0)) {
+			snprintf(err, errlen, om_tr("webfilter.err.no_category"), (int)n, p, db);
+			om_wf_filter_cleanup(filt);
+			return -EINVAL;
+		}
+		filt->alert_cats |= 1ULL << om_wf_db_category_index(filt->own_db, name);
+		p = c ? c + 1 : p + n;
+	}
+	for (const char *p = allow; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char rule[OM_WF_KEY_MAX];
+		if (n >= sizeof(rule) || !n ||
+		    (memcpy(rule, p, n), rule[n] = '\0',
+		     om_wf_policy_allow(filt->own_policy, rule) < 0)) {
+			snprintf(err, errlen, om_tr("webfilter.err.bad_rule"), (int)n, p);
+			om_wf_filter_cleanup(filt);
+			return -EINVAL;
+		}
+		p = c ? c + 1 : p + n;
+	}
+	filt->db = filt->own_db;
+	filt->policy = filt->own_policy;
+	return 0;
+}
+
+void om_wf_filter_cleanup(om_wf_filter *filt)
+{
+	filt->own_db = om_wf_db_close(filt->own_db);
+	filt->own_policy = om_wf_policy_free(filt->own_policy);
+	filt->db = NULL;
+	filt->policy = NULL;
+}
+
+/* ---- the observer ------------------------------------------------------- */
+
+static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                                     const om_proto_tx *tx, const char *field, const uint8_t *name,
+                                     uint32_t nlen, const uint8_t *path, uint32_t plen)
+{
+	om_wf_decision d;
+	if (om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path, plen,
+	                 &d) < 0 ||
+	    d.verdict == OM_WF_UNLISTED)
+		return OM_TX_VERDICT_ACCEPT;
+	if (filt->cb) {
+		om_wf_event ev = {&d, field, (const char *)name, nlen, (const char *)path, plen};
+		filt->cb(cb_user, f, tx, &ev);
+	}
+	if (d.verdict == OM_WF_BLOCKED)
+		return OM_TX_VERDICT_DROP;
+	if (d.verdict == OM_WF_LISTED && (d.cats & filt->alert_cats))
+		return OM_TX_VERDICT_ALERT;
+	return OM_TX_VERDICT_ACCEPT;
+}
+
+static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
+{
+	return a > b ? a : b;
+}
+
+#define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
+
+enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                               const om_proto_tx *tx)
+{
+	/* requests only: the name is the client's */
+	if (tx->dir != OM_DIR_TOSERVER || !tx->app_proto)
+		return OM_TX_VERDICT_ACCEPT;
+	uint32_t n = 0, pn = 0;
+	const uint8_t *v, *p;
+	if (!strcmp(tx->app_proto, "http")) {
+		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
+			return OM_TX_VERDICT_ACCEPT;
+		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
+		return decide_one(filt, cb_user, f, tx, "http.host", v, n, p, p ? pn : 0);
+	}
+	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
+		if (!(v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
+			return OM_TX_VERDICT_ACCEPT;
+		return decide_one(filt, cb_user, f, tx, "tls.sni", v, n, NULL, 0);
+	}
+	if (!strcmp(tx->app_proto, "dns")) {
+		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
+		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
+			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
+				break;
+			r = stricter(r,
+			             decide_one(filt, cb_user, f, tx, "dns.query", v, n, NULL, 0));
+		}
+		return r;
+	}
+	return OM_TX_VERDICT_ACCEPT;
+}
+
+struct wf_worker {
+	const om_wf_filter *filt;
+	void *cb_user;
+};
+
+static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	const struct wf_worker *w = wctx;
+	return om_wf_on_tx(w->filt, w->cb_user, f, tx);
+}
+
+static void *observer_worker_new(void *user, unsigned worker)
+{
+	const om_wf_filter *filt = user;
+	struct wf_worker *w = malloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	w->filt = filt;
+	w->cb_user = filt->worker_user ? filt->worker_user(filt->user, worker) : filt->user;
+	return w;
+}
+
+static void observer_worker_free(void *wctx, void *user)
+{
+	(void)user;
+	free(wctx);
+}
+
+void om_wf_observer(om_proto_observer *o, om_wf_filter *filt)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = "webfilter";
+	o->worker_new = observer_worker_new;
+	o->worker_free = observer_worker_free;
+	o->on_tx = observer_on_tx;
+	o->user = filt;
+}

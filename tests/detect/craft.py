@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Writes the rule-test captures (Ethernet, IPv4, checksums computed):
+
+  tcp-keywords.pcap  one TCP session 192.168.1.10:40000 -> 203.0.113.5:80,
+                     handshake, then client payloads one per segment (the
+                     content, pcre, byte_* and offset cases of corpus.rules),
+                     a server reply, FIN both ways
+  frag.pcap          one UDP datagram 192.168.1.10:5000 -> 203.0.113.5:9999
+                     whose payload "....FRAGMENTED-SECRET...." is cut in two
+                     IPv4 fragments in the middle of the pattern
+  segmented.pcap     a TCP session whose payload "SPLIT-ACROSS-SEGMENTS" is
+                     sent as "SPLIT-ACR" + "OSS-SEGMENTS", and "WHOLE-ONE" in
+                     one segment
+
+usage: craft.py OUTDIR
+"""
+import os
+import struct
+import sys
+
+T0 = 1700000000
+CLI, SRV = bytes([192, 168, 1, 10]), bytes([203, 0, 113, 5])
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, ident=1, frag=0, mf=False, total=None):
+    ln = 20 + len(payload)
+    off = (frag // 8) | (0x2000 if mf else 0)
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, ln, ident, off, 64, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def tcp(src, dst, sp, dp, seq, ack, flags, data=b""):
+    h = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    ph = struct.pack("!4s4sBBH", src, dst, 0, 6, len(h) + len(data))
+    c = csum(ph + h + data)
+    return h[:16] + struct.pack("!H", c) + h[18:] + data
+
+
+def udp(src, dst, sp, dp, data):
+    h = struct.pack("!HHHH", sp, dp, 8 + len(data), 0)
+    ph = struct.pack("!4s4sBBH", src, dst, 0, 17, len(h) + len(data))
+    c = csum(ph + h + data) or 0xFFFF
+    return h[:6] + struct.pack("!H", c) + data
+
+
+def eth(ip):
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip
+
+
+class Cap:
+    def __init__(self, path):
+        self.f = open(path, "wb")
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.t = 0
+
+    def add(self, frame):
+        self.t += 1000
+        self.f.write(struct.pack("<IIII", T0 + self.t // 1000000, self.t % 1000000,
+                                 len(frame), len(frame)))
+        self.f.write(frame)
+
+    def close(self):
+        self.f.close()
+
+
+class Session:
+    """A TCP session: handshake at creation, data both ways, close."""
+
+    def __init__(self, cap, sp=40000, dp=80):
+        self.c, self.sp, self.dp = cap, sp, dp
+        self.cs, self.ss = 1000, 5000
+        self.send(True, 0x02)
+        self.ss -= 0
+        self.send(False, 0x12)
+        self.send(True, 0x10)
+
+    def send(self, client, flags, data=b""):
+        if client:
+            seg = tcp(CLI, SRV, self.sp, self.dp, self.cs, self.ss, flags, data)
+            self.c.add(eth(ipv4(CLI, SRV, 6, seg)))
+            self.cs += len(data) + (1 if flags & 0x03 else 0)
+        else:
+            seg = tcp(SRV, CLI, self.dp, self.sp, self.ss, self.cs, flags, data)
+            self.c.add(eth(ipv4(SRV, CLI, 6, seg)))
+            self.ss += len(data) + (1 if flags & 0x03 else 0)
+
+    def data(self, client, payload):
+        self.send(client, 0x18, payload)
+        self.send(not client, 0x10)
+
+    def close(self):
+        self.send(True, 0x11)
+        self.send(False, 0x11)
+        self.send(True, 0x10)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    c = Cap(os.path.join(out, "tcp-keywords.pcap"))
+    s = Session(c)
+    s.data(True, b"xxABCyyABCzzDEF")             # content chain that needs a retry
+    s.data(True, b"GET /index.html?id=123& HTTP/1.0\r\n")  # startswith, relative pcre
+    s.data(True, b"\x03xyzEND")                  # byte_jump then within
+    s.data(True, b"\x02zzOK")                    # byte_extract as a distance
+    s.data(True, b"LEN=\x00\x01\x02")            # byte_test after a content
+    s.data(True, b"flowbit-set")                 # flowbits: set (noalert)
+    s.data(True, b"flowbit-check")               # flowbits: isset
+    s.data(False, b"HTTP/1.0 200 OK\r\n\r\nSERVER-SAYS")  # to_client only
+    s.close()
+    c.close()
+
+    c = Cap(os.path.join(out, "frag.pcap"))
+    data = udp(CLI, SRV, 5000, 9999, b"....FRAGMENTED-SECRET....")
+    # the UDP header and 8 payload bytes, then the rest (offset 16)
+    c.add(eth(ipv4(CLI, SRV, 17, data[:16], ident=77, frag=0, mf=True)))
+    c.add(eth(ipv4(CLI, SRV, 17, data[16:], ident=77, frag=16)))
+    c.close()
+
+    c = Cap(os.path.join(out, "segmented.pcap"))
+    s = Session(c, sp=40001)
+    s.send(True, 0x18, b"SPLIT-ACR")
+    s.send(True, 0x18, b"OSS-SEGMENTS")
+    s.send(False, 0x10)
+    s.data(True, b"WHOLE-ONE")
+    s.close()
+    c.close()
+
+
+if __name__ == "__main__":
+    main()

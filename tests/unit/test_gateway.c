@@ -1,0 +1,450 @@
+/* Unit tests for the gateway's pure parts (src/engine/verdict.c, firewall.c,
+ * gateway.c): the verdict combination, the address table, the block list,
+ * the nftables ruleset, the reject packets and the site: configuration.
+ * Expected values are worked out from the inputs and the RFCs, not taken
+ * from the program's output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/internal.h"
+
+static om_addr A(const char *s)
+{
+	om_addr a;
+	assert_int_equal(om_addr_parse(s, &a), 0);
+	return a;
+}
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+static void test_verdict_strictest(void **st)
+{
+	(void)st;
+	om_verdict_in in = {0};
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_ACCEPT);
+	in.flow_flags = OM_FLOW_F_ALERTED; /* an alert alone lets it through */
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_ACCEPT);
+	in.flow_flags = OM_FLOW_F_ALERTED | OM_FLOW_F_DROP;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_DROP);
+	in.flow_flags = OM_FLOW_F_ALERTED | OM_FLOW_F_DROP | OM_FLOW_F_REJECT;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_REJECT);
+	/* a blocked scanner beats a reject: no answer at all */
+	in.src_blocked = true;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_DROP);
+	memset(&in, 0, sizeof(in));
+	in.policy_blocked = true;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_REJECT);
+	memset(&in, 0, sizeof(in));
+	in.file_blocked = true;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_REJECT);
+}
+
+static void test_verdict_quarantine(void **st)
+{
+	(void)st;
+	om_verdict_in in = {.quarantined = true};
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_DROP);
+	in.quarantine_allow = true; /* DNS to the gateway, the block page */
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_ACCEPT);
+}
+
+static void test_verdict_hold(void **st)
+{
+	(void)st;
+	om_verdict_in in = {.file_pending = true, .hold_age = 10};
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_HOLD);
+	in.hold_age = 1000; /* the hold ran out */
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_ACCEPT);
+	assert_int_equal(om_verdict_decide(&in, 1000, false), OM_VERDICT_DROP);
+	/* a drop is never softened into a hold */
+	in.hold_age = 0;
+	in.flow_flags = OM_FLOW_F_DROP;
+	assert_int_equal(om_verdict_decide(&in, 1000, true), OM_VERDICT_DROP);
+}
+
+/* ---- the address table ---------------------------------------------------- */
+
+static void test_addr_table(void **st)
+{
+	(void)st;
+	om_addr_table *t = om_addr_table_new(4);
+	assert_non_null(t);
+	om_addr a = A("192.0.2.1"), b = A("192.0.2.2"), c = A("2001:db8::1");
+	assert_false(om_addr_table_has(t, &a, 100));
+	assert_int_equal(om_addr_table_add(t, &a, 200), 0);
+	assert_int_equal(om_addr_table_add(t, &b, 0), 0);
+	assert_int_equal(om_addr_table_add(t, &c, 150), 0);
+	assert_int_equal(om_addr_table_count(t), 3);
+	assert_true(om_addr_table_has(t, &a, 199));
+	assert_false(om_addr_table_has(t, &a, 200)); /* until is exclusive */
+	assert_true(om_addr_table_has(t, &b, UINT64_MAX - 1));
+	/* adding again keeps the longer block */
+	assert_int_equal(om_addr_table_add(t, &a, 100), 0);
+	assert_true(om_addr_table_has(t, &a, 199));
+	assert_int_equal(om_addr_table_del(t, &b), 0);
+	assert_int_equal(om_addr_table_del(t, &b), -ENOENT);
+	assert_false(om_addr_table_has(t, &b, 1));
+	assert_true(om_addr_table_has(t, &c, 1));
+	om_addr_table_free(t);
+}
+
+static void test_addr_table_cap_and_delete(void **st)
+{
+	(void)st;
+	enum { N = 300 };
+	om_addr_table *t = om_addr_table_new(N);
+	om_addr a[N + 1];
+	for (unsigned i = 0; i <= N; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "10.%u.%u.1", i / 256, i % 256);
+		a[i] = A(s);
+	}
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(om_addr_table_add(t, &a[i], 0), 0);
+	/* full, and nothing has expired: a clear refusal */
+	assert_int_equal(om_addr_table_add(t, &a[N], 0), -ENOSPC);
+	/* deleting every third entry must leave every other one findable
+	 * (deletion moves entries back in their probe chains) */
+	for (unsigned i = 0; i < N; i += 3)
+		assert_int_equal(om_addr_table_del(t, &a[i]), 0);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(om_addr_table_has(t, &a[i], 1), i % 3 != 0);
+	assert_int_equal(om_addr_table_count(t), N - (N + 2) / 3);
+	unsigned listed = 0;
+	om_addr x;
+	om_usec until;
+	while (om_addr_table_get(t, listed, &x, &until))
+		listed++;
+	assert_int_equal(listed, N - (N + 2) / 3);
+	om_addr_table_free(t);
+}
+
+/* ---- the block list --------------------------------------------------------- */
+
+static void test_name_blocked(void **st)
+{
+	(void)st;
+	static om_gateway_config g;
+	memset(&g, 0, sizeof(g));
+	snprintf(g.blocked[0], OM_GW_NAME_MAX, "example.com");
+	snprintf(g.blocked[1], OM_GW_NAME_MAX, "bad.test");
+	g.nblocked = 2;
+#define NB(s) om_gw_name_blocked(&g, s, strlen(s))
+	assert_true(NB("example.com"));
+	assert_true(NB("www.example.com"));
+	assert_true(NB("a.b.EXAMPLE.com"));
+	assert_true(NB("example.com.")); /* DNS's trailing dot */
+	assert_false(NB("badexample.com"));
+	assert_false(NB("example.co"));
+	assert_false(NB("com"));
+	assert_true(NB("x.bad.test"));
+	assert_false(NB(""));
+#undef NB
+}
+
+/* ---- the ruleset -------------------------------------------------------------- */
+
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
+		bool start = p == text || p[-1] == '\t' || p[-1] == '\n';
+		if (start && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static void test_ruleset(void **st)
+{
+	(void)st;
+	static om_settings s;
+	om_settings_defaults(&s);
+	om_gateway_config *g = &s.gateway;
+	snprintf(g->lan, sizeof(g->lan), "eth1");
+	snprintf(g->wan, sizeof(g->wan), "eth0");
+	snprintf(g->dmz, sizeof(g->dmz), "eth2");
+	g->forwards[0] = (om_gw_forward){IPPROTO_TCP, 8443, 443, A("192.168.1.10")};
+	g->forwards[1] = (om_gw_forward){IPPROTO_UDP, 51820, 51820, A("192.168.1.11")};
+	g->nforwards = 2;
+	g->hosts[0] = (om_gw_host){{A("192.168.1.50"), 128}, false, 0, 0};
+	g->hosts[1] = (om_gw_host){{A("192.168.1.60"), 128}, false, IPPROTO_TCP, 25};
+	g->nhosts = 2;
+	g->queue = 10;
+	g->workers = 2;
+	g->fail_open = true;
+	om_buf b;
+	om_buf_init(&b, 1 << 20);
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	const char *t = om_buf_cstr(&b);
+	/* the table is replaced whole: created (if absent), deleted, written */
+	assert_true(strncmp(t, "table inet omamori {}\ndelete table inet omamori\n", 48) == 0);
+	/* default deny for the gateway itself and for what goes through */
+	assert_true(has_line(t, "type filter hook input priority filter; policy drop;"));
+	assert_true(has_line(t, "type filter hook forward priority filter; policy drop;"));
+	assert_true(has_line(t, "ct state established,related accept"));
+	assert_true(has_line(t, "iifname \"eth1\" oifname \"eth0\" accept"));
+	assert_true(has_line(t, "iifname \"eth2\" oifname \"eth0\" accept"));
+	assert_true(has_line(t, "iifname \"eth1\" oifname \"eth2\" accept"));
+	/* nothing lets the WAN in except the forwards (DNAT) */
+	assert_null(strstr(t, "iifname \"eth0\" oifname \"eth1\" accept"));
+	assert_true(has_line(t, "ct status dnat accept"));
+	assert_true(has_line(t, "iifname \"eth0\" tcp dport 8443 dnat ip to 192.168.1.10:443"));
+	assert_true(has_line(t, "iifname \"eth0\" udp dport 51820 dnat ip to 192.168.1.11:51820"));
+	assert_true(has_line(t, "ip saddr 192.168.1.50/32 oifname \"eth0\" drop"));
+	assert_true(has_line(t, "ip saddr 192.168.1.60/32 oifname \"eth0\" tcp dport 25 drop"));
+	assert_true(has_line(t, "oifname \"eth0\" masquerade"));
+	/* the host rules come before the general LAN -> WAN accept */
+	assert_true(strstr(t, "192.168.1.50/32") < strstr(t, "iifname \"eth1\" oifname \"eth0\""));
+	/* two workers: queues 10 and 11, spread by flow, bypass when nobody listens */
+	assert_true(has_line(t, "queue num 10-11 fanout,bypass"));
+	om_buf_reset(&b);
+	/* the iptables path: no queue statement in the table */
+	g->fail_open = false;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_IPTABLES, &b), 0);
+	assert_null(strstr(om_buf_cstr(&b), "queue"));
+	om_buf_reset(&b);
+	g->workers = 1;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	assert_true(has_line(om_buf_cstr(&b), "queue num 10"));
+	om_buf_free(&b);
+	/* a buffer too small says so */
+	om_buf_init(&b, 64);
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), -ENOSPC);
+	om_buf_free(&b);
+}
+
+/* ---- reject packets ------------------------------------------------------------ */
+
+/* The one's complement sum of a correct checksum field's cover is 0xffff. */
+static uint16_t csum_check(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void tcp_pseudo_ok(const uint8_t *ip)
+{
+	uint8_t ph[12];
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = 0;
+	ph[11] = 20;
+	assert_int_equal(csum_check(ip + 20, 20, csum_check(ph, 12, 0)), 0xffff);
+}
+
+static void test_reject_tcp(void **st)
+{
+	(void)st;
+	/* 10.0.0.2:40000 -> 192.0.2.80:80, seq 1000, ack 5000, PSH|ACK, 10
+	 * bytes of payload */
+	uint8_t pkt[50] = {0x45, 0,    0,   50,  0,    0,    0x40, 0,    64,   6,    0,  0, 10,
+	                   0,    0,    2,   192, 0,    2,    80,   0x9c, 0x40, 0,    80, 0, 0,
+	                   0x03, 0xe8, 0,   0,   0x13, 0x88, 0x50, 0x18, 0xff, 0xff, 0,  0, 0,
+	                   0,    'G',  'E', 'T', ' ',  '/',  ' ',  'H',  'T',  'T',  'P'};
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.raw = pkt;
+	p.caplen = sizeof(pkt);
+	p.wirelen = sizeof(pkt);
+	p.linktype = 101;
+	assert_int_equal(om_decode_peek(&p), 0);
+	uint8_t out[128];
+	size_t l1, l2;
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	assert_int_equal(l1, 40);
+	assert_int_equal(l2, 40);
+	/* to the client, as if from the server: seq = the client's ack (5000),
+	 * ack = 1000 + 10, RST|ACK */
+	const uint8_t *r = out;
+	{
+		static const uint8_t want[8] = {192, 0, 2, 80, 10, 0, 0, 2};
+		assert_memory_equal(r + 12, want, 8);
+	};
+	assert_int_equal(r[9], 6);
+	assert_int_equal(csum_check(r, 20, 0), 0xffff);
+	assert_int_equal(r[20] << 8 | r[21], 80);
+	assert_int_equal(r[22] << 8 | r[23], 40000);
+	assert_int_equal(be32(r + 24), 5000);
+	assert_int_equal(be32(r + 28), 1010);
+	assert_int_equal(r[33], 0x14);
+	tcp_pseudo_ok(r);
+	/* to the server, as if from the client: seq = 1010, RST */
+	r = out + 40;
+	{
+		static const uint8_t want[8] = {10, 0, 0, 2, 192, 0, 2, 80};
+		assert_memory_equal(r + 12, want, 8);
+	};
+	assert_int_equal(csum_check(r, 20, 0), 0xffff);
+	assert_int_equal(be32(r + 24), 1010);
+	assert_int_equal(r[33], 0x04);
+	tcp_pseudo_ok(r);
+	/* a reset is never answered */
+	pkt[33] = 0x04;
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), -EINVAL);
+}
+
+static void test_reject_udp(void **st)
+{
+	(void)st;
+	/* 10.0.0.2:5353 -> 192.0.2.53:53, 4 bytes of payload */
+	uint8_t pkt[32] = {0x45, 0, 0, 32, 0,    0,    0, 0,  64, 17, 0, 0, 10, 0, 0, 2,
+	                   192,  0, 2, 53, 0x14, 0xe9, 0, 53, 0,  12, 0, 0, 1,  2, 3, 4};
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.raw = pkt;
+	p.caplen = sizeof(pkt);
+	p.linktype = 101;
+	assert_int_equal(om_decode_peek(&p), 0);
+	uint8_t out[128];
+	size_t l1, l2;
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	/* ICMP header (8) and the offending IP header (20) plus 8 bytes (RFC 792) */
+	assert_int_equal(l1, 20 + 8 + 28);
+	assert_int_equal(l2, 0);
+	{
+		static const uint8_t want[8] = {192, 0, 2, 53, 10, 0, 0, 2};
+		assert_memory_equal(out + 12, want, 8);
+	};
+	assert_int_equal(out[9], 1);
+	assert_int_equal(out[2] << 8 | out[3], 56);
+	assert_int_equal(csum_check(out, 20, 0), 0xffff);
+	assert_int_equal(out[20], 3);  /* destination unreachable */
+	assert_int_equal(out[21], 13); /* administratively prohibited (RFC 1812) */
+	assert_int_equal(csum_check(out + 20, 36, 0), 0xffff);
+	assert_memory_equal(out + 28, pkt, 28);
+}
+
+/* ---- configuration and quarantine file ------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_site_config(void **st)
+{
+	(void)st;
+	static om_settings s;
+	char path[] = "/tmp/omamori-site-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "site:\n  mode: passive\n  lan: eth1\n  wan: eth0\n  workers: 3\n"
+	                 "  fail-open: false\n  forwards:\n"
+	                 "    - {proto: udp, port: 500, to: 192.168.1.5}\n"
+	                 "    - {port: 8443, to: 192.168.1.10, to-port: 443}\n"
+	                 "  hosts:\n    - {host: 192.168.1.0/28, action: deny}\n"
+	                 "    - {host: 192.168.1.10, action: allow, port: 443}\n"
+	                 "  block-list: [bad.test, worse.test]\n");
+	om_settings_defaults(&s);
+	assert_true(s.gateway.fail_open); /* the default: keep the office working */
+	char err[512];
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_int_equal(s.gateway.mode, OM_GW_PASSIVE);
+	assert_string_equal(s.gateway.lan, "eth1");
+	assert_int_equal(s.gateway.workers, 3);
+	assert_false(s.gateway.fail_open);
+	assert_int_equal(s.gateway.nforwards, 2);
+	assert_int_equal(s.gateway.forwards[0].proto, IPPROTO_UDP);
+	assert_int_equal(s.gateway.forwards[0].to_port, 500); /* defaults to port */
+	assert_int_equal(s.gateway.forwards[1].proto, IPPROTO_TCP);
+	assert_int_equal(s.gateway.forwards[1].to_port, 443);
+	assert_int_equal(s.gateway.nhosts, 2);
+	assert_false(s.gateway.hosts[0].allow);
+	assert_true(s.gateway.hosts[1].allow);
+	assert_int_equal(s.gateway.hosts[1].port, 443);
+	assert_int_equal(s.gateway.nblocked, 2);
+	assert_string_equal(s.gateway.blocked[1], "worse.test");
+
+	/* refused, and nothing changes */
+	write_file(path, "site:\n  mode: sideways\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.mode"));
+	assert_int_equal(s.gateway.mode, OM_GW_PASSIVE);
+	/* an interface name goes into the ruleset text: no quotes or spaces */
+	write_file(path, "site:\n  lan: 'eth1\" accept'\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.lan"));
+	write_file(path, "site:\n  hosts:\n    - {host: 192.168.1.10, action: allow}\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	unlink(path);
+}
+
+static void test_quarantine_file(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/omamori-q-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[300], err[512];
+	snprintf(path, sizeof(path), "%s/quarantine", dir);
+	om_addr a = A("192.168.1.23"), b = A("fd00::5");
+	assert_int_equal(om_gw_quarantine_edit(path, &a, true, err, sizeof(err)), 0);
+	assert_int_equal(om_gw_quarantine_edit(path, &b, true, err, sizeof(err)), 0);
+	assert_int_equal(om_gw_quarantine_edit(path, &a, true, err, sizeof(err)),
+	                 0); /* twice: once */
+	om_addr_table *t = om_addr_table_new(16);
+	assert_int_equal(om_gw_quarantine_load(path, t, err, sizeof(err)), 0);
+	assert_int_equal(om_addr_table_count(t), 2);
+	assert_true(om_addr_table_has(t, &a, 1));
+	assert_true(om_addr_table_has(t, &b, 1));
+	assert_int_equal(om_gw_quarantine_edit(path, &a, false, err, sizeof(err)), 0);
+	assert_int_equal(om_gw_quarantine_edit(path, &a, false, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "192.168.1.23"));
+	om_addr_table_free(t);
+	t = om_addr_table_new(16);
+	assert_int_equal(om_gw_quarantine_load(path, t, err, sizeof(err)), 0);
+	assert_int_equal(om_addr_table_count(t), 1);
+	assert_false(om_addr_table_has(t, &a, 1));
+	/* a bad line is refused with its number */
+	write_file(path, "# isolated\n192.168.1.7\nnot-an-address\n");
+	assert_int_equal(om_gw_quarantine_load(path, t, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3:"));
+	om_addr_table_free(t);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	om_lang_set_thread(OM_LANG_EN);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_verdict_strictest),
+	    cmocka_unit_test(test_verdict_quarantine),
+	    cmocka_unit_test(test_verdict_hold),
+	    cmocka_unit_test(test_addr_table),
+	    cmocka_unit_test(test_addr_table_cap_and_delete),
+	    cmocka_unit_test(test_name_blocked),
+	    cmocka_unit_test(test_ruleset),
+	    cmocka_unit_test(test_reject_tcp),
+	    cmocka_unit_test(test_reject_udp),
+	    cmocka_unit_test(test_site_config),
+	    cmocka_unit_test(test_quarantine_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,206 @@
+/* Unit tests for the web filter's policy and its observer
+ * (src/guard/webfilter_policy.c): precedence (allow list over block list
+ * over blocked categories, URL rules over names) and the verdicts given to
+ * HTTP, TLS and DNS transactions built here the way proto shows them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guard/guard.h"
+
+static om_wf_db *db;
+static char dbpath[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	om_wf_builder *b = NULL;
+	assert_int_equal(om_wf_builder_new(&b), 0);
+	assert_int_equal(om_wf_builder_add(b, "dropbox.com", 11, "online_storage"), 0);
+	assert_int_equal(om_wf_builder_add(b, "example.com", 11, "sns"), 0);
+	assert_int_equal(om_wf_builder_add(b, "dns.google", 10, "encrypted_dns"), 0);
+	snprintf(dbpath, sizeof(dbpath), "/tmp/wfpol-%ld.db", (long)getpid());
+	assert_int_equal(om_wf_builder_write(b, dbpath), 0);
+	om_wf_builder_free(b);
+	assert_int_equal(om_wf_db_open(dbpath, &db), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	om_wf_db_close(db);
+	unlink(dbpath);
+	return 0;
+}
+
+static om_wf_decision dec(const om_wf_policy *p, const char *host, const char *path)
+{
+	om_wf_decision d;
+	assert_int_equal(om_wf_decide(db, p, host, strlen(host), path, path ? strlen(path) : 0, &d),
+	                 0);
+	return d;
+}
+
+static void test_precedence(void **state)
+{
+	(void)state;
+	om_wf_policy *p = NULL;
+	assert_int_equal(om_wf_policy_new(&p), 0);
+	assert_int_equal(om_wf_policy_block_category(p, db, "online_storage"), 0);
+	assert_int_equal(om_wf_policy_block_category(p, db, "no_such"), -ENOENT);
+	assert_int_equal(om_wf_policy_allow(p, "files.dropbox.com"), 0);
+	assert_int_equal(om_wf_policy_block(p, "bad.example"), 0);
+	assert_int_equal(om_wf_policy_block(p, "example.com"), 0);
+	assert_int_equal(om_wf_policy_allow(p, "example.com/ok"), 0);
+
+	om_wf_decision d = dec(p, "www.dropbox.com", NULL);
+	assert_int_equal(d.verdict, OM_WF_BLOCKED);
+	assert_int_equal(d.source, OM_WF_SRC_CATEGORY);
+	assert_string_equal(d.rule, "dropbox.com");
+	/* the allow list wins over the blocked category; the category is still told */
+	d = dec(p, "a.files.dropbox.com", "/x");
+	assert_int_equal(d.verdict, OM_WF_ALLOWED);
+	assert_int_equal(d.source, OM_WF_SRC_ALLOW_LIST);
+	assert_string_equal(d.rule, "files.dropbox.com");
+	assert_int_equal(d.cats, 1ULL << om_wf_db_category_index(db, "online_storage"));
+	/* block list over a category that is not blocked; an allowed URL over it */
+	d = dec(p, "www.example.com", "/no");
+	assert_int_equal(d.verdict, OM_WF_BLOCKED);
+	assert_int_equal(d.source, OM_WF_SRC_BLOCK_LIST);
+	d = dec(p, "www.example.com", "/ok/page");
+	assert_int_equal(d.verdict, OM_WF_ALLOWED);
+	assert_string_equal(d.rule, "example.com/ok");
+	d = dec(p, "x.bad.example", NULL);
+	assert_int_equal(d.verdict, OM_WF_BLOCKED);
+	assert_int_equal(d.cats, 0);
+	d = dec(p, "dns.google", NULL);
+	assert_int_equal(d.verdict, OM_WF_LISTED);
+	d = dec(p, "unlisted.example.net", NULL);
+	assert_int_equal(d.verdict, OM_WF_UNLISTED);
+	/* without a policy nothing is blocked */
+	d = dec(NULL, "www.dropbox.com", NULL);
+	assert_int_equal(d.verdict, OM_WF_LISTED);
+	om_wf_decision bad;
+	assert_int_equal(om_wf_decide(db, p, "a b", 3, NULL, 0, &bad), -EINVAL);
+	om_wf_policy_free(p);
+}
+
+/* A transaction the way a parser shows it: a few named buffers. */
+struct fake_tx {
+	om_proto_tx tx;
+	const char *bufs[OM_TXB_COUNT][4];
+};
+
+static const uint8_t *fake_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                  uint32_t *ret_len)
+{
+	const struct fake_tx *t = (const struct fake_tx *)tx;
+	if (idx >= 4 || !t->bufs[b][idx])
+		return NULL;
+	*ret_len = (uint32_t)strlen(t->bufs[b][idx]);
+	return (const uint8_t *)t->bufs[b][idx];
+}
+
+static struct fake_tx mk_tx(const char *proto, int dir)
+{
+	struct fake_tx t;
+	memset(&t, 0, sizeof(t));
+	t.tx.app_proto = proto;
+	t.tx.dir = dir;
+	t.tx.progress = OM_TX_REQUEST;
+	t.tx.buffer = fake_buffer;
+	return t;
+}
+
+struct seen {
+	unsigned n;
+	char field[8][16];
+	char name[8][64];
+	enum om_wf_verdict v[8];
+};
+
+static void on_event(void *user, om_flow *f, const om_proto_tx *tx, const om_wf_event *ev)
+{
+	(void)f;
+	(void)tx;
+	struct seen *s = user;
+	if (s->n >= 8)
+		return;
+	snprintf(s->field[s->n], 16, "%s", ev->field);
+	snprintf(s->name[s->n], 64, "%.*s", (int)ev->name_len, ev->name);
+	s->v[s->n++] = ev->d->verdict;
+}
+
+static void test_observer(void **state)
+{
+	(void)state;
+	om_wf_policy *p = NULL;
+	assert_int_equal(om_wf_policy_new(&p), 0);
+	assert_int_equal(om_wf_policy_block_category(p, db, "online_storage"), 0);
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_wf_filter filt = {.db = db, .policy = p, .cb = on_event, .user = &s};
+	om_proto_observer o;
+	om_wf_observer(&o, &filt);
+	assert_string_equal(o.name, "webfilter");
+	void *w = o.worker_new(o.user, 0);
+
+	struct fake_tx t = mk_tx("http", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_HTTP_HOST][0] = "www.dropbox.com";
+	t.bufs[OM_TXB_HTTP_URI][0] = "/upload";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_DROP);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.field[0], "http.host");
+	assert_int_equal(s.v[0], OM_WF_BLOCKED);
+	/* the response of the same transaction is not decided again */
+	t.tx.dir = OM_DIR_TOCLIENT;
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 1);
+
+	t = mk_tx("tls", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_TLS_SNI][0] = "example.com";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.field[1], "tls.sni");
+	assert_int_equal(s.v[1], OM_WF_LISTED);
+	/* a listed category reported as harmful is an alert */
+	filt.alert_cats = 1ULL << om_wf_db_category_index(db, "sns");
+	t.tx.app_proto = "quic";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ALERT);
+	assert_int_equal(s.n, 3);
+
+	t = mk_tx("dns", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_DNS_QUERY][0] = "unlisted.example.org";
+	t.bufs[OM_TXB_DNS_QUERY][1] = "dl.dropbox.com";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_DROP);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.field[3], "dns.query");
+	assert_string_equal(s.name[3], "dl.dropbox.com");
+
+	/* no host, another protocol: nothing */
+	t = mk_tx("http", OM_DIR_TOSERVER);
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	t = mk_tx("smtp", OM_DIR_TOSERVER);
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 4);
+	o.worker_free(w, o.user);
+	om_wf_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_observer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
