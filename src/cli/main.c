@@ -3,6 +3,7 @@
  * the message catalogues. */
 #include "assess/assess.h"
 #include "base/base.h"
+#include "console/console.h"
 #include "detect/detect.h"
 #include "drill/drill.h"
 #include "engine/engine.h"
@@ -676,6 +677,14 @@ static int cmd_drill(struct cli *c, struct args *a)
 	return om_drill_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
 }
 
+/* ---- console ------------------------------------------------------------- */
+
+/* The web console parses its own options. */
+static int cmd_console(struct cli *c, struct args *a)
+{
+	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
 /* ---- webfilter ------------------------------------------------------------ */
 
 /* The web filter's category database (src/guard) parses its own options;
@@ -1010,6 +1019,7 @@ static const struct command {
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
     {"gateway", cmd_gateway, "help.gateway"},
+    {"console", cmd_console, "help.console"},
 };
 /* clang-format on */
 

@@ -9,10 +9,8 @@
 
 #include <sqlite3.h>
 
+#include "store/internal.h"
 #include "store/store.h"
-
-/* In store.c: the connection of an open store. */
-sqlite3 *om_store_sqlite(om_store *s);
 
 #define DRILL_SCHEMA_VERSION 1
 
@@ -56,7 +54,7 @@ static int exec1(sqlite3 *db, const char *sql, char *err, size_t errlen)
 
 int om_store_drill_schema(om_store *s, char *err, size_t errlen)
 {
-	sqlite3 *db = om_store_sqlite(s);
+	sqlite3 *db = store_db(s);
 	for (size_t i = 0; i < OM_ARRAY_SIZE(drill_schema); i++) {
 		int r = exec1(db, drill_schema[i], err, errlen);
 		if (r < 0)
@@ -91,7 +89,7 @@ static int bind_str(sqlite3_stmt *st, int idx, const char *v)
 int om_store_drill_import(om_store *s, const om_store_drill_target *t, size_t n, const char *group,
                           char *err, size_t errlen)
 {
-	sqlite3 *db = om_store_sqlite(s);
+	sqlite3 *db = store_db(s);
 	sqlite3_stmt *ins = NULL, *mem = NULL;
 	int r = om_store_flush(s);
 	if (r < 0) {
@@ -162,7 +160,7 @@ static const char *col(sqlite3_stmt *st, int i)
 
 int om_store_drill_targets(om_store *s, const char *group, om_store_drill_target_cb cb, void *user)
 {
-	sqlite3 *db = om_store_sqlite(s);
+	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	const char *sql =
 	    group ? "SELECT t.mail, t.name, t.organisation, t.department, t.role, t.custom,"
@@ -203,7 +201,7 @@ int om_store_drill_targets(om_store *s, const char *group, om_store_drill_target
 
 int om_store_drill_exclude(om_store *s, const char *pattern, const char *reason, bool remove)
 {
-	sqlite3 *db = om_store_sqlite(s);
+	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	int r = om_store_flush(s);
 	if (r < 0)
@@ -226,7 +224,7 @@ int om_store_drill_exclude(om_store *s, const char *pattern, const char *reason,
 
 int om_store_drill_exclusions(om_store *s, om_store_drill_exclusion_cb cb, void *user)
 {
-	sqlite3 *db = om_store_sqlite(s);
+	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT pattern, reason FROM drill_exclusion ORDER BY pattern",
 	                       -1, &st, NULL) != SQLITE_OK)

@@ -125,7 +125,24 @@ static bool surely_not_stored(const char *line, size_t len)
 	return true;
 }
 
+static int import_line(om_store *s, const char *line, size_t len, const char *want_tenant,
+                       const char *want_gateway);
+
 int om_store_import_line(om_store *s, const char *line, size_t len)
+{
+	return import_line(s, line, len, NULL, NULL);
+}
+
+int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
+                             const char *gateway)
+{
+	if (!tenant || !gateway)
+		return -EINVAL;
+	return import_line(s, line, len, tenant, gateway);
+}
+
+static int import_line(om_store *s, const char *line, size_t len, const char *want_tenant,
+                       const char *want_gateway)
 {
 	json_error_t jerr;
 	int r = -EINVAL;
@@ -145,6 +162,10 @@ int om_store_import_line(om_store *s, const char *line, size_t len)
 	json_t *om = json_object_get(ev, "omamori");
 	const char *tenant = str_at(om, "tenant"), *gateway = str_at(om, "gateway");
 	if (!json_is_object(om) || !tenant || !gateway || !tenant[0])
+		goto out;
+	/* a gateway pushes its own tenant's events only */
+	if ((want_tenant && strcmp(tenant, want_tenant) != 0) ||
+	    (want_gateway && strcmp(gateway, want_gateway) != 0))
 		goto out;
 	if (cov) {
 		r = import_coverage(s, ev, tenant, gateway);

@@ -22,6 +22,7 @@
  * compared) and the new event is stored under a re-seeded key, so no event is
  * lost to a collision. */
 #include "store/store.h"
+#include "store/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -159,6 +160,11 @@ struct om_store {
 	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
 };
+
+sqlite3 *store_db(om_store *s)
+{
+	return s->db;
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) OM_PRINTF(3, 4);
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -336,6 +342,9 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_drill_schema(s, err, errlen);
 		if (r < 0)
 			goto fail;
+		r = store_console_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = s;
 	return 0;
@@ -344,13 +353,6 @@ fail:
 	sqlite3_close(s->db);
 	free(s);
 	return r < 0 ? r : -EIO;
-}
-
-/* The connection, for the tables kept in their own files (drill.c). */
-sqlite3 *om_store_sqlite(om_store *s);
-sqlite3 *om_store_sqlite(om_store *s)
-{
-	return s->db;
 }
 
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen)

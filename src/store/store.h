@@ -74,6 +74,10 @@ int om_store_parse_time(const char *s, om_usec *ret);
  * line that is not a usable event (bad data: count it and go on), or
  * another negative errno when the store failed. */
 int om_store_import_line(om_store *s, const char *line, size_t len);
+/* The same for a line pushed by one gateway of one tenant: a line naming
+ * another tenant or gateway in its omamori object is refused (-EINVAL). */
+int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
+                             const char *gateway);
 typedef struct om_store_import_stats {
 	uint64_t records, stored, ignored, invalid;
 } om_store_import_stats;
@@ -153,5 +157,88 @@ int om_store_drill_targets(om_store *s, const char *group, om_store_drill_target
  * address or "@domain". */
 int om_store_drill_exclude(om_store *s, const char *pattern, const char *reason, bool remove);
 int om_store_drill_exclusions(om_store *s, om_store_drill_exclusion_cb cb, void *user);
+/* ---- the console: accounts, sessions, audit log, tenants ----
+ * Tables of their own (src/store/console.c), created by om_store_open with
+ * idempotent statements. Writes flush the pending event batch first. */
+enum om_store_role {
+	OM_ROLE_PROVIDER_ADMIN = 0,
+	OM_ROLE_PROVIDER_STAFF = 1,
+	OM_ROLE_COMPANY_ADMIN = 2,
+	OM_ROLE_COMPANY_VIEWER = 3,
+	OM_ROLE__COUNT
+};
+typedef struct om_store_account {
+	char name[64];
+	int role;        /* enum om_store_role */
+	char tenant[64]; /* "" for provider roles */
+	char hash[160];  /* libsodium's argon2id string */
+} om_store_account;
+/* -EEXIST when the name is taken, -EINVAL for an empty or too long field. */
+int om_store_account_add(om_store *s, const om_store_account *a);
+/* -ENOENT when there is no such account. */
+int om_store_account_set_hash(om_store *s, const char *name, const char *hash);
+int om_store_account_get(om_store *s, const char *name, om_store_account *ret);
+/* Accounts by name; *ret_n is the number written (at most max). */
+int om_store_account_list(om_store *s, om_store_account *out, size_t max, size_t *ret_n);
+/* Sessions are stored by a hash of their cookie value (hex, <= 64 chars). */
+int om_store_session_add(om_store *s, const char *id_hash, const char *account, const char *csrf,
+                         om_usec expires);
+/* The live session's account and CSRF token; -ENOENT when unknown or
+ * expired at now (an expired one is deleted). */
+int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store_account *ret_acct,
+                         char ret_csrf[80]);
+int om_store_session_delete(om_store *s, const char *id_hash);
+/* One audit log line: who did what, in which tenant ("" for none). */
+int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *tenant,
+                       const char *action, const char *detail);
+typedef struct om_store_audit {
+	om_usec ts;
+	char actor[64], tenant[64], action[64], detail[256];
+} om_store_audit;
+/* Newest first; tenant NULL: all tenants. */
+int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, size_t max,
+                        size_t *ret_n);
+typedef struct om_store_tenant {
+	char id[64];
+	char name[128];
+} om_store_tenant;
+/* -EEXIST when the id is taken. */
+int om_store_tenant_add(om_store *s, const char *id, const char *name);
+int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret);
+int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *ret_n);
+
+/* Gateways of a tenant. A gateway is created with the hash of a one-time
+ * enrolment token; enrolling replaces it by the hash of the gateway's own
+ * credential. Health: last push time, version, events stored, drops and
+ * spool backlog as the gateway reported them. */
+typedef struct om_store_gateway {
+	char id[64];
+	char tenant[64];
+	char name[128];
+	char version[32];
+	om_usec last_seen; /* 0: never */
+	uint64_t events, drops, backlog;
+	bool enrolled;
+} om_store_gateway;
+/* -EEXIST when the id is taken. */
+int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const char *name,
+                         const char *enrol_hash);
+/* Exchanges an unused enrolment token for a credential: -ENOENT when the
+ * token is unknown or already used. */
+int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred_hash,
+                           om_store_gateway *ret);
+int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gateway *ret);
+/* Records a push: when, the version, events added, and the reported drops
+ * and backlog. */
+int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
+                          uint64_t events_added, uint64_t drops, uint64_t backlog);
+/* tenant NULL: every tenant's. */
+int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
+                          size_t *ret_n);
+/* Pushed batches, for idempotent ingest: 1 when gateway's batch_id was
+ * stored already (its events counted), 0 when not. */
+int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
+int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                       om_usec ts);
 
 #endif

@@ -1,0 +1,615 @@
+/* store: the console's tables. Accounts (name, role, tenant, password hash),
+ * sessions (by a hash of the cookie, with expiry and the CSRF token), the
+ * audit log and tenants. The schema is a list of idempotent statements run by
+ * om_store_open; its version row lives in console_schema for later upgrades.
+ * The SQL is plain (INTEGER/TEXT, ? placeholders) so that it also runs on
+ * PostgreSQL. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+#define CONSOLE_SCHEMA_VERSION 1
+
+static const char console_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS console_schema (version INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_accounts ("
+    "  name TEXT PRIMARY KEY,"
+    "  role INTEGER NOT NULL,"
+    "  tenant TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_sessions ("
+    "  id_hash TEXT PRIMARY KEY,"
+    "  account TEXT NOT NULL,"
+    "  csrf TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  tenant TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  detail TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_tenants ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS console_gateways ("
+    "  id TEXT PRIMARY KEY,"
+    "  tenant TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  enrol_hash TEXT,"
+    "  cred_hash TEXT UNIQUE,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  events INTEGER NOT NULL DEFAULT 0,"
+    "  drops INTEGER NOT NULL DEFAULT 0,"
+    "  backlog INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS console_batches ("
+    "  gateway TEXT NOT NULL,"
+    "  batch_id TEXT NOT NULL,"
+    "  events INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  PRIMARY KEY (gateway, batch_id));";
+
+static int db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW: return 0;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: return -EROFS;
+	case SQLITE_FULL: return -ENOSPC;
+	default: return -EIO;
+	}
+}
+
+int store_console_schema(om_store *s, char *err, size_t errlen)
+{
+	sqlite3 *db = store_db(s);
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, console_schema_sql, NULL, NULL, &msg);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db,
+		                  "INSERT INTO console_schema (version) SELECT 1"
+		                  " WHERE NOT EXISTS (SELECT 1 FROM console_schema)",
+		                  NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, om_tr("err.store.sql"),
+			         msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	}
+	return 0;
+}
+
+/* Prepares sql and binds the strings in order (NULL ends the list early). */
+static int prep(om_store *s, sqlite3_stmt **st, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL);
+
+	if (rc != SQLITE_OK) {
+		om_err(om_tr("err.store.prepare"), sqlite3_errmsg(store_db(s)));
+		*st = NULL;
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	}
+	return 0;
+}
+
+static int bind_s(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0
+	                                                                               : -ENOMEM;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(out, n, "%s", v ? v : "");
+}
+
+/* Runs a statement that returns no rows. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+
+	sqlite3_finalize(st);
+	return r;
+}
+
+static bool fits(const char *v, size_t max)
+{
+	return v && strnlen(v, max) < max;
+}
+
+int om_store_account_add(om_store *s, const om_store_account *a)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!a || !a->name[0] || !fits(a->name, sizeof(a->name)) || !a->hash[0] || a->role < 0 ||
+	    a->role >= OM_ROLE__COUNT)
+		return -EINVAL;
+	if (a->role >= OM_ROLE_COMPANY_ADMIN && !a->tenant[0])
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(s, &st,
+	         "INSERT INTO console_accounts (name, role, tenant, hash) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, a->name);
+	sqlite3_bind_int(st, 2, a->role);
+	bind_s(st, 3, a->role >= OM_ROLE_COMPANY_ADMIN ? a->tenant : "");
+	bind_s(st, 4, a->hash);
+	return run(st);
+}
+
+int om_store_account_set_hash(om_store *s, const char *name, const char *hash)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!name || !hash || !*hash)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(s, &st, "UPDATE console_accounts SET hash = ? WHERE name = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, hash);
+	bind_s(st, 2, name);
+	r = run(st);
+	if (r == 0 && sqlite3_changes(store_db(s)) == 0)
+		return -ENOENT;
+	return r;
+}
+
+static void account_row(sqlite3_stmt *st, om_store_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	col_copy(st, 0, a->name, sizeof(a->name));
+	a->role = sqlite3_column_int(st, 1);
+	col_copy(st, 2, a->tenant, sizeof(a->tenant));
+	col_copy(st, 3, a->hash, sizeof(a->hash));
+}
+
+int om_store_account_get(om_store *s, const char *name, om_store_account *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (!name)
+		return -EINVAL;
+	r = prep(s, &st, "SELECT name, role, tenant, hash FROM console_accounts WHERE name = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		account_row(st, ret);
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int om_store_account_list(om_store *s, om_store_account *out, size_t max, size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	r = prep(s, &st, "SELECT name, role, tenant, hash FROM console_accounts ORDER BY name");
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		account_row(st, &out[n++]);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_session_add(om_store *s, const char *id_hash, const char *account, const char *csrf,
+                         om_usec expires)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!id_hash || !*id_hash || !account || !csrf || expires > INT64_MAX)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(
+	    s, &st,
+	    "INSERT INTO console_sessions (id_hash, account, csrf, expires) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id_hash);
+	bind_s(st, 2, account);
+	bind_s(st, 3, csrf);
+	sqlite3_bind_int64(st, 4, (int64_t)expires);
+	return run(st);
+}
+
+int om_store_session_delete(om_store *s, const char *id_hash)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	r = prep(s, &st, "DELETE FROM console_sessions WHERE id_hash = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id_hash);
+	return run(st);
+}
+
+int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store_account *ret_acct,
+                         char ret_csrf[80])
+{
+	sqlite3_stmt *st;
+	int r, rc;
+	int64_t expires = 0;
+	char account[64] = "", csrf[80] = "";
+
+	if (!id_hash)
+		return -EINVAL;
+	r = prep(s, &st, "SELECT account, csrf, expires FROM console_sessions WHERE id_hash = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id_hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_copy(st, 0, account, sizeof(account));
+		col_copy(st, 1, csrf, sizeof(csrf));
+		expires = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	if (expires < 0 || (om_usec)expires <= now) {
+		om_store_session_delete(s, id_hash);
+		return -ENOENT;
+	}
+	om_store_account a;
+	r = om_store_account_get(s, account, &a);
+	if (r < 0)
+		return r;
+	*ret_acct = a;
+	memcpy(ret_csrf, csrf, sizeof(csrf));
+	return 0;
+}
+
+int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *tenant,
+                       const char *action, const char *detail)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	if (!action || ts > INT64_MAX)
+		return -EINVAL;
+	r = prep(
+	    s, &st,
+	    "INSERT INTO console_audit (ts, actor, tenant, action, detail) VALUES (?, ?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (int64_t)ts);
+	bind_s(st, 2, actor);
+	bind_s(st, 3, tenant);
+	bind_s(st, 4, action);
+	bind_s(st, 5, detail);
+	return run(st);
+}
+
+int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, size_t max,
+                        size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	r = prep(s, &st,
+	         tenant ? "SELECT ts, actor, tenant, action, detail FROM console_audit"
+	                  " WHERE tenant = ? ORDER BY id DESC LIMIT ?"
+	                : "SELECT ts, actor, tenant, action, detail FROM console_audit"
+	                  " ORDER BY id DESC LIMIT ?");
+	if (r < 0)
+		return r;
+	if (tenant) {
+		bind_s(st, 1, tenant);
+		sqlite3_bind_int64(st, 2, (int64_t)max);
+	} else {
+		sqlite3_bind_int64(st, 1, (int64_t)max);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+		om_store_audit *a = &out[n++];
+		int64_t ts = sqlite3_column_int64(st, 0);
+		a->ts = ts > 0 ? (om_usec)ts : 0;
+		col_copy(st, 1, a->actor, sizeof(a->actor));
+		col_copy(st, 2, a->tenant, sizeof(a->tenant));
+		col_copy(st, 3, a->action, sizeof(a->action));
+		col_copy(st, 4, a->detail, sizeof(a->detail));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_tenant_add(om_store *s, const char *id, const char *name)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!id || !*id || !fits(id, 64) || !name || !fits(name, 128))
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(s, &st, "INSERT INTO console_tenants (id, name) VALUES (?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id);
+	bind_s(st, 2, name);
+	return run(st);
+}
+
+int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (!id)
+		return -EINVAL;
+	r = prep(s, &st, "SELECT id, name FROM console_tenants WHERE id = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_copy(st, 0, ret->id, sizeof(ret->id));
+		col_copy(st, 1, ret->name, sizeof(ret->name));
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	r = prep(s, &st, "SELECT id, name FROM console_tenants ORDER BY id");
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+		col_copy(st, 0, out[n].id, sizeof(out[n].id));
+		col_copy(st, 1, out[n].name, sizeof(out[n].name));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+#define GW_COLS                                                                                    \
+	"id, tenant, name, version, last_seen, events, drops, backlog, cred_hash IS NOT NULL"
+
+static uint64_t col_u64(sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static void gateway_row(sqlite3_stmt *st, om_store_gateway *g)
+{
+	memset(g, 0, sizeof(*g));
+	col_copy(st, 0, g->id, sizeof(g->id));
+	col_copy(st, 1, g->tenant, sizeof(g->tenant));
+	col_copy(st, 2, g->name, sizeof(g->name));
+	col_copy(st, 3, g->version, sizeof(g->version));
+	g->last_seen = col_u64(st, 4);
+	g->events = col_u64(st, 5);
+	g->drops = col_u64(st, 6);
+	g->backlog = col_u64(st, 7);
+	g->enrolled = sqlite3_column_int(st, 8) != 0;
+}
+
+int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const char *name,
+                         const char *enrol_hash)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!id || !*id || !fits(id, 64) || !tenant || !*tenant || !fits(tenant, 64) || !name ||
+	    !fits(name, 128) || !enrol_hash || !*enrol_hash)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = prep(s, &st,
+	         "INSERT INTO console_gateways (id, tenant, name, enrol_hash) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, id);
+	bind_s(st, 2, tenant);
+	bind_s(st, 3, name);
+	bind_s(st, 4, enrol_hash);
+	return run(st);
+}
+
+static int gateway_one(om_store *s, const char *sql, const char *key, om_store_gateway *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = prep(s, &st, sql);
+	if (r < 0)
+		return r;
+	bind_s(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		gateway_row(st, ret);
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred_hash,
+                           om_store_gateway *ret)
+{
+	sqlite3_stmt *st;
+	om_store_gateway g;
+	int r;
+
+	if (!enrol_hash || !*enrol_hash || !cred_hash || !*cred_hash)
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = gateway_one(s, "SELECT " GW_COLS " FROM console_gateways WHERE enrol_hash = ?",
+	                enrol_hash, &g);
+	if (r < 0)
+		return r;
+	r = prep(s, &st,
+	         "UPDATE console_gateways SET enrol_hash = NULL, cred_hash = ? WHERE id = ?"
+	         " AND enrol_hash = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, cred_hash);
+	bind_s(st, 2, g.id);
+	bind_s(st, 3, enrol_hash);
+	r = run(st);
+	if (r == 0 && sqlite3_changes(store_db(s)) != 1)
+		return -ENOENT;
+	if (r == 0) {
+		g.enrolled = true;
+		*ret = g;
+	}
+	return r;
+}
+
+int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gateway *ret)
+{
+	if (!cred_hash || !*cred_hash)
+		return -EINVAL;
+	return gateway_one(s, "SELECT " GW_COLS " FROM console_gateways WHERE cred_hash = ?",
+	                   cred_hash, ret);
+}
+
+int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
+                          uint64_t events_added, uint64_t drops, uint64_t backlog)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	if (now > INT64_MAX || events_added > INT64_MAX || drops > INT64_MAX || backlog > INT64_MAX)
+		return -ERANGE;
+	r = prep(s, &st,
+	         "UPDATE console_gateways SET last_seen = ?, version = ?, events = events + ?,"
+	         " drops = ?, backlog = ? WHERE id = ?");
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	bind_s(st, 2, version);
+	sqlite3_bind_int64(st, 3, (int64_t)events_added);
+	sqlite3_bind_int64(st, 4, (int64_t)drops);
+	sqlite3_bind_int64(st, 5, (int64_t)backlog);
+	bind_s(st, 6, id);
+	return run(st);
+}
+
+int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
+                          size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	r = prep(s, &st,
+	         tenant ? "SELECT " GW_COLS " FROM console_gateways WHERE tenant = ? ORDER BY id"
+	                : "SELECT " GW_COLS " FROM console_gateways ORDER BY tenant, id");
+	if (r < 0)
+		return r;
+	if (tenant)
+		bind_s(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		gateway_row(st, &out[n++]);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = prep(s, &st, "SELECT 1 FROM console_batches WHERE gateway = ? AND batch_id = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	bind_s(st, 2, batch_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+}
+
+int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                       om_usec ts)
+{
+	sqlite3_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	if (events > INT64_MAX || ts > INT64_MAX)
+		return -ERANGE;
+	r = prep(s, &st,
+	         "INSERT INTO console_batches (gateway, batch_id, events, ts) VALUES (?, ?, ?, ?)");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	bind_s(st, 2, batch_id);
+	sqlite3_bind_int64(st, 3, (int64_t)events);
+	sqlite3_bind_int64(st, 4, (int64_t)ts);
+	return run(st);
+}

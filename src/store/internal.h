@@ -1,0 +1,14 @@
+/* store: what the store's own files share (not part of the interface). */
+#ifndef OMAMORI_STORE_INTERNAL_H
+#define OMAMORI_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* The open database handle. */
+sqlite3 *store_db(om_store *s);
+/* The console's tables (console.c), idempotent; run by om_store_open. */
+int store_console_schema(om_store *s, char *err, size_t errlen);
+
+#endif
