@@ -308,9 +308,30 @@ static void summary_attacked(struct report *r, om_buf *b, enum emit_mode m)
 	}
 	if (!any)
 		put_answer(r, b, m, "report.summary.attacked.unknown", 0);
-	else if (n)
-		put_answer(r, b, m, "report.summary.attacked.yes", n);
-	else if (full)
+	else if (n && n == r->cat[0].total)
+		/* only scans: everyday background, said so plainly */
+		put_answer(r, b, m, "report.summary.attacked.scans", n);
+	else if (n) {
+		/* name only what was watched and seen, never a category nobody
+		 * watched */
+		char what[1024], num[32];
+		size_t wl = 0;
+		what[0] = 0;
+		for (int i = 0; i < REPORT_NCAT; i++) {
+			if (!from_outside[i] || !r->cat[i].monitored || !r->cat[i].total)
+				continue;
+			fmt_count(r->cat[i].total, num);
+			int k = snprintf(what + wl, sizeof(what) - wl, "%s%s %s",
+			                 wl ? msg(r, "report.list.sep") : "",
+			                 cat_msg(r, r->cat[i].name, "title"), num);
+			if (k < 0 || (size_t)k >= sizeof(what) - wl)
+				break;
+			wl += (size_t)k;
+		}
+		fmt_count(n, num);
+		const char *kv[] = {"n", num, "what", what};
+		emit(b, m, subst(r, msg(r, "report.summary.attacked.yes"), kv, 2));
+	} else if (full)
 		put_answer(r, b, m, "report.summary.attacked.no", 0);
 	else if (u.hours == (uint32_t)r->ndays * 24)
 		/* every hour watched for some of them, not for all */
@@ -351,6 +372,32 @@ static int count_not_monitored(const struct report *r)
 	return n;
 }
 
+/* The titles of the categories nobody watched, joined, into out. */
+static void not_monitored_list(const struct report *r, char *out, size_t outlen)
+{
+	size_t l = 0;
+	out[0] = 0;
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		if (r->cat[i].monitored)
+			continue;
+		int k = snprintf(out + l, outlen - l, "%s%s", l ? msg(r, "report.list.sep") : "",
+		                 cat_msg(r, r->cat[i].name, "title"));
+		if (k < 0 || (size_t)k >= outlen - l)
+			return;
+		l += (size_t)k;
+	}
+}
+
+/* "Not watched this month (n of 6 areas): A, B. Ask ..."; in r->tmp. */
+static const char *not_monitored_line(struct report *r, int nm)
+{
+	char num[16], list[1024];
+	snprintf(num, sizeof(num), "%d", nm);
+	not_monitored_list(r, list, sizeof(list));
+	const char *kv[] = {"n", num, "list", list};
+	return subst(r, msg(r, "report.summary.not_monitored"), kv, 2);
+}
+
 /* ---- TEXT --------------------------------------------------------------- */
 
 static void text_count(struct report *r, om_buf *b, const struct cat_data *c)
@@ -379,7 +426,6 @@ static void build_text(struct report *r, om_buf *b)
 	int todo[REPORT_NCAT];
 	int ntodo = summary_todo(r, todo);
 	int nm = count_not_monitored(r);
-	char num[32];
 
 	om_buf_puts(b, msg(r, "report.title"));
 	om_buf_puts(b, "\n");
@@ -412,11 +458,8 @@ static void build_text(struct report *r, om_buf *b)
 		om_buf_printf(b, "  - %s: %s\n", cat_msg(r, name, "title"),
 		              cat_msg(r, name, "advice"));
 	}
-	if (nm > 0) {
-		snprintf(num, sizeof(num), "%d", nm);
-		om_buf_printf(b, "  - %s\n",
-		              subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
-	}
+	if (nm > 0)
+		om_buf_printf(b, "  - %s\n", not_monitored_line(r, nm));
 	if (any_partial(r))
 		om_buf_printf(b, "  - %s\n", msg(r, "report.summary.partial"));
 	om_buf_puts(b, "\n");
@@ -424,6 +467,8 @@ static void build_text(struct report *r, om_buf *b)
 	om_buf_printf(b, "== %s ==\n", msg(r, "report.categories.title"));
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
+		if (!c->monitored)
+			continue; /* grouped in one line below */
 		om_buf_printf(b, "[%s] ", cat_msg(r, c->name, "title"));
 		text_count(r, b, c);
 		if (watched_differs(r, c))
@@ -438,6 +483,13 @@ static void build_text(struct report *r, om_buf *b)
 		text_top(r, b, "report.top_sources", c->src, c->nsrc);
 		text_top(r, b, "report.top_targets", c->dst, c->ndst);
 		om_buf_puts(b, "\n");
+	}
+	if (nm > 0) {
+		char list[1024];
+		not_monitored_list(r, list, sizeof(list));
+		om_buf_printf(b, "[%s] %s: %s\n  %s\n", msg(r, "report.not_watched.group"),
+		              msg(r, "report.not_monitored"), list,
+		              msg(r, "report.not_monitored.advice"));
 	}
 }
 
@@ -693,7 +745,6 @@ static void build_html(struct report *r, om_buf *b)
 	int todo[REPORT_NCAT];
 	int ntodo = summary_todo(r, todo);
 	int nm = count_not_monitored(r);
-	char num[32];
 
 	om_buf_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
 	              om_lang_name(o->lang));
@@ -729,7 +780,7 @@ static void build_html(struct report *r, om_buf *b)
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
 		om_buf_printf(b, "<li%s><a href=\"#cat-%s\"><span class=\"n\">",
-		              html_count_class(c), c->name);
+		              html_count_class(c), c->monitored ? c->name : "not-watched");
 		html_count(r, b, c);
 		om_buf_puts(b, "</span>");
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
@@ -765,9 +816,8 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_puts(b, "</li>\n");
 	}
 	if (nm > 0) {
-		snprintf(num, sizeof(num), "%d", nm);
 		om_buf_puts(b, "<li>");
-		om_buf_put_html(b, subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
+		om_buf_put_html(b, not_monitored_line(r, nm));
 		om_buf_puts(b, "</li>\n");
 	}
 	if (any_partial(r)) {
@@ -780,6 +830,8 @@ static void build_html(struct report *r, om_buf *b)
 	/* per category */
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
+		if (!c->monitored)
+			continue; /* grouped in one section below */
 		om_buf_printf(b, "<section id=\"cat-%s\">\n<h2>", c->name);
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
 		om_buf_printf(b, "</h2>\n<p class=\"count%s\">", c->monitored ? "" : " nm");
@@ -813,6 +865,17 @@ static void build_html(struct report *r, om_buf *b)
 			html_table(r, b, "report.top_targets", c->dst, c->ndst);
 		}
 		om_buf_puts(b, "</section>\n");
+	}
+	if (nm > 0) {
+		char list[1024];
+		not_monitored_list(r, list, sizeof(list));
+		om_buf_puts(b, "<section id=\"cat-not-watched\">\n<h2>");
+		om_buf_put_html(b, msg(r, "report.not_watched.group"));
+		om_buf_puts(b, "</h2>\n<p class=\"nm\">");
+		om_buf_put_html(b, list);
+		om_buf_puts(b, "</p>\n<p>");
+		om_buf_put_html(b, msg(r, "report.not_monitored.advice"));
+		om_buf_puts(b, "</p>\n</section>\n");
 	}
 	om_buf_puts(b, "</main>\n<footer class=\"note\">");
 	om_buf_put_html(b, msg(r, "report.footer"));
