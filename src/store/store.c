@@ -21,7 +21,7 @@
  * collision between two different events is detected (the stored row is
  * compared) and the new event is stored under a re-seeded key, so no event is
  * lost to a collision. */
-#include "store/store.h"
+#include "store/store-sqlite.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -331,6 +331,9 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 
 	if (migrate) {
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
+		if (r < 0)
+			goto fail;
+		r = om_store_report2_schema(s, err, errlen);
 		if (r < 0)
 			goto fail;
 	}
@@ -985,4 +988,9 @@ int om_store_month_top(om_store *s, const char *tenant, const char *month, const
 		return r;
 	sqlite3_bind_int64(st, 5, max > INT32_MAX ? INT32_MAX : (sqlite3_int64)max);
 	return collect_counts(st, out, max, ret_n);
+}
+
+sqlite3 *om_store_sqlite(om_store *s)
+{
+	return s->db;
 }

@@ -135,6 +135,12 @@ static int setup(void **state)
 	if (om_store_add_coverage(s, "leap", "gw1", "recon", "2024-02-10") < 0 ||
 	    om_store_add_coverage(s, "leap", "gw1", "recon", "2023-02-10") < 0)
 		return -1;
+	/* the fixture's counts are by UTC days */
+	const char *utc[] = {"acme", "short", "twopk", "parted", "big", HOSTILE, "leap", "bakery"};
+	for (size_t i = 0; i < sizeof(utc) / sizeof(utc[0]); i++) {
+		if (om_store_tenant_set(s, utc[i], "timezone", "UTC") < 0)
+			return -1;
+	}
 	if (om_store_flush(s) < 0)
 		return -1;
 	*state = f;
@@ -481,7 +487,10 @@ static void test_text(void **state)
 	assert_non_null(strstr(e, "[Not watched this month] not monitored: Malware in received "
 	                          "email\n"));
 	/* watched on one day only: never "0" about the other 30 */
-	assert_non_null(strstr(e, "Month: 2024-05\nTime watched: 31 of 31 days (744 of 744 hours)\n"));
+	assert_non_null(strstr(e, "Month: 2024-05\nIssued: "));
+	assert_non_null(strstr(e, "\nTime watched: 31 of 31 days (744 of 744 hours)\nMonths, days and "
+	                          "times are those of the time zone UTC.\n"));
+	assert_null(strstr(e, "No data has been received"));
 	assert_non_null(strstr(e, "[Visits to harmful websites] none seen in the time watched "
 	                          "(1 of 31 days)\n  Time watched: 1 of 31 days (24 of 744 hours)\n"));
 	assert_null(strstr(e, "[Visits to harmful websites] 0"));
@@ -816,6 +825,97 @@ static void test_bakery(void **state)
 	om_buf_free(&b);
 }
 
+/* Time zone month edges. tokyo (default zone Asia/Tokyo, UTC+9): scans at
+ * 2024-05-31T14:59:59Z (= 05-31 23:59:59 JST, May) and 2024-05-31T15:00:00Z
+ * (= 06-01 00:00 JST, June), recon watched every UTC hour from 2024-04-30
+ * 15:00Z to 2024-06-30 15:00Z (all of May and June in JST). */
+static void test_timezone_edges(void **state)
+{
+	struct fixture *f = *state;
+	om_store *s = f->s;
+	om_buf b;
+	char err[256];
+	bool has = false;
+
+	add(s, "tokyo", "recon", JUNE1_2024 - 9 * HOUR - 1, "203.0.113.1", "192.168.1.2");
+	add(s, "tokyo", "recon", JUNE1_2024 - 9 * HOUR, "203.0.113.1", "192.168.1.2");
+	assert_int_equal(watch(s, "tokyo", "recon", MAY1_2024 - 9 * HOUR, 0, 61 * 24), 0);
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "display_name", "Tokyo Bakery"), 0);
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "contact", "Support Co. 03-0000-0000"), 0);
+	assert_int_equal(om_store_flush(s), 0);
+
+	om_report_opts o = {.tenant = "tokyo", .month = "2024-05", .format = OM_REPORT_JSON,
+	                    .lang = OM_LANG_EN};
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	const char *j = om_buf_cstr(&b);
+	assert_true(has);
+	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":1,"
+	                          "\"watched_days\":31,\"watched_hours\":744,"));
+	assert_non_null(strstr(j, "{\"day\":\"2024-05-31\",\"count\":1,\"watched_hours\":24}"));
+	assert_non_null(strstr(j, "\"timezone\":\"Asia/Tokyo\",\"display_name\":\"Tokyo "
+	                          "Bakery\""));
+	assert_non_null(strstr(j, "\"contact\":\"Support Co. 03-0000-0000\",\"has_data\":true}"));
+	om_buf_free(&b);
+
+	o.month = "2024-06";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"category\":\"recon\",\"monitored\":true,"
+	                                        "\"count\":1,\"watched_days\":30,"));
+	assert_non_null(strstr(om_buf_cstr(&b), "{\"day\":\"2024-06-01\",\"count\":1,"));
+	om_buf_free(&b);
+
+	/* the same data counted by UTC: both in May, June watched from 06-01 */
+	o.timezone = "UTC";
+	o.month = "2024-05";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"category\":\"recon\",\"monitored\":true,"
+	                                        "\"count\":2,"));
+	om_buf_free(&b);
+
+	o.format = OM_REPORT_TEXT;
+	o.timezone = NULL;
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "Company: Tokyo Bakery\n"));
+	assert_non_null(strstr(om_buf_cstr(&b), "Your support provider: Support Co. 03-0000-0000\n"));
+	assert_non_null(strstr(om_buf_cstr(&b), "time zone Asia/Tokyo."));
+	om_buf_free(&b);
+
+	/* bad values are refused */
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "timezone", "Mars/Olympus"), -EINVAL);
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "timezone", "../etc/passwd"), -EINVAL);
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "colour", "red"), -EINVAL);
+	assert_int_equal(om_store_tenant_set(s, "tokyo", "display_name", "a\nb"), -EINVAL);
+}
+
+/* A tenant without any data: the report says so and tells the caller. */
+static void test_no_data(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+	bool has = true;
+	om_report_opts o = {.tenant = "nobody", .month = "2024-05", .format = OM_REPORT_TEXT,
+	                    .lang = OM_LANG_EN};
+
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(f->s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_false(has);
+	assert_non_null(strstr(om_buf_cstr(&b), "No data has been received for this company at all"));
+	om_buf_free(&b);
+	/* acme has data, only not in March: not "no data" */
+	o.tenant = "acme";
+	o.month = "2024-03";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(f->s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_true(has);
+	assert_null(strstr(om_buf_cstr(&b), "No data has been received"));
+	om_buf_free(&b);
+}
+
 static void test_bad_options(void **state)
 {
 	struct fixture *f = *state;
@@ -886,6 +986,8 @@ int main(void)
 		cmocka_unit_test(test_two_packets),
 		cmocka_unit_test(test_partly_watched),
 		cmocka_unit_test(test_bakery),
+		cmocka_unit_test(test_timezone_edges),
+		cmocka_unit_test(test_no_data),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
