@@ -15,8 +15,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define REPORT_NCAT 6
 #define REPORT_TOP 5
@@ -50,6 +53,10 @@ struct cat_data {
 struct report {
 	const om_report_opts *o;
 	int year, month, ndays;
+	om_store_tenant_meta meta;
+	bool has_data;     /* the tenant has any event or watched hour at all */
+	om_usec bound[32]; /* local midnights: bound[d] starts day d + 1 */
+	char issued[16];   /* date of issue, YYYY-MM-DD in the tenant's zone */
 	struct cat_data cat[REPORT_NCAT];
 	om_store_watched all; /* the union of every category's watched hours */
 	om_buf tmp;           /* scratch for placeholder substitution */
@@ -166,6 +173,54 @@ static void emit(om_buf *b, enum emit_mode m, const char *s)
 		put_text(b, s);
 }
 
+/* ---- time zones --------------------------------------------------------- */
+
+/* The C library converts local time through the TZ variable only; the
+ * switch is serialised so that reports of tenants in different zones can be
+ * built from several threads. */
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* bound[d] = the UTC microsecond of local midnight starting day d + 1 of
+ * the month (d = 0 .. ndays; bound[ndays] is the next month's first), and
+ * the date of issue (today in the zone). */
+static int tz_bounds(struct report *r, const char *tz)
+{
+	char old[128] = "";
+	const char *o = getenv("TZ");
+	bool had = o != NULL;
+	int ret = 0;
+
+	if (had)
+		snprintf(old, sizeof(old), "%s", o);
+	pthread_mutex_lock(&tz_lock);
+	setenv("TZ", tz, 1);
+	tzset();
+	for (int d = 0; d <= r->ndays; d++) {
+		struct tm tm = {0};
+		tm.tm_year = r->year - 1900;
+		tm.tm_mon = r->month - 1;
+		tm.tm_mday = d + 1; /* mktime carries day ndays + 1 into the next month */
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		if (t == (time_t)-1 || t < 0) {
+			ret = -EINVAL;
+			break;
+		}
+		r->bound[d] = (om_usec)t * 1000000u;
+	}
+	time_t now = time(NULL);
+	struct tm lt;
+	if (localtime_r(&now, &lt))
+		strftime(r->issued, sizeof(r->issued), "%Y-%m-%d", &lt);
+	if (had)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	pthread_mutex_unlock(&tz_lock);
+	return ret;
+}
+
 /* ---- gathering ---------------------------------------------------------- */
 
 /* Recounts days, hours and hours per day from w's hour map. */
@@ -191,18 +246,44 @@ static void union_watched(om_store_watched *u, const om_store_watched *w)
 	watched_recount(u);
 }
 
+/* The watched hours of [bound[0], bound[ndays]) as local days and hours
+ * of the month. An hour of a 25-hour day (the end of summer time) shares
+ * the last slot; in a zone whose offset is not whole hours a UTC hour is
+ * counted in the local hour it starts in. */
+static int gather_watched(om_store *s, struct report *r, struct cat_data *c)
+{
+	static _Thread_local om_usec hours[OM_STORE_MONTH_HOURS + 48];
+	size_t n = 0;
+	int ret = om_store_range_watched(s, r->o->tenant, c->name, r->bound[0], r->bound[r->ndays],
+	                                 hours, OM_ARRAY_SIZE(hours), &n);
+	if (ret < 0)
+		return ret;
+	memset(&c->w, 0, sizeof(c->w));
+	c->w.ndays = (uint32_t)r->ndays;
+	int d = 0;
+	for (size_t k = 0; k < n; k++) {
+		while (d < r->ndays - 1 && hours[k] >= r->bound[d + 1])
+			d++;
+		om_usec lh = (hours[k] - r->bound[d]) / (3600ull * 1000000ull);
+		if (lh > 23)
+			lh = 23;
+		unsigned h = (unsigned)d * 24 + (unsigned)lh;
+		c->w.hour_map[h / 8] |= (uint8_t)(1u << (h % 8));
+	}
+	watched_recount(&c->w);
+	return 0;
+}
+
 static int gather(om_store *s, struct report *r)
 {
-	const char *tenant = r->o->tenant, *month = r->o->month;
+	const char *tenant = r->o->tenant;
 	int ret;
 
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		struct cat_data *c = &r->cat[i];
-		om_store_count days[31];
-		size_t n = 0;
 
 		c->name = om_report_categories[i];
-		ret = om_store_month_watched(s, tenant, NULL, month, c->name, &c->w);
+		ret = gather_watched(s, r, c);
 		if (ret < 0)
 			return ret;
 		c->monitored = c->w.hours > 0;
@@ -210,27 +291,22 @@ static int gather(om_store *s, struct report *r)
 		union_watched(&r->all, &c->w);
 		if (!c->monitored)
 			continue;
-		ret = om_store_month_total(s, tenant, month, c->name, &c->total);
+		ret = om_store_range_count(s, tenant, c->name, r->bound[0], r->bound[r->ndays],
+		                           &c->total);
 		if (ret < 0)
 			return ret;
-		ret =
-		    om_store_month_daily(s, tenant, month, c->name, days, OM_ARRAY_SIZE(days), &n);
-		if (ret < 0)
-			return ret;
-		for (size_t k = 0; k < n; k++) {
-			uint64_t d;
-			/* keys are YYYY-MM-DD within the month asked for */
-			if (strncmp(days[k].key, month, 7) != 0 || days[k].key[7] != '-' ||
-			    om_parse_u64(days[k].key + 8, 1, (uint64_t)r->ndays, &d) < 0)
-				continue;
-			c->daily[d - 1] = days[k].count;
+		for (int d = 0; c->total && d < r->ndays; d++) {
+			ret = om_store_range_count(s, tenant, c->name, r->bound[d], r->bound[d + 1],
+			                           &c->daily[d]);
+			if (ret < 0)
+				return ret;
 		}
-		ret = om_store_month_top(s, tenant, month, c->name, true, c->src, REPORT_TOP,
-		                         &c->nsrc);
+		ret = om_store_range_top(s, tenant, c->name, r->bound[0], r->bound[r->ndays], true,
+		                         c->src, REPORT_TOP, &c->nsrc);
 		if (ret < 0)
 			return ret;
-		ret = om_store_month_top(s, tenant, month, c->name, false, c->dst, REPORT_TOP,
-		                         &c->ndst);
+		ret = om_store_range_top(s, tenant, c->name, r->bound[0], r->bound[r->ndays], false,
+		                         c->dst, REPORT_TOP, &c->ndst);
 		if (ret < 0)
 			return ret;
 	}
@@ -280,6 +356,17 @@ static bool any_partial(const struct report *r)
 	return false;
 }
 
+/* The name shown: the display name when set, else the tenant's id. */
+static const char *company_name(const struct report *r)
+{
+	return r->meta.display_name[0] ? r->meta.display_name : r->o->tenant;
+}
+
+static const char *zone(const struct report *r)
+{
+	return r->o->timezone ? r->o->timezone : r->meta.timezone;
+}
+
 /* ---- the first-page summary (TEXT and HTML) ----------------------------- */
 
 static void put_answer(struct report *r, om_buf *b, enum emit_mode m, const char *key, uint64_t n)
@@ -308,9 +395,30 @@ static void summary_attacked(struct report *r, om_buf *b, enum emit_mode m)
 	}
 	if (!any)
 		put_answer(r, b, m, "report.summary.attacked.unknown", 0);
-	else if (n)
-		put_answer(r, b, m, "report.summary.attacked.yes", n);
-	else if (full)
+	else if (n && n == r->cat[0].total)
+		/* only scans: everyday background, said so plainly */
+		put_answer(r, b, m, "report.summary.attacked.scans", n);
+	else if (n) {
+		/* name only what was watched and seen, never a category nobody
+		 * watched */
+		char what[1024], num[32];
+		size_t wl = 0;
+		what[0] = 0;
+		for (int i = 0; i < REPORT_NCAT; i++) {
+			if (!from_outside[i] || !r->cat[i].monitored || !r->cat[i].total)
+				continue;
+			fmt_count(r->cat[i].total, num);
+			int k = snprintf(what + wl, sizeof(what) - wl, "%s%s %s",
+			                 wl ? msg(r, "report.list.sep") : "",
+			                 cat_msg(r, r->cat[i].name, "title"), num);
+			if (k < 0 || (size_t)k >= sizeof(what) - wl)
+				break;
+			wl += (size_t)k;
+		}
+		fmt_count(n, num);
+		const char *kv[] = {"n", num, "what", what};
+		emit(b, m, subst(r, msg(r, "report.summary.attacked.yes"), kv, 2));
+	} else if (full)
 		put_answer(r, b, m, "report.summary.attacked.no", 0);
 	else if (u.hours == (uint32_t)r->ndays * 24)
 		/* every hour watched for some of them, not for all */
@@ -351,6 +459,32 @@ static int count_not_monitored(const struct report *r)
 	return n;
 }
 
+/* The titles of the categories nobody watched, joined, into out. */
+static void not_monitored_list(const struct report *r, char *out, size_t outlen)
+{
+	size_t l = 0;
+	out[0] = 0;
+	for (int i = 0; i < REPORT_NCAT; i++) {
+		if (r->cat[i].monitored)
+			continue;
+		int k = snprintf(out + l, outlen - l, "%s%s", l ? msg(r, "report.list.sep") : "",
+		                 cat_msg(r, r->cat[i].name, "title"));
+		if (k < 0 || (size_t)k >= outlen - l)
+			return;
+		l += (size_t)k;
+	}
+}
+
+/* "Not watched this month (n of 6 areas): A, B. Ask ..."; in r->tmp. */
+static const char *not_monitored_line(struct report *r, int nm)
+{
+	char num[16], list[1024];
+	snprintf(num, sizeof(num), "%d", nm);
+	not_monitored_list(r, list, sizeof(list));
+	const char *kv[] = {"n", num, "list", list};
+	return subst(r, msg(r, "report.summary.not_monitored"), kv, 2);
+}
+
 /* ---- TEXT --------------------------------------------------------------- */
 
 static void text_count(struct report *r, om_buf *b, const struct cat_data *c)
@@ -379,20 +513,29 @@ static void build_text(struct report *r, om_buf *b)
 	int todo[REPORT_NCAT];
 	int ntodo = summary_todo(r, todo);
 	int nm = count_not_monitored(r);
-	char num[32];
 
 	om_buf_puts(b, msg(r, "report.title"));
 	om_buf_puts(b, "\n");
 	om_buf_puts(b, msg(r, "report.label.tenant"));
 	om_buf_puts(b, ": ");
-	put_text(b, o->tenant);
+	put_text(b, company_name(r));
 	om_buf_puts(b, "\n");
 	om_buf_puts(b, msg(r, "report.label.month"));
 	om_buf_printf(b, ": %s\n", o->month);
+	om_buf_printf(b, "%s: %s\n", msg(r, "report.label.issued"), r->issued);
 	om_buf_printf(b, "%s: %s\n", msg(r, "report.label.watched"),
 	              watched_text(r, "report.watched", &r->all));
-	om_buf_puts(b, msg(r, "report.generated_from"));
-	om_buf_puts(b, "\n\n");
+	put_text(b, subst1(r, msg(r, "report.generated_in_zone"), "tz", zone(r)));
+	om_buf_puts(b, "\n");
+	if (r->meta.contact[0]) {
+		om_buf_printf(b, "%s: ", msg(r, "report.label.contact"));
+		put_text(b, r->meta.contact);
+		om_buf_puts(b, "\n");
+	}
+	if (!r->has_data) {
+		om_buf_printf(b, "\n!! %s\n", msg(r, "report.no_data"));
+	}
+	om_buf_puts(b, "\n");
 
 	om_buf_printf(b, "== %s ==\n", msg(r, "report.summary.title"));
 	om_buf_puts(b, msg(r, "report.summary.attacked.question"));
@@ -412,11 +555,8 @@ static void build_text(struct report *r, om_buf *b)
 		om_buf_printf(b, "  - %s: %s\n", cat_msg(r, name, "title"),
 		              cat_msg(r, name, "advice"));
 	}
-	if (nm > 0) {
-		snprintf(num, sizeof(num), "%d", nm);
-		om_buf_printf(b, "  - %s\n",
-		              subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
-	}
+	if (nm > 0)
+		om_buf_printf(b, "  - %s\n", not_monitored_line(r, nm));
 	if (any_partial(r))
 		om_buf_printf(b, "  - %s\n", msg(r, "report.summary.partial"));
 	om_buf_puts(b, "\n");
@@ -424,6 +564,8 @@ static void build_text(struct report *r, om_buf *b)
 	om_buf_printf(b, "== %s ==\n", msg(r, "report.categories.title"));
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
+		if (!c->monitored)
+			continue; /* grouped in one line below */
 		om_buf_printf(b, "[%s] ", cat_msg(r, c->name, "title"));
 		text_count(r, b, c);
 		if (watched_differs(r, c))
@@ -438,6 +580,13 @@ static void build_text(struct report *r, om_buf *b)
 		text_top(r, b, "report.top_sources", c->src, c->nsrc);
 		text_top(r, b, "report.top_targets", c->dst, c->ndst);
 		om_buf_puts(b, "\n");
+	}
+	if (nm > 0) {
+		char list[1024];
+		not_monitored_list(r, list, sizeof(list));
+		om_buf_printf(b, "[%s] %s: %s\n  %s\n", msg(r, "report.not_watched.group"),
+		              msg(r, "report.not_monitored"), list,
+		              msg(r, "report.not_monitored.advice"));
 	}
 }
 
@@ -506,6 +655,12 @@ static void build_json(struct report *r, om_buf *b)
 		om_json_obj_close(&j);
 	}
 	om_json_arr_close(&j);
+	/* second edition: added after the first edition's fields */
+	om_json_str(&j, "timezone", zone(r));
+	om_json_str(&j, "display_name", company_name(r));
+	om_json_str(&j, "issued", r->issued);
+	om_json_str(&j, "contact", r->meta.contact);
+	om_json_bool(&j, "has_data", r->has_data);
 	om_json_obj_close(&j);
 	om_buf_putc(b, '\n');
 }
@@ -693,7 +848,6 @@ static void build_html(struct report *r, om_buf *b)
 	int todo[REPORT_NCAT];
 	int ntodo = summary_todo(r, todo);
 	int nm = count_not_monitored(r);
-	char num[32];
 
 	om_buf_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
 	              om_lang_name(o->lang));
@@ -709,7 +863,7 @@ static void build_html(struct report *r, om_buf *b)
 	om_buf_puts(b, "</h1>\n<p class=\"meta\">");
 	om_buf_put_html(b, msg(r, "report.label.tenant"));
 	om_buf_puts(b, ": <strong>");
-	om_buf_put_html(b, o->tenant);
+	om_buf_put_html(b, company_name(r));
 	om_buf_puts(b, "</strong> / ");
 	om_buf_put_html(b, msg(r, "report.label.month"));
 	om_buf_puts(b, ": <strong>");
@@ -718,9 +872,24 @@ static void build_html(struct report *r, om_buf *b)
 	om_buf_put_html(b, msg(r, "report.label.watched"));
 	om_buf_puts(b, ": <strong>");
 	om_buf_put_html(b, watched_text(r, "report.watched", &r->all));
-	om_buf_puts(b, "</strong></p>\n<p class=\"note\">");
-	om_buf_put_html(b, msg(r, "report.generated_from"));
-	om_buf_puts(b, "</p>\n</header>\n<main>\n");
+	om_buf_puts(b, "</strong> / ");
+	om_buf_put_html(b, msg(r, "report.label.issued"));
+	om_buf_printf(b, ": <strong>%s</strong></p>\n<p class=\"note\">", r->issued);
+	om_buf_put_html(b, subst1(r, msg(r, "report.generated_in_zone"), "tz", zone(r)));
+	om_buf_puts(b, "</p>\n");
+	if (r->meta.contact[0]) {
+		om_buf_puts(b, "<p class=\"meta\">");
+		om_buf_put_html(b, msg(r, "report.label.contact"));
+		om_buf_puts(b, ": ");
+		om_buf_put_html(b, r->meta.contact);
+		om_buf_puts(b, "</p>\n");
+	}
+	if (!r->has_data) {
+		om_buf_puts(b, "<p class=\"nodata\"><strong>");
+		om_buf_put_html(b, msg(r, "report.no_data"));
+		om_buf_puts(b, "</strong></p>\n");
+	}
+	om_buf_puts(b, "</header>\n<main>\n");
 
 	/* the six counts */
 	om_buf_puts(b, "<section>\n<h2>");
@@ -729,7 +898,7 @@ static void build_html(struct report *r, om_buf *b)
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
 		om_buf_printf(b, "<li%s><a href=\"#cat-%s\"><span class=\"n\">",
-		              html_count_class(c), c->name);
+		              html_count_class(c), c->monitored ? c->name : "not-watched");
 		html_count(r, b, c);
 		om_buf_puts(b, "</span>");
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
@@ -765,9 +934,8 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_puts(b, "</li>\n");
 	}
 	if (nm > 0) {
-		snprintf(num, sizeof(num), "%d", nm);
 		om_buf_puts(b, "<li>");
-		om_buf_put_html(b, subst1(r, msg(r, "report.summary.not_monitored"), "n", num));
+		om_buf_put_html(b, not_monitored_line(r, nm));
 		om_buf_puts(b, "</li>\n");
 	}
 	if (any_partial(r)) {
@@ -780,6 +948,8 @@ static void build_html(struct report *r, om_buf *b)
 	/* per category */
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		const struct cat_data *c = &r->cat[i];
+		if (!c->monitored)
+			continue; /* grouped in one section below */
 		om_buf_printf(b, "<section id=\"cat-%s\">\n<h2>", c->name);
 		om_buf_put_html(b, cat_msg(r, c->name, "title"));
 		om_buf_printf(b, "</h2>\n<p class=\"count%s\">", c->monitored ? "" : " nm");
@@ -813,6 +983,17 @@ static void build_html(struct report *r, om_buf *b)
 			html_table(r, b, "report.top_targets", c->dst, c->ndst);
 		}
 		om_buf_puts(b, "</section>\n");
+	}
+	if (nm > 0) {
+		char list[1024];
+		not_monitored_list(r, list, sizeof(list));
+		om_buf_puts(b, "<section id=\"cat-not-watched\">\n<h2>");
+		om_buf_put_html(b, msg(r, "report.not_watched.group"));
+		om_buf_puts(b, "</h2>\n<p class=\"nm\">");
+		om_buf_put_html(b, list);
+		om_buf_puts(b, "</p>\n<p>");
+		om_buf_put_html(b, msg(r, "report.not_monitored.advice"));
+		om_buf_puts(b, "</p>\n</section>\n");
 	}
 	om_buf_puts(b, "</main>\n<footer class=\"note\">");
 	om_buf_put_html(b, msg(r, "report.footer"));
@@ -871,6 +1052,12 @@ int om_report_check(const om_report_opts *o, char *err, size_t errlen)
 
 int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err, size_t errlen)
 {
+	return om_report_build2(s, o, out, NULL, err, errlen);
+}
+
+int om_report_build2(om_store *s, const om_report_opts *o, om_buf *out, bool *ret_has_data,
+                     char *err, size_t errlen)
+{
 	struct report r;
 	int ret;
 	size_t start;
@@ -895,7 +1082,18 @@ int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err
 	}
 	r.ndays = days_in_month(r.year, r.month);
 
-	ret = gather(s, &r);
+	ret = om_store_tenant_meta_get(s, o->tenant, &r.meta);
+	if (ret >= 0) {
+		ret = om_store_tenant_has_data(s, o->tenant);
+		r.has_data = ret > 0;
+	}
+	if (ret >= 0 && tz_bounds(&r, o->timezone ? o->timezone : r.meta.timezone) < 0) {
+		set_err(err, errlen, om_msg(lang, "report.error.timezone"));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (ret >= 0)
+		ret = gather(s, &r);
 	if (ret < 0) {
 		set_err(err, errlen, om_msg(lang, "report.error.store"));
 		goto out;
@@ -915,6 +1113,8 @@ int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err
 		ret = -ENOBUFS;
 		goto out;
 	}
+	if (ret_has_data)
+		*ret_has_data = r.has_data;
 	ret = 0;
 out:
 	om_buf_free(&r.tmp);

@@ -12,6 +12,9 @@ typedef struct om_report_opts {
 	const char *month; /* "YYYY-MM", validated by om_report_build */
 	enum om_report_format format;
 	enum om_lang lang;
+	/* An IANA zone for months, days and times; NULL: the tenant's own
+	 * (tenant metadata "timezone", default Asia/Tokyo). */
+	const char *timezone;
 } om_report_opts;
 
 /* The six report categories of DESIGN.md, in report order. */
@@ -25,6 +28,11 @@ int om_report_check(const om_report_opts *o, char *err, size_t errlen);
 /* Builds the report into out. On error returns -EINVAL (bad options) or
  * another negative errno and writes a message into err. */
 int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err, size_t errlen);
+/* Like om_report_build; in addition *ret_has_data (may be NULL) tells
+ * whether the tenant has any data at all (a report of a tenant without any
+ * is still written and says so; the CLI then exits non-zero). */
+int om_report_build2(om_store *s, const om_report_opts *o, om_buf *out, bool *ret_has_data,
+                     char *err, size_t errlen);
 
 /* ---- documents: one model, written as HTML or PDF ------------------------ */
 /* The services (assessment kit, exercise debrief, drill results, web scan

@@ -10,5 +10,7 @@
 sqlite3 *store_db(om_store *s);
 /* The console's tables (console.c), idempotent; run by om_store_open. */
 int store_console_schema(om_store *s, char *err, size_t errlen);
+/* The report's tables (report2.c), idempotent; run by om_store_open. */
+int om_store_report2_schema(om_store *s, char *err, size_t errlen);
 
 #endif

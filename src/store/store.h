@@ -240,5 +240,40 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts);
+/* ---- tenant metadata and range queries for the report (report2.c) ---- */
+#define OM_STORE_DEFAULT_TZ "Asia/Tokyo"
+#define OM_STORE_TENANT_MAX 256
+/* What the report and the programme statistics know about a tenant; empty
+ * strings when not set, timezone OM_STORE_DEFAULT_TZ when not set. */
+typedef struct om_store_tenant_meta {
+	char display_name[256];
+	char industry[64];
+	char size[32];
+	char region[64];
+	char timezone[65];
+	char contact[256];
+} om_store_tenant_meta;
+/* Keys: display_name, industry, size, region, timezone, contact. */
+bool om_store_tenant_key_valid(const char *key);
+/* An IANA zone name present in the system's zoneinfo, or "UTC". */
+bool om_store_timezone_valid(const char *tz);
+/* Sets one key (an empty value removes it). -EINVAL: unknown key, a value
+ * over 255 bytes or with control characters, or an unknown time zone. */
+int om_store_tenant_meta_set(om_store *s, const char *tenant, const char *key, const char *value);
+int om_store_tenant_meta_get(om_store *s, const char *tenant, om_store_tenant_meta *ret);
+/* 1 when the tenant has any event or watched hour at all, 0 if none. */
+int om_store_tenant_has_data(om_store *s, const char *tenant);
+/* Every tenant with events, watched hours or metadata, sorted; -E2BIG
+ * (with the first max in out) when there are more than max. */
+int om_store_tenants(om_store *s, char (*out)[OM_STORE_TENANT_MAX + 1], size_t max, size_t *ret_n);
+/* Events of a category with from <= ts < to (microseconds). */
+int om_store_range_count(om_store *s, const char *tenant, const char *category, om_usec from,
+                         om_usec to, uint64_t *ret);
+int om_store_range_top(om_store *s, const char *tenant, const char *category, om_usec from,
+                       om_usec to, bool sources, om_store_count *out, size_t max, size_t *ret_n);
+/* The distinct watched hours (their first microsecond) of a category in
+ * [from, to), ascending, on any gateway; -E2BIG when more than max. */
+int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
+                           om_usec to, om_usec *out, size_t max, size_t *ret_n);
 
 #endif

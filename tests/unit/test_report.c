@@ -121,6 +121,12 @@ static int setup(void **state)
 	    watch(s, "parted", "c2", MAY1_2024, 0, 31 * 24) < 0 ||
 	    watch(s, "parted", "spam", MAY1_2024, 0, 12 * 24) < 0)
 		return -1;
+	/* bakery: only scans watched (all May), 7 scans */
+	if (watch(s, "bakery", "recon", MAY1_2024, 0, 31 * 24) < 0)
+		return -1;
+	for (int i = 0; i < 7; i++)
+		add(s, "bakery", "recon", MAY1_2024 + (uint64_t)i * DAY, "203.0.113.50",
+		    "192.168.1.20");
 	for (int i = 0; i < 1234; i++)
 		add(s, "big", "spam", MAY1_2024 + 2 * DAY + (uint64_t)i, "198.51.100.25",
 		    "192.168.1.3");
@@ -129,6 +135,12 @@ static int setup(void **state)
 	if (om_store_add_coverage(s, "leap", "gw1", "recon", "2024-02-10") < 0 ||
 	    om_store_add_coverage(s, "leap", "gw1", "recon", "2023-02-10") < 0)
 		return -1;
+	/* the fixture's counts are by UTC days */
+	const char *utc[] = {"acme", "short", "twopk", "parted", "big", HOSTILE, "leap", "bakery"};
+	for (size_t i = 0; i < sizeof(utc) / sizeof(utc[0]); i++) {
+		if (om_store_tenant_meta_set(s, utc[i], "timezone", "UTC") < 0)
+			return -1;
+	}
 	if (om_store_flush(s) < 0)
 		return -1;
 	*state = f;
@@ -464,11 +476,21 @@ static void test_text(void **state)
 	assert_non_null(q3);
 	assert_non_null(first_cat);
 	assert_true(q1 < q2 && q2 < q3 && q3 < first_cat);
-	assert_non_null(strstr(e, "Yes. 10 attacks"));
+	/* the attacks sentence names what was watched and seen, in report
+	 * order, and nothing else (mail was not watched) */
+	assert_non_null(strstr(e, "Yes. 10 attacks or unwanted items from the internet were recorded "
+	                          "(Scans from the internet 4, Malware downloaded from the web 1, "
+	                          "Spam 5)."));
 	assert_non_null(strstr(e, "servers 2 times"));
-	assert_non_null(strstr(e, "[Malware in received email] not monitored\n"));
+	/* not watched: no section of its own, one grouped line at the end */
+	assert_null(strstr(e, "[Malware in received email]"));
+	assert_non_null(strstr(e, "[Not watched this month] not monitored: Malware in received "
+	                          "email\n"));
 	/* watched on one day only: never "0" about the other 30 */
-	assert_non_null(strstr(e, "Month: 2024-05\nTime watched: 31 of 31 days (744 of 744 hours)\n"));
+	assert_non_null(strstr(e, "Month: 2024-05\nIssued: "));
+	assert_non_null(strstr(e, "\nTime watched: 31 of 31 days (744 of 744 hours)\nMonths, days and "
+	                          "times are those of the time zone UTC.\n"));
+	assert_null(strstr(e, "No data has been received"));
 	assert_non_null(strstr(e, "[Visits to harmful websites] none seen in the time watched "
 	                          "(1 of 31 days)\n  Time watched: 1 of 31 days (24 of 744 hours)\n"));
 	assert_null(strstr(e, "[Visits to harmful websites] 0"));
@@ -476,7 +498,8 @@ static void test_text(void **state)
 	/* the fully watched ones have no line of their own */
 	assert_non_null(strstr(e, "[Scans from the internet] 4\n  Someone on the internet"));
 	assert_non_null(strstr(e, "[Suspicious connections from inside to attackers] 2\n"));
-	assert_non_null(strstr(e, "Areas not monitored this month: 1 of 6."));
+	assert_non_null(strstr(e, "Not watched this month (1 of 6 areas): Malware in received email. "
+	                          "Ask your support provider"));
 	/* c2 advice comes first in "what must I do" */
 	const char *adv_c2 = strstr(e, "  - Suspicious connections from inside to attackers: If there are "
 	                               "any, call your support provider now.");
@@ -489,7 +512,10 @@ static void test_text(void **state)
 	assert_non_null(strstr(j, "攻撃を受けましたか？"));
 	assert_non_null(strstr(j, "合計 10 件"));
 	assert_non_null(strstr(j, "[外部からの偵察（ポートスキャン）] 4 件\n"));
-	assert_non_null(strstr(j, "[メールで届いたウイルス] 監視対象外\n"));
+	assert_null(strstr(j, "[メールで届いたウイルス]"));
+	assert_non_null(strstr(j, "[今月は監視していなかった項目] 監視対象外: メールで届いたウイルス\n"));
+	assert_non_null(strstr(j, "（外部からの偵察（ポートスキャン） 4、Web からダウンロードされたウイルス 1、"
+	                          "迷惑メール 5）を合計 10 件"));
 	assert_non_null(
 	    strstr(j, "[有害な Web サイトへのアクセス] 監視した期間（31 日のうち 1 日）には検出なし\n"));
 	assert_non_null(strstr(j, "監視した期間: 31 日のうち 31 日（744 時間のうち 744 時間）\n"));
@@ -503,9 +529,18 @@ static void test_text(void **state)
 	                       sizeof(err)),
 	                 0);
 	e = om_buf_cstr(&en);
-	assert_non_null(strstr(e, "Unknown: attacks from the internet were not monitored."));
-	assert_non_null(strstr(e, "Areas not monitored this month: 6 of 6."));
-	assert_int_equal(count_occ(e, "] not monitored\n"), 6);
+	assert_non_null(strstr(e, "Were we attacked?\n  Not watched this month: this report cannot "
+	                          "say"));
+	assert_non_null(strstr(e, "Did anything get through?\n  Not watched this month:"));
+	assert_null(strstr(e, "Unknown"));
+	assert_non_null(strstr(e, "Not watched this month (6 of 6 areas): Scans from the internet, "
+	                          "Suspicious connections from inside to attackers, Malware "
+	                          "downloaded from the web, Malware in received email, Spam, Visits "
+	                          "to harmful websites. Ask"));
+	/* the six unwatched areas share one line and one paragraph */
+	assert_int_equal(count_occ(e, "[Not watched this month] not monitored: "), 1);
+	assert_int_equal(count_occ(e, "This area was not monitored this month"), 1);
+	assert_int_equal(count_occ(e, "\n["), 1);
 	om_buf_free(&en);
 
 	/* A hostile tenant cannot send terminal escapes. */
@@ -737,6 +772,150 @@ static void test_partly_watched(void **state)
 	om_buf_free(&b);
 }
 
+/* The bakery owner's reading of a month where only scans were watched: the
+ * summary says scans are everyday background with nothing to do, names no
+ * malware or spam, and the five unwatched areas share one line. */
+static void test_bakery(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+
+	assert_int_equal(build(f, "bakery", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *e = om_buf_cstr(&b);
+	const char *sum = strstr(e, "== Summary ==");
+	const char *cats = strstr(e, "== Results by area ==");
+	assert_non_null(sum);
+	assert_non_null(cats);
+	assert_true(sum < cats);
+	char head[4096];
+	size_t n = (size_t)(cats - sum);
+	assert_true(n < sizeof(head));
+	memcpy(head, sum, n);
+	head[n] = 0;
+	assert_non_null(strstr(head, "Were we attacked?\n  7 scans from the internet were recorded. "
+	                             "Every business connected to the internet receives such scans "
+	                             "every day"));
+	assert_null(strstr(head, "Yes."));
+	assert_null(strstr(head, "Unknown"));
+	assert_null(strstr(head, "alware ("));
+	assert_null(strstr(head, "spam,"));
+	/* the only malware and spam words in the summary are the names of what
+	 * was not watched, in the one grouped line */
+	assert_int_equal(count_occ(head, "Spam"), 1);
+	assert_non_null(strstr(head, "Not watched this month (5 of 6 areas): Suspicious connections "
+	                             "from inside to attackers, Malware downloaded from the web, "
+	                             "Malware in received email, Spam, Visits to harmful websites."));
+	assert_non_null(strstr(e, "[Scans from the internet] 7\n"));
+	assert_int_equal(count_occ(e, "This area was not monitored this month"), 1);
+	assert_int_equal(count_occ(e, "\n["), 2);
+	om_buf_free(&b);
+
+	assert_int_equal(build(f, "bakery", "2024-05", OM_REPORT_HTML, OM_LANG_JA, &b, err,
+	                       sizeof(err)),
+	                 0);
+	const char *h = om_buf_cstr(&b);
+	assert_non_null(strstr(h, "偵察（ポートスキャン）を 7 件記録しました。"));
+	assert_int_equal(count_occ(h, "<section id=\"cat-"), 2);
+	assert_non_null(strstr(h, "<section id=\"cat-not-watched\">"));
+	assert_non_null(strstr(h, "<a href=\"#cat-not-watched\">"));
+	assert_int_equal(count_occ(h, "今月監視されていなかったため"), 1);
+	om_buf_free(&b);
+}
+
+/* Time zone month edges. tokyo (default zone Asia/Tokyo, UTC+9): scans at
+ * 2024-05-31T14:59:59Z (= 05-31 23:59:59 JST, May) and 2024-05-31T15:00:00Z
+ * (= 06-01 00:00 JST, June), recon watched every UTC hour from 2024-04-30
+ * 15:00Z to 2024-06-30 15:00Z (all of May and June in JST). */
+static void test_timezone_edges(void **state)
+{
+	struct fixture *f = *state;
+	om_store *s = f->s;
+	om_buf b;
+	char err[256];
+	bool has = false;
+
+	add(s, "tokyo", "recon", JUNE1_2024 - 9 * HOUR - 1, "203.0.113.1", "192.168.1.2");
+	add(s, "tokyo", "recon", JUNE1_2024 - 9 * HOUR, "203.0.113.1", "192.168.1.2");
+	assert_int_equal(watch(s, "tokyo", "recon", MAY1_2024 - 9 * HOUR, 0, 61 * 24), 0);
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "display_name", "Tokyo Bakery"), 0);
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "contact", "Support Co. 03-0000-0000"), 0);
+	assert_int_equal(om_store_flush(s), 0);
+
+	om_report_opts o = {.tenant = "tokyo", .month = "2024-05", .format = OM_REPORT_JSON,
+	                    .lang = OM_LANG_EN};
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	const char *j = om_buf_cstr(&b);
+	assert_true(has);
+	assert_non_null(strstr(j, "\"category\":\"recon\",\"monitored\":true,\"count\":1,"
+	                          "\"watched_days\":31,\"watched_hours\":744,"));
+	assert_non_null(strstr(j, "{\"day\":\"2024-05-31\",\"count\":1,\"watched_hours\":24}"));
+	assert_non_null(strstr(j, "\"timezone\":\"Asia/Tokyo\",\"display_name\":\"Tokyo "
+	                          "Bakery\""));
+	assert_non_null(strstr(j, "\"contact\":\"Support Co. 03-0000-0000\",\"has_data\":true}"));
+	om_buf_free(&b);
+
+	o.month = "2024-06";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"category\":\"recon\",\"monitored\":true,"
+	                                        "\"count\":1,\"watched_days\":30,"));
+	assert_non_null(strstr(om_buf_cstr(&b), "{\"day\":\"2024-06-01\",\"count\":1,"));
+	om_buf_free(&b);
+
+	/* the same data counted by UTC: both in May, June watched from 06-01 */
+	o.timezone = "UTC";
+	o.month = "2024-05";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "\"category\":\"recon\",\"monitored\":true,"
+	                                        "\"count\":2,"));
+	om_buf_free(&b);
+
+	o.format = OM_REPORT_TEXT;
+	o.timezone = NULL;
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "Company: Tokyo Bakery\n"));
+	assert_non_null(strstr(om_buf_cstr(&b), "Your support provider: Support Co. 03-0000-0000\n"));
+	assert_non_null(strstr(om_buf_cstr(&b), "time zone Asia/Tokyo."));
+	om_buf_free(&b);
+
+	/* bad values are refused */
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "timezone", "Mars/Olympus"), -EINVAL);
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "timezone", "../etc/passwd"), -EINVAL);
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "colour", "red"), -EINVAL);
+	assert_int_equal(om_store_tenant_meta_set(s, "tokyo", "display_name", "a\nb"), -EINVAL);
+}
+
+/* A tenant without any data: the report says so and tells the caller. */
+static void test_no_data(void **state)
+{
+	struct fixture *f = *state;
+	om_buf b;
+	char err[256];
+	bool has = true;
+	om_report_opts o = {.tenant = "nobody", .month = "2024-05", .format = OM_REPORT_TEXT,
+	                    .lang = OM_LANG_EN};
+
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(f->s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_false(has);
+	assert_non_null(strstr(om_buf_cstr(&b), "No data has been received for this company at all"));
+	om_buf_free(&b);
+	/* acme has data, only not in March: not "no data" */
+	o.tenant = "acme";
+	o.month = "2024-03";
+	om_buf_init(&b, 8u << 20);
+	assert_int_equal(om_report_build2(f->s, &o, &b, &has, err, sizeof(err)), 0);
+	assert_true(has);
+	assert_null(strstr(om_buf_cstr(&b), "No data has been received"));
+	om_buf_free(&b);
+}
+
 static void test_bad_options(void **state)
 {
 	struct fixture *f = *state;
@@ -806,6 +985,9 @@ int main(void)
 		cmocka_unit_test(test_short_capture),
 		cmocka_unit_test(test_two_packets),
 		cmocka_unit_test(test_partly_watched),
+		cmocka_unit_test(test_bakery),
+		cmocka_unit_test(test_timezone_edges),
+		cmocka_unit_test(test_no_data),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

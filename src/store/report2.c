@@ -1,0 +1,360 @@
+/* store: tenant metadata and the report's range queries.
+ *
+ * Tenant metadata (display name, industry, size, region, time zone, support
+ * provider contact) is one row per tenant and key in tenant_meta, created
+ * here with CREATE TABLE IF NOT EXISTS (plain types, runs on SQLite and
+ * PostgreSQL). The range queries take [from, to) in microseconds so that
+ * the report can count by a tenant's own local month and days; they read
+ * the events table through its (tenant, category, day) index, widened by a
+ * day on each side, and then by ts_usec exactly. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store/internal.h"
+
+#define META_VALUE_MAX 255
+
+static const char *const meta_keys[] = {"display_name", "industry", "size",
+                                        "region",       "timezone", "contact"};
+
+static int rc_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE: return 0;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: return -EACCES;
+	case SQLITE_FULL: return -ENOSPC;
+	default: return -EIO;
+	}
+}
+
+int om_store_report2_schema(om_store *s, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(store_db(s),
+	                      "CREATE TABLE IF NOT EXISTS tenant_meta ("
+	                      "  tenant TEXT NOT NULL,"
+	                      "  key TEXT NOT NULL,"
+	                      "  value TEXT NOT NULL,"
+	                      "  PRIMARY KEY (tenant, key));",
+	                      NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, om_tr("err.store.sql"),
+			         msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return rc_errno(rc) ? rc_errno(rc) : -EIO;
+	}
+	return 0;
+}
+
+static int prep(om_store *s, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL);
+	return rc == SQLITE_OK ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
+}
+
+static int done(sqlite3_stmt *st, int rc)
+{
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_OK ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
+}
+
+bool om_store_tenant_key_valid(const char *key)
+{
+	for (size_t i = 0; key && i < OM_ARRAY_SIZE(meta_keys); i++) {
+		if (!strcmp(key, meta_keys[i]))
+			return true;
+	}
+	return false;
+}
+
+bool om_store_timezone_valid(const char *tz)
+{
+	char path[300];
+	struct stat st;
+	if (!tz || !*tz || strlen(tz) > 64 || tz[0] == '/' || strstr(tz, ".."))
+		return false;
+	for (const char *p = tz; *p; p++) {
+		char c = *p;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '/' || c == '_' || c == '-' || c == '+'))
+			return false;
+	}
+	if (!strcmp(tz, "UTC"))
+		return true;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int om_store_tenant_meta_set(om_store *s, const char *tenant, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (!s || !tenant || !*tenant || !om_store_tenant_key_valid(key) || !value ||
+	    strlen(value) > META_VALUE_MAX)
+		return -EINVAL;
+	for (const char *p = value; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	}
+	if (!strcmp(key, "timezone") && !om_store_timezone_valid(value))
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if (!*value) {
+		if ((r = prep(s, "DELETE FROM tenant_meta WHERE tenant = ? AND key = ?", &st)) < 0)
+			return r;
+	} else if ((r = prep(s,
+	                     "INSERT INTO tenant_meta (tenant, key, value) VALUES (?, ?, ?)"
+	                     " ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value",
+	                     &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (*value)
+		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	return done(st, sqlite3_step(st));
+}
+
+static void copy(char *dst, size_t n, const unsigned char *src)
+{
+	snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+int om_store_tenant_meta_get(om_store *s, const char *tenant, om_store_tenant_meta *ret)
+{
+	sqlite3_stmt *st = NULL;
+	om_store_tenant_meta m;
+	int r, rc;
+
+	if (!s || !tenant || !ret)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.timezone, sizeof(m.timezone), "%s", OM_STORE_DEFAULT_TZ);
+	if ((r = prep(s, "SELECT key, value FROM tenant_meta WHERE tenant = ?", &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const unsigned char *v = sqlite3_column_text(st, 1);
+		if (!k)
+			continue;
+		if (!strcmp(k, "display_name"))
+			copy(m.display_name, sizeof(m.display_name), v);
+		else if (!strcmp(k, "industry"))
+			copy(m.industry, sizeof(m.industry), v);
+		else if (!strcmp(k, "size"))
+			copy(m.size, sizeof(m.size), v);
+		else if (!strcmp(k, "region"))
+			copy(m.region, sizeof(m.region), v);
+		else if (!strcmp(k, "timezone"))
+			copy(m.timezone, sizeof(m.timezone), v);
+		else if (!strcmp(k, "contact"))
+			copy(m.contact, sizeof(m.contact), v);
+	}
+	if ((r = done(st, rc)) < 0)
+		return r;
+	*ret = m;
+	return 0;
+}
+
+int om_store_tenant_has_data(om_store *s, const char *tenant)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if (!s || !tenant)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if ((r = prep(s,
+	              "SELECT 1 WHERE EXISTS (SELECT 1 FROM events WHERE tenant = ?1)"
+	              " OR EXISTS (SELECT 1 FROM watched WHERE tenant = ?1)",
+	              &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : 0;
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	int d = done(st, rc);
+	return d < 0 ? d : r;
+}
+
+int om_store_tenants(om_store *s, char (*out)[OM_STORE_TENANT_MAX + 1], size_t max, size_t *ret_n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int r, rc;
+
+	if (!s || !ret_n || (!out && max))
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if ((r = prep(s,
+	              "SELECT tenant FROM events UNION SELECT tenant FROM watched"
+	              " UNION SELECT tenant FROM tenant_meta ORDER BY 1",
+	              &st)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (!t || strlen(t) > OM_STORE_TENANT_MAX)
+			continue;
+		if (n == max) {
+			rc = SQLITE_DONE;
+			r = -E2BIG;
+			break;
+		}
+		snprintf(out[n++], OM_STORE_TENANT_MAX + 1, "%s", t);
+	}
+	int d = done(st, rc);
+	if (d < 0)
+		return d;
+	*ret_n = n;
+	return r < 0 ? r : 0;
+}
+
+/* "YYYY-MM-DD" of a UTC microsecond time. */
+static void utc_day(om_usec t, int shift_days, char out[32])
+{
+	time_t sec = (time_t)(t / 1000000) + (time_t)shift_days * 86400;
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, 32, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+	         tm.tm_mday % 100);
+}
+
+static int bind_range(sqlite3_stmt *st, const char *tenant, const char *category, om_usec from,
+                      om_usec to)
+{
+	char d0[32], d1[32];
+	if (from > INT64_MAX || to > INT64_MAX)
+		return -ERANGE;
+	utc_day(from, -1, d0);
+	utc_day(to, 1, d1);
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, d0, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, d1, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)to);
+	return 0;
+}
+
+int om_store_range_count(om_store *s, const char *tenant, const char *category, om_usec from,
+                         om_usec to, uint64_t *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if (!s || !tenant || !category || !ret || from > to)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if ((r = prep(s,
+	              "SELECT count(*) FROM events WHERE tenant = ?1 AND category = ?2"
+	              " AND day >= ?3 AND day <= ?4 AND ts_usec >= ?5 AND ts_usec < ?6",
+	              &st)) < 0)
+		return r;
+	if ((r = bind_range(st, tenant, category, from, to)) < 0) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	rc = sqlite3_step(st);
+	uint64_t n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	if ((r = done(st, rc)) < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+int om_store_range_top(om_store *s, const char *tenant, const char *category, om_usec from,
+                       om_usec to, bool sources, om_store_count *out, size_t max, size_t *ret_n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int r, rc;
+
+	if (!s || !tenant || !category || !ret_n || (!out && max) || from > to)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	r = prep(s,
+	         sources ? "SELECT src_ip, count(*) AS n FROM events WHERE tenant = ?1 AND"
+	                   " category = ?2 AND day >= ?3 AND day <= ?4 AND ts_usec >= ?5 AND"
+	                   " ts_usec < ?6 AND src_ip IS NOT NULL AND src_ip != ''"
+	                   " GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT ?7"
+	                 : "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1 AND"
+	                   " category = ?2 AND day >= ?3 AND day <= ?4 AND ts_usec >= ?5 AND"
+	                   " ts_usec < ?6 AND dest_ip IS NOT NULL AND dest_ip != ''"
+	                   " GROUP BY dest_ip ORDER BY n DESC, dest_ip LIMIT ?7",
+	         &st);
+	if (r < 0)
+		return r;
+	if ((r = bind_range(st, tenant, category, from, to)) < 0) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		copy(out[n].key, sizeof(out[n].key), sqlite3_column_text(st, 0));
+		out[n].count = (uint64_t)sqlite3_column_int64(st, 1);
+		n++;
+	}
+	if (n == max)
+		rc = SQLITE_DONE;
+	if ((r = done(st, rc)) < 0)
+		return r;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
+                           om_usec to, om_usec *out, size_t max, size_t *ret_n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int r, rc;
+
+	if (!s || !tenant || !category || !ret_n || (!out && max) || from > to || to > INT64_MAX)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if ((r = prep(s,
+	              "SELECT DISTINCT hour FROM watched WHERE tenant = ?1 AND category = ?2"
+	              " AND hour >= ?3 AND hour < ?4 ORDER BY hour",
+	              &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, category, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 h = sqlite3_column_int64(st, 0);
+		if (h < 0)
+			continue;
+		if (n == max) {
+			rc = SQLITE_DONE;
+			r = -E2BIG;
+			break;
+		}
+		out[n++] = (om_usec)h;
+	}
+	int d = done(st, rc);
+	if (d < 0)
+		return d;
+	*ret_n = n;
+	return r < 0 ? r : 0;
+}
