@@ -178,6 +178,8 @@ struct engine {
 };
 
 static bool live_block_scanner(struct engine *e, const om_recon_alert *a);
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category);
 
 /* Records the first failure; later ones are dropped. Any thread. */
 static void engine_fail(struct engine *e, int r)
@@ -712,6 +714,16 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED) {
+		const char *cat = NULL;
+		for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db) && !cat; i++)
+			if (d->cats & (1ULL << i))
+				cat = om_wf_db_category(filt->db, i);
+		live_page_note(e, f, ev->name, ev->name_len,
+		               d->source == OM_WF_SRC_CATEGORY ? "gateway.page.why.category"
+		                                               : "gateway.page.why.block_list",
+		               cat);
+	}
 	if (d->verdict == OM_WF_BLOCKED)
 		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
 	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
@@ -1794,7 +1806,7 @@ struct live_worker {
 	atomic_ullong beat; /* wall time of the last loop */
 	struct live_hold held[LIVE_HELD];
 	unsigned nheld;
-	uint64_t cnt, would_block, hold_timeouts, rejects_sent;
+	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
 };
 
@@ -1808,6 +1820,8 @@ struct live {
 	struct live_worker *lw;
 	om_addr block_addr;
 	bool has_block_addr;
+	om_gw_page *page;  /* the block page, NULL when not served */
+	char page_url[96]; /* where a blocked HTTP request is sent */
 };
 
 /* Called from on_recon_alert, under the live lock: a scan from outside the
@@ -1840,6 +1854,9 @@ static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *
 			snprintf(name, sizeof(name), "%.*s", (int)len, (const char *)b);
 	}
 	pthread_mutex_unlock(&L->lock);
+	if (name[0])
+		om_gw_page_note(L->page, &f->cli, name, strlen(name), "gateway.page.why.block_list",
+		                NULL);
 	if (!name[0] || (f->flags & OM_FLOW_F_DROP))
 		return name[0] ? OM_TX_VERDICT_REJECT : OM_TX_VERDICT_ACCEPT;
 	om_buf *b = &w->out;
@@ -1902,6 +1919,73 @@ static bool quarantine_allowed(const struct live *L, const om_packet *p)
 	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
 }
 
+/* What a blocked or isolated packet gets besides being dropped: a blocked
+ * HTTP request the block page's redirect, a blocked DNS query (and any DNS
+ * query of an isolated host) the sinkhole answer pointing at the page,
+ * anything else rejected the reset or ICMP error. */
+static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f,
+                        const om_packet *p, enum om_verdict v, const om_verdict_in *in)
+{
+	bool isolated = in->quarantined && !in->quarantine_allow;
+	if (v != OM_VERDICT_REJECT && !isolated)
+		return;
+	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
+	    om_gw_sinkhole(lw->raw4, p, &L->block_addr) == 0) {
+		lw->sinkholes_sent++;
+		return;
+	}
+	if (v != OM_VERDICT_REJECT)
+		return;
+	const char *app = om_app_proto_name(f);
+	if (L->page && f && p->proto == IPPROTO_TCP && app && !strcmp(app, "http") &&
+	    memcmp(p->src.b, f->cli.b, 16) == 0 && om_gw_redirect(lw->raw4, p, L->page_url) == 0) {
+		lw->redirects_sent++;
+		return;
+	}
+	if (om_gw_reject(lw->raw4, p) == 0)
+		lw->rejects_sent++;
+}
+
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category)
+{
+	if (e->live)
+		om_gw_page_note(e->live->page, &f->cli, host, len, why, category);
+}
+
+/* The block page asks whether a host is isolated (from its own thread). */
+static bool live_is_quarantined(void *user, const om_addr *a)
+{
+	struct live *L = user;
+	pthread_mutex_lock(&L->lock);
+	bool q = om_addr_table_has(L->quar, a, om_time_now());
+	pthread_mutex_unlock(&L->lock);
+	return q;
+}
+
+/* Starts the block page on the configured address (a warning, not a stop,
+ * when it cannot listen: blocking works without it, as resets). */
+static void live_page_start(struct live *L)
+{
+	const om_gateway_config *g = &L->g;
+	if (!L->is_inline || !L->has_block_addr)
+		return;
+	char err[512] = "", a[64];
+	if (om_gw_page_new(g->block_contact, live_is_quarantined, L, &L->page) < 0)
+		return;
+	if (om_gw_page_listen(L->page, &L->block_addr, (uint16_t)g->block_port, err, sizeof(err)) <
+	    0) {
+		om_log(OM_LOG_WARN, "%s", err);
+		L->page = om_gw_page_free(L->page);
+		return;
+	}
+	om_addr_str(&L->block_addr, a, sizeof(a));
+	bool v4 = om_addr_is_v4(&L->block_addr);
+	snprintf(L->page_url, sizeof(L->page_url), "http://%s%s%s:%u/", v4 ? "" : "[", a,
+	         v4 ? "" : "]", (unsigned)g->block_port);
+	om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url);
+}
+
 static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
 {
 	struct engine *e = w->e;
@@ -1953,9 +2037,8 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 			    (struct live_hold){cp->id, om_flow_handle_of(f), now};
 		}
 	}
-	if (v == OM_VERDICT_REJECT && L->is_inline && lw->raw4 >= 0 &&
-	    om_gw_reject(lw->raw4, &p) == 0)
-		lw->rejects_sent++;
+	if (L->is_inline && lw->raw4 >= 0)
+		live_answer(L, lw, f, &p, v, &in);
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
 	return v;
@@ -2214,6 +2297,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	char qerr[512] = "";
 	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
 		om_log(OM_LOG_WARN, "%s", qerr);
+	live_page_start(&L);
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
 	if (go->spool)
@@ -2287,10 +2371,18 @@ stop:
 		       (unsigned long long)cs.dropped, (unsigned long long)cs.rejected,
 		       (unsigned long long)cs.held, (unsigned long long)L.lw[i].would_block,
 		       (unsigned long long)cs.kernel_drops);
+		if (L.page)
+			om_log(OM_LOG_INFO, om_tr("gateway.page_stats"), i,
+			       (unsigned long long)L.lw[i].redirects_sent,
+			       (unsigned long long)L.lw[i].sinkholes_sent);
 	}
+	if (L.page)
+		om_log(OM_LOG_INFO, om_tr("gateway.page_served"),
+		       (unsigned long long)om_gw_page_served(L.page));
 out:
 	if (e.sink.inited)
 		sink_stop(&e);
+	L.page = om_gw_page_free(L.page);
 	if (L.lw) {
 		for (unsigned i = 0; i < e.nworkers; i++) {
 			om_capture_close(L.lw[i].cap);

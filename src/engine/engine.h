@@ -58,6 +58,7 @@ typedef struct om_gateway_config {
 	char user[32];               /* run as this user after set-up ("" = stay) */
 	char block_addr[64];         /* the gateway's LAN address: block page, sinkhole */
 	uint32_t block_port;         /* the block page's port (default 8080) */
+	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
 	om_gw_forward forwards[OM_GW_MAX_FORWARDS];
 	unsigned nforwards;
 	om_gw_host hosts[OM_GW_MAX_HOSTS];
