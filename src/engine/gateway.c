@@ -185,6 +185,45 @@ static void dump_blocked(const void *obj, om_buf *out, int indent)
 		om_buf_printf(out, "\n%*s- %s", indent + 2, "", g->blocked[i]);
 }
 
+static const char *const autoq_names[] = {"c2", "web_malware", "mail_malware", "intrusion"};
+
+uint32_t om_gw_autoq_bit(const char *category, size_t len)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(autoq_names); i++)
+		if (strlen(autoq_names[i]) == len && memcmp(autoq_names[i], category, len) == 0)
+			return 1u << i;
+	return 0;
+}
+
+static int parse_autoq(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *key = "site.auto-quarantine";
+	if (om_config_node_type(n) != OM_CN_SEQUENCE)
+		return om_config_fail(c, n, key, "err.gateway.auto_quarantine");
+	uint32_t bits = 0;
+	for (size_t i = 0, count = om_config_node_count(n); i < count; i++) {
+		const om_config_node *e = om_config_node_item(c, n, i, NULL);
+		const char *s = e ? om_config_node_scalar(e) : NULL;
+		uint32_t b = s ? om_gw_autoq_bit(s, strlen(s)) : 0;
+		if (!b)
+			return om_config_fail(c, e ? e : n, key, "err.gateway.auto_quarantine");
+		bits |= b;
+	}
+	g->auto_quarantine = bits;
+	return 0;
+}
+
+static void dump_autoq(const void *obj, om_buf *out, int indent)
+{
+	const om_gateway_config *g = obj;
+	if (!g->auto_quarantine)
+		om_buf_puts(out, " []");
+	for (size_t i = 0; i < OM_ARRAY_SIZE(autoq_names); i++)
+		if (g->auto_quarantine & (1u << i))
+			om_buf_printf(out, "\n%*s- %s", indent + 2, "", autoq_names[i]);
+}
+
 #define F(m) offsetof(om_gateway_config, m)
 static const om_config_key gw_keys[] = {
     {"site.mode", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.mode", parse_mode, dump_mode},
@@ -220,6 +259,8 @@ static const om_config_key gw_keys[] = {
     {"site.hosts", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.hosts", parse_hosts, dump_hosts},
     {"site.block-list", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.block-list", parse_blocked,
      dump_blocked},
+    {"site.auto-quarantine", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.auto-quarantine",
+     parse_autoq, dump_autoq},
 };
 #undef F
 

@@ -51,6 +51,9 @@ int om_gw_page_parse(const char *buf, size_t len, om_gw_req *ret);
 /* The whole HTTP answer for rq from cli. */
 int om_gw_page_render(om_gw_page *pg, const om_addr *cli, const om_gw_req *rq, om_buf *out);
 uint64_t om_gw_page_served(const om_gw_page *pg);
+/* The watchdog's test: a worker whose last round (beat) is more than limit
+ * before now; false when beat is after now. */
+bool om_gw_stuck(om_usec now, om_usec beat, om_usec limit);
 /* Becomes user (its uid, gid and groups), keeping CAP_NET_ADMIN only. */
 int om_gw_drop_privileges(const char *user, char *err, size_t errlen);
 

@@ -434,6 +434,18 @@ static void test_quarantine_file(void **st)
 
 /* ---- the block page's redirect, the DNS sinkhole, the page ----------------- */
 
+static void test_watchdog(void **st)
+{
+	(void)st;
+	const om_usec s = 1000000;
+	assert_false(om_gw_stuck(100 * s, 95 * s, 10 * s));
+	assert_true(om_gw_stuck(100 * s, 89 * s, 10 * s));
+	assert_false(om_gw_stuck(100 * s, 90 * s, 10 * s)); /* exactly the limit */
+	/* the worker came round after the watchdog read the clock: not stuck
+	 * (the old unsigned difference wrapped to centuries) */
+	assert_false(om_gw_stuck(100 * s, 100 * s + 1, 10 * s));
+}
+
 static void test_redirect(void **st)
 {
 	(void)st;
@@ -686,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_udp),
 	    cmocka_unit_test(test_site_config),
 	    cmocka_unit_test(test_quarantine_file),
+	    cmocka_unit_test(test_watchdog),
 	    cmocka_unit_test(test_redirect),
 	    cmocka_unit_test(test_sinkhole),
 	    cmocka_unit_test(test_block_page),
