@@ -90,16 +90,18 @@ int om_gw_page_parse(const char *buf, size_t len, om_gw_req *ret)
 		return -EINVAL;
 	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
 		return -EINVAL;
+	/* checked over the bytes, not as strings: a NUL is a bad byte too */
+	for (const char *p = buf; p < sp; p++)
+		if (*p < 'A' || *p > 'Z')
+			return -EINVAL;
+	for (const unsigned char *p = (const unsigned char *)path; p < (const unsigned char *)sp2;
+	     p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return -EINVAL;
 	om_gw_req r;
 	memset(&r, 0, sizeof(r));
 	memcpy(r.method, buf, (size_t)(sp - buf));
 	memcpy(r.path, path, (size_t)(sp2 - path));
-	for (const char *p = r.method; *p; p++)
-		if (*p < 'A' || *p > 'Z')
-			return -EINVAL;
-	for (const unsigned char *p = (const unsigned char *)r.path; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f)
-			return -EINVAL;
 	*ret = r;
 	return 0;
 }

@@ -627,6 +627,9 @@ static void test_block_page(void **st)
 	assert_int_equal(om_gw_page_parse("GET / FTP/1.0\r\n\r\n", 17, &rq), -EINVAL);
 	assert_int_equal(om_gw_page_parse("get / HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
 	assert_int_equal(om_gw_page_parse("GET /\x01 HTTP/1.1\r\n\r\n", 19, &rq), -EINVAL);
+	/* a NUL in the path (found by fuzz_gateway) or the method */
+	assert_int_equal(om_gw_page_parse("GET \0 HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
+	assert_int_equal(om_gw_page_parse("G\0T / HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
 	char big[4200];
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(om_gw_page_parse(big, 4096, &rq), -E2BIG);
