@@ -2128,6 +2128,14 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
 	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
 	om_json_obj_close(j);
+	if (x->L->o->eve) {
+		uint64_t lines, files;
+		om_eve_full_stats(x->L->o->eve, &lines, &files);
+		om_json_obj_open(j, "eve");
+		om_json_u64(j, "dropped_lines", lines);    /* the disk was full */
+		om_json_u64(j, "removed_old_logs", files); /* to make room */
+		om_json_obj_close(j);
+	}
 	if (x->L->o->spool) {
 		om_spool_stats ss;
 		om_spool_stats_get(x->L->o->spool, &ss);

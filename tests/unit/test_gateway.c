@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -654,7 +656,8 @@ static void test_block_page(void **st)
 	assert_non_null(strstr(t, "&lt;script&gt;x&lt;/script&gt;.test"));
 	assert_non_null(strstr(t, "IT &lt;Sato&gt;"));
 	assert_non_null(strstr(t, om_msg(OM_LANG_JA, "gateway.page.why.block_list")));
-	assert_non_null(strstr(t, "list of blocked sites")); /* the English, escaped ("company&#39;s") */
+	assert_non_null(
+	    strstr(t, "list of blocked sites")); /* the English, escaped ("company&#39;s") */
 	/* Content-Length is the body's */
 	const char *body = strstr(t, "\r\n\r\n") + 4;
 	char want[64];
@@ -686,6 +689,126 @@ static void test_block_page(void **st)
 	om_gw_page_free(pg);
 }
 
+/* ---- the event log on a full disk ----------------------------------------------- */
+
+static size_t eve_lines_ok(const char *path, int *ret_last)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[512];
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+		assert_true(l > 2 && line[0] == '{' && line[l - 1] == '\n'); /* whole lines only */
+		int seq;
+		if (sscanf(line, "{\"seq\":%d", &seq) == 1 && ret_last)
+			*ret_last = seq;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void eve_block(char *buf, size_t cap, int seq, size_t *ret_len)
+{
+	size_t off = 0;
+	for (int k = 0; k < 10; k++)
+		off += (size_t)snprintf(buf + off, cap - off,
+		                        "{\"seq\":%d,\"k\":%d,\"pad\":\"%080d\"}\n", seq, k, 0);
+	*ret_len = off;
+}
+
+static void test_eve_disk_full(void **st)
+{
+	(void)st;
+	if (geteuid() != 0) {
+		skip(); /* a small file system of its own needs root (mount) */
+		return;
+	}
+	char dir[] = "/tmp/omamori-evefull.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	/* a 64 KiB file system, in a mount namespace of this test only */
+	assert_int_equal(unshare(CLONE_NEWNS), 0);
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0);
+	char path[256], rot[300], err[256];
+	snprintf(path, sizeof(path), "%s/eve.json", dir);
+	om_eve *e;
+	assert_int_equal(om_eve_open(path, 16 * 1024, false, &e, err, sizeof(err)), 0);
+	om_eve_set_live(e, true);
+	char block[2048];
+	size_t len;
+	/* 200 blocks of 10 lines (1.2 KB each): four times what fits */
+	for (int seq = 0; seq < 200; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+	}
+	uint64_t dropped, removed;
+	om_eve_full_stats(e, &dropped, &removed);
+	assert_true(removed > 0);     /* the oldest rotated logs went first */
+	assert_int_equal(dropped, 0); /* and nothing new was lost */
+	int last = -1;
+	assert_true(eve_lines_ok(path, &last) > 0);
+	assert_int_equal(last, 199); /* the newest block is there, whole */
+	snprintf(rot, sizeof(rot), "%s.1", path);
+	assert_int_equal(access(rot, F_OK), -1); /* the first rotated file was removed */
+	/* every file left holds whole lines */
+	for (uint64_t n = 1; n <= om_eve_rotations(e); n++) {
+		snprintf(rot, sizeof(rot), "%s.%llu", path, (unsigned long long)n);
+		eve_lines_ok(rot, NULL);
+	}
+	/* nothing left to remove: live, the block is dropped and counted, and
+	 * writing goes on once there is room again */
+	for (uint64_t n = 1; n <= om_eve_rotations(e); n++) {
+		snprintf(rot, sizeof(rot), "%s.%llu", path, (unsigned long long)n);
+		unlink(rot);
+	}
+	char filler[300];
+	snprintf(filler, sizeof(filler), "%s/filler", dir);
+	FILE *f = fopen(filler, "w");
+	assert_non_null(f);
+	static char junk[4096];
+	while (fwrite(junk, 1, sizeof(junk), f) == sizeof(junk) && fflush(f) == 0)
+		;
+	fclose(f);
+	/* (the file's last page may still take a block or two) */
+	size_t before = eve_lines_ok(path, NULL);
+	int seq = 500;
+	for (; seq < 520 && dropped == 0; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+		om_eve_full_stats(e, &dropped, &removed);
+		if (dropped == 0)
+			before += 10;
+	}
+	assert_int_equal(dropped, 10);
+	assert_int_equal(eve_lines_ok(path, NULL), before); /* no partial block */
+	unlink(filler);
+	eve_block(block, sizeof(block), 501, &len);
+	assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+	assert_int_equal(eve_lines_ok(path, &last), before + 10);
+	assert_int_equal(last, 501);
+	om_eve_close(e);
+	/* offline a full disk is an error (the run stops and says so) */
+	snprintf(path, sizeof(path), "%s/offline.json", dir);
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	f = fopen(filler, "w");
+	assert_non_null(f);
+	while (fwrite(junk, 1, sizeof(junk), f) == sizeof(junk) && fflush(f) == 0)
+		;
+	fclose(f);
+	int r = 0;
+	for (seq = 0; seq < 100 && r == 0; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		r = om_eve_write(e, block, len, NULL);
+	}
+	assert_int_equal(r, -ENOSPC);
+	om_eve_close(e);
+	umount(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -702,6 +825,7 @@ int main(void)
 	    cmocka_unit_test(test_site_config),
 	    cmocka_unit_test(test_quarantine_file),
 	    cmocka_unit_test(test_watchdog),
+	    cmocka_unit_test(test_eve_disk_full),
 	    cmocka_unit_test(test_redirect),
 	    cmocka_unit_test(test_sinkhole),
 	    cmocka_unit_test(test_block_page),
