@@ -1821,6 +1821,7 @@ struct live_worker {
 	unsigned nheld;
 	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
+	int raw6; /* the same for IPv6 */
 	/* what the worker counted, copied each second for the periodic stats
 	 * record (the control thread never reads the worker's own tables) */
 	pthread_mutex_t snap_lock;
@@ -1972,7 +1973,7 @@ static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f
 		lw->redirects_sent++;
 		return;
 	}
-	if (om_gw_reject(lw->raw4, p) == 0)
+	if (om_gw_reject(lw->raw4, lw->raw6, p) == 0)
 		lw->rejects_sent++;
 }
 
@@ -2490,7 +2491,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	for (unsigned i = 0; i < e.nworkers; i++)
 		pthread_mutex_init(&L.lw[i].snap_lock, NULL);
 	for (unsigned i = 0; i < e.nworkers; i++)
-		L.lw[i].raw4 = -1;
+		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
 	if (go->proto) {
 		om_proto_observer obs = {.name = "gateway.block-list",
@@ -2526,8 +2527,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		                      .max_held = g->max_held};
 		if ((r = om_capture_open(&co, &L.lw[i].cap, err, errlen)) < 0)
 			goto out;
-		if (L.is_inline)
+		if (L.is_inline) {
 			L.lw[i].raw4 = om_gw_raw_socket();
+			L.lw[i].raw6 = om_gw_raw6_socket();
+		}
 		e.w[i].lw = &L.lw[i];
 	}
 	if ((r = workers_init(&e)) < 0) {
@@ -2649,6 +2652,8 @@ out:
 			om_capture_close(L.lw[i].cap);
 			if (L.lw[i].raw4 >= 0)
 				close(L.lw[i].raw4);
+			if (L.lw[i].raw6 >= 0)
+				close(L.lw[i].raw6);
 		}
 	}
 	/* the queue rule goes with the process: otherwise (fail-closed) the

@@ -552,6 +552,105 @@ static void decode_raw(om_packet *p, const uint8_t *pkt, size_t n)
 	assert_int_equal(om_decode_peek(p), 0);
 }
 
+/* The one's complement sum over the IPv6 pseudo-header and the L4 part. */
+static uint16_t csum6(const uint8_t *ip6)
+{
+	uint32_t len = (uint32_t)(ip6[4] << 8 | ip6[5]);
+	uint8_t ph[40];
+	memcpy(ph, ip6 + 8, 32);
+	ph[32] = (uint8_t)(len >> 24);
+	ph[33] = (uint8_t)(len >> 16);
+	ph[34] = (uint8_t)(len >> 8);
+	ph[35] = (uint8_t)len;
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = ip6[6];
+	return csum_check(ip6 + 40, len, csum_check(ph, 40, 0));
+}
+
+static void test_reject_ipv6(void **st)
+{
+	(void)st;
+	/* 2001:db8::2 port 40000 -> 2001:db8:1::80 port 443, seq 1000, ack 5000,
+	 * PSH|ACK, 4 bytes */
+	uint8_t pkt[64];
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x60;
+	pkt[5] = 24;
+	pkt[6] = 6;
+	pkt[7] = 64;
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
+	                              0,    0,    0,    0,    0, 0, 0, 0x80};
+	memcpy(pkt + 8, a, 16);
+	memcpy(pkt + 24, b, 16);
+	uint8_t *t = pkt + 40;
+	t[0] = 0x9c;
+	t[1] = 0x40;
+	t[3] = 0xbb; /* 443 */
+	t[2] = 0x01;
+	t[6] = 0x03;
+	t[7] = 0xe8; /* 1000 */
+	t[10] = 0x13;
+	t[11] = 0x88; /* 5000 */
+	t[12] = 0x50;
+	t[13] = 0x18;
+	t[14] = t[15] = 0xff;
+	memcpy(t + 20, "abcd", 4);
+	om_packet p;
+	decode_raw(&p, pkt, sizeof(pkt));
+	assert_int_equal(p.ip_ver, 6);
+	uint8_t out[1400];
+	size_t l1, l2;
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	assert_int_equal(l1, 60);
+	assert_int_equal(l2, 60);
+	/* to the client as from the server: RST|ACK, seq 5000, ack 1004 */
+	assert_int_equal(out[0] >> 4, 6);
+	assert_int_equal(out[4] << 8 | out[5], 20);
+	assert_int_equal(out[6], 6);
+	assert_memory_equal(out + 8, b, 16);
+	assert_memory_equal(out + 24, a, 16);
+	assert_int_equal(out[40] << 8 | out[41], 443);
+	assert_int_equal(out[42] << 8 | out[43], 40000);
+	assert_int_equal(be32(out + 44), 5000);
+	assert_int_equal(be32(out + 48), 1004);
+	assert_int_equal(out[53], 0x14);
+	assert_int_equal(csum6(out), 0xffff);
+	/* to the server as from the client: RST at 1004 */
+	const uint8_t *r = out + 60;
+	assert_memory_equal(r + 8, a, 16);
+	assert_int_equal(be32(r + 44), 1004);
+	assert_int_equal(r[53], 0x04);
+	assert_int_equal(csum6(r), 0xffff);
+	/* UDP: ICMPv6 type 1 code 1 quoting the whole (small) packet */
+	pkt[6] = 17;
+	pkt[5] = 12;
+	memset(t, 0, 24);
+	t[0] = 0x14;
+	t[1] = 0xe9;
+	t[3] = 53;
+	t[5] = 12;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	assert_int_equal(l1, 48 + 52);
+	assert_int_equal(l2, 0);
+	assert_int_equal(out[6], 58);
+	assert_int_equal(out[40], 1);
+	assert_int_equal(out[41], 1);
+	assert_memory_equal(out + 48, pkt, 52);
+	assert_int_equal(csum6(out), 0xffff);
+	/* an ICMPv6 error is never answered; nor anything to multicast */
+	pkt[6] = 58;
+	t[0] = 1;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), -EINVAL);
+	pkt[6] = 17;
+	t[0] = 0x14;
+	pkt[24] = 0xff;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), -EINVAL);
+}
+
 static void test_sinkhole(void **st)
 {
 	(void)st;
@@ -828,6 +927,7 @@ int main(void)
 	    cmocka_unit_test(test_eve_disk_full),
 	    cmocka_unit_test(test_redirect),
 	    cmocka_unit_test(test_sinkhole),
+	    cmocka_unit_test(test_reject_ipv6),
 	    cmocka_unit_test(test_block_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
