@@ -360,4 +360,8 @@ int om_av_subscribe(om_av *av, om_proto *p, bool async, bool drop, om_av_alert_c
 /* Inline: gives the finished scans of worker to cb; returns how many. */
 unsigned om_av_worker_poll(om_av *av, unsigned worker);
 
+/* 'omamori av scan|info [--db DIR] [--yara PATH] [FILE...]'; argv[0] is "av";
+ * cfg is the configuration's av: section. */
+int om_av_main(int argc, char **argv, enum om_lang lang, const om_av_config *cfg);
+
 #endif
