@@ -448,9 +448,9 @@ int main(void)
 {
 	snprintf(eicar, sizeof(eicar), "%s%s", eicar_a, eicar_b);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_offline), cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_offline),  cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_max_file), cmocka_unit_test(test_memory),
-	    cmocka_unit_test(test_inline), cmocka_unit_test(test_inline_alert_only),
+	    cmocka_unit_test(test_inline),   cmocka_unit_test(test_inline_alert_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
