@@ -4,11 +4,11 @@
  * an MD5 of clam.exe from Debian's clamav-testfiles (each of those files
  * carries clam.exe inside some container, so each must be found), and a
  * YARA rule. Containers (zip, MIME) are built here byte by byte. */
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -121,8 +121,7 @@ static void md5(const uint8_t *msg, size_t len, uint8_t out[16])
 		uint32_t w[16];
 		for (int i = 0; i < 16; i++)
 			w[i] = (uint32_t)m[off + 4 * i] | (uint32_t)m[off + 4 * i + 1] << 8 |
-			       (uint32_t)m[off + 4 * i + 2] << 16 |
-			       (uint32_t)m[off + 4 * i + 3] << 24;
+			       (uint32_t)m[off + 4 * i + 2] << 16 | (uint32_t)m[off + 4 * i + 3] << 24;
 		uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
 		for (int i = 0; i < 64; i++) {
 			uint32_t f;
@@ -333,8 +332,8 @@ static void test_ndb_ldb(void **state)
 	char h1[80], h2[80];
 	hexs((const uint8_t *)eicar_a, 8, h1); /* "X5O!P%@A" */
 	hexs((const uint8_t *)"ANTIVIRUS-TEST-FILE", 19, h2);
-	snprintf(line, sizeof(line), "Omamori.Test.Eicar.Ldb;Engine:51-255,Target:0;0&1;0:%s;%s\n",
-	         h1, h2);
+	snprintf(line, sizeof(line), "Omamori.Test.Eicar.Ldb;Engine:51-255,Target:0;0&1;0:%s;%s\n", h1,
+	         h2);
 	write_str(dir, "test.ldb", line);
 	om_av *av = open_dir(dir);
 	om_av_result r;
