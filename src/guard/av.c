@@ -124,8 +124,20 @@ struct om_av {
 
 static pthread_once_t cl_once = PTHREAD_ONCE_INIT;
 static cl_error_t cl_init_rc = CL_SUCCESS;
+/* libclamav's own messages: its errors (they name the database file that
+ * does not parse) as warnings under ours, the rest only when debugging */
+static void on_cl_msg(enum cl_msg sev, const char *full, const char *msg, void *ctx)
+{
+	(void)full, (void)ctx;
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		n--;
+	om_log(sev == CL_MSG_ERROR ? OM_LOG_WARN : OM_LOG_DEBUG, "libclamav: %.*s", (int)n, msg);
+}
+
 static void cl_init_once(void)
 {
+	cl_set_clcb_msg(on_cl_msg);
 	cl_init_rc = cl_init(CL_INIT_DEFAULT);
 }
 
