@@ -460,8 +460,11 @@ int om_av_scan_buffer(om_av *av, const void *buf, size_t len, const char *name, 
 			rc = -ENOMEM;
 	}
 	db_unref(d);
-	if (av->yara && av_yara_scan(av->yara, buf, len, r.yara_rule, sizeof(r.yara_rule)) == 0 &&
-	    r.yara_rule[0] && r.status == OM_AV_CLEAN) {
+	/* libyara refuses more than its YR_MAX_THREADS scans at once: said
+	 * as a scanner error, the ClamAV verdict stands */
+	if (av->yara && av_yara_scan(av->yara, buf, len, r.yara_rule, sizeof(r.yara_rule)) < 0)
+		r.skip |= OM_AV_SKIP_ERROR;
+	if (r.yara_rule[0] && r.status == OM_AV_CLEAN) {
 		r.status = OM_AV_INFECTED;
 		snprintf(r.engine, sizeof(r.engine), "yara");
 		snprintf(r.signature, sizeof(r.signature), "%s", r.yara_rule);

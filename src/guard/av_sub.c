@@ -328,7 +328,7 @@ static void *pool_main(void *arg)
 unsigned om_av_worker_poll(om_av *av, unsigned worker)
 {
 	struct av_sub *s = *av_sub_slot(av);
-	if (!s || worker >= WORKERS_MAX || !s->done[worker])
+	if (!s || worker >= WORKERS_MAX)
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	struct job *list = s->done[worker];
