@@ -297,9 +297,11 @@ int om_av_open(const om_av_config *cfg, om_av **ret, char *err, size_t errlen);
 /* Stops the scanner threads and the reload thread and frees everything. */
 om_av *om_av_close(om_av *av);
 /* Scans a whole buffer: any thread, any time (the milter calls this for a
- * complete message). name is a hint for ClamAV's type detection and may be
- * NULL. Returns 0 with *ret filled (clean or infected, with what was
- * skipped), or -ENOMEM/-EIO when the scanner failed (ret untouched). */
+ * complete message; ClamAV decodes its MIME parts itself). name is a hint
+ * for ClamAV's type detection and may be NULL. Returns 0 with *ret filled
+ * (clean or infected, and in skip what was not scanned: a buffer larger
+ * than av.max-file is not scanned by ClamAV at all, OM_AV_SKIP_MAX_FILE),
+ * or -ENOMEM when the scanner ran out of memory (ret untouched). */
 int om_av_scan_buffer(om_av *av, const void *buf, size_t len, const char *name, om_av_result *ret);
 /* Checks the database directory now: 1 when it changed and the new
  * databases are in use, 0 when nothing changed, -errno when the new ones do

@@ -459,6 +459,20 @@ static void test_limits(void **state)
 	assert_int_equal(r.status, OM_AV_CLEAN);
 	assert_true(r.skip & OM_AV_SKIP_MAX_SCAN);
 	free(zb);
+	om_av_close(av);
+	/* a buffer larger than max-file is not looked at, even with EICAR first */
+	cfg_init(&c, dir);
+	c.max_file = 1024;
+	assert_int_equal(om_av_open(&c, &av, err, sizeof(err)), 0);
+	memset(pad, ' ', 4096);
+	memcpy(pad, eicar, eicar_len);
+	scan(av, pad, 4096, &r);
+	assert_int_equal(r.status, OM_AV_CLEAN);
+	assert_true(r.skip & OM_AV_SKIP_MAX_FILE);
+	/* the same bytes within max-file are: the .hdb is of the 68 bytes, so
+	 * cut it to them */
+	scan(av, pad, eicar_len, &r);
+	assert_int_equal(r.status, OM_AV_INFECTED);
 	free(pad);
 	om_av_close(av);
 	rm_tree(dir);
