@@ -5,11 +5,13 @@
  * are written here and go through proto's real MIME decoder
  * (om_proto_mail_message); each expected value follows from the rule
  * named beside it. */
-#include <cmocka.h>
-#include <setjmp.h>
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 
 #include <errno.h>
 #include <stdio.h>
