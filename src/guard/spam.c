@@ -333,7 +333,9 @@ static void sign(om_spam_result *r, const char *s)
 }
 
 /* the Bayesian probability as points: confident ham gives a little back,
- * confident spam reaches the threshold by itself */
+ * p >= 0.8 reaches the threshold by itself, 0.4 to 0.8 needs 2.5 points of
+ * rules more (chosen on folds 1-4 of the evaluation corpus, bench/spam.md:
+ * a false-positive rate below 0.5 % there) */
 static double bayes_points(double p)
 {
 	if (p < 0)
@@ -342,15 +344,15 @@ static double bayes_points(double p)
 		return -1.5;
 	if (p < 0.1)
 		return -0.5;
-	if (p < 0.6)
+	if (p < 0.4)
 		return 0;
+	if (p < 0.8)
+		return 2.5;
 	if (p < 0.9)
-		return 1.5;
+		return 5.0;
 	if (p < 0.99)
-		return 3.0;
-	if (p < 0.999)
-		return 4.5;
-	return 6.0;
+		return 5.5;
+	return 6.5;
 }
 
 /* ---- attachments ------------------------------------------------------------- */

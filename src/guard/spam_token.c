@@ -4,6 +4,7 @@
  * Latin text, character bigrams of Japanese and Chinese text (which has no
  * spaces between words), header words prefixed by their field, header
  * names, URL hosts and attachment extensions. HTML tags are skipped. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,18 +140,30 @@ void om_spam_tokenize_text(const char *prefix, const char *s, size_t n, om_spam_
 	uint32_t prev_cjk = 0;   /* the CJK character before this one, or 0 */
 	bool run_single = false; /* the CJK run so far is one character */
 	bool tag = false;        /* inside an HTML tag */
+	char tname[16] = "tag:";
+	size_t tl = SIZE_MAX; /* bytes of the tag's name so far; SIZE_MAX: done */
 	size_t i = 0;
 	while (i < n) {
 		size_t len;
 		uint32_t c = utf8_next(p + i, n - i, &len);
 		i += len;
 		if (tag) {
+			/* the tag's name is a token of its own ("tag:font") */
+			if (tl != SIZE_MAX && c < 0x80 &&
+			    (is_alpha((unsigned char)c) || c - '0' < 10u) && tl < 12) {
+				tname[4 + tl++] = lc((char)c);
+			} else if (tl != SIZE_MAX) {
+				if (tl)
+					e.fn(e.user, tname, 4 + tl);
+				tl = SIZE_MAX;
+			}
 			if (c == '>')
 				tag = false;
 			continue;
 		}
 		if (c == '<' && i < n && (is_alpha(p[i]) || p[i] == '/' || p[i] == '!')) {
 			tag = true;
+			tl = is_alpha(p[i]) ? 0 : SIZE_MAX;
 			c = ' ';
 		}
 		if (is_cjk(c)) {

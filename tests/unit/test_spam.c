@@ -119,11 +119,13 @@ static void test_tokens_latin(void **state)
 	assert_false(has_tok(&k, "ok"));
 	/* 34 letters: the skip token with its first letter and length class 30 */
 	assert_true(has_tok(&k, "skip:s 30"));
-	/* the tag is skipped, its text is not */
+	/* the tag is skipped, its text is not; the opening tag's name is a
+	 * token (the closing tag's is not) */
 	assert_false(has_tok(&k, "b"));
+	assert_true(has_tok(&k, "tag:b"));
 	assert_true(has_tok(&k, "bold"));
 	assert_true(has_tok(&k, "caf\xc3\xa9"));
-	assert_int_equal(k.n, 7);
+	assert_int_equal(k.n, 8);
 }
 
 static void test_tokens_japanese_bigrams(void **state)
