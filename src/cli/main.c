@@ -762,6 +762,14 @@ static int cmd_spam(struct cli *c, struct args *a)
 	return om_spam_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
 }
 
+/* 'omamori milter ...' (src/guard/milter.c): the same spam.db. */
+static int cmd_milter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "spam.db", path, sizeof(path));
+	return om_milter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
 /* ---- webfilter ------------------------------------------------------------ */
 
 /* The web filter's category database (src/guard) parses its own options;
@@ -1096,6 +1104,7 @@ static const struct command {
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
     {"spam", cmd_spam, "help.spam"},
+    {"milter", cmd_milter, "help.milter"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
 };
