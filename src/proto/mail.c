@@ -366,28 +366,71 @@ static void msg_feed(struct mail *s, const uint8_t *d, size_t n)
 
 /* ---- records -------------------------------------------------------------------- */
 
+static void write_members(om_json *j, const struct mail *s, bool auth);
+
 struct rec {
 	struct mail *s;
 	const struct cmd *c;
 	const char *status;
 	uint64_t tx_id;
 	bool notes; /* the record of a transaction shown to the observers */
+	bool event; /* a note made it a security event (meta below) */
+	om_event_meta meta;
 };
+
+static void smtp_members(om_json *j, void *arg)
+{
+	const struct rec *r = arg;
+	write_members(j, r->s, true);
+}
+
+static void cmd_members(om_json *j, void *arg)
+{
+	const struct rec *r = arg;
+	write_members(j, r->s, false);
+}
+
+/* the meta of a record whose transaction an observer noted as a security
+ * event, with the parser's own omamori members in it; NULL: none */
+static const om_event_meta *rec_meta(struct rec *r, bool smtp)
+{
+	const om_event_meta *m = proto_tx_notes_meta(r->s->f);
+	if (!m)
+		return NULL;
+	r->meta = *m;
+	r->meta.members = smtp ? smtp_members : cmd_members;
+	r->meta.members_arg = r;
+	r->event = true;
+	return &r->meta;
+}
 
 /* our additions: STARTTLS seen, the AUTH mechanism (SMTP), and every URL
  * of the message (Suricata's email.url has only http ones) */
-static void write_omamori(om_json *j, const struct mail *s, bool auth)
+static bool has_omamori(const struct mail *s, bool auth)
 {
 	bool urls = s->msg.m && mime_has_urls(s->msg.m);
-	if (!s->tls && !(auth && s->auth[0]) && !urls)
-		return;
-	om_json_obj_open(j, "omamori");
+	return s->tls || (auth && s->auth[0]) || urls;
+}
+
+static void write_members(om_json *j, const struct mail *s, bool auth)
+{
 	if (s->tls)
 		om_json_bool(j, "starttls", true);
 	if (auth && s->auth[0])
 		om_json_str(j, "auth", s->auth);
-	if (urls)
+	if (s->msg.m && mime_has_urls(s->msg.m))
 		mime_write_urls(j, "urls", s->msg.m);
+}
+
+/* written by the record's body, or, when an observer's note made the
+ * record a security event, inside the omamori object the engine writes
+ * (one omamori object a record) */
+static void write_omamori(om_json *j, const struct mail *s, bool auth, bool event)
+{
+	if (event || !has_omamori(s, auth))
+		return;
+	om_json_obj_open(j, "omamori");
+	write_members(j, s, auth);
 	om_json_obj_close(j);
 }
 
@@ -400,7 +443,7 @@ static void smtp_body(om_json *j, void *arg)
 		mime_write_email(j, r->s->msg.m);
 	if (r->notes)
 		proto_tx_notes_write(r->s->f, j);
-	write_omamori(j, r->s, true);
+	write_omamori(j, r->s, true, r->event);
 }
 
 static void cmd_body(om_json *j, void *arg)
@@ -412,7 +455,7 @@ static void cmd_body(om_json *j, void *arg)
 		mime_write_email(j, r->s->msg.m);
 	if (r->notes)
 		proto_tx_notes_write(r->s->f, j);
-	write_omamori(j, r->s, false);
+	write_omamori(j, r->s, false, r->event);
 }
 
 /* ---- transactions for the rule engine and the guards ---------------------------- */
@@ -497,8 +540,8 @@ static void smtp_tx_end(struct mail *s, bool complete)
 	if (s->msg.m)
 		mime_end(s->msg.m, complete);
 	tx_ready(s, s->next_tx, OM_DIR_TOSERVER);
-	struct rec r = {s, NULL, NULL, s->next_tx, true};
-	om_proto_event ev = {"smtp", OM_DIR_TOSERVER, smtp_body, &r, proto_tx_notes_meta(s->f)};
+	struct rec r = {s, NULL, NULL, s->next_tx, true, false, {0}};
+	om_proto_event ev = {"smtp", OM_DIR_TOSERVER, smtp_body, &r, rec_meta(&r, true)};
 	proto_event(s->f, &ev);
 	proto_tx_notes_clear(s->f);
 	s->next_tx++;
@@ -515,7 +558,7 @@ static void smtp_tx_end(struct mail *s, bool complete)
 /* a POP3 or IMAP command answered (with its message, when it carried one) */
 static void cmd_record(struct mail *s, const struct cmd *c, const char *status)
 {
-	struct rec r = {s, c, status, s->next_tx++, false};
+	struct rec r = {s, c, status, s->next_tx++, false, false, {0}};
 	om_proto_event ev = {kind_name[s->kind], OM_DIR_TOSERVER, cmd_body, &r, NULL};
 	proto_event(s->f, &ev);
 }
@@ -526,7 +569,8 @@ static void msg_record(struct mail *s, bool complete)
 		return;
 	mime_end(s->msg.m, complete);
 	tx_ready(s, s->msg.tx_id, s->msg.dir);
-	struct rec r = {s, &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id, true};
+	struct rec r = {s,     &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id, true,
+	                false, {0}};
 	om_proto_event ev = {kind_name[s->kind], s->msg.dir, cmd_body, &r,
 	                     proto_tx_notes_meta(s->f)};
 	proto_event(s->f, &ev);
