@@ -179,6 +179,70 @@ static void test_tokens_japanese_mime(void **state)
 	assert_true(has_tok(&r.toks, "hdr:mime-version"));
 }
 
+/* what proto keeps of a message for the guard: the decoded header fields,
+ * the text of the text parts (not of attachments), the attachments' names
+ * and first bytes */
+struct bufs {
+	char headers[1024], body[1024], att[64];
+	uint8_t head[16];
+	uint32_t head_len;
+	bool att1;
+};
+
+static void copy_buf(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx, char *out, size_t cap)
+{
+	uint32_t n = 0;
+	const uint8_t *v = om_tx_get(tx, b, idx, &n);
+	out[0] = '\0';
+	if (v && n < cap) {
+		memcpy(out, v, n);
+		out[n] = '\0';
+	}
+}
+
+static void bufs_tx(void *user, const om_proto_tx *tx)
+{
+	struct bufs *b = user;
+	copy_buf(tx, OM_TXB_EMAIL_HEADERS, 0, b->headers, sizeof(b->headers));
+	copy_buf(tx, OM_TXB_EMAIL_BODY, 0, b->body, sizeof(b->body));
+	copy_buf(tx, OM_TXB_EMAIL_ATTACHMENT, 0, b->att, sizeof(b->att));
+	const uint8_t *h = om_tx_get(tx, OM_TXB_EMAIL_ATTACHMENT_HEAD, 0, &b->head_len);
+	if (h && b->head_len <= sizeof(b->head))
+		memcpy(b->head, h, b->head_len);
+	uint32_t n;
+	b->att1 = om_tx_get(tx, OM_TXB_EMAIL_ATTACHMENT, 1, &n) != NULL;
+	assert_string_equal(tx->app_proto, "email");
+}
+
+static void test_message_buffers(void **state)
+{
+	(void)state;
+	const char *msg = "From: =?UTF-8?B?5bGx55Sw?= <a@b.example>\r\n"
+	                  "Subject: hello\r\n"
+	                  "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+	                  "--B\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+	                  "\x1b$B2q5D\x1b(B\r\n"
+	                  "--B\r\nContent-Type: text/plain\r\n"
+	                  "Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\n"
+	                  "secret words\r\n--B--\r\n";
+	struct om_proto_mail_config mc;
+	om_spam_mail_limits(&mc);
+	struct bufs b;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(om_proto_mail_message(&mc, (const uint8_t *)msg, strlen(msg), bufs_tx, &b),
+	                 0);
+	/* the From field decoded (山田), the other fields as they are */
+	assert_non_null(strstr(b.headers, "From: 山田 <a@b.example>\n"));
+	assert_non_null(strstr(b.headers, "Subject: hello\n"));
+	/* the ISO-2022-JP part in UTF-8 (会議), the attachment's text not */
+	assert_string_equal(b.body, "会議\n");
+	assert_string_equal(b.att, "notes.txt");
+	assert_false(b.att1);
+	/* its first bytes: the whole (short) part */
+	assert_int_equal(b.head_len, 12);
+	assert_memory_equal(b.head, "secret words", 12);
+}
+
 /* ---- database and classifier ------------------------------------------------- */
 
 static char *msg_of(const char *subject, const char *body)
@@ -571,6 +635,7 @@ int main(void)
 	    cmocka_unit_test(test_tokens_latin),
 	    cmocka_unit_test(test_tokens_japanese_bigrams),
 	    cmocka_unit_test(test_tokens_japanese_mime),
+	    cmocka_unit_test(test_message_buffers),
 	    cmocka_unit_test(test_db_classify),
 	    cmocka_unit_test(test_config_domains),
 	    cmocka_unit_test(test_clean_mail),
