@@ -252,7 +252,7 @@ struct spam_run {
 };
 
 static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char *own,
-                      const char *partner, struct spam_run **ret)
+                      const char *partner, om_wf_filter *wf, struct spam_run **ret)
 {
 	struct spam_run *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -275,6 +275,10 @@ static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char
 		return -EINVAL;
 	}
 	s->cfg.db = s->db;
+	if (wf) { /* links in mail checked against the web filter */
+		s->cfg.url_check = om_spam_url_webfilter;
+		s->cfg.url_user = wf;
+	}
 	om_proto_observer obs;
 	om_spam_observer(&obs, &s->cfg);
 	if ((r = om_proto_add_observer(proto, &obs)) < 0) {
@@ -456,7 +460,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	/* the parsers (those the configuration turns on) */
 	if (!noapp && start_parsers(c, &proto, &apps) < 0)
 		goto out;
-	if (spamdb && proto && spam_setup(c, proto, spamdb, spamown, spampartner, &spam) < 0)
+	if (spamdb && proto &&
+	    spam_setup(c, proto, spamdb, spamown, spampartner, wfdb ? &wf : NULL, &spam) < 0)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)

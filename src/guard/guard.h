@@ -296,6 +296,11 @@ uint64_t om_spam_token_hash(const char *tok, size_t len);
 enum om_spam_url { OM_SPAM_URL_CLEAN = 0, OM_SPAM_URL_HARMFUL, OM_SPAM_URL_MALICIOUS };
 typedef enum om_spam_url (*om_spam_url_fn)(void *user, const char *url, size_t len);
 
+/* The web filter as the URL hook (user: an om_wf_filter): a URL whose
+ * host or prefix the filter blocks, or lists in an alerting category, is
+ * HARMFUL. */
+enum om_spam_url om_spam_url_webfilter(void *user, const char *url, size_t len);
+
 typedef struct om_spam_config {
 	const om_spam_db *db; /* NULL: no Bayesian score */
 	/* the company's own domains and its partners' (look-alikes, forged

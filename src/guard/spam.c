@@ -772,6 +772,36 @@ const om_event_meta *om_spam_meta(const om_spam_result *r)
 	return r->verdict == OM_SPAM_SPAM ? &spam : NULL;
 }
 
+/* ---- the web filter as the URL hook ------------------------------------------ */
+
+enum om_spam_url om_spam_url_webfilter(void *user, const char *url, size_t len)
+{
+	const om_wf_filter *wf = user;
+	const char *p = memchr(url, ':', len);
+	if (!wf || !p || (size_t)(p - url) + 3 > len || p[1] != '/' || p[2] != '/')
+		return OM_SPAM_URL_CLEAN;
+	const char *host = p + 3, *end = url + len;
+	const char *slash = memchr(host, '/', (size_t)(end - host));
+	size_t hl = slash ? (size_t)(slash - host) : (size_t)(end - host);
+	const char *at = memchr(host, '@', hl);
+	if (at) { /* user info */
+		hl -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	om_wf_decision *d = malloc(sizeof(*d));
+	if (!d)
+		return OM_SPAM_URL_CLEAN;
+	enum om_spam_url r = OM_SPAM_URL_CLEAN;
+	if (om_wf_decide(wf->db, wf->policy, host, hl, slash, slash ? (size_t)(end - slash) : 0,
+	                 d) == 0) {
+		if (d->verdict == OM_WF_BLOCKED ||
+		    (d->verdict == OM_WF_LISTED && (d->cats & wf->alert_cats)))
+			r = OM_SPAM_URL_HARMFUL;
+	}
+	free(d);
+	return r;
+}
+
 /* ---- the observer ------------------------------------------------------------- */
 
 struct spam_worker {

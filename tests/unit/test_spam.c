@@ -527,6 +527,44 @@ static void test_urls(void **state)
 	assert_int_equal(r.verdict, OM_SPAM_SPAM); /* 5.0 + 1.0 */
 }
 
+/* the web filter as the URL hook: a blocked category makes a link harmful */
+static void test_url_webfilter(void **state)
+{
+	(void)state;
+	om_wf_builder *b;
+	assert_int_equal(om_wf_builder_new(&b), 0);
+	assert_int_equal(om_wf_builder_add(b, "phish.example", 13, "phishing"), 0);
+	assert_int_equal(om_wf_builder_add(b, "news.example", 12, "news"), 0);
+	char path[] = "/tmp/test_spam_wfXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(om_wf_builder_write(b, path), 0);
+	om_wf_builder_free(b);
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
+	char err[256];
+	assert_int_equal(om_wf_filter_setup(&wf, path, "phishing", NULL, err, sizeof(err)), 0);
+	const char *u1 = "http://user@www.phish.example/login?x=1";
+	const char *u2 = "https://news.example/today";
+	const char *u3 = "https://unlisted.example/";
+	assert_int_equal(om_spam_url_webfilter(&wf, u1, strlen(u1)), OM_SPAM_URL_HARMFUL);
+	assert_int_equal(om_spam_url_webfilter(&wf, u2, strlen(u2)), OM_SPAM_URL_CLEAN);
+	assert_int_equal(om_spam_url_webfilter(&wf, u3, strlen(u3)), OM_SPAM_URL_CLEAN);
+	assert_int_equal(om_spam_url_webfilter(&wf, "mailto:x", 8), OM_SPAM_URL_CLEAN);
+	om_spam_config c;
+	om_spam_config_init(&c);
+	c.url_check = om_spam_url_webfilter;
+	c.url_user = &wf;
+	om_spam_result r;
+	check(&c, "From: <a@b.example>\r\nSubject: x\r\n\r\nsee http://www.phish.example/login\r\n",
+	      &r);
+	assert_true(has_reason(&r, "url_harmful"));
+	assert_true(r.score > 2.99 && r.score < 3.01);
+	om_wf_filter_cleanup(&wf);
+	unlink(path);
+}
+
 /* ---- targeted mail -------------------------------------------------------------- */
 
 static void test_targeted(void **state)
@@ -644,6 +682,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_results),
 	    cmocka_unit_test(test_attachments),
 	    cmocka_unit_test(test_urls),
+	    cmocka_unit_test(test_url_webfilter),
 	    cmocka_unit_test(test_targeted),
 	    cmocka_unit_test(test_eve_object),
 	    cmocka_unit_test(test_catalogue),
