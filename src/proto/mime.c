@@ -562,7 +562,7 @@ static void scan_text(mime *m, const char *t, size_t n)
 /* the body text kept for the observers: text parts that are not attachments */
 static void keep_text(mime *m, const char *t, size_t n)
 {
-	if (!m->kept || m->cur.attachment || m->cur.has_name)
+	if (!n || !m->kept || m->cur.attachment || m->cur.has_name)
 		return;
 	size_t room = m->lim.max_text - m->kept_len;
 	if (n > room)
