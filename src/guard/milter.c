@@ -27,8 +27,9 @@
 
 #include "guard/guard.h"
 
-#define MILTER_MSG_MAX (32u * 1024 * 1024) /* bytes of one message kept; the rest is not checked   \
-	                                    */
+#define MILTER_MSG_MAX                                                                             \
+	(32u * 1024 * 1024) /* bytes of one message kept; the rest is not checked                  \
+	                     */
 #define ADDR_LEN 512
 #define RCPT_MAX 32
 #define SUBJECT_MAX 998

@@ -184,7 +184,8 @@ void om_spam_tokenize_text(const char *prefix, const char *s, size_t n, om_spam_
 		}
 		if (prev_cjk && run_single) {
 			char b[4];
-			put(&e, b, put_utf8(b, prev_cjk));
+			size_t bl = put_utf8(b, prev_cjk);
+			put(&e, b, bl);
 		}
 		prev_cjk = 0;
 		run_single = false;
@@ -204,7 +205,8 @@ void om_spam_tokenize_text(const char *prefix, const char *s, size_t n, om_spam_
 	}
 	if (prev_cjk && run_single) {
 		char b[4];
-		put(&e, b, put_utf8(b, prev_cjk));
+		size_t bl = put_utf8(b, prev_cjk);
+		put(&e, b, bl);
 	}
 	if (wl)
 		word_out(&e, word, wl, wchars);
