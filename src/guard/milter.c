@@ -82,36 +82,63 @@ static void say(const char *key, ...)
 }
 
 /* ---- the anti-virus -------------------------------------------------------- */
-/* milter_av_scan is the one place the anti-virus engine is called: it scans
- * the whole message (ClamAV reads the MIME structure and the attachments
- * itself). Until the anti-virus part's om_av_scan_buffer is in this tree
- * it reports "no scanner" (-ENOSYS) and the filter says so at start. */
+/* milter_av_scan is the one place the anti-virus engine is called: the
+ * anti-virus part's om_av_scan_buffer on the whole message (ClamAV reads
+ * the MIME structure and the attachments itself). */
 struct milter_av {
-	int unused;
+	om_av *av;
+	char version[64];
 };
 
+/* dir NULL: ClamAV's standard database directory. -ENOENT: no databases
+ * there (the filter runs without the anti-virus and says so) */
 static int milter_av_open(const char *dir, struct milter_av **ret)
 {
-	(void)dir;
-	(void)ret;
-	return -ENOSYS;
+	om_av_config cfg;
+	if (om_av_config_schema.defaults)
+		om_av_config_schema.defaults(&cfg);
+	else
+		memset(&cfg, 0, sizeof(cfg));
+	cfg.enabled = true;
+	if (dir)
+		snprintf(cfg.db_dir, sizeof(cfg.db_dir), "%s", dir);
+	struct milter_av *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	char err[512] = "";
+	int e = om_av_open(&cfg, &m->av, err, sizeof(err));
+	if (e < 0) {
+		if (e != -ENOENT || dir)
+			say("milter.err.av", dir ? dir : "-", err[0] ? err : strerror(-e));
+		free(m);
+		return e;
+	}
+	unsigned sigs = 0;
+	om_av_db_version(m->av, m->version, sizeof(m->version), &sigs);
+	*ret = m;
+	return 0;
 }
 
-static void milter_av_close(struct milter_av *av)
+static void milter_av_close(struct milter_av *m)
 {
-	(void)av;
+	if (m) {
+		om_av_close(m->av);
+		free(m);
+	}
 }
 
 /* 1: infected (sig set), 0: clean, -errno: not scanned */
-static int milter_av_scan(struct milter_av *av, const uint8_t *msg, size_t len, char *sig,
+static int milter_av_scan(struct milter_av *m, const uint8_t *msg, size_t len, char *sig,
                           size_t cap)
 {
-	(void)av;
-	(void)msg;
-	(void)len;
-	(void)sig;
-	(void)cap;
-	return -ENOSYS;
+	om_av_result r;
+	int e = om_av_scan_buffer(m->av, msg, len, "message.eml", &r);
+	if (e < 0)
+		return e;
+	if (r.status != OM_AV_INFECTED)
+		return 0;
+	snprintf(sig, cap, "%s", r.signature);
+	return 1;
 }
 
 /* ---- the message ------------------------------------------------------------- */
@@ -589,7 +616,7 @@ int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default
 		}
 	}
 	e = milter_av_open(avdb, &g.av);
-	if (e == -ENOSYS)
+	if (e == -ENOENT && !avdb)
 		say("milter.warn.no_av");
 	else if (e < 0)
 		goto out;
