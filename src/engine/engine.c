@@ -659,9 +659,13 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	om_event_begin(&j, b, &h);
 	if (ev->body)
 		ev->body(&j, ev->arg);
-	if (ev->meta)
-		event_omamori(&j, e, ev->meta->category, ev->meta->severity, ev->meta->action,
-		              ev->meta->advice);
+	if (ev->meta) {
+		/* the parser's own members of the object come with it */
+		om_event_meta m = *ev->meta;
+		m.tenant = e->o->tenant;
+		m.gateway = e->o->gateway;
+		om_event_omamori(&j, &m);
+	}
 	om_event_end(&j);
 	if (!strcmp(ev->event_type, "anomaly"))
 		w->anomalies++;
