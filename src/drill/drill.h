@@ -190,7 +190,8 @@ typedef struct om_drill_ev {
 	bool web;       /* came over HTTP (a report mail is never a scanner) */
 } om_drill_ev;
 /* Adds FAST (a click, attachment, form or report link within fast_secs of
- * sent_at) and BURST (two different kinds of link within burst_ms) to the
+ * sent_at) and BURST (two different links — click, report link,
+ * attachment image; not the form — within burst_ms) to the
  * events of one recipient, sorted by time. The open image is judged by
  * user agent and range only. */
 void om_drill_scan_timing(const om_drill_scan_cfg *c, int64_t sent_at, om_drill_ev *ev, size_t n);

@@ -79,8 +79,12 @@ int om_drill_track_parse(const char *path, size_t len, enum om_drill_kind *ret_k
 	const char *t = path + 5;
 	size_t rest = len - 5;
 	bool gif = k == OM_DRILL_EV_OPEN || k == OM_DRILL_EV_ATTACH;
-	if (rest == OM_DRILL_TOKEN_LEN + 4 && gif && !memcmp(t + OM_DRILL_TOKEN_LEN, ".gif", 4))
+	if (gif) {
+		/* the images are named as images */
+		if (rest != OM_DRILL_TOKEN_LEN + 4 || memcmp(t + OM_DRILL_TOKEN_LEN, ".gif", 4))
+			return -EINVAL;
 		rest = OM_DRILL_TOKEN_LEN;
+	}
 	if (!om_drill_token_valid(t, rest))
 		return -EINVAL;
 	memcpy(ret_token, t, OM_DRILL_TOKEN_LEN);
@@ -241,6 +245,13 @@ static bool is_link(const om_drill_ev *e)
 	return e->web && e->kind != OM_DRILL_EV_OPEN && e->kind < OM_DRILL_EV__COUNT;
 }
 
+/* What a scanner fetches when it takes every URL of a mail: the links and
+ * the attachment's image (it does not fill in forms). */
+static bool is_fetch(const om_drill_ev *e)
+{
+	return is_link(e) && e->kind != OM_DRILL_EV_SUBMIT;
+}
+
 void om_drill_scan_timing(const om_drill_scan_cfg *c, int64_t sent_at, om_drill_ev *ev, size_t n)
 {
 	int64_t fast = (int64_t)c->fast_secs * 1000000, burst = (int64_t)c->burst_ms * 1000;
@@ -250,10 +261,10 @@ void om_drill_scan_timing(const om_drill_scan_cfg *c, int64_t sent_at, om_drill_
 		if (sent_at > 0 && ev[i].at >= sent_at && ev[i].at - sent_at < fast)
 			ev[i].flags |= OM_DRILL_SCAN_FAST;
 		/* sorted by time: look back while within the burst window */
-		for (size_t j = i; j-- > 0;) {
+		for (size_t j = i; is_fetch(&ev[i]) && j-- > 0;) {
 			if (ev[i].at - ev[j].at > burst)
 				break;
-			if (is_link(&ev[j]) && ev[j].kind != ev[i].kind) {
+			if (is_fetch(&ev[j]) && ev[j].kind != ev[i].kind) {
 				ev[i].flags |= OM_DRILL_SCAN_BURST;
 				ev[j].flags |= OM_DRILL_SCAN_BURST;
 			}
