@@ -268,6 +268,11 @@ const om_store_drill_round *om_drill_results_round(const om_drill_results *R)
 }
 
 /* The groups of one dimension, merged. ret_cells is malloc'ed. */
+static int by_label(const void *a, const void *b)
+{
+	return strcmp(((const om_drill_cell *)a)->label, ((const om_drill_cell *)b)->label);
+}
+
 static int groups(const om_drill_results *R, enum om_drill_by by, enum om_lang lang,
                   om_drill_cell **ret_cells, size_t *ret_n)
 {
@@ -295,17 +300,24 @@ static int groups(const om_drill_results *R, enum om_drill_by by, enum om_lang l
 			     : snprintf(label, sizeof(label), "%s", d);
 		else
 			snprintf(label, sizeof(label), "%s", ro);
-		size_t j = 0;
-		while (j < n && strcmp(c[j].label, label))
-			j++;
-		if (j == n)
-			snprintf(c[n++].label, sizeof(c[0].label), "%s", label);
-		c[j].n++;
+		/* one cell a person, sorted and folded below: O(n log n) */
+		om_drill_cell *q = &c[n++];
+		snprintf(q->label, sizeof(q->label), "%s", label);
+		q->n = 1;
 		for (int k = 0; k < OM_DRILL_EV__COUNT; k++) {
-			c[j].did[k] += person_did(p, k);
-			c[j].scan[k] += p->scan[k];
+			q->did[k] = person_did(p, k);
+			q->scan[k] = p->scan[k];
 		}
 	}
+	qsort(c, n, sizeof(*c), by_label);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w && !strcmp(c[w - 1].label, c[i].label))
+			cell_add(&c[w - 1], &c[i]);
+		else
+			c[w++] = c[i];
+	}
+	n = w;
 	n = om_drill_merge_small(c, n, R->min_group, om_msg(lang, "drill.res.merged"));
 	*ret_cells = c;
 	*ret_n = n;
