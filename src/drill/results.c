@@ -756,7 +756,7 @@ static int write_pdf(const om_drill_results *R, const om_drill_results *C,
 	om_doc *d = om_doc_new(om_msg(o->lang, "drill.res.title"), o->lang);
 	if (!d)
 		return -ENOMEM;
-	om_doc_heading(d, 1, om_msg(o->lang, "drill.res.title"));
+	/* the document's title is its first heading */
 	char line[512];
 	snprintf(line, sizeof(line), om_msg(o->lang, "drill.res.min_note"), R->min_group);
 	om_doc_para(d, OM_DOC_PLAIN, line);
