@@ -58,9 +58,9 @@ static const char *const opt_names[O__COUNT] = {
     "--fast-secs", "--imap",      "--imap-user", "--compare",      "--account", "--min-group",
     "--output"};
 /* Flags without a value. */
-enum flag { F_STARTTLS, F_INSECURE, F_NO_WAIT, F_NAMES, F__COUNT };
-static const char *const flag_names[F__COUNT] = {"--starttls", "--insecure", "--no-wait",
-                                                 "--names"};
+enum flag { F_STARTTLS, F_INSECURE, F_NO_WAIT, F_NAMES, F_BEHIND_PROXY, F__COUNT };
+static const char *const flag_names[F__COUNT] = {"--starttls", "--insecure", "--no-wait", "--names",
+                                                 "--behind-proxy"};
 
 #define DRILL_MAX_NETS 64
 
@@ -907,7 +907,10 @@ static void serve_ready(void *user)
 
 static int serve_cmd(struct cx *c)
 {
-	om_drill_serve_opts o = {.stop = &drill_stop, .ready = serve_ready, .ready_user = c};
+	om_drill_serve_opts o = {.stop = &drill_stop,
+	                         .ready = serve_ready,
+	                         .ready_user = c,
+	                         .behind_proxy = c->flag[F_BEHIND_PROXY]};
 	if (scan_cfg(c, &o.scan) < 0)
 		return DRILL_EXIT_USAGE;
 	char addr[128];

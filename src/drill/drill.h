@@ -276,6 +276,7 @@ typedef struct om_drill_serve_opts {
 	const char *addr; /* address to listen on, e.g. "127.0.0.1" */
 	unsigned port;
 	om_drill_scan_cfg scan;
+	bool behind_proxy; /* the client is the last X-Forwarded-For address */
 	volatile const int *stop;
 	void (*ready)(void *user); /* called once listening */
 	void *ready_user;

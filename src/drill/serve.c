@@ -78,11 +78,36 @@ static void client_ip(struct MHD_Connection *conn, char *ip, size_t n)
 		          (socklen_t)n);
 }
 
+/* Behind a reverse proxy: the last address of X-Forwarded-For (the one
+ * the proxy itself added; earlier ones are the client's word). Kept as the
+ * peer's address when the header is missing or not an address. */
+static void forwarded_ip(struct MHD_Connection *conn, char *ip, size_t n)
+{
+	const char *x = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!x)
+		return;
+	const char *last = strrchr(x, ',');
+	last = last ? last + 1 : x;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	char a[INET6_ADDRSTRLEN];
+	size_t l = strcspn(last, " \t");
+	if (l == 0 || l >= sizeof(a))
+		return;
+	memcpy(a, last, l);
+	a[l] = 0;
+	unsigned char bin[16];
+	if (inet_pton(AF_INET, a, bin) == 1 || inet_pton(AF_INET6, a, bin) == 1)
+		snprintf(ip, n, "%s", a);
+}
+
 static void record(struct srv *sv, struct MHD_Connection *conn, const om_store_drill_token_info *ti,
                    enum om_drill_kind k, const char *token)
 {
 	char ip[INET6_ADDRSTRLEN] = "", ua[256] = "";
 	client_ip(conn, ip, sizeof(ip));
+	if (sv->o->behind_proxy)
+		forwarded_ip(conn, ip, sizeof(ip));
 	const char *u = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	if (u) {
 		/* kept short and printable: it is shown in the results */
