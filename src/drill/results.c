@@ -670,8 +670,7 @@ static int doc_groups(om_doc *d, const om_drill_results *R, const om_drill_repor
 	for (size_t i = 0; i < n; i++) {
 		const char **row = cells + (i + 1) * cols;
 		char(*t)[96] = txt + (i + 1) * cols;
-		snprintf(t[0], sizeof(t[0]), "%s", c[i].label);
-		row[0] = t[0];
+		row[0] = c[i].label;
 		snprintf(t[1], sizeof(t[1]), "%u", c[i].n);
 		row[1] = t[1];
 		for (int k = 0; k < OM_DRILL_EV__COUNT; k++) {
