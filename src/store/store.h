@@ -171,10 +171,10 @@ enum om_store_drill_state {
 typedef struct om_store_drill_round {
 	char id[64], tenant[64], template_name[64], lang[8], charset[16], group_name[64];
 	char from_addr[256], from_name[128], base_url[256], tz[64];
-	unsigned days;                   /* bit 0 Sunday .. bit 6 Saturday */
-	unsigned hour_start, hour_end;   /* [start, end) local hours */
+	unsigned days;                     /* bit 0 Sunday .. bit 6 Saturday */
+	unsigned hour_start, hour_end;     /* [start, end) local hours */
 	int64_t start_at, spread, created; /* spread: microseconds */
-	unsigned rate;                   /* messages a minute */
+	unsigned rate;                     /* messages a minute */
 } om_store_drill_round;
 typedef struct om_store_drill_recipient {
 	const char *token, *mail, *name, *organisation, *department, *role, *custom_json;
