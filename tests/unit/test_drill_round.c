@@ -623,14 +623,91 @@ static void test_round_store(void **st)
 	unlink(side);
 }
 
+/* Several organisations: departments are shown as "organisation /
+ * department"; a cell that a spreadsheet would run as a formula is
+ * quoted and defused in CSV. */
+static void test_results_orgs_csv(void **st)
+{
+	(void)st;
+	char path[] = "/tmp/test_drill_orgs_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	om_store *s = NULL;
+	char err[512] = "";
+	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	om_store_drill_target t[6];
+	char mails[6][32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(mails[i], sizeof(mails[i]), "p%d@example.jp", i);
+		t[i] = (om_store_drill_target){.mail = mails[i],
+		                               .name = mails[i],
+		                               .organisation = i < 3 ? "A社" : "=B社",
+		                               .department = i < 3 ? "営業部" : "=HYPERLINK(\"x\")",
+		                               .role = "",
+		                               .custom_json = "{}"};
+	}
+	assert_int_equal(om_store_drill_import(s, t, 6, NULL, err, sizeof(err)), 0);
+	om_store_drill_round r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "o1");
+	snprintf(r.template_name, sizeof(r.template_name), "invoice");
+	snprintf(r.lang, sizeof(r.lang), "ja");
+	snprintf(r.tz, sizeof(r.tz), "UTC");
+	r.days = 0x7f, r.hour_start = 0, r.hour_end = 24, r.rate = 60;
+	size_t n = 0;
+	assert_int_equal(om_drill_round_create(s, &r, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(n, 6);
+	struct tok_cx x = {0};
+	assert_int_equal(om_store_drill_recipients(s, "o1", 0, 0, tok_one, &x), 0);
+	for (size_t i = 0; i < x.n; i++)
+		assert_int_equal(
+		    om_store_drill_recipient_update(s, x.tok[i], OM_DRILL_SENT, 1, 1, 1, ""), 0);
+	om_drill_scan_cfg cfg;
+	om_drill_scan_defaults(&cfg);
+	om_drill_results *R = NULL;
+	assert_int_equal(om_drill_results_load(s, "o1", &cfg, 3, &R), 0);
+	om_drill_cell *c = NULL;
+	size_t nc = 0;
+	assert_int_equal(om_drill_results_groups(R, OM_DRILL_BY_DEPT, OM_LANG_JA, &c, &nc), 0);
+	assert_int_equal(nc, 2);
+	assert_string_equal(c[1].label, "A社 / 営業部");
+	assert_string_equal(c[0].label, "=B社 / =HYPERLINK(\"x\")");
+	free(c);
+	/* the empty role shows as "not given" */
+	assert_int_equal(om_drill_results_groups(R, OM_DRILL_BY_ROLE, OM_LANG_EN, &c, &nc), 0);
+	assert_int_equal(nc, 1);
+	assert_string_equal(c[0].label, "(not given)");
+	free(c);
+	om_buf out;
+	om_buf_init(&out, 1 << 20);
+	om_drill_report_opts o = {.format = OM_DRILL_FMT_CSV, .lang = OM_LANG_JA};
+	assert_int_equal(om_drill_report_write(R, NULL, &o, &out, err, sizeof(err)), 0);
+	/* a leading = is defused with ' inside quotes */
+	assert_non_null(
+	    strstr(om_buf_cstr(&out), "o1,department,\"'=B社 / =HYPERLINK(\"\"x\"\")\",3,"));
+	assert_non_null(strstr(om_buf_cstr(&out), "o1,organisation,\"'=B社\",3,"));
+	assert_non_null(strstr(om_buf_cstr(&out), "o1,department,A社 / 営業部,3,"));
+	om_buf_free(&out);
+	om_drill_results_free(R);
+	om_store_close(s);
+	unlink(path);
+	char side[64];
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 int main(void)
 {
 	om_i18n_init();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tokens),       cmocka_unit_test(test_track_parse),
-	    cmocka_unit_test(test_scan_request), cmocka_unit_test(test_scan_timing),
-	    cmocka_unit_test(test_mail_scan),    cmocka_unit_test(test_window),
-	    cmocka_unit_test(test_merge_small),  cmocka_unit_test(test_round_store),
+	    cmocka_unit_test(test_tokens),           cmocka_unit_test(test_track_parse),
+	    cmocka_unit_test(test_scan_request),     cmocka_unit_test(test_scan_timing),
+	    cmocka_unit_test(test_mail_scan),        cmocka_unit_test(test_window),
+	    cmocka_unit_test(test_merge_small),      cmocka_unit_test(test_round_store),
+	    cmocka_unit_test(test_results_orgs_csv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
