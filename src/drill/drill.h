@@ -296,6 +296,8 @@ typedef struct om_drill_poll_stats {
  * failed) marks the recipient bounced. Read mails are left seen. */
 int om_drill_imap_poll(om_store *s, const om_drill_imap *c, om_drill_poll_stats *ret, char *err,
                        size_t errlen);
+/* The UIDs of an IMAP "* SEARCH" answer (at most max; 0 is no UID). */
+size_t om_drill_imap_uids(const char *resp, size_t len, uint64_t *uids, size_t max);
 /* What one read mail means for the store (used by om_drill_imap_poll). */
 int om_drill_mail_ingest(om_store *s, const char *data, size_t len, om_usec at,
                          om_drill_poll_stats *st);

@@ -74,6 +74,34 @@ int om_drill_mail_ingest(om_store *s, const char *data, size_t len, om_usec at,
 	return 0;
 }
 
+size_t om_drill_imap_uids(const char *resp, size_t len, uint64_t *uids, size_t max)
+{
+	/* the untagged answer "* SEARCH 3 7 9", on a line of its own */
+	size_t n = 0;
+	const char *end = resp + len;
+	for (const char *l = resp; l < end && n == 0;) {
+		const char *eol = memchr(l, '\n', (size_t)(end - l));
+		if (!eol)
+			eol = end;
+		if (eol - l >= 8 && !memcmp(l, "* SEARCH", 8)) {
+			const char *p = l + 8;
+			while (p < eol && n < max) {
+				while (p < eol && *p == ' ')
+					p++;
+				uint64_t v = 0;
+				int nd = 0;
+				while (p < eol && *p >= '0' && *p <= '9' && nd < 12)
+					v = v * 10 + (uint64_t)(*p++ - '0'), nd++;
+				if (!nd || v == 0)
+					break;
+				uids[n++] = v;
+			}
+		}
+		l = eol < end ? eol + 1 : end;
+	}
+	return n;
+}
+
 static void setup(CURL *h, const om_drill_imap *c, char *errbuf)
 {
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -133,23 +161,7 @@ int om_drill_imap_poll(om_store *s, const om_drill_imap *c, om_drill_poll_stats 
 		rc = cr == CURLE_LOGIN_DENIED ? -EACCES : -EIO;
 		goto out;
 	}
-	/* "* SEARCH 3 7 9" */
-	const char *p = om_buf_cstr(&b);
-	const char *sr = strstr(p, "SEARCH");
-	if (sr) {
-		sr += 6;
-		while (*sr && *sr != '\r' && *sr != '\n' && nuids < IMAP_MAX_UIDS) {
-			while (*sr == ' ')
-				sr++;
-			uint64_t v = 0;
-			int nd = 0;
-			while (*sr >= '0' && *sr <= '9' && nd < 12)
-				v = v * 10 + (uint64_t)(*sr++ - '0'), nd++;
-			if (!nd)
-				break;
-			uids[nuids++] = v;
-		}
-	}
+	nuids = om_drill_imap_uids(b.data ? b.data : "", b.len, uids, IMAP_MAX_UIDS);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
 	for (size_t i = 0; i < nuids; i++) {
 		om_buf_reset(&b);

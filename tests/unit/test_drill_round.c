@@ -272,6 +272,22 @@ static void test_mail_scan(void **st)
 	om_buf_free(&big);
 }
 
+static void test_imap_uids(void **st)
+{
+	(void)st;
+	uint64_t u[4];
+	const char *a = "* OK still here\r\n* SEARCH 3 7 19\r\nA003 OK SEARCH completed\r\n";
+	assert_int_equal(om_drill_imap_uids(a, strlen(a), u, 4), 3);
+	assert_true(u[0] == 3 && u[1] == 7 && u[2] == 19);
+	const char *none = "* SEARCH\r\nA003 OK\r\n";
+	assert_int_equal(om_drill_imap_uids(none, strlen(none), u, 4), 0);
+	const char *many = "* SEARCH 1 2 3 4 5 6\r\n";
+	assert_int_equal(om_drill_imap_uids(many, strlen(many), u, 4), 4);
+	/* only the untagged answer counts, not a word in other text */
+	const char *other = "A001 OK [SEARCH 5] x\r\n";
+	assert_int_equal(om_drill_imap_uids(other, strlen(other), u, 4), 0);
+}
+
 static void test_window(void **st)
 {
 	(void)st;
@@ -707,7 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_scan_request),     cmocka_unit_test(test_scan_timing),
 	    cmocka_unit_test(test_mail_scan),        cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_merge_small),      cmocka_unit_test(test_round_store),
-	    cmocka_unit_test(test_results_orgs_csv),
+	    cmocka_unit_test(test_results_orgs_csv), cmocka_unit_test(test_imap_uids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
