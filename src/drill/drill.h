@@ -291,9 +291,10 @@ typedef struct om_drill_imap {
 typedef struct om_drill_poll_stats {
 	unsigned mails, reports, bounces, ignored;
 } om_drill_poll_stats;
-/* Reads the unseen mails of the report mailbox: a mail that carries a
- * known token counts as that recipient's report; a bounce (DSN, Action:
- * failed) marks the recipient bounced. Read mails are left seen. */
+/* Reads the mails of the report mailbox not yet read by it (those
+ * without the keyword OmamoriDrillRead, which it sets): a mail that
+ * carries a known token counts as that recipient's report; a bounce (DSN,
+ * Action: failed) marks the recipient bounced. */
 int om_drill_imap_poll(om_store *s, const om_drill_imap *c, om_drill_poll_stats *ret, char *err,
                        size_t errlen);
 /* The UIDs of an IMAP "* SEARCH" answer (at most max; 0 is no UID). */

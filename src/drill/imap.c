@@ -14,6 +14,7 @@
 #include "drill/drill.h"
 
 #define IMAP_MAX_UIDS 10000u
+#define IMAP_KEYWORD "OmamoriDrillRead"
 
 static size_t write_cb(char *p, size_t size, size_t n, void *user)
 {
@@ -152,7 +153,9 @@ int om_drill_imap_poll(om_store *s, const om_drill_imap *c, om_drill_poll_stats 
 	setup(h, c, errbuf);
 	snprintf(url, sizeof(url), "%.*s", (int)ul, c->url);
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "UID SEARCH UNSEEN");
+	/* our own keyword marks what was read: a person reading the box in a
+	 * mail client (which clears \Recent and sets \Seen) hides nothing */
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "UID SEARCH UNKEYWORD " IMAP_KEYWORD);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	CURLcode cr = curl_easy_perform(h);
@@ -180,6 +183,17 @@ int om_drill_imap_poll(om_store *s, const om_drill_imap *c, om_drill_poll_stats 
 			snprintf(err, errlen, "%s", strerror(-rc));
 			goto out;
 		}
+		/* marked read for the next run; a server without keywords reads it
+		 * again then (a report counts once a person anyway) */
+		char cmd[96];
+		snprintf(cmd, sizeof(cmd), "UID STORE %llu +FLAGS (" IMAP_KEYWORD ")",
+		         (unsigned long long)uids[i]);
+		snprintf(url, sizeof(url), "%.*s", (int)ul, c->url);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, cmd);
+		om_buf_reset(&b);
+		curl_easy_perform(h);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
 	}
 out:
 	free(uids);
