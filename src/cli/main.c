@@ -243,10 +243,29 @@ static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **
 	return 0;
 }
 
+/* ---- threat intelligence for inspect and the gateway ----------------------- */
+
+/* Opens the intelligence database path for the engine's matcher m (the
+ * configuration's intel.min-confidence and intel.block). */
+static int intel_open(const struct cli *c, const char *path, unsigned workers, om_intel_matcher *m)
+{
+	memset(m, 0, sizeof(*m));
+	int e = om_intel_live_open(path, workers, &m->live);
+	if (e < 0) {
+		say_err(c, "err.intel.open", path, strerror(-e), path);
+		return e;
+	}
+	m->base = &c->cfg.base;
+	m->min_confidence = (uint8_t)c->cfg.guard.intel_min_confidence;
+	m->block = c->cfg.guard.intel_block;
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
+	const char *inteldb = NULL;
 	bool nodb = false, truncate = false, noapp = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
@@ -307,6 +326,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-db")) {
 			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-allow")) {
 			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
@@ -377,8 +399,12 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	bool writer = false;
 	int rc = EXIT_FAILURE;
 	om_wf_filter wf;
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
 	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
+		goto out;
 	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
 		fprintf(stderr, "omamori: %s\n", err);
 		goto out;
@@ -425,6 +451,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .proto = proto,
 	    .detect = hub,
 	    .webfilter = wfdb ? &wf : NULL,
+	    .intel = inteldb ? &im : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -480,6 +507,7 @@ out:
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
+	om_intel_live_free(im.live);
 	return rc;
 }
 
@@ -884,6 +912,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
 	uint64_t run_seconds = 0;
 	for (; a->i < a->argc; a->i++) {
 		const char *arg = a->argv[a->i];
@@ -903,6 +932,9 @@ static int cmd_gateway(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--run-seconds")) {
 			if (!(v = opt_value(c, a, "--run-seconds")))
@@ -950,6 +982,11 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
+	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
+		goto out;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		say_err(c, "err.output", ofile, err);
@@ -982,7 +1019,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .proto = proto,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
-	                      .run_seconds = (uint32_t)run_seconds};
+	                      .run_seconds = (uint32_t)run_seconds,
+	                      .intel = inteldb ? &im : NULL};
 	int r = om_gateway_run(&go, err, sizeof(err));
 	unlink(pidpath);
 	if (r < 0) {
@@ -995,7 +1033,19 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_intel_live_free(im.live);
 	return rc;
+}
+
+/* ---- intel ----------------------------------------------------------------- */
+
+/* Threat intelligence (src/guard) parses its own options; its default file
+ * is intel.db in the state directory, its feeds are the configuration's. */
+static int cmd_intel(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "intel.db", path, sizeof(path));
+	return om_intel_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path, &c->cfg.guard);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -1018,6 +1068,7 @@ static const struct command {
     {"drill", cmd_drill, "help.drill"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"intel", cmd_intel, "help.intel"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
 };

@@ -126,6 +126,10 @@ typedef struct om_engine_opts {
 	/* the web filter (needs proto): its observer is registered by the
 	 * engine, which writes its EVE "webfilter" events; NULL: none */
 	om_wf_filter *webfilter;
+	/* threat intelligence (flows need nothing more; transactions and
+	 * files need proto): the engine registers its observer and file
+	 * subscriber and writes its EVE "intel" events; NULL: none */
+	om_intel_matcher *intel;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
@@ -213,6 +217,9 @@ typedef struct om_gateway_opts {
 	volatile int *stop;   /* set by the signal handler: leave */
 	volatile int *reload; /* set by SIGHUP: re-read configuration and quarantine */
 	uint32_t run_seconds; /* 0: until stop */
+	/* threat intelligence; its database is reopened when the file is
+	 * replaced (checked every 10 s and on SIGHUP); NULL: none */
+	om_intel_matcher *intel;
 } om_gateway_opts;
 /* Runs the live gateway until *stop. */
 int om_gateway_run(const om_gateway_opts *o, char *err, size_t errlen);
