@@ -313,8 +313,23 @@ int om_intel_detect_type(const char *s, size_t n)
 		return OM_INTEL_SHA256;
 	if (is_ja4(s, n))
 		return OM_INTEL_JA4;
-	if (memchr(s, '/', n))
+	const char *slash = memchr(s, '/', n);
+	if (slash) {
+		/* "192.0.2.0/33" is a bad network, not a URL */
+		bool digits = slash + 1 < s + n;
+		for (const char *p = slash + 1; p < s + n && digits; p++)
+			digits = *p >= '0' && *p <= '9';
+		om_addr a;
+		char tmp[64];
+		size_t hl = (size_t)(slash - s);
+		if (digits && hl < sizeof(tmp)) {
+			memcpy(tmp, s, hl);
+			tmp[hl] = '\0';
+			if (om_addr_parse(tmp, &a) == 0)
+				return -EINVAL;
+		}
 		return OM_INTEL_URL;
+	}
 	char tmp[OM_INTEL_VALUE_MAX];
 	int k = om_wf_norm_host(s, n, tmp, sizeof(tmp));
 	if (k > 0 && memchr(tmp, '.', (size_t)k))
