@@ -380,7 +380,7 @@ static int import_dir(enum om_lang lang, om_intel_builder *b, const om_intel_fee
 	unsigned n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) && n < DIR_FILES_MAX)
-		if (de->d_name[0] != '.' && !(names[n] = strdup(de->d_name)) == false)
+		if (de->d_name[0] != '.' && (names[n] = strdup(de->d_name)) != NULL)
 			n++;
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), cmp_str);
