@@ -18,6 +18,7 @@
 #define LINE_MAX_BYTES 65536u
 #define CSV_FIELDS 32
 #define FILE_MAX_BYTES (1024ull * 1024 * 1024) /* one feed file at most */
+#define STIX_IDENTITIES 64                     /* producers of a bundle that name sources */
 
 static const char *const fmt_names[OM_INTEL_FMT_COUNT] = {
     "auto", "plain", "csv", "urlhaus", "feodo", "threatfox", "sslbl", "stix", "misp"};
@@ -721,6 +722,16 @@ static int import_stix(om_intel_builder *b, json_t *root, const om_intel_import_
 	size_t i;
 	json_t *x;
 	int64_t now = (int64_t)time(NULL);
+	/* the producers (identity objects) that indicators name, found once */
+	json_t *ids[STIX_IDENTITIES];
+	unsigned nids = 0;
+	json_array_foreach(objs, i, x)
+	{
+		size_t tl = 0;
+		const char *t = json_is_object(x) ? jstr(x, "type", &tl) : NULL;
+		if (t && word_is(t, tl, "identity") && nids < STIX_IDENTITIES)
+			ids[nids++] = x;
+	}
 	json_array_foreach(objs, i, x)
 	{
 		size_t tl = 0;
@@ -733,19 +744,14 @@ static int import_stix(om_intel_builder *b, json_t *root, const om_intel_import_
 		const char *source = o->source ? o->source : "stix";
 		size_t rl = 0;
 		const char *ref = jstr(x, "created_by_ref", &rl);
-		if (ref && !o->source) {
-			size_t k;
-			json_t *y;
-			json_array_foreach(objs, k, y)
-			{
-				size_t il = 0, nl = 0;
-				const char *id = jstr(y, "id", &il);
-				const char *name = jstr(y, "name", &nl);
-				if (id && name && il == rl && !memcmp(id, ref, rl)) {
-					snprintf(src, sizeof(src), "%.*s", (int)nl, name);
-					source = src;
-					break;
-				}
+		for (unsigned k = 0; ref && !o->source && k < nids; k++) {
+			size_t il = 0, nl = 0;
+			const char *id = jstr(ids[k], "id", &il);
+			const char *name = jstr(ids[k], "name", &nl);
+			if (id && name && il == rl && !memcmp(id, ref, rl)) {
+				snprintf(src, sizeof(src), "%.*s", (int)nl, name);
+				source = src;
+				break;
 			}
 		}
 		om_intel_ind tmpl;
@@ -920,7 +926,7 @@ static int import_json(om_intel_builder *b, enum om_intel_format fmt, const char
                        const om_intel_import_opts *o, om_intel_import_stats *st)
 {
 	json_error_t err;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *root = json_loadb(text, len, 0, &err);
 	if (!root) {
 		problem(st, err.line > 0 ? (uint64_t)err.line : 1, "intel.why.json");
 		return -EINVAL;
