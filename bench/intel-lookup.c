@@ -6,7 +6,8 @@
  * then times N lookups per type and kind, cycling through the queries
  * (thread CPU time).
  * Prints one line "TYPE KIND ns_per_lookup matched/total" per group and
- * "open_ms=...". Usage: intel-lookup DB QUERIES N */
+ * "open_ms=...", then "db_rss_kb=..." (the resident memory the open and
+ * the lookups added: the database's pages that were touched). Usage: intel-lookup DB QUERIES N */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,20 @@ static int hex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
+/* Resident memory of this process in KiB (VmRSS), 0 when unknown. */
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t n;
@@ -88,6 +103,7 @@ int main(int argc, char **argv)
 		nq[t][k]++;
 	}
 	fclose(f);
+	long rss0 = rss_kb();
 	double t0 = now();
 	om_intel_db *db = NULL;
 	if (om_intel_db_open(argv[1], &db) < 0) {
@@ -138,6 +154,8 @@ int main(int argc, char **argv)
 				rc = 1;
 		}
 	}
+	/* what the lookups made resident: the database's pages */
+	printf("db_rss_kb=%ld\n", rss_kb() - rss0);
 	om_intel_db_close(db);
 	return rc;
 }
