@@ -2232,7 +2232,10 @@ static void live_reload(struct engine *e)
 	if (live_quarantine_reload(e, err, sizeof(err)) < 0)
 		om_log(OM_LOG_WARN, "%s", err);
 	int ir = e->o->intel ? om_intel_live_reload(e->o->intel->live) : 0;
-	if (ir < 0)
+	if (ir == 1)
+		om_log(OM_LOG_INFO, om_tr("gateway.intel.reloaded"),
+		       (unsigned long long)om_intel_live_generation(e->o->intel->live));
+	else if (ir < 0)
 		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-ir));
 	if (!L->o->config_path)
 		return;
