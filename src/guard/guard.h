@@ -12,12 +12,12 @@
  * from url, or every file of a local directory dir (offline sites). */
 #define OM_INTEL_FEEDS_MAX 16
 typedef struct om_intel_feed {
-	char name[48];  /* the indicators' source */
-	char url[512];  /* "" : dir */
-	char dir[256];  /* "" : url */
-	int format;     /* enum om_intel_format; 0: detected */
-	uint32_t interval; /* seconds between fetches */
-	uint32_t ttl;      /* seconds an indicator lives without its feed saying; 0: never */
+	char name[48];       /* the indicators' source */
+	char url[512];       /* "" : dir */
+	char dir[256];       /* "" : url */
+	int format;          /* enum om_intel_format; 0: detected */
+	uint32_t interval;   /* seconds between fetches */
+	uint32_t ttl;        /* seconds an indicator lives without its feed saying; 0: never */
 	uint32_t confidence; /* when the feed gives none; 0: 75 */
 } om_intel_feed;
 
@@ -284,7 +284,7 @@ int om_intel_type_from_name(const char *s);
 
 /* What an indicator stands for; gives the event's report category. */
 enum om_intel_threat {
-	OM_INTEL_THREAT_C2 = 0, /* command and control: category c2 */
+	OM_INTEL_THREAT_C2 = 0,   /* command and control: category c2 */
 	OM_INTEL_THREAT_MALWARE,  /* a malware download: web_malware */
 	OM_INTEL_THREAT_PHISHING, /* harmful_web */
 	OM_INTEL_THREAT_OTHER,    /* c2 (traffic from inside to a listed place) */
@@ -295,10 +295,10 @@ const char *om_intel_threat_name(enum om_intel_threat t); /* "c2", "malware", ..
  * "payload_delivery", "phishing", "C&C", ...) mapped to ours. */
 enum om_intel_threat om_intel_threat_from_text(const char *s, size_t n);
 
-#define OM_INTEL_SOURCES_MAX 256     /* distinct sources in one database */
-#define OM_INTEL_SOURCE_MAX 48       /* bytes of a source name, with its NUL */
-#define OM_INTEL_VALUE_MAX 1024      /* bytes of an indicator's normalised value */
-#define OM_INTEL_MAX 50000000u       /* indicators in one database */
+#define OM_INTEL_SOURCES_MAX 256 /* distinct sources in one database */
+#define OM_INTEL_SOURCE_MAX 48   /* bytes of a source name, with its NUL */
+#define OM_INTEL_VALUE_MAX 1024  /* bytes of an indicator's normalised value */
+#define OM_INTEL_MAX 50000000u   /* indicators in one database */
 
 /* One indicator as an importer gives it. */
 typedef struct om_intel_ind {
@@ -390,14 +390,14 @@ const char *om_intel_db_source(const om_intel_db *db, uint32_t idx); /* NULL pas
 /* ---- threat intelligence: imports (src/guard/intel_import.c) ------------ */
 enum om_intel_format {
 	OM_INTEL_FMT_AUTO = 0,
-	OM_INTEL_FMT_PLAIN,  /* one indicator a line, type detected; '#' comments */
-	OM_INTEL_FMT_CSV,    /* a header names the columns (abuse.ch CSVs included) */
-	OM_INTEL_FMT_URLHAUS,  /* URLhaus CSV */
-	OM_INTEL_FMT_FEODO,    /* Feodo Tracker IP blocklist, CSV or JSON */
+	OM_INTEL_FMT_PLAIN,     /* one indicator a line, type detected; '#' comments */
+	OM_INTEL_FMT_CSV,       /* a header names the columns (abuse.ch CSVs included) */
+	OM_INTEL_FMT_URLHAUS,   /* URLhaus CSV */
+	OM_INTEL_FMT_FEODO,     /* Feodo Tracker IP blocklist, CSV or JSON */
 	OM_INTEL_FMT_THREATFOX, /* ThreatFox CSV or JSON */
-	OM_INTEL_FMT_SSLBL,    /* SSLBL certificate SHA1 or JA3 CSV */
-	OM_INTEL_FMT_STIX,     /* STIX 2.1 bundle */
-	OM_INTEL_FMT_MISP,     /* MISP JSON event export */
+	OM_INTEL_FMT_SSLBL,     /* SSLBL certificate SHA1 or JA3 CSV */
+	OM_INTEL_FMT_STIX,      /* STIX 2.1 bundle */
+	OM_INTEL_FMT_MISP,      /* MISP JSON event export */
 	OM_INTEL_FMT_COUNT
 };
 const char *om_intel_format_name(enum om_intel_format f);
@@ -407,9 +407,9 @@ enum om_intel_format om_intel_format_detect(const char *text, size_t len);
 
 #define OM_INTEL_IMPORT_PROBLEMS 8 /* rejected lines remembered with their reason */
 typedef struct om_intel_import_opts {
-	const char *source; /* NULL: the format's own name ("urlhaus", ...) */
-	uint8_t confidence; /* when the feed gives none; 0: 75 */
-	int64_t expires;    /* when the feed gives none; 0: never */
+	const char *source;      /* NULL: the format's own name ("urlhaus", ...) */
+	uint8_t confidence;      /* when the feed gives none; 0: 75 */
+	int64_t expires;         /* when the feed gives none; 0: never */
 	enum om_intel_type type; /* plain lists: the type of every line (AUTO: detect) */
 } om_intel_import_opts;
 typedef struct om_intel_import_stats {
@@ -427,8 +427,8 @@ typedef struct om_intel_import_stats {
 /* Parses text in fmt. A line or object that is not an indicator is counted
  * and remembered; a document that cannot be read at all (JSON syntax)
  * returns -EINVAL with problem[0] giving the line. */
-int om_intel_import_buf(om_intel_builder *b, enum om_intel_format fmt, const char *text,
-                        size_t len, const om_intel_import_opts *o, om_intel_import_stats *st);
+int om_intel_import_buf(om_intel_builder *b, enum om_intel_format fmt, const char *text, size_t len,
+                        const om_intel_import_opts *o, om_intel_import_stats *st);
 int om_intel_import_path(om_intel_builder *b, const char *path, enum om_intel_format fmt,
                          const om_intel_import_opts *o, om_intel_import_stats *st);
 
@@ -449,13 +449,13 @@ uint64_t om_intel_live_generation(const om_intel_live *l);
 /* One match, for the engine's event. */
 typedef struct om_intel_event {
 	const om_intel_hit *hit;
-	const char *field;   /* "flow.dest_ip", "dns.query", "dns.answer", "http.host",
-	                        "http.url", "tls.sni", "ja3.hash", "ja4.hash",
-	                        "tls.cert_fingerprint", "fileinfo.sha256", ... */
-	const char *value;   /* what matched, as seen (not NUL-terminated) */
+	const char *field; /* "flow.dest_ip", "dns.query", "dns.answer", "http.host",
+	                      "http.url", "tls.sni", "ja3.hash", "ja4.hash",
+	                      "tls.cert_fingerprint", "fileinfo.sha256", ... */
+	const char *value; /* what matched, as seen (not NUL-terminated) */
 	size_t value_len;
-	om_addr host;        /* the internal host */
-	bool host_known;     /* false: neither side is in home-net */
+	om_addr host;          /* the internal host */
+	bool host_known;       /* false: neither side is in home-net */
 	const om_proto_tx *tx; /* NULL for flow and file matches */
 } om_intel_event;
 typedef void (*om_intel_event_cb)(void *user, om_flow *f, const om_intel_event *ev);
