@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define RETIRED_MAX 8
@@ -295,7 +296,14 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		const uint8_t *uri = om_tx_get(tx, OM_TXB_HTTP_URI_RAW, 0, &ul);
 		if (!uri)
 			uri = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &ul);
-		if (host && hl &&
+		/* a proxy request's absolute URI carries its own host */
+		bool absolute = uri && ul > 7 &&
+		                (!strncasecmp((const char *)uri, "http://", 7) ||
+		                 !strncasecmp((const char *)uri, "https://", 8));
+		if (absolute &&
+		    om_intel_db_lookup(db, OM_INTEL_URL, (const char *)uri, ul, now, &h) == 0)
+			return report(m, w->user, f, &h, "http.url", (const char *)uri, ul, tx);
+		if (host && hl && !absolute &&
 		    om_intel_db_lookup_url(db, (const char *)host, hl, (const char *)uri, ul, now,
 		                           &h) == 0) {
 			char val[OM_INTEL_VALUE_MAX];

