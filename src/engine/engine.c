@@ -2125,15 +2125,17 @@ static bool line_str(const char *line, size_t len, const char *key, const char *
 	return true;
 }
 
-/* Every event line passes here (out_line): an alert whose omamori.category
- * is in site.auto-quarantine isolates the inside host it names. */
+/* Every event line passes here (out_line): an alert (or a threat-intelligence
+ * match) whose omamori.category is in site.auto-quarantine isolates the
+ * inside host it names. */
 static void live_auto_check(struct engine *e, const char *line, size_t len)
 {
 	struct live *L = e->live;
 	const char *v;
 	size_t vl;
 	if (!L->g.auto_quarantine || !L->is_inline ||
-	    !memmem(line, len, "\"event_type\":\"alert\"", 20) ||
+	    (!memmem(line, len, "\"event_type\":\"alert\"", 20) &&
+	     !memmem(line, len, "\"event_type\":\"intel\"", 20)) ||
 	    !line_str(line, len, "\"omamori\":{\"category\":\"", &v, &vl) || vl >= 16 ||
 	    !(om_gw_autoq_bit(v, vl) & L->g.auto_quarantine))
 		return;
