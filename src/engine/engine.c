@@ -740,11 +740,13 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 
 /* ---- threat intelligence (guard's om_intel_matcher) ------------------------- */
 
-/* An indicator matched (guard's om_intel_matcher callback): an EVE "intel"
- * event naming the internal host, the indicator and its source, with the
- * report category of the indicator's threat (c2 for command and control
- * and for traffic to other listed places, web_malware, harmful_web), or
- * intrusion when a listed address opened the connection from outside. */
+/* An indicator matched (guard's om_intel_matcher callback): an EVE alert
+ * (so that the store, the reports and the automatic quarantine take it as
+ * they take IPS alerts) with an "intel" object naming the internal host,
+ * the indicator and its source. The report category follows the
+ * indicator's threat: c2 for command and control and for traffic to other
+ * listed places, web_malware, harmful_web; intrusion when a listed address
+ * opened the connection from outside. Signature ids 9100001..9100005. */
 static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 {
 	struct worker *w = user;
@@ -756,7 +758,7 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
 	om_usec now = w->cur ? w->cur->ts : f->last;
 	om_event_hdr h = {.ts = now,
-	                  .event_type = "intel",
+	                  .event_type = "alert",
 	                  .flow_id = &f->flow_id,
 	                  .vlan = f->vlan,
 	                  .vlan_count = f->vlan_count,
@@ -769,8 +771,42 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	                  .proto = f->proto,
 	                  .app_proto = ev->tx ? ev->tx->app_proto : om_app_proto_name(f),
 	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
-	om_event_begin(&j, b, &h);
 	const om_intel_hit *hit = ev->hit;
+	/* a listed address that opened the flow from outside to the office */
+	bool inbound = !strcmp(ev->field, "flow.src_ip") && ev->host_known &&
+	               memcmp(ev->host.b, f->srv.b, 16) == 0;
+	const char *cat = "c2", *advice = "advice.intel.c2", *sig = "signature.intel.c2";
+	uint64_t sid = 9100001;
+	if (inbound) {
+		cat = "intrusion";
+		advice = "advice.intel.inbound";
+		sig = "signature.intel.inbound";
+		sid = 9100005;
+	} else if (hit->threat == OM_INTEL_THREAT_MALWARE) {
+		cat = "web_malware";
+		advice = "advice.intel.malware";
+		sig = "signature.intel.malware";
+		sid = 9100002;
+	} else if (hit->threat == OM_INTEL_THREAT_PHISHING) {
+		cat = "harmful_web";
+		advice = "advice.intel.phishing";
+		sig = "signature.intel.phishing";
+		sid = 9100003;
+	} else if (hit->threat == OM_INTEL_THREAT_OTHER) {
+		sig = "signature.intel.other";
+		sid = 9100004;
+	}
+	int severity = hit->confidence >= 75 ? 1 : 2;
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", m->block ? "blocked" : "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", sid);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", om_msg(OM_LANG_EN, sig));
+	om_json_str(&j, "category", "Threat intelligence match");
+	om_json_u64(&j, "severity", (uint64_t)severity);
+	om_json_obj_close(&j);
 	char ind[OM_INTEL_VALUE_MAX * 2 + 8], host[64];
 	om_intel_hit_text(hit, ind, sizeof(ind));
 	om_addr_str(&ev->host, host, sizeof(host));
@@ -785,22 +821,7 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	if (ev->host_known)
 		om_json_str(&j, "host", host);
 	om_json_obj_close(&j);
-	/* a listed address that opened the flow from outside to the office */
-	bool inbound = !strcmp(ev->field, "flow.src_ip") && ev->host_known &&
-	               memcmp(ev->host.b, f->srv.b, 16) == 0;
-	const char *cat = "c2", *advice = "advice.intel.c2";
-	if (inbound) {
-		cat = "intrusion";
-		advice = "advice.intel.inbound";
-	} else if (hit->threat == OM_INTEL_THREAT_MALWARE) {
-		cat = "web_malware";
-		advice = "advice.intel.malware";
-	} else if (hit->threat == OM_INTEL_THREAT_PHISHING) {
-		cat = "harmful_web";
-		advice = "advice.intel.phishing";
-	}
-	event_omamori(&j, e, cat, hit->confidence >= 75 ? 1 : 2, m->block ? "blocked" : "detected",
-	              advice);
+	event_omamori(&j, e, cat, severity, m->block ? "blocked" : "detected", advice);
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
@@ -2125,17 +2146,15 @@ static bool line_str(const char *line, size_t len, const char *key, const char *
 	return true;
 }
 
-/* Every event line passes here (out_line): an alert (or a threat-intelligence
- * match) whose omamori.category is in site.auto-quarantine isolates the
- * inside host it names. */
+/* Every event line passes here (out_line): an alert whose omamori.category
+ * is in site.auto-quarantine isolates the inside host it names. */
 static void live_auto_check(struct engine *e, const char *line, size_t len)
 {
 	struct live *L = e->live;
 	const char *v;
 	size_t vl;
 	if (!L->g.auto_quarantine || !L->is_inline ||
-	    (!memmem(line, len, "\"event_type\":\"alert\"", 20) &&
-	     !memmem(line, len, "\"event_type\":\"intel\"", 20)) ||
+	    !memmem(line, len, "\"event_type\":\"alert\"", 20) ||
 	    !line_str(line, len, "\"omamori\":{\"category\":\"", &v, &vl) || vl >= 16 ||
 	    !(om_gw_autoq_bit(v, vl) & L->g.auto_quarantine))
 		return;
