@@ -64,6 +64,7 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/rules
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/guards
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/intel
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/spam
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/av

@@ -299,6 +299,24 @@ static void spam_cleanup(struct spam_run *s)
 	}
 }
 
+/* ---- threat intelligence for inspect and the gateway ----------------------- */
+
+/* Opens the intelligence database path for the engine's matcher m (the
+ * configuration's intel.min-confidence and intel.block). */
+static int intel_open(const struct cli *c, const char *path, unsigned workers, om_intel_matcher *m)
+{
+	memset(m, 0, sizeof(*m));
+	int e = om_intel_live_open(path, workers, &m->live);
+	if (e < 0) {
+		say_err(c, "err.intel.open", path, strerror(-e), path);
+		return e;
+	}
+	m->base = &c->cfg.base;
+	m->min_confidence = (uint8_t)c->cfg.guard.intel_min_confidence;
+	m->block = c->cfg.guard.intel_block;
+	return 0;
+}
+
 /* The anti-virus of inspect and the gateway: the configuration's av:
  * section, the database directory and YARA rules of the command line over
  * it. Offline no reload thread (a run is short). */
@@ -330,6 +348,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	const char *spamdb = NULL, *spamown = NULL, *spampartner = NULL;
 	struct spam_run *spam = NULL;
+	const char *inteldb = NULL;
 	const char *avdb = NULL, *yara = NULL;
 	bool nodb = false, truncate = false, noapp = false, avon = false;
 	const char *rulefiles[64];
@@ -391,6 +410,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-db")) {
 			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-allow")) {
 			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
@@ -480,9 +502,13 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	bool writer = false;
 	int rc = EXIT_FAILURE;
 	om_wf_filter wf;
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
 	om_av *av = NULL;
 	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
+		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
 		goto out;
 	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
@@ -534,6 +560,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .proto = proto,
 	    .detect = hub,
 	    .webfilter = wfdb ? &wf : NULL,
+	    .intel = inteldb ? &im : NULL,
 	    .av = av,
 	};
 	om_engine_result res;
@@ -592,6 +619,7 @@ out:
 	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
 	spam_cleanup(spam);
+	om_intel_live_free(im.live);
 	return rc;
 }
 
@@ -1015,6 +1043,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
@@ -1036,6 +1065,9 @@ static int cmd_gateway(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
@@ -1095,6 +1127,11 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
+	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
+		goto out;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		say_err(c, "err.output", ofile, err);
@@ -1134,6 +1171,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
 	                      .run_seconds = (uint32_t)run_seconds,
+	                      .intel = inteldb ? &im : NULL,
 	                      .av = av};
 	int r = om_gateway_run(&go, err, sizeof(err));
 	unlink(pidpath);
@@ -1148,9 +1186,21 @@ out:
 	om_av_close(av); /* before proto: its scanner threads post to proto */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_intel_live_free(im.live);
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	return rc;
+}
+
+/* ---- intel ----------------------------------------------------------------- */
+
+/* Threat intelligence (src/guard) parses its own options; its default file
+ * is intel.db in the state directory, its feeds are the configuration's. */
+static int cmd_intel(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "intel.db", path, sizeof(path));
+	return om_intel_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path, &c->cfg.guard);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -1175,6 +1225,7 @@ static const struct command {
     {"webfilter", cmd_webfilter, "help.webfilter"},
     {"spam", cmd_spam, "help.spam"},
     {"milter", cmd_milter, "help.milter"},
+    {"intel", cmd_intel, "help.intel"},
     {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},

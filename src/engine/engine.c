@@ -742,6 +742,95 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 	out_line(e, b, start, now);
 }
 
+/* ---- threat intelligence (guard's om_intel_matcher) ------------------------- */
+
+/* An indicator matched (guard's om_intel_matcher callback): an EVE alert
+ * (so that the store, the reports and the automatic quarantine take it as
+ * they take IPS alerts) with an "intel" object naming the internal host,
+ * the indicator and its source. The report category follows the
+ * indicator's threat: c2 for command and control and for traffic to other
+ * listed places, web_malware, harmful_web; intrusion when a listed address
+ * opened the connection from outside. Signature ids 9100001..9100005. */
+static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	const om_intel_matcher *m = e->o->intel;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = ev->tx ? ev->tx->app_proto : om_app_proto_name(f),
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	const om_intel_hit *hit = ev->hit;
+	/* a listed address that opened the flow from outside to the office */
+	bool inbound = !strcmp(ev->field, "flow.src_ip") && ev->host_known &&
+	               memcmp(ev->host.b, f->srv.b, 16) == 0;
+	const char *cat = "c2", *advice = "advice.intel.c2", *sig = "signature.intel.c2";
+	uint64_t sid = 9100001;
+	if (inbound) {
+		cat = "intrusion";
+		advice = "advice.intel.inbound";
+		sig = "signature.intel.inbound";
+		sid = 9100005;
+	} else if (hit->threat == OM_INTEL_THREAT_MALWARE) {
+		cat = "web_malware";
+		advice = "advice.intel.malware";
+		sig = "signature.intel.malware";
+		sid = 9100002;
+	} else if (hit->threat == OM_INTEL_THREAT_PHISHING) {
+		cat = "harmful_web";
+		advice = "advice.intel.phishing";
+		sig = "signature.intel.phishing";
+		sid = 9100003;
+	} else if (hit->threat == OM_INTEL_THREAT_OTHER) {
+		sig = "signature.intel.other";
+		sid = 9100004;
+	}
+	int severity = hit->confidence >= 75 ? 1 : 2;
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", m->block ? "blocked" : "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", sid);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", om_msg(OM_LANG_EN, sig));
+	om_json_str(&j, "category", "Threat intelligence match");
+	om_json_u64(&j, "severity", (uint64_t)severity);
+	om_json_obj_close(&j);
+	char ind[OM_INTEL_VALUE_MAX * 2 + 8], host[64];
+	om_intel_hit_text(hit, ind, sizeof(ind));
+	om_addr_str(&ev->host, host, sizeof(host));
+	om_json_obj_open(&j, "intel");
+	om_json_str(&j, "indicator", ind);
+	om_json_str(&j, "type", om_intel_type_name(hit->type));
+	om_json_str(&j, "source", hit->source);
+	om_json_u64(&j, "confidence", hit->confidence);
+	om_json_str(&j, "threat", om_intel_threat_name(hit->threat));
+	om_json_str(&j, "field", ev->field);
+	om_json_strn(&j, "value", ev->value, ev->value_len);
+	if (ev->host_known)
+		om_json_str(&j, "host", host);
+	om_json_obj_close(&j);
+	event_omamori(&j, e, cat, severity, m->block ? "blocked" : "detected", advice);
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- the anti-virus' alerts ---------------------------------------------------- */
 
 /* Malware in a file (guard's om_av subscriber): an EVE "alert" with the
@@ -799,6 +888,63 @@ static void on_av_alert(void *user, unsigned worker, const om_av_alert *a)
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
+}
+
+static void *intel_worker_user(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* Gives the matcher its callback and registers it with proto (observer and
+ * file subscriber) when there are parsers; flows are checked from
+ * process_packet. */
+static int intel_attach(struct engine *e, om_intel_matcher *m, om_proto *proto)
+{
+	m->cb = on_intel_event;
+	m->user = e;
+	m->worker_user = intel_worker_user;
+	if (!m->base)
+		m->base = &e->cfg->base;
+	if (!proto)
+		return 0;
+	om_proto_observer obs;
+	om_intel_observer(&obs, m);
+	int r = om_proto_add_observer(proto, &obs);
+	if (r < 0)
+		return r;
+	om_file_subscriber sub;
+	om_intel_file_subscriber(&sub, m);
+	return om_proto_add_file_subscriber(proto, &sub);
+}
+
+/* At a flow's first packet: its two addresses against the indicators. */
+static void intel_flow(struct worker *w, om_flow *f)
+{
+	om_intel_matcher *m = w->e->o->intel;
+	if (m && f->pkts[0] + f->pkts[1] == 1)
+		om_intel_flow_start(m, w->id, f);
+}
+
+/* The live gateway's tick on worker 0: a replaced database file is mapped
+ * and swapped in (every 10 s); every worker's tick also marks it past the
+ * old mapping, so an idle worker does not keep one alive. */
+static void intel_tick(struct worker *w, om_usec now)
+{
+	static _Thread_local om_usec last;
+	om_intel_matcher *m = w->e->o->intel;
+	if (!m)
+		return;
+	(void)om_intel_live_get(m->live, w->id);
+	if (w->id != 0 || now - last < 10 * TICK_USEC)
+		return;
+	last = now;
+	int r = om_intel_live_reload(m->live);
+	if (r == 1)
+		om_log(OM_LOG_INFO, om_tr("gateway.intel.reloaded"),
+		       (unsigned long long)om_intel_live_generation(m->live));
+	else if (r < 0)
+		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-r));
 }
 
 /* ---- stream callbacks ----------------------------------------------------- */
@@ -994,6 +1140,8 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	w->cur = &p;
 	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
+	if (f)
+		intel_flow(w, f);
 	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
 	if (f && (p.flags & OM_PKT_TCP)) {
@@ -1744,6 +1892,10 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 			goto out;
 		}
 	}
+	if (o->intel && (r = intel_attach(&e, o->intel, o->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
 	if (o->av && o->proto &&
 	    (r = om_av_subscribe(o->av, o->proto, false, false, on_av_alert, &e)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
@@ -2450,6 +2602,7 @@ static void *live_main(void *arg)
 			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
 		if (now - last_tick >= TICK_USEC) {
+			intel_tick(w, now);
 			om_flow_table_expire(w->ft, now);
 			live_flush(e, &w->out, now);
 			live_snapshot(w);
@@ -2529,6 +2682,12 @@ static void live_reload(struct engine *e)
 	char err[512] = "";
 	if (live_quarantine_reload(e, err, sizeof(err)) < 0)
 		om_log(OM_LOG_WARN, "%s", err);
+	int ir = e->o->intel ? om_intel_live_reload(e->o->intel->live) : 0;
+	if (ir == 1)
+		om_log(OM_LOG_INFO, om_tr("gateway.intel.reloaded"),
+		       (unsigned long long)om_intel_live_generation(e->o->intel->live));
+	else if (ir < 0)
+		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-ir));
 	if (!L->o->config_path)
 		return;
 	om_settings *s = malloc(sizeof(*s));
@@ -2571,6 +2730,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	eo.workers = g->workers ? g->workers : 1;
 	eo.apps = go->apps;
 	eo.proto = go->proto;
+	eo.intel = go->intel;
 	eo.detect = go->detect;
 	e.o = &eo;
 	e.lang = om_lang_thread();
@@ -2611,6 +2771,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
 		}
+	}
+	if (go->intel && (r = intel_attach(&e, go->intel, go->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
+		goto out;
 	}
 	/* the anti-virus: scanner threads answer, the packet that ends a file
 	 * waits for them (inline: malware is dropped) */

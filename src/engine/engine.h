@@ -142,6 +142,10 @@ typedef struct om_engine_opts {
 	/* the web filter (needs proto): its observer is registered by the
 	 * engine, which writes its EVE "webfilter" events; NULL: none */
 	om_wf_filter *webfilter;
+	/* threat intelligence (flows need nothing more; transactions and
+	 * files need proto): the engine registers its observer and file
+	 * subscriber and writes its EVE "intel" events; NULL: none */
+	om_intel_matcher *intel;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
@@ -234,6 +238,9 @@ typedef struct om_gateway_opts {
 	volatile int *stop;    /* set by the signal handler: leave */
 	volatile int *reload;  /* set by SIGHUP: re-read configuration and quarantine */
 	uint32_t run_seconds;  /* 0: until stop */
+	/* threat intelligence; its database is reopened when the file is
+	 * replaced (checked every 10 s and on SIGHUP); NULL: none */
+	om_intel_matcher *intel;
 	/* the anti-virus (needs proto): files go to its scanner threads and
 	 * the gateway holds each file's last packet for the verdict (inline:
 	 * malware is dropped). NULL: none */

@@ -8,13 +8,31 @@
 #include "net/net.h"
 #include "proto/proto.h"
 
-/* Settings (the recon: section of the configuration). */
+/* A threat-intelligence feed (the intel.feeds list): fetched over HTTP(S)
+ * from url, or every file of a local directory dir (offline sites). */
+#define OM_INTEL_FEEDS_MAX 16
+typedef struct om_intel_feed {
+	char name[48];       /* the indicators' source */
+	char url[512];       /* "" : dir */
+	char dir[256];       /* "" : url */
+	int format;          /* enum om_intel_format; 0: detected */
+	uint32_t interval;   /* seconds between fetches */
+	uint32_t ttl;        /* seconds an indicator lives without its feed saying; 0: never */
+	uint32_t confidence; /* when the feed gives none; 0: 75 */
+} om_intel_feed;
+
+/* Settings (the recon: and intel: sections of the configuration). */
 typedef struct om_guard_config {
 	uint32_t recon_window;           /* seconds */
 	uint32_t recon_vertical_ports;   /* distinct ports on one host */
 	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
 	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
 	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
+	char intel_db[256];              /* "" : intel.db in the state directory */
+	uint32_t intel_min_confidence;   /* indicators below are not matched */
+	bool intel_block;                /* inline: drop what matches */
+	om_intel_feed intel_feeds[OM_INTEL_FEEDS_MAX];
+	unsigned intel_nfeeds;
 } om_guard_config;
 extern const om_config_schema om_guard_config_schema;
 
@@ -389,6 +407,231 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
  * (--eve FILE). The anti-virus engine is reached through
  * milter_av_scan (see milter.c). */
 int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
+/* ---- threat intelligence: indicators (src/guard/intel*.c) ---------------- */
+/* Indicators of compromise (addresses and networks, domains, URLs, file
+ * hashes, certificate hashes, JA3/JA4 fingerprints), each with its source,
+ * confidence, threat and expiry, in one memory-mapped database file
+ * (docs/intel.md). A lookup costs a few hash probes whatever the number of
+ * indicators: names are tried at each label boundary, addresses at each
+ * prefix length the database holds. */
+enum om_intel_type {
+	OM_INTEL_AUTO = 0, /* detect from the value (imports) */
+	OM_INTEL_IP,       /* an address or a network (v4 or v6) */
+	OM_INTEL_DOMAIN,   /* a name and every name under it */
+	OM_INTEL_URL,      /* host and path (scheme, port, fragment dropped) */
+	OM_INTEL_MD5,      /* file hashes */
+	OM_INTEL_SHA1,
+	OM_INTEL_SHA256,
+	OM_INTEL_CERT_SHA1, /* a TLS certificate's SHA-1 (SSLBL) */
+	OM_INTEL_JA3,       /* JA3 client fingerprint (MD5) */
+	OM_INTEL_JA4,       /* JA4 client fingerprint text */
+	OM_INTEL_TYPES
+};
+/* "ip", "domain", "url", "md5", "sha1", "sha256", "cert-sha1", "ja3", "ja4";
+ * om_intel_type_from_name answers -EINVAL for others. */
+const char *om_intel_type_name(enum om_intel_type t);
+int om_intel_type_from_name(const char *s);
+
+/* What an indicator stands for; gives the event's report category. */
+enum om_intel_threat {
+	OM_INTEL_THREAT_C2 = 0,   /* command and control: category c2 */
+	OM_INTEL_THREAT_MALWARE,  /* a malware download: web_malware */
+	OM_INTEL_THREAT_PHISHING, /* harmful_web */
+	OM_INTEL_THREAT_OTHER,    /* c2 (traffic from inside to a listed place) */
+	OM_INTEL_THREATS
+};
+const char *om_intel_threat_name(enum om_intel_threat t); /* "c2", "malware", ... */
+/* A feed's word for the threat ("botnet_cc", "malware_download",
+ * "payload_delivery", "phishing", "C&C", ...) mapped to ours. */
+enum om_intel_threat om_intel_threat_from_text(const char *s, size_t n);
+
+#define OM_INTEL_SOURCES_MAX 256 /* distinct sources in one database */
+#define OM_INTEL_SOURCE_MAX 48   /* bytes of a source name, with its NUL */
+#define OM_INTEL_VALUE_MAX 1024  /* bytes of an indicator's normalised value */
+#define OM_INTEL_MAX 50000000u   /* indicators in one database */
+
+/* One indicator as an importer gives it. */
+typedef struct om_intel_ind {
+	enum om_intel_type type; /* OM_INTEL_AUTO: detected from value */
+	const char *value;
+	size_t len;
+	const char *source; /* NULL: "local" */
+	uint8_t confidence; /* 0..100 */
+	enum om_intel_threat threat;
+	int64_t expires; /* Unix seconds; 0: never */
+} om_intel_ind;
+
+/* The type of a value as written in a list: an address or CIDR, a hex
+ * string of 32 (md5), 40 (sha1) or 64 (sha256) digits, a JA4 fingerprint,
+ * a URL (a scheme or a '/'), else a domain. -EINVAL when it is none. */
+int om_intel_detect_type(const char *s, size_t n);
+
+typedef struct om_intel_builder om_intel_builder;
+typedef struct om_intel_db om_intel_db;
+
+int om_intel_builder_new(om_intel_builder **ret);
+om_intel_builder *om_intel_builder_free(om_intel_builder *b);
+/* Adds an indicator. Returns 0 (added), 1 (known already: the higher
+ * confidence and the later expiry are kept, the source of the higher
+ * confidence), -EINVAL for a value that is not of its type, -ENOSPC at the
+ * indicator or source cap. */
+int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind);
+/* Copies every indicator of db not expired at now (0: all) into b. */
+int om_intel_builder_merge(om_intel_builder *b, const om_intel_db *db, int64_t now);
+/* The same, leaving out the indicators of the nskip sources named (a feed
+ * fetched again replaces its own indicators). */
+int om_intel_builder_merge_except(om_intel_builder *b, const om_intel_db *db, int64_t now,
+                                  const char *const *skip, unsigned nskip);
+/* Copies every indicator of from into b. */
+int om_intel_builder_absorb(om_intel_builder *b, const om_intel_builder *from);
+uint64_t om_intel_builder_count(const om_intel_builder *b);
+/* Writes the database atomically (a temporary file renamed over path). */
+int om_intel_builder_write(const om_intel_builder *b, const char *path);
+
+/* What a lookup found. key points into the database (or the builder). */
+typedef struct om_intel_hit {
+	enum om_intel_type type;
+	enum om_intel_threat threat;
+	uint8_t confidence;
+	uint8_t prefix; /* OM_INTEL_IP: the network's length on the mapped form */
+	int64_t expires;
+	const char *source;
+	const uint8_t *key;
+	size_t key_len;
+} om_intel_hit;
+/* The indicator as text ("198.51.100.0/24", "evil.example", hex digits). */
+void om_intel_hit_text(const om_intel_hit *h, char *buf, size_t n);
+
+/* Opens a database read-only (memory-mapped): -EINVAL not a database or
+ * damaged, -errno from the system. */
+int om_intel_db_open(const char *path, om_intel_db **ret);
+om_intel_db *om_intel_db_close(om_intel_db *db);
+/* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
+ * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
+ * value that is not of the type. */
+int om_intel_db_lookup_addr(const om_intel_db *db, const om_addr *a, int64_t now,
+                            om_intel_hit *ret);
+int om_intel_db_lookup_domain(const om_intel_db *db, const char *name, size_t n, int64_t now,
+                              om_intel_hit *ret);
+/* host as in the request (a port is dropped), path with the query */
+int om_intel_db_lookup_url(const om_intel_db *db, const char *host, size_t hlen, const char *path,
+                           size_t plen, int64_t now, om_intel_hit *ret);
+/* md5/sha1/sha256/cert-sha1/ja3 as raw bytes of their length, ja4 as text */
+int om_intel_db_lookup_raw(const om_intel_db *db, enum om_intel_type t, const uint8_t *v, size_t n,
+                           int64_t now, om_intel_hit *ret);
+/* Any value as text (type OM_INTEL_AUTO: detected), as the CLI's lookup. */
+int om_intel_db_lookup(const om_intel_db *db, enum om_intel_type t, const char *v, size_t n,
+                       int64_t now, om_intel_hit *ret);
+int om_intel_builder_lookup(const om_intel_builder *b, enum om_intel_type t, const char *v,
+                            size_t n, int64_t now, om_intel_hit *ret);
+
+typedef struct om_intel_db_stats {
+	uint64_t total;
+	uint64_t by_type[OM_INTEL_TYPES];
+	uint64_t expired; /* at the now given */
+	uint32_t sources;
+	uint64_t by_source[OM_INTEL_SOURCES_MAX];
+	int64_t built; /* Unix seconds the file was written */
+	uint64_t file_bytes;
+} om_intel_db_stats;
+void om_intel_db_stats_get(const om_intel_db *db, int64_t now, om_intel_db_stats *ret);
+const char *om_intel_db_source(const om_intel_db *db, uint32_t idx); /* NULL past the end */
+
+/* ---- threat intelligence: imports (src/guard/intel_import.c) ------------ */
+enum om_intel_format {
+	OM_INTEL_FMT_AUTO = 0,
+	OM_INTEL_FMT_PLAIN,     /* one indicator a line, type detected; '#' comments */
+	OM_INTEL_FMT_CSV,       /* a header names the columns (abuse.ch CSVs included) */
+	OM_INTEL_FMT_URLHAUS,   /* URLhaus CSV */
+	OM_INTEL_FMT_FEODO,     /* Feodo Tracker IP blocklist, CSV or JSON */
+	OM_INTEL_FMT_THREATFOX, /* ThreatFox CSV or JSON */
+	OM_INTEL_FMT_SSLBL,     /* SSLBL certificate SHA1 or JA3 CSV */
+	OM_INTEL_FMT_STIX,      /* STIX 2.1 bundle */
+	OM_INTEL_FMT_MISP,      /* MISP JSON event export */
+	OM_INTEL_FMT_COUNT
+};
+const char *om_intel_format_name(enum om_intel_format f);
+int om_intel_format_from_name(const char *s);
+/* The format of a text by its content (never AUTO: PLAIN at worst). */
+enum om_intel_format om_intel_format_detect(const char *text, size_t len);
+
+#define OM_INTEL_IMPORT_PROBLEMS 8 /* rejected lines remembered with their reason */
+typedef struct om_intel_import_opts {
+	const char *source;      /* NULL: the format's own name ("urlhaus", ...) */
+	uint8_t confidence;      /* when the feed gives none; 0: 75 */
+	int64_t expires;         /* when the feed gives none; 0: never */
+	enum om_intel_type type; /* plain lists: the type of every line (AUTO: detect) */
+} om_intel_import_opts;
+typedef struct om_intel_import_stats {
+	enum om_intel_format format; /* the one used */
+	uint64_t lines;              /* lines (text formats) or objects (JSON) read */
+	uint64_t added, updated;
+	uint64_t rejected;
+	unsigned nproblems;
+	struct {
+		uint64_t line;   /* 1-based line of the input, or of the object (JSON) */
+		bool object;     /* line counts the format's objects (JSON formats) */
+		const char *why; /* catalogue key of the reason */
+	} problem[OM_INTEL_IMPORT_PROBLEMS];
+} om_intel_import_stats;
+/* Parses text in fmt. A line or object that is not an indicator is counted
+ * and remembered; a document that cannot be read at all (JSON syntax)
+ * returns -EINVAL with problem[0] giving the line. */
+int om_intel_import_buf(om_intel_builder *b, enum om_intel_format fmt, const char *text, size_t len,
+                        const om_intel_import_opts *o, om_intel_import_stats *st);
+int om_intel_import_path(om_intel_builder *b, const char *path, enum om_intel_format fmt,
+                         const om_intel_import_opts *o, om_intel_import_stats *st);
+
+/* ---- threat intelligence: matching (src/guard/intel_match.c) ------------- */
+/* The database in use, swapped atomically on reload: a worker takes the
+ * current one at each packet (om_intel_live_get), and a replaced mapping
+ * is closed only once every worker has taken the new one. */
+typedef struct om_intel_live om_intel_live;
+int om_intel_live_open(const char *path, unsigned workers, om_intel_live **ret);
+om_intel_live *om_intel_live_free(om_intel_live *l);
+/* Between packets, on worker w: the database to use until the next call. */
+const om_intel_db *om_intel_live_get(om_intel_live *l, unsigned w);
+/* Reopens the file when it was replaced (another inode or size or time).
+ * Returns 1 swapped, 0 unchanged, -errno (the old one stays in use). */
+int om_intel_live_reload(om_intel_live *l);
+uint64_t om_intel_live_generation(const om_intel_live *l);
+
+/* One match, for the engine's event. */
+typedef struct om_intel_event {
+	const om_intel_hit *hit;
+	const char *field; /* "flow.dest_ip", "dns.query", "dns.answer", "http.host",
+	                      "http.url", "tls.sni", "ja3.hash", "ja4.hash",
+	                      "tls.cert_fingerprint", "fileinfo.sha256", ... */
+	const char *value; /* what matched, as seen (not NUL-terminated) */
+	size_t value_len;
+	om_addr host;          /* the internal host */
+	bool host_known;       /* false: neither side is in home-net */
+	const om_proto_tx *tx; /* NULL for flow and file matches */
+} om_intel_event;
+typedef void (*om_intel_event_cb)(void *user, om_flow *f, const om_intel_event *ev);
+
+typedef struct om_intel_matcher {
+	om_intel_live *live;
+	const om_base_config *base; /* home-net: which side is the internal host */
+	uint8_t min_confidence;     /* indicators below are ignored */
+	bool block;                 /* drop what matches (inline) */
+	om_intel_event_cb cb;
+	void *user;
+	void *(*worker_user)(void *user, unsigned worker);
+	int64_t now; /* 0: the packet clock (seconds of the flow's last packet) */
+} om_intel_matcher;
+/* Fills o to observe transactions with m (DNS queries and answers, HTTP
+ * host and URL, TLS SNI, JA3, JA4, certificate fingerprint). */
+void om_intel_observer(om_proto_observer *o, om_intel_matcher *m);
+/* Fills s to check every file's md5/sha1/sha256 at its close. */
+void om_intel_file_subscriber(om_file_subscriber *s, om_intel_matcher *m);
+/* At a flow's first packet: both addresses. Returns true when one matched. */
+bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f);
+
+/* 'omamori intel import|lookup|stats|expire|update [--db FILE]'. */
+int om_intel_main(int argc, char **argv, enum om_lang lang, const char *default_db,
+                  const om_guard_config *cfg);
+
 /* ---- anti-virus (src/guard/av*.c, yara.c) ----------------------------------------- */
 /* One libclamav engine, loaded once from a database directory and shared by
  * every thread; reloaded in the background when the databases change (the
