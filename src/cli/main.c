@@ -243,11 +243,58 @@ static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **
 	return 0;
 }
 
+/* ---- the guards' policy ---------------------------------------------------- */
+/* The web filter and application control of one run, from the tenant's
+ * policy in the configuration (policy.tenants) with the command line's
+ * --webfilter-* options winning. *use_wf / *use_ac say what is on. */
+struct guard_opts {
+	const char *wfdb, *wfblock, *wfallow; /* the command line's, or NULL */
+	bool appctl;                          /* --appctl */
+};
+
+static int guards_setup(struct cli *c, const char *tenant, const struct guard_opts *go,
+                        om_wf_filter *wf, bool *use_wf, om_appctl *ac, bool *use_ac)
+{
+	const om_guard_config *g = &c->cfg.guard;
+	const om_guard_tenant *tp = om_guard_tenant_policy(g, tenant);
+	char err[1024] = "";
+	*use_wf = *use_ac = false;
+	const char *db = go->wfdb ? go->wfdb : g->webfilter_db[0] ? g->webfilter_db : NULL;
+	if (db) {
+		const char *block = go->wfblock                        ? go->wfblock
+		                    : tp && tp->wf_block_categories[0] ? tp->wf_block_categories
+		                                                       : NULL;
+		const char *allow = go->wfallow             ? go->wfallow
+		                    : tp && tp->wf_allow[0] ? tp->wf_allow
+		                                            : NULL;
+		if (om_wf_filter_setup(wf, db, block, allow, err, sizeof(err)) < 0 ||
+		    (tp && om_wf_filter_block_list(wf, tp->wf_block, err, sizeof(err)) < 0)) {
+			om_wf_filter_cleanup(wf);
+			fprintf(stderr, "omamori: %s\n", err);
+			return -EINVAL;
+		}
+		*use_wf = true;
+	}
+	if (go->appctl || g->appctl_enabled) {
+		if (om_appctl_setup(ac, g->appctl_groups[0] ? g->appctl_groups : NULL,
+		                    tp ? &tp->app : NULL, g->appctl_max_flows, g->appctl_max_detect,
+		                    g->appctl_max_packets, err, sizeof(err)) < 0) {
+			fprintf(stderr, "omamori: %s\n", err);
+			if (*use_wf)
+				om_wf_filter_cleanup(wf);
+			*use_wf = false;
+			return -EINVAL;
+		}
+		*use_ac = true;
+	}
+	return 0;
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
-	bool nodb = false, truncate = false, noapp = false;
+	bool nodb = false, truncate = false, noapp = false, appctl = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	om_spool_opts so;
@@ -274,6 +321,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (!strcmp(arg, "--appctl")) {
+			appctl = true;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
@@ -377,12 +426,14 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	bool writer = false;
 	int rc = EXIT_FAILURE;
 	om_wf_filter wf;
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
 	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
-	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
-		fprintf(stderr, "omamori: %s\n", err);
+	struct guard_opts gopt = {wfdb, wfblock, wfallow, appctl};
+	if (guards_setup(c, tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
-	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -424,7 +475,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
 	    .detect = hub,
-	    .webfilter = wfdb ? &wf : NULL,
+	    .webfilter = use_wf ? &wf : NULL,
+	    .appctl = use_ac ? &ac : NULL,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -480,6 +532,7 @@ out:
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
+	om_appctl_cleanup(&ac);
 	return rc;
 }
 
@@ -950,6 +1003,14 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
+	om_wf_filter wf;
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
+	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
+	struct guard_opts gopt = {NULL, NULL, NULL, false};
+	if (guards_setup(c, c->cfg.base.tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
+		goto out;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		say_err(c, "err.output", ofile, err);
@@ -980,6 +1041,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .spool = spool,
 	                      .apps = om_app_registry_count(apps) ? apps : NULL,
 	                      .proto = proto,
+	                      .webfilter = use_wf ? &wf : NULL,
+	                      .appctl = use_ac ? &ac : NULL,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
 	                      .run_seconds = (uint32_t)run_seconds};
@@ -995,6 +1058,8 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_wf_filter_cleanup(&wf);
+	om_appctl_cleanup(&ac);
 	return rc;
 }
 

@@ -126,6 +126,10 @@ typedef struct om_engine_opts {
 	/* the web filter (needs proto): its observer is registered by the
 	 * engine, which writes its EVE "webfilter" events; NULL: none */
 	om_wf_filter *webfilter;
+	/* application control (guard's om_appctl): each worker identifies its
+	 * flows with nDPI, writes the "app" object in every event of a flow
+	 * and EVE "appctl" events where the policy applies; NULL: none */
+	const om_appctl *appctl;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
@@ -210,9 +214,11 @@ typedef struct om_gateway_opts {
 	om_spool *spool;
 	const om_app_registry *apps;
 	om_proto *proto;
-	volatile int *stop;   /* set by the signal handler: leave */
-	volatile int *reload; /* set by SIGHUP: re-read configuration and quarantine */
-	uint32_t run_seconds; /* 0: until stop */
+	om_wf_filter *webfilter; /* the tenant's web filter; NULL: none */
+	const om_appctl *appctl; /* application control; NULL: none */
+	volatile int *stop;      /* set by the signal handler: leave */
+	volatile int *reload;    /* set by SIGHUP: re-read configuration and quarantine */
+	uint32_t run_seconds;    /* 0: until stop */
 } om_gateway_opts;
 /* Runs the live gateway until *stop. */
 int om_gateway_run(const om_gateway_opts *o, char *err, size_t errlen);

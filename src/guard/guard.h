@@ -8,14 +8,53 @@
 #include "net/net.h"
 #include "proto/proto.h"
 
-/* Settings (the recon: section of the configuration). */
+/* One tenant's guard policy (policy.tenants.<name> in the configuration):
+ * the web filter's blocked categories, block list and allow list
+ * (comma-separated, as the command line's --webfilter-* options) and the
+ * application policy. */
+#define OM_GUARD_TENANTS_MAX 16
+#define OM_GUARD_TENANT_NAME_MAX 64
+#define OM_GUARD_LIST_MAX 2048
+#define OM_APP_G_SLOTS 9         /* OM_APP_G_COUNT (below) */
+#define OM_APPCTL_NAME_MAX 32    /* bytes of an application name, with its NUL */
+#define OM_APPCTL_POLICY_APPS 32 /* applications named in one tenant's policy */
+/* One tenant's application policy: an action per group and per named
+ * application (an application's action wins over its group's). */
+typedef struct om_app_policy {
+	uint8_t group[OM_APP_G_SLOTS]; /* enum om_app_action by enum om_app_group */
+	struct {
+		char name[OM_APPCTL_NAME_MAX];
+		uint8_t action;
+	} app[OM_APPCTL_POLICY_APPS];
+	uint32_t napps;
+} om_app_policy;
+typedef struct om_guard_tenant {
+	char name[OM_GUARD_TENANT_NAME_MAX];
+	char wf_block_categories[OM_GUARD_LIST_MAX];
+	char wf_block[OM_GUARD_LIST_MAX];
+	char wf_allow[OM_GUARD_LIST_MAX];
+	om_app_policy app;
+} om_guard_tenant;
+
+/* Settings (the recon:, appctl: and policy: sections of the configuration). */
 typedef struct om_guard_config {
 	uint32_t recon_window;           /* seconds */
 	uint32_t recon_vertical_ports;   /* distinct ports on one host */
 	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
 	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
 	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
+	/* application control */
+	bool appctl_enabled;
+	char appctl_groups[256]; /* group map file; "": the built-in one */
+	uint32_t appctl_max_flows, appctl_max_detect, appctl_max_packets;
+	/* guard policy per tenant */
+	char webfilter_db[256]; /* "": none unless --webfilter-db */
+	om_guard_tenant tenants[OM_GUARD_TENANTS_MAX];
+	uint32_t ntenants;
 } om_guard_config;
+/* The policy of tenant: its own entry, else the entry named "default",
+ * else NULL. */
+const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
@@ -230,6 +269,10 @@ typedef struct om_wf_filter {
 int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
                        char *err, size_t errlen);
 void om_wf_filter_cleanup(om_wf_filter *filt);
+/* Adds a comma-separated block list (names or URL prefixes) to a filter
+ * made by om_wf_filter_setup (a tenant's policy from the configuration).
+ * 0, or -EINVAL with a message in err. */
+int om_wf_filter_block_list(om_wf_filter *filt, const char *list, char *err, size_t errlen);
 /* Fills o to observe with filt (which must outlive the workers). */
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
 /* The observer's decision on one transaction (what on_tx does). */
@@ -252,6 +295,7 @@ enum om_app_group {
 	OM_APP_G_GAMES,
 	OM_APP_G_COUNT
 };
+_Static_assert(OM_APP_G_COUNT == OM_APP_G_SLOTS, "om_app_policy.group: a slot per group");
 /* "remote_access", ...; NULL for NONE and out of range */
 const char *om_app_group_name(enum om_app_group g);
 int om_app_group_from_name(const char *s); /* the group, or -ENOENT */
@@ -260,10 +304,8 @@ enum om_app_action { OM_APP_ACT_NONE = 0, OM_APP_ACT_ALLOW, OM_APP_ACT_LOG, OM_A
 const char *om_app_action_name(enum om_app_action a); /* "allow", "log", "block"; NULL: none */
 int om_app_action_from_name(const char *s);           /* the action, or -ENOENT */
 
-#define OM_APPCTL_NAME_MAX 32    /* bytes of an application name, with its NUL */
-#define OM_APPCTL_MAP_MAX 1024   /* lines of a group map */
-#define OM_APPCTL_HOST_MAX 128   /* bytes of a host rule, with its NUL */
-#define OM_APPCTL_POLICY_APPS 32 /* applications named in one tenant's policy */
+#define OM_APPCTL_MAP_MAX 1024 /* lines of a group map */
+#define OM_APPCTL_HOST_MAX 128 /* bytes of a host rule, with its NUL */
 
 /* The group map: which nDPI protocols, categories and server names belong
  * to which group. Text, one mapping a line (docs/appctl.md):
@@ -281,16 +323,6 @@ size_t om_app_map_count(const om_app_map *m);
 enum om_app_group om_app_map_host(const om_app_map *m, const char *host, size_t len,
                                   const char **ret_app);
 
-/* One tenant's application policy: an action per group and per named
- * application (an application's action wins over its group's). */
-typedef struct om_app_policy {
-	uint8_t group[OM_APP_G_COUNT]; /* enum om_app_action */
-	struct {
-		char name[OM_APPCTL_NAME_MAX];
-		uint8_t action;
-	} app[OM_APPCTL_POLICY_APPS];
-	uint32_t napps;
-} om_app_policy;
 /* The action for an application (app and/or proto may be NULL; compared
  * without regard to case) in group g. */
 enum om_app_action om_app_policy_decide(const om_app_policy *p, const char *app, const char *proto,
