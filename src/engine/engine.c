@@ -1035,6 +1035,10 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	w->cur = &p;
 	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
+	/* before the parsers: their events of this packet carry the flow's
+	 * application when this packet identifies it */
+	if (w->ac && f)
+		appctl_packet(w, f, &p);
 	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
 	if (f && (p.flags & OM_PKT_TCP)) {
@@ -1042,8 +1046,6 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	} else if (f && (p.flags & OM_PKT_UDP)) {
 		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
-	if (w->ac && f)
-		appctl_packet(w, f, &p);
 	if (w->det)
 		om_detect_packet(w->det, f, &p, dir);
 	w->cur = NULL;
