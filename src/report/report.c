@@ -951,14 +951,15 @@ static void build_json(struct report *r, om_buf *b)
 		om_json_obj_close(&j);
 	}
 	om_json_arr_close(&j);
+	/* application use (a key added beside the first edition's; readers
+	 * find keys by name) */
+	json_apps(r, &j);
 	/* second edition: added after the first edition's fields */
 	om_json_str(&j, "timezone", zone(r));
 	om_json_str(&j, "display_name", company_name(r));
 	om_json_str(&j, "issued", r->issued);
 	om_json_str(&j, "contact", r->meta.contact);
 	om_json_bool(&j, "has_data", r->has_data);
-	/* application use: added after the second edition's fields */
-	json_apps(r, &j);
 	om_json_obj_close(&j);
 	om_buf_putc(b, '\n');
 }
