@@ -321,23 +321,54 @@ static void finish(om_appctl_worker *w, struct slot *s, om_flow *f)
 	}
 }
 
+/* UDP services told by their port that carry no application of a group
+ * (name lookups, time): named without nDPI, whose DNS dissector matches
+ * every query name against its host lists, the largest part of its cost on
+ * an office's traffic. The map still applies to the name (none of these
+ * carry one). */
+static bool udp_known(om_appctl_worker *w, struct slot *s, const om_flow *f)
+{
+	uint16_t id;
+	if (f->sport == 53)
+		id = NDPI_PROTOCOL_DNS;
+	else if (f->sport == 5353)
+		id = NDPI_PROTOCOL_MDNS;
+	else if (f->sport == 123)
+		id = NDPI_PROTOCOL_NTP;
+	else
+		return false;
+	ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+	pr.category = ndpi_get_proto_category(w->nd, pr);
+	record(s, pr);
+	finish(w, s, NULL);
+	return true;
+}
+
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret)
 {
-	if (!w || !f || !p->l3 || (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
+	if (!w || !f || !p->l3 || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
+	    (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
 		return 0;
 	struct slot *s = slot_find(w, f);
 	if (!s) {
 		s = slot_add(w, f);
 		if (!s) {
 			w->st.table_full++;
+			f->flags |= OM_FLOW_F_APPCTL_DONE;
 			return 0;
 		}
 		w->st.flows++;
+		if (f->proto == IPPROTO_UDP && udp_known(w, s, f)) {
+			f->flags |= OM_FLOW_F_APPCTL_DONE;
+			slot_info(w, s, ret);
+			return 1;
+		}
 		if (!w->nfree) {
 			/* not followed: final at once, so that its packets do
 			 * not ask again */
 			w->st.detect_full++;
 			s->flags |= F_FINAL;
+			f->flags |= OM_FLOW_F_APPCTL_DONE;
 			return 0;
 		}
 		s->det = w->freel[--w->nfree];
@@ -372,6 +403,7 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	if (!done)
 		return 0;
 	finish(w, s, f);
+	f->flags |= OM_FLOW_F_APPCTL_DONE;
 	slot_info(w, s, ret);
 	return 1;
 }
