@@ -385,7 +385,7 @@ static void event_omamori(om_json *j, const struct engine *e, const char *catego
 	om_event_omamori(j, &m);
 }
 
-static void appctl_json(const struct worker *w, const om_flow *f, om_json *j);
+static void appctl_json(struct worker *w, const om_flow *f, om_json *j);
 
 /* ---- anomalies ---------------------------------------------------------- */
 
@@ -521,7 +521,7 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
  * "appctl" event of a flow in a group or with a policy action: written when
  * the policy blocks the flow (at once), else when the flow ends. */
 
-static void appctl_json(const struct worker *w, const om_flow *f, om_json *j)
+static void appctl_json(struct worker *w, const om_flow *f, om_json *j)
 {
 	om_app_info ai;
 	if (w && w->ac && f && om_appctl_flow(w->ac, f, &ai) == 0 && (ai.proto || ai.app))

@@ -42,6 +42,10 @@ struct om_appctl_worker {
 	size_t fsize;
 	uint32_t *freel, nfree;
 	om_appctl_stats st;
+	/* the last flow looked up: the events a packet raises ask for the
+	 * flow that packet just went through (reset when slots move) */
+	const om_flow *last_f;
+	struct slot *last_s;
 };
 
 /* ---- the shared part ------------------------------------------------------ */
@@ -123,6 +127,33 @@ static int resolve_map(om_appctl_worker *w)
 	return 0;
 }
 
+/* The dissectors nDPI runs: those of the protocols the map names or whose
+ * category it maps, and the carriers the applications of host lists and
+ * host rules are found on (their names are read by these). Every other
+ * dissector would only name applications of no group, at a cost on every
+ * flow they do not recognise. */
+static void group_mask(const om_appctl_worker *w, NDPI_PROTOCOL_BITMASK *mask)
+{
+	static const uint16_t carriers[] = {
+	    NDPI_PROTOCOL_HTTP,        NDPI_PROTOCOL_TLS,        NDPI_PROTOCOL_QUIC,
+	    NDPI_PROTOCOL_DNS,         NDPI_PROTOCOL_MDNS,       NDPI_PROTOCOL_NTP,
+	    NDPI_PROTOCOL_MAIL_SMTP,   NDPI_PROTOCOL_MAIL_SMTPS, NDPI_PROTOCOL_MAIL_POP,
+	    NDPI_PROTOCOL_MAIL_POPS,   NDPI_PROTOCOL_MAIL_IMAP,  NDPI_PROTOCOL_MAIL_IMAPS,
+	    NDPI_PROTOCOL_FTP_CONTROL, NDPI_PROTOCOL_FTP_DATA,   NDPI_PROTOCOL_HTTP_CONNECT,
+	    NDPI_PROTOCOL_HTTP_PROXY,  NDPI_PROTOCOL_DTLS,       NDPI_PROTOCOL_DHCP,
+	};
+	NDPI_BITMASK_RESET(*mask);
+	for (size_t i = 0; i < OM_ARRAY_SIZE(carriers); i++)
+		NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, carriers[i]);
+	for (uint32_t id = 1; id < w->nproto && id < NDPI_MAX_SUPPORTED_PROTOCOLS; id++) {
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, (uint16_t)id,
+		                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		unsigned cat = (unsigned)ndpi_get_proto_category(w->nd, pr);
+		if (w->grp_proto[id] || (cat < 256 && w->grp_cat[cat]))
+			NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, id);
+	}
+}
+
 int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret)
 {
 	om_appctl_worker *w = calloc(1, sizeof(*w));
@@ -132,12 +163,15 @@ int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret)
 	w->nd = ndpi_init_detection_module(ndpi_no_prefs);
 	if (!w->nd)
 		goto nomem;
-	NDPI_PROTOCOL_BITMASK all;
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(w->nd, &all);
-	ndpi_finalize_initialization(w->nd);
 	if (resolve_map(w) < 0)
 		goto nomem;
+	NDPI_PROTOCOL_BITMASK mask;
+	if (ac->all_protocols)
+		NDPI_BITMASK_SET_ALL(mask);
+	else
+		group_mask(w, &mask);
+	ndpi_set_protocol_detection_bitmask2(w->nd, &mask);
+	ndpi_finalize_initialization(w->nd);
 	w->cap = ac->max_flows;
 	uint32_t size = 2;
 	while (size < 2 * (uint64_t)w->cap)
@@ -201,14 +235,19 @@ static uint32_t slot_hash(const om_flow *f)
 	return (uint32_t)x;
 }
 
-static struct slot *slot_find(const om_appctl_worker *w, const om_flow *f)
+static struct slot *slot_find(om_appctl_worker *w, const om_flow *f)
 {
+	if (w->last_f == f && w->last_s->f == f && w->last_s->flow_id == f->flow_id)
+		return w->last_s;
 	for (uint32_t i = slot_hash(f) & w->mask;; i = (i + 1) & w->mask) {
 		struct slot *s = &w->tab[i];
 		if (!s->f)
 			return NULL;
-		if (s->f == f && s->flow_id == f->flow_id)
+		if (s->f == f && s->flow_id == f->flow_id) {
+			w->last_f = f;
+			w->last_s = s;
 			return s;
+		}
 	}
 }
 
@@ -234,6 +273,7 @@ static void slot_del(om_appctl_worker *w, struct slot *s)
 	uint32_t i = (uint32_t)(s - w->tab);
 	w->tab[i].f = NULL;
 	w->used--;
+	w->last_f = NULL;
 	for (uint32_t j = (i + 1) & w->mask; w->tab[j].f; j = (j + 1) & w->mask) {
 		uint32_t home = slot_hash(w->tab[j].f) & w->mask;
 		/* j's entry may move to i when i lies cyclically in [home, j) */
@@ -378,19 +418,22 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		return 0;
 	if (p->l3_len == 0 || p->l3_len > 65535)
 		return 0;
+	/* TCP: the handshake and the segments with data; nDPI learns nothing
+	 * from the acknowledgements in between */
+	if (f->proto == IPPROTO_TCP && p->payload_len == 0 && s->pkts >= 3 &&
+	    !(p->tcp_flags & (OM_TH_SYN | OM_TH_FIN | OM_TH_RST)))
+		return 0;
 	struct ndpi_flow_struct *nf = det_flow(w, s->det);
 	ndpi_protocol pr = ndpi_detection_process_packet(w->nd, nf, p->l3,
 	                                                 (unsigned short)p->l3_len, p->ts / 1000u);
 	s->pkts++;
 	w->st.packets++;
 	record(s, pr);
-	bool done = false;
-	if (s->app != NDPI_PROTOCOL_UNKNOWN) {
-		/* an application on a carrier ("TLS.Dropbox") is as far as
-		 * the policy needs; otherwise as long as nDPI reads on */
-		done = (s->master != NDPI_PROTOCOL_UNKNOWN && s->master != s->app) ||
-		       !ndpi_extra_dissection_possible(w->nd, nf);
-	}
+	/* the first answer is the one the policy needs: nDPI names the
+	 * application with the packet that carries its evidence (the
+	 * ClientHello's SNI, the request's Host); what it would read on (a
+	 * certificate, the response) refines metadata, not the application */
+	bool done = s->app != NDPI_PROTOCOL_UNKNOWN;
 	if (!done && nf->host_server_name[0]) {
 		size_t n = strnlen(nf->host_server_name, sizeof(nf->host_server_name));
 		done = om_app_map_host(w->ac->map, nf->host_server_name, n, NULL) != OM_APP_G_NONE;
@@ -408,7 +451,7 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	return 1;
 }
 
-int om_appctl_flow(const om_appctl_worker *w, const om_flow *f, om_app_info *ret)
+int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 {
 	const struct slot *s = w && f ? slot_find(w, f) : NULL;
 	if (!s)

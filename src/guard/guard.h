@@ -353,6 +353,7 @@ typedef struct om_appctl {
 	uint32_t max_flows;   /* flows with an identification per worker (table cap) */
 	uint32_t max_detect;  /* flows in detection at once per worker (nDPI state cap) */
 	uint32_t max_packets; /* packets of a flow given to nDPI at most */
+	bool all_protocols;   /* every nDPI dissector, not only the groups' */
 	om_app_map *own_map;  /* what om_appctl_setup loaded */
 } om_appctl;
 /* The built-in map (or the file groups, when not NULL), the caps and the
@@ -380,7 +381,7 @@ om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
  * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
 /* What is known of f so far: 0, or -ENOENT. */
-int om_appctl_flow(const om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
 /* Marks f's appctl event as written. */
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
 /* At the end of f: ends detection (nDPI's last word), fills *ret and frees

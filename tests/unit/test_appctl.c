@@ -222,6 +222,13 @@ static int feed(om_appctl_worker *w, om_flow *f, om_app_info *info)
 	now_us += 1000;
 	p.l3 = k.b;
 	p.l3_len = (uint32_t)k.n;
+	/* what the decoder would say of the packet built here */
+	if (k.b[9] == IPPROTO_TCP) {
+		p.tcp_flags = k.b[33];
+		p.payload_len = (uint32_t)k.n - 40;
+	} else if (k.b[9] == IPPROTO_UDP) {
+		p.payload_len = (uint32_t)k.n - 28;
+	}
 	return om_appctl_packet(w, f, &p, info);
 }
 
