@@ -285,6 +285,7 @@ static int guards_setup(struct cli *c, const char *tenant, const struct guard_op
 			*use_wf = false;
 			return -EINVAL;
 		}
+		ac->all_protocols = g->appctl_all_protocols;
 		*use_ac = true;
 	}
 	return 0;

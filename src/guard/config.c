@@ -194,6 +194,8 @@ static const om_config_key guard_keys[] = {
      "config.help.recon.max-sources", NULL, NULL},
     {"appctl.enabled", OM_CK_BOOL, F(appctl_enabled), 0, 0, 1, "config.help.appctl.enabled", NULL,
      NULL},
+    {"appctl.all-protocols", OM_CK_BOOL, F(appctl_all_protocols), 0, 0, 1,
+     "config.help.appctl.all-protocols", NULL, NULL},
     {"appctl.groups", OM_CK_STR, F(appctl_groups), SZ(appctl_groups), 0, 0,
      "config.help.appctl.groups", NULL, NULL},
     {"appctl.max-flows", OM_CK_U32, F(appctl_max_flows), 0, 16, 1u << 24,

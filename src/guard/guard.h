@@ -45,7 +45,8 @@ typedef struct om_guard_config {
 	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
 	/* application control */
 	bool appctl_enabled;
-	char appctl_groups[256]; /* group map file; "": the built-in one */
+	bool appctl_all_protocols; /* every nDPI dissector (default: the groups' and carriers) */
+	char appctl_groups[256];   /* group map file; "": the built-in one */
 	uint32_t appctl_max_flows, appctl_max_detect, appctl_max_packets;
 	/* guard policy per tenant */
 	char webfilter_db[256]; /* "": none unless --webfilter-db */
