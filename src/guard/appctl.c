@@ -363,24 +363,38 @@ static void finish(om_appctl_worker *w, struct slot *s, om_flow *f)
 
 /* UDP services told by their port that carry no application of a group
  * (name lookups, time): named without nDPI, whose DNS dissector matches
- * every query name against its host lists, the largest part of its cost on
- * an office's traffic. The map still applies to the name (none of these
- * carry one). */
-static bool udp_known(om_appctl_worker *w, struct slot *s, const om_flow *f)
+ * every query name against its host lists (the largest part of its cost on
+ * an office's traffic), and without a slot in the table (the events of
+ * these flows are most of all events), unless the policy names them. */
+static uint16_t port_proto(const om_flow *f)
 {
-	uint16_t id;
-	if (f->sport == 53)
-		id = NDPI_PROTOCOL_DNS;
-	else if (f->sport == 5353)
-		id = NDPI_PROTOCOL_MDNS;
-	else if (f->sport == 123)
-		id = NDPI_PROTOCOL_NTP;
-	else
+	if (f->proto != IPPROTO_UDP)
+		return 0;
+	switch (f->sport) {
+	case 53: return NDPI_PROTOCOL_DNS;
+	case 5353: return NDPI_PROTOCOL_MDNS;
+	case 123: return NDPI_PROTOCOL_NTP;
+	default: return 0;
+	}
+}
+
+static bool port_named(const om_appctl_worker *w, const om_flow *f, om_app_info *ret)
+{
+	uint16_t id = port_proto(f);
+	if (!id)
 		return false;
-	ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
-	pr.category = ndpi_get_proto_category(w->nd, pr);
-	record(s, pr);
-	finish(w, s, NULL);
+	const char *name = proto_name(w, id);
+	if (om_app_policy_decide(&w->ac->policy, NULL, name, OM_APP_G_NONE) != OM_APP_ACT_NONE)
+		return false; /* followed in the table, for its event */
+	if (ret) {
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		ndpi_protocol_category_t cat = ndpi_get_proto_category(w->nd, pr);
+		memset(ret, 0, sizeof(*ret));
+		ret->proto = name;
+		if (cat != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
+			ret->category = ndpi_category_get_name(w->nd, cat);
+		ret->final = true;
+	}
 	return true;
 }
 
@@ -389,6 +403,12 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	if (!w || !f || !p->l3 || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
 	    (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
 		return 0;
+	if (port_named(w, f, ret)) {
+		f->flags |= OM_FLOW_F_APPCTL_DONE;
+		w->st.flows++;
+		w->st.identified++;
+		return 1;
+	}
 	struct slot *s = slot_find(w, f);
 	if (!s) {
 		s = slot_add(w, f);
@@ -398,7 +418,14 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 			return 0;
 		}
 		w->st.flows++;
-		if (f->proto == IPPROTO_UDP && udp_known(w, s, f)) {
+		uint16_t id = port_proto(f);
+		if (id) {
+			/* named by its port, followed for the policy */
+			ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id,
+			                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+			pr.category = ndpi_get_proto_category(w->nd, pr);
+			record(s, pr);
+			finish(w, s, f);
 			f->flags |= OM_FLOW_F_APPCTL_DONE;
 			slot_info(w, s, ret);
 			return 1;
@@ -453,6 +480,8 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 {
+	if (w && f && port_named(w, f, ret))
+		return 0;
 	const struct slot *s = w && f ? slot_find(w, f) : NULL;
 	if (!s)
 		return -ENOENT;
@@ -469,6 +498,8 @@ void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f)
 
 int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 {
+	if (w && f && port_named(w, f, ret))
+		return 0;
 	struct slot *s = w && f ? slot_find(w, f) : NULL;
 	if (!s)
 		return -ENOENT;

@@ -348,29 +348,36 @@ static void test_dns_and_caps(void **state)
 	assert_string_equal(info.proto, "DNS");
 	/* two TCP flows that never say anything: both hold an nDPI state */
 	om_flow a = mkflow(IPPROTO_TCP, 11), b = mkflow(IPPROTO_TCP, 12), c = mkflow(IPPROTO_TCP, 13),
-	        e = mkflow(IPPROTO_TCP, 16);
+	        e = mkflow(IPPROTO_TCP, 16), g = mkflow(IPPROTO_TCP, 17);
 	tcp4(CLI, SRV, 40001, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &a, &info);
 	tcp4(CLI, SRV, 40002, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &b, &info);
 	assert_int_equal(st->detect_full, 0);
 	assert_int_equal(st->packets, 2);
-	/* the table holds 3 flows: the 4th is not followed, ever */
+	/* the third finds every nDPI state taken: followed, not identified */
 	tcp4(CLI, SRV, 40003, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &c, &info);
-	assert_int_equal(st->table_full, 1);
-	assert_int_equal(om_appctl_flow(w, &c, &info), -ENOENT);
-	/* a flow that ends makes room for a new one, which finds every nDPI
-	 * state taken: followed, not identified */
-	assert_int_equal(om_appctl_flow_end(w, &d, &info), 0);
-	feed(w, &c, &info);
-	assert_int_equal(om_appctl_flow(w, &c, &info), -ENOENT);
+	assert_int_equal(st->detect_full, 1);
+	assert_int_equal(om_appctl_flow(w, &c, &info), 0);
+	assert_null(info.proto);
+	/* the table holds 3 flows (the DNS flow takes none): the 4th is not
+	 * followed, ever */
 	tcp4(CLI, SRV, 40004, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &e, &info);
-	assert_int_equal(om_appctl_flow(w, &e, &info), 0);
-	assert_int_equal(st->detect_full, 1);
+	assert_int_equal(st->table_full, 1);
+	assert_int_equal(om_appctl_flow(w, &e, &info), -ENOENT);
+	assert_int_equal(om_appctl_flow_end(w, &d, &info), 0);
+	assert_string_equal(info.proto, "DNS");
+	assert_int_equal(om_appctl_flow_end(w, &c, &info), 0);
+	feed(w, &e, &info);
+	assert_int_equal(om_appctl_flow(w, &e, &info), -ENOENT);
+	/* a flow that ends makes room for a new one */
+	tcp4(CLI, SRV, 40005, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &g, &info);
+	assert_int_equal(om_appctl_flow(w, &g, &info), 0);
+	assert_int_equal(om_appctl_flow_end(w, &g, &info), 0);
 	assert_int_equal(st->packets, 2);
-	assert_int_equal(om_appctl_flow_end(w, &e, &info), 0);
 	/* ICMP is not followed */
 	om_flow i = mkflow(IPPROTO_ICMP, 14);
 	assert_int_equal(feed(w, &i, &info), 0);
