@@ -93,6 +93,7 @@ struct totals {
 	om_decode_stats dec;
 	om_flow_stats flow;
 	om_stream_stats stream;
+	om_appctl_stats appctl; /* all zero without application control */
 	uint64_t flows_logged;
 	uint64_t app_bytes;
 };
@@ -1071,6 +1072,13 @@ static void worker_totals(const struct worker *w, struct totals *t)
 		dst[i] += src[i];
 	t->flows_logged += w->flows_logged;
 	t->app_bytes += w->app_bytes;
+	if (w->ac) {
+		const om_appctl_stats *a = om_appctl_stats_get(w->ac);
+		dst = (uint64_t *)&t->appctl;
+		src = (const uint64_t *)a;
+		for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
 }
 
 /* uptime: seconds of capture time from the first accepted packet to `upto`
@@ -1153,6 +1161,16 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
 	om_json_u64(&j, "depth_reached", t->stream.depth_reached);
 	om_json_u64(&j, "midstream", t->stream.midstream);
 	om_json_obj_close(&j);
+	if (e->o->appctl) {
+		om_json_obj_open(&j, "appctl");
+		om_json_u64(&j, "flows", t->appctl.flows);
+		om_json_u64(&j, "identified", t->appctl.identified);
+		om_json_u64(&j, "packets", t->appctl.packets);
+		om_json_u64(&j, "blocked", t->appctl.blocked);
+		om_json_u64(&j, "table_full", t->appctl.table_full);
+		om_json_u64(&j, "detect_full", t->appctl.detect_full);
+		om_json_obj_close(&j);
+	}
 	om_json_obj_open(&j, "recon");
 	om_json_u64(&j, "probes", rs->probes);
 	om_json_u64(&j, "sources", rs->sources);

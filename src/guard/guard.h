@@ -363,8 +363,9 @@ int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol,
                     uint32_t max_detect, uint32_t max_packets, char *err, size_t errlen);
 void om_appctl_cleanup(om_appctl *ac);
 
+/* Every field a uint64_t: the engine sums workers word by word. */
 typedef struct om_appctl_stats {
-	uint64_t flows;         /* flows given to nDPI */
+	uint64_t flows;         /* TCP and UDP flows followed */
 	uint64_t identified;    /* flows with a protocol or application */
 	uint64_t table_full;    /* flows not followed: the table was full */
 	uint64_t detect_full;   /* flows not followed: every nDPI state in use */
