@@ -508,9 +508,11 @@ int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 			uint8_t guessed = 0;
 			record(s, ndpi_detection_giveup(w->nd, det_flow(w, s->det), 0, &guessed));
 		}
-		/* the flow is over: the policy's action is logged, nothing
-		 * is left to drop */
+		/* the flow is over: nothing is left to drop, a block is
+		 * only logged */
 		finish(w, s, NULL);
+		if (s->action == OM_APP_ACT_BLOCK && !(f->flags & OM_FLOW_F_DROP))
+			s->action = OM_APP_ACT_LOG;
 	}
 	slot_info(w, s, ret);
 	slot_del(w, s);
