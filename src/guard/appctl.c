@@ -86,7 +86,7 @@ int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol,
 	ac->max_detect = max_detect ? max_detect : 16384;
 	if (ac->max_detect > ac->max_flows)
 		ac->max_detect = ac->max_flows;
-	ac->max_packets = max_packets ? max_packets : 32;
+	ac->max_packets = max_packets ? max_packets : 16;
 	return 0;
 }
 
@@ -445,10 +445,9 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		return 0;
 	if (p->l3_len == 0 || p->l3_len > 65535)
 		return 0;
-	/* TCP: the handshake and the segments with data; nDPI learns nothing
-	 * from the acknowledgements in between */
-	if (f->proto == IPPROTO_TCP && p->payload_len == 0 && s->pkts >= 3 &&
-	    !(p->tcp_flags & (OM_TH_SYN | OM_TH_FIN | OM_TH_RST)))
+	/* TCP: the segments with data only; nDPI names applications from
+	 * payload and picks a connection up without its handshake */
+	if (f->proto == IPPROTO_TCP && p->payload_len == 0)
 		return 0;
 	struct ndpi_flow_struct *nf = det_flow(w, s->det);
 	ndpi_protocol pr = ndpi_detection_process_packet(w->nd, nf, p->l3,
