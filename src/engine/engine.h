@@ -120,6 +120,9 @@ void om_eve_set_truncate(om_eve *e, bool truncate);
 void om_eve_set_live(om_eve *e, bool live);
 om_eve *om_eve_close(om_eve *e);
 uint64_t om_eve_rotations(const om_eve *e);
+/* A full disk (live output): the lines dropped from the log and the old
+ * rotated files removed to make room. */
+void om_eve_full_stats(om_eve *e, uint64_t *ret_dropped_lines, uint64_t *ret_removed_files);
 
 /* ---- offline inspection ------------------------------------------------- */
 typedef struct om_engine_opts {
