@@ -291,11 +291,37 @@ static int guards_setup(struct cli *c, const char *tenant, const struct guard_op
 	return 0;
 }
 
+/* The anti-virus of inspect and the gateway: the configuration's av:
+ * section, the database directory and YARA rules of the command line over
+ * it. Offline no reload thread (a run is short). */
+static int open_av(struct cli *c, const char *db, const char *yara, bool live, om_av **ret)
+{
+	om_av_config ac = c->cfg.av;
+	if (db)
+		snprintf(ac.db_dir, sizeof(ac.db_dir), "%s", db);
+	if (yara)
+		snprintf(ac.yara_rules, sizeof(ac.yara_rules), "%s", yara);
+	if (!live)
+		ac.reload_interval = 0;
+	char err[1024];
+	if (om_av_open(&ac, ret, err, sizeof(err)) < 0) {
+		say_err(c, "av.err.open", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_av(struct cli *c, struct args *a)
+{
+	return om_av_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, &c->cfg.av);
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
-	bool nodb = false, truncate = false, noapp = false, appctl = false;
+	const char *avdb = NULL, *yara = NULL;
+	bool nodb = false, truncate = false, noapp = false, avon = false, appctl = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	om_spool_opts so;
@@ -367,6 +393,16 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
 				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--av")) {
+			avon = true;
+		} else if (opt_is(arg, "--av-db")) {
+			if (!(avdb = opt_value(c, a, "--av-db")))
+				return EXIT_USAGE;
+			avon = true;
+		} else if (opt_is(arg, "--yara")) {
+			if (!(yara = opt_value(c, a, "--yara")))
+				return EXIT_USAGE;
+			avon = true;
 		} else if (opt_is(arg, "--workers")) {
 			if (!(v = opt_value(c, a, "--workers")))
 				return EXIT_USAGE;
@@ -429,9 +465,12 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_wf_filter wf;
 	om_appctl ac;
 	bool use_wf = false, use_ac = false;
+	om_av *av = NULL;
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
+	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
+		goto out;
 	struct guard_opts gopt = {wfdb, wfblock, wfallow, appctl};
 	if (guards_setup(c, tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
@@ -478,6 +517,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .detect = hub,
 	    .webfilter = use_wf ? &wf : NULL,
 	    .appctl = use_ac ? &ac : NULL,
+	    .av = av,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -528,6 +568,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 out:
 	om_spool_close(spool);
 	om_eve_close(eve);
+	om_av_close(av); /* before proto: it is subscribed to its files */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
 	om_detect_hub_free(hub);
@@ -1012,6 +1053,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_av *av = NULL;
 	om_detect *rules = NULL;
 	om_detect_hub *hub = NULL;
 	int rc = EXIT_FAILURE;
@@ -1040,6 +1082,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
 		goto out;
+	if (c->cfg.av.enabled && open_av(c, NULL, NULL, true, &av) < 0)
+		goto out;
 	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
 	FILE *pf = fopen(pidpath, "w");
 	if (pf) {
@@ -1063,7 +1107,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .detect = hub,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
-	                      .run_seconds = (uint32_t)run_seconds};
+	                      .run_seconds = (uint32_t)run_seconds,
+	                      .av = av};
 	int r = om_gateway_run(&go, err, sizeof(err));
 	unlink(pidpath);
 	if (r < 0) {
@@ -1074,6 +1119,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 out:
 	om_spool_close(spool);
 	om_eve_close(eve);
+	om_av_close(av); /* before proto: its scanner threads post to proto */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
 	om_wf_filter_cleanup(&wf);
@@ -1103,6 +1149,7 @@ static const struct command {
     {"drill", cmd_drill, "help.drill"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
 };

@@ -862,6 +862,65 @@ static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto)
 	return om_proto_add_observer(proto, &obs);
 }
 
+/* ---- the anti-virus' alerts ---------------------------------------------------- */
+
+/* Malware in a file (guard's om_av subscriber): an EVE "alert" with the
+ * signature, the file (fileinfo: name, size, sha256) and the av object, in
+ * the file's direction, category web_malware (HTTP, FTP) or mail_malware
+ * (SMTP, POP3, IMAP). Called on the file's worker: at the file's end
+ * offline, from om_av_worker_poll inline (the flow may be gone: everything
+ * comes from the copy in a). */
+static void on_av_alert(void *user, unsigned worker, const om_av_alert *a)
+{
+	struct engine *e = user;
+	struct worker *w = &e->w[worker < e->nworkers ? worker : 0];
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ts = a->dir == OM_DIR_TOSERVER;
+	bool ports = a->proto == IPPROTO_TCP || a->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : a->ts;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &a->flow_id,
+	                  .vlan = a->vlan,
+	                  .vlan_count = a->vlan_count,
+	                  .src = ts ? &a->cli : &a->srv,
+	                  .dst = ts ? &a->srv : &a->cli,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = ts ? a->cport : a->sport,
+	                  .dport = ts ? a->sport : a->cport,
+	                  .proto = a->proto,
+	                  .app_proto = a->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", a->blocked ? "blocked" : "allowed");
+	om_json_str(&j, "signature", a->res->signature);
+	om_json_str(&j, "category", "Malware");
+	om_json_u64(&j, "severity", 1);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "fileinfo");
+	om_json_strn(&j, "filename", (const char *)a->name, a->name_len);
+	if (a->sha256) {
+		char hx[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(hx + 2 * i, 3, "%02x", a->sha256[i]);
+		om_json_str(&j, "sha256", hx);
+	}
+	om_json_u64(&j, "size", a->size);
+	om_json_u64(&j, "tx_id", a->tx_id);
+	om_json_obj_close(&j);
+	om_av_result_json(&j, a->res);
+	event_omamori(&j, e, a->mail ? "mail_malware" : "web_malware", 1,
+	              a->blocked ? "blocked" : "detected",
+	              a->mail ? "advice.av.mail_malware" : "advice.av.web_malware");
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -1823,6 +1882,11 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
+	if (o->av && o->proto &&
+	    (r = om_av_subscribe(o->av, o->proto, false, false, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
 	r = workers_init(&e);
 	if (r < 0) {
 		snprintf(err, errlen, om_tr("err.engine.alloc"),
@@ -2482,6 +2546,8 @@ static void *live_main(void *arg)
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
+		if (L->o->av) /* the scanner threads' alerts, written here */
+			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
 		if (now - last_tick >= TICK_USEC) {
 			om_flow_table_expire(w->ft, now);
@@ -2651,6 +2717,13 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
 		}
+	}
+	/* the anti-virus: scanner threads answer, the packet that ends a file
+	 * waits for them (inline: malware is dropped) */
+	if (go->av && go->proto &&
+	    (r = om_av_subscribe(go->av, go->proto, true, L.is_inline, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
 	}
 	/* set-up as root: the netfilter path, the firewall, the sources */
 	if (L.is_inline) {

@@ -89,8 +89,9 @@ typedef struct om_settings {
 	om_proto_config proto;
 	om_detect_config detect;
 	om_gateway_config gateway;
+	om_av_config av;
 } om_settings;
-#define OM_SETTINGS_PARTS (6 + OM_PROTO_CONFIG_PARTS)
+#define OM_SETTINGS_PARTS (7 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
@@ -154,6 +155,9 @@ typedef struct om_engine_opts {
 	/* the rule engine (compiled rules, attached to proto as an observer
 	 * for transactions); NULL: no rules */
 	om_detect_hub *detect;
+	/* the anti-virus (needs proto): subscribed to its files by the engine,
+	 * which writes its alerts; each file is scanned on its worker. NULL: none */
+	om_av *av;
 } om_engine_opts;
 
 typedef struct om_engine_result {
@@ -235,6 +239,10 @@ typedef struct om_gateway_opts {
 	volatile int *stop;      /* set by the signal handler: leave */
 	volatile int *reload;    /* set by SIGHUP: re-read configuration and quarantine */
 	uint32_t run_seconds;    /* 0: until stop */
+	/* the anti-virus (needs proto): files go to its scanner threads and
+	 * the gateway holds each file's last packet for the verdict (inline:
+	 * malware is dropped). NULL: none */
+	om_av *av;
 } om_gateway_opts;
 /* Runs the live gateway until *stop. */
 int om_gateway_run(const om_gateway_opts *o, char *err, size_t errlen);
