@@ -317,6 +317,54 @@ static int intel_open(const struct cli *c, const char *path, unsigned workers, o
 	return 0;
 }
 
+/* ---- the guards' policy ---------------------------------------------------- */
+/* The web filter and application control of one run, from the tenant's
+ * policy in the configuration (policy.tenants) with the command line's
+ * --webfilter-* options winning. *use_wf / *use_ac say what is on. */
+struct guard_opts {
+	const char *wfdb, *wfblock, *wfallow; /* the command line's, or NULL */
+	bool appctl;                          /* --appctl */
+};
+
+static int guards_setup(struct cli *c, const char *tenant, const struct guard_opts *go,
+                        om_wf_filter *wf, bool *use_wf, om_appctl *ac, bool *use_ac)
+{
+	const om_guard_config *g = &c->cfg.guard;
+	const om_guard_tenant *tp = om_guard_tenant_policy(g, tenant);
+	char err[1024] = "";
+	*use_wf = *use_ac = false;
+	const char *db = go->wfdb ? go->wfdb : g->webfilter_db[0] ? g->webfilter_db : NULL;
+	if (db) {
+		const char *block = go->wfblock                        ? go->wfblock
+		                    : tp && tp->wf_block_categories[0] ? tp->wf_block_categories
+		                                                       : NULL;
+		const char *allow = go->wfallow             ? go->wfallow
+		                    : tp && tp->wf_allow[0] ? tp->wf_allow
+		                                            : NULL;
+		if (om_wf_filter_setup(wf, db, block, allow, err, sizeof(err)) < 0 ||
+		    (tp && om_wf_filter_block_list(wf, tp->wf_block, err, sizeof(err)) < 0)) {
+			om_wf_filter_cleanup(wf);
+			fprintf(stderr, "omamori: %s\n", err);
+			return -EINVAL;
+		}
+		*use_wf = true;
+	}
+	if (go->appctl || g->appctl_enabled) {
+		if (om_appctl_setup(ac, g->appctl_groups[0] ? g->appctl_groups : NULL,
+		                    tp ? &tp->app : NULL, g->appctl_max_flows, g->appctl_max_detect,
+		                    g->appctl_max_packets, err, sizeof(err)) < 0) {
+			fprintf(stderr, "omamori: %s\n", err);
+			if (*use_wf)
+				om_wf_filter_cleanup(wf);
+			*use_wf = false;
+			return -EINVAL;
+		}
+		ac->all_protocols = g->appctl_all_protocols;
+		*use_ac = true;
+	}
+	return 0;
+}
+
 /* The anti-virus of inspect and the gateway: the configuration's av:
  * section, the database directory and YARA rules of the command line over
  * it. Offline no reload thread (a run is short). */
@@ -350,7 +398,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	struct spam_run *spam = NULL;
 	const char *inteldb = NULL;
 	const char *avdb = NULL, *yara = NULL;
-	bool nodb = false, truncate = false, noapp = false, avon = false;
+	bool nodb = false, truncate = false, noapp = false, avon = false, appctl = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	om_spool_opts so;
@@ -377,6 +425,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (!strcmp(arg, "--appctl")) {
+			appctl = true;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
@@ -504,17 +554,19 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	om_wf_filter wf;
 	om_intel_matcher im;
 	memset(&im, 0, sizeof(im));
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
 	om_av *av = NULL;
 	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
 	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
 		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
 		goto out;
-	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
-		fprintf(stderr, "omamori: %s\n", err);
+	struct guard_opts gopt = {wfdb, wfblock, wfallow, appctl};
+	if (guards_setup(c, tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
-	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -559,8 +611,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
 	    .detect = hub,
-	    .webfilter = wfdb ? &wf : NULL,
 	    .intel = inteldb ? &im : NULL,
+	    .webfilter = use_wf ? &wf : NULL,
+	    .appctl = use_ac ? &ac : NULL,
 	    .av = av,
 	};
 	om_engine_result res;
@@ -620,6 +673,7 @@ out:
 	om_wf_filter_cleanup(&wf);
 	spam_cleanup(spam);
 	om_intel_live_free(im.live);
+	om_appctl_cleanup(&ac);
 	return rc;
 }
 
@@ -1129,8 +1183,16 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	om_spool_opts_default(&so);
 	om_intel_matcher im;
 	memset(&im, 0, sizeof(im));
+	om_wf_filter wf;
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
+	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
 	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
 	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
+		goto out;
+	struct guard_opts gopt = {NULL, NULL, NULL, false};
+	if (guards_setup(c, c->cfg.base.tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
@@ -1167,6 +1229,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .spool = spool,
 	                      .apps = om_app_registry_count(apps) ? apps : NULL,
 	                      .proto = proto,
+	                      .webfilter = use_wf ? &wf : NULL,
+	                      .appctl = use_ac ? &ac : NULL,
 	                      .detect = hub,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
@@ -1187,6 +1251,8 @@ out:
 	om_app_registry_free(apps);
 	om_proto_free(proto);
 	om_intel_live_free(im.live);
+	om_wf_filter_cleanup(&wf);
+	om_appctl_cleanup(&ac);
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	return rc;

@@ -22,6 +22,35 @@ typedef struct om_intel_feed {
 } om_intel_feed;
 
 /* Settings (the recon: and intel: sections of the configuration). */
+/* One tenant's guard policy (policy.tenants.<name> in the configuration):
+ * the web filter's blocked categories, block list and allow list
+ * (comma-separated, as the command line's --webfilter-* options) and the
+ * application policy. */
+#define OM_GUARD_TENANTS_MAX 16
+#define OM_GUARD_TENANT_NAME_MAX 64
+#define OM_GUARD_LIST_MAX 2048
+#define OM_APP_G_SLOTS 9         /* OM_APP_G_COUNT (below) */
+#define OM_APPCTL_NAME_MAX 32    /* bytes of an application name, with its NUL */
+#define OM_APPCTL_POLICY_APPS 32 /* applications named in one tenant's policy */
+/* One tenant's application policy: an action per group and per named
+ * application (an application's action wins over its group's). */
+typedef struct om_app_policy {
+	uint8_t group[OM_APP_G_SLOTS]; /* enum om_app_action by enum om_app_group */
+	struct {
+		char name[OM_APPCTL_NAME_MAX];
+		uint8_t action;
+	} app[OM_APPCTL_POLICY_APPS];
+	uint32_t napps;
+} om_app_policy;
+typedef struct om_guard_tenant {
+	char name[OM_GUARD_TENANT_NAME_MAX];
+	char wf_block_categories[OM_GUARD_LIST_MAX];
+	char wf_block[OM_GUARD_LIST_MAX];
+	char wf_allow[OM_GUARD_LIST_MAX];
+	om_app_policy app;
+} om_guard_tenant;
+
+/* Settings (the recon:, appctl: and policy: sections of the configuration). */
 typedef struct om_guard_config {
 	uint32_t recon_window;           /* seconds */
 	uint32_t recon_vertical_ports;   /* distinct ports on one host */
@@ -33,7 +62,19 @@ typedef struct om_guard_config {
 	bool intel_block;                /* inline: drop what matches */
 	om_intel_feed intel_feeds[OM_INTEL_FEEDS_MAX];
 	unsigned intel_nfeeds;
+	/* application control */
+	bool appctl_enabled;
+	bool appctl_all_protocols; /* every nDPI dissector (default: the groups' and carriers) */
+	char appctl_groups[256];   /* group map file; "": the built-in one */
+	uint32_t appctl_max_flows, appctl_max_detect, appctl_max_packets;
+	/* guard policy per tenant */
+	char webfilter_db[256]; /* "": none unless --webfilter-db */
+	om_guard_tenant tenants[OM_GUARD_TENANTS_MAX];
+	uint32_t ntenants;
 } om_guard_config;
+/* The policy of tenant: its own entry, else the entry named "default",
+ * else NULL. */
+const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
@@ -248,11 +289,126 @@ typedef struct om_wf_filter {
 int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
                        char *err, size_t errlen);
 void om_wf_filter_cleanup(om_wf_filter *filt);
+/* Adds a comma-separated block list (names or URL prefixes) to a filter
+ * made by om_wf_filter_setup (a tenant's policy from the configuration).
+ * 0, or -EINVAL with a message in err. */
+int om_wf_filter_block_list(om_wf_filter *filt, const char *list, char *err, size_t errlen);
 /* Fills o to observe with filt (which must outlive the workers). */
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
 /* The observer's decision on one transaction (what on_tx does). */
 enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
                                const om_proto_tx *tx);
+
+/* ---- application control (src/guard/appctl*.c) ------------------------- */
+/* Per-flow application identification with nDPI (one nDPI module per
+ * worker), groups of applications (data/appctl/groups.conf) and a policy per
+ * tenant by group or application: allow, log, block. docs/appctl.md. */
+enum om_app_group {
+	OM_APP_G_NONE = 0,
+	OM_APP_G_REMOTE_ACCESS,
+	OM_APP_G_ONLINE_STORAGE,
+	OM_APP_G_P2P,
+	OM_APP_G_SNS,
+	OM_APP_G_WEBMAIL,
+	OM_APP_G_CLOUD_INPUT,
+	OM_APP_G_VPN_PROXY,
+	OM_APP_G_GAMES,
+	OM_APP_G_COUNT
+};
+_Static_assert(OM_APP_G_COUNT == OM_APP_G_SLOTS, "om_app_policy.group: a slot per group");
+/* "remote_access", ...; NULL for NONE and out of range */
+const char *om_app_group_name(enum om_app_group g);
+int om_app_group_from_name(const char *s); /* the group, or -ENOENT */
+
+enum om_app_action { OM_APP_ACT_NONE = 0, OM_APP_ACT_ALLOW, OM_APP_ACT_LOG, OM_APP_ACT_BLOCK };
+const char *om_app_action_name(enum om_app_action a); /* "allow", "log", "block"; NULL: none */
+int om_app_action_from_name(const char *s);           /* the action, or -ENOENT */
+
+#define OM_APPCTL_MAP_MAX 1024 /* lines of a group map */
+#define OM_APPCTL_HOST_MAX 128 /* bytes of a host rule, with its NUL */
+
+/* The group map: which nDPI protocols, categories and server names belong
+ * to which group. Text, one mapping a line (docs/appctl.md):
+ *   group app|category NAME      group host DOMAIN [APPLICATION] */
+typedef struct om_app_map om_app_map;
+/* Parses text; on a bad line returns -EINVAL with "line N: ..." in err (the
+ * thread's language); -ENOSPC past OM_APPCTL_MAP_MAX lines of mappings. */
+int om_app_map_parse(const char *text, size_t len, om_app_map **ret, char *err, size_t errlen);
+/* The map built into the program (data/appctl/groups.conf). */
+int om_app_map_builtin(om_app_map **ret, char *err, size_t errlen);
+om_app_map *om_app_map_free(om_app_map *m);
+size_t om_app_map_count(const om_app_map *m);
+/* The group of a server name by the map's host rules (suffix at label
+ * boundaries, longest wins), and the rule's application name (or NULL). */
+enum om_app_group om_app_map_host(const om_app_map *m, const char *host, size_t len,
+                                  const char **ret_app);
+
+/* The action for an application (app and/or proto may be NULL; compared
+ * without regard to case) in group g. */
+enum om_app_action om_app_policy_decide(const om_app_policy *p, const char *app, const char *proto,
+                                        enum om_app_group g);
+/* Sets the action of a group or application by name ("remote_access" or
+ * "Dropbox"): 0, -EINVAL for an empty or too long name, -ENOSPC. */
+int om_app_policy_set(om_app_policy *p, const char *name, enum om_app_action a);
+
+/* What is known of a flow's application. The names are nDPI's (valid while
+ * the worker lives) or the map's. */
+typedef struct om_app_info {
+	const char *proto;    /* carrier protocol ("TLS", "HTTP"), NULL: none */
+	const char *app;      /* application ("Dropbox"), NULL: none */
+	const char *category; /* nDPI's category name, NULL: unspecified */
+	enum om_app_group group;
+	enum om_app_action action; /* the policy's for this flow */
+	bool final;                /* identification has ended */
+	bool reported;             /* the appctl event has been written */
+} om_app_info;
+/* Writes "app": {"proto", "name", "category", "group"} (members left out
+ * when unknown). */
+void om_app_info_json(om_json *j, const om_app_info *a);
+
+/* Shared by the workers, read-only while they run. */
+typedef struct om_appctl {
+	const om_app_map *map;
+	om_app_policy policy;
+	uint32_t max_flows;   /* flows with an identification per worker (table cap) */
+	uint32_t max_detect;  /* flows in detection at once per worker (nDPI state cap) */
+	uint32_t max_packets; /* packets of a flow given to nDPI at most */
+	bool all_protocols;   /* every nDPI dissector, not only the groups' */
+	om_app_map *own_map;  /* what om_appctl_setup loaded */
+} om_appctl;
+/* The built-in map (or the file groups, when not NULL), the caps and the
+ * policy. Returns 0 or -errno with a message in err. */
+int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol, uint32_t max_flows,
+                    uint32_t max_detect, uint32_t max_packets, char *err, size_t errlen);
+void om_appctl_cleanup(om_appctl *ac);
+
+/* Every field a uint64_t: the engine sums workers word by word. */
+typedef struct om_appctl_stats {
+	uint64_t flows;         /* TCP and UDP flows followed */
+	uint64_t identified;    /* flows with a protocol or application */
+	uint64_t table_full;    /* flows not followed: the table was full */
+	uint64_t detect_full;   /* flows not followed: every nDPI state in use */
+	uint64_t packets;       /* packets given to nDPI */
+	uint64_t blocked;       /* flows the policy blocked */
+	uint64_t unknown_names; /* map names the installed nDPI does not know */
+} om_appctl_stats;
+
+typedef struct om_appctl_worker om_appctl_worker;
+int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
+om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
+/* Feeds one decoded packet of flow f (TCP and UDP only; others are
+ * ignored) until the flow's identification is final. Returns 1 when the
+ * identification became final with this packet (*ret filled; a block
+ * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
+int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
+/* What is known of f so far: 0, or -ENOENT. */
+int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+/* Marks f's appctl event as written. */
+void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
+/* At the end of f: ends detection (nDPI's last word), fills *ret and frees
+ * the flow's state. 0, or -ENOENT when f was not followed. */
+int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+const om_appctl_stats *om_appctl_stats_get(const om_appctl_worker *w);
 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);

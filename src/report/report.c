@@ -50,6 +50,46 @@ struct cat_data {
 	size_t nsrc, ndst;
 };
 
+/* ---- application use (from the store's appctl_flow table) ---------------- */
+#define REPORT_APP_GROUPS 8
+#define REPORT_APP_HOSTS 10 /* internal hosts listed per group; the rest counted */
+#define REPORT_APP_NAMES 96 /* bytes of one host's application names */
+
+struct app_host {
+	char host[64];
+	char apps[REPORT_APP_NAMES];
+	uint64_t flows, bytes, blocked;
+	om_usec first, last;
+};
+
+struct app_group {
+	const char *name;     /* "remote_access", ... */
+	const char *scenario; /* "insider_leak", "careless_leak", "other" */
+	struct app_host host[REPORT_APP_HOSTS];
+	size_t nhosts;
+	struct app_host cur; /* the host whose rows are coming */
+	bool has_cur;
+	uint64_t more_hosts; /* hosts past REPORT_APP_HOSTS */
+	uint64_t flows, bytes;
+};
+
+/* The groups in report order: the pilot's insider-leak scenario (data
+ * carried out through remote access or online storage) first, then the
+ * careless-leak one (what is typed into SNS, web mail, cloud input tools),
+ * then the others. */
+static const struct {
+	const char *name, *scenario;
+} app_groups[REPORT_APP_GROUPS] = {
+    {"online_storage", "insider_leak"},
+    {"remote_access", "insider_leak"},
+    {"sns", "careless_leak"},
+    {"webmail", "careless_leak"},
+    {"cloud_input", "careless_leak"},
+    {"p2p", "other"},
+    {"vpn_proxy", "other"},
+    {"games", "other"},
+};
+
 struct report {
 	const om_report_opts *o;
 	int year, month, ndays;
@@ -60,9 +100,13 @@ struct report {
 	struct cat_data cat[REPORT_NCAT];
 	om_store_watched all; /* the union of every category's watched hours */
 	om_buf tmp;           /* scratch for placeholder substitution */
+	struct app_group app[REPORT_APP_GROUPS];
+	bool any_app; /* some group was used */
 };
 
 enum emit_mode { EMIT_TEXT, EMIT_HTML };
+
+static void text_apps(struct report *r, om_buf *b);
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -274,10 +318,92 @@ static int gather_watched(om_store *s, struct report *r, struct cat_data *c)
 	return 0;
 }
 
+/* A host's total is known when its last row has come: it then enters the
+ * group's list, or replaces the smallest entry when the list is full (the
+ * smaller of the two is counted in more_hosts). */
+static void app_host_done(struct app_group *g)
+{
+	if (!g->has_cur)
+		return;
+	g->has_cur = false;
+	if (g->nhosts < REPORT_APP_HOSTS) {
+		g->host[g->nhosts++] = g->cur;
+		return;
+	}
+	g->more_hosts++;
+	size_t min = 0;
+	for (size_t i = 1; i < g->nhosts; i++)
+		if (g->host[i].bytes < g->host[min].bytes)
+			min = i;
+	if (g->cur.bytes > g->host[min].bytes)
+		g->host[min] = g->cur;
+}
+
+static int app_row(void *user, const om_store_appctl_use *u)
+{
+	struct report *r = user;
+	struct app_group *g = NULL;
+	for (int i = 0; i < REPORT_APP_GROUPS; i++)
+		if (!strcmp(r->app[i].name, u->group))
+			g = &r->app[i];
+	if (!g)
+		return 0; /* a group this report does not know */
+	r->any_app = true;
+	g->flows += u->flows;
+	g->bytes += u->bytes;
+	/* rows come by group, host, application: a host's rows are adjacent */
+	struct app_host *h = &g->cur;
+	if (!g->has_cur || strcmp(h->host, u->host) != 0) {
+		app_host_done(g);
+		memset(h, 0, sizeof(*h));
+		g->has_cur = true;
+		snprintf(h->host, sizeof(h->host), "%s", u->host);
+		h->first = u->first;
+		h->last = u->last;
+	}
+	h->flows += u->flows;
+	h->bytes += u->bytes;
+	h->blocked += u->blocked;
+	if (u->first < h->first)
+		h->first = u->first;
+	if (u->last > h->last)
+		h->last = u->last;
+	size_t n = strlen(h->apps);
+	if (n + strlen(u->app) + 3 < sizeof(h->apps))
+		snprintf(h->apps + n, sizeof(h->apps) - n, "%s%s", n ? ", " : "", u->app);
+	return 0;
+}
+
+static int gather_apps(om_store *s, struct report *r)
+{
+	for (int i = 0; i < REPORT_APP_GROUPS; i++) {
+		r->app[i].name = app_groups[i].name;
+		r->app[i].scenario = app_groups[i].scenario;
+	}
+	int ret =
+	    om_store_appctl_range(s, r->o->tenant, r->bound[0], r->bound[r->ndays], app_row, r);
+	for (int i = 0; i < REPORT_APP_GROUPS; i++)
+		app_host_done(&r->app[i]);
+	return ret;
+}
+
+/* The hosts of a group by bytes, most first (the store gives them by name). */
+static int app_host_cmp(const void *a, const void *b)
+{
+	const struct app_host *x = a, *y = b;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->host, y->host);
+}
+
 static int gather(om_store *s, struct report *r)
 {
 	const char *tenant = r->o->tenant;
 	int ret;
+
+	ret = gather_apps(s, r);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < REPORT_APP_GROUPS; i++)
+		qsort(r->app[i].host, r->app[i].nhosts, sizeof(r->app[i].host[0]), app_host_cmp);
 
 	for (int i = 0; i < REPORT_NCAT; i++) {
 		struct cat_data *c = &r->cat[i];
@@ -588,6 +714,176 @@ static void build_text(struct report *r, om_buf *b)
 		              msg(r, "report.not_monitored"), list,
 		              msg(r, "report.not_monitored.advice"));
 	}
+	text_apps(r, b);
+}
+
+/* ---- the application use section ------------------------------------------ */
+
+/* A time of the month in the tenant's zone ("2026-12-01 09:30"), by the
+ * local midnights already computed; outside the month, UTC ISO time. */
+static void app_time(const struct report *r, om_usec t, char *out, size_t n)
+{
+	for (int d = 0; d < r->ndays; d++) {
+		if (t >= r->bound[d] && t < r->bound[d + 1]) {
+			uint64_t min = (t - r->bound[d]) / 60000000u;
+			snprintf(out, n, "%s-%02d %02u:%02u", r->o->month, d + 1,
+			         (unsigned)(min / 60 % 100), (unsigned)(min % 60));
+			return;
+		}
+	}
+	om_time_iso(t, out, n);
+}
+
+static const char *app_msg(struct report *r, const char *what, const char *name)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "report.appctl.%s.%s", what, name);
+	return msg(r, key);
+}
+
+static void fmt_bytes(uint64_t v, char out[32])
+{
+	if (v >= 10ull * 1024 * 1024)
+		snprintf(out, 32, "%" PRIu64 " MiB", v / (1024 * 1024));
+	else if (v >= 10ull * 1024)
+		snprintf(out, 32, "%" PRIu64 " KiB", v / 1024);
+	else
+		snprintf(out, 32, "%" PRIu64 " B", v);
+}
+
+static void text_apps(struct report *r, om_buf *b)
+{
+	om_buf_printf(b, "\n== %s ==\n", msg(r, "report.appctl.title"));
+	if (!r->any_app) {
+		om_buf_printf(b, "%s\n", msg(r, "report.appctl.none"));
+		return;
+	}
+	om_buf_printf(b, "%s\n", msg(r, "report.appctl.intro"));
+	for (int i = 0; i < REPORT_APP_GROUPS; i++) {
+		const struct app_group *g = &r->app[i];
+		if (!g->nhosts)
+			continue;
+		char bytes[32], t1[40], t2[40];
+		fmt_bytes(g->bytes, bytes);
+		om_buf_printf(b, "[%s] %s: %s\n", app_msg(r, "group", g->name),
+		              msg(r, "report.appctl.label.scenario"),
+		              app_msg(r, "scenario", g->scenario));
+		om_buf_printf(b, "  %s: %s\n", msg(r, "report.label.advice"),
+		              app_msg(r, "advice", g->name));
+		for (size_t h = 0; h < g->nhosts; h++) {
+			const struct app_host *x = &g->host[h];
+			fmt_bytes(x->bytes, bytes);
+			app_time(r, x->first, t1, sizeof(t1));
+			app_time(r, x->last, t2, sizeof(t2));
+			om_buf_printf(b, "  - %s: %s, %" PRIu64 " %s, %s - %s (", x->host, bytes,
+			              x->flows, msg(r, "report.appctl.flows"), t1, t2);
+			put_text(b, x->apps);
+			om_buf_puts(b, ")");
+			if (x->blocked)
+				om_buf_printf(b, " [%s %" PRIu64 "]",
+				              msg(r, "report.appctl.blocked"), x->blocked);
+			om_buf_puts(b, "\n");
+		}
+		if (g->more_hosts)
+			om_buf_printf(
+			    b, "  - %s\n",
+			    subst1(r, msg(r, "report.appctl.more_hosts"), "n",
+			           (snprintf(bytes, sizeof(bytes), "%" PRIu64, g->more_hosts),
+			            bytes)));
+	}
+}
+
+static void json_apps(struct report *r, om_json *j)
+{
+	char t[40];
+	om_json_arr_open(j, "application_use");
+	for (int i = 0; i < REPORT_APP_GROUPS; i++) {
+		const struct app_group *g = &r->app[i];
+		if (!g->nhosts)
+			continue;
+		om_json_obj_open(j, NULL);
+		om_json_str(j, "group", g->name);
+		om_json_str(j, "title", app_msg(r, "group", g->name));
+		om_json_str(j, "scenario", g->scenario);
+		om_json_str(j, "scenario_title", app_msg(r, "scenario", g->scenario));
+		om_json_str(j, "advice", app_msg(r, "advice", g->name));
+		om_json_u64(j, "flows", g->flows);
+		om_json_u64(j, "bytes", g->bytes);
+		om_json_arr_open(j, "hosts");
+		for (size_t h = 0; h < g->nhosts; h++) {
+			const struct app_host *x = &g->host[h];
+			om_json_obj_open(j, NULL);
+			om_json_str(j, "ip", x->host);
+			om_json_u64(j, "bytes", x->bytes);
+			om_json_u64(j, "flows", x->flows);
+			om_json_u64(j, "blocked", x->blocked);
+			om_time_iso(x->first, t, sizeof(t));
+			om_json_str(j, "first_seen", t);
+			om_time_iso(x->last, t, sizeof(t));
+			om_json_str(j, "last_seen", t);
+			om_json_arr_open(j, "applications");
+			for (const char *p = x->apps; *p;) {
+				const char *c = strstr(p, ", ");
+				size_t n = c ? (size_t)(c - p) : strlen(p);
+				om_json_strn(j, NULL, p, n);
+				p = c ? c + 2 : p + n;
+			}
+			om_json_arr_close(j);
+			om_json_obj_close(j);
+		}
+		om_json_arr_close(j);
+		om_json_u64(j, "more_hosts", g->more_hosts);
+		om_json_obj_close(j);
+	}
+	om_json_arr_close(j);
+}
+
+static void html_apps(struct report *r, om_buf *b)
+{
+	om_buf_puts(b, "<section id=\"application-use\">\n<h2>");
+	om_buf_put_html(b, msg(r, "report.appctl.title"));
+	om_buf_puts(b, "</h2>\n<p>");
+	om_buf_put_html(b, msg(r, r->any_app ? "report.appctl.intro" : "report.appctl.none"));
+	om_buf_puts(b, "</p>\n");
+	for (int i = 0; i < REPORT_APP_GROUPS; i++) {
+		const struct app_group *g = &r->app[i];
+		if (!g->nhosts)
+			continue;
+		char bytes[32], t1[40], t2[40];
+		om_buf_puts(b, "<h3>");
+		om_buf_put_html(b, app_msg(r, "group", g->name));
+		om_buf_puts(b, "</h3>\n<p><strong>");
+		om_buf_put_html(b, msg(r, "report.appctl.label.scenario"));
+		om_buf_puts(b, "</strong>: ");
+		om_buf_put_html(b, app_msg(r, "scenario", g->scenario));
+		om_buf_puts(b, "</p>\n<p>");
+		om_buf_put_html(b, app_msg(r, "advice", g->name));
+		om_buf_puts(b, "</p>\n<table><thead><tr>");
+		static const char *const cols[] = {
+		    "report.appctl.col.host", "report.appctl.col.apps", "report.appctl.col.bytes",
+		    "report.appctl.col.first", "report.appctl.col.last"};
+		for (size_t c = 0; c < OM_ARRAY_SIZE(cols); c++) {
+			om_buf_puts(b, "<th scope=\"col\">");
+			om_buf_put_html(b, msg(r, cols[c]));
+			om_buf_puts(b, "</th>");
+		}
+		om_buf_puts(b, "</tr></thead>\n<tbody>\n");
+		for (size_t h = 0; h < g->nhosts; h++) {
+			const struct app_host *x = &g->host[h];
+			fmt_bytes(x->bytes, bytes);
+			app_time(r, x->first, t1, sizeof(t1));
+			app_time(r, x->last, t2, sizeof(t2));
+			om_buf_puts(b, "<tr><td>");
+			om_buf_put_html(b, x->host);
+			om_buf_puts(b, "</td><td>");
+			om_buf_put_html(b, x->apps);
+			om_buf_printf(b,
+			              "</td><td class=\"c\">%s</td><td>%s</td><td>%s</td></tr>\n",
+			              bytes, t1, t2);
+		}
+		om_buf_puts(b, "</tbody></table>\n");
+	}
+	om_buf_puts(b, "</section>\n");
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -655,6 +951,9 @@ static void build_json(struct report *r, om_buf *b)
 		om_json_obj_close(&j);
 	}
 	om_json_arr_close(&j);
+	/* application use (a key added beside the first edition's; readers
+	 * find keys by name) */
+	json_apps(r, &j);
 	/* second edition: added after the first edition's fields */
 	om_json_str(&j, "timezone", zone(r));
 	om_json_str(&j, "display_name", company_name(r));
@@ -995,6 +1294,7 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_put_html(b, msg(r, "report.not_monitored.advice"));
 		om_buf_puts(b, "</p>\n</section>\n");
 	}
+	html_apps(r, b);
 	om_buf_puts(b, "</main>\n<footer class=\"note\">");
 	om_buf_put_html(b, msg(r, "report.footer"));
 	om_buf_puts(b, "</footer>\n</body>\n</html>\n");

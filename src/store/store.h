@@ -342,4 +342,32 @@ int om_store_range_top(om_store *s, const char *tenant, const char *category, om
 int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
                            om_usec to, om_usec *out, size_t max, size_t *ret_n);
 
+/* ---- application use (appctl.c): the report's "application use" --------- */
+/* One flow of an application group, from an EVE "appctl" event. */
+typedef struct om_store_appctl_flow {
+	const char *tenant, *gateway;
+	uint64_t flow_id;
+	om_usec first, last; /* the flow's first and last packet */
+	const char *group;   /* "online_storage", ... */
+	const char *app;     /* "Dropbox", "SSH", ... */
+	const char *host;    /* the internal host (the flow's client) */
+	uint64_t bytes;      /* both directions */
+	bool blocked;
+} om_store_appctl_flow;
+int om_store_appctl_schema(om_store *s, char *err, size_t errlen);
+/* 1 stored, 0 already there (same tenant, gateway, flow id and start), or
+ * -EINVAL / -EIO. */
+int om_store_appctl_add(om_store *s, const om_store_appctl_flow *f);
+/* Use per group, internal host and application of the flows that started
+ * in [from, to), ordered by group, host, application. */
+typedef struct om_store_appctl_use {
+	char group[64], host[64], app[64];
+	uint64_t flows, bytes, blocked;
+	om_usec first, last;
+} om_store_appctl_use;
+/* cb returns 0 to go on, anything else stops (a negative value is returned) */
+typedef int (*om_store_appctl_cb)(void *user, const om_store_appctl_use *u);
+int om_store_appctl_range(om_store *s, const char *tenant, om_usec from, om_usec to,
+                          om_store_appctl_cb cb, void *user);
+
 #endif
