@@ -1,5 +1,7 @@
 /* all: every company's monthly report in one call, one file per tenant. */
-#include "report/report.h"
+#include "report/internal.h"
+
+#include <fcntl.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -104,7 +106,8 @@ int om_report_all(om_store *s, const char *month, const char *dir, enum om_repor
 		file_name(tenants[i], month, ext[format], name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (format == OM_REPORT_PDF) {
-			r = om_report_pdf(s, &o, path, &has, e1, sizeof(e1));
+			/* one sync for the whole run, at the end */
+			r = report_pdf_flags(s, &o, path, OM_DOC_NOSYNC, &has, e1, sizeof(e1));
 		} else {
 			om_buf_reset(&out);
 			r = om_report_build2(s, &o, &out, &has, e1, sizeof(e1));
@@ -125,6 +128,16 @@ int om_report_all(om_store *s, const char *month, const char *dir, enum om_repor
 	}
 	om_buf_free(&out);
 	free(tenants);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		if (syncfs(dfd) != 0 && !first) {
+			first = -errno;
+			snprintf(e1, sizeof(e1), om_msg(l, "report.error.outdir_make"), dir,
+			         strerror(-first));
+			set_err(err, errlen, e1);
+		}
+		close(dfd);
+	}
 	if (first == -E2BIG)
 		set_err(err, errlen, om_msg(l, "report.error.too_many"));
 	if (ret_written)

@@ -1243,6 +1243,11 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
 
 int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen)
 {
+	return om_doc_pdf2(d, path, 0, err, errlen);
+}
+
+int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, size_t errlen)
+{
 	if (!d || d->err)
 		return doc_failed(d, err, errlen);
 	if (!path || !*path || strlen(path) > 4000) {
@@ -1283,7 +1288,7 @@ int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen)
 	int r = 0;
 	if (fflush(sink.f) != 0 && !sink.err)
 		sink.err = -errno;
-	if (fsync(fileno(sink.f)) != 0 && !sink.err && errno != EINVAL)
+	if (!(flags & OM_DOC_NOSYNC) && fsync(fileno(sink.f)) != 0 && !sink.err && errno != EINVAL)
 		sink.err = -errno;
 	if (fclose(sink.f) != 0 && !sink.err)
 		sink.err = -errno;

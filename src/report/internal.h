@@ -17,4 +17,8 @@ typedef struct report_counts {
 int report_tenant_counts(om_store *s, const char *tenant, const char *month, enum om_lang lang,
                          report_counts *ret, char *err, size_t errlen);
 
+/* om_report_pdf with om_doc_pdf2's flags (OM_DOC_NOSYNC). */
+int report_pdf_flags(om_store *s, const om_report_opts *o, const char *path, unsigned flags,
+                     bool *ret_has_data, char *err, size_t errlen);
+
 #endif

@@ -1425,6 +1425,12 @@ out:
 int om_report_pdf(om_store *s, const om_report_opts *o, const char *path, bool *ret_has_data,
                   char *err, size_t errlen)
 {
+	return report_pdf_flags(s, o, path, 0, ret_has_data, err, errlen);
+}
+
+int report_pdf_flags(om_store *s, const om_report_opts *o, const char *path, unsigned flags,
+                     bool *ret_has_data, char *err, size_t errlen)
+{
 	struct report r;
 	int ret;
 
@@ -1444,7 +1450,7 @@ int om_report_pdf(om_store *s, const om_report_opts *o, const char *path, bool *
 			set_err(err, errlen, om_msg(lang, "report.error.too_big"));
 			ret = -ENOMEM;
 		} else {
-			ret = om_doc_pdf(d, path, err, errlen);
+			ret = om_doc_pdf2(d, path, flags, err, errlen);
 			om_doc_free(d);
 		}
 	}

@@ -124,6 +124,10 @@ void om_doc_pagebreak(om_doc *d);
 /* Writers: 0 or a negative errno with err set. */
 int om_doc_html(const om_doc *d, om_buf *out, char *err, size_t errlen);
 int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen);
+/* om_doc_pdf with flags: OM_DOC_NOSYNC leaves out the fsync before the
+ * rename (a caller writing many files syncs once at the end). */
+#define OM_DOC_NOSYNC 1u
+int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, size_t errlen);
 /* The radar chart alone as an SVG document (for the assessment's radar). */
 int om_doc_radar_svg(unsigned n, const char *const *axes, double max, const double *series1,
                      const char *name1, const double *series2, const char *name2, om_buf *out);
