@@ -146,19 +146,11 @@ bool om_text_break_ok(const char *text, size_t len, size_t off)
 
 void om_buf_put_html_phrases(om_buf *b, const char *s)
 {
-	size_t len = strlen(s), from = 0;
-	char tmp[512];
-	for (size_t i = 1; i <= len; i++) {
-		bool brk = i < len && om_text_break_ok(s, len, i);
-		if (!brk && i < len && i - from < sizeof(tmp) - 8)
-			continue;
-		if (!brk && i < len && (((unsigned char)s[i]) & 0xc0) == 0x80)
-			continue; /* a full chunk: cut only at a character boundary */
-		memcpy(tmp, s + from, i - from);
-		tmp[i - from] = 0;
-		om_buf_put_html(b, tmp);
-		if (brk)
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len; i++) {
+		char one[2] = {s[i], 0};
+		if (om_text_break_ok(s, len, i))
 			om_buf_puts(b, "<wbr>");
-		from = i;
+		om_buf_put_html(b, one);
 	}
 }
