@@ -1118,14 +1118,6 @@ static void build_html(struct report *r, om_buf *b)
 
 /* ---- PDF (through the document model) ----------------------------------- */
 
-/* Runs a TEXT-mode writer into a scratch buffer and adds it as a paragraph. */
-static void doc_para_of(om_doc *d, enum om_doc_mark mark, om_buf *scratch, const char *s)
-{
-	om_buf_reset(scratch);
-	put_text(scratch, s);
-	om_doc_para(d, mark, om_buf_cstr(scratch));
-}
-
 static void doc_top(struct report *r, om_doc *d, const char *key, const om_store_count *c,
                     const char (*dev)[128], size_t n)
 {
@@ -1224,7 +1216,7 @@ static om_doc *build_doc(struct report *r)
 		om_doc_bullet(d, todo[i] == 1 ? OM_DOC_BAD : OM_DOC_WARN, om_buf_cstr(&sc));
 	}
 	if (nm > 0)
-		doc_para_of(d, OM_DOC_PLAIN, &sc, not_monitored_line(r, nm));
+		om_doc_bullet(d, OM_DOC_PLAIN, not_monitored_line(r, nm));
 	if (any_partial(r))
 		om_doc_bullet(d, OM_DOC_WARN, msg(r, "report.summary.partial"));
 
@@ -1425,11 +1417,11 @@ out:
 int om_report_pdf(om_store *s, const om_report_opts *o, const char *path, bool *ret_has_data,
                   char *err, size_t errlen)
 {
-	return report_pdf_flags(s, o, path, 0, ret_has_data, err, errlen);
+	return report_pdf_flags(s, NULL, o, path, 0, ret_has_data, err, errlen);
 }
 
-int report_pdf_flags(om_store *s, const om_report_opts *o, const char *path, unsigned flags,
-                     bool *ret_has_data, char *err, size_t errlen)
+int report_pdf_flags(om_store *s, pthread_mutex_t *store_lock, const om_report_opts *o,
+                     const char *path, unsigned flags, bool *ret_has_data, char *err, size_t errlen)
 {
 	struct report r;
 	int ret;
@@ -1443,7 +1435,13 @@ int report_pdf_flags(om_store *s, const om_report_opts *o, const char *path, uns
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	om_buf_init(&r.tmp, REPORT_TMP_MAX);
+	/* the store is read under the caller's lock; the document is built
+	 * and written outside it (pango and cairo objects are per call) */
+	if (store_lock)
+		pthread_mutex_lock(store_lock);
 	ret = report_prepare(s, o, &r, err, errlen);
+	if (store_lock)
+		pthread_mutex_unlock(store_lock);
 	if (ret == 0) {
 		om_doc *d = build_doc(&r);
 		if (!d) {
