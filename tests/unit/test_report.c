@@ -1243,6 +1243,31 @@ static void test_all(void **state)
 	rmdir(dir);
 	assert_int_equal(files, ntenants);
 	free(names);
+	/* PDFs (rendered by several workers where there are CPUs): one per
+	 * tenant, each a PDF */
+	assert_int_equal(om_report_all(f->s, "2024-05", dir, OM_REPORT_PDF, OM_LANG_JA, &written,
+	                               &nodata, err, sizeof(err)),
+	                 0);
+	assert_int_equal(written, ntenants);
+	dd = opendir(dir);
+	assert_non_null(dd);
+	files = 0;
+	while ((de = readdir(dd)) != NULL) {
+		char head[8] = "";
+		if (de->d_name[0] == '.')
+			continue;
+		files++;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		FILE *fp = fopen(path, "rb");
+		assert_non_null(fp);
+		assert_int_equal(fread(head, 1, 5, fp), 5);
+		fclose(fp);
+		assert_memory_equal(head, "%PDF-", 5);
+		unlink(path);
+	}
+	closedir(dd);
+	rmdir(dir);
+	assert_int_equal(files, ntenants);
 	/* a bad month is refused before anything is written */
 	assert_int_equal(om_report_all(f->s, "2024-13", dir, OM_REPORT_JSON, OM_LANG_EN, &written,
 	                               &nodata, err, sizeof(err)),
