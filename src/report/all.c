@@ -1,9 +1,8 @@
 /* all: every company's monthly report in one call, one file per tenant. */
 #include "report/internal.h"
 
-#include <fcntl.h>
-
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
