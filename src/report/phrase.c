@@ -151,6 +151,9 @@ void om_buf_put_html_phrases(om_buf *b, const char *s)
 		char one[2] = {s[i], 0};
 		if (om_text_break_ok(s, len, i))
 			om_buf_puts(b, "<wbr>");
-		om_buf_put_html(b, one);
+		if (s[i] == ' ' && i > 0 && i + 1 < len && !om_text_break_ok(s, len, i + 1))
+			om_buf_puts(b, "\xc2\xa0"); /* "7 件": a browser breaks at any space */
+		else
+			om_buf_put_html(b, one);
 	}
 }

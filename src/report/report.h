@@ -86,7 +86,8 @@ int om_tenant_main(int argc, char **argv, enum om_lang lang, const char *db);
  * kanji or katakana), other text at spaces. */
 bool om_text_break_ok(const char *text, size_t len, size_t off);
 /* s HTML-escaped, with <wbr> where a line may break (for use under CSS
- * word-break: keep-all). */
+ * word-break: keep-all), and a space where it may not (a number and its
+ * counter) written as U+00A0. */
 void om_buf_put_html_phrases(om_buf *b, const char *s);
 
 /* ---- documents: one model, written as HTML or PDF ------------------------ */

@@ -196,13 +196,19 @@ static bool has_key(const char *s)
 	return false;
 }
 
-/* The text of HTML with the <wbr> line-break hints taken out (in place). */
+/* The text of HTML with the <wbr> line-break hints taken out and U+00A0
+ * back to spaces (in place). */
 static const char *no_wbr(const char *html)
 {
 	char *h = (char *)html, *o = h;
 	for (const char *p = h; *p;) {
 		if (!strncmp(p, "<wbr>", 5)) {
 			p += 5;
+			continue;
+		}
+		if (!strncmp(p, "\xc2\xa0", 2)) { /* a space kept with its number */
+			*o++ = ' ';
+			p += 2;
 			continue;
 		}
 		*o++ = *p++;
@@ -1125,6 +1131,8 @@ static void test_html_breaks_and_chart(void **state)
 		checked++;
 	}
 	assert_true(checked > 50);
+	/* a number stays with its counter: no break at that space either */
+	assert_non_null(strstr(h, "（6\xc2\xa0項目のうち"));
 	/* and the hints never land in the page title or inside the SVG */
 	assert_null(strstr(strstr(h, "<title>"), "<wbr></title>"));
 	const char *svg = strstr(h, "<svg");
