@@ -428,6 +428,50 @@ static int write_xlsx(const struct stats *st, const char *month, enum om_lang la
 		}
 	}
 	worksheet_set_column(ws, 0, 7, 18, NULL);
+	/* one sheet per dimension, a row per group and four columns per
+	 * category, headed by the category's title in the report's language */
+	for (int d = 0; d < NDIM; d++) {
+		const struct dim *dm = &st->dim[d];
+		lxw_worksheet *w = workbook_add_worksheet(wb, dm->name);
+		char key[96], h[512];
+		worksheet_write_string(w, 0, 0, om_msg(lang, "report.stats.col.group"), bold);
+		worksheet_write_string(w, 0, 1, om_msg(lang, "report.stats.col.companies"), bold);
+		static const char *const sub[] = {
+		    "report.stats.col.monitored", "report.stats.col.affected",
+		    "report.stats.col.share", "report.stats.col.events"};
+		for (int c = 0; c < NCAT; c++) {
+			snprintf(key, sizeof(key), "report.category.%s.title",
+			         om_report_categories[c]);
+			for (int k = 0; k < 4; k++) {
+				snprintf(h, sizeof(h), "%s: %s", om_msg(lang, key),
+				         om_msg(lang, sub[k]));
+				worksheet_write_string(w, 0, (lxw_col_t)(2 + c * 4 + k), h, bold);
+			}
+		}
+		for (unsigned g = 0; g < dm->n; g++) {
+			lxw_row_t rr = (lxw_row_t)(g + 1);
+			worksheet_write_string(w, rr, 0, dm->g[g].label, NULL);
+			xlsx_num(w, (int)rr, 1, dm->s_size[g], dm->g[g].size, grey);
+			for (int c = 0; c < NCAT; c++) {
+				int col = 2 + c * 4;
+				double sh;
+				xlsx_num(w, (int)rr, col, dm->s_mon[g][c], dm->g[g].mon[c], grey);
+				xlsx_num(w, (int)rr, col + 1, dm->s_aff[g][c], dm->g[g].aff[c],
+				         grey);
+				if (share_of(dm, g, c, &sh))
+					worksheet_write_number(
+					    w, rr, (lxw_col_t)(col + 2),
+					    (double)(int64_t)(sh * 10.0 + 0.5) / 10.0, NULL);
+				else if (dm->s_mon[g][c] || dm->s_aff[g][c])
+					worksheet_write_string(w, rr, (lxw_col_t)(col + 2), "x",
+					                       grey);
+				xlsx_num(w, (int)rr, col + 3, dm->s_ev[g][c], dm->g[g].ev[c], grey);
+			}
+		}
+		worksheet_set_column(w, 0, 0, 16, NULL);
+		worksheet_set_column(w, 1, 2 + NCAT * 4, 12, NULL);
+		worksheet_freeze_panes(w, 1, 2);
+	}
 	lxw_worksheet *notes = workbook_add_worksheet(wb, "notes");
 	char line[512];
 	snprintf(line, sizeof(line), "%s", om_msg(lang, "report.stats.note_title"));
