@@ -310,10 +310,10 @@ static int tenant_show(const struct cli *c, om_store *s, const char *name)
 {
 	om_store_tenant_meta m;
 	om_store_tenant t;
-	static om_store_device dev[1000];
+	static om_store_device dev[1000]; /* the first 1000 are shown */
 	size_t n = 0;
-	if (om_store_tenant_meta_get(s, name, &m) < 0 ||
-	    om_store_device_list(s, name, dev, OM_ARRAY_SIZE(dev), &n) < 0) {
+	int dr = om_store_device_list(s, name, dev, OM_ARRAY_SIZE(dev), &n);
+	if (om_store_tenant_meta_get(s, name, &m) < 0 || (dr < 0 && dr != -E2BIG)) {
 		say(c, "report.cli.tenant_read", name);
 		return EXIT_FAILURE;
 	}
