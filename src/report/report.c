@@ -970,7 +970,7 @@ static void build_html(struct report *r, om_buf *b)
 	               "<title>");
 	om_buf_put_html(b, msg(r, "report.title"));
 	om_buf_puts(b, " - ");
-	om_buf_put_html(b, o->tenant);
+	om_buf_put_html(b, company_name(r));
 	om_buf_puts(b, " - ");
 	om_buf_put_html(b, o->month);
 	om_buf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", html_css);

@@ -82,7 +82,7 @@ void om_stats_suppress(unsigned n, unsigned ncols, const uint64_t *sizes, const 
 
 /* Per group: companies, and per category monitored, affected, events. */
 struct group {
-	char label[64];
+	char label[256]; /* a metadata value (at most 255 bytes): never cut */
 	uint64_t size;
 	uint64_t mon[NCAT], aff[NCAT], ev[NCAT];
 };

@@ -1179,6 +1179,12 @@ static void test_console_name(void **state)
 	    build(f, "consoleco", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err, sizeof(err)), 0);
 	assert_non_null(strstr(om_buf_cstr(&b), "Company: Meta Name\n"));
 	om_buf_free(&b);
+	assert_int_equal(build(f, "consoleco", "2024-05", OM_REPORT_HTML, OM_LANG_EN, &b, err,
+	                       sizeof(err)),
+	                 0);
+	assert_non_null(strstr(om_buf_cstr(&b), "<title>Monthly security report - Meta Name - "
+	                                        "2024-05</title>"));
+	om_buf_free(&b);
 	assert_int_equal(
 	    build(f, "acme", "2024-05", OM_REPORT_TEXT, OM_LANG_EN, &b, err, sizeof(err)), 0);
 	assert_non_null(strstr(om_buf_cstr(&b), "Company: acme\n"));
