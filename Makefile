@@ -67,6 +67,7 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/intel
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/spam
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/report-pdf
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/av
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/drill
 

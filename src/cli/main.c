@@ -756,105 +756,26 @@ static int cmd_store(struct cli *c, struct args *a)
 
 /* ---- report --------------------------------------------------------------- */
 
+/* The report module parses its own options ('report', 'report --all',
+ * 'report stats'); the defaults are the state directory's database and the
+ * configured tenant. */
 static int cmd_report(struct cli *c, struct args *a)
 {
-	const char *tenant = NULL, *month = NULL, *db = NULL, *ofile = NULL;
-	enum om_report_format fmt = OM_REPORT_TEXT;
-	for (; a->i < a->argc; a->i++) {
-		const char *arg = a->argv[a->i];
-		const char *v;
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			print_help(c, "help.report");
-			return 0;
-		} else if (opt_is(arg, "--tenant")) {
-			if (!(tenant = opt_value(c, a, "--tenant")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--month")) {
-			if (!(month = opt_value(c, a, "--month")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--db")) {
-			if (!(db = opt_value(c, a, "--db")))
-				return EXIT_USAGE;
-		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
-			if (!(ofile = opt_value(c, a, "-o")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--format")) {
-			if (!(v = opt_value(c, a, "--format")))
-				return EXIT_USAGE;
-			if (!strcmp(v, "text"))
-				fmt = OM_REPORT_TEXT;
-			else if (!strcmp(v, "json"))
-				fmt = OM_REPORT_JSON;
-			else if (!strcmp(v, "html"))
-				fmt = OM_REPORT_HTML;
-			else {
-				say_err(c, "err.usage_bad_value", "--format", v,
-				        om_msg(c->lang, "hint.format"));
-				return EXIT_USAGE;
-			}
-		} else {
-			say_err(c, "err.usage_unknown_option", arg, c->cmd);
-			return EXIT_USAGE;
-		}
-	}
-	if (!month) {
-		say_err(c, "err.usage_missing_option", "--month", c->cmd);
-		return EXIT_USAGE;
-	}
-	if (!tenant)
-		tenant = c->cfg.base.tenant;
-	char dbpath[512];
-	if (!db) {
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
-		db = dbpath;
-	}
-	char err[1024] = "";
-	om_store *store = NULL;
-	om_buf out;
-	int rc = EXIT_FAILURE;
-	om_report_opts ro = {.tenant = tenant, .month = month, .format = fmt, .lang = c->lang};
-	if (om_report_check(&ro, err, sizeof(err)) < 0) {
-		say_err(c, "err.report", err);
-		return EXIT_USAGE;
-	}
-	om_buf_init(&out, 256u * 1024 * 1024);
-	struct stat st;
-	if (stat(db, &st) < 0) {
-		say_err(c, "err.db_open", db, strerror(errno), om_msg(c->lang, "hint.db_report"));
-		goto out;
-	}
-	if (om_store_open(db, &store, err, sizeof(err)) < 0) {
-		say_db_err(c, db, err, "hint.db_report");
-		goto out;
-	}
-	int r = om_report_build(store, &ro, &out, err, sizeof(err));
-	if (r == -EINVAL) {
-		say_err(c, "err.report", err);
-		rc = EXIT_USAGE;
-		goto out;
-	} else if (r < 0) {
-		say_err(c, "err.report", err);
-		goto out;
-	}
-	FILE *f = stdout;
-	if (ofile && strcmp(ofile, "-") != 0) {
-		f = fopen(ofile, "w");
-		if (!f) {
-			say_err(c, "err.output", ofile, strerror(errno));
-			goto out;
-		}
-	}
-	size_t wr = fwrite(out.data, 1, out.len, f);
-	int cr = (f == stdout) ? fflush(f) : fclose(f);
-	if (wr != out.len || cr != 0) {
-		say_err(c, "err.output", ofile ? ofile : "-", strerror(errno));
-		goto out;
-	}
-	rc = EXIT_SUCCESS;
-out:
-	om_buf_free(&out);
-	om_store_close(store);
-	return rc;
+	char db[512];
+	state_path(c, "omamori.db", db, sizeof(db));
+	return om_report_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, db,
+	                      c->cfg.base.tenant);
+}
+
+/* Tenant metadata and the device inventory the report reads. */
+static int cmd_tenant(struct cli *c, struct args *a)
+{
+	char db[512];
+	state_path(c, "omamori.db", db, sizeof(db));
+	if (a->i < a->argc && (!strcmp(a->argv[a->i], "set") || !strcmp(a->argv[a->i], "device")) &&
+	    ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	return om_tenant_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, db);
 }
 
 /* ---- webscan ------------------------------------------------------------- */
@@ -1280,6 +1201,7 @@ static const struct command {
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
+    {"tenant", cmd_tenant, "report.help.tenant"},
     {"config", cmd_config, "help.config"},
     {"db", cmd_db, "help.db"},
     {"store", cmd_store, "help.store"},

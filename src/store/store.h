@@ -341,6 +341,20 @@ int om_store_range_top(om_store *s, const char *tenant, const char *category, om
  * [from, to), ascending, on any gateway; -E2BIG when more than max. */
 int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
                            om_usec to, om_usec *out, size_t max, size_t *ret_n);
+/* The device inventory of a tenant: the name the owner knows a device by,
+ * per address (IPv4 or IPv6 text, <= 45 characters). An empty label
+ * removes the entry; -EINVAL for a bad address or a label over 255 bytes or
+ * with control characters. _get returns 1 and the label, or 0 when the
+ * address is not in the inventory. */
+typedef struct om_store_device {
+	char address[46];
+	char label[256];
+} om_store_device;
+int om_store_device_set(om_store *s, const char *tenant, const char *address, const char *label);
+int om_store_device_get(om_store *s, const char *tenant, const char *address, char *label,
+                        size_t labellen);
+int om_store_device_list(om_store *s, const char *tenant, om_store_device *out, size_t max,
+                         size_t *ret_n);
 
 /* ---- application use (appctl.c): the report's "application use" --------- */
 /* One flow of an application group, from an EVE "appctl" event. */
