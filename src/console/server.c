@@ -139,14 +139,16 @@ static void page_begin(const struct req *r, om_buf *b, const char *title)
 	const char *v[] = {om_lang_name(r->lang), title, tr(r, "console.title"), other,
 	                   tr(r, "console.lang_switch")};
 
-	con_html(b,
-	         "<!DOCTYPE html>\n<html lang=\"{0}\"><head><meta charset=\"utf-8\">"
-	         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	         "<title>{1} - {2}</title>"
-	         "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
-	         "<header><span class=\"brand\">{2}</span>"
-	         "<a class=\"lang\" href=\"?lang={3}\">{4}</a>",
-	         v, OM_ARRAY_SIZE(v));
+	con_html(
+	    b,
+	    "<!DOCTYPE html>\n<html lang=\"{0}\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	    "<title>{1} - {2}</title>"
+	    "<link rel=\"stylesheet\" href=\"/static/console.css\">"
+	    "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\"></head><body>"
+	    "<header><span class=\"brand\">{2}</span>"
+	    "<a class=\"lang\" href=\"?lang={3}\">{4}</a>",
+	    v, OM_ARRAY_SIZE(v));
 	if (r->logged_in) {
 		const char *u[] = {r->acct.name, r->csrf, tr(r, "console.logout")};
 		con_html(b,
@@ -182,14 +184,31 @@ static enum MHD_Result page_message(struct req *r, unsigned status, const char *
 	return ret;
 }
 
+/* A login token as con_token makes it: 43 url-safe base64 characters. */
+static bool login_token_ok(const char *t)
+{
+	size_t n = 0;
+
+	for (; t[n]; n++)
+		if (!((t[n] >= 'A' && t[n] <= 'Z') || (t[n] >= 'a' && t[n] <= 'z') ||
+		      (t[n] >= '0' && t[n] <= '9') || t[n] == '-' || t[n] == '_'))
+			return false;
+	return n == 43;
+}
+
 static enum MHD_Result page_login(struct req *r, const char *error_key, unsigned status)
 {
 	char tok[64], ck[160];
 	om_buf b;
 	enum MHD_Result ret;
 
-	/* Login CSRF: a random value in a cookie and in the form (double submit). */
-	con_token(tok);
+	/* Login CSRF: a random value in a cookie and in the form (double
+	 * submit). A value the browser holds already is kept, so that a second
+	 * tab or a background request does not spoil the first form. */
+	if (con_cookie_get(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Cookie"),
+	                   "om_login", tok, sizeof(tok)) < 0 ||
+	    !login_token_ok(tok))
+		con_token(tok);
 	cookie(r, ck, sizeof(ck), "om_login", tok, 3600);
 	om_buf_init(&b, CON_BODY_MAX);
 	page_begin(r, &b, tr(r, "console.login_title"));
@@ -403,14 +422,10 @@ static unsigned gateway_table(struct req *r, om_buf *b, const char *tenant, cons
 		snprintf(bl, sizeof(bl), "%llu", (unsigned long long)g[i].backlog);
 		bool silent = gateway_silent(r, &g[i], now);
 		silent_n += silent;
-		const char *v[] = {g[i].name,
-		                   seen,
-		                   g[i].version,
-		                   ev,
-		                   dr,
-		                   bl,
-		                   silent ? tr(r, "console.gw.silent") : "",
-		                   g[i].id};
+		const char *note = !g[i].last_seen ? tr(r, "console.gw.waiting")
+		                   : silent        ? tr(r, "console.gw.silent")
+		                                   : "";
+		const char *v[] = {g[i].name, seen, g[i].version, ev, dr, bl, note, g[i].id};
 		con_html(b,
 		         "<tr><td>{0} <span class=\"id\">{7}</span></td><td>{1} "
 		         "<strong class=\"bad\">{6}</strong></td><td>{2}</td>"
@@ -494,9 +509,15 @@ static enum MHD_Result page_tenant(struct req *r, const char *tenant)
 
 	if (!tenant_open(r, tenant, "", NULL, &b, tz, sizeof(tz), &ret))
 		return ret;
-	con_month_of(tz, now, 0, month);
-	con_month_of(tz, now, -1, prev);
-	con_month_bounds(tz, month, &from, &to);
+	/* ?month=YYYY-MM picks the month of the counts; default this month */
+	const char *qm = qarg(r, "month");
+	if (qm && con_month_bounds(tz, qm, &from, &to) == 0)
+		snprintf(month, sizeof(month), "%s", qm);
+	else {
+		con_month_of(tz, now, 0, month);
+		con_month_bounds(tz, month, &from, &to);
+	}
+	con_month_of(tz, from, -1, prev);
 	con_month_bounds(tz, prev, &pfrom, &pto);
 	om_store_event_tally(r->srv->store, tenant, now - 7ull * 86400 * 1000000, now + 1, week_cb,
 	                     &w);
@@ -514,13 +535,9 @@ static enum MHD_Result page_tenant(struct req *r, const char *tenant)
 		size_t ng = 0;
 		om_store_gateway_list(r->srv->store, tenant, g, OM_ARRAY_SIZE(g), &ng);
 		for (size_t i = 0; i < ng; i++)
-			if (gateway_silent(r, &g[i], now)) {
+			if (g[i].last_seen && gateway_silent(r, &g[i], now)) {
 				char seen[40];
-				if (g[i].last_seen)
-					fmt_time(tz, g[i].last_seen, seen, sizeof(seen));
-				else
-					snprintf(seen, sizeof(seen), "%s",
-					         tr(r, "console.gw.never"));
+				fmt_time(tz, g[i].last_seen, seen, sizeof(seen));
 				const char *v[] = {tr(r, "console.week.silent"), g[i].name, seen,
 				                   tr(r, "console.week.silent_todo")};
 				con_html(&b,
@@ -580,10 +597,14 @@ static enum MHD_Result page_tenant(struct req *r, const char *tenant)
 	om_buf_puts(&b, "</section>");
 
 	/* the six monthly counts with their trend */
-	const char *hm[] = {tr(r, "console.month_counts"), month, tr(r, "console.category"), prev,
-	                    tr(r, "console.trend")};
+	const char *hm[] = {tr(r, "console.month_counts"), month,
+	                    tr(r, "console.category"),     prev,
+	                    tr(r, "console.trend"),        tr(r, "console.report.month"),
+	                    tr(r, "console.report.show")};
 	con_html(&b,
-	         "<section class=\"card\"><h2>{0}</h2><table class=\"counts\"><thead><tr>"
+	         "<section class=\"card\"><h2>{0}</h2><form class=\"filters\" method=\"get\">"
+	         "<label>{5} <input type=\"month\" name=\"month\" value=\"{1}\"></label>"
+	         "<button type=\"submit\">{6}</button></form><table class=\"counts\"><thead><tr>"
 	         "<th>{2}</th><th class=\"num\">{1}</th><th class=\"num\">{3}</th>"
 	         "<th class=\"num\">{4}</th></tr></thead><tbody>",
 	         hm, OM_ARRAY_SIZE(hm));
@@ -855,8 +876,9 @@ static enum MHD_Result page_events(struct req *r, const char *tenant)
 		                   id};
 		con_html(&b,
 		         "<tr data-href=\"/t/{7}/events/{8}\"><td class=\"time\">"
-		         "<a href=\"/t/{7}/events/{8}\">{0}</a></td><td>{1}</td><td>{2}</td>"
-		         "<td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td></tr>",
+		         "<a href=\"/t/{7}/events/{8}\">{0}</a></td><td>{1}</td>"
+		         "<td class=\"nowrap\">{2}</td><td class=\"nowrap\">{3}</td>"
+		         "<td class=\"addr\">{4}</td><td class=\"addr\">{5}</td><td>{6}</td></tr>",
 		         c, OM_ARRAY_SIZE(c));
 	}
 	if (n)
@@ -1680,6 +1702,8 @@ static enum MHD_Result route(struct req *r)
 
 	if (get && !strncmp(u, "/static/", 8))
 		return serve_static(r, u);
+	if (get && !strcmp(u, "/favicon.ico"))
+		return serve_static(r, "/static/favicon.svg");
 	if (!strcmp(u, "/")) {
 		if (!get)
 			return page_message(r, 405, "console.err.method");
