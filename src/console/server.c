@@ -377,6 +377,16 @@ static void tenant_nav(struct req *r, om_buf *b, const char *tenant, const char 
 	om_buf_puts(b, "</nav>");
 }
 
+static enum MHD_Result send_page_status(struct req *r, om_buf *b, unsigned status)
+{
+	enum MHD_Result ret;
+
+	page_end(b);
+	ret = send_buf(r, status, "text/html; charset=utf-8", b, NULL, NULL);
+	om_buf_free(b);
+	return ret;
+}
+
 static enum MHD_Result send_page(struct req *r, om_buf *b)
 {
 	enum MHD_Result ret;
@@ -837,7 +847,7 @@ static enum MHD_Result page_events(struct req *r, const char *tenant)
 	if (!ok) {
 		const char *e[] = {tr(r, s.bad)};
 		con_html(&b, "<p class=\"banner bad\">{0}</p>", e, 1);
-		return send_page(r, &b);
+		return send_page_status(r, &b, 400);
 	}
 	om_store_event_row *ev = calloc(CON_EVENTS_PAGE, sizeof(*ev));
 	size_t n = 0;
