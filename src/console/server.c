@@ -1274,7 +1274,7 @@ static enum MHD_Result page_dashboard(struct req *r)
 		con_html(
 		    &b,
 		    "<tr data-href=\"/t/{0}\"><td><a href=\"/t/{0}\">{1}</a> "
-		    "<span class=\"id\">{0}</span></td><td class=\"{3}\">{2}</td>"
+		    "<span class=\"id\">{0}</span></td><td class=\"state {3}\">{2}</td>"
 		    "<td class=\"num\">{4}</td><td class=\"num\">{5}</td><td class=\"num\">{6}</td>"
 		    "<td class=\"num\">{7}</td></tr>",
 		    v, OM_ARRAY_SIZE(v));
