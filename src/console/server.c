@@ -24,6 +24,8 @@
 #include "report/report.h"
 
 #define CON_BODY_MAX (64 * 1024)
+/* open connections at once (each gateway keeps one while it pushes) */
+#define CON_CONNECTIONS_MAX 2048u
 #define CON_TENANTS_MAX 1024
 
 static const char *const report_categories[] = {"recon",        "c2",   "web_malware",
@@ -1951,22 +1953,23 @@ int con_serve(const con_options *o)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll (or poll) rather than select: more than FD_SETSIZE connections */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (srv->tls)
 		flags |= MHD_USE_TLS;
 	if (srv->tls)
-		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
-		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
-		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		                     MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_HTTPS_MEM_CERT,
-		                     cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+		d = MHD_start_daemon(
+		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
-		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
-		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		                     MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_END);
+		d = MHD_start_daemon(
+		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX, MHD_OPTION_END);
 	if (!d) {
 		om_err(om_tr("console.err.start"), o->listen);
 		goto out;
