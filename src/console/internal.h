@@ -101,6 +101,8 @@ int con_day_start(const char *tz, const char *day, bool next, om_usec *ret);
 int con_severity_parse(const char *s, int *ret);
 /* 1..18 decimal digits. */
 int con_id_parse(const char *s, int64_t *ret);
+/* A company or gateway id: 1..63 of [a-z0-9_-] (safe in URLs and headers). */
+bool con_tenant_id_ok(const char *id);
 /* One of the six report categories. */
 bool con_category_ok(const char *c);
 /* "↑ +n", "↓ -n" or "→ 0". */

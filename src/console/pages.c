@@ -271,3 +271,14 @@ om_doc *con_report_doc(const char *text, enum om_lang lang)
 		d = om_doc_new("", lang);
 	return d;
 }
+
+bool con_tenant_id_ok(const char *id)
+{
+	size_t n = 0;
+
+	for (const char *p = id; *p; p++, n++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
+			return false;
+	return n > 0 && n < 64;
+}

@@ -1321,6 +1321,8 @@ static enum MHD_Result route_tenant(struct req *r, const char *rest)
 		return page_message(r, 404, "console.err.not_found");
 	memcpy(tenant, rest, len);
 	tenant[len] = '\0';
+	if (!con_tenant_id_ok(tenant))
+		return page_message(r, 404, "console.err.not_found");
 	if (!may_see(r, tenant))
 		return page_message(r, 403, "console.err.forbidden");
 	if (!slash || !slash[1])
@@ -1391,17 +1393,6 @@ static enum MHD_Result api_tenants_get(struct req *r)
 	return ret;
 }
 
-static bool tenant_id_ok(const char *id)
-{
-	size_t n = 0;
-
-	for (const char *p = id; *p; p++, n++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '_'))
-			return false;
-	return n > 0 && n < 64;
-}
-
 static enum MHD_Result api_tenants_post(struct req *r)
 {
 	con_form f;
@@ -1415,7 +1406,7 @@ static enum MHD_Result api_tenants_post(struct req *r)
 		return send_text(r, 403, "application/json", "{\"error\":\"forbidden\"}");
 	id = con_form_get(&f, "id");
 	name = con_form_get(&f, "name");
-	if (!id || !name || !tenant_id_ok(id) || !*name || strlen(name) >= 128)
+	if (!id || !name || !con_tenant_id_ok(id) || !*name || strlen(name) >= 128)
 		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
 	rc = om_store_tenant_add(r->srv->store, id, name);
 	if (rc == -EEXIST)
@@ -1535,7 +1526,7 @@ static enum MHD_Result api_gateways_post(struct req *r)
 	tenant = con_form_get(&f, "tenant");
 	id = con_form_get(&f, "id");
 	name = con_form_get(&f, "name");
-	if (!tenant || !id || !name || !tenant_id_ok(id) || strlen(name) >= 128)
+	if (!tenant || !id || !name || !con_tenant_id_ok(id) || strlen(name) >= 128)
 		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
 	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
 		return send_text(r, 404, "application/json", "{\"error\":\"no_tenant\"}");
