@@ -415,16 +415,21 @@ static unsigned gateway_table(struct req *r, om_buf *b, const char *tenant, cons
 		con_html(b, "<p class=\"nw\">{0}</p>", v, 1);
 		return 0;
 	}
-	const char *h[] = {tr(r, "console.gw.name"),    tr(r, "console.gw.last_seen"),
-	                   tr(r, "console.gw.version"), tr(r, "console.gw.events"),
-	                   tr(r, "console.gw.drops"),   tr(r, "console.gw.backlog")};
+	const char *h[] = {tr(r, "console.gw.name"),     tr(r, "console.gw.last_seen"),
+	                   tr(r, "console.gw.version"),  tr(r, "console.gw.events"),
+	                   tr(r, "console.gw.per_hour"), tr(r, "console.gw.drops"),
+	                   tr(r, "console.gw.backlog")};
 	con_html(b,
 	         "<table class=\"gateways\"><thead><tr><th>{0}</th><th>{1}</th>"
 	         "<th>{2}</th><th class=\"num\">{3}</th><th class=\"num\">{4}</th>"
-	         "<th class=\"num\">{5}</th></tr></thead><tbody>",
+	         "<th class=\"num\">{5}</th><th class=\"num\">{6}</th></tr></thead><tbody>",
 	         h, OM_ARRAY_SIZE(h));
 	for (size_t i = 0; i < n; i++) {
-		char seen[40], ev[24], dr[24], bl[24];
+		char seen[40], ev[24], dr[24], bl[24], ph[24];
+		uint64_t hour = 0;
+		om_store_gateway_pushed_since(r->srv->store, g[i].id, now - 3600ull * 1000000,
+		                              &hour);
+		snprintf(ph, sizeof(ph), "%llu", (unsigned long long)hour);
 		if (g[i].last_seen)
 			fmt_time(tz, g[i].last_seen, seen, sizeof(seen));
 		else
@@ -437,13 +442,14 @@ static unsigned gateway_table(struct req *r, om_buf *b, const char *tenant, cons
 		const char *note = !g[i].last_seen ? tr(r, "console.gw.waiting")
 		                   : silent        ? tr(r, "console.gw.silent")
 		                                   : "";
-		const char *v[] = {g[i].name, seen, g[i].version, ev, dr, bl, note, g[i].id};
-		con_html(b,
-		         "<tr><td>{0} <span class=\"id\">{7}</span></td><td>{1} "
-		         "<strong class=\"bad\">{6}</strong></td><td>{2}</td>"
-		         "<td class=\"num\">{3}</td><td class=\"num\">{4}</td>"
-		         "<td class=\"num\">{5}</td></tr>",
-		         v, OM_ARRAY_SIZE(v));
+		const char *v[] = {g[i].name, seen, g[i].version, ev, dr, bl, note, g[i].id, ph};
+		con_html(
+		    b,
+		    "<tr><td>{0} <span class=\"id\">{7}</span></td><td>{1} "
+		    "<strong class=\"bad\">{6}</strong></td><td>{2}</td>"
+		    "<td class=\"num\">{3}</td><td class=\"num\">{8}</td><td class=\"num\">{4}</td>"
+		    "<td class=\"num\">{5}</td></tr>",
+		    v, OM_ARRAY_SIZE(v));
 	}
 	om_buf_puts(b, "</tbody></table>");
 	return silent_n;

@@ -769,3 +769,26 @@ int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
 }
+
+int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (!s || empty(gateway) || !ret || since > INT64_MAX)
+		return -EINVAL;
+	r = prep(
+	    s, &st,
+	    "SELECT coalesce(sum(events), 0) FROM console_batches WHERE gateway = ? AND ts >= ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	sqlite3_bind_int64(st, 2, (int64_t)since);
+	rc = sqlite3_step(st);
+	uint64_t n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret = n;
+	return 0;
+}

@@ -240,6 +240,8 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts);
+/* Events a gateway pushed (acknowledged batches) with ts >= since. */
+int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret);
 /* ---- the console's event search and dashboard queries (console.c) ---- */
 /* One stored event as the console lists it. */
 typedef struct om_store_event_row {
