@@ -1423,6 +1423,65 @@ static enum MHD_Result api_tenants_post(struct req *r)
 	return send_text(r, 201, "application/json", "{\"ok\":true}");
 }
 
+/* GET /api/events?tenant=&from=&to=&category=&host=&severity=&before=: the
+ * search of the events page as JSON (company roles: their own tenant, the
+ * default). */
+static enum MHD_Result api_events(struct req *r)
+{
+	const char *tenant = qarg(r, "tenant");
+	char tz[80];
+	struct search q;
+	om_store_tenant t;
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+
+	if (!tenant || !*tenant)
+		tenant = r->acct.tenant;
+	if (!*tenant || !con_tenant_id_ok(tenant))
+		return send_text(r, 400, "application/json", "{\"error\":\"tenant\"}");
+	if (!may_see(r, tenant))
+		return send_text(r, 403, "application/json", "{\"error\":\"forbidden\"}");
+	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
+		return send_text(r, 404, "application/json", "{\"error\":\"no_tenant\"}");
+	tenant_zone(r, tenant, tz, sizeof(tz));
+	if (!search_parse(r, tenant, tz, &q))
+		return send_text(r, 400, "application/json", "{\"error\":\"filter\"}");
+	om_store_event_row *ev = calloc(CON_EVENTS_PAGE, sizeof(*ev));
+	size_t n = 0;
+	if (!ev || om_store_event_search(r->srv->store, &q.f, ev, CON_EVENTS_PAGE, &n) < 0) {
+		free(ev);
+		return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
+	}
+	om_buf_init(&b, 4 * 1024 * 1024);
+	om_json_init(&j, &b);
+	om_json_arr_open(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		char ts[40];
+		om_time_iso(ev[i].ts, ts, sizeof(ts));
+		om_json_obj_open(&j, NULL);
+		om_json_i64(&j, "id", ev[i].id);
+		om_json_str(&j, "time", ts);
+		om_json_str(&j, "gateway", ev[i].gateway);
+		om_json_str(&j, "event_type", ev[i].event_type);
+		om_json_str(&j, "category", ev[i].category);
+		om_json_i64(&j, "severity", ev[i].severity);
+		om_json_str(&j, "action", ev[i].action);
+		om_json_str(&j, "src_ip", ev[i].src_ip);
+		om_json_u64(&j, "src_port", ev[i].src_port);
+		om_json_str(&j, "dest_ip", ev[i].dest_ip);
+		om_json_u64(&j, "dest_port", ev[i].dest_port);
+		om_json_str(&j, "proto", ev[i].proto);
+		om_json_str(&j, "signature", ev[i].signature);
+		om_json_obj_close(&j);
+	}
+	om_json_arr_close(&j);
+	free(ev);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
+}
+
 static enum MHD_Result api_audit(struct req *r)
 {
 	om_store_audit *a;
@@ -1753,6 +1812,8 @@ static enum MHD_Result route(struct req *r)
 		return api_gateways_get(r);
 	if (!strcmp(u, "/api/gateways") && post)
 		return api_gateways_post(r);
+	if (!strcmp(u, "/api/events") && get)
+		return api_events(r);
 	if (!strcmp(u, "/api/audit") && get)
 		return api_audit(r);
 	if (api)
