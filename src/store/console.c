@@ -758,8 +758,12 @@ int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb
 	if ((r = om_store_flush(s)) < 0)
 		return r;
 	r = prep(s, &st,
-	         "SELECT tenant, category, sum(count) FROM rollup_daily WHERE day >= ?"
-	         " GROUP BY tenant, category");
+	         /* tenant by tenant, each a range of the rollup's primary key
+	          * (tenant, category, day): CROSS JOIN keeps that order */
+	         "SELECT t.id, r.category, sum(r.count) FROM console_tenants t"
+	         " CROSS JOIN rollup_daily r WHERE r.tenant = t.id AND r.category IN"
+	         " ('recon', 'c2', 'web_malware', 'mail_malware', 'spam', 'harmful_web')"
+	         " AND r.day >= ? GROUP BY t.id, r.category");
 	if (r < 0)
 		return r;
 	bind_s(st, 1, day);

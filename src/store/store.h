@@ -281,8 +281,9 @@ typedef void (*om_store_tally_cb)(void *user, const char *category, const char *
                                   int severity, uint64_t n);
 int om_store_event_tally(om_store *s, const char *tenant, om_usec from, om_usec to,
                          om_store_tally_cb cb, void *user);
-/* For the provider's overview: events per tenant since a UTC day
- * (YYYY-MM-DD, from the daily rollup), one call per (tenant, category). */
+/* For the provider's overview: events per console tenant since a UTC day
+ * (YYYY-MM-DD, from the daily rollup, the six report categories), one call
+ * per (tenant, category). */
 typedef void (*om_store_tenant_count_cb)(void *user, const char *tenant, const char *category,
                                          uint64_t n);
 int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb cb, void *user);
