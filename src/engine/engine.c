@@ -178,6 +178,12 @@ struct engine {
 };
 
 static bool live_block_scanner(struct engine *e, const om_recon_alert *a);
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category);
+static void live_auto_check(struct engine *e, const char *line, size_t len);
+static bool live_blocks(const struct engine *e);
+static void live_event(struct engine *e, const char *what, const om_addr *host, bool added,
+                       const char *reason);
 
 /* Records the first failure; later ones are dropped. Any thread. */
 static void engine_fail(struct engine *e, int r)
@@ -358,6 +364,8 @@ static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
 		out_flush(e, b, day);
 		return;
 	}
+	if (e->live)
+		live_auto_check(e, b->data + line_start, b->len - line_start);
 	om_buf_putc(b, '\n');
 	if (b->len >= OUT_FLUSH_BYTES) {
 		om_time_day(ts, day, sizeof(day));
@@ -712,6 +720,16 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED) {
+		const char *cat = NULL;
+		for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db) && !cat; i++)
+			if (d->cats & (1ULL << i))
+				cat = om_wf_db_category(filt->db, i);
+		live_page_note(e, f, ev->name, ev->name_len,
+		               d->source == OM_WF_SRC_CATEGORY ? "gateway.page.why.category"
+		                                               : "gateway.page.why.block_list",
+		               cat);
+	}
 	if (d->verdict == OM_WF_BLOCKED)
 		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
 	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
@@ -861,8 +879,9 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 	}
 	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "alert");
-	/* offline nothing is blocked: drop/reject are would-drop */
-	om_json_str(&j, "action", "allowed");
+	/* offline (and passive) nothing is blocked: drop/reject are would-drop */
+	bool blocks = (a->action == OM_DA_DROP || a->action == OM_DA_REJECT) && live_blocks(e);
+	om_json_str(&j, "action", blocks ? "blocked" : "allowed");
 	om_json_u64(&j, "gid", a->gid);
 	om_json_u64(&j, "signature_id", a->sid);
 	om_json_u64(&j, "rev", a->rev);
@@ -876,7 +895,8 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 	om_json_obj_close(&j);
 	if (a->tx && a->tx->json)
 		a->tx->json(&j, a->tx->priv);
-	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority, "detected", a->advice);
+	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority,
+	              blocks ? "blocked" : "detected", a->advice);
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
@@ -1794,7 +1814,7 @@ struct live_worker {
 	atomic_ullong beat; /* wall time of the last loop */
 	struct live_hold held[LIVE_HELD];
 	unsigned nheld;
-	uint64_t cnt, would_block, hold_timeouts, rejects_sent;
+	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
 };
 
@@ -1808,6 +1828,17 @@ struct live {
 	struct live_worker *lw;
 	om_addr block_addr;
 	bool has_block_addr;
+	om_gw_page *page;  /* the block page, NULL when not served */
+	char page_url[96]; /* where a blocked HTTP request is sent */
+	/* automatic quarantine: hosts found by the workers' alerts, applied by
+	 * the control thread (the workers may write alerts under L->lock) */
+	pthread_mutex_t auto_lock;
+	struct live_autoq {
+		om_addr host;
+		char category[16];
+	} autoq[64];
+	unsigned nautoq;
+	uint64_t autoq_lost;
 };
 
 /* Called from on_recon_alert, under the live lock: a scan from outside the
@@ -1840,6 +1871,9 @@ static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *
 			snprintf(name, sizeof(name), "%.*s", (int)len, (const char *)b);
 	}
 	pthread_mutex_unlock(&L->lock);
+	if (name[0])
+		om_gw_page_note(L->page, &f->cli, name, strlen(name), "gateway.page.why.block_list",
+		                NULL);
 	if (!name[0] || (f->flags & OM_FLOW_F_DROP))
 		return name[0] ? OM_TX_VERDICT_REJECT : OM_TX_VERDICT_ACCEPT;
 	om_buf *b = &w->out;
@@ -1902,6 +1936,168 @@ static bool quarantine_allowed(const struct live *L, const om_packet *p)
 	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
 }
 
+/* What a blocked or isolated packet gets besides being dropped: a blocked
+ * HTTP request the block page's redirect, a blocked DNS query (and any DNS
+ * query of an isolated host) the sinkhole answer pointing at the page,
+ * anything else rejected the reset or ICMP error. */
+static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f,
+                        const om_packet *p, enum om_verdict v, const om_verdict_in *in)
+{
+	bool isolated = in->quarantined && !in->quarantine_allow;
+	if (v != OM_VERDICT_REJECT && !isolated)
+		return;
+	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
+	    om_gw_sinkhole(lw->raw4, p, &L->block_addr) == 0) {
+		lw->sinkholes_sent++;
+		return;
+	}
+	if (v != OM_VERDICT_REJECT)
+		return;
+	const char *app = om_app_proto_name(f);
+	if (L->page && f && p->proto == IPPROTO_TCP && app && !strcmp(app, "http") &&
+	    memcmp(p->src.b, f->cli.b, 16) == 0 && om_gw_redirect(lw->raw4, p, L->page_url) == 0) {
+		lw->redirects_sent++;
+		return;
+	}
+	if (om_gw_reject(lw->raw4, p) == 0)
+		lw->rejects_sent++;
+}
+
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category)
+{
+	if (e->live)
+		om_gw_page_note(e->live->page, &f->cli, host, len, why, category);
+}
+
+/* Whether a drop verdict is carried out: inline only. */
+static bool live_blocks(const struct engine *e)
+{
+	return e->live && e->live->is_inline;
+}
+
+/* The value of "key":"..." in an event line (our own writing: no spaces,
+ * no escapes in addresses and category names); false when absent. */
+static bool line_str(const char *line, size_t len, const char *key, const char **ret,
+                     size_t *ret_len)
+{
+	size_t kl = strlen(key);
+	const char *p = memmem(line, len, key, kl);
+	if (!p)
+		return false;
+	p += kl;
+	const char *end = memchr(p, '"', len - (size_t)(p - line));
+	if (!end)
+		return false;
+	*ret = p;
+	*ret_len = (size_t)(end - p);
+	return true;
+}
+
+/* Every event line passes here (out_line): an alert whose omamori.category
+ * is in site.auto-quarantine isolates the inside host it names. */
+static void live_auto_check(struct engine *e, const char *line, size_t len)
+{
+	struct live *L = e->live;
+	const char *v;
+	size_t vl;
+	if (!L->g.auto_quarantine || !L->is_inline ||
+	    !memmem(line, len, "\"event_type\":\"alert\"", 20) ||
+	    !line_str(line, len, "\"omamori\":{\"category\":\"", &v, &vl) || vl >= 16 ||
+	    !(om_gw_autoq_bit(v, vl) & L->g.auto_quarantine))
+		return;
+	char cat[16];
+	memcpy(cat, v, vl);
+	cat[vl] = 0;
+	static const char *const keys[] = {"\"src_ip\":\"", "\"dest_ip\":\""};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++) {
+		char a[64];
+		om_addr host;
+		if (!line_str(line, len, keys[i], &v, &vl) || vl >= sizeof(a))
+			continue;
+		memcpy(a, v, vl);
+		a[vl] = 0;
+		if (om_addr_parse(a, &host) < 0 || !om_base_is_home(&e->cfg->base, &host))
+			continue;
+		pthread_mutex_lock(&L->auto_lock);
+		if (L->nautoq < OM_ARRAY_SIZE(L->autoq)) {
+			L->autoq[L->nautoq].host = host;
+			snprintf(L->autoq[L->nautoq].category, sizeof(L->autoq[0].category), "%s",
+			         cat);
+			L->nautoq++;
+		} else {
+			L->autoq_lost++;
+		}
+		pthread_mutex_unlock(&L->auto_lock);
+		return; /* the inside end: the source first */
+	}
+}
+
+/* The control thread isolates what the workers found: the list file (so
+ * that `quarantine list` shows it and a restart keeps it), the table, an
+ * event. */
+static void live_auto_apply(struct engine *e)
+{
+	struct live *L = e->live;
+	struct live_autoq q[64];
+	pthread_mutex_lock(&L->auto_lock);
+	unsigned n = L->nautoq;
+	memcpy(q, L->autoq, n * sizeof(q[0]));
+	L->nautoq = 0;
+	pthread_mutex_unlock(&L->auto_lock);
+	char path[300], err[512];
+	if (!n || om_gw_quarantine_path(e->cfg, path, sizeof(path)) < 0)
+		return;
+	om_usec now = om_time_now();
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&L->lock);
+		bool had = om_addr_table_has(L->quar, &q[i].host, now);
+		if (!had && om_addr_table_add(L->quar, &q[i].host, 0) == 0)
+			live_event(e, "auto", &q[i].host, true, q[i].category);
+		pthread_mutex_unlock(&L->lock);
+		if (had)
+			continue;
+		char a[64];
+		om_addr_str(&q[i].host, a, sizeof(a));
+		om_log(OM_LOG_WARN, om_tr("gateway.auto_quarantine"), a, q[i].category);
+		if (om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
+			om_log(OM_LOG_WARN, "%s", err);
+	}
+}
+
+/* The block page asks whether a host is isolated (from its own thread). */
+static bool live_is_quarantined(void *user, const om_addr *a)
+{
+	struct live *L = user;
+	pthread_mutex_lock(&L->lock);
+	bool q = om_addr_table_has(L->quar, a, om_time_now());
+	pthread_mutex_unlock(&L->lock);
+	return q;
+}
+
+/* Starts the block page on the configured address (a warning, not a stop,
+ * when it cannot listen: blocking works without it, as resets). */
+static void live_page_start(struct live *L)
+{
+	const om_gateway_config *g = &L->g;
+	if (!L->is_inline || !L->has_block_addr)
+		return;
+	char err[512] = "", a[64];
+	if (om_gw_page_new(g->block_contact, live_is_quarantined, L, &L->page) < 0)
+		return;
+	if (om_gw_page_listen(L->page, &L->block_addr, (uint16_t)g->block_port, err, sizeof(err)) <
+	    0) {
+		om_log(OM_LOG_WARN, "%s", err);
+		L->page = om_gw_page_free(L->page);
+		return;
+	}
+	om_addr_str(&L->block_addr, a, sizeof(a));
+	bool v4 = om_addr_is_v4(&L->block_addr);
+	snprintf(L->page_url, sizeof(L->page_url), "http://%s%s%s:%u/", v4 ? "" : "[", a,
+	         v4 ? "" : "]", (unsigned)g->block_port);
+	om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url);
+}
+
 static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
 {
 	struct engine *e = w->e;
@@ -1953,9 +2149,8 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 			    (struct live_hold){cp->id, om_flow_handle_of(f), now};
 		}
 	}
-	if (v == OM_VERDICT_REJECT && L->is_inline && lw->raw4 >= 0 &&
-	    om_gw_reject(lw->raw4, &p) == 0)
-		lw->rejects_sent++;
+	if (L->is_inline && lw->raw4 >= 0)
+		live_answer(L, lw, f, &p, v, &in);
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
 	return v;
@@ -2043,7 +2238,8 @@ static void *live_main(void *arg)
 
 /* An event for a gateway change (quarantine, start, stop), from the control
  * thread under the live lock. */
-static void live_event(struct engine *e, const char *what, const om_addr *host, bool added)
+static void live_event(struct engine *e, const char *what, const om_addr *host, bool added,
+                       const char *reason)
 {
 	om_buf *b = &e->rout;
 	size_t start = b->len;
@@ -2055,6 +2251,8 @@ static void live_event(struct engine *e, const char *what, const om_addr *host, 
 	om_json_str(&j, "action", added ? "add" : "del");
 	om_json_str(&j, "source", what);
 	json_addr(&j, "host", host);
+	if (reason)
+		om_json_str(&j, "reason", reason);
 	om_json_obj_close(&j);
 	event_omamori(&j, e, "c2", added ? 3 : 1, added ? "blocked" : "allowed",
 	              added ? "gateway.quarantine.add" : "gateway.quarantine.del");
@@ -2082,10 +2280,10 @@ static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 	om_usec until, now = om_time_now();
 	for (unsigned i = 0; om_addr_table_get(t, i, &a, &until); i++)
 		if (!om_addr_table_has(L->quar, &a, now))
-			live_event(e, "list", &a, true);
+			live_event(e, "list", &a, true, NULL);
 	for (unsigned i = 0; om_addr_table_get(L->quar, i, &a, &until); i++)
 		if (!om_addr_table_has(t, &a, now))
-			live_event(e, "list", &a, false);
+			live_event(e, "list", &a, false, NULL);
 	om_addr_table *old = L->quar;
 	L->quar = t;
 	pthread_mutex_unlock(&L->lock);
@@ -2141,6 +2339,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	eo.workers = g->workers ? g->workers : 1;
 	eo.apps = go->apps;
 	eo.proto = go->proto;
+	eo.detect = go->detect;
 	e.o = &eo;
 	e.lang = om_lang_thread();
 	e.cfg = go->cfg;
@@ -2151,6 +2350,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	L.is_inline = g->mode == OM_GW_INLINE;
 	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
 	pthread_mutex_init(&L.lock, NULL);
+	pthread_mutex_init(&L.auto_lock, NULL);
 	om_buf_init(&e.rout, OUT_MAX_BYTES);
 	e.w = calloc(e.nworkers, sizeof(*e.w));
 	L.lw = calloc(e.nworkers, sizeof(*L.lw));
@@ -2214,6 +2414,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	char qerr[512] = "";
 	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
 		om_log(OM_LOG_WARN, "%s", qerr);
+	live_page_start(&L);
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
 	if (go->spool)
@@ -2228,15 +2429,23 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	}
 	om_log(OM_LOG_INFO, om_tr("gateway.started"), L.is_inline ? "inline" : "passive",
 	       e.nworkers);
-	om_usec t0 = om_time_now(), last = t0;
+	om_usec t0 = om_time_now(), last = t0, prev = t0, grace = 0;
 	while (!*go->stop && !atomic_load(&L.stop)) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		om_usec now = om_time_now();
+		/* this loop sleeps 200 ms: a much longer (or negative) step means
+		 * the whole process stood still or the clock was set (a suspended
+		 * machine, a stopped process, a clock step), not that a worker is
+		 * stuck; the watchdog gives the workers a full period again */
+		if (now - prev > 2 * TICK_USEC || now < prev)
+			grace = now + WATCHDOG_USEC;
+		prev = now;
 		if (go->reload && *go->reload) {
 			*go->reload = 0;
 			live_reload(&e);
 		}
+		live_auto_apply(&e);
 		if (now - last >= TICK_USEC) {
 			pthread_mutex_lock(&L.lock);
 			om_recon_expire(e.recon, now);
@@ -2247,8 +2456,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		/* watchdog: a worker that has not come round for 10 s is stuck;
 		 * leave with an error so that the service manager restarts us
 		 * (inline traffic meanwhile follows the fail-open setting) */
-		for (unsigned i = 0; i < e.nworkers; i++) {
-			if (now - atomic_load(&L.lw[i].beat) > WATCHDOG_USEC) {
+		for (unsigned i = 0; i < e.nworkers && now >= grace; i++) {
+			if (om_gw_stuck(now, atomic_load(&L.lw[i].beat), WATCHDOG_USEC)) {
 				om_log(OM_LOG_ERROR, om_tr("gateway.watchdog"), i);
 				r = -ETIMEDOUT;
 				snprintf(err, errlen, om_tr("gateway.watchdog"), i);
@@ -2287,10 +2496,18 @@ stop:
 		       (unsigned long long)cs.dropped, (unsigned long long)cs.rejected,
 		       (unsigned long long)cs.held, (unsigned long long)L.lw[i].would_block,
 		       (unsigned long long)cs.kernel_drops);
+		if (L.page)
+			om_log(OM_LOG_INFO, om_tr("gateway.page_stats"), i,
+			       (unsigned long long)L.lw[i].redirects_sent,
+			       (unsigned long long)L.lw[i].sinkholes_sent);
 	}
+	if (L.page)
+		om_log(OM_LOG_INFO, om_tr("gateway.page_served"),
+		       (unsigned long long)om_gw_page_served(L.page));
 out:
 	if (e.sink.inited)
 		sink_stop(&e);
+	L.page = om_gw_page_free(L.page);
 	if (L.lw) {
 		for (unsigned i = 0; i < e.nworkers; i++) {
 			om_capture_close(L.lw[i].cap);
@@ -2313,5 +2530,6 @@ out:
 	om_addr_table_free(L.quar);
 	om_buf_free(&e.rout);
 	pthread_mutex_destroy(&L.lock);
+	pthread_mutex_destroy(&L.auto_lock);
 	return r;
 }
