@@ -738,6 +738,65 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 	out_line(e, b, start, now);
 }
 
+/* ---- the anti-virus' alerts ---------------------------------------------------- */
+
+/* Malware in a file (guard's om_av subscriber): an EVE "alert" with the
+ * signature, the file (fileinfo: name, size, sha256) and the av object, in
+ * the file's direction, category web_malware (HTTP, FTP) or mail_malware
+ * (SMTP, POP3, IMAP). Called on the file's worker: at the file's end
+ * offline, from om_av_worker_poll inline (the flow may be gone: everything
+ * comes from the copy in a). */
+static void on_av_alert(void *user, unsigned worker, const om_av_alert *a)
+{
+	struct engine *e = user;
+	struct worker *w = &e->w[worker < e->nworkers ? worker : 0];
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ts = a->dir == OM_DIR_TOSERVER;
+	bool ports = a->proto == IPPROTO_TCP || a->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : a->ts;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &a->flow_id,
+	                  .vlan = a->vlan,
+	                  .vlan_count = a->vlan_count,
+	                  .src = ts ? &a->cli : &a->srv,
+	                  .dst = ts ? &a->srv : &a->cli,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = ts ? a->cport : a->sport,
+	                  .dport = ts ? a->sport : a->cport,
+	                  .proto = a->proto,
+	                  .app_proto = a->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", a->blocked ? "blocked" : "allowed");
+	om_json_str(&j, "signature", a->res->signature);
+	om_json_str(&j, "category", "Malware");
+	om_json_u64(&j, "severity", 1);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "fileinfo");
+	om_json_strn(&j, "filename", (const char *)a->name, a->name_len);
+	if (a->sha256) {
+		char hx[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(hx + 2 * i, 3, "%02x", a->sha256[i]);
+		om_json_str(&j, "sha256", hx);
+	}
+	om_json_u64(&j, "size", a->size);
+	om_json_u64(&j, "tx_id", a->tx_id);
+	om_json_obj_close(&j);
+	om_av_result_json(&j, a->res);
+	event_omamori(&j, e, a->mail ? "mail_malware" : "web_malware", 1,
+	              a->blocked ? "blocked" : "detected",
+	              a->mail ? "advice.av.mail_malware" : "advice.av.web_malware");
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -967,9 +1026,12 @@ static void worker_totals(const struct worker *w, struct totals *t)
 
 /* uptime: seconds of capture time from the first accepted packet to `upto`
  * (never negative) */
+/* extra (may be NULL) adds members at the end of the stats object (the
+ * live gateway's verdicts). */
 static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
                         const struct totals *t, const om_recon_stats *rs, uint64_t packets,
-                        uint64_t bytes, uint64_t outliers, bool final)
+                        uint64_t bytes, uint64_t outliers, bool final,
+                        void (*extra)(om_json *j, void *user), void *extra_user)
 {
 	size_t start = b->len;
 	om_json j;
@@ -1062,6 +1124,8 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
 		om_json_u64(&j, "dropped", ss.dropped);
 		om_json_obj_close(&j);
 	}
+	if (extra)
+		extra(&j, extra_user);
 	om_json_obj_close(&j);
 	om_event_end(&j);
 	out_line(e, b, start, ts);
@@ -1076,7 +1140,7 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 	if (atomic_fetch_sub(&sr->remaining, 1) == 1) {
 		/* the last worker writes the line */
 		write_stats(e, &w->out, sr->ts, sr->ts, &sr->sum, &sr->recon, sr->packets,
-		            sr->bytes, sr->outliers, false);
+		            sr->bytes, sr->outliers, false, NULL, NULL);
 		pthread_mutex_destroy(&sr->lock);
 		free(sr);
 	}
@@ -1676,6 +1740,11 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 			goto out;
 		}
 	}
+	if (o->av && o->proto &&
+	    (r = om_av_subscribe(o->av, o->proto, false, false, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
 	r = workers_init(&e);
 	if (r < 0) {
 		snprintf(err, errlen, om_tr("err.engine.alloc"),
@@ -1752,7 +1821,7 @@ stop:
 		out_flush(&e, &e.rout, day); /* so that the final stats count it */
 		sink_drain(&e);
 		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
-		            e.packets, e.bytes, e.outliers, true);
+		            e.packets, e.bytes, e.outliers, true, NULL, NULL);
 		out_flush(&e, &e.rout, day);
 		sink_drain(&e);
 		res.packets = e.packets;
@@ -1816,6 +1885,15 @@ struct live_worker {
 	unsigned nheld;
 	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
+	int raw6; /* the same for IPv6 */
+	/* what the worker counted, copied each second for the periodic stats
+	 * record (the control thread never reads the worker's own tables) */
+	pthread_mutex_t snap_lock;
+	struct live_snap {
+		struct totals t;
+		uint64_t packets, bytes, would_block, hold_timeouts, rejects, redirects, sinkholes;
+		om_capture_stats cs;
+	} snap;
 };
 
 struct live {
@@ -1959,7 +2037,7 @@ static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f
 		lw->redirects_sent++;
 		return;
 	}
-	if (om_gw_reject(lw->raw4, p) == 0)
+	if (om_gw_reject(lw->raw4, lw->raw6, p) == 0)
 		lw->rejects_sent++;
 }
 
@@ -2063,6 +2141,114 @@ static void live_auto_apply(struct engine *e)
 		if (om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
 			om_log(OM_LOG_WARN, "%s", err);
 	}
+}
+
+static void live_flush(struct engine *e, om_buf *b, om_usec now);
+
+/* The worker's counters for the stats record (each second, on the worker). */
+static void live_snapshot(struct worker *w)
+{
+	struct live_worker *lw = w->lw;
+	struct live_snap s;
+	memset(&s, 0, sizeof(s));
+	worker_totals(w, &s.t);
+	s.packets = lw->cnt;
+	s.would_block = lw->would_block;
+	s.hold_timeouts = lw->hold_timeouts;
+	s.rejects = lw->rejects_sent;
+	s.redirects = lw->redirects_sent;
+	s.sinkholes = lw->sinkholes_sent;
+	om_capture_stats_get(lw->cap, &s.cs);
+	s.bytes = s.cs.bytes;
+	pthread_mutex_lock(&lw->snap_lock);
+	lw->snap = s;
+	pthread_mutex_unlock(&lw->snap_lock);
+}
+
+struct live_stats_sum {
+	struct live *L;
+	struct live_snap s;
+	unsigned nworkers;
+};
+
+/* The gateway's own members of the stats record. */
+static void live_stats_extra(om_json *j, void *user)
+{
+	const struct live_stats_sum *x = user;
+	const struct live_snap *s = &x->s;
+	om_json_obj_open(j, "gateway");
+	om_json_str(j, "mode", x->L->is_inline ? "inline" : "passive");
+	om_json_u64(j, "workers", x->nworkers);
+	om_json_u64(j, "accepted", s->cs.accepted);
+	om_json_u64(j, "dropped", s->cs.dropped);
+	om_json_u64(j, "rejected", s->cs.rejected);
+	om_json_u64(j, "held", s->cs.held);
+	om_json_u64(j, "would_block", s->would_block);
+	om_json_u64(j, "hold_timeouts", s->hold_timeouts);
+	om_json_u64(j, "kernel_drops", s->cs.kernel_drops);
+	om_json_u64(j, "resets_sent", s->rejects);
+	om_json_u64(j, "block_page_redirects", s->redirects);
+	om_json_u64(j, "sinkhole_answers", s->sinkholes);
+	om_json_u64(j, "block_pages_served", om_gw_page_served(x->L->page));
+	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
+	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
+	om_json_obj_close(j);
+	if (x->L->o->eve) {
+		uint64_t lines, files;
+		om_eve_full_stats(x->L->o->eve, &lines, &files);
+		om_json_obj_open(j, "eve");
+		om_json_u64(j, "dropped_lines", lines);    /* the disk was full */
+		om_json_u64(j, "removed_old_logs", files); /* to make room */
+		om_json_obj_close(j);
+	}
+	if (x->L->o->spool) {
+		om_spool_stats ss;
+		om_spool_stats_get(x->L->o->spool, &ss);
+		om_json_obj_open(j, "spool");
+		om_json_u64(j, "records", ss.records);
+		om_json_u64(j, "dropped", ss.dropped);
+		om_json_obj_close(j);
+	}
+}
+
+/* The periodic stats record while live (control thread, every
+ * engine.stats-interval seconds and at the end): the sum of the workers'
+ * last snapshots. */
+static void live_stats(struct engine *e, om_usec now)
+{
+	struct live *L = e->live;
+	struct live_stats_sum x;
+	memset(&x, 0, sizeof(x));
+	x.L = L;
+	x.nworkers = e->nworkers;
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct live_worker *lw = &L->lw[i];
+		pthread_mutex_lock(&lw->snap_lock);
+		struct live_snap s = lw->snap;
+		pthread_mutex_unlock(&lw->snap_lock);
+		uint64_t *dst = (uint64_t *)&x.s.t;
+		const uint64_t *src = (const uint64_t *)&s.t;
+		for (size_t k = 0; k < sizeof(s.t) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+		x.s.packets += s.packets;
+		x.s.bytes += s.bytes;
+		x.s.would_block += s.would_block;
+		x.s.hold_timeouts += s.hold_timeouts;
+		x.s.rejects += s.rejects;
+		x.s.redirects += s.redirects;
+		x.s.sinkholes += s.sinkholes;
+		x.s.cs.packets += s.cs.packets;
+		x.s.cs.accepted += s.cs.accepted;
+		x.s.cs.dropped += s.cs.dropped;
+		x.s.cs.rejected += s.cs.rejected;
+		x.s.cs.held += s.cs.held;
+		x.s.cs.kernel_drops += s.cs.kernel_drops;
+	}
+	pthread_mutex_lock(&L->lock);
+	write_stats(e, &e->rout, now, now, &x.s.t, om_recon_stats_get(e->recon), x.s.packets,
+	            x.s.bytes, 0, false, live_stats_extra, &x);
+	live_flush(e, &e->rout, now);
+	pthread_mutex_unlock(&L->lock);
 }
 
 /* The block page asks whether a host is isolated (from its own thread). */
@@ -2217,10 +2403,13 @@ static void *live_main(void *arg)
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
+		if (L->o->av) /* the scanner threads' alerts, written here */
+			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
 		if (now - last_tick >= TICK_USEC) {
 			om_flow_table_expire(w->ft, now);
 			live_flush(e, &w->out, now);
+			live_snapshot(w);
 			last_tick = now;
 		} else if (w->out.len >= OUT_FLUSH_BYTES) {
 			live_flush(e, &w->out, now);
@@ -2366,7 +2555,9 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		goto out;
 	}
 	for (unsigned i = 0; i < e.nworkers; i++)
-		L.lw[i].raw4 = -1;
+		pthread_mutex_init(&L.lw[i].snap_lock, NULL);
+	for (unsigned i = 0; i < e.nworkers; i++)
+		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
 	if (go->proto) {
 		om_proto_observer obs = {.name = "gateway.block-list",
@@ -2377,6 +2568,13 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
 		}
+	}
+	/* the anti-virus: scanner threads answer, the packet that ends a file
+	 * waits for them (inline: malware is dropped) */
+	if (go->av && go->proto &&
+	    (r = om_av_subscribe(go->av, go->proto, true, L.is_inline, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
 	}
 	/* set-up as root: the netfilter path, the firewall, the sources */
 	if (L.is_inline) {
@@ -2402,8 +2600,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		                      .max_held = g->max_held};
 		if ((r = om_capture_open(&co, &L.lw[i].cap, err, errlen)) < 0)
 			goto out;
-		if (L.is_inline)
+		if (L.is_inline) {
 			L.lw[i].raw4 = om_gw_raw_socket();
+			L.lw[i].raw6 = om_gw_raw6_socket();
+		}
 		e.w[i].lw = &L.lw[i];
 	}
 	if ((r = workers_init(&e)) < 0) {
@@ -2429,7 +2629,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	}
 	om_log(OM_LOG_INFO, om_tr("gateway.started"), L.is_inline ? "inline" : "passive",
 	       e.nworkers);
-	om_usec t0 = om_time_now(), last = t0, prev = t0, grace = 0;
+	om_usec t0 = om_time_now(), last = t0, prev = t0, grace = 0, last_stats = t0;
+	om_usec stats_every = (om_usec)e.cfg->engine.stats_interval * TICK_USEC;
+	e.have_ts = true;
+	e.first_ts = t0; /* the stats record's uptime */
 	while (!*go->stop && !atomic_load(&L.stop)) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -2446,6 +2649,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			live_reload(&e);
 		}
 		live_auto_apply(&e);
+		if (now - last_stats >= stats_every) {
+			live_stats(&e, now);
+			last_stats = now;
+		}
 		if (now - last >= TICK_USEC) {
 			pthread_mutex_lock(&L.lock);
 			om_recon_expire(e.recon, now);
@@ -2481,6 +2688,11 @@ stop:
 	om_recon_flush(e.recon);
 	live_flush(&e, &e.rout, om_time_now());
 	pthread_mutex_unlock(&L.lock);
+	/* the last stats record: the workers are gone, their counts are final */
+	for (unsigned i = 0; i < started; i++)
+		live_snapshot(&e.w[i]);
+	if (started)
+		live_stats(&e, om_time_now());
 	if (e.sink.inited) {
 		sink_drain(&e);
 		if (go->spool)
@@ -2513,6 +2725,8 @@ out:
 			om_capture_close(L.lw[i].cap);
 			if (L.lw[i].raw4 >= 0)
 				close(L.lw[i].raw4);
+			if (L.lw[i].raw6 >= 0)
+				close(L.lw[i].raw6);
 		}
 	}
 	/* the queue rule goes with the process: otherwise (fail-closed) the
@@ -2523,6 +2737,9 @@ out:
 		workers_free(&e);
 		free(e.w);
 	}
+	if (L.lw)
+		for (unsigned i = 0; i < e.nworkers; i++)
+			pthread_mutex_destroy(&L.lw[i].snap_lock);
 	free(L.lw);
 	om_recon_free(e.recon);
 	om_decoder_free(e.tdec);
