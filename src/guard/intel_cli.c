@@ -376,7 +376,7 @@ static int import_dir(enum om_lang lang, om_intel_builder *b, const om_intel_fee
 		say(lang, "intel.err.feed_dir", fd->name, fd->dir, strerror(-e));
 		return e;
 	}
-	char *names[DIR_FILES_MAX];
+	char *names[DIR_FILES_MAX] = {NULL};
 	unsigned n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) && n < DIR_FILES_MAX)
