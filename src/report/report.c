@@ -107,8 +107,8 @@ struct report {
 	om_store_watched all; /* the union of every category's watched hours */
 	om_buf tmp;           /* scratch for placeholder substitution */
 	struct app_group app[REPORT_APP_GROUPS];
-	bool any_app; /* some group was used */
-	bool counts_only;     /* statistics: totals only, no days or top lists */
+	bool any_app;     /* some group was used */
+	bool counts_only; /* statistics: totals only, no days or top lists */
 };
 
 enum emit_mode { EMIT_TEXT, EMIT_HTML };
