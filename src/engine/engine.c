@@ -731,6 +731,28 @@ static void on_flow_emergency(void *user, bool entered, om_usec now, const om_fl
 	emit_anomaly(w, &wh, "flow", "flow.emergency", NULL);
 }
 
+/* The common header of an event about flow f, client to server, timed by
+ * the packet being processed (or the flow's last packet). */
+static om_event_hdr flow_hdr(const struct worker *w, const om_flow *f, const char *event_type,
+                             const char *app_proto)
+{
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	return (om_event_hdr){.ts = w->cur ? w->cur->ts : f->last,
+	                      .event_type = event_type,
+	                      .flow_id = &f->flow_id,
+	                      .vlan = f->vlan,
+	                      .vlan_count = f->vlan_count,
+	                      .src = &f->cli,
+	                      .dst = &f->srv,
+	                      .has_sport = ports,
+	                      .has_dport = ports,
+	                      .sport = f->cport,
+	                      .dport = f->sport,
+	                      .proto = f->proto,
+	                      .app_proto = app_proto,
+	                      .pcap_cnt = w->cur ? w->cur_cnt : 0};
+}
+
 /* ---- app-layer records ------------------------------------------------------ */
 
 /* The proto module's sink: a parser's record (http, dns, fileinfo, an
@@ -800,22 +822,8 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
-	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
 	om_usec now = w->cur ? w->cur->ts : f->last;
-	om_event_hdr h = {.ts = now,
-	                  .event_type = "webfilter",
-	                  .flow_id = &f->flow_id,
-	                  .vlan = f->vlan,
-	                  .vlan_count = f->vlan_count,
-	                  .src = &f->cli,
-	                  .dst = &f->srv,
-	                  .has_sport = ports,
-	                  .has_dport = ports,
-	                  .sport = f->cport,
-	                  .dport = f->sport,
-	                  .proto = f->proto,
-	                  .app_proto = tx->app_proto,
-	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_hdr h = flow_hdr(w, f, "webfilter", tx->app_proto);
 	om_event_begin(&j, b, &h);
 	appctl_json(w, f, &j);
 	const om_wf_decision *d = ev->d;
@@ -869,22 +877,8 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
-	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
 	om_usec now = w->cur ? w->cur->ts : f->last;
-	om_event_hdr h = {.ts = now,
-	                  .event_type = "alert",
-	                  .flow_id = &f->flow_id,
-	                  .vlan = f->vlan,
-	                  .vlan_count = f->vlan_count,
-	                  .src = &f->cli,
-	                  .dst = &f->srv,
-	                  .has_sport = ports,
-	                  .has_dport = ports,
-	                  .sport = f->cport,
-	                  .dport = f->sport,
-	                  .proto = f->proto,
-	                  .app_proto = ev->tx ? ev->tx->app_proto : om_app_proto_name(f),
-	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_hdr h = flow_hdr(w, f, "alert", ev->tx ? ev->tx->app_proto : om_app_proto_name(f));
 	const om_intel_hit *hit = ev->hit;
 	/* a listed address that opened the flow from outside to the office */
 	bool inbound = !strcmp(ev->field, "flow.src_ip") && ev->host_known &&
