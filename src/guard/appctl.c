@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi/ndpi_api.h>
 
@@ -25,6 +26,7 @@ struct slot {
 	uint64_t flow_id;
 	uint32_t det; /* nDPI state: pool index + 1; 0: none */
 	uint16_t master, app, cat;
+	uint16_t carrier; /* nDPI's id of the protocol our parser found; 0: none */
 	uint16_t pkts;
 	uint8_t group, action, flags;
 	const char *host_app; /* the application of a host rule, or NULL */
@@ -324,13 +326,12 @@ static void record(struct slot *s, ndpi_protocol pr)
 
 /* The group by the server name (host rules), the application, its carrier
  * and the category, in that order. */
-static void classify(om_appctl_worker *w, struct slot *s, const struct ndpi_flow_struct *nf)
+static void classify(om_appctl_worker *w, struct slot *s, const char *host, size_t hlen)
 {
 	enum om_app_group g = OM_APP_G_NONE;
-	if (nf && nf->host_server_name[0]) {
+	if (host && hlen) {
 		const char *app = NULL;
-		size_t n = strnlen(nf->host_server_name, sizeof(nf->host_server_name));
-		g = om_app_map_host(w->ac->map, nf->host_server_name, n, &app);
+		g = om_app_map_host(w->ac->map, host, hlen, &app);
 		if (g != OM_APP_G_NONE)
 			s->host_app = app;
 	}
@@ -343,10 +344,16 @@ static void classify(om_appctl_worker *w, struct slot *s, const struct ndpi_flow
 	s->group = (uint8_t)g;
 }
 
-/* Identification is over: group, policy, the nDPI state back to the pool. */
-static void finish(om_appctl_worker *w, struct slot *s, om_flow *f)
+/* Identification is over: group, policy, the nDPI state back to the pool.
+ * host: the server name the application was read from (NULL: nDPI's). */
+static void finish(om_appctl_worker *w, struct slot *s, om_flow *f, const char *host, size_t hlen)
 {
-	classify(w, s, s->det ? det_flow(w, s->det) : NULL);
+	if (!host && s->det) {
+		const struct ndpi_flow_struct *nf = det_flow(w, s->det);
+		host = nf->host_server_name;
+		hlen = strnlen(nf->host_server_name, sizeof(nf->host_server_name));
+	}
+	classify(w, s, host, hlen);
 	s->flags |= F_FINAL;
 	det_release(w, s);
 	if (s->app != NDPI_PROTOCOL_UNKNOWN || s->group != OM_APP_G_NONE)
@@ -398,6 +405,126 @@ static bool port_named(const om_appctl_worker *w, const om_flow *f, om_app_info 
 	return true;
 }
 
+/* ---- flows our parsers know ------------------------------------------------ */
+
+/* nDPI's protocol for the parser that took the flow (om_app_proto_name);
+ * 0: no parser (undecided, or "failed"). */
+static uint16_t parser_carrier(const char *ap)
+{
+	static const struct {
+		const char *name;
+		uint16_t id;
+	} m[] = {
+	    {"http", NDPI_PROTOCOL_HTTP},         {"tls", NDPI_PROTOCOL_TLS},
+	    {"quic", NDPI_PROTOCOL_QUIC},         {"dns", NDPI_PROTOCOL_DNS},
+	    {"smtp", NDPI_PROTOCOL_MAIL_SMTP},    {"pop3", NDPI_PROTOCOL_MAIL_POP},
+	    {"imap", NDPI_PROTOCOL_MAIL_IMAP},    {"ftp", NDPI_PROTOCOL_FTP_CONTROL},
+	    {"ftp-data", NDPI_PROTOCOL_FTP_DATA},
+	};
+	if (!ap)
+		return 0;
+	for (size_t i = 0; i < OM_ARRAY_SIZE(m); i++)
+		if (!strcmp(ap, m[i].name))
+			return m[i].id;
+	return 0;
+}
+
+/* The carriers whose application is read from their first transaction
+ * (the HTTP request's Host, the TLS or QUIC ClientHello's SNI). */
+static bool named_by_tx(uint16_t c)
+{
+	return c == NDPI_PROTOCOL_HTTP || c == NDPI_PROTOCOL_TLS || c == NDPI_PROTOCOL_QUIC;
+}
+
+/* The application nDPI's IP lists give the flow's server (then client)
+ * IPv4 address, or 0: what nDPI would say of the flow's addresses, asked
+ * once for the flow. */
+static uint16_t ip_app(const om_appctl_worker *w, const om_flow *f)
+{
+	const om_addr *a[2] = {&f->srv, &f->cli};
+	for (int i = 0; i < 2; i++) {
+		if (!om_addr_is_v4(a[i]))
+			continue;
+		struct in_addr in;
+		memcpy(&in.s_addr, a[i]->b + 12, 4);
+		uint16_t id = ndpi_network_ptree_match(w->nd, &in);
+		if (id != NDPI_PROTOCOL_UNKNOWN && id < w->nproto)
+			return id;
+	}
+	return 0;
+}
+
+/* A server name as nDPI's host lists and the map's host rules take it:
+ * lower case, no trailing dot. Returns its length in out (0: none or too
+ * long to be a name). */
+static size_t host_norm(const uint8_t *h, uint32_t n, char out[256])
+{
+	while (n && h[n - 1] == '.')
+		n--;
+	if (!h || n == 0 || n > 253)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = h[i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Names a flow our parser knows: the carrier, the application nDPI's host
+ * lists give its server name (the match nDPI's own dissectors make on
+ * these names), else the one its IP lists give the addresses, and the
+ * category nDPI would give that pair. */
+static void name_parsed(om_appctl_worker *w, struct slot *s, const om_flow *f, uint16_t carrier,
+                        char *host, size_t hlen)
+{
+	uint16_t app = 0;
+	ndpi_protocol_category_t cat = NDPI_PROTOCOL_CATEGORY_UNSPECIFIED;
+	if (hlen) {
+		ndpi_protocol_match_result m;
+		memset(&m, 0, sizeof(m));
+		int id = ndpi_match_string_subprotocol(w->nd, host, (u_int)hlen, &m);
+		if (id > 0 && (uint32_t)id < w->nproto) {
+			app = (uint16_t)id;
+			cat = m.protocol_category;
+		}
+	}
+	if (!app)
+		app = ip_app(w, f);
+	ndpi_protocol pr = {carrier, app ? app : carrier, cat};
+	if (pr.category == NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
+		pr.category = ndpi_get_proto_category(w->nd, pr);
+	record(s, pr);
+}
+
+/* The flow's slot, made at its first sight (NULL: the table is full, the
+ * flow is then not followed). */
+static struct slot *slot_get(om_appctl_worker *w, om_flow *f, bool *ret_new)
+{
+	*ret_new = false;
+	struct slot *s = slot_find(w, f);
+	if (s)
+		return s;
+	s = slot_add(w, f);
+	if (!s) {
+		w->st.table_full++;
+		f->flags |= OM_FLOW_F_APPCTL_DONE;
+		return NULL;
+	}
+	w->st.flows++;
+	*ret_new = true;
+	return s;
+}
+
+static int final_now(om_appctl_worker *w, struct slot *s, om_flow *f, const char *host, size_t hlen,
+                     om_app_info *ret)
+{
+	finish(w, s, f, host, hlen);
+	f->flags |= OM_FLOW_F_APPCTL_DONE;
+	slot_info(w, s, ret);
+	return 1;
+}
+
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret)
 {
 	if (!w || !f || !p->l3 || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
@@ -409,27 +536,36 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		w->st.identified++;
 		return 1;
 	}
-	struct slot *s = slot_find(w, f);
-	if (!s) {
-		s = slot_add(w, f);
-		if (!s) {
-			w->st.table_full++;
-			f->flags |= OM_FLOW_F_APPCTL_DONE;
-			return 0;
-		}
-		w->st.flows++;
-		uint16_t id = port_proto(f);
-		if (id) {
-			/* named by its port, followed for the policy */
-			ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id,
-			                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
-			pr.category = ndpi_get_proto_category(w->nd, pr);
-			record(s, pr);
-			finish(w, s, f);
-			f->flags |= OM_FLOW_F_APPCTL_DONE;
-			slot_info(w, s, ret);
-			return 1;
-		}
+	bool fresh;
+	struct slot *s = slot_get(w, f, &fresh);
+	if (!s || (s->flags & F_FINAL))
+		return 0;
+	uint16_t id = fresh ? port_proto(f) : 0;
+	if (id) {
+		/* named by its port, followed for the policy */
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		pr.category = ndpi_get_proto_category(w->nd, pr);
+		record(s, pr);
+		return final_now(w, s, f, NULL, 0, ret);
+	}
+	/* a flow one of our parsers took: named from what the parser read,
+	 * without nDPI's dissectors */
+	uint16_t carrier = parser_carrier(om_app_proto_name(f));
+	if (carrier) {
+		s->carrier = carrier;
+		det_release(w, s); /* packets nDPI had before the parser knew */
+		if (named_by_tx(carrier))
+			return 0; /* om_appctl_tx, or the flow's end */
+		name_parsed(w, s, f, carrier, NULL, 0);
+		return final_now(w, s, f, NULL, 0, ret);
+	}
+	if (p->l3_len == 0 || p->l3_len > 65535)
+		return 0;
+	/* TCP: the segments with data only; nDPI names applications from
+	 * payload and picks a connection up without its handshake */
+	if (f->proto == IPPROTO_TCP && p->payload_len == 0)
+		return 0;
+	if (!s->det) {
 		if (!w->nfree) {
 			/* not followed: final at once, so that its packets do
 			 * not ask again */
@@ -441,14 +577,6 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		s->det = w->freel[--w->nfree];
 		memset(det_flow(w, s->det), 0, w->fsize);
 	}
-	if (s->flags & F_FINAL)
-		return 0;
-	if (p->l3_len == 0 || p->l3_len > 65535)
-		return 0;
-	/* TCP: the segments with data only; nDPI names applications from
-	 * payload and picks a connection up without its handshake */
-	if (f->proto == IPPROTO_TCP && p->payload_len == 0)
-		return 0;
 	struct ndpi_flow_struct *nf = det_flow(w, s->det);
 	ndpi_protocol pr = ndpi_detection_process_packet(w->nd, nf, p->l3,
 	                                                 (unsigned short)p->l3_len, p->ts / 1000u);
@@ -471,10 +599,42 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	}
 	if (!done)
 		return 0;
-	finish(w, s, f);
-	f->flags |= OM_FLOW_F_APPCTL_DONE;
-	slot_info(w, s, ret);
-	return 1;
+	return final_now(w, s, f, NULL, 0, ret);
+}
+
+int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret)
+{
+	if (!w || !f || !tx || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
+	    (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
+		return 0;
+	uint16_t carrier = parser_carrier(tx->app_proto);
+	if (!named_by_tx(carrier))
+		return 0;
+	bool fresh;
+	struct slot *s = slot_get(w, f, &fresh);
+	if (!s || (s->flags & F_FINAL))
+		return 0;
+	s->carrier = carrier;
+	det_release(w, s);
+	const uint8_t *h;
+	uint32_t hn = 0;
+	if (carrier == NDPI_PROTOCOL_HTTP) {
+		h = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &hn);
+		uint32_t mn = 0, un = 0;
+		const uint8_t *m = om_tx_get(tx, OM_TXB_HTTP_METHOD, 0, &mn);
+		const uint8_t *u = om_tx_get(tx, OM_TXB_HTTP_URI_RAW, 0, &un);
+		/* a tunnel through a proxy, a request to a proxy */
+		if (m && mn == 7 && !memcmp(m, "CONNECT", 7))
+			carrier = NDPI_PROTOCOL_HTTP_CONNECT;
+		else if (u && un > 7 && !strncasecmp((const char *)u, "http://", 7))
+			carrier = NDPI_PROTOCOL_HTTP_PROXY;
+	} else {
+		h = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &hn);
+	}
+	char host[256];
+	size_t n = host_norm(h, h ? hn : 0, host);
+	name_parsed(w, s, f, carrier, host, n);
+	return final_now(w, s, f, host, n, ret);
 }
 
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
@@ -503,13 +663,16 @@ int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 	if (!s)
 		return -ENOENT;
 	if (!(s->flags & F_FINAL)) {
-		if (s->det) {
+		if (s->carrier) {
+			/* a parser's flow without the transaction that names it */
+			name_parsed(w, s, f, s->carrier, NULL, 0);
+		} else if (s->det) {
 			uint8_t guessed = 0;
 			record(s, ndpi_detection_giveup(w->nd, det_flow(w, s->det), 0, &guessed));
 		}
 		/* the flow is over: nothing is left to drop, a block is
 		 * only logged */
-		finish(w, s, NULL);
+		finish(w, s, NULL, NULL, 0);
 		if (s->action == OM_APP_ACT_BLOCK && !(f->flags & OM_FLOW_F_DROP))
 			s->action = OM_APP_ACT_LOG;
 	}

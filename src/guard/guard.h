@@ -397,10 +397,18 @@ typedef struct om_appctl_worker om_appctl_worker;
 int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
 om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
 /* Feeds one decoded packet of flow f (TCP and UDP only; others are
- * ignored) until the flow's identification is final. Returns 1 when the
- * identification became final with this packet (*ret filled; a block
- * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
+ * ignored; call it after the app-layer parsers had the packet) until the
+ * flow's identification is final. A flow one of our parsers took is not
+ * given to nDPI: SMTP, POP3, IMAP, FTP and DNS are named at once, HTTP,
+ * TLS and QUIC by om_appctl_tx. Returns 1 when the identification became
+ * final with this packet (*ret filled; a block action has set
+ * OM_FLOW_F_DROP on f), 0 otherwise. */
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
+/* A transaction of flow f (a proto observer's call): the first HTTP
+ * request, TLS or QUIC ClientHello names the flow from its Host or SNI
+ * through nDPI's host lists and the map's host rules (else nDPI's IP lists
+ * on the addresses), once per flow. Returns as om_appctl_packet. */
+int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret);
 /* What is known of f so far: 0, or -ENOENT. */
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
 /* Marks f's appctl event as written. */
