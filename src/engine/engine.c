@@ -532,9 +532,8 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 
 static void appctl_json(struct worker *w, const om_flow *f, om_json *j)
 {
-	om_app_info ai;
-	if (w && w->ac && f && om_appctl_flow(w->ac, f, &ai) == 0 && (ai.proto || ai.app))
-		om_app_info_json(j, &ai);
+	if (w && w->ac && f)
+		om_appctl_json(w->ac, f, j);
 }
 
 static const char *appctl_advice(const om_app_info *ai)

@@ -28,9 +28,26 @@ struct slot {
 	uint16_t master, app, cat;
 	uint16_t carrier; /* nDPI's id of the protocol our parser found; 0: none */
 	uint16_t pkts;
+	uint16_t json; /* the rendered app object: cache index + 1; 0: none */
 	uint8_t group, action, flags;
 	const char *host_app; /* the application of a host rule, or NULL */
 };
+
+/* The "app" objects of final identifications, rendered once: an office's
+ * flows have a few hundred distinct ones, and every event of a flow
+ * carries its own (a hard cap; past it, objects are written each time). */
+#define JSON_CACHE 1024
+#define JSON_TEXT 240
+struct json_entry {
+	uint16_t master, app, cat;
+	uint8_t group, used;
+	const char *host_app;
+	uint16_t len;
+	char text[JSON_TEXT];
+};
+
+/* The UDP services named by their port (port_proto): DNS, mDNS, NTP. */
+#define PORT_SERVICES 3
 
 struct om_appctl_worker {
 	const om_appctl *ac;
@@ -48,7 +65,19 @@ struct om_appctl_worker {
 	 * flow that packet just went through (reset when slots move) */
 	const om_flow *last_f;
 	struct slot *last_s;
+	struct json_entry *jc; /* JSON_CACHE entries */
+	uint32_t jc_used;
+	om_buf jb; /* where an object is rendered */
+	/* the port-named services: named without a slot unless the policy
+	 * names them; their app object */
+	bool port_free[PORT_SERVICES];
+	om_app_info port_info[PORT_SERVICES];
+	uint16_t port_len[PORT_SERVICES];
+	char port_json[PORT_SERVICES][JSON_TEXT];
 };
+
+static void port_setup(om_appctl_worker *w);
+static uint16_t json_of(om_appctl_worker *w, const struct slot *s);
 
 /* ---- the shared part ------------------------------------------------------ */
 
@@ -88,7 +117,7 @@ int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol,
 	ac->max_detect = max_detect ? max_detect : 16384;
 	if (ac->max_detect > ac->max_flows)
 		ac->max_detect = ac->max_flows;
-	ac->max_packets = max_packets ? max_packets : 16;
+	ac->max_packets = max_packets ? max_packets : 8;
 	return 0;
 }
 
@@ -180,6 +209,11 @@ int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret)
 		size <<= 1;
 	w->mask = size - 1;
 	w->tab = calloc(size, sizeof(*w->tab));
+	w->jc = calloc(JSON_CACHE, sizeof(*w->jc));
+	om_buf_init(&w->jb, 4 * JSON_TEXT);
+	if (!w->jc)
+		goto nomem;
+	port_setup(w);
 	w->fsize = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	w->fsize = (w->fsize + 15) & ~(size_t)15;
 	w->pool = calloc(ac->max_detect, w->fsize);
@@ -222,6 +256,8 @@ om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w)
 	free(w->pool);
 	free(w->freel);
 	free(w->grp_proto);
+	free(w->jc);
+	om_buf_free(&w->jb);
 	if (w->nd)
 		ndpi_exit_detection_module(w->nd);
 	free(w);
@@ -356,6 +392,7 @@ static void finish(om_appctl_worker *w, struct slot *s, om_flow *f, const char *
 	classify(w, s, host, hlen);
 	s->flags |= F_FINAL;
 	det_release(w, s);
+	s->json = json_of(w, s);
 	if (s->app != NDPI_PROTOCOL_UNKNOWN || s->group != OM_APP_G_NONE)
 		w->st.identified++;
 	om_app_info info;
@@ -385,24 +422,91 @@ static uint16_t port_proto(const om_flow *f)
 	}
 }
 
+static int port_index(uint16_t id)
+{
+	return id == NDPI_PROTOCOL_DNS ? 0 : id == NDPI_PROTOCOL_MDNS ? 1 : 2;
+}
+
 static bool port_named(const om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 {
 	uint16_t id = port_proto(f);
-	if (!id)
-		return false;
-	const char *name = proto_name(w, id);
-	if (om_app_policy_decide(&w->ac->policy, NULL, name, OM_APP_G_NONE) != OM_APP_ACT_NONE)
-		return false; /* followed in the table, for its event */
-	if (ret) {
-		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
-		ndpi_protocol_category_t cat = ndpi_get_proto_category(w->nd, pr);
-		memset(ret, 0, sizeof(*ret));
-		ret->proto = name;
-		if (cat != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
-			ret->category = ndpi_category_get_name(w->nd, cat);
-		ret->final = true;
-	}
+	if (!id || !w->port_free[port_index(id)])
+		return false; /* else followed in the table, for its event */
+	if (ret)
+		*ret = w->port_info[port_index(id)];
 	return true;
+}
+
+/* Renders the "app" member of ai into out (at most JSON_TEXT bytes):
+ * its length, 0 when it does not fit. */
+static uint16_t render(om_appctl_worker *w, const om_app_info *ai, char *out)
+{
+	om_json j;
+	om_buf_reset(&w->jb);
+	om_json_init(&j, &w->jb);
+	om_app_info_json(&j, ai);
+	if (w->jb.toobig || !w->jb.data || w->jb.len >= JSON_TEXT)
+		return 0;
+	memcpy(out, w->jb.data, w->jb.len);
+	return (uint16_t)w->jb.len;
+}
+
+/* The names of the port-named services and whether the policy leaves them
+ * alone (then they take no slot). */
+static void port_setup(om_appctl_worker *w)
+{
+	static const uint16_t ids[PORT_SERVICES] = {NDPI_PROTOCOL_DNS, NDPI_PROTOCOL_MDNS,
+	                                            NDPI_PROTOCOL_NTP};
+	for (int i = 0; i < PORT_SERVICES; i++) {
+		const char *name = proto_name(w, ids[i]);
+		om_app_info *ai = &w->port_info[i];
+		memset(ai, 0, sizeof(*ai));
+		ai->proto = name;
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, ids[i],
+		                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		ndpi_protocol_category_t cat = ndpi_get_proto_category(w->nd, pr);
+		if (cat != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
+			ai->category = ndpi_category_get_name(w->nd, cat);
+		ai->final = true;
+		w->port_free[i] = om_app_policy_decide(&w->ac->policy, NULL, name, OM_APP_G_NONE) ==
+		                  OM_APP_ACT_NONE;
+		w->port_len[i] = name ? render(w, ai, w->port_json[i]) : 0;
+	}
+}
+
+/* The cached rendering of a final slot's app object (its index + 1), or 0
+ * when the cache is full or the object too long. */
+static uint16_t json_of(om_appctl_worker *w, const struct slot *s)
+{
+	uint32_t h = ((uint32_t)s->master * 31u + s->app) * 31u + s->cat;
+	h = (h * 31u + s->group) ^ (uint32_t)((uintptr_t)s->host_app >> 4);
+	h *= 0x9e3779b1u;
+	for (uint32_t k = 0, i = h >> 22; k < JSON_CACHE; k++, i = (i + 1) % JSON_CACHE) {
+		struct json_entry *e = &w->jc[i];
+		if (!e->used) {
+			if (w->jc_used >= JSON_CACHE / 2)
+				return 0; /* half full at most: probes stay short */
+			om_app_info ai;
+			slot_info(w, s, &ai);
+			if (!ai.proto && !ai.app)
+				return 0;
+			e->len = render(w, &ai, e->text);
+			if (!e->len)
+				return 0;
+			e->master = s->master;
+			e->app = s->app;
+			e->cat = s->cat;
+			e->group = s->group;
+			e->host_app = s->host_app;
+			e->used = 1;
+			w->jc_used++;
+			return (uint16_t)(i + 1);
+		}
+		if (e->master == s->master && e->app == s->app && e->cat == s->cat &&
+		    e->group == s->group && e->host_app == s->host_app)
+			return (uint16_t)(i + 1);
+	}
+	return 0;
 }
 
 /* ---- flows our parsers know ------------------------------------------------ */
@@ -646,6 +750,29 @@ int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 		return -ENOENT;
 	slot_info(w, s, ret);
 	return 0;
+}
+
+void om_appctl_json(om_appctl_worker *w, const om_flow *f, om_json *j)
+{
+	if (!w || !f)
+		return;
+	uint16_t id = port_proto(f);
+	if (id && w->port_free[port_index(id)]) {
+		om_json_members(j, w->port_json[port_index(id)], w->port_len[port_index(id)]);
+		return;
+	}
+	const struct slot *s = slot_find(w, f);
+	if (!s)
+		return;
+	if (s->json) {
+		const struct json_entry *e = &w->jc[s->json - 1];
+		om_json_members(j, e->text, e->len);
+		return;
+	}
+	om_app_info ai;
+	slot_info(w, s, &ai);
+	if (ai.proto || ai.app)
+		om_app_info_json(j, &ai);
 }
 
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f)

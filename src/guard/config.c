@@ -325,7 +325,7 @@ static void guard_defaults(void *obj)
 	c->recon_max_sources = 65536;
 	c->appctl_max_flows = 65536;
 	c->appctl_max_detect = 16384;
-	c->appctl_max_packets = 16;
+	c->appctl_max_packets = 8;
 }
 
 const om_config_schema om_guard_config_schema = {

@@ -411,6 +411,10 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret);
 /* What is known of f so far: 0, or -ENOENT. */
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+/* Writes f's "app" member (as om_app_info_json; nothing when nothing is
+ * known): the events of a flow all carry it, so a final identification's
+ * object is rendered once per worker and copied. */
+void om_appctl_json(om_appctl_worker *w, const om_flow *f, om_json *j);
 /* Marks f's appctl event as written. */
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
 /* At the end of f: ends detection (nDPI's last word), fills *ret and frees
