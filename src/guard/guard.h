@@ -674,6 +674,10 @@ void om_intel_hit_text(const om_intel_hit *h, char *buf, size_t n);
  * damaged, -errno from the system. */
 int om_intel_db_open(const char *path, om_intel_db **ret);
 om_intel_db *om_intel_db_close(om_intel_db *db);
+/* Whether the database holds indicators of type t (expired ones count):
+ * the matcher leaves out what it would look up in vain (a JA4 it would
+ * compute, URLs, addresses). */
+bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t);
 /* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
  * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
  * value that is not of the type. */

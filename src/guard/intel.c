@@ -929,6 +929,11 @@ om_intel_db *om_intel_db_close(om_intel_db *db)
 	return NULL;
 }
 
+bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t)
+{
+	return db && (unsigned)t < OM_INTEL_TYPES && db->h->by_type[t] != 0;
+}
+
 int om_intel_db_lookup_addr(const om_intel_db *db, const om_addr *a, int64_t now, om_intel_hit *ret)
 {
 	return view_addr(&db->v, a, now, ret);

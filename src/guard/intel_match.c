@@ -205,6 +205,8 @@ bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f)
 	om_intel_hit h;
 	char txt[64];
 	enum om_tx_verdict v = OM_TX_VERDICT_ACCEPT;
+	if (!om_intel_db_has(db, OM_INTEL_IP))
+		return false;
 	if (om_intel_db_lookup_addr(db, &f->srv, now, &h) == 0) {
 		om_addr_str(&f->srv, txt, sizeof(txt));
 		v = stricter(v, report(m, user, f, &h, "flow.dest_ip", txt, strlen(txt), NULL));
@@ -225,7 +227,7 @@ static enum om_tx_verdict check_name(om_intel_matcher *m, void *user, const om_i
                                      const uint8_t *s, uint32_t n, int64_t now)
 {
 	om_intel_hit h;
-	if (!s || !n)
+	if (!s || !n || !om_intel_db_has(db, OM_INTEL_DOMAIN))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup_domain(db, (const char *)s, n, now, &h) == 0)
 		return report(m, user, f, &h, field, (const char *)s, n, tx);
@@ -238,7 +240,7 @@ static enum om_tx_verdict check_hex(om_intel_matcher *m, void *user, const om_in
                                     enum om_intel_type t, const uint8_t *s, uint32_t n, int64_t now)
 {
 	om_intel_hit h;
-	if (!s || !n || n > 128)
+	if (!s || !n || n > 128 || !om_intel_db_has(db, t))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup(db, t, (const char *)s, n, now, &h) == 0)
 		return report(m, user, f, &h, field, (const char *)s, n, tx);
@@ -269,7 +271,9 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 			return v;
 		}
 		/* answers: addresses and names (CNAME targets) */
-		for (uint32_t i = 0; i < DNS_ANSWERS_MAX; i++) {
+		bool ips = om_intel_db_has(db, OM_INTEL_IP),
+		     names = om_intel_db_has(db, OM_INTEL_DOMAIN);
+		for (uint32_t i = 0; (ips || names) && i < DNS_ANSWERS_MAX; i++) {
 			if (!(s = om_tx_get(tx, OM_TXB_DNS_ANSWER_NAME, i, &n)))
 				break;
 			char t[64];
@@ -278,7 +282,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 				memcpy(t, s, n);
 				t[n] = '\0';
 				if (om_addr_parse(t, &a) == 0) {
-					if (om_intel_db_lookup_addr(db, &a, now, &h) == 0)
+					if (ips && om_intel_db_lookup_addr(db, &a, now, &h) == 0)
 						v = stricter(v, report(m, w->user, f, &h,
 						                       "dns.answer", t, n, tx));
 					continue;
@@ -297,13 +301,14 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		if (!uri)
 			uri = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &ul);
 		/* a proxy request's absolute URI carries its own host */
+		bool urls = om_intel_db_has(db, OM_INTEL_URL);
 		bool absolute = uri && ul > 7 &&
 		                (!strncasecmp((const char *)uri, "http://", 7) ||
 		                 !strncasecmp((const char *)uri, "https://", 8));
-		if (absolute &&
+		if (absolute && urls &&
 		    om_intel_db_lookup(db, OM_INTEL_URL, (const char *)uri, ul, now, &h) == 0)
 			return report(m, w->user, f, &h, "http.url", (const char *)uri, ul, tx);
-		if (host && hl && !absolute &&
+		if (host && hl && !absolute && urls &&
 		    om_intel_db_lookup_url(db, (const char *)host, hl, (const char *)uri, ul, now,
 		                           &h) == 0) {
 			char val[OM_INTEL_VALUE_MAX];
@@ -320,13 +325,19 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		if (tx->dir == OM_DIR_TOSERVER) {
 			s = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n);
 			v = stricter(v, check_name(m, w->user, db, f, tx, "tls.sni", s, n, now));
-			s = om_tx_get(tx, OM_TXB_JA3_HASH, 0, &n);
-			v = stricter(v, check_hex(m, w->user, db, f, tx, "ja3.hash", OM_INTEL_JA3,
-			                          s, n, now));
-			s = om_tx_get(tx, OM_TXB_JA4, 0, &n);
-			v = stricter(v, check_hex(m, w->user, db, f, tx, "ja4.hash", OM_INTEL_JA4,
-			                          s, n, now));
-		} else {
+			/* the fingerprints are computed when asked for: only
+			 * when the database has some */
+			if (om_intel_db_has(db, OM_INTEL_JA3)) {
+				s = om_tx_get(tx, OM_TXB_JA3_HASH, 0, &n);
+				v = stricter(v, check_hex(m, w->user, db, f, tx, "ja3.hash",
+				                          OM_INTEL_JA3, s, n, now));
+			}
+			if (om_intel_db_has(db, OM_INTEL_JA4)) {
+				s = om_tx_get(tx, OM_TXB_JA4, 0, &n);
+				v = stricter(v, check_hex(m, w->user, db, f, tx, "ja4.hash",
+				                          OM_INTEL_JA4, s, n, now));
+			}
+		} else if (om_intel_db_has(db, OM_INTEL_CERT_SHA1)) {
 			s = om_tx_get(tx, OM_TXB_TLS_CERT_FINGERPRINT, 0, &n);
 			v = stricter(v, check_hex(m, w->user, db, f, tx, "tls.cert_fingerprint",
 			                          OM_INTEL_CERT_SHA1, s, n, now));
@@ -410,7 +421,7 @@ static enum om_file_verdict file_close_m(void *st, const om_file *file, om_file_
 	const uint8_t *vals[] = {fi->sha256, fi->sha1, fi->md5};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(hs); i++) {
 		om_intel_hit h;
-		if (!vals[i] ||
+		if (!vals[i] || !om_intel_db_has(db, hs[i].t) ||
 		    om_intel_db_lookup_raw(db, hs[i].t, vals[i], hs[i].len, now, &h) != 0)
 			continue;
 		char hex[65];

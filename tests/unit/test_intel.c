@@ -245,6 +245,14 @@ static void test_file(void **state)
 	assert_int_equal(st.by_type[OM_INTEL_IP], 5000);
 	assert_int_equal(st.expired, 10);
 	assert_int_equal(st.sources, 3);
+	/* the types it holds: the matcher asks for nothing else */
+	assert_true(om_intel_db_has(db, OM_INTEL_IP));
+	assert_true(om_intel_db_has(db, OM_INTEL_DOMAIN));
+	assert_false(om_intel_db_has(db, OM_INTEL_URL));
+	assert_false(om_intel_db_has(db, OM_INTEL_JA3));
+	assert_false(om_intel_db_has(db, OM_INTEL_JA4));
+	assert_false(om_intel_db_has(db, OM_INTEL_TYPES));
+	assert_false(om_intel_db_has(NULL, OM_INTEL_IP));
 	/* expire: a merge at a time leaves out what expired by then */
 	b = mk();
 	assert_int_equal(om_intel_builder_merge(b, db, 200), 0);
