@@ -108,8 +108,9 @@ struct tls_info {
 	unsigned nchain;
 	uint8_t *certs; /* the Certificate message's list, for tls.certs */
 	uint32_t certs_len;
-	/* JA3, JA3S and JA4, computed once for the observers and the record */
-	struct tls_txview v;
+	/* JA3, JA3S and JA4, computed once for the observers and the record
+	 * (made when first asked for) */
+	struct tls_txview *v;
 };
 
 struct tls_state {
@@ -433,7 +434,14 @@ static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_
  * may have asked already) */
 static struct tls_txview *fingerprints(const struct tls_state *s)
 {
-	struct tls_txview *v = &s->x->v;
+	if (!s->x->v) {
+		/* two JA3 strings: not on the stack; only the flags zeroed */
+		s->x->v = malloc(sizeof(*s->x->v));
+		if (!s->x->v)
+			return NULL;
+		memset(s->x->v, 0, offsetof(struct tls_txview, ja3));
+	}
+	struct tls_txview *v = s->x->v;
 	v->ch = s->have_ch ? &s->x->ch : NULL;
 	v->sh = s->have_sh ? &s->x->sh : NULL;
 	v->transport = 't';
@@ -504,11 +512,11 @@ static void tls_object(om_json *j, const struct tls_state *s)
 			om_json_str(j, "notafter", c->notafter);
 	}
 	struct tls_txview *fp = fingerprints(s);
-	if (s->have_ch)
+	if (s->have_ch && fp)
 		write_ja3(j, "ja3", fp, false);
-	if (s->have_sh)
+	if (s->have_sh && fp)
 		write_ja3(j, "ja3s", fp, true);
-	if (s->have_ch) {
+	if (s->have_ch && fp) {
 		uint32_t n = 0;
 		const uint8_t *ja4 = tls_hello_buffer(fp, OM_TXB_JA4, 0, &n);
 		om_json_strn(j, "ja4", ja4 ? (const char *)ja4 : "", ja4 ? n : 0);
@@ -620,6 +628,8 @@ static void tx_show(struct tls_state *s, om_flow *f, unsigned progress, int dir)
 	if (!s->x || !w || !w->p->nobs)
 		return; /* nobody looks: nothing to make */
 	struct tls_tx t = {.s = s, .v = fingerprints(s)};
+	if (!t.v)
+		return;
 	om_proto_tx tx = {.app_proto = "tls",
 	                  .tx_id = 0,
 	                  .progress = progress,
@@ -648,8 +658,10 @@ static void finish(struct tls_state *s, om_flow *f)
 	log_once(s, f);
 	s->dead = true;
 	om_app_bypass(f, OM_APP_BYPASS_BOTH);
-	if (s->x)
+	if (s->x) {
 		free(s->x->certs);
+		free(s->x->v);
+	}
 	free(s->x);
 	s->x = NULL;
 	for (int dir = 0; dir < 2; dir++) {
@@ -884,8 +896,10 @@ static void tls_free(void *st, void *user)
 		return;
 	free(s->d[0].hs);
 	free(s->d[1].hs);
-	if (s->x)
+	if (s->x) {
 		free(s->x->certs);
+		free(s->x->v);
+	}
 	free(s->x);
 	free(s);
 }
