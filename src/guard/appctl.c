@@ -180,6 +180,13 @@ static void group_mask(const om_appctl_worker *w, NDPI_PROTOCOL_BITMASK *mask)
 		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, (uint16_t)id,
 		                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
 		unsigned cat = (unsigned)ndpi_get_proto_category(w->nd, pr);
+		/* Steam (games, by its category): its dissector splits every
+		 * payload it is given into lines, as HTTP, until it gives up,
+		 * the largest part of nDPI's time on flows of unknown data; the
+		 * Steam of an HTTP or TLS flow is named by its host all the
+		 * same (nDPI's host lists), unless the map names Steam itself */
+		if (id == NDPI_PROTOCOL_STEAM && !w->grp_proto[id])
+			continue;
 		if (w->grp_proto[id] || (cat < 256 && w->grp_cat[cat]))
 			NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, id);
 	}

@@ -118,6 +118,15 @@ static void test_addresses(void **state)
 	assert_string_equal(text(&h), "2001:db8::/32");
 	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_AUTO, "2001:db9::1", 11, 0, &h),
 	                 -ENOENT);
+	/* lengths on each side of a 64-bit word of the length set (/64, /63) */
+	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8:1:2::/64", "v6-64", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8:1:4::/63", "v6-63", 80, 0), 0);
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:2::5", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6-64");
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:5::1", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6-63");
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:3::1", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6");
 	/* a v6 network never covers a v4 address (the mapped form) */
 	om_intel_builder_free(b);
 	b = mk();
