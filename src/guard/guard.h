@@ -48,6 +48,7 @@ typedef struct om_guard_tenant {
 	char wf_block[OM_GUARD_LIST_MAX];
 	char wf_allow[OM_GUARD_LIST_MAX];
 	om_app_policy app;
+	char intel_db[256]; /* the tenant's own indicator database; "": the shared one */
 } om_guard_tenant;
 
 /* Settings (the recon:, appctl: and policy: sections of the configuration). */
@@ -75,6 +76,10 @@ typedef struct om_guard_config {
 /* The policy of tenant: its own entry, else the entry named "default",
  * else NULL. */
 const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
+/* The threat-intelligence database of tenant: its policy's intel.db (its
+ * own entry, else the "default" entry's), else the shared intel.db, else
+ * NULL (none configured). */
+const char *om_guard_intel_db(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };

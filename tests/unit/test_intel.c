@@ -12,6 +12,7 @@
 /* clang-format on */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,6 +463,52 @@ static void test_flow_start(void **state)
 	unlink(p);
 }
 
+/* The database of each tenant: its policy's intel.db, the "default"
+ * entry's, the shared intel.db; a bad intel: part names file and line. */
+static void test_tenant_db(void **state)
+{
+	(void)state;
+	static om_guard_config g;
+	om_config_part parts[] = {{&om_guard_config_schema, &g}};
+	om_config_defaults(parts, 1);
+	assert_null(om_guard_intel_db(&g, "office-a")); /* nothing configured */
+	char cfg[] = "/tmp/omamori-intel-tenants-XXXXXX";
+	int fd = mkstemp(cfg);
+	assert_true(fd >= 0);
+	const char *y = "intel:\n  db: /srv/shared.db\npolicy:\n  tenants:\n    office-a:\n"
+	                "      intel:\n        db: /srv/a.db\n    office-b:\n      appctl:\n"
+	                "        sns: block\n";
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	char err[512] = "";
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), 0);
+	assert_string_equal(om_guard_intel_db(&g, "office-a"), "/srv/a.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-b"), "/srv/shared.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-z"), "/srv/shared.db");
+	assert_string_equal(om_guard_intel_db(&g, NULL), "/srv/shared.db");
+	/* a "default" entry with a database serves tenants without an entry */
+	y = "policy:\n  tenants:\n    default:\n      intel:\n        db: /srv/d.db\n"
+	    "    office-a:\n      intel:\n        db: /srv/a.db\n";
+	fd = open(cfg, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	om_config_defaults(parts, 1);
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), 0);
+	assert_string_equal(om_guard_intel_db(&g, "office-a"), "/srv/a.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-z"), "/srv/d.db");
+	/* intel: takes db: only */
+	y = "policy:\n  tenants:\n    x:\n      intel:\n        path: /srv/x.db\n";
+	fd = open(cfg, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":5"));
+	assert_non_null(strstr(err, "intel:"));
+	unlink(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +517,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_import),     cmocka_unit_test(test_live_reload),
 	    cmocka_unit_test(test_flow_start),
+	    cmocka_unit_test(test_tenant_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
