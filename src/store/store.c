@@ -1,82 +1,128 @@
-/* store: the event store on SQLite.
+/* store: the event store, on SQLite (the default) or PostgreSQL.
  *
- * One database file holds the security events, a daily rollup per tenant,
+ * One database holds the security events, a daily rollup per tenant,
  * gateway, day and report category, and the watched hours that let a report
  * tell "0 events" from "not monitored" and say how much of a month was
  * watched (one row per tenant, gateway, category and UTC hour with packets).
- * The schema is versioned with PRAGMA user_version and an ordered array of
- * migrations, each applied in its own transaction together with the version
- * bump, so a crash leaves the database at one version or the next, never in
- * between.
+ * The store's SQL runs through the database layer (db.h) and is written in
+ * the subset both backends share (docs/store.md).
+ *
+ * The schema is versioned by one ordered list of migrations; each entry
+ * holds the migration in both dialects (the PostgreSQL text where the DDL
+ * differs: BIGINT for 64-bit integers, identity columns for ids). Each
+ * migration is applied in its own transaction together with the version
+ * bump, so a crash leaves the database at one version or the next, never
+ * in between. SQLite keeps the version in PRAGMA user_version and marks the
+ * file with PRAGMA application_id; PostgreSQL keeps it in the one-row table
+ * omamori_schema.
  *
  * Writes are batched: om_store_add_event opens a transaction and commits it
  * every batch_size events (and on flush/close). Anything committed survives a
- * kill -9 of the process (WAL; see the synchronous note in store_configure).
+ * kill -9 of the process (SQLite: WAL; PostgreSQL: the server's own log).
  *
  * Deduplication: each event gets event_key, a 128-bit hash of the tenant,
  * gateway and EVE line (two om_hash64 passes with different seeds over a
  * length-framed input, as 32 hex digits), UNIQUE in the table. The insert is
- * INSERT OR IGNORE and the rollup is only incremented when the insert added a
- * row, so importing the same capture twice counts each event once. A hash
- * collision between two different events is detected (the stored row is
- * compared) and the new event is stored under a re-seeded key, so no event is
- * lost to a collision. */
+ * INSERT ... ON CONFLICT (event_key) DO NOTHING and the rollup is only
+ * incremented when the insert added a row, so importing the same capture
+ * twice counts each event once. A hash collision between two different
+ * events is detected (the stored row is compared) and the new event is
+ * stored under a re-seeded key, so no event is lost to a collision. */
 #include "store/store.h"
+#include "store/db.h"
 #include "store/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STORE_DEFAULT_BATCH 1000u
-#define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_KEY_ATTEMPTS 4
 /* "omam" as a big-endian int: marks the file as an omamori store. */
 #define STORE_APPLICATION_ID 0x6f6d616d
 
 /* Ordered migrations. Index i takes the schema from version i to i + 1. Never
- * edit a released entry: append a new one. */
-static const char *const store_migrations[] = {
+ * edit a released entry: append a new one. sqlite is the SQLite text; pg the
+ * PostgreSQL text, NULL when it is the same. */
+struct store_migration {
+	const char *sqlite, *pg;
+};
+
+static const struct store_migration store_migrations[] = {
     /* 1: base tables */
-    "PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
-    "CREATE TABLE events ("
-    "  id INTEGER PRIMARY KEY,"
-    "  ts_usec INTEGER NOT NULL,"
-    "  day TEXT NOT NULL," /* YYYY-MM-DD, UTC, from ts_usec */
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  event_type TEXT NOT NULL,"
-    "  category TEXT,"
-    "  severity INTEGER,"
-    "  action TEXT,"
-    "  src_ip TEXT,"
-    "  src_port INTEGER,"
-    "  dest_ip TEXT,"
-    "  dest_port INTEGER,"
-    "  proto TEXT,"
-    "  signature TEXT,"
-    "  signature_id INTEGER,"
-    "  eve TEXT NOT NULL,"
-    "  event_key TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE rollup_daily ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  day TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  count INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
-    "CREATE TABLE coverage ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  day TEXT NOT NULL,"
-    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
+    {"PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
+     "CREATE TABLE events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts_usec INTEGER NOT NULL,"
+     "  day TEXT NOT NULL," /* YYYY-MM-DD, UTC, from ts_usec */
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id INTEGER,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE rollup_daily ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  count INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
+     "CREATE TABLE coverage ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
+     /* SQLite's INTEGER is 64 bits, PostgreSQL's 32: BIGINT where a value
+      * may not fit (microseconds, signature ids, counts); the id comes from
+      * an identity column instead of SQLite's rowid */
+     "CREATE TABLE events ("
+     "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+     "  ts_usec BIGINT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id BIGINT,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE rollup_daily ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  count BIGINT NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, day, gateway));"
+     "CREATE TABLE coverage ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant, category, day, gateway));"},
     /* 2: index for the report's per-month top sources/targets */
-    "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);",
+    {"CREATE INDEX events_tenant_category_day ON events (tenant, category, day);", NULL},
     /* 3: coverage as time actually watched. One row per tenant, category,
      * UTC hour and gateway that saw packets; hour is the hour's first
      * microsecond since the epoch; packets is the count in that hour (0 when
@@ -84,19 +130,29 @@ static const char *const store_migrations[] = {
      * The old per-day rows meant "the whole day was watched" and become the
      * 24 hours of their day; rows whose day is not a calendar date (the old
      * check let "2024-02-31" through) are dropped. */
-    "CREATE TABLE watched ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  hour INTEGER NOT NULL,"
-    "  packets INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (tenant, category, hour, gateway)) WITHOUT ROWID;"
-    "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < 23)"
-    " INSERT OR IGNORE INTO watched (tenant, gateway, category, hour, packets)"
-    " SELECT c.tenant, c.gateway, c.category,"
-    "  CAST(strftime('%s', c.day) AS INTEGER) * 1000000 + h.n * 3600000000, 0"
-    " FROM coverage AS c, h WHERE date(c.day, '+0 days') IS c.day;"
-    "DROP TABLE coverage;",
+    {"CREATE TABLE watched ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  hour INTEGER NOT NULL,"
+     "  packets INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, hour, gateway)) WITHOUT ROWID;"
+     "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < 23)"
+     " INSERT OR IGNORE INTO watched (tenant, gateway, category, hour, packets)"
+     " SELECT c.tenant, c.gateway, c.category,"
+     "  CAST(strftime('%s', c.day) AS INTEGER) * 1000000 + h.n * 3600000000, 0"
+     " FROM coverage AS c, h WHERE date(c.day, '+0 days') IS c.day;"
+     "DROP TABLE coverage;",
+     /* The PostgreSQL backend came after version 3: no PostgreSQL store
+      * ever held per-day coverage rows, so there is nothing to convert. */
+     "CREATE TABLE watched ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  hour BIGINT NOT NULL,"
+     "  packets BIGINT NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, hour, gateway));"
+     "DROP TABLE coverage;"},
 };
 
 enum store_stmt {
@@ -114,20 +170,24 @@ enum store_stmt {
 	ST__COUNT
 };
 
+/* Both dialects: in an upsert the old row's columns are named by the
+ * table (PostgreSQL finds a bare name ambiguous beside excluded). */
 static const char *const store_sql[ST__COUNT] = {
-    [ST_INSERT] = "INSERT OR IGNORE INTO events (ts_usec, day, tenant, gateway, event_type,"
+    [ST_INSERT] = "INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
                   " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
                   " signature, signature_id, eve, event_key)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                  " ?16, ?17)",
+                  " ?16, ?17) ON CONFLICT (event_key) DO NOTHING",
     [ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
                   " VALUES (?1, ?2, ?3, ?4, 1)"
-                  " ON CONFLICT (tenant, category, day, gateway) DO UPDATE SET count = count + 1",
+                  " ON CONFLICT (tenant, category, day, gateway)"
+                  " DO UPDATE SET count = rollup_daily.count + 1",
     /* the same hour again keeps one row and the larger count */
     [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"
                        " ON CONFLICT (tenant, category, hour, gateway)"
-                       " DO UPDATE SET packets = max(packets, excluded.packets)",
+                       " DO UPDATE SET packets = CASE WHEN excluded.packets > watched.packets"
+                       " THEN excluded.packets ELSE watched.packets END",
     [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
                       " WHERE event_key = ?4",
     [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
@@ -144,26 +204,34 @@ static const char *const store_sql[ST__COUNT] = {
         "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
         " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL AND dest_ip != ''"
         " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
-    /* At most 31 * 24 rows: one per distinct hour of the month. total() is a
-     * float and cannot overflow where sum() would fail. */
-    [ST_WATCHED] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
-                   " AND category = ?2 AND hour >= ?3 AND hour < ?4 GROUP BY hour",
-    [ST_WATCHED_GW] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
-                      " AND category = ?2 AND hour >= ?3 AND hour < ?4 AND gateway = ?5"
-                      " GROUP BY hour",
+    /* At most 31 * 24 rows: one per distinct hour of the month. The sum is
+     * taken in floating point, which cannot overflow where an integer sum
+     * would fail. */
+    [ST_WATCHED] = "SELECT hour, sum(CAST(packets AS DOUBLE PRECISION)) FROM watched"
+                   " WHERE tenant = ?1 AND category = ?2 AND hour >= ?3 AND hour < ?4"
+                   " GROUP BY hour",
+    [ST_WATCHED_GW] = "SELECT hour, sum(CAST(packets AS DOUBLE PRECISION)) FROM watched"
+                      " WHERE tenant = ?1 AND category = ?2 AND hour >= ?3 AND hour < ?4"
+                      " AND gateway = ?5 GROUP BY hour",
 };
 
 struct om_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use */
+	om_db *db;
+	om_db_stmt *stmt[ST__COUNT]; /* prepared on first use */
 	unsigned batch_size;
 	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
+	char target[256]; /* for messages: the path, or the URL without password */
 };
+
+om_db *store_dbh(om_store *s)
+{
+	return s->db;
+}
 
 sqlite3 *store_db(om_store *s)
 {
-	return s->db;
+	return om_db_sqlite_handle(s->db);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) OM_PRINTF(3, 4);
@@ -178,137 +246,93 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Maps an SQLite result code to a negative errno. */
-static int sqlite_errno(int rc)
+static bool is_pg(const om_store *s)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE: return 0;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH: return -EACCES;
-	case SQLITE_FULL: return -ENOSPC;
-	case SQLITE_CANTOPEN: return -ENOENT;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE: return -EINVAL;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-	case SQLITE_FORMAT: return -EBADMSG;
-	default: return -EIO;
-	}
+	return om_db_backend_of(s->db) == OM_DB_POSTGRESQL;
 }
 
 static int exec_sql(om_store *s, const char *sql, char *err, size_t errlen)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		set_err(err, errlen, om_tr("err.store.sql"), msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	}
-	return 0;
+	return om_db_exec(s->db, sql, err, errlen);
 }
 
-static int pragma_int(om_store *s, const char *sql, int *ret)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return sqlite_errno(rc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : (sqlite_errno(rc) ? sqlite_errno(rc) : -EIO);
-}
-
-static sqlite3_stmt *get_stmt(om_store *s, enum store_stmt which)
+static om_db_stmt *get_stmt(om_store *s, enum store_stmt which)
 {
 	if (!s->stmt[which]) {
-		int rc = sqlite3_prepare_v3(s->db, store_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-		                            &s->stmt[which], NULL);
-		if (rc != SQLITE_OK) {
-			om_err(om_tr("err.store.prepare"), sqlite3_errmsg(s->db));
+		if (om_db_prepare(s->db, store_sql[which], &s->stmt[which]) < 0) {
 			s->stmt[which] = NULL;
 			return NULL;
 		}
 	}
-	sqlite3_reset(s->stmt[which]);
+	om_db_reset(s->stmt[which]);
 	return s->stmt[which];
 }
 
 static void finalize_all(om_store *s)
 {
 	for (size_t i = 0; i < ST__COUNT; i++) {
-		sqlite3_finalize(s->stmt[i]);
+		om_db_finalize(s->stmt[i]);
 		s->stmt[i] = NULL;
 	}
 }
 
-static int store_configure(om_store *s, const char *path, char *err, size_t errlen)
+/* 1 when the current schema has table name (PostgreSQL). */
+static int pg_has_table(om_store *s, const char *name, int64_t *ret_others)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r;
-
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		const char *mode = (const char *)sqlite3_column_text(st, 0);
-		/* An in-memory database (tests) cannot be WAL; a file must be. */
-		if ((!mode || strcmp(mode, "wal") != 0) && strcmp(path, ":memory:") != 0) {
-			set_err(err, errlen, om_tr("err.store.wal"), path,
-			        mode ? mode : om_tr("err.store.wal_none"));
-			sqlite3_finalize(st);
-			return -EIO;
-		}
-	} else {
-		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		r = sqlite_errno(rc ? rc : sqlite3_errcode(s->db));
-		sqlite3_finalize(st);
-		return r ? r : -EIO;
-	}
-	sqlite3_finalize(st);
-
-	/* synchronous=NORMAL: in WAL mode every committed transaction survives a
-	 * crash of the process (kill -9, segfault) and the database stays
-	 * consistent across a power loss; only the last commits before a power
-	 * loss may be rolled back. Those events are still in the gateway's spool
-	 * or EVE files and re-importing them is idempotent (event_key), so FULL's
-	 * fsync per commit would buy nothing but a slower import. */
-	/* 32 MiB of page cache: the event_key index takes random inserts, and a
-	 * cache smaller than it makes a large import several times slower. */
-	r = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;", err, errlen);
+	om_db_stmt *st = NULL;
+	int64_t mine = 0;
+	int r =
+	    om_db_prepare(s->db,
+	                  "SELECT count(*) FILTER (WHERE table_name = ?1), count(*)"
+	                  " FROM information_schema.tables WHERE table_schema = current_schema()",
+	                  &st);
 	if (r < 0)
 		return r;
+	om_db_bind_text(st, 1, name);
+	r = om_db_step(st);
+	if (r == 1) {
+		mine = om_db_column_int64(st, 0);
+		*ret_others = om_db_column_int64(st, 1) - mine;
+	}
+	om_db_finalize(st);
+	return r < 0 ? r : mine > 0;
+}
 
-	int app_id = 0;
-	r = pragma_int(s, "PRAGMA application_id", &app_id);
+/* Refuses a database that belongs to something else. */
+static int store_check_owner(om_store *s, char *err, size_t errlen)
+{
+	if (is_pg(s)) {
+		int64_t others = 0;
+		int r = pg_has_table(s, "omamori_schema", &others);
+		if (r < 0) {
+			set_err(err, errlen, om_tr("err.store.pg_sql"), om_db_errmsg(s->db));
+			return r;
+		}
+		if (r == 0 && others > 0) {
+			set_err(err, errlen, om_tr("err.store.pg_foreign"), s->target);
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	int64_t app_id = 0;
+	int r = om_db_query_int64(s->db, "PRAGMA application_id", &app_id);
 	if (r < 0) {
-		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		set_err(err, errlen, "%s: %s", s->target, om_db_errmsg(s->db));
 		return r;
 	}
 	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
-		set_err(err, errlen, om_tr("err.store.foreign"), path, app_id);
+		set_err(err, errlen, om_tr("err.store.foreign"), s->target, (int)app_id);
 		return -EBADMSG;
 	}
 	return 0;
 }
 
+void om_db_pg_redact(const char *url, char *out, size_t outlen);
+
 static int store_open(const char *path, om_store **ret, bool migrate, char *err, size_t errlen)
 {
 	om_store *s;
-	int rc, r;
+	int r;
 
 	if (!path || !*path || !ret) {
 		set_err(err, errlen, "%s", om_tr("err.store.no_path"));
@@ -320,18 +344,15 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		return -ENOMEM;
 	}
 	s->batch_size = STORE_DEFAULT_BATCH;
+	if (om_db_target_is_pg(path))
+		om_db_pg_redact(path, s->target, sizeof(s->target));
+	else
+		snprintf(s->target, sizeof(s->target), "%s", path);
 
-	rc = sqlite3_open_v2(
-	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		set_err(err, errlen, om_tr("err.store.open"), path,
-		        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		r = sqlite_errno(rc);
+	r = om_db_open(path, &s->db, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-
-	r = store_configure(s, path, err, errlen);
+	r = store_check_owner(s, err, errlen);
 	if (r < 0)
 		goto fail;
 
@@ -339,21 +360,25 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
 		if (r < 0)
 			goto fail;
-		r = om_store_drill_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
-		r = store_console_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
-		r = om_store_report2_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
+		/* The other tables of the store's files; on PostgreSQL only those
+		 * whose SQL already runs through the database layer. */
+		if (!is_pg(s)) {
+			r = om_store_drill_schema(s, err, errlen);
+			if (r < 0)
+				goto fail;
+			r = store_console_schema(s, err, errlen);
+			if (r < 0)
+				goto fail;
+			r = om_store_report2_schema(s, err, errlen);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	*ret = s;
 	return 0;
 
 fail:
-	sqlite3_close(s->db);
+	om_db_close(s->db);
 	free(s);
 	return r < 0 ? r : -EIO;
 }
@@ -373,6 +398,34 @@ int om_store_latest_version(void)
 	return (int)OM_ARRAY_SIZE(store_migrations);
 }
 
+/* PostgreSQL keeps the version in a table of one row; no table is 0. */
+static int pg_version(om_store *s, int *ret)
+{
+	int64_t others = 0, v = 0;
+	int r = pg_has_table(s, "omamori_schema", &others);
+	if (r <= 0) {
+		*ret = 0;
+		return r;
+	}
+	r = om_db_query_int64(s->db, "SELECT coalesce(max(version), 0) FROM omamori_schema", &v);
+	if (r < 0)
+		return r;
+	*ret = (int)v;
+	return 0;
+}
+
+static int read_version(om_store *s, int *ret)
+{
+	if (is_pg(s))
+		return pg_version(s, ret);
+	int64_t v = 0;
+	int r = om_db_query_int64(s->db, "PRAGMA user_version", &v);
+	if (r < 0)
+		return r;
+	*ret = (int)v;
+	return 0;
+}
+
 int om_store_schema_version(om_store *s)
 {
 	int v = 0;
@@ -380,8 +433,38 @@ int om_store_schema_version(om_store *s)
 
 	if (!s)
 		return -EINVAL;
-	r = pragma_int(s, "PRAGMA user_version", &v);
+	r = read_version(s, &v);
 	return r < 0 ? r : v;
+}
+
+/* Opens a migration's transaction with the schema locked against a second
+ * migrating process. */
+static int migration_begin(om_store *s, char *err, size_t errlen)
+{
+	if (!is_pg(s))
+		return exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+	int r = exec_sql(s,
+	                 "BEGIN;"
+	                 " CREATE TABLE IF NOT EXISTS omamori_schema (version INTEGER NOT NULL);"
+	                 " LOCK TABLE omamori_schema IN EXCLUSIVE MODE",
+	                 err, errlen);
+	if (r < 0 && om_db_tx_state(s->db) != OM_DB_TX_NONE)
+		om_db_rollback(s->db);
+	return r;
+}
+
+static int version_bump(om_store *s, int v, char *err, size_t errlen)
+{
+	char bump[128];
+
+	if (is_pg(s))
+		snprintf(
+		    bump, sizeof(bump),
+		    "DELETE FROM omamori_schema; INSERT INTO omamori_schema (version) VALUES (%d)",
+		    v);
+	else
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v);
+	return exec_sql(s, bump, err, errlen);
 }
 
 int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t errlen)
@@ -400,7 +483,7 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	}
 	from = om_store_schema_version(s);
 	if (from < 0) {
-		set_err(err, errlen, om_tr("err.store.version_detail"), sqlite3_errmsg(s->db));
+		set_err(err, errlen, om_tr("err.store.version_detail"), om_db_errmsg(s->db));
 		return from;
 	}
 	if (from > latest) {
@@ -412,17 +495,13 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	finalize_all(s);
 
 	for (v = from; v < latest; v++) {
-		char bump[64];
-
-		/* IMMEDIATE takes the write lock now: two processes migrating the
-		 * same file serialise, and the second sees the new version. */
-		r = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+		r = migration_begin(s, err, errlen);
 		if (r < 0)
 			return r;
 		int cur = 0;
-		r = pragma_int(s, "PRAGMA user_version", &cur);
+		r = read_version(s, &cur);
 		if (r < 0 || cur != v) {
-			exec_sql(s, "ROLLBACK", NULL, 0);
+			om_db_rollback(s->db);
 			if (r == 0 && cur > v) {
 				/* Someone else migrated meanwhile; continue from there. */
 				v = cur - 1;
@@ -436,17 +515,16 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 			set_err(err, errlen, "%s", om_tr("err.store.version"));
 			return r < 0 ? r : -EIO;
 		}
-		r = exec_sql(s, store_migrations[v], err, errlen);
-		if (r == 0) {
-			snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-			r = exec_sql(s, bump, err, errlen);
-		}
+		const struct store_migration *m = &store_migrations[v];
+		r = exec_sql(s, is_pg(s) && m->pg ? m->pg : m->sqlite, err, errlen);
 		if (r == 0)
-			r = exec_sql(s, "COMMIT", err, errlen);
+			r = version_bump(s, v + 1, err, errlen);
+		if (r == 0)
+			r = om_db_commit(s->db);
 		if (r < 0) {
 			char detail[256];
 			snprintf(detail, sizeof(detail), "%s", err ? err : "");
-			exec_sql(s, "ROLLBACK", NULL, 0);
+			om_db_rollback(s->db);
 			set_err(err, errlen, om_tr("err.store.migration"), v + 1, detail);
 			return r;
 		}
@@ -465,9 +543,9 @@ static int tx_begin(om_store *s)
 
 	if (s->in_tx)
 		return 0;
-	r = exec_sql(s, "BEGIN IMMEDIATE", NULL, 0);
+	r = om_db_begin(s->db);
 	if (r < 0) {
-		om_err(om_tr("err.store.begin"), sqlite3_errmsg(s->db));
+		om_err(om_tr("err.store.begin"), om_db_errmsg(s->db));
 		return r;
 	}
 	s->in_tx = true;
@@ -483,13 +561,25 @@ int om_store_flush(om_store *s)
 		return -EINVAL;
 	if (!s->in_tx)
 		return 0;
-	r = exec_sql(s, "COMMIT", NULL, 0);
+	if (om_db_tx_state(s->db) == OM_DB_TX_FAILED) {
+		/* PostgreSQL turns a COMMIT of a failed transaction into a
+		 * rollback without an error: say so instead */
+		om_err(om_tr("err.store.rolled_back"), om_db_errmsg(s->db), s->pending);
+		om_db_rollback(s->db);
+		s->in_tx = false;
+		s->pending = 0;
+		return -EIO;
+	}
+	r = om_db_commit(s->db);
 	if (r < 0) {
-		om_err(om_tr("err.store.commit"), sqlite3_errmsg(s->db));
-		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY): keep
-		 * in_tx so that a later flush retries. If SQLite rolled it back, the
-		 * pending events are gone and the caller must add them again. */
-		if (sqlite3_get_autocommit(s->db)) {
+		om_err(om_tr("err.store.commit"), om_db_errmsg(s->db));
+		/* A failed COMMIT may leave the transaction open (SQLite busy):
+		 * keep in_tx so that a later flush retries. If the backend rolled
+		 * it back, the pending events are gone and the caller must add them
+		 * again. */
+		if (om_db_tx_state(s->db) != OM_DB_TX_OPEN) {
+			if (om_db_tx_state(s->db) == OM_DB_TX_FAILED)
+				om_db_rollback(s->db);
 			s->in_tx = false;
 			s->pending = 0;
 		}
@@ -500,17 +590,22 @@ int om_store_flush(om_store *s)
 	return 0;
 }
 
-/* After a failed statement inside the batch: if SQLite rolled the whole
- * transaction back (I/O error, disk full), the batch is lost. */
-static int after_failure(om_store *s, int rc)
+/* After a failed statement inside the batch: if the backend threw the whole
+ * transaction away (SQLite after an I/O error or a full disk, PostgreSQL
+ * after any error), the batch is lost. */
+static int after_failure(om_store *s, int r)
 {
-	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
-		om_err(om_tr("err.store.rolled_back"), sqlite3_errmsg(s->db), s->pending);
+	enum om_db_tx t = om_db_tx_state(s->db);
+
+	if (s->in_tx && t != OM_DB_TX_OPEN) {
+		om_err(om_tr("err.store.rolled_back"), om_db_errmsg(s->db), s->pending);
+		if (t == OM_DB_TX_FAILED)
+			om_db_rollback(s->db);
 		s->in_tx = false;
 		s->pending = 0;
 		return -EIO;
 	}
-	return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	return r < 0 ? r : -EIO;
 }
 
 static int batch_tick(om_store *s)
@@ -544,19 +639,17 @@ static void event_key(const om_store_event *ev, unsigned attempt, char out[33])
 	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
 }
 
-static int bind_text(sqlite3_stmt *st, int idx, const char *v)
+static int bind_text(om_db_stmt *st, int idx, const char *v)
 {
-	if (!v)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+	return om_db_bind_text(st, idx, v);
 }
 
 /* Returns 1 if the row stored under key is this very event, 0 if it is a
  * different event (a hash collision), negative on error. */
 static int same_event(om_store *s, const om_store_event *ev, const char *key)
 {
-	sqlite3_stmt *st = get_stmt(s, ST_SAME_EVENT);
-	int rc, r;
+	om_db_stmt *st = get_stmt(s, ST_SAME_EVENT);
+	int r;
 
 	if (!st)
 		return -EIO;
@@ -564,14 +657,10 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 	bind_text(st, 2, ev->gateway);
 	bind_text(st, 3, ev->eve_json);
 	bind_text(st, 4, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = sqlite3_column_int(st, 0) ? 1 : 0;
-	else if (rc == SQLITE_DONE)
-		r = 0;
-	else
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	sqlite3_reset(st);
+	r = om_db_step(st);
+	if (r == 1)
+		r = om_db_column_int64(st, 0) ? 1 : 0;
+	om_db_reset(st);
 	return r;
 }
 
@@ -582,26 +671,26 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
                           const char *category, om_usec hour_start, uint64_t packets)
 {
-	sqlite3_stmt *st = get_stmt(s, ST_WATCHED_ADD);
-	int rc;
+	om_db_stmt *st = get_stmt(s, ST_WATCHED_ADD);
+	int r;
 
 	if (!st)
-		return -EIO;
+		return after_failure(s, -EIO);
 	bind_text(st, 1, tenant);
 	bind_text(st, 2, gateway);
 	bind_text(st, 3, category);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)hour_start);
-	sqlite3_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (sqlite3_int64)packets);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : after_failure(s, rc);
+	om_db_bind_int64(st, 4, (int64_t)hour_start);
+	om_db_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (int64_t)packets);
+	r = om_db_step(st);
+	om_db_reset(st);
+	return r == 0 ? 0 : after_failure(s, r);
 }
 
 int om_store_add_event(om_store *s, const om_store_event *ev)
 {
 	char day[16], key[33];
-	sqlite3_stmt *st;
-	int rc, r;
+	om_db_stmt *st;
+	int r;
 	unsigned attempt;
 
 	if (!s || !ev || !ev->tenant || !ev->gateway || !ev->event_type || !ev->eve_json)
@@ -618,33 +707,33 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 		event_key(ev, attempt, key);
 		st = get_stmt(s, ST_INSERT);
 		if (!st)
-			return -EIO;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->ts);
+			return after_failure(s, -EIO);
+		om_db_bind_int64(st, 1, (int64_t)ev->ts);
 		bind_text(st, 2, day);
 		bind_text(st, 3, ev->tenant);
 		bind_text(st, 4, ev->gateway);
 		bind_text(st, 5, ev->event_type);
 		bind_text(st, 6, ev->category);
-		sqlite3_bind_int(st, 7, ev->severity);
+		om_db_bind_int64(st, 7, ev->severity);
 		bind_text(st, 8, ev->action);
 		bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
-		sqlite3_bind_int(st, 10, ev->src_port);
+		om_db_bind_int64(st, 10, ev->src_port);
 		bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
-		sqlite3_bind_int(st, 12, ev->dest_port);
+		om_db_bind_int64(st, 12, ev->dest_port);
 		bind_text(st, 13, ev->proto);
 		bind_text(st, 14, ev->signature);
-		sqlite3_bind_int64(st, 15, ev->signature_id);
+		om_db_bind_int64(st, 15, ev->signature_id);
 		bind_text(st, 16, ev->eve_json);
 		bind_text(st, 17, key);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return after_failure(s, rc);
-		if (sqlite3_changes(s->db) == 1)
+		r = om_db_step(st);
+		om_db_reset(st);
+		if (r != 0)
+			return after_failure(s, r);
+		if (om_db_changes(s->db) == 1)
 			break; /* a new event */
 		r = same_event(s, ev, key);
 		if (r < 0)
-			return after_failure(s, SQLITE_IOERR);
+			return after_failure(s, r);
 		if (r == 1)
 			return batch_tick(s); /* already stored: nothing to count */
 		om_warn(om_tr("warn.store.key_collision"), key);
@@ -657,15 +746,15 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 	if (ev->category && *ev->category) {
 		st = get_stmt(s, ST_ROLLUP);
 		if (!st)
-			return -EIO;
+			return after_failure(s, -EIO);
 		bind_text(st, 1, ev->tenant);
 		bind_text(st, 2, ev->gateway);
 		bind_text(st, 3, day);
 		bind_text(st, 4, ev->category);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return after_failure(s, rc);
+		r = om_db_step(st);
+		om_db_reset(st);
+		if (r != 0)
+			return after_failure(s, r);
 		/* An event in a category proves the category was watched in that
 		 * hour, even if the gateway's coverage record never arrived. The
 		 * packet count is not known here: 0, and a later record's count
@@ -773,10 +862,9 @@ om_store *om_store_close(om_store *s)
 	if (!s)
 		return NULL;
 	if (om_store_flush(s) < 0 && s->in_tx)
-		exec_sql(s, "ROLLBACK", NULL, 0);
+		om_db_rollback(s->db);
 	finalize_all(s);
-	if (sqlite3_close(s->db) != SQLITE_OK)
-		om_err(om_tr("err.store.close"), sqlite3_errmsg(s->db));
+	om_db_close(s->db);
 	free(s);
 	return NULL;
 }
@@ -802,11 +890,11 @@ static int month_range(const char *month, char first[11], char last[11])
 	return 0;
 }
 
-static sqlite3_stmt *query_begin(om_store *s, enum store_stmt which, const char *tenant,
-                                 const char *month, const char *category, int *ret_err)
+static om_db_stmt *query_begin(om_store *s, enum store_stmt which, const char *tenant,
+                               const char *month, const char *category, int *ret_err)
 {
 	char first[11], last[11];
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!s || !tenant || !category || month_range(month, first, last) < 0) {
 		*ret_err = -EINVAL;
@@ -817,11 +905,11 @@ static sqlite3_stmt *query_begin(om_store *s, enum store_stmt which, const char 
 		*ret_err = -EIO;
 		return NULL;
 	}
-	/* TRANSIENT: first/last live on this stack frame only. */
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, first, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, last, -1, SQLITE_TRANSIENT);
+	/* bound values are copied: first/last live on this stack frame only */
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_text(st, 3, first);
+	om_db_bind_text(st, 4, last);
 	return st;
 }
 
@@ -842,12 +930,12 @@ static int month_usec(const char *month, int64_t *ret_start, int64_t *ret_end, i
 	return 0;
 }
 
-static sqlite3_stmt *watched_begin(om_store *s, enum store_stmt which, const char *tenant,
-                                   const char *month, const char *category, int64_t *ret_start,
-                                   int *ret_ndays, int *ret_err)
+static om_db_stmt *watched_begin(om_store *s, enum store_stmt which, const char *tenant,
+                                 const char *month, const char *category, int64_t *ret_start,
+                                 int *ret_ndays, int *ret_err)
 {
 	int64_t start, end;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!s || !tenant || !category || month_usec(month, &start, &end, ret_ndays) < 0) {
 		*ret_err = -EINVAL;
@@ -858,31 +946,25 @@ static sqlite3_stmt *watched_begin(om_store *s, enum store_stmt which, const cha
 		*ret_err = -EIO;
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, start);
-	sqlite3_bind_int64(st, 4, end);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_int64(st, 3, start);
+	om_db_bind_int64(st, 4, end);
 	*ret_start = start;
 	return st;
 }
 
 int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category)
 {
-	int r = 0, rc, ndays;
+	int r = 0, ndays;
 	int64_t start;
-	sqlite3_stmt *st =
+	om_db_stmt *st =
 	    watched_begin(s, ST_MONITORED, tenant, month, category, &start, &ndays, &r);
 
 	if (!st)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = 1;
-	else if (rc == SQLITE_DONE)
-		r = 0;
-	else
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	sqlite3_reset(st);
+	r = om_db_step(st);
+	om_db_reset(st);
 	return r;
 }
 
@@ -892,7 +974,7 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 	om_store_watched w;
 	int r = 0, rc, ndays;
 	int64_t start;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret)
 		return -EINVAL;
@@ -901,11 +983,11 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 	if (!st)
 		return r;
 	if (gateway)
-		sqlite3_bind_text(st, 5, gateway, -1, SQLITE_TRANSIENT);
+		om_db_bind_text(st, 5, gateway);
 	memset(&w, 0, sizeof(w));
 	w.ndays = (uint32_t)ndays;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t off = sqlite3_column_int64(st, 0) - start;
+	while ((rc = om_db_step(st)) == 1) {
+		int64_t off = om_db_column_int64(st, 0) - start;
 		/* Every stored hour is aligned; anything else is not counted. */
 		if (off < 0 || off % (int64_t)USEC_PER_HOUR != 0)
 			continue;
@@ -917,13 +999,13 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 			w.days++;
 		w.hours++;
 		/* exact below 2^53 packets an hour; saturates beyond */
-		double p = sqlite3_column_double(st, 1);
+		double p = om_db_column_double(st, 1);
 		uint64_t n = p <= 0 ? 0 : p >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)p;
 		w.packets = n > UINT64_MAX - w.packets ? UINT64_MAX : w.packets + n;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	om_db_reset(st);
+	if (rc < 0)
+		return rc;
 	*ret = w;
 	return 0;
 }
@@ -932,43 +1014,43 @@ int om_store_month_total(om_store *s, const char *tenant, const char *month, con
                          uint64_t *ret)
 {
 	int r = 0, rc;
-	sqlite3_stmt *st = query_begin(s, ST_TOTAL, tenant, month, category, &r);
+	om_db_stmt *st = query_begin(s, ST_TOTAL, tenant, month, category, &r);
 
 	if (!st)
 		return r;
 	if (!ret) {
-		sqlite3_reset(st);
+		om_db_reset(st);
 		return -EINVAL;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+	rc = om_db_step(st);
+	if (rc == 1) {
+		int64_t v = om_db_column_int64(st, 0);
 		*ret = v > 0 ? (uint64_t)v : 0;
 		r = 0;
 	} else {
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+		r = rc < 0 ? rc : -EIO;
 	}
-	sqlite3_reset(st);
+	om_db_reset(st);
 	return r;
 }
 
-static int collect_counts(sqlite3_stmt *st, om_store_count *out, size_t max, size_t *ret_n)
+static int collect_counts(om_db_stmt *st, om_store_count *out, size_t max, size_t *ret_n)
 {
 	size_t n = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = om_db_step(st)) == 1) {
 		if (n >= max)
 			break;
-		const unsigned char *k = sqlite3_column_text(st, 0);
-		sqlite3_int64 c = sqlite3_column_int64(st, 1);
-		snprintf(out[n].key, sizeof(out[n].key), "%s", k ? (const char *)k : "");
+		const char *k = om_db_column_text(st, 0);
+		int64_t c = om_db_column_int64(st, 1);
+		snprintf(out[n].key, sizeof(out[n].key), "%s", k ? k : "");
 		out[n].count = c > 0 ? (uint64_t)c : 0;
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	om_db_reset(st);
+	if (rc < 0)
+		return rc;
 	*ret_n = n;
 	return 0;
 }
@@ -977,7 +1059,7 @@ int om_store_month_daily(om_store *s, const char *tenant, const char *month, con
                          om_store_count *out, size_t max, size_t *ret_n)
 {
 	int r = 0;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret_n || (!out && max))
 		return -EINVAL;
@@ -991,13 +1073,13 @@ int om_store_month_top(om_store *s, const char *tenant, const char *month, const
                        bool sources, om_store_count *out, size_t max, size_t *ret_n)
 {
 	int r = 0;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret_n || (!out && max))
 		return -EINVAL;
 	st = query_begin(s, sources ? ST_TOP_SRC : ST_TOP_DST, tenant, month, category, &r);
 	if (!st)
 		return r;
-	sqlite3_bind_int64(st, 5, max > INT32_MAX ? INT32_MAX : (sqlite3_int64)max);
+	om_db_bind_int64(st, 5, max > INT32_MAX ? INT32_MAX : (int64_t)max);
 	return collect_counts(st, out, max, ret_n);
 }
