@@ -125,6 +125,16 @@ static void state_path(const struct cli *c, const char *name, char *out, size_t 
 	snprintf(out, n, "%s/%s", c->cfg.base.state_dir, name);
 }
 
+/* The store when no --db is given: store.dsn with store.backend postgresql,
+ * else omamori.db in the state directory. */
+static void default_db(const struct cli *c, char *out, size_t n)
+{
+	if (!strcmp(c->cfg.base.store_backend, "postgresql"))
+		snprintf(out, n, "%s", c->cfg.base.store_dsn);
+	else
+		state_path(c, "omamori.db", out, n);
+}
+
 /* ---- the store writer: spool -> store, off the packet path ----------------- */
 
 /* The spool consumer name of a database: one committed position per
@@ -353,7 +363,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			return EXIT_FAILURE;
 	}
 	if (!db) {
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	if (!ofile) {
@@ -527,7 +537,7 @@ static int cmd_store(struct cli *c, struct args *a)
 	if (!db) {
 		if (ensure_state_dir(c) < 0)
 			return EXIT_FAILURE;
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	struct store_writer sw;
@@ -611,7 +621,7 @@ static int cmd_report(struct cli *c, struct args *a)
 		tenant = c->cfg.base.tenant;
 	char dbpath[512];
 	if (!db) {
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	char err[1024] = "";
@@ -625,7 +635,7 @@ static int cmd_report(struct cli *c, struct args *a)
 	}
 	om_buf_init(&out, 256u * 1024 * 1024);
 	struct stat st;
-	if (stat(db, &st) < 0) {
+	if (!om_store_is_postgresql(db) && stat(db, &st) < 0) {
 		say_err(c, "err.db_open", db, strerror(errno), om_msg(c->lang, "hint.db_report"));
 		goto out;
 	}
@@ -772,7 +782,7 @@ static int cmd_db(struct cli *c, struct args *a)
 	if (!db) {
 		if (ensure_state_dir(c) < 0)
 			return EXIT_FAILURE;
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	char err[1024] = "";

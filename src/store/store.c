@@ -383,6 +383,11 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
+bool om_store_is_postgresql(const char *path)
+{
+	return om_db_target_is_pg(path);
+}
+
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen)
 {
 	return store_open(path, ret, true, err, errlen);
