@@ -141,6 +141,42 @@ enum om_db_tx om_db_tx_state(om_db *db)
 	return db->ops->tx_state(db);
 }
 
+int om_db_pipeline_enter(om_db *db)
+{
+	return db->ops->pipeline_enter ? db->ops->pipeline_enter(db) : -ENOTSUP;
+}
+
+bool om_db_in_pipeline(om_db *db)
+{
+	return db->ops->in_pipeline && db->ops->in_pipeline(db);
+}
+
+int om_db_send(om_db_stmt *st)
+{
+	return st->db->ops->send ? st->db->ops->send(st) : -ENOTSUP;
+}
+
+int om_db_pipeline_sync(om_db *db)
+{
+	return db->ops->pipeline_sync ? db->ops->pipeline_sync(db) : -ENOTSUP;
+}
+
+int om_db_pipeline_next(om_db *db, om_db_stmt *st)
+{
+	return db->ops->pipeline_next ? db->ops->pipeline_next(db, st) : -ENOTSUP;
+}
+
+int om_db_pipeline_exit(om_db *db)
+{
+	return db->ops->pipeline_exit ? db->ops->pipeline_exit(db) : -ENOTSUP;
+}
+
+void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user)
+{
+	db->drain = drain;
+	db->drain_user = user;
+}
+
 int om_db_query_int64(om_db *db, const char *sql, int64_t *ret)
 {
 	om_db_stmt *st = NULL;

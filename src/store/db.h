@@ -87,6 +87,27 @@ int om_db_commit(om_db *db);
 int om_db_rollback(om_db *db);
 enum om_db_tx om_db_tx_state(om_db *db);
 
+/* ---- pipelining (PostgreSQL; SQLite has no round trips to save) ----
+ * Statements are sent without waiting for their results, which are read
+ * back in order after a sync point. In pipeline mode the connection takes
+ * nothing else: any other call on it (exec, prepare, step, begin, commit)
+ * first calls the drain function set with om_db_set_drain, which must read
+ * every result (om_db_pipeline_sync, om_db_pipeline_next for each statement
+ * sent, om_db_pipeline_exit). An error aborts the open transaction: every
+ * later result of the pipeline is -ECANCELED and only a rollback remains.
+ * -ENOTSUP on SQLite. */
+int om_db_pipeline_enter(om_db *db);
+bool om_db_in_pipeline(om_db *db);
+/* Sends st with its current bindings (which may be changed right after). */
+int om_db_send(om_db_stmt *st);
+int om_db_pipeline_sync(om_db *db);
+/* The next statement's result into st (the statement it was sent with):
+ * 1 with a row to read, 0 without rows, negative for its error. */
+int om_db_pipeline_next(om_db *db, om_db_stmt *st);
+/* After the last result: reads the sync point and leaves pipeline mode. */
+int om_db_pipeline_exit(om_db *db);
+void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user);
+
 /* Convenience: prepares sql, binds nothing, steps once and returns the
  * first column of the first row as an integer in *ret (0 when no row, and
  * then returns 0 too; 1 when there was a row). */

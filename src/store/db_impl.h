@@ -25,12 +25,21 @@ struct om_db_ops {
 	int64_t (*changes)(om_db *db);
 	enum om_db_tx (*tx_state)(om_db *db);
 	const char *begin_sql;
+	/* NULL on SQLite */
+	int (*pipeline_enter)(om_db *db);
+	bool (*in_pipeline)(om_db *db);
+	int (*send)(om_db_stmt *st);
+	int (*pipeline_sync)(om_db *db);
+	int (*pipeline_next)(om_db *db, om_db_stmt *st);
+	int (*pipeline_exit)(om_db *db);
 };
 
 /* The first member of each implementation's connection and statement. */
 struct om_db {
 	const struct om_db_ops *ops;
 	enum om_db_backend backend;
+	int (*drain)(void *user);
+	void *drain_user;
 };
 struct om_db_stmt {
 	om_db *db;

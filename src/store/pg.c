@@ -125,9 +125,23 @@ static const char *pg_errmsg(om_db *db)
 	return D(db)->msg;
 }
 
+/* Before anything synchronous: the pipeline's results are read first. */
+static int pg_settle(struct pg_db *d)
+{
+	if (PQpipelineStatus(d->c) == PQ_PIPELINE_OFF)
+		return 0;
+	int r = d->base.drain ? d->base.drain(d->base.drain_user) : -EINPROGRESS;
+	if (r == 0 && PQpipelineStatus(d->c) != PQ_PIPELINE_OFF)
+		r = -EINPROGRESS;
+	return r;
+}
+
 static int pg_exec(om_db *db, const char *sql, char *err, size_t errlen)
 {
 	struct pg_db *d = D(db);
+	int sr = pg_settle(d);
+	if (sr < 0)
+		return sr;
 	PGresult *res = PQexec(d->c, sql);
 	ExecStatusType s = PQresultStatus(res);
 
@@ -164,6 +178,11 @@ static int pg_prepare(om_db *db, const char *sql, om_db_stmt **ret)
 
 	if (!text)
 		return -ENOMEM;
+	r = pg_settle(d);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
 	r = om_db_rewrite_placeholders(sql, text, PG_SQL_MAX, &n);
 	if (r < 0 || n > PG_MAX_PARAMS) {
 		keep_msg(d, "statement too long or with too many parameters");
@@ -276,6 +295,9 @@ static int pg_step(om_db_stmt *st)
 	if (s->done)
 		return 0;
 	if (!s->res) {
+		int sr = pg_settle(d);
+		if (sr < 0)
+			return sr;
 		PGresult *res =
 		    PQexecPrepared(d->c, s->name, s->nparams, s->vals, s->lens, s->fmts, 0);
 		ExecStatusType es = PQresultStatus(res);
@@ -315,7 +337,8 @@ static void pg_finalize(om_db_stmt *st)
 	clear_result(s);
 	/* In a failed transaction the server refuses DEALLOCATE; the name then
 	 * lives until the connection closes, which is harmless. */
-	if (PQtransactionStatus(d->c) != PQTRANS_INERROR && PQstatus(d->c) == CONNECTION_OK) {
+	if (PQtransactionStatus(d->c) != PQTRANS_INERROR && PQstatus(d->c) == CONNECTION_OK &&
+	    PQpipelineStatus(d->c) == PQ_PIPELINE_OFF) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
 		PQclear(PQexec(d->c, sql));
@@ -399,6 +422,107 @@ static enum om_db_tx pg_tx_state(om_db *db)
 	}
 }
 
+static int pg_pipeline_enter(om_db *db)
+{
+	struct pg_db *d = D(db);
+	if (PQpipelineStatus(d->c) != PQ_PIPELINE_OFF)
+		return 0;
+	if (!PQenterPipelineMode(d->c)) {
+		keep_msg(d, PQerrorMessage(d->c));
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool pg_in_pipeline(om_db *db)
+{
+	return PQpipelineStatus(D(db)->c) != PQ_PIPELINE_OFF;
+}
+
+static int pg_send(om_db_stmt *st)
+{
+	struct pg_stmt *s = S(st);
+	struct pg_db *d = D(st->db);
+
+	clear_result(s);
+	if (!PQsendQueryPrepared(d->c, s->name, s->nparams, s->vals, s->lens, s->fmts, 0)) {
+		keep_msg(d, PQerrorMessage(d->c));
+		return PQstatus(d->c) == CONNECTION_BAD ? -ECONNRESET : -EIO;
+	}
+	return 0;
+}
+
+static int pg_pipeline_sync(om_db *db)
+{
+	struct pg_db *d = D(db);
+	if (!PQpipelineSync(d->c)) {
+		keep_msg(d, PQerrorMessage(d->c));
+		return PQstatus(d->c) == CONNECTION_BAD ? -ECONNRESET : -EIO;
+	}
+	return 0;
+}
+
+static int pg_pipeline_next(om_db *db, om_db_stmt *st)
+{
+	struct pg_db *d = D(db);
+	struct pg_stmt *s = S(st);
+	PGresult *res = PQgetResult(d->c);
+	ExecStatusType es = PQresultStatus(res);
+	int r;
+
+	clear_result(s);
+	if (!res) {
+		keep_msg(d, "pipeline: a result is missing");
+		return -EIO;
+	}
+	/* each statement's results end with a NULL */
+	PGresult *end = PQgetResult(d->c);
+	PQclear(end);
+	if (es == PGRES_PIPELINE_ABORTED) {
+		PQclear(res);
+		return -ECANCELED;
+	}
+	if (es == PGRES_COMMAND_OK) {
+		d->changes = cmd_tuples(res);
+		PQclear(res);
+		s->done = true;
+		return 0;
+	}
+	if (es != PGRES_TUPLES_OK) {
+		s->done = true;
+		return res_fail(d, res);
+	}
+	d->changes = cmd_tuples(res);
+	s->res = res;
+	s->row = -1;
+	s->nrows = PQntuples(res);
+	r = ++s->row < s->nrows ? 1 : 0;
+	if (!r)
+		s->done = true;
+	return r;
+}
+
+static int pg_pipeline_exit(om_db *db)
+{
+	struct pg_db *d = D(db);
+	int r = 0;
+	PGresult *res;
+
+	/* up to the sync point; anything before it was not read: an error */
+	while ((res = PQgetResult(d->c)) != NULL) {
+		ExecStatusType es = PQresultStatus(res);
+		PQclear(res);
+		if (es == PGRES_PIPELINE_SYNC)
+			break;
+		r = -EIO;
+	}
+	if (!PQexitPipelineMode(d->c)) {
+		keep_msg(d, PQerrorMessage(d->c));
+		return -EIO;
+	}
+	return r;
+}
+
 static const struct om_db_ops pg_ops = {
     .close = pg_close,
     .errmsg = pg_errmsg,
@@ -420,6 +544,12 @@ static const struct om_db_ops pg_ops = {
     .changes = pg_changes,
     .tx_state = pg_tx_state,
     .begin_sql = "BEGIN",
+    .pipeline_enter = pg_pipeline_enter,
+    .in_pipeline = pg_in_pipeline,
+    .send = pg_send,
+    .pipeline_sync = pg_pipeline_sync,
+    .pipeline_next = pg_pipeline_next,
+    .pipeline_exit = pg_pipeline_exit,
 };
 
 /* The server's notices (an IF NOT EXISTS that found the table) are not

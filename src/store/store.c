@@ -167,6 +167,8 @@ enum store_stmt {
 	ST_TOP_DST,
 	ST_WATCHED,
 	ST_WATCHED_GW,
+	ST_EVENT_PG,
+	ST_ROLLUP_ADD,
 	ST__COUNT
 };
 
@@ -186,8 +188,8 @@ static const char *const store_sql[ST__COUNT] = {
     [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"
                        " ON CONFLICT (tenant, category, hour, gateway)"
-                       " DO UPDATE SET packets = CASE WHEN excluded.packets > watched.packets"
-                       " THEN excluded.packets ELSE watched.packets END",
+                       " DO UPDATE SET packets = excluded.packets"
+                       " WHERE excluded.packets > watched.packets",
     [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
                       " WHERE event_key = ?4",
     [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
@@ -213,10 +215,76 @@ static const char *const store_sql[ST__COUNT] = {
     [ST_WATCHED_GW] = "SELECT hour, sum(CAST(packets AS DOUBLE PRECISION)) FROM watched"
                       " WHERE tenant = ?1 AND category = ?2 AND hour >= ?3 AND hour < ?4"
                       " AND gateway = ?5 GROUP BY hour",
+    /* PostgreSQL only: ST_INSERT, ST_WATCHED_ADD (with packets 0, where
+     * keeping the larger count is keeping the row) and ST_SAME_EVENT in one
+     * statement, sent in a pipeline (SQLite has no INSERT in WITH and no
+     * round trips to save). The hour is only touched when the event was new
+     * (ins returned its row). Whether a key that was there already is this
+     * very event is asked afterwards (ST_SAME_EVENT), not in the statement:
+     * its plan is made once, on the empty table of a new store, where a
+     * sequential scan is cheapest and then stays for every later event. The
+     * rollup is not counted here: every event of a day
+     * would update the same row, and PostgreSQL keeps each version of a row
+     * until the transaction ends, which makes the n-th update of a batch
+     * walk n versions. The new events of a batch are counted in the client
+     * (struct pg_rollup) and added with one ST_ROLLUP_ADD per row at the
+     * commit. */
+    [ST_EVENT_PG] =
+        "WITH ins AS (INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
+        " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
+        " signature, signature_id, eve, event_key)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        " ON CONFLICT (event_key) DO NOTHING RETURNING category),"
+        " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
+        " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
+        " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
+        " SELECT count(*) FROM ins",
+    [ST_ROLLUP_ADD] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)"
+                      " ON CONFLICT (tenant, category, day, gateway)"
+                      " DO UPDATE SET count = rollup_daily.count + excluded.count",
+};
+
+/* PostgreSQL: statements of the open batch sent ahead without waiting
+ * (pipelined), at most PG_PIPE_MAX, read back when the pipeline is drained
+ * (when full, before a commit, before any other use of the connection). An
+ * event is kept (copied into the arena) until its result is read, to store it
+ * again under a re-seeded key if its key turns out to collide. */
+#define PG_PIPE_MAX 256u
+#define PG_ARENA_BYTES (4u << 20)
+struct pg_queued {
+	om_db_stmt *st;
+	const om_store_event *ev; /* in the arena; NULL for a statement without a result */
+};
+struct pg_pipe {
+	struct pg_queued q[PG_PIPE_MAX];
+	unsigned n;
+	char *arena;
+	size_t used;
+};
+/* The new events of the open batch per rollup row (tenant, gateway, day,
+ * category): an open-addressing table of at most PG_ROLLUP_MAX rows whose
+ * keys live in keys[]; written (ST_ROLLUP_ADD) and emptied before a commit
+ * and whenever it is full. */
+#define PG_ROLLUP_MAX 4096u
+#define PG_ROLLUP_SLOTS 8192u
+#define PG_ROLLUP_KEYS (1u << 20)
+struct pg_rollup_row {
+	uint32_t off; /* into keys: tenant, gateway, day, category, each NUL-ended */
+	uint32_t hash;
+	uint64_t n; /* 0: free slot */
+};
+struct pg_rollup {
+	struct pg_rollup_row slot[PG_ROLLUP_SLOTS];
+	unsigned rows;
+	size_t used;
+	char keys[PG_ROLLUP_KEYS];
 };
 
 struct om_store {
 	om_db *db;
+	struct pg_pipe *pipe;        /* PostgreSQL only */
+	struct pg_rollup *rollup;    /* PostgreSQL only */
 	om_db_stmt *stmt[ST__COUNT]; /* prepared on first use */
 	unsigned batch_size;
 	unsigned pending; /* events and watched hours in the open transaction */
@@ -542,6 +610,16 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	return 0;
 }
 
+static int pg_drain(void *user);
+static int after_failure(om_store *s, int r);
+static bool utf8_ok(const char *p);
+static int pg_pipe_ready(om_store *s);
+static int pg_queue(om_store *s, om_db_stmt *st, const om_store_event *ev);
+static int pg_rollup_write(om_store *s);
+static int pg_rollup_add(om_store *s, const om_store_event *ev);
+static int same_event(om_store *s, const om_store_event *ev, const char *key);
+static int pg_known_key(om_store *s, const om_store_event *ev);
+
 static int tx_begin(om_store *s)
 {
 	int r;
@@ -566,6 +644,13 @@ int om_store_flush(om_store *s)
 		return -EINVAL;
 	if (!s->in_tx)
 		return 0;
+	if (is_pg(s)) {
+		r = pg_drain(s);
+		if (r == 0)
+			r = pg_rollup_write(s);
+		if (r < 0)
+			return after_failure(s, r);
+	}
 	if (om_db_tx_state(s->db) == OM_DB_TX_FAILED) {
 		/* PostgreSQL turns a COMMIT of a failed transaction into a
 		 * rollback without an error: say so instead */
@@ -676,9 +761,17 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
                           const char *category, om_usec hour_start, uint64_t packets)
 {
-	om_db_stmt *st = get_stmt(s, ST_WATCHED_ADD);
+	om_db_stmt *st;
 	int r;
 
+	if (is_pg(s) && s->in_tx) {
+		if (!utf8_ok(tenant) || !utf8_ok(gateway) || !utf8_ok(category))
+			return -EINVAL;
+		r = pg_pipe_ready(s);
+		if (r < 0)
+			return after_failure(s, r);
+	}
+	st = get_stmt(s, ST_WATCHED_ADD);
 	if (!st)
 		return after_failure(s, -EIO);
 	bind_text(st, 1, tenant);
@@ -686,9 +779,402 @@ static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
 	bind_text(st, 3, category);
 	om_db_bind_int64(st, 4, (int64_t)hour_start);
 	om_db_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (int64_t)packets);
+	if (is_pg(s) && s->in_tx) {
+		r = pg_queue(s, st, NULL);
+		return r == 0 ? 0 : after_failure(s, r);
+	}
 	r = om_db_step(st);
 	om_db_reset(st);
 	return r == 0 ? 0 : after_failure(s, r);
+}
+
+/* Binds the event's 16 columns (1..16) of ST_INSERT / ST_EVENT_PG. */
+static void bind_event(om_db_stmt *st, const om_store_event *ev, const char *day)
+{
+	om_db_bind_int64(st, 1, (int64_t)ev->ts);
+	bind_text(st, 2, day);
+	bind_text(st, 3, ev->tenant);
+	bind_text(st, 4, ev->gateway);
+	bind_text(st, 5, ev->event_type);
+	bind_text(st, 6, ev->category);
+	om_db_bind_int64(st, 7, ev->severity);
+	bind_text(st, 8, ev->action);
+	bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
+	om_db_bind_int64(st, 10, ev->src_port);
+	bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
+	om_db_bind_int64(st, 12, ev->dest_port);
+	bind_text(st, 13, ev->proto);
+	bind_text(st, 14, ev->signature);
+	om_db_bind_int64(st, 15, ev->signature_id);
+	bind_text(st, 16, ev->eve_json);
+}
+
+/* A string PostgreSQL takes as text: NULL or valid UTF-8 (a server in UTF8
+ * refuses anything else, and its error would abort the whole batch). */
+static bool utf8_ok(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (!p)
+		return true;
+	while (*u) {
+		unsigned n;
+		uint32_t c;
+		if (*u < 0x80) {
+			u++;
+			continue;
+		} else if ((*u & 0xe0) == 0xc0) {
+			n = 1;
+			c = *u & 0x1f;
+		} else if ((*u & 0xf0) == 0xe0) {
+			n = 2;
+			c = *u & 0x0f;
+		} else if ((*u & 0xf8) == 0xf0) {
+			n = 3;
+			c = *u & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 1; i <= n; i++) {
+			if ((u[i] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (u[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF */
+		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+			return false;
+		u += n + 1;
+	}
+	return true;
+}
+
+static bool event_utf8_ok(const om_store_event *ev)
+{
+	return utf8_ok(ev->tenant) && utf8_ok(ev->gateway) && utf8_ok(ev->event_type) &&
+	       utf8_ok(ev->category) && utf8_ok(ev->action) && utf8_ok(ev->src_ip) &&
+	       utf8_ok(ev->dest_ip) && utf8_ok(ev->proto) && utf8_ok(ev->signature) &&
+	       utf8_ok(ev->eve_json);
+}
+
+/* Binds ST_EVENT_PG for ev under key attempt. */
+static void bind_event_pg(om_db_stmt *st, const om_store_event *ev, const char *day,
+                          unsigned attempt)
+{
+	char key[33];
+
+	bind_event(st, ev, day);
+	event_key(ev, attempt, key);
+	bind_text(st, 17, key);
+	om_db_bind_int64(st, 18, (int64_t)(ev->ts - ev->ts % USEC_PER_HOUR));
+}
+
+/* ev (whose key attempt 0 collided) again, waiting for each result. */
+static int add_event_pg_again(om_store *s, const om_store_event *ev)
+{
+	char day[16], key[33];
+	om_db_stmt *st = get_stmt(s, ST_EVENT_PG);
+
+	if (!st)
+		return -EIO;
+	om_time_day(ev->ts, day, sizeof(day));
+	event_key(ev, 0, key);
+	om_warn(om_tr("warn.store.key_collision"), key);
+	for (unsigned attempt = 1; attempt < STORE_KEY_ATTEMPTS; attempt++) {
+		bind_event_pg(st, ev, day, attempt);
+		int r = om_db_step(st);
+		int64_t added = r == 1 ? om_db_column_int64(st, 0) : 0;
+		om_db_reset(st);
+		if (r != 1)
+			return r < 0 ? r : -EIO;
+		if (added == 1)
+			return pg_rollup_add(s, ev);
+		event_key(ev, attempt, key);
+		r = same_event(s, ev, key);
+		if (r != 0)
+			return r < 0 ? r : 0; /* this event, stored already */
+		om_warn(om_tr("warn.store.key_collision"), key);
+	}
+	om_err(om_tr("err.store.key_collisions"), STORE_KEY_ATTEMPTS);
+	return -EEXIST;
+}
+
+static uint32_t rollup_hash(const char *const k[4])
+{
+	uint64_t h = 0x726f6c6c7570ull;
+	for (int i = 0; i < 4; i++)
+		hash_update(&h, k[i], strlen(k[i]));
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool rollup_same(const struct pg_rollup *ru, const struct pg_rollup_row *row,
+                        const char *const k[4])
+{
+	const char *p = ru->keys + row->off;
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(p, k[i]) != 0)
+			return false;
+		p += strlen(p) + 1;
+	}
+	return true;
+}
+
+/* Writes the counted rows (pipelined, then drained) and empties the table. */
+static int pg_rollup_write(om_store *s)
+{
+	struct pg_rollup *ru = s->rollup;
+	om_db_stmt *st;
+	int r = 0;
+
+	if (!ru || ru->rows == 0)
+		return 0;
+	st = get_stmt(s, ST_ROLLUP_ADD);
+	if (!st)
+		return -EIO;
+	for (unsigned i = 0; i < PG_ROLLUP_SLOTS && r == 0; i++) {
+		struct pg_rollup_row *row = &ru->slot[i];
+		if (!row->n)
+			continue;
+		const char *p = ru->keys + row->off;
+		for (int k = 0; k < 4; k++) {
+			bind_text(st, k + 1, p);
+			p += strlen(p) + 1;
+		}
+		om_db_bind_int64(st, 5, row->n > INT64_MAX ? INT64_MAX : (int64_t)row->n);
+		if (s->pipe && s->pipe->n >= PG_PIPE_MAX)
+			r = pg_drain(s);
+		if (r == 0)
+			r = pg_queue(s, st, NULL);
+	}
+	if (r == 0)
+		r = pg_drain(s);
+	memset(ru->slot, 0, sizeof(ru->slot));
+	ru->rows = 0;
+	ru->used = 0;
+	return r;
+}
+
+/* Counts one new event into its rollup row. */
+static int pg_rollup_add(om_store *s, const om_store_event *ev)
+{
+	char day[16];
+	struct pg_rollup *ru = s->rollup;
+
+	if (!ev->category || !*ev->category)
+		return 0;
+	if (!ru) {
+		ru = s->rollup = calloc(1, sizeof(*ru));
+		if (!ru)
+			return -ENOMEM;
+	}
+	om_time_day(ev->ts, day, sizeof(day));
+	const char *const k[4] = {ev->tenant, ev->gateway, day, ev->category};
+	uint32_t h = rollup_hash(k);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t need = 0;
+		for (int i = 0; i < 4; i++)
+			need += strlen(k[i]) + 1;
+		for (uint32_t i = 0; i < PG_ROLLUP_SLOTS; i++) {
+			struct pg_rollup_row *row = &ru->slot[(h + i) % PG_ROLLUP_SLOTS];
+			if (row->n && row->hash == h && rollup_same(ru, row, k)) {
+				row->n++;
+				return 0;
+			}
+			if (row->n)
+				continue;
+			if (ru->rows < PG_ROLLUP_MAX && need <= PG_ROLLUP_KEYS - ru->used) {
+				row->off = (uint32_t)ru->used;
+				row->hash = h;
+				row->n = 1;
+				for (int j = 0; j < 4; j++) {
+					size_t n = strlen(k[j]) + 1;
+					memcpy(ru->keys + ru->used, k[j], n);
+					ru->used += n;
+				}
+				ru->rows++;
+				return 0;
+			}
+			break;
+		}
+		/* full: write what is counted and start again (same transaction);
+		 * the drain inside may count into the table again, so this is
+		 * not called from the drain itself */
+		if (pass == 0) {
+			int r = pg_rollup_write(s);
+			if (r < 0)
+				return r;
+		}
+	}
+	return -E2BIG; /* one key larger than the key space */
+}
+
+/* ev's first key was there already: the same event (nothing to do) or a
+ * collision (stored again under re-seeded keys). */
+static int pg_known_key(om_store *s, const om_store_event *ev)
+{
+	char key[33];
+
+	event_key(ev, 0, key);
+	int r = same_event(s, ev, key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return add_event_pg_again(s, ev);
+}
+
+/* Reads every result of the pipeline (the drain function of the store's
+ * connection): the first error is returned (the transaction is then lost);
+ * events whose key collided are stored again under re-seeded keys. */
+static int pg_drain(void *user)
+{
+	om_store *s = user;
+	struct pg_pipe *p = s->pipe;
+	const om_store_event *coll[PG_PIPE_MAX], *added[PG_PIPE_MAX];
+	unsigned ncoll = 0, nadded = 0;
+	int err = 0;
+
+	if (!p || !om_db_in_pipeline(s->db))
+		return 0;
+	int r = om_db_pipeline_sync(s->db);
+	if (r < 0)
+		err = r;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct pg_queued *q = &p->q[i];
+		int rr = err == 0 || err == -ECANCELED ? om_db_pipeline_next(s->db, q->st) : err;
+		if (rr < 0) {
+			/* the first real error, not the aborted statements after it */
+			if (err == 0 || (err == -ECANCELED && rr != -ECANCELED))
+				err = rr;
+		} else if (q->ev && rr == 1) {
+			if (om_db_column_int64(q->st, 0) == 1)
+				added[nadded++] = q->ev;
+			else
+				coll[ncoll++] = q->ev; /* stored already, or a collision */
+		}
+		om_db_reset(q->st);
+	}
+	p->n = 0;
+	r = om_db_pipeline_exit(s->db);
+	if (err == 0 && r < 0)
+		err = r;
+	/* the arena's events stay put until p->used is reset below */
+	for (unsigned i = 0; err == 0 && i < nadded; i++)
+		err = pg_rollup_add(s, added[i]);
+	for (unsigned i = 0; err == 0 && i < ncoll; i++)
+		err = pg_known_key(s, coll[i]);
+	p->used = 0;
+	return err;
+}
+
+/* Copies ev into the arena; NULL when it does not fit. */
+static const om_store_event *arena_copy(struct pg_pipe *p, const om_store_event *ev)
+{
+	const char *str[] = {ev->tenant, ev->gateway, ev->event_type, ev->category,  ev->action,
+	                     ev->src_ip, ev->dest_ip, ev->proto,      ev->signature, ev->eve_json};
+	size_t need = sizeof(om_store_event) + 16, len[OM_ARRAY_SIZE(str)];
+
+	for (size_t i = 0; i < OM_ARRAY_SIZE(str); i++) {
+		len[i] = str[i] ? strlen(str[i]) + 1 : 0;
+		need += len[i];
+	}
+	size_t at = (p->used + 15) & ~(size_t)15;
+	if (at > PG_ARENA_BYTES || need > PG_ARENA_BYTES - at)
+		return NULL;
+	om_store_event *c = (om_store_event *)(void *)(p->arena + at);
+	char *w = (char *)(c + 1);
+	const char *out[OM_ARRAY_SIZE(str)];
+	for (size_t i = 0; i < OM_ARRAY_SIZE(str); i++) {
+		out[i] = str[i] ? memcpy(w, str[i], len[i]) : NULL;
+		w += len[i];
+	}
+	*c = *ev;
+	c->tenant = out[0];
+	c->gateway = out[1];
+	c->event_type = out[2];
+	c->category = out[3];
+	c->action = out[4];
+	c->src_ip = out[5];
+	c->dest_ip = out[6];
+	c->proto = out[7];
+	c->signature = out[8];
+	c->eve_json = out[9];
+	p->used = (size_t)(w - p->arena);
+	return c;
+}
+
+/* Sends st (bound) in the pipeline, ev its event (or NULL). */
+static int pg_queue(om_store *s, om_db_stmt *st, const om_store_event *ev)
+{
+	struct pg_pipe *p = s->pipe;
+	int r = om_db_pipeline_enter(s->db);
+	if (r < 0)
+		return r;
+	r = om_db_send(st);
+	if (r < 0)
+		return r;
+	p->q[p->n].st = st;
+	p->q[p->n].ev = ev;
+	p->n++;
+	return 0;
+}
+
+static int pg_pipe_ready(om_store *s)
+{
+	if (!s->pipe) {
+		s->pipe = calloc(1, sizeof(*s->pipe));
+		if (!s->pipe)
+			return -ENOMEM;
+		s->pipe->arena = malloc(PG_ARENA_BYTES);
+		if (!s->pipe->arena) {
+			free(s->pipe);
+			s->pipe = NULL;
+			return -ENOMEM;
+		}
+		om_db_set_drain(s->db, pg_drain, s);
+	}
+	if (s->pipe->n >= PG_PIPE_MAX)
+		return pg_drain(s);
+	return 0;
+}
+
+/* om_store_add_event on PostgreSQL: ST_EVENT_PG sent in the pipeline of the
+ * open batch transaction; an event too big for the arena goes alone. */
+static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
+{
+	om_db_stmt *st;
+	int r;
+
+	if (!event_utf8_ok(ev))
+		return -EINVAL;
+	r = pg_pipe_ready(s);
+	if (r < 0)
+		return after_failure(s, r);
+	st = get_stmt(s, ST_EVENT_PG);
+	if (!st)
+		return after_failure(s, -EIO);
+	const om_store_event *c = arena_copy(s->pipe, ev);
+	if (!c) {
+		r = pg_drain(s);
+		if (r < 0)
+			return after_failure(s, r);
+		c = arena_copy(s->pipe, ev);
+	}
+	bind_event_pg(st, ev, day, 0);
+	if (!c) {
+		/* larger than the arena: on its own, waiting for the result */
+		r = om_db_step(st);
+		int64_t added = r == 1 ? om_db_column_int64(st, 0) : 0;
+		om_db_reset(st);
+		if (r != 1)
+			return after_failure(s, r < 0 ? r : -EIO);
+		r = added ? pg_rollup_add(s, ev) : pg_known_key(s, ev);
+		if (r < 0)
+			return after_failure(s, r);
+		return batch_tick(s);
+	}
+	r = pg_queue(s, st, c);
+	if (r < 0)
+		return after_failure(s, r);
+	return batch_tick(s);
 }
 
 int om_store_add_event(om_store *s, const om_store_event *ev)
@@ -708,27 +1194,15 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 	if (r < 0)
 		return r;
 
+	if (is_pg(s))
+		return add_event_pg(s, ev, day);
+
 	for (attempt = 0; attempt < STORE_KEY_ATTEMPTS; attempt++) {
 		event_key(ev, attempt, key);
 		st = get_stmt(s, ST_INSERT);
 		if (!st)
 			return after_failure(s, -EIO);
-		om_db_bind_int64(st, 1, (int64_t)ev->ts);
-		bind_text(st, 2, day);
-		bind_text(st, 3, ev->tenant);
-		bind_text(st, 4, ev->gateway);
-		bind_text(st, 5, ev->event_type);
-		bind_text(st, 6, ev->category);
-		om_db_bind_int64(st, 7, ev->severity);
-		bind_text(st, 8, ev->action);
-		bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
-		om_db_bind_int64(st, 10, ev->src_port);
-		bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
-		om_db_bind_int64(st, 12, ev->dest_port);
-		bind_text(st, 13, ev->proto);
-		bind_text(st, 14, ev->signature);
-		om_db_bind_int64(st, 15, ev->signature_id);
-		bind_text(st, 16, ev->eve_json);
+		bind_event(st, ev, day);
 		bind_text(st, 17, key);
 		r = om_db_step(st);
 		om_db_reset(st);
@@ -870,6 +1344,10 @@ om_store *om_store_close(om_store *s)
 		om_db_rollback(s->db);
 	finalize_all(s);
 	om_db_close(s->db);
+	if (s->pipe)
+		free(s->pipe->arena);
+	free(s->pipe);
+	free(s->rollup);
 	free(s);
 	return NULL;
 }
@@ -904,6 +1382,17 @@ static om_db_stmt *query_begin(om_store *s, enum store_stmt which, const char *t
 	if (!s || !tenant || !category || month_range(month, first, last) < 0) {
 		*ret_err = -EINVAL;
 		return NULL;
+	}
+	/* PostgreSQL: the rollups counted in the open batch first, so that the
+	 * connection reads its own batch as on SQLite */
+	if (is_pg(s) && s->in_tx) {
+		int r = pg_drain(s);
+		if (r == 0)
+			r = pg_rollup_write(s);
+		if (r < 0) {
+			*ret_err = after_failure(s, r);
+			return NULL;
+		}
 	}
 	st = get_stmt(s, which);
 	if (!st) {
