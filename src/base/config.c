@@ -21,8 +21,8 @@ static const om_config_key base_keys[] = {
     {"state-dir", OM_CK_STR, F(state_dir), sizeof(((om_base_config *)0)->state_dir), 1, 0,
      "config.help.state-dir", NULL, NULL},
     {"home-net", OM_CK_NETS, F(home_net), 0, 0, 0, "config.help.home-net", NULL, NULL},
-    {"store.backend", OM_CK_STR, F(store_backend), sizeof(((om_base_config *)0)->store_backend),
-     1, 0, "config.help.store.backend", NULL, NULL},
+    {"store.backend", OM_CK_STR, F(store_backend), sizeof(((om_base_config *)0)->store_backend), 1,
+     0, "config.help.store.backend", NULL, NULL},
     {"store.dsn", OM_CK_STR, F(store_dsn), sizeof(((om_base_config *)0)->store_dsn), 0, 0,
      "config.help.store.dsn", NULL, NULL},
 };
@@ -72,7 +72,8 @@ static int base_check(om_config_ctx *l, const void *obj)
 	if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "postgresql") != 0)
 		return om_config_fail(l, NULL, "store.backend", "err.config.store_backend",
 		                      c->store_backend);
-	if (!strcmp(c->store_backend, "postgresql") && strncmp(c->store_dsn, "postgresql://", 13) != 0 &&
+	if (!strcmp(c->store_backend, "postgresql") &&
+	    strncmp(c->store_dsn, "postgresql://", 13) != 0 &&
 	    strncmp(c->store_dsn, "postgres://", 11) != 0)
 		return om_config_fail(l, NULL, "store.dsn", "err.config.store_dsn");
 	return 0;
