@@ -428,19 +428,16 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
 		if (r < 0)
 			goto fail;
-		/* The other tables of the store's files; on PostgreSQL only those
-		 * whose SQL already runs through the database layer. */
-		if (!is_pg(s)) {
-			r = om_store_drill_schema(s, err, errlen);
-			if (r < 0)
-				goto fail;
-			r = store_console_schema(s, err, errlen);
-			if (r < 0)
-				goto fail;
-			r = om_store_report2_schema(s, err, errlen);
-			if (r < 0)
-				goto fail;
-		}
+		/* the other tables of the store's files */
+		r = om_store_drill_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
+		r = store_console_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
+		r = om_store_report2_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = s;
 	return 0;
