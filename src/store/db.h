@@ -121,6 +121,11 @@ void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user);
  * then returns 0 too; 1 when there was a row). */
 int om_db_query_int64(om_db *db, const char *sql, int64_t *ret);
 
+/* Valid UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF). PostgreSQL refuses other text; binding it there fails with
+ * -EINVAL before anything is sent (so an open transaction lives on). */
+bool om_db_utf8_valid(const char *s);
+
 /* The libpq placeholder rewrite (exposed for its test): "?" and "?N" into
  * "$N" outside '...' literals, "..." identifiers and -- comments. Writes
  * at most outlen bytes (NUL included); *ret_nparams is the highest N.

@@ -34,6 +34,7 @@ struct pg_db {
 struct pg_param {
 	char *buf;
 	size_t cap;
+	bool bad; /* text that is not UTF-8: the statement fails with -EINVAL */
 };
 
 struct pg_stmt {
@@ -46,6 +47,7 @@ struct pg_stmt {
 	PGresult *res;
 	int row, nrows;
 	bool done;
+	unsigned bad;        /* parameters bound with text that is not UTF-8 */
 	unsigned char *blob; /* the last decoded bytea */
 };
 
@@ -243,6 +245,10 @@ static int set_param(om_db_stmt *st, int idx, const void *p, size_t n, int fmt)
 	if (n > INT32_MAX - 1)
 		return -E2BIG;
 	struct pg_param *pp = &s->p[idx - 1];
+	if (pp->bad) {
+		pp->bad = false;
+		s->bad--;
+	}
 	if (n + 1 > pp->cap) {
 		size_t cap = n + 1 < 64 ? 64 : n + 1;
 		char *b = realloc(pp->buf, cap);
@@ -268,6 +274,17 @@ static int pg_bind_int64(om_db_stmt *st, int idx, int64_t v)
 
 static int pg_bind_text(om_db_stmt *st, int idx, const char *v)
 {
+	struct pg_stmt *s = S(st);
+	if (!om_db_utf8_valid(v)) {
+		if (idx < 1 || idx > s->nparams)
+			return -EINVAL;
+		if (!s->p[idx - 1].bad) {
+			s->p[idx - 1].bad = true;
+			s->bad++;
+		}
+		keep_msg(D(st->db), "a text value is not UTF-8");
+		return -EINVAL;
+	}
 	return set_param(st, idx, v, strlen(v), 0);
 }
 
@@ -281,6 +298,10 @@ static int pg_bind_null(om_db_stmt *st, int idx)
 	struct pg_stmt *s = S(st);
 	if (idx < 1 || idx > s->nparams)
 		return -EINVAL;
+	if (s->p[idx - 1].bad) {
+		s->p[idx - 1].bad = false;
+		s->bad--;
+	}
 	s->vals[idx - 1] = NULL;
 	s->lens[idx - 1] = 0;
 	s->fmts[idx - 1] = 0;
@@ -294,6 +315,11 @@ static int pg_step(om_db_stmt *st)
 
 	if (s->done)
 		return 0;
+	if (s->bad) {
+		s->done = true;
+		keep_msg(d, "a text value is not UTF-8");
+		return -EINVAL;
+	}
 	if (!s->res) {
 		int sr = pg_settle(d);
 		if (sr < 0)
@@ -445,6 +471,8 @@ static int pg_send(om_db_stmt *st)
 	struct pg_db *d = D(st->db);
 
 	clear_result(s);
+	if (s->bad)
+		return -EINVAL;
 	if (!PQsendQueryPrepared(d->c, s->name, s->nparams, s->vals, s->lens, s->fmts, 0)) {
 		keep_msg(d, PQerrorMessage(d->c));
 		return PQstatus(d->c) == CONNECTION_BAD ? -ECONNRESET : -EIO;

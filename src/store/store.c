@@ -810,40 +810,7 @@ static void bind_event(om_db_stmt *st, const om_store_event *ev, const char *day
  * refuses anything else, and its error would abort the whole batch). */
 static bool utf8_ok(const char *p)
 {
-	const unsigned char *u = (const unsigned char *)p;
-
-	if (!p)
-		return true;
-	while (*u) {
-		unsigned n;
-		uint32_t c;
-		if (*u < 0x80) {
-			u++;
-			continue;
-		} else if ((*u & 0xe0) == 0xc0) {
-			n = 1;
-			c = *u & 0x1f;
-		} else if ((*u & 0xf0) == 0xe0) {
-			n = 2;
-			c = *u & 0x0f;
-		} else if ((*u & 0xf8) == 0xf0) {
-			n = 3;
-			c = *u & 0x07;
-		} else {
-			return false;
-		}
-		for (unsigned i = 1; i <= n; i++) {
-			if ((u[i] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (u[i] & 0x3f);
-		}
-		/* overlong forms, surrogates, beyond U+10FFFF */
-		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-			return false;
-		u += n + 1;
-	}
-	return true;
+	return !p || om_db_utf8_valid(p);
 }
 
 static bool event_utf8_ok(const om_store_event *ev)

@@ -254,6 +254,25 @@ static void test_errors(void **state)
 	/* past the last column */
 	assert_null(om_db_column_text(st, 5));
 	om_db_finalize(st);
+	/* text that is not UTF-8: PostgreSQL refuses it before sending (so the
+	 * open transaction lives on); SQLite takes the bytes */
+	assert_true(om_db_utf8_valid("ascii, 日本語, \xf0\x9f\x98\x80"));
+	assert_false(om_db_utf8_valid("\xff"));
+	assert_false(om_db_utf8_valid("\xc0\xaf"));         /* overlong '/' */
+	assert_false(om_db_utf8_valid("\xed\xa0\x80"));     /* a surrogate */
+	assert_false(om_db_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	assert_false(om_db_utf8_valid("\xe6\x97"));         /* cut short */
+	assert_int_equal(om_db_begin(f->db), 0);
+	assert_int_equal(om_db_prepare(f->db, "SELECT count(*) FROM t WHERE k = ?", &st), 0);
+	assert_int_equal(om_db_bind_text(st, 1, "bad \xff"), tb_pg() ? -EINVAL : 0);
+	assert_int_equal(om_db_step(st), tb_pg() ? -EINVAL : 1);
+	assert_int_equal(om_db_tx_state(f->db), OM_DB_TX_OPEN);
+	om_db_reset(st);
+	om_db_bind_text(st, 1, "m");
+	assert_int_equal(om_db_step(st), 1);
+	assert_int_equal(om_db_column_int64(st, 0), 1);
+	om_db_finalize(st);
+	assert_int_equal(om_db_commit(f->db), 0);
 	/* the connection works on after all of it */
 	assert_int_equal(om_db_query_int64(f->db, "SELECT count(*) FROM t", &n), 1);
 	assert_int_equal(n, 1);
