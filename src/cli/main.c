@@ -65,7 +65,9 @@ static const char *reason_for(const char *msg, const char *path)
 static void say_db_err(const struct cli *c, const char *db, const char *msg, const char *hint_key)
 {
 	const char *why = reason_for(msg, db);
-	say_err(c, "err.db_open", db, why ? why : msg, om_msg(c->lang, hint_key));
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
+	say_err(c, "err.db_open", shown, why ? why : msg, om_msg(c->lang, hint_key));
 }
 
 /* ---- option scanning ------------------------------------------------------ */
@@ -463,7 +465,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		say_err(c, "warn.capture_truncated", res.warning);
 	if (!nodb && (!writer || sw.error < 0)) {
 		/* the events are safe in the spool: say how to store them */
-		say_err(c, "err.store_writer", db, sw.err, spooldir, spooldir, db);
+		char shown[512];
+		om_store_target_shown(db, shown, sizeof(shown));
+		say_err(c, "err.store_writer", shown, sw.err, spooldir, spooldir, shown);
 		goto out;
 	}
 	if (!nodb) {
@@ -540,19 +544,21 @@ static int cmd_store(struct cli *c, struct args *a)
 		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
 	struct store_writer sw;
 	memset(&sw, 0, sizeof(sw));
 	sw.db = db;
 	sw.spool_dir = dir;
 	sw.lang = c->lang;
 	if (store_writer_run(&sw, false) < 0) {
-		say_err(c, "err.store_import", dir, db, sw.err);
+		say_err(c, "err.store_import", dir, shown, sw.err);
 		return EXIT_FAILURE;
 	}
 	char line[1024];
 	snprintf(line, sizeof(line), om_msg(c->lang, "msg.store_imported"),
 	         (unsigned long long)sw.st.records, (unsigned long long)sw.st.stored,
-	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, db);
+	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, shown);
 	printf("%s\n", line);
 	if (prune) {
 		uint64_t removed = 0;
@@ -796,7 +802,9 @@ static int cmd_db(struct cli *c, struct args *a)
 	}
 	om_store_close(s);
 	char line[1024];
-	snprintf(line, sizeof(line), om_msg(c->lang, "msg.db_migrated"), db, from, to);
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
+	snprintf(line, sizeof(line), om_msg(c->lang, "msg.db_migrated"), shown, from, to);
 	printf("%s\n", line);
 	return 0;
 }

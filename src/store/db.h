@@ -41,6 +41,10 @@ enum om_db_tx { OM_DB_TX_NONE = 0, OM_DB_TX_OPEN = 1, OM_DB_TX_FAILED = 2 };
  * form). Anything else is an SQLite file path (or ":memory:"). */
 bool om_db_target_is_pg(const char *target);
 
+/* target as messages show it: "postgresql://user:secret@host/db" becomes
+ * "postgresql://user:***@host/db", a password= parameter "password=***". */
+void om_db_pg_redact(const char *url, char *out, size_t outlen);
+
 /* Opens target. SQLite: the file is created if missing and put in WAL mode
  * (NORMAL synchronous, 32 MiB cache, busy timeout). PostgreSQL: connects
  * (the database must exist). On error err says what and why. */

@@ -590,7 +590,6 @@ static void no_notice(void *arg, const char *message)
 
 /* The target without a password: "postgresql://user:secret@host/db" is
  * shown as "postgresql://user:***@host/db"; a password= parameter too. */
-void om_db_pg_redact(const char *url, char *out, size_t outlen);
 void om_db_pg_redact(const char *url, char *out, size_t outlen)
 {
 	const char *scheme = strstr(url, "://");

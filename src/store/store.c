@@ -395,8 +395,6 @@ static int store_check_owner(om_store *s, char *err, size_t errlen)
 	return 0;
 }
 
-void om_db_pg_redact(const char *url, char *out, size_t outlen);
-
 static int store_open(const char *path, om_store **ret, bool migrate, char *err, size_t errlen)
 {
 	om_store *s;
@@ -451,6 +449,16 @@ fail:
 bool om_store_is_postgresql(const char *path)
 {
 	return om_db_target_is_pg(path);
+}
+
+void om_store_target_shown(const char *path, char *out, size_t n)
+{
+	if (!out || n == 0)
+		return;
+	if (om_db_target_is_pg(path))
+		om_db_pg_redact(path, out, n);
+	else
+		snprintf(out, n, "%s", path ? path : "");
 }
 
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen)

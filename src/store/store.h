@@ -11,6 +11,8 @@ typedef struct om_store om_store;
  * ("postgresql://USER@HOST/DB", "postgres://...": see docs/store.md); the
  * database must exist, the tables are made by the migrations. */
 bool om_store_is_postgresql(const char *path);
+/* path as messages show it: a URL's password replaced by "***". */
+void om_store_target_shown(const char *path, char *out, size_t n);
 /* Opens (creating if needed) the database and applies pending migrations.
  * On error returns a negative errno and writes a message into err. */
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen);
