@@ -902,6 +902,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *rulefiles[64];
+	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
 	for (; a->i < a->argc; a->i++) {
 		const char *arg = a->argv[a->i];
@@ -922,6 +924,15 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
 				return EXIT_USAGE;
+		} else if (opt_is(arg, "--rules")) {
+			if (!(v = opt_value(c, a, "--rules")))
+				return EXIT_USAGE;
+			if (nrules >= OM_ARRAY_SIZE(rulefiles)) {
+				say_err(c, "err.usage_bad_value", "--rules", v,
+				        om_msg(c->lang, "hint.rules"));
+				return EXIT_USAGE;
+			}
+			rulefiles[nrules++] = v;
 		} else if (opt_is(arg, "--run-seconds")) {
 			if (!(v = opt_value(c, a, "--run-seconds")))
 				return EXIT_USAGE;
@@ -965,6 +976,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_detect *rules = NULL;
+	om_detect_hub *hub = NULL;
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
@@ -979,6 +992,9 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		goto out;
 	}
 	if (start_parsers(c, &proto, &apps) < 0)
+		goto out;
+	if ((nrules || c->cfg.detect.nfiles) &&
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
 		goto out;
 	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
 	FILE *pf = fopen(pidpath, "w");
@@ -998,6 +1014,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .spool = spool,
 	                      .apps = om_app_registry_count(apps) ? apps : NULL,
 	                      .proto = proto,
+	                      .detect = hub,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
 	                      .run_seconds = (uint32_t)run_seconds};
@@ -1013,6 +1030,8 @@ out:
 	om_eve_close(eve);
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_detect_hub_free(hub);
+	om_detect_free(rules);
 	return rc;
 }
 

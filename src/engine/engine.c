@@ -178,6 +178,12 @@ struct engine {
 };
 
 static bool live_block_scanner(struct engine *e, const om_recon_alert *a);
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category);
+static void live_auto_check(struct engine *e, const char *line, size_t len);
+static bool live_blocks(const struct engine *e);
+static void live_event(struct engine *e, const char *what, const om_addr *host, bool added,
+                       const char *reason);
 
 /* Records the first failure; later ones are dropped. Any thread. */
 static void engine_fail(struct engine *e, int r)
@@ -358,6 +364,8 @@ static void out_line(struct engine *e, om_buf *b, size_t line_start, om_usec ts)
 		out_flush(e, b, day);
 		return;
 	}
+	if (e->live)
+		live_auto_check(e, b->data + line_start, b->len - line_start);
 	om_buf_putc(b, '\n');
 	if (b->len >= OUT_FLUSH_BYTES) {
 		om_time_day(ts, day, sizeof(day));
@@ -712,6 +720,16 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
+	if (d->verdict == OM_WF_BLOCKED) {
+		const char *cat = NULL;
+		for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db) && !cat; i++)
+			if (d->cats & (1ULL << i))
+				cat = om_wf_db_category(filt->db, i);
+		live_page_note(e, f, ev->name, ev->name_len,
+		               d->source == OM_WF_SRC_CATEGORY ? "gateway.page.why.category"
+		                                               : "gateway.page.why.block_list",
+		               cat);
+	}
 	if (d->verdict == OM_WF_BLOCKED)
 		event_omamori(&j, e, "harmful_web", 2, "blocked", "advice.webfilter.blocked");
 	else if (d->verdict == OM_WF_LISTED && (d->cats & filt->alert_cats))
@@ -861,8 +879,9 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 	}
 	om_event_begin(&j, b, &h);
 	om_json_obj_open(&j, "alert");
-	/* offline nothing is blocked: drop/reject are would-drop */
-	om_json_str(&j, "action", "allowed");
+	/* offline (and passive) nothing is blocked: drop/reject are would-drop */
+	bool blocks = (a->action == OM_DA_DROP || a->action == OM_DA_REJECT) && live_blocks(e);
+	om_json_str(&j, "action", blocks ? "blocked" : "allowed");
 	om_json_u64(&j, "gid", a->gid);
 	om_json_u64(&j, "signature_id", a->sid);
 	om_json_u64(&j, "rev", a->rev);
@@ -876,7 +895,8 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 	om_json_obj_close(&j);
 	if (a->tx && a->tx->json)
 		a->tx->json(&j, a->tx->priv);
-	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority, "detected", a->advice);
+	event_omamori(&j, e, a->category, a->priority > 3 ? 3 : a->priority,
+	              blocks ? "blocked" : "detected", a->advice);
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
@@ -947,9 +967,12 @@ static void worker_totals(const struct worker *w, struct totals *t)
 
 /* uptime: seconds of capture time from the first accepted packet to `upto`
  * (never negative) */
+/* extra (may be NULL) adds members at the end of the stats object (the
+ * live gateway's verdicts). */
 static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
                         const struct totals *t, const om_recon_stats *rs, uint64_t packets,
-                        uint64_t bytes, uint64_t outliers, bool final)
+                        uint64_t bytes, uint64_t outliers, bool final,
+                        void (*extra)(om_json *j, void *user), void *extra_user)
 {
 	size_t start = b->len;
 	om_json j;
@@ -1042,6 +1065,8 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
 		om_json_u64(&j, "dropped", ss.dropped);
 		om_json_obj_close(&j);
 	}
+	if (extra)
+		extra(&j, extra_user);
 	om_json_obj_close(&j);
 	om_event_end(&j);
 	out_line(e, b, start, ts);
@@ -1056,7 +1081,7 @@ static void stats_round_contribute(struct worker *w, struct stats_round *sr)
 	if (atomic_fetch_sub(&sr->remaining, 1) == 1) {
 		/* the last worker writes the line */
 		write_stats(e, &w->out, sr->ts, sr->ts, &sr->sum, &sr->recon, sr->packets,
-		            sr->bytes, sr->outliers, false);
+		            sr->bytes, sr->outliers, false, NULL, NULL);
 		pthread_mutex_destroy(&sr->lock);
 		free(sr);
 	}
@@ -1732,7 +1757,7 @@ stop:
 		out_flush(&e, &e.rout, day); /* so that the final stats count it */
 		sink_drain(&e);
 		write_stats(&e, &e.rout, end_ts, e.clock, &t, om_recon_stats_get(e.recon),
-		            e.packets, e.bytes, e.outliers, true);
+		            e.packets, e.bytes, e.outliers, true, NULL, NULL);
 		out_flush(&e, &e.rout, day);
 		sink_drain(&e);
 		res.packets = e.packets;
@@ -1794,8 +1819,16 @@ struct live_worker {
 	atomic_ullong beat; /* wall time of the last loop */
 	struct live_hold held[LIVE_HELD];
 	unsigned nheld;
-	uint64_t cnt, would_block, hold_timeouts, rejects_sent;
+	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
+	/* what the worker counted, copied each second for the periodic stats
+	 * record (the control thread never reads the worker's own tables) */
+	pthread_mutex_t snap_lock;
+	struct live_snap {
+		struct totals t;
+		uint64_t packets, bytes, would_block, hold_timeouts, rejects, redirects, sinkholes;
+		om_capture_stats cs;
+	} snap;
 };
 
 struct live {
@@ -1808,6 +1841,17 @@ struct live {
 	struct live_worker *lw;
 	om_addr block_addr;
 	bool has_block_addr;
+	om_gw_page *page;  /* the block page, NULL when not served */
+	char page_url[96]; /* where a blocked HTTP request is sent */
+	/* automatic quarantine: hosts found by the workers' alerts, applied by
+	 * the control thread (the workers may write alerts under L->lock) */
+	pthread_mutex_t auto_lock;
+	struct live_autoq {
+		om_addr host;
+		char category[16];
+	} autoq[64];
+	unsigned nautoq;
+	uint64_t autoq_lost;
 };
 
 /* Called from on_recon_alert, under the live lock: a scan from outside the
@@ -1840,6 +1884,9 @@ static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *
 			snprintf(name, sizeof(name), "%.*s", (int)len, (const char *)b);
 	}
 	pthread_mutex_unlock(&L->lock);
+	if (name[0])
+		om_gw_page_note(L->page, &f->cli, name, strlen(name), "gateway.page.why.block_list",
+		                NULL);
 	if (!name[0] || (f->flags & OM_FLOW_F_DROP))
 		return name[0] ? OM_TX_VERDICT_REJECT : OM_TX_VERDICT_ACCEPT;
 	om_buf *b = &w->out;
@@ -1902,6 +1949,268 @@ static bool quarantine_allowed(const struct live *L, const om_packet *p)
 	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
 }
 
+/* What a blocked or isolated packet gets besides being dropped: a blocked
+ * HTTP request the block page's redirect, a blocked DNS query (and any DNS
+ * query of an isolated host) the sinkhole answer pointing at the page,
+ * anything else rejected the reset or ICMP error. */
+static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f,
+                        const om_packet *p, enum om_verdict v, const om_verdict_in *in)
+{
+	bool isolated = in->quarantined && !in->quarantine_allow;
+	if (v != OM_VERDICT_REJECT && !isolated)
+		return;
+	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
+	    om_gw_sinkhole(lw->raw4, p, &L->block_addr) == 0) {
+		lw->sinkholes_sent++;
+		return;
+	}
+	if (v != OM_VERDICT_REJECT)
+		return;
+	const char *app = om_app_proto_name(f);
+	if (L->page && f && p->proto == IPPROTO_TCP && app && !strcmp(app, "http") &&
+	    memcmp(p->src.b, f->cli.b, 16) == 0 && om_gw_redirect(lw->raw4, p, L->page_url) == 0) {
+		lw->redirects_sent++;
+		return;
+	}
+	if (om_gw_reject(lw->raw4, p) == 0)
+		lw->rejects_sent++;
+}
+
+static void live_page_note(struct engine *e, const om_flow *f, const char *host, size_t len,
+                           const char *why, const char *category)
+{
+	if (e->live)
+		om_gw_page_note(e->live->page, &f->cli, host, len, why, category);
+}
+
+/* Whether a drop verdict is carried out: inline only. */
+static bool live_blocks(const struct engine *e)
+{
+	return e->live && e->live->is_inline;
+}
+
+/* The value of "key":"..." in an event line (our own writing: no spaces,
+ * no escapes in addresses and category names); false when absent. */
+static bool line_str(const char *line, size_t len, const char *key, const char **ret,
+                     size_t *ret_len)
+{
+	size_t kl = strlen(key);
+	const char *p = memmem(line, len, key, kl);
+	if (!p)
+		return false;
+	p += kl;
+	const char *end = memchr(p, '"', len - (size_t)(p - line));
+	if (!end)
+		return false;
+	*ret = p;
+	*ret_len = (size_t)(end - p);
+	return true;
+}
+
+/* Every event line passes here (out_line): an alert whose omamori.category
+ * is in site.auto-quarantine isolates the inside host it names. */
+static void live_auto_check(struct engine *e, const char *line, size_t len)
+{
+	struct live *L = e->live;
+	const char *v;
+	size_t vl;
+	if (!L->g.auto_quarantine || !L->is_inline ||
+	    !memmem(line, len, "\"event_type\":\"alert\"", 20) ||
+	    !line_str(line, len, "\"omamori\":{\"category\":\"", &v, &vl) || vl >= 16 ||
+	    !(om_gw_autoq_bit(v, vl) & L->g.auto_quarantine))
+		return;
+	char cat[16];
+	memcpy(cat, v, vl);
+	cat[vl] = 0;
+	static const char *const keys[] = {"\"src_ip\":\"", "\"dest_ip\":\""};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++) {
+		char a[64];
+		om_addr host;
+		if (!line_str(line, len, keys[i], &v, &vl) || vl >= sizeof(a))
+			continue;
+		memcpy(a, v, vl);
+		a[vl] = 0;
+		if (om_addr_parse(a, &host) < 0 || !om_base_is_home(&e->cfg->base, &host))
+			continue;
+		pthread_mutex_lock(&L->auto_lock);
+		if (L->nautoq < OM_ARRAY_SIZE(L->autoq)) {
+			L->autoq[L->nautoq].host = host;
+			snprintf(L->autoq[L->nautoq].category, sizeof(L->autoq[0].category), "%s",
+			         cat);
+			L->nautoq++;
+		} else {
+			L->autoq_lost++;
+		}
+		pthread_mutex_unlock(&L->auto_lock);
+		return; /* the inside end: the source first */
+	}
+}
+
+/* The control thread isolates what the workers found: the list file (so
+ * that `quarantine list` shows it and a restart keeps it), the table, an
+ * event. */
+static void live_auto_apply(struct engine *e)
+{
+	struct live *L = e->live;
+	struct live_autoq q[64];
+	pthread_mutex_lock(&L->auto_lock);
+	unsigned n = L->nautoq;
+	memcpy(q, L->autoq, n * sizeof(q[0]));
+	L->nautoq = 0;
+	pthread_mutex_unlock(&L->auto_lock);
+	char path[300], err[512];
+	if (!n || om_gw_quarantine_path(e->cfg, path, sizeof(path)) < 0)
+		return;
+	om_usec now = om_time_now();
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&L->lock);
+		bool had = om_addr_table_has(L->quar, &q[i].host, now);
+		if (!had && om_addr_table_add(L->quar, &q[i].host, 0) == 0)
+			live_event(e, "auto", &q[i].host, true, q[i].category);
+		pthread_mutex_unlock(&L->lock);
+		if (had)
+			continue;
+		char a[64];
+		om_addr_str(&q[i].host, a, sizeof(a));
+		om_log(OM_LOG_WARN, om_tr("gateway.auto_quarantine"), a, q[i].category);
+		if (om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
+			om_log(OM_LOG_WARN, "%s", err);
+	}
+}
+
+static void live_flush(struct engine *e, om_buf *b, om_usec now);
+
+/* The worker's counters for the stats record (each second, on the worker). */
+static void live_snapshot(struct worker *w)
+{
+	struct live_worker *lw = w->lw;
+	struct live_snap s;
+	memset(&s, 0, sizeof(s));
+	worker_totals(w, &s.t);
+	s.packets = lw->cnt;
+	s.would_block = lw->would_block;
+	s.hold_timeouts = lw->hold_timeouts;
+	s.rejects = lw->rejects_sent;
+	s.redirects = lw->redirects_sent;
+	s.sinkholes = lw->sinkholes_sent;
+	om_capture_stats_get(lw->cap, &s.cs);
+	s.bytes = s.cs.bytes;
+	pthread_mutex_lock(&lw->snap_lock);
+	lw->snap = s;
+	pthread_mutex_unlock(&lw->snap_lock);
+}
+
+struct live_stats_sum {
+	struct live *L;
+	struct live_snap s;
+	unsigned nworkers;
+};
+
+/* The gateway's own members of the stats record. */
+static void live_stats_extra(om_json *j, void *user)
+{
+	const struct live_stats_sum *x = user;
+	const struct live_snap *s = &x->s;
+	om_json_obj_open(j, "gateway");
+	om_json_str(j, "mode", x->L->is_inline ? "inline" : "passive");
+	om_json_u64(j, "workers", x->nworkers);
+	om_json_u64(j, "accepted", s->cs.accepted);
+	om_json_u64(j, "dropped", s->cs.dropped);
+	om_json_u64(j, "rejected", s->cs.rejected);
+	om_json_u64(j, "held", s->cs.held);
+	om_json_u64(j, "would_block", s->would_block);
+	om_json_u64(j, "hold_timeouts", s->hold_timeouts);
+	om_json_u64(j, "kernel_drops", s->cs.kernel_drops);
+	om_json_u64(j, "resets_sent", s->rejects);
+	om_json_u64(j, "block_page_redirects", s->redirects);
+	om_json_u64(j, "sinkhole_answers", s->sinkholes);
+	om_json_u64(j, "block_pages_served", om_gw_page_served(x->L->page));
+	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
+	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
+	om_json_obj_close(j);
+	if (x->L->o->spool) {
+		om_spool_stats ss;
+		om_spool_stats_get(x->L->o->spool, &ss);
+		om_json_obj_open(j, "spool");
+		om_json_u64(j, "records", ss.records);
+		om_json_u64(j, "dropped", ss.dropped);
+		om_json_obj_close(j);
+	}
+}
+
+/* The periodic stats record while live (control thread, every
+ * engine.stats-interval seconds and at the end): the sum of the workers'
+ * last snapshots. */
+static void live_stats(struct engine *e, om_usec now)
+{
+	struct live *L = e->live;
+	struct live_stats_sum x;
+	memset(&x, 0, sizeof(x));
+	x.L = L;
+	x.nworkers = e->nworkers;
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct live_worker *lw = &L->lw[i];
+		pthread_mutex_lock(&lw->snap_lock);
+		struct live_snap s = lw->snap;
+		pthread_mutex_unlock(&lw->snap_lock);
+		uint64_t *dst = (uint64_t *)&x.s.t;
+		const uint64_t *src = (const uint64_t *)&s.t;
+		for (size_t k = 0; k < sizeof(s.t) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+		x.s.packets += s.packets;
+		x.s.bytes += s.bytes;
+		x.s.would_block += s.would_block;
+		x.s.hold_timeouts += s.hold_timeouts;
+		x.s.rejects += s.rejects;
+		x.s.redirects += s.redirects;
+		x.s.sinkholes += s.sinkholes;
+		x.s.cs.packets += s.cs.packets;
+		x.s.cs.accepted += s.cs.accepted;
+		x.s.cs.dropped += s.cs.dropped;
+		x.s.cs.rejected += s.cs.rejected;
+		x.s.cs.held += s.cs.held;
+		x.s.cs.kernel_drops += s.cs.kernel_drops;
+	}
+	pthread_mutex_lock(&L->lock);
+	write_stats(e, &e->rout, now, now, &x.s.t, om_recon_stats_get(e->recon), x.s.packets,
+	            x.s.bytes, 0, false, live_stats_extra, &x);
+	live_flush(e, &e->rout, now);
+	pthread_mutex_unlock(&L->lock);
+}
+
+/* The block page asks whether a host is isolated (from its own thread). */
+static bool live_is_quarantined(void *user, const om_addr *a)
+{
+	struct live *L = user;
+	pthread_mutex_lock(&L->lock);
+	bool q = om_addr_table_has(L->quar, a, om_time_now());
+	pthread_mutex_unlock(&L->lock);
+	return q;
+}
+
+/* Starts the block page on the configured address (a warning, not a stop,
+ * when it cannot listen: blocking works without it, as resets). */
+static void live_page_start(struct live *L)
+{
+	const om_gateway_config *g = &L->g;
+	if (!L->is_inline || !L->has_block_addr)
+		return;
+	char err[512] = "", a[64];
+	if (om_gw_page_new(g->block_contact, live_is_quarantined, L, &L->page) < 0)
+		return;
+	if (om_gw_page_listen(L->page, &L->block_addr, (uint16_t)g->block_port, err, sizeof(err)) <
+	    0) {
+		om_log(OM_LOG_WARN, "%s", err);
+		L->page = om_gw_page_free(L->page);
+		return;
+	}
+	om_addr_str(&L->block_addr, a, sizeof(a));
+	bool v4 = om_addr_is_v4(&L->block_addr);
+	snprintf(L->page_url, sizeof(L->page_url), "http://%s%s%s:%u/", v4 ? "" : "[", a,
+	         v4 ? "" : "]", (unsigned)g->block_port);
+	om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url);
+}
+
 static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
 {
 	struct engine *e = w->e;
@@ -1953,9 +2262,8 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 			    (struct live_hold){cp->id, om_flow_handle_of(f), now};
 		}
 	}
-	if (v == OM_VERDICT_REJECT && L->is_inline && lw->raw4 >= 0 &&
-	    om_gw_reject(lw->raw4, &p) == 0)
-		lw->rejects_sent++;
+	if (L->is_inline && lw->raw4 >= 0)
+		live_answer(L, lw, f, &p, v, &in);
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
 	return v;
@@ -2026,6 +2334,7 @@ static void *live_main(void *arg)
 		if (now - last_tick >= TICK_USEC) {
 			om_flow_table_expire(w->ft, now);
 			live_flush(e, &w->out, now);
+			live_snapshot(w);
 			last_tick = now;
 		} else if (w->out.len >= OUT_FLUSH_BYTES) {
 			live_flush(e, &w->out, now);
@@ -2043,7 +2352,8 @@ static void *live_main(void *arg)
 
 /* An event for a gateway change (quarantine, start, stop), from the control
  * thread under the live lock. */
-static void live_event(struct engine *e, const char *what, const om_addr *host, bool added)
+static void live_event(struct engine *e, const char *what, const om_addr *host, bool added,
+                       const char *reason)
 {
 	om_buf *b = &e->rout;
 	size_t start = b->len;
@@ -2055,6 +2365,8 @@ static void live_event(struct engine *e, const char *what, const om_addr *host, 
 	om_json_str(&j, "action", added ? "add" : "del");
 	om_json_str(&j, "source", what);
 	json_addr(&j, "host", host);
+	if (reason)
+		om_json_str(&j, "reason", reason);
 	om_json_obj_close(&j);
 	event_omamori(&j, e, "c2", added ? 3 : 1, added ? "blocked" : "allowed",
 	              added ? "gateway.quarantine.add" : "gateway.quarantine.del");
@@ -2082,10 +2394,10 @@ static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 	om_usec until, now = om_time_now();
 	for (unsigned i = 0; om_addr_table_get(t, i, &a, &until); i++)
 		if (!om_addr_table_has(L->quar, &a, now))
-			live_event(e, "list", &a, true);
+			live_event(e, "list", &a, true, NULL);
 	for (unsigned i = 0; om_addr_table_get(L->quar, i, &a, &until); i++)
 		if (!om_addr_table_has(t, &a, now))
-			live_event(e, "list", &a, false);
+			live_event(e, "list", &a, false, NULL);
 	om_addr_table *old = L->quar;
 	L->quar = t;
 	pthread_mutex_unlock(&L->lock);
@@ -2141,6 +2453,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	eo.workers = g->workers ? g->workers : 1;
 	eo.apps = go->apps;
 	eo.proto = go->proto;
+	eo.detect = go->detect;
 	e.o = &eo;
 	e.lang = om_lang_thread();
 	e.cfg = go->cfg;
@@ -2151,6 +2464,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	L.is_inline = g->mode == OM_GW_INLINE;
 	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
 	pthread_mutex_init(&L.lock, NULL);
+	pthread_mutex_init(&L.auto_lock, NULL);
 	om_buf_init(&e.rout, OUT_MAX_BYTES);
 	e.w = calloc(e.nworkers, sizeof(*e.w));
 	L.lw = calloc(e.nworkers, sizeof(*L.lw));
@@ -2165,6 +2479,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
+	for (unsigned i = 0; i < e.nworkers; i++)
+		pthread_mutex_init(&L.lw[i].snap_lock, NULL);
 	for (unsigned i = 0; i < e.nworkers; i++)
 		L.lw[i].raw4 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
@@ -2214,6 +2530,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	char qerr[512] = "";
 	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
 		om_log(OM_LOG_WARN, "%s", qerr);
+	live_page_start(&L);
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
 	if (go->spool)
@@ -2228,14 +2545,29 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	}
 	om_log(OM_LOG_INFO, om_tr("gateway.started"), L.is_inline ? "inline" : "passive",
 	       e.nworkers);
-	om_usec t0 = om_time_now(), last = t0;
+	om_usec t0 = om_time_now(), last = t0, prev = t0, grace = 0, last_stats = t0;
+	om_usec stats_every = (om_usec)e.cfg->engine.stats_interval * TICK_USEC;
+	e.have_ts = true;
+	e.first_ts = t0; /* the stats record's uptime */
 	while (!*go->stop && !atomic_load(&L.stop)) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		om_usec now = om_time_now();
+		/* this loop sleeps 200 ms: a much longer (or negative) step means
+		 * the whole process stood still or the clock was set (a suspended
+		 * machine, a stopped process, a clock step), not that a worker is
+		 * stuck; the watchdog gives the workers a full period again */
+		if (now - prev > 2 * TICK_USEC || now < prev)
+			grace = now + WATCHDOG_USEC;
+		prev = now;
 		if (go->reload && *go->reload) {
 			*go->reload = 0;
 			live_reload(&e);
+		}
+		live_auto_apply(&e);
+		if (now - last_stats >= stats_every) {
+			live_stats(&e, now);
+			last_stats = now;
 		}
 		if (now - last >= TICK_USEC) {
 			pthread_mutex_lock(&L.lock);
@@ -2247,8 +2579,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		/* watchdog: a worker that has not come round for 10 s is stuck;
 		 * leave with an error so that the service manager restarts us
 		 * (inline traffic meanwhile follows the fail-open setting) */
-		for (unsigned i = 0; i < e.nworkers; i++) {
-			if (now - atomic_load(&L.lw[i].beat) > WATCHDOG_USEC) {
+		for (unsigned i = 0; i < e.nworkers && now >= grace; i++) {
+			if (om_gw_stuck(now, atomic_load(&L.lw[i].beat), WATCHDOG_USEC)) {
 				om_log(OM_LOG_ERROR, om_tr("gateway.watchdog"), i);
 				r = -ETIMEDOUT;
 				snprintf(err, errlen, om_tr("gateway.watchdog"), i);
@@ -2272,6 +2604,11 @@ stop:
 	om_recon_flush(e.recon);
 	live_flush(&e, &e.rout, om_time_now());
 	pthread_mutex_unlock(&L.lock);
+	/* the last stats record: the workers are gone, their counts are final */
+	for (unsigned i = 0; i < started; i++)
+		live_snapshot(&e.w[i]);
+	if (started)
+		live_stats(&e, om_time_now());
 	if (e.sink.inited) {
 		sink_drain(&e);
 		if (go->spool)
@@ -2287,10 +2624,18 @@ stop:
 		       (unsigned long long)cs.dropped, (unsigned long long)cs.rejected,
 		       (unsigned long long)cs.held, (unsigned long long)L.lw[i].would_block,
 		       (unsigned long long)cs.kernel_drops);
+		if (L.page)
+			om_log(OM_LOG_INFO, om_tr("gateway.page_stats"), i,
+			       (unsigned long long)L.lw[i].redirects_sent,
+			       (unsigned long long)L.lw[i].sinkholes_sent);
 	}
+	if (L.page)
+		om_log(OM_LOG_INFO, om_tr("gateway.page_served"),
+		       (unsigned long long)om_gw_page_served(L.page));
 out:
 	if (e.sink.inited)
 		sink_stop(&e);
+	L.page = om_gw_page_free(L.page);
 	if (L.lw) {
 		for (unsigned i = 0; i < e.nworkers; i++) {
 			om_capture_close(L.lw[i].cap);
@@ -2306,6 +2651,9 @@ out:
 		workers_free(&e);
 		free(e.w);
 	}
+	if (L.lw)
+		for (unsigned i = 0; i < e.nworkers; i++)
+			pthread_mutex_destroy(&L.lw[i].snap_lock);
 	free(L.lw);
 	om_recon_free(e.recon);
 	om_decoder_free(e.tdec);
@@ -2313,5 +2661,6 @@ out:
 	om_addr_table_free(L.quar);
 	om_buf_free(&e.rout);
 	pthread_mutex_destroy(&L.lock);
+	pthread_mutex_destroy(&L.auto_lock);
 	return r;
 }

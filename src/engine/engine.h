@@ -58,6 +58,8 @@ typedef struct om_gateway_config {
 	char user[32];               /* run as this user after set-up ("" = stay) */
 	char block_addr[64];         /* the gateway's LAN address: block page, sinkhole */
 	uint32_t block_port;         /* the block page's port (default 8080) */
+	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
+	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */
 	om_gw_forward forwards[OM_GW_MAX_FORWARDS];
 	unsigned nforwards;
 	om_gw_host hosts[OM_GW_MAX_HOSTS];
@@ -68,6 +70,16 @@ typedef struct om_gateway_config {
 	unsigned nblocked;
 } om_gateway_config;
 extern const om_config_schema om_gateway_config_schema;
+/* The alert categories that may isolate an inside host automatically
+ * (site.auto-quarantine). */
+enum {
+	OM_GW_AUTOQ_C2 = 1u << 0,
+	OM_GW_AUTOQ_WEB_MALWARE = 1u << 1,
+	OM_GW_AUTOQ_MAIL_MALWARE = 1u << 2,
+	OM_GW_AUTOQ_INTRUSION = 1u << 3,
+};
+/* The bit of an omamori.category name (len bytes), 0 for any other. */
+uint32_t om_gw_autoq_bit(const char *category, size_t len);
 
 typedef struct om_settings {
 	om_base_config base;
@@ -210,9 +222,10 @@ typedef struct om_gateway_opts {
 	om_spool *spool;
 	const om_app_registry *apps;
 	om_proto *proto;
-	volatile int *stop;   /* set by the signal handler: leave */
-	volatile int *reload; /* set by SIGHUP: re-read configuration and quarantine */
-	uint32_t run_seconds; /* 0: until stop */
+	om_detect_hub *detect; /* IPS rules attached to proto; NULL: none */
+	volatile int *stop;    /* set by the signal handler: leave */
+	volatile int *reload;  /* set by SIGHUP: re-read configuration and quarantine */
+	uint32_t run_seconds;  /* 0: until stop */
 } om_gateway_opts;
 /* Runs the live gateway until *stop. */
 int om_gateway_run(const om_gateway_opts *o, char *err, size_t errlen);

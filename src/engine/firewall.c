@@ -114,6 +114,15 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 		              proto_name(f->proto), f->port, v4 ? "ip" : "ip6", v4 ? "" : "[", a,
 		              v4 ? "" : "]", f->to_port ? f->to_port : f->port);
 	}
+	/* the block page: a sinkholed name leads the browser to port 80 of the
+	 * gateway's address, which is the page's port */
+	om_addr ba;
+	if (g->block_addr[0] && g->block_port != 80 && om_addr_parse(g->block_addr, &ba) == 0) {
+		char a[64];
+		om_addr_str(&ba, a, sizeof(a));
+		om_buf_printf(out, "\t\tiifname \"%s\" %s daddr %s tcp dport 80 redirect to :%u\n",
+		              lan, om_addr_is_v4(&ba) ? "ip" : "ip6", a, g->block_port);
+	}
 	om_buf_puts(out, "\t}\n}\n");
 	return out->toobig ? -ENOSPC : 0;
 }

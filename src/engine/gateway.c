@@ -185,6 +185,45 @@ static void dump_blocked(const void *obj, om_buf *out, int indent)
 		om_buf_printf(out, "\n%*s- %s", indent + 2, "", g->blocked[i]);
 }
 
+static const char *const autoq_names[] = {"c2", "web_malware", "mail_malware", "intrusion"};
+
+uint32_t om_gw_autoq_bit(const char *category, size_t len)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(autoq_names); i++)
+		if (strlen(autoq_names[i]) == len && memcmp(autoq_names[i], category, len) == 0)
+			return 1u << i;
+	return 0;
+}
+
+static int parse_autoq(om_config_ctx *c, const om_config_node *n, void *obj)
+{
+	om_gateway_config *g = obj;
+	const char *key = "site.auto-quarantine";
+	if (om_config_node_type(n) != OM_CN_SEQUENCE)
+		return om_config_fail(c, n, key, "err.gateway.auto_quarantine");
+	uint32_t bits = 0;
+	for (size_t i = 0, count = om_config_node_count(n); i < count; i++) {
+		const om_config_node *e = om_config_node_item(c, n, i, NULL);
+		const char *s = e ? om_config_node_scalar(e) : NULL;
+		uint32_t b = s ? om_gw_autoq_bit(s, strlen(s)) : 0;
+		if (!b)
+			return om_config_fail(c, e ? e : n, key, "err.gateway.auto_quarantine");
+		bits |= b;
+	}
+	g->auto_quarantine = bits;
+	return 0;
+}
+
+static void dump_autoq(const void *obj, om_buf *out, int indent)
+{
+	const om_gateway_config *g = obj;
+	if (!g->auto_quarantine)
+		om_buf_puts(out, " []");
+	for (size_t i = 0; i < OM_ARRAY_SIZE(autoq_names); i++)
+		if (g->auto_quarantine & (1u << i))
+			om_buf_printf(out, "\n%*s- %s", indent + 2, "", autoq_names[i]);
+}
+
 #define F(m) offsetof(om_gateway_config, m)
 static const om_config_key gw_keys[] = {
     {"site.mode", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.mode", parse_mode, dump_mode},
@@ -212,11 +251,16 @@ static const om_config_key gw_keys[] = {
      NULL, NULL},
     {"site.block-page.port", OM_CK_U32, F(block_port), 0, 1, 65535,
      "config.help.gateway.block-page.port", NULL, NULL},
+    {"site.block-page.contact", OM_CK_STR, F(block_contact),
+     sizeof(((om_gateway_config *)0)->block_contact), 0, 0,
+     "config.help.gateway.block-page.contact", NULL, NULL},
     {"site.forwards", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.forwards", parse_forwards,
      dump_forwards},
     {"site.hosts", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.hosts", parse_hosts, dump_hosts},
     {"site.block-list", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.block-list", parse_blocked,
      dump_blocked},
+    {"site.auto-quarantine", OM_CK_CUSTOM, 0, 0, 0, 0, "config.help.gateway.auto-quarantine",
+     parse_autoq, dump_autoq},
 };
 #undef F
 
@@ -512,6 +556,172 @@ int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret
 	return 0;
 }
 
+/* ---- the block page's redirect and the DNS sinkhole ------------------------- */
+
+/* An IPv4 TCP segment from src to dst carrying data (at most 1200 bytes). */
+static size_t tcp_data(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+                       uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+                       size_t len)
+{
+	size_t tot = 40 + len;
+	ip4_header(out, src, dst, IPPROTO_TCP, (uint16_t)tot);
+	uint8_t *t = out + 20;
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 65535);
+	memcpy(t + 20, data, len);
+	uint8_t ph[12];
+	memcpy(ph, src, 4);
+	memcpy(ph + 4, dst, 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_TCP;
+	put16(ph + 10, (uint16_t)(20 + len));
+	put16(t + 16, fold(sum16(t, 20 + len, sum16(ph, 12, 0))));
+	return tot;
+}
+
+/* The IPv4 header and the L4 part of a raw packet; -EINVAL when short. */
+static int ip4_parts(const om_packet *p, const uint8_t **ret_ip, size_t *ret_ihl, size_t *ret_tot)
+{
+	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
+	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
+	if (p->ip_ver != 4 || len < 20 || (ip[0] >> 4) != 4)
+		return -ENOTSUP;
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+	if (ihl < 20 || ihl > len || tot < ihl)
+		return -EINVAL;
+	if (tot > len)
+		tot = len;
+	if ((ip[6] & 0x3f) || ip[7])
+		return -EINVAL; /* a fragment: not answered */
+	*ret_ip = ip;
+	*ret_ihl = ihl;
+	*ret_tot = tot;
+	return 0;
+}
+
+int om_gw_redirect_build(const om_packet *p, const char *location, uint8_t *buf, size_t cap,
+                         size_t *ret_len1, size_t *ret_len2)
+{
+	const uint8_t *ip;
+	size_t ihl, tot;
+	int r = ip4_parts(p, &ip, &ihl, &tot);
+	if (r < 0)
+		return r;
+	if (ip[9] != IPPROTO_TCP || tot < ihl + 20)
+		return -EINVAL;
+	const uint8_t *t = ip + ihl;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
+	if (doff < 20 || ihl + doff > tot)
+		return -EINVAL;
+	uint8_t fl = t[13];
+	size_t dlen = tot - ihl - doff;
+	if (!(fl & 0x10) || (fl & 0x07) || dlen == 0)
+		return -EINVAL; /* only a request's data segment (ACK, no SYN/FIN/RST) */
+	char resp[1200];
+	int n = snprintf(resp, sizeof(resp),
+	                 "HTTP/1.1 302 Found\r\nLocation: %s\r\nCache-Control: no-store\r\n"
+	                 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+	                 location);
+	if (n < 0 || (size_t)n >= sizeof(resp) || strpbrk(location, "\r\n"))
+		return -EINVAL;
+	if (cap < 40 + (size_t)n + 40)
+		return -ENOBUFS;
+	const uint8_t *src = ip + 12, *dst = ip + 16;
+	uint16_t sp = (uint16_t)(t[0] << 8 | t[1]), dp = (uint16_t)(t[2] << 8 | t[3]);
+	uint32_t seq = get32(t + 4), ack = get32(t + 8);
+	uint32_t end = seq + (uint32_t)dlen;
+	/* to the client, as from the server: the answer and the end of the
+	 * connection, at the sequence the client expects next */
+	size_t l1 =
+	    tcp_data(buf, dst, src, dp, sp, ack, end, 0x19 /* FIN PSH ACK */, resp, (size_t)n);
+	/* to the server: the request never arrives, the connection is reset at
+	 * the client's sequence before it */
+	tcp_rst(buf + l1, src, dst, sp, dp, seq, 0, 0x04);
+	*ret_len1 = l1;
+	*ret_len2 = 40;
+	return 0;
+}
+
+int om_gw_sinkhole_build(const om_packet *p, const om_addr *answer, uint8_t *buf, size_t cap,
+                         size_t *ret_len)
+{
+	const uint8_t *ip;
+	size_t ihl, tot;
+	int r = ip4_parts(p, &ip, &ihl, &tot);
+	if (r < 0)
+		return r;
+	if (ip[9] != IPPROTO_UDP || tot < ihl + 8 + 12)
+		return -EINVAL;
+	const uint8_t *u = ip + ihl;
+	size_t ulen = (size_t)(u[4] << 8 | u[5]);
+	if (ulen < 8 + 12 || ihl + ulen > tot)
+		return -EINVAL;
+	const uint8_t *q = u + 8;
+	size_t qlen = ulen - 8;
+	/* a standard query (QR 0, opcode 0) with one question */
+	if ((q[2] & 0xf8) || q[4] || q[5] != 1)
+		return -EINVAL;
+	size_t off = 12, labels = 0;
+	while (off < qlen && q[off]) {
+		size_t l = q[off];
+		if (l > 63 || ++labels > 127 || off + 1 + l >= qlen)
+			return -EINVAL; /* a compression pointer or a label past the end */
+		off += 1 + l;
+	}
+	if (off >= qlen || off - 12 + 1 > 255 || off + 5 > qlen)
+		return -EINVAL;
+	size_t qend = off + 5; /* the name's root label, type and class */
+	uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
+	uint16_t qclass = (uint16_t)(q[off + 3] << 8 | q[off + 4]);
+	bool v4 = om_addr_is_v4(answer);
+	bool has = qclass == 1 && ((qtype == 1 && v4) || (qtype == 28 && !v4) || qtype == 255);
+	size_t rdlen = v4 ? 4 : 16;
+	size_t dns_len = qend + (has ? 12 + rdlen : 0);
+	size_t total = 20 + 8 + dns_len;
+	if (cap < total)
+		return -ENOBUFS;
+	uint8_t *d = buf + 28;
+	memcpy(d, q, qend);
+	d[2] = (uint8_t)(0x80 | (q[2] & 0x01)); /* QR, the query's RD */
+	d[3] = 0x80;                            /* RA, NOERROR */
+	put16(d + 6, has ? 1 : 0);
+	put16(d + 8, 0);
+	put16(d + 10, 0);
+	if (has) {
+		uint8_t *a = d + qend;
+		put16(a, 0xc00c); /* the question's name */
+		put16(a + 2, v4 ? 1 : 28);
+		put16(a + 4, 1);
+		put32(a + 6, 60);
+		put16(a + 10, (uint16_t)rdlen);
+		memcpy(a + 12, v4 ? answer->b + 12 : answer->b, rdlen);
+	}
+	const uint8_t *src = ip + 12, *dst = ip + 16;
+	ip4_header(buf, dst, src, IPPROTO_UDP, (uint16_t)total);
+	uint8_t *uo = buf + 20;
+	put16(uo, (uint16_t)(u[2] << 8 | u[3]));
+	put16(uo + 2, (uint16_t)(u[0] << 8 | u[1]));
+	put16(uo + 4, (uint16_t)(8 + dns_len));
+	put16(uo + 6, 0);
+	uint8_t ph[12];
+	memcpy(ph, dst, 4);
+	memcpy(ph + 4, src, 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_UDP;
+	put16(ph + 10, (uint16_t)(8 + dns_len));
+	uint16_t c = fold(sum16(uo, 8 + dns_len, sum16(ph, 12, 0)));
+	put16(uo + 6, c ? c : 0xffff);
+	*ret_len = total;
+	return 0;
+}
+
 int om_gw_raw_socket(void)
 {
 	return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
@@ -522,6 +732,27 @@ static int send_ip4(int fd, const uint8_t *pkt, size_t len)
 	struct sockaddr_in to = {.sin_family = AF_INET};
 	memcpy(&to.sin_addr, pkt + 16, 4);
 	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
+}
+
+int om_gw_redirect(int fd, const om_packet *p, const char *location)
+{
+	uint8_t buf[1400];
+	size_t l1, l2;
+	int r = om_gw_redirect_build(p, location, buf, sizeof(buf), &l1, &l2);
+	if (r < 0)
+		return r;
+	r = send_ip4(fd, buf, l1);
+	if (r == 0)
+		r = send_ip4(fd, buf + l1, l2);
+	return r;
+}
+
+int om_gw_sinkhole(int fd, const om_packet *p, const om_addr *answer)
+{
+	uint8_t buf[600];
+	size_t n;
+	int r = om_gw_sinkhole_build(p, answer, buf, sizeof(buf), &n);
+	return r < 0 ? r : send_ip4(fd, buf, n);
 }
 
 int om_gw_reject(int fd, const om_packet *p)

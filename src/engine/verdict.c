@@ -170,3 +170,10 @@ enum om_verdict om_verdict_decide(const om_verdict_in *in, om_usec hold_max, boo
 	}
 	return v;
 }
+
+bool om_gw_stuck(om_usec now, om_usec beat, om_usec limit)
+{
+	/* a worker may have come round after now was read: a beat later than
+	 * now is progress, not an age (unsigned: now - beat would wrap) */
+	return beat < now && now - beat > limit;
+}

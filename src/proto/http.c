@@ -845,10 +845,10 @@ static const uint8_t *tx_buffer(const om_proto_tx *ptx, enum om_tx_buf which, ui
 	}
 }
 
+/* The transaction's "http" object: called as json(j, tx->priv). */
 static void tx_json(om_json *j, void *arg)
 {
-	const om_proto_tx *ptx = arg;
-	struct http_tx *t = ptx->priv;
+	struct http_tx *t = arg;
 	om_json_obj_open(j, "http");
 	http_members(j, t->tx, false);
 	om_json_obj_close(j);

@@ -1,6 +1,8 @@
 /* fuzz_gateway: the gateway's packet-facing code on hostile input: the
  * reject builder (it reads the offending packet's IP and TCP headers to
- * answer them) and the policy block-list match on names taken from packets.
+ * answer them), the block page's redirect and the DNS sinkhole (they read
+ * the request and the query), the block page's request parser, and the
+ * policy block-list match on names taken from packets.
  * The input is one raw IP packet, copied into a buffer of exactly its
  * length so that an over-read is caught; what is built must be well formed. */
 #include <stdio.h>
@@ -38,6 +40,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((out[0] >> 4) != 4 || (size_t)(out[2] << 8 | out[3]) != l1)
 				abort();
 		}
+	}
+	if (om_decode_peek(&p) == 0) {
+		uint8_t out[1400];
+		size_t l1 = 0, l2 = 0;
+		if (om_gw_redirect_build(&p, "http://192.0.2.1:8080/", out, sizeof(out), &l1,
+		                         &l2) == 0) {
+			if (l1 < 40 || l2 != 40 || l1 + l2 > sizeof(out) ||
+			    (size_t)(out[2] << 8 | out[3]) != l1)
+				abort();
+		}
+		om_addr a;
+		om_addr_parse(size && (data[0] & 1) ? "2001:db8::1" : "192.0.2.1", &a);
+		if (om_gw_sinkhole_build(&p, &a, out, sizeof(out), &l1) == 0) {
+			if (l1 < 28 + 12 || l1 > sizeof(out) ||
+			    (size_t)(out[2] << 8 | out[3]) != l1 ||
+			    (size_t)(out[24] << 8 | out[25]) != l1 - 20)
+				abort();
+		}
+	}
+	om_gw_req rq;
+	if (om_gw_page_parse((const char *)pkt, size, &rq) == 0) {
+		if (!rq.method[0] || !rq.path[0] || strlen(rq.path) >= sizeof(rq.path))
+			abort();
 	}
 	(void)om_gw_name_blocked(&g, (const char *)pkt, size > 300 ? 300 : size);
 	free(pkt);

@@ -3,11 +3,13 @@
  * the nftables ruleset, the reject packets and the site: configuration.
  * Expected values are worked out from the inputs and the RFCs, not taken
  * from the program's output. */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -430,6 +432,260 @@ static void test_quarantine_file(void **st)
 	rmdir(dir);
 }
 
+/* ---- the block page's redirect, the DNS sinkhole, the page ----------------- */
+
+static void test_watchdog(void **st)
+{
+	(void)st;
+	const om_usec s = 1000000;
+	assert_false(om_gw_stuck(100 * s, 95 * s, 10 * s));
+	assert_true(om_gw_stuck(100 * s, 89 * s, 10 * s));
+	assert_false(om_gw_stuck(100 * s, 90 * s, 10 * s)); /* exactly the limit */
+	/* the worker came round after the watchdog read the clock: not stuck
+	 * (the old unsigned difference wrapped to centuries) */
+	assert_false(om_gw_stuck(100 * s, 100 * s + 1, 10 * s));
+}
+
+static void test_redirect(void **st)
+{
+	(void)st;
+	/* 10.0.0.2:40000 -> 192.0.2.80:80, seq 1000, ack 5000, PSH|ACK, 10 bytes */
+	uint8_t pkt[50] = {0x45, 0,    0,   50,  0,    0,    0x40, 0,    64,   6,    0,  0, 10,
+	                   0,    0,    2,   192, 0,    2,    80,   0x9c, 0x40, 0,    80, 0, 0,
+	                   0x03, 0xe8, 0,   0,   0x13, 0x88, 0x50, 0x18, 0xff, 0xff, 0,  0, 0,
+	                   0,    'G',  'E', 'T', ' ',  '/',  ' ',  'H',  'T',  'T',  'P'};
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.raw = pkt;
+	p.caplen = sizeof(pkt);
+	p.linktype = 101;
+	assert_int_equal(om_decode_peek(&p), 0);
+	uint8_t out[1400];
+	size_t l1, l2;
+	const char *loc = "http://10.0.0.1:8080/";
+	assert_int_equal(om_gw_redirect_build(&p, loc, out, sizeof(out), &l1, &l2), 0);
+	static const char want_http[] = "HTTP/1.1 302 Found\r\nLocation: http://10.0.0.1:8080/\r\n";
+	/* to the client as from the server: seq = the client's ack, ack = its
+	 * next byte, FIN|PSH|ACK, the answer as data */
+	const uint8_t *r = out;
+	size_t data = l1 - 40;
+	assert_true(data > sizeof(want_http));
+	assert_int_equal(r[2] << 8 | r[3], l1);
+	{
+		static const uint8_t want[8] = {192, 0, 2, 80, 10, 0, 0, 2};
+		assert_memory_equal(r + 12, want, 8);
+	}
+	assert_int_equal(csum_check(r, 20, 0), 0xffff);
+	assert_int_equal(r[20] << 8 | r[21], 80);
+	assert_int_equal(r[22] << 8 | r[23], 40000);
+	assert_int_equal(be32(r + 24), 5000);
+	assert_int_equal(be32(r + 28), 1010);
+	assert_int_equal(r[33], 0x19);
+	assert_memory_equal(r + 40, want_http, sizeof(want_http) - 1);
+	assert_memory_equal(r + l1 - 4, "\r\n\r\n", 4);
+	uint8_t ph[12];
+	memcpy(ph, r + 12, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)((20 + data) >> 8);
+	ph[11] = (uint8_t)(20 + data);
+	assert_int_equal(csum_check(r + 20, 20 + data, csum_check(ph, 12, 0)), 0xffff);
+	/* to the server as from the client: a reset at the request's first byte */
+	r = out + l1;
+	assert_int_equal(l2, 40);
+	{
+		static const uint8_t want[8] = {10, 0, 0, 2, 192, 0, 2, 80};
+		assert_memory_equal(r + 12, want, 8);
+	}
+	assert_int_equal(be32(r + 24), 1000);
+	assert_int_equal(r[33], 0x04);
+	tcp_pseudo_ok(r);
+	/* a header injection through the location is refused */
+	assert_int_equal(
+	    om_gw_redirect_build(&p, "http://x/\r\nSet-Cookie: a=b", out, sizeof(out), &l1, &l2),
+	    -EINVAL);
+	/* only a data segment is redirected: a SYN (no data) is not */
+	pkt[33] = 0x02;
+	p.caplen = 40;
+	pkt[3] = 40;
+	assert_int_equal(om_gw_redirect_build(&p, loc, out, sizeof(out), &l1, &l2), -EINVAL);
+}
+
+/* A query from 10.0.0.2:5353 to 192.0.2.53:53 for "blocked.test" of type
+ * qtype, id 0x1234, RD set; returns its length. */
+static size_t dns_query(uint8_t *pkt, uint16_t qtype)
+{
+	static const uint8_t ip[20] = {0x45, 0, 0,  0, 0, 0, 0,   0, 64, 17,
+	                               0,    0, 10, 0, 0, 2, 192, 0, 2,  53};
+	static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,
+	                            0,    0,    0,    7,    'b', 'l', 'o', 'c', 'k',
+	                            'e',  'd',  4,    't',  'e', 's', 't', 0};
+	memcpy(pkt, ip, 20);
+	uint8_t *u = pkt + 20;
+	u[0] = 0x14;
+	u[1] = 0xe9;
+	u[2] = 0;
+	u[3] = 53;
+	memcpy(u + 8, q, sizeof(q));
+	size_t n = 8 + sizeof(q);
+	u[8 + sizeof(q)] = (uint8_t)(qtype >> 8);
+	u[9 + sizeof(q)] = (uint8_t)qtype;
+	u[10 + sizeof(q)] = 0;
+	u[11 + sizeof(q)] = 1;
+	n += 4;
+	u[4] = (uint8_t)(n >> 8);
+	u[5] = (uint8_t)n;
+	u[6] = u[7] = 0;
+	pkt[2] = (uint8_t)((20 + n) >> 8);
+	pkt[3] = (uint8_t)(20 + n);
+	return 20 + n;
+}
+
+static void decode_raw(om_packet *p, const uint8_t *pkt, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->raw = pkt;
+	p->caplen = (uint32_t)n;
+	p->linktype = 101;
+	assert_int_equal(om_decode_peek(p), 0);
+}
+
+static void test_sinkhole(void **st)
+{
+	(void)st;
+	uint8_t pkt[128], out[600];
+	om_packet p;
+	om_addr ans;
+	assert_int_equal(om_addr_parse("10.10.1.1", &ans), 0);
+	size_t n = dns_query(pkt, 1), len;
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	/* IP + UDP + the query's 30 bytes (header 12, name 14, type, class) +
+	 * one answer: pointer 2, type 2, class 2, ttl 4, length 2, address 4 */
+	assert_int_equal(len, 20 + 8 + 30 + 16);
+	{
+		static const uint8_t want[8] = {192, 0, 2, 53, 10, 0, 0, 2};
+		assert_memory_equal(out + 12, want, 8);
+	}
+	assert_int_equal(out[9], 17);
+	assert_int_equal(csum_check(out, 20, 0), 0xffff);
+	const uint8_t *u = out + 20;
+	assert_int_equal(u[0] << 8 | u[1], 53);
+	assert_int_equal(u[2] << 8 | u[3], 5353);
+	assert_int_equal(u[4] << 8 | u[5], len - 20);
+	uint8_t ph[12];
+	memcpy(ph, out + 12, 8);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = u[4];
+	ph[11] = u[5];
+	assert_int_equal(csum_check(u, len - 20, csum_check(ph, 12, 0)), 0xffff);
+	const uint8_t *d = u + 8;
+	static const uint8_t hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+	assert_memory_equal(d, hdr, 12);
+	assert_memory_equal(d + 12, pkt + 28 + 12, 18); /* the question, unchanged */
+	static const uint8_t an[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 10, 1, 1};
+	assert_memory_equal(d + 30, an, 16);
+	/* AAAA with an IPv4 page: NOERROR, no answer */
+	n = dns_query(pkt, 28);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 20 + 8 + 30);
+	assert_int_equal(out[28 + 7], 0);
+	/* an answer (QR set), a compression pointer in the question, a name past
+	 * the end: nothing is sent */
+	n = dns_query(pkt, 1);
+	pkt[28 + 2] |= 0x80;
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	n = dns_query(pkt, 1);
+	pkt[28 + 12] = 0xc0;
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	n = dns_query(pkt, 1);
+	pkt[28 + 12] = 60; /* a label longer than the rest */
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+}
+
+static bool never_isolated(void *user, const om_addr *a)
+{
+	(void)a;
+	return *(bool *)user;
+}
+
+static void test_block_page(void **st)
+{
+	(void)st;
+	om_gw_req rq;
+	static const char get[] = "GET /x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+	assert_int_equal(om_gw_page_parse(get, sizeof(get) - 1, &rq), 0);
+	assert_string_equal(rq.method, "GET");
+	assert_string_equal(rq.path, "/x?y=1");
+	assert_int_equal(om_gw_page_parse(get, 20, &rq), -EAGAIN);
+	assert_int_equal(om_gw_page_parse("GET\r\n\r\n", 7, &rq), -EINVAL);
+	assert_int_equal(om_gw_page_parse("GET / FTP/1.0\r\n\r\n", 17, &rq), -EINVAL);
+	assert_int_equal(om_gw_page_parse("get / HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
+	assert_int_equal(om_gw_page_parse("GET /\x01 HTTP/1.1\r\n\r\n", 19, &rq), -EINVAL);
+	/* a NUL in the path (found by fuzz_gateway) or the method */
+	assert_int_equal(om_gw_page_parse("GET \0 HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
+	assert_int_equal(om_gw_page_parse("G\0T / HTTP/1.1\r\n\r\n", 18, &rq), -EINVAL);
+	char big[4200];
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(om_gw_page_parse(big, 4096, &rq), -E2BIG);
+
+	bool isolated = false;
+	om_gw_page *pg;
+	assert_int_equal(om_gw_page_new("IT <Sato>", never_isolated, &isolated, &pg), 0);
+	om_addr cli, other;
+	assert_int_equal(om_addr_parse("10.0.0.2", &cli), 0);
+	assert_int_equal(om_addr_parse("10.0.0.3", &other), 0);
+	const char *host = "<script>x</script>.test";
+	om_gw_page_note(pg, &cli, host, strlen(host), "gateway.page.why.block_list", NULL);
+	om_buf out;
+	om_buf_init(&out, 1 << 20);
+	assert_int_equal(om_gw_page_parse(get, sizeof(get) - 1, &rq), 0);
+	assert_int_equal(om_gw_page_render(pg, &cli, &rq, &out), 0);
+	const char *t = om_buf_cstr(&out);
+	assert_non_null(strstr(t, "HTTP/1.1 403 Forbidden\r\n"));
+	assert_non_null(strstr(t, "Content-Security-Policy: default-src 'none'\r\n"));
+	/* what came from the traffic is escaped, the contact too */
+	assert_null(strstr(t, "<script>"));
+	assert_non_null(strstr(t, "&lt;script&gt;x&lt;/script&gt;.test"));
+	assert_non_null(strstr(t, "IT &lt;Sato&gt;"));
+	assert_non_null(strstr(t, om_msg(OM_LANG_JA, "gateway.page.why.block_list")));
+	assert_non_null(strstr(t, "list of blocked sites")); /* the English, escaped ("company&#39;s") */
+	/* Content-Length is the body's */
+	const char *body = strstr(t, "\r\n\r\n") + 4;
+	char want[64];
+	snprintf(want, sizeof(want), "Content-Length: %zu\r\n", strlen(body));
+	assert_non_null(strstr(t, want));
+	/* another host has no note: the general text */
+	om_buf_reset(&out);
+	assert_int_equal(om_gw_page_render(pg, &other, &rq, &out), 0);
+	assert_null(strstr(om_buf_cstr(&out), "script"));
+	assert_non_null(strstr(om_buf_cstr(&out), "blocked by your company&#39;s security policy"));
+	/* an isolated host gets the isolation page */
+	isolated = true;
+	om_buf_reset(&out);
+	assert_int_equal(om_gw_page_render(pg, &cli, &rq, &out), 0);
+	assert_non_null(
+	    strstr(om_buf_cstr(&out), om_msg(OM_LANG_JA, "gateway.page.isolated.title")));
+	/* HEAD: headers only; POST: refused */
+	static const char head[] = "HEAD / HTTP/1.1\r\n\r\n";
+	assert_int_equal(om_gw_page_parse(head, sizeof(head) - 1, &rq), 0);
+	om_buf_reset(&out);
+	assert_int_equal(om_gw_page_render(pg, &cli, &rq, &out), 0);
+	assert_memory_equal(om_buf_cstr(&out) + out.len - 4, "\r\n\r\n", 4);
+	static const char post[] = "POST / HTTP/1.1\r\n\r\n";
+	assert_int_equal(om_gw_page_parse(post, sizeof(post) - 1, &rq), 0);
+	om_buf_reset(&out);
+	assert_int_equal(om_gw_page_render(pg, &cli, &rq, &out), 0);
+	assert_non_null(strstr(om_buf_cstr(&out), "405"));
+	om_buf_free(&out);
+	om_gw_page_free(pg);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -445,6 +701,10 @@ int main(void)
 	    cmocka_unit_test(test_reject_udp),
 	    cmocka_unit_test(test_site_config),
 	    cmocka_unit_test(test_quarantine_file),
+	    cmocka_unit_test(test_watchdog),
+	    cmocka_unit_test(test_redirect),
+	    cmocka_unit_test(test_sinkhole),
+	    cmocka_unit_test(test_block_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
