@@ -426,16 +426,26 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
 		if (r < 0)
 			goto fail;
-		/* the other tables of the store's files */
-		r = om_store_drill_schema(s, err, errlen);
-		if (r < 0)
+		/* the other tables of the store's files, in one transaction; on
+		 * PostgreSQL under the migrations' advisory lock, since two
+		 * processes running CREATE TABLE IF NOT EXISTS at once collide in
+		 * the catalogue */
+		r = om_db_begin(s->db);
+		if (r == 0 && is_pg(s))
+			r = exec_sql(s, "SELECT pg_advisory_xact_lock(1869439341)", err, errlen);
+		if (r == 0)
+			r = om_store_drill_schema(s, err, errlen);
+		if (r == 0)
+			r = store_console_schema(s, err, errlen);
+		if (r == 0)
+			r = om_store_report2_schema(s, err, errlen);
+		if (r == 0)
+			r = om_db_commit(s->db);
+		if (r < 0) {
+			if (om_db_tx_state(s->db) != OM_DB_TX_NONE)
+				om_db_rollback(s->db);
 			goto fail;
-		r = store_console_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
-		r = om_store_report2_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
+		}
 	}
 	*ret = s;
 	return 0;
@@ -521,8 +531,12 @@ static int migration_begin(om_store *s, char *err, size_t errlen)
 {
 	if (!is_pg(s))
 		return exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+	/* the advisory lock first: two processes creating the version table at
+	 * once would otherwise collide in the catalogue (the key is
+	 * STORE_APPLICATION_ID) */
 	int r = exec_sql(s,
 	                 "BEGIN;"
+	                 " SELECT pg_advisory_xact_lock(1869439341);"
 	                 " CREATE TABLE IF NOT EXISTS omamori_schema (version INTEGER NOT NULL);"
 	                 " LOCK TABLE omamori_schema IN EXCLUSIVE MODE",
 	                 err, errlen);

@@ -818,6 +818,45 @@ static void test_month_boundary_utc(void **state)
 	tmpdb_remove(&t);
 }
 
+/* Four processes open (and so migrate) the same new database at once:
+ * each succeeds, and the schema is made once. */
+static void test_concurrent_open(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	pid_t pid[4];
+	int status;
+
+	tmpdb_make(&t);
+	for (int i = 0; i < 4; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			om_store *s = NULL;
+			char err[256];
+			if (om_store_open(t.path, &s, err, sizeof(err)) < 0) {
+				fprintf(stderr, "child %d: %s\n", i, err);
+				_exit(1);
+			}
+			add(s, "acme", "gw1", "recon", MAY1_2024 + (unsigned)i, "203.0.113.9",
+			    "192.168.1.10", (unsigned)i);
+			_exit(om_store_flush(s) == 0 && om_store_schema_version(s) ==
+			                                    om_store_latest_version()
+			          ? 0
+			          : 2);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 4);
+	if (tb_pg())
+		assert_int_equal(raw_int(t.path, "SELECT count(*) FROM omamori_schema"), 1);
+	tmpdb_remove(&t);
+}
+
 /* ---- kill -9 in the middle of an import ---- */
 
 #define CRASH_BATCH 200u
@@ -984,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_large_batch_own_reads),
 		cmocka_unit_test(test_month_boundary_utc),
+		cmocka_unit_test(test_concurrent_open),
 		cmocka_unit_test(test_kill9_paused_mid_batch),
 		cmocka_unit_test(test_kill9_random_time),
 	};
