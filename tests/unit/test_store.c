@@ -857,6 +857,49 @@ static void test_concurrent_open(void **state)
 	tmpdb_remove(&t);
 }
 
+/* PostgreSQL only: the server ends the store's session in the middle of a
+ * batch (as a restart of the server would). The store says so (a negative
+ * errno, no crash, no hang), the batch is lost as a whole, and a new store
+ * on the same database works. */
+static void test_server_gone(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "", sql[256];
+	om_store_event ev;
+	char eve[256];
+	int r = 0;
+
+	if (!tb_pg())
+		skip();
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	om_store_set_batch_size(s, 100000);
+	for (unsigned i = 0; i < 300; i++)
+		add(s, "acme", "gw1", "recon", MAY1_2024 + i, "203.0.113.9", "192.168.1.10", i);
+	snprintf(sql, sizeof(sql),
+	         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+	         t.name);
+	tb_pg_admin(sql);
+	for (unsigned i = 300; i < 2000 && r == 0; i++) {
+		mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024 + i, "203.0.113.9",
+		         "192.168.1.10", i);
+		r = om_store_add_event(s, &ev);
+	}
+	if (r == 0)
+		r = om_store_flush(s);
+	assert_true(r < 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	add(s, "acme", "gw1", "recon", MAY1_2024, "203.0.113.9", "192.168.1.10", 0);
+	assert_int_equal(om_store_flush(s), 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 1);
+	tmpdb_remove(&t);
+}
+
 /* ---- kill -9 in the middle of an import ---- */
 
 #define CRASH_BATCH 200u
@@ -1024,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_large_batch_own_reads),
 		cmocka_unit_test(test_month_boundary_utc),
 		cmocka_unit_test(test_concurrent_open),
+		cmocka_unit_test(test_server_gone),
 		cmocka_unit_test(test_kill9_paused_mid_batch),
 		cmocka_unit_test(test_kill9_random_time),
 	};
