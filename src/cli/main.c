@@ -255,11 +255,37 @@ static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **
 	return 0;
 }
 
+/* The anti-virus of inspect and the gateway: the configuration's av:
+ * section, the database directory and YARA rules of the command line over
+ * it. Offline no reload thread (a run is short). */
+static int open_av(struct cli *c, const char *db, const char *yara, bool live, om_av **ret)
+{
+	om_av_config ac = c->cfg.av;
+	if (db)
+		snprintf(ac.db_dir, sizeof(ac.db_dir), "%s", db);
+	if (yara)
+		snprintf(ac.yara_rules, sizeof(ac.yara_rules), "%s", yara);
+	if (!live)
+		ac.reload_interval = 0;
+	char err[1024];
+	if (om_av_open(&ac, ret, err, sizeof(err)) < 0) {
+		say_err(c, "av.err.open", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_av(struct cli *c, struct args *a)
+{
+	return om_av_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, &c->cfg.av);
+}
+
 static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
-	bool nodb = false, truncate = false, noapp = false;
+	const char *avdb = NULL, *yara = NULL;
+	bool nodb = false, truncate = false, noapp = false, avon = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	om_spool_opts so;
@@ -329,6 +355,16 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
 				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--av")) {
+			avon = true;
+		} else if (opt_is(arg, "--av-db")) {
+			if (!(avdb = opt_value(c, a, "--av-db")))
+				return EXIT_USAGE;
+			avon = true;
+		} else if (opt_is(arg, "--yara")) {
+			if (!(yara = opt_value(c, a, "--yara")))
+				return EXIT_USAGE;
+			avon = true;
 		} else if (opt_is(arg, "--workers")) {
 			if (!(v = opt_value(c, a, "--workers")))
 				return EXIT_USAGE;
@@ -389,8 +425,11 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	bool writer = false;
 	int rc = EXIT_FAILURE;
 	om_wf_filter wf;
+	om_av *av = NULL;
 	memset(&wf, 0, sizeof(wf));
 	memset(&sw, 0, sizeof(sw));
+	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
+		goto out;
 	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
 		fprintf(stderr, "omamori: %s\n", err);
 		goto out;
@@ -437,6 +476,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .proto = proto,
 	    .detect = hub,
 	    .webfilter = wfdb ? &wf : NULL,
+	    .av = av,
 	};
 	om_engine_result res;
 	int er = om_engine_inspect(&o, &res, err, sizeof(err));
@@ -489,6 +529,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 out:
 	om_spool_close(spool);
 	om_eve_close(eve);
+	om_av_close(av); /* before proto: it is subscribed to its files */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
 	om_detect_hub_free(hub);
@@ -976,6 +1017,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	om_spool *spool = NULL;
 	om_proto *proto = NULL;
 	om_app_registry *apps = NULL;
+	om_av *av = NULL;
 	om_detect *rules = NULL;
 	om_detect_hub *hub = NULL;
 	int rc = EXIT_FAILURE;
@@ -995,6 +1037,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+		goto out;
+	if (c->cfg.av.enabled && open_av(c, NULL, NULL, true, &av) < 0)
 		goto out;
 	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
 	FILE *pf = fopen(pidpath, "w");
@@ -1017,7 +1061,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .detect = hub,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
-	                      .run_seconds = (uint32_t)run_seconds};
+	                      .run_seconds = (uint32_t)run_seconds,
+	                      .av = av};
 	int r = om_gateway_run(&go, err, sizeof(err));
 	unlink(pidpath);
 	if (r < 0) {
@@ -1028,6 +1073,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 out:
 	om_spool_close(spool);
 	om_eve_close(eve);
+	om_av_close(av); /* before proto: its scanner threads post to proto */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
 	om_detect_hub_free(hub);
@@ -1055,6 +1101,7 @@ static const struct command {
     {"drill", cmd_drill, "help.drill"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
 };

@@ -46,6 +46,7 @@ void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS])
 	ret[3 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_engine_config_schema, &s->engine};
 	ret[4 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_detect_config_schema, &s->detect};
 	ret[5 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_gateway_config_schema, &s->gateway};
+	ret[6 + OM_PROTO_CONFIG_PARTS] = (om_config_part){&om_av_config_schema, &s->av};
 }
 
 void om_settings_defaults(om_settings *s)

@@ -738,6 +738,65 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 	out_line(e, b, start, now);
 }
 
+/* ---- the anti-virus' alerts ---------------------------------------------------- */
+
+/* Malware in a file (guard's om_av subscriber): an EVE "alert" with the
+ * signature, the file (fileinfo: name, size, sha256) and the av object, in
+ * the file's direction, category web_malware (HTTP, FTP) or mail_malware
+ * (SMTP, POP3, IMAP). Called on the file's worker: at the file's end
+ * offline, from om_av_worker_poll inline (the flow may be gone: everything
+ * comes from the copy in a). */
+static void on_av_alert(void *user, unsigned worker, const om_av_alert *a)
+{
+	struct engine *e = user;
+	struct worker *w = &e->w[worker < e->nworkers ? worker : 0];
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	bool ts = a->dir == OM_DIR_TOSERVER;
+	bool ports = a->proto == IPPROTO_TCP || a->proto == IPPROTO_UDP;
+	om_usec now = w->cur ? w->cur->ts : a->ts;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "alert",
+	                  .flow_id = &a->flow_id,
+	                  .vlan = a->vlan,
+	                  .vlan_count = a->vlan_count,
+	                  .src = ts ? &a->cli : &a->srv,
+	                  .dst = ts ? &a->srv : &a->cli,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = ts ? a->cport : a->sport,
+	                  .dport = ts ? a->sport : a->cport,
+	                  .proto = a->proto,
+	                  .app_proto = a->app_proto,
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", a->blocked ? "blocked" : "allowed");
+	om_json_str(&j, "signature", a->res->signature);
+	om_json_str(&j, "category", "Malware");
+	om_json_u64(&j, "severity", 1);
+	om_json_obj_close(&j);
+	om_json_obj_open(&j, "fileinfo");
+	om_json_strn(&j, "filename", (const char *)a->name, a->name_len);
+	if (a->sha256) {
+		char hx[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(hx + 2 * i, 3, "%02x", a->sha256[i]);
+		om_json_str(&j, "sha256", hx);
+	}
+	om_json_u64(&j, "size", a->size);
+	om_json_u64(&j, "tx_id", a->tx_id);
+	om_json_obj_close(&j);
+	om_av_result_json(&j, a->res);
+	event_omamori(&j, e, a->mail ? "mail_malware" : "web_malware", 1,
+	              a->blocked ? "blocked" : "detected",
+	              a->mail ? "advice.av.mail_malware" : "advice.av.web_malware");
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
 /* ---- stream callbacks ----------------------------------------------------- */
 
 static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
@@ -1681,6 +1740,11 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 			goto out;
 		}
 	}
+	if (o->av && o->proto &&
+	    (r = om_av_subscribe(o->av, o->proto, false, false, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
 	r = workers_init(&e);
 	if (r < 0) {
 		snprintf(err, errlen, om_tr("err.engine.alloc"),
@@ -1821,6 +1885,7 @@ struct live_worker {
 	unsigned nheld;
 	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
 	int raw4; /* raw socket for resets and ICMP errors, -1: none */
+	int raw6; /* the same for IPv6 */
 	/* what the worker counted, copied each second for the periodic stats
 	 * record (the control thread never reads the worker's own tables) */
 	pthread_mutex_t snap_lock;
@@ -1972,7 +2037,7 @@ static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f
 		lw->redirects_sent++;
 		return;
 	}
-	if (om_gw_reject(lw->raw4, p) == 0)
+	if (om_gw_reject(lw->raw4, lw->raw6, p) == 0)
 		lw->rejects_sent++;
 }
 
@@ -2128,6 +2193,14 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
 	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
 	om_json_obj_close(j);
+	if (x->L->o->eve) {
+		uint64_t lines, files;
+		om_eve_full_stats(x->L->o->eve, &lines, &files);
+		om_json_obj_open(j, "eve");
+		om_json_u64(j, "dropped_lines", lines);    /* the disk was full */
+		om_json_u64(j, "removed_old_logs", files); /* to make room */
+		om_json_obj_close(j);
+	}
 	if (x->L->o->spool) {
 		om_spool_stats ss;
 		om_spool_stats_get(x->L->o->spool, &ss);
@@ -2330,6 +2403,8 @@ static void *live_main(void *arg)
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
+		if (L->o->av) /* the scanner threads' alerts, written here */
+			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
 		if (now - last_tick >= TICK_USEC) {
 			om_flow_table_expire(w->ft, now);
@@ -2482,7 +2557,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	for (unsigned i = 0; i < e.nworkers; i++)
 		pthread_mutex_init(&L.lw[i].snap_lock, NULL);
 	for (unsigned i = 0; i < e.nworkers; i++)
-		L.lw[i].raw4 = -1;
+		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
 	if (go->proto) {
 		om_proto_observer obs = {.name = "gateway.block-list",
@@ -2493,6 +2568,13 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
 		}
+	}
+	/* the anti-virus: scanner threads answer, the packet that ends a file
+	 * waits for them (inline: malware is dropped) */
+	if (go->av && go->proto &&
+	    (r = om_av_subscribe(go->av, go->proto, true, L.is_inline, on_av_alert, &e)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
 	}
 	/* set-up as root: the netfilter path, the firewall, the sources */
 	if (L.is_inline) {
@@ -2518,8 +2600,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		                      .max_held = g->max_held};
 		if ((r = om_capture_open(&co, &L.lw[i].cap, err, errlen)) < 0)
 			goto out;
-		if (L.is_inline)
+		if (L.is_inline) {
 			L.lw[i].raw4 = om_gw_raw_socket();
+			L.lw[i].raw6 = om_gw_raw6_socket();
+		}
 		e.w[i].lw = &L.lw[i];
 	}
 	if ((r = workers_init(&e)) < 0) {
@@ -2641,6 +2725,8 @@ out:
 			om_capture_close(L.lw[i].cap);
 			if (L.lw[i].raw4 >= 0)
 				close(L.lw[i].raw4);
+			if (L.lw[i].raw6 >= 0)
+				close(L.lw[i].raw6);
 		}
 	}
 	/* the queue rule goes with the process: otherwise (fail-closed) the

@@ -89,8 +89,9 @@ typedef struct om_settings {
 	om_proto_config proto;
 	om_detect_config detect;
 	om_gateway_config gateway;
+	om_av_config av;
 } om_settings;
-#define OM_SETTINGS_PARTS (6 + OM_PROTO_CONFIG_PARTS)
+#define OM_SETTINGS_PARTS (7 + OM_PROTO_CONFIG_PARTS)
 void om_settings_parts(om_settings *s, om_config_part ret[OM_SETTINGS_PARTS]);
 void om_settings_defaults(om_settings *s);
 /* As om_config_load over every part: a bad file changes nothing. */
@@ -120,6 +121,9 @@ void om_eve_set_truncate(om_eve *e, bool truncate);
 void om_eve_set_live(om_eve *e, bool live);
 om_eve *om_eve_close(om_eve *e);
 uint64_t om_eve_rotations(const om_eve *e);
+/* A full disk (live output): the lines dropped from the log and the old
+ * rotated files removed to make room. */
+void om_eve_full_stats(om_eve *e, uint64_t *ret_dropped_lines, uint64_t *ret_removed_files);
 
 /* ---- offline inspection ------------------------------------------------- */
 typedef struct om_engine_opts {
@@ -147,6 +151,9 @@ typedef struct om_engine_opts {
 	/* the rule engine (compiled rules, attached to proto as an observer
 	 * for transactions); NULL: no rules */
 	om_detect_hub *detect;
+	/* the anti-virus (needs proto): subscribed to its files by the engine,
+	 * which writes its alerts; each file is scanned on its worker. NULL: none */
+	om_av *av;
 } om_engine_opts;
 
 typedef struct om_engine_result {
@@ -226,6 +233,10 @@ typedef struct om_gateway_opts {
 	volatile int *stop;    /* set by the signal handler: leave */
 	volatile int *reload;  /* set by SIGHUP: re-read configuration and quarantine */
 	uint32_t run_seconds;  /* 0: until stop */
+	/* the anti-virus (needs proto): files go to its scanner threads and
+	 * the gateway holds each file's last packet for the verdict (inline:
+	 * malware is dropped). NULL: none */
+	om_av *av;
 } om_gateway_opts;
 /* Runs the live gateway until *stop. */
 int om_gateway_run(const om_gateway_opts *o, char *err, size_t errlen);

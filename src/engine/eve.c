@@ -3,10 +3,19 @@
  * The file is opened at the first block written, in append mode as
  * Suricata does (truncate on request), so that a run that fails before its
  * first event neither creates nor changes the file; om_eve_open only checks
- * that it could be written. */
+ * that it could be written.
+ *
+ * A full disk: a block is written whole or not at all (what a failed
+ * write left is cut off again, so the file holds only complete lines).
+ * When the file system is full the oldest rotated file (the lowest N) is
+ * removed and the block tried again, until it fits or none is left. Then,
+ * live (the gateway), the block is dropped from the log and counted (the
+ * spool, with its own cap, still has the events) and writing goes on with
+ * the next block; offline the error stops the run as any write error does. */
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,7 +26,8 @@
 
 struct om_eve {
 	pthread_mutex_t lock;
-	FILE *f;
+	FILE *f; /* standard output only */
+	int fd;  /* the file, -1 while not open */
 	bool is_stdout;
 	char path[4096];
 	uint64_t rotate_bytes;
@@ -28,6 +38,8 @@ struct om_eve {
 	bool truncate; /* the first open truncates */
 	int error;     /* first write error, sticky */
 	bool live;     /* flush every block (the gateway: readers follow the file) */
+	uint64_t dropped_blocks, dropped_lines, removed_files;
+	bool full; /* the last block found the disk full (warned once per episode) */
 };
 
 void om_eve_set_live(om_eve *e, bool live)
@@ -42,6 +54,7 @@ int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **re
 	if (!e)
 		return -ENOMEM;
 	pthread_mutex_init(&e->lock, NULL);
+	e->fd = -1;
 	if (strcmp(path, "-") == 0) {
 		e->f = stdout;
 		e->is_stdout = true;
@@ -72,11 +85,18 @@ int om_eve_open(const char *path, uint64_t rotate_bytes, bool daily, om_eve **re
 	return 0;
 }
 
+static int open_file(om_eve *e, bool truncate)
+{
+	e->fd =
+	    open(e->path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0644);
+	return e->fd < 0 ? -errno : 0;
+}
+
 static int eve_rotate(om_eve *e)
 {
-	if (fclose(e->f) != 0 && !e->error)
+	if (close(e->fd) != 0 && !e->error)
 		e->error = -errno;
-	e->f = NULL;
+	e->fd = -1;
 	char dst[4200];
 	for (uint64_t n = e->rotations + 1;; n++) {
 		snprintf(dst, sizeof(dst), "%s.%llu", e->path, (unsigned long long)n);
@@ -87,12 +107,84 @@ static int eve_rotate(om_eve *e)
 	}
 	if (rename(e->path, dst) != 0)
 		return -errno;
-	e->f = fopen(e->path, "w");
-	if (!e->f)
-		return -errno;
+	int r = open_file(e, true);
+	if (r < 0)
+		return r;
 	e->rotations++;
 	e->written = 0;
 	return 0;
+}
+
+/* Removes the oldest rotated file (FILE.N, the lowest N there is); false
+ * when there is none. */
+static bool remove_oldest(om_eve *e)
+{
+	char p[4200];
+	for (uint64_t n = 1; n <= e->rotations + 64; n++) {
+		snprintf(p, sizeof(p), "%s.%llu", e->path, (unsigned long long)n);
+		if (unlink(p) == 0) {
+			e->removed_files++;
+			om_log(OM_LOG_WARN, om_tr("warn.eve.removed_old"), p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Writes the whole block at the end of the file, or nothing: what a failed
+ * write left is cut off again. */
+static int write_all(om_eve *e, const char *data, size_t len)
+{
+	off_t start = lseek(e->fd, 0, SEEK_END);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(e->fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = n < 0 ? -errno : -ENOSPC;
+			if (start >= 0 && off && ftruncate(e->fd, start) != 0)
+				om_log(OM_LOG_WARN, om_tr("warn.eve.cut"), e->path,
+				       strerror(errno));
+			return r;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static size_t count_lines(const char *data, size_t len)
+{
+	size_t n = 0;
+	for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))); p++)
+		n++;
+	return n;
+}
+
+/* The block into the file, making room when the disk is full. */
+static int write_block(om_eve *e, const char *data, size_t len)
+{
+	for (;;) {
+		int r = write_all(e, data, len);
+		if (r == 0) {
+			if (e->full)
+				om_log(OM_LOG_WARN, om_tr("warn.eve.resumed"), e->path,
+				       (unsigned long long)e->dropped_lines);
+			e->full = false;
+			return 0;
+		}
+		if ((r != -ENOSPC && r != -EDQUOT) || !remove_oldest(e)) {
+			if (!e->live || (r != -ENOSPC && r != -EDQUOT))
+				return r;
+			/* live: the log loses this block, the box keeps going */
+			if (!e->full)
+				om_log(OM_LOG_ERROR, om_tr("err.eve.full"), e->path);
+			e->full = true;
+			e->dropped_blocks++;
+			e->dropped_lines += count_lines(data, len);
+			return 0;
+		}
+	}
 }
 
 int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
@@ -101,12 +193,10 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&e->lock);
-	if (!e->f && !e->is_stdout && !e->error && !e->rotations) {
-		e->f = fopen(e->path, e->truncate ? "w" : "a");
+	if (e->fd < 0 && !e->is_stdout && !e->error && !e->rotations) {
 		struct stat st;
-		if (!e->f)
-			r = -errno;
-		else if (fstat(fileno(e->f), &st) == 0)
+		r = open_file(e, e->truncate);
+		if (r == 0 && fstat(e->fd, &st) == 0)
 			e->written = (uint64_t)st.st_size; /* size rotation counts what is there */
 	}
 	if (r < 0)
@@ -123,18 +213,20 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 		if (rot && (r = eve_rotate(e)) < 0)
 			goto out;
 	}
-	if (!e->f) {
+	if (e->is_stdout) {
+		if (fwrite(data, 1, len, e->f) != len)
+			r = errno ? -errno : -EIO;
+		else if (e->live && fflush(e->f) != 0)
+			r = -errno;
+		goto out;
+	}
+	if (e->fd < 0) {
 		r = -EIO;
 		goto out;
 	}
-	if (fwrite(data, 1, len, e->f) != len) {
-		r = -errno;
-		if (!r)
-			r = -EIO;
-	}
-	e->written += len;
-	if (e->live && fflush(e->f) != 0 && !r)
-		r = -errno;
+	r = write_block(e, data, len);
+	if (r == 0)
+		e->written += len;
 out:
 	if (r < 0 && !e->error)
 		e->error = r;
@@ -146,12 +238,10 @@ om_eve *om_eve_close(om_eve *e)
 {
 	if (!e)
 		return NULL;
-	if (e->f) {
-		if (e->is_stdout)
-			fflush(e->f);
-		else
-			fclose(e->f);
-	}
+	if (e->is_stdout)
+		fflush(e->f);
+	if (e->fd >= 0)
+		close(e->fd);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 	return NULL;
@@ -165,4 +255,12 @@ void om_eve_set_truncate(om_eve *e, bool truncate)
 uint64_t om_eve_rotations(const om_eve *e)
 {
 	return e->rotations;
+}
+
+void om_eve_full_stats(om_eve *e, uint64_t *ret_dropped_lines, uint64_t *ret_removed_files)
+{
+	pthread_mutex_lock(&e->lock);
+	*ret_dropped_lines = e->dropped_lines;
+	*ret_removed_files = e->removed_files;
+	pthread_mutex_unlock(&e->lock);
 }

@@ -148,10 +148,11 @@ static int nft_run(const char *cmds, char *err, size_t errlen)
 	return r ? -EINVAL : 0;
 }
 
-/* Runs iptables-nft with args; returns its exit status or -errno. */
-static int run_iptables(const char *const *args)
+/* Runs prog (iptables-nft or ip6tables-nft) with args; returns its exit
+ * status or -errno. */
+static int run_prog(const char *prog, const char *const *args)
 {
-	const char *argv[16] = {"iptables-nft"};
+	const char *argv[16] = {prog};
 	size_t n = 1;
 	for (; args[n - 1] && n < 15; n++)
 		argv[n] = args[n - 1];
@@ -161,7 +162,7 @@ static int run_iptables(const char *const *args)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
-	int r = posix_spawnp(&pid, "iptables-nft", &fa, NULL, (char *const *)argv, environ);
+	int r = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
@@ -169,6 +170,11 @@ static int run_iptables(const char *const *args)
 	if (waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+}
+
+static int run_iptables(const char *const *args)
+{
+	return run_prog("iptables-nft", args);
 }
 
 /* set by the probe when it made table ip mangle: removed again unless the
@@ -240,7 +246,8 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
 	return OM_FW_QUEUE_NONE;
 }
 
-static int iptables_queue(const om_gateway_config *g, bool add)
+/* The queue rule in FORWARD of table ip (v6 false) or ip6 (v6) mangle. */
+static int iptables_queue(const om_gateway_config *g, bool add, bool v6)
 {
 	char spec[32];
 	unsigned n = g->workers ? g->workers : 1;
@@ -262,7 +269,35 @@ static int iptables_queue(const om_gateway_config *g, bool add)
 	                      spec,
 	                      g->fail_open ? "--queue-bypass" : NULL,
 	                      NULL};
-	return run_iptables(args);
+	return run_prog(v6 ? "ip6tables-nft" : "iptables-nft", args);
+}
+
+/* Deletes table <family> mangle when it holds no rule but ours (gone by
+ * now): iptables-nft made it for the queue rule. */
+static void mangle_remove_if_empty(const char *family)
+{
+	bool had_other = false;
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "list table %s mangle", family);
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx)
+		return;
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
+		nft_ctx_free(ctx);
+		return; /* there is none */
+	}
+	const char *o = nft_ctx_get_output_buffer(ctx);
+	/* a rule line: indented twice, not the chain's own type line */
+	for (const char *l = o; l && (l = strstr(l, "\t\t")) != NULL; l += 2)
+		if (strncmp(l + 2, "type ", 5) != 0)
+			had_other = true;
+	nft_ctx_free(ctx);
+	if (!had_other) {
+		snprintf(cmd, sizeof(cmd), "delete table %s mangle", family);
+		nft_run(cmd, NULL, 0);
+	}
 }
 
 int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_t errlen)
@@ -281,13 +316,23 @@ int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_
 	if (r < 0)
 		return r; /* one transaction: nothing was changed */
 	if (q == OM_FW_QUEUE_IPTABLES) {
-		int ir = iptables_queue(g, true);
-		if (ir != 0) {
-			/* roll back: without the queue rule the policy would run
+		/* IPv4 and IPv6: a forwarded packet of either family that missed
+		 * the queue would pass uninspected */
+		int ir = iptables_queue(g, true, false);
+		int ir6 = ir == 0 ? iptables_queue(g, true, true) : 0;
+		if (ir != 0 || ir6 != 0) {
+			/* roll back: without the queue rules the policy would run
 			 * uninspected */
+			if (ir == 0) {
+				iptables_queue(g, false, false);
+				mangle_remove_if_empty("ip");
+			}
+			mangle_remove_if_empty("ip6");
 			nft_run("delete table inet omamori", NULL, 0);
-			snprintf(err, errlen, om_tr("err.gateway.iptables"),
-			         ir < 0 ? strerror(-ir) : "exit status");
+			int x = ir != 0 ? ir : ir6;
+			snprintf(err, errlen,
+			         om_tr(ir != 0 ? "err.gateway.iptables" : "err.gateway.ip6tables"),
+			         x < 0 ? strerror(-x) : "exit status");
 			return -EIO;
 		}
 	}
@@ -297,25 +342,11 @@ int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_
 void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q)
 {
 	if (q == OM_FW_QUEUE_IPTABLES) {
-		bool had_other = false;
-		iptables_queue(g, false);
-		/* an empty table ip mangle that only held our rule goes too */
-		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-		if (ctx) {
-			nft_ctx_buffer_output(ctx);
-			nft_ctx_buffer_error(ctx);
-			if (nft_run_cmd_from_buffer(ctx, "list table ip mangle") == 0) {
-				const char *o = nft_ctx_get_output_buffer(ctx);
-				/* a rule line: indented twice, not the chain's own type line */
-				for (const char *l = o; l && (l = strstr(l, "\t\t")) != NULL;
-				     l += 2)
-					if (strncmp(l + 2, "type ", 5) != 0)
-						had_other = true;
-			}
-			nft_ctx_free(ctx);
-		}
-		if (!had_other)
-			nft_run("delete table ip mangle", NULL, 0);
+		iptables_queue(g, false, false);
+		iptables_queue(g, false, true);
+		/* an empty table ip/ip6 mangle that only held our rule goes too */
+		mangle_remove_if_empty("ip");
+		mangle_remove_if_empty("ip6");
 	}
 	nft_run("delete table inet omamori", NULL, 0);
 }

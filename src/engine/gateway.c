@@ -500,9 +500,110 @@ static void tcp_rst(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], ui
 	put16(t + 16, fold(sum16(t, 20, sum16(ph, 12, 0))));
 }
 
+static void ip6_header(uint8_t *h, const uint8_t src[16], const uint8_t dst[16], uint8_t next,
+                       uint16_t payload)
+{
+	memset(h, 0, 40);
+	h[0] = 0x60;
+	put16(h + 4, payload);
+	h[6] = next;
+	h[7] = 64;
+	memcpy(h + 8, src, 16);
+	memcpy(h + 24, dst, 16);
+}
+
+/* The IPv6 pseudo-header's sum (RFC 8200 8.1). */
+static uint32_t ip6_pseudo(const uint8_t src[16], const uint8_t dst[16], uint32_t len, uint8_t next)
+{
+	uint8_t ph[40];
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	put32(ph + 32, len);
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = next;
+	return sum16(ph, 40, 0);
+}
+
+static void tcp6_rst(uint8_t *out, const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
+                     uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	ip6_header(out, src, dst, IPPROTO_TCP, 20);
+	uint8_t *t = out + 40;
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 16, fold(sum16(t, 20, ip6_pseudo(src, dst, 20, IPPROTO_TCP))));
+}
+
+/* IPv6: resets for TCP, ICMPv6 "administratively prohibited" for the rest.
+ * Only a packet whose next header is the transport itself is answered (no
+ * extension headers: the offsets are then those of the decoded packet). */
+static int reject6(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len1, size_t *ret_len2)
+{
+	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
+	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
+	if (len < 40 || (ip[0] >> 4) != 6)
+		return -EINVAL;
+	size_t tot = 40 + (size_t)(ip[4] << 8 | ip[5]);
+	if (tot > len)
+		tot = len;
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+	if (src[0] == 0xff || dst[0] == 0xff)
+		return -EINVAL; /* never about multicast */
+	if (ip[6] == IPPROTO_TCP) {
+		if (tot < 60 || cap < 120)
+			return -EINVAL;
+		const uint8_t *t = ip + 40;
+		size_t doff = (size_t)(t[12] >> 4) * 4;
+		if (doff < 20 || 40 + doff > tot)
+			return -EINVAL;
+		uint8_t fl = t[13];
+		if (fl & 0x04)
+			return -EINVAL;
+		uint16_t sp = (uint16_t)(t[0] << 8 | t[1]), dp = (uint16_t)(t[2] << 8 | t[3]);
+		uint32_t seq = get32(t + 4), ack = get32(t + 8);
+		uint32_t end = seq + (uint32_t)(tot - 40 - doff) + ((fl & 0x02) ? 1 : 0) +
+		               ((fl & 0x01) ? 1 : 0);
+		tcp6_rst(buf, dst, src, dp, sp, (fl & 0x10) ? ack : 0, end, 0x14);
+		tcp6_rst(buf + 60, src, dst, sp, dp, end, 0, 0x04);
+		*ret_len1 = 60;
+		*ret_len2 = 60;
+		return 0;
+	}
+	if (ip[6] == IPPROTO_ICMPV6 && tot >= 41 && ip[40] < 128)
+		return -EINVAL; /* no ICMPv6 error about an error */
+	if (ip[6] != IPPROTO_UDP && ip[6] != IPPROTO_ICMPV6 && ip[6] != IPPROTO_SCTP)
+		return -EINVAL;
+	/* as much of the packet as fits, within the 1280 bytes every IPv6 link
+	 * carries and the buffer */
+	size_t quote = tot;
+	if (quote > 1280 - 48)
+		quote = 1280 - 48;
+	if (48 + quote > cap)
+		quote = cap - 48;
+	size_t n = 48 + quote;
+	ip6_header(buf, dst, src, IPPROTO_ICMPV6, (uint16_t)(8 + quote));
+	uint8_t *ic = buf + 40;
+	memset(ic, 0, 8);
+	ic[0] = 1; /* destination unreachable */
+	ic[1] = 1; /* communication administratively prohibited */
+	memcpy(ic + 8, ip, quote);
+	put16(ic + 2, fold(sum16(ic, 8 + quote,
+	                         ip6_pseudo(dst, src, (uint32_t)(8 + quote), IPPROTO_ICMPV6))));
+	*ret_len1 = n;
+	*ret_len2 = 0;
+	return 0;
+}
+
 int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len1,
                        size_t *ret_len2)
 {
+	if (p->ip_ver == 6)
+		return reject6(p, buf, cap, ret_len1, ret_len2);
 	/* the IPv4 header the packet came with (raw IP from the queue) */
 	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
 	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
@@ -727,6 +828,19 @@ int om_gw_raw_socket(void)
 	return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 }
 
+int om_gw_raw6_socket(void)
+{
+	/* on Linux an IPPROTO_RAW socket of AF_INET6 sends our own IPv6 header */
+	return socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+}
+
+static int send_ip6(int fd, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+	memcpy(&to.sin6_addr, pkt + 24, 16);
+	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
+}
+
 static int send_ip4(int fd, const uint8_t *pkt, size_t len)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET};
@@ -755,16 +869,20 @@ int om_gw_sinkhole(int fd, const om_packet *p, const om_addr *answer)
 	return r < 0 ? r : send_ip4(fd, buf, n);
 }
 
-int om_gw_reject(int fd, const om_packet *p)
+int om_gw_reject(int fd, int fd6, const om_packet *p)
 {
-	uint8_t buf[128];
+	uint8_t buf[1400];
 	size_t l1, l2;
+	if (p->ip_ver == 6 && fd6 < 0)
+		return -ENOTSUP;
 	int r = om_gw_reject_build(p, buf, sizeof(buf), &l1, &l2);
 	if (r < 0)
 		return r;
-	r = send_ip4(fd, buf, l1);
+	int (*send)(int, const uint8_t *, size_t) = p->ip_ver == 6 ? send_ip6 : send_ip4;
+	int s = p->ip_ver == 6 ? fd6 : fd;
+	r = send(s, buf, l1);
 	if (r == 0 && l2)
-		r = send_ip4(fd, buf + l1, l2);
+		r = send(s, buf + l1, l2);
 	return r;
 }
 

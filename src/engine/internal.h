@@ -7,10 +7,14 @@
 /* A raw IPv4 socket for resets and ICMP errors (opened as root, kept after
  * the privilege drop); -1 when it cannot be had. */
 int om_gw_raw_socket(void);
-/* Sends the reject for a decoded packet p (IPv4): a TCP reset to both ends,
- * or ICMP "communication administratively prohibited" to the sender for
- * anything else. Returns 0 or -errno (-ENOTSUP for IPv6 and non-IP). */
-int om_gw_reject(int fd, const om_packet *p);
+/* A raw IPv6 socket (the IPv6 header is ours), -1 when it cannot be had. */
+int om_gw_raw6_socket(void);
+/* Sends the reject for a decoded packet p: a TCP reset to both ends, or
+ * ICMP (ICMPv6) "communication administratively prohibited" to the sender
+ * for anything else; fd for IPv4, fd6 for IPv6 (IPv6 packets with
+ * extension headers are not answered). Returns 0 or -errno (-ENOTSUP
+ * without the socket or for non-IP). */
+int om_gw_reject(int fd, int fd6, const om_packet *p);
 /* Builds the reject into buf (for tests): the first packet (to the sender)
  * and, for TCP, the second (to the receiver) at buf + *ret_len1. */
 int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len1,

@@ -239,4 +239,131 @@ enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
 
+/* ---- anti-virus (src/guard/av*.c, yara.c) ----------------------------------------- */
+/* One libclamav engine, loaded once from a database directory and shared by
+ * every thread; reloaded in the background when the databases change (the
+ * old engine stays in use until its last scan ends). Optionally YARA rules
+ * on the same bytes. As a file subscriber it scans every extracted file
+ * (HTTP, FTP, SMTP, POP3, IMAP); docs/av.md is the design note. */
+#define OM_AV_PATH_MAX 512
+#define OM_AV_THREADS_MAX 16
+#define OM_AV_NAME_MAX 128 /* bytes of a signature or rule name, with its NUL */
+
+typedef struct om_av_config {
+	bool enabled;                    /* av.enabled: scan extracted files */
+	char db_dir[OM_AV_PATH_MAX];     /* "": ClamAV's standard directory */
+	char yara_rules[OM_AV_PATH_MAX]; /* a YARA rule file or a directory of them; "": none */
+	uint64_t max_file;      /* bytes of one file kept for scanning (ClamAV MaxFileSize) */
+	uint64_t max_scan;      /* bytes scanned inside one file, archives unpacked (MaxScanSize) */
+	uint32_t max_recursion; /* archive nesting */
+	uint32_t max_files;     /* files inside one archive */
+	uint64_t memory;        /* bytes of files held for scanning at once, all workers */
+	uint32_t threads;       /* scanner threads (inline mode) */
+	uint32_t reload_interval; /* seconds between checks of the databases; 0: never */
+} om_av_config;
+extern const om_config_schema om_av_config_schema;
+
+/* Why (part of) a file was not scanned: a bit each. */
+#define OM_AV_SKIP_MAX_FILE 0x1u   /* larger than av.max-file: the first bytes were scanned */
+#define OM_AV_SKIP_MAX_SCAN 0x2u   /* ClamAV stopped at max-scan */
+#define OM_AV_SKIP_RECURSION 0x4u  /* archive nested deeper than max-recursion */
+#define OM_AV_SKIP_FILES 0x8u      /* more files in an archive than max-files */
+#define OM_AV_SKIP_ENCRYPTED 0x10u /* an encrypted archive or document */
+#define OM_AV_SKIP_TRUNCATED 0x20u /* the transfer was cut (the flow or a limit) */
+#define OM_AV_SKIP_GAP 0x40u       /* bytes of the file were missing */
+#define OM_AV_SKIP_MEMORY 0x80u    /* av.memory was used up: not scanned at all */
+#define OM_AV_SKIP_TIME 0x100u     /* ClamAV's scan time limit */
+#define OM_AV_SKIP_ERROR 0x200u    /* the scanner failed on it */
+/* The EVE names of the bits set in skip, comma-separated ("max-file,encrypted"). */
+void om_av_skip_names(uint32_t skip, char *out, size_t outsz);
+
+enum om_av_status { OM_AV_CLEAN = 0, OM_AV_INFECTED };
+typedef struct om_av_result {
+	enum om_av_status status;
+	char engine[8];                 /* "clamav" or "yara": what found it */
+	char signature[OM_AV_NAME_MAX]; /* the signature or rule, when infected */
+	char yara_rule[OM_AV_NAME_MAX]; /* a matching YARA rule ("" none), also beside ClamAV */
+	uint32_t skip;                  /* OM_AV_SKIP_* */
+	uint64_t scanned;               /* bytes given to the scanner */
+	char db_version[64];            /* the database that decided (om_av_db_version) */
+} om_av_result;
+
+typedef struct om_av om_av;
+/* Loads the databases of cfg->db_dir (and the YARA rules). Returns 0, or
+ * -ENOENT (no directory or no signatures in it), -EINVAL (a database or
+ * rule that does not load), -ENOMEM, with a message in the thread's
+ * language in err. cfg is copied. */
+int om_av_open(const om_av_config *cfg, om_av **ret, char *err, size_t errlen);
+/* Stops the scanner threads and the reload thread and frees everything. */
+om_av *om_av_close(om_av *av);
+/* Scans a whole buffer: any thread, any time (the milter calls this for a
+ * complete message; ClamAV decodes its MIME parts itself). name is a hint
+ * for ClamAV's type detection and may be NULL. Returns 0 with *ret filled
+ * (clean or infected, and in skip what was not scanned: a buffer larger
+ * than av.max-file is not scanned by ClamAV at all, OM_AV_SKIP_MAX_FILE),
+ * or -ENOMEM when the scanner ran out of memory (ret untouched). */
+int om_av_scan_buffer(om_av *av, const void *buf, size_t len, const char *name, om_av_result *ret);
+/* Checks the database directory now: 1 when it changed and the new
+ * databases are in use, 0 when nothing changed, -errno when the new ones do
+ * not load (the old ones stay in use; err says why). The reload thread
+ * calls this every reload_interval seconds. */
+int om_av_reload_check(om_av *av, char *err, size_t errlen);
+/* "ClamAV 1.4.6" */
+const char *om_av_engine_version(void);
+/* The loaded database: "daily.cvd 27400, main.cvd 62" from the CVD/CLD
+ * headers found, else "local" ; and the signature count. */
+void om_av_db_version(om_av *av, char *out, size_t outsz, unsigned *ret_sigs);
+
+typedef struct om_av_stats {
+	uint64_t files, scanned, infected, skipped; /* skipped: some part not scanned */
+	uint64_t bytes;                             /* bytes scanned */
+	uint64_t reloads, reload_errors;
+	uint64_t memory_refused; /* files not scanned: av.memory full */
+	uint64_t queue_full;     /* inline: scanned on the worker (the queue was full) */
+	uint64_t late;           /* inline: the answer came after the hold ran out */
+} om_av_stats;
+void om_av_stats_get(om_av *av, om_av_stats *ret);
+
+/* ---- anti-virus as a file subscriber (src/guard/av_sub.c) */
+/* What the engine writes as an EVE alert: everything is a copy, valid
+ * during the callback (the flow may be gone when an inline scan ends). */
+typedef struct om_av_alert {
+	const om_av_result *res;
+	const char *app_proto; /* the file's ("http", "smtp", "ftp-data", ...) */
+	bool mail;             /* smtp/pop3/imap: mail_malware, else web_malware */
+	int dir;               /* the file's direction */
+	om_addr cli, srv;
+	uint16_t cport, sport;
+	uint8_t proto;
+	uint64_t flow_id;
+	uint16_t vlan[2];
+	uint8_t vlan_count;
+	const uint8_t *name; /* the file name, name_len bytes */
+	size_t name_len;
+	uint64_t size, tx_id;
+	const uint8_t *sha256; /* NULL without hashing or after a gap */
+	bool blocked;          /* inline and answered in time: the transfer was dropped */
+	om_usec ts;            /* when the file ended */
+} om_av_alert;
+/* Writes the "av" object of a result (result, engine, version, signature,
+ * yara_rule, database, not_scanned) for fileinfo and alert records. */
+void om_av_result_json(om_json *j, const om_av_result *r);
+/* Called on the file's worker thread. */
+typedef void (*om_av_alert_cb)(void *user, unsigned worker, const om_av_alert *a);
+
+/* Subscribes av to p's files. Offline (async false) each file is scanned on
+ * its worker when it ends, so its fileinfo record carries the verdict.
+ * Inline (async true) the file goes to cfg.threads scanner threads: close
+ * answers PENDING and the threads post the verdict with
+ * om_file_verdict_post (DROP when drop is set, else ALERT), so the gateway
+ * holds the file's last packet until then; the alert is given to cb from
+ * om_av_worker_poll on the worker. Before the workers start. */
+int om_av_subscribe(om_av *av, om_proto *p, bool async, bool drop, om_av_alert_cb cb, void *user);
+/* Inline: gives the finished scans of worker to cb; returns how many. */
+unsigned om_av_worker_poll(om_av *av, unsigned worker);
+
+/* 'omamori av scan|info [--db DIR] [--yara PATH] [FILE...]'; argv[0] is "av";
+ * cfg is the configuration's av: section. */
+int om_av_main(int argc, char **argv, enum om_lang lang, const om_av_config *cfg);
+
 #endif

@@ -543,6 +543,11 @@ static void fileinfo_body(om_json *j, void *arg)
 		om_json_u64(j, "file_id", in->file_id);
 	om_json_u64(j, "size", in->size);
 	om_json_u64(j, "tx_id", in->tx_id);
+	/* what the subscribers add (the anti-virus verdict) */
+	const om_proto *p = file->w->p;
+	for (unsigned i = 0; i < p->nsubs; i++)
+		if (file->sub_state[i] && p->subs[i].fileinfo)
+			p->subs[i].fileinfo(file->sub_state[i], file, j);
 	om_json_obj_close(j);
 }
 
@@ -608,8 +613,6 @@ void proto_file_close(om_file *file, enum om_file_state state)
 			pending |= 1u << i;
 		else
 			v = stricter(v, sv);
-		if (p->subs[i].free)
-			p->subs[i].free(file->sub_state[i], p->subs[i].user);
 	}
 	om_flow_handle h = om_app_flow_handle(file->flow);
 	if (pending && fw->nheld < HOLD_MAX) {
@@ -631,6 +634,10 @@ void proto_file_close(om_file *file, enum om_file_state state)
 	                     .arg = file,
 	                     .meta = NULL};
 	proto_event(file->flow, &ev);
+	/* freed after fileinfo, which may read what close left */
+	for (unsigned i = 0; i < p->nsubs; i++)
+		if (file->sub_state[i] && p->subs[i].free)
+			p->subs[i].free(file->sub_state[i], p->subs[i].user);
 	for (int i = 0; i < 3; i++)
 		EVP_MD_CTX_free(file->md[i]);
 	om_buf_free(&file->ctx);

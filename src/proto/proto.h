@@ -175,6 +175,9 @@ typedef struct om_file_subscriber {
 	enum om_file_verdict (*close)(void *st, const om_file *file, om_file_ticket ticket);
 	void (*free)(void *st, void *user);
 	void *user;
+	/* members this subscriber adds to the file's fileinfo object (the
+	 * anti-virus verdict), from the state close left; NULL: none */
+	void (*fileinfo)(void *st, const om_file *file, om_json *j);
 } om_file_subscriber;
 #define OM_PROTO_MAX_SUBSCRIBERS 8
 /* Before the workers start. -ENOSPC past OM_PROTO_MAX_SUBSCRIBERS. */

@@ -37,7 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (om_gw_reject_build(&p, out, sizeof(out), &l1, &l2) == 0) {
 			if (l1 < 40 || l1 > sizeof(out) || l1 + l2 > sizeof(out))
 				abort();
-			if ((out[0] >> 4) != 4 || (size_t)(out[2] << 8 | out[3]) != l1)
+			if ((out[0] >> 4) == 4
+			        ? (size_t)(out[2] << 8 | out[3]) != l1
+			        : (out[0] >> 4) != 6 || (size_t)(out[4] << 8 | out[5]) + 40 != l1)
 				abort();
 		}
 	}

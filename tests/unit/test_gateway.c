@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -550,6 +552,105 @@ static void decode_raw(om_packet *p, const uint8_t *pkt, size_t n)
 	assert_int_equal(om_decode_peek(p), 0);
 }
 
+/* The one's complement sum over the IPv6 pseudo-header and the L4 part. */
+static uint16_t csum6(const uint8_t *ip6)
+{
+	uint32_t len = (uint32_t)(ip6[4] << 8 | ip6[5]);
+	uint8_t ph[40];
+	memcpy(ph, ip6 + 8, 32);
+	ph[32] = (uint8_t)(len >> 24);
+	ph[33] = (uint8_t)(len >> 16);
+	ph[34] = (uint8_t)(len >> 8);
+	ph[35] = (uint8_t)len;
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = ip6[6];
+	return csum_check(ip6 + 40, len, csum_check(ph, 40, 0));
+}
+
+static void test_reject_ipv6(void **st)
+{
+	(void)st;
+	/* 2001:db8::2 port 40000 -> 2001:db8:1::80 port 443, seq 1000, ack 5000,
+	 * PSH|ACK, 4 bytes */
+	uint8_t pkt[64];
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x60;
+	pkt[5] = 24;
+	pkt[6] = 6;
+	pkt[7] = 64;
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
+	                              0,    0,    0,    0,    0, 0, 0, 0x80};
+	memcpy(pkt + 8, a, 16);
+	memcpy(pkt + 24, b, 16);
+	uint8_t *t = pkt + 40;
+	t[0] = 0x9c;
+	t[1] = 0x40;
+	t[3] = 0xbb; /* 443 */
+	t[2] = 0x01;
+	t[6] = 0x03;
+	t[7] = 0xe8; /* 1000 */
+	t[10] = 0x13;
+	t[11] = 0x88; /* 5000 */
+	t[12] = 0x50;
+	t[13] = 0x18;
+	t[14] = t[15] = 0xff;
+	memcpy(t + 20, "abcd", 4);
+	om_packet p;
+	decode_raw(&p, pkt, sizeof(pkt));
+	assert_int_equal(p.ip_ver, 6);
+	uint8_t out[1400];
+	size_t l1, l2;
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	assert_int_equal(l1, 60);
+	assert_int_equal(l2, 60);
+	/* to the client as from the server: RST|ACK, seq 5000, ack 1004 */
+	assert_int_equal(out[0] >> 4, 6);
+	assert_int_equal(out[4] << 8 | out[5], 20);
+	assert_int_equal(out[6], 6);
+	assert_memory_equal(out + 8, b, 16);
+	assert_memory_equal(out + 24, a, 16);
+	assert_int_equal(out[40] << 8 | out[41], 443);
+	assert_int_equal(out[42] << 8 | out[43], 40000);
+	assert_int_equal(be32(out + 44), 5000);
+	assert_int_equal(be32(out + 48), 1004);
+	assert_int_equal(out[53], 0x14);
+	assert_int_equal(csum6(out), 0xffff);
+	/* to the server as from the client: RST at 1004 */
+	const uint8_t *r = out + 60;
+	assert_memory_equal(r + 8, a, 16);
+	assert_int_equal(be32(r + 44), 1004);
+	assert_int_equal(r[53], 0x04);
+	assert_int_equal(csum6(r), 0xffff);
+	/* UDP: ICMPv6 type 1 code 1 quoting the whole (small) packet */
+	pkt[6] = 17;
+	pkt[5] = 12;
+	memset(t, 0, 24);
+	t[0] = 0x14;
+	t[1] = 0xe9;
+	t[3] = 53;
+	t[5] = 12;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), 0);
+	assert_int_equal(l1, 48 + 52);
+	assert_int_equal(l2, 0);
+	assert_int_equal(out[6], 58);
+	assert_int_equal(out[40], 1);
+	assert_int_equal(out[41], 1);
+	assert_memory_equal(out + 48, pkt, 52);
+	assert_int_equal(csum6(out), 0xffff);
+	/* an ICMPv6 error is never answered; nor anything to multicast */
+	pkt[6] = 58;
+	t[0] = 1;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), -EINVAL);
+	pkt[6] = 17;
+	t[0] = 0x14;
+	pkt[24] = 0xff;
+	decode_raw(&p, pkt, 52);
+	assert_int_equal(om_gw_reject_build(&p, out, sizeof(out), &l1, &l2), -EINVAL);
+}
+
 static void test_sinkhole(void **st)
 {
 	(void)st;
@@ -654,7 +755,8 @@ static void test_block_page(void **st)
 	assert_non_null(strstr(t, "&lt;script&gt;x&lt;/script&gt;.test"));
 	assert_non_null(strstr(t, "IT &lt;Sato&gt;"));
 	assert_non_null(strstr(t, om_msg(OM_LANG_JA, "gateway.page.why.block_list")));
-	assert_non_null(strstr(t, "list of blocked sites")); /* the English, escaped ("company&#39;s") */
+	assert_non_null(
+	    strstr(t, "list of blocked sites")); /* the English, escaped ("company&#39;s") */
 	/* Content-Length is the body's */
 	const char *body = strstr(t, "\r\n\r\n") + 4;
 	char want[64];
@@ -686,6 +788,126 @@ static void test_block_page(void **st)
 	om_gw_page_free(pg);
 }
 
+/* ---- the event log on a full disk ----------------------------------------------- */
+
+static size_t eve_lines_ok(const char *path, int *ret_last)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[512];
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+		assert_true(l > 2 && line[0] == '{' && line[l - 1] == '\n'); /* whole lines only */
+		int seq;
+		if (sscanf(line, "{\"seq\":%d", &seq) == 1 && ret_last)
+			*ret_last = seq;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void eve_block(char *buf, size_t cap, int seq, size_t *ret_len)
+{
+	size_t off = 0;
+	for (int k = 0; k < 10; k++)
+		off += (size_t)snprintf(buf + off, cap - off,
+		                        "{\"seq\":%d,\"k\":%d,\"pad\":\"%080d\"}\n", seq, k, 0);
+	*ret_len = off;
+}
+
+static void test_eve_disk_full(void **st)
+{
+	(void)st;
+	if (geteuid() != 0) {
+		skip(); /* a small file system of its own needs root (mount) */
+		return;
+	}
+	char dir[] = "/tmp/omamori-evefull.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	/* a 64 KiB file system, in a mount namespace of this test only */
+	assert_int_equal(unshare(CLONE_NEWNS), 0);
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0);
+	char path[256], rot[300], err[256];
+	snprintf(path, sizeof(path), "%s/eve.json", dir);
+	om_eve *e;
+	assert_int_equal(om_eve_open(path, 16 * 1024, false, &e, err, sizeof(err)), 0);
+	om_eve_set_live(e, true);
+	char block[2048];
+	size_t len;
+	/* 200 blocks of 10 lines (1.2 KB each): four times what fits */
+	for (int seq = 0; seq < 200; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+	}
+	uint64_t dropped, removed;
+	om_eve_full_stats(e, &dropped, &removed);
+	assert_true(removed > 0);     /* the oldest rotated logs went first */
+	assert_int_equal(dropped, 0); /* and nothing new was lost */
+	int last = -1;
+	assert_true(eve_lines_ok(path, &last) > 0);
+	assert_int_equal(last, 199); /* the newest block is there, whole */
+	snprintf(rot, sizeof(rot), "%s.1", path);
+	assert_int_equal(access(rot, F_OK), -1); /* the first rotated file was removed */
+	/* every file left holds whole lines */
+	for (uint64_t n = 1; n <= om_eve_rotations(e); n++) {
+		snprintf(rot, sizeof(rot), "%s.%llu", path, (unsigned long long)n);
+		eve_lines_ok(rot, NULL);
+	}
+	/* nothing left to remove: live, the block is dropped and counted, and
+	 * writing goes on once there is room again */
+	for (uint64_t n = 1; n <= om_eve_rotations(e); n++) {
+		snprintf(rot, sizeof(rot), "%s.%llu", path, (unsigned long long)n);
+		unlink(rot);
+	}
+	char filler[300];
+	snprintf(filler, sizeof(filler), "%s/filler", dir);
+	FILE *f = fopen(filler, "w");
+	assert_non_null(f);
+	static char junk[4096];
+	while (fwrite(junk, 1, sizeof(junk), f) == sizeof(junk) && fflush(f) == 0)
+		;
+	fclose(f);
+	/* (the file's last page may still take a block or two) */
+	size_t before = eve_lines_ok(path, NULL);
+	int seq = 500;
+	for (; seq < 520 && dropped == 0; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+		om_eve_full_stats(e, &dropped, &removed);
+		if (dropped == 0)
+			before += 10;
+	}
+	assert_int_equal(dropped, 10);
+	assert_int_equal(eve_lines_ok(path, NULL), before); /* no partial block */
+	unlink(filler);
+	eve_block(block, sizeof(block), 501, &len);
+	assert_int_equal(om_eve_write(e, block, len, NULL), 0);
+	assert_int_equal(eve_lines_ok(path, &last), before + 10);
+	assert_int_equal(last, 501);
+	om_eve_close(e);
+	/* offline a full disk is an error (the run stops and says so) */
+	snprintf(path, sizeof(path), "%s/offline.json", dir);
+	assert_int_equal(om_eve_open(path, 0, false, &e, err, sizeof(err)), 0);
+	f = fopen(filler, "w");
+	assert_non_null(f);
+	while (fwrite(junk, 1, sizeof(junk), f) == sizeof(junk) && fflush(f) == 0)
+		;
+	fclose(f);
+	int r = 0;
+	for (seq = 0; seq < 100 && r == 0; seq++) {
+		eve_block(block, sizeof(block), seq, &len);
+		r = om_eve_write(e, block, len, NULL);
+	}
+	assert_int_equal(r, -ENOSPC);
+	om_eve_close(e);
+	umount(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -702,8 +924,10 @@ int main(void)
 	    cmocka_unit_test(test_site_config),
 	    cmocka_unit_test(test_quarantine_file),
 	    cmocka_unit_test(test_watchdog),
+	    cmocka_unit_test(test_eve_disk_full),
 	    cmocka_unit_test(test_redirect),
 	    cmocka_unit_test(test_sinkhole),
+	    cmocka_unit_test(test_reject_ipv6),
 	    cmocka_unit_test(test_block_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

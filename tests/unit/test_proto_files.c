@@ -475,7 +475,7 @@ static void s_free(void *st, void *user)
 static void add_subs(struct fx *x)
 {
 	for (int i = 0; i < 2; i++) {
-		om_file_subscriber s = {"test", s_open, s_chunk, s_close, s_free, &slog[i]};
+		om_file_subscriber s = {"test", s_open, s_chunk, s_close, s_free, &slog[i], NULL};
 		assert_int_equal(om_proto_add_file_subscriber(x->p, &s), 0);
 	}
 }

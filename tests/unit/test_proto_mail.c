@@ -460,7 +460,7 @@ static void rig_open(struct rig *r, uint32_t max_line)
 		cfg.mail.max_line = max_line;
 	char err[256];
 	assert_int_equal(om_proto_new(&cfg, &r->p, err, sizeof(err)), 0);
-	om_file_subscriber s = {"test", sub_open, sub_chunk, sub_close, sub_free, r};
+	om_file_subscriber s = {"test", sub_open, sub_chunk, sub_close, sub_free, r, NULL};
 	assert_int_equal(om_proto_add_file_subscriber(r->p, &s), 0);
 	r->reg = om_app_registry_new();
 	assert_non_null(r->reg);
