@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/base.h"
 
@@ -234,6 +235,21 @@ static int sq_configure(struct sq_db *d, const char *path, char *err, size_t err
 
 	sqlite3_busy_timeout(d->db, BUSY_TIMEOUT_MS);
 	rc = sqlite3_prepare_v2(d->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	/* The switch to WAL needs the file to itself for a moment: a second
+	 * process opening the same new file at that moment gets the old mode
+	 * or SQLITE_BUSY back (the busy handler is not asked). Try again for a
+	 * while before calling it a failure. */
+	for (int tries = 0; rc == SQLITE_OK && tries < 200; tries++) {
+		int step = sqlite3_step(st);
+		const char *m =
+		    step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		if ((m && !strcmp(m, "wal")) || !strcmp(path, ":memory:"))
+			break;
+		sqlite3_reset(st);
+		struct timespec ts = {0, 10 * 1000 * 1000L};
+		nanosleep(&ts, NULL);
+	}
+	sqlite3_reset(st);
 	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		const char *mode = (const char *)sqlite3_column_text(st, 0);
 		/* An in-memory database (tests) cannot be WAL; a file must be. */
