@@ -66,7 +66,9 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/guards
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori nice -n 10 bash bench/store-pg
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/spam
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/av
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/drill
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:

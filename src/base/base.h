@@ -208,6 +208,10 @@ typedef struct om_event_meta {
 	const char *action;   /* "detected", "blocked", "allowed" or NULL */
 	const char *tenant, *gateway;
 	const char *advice; /* catalogue key or NULL */
+	/* the producer's own members of the omamori object (NULL: none),
+	 * written after the others: members(j, members_arg) */
+	void (*members)(om_json *j, void *arg);
+	void *members_arg;
 } om_event_meta;
 void om_event_begin(om_json *j, om_buf *b, const om_event_hdr *h);
 void om_event_omamori(om_json *j, const om_event_meta *m);

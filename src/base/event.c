@@ -81,6 +81,8 @@ void om_event_omamori(om_json *j, const om_event_meta *m)
 		om_json_str(j, "gateway", m->gateway);
 	if (m->advice)
 		om_json_str(j, "advice", m->advice);
+	if (m->members)
+		m->members(j, m->members_arg);
 	om_json_obj_close(j);
 }
 

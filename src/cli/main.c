@@ -255,6 +255,62 @@ static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **
 	return 0;
 }
 
+/* The anti-spam checks on the messages of a run: the observer with its
+ * database (a missing file: rules only) and the company's and partners'
+ * domains. */
+struct spam_run {
+	om_spam_config cfg;
+	om_spam_db *db;
+};
+
+static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char *own,
+                      const char *partner, om_wf_filter *wf, struct spam_run **ret)
+{
+	struct spam_run *s = calloc(1, sizeof(*s));
+	if (!s) {
+		say_err(c, "err.nomem");
+		return -ENOMEM;
+	}
+	om_spam_config_init(&s->cfg);
+	int r = om_spam_db_load(db, &s->db);
+	if (r < 0 && r != -ENOENT) {
+		say_err(c, "spam.err.db_open", db, strerror(-r));
+		free(s);
+		return r;
+	}
+	if ((own && om_spam_config_domains(&s->cfg, false, own) < 0) ||
+	    (partner && om_spam_config_domains(&s->cfg, true, partner) < 0)) {
+		say_err(c, "spam.err.domains", own ? "--spam-own" : "--spam-partner",
+		        own ? own : partner, OM_SPAM_DOMAINS_MAX);
+		om_spam_db_free(s->db);
+		free(s);
+		return -EINVAL;
+	}
+	s->cfg.db = s->db;
+	if (wf) { /* links in mail checked against the web filter */
+		s->cfg.url_check = om_spam_url_webfilter;
+		s->cfg.url_user = wf;
+	}
+	om_proto_observer obs;
+	om_spam_observer(&obs, &s->cfg);
+	if ((r = om_proto_add_observer(proto, &obs)) < 0) {
+		say_err(c, "err.nomem");
+		om_spam_db_free(s->db);
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void spam_cleanup(struct spam_run *s)
+{
+	if (s) {
+		om_spam_db_free(s->db);
+		free(s);
+	}
+}
+
 /* The anti-virus of inspect and the gateway: the configuration's av:
  * section, the database directory and YARA rules of the command line over
  * it. Offline no reload thread (a run is short). */
@@ -284,6 +340,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 {
 	const char *rfile = NULL, *ofile = NULL, *db = NULL, *tenant = NULL, *gateway = NULL;
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
+	const char *spamdb = NULL, *spamown = NULL, *spampartner = NULL;
+	struct spam_run *spam = NULL;
 	const char *avdb = NULL, *yara = NULL;
 	bool nodb = false, truncate = false, noapp = false, avon = false;
 	const char *rulefiles[64];
@@ -351,6 +409,15 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-block")) {
 			if (!(wfblock = opt_value(c, a, "--webfilter-block")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-db")) {
+			if (!(spamdb = opt_value(c, a, "--spam-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-own")) {
+			if (!(spamown = opt_value(c, a, "--spam-own")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-partner")) {
+			if (!(spampartner = opt_value(c, a, "--spam-partner")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--gateway")) {
 			if (!(gateway = opt_value(c, a, "--gateway")))
@@ -444,6 +511,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	/* the parsers (those the configuration turns on) */
 	if (!noapp && start_parsers(c, &proto, &apps) < 0)
 		goto out;
+	if (spamdb && proto &&
+	    spam_setup(c, proto, spamdb, spamown, spampartner, wfdb ? &wf : NULL, &spam) < 0)
+		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
 		goto out;
@@ -535,6 +605,7 @@ out:
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
+	spam_cleanup(spam);
 	return rc;
 }
 
@@ -740,6 +811,25 @@ static int cmd_drill(struct cli *c, struct args *a)
 static int cmd_console(struct cli *c, struct args *a)
 {
 	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+}
+
+/* ---- spam and milter ------------------------------------------------------- */
+
+/* 'omamori spam ...' (src/guard/spam_cli.c): the global database is
+ * spam.db in the state directory. */
+static int cmd_spam(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "spam.db", path, sizeof(path));
+	return om_spam_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
+}
+
+/* 'omamori milter ...' (src/guard/milter.c): the same spam.db. */
+static int cmd_milter(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "spam.db", path, sizeof(path));
+	return om_milter_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path);
 }
 
 /* ---- webfilter ------------------------------------------------------------ */
@@ -1101,6 +1191,8 @@ static const struct command {
     {"drill", cmd_drill, "help.drill"},
     {"rules", cmd_rules, "help.rules"},
     {"webfilter", cmd_webfilter, "help.webfilter"},
+    {"spam", cmd_spam, "help.spam"},
+    {"milter", cmd_milter, "help.milter"},
     {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},

@@ -25,8 +25,9 @@ static void set_err(char *err, size_t errlen, enum om_lang lang, const char *nam
 }
 
 static const char *const var_names[] = {
-    "name", "mail",        "organisation", "department", "role",        "date",  "sender",
-    "link", "report_link", "open_url",     "attach_url", "landing_url", "title", "token",
+    "name",       "mail",        "organisation", "department",  "role",
+    "date",       "sender",      "link",         "report_link", "open_url",
+    "attach_url", "landing_url", "title",        "token",       "submit_url",
 };
 
 static bool var_known(const char *v, size_t n)
@@ -280,6 +281,8 @@ int om_drill_expand(const char *text, size_t len, const om_drill_vars *v,
 				s = v->landing_url;
 			else if (IS("token"))
 				s = v->token;
+			else if (IS("submit_url"))
+				s = v->submit_url;
 			else if (IS("title"))
 				s = v->title;
 			else if (nn > 7 && !memcmp(n, "custom.", 7))

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -267,8 +268,15 @@ static void page_accept(om_gw_page *pg, om_usec now)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	int fd = accept4(pg->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* out of descriptors: the listener stays readable; do not
+			 * spin on it */
+			struct timespec ts = {0, 50 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
 		return;
+	}
 	for (unsigned i = 0; i < PAGE_CONNS; i++) {
 		struct conn *c = &pg->c[i];
 		if (c->fd >= 0)
@@ -369,9 +377,14 @@ int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *
 		return -e;
 	}
 	pg->lfd = fd;
+	return 0;
+}
+
+int om_gw_page_run(om_gw_page *pg, char *err, size_t errlen)
+{
+	if (pg->lfd < 0)
+		return -EBADF;
 	if (pthread_create(&pg->thread, NULL, page_main, pg) != 0) {
-		close(fd);
-		pg->lfd = -1;
 		snprintf(err, errlen, om_tr("err.engine.thread"), 0u);
 		return -EAGAIN;
 	}

@@ -659,9 +659,13 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	om_event_begin(&j, b, &h);
 	if (ev->body)
 		ev->body(&j, ev->arg);
-	if (ev->meta)
-		event_omamori(&j, e, ev->meta->category, ev->meta->severity, ev->meta->action,
-		              ev->meta->advice);
+	if (ev->meta) {
+		/* the parser's own members of the object come with it */
+		om_event_meta m = *ev->meta;
+		m.tenant = e->o->tenant;
+		m.gateway = e->o->gateway;
+		om_event_omamori(&j, &m);
+	}
 	om_event_end(&j);
 	if (!strcmp(ev->event_type, "anomaly"))
 		w->anomalies++;
@@ -2021,7 +2025,8 @@ static bool quarantine_allowed(const struct live *L, const om_packet *p)
 static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f,
                         const om_packet *p, enum om_verdict v, const om_verdict_in *in)
 {
-	bool isolated = in->quarantined && !in->quarantine_allow;
+	/* the isolated host's own queries; not queries to an isolated server */
+	bool isolated = in->quarantined && !in->quarantine_allow && in->quarantined_src;
 	if (v != OM_VERDICT_REJECT && !isolated)
 		return;
 	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
@@ -2087,28 +2092,49 @@ static void live_auto_check(struct engine *e, const char *line, size_t len)
 	char cat[16];
 	memcpy(cat, v, vl);
 	cat[vl] = 0;
+	/* which end is the one to isolate: never the target of something that
+	 * came from outside (an attacked server, the mail server an infected
+	 * mail was delivered to): intrusion and mail malware isolate an inside
+	 * source only (it attacks, or sends malware out); C&C and web malware
+	 * the inside end of a flow with the outside (it beacons, or downloaded) */
+	om_addr ends[2];
+	bool in[2] = {false, false}, have[2] = {false, false};
 	static const char *const keys[] = {"\"src_ip\":\"", "\"dest_ip\":\""};
-	for (size_t i = 0; i < OM_ARRAY_SIZE(keys); i++) {
+	for (size_t i = 0; i < 2; i++) {
 		char a[64];
-		om_addr host;
 		if (!line_str(line, len, keys[i], &v, &vl) || vl >= sizeof(a))
 			continue;
 		memcpy(a, v, vl);
 		a[vl] = 0;
-		if (om_addr_parse(a, &host) < 0 || !om_base_is_home(&e->cfg->base, &host))
+		if (om_addr_parse(a, &ends[i]) < 0)
 			continue;
-		pthread_mutex_lock(&L->auto_lock);
-		if (L->nautoq < OM_ARRAY_SIZE(L->autoq)) {
-			L->autoq[L->nautoq].host = host;
-			snprintf(L->autoq[L->nautoq].category, sizeof(L->autoq[0].category), "%s",
-			         cat);
-			L->nautoq++;
-		} else {
-			L->autoq_lost++;
-		}
-		pthread_mutex_unlock(&L->auto_lock);
-		return; /* the inside end: the source first */
+		have[i] = true;
+		in[i] = om_base_is_home(&e->cfg->base, &ends[i]);
 	}
+	uint32_t bit = om_gw_autoq_bit(cat, strlen(cat));
+	int pick = -1;
+	if (bit == OM_GW_AUTOQ_INTRUSION || bit == OM_GW_AUTOQ_MAIL_MALWARE)
+		pick = have[0] && in[0] && !(have[1] && in[1] && bit == OM_GW_AUTOQ_MAIL_MALWARE)
+		           ? 0
+		           : -1;
+	else if (have[0] && have[1] && in[0] != in[1])
+		pick = in[0] ? 0 : 1;
+	if (pick < 0)
+		return;
+	pthread_mutex_lock(&L->auto_lock);
+	bool dup = false;
+	for (unsigned k = 0; k < L->nautoq && !dup; k++)
+		dup = memcmp(L->autoq[k].host.b, ends[pick].b, 16) == 0;
+	if (dup) {
+		/* noted already this round */
+	} else if (L->nautoq < OM_ARRAY_SIZE(L->autoq)) {
+		L->autoq[L->nautoq].host = ends[pick];
+		snprintf(L->autoq[L->nautoq].category, sizeof(L->autoq[0].category), "%s", cat);
+		L->nautoq++;
+	} else {
+		L->autoq_lost++;
+	}
+	pthread_mutex_unlock(&L->auto_lock);
 }
 
 /* The control thread isolates what the workers found: the list file (so
@@ -2124,21 +2150,30 @@ static void live_auto_apply(struct engine *e)
 	L->nautoq = 0;
 	pthread_mutex_unlock(&L->auto_lock);
 	char path[300], err[512];
-	if (!n || om_gw_quarantine_path(e->cfg, path, sizeof(path)) < 0)
+	if (!n)
 		return;
+	bool has_path = om_gw_quarantine_path(e->cfg, path, sizeof(path)) == 0;
+	if (!has_path)
+		om_log(OM_LOG_WARN, "%s", om_tr("warn.gateway.auto_quarantine_path"));
 	om_usec now = om_time_now();
 	for (unsigned i = 0; i < n; i++) {
 		pthread_mutex_lock(&L->lock);
 		bool had = om_addr_table_has(L->quar, &q[i].host, now);
-		if (!had && om_addr_table_add(L->quar, &q[i].host, 0) == 0)
+		int added = had ? 0 : om_addr_table_add(L->quar, &q[i].host, 0);
+		if (!had && added == 0)
 			live_event(e, "auto", &q[i].host, true, q[i].category);
 		pthread_mutex_unlock(&L->lock);
 		if (had)
 			continue;
 		char a[64];
 		om_addr_str(&q[i].host, a, sizeof(a));
+		if (added < 0) {
+			om_log(OM_LOG_ERROR, om_tr("err.gateway.auto_quarantine_full"), a,
+			       q[i].category);
+			continue;
+		}
 		om_log(OM_LOG_WARN, om_tr("gateway.auto_quarantine"), a, q[i].category);
-		if (om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
+		if (has_path && om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
 			om_log(OM_LOG_WARN, "%s", err);
 	}
 }
@@ -2192,6 +2227,9 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "block_pages_served", om_gw_page_served(x->L->page));
 	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
 	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
+	pthread_mutex_lock(&x->L->auto_lock);
+	om_json_u64(j, "auto_quarantine_lost", x->L->autoq_lost);
+	pthread_mutex_unlock(&x->L->auto_lock);
 	om_json_obj_close(j);
 	if (x->L->o->eve) {
 		uint64_t lines, files;
@@ -2244,11 +2282,16 @@ static void live_stats(struct engine *e, om_usec now)
 		x.s.cs.held += s.cs.held;
 		x.s.cs.kernel_drops += s.cs.kernel_drops;
 	}
+	/* the line is made under the lock (recon, the tables) and written
+	 * after it: the workers never wait on the disk */
+	om_buf b;
+	om_buf_init(&b, OUT_MAX_BYTES);
 	pthread_mutex_lock(&L->lock);
-	write_stats(e, &e->rout, now, now, &x.s.t, om_recon_stats_get(e->recon), x.s.packets,
-	            x.s.bytes, 0, false, live_stats_extra, &x);
-	live_flush(e, &e->rout, now);
+	write_stats(e, &b, now, now, &x.s.t, om_recon_stats_get(e->recon), x.s.packets, x.s.bytes,
+	            0, false, live_stats_extra, &x);
 	pthread_mutex_unlock(&L->lock);
+	live_flush(e, &b, now);
+	om_buf_free(&b);
 }
 
 /* The block page asks whether a host is isolated (from its own thread). */
@@ -2302,8 +2345,8 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 		pthread_mutex_lock(&L->lock);
 		scan_packet(e, &p);
 		in.src_blocked = om_addr_table_has(L->blocked, &p.src, now);
-		in.quarantined = om_addr_table_has(L->quar, &p.src, now) ||
-		                 om_addr_table_has(L->quar, &p.dst, now);
+		in.quarantined_src = om_addr_table_has(L->quar, &p.src, now);
+		in.quarantined = in.quarantined_src || om_addr_table_has(L->quar, &p.dst, now);
 		pthread_mutex_unlock(&L->lock);
 		if (in.quarantined)
 			in.quarantine_allow = quarantine_allowed(L, &p);
@@ -2617,6 +2660,13 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	live_page_start(&L);
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
+	if (L.page) {
+		char perr[256] = "";
+		if (om_gw_page_run(L.page, perr, sizeof(perr)) < 0) {
+			om_log(OM_LOG_WARN, "%s", perr);
+			L.page = om_gw_page_free(L.page);
+		}
+	}
 	if (go->spool)
 		sink_start(&e);
 	for (started = 0; started < e.nworkers; started++) {

@@ -191,6 +191,7 @@ typedef struct om_verdict_in {
 	bool file_blocked;     /* a file subscriber said the file is bad */
 	bool src_blocked;      /* source is a blocked WAN scanner */
 	bool quarantined;      /* source or destination is a quarantined host */
+	bool quarantined_src;  /* the sender itself is isolated (not only the receiver) */
 	bool quarantine_allow; /* ... but this is DNS to the gateway or its block page */
 	bool policy_blocked;   /* the block list matched (host, query, SNI) */
 } om_verdict_in;

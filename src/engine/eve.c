@@ -92,6 +92,8 @@ static int open_file(om_eve *e, bool truncate)
 	return e->fd < 0 ? -errno : 0;
 }
 
+static bool remove_oldest(om_eve *e);
+
 static int eve_rotate(om_eve *e)
 {
 	if (close(e->fd) != 0 && !e->error)
@@ -105,14 +107,23 @@ static int eve_rotate(om_eve *e)
 			break;
 		fclose(probe);
 	}
-	if (rename(e->path, dst) != 0)
-		return -errno;
-	int r = open_file(e, true);
-	if (r < 0)
+	if (rename(e->path, dst) != 0) {
+		int r = -errno;
+		/* the file stays where it is: go on writing into it */
+		if (open_file(e, false) == 0)
+			return e->live ? 0 : r;
 		return r;
+	}
 	e->rotations++;
 	e->written = 0;
-	return 0;
+	int r = open_file(e, true);
+	/* a full file system may refuse even the new file: make room */
+	while (r == -ENOSPC || r == -EDQUOT) {
+		if (!remove_oldest(e))
+			break;
+		r = open_file(e, true);
+	}
+	return r;
 }
 
 /* Removes the oldest rotated file (FILE.N, the lowest N there is); false
@@ -132,20 +143,24 @@ static bool remove_oldest(om_eve *e)
 }
 
 /* Writes the whole block at the end of the file, or nothing: what a failed
- * write left is cut off again. */
-static int write_all(om_eve *e, const char *data, size_t len)
+ * write left is cut off again; *ret_torn when that failed too (the file
+ * then ends in a partial line: the block must not be written after it). */
+static int write_all(om_eve *e, const char *data, size_t len, bool *ret_torn)
 {
 	off_t start = lseek(e->fd, 0, SEEK_END);
 	size_t off = 0;
+	*ret_torn = false;
 	while (off < len) {
 		ssize_t n = write(e->fd, data + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			int r = n < 0 ? -errno : -ENOSPC;
-			if (start >= 0 && off && ftruncate(e->fd, start) != 0)
+			if (off && (start < 0 || ftruncate(e->fd, start) != 0)) {
 				om_log(OM_LOG_WARN, om_tr("warn.eve.cut"), e->path,
 				       strerror(errno));
+				*ret_torn = true;
+			}
 			return r;
 		}
 		off += (size_t)n;
@@ -161,11 +176,13 @@ static size_t count_lines(const char *data, size_t len)
 	return n;
 }
 
-/* The block into the file, making room when the disk is full. */
+/* The block into the file, making room when the disk is full: 0 written,
+ * 1 left out (live, disk full), or -errno. */
 static int write_block(om_eve *e, const char *data, size_t len)
 {
 	for (;;) {
-		int r = write_all(e, data, len);
+		bool torn;
+		int r = write_all(e, data, len, &torn);
 		if (r == 0) {
 			if (e->full)
 				om_log(OM_LOG_WARN, om_tr("warn.eve.resumed"), e->path,
@@ -173,8 +190,9 @@ static int write_block(om_eve *e, const char *data, size_t len)
 			e->full = false;
 			return 0;
 		}
-		if ((r != -ENOSPC && r != -EDQUOT) || !remove_oldest(e)) {
-			if (!e->live || (r != -ENOSPC && r != -EDQUOT))
+		bool full = r == -ENOSPC || r == -EDQUOT;
+		if (!full || torn || !remove_oldest(e)) {
+			if (!e->live || !full)
 				return r;
 			/* live: the log loses this block, the box keeps going */
 			if (!e->full)
@@ -182,7 +200,7 @@ static int write_block(om_eve *e, const char *data, size_t len)
 			e->full = true;
 			e->dropped_blocks++;
 			e->dropped_lines += count_lines(data, len);
-			return 0;
+			return 1;
 		}
 	}
 }
@@ -193,11 +211,20 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&e->lock);
-	if (e->fd < 0 && !e->is_stdout && !e->error && !e->rotations) {
+	/* the first block opens the file; live, a file lost to a full disk
+	 * is opened again (appending) by the next block */
+	if (e->fd < 0 && !e->is_stdout && !e->error && (!e->rotations || e->live)) {
 		struct stat st;
-		r = open_file(e, e->truncate);
+		r = open_file(e, e->truncate && !e->rotations);
 		if (r == 0 && fstat(e->fd, &st) == 0)
 			e->written = (uint64_t)st.st_size; /* size rotation counts what is there */
+	}
+	if (r < 0 && e->live && e->rotations && (r == -ENOSPC || r == -EDQUOT)) {
+		e->dropped_blocks++;
+		e->dropped_lines += count_lines(data, len);
+		e->full = true;
+		r = 0; /* the next block tries again */
+		goto out;
 	}
 	if (r < 0)
 		goto out;
@@ -210,8 +237,17 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 				rot = true;
 			snprintf(e->day, sizeof(e->day), "%s", day);
 		}
-		if (rot && (r = eve_rotate(e)) < 0)
+		if (rot && (r = eve_rotate(e)) < 0) {
+			if (e->live) {
+				/* no file now: this block is left out, the next one
+				 * tries to open the file again */
+				e->dropped_blocks++;
+				e->dropped_lines += count_lines(data, len);
+				e->full = true;
+				r = 0;
+			}
 			goto out;
+		}
 	}
 	if (e->is_stdout) {
 		if (fwrite(data, 1, len, e->f) != len)
@@ -227,6 +263,8 @@ int om_eve_write(om_eve *e, const char *data, size_t len, const char *day)
 	r = write_block(e, data, len);
 	if (r == 0)
 		e->written += len;
+	else if (r == 1)
+		r = 0; /* left out and counted: not an error live */
 out:
 	if (r < 0 && !e->error)
 		e->error = r;

@@ -120,8 +120,11 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	if (g->block_addr[0] && g->block_port != 80 && om_addr_parse(g->block_addr, &ba) == 0) {
 		char a[64];
 		om_addr_str(&ba, a, sizeof(a));
-		om_buf_printf(out, "\t\tiifname \"%s\" %s daddr %s tcp dport 80 redirect to :%u\n",
-		              lan, om_addr_is_v4(&ba) ? "ip" : "ip6", a, g->block_port);
+		bool v4 = om_addr_is_v4(&ba);
+		om_buf_printf(out,
+		              "\t\tiifname \"%s\" %s daddr %s tcp dport 80 dnat %s to %s%s%s:%u\n",
+		              lan, v4 ? "ip" : "ip6", a, v4 ? "ip" : "ip6", v4 ? "" : "[", a,
+		              v4 ? "" : "]", g->block_port);
 	}
 	om_buf_puts(out, "\t}\n}\n");
 	return out->toobig ? -ENOSPC : 0;
@@ -246,6 +249,16 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen)
 	return OM_FW_QUEUE_NONE;
 }
 
+/* Whether the kernel forwards IPv6 (no: no IPv6 passes to inspect). */
+static bool ipv6_forwarding(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/all/forwarding", "r");
+	int c = f ? fgetc(f) : EOF;
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 /* The queue rule in FORWARD of table ip (v6 false) or ip6 (v6) mangle. */
 static int iptables_queue(const om_gateway_config *g, bool add, bool v6)
 {
@@ -320,14 +333,19 @@ int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_
 		 * the queue would pass uninspected */
 		int ir = iptables_queue(g, true, false);
 		int ir6 = ir == 0 ? iptables_queue(g, true, true) : 0;
+		if (ir6 != 0 && !ipv6_forwarding()) {
+			/* this machine forwards no IPv6: nothing to inspect there */
+			om_log(OM_LOG_WARN, "%s", om_tr("warn.gateway.ip6tables"));
+			ir6 = 0;
+		}
 		if (ir != 0 || ir6 != 0) {
 			/* roll back: without the queue rules the policy would run
 			 * uninspected */
 			if (ir == 0) {
 				iptables_queue(g, false, false);
 				mangle_remove_if_empty("ip");
+				mangle_remove_if_empty("ip6"); /* the IPv6 rule was tried */
 			}
-			mangle_remove_if_empty("ip6");
 			nft_run("delete table inet omamori", NULL, 0);
 			int x = ir != 0 ? ir : ir6;
 			snprintf(err, errlen,

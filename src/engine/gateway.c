@@ -569,7 +569,10 @@ static int reject6(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len
 		uint32_t end = seq + (uint32_t)(tot - 40 - doff) + ((fl & 0x02) ? 1 : 0) +
 		               ((fl & 0x01) ? 1 : 0);
 		tcp6_rst(buf, dst, src, dp, sp, (fl & 0x10) ? ack : 0, end, 0x14);
-		tcp6_rst(buf + 60, src, dst, sp, dp, end, 0, 0x04);
+		/* to the receiver at the rejected segment's own sequence: it never
+		 * arrives, so that is exactly what the receiver expects next (an
+		 * in-window but inexact reset only earns a challenge ACK, RFC 5961) */
+		tcp6_rst(buf + 60, src, dst, sp, dp, seq, 0, 0x04);
 		*ret_len1 = 60;
 		*ret_len2 = 60;
 		return 0;
@@ -580,6 +583,8 @@ static int reject6(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len
 		return -EINVAL;
 	/* as much of the packet as fits, within the 1280 bytes every IPv6 link
 	 * carries and the buffer */
+	if (cap < 48)
+		return -ENOBUFS;
 	size_t quote = tot;
 	if (quote > 1280 - 48)
 		quote = 1280 - 48;
@@ -633,8 +638,11 @@ int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret
 		/* to the sender, as from the receiver: it accepts a reset whose
 		 * sequence is what it expects next from the receiver */
 		tcp_rst(buf, dst, src, dp, sp, (fl & 0x10) ? ack : 0, end, 0x14);
-		/* to the receiver, as from the sender, at the sender's next byte */
-		tcp_rst(buf + 40, src, dst, sp, dp, end, 0, 0x04);
+		/* to the receiver, as from the sender, at the rejected segment's own
+		 * sequence: the segment is dropped, so that is exactly what the
+		 * receiver expects next (an in-window but inexact reset only earns
+		 * a challenge ACK, RFC 5961) */
+		tcp_rst(buf + 40, src, dst, sp, dp, seq, 0, 0x04);
 		*ret_len1 = 40;
 		*ret_len2 = 40;
 		return 0;

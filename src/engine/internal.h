@@ -42,8 +42,11 @@ typedef struct om_gw_req {
 	char path[256];
 } om_gw_req;
 int om_gw_page_new(const char *contact, om_gw_quar_fn quarantined, void *user, om_gw_page **ret);
-/* Listens on addr:port and starts the page's thread. */
+/* Listens on addr:port (before the privilege drop); om_gw_page_run then
+ * starts the page's thread (after it: the thread that reads hostile
+ * requests never holds more than the process keeps). */
 int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *err, size_t errlen);
+int om_gw_page_run(om_gw_page *pg, char *err, size_t errlen);
 om_gw_page *om_gw_page_free(om_gw_page *pg);
 /* What was blocked for cli (why: a catalogue key; category may be NULL),
  * shown when cli opens the page; from any thread. */

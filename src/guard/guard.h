@@ -239,6 +239,156 @@ enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
 
+/* ---- anti-spam and targeted-mail indicators (src/guard/spam*.c) --------- */
+/* Every received message (SMTP, POP3/IMAP downloads, the milter) is scored
+ * from the transaction proto shows its observers: the email.* buffers,
+ * with email.headers, email.body, email.attachment and
+ * email.attachment_head (docs/spam.md). A Bayesian classifier (token
+ * database trained with 'omamori spam train'), header and structure rules,
+ * URL checks through a hook, and the SPF/DKIM/DMARC results (the
+ * Authentication-Results header, or the milter's own checks) give a score;
+ * business e-mail compromise signs raise a separate targeted_mail flag. */
+#define OM_SPAM_REASONS_MAX 24
+#define OM_SPAM_SIGNS_MAX 8
+#define OM_SPAM_DOMAINS_MAX 32 /* own and partner domains in the configuration */
+#define OM_SPAM_DOMAIN_LEN 254
+#define OM_SPAM_TOKENS_MAX 4096u  /* distinct tokens of one message used */
+#define OM_SPAM_DB_MAX (1u << 23) /* tokens in one database */
+
+/* ---- tokens (spam_token.c) ---- */
+/* Tokens of a message: words of ASCII and Latin text (lower case, 3 to 20
+ * bytes; longer ones as a "skip" token), character bigrams of Japanese and
+ * Chinese text (a lone character as itself), header words prefixed by the
+ * field ("subject:", "from:"), header names, URL hosts, attachment
+ * extensions. fn gets each token (not NUL-terminated). */
+typedef void (*om_spam_token_fn)(void *user, const char *tok, size_t len);
+void om_spam_tokenize(const om_proto_tx *tx, om_spam_token_fn fn, void *user);
+/* The text tokens of s (UTF-8), each prefixed with prefix (may be ""). */
+void om_spam_tokenize_text(const char *prefix, const char *s, size_t n, om_spam_token_fn fn,
+                           void *user);
+
+/* ---- the token database (spam_db.c) ---- */
+typedef struct om_spam_db om_spam_db;
+int om_spam_db_new(om_spam_db **ret); /* empty */
+/* A file written by om_spam_db_save. -EINVAL: not a database or damaged;
+ * -E2BIG: more than OM_SPAM_DB_MAX tokens; -errno from the system. */
+int om_spam_db_load(const char *path, om_spam_db **ret);
+om_spam_db *om_spam_db_free(om_spam_db *db);
+/* Learns one message as spam or ham. -ENOSPC when the database is full
+ * (the message counts, its new tokens are not kept). */
+int om_spam_db_train(om_spam_db *db, const om_proto_tx *tx, bool spam);
+/* Written atomically (a temporary file renamed over path). */
+int om_spam_db_save(const om_spam_db *db, const char *path);
+void om_spam_db_counts(const om_spam_db *db, uint64_t *ret_ham, uint64_t *ret_spam,
+                       uint64_t *ret_tokens);
+/* The probability that the message is spam (Robinson-Fisher chi-square
+ * combining of at most 150 telling tokens), or -1 when the database has
+ * not learnt both ham and spam yet. */
+double om_spam_db_classify(const om_spam_db *db, const om_proto_tx *tx);
+/* The same from a token list (tests, the benchmark). */
+double om_spam_db_classify_tokens(const om_spam_db *db, const uint64_t *h, size_t n);
+uint64_t om_spam_token_hash(const char *tok, size_t len);
+
+/* ---- the checks (spam.c) ---- */
+/* The URL hook: the web filter's categories and threat intelligence, when
+ * the gateway has them. Called for each URL of a message (url not
+ * NUL-terminated); returns one of these. */
+enum om_spam_url { OM_SPAM_URL_CLEAN = 0, OM_SPAM_URL_HARMFUL, OM_SPAM_URL_MALICIOUS };
+typedef enum om_spam_url (*om_spam_url_fn)(void *user, const char *url, size_t len);
+
+/* The web filter as the URL hook (user: an om_wf_filter): a URL whose
+ * host or prefix the filter blocks, or lists in an alerting category, is
+ * HARMFUL. */
+enum om_spam_url om_spam_url_webfilter(void *user, const char *url, size_t len);
+
+typedef struct om_spam_config {
+	const om_spam_db *db; /* NULL: no Bayesian score */
+	/* the company's own domains and its partners' (look-alikes, forged
+	 * senders, display-name spoofing) */
+	char own[OM_SPAM_DOMAINS_MAX][OM_SPAM_DOMAIN_LEN];
+	unsigned nown;
+	char partner[OM_SPAM_DOMAINS_MAX][OM_SPAM_DOMAIN_LEN];
+	unsigned npartner;
+	double threshold;         /* score >= threshold: spam (om_spam_config_init: 5.0) */
+	om_spam_url_fn url_check; /* NULL: none */
+	void *url_user;
+} om_spam_config;
+void om_spam_config_init(om_spam_config *c);
+/* A comma-separated list of domains into c->own (partner: c->partner).
+ * -EINVAL for a name that is not a domain, -ENOSPC past the cap. */
+int om_spam_config_domains(om_spam_config *c, bool partner, const char *list);
+
+/* SPF/DKIM/DMARC outcome, from the milter's own checks or the
+ * Authentication-Results header */
+enum om_spam_auth {
+	OM_AUTH_UNKNOWN = 0,
+	OM_AUTH_NONE,
+	OM_AUTH_PASS,
+	OM_AUTH_FAIL,
+	OM_AUTH_SOFTFAIL,
+	OM_AUTH_NEUTRAL,
+	OM_AUTH_TEMPERROR,
+	OM_AUTH_PERMERROR
+};
+const char *om_spam_auth_name(enum om_spam_auth a); /* "pass", "fail", ... */
+enum om_spam_auth om_spam_auth_parse(const char *s, size_t n);
+
+/* What the transport knows (the milter: envelope and its own SPF check;
+ * the packet path: nothing more than the transaction). */
+typedef struct om_spam_env {
+	enum om_spam_auth spf, dkim, dmarc; /* UNKNOWN: read Authentication-Results */
+} om_spam_env;
+
+enum om_spam_verdict { OM_SPAM_HAM = 0, OM_SPAM_SPAM };
+typedef struct om_spam_result {
+	double score;
+	double bayes; /* -1: no database */
+	enum om_spam_verdict verdict;
+	/* rule names ("look_alike_domain"); the catalogue's "spam.reason.<name>"
+	 * explains each to a non-expert */
+	const char *reasons[OM_SPAM_REASONS_MAX];
+	unsigned nreasons;
+	bool targeted; /* business e-mail compromise / targeted-attack signs */
+	const char *signs[OM_SPAM_SIGNS_MAX]; /* "payment_request", "urgency", ... */
+	unsigned nsigns;
+	enum om_spam_auth spf, dkim, dmarc;
+	bool malware_attachment; /* a dangerous attachment (executable, double extension) */
+} om_spam_result;
+
+void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_env *env,
+                   om_spam_result *ret);
+/* The EVE "spam" object: score, verdict, bayes, reasons, targeted_mail,
+ * signs, auth. */
+void om_spam_write(om_json *j, const om_spam_result *r);
+/* The omamori object of a message worth reporting (spam or targeted), NULL
+ * for the others: category "spam", advice "advice.spam" or
+ * "advice.targeted_mail". */
+const om_event_meta *om_spam_meta(const om_spam_result *r);
+
+/* The checks as a proto observer: every smtp, pop3 and imap message gets
+ * a "spam" object in its record (om_proto_tx_note); a spam or targeted
+ * message is a security event (category spam) and OM_TX_VERDICT_ALERT. */
+void om_spam_observer(om_proto_observer *o, const om_spam_config *cfg);
+
+/* The mail parsers' default limits, for whole messages outside a flow
+ * (om_proto_mail_message). */
+void om_spam_mail_limits(struct om_proto_mail_config *c);
+/* A message file read whole (at most 16 MiB: -EFBIG beyond). */
+int om_spam_read_file(const char *path, uint8_t **ret, size_t *ret_len);
+
+/* 'omamori spam train|check|stats'; argv[0] is "spam". default_db is the
+ * global database (the state directory's spam.db); --tenant T uses
+ * spam-T.db beside it. */
+int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_db);
+
+/* ---- the mail filter (src/guard/milter.c) ---- */
+/* 'omamori milter --socket SPEC [--db FILE] [--own DOMAINS] ...': a
+ * libmilter filter for Postfix or Sendmail. Rejects malware (554 with a
+ * plain reason), tags spam (X-Omamori-Spam headers and a subject tag) or
+ * quarantines it (--spam quarantine), and writes one EVE line per message
+ * (--eve FILE). The anti-virus engine is reached through
+ * milter_av_scan (see milter.c). */
+int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
 /* ---- anti-virus (src/guard/av*.c, yara.c) ----------------------------------------- */
 /* One libclamav engine, loaded once from a database directory and shared by
  * every thread; reloaded in the background when the databases change (the

@@ -147,6 +147,10 @@ static const char *const buf_names[OM_TXB_COUNT] = {
     [OM_TXB_EMAIL_URL] = "email.url",
     [OM_TXB_FTP_COMMAND] = "ftp.command",
     [OM_TXB_FTP_COMMAND_DATA] = "ftp.command_data",
+    [OM_TXB_EMAIL_HEADERS] = "email.headers",
+    [OM_TXB_EMAIL_BODY] = "email.body",
+    [OM_TXB_EMAIL_ATTACHMENT] = "email.attachment",
+    [OM_TXB_EMAIL_ATTACHMENT_HEAD] = "email.attachment_head",
 };
 
 const char *om_tx_buf_name(enum om_tx_buf b)
@@ -181,6 +185,9 @@ void proto_tx_ready(om_flow *f, const om_proto_tx *tx)
 	if (!w)
 		return;
 	const om_proto *p = w->p;
+	w->nnotes = 0;
+	w->note_meta = NULL;
+	w->in_tx = true;
 	for (unsigned i = 0; i < p->nobs; i++) {
 		enum om_tx_verdict v = p->obs[i].on_tx(w->obs_ctx[i], f, tx);
 		switch (v) {
@@ -189,5 +196,44 @@ void proto_tx_ready(om_flow *f, const om_proto_tx *tx)
 		case OM_TX_VERDICT_ALERT: f->flags |= OM_FLOW_F_ALERTED; break;
 		case OM_TX_VERDICT_ACCEPT: break;
 		}
+	}
+	w->in_tx = false;
+}
+
+int om_proto_tx_note(om_flow *f, om_proto_body_fn fn, void *arg, const om_event_meta *meta)
+{
+	struct om_proto_worker *w = f ? proto_worker(f) : NULL;
+	if (!w || !w->in_tx || !fn)
+		return -EINVAL;
+	if (w->nnotes >= OM_PROTO_MAX_NOTES)
+		return -ENOSPC;
+	w->notes[w->nnotes].fn = fn;
+	w->notes[w->nnotes].arg = arg;
+	w->nnotes++;
+	/* severity 1 is the highest */
+	if (meta && (!w->note_meta || (meta->severity && meta->severity < w->note_meta->severity)))
+		w->note_meta = meta;
+	return 0;
+}
+
+void proto_tx_notes_write(om_flow *f, om_json *j)
+{
+	struct om_proto_worker *w = proto_worker(f);
+	for (unsigned i = 0; w && i < w->nnotes; i++)
+		w->notes[i].fn(j, w->notes[i].arg);
+}
+
+const om_event_meta *proto_tx_notes_meta(om_flow *f)
+{
+	struct om_proto_worker *w = proto_worker(f);
+	return w ? w->note_meta : NULL;
+}
+
+void proto_tx_notes_clear(om_flow *f)
+{
+	struct om_proto_worker *w = proto_worker(f);
+	if (w) {
+		w->nnotes = 0;
+		w->note_meta = NULL;
 	}
 }

@@ -27,7 +27,21 @@ struct om_proto_worker {
 	om_proto_stats stats;
 	struct proto_files_worker *files;
 	void *obs_ctx[OM_PROTO_MAX_OBSERVERS]; /* the observers' worker contexts */
+	/* notes of the transaction being shown (om_proto_tx_note) */
+	struct {
+		om_proto_body_fn fn;
+		void *arg;
+	} notes[OM_PROTO_MAX_NOTES];
+	unsigned nnotes;
+	const om_event_meta *note_meta;
+	bool in_tx; /* inside proto_tx_ready */
 };
+/* The notes observers left on the transaction just shown: written into
+ * the parser's record (proto_tx_notes_write), the record's omamori meta
+ * (NULL: none), cleared once the record is out. */
+void proto_tx_notes_write(om_flow *f, om_json *j);
+const om_event_meta *proto_tx_notes_meta(om_flow *f);
+void proto_tx_notes_clear(om_flow *f);
 /* the worker of flow f, or NULL (no proto worker set: a test without one) */
 struct om_proto_worker *proto_worker(const om_flow *f);
 

@@ -35,6 +35,8 @@ static const om_config_key mail_keys[] = {
      "config.help.app-layer.mail.max-body", NULL, NULL},
     {"app-layer.mail.max-urls", OM_CK_U32, F(max_urls), 0, 10000,
      "config.help.app-layer.mail.max-urls", NULL, NULL},
+    {"app-layer.mail.max-text", OM_CK_U32, F(max_text), 0, 1u << 24,
+     "config.help.app-layer.mail.max-text", NULL, NULL},
 };
 #undef F
 
@@ -50,6 +52,7 @@ static void mail_defaults(void *obj)
 	c->max_parts = 256;       /* parts per message */
 	c->max_body = 1ull << 20; /* text scanned for URLs per part */
 	c->max_urls = 64;
+	c->max_text = 65536; /* body text kept for the anti-spam guard */
 }
 
 const om_config_schema proto_mail_schema = {
@@ -346,8 +349,8 @@ static void msg_begin(struct mail *s, int dir, uint64_t tx_id)
 	if (s->msg.m)
 		return;
 	const struct om_proto_mail_config *c = s->cfg;
-	struct mime_limits l = {c->max_line,  c->max_header, c->max_depth,
-	                        c->max_parts, c->max_body,   c->max_urls};
+	struct mime_limits l = {c->max_line, c->max_header, c->max_depth, c->max_parts,
+	                        c->max_body, c->max_urls,   c->max_text};
 	s->msg.dir = dir;
 	s->msg.tx_id = tx_id;
 	s->msg.files = 0;
@@ -363,27 +366,71 @@ static void msg_feed(struct mail *s, const uint8_t *d, size_t n)
 
 /* ---- records -------------------------------------------------------------------- */
 
+static void write_members(om_json *j, const struct mail *s, bool auth);
+
 struct rec {
 	struct mail *s;
 	const struct cmd *c;
 	const char *status;
 	uint64_t tx_id;
+	bool notes; /* the record of a transaction shown to the observers */
+	bool event; /* a note made it a security event (meta below) */
+	om_event_meta meta;
 };
+
+static void smtp_members(om_json *j, void *arg)
+{
+	const struct rec *r = arg;
+	write_members(j, r->s, true);
+}
+
+static void cmd_members(om_json *j, void *arg)
+{
+	const struct rec *r = arg;
+	write_members(j, r->s, false);
+}
+
+/* the meta of a record whose transaction an observer noted as a security
+ * event, with the parser's own omamori members in it; NULL: none */
+static const om_event_meta *rec_meta(struct rec *r, bool smtp)
+{
+	const om_event_meta *m = proto_tx_notes_meta(r->s->f);
+	if (!m)
+		return NULL;
+	r->meta = *m;
+	r->meta.members = smtp ? smtp_members : cmd_members;
+	r->meta.members_arg = r;
+	r->event = true;
+	return &r->meta;
+}
 
 /* our additions: STARTTLS seen, the AUTH mechanism (SMTP), and every URL
  * of the message (Suricata's email.url has only http ones) */
-static void write_omamori(om_json *j, const struct mail *s, bool auth)
+static bool has_omamori(const struct mail *s, bool auth)
 {
 	bool urls = s->msg.m && mime_has_urls(s->msg.m);
-	if (!s->tls && !(auth && s->auth[0]) && !urls)
-		return;
-	om_json_obj_open(j, "omamori");
+	return s->tls || (auth && s->auth[0]) || urls;
+}
+
+static void write_members(om_json *j, const struct mail *s, bool auth)
+{
 	if (s->tls)
 		om_json_bool(j, "starttls", true);
 	if (auth && s->auth[0])
 		om_json_str(j, "auth", s->auth);
-	if (urls)
+	if (s->msg.m && mime_has_urls(s->msg.m))
 		mime_write_urls(j, "urls", s->msg.m);
+}
+
+/* written by the record's body, or, when an observer's note made the
+ * record a security event, inside the omamori object the engine writes
+ * (one omamori object a record) */
+static void write_omamori(om_json *j, const struct mail *s, bool auth, bool event)
+{
+	if (event || !has_omamori(s, auth))
+		return;
+	om_json_obj_open(j, "omamori");
+	write_members(j, s, auth);
 	om_json_obj_close(j);
 }
 
@@ -394,7 +441,9 @@ static void smtp_body(om_json *j, void *arg)
 	write_smtp(j, r->s);
 	if (r->s->msg.m)
 		mime_write_email(j, r->s->msg.m);
-	write_omamori(j, r->s, true);
+	if (r->notes)
+		proto_tx_notes_write(r->s->f, j);
+	write_omamori(j, r->s, true, r->event);
 }
 
 static void cmd_body(om_json *j, void *arg)
@@ -404,10 +453,36 @@ static void cmd_body(om_json *j, void *arg)
 	write_cmd(j, r->s, r->c, r->status);
 	if (r->s->msg.m)
 		mime_write_email(j, r->s->msg.m);
-	write_omamori(j, r->s, false);
+	if (r->notes)
+		proto_tx_notes_write(r->s->f, j);
+	write_omamori(j, r->s, false, r->event);
 }
 
 /* ---- transactions for the rule engine and the guards ---------------------------- */
+
+/* the buffers a message has of its own (email.*) */
+static const char *msg_buffer(const mime *m, enum om_tx_buf b, uint32_t idx, size_t *n)
+{
+	if (!m)
+		return NULL;
+	switch (b) {
+	case OM_TXB_EMAIL_FROM:
+	case OM_TXB_EMAIL_TO:
+	case OM_TXB_EMAIL_SUBJECT:
+		return idx ? NULL
+		           : mime_field(m,
+		                        b == OM_TXB_EMAIL_FROM ? MIME_F_FROM
+		                        : b == OM_TXB_EMAIL_TO ? MIME_F_TO
+		                                               : MIME_F_SUBJECT,
+		                        n);
+	case OM_TXB_EMAIL_URL: return mime_url(m, idx, n);
+	case OM_TXB_EMAIL_HEADERS: return idx ? NULL : mime_headers(m, n);
+	case OM_TXB_EMAIL_BODY: return idx ? NULL : mime_text(m, n);
+	case OM_TXB_EMAIL_ATTACHMENT: return mime_attachment(m, idx, n);
+	case OM_TXB_EMAIL_ATTACHMENT_HEAD: return (const char *)mime_attachment_head(m, idx, n);
+	default: return NULL;
+	}
+}
 
 static const uint8_t *tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
                                 uint32_t *ret_len)
@@ -430,21 +505,7 @@ static const uint8_t *tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_
 		if (smtp && idx < s->nrcpt)
 			v = s->rcpt + s->rcpt_off[idx], n = s->rcpt_l[idx];
 		break;
-	case OM_TXB_EMAIL_FROM:
-	case OM_TXB_EMAIL_TO:
-	case OM_TXB_EMAIL_SUBJECT:
-		if (m && !idx)
-			v = mime_field(m,
-			               b == OM_TXB_EMAIL_FROM ? MIME_F_FROM
-			               : b == OM_TXB_EMAIL_TO ? MIME_F_TO
-			                                      : MIME_F_SUBJECT,
-			               &n);
-		break;
-	case OM_TXB_EMAIL_URL:
-		if (m)
-			v = mime_url(m, idx, &n);
-		break;
-	default: break;
+	default: v = msg_buffer(m, b, idx, &n); break;
 	}
 	if (!v)
 		return NULL;
@@ -479,9 +540,10 @@ static void smtp_tx_end(struct mail *s, bool complete)
 	if (s->msg.m)
 		mime_end(s->msg.m, complete);
 	tx_ready(s, s->next_tx, OM_DIR_TOSERVER);
-	struct rec r = {s, NULL, NULL, s->next_tx};
-	om_proto_event ev = {"smtp", OM_DIR_TOSERVER, smtp_body, &r, NULL};
+	struct rec r = {s, NULL, NULL, s->next_tx, true, false, {0}};
+	om_proto_event ev = {"smtp", OM_DIR_TOSERVER, smtp_body, &r, rec_meta(&r, true)};
 	proto_event(s->f, &ev);
+	proto_tx_notes_clear(s->f);
 	s->next_tx++;
 	s->emitted = true;
 	s->msg.m = mime_free(s->msg.m);
@@ -496,7 +558,7 @@ static void smtp_tx_end(struct mail *s, bool complete)
 /* a POP3 or IMAP command answered (with its message, when it carried one) */
 static void cmd_record(struct mail *s, const struct cmd *c, const char *status)
 {
-	struct rec r = {s, c, status, s->next_tx++};
+	struct rec r = {s, c, status, s->next_tx++, false, false, {0}};
 	om_proto_event ev = {kind_name[s->kind], OM_DIR_TOSERVER, cmd_body, &r, NULL};
 	proto_event(s->f, &ev);
 }
@@ -507,10 +569,50 @@ static void msg_record(struct mail *s, bool complete)
 		return;
 	mime_end(s->msg.m, complete);
 	tx_ready(s, s->msg.tx_id, s->msg.dir);
-	struct rec r = {s, &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id};
-	om_proto_event ev = {kind_name[s->kind], s->msg.dir, cmd_body, &r, NULL};
+	struct rec r = {s,     &s->mcmd, s->kind == K_POP3 ? "+OK" : NULL, s->msg.tx_id, true,
+	                false, {0}};
+	om_proto_event ev = {kind_name[s->kind], s->msg.dir, cmd_body, &r,
+	                     proto_tx_notes_meta(s->f)};
 	proto_event(s->f, &ev);
+	proto_tx_notes_clear(s->f);
 	s->msg.m = mime_free(s->msg.m);
+}
+
+/* ---- a message outside any flow ------------------------------------------------- */
+
+static const uint8_t *lone_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                  uint32_t *ret_len)
+{
+	size_t n = 0;
+	const char *v = msg_buffer(tx->priv, b, idx, &n);
+	if (!v)
+		return NULL;
+	*ret_len = (uint32_t)n;
+	return (const uint8_t *)v;
+}
+
+static void lone_json(om_json *j, void *arg)
+{
+	mime_write_email(j, arg);
+}
+
+int om_proto_mail_message(const struct om_proto_mail_config *cfg, const uint8_t *msg, size_t len,
+                          void (*fn)(void *user, const om_proto_tx *tx), void *user)
+{
+	struct mime_limits l = {cfg->max_line, cfg->max_header, cfg->max_depth, cfg->max_parts,
+	                        cfg->max_body, cfg->max_urls,   cfg->max_text};
+	if (l.max_text < 65536)
+		l.max_text = 65536;
+	mime *m = mime_new(&l, NULL, NULL);
+	if (!m)
+		return -ENOMEM;
+	mime_feed(m, msg, len);
+	mime_end(m, true);
+	om_proto_tx tx = {
+	    "email", 0, OM_TX_REQUEST | OM_TX_RESPONSE, OM_DIR_TOSERVER, lone_buffer, lone_json, m};
+	fn(user, &tx);
+	mime_free(m);
+	return 0;
 }
 
 /* ---- dot-stuffed data --------------------------------------------------------------- */

@@ -136,7 +136,16 @@ struct mime {
 	size_t etoken_len;
 	bool arena_full;
 	bool partial;
+	/* kept for the observers (lim.max_text > 0) */
+	char *hdr;
+	size_t hdr_len;
+	char *kept; /* the body text */
+	size_t kept_len;
+	uint8_t *heads; /* MIME_HEAD_MAX per listed attachment, up to HEADS_KEPT of them */
+	uint32_t *head_len;
+	int cur_att; /* the listed attachment being read, or -1 */
 };
+#define HEADS_KEPT 16u
 
 static void anomaly(mime *m, const char *ev)
 {
@@ -550,6 +559,18 @@ static void scan_text(mime *m, const char *t, size_t n)
 	}
 }
 
+/* the body text kept for the observers: text parts that are not attachments */
+static void keep_text(mime *m, const char *t, size_t n)
+{
+	if (!n || !m->kept || m->cur.attachment || m->cur.has_name)
+		return;
+	size_t room = m->lim.max_text - m->kept_len;
+	if (n > room)
+		n = room;
+	memcpy(m->kept + m->kept_len, t, n);
+	m->kept_len += n;
+}
+
 /* decoded bytes of a text part: converted, then scanned */
 static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
 {
@@ -563,6 +584,7 @@ static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
 		scan_eve(m, d, n);
 	if (m->conv.cd == (iconv_t)-1) {
 		scan_text(m, (const char *)d, n);
+		keep_text(m, (const char *)d, n);
 		return;
 	}
 	char out[2048];
@@ -574,6 +596,7 @@ static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
 		size_t tot = m->conv.ncarry + take, used = 0;
 		size_t ol = convert(m->conv.cd, tmp, tot, &used, false, out, 0, sizeof(out));
 		scan_text(m, out, ol);
+		keep_text(m, out, ol);
 		/* an incomplete sequence waits for the next bytes (512 bytes in
 		 * give at most 1,536 out: the output never fills) */
 		size_t left = tot - used;
@@ -588,6 +611,7 @@ static void text_bytes(mime *m, const uint8_t *d, size_t n, bool flush)
 		size_t ol = convert(m->conv.cd, m->conv.carry, m->conv.ncarry, NULL, true, out, 0,
 		                    sizeof(out));
 		scan_text(m, out, ol);
+		keep_text(m, out, ol);
 		m->conv.ncarry = 0;
 	}
 }
@@ -600,6 +624,12 @@ static void body_out(mime *m, const uint8_t *d, size_t n)
 		return;
 	if (m->file && m->ops.part_data)
 		m->ops.part_data(m->user, m->file, d, n);
+	if (m->heads && m->cur_att >= 0) {
+		uint32_t *hl = &m->head_len[m->cur_att];
+		size_t take = n < MIME_HEAD_MAX - *hl ? n : MIME_HEAD_MAX - *hl;
+		memcpy(m->heads + (size_t)m->cur_att * MIME_HEAD_MAX + *hl, d, take);
+		*hl += (uint32_t)take;
+	}
 	if (m->text)
 		text_bytes(m, d, n, false);
 }
@@ -639,6 +669,10 @@ static void part_finish(mime *m, bool complete)
 	if (m->file && m->ops.part_close)
 		m->ops.part_close(m->user, m->file, complete);
 	m->file = NULL;
+	m->cur_att = -1;
+	if (m->kept && m->kept_len && m->kept_len < m->lim.max_text &&
+	    m->kept[m->kept_len - 1] != '\n')
+		m->kept[m->kept_len++] = '\n'; /* parts do not run into each other */
 	if (m->conv.cd != (iconv_t)-1)
 		iconv_close(m->conv.cd);
 	m->conv.cd = (iconv_t)-1;
@@ -851,6 +885,23 @@ static void copy_lower(char *dst, size_t cap, const uint8_t *s, size_t n)
 	dst[n] = '\0';
 }
 
+/* a top-level field kept for the observers as "Name: value\n" (decoded);
+ * a field that does not fit whole is left out */
+static void keep_header(mime *m, const uint8_t *name, size_t nl, const uint8_t *v, size_t vl)
+{
+	char tmp[4096];
+	size_t l = mime_decode_header(v, vl, tmp, sizeof(tmp));
+	if (m->hdr_len + nl + l + 3 > MIME_HEADERS_MAX)
+		return;
+	memcpy(m->hdr + m->hdr_len, name, nl);
+	m->hdr_len += nl;
+	m->hdr[m->hdr_len++] = ':';
+	m->hdr[m->hdr_len++] = ' ';
+	for (size_t i = 0; i < l; i++)
+		m->hdr[m->hdr_len++] = tmp[i] == '\n' || tmp[i] == '\r' ? ' ' : tmp[i];
+	m->hdr[m->hdr_len++] = '\n';
+}
+
 static void header_field(mime *m, const uint8_t *f, size_t n)
 {
 	const uint8_t *colon = memchr(f, ':', n);
@@ -920,6 +971,8 @@ static void header_field(mime *m, const uint8_t *f, size_t n)
 	}
 	if (!m->top)
 		return;
+	if (m->hdr)
+		keep_header(m, f, nl, v, vl);
 	for (int h = 0; h < HF_N; h++) {
 		if (!ieq(f, nl, hf_header[h]))
 			continue;
@@ -1011,6 +1064,8 @@ static void headers_end(mime *m)
 			if (arena_put(m, (const char *)m->cur.name, m->cur.name_len, &off)) {
 				m->att_off[m->natt] = off;
 				m->att_len[m->natt] = (uint32_t)m->cur.name_len;
+				if (m->heads && m->natt < HEADS_KEPT)
+					m->cur_att = (int)m->natt;
 				m->natt++;
 			}
 		}
@@ -1217,6 +1272,15 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
 	}
 	m->conv.cd = (iconv_t)-1;
+	m->cur_att = -1;
+	if (m->lim.max_text) {
+		m->hdr = malloc(MIME_HEADERS_MAX);
+		m->kept = malloc(m->lim.max_text);
+		m->heads = malloc((size_t)HEADS_KEPT * MIME_HEAD_MAX);
+		m->head_len = calloc(HEADS_KEPT, sizeof(uint32_t));
+		if (!m->hdr || !m->kept || !m->heads || !m->head_len)
+			return mime_free(m);
+	}
 	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off || !m->all.len ||
 	    !m->eve.off || !m->eve.len)
 		return mime_free(m);
@@ -1237,6 +1301,10 @@ mime *mime_free(mime *m)
 	free(m->all.len);
 	free(m->eve.off);
 	free(m->eve.len);
+	free(m->hdr);
+	free(m->kept);
+	free(m->heads);
+	free(m->head_len);
 	free(m);
 	return NULL;
 }
@@ -1415,6 +1483,38 @@ const char *mime_url(const mime *m, uint32_t idx, size_t *ret_len)
 		return NULL;
 	*ret_len = m->all.len[idx];
 	return m->all.buf + m->all.off[idx];
+}
+
+const char *mime_headers(const mime *m, size_t *ret_len)
+{
+	if (!m->hdr)
+		return NULL;
+	*ret_len = m->hdr_len;
+	return m->hdr;
+}
+
+const char *mime_text(const mime *m, size_t *ret_len)
+{
+	if (!m->kept)
+		return NULL;
+	*ret_len = m->kept_len;
+	return m->kept;
+}
+
+const char *mime_attachment(const mime *m, uint32_t idx, size_t *ret_len)
+{
+	if (idx >= m->natt)
+		return NULL;
+	*ret_len = m->att_len[idx];
+	return m->arena + m->att_off[idx];
+}
+
+const uint8_t *mime_attachment_head(const mime *m, uint32_t idx, size_t *ret_len)
+{
+	if (!m->heads || idx >= m->natt || idx >= HEADS_KEPT)
+		return NULL;
+	*ret_len = m->head_len[idx];
+	return m->heads + (size_t)idx * MIME_HEAD_MAX;
 }
 
 bool mime_has_urls(const mime *m)

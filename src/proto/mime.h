@@ -23,6 +23,11 @@ struct mime_limits {
 	uint32_t max_parts;  /* parts per message */
 	uint64_t max_body;   /* decoded bytes of one text part scanned for URLs */
 	uint32_t max_urls;   /* URLs kept per message */
+	/* bytes of the message's UTF-8 body text kept for the observers
+	 * (mime_text); with it the top-level header fields (mime_headers) and
+	 * the first bytes of each attachment (mime_attachment_head) are kept
+	 * too. 0: none of them. */
+	uint32_t max_text;
 };
 
 /* A part that becomes a file (an attachment or an inline part with a
@@ -89,6 +94,19 @@ bool mime_has_urls(const mime *m);
 enum mime_field { MIME_F_FROM = 0, MIME_F_TO, MIME_F_SUBJECT };
 const char *mime_field(const mime *m, enum mime_field f, size_t *ret_len);
 const char *mime_url(const mime *m, uint32_t idx, size_t *ret_len);
+
+/* What max_text keeps (NULL when nothing was kept): the top-level header
+ * fields, each "Name: value\n" with its value decoded to UTF-8 (at most
+ * MIME_HEADERS_MAX bytes); the UTF-8 text of the text parts that are not
+ * attachments, joined by newlines (at most max_text bytes); the name and
+ * the first decoded bytes (at most MIME_HEAD_MAX) of the idx-th listed
+ * attachment. */
+#define MIME_HEADERS_MAX 16384u
+#define MIME_HEAD_MAX 4096u
+const char *mime_headers(const mime *m, size_t *ret_len);
+const char *mime_text(const mime *m, size_t *ret_len);
+const char *mime_attachment(const mime *m, uint32_t idx, size_t *ret_len);
+const uint8_t *mime_attachment_head(const mime *m, uint32_t idx, size_t *ret_len);
 
 /* Decodes an RFC 2047 header value into UTF-8 (out is terminated; at most
  * cap - 1 bytes). Returns the length. Exposed for the tests. */

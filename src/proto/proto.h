@@ -54,6 +54,7 @@ struct om_proto_mail_config {
 	uint32_t max_parts;    /* MIME parts per message */
 	uint64_t max_body;     /* decoded body bytes inspected per part */
 	uint32_t max_urls;     /* URLs kept per message */
+	uint32_t max_text;     /* body text kept per message for the observers (email.body) */
 };
 
 struct om_proto_ftp_config {
@@ -249,6 +250,11 @@ enum om_tx_buf {
 	/* FTP */
 	OM_TXB_FTP_COMMAND,
 	OM_TXB_FTP_COMMAND_DATA,
+	/* mail, for the anti-spam guard (our own names, not Suricata's) */
+	OM_TXB_EMAIL_HEADERS,    /* top-level fields "Name: value\n", values decoded to UTF-8 */
+	OM_TXB_EMAIL_BODY,       /* UTF-8 text of the text parts, up to max_text */
+	OM_TXB_EMAIL_ATTACHMENT, /* each attachment's name (idx), UTF-8 */
+	OM_TXB_EMAIL_ATTACHMENT_HEAD, /* each attachment's first decoded bytes (idx, up to 4 KiB) */
 	OM_TXB_COUNT
 };
 /* The rule language's name of a buffer ("http.uri"), and back (-1: none). */
@@ -273,6 +279,24 @@ struct om_proto_tx {
 	om_proto_body_fn json;
 	void *priv; /* the parser's */
 };
+/* An observer's own object in the parser's record of the transaction it
+ * is called for: fn(j, arg) is called while that record is written (right
+ * after the observers, on the same thread; arg must live until then), and
+ * meta, when not NULL, makes the record a security event (its omamori
+ * object; the strictest severity of the notes wins). The mail parsers write
+ * notes into their smtp, pop3 and imap records (the anti-spam guard's
+ * "spam" object); other parsers ignore them. At most OM_PROTO_MAX_NOTES per
+ * transaction; -ENOSPC past it, -EINVAL outside an observer's call. */
+#define OM_PROTO_MAX_NOTES 4
+int om_proto_tx_note(om_flow *f, om_proto_body_fn fn, void *arg, const om_event_meta *meta);
+
+/* A whole message outside any flow (a mail filter, training, a benchmark):
+ * parsed with the mail parsers' MIME decoder and limits (max_text at least
+ * 64 KiB) and shown to fn as a transaction of app_proto "email" with the
+ * email.* buffers. Returns 0, or -ENOMEM. */
+int om_proto_mail_message(const struct om_proto_mail_config *cfg, const uint8_t *msg, size_t len,
+                          void (*fn)(void *user, const om_proto_tx *tx), void *user);
+
 /* The same buffer in a simple form: NULL when absent. */
 const uint8_t *om_tx_get(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx, uint32_t *ret_len);
 

@@ -163,6 +163,72 @@ int om_store_drill_targets(om_store *s, const char *group, om_store_drill_target
  * address or "@domain". */
 int om_store_drill_exclude(om_store *s, const char *pattern, const char *reason, bool remove);
 int om_store_drill_exclusions(om_store *s, om_store_drill_exclusion_cb cb, void *user);
+/* Rounds: a template sent to a list of targets on a schedule. Every
+ * recipient of a round has its own token (the key of its tracking URLs).
+ * Times are microseconds since the epoch (UTC). */
+enum om_store_drill_state {
+	OM_DRILL_QUEUED = 0, /* not yet tried */
+	OM_DRILL_RETRY,      /* a transient failure; tried again at due */
+	OM_DRILL_SENT,       /* accepted by the SMTP server */
+	OM_DRILL_BOUNCED,    /* a permanent SMTP error or a DSN */
+	OM_DRILL_FAILED,     /* retries used up */
+	OM_DRILL_STATE__COUNT
+};
+typedef struct om_store_drill_round {
+	char id[64], tenant[64], template_name[64], lang[8], charset[16], group_name[64];
+	char from_addr[256], from_name[128], base_url[256], tz[64];
+	unsigned days;                     /* bit 0 Sunday .. bit 6 Saturday */
+	unsigned hour_start, hour_end;     /* [start, end) local hours */
+	int64_t start_at, spread, created; /* spread: microseconds */
+	unsigned rate;                     /* messages a minute */
+} om_store_drill_round;
+typedef struct om_store_drill_recipient {
+	const char *token, *mail, *name, *organisation, *department, *role, *custom_json;
+	int state; /* enum om_store_drill_state */
+	unsigned attempts;
+	int64_t due, sent_at;
+	const char *detail; /* the last SMTP answer or error */
+} om_store_drill_recipient;
+typedef struct om_store_drill_event {
+	const char *round_id, *token, *kind, *ip, *ua, *source;
+	int64_t at;
+	unsigned flags; /* why a scanner, as seen when it came (OM_DRILL_SCAN_*) */
+} om_store_drill_event;
+typedef int (*om_store_drill_recipient_cb)(void *user, const om_store_drill_recipient *r);
+typedef int (*om_store_drill_event_cb)(void *user, const om_store_drill_event *e);
+typedef int (*om_store_drill_round_cb)(void *user, const om_store_drill_round *r);
+/* Adds a round and its n recipients in one transaction; -EEXIST when the
+ * round id is taken. */
+int om_store_drill_round_add(om_store *s, const om_store_drill_round *r,
+                             const om_store_drill_recipient *rc, size_t n, char *err,
+                             size_t errlen);
+/* -ENOENT when there is no such round. */
+int om_store_drill_round_get(om_store *s, const char *id, om_store_drill_round *ret);
+int om_store_drill_rounds(om_store *s, om_store_drill_round_cb cb, void *user);
+/* The recipients of a round by organisation, department and mail; with
+ * due_before > 0 only those queued or to retry with due <= due_before,
+ * by due (at most max of them, 0: all). */
+int om_store_drill_recipients(om_store *s, const char *round, int64_t due_before, size_t max,
+                              om_store_drill_recipient_cb cb, void *user);
+/* Records a try: new state, attempts, due, sent_at and detail. */
+int om_store_drill_recipient_update(om_store *s, const char *token, int state, unsigned attempts,
+                                    int64_t due, int64_t sent_at, const char *detail);
+/* What the tracking server needs to know of a token. */
+typedef struct om_store_drill_token_info {
+	char round[64], organisation[256], lang[8];
+	int64_t sent_at;
+	int state;
+} om_store_drill_token_info;
+/* -ENOENT when the token is unknown. */
+int om_store_drill_token(om_store *s, const char *token, om_store_drill_token_info *ret);
+/* The newest token sent to mail (for a bounce that names only the
+ * address); -ENOENT when none. ret_token holds 64 bytes. */
+int om_store_drill_token_by_mail(om_store *s, const char *mail, char *ret_token);
+int om_store_drill_event_add(om_store *s, const om_store_drill_event *e);
+/* Marks a recipient bounced (a DSN came back); -ENOENT when unknown. */
+int om_store_drill_bounce(om_store *s, const char *token, const char *detail);
+/* The events of a round, by token and time. */
+int om_store_drill_events(om_store *s, const char *round, om_store_drill_event_cb cb, void *user);
 /* ---- the console: accounts, sessions, audit log, tenants ----
  * Tables of their own (src/store/console.c), created by om_store_open with
  * idempotent statements. Writes flush the pending event batch first. */

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	static const struct mime_limits big = {4096, 16384, 8, 256, 1u << 20, 64};
-	static const struct mime_limits tiny = {80, 100, 2, 4, 64, 2};
+	static const struct mime_limits big = {4096, 16384, 8, 256, 1u << 20, 64, 65536};
+	static const struct mime_limits tiny = {80, 100, 2, 4, 64, 2, 16};
 	const struct mime_ops ops = {f_open, f_data, f_close, f_anom};
 	struct fz z = {0, 0, 0};
 	mime *m = mime_new((data[0] & 1) ? &tiny : &big, &ops, &z);

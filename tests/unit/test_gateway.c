@@ -295,14 +295,16 @@ static void test_reject_tcp(void **st)
 	assert_int_equal(be32(r + 28), 1010);
 	assert_int_equal(r[33], 0x14);
 	tcp_pseudo_ok(r);
-	/* to the server, as if from the client: seq = 1010, RST */
+	/* to the server, as if from the client: the rejected segment is dropped,
+	 * so the server still expects seq 1000 (RFC 5961: only an exact reset
+	 * is taken); RST */
 	r = out + 40;
 	{
 		static const uint8_t want[8] = {10, 0, 0, 2, 192, 0, 2, 80};
 		assert_memory_equal(r + 12, want, 8);
 	};
 	assert_int_equal(csum_check(r, 20, 0), 0xffff);
-	assert_int_equal(be32(r + 24), 1010);
+	assert_int_equal(be32(r + 24), 1000);
 	assert_int_equal(r[33], 0x04);
 	tcp_pseudo_ok(r);
 	/* a reset is never answered */
@@ -616,10 +618,11 @@ static void test_reject_ipv6(void **st)
 	assert_int_equal(be32(out + 48), 1004);
 	assert_int_equal(out[53], 0x14);
 	assert_int_equal(csum6(out), 0xffff);
-	/* to the server as from the client: RST at 1004 */
+	/* to the server as from the client: RST at 1000, the dropped segment's
+	 * own sequence (what the server expects next) */
 	const uint8_t *r = out + 60;
 	assert_memory_equal(r + 8, a, 16);
-	assert_int_equal(be32(r + 44), 1004);
+	assert_int_equal(be32(r + 44), 1000);
 	assert_int_equal(r[53], 0x04);
 	assert_int_equal(csum6(r), 0xffff);
 	/* UDP: ICMPv6 type 1 code 1 quoting the whole (small) packet */

@@ -66,7 +66,7 @@ static void m_anom(void *user, const char *ev)
 }
 
 static const struct mime_ops mops = {m_open, m_data, m_close, m_anom};
-static const struct mime_limits mlim = {4096, 16384, 8, 256, 1u << 20, 64};
+static const struct mime_limits mlim = {4096, 16384, 8, 256, 1u << 20, 64, 65536};
 
 /* runs msg through a decoder in pieces of step bytes (0: at once) and
  * writes its email object into out */
