@@ -64,11 +64,14 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/rules
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/guards
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/intel
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/gateway
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori nice -n 10 bash bench/store-pg
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/spam
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/report-pdf
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/av
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/drill
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/console
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:

@@ -311,6 +311,72 @@ static void spam_cleanup(struct spam_run *s)
 	}
 }
 
+/* ---- threat intelligence for inspect and the gateway ----------------------- */
+
+/* Opens the intelligence database path for the engine's matcher m (the
+ * configuration's intel.min-confidence and intel.block). */
+static int intel_open(const struct cli *c, const char *path, unsigned workers, om_intel_matcher *m)
+{
+	memset(m, 0, sizeof(*m));
+	int e = om_intel_live_open(path, workers, &m->live);
+	if (e < 0) {
+		say_err(c, "err.intel.open", path, strerror(-e), path);
+		return e;
+	}
+	m->base = &c->cfg.base;
+	m->min_confidence = (uint8_t)c->cfg.guard.intel_min_confidence;
+	m->block = c->cfg.guard.intel_block;
+	return 0;
+}
+
+/* ---- the guards' policy ---------------------------------------------------- */
+/* The web filter and application control of one run, from the tenant's
+ * policy in the configuration (policy.tenants) with the command line's
+ * --webfilter-* options winning. *use_wf / *use_ac say what is on. */
+struct guard_opts {
+	const char *wfdb, *wfblock, *wfallow; /* the command line's, or NULL */
+	bool appctl;                          /* --appctl */
+};
+
+static int guards_setup(struct cli *c, const char *tenant, const struct guard_opts *go,
+                        om_wf_filter *wf, bool *use_wf, om_appctl *ac, bool *use_ac)
+{
+	const om_guard_config *g = &c->cfg.guard;
+	const om_guard_tenant *tp = om_guard_tenant_policy(g, tenant);
+	char err[1024] = "";
+	*use_wf = *use_ac = false;
+	const char *db = go->wfdb ? go->wfdb : g->webfilter_db[0] ? g->webfilter_db : NULL;
+	if (db) {
+		const char *block = go->wfblock                        ? go->wfblock
+		                    : tp && tp->wf_block_categories[0] ? tp->wf_block_categories
+		                                                       : NULL;
+		const char *allow = go->wfallow             ? go->wfallow
+		                    : tp && tp->wf_allow[0] ? tp->wf_allow
+		                                            : NULL;
+		if (om_wf_filter_setup(wf, db, block, allow, err, sizeof(err)) < 0 ||
+		    (tp && om_wf_filter_block_list(wf, tp->wf_block, err, sizeof(err)) < 0)) {
+			om_wf_filter_cleanup(wf);
+			fprintf(stderr, "omamori: %s\n", err);
+			return -EINVAL;
+		}
+		*use_wf = true;
+	}
+	if (go->appctl || g->appctl_enabled) {
+		if (om_appctl_setup(ac, g->appctl_groups[0] ? g->appctl_groups : NULL,
+		                    tp ? &tp->app : NULL, g->appctl_max_flows, g->appctl_max_detect,
+		                    g->appctl_max_packets, err, sizeof(err)) < 0) {
+			fprintf(stderr, "omamori: %s\n", err);
+			if (*use_wf)
+				om_wf_filter_cleanup(wf);
+			*use_wf = false;
+			return -EINVAL;
+		}
+		ac->all_protocols = g->appctl_all_protocols;
+		*use_ac = true;
+	}
+	return 0;
+}
+
 /* The anti-virus of inspect and the gateway: the configuration's av:
  * section, the database directory and YARA rules of the command line over
  * it. Offline no reload thread (a run is short). */
@@ -342,8 +408,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	const char *spooldir = NULL, *wfdb = NULL, *wfblock = NULL, *wfallow = NULL;
 	const char *spamdb = NULL, *spamown = NULL, *spampartner = NULL;
 	struct spam_run *spam = NULL;
+	const char *inteldb = NULL;
 	const char *avdb = NULL, *yara = NULL;
-	bool nodb = false, truncate = false, noapp = false, avon = false;
+	bool nodb = false, truncate = false, noapp = false, avon = false, appctl = false;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	om_spool_opts so;
@@ -370,6 +437,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			truncate = true;
 		} else if (!strcmp(arg, "--no-app-layer")) {
 			noapp = true;
+		} else if (!strcmp(arg, "--appctl")) {
+			appctl = true;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
@@ -403,6 +472,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-db")) {
 			if (!(wfdb = opt_value(c, a, "--webfilter-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--webfilter-allow")) {
 			if (!(wfallow = opt_value(c, a, "--webfilter-allow")))
@@ -492,15 +564,21 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	bool writer = false;
 	int rc = EXIT_FAILURE;
 	om_wf_filter wf;
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
 	om_av *av = NULL;
 	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
+	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
+		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
 		goto out;
-	if (wfdb && om_wf_filter_setup(&wf, wfdb, wfblock, wfallow, err, sizeof(err)) < 0) {
-		fprintf(stderr, "omamori: %s\n", err);
+	struct guard_opts gopt = {wfdb, wfblock, wfallow, appctl};
+	if (guards_setup(c, tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
-	}
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
@@ -545,7 +623,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	    .apps = apps && om_app_registry_count(apps) ? apps : NULL,
 	    .proto = proto,
 	    .detect = hub,
-	    .webfilter = wfdb ? &wf : NULL,
+	    .intel = inteldb ? &im : NULL,
+	    .webfilter = use_wf ? &wf : NULL,
+	    .appctl = use_ac ? &ac : NULL,
 	    .av = av,
 	};
 	om_engine_result res;
@@ -606,6 +686,8 @@ out:
 	om_detect_free(rules);
 	om_wf_filter_cleanup(&wf);
 	spam_cleanup(spam);
+	om_intel_live_free(im.live);
+	om_appctl_cleanup(&ac);
 	return rc;
 }
 
@@ -690,105 +772,26 @@ static int cmd_store(struct cli *c, struct args *a)
 
 /* ---- report --------------------------------------------------------------- */
 
+/* The report module parses its own options ('report', 'report --all',
+ * 'report stats'); the defaults are the state directory's database and the
+ * configured tenant. */
 static int cmd_report(struct cli *c, struct args *a)
 {
-	const char *tenant = NULL, *month = NULL, *db = NULL, *ofile = NULL;
-	enum om_report_format fmt = OM_REPORT_TEXT;
-	for (; a->i < a->argc; a->i++) {
-		const char *arg = a->argv[a->i];
-		const char *v;
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			print_help(c, "help.report");
-			return 0;
-		} else if (opt_is(arg, "--tenant")) {
-			if (!(tenant = opt_value(c, a, "--tenant")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--month")) {
-			if (!(month = opt_value(c, a, "--month")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--db")) {
-			if (!(db = opt_value(c, a, "--db")))
-				return EXIT_USAGE;
-		} else if (!strcmp(arg, "-o") || opt_is(arg, "--output")) {
-			if (!(ofile = opt_value(c, a, "-o")))
-				return EXIT_USAGE;
-		} else if (opt_is(arg, "--format")) {
-			if (!(v = opt_value(c, a, "--format")))
-				return EXIT_USAGE;
-			if (!strcmp(v, "text"))
-				fmt = OM_REPORT_TEXT;
-			else if (!strcmp(v, "json"))
-				fmt = OM_REPORT_JSON;
-			else if (!strcmp(v, "html"))
-				fmt = OM_REPORT_HTML;
-			else {
-				say_err(c, "err.usage_bad_value", "--format", v,
-				        om_msg(c->lang, "hint.format"));
-				return EXIT_USAGE;
-			}
-		} else {
-			say_err(c, "err.usage_unknown_option", arg, c->cmd);
-			return EXIT_USAGE;
-		}
-	}
-	if (!month) {
-		say_err(c, "err.usage_missing_option", "--month", c->cmd);
-		return EXIT_USAGE;
-	}
-	if (!tenant)
-		tenant = c->cfg.base.tenant;
-	char dbpath[512];
-	if (!db) {
-		default_db(c, dbpath, sizeof(dbpath));
-		db = dbpath;
-	}
-	char err[1024] = "";
-	om_store *store = NULL;
-	om_buf out;
-	int rc = EXIT_FAILURE;
-	om_report_opts ro = {.tenant = tenant, .month = month, .format = fmt, .lang = c->lang};
-	if (om_report_check(&ro, err, sizeof(err)) < 0) {
-		say_err(c, "err.report", err);
-		return EXIT_USAGE;
-	}
-	om_buf_init(&out, 256u * 1024 * 1024);
-	struct stat st;
-	if (!om_store_is_postgresql(db) && stat(db, &st) < 0) {
-		say_err(c, "err.db_open", db, strerror(errno), om_msg(c->lang, "hint.db_report"));
-		goto out;
-	}
-	if (om_store_open(db, &store, err, sizeof(err)) < 0) {
-		say_db_err(c, db, err, "hint.db_report");
-		goto out;
-	}
-	int r = om_report_build(store, &ro, &out, err, sizeof(err));
-	if (r == -EINVAL) {
-		say_err(c, "err.report", err);
-		rc = EXIT_USAGE;
-		goto out;
-	} else if (r < 0) {
-		say_err(c, "err.report", err);
-		goto out;
-	}
-	FILE *f = stdout;
-	if (ofile && strcmp(ofile, "-") != 0) {
-		f = fopen(ofile, "w");
-		if (!f) {
-			say_err(c, "err.output", ofile, strerror(errno));
-			goto out;
-		}
-	}
-	size_t wr = fwrite(out.data, 1, out.len, f);
-	int cr = (f == stdout) ? fflush(f) : fclose(f);
-	if (wr != out.len || cr != 0) {
-		say_err(c, "err.output", ofile ? ofile : "-", strerror(errno));
-		goto out;
-	}
-	rc = EXIT_SUCCESS;
-out:
-	om_buf_free(&out);
-	om_store_close(store);
-	return rc;
+	char db[512];
+	default_db(c, db, sizeof(db));
+	return om_report_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, db,
+	                      c->cfg.base.tenant);
+}
+
+/* Tenant metadata and the device inventory the report reads. */
+static int cmd_tenant(struct cli *c, struct args *a)
+{
+	char db[512];
+	default_db(c, db, sizeof(db));
+	if (a->i < a->argc && (!strcmp(a->argv[a->i], "set") || !strcmp(a->argv[a->i], "device")) &&
+	    ensure_state_dir(c) < 0)
+		return EXIT_FAILURE;
+	return om_tenant_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, db);
 }
 
 /* ---- webscan ------------------------------------------------------------- */
@@ -1033,6 +1036,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
@@ -1054,6 +1058,9 @@ static int cmd_gateway(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--spool")) {
 			if (!(spooldir = opt_value(c, a, "--spool")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--intel-db")) {
+			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
@@ -1113,6 +1120,19 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
+	om_intel_matcher im;
+	memset(&im, 0, sizeof(im));
+	om_wf_filter wf;
+	om_appctl ac;
+	bool use_wf = false, use_ac = false;
+	memset(&wf, 0, sizeof(wf));
+	memset(&ac, 0, sizeof(ac));
+	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
+		goto out;
+	struct guard_opts gopt = {NULL, NULL, NULL, false};
+	if (guards_setup(c, c->cfg.base.tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
+		goto out;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		say_err(c, "err.output", ofile, err);
@@ -1148,10 +1168,13 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .spool = spool,
 	                      .apps = om_app_registry_count(apps) ? apps : NULL,
 	                      .proto = proto,
+	                      .webfilter = use_wf ? &wf : NULL,
+	                      .appctl = use_ac ? &ac : NULL,
 	                      .detect = hub,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
 	                      .run_seconds = (uint32_t)run_seconds,
+	                      .intel = inteldb ? &im : NULL,
 	                      .av = av};
 	int r = om_gateway_run(&go, err, sizeof(err));
 	unlink(pidpath);
@@ -1166,9 +1189,23 @@ out:
 	om_av_close(av); /* before proto: its scanner threads post to proto */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	om_intel_live_free(im.live);
+	om_wf_filter_cleanup(&wf);
+	om_appctl_cleanup(&ac);
 	om_detect_hub_free(hub);
 	om_detect_free(rules);
 	return rc;
+}
+
+/* ---- intel ----------------------------------------------------------------- */
+
+/* Threat intelligence (src/guard) parses its own options; its default file
+ * is intel.db in the state directory, its feeds are the configuration's. */
+static int cmd_intel(struct cli *c, struct args *a)
+{
+	char path[512];
+	state_path(c, "intel.db", path, sizeof(path));
+	return om_intel_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, path, &c->cfg.guard);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -1182,6 +1219,7 @@ static const struct command {
 } commands[] = {
     {"inspect", cmd_inspect, "help.inspect"},
     {"report", cmd_report, "help.report"},
+    {"tenant", cmd_tenant, "report.help.tenant"},
     {"config", cmd_config, "help.config"},
     {"db", cmd_db, "help.db"},
     {"store", cmd_store, "help.store"},
@@ -1193,6 +1231,7 @@ static const struct command {
     {"webfilter", cmd_webfilter, "help.webfilter"},
     {"spam", cmd_spam, "help.spam"},
     {"milter", cmd_milter, "help.milter"},
+    {"intel", cmd_intel, "help.intel"},
     {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},

@@ -182,8 +182,11 @@ static int cmd_tenant(int argc, char **argv)
 	if (open_store(db, &s) < 0)
 		return 1;
 	if (!strcmp(sub, "add") && na == 2) {
-		int r = om_store_tenant_add(s, args[0], args[1]);
-		if (r == -EEXIST)
+		int r =
+		    con_tenant_id_ok(args[0]) ? om_store_tenant_add(s, args[0], args[1]) : -EINVAL;
+		if (r == -EINVAL)
+			om_err(om_tr("console.err.tenant_id"), args[0]);
+		else if (r == -EEXIST)
 			om_err(om_tr("console.err.tenant_exists"), args[0]);
 		else if (r < 0)
 			om_err(om_tr("console.err.store"), strerror(-r));

@@ -88,6 +88,54 @@ bool con_batch_id_ok(const char *id);
  * [--cacert PEM] [--once]` */
 int con_push_main(int argc, char **argv);
 
+/* ---- the pure parts of the pages (pages.c) ---- */
+/* The month "YYYY-MM" in zone tz as [from, to) in microseconds. */
+int con_month_bounds(const char *tz, const char *month, om_usec *ret_from, om_usec *ret_to);
+/* The month of time t in zone tz, moved by delta months, as "YYYY-MM". */
+int con_month_of(const char *tz, om_usec t, int delta, char out[8]);
+/* t as "YYYY-MM-DD HH:MM:SS" in zone tz. */
+int con_local_time(const char *tz, om_usec t, char *out, size_t n);
+/* The start of day "YYYY-MM-DD" in zone tz (next: of the day after). */
+int con_day_start(const char *tz, const char *day, bool next, om_usec *ret);
+/* "" -> 0 (any), "1".."3" -> that; anything else -EINVAL. */
+int con_severity_parse(const char *s, int *ret);
+/* 1..18 decimal digits. */
+int con_id_parse(const char *s, int64_t *ret);
+/* A company or gateway id: 1..63 of [a-z0-9_-] (safe in URLs and headers). */
+bool con_tenant_id_ok(const char *id);
+/* One of the six report categories. */
+bool con_category_ok(const char *c);
+/* "↑ +n", "↓ -n" or "→ 0". */
+void con_trend(uint64_t now, uint64_t before, char *out, size_t n);
+
+enum { CON_ATTN_THREAT = 0, CON_ATTN_SILENT, CON_ATTN_NO_DATA, CON_ATTN_OK };
+typedef struct con_attention {
+	char tenant[64];
+	char name[128];
+	unsigned gateways, silent, never_seen;
+	uint64_t threats_week; /* events other than scans in the last 7 days */
+	uint64_t scans_week, events_month;
+	int level;       /* set by con_attention_rate */
+	uint64_t weight; /* the count that orders a level */
+} con_attention;
+void con_attention_rate(con_attention *a);
+/* Who needs attention first (see pages.c). */
+void con_attention_sort(con_attention *a, size_t n);
+
+/* The report's text form as a document (for its PDF until the report has
+ * its own); NULL when out of memory. */
+struct om_doc;
+struct om_doc *con_report_doc(const char *text, enum om_lang lang);
+
+/* ---- static files (data/console, built in by embed-static.py) ---- */
+typedef struct con_static_file {
+	const char *path; /* "/static/<name>" */
+	const char *type;
+	const unsigned char *data;
+	size_t len;
+} con_static_file;
+extern const con_static_file con_static_files[]; /* ends with a NULL path */
+
 /* ---- the server (server.c) ---- */
 typedef struct con_options {
 	const char *listen; /* ADDR:PORT */

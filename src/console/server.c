@@ -13,14 +13,19 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "console/internal.h"
+#include "report/report.h"
 
 #define CON_BODY_MAX (64 * 1024)
+/* open connections at once (each gateway keeps one while it pushes) */
+#define CON_CONNECTIONS_MAX 2048u
 #define CON_TENANTS_MAX 1024
 
 static const char *const report_categories[] = {"recon",        "c2",   "web_malware",
@@ -60,12 +65,13 @@ static const char *tr(const struct req *r, const char *key)
 	return om_msg(r->lang, key);
 }
 
-static void add_security_headers(const struct req *r, struct MHD_Response *resp)
+static const char csp_default[] =
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static void add_security_headers(const struct req *r, struct MHD_Response *resp, const char *csp)
 {
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	                        "default-src 'none'; style-src 'self'; script-src 'self'; "
-	                        "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-	                        "base-uri 'none'");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp ? csp : csp_default);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -85,7 +91,7 @@ static enum MHD_Result send_buf(struct req *r, unsigned status, const char *ctyp
 
 	if (!resp)
 		return MHD_NO;
-	add_security_headers(r, resp);
+	add_security_headers(r, resp, NULL);
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	if (set_cookie)
 		MHD_add_response_header(resp, "Set-Cookie", set_cookie);
@@ -135,14 +141,16 @@ static void page_begin(const struct req *r, om_buf *b, const char *title)
 	const char *v[] = {om_lang_name(r->lang), title, tr(r, "console.title"), other,
 	                   tr(r, "console.lang_switch")};
 
-	con_html(b,
-	         "<!DOCTYPE html>\n<html lang=\"{0}\"><head><meta charset=\"utf-8\">"
-	         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	         "<title>{1} - {2}</title>"
-	         "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
-	         "<header><span class=\"brand\">{2}</span>"
-	         "<a class=\"lang\" href=\"?lang={3}\">{4}</a>",
-	         v, OM_ARRAY_SIZE(v));
+	con_html(
+	    b,
+	    "<!DOCTYPE html>\n<html lang=\"{0}\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	    "<title>{1} - {2}</title>"
+	    "<link rel=\"stylesheet\" href=\"/static/console.css\">"
+	    "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\"></head><body>"
+	    "<header><span class=\"brand\">{2}</span>"
+	    "<a class=\"lang\" href=\"?lang={3}\">{4}</a>",
+	    v, OM_ARRAY_SIZE(v));
 	if (r->logged_in) {
 		const char *u[] = {r->acct.name, r->csrf, tr(r, "console.logout")};
 		con_html(b,
@@ -178,14 +186,31 @@ static enum MHD_Result page_message(struct req *r, unsigned status, const char *
 	return ret;
 }
 
+/* A login token as con_token makes it: 43 url-safe base64 characters. */
+static bool login_token_ok(const char *t)
+{
+	size_t n = 0;
+
+	for (; t[n]; n++)
+		if (!((t[n] >= 'A' && t[n] <= 'Z') || (t[n] >= 'a' && t[n] <= 'z') ||
+		      (t[n] >= '0' && t[n] <= '9') || t[n] == '-' || t[n] == '_'))
+			return false;
+	return n == 43;
+}
+
 static enum MHD_Result page_login(struct req *r, const char *error_key, unsigned status)
 {
 	char tok[64], ck[160];
 	om_buf b;
 	enum MHD_Result ret;
 
-	/* Login CSRF: a random value in a cookie and in the form (double submit). */
-	con_token(tok);
+	/* Login CSRF: a random value in a cookie and in the form (double
+	 * submit). A value the browser holds already is kept, so that a second
+	 * tab or a background request does not spoil the first form. */
+	if (con_cookie_get(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Cookie"),
+	                   "om_login", tok, sizeof(tok)) < 0 ||
+	    !login_token_ok(tok))
+		con_token(tok);
 	cookie(r, ck, sizeof(ck), "om_login", tok, 3600);
 	om_buf_init(&b, CON_BODY_MAX);
 	page_begin(r, &b, tr(r, "console.login_title"));
@@ -293,107 +318,892 @@ static bool may_see(const struct req *r, const char *tenant)
 	return is_provider(r) || !strcmp(r->acct.tenant, tenant);
 }
 
-static void this_month(char out[8])
-{
-	char day[16];
-
-	om_time_day(om_time_now(), day, sizeof(day));
-	snprintf(out, 8, "%.7s", day);
-}
-
 static bool gateway_silent(const struct req *r, const om_store_gateway *g, om_usec now);
 
-/* The gateways of a tenant with their health; a silent one is flagged. */
-static void gateway_table(struct req *r, om_buf *b, const char *tenant)
+#define CON_GATEWAYS_MAX 4096
+#define CON_EVENTS_PAGE 100
+#define CON_EVE_MAX (64 * 1024)
+
+static const char *qarg(const struct req *r, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return v && strlen(v) < 256 ? v : NULL;
+}
+
+/* The tenant's time zone (tenant metadata; default Asia/Tokyo). */
+static void tenant_zone(struct req *r, const char *tenant, char *out, size_t n)
+{
+	om_store_tenant_meta m;
+
+	if (om_store_tenant_meta_get(r->srv->store, tenant, &m) == 0 && m.timezone[0] &&
+	    om_store_timezone_valid(m.timezone))
+		snprintf(out, n, "%s", m.timezone);
+	else
+		snprintf(out, n, "%s", OM_STORE_DEFAULT_TZ);
+}
+
+static void fmt_time(const char *tz, om_usec t, char *out, size_t n)
+{
+	if (con_local_time(tz, t, out, n) < 0)
+		om_time_iso(t, out, n);
+}
+
+static const char *cat_name(const struct req *r, const char *cat, char *key, size_t n)
+{
+	if (!cat || !*cat)
+		return tr(r, "console.cat.none");
+	if (!con_category_ok(cat))
+		return cat;
+	snprintf(key, n, "console.cat.%s", cat);
+	return tr(r, key);
+}
+
+/* The tabs of a company's pages; active is the current one. */
+static void tenant_nav(struct req *r, om_buf *b, const char *tenant, const char *active)
+{
+	static const char *const tabs[][2] = {{"", "console.nav.dashboard"},
+	                                      {"/events", "console.nav.events"},
+	                                      {"/gateways", "console.nav.gateways"},
+	                                      {"/report", "console.nav.report"}};
+
+	om_buf_puts(b, "<nav class=\"tabs\">");
+	if (is_provider(r)) {
+		const char *v[] = {tr(r, "console.nav.all")};
+		con_html(b, "<a href=\"/dashboard\">{0}</a>", v, 1);
+	}
+	for (size_t i = 0; i < OM_ARRAY_SIZE(tabs); i++) {
+		const char *v[] = {tenant, tabs[i][0], tr(r, tabs[i][1]),
+		                   !strcmp(active, tabs[i][0]) ? "here" : ""};
+		con_html(b, "<a class=\"{3}\" href=\"/t/{0}{1}\">{2}</a>", v, OM_ARRAY_SIZE(v));
+	}
+	om_buf_puts(b, "</nav>");
+}
+
+static enum MHD_Result send_page_status(struct req *r, om_buf *b, unsigned status)
+{
+	enum MHD_Result ret;
+
+	page_end(b);
+	ret = send_buf(r, status, "text/html; charset=utf-8", b, NULL, NULL);
+	om_buf_free(b);
+	return ret;
+}
+
+static enum MHD_Result send_page(struct req *r, om_buf *b)
+{
+	enum MHD_Result ret;
+
+	page_end(b);
+	ret = send_buf(r, 200, "text/html; charset=utf-8", b, NULL, NULL);
+	om_buf_free(b);
+	return ret;
+}
+
+/* The gateways of a tenant with their health; a silent one is flagged.
+ * Returns the number of silent gateways. */
+static unsigned gateway_table(struct req *r, om_buf *b, const char *tenant, const char *tz)
 {
 	om_store_gateway g[64];
 	size_t n = 0;
+	unsigned silent_n = 0;
 	om_usec now = om_time_now();
 
 	if (om_store_gateway_list(r->srv->store, tenant, g, OM_ARRAY_SIZE(g), &n) < 0)
-		return;
-	const char *h[] = {tr(r, "console.gateways"),     tr(r, "console.gw.name"),
-	                   tr(r, "console.gw.last_seen"), tr(r, "console.gw.version"),
-	                   tr(r, "console.gw.events"),    tr(r, "console.gw.drops"),
+		return 0;
+	if (n == 0) {
+		const char *v[] = {tr(r, "console.gw.none")};
+		con_html(b, "<p class=\"nw\">{0}</p>", v, 1);
+		return 0;
+	}
+	const char *h[] = {tr(r, "console.gw.name"),     tr(r, "console.gw.last_seen"),
+	                   tr(r, "console.gw.version"),  tr(r, "console.gw.events"),
+	                   tr(r, "console.gw.per_hour"), tr(r, "console.gw.drops"),
 	                   tr(r, "console.gw.backlog")};
 	con_html(b,
-	         "<h2>{0}</h2><table class=\"counts\"><thead><tr><th>{1}</th><th>{2}</th>"
-	         "<th>{3}</th><th>{4}</th><th>{5}</th><th>{6}</th></tr></thead><tbody>",
+	         "<table class=\"gateways\"><thead><tr><th>{0}</th><th>{1}</th>"
+	         "<th>{2}</th><th class=\"num\">{3}</th><th class=\"num\">{4}</th>"
+	         "<th class=\"num\">{5}</th><th class=\"num\">{6}</th></tr></thead><tbody>",
 	         h, OM_ARRAY_SIZE(h));
 	for (size_t i = 0; i < n; i++) {
-		char seen[40], ev[24], dr[24], bl[24];
+		char seen[40], ev[24], dr[24], bl[24], ph[24];
+		uint64_t hour = 0;
+		om_store_gateway_pushed_since(r->srv->store, g[i].id, now - 3600ull * 1000000,
+		                              &hour);
+		snprintf(ph, sizeof(ph), "%llu", (unsigned long long)hour);
 		if (g[i].last_seen)
-			om_time_iso(g[i].last_seen, seen, sizeof(seen));
+			fmt_time(tz, g[i].last_seen, seen, sizeof(seen));
 		else
 			snprintf(seen, sizeof(seen), "%s", tr(r, "console.gw.never"));
 		snprintf(ev, sizeof(ev), "%llu", (unsigned long long)g[i].events);
 		snprintf(dr, sizeof(dr), "%llu", (unsigned long long)g[i].drops);
 		snprintf(bl, sizeof(bl), "%llu", (unsigned long long)g[i].backlog);
 		bool silent = gateway_silent(r, &g[i], now);
-		const char *v[] = {g[i].name,
-		                   seen,
-		                   g[i].version,
-		                   ev,
-		                   dr,
-		                   bl,
-		                   silent ? tr(r, "console.gw.silent") : ""};
+		silent_n += silent;
+		const char *note = !g[i].last_seen ? tr(r, "console.gw.waiting")
+		                   : silent        ? tr(r, "console.gw.silent")
+		                                   : "";
+		const char *v[] = {g[i].name, seen, g[i].version, ev, dr, bl, note, g[i].id, ph};
 		con_html(
 		    b,
-		    "<tr><td>{0}</td><td>{1} <strong class=\"error\">{6}</strong></td><td>{2}</td>"
-		    "<td class=\"num\">{3}</td><td class=\"num\">{4}</td><td "
-		    "class=\"num\">{5}</td></tr>",
+		    "<tr><td>{0} <span class=\"id\">{7}</span></td><td>{1} "
+		    "<strong class=\"bad\">{6}</strong></td><td>{2}</td>"
+		    "<td class=\"num\">{3}</td><td class=\"num\">{8}</td><td class=\"num\">{4}</td>"
+		    "<td class=\"num\">{5}</td></tr>",
 		    v, OM_ARRAY_SIZE(v));
 	}
 	om_buf_puts(b, "</tbody></table>");
+	return silent_n;
 }
 
-static enum MHD_Result page_tenant(struct req *r, const char *tenant)
+/* Opens a company page: the tenant rule, the tenant, its zone, the header
+ * and the tabs. Returns false after answering (403/404). */
+static bool tenant_open(struct req *r, const char *tenant, const char *tab, const char *title_key,
+                        om_buf *b, char *tz, size_t tzlen, enum MHD_Result *ret)
 {
 	om_store_tenant t;
+	om_store_tenant_meta m;
+	char title[512];
+
+	if (!may_see(r, tenant)) {
+		*ret = page_message(r, 403, "console.err.forbidden");
+		return false;
+	}
+	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0) {
+		*ret = page_message(r, 404, "console.err.not_found");
+		return false;
+	}
+	tenant_zone(r, tenant, tz, tzlen);
+	const char *name = t.name;
+	if (om_store_tenant_meta_get(r->srv->store, tenant, &m) == 0 && m.display_name[0])
+		name = m.display_name;
+	if (title_key)
+		snprintf(title, sizeof(title), "%s - %s", tr(r, title_key), name);
+	else
+		snprintf(title, sizeof(title), "%s", name);
+	om_buf_init(b, 4 * 1024 * 1024);
+	page_begin(r, b, title);
+	tenant_nav(r, b, tenant, tab);
+	return true;
+}
+
+struct week_tally {
+	uint64_t cat[6], cat_blocked[6], other, high;
+};
+
+static int cat_index(const char *c)
+{
+	for (size_t i = 0; i < OM_ARRAY_SIZE(report_categories); i++)
+		if (c && !strcmp(c, report_categories[i]))
+			return (int)i;
+	return -1;
+}
+
+static void week_cb(void *user, const char *category, const char *action, int severity, uint64_t n)
+{
+	struct week_tally *w = user;
+	int i = cat_index(category);
+
+	if (i < 0)
+		w->other += n;
+	else {
+		w->cat[i] += n;
+		if (action && !strcmp(action, "blocked"))
+			w->cat_blocked[i] += n;
+	}
+	if (severity == 1)
+		w->high += n;
+}
+
+/* GET /t/<tenant>: the company dashboard. */
+static enum MHD_Result page_tenant(struct req *r, const char *tenant)
+{
 	om_buf b;
 	enum MHD_Result ret;
-	char month[8];
+	char tz[80], month[8], prev[8];
+	om_usec now = om_time_now(), from, to, pfrom, pto;
+	struct week_tally w = {0};
+	int mon[6];
+	char key[64];
+
+	if (!tenant_open(r, tenant, "", NULL, &b, tz, sizeof(tz), &ret))
+		return ret;
+	/* ?month=YYYY-MM picks the month of the counts; default this month */
+	const char *qm = qarg(r, "month");
+	if (qm && con_month_bounds(tz, qm, &from, &to) == 0)
+		snprintf(month, sizeof(month), "%s", qm);
+	else {
+		con_month_of(tz, now, 0, month);
+		con_month_bounds(tz, month, &from, &to);
+	}
+	con_month_of(tz, from, -1, prev);
+	con_month_bounds(tz, prev, &pfrom, &pto);
+	om_store_event_tally(r->srv->store, tenant, now - 7ull * 86400 * 1000000, now + 1, week_cb,
+	                     &w);
+	for (size_t i = 0; i < 6; i++) {
+		int m1 = om_store_monitored(r->srv->store, tenant, month, report_categories[i]);
+		int m0 = om_store_monitored(r->srv->store, tenant, prev, report_categories[i]);
+		mon[i] = m1 > 0 || m0 > 0 || w.cat[i] > 0;
+	}
+
+	/* this week in plain words, with what to do */
+	const char *hw[] = {tr(r, "console.week.title")};
+	con_html(&b, "<section class=\"card week\"><h2>{0}</h2>", hw, 1);
+	{
+		om_store_gateway g[64];
+		size_t ng = 0;
+		om_store_gateway_list(r->srv->store, tenant, g, OM_ARRAY_SIZE(g), &ng);
+		for (size_t i = 0; i < ng; i++)
+			if (g[i].last_seen && gateway_silent(r, &g[i], now)) {
+				char seen[40];
+				fmt_time(tz, g[i].last_seen, seen, sizeof(seen));
+				const char *v[] = {tr(r, "console.week.silent"), g[i].name, seen,
+				                   tr(r, "console.week.silent_todo")};
+				con_html(&b,
+				         "<p class=\"banner bad\">{0} {1} ({2})"
+				         "<span class=\"todo\">{3}</span></p>",
+				         v, OM_ARRAY_SIZE(v));
+			}
+		if (ng == 0) {
+			const char *v[] = {tr(r, "console.gw.none")};
+			con_html(&b, "<p class=\"banner bad\">{0}</p>", v, 1);
+		}
+	}
+	om_buf_puts(&b, "<ul class=\"week\">");
+	bool any = false;
+	for (size_t i = 0; i < 6; i++) {
+		if (!w.cat[i])
+			continue;
+		any = true;
+		char n[24], nb[24], k2[64];
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)w.cat[i]);
+		snprintf(nb, sizeof(nb), "%llu", (unsigned long long)w.cat_blocked[i]);
+		snprintf(key, sizeof(key), "console.week.%s", report_categories[i]);
+		snprintf(k2, sizeof(k2), "console.todo.%s", report_categories[i]);
+		const char *v[] = {cat_name(r, report_categories[i], key, sizeof(key)),
+		                   n,
+		                   tr(r, "console.week.count_unit"),
+		                   tr(r, k2),
+		                   w.cat_blocked[i] ? tr(r, "console.week.blocked") : "",
+		                   w.cat_blocked[i] ? nb : "",
+		                   i == 0 ? "" : "bad"};
+		con_html(&b,
+		         "<li><strong class=\"{6}\">{0}: {1} {2}</strong> {4} {5}"
+		         "<span class=\"todo\">{3}</span></li>",
+		         v, OM_ARRAY_SIZE(v));
+	}
+	if (!any) {
+		const char *v[] = {tr(r, "console.week.nothing")};
+		con_html(&b, "<li class=\"good\">{0}</li>", v, 1);
+	}
+	om_buf_puts(&b, "</ul>");
+	/* the areas nobody watched, in one line */
+	om_buf b2;
+	om_buf_init(&b2, 4096);
+	for (size_t i = 0; i < 6; i++)
+		if (!mon[i]) {
+			if (b2.len)
+				om_buf_puts(&b2, tr(r, "console.list_sep"));
+			om_buf_puts(&b2, cat_name(r, report_categories[i], key, sizeof(key)));
+		}
+	if (b2.len) {
+		const char *v[] = {tr(r, "console.week.not_watched"), om_buf_cstr(&b2),
+		                   tr(r, "console.week.not_watched_todo")};
+		con_html(&b, "<p class=\"nw\">{0} {1}<span class=\"todo\">{2}</span></p>", v,
+		         OM_ARRAY_SIZE(v));
+	}
+	om_buf_free(&b2);
+	om_buf_puts(&b, "</section>");
+
+	/* the six monthly counts with their trend */
+	const char *hm[] = {tr(r, "console.month_counts"), month,
+	                    tr(r, "console.category"),     prev,
+	                    tr(r, "console.trend"),        tr(r, "console.report.month"),
+	                    tr(r, "console.report.show")};
+	con_html(&b,
+	         "<section class=\"card\"><h2>{0}</h2><form class=\"filters\" method=\"get\">"
+	         "<label>{5} <input type=\"month\" name=\"month\" value=\"{1}\"></label>"
+	         "<button type=\"submit\">{6}</button></form><table class=\"counts\"><thead><tr>"
+	         "<th>{2}</th><th class=\"num\">{1}</th><th class=\"num\">{3}</th>"
+	         "<th class=\"num\">{4}</th></tr></thead><tbody>",
+	         hm, OM_ARRAY_SIZE(hm));
+	for (size_t i = 0; i < 6; i++) {
+		uint64_t n1 = 0, n0 = 0;
+		char a[32], p[32], t[40];
+		om_store_range_count(r->srv->store, tenant, report_categories[i], from, to, &n1);
+		om_store_range_count(r->srv->store, tenant, report_categories[i], pfrom, pto, &n0);
+		if (mon[i]) {
+			snprintf(a, sizeof(a), "%llu", (unsigned long long)n1);
+			snprintf(p, sizeof(p), "%llu", (unsigned long long)n0);
+			con_trend(n1, n0, t, sizeof(t));
+		} else {
+			snprintf(a, sizeof(a), "%s", tr(r, "console.not_watched"));
+			p[0] = t[0] = '\0';
+		}
+		const char *v[] = {cat_name(r, report_categories[i], key, sizeof(key)),
+		                   a,
+		                   p,
+		                   t,
+		                   mon[i] ? "num" : "num nw",
+		                   tenant,
+		                   report_categories[i]};
+		con_html(&b,
+		         "<tr><td><a href=\"/t/{5}/events?category={6}\">{0}</a></td>"
+		         "<td class=\"{4}\">{1}</td><td class=\"num\">{2}</td>"
+		         "<td class=\"num\">{3}</td></tr>",
+		         v, OM_ARRAY_SIZE(v));
+	}
+	om_buf_puts(&b, "</tbody></table></section>");
+
+	/* what the gateways blocked in the last 30 days */
+	om_store_event_row *ev = calloc(10, sizeof(*ev));
+	size_t nev = 0;
+	om_store_event_filter f = {
+	    .tenant = tenant, .from = now - 30ull * 86400 * 1000000, .action = "blocked"};
+	const char *hb[] = {tr(r, "console.blocked.title")};
+	con_html(&b, "<section class=\"card\"><h2>{0}</h2>", hb, 1);
+	if (ev && om_store_event_search(r->srv->store, &f, ev, 10, &nev) == 0 && nev) {
+		const char *h[] = {tr(r, "console.ev.time"), tr(r, "console.ev.what"),
+		                   tr(r, "console.ev.src"), tr(r, "console.ev.dest")};
+		con_html(&b,
+		         "<table><thead><tr><th>{0}</th><th>{1}</th><th>{2}</th><th>{3}</th></tr>"
+		         "</thead><tbody>",
+		         h, 4);
+		for (size_t i = 0; i < nev; i++) {
+			char ts[40], id[24];
+			fmt_time(tz, ev[i].ts, ts, sizeof(ts));
+			snprintf(id, sizeof(id), "%lld", (long long)ev[i].id);
+			const char *v[] = {ts, ev[i].signature, ev[i].src_ip, ev[i].dest_ip, tenant,
+			                   id};
+			con_html(
+			    &b,
+			    "<tr data-href=\"/t/{4}/events/{5}\"><td class=\"time\">"
+			    "<a href=\"/t/{4}/events/{5}\">{0}</a></td><td>{1}</td><td>{2}</td>"
+			    "<td>{3}</td></tr>",
+			    v, OM_ARRAY_SIZE(v));
+		}
+		om_buf_puts(&b, "</tbody></table>");
+	} else {
+		const char *v[] = {tr(r, "console.blocked.none")};
+		con_html(&b, "<p>{0}</p>", v, 1);
+	}
+	free(ev);
+	om_buf_puts(&b, "</section>");
+
+	/* what the console does not receive from the gateways yet */
+	const char *hq[] = {tr(r, "console.quarantine.title"), tr(r, "console.not_watched"),
+	                    tr(r, "console.quarantine.why"), tr(r, "console.apps.title"),
+	                    tr(r, "console.apps.why")};
+	con_html(&b,
+	         "<section class=\"card\"><h2>{0}</h2><p class=\"nw\">{1}: {2}</p></section>"
+	         "<section class=\"card\"><h2>{3}</h2><p class=\"nw\">{1}: {4}</p></section>",
+	         hq, OM_ARRAY_SIZE(hq));
+
+	const char *hg[] = {tr(r, "console.gateways")};
+	con_html(&b, "<section class=\"card\"><h2>{0}</h2>", hg, 1);
+	gateway_table(r, &b, tenant, tz);
+	om_buf_puts(&b, "</section>");
+	return send_page(r, &b);
+}
+
+/* GET /t/<tenant>/gateways: health with the silence warning. */
+static enum MHD_Result page_gateways(struct req *r, const char *tenant)
+{
+	om_buf b, t;
+	enum MHD_Result ret;
+	char tz[80], mins[24];
+
+	if (!tenant_open(r, tenant, "/gateways", "console.nav.gateways", &b, tz, sizeof(tz), &ret))
+		return ret;
+	om_buf_init(&t, 1024 * 1024);
+	unsigned silent = gateway_table(r, &t, tenant, tz);
+	snprintf(mins, sizeof(mins), "%u", r->srv->silence_minutes);
+	if (silent) {
+		char n[16];
+		snprintf(n, sizeof(n), "%u", silent);
+		const char *v[] = {tr(r, "console.gw.silent_banner"), n, mins,
+		                   tr(r, "console.week.silent_todo")};
+		con_html(&b,
+		         "<p class=\"banner bad\">{0} {1} ({2})<span class=\"todo\">{3}</span></p>",
+		         v, OM_ARRAY_SIZE(v));
+	}
+	om_buf_puts(&b, om_buf_cstr(&t));
+	om_buf_free(&t);
+	const char *v[] = {tr(r, "console.gw.silence_rule"), mins};
+	con_html(&b, "<p class=\"nw\">{0} {1}</p>", v, 2);
+	return send_page(r, &b);
+}
+
+/* The search form's filters from the query, checked. Returns false for a
+ * bad value (the page then says which). */
+struct search {
+	om_store_event_filter f;
+	const char *from_s, *to_s, *cat_s, *host_s, *sev_s, *before_s;
+	const char *bad;
+};
+
+static bool search_parse(struct req *r, const char *tenant, const char *tz, struct search *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->f.tenant = tenant;
+	s->from_s = qarg(r, "from");
+	s->to_s = qarg(r, "to");
+	s->cat_s = qarg(r, "category");
+	s->host_s = qarg(r, "host");
+	s->sev_s = qarg(r, "severity");
+	s->before_s = qarg(r, "before");
+	if (s->from_s && *s->from_s && con_day_start(tz, s->from_s, false, &s->f.from) < 0)
+		s->bad = "console.ev.bad_from";
+	else if (s->to_s && *s->to_s && con_day_start(tz, s->to_s, true, &s->f.to) < 0)
+		s->bad = "console.ev.bad_to";
+	else if (s->cat_s && *s->cat_s && !con_category_ok(s->cat_s))
+		s->bad = "console.ev.bad_category";
+	else if (s->host_s && strlen(s->host_s) >= 48)
+		s->bad = "console.ev.bad_host";
+	else if (con_severity_parse(s->sev_s, &s->f.severity) < 0)
+		s->bad = "console.ev.bad_severity";
+	else if (s->before_s && *s->before_s && con_id_parse(s->before_s, &s->f.before_id) < 0)
+		s->bad = "console.ev.bad_before";
+	if (s->bad)
+		return false;
+	s->f.category = s->cat_s;
+	s->f.host = s->host_s;
+	return true;
+}
+
+static const char *sev_name(const struct req *r, int sev)
+{
+	switch (sev) {
+	case 1: return tr(r, "console.sev.1");
+	case 2: return tr(r, "console.sev.2");
+	case 3: return tr(r, "console.sev.3");
+	default: return "";
+	}
+}
+
+static const char *action_name(const struct req *r, const char *a, char *key, size_t n)
+{
+	if (!strcmp(a, "blocked") || !strcmp(a, "allowed") || !strcmp(a, "detected")) {
+		snprintf(key, n, "console.action.%s", a);
+		return tr(r, key);
+	}
+	return a;
+}
+
+static void addr_port(const char *ip, unsigned port, char *out, size_t n)
+{
+	if (!*ip)
+		snprintf(out, n, "-");
+	else if (port)
+		snprintf(out, n, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
+	else
+		snprintf(out, n, "%s", ip);
+}
+
+/* GET /t/<tenant>/events: search by time, category, host, severity. */
+static enum MHD_Result page_events(struct req *r, const char *tenant)
+{
+	om_buf b;
+	enum MHD_Result ret;
+	char tz[80], key[64];
+	struct search s;
+
+	if (!tenant_open(r, tenant, "/events", "console.nav.events", &b, tz, sizeof(tz), &ret))
+		return ret;
+	bool ok = search_parse(r, tenant, tz, &s);
+	const char *v[] = {tr(r, "console.ev.from"),
+	                   s.from_s,
+	                   tr(r, "console.ev.to"),
+	                   s.to_s,
+	                   tr(r, "console.category"),
+	                   tr(r, "console.ev.host"),
+	                   s.host_s,
+	                   tr(r, "console.ev.severity"),
+	                   tr(r, "console.ev.search")};
+	con_html(&b,
+	         "<form class=\"filters\" method=\"get\">"
+	         "<label>{0} <input type=\"date\" name=\"from\" value=\"{1}\"></label>"
+	         "<label>{2} <input type=\"date\" name=\"to\" value=\"{3}\"></label>"
+	         "<label>{4} <select name=\"category\">",
+	         v, 5);
+	{
+		const char *o[] = {tr(r, "console.ev.any")};
+		con_html(&b, "<option value=\"\">{0}</option>", o, 1);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		const char *o[] = {
+		    report_categories[i], cat_name(r, report_categories[i], key, sizeof(key)),
+		    s.cat_s && !strcmp(s.cat_s, report_categories[i]) ? " selected" : ""};
+		con_html(&b, "<option value=\"{0}\"{2}>{1}</option>", o, 3);
+	}
+	con_html(&b,
+	         "</select></label>"
+	         "<label>{5} <input name=\"host\" value=\"{6}\" placeholder=\"192.0.2.1\"></label>"
+	         "<label>{7} <select name=\"severity\">",
+	         v, OM_ARRAY_SIZE(v));
+	{
+		const char *o[] = {tr(r, "console.ev.any")};
+		con_html(&b, "<option value=\"\">{0}</option>", o, 1);
+	}
+	for (int i = 1; i <= 3; i++) {
+		char n[4];
+		snprintf(n, sizeof(n), "%d", i);
+		const char *o[] = {n, sev_name(r, i), s.f.severity == i ? " selected" : ""};
+		con_html(&b, "<option value=\"{0}\"{2}>{1}</option>", o, 3);
+	}
+	con_html(&b, "</select></label><button type=\"submit\">{8}</button></form>", v,
+	         OM_ARRAY_SIZE(v));
+	if (!ok) {
+		const char *e[] = {tr(r, s.bad)};
+		con_html(&b, "<p class=\"banner bad\">{0}</p>", e, 1);
+		return send_page_status(r, &b, 400);
+	}
+	om_store_event_row *ev = calloc(CON_EVENTS_PAGE, sizeof(*ev));
+	size_t n = 0;
+	if (!ev || om_store_event_search(r->srv->store, &s.f, ev, CON_EVENTS_PAGE, &n) < 0) {
+		free(ev);
+		om_buf_free(&b);
+		return page_message(r, 500, "console.err.internal");
+	}
+	if (n == 0) {
+		const char *e[] = {tr(r, "console.ev.none")};
+		con_html(&b, "<p>{0}</p>", e, 1);
+	} else {
+		const char *h[] = {tr(r, "console.ev.time"),     tr(r, "console.category"),
+		                   tr(r, "console.ev.severity"), tr(r, "console.ev.action"),
+		                   tr(r, "console.ev.src"),      tr(r, "console.ev.dest"),
+		                   tr(r, "console.ev.what")};
+		con_html(&b,
+		         "<table class=\"events\"><thead><tr><th>{0}</th><th>{1}</th><th>{2}</th>"
+		         "<th>{3}</th><th>{4}</th><th>{5}</th><th>{6}</th></tr></thead><tbody>",
+		         h, OM_ARRAY_SIZE(h));
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ts[40], id[24], src[80], dst[80], k2[64];
+		fmt_time(tz, ev[i].ts, ts, sizeof(ts));
+		snprintf(id, sizeof(id), "%lld", (long long)ev[i].id);
+		addr_port(ev[i].src_ip, ev[i].src_port, src, sizeof(src));
+		addr_port(ev[i].dest_ip, ev[i].dest_port, dst, sizeof(dst));
+		const char *c[] = {ts,
+		                   cat_name(r, ev[i].category, key, sizeof(key)),
+		                   sev_name(r, ev[i].severity),
+		                   action_name(r, ev[i].action, k2, sizeof(k2)),
+		                   src,
+		                   dst,
+		                   ev[i].signature,
+		                   tenant,
+		                   id};
+		con_html(&b,
+		         "<tr data-href=\"/t/{7}/events/{8}\"><td class=\"time\">"
+		         "<a href=\"/t/{7}/events/{8}\">{0}</a></td><td>{1}</td>"
+		         "<td class=\"nowrap\">{2}</td><td class=\"nowrap\">{3}</td>"
+		         "<td class=\"addr\">{4}</td><td class=\"addr\">{5}</td><td>{6}</td></tr>",
+		         c, OM_ARRAY_SIZE(c));
+	}
+	if (n)
+		om_buf_puts(&b, "</tbody></table>");
+	if (n == CON_EVENTS_PAGE) {
+		/* older: the same filters below the last id shown */
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)ev[n - 1].id);
+		const char *p[] = {tenant,
+		                   s.from_s ? s.from_s : "",
+		                   s.to_s ? s.to_s : "",
+		                   s.cat_s ? s.cat_s : "",
+		                   s.host_s ? s.host_s : "",
+		                   s.sev_s ? s.sev_s : "",
+		                   id,
+		                   tr(r, "console.ev.older")};
+		om_buf q;
+		om_buf_init(&q, 4096);
+		/* values are URL-encoded by the form fields of a second GET form */
+		con_html(&q,
+		         "<form class=\"pager\" method=\"get\" action=\"/t/{0}/events\">"
+		         "<input type=\"hidden\" name=\"from\" value=\"{1}\">"
+		         "<input type=\"hidden\" name=\"to\" value=\"{2}\">"
+		         "<input type=\"hidden\" name=\"category\" value=\"{3}\">"
+		         "<input type=\"hidden\" name=\"host\" value=\"{4}\">"
+		         "<input type=\"hidden\" name=\"severity\" value=\"{5}\">"
+		         "<input type=\"hidden\" name=\"before\" value=\"{6}\">"
+		         "<button type=\"submit\">{7}</button></form>",
+		         p, OM_ARRAY_SIZE(p));
+		om_buf_puts(&b, om_buf_cstr(&q));
+		om_buf_free(&q);
+	}
+	free(ev);
+	return send_page(r, &b);
+}
+
+/* GET /t/<tenant>/events/<id>: one event with its raw EVE line. */
+static enum MHD_Result page_event(struct req *r, const char *tenant, const char *ids)
+{
+	om_buf b;
+	enum MHD_Result ret;
+	char tz[80], key[64], k2[64];
+	int64_t id;
+	om_store_event_row e;
+
+	if (con_id_parse(ids, &id) < 0)
+		return page_message(r, 404, "console.err.not_found");
+	if (!may_see(r, tenant))
+		return page_message(r, 403, "console.err.forbidden");
+	char *eve = malloc(CON_EVE_MAX);
+	if (!eve)
+		return page_message(r, 500, "console.err.internal");
+	/* the tenant is part of the query: another tenant's id is not found */
+	if (om_store_event_get(r->srv->store, tenant, id, &e, eve, CON_EVE_MAX) < 0) {
+		free(eve);
+		return page_message(r, 404, "console.err.not_found");
+	}
+	if (!tenant_open(r, tenant, "/events", "console.ev.detail", &b, tz, sizeof(tz), &ret)) {
+		free(eve);
+		return ret;
+	}
+	char ts[40], src[80], dst[80], sid[24];
+	fmt_time(tz, e.ts, ts, sizeof(ts));
+	addr_port(e.src_ip, e.src_port, src, sizeof(src));
+	addr_port(e.dest_ip, e.dest_port, dst, sizeof(dst));
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	const char *v[] = {tr(r, "console.ev.time"),     ts,
+	                   tr(r, "console.category"),    cat_name(r, e.category, key, sizeof(key)),
+	                   tr(r, "console.ev.severity"), sev_name(r, e.severity),
+	                   tr(r, "console.ev.action"),   action_name(r, e.action, k2, sizeof(k2)),
+	                   tr(r, "console.ev.src"),      src,
+	                   tr(r, "console.ev.dest"),     dst};
+	con_html(&b,
+	         "<section class=\"card\"><dl class=\"fields\">"
+	         "<dt>{0}</dt><dd>{1}</dd><dt>{2}</dt><dd>{3}</dd><dt>{4}</dt><dd>{5}</dd>"
+	         "<dt>{6}</dt><dd>{7}</dd><dt>{8}</dt><dd>{9}</dd>",
+	         v, 10);
+	const char *w[] = {
+	    tr(r, "console.ev.dest"),    dst,       tr(r, "console.ev.what"),  e.signature,
+	    tr(r, "console.ev.gateway"), e.gateway, tr(r, "console.ev.proto"), e.proto,
+	    tr(r, "console.ev.raw"),     eve};
+	con_html(&b,
+	         "<dt>{0}</dt><dd>{1}</dd><dt>{2}</dt><dd>{3}</dd><dt>{4}</dt><dd>{5}</dd>"
+	         "<dt>{6}</dt><dd>{7}</dd></dl></section><h2>{8}</h2><pre class=\"eve\">{9}</pre>",
+	         w, OM_ARRAY_SIZE(w));
+	free(eve);
+	return send_page(r, &b);
+}
+
+/* ---- the monthly report ---- */
+
+static const char *report_month(struct req *r, const char *tz, char month[8])
+{
+	const char *m = qarg(r, "month");
+	om_usec a, b;
+
+	if (m && con_month_bounds(tz, m, &a, &b) == 0) {
+		snprintf(month, 8, "%s", m);
+		return month;
+	}
+	if (m && *m)
+		return NULL;
+	con_month_of(tz, om_time_now(), -1, month); /* last month: the one just finished */
+	return month;
+}
+
+/* Builds the report of tenant and month in format into out. */
+static int report_build(struct req *r, const char *tenant, const char *month,
+                        enum om_report_format fmt, om_buf *out, bool *has_data)
+{
+	om_report_opts o = {.tenant = tenant, .month = month, .format = fmt, .lang = r->lang};
+	char err[512];
+
+	return om_report_build2(r->srv->store, &o, out, has_data, err, sizeof(err));
+}
+
+/* GET /t/<tenant>/report?month=: the month chooser and the three forms. */
+static enum MHD_Result page_report(struct req *r, const char *tenant)
+{
+	om_buf b;
+	enum MHD_Result ret;
+	char tz[80], month[8];
+
+	if (!tenant_open(r, tenant, "/report", "console.nav.report", &b, tz, sizeof(tz), &ret))
+		return ret;
+	if (!report_month(r, tz, month)) {
+		const char *e[] = {tr(r, "console.report.bad_month")};
+		con_html(&b, "<p class=\"banner bad\">{0}</p>", e, 1);
+		con_month_of(tz, om_time_now(), -1, month);
+	}
+	const char *v[] = {tr(r, "console.report.month"), month,
+	                   tr(r, "console.report.show"),  tenant,
+	                   tr(r, "console.report.html"),  tr(r, "console.report.pdf"),
+	                   tr(r, "console.report.json"),  tr(r, "console.report.intro")};
+	con_html(&b,
+	         "<section class=\"card\"><p>{7}</p><form class=\"filters\" method=\"get\">"
+	         "<label>{0} <input type=\"month\" name=\"month\" value=\"{1}\" "
+	         "pattern=\"[0-9]{4}-[0-9]{2}\"></label><button type=\"submit\">{2}</button></form>"
+	         "<ul class=\"links\"><li><a href=\"/t/{3}/report.html?month={1}\">{4}</a></li>"
+	         "<li><a href=\"/t/{3}/report.pdf?month={1}\" download>{5}</a></li>"
+	         "<li><a href=\"/t/{3}/report.json?month={1}\">{6}</a></li></ul></section>",
+	         v, OM_ARRAY_SIZE(v));
+	return send_page(r, &b);
+}
+
+/* The sha256 of the report's inline <style> for its own CSP: the report
+ * page is the report module's self-contained HTML, with no script. */
+static void style_hash(const char *html, char *out, size_t n)
+{
+	const char *a = strstr(html, "<style>");
+	const char *z = a ? strstr(a, "</style>") : NULL;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char b64[64];
+
+	out[0] = '\0';
+	if (!a || !z)
+		return;
+	a += 7;
+	crypto_hash_sha256(h, (const unsigned char *)a, (unsigned long long)(z - a));
+	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, n, " 'sha256-%s'", b64);
+}
+
+static enum MHD_Result send_bytes(struct req *r, unsigned status, const char *ctype,
+                                  const void *data, size_t len, const char *csp,
+                                  const char *disposition)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	add_security_headers(r, resp, csp);
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	if (disposition)
+		MHD_add_response_header(resp, "Content-Disposition", disposition);
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* GET /t/<tenant>/report.{html,json,pdf}?month= */
+static enum MHD_Result report_file(struct req *r, const char *tenant, const char *ext)
+{
+	char tz[80], month[8], disp[160];
+	om_buf b;
+	bool has_data = true;
+	enum MHD_Result ret;
+	om_store_tenant t;
+	int rc;
 
 	if (!may_see(r, tenant))
 		return page_message(r, 403, "console.err.forbidden");
 	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
 		return page_message(r, 404, "console.err.not_found");
-	this_month(month);
-	om_buf_init(&b, CON_BODY_MAX);
-	page_begin(r, &b, t.name);
-	const char *h[] = {tr(r, "console.month_counts"), month, tr(r, "console.category"),
-	                   tr(r, "console.count")};
-	con_html(&b,
-	         "<h2>{0} ({1})</h2><table class=\"counts\"><thead><tr><th>{2}</th><th>{3}</th>"
-	         "</tr></thead><tbody>",
-	         h, OM_ARRAY_SIZE(h));
-	for (size_t i = 0; i < OM_ARRAY_SIZE(report_categories); i++) {
-		uint64_t n = 0;
-		char key[64], num[32];
-		int mon = om_store_monitored(r->srv->store, tenant, month, report_categories[i]);
-		om_store_month_total(r->srv->store, tenant, month, report_categories[i], &n);
-		snprintf(key, sizeof(key), "console.cat.%s", report_categories[i]);
-		if (mon > 0)
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)n);
-		else
-			snprintf(num, sizeof(num), "%s", tr(r, "console.not_watched"));
-		const char *v[] = {tr(r, key), num};
-		con_html(&b, "<tr><td>{0}</td><td class=\"num\">{1}</td></tr>", v, 2);
+	tenant_zone(r, tenant, tz, sizeof(tz));
+	if (!report_month(r, tz, month))
+		return page_message(r, 400, "console.report.bad_month");
+	om_buf_init(&b, 16 * 1024 * 1024);
+	if (!strcmp(ext, "html")) {
+		if (report_build(r, tenant, month, OM_REPORT_HTML, &b, &has_data) < 0) {
+			om_buf_free(&b);
+			return page_message(r, 500, "console.err.internal");
+		}
+		char h[80], csp[400];
+		style_hash(om_buf_cstr(&b), h, sizeof(h));
+		snprintf(csp, sizeof(csp),
+		         "default-src 'none'; style-src%s; img-src 'self' data:; "
+		         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+		         h[0] ? h : " 'none'");
+		ret = send_bytes(r, 200, "text/html; charset=utf-8", om_buf_cstr(&b), b.len, csp,
+		                 NULL);
+	} else if (!strcmp(ext, "json")) {
+		if (report_build(r, tenant, month, OM_REPORT_JSON, &b, &has_data) < 0) {
+			om_buf_free(&b);
+			return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
+		}
+		snprintf(disp, sizeof(disp), "inline; filename=\"report-%s-%s.json\"", tenant,
+		         month);
+		ret = send_bytes(r, 200, "application/json", om_buf_cstr(&b), b.len, NULL, disp);
+	} else {
+		char path[] = "/tmp/omamori-console-XXXXXX";
+		char err[512];
+		int fd = mkstemp(path);
+		if (fd < 0) {
+			om_buf_free(&b);
+			return page_message(r, 500, "console.err.internal");
+		}
+		close(fd);
+		rc = report_build(r, tenant, month, OM_REPORT_TEXT, &b, &has_data);
+		om_doc *d = rc < 0 ? NULL : con_report_doc(om_buf_cstr(&b), r->lang);
+		rc = d ? om_doc_pdf(d, path, err, sizeof(err)) : -ENOMEM;
+		om_doc_free(d);
+		om_buf_reset(&b);
+		FILE *f = rc < 0 ? NULL : fopen(path, "rb");
+		char chunk[65536];
+		size_t k;
+		while (f && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			if (om_buf_append(&b, chunk, k) < 0) {
+				rc = -E2BIG;
+				break;
+			}
+		if (f)
+			fclose(f);
+		unlink(path);
+		if (rc < 0 || b.len == 0) {
+			om_buf_free(&b);
+			return page_message(r, 500, "console.err.internal");
+		}
+		snprintf(disp, sizeof(disp), "attachment; filename=\"report-%s-%s.pdf\"", tenant,
+		         month);
+		ret = send_bytes(r, 200, "application/pdf", b.data, b.len, NULL, disp);
 	}
-	om_buf_puts(&b, "</tbody></table>");
-	gateway_table(r, &b, tenant);
-	page_end(&b);
-	ret = send_buf(r, 200, "text/html; charset=utf-8", &b, NULL, NULL);
 	om_buf_free(&b);
 	return ret;
+}
+
+/* ---- the provider's pages ---- */
+
+struct overview {
+	con_attention *a;
+	size_t n;
+	bool month; /* filling events_month instead of the week */
+};
+
+static con_attention *overview_find(struct overview *o, const char *tenant)
+{
+	/* the tenants are sorted by id (om_store_tenant_list): binary search */
+	size_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(o->a[mid].tenant, tenant);
+		if (c == 0)
+			return &o->a[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void overview_cb(void *user, const char *tenant, const char *category, uint64_t n)
+{
+	struct overview *o = user;
+	con_attention *a = overview_find(o, tenant ? tenant : "");
+
+	if (!a)
+		return;
+	if (o->month)
+		a->events_month += n;
+	else if (category && !strcmp(category, "recon"))
+		a->scans_week += n;
+	else
+		a->threats_week += n;
 }
 
 static enum MHD_Result page_dashboard(struct req *r)
 {
 	om_store_tenant *ts;
-	size_t n = 0;
+	om_store_gateway *gw;
+	size_t n = 0, ng = 0;
 	om_buf b;
-	enum MHD_Result ret;
+	om_usec now = om_time_now();
+	char day[16], month[8];
+	struct overview o = {0};
 
 	if (!is_provider(r)) {
 		char to[128];
@@ -401,29 +1211,141 @@ static enum MHD_Result page_dashboard(struct req *r)
 		return redirect(r, to, NULL);
 	}
 	ts = calloc(CON_TENANTS_MAX, sizeof(*ts));
-	if (!ts || om_store_tenant_list(r->srv->store, ts, CON_TENANTS_MAX, &n) < 0) {
+	gw = calloc(CON_GATEWAYS_MAX, sizeof(*gw));
+	o.a = calloc(CON_TENANTS_MAX, sizeof(*o.a));
+	if (!ts || !gw || !o.a ||
+	    om_store_tenant_list(r->srv->store, ts, CON_TENANTS_MAX, &n) < 0 ||
+	    om_store_gateway_list(r->srv->store, NULL, gw, CON_GATEWAYS_MAX, &ng) < 0) {
 		free(ts);
+		free(gw);
+		free(o.a);
 		return page_message(r, 500, "console.err.internal");
 	}
-	om_buf_init(&b, 4 * 1024 * 1024);
-	page_begin(r, &b, tr(r, "console.provider_title"));
-	const char *h[] = {tr(r, "console.companies")};
-	con_html(&b, "<h2>{0}</h2><ul class=\"tenants\">", h, 1);
 	for (size_t i = 0; i < n; i++) {
-		const char *v[] = {ts[i].id, ts[i].name};
-		con_html(&b, "<li><a href=\"/t/{0}\">{1}</a> <span class=\"id\">{0}</span></li>", v,
-		         2);
+		snprintf(o.a[i].tenant, sizeof(o.a[i].tenant), "%s", ts[i].id);
+		snprintf(o.a[i].name, sizeof(o.a[i].name), "%s", ts[i].name);
+	}
+	o.n = n;
+	for (size_t i = 0; i < ng; i++) {
+		con_attention *a = overview_find(&o, gw[i].tenant);
+		if (!a)
+			continue;
+		a->gateways++;
+		if (!gw[i].last_seen)
+			a->never_seen++;
+		else if (gateway_silent(r, &gw[i], now))
+			a->silent++;
+	}
+	/* the overview counts by UTC day from the rollup (one query for all) */
+	om_time_day(now - 6ull * 86400 * 1000000, day, sizeof(day));
+	om_store_rollup_since(r->srv->store, day, overview_cb, &o);
+	om_time_day(now, day, sizeof(day));
+	snprintf(month, sizeof(month), "%.7s", day);
+	snprintf(day, sizeof(day), "%s-01", month);
+	o.month = true;
+	om_store_rollup_since(r->srv->store, day, overview_cb, &o);
+	for (size_t i = 0; i < n; i++)
+		con_attention_rate(&o.a[i]);
+	con_attention_sort(o.a, n);
+
+	om_buf_init(&b, 8 * 1024 * 1024);
+	page_begin(r, &b, tr(r, "console.provider_title"));
+	const char *nav[] = {tr(r, "console.nav.all"), tr(r, "console.nav.stats")};
+	con_html(&b,
+	         "<nav class=\"tabs\"><a class=\"here\" href=\"/dashboard\">{0}</a>"
+	         "<a href=\"/stats\">{1}</a></nav>",
+	         nav, 2);
+	const char *h[] = {tr(r, "console.companies"),     tr(r, "console.attn.company"),
+	                   tr(r, "console.attn.state"),    tr(r, "console.attn.threats"),
+	                   tr(r, "console.attn.scans"),    tr(r, "console.attn.month"),
+	                   tr(r, "console.attn.gateways"), tr(r, "console.attn.intro")};
+	con_html(
+	    &b,
+	    "<h2>{0}</h2><p>{7}</p><table class=\"tenants\"><thead><tr><th>{1}</th><th>{2}</th>"
+	    "<th class=\"num\">{3}</th><th class=\"num\">{4}</th><th class=\"num\">{5}</th>"
+	    "<th class=\"num\">{6}</th></tr></thead><tbody>",
+	    h, OM_ARRAY_SIZE(h));
+	static const char *const level_key[] = {"console.attn.threat", "console.attn.silent",
+	                                        "console.attn.no_data", "console.attn.ok"};
+	static const char *const level_class[] = {"bad", "bad", "warn", "good"};
+	for (size_t i = 0; i < n; i++) {
+		const con_attention *a = &o.a[i];
+		char th[24], sc[24], mo[24], g[40];
+		snprintf(th, sizeof(th), "%llu", (unsigned long long)a->threats_week);
+		snprintf(sc, sizeof(sc), "%llu", (unsigned long long)a->scans_week);
+		snprintf(mo, sizeof(mo), "%llu", (unsigned long long)a->events_month);
+		snprintf(g, sizeof(g), "%u / %u", a->gateways - a->silent - a->never_seen,
+		         a->gateways);
+		const char *v[] = {
+		    a->tenant, a->name, tr(r, level_key[a->level]), level_class[a->level], th, sc,
+		    mo,        g};
+		con_html(
+		    &b,
+		    "<tr data-href=\"/t/{0}\"><td><a href=\"/t/{0}\">{1}</a> "
+		    "<span class=\"id\">{0}</span></td><td class=\"state {3}\">{2}</td>"
+		    "<td class=\"num\">{4}</td><td class=\"num\">{5}</td><td class=\"num\">{6}</td>"
+		    "<td class=\"num\">{7}</td></tr>",
+		    v, OM_ARRAY_SIZE(v));
 	}
 	if (n == 0) {
 		const char *v[] = {tr(r, "console.no_companies")};
-		con_html(&b, "<li>{0}</li>", v, 1);
+		con_html(&b, "<tr><td colspan=\"6\">{0}</td></tr>", v, 1);
 	}
-	om_buf_puts(&b, "</ul>");
-	page_end(&b);
-	ret = send_buf(r, 200, "text/html; charset=utf-8", &b, NULL, NULL);
-	om_buf_free(&b);
+	om_buf_puts(&b, "</tbody></table>");
 	free(ts);
-	return ret;
+	free(gw);
+	free(o.a);
+	return send_page(r, &b);
+}
+
+/* GET /stats: the programme statistics (provider roles). */
+static enum MHD_Result page_stats(struct req *r)
+{
+	om_buf b;
+
+	if (!is_provider(r))
+		return page_message(r, 403, "console.err.forbidden");
+	om_buf_init(&b, 1024 * 1024);
+	page_begin(r, &b, tr(r, "console.nav.stats"));
+	const char *nav[] = {tr(r, "console.nav.all"), tr(r, "console.nav.stats"),
+	                     tr(r, "console.stats.pending")};
+	con_html(&b,
+	         "<nav class=\"tabs\"><a href=\"/dashboard\">{0}</a>"
+	         "<a class=\"here\" href=\"/stats\">{1}</a></nav><p class=\"nw\">{2}</p>",
+	         nav, OM_ARRAY_SIZE(nav));
+	return send_page(r, &b);
+}
+
+/* /t/<tenant>[/<page>[/<id>]] */
+static enum MHD_Result route_tenant(struct req *r, const char *rest)
+{
+	char tenant[64];
+	const char *slash = strchr(rest, '/');
+	size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+
+	if (len == 0 || len >= sizeof(tenant))
+		return page_message(r, 404, "console.err.not_found");
+	memcpy(tenant, rest, len);
+	tenant[len] = '\0';
+	if (!con_tenant_id_ok(tenant))
+		return page_message(r, 404, "console.err.not_found");
+	if (!may_see(r, tenant))
+		return page_message(r, 403, "console.err.forbidden");
+	if (!slash || !slash[1])
+		return page_tenant(r, tenant);
+	const char *p = slash + 1;
+	if (!strcmp(p, "events"))
+		return page_events(r, tenant);
+	if (!strncmp(p, "events/", 7))
+		return page_event(r, tenant, p + 7);
+	if (!strcmp(p, "gateways"))
+		return page_gateways(r, tenant);
+	if (!strcmp(p, "report"))
+		return page_report(r, tenant);
+	if (!strncmp(p, "report.", 7) &&
+	    (!strcmp(p + 7, "html") || !strcmp(p + 7, "pdf") || !strcmp(p + 7, "json")))
+		return report_file(r, tenant, p + 7);
+	return page_message(r, 404, "console.err.not_found");
 }
 
 /* ---- the API (JSON) ---- */
@@ -477,17 +1399,6 @@ static enum MHD_Result api_tenants_get(struct req *r)
 	return ret;
 }
 
-static bool tenant_id_ok(const char *id)
-{
-	size_t n = 0;
-
-	for (const char *p = id; *p; p++, n++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '_'))
-			return false;
-	return n > 0 && n < 64;
-}
-
 static enum MHD_Result api_tenants_post(struct req *r)
 {
 	con_form f;
@@ -501,7 +1412,7 @@ static enum MHD_Result api_tenants_post(struct req *r)
 		return send_text(r, 403, "application/json", "{\"error\":\"forbidden\"}");
 	id = con_form_get(&f, "id");
 	name = con_form_get(&f, "name");
-	if (!id || !name || !tenant_id_ok(id) || !*name || strlen(name) >= 128)
+	if (!id || !name || !con_tenant_id_ok(id) || !*name || strlen(name) >= 128)
 		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
 	rc = om_store_tenant_add(r->srv->store, id, name);
 	if (rc == -EEXIST)
@@ -510,6 +1421,65 @@ static enum MHD_Result api_tenants_post(struct req *r)
 		return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
 	audit(r, r->acct.name, id, "tenant_add", name);
 	return send_text(r, 201, "application/json", "{\"ok\":true}");
+}
+
+/* GET /api/events?tenant=&from=&to=&category=&host=&severity=&before=: the
+ * search of the events page as JSON (company roles: their own tenant, the
+ * default). */
+static enum MHD_Result api_events(struct req *r)
+{
+	const char *tenant = qarg(r, "tenant");
+	char tz[80];
+	struct search q;
+	om_store_tenant t;
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+
+	if (!tenant || !*tenant)
+		tenant = r->acct.tenant;
+	if (!*tenant || !con_tenant_id_ok(tenant))
+		return send_text(r, 400, "application/json", "{\"error\":\"tenant\"}");
+	if (!may_see(r, tenant))
+		return send_text(r, 403, "application/json", "{\"error\":\"forbidden\"}");
+	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
+		return send_text(r, 404, "application/json", "{\"error\":\"no_tenant\"}");
+	tenant_zone(r, tenant, tz, sizeof(tz));
+	if (!search_parse(r, tenant, tz, &q))
+		return send_text(r, 400, "application/json", "{\"error\":\"filter\"}");
+	om_store_event_row *ev = calloc(CON_EVENTS_PAGE, sizeof(*ev));
+	size_t n = 0;
+	if (!ev || om_store_event_search(r->srv->store, &q.f, ev, CON_EVENTS_PAGE, &n) < 0) {
+		free(ev);
+		return send_text(r, 500, "application/json", "{\"error\":\"internal\"}");
+	}
+	om_buf_init(&b, 4 * 1024 * 1024);
+	om_json_init(&j, &b);
+	om_json_arr_open(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		char ts[40];
+		om_time_iso(ev[i].ts, ts, sizeof(ts));
+		om_json_obj_open(&j, NULL);
+		om_json_i64(&j, "id", ev[i].id);
+		om_json_str(&j, "time", ts);
+		om_json_str(&j, "gateway", ev[i].gateway);
+		om_json_str(&j, "event_type", ev[i].event_type);
+		om_json_str(&j, "category", ev[i].category);
+		om_json_i64(&j, "severity", ev[i].severity);
+		om_json_str(&j, "action", ev[i].action);
+		om_json_str(&j, "src_ip", ev[i].src_ip);
+		om_json_u64(&j, "src_port", ev[i].src_port);
+		om_json_str(&j, "dest_ip", ev[i].dest_ip);
+		om_json_u64(&j, "dest_port", ev[i].dest_port);
+		om_json_str(&j, "proto", ev[i].proto);
+		om_json_str(&j, "signature", ev[i].signature);
+		om_json_obj_close(&j);
+	}
+	om_json_arr_close(&j);
+	free(ev);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
 }
 
 static enum MHD_Result api_audit(struct req *r)
@@ -621,7 +1591,7 @@ static enum MHD_Result api_gateways_post(struct req *r)
 	tenant = con_form_get(&f, "tenant");
 	id = con_form_get(&f, "id");
 	name = con_form_get(&f, "name");
-	if (!tenant || !id || !name || !tenant_id_ok(id) || strlen(name) >= 128)
+	if (!tenant || !id || !name || !con_tenant_id_ok(id) || strlen(name) >= 128)
 		return send_text(r, 400, "application/json", "{\"error\":\"invalid\"}");
 	if (om_store_tenant_get(r->srv->store, tenant, &t) < 0)
 		return send_text(r, 404, "application/json", "{\"error\":\"no_tenant\"}");
@@ -750,27 +1720,11 @@ static enum MHD_Result api_ingest(struct req *r)
 
 /* ---- static files ---- */
 
-static const char console_css[] =
-    "body{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:0;color:#222;"
-    "background:#f6f6f3;line-height:1.6}"
-    "header{display:flex;gap:1em;align-items:center;padding:.6em 1.2em;background:#24466b;"
-    "color:#fff}header a{color:#fff}.brand{font-weight:bold;flex:1}"
-    "main{max-width:60em;margin:1.5em auto;padding:0 1.2em}"
-    "form.login{display:flex;flex-direction:column;gap:.8em;max-width:22em}"
-    "form.logout{display:inline;margin:0}"
-    "label{display:flex;flex-direction:column}input{font-size:1em;padding:.3em}"
-    "button{font-size:1em;padding:.3em 1em}.error{color:#a00;font-weight:bold}"
-    "table.counts{border-collapse:collapse}table.counts td,table.counts th{border:1px solid #bbb;"
-    "padding:.3em .8em}td.num{text-align:right}.id{color:#777;font-size:.85em}\n";
-
-static const char console_js[] = "/* omamori console: no script is needed yet. */\n";
-
 static enum MHD_Result serve_static(struct req *r, const char *path)
 {
-	if (!strcmp(path, "/static/console.css"))
-		return send_text(r, 200, "text/css; charset=utf-8", console_css);
-	if (!strcmp(path, "/static/console.js"))
-		return send_text(r, 200, "text/javascript; charset=utf-8", console_js);
+	for (const con_static_file *f = con_static_files; f->path; f++)
+		if (!strcmp(path, f->path))
+			return send_bytes(r, 200, f->type, f->data, f->len, NULL, NULL);
 	return page_message(r, 404, "console.err.not_found");
 }
 
@@ -816,6 +1770,8 @@ static enum MHD_Result route(struct req *r)
 
 	if (get && !strncmp(u, "/static/", 8))
 		return serve_static(r, u);
+	if (get && !strcmp(u, "/favicon.ico"))
+		return serve_static(r, "/static/favicon.svg");
 	if (!strcmp(u, "/")) {
 		if (!get)
 			return page_message(r, 405, "console.err.method");
@@ -843,7 +1799,9 @@ static enum MHD_Result route(struct req *r)
 	if (!strcmp(u, "/dashboard") && get)
 		return page_dashboard(r);
 	if (!strncmp(u, "/t/", 3) && get)
-		return page_tenant(r, u + 3);
+		return route_tenant(r, u + 3);
+	if (!strcmp(u, "/stats") && get)
+		return page_stats(r);
 	if (!strcmp(u, "/api/me") && get)
 		return api_me(r);
 	if (!strcmp(u, "/api/tenants") && get)
@@ -854,6 +1812,8 @@ static enum MHD_Result route(struct req *r)
 		return api_gateways_get(r);
 	if (!strcmp(u, "/api/gateways") && post)
 		return api_gateways_post(r);
+	if (!strcmp(u, "/api/events") && get)
+		return api_events(r);
 	if (!strcmp(u, "/api/audit") && get)
 		return api_audit(r);
 	if (api)
@@ -1051,22 +2011,23 @@ int con_serve(const con_options *o)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll (or poll) rather than select: more than FD_SETSIZE connections */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (srv->tls)
 		flags |= MHD_USE_TLS;
 	if (srv->tls)
-		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
-		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
-		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		                     MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_HTTPS_MEM_CERT,
-		                     cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+		d = MHD_start_daemon(
+		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
-		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
-		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		                     MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_END);
+		d = MHD_start_daemon(
+		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX, MHD_OPTION_END);
 	if (!d) {
 		om_err(om_tr("console.err.start"), o->listen);
 		goto out;

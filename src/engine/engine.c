@@ -93,6 +93,7 @@ struct totals {
 	om_decode_stats dec;
 	om_flow_stats flow;
 	om_stream_stats stream;
+	om_appctl_stats appctl; /* all zero without application control */
 	uint64_t flows_logged;
 	uint64_t app_bytes;
 };
@@ -118,6 +119,7 @@ struct worker {
 	om_app_ctx *app;        /* NULL without app-layer parsers */
 	om_proto_worker *proto; /* NULL without the proto module */
 	om_detect_worker *det;  /* NULL without rules */
+	om_appctl_worker *ac;   /* NULL without application control */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -392,6 +394,8 @@ static void event_omamori(om_json *j, const struct engine *e, const char *catego
 	om_event_omamori(j, &m);
 }
 
+static void appctl_json(struct worker *w, const om_flow *f, om_json *j);
+
 /* ---- anomalies ---------------------------------------------------------- */
 
 /* Where an anomaly happened: taken from a packet or from a flow. */
@@ -406,6 +410,7 @@ struct anom_where {
 	const om_tunnel_layer *tunnel; /* outermost layer of a tunnelled packet or flow */
 	unsigned tunnel_depth;
 	const char *app_proto; /* the flow's, when known */
+	const om_flow *flow;   /* for the flow's application, when known */
 };
 
 static void where_from_packet(struct anom_where *wh, const om_packet *p, uint64_t pcap_cnt,
@@ -439,6 +444,7 @@ static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om
 	wh->proto = f->proto;
 	wh->flow_id = &f->flow_id;
 	wh->app_proto = om_app_proto_name(f);
+	wh->flow = f;
 	if (f->tunnel.kind) {
 		wh->tunnel = &f->tunnel;
 		wh->tunnel_depth = f->tunnel_depth;
@@ -499,6 +505,7 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	struct tunnel_ref tr;
 	anomaly_hdr(&h, wh, &tr);
 	om_event_begin(&j, b, &h);
+	appctl_json(w, wh->flow, &j);
 	om_json_obj_open(&j, "anomaly");
 	om_json_str(&j, "type", type);
 	om_json_str(&j, "event", event);
@@ -515,6 +522,103 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 	om_event_end(&j);
 	w->anomalies++;
 	out_line(e, b, start, wh->ts);
+}
+
+/* ---- application control (guard's om_appctl) ------------------------------ */
+/* The engine's part: feeding each worker's identifier the flow's packets,
+ * the "app" object in every event of an identified flow, and the EVE
+ * "appctl" event of a flow in a group or with a policy action: written when
+ * the policy blocks the flow (at once), else when the flow ends. */
+
+static void appctl_json(struct worker *w, const om_flow *f, om_json *j)
+{
+	om_app_info ai;
+	if (w && w->ac && f && om_appctl_flow(w->ac, f, &ai) == 0 && (ai.proto || ai.app))
+		om_app_info_json(j, &ai);
+}
+
+static const char *appctl_advice(const om_app_info *ai)
+{
+	if (ai->action == OM_APP_ACT_BLOCK)
+		return "advice.appctl.blocked";
+	switch (ai->group) {
+	case OM_APP_G_REMOTE_ACCESS:
+	case OM_APP_G_ONLINE_STORAGE: return "advice.appctl.insider_leak";
+	case OM_APP_G_SNS:
+	case OM_APP_G_WEBMAIL:
+	case OM_APP_G_CLOUD_INPUT: return "advice.appctl.careless_leak";
+	case OM_APP_G_P2P: return "advice.appctl.p2p";
+	case OM_APP_G_VPN_PROXY: return "advice.appctl.vpn_proxy";
+	case OM_APP_G_GAMES: return "advice.appctl.games";
+	default: return NULL;
+	}
+}
+
+static void appctl_event(struct worker *w, const om_flow *f, const om_app_info *ai, om_usec now)
+{
+	struct engine *e = w->e;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	char t[40];
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	om_event_hdr h = {.ts = now,
+	                  .event_type = "appctl",
+	                  .flow_id = &f->flow_id,
+	                  .vlan = f->vlan,
+	                  .vlan_count = f->vlan_count,
+	                  .src = &f->cli,
+	                  .dst = &f->srv,
+	                  .has_sport = ports,
+	                  .has_dport = ports,
+	                  .sport = f->cport,
+	                  .dport = f->sport,
+	                  .proto = f->proto,
+	                  .app_proto = om_app_proto_name(f),
+	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_begin(&j, b, &h);
+	om_app_info_json(&j, ai);
+	om_json_obj_open(&j, "appctl");
+	if (ai->group != OM_APP_G_NONE)
+		om_json_str(&j, "group", om_app_group_name(ai->group));
+	om_json_str(&j, "application", ai->app ? ai->app : ai->proto);
+	/* the policy's action; a group without one is logged */
+	const char *pol = om_app_action_name(ai->action);
+	om_json_str(&j, "policy", pol ? pol : "log");
+	om_json_u64(&j, "bytes_toserver", f->bytes[OM_DIR_TOSERVER]);
+	om_json_u64(&j, "bytes_toclient", f->bytes[OM_DIR_TOCLIENT]);
+	om_time_iso(f->start, t, sizeof(t));
+	om_json_str(&j, "start", t);
+	om_time_iso(f->last, t, sizeof(t));
+	om_json_str(&j, "end", t);
+	om_json_obj_close(&j);
+	const char *act = ai->action == OM_APP_ACT_BLOCK   ? "blocked"
+	                  : ai->action == OM_APP_ACT_ALLOW ? "allowed"
+	                                                   : "detected";
+	event_omamori(&j, e, NULL, ai->action == OM_APP_ACT_BLOCK ? 2 : 3, act,
+	              ai->action == OM_APP_ACT_ALLOW ? NULL : appctl_advice(ai));
+	om_event_end(&j);
+	out_line(e, b, start, now);
+}
+
+static void appctl_packet(struct worker *w, om_flow *f, const om_packet *p)
+{
+	om_app_info ai;
+	if (om_appctl_packet(w->ac, f, p, &ai) == 1 && ai.action == OM_APP_ACT_BLOCK) {
+		appctl_event(w, f, &ai, p->ts);
+		om_appctl_flow_reported(w->ac, f);
+	}
+}
+
+/* At the flow's end, before its record: the appctl event if one is due,
+ * and what goes into the flow record (true when there is something). */
+static bool appctl_flow_end(struct worker *w, om_flow *f, om_app_info *ai)
+{
+	if (!w->ac || om_appctl_flow_end(w->ac, f, ai) < 0)
+		return false;
+	if (!ai->reported && (ai->group != OM_APP_G_NONE || ai->action != OM_APP_ACT_NONE))
+		appctl_event(w, f, ai, f->last);
+	return ai->proto || ai->app;
 }
 
 /* ---- flows -------------------------------------------------------------- */
@@ -540,6 +644,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 		om_stream_flow_end_why(w->st, f, om_stream_end_of(why));
 	/* after the stream's last bytes: ends, frees the parser's state */
 	const char *app_proto = om_app_flow_end(w->app, f, why);
+	om_app_info ai;
+	bool has_app = appctl_flow_end(w, f, &ai);
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
@@ -562,6 +668,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	                  .tunnel = tr.root ? write_tunnel : NULL,
 	                  .tunnel_user = &tr};
 	om_event_begin(&j, b, &h);
+	if (has_app)
+		om_app_info_json(&j, &ai);
 	om_json_obj_open(&j, "flow");
 	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
 	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
@@ -623,6 +731,28 @@ static void on_flow_emergency(void *user, bool entered, om_usec now, const om_fl
 	emit_anomaly(w, &wh, "flow", "flow.emergency", NULL);
 }
 
+/* The common header of an event about flow f, client to server, timed by
+ * the packet being processed (or the flow's last packet). */
+static om_event_hdr flow_hdr(const struct worker *w, const om_flow *f, const char *event_type,
+                             const char *app_proto)
+{
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	return (om_event_hdr){.ts = w->cur ? w->cur->ts : f->last,
+	                      .event_type = event_type,
+	                      .flow_id = &f->flow_id,
+	                      .vlan = f->vlan,
+	                      .vlan_count = f->vlan_count,
+	                      .src = &f->cli,
+	                      .dst = &f->srv,
+	                      .has_sport = ports,
+	                      .has_dport = ports,
+	                      .sport = f->cport,
+	                      .dport = f->sport,
+	                      .proto = f->proto,
+	                      .app_proto = app_proto,
+	                      .pcap_cnt = w->cur ? w->cur_cnt : 0};
+}
+
 /* ---- app-layer records ------------------------------------------------------ */
 
 /* The proto module's sink: a parser's record (http, dns, fileinfo, an
@@ -657,6 +787,7 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	                  .tunnel_user = &tr,
 	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
 	om_event_begin(&j, b, &h);
+	appctl_json(w, f, &j);
 	if (ev->body)
 		ev->body(&j, ev->arg);
 	if (ev->meta) {
@@ -691,23 +822,10 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
-	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
 	om_usec now = w->cur ? w->cur->ts : f->last;
-	om_event_hdr h = {.ts = now,
-	                  .event_type = "webfilter",
-	                  .flow_id = &f->flow_id,
-	                  .vlan = f->vlan,
-	                  .vlan_count = f->vlan_count,
-	                  .src = &f->cli,
-	                  .dst = &f->srv,
-	                  .has_sport = ports,
-	                  .has_dport = ports,
-	                  .sport = f->cport,
-	                  .dport = f->sport,
-	                  .proto = f->proto,
-	                  .app_proto = tx->app_proto,
-	                  .pcap_cnt = w->cur ? w->cur_cnt : 0};
+	om_event_hdr h = flow_hdr(w, f, "webfilter", tx->app_proto);
 	om_event_begin(&j, b, &h);
+	appctl_json(w, f, &j);
 	const om_wf_decision *d = ev->d;
 	om_json_obj_open(&j, "webfilter");
 	om_json_str(&j, "verdict", om_wf_verdict_name(d->verdict));
@@ -740,6 +858,95 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 		event_omamori(&j, e, "harmful_web", 2, "detected", "advice.webfilter.harmful");
 	om_event_end(&j);
 	out_line(e, b, start, now);
+}
+
+/* ---- threat intelligence (guard's om_intel_matcher) ------------------------- */
+
+/* An indicator matched (guard's om_intel_matcher callback): an EVE alert
+ * (so that the store, the reports and the automatic quarantine take it as
+ * they take IPS alerts) with an "intel" object naming the internal host,
+ * the indicator and its source. The report category follows the
+ * indicator's threat: c2 for command and control and for traffic to other
+ * listed places, web_malware, harmful_web; intrusion when a listed address
+ * opened the connection from outside. Signature ids 9100001..9100005. */
+static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
+{
+	struct worker *w = user;
+	struct engine *e = w->e;
+	const om_intel_matcher *m = e->o->intel;
+	om_buf *b = &w->out;
+	size_t start = b->len;
+	om_json j;
+	om_usec now = w->cur ? w->cur->ts : f->last;
+	om_event_hdr h = flow_hdr(w, f, "alert", ev->tx ? ev->tx->app_proto : om_app_proto_name(f));
+	const om_intel_hit *hit = ev->hit;
+	/* a listed address that opened the flow from outside to the office */
+	bool inbound = !strcmp(ev->field, "flow.src_ip") && ev->host_known &&
+	               memcmp(ev->host.b, f->srv.b, 16) == 0;
+	const char *cat = "c2", *advice = "advice.intel.c2", *sig = "signature.intel.c2";
+	uint64_t sid = 9100001;
+	if (inbound) {
+		cat = "intrusion";
+		advice = "advice.intel.inbound";
+		sig = "signature.intel.inbound";
+		sid = 9100005;
+	} else if (hit->threat == OM_INTEL_THREAT_MALWARE) {
+		cat = "web_malware";
+		advice = "advice.intel.malware";
+		sig = "signature.intel.malware";
+		sid = 9100002;
+	} else if (hit->threat == OM_INTEL_THREAT_PHISHING) {
+		cat = "harmful_web";
+		advice = "advice.intel.phishing";
+		sig = "signature.intel.phishing";
+		sid = 9100003;
+	} else if (hit->threat == OM_INTEL_THREAT_OTHER) {
+		sig = "signature.intel.other";
+		sid = 9100004;
+	}
+	int severity = hit->confidence >= 75 ? 1 : 2;
+	om_event_begin(&j, b, &h);
+	om_json_obj_open(&j, "alert");
+	om_json_str(&j, "action", m->block ? "blocked" : "allowed");
+	om_json_u64(&j, "gid", 1);
+	om_json_u64(&j, "signature_id", sid);
+	om_json_u64(&j, "rev", 1);
+	om_json_str(&j, "signature", om_msg(OM_LANG_EN, sig));
+	om_json_str(&j, "category", "Threat intelligence match");
+	om_json_u64(&j, "severity", (uint64_t)severity);
+	om_json_obj_close(&j);
+	char ind[OM_INTEL_VALUE_MAX * 2 + 8], host[64];
+	om_intel_hit_text(hit, ind, sizeof(ind));
+	om_addr_str(&ev->host, host, sizeof(host));
+	om_json_obj_open(&j, "intel");
+	om_json_str(&j, "indicator", ind);
+	om_json_str(&j, "type", om_intel_type_name(hit->type));
+	om_json_str(&j, "source", hit->source);
+	om_json_u64(&j, "confidence", hit->confidence);
+	om_json_str(&j, "threat", om_intel_threat_name(hit->threat));
+	om_json_str(&j, "field", ev->field);
+	om_json_strn(&j, "value", ev->value, ev->value_len);
+	if (ev->host_known)
+		om_json_str(&j, "host", host);
+	om_json_obj_close(&j);
+	event_omamori(&j, e, cat, severity, m->block ? "blocked" : "detected", advice);
+	om_event_end(&j);
+	w->alerts++;
+	out_line(e, b, start, now);
+}
+
+/* Registers the web filter's observer (offline and live): its events come
+ * to on_webfilter_event on the flow's worker. */
+static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto)
+{
+	if (!wf || !proto)
+		return 0;
+	wf->cb = on_webfilter_event;
+	wf->user = e;
+	wf->worker_user = webfilter_worker_user;
+	om_proto_observer obs;
+	om_wf_observer(&obs, wf);
+	return om_proto_add_observer(proto, &obs);
 }
 
 /* ---- the anti-virus' alerts ---------------------------------------------------- */
@@ -799,6 +1006,63 @@ static void on_av_alert(void *user, unsigned worker, const om_av_alert *a)
 	om_event_end(&j);
 	w->alerts++;
 	out_line(e, b, start, now);
+}
+
+static void *intel_worker_user(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+/* Gives the matcher its callback and registers it with proto (observer and
+ * file subscriber) when there are parsers; flows are checked from
+ * process_packet. */
+static int intel_attach(struct engine *e, om_intel_matcher *m, om_proto *proto)
+{
+	m->cb = on_intel_event;
+	m->user = e;
+	m->worker_user = intel_worker_user;
+	if (!m->base)
+		m->base = &e->cfg->base;
+	if (!proto)
+		return 0;
+	om_proto_observer obs;
+	om_intel_observer(&obs, m);
+	int r = om_proto_add_observer(proto, &obs);
+	if (r < 0)
+		return r;
+	om_file_subscriber sub;
+	om_intel_file_subscriber(&sub, m);
+	return om_proto_add_file_subscriber(proto, &sub);
+}
+
+/* At a flow's first packet: its two addresses against the indicators. */
+static void intel_flow(struct worker *w, om_flow *f)
+{
+	om_intel_matcher *m = w->e->o->intel;
+	if (m && f->pkts[0] + f->pkts[1] == 1)
+		om_intel_flow_start(m, w->id, f);
+}
+
+/* The live gateway's tick on worker 0: a replaced database file is mapped
+ * and swapped in (every 10 s); every worker's tick also marks it past the
+ * old mapping, so an idle worker does not keep one alive. */
+static void intel_tick(struct worker *w, om_usec now)
+{
+	static _Thread_local om_usec last;
+	om_intel_matcher *m = w->e->o->intel;
+	if (!m)
+		return;
+	(void)om_intel_live_get(m->live, w->id);
+	if (w->id != 0 || now - last < 10 * TICK_USEC)
+		return;
+	last = now;
+	int r = om_intel_live_reload(m->live);
+	if (r == 1)
+		om_log(OM_LOG_INFO, om_tr("gateway.intel.reloaded"),
+		       (unsigned long long)om_intel_live_generation(m->live));
+	else if (r < 0)
+		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-r));
 }
 
 /* ---- stream callbacks ----------------------------------------------------- */
@@ -941,6 +1205,7 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 		h.tunnel_user = &tr;
 	}
 	om_event_begin(&j, b, &h);
+	appctl_json(w, f, &j);
 	om_json_obj_open(&j, "alert");
 	/* offline (and passive) nothing is blocked: drop/reject are would-drop */
 	bool blocks = (a->action == OM_DA_DROP || a->action == OM_DA_REJECT) && live_blocks(e);
@@ -994,6 +1259,12 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	w->cur = &p;
 	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
+	if (f)
+		intel_flow(w, f);
+	/* before the parsers: their events of this packet carry the flow's
+	 * application when this packet identifies it */
+	if (w->ac && f)
+		appctl_packet(w, f, &p);
 	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
 	if (f && (p.flags & OM_PKT_TCP)) {
@@ -1026,6 +1297,13 @@ static void worker_totals(const struct worker *w, struct totals *t)
 		dst[i] += src[i];
 	t->flows_logged += w->flows_logged;
 	t->app_bytes += w->app_bytes;
+	if (w->ac) {
+		const om_appctl_stats *a = om_appctl_stats_get(w->ac);
+		dst = (uint64_t *)&t->appctl;
+		src = (const uint64_t *)a;
+		for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
 }
 
 /* uptime: seconds of capture time from the first accepted packet to `upto`
@@ -1111,6 +1389,16 @@ static void write_stats(struct engine *e, om_buf *b, om_usec ts, om_usec upto,
 	om_json_u64(&j, "depth_reached", t->stream.depth_reached);
 	om_json_u64(&j, "midstream", t->stream.midstream);
 	om_json_obj_close(&j);
+	if (e->o->appctl) {
+		om_json_obj_open(&j, "appctl");
+		om_json_u64(&j, "flows", t->appctl.flows);
+		om_json_u64(&j, "identified", t->appctl.identified);
+		om_json_u64(&j, "packets", t->appctl.packets);
+		om_json_u64(&j, "blocked", t->appctl.blocked);
+		om_json_u64(&j, "table_full", t->appctl.table_full);
+		om_json_u64(&j, "detect_full", t->appctl.detect_full);
+		om_json_obj_close(&j);
+	}
 	om_json_obj_open(&j, "recon");
 	om_json_u64(&j, "probes", rs->probes);
 	om_json_u64(&j, "sources", rs->sources);
@@ -1617,6 +1905,8 @@ static int workers_init(struct engine *e)
 				return -ENOMEM;
 			om_detect_hub_bind(e->o->detect, i, w->det); /* before the proto worker */
 		}
+		if (e->o->appctl && om_appctl_worker_new(e->o->appctl, &w->ac) < 0)
+			return -ENOMEM;
 		if (e->o->apps) {
 			om_app_config ac = {.detect_limit = c->app_detect_limit,
 			                    .max_flows = c->flow_max,
@@ -1669,6 +1959,7 @@ static void workers_free(struct engine *e)
 		om_proto_worker_free(w->proto);
 		om_detect_hub_bind(e->o->detect, i, NULL);
 		om_detect_worker_free(w->det);
+		w->ac = om_appctl_worker_free(w->ac); /* after the flows: they ended */
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;
@@ -1733,16 +2024,13 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
-	if (o->webfilter && o->proto) {
-		o->webfilter->cb = on_webfilter_event;
-		o->webfilter->user = &e;
-		o->webfilter->worker_user = webfilter_worker_user;
-		om_proto_observer obs;
-		om_wf_observer(&obs, o->webfilter);
-		if ((r = om_proto_add_observer(o->proto, &obs)) < 0) {
-			snprintf(err, errlen, "%s", om_tr("err.nomem"));
-			goto out;
-		}
+	if ((r = webfilter_attach(&e, o->webfilter, o->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
+	}
+	if (o->intel && (r = intel_attach(&e, o->intel, o->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.nomem"));
+		goto out;
 	}
 	if (o->av && o->proto &&
 	    (r = om_av_subscribe(o->av, o->proto, false, false, on_av_alert, &e)) < 0) {
@@ -1974,6 +2262,7 @@ static enum om_tx_verdict live_on_tx(void *wctx, om_flow *f, const om_proto_tx *
 	                  .proto = f->proto,
 	                  .app_proto = tx->app_proto};
 	om_event_begin(&j, b, &h);
+	appctl_json(w, f, &j);
 	om_json_obj_open(&j, "alert");
 	om_json_str(&j, "action", L->is_inline ? "blocked" : "allowed");
 	om_json_u64(&j, "gid", 1);
@@ -2450,6 +2739,7 @@ static void *live_main(void *arg)
 			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
 		if (now - last_tick >= TICK_USEC) {
+			intel_tick(w, now);
 			om_flow_table_expire(w->ft, now);
 			live_flush(e, &w->out, now);
 			live_snapshot(w);
@@ -2529,6 +2819,12 @@ static void live_reload(struct engine *e)
 	char err[512] = "";
 	if (live_quarantine_reload(e, err, sizeof(err)) < 0)
 		om_log(OM_LOG_WARN, "%s", err);
+	int ir = e->o->intel ? om_intel_live_reload(e->o->intel->live) : 0;
+	if (ir == 1)
+		om_log(OM_LOG_INFO, om_tr("gateway.intel.reloaded"),
+		       (unsigned long long)om_intel_live_generation(e->o->intel->live));
+	else if (ir < 0)
+		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-ir));
 	if (!L->o->config_path)
 		return;
 	om_settings *s = malloc(sizeof(*s));
@@ -2571,6 +2867,9 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	eo.workers = g->workers ? g->workers : 1;
 	eo.apps = go->apps;
 	eo.proto = go->proto;
+	eo.intel = go->intel;
+	eo.webfilter = go->webfilter;
+	eo.appctl = go->appctl;
 	eo.detect = go->detect;
 	e.o = &eo;
 	e.lang = om_lang_thread();
@@ -2602,6 +2901,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	for (unsigned i = 0; i < e.nworkers; i++)
 		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
+	if ((r = webfilter_attach(&e, eo.webfilter, go->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
+		goto out;
+	}
 	if (go->proto) {
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,
@@ -2611,6 +2914,10 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
 		}
+	}
+	if (go->intel && (r = intel_attach(&e, go->intel, go->proto)) < 0) {
+		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
+		goto out;
 	}
 	/* the anti-virus: scanner threads answer, the packet that ends a file
 	 * waits for them (inline: malware is dropped) */

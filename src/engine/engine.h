@@ -142,6 +142,14 @@ typedef struct om_engine_opts {
 	/* the web filter (needs proto): its observer is registered by the
 	 * engine, which writes its EVE "webfilter" events; NULL: none */
 	om_wf_filter *webfilter;
+	/* threat intelligence (flows need nothing more; transactions and
+	 * files need proto): the engine registers its observer and file
+	 * subscriber and writes its EVE "intel" events; NULL: none */
+	om_intel_matcher *intel;
+	/* application control (guard's om_appctl): each worker identifies its
+	 * flows with nDPI, writes the "app" object in every event of a flow
+	 * and EVE "appctl" events where the policy applies; NULL: none */
+	const om_appctl *appctl;
 	/* the capture clock: a packet more than clock_ahead_max ahead of the
 	 * latest accepted packet (unless the next packet confirms the jump) or
 	 * more than clock_behind_max behind it is a timestamp outlier: an
@@ -230,10 +238,15 @@ typedef struct om_gateway_opts {
 	om_spool *spool;
 	const om_app_registry *apps;
 	om_proto *proto;
-	om_detect_hub *detect; /* IPS rules attached to proto; NULL: none */
-	volatile int *stop;    /* set by the signal handler: leave */
-	volatile int *reload;  /* set by SIGHUP: re-read configuration and quarantine */
-	uint32_t run_seconds;  /* 0: until stop */
+	om_wf_filter *webfilter; /* the tenant's web filter; NULL: none */
+	const om_appctl *appctl; /* application control; NULL: none */
+	om_detect_hub *detect;   /* IPS rules attached to proto; NULL: none */
+	volatile int *stop;      /* set by the signal handler: leave */
+	volatile int *reload;    /* set by SIGHUP: re-read configuration and quarantine */
+	uint32_t run_seconds;    /* 0: until stop */
+	/* threat intelligence; its database is reopened when the file is
+	 * replaced (checked every 10 s and on SIGHUP); NULL: none */
+	om_intel_matcher *intel;
 	/* the anti-virus (needs proto): files go to its scanner threads and
 	 * the gateway holds each file's last packet for the verdict (inline:
 	 * malware is dropped). NULL: none */

@@ -8,14 +8,73 @@
 #include "net/net.h"
 #include "proto/proto.h"
 
-/* Settings (the recon: section of the configuration). */
+/* A threat-intelligence feed (the intel.feeds list): fetched over HTTP(S)
+ * from url, or every file of a local directory dir (offline sites). */
+#define OM_INTEL_FEEDS_MAX 16
+typedef struct om_intel_feed {
+	char name[48];       /* the indicators' source */
+	char url[512];       /* "" : dir */
+	char dir[256];       /* "" : url */
+	int format;          /* enum om_intel_format; 0: detected */
+	uint32_t interval;   /* seconds between fetches */
+	uint32_t ttl;        /* seconds an indicator lives without its feed saying; 0: never */
+	uint32_t confidence; /* when the feed gives none; 0: 75 */
+} om_intel_feed;
+
+/* Settings (the recon: and intel: sections of the configuration). */
+/* One tenant's guard policy (policy.tenants.<name> in the configuration):
+ * the web filter's blocked categories, block list and allow list
+ * (comma-separated, as the command line's --webfilter-* options) and the
+ * application policy. */
+#define OM_GUARD_TENANTS_MAX 16
+#define OM_GUARD_TENANT_NAME_MAX 64
+#define OM_GUARD_LIST_MAX 2048
+#define OM_APP_G_SLOTS 9         /* OM_APP_G_COUNT (below) */
+#define OM_APPCTL_NAME_MAX 32    /* bytes of an application name, with its NUL */
+#define OM_APPCTL_POLICY_APPS 32 /* applications named in one tenant's policy */
+/* One tenant's application policy: an action per group and per named
+ * application (an application's action wins over its group's). */
+typedef struct om_app_policy {
+	uint8_t group[OM_APP_G_SLOTS]; /* enum om_app_action by enum om_app_group */
+	struct {
+		char name[OM_APPCTL_NAME_MAX];
+		uint8_t action;
+	} app[OM_APPCTL_POLICY_APPS];
+	uint32_t napps;
+} om_app_policy;
+typedef struct om_guard_tenant {
+	char name[OM_GUARD_TENANT_NAME_MAX];
+	char wf_block_categories[OM_GUARD_LIST_MAX];
+	char wf_block[OM_GUARD_LIST_MAX];
+	char wf_allow[OM_GUARD_LIST_MAX];
+	om_app_policy app;
+} om_guard_tenant;
+
+/* Settings (the recon:, appctl: and policy: sections of the configuration). */
 typedef struct om_guard_config {
 	uint32_t recon_window;           /* seconds */
 	uint32_t recon_vertical_ports;   /* distinct ports on one host */
 	uint32_t recon_horizontal_hosts; /* distinct hosts on one port */
 	uint32_t recon_sweep_hosts;      /* distinct hosts pinged */
 	uint32_t recon_max_sources;      /* tracked sources (memory cap) */
+	char intel_db[256];              /* "" : intel.db in the state directory */
+	uint32_t intel_min_confidence;   /* indicators below are not matched */
+	bool intel_block;                /* inline: drop what matches */
+	om_intel_feed intel_feeds[OM_INTEL_FEEDS_MAX];
+	unsigned intel_nfeeds;
+	/* application control */
+	bool appctl_enabled;
+	bool appctl_all_protocols; /* every nDPI dissector (default: the groups' and carriers) */
+	char appctl_groups[256];   /* group map file; "": the built-in one */
+	uint32_t appctl_max_flows, appctl_max_detect, appctl_max_packets;
+	/* guard policy per tenant */
+	char webfilter_db[256]; /* "": none unless --webfilter-db */
+	om_guard_tenant tenants[OM_GUARD_TENANTS_MAX];
+	uint32_t ntenants;
 } om_guard_config;
+/* The policy of tenant: its own entry, else the entry named "default",
+ * else NULL. */
+const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
@@ -230,11 +289,126 @@ typedef struct om_wf_filter {
 int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, const char *allow,
                        char *err, size_t errlen);
 void om_wf_filter_cleanup(om_wf_filter *filt);
+/* Adds a comma-separated block list (names or URL prefixes) to a filter
+ * made by om_wf_filter_setup (a tenant's policy from the configuration).
+ * 0, or -EINVAL with a message in err. */
+int om_wf_filter_block_list(om_wf_filter *filt, const char *list, char *err, size_t errlen);
 /* Fills o to observe with filt (which must outlive the workers). */
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
 /* The observer's decision on one transaction (what on_tx does). */
 enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
                                const om_proto_tx *tx);
+
+/* ---- application control (src/guard/appctl*.c) ------------------------- */
+/* Per-flow application identification with nDPI (one nDPI module per
+ * worker), groups of applications (data/appctl/groups.conf) and a policy per
+ * tenant by group or application: allow, log, block. docs/appctl.md. */
+enum om_app_group {
+	OM_APP_G_NONE = 0,
+	OM_APP_G_REMOTE_ACCESS,
+	OM_APP_G_ONLINE_STORAGE,
+	OM_APP_G_P2P,
+	OM_APP_G_SNS,
+	OM_APP_G_WEBMAIL,
+	OM_APP_G_CLOUD_INPUT,
+	OM_APP_G_VPN_PROXY,
+	OM_APP_G_GAMES,
+	OM_APP_G_COUNT
+};
+_Static_assert(OM_APP_G_COUNT == OM_APP_G_SLOTS, "om_app_policy.group: a slot per group");
+/* "remote_access", ...; NULL for NONE and out of range */
+const char *om_app_group_name(enum om_app_group g);
+int om_app_group_from_name(const char *s); /* the group, or -ENOENT */
+
+enum om_app_action { OM_APP_ACT_NONE = 0, OM_APP_ACT_ALLOW, OM_APP_ACT_LOG, OM_APP_ACT_BLOCK };
+const char *om_app_action_name(enum om_app_action a); /* "allow", "log", "block"; NULL: none */
+int om_app_action_from_name(const char *s);           /* the action, or -ENOENT */
+
+#define OM_APPCTL_MAP_MAX 1024 /* lines of a group map */
+#define OM_APPCTL_HOST_MAX 128 /* bytes of a host rule, with its NUL */
+
+/* The group map: which nDPI protocols, categories and server names belong
+ * to which group. Text, one mapping a line (docs/appctl.md):
+ *   group app|category NAME      group host DOMAIN [APPLICATION] */
+typedef struct om_app_map om_app_map;
+/* Parses text; on a bad line returns -EINVAL with "line N: ..." in err (the
+ * thread's language); -ENOSPC past OM_APPCTL_MAP_MAX lines of mappings. */
+int om_app_map_parse(const char *text, size_t len, om_app_map **ret, char *err, size_t errlen);
+/* The map built into the program (data/appctl/groups.conf). */
+int om_app_map_builtin(om_app_map **ret, char *err, size_t errlen);
+om_app_map *om_app_map_free(om_app_map *m);
+size_t om_app_map_count(const om_app_map *m);
+/* The group of a server name by the map's host rules (suffix at label
+ * boundaries, longest wins), and the rule's application name (or NULL). */
+enum om_app_group om_app_map_host(const om_app_map *m, const char *host, size_t len,
+                                  const char **ret_app);
+
+/* The action for an application (app and/or proto may be NULL; compared
+ * without regard to case) in group g. */
+enum om_app_action om_app_policy_decide(const om_app_policy *p, const char *app, const char *proto,
+                                        enum om_app_group g);
+/* Sets the action of a group or application by name ("remote_access" or
+ * "Dropbox"): 0, -EINVAL for an empty or too long name, -ENOSPC. */
+int om_app_policy_set(om_app_policy *p, const char *name, enum om_app_action a);
+
+/* What is known of a flow's application. The names are nDPI's (valid while
+ * the worker lives) or the map's. */
+typedef struct om_app_info {
+	const char *proto;    /* carrier protocol ("TLS", "HTTP"), NULL: none */
+	const char *app;      /* application ("Dropbox"), NULL: none */
+	const char *category; /* nDPI's category name, NULL: unspecified */
+	enum om_app_group group;
+	enum om_app_action action; /* the policy's for this flow */
+	bool final;                /* identification has ended */
+	bool reported;             /* the appctl event has been written */
+} om_app_info;
+/* Writes "app": {"proto", "name", "category", "group"} (members left out
+ * when unknown). */
+void om_app_info_json(om_json *j, const om_app_info *a);
+
+/* Shared by the workers, read-only while they run. */
+typedef struct om_appctl {
+	const om_app_map *map;
+	om_app_policy policy;
+	uint32_t max_flows;   /* flows with an identification per worker (table cap) */
+	uint32_t max_detect;  /* flows in detection at once per worker (nDPI state cap) */
+	uint32_t max_packets; /* packets of a flow given to nDPI at most */
+	bool all_protocols;   /* every nDPI dissector, not only the groups' */
+	om_app_map *own_map;  /* what om_appctl_setup loaded */
+} om_appctl;
+/* The built-in map (or the file groups, when not NULL), the caps and the
+ * policy. Returns 0 or -errno with a message in err. */
+int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol, uint32_t max_flows,
+                    uint32_t max_detect, uint32_t max_packets, char *err, size_t errlen);
+void om_appctl_cleanup(om_appctl *ac);
+
+/* Every field a uint64_t: the engine sums workers word by word. */
+typedef struct om_appctl_stats {
+	uint64_t flows;         /* TCP and UDP flows followed */
+	uint64_t identified;    /* flows with a protocol or application */
+	uint64_t table_full;    /* flows not followed: the table was full */
+	uint64_t detect_full;   /* flows not followed: every nDPI state in use */
+	uint64_t packets;       /* packets given to nDPI */
+	uint64_t blocked;       /* flows the policy blocked */
+	uint64_t unknown_names; /* map names the installed nDPI does not know */
+} om_appctl_stats;
+
+typedef struct om_appctl_worker om_appctl_worker;
+int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
+om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
+/* Feeds one decoded packet of flow f (TCP and UDP only; others are
+ * ignored) until the flow's identification is final. Returns 1 when the
+ * identification became final with this packet (*ret filled; a block
+ * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
+int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
+/* What is known of f so far: 0, or -ENOENT. */
+int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+/* Marks f's appctl event as written. */
+void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
+/* At the end of f: ends detection (nDPI's last word), fills *ret and frees
+ * the flow's state. 0, or -ENOENT when f was not followed. */
+int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+const om_appctl_stats *om_appctl_stats_get(const om_appctl_worker *w);
 
 /* 'omamori webfilter import|lookup|stats [--db FILE]'; argv[0] is "webfilter". */
 int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
@@ -389,6 +563,231 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
  * (--eve FILE). The anti-virus engine is reached through
  * milter_av_scan (see milter.c). */
 int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default_db);
+/* ---- threat intelligence: indicators (src/guard/intel*.c) ---------------- */
+/* Indicators of compromise (addresses and networks, domains, URLs, file
+ * hashes, certificate hashes, JA3/JA4 fingerprints), each with its source,
+ * confidence, threat and expiry, in one memory-mapped database file
+ * (docs/intel.md). A lookup costs a few hash probes whatever the number of
+ * indicators: names are tried at each label boundary, addresses at each
+ * prefix length the database holds. */
+enum om_intel_type {
+	OM_INTEL_AUTO = 0, /* detect from the value (imports) */
+	OM_INTEL_IP,       /* an address or a network (v4 or v6) */
+	OM_INTEL_DOMAIN,   /* a name and every name under it */
+	OM_INTEL_URL,      /* host and path (scheme, port, fragment dropped) */
+	OM_INTEL_MD5,      /* file hashes */
+	OM_INTEL_SHA1,
+	OM_INTEL_SHA256,
+	OM_INTEL_CERT_SHA1, /* a TLS certificate's SHA-1 (SSLBL) */
+	OM_INTEL_JA3,       /* JA3 client fingerprint (MD5) */
+	OM_INTEL_JA4,       /* JA4 client fingerprint text */
+	OM_INTEL_TYPES
+};
+/* "ip", "domain", "url", "md5", "sha1", "sha256", "cert-sha1", "ja3", "ja4";
+ * om_intel_type_from_name answers -EINVAL for others. */
+const char *om_intel_type_name(enum om_intel_type t);
+int om_intel_type_from_name(const char *s);
+
+/* What an indicator stands for; gives the event's report category. */
+enum om_intel_threat {
+	OM_INTEL_THREAT_C2 = 0,   /* command and control: category c2 */
+	OM_INTEL_THREAT_MALWARE,  /* a malware download: web_malware */
+	OM_INTEL_THREAT_PHISHING, /* harmful_web */
+	OM_INTEL_THREAT_OTHER,    /* c2 (traffic from inside to a listed place) */
+	OM_INTEL_THREATS
+};
+const char *om_intel_threat_name(enum om_intel_threat t); /* "c2", "malware", ... */
+/* A feed's word for the threat ("botnet_cc", "malware_download",
+ * "payload_delivery", "phishing", "C&C", ...) mapped to ours. */
+enum om_intel_threat om_intel_threat_from_text(const char *s, size_t n);
+
+#define OM_INTEL_SOURCES_MAX 256 /* distinct sources in one database */
+#define OM_INTEL_SOURCE_MAX 48   /* bytes of a source name, with its NUL */
+#define OM_INTEL_VALUE_MAX 1024  /* bytes of an indicator's normalised value */
+#define OM_INTEL_MAX 50000000u   /* indicators in one database */
+
+/* One indicator as an importer gives it. */
+typedef struct om_intel_ind {
+	enum om_intel_type type; /* OM_INTEL_AUTO: detected from value */
+	const char *value;
+	size_t len;
+	const char *source; /* NULL: "local" */
+	uint8_t confidence; /* 0..100 */
+	enum om_intel_threat threat;
+	int64_t expires; /* Unix seconds; 0: never */
+} om_intel_ind;
+
+/* The type of a value as written in a list: an address or CIDR, a hex
+ * string of 32 (md5), 40 (sha1) or 64 (sha256) digits, a JA4 fingerprint,
+ * a URL (a scheme or a '/'), else a domain. -EINVAL when it is none. */
+int om_intel_detect_type(const char *s, size_t n);
+
+typedef struct om_intel_builder om_intel_builder;
+typedef struct om_intel_db om_intel_db;
+
+int om_intel_builder_new(om_intel_builder **ret);
+om_intel_builder *om_intel_builder_free(om_intel_builder *b);
+/* Adds an indicator. Returns 0 (added), 1 (known already: the higher
+ * confidence and the later expiry are kept, the source of the higher
+ * confidence), -EINVAL for a value that is not of its type, -ENOSPC at the
+ * indicator or source cap. */
+int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind);
+/* Copies every indicator of db not expired at now (0: all) into b. */
+int om_intel_builder_merge(om_intel_builder *b, const om_intel_db *db, int64_t now);
+/* The same, leaving out the indicators of the nskip sources named (a feed
+ * fetched again replaces its own indicators). */
+int om_intel_builder_merge_except(om_intel_builder *b, const om_intel_db *db, int64_t now,
+                                  const char *const *skip, unsigned nskip);
+/* Copies every indicator of from into b. */
+int om_intel_builder_absorb(om_intel_builder *b, const om_intel_builder *from);
+uint64_t om_intel_builder_count(const om_intel_builder *b);
+/* Writes the database atomically (a temporary file renamed over path). */
+int om_intel_builder_write(const om_intel_builder *b, const char *path);
+
+/* What a lookup found. key points into the database (or the builder). */
+typedef struct om_intel_hit {
+	enum om_intel_type type;
+	enum om_intel_threat threat;
+	uint8_t confidence;
+	uint8_t prefix; /* OM_INTEL_IP: the network's length on the mapped form */
+	int64_t expires;
+	const char *source;
+	const uint8_t *key;
+	size_t key_len;
+} om_intel_hit;
+/* The indicator as text ("198.51.100.0/24", "evil.example", hex digits). */
+void om_intel_hit_text(const om_intel_hit *h, char *buf, size_t n);
+
+/* Opens a database read-only (memory-mapped): -EINVAL not a database or
+ * damaged, -errno from the system. */
+int om_intel_db_open(const char *path, om_intel_db **ret);
+om_intel_db *om_intel_db_close(om_intel_db *db);
+/* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
+ * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
+ * value that is not of the type. */
+int om_intel_db_lookup_addr(const om_intel_db *db, const om_addr *a, int64_t now,
+                            om_intel_hit *ret);
+int om_intel_db_lookup_domain(const om_intel_db *db, const char *name, size_t n, int64_t now,
+                              om_intel_hit *ret);
+/* host as in the request (a port is dropped), path with the query */
+int om_intel_db_lookup_url(const om_intel_db *db, const char *host, size_t hlen, const char *path,
+                           size_t plen, int64_t now, om_intel_hit *ret);
+/* md5/sha1/sha256/cert-sha1/ja3 as raw bytes of their length, ja4 as text */
+int om_intel_db_lookup_raw(const om_intel_db *db, enum om_intel_type t, const uint8_t *v, size_t n,
+                           int64_t now, om_intel_hit *ret);
+/* Any value as text (type OM_INTEL_AUTO: detected), as the CLI's lookup. */
+int om_intel_db_lookup(const om_intel_db *db, enum om_intel_type t, const char *v, size_t n,
+                       int64_t now, om_intel_hit *ret);
+int om_intel_builder_lookup(const om_intel_builder *b, enum om_intel_type t, const char *v,
+                            size_t n, int64_t now, om_intel_hit *ret);
+
+typedef struct om_intel_db_stats {
+	uint64_t total;
+	uint64_t by_type[OM_INTEL_TYPES];
+	uint64_t expired; /* at the now given */
+	uint32_t sources;
+	uint64_t by_source[OM_INTEL_SOURCES_MAX];
+	int64_t built; /* Unix seconds the file was written */
+	uint64_t file_bytes;
+} om_intel_db_stats;
+void om_intel_db_stats_get(const om_intel_db *db, int64_t now, om_intel_db_stats *ret);
+const char *om_intel_db_source(const om_intel_db *db, uint32_t idx); /* NULL past the end */
+
+/* ---- threat intelligence: imports (src/guard/intel_import.c) ------------ */
+enum om_intel_format {
+	OM_INTEL_FMT_AUTO = 0,
+	OM_INTEL_FMT_PLAIN,     /* one indicator a line, type detected; '#' comments */
+	OM_INTEL_FMT_CSV,       /* a header names the columns (abuse.ch CSVs included) */
+	OM_INTEL_FMT_URLHAUS,   /* URLhaus CSV */
+	OM_INTEL_FMT_FEODO,     /* Feodo Tracker IP blocklist, CSV or JSON */
+	OM_INTEL_FMT_THREATFOX, /* ThreatFox CSV or JSON */
+	OM_INTEL_FMT_SSLBL,     /* SSLBL certificate SHA1 or JA3 CSV */
+	OM_INTEL_FMT_STIX,      /* STIX 2.1 bundle */
+	OM_INTEL_FMT_MISP,      /* MISP JSON event export */
+	OM_INTEL_FMT_COUNT
+};
+const char *om_intel_format_name(enum om_intel_format f);
+int om_intel_format_from_name(const char *s);
+/* The format of a text by its content (never AUTO: PLAIN at worst). */
+enum om_intel_format om_intel_format_detect(const char *text, size_t len);
+
+#define OM_INTEL_IMPORT_PROBLEMS 8 /* rejected lines remembered with their reason */
+typedef struct om_intel_import_opts {
+	const char *source;      /* NULL: the format's own name ("urlhaus", ...) */
+	uint8_t confidence;      /* when the feed gives none; 0: 75 */
+	int64_t expires;         /* when the feed gives none; 0: never */
+	enum om_intel_type type; /* plain lists: the type of every line (AUTO: detect) */
+} om_intel_import_opts;
+typedef struct om_intel_import_stats {
+	enum om_intel_format format; /* the one used */
+	uint64_t lines;              /* lines (text formats) or objects (JSON) read */
+	uint64_t added, updated;
+	uint64_t rejected;
+	unsigned nproblems;
+	struct {
+		uint64_t line;   /* 1-based line of the input, or of the object (JSON) */
+		bool object;     /* line counts the format's objects (JSON formats) */
+		const char *why; /* catalogue key of the reason */
+	} problem[OM_INTEL_IMPORT_PROBLEMS];
+} om_intel_import_stats;
+/* Parses text in fmt. A line or object that is not an indicator is counted
+ * and remembered; a document that cannot be read at all (JSON syntax)
+ * returns -EINVAL with problem[0] giving the line. */
+int om_intel_import_buf(om_intel_builder *b, enum om_intel_format fmt, const char *text, size_t len,
+                        const om_intel_import_opts *o, om_intel_import_stats *st);
+int om_intel_import_path(om_intel_builder *b, const char *path, enum om_intel_format fmt,
+                         const om_intel_import_opts *o, om_intel_import_stats *st);
+
+/* ---- threat intelligence: matching (src/guard/intel_match.c) ------------- */
+/* The database in use, swapped atomically on reload: a worker takes the
+ * current one at each packet (om_intel_live_get), and a replaced mapping
+ * is closed only once every worker has taken the new one. */
+typedef struct om_intel_live om_intel_live;
+int om_intel_live_open(const char *path, unsigned workers, om_intel_live **ret);
+om_intel_live *om_intel_live_free(om_intel_live *l);
+/* Between packets, on worker w: the database to use until the next call. */
+const om_intel_db *om_intel_live_get(om_intel_live *l, unsigned w);
+/* Reopens the file when it was replaced (another inode or size or time).
+ * Returns 1 swapped, 0 unchanged, -errno (the old one stays in use). */
+int om_intel_live_reload(om_intel_live *l);
+uint64_t om_intel_live_generation(const om_intel_live *l);
+
+/* One match, for the engine's event. */
+typedef struct om_intel_event {
+	const om_intel_hit *hit;
+	const char *field; /* "flow.dest_ip", "dns.query", "dns.answer", "http.host",
+	                      "http.url", "tls.sni", "ja3.hash", "ja4.hash",
+	                      "tls.cert_fingerprint", "fileinfo.sha256", ... */
+	const char *value; /* what matched, as seen (not NUL-terminated) */
+	size_t value_len;
+	om_addr host;          /* the internal host */
+	bool host_known;       /* false: neither side is in home-net */
+	const om_proto_tx *tx; /* NULL for flow and file matches */
+} om_intel_event;
+typedef void (*om_intel_event_cb)(void *user, om_flow *f, const om_intel_event *ev);
+
+typedef struct om_intel_matcher {
+	om_intel_live *live;
+	const om_base_config *base; /* home-net: which side is the internal host */
+	uint8_t min_confidence;     /* indicators below are ignored */
+	bool block;                 /* drop what matches (inline) */
+	om_intel_event_cb cb;
+	void *user;
+	void *(*worker_user)(void *user, unsigned worker);
+	int64_t now; /* 0: the packet clock (seconds of the flow's last packet) */
+} om_intel_matcher;
+/* Fills o to observe transactions with m (DNS queries and answers, HTTP
+ * host and URL, TLS SNI, JA3, JA4, certificate fingerprint). */
+void om_intel_observer(om_proto_observer *o, om_intel_matcher *m);
+/* Fills s to check every file's md5/sha1/sha256 at its close. */
+void om_intel_file_subscriber(om_file_subscriber *s, om_intel_matcher *m);
+/* At a flow's first packet: both addresses. Returns true when one matched. */
+bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f);
+
+/* 'omamori intel import|lookup|stats|expire|update [--db FILE]'. */
+int om_intel_main(int argc, char **argv, enum om_lang lang, const char *default_db,
+                  const om_guard_config *cfg);
+
 /* ---- anti-virus (src/guard/av*.c, yara.c) ----------------------------------------- */
 /* One libclamav engine, loaded once from a database directory and shared by
  * every thread; reloaded in the background when the databases change (the

@@ -175,6 +175,25 @@ int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, co
 	return 0;
 }
 
+int om_wf_filter_block_list(om_wf_filter *filt, const char *list, char *err, size_t errlen)
+{
+	if (!filt->own_policy)
+		return -EINVAL;
+	for (const char *p = list; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char rule[OM_WF_KEY_MAX];
+		if (n >= sizeof(rule) || !n ||
+		    (memcpy(rule, p, n), rule[n] = '\0',
+		     om_wf_policy_block(filt->own_policy, rule) < 0)) {
+			snprintf(err, errlen, om_tr("webfilter.err.bad_rule"), (int)n, p);
+			return -EINVAL;
+		}
+		p = c ? c + 1 : p + n;
+	}
+	return 0;
+}
+
 void om_wf_filter_cleanup(om_wf_filter *filt)
 {
 	filt->own_db = om_wf_db_close(filt->own_db);

@@ -436,6 +436,9 @@ typedef struct om_flow {
 #define OM_FLOW_F_ALERTED 0x02 /* something alerted on it */
 #define OM_FLOW_F_DROP 0x04    /* drop its remaining packets */
 #define OM_FLOW_F_REJECT 0x08  /* reset it (with DROP) */
+/* application control (guard) has finished with the flow: its packets need
+ * not be looked up there again */
+#define OM_FLOW_F_APPCTL_DONE 0x10
 
 /* Every field is a uint64_t: the engine sums tables word by word. */
 typedef struct om_flow_stats {

@@ -1162,11 +1162,49 @@ struct dns_txv {
 	char txt[DNS_NAME_TEXT_MAX];
 };
 
+/* dns.answer.name idx: the idx-th record of the answer section that has an
+ * address (A, AAAA: its text) or a name (CNAME, PTR, NS: the target), into
+ * txt (DNS_NAME_TEXT_MAX bytes). The threat-intelligence matcher reads the
+ * addresses a name resolved to here. */
+static const uint8_t *dns_tx_answer(const struct dns_msg *m, uint32_t idx, char *txt,
+                                    uint32_t *ret_len)
+{
+	uint32_t o = m->sec[1], seen = 0;
+	for (unsigned i = 0; i < m->count[1]; i++) {
+		struct dns_rr rr;
+		rr_next_named(m, &o, &rr, false);
+		bool addr = (rr.type == 1 && rr.rdlen == 4) || (rr.type == 28 && rr.rdlen == 16);
+		bool name = rr.type == 5 || rr.type == 12 || rr.type == 2;
+		if (!addr && !name)
+			continue;
+		if (seen++ != idx)
+			continue;
+		if (addr) {
+			om_addr a;
+			if (rr.type == 1)
+				om_addr_from_v4(&a, m->p + rr.rdata);
+			else
+				memcpy(a.b, m->p + rr.rdata, 16);
+			om_addr_str(&a, txt, DNS_NAME_TEXT_MAX);
+			*ret_len = (uint32_t)strlen(txt);
+		} else {
+			uint32_t ro = rr.rdata, tl = 0;
+			if (name_read(m->p, m->len, &ro, txt, &tl) != E_OK)
+				return NULL;
+			*ret_len = tl;
+		}
+		return (const uint8_t *)txt;
+	}
+	return NULL;
+}
+
 static const uint8_t *dns_tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
                                     uint32_t *ret_len)
 {
 	struct dns_txv *v = tx->priv;
 	const struct dns_msg *m = v->a.m;
+	if (b == OM_TXB_DNS_ANSWER_NAME)
+		return dns_tx_answer(m, idx, v->txt, ret_len);
 	if (b != OM_TXB_DNS_QUERY || idx >= m->count[0])
 		return NULL;
 	uint32_t o = m->sec[0], tl = 0;

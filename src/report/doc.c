@@ -759,7 +759,32 @@ struct pdf {
 	double y;
 	int page;
 	bool page_empty; /* nothing drawn on this page yet */
+	bool ja;         /* Japanese: lines break between phrases only */
 };
+
+/* Japanese: pango (UAX #14) may break between any two kana or kanji and so
+ * splits words in a narrow box; forbid breaks inside each phrase of
+ * om_text_break_ok (phrase.c). A phrase longer than 72 bytes (24 kana or
+ * kanji) keeps pango's breaks, so that a run without any phrase boundary
+ * still fits. */
+static void pdf_phrases(PangoLayout *l, const char *text)
+{
+	size_t len = strlen(text), from = 0;
+	PangoAttrList *al = pango_attr_list_new();
+	for (size_t i = 1; i <= len; i++) {
+		if (i < len && !om_text_break_ok(text, len, i))
+			continue;
+		if (i - from > 3 && i - from <= 72) {
+			PangoAttribute *a = pango_attr_allow_breaks_new(FALSE);
+			a->start_index = (guint)from;
+			a->end_index = (guint)i;
+			pango_attr_list_insert(al, a);
+		}
+		from = i;
+	}
+	pango_layout_set_attributes(l, al);
+	pango_attr_list_unref(al);
+}
 
 struct rgb {
 	double r, g, b;
@@ -809,6 +834,8 @@ static PangoLayout *pdf_layout(struct pdf *p, const char *text, double size, boo
 		pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
 	}
 	pango_layout_set_text(l, text, -1);
+	if (p->ja && width > 0)
+		pdf_phrases(l, text);
 	return l;
 }
 
@@ -1216,6 +1243,11 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
 
 int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen)
 {
+	return om_doc_pdf2(d, path, 0, err, errlen);
+}
+
+int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, size_t errlen)
+{
 	if (!d || d->err)
 		return doc_failed(d, err, errlen);
 	if (!path || !*path || strlen(path) > 4000) {
@@ -1238,7 +1270,12 @@ int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen)
 	PangoContext *ctx = pango_cairo_create_context(cr);
 	pango_context_set_language(ctx,
 	                           pango_language_from_string(d->lang == OM_LANG_JA ? "ja" : "en"));
-	struct pdf p = {.cr = cr, .ctx = ctx, .y = MARGIN, .page = 1, .page_empty = true};
+	struct pdf p = {.cr = cr,
+	                .ctx = ctx,
+	                .y = MARGIN,
+	                .page = 1,
+	                .page_empty = true,
+	                .ja = d->lang == OM_LANG_JA};
 	if (cairo_status(cr) == CAIRO_STATUS_SUCCESS)
 		pdf_doc(&p, d);
 	g_object_unref(ctx);
@@ -1251,7 +1288,7 @@ int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen)
 	int r = 0;
 	if (fflush(sink.f) != 0 && !sink.err)
 		sink.err = -errno;
-	if (fsync(fileno(sink.f)) != 0 && !sink.err && errno != EINVAL)
+	if (!(flags & OM_DOC_NOSYNC) && fsync(fileno(sink.f)) != 0 && !sink.err && errno != EINVAL)
 		sink.err = -errno;
 	if (fclose(sink.f) != 0 && !sink.err)
 		sink.err = -errno;

@@ -5,7 +5,7 @@
 #include "base/base.h"
 #include "store/store.h"
 
-enum om_report_format { OM_REPORT_TEXT = 0, OM_REPORT_JSON, OM_REPORT_HTML };
+enum om_report_format { OM_REPORT_TEXT = 0, OM_REPORT_JSON, OM_REPORT_HTML, OM_REPORT_PDF };
 
 typedef struct om_report_opts {
 	const char *tenant;
@@ -33,6 +33,62 @@ int om_report_build(om_store *s, const om_report_opts *o, om_buf *out, char *err
  * is still written and says so; the CLI then exits non-zero). */
 int om_report_build2(om_store *s, const om_report_opts *o, om_buf *out, bool *ret_has_data,
                      char *err, size_t errlen);
+/* The report as an A4 PDF written to path (through the om_doc model below;
+ * Japanese broken between phrases). *ret_has_data as above. */
+int om_report_pdf(om_store *s, const om_report_opts *o, const char *path, bool *ret_has_data,
+                  char *err, size_t errlen);
+
+/* Every company's report for one month into dir (created if missing), one
+ * file per tenant, named <tenant>-<month>.<txt|json|html|pdf> (a tenant id
+ * with characters outside [A-Za-z0-9._-] is written with them as '_' and a
+ * hash suffix). Each tenant is counted in its own time zone. Tenants
+ * without any data get a report that says so and are counted in
+ * *ret_nodata. *ret_written (may be NULL) is the number of files written.
+ * Returns 0 when every report was written, else the first error (the other
+ * reports are still attempted). At most OM_REPORT_TENANTS_MAX tenants
+ * (-E2BIG beyond, after writing those). */
+#define OM_REPORT_TENANTS_MAX 20000
+int om_report_all(om_store *s, const char *month, const char *dir, enum om_report_format format,
+                  enum om_lang lang, size_t *ret_written, size_t *ret_nodata, char *err,
+                  size_t errlen);
+
+/* ---- programme statistics (stats.c) ------------------------------------- */
+/* The pilot's table for the government office: per category the companies
+ * monitored and affected (at least one event), the share affected and the
+ * events, for all companies and by industry, size and region (the tenant
+ * metadata; "unknown" when not set). Anonymised: no name, address or IP;
+ * a cell of fewer than OM_STATS_K companies (other than 0) is suppressed,
+ * a group of fewer than OM_STATS_K companies is suppressed whole, and
+ * further cells are suppressed so that no suppressed cell can be recovered
+ * from the published totals. docs/report.md describes the rules. */
+#define OM_STATS_K 3
+enum om_stats_format { OM_STATS_CSV = 0, OM_STATS_JSON, OM_STATS_XLSX };
+/* CSV and JSON into out; XLSX needs path (out unused). */
+int om_report_stats(om_store *s, const char *month, enum om_stats_format format, enum om_lang lang,
+                    om_buf *out, const char *path, char *err, size_t errlen);
+
+/* The suppression itself, on one table (exposed for its tests): n groups,
+ * sizes[n] companies per group, cells[n * ncols] counts (row-major); the
+ * totals of every column and of sizes are published. Sets supp_size[n]
+ * and supp_cell[n * ncols]. */
+void om_stats_suppress(unsigned n, unsigned ncols, const uint64_t *sizes, const uint64_t *cells,
+                       unsigned k, bool *supp_size, bool *supp_cell);
+
+/* ---- the command line: 'omamori report' and 'omamori tenant' ------------ */
+/* argv[0] is "report" or "tenant"; db and tenant are the defaults (state
+ * directory database, configured tenant). Returns the exit status. */
+int om_report_main(int argc, char **argv, enum om_lang lang, const char *db, const char *tenant);
+int om_tenant_main(int argc, char **argv, enum om_lang lang, const char *db);
+
+/* ---- line breaking (phrase.c) ------------------------------------------- */
+/* Whether a line may break before byte off of text[0..len): Japanese only
+ * between phrases (after particles, punctuation; never splitting a word of
+ * kanji or katakana), other text at spaces. */
+bool om_text_break_ok(const char *text, size_t len, size_t off);
+/* s HTML-escaped, with <wbr> where a line may break (for use under CSS
+ * word-break: keep-all), and a space where it may not (a number and its
+ * counter) written as U+00A0. */
+void om_buf_put_html_phrases(om_buf *b, const char *s);
 
 /* ---- documents: one model, written as HTML or PDF ------------------------ */
 /* The services (assessment kit, exercise debrief, drill results, web scan
@@ -69,6 +125,10 @@ void om_doc_pagebreak(om_doc *d);
 /* Writers: 0 or a negative errno with err set. */
 int om_doc_html(const om_doc *d, om_buf *out, char *err, size_t errlen);
 int om_doc_pdf(const om_doc *d, const char *path, char *err, size_t errlen);
+/* om_doc_pdf with flags: OM_DOC_NOSYNC leaves out the fsync before the
+ * rename (a caller writing many files syncs once at the end). */
+#define OM_DOC_NOSYNC 1u
+int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, size_t errlen);
 /* The radar chart alone as an SVG document (for the assessment's radar). */
 int om_doc_radar_svg(unsigned n, const char *const *axes, double max, const double *series1,
                      const char *name1, const double *series2, const char *name2, om_buf *out);

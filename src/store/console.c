@@ -50,7 +50,9 @@ static const char console_schema_sql[] =
     "  batch_id TEXT NOT NULL,"
     "  events INTEGER NOT NULL,"
     "  ts INTEGER NOT NULL,"
-    "  PRIMARY KEY (gateway, batch_id));";
+    "  PRIMARY KEY (gateway, batch_id));"
+    /* the console's event search: a tenant's events newest first */
+    "CREATE INDEX IF NOT EXISTS console_events_tenant_ts ON events (tenant, ts_usec);";
 
 static int db_errno(int rc)
 {
@@ -598,4 +600,184 @@ int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, u
 	om_db_bind_int64(st, 3, (int64_t)events);
 	om_db_bind_int64(st, 4, (int64_t)ts);
 	return run(st);
+}
+
+/* ---- event search and dashboard queries ---- */
+
+#define EV_COLS                                                                                    \
+	"id, ts_usec, gateway, event_type, coalesce(category, ''), coalesce(severity, 0),"         \
+	" coalesce(action, ''), coalesce(src_ip, ''), coalesce(src_port, 0),"                      \
+	" coalesce(dest_ip, ''), coalesce(dest_port, 0), coalesce(proto, ''),"                     \
+	" coalesce(signature, '')"
+
+static void event_row(om_db_stmt *st, om_store_event_row *e)
+{
+	int64_t sp, dp;
+
+	memset(e, 0, sizeof(*e));
+	e->id = om_db_column_int64(st, 0);
+	e->ts = (om_usec)om_db_column_int64(st, 1);
+	col_copy(st, 2, e->gateway, sizeof(e->gateway));
+	col_copy(st, 3, e->event_type, sizeof(e->event_type));
+	col_copy(st, 4, e->category, sizeof(e->category));
+	e->severity = (int)om_db_column_int64(st, 5);
+	col_copy(st, 6, e->action, sizeof(e->action));
+	col_copy(st, 7, e->src_ip, sizeof(e->src_ip));
+	sp = om_db_column_int64(st, 8);
+	col_copy(st, 9, e->dest_ip, sizeof(e->dest_ip));
+	dp = om_db_column_int64(st, 10);
+	col_copy(st, 11, e->proto, sizeof(e->proto));
+	col_copy(st, 12, e->signature, sizeof(e->signature));
+	e->src_port = sp >= 0 && sp <= 65535 ? (unsigned)sp : 0;
+	e->dest_port = dp >= 0 && dp <= 65535 ? (unsigned)dp : 0;
+}
+
+static bool empty(const char *v)
+{
+	return !v || !*v;
+}
+
+/* The filters are always all bound; an empty one matches everything, so the
+ * statement is one fixed text (no SQL is built from input). */
+int om_store_event_search(om_store *s, const om_store_event_filter *f, om_store_event_row *out,
+                          size_t max, size_t *ret_n)
+{
+	om_db_stmt *st;
+	size_t n = 0;
+	int r, rc;
+
+	if (!s || !f || empty(f->tenant) || !ret_n || (max && !out) || f->from > INT64_MAX ||
+	    f->to > INT64_MAX || f->severity < 0 || f->severity > 3 || f->before_id < 0)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	r = prep(s, &st,
+	         "SELECT " EV_COLS " FROM events WHERE tenant = ?1"
+	         " AND ts_usec >= ?2 AND (CAST(?3 AS BIGINT) = 0 OR ts_usec < ?3)"
+	         " AND (?4 = '' OR category = ?4)"
+	         " AND (?5 = '' OR src_ip = ?5 OR dest_ip = ?5)"
+	         " AND (CAST(?6 AS INTEGER) = 0 OR (severity >= 1 AND severity <= ?6))"
+	         " AND (?7 = '' OR action = ?7)"
+	         " AND (CAST(?8 AS BIGINT) = 0 OR id < ?8)"
+	         " ORDER BY ts_usec DESC, id DESC LIMIT ?9");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, f->tenant);
+	om_db_bind_int64(st, 2, (int64_t)f->from);
+	om_db_bind_int64(st, 3, (int64_t)f->to);
+	bind_s(st, 4, f->category);
+	bind_s(st, 5, f->host);
+	om_db_bind_int64(st, 6, f->severity);
+	bind_s(st, 7, f->action);
+	om_db_bind_int64(st, 8, f->before_id);
+	om_db_bind_int64(st, 9, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = om_db_step(st)) == 1 && n < max)
+		event_row(st, &out[n++]);
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_event_get(om_store *s, const char *tenant, int64_t id, om_store_event_row *ret,
+                       char *eve, size_t evelen)
+{
+	om_db_stmt *st;
+	int r, rc;
+
+	if (!s || empty(tenant) || !ret || (evelen && !eve))
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	r = prep(s, &st, "SELECT " EV_COLS ", eve FROM events WHERE tenant = ? AND id = ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, tenant);
+	om_db_bind_int64(st, 2, id);
+	rc = om_db_step(st);
+	if (rc == 1) {
+		event_row(st, ret);
+		if (evelen)
+			col_copy(st, 13, eve, evelen);
+		om_db_finalize(st);
+		return 0;
+	}
+	om_db_finalize(st);
+	return rc == 0 ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+}
+
+int om_store_event_tally(om_store *s, const char *tenant, om_usec from, om_usec to,
+                         om_store_tally_cb cb, void *user)
+{
+	om_db_stmt *st;
+	int r, rc;
+
+	if (!s || empty(tenant) || !cb || from > to || to > INT64_MAX)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	r = prep(s, &st,
+	         "SELECT coalesce(category, ''), coalesce(action, ''), coalesce(severity, 0),"
+	         " count(*) FROM events WHERE tenant = ?1 AND ts_usec >= ?2 AND ts_usec < ?3"
+	         " GROUP BY 1, 2, 3");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, tenant);
+	om_db_bind_int64(st, 2, (int64_t)from);
+	om_db_bind_int64(st, 3, (int64_t)to);
+	while ((rc = om_db_step(st)) == 1)
+		cb(user, om_db_column_text(st, 0), om_db_column_text(st, 1),
+		   (int)om_db_column_int64(st, 2), (uint64_t)om_db_column_int64(st, 3));
+	om_db_finalize(st);
+	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+}
+
+int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb cb, void *user)
+{
+	om_db_stmt *st;
+	int r, rc;
+
+	if (!s || empty(day) || !cb)
+		return -EINVAL;
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	r = prep(s, &st,
+	         /* tenant by tenant, each a range of the rollup's primary key
+	          * (tenant, category, day): CROSS JOIN keeps that order */
+	         "SELECT t.id, r.category, sum(r.count) FROM console_tenants t"
+	         " CROSS JOIN rollup_daily r WHERE r.tenant = t.id AND r.category IN"
+	         " ('recon', 'c2', 'web_malware', 'mail_malware', 'spam', 'harmful_web')"
+	         " AND r.day >= ? GROUP BY t.id, r.category");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, day);
+	while ((rc = om_db_step(st)) == 1)
+		cb(user, om_db_column_text(st, 0), om_db_column_text(st, 1),
+		   (uint64_t)om_db_column_int64(st, 2));
+	om_db_finalize(st);
+	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+}
+
+int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret)
+{
+	om_db_stmt *st;
+	int r, rc;
+
+	if (!s || empty(gateway) || !ret || since > INT64_MAX)
+		return -EINVAL;
+	r = prep(
+	    s, &st,
+	    "SELECT coalesce(sum(events), 0) FROM console_batches WHERE gateway = ? AND ts >= ?");
+	if (r < 0)
+		return r;
+	bind_s(st, 1, gateway);
+	om_db_bind_int64(st, 2, (int64_t)since);
+	rc = om_db_step(st);
+	uint64_t n = rc == 1 ? (uint64_t)om_db_column_int64(st, 0) : 0;
+	om_db_finalize(st);
+	if (rc != 1)
+		return db_errno(rc) ? db_errno(rc) : -EIO;
+	*ret = n;
+	return 0;
 }

@@ -313,9 +313,3 @@ fail:
 	free(d);
 	return r;
 }
-
-/* The handle under an SQLite connection, NULL for another backend. */
-sqlite3 *om_db_sqlite_handle(om_db *db)
-{
-	return db && db->backend == OM_DB_SQLITE ? H(db) : NULL;
-}

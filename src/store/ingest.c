@@ -4,6 +4,7 @@
  * coverage events mark the hours they cover as watched. Everything else
  * (flow, stats) is not stored. The writer runs off the packet path: as a
  * thread beside `omamori inspect`, or as `omamori store import`. */
+#include "store/internal.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -116,7 +117,7 @@ static bool surely_not_stored(const char *line, size_t len)
 		return false;
 	p += klen;
 	size_t left = len - (size_t)(p - line);
-	static const char *const ours[] = {"alert\"", "anomaly\"", "coverage\""};
+	static const char *const ours[] = {"alert\"", "anomaly\"", "coverage\"", "appctl\""};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(ours); i++) {
 		size_t n = strlen(ours[i]);
 		if (left >= n && !memcmp(p, ours[i], n))
@@ -155,7 +156,8 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
 	if (!type)
 		goto out;
 	bool alert = !strcmp(type, "alert"), cov = !strcmp(type, "coverage");
-	if (!alert && !cov && strcmp(type, "anomaly") != 0) {
+	bool app = !strcmp(type, "appctl");
+	if (!alert && !cov && !app && strcmp(type, "anomaly") != 0) {
 		r = 0; /* flow, stats, ...: not for the store */
 		goto out;
 	}
@@ -169,6 +171,10 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
 		goto out;
 	if (cov) {
 		r = import_coverage(s, ev, tenant, gateway);
+		goto out;
+	}
+	if (app) {
+		r = store_appctl_import(s, ev, tenant, gateway);
 		goto out;
 	}
 	om_usec ts;

@@ -34,7 +34,12 @@ int om_store_report2_schema(om_store *s, char *err, size_t errlen)
 	                           "  tenant TEXT NOT NULL,"
 	                           "  key TEXT NOT NULL,"
 	                           "  value TEXT NOT NULL,"
-	                           "  PRIMARY KEY (tenant, key));",
+	                           "  PRIMARY KEY (tenant, key));"
+	                           "CREATE TABLE IF NOT EXISTS inventory ("
+	                           "  tenant TEXT NOT NULL,"
+	                           "  address TEXT NOT NULL,"
+	                           "  label TEXT NOT NULL,"
+	                           "  PRIMARY KEY (tenant, address));",
 	                           NULL, 0);
 	if (rc != 0) {
 		if (err && errlen)
@@ -191,7 +196,8 @@ int om_store_tenants(om_store *s, char (*out)[OM_STORE_TENANT_MAX + 1], size_t m
 		return r;
 	if ((r = prep(s,
 	              "SELECT tenant FROM events UNION SELECT tenant FROM watched"
-	              " UNION SELECT tenant FROM tenant_meta ORDER BY 1",
+	              " UNION SELECT tenant FROM tenant_meta UNION SELECT id FROM console_tenants"
+	              " ORDER BY 1",
 	              &st)) < 0)
 		return r;
 	while ((rc = om_db_step(st)) == 1) {
@@ -339,6 +345,106 @@ int om_store_range_watched(om_store *s, const char *tenant, const char *category
 			break;
 		}
 		out[n++] = (om_usec)h;
+	}
+	int d = done(st, rc);
+	if (d < 0)
+		return d;
+	*ret_n = n;
+	return r < 0 ? r : 0;
+}
+
+/* ---- the device inventory: address -> the name the owner knows ---------- */
+
+/* An IPv4 or IPv6 address in text form: hex digits, dots and colons only. */
+static bool addr_ok(const char *a)
+{
+	size_t n = a ? strlen(a) : 0;
+	if (n == 0 || n > 45)
+		return false;
+	for (const char *p = a; *p; p++) {
+		char c = *p;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+int om_store_device_set(om_store *s, const char *tenant, const char *address, const char *label)
+{
+	om_db_stmt *st = NULL;
+	int r;
+
+	if (!s || !tenant || !*tenant || strlen(tenant) > OM_STORE_TENANT_MAX ||
+	    !addr_ok(address) || !label || strlen(label) > META_VALUE_MAX)
+		return -EINVAL;
+	for (const char *p = label; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	}
+	if ((r = om_store_flush(s)) < 0)
+		return r;
+	if (!*label) {
+		if ((r = prep(s, "DELETE FROM inventory WHERE tenant = ? AND address = ?", &st)) <
+		    0)
+			return r;
+	} else if ((r = prep(s,
+	                     "INSERT INTO inventory (tenant, address, label) VALUES (?, ?, ?)"
+	                     " ON CONFLICT (tenant, address) DO UPDATE SET label = excluded.label",
+	                     &st)) < 0)
+		return r;
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, address);
+	if (*label)
+		om_db_bind_text(st, 3, label);
+	return done(st, om_db_step(st));
+}
+
+int om_store_device_get(om_store *s, const char *tenant, const char *address, char *label,
+                        size_t labellen)
+{
+	om_db_stmt *st = NULL;
+	int r, rc, found = 0;
+
+	if (!s || !tenant || !address || !label || !labellen)
+		return -EINVAL;
+	if ((r = prep(s, "SELECT label FROM inventory WHERE tenant = ? AND address = ?", &st)) < 0)
+		return r;
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, address);
+	rc = om_db_step(st);
+	if (rc == 1) {
+		copy(label, labellen, om_db_column_text(st, 0));
+		found = 1;
+		rc = 0;
+	}
+	if ((r = done(st, rc)) < 0)
+		return r;
+	return found;
+}
+
+int om_store_device_list(om_store *s, const char *tenant, om_store_device *out, size_t max,
+                         size_t *ret_n)
+{
+	om_db_stmt *st = NULL;
+	size_t n = 0;
+	int r, rc;
+
+	if (!s || !tenant || !ret_n || (!out && max))
+		return -EINVAL;
+	if ((r = prep(s, "SELECT address, label FROM inventory WHERE tenant = ? ORDER BY address",
+	              &st)) < 0)
+		return r;
+	om_db_bind_text(st, 1, tenant);
+	while ((rc = om_db_step(st)) == 1) {
+		if (n == max) {
+			rc = 0;
+			r = -E2BIG;
+			break;
+		}
+		copy(out[n].address, sizeof(out[n].address), om_db_column_text(st, 0));
+		copy(out[n].label, sizeof(out[n].label), om_db_column_text(st, 1));
+		n++;
 	}
 	int d = done(st, rc);
 	if (d < 0)

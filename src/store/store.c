@@ -297,11 +297,6 @@ om_db *store_dbh(om_store *s)
 	return s->db;
 }
 
-sqlite3 *store_db(om_store *s)
-{
-	return om_db_sqlite_handle(s->db);
-}
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...) OM_PRINTF(3, 4);
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -439,6 +434,8 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 			r = store_console_schema(s, err, errlen);
 		if (r == 0)
 			r = om_store_report2_schema(s, err, errlen);
+		if (r == 0)
+			r = om_store_appctl_schema(s, err, errlen);
 		if (r == 0)
 			r = om_db_commit(s->db);
 		if (r < 0) {

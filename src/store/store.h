@@ -312,6 +312,53 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts);
+/* Events a gateway pushed (acknowledged batches) with ts >= since. */
+int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret);
+/* ---- the console's event search and dashboard queries (console.c) ---- */
+/* One stored event as the console lists it. */
+typedef struct om_store_event_row {
+	int64_t id;
+	om_usec ts;
+	char gateway[64];
+	char event_type[16];
+	char category[32];
+	int severity; /* 0 when the event has none */
+	char action[16];
+	char src_ip[48], dest_ip[48];
+	unsigned src_port, dest_port;
+	char proto[16];
+	char signature[256];
+} om_store_event_row;
+/* Search filters; tenant is required (every query is scoped by it). Empty
+ * strings and zeros mean "any". */
+typedef struct om_store_event_filter {
+	const char *tenant;
+	om_usec from, to;     /* from <= ts < to; 0: open */
+	const char *category; /* a report category */
+	const char *host;     /* equal to the source or the destination address */
+	int severity;         /* 1..3: this severity or more severe (a lower number) */
+	const char *action;   /* "blocked", "allowed", ... */
+	int64_t before_id;    /* paging: only ids below this one; 0: from the newest */
+} om_store_event_filter;
+/* Newest first, at most max rows. */
+int om_store_event_search(om_store *s, const om_store_event_filter *f, om_store_event_row *out,
+                          size_t max, size_t *ret_n);
+/* One event of the tenant with its EVE line (cut to evelen - 1 bytes);
+ * -ENOENT when the tenant has no event of that id. */
+int om_store_event_get(om_store *s, const char *tenant, int64_t id, om_store_event_row *ret,
+                       char *eve, size_t evelen);
+/* Events of the tenant with from <= ts < to, all categories together,
+ * counted by category and action: calls cb once per (category, action). */
+typedef void (*om_store_tally_cb)(void *user, const char *category, const char *action,
+                                  int severity, uint64_t n);
+int om_store_event_tally(om_store *s, const char *tenant, om_usec from, om_usec to,
+                         om_store_tally_cb cb, void *user);
+/* For the provider's overview: events per console tenant since a UTC day
+ * (YYYY-MM-DD, from the daily rollup, the six report categories), one call
+ * per (tenant, category). */
+typedef void (*om_store_tenant_count_cb)(void *user, const char *tenant, const char *category,
+                                         uint64_t n);
+int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb cb, void *user);
 /* ---- tenant metadata and range queries for the report (report2.c) ---- */
 #define OM_STORE_DEFAULT_TZ "Asia/Tokyo"
 #define OM_STORE_TENANT_MAX 256
@@ -347,5 +394,47 @@ int om_store_range_top(om_store *s, const char *tenant, const char *category, om
  * [from, to), ascending, on any gateway; -E2BIG when more than max. */
 int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
                            om_usec to, om_usec *out, size_t max, size_t *ret_n);
+/* The device inventory of a tenant: the name the owner knows a device by,
+ * per address (IPv4 or IPv6 text, <= 45 characters). An empty label
+ * removes the entry; -EINVAL for a bad address or a label over 255 bytes or
+ * with control characters. _get returns 1 and the label, or 0 when the
+ * address is not in the inventory. */
+typedef struct om_store_device {
+	char address[46];
+	char label[256];
+} om_store_device;
+int om_store_device_set(om_store *s, const char *tenant, const char *address, const char *label);
+int om_store_device_get(om_store *s, const char *tenant, const char *address, char *label,
+                        size_t labellen);
+int om_store_device_list(om_store *s, const char *tenant, om_store_device *out, size_t max,
+                         size_t *ret_n);
+
+/* ---- application use (appctl.c): the report's "application use" --------- */
+/* One flow of an application group, from an EVE "appctl" event. */
+typedef struct om_store_appctl_flow {
+	const char *tenant, *gateway;
+	uint64_t flow_id;
+	om_usec first, last; /* the flow's first and last packet */
+	const char *group;   /* "online_storage", ... */
+	const char *app;     /* "Dropbox", "SSH", ... */
+	const char *host;    /* the internal host (the flow's client) */
+	uint64_t bytes;      /* both directions */
+	bool blocked;
+} om_store_appctl_flow;
+int om_store_appctl_schema(om_store *s, char *err, size_t errlen);
+/* 1 stored, 0 already there (same tenant, gateway, flow id and start), or
+ * -EINVAL / -EIO. */
+int om_store_appctl_add(om_store *s, const om_store_appctl_flow *f);
+/* Use per group, internal host and application of the flows that started
+ * in [from, to), ordered by group, host, application. */
+typedef struct om_store_appctl_use {
+	char group[64], host[64], app[64];
+	uint64_t flows, bytes, blocked;
+	om_usec first, last;
+} om_store_appctl_use;
+/* cb returns 0 to go on, anything else stops (a negative value is returned) */
+typedef int (*om_store_appctl_cb)(void *user, const om_store_appctl_use *u);
+int om_store_appctl_range(om_store *s, const char *tenant, om_usec from, om_usec to,
+                          om_store_appctl_cb cb, void *user);
 
 #endif

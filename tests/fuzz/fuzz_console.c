@@ -1,9 +1,11 @@
 /* libFuzzer: the console's parsers of request data (form bodies, cookies,
- * batch ids). */
+ * batch ids, the search page's query values) and the template layer's
+ * escaping of any value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "console/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,6 +23,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)con_form_get(&f, f.f[i].name);
 	(void)con_cookie_get(s, "om_session", out, sizeof(out));
 	(void)con_batch_id_ok(s);
+	{
+		om_usec t, a, b;
+		int sev;
+		int64_t id;
+		char m[8];
+		(void)con_day_start("Asia/Tokyo", s, size & 1, &t);
+		(void)con_month_bounds("Asia/Tokyo", s, &a, &b);
+		(void)con_month_of(s, 0, (int)(size % 25) - 12, m);
+		(void)con_severity_parse(s, &sev);
+		(void)con_id_parse(s, &id);
+		(void)con_category_ok(s);
+	}
+	{
+		/* an escaped value never opens a tag or an attribute */
+		om_buf b;
+		const char *v[] = {s};
+		om_buf_init(&b, 1024 * 1024);
+		if (con_html(&b, "{0}", v, 1) == 0)
+			for (const char *o = om_buf_cstr(&b); *o; o++)
+				if (*o == '<' || *o == '>' || *o == '"' || *o == '\'')
+					abort();
+		om_buf_free(&b);
+	}
 	free(s);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "console/internal.h"
+#include "report/report.h"
 
 static void test_form(void **state)
 {
@@ -167,6 +168,159 @@ static void test_ingest_gzip(void **state)
 	unlink(path);
 }
 
+/* Months and days in the tenant's zone. Asia/Tokyo is UTC+9 without
+ * daylight saving: 2024-05-01 00:00 JST is 2024-04-30 15:00 UTC
+ * (1714489200 s since the epoch: 19843 days * 86400 + 15 h). */
+static void test_zone_bounds(void **state)
+{
+	om_usec from, to, t;
+	char m[8], buf[32];
+
+	(void)state;
+	assert_int_equal(con_month_bounds("Asia/Tokyo", "2024-05", &from, &to), 0);
+	assert_int_equal(from, 1714489200ull * 1000000);
+	assert_int_equal(to - from, 31ull * 86400 * 1000000);
+	assert_int_equal(con_month_bounds("UTC", "2024-12", &from, &to), 0);
+	assert_int_equal(to - from, 31ull * 86400 * 1000000);  /* into January of 2025 */
+	assert_int_equal(con_month_bounds("UTC", "2024-02", &from, &to), 0);
+	assert_int_equal(to - from, 29ull * 86400 * 1000000);  /* a leap year */
+	assert_int_equal(con_month_bounds("Asia/Tokyo", "2024-13", &from, &to), -EINVAL);
+	assert_int_equal(con_month_bounds("Asia/Tokyo", "2024-5", &from, &to), -EINVAL);
+	assert_int_equal(con_month_bounds("No/Such_Zone", "2024-05", &from, &to), -EINVAL);
+	/* 2024-04-30 15:00 UTC is already May in Tokyo, still April in UTC */
+	assert_int_equal(con_month_of("Asia/Tokyo", 1714489200ull * 1000000, 0, m), 0);
+	assert_string_equal(m, "2024-05");
+	assert_int_equal(con_month_of("UTC", 1714489200ull * 1000000, 0, m), 0);
+	assert_string_equal(m, "2024-04");
+	assert_int_equal(con_month_of("Asia/Tokyo", 1714489200ull * 1000000, -5, m), 0);
+	assert_string_equal(m, "2023-12");
+	assert_int_equal(con_local_time("Asia/Tokyo", 1714489200ull * 1000000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2024-05-01 00:00:00");
+	assert_int_equal(con_day_start("Asia/Tokyo", "2024-05-01", false, &t), 0);
+	assert_int_equal(t, 1714489200ull * 1000000);
+	assert_int_equal(con_day_start("Asia/Tokyo", "2024-05-31", true, &t), 0);
+	assert_int_equal(t, (1714489200ull + 31ull * 86400) * 1000000); /* June 1st, JST */
+	assert_int_equal(con_day_start("Asia/Tokyo", "2024-02-30", false, &t), -EINVAL);
+	assert_int_equal(con_day_start("Asia/Tokyo", "2023-02-29", false, &t), -EINVAL);
+	assert_int_equal(con_day_start("Asia/Tokyo", "2024-02-29", false, &t), 0);
+	assert_int_equal(con_day_start("Asia/Tokyo", "2024/05/01", false, &t), -EINVAL);
+	assert_int_equal(con_day_start("Asia/Tokyo", "", false, &t), -EINVAL);
+}
+
+static void test_query_values(void **state)
+{
+	int sev = -1;
+	int64_t id = -1;
+
+	(void)state;
+	assert_int_equal(con_severity_parse("", &sev), 0);
+	assert_int_equal(sev, 0);
+	assert_int_equal(con_severity_parse(NULL, &sev), 0);
+	assert_int_equal(con_severity_parse("2", &sev), 0);
+	assert_int_equal(sev, 2);
+	assert_int_equal(con_severity_parse("4", &sev), -EINVAL);
+	assert_int_equal(con_severity_parse("12", &sev), -EINVAL);
+	assert_int_equal(con_severity_parse("1 ", &sev), -EINVAL);
+	assert_int_equal(con_id_parse("42", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(con_id_parse("1 or 1=1", &id), -EINVAL);
+	assert_int_equal(con_id_parse("-1", &id), -EINVAL);
+	assert_int_equal(con_id_parse("", &id), -EINVAL);
+	assert_int_equal(con_id_parse("1234567890123456789", &id), -EINVAL); /* 19 digits */
+	assert_true(con_category_ok("recon"));
+	assert_true(con_category_ok("harmful_web"));
+	assert_false(con_category_ok("recon'"));
+	assert_false(con_category_ok(""));
+}
+
+static void test_trend(void **state)
+{
+	char t[32];
+
+	(void)state;
+	con_trend(19, 0, t, sizeof(t));
+	assert_string_equal(t, "\u2191 +19");
+	con_trend(3, 10, t, sizeof(t));
+	assert_string_equal(t, "\u2193 -7");
+	con_trend(5, 5, t, sizeof(t));
+	assert_string_equal(t, "\u2192 0");
+}
+
+/* Who needs attention first: a threat from inside beats a silent gateway,
+ * which beats a company without data, which beats the quiet ones; within a
+ * level the larger count first, then the id. */
+static void test_attention(void **state)
+{
+	con_attention a[5] = {0};
+
+	(void)state;
+	snprintf(a[0].tenant, sizeof(a[0].tenant), "quiet");
+	a[0].gateways = 1;
+	a[0].events_month = 100;
+	snprintf(a[1].tenant, sizeof(a[1].tenant), "silent");
+	a[1].gateways = 2;
+	a[1].silent = 1;
+	snprintf(a[2].tenant, sizeof(a[2].tenant), "threat-small");
+	a[2].gateways = 1;
+	a[2].threats_week = 1;
+	a[2].silent = 1;
+	snprintf(a[3].tenant, sizeof(a[3].tenant), "nodata");
+	snprintf(a[4].tenant, sizeof(a[4].tenant), "threat-big");
+	a[4].gateways = 1;
+	a[4].threats_week = 9;
+	for (int i = 0; i < 5; i++)
+		con_attention_rate(&a[i]);
+	assert_int_equal(a[1].level, CON_ATTN_SILENT);
+	assert_int_equal(a[3].level, CON_ATTN_NO_DATA);
+	con_attention_sort(a, 5);
+	assert_string_equal(a[0].tenant, "threat-big");
+	assert_string_equal(a[1].tenant, "threat-small");
+	assert_string_equal(a[2].tenant, "silent");
+	assert_string_equal(a[3].tenant, "nodata");
+	assert_string_equal(a[4].tenant, "quiet");
+}
+
+/* The report's text form becomes a document the PDF writer renders. */
+static void test_report_doc(void **state)
+{
+	om_doc *d;
+	om_buf b;
+	char err[256];
+
+	(void)state;
+	d = con_report_doc("Monthly security report\nCompany: <acme>\n\n== Summary ==\n"
+	                   "  - Nothing urgent.\n[Scans] 19\n  text\n",
+	                   OM_LANG_EN);
+	assert_non_null(d);
+	om_buf_init(&b, 1024 * 1024);
+	assert_int_equal(om_doc_html(d, &b, err, sizeof(err)), 0);
+	const char *h = om_buf_cstr(&b);
+	assert_non_null(strstr(h, "Monthly security report"));
+	assert_non_null(strstr(h, "Company: &lt;acme&gt;"));
+	assert_non_null(strstr(h, ">Summary<"));
+	assert_null(strstr(h, "== Summary"));
+	assert_non_null(strstr(h, "<li"));
+	assert_non_null(strstr(h, "Nothing urgent."));
+	om_buf_free(&b);
+	om_doc_free(d);
+}
+
+/* The static files are built in from data/console. */
+static void test_static_files(void **state)
+{
+	bool css = false, js = false;
+
+	(void)state;
+	for (const con_static_file *f = con_static_files; f->path; f++) {
+		if (!strcmp(f->path, "/static/console.css"))
+			css = f->len > 100 && strstr((const char *)f->data, "section.card");
+		if (!strcmp(f->path, "/static/console.js"))
+			js = f->len > 100 && !strcmp(f->type, "text/javascript; charset=utf-8");
+	}
+	assert_true(css);
+	assert_true(js);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +328,9 @@ int main(void)
 	    cmocka_unit_test(test_html),      cmocka_unit_test(test_password),
 	    cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_roles),
 	    cmocka_unit_test(test_batch_id),  cmocka_unit_test(test_ingest_gzip),
+	    cmocka_unit_test(test_zone_bounds), cmocka_unit_test(test_query_values),
+	    cmocka_unit_test(test_trend),     cmocka_unit_test(test_attention),
+	    cmocka_unit_test(test_report_doc), cmocka_unit_test(test_static_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

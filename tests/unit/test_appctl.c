@@ -1,0 +1,439 @@
+/* Unit tests for application control (src/guard/appctl*.c): the group map
+ * (lines, errors with their number, host rules at label boundaries), the
+ * policy (an application over its group), and nDPI on packets built here:
+ * a TLS ClientHello with the SNI of a storage service, a DNS query, the
+ * caps of the flow and detection tables and the state freed at flow end. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard/guard.h"
+#include "pktbuf.h"
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(om_app_group_name(OM_APP_G_ONLINE_STORAGE), "online_storage");
+	assert_int_equal(om_app_group_from_name("remote_access"), OM_APP_G_REMOTE_ACCESS);
+	assert_int_equal(om_app_group_from_name("games"), OM_APP_G_GAMES);
+	assert_int_equal(om_app_group_from_name("nosuch"), -ENOENT);
+	assert_null(om_app_group_name(OM_APP_G_NONE));
+	assert_int_equal(om_app_action_from_name("block"), OM_APP_ACT_BLOCK);
+	assert_int_equal(om_app_action_from_name("deny"), -ENOENT);
+	assert_string_equal(om_app_action_name(OM_APP_ACT_LOG), "log");
+}
+
+static void test_map_parse(void **state)
+{
+	(void)state;
+	char err[512];
+	om_app_map *m = NULL;
+	const char *ok = "# comment\n\nremote_access app SSH\n"
+	                 "online_storage host example.com Example # trailing comment\n"
+	                 "online_storage host files.example.com\n"
+	                 "cloud_input host deepl.com DeepL\r\n"
+	                 "sns category SocialNetwork";
+	assert_int_equal(om_app_map_parse(ok, strlen(ok), &m, err, sizeof(err)), 0);
+	assert_int_equal(om_app_map_count(m), 5);
+	const char *app = NULL;
+	/* suffix at label boundaries only; the longest rule wins */
+	assert_int_equal(om_app_map_host(m, "www.example.com", 15, &app), OM_APP_G_ONLINE_STORAGE);
+	assert_string_equal(app, "Example");
+	app = "x";
+	assert_int_equal(om_app_map_host(m, "a.files.example.com", 19, &app),
+	                 OM_APP_G_ONLINE_STORAGE);
+	assert_null(app); /* that rule names no application */
+	assert_int_equal(om_app_map_host(m, "badexample.com", 14, NULL), OM_APP_G_NONE);
+	assert_int_equal(om_app_map_host(m, "EXAMPLE.COM.", 12, NULL), OM_APP_G_ONLINE_STORAGE);
+	assert_int_equal(om_app_map_host(m, "www.deepl.com:443", 17, &app), OM_APP_G_CLOUD_INPUT);
+	assert_string_equal(app, "DeepL");
+	om_app_map_free(m);
+
+	/* each bad line is refused with its number */
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+	    {"sns app X\nnogroup app SSH\n", "line 2:"},
+	    {"sns app\n", "line 1:"},
+	    {"sns app a b\n", "line 1:"},
+	    {"sns port 22\n", "line 1:"},
+	    {"\n\nsns host bad..name\n", "line 3:"},
+	    {"sns app a;b\n", "line 1:"},
+	};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(bad); i++) {
+		m = NULL;
+		err[0] = '\0';
+		assert_int_equal(
+		    om_app_map_parse(bad[i].text, strlen(bad[i].text), &m, err, sizeof(err)),
+		    -EINVAL);
+		assert_null(m);
+		assert_non_null(strstr(err, bad[i].msg));
+	}
+	/* a line longer than the parser's buffer */
+	static char longl[700];
+	memset(longl, 'a', sizeof(longl) - 1);
+	assert_int_equal(om_app_map_parse(longl, strlen(longl), &m, err, sizeof(err)), -EINVAL);
+	/* the cap on mappings */
+	size_t cap = (OM_APPCTL_MAP_MAX + 1) * 12;
+	char *many = malloc(cap);
+	assert_non_null(many);
+	size_t n = 0;
+	for (int i = 0; i <= OM_APPCTL_MAP_MAX; i++)
+		n += (size_t)snprintf(many + n, cap - n, "p2p app A%d\n", i % 10);
+	assert_int_equal(om_app_map_parse(many, n, &m, err, sizeof(err)), -ENOSPC);
+	free(many);
+	/* the built-in map parses */
+	assert_int_equal(om_app_map_builtin(&m, err, sizeof(err)), 0);
+	assert_true(om_app_map_count(m) > 50);
+	assert_int_equal(om_app_map_host(m, "www.deepl.com", 13, NULL), OM_APP_G_CLOUD_INPUT);
+	om_app_map_free(m);
+}
+
+static void test_policy(void **state)
+{
+	(void)state;
+	om_app_policy p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(om_app_policy_set(&p, "online_storage", OM_APP_ACT_BLOCK), 0);
+	assert_int_equal(om_app_policy_set(&p, "Dropbox", OM_APP_ACT_ALLOW), 0);
+	assert_int_equal(om_app_policy_set(&p, "SSH", OM_APP_ACT_LOG), 0);
+	assert_int_equal(om_app_policy_set(&p, "", OM_APP_ACT_LOG), -EINVAL);
+	/* the application's action wins over its group's; names without case */
+	assert_int_equal(om_app_policy_decide(&p, "dropbox", "TLS", OM_APP_G_ONLINE_STORAGE),
+	                 OM_APP_ACT_ALLOW);
+	assert_int_equal(om_app_policy_decide(&p, "GoogleDrive", "TLS", OM_APP_G_ONLINE_STORAGE),
+	                 OM_APP_ACT_BLOCK);
+	/* the carrier is matched when the application is not named */
+	assert_int_equal(om_app_policy_decide(&p, NULL, "SSH", OM_APP_G_REMOTE_ACCESS),
+	                 OM_APP_ACT_LOG);
+	assert_int_equal(om_app_policy_decide(&p, NULL, "DNS", OM_APP_G_NONE), OM_APP_ACT_NONE);
+	/* setting again replaces */
+	assert_int_equal(om_app_policy_set(&p, "dropbox", OM_APP_ACT_BLOCK), 0);
+	assert_int_equal(p.napps, 2);
+	for (int i = 0; i < OM_APPCTL_POLICY_APPS - 2; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "app%d", i);
+		assert_int_equal(om_app_policy_set(&p, name, OM_APP_ACT_LOG), 0);
+	}
+	assert_int_equal(om_app_policy_set(&p, "onemore", OM_APP_ACT_LOG), -ENOSPC);
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+static pkt k;
+
+static void ip4(pkt *b, uint32_t src, uint32_t dst, uint8_t proto, size_t l4len)
+{
+	size_t at = b->n;
+	p8(b, 0x45);
+	p8(b, 0);
+	p16(b, (uint16_t)(20 + l4len));
+	p16(b, 1);
+	p16(b, 0x4000);
+	p8(b, 64);
+	p8(b, proto);
+	p16(b, 0);
+	p32(b, src);
+	p32(b, dst);
+	uint16_t c = cksum(b->b + at, 20);
+	b->b[at + 10] = (uint8_t)(c >> 8);
+	b->b[at + 11] = (uint8_t)c;
+}
+
+static void tcp4(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, uint32_t seq, uint32_t ack,
+                 uint8_t flags, const uint8_t *data, size_t len)
+{
+	k.n = 0;
+	ip4(&k, src, dst, IPPROTO_TCP, 20 + len);
+	p16(&k, sp);
+	p16(&k, dp);
+	p32(&k, seq);
+	p32(&k, ack);
+	p8(&k, 0x50);
+	p8(&k, flags);
+	p16(&k, 65535);
+	p16(&k, 0);
+	p16(&k, 0);
+	put(&k, data, len);
+}
+
+static void udp4(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, const uint8_t *data,
+                 size_t len)
+{
+	k.n = 0;
+	ip4(&k, src, dst, IPPROTO_UDP, 8 + len);
+	p16(&k, sp);
+	p16(&k, dp);
+	p16(&k, (uint16_t)(8 + len));
+	p16(&k, 0);
+	put(&k, data, len);
+}
+
+/* A TLS 1.2 ClientHello record with one cipher suite and the SNI. */
+static size_t client_hello(uint8_t *out, const char *sni)
+{
+	pkt h;
+	h.n = 0;
+	size_t sl = strlen(sni);
+	p16(&h, 0x0303);
+	for (int i = 0; i < 32; i++)
+		p8(&h, (uint8_t)i);
+	p8(&h, 0);  /* session id */
+	p16(&h, 2); /* cipher suites */
+	p16(&h, 0xc02f);
+	p8(&h, 1); /* compression */
+	p8(&h, 0);
+	p16(&h, (uint16_t)(9 + sl)); /* extensions */
+	p16(&h, 0);                  /* server_name */
+	p16(&h, (uint16_t)(5 + sl));
+	p16(&h, (uint16_t)(3 + sl));
+	p8(&h, 0);
+	p16(&h, (uint16_t)sl);
+	put(&h, sni, sl);
+	pkt r;
+	r.n = 0;
+	p8(&r, 22);
+	p16(&r, 0x0301);
+	p16(&r, (uint16_t)(4 + h.n));
+	p8(&r, 1);
+	p8(&r, 0);
+	p16(&r, (uint16_t)h.n);
+	put(&r, h.b, h.n);
+	memcpy(out, r.b, r.n);
+	return r.n;
+}
+
+static om_usec now_us = 1700000000000000ull;
+
+static int feed(om_appctl_worker *w, om_flow *f, om_app_info *info)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = now_us;
+	now_us += 1000;
+	p.l3 = k.b;
+	p.l3_len = (uint32_t)k.n;
+	/* what the decoder would say of the packet built here */
+	if (k.b[9] == IPPROTO_TCP) {
+		p.tcp_flags = k.b[33];
+		p.payload_len = (uint32_t)k.n - 40;
+	} else if (k.b[9] == IPPROTO_UDP) {
+		p.payload_len = (uint32_t)k.n - 28;
+	}
+	return om_appctl_packet(w, f, &p, info);
+}
+
+#define CLI 0xc6336401u /* 198.51.100.1 */
+#define SRV 0xcb007150u /* 203.0.113.80 */
+
+static void tls_flow(om_appctl_worker *w, om_flow *f, const char *sni, om_app_info *info,
+                     int *ret_final)
+{
+	uint8_t ch[512];
+	size_t n = client_hello(ch, sni);
+	int fin = 0;
+	tcp4(CLI, SRV, 40000, 443, 1000, 0, 0x02, NULL, 0);
+	fin |= feed(w, f, info);
+	tcp4(SRV, CLI, 443, 40000, 5000, 1001, 0x12, NULL, 0);
+	fin |= feed(w, f, info);
+	tcp4(CLI, SRV, 40000, 443, 1001, 5001, 0x10, NULL, 0);
+	fin |= feed(w, f, info);
+	tcp4(CLI, SRV, 40000, 443, 1001, 5001, 0x18, ch, n);
+	fin |= feed(w, f, info) << 1;
+	*ret_final = fin;
+}
+
+static om_flow mkflow(uint8_t proto, uint64_t id)
+{
+	om_flow f;
+	memset(&f, 0, sizeof(f));
+	f.proto = proto;
+	f.flow_id = id;
+	return f;
+}
+
+static void test_tls_storage_blocked(void **state)
+{
+	(void)state;
+	char err[256];
+	om_app_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	assert_int_equal(om_app_policy_set(&pol, "online_storage", OM_APP_ACT_BLOCK), 0);
+	om_appctl ac;
+	assert_int_equal(om_appctl_setup(&ac, NULL, &pol, 16, 4, 32, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	om_flow f = mkflow(IPPROTO_TCP, 1);
+	om_app_info info;
+	int fin;
+	tls_flow(w, &f, "www.dropbox.com", &info, &fin);
+	/* final with the ClientHello (the 4th packet), not before */
+	assert_int_equal(fin, 2);
+	assert_string_equal(info.proto, "TLS");
+	assert_string_equal(info.app, "Dropbox");
+	assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+	assert_int_equal(info.action, OM_APP_ACT_BLOCK);
+	assert_true(f.flags & OM_FLOW_F_DROP);
+	/* only the segment with data went to nDPI (not the handshake), and
+	 * further packets do not */
+	uint64_t pk = om_appctl_stats_get(w)->packets;
+	assert_int_equal(pk, 1);
+	static const uint8_t more[] = "more data";
+	tcp4(CLI, SRV, 40000, 443, 1101, 5001, 0x18, more, sizeof(more));
+	assert_int_equal(feed(w, &f, &info), 0);
+	assert_int_equal(om_appctl_stats_get(w)->packets, 1);
+	assert_int_equal(om_appctl_stats_get(w)->blocked, 1);
+
+	/* a host rule of the map: a storage service nDPI has no protocol for */
+	om_flow g = mkflow(IPPROTO_TCP, 2);
+	tls_flow(w, &g, "upload.gigafile.nu", &info, &fin);
+	assert_int_equal(fin, 2);
+	assert_string_equal(info.proto, "TLS");
+	assert_string_equal(info.app, "GigaFile");
+	assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+	assert_true(g.flags & OM_FLOW_F_DROP);
+
+	/* an unlisted name: TLS, no group, no action */
+	om_flow h = mkflow(IPPROTO_TCP, 3);
+	tls_flow(w, &h, "www.omamori.test", &info, &fin);
+	assert_int_equal(om_appctl_flow_end(w, &h, &info), 0);
+	assert_string_equal(info.proto, "TLS");
+	assert_null(info.app);
+	assert_int_equal(info.group, OM_APP_G_NONE);
+	assert_int_equal(info.action, OM_APP_ACT_NONE);
+	assert_false(h.flags & OM_FLOW_F_DROP);
+	/* ended: forgotten */
+	assert_int_equal(om_appctl_flow(w, &h, &info), -ENOENT);
+	assert_int_equal(om_appctl_flow(w, &f, &info), 0);
+	assert_int_equal(om_appctl_flow_end(w, &f, &info), 0);
+	assert_int_equal(om_appctl_flow_end(w, &g, &info), 0);
+	assert_int_equal(om_appctl_flow_end(w, &g, &info), -ENOENT);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
+static void test_dns_and_caps(void **state)
+{
+	(void)state;
+	char err[256];
+	om_appctl ac;
+	/* 3 flows followed, 2 in detection at once */
+	assert_int_equal(om_appctl_setup(&ac, NULL, NULL, 3, 2, 8, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	/* a DNS query for www.example.com, type A */
+	static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,   0,
+	                            0,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
+	                            'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+	om_flow d = mkflow(IPPROTO_UDP, 10);
+	d.cport = 53000;
+	d.sport = 53;
+	om_app_info info;
+	const om_appctl_stats *st = om_appctl_stats_get(w);
+	udp4(CLI, SRV, 53000, 53, q, sizeof(q));
+	/* named by its port, final at once, without nDPI */
+	assert_int_equal(feed(w, &d, &info), 1);
+	assert_string_equal(info.proto, "DNS");
+	assert_int_equal(info.group, OM_APP_G_NONE);
+	assert_int_equal(st->packets, 0);
+	assert_true(d.flags & OM_FLOW_F_APPCTL_DONE);
+	assert_int_equal(om_appctl_flow(w, &d, &info), 0);
+	assert_string_equal(info.proto, "DNS");
+	/* two TCP flows that never say anything: both hold an nDPI state */
+	om_flow a = mkflow(IPPROTO_TCP, 11), b = mkflow(IPPROTO_TCP, 12), c = mkflow(IPPROTO_TCP, 13),
+	        e = mkflow(IPPROTO_TCP, 16), g = mkflow(IPPROTO_TCP, 17);
+	tcp4(CLI, SRV, 40001, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &a, &info);
+	tcp4(CLI, SRV, 40002, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &b, &info);
+	assert_int_equal(st->detect_full, 0);
+	assert_int_equal(st->packets, 0); /* a SYN carries nothing for nDPI */
+	/* the third finds every nDPI state taken: followed, not identified */
+	tcp4(CLI, SRV, 40003, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &c, &info);
+	assert_int_equal(st->detect_full, 1);
+	assert_int_equal(om_appctl_flow(w, &c, &info), 0);
+	assert_null(info.proto);
+	/* the table holds 3 flows (the DNS flow takes none): the 4th is not
+	 * followed, ever */
+	tcp4(CLI, SRV, 40004, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &e, &info);
+	assert_int_equal(st->table_full, 1);
+	assert_int_equal(om_appctl_flow(w, &e, &info), -ENOENT);
+	assert_int_equal(om_appctl_flow_end(w, &d, &info), 0);
+	assert_string_equal(info.proto, "DNS");
+	assert_int_equal(om_appctl_flow_end(w, &c, &info), 0);
+	feed(w, &e, &info);
+	assert_int_equal(om_appctl_flow(w, &e, &info), -ENOENT);
+	/* a flow that ends makes room for a new one */
+	tcp4(CLI, SRV, 40005, 9999, 1, 0, 0x02, NULL, 0);
+	feed(w, &g, &info);
+	assert_int_equal(om_appctl_flow(w, &g, &info), 0);
+	assert_int_equal(om_appctl_flow_end(w, &g, &info), 0);
+	assert_int_equal(st->packets, 0);
+	/* ICMP is not followed */
+	om_flow i = mkflow(IPPROTO_ICMP, 14);
+	assert_int_equal(feed(w, &i, &info), 0);
+	assert_int_equal(om_appctl_flow(w, &i, &info), -ENOENT);
+	/* max_packets: a flow of unknown data is final after 8 packets */
+	assert_int_equal(om_appctl_flow_end(w, &a, &info), 0);
+	om_flow u = mkflow(IPPROTO_UDP, 15);
+	u.cport = 40010;
+	u.sport = 47123;
+	static const uint8_t junk[] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a};
+	int finals = 0, at = 0;
+	for (int n = 1; n <= 12; n++) {
+		udp4(CLI, SRV, 40010, 47123, junk, sizeof(junk));
+		if (feed(w, &u, &info)) {
+			finals++;
+			at = n;
+		}
+	}
+	assert_int_equal(finals, 1);
+	assert_int_equal(at, 8);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_buf_init(&b, 4096);
+	om_json j;
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_app_info a = {.proto = "TLS",
+	                 .app = "Dropbox",
+	                 .category = "Cloud",
+	                 .group = OM_APP_G_ONLINE_STORAGE};
+	om_app_info_json(&j, &a);
+	om_json_obj_close(&j);
+	om_buf_putc(&b, '\0');
+	assert_string_equal((const char *)b.data,
+	                    "{\"app\":{\"proto\":\"TLS\",\"name\":\"Dropbox\","
+	                    "\"category\":\"Cloud\",\"group\":\"online_"
+	                    "storage\"}}");
+	om_buf_free(&b);
+}
+
+int main(void)
+{
+	om_i18n_init();
+	om_lang_set_thread(OM_LANG_EN);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),        cmocka_unit_test(test_map_parse),
+	    cmocka_unit_test(test_policy),       cmocka_unit_test(test_tls_storage_blocked),
+	    cmocka_unit_test(test_dns_and_caps), cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
