@@ -459,6 +459,35 @@ static void test_flow_start(void **state)
 	om_addr_parse("198.51.100.5", &f.srv);
 	assert_false(om_intel_flow_start(&m, 0, &f));
 	assert_int_equal(s.n, 2);
+	/* an address the database does not list (remembered as such), then a
+	 * database that lists it and one of the office's own addresses: the
+	 * reload forgets what the old one did not list; an address in
+	 * home-net is no indicator, the outside end alone is looked up */
+	memset(&f, 0, sizeof(f));
+	om_addr_parse("192.168.1.7", &f.cli);
+	om_addr_parse("198.51.100.99", &f.srv);
+	m.block = false;
+	assert_false(om_intel_flow_start(&m, 0, &f));
+	assert_false(om_intel_flow_start(&m, 0, &f));
+	b = mk();
+	assert_int_equal(add(b, OM_INTEL_IP, "198.51.100.99", "new", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "192.168.1.7", "inside", 80, 0), 0);
+	char q[sizeof(p) + 4];
+	snprintf(q, sizeof(q), "%s.new", p);
+	assert_int_equal(om_intel_builder_write(b, q), 0);
+	om_intel_builder_free(b);
+	assert_int_equal(rename(q, p), 0);
+	assert_int_equal(om_intel_live_reload(m.live), 1);
+	s.n = 0;
+	assert_true(om_intel_flow_start(&m, 0, &f));
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.field, "flow.dest_ip");
+	assert_string_equal(s.ind, "198.51.100.99");
+	/* without home-net both ends are looked up */
+	m.base = NULL;
+	s.n = 0;
+	assert_true(om_intel_flow_start(&m, 0, &f));
+	assert_int_equal(s.n, 2);
 	om_intel_live_free(m.live);
 	unlink(p);
 }
