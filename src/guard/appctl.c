@@ -255,7 +255,9 @@ om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w)
 {
 	if (!w)
 		return NULL;
-	if (w->tab && w->pool)
+	/* the table is walked only when flows still hold nDPI states (the
+	 * engine ends every flow first) */
+	if (w->tab && w->pool && w->nfree < w->ac->max_detect)
 		for (uint32_t i = 0; i <= w->mask; i++)
 			if (w->tab[i].f)
 				det_release(w, &w->tab[i]);
