@@ -280,31 +280,6 @@ static void test_attention(void **state)
 	assert_string_equal(a[4].tenant, "quiet");
 }
 
-/* The report's text form becomes a document the PDF writer renders. */
-static void test_report_doc(void **state)
-{
-	om_doc *d;
-	om_buf b;
-	char err[256];
-
-	(void)state;
-	d = con_report_doc("Monthly security report\nCompany: <acme>\n\n== Summary ==\n"
-	                   "  - Nothing urgent.\n[Scans] 19\n  text\n",
-	                   OM_LANG_EN);
-	assert_non_null(d);
-	om_buf_init(&b, 1024 * 1024);
-	assert_int_equal(om_doc_html(d, &b, err, sizeof(err)), 0);
-	const char *h = om_buf_cstr(&b);
-	assert_non_null(strstr(h, "Monthly security report"));
-	assert_non_null(strstr(h, "Company: &lt;acme&gt;"));
-	assert_non_null(strstr(h, ">Summary<"));
-	assert_null(strstr(h, "== Summary"));
-	assert_non_null(strstr(h, "<li"));
-	assert_non_null(strstr(h, "Nothing urgent."));
-	om_buf_free(&b);
-	om_doc_free(d);
-}
-
 /* The static files are built in from data/console. */
 static void test_static_files(void **state)
 {
@@ -330,7 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_batch_id),  cmocka_unit_test(test_ingest_gzip),
 	    cmocka_unit_test(test_zone_bounds), cmocka_unit_test(test_query_values),
 	    cmocka_unit_test(test_trend),     cmocka_unit_test(test_attention),
-	    cmocka_unit_test(test_report_doc), cmocka_unit_test(test_static_files),
+	    cmocka_unit_test(test_static_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
