@@ -1475,7 +1475,7 @@ static int stats_tables(struct req *r, om_buf *b, const char *csv, size_t len)
 static enum MHD_Result page_stats(struct req *r)
 {
 	om_buf b, csv;
-	char month[8], err[512], k[8];
+	char month[8], err[512];
 	bool ok;
 
 	if (!is_provider(r))
@@ -1486,15 +1486,15 @@ static enum MHD_Result page_stats(struct req *r)
 	om_buf_init(&b, 4 * 1024 * 1024);
 	page_begin(r, &b, tr(r, "console.nav.stats"));
 	provider_nav(r, &b, "/stats");
-	snprintf(k, sizeof(k), "%u", OM_STATS_K);
+	char anon[1024];
+	snprintf(anon, sizeof(anon), tr(r, "console.stats.anon"), OM_STATS_K, OM_STATS_K);
 	const char *v[] = {tr(r, "console.stats.intro"),
 	                   tr(r, "console.report.month"),
 	                   month,
 	                   tr(r, "console.report.show"),
 	                   tr(r, "console.stats.csv"),
 	                   tr(r, "console.stats.xlsx"),
-	                   tr(r, "console.stats.anon"),
-	                   k};
+	                   anon};
 	con_html(&b,
 	         "<section class=\"card\"><p>{0}</p><form class=\"filters\" method=\"get\">"
 	         "<label>{1} <input type=\"month\" name=\"month\" value=\"{2}\" "
@@ -1502,7 +1502,7 @@ static enum MHD_Result page_stats(struct req *r)
 	         "type=\"submit\">{3}</button></form>"
 	         "<ul class=\"links\"><li><a href=\"/stats.csv?month={2}\" download>{4}</a></li>"
 	         "<li><a href=\"/stats.xlsx?month={2}\" download>{5}</a></li></ul>"
-	         "<p class=\"nw\">{6} (k = {7})</p></section>",
+	         "<p class=\"nw\">{6}</p></section>",
 	         v, OM_ARRAY_SIZE(v));
 	if (!ok) {
 		const char *e[] = {tr(r, "console.report.bad_month")};
@@ -1782,8 +1782,10 @@ static enum MHD_Result page_reports(struct req *r, unsigned status, const char *
 		run_status_get(r->srv, runs[i], &st);
 		run_status_text(r, &st, text, sizeof(text), &cls);
 		snprintf(m, sizeof(m), "%.7s", runs[i]);
-		const char *row[] = {runs[i], m, !strcmp(runs[i] + 8, "ja") ? "日本語" : "English",
-		                     text, cls};
+		const char *row[] = {
+		    runs[i], m,
+		    tr(r, !strcmp(runs[i] + 8, "ja") ? "console.lang.ja" : "console.lang.en"), text,
+		    cls};
 		con_html(&b,
 		         "<tr data-href=\"/reports/{0}\"><td><a href=\"/reports/{0}\">{1}</a></td>"
 		         "<td>{2}</td><td class=\"state {4}\">{3}</td></tr>",
