@@ -361,14 +361,16 @@ out:
 	return rc;
 }
 
-/* `omamori console run-reports --db DB --dir DIR --month YYYY-MM`: every
- * company's PDF report of the month into DIR through om_report_all, then
+/* `omamori console run-reports [--db DB] --dir DIR --month YYYY-MM`: every
+ * company's PDF report of the month into DIR through om_report_all (the
+ * store: --db, else $OMAMORI_RUN_DB, else the configured one), then
  * DIR/.status ("rc written nodata" and the error line). The console starts
  * it as a process of its own for the provider's "every company" action; it
  * may also be run by hand. */
 static int cmd_run_reports(int argc, char **argv, const char *db, enum om_lang lang)
 {
 	const char *dir = NULL, *month = NULL;
+	bool explicit_db = false;
 	om_store *s = NULL;
 	char err[1024] = "", path[4400], tmp[4420];
 	size_t written = 0, nodata = 0;
@@ -385,9 +387,13 @@ static int cmd_run_reports(int argc, char **argv, const char *db, enum om_lang l
 		}
 		if (!(*dst = opt_value(argc, argv, &i)))
 			return 2;
+		explicit_db |= dst == &db;
 	}
 	if (!dir || !month)
 		return usage();
+	const char *e = getenv(CON_RUN_DB_ENV);
+	if (e && *e && !explicit_db)
+		db = e;
 	/* nothing of a parent's (the console's sockets and store files) */
 	close_range(3, ~0u, 0);
 	if (nice(10) < 0) {

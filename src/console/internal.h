@@ -148,6 +148,8 @@ typedef struct con_options {
 	const char *reports_dir;  /* every company's reports; NULL: CON_REPORTS_DIR */
 } con_options;
 #define CON_REPORTS_DIR "omamori-reports"
+/* the store of `console run-reports` when it has no --db (set by the console) */
+#define CON_RUN_DB_ENV "OMAMORI_RUN_DB"
 int con_serve(const con_options *o);
 
 #endif

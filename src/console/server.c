@@ -1637,18 +1637,30 @@ static int job_start(struct req *r, const char *month)
 	 * connection and time zone switching, nothing shared with the server */
 	char m[8];
 	snprintf(m, sizeof(m), "%s", month);
-	char *argv[] = {"omamori",
-	                "--lang",
-	                (char *)om_lang_name(r->lang),
-	                "console",
-	                "run-reports",
-	                "--db",
-	                (char *)srv->db,
-	                "--dir",
-	                dir,
-	                "--month",
-	                m,
+	char *argv[] = {"omamori", "--lang",      (char *)om_lang_name(r->lang),
+	                "console", "run-reports", "--dir",
+	                dir,       "--month",     m,
 	                NULL};
+	/* the store by the environment, not the command line: a PostgreSQL
+	 * URL may carry a password, and every user can read command lines */
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **envp = calloc(ne + 2, sizeof(*envp));
+	size_t dblen = strlen(srv->db) + sizeof(CON_RUN_DB_ENV "=");
+	char *dbenv = malloc(dblen);
+	if (!envp || !dbenv) {
+		free(envp);
+		free(dbenv);
+		return -ENOMEM;
+	}
+	snprintf(dbenv, dblen, "%s=%s", CON_RUN_DB_ENV, srv->db);
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], CON_RUN_DB_ENV "=", sizeof(CON_RUN_DB_ENV)) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = dbenv;
+	envp[k] = NULL;
 	posix_spawnattr_t at;
 	sigset_t none, def;
 	sigemptyset(&none);
@@ -1659,8 +1671,10 @@ static int job_start(struct req *r, const char *month)
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int e = posix_spawn(&pid, "/proc/self/exe", NULL, &at, argv, environ);
+	int e = posix_spawn(&pid, "/proc/self/exe", NULL, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
+	free(envp);
+	free(dbenv);
 	if (e)
 		return -e;
 	srv->job.pid = pid;
