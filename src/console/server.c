@@ -1778,8 +1778,8 @@ static enum MHD_Result page_reports(struct req *r, unsigned status, const char *
 
 	DIR *d = opendir(r->srv->reports_dir);
 	for (struct dirent *e; d && (e = readdir(d)) && nr < CON_RUNS_MAX;)
-		if (run_name_ok(e->d_name))
-			snprintf(runs[nr++], sizeof(runs[0]), "%s", e->d_name);
+		if (strlen(e->d_name) < sizeof(runs[0]) && run_name_ok(e->d_name))
+			memcpy(runs[nr++], e->d_name, strlen(e->d_name) + 1);
 	if (d)
 		closedir(d);
 	qsort(runs, nr, sizeof(runs[0]), run_cmp);
