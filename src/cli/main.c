@@ -572,6 +572,10 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
+	/* --intel-db, else the tenant's database (its policy's intel.db, else
+	 * the shared intel.db) */
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, tenant);
 	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
 		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
@@ -1037,7 +1041,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
-	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
+	const char *inteldb = NULL; /* --intel-db, else the tenant's (below) */
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
@@ -1129,6 +1133,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, c->cfg.base.tenant);
 	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
 		goto out;
 	struct guard_opts gopt = {NULL, NULL, NULL, false};
