@@ -46,6 +46,7 @@ struct om_spam_corr {
 	uint32_t *slot; /* open addressing: entry index + 1, 0 empty */
 	unsigned max, n, nslot;
 	uint64_t lines; /* lines in the journal */
+	bool torn;      /* the journal's last line has no end (a crash while writing) */
 	uint64_t dropped;
 };
 
@@ -205,6 +206,7 @@ static int load(om_spam_corr *c)
 	while (fgets(l, sizeof(l), f)) {
 		size_t n = strlen(l);
 		if (!n || l[n - 1] != '\n') { /* too long, or the torn last line */
+			c->torn = n < sizeof(l) - 1;
 			int ch;
 			while (n == sizeof(l) - 1 && (ch = fgetc(f)) != EOF && ch != '\n')
 				;
@@ -299,6 +301,12 @@ int om_spam_corr_open(const char *path, unsigned max, om_spam_corr **ret)
 		c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (c->fd < 0) {
 			e = -errno;
+			goto fail_lock;
+		}
+		/* the next line starts on a line of its own, after a torn one */
+		if (c->torn && write(c->fd, "\n", 1) != 1) {
+			e = -EIO;
+			close(c->fd);
 			goto fail_lock;
 		}
 	}
