@@ -222,13 +222,14 @@ out:
 
 struct check {
 	const om_spam_config *cfg;
+	const om_spam_env *env; /* NULL: no DKIM/DMARC of our own */
 	om_spam_result r;
 };
 
 static void check_tx(void *user, const om_proto_tx *tx)
 {
 	struct check *c = user;
-	om_spam_check(c->cfg, tx, NULL, &c->r);
+	om_spam_check(c->cfg, tx, c->env, &c->r);
 }
 
 static int cmd_check(enum om_lang lang, om_spam_config *cfg, const char *const *files, int nfiles,
@@ -249,6 +250,12 @@ static int cmd_check(enum om_lang lang, om_spam_config *cfg, const char *const *
 		struct check c;
 		memset(&c, 0, sizeof(c));
 		c.cfg = cfg;
+		om_spam_env env;
+		memset(&env, 0, sizeof(env));
+		if (cfg->auth) { /* --dkim: the message's DKIM and DMARC, checked here */
+			om_spam_auth_verify(cfg->auth, b, n, NULL, OM_AUTH_UNKNOWN, &env);
+			c.env = &env;
+		}
 		e = om_proto_mail_message(&mc, b, n, check_tx, &c);
 		free(b);
 		if (e < 0) {
@@ -294,7 +301,10 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 	const char *sub = NULL, *db = NULL, *tenant = NULL, *ham = NULL, *spam = NULL;
 	const char *files[256];
 	int nfiles = 0;
-	bool reset = false, json = false;
+	bool reset = false, json = false, dkim = false;
+	const char *dnsfile = NULL, *inteldb = NULL;
+	om_spam_auth_ctx *auth = NULL;
+	om_intel_db *idb = NULL;
 	om_spam_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
 		say(lang, "spam.err.memory", "-", strerror(ENOMEM));
@@ -313,9 +323,12 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 			reset = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
+		} else if (!strcmp(a, "--dkim")) {
+			dkim = true;
 		} else if (!strcmp(a, "--db") || !strcmp(a, "--tenant") || !strcmp(a, "--ham") ||
 		           !strcmp(a, "--spam") || !strcmp(a, "--own") || !strcmp(a, "--partner") ||
-		           !strcmp(a, "--threshold")) {
+		           !strcmp(a, "--threshold") || !strcmp(a, "--dns-file") ||
+		           !strcmp(a, "--intel-db")) {
 			if (i + 1 >= argc) {
 				say(lang, "spam.err.value", a);
 				goto out;
@@ -323,6 +336,10 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 			const char *v = argv[++i];
 			if (!strcmp(a, "--db"))
 				db = v;
+			else if (!strcmp(a, "--dns-file"))
+				dnsfile = v, dkim = true;
+			else if (!strcmp(a, "--intel-db"))
+				inteldb = v;
 			else if (!strcmp(a, "--tenant"))
 				tenant = v;
 			else if (!strcmp(a, "--ham"))
@@ -385,6 +402,20 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 		if (e == -ENOENT)
 			say(lang, "spam.warn.untrained", db);
 		cfg->db = d;
+		if (dkim && (e = om_spam_auth_new(dnsfile, &auth)) < 0) {
+			say(lang, "milter.err.dkim", dnsfile ? dnsfile : "-", strerror(-e));
+			om_spam_db_free(d);
+			rc = 1;
+			goto out;
+		}
+		if (inteldb && (e = om_intel_db_open(inteldb, &idb)) < 0) {
+			say(lang, "err.intel.open", inteldb, strerror(-e), inteldb);
+			om_spam_db_free(d);
+			rc = 1;
+			goto out;
+		}
+		cfg->auth = auth;
+		cfg->intel_db = idb;
 		rc = cmd_check(lang, cfg, files, nfiles, json);
 		om_spam_db_free(d);
 	} else if (!strcmp(sub, "stats")) {
@@ -403,6 +434,8 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 		say(lang, "spam.err.sub", sub);
 	}
 out:
+	om_intel_db_close(idb);
+	om_spam_auth_free(auth);
 	free(cfg);
 	return rc;
 }
