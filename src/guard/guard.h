@@ -458,7 +458,7 @@ int om_spam_db_save(const om_spam_db *db, const char *path);
 void om_spam_db_counts(const om_spam_db *db, uint64_t *ret_ham, uint64_t *ret_spam,
                        uint64_t *ret_tokens);
 /* The probability that the message is spam (Robinson-Fisher chi-square
- * combining of at most 150 telling tokens), or -1 when the database has
+ * combining of at most 300 telling tokens), or -1 when the database has
  * not learnt both ham and spam yet. */
 double om_spam_db_classify(const om_spam_db *db, const om_proto_tx *tx);
 /* The same from a token list (tests, the benchmark). */

@@ -125,7 +125,22 @@ static void test_tokens_latin(void **state)
 	assert_true(has_tok(&k, "tag:b"));
 	assert_true(has_tok(&k, "bold"));
 	assert_true(has_tok(&k, "caf\xc3\xa9"));
-	assert_int_equal(k.n, 8);
+	/* body text: each word with the word before it ("free offer" says
+	 * more than "free" and "offer"); a skipped long word breaks the chain,
+	 * words too short for a token do not */
+	assert_true(has_tok(&k, "hello world-wide"));
+	assert_true(has_tok(&k, "world-wide free"));
+	assert_true(has_tok(&k, "free offer"));
+	assert_true(has_tok(&k, "bold caf\xc3\xa9"));
+	assert_false(has_tok(&k, "offer bold"));
+	assert_int_equal(k.n, 12);
+	/* header words (a prefix) are not paired */
+	struct toks h = {0};
+	om_spam_tokenize_text("subject:", "free offer", 10, tok_cb, &h);
+	assert_true(has_tok(&h, "subject:free"));
+	assert_false(has_tok(&h, "subject:free offer"));
+	assert_false(has_tok(&h, "free offer"));
+	assert_int_equal(h.n, 2);
 }
 
 static void test_tokens_japanese_bigrams(void **state)
