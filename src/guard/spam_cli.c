@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "guard/guard.h"
 
@@ -84,6 +85,8 @@ int om_spam_read_file(const char *path, uint8_t **ret, size_t *ret_len)
 
 struct train {
 	om_spam_db *db;
+	om_spam_corr *corr; /* good mail's senders become correspondents */
+	om_spam_config cfg; /* only for the correspondents (no domains) */
 	struct om_proto_mail_config mc;
 	bool spam;
 	uint64_t count, skipped;
@@ -97,6 +100,11 @@ static void train_tx(void *user, const om_proto_tx *tx)
 	int r = om_spam_db_train(t->db, tx, t->spam);
 	if (r < 0 && !t->err)
 		t->err = r;
+	if (!t->spam && t->corr) {
+		om_spam_result res;
+		memset(&res, 0, sizeof(res));
+		om_spam_learn(&t->cfg, tx, &res, (int64_t)time(NULL));
+	}
 }
 
 static int walk(struct train *t, const char *dir, unsigned depth)
@@ -181,6 +189,14 @@ static int cmd_train(enum om_lang lang, const char *db, const char *ham, const c
 	int e = reset ? om_spam_db_new(&t.db) : load_db(lang, db, true, &t.db);
 	if (e < 0)
 		return 1;
+	/* the senders of good mail are the company's correspondents (the
+	 * history beside the database; first contact from look-alikes) */
+	char cpath[PATH_LEN + 8];
+	om_spam_config_init(&t.cfg);
+	if (ham && om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 &&
+	    (e = om_spam_corr_open(cpath, 0, &t.corr)) < 0)
+		say(lang, "spam.warn.corr", cpath, strerror(-e));
+	t.cfg.corr = t.corr;
 	int rc = 1;
 	uint64_t nh = 0, ns = 0;
 	const char *dirs[2] = {ham, spam};
@@ -214,6 +230,7 @@ static int cmd_train(enum om_lang lang, const char *db, const char *ham, const c
 		say(lang, "spam.warn.skipped", (unsigned long long)t.skipped);
 	rc = 0;
 out:
+	om_spam_corr_close(t.corr);
 	om_spam_db_free(t.db);
 	return rc;
 }
