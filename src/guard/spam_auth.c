@@ -495,6 +495,10 @@ void om_spam_auth_verify(const om_spam_auth_ctx *a, const uint8_t *msg, size_t l
 		} else if (st == DKIM_STAT_SYNTAX) {
 			env->dkim = OM_AUTH_PERMERROR;
 		}
+		/* a key lookup that DNS did not answer stops the library before
+		 * it lists the signatures: a temporary error, not "none" */
+		if (!npass && (st == DKIM_STAT_CBTRYAGAIN || st == DKIM_STAT_KEYFAIL))
+			env->dkim = OM_AUTH_TEMPERROR;
 		dkim_free(d);
 	}
 

@@ -271,6 +271,11 @@ static int cmd_check(enum om_lang lang, om_spam_config *cfg, const char *const *
 		memset(&env, 0, sizeof(env));
 		if (cfg->auth) { /* --dkim: the message's DKIM and DMARC, checked here */
 			om_spam_auth_verify(cfg->auth, b, n, NULL, OM_AUTH_UNKNOWN, &env);
+			/* DNS without an answer: the message's own header is read instead */
+			if (env.dkim == OM_AUTH_TEMPERROR)
+				env.dkim = OM_AUTH_UNKNOWN;
+			if (env.dmarc == OM_AUTH_TEMPERROR)
+				env.dmarc = OM_AUTH_UNKNOWN;
 			c.env = &env;
 		}
 		e = om_proto_mail_message(&mc, b, n, check_tx, &c);
