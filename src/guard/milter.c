@@ -76,6 +76,9 @@ struct conn {
 	char subject[SUBJECT_MAX + 1];
 	enum om_spam_auth spf;
 	bool authenticated; /* the client logged in (SMTP AUTH): mail the company sends */
+	/* Authentication-Results fields (1-based among them) that claim to be
+	 * ours: forged by the sender, removed (RFC 8601 section 5) */
+	unsigned nar, forged_ar[8], nforged;
 };
 
 static void say(const char *key, ...)
@@ -191,6 +194,7 @@ static void msg_reset(struct conn *c)
 	c->subject[0] = '\0';
 	c->spf = OM_AUTH_UNKNOWN;
 	c->authenticated = false;
+	c->nar = c->nforged = 0;
 }
 
 static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -307,6 +311,17 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		append(c, v, 1);
 	}
 	append(c, "\r\n", 2);
+	if (!strcasecmp(name, "Authentication-Results")) {
+		c->nar++;
+		const char *v = value;
+		while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+			v++;
+		size_t l = strlen(g.authserv);
+		if (!strncasecmp(v, g.authserv, l) &&
+		    (v[l] == ';' || v[l] == ' ' || v[l] == '\t' || v[l] == '\r' || v[l] == '\n') &&
+		    c->nforged < OM_ARRAY_SIZE(c->forged_ar))
+			c->forged_ar[c->nforged++] = c->nar;
+	}
 	if (!strcasecmp(name, "Subject") && !c->has_subject) {
 		c->has_subject = true;
 		snprintf(c->subject, sizeof(c->subject), "%s", value);
@@ -387,7 +402,10 @@ static void auth_results(SMFICTX *ctx, const struct conn *c, const om_spam_env *
 	}
 	if (o >= sizeof(v))
 		v[sizeof(v) - 1] = '\0';
-	/* first in the header, above what other servers said */
+	/* the sender's fields in our name go (the last first: the indexes of
+	 * the others stay), then ours first in the header */
+	for (unsigned i = c->nforged; i-- > 0;)
+		smfi_chgheader(ctx, (char *)"Authentication-Results", (int)c->forged_ar[i], NULL);
 	smfi_insheader(ctx, 0, (char *)"Authentication-Results", v);
 }
 
@@ -481,10 +499,11 @@ static sfsistat on_eom(SMFICTX *ctx)
 	}
 	if (g.auth && !c->authenticated) {
 		om_spam_auth_verify(g.auth, c->msg, c->len, c->from, c->spf, &v.env);
-		/* DNS without an answer: the message's own header is read instead */
-		if (v.env.dkim == OM_AUTH_TEMPERROR)
+		/* DNS without an answer: the message's own header is read
+		 * instead, unless the sender put one there in our name */
+		if (v.env.dkim == OM_AUTH_TEMPERROR && !c->nforged)
 			v.env.dkim = OM_AUTH_UNKNOWN;
-		if (v.env.dmarc == OM_AUTH_TEMPERROR)
+		if (v.env.dmarc == OM_AUTH_TEMPERROR && !c->nforged)
 			v.env.dmarc = OM_AUTH_UNKNOWN;
 	}
 	struct om_proto_mail_config mc;
