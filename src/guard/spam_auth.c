@@ -119,8 +119,15 @@ static int zone_load(om_spam_auth_ctx *a, const char *path)
 	return 0;
 }
 
-/* the TXT strings of the answer joined; 1 found, 0 none, -EAGAIN */
-static int dns_txt(const char *name, char *ret, size_t cap)
+/* a record that starts as asked ("v=DMARC1"; NULL: any) */
+static bool wanted(const char *txt, const char *want)
+{
+	return !want || !strncmp(txt, want, strlen(want));
+}
+
+/* the TXT strings of the first answer that is wanted joined; 1 found, 0
+ * none, -EAGAIN */
+static int dns_txt(const char *name, const char *want, char *ret, size_t cap)
 {
 	struct __res_state st;
 	memset(&st, 0, sizeof(st));
@@ -155,17 +162,19 @@ static int dns_txt(const char *name, char *ret, size_t cap)
 			p += l;
 		}
 		ret[o] = '\0';
-		found = 1;
+		found = wanted(ret, want);
 	}
 	return found;
 }
 
-int om_spam_auth_txt(const om_spam_auth_ctx *a, const char *name, char *ret, size_t cap)
+/* the first TXT record of name that starts with want (NULL: any) */
+static int txt_want(const om_spam_auth_ctx *a, const char *name, const char *want, char *ret,
+                    size_t cap)
 {
 	if (!cap)
 		return -EINVAL;
 	if (!a->use_zone)
-		return dns_txt(name, ret, cap);
+		return dns_txt(name, want, ret, cap);
 	char n[OM_SPAM_DOMAIN_LEN + 80];
 	snprintf(n, sizeof(n), "%s", name);
 	size_t l = strlen(n);
@@ -173,11 +182,16 @@ int om_spam_auth_txt(const om_spam_auth_ctx *a, const char *name, char *ret, siz
 		n[l - 1] = '\0';
 	lower(n);
 	for (unsigned i = 0; i < a->nrr; i++)
-		if (!strcmp(a->rr[i].name, n)) {
+		if (!strcmp(a->rr[i].name, n) && wanted(a->rr[i].txt, want)) {
 			snprintf(ret, cap, "%s", a->rr[i].txt);
 			return 1;
 		}
 	return 0;
+}
+
+int om_spam_auth_txt(const om_spam_auth_ctx *a, const char *name, char *ret, size_t cap)
+{
+	return txt_want(a, name, NULL, ret, cap);
 }
 
 /* ---- DKIM ----------------------------------------------------------------- */
@@ -397,7 +411,8 @@ static int dmarc_lookup(const om_spam_auth_ctx *a, const char *from, struct dmar
 		if (k && !strcmp(org, from))
 			break;
 		snprintf(name, sizeof(name), "_dmarc.%s", d);
-		int r = om_spam_auth_txt(a, name, txt, sizeof(txt));
+		/* other TXT records may share the name: the DMARC one */
+		int r = txt_want(a, name, "v=DMARC1", txt, sizeof(txt));
 		if (r < 0)
 			return r;
 		if (r == 1 && dmarc_parse(txt, rec) == 0) {

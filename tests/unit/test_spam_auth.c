@@ -85,6 +85,7 @@ static int setup(void **state)
 	fprintf(f, "sel1._domainkey.partner.example \"v=DKIM1; k=rsa; \" \"p=%s\"\n", pub_b64);
 	fprintf(f, "sel1._domainkey.mailer.example v=DKIM1; k=rsa; p=%s\n", pub_b64);
 	fprintf(f, "_dmarc.partner.example v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@x\n");
+	fprintf(f, "_dmarc.strict.example some-verification=1234\n"); /* not DMARC: skipped */
 	fprintf(f, "_dmarc.strict.example v=DMARC1; p=quarantine; aspf=s\n");
 	fprintf(f, "_dmarc.notdmarc.example v=spf1 -all\n");
 	fprintf(f, "sel1._domainkey.strict.example v=DKIM1; k=rsa; p=%s\n", pub_b64);
