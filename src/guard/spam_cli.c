@@ -451,6 +451,18 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 		out(lang, "spam.msg.stats", db, (unsigned long long)h, (unsigned long long)s,
 		    (unsigned long long)t);
 		om_spam_db_free(d);
+		/* the correspondent history beside it, when there is one */
+		char cpath[PATH_LEN + 8];
+		struct stat cst;
+		om_spam_corr *corr = NULL;
+		if (om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 && stat(cpath, &cst) == 0 &&
+		    om_spam_corr_open(cpath, 0, &corr) == 0) {
+			unsigned nc;
+			uint64_t dropped;
+			om_spam_corr_stats(corr, &nc, &dropped);
+			out(lang, "spam.msg.corr", cpath, nc, (unsigned long long)dropped);
+			om_spam_corr_close(corr);
+		}
 		rc = 0;
 	} else {
 		say(lang, "spam.err.sub", sub);
