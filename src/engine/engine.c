@@ -120,6 +120,7 @@ struct worker {
 	om_proto_worker *proto; /* NULL without the proto module */
 	om_detect_worker *det;  /* NULL without rules */
 	om_appctl_worker *ac;   /* NULL without application control */
+	const om_wf_filter *wf; /* the web filter this worker uses; NULL: none */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -818,7 +819,7 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 {
 	struct worker *w = user;
 	struct engine *e = w->e;
-	const om_wf_filter *filt = e->o->webfilter;
+	const om_wf_filter *filt = w->wf;
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
@@ -935,17 +936,30 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	out_line(e, b, start, now);
 }
 
-/* Registers the web filter's observer (offline and live): its events come
- * to on_webfilter_event on the flow's worker. */
-static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto)
+/* The web filter as seen by one worker: the filter it uses now (a reload
+ * gives the worker another one between two batches). */
+static enum om_tx_verdict webfilter_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	if (!wf || !proto)
+	struct worker *w = wctx;
+	return w->wf ? om_wf_on_tx(w->wf, w, f, tx) : OM_TX_VERDICT_ACCEPT;
+}
+
+/* Registers the web filter's observer (offline and live): its events come
+ * to on_webfilter_event on the flow's worker. always: also without a
+ * filter (the live gateway, whose reload may bring one). */
+static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto, bool always)
+{
+	if ((!wf && !always) || !proto)
 		return 0;
-	wf->cb = on_webfilter_event;
-	wf->user = e;
-	wf->worker_user = webfilter_worker_user;
-	om_proto_observer obs;
-	om_wf_observer(&obs, wf);
+	if (wf) {
+		wf->cb = on_webfilter_event;
+		wf->user = e;
+		wf->worker_user = webfilter_worker_user;
+	}
+	om_proto_observer obs = {.name = "webfilter",
+	                         .worker_new = webfilter_worker_user,
+	                         .on_tx = webfilter_on_tx,
+	                         .user = e};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -1898,7 +1912,8 @@ static int workers_init(struct engine *e)
 		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
-		if (e->o->detect) {
+		w->wf = e->o->webfilter;
+		if (e->o->detect && om_detect_hub_rules(e->o->detect)) {
 			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect),
 			                              on_detect_alert, w);
 			if (!w->det)
@@ -2024,7 +2039,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
-	if ((r = webfilter_attach(&e, o->webfilter, o->proto)) < 0) {
+	if ((r = webfilter_attach(&e, o->webfilter, o->proto, false)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
@@ -2172,7 +2187,8 @@ struct live_hold {
 
 struct live_worker {
 	om_capture *cap;
-	atomic_ullong beat; /* wall time of the last loop */
+	om_detect_worker *old_det; /* replaced by a reload, freed by the control thread */
+	atomic_ullong beat;        /* wall time of the last loop */
 	struct live_hold held[LIVE_HELD];
 	unsigned nheld;
 	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
@@ -2188,8 +2204,36 @@ struct live_worker {
 	} snap;
 };
 
+/* What a reload built for the workers: a rule set with a detect worker
+ * for each engine worker, the tenant's web filter and application policy.
+ * Each part says whether it changes. */
+struct live_policy {
+	bool rules;
+	om_detect *set; /* owned; NULL: none (or, in cur, the start's set) */
+	om_detect_worker *det[OM_GW_WORKERS_MAX];
+	om_detect_load_stats st;
+	bool wf_change;
+	om_wf_filter *wf; /* owned; NULL: none (or, in cur, the start's filter) */
+	bool ac_change;
+	om_appctl *ac; /* owned; the start's map and caps, the new policy */
+};
+
+enum { LOAD_IDLE = 0, LOAD_BUSY, LOAD_BUILT, LOAD_FAILED };
+
 struct live {
 	const om_gateway_opts *o;
+	/* reload: a loader thread builds next off the packet path, the
+	 * workers take it between two batches (ho), the control thread frees
+	 * what it replaced (cur) once every worker has */
+	om_gw_handover ho;
+	struct live_policy cur, next;
+	pthread_t loader;
+	atomic_int load_state;
+	bool offered;
+	om_settings *load_cfg; /* the configuration the loader builds from */
+	char load_err[1024];
+	uint64_t rules_syntax; /* of the set running */
+	uint64_t rules_count, reloads, reload_failures;
 	om_gateway_config g;  /* block list replaced on reload, under lock */
 	pthread_mutex_t lock; /* recon, the tables, e->rout, g.blocked */
 	om_addr_table *blocked, *quar;
@@ -2516,6 +2560,9 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "block_pages_served", om_gw_page_served(x->L->page));
 	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
 	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
+	om_json_u64(j, "rules", x->L->rules_count);
+	om_json_u64(j, "reloads", x->L->reloads);
+	om_json_u64(j, "reload_failures", x->L->reload_failures);
 	pthread_mutex_lock(&x->L->auto_lock);
 	om_json_u64(j, "auto_quarantine_lost", x->L->autoq_lost);
 	pthread_mutex_unlock(&x->L->auto_lock);
@@ -2710,6 +2757,24 @@ static void live_flush(struct engine *e, om_buf *b, om_usec now)
 	out_flush(e, b, day);
 }
 
+/* A worker takes what a reload built for it (between two batches, on its
+ * own thread: nothing else touches its detect worker, cell or filter). */
+static void live_install(struct worker *w, unsigned gen)
+{
+	struct live *L = w->e->live;
+	const struct live_policy *n = &L->next;
+	if (n->rules) {
+		w->lw->old_det = w->det;
+		w->det = n->det[w->id];
+		om_detect_hub_bind(L->o->detect, w->id, w->det);
+	}
+	if (n->wf_change)
+		w->wf = n->wf;
+	if (n->ac_change && w->ac)
+		om_appctl_worker_rebind(w->ac, n->ac);
+	om_gw_handover_ack(&L->ho, w->id, gen);
+}
+
 static void *live_main(void *arg)
 {
 	struct worker *w = arg;
@@ -2735,6 +2800,9 @@ static void *live_main(void *arg)
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
+		unsigned gen;
+		if (om_gw_handover_pending(&L->ho, w->id, &gen))
+			live_install(w, gen);
 		if (L->o->av) /* the scanner threads' alerts, written here */
 			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
@@ -2813,6 +2881,186 @@ static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+static void live_policy_free(struct live_policy *p, unsigned nworkers)
+{
+	for (unsigned i = 0; i < nworkers && i < OM_GW_WORKERS_MAX; i++)
+		p->det[i] = om_detect_worker_free(p->det[i]);
+	p->set = om_detect_free(p->set);
+	if (p->wf) {
+		om_wf_filter_cleanup(p->wf);
+		free(p->wf);
+	}
+	free(p->ac);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The loader thread: the rule set, one detect worker per engine worker and
+ * the guards' policy, from L->load_cfg, into L->next; all or nothing. */
+static void *live_loader(void *arg)
+{
+	struct engine *e = arg;
+	struct live *L = e->live;
+	const om_settings *s = L->load_cfg;
+	struct live_policy *n = &L->next;
+	int r = 0;
+	om_lang_set_thread(e->lang);
+	pthread_setname_np(pthread_self(), "om-reload");
+	memset(n, 0, sizeof(*n));
+	L->load_err[0] = '\0';
+	if (L->o->detect) {
+		n->rules = true;
+		if (s->detect.nfiles + L->o->nrule_files)
+			r = om_gw_rules_build(&s->detect, &s->base.home_net, L->o->rule_files,
+			                      L->o->nrule_files, L->rules_syntax, &n->set, &n->st,
+			                      L->load_err, sizeof(L->load_err));
+		for (unsigned i = 0; r == 0 && n->set && i < e->nworkers; i++)
+			if (!(n->det[i] =
+			          om_detect_worker_new(n->set, on_detect_alert, &e->w[i]))) {
+				r = -ENOMEM;
+				snprintf(L->load_err, sizeof(L->load_err), "%s",
+				         om_tr("err.nomem"));
+			}
+	}
+	if (r == 0 && L->o->proto) {
+		om_wf_filter wf;
+		bool use_wf;
+		om_app_policy ap;
+		r = om_gw_policy_build(s, &wf, &use_wf, &ap, L->load_err, sizeof(L->load_err));
+		if (r == 0 && use_wf) {
+			if ((n->wf = malloc(sizeof(*n->wf))) != NULL) {
+				*n->wf = wf;
+				n->wf->cb = on_webfilter_event;
+				n->wf->user = e;
+				n->wf->worker_user = webfilter_worker_user;
+			} else {
+				om_wf_filter_cleanup(&wf);
+				r = -ENOMEM;
+			}
+		}
+		n->wf_change = r == 0;
+		if (r == 0 && L->o->appctl) {
+			if ((n->ac = malloc(sizeof(*n->ac))) != NULL) {
+				*n->ac =
+				    *L->o->appctl; /* its map and caps: the workers' state fits */
+				n->ac->own_map = NULL;
+				n->ac->policy = ap;
+				n->ac_change = true;
+			} else {
+				r = -ENOMEM;
+			}
+		}
+		if (r == -ENOMEM && !L->load_err[0])
+			snprintf(L->load_err, sizeof(L->load_err), "%s", om_tr("err.nomem"));
+	}
+	if (r < 0)
+		live_policy_free(n, e->nworkers);
+	atomic_store(&L->load_state, r < 0 ? LOAD_FAILED : LOAD_BUILT);
+	return NULL;
+}
+
+/* Starts building what s names (takes s); a reload still in progress is
+ * finished first. */
+static void live_load_start(struct engine *e, om_settings *s)
+{
+	struct live *L = e->live;
+	if (atomic_load(&L->load_state) != LOAD_IDLE || L->offered) {
+		om_log(OM_LOG_WARN, "%s", om_tr("gateway.reload.busy"));
+		free(s);
+		return;
+	}
+	L->load_cfg = s;
+	atomic_store(&L->load_state, LOAD_BUSY);
+	if (pthread_create(&L->loader, NULL, live_loader, e) != 0) {
+		atomic_store(&L->load_state, LOAD_IDLE);
+		L->load_cfg = NULL;
+		free(s);
+		om_log(OM_LOG_WARN, om_tr("gateway.reload.failed"), strerror(EAGAIN));
+	}
+}
+
+/* The previous policy goes once every worker has taken the new one. */
+static void live_retire(struct engine *e)
+{
+	struct live *L = e->live;
+	struct live_policy *n = &L->next, *c = &L->cur;
+	if (n->rules) {
+		for (unsigned i = 0; i < e->nworkers; i++)
+			L->lw[i].old_det = om_detect_worker_free(L->lw[i].old_det);
+		om_detect_free(c->set);
+		c->set = n->set;
+		L->rules_syntax = n->st.syntax_errors;
+		L->rules_count = n->set ? om_detect_rule_count(n->set) : 0;
+		om_log(OM_LOG_INFO, om_tr("gateway.rules.reloaded"),
+		       (unsigned long long)L->rules_count, (unsigned long long)n->st.total,
+		       (unsigned long long)n->st.skipped, (unsigned long long)n->st.syntax_errors);
+	}
+	if (n->wf_change) {
+		if (c->wf) {
+			om_wf_filter_cleanup(c->wf);
+			free(c->wf);
+		}
+		c->wf = n->wf;
+	}
+	if (n->ac_change) {
+		free(c->ac);
+		c->ac = n->ac;
+	}
+	if (n->wf_change || n->ac_change)
+		om_log(OM_LOG_INFO, om_tr("gateway.policy.reloaded"), e->cfg->base.tenant,
+		       n->wf ? om_tr("gateway.policy.on") : om_tr("gateway.policy.off"),
+		       n->ac ? om_tr("gateway.policy.on") : om_tr("gateway.policy.off"));
+	memset(n, 0, sizeof(*n));
+	L->reloads++;
+}
+
+/* The control thread's part of a reload, each round: a built policy is
+ * offered to the workers, a failed one logged (the running one stays), an
+ * offered one retired once every worker has taken it. */
+static void live_load_poll(struct engine *e)
+{
+	struct live *L = e->live;
+	int st = atomic_load(&L->load_state);
+	if (st == LOAD_BUILT || st == LOAD_FAILED) {
+		pthread_join(L->loader, NULL);
+		free(L->load_cfg);
+		L->load_cfg = NULL;
+		if (st == LOAD_FAILED) {
+			L->reload_failures++;
+			om_log(OM_LOG_WARN, om_tr("gateway.rules.kept"), L->load_err);
+		} else if (om_gw_handover_offer(&L->ho) == 0) {
+			L->offered = true;
+		}
+		atomic_store(&L->load_state, LOAD_IDLE);
+	}
+	if (L->offered && om_gw_handover_done(&L->ho)) {
+		live_retire(e);
+		L->offered = false;
+	}
+}
+
+/* At the end, after the workers: a loader still running is waited for,
+ * what it built freed; an offer not taken by every worker is taken for
+ * the ones that did not (their threads are gone), then retired. */
+static void live_load_end(struct engine *e)
+{
+	struct live *L = e->live;
+	if (atomic_load(&L->load_state) != LOAD_IDLE) {
+		pthread_join(L->loader, NULL);
+		free(L->load_cfg);
+		L->load_cfg = NULL;
+		live_policy_free(&L->next, e->nworkers);
+		atomic_store(&L->load_state, LOAD_IDLE);
+	}
+	if (L->offered) {
+		unsigned gen = atomic_load(&L->ho.gen);
+		for (unsigned i = 0; i < e->nworkers; i++)
+			if (!om_gw_handover_taken(&L->ho, i))
+				live_install(&e->w[i], gen);
+		live_retire(e);
+		L->offered = false;
+	}
+}
+
 static void live_reload(struct engine *e)
 {
 	struct live *L = e->live;
@@ -2825,15 +3073,17 @@ static void live_reload(struct engine *e)
 		       (unsigned long long)om_intel_live_generation(e->o->intel->live));
 	else if (ir < 0)
 		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-ir));
-	if (!L->o->config_path)
-		return;
 	om_settings *s = malloc(sizeof(*s));
 	if (!s)
 		return;
 	*s = *e->cfg;
-	if (om_settings_load(s, L->o->config_path, err, sizeof(err)) < 0) {
+	if (L->o->config_path && om_settings_load(s, L->o->config_path, err, sizeof(err)) < 0) {
 		om_log(OM_LOG_WARN, om_tr("gateway.reload.failed"), err);
-	} else {
+		L->reload_failures++;
+		free(s);
+		return;
+	}
+	if (L->o->config_path) {
 		/* the block list changes in place; the firewall is replaced in one
 		 * transaction, so established flows (conntrack) keep going */
 		pthread_mutex_lock(&L->lock);
@@ -2843,7 +3093,9 @@ static void live_reload(struct engine *e)
 		pthread_mutex_unlock(&L->lock);
 		om_log(OM_LOG_INFO, "%s", om_tr("gateway.reload.done"));
 	}
-	free(s);
+	/* the rules and the guards' policy: built aside, swapped in by the
+	 * workers; the running ones stay when that fails */
+	live_load_start(e, s);
 }
 
 int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
@@ -2879,6 +3131,12 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	L.o = go;
 	L.g = *g;
 	L.is_inline = g->mode == OM_GW_INLINE;
+	L.rules_syntax = go->rules_syntax_errors;
+	L.rules_count = go->detect && om_detect_hub_rules(go->detect)
+	                    ? om_detect_rule_count(om_detect_hub_rules(go->detect))
+	                    : 0;
+	om_gw_handover_init(&L.ho, eo.workers);
+	atomic_init(&L.load_state, LOAD_IDLE);
 	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
 	pthread_mutex_init(&L.lock, NULL);
 	pthread_mutex_init(&L.auto_lock, NULL);
@@ -2901,7 +3159,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	for (unsigned i = 0; i < e.nworkers; i++)
 		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
-	if ((r = webfilter_attach(&e, eo.webfilter, go->proto)) < 0) {
+	if ((r = webfilter_attach(&e, eo.webfilter, go->proto, true)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 		goto out;
 	}
@@ -3005,6 +3263,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			*go->reload = 0;
 			live_reload(&e);
 		}
+		live_load_poll(&e);
 		live_auto_apply(&e);
 		if (now - last_stats >= stats_every) {
 			live_stats(&e, now);
@@ -3037,6 +3296,7 @@ stop:
 	atomic_store(&L.stop, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(e.w[i].thread, NULL);
+	live_load_end(&e);
 	if (r == 0 && atomic_load(&e.error)) {
 		r = atomic_load(&e.error);
 		snprintf(err, errlen, om_tr("err.engine.write"), strerror(-r));
@@ -3094,6 +3354,7 @@ out:
 		workers_free(&e);
 		free(e.w);
 	}
+	live_policy_free(&L.cur, 0); /* after the workers: their rules and filters */
 	if (L.lw)
 		for (unsigned i = 0; i < e.nworkers; i++)
 			pthread_mutex_destroy(&L.lw[i].snap_lock);

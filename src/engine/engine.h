@@ -240,10 +240,18 @@ typedef struct om_gateway_opts {
 	om_proto *proto;
 	om_wf_filter *webfilter; /* the tenant's web filter; NULL: none */
 	const om_appctl *appctl; /* application control; NULL: none */
-	om_detect_hub *detect;   /* IPS rules attached to proto; NULL: none */
-	volatile int *stop;      /* set by the signal handler: leave */
-	volatile int *reload;    /* set by SIGHUP: re-read configuration and quarantine */
-	uint32_t run_seconds;    /* 0: until stop */
+	/* IPS rules attached to proto; NULL: none. The gateway's reload binds
+	 * new detect workers into it: give one (with no rules) also when none
+	 * are loaded at the start, so that a reload can bring the first ones */
+	om_detect_hub *detect;
+	const char *const *rule_files; /* the command line's --rules, read again on reload */
+	unsigned nrule_files;
+	uint64_t rules_syntax_errors; /* rules of the start set left out as invalid */
+	volatile int *stop;           /* set by the signal handler: leave */
+	/* set by SIGHUP: re-read the configuration, quarantine, block list, IPS
+	 * rules and the guards' policy (docs/gateway.md, "Reload") */
+	volatile int *reload;
+	uint32_t run_seconds; /* 0: until stop */
 	/* threat intelligence; its database is reopened when the file is
 	 * replaced (checked every 10 s and on SIGHUP); NULL: none */
 	om_intel_matcher *intel;

@@ -894,6 +894,112 @@ int om_gw_reject(int fd, int fd6, const om_packet *p)
 	return r;
 }
 
+/* ---- reload -------------------------------------------------------------------- */
+
+void om_gw_handover_init(om_gw_handover *h, unsigned workers)
+{
+	h->n = workers < OM_GW_WORKERS_MAX ? workers : OM_GW_WORKERS_MAX;
+	atomic_init(&h->gen, 0);
+	for (unsigned i = 0; i < OM_GW_WORKERS_MAX; i++)
+		atomic_init(&h->seen[i], 0);
+}
+
+bool om_gw_handover_taken(const om_gw_handover *h, unsigned worker)
+{
+	return worker >= h->n || atomic_load_explicit(&h->seen[worker], memory_order_acquire) ==
+	                             atomic_load_explicit(&h->gen, memory_order_relaxed);
+}
+
+bool om_gw_handover_done(const om_gw_handover *h)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		if (!om_gw_handover_taken(h, i))
+			return false;
+	return true;
+}
+
+int om_gw_handover_offer(om_gw_handover *h)
+{
+	if (!om_gw_handover_done(h))
+		return -EBUSY;
+	/* release: what was built before is visible to a worker that sees
+	 * the new generation */
+	atomic_fetch_add_explicit(&h->gen, 1, memory_order_release);
+	return 0;
+}
+
+bool om_gw_handover_pending(const om_gw_handover *h, unsigned worker, unsigned *ret_gen)
+{
+	unsigned g = atomic_load_explicit(&h->gen, memory_order_acquire);
+	if (worker >= h->n || atomic_load_explicit(&h->seen[worker], memory_order_relaxed) == g)
+		return false;
+	*ret_gen = g;
+	return true;
+}
+
+void om_gw_handover_ack(om_gw_handover *h, unsigned worker, unsigned gen)
+{
+	/* release: the worker no longer touches what it replaced */
+	if (worker < h->n)
+		atomic_store_explicit(&h->seen[worker], gen, memory_order_release);
+}
+
+int om_gw_rules_build(const om_detect_config *cfg, const om_config_nets *home,
+                      const char *const *extra, unsigned nextra, uint64_t running_syntax,
+                      om_detect **ret, om_detect_load_stats *ret_st, char *err, size_t errlen)
+{
+	om_detect_load_stats st;
+	memset(&st, 0, sizeof(st));
+	om_detect *d = NULL;
+	char why[1024] = "";
+	/* no warning per rule: the log says in one line what the set is */
+	int r = om_detect_from_config_stats(cfg, home, extra, nextra, 0, &st, &d, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, om_tr("gateway.rules.load_failed"),
+		         why[0] ? why : strerror(-r));
+		return r;
+	}
+	if (st.syntax_errors > running_syntax) {
+		snprintf(err, errlen, om_tr("gateway.rules.syntax"),
+		         (unsigned long long)st.syntax_errors, (unsigned long long)running_syntax);
+		om_detect_free(d);
+		return -EINVAL;
+	}
+	*ret = d;
+	*ret_st = st;
+	return 0;
+}
+
+int om_gw_policy_build(const om_settings *s, om_wf_filter *ret_wf, bool *ret_use_wf,
+                       om_app_policy *ret_app, char *err, size_t errlen)
+{
+	const om_guard_config *g = &s->guard;
+	const om_guard_tenant *tp = om_guard_tenant_policy(g, s->base.tenant);
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
+	bool use_wf = false;
+	if (g->webfilter_db[0]) {
+		const char *block =
+		    tp && tp->wf_block_categories[0] ? tp->wf_block_categories : NULL;
+		const char *allow = tp && tp->wf_allow[0] ? tp->wf_allow : NULL;
+		int r = om_wf_filter_setup(&wf, g->webfilter_db, block, allow, err, errlen);
+		if (r == 0 && tp)
+			r = om_wf_filter_block_list(&wf, tp->wf_block, err, errlen);
+		if (r < 0) {
+			om_wf_filter_cleanup(&wf);
+			return r;
+		}
+		use_wf = true;
+	}
+	*ret_wf = wf;
+	*ret_use_wf = use_wf;
+	if (tp)
+		*ret_app = tp->app;
+	else
+		memset(ret_app, 0, sizeof(*ret_app));
+	return 0;
+}
+
 /* ---- privilege ---------------------------------------------------------------- */
 
 int om_gw_drop_privileges(const char *user, char *err, size_t errlen)

@@ -13,7 +13,9 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -911,6 +913,177 @@ static void test_eve_disk_full(void **st)
 	rmdir(dir);
 }
 
+/* ---- reload ------------------------------------------------------------- */
+
+static void test_handover_sequence(void **st)
+{
+	(void)st;
+	om_gw_handover h;
+	unsigned gen = 0;
+	om_gw_handover_init(&h, 2);
+	assert_true(om_gw_handover_done(&h)); /* nothing offered yet */
+	assert_false(om_gw_handover_pending(&h, 0, &gen));
+	assert_int_equal(om_gw_handover_offer(&h), 0);
+	assert_false(om_gw_handover_done(&h));
+	assert_true(om_gw_handover_pending(&h, 0, &gen));
+	assert_int_equal(gen, 1);
+	/* a second offer before every worker took the first is refused */
+	assert_int_equal(om_gw_handover_offer(&h), -EBUSY);
+	om_gw_handover_ack(&h, 0, gen);
+	assert_true(om_gw_handover_taken(&h, 0));
+	assert_false(om_gw_handover_taken(&h, 1));
+	assert_false(om_gw_handover_done(&h)); /* worker 1 still holds the old */
+	assert_false(om_gw_handover_pending(&h, 0, &gen));
+	assert_true(om_gw_handover_pending(&h, 1, &gen));
+	om_gw_handover_ack(&h, 1, gen);
+	assert_true(om_gw_handover_done(&h));
+	assert_int_equal(om_gw_handover_offer(&h), 0);
+	assert_true(om_gw_handover_pending(&h, 1, &gen));
+	assert_int_equal(gen, 2);
+	/* a worker index past the table is never waited for */
+	assert_false(om_gw_handover_pending(&h, 5, &gen));
+	assert_true(om_gw_handover_taken(&h, 5));
+}
+
+/* Workers that use "the current set" all the time while the control thread
+ * swaps it 300 times: a set is poisoned and freed only once every worker
+ * has taken the next, so no worker ever sees a poisoned one (ASan would
+ * also catch a use after the free). */
+#define HO_WORKERS 3
+#define HO_ROUNDS 300
+struct ho_set {
+	int magic;
+};
+struct ho_ctx {
+	om_gw_handover h;
+	struct ho_set *next[HO_WORKERS];
+	atomic_int stop;
+	atomic_int bad;
+	atomic_ulong uses;
+};
+struct ho_worker {
+	struct ho_ctx *c;
+	unsigned id;
+	struct ho_set *cur;
+};
+
+static void *ho_main(void *arg)
+{
+	struct ho_worker *w = arg;
+	while (!atomic_load(&w->c->stop)) {
+		unsigned gen;
+		if (w->cur->magic != 42)
+			atomic_store(&w->c->bad, 1);
+		atomic_fetch_add(&w->c->uses, 1);
+		if (om_gw_handover_pending(&w->c->h, w->id, &gen)) {
+			w->cur = w->c->next[w->id];
+			om_gw_handover_ack(&w->c->h, w->id, gen);
+		}
+	}
+	return NULL;
+}
+
+static void test_handover_threads(void **st)
+{
+	(void)st;
+	struct ho_ctx c;
+	memset(&c, 0, sizeof(c));
+	om_gw_handover_init(&c.h, HO_WORKERS);
+	struct ho_worker w[HO_WORKERS];
+	pthread_t t[HO_WORKERS];
+	struct ho_set *old[HO_WORKERS];
+	for (unsigned i = 0; i < HO_WORKERS; i++) {
+		w[i] = (struct ho_worker){&c, i, malloc(sizeof(struct ho_set))};
+		w[i].cur->magic = 42;
+		old[i] = w[i].cur;
+		assert_int_equal(pthread_create(&t[i], NULL, ho_main, &w[i]), 0);
+	}
+	for (int r = 0; r < HO_ROUNDS; r++) {
+		for (unsigned i = 0; i < HO_WORKERS; i++) {
+			c.next[i] = malloc(sizeof(struct ho_set));
+			c.next[i]->magic = 42;
+		}
+		assert_int_equal(om_gw_handover_offer(&c.h), 0);
+		while (!om_gw_handover_done(&c.h))
+			sched_yield();
+		for (unsigned i = 0; i < HO_WORKERS; i++) {
+			old[i]->magic = -1; /* poisoned: a worker still on it would see this */
+			free(old[i]);
+			old[i] = c.next[i];
+		}
+	}
+	atomic_store(&c.stop, 1);
+	for (unsigned i = 0; i < HO_WORKERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_ptr_equal(w[i].cur, old[i]); /* each took the last set */
+		free(old[i]);
+	}
+	assert_int_equal(atomic_load(&c.bad), 0);
+	assert_true(atomic_load(&c.uses) >= HO_ROUNDS);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_rules_build(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/omamori-gwrules.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char good[128], bad[128], missing[128], err[1024];
+	snprintf(good, sizeof(good), "%s/good.rules", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.rules", dir);
+	snprintf(missing, sizeof(missing), "%s/none.rules", dir);
+	write_text(good,
+	           "drop http any any -> any any (msg:\"a\"; content:\"abc\"; sid:1; rev:1;)\n"
+	           "alert tcp any any -> any 25 (msg:\"b\"; content:\"x\"; sid:2; rev:1;)\n");
+	/* the second rule lacks its closing parenthesis */
+	write_text(bad,
+	           "drop http any any -> any any (msg:\"a\"; content:\"abc\"; sid:1; rev:1;)\n"
+	           "drop http any any -> any any (msg:\"c\"; content:\"abc\"; sid:3; rev:1;\n");
+	om_detect_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	om_detect *d = NULL;
+	om_detect_load_stats ls;
+	const char *files[1] = {good};
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)), 0);
+	assert_non_null(d);
+	assert_int_equal(om_detect_rule_count(d), 2);
+	assert_int_equal(ls.total, 2);
+	assert_int_equal(ls.syntax_errors, 0);
+	d = om_detect_free(d);
+	/* a rule written wrong: refused while the running set has none */
+	files[0] = bad;
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)),
+	                 -EINVAL);
+	assert_null(d);
+	assert_non_null(strstr(err, "1 rules with syntax errors where the running ones have 0"));
+	/* no worse than the running set (one invalid rule already): taken */
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 1, &d, &ls, err, sizeof(err)), 0);
+	assert_int_equal(om_detect_rule_count(d), 1);
+	d = om_detect_free(d);
+	/* a file that cannot be read: refused, the message names it */
+	files[0] = missing;
+	assert_true(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)) < 0);
+	assert_null(d);
+	assert_non_null(strstr(err, missing));
+	assert_non_null(strstr(err, "could not be loaded"));
+	/* the files of the configuration count as well as the command line's */
+	snprintf(cfg.files[0], sizeof(cfg.files[0]), "%s", good);
+	cfg.nfiles = 1;
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, NULL, 0, 0, &d, &ls, err, sizeof(err)), 0);
+	assert_int_equal(om_detect_rule_count(d), 2);
+	om_detect_free(d);
+	unlink(good);
+	unlink(bad);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -932,6 +1105,9 @@ int main(void)
 	    cmocka_unit_test(test_sinkhole),
 	    cmocka_unit_test(test_reject_ipv6),
 	    cmocka_unit_test(test_block_page),
+	    cmocka_unit_test(test_handover_sequence),
+	    cmocka_unit_test(test_handover_threads),
+	    cmocka_unit_test(test_rules_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
