@@ -2240,10 +2240,12 @@ struct live {
 	bool is_inline;
 	atomic_int stop;
 	struct live_worker *lw;
-	om_addr block_addr;
-	bool has_block_addr;
-	om_gw_page *page;  /* the block page, NULL when not served */
-	char page_url[96]; /* where a blocked HTTP request is sent */
+	/* the block page's addresses: [0] IPv4, [1] IPv6 (site.block-page.address
+	 * and .address6; an IPv6 .address counts as [1]) */
+	om_addr block_addr[2];
+	bool has_block_addr[2];
+	om_gw_page *page;     /* the block page, NULL when not served */
+	char page_url[2][96]; /* where a blocked HTTP request is sent, by family; "": none */
 	/* automatic quarantine: hosts found by the workers' alerts, applied by
 	 * the control thread (the workers may write alerts under L->lock) */
 	pthread_mutex_t auto_lock;
@@ -2343,10 +2345,13 @@ static void *live_obs_new(void *user, unsigned worker)
  * that tells it why it is cut off. */
 static bool quarantine_allowed(const struct live *L, const om_packet *p)
 {
-	if (!L->has_block_addr)
-		return false;
-	bool to_gw = memcmp(p->dst.b, L->block_addr.b, 16) == 0;
-	bool from_gw = memcmp(p->src.b, L->block_addr.b, 16) == 0;
+	bool to_gw = false, from_gw = false;
+	for (int k = 0; k < 2; k++) {
+		if (!L->has_block_addr[k])
+			continue;
+		to_gw = to_gw || memcmp(p->dst.b, L->block_addr[k].b, 16) == 0;
+		from_gw = from_gw || memcmp(p->src.b, L->block_addr[k].b, 16) == 0;
+	}
 	uint16_t port = to_gw ? p->dport : p->sport;
 	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
 }
@@ -2363,15 +2368,20 @@ static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f
 	if (v != OM_VERDICT_REJECT && !isolated)
 		return;
 	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
-	    om_gw_sinkhole(lw->raw4, p, &L->block_addr) == 0) {
+	    om_gw_sinkhole(lw->raw4, lw->raw6, p, L->has_block_addr[0] ? &L->block_addr[0] : NULL,
+	                   L->has_block_addr[1] ? &L->block_addr[1] : NULL) == 0) {
 		lw->sinkholes_sent++;
 		return;
 	}
 	if (v != OM_VERDICT_REJECT)
 		return;
 	const char *app = om_app_proto_name(f);
+	/* the page in the request's own family when it has an address there */
+	int fam = p->ip_ver == 6 ? 1 : 0;
+	const char *url = L->page_url[fam][0] ? L->page_url[fam] : L->page_url[!fam];
 	if (L->page && f && p->proto == IPPROTO_TCP && app && !strcmp(app, "http") &&
-	    memcmp(p->src.b, f->cli.b, 16) == 0 && om_gw_redirect(lw->raw4, p, L->page_url) == 0) {
+	    memcmp(p->src.b, f->cli.b, 16) == 0 &&
+	    om_gw_redirect(lw->raw4, lw->raw6, p, url) == 0) {
 		lw->redirects_sent++;
 		return;
 	}
@@ -2645,22 +2655,29 @@ static bool live_is_quarantined(void *user, const om_addr *a)
 static void live_page_start(struct live *L)
 {
 	const om_gateway_config *g = &L->g;
-	if (!L->is_inline || !L->has_block_addr)
+	if (!L->is_inline || (!L->has_block_addr[0] && !L->has_block_addr[1]))
 		return;
-	char err[512] = "", a[64];
 	if (om_gw_page_new(g->block_contact, live_is_quarantined, L, &L->page) < 0)
 		return;
-	if (om_gw_page_listen(L->page, &L->block_addr, (uint16_t)g->block_port, err, sizeof(err)) <
-	    0) {
-		om_log(OM_LOG_WARN, "%s", err);
-		L->page = om_gw_page_free(L->page);
-		return;
+	unsigned listening = 0;
+	for (int k = 0; k < 2; k++) {
+		char err[512] = "", a[64];
+		if (!L->has_block_addr[k])
+			continue;
+		if (om_gw_page_listen(L->page, &L->block_addr[k], (uint16_t)g->block_port, err,
+		                      sizeof(err)) < 0) {
+			om_log(OM_LOG_WARN, "%s", err);
+			L->has_block_addr[k] = false;
+			continue;
+		}
+		om_addr_str(&L->block_addr[k], a, sizeof(a));
+		snprintf(L->page_url[k], sizeof(L->page_url[k]), "http://%s%s%s:%u/", k ? "[" : "",
+		         a, k ? "]" : "", (unsigned)g->block_port);
+		om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url[k]);
+		listening++;
 	}
-	om_addr_str(&L->block_addr, a, sizeof(a));
-	bool v4 = om_addr_is_v4(&L->block_addr);
-	snprintf(L->page_url, sizeof(L->page_url), "http://%s%s%s:%u/", v4 ? "" : "[", a,
-	         v4 ? "" : "]", (unsigned)g->block_port);
-	om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url);
+	if (!listening)
+		L->page = om_gw_page_free(L->page);
 }
 
 static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
@@ -3137,7 +3154,19 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	                    : 0;
 	om_gw_handover_init(&L.ho, eo.workers);
 	atomic_init(&L.load_state, LOAD_IDLE);
-	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
+	{
+		om_addr a;
+		if (g->block_addr[0] && om_addr_parse(g->block_addr, &a) == 0) {
+			int k = om_addr_is_v4(&a) ? 0 : 1;
+			L.block_addr[k] = a;
+			L.has_block_addr[k] = true;
+		}
+		if (g->block_addr6[0] && om_addr_parse(g->block_addr6, &a) == 0 &&
+		    !om_addr_is_v4(&a)) {
+			L.block_addr[1] = a;
+			L.has_block_addr[1] = true;
+		}
+	}
 	pthread_mutex_init(&L.lock, NULL);
 	pthread_mutex_init(&L.auto_lock, NULL);
 	om_buf_init(&e.rout, OUT_MAX_BYTES);

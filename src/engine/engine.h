@@ -57,6 +57,7 @@ typedef struct om_gateway_config {
 	uint32_t max_held;           /* packets held at once per worker */
 	char user[32];               /* run as this user after set-up ("" = stay) */
 	char block_addr[64];         /* the gateway's LAN address: block page, sinkhole */
+	char block_addr6[64];        /* its IPv6 address for the same ("": none) */
 	uint32_t block_port;         /* the block page's port (default 8080) */
 	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
 	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */

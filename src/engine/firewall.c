@@ -116,8 +116,11 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	}
 	/* the block page: a sinkholed name leads the browser to port 80 of the
 	 * gateway's address, which is the page's port */
-	om_addr ba;
-	if (g->block_addr[0] && g->block_port != 80 && om_addr_parse(g->block_addr, &ba) == 0) {
+	const char *const pages[2] = {g->block_addr, g->block_addr6};
+	for (size_t k = 0; k < 2; k++) {
+		om_addr ba;
+		if (!pages[k][0] || g->block_port == 80 || om_addr_parse(pages[k], &ba) < 0)
+			continue;
 		char a[64];
 		om_addr_str(&ba, a, sizeof(a));
 		bool v4 = om_addr_is_v4(&ba);

@@ -21,20 +21,23 @@ int om_gw_reject(int fd, int fd6, const om_packet *p);
  * and, for TCP, the second (to the receiver) at buf + *ret_len1. */
 int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret_len1,
                        size_t *ret_len2);
-/* The block page's redirect for a blocked HTTP request (IPv4 TCP data from
- * the client): to the client, as from the server, "302 Found" to location
- * with FIN; to the server a reset. 0 or -errno (-EINVAL: not a request's
- * data segment, or location holds CR/LF). */
-int om_gw_redirect(int fd, const om_packet *p, const char *location);
+/* The block page's redirect for a blocked HTTP request (TCP data from the
+ * client, IPv4 or IPv6 without extension headers): to the client, as from
+ * the server, "302 Found" to location with FIN; to the server a reset. fd
+ * is the IPv4 raw socket, fd6 the IPv6 one. 0 or -errno (-EINVAL: not a
+ * request's data segment, or location holds CR/LF; -ENOTSUP: no socket
+ * for the family). */
+int om_gw_redirect(int fd, int fd6, const om_packet *p, const char *location);
 int om_gw_redirect_build(const om_packet *p, const char *location, uint8_t *buf, size_t cap,
                          size_t *ret_len1, size_t *ret_len2);
-/* The DNS sinkhole: for a standard IPv4/UDP query with one question, the
- * answer from the resolver it asked: A (or AAAA) answer for that name
- * (TTL 60) when the question asks for answer's family (or ANY), NOERROR
- * with no answer otherwise. -EINVAL for anything else (nothing sent). */
-int om_gw_sinkhole(int fd, const om_packet *p, const om_addr *answer);
-int om_gw_sinkhole_build(const om_packet *p, const om_addr *answer, uint8_t *buf, size_t cap,
-                         size_t *ret_len);
+/* The DNS sinkhole: for a standard UDP query with one question (over IPv4
+ * or IPv6), the answer from the resolver it asked: A with a4 for an A
+ * question, AAAA with a6 for AAAA, each there is for ANY (TTL 60), and
+ * NOERROR with no answer when the family asked for has no address (a4 or
+ * a6 NULL). -EINVAL for anything else (nothing sent). */
+int om_gw_sinkhole(int fd, int fd6, const om_packet *p, const om_addr *a4, const om_addr *a6);
+int om_gw_sinkhole_build(const om_packet *p, const om_addr *a4, const om_addr *a6, uint8_t *buf,
+                         size_t cap, size_t *ret_len);
 /* The block page server (blockpage.c). quarantined tells whether a host
  * is isolated (called from the page's thread). */
 typedef struct om_gw_page om_gw_page;
@@ -44,7 +47,8 @@ typedef struct om_gw_req {
 	char path[256];
 } om_gw_req;
 int om_gw_page_new(const char *contact, om_gw_quar_fn quarantined, void *user, om_gw_page **ret);
-/* Listens on addr:port (before the privilege drop); om_gw_page_run then
+/* Listens on addr:port (before the privilege drop; once for an IPv4 and
+ * once for an IPv6 address, -ENOSPC past two); om_gw_page_run then
  * starts the page's thread (after it: the thread that reads hostile
  * requests never holds more than the process keeps). */
 int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *err, size_t errlen);

@@ -224,6 +224,16 @@ static void test_ruleset(void **st)
 	g->workers = 1;
 	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
 	assert_true(has_line(om_buf_cstr(&b), "queue num 10"));
+	/* the block page: port 80 of each of its addresses goes to its port */
+	om_buf_reset(&b);
+	snprintf(g->block_addr, sizeof(g->block_addr), "192.168.1.1");
+	snprintf(g->block_addr6, sizeof(g->block_addr6), "fd00:1::1");
+	g->block_port = 8080;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	assert_true(has_line(om_buf_cstr(&b), "iifname \"eth1\" ip daddr 192.168.1.1 tcp dport 80 "
+	                                      "dnat ip to 192.168.1.1:8080"));
+	assert_true(has_line(om_buf_cstr(&b), "iifname \"eth1\" ip6 daddr fd00:1::1 tcp dport 80 "
+	                                      "dnat ip6 to [fd00:1::1]:8080"));
 	om_buf_free(&b);
 	/* a buffer too small says so */
 	om_buf_init(&b, 64);
@@ -401,6 +411,18 @@ static void test_site_config(void **st)
 	assert_non_null(strstr(err, "site.lan"));
 	write_file(path, "site:\n  hosts:\n    - {host: 192.168.1.10, action: allow}\n");
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	/* the block page's IPv6 address: an IPv6 address or nothing */
+	write_file(path, "site:\n  block-page:\n    address: 192.168.1.1\n"
+	                 "    address6: fd00:1::1\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_string_equal(s.gateway.block_addr6, "fd00:1::1");
+	write_file(path, "site:\n  block-page:\n    address6: 192.168.1.1\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.block-page.address6"));
+	assert_non_null(strstr(err, "is not an IPv6 address"));
+	write_file(path, "site:\n  block-page:\n    address: gateway.local\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.block-page.address"));
 	unlink(path);
 }
 
@@ -665,7 +687,7 @@ static void test_sinkhole(void **st)
 	assert_int_equal(om_addr_parse("10.10.1.1", &ans), 0);
 	size_t n = dns_query(pkt, 1), len;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), 0);
 	/* IP + UDP + the query's 30 bytes (header 12, name 14, type, class) +
 	 * one answer: pointer 2, type 2, class 2, ttl 4, length 2, address 4 */
 	assert_int_equal(len, 20 + 8 + 30 + 16);
@@ -695,7 +717,7 @@ static void test_sinkhole(void **st)
 	/* AAAA with an IPv4 page: NOERROR, no answer */
 	n = dns_query(pkt, 28);
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), 0);
 	assert_int_equal(len, 20 + 8 + 30);
 	assert_int_equal(out[28 + 7], 0);
 	/* an answer (QR set), a compression pointer in the question, a name past
@@ -703,15 +725,15 @@ static void test_sinkhole(void **st)
 	n = dns_query(pkt, 1);
 	pkt[28 + 2] |= 0x80;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 	n = dns_query(pkt, 1);
 	pkt[28 + 12] = 0xc0;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 	n = dns_query(pkt, 1);
 	pkt[28 + 12] = 60; /* a label longer than the rest */
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 }
 
 static bool never_isolated(void *user, const om_addr *a)
@@ -1084,6 +1106,129 @@ static void test_rules_build(void **st)
 	rmdir(dir);
 }
 
+/* An IPv6 packet fd00:1::2 -> fd00:2::53 (next header nh) around the
+ * transport part l4 (n bytes); returns its length. */
+static size_t ip6_wrap(uint8_t *pkt, uint8_t nh, const uint8_t *l4, size_t n)
+{
+	static const uint8_t src[16] = {0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t dst[16] = {0xfd, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	pkt[4] = (uint8_t)(n >> 8);
+	pkt[5] = (uint8_t)n;
+	pkt[6] = nh;
+	pkt[7] = 64;
+	memcpy(pkt + 8, src, 16);
+	memcpy(pkt + 24, dst, 16);
+	memcpy(pkt + 40, l4, n);
+	return 40 + n;
+}
+
+static void test_sinkhole_ipv6(void **st)
+{
+	(void)st;
+	uint8_t v4[128], pkt[160], out[600];
+	om_packet p;
+	om_addr a4, a6;
+	assert_int_equal(om_addr_parse("10.10.1.1", &a4), 0);
+	assert_int_equal(om_addr_parse("fd00:10:1::1", &a6), 0);
+	/* the UDP part of the IPv4 query, carried over IPv6 instead */
+	size_t n4 = dns_query(v4, 28), len;
+	size_t n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(p.ip_ver, 6);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	/* IPv6 40 + UDP 8 + the query's 30 + one AAAA answer (12 + 16) */
+	assert_int_equal(len, 40 + 8 + 30 + 28);
+	assert_int_equal(out[0] >> 4, 6);
+	assert_int_equal(out[4] << 8 | out[5], len - 40);
+	assert_int_equal(out[6], 17);
+	assert_memory_equal(out + 8, pkt + 24, 16); /* from the resolver asked */
+	assert_memory_equal(out + 24, pkt + 8, 16); /* to the client */
+	const uint8_t *u = out + 40;
+	assert_int_equal(u[0] << 8 | u[1], 53);
+	assert_int_equal(u[2] << 8 | u[3], 5353);
+	assert_int_not_equal(u[6] << 8 | u[7], 0); /* required over IPv6 */
+	assert_int_equal(csum6(out), 0xffff);
+	const uint8_t *d = u + 8;
+	assert_int_equal(d[6] << 8 | d[7], 1); /* one answer */
+	static const uint8_t an[12] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16};
+	assert_memory_equal(d + 30, an, 12);
+	assert_memory_equal(d + 42, a6.b, 16);
+	/* A over IPv6: the IPv4 page */
+	n4 = dns_query(v4, 1);
+	n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 40 + 8 + 30 + 16);
+	static const uint8_t an4[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 10, 1, 1};
+	assert_memory_equal(out + 48 + 30, an4, 16);
+	assert_int_equal(csum6(out), 0xffff);
+	/* ANY: both addresses */
+	n4 = dns_query(v4, 255);
+	n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 40 + 8 + 30 + 16 + 28);
+	assert_int_equal(out[48 + 7], 2);
+	/* AAAA over IPv4 without an IPv6 page: NOERROR, no answer; with one:
+	 * the AAAA answer */
+	n = dns_query(v4, 28);
+	decode_raw(&p, v4, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, NULL, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 20 + 8 + 30);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 20 + 8 + 30 + 28);
+	assert_memory_equal(out + 28 + 42, a6.b, 16);
+	/* an extension header before UDP (hop-by-hop): not answered */
+	uint8_t ext[8 + 64] = {17, 0, 1, 4, 0, 0, 0, 0};
+	n4 = dns_query(v4, 28);
+	memcpy(ext + 8, v4 + 20, n4 - 20);
+	n = ip6_wrap(pkt, 0, ext, 8 + n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), -EINVAL);
+}
+
+static void test_redirect_ipv6(void **st)
+{
+	(void)st;
+	/* TCP 40000 -> 80, seq 1000, ack 5000, PSH|ACK, "GET / HTTP" */
+	static const uint8_t tcp[30] = {0x9c, 0x40, 0,    80,   0,    0,    0x03, 0xe8, 0,   0,
+	                                0x13, 0x88, 0x50, 0x18, 0xff, 0xff, 0,    0,    0,   0,
+	                                'G',  'E',  'T',  ' ',  '/',  ' ',  'H',  'T',  'T', 'P'};
+	uint8_t pkt[128], out[1400];
+	size_t n = ip6_wrap(pkt, 6, tcp, sizeof(tcp));
+	om_packet p;
+	decode_raw(&p, pkt, n);
+	size_t l1, l2;
+	const char *loc = "http://[fd00:10:1::1]:8080/";
+	assert_int_equal(om_gw_redirect_build(&p, loc, out, sizeof(out), &l1, &l2), 0);
+	static const char want_http[] =
+	    "HTTP/1.1 302 Found\r\nLocation: http://[fd00:10:1::1]:8080/\r\n";
+	const uint8_t *r = out;
+	assert_int_equal(r[0] >> 4, 6);
+	assert_int_equal(r[6], 6);
+	assert_int_equal(r[4] << 8 | r[5], l1 - 40);
+	assert_memory_equal(r + 8, pkt + 24, 16); /* as from the server */
+	assert_memory_equal(r + 24, pkt + 8, 16);
+	const uint8_t *t = r + 40;
+	assert_int_equal(t[0] << 8 | t[1], 80);
+	assert_int_equal(t[2] << 8 | t[3], 40000);
+	assert_int_equal(be32(t + 4), 5000); /* the client's ack */
+	assert_int_equal(be32(t + 8), 1010); /* its next byte: 1000 + 10 */
+	assert_int_equal(t[13], 0x19);
+	assert_memory_equal(t + 20, want_http, sizeof(want_http) - 1);
+	assert_int_equal(csum6(r), 0xffff);
+	/* to the server: a reset at the request's first byte, IPv6 40 + TCP 20 */
+	r = out + l1;
+	assert_int_equal(l2, 60);
+	assert_memory_equal(r + 8, pkt + 8, 16);
+	assert_memory_equal(r + 24, pkt + 24, 16);
+	assert_int_equal(be32(r + 44), 1000);
+	assert_int_equal(r[53], 0x04);
+	assert_int_equal(csum6(r), 0xffff);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -1105,6 +1250,8 @@ int main(void)
 	    cmocka_unit_test(test_sinkhole),
 	    cmocka_unit_test(test_reject_ipv6),
 	    cmocka_unit_test(test_block_page),
+	    cmocka_unit_test(test_sinkhole_ipv6),
+	    cmocka_unit_test(test_redirect_ipv6),
 	    cmocka_unit_test(test_handover_sequence),
 	    cmocka_unit_test(test_handover_threads),
 	    cmocka_unit_test(test_rules_build),
