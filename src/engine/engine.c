@@ -32,10 +32,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2803,6 +2805,14 @@ static void *live_main(void *arg)
 	om_lang_set_thread(e->lang);
 	snprintf(name, sizeof(name), "om-live-%u", w->id);
 	pthread_setname_np(pthread_self(), name);
+	if (L->g.rt_priority) {
+		/* allowed after the privilege drop by RLIMIT_RTPRIO (om_gateway_run) */
+		struct sched_param sp = {.sched_priority = (int)L->g.rt_priority};
+		int r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (r != 0 && w->id == 0)
+			om_log(OM_LOG_WARN, om_tr("warn.gateway.realtime"), L->g.rt_priority,
+			       strerror(r));
+	}
 	om_usec last_tick = om_time_now();
 	while (!atomic_load(&L->stop)) {
 		int n = om_capture_next_batch(lw->cap, pk, LIVE_BATCH, 100);
@@ -3252,6 +3262,17 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
 		om_log(OM_LOG_WARN, "%s", qerr);
 	live_page_start(&L);
+	if (g->rt_priority) {
+		/* the workers (made after the privilege drop) may then take
+		 * SCHED_FIFO up to this priority, and nothing above it */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_RTPRIO, &rl) == 0 && rl.rlim_cur < g->rt_priority) {
+			rl.rlim_cur = g->rt_priority;
+			if (rl.rlim_max < rl.rlim_cur)
+				rl.rlim_max = rl.rlim_cur;
+			setrlimit(RLIMIT_RTPRIO, &rl);
+		}
+	}
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
 	if (L.page) {

@@ -58,6 +58,10 @@ typedef struct om_gateway_config {
 	char user[32];               /* run as this user after set-up ("" = stay) */
 	char block_addr[64];         /* the gateway's LAN address: block page, sinkhole */
 	char block_addr6[64];        /* its IPv6 address for the same ("": none) */
+	/* the packet workers' SCHED_FIFO priority (0: the normal scheduler): a
+	 * worker woken by a packet runs at once instead of after the time
+	 * slice of whatever else the machine runs */
+	uint32_t rt_priority;
 	uint32_t block_port;         /* the block page's port (default 8080) */
 	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
 	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */

@@ -244,6 +244,8 @@ static const om_config_key gw_keys[] = {
     {"site.hold-ms", OM_CK_U32, F(hold_ms), 0, 1, 60000, "config.help.gateway.hold-ms", NULL, NULL},
     {"site.max-held", OM_CK_U32, F(max_held), 0, 1, 65536, "config.help.gateway.max-held", NULL,
      NULL},
+    {"site.realtime-priority", OM_CK_U32, F(rt_priority), 0, 0, 99,
+     "config.help.gateway.realtime-priority", NULL, NULL},
     {"site.user", OM_CK_STR, F(user), sizeof(((om_gateway_config *)0)->user), 0, 0,
      "config.help.gateway.user", NULL, NULL},
     {"site.block-page.address", OM_CK_STR, F(block_addr),
@@ -280,6 +282,7 @@ static void gw_defaults(void *obj)
 	g->hold_ms = 2000;
 	g->max_held = 1024;
 	g->block_port = 8080;
+	g->rt_priority = 10;
 }
 
 static bool ifname_ok(const char *s)

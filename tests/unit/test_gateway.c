@@ -381,7 +381,8 @@ static void test_site_config(void **st)
 	                 "    - {host: 192.168.1.10, action: allow, port: 443}\n"
 	                 "  block-list: [bad.test, worse.test]\n");
 	om_settings_defaults(&s);
-	assert_true(s.gateway.fail_open); /* the default: keep the office working */
+	assert_true(s.gateway.fail_open);            /* the default: keep the office working */
+	assert_int_equal(s.gateway.rt_priority, 10); /* workers on SCHED_FIFO by default */
 	char err[512];
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
 	assert_int_equal(s.gateway.mode, OM_GW_PASSIVE);
@@ -411,6 +412,11 @@ static void test_site_config(void **st)
 	assert_non_null(strstr(err, "site.lan"));
 	write_file(path, "site:\n  hosts:\n    - {host: 192.168.1.10, action: allow}\n");
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	write_file(path, "site:\n  realtime-priority: 100\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	write_file(path, "site:\n  realtime-priority: 0\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_int_equal(s.gateway.rt_priority, 0);
 	/* the block page's IPv6 address: an IPv6 address or nothing */
 	write_file(path, "site:\n  block-page:\n    address: 192.168.1.1\n"
 	                 "    address6: fd00:1::1\n");
