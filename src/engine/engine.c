@@ -2482,6 +2482,8 @@ static void live_auto_check(struct engine *e, const char *line, size_t len)
 	pthread_mutex_unlock(&L->auto_lock);
 }
 
+static void live_fw_quarantine(struct engine *e);
+
 /* The control thread isolates what the workers found: the list file (so
  * that `quarantine list` shows it and a restart keeps it), the table, an
  * event. */
@@ -2521,6 +2523,7 @@ static void live_auto_apply(struct engine *e)
 		if (has_path && om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
 			om_log(OM_LOG_WARN, "%s", err);
 	}
+	live_fw_quarantine(e);
 }
 
 static void live_flush(struct engine *e, om_buf *b, om_usec now);
@@ -2563,6 +2566,7 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "dropped", s->cs.dropped);
 	om_json_u64(j, "rejected", s->cs.rejected);
 	om_json_u64(j, "held", s->cs.held);
+	om_json_u64(j, "bypassed", s->cs.bypassed);
 	om_json_u64(j, "would_block", s->would_block);
 	om_json_u64(j, "hold_timeouts", s->hold_timeouts);
 	om_json_u64(j, "kernel_drops", s->cs.kernel_drops);
@@ -2628,6 +2632,7 @@ static void live_stats(struct engine *e, om_usec now)
 		x.s.cs.dropped += s.cs.dropped;
 		x.s.cs.rejected += s.cs.rejected;
 		x.s.cs.held += s.cs.held;
+		x.s.cs.bypassed += s.cs.bypassed;
 		x.s.cs.kernel_drops += s.cs.kernel_drops;
 	}
 	/* the line is made under the lock (recon, the tables) and written
@@ -2682,7 +2687,28 @@ static void live_page_start(struct live *L)
 		L->page = om_gw_page_free(L->page);
 }
 
-static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
+/* Whether nothing inspects flow f any more, so that its connection may
+ * skip the queue (site.bypass): TCP, nothing blocked or held on it, its
+ * application known to application control when that runs, and either both
+ * directions ended for the stream (depth, FIN, RST, bypassed) or one past
+ * the depth with no application protocol found (nothing parses it). Rules
+ * see no more of its packets: the trade Suricata's stream.bypass makes. */
+static bool live_can_bypass(const struct worker *w, const om_flow *f, const om_verdict_in *in)
+{
+	if (f->proto != IPPROTO_TCP || (f->flags & (OM_FLOW_F_DROP | OM_FLOW_F_REJECT)) ||
+	    in->quarantined || in->src_blocked)
+		return false;
+	if ((w->proto && om_proto_flow_held(f)) || (w->ac && !(f->flags & OM_FLOW_F_APPCTL_DONE)))
+		return false;
+	enum om_stream_dir_end a = om_stream_dir_end(f, OM_DIR_TOSERVER);
+	enum om_stream_dir_end b = om_stream_dir_end(f, OM_DIR_TOCLIENT);
+	if (a != OM_STREAM_OPEN && b != OM_STREAM_OPEN)
+		return true;
+	return (a == OM_STREAM_DEPTH || b == OM_STREAM_DEPTH) && !om_app_proto_name(f);
+}
+
+static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now,
+                                   bool *ret_bypass)
 {
 	struct engine *e = w->e;
 	struct live *L = e->live;
@@ -2737,6 +2763,9 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 		live_answer(L, lw, f, &p, v, &in);
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
+	if (v == OM_VERDICT_ACCEPT && L->g.bypass && L->is_inline && f &&
+	    live_can_bypass(w, f, &in))
+		*ret_bypass = true;
 	return v;
 }
 
@@ -2822,8 +2851,12 @@ static void *live_main(void *arg)
 				engine_fail(e, n);
 			break;
 		}
-		for (int i = 0; i < n; i++)
-			om_capture_verdict(lw->cap, &pk[i], live_packet(w, &pk[i], now));
+		for (int i = 0; i < n; i++) {
+			bool bypass = false;
+			om_capture_verdict(lw->cap, &pk[i], live_packet(w, &pk[i], now, &bypass));
+			if (bypass)
+				om_capture_verdict_mark(lw->cap, &pk[i], OM_GW_BYPASS_MARK);
+		}
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
@@ -2877,6 +2910,28 @@ static void live_event(struct engine *e, const char *what, const om_addr *host, 
 	out_line(e, b, start, now);
 }
 
+/* With bypass the firewall cuts an isolated host's bypassed connections
+ * (the queue no longer sees them): the table's sets follow the list. */
+static void live_fw_quarantine(struct engine *e)
+{
+	struct live *L = e->live;
+	if (!L->g.bypass || !L->is_inline)
+		return;
+	om_addr *a = malloc(4096 * sizeof(*a));
+	if (!a)
+		return;
+	unsigned n = 0;
+	om_usec until;
+	pthread_mutex_lock(&L->lock);
+	while (n < 4096 && om_addr_table_get(L->quar, n, &a[n], &until))
+		n++;
+	pthread_mutex_unlock(&L->lock);
+	int r = om_fw_quarantine_sync(a, n);
+	if (r < 0)
+		om_log(OM_LOG_WARN, om_tr("warn.gateway.bypass_quarantine"), strerror(-r));
+	free(a);
+}
+
 /* Re-reads the quarantine list and writes an event per change. */
 static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 {
@@ -2905,6 +2960,7 @@ static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 	L->quar = t;
 	pthread_mutex_unlock(&L->lock);
 	om_addr_table_free(old);
+	live_fw_quarantine(e);
 	return 0;
 }
 

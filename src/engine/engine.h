@@ -62,6 +62,10 @@ typedef struct om_gateway_config {
 	 * worker woken by a packet runs at once instead of after the time
 	 * slice of whatever else the machine runs */
 	uint32_t rt_priority;
+	/* a TCP flow that nothing inspects any more (both directions past the
+	 * stream depth, no file pending, application known) is let through the
+	 * kernel without the queue (docs/gateway.md, "Bypass") */
+	bool bypass;
 	uint32_t block_port;         /* the block page's port (default 8080) */
 	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
 	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */
@@ -214,6 +218,9 @@ enum om_verdict om_verdict_decide(const om_verdict_in *in, om_usec hold_max, boo
 
 /* ---- firewall (firewall.c) ---------------------------------------------- */
 enum om_fw_queue { OM_FW_QUEUE_NONE = 0, OM_FW_QUEUE_NFT, OM_FW_QUEUE_IPTABLES };
+/* The packet mark of a bypassed flow's packet, kept on its connection
+ * (ct mark): the queue rule skips connections that carry it. */
+#define OM_GW_BYPASS_MARK 0x40000000u
 /* The nftables ruleset for the configuration, as text for `nft -f`: table
  * inet omamori (zones, default deny inbound, forwards, host rules, NAT) and,
  * with queue OM_FW_QUEUE_NFT, the queue rule; queue_rule for iptables gets
@@ -227,6 +234,9 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen);
  * table) and the iptables queue rule; on failure removes what was added. */
 int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_t errlen);
 void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q);
+/* With bypass: the isolated hosts (n addresses) into the table's sets, so
+ * that bypassed connections of theirs are cut too. 0 or -errno. */
+int om_fw_quarantine_sync(const om_addr *hosts, unsigned n);
 
 /* ---- the gateway (gateway.c) -------------------------------------------- */
 /* Is name (a host, query or SNI) or a parent domain on the block list? */

@@ -246,6 +246,7 @@ static const om_config_key gw_keys[] = {
      NULL},
     {"site.realtime-priority", OM_CK_U32, F(rt_priority), 0, 0, 99,
      "config.help.gateway.realtime-priority", NULL, NULL},
+    {"site.bypass", OM_CK_BOOL, F(bypass), 0, 0, 0, "config.help.gateway.bypass", NULL, NULL},
     {"site.user", OM_CK_STR, F(user), sizeof(((om_gateway_config *)0)->user), 0, 0,
      "config.help.gateway.user", NULL, NULL},
     {"site.block-page.address", OM_CK_STR, F(block_addr),

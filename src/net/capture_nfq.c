@@ -44,6 +44,7 @@
 struct pending {
 	uint32_t id;
 	uint8_t verdict;
+	uint32_t mark; /* set with the accept; 0: none */
 };
 
 struct nfq_src {
@@ -183,7 +184,7 @@ static int nfqsrc_next(om_capture *c, om_capture_pkt *pkts, unsigned max, int ti
 		if (attr[NFQA_IFINDEX_OUTDEV])
 			p->outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
 		/* until the engine says otherwise the packet passes */
-		q->pend[q->npend++] = (struct pending){p->id, OM_VERDICT_ACCEPT};
+		q->pend[q->npend++] = (struct pending){p->id, OM_VERDICT_ACCEPT, 0};
 		c->st.packets++;
 		c->st.bytes += p->caplen;
 	}
@@ -201,16 +202,32 @@ static int nfqsrc_verdict(om_capture *c, const om_capture_pkt *p, enum om_verdic
 			v = OM_VERDICT_ACCEPT;
 		}
 		q->pend[i].verdict = (uint8_t)v;
+		q->pend[i].mark = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int nfqsrc_verdict_mark(om_capture *c, const om_capture_pkt *p, uint32_t mark)
+{
+	struct nfq_src *q = (struct nfq_src *)c;
+	for (unsigned i = q->npend; i-- > 0;) {
+		if (q->pend[i].id != p->id)
+			continue;
+		q->pend[i].verdict = OM_VERDICT_ACCEPT;
+		q->pend[i].mark = mark;
 		return 0;
 	}
 	return -ENOENT;
 }
 
 static void put_verdict(struct nfq_src *q, struct mnl_nlmsg_batch *b, int type, uint32_t id,
-                        int verdict)
+                        int verdict, uint32_t mark)
 {
 	struct nlmsghdr *nlh = nfq_nlmsg_put(mnl_nlmsg_batch_current(b), type, q->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	mnl_nlmsg_batch_next(b);
 }
 
@@ -225,11 +242,11 @@ static int nfqsrc_release(om_capture *c)
 	bool all_accept = q->nheld == 0;
 	uint32_t maxid = 0;
 	for (unsigned i = 0; i < q->npend && all_accept; i++) {
-		all_accept = q->pend[i].verdict == OM_VERDICT_ACCEPT;
+		all_accept = q->pend[i].verdict == OM_VERDICT_ACCEPT && !q->pend[i].mark;
 		maxid = q->pend[i].id > maxid ? q->pend[i].id : maxid;
 	}
 	if (all_accept) {
-		put_verdict(q, b, NFQNL_MSG_VERDICT_BATCH, maxid, NF_ACCEPT);
+		put_verdict(q, b, NFQNL_MSG_VERDICT_BATCH, maxid, NF_ACCEPT, 0);
 		c->st.accepted += q->npend;
 	} else {
 		for (unsigned i = 0; i < q->npend; i++) {
@@ -239,11 +256,15 @@ static int nfqsrc_release(om_capture *c)
 				q->held[q->nheld++] = q->pend[i].id;
 				c->st.held++;
 				continue;
-			case OM_VERDICT_ACCEPT: c->st.accepted++; break;
+			case OM_VERDICT_ACCEPT:
+				c->st.accepted++;
+				c->st.bypassed += q->pend[i].mark != 0;
+				break;
 			case OM_VERDICT_REJECT: c->st.rejected++; break;
 			case OM_VERDICT_DROP: c->st.dropped++; break;
 			}
-			put_verdict(q, b, NFQNL_MSG_VERDICT, q->pend[i].id, nf_verdict(v));
+			put_verdict(q, b, NFQNL_MSG_VERDICT, q->pend[i].id, nf_verdict(v),
+			            q->pend[i].mark);
 		}
 	}
 	int r = 0;
@@ -305,6 +326,7 @@ static const struct capture_ops nfq_ops = {
     .next = nfqsrc_next,
     .verdict = nfqsrc_verdict,
     .verdict_id = nfqsrc_verdict_id,
+    .verdict_mark = nfqsrc_verdict_mark,
     .release = nfqsrc_release,
     .close = nfqsrc_close,
 };

@@ -224,6 +224,28 @@ static void test_ruleset(void **st)
 	g->workers = 1;
 	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
 	assert_true(has_line(om_buf_cstr(&b), "queue num 10"));
+	/* bypass: the queue skips connections with the mark; the forward
+	 * chain keeps a marked packet's mark on its connection, and cuts an
+	 * isolated host's bypassed connections by the quarantine sets */
+	om_buf_reset(&b);
+	g->bypass = true;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	t = om_buf_cstr(&b);
+	assert_true(has_line(t, "ct mark and 0x40000000 == 0 queue num 10"));
+	assert_true(has_line(t, "meta mark and 0x40000000 != 0 ct mark set ct mark or 0x40000000"));
+	assert_true(has_line(t, "ct mark and 0x40000000 != 0 ip saddr @quarantine4 drop"));
+	assert_true(has_line(t, "ct mark and 0x40000000 != 0 ip6 daddr @quarantine6 drop"));
+	assert_true(has_line(t, "type ipv4_addr"));
+	/* before the accept of established connections: a bypassed connection
+	 * is established */
+	const char *fwd = strstr(t, "chain forward");
+	assert_non_null(fwd);
+	assert_true(strstr(fwd, "@quarantine4") <
+	            strstr(fwd, "ct state established,related accept"));
+	g->bypass = false;
+	om_buf_reset(&b);
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	assert_null(strstr(om_buf_cstr(&b), "ct mark"));
 	/* the block page: port 80 of each of its addresses goes to its port */
 	om_buf_reset(&b);
 	snprintf(g->block_addr, sizeof(g->block_addr), "192.168.1.1");
