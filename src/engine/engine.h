@@ -66,8 +66,8 @@ typedef struct om_gateway_config {
 	 * stream depth, no file pending, application known) is let through the
 	 * kernel without the queue (docs/gateway.md, "Bypass") */
 	bool bypass;
-	uint32_t block_port;         /* the block page's port (default 8080) */
-	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
+	uint32_t block_port;      /* the block page's port (default 8080) */
+	char block_contact[256];  /* whom to ask, shown on the block page ("" = the IT person) */
 	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */
 	om_gw_forward forwards[OM_GW_MAX_FORWARDS];
 	unsigned nforwards;
