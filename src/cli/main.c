@@ -208,12 +208,14 @@ static void *store_writer_main(void *arg)
 /* The rule files of --rules: loaded (unsupported rules skipped with a
  * warning each), compiled, and attached to proto for transactions. */
 static int load_rules(struct cli *c, const char *const *files, unsigned n, om_proto *proto,
-                      om_detect **ret, om_detect_hub **ret_hub)
+                      om_detect **ret, om_detect_hub **ret_hub, uint64_t *ret_syntax)
 {
 	om_detect *d = NULL;
 	char err[1024] = "";
-	int r = om_detect_from_config(&c->cfg.detect, &c->cfg.base.home_net, files, n,
-	                              OM_DETECT_WARN_ALL, &d, err, sizeof(err));
+	om_detect_load_stats st;
+	memset(&st, 0, sizeof(st));
+	int r = om_detect_from_config_stats(&c->cfg.detect, &c->cfg.base.home_net, files, n,
+	                                    OM_DETECT_WARN_ALL, &st, &d, err, sizeof(err));
 	if (r < 0 && r != -ENOMEM && r != -EINVAL) {
 		/* a file that cannot be read: "FILE: reason" */
 		say_err(c, "err.rules_load", err);
@@ -232,6 +234,8 @@ static int load_rules(struct cli *c, const char *const *files, unsigned n, om_pr
 	}
 	*ret = d;
 	*ret_hub = hub;
+	if (ret_syntax)
+		*ret_syntax = st.syntax_errors;
 	return 0;
 }
 
@@ -609,7 +613,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	               inteldb ? &im : NULL, &spam) < 0)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
-	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub, NULL) < 0)
 		goto out;
 	if (spooldir && om_spool_open(spooldir, &so, &spool, err, sizeof(err)) < 0) {
 		say_err(c, "err.spool", err);
@@ -1150,6 +1154,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	om_av *av = NULL;
 	om_detect *rules = NULL;
 	om_detect_hub *hub = NULL;
+	uint64_t syntax = 0;
 	int rc = EXIT_FAILURE;
 	om_spool_opts so;
 	om_spool_opts_default(&so);
@@ -1189,8 +1194,14 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                          inteldb ? &im : NULL, &spam) < 0)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
-	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
+	    load_rules(c, rulefiles, nrules, proto, &rules, &hub, &syntax) < 0)
 		goto out;
+	/* without rules an empty hub: a reload (SIGHUP) may bring the first */
+	if (!hub && proto &&
+	    (!(hub = om_detect_hub_new(NULL)) || om_detect_attach(hub, proto) < 0)) {
+		say_err(c, "err.nomem");
+		goto out;
+	}
 	if (c->cfg.av.enabled && open_av(c, NULL, NULL, true, &av) < 0)
 		goto out;
 	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
@@ -1214,6 +1225,9 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .webfilter = use_wf ? &wf : NULL,
 	                      .appctl = use_ac ? &ac : NULL,
 	                      .detect = hub,
+	                      .rule_files = rulefiles,
+	                      .nrule_files = nrules,
+	                      .rules_syntax_errors = syntax,
 	                      .stop = &gw_stop,
 	                      .reload = &gw_reload,
 	                      .run_seconds = (uint32_t)run_seconds,

@@ -113,6 +113,13 @@ int om_detect_from_config(const om_detect_config *cfg, const om_config_nets *hom
                           const char *const *extra, unsigned nextra, unsigned warn, om_detect **ret,
                           char *err, size_t errlen)
 {
+	return om_detect_from_config_stats(cfg, home, extra, nextra, warn, NULL, ret, err, errlen);
+}
+
+int om_detect_from_config_stats(const om_detect_config *cfg, const om_config_nets *home,
+                                const char *const *extra, unsigned nextra, unsigned warn,
+                                om_detect_load_stats *st, om_detect **ret, char *err, size_t errlen)
+{
 	om_detect *d = NULL;
 	int rc = om_detect_new(home, &d);
 	if (rc < 0) {
@@ -139,9 +146,9 @@ int om_detect_from_config(const om_detect_config *cfg, const om_config_nets *hom
 		om_buf_free(&b);
 	}
 	for (unsigned i = 0; rc == 0 && cfg && i < cfg->nfiles; i++)
-		rc = om_detect_add_file(d, cfg->files[i], warn, NULL, err, errlen);
+		rc = om_detect_add_file(d, cfg->files[i], warn, st, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < nextra; i++)
-		rc = om_detect_add_file(d, extra[i], warn, NULL, err, errlen);
+		rc = om_detect_add_file(d, extra[i], warn, st, err, errlen);
 	if (rc == 0)
 		rc = om_detect_compile(d, err, errlen);
 	if (rc < 0) {

@@ -88,6 +88,13 @@ int om_detect_parse_one(om_detect *d, const char *rule, size_t len, char *reason
 int om_detect_from_config(const om_detect_config *cfg, const om_config_nets *home,
                           const char *const *extra, unsigned nextra, unsigned warn, om_detect **ret,
                           char *err, size_t errlen);
+/* The same, counting what was loaded into st (zeroed by the caller; may be
+ * NULL): the gateway's reload compares the syntax errors of the new set
+ * with those of the running one. */
+int om_detect_from_config_stats(const om_detect_config *cfg, const om_config_nets *home,
+                                const char *const *extra, unsigned nextra, unsigned warn,
+                                om_detect_load_stats *st, om_detect **ret, char *err,
+                                size_t errlen);
 
 /* ---- matching -------------------------------------------------------------- */
 enum om_detect_action { OM_DA_ALERT = 0, OM_DA_DROP, OM_DA_REJECT, OM_DA_PASS };
@@ -132,6 +139,10 @@ om_detect_hub *om_detect_hub_new(const om_detect *d);
 om_detect_hub *om_detect_hub_free(om_detect_hub *h);
 const om_detect *om_detect_hub_rules(const om_detect_hub *h);
 void om_detect_hub_bind(om_detect_hub *h, unsigned index, om_detect_worker *w);
+/* A worker's cell may be bound again while it runs (the gateway's reload:
+ * on that worker's own thread, between two packets); the next transaction
+ * goes to the new detect worker. A hub may be made with no rules (d NULL)
+ * so that a reload can bring the first ones. */
 /* Registers the hub as an observer of p (before p's workers exist). */
 int om_detect_attach(om_detect_hub *h, om_proto *p);
 

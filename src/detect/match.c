@@ -1132,15 +1132,19 @@ void om_detect_hub_bind(om_detect_hub *h, unsigned index, om_detect_worker *w)
 		h->w[index] = w;
 }
 
+/* The observer's context is the worker's cell, not the detect worker
+ * itself: a reload binds a new detect worker into the cell (on the
+ * worker's own thread, between two packets) and proto need not know. */
 static void *hub_worker_new(void *user, unsigned index)
 {
 	om_detect_hub *h = user;
-	return index < HUB_MAX ? h->w[index] : NULL;
+	return index < HUB_MAX ? &h->w[index] : NULL;
 }
 
 static enum om_tx_verdict hub_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	return om_detect_tx(wctx, f, tx);
+	om_detect_worker *w = *(om_detect_worker **)wctx;
+	return w ? om_detect_tx(w, f, tx) : OM_TX_VERDICT_ACCEPT;
 }
 
 int om_detect_attach(om_detect_hub *h, om_proto *p)

@@ -51,8 +51,11 @@ struct conn {
 	char buf[PAGE_REQ_MAX];
 };
 
+#define PAGE_LISTENERS 2 /* an IPv4 and an IPv6 address */
+
 struct om_gw_page {
-	int lfd;
+	int lfd[PAGE_LISTENERS];
+	unsigned nl;
 	char contact[256];
 	om_gw_quar_fn quarantined;
 	void *user;
@@ -263,11 +266,11 @@ static void conn_read(om_gw_page *pg, struct conn *c)
 	conn_answer(pg, c, &rq, r);
 }
 
-static void page_accept(om_gw_page *pg, om_usec now)
+static void page_accept(om_gw_page *pg, int lfd, om_usec now)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int fd = accept4(pg->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE) {
 			/* out of descriptors: the listener stays readable; do not
@@ -301,11 +304,13 @@ static void page_accept(om_gw_page *pg, om_usec now)
 static void *page_main(void *arg)
 {
 	om_gw_page *pg = arg;
-	struct pollfd pf[PAGE_CONNS + 1];
+	struct pollfd pf[PAGE_CONNS + PAGE_LISTENERS];
 	while (!atomic_load(&pg->stop)) {
-		unsigned map[PAGE_CONNS + 1], n = 0;
-		pf[n] = (struct pollfd){.fd = pg->lfd, .events = POLLIN};
-		map[n++] = PAGE_CONNS;
+		unsigned map[PAGE_CONNS + PAGE_LISTENERS], n = 0;
+		for (unsigned l = 0; l < pg->nl; l++) {
+			pf[n] = (struct pollfd){.fd = pg->lfd[l], .events = POLLIN};
+			map[n++] = PAGE_CONNS + l;
+		}
 		for (unsigned i = 0; i < PAGE_CONNS; i++) {
 			if (pg->c[i].fd < 0)
 				continue;
@@ -317,8 +322,8 @@ static void *page_main(void *arg)
 		for (unsigned k = 0; r > 0 && k < n; k++) {
 			if (!pf[k].revents)
 				continue;
-			if (map[k] == PAGE_CONNS)
-				page_accept(pg, now);
+			if (map[k] >= PAGE_CONNS)
+				page_accept(pg, pf[k].fd, now);
 			else
 				conn_read(pg, &pg->c[map[k]]);
 		}
@@ -334,7 +339,6 @@ int om_gw_page_new(const char *contact, om_gw_quar_fn quarantined, void *user, o
 	om_gw_page *pg = calloc(1, sizeof(*pg));
 	if (!pg)
 		return -ENOMEM;
-	pg->lfd = -1;
 	snprintf(pg->contact, sizeof(pg->contact), "%s", contact ? contact : "");
 	pg->quarantined = quarantined;
 	pg->user = user;
@@ -347,6 +351,8 @@ int om_gw_page_new(const char *contact, om_gw_quar_fn quarantined, void *user, o
 
 int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *err, size_t errlen)
 {
+	if (pg->nl >= PAGE_LISTENERS)
+		return -ENOSPC;
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	socklen_t sl;
@@ -365,6 +371,9 @@ int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
+	/* an IPv6 listener is for its own address only (the IPv4 one has its own) */
+	if (fd >= 0 && ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
@@ -376,13 +385,13 @@ int om_gw_page_listen(om_gw_page *pg, const om_addr *addr, uint16_t port, char *
 			close(fd);
 		return -e;
 	}
-	pg->lfd = fd;
+	pg->lfd[pg->nl++] = fd;
 	return 0;
 }
 
 int om_gw_page_run(om_gw_page *pg, char *err, size_t errlen)
 {
-	if (pg->lfd < 0)
+	if (!pg->nl)
 		return -EBADF;
 	if (pthread_create(&pg->thread, NULL, page_main, pg) != 0) {
 		snprintf(err, errlen, om_tr("err.engine.thread"), 0u);
@@ -407,8 +416,8 @@ om_gw_page *om_gw_page_free(om_gw_page *pg)
 	}
 	for (unsigned i = 0; i < PAGE_CONNS; i++)
 		conn_close(&pg->c[i]);
-	if (pg->lfd >= 0)
-		close(pg->lfd);
+	for (unsigned l = 0; l < pg->nl; l++)
+		close(pg->lfd[l]);
 	pthread_mutex_destroy(&pg->lock);
 	free(pg);
 	return NULL;

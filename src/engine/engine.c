@@ -32,10 +32,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,7 @@ struct worker {
 	om_proto_worker *proto; /* NULL without the proto module */
 	om_detect_worker *det;  /* NULL without rules */
 	om_appctl_worker *ac;   /* NULL without application control */
+	const om_wf_filter *wf; /* the web filter this worker uses; NULL: none */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -847,7 +850,7 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 {
 	struct worker *w = user;
 	struct engine *e = w->e;
-	const om_wf_filter *filt = e->o->webfilter;
+	const om_wf_filter *filt = w->wf;
 	om_buf *b = &w->out;
 	size_t start = b->len;
 	om_json j;
@@ -964,17 +967,30 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 	out_line(e, b, start, now);
 }
 
-/* Registers the web filter's observer (offline and live): its events come
- * to on_webfilter_event on the flow's worker. */
-static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto)
+/* The web filter as seen by one worker: the filter it uses now (a reload
+ * gives the worker another one between two batches). */
+static enum om_tx_verdict webfilter_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	if (!wf || !proto)
+	struct worker *w = wctx;
+	return w->wf ? om_wf_on_tx(w->wf, w, f, tx) : OM_TX_VERDICT_ACCEPT;
+}
+
+/* Registers the web filter's observer (offline and live): its events come
+ * to on_webfilter_event on the flow's worker. always: also without a
+ * filter (the live gateway, whose reload may bring one). */
+static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto, bool always)
+{
+	if ((!wf && !always) || !proto)
 		return 0;
-	wf->cb = on_webfilter_event;
-	wf->user = e;
-	wf->worker_user = webfilter_worker_user;
-	om_proto_observer obs;
-	om_wf_observer(&obs, wf);
+	if (wf) {
+		wf->cb = on_webfilter_event;
+		wf->user = e;
+		wf->worker_user = webfilter_worker_user;
+	}
+	om_proto_observer obs = {.name = "webfilter",
+	                         .worker_new = webfilter_worker_user,
+	                         .on_tx = webfilter_on_tx,
+	                         .user = e};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -1928,7 +1944,8 @@ static int workers_init(struct engine *e)
 		w->ft = om_flow_table_new(&fc);
 		if (!w->dec || !w->ft || !w->st)
 			return -ENOMEM;
-		if (e->o->detect) {
+		w->wf = e->o->webfilter;
+		if (e->o->detect && om_detect_hub_rules(e->o->detect)) {
 			w->det = om_detect_worker_new(om_detect_hub_rules(e->o->detect),
 			                              on_detect_alert, w);
 			if (!w->det)
@@ -2055,7 +2072,7 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		goto out;
 	}
 	if ((r = appctl_attach(&e, o->appctl, o->proto)) < 0 ||
-	    (r = webfilter_attach(&e, o->webfilter, o->proto)) < 0) {
+	    (r = webfilter_attach(&e, o->webfilter, o->proto, false)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
@@ -2203,7 +2220,8 @@ struct live_hold {
 
 struct live_worker {
 	om_capture *cap;
-	atomic_ullong beat; /* wall time of the last loop */
+	om_detect_worker *old_det; /* replaced by a reload, freed by the control thread */
+	atomic_ullong beat;        /* wall time of the last loop */
 	struct live_hold held[LIVE_HELD];
 	unsigned nheld;
 	uint64_t cnt, would_block, hold_timeouts, rejects_sent, redirects_sent, sinkholes_sent;
@@ -2219,18 +2237,48 @@ struct live_worker {
 	} snap;
 };
 
+/* What a reload built for the workers: a rule set with a detect worker
+ * for each engine worker, the tenant's web filter and application policy.
+ * Each part says whether it changes. */
+struct live_policy {
+	bool rules;
+	om_detect *set; /* owned; NULL: none (or, in cur, the start's set) */
+	om_detect_worker *det[OM_GW_WORKERS_MAX];
+	om_detect_load_stats st;
+	bool wf_change;
+	om_wf_filter *wf; /* owned; NULL: none (or, in cur, the start's filter) */
+	bool ac_change;
+	om_appctl *ac; /* owned; the start's map and caps, the new policy */
+};
+
+enum { LOAD_IDLE = 0, LOAD_BUSY, LOAD_BUILT, LOAD_FAILED };
+
 struct live {
 	const om_gateway_opts *o;
+	/* reload: a loader thread builds next off the packet path, the
+	 * workers take it between two batches (ho), the control thread frees
+	 * what it replaced (cur) once every worker has */
+	om_gw_handover ho;
+	struct live_policy cur, next;
+	pthread_t loader;
+	atomic_int load_state;
+	bool offered;
+	om_settings *load_cfg; /* the configuration the loader builds from */
+	char load_err[1024];
+	uint64_t rules_syntax; /* of the set running */
+	uint64_t rules_count, reloads, reload_failures;
 	om_gateway_config g;  /* block list replaced on reload, under lock */
 	pthread_mutex_t lock; /* recon, the tables, e->rout, g.blocked */
 	om_addr_table *blocked, *quar;
 	bool is_inline;
 	atomic_int stop;
 	struct live_worker *lw;
-	om_addr block_addr;
-	bool has_block_addr;
-	om_gw_page *page;  /* the block page, NULL when not served */
-	char page_url[96]; /* where a blocked HTTP request is sent */
+	/* the block page's addresses: [0] IPv4, [1] IPv6 (site.block-page.address
+	 * and .address6; an IPv6 .address counts as [1]) */
+	om_addr block_addr[2];
+	bool has_block_addr[2];
+	om_gw_page *page;     /* the block page, NULL when not served */
+	char page_url[2][96]; /* where a blocked HTTP request is sent, by family; "": none */
 	/* automatic quarantine: hosts found by the workers' alerts, applied by
 	 * the control thread (the workers may write alerts under L->lock) */
 	pthread_mutex_t auto_lock;
@@ -2330,10 +2378,13 @@ static void *live_obs_new(void *user, unsigned worker)
  * that tells it why it is cut off. */
 static bool quarantine_allowed(const struct live *L, const om_packet *p)
 {
-	if (!L->has_block_addr)
-		return false;
-	bool to_gw = memcmp(p->dst.b, L->block_addr.b, 16) == 0;
-	bool from_gw = memcmp(p->src.b, L->block_addr.b, 16) == 0;
+	bool to_gw = false, from_gw = false;
+	for (int k = 0; k < 2; k++) {
+		if (!L->has_block_addr[k])
+			continue;
+		to_gw = to_gw || memcmp(p->dst.b, L->block_addr[k].b, 16) == 0;
+		from_gw = from_gw || memcmp(p->src.b, L->block_addr[k].b, 16) == 0;
+	}
 	uint16_t port = to_gw ? p->dport : p->sport;
 	return (to_gw || from_gw) && (port == 53 || port == L->g.block_port);
 }
@@ -2350,15 +2401,20 @@ static void live_answer(struct live *L, struct live_worker *lw, const om_flow *f
 	if (v != OM_VERDICT_REJECT && !isolated)
 		return;
 	if (L->page && p->proto == IPPROTO_UDP && p->dport == 53 &&
-	    om_gw_sinkhole(lw->raw4, p, &L->block_addr) == 0) {
+	    om_gw_sinkhole(lw->raw4, lw->raw6, p, L->has_block_addr[0] ? &L->block_addr[0] : NULL,
+	                   L->has_block_addr[1] ? &L->block_addr[1] : NULL) == 0) {
 		lw->sinkholes_sent++;
 		return;
 	}
 	if (v != OM_VERDICT_REJECT)
 		return;
 	const char *app = om_app_proto_name(f);
+	/* the page in the request's own family when it has an address there */
+	int fam = p->ip_ver == 6 ? 1 : 0;
+	const char *url = L->page_url[fam][0] ? L->page_url[fam] : L->page_url[!fam];
 	if (L->page && f && p->proto == IPPROTO_TCP && app && !strcmp(app, "http") &&
-	    memcmp(p->src.b, f->cli.b, 16) == 0 && om_gw_redirect(lw->raw4, p, L->page_url) == 0) {
+	    memcmp(p->src.b, f->cli.b, 16) == 0 &&
+	    om_gw_redirect(lw->raw4, lw->raw6, p, url) == 0) {
 		lw->redirects_sent++;
 		return;
 	}
@@ -2457,6 +2513,8 @@ static void live_auto_check(struct engine *e, const char *line, size_t len)
 	pthread_mutex_unlock(&L->auto_lock);
 }
 
+static void live_fw_quarantine(struct engine *e);
+
 /* The control thread isolates what the workers found: the list file (so
  * that `quarantine list` shows it and a restart keeps it), the table, an
  * event. */
@@ -2496,6 +2554,7 @@ static void live_auto_apply(struct engine *e)
 		if (has_path && om_gw_quarantine_edit(path, &q[i].host, true, err, sizeof(err)) < 0)
 			om_log(OM_LOG_WARN, "%s", err);
 	}
+	live_fw_quarantine(e);
 }
 
 static void live_flush(struct engine *e, om_buf *b, om_usec now);
@@ -2538,6 +2597,7 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "dropped", s->cs.dropped);
 	om_json_u64(j, "rejected", s->cs.rejected);
 	om_json_u64(j, "held", s->cs.held);
+	om_json_u64(j, "bypassed", s->cs.bypassed);
 	om_json_u64(j, "would_block", s->would_block);
 	om_json_u64(j, "hold_timeouts", s->hold_timeouts);
 	om_json_u64(j, "kernel_drops", s->cs.kernel_drops);
@@ -2547,6 +2607,9 @@ static void live_stats_extra(om_json *j, void *user)
 	om_json_u64(j, "block_pages_served", om_gw_page_served(x->L->page));
 	om_json_u64(j, "quarantined", om_addr_table_count(x->L->quar));
 	om_json_u64(j, "scanners_blocked", om_addr_table_count(x->L->blocked));
+	om_json_u64(j, "rules", x->L->rules_count);
+	om_json_u64(j, "reloads", x->L->reloads);
+	om_json_u64(j, "reload_failures", x->L->reload_failures);
 	pthread_mutex_lock(&x->L->auto_lock);
 	om_json_u64(j, "auto_quarantine_lost", x->L->autoq_lost);
 	pthread_mutex_unlock(&x->L->auto_lock);
@@ -2600,6 +2663,7 @@ static void live_stats(struct engine *e, om_usec now)
 		x.s.cs.dropped += s.cs.dropped;
 		x.s.cs.rejected += s.cs.rejected;
 		x.s.cs.held += s.cs.held;
+		x.s.cs.bypassed += s.cs.bypassed;
 		x.s.cs.kernel_drops += s.cs.kernel_drops;
 	}
 	/* the line is made under the lock (recon, the tables) and written
@@ -2629,25 +2693,53 @@ static bool live_is_quarantined(void *user, const om_addr *a)
 static void live_page_start(struct live *L)
 {
 	const om_gateway_config *g = &L->g;
-	if (!L->is_inline || !L->has_block_addr)
+	if (!L->is_inline || (!L->has_block_addr[0] && !L->has_block_addr[1]))
 		return;
-	char err[512] = "", a[64];
 	if (om_gw_page_new(g->block_contact, live_is_quarantined, L, &L->page) < 0)
 		return;
-	if (om_gw_page_listen(L->page, &L->block_addr, (uint16_t)g->block_port, err, sizeof(err)) <
-	    0) {
-		om_log(OM_LOG_WARN, "%s", err);
-		L->page = om_gw_page_free(L->page);
-		return;
+	unsigned listening = 0;
+	for (int k = 0; k < 2; k++) {
+		char err[512] = "", a[64];
+		if (!L->has_block_addr[k])
+			continue;
+		if (om_gw_page_listen(L->page, &L->block_addr[k], (uint16_t)g->block_port, err,
+		                      sizeof(err)) < 0) {
+			om_log(OM_LOG_WARN, "%s", err);
+			L->has_block_addr[k] = false;
+			continue;
+		}
+		om_addr_str(&L->block_addr[k], a, sizeof(a));
+		snprintf(L->page_url[k], sizeof(L->page_url[k]), "http://%s%s%s:%u/", k ? "[" : "",
+		         a, k ? "]" : "", (unsigned)g->block_port);
+		om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url[k]);
+		listening++;
 	}
-	om_addr_str(&L->block_addr, a, sizeof(a));
-	bool v4 = om_addr_is_v4(&L->block_addr);
-	snprintf(L->page_url, sizeof(L->page_url), "http://%s%s%s:%u/", v4 ? "" : "[", a,
-	         v4 ? "" : "]", (unsigned)g->block_port);
-	om_log(OM_LOG_INFO, om_tr("gateway.page.started"), L->page_url);
+	if (!listening)
+		L->page = om_gw_page_free(L->page);
 }
 
-static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now)
+/* Whether nothing inspects flow f any more, so that its connection may
+ * skip the queue (site.bypass): TCP, nothing blocked or held on it, its
+ * application known to application control when that runs, and either both
+ * directions ended for the stream (depth, FIN, RST, bypassed) or one past
+ * the depth with no application protocol found (nothing parses it). Rules
+ * see no more of its packets: the trade Suricata's stream.bypass makes. */
+static bool live_can_bypass(const struct worker *w, const om_flow *f, const om_verdict_in *in)
+{
+	if (f->proto != IPPROTO_TCP || (f->flags & (OM_FLOW_F_DROP | OM_FLOW_F_REJECT)) ||
+	    in->quarantined || in->src_blocked)
+		return false;
+	if ((w->proto && om_proto_flow_held(f)) || (w->ac && !(f->flags & OM_FLOW_F_APPCTL_DONE)))
+		return false;
+	enum om_stream_dir_end a = om_stream_dir_end(f, OM_DIR_TOSERVER);
+	enum om_stream_dir_end b = om_stream_dir_end(f, OM_DIR_TOCLIENT);
+	if (a != OM_STREAM_OPEN && b != OM_STREAM_OPEN)
+		return true;
+	return (a == OM_STREAM_DEPTH || b == OM_STREAM_DEPTH) && !om_app_proto_name(f);
+}
+
+static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, om_usec now,
+                                   bool *ret_bypass)
 {
 	struct engine *e = w->e;
 	struct live *L = e->live;
@@ -2702,6 +2794,9 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 		live_answer(L, lw, f, &p, v, &in);
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
+	if (v == OM_VERDICT_ACCEPT && L->g.bypass && L->is_inline && f &&
+	    live_can_bypass(w, f, &in))
+		*ret_bypass = true;
 	return v;
 }
 
@@ -2741,6 +2836,24 @@ static void live_flush(struct engine *e, om_buf *b, om_usec now)
 	out_flush(e, b, day);
 }
 
+/* A worker takes what a reload built for it (between two batches, on its
+ * own thread: nothing else touches its detect worker, cell or filter). */
+static void live_install(struct worker *w, unsigned gen)
+{
+	struct live *L = w->e->live;
+	const struct live_policy *n = &L->next;
+	if (n->rules) {
+		w->lw->old_det = w->det;
+		w->det = n->det[w->id];
+		om_detect_hub_bind(L->o->detect, w->id, w->det);
+	}
+	if (n->wf_change)
+		w->wf = n->wf;
+	if (n->ac_change && w->ac)
+		om_appctl_worker_rebind(w->ac, n->ac);
+	om_gw_handover_ack(&L->ho, w->id, gen);
+}
+
 static void *live_main(void *arg)
 {
 	struct worker *w = arg;
@@ -2752,6 +2865,14 @@ static void *live_main(void *arg)
 	om_lang_set_thread(e->lang);
 	snprintf(name, sizeof(name), "om-live-%u", w->id);
 	pthread_setname_np(pthread_self(), name);
+	if (L->g.rt_priority) {
+		/* allowed after the privilege drop by RLIMIT_RTPRIO (om_gateway_run) */
+		struct sched_param sp = {.sched_priority = (int)L->g.rt_priority};
+		int r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (r != 0 && w->id == 0)
+			om_log(OM_LOG_WARN, om_tr("warn.gateway.realtime"), L->g.rt_priority,
+			       strerror(r));
+	}
 	om_usec last_tick = om_time_now();
 	while (!atomic_load(&L->stop)) {
 		int n = om_capture_next_batch(lw->cap, pk, LIVE_BATCH, 100);
@@ -2761,11 +2882,18 @@ static void *live_main(void *arg)
 				engine_fail(e, n);
 			break;
 		}
-		for (int i = 0; i < n; i++)
-			om_capture_verdict(lw->cap, &pk[i], live_packet(w, &pk[i], now));
+		for (int i = 0; i < n; i++) {
+			bool bypass = false;
+			om_capture_verdict(lw->cap, &pk[i], live_packet(w, &pk[i], now, &bypass));
+			if (bypass)
+				om_capture_verdict_mark(lw->cap, &pk[i], OM_GW_BYPASS_MARK);
+		}
 		om_capture_release(lw->cap);
 		if (lw->nheld)
 			live_holds(w, now);
+		unsigned gen;
+		if (om_gw_handover_pending(&L->ho, w->id, &gen))
+			live_install(w, gen);
 		if (L->o->av) /* the scanner threads' alerts, written here */
 			om_av_worker_poll(L->o->av, (unsigned)(w - e->w));
 		atomic_store(&lw->beat, now);
@@ -2813,6 +2941,28 @@ static void live_event(struct engine *e, const char *what, const om_addr *host, 
 	out_line(e, b, start, now);
 }
 
+/* With bypass the firewall cuts an isolated host's bypassed connections
+ * (the queue no longer sees them): the table's sets follow the list. */
+static void live_fw_quarantine(struct engine *e)
+{
+	struct live *L = e->live;
+	if (!L->g.bypass || !L->is_inline)
+		return;
+	om_addr *a = malloc(4096 * sizeof(*a));
+	if (!a)
+		return;
+	unsigned n = 0;
+	om_usec until;
+	pthread_mutex_lock(&L->lock);
+	while (n < 4096 && om_addr_table_get(L->quar, n, &a[n], &until))
+		n++;
+	pthread_mutex_unlock(&L->lock);
+	int r = om_fw_quarantine_sync(a, n);
+	if (r < 0)
+		om_log(OM_LOG_WARN, om_tr("warn.gateway.bypass_quarantine"), strerror(-r));
+	free(a);
+}
+
 /* Re-reads the quarantine list and writes an event per change. */
 static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 {
@@ -2841,7 +2991,188 @@ static int live_quarantine_reload(struct engine *e, char *err, size_t errlen)
 	L->quar = t;
 	pthread_mutex_unlock(&L->lock);
 	om_addr_table_free(old);
+	live_fw_quarantine(e);
 	return 0;
+}
+
+static void live_policy_free(struct live_policy *p, unsigned nworkers)
+{
+	for (unsigned i = 0; i < nworkers && i < OM_GW_WORKERS_MAX; i++)
+		p->det[i] = om_detect_worker_free(p->det[i]);
+	p->set = om_detect_free(p->set);
+	if (p->wf) {
+		om_wf_filter_cleanup(p->wf);
+		free(p->wf);
+	}
+	free(p->ac);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The loader thread: the rule set, one detect worker per engine worker and
+ * the guards' policy, from L->load_cfg, into L->next; all or nothing. */
+static void *live_loader(void *arg)
+{
+	struct engine *e = arg;
+	struct live *L = e->live;
+	const om_settings *s = L->load_cfg;
+	struct live_policy *n = &L->next;
+	int r = 0;
+	om_lang_set_thread(e->lang);
+	pthread_setname_np(pthread_self(), "om-reload");
+	memset(n, 0, sizeof(*n));
+	L->load_err[0] = '\0';
+	if (L->o->detect) {
+		n->rules = true;
+		if (s->detect.nfiles + L->o->nrule_files)
+			r = om_gw_rules_build(&s->detect, &s->base.home_net, L->o->rule_files,
+			                      L->o->nrule_files, L->rules_syntax, &n->set, &n->st,
+			                      L->load_err, sizeof(L->load_err));
+		for (unsigned i = 0; r == 0 && n->set && i < e->nworkers; i++)
+			if (!(n->det[i] =
+			          om_detect_worker_new(n->set, on_detect_alert, &e->w[i]))) {
+				r = -ENOMEM;
+				snprintf(L->load_err, sizeof(L->load_err), "%s",
+				         om_tr("err.nomem"));
+			}
+	}
+	if (r == 0 && L->o->proto) {
+		om_wf_filter wf;
+		bool use_wf;
+		om_app_policy ap;
+		r = om_gw_policy_build(s, &wf, &use_wf, &ap, L->load_err, sizeof(L->load_err));
+		if (r == 0 && use_wf) {
+			if ((n->wf = malloc(sizeof(*n->wf))) != NULL) {
+				*n->wf = wf;
+				n->wf->cb = on_webfilter_event;
+				n->wf->user = e;
+				n->wf->worker_user = webfilter_worker_user;
+			} else {
+				om_wf_filter_cleanup(&wf);
+				r = -ENOMEM;
+			}
+		}
+		n->wf_change = r == 0;
+		if (r == 0 && L->o->appctl) {
+			if ((n->ac = malloc(sizeof(*n->ac))) != NULL) {
+				*n->ac =
+				    *L->o->appctl; /* its map and caps: the workers' state fits */
+				n->ac->own_map = NULL;
+				n->ac->policy = ap;
+				n->ac_change = true;
+			} else {
+				r = -ENOMEM;
+			}
+		}
+		if (r == -ENOMEM && !L->load_err[0])
+			snprintf(L->load_err, sizeof(L->load_err), "%s", om_tr("err.nomem"));
+	}
+	if (r < 0)
+		live_policy_free(n, e->nworkers);
+	atomic_store(&L->load_state, r < 0 ? LOAD_FAILED : LOAD_BUILT);
+	return NULL;
+}
+
+/* Starts building what s names (takes s); a reload still in progress is
+ * finished first. */
+static void live_load_start(struct engine *e, om_settings *s)
+{
+	struct live *L = e->live;
+	if (atomic_load(&L->load_state) != LOAD_IDLE || L->offered) {
+		om_log(OM_LOG_WARN, "%s", om_tr("gateway.reload.busy"));
+		free(s);
+		return;
+	}
+	L->load_cfg = s;
+	atomic_store(&L->load_state, LOAD_BUSY);
+	if (pthread_create(&L->loader, NULL, live_loader, e) != 0) {
+		atomic_store(&L->load_state, LOAD_IDLE);
+		L->load_cfg = NULL;
+		free(s);
+		om_log(OM_LOG_WARN, om_tr("gateway.reload.failed"), strerror(EAGAIN));
+	}
+}
+
+/* The previous policy goes once every worker has taken the new one. */
+static void live_retire(struct engine *e)
+{
+	struct live *L = e->live;
+	struct live_policy *n = &L->next, *c = &L->cur;
+	if (n->rules) {
+		for (unsigned i = 0; i < e->nworkers; i++)
+			L->lw[i].old_det = om_detect_worker_free(L->lw[i].old_det);
+		om_detect_free(c->set);
+		c->set = n->set;
+		L->rules_syntax = n->st.syntax_errors;
+		L->rules_count = n->set ? om_detect_rule_count(n->set) : 0;
+		om_log(OM_LOG_INFO, om_tr("gateway.rules.reloaded"),
+		       (unsigned long long)L->rules_count, (unsigned long long)n->st.total,
+		       (unsigned long long)n->st.skipped, (unsigned long long)n->st.syntax_errors);
+	}
+	if (n->wf_change) {
+		if (c->wf) {
+			om_wf_filter_cleanup(c->wf);
+			free(c->wf);
+		}
+		c->wf = n->wf;
+	}
+	if (n->ac_change) {
+		free(c->ac);
+		c->ac = n->ac;
+	}
+	if (n->wf_change || n->ac_change)
+		om_log(OM_LOG_INFO, om_tr("gateway.policy.reloaded"), e->cfg->base.tenant,
+		       n->wf ? om_tr("gateway.policy.on") : om_tr("gateway.policy.off"),
+		       n->ac ? om_tr("gateway.policy.on") : om_tr("gateway.policy.off"));
+	memset(n, 0, sizeof(*n));
+	L->reloads++;
+}
+
+/* The control thread's part of a reload, each round: a built policy is
+ * offered to the workers, a failed one logged (the running one stays), an
+ * offered one retired once every worker has taken it. */
+static void live_load_poll(struct engine *e)
+{
+	struct live *L = e->live;
+	int st = atomic_load(&L->load_state);
+	if (st == LOAD_BUILT || st == LOAD_FAILED) {
+		pthread_join(L->loader, NULL);
+		free(L->load_cfg);
+		L->load_cfg = NULL;
+		if (st == LOAD_FAILED) {
+			L->reload_failures++;
+			om_log(OM_LOG_WARN, om_tr("gateway.rules.kept"), L->load_err);
+		} else if (om_gw_handover_offer(&L->ho) == 0) {
+			L->offered = true;
+		}
+		atomic_store(&L->load_state, LOAD_IDLE);
+	}
+	if (L->offered && om_gw_handover_done(&L->ho)) {
+		live_retire(e);
+		L->offered = false;
+	}
+}
+
+/* At the end, after the workers: a loader still running is waited for,
+ * what it built freed; an offer not taken by every worker is taken for
+ * the ones that did not (their threads are gone), then retired. */
+static void live_load_end(struct engine *e)
+{
+	struct live *L = e->live;
+	if (atomic_load(&L->load_state) != LOAD_IDLE) {
+		pthread_join(L->loader, NULL);
+		free(L->load_cfg);
+		L->load_cfg = NULL;
+		live_policy_free(&L->next, e->nworkers);
+		atomic_store(&L->load_state, LOAD_IDLE);
+	}
+	if (L->offered) {
+		unsigned gen = atomic_load(&L->ho.gen);
+		for (unsigned i = 0; i < e->nworkers; i++)
+			if (!om_gw_handover_taken(&L->ho, i))
+				live_install(&e->w[i], gen);
+		live_retire(e);
+		L->offered = false;
+	}
 }
 
 static void live_reload(struct engine *e)
@@ -2856,15 +3187,17 @@ static void live_reload(struct engine *e)
 		       (unsigned long long)om_intel_live_generation(e->o->intel->live));
 	else if (ir < 0)
 		om_log(OM_LOG_WARN, om_tr("gateway.intel.reload_failed"), strerror(-ir));
-	if (!L->o->config_path)
-		return;
 	om_settings *s = malloc(sizeof(*s));
 	if (!s)
 		return;
 	*s = *e->cfg;
-	if (om_settings_load(s, L->o->config_path, err, sizeof(err)) < 0) {
+	if (L->o->config_path && om_settings_load(s, L->o->config_path, err, sizeof(err)) < 0) {
 		om_log(OM_LOG_WARN, om_tr("gateway.reload.failed"), err);
-	} else {
+		L->reload_failures++;
+		free(s);
+		return;
+	}
+	if (L->o->config_path) {
 		/* the block list changes in place; the firewall is replaced in one
 		 * transaction, so established flows (conntrack) keep going */
 		pthread_mutex_lock(&L->lock);
@@ -2874,7 +3207,9 @@ static void live_reload(struct engine *e)
 		pthread_mutex_unlock(&L->lock);
 		om_log(OM_LOG_INFO, "%s", om_tr("gateway.reload.done"));
 	}
-	free(s);
+	/* the rules and the guards' policy: built aside, swapped in by the
+	 * workers; the running ones stay when that fails */
+	live_load_start(e, s);
 }
 
 int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
@@ -2910,7 +3245,25 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	L.o = go;
 	L.g = *g;
 	L.is_inline = g->mode == OM_GW_INLINE;
-	L.has_block_addr = g->block_addr[0] && om_addr_parse(g->block_addr, &L.block_addr) == 0;
+	L.rules_syntax = go->rules_syntax_errors;
+	L.rules_count = go->detect && om_detect_hub_rules(go->detect)
+	                    ? om_detect_rule_count(om_detect_hub_rules(go->detect))
+	                    : 0;
+	om_gw_handover_init(&L.ho, eo.workers);
+	atomic_init(&L.load_state, LOAD_IDLE);
+	{
+		om_addr a;
+		if (g->block_addr[0] && om_addr_parse(g->block_addr, &a) == 0) {
+			int k = om_addr_is_v4(&a) ? 0 : 1;
+			L.block_addr[k] = a;
+			L.has_block_addr[k] = true;
+		}
+		if (g->block_addr6[0] && om_addr_parse(g->block_addr6, &a) == 0 &&
+		    !om_addr_is_v4(&a)) {
+			L.block_addr[1] = a;
+			L.has_block_addr[1] = true;
+		}
+	}
 	pthread_mutex_init(&L.lock, NULL);
 	pthread_mutex_init(&L.auto_lock, NULL);
 	om_buf_init(&e.rout, OUT_MAX_BYTES);
@@ -2933,7 +3286,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
 	if ((r = appctl_attach(&e, eo.appctl, go->proto)) < 0 ||
-	    (r = webfilter_attach(&e, eo.webfilter, go->proto)) < 0) {
+	    (r = webfilter_attach(&e, eo.webfilter, go->proto, true)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 		goto out;
 	}
@@ -2997,6 +3350,17 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	if (live_quarantine_reload(&e, qerr, sizeof(qerr)) < 0)
 		om_log(OM_LOG_WARN, "%s", qerr);
 	live_page_start(&L);
+	if (g->rt_priority) {
+		/* the workers (made after the privilege drop) may then take
+		 * SCHED_FIFO up to this priority, and nothing above it */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_RTPRIO, &rl) == 0 && rl.rlim_cur < g->rt_priority) {
+			rl.rlim_cur = g->rt_priority;
+			if (rl.rlim_max < rl.rlim_cur)
+				rl.rlim_max = rl.rlim_cur;
+			setrlimit(RLIMIT_RTPRIO, &rl);
+		}
+	}
 	if (g->user[0] && (r = om_gw_drop_privileges(g->user, err, errlen)) < 0)
 		goto out;
 	if (L.page) {
@@ -3037,6 +3401,7 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 			*go->reload = 0;
 			live_reload(&e);
 		}
+		live_load_poll(&e);
 		live_auto_apply(&e);
 		if (now - last_stats >= stats_every) {
 			live_stats(&e, now);
@@ -3069,6 +3434,7 @@ stop:
 	atomic_store(&L.stop, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(e.w[i].thread, NULL);
+	live_load_end(&e);
 	if (r == 0 && atomic_load(&e.error)) {
 		r = atomic_load(&e.error);
 		snprintf(err, errlen, om_tr("err.engine.write"), strerror(-r));
@@ -3126,6 +3492,7 @@ out:
 		workers_free(&e);
 		free(e.w);
 	}
+	live_policy_free(&L.cur, 0); /* after the workers: their rules and filters */
 	if (L.lw)
 		for (unsigned i = 0; i < e.nworkers; i++)
 			pthread_mutex_destroy(&L.lw[i].snap_lock);

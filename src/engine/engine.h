@@ -57,8 +57,17 @@ typedef struct om_gateway_config {
 	uint32_t max_held;           /* packets held at once per worker */
 	char user[32];               /* run as this user after set-up ("" = stay) */
 	char block_addr[64];         /* the gateway's LAN address: block page, sinkhole */
-	uint32_t block_port;         /* the block page's port (default 8080) */
-	char block_contact[256];     /* whom to ask, shown on the block page ("" = the IT person) */
+	char block_addr6[64];        /* its IPv6 address for the same ("": none) */
+	/* the packet workers' SCHED_FIFO priority (0: the normal scheduler): a
+	 * worker woken by a packet runs at once instead of after the time
+	 * slice of whatever else the machine runs */
+	uint32_t rt_priority;
+	/* a TCP flow that nothing inspects any more (both directions past the
+	 * stream depth, no file pending, application known) is let through the
+	 * kernel without the queue (docs/gateway.md, "Bypass") */
+	bool bypass;
+	uint32_t block_port;      /* the block page's port (default 8080) */
+	char block_contact[256];  /* whom to ask, shown on the block page ("" = the IT person) */
 	uint32_t auto_quarantine; /* OM_GW_AUTOQ_* bits: alert categories that isolate the host */
 	om_gw_forward forwards[OM_GW_MAX_FORWARDS];
 	unsigned nforwards;
@@ -209,6 +218,9 @@ enum om_verdict om_verdict_decide(const om_verdict_in *in, om_usec hold_max, boo
 
 /* ---- firewall (firewall.c) ---------------------------------------------- */
 enum om_fw_queue { OM_FW_QUEUE_NONE = 0, OM_FW_QUEUE_NFT, OM_FW_QUEUE_IPTABLES };
+/* The packet mark of a bypassed flow's packet, kept on its connection
+ * (ct mark): the queue rule skips connections that carry it. */
+#define OM_GW_BYPASS_MARK 0x40000000u
 /* The nftables ruleset for the configuration, as text for `nft -f`: table
  * inet omamori (zones, default deny inbound, forwards, host rules, NAT) and,
  * with queue OM_FW_QUEUE_NFT, the queue rule; queue_rule for iptables gets
@@ -222,6 +234,9 @@ enum om_fw_queue om_fw_probe_queue(char *why, size_t whylen);
  * table) and the iptables queue rule; on failure removes what was added. */
 int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_t errlen);
 void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q);
+/* With bypass: the isolated hosts (n addresses) into the table's sets, so
+ * that bypassed connections of theirs are cut too. 0 or -errno. */
+int om_fw_quarantine_sync(const om_addr *hosts, unsigned n);
 
 /* ---- the gateway (gateway.c) -------------------------------------------- */
 /* Is name (a host, query or SNI) or a parent domain on the block list? */
@@ -240,10 +255,18 @@ typedef struct om_gateway_opts {
 	om_proto *proto;
 	om_wf_filter *webfilter; /* the tenant's web filter; NULL: none */
 	const om_appctl *appctl; /* application control; NULL: none */
-	om_detect_hub *detect;   /* IPS rules attached to proto; NULL: none */
-	volatile int *stop;      /* set by the signal handler: leave */
-	volatile int *reload;    /* set by SIGHUP: re-read configuration and quarantine */
-	uint32_t run_seconds;    /* 0: until stop */
+	/* IPS rules attached to proto; NULL: none. The gateway's reload binds
+	 * new detect workers into it: give one (with no rules) also when none
+	 * are loaded at the start, so that a reload can bring the first ones */
+	om_detect_hub *detect;
+	const char *const *rule_files; /* the command line's --rules, read again on reload */
+	unsigned nrule_files;
+	uint64_t rules_syntax_errors; /* rules of the start set left out as invalid */
+	volatile int *stop;           /* set by the signal handler: leave */
+	/* set by SIGHUP: re-read the configuration, quarantine, block list, IPS
+	 * rules and the guards' policy (docs/gateway.md, "Reload") */
+	volatile int *reload;
+	uint32_t run_seconds; /* 0: until stop */
 	/* threat intelligence; its database is reopened when the file is
 	 * replaced (checked every 10 s and on SIGHUP); NULL: none */
 	om_intel_matcher *intel;

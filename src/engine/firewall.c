@@ -57,6 +57,9 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	const char *lan = g->lan, *wan = g->wan, *dmz = g->dmz;
 	om_buf_puts(out, "table inet omamori {}\ndelete table inet omamori\n");
 	om_buf_puts(out, "table inet omamori {\n");
+	if (g->bypass)
+		om_buf_puts(out, "\tset quarantine4 {\n\t\ttype ipv4_addr\n\t}\n"
+		                 "\tset quarantine6 {\n\t\ttype ipv6_addr\n\t}\n");
 	/* the gateway itself: nothing from the WAN but replies */
 	om_buf_puts(out,
 	            "\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n"
@@ -68,9 +71,24 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	              wan);
 	om_buf_puts(out, "\t}\n");
 	/* through the gateway */
-	om_buf_puts(
-	    out, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
-	         "\t\tct state established,related accept\n\t\tct state invalid drop\n");
+	om_buf_puts(out, "\tchain forward {\n\t\ttype filter hook forward priority filter; "
+	                 "policy drop;\n");
+	if (g->bypass) {
+		/* the queue's verdict marked the packet: the connection keeps it
+		 * and skips the queue from now on; an isolated host's bypassed
+		 * connections are cut here (the queue no longer sees them) */
+		om_buf_printf(out, "\t\tmeta mark and 0x%x != 0 ct mark set ct mark or 0x%x\n",
+		              OM_GW_BYPASS_MARK, OM_GW_BYPASS_MARK);
+		om_buf_printf(out, "\t\tct mark and 0x%x != 0 ip saddr @quarantine4 drop\n",
+		              OM_GW_BYPASS_MARK);
+		om_buf_printf(out, "\t\tct mark and 0x%x != 0 ip daddr @quarantine4 drop\n",
+		              OM_GW_BYPASS_MARK);
+		om_buf_printf(out, "\t\tct mark and 0x%x != 0 ip6 saddr @quarantine6 drop\n",
+		              OM_GW_BYPASS_MARK);
+		om_buf_printf(out, "\t\tct mark and 0x%x != 0 ip6 daddr @quarantine6 drop\n",
+		              OM_GW_BYPASS_MARK);
+	}
+	om_buf_puts(out, "\t\tct state established,related accept\n\t\tct state invalid drop\n");
 	for (unsigned i = 0; i < g->nhosts; i++) {
 		const om_gw_host *h = &g->hosts[i];
 		cidr_str(&h->host, c, sizeof(c));
@@ -96,6 +114,8 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	if (q == OM_FW_QUEUE_NFT) {
 		om_buf_puts(out, "\tchain inspect {\n\t\ttype filter hook forward priority mangle; "
 		                 "policy accept;\n\t\t");
+		if (g->bypass)
+			om_buf_printf(out, "ct mark and 0x%x == 0 ", OM_GW_BYPASS_MARK);
 		queue_stmt(g, out);
 		om_buf_puts(out, "\n\t}\n");
 	}
@@ -116,8 +136,11 @@ int om_fw_ruleset(const om_gateway_config *g, enum om_fw_queue q, om_buf *out)
 	}
 	/* the block page: a sinkholed name leads the browser to port 80 of the
 	 * gateway's address, which is the page's port */
-	om_addr ba;
-	if (g->block_addr[0] && g->block_port != 80 && om_addr_parse(g->block_addr, &ba) == 0) {
+	const char *const pages[2] = {g->block_addr, g->block_addr6};
+	for (size_t k = 0; k < 2; k++) {
+		om_addr ba;
+		if (!pages[k][0] || g->block_port == 80 || om_addr_parse(pages[k], &ba) < 0)
+			continue;
 		char a[64];
 		om_addr_str(&ba, a, sizeof(a));
 		bool v4 = om_addr_is_v4(&ba);
@@ -155,9 +178,9 @@ static int nft_run(const char *cmds, char *err, size_t errlen)
  * status or -errno. */
 static int run_prog(const char *prog, const char *const *args)
 {
-	const char *argv[16] = {prog};
+	const char *argv[24] = {prog};
 	size_t n = 1;
-	for (; args[n - 1] && n < 15; n++)
+	for (; args[n - 1] && n < 23; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
 	pid_t pid;
@@ -282,7 +305,29 @@ static int iptables_queue(const om_gateway_config *g, bool add, bool v6)
 	                      spec,
 	                      g->fail_open ? "--queue-bypass" : NULL,
 	                      NULL};
-	return run_prog(v6 ? "ip6tables-nft" : "iptables-nft", args);
+	/* with bypass: not for connections the gateway let go */
+	char mk[32];
+	snprintf(mk, sizeof(mk), "0x%x/0x%x", OM_GW_BYPASS_MARK, OM_GW_BYPASS_MARK);
+	const char *bargs[] = {"-t",
+	                       "mangle",
+	                       add ? "-I" : "-D",
+	                       "FORWARD",
+	                       "-m",
+	                       "comment",
+	                       "--comment",
+	                       "omamori",
+	                       "-m",
+	                       "connmark",
+	                       "!",
+	                       "--mark",
+	                       mk,
+	                       "-j",
+	                       "NFQUEUE",
+	                       n > 1 ? "--queue-balance" : "--queue-num",
+	                       spec,
+	                       g->fail_open ? "--queue-bypass" : NULL,
+	                       NULL};
+	return run_prog(v6 ? "ip6tables-nft" : "iptables-nft", g->bypass ? bargs : args);
 }
 
 /* Deletes table <family> mangle when it holds no rule but ours (gone by
@@ -367,4 +412,22 @@ void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q)
 		mangle_remove_if_empty("ip6");
 	}
 	nft_run("delete table inet omamori", NULL, 0);
+}
+
+int om_fw_quarantine_sync(const om_addr *hosts, unsigned n)
+{
+	om_buf b;
+	om_buf_init(&b, 1 << 20);
+	om_buf_puts(&b, "flush set inet omamori quarantine4\nflush set inet omamori quarantine6\n");
+	for (unsigned i = 0; i < n; i++) {
+		char a[64];
+		om_addr_str(&hosts[i], a, sizeof(a));
+		om_buf_printf(&b, "add element inet omamori quarantine%c { %s }\n",
+		              om_addr_is_v4(&hosts[i]) ? '4' : '6', a);
+	}
+	om_buf_putc(&b, '\0');
+	char e[512];
+	int r = b.toobig ? -ENOSPC : nft_run((const char *)b.data, e, sizeof(e));
+	om_buf_free(&b);
+	return r;
 }

@@ -244,10 +244,16 @@ static const om_config_key gw_keys[] = {
     {"site.hold-ms", OM_CK_U32, F(hold_ms), 0, 1, 60000, "config.help.gateway.hold-ms", NULL, NULL},
     {"site.max-held", OM_CK_U32, F(max_held), 0, 1, 65536, "config.help.gateway.max-held", NULL,
      NULL},
+    {"site.realtime-priority", OM_CK_U32, F(rt_priority), 0, 0, 99,
+     "config.help.gateway.realtime-priority", NULL, NULL},
+    {"site.bypass", OM_CK_BOOL, F(bypass), 0, 0, 0, "config.help.gateway.bypass", NULL, NULL},
     {"site.user", OM_CK_STR, F(user), sizeof(((om_gateway_config *)0)->user), 0, 0,
      "config.help.gateway.user", NULL, NULL},
     {"site.block-page.address", OM_CK_STR, F(block_addr),
      sizeof(((om_gateway_config *)0)->block_addr), 0, 0, "config.help.gateway.block-page.address",
+     NULL, NULL},
+    {"site.block-page.address6", OM_CK_STR, F(block_addr6),
+     sizeof(((om_gateway_config *)0)->block_addr6), 0, 0, "config.help.gateway.block-page.address6",
      NULL, NULL},
     {"site.block-page.port", OM_CK_U32, F(block_port), 0, 1, 65535,
      "config.help.gateway.block-page.port", NULL, NULL},
@@ -277,6 +283,7 @@ static void gw_defaults(void *obj)
 	g->hold_ms = 2000;
 	g->max_held = 1024;
 	g->block_port = 8080;
+	g->rt_priority = 10;
 }
 
 static bool ifname_ok(const char *s)
@@ -302,6 +309,13 @@ static int gw_check(om_config_ctx *c, const void *obj)
 		return om_config_fail(c, NULL, "site.dmz", "err.gateway.ifname", g->dmz);
 	if (g->mirror[0] && !ifname_ok(g->mirror))
 		return om_config_fail(c, NULL, "site.mirror", "err.gateway.ifname", g->mirror);
+	om_addr a;
+	if (g->block_addr[0] && om_addr_parse(g->block_addr, &a) < 0)
+		return om_config_fail(c, NULL, "site.block-page.address",
+		                      "err.gateway.block_address", g->block_addr);
+	if (g->block_addr6[0] && (om_addr_parse(g->block_addr6, &a) < 0 || om_addr_is_v4(&a)))
+		return om_config_fail(c, NULL, "site.block-page.address6",
+		                      "err.gateway.block_address6", g->block_addr6);
 	if ((uint64_t)g->queue + g->workers > 65535)
 		return om_config_fail(c, NULL, "site.queue", "err.gateway.queue", g->queue,
 		                      g->workers);
@@ -667,14 +681,85 @@ int om_gw_reject_build(const om_packet *p, uint8_t *buf, size_t cap, size_t *ret
 
 /* ---- the block page's redirect and the DNS sinkhole ------------------------- */
 
-/* An IPv4 TCP segment from src to dst carrying data (at most 1200 bytes). */
-static size_t tcp_data(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
-                       uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
-                       size_t len)
+/* The IP header and the transport part of a raw packet, either family.
+ * IPv4: not a fragment; IPv6: the transport right after the fixed header
+ * (no extension headers: they are not answered). */
+struct ip_parts {
+	int ver;
+	const uint8_t *src, *dst; /* 4 or 16 bytes */
+	uint8_t proto;
+	const uint8_t *l4;
+	size_t l4len;
+};
+
+static int ip_parts_of(const om_packet *p, struct ip_parts *ret)
 {
-	size_t tot = 40 + len;
-	ip4_header(out, src, dst, IPPROTO_TCP, (uint16_t)tot);
-	uint8_t *t = out + 20;
+	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
+	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
+	if (p->ip_ver == 4) {
+		if (len < 20 || (ip[0] >> 4) != 4)
+			return -ENOTSUP;
+		size_t ihl = (size_t)(ip[0] & 15) * 4;
+		size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+		if (ihl < 20 || ihl > len || tot < ihl)
+			return -EINVAL;
+		if (tot > len)
+			tot = len;
+		if ((ip[6] & 0x3f) || ip[7])
+			return -EINVAL; /* a fragment: not answered */
+		*ret = (struct ip_parts){4, ip + 12, ip + 16, ip[9], ip + ihl, tot - ihl};
+		return 0;
+	}
+	if (p->ip_ver == 6) {
+		if (len < 40 || (ip[0] >> 4) != 6)
+			return -ENOTSUP;
+		size_t plen = (size_t)(ip[4] << 8 | ip[5]);
+		if (plen > len - 40)
+			plen = len - 40;
+		if (ip[8] == 0xff || ip[24] == 0xff)
+			return -EINVAL; /* never about multicast */
+		*ret = (struct ip_parts){6, ip + 8, ip + 24, ip[6], ip + 40, plen};
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+/* Writes the IP header of a packet from src to dst carrying l4len bytes of
+ * proto; returns its length (20 or 40). */
+static size_t ip_header(uint8_t *out, int ver, const uint8_t *src, const uint8_t *dst,
+                        uint8_t proto, size_t l4len)
+{
+	if (ver == 4) {
+		ip4_header(out, src, dst, proto, (uint16_t)(20 + l4len));
+		return 20;
+	}
+	ip6_header(out, src, dst, proto, (uint16_t)l4len);
+	return 40;
+}
+
+/* The sum of the pseudo-header of either family (RFC 793, RFC 8200 8.1). */
+static uint32_t pseudo_sum(int ver, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+                           size_t l4len)
+{
+	if (ver == 6)
+		return ip6_pseudo(src, dst, (uint32_t)l4len, proto);
+	uint8_t ph[12];
+	memcpy(ph, src, 4);
+	memcpy(ph + 4, dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	put16(ph + 10, (uint16_t)l4len);
+	return sum16(ph, 12, 0);
+}
+
+/* A TCP segment from src to dst, with data (at most 1200 bytes), either
+ * family; returns the packet's length. */
+static size_t tcp_segment(uint8_t *out, int ver, const uint8_t *src, const uint8_t *dst,
+                          uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                          const void *data, size_t len)
+{
+	size_t h = ip_header(out, ver, src, dst, IPPROTO_TCP, 20 + len);
+	uint8_t *t = out + h;
 	memset(t, 0, 20);
 	put16(t, sport);
 	put16(t + 2, dport);
@@ -682,55 +767,28 @@ static size_t tcp_data(uint8_t *out, const uint8_t src[4], const uint8_t dst[4],
 	put32(t + 8, ack);
 	t[12] = 5 << 4;
 	t[13] = flags;
-	put16(t + 14, 65535);
-	memcpy(t + 20, data, len);
-	uint8_t ph[12];
-	memcpy(ph, src, 4);
-	memcpy(ph + 4, dst, 4);
-	ph[8] = 0;
-	ph[9] = IPPROTO_TCP;
-	put16(ph + 10, (uint16_t)(20 + len));
-	put16(t + 16, fold(sum16(t, 20 + len, sum16(ph, 12, 0))));
-	return tot;
-}
-
-/* The IPv4 header and the L4 part of a raw packet; -EINVAL when short. */
-static int ip4_parts(const om_packet *p, const uint8_t **ret_ip, size_t *ret_ihl, size_t *ret_tot)
-{
-	const uint8_t *ip = p->l3 ? p->l3 : p->raw;
-	size_t len = p->l3 ? (p->caplen - (size_t)(p->l3 - p->raw)) : p->caplen;
-	if (p->ip_ver != 4 || len < 20 || (ip[0] >> 4) != 4)
-		return -ENOTSUP;
-	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	size_t tot = (size_t)(ip[2] << 8 | ip[3]);
-	if (ihl < 20 || ihl > len || tot < ihl)
-		return -EINVAL;
-	if (tot > len)
-		tot = len;
-	if ((ip[6] & 0x3f) || ip[7])
-		return -EINVAL; /* a fragment: not answered */
-	*ret_ip = ip;
-	*ret_ihl = ihl;
-	*ret_tot = tot;
-	return 0;
+	put16(t + 14, (flags & 0x04) ? 0 : 65535);
+	if (len)
+		memcpy(t + 20, data, len);
+	put16(t + 16, fold(sum16(t, 20 + len, pseudo_sum(ver, src, dst, IPPROTO_TCP, 20 + len))));
+	return h + 20 + len;
 }
 
 int om_gw_redirect_build(const om_packet *p, const char *location, uint8_t *buf, size_t cap,
                          size_t *ret_len1, size_t *ret_len2)
 {
-	const uint8_t *ip;
-	size_t ihl, tot;
-	int r = ip4_parts(p, &ip, &ihl, &tot);
+	struct ip_parts ip;
+	int r = ip_parts_of(p, &ip);
 	if (r < 0)
 		return r;
-	if (ip[9] != IPPROTO_TCP || tot < ihl + 20)
+	if (ip.proto != IPPROTO_TCP || ip.l4len < 20)
 		return -EINVAL;
-	const uint8_t *t = ip + ihl;
+	const uint8_t *t = ip.l4;
 	size_t doff = (size_t)(t[12] >> 4) * 4;
-	if (doff < 20 || ihl + doff > tot)
+	if (doff < 20 || doff > ip.l4len)
 		return -EINVAL;
 	uint8_t fl = t[13];
-	size_t dlen = tot - ihl - doff;
+	size_t dlen = ip.l4len - doff;
 	if (!(fl & 0x10) || (fl & 0x07) || dlen == 0)
 		return -EINVAL; /* only a request's data segment (ACK, no SYN/FIN/RST) */
 	char resp[1200];
@@ -740,37 +798,36 @@ int om_gw_redirect_build(const om_packet *p, const char *location, uint8_t *buf,
 	                 location);
 	if (n < 0 || (size_t)n >= sizeof(resp) || strpbrk(location, "\r\n"))
 		return -EINVAL;
-	if (cap < 40 + (size_t)n + 40)
+	size_t hl = ip.ver == 4 ? 20 : 40;
+	if (cap < 2 * (hl + 20) + (size_t)n)
 		return -ENOBUFS;
-	const uint8_t *src = ip + 12, *dst = ip + 16;
 	uint16_t sp = (uint16_t)(t[0] << 8 | t[1]), dp = (uint16_t)(t[2] << 8 | t[3]);
 	uint32_t seq = get32(t + 4), ack = get32(t + 8);
 	uint32_t end = seq + (uint32_t)dlen;
 	/* to the client, as from the server: the answer and the end of the
 	 * connection, at the sequence the client expects next */
-	size_t l1 =
-	    tcp_data(buf, dst, src, dp, sp, ack, end, 0x19 /* FIN PSH ACK */, resp, (size_t)n);
+	size_t l1 = tcp_segment(buf, ip.ver, ip.dst, ip.src, dp, sp, ack, end,
+	                        0x19 /* FIN PSH ACK */, resp, (size_t)n);
 	/* to the server: the request never arrives, the connection is reset at
 	 * the client's sequence before it */
-	tcp_rst(buf + l1, src, dst, sp, dp, seq, 0, 0x04);
+	size_t l2 = tcp_segment(buf + l1, ip.ver, ip.src, ip.dst, sp, dp, seq, 0, 0x04, NULL, 0);
 	*ret_len1 = l1;
-	*ret_len2 = 40;
+	*ret_len2 = l2;
 	return 0;
 }
 
-int om_gw_sinkhole_build(const om_packet *p, const om_addr *answer, uint8_t *buf, size_t cap,
-                         size_t *ret_len)
+int om_gw_sinkhole_build(const om_packet *p, const om_addr *a4, const om_addr *a6, uint8_t *buf,
+                         size_t cap, size_t *ret_len)
 {
-	const uint8_t *ip;
-	size_t ihl, tot;
-	int r = ip4_parts(p, &ip, &ihl, &tot);
+	struct ip_parts ip;
+	int r = ip_parts_of(p, &ip);
 	if (r < 0)
 		return r;
-	if (ip[9] != IPPROTO_UDP || tot < ihl + 8 + 12)
+	if (ip.proto != IPPROTO_UDP || ip.l4len < 8 + 12)
 		return -EINVAL;
-	const uint8_t *u = ip + ihl;
+	const uint8_t *u = ip.l4;
 	size_t ulen = (size_t)(u[4] << 8 | u[5]);
-	if (ulen < 8 + 12 || ihl + ulen > tot)
+	if (ulen < 8 + 12 || ulen > ip.l4len)
 		return -EINVAL;
 	const uint8_t *q = u + 8;
 	size_t qlen = ulen - 8;
@@ -789,43 +846,50 @@ int om_gw_sinkhole_build(const om_packet *p, const om_addr *answer, uint8_t *buf
 	size_t qend = off + 5; /* the name's root label, type and class */
 	uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
 	uint16_t qclass = (uint16_t)(q[off + 3] << 8 | q[off + 4]);
-	bool v4 = om_addr_is_v4(answer);
-	bool has = qclass == 1 && ((qtype == 1 && v4) || (qtype == 28 && !v4) || qtype == 255);
-	size_t rdlen = v4 ? 4 : 16;
-	size_t dns_len = qend + (has ? 12 + rdlen : 0);
-	size_t total = 20 + 8 + dns_len;
+	if (a4 && !om_addr_is_v4(a4))
+		a4 = NULL;
+	if (a6 && om_addr_is_v4(a6))
+		a6 = NULL;
+	/* the page's address of the family asked for (ANY: each there is) */
+	bool in = qclass == 1;
+	const om_addr *ans[2] = {in && (qtype == 1 || qtype == 255) ? a4 : NULL,
+	                         in && (qtype == 28 || qtype == 255) ? a6 : NULL};
+	size_t nans = (ans[0] ? 1 : 0) + (ans[1] ? 1 : 0);
+	size_t dns_len = qend + (ans[0] ? 16 : 0) + (ans[1] ? 28 : 0);
+	size_t hl = ip.ver == 4 ? 20 : 40;
+	size_t total = hl + 8 + dns_len;
 	if (cap < total)
 		return -ENOBUFS;
-	uint8_t *d = buf + 28;
+	uint8_t *d = buf + hl + 8;
 	memcpy(d, q, qend);
 	d[2] = (uint8_t)(0x80 | (q[2] & 0x01)); /* QR, the query's RD */
 	d[3] = 0x80;                            /* RA, NOERROR */
-	put16(d + 6, has ? 1 : 0);
+	put16(d + 6, (uint16_t)nans);
 	put16(d + 8, 0);
 	put16(d + 10, 0);
-	if (has) {
-		uint8_t *a = d + qend;
+	uint8_t *a = d + qend;
+	for (int k = 0; k < 2; k++) {
+		if (!ans[k])
+			continue;
+		size_t rdlen = k == 0 ? 4 : 16;
 		put16(a, 0xc00c); /* the question's name */
-		put16(a + 2, v4 ? 1 : 28);
+		put16(a + 2, k == 0 ? 1 : 28);
 		put16(a + 4, 1);
 		put32(a + 6, 60);
 		put16(a + 10, (uint16_t)rdlen);
-		memcpy(a + 12, v4 ? answer->b + 12 : answer->b, rdlen);
+		memcpy(a + 12, k == 0 ? ans[k]->b + 12 : ans[k]->b, rdlen);
+		a += 12 + rdlen;
 	}
-	const uint8_t *src = ip + 12, *dst = ip + 16;
-	ip4_header(buf, dst, src, IPPROTO_UDP, (uint16_t)total);
-	uint8_t *uo = buf + 20;
+	ip_header(buf, ip.ver, ip.dst, ip.src, IPPROTO_UDP, 8 + dns_len);
+	uint8_t *uo = buf + hl;
 	put16(uo, (uint16_t)(u[2] << 8 | u[3]));
 	put16(uo + 2, (uint16_t)(u[0] << 8 | u[1]));
 	put16(uo + 4, (uint16_t)(8 + dns_len));
 	put16(uo + 6, 0);
-	uint8_t ph[12];
-	memcpy(ph, dst, 4);
-	memcpy(ph + 4, src, 4);
-	ph[8] = 0;
-	ph[9] = IPPROTO_UDP;
-	put16(ph + 10, (uint16_t)(8 + dns_len));
-	uint16_t c = fold(sum16(uo, 8 + dns_len, sum16(ph, 12, 0)));
+	/* the checksum: optional over IPv4, required over IPv6; 0 is sent as
+	 * 0xffff (RFC 768, RFC 8200 8.1) */
+	uint16_t c = fold(
+	    sum16(uo, 8 + dns_len, pseudo_sum(ip.ver, ip.dst, ip.src, IPPROTO_UDP, 8 + dns_len)));
 	put16(uo + 6, c ? c : 0xffff);
 	*ret_len = total;
 	return 0;
@@ -856,25 +920,34 @@ static int send_ip4(int fd, const uint8_t *pkt, size_t len)
 	return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
 }
 
-int om_gw_redirect(int fd, const om_packet *p, const char *location)
+int om_gw_redirect(int fd, int fd6, const om_packet *p, const char *location)
 {
 	uint8_t buf[1400];
 	size_t l1, l2;
+	int s = p->ip_ver == 6 ? fd6 : fd;
+	if (s < 0)
+		return -ENOTSUP;
 	int r = om_gw_redirect_build(p, location, buf, sizeof(buf), &l1, &l2);
 	if (r < 0)
 		return r;
-	r = send_ip4(fd, buf, l1);
+	int (*send)(int, const uint8_t *, size_t) = p->ip_ver == 6 ? send_ip6 : send_ip4;
+	r = send(s, buf, l1);
 	if (r == 0)
-		r = send_ip4(fd, buf + l1, l2);
+		r = send(s, buf + l1, l2);
 	return r;
 }
 
-int om_gw_sinkhole(int fd, const om_packet *p, const om_addr *answer)
+int om_gw_sinkhole(int fd, int fd6, const om_packet *p, const om_addr *a4, const om_addr *a6)
 {
 	uint8_t buf[600];
 	size_t n;
-	int r = om_gw_sinkhole_build(p, answer, buf, sizeof(buf), &n);
-	return r < 0 ? r : send_ip4(fd, buf, n);
+	int s = p->ip_ver == 6 ? fd6 : fd;
+	if (s < 0)
+		return -ENOTSUP;
+	int r = om_gw_sinkhole_build(p, a4, a6, buf, sizeof(buf), &n);
+	if (r < 0)
+		return r;
+	return p->ip_ver == 6 ? send_ip6(s, buf, n) : send_ip4(s, buf, n);
 }
 
 int om_gw_reject(int fd, int fd6, const om_packet *p)
@@ -892,6 +965,112 @@ int om_gw_reject(int fd, int fd6, const om_packet *p)
 	if (r == 0 && l2)
 		r = send(s, buf + l1, l2);
 	return r;
+}
+
+/* ---- reload -------------------------------------------------------------------- */
+
+void om_gw_handover_init(om_gw_handover *h, unsigned workers)
+{
+	h->n = workers < OM_GW_WORKERS_MAX ? workers : OM_GW_WORKERS_MAX;
+	atomic_init(&h->gen, 0);
+	for (unsigned i = 0; i < OM_GW_WORKERS_MAX; i++)
+		atomic_init(&h->seen[i], 0);
+}
+
+bool om_gw_handover_taken(const om_gw_handover *h, unsigned worker)
+{
+	return worker >= h->n || atomic_load_explicit(&h->seen[worker], memory_order_acquire) ==
+	                             atomic_load_explicit(&h->gen, memory_order_relaxed);
+}
+
+bool om_gw_handover_done(const om_gw_handover *h)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		if (!om_gw_handover_taken(h, i))
+			return false;
+	return true;
+}
+
+int om_gw_handover_offer(om_gw_handover *h)
+{
+	if (!om_gw_handover_done(h))
+		return -EBUSY;
+	/* release: what was built before is visible to a worker that sees
+	 * the new generation */
+	atomic_fetch_add_explicit(&h->gen, 1, memory_order_release);
+	return 0;
+}
+
+bool om_gw_handover_pending(const om_gw_handover *h, unsigned worker, unsigned *ret_gen)
+{
+	unsigned g = atomic_load_explicit(&h->gen, memory_order_acquire);
+	if (worker >= h->n || atomic_load_explicit(&h->seen[worker], memory_order_relaxed) == g)
+		return false;
+	*ret_gen = g;
+	return true;
+}
+
+void om_gw_handover_ack(om_gw_handover *h, unsigned worker, unsigned gen)
+{
+	/* release: the worker no longer touches what it replaced */
+	if (worker < h->n)
+		atomic_store_explicit(&h->seen[worker], gen, memory_order_release);
+}
+
+int om_gw_rules_build(const om_detect_config *cfg, const om_config_nets *home,
+                      const char *const *extra, unsigned nextra, uint64_t running_syntax,
+                      om_detect **ret, om_detect_load_stats *ret_st, char *err, size_t errlen)
+{
+	om_detect_load_stats st;
+	memset(&st, 0, sizeof(st));
+	om_detect *d = NULL;
+	char why[1024] = "";
+	/* no warning per rule: the log says in one line what the set is */
+	int r = om_detect_from_config_stats(cfg, home, extra, nextra, 0, &st, &d, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, om_tr("gateway.rules.load_failed"),
+		         why[0] ? why : strerror(-r));
+		return r;
+	}
+	if (st.syntax_errors > running_syntax) {
+		snprintf(err, errlen, om_tr("gateway.rules.syntax"),
+		         (unsigned long long)st.syntax_errors, (unsigned long long)running_syntax);
+		om_detect_free(d);
+		return -EINVAL;
+	}
+	*ret = d;
+	*ret_st = st;
+	return 0;
+}
+
+int om_gw_policy_build(const om_settings *s, om_wf_filter *ret_wf, bool *ret_use_wf,
+                       om_app_policy *ret_app, char *err, size_t errlen)
+{
+	const om_guard_config *g = &s->guard;
+	const om_guard_tenant *tp = om_guard_tenant_policy(g, s->base.tenant);
+	om_wf_filter wf;
+	memset(&wf, 0, sizeof(wf));
+	bool use_wf = false;
+	if (g->webfilter_db[0]) {
+		const char *block =
+		    tp && tp->wf_block_categories[0] ? tp->wf_block_categories : NULL;
+		const char *allow = tp && tp->wf_allow[0] ? tp->wf_allow : NULL;
+		int r = om_wf_filter_setup(&wf, g->webfilter_db, block, allow, err, errlen);
+		if (r == 0 && tp)
+			r = om_wf_filter_block_list(&wf, tp->wf_block, err, errlen);
+		if (r < 0) {
+			om_wf_filter_cleanup(&wf);
+			return r;
+		}
+		use_wf = true;
+	}
+	*ret_wf = wf;
+	*ret_use_wf = use_wf;
+	if (tp)
+		*ret_app = tp->app;
+	else
+		memset(ret_app, 0, sizeof(*ret_app));
+	return 0;
 }
 
 /* ---- privilege ---------------------------------------------------------------- */

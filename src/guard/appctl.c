@@ -237,6 +237,12 @@ nomem:
 	return -ENOMEM;
 }
 
+void om_appctl_worker_rebind(om_appctl_worker *w, const om_appctl *ac)
+{
+	if (w && ac)
+		w->ac = ac;
+}
+
 static struct ndpi_flow_struct *det_flow(om_appctl_worker *w, uint32_t det)
 {
 	return (struct ndpi_flow_struct *)(void *)(w->pool + (size_t)(det - 1) * w->fsize);

@@ -401,6 +401,10 @@ typedef struct om_appctl_stats {
 typedef struct om_appctl_worker om_appctl_worker;
 int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
 om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
+/* Points w at ac from the next packet on (the gateway's reload of the
+ * tenant's policy, on w's own thread). ac must have the map and caps of the
+ * one w was made with: only its policy may differ. */
+void om_appctl_worker_rebind(om_appctl_worker *w, const om_appctl *ac);
 /* Feeds one decoded packet of flow f (TCP and UDP only; others are
  * ignored; call it after the app-layer parsers had the packet) until the
  * flow's identification is final. A flow one of our parsers took is not

@@ -105,6 +105,11 @@ int om_capture_verdict(om_capture *c, const om_capture_pkt *p, enum om_verdict v
 	return 0;
 }
 
+int om_capture_verdict_mark(om_capture *c, const om_capture_pkt *p, uint32_t mark)
+{
+	return c->ops->verdict_mark ? c->ops->verdict_mark(c, p, mark) : -EOPNOTSUPP;
+}
+
 int om_capture_verdict_id(om_capture *c, uint32_t id, enum om_verdict v)
 {
 	if (c->ops->verdict_id)

@@ -14,6 +14,8 @@ struct capture_ops {
 	int (*next)(om_capture *c, om_capture_pkt *pkts, unsigned max, int timeout_ms);
 	int (*verdict)(om_capture *c, const om_capture_pkt *p, enum om_verdict v);
 	int (*verdict_id)(om_capture *c, uint32_t id, enum om_verdict v);
+	int (*verdict_mark)(om_capture *c, const om_capture_pkt *p,
+	                    uint32_t mark); /* may be NULL */
 	int (*release)(om_capture *c);
 	void (*close)(om_capture *c);
 };

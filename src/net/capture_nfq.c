@@ -4,14 +4,15 @@
  * `queue num FIRST-LAST fanout` (nft), so the kernel spreads flows over the
  * queues by flow hash and no dispatcher is needed.
  *
- * A batch is the packets of one read from the netlink socket (up to max at
- * a time). Verdicts are kept until release and sent in one sendmsg: one
- * NFQNL_MSG_VERDICT_BATCH (it covers every queued id up to the one it
- * names) when all packets of the batch pass and nothing is held, otherwise
- * one verdict message per packet. A held packet stays in the kernel queue,
- * up to max_held of them; the kernel's own queue length bounds the rest.
- * With fail_open the kernel accepts packets when the queue is full instead
- * of dropping them. Reject is a drop here: the engine sends the TCP reset or
+ * A batch is the packets of one recvmmsg on the netlink socket (up to 16
+ * packets, each a datagram of its own; up to max at a time). Verdicts are
+ * kept until release and sent in one sendmsg: one NFQNL_MSG_VERDICT_BATCH
+ * (it covers every queued id up to the one it names) when all packets of
+ * the batch pass and nothing is held, otherwise one verdict message per
+ * packet. A held packet stays in the kernel queue, up to max_held of them;
+ * the kernel's own queue length bounds the rest. With fail_open the kernel
+ * accepts packets when the queue is full instead of dropping them. Reject
+ * is a drop here: the engine sends the TCP reset or
  * ICMP error itself. */
 #include "net/capture.h"
 
@@ -25,10 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define DLT_RAW_ 101 /* libpcap's LINKTYPE_RAW (DLT_RAW is 12 or 14 by platform) */
-#define RECV_BYTES (256u * 1024)
+/* A netlink read returns one queued packet (a datagram each), so a batch is
+ * read with recvmmsg: up to RECV_MSGS packets of at most RECV_ONE bytes
+ * each (the copy range caps the payload at 64 KiB, GSO segments included)
+ * in one syscall. */
+#define RECV_MSGS 16u
+#define RECV_ONE (72u * 1024)
+#define RECV_BYTES (RECV_MSGS * RECV_ONE)
 #define BATCH_MAX 512u
 #define HELD_DEFAULT 1024u
 #define MSG_BYTES 8192 /* one config or verdict message and its answer */
@@ -36,6 +44,7 @@
 struct pending {
 	uint32_t id;
 	uint8_t verdict;
+	uint32_t mark; /* set with the accept; 0: none */
 };
 
 struct nfq_src {
@@ -43,13 +52,16 @@ struct nfq_src {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t queue;
-	/* the last read: messages not yet returned start at off */
+	/* the last read: RECV_MSGS buffers; buffer cur's messages not yet
+	 * returned start at off, buffer i holds mlen[i] bytes, nmsg were read */
 	size_t len, off;
+	unsigned cur, nmsg;
+	size_t mlen[RECV_MSGS];
 	struct pending pend[BATCH_MAX];
 	unsigned npend;
 	uint32_t *held;
 	unsigned nheld, max_held;
-	char *buf;  /* RECV_BYTES */
+	char *buf;  /* RECV_BYTES: RECV_MSGS buffers of RECV_ONE */
 	char *sbuf; /* verdict messages: BATCH_MAX small ones */
 };
 
@@ -75,18 +87,48 @@ static int send_cfg(struct nfq_src *q, struct nlmsghdr *nlh)
 /* Returns the next packet message of the current read, or NULL. */
 static const struct nlmsghdr *next_msg(struct nfq_src *q)
 {
-	while (q->off < q->len) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(q->buf + q->off);
-		int left = (int)(q->len - q->off);
-		if (!mnl_nlmsg_ok(nlh, left)) {
-			q->off = q->len;
-			return NULL;
+	for (;;) {
+		while (q->off < q->len) {
+			const char *b = q->buf + (size_t)q->cur * RECV_ONE;
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b + q->off);
+			int left = (int)(q->len - q->off);
+			if (!mnl_nlmsg_ok(nlh, left)) {
+				q->off = q->len;
+				break;
+			}
+			q->off += MNL_ALIGN(nlh->nlmsg_len);
+			if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_PACKET)
+				return nlh;
 		}
-		q->off += MNL_ALIGN(nlh->nlmsg_len);
-		if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_PACKET)
-			return nlh;
+		if (q->cur + 1 >= q->nmsg)
+			return NULL;
+		q->cur++;
+		q->off = 0;
+		q->len = q->mlen[q->cur];
 	}
-	return NULL;
+}
+
+/* Reads what is queued, up to RECV_MSGS packets; -errno as recvmmsg. */
+static int read_msgs(struct nfq_src *q, int fd)
+{
+	struct mmsghdr mm[RECV_MSGS];
+	struct iovec iov[RECV_MSGS];
+	memset(mm, 0, sizeof(mm));
+	for (unsigned i = 0; i < RECV_MSGS; i++) {
+		iov[i] = (struct iovec){q->buf + (size_t)i * RECV_ONE, RECV_ONE};
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	int n = recvmmsg(fd, mm, RECV_MSGS, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return n < 0 ? -errno : -EAGAIN;
+	for (int i = 0; i < n; i++)
+		q->mlen[i] = mm[i].msg_len;
+	q->nmsg = (unsigned)n;
+	q->cur = 0;
+	q->off = 0;
+	q->len = q->mlen[0];
+	return n;
 }
 
 static int nfqsrc_next(om_capture *c, om_capture_pkt *pkts, unsigned max, int timeout_ms)
@@ -94,21 +136,25 @@ static int nfqsrc_next(om_capture *c, om_capture_pkt *pkts, unsigned max, int ti
 	struct nfq_src *q = (struct nfq_src *)c;
 	if (max > BATCH_MAX - q->npend)
 		max = BATCH_MAX - q->npend;
-	if (q->off >= q->len) {
-		struct pollfd pfd = {.fd = mnl_socket_get_fd(q->nl), .events = POLLIN};
-		int r = poll(&pfd, 1, timeout_ms);
-		if (r <= 0)
-			return r < 0 && errno != EINTR ? -errno : 0;
-		ssize_t n = recv(pfd.fd, q->buf, RECV_BYTES, MSG_DONTWAIT);
+	if (q->off >= q->len && q->cur + 1 >= q->nmsg) {
+		/* under load the socket has more: read first, wait only when it
+		 * is empty (one syscall a batch instead of two) */
+		int fd = mnl_socket_get_fd(q->nl);
+		int n = read_msgs(q, fd);
+		if (n == -EAGAIN) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			int r = poll(&pfd, 1, timeout_ms);
+			if (r <= 0)
+				return r < 0 && errno != EINTR ? -errno : 0;
+			n = read_msgs(q, fd);
+		}
 		if (n < 0) {
-			if (errno == ENOBUFS) { /* the socket overflowed: packets lost */
+			if (n == -ENOBUFS) { /* the socket overflowed: packets lost */
 				c->st.kernel_drops++;
 				return 0;
 			}
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			return n == -EAGAIN || n == -EINTR ? 0 : n;
 		}
-		q->len = (size_t)n;
-		q->off = 0;
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -138,7 +184,7 @@ static int nfqsrc_next(om_capture *c, om_capture_pkt *pkts, unsigned max, int ti
 		if (attr[NFQA_IFINDEX_OUTDEV])
 			p->outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
 		/* until the engine says otherwise the packet passes */
-		q->pend[q->npend++] = (struct pending){p->id, OM_VERDICT_ACCEPT};
+		q->pend[q->npend++] = (struct pending){p->id, OM_VERDICT_ACCEPT, 0};
 		c->st.packets++;
 		c->st.bytes += p->caplen;
 	}
@@ -156,16 +202,32 @@ static int nfqsrc_verdict(om_capture *c, const om_capture_pkt *p, enum om_verdic
 			v = OM_VERDICT_ACCEPT;
 		}
 		q->pend[i].verdict = (uint8_t)v;
+		q->pend[i].mark = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int nfqsrc_verdict_mark(om_capture *c, const om_capture_pkt *p, uint32_t mark)
+{
+	struct nfq_src *q = (struct nfq_src *)c;
+	for (unsigned i = q->npend; i-- > 0;) {
+		if (q->pend[i].id != p->id)
+			continue;
+		q->pend[i].verdict = OM_VERDICT_ACCEPT;
+		q->pend[i].mark = mark;
 		return 0;
 	}
 	return -ENOENT;
 }
 
 static void put_verdict(struct nfq_src *q, struct mnl_nlmsg_batch *b, int type, uint32_t id,
-                        int verdict)
+                        int verdict, uint32_t mark)
 {
 	struct nlmsghdr *nlh = nfq_nlmsg_put(mnl_nlmsg_batch_current(b), type, q->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	mnl_nlmsg_batch_next(b);
 }
 
@@ -180,11 +242,11 @@ static int nfqsrc_release(om_capture *c)
 	bool all_accept = q->nheld == 0;
 	uint32_t maxid = 0;
 	for (unsigned i = 0; i < q->npend && all_accept; i++) {
-		all_accept = q->pend[i].verdict == OM_VERDICT_ACCEPT;
+		all_accept = q->pend[i].verdict == OM_VERDICT_ACCEPT && !q->pend[i].mark;
 		maxid = q->pend[i].id > maxid ? q->pend[i].id : maxid;
 	}
 	if (all_accept) {
-		put_verdict(q, b, NFQNL_MSG_VERDICT_BATCH, maxid, NF_ACCEPT);
+		put_verdict(q, b, NFQNL_MSG_VERDICT_BATCH, maxid, NF_ACCEPT, 0);
 		c->st.accepted += q->npend;
 	} else {
 		for (unsigned i = 0; i < q->npend; i++) {
@@ -194,11 +256,15 @@ static int nfqsrc_release(om_capture *c)
 				q->held[q->nheld++] = q->pend[i].id;
 				c->st.held++;
 				continue;
-			case OM_VERDICT_ACCEPT: c->st.accepted++; break;
+			case OM_VERDICT_ACCEPT:
+				c->st.accepted++;
+				c->st.bypassed += q->pend[i].mark != 0;
+				break;
 			case OM_VERDICT_REJECT: c->st.rejected++; break;
 			case OM_VERDICT_DROP: c->st.dropped++; break;
 			}
-			put_verdict(q, b, NFQNL_MSG_VERDICT, q->pend[i].id, nf_verdict(v));
+			put_verdict(q, b, NFQNL_MSG_VERDICT, q->pend[i].id, nf_verdict(v),
+			            q->pend[i].mark);
 		}
 	}
 	int r = 0;
@@ -260,6 +326,7 @@ static const struct capture_ops nfq_ops = {
     .next = nfqsrc_next,
     .verdict = nfqsrc_verdict,
     .verdict_id = nfqsrc_verdict_id,
+    .verdict_mark = nfqsrc_verdict_mark,
     .release = nfqsrc_release,
     .close = nfqsrc_close,
 };

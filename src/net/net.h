@@ -123,6 +123,7 @@ typedef struct om_capture_stats {
 	uint64_t kernel_drops;   /* packets the kernel lost (ring or queue full) */
 	uint64_t hold_overflows; /* holds refused: max_held reached, accepted instead */
 	uint64_t verdict_errors; /* verdicts the kernel did not take */
+	uint64_t bypassed;       /* accepted with the bypass mark (om_capture_verdict_mark) */
 } om_capture_stats;
 
 typedef struct om_capture om_capture;
@@ -135,6 +136,10 @@ int om_capture_open(const om_capture_opts *o, om_capture **ret, char *err, size_
 int om_capture_next_batch(om_capture *c, om_capture_pkt *pkts, unsigned max, int timeout_ms);
 /* The verdict for a packet of the current batch. Passive sources count it. */
 int om_capture_verdict(om_capture *c, const om_capture_pkt *p, enum om_verdict v);
+/* Accepts p with mark set on it (nfqueue: the packet's mark, which the
+ * gateway's ruleset saves on the connection so that its later packets skip
+ * the queue). -EOPNOTSUPP for sources without marks (nothing changes). */
+int om_capture_verdict_mark(om_capture *c, const om_capture_pkt *p, uint32_t mark);
 /* The final verdict for a held packet (nfqueue), at any time after its
  * batch was released. -ENOENT if id is not held. */
 int om_capture_verdict_id(om_capture *c, uint32_t id, enum om_verdict v);

@@ -48,16 +48,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t l1 = 0, l2 = 0;
 		if (om_gw_redirect_build(&p, "http://192.0.2.1:8080/", out, sizeof(out), &l1,
 		                         &l2) == 0) {
-			if (l1 < 40 || l2 != 40 || l1 + l2 > sizeof(out) ||
-			    (size_t)(out[2] << 8 | out[3]) != l1)
+			size_t hl = (out[0] >> 4) == 4 ? 20 : 40;
+			if (l1 < hl + 20 || l2 != hl + 20 || l1 + l2 > sizeof(out) ||
+			    (hl == 20
+			         ? (size_t)(out[2] << 8 | out[3]) != l1
+			         : (out[0] >> 4) != 6 || (size_t)(out[4] << 8 | out[5]) + 40 != l1))
 				abort();
 		}
-		om_addr a;
-		om_addr_parse(size && (data[0] & 1) ? "2001:db8::1" : "192.0.2.1", &a);
-		if (om_gw_sinkhole_build(&p, &a, out, sizeof(out), &l1) == 0) {
-			if (l1 < 28 + 12 || l1 > sizeof(out) ||
-			    (size_t)(out[2] << 8 | out[3]) != l1 ||
-			    (size_t)(out[24] << 8 | out[25]) != l1 - 20)
+		/* the page's addresses: both, or one of them */
+		om_addr a4, a6;
+		om_addr_parse("192.0.2.1", &a4);
+		om_addr_parse("2001:db8::1", &a6);
+		unsigned pick = size ? data[0] % 3 : 0;
+		if (om_gw_sinkhole_build(&p, pick == 2 ? NULL : &a4, pick == 1 ? NULL : &a6, out,
+		                         sizeof(out), &l1) == 0) {
+			size_t hl = (out[0] >> 4) == 4 ? 20 : 40;
+			if (l1 < hl + 8 + 12 || l1 > sizeof(out))
+				abort();
+			if (hl == 20
+			        ? (size_t)(out[2] << 8 | out[3]) != l1 ||
+			              (size_t)(out[24] << 8 | out[25]) != l1 - 20
+			        : (out[0] >> 4) != 6 || (size_t)(out[4] << 8 | out[5]) != l1 - 40 ||
+			              (size_t)(out[44] << 8 | out[45]) != l1 - 40)
 				abort();
 		}
 	}

@@ -13,7 +13,9 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +224,38 @@ static void test_ruleset(void **st)
 	g->workers = 1;
 	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
 	assert_true(has_line(om_buf_cstr(&b), "queue num 10"));
+	/* bypass: the queue skips connections with the mark; the forward
+	 * chain keeps a marked packet's mark on its connection, and cuts an
+	 * isolated host's bypassed connections by the quarantine sets */
+	om_buf_reset(&b);
+	g->bypass = true;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	t = om_buf_cstr(&b);
+	assert_true(has_line(t, "ct mark and 0x40000000 == 0 queue num 10"));
+	assert_true(has_line(t, "meta mark and 0x40000000 != 0 ct mark set ct mark or 0x40000000"));
+	assert_true(has_line(t, "ct mark and 0x40000000 != 0 ip saddr @quarantine4 drop"));
+	assert_true(has_line(t, "ct mark and 0x40000000 != 0 ip6 daddr @quarantine6 drop"));
+	assert_true(has_line(t, "type ipv4_addr"));
+	/* before the accept of established connections: a bypassed connection
+	 * is established */
+	const char *fwd = strstr(t, "chain forward");
+	assert_non_null(fwd);
+	assert_true(strstr(fwd, "@quarantine4") <
+	            strstr(fwd, "ct state established,related accept"));
+	g->bypass = false;
+	om_buf_reset(&b);
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	assert_null(strstr(om_buf_cstr(&b), "ct mark"));
+	/* the block page: port 80 of each of its addresses goes to its port */
+	om_buf_reset(&b);
+	snprintf(g->block_addr, sizeof(g->block_addr), "192.168.1.1");
+	snprintf(g->block_addr6, sizeof(g->block_addr6), "fd00:1::1");
+	g->block_port = 8080;
+	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
+	assert_true(has_line(om_buf_cstr(&b), "iifname \"eth1\" ip daddr 192.168.1.1 tcp dport 80 "
+	                                      "dnat ip to 192.168.1.1:8080"));
+	assert_true(has_line(om_buf_cstr(&b), "iifname \"eth1\" ip6 daddr fd00:1::1 tcp dport 80 "
+	                                      "dnat ip6 to [fd00:1::1]:8080"));
 	om_buf_free(&b);
 	/* a buffer too small says so */
 	om_buf_init(&b, 64);
@@ -369,7 +403,8 @@ static void test_site_config(void **st)
 	                 "    - {host: 192.168.1.10, action: allow, port: 443}\n"
 	                 "  block-list: [bad.test, worse.test]\n");
 	om_settings_defaults(&s);
-	assert_true(s.gateway.fail_open); /* the default: keep the office working */
+	assert_true(s.gateway.fail_open);            /* the default: keep the office working */
+	assert_int_equal(s.gateway.rt_priority, 10); /* workers on SCHED_FIFO by default */
 	char err[512];
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
 	assert_int_equal(s.gateway.mode, OM_GW_PASSIVE);
@@ -399,6 +434,23 @@ static void test_site_config(void **st)
 	assert_non_null(strstr(err, "site.lan"));
 	write_file(path, "site:\n  hosts:\n    - {host: 192.168.1.10, action: allow}\n");
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	write_file(path, "site:\n  realtime-priority: 100\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	write_file(path, "site:\n  realtime-priority: 0\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_int_equal(s.gateway.rt_priority, 0);
+	/* the block page's IPv6 address: an IPv6 address or nothing */
+	write_file(path, "site:\n  block-page:\n    address: 192.168.1.1\n"
+	                 "    address6: fd00:1::1\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_string_equal(s.gateway.block_addr6, "fd00:1::1");
+	write_file(path, "site:\n  block-page:\n    address6: 192.168.1.1\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.block-page.address6"));
+	assert_non_null(strstr(err, "is not an IPv6 address"));
+	write_file(path, "site:\n  block-page:\n    address: gateway.local\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "site.block-page.address"));
 	unlink(path);
 }
 
@@ -663,7 +715,7 @@ static void test_sinkhole(void **st)
 	assert_int_equal(om_addr_parse("10.10.1.1", &ans), 0);
 	size_t n = dns_query(pkt, 1), len;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), 0);
 	/* IP + UDP + the query's 30 bytes (header 12, name 14, type, class) +
 	 * one answer: pointer 2, type 2, class 2, ttl 4, length 2, address 4 */
 	assert_int_equal(len, 20 + 8 + 30 + 16);
@@ -693,7 +745,7 @@ static void test_sinkhole(void **st)
 	/* AAAA with an IPv4 page: NOERROR, no answer */
 	n = dns_query(pkt, 28);
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), 0);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), 0);
 	assert_int_equal(len, 20 + 8 + 30);
 	assert_int_equal(out[28 + 7], 0);
 	/* an answer (QR set), a compression pointer in the question, a name past
@@ -701,15 +753,15 @@ static void test_sinkhole(void **st)
 	n = dns_query(pkt, 1);
 	pkt[28 + 2] |= 0x80;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 	n = dns_query(pkt, 1);
 	pkt[28 + 12] = 0xc0;
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 	n = dns_query(pkt, 1);
 	pkt[28 + 12] = 60; /* a label longer than the rest */
 	decode_raw(&p, pkt, n);
-	assert_int_equal(om_gw_sinkhole_build(&p, &ans, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(om_gw_sinkhole_build(&p, &ans, NULL, out, sizeof(out), &len), -EINVAL);
 }
 
 static bool never_isolated(void *user, const om_addr *a)
@@ -911,6 +963,300 @@ static void test_eve_disk_full(void **st)
 	rmdir(dir);
 }
 
+/* ---- reload ------------------------------------------------------------- */
+
+static void test_handover_sequence(void **st)
+{
+	(void)st;
+	om_gw_handover h;
+	unsigned gen = 0;
+	om_gw_handover_init(&h, 2);
+	assert_true(om_gw_handover_done(&h)); /* nothing offered yet */
+	assert_false(om_gw_handover_pending(&h, 0, &gen));
+	assert_int_equal(om_gw_handover_offer(&h), 0);
+	assert_false(om_gw_handover_done(&h));
+	assert_true(om_gw_handover_pending(&h, 0, &gen));
+	assert_int_equal(gen, 1);
+	/* a second offer before every worker took the first is refused */
+	assert_int_equal(om_gw_handover_offer(&h), -EBUSY);
+	om_gw_handover_ack(&h, 0, gen);
+	assert_true(om_gw_handover_taken(&h, 0));
+	assert_false(om_gw_handover_taken(&h, 1));
+	assert_false(om_gw_handover_done(&h)); /* worker 1 still holds the old */
+	assert_false(om_gw_handover_pending(&h, 0, &gen));
+	assert_true(om_gw_handover_pending(&h, 1, &gen));
+	om_gw_handover_ack(&h, 1, gen);
+	assert_true(om_gw_handover_done(&h));
+	assert_int_equal(om_gw_handover_offer(&h), 0);
+	assert_true(om_gw_handover_pending(&h, 1, &gen));
+	assert_int_equal(gen, 2);
+	/* a worker index past the table is never waited for */
+	assert_false(om_gw_handover_pending(&h, 5, &gen));
+	assert_true(om_gw_handover_taken(&h, 5));
+}
+
+/* Workers that use "the current set" all the time while the control thread
+ * swaps it 300 times: a set is poisoned and freed only once every worker
+ * has taken the next, so no worker ever sees a poisoned one (ASan would
+ * also catch a use after the free). */
+#define HO_WORKERS 3
+#define HO_ROUNDS 300
+struct ho_set {
+	int magic;
+};
+struct ho_ctx {
+	om_gw_handover h;
+	struct ho_set *next[HO_WORKERS];
+	atomic_int stop;
+	atomic_int bad;
+	atomic_ulong uses;
+};
+struct ho_worker {
+	struct ho_ctx *c;
+	unsigned id;
+	struct ho_set *cur;
+};
+
+static void *ho_main(void *arg)
+{
+	struct ho_worker *w = arg;
+	while (!atomic_load(&w->c->stop)) {
+		unsigned gen;
+		if (w->cur->magic != 42)
+			atomic_store(&w->c->bad, 1);
+		atomic_fetch_add(&w->c->uses, 1);
+		if (om_gw_handover_pending(&w->c->h, w->id, &gen)) {
+			w->cur = w->c->next[w->id];
+			om_gw_handover_ack(&w->c->h, w->id, gen);
+		}
+	}
+	return NULL;
+}
+
+static void test_handover_threads(void **st)
+{
+	(void)st;
+	struct ho_ctx c;
+	memset(&c, 0, sizeof(c));
+	om_gw_handover_init(&c.h, HO_WORKERS);
+	struct ho_worker w[HO_WORKERS];
+	pthread_t t[HO_WORKERS];
+	struct ho_set *old[HO_WORKERS];
+	for (unsigned i = 0; i < HO_WORKERS; i++) {
+		w[i] = (struct ho_worker){&c, i, malloc(sizeof(struct ho_set))};
+		w[i].cur->magic = 42;
+		old[i] = w[i].cur;
+		assert_int_equal(pthread_create(&t[i], NULL, ho_main, &w[i]), 0);
+	}
+	for (int r = 0; r < HO_ROUNDS; r++) {
+		for (unsigned i = 0; i < HO_WORKERS; i++) {
+			c.next[i] = malloc(sizeof(struct ho_set));
+			c.next[i]->magic = 42;
+		}
+		assert_int_equal(om_gw_handover_offer(&c.h), 0);
+		while (!om_gw_handover_done(&c.h))
+			sched_yield();
+		for (unsigned i = 0; i < HO_WORKERS; i++) {
+			old[i]->magic = -1; /* poisoned: a worker still on it would see this */
+			free(old[i]);
+			old[i] = c.next[i];
+		}
+	}
+	atomic_store(&c.stop, 1);
+	for (unsigned i = 0; i < HO_WORKERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_ptr_equal(w[i].cur, old[i]); /* each took the last set */
+		free(old[i]);
+	}
+	assert_int_equal(atomic_load(&c.bad), 0);
+	assert_true(atomic_load(&c.uses) >= HO_ROUNDS);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_rules_build(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/omamori-gwrules.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char good[128], bad[128], missing[128], err[1024];
+	snprintf(good, sizeof(good), "%s/good.rules", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.rules", dir);
+	snprintf(missing, sizeof(missing), "%s/none.rules", dir);
+	write_text(good,
+	           "drop http any any -> any any (msg:\"a\"; content:\"abc\"; sid:1; rev:1;)\n"
+	           "alert tcp any any -> any 25 (msg:\"b\"; content:\"x\"; sid:2; rev:1;)\n");
+	/* the second rule lacks its closing parenthesis */
+	write_text(bad,
+	           "drop http any any -> any any (msg:\"a\"; content:\"abc\"; sid:1; rev:1;)\n"
+	           "drop http any any -> any any (msg:\"c\"; content:\"abc\"; sid:3; rev:1;\n");
+	om_detect_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	om_detect *d = NULL;
+	om_detect_load_stats ls;
+	const char *files[1] = {good};
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)), 0);
+	assert_non_null(d);
+	assert_int_equal(om_detect_rule_count(d), 2);
+	assert_int_equal(ls.total, 2);
+	assert_int_equal(ls.syntax_errors, 0);
+	d = om_detect_free(d);
+	/* a rule written wrong: refused while the running set has none */
+	files[0] = bad;
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)),
+	                 -EINVAL);
+	assert_null(d);
+	assert_non_null(strstr(err, "1 rules with syntax errors where the running ones have 0"));
+	/* no worse than the running set (one invalid rule already): taken */
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, files, 1, 1, &d, &ls, err, sizeof(err)), 0);
+	assert_int_equal(om_detect_rule_count(d), 1);
+	d = om_detect_free(d);
+	/* a file that cannot be read: refused, the message names it */
+	files[0] = missing;
+	assert_true(om_gw_rules_build(&cfg, NULL, files, 1, 0, &d, &ls, err, sizeof(err)) < 0);
+	assert_null(d);
+	assert_non_null(strstr(err, missing));
+	assert_non_null(strstr(err, "could not be loaded"));
+	/* the files of the configuration count as well as the command line's */
+	snprintf(cfg.files[0], sizeof(cfg.files[0]), "%s", good);
+	cfg.nfiles = 1;
+	assert_int_equal(om_gw_rules_build(&cfg, NULL, NULL, 0, 0, &d, &ls, err, sizeof(err)), 0);
+	assert_int_equal(om_detect_rule_count(d), 2);
+	om_detect_free(d);
+	unlink(good);
+	unlink(bad);
+	rmdir(dir);
+}
+
+/* An IPv6 packet fd00:1::2 -> fd00:2::53 (next header nh) around the
+ * transport part l4 (n bytes); returns its length. */
+static size_t ip6_wrap(uint8_t *pkt, uint8_t nh, const uint8_t *l4, size_t n)
+{
+	static const uint8_t src[16] = {0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t dst[16] = {0xfd, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	pkt[4] = (uint8_t)(n >> 8);
+	pkt[5] = (uint8_t)n;
+	pkt[6] = nh;
+	pkt[7] = 64;
+	memcpy(pkt + 8, src, 16);
+	memcpy(pkt + 24, dst, 16);
+	memcpy(pkt + 40, l4, n);
+	return 40 + n;
+}
+
+static void test_sinkhole_ipv6(void **st)
+{
+	(void)st;
+	uint8_t v4[128], pkt[160], out[600];
+	om_packet p;
+	om_addr a4, a6;
+	assert_int_equal(om_addr_parse("10.10.1.1", &a4), 0);
+	assert_int_equal(om_addr_parse("fd00:10:1::1", &a6), 0);
+	/* the UDP part of the IPv4 query, carried over IPv6 instead */
+	size_t n4 = dns_query(v4, 28), len;
+	size_t n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(p.ip_ver, 6);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	/* IPv6 40 + UDP 8 + the query's 30 + one AAAA answer (12 + 16) */
+	assert_int_equal(len, 40 + 8 + 30 + 28);
+	assert_int_equal(out[0] >> 4, 6);
+	assert_int_equal(out[4] << 8 | out[5], len - 40);
+	assert_int_equal(out[6], 17);
+	assert_memory_equal(out + 8, pkt + 24, 16); /* from the resolver asked */
+	assert_memory_equal(out + 24, pkt + 8, 16); /* to the client */
+	const uint8_t *u = out + 40;
+	assert_int_equal(u[0] << 8 | u[1], 53);
+	assert_int_equal(u[2] << 8 | u[3], 5353);
+	assert_int_not_equal(u[6] << 8 | u[7], 0); /* required over IPv6 */
+	assert_int_equal(csum6(out), 0xffff);
+	const uint8_t *d = u + 8;
+	assert_int_equal(d[6] << 8 | d[7], 1); /* one answer */
+	static const uint8_t an[12] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16};
+	assert_memory_equal(d + 30, an, 12);
+	assert_memory_equal(d + 42, a6.b, 16);
+	/* A over IPv6: the IPv4 page */
+	n4 = dns_query(v4, 1);
+	n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 40 + 8 + 30 + 16);
+	static const uint8_t an4[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 10, 1, 1};
+	assert_memory_equal(out + 48 + 30, an4, 16);
+	assert_int_equal(csum6(out), 0xffff);
+	/* ANY: both addresses */
+	n4 = dns_query(v4, 255);
+	n = ip6_wrap(pkt, 17, v4 + 20, n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 40 + 8 + 30 + 16 + 28);
+	assert_int_equal(out[48 + 7], 2);
+	/* AAAA over IPv4 without an IPv6 page: NOERROR, no answer; with one:
+	 * the AAAA answer */
+	n = dns_query(v4, 28);
+	decode_raw(&p, v4, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, NULL, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 20 + 8 + 30);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), 0);
+	assert_int_equal(len, 20 + 8 + 30 + 28);
+	assert_memory_equal(out + 28 + 42, a6.b, 16);
+	/* an extension header before UDP (hop-by-hop): not answered */
+	uint8_t ext[8 + 64] = {17, 0, 1, 4, 0, 0, 0, 0};
+	n4 = dns_query(v4, 28);
+	memcpy(ext + 8, v4 + 20, n4 - 20);
+	n = ip6_wrap(pkt, 0, ext, 8 + n4 - 20);
+	decode_raw(&p, pkt, n);
+	assert_int_equal(om_gw_sinkhole_build(&p, &a4, &a6, out, sizeof(out), &len), -EINVAL);
+}
+
+static void test_redirect_ipv6(void **st)
+{
+	(void)st;
+	/* TCP 40000 -> 80, seq 1000, ack 5000, PSH|ACK, "GET / HTTP" */
+	static const uint8_t tcp[30] = {0x9c, 0x40, 0,    80,   0,    0,    0x03, 0xe8, 0,   0,
+	                                0x13, 0x88, 0x50, 0x18, 0xff, 0xff, 0,    0,    0,   0,
+	                                'G',  'E',  'T',  ' ',  '/',  ' ',  'H',  'T',  'T', 'P'};
+	uint8_t pkt[128], out[1400];
+	size_t n = ip6_wrap(pkt, 6, tcp, sizeof(tcp));
+	om_packet p;
+	decode_raw(&p, pkt, n);
+	size_t l1, l2;
+	const char *loc = "http://[fd00:10:1::1]:8080/";
+	assert_int_equal(om_gw_redirect_build(&p, loc, out, sizeof(out), &l1, &l2), 0);
+	static const char want_http[] =
+	    "HTTP/1.1 302 Found\r\nLocation: http://[fd00:10:1::1]:8080/\r\n";
+	const uint8_t *r = out;
+	assert_int_equal(r[0] >> 4, 6);
+	assert_int_equal(r[6], 6);
+	assert_int_equal(r[4] << 8 | r[5], l1 - 40);
+	assert_memory_equal(r + 8, pkt + 24, 16); /* as from the server */
+	assert_memory_equal(r + 24, pkt + 8, 16);
+	const uint8_t *t = r + 40;
+	assert_int_equal(t[0] << 8 | t[1], 80);
+	assert_int_equal(t[2] << 8 | t[3], 40000);
+	assert_int_equal(be32(t + 4), 5000); /* the client's ack */
+	assert_int_equal(be32(t + 8), 1010); /* its next byte: 1000 + 10 */
+	assert_int_equal(t[13], 0x19);
+	assert_memory_equal(t + 20, want_http, sizeof(want_http) - 1);
+	assert_int_equal(csum6(r), 0xffff);
+	/* to the server: a reset at the request's first byte, IPv6 40 + TCP 20 */
+	r = out + l1;
+	assert_int_equal(l2, 60);
+	assert_memory_equal(r + 8, pkt + 8, 16);
+	assert_memory_equal(r + 24, pkt + 24, 16);
+	assert_int_equal(be32(r + 44), 1000);
+	assert_int_equal(r[53], 0x04);
+	assert_int_equal(csum6(r), 0xffff);
+}
+
 int main(void)
 {
 	om_lang_set_thread(OM_LANG_EN);
@@ -932,6 +1278,11 @@ int main(void)
 	    cmocka_unit_test(test_sinkhole),
 	    cmocka_unit_test(test_reject_ipv6),
 	    cmocka_unit_test(test_block_page),
+	    cmocka_unit_test(test_sinkhole_ipv6),
+	    cmocka_unit_test(test_redirect_ipv6),
+	    cmocka_unit_test(test_handover_sequence),
+	    cmocka_unit_test(test_handover_threads),
+	    cmocka_unit_test(test_rules_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
