@@ -351,6 +351,9 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_appctl_schema(s, err, errlen);
 		if (r < 0)
 			goto fail;
+		r = store_desk_schema(s, err, errlen);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = s;
 	return 0;
