@@ -437,8 +437,8 @@ int om_store_appctl_range(om_store *s, const char *tenant, om_usec from, om_usec
  * malware, quarantine, other. state: new, open, waiting, resolved, closed.
  * priority 1 (urgent) .. 4 (low). Times in microseconds, 0: not yet. */
 #define OM_DESK_TEXT_MAX 4000
-#define OM_DESK_ATTACH_MAX (48u * 1024) /* bytes per attachment */
-#define OM_DESK_ATTACH_COUNT 16         /* attachments per ticket */
+#define OM_DESK_ATTACH_MAX (48u * 1024)  /* bytes per attachment */
+#define OM_DESK_ATTACH_COUNT 16          /* attachments per ticket */
 #define OM_DESK_COMMANDS_PENDING_MAX 256 /* unconfirmed commands per gateway */
 typedef struct om_store_ticket {
 	int64_t id;
