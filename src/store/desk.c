@@ -77,6 +77,24 @@ static const char *const desk_schema[] = {
     " delivered INTEGER NOT NULL,"
     " done INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS desk_command_gateway ON desk_command (gateway, state, id)",
+    "CREATE TABLE IF NOT EXISTS desk_contact ("
+    " tenant TEXT PRIMARY KEY,"
+    " lang TEXT NOT NULL,"
+    " mail TEXT NOT NULL,"
+    " webhook TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS desk_outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant TEXT NOT NULL,"
+    " ticket INTEGER NOT NULL,"
+    " channel TEXT NOT NULL,"
+    " dest TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " sent INTEGER NOT NULL,"
+    " tries INTEGER NOT NULL,"
+    " error TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS desk_outbox_sent ON desk_outbox (sent, id)",
 };
 
 /* ---- the database calls (the one place that names the library) ---- */
@@ -889,4 +907,136 @@ int om_store_desk_stats(om_store *s, const char *tenant, om_usec from, om_usec t
 		return r;
 	*ret = d;
 	return 0;
+}
+
+/* ---- notifications: the company's contact and the outbox ---- */
+
+int om_store_desk_contact_set(om_store *s, const om_store_desk_contact *c)
+{
+	q_stmt *st;
+	int r;
+
+	if (!s || !c || !text_ok(c->tenant, 63, false) || !text_ok(c->lang, 7, false) ||
+	    !text_ok(c->mail, 255, true) || !text_ok(c->webhook, 511, true))
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = q_prep(s,
+	           "INSERT INTO desk_contact (tenant, lang, mail, webhook) VALUES (?, ?, ?, ?)"
+	           " ON CONFLICT (tenant) DO UPDATE SET lang = excluded.lang,"
+	           " mail = excluded.mail, webhook = excluded.webhook",
+	           &st);
+	if (r < 0)
+		return r;
+	q_text(st, 1, c->tenant);
+	q_text(st, 2, c->lang);
+	q_text(st, 3, c->mail);
+	q_text(st, 4, c->webhook);
+	return q_run(st);
+}
+
+int om_store_desk_contact_get(om_store *s, const char *tenant, om_store_desk_contact *ret)
+{
+	q_stmt *st;
+	int r =
+	    q_prep(s, "SELECT tenant, lang, mail, webhook FROM desk_contact WHERE tenant = ?", &st);
+
+	if (r < 0)
+		return r;
+	q_text(st, 1, tenant);
+	r = q_step(st);
+	if (r == 1) {
+		memset(ret, 0, sizeof(*ret));
+		copy(ret->tenant, sizeof(ret->tenant), q_col_text(st, 0));
+		copy(ret->lang, sizeof(ret->lang), q_col_text(st, 1));
+		copy(ret->mail, sizeof(ret->mail), q_col_text(st, 2));
+		copy(ret->webhook, sizeof(ret->webhook), q_col_text(st, 3));
+	}
+	q_done(st);
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
+int om_store_desk_outbox_add(om_store *s, const om_store_desk_message *m)
+{
+	q_stmt *st;
+	int r;
+
+	if (!s || !m || !text_ok(m->tenant, 63, false) || !text_ok(m->channel, 15, false) ||
+	    !text_ok(m->dest, 511, false) || !text_ok(m->subject, 255, false) ||
+	    !text_ok(m->body, OM_DESK_TEXT_MAX, true))
+		return -EINVAL;
+	r = om_store_flush(s);
+	if (r < 0)
+		return r;
+	r = q_prep(s,
+	           "INSERT INTO desk_outbox (tenant, ticket, channel, dest, subject, body, created,"
+	           " sent, tries, error) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, '')",
+	           &st);
+	if (r < 0)
+		return r;
+	q_text(st, 1, m->tenant);
+	q_int(st, 2, m->ticket);
+	q_text(st, 3, m->channel);
+	q_text(st, 4, m->dest);
+	q_text(st, 5, m->subject);
+	q_text(st, 6, m->body);
+	q_int(st, 7, (int64_t)m->created);
+	return q_run(st);
+}
+
+int om_store_desk_outbox_pending(om_store *s, unsigned max_tries, om_store_desk_message *out,
+                                 size_t max, size_t *ret_n)
+{
+	q_stmt *st;
+	size_t n = 0;
+	int r = q_prep(s,
+	               "SELECT id, tenant, ticket, channel, dest, subject, body, created, sent,"
+	               " tries, error FROM desk_outbox WHERE sent = 0 AND tries < ?"
+	               " ORDER BY id LIMIT ?",
+	               &st);
+
+	if (r < 0)
+		return r;
+	q_int(st, 1, max_tries);
+	q_int(st, 2, (int64_t)max);
+	while (n < max && (r = q_step(st)) == 1) {
+		om_store_desk_message *m = &out[n++];
+		memset(m, 0, sizeof(*m));
+		m->id = q_col_int(st, 0);
+		copy(m->tenant, sizeof(m->tenant), q_col_text(st, 1));
+		m->ticket = q_col_int(st, 2);
+		copy(m->channel, sizeof(m->channel), q_col_text(st, 3));
+		copy(m->dest, sizeof(m->dest), q_col_text(st, 4));
+		copy(m->subject, sizeof(m->subject), q_col_text(st, 5));
+		copy(m->body, sizeof(m->body), q_col_text(st, 6));
+		m->created = (om_usec)q_col_int(st, 7);
+		m->sent = (om_usec)q_col_int(st, 8);
+		m->tries = (unsigned)q_col_int(st, 9);
+		copy(m->error, sizeof(m->error), q_col_text(st, 10));
+	}
+	q_done(st);
+	if (r < 0)
+		return r;
+	*ret_n = n;
+	return 0;
+}
+
+int om_store_desk_outbox_done(om_store *s, int64_t id, om_usec sent, const char *error)
+{
+	q_stmt *st;
+	int r = om_store_flush(s);
+
+	if (r < 0)
+		return r;
+	r = q_prep(s, "UPDATE desk_outbox SET sent = ?, tries = tries + 1, error = ? WHERE id = ?",
+	           &st);
+	if (r < 0)
+		return r;
+	q_int(st, 1, (int64_t)sent);
+	char e[256];
+	copy(e, sizeof(e), error);
+	q_text(st, 2, e);
+	q_int(st, 3, id);
+	return q_run(st);
 }

@@ -552,4 +552,35 @@ typedef struct om_store_desk_stats_row {
 int om_store_desk_stats(om_store *s, const char *tenant, om_usec from, om_usec to,
                         om_store_desk_stats_row *ret);
 
+/* The company's desk contact: its language (ja, en), a mail address and a
+ * webhook URL for notifications ("" none). -ENOENT when not set. */
+typedef struct om_store_desk_contact {
+	char tenant[64];
+	char lang[8];
+	char mail[256];
+	char webhook[512];
+} om_store_desk_contact;
+int om_store_desk_contact_set(om_store *s, const om_store_desk_contact *c);
+int om_store_desk_contact_get(om_store *s, const char *tenant, om_store_desk_contact *ret);
+/* Notifications waiting to go out (channel mail or webhook); sent 0 until
+ * delivered; tries counts attempts. */
+typedef struct om_store_desk_message {
+	int64_t id;
+	char tenant[64];
+	int64_t ticket;
+	char channel[16];
+	char dest[512];
+	char subject[256];
+	char body[OM_DESK_TEXT_MAX + 1];
+	om_usec created, sent;
+	unsigned tries;
+	char error[256];
+} om_store_desk_message;
+int om_store_desk_outbox_add(om_store *s, const om_store_desk_message *m);
+/* Unsent messages with fewer than max_tries attempts, oldest first. */
+int om_store_desk_outbox_pending(om_store *s, unsigned max_tries, om_store_desk_message *out,
+                                 size_t max, size_t *ret_n);
+/* An attempt: sent > 0 delivered, 0 failed (error says why). */
+int om_store_desk_outbox_done(om_store *s, int64_t id, om_usec sent, const char *error);
+
 #endif
