@@ -109,7 +109,8 @@ void con_desk_sla(const om_store_ticket *t, om_usec now, con_desk_sla_state *ret
 	}
 	if (end >= due)
 		s.level = CON_SLA_BREACHED;
-	else if (end >= start && (end - start) * 4 >= (due - start) * 3)
+	else if (s.clock != CON_SLA_STOPPED && end >= start &&
+	         (end - start) * 4 >= (due - start) * 3)
 		s.level = CON_SLA_WARNING; /* three quarters of the time gone */
 	else
 		s.level = CON_SLA_OK;

@@ -152,7 +152,8 @@ static int show(om_store *s, const om_store_ticket *t)
 		om_store_event_row rows[50];
 		size_t n = 0;
 		con_desk_evidence_get(s, t, rows, 50, &n, &e);
-		printf("suggested: %s (%s)\n", con_desk_judge(t->kind, &e, &rule), om_tr(rule));
+		const char *j = con_desk_judge(t->kind, &e, &rule);
+		printf("suggested: %s (%s)\n", j, om_tr(rule));
 	}
 	printf("judgement: %s\n", t->judgement[0] ? t->judgement : "-");
 	if (t->body[0])
