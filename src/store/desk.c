@@ -6,10 +6,11 @@
  *
  * The SQL is in the subset SQLite and PostgreSQL share (plain INTEGER/TEXT/
  * BLOB, '?' placeholders, ON CONFLICT, RETURNING for ids); every statement
- * goes through the few q_* helpers at the top, the only place that knows
- * which database library runs it. Writes flush the pending event batch
+ * goes through the few q_* helpers at the top, on the store's database
+ * layer (SQLite or PostgreSQL). Writes flush the pending event batch
  * first, as the console's tables do. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,77 +98,55 @@ static const char *const desk_schema[] = {
     "CREATE INDEX IF NOT EXISTS desk_outbox_sent ON desk_outbox (sent, id)",
 };
 
-/* ---- the database calls (the one place that names the library) ---- */
+/* ---- the database calls (through the store's database layer) ---- */
 
-typedef sqlite3_stmt q_stmt;
-
-static int q_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return 0;
-	case SQLITE_CONSTRAINT: return -EEXIST;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_FULL: return -ENOSPC;
-	default: return -EIO;
-	}
-}
+typedef om_db_stmt q_stmt;
 
 static int q_prep(om_store *s, const char *sql, q_stmt **ret)
 {
-	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, ret, NULL);
-	return rc == SQLITE_OK ? 0 : q_errno(rc);
+	return om_db_prepare(store_dbh(s), sql, ret);
 }
 
 static void q_text(q_stmt *st, int i, const char *v)
 {
-	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+	om_db_bind_text(st, i, v ? v : "");
 }
 
 static void q_int(q_stmt *st, int i, int64_t v)
 {
-	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+	om_db_bind_int64(st, i, v);
 }
 
 static void q_blob(q_stmt *st, int i, const void *p, size_t n)
 {
-	sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+	om_db_bind_blob(st, i, p, n);
 }
 
 /* 1 row, 0 done, negative errno */
 static int q_step(q_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return q_errno(rc) ? q_errno(rc) : -EIO;
+	return om_db_step(st);
 }
 
 static const char *q_col_text(q_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
+	const char *t = om_db_column_text(st, i);
+	return t ? t : "";
 }
 
 static int64_t q_col_int(q_stmt *st, int i)
 {
-	return (int64_t)sqlite3_column_int64(st, i);
+	return om_db_column_int64(st, i);
 }
 
 static const void *q_col_blob(q_stmt *st, int i, size_t *ret_n)
 {
-	*ret_n = (size_t)sqlite3_column_bytes(st, i);
-	return sqlite3_column_blob(st, i);
+	return om_db_column_blob(st, i, ret_n);
 }
 
 static void q_done(q_stmt *st)
 {
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 }
 
 /* Runs a write that returns no rows. */
@@ -180,20 +159,18 @@ static int q_run(q_stmt *st)
 
 static int64_t q_changes(om_store *s)
 {
-	return (int64_t)sqlite3_changes(store_db(s));
+	return om_db_changes(store_dbh(s));
 }
 
 int store_desk_schema(om_store *s, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < OM_ARRAY_SIZE(desk_schema); i++) {
-		char *msg = NULL;
-		int rc = sqlite3_exec(store_db(s), desk_schema[i], NULL, NULL, &msg);
-		if (rc != SQLITE_OK) {
+		int rc = om_db_exec_schema(store_dbh(s), desk_schema[i], NULL, 0);
+		if (rc < 0) {
 			if (err && errlen)
-				snprintf(err, errlen, "desk schema: %s",
-				         msg ? msg : sqlite3_errstr(rc));
-			sqlite3_free(msg);
-			return -EIO;
+				snprintf(err, errlen, om_tr("err.store.sql"),
+				         om_db_errmsg(store_dbh(s)));
+			return rc;
 		}
 	}
 	return 0;
@@ -387,26 +364,24 @@ int om_store_ticket_list(om_store *s, const om_store_ticket_filter *f, om_store_
 
 	if (!s || !f || !ret_n)
 		return -EINVAL;
+	/* open bounds are the widest values rather than "? = 0" tests: a
+	 * parameter compared with a literal is typed integer (32 bits) by
+	 * PostgreSQL */
 	r = q_prep(s,
 	           "SELECT " TICKET_COLS " FROM desk_ticket WHERE (? = '' OR tenant = ?)"
 	           " AND (? = 0 OR (state <> 'closed' AND state <> 'resolved'))"
-	           " AND (? = 0 OR opened >= ? OR closed = 0 OR closed >= ?)"
-	           " AND (? = 0 OR opened < ?)"
-	           " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+	           " AND (closed = 0 OR closed >= ?) AND opened < ? AND id < ?"
+	           " ORDER BY id DESC LIMIT ?",
 	           &st);
 	if (r < 0)
 		return r;
 	q_text(st, 1, f->tenant);
 	q_text(st, 2, f->tenant);
-	q_int(st, 3, f->open_only);
+	q_int(st, 3, f->open_only ? 1 : 0);
 	q_int(st, 4, (int64_t)f->from);
-	q_int(st, 5, (int64_t)f->from);
-	q_int(st, 6, (int64_t)f->from);
-	q_int(st, 7, (int64_t)f->to);
-	q_int(st, 8, (int64_t)f->to);
-	q_int(st, 9, f->before_id);
-	q_int(st, 10, f->before_id);
-	q_int(st, 11, (int64_t)max);
+	q_int(st, 5, f->to ? (int64_t)f->to : INT64_MAX);
+	q_int(st, 6, f->before_id > 0 ? f->before_id : INT64_MAX);
+	q_int(st, 7, (int64_t)max);
 	while (n < max && (r = q_step(st)) == 1)
 		ticket_row(st, &out[n++]);
 	q_done(st);

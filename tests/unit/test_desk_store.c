@@ -1,7 +1,7 @@
 /* store: the desk's tables on a real SQLite file: tickets and their dedup
  * key, the trail, links, the attachment caps, gateway commands (poll marks
  * them sent, the confirmation is idempotent and bound to its gateway), and
- * the statistics. */
+ * the statistics. On SQLite, and on PostgreSQL under tests/store/with-pg. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,20 +14,20 @@
 
 #include <cmocka.h>
 
+#include "../store/backend.h"
 #include "store/store.h"
 
 #define SEC 1000000ull
 
-static char path[64];
+static struct tmpdb db;
 
 static int setup(void **state)
 {
 	om_store *s;
 	char err[256];
 
-	snprintf(path, sizeof(path), "/tmp/test_desk_store.%d.db", (int)getpid());
-	unlink(path);
-	if (om_store_open(path, &s, err, sizeof(err)) < 0)
+	tmpdb_make(&db);
+	if (om_store_open(db.path, &s, err, sizeof(err)) < 0)
 		return -1;
 	*state = s;
 	return 0;
@@ -35,14 +35,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[80];
-
 	om_store_close(*state);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
+	tmpdb_remove(&db);
 	return 0;
 }
 
