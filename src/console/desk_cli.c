@@ -43,7 +43,7 @@ static int usage(void)
 
 struct opts {
 	const char *db, *as, *tenant, *device, *priority, *body, *when, *lang, *mail, *webhook;
-	const char *smtp, *from, *cacert, *credential, *interval;
+	const char *smtp, *from, *cacert, *credential, *interval, *imap, *user, *password_file;
 	bool open_only, insecure, once, help;
 	const char *pos[8];
 	int npos;
@@ -70,6 +70,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	    {"--cacert", offsetof(struct opts, cacert)},
 	    {"--credential", offsetof(struct opts, credential)},
 	    {"--interval", offsetof(struct opts, interval)},
+	    {"--imap", offsetof(struct opts, imap)},
+	    {"--user", offsetof(struct opts, user)},
+	    {"--password-file", offsetof(struct opts, password_file)},
 	};
 	memset(o, 0, sizeof(*o));
 	o->db = DESK_DEFAULT_DB;
@@ -316,6 +319,36 @@ int om_desk_main(int argc, char **argv, enum om_lang lang, om_desk_apply_fn appl
 		sfmt_contact(&c, o.pos[1], o.lang, o.mail, o.webhook);
 		r = om_store_desk_contact_set(s, &c);
 		rc = r < 0 ? op_fail(r) : 0;
+	} else if (!strcmp(sub, "mail")) {
+		char pw[256] = "";
+		con_mail_options mo = {
+		    .url = o.imap, .user = o.user, .cacert = o.cacert, .insecure = o.insecure};
+		con_desk_mail_stats ms = {0};
+		if (!o.imap) {
+			rc = usage();
+			goto out;
+		}
+		if (o.password_file) {
+			FILE *pf = fopen(o.password_file, "r");
+			if (!pf || !fgets(pw, sizeof(pw), pf)) {
+				if (pf)
+					fclose(pf);
+				om_err(om_tr("desk.err.password_file"), o.password_file);
+				goto out;
+			}
+			fclose(pf);
+			pw[strcspn(pw, "\r\n")] = '\0';
+			mo.password = pw;
+		}
+		r = con_desk_mail_poll(s, &mo, &ms, err, sizeof(err));
+		if (r < 0) {
+			om_err(om_tr("desk.err.imap"), err);
+			goto out;
+		}
+		printf(om_tr("desk.msg.mail"), ms.mails, ms.tickets, ms.comments, ms.unknown,
+		       ms.invalid);
+		fputc('\n', stdout);
+		rc = 0;
 	} else if (!strcmp(sub, "notify")) {
 		con_notify_options no = {
 		    .smtp = o.smtp, .from = o.from, .cacert = o.cacert, .insecure = o.insecure};

@@ -240,6 +240,30 @@ int con_desk_mail_format(const char *from, const om_store_desk_message *m, om_bu
 int con_desk_send_outbox(om_store *s, const con_notify_options *o, unsigned *ret_sent,
                          unsigned *ret_failed);
 
+/* Tickets by mail (desk_mail.c). */
+typedef struct con_desk_mail {
+	char from[256]; /* the sender's address, lower case */
+	char subject[256];
+	char kind[24];  /* guessed from words of the subject and text */
+	int64_t ticket; /* "[... #N]" in the subject: an answer; 0 none */
+	char body[OM_DESK_TEXT_MAX + 1];
+	size_t body_len;
+} con_desk_mail;
+/* -EINVAL: no usable sender (not a ticket). */
+int con_desk_mail_parse(const char *msg, size_t len, con_desk_mail *ret);
+typedef struct con_desk_mail_stats {
+	unsigned mails, tickets, comments, unknown, invalid;
+} con_desk_mail_stats;
+int con_desk_mail_ingest(om_store *s, const char *msg, size_t len, om_usec now,
+                         con_desk_mail_stats *st);
+typedef struct con_mail_options {
+	const char *url; /* imap://host:port/INBOX or imaps://... */
+	const char *user, *password, *cacert;
+	bool insecure;
+} con_mail_options;
+int con_desk_mail_poll(om_store *s, const con_mail_options *o, con_desk_mail_stats *ret, char *err,
+                       size_t errlen);
+
 /* The gateway's poll client of the command channel (command.c):
  * GET URL/api/gateway/commands with its credential every interval seconds
  * (default 10), each command applied through apply and reported with POST

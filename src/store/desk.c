@@ -932,6 +932,27 @@ int om_store_desk_contact_get(om_store *s, const char *tenant, om_store_desk_con
 	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
+int om_store_desk_contact_by_mail(om_store *s, const char *mail, char *ret_tenant, size_t n)
+{
+	q_stmt *st;
+	int r;
+
+	if (!s || !text_ok(mail, 255, false))
+		return -EINVAL;
+	r = q_prep(s,
+	           "SELECT tenant FROM desk_contact WHERE LOWER(mail) = LOWER(?) ORDER BY tenant"
+	           " LIMIT 1",
+	           &st);
+	if (r < 0)
+		return r;
+	q_text(st, 1, mail);
+	r = q_step(st);
+	if (r == 1)
+		copy(ret_tenant, n, q_col_text(st, 0));
+	q_done(st);
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
 int om_store_desk_outbox_add(om_store *s, const om_store_desk_message *m)
 {
 	q_stmt *st;

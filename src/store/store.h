@@ -568,6 +568,9 @@ typedef struct om_store_desk_contact {
 } om_store_desk_contact;
 int om_store_desk_contact_set(om_store *s, const om_store_desk_contact *c);
 int om_store_desk_contact_get(om_store *s, const char *tenant, om_store_desk_contact *ret);
+/* The company whose contact mail is mail (compared without case); -ENOENT
+ * when none. */
+int om_store_desk_contact_by_mail(om_store *s, const char *mail, char *ret_tenant, size_t n);
 /* Notifications waiting to go out (channel mail or webhook); sent 0 until
  * delivered; tries counts attempts. */
 typedef struct om_store_desk_message {

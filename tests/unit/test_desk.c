@@ -241,6 +241,52 @@ static void test_mail(void **state)
 	om_buf_free(&b);
 }
 
+static void test_mail_parse(void **state)
+{
+	(void)state;
+	con_desk_mail *m = calloc(1, sizeof(*m));
+	const char *plain = "From: Hanako Sato <Hanako@Bakery.Example>\r\n"
+	                    "Subject: =?UTF-8?B?5pqX5Y+35YyW44GV44KM44Gf?=\r\n"
+	                    " =?UTF-8?Q?_files?=\r\n"
+	                    "Content-Type: text/plain; charset=UTF-8\r\n"
+	                    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	                    "The PC says =E6=9A=97=E5=8F=B7 and asks for money.=\r\n Help\r\n";
+	assert_non_null(m);
+	assert_int_equal(con_desk_mail_parse(plain, strlen(plain), m), 0);
+	assert_string_equal(m->from, "hanako@bakery.example");
+	/* two encoded words, the folding white space between them dropped */
+	assert_string_equal(m->subject, "暗号化された files");
+	assert_string_equal(m->kind, "encrypted");
+	assert_non_null(strstr(m->body, "The PC says 暗号 and asks for money. Help"));
+	assert_int_equal(m->ticket, 0);
+
+	const char *multi = "From: owner@bakery.example\n"
+	                    "Subject: Re: [omamori desk #42] popup\n"
+	                    "Content-Type: multipart/alternative; boundary=\"b1\"\n\n"
+	                    "--b1\nContent-Type: text/html\n\n<p>html</p>\n"
+	                    "--b1\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+	                    "SXQgaXMgZ29uZSBub3cu\n--b1--\n";
+	assert_int_equal(con_desk_mail_parse(multi, strlen(multi), m), 0);
+	assert_int_equal(m->ticket, 42);
+	assert_non_null(strstr(m->body, "It is gone now."));
+	assert_null(strstr(m->body, "html"));
+
+	/* no usable sender: not a ticket */
+	const char *nofrom = "Subject: x\n\nbody\n";
+	assert_int_equal(con_desk_mail_parse(nofrom, strlen(nofrom), m), -EINVAL);
+	const char *badfrom = "From: <a b@c>\nSubject: x\n\nbody\n";
+	assert_int_equal(con_desk_mail_parse(badfrom, strlen(badfrom), m), -EINVAL);
+	/* control characters never reach the title; no subject gets a stand-in */
+	const char *ctl = "From: a@b.example\nSubject: =?UTF-8?Q?a=0Db?=\n\n";
+	assert_int_equal(con_desk_mail_parse(ctl, strlen(ctl), m), 0);
+	assert_string_equal(m->subject, "a b");
+	const char *nosub = "From: a@b.example\n\nlost my phone\n";
+	assert_int_equal(con_desk_mail_parse(nosub, strlen(nosub), m), 0);
+	assert_string_equal(m->subject, "(no subject)");
+	assert_string_equal(m->kind, "lost_device");
+	free(m);
+}
+
 static void test_playbooks(void **state)
 {
 	(void)state;
@@ -283,7 +329,7 @@ int main(void)
 	    cmocka_unit_test(test_sla),        cmocka_unit_test(test_judge),
 	    cmocka_unit_test(test_auto_parse), cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_poll_parse), cmocka_unit_test(test_mail),
-	    cmocka_unit_test(test_playbooks),
+	    cmocka_unit_test(test_mail_parse), cmocka_unit_test(test_playbooks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
