@@ -42,7 +42,7 @@ static int usage(void)
 }
 
 struct opts {
-	const char *db, *as, *tenant, *device, *priority, *body, *when, *lang, *mail, *webhook;
+	const char *db, *as, *tenant, *device, *priority, *body, *when, *mail, *webhook;
 	const char *smtp, *from, *cacert, *credential, *interval, *imap, *user, *password_file;
 	bool open_only, insecure, once, help;
 	const char *pos[8];
@@ -62,7 +62,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	    {"--priority", offsetof(struct opts, priority)},
 	    {"--body", offsetof(struct opts, body)},
 	    {"--when", offsetof(struct opts, when)},
-	    {"--lang", offsetof(struct opts, lang)},
 	    {"--mail", offsetof(struct opts, mail)},
 	    {"--webhook", offsetof(struct opts, webhook)},
 	    {"--smtp", offsetof(struct opts, smtp)},
@@ -312,11 +311,12 @@ int om_desk_main(int argc, char **argv, enum om_lang lang, om_desk_apply_fn appl
 	} else if (!strcmp(sub, "contact")) {
 		om_store_desk_contact c = {0};
 		enum om_lang l;
-		if (o.npos != 2 || !o.lang || om_lang_parse(o.lang, &l) < 0) {
+		/* the language is a word of its own: --lang is the program's */
+		if (o.npos != 3 || om_lang_parse(o.pos[2], &l) < 0) {
 			rc = usage();
 			goto out;
 		}
-		sfmt_contact(&c, o.pos[1], o.lang, o.mail, o.webhook);
+		sfmt_contact(&c, o.pos[1], o.pos[2], o.mail, o.webhook);
 		r = om_store_desk_contact_set(s, &c);
 		rc = r < 0 ? op_fail(r) : 0;
 	} else if (!strcmp(sub, "mail")) {

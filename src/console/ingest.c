@@ -68,6 +68,7 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
 		free(line);
+		free(desk);
 		return -ENOMEM;
 	}
 	z.next_in = (Bytef *)(uintptr_t)body;

@@ -155,7 +155,7 @@ void report_desk_text(const report_desk *d, const report_desk_view *v, om_buf *b
 		return;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		struct story st;
+		struct story st = {0};
 		story(v, &d->item[i], &st);
 		om_buf_printf(b, "%s\n  %s: %s\n  %s:\n", st.head,
 		              om_msg(v->lang, "report.desk.label.happened"), st.happened,
@@ -183,7 +183,7 @@ void report_desk_html(const report_desk *d, const report_desk_view *v, om_buf *b
 		return;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		struct story st;
+		struct story st = {0};
 		story(v, &d->item[i], &st);
 		om_buf_puts(b, "<article class=\"ticket\"><h3>");
 		om_buf_put_html(b, st.head);
@@ -220,7 +220,7 @@ void report_desk_json(const report_desk *d, const report_desk_view *v, om_json *
 	om_json_arr_open(j, "desk");
 	for (size_t i = 0; i < d->n; i++) {
 		const om_store_ticket *t = &d->item[i].ticket;
-		struct story st;
+		struct story st = {0};
 		story(v, &d->item[i], &st);
 		om_json_obj_open(j, NULL);
 		om_json_i64(j, "id", t->id);
@@ -251,7 +251,7 @@ void report_desk_doc(const report_desk *d, const report_desk_view *v, om_doc *do
 		return;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		struct story st;
+		struct story st = {0};
 		char line[1200];
 		story(v, &d->item[i], &st);
 		om_doc_heading(doc, 3, st.head);

@@ -11,8 +11,9 @@ mkdirSync(shots, { recursive: true });
 let failed = 0;
 const ok = (name, cond) => { console.log(`${cond ? 'ok' : 'FAIL'} - ${name}`); if (!cond) failed = 1; };
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'] });
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
 const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+page.setDefaultTimeout(60000);
 const errors = [];
 page.on('pageerror', e => errors.push(String(e)));
 await page.goto(`${url}/?lang=en`);
