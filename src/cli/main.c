@@ -1186,6 +1186,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *desk_url = NULL, *desk_cred = NULL, *desk_cacert = NULL;
 	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
 	const char *rulefiles[64];
 	unsigned nrules = 0;
@@ -1211,6 +1212,15 @@ static int cmd_gateway(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--intel-db")) {
 			if (!(inteldb = opt_value(c, a, "--intel-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--desk")) {
+			if (!(desk_url = opt_value(c, a, "--desk")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--desk-credential")) {
+			if (!(desk_cred = opt_value(c, a, "--desk-credential")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--desk-cacert")) {
+			if (!(desk_cacert = opt_value(c, a, "--desk-cacert")))
 				return EXIT_USAGE;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
@@ -1326,7 +1336,19 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .run_seconds = (uint32_t)run_seconds,
 	                      .intel = inteldb ? &im : NULL,
 	                      .av = av};
+	/* the support desk's command channel, polled beside the workers */
+	om_desk_poller *desk = NULL;
+	if (desk_url) {
+		int dr =
+		    om_desk_poller_start(desk_url, desk_cred, desk_cacert, 0, desk_apply, c, &desk);
+		if (dr < 0) {
+			say_err(c, "desk.err.poller", desk_url, desk_cred ? desk_cred : "-");
+			unlink(pidpath);
+			goto out;
+		}
+	}
 	int r = om_gateway_run(&go, err, sizeof(err));
+	om_desk_poller_stop(desk);
 	unlink(pidpath);
 	if (r < 0) {
 		say_err(c, "err.gateway.run", err);

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,4 +190,82 @@ int con_poll_main(const con_poll_options *o)
 	}
 	curl_global_cleanup();
 	return rc;
+}
+
+/* ---- the poll in a thread of the gateway ---- */
+
+struct om_desk_poller {
+	pthread_t thread;
+	con_poll_options o;
+	char url[512], cacert[512];
+	char cred[80];
+	volatile int stop;
+};
+
+static void *poller_run(void *arg)
+{
+	om_desk_poller *p = arg;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	unsigned interval = p->o.interval ? p->o.interval : 10;
+	while (!p->stop) {
+		con_poll_once(&p->o, p->cred, NULL);
+		for (unsigned i = 0; i < interval * 10 && !p->stop; i++) {
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+int om_desk_poller_start(const char *url, const char *credential_file, const char *cacert,
+                         unsigned interval, om_desk_apply_fn apply, void *user,
+                         om_desk_poller **ret)
+{
+	om_desk_poller *p;
+	FILE *f;
+
+	if (!url || strlen(url) >= sizeof(p->url) || strncmp(url, "http", 4) != 0 || !apply ||
+	    (cacert && strlen(cacert) >= sizeof(p->cacert)))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	f = credential_file ? fopen(credential_file, "r") : NULL;
+	if (!f || !fgets(p->cred, sizeof(p->cred), f)) {
+		if (f)
+			fclose(f);
+		free(p);
+		return -ENOENT;
+	}
+	fclose(f);
+	p->cred[strcspn(p->cred, "\r\n")] = '\0';
+	snprintf(p->url, sizeof(p->url), "%s", url);
+	if (cacert)
+		snprintf(p->cacert, sizeof(p->cacert), "%s", cacert);
+	p->o = (con_poll_options){.url = p->url,
+	                          .cacert = cacert ? p->cacert : NULL,
+	                          .interval = interval,
+	                          .apply = apply,
+	                          .user = user};
+	/* curl's global set-up is not thread-safe: done here, before the thread */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (pthread_create(&p->thread, NULL, poller_run, p) != 0) {
+		free(p);
+		return -EAGAIN;
+	}
+	*ret = p;
+	return 0;
+}
+
+om_desk_poller *om_desk_poller_stop(om_desk_poller *p)
+{
+	if (p) {
+		p->stop = 1;
+		pthread_join(p->thread, NULL);
+		free(p);
+	}
+	return NULL;
 }

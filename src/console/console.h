@@ -19,4 +19,18 @@ typedef int (*om_desk_apply_fn)(void *user, const char *kind, const char *target
  * (NULL: poll refuses to start). Returns 0 ok, 1 failure, 2 usage error. */
 int om_desk_main(int argc, char **argv, enum om_lang lang, om_desk_apply_fn apply, void *user);
 
+/* The same poll in a thread of the caller (the gateway runs it beside its
+ * workers): every interval seconds (0: 10) the commands for the gateway
+ * whose credential is in credential_file are fetched from url, applied
+ * through apply (in that thread) and reported. The thread blocks every
+ * signal, so the caller's handlers see them. -ENOENT: no credential (the
+ * push enrols first); -EINVAL a bad URL. */
+typedef struct om_desk_poller om_desk_poller;
+int om_desk_poller_start(const char *url, const char *credential_file, const char *cacert,
+                         unsigned interval, om_desk_apply_fn apply, void *user,
+                         om_desk_poller **ret);
+/* Stops and joins the thread (within about a tenth of a second plus a
+ * request in flight); accepts NULL; returns NULL. */
+om_desk_poller *om_desk_poller_stop(om_desk_poller *p);
+
 #endif
