@@ -513,17 +513,23 @@ void con_desk_auto_note(con_desk_auto *a, const char *line, size_t n)
 {
 	/* a cheap look first: most lines are neither alerts of these
 	 * categories nor quarantine events */
-	if (a->n >= CON_DESK_AUTO_MAX || n > CON_DESK_AUTO_LINE) {
-		if (n <= CON_DESK_AUTO_LINE && a->n >= CON_DESK_AUTO_MAX)
-			a->dropped++;
+	if (n > CON_DESK_AUTO_LINE)
 		return;
-	}
 	if (!memmem(line, n, "\"quarantine\"", 12) && !memmem(line, n, "\"c2\"", 4) &&
 	    !memmem(line, n, "_malware\"", 9))
 		return;
 	con_desk_candidate c;
-	if (con_desk_auto_parse(line, n, &c) == 0)
-		a->c[a->n++] = c;
+	if (con_desk_auto_parse(line, n, &c) < 0)
+		return;
+	/* one candidate per kind and device: a beaconing PC sends thousands */
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->c[i].kind, c.kind) && !strcmp(a->c[i].device, c.device))
+			return;
+	if (a->n >= CON_DESK_AUTO_MAX) {
+		a->dropped++;
+		return;
+	}
+	a->c[a->n++] = c;
 }
 
 int con_desk_auto_open(om_store *s, const char *tenant, con_desk_auto *a, om_usec now,

@@ -172,8 +172,10 @@ int con_desk_command_done(om_store *s, const om_store_gateway *g, int64_t id, bo
 /* Tickets the ingest opens: a confirmed C&C alert (c2, severity 1), malware
  * delivered (web_malware, mail_malware), a host the gateway isolated by
  * itself. One open ticket per company, kind and device (later events go
- * into its trail). */
-#define CON_DESK_AUTO_MAX 64
+ * into its trail). A batch names at most CON_DESK_AUTO_MAX distinct
+ * (kind, device) pairs; more are counted in dropped (their events are
+ * stored; a later batch opens their tickets). */
+#define CON_DESK_AUTO_MAX 256
 #define CON_DESK_AUTO_LINE (64u * 1024)
 typedef struct con_desk_candidate {
 	char kind[16];

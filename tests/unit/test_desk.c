@@ -167,10 +167,21 @@ static void test_auto_parse(void **state)
 	assert_non_null(a);
 	con_desk_auto_note(a, "{\"event_type\":\"flow\"}", 21);
 	assert_int_equal(a->n, 0);
-	for (int i = 0; i < CON_DESK_AUTO_MAX + 3; i++)
+	/* the same device again and again: one candidate */
+	for (int i = 0; i < 10; i++)
 		con_desk_auto_note(a, c2_line, strlen(c2_line));
+	assert_int_equal(a->n, 1);
+	/* distinct devices up to the cap, the rest counted */
+	for (int i = 0; i < CON_DESK_AUTO_MAX + 3; i++) {
+		char line[512];
+		snprintf(line, sizeof(line),
+		         "{\"event_type\":\"alert\",\"src_ip\":\"10.%d.%d.1\",\"omamori\":"
+		         "{\"category\":\"c2\",\"severity\":1}}",
+		         i / 200, i % 200);
+		con_desk_auto_note(a, line, strlen(line));
+	}
 	assert_int_equal(a->n, CON_DESK_AUTO_MAX);
-	assert_int_equal(a->dropped, 3);
+	assert_int_equal(a->dropped, 4); /* 1 + 259 candidates, 256 kept */
 	free(a);
 }
 
