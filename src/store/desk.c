@@ -6,7 +6,7 @@
  *
  * The SQL is in the subset SQLite and PostgreSQL share (plain INTEGER/TEXT/
  * BLOB, '?' placeholders, ON CONFLICT, RETURNING for ids); every statement
- * goes through the few q_* helpers at the top, on the store's database
+ * goes through the few q_* functions at the top, on the store's database
  * layer (SQLite or PostgreSQL). Writes flush the pending event batch
  * first, as the console's tables do. */
 #include <errno.h>
