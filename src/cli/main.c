@@ -572,6 +572,10 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
+	/* --intel-db, else the tenant's database (its policy's intel.db, else
+	 * the shared intel.db) */
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, tenant);
 	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
 		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
@@ -810,10 +814,11 @@ static int cmd_drill(struct cli *c, struct args *a)
 
 /* ---- console ------------------------------------------------------------- */
 
-/* The web console parses its own options. */
+/* The web console parses its own options and reads the console: section
+ * of -c FILE itself (the file is not the gateway's settings). */
 static int cmd_console(struct cli *c, struct args *a)
 {
-	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, c->config_path);
 }
 
 /* ---- spam and milter ------------------------------------------------------- */
@@ -1067,8 +1072,11 @@ static int desk_block(struct cli *c, const char *target, bool add, char *detail,
 	int r;
 
 	state_path(c, "desk-blocks", list, sizeof(list));
-	if (c->cfg.guard.intel_db[0])
-		snprintf(dbpath, sizeof(dbpath), "%s", c->cfg.guard.intel_db);
+	/* the database the gateway uses for its tenant, else the state
+	 * directory's (which 'intel' commands use) */
+	const char *tdb = om_guard_intel_db(&c->cfg.guard, c->cfg.base.tenant);
+	if (tdb)
+		snprintf(dbpath, sizeof(dbpath), "%s", tdb);
 	else
 		state_path(c, "intel.db", dbpath, sizeof(dbpath));
 	FILE *f = fopen(list, "r");
@@ -1187,7 +1195,7 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
 	const char *desk_url = NULL, *desk_cred = NULL, *desk_cacert = NULL;
-	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
+	const char *inteldb = NULL; /* --intel-db, else the tenant's (below) */
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
@@ -1288,6 +1296,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, c->cfg.base.tenant);
 	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
 		goto out;
 	struct guard_opts gopt = {NULL, NULL, NULL, false};
@@ -1560,7 +1570,7 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (c.config_path) {
+	if (c.config_path && strcmp(cmd->name, "console") != 0) {
 		char err[1024];
 		if (om_settings_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
 			/* an unreadable file ("PATH: reason") or a bad setting

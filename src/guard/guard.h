@@ -48,6 +48,7 @@ typedef struct om_guard_tenant {
 	char wf_block[OM_GUARD_LIST_MAX];
 	char wf_allow[OM_GUARD_LIST_MAX];
 	om_app_policy app;
+	char intel_db[256]; /* the tenant's own indicator database; "": the shared one */
 } om_guard_tenant;
 
 /* Settings (the recon:, appctl: and policy: sections of the configuration). */
@@ -75,6 +76,10 @@ typedef struct om_guard_config {
 /* The policy of tenant: its own entry, else the entry named "default",
  * else NULL. */
 const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
+/* The threat-intelligence database of tenant: its policy's intel.db (its
+ * own entry, else the "default" entry's), else the shared intel.db, else
+ * NULL (none configured). */
+const char *om_guard_intel_db(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
@@ -397,12 +402,24 @@ typedef struct om_appctl_worker om_appctl_worker;
 int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
 om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
 /* Feeds one decoded packet of flow f (TCP and UDP only; others are
- * ignored) until the flow's identification is final. Returns 1 when the
- * identification became final with this packet (*ret filled; a block
- * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
+ * ignored; call it after the app-layer parsers had the packet) until the
+ * flow's identification is final. A flow one of our parsers took is not
+ * given to nDPI: SMTP, POP3, IMAP, FTP and DNS are named at once, HTTP,
+ * TLS and QUIC by om_appctl_tx. Returns 1 when the identification became
+ * final with this packet (*ret filled; a block action has set
+ * OM_FLOW_F_DROP on f), 0 otherwise. */
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
+/* A transaction of flow f (a proto observer's call): the first HTTP
+ * request, TLS or QUIC ClientHello names the flow from its Host or SNI
+ * through nDPI's host lists and the map's host rules (else nDPI's IP lists
+ * on the addresses), once per flow. Returns as om_appctl_packet. */
+int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret);
 /* What is known of f so far: 0, or -ENOENT. */
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+/* Writes f's "app" member (as om_app_info_json; nothing when nothing is
+ * known): the events of a flow all carry it, so a final identification's
+ * object is rendered once per worker and copied. */
+void om_appctl_json(om_appctl_worker *w, const om_flow *f, om_json *j);
 /* Marks f's appctl event as written. */
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
 /* At the end of f: ends detection (nDPI's last word), fills *ret and frees
@@ -662,6 +679,10 @@ void om_intel_hit_text(const om_intel_hit *h, char *buf, size_t n);
  * damaged, -errno from the system. */
 int om_intel_db_open(const char *path, om_intel_db **ret);
 om_intel_db *om_intel_db_close(om_intel_db *db);
+/* Whether the database holds indicators of type t (expired ones count):
+ * the matcher leaves out what it would look up in vain (a JA4 it would
+ * compute, URLs, addresses). */
+bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t);
 /* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
  * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
  * value that is not of the type. */

@@ -59,4 +59,12 @@ void report_desk_html(const report_desk *d, const report_desk_view *v, om_buf *b
 void report_desk_json(const report_desk *d, const report_desk_view *v, om_json *j);
 void report_desk_doc(const report_desk *d, const report_desk_view *v, om_doc *doc);
 
+/* The PDF writer's fonts (pdffont.c): a font map of the Japanese font with
+ * its subroutines expanded, from a pool (one per thread drawing at once);
+ * NULL when it cannot be had (then the system's default font map serves).
+ * Give it back with report_pdf_fontmap_release (NULL is fine). */
+typedef struct _PangoFontMap PangoFontMap;
+PangoFontMap *report_pdf_fontmap_acquire(void);
+void report_pdf_fontmap_release(PangoFontMap *m);
+
 #endif
