@@ -1349,8 +1349,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	/* the support desk's command channel, polled beside the workers */
 	om_desk_poller *desk = NULL;
 	if (desk_url) {
-		int dr =
-		    om_desk_poller_start(desk_url, desk_cred, desk_cacert, 0, desk_apply, c, &desk);
+		int dr = om_desk_poller_start(desk_url, desk_cred, desk_cacert, 0, c->lang,
+		                              desk_apply, c, &desk);
 		if (dr < 0) {
 			say_err(c, "desk.err.poller", desk_url, desk_cred ? desk_cred : "-");
 			unlink(pidpath);

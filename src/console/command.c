@@ -199,6 +199,7 @@ struct om_desk_poller {
 	con_poll_options o;
 	char url[512], cacert[512];
 	char cred[80];
+	enum om_lang lang; /* of its log messages */
 	volatile int stop;
 };
 
@@ -209,6 +210,7 @@ static void *poller_run(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	om_lang_set_thread(p->lang);
 	unsigned interval = p->o.interval ? p->o.interval : 10;
 	while (!p->stop) {
 		con_poll_once(&p->o, p->cred, NULL);
@@ -221,7 +223,7 @@ static void *poller_run(void *arg)
 }
 
 int om_desk_poller_start(const char *url, const char *credential_file, const char *cacert,
-                         unsigned interval, om_desk_apply_fn apply, void *user,
+                         unsigned interval, enum om_lang lang, om_desk_apply_fn apply, void *user,
                          om_desk_poller **ret)
 {
 	om_desk_poller *p;
@@ -243,6 +245,7 @@ int om_desk_poller_start(const char *url, const char *credential_file, const cha
 	fclose(f);
 	p->cred[strcspn(p->cred, "\r\n")] = '\0';
 	snprintf(p->url, sizeof(p->url), "%s", url);
+	p->lang = lang;
 	if (cacert)
 		snprintf(p->cacert, sizeof(p->cacert), "%s", cacert);
 	p->o = (con_poll_options){.url = p->url,

@@ -29,7 +29,7 @@ int om_desk_main(int argc, char **argv, enum om_lang lang, om_desk_apply_fn appl
  * push enrols first); -EINVAL a bad URL. */
 typedef struct om_desk_poller om_desk_poller;
 int om_desk_poller_start(const char *url, const char *credential_file, const char *cacert,
-                         unsigned interval, om_desk_apply_fn apply, void *user,
+                         unsigned interval, enum om_lang lang, om_desk_apply_fn apply, void *user,
                          om_desk_poller **ret);
 /* Stops and joins the thread (within about a tenth of a second plus a
  * request in flight); accepts NULL; returns NULL. */
