@@ -72,6 +72,7 @@ bench: deps peer $(BENCH_BUILD)/build.ninja
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/av
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/drill
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/console
+	OMAMORI=$(BENCH_BUILD)/src/cli/omamori nice -n 10 bash bench/desk
 
 # Suricata 7, the peer of `make compare` and `make bench` (not needed by `make test`)
 peer:

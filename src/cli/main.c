@@ -1053,10 +1053,164 @@ static int gw_quarantine(struct cli *c, struct args *a)
 	return 0;
 }
 
+/* ---- desk: the gateway applies the support desk's commands -------------------- */
+
+/* Tells a running gateway (its pid file) to re-read its lists; false when
+ * none runs (the change is saved and read at its start). */
+static bool gw_hup(struct cli *c)
+{
+	char pidpath[512];
+	state_path(c, "gateway.pid", pidpath, sizeof(pidpath));
+	FILE *f = fopen(pidpath, "r");
+	long pid = 0;
+	if (f) {
+		char line[32] = "";
+		if (fgets(line, sizeof(line), f))
+			pid = strtol(line, NULL, 10);
+		fclose(f);
+	}
+	return pid > 1 && kill((pid_t)pid, SIGHUP) == 0;
+}
+
+#define DESK_BLOCKS_MAX 4096
+
+/* The desk's blocks are the threat intelligence source "desk": the list
+ * (desk-blocks in the state directory, one a line) is the truth, and the
+ * intel database is rebuilt from the other sources plus that list, so an
+ * unblock removes exactly what the desk added. The running gateway maps
+ * the new database by itself (its 10-second check) or on SIGHUP. */
+static int desk_block(struct cli *c, const char *target, bool add, char *detail, size_t n)
+{
+	char list[512], tmp[600], dbpath[512];
+	static char have[DESK_BLOCKS_MAX][256];
+	size_t nh = 0;
+	bool found = false;
+	int r;
+
+	state_path(c, "desk-blocks", list, sizeof(list));
+	/* the database the gateway uses for its tenant, else the state
+	 * directory's (which 'intel' commands use) */
+	const char *tdb = om_guard_intel_db(&c->cfg.guard, c->cfg.base.tenant);
+	if (tdb)
+		snprintf(dbpath, sizeof(dbpath), "%s", tdb);
+	else
+		state_path(c, "intel.db", dbpath, sizeof(dbpath));
+	FILE *f = fopen(list, "r");
+	if (f) {
+		char line[300];
+		while (nh < DESK_BLOCKS_MAX && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (!line[0])
+				continue;
+			if (!strcmp(line, target)) {
+				found = true;
+				if (!add)
+					continue;
+			}
+			snprintf(have[nh++], sizeof(have[0]), "%.255s", line);
+		}
+		fclose(f);
+	}
+	if (add && !found) {
+		if (nh >= DESK_BLOCKS_MAX) {
+			snprintf(detail, n, "%s", om_msg(c->lang, "desk.apply.full"));
+			return -ENOSPC;
+		}
+		snprintf(have[nh++], sizeof(have[0]), "%.255s", target);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", list);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(detail, n, "%s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < nh; i++)
+		fprintf(f, "%s\n", have[i]);
+	if (fclose(f) != 0 || rename(tmp, list) != 0) {
+		snprintf(detail, n, "%s: %s", list, strerror(errno));
+		return -EIO;
+	}
+	om_intel_builder *b = NULL;
+	om_intel_db *db = NULL;
+	static const char *const skip[] = {"desk"};
+	r = om_intel_builder_new(&b);
+	if (r == 0 && om_intel_db_open(dbpath, &db) == 0) {
+		r = om_intel_builder_merge_except(b, db, (int64_t)(om_time_now() / 1000000), skip,
+		                                  1);
+		om_intel_db_close(db);
+	}
+	for (size_t i = 0; r == 0 && i < nh; i++) {
+		om_intel_ind ind = {.type = OM_INTEL_AUTO,
+		                    .value = have[i],
+		                    .len = strlen(have[i]),
+		                    .source = "desk",
+		                    .confidence = 100,
+		                    .threat = OM_INTEL_THREAT_OTHER};
+		int ar = om_intel_builder_add(b, &ind);
+		if (ar < 0)
+			r = ar;
+	}
+	if (r == 0)
+		r = om_intel_builder_write(b, dbpath);
+	om_intel_builder_free(b);
+	if (r < 0) {
+		snprintf(detail, n, "%s: %s", dbpath, strerror(-r));
+		return r;
+	}
+	gw_hup(c);
+	snprintf(detail, n, "%s", add ? "blocked" : "unblocked");
+	return 0;
+}
+
+static int desk_apply(void *user, const char *kind, const char *target, char *detail, size_t n)
+{
+	struct cli *c = user;
+	bool q = !strcmp(kind, "quarantine"), rel = !strcmp(kind, "release");
+
+	if (!strcmp(kind, "block") || !strcmp(kind, "unblock"))
+		return desk_block(c, target, !strcmp(kind, "block"), detail, n);
+	if (!q && !rel) {
+		snprintf(detail, n, om_msg(c->lang, "desk.apply.unknown"), kind);
+		return -EINVAL;
+	}
+	om_addr addr;
+	char path[300], err[1024] = "";
+	if (om_addr_parse(target, &addr) < 0) {
+		snprintf(detail, n, om_msg(c->lang, "desk.apply.bad_host"), target);
+		return -EINVAL;
+	}
+	if (ensure_state_dir(c) < 0 || om_gw_quarantine_path(&c->cfg, path, sizeof(path)) < 0) {
+		snprintf(detail, n, "%s", om_msg(c->lang, "desk.apply.state"));
+		return -EIO;
+	}
+	int r = om_gw_quarantine_edit(path, &addr, q, err, sizeof(err));
+	if (r == -ENOENT && rel) {
+		/* released already: the same end state */
+		snprintf(detail, n, "%s", "not isolated");
+		return 0;
+	}
+	if (r < 0) {
+		snprintf(detail, n, "%s", err);
+		return r;
+	}
+	bool told = gw_hup(c);
+	snprintf(detail, n, "%s%s", q ? "isolated" : "released",
+	         told ? "" : " (gateway not running)");
+	return 0;
+}
+
+/* 'omamori desk ...': tickets in the store; 'desk poll' runs beside the
+ * gateway and applies the desk's commands to it. */
+static int cmd_desk(struct cli *c, struct args *a)
+{
+	return om_desk_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, desk_apply, c);
+}
+
 static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
+	const char *desk_url = NULL, *desk_cred = NULL, *desk_cacert = NULL;
 	const char *inteldb = NULL; /* --intel-db, else the tenant's (below) */
 	const char *rulefiles[64];
 	unsigned nrules = 0;
@@ -1099,6 +1253,15 @@ static int cmd_gateway(struct cli *c, struct args *a)
 				return EXIT_USAGE;
 		} else if (!strcmp(arg, "--no-spam")) {
 			nospam = true;
+		} else if (opt_is(arg, "--desk")) {
+			if (!(desk_url = opt_value(c, a, "--desk")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--desk-credential")) {
+			if (!(desk_cred = opt_value(c, a, "--desk-credential")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--desk-cacert")) {
+			if (!(desk_cacert = opt_value(c, a, "--desk-cacert")))
+				return EXIT_USAGE;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
@@ -1233,7 +1396,19 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	                      .run_seconds = (uint32_t)run_seconds,
 	                      .intel = inteldb ? &im : NULL,
 	                      .av = av};
+	/* the support desk's command channel, polled beside the workers */
+	om_desk_poller *desk = NULL;
+	if (desk_url) {
+		int dr = om_desk_poller_start(desk_url, desk_cred, desk_cacert, 0, c->lang,
+		                              desk_apply, c, &desk);
+		if (dr < 0) {
+			say_err(c, "desk.err.poller", desk_url, desk_cred ? desk_cred : "-");
+			unlink(pidpath);
+			goto out;
+		}
+	}
 	int r = om_gateway_run(&go, err, sizeof(err));
+	om_desk_poller_stop(desk);
 	unlink(pidpath);
 	if (r < 0) {
 		say_err(c, "err.gateway.run", err);
@@ -1293,6 +1468,7 @@ static const struct command {
     {"av", cmd_av, "help.av"},
     {"gateway", cmd_gateway, "help.gateway"},
     {"console", cmd_console, "help.console"},
+    {"desk", cmd_desk, "desk.help"},
 };
 /* clang-format on */
 

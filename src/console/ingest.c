@@ -26,7 +26,7 @@ bool con_batch_id_ok(const char *id)
 }
 
 static int store_line(om_store *s, const char *tenant, const char *gateway, const char *p, size_t n,
-                      con_ingest_result *res)
+                      con_ingest_result *res, con_desk_auto *desk)
 {
 	int r;
 
@@ -34,6 +34,8 @@ static int store_line(om_store *s, const char *tenant, const char *gateway, cons
 		return 0;
 	res->lines++;
 	r = om_store_import_line_for(s, p, n, tenant, gateway);
+	if (r != -EINVAL && desk)
+		con_desk_auto_note(desk, p, n); /* a serious event opens a ticket */
 	if (r == 1)
 		res->stored++;
 	else if (r == 0)
@@ -55,12 +57,18 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 	bool overlong = false;
 	con_ingest_result res = {0};
 	int r = 0, zr;
+	/* the desk's candidates; without memory for them the batch is still
+	 * stored, only no ticket is opened by itself */
+	con_desk_auto *desk = calloc(1, sizeof(*desk));
 
-	if (!line)
+	if (!line) {
+		free(desk);
 		return -ENOMEM;
+	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
 		free(line);
+		free(desk);
 		return -ENOMEM;
 	}
 	z.next_in = (Bytef *)(uintptr_t)body;
@@ -84,7 +92,7 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 				if (overlong)
 					res.invalid++;
 				else
-					r = store_line(s, tenant, gateway, line, ll, &res);
+					r = store_line(s, tenant, gateway, line, ll, &res, desk);
 				ll = 0;
 				overlong = false;
 			} else if (ll < CON_LINE_MAX) {
@@ -99,11 +107,15 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 		}
 	} while (r == 0 && zr != Z_STREAM_END);
 	if (r == 0 && ll > 0)
-		r = overlong ? (res.invalid++, 0) : store_line(s, tenant, gateway, line, ll, &res);
+		r = overlong ? (res.invalid++, 0)
+		             : store_line(s, tenant, gateway, line, ll, &res, desk);
 	inflateEnd(&z);
 	free(line);
 	if (r == 0)
 		r = om_store_flush(s);
+	if (r == 0 && desk)
+		con_desk_auto_open(s, tenant, desk, om_time_now(), NULL);
+	free(desk);
 	if (r == 0)
 		*ret = res;
 	return r;

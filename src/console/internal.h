@@ -83,6 +83,213 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 /* A batch id: 1..64 characters of [A-Za-z0-9_.-]. */
 bool con_batch_id_ok(const char *id);
 
+/* ---- the support desk (desk.c rules and operations, desk_parse.c outside
+ * data, desk_web.c pages and API, desk_cli.c `omamori desk`) ---- */
+bool con_desk_kind_ok(const char *k);
+/* The kinds a company calls about (the triage aid has questions for them). */
+bool con_desk_call_kind(const char *k);
+const char *con_desk_kind_at(size_t i); /* NULL past the end */
+bool con_desk_state_ok(const char *s);
+const char *con_desk_state_at(size_t i);
+bool con_desk_judgement_ok(const char *j);
+bool con_desk_is_open(const char *state); /* not resolved or closed */
+bool con_desk_address_ok(const char *a);
+bool con_desk_domain_ok(const char *d);
+/* An address in a private, shared or link-local range (the office side). */
+bool con_desk_inside(const char *ip);
+
+enum { CON_SLA_OK = 0, CON_SLA_WARNING, CON_SLA_BREACHED };
+enum { CON_SLA_ANSWER = 0, CON_SLA_CLOSE, CON_SLA_STOPPED };
+typedef struct con_desk_sla_state {
+	om_usec answer_due, close_due;
+	om_usec left; /* of the running clock; 0 when past due */
+	int clock;    /* CON_SLA_ANSWER until answered, then CON_SLA_CLOSE */
+	int level;    /* warning: three quarters of the time gone */
+} con_desk_sla_state;
+/* Targets by priority 1..4: first answer 1/4/8/24 h, resolution
+ * 8/24/72/168 h from opening. */
+void con_desk_sla(const om_store_ticket *t, om_usec now, con_desk_sla_state *ret);
+
+typedef struct con_desk_evidence {
+	om_usec from, to; /* the window: a day before opening to an hour after */
+	size_t events;    /* the device's events in the window */
+	size_t serious;   /* of them c2, web_malware, mail_malware or severity 1 */
+	bool quarantined; /* the gateway isolated the device */
+	bool device_known;
+	bool watched; /* a gateway of the company reported during the window */
+} con_desk_evidence;
+bool con_desk_event_serious(const char *category, int severity);
+/* The suggested judgement ("attack", "unlikely", "more") by the rules in
+ * desk.c; *ret_rule the catalogue key of the rule that decided. */
+const char *con_desk_judge(const char *kind, const con_desk_evidence *e, const char **ret_rule);
+/* The evidence for t, with up to max of the device's events in rows. */
+int con_desk_evidence_get(om_store *s, const om_store_ticket *t, om_store_event_row *rows,
+                          size_t max, size_t *ret_n, con_desk_evidence *ret);
+
+/* Playbooks (data/desk/playbooks.{ja,en}.txt, built in by embed-desk.py). */
+#define CON_PLAYBOOK_STEPS_MAX 12
+typedef struct con_playbook {
+	const char *id;
+	const char *scenario; /* "pilot", "ipa" or "pilot ipa" */
+	const char *ipa_rank; /* the IPA list's rank, "" when not on it */
+	const char *title[OM_LANG_COUNT];
+	const char *tell[OM_LANG_COUNT];
+	const char *escalate[OM_LANG_COUNT];
+	size_t nsteps;
+	struct {
+		const char *who; /* desk, company, onsite */
+		const char *text[OM_LANG_COUNT];
+	} steps[CON_PLAYBOOK_STEPS_MAX];
+} con_playbook;
+extern const con_playbook con_playbooks[];
+extern const size_t con_playbooks_n;
+const con_playbook *con_playbook_find(const char *id);
+const char *con_desk_default_playbook(const char *kind);
+
+/* Operations: each writes the ticket and a line of its trail. A provider
+ * role's first change or comment is the ticket's first answer. */
+/* 0 opened, 1 an open ticket with the same dedup key took it (t->id). */
+int con_desk_open(om_store *s, om_store_ticket *t, const char *dedup, const char *actor,
+                  om_usec now, int64_t *ret_id);
+int con_desk_comment(om_store *s, om_store_ticket *t, const char *actor, bool provider,
+                     const char *text, om_usec now);
+/* field: state, priority, assignee, kind, playbook, judgement, device */
+int con_desk_set(om_store *s, om_store_ticket *t, const char *actor, const char *field,
+                 const char *value, om_usec now);
+int con_desk_step(om_store *s, om_store_ticket *t, const char *actor, unsigned step, bool done,
+                  om_usec now);
+/* kind quarantine/release (target: an address, default the ticket's
+ * device), block/unblock (an address or a domain): one command for each
+ * enrolled gateway of the company (-ENODEV: none); visit: when (a date)
+ * and target (a note). */
+int con_desk_action(om_store *s, om_store_ticket *t, const char *actor, const char *kind,
+                    const char *target, const char *when, om_usec now, unsigned *ret_sent);
+/* A gateway's report on its command: recorded in the command, the ticket's
+ * trail and the audit log; 1 when it was reported before. */
+int con_desk_command_done(om_store *s, const om_store_gateway *g, int64_t id, bool ok,
+                          const char *detail, om_usec now);
+
+/* Tickets the ingest opens: a confirmed C&C alert (c2, severity 1), malware
+ * delivered (web_malware, mail_malware), a host the gateway isolated by
+ * itself. One open ticket per company, kind and device (later events go
+ * into its trail). A batch names at most CON_DESK_AUTO_MAX distinct
+ * (kind, device) pairs; more are counted in dropped (their events are
+ * stored; a later batch opens their tickets). */
+#define CON_DESK_AUTO_MAX 256
+#define CON_DESK_AUTO_LINE (64u * 1024)
+typedef struct con_desk_candidate {
+	char kind[16];
+	char device[46];
+	char what[256];
+	om_usec ts;
+} con_desk_candidate;
+typedef struct con_desk_auto {
+	size_t n;
+	unsigned dropped; /* candidates past CON_DESK_AUTO_MAX in one batch */
+	con_desk_candidate c[CON_DESK_AUTO_MAX];
+} con_desk_auto;
+/* 0 and the candidate, or -EINVAL: not a line that opens a ticket. */
+int con_desk_auto_parse(const char *line, size_t n, con_desk_candidate *ret);
+void con_desk_auto_note(con_desk_auto *a, const char *line, size_t n);
+int con_desk_auto_open(om_store *s, const char *tenant, con_desk_auto *a, om_usec now,
+                       unsigned *ret_opened);
+
+/* The desk's pages and API (desk_web.c) see the request through this. */
+typedef struct con_ctx {
+	om_store *store;
+	enum om_lang lang;
+	const om_store_account *acct;
+	bool provider;    /* provider-admin or provider-staff */
+	const char *csrf; /* the session's token, for the forms */
+	bool csrf_ok;     /* the request carried it (form field or header) */
+	bool get, post;
+	const char *body;
+	size_t body_len;
+	const char *(*arg)(void *u, const char *name);    /* query values */
+	const char *(*header)(void *u, const char *name); /* request headers */
+	void *u;
+	om_usec now;
+} con_ctx;
+/* The answer: ctype NULL is a page (body is what goes inside <main> after
+ * the title; tenant non-empty: with that company's tabs); location: a 303. */
+typedef struct con_answer {
+	unsigned status;
+	const char *ctype;
+	char title[256];
+	char tenant[64];
+	char location[512];
+	char disposition[256];
+	om_buf body;
+} con_answer;
+/* 1 when path is the desk's (/desk, /t/<tenant>/desk..., /api/desk/...)
+ * and a is filled (the caller frees a->body), 0 when not. */
+int con_desk_route(const con_ctx *c, const char *path, con_answer *a);
+/* /api/gateway/commands for the gateway g (already authenticated). */
+int con_desk_gateway_route(om_store *s, const om_store_gateway *g, bool get, bool post,
+                           const char *path, const char *body, size_t len, con_answer *a);
+/* The desk statistics as an HTML section (the dashboard, /stats). */
+void con_desk_stats_html(enum om_lang lang, const om_store_desk_stats_row *st, om_buf *b);
+
+/* Notifications (desk_notify.c): what is opened, closed, quarantine,
+ * release, block, unblock or visit; queued in the company's language when
+ * the company has a desk contact. */
+void con_desk_notify(om_store *s, const om_store_ticket *t, const char *what, om_usec now);
+typedef struct con_notify_options {
+	const char *smtp, *from, *cacert;
+	bool insecure;
+} con_notify_options;
+int con_desk_mail_format(const char *from, const om_store_desk_message *m, om_buf *out);
+int con_desk_send_outbox(om_store *s, const con_notify_options *o, unsigned *ret_sent,
+                         unsigned *ret_failed);
+
+/* Tickets by mail (desk_mail.c). */
+typedef struct con_desk_mail {
+	char from[256]; /* the sender's address, lower case */
+	char subject[256];
+	char kind[24];  /* guessed from words of the subject and text */
+	int64_t ticket; /* "[... #N]" in the subject: an answer; 0 none */
+	char body[OM_DESK_TEXT_MAX + 1];
+	size_t body_len;
+} con_desk_mail;
+/* -EINVAL: no usable sender (not a ticket). */
+int con_desk_mail_parse(const char *msg, size_t len, con_desk_mail *ret);
+typedef struct con_desk_mail_stats {
+	unsigned mails, tickets, comments, unknown, invalid;
+} con_desk_mail_stats;
+int con_desk_mail_ingest(om_store *s, const char *msg, size_t len, om_usec now,
+                         con_desk_mail_stats *st);
+typedef struct con_mail_options {
+	const char *url; /* imap://host:port/INBOX or imaps://... */
+	const char *user, *password, *cacert;
+	bool insecure;
+} con_mail_options;
+int con_desk_mail_poll(om_store *s, const con_mail_options *o, con_desk_mail_stats *ret, char *err,
+                       size_t errlen);
+
+/* The gateway's poll client of the command channel (command.c):
+ * GET URL/api/gateway/commands with its credential every interval seconds
+ * (default 10), each command applied through apply and reported with POST
+ * URL/api/gateway/commands/<id>. A command whose report did not get
+ * through is applied and reported again on the next round (apply is
+ * idempotent, the console keeps the first report). */
+typedef struct con_poll_options {
+	const char *url, *credential, *cacert;
+	unsigned interval;
+	bool once;
+	om_desk_apply_fn apply;
+	void *user;
+} con_poll_options;
+int con_poll_main(const con_poll_options *o);
+/* One round; *ret_applied the commands applied. */
+int con_poll_once(const con_poll_options *o, const char *cred, unsigned *ret_applied);
+/* The commands of a poll answer: {"commands":[{"id":N,"kind":K,"target":T}]}. */
+typedef struct con_poll_command {
+	int64_t id;
+	char kind[16];
+	char target[256];
+} con_poll_command;
+int con_poll_parse(const char *json, size_t len, con_poll_command *out, size_t max, size_t *ret_n);
+
 /* ---- the gateway's push client (push.c, libcurl) ---- */
 /* `omamori console push URL --spool DIR --credential FILE [--enrol TOKEN]
  * [--cacert PEM] [--once]` */

@@ -383,7 +383,8 @@ static void tenant_nav(struct req *r, om_buf *b, const char *tenant, const char 
 	static const char *const tabs[][2] = {{"", "console.nav.dashboard"},
 	                                      {"/events", "console.nav.events"},
 	                                      {"/gateways", "console.nav.gateways"},
-	                                      {"/report", "console.nav.report"}};
+	                                      {"/report", "console.nav.report"},
+	                                      {"/desk", "desk.nav"}};
 
 	om_buf_puts(b, "<nav class=\"tabs\">");
 	if (is_provider(r)) {
@@ -1214,6 +1215,81 @@ static void overview_cb(void *user, const char *tenant, const char *category, ui
 		a->threats_week += n;
 }
 
+/* ---- the desk (desk_web.c answers; this turns its answer into HTTP) ---- */
+
+static const char *desk_arg(void *u, const char *name)
+{
+	return qarg(u, name);
+}
+
+static const char *desk_header(void *u, const char *name)
+{
+	const struct req *r = u;
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result desk_send(struct req *r, con_answer *a)
+{
+	enum MHD_Result ret;
+
+	if (a->location[0]) {
+		ret = redirect(r, a->location, NULL);
+	} else if (a->ctype) {
+		const char *s = om_buf_cstr(&a->body);
+		ret = send_bytes(r, a->status, a->ctype, s, a->body.len, NULL,
+		                 a->disposition[0] ? a->disposition : NULL);
+	} else {
+		om_buf b;
+		om_buf_init(&b, 8 * 1024 * 1024);
+		page_begin(r, &b, a->title);
+		if (a->tenant[0])
+			tenant_nav(r, &b, a->tenant, "/desk");
+		om_buf_append(&b, om_buf_cstr(&a->body), a->body.len);
+		ret = send_page_status(r, &b, a->status);
+	}
+	om_buf_free(&a->body);
+	return ret;
+}
+
+static enum MHD_Result desk_route(struct req *r, bool *handled)
+{
+	con_form f;
+	con_answer a;
+	con_ctx c = {.store = r->srv->store,
+	             .lang = r->lang,
+	             .acct = &r->acct,
+	             .provider = is_provider(r),
+	             .csrf = r->csrf,
+	             .get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"),
+	             .post = !strcmp(r->method, "POST"),
+	             .body = r->body,
+	             .body_len = r->body_len,
+	             .arg = desk_arg,
+	             .header = desk_header,
+	             .u = r,
+	             .now = om_time_now()};
+
+	/* the token from the header (API) or the form (pages); a raw upload
+	 * carries it in the header only */
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+	bool form = ct && !strncmp(ct, "application/x-www-form-urlencoded", 33);
+	if (form)
+		con_form_parse(&f, r->body, r->body_len);
+	c.csrf_ok = c.post && csrf_ok(r, form ? &f : NULL);
+	*handled = con_desk_route(&c, r->url, &a) == 1;
+	if (!*handled)
+		return MHD_NO;
+	return desk_send(r, &a);
+}
+
+static void desk_stats(struct req *r, om_buf *b)
+{
+	om_store_desk_stats_row st;
+	om_usec now = om_time_now(), d30 = 30ull * 86400 * 1000000;
+
+	if (om_store_desk_stats(r->srv->store, NULL, now > d30 ? now - d30 : 0, now + 1, &st) == 0)
+		con_desk_stats_html(r->lang, &st, b);
+}
 static void provider_nav(struct req *r, om_buf *b, const char *active);
 
 static enum MHD_Result page_dashboard(struct req *r)
@@ -1312,6 +1388,7 @@ static enum MHD_Result page_dashboard(struct req *r)
 	free(ts);
 	free(gw);
 	free(o.a);
+	desk_stats(r, &b);
 	return send_page(r, &b);
 }
 
@@ -1321,6 +1398,7 @@ static enum MHD_Result page_dashboard(struct req *r)
 static void provider_nav(struct req *r, om_buf *b, const char *active)
 {
 	static const char *const tabs[][2] = {{"/dashboard", "console.nav.all"},
+	                                      {"/desk", "desk.nav"},
 	                                      {"/stats", "console.nav.stats"},
 	                                      {"/reports", "console.nav.reports"}};
 
@@ -1518,6 +1596,7 @@ static enum MHD_Result page_stats(struct req *r)
 		return page_message(r, 500, "console.err.internal");
 	}
 	om_buf_free(&csv);
+	desk_stats(r, &b);
 	return send_page(r, &b);
 }
 
@@ -2372,6 +2451,26 @@ static enum MHD_Result api_ingest(struct req *r)
 	return ret;
 }
 
+/* /api/gateway/commands: the gateway's command channel, with the same
+ * credential as its pushes. */
+static enum MHD_Result api_gateway_commands(struct req *r, bool get, bool post)
+{
+	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	char ch[65];
+	om_store_gateway g;
+	con_answer a;
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
+		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
+	con_token_hash(auth + 7, ch);
+	if (om_store_gateway_by_cred(r->srv->store, ch, &g) < 0)
+		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
+	if (con_desk_gateway_route(r->srv->store, &g, get, post, r->url, r->body, r->body_len,
+	                           &a) != 1)
+		return send_text(r, 404, "application/json", "{\"error\":\"not_found\"}");
+	return desk_send(r, &a);
+}
+
 /* ---- static files ---- */
 
 static enum MHD_Result serve_static(struct req *r, const char *path)
@@ -2442,6 +2541,8 @@ static enum MHD_Result route(struct req *r)
 		return api_enrol(r);
 	if (!strcmp(u, "/api/ingest") && post)
 		return api_ingest(r);
+	if (!strncmp(u, "/api/gateway/commands", 21))
+		return api_gateway_commands(r, get, post);
 	bool api = !strncmp(u, "/api/", 5);
 	if (!r->logged_in) {
 		if (api)
@@ -2450,6 +2551,13 @@ static enum MHD_Result route(struct req *r)
 	}
 	if (!strcmp(u, "/logout") && post)
 		return do_logout(r);
+	if (!strcmp(u, "/desk") || !strncmp(u, "/api/desk/", 10) ||
+	    (!strncmp(u, "/t/", 3) && strstr(u, "/desk"))) {
+		bool handled;
+		enum MHD_Result ret = desk_route(r, &handled);
+		if (handled)
+			return ret;
+	}
 	if (!strcmp(u, "/dashboard") && get)
 		return page_dashboard(r);
 	if (!strncmp(u, "/t/", 3) && get)

@@ -109,11 +109,19 @@ struct report {
 	struct app_group app[REPORT_APP_GROUPS];
 	bool any_app;     /* some group was used */
 	bool counts_only; /* statistics: totals only, no days or top lists */
+	report_desk desk; /* the support desk's tickets of the month */
 };
 
 enum emit_mode { EMIT_TEXT, EMIT_HTML };
 
 static void text_apps(struct report *r, om_buf *b);
+
+static report_desk_view desk_view(const struct report *r)
+{
+	report_desk_view v = {
+	    .lang = r->o->lang, .month = r->o->month, .bound = r->bound, .ndays = r->ndays};
+	return v;
+}
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -420,6 +428,11 @@ static int gather(om_store *s, struct report *r)
 	ret = gather_apps(s, r);
 	if (ret < 0)
 		return ret;
+	if (!r->counts_only) {
+		ret = report_desk_gather(s, tenant, r->bound[0], r->bound[r->ndays], &r->desk);
+		if (ret < 0)
+			return ret;
+	}
 	for (int i = 0; i < REPORT_APP_GROUPS; i++)
 		qsort(r->app[i].host, r->app[i].nhosts, sizeof(r->app[i].host[0]), app_host_cmp);
 
@@ -780,6 +793,8 @@ static void build_text(struct report *r, om_buf *b)
 		              msg(r, "report.not_monitored.advice"));
 	}
 	text_apps(r, b);
+	report_desk_view dv = desk_view(r);
+	report_desk_text(&r->desk, &dv, b);
 }
 
 /* ---- the application use section ------------------------------------------ */
@@ -1038,6 +1053,8 @@ static void build_json(struct report *r, om_buf *b)
 	/* application use (a key added beside the first edition's; readers
 	 * find keys by name) */
 	json_apps(r, &j);
+	report_desk_view dv = desk_view(r);
+	report_desk_json(&r->desk, &dv, &j);
 	/* second edition: added after the first edition's fields */
 	om_json_str(&j, "timezone", zone(r));
 	om_json_str(&j, "display_name", company_name(r));
@@ -1411,6 +1428,8 @@ static void build_html(struct report *r, om_buf *b)
 		om_buf_puts(b, "</p>\n</section>\n");
 	}
 	html_apps(r, b);
+	report_desk_view dv = desk_view(r);
+	report_desk_html(&r->desk, &dv, b);
 	om_buf_puts(b, "</main>\n<footer class=\"note\">");
 	html_put(r, b, msg(r, "report.footer"));
 	om_buf_puts(b, "</footer>\n</body>\n</html>\n");
@@ -1565,6 +1584,8 @@ static om_doc *build_doc(struct report *r)
 		om_doc_para(d, OM_DOC_PLAIN, list);
 		om_doc_para(d, OM_DOC_PLAIN, msg(r, "report.not_monitored.advice"));
 	}
+	report_desk_view dv = desk_view(r);
+	report_desk_doc(&r->desk, &dv, d);
 	om_doc_para(d, OM_DOC_PLAIN, msg(r, "report.footer"));
 	if (sc.toobig || r->tmp.toobig)
 		d = om_doc_free(d);
@@ -1619,6 +1640,7 @@ int om_report_check(const om_report_opts *o, char *err, size_t errlen)
 	om_buf_init(&r.tmp, REPORT_TMP_MAX);
 	int ret = report_validate(&r, o, err, errlen);
 	om_buf_free(&r.tmp);
+	report_desk_free(&r.desk);
 	return ret;
 }
 
@@ -1711,6 +1733,7 @@ int om_report_build2(om_store *s, const om_report_opts *o, om_buf *out, bool *re
 	ret = 0;
 out:
 	om_buf_free(&r.tmp);
+	report_desk_free(&r.desk);
 	return ret;
 }
 
@@ -1755,6 +1778,7 @@ int report_pdf_flags(om_store *s, pthread_mutex_t *store_lock, const om_report_o
 	if (ret == 0 && ret_has_data)
 		*ret_has_data = r.has_data;
 	om_buf_free(&r.tmp);
+	report_desk_free(&r.desk);
 	return ret;
 }
 
@@ -1782,5 +1806,6 @@ int report_tenant_counts(om_store *s, const char *tenant, const char *month, enu
 		ret->meta = r.meta;
 	}
 	om_buf_free(&r.tmp);
+	report_desk_free(&r.desk);
 	return rc;
 }

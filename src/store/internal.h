@@ -12,6 +12,8 @@ om_db *store_dbh(om_store *s);
 int store_console_schema(om_store *s, char *err, size_t errlen);
 /* The report's tables (report2.c), idempotent; run by om_store_open. */
 int om_store_report2_schema(om_store *s, char *err, size_t errlen);
+/* The desk's tables (desk.c), idempotent; run by om_store_open. */
+int store_desk_schema(om_store *s, char *err, size_t errlen);
 /* An EVE "appctl" event into the application-use table (appctl.c). */
 struct json_t;
 int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, const char *gateway);

@@ -437,6 +437,8 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		if (r == 0)
 			r = om_store_appctl_schema(s, err, errlen);
 		if (r == 0)
+			r = store_desk_schema(s, err, errlen);
+		if (r == 0)
 			r = om_db_commit(s->db);
 		if (r < 0) {
 			if (om_db_tx_state(s->db) != OM_DB_TX_NONE)

@@ -437,4 +437,159 @@ typedef int (*om_store_appctl_cb)(void *user, const om_store_appctl_use *u);
 int om_store_appctl_range(om_store *s, const char *tenant, om_usec from, om_usec to,
                           om_store_appctl_cb cb, void *user);
 
+/* ---- the support desk (desk.c): tickets, their trail, gateway commands ----
+ * Tickets belong to a tenant; every change is a history row (the audit
+ * trail). kind: popup, encrypted, mail_opened, payment, lost_device, c2,
+ * malware, quarantine, other. state: new, open, waiting, resolved, closed.
+ * priority 1 (urgent) .. 4 (low). Times in microseconds, 0: not yet. */
+#define OM_DESK_TEXT_MAX 4000
+#define OM_DESK_ATTACH_MAX (48u * 1024)  /* bytes per attachment */
+#define OM_DESK_ATTACH_COUNT 16          /* attachments per ticket */
+#define OM_DESK_COMMANDS_PENDING_MAX 256 /* unconfirmed commands per gateway */
+typedef struct om_store_ticket {
+	int64_t id;
+	char tenant[64];
+	char kind[24];
+	char source[16]; /* web, mail, auto, cli */
+	char state[16];
+	int priority;
+	char title[256];
+	char body[OM_DESK_TEXT_MAX + 1];
+	char device[46];     /* the address of the device concerned, or "" */
+	char opened_by[128]; /* an account, a mail address or "gateway" */
+	char assignee[64];
+	char judgement[16]; /* staff's: "", attack, unlikely, more */
+	char suggested[16]; /* the triage rules' suggestion */
+	char playbook[32];
+	om_usec opened, first_answer, closed, updated;
+	uint64_t steps; /* bit i: playbook step i ticked */
+} om_store_ticket;
+/* Adds t (its id is ignored). With a non-empty dedup key and a ticket of
+ * the same tenant and key not yet resolved or closed, nothing is added and
+ * 1 is returned with that ticket's id; 0 when added. */
+int om_store_ticket_add(om_store *s, const om_store_ticket *t, const char *dedup, int64_t *ret_id);
+/* -ENOENT when there is no such ticket (the caller checks the tenant). */
+int om_store_ticket_get(om_store *s, int64_t id, om_store_ticket *ret);
+/* Writes the changeable fields of t (by t->id); -ENOENT when unknown. */
+int om_store_ticket_update(om_store *s, const om_store_ticket *t);
+typedef struct om_store_ticket_filter {
+	const char *tenant; /* NULL or "": every tenant */
+	bool open_only;     /* not resolved or closed */
+	om_usec from, to;   /* 0: open; else the tickets open at some time in [from, to) */
+	int64_t before_id;  /* paging: ids below; 0 from the newest */
+} om_store_ticket_filter;
+/* Newest first. */
+int om_store_ticket_list(om_store *s, const om_store_ticket_filter *f, om_store_ticket *out,
+                         size_t max, size_t *ret_n);
+typedef struct om_store_ticket_note_row {
+	om_usec ts;
+	char actor[128], action[32];
+	char detail[OM_DESK_TEXT_MAX + 1];
+} om_store_ticket_note_row;
+/* One line of the ticket's trail (the detail is cut to OM_DESK_TEXT_MAX). */
+int om_store_ticket_note(om_store *s, int64_t ticket, om_usec ts, const char *actor,
+                         const char *action, const char *detail);
+/* Oldest first. */
+int om_store_ticket_history(om_store *s, int64_t ticket, om_store_ticket_note_row *out, size_t max,
+                            size_t *ret_n);
+/* kind: event (a store event id), device (an address), report (YYYY-MM).
+ * 1 added, 0 there already. */
+typedef struct om_store_ticket_link {
+	char kind[16], ref[128];
+} om_store_ticket_link;
+int om_store_ticket_link_add(om_store *s, int64_t ticket, const char *kind, const char *ref);
+int om_store_ticket_links(om_store *s, int64_t ticket, om_store_ticket_link *out, size_t max,
+                          size_t *ret_n);
+typedef struct om_store_attachment {
+	int64_t id;
+	char name[128], ctype[128], actor[128];
+	size_t size;
+	om_usec ts;
+} om_store_attachment;
+/* -E2BIG over OM_DESK_ATTACH_MAX bytes, -ENOSPC past OM_DESK_ATTACH_COUNT. */
+int om_store_ticket_attach(om_store *s, int64_t ticket, const char *name, const char *ctype,
+                           const void *data, size_t len, om_usec ts, const char *actor,
+                           int64_t *ret_id);
+int om_store_ticket_attachments(om_store *s, int64_t ticket, om_store_attachment *out, size_t max,
+                                size_t *ret_n);
+/* The file into buf (cap bytes; -E2BIG when it does not fit); -ENOENT when
+ * the ticket has no attachment of that id. */
+int om_store_ticket_attachment_get(om_store *s, int64_t ticket, int64_t id,
+                                   om_store_attachment *ret, void *buf, size_t cap,
+                                   size_t *ret_len);
+/* A command for a gateway: kind quarantine, release, block, unblock; target
+ * an address or a domain. state: pending, sent (the gateway took it), done,
+ * failed (its report). */
+typedef struct om_store_command {
+	int64_t id;
+	char tenant[64], gateway[64];
+	int64_t ticket; /* 0: none */
+	char kind[16];
+	char target[256];
+	char state[12];
+	char result[256];
+	char actor[64];
+	om_usec created, delivered, done;
+} om_store_command;
+/* -ENOSPC when the gateway has OM_DESK_COMMANDS_PENDING_MAX unconfirmed. */
+int om_store_command_add(om_store *s, const om_store_command *c, int64_t *ret_id);
+/* The gateway's unconfirmed commands, oldest first; marks them sent. */
+int om_store_command_poll(om_store *s, const char *gateway, om_usec now, om_store_command *out,
+                          size_t max, size_t *ret_n);
+int om_store_command_get(om_store *s, int64_t id, om_store_command *ret);
+/* The gateway's report on its command: 0 recorded, 1 recorded before (the
+ * first report stands: idempotent), -ENOENT not this gateway's command. */
+int om_store_command_finish(om_store *s, const char *gateway, int64_t id, bool ok,
+                            const char *result, om_usec now, om_store_command *ret);
+int om_store_commands_of_ticket(om_store *s, int64_t ticket, om_store_command *out, size_t max,
+                                size_t *ret_n);
+/* Tickets opened in [from, to) (tenant NULL or "": all): by kind, how many
+ * were answered and closed, and the sums of seconds to first answer and to
+ * close (mean = sum / count). */
+typedef struct om_store_desk_stats_row {
+	uint64_t opened, answered, closed;
+	uint64_t answer_seconds, close_seconds;
+	struct {
+		char kind[24];
+		uint64_t n;
+	} kinds[16];
+	size_t nkinds;
+} om_store_desk_stats_row;
+int om_store_desk_stats(om_store *s, const char *tenant, om_usec from, om_usec to,
+                        om_store_desk_stats_row *ret);
+
+/* The company's desk contact: its language (ja, en), a mail address and a
+ * webhook URL for notifications ("" none). -ENOENT when not set. */
+typedef struct om_store_desk_contact {
+	char tenant[64];
+	char lang[8];
+	char mail[256];
+	char webhook[512];
+} om_store_desk_contact;
+int om_store_desk_contact_set(om_store *s, const om_store_desk_contact *c);
+int om_store_desk_contact_get(om_store *s, const char *tenant, om_store_desk_contact *ret);
+/* The company whose contact mail is mail (compared without case); -ENOENT
+ * when none. */
+int om_store_desk_contact_by_mail(om_store *s, const char *mail, char *ret_tenant, size_t n);
+/* Notifications waiting to go out (channel mail or webhook); sent 0 until
+ * delivered; tries counts attempts. */
+typedef struct om_store_desk_message {
+	int64_t id;
+	char tenant[64];
+	int64_t ticket;
+	char channel[16];
+	char dest[512];
+	char subject[256];
+	char body[OM_DESK_TEXT_MAX + 1];
+	om_usec created, sent;
+	unsigned tries;
+	char error[256];
+} om_store_desk_message;
+int om_store_desk_outbox_add(om_store *s, const om_store_desk_message *m);
+/* Unsent messages with fewer than max_tries attempts, oldest first. */
+int om_store_desk_outbox_pending(om_store *s, unsigned max_tries, om_store_desk_message *out,
+                                 size_t max, size_t *ret_n);
+/* An attempt: sent > 0 delivered, 0 failed (error says why). */
+int om_store_desk_outbox_done(om_store *s, int64_t id, om_usec sent, const char *error);
+
 #endif
