@@ -12,8 +12,11 @@ om_db *store_dbh(om_store *s);
 int store_console_schema(om_store *s, char *err, size_t errlen);
 /* The report's tables (report2.c), idempotent; run by om_store_open. */
 int om_store_report2_schema(om_store *s, char *err, size_t errlen);
-/* An EVE "appctl" event into the application-use table (appctl.c). */
+/* An EVE "appctl" event into the application-use row it stores
+ * (appctl_import.c): 1, 0 for an application outside the report's groups,
+ * -EINVAL for bad fields. */
 struct json_t;
-int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, const char *gateway);
+int store_appctl_parse(struct json_t *ev, const char *tenant, const char *gateway,
+                       om_store_appctl_flow *ret);
 
 #endif

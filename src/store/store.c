@@ -153,6 +153,45 @@ static const struct store_migration store_migrations[] = {
      "  packets BIGINT NOT NULL DEFAULT 0,"
      "  PRIMARY KEY (tenant, category, hour, gateway));"
      "DROP TABLE coverage;"},
+    /* 4: the event key unique per tenant and gateway, not over the whole
+     * table. The key is a hash of tenant, gateway and line, so the same
+     * event is refused as before; but the index is now ordered by tenant
+     * and gateway first, so that a gateway's batch writes a few pages of it
+     * instead of one random page per event (a commit rewrote each of those
+     * pages into the WAL). SQLite cannot drop a column's UNIQUE: the table
+     * is rebuilt (rows, ids and the report's index kept; the console's
+     * index is made again by its schema at open). */
+    {"CREATE TABLE events_v4 ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts_usec INTEGER NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id INTEGER,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL);"
+     "INSERT INTO events_v4 (id, ts_usec, day, tenant, gateway, event_type, category, severity,"
+     "  action, src_ip, src_port, dest_ip, dest_port, proto, signature, signature_id, eve,"
+     "  event_key)"
+     " SELECT id, ts_usec, day, tenant, gateway, event_type, category, severity, action,"
+     "  src_ip, src_port, dest_ip, dest_port, proto, signature, signature_id, eve, event_key"
+     " FROM events ORDER BY id;"
+     "DROP TABLE events;"
+     "ALTER TABLE events_v4 RENAME TO events;"
+     "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);"
+     "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);",
+     "ALTER TABLE events DROP CONSTRAINT events_event_key_key;"
+     "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);"},
 };
 
 enum store_stmt {
@@ -178,15 +217,15 @@ static const char *const store_sql[ST__COUNT] = {
                   " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
                   " signature, signature_id, eve, event_key)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                  " ?16, ?17) ON CONFLICT (event_key) DO NOTHING",
+                  " ?16, ?17) ON CONFLICT (tenant, gateway, event_key) DO NOTHING",
     /* the same hour again keeps one row and the larger count */
     [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"
                        " ON CONFLICT (tenant, category, hour, gateway)"
                        " DO UPDATE SET packets = excluded.packets"
                        " WHERE excluded.packets > watched.packets",
-    [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
-                      " WHERE event_key = ?4",
+    [ST_SAME_EVENT] = "SELECT eve = ?3 FROM events"
+                      " WHERE tenant = ?1 AND gateway = ?2 AND event_key = ?4",
     [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
                      " AND hour >= ?3 AND hour < ?4 LIMIT 1",
     [ST_TOTAL] = "SELECT coalesce(sum(count), 0) FROM rollup_daily WHERE tenant = ?1"
@@ -229,7 +268,7 @@ static const char *const store_sql[ST__COUNT] = {
         " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
         " signature, signature_id, eve, event_key)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-        " ON CONFLICT (event_key) DO NOTHING RETURNING category),"
+        " ON CONFLICT (tenant, gateway, event_key) DO NOTHING RETURNING category),"
         " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
         " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
         " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
@@ -1352,6 +1391,26 @@ int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
 			return r;
 	}
 	return batch_tick(s);
+}
+
+int om_store_begin(om_store *s)
+{
+	if (!s)
+		return -EINVAL;
+	return tx_begin(s);
+}
+
+void om_store_discard(om_store *s)
+{
+	if (!s || !s->in_tx)
+		return;
+	if (is_pg(s) && s->pipe && om_db_in_pipeline(s->db))
+		(void)pg_drain(s); /* read what was sent; the rollback drops it */
+	om_db_rollback(s->db);
+	s->in_tx = false;
+	s->pending = 0;
+	rollup_clear(s);
+	s->last_watched.valid = false;
 }
 
 void om_store_set_batch_size(om_store *s, unsigned n)
