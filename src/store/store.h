@@ -347,6 +347,11 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts);
+/* The same record without committing first: it joins the open batch
+ * transaction (om_store_begin), so that the batch's events and its record
+ * commit together. */
+int om_store_batch_record(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                          om_usec ts);
 /* Events a gateway pushed (acknowledged batches) with ts >= since. */
 int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret);
 /* ---- the console's event search and dashboard queries (console.c) ---- */
