@@ -28,8 +28,12 @@
 #define CON_CONNECTIONS_MAX 2048u
 /* Threads serving connections: a pushed batch is inflated and parsed on its
  * connection's thread while another writes (the pages and the store stay
- * under one lock); the batches waiting meanwhile commit together. */
+ * under one lock); the batches waiting meanwhile commit together. The
+ * connection limit is shared out among the threads, and a thread waiting
+ * for a commit accepts nothing meanwhile, so the others may take most of
+ * a burst: each may hold CON_CONNECTIONS_MAX / 2. */
 #define CON_THREADS 8u
+#define CON_CONNECTIONS_ALL (CON_CONNECTIONS_MAX / 2 * CON_THREADS)
 #define CON_TENANTS_MAX 1024
 
 static const char *const report_categories[] = {"recon",        "c2",   "web_malware",
@@ -2046,14 +2050,14 @@ int con_serve(const con_options *o)
 		d = MHD_start_daemon(
 		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX,
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_ALL,
 		    MHD_OPTION_THREAD_POOL_SIZE, CON_THREADS, MHD_OPTION_HTTPS_MEM_CERT, cert,
 		    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
 		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
 		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		                     MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX,
+		                     MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_ALL,
 		                     MHD_OPTION_THREAD_POOL_SIZE, CON_THREADS, MHD_OPTION_END);
 	if (!d) {
 		om_err(om_tr("console.err.start"), o->listen);
