@@ -172,6 +172,17 @@ void con_ingest_queue_init(con_ingest_queue *q)
 	pthread_cond_init(&q->cv, NULL);
 }
 
+size_t con_ingest_queued(con_ingest_queue *q)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->m);
+	for (const struct con_ingest_job *j = q->head; j; j = j->next)
+		n++;
+	pthread_mutex_unlock(&q->m);
+	return n;
+}
+
 void con_ingest_queue_destroy(con_ingest_queue *q)
 {
 	pthread_cond_destroy(&q->cv);

@@ -107,6 +107,8 @@ typedef struct con_ingest_queue {
 } con_ingest_queue;
 void con_ingest_queue_init(con_ingest_queue *q);
 void con_ingest_queue_destroy(con_ingest_queue *q);
+/* Batches waiting for a writer. */
+size_t con_ingest_queued(con_ingest_queue *q);
 int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
                       const char *gateway, const char *batch_id, om_store_parsed *parsed,
                       om_usec now, con_ingest_result *res, bool *ret_seen);
