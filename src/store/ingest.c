@@ -448,7 +448,7 @@ static int parsed_emit(void *user, const struct rec *rc)
 int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const char *tenant,
                         const char *gateway)
 {
-	if (!p || !line || !tenant || !gateway)
+	if (!p || !line || (!tenant) != (!gateway))
 		return -EINVAL;
 	p->line = line;
 	p->len = len;

@@ -97,8 +97,8 @@ int om_store_parsed_new(size_t max_bytes, om_store_parsed **ret);
 om_store_parsed *om_store_parsed_free(om_store_parsed *p);
 /* Parses one line pushed by gateway of tenant: 1 kept, 0 not a stored type,
  * -EINVAL not a usable event or not this tenant's and gateway's (as
- * om_store_import_line_for), -E2BIG the set is full (nothing kept),
- * -ENOMEM. */
+ * om_store_import_line_for; tenant and gateway both NULL: any, as
+ * om_store_import_line), -E2BIG the set is full (nothing kept), -ENOMEM. */
 int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const char *tenant,
                         const char *gateway);
 /* The lines kept so far. */
