@@ -27,12 +27,14 @@
 /* open connections at once (each gateway keeps one while it pushes) */
 #define CON_CONNECTIONS_MAX 2048u
 /* Threads serving connections: a pushed batch is inflated and parsed on its
- * connection's thread while another writes (the pages and the store stay
- * under one lock); the batches waiting meanwhile commit together. The
- * connection limit is shared out among the threads, and a thread waiting
- * for a commit accepts nothing meanwhile, so the others may take most of
- * a burst: each may hold CON_CONNECTIONS_MAX / 2. */
-#define CON_THREADS 8u
+ * connection's thread while the other writes (the pages and the store stay
+ * under one lock); the batches waiting meanwhile commit together. Two, one
+ * a core: each thread that renders a PDF loads the fonts for itself
+ * (pango's font map is per thread), which takes seconds. The connection
+ * limit is shared out among the threads, and a thread waiting for a commit
+ * accepts nothing meanwhile, so the other may take most of a burst: each
+ * may hold CON_CONNECTIONS_MAX / 2. */
+#define CON_THREADS 2u
 #define CON_CONNECTIONS_ALL (CON_CONNECTIONS_MAX / 2 * CON_THREADS)
 #define CON_TENANTS_MAX 1024
 
@@ -43,6 +45,10 @@ struct con_server {
 	om_store *store;
 	pthread_mutex_t lock;
 	con_ingest_queue ingest; /* the pushed batches' group commit */
+	/* the group commit's own connection to the same database, so that
+	 * pages, credentials and batch ids are read while batches are written */
+	om_store *ingest_store;
+	pthread_mutex_t ingest_lock;
 	bool tls;
 	unsigned session_seconds;
 	unsigned silence_minutes;
@@ -1718,8 +1724,9 @@ static enum MHD_Result api_ingest(struct req *r)
 		if (rc == -EINVAL || rc == -E2BIG)
 			return send_text(r, 400, "application/json", "{\"error\":\"body\"}");
 		if (rc == 0)
-			rc = con_ingest_commit(&r->srv->ingest, r->srv->store, &r->srv->lock, g.id,
-			                       bid, parsed, now, &res, &dup);
+			rc = con_ingest_commit(&r->srv->ingest, r->srv->ingest_store,
+			                       &r->srv->ingest_lock, g.id, bid, parsed, now, &res,
+			                       &dup);
 		om_store_parsed_free(parsed);
 		if (rc < 0)
 			return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
@@ -2027,10 +2034,12 @@ int con_serve(const con_options *o)
 	}
 	pthread_mutex_init(&srv->lock, NULL);
 	con_ingest_queue_init(&srv->ingest);
+	pthread_mutex_init(&srv->ingest_lock, NULL);
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
 	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
-	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0) {
+	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0 ||
+	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0) {
 		om_err("%s", err);
 		goto out;
 	}
@@ -2069,9 +2078,11 @@ int con_serve(const con_options *o)
 	MHD_stop_daemon(d);
 	rc = 0;
 out:
+	om_store_close(srv->ingest_store);
 	om_store_close(srv->store);
 	pthread_mutex_destroy(&srv->lock);
 	con_ingest_queue_destroy(&srv->ingest);
+	pthread_mutex_destroy(&srv->ingest_lock);
 	free(srv);
 	free(cert);
 	free(key);
