@@ -261,10 +261,12 @@ static int start_parsers(struct cli *c, om_proto **ret_proto, om_app_registry **
 struct spam_run {
 	om_spam_config cfg;
 	om_spam_db *db;
+	om_spam_corr *corr; /* the correspondent history beside the database */
 };
 
 static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char *own,
-                      const char *partner, om_wf_filter *wf, struct spam_run **ret)
+                      const char *partner, om_wf_filter *wf, om_intel_matcher *im,
+                      struct spam_run **ret)
 {
 	struct spam_run *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -291,10 +293,18 @@ static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char
 		s->cfg.url_check = om_spam_url_webfilter;
 		s->cfg.url_user = wf;
 	}
+	s->cfg.intel = im; /* and against threat intelligence */
+	s->cfg.base = &c->cfg.base;
+	char cpath[600];
+	if (om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 &&
+	    (r = om_spam_corr_open(cpath, 0, &s->corr)) < 0)
+		say_err(c, "spam.warn.corr", cpath, strerror(-r));
+	s->cfg.corr = s->corr;
 	om_proto_observer obs;
 	om_spam_observer(&obs, &s->cfg);
 	if ((r = om_proto_add_observer(proto, &obs)) < 0) {
 		say_err(c, "err.nomem");
+		om_spam_corr_close(s->corr);
 		om_spam_db_free(s->db);
 		free(s);
 		return r;
@@ -306,6 +316,7 @@ static int spam_setup(struct cli *c, om_proto *proto, const char *db, const char
 static void spam_cleanup(struct spam_run *s)
 {
 	if (s) {
+		om_spam_corr_close(s->corr);
 		om_spam_db_free(s->db);
 		free(s);
 	}
@@ -572,6 +583,10 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	memset(&sw, 0, sizeof(sw));
+	/* --intel-db, else the tenant's database (its policy's intel.db, else
+	 * the shared intel.db) */
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, tenant);
 	if (inteldb && intel_open(c, inteldb, (unsigned)workers, &im) < 0)
 		goto out;
 	if ((avon || c->cfg.av.enabled) && open_av(c, avdb, yara, false, &av) < 0)
@@ -590,7 +605,8 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	if (!noapp && start_parsers(c, &proto, &apps) < 0)
 		goto out;
 	if (spamdb && proto &&
-	    spam_setup(c, proto, spamdb, spamown, spampartner, wfdb ? &wf : NULL, &spam) < 0)
+	    spam_setup(c, proto, spamdb, spamown, spampartner, wfdb ? &wf : NULL,
+	               inteldb ? &im : NULL, &spam) < 0)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
@@ -810,10 +826,11 @@ static int cmd_drill(struct cli *c, struct args *a)
 
 /* ---- console ------------------------------------------------------------- */
 
-/* The web console parses its own options. */
+/* The web console parses its own options and reads the console: section
+ * of -c FILE itself (the file is not the gateway's settings). */
 static int cmd_console(struct cli *c, struct args *a)
 {
-	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, c->config_path);
 }
 
 /* ---- spam and milter ------------------------------------------------------- */
@@ -1036,10 +1053,15 @@ static int cmd_gateway(struct cli *c, struct args *a)
 {
 	bool check = false;
 	const char *ofile = NULL, *spooldir = NULL;
-	const char *inteldb = c->cfg.guard.intel_db[0] ? c->cfg.guard.intel_db : NULL;
+	const char *inteldb = NULL; /* --intel-db, else the tenant's (below) */
 	const char *rulefiles[64];
 	unsigned nrules = 0;
 	uint64_t run_seconds = 0;
+	/* the anti-spam checks on received mail: the state directory's
+	 * spam.db unless --spam-db says otherwise (missing: rules only) */
+	const char *spamdb = NULL, *spamown = NULL, *spampartner = NULL;
+	bool nospam = false;
+	struct spam_run *spam = NULL;
 	for (; a->i < a->argc; a->i++) {
 		const char *arg = a->argv[a->i];
 		const char *v;
@@ -1062,6 +1084,17 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		} else if (opt_is(arg, "--intel-db")) {
 			if (!(inteldb = opt_value(c, a, "--intel-db")))
 				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-db")) {
+			if (!(spamdb = opt_value(c, a, "--spam-db")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-own")) {
+			if (!(spamown = opt_value(c, a, "--spam-own")))
+				return EXIT_USAGE;
+		} else if (opt_is(arg, "--spam-partner")) {
+			if (!(spampartner = opt_value(c, a, "--spam-partner")))
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--no-spam")) {
+			nospam = true;
 		} else if (opt_is(arg, "--rules")) {
 			if (!(v = opt_value(c, a, "--rules")))
 				return EXIT_USAGE;
@@ -1128,6 +1161,8 @@ static int cmd_gateway(struct cli *c, struct args *a)
 	memset(&wf, 0, sizeof(wf));
 	memset(&ac, 0, sizeof(ac));
 	unsigned gw_workers = c->cfg.gateway.workers ? c->cfg.gateway.workers : 1;
+	if (!inteldb)
+		inteldb = om_guard_intel_db(&c->cfg.guard, c->cfg.base.tenant);
 	if (inteldb && intel_open(c, inteldb, gw_workers, &im) < 0)
 		goto out;
 	struct guard_opts gopt = {NULL, NULL, NULL, false};
@@ -1144,6 +1179,14 @@ static int cmd_gateway(struct cli *c, struct args *a)
 		goto out;
 	}
 	if (start_parsers(c, &proto, &apps) < 0)
+		goto out;
+	char spampath[512];
+	if (!spamdb) {
+		state_path(c, "spam.db", spampath, sizeof(spampath));
+		spamdb = spampath;
+	}
+	if (!nospam && spam_setup(c, proto, spamdb, spamown, spampartner, use_wf ? &wf : NULL,
+	                          inteldb ? &im : NULL, &spam) < 0)
 		goto out;
 	if ((nrules || c->cfg.detect.nfiles) &&
 	    load_rules(c, rulefiles, nrules, proto, &rules, &hub) < 0)
@@ -1189,6 +1232,7 @@ out:
 	om_av_close(av); /* before proto: its scanner threads post to proto */
 	om_app_registry_free(apps);
 	om_proto_free(proto);
+	spam_cleanup(spam);
 	om_intel_live_free(im.live);
 	om_wf_filter_cleanup(&wf);
 	om_appctl_cleanup(&ac);
@@ -1387,7 +1431,7 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (c.config_path) {
+	if (c.config_path && strcmp(cmd->name, "console") != 0) {
 		char err[1024];
 		if (om_settings_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
 			/* an unreadable file ("PATH: reason") or a bad setting

@@ -532,9 +532,8 @@ static void emit_anomaly(struct worker *w, const struct anom_where *wh, const ch
 
 static void appctl_json(struct worker *w, const om_flow *f, om_json *j)
 {
-	om_app_info ai;
-	if (w && w->ac && f && om_appctl_flow(w->ac, f, &ai) == 0 && (ai.proto || ai.app))
-		om_app_info_json(j, &ai);
+	if (w && w->ac && f)
+		om_appctl_json(w->ac, f, j);
 }
 
 static const char *appctl_advice(const om_app_info *ai)
@@ -608,6 +607,36 @@ static void appctl_packet(struct worker *w, om_flow *f, const om_packet *p)
 		appctl_event(w, f, &ai, p->ts);
 		om_appctl_flow_reported(w->ac, f);
 	}
+}
+
+/* The application control's observer: the first transaction of an HTTP,
+ * TLS or QUIC flow names it from its Host or SNI (registered before the
+ * web filter's and threat intelligence's observers, so that their events of
+ * that transaction carry the application). */
+static void *appctl_obs_worker(void *user, unsigned worker)
+{
+	struct engine *e = user;
+	return &e->w[worker];
+}
+
+static enum om_tx_verdict appctl_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
+{
+	struct worker *w = wctx;
+	om_app_info ai;
+	if (w->ac && om_appctl_tx(w->ac, f, tx, &ai) == 1 && ai.action == OM_APP_ACT_BLOCK) {
+		appctl_event(w, f, &ai, w->cur ? w->cur->ts : f->last);
+		om_appctl_flow_reported(w->ac, f);
+	}
+	return OM_TX_VERDICT_ACCEPT;
+}
+
+static int appctl_attach(struct engine *e, const om_appctl *ac, om_proto *proto)
+{
+	if (!ac || !proto)
+		return 0;
+	om_proto_observer obs = {
+	    .name = "appctl", .worker_new = appctl_obs_worker, .on_tx = appctl_on_tx, .user = e};
+	return om_proto_add_observer(proto, &obs);
 }
 
 /* At the flow's end, before its record: the appctl event if one is due,
@@ -1261,10 +1290,6 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
 	if (f)
 		intel_flow(w, f);
-	/* before the parsers: their events of this packet carry the flow's
-	 * application when this packet identifies it */
-	if (w->ac && f)
-		appctl_packet(w, f, &p);
 	if (f && (p.flags & OM_PKT_TCP))
 		om_stream_packet(w->st, f, &p, dir);
 	if (f && (p.flags & OM_PKT_TCP)) {
@@ -1272,6 +1297,11 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	} else if (f && (p.flags & OM_PKT_UDP)) {
 		om_app_udp(w->app, f, dir, p.payload, p.payload_len);
 	}
+	/* after the parsers (a flow they took is named from what they read,
+	 * by the observer appctl_on_tx, during their call), before the rules:
+	 * their alerts of this packet carry the application it identified */
+	if (w->ac && f)
+		appctl_packet(w, f, &p);
 	if (w->det)
 		om_detect_packet(w->det, f, &p, dir);
 	w->cur = NULL;
@@ -2024,7 +2054,8 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
-	if ((r = webfilter_attach(&e, o->webfilter, o->proto)) < 0) {
+	if ((r = appctl_attach(&e, o->appctl, o->proto)) < 0 ||
+	    (r = webfilter_attach(&e, o->webfilter, o->proto)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.nomem"));
 		goto out;
 	}
@@ -2901,7 +2932,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 	for (unsigned i = 0; i < e.nworkers; i++)
 		L.lw[i].raw4 = L.lw[i].raw6 = -1;
 	om_recon_set_open_cb(e.recon, live_on_scan_open, &e);
-	if ((r = webfilter_attach(&e, eo.webfilter, go->proto)) < 0) {
+	if ((r = appctl_attach(&e, eo.appctl, go->proto)) < 0 ||
+	    (r = webfilter_attach(&e, eo.webfilter, go->proto)) < 0) {
 		snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 		goto out;
 	}

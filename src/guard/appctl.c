@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi/ndpi_api.h>
 
@@ -25,10 +26,28 @@ struct slot {
 	uint64_t flow_id;
 	uint32_t det; /* nDPI state: pool index + 1; 0: none */
 	uint16_t master, app, cat;
+	uint16_t carrier; /* nDPI's id of the protocol our parser found; 0: none */
 	uint16_t pkts;
+	uint16_t json; /* the rendered app object: cache index + 1; 0: none */
 	uint8_t group, action, flags;
 	const char *host_app; /* the application of a host rule, or NULL */
 };
+
+/* The "app" objects of final identifications, rendered once: an office's
+ * flows have a few hundred distinct ones, and every event of a flow
+ * carries its own (a hard cap; past it, objects are written each time). */
+#define JSON_CACHE 1024
+#define JSON_TEXT 240
+struct json_entry {
+	uint16_t master, app, cat;
+	uint8_t group, used;
+	const char *host_app;
+	uint16_t len;
+	char text[JSON_TEXT];
+};
+
+/* The UDP services named by their port (port_proto): DNS, mDNS, NTP. */
+#define PORT_SERVICES 3
 
 struct om_appctl_worker {
 	const om_appctl *ac;
@@ -46,7 +65,19 @@ struct om_appctl_worker {
 	 * flow that packet just went through (reset when slots move) */
 	const om_flow *last_f;
 	struct slot *last_s;
+	struct json_entry *jc; /* JSON_CACHE entries */
+	uint32_t jc_used;
+	om_buf jb; /* where an object is rendered */
+	/* the port-named services: named without a slot unless the policy
+	 * names them; their app object */
+	bool port_free[PORT_SERVICES];
+	om_app_info port_info[PORT_SERVICES];
+	uint16_t port_len[PORT_SERVICES];
+	char port_json[PORT_SERVICES][JSON_TEXT];
 };
+
+static void port_setup(om_appctl_worker *w);
+static uint16_t json_of(om_appctl_worker *w, const struct slot *s);
 
 /* ---- the shared part ------------------------------------------------------ */
 
@@ -86,7 +117,7 @@ int om_appctl_setup(om_appctl *ac, const char *groups, const om_app_policy *pol,
 	ac->max_detect = max_detect ? max_detect : 16384;
 	if (ac->max_detect > ac->max_flows)
 		ac->max_detect = ac->max_flows;
-	ac->max_packets = max_packets ? max_packets : 16;
+	ac->max_packets = max_packets ? max_packets : 8;
 	return 0;
 }
 
@@ -149,6 +180,13 @@ static void group_mask(const om_appctl_worker *w, NDPI_PROTOCOL_BITMASK *mask)
 		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, (uint16_t)id,
 		                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
 		unsigned cat = (unsigned)ndpi_get_proto_category(w->nd, pr);
+		/* Steam (games, by its category): its dissector splits every
+		 * payload it is given into lines, as HTTP, until it gives up,
+		 * the largest part of nDPI's time on flows of unknown data; the
+		 * Steam of an HTTP or TLS flow is named by its host all the
+		 * same (nDPI's host lists), unless the map names Steam itself */
+		if (id == NDPI_PROTOCOL_STEAM && !w->grp_proto[id])
+			continue;
 		if (w->grp_proto[id] || (cat < 256 && w->grp_cat[cat]))
 			NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, id);
 	}
@@ -178,6 +216,11 @@ int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret)
 		size <<= 1;
 	w->mask = size - 1;
 	w->tab = calloc(size, sizeof(*w->tab));
+	w->jc = calloc(JSON_CACHE, sizeof(*w->jc));
+	om_buf_init(&w->jb, 4 * JSON_TEXT);
+	if (!w->jc)
+		goto nomem;
+	port_setup(w);
 	w->fsize = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	w->fsize = (w->fsize + 15) & ~(size_t)15;
 	w->pool = calloc(ac->max_detect, w->fsize);
@@ -212,7 +255,9 @@ om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w)
 {
 	if (!w)
 		return NULL;
-	if (w->tab && w->pool)
+	/* the table is walked only when flows still hold nDPI states (the
+	 * engine ends every flow first) */
+	if (w->tab && w->pool && w->nfree < w->ac->max_detect)
 		for (uint32_t i = 0; i <= w->mask; i++)
 			if (w->tab[i].f)
 				det_release(w, &w->tab[i]);
@@ -220,6 +265,8 @@ om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w)
 	free(w->pool);
 	free(w->freel);
 	free(w->grp_proto);
+	free(w->jc);
+	om_buf_free(&w->jb);
 	if (w->nd)
 		ndpi_exit_detection_module(w->nd);
 	free(w);
@@ -324,13 +371,12 @@ static void record(struct slot *s, ndpi_protocol pr)
 
 /* The group by the server name (host rules), the application, its carrier
  * and the category, in that order. */
-static void classify(om_appctl_worker *w, struct slot *s, const struct ndpi_flow_struct *nf)
+static void classify(om_appctl_worker *w, struct slot *s, const char *host, size_t hlen)
 {
 	enum om_app_group g = OM_APP_G_NONE;
-	if (nf && nf->host_server_name[0]) {
+	if (host && hlen) {
 		const char *app = NULL;
-		size_t n = strnlen(nf->host_server_name, sizeof(nf->host_server_name));
-		g = om_app_map_host(w->ac->map, nf->host_server_name, n, &app);
+		g = om_app_map_host(w->ac->map, host, hlen, &app);
 		if (g != OM_APP_G_NONE)
 			s->host_app = app;
 	}
@@ -343,12 +389,19 @@ static void classify(om_appctl_worker *w, struct slot *s, const struct ndpi_flow
 	s->group = (uint8_t)g;
 }
 
-/* Identification is over: group, policy, the nDPI state back to the pool. */
-static void finish(om_appctl_worker *w, struct slot *s, om_flow *f)
+/* Identification is over: group, policy, the nDPI state back to the pool.
+ * host: the server name the application was read from (NULL: nDPI's). */
+static void finish(om_appctl_worker *w, struct slot *s, om_flow *f, const char *host, size_t hlen)
 {
-	classify(w, s, s->det ? det_flow(w, s->det) : NULL);
+	if (!host && s->det) {
+		const struct ndpi_flow_struct *nf = det_flow(w, s->det);
+		host = nf->host_server_name;
+		hlen = strnlen(nf->host_server_name, sizeof(nf->host_server_name));
+	}
+	classify(w, s, host, hlen);
 	s->flags |= F_FINAL;
 	det_release(w, s);
+	s->json = json_of(w, s);
 	if (s->app != NDPI_PROTOCOL_UNKNOWN || s->group != OM_APP_G_NONE)
 		w->st.identified++;
 	om_app_info info;
@@ -378,24 +431,211 @@ static uint16_t port_proto(const om_flow *f)
 	}
 }
 
+static int port_index(uint16_t id)
+{
+	return id == NDPI_PROTOCOL_DNS ? 0 : id == NDPI_PROTOCOL_MDNS ? 1 : 2;
+}
+
 static bool port_named(const om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 {
 	uint16_t id = port_proto(f);
-	if (!id)
-		return false;
-	const char *name = proto_name(w, id);
-	if (om_app_policy_decide(&w->ac->policy, NULL, name, OM_APP_G_NONE) != OM_APP_ACT_NONE)
-		return false; /* followed in the table, for its event */
-	if (ret) {
-		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
-		ndpi_protocol_category_t cat = ndpi_get_proto_category(w->nd, pr);
-		memset(ret, 0, sizeof(*ret));
-		ret->proto = name;
-		if (cat != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
-			ret->category = ndpi_category_get_name(w->nd, cat);
-		ret->final = true;
-	}
+	if (!id || !w->port_free[port_index(id)])
+		return false; /* else followed in the table, for its event */
+	if (ret)
+		*ret = w->port_info[port_index(id)];
 	return true;
+}
+
+/* Renders the "app" member of ai into out (at most JSON_TEXT bytes):
+ * its length, 0 when it does not fit. */
+static uint16_t render(om_appctl_worker *w, const om_app_info *ai, char *out)
+{
+	om_json j;
+	om_buf_reset(&w->jb);
+	om_json_init(&j, &w->jb);
+	om_app_info_json(&j, ai);
+	if (w->jb.toobig || !w->jb.data || w->jb.len >= JSON_TEXT)
+		return 0;
+	memcpy(out, w->jb.data, w->jb.len);
+	return (uint16_t)w->jb.len;
+}
+
+/* The names of the port-named services and whether the policy leaves them
+ * alone (then they take no slot). */
+static void port_setup(om_appctl_worker *w)
+{
+	static const uint16_t ids[PORT_SERVICES] = {NDPI_PROTOCOL_DNS, NDPI_PROTOCOL_MDNS,
+	                                            NDPI_PROTOCOL_NTP};
+	for (int i = 0; i < PORT_SERVICES; i++) {
+		const char *name = proto_name(w, ids[i]);
+		om_app_info *ai = &w->port_info[i];
+		memset(ai, 0, sizeof(*ai));
+		ai->proto = name;
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, ids[i],
+		                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		ndpi_protocol_category_t cat = ndpi_get_proto_category(w->nd, pr);
+		if (cat != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
+			ai->category = ndpi_category_get_name(w->nd, cat);
+		ai->final = true;
+		w->port_free[i] = om_app_policy_decide(&w->ac->policy, NULL, name, OM_APP_G_NONE) ==
+		                  OM_APP_ACT_NONE;
+		w->port_len[i] = name ? render(w, ai, w->port_json[i]) : 0;
+	}
+}
+
+/* The cached rendering of a final slot's app object (its index + 1), or 0
+ * when the cache is full or the object too long. */
+static uint16_t json_of(om_appctl_worker *w, const struct slot *s)
+{
+	uint32_t h = ((uint32_t)s->master * 31u + s->app) * 31u + s->cat;
+	h = (h * 31u + s->group) ^ (uint32_t)((uintptr_t)s->host_app >> 4);
+	h *= 0x9e3779b1u;
+	for (uint32_t k = 0, i = h >> 22; k < JSON_CACHE; k++, i = (i + 1) % JSON_CACHE) {
+		struct json_entry *e = &w->jc[i];
+		if (!e->used) {
+			if (w->jc_used >= JSON_CACHE / 2)
+				return 0; /* half full at most: probes stay short */
+			om_app_info ai;
+			slot_info(w, s, &ai);
+			if (!ai.proto && !ai.app)
+				return 0;
+			e->len = render(w, &ai, e->text);
+			if (!e->len)
+				return 0;
+			e->master = s->master;
+			e->app = s->app;
+			e->cat = s->cat;
+			e->group = s->group;
+			e->host_app = s->host_app;
+			e->used = 1;
+			w->jc_used++;
+			return (uint16_t)(i + 1);
+		}
+		if (e->master == s->master && e->app == s->app && e->cat == s->cat &&
+		    e->group == s->group && e->host_app == s->host_app)
+			return (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+/* ---- flows our parsers know ------------------------------------------------ */
+
+/* nDPI's protocol for the parser that took the flow (om_app_proto_name);
+ * 0: no parser (undecided, or "failed"). */
+static uint16_t parser_carrier(const char *ap)
+{
+	static const struct {
+		const char *name;
+		uint16_t id;
+	} m[] = {
+	    {"http", NDPI_PROTOCOL_HTTP},         {"tls", NDPI_PROTOCOL_TLS},
+	    {"quic", NDPI_PROTOCOL_QUIC},         {"dns", NDPI_PROTOCOL_DNS},
+	    {"smtp", NDPI_PROTOCOL_MAIL_SMTP},    {"pop3", NDPI_PROTOCOL_MAIL_POP},
+	    {"imap", NDPI_PROTOCOL_MAIL_IMAP},    {"ftp", NDPI_PROTOCOL_FTP_CONTROL},
+	    {"ftp-data", NDPI_PROTOCOL_FTP_DATA},
+	};
+	if (!ap)
+		return 0;
+	for (size_t i = 0; i < OM_ARRAY_SIZE(m); i++)
+		if (!strcmp(ap, m[i].name))
+			return m[i].id;
+	return 0;
+}
+
+/* The carriers whose application is read from their first transaction
+ * (the HTTP request's Host, the TLS or QUIC ClientHello's SNI). */
+static bool named_by_tx(uint16_t c)
+{
+	return c == NDPI_PROTOCOL_HTTP || c == NDPI_PROTOCOL_TLS || c == NDPI_PROTOCOL_QUIC;
+}
+
+/* The application nDPI's IP lists give the flow's server (then client)
+ * IPv4 address, or 0: what nDPI would say of the flow's addresses, asked
+ * once for the flow. */
+static uint16_t ip_app(const om_appctl_worker *w, const om_flow *f)
+{
+	const om_addr *a[2] = {&f->srv, &f->cli};
+	for (int i = 0; i < 2; i++) {
+		if (!om_addr_is_v4(a[i]))
+			continue;
+		struct in_addr in;
+		memcpy(&in.s_addr, a[i]->b + 12, 4);
+		uint16_t id = ndpi_network_ptree_match(w->nd, &in);
+		if (id != NDPI_PROTOCOL_UNKNOWN && id < w->nproto)
+			return id;
+	}
+	return 0;
+}
+
+/* A server name as nDPI's host lists and the map's host rules take it:
+ * lower case, no trailing dot. Returns its length in out (0: none or too
+ * long to be a name). */
+static size_t host_norm(const uint8_t *h, uint32_t n, char out[256])
+{
+	while (n && h[n - 1] == '.')
+		n--;
+	if (!h || n == 0 || n > 253)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = h[i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Names a flow our parser knows: the carrier, the application nDPI's host
+ * lists give its server name (the match nDPI's own dissectors make on
+ * these names), else the one its IP lists give the addresses, and the
+ * category nDPI would give that pair. */
+static void name_parsed(om_appctl_worker *w, struct slot *s, const om_flow *f, uint16_t carrier,
+                        char *host, size_t hlen)
+{
+	uint16_t app = 0;
+	ndpi_protocol_category_t cat = NDPI_PROTOCOL_CATEGORY_UNSPECIFIED;
+	if (hlen) {
+		ndpi_protocol_match_result m;
+		memset(&m, 0, sizeof(m));
+		int id = ndpi_match_string_subprotocol(w->nd, host, (u_int)hlen, &m);
+		if (id > 0 && (uint32_t)id < w->nproto) {
+			app = (uint16_t)id;
+			cat = m.protocol_category;
+		}
+	}
+	if (!app)
+		app = ip_app(w, f);
+	ndpi_protocol pr = {carrier, app ? app : carrier, cat};
+	if (pr.category == NDPI_PROTOCOL_CATEGORY_UNSPECIFIED)
+		pr.category = ndpi_get_proto_category(w->nd, pr);
+	record(s, pr);
+}
+
+/* The flow's slot, made at its first sight (NULL: the table is full, the
+ * flow is then not followed). */
+static struct slot *slot_get(om_appctl_worker *w, om_flow *f, bool *ret_new)
+{
+	*ret_new = false;
+	struct slot *s = slot_find(w, f);
+	if (s)
+		return s;
+	s = slot_add(w, f);
+	if (!s) {
+		w->st.table_full++;
+		f->flags |= OM_FLOW_F_APPCTL_DONE;
+		return NULL;
+	}
+	w->st.flows++;
+	*ret_new = true;
+	return s;
+}
+
+static int final_now(om_appctl_worker *w, struct slot *s, om_flow *f, const char *host, size_t hlen,
+                     om_app_info *ret)
+{
+	finish(w, s, f, host, hlen);
+	f->flags |= OM_FLOW_F_APPCTL_DONE;
+	slot_info(w, s, ret);
+	return 1;
 }
 
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret)
@@ -409,27 +649,36 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		w->st.identified++;
 		return 1;
 	}
-	struct slot *s = slot_find(w, f);
-	if (!s) {
-		s = slot_add(w, f);
-		if (!s) {
-			w->st.table_full++;
-			f->flags |= OM_FLOW_F_APPCTL_DONE;
-			return 0;
-		}
-		w->st.flows++;
-		uint16_t id = port_proto(f);
-		if (id) {
-			/* named by its port, followed for the policy */
-			ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id,
-			                    NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
-			pr.category = ndpi_get_proto_category(w->nd, pr);
-			record(s, pr);
-			finish(w, s, f);
-			f->flags |= OM_FLOW_F_APPCTL_DONE;
-			slot_info(w, s, ret);
-			return 1;
-		}
+	bool fresh;
+	struct slot *s = slot_get(w, f, &fresh);
+	if (!s || (s->flags & F_FINAL))
+		return 0;
+	uint16_t id = fresh ? port_proto(f) : 0;
+	if (id) {
+		/* named by its port, followed for the policy */
+		ndpi_protocol pr = {NDPI_PROTOCOL_UNKNOWN, id, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+		pr.category = ndpi_get_proto_category(w->nd, pr);
+		record(s, pr);
+		return final_now(w, s, f, NULL, 0, ret);
+	}
+	/* a flow one of our parsers took: named from what the parser read,
+	 * without nDPI's dissectors */
+	uint16_t carrier = parser_carrier(om_app_proto_name(f));
+	if (carrier) {
+		s->carrier = carrier;
+		det_release(w, s); /* packets nDPI had before the parser knew */
+		if (named_by_tx(carrier))
+			return 0; /* om_appctl_tx, or the flow's end */
+		name_parsed(w, s, f, carrier, NULL, 0);
+		return final_now(w, s, f, NULL, 0, ret);
+	}
+	if (p->l3_len == 0 || p->l3_len > 65535)
+		return 0;
+	/* TCP: the segments with data only; nDPI names applications from
+	 * payload and picks a connection up without its handshake */
+	if (f->proto == IPPROTO_TCP && p->payload_len == 0)
+		return 0;
+	if (!s->det) {
 		if (!w->nfree) {
 			/* not followed: final at once, so that its packets do
 			 * not ask again */
@@ -441,14 +690,6 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 		s->det = w->freel[--w->nfree];
 		memset(det_flow(w, s->det), 0, w->fsize);
 	}
-	if (s->flags & F_FINAL)
-		return 0;
-	if (p->l3_len == 0 || p->l3_len > 65535)
-		return 0;
-	/* TCP: the segments with data only; nDPI names applications from
-	 * payload and picks a connection up without its handshake */
-	if (f->proto == IPPROTO_TCP && p->payload_len == 0)
-		return 0;
 	struct ndpi_flow_struct *nf = det_flow(w, s->det);
 	ndpi_protocol pr = ndpi_detection_process_packet(w->nd, nf, p->l3,
 	                                                 (unsigned short)p->l3_len, p->ts / 1000u);
@@ -471,10 +712,42 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	}
 	if (!done)
 		return 0;
-	finish(w, s, f);
-	f->flags |= OM_FLOW_F_APPCTL_DONE;
-	slot_info(w, s, ret);
-	return 1;
+	return final_now(w, s, f, NULL, 0, ret);
+}
+
+int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret)
+{
+	if (!w || !f || !tx || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
+	    (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
+		return 0;
+	uint16_t carrier = parser_carrier(tx->app_proto);
+	if (!named_by_tx(carrier))
+		return 0;
+	bool fresh;
+	struct slot *s = slot_get(w, f, &fresh);
+	if (!s || (s->flags & F_FINAL))
+		return 0;
+	s->carrier = carrier;
+	det_release(w, s);
+	const uint8_t *h;
+	uint32_t hn = 0;
+	if (carrier == NDPI_PROTOCOL_HTTP) {
+		h = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &hn);
+		uint32_t mn = 0, un = 0;
+		const uint8_t *m = om_tx_get(tx, OM_TXB_HTTP_METHOD, 0, &mn);
+		const uint8_t *u = om_tx_get(tx, OM_TXB_HTTP_URI_RAW, 0, &un);
+		/* a tunnel through a proxy, a request to a proxy */
+		if (m && mn == 7 && !memcmp(m, "CONNECT", 7))
+			carrier = NDPI_PROTOCOL_HTTP_CONNECT;
+		else if (u && un > 7 && !strncasecmp((const char *)u, "http://", 7))
+			carrier = NDPI_PROTOCOL_HTTP_PROXY;
+	} else {
+		h = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &hn);
+	}
+	char host[256];
+	size_t n = host_norm(h, h ? hn : 0, host);
+	name_parsed(w, s, f, carrier, host, n);
+	return final_now(w, s, f, host, n, ret);
 }
 
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
@@ -486,6 +759,29 @@ int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 		return -ENOENT;
 	slot_info(w, s, ret);
 	return 0;
+}
+
+void om_appctl_json(om_appctl_worker *w, const om_flow *f, om_json *j)
+{
+	if (!w || !f)
+		return;
+	uint16_t id = port_proto(f);
+	if (id && w->port_free[port_index(id)]) {
+		om_json_members(j, w->port_json[port_index(id)], w->port_len[port_index(id)]);
+		return;
+	}
+	const struct slot *s = slot_find(w, f);
+	if (!s)
+		return;
+	if (s->json) {
+		const struct json_entry *e = &w->jc[s->json - 1];
+		om_json_members(j, e->text, e->len);
+		return;
+	}
+	om_app_info ai;
+	slot_info(w, s, &ai);
+	if (ai.proto || ai.app)
+		om_app_info_json(j, &ai);
 }
 
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f)
@@ -503,13 +799,16 @@ int om_appctl_flow_end(om_appctl_worker *w, const om_flow *f, om_app_info *ret)
 	if (!s)
 		return -ENOENT;
 	if (!(s->flags & F_FINAL)) {
-		if (s->det) {
+		if (s->carrier) {
+			/* a parser's flow without the transaction that names it */
+			name_parsed(w, s, f, s->carrier, NULL, 0);
+		} else if (s->det) {
 			uint8_t guessed = 0;
 			record(s, ndpi_detection_giveup(w->nd, det_flow(w, s->det), 0, &guessed));
 		}
 		/* the flow is over: nothing is left to drop, a block is
 		 * only logged */
-		finish(w, s, NULL);
+		finish(w, s, NULL, NULL, 0);
 		if (s->action == OM_APP_ACT_BLOCK && !(f->flags & OM_FLOW_F_DROP))
 			s->action = OM_APP_ACT_LOG;
 	}

@@ -185,6 +185,25 @@ static int parse_tenants(om_config_ctx *c, const om_config_node *n, void *obj)
 			int r = 0;
 			if (part && !strcmp(part, "appctl")) {
 				r = parse_app_policy(c, v, key, &t[i].app);
+			} else if (part && !strcmp(part, "intel") &&
+			           om_config_node_type(v) == OM_CN_MAPPING) {
+				size_t ni = om_config_node_count(v);
+				for (size_t w = 0; w < ni && r == 0; w++) {
+					const char *ik = NULL;
+					const om_config_node *x = om_config_node_item(c, v, w, &ik);
+					const char *path = x ? om_config_node_scalar(x) : NULL;
+					if (!ik || strcmp(ik, "db"))
+						r = om_config_fail(c, x ? x : v, key,
+						                   "config.err.policy.part",
+						                   ik ? ik : "");
+					else if (!path || !*path ||
+					         strlen(path) >= sizeof(t[i].intel_db))
+						r = om_config_fail(c, x ? x : v, key,
+						                   "config.err.policy.intel_db",
+						                   (int)sizeof(t[i].intel_db) - 1);
+					else
+						memcpy(t[i].intel_db, path, strlen(path) + 1);
+				}
 			} else if (part && !strcmp(part, "webfilter") &&
 			           om_config_node_type(v) == OM_CN_MAPPING) {
 				size_t nw = om_config_node_count(v);
@@ -260,6 +279,9 @@ static void dump_tenants(const void *obj, om_buf *out, int indent)
 		}
 		if (!any)
 			om_buf_puts(out, " {}");
+		if (t->intel_db[0])
+			om_buf_printf(out, "\n%*sintel:\n%*sdb: \"%s\"", indent + 4, "", indent + 6,
+			              "", t->intel_db);
 	}
 }
 
@@ -273,6 +295,14 @@ const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const ch
 			def = &c->tenants[i];
 	}
 	return def;
+}
+
+const char *om_guard_intel_db(const om_guard_config *c, const char *tenant)
+{
+	const om_guard_tenant *t = om_guard_tenant_policy(c, tenant);
+	if (t && t->intel_db[0])
+		return t->intel_db;
+	return c && c->intel_db[0] ? c->intel_db : NULL;
 }
 
 #define F(m) offsetof(om_guard_config, m)
@@ -325,7 +355,7 @@ static void guard_defaults(void *obj)
 	c->recon_max_sources = 65536;
 	c->appctl_max_flows = 65536;
 	c->appctl_max_detect = 16384;
-	c->appctl_max_packets = 16;
+	c->appctl_max_packets = 8;
 }
 
 const om_config_schema om_guard_config_schema = {

@@ -48,6 +48,7 @@ typedef struct om_guard_tenant {
 	char wf_block[OM_GUARD_LIST_MAX];
 	char wf_allow[OM_GUARD_LIST_MAX];
 	om_app_policy app;
+	char intel_db[256]; /* the tenant's own indicator database; "": the shared one */
 } om_guard_tenant;
 
 /* Settings (the recon:, appctl: and policy: sections of the configuration). */
@@ -75,6 +76,10 @@ typedef struct om_guard_config {
 /* The policy of tenant: its own entry, else the entry named "default",
  * else NULL. */
 const om_guard_tenant *om_guard_tenant_policy(const om_guard_config *c, const char *tenant);
+/* The threat-intelligence database of tenant: its policy's intel.db (its
+ * own entry, else the "default" entry's), else the shared intel.db, else
+ * NULL (none configured). */
+const char *om_guard_intel_db(const om_guard_config *c, const char *tenant);
 extern const om_config_schema om_guard_config_schema;
 
 enum om_recon_kind { OM_RECON_VERTICAL = 0, OM_RECON_HORIZONTAL, OM_RECON_SWEEP };
@@ -397,12 +402,24 @@ typedef struct om_appctl_worker om_appctl_worker;
 int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret);
 om_appctl_worker *om_appctl_worker_free(om_appctl_worker *w);
 /* Feeds one decoded packet of flow f (TCP and UDP only; others are
- * ignored) until the flow's identification is final. Returns 1 when the
- * identification became final with this packet (*ret filled; a block
- * action has set OM_FLOW_F_DROP on f), 0 otherwise. */
+ * ignored; call it after the app-layer parsers had the packet) until the
+ * flow's identification is final. A flow one of our parsers took is not
+ * given to nDPI: SMTP, POP3, IMAP, FTP and DNS are named at once, HTTP,
+ * TLS and QUIC by om_appctl_tx. Returns 1 when the identification became
+ * final with this packet (*ret filled; a block action has set
+ * OM_FLOW_F_DROP on f), 0 otherwise. */
 int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app_info *ret);
+/* A transaction of flow f (a proto observer's call): the first HTTP
+ * request, TLS or QUIC ClientHello names the flow from its Host or SNI
+ * through nDPI's host lists and the map's host rules (else nDPI's IP lists
+ * on the addresses), once per flow. Returns as om_appctl_packet. */
+int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_info *ret);
 /* What is known of f so far: 0, or -ENOENT. */
 int om_appctl_flow(om_appctl_worker *w, const om_flow *f, om_app_info *ret);
+/* Writes f's "app" member (as om_app_info_json; nothing when nothing is
+ * known): the events of a flow all carry it, so a final identification's
+ * object is rendered once per worker and copied. */
+void om_appctl_json(om_appctl_worker *w, const om_flow *f, om_json *j);
 /* Marks f's appctl event as written. */
 void om_appctl_flow_reported(om_appctl_worker *w, const om_flow *f);
 /* At the end of f: ends detection (nDPI's last word), fills *ret and frees
@@ -423,11 +440,13 @@ int om_webfilter_main(int argc, char **argv, enum om_lang lang, const char *defa
  * Authentication-Results header, or the milter's own checks) give a score;
  * business e-mail compromise signs raise a separate targeted_mail flag. */
 #define OM_SPAM_REASONS_MAX 24
-#define OM_SPAM_SIGNS_MAX 8
+#define OM_SPAM_SIGNS_MAX 12
 #define OM_SPAM_DOMAINS_MAX 32 /* own and partner domains in the configuration */
 #define OM_SPAM_DOMAIN_LEN 254
 #define OM_SPAM_TOKENS_MAX 4096u  /* distinct tokens of one message used */
 #define OM_SPAM_DB_MAX (1u << 23) /* tokens in one database */
+#define OM_SPAM_CORR_MAX 16384u   /* domains in one correspondent history */
+#define OM_SPAM_INTEL_MAX 4       /* listed links of one message remembered */
 
 /* ---- tokens (spam_token.c) ---- */
 /* Tokens of a message: words of ASCII and Latin text (lower case, 3 to 20
@@ -456,12 +475,35 @@ int om_spam_db_save(const om_spam_db *db, const char *path);
 void om_spam_db_counts(const om_spam_db *db, uint64_t *ret_ham, uint64_t *ret_spam,
                        uint64_t *ret_tokens);
 /* The probability that the message is spam (Robinson-Fisher chi-square
- * combining of at most 150 telling tokens), or -1 when the database has
+ * combining of at most 300 telling tokens), or -1 when the database has
  * not learnt both ham and spam yet. */
 double om_spam_db_classify(const om_spam_db *db, const om_proto_tx *tx);
 /* The same from a token list (tests, the benchmark). */
 double om_spam_db_classify_tokens(const om_spam_db *db, const uint64_t *h, size_t n);
 uint64_t om_spam_token_hash(const char *tok, size_t len);
+
+/* ---- the correspondent history (spam_corr.c) ---- */
+/* The domains a tenant corresponds with: senders of received mail judged
+ * clean, recipients of sent mail; at most max (0: OM_SPAM_CORR_MAX), the
+ * one seen longest ago making room. Persisted in a crash-safe journal
+ * (docs/spam.md); safe to share between threads. */
+typedef struct om_spam_corr om_spam_corr;
+/* The history's file beside a Bayes database: "spam.db" -> "spam.corr". */
+int om_spam_corr_path(const char *db_path, char *buf, size_t cap);
+/* path NULL: in memory only. -errno when the file cannot be read or made. */
+int om_spam_corr_open(const char *path, unsigned max, om_spam_corr **ret);
+om_spam_corr *om_spam_corr_close(om_spam_corr *c);
+/* 1: a new domain, 0: known (its time refreshed), -EINVAL: not a domain. */
+int om_spam_corr_add(om_spam_corr *c, const char *domain, int64_t now);
+bool om_spam_corr_known(om_spam_corr *c, const char *domain);
+/* A known domain k with like(domain, k) (the first found into ret). */
+bool om_spam_corr_look_alike(om_spam_corr *c, const char *domain,
+                             bool (*like)(const char *a, const char *b), char *ret, size_t cap);
+void om_spam_corr_stats(om_spam_corr *c, unsigned *ret_count, uint64_t *ret_dropped);
+/* from looks like known without being it or under it (lower-case names):
+ * an edit away (two for names of 10+ characters), the same after folding
+ * look-alike characters, the same first label under another suffix. */
+bool om_spam_look_alike(const char *from, const char *known);
 
 /* ---- the checks (spam.c) ---- */
 /* The URL hook: the web filter's categories and threat intelligence, when
@@ -486,6 +528,19 @@ typedef struct om_spam_config {
 	double threshold;         /* score >= threshold: spam (om_spam_config_init: 5.0) */
 	om_spam_url_fn url_check; /* NULL: none */
 	void *url_user;
+	/* threat intelligence on the links: on the packet path the engine's
+	 * matcher (a hit is also an intel alert through its callback), else
+	 * an open database (the milter, 'spam check'); NULL: none */
+	struct om_intel_matcher *intel;
+	const struct om_intel_db *intel_db;
+	/* the correspondent history (NULL: none): first contact from a
+	 * look-alike of a known correspondent; the observer and the milter
+	 * learn from received and sent mail */
+	om_spam_corr *corr;
+	/* home-net (NULL: every message counts as received): an SMTP message
+	 * from the office to outside is sent mail */
+	const om_base_config *base;
+	const struct om_spam_auth_ctx *auth; /* DKIM/DMARC verification (NULL: none) */
 } om_spam_config;
 void om_spam_config_init(om_spam_config *c);
 /* A comma-separated list of domains into c->own (partner: c->partner).
@@ -510,8 +565,33 @@ enum om_spam_auth om_spam_auth_parse(const char *s, size_t n);
 /* What the transport knows (the milter: envelope and its own SPF check;
  * the packet path: nothing more than the transaction). */
 typedef struct om_spam_env {
-	enum om_spam_auth spf, dkim, dmarc; /* UNKNOWN: read Authentication-Results */
+	enum om_spam_auth spf, dkim, dmarc;   /* UNKNOWN: read Authentication-Results */
+	char dkim_domain[OM_SPAM_DOMAIN_LEN]; /* d= of the signature judged ("": none) */
+	char dmarc_policy[12];                /* "none", "quarantine", "reject" ("": no record) */
+	char from_domain[OM_SPAM_DOMAIN_LEN]; /* the From: domain the verification used */
 } om_spam_env;
+
+/* ---- DKIM and DMARC (spam_auth.c) ---- */
+/* DKIM signatures verified with libopendkim and DMARC (RFC 7489) from the
+ * _dmarc TXT record, with one TXT resolver: the system's (res_query) or,
+ * for tests and offline use, a zone file of "name TXT-data" lines. */
+typedef struct om_spam_auth_ctx om_spam_auth_ctx;
+/* zone_file NULL: DNS. -EINVAL: the library would not start; -errno. */
+int om_spam_auth_new(const char *zone_file, om_spam_auth_ctx **ret);
+om_spam_auth_ctx *om_spam_auth_free(om_spam_auth_ctx *a);
+/* Verifies msg (the whole message, CRLF or LF lines): fills env's dkim,
+ * dmarc, dkim_domain, dmarc_policy and from_domain. mail_from is the
+ * envelope sender (NULL or "": unknown), spf its SPF result, for DMARC's
+ * SPF alignment. A message without signature gets dkim NONE; DNS that
+ * does not answer gives TEMPERROR. Safe from several threads. */
+void om_spam_auth_verify(const om_spam_auth_ctx *a, const uint8_t *msg, size_t len,
+                         const char *mail_from, enum om_spam_auth spf, om_spam_env *env);
+/* The organisational domain of d (RFC 7489 3.2, with a short list of
+ * two-label public suffixes instead of the whole Public Suffix List). */
+const char *om_spam_org_domain(const char *d);
+/* The TXT data of name from the resolver: 1 found (ret NUL-terminated),
+ * 0 no such record, -EAGAIN no answer. */
+int om_spam_auth_txt(const om_spam_auth_ctx *a, const char *name, char *ret, size_t cap);
 
 enum om_spam_verdict { OM_SPAM_HAM = 0, OM_SPAM_SPAM };
 typedef struct om_spam_result {
@@ -526,11 +606,31 @@ typedef struct om_spam_result {
 	const char *signs[OM_SPAM_SIGNS_MAX]; /* "payment_request", "urgency", ... */
 	unsigned nsigns;
 	enum om_spam_auth spf, dkim, dmarc;
+	char dkim_domain[OM_SPAM_DOMAIN_LEN]; /* from om_spam_env, or Authentication-Results'
+	                                         header.d */
+	char dmarc_policy[12];
 	bool malware_attachment; /* a dangerous attachment (executable, double extension) */
+	bool sent;               /* mail from the office to outside (not scored for spam) */
+	/* the known correspondent a first contact looks like ("": none) */
+	char corr_like[OM_SPAM_DOMAIN_LEN];
+	/* links listed by threat intelligence */
+	struct om_spam_intel {
+		char url[256];
+		char indicator[256];
+		char source[48];
+		int threat; /* enum om_intel_threat */
+		uint8_t confidence;
+	} intel[OM_SPAM_INTEL_MAX];
+	unsigned nintel;
 } om_spam_result;
 
 void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_env *env,
                    om_spam_result *ret);
+/* Learns the correspondents of a message checked (cfg->corr; nothing
+ * without): the recipients of sent mail (r->sent), the sender of received
+ * mail judged clean and not a look-alike. */
+void om_spam_learn(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_result *r,
+                   int64_t now);
 /* The EVE "spam" object: score, verdict, bayes, reasons, targeted_mail,
  * signs, auth. */
 void om_spam_write(om_json *j, const om_spam_result *r);
@@ -662,6 +762,10 @@ void om_intel_hit_text(const om_intel_hit *h, char *buf, size_t n);
  * damaged, -errno from the system. */
 int om_intel_db_open(const char *path, om_intel_db **ret);
 om_intel_db *om_intel_db_close(om_intel_db *db);
+/* Whether the database holds indicators of type t (expired ones count):
+ * the matcher leaves out what it would look up in vain (a JA4 it would
+ * compute, URLs, addresses). */
+bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t);
 /* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
  * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
  * value that is not of the type. */

@@ -437,21 +437,29 @@ static int view_addr(const struct in_view *v, const om_addr *a, int64_t now, om_
 	uint8_t key[IP_KEY];
 	bool v4 = om_addr_is_v4(a);
 	int lo = v4 ? 96 : 0;
-	for (int p = 128; p >= lo; p--) {
-		if (!(v->prefixes[p / 64] & (1ULL << (p % 64))))
-			continue;
-		key[0] = (uint8_t)p;
-		memcpy(key + 1, a->b, 16);
-		for (int i = 0; i < 16; i++) {
-			int bits = p - i * 8;
-			if (bits >= 8)
+	/* the lengths the database holds, longest first (their bits, high to
+	 * low: an address tries only those) */
+	for (int word = 2, p; word >= 0; word--) {
+		uint64_t bits = v->prefixes[word];
+		while (bits) {
+			int top = 63 - __builtin_clzll(bits);
+			bits &= ~(1ULL << top);
+			p = word * 64 + top;
+			if (p > 128)
 				continue;
-			key[1 + i] &= bits <= 0 ? 0 : (uint8_t)(0xff00u >> bits);
-		}
-		const uint8_t *r = in_find(v, OM_INTEL_IP, key, IP_KEY);
-		if (r && live_rec(r, now)) {
-			fill_hit(v, r, ret);
-			return 0;
+			if (p < lo)
+				return -ENOENT;
+			key[0] = (uint8_t)p;
+			memcpy(key + 1, a->b, 16);
+			for (int i = p / 8; i < 16; i++) {
+				int kb = p - i * 8; /* bits of byte i kept */
+				key[1 + i] &= kb <= 0 ? 0 : (uint8_t)(0xff00u >> kb);
+			}
+			const uint8_t *r = in_find(v, OM_INTEL_IP, key, IP_KEY);
+			if (r && live_rec(r, now)) {
+				fill_hit(v, r, ret);
+				return 0;
+			}
 		}
 	}
 	return -ENOENT;
@@ -927,6 +935,11 @@ om_intel_db *om_intel_db_close(om_intel_db *db)
 		free(db);
 	}
 	return NULL;
+}
+
+bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t)
+{
+	return db && (unsigned)t < OM_INTEL_TYPES && db->h->by_type[t] != 0;
 }
 
 int om_intel_db_lookup_addr(const om_intel_db *db, const om_addr *a, int64_t now, om_intel_hit *ret)

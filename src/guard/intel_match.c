@@ -21,6 +21,19 @@
 #define DNS_NAMES_MAX 16
 #define DNS_ANSWERS_MAX 32
 
+/* Per worker: the values the current database does not list (a keyed
+ * 64-bit fingerprint each, direct-mapped): an office's flows go to the same
+ * servers and its lookups repeat names, and a miss in a large database is a
+ * cache miss of the processor's too. A fingerprint cannot be chosen to meet
+ * another's without the process's key; a new database (a reload) empties
+ * it. */
+#define MISS_SLOTS 8192u
+struct miss_cache {
+	const om_intel_db *db;
+	uint64_t gen;
+	uint64_t v[MISS_SLOTS];
+};
+
 struct om_intel_live {
 	char path[4096];
 	_Atomic(om_intel_db *) cur;
@@ -33,7 +46,8 @@ struct om_intel_live {
 		uint64_t gen; /* freed once every worker has seen this generation */
 	} retired[RETIRED_MAX];
 	unsigned nretired;
-	struct stat st; /* of the file mapped */
+	struct stat st;          /* of the file mapped */
+	struct miss_cache *miss; /* per worker */
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -53,7 +67,10 @@ int om_intel_live_open(const char *path, unsigned workers, om_intel_live **ret)
 	if (!l)
 		return -ENOMEM;
 	l->seen = calloc(workers, sizeof(*l->seen));
-	if (!l->seen) {
+	l->miss = calloc(workers, sizeof(*l->miss));
+	if (!l->seen || !l->miss) {
+		free(l->seen);
+		free(l->miss);
 		free(l);
 		return -ENOMEM;
 	}
@@ -81,8 +98,56 @@ om_intel_live *om_intel_live_free(om_intel_live *l)
 		om_intel_db_close(l->retired[i].db);
 	pthread_mutex_destroy(&l->lock);
 	free(l->seen);
+	free(l->miss);
 	free(l);
 	return NULL;
+}
+
+/* Worker w's cache for db (emptied when the database changed), or NULL. */
+static struct miss_cache *miss_get(om_intel_live *l, unsigned w, const om_intel_db *db)
+{
+	if (!l->miss || w >= l->nworkers)
+		return NULL;
+	struct miss_cache *c = &l->miss[w];
+	uint64_t g = atomic_load(&l->gen);
+	if (c->db != db || c->gen != g) {
+		memset(c->v, 0, sizeof(c->v));
+		c->db = db;
+		c->gen = g;
+	}
+	return c;
+}
+
+enum { MISS_ADDR = 1, MISS_NAME };
+
+static uint64_t miss_fp(unsigned kind, const void *p, size_t n)
+{
+	uint64_t fp = om_siphash(om_hash_key_process(), p, n) + kind * 0x9e3779b97f4a7c15ULL;
+	return fp ? fp : 1;
+}
+
+static bool miss_known(const struct miss_cache *c, uint64_t fp)
+{
+	return c && c->v[fp & (MISS_SLOTS - 1)] == fp;
+}
+
+static void miss_note(struct miss_cache *c, uint64_t fp)
+{
+	if (c)
+		c->v[fp & (MISS_SLOTS - 1)] = fp;
+}
+
+/* An address looked up through the cache: 0 with *ret, or -ENOENT. */
+static int lookup_addr(struct miss_cache *c, const om_intel_db *db, const om_addr *a, int64_t now,
+                       om_intel_hit *ret)
+{
+	uint64_t fp = miss_fp(MISS_ADDR, a->b, sizeof(a->b));
+	if (miss_known(c, fp))
+		return -ENOENT;
+	int r = om_intel_db_lookup_addr(db, a, now, ret);
+	if (r < 0)
+		miss_note(c, fp);
+	return r;
 }
 
 const om_intel_db *om_intel_live_get(om_intel_live *l, unsigned w)
@@ -205,11 +270,18 @@ bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f)
 	om_intel_hit h;
 	char txt[64];
 	enum om_tx_verdict v = OM_TX_VERDICT_ACCEPT;
-	if (om_intel_db_lookup_addr(db, &f->srv, now, &h) == 0) {
+	if (!om_intel_db_has(db, OM_INTEL_IP))
+		return false;
+	struct miss_cache *mc = miss_get(m->live, worker, db);
+	/* the office's own addresses (home-net) are no indicators: the
+	 * outside end of a flow is looked up, both ends without home-net */
+	bool srv_home = m->base && om_base_is_home(m->base, &f->srv);
+	bool cli_home = m->base && om_base_is_home(m->base, &f->cli);
+	if (!srv_home && lookup_addr(mc, db, &f->srv, now, &h) == 0) {
 		om_addr_str(&f->srv, txt, sizeof(txt));
 		v = stricter(v, report(m, user, f, &h, "flow.dest_ip", txt, strlen(txt), NULL));
 	}
-	if (om_intel_db_lookup_addr(db, &f->cli, now, &h) == 0) {
+	if (!cli_home && lookup_addr(mc, db, &f->cli, now, &h) == 0) {
 		om_addr_str(&f->cli, txt, sizeof(txt));
 		v = stricter(v, report(m, user, f, &h, "flow.src_ip", txt, strlen(txt), NULL));
 	}
@@ -221,14 +293,18 @@ bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f)
 }
 
 static enum om_tx_verdict check_name(om_intel_matcher *m, void *user, const om_intel_db *db,
-                                     om_flow *f, const om_proto_tx *tx, const char *field,
-                                     const uint8_t *s, uint32_t n, int64_t now)
+                                     struct miss_cache *mc, om_flow *f, const om_proto_tx *tx,
+                                     const char *field, const uint8_t *s, uint32_t n, int64_t now)
 {
 	om_intel_hit h;
-	if (!s || !n)
+	if (!s || !n || !om_intel_db_has(db, OM_INTEL_DOMAIN))
+		return OM_TX_VERDICT_ACCEPT;
+	uint64_t fp = miss_fp(MISS_NAME, s, n);
+	if (miss_known(mc, fp))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup_domain(db, (const char *)s, n, now, &h) == 0)
 		return report(m, user, f, &h, field, (const char *)s, n, tx);
+	miss_note(mc, fp);
 	return OM_TX_VERDICT_ACCEPT;
 }
 
@@ -238,7 +314,7 @@ static enum om_tx_verdict check_hex(om_intel_matcher *m, void *user, const om_in
                                     enum om_intel_type t, const uint8_t *s, uint32_t n, int64_t now)
 {
 	om_intel_hit h;
-	if (!s || !n || n > 128)
+	if (!s || !n || n > 128 || !om_intel_db_has(db, t))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup(db, t, (const char *)s, n, now, &h) == 0)
 		return report(m, user, f, &h, field, (const char *)s, n, tx);
@@ -257,19 +333,22 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 	uint32_t n = 0;
 	const uint8_t *s;
 	om_intel_hit h;
+	struct miss_cache *mc = miss_get(m->live, w->worker, db);
 	const char *ap = tx->app_proto ? tx->app_proto : "";
 	if (!strcmp(ap, "dns")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			for (uint32_t i = 0; i < DNS_NAMES_MAX; i++) {
 				if (!(s = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
 					break;
-				v = stricter(
-				    v, check_name(m, w->user, db, f, tx, "dns.query", s, n, now));
+				v = stricter(v, check_name(m, w->user, db, mc, f, tx, "dns.query",
+				                           s, n, now));
 			}
 			return v;
 		}
 		/* answers: addresses and names (CNAME targets) */
-		for (uint32_t i = 0; i < DNS_ANSWERS_MAX; i++) {
+		bool ips = om_intel_db_has(db, OM_INTEL_IP),
+		     names = om_intel_db_has(db, OM_INTEL_DOMAIN);
+		for (uint32_t i = 0; (ips || names) && i < DNS_ANSWERS_MAX; i++) {
 			if (!(s = om_tx_get(tx, OM_TXB_DNS_ANSWER_NAME, i, &n)))
 				break;
 			char t[64];
@@ -278,13 +357,14 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 				memcpy(t, s, n);
 				t[n] = '\0';
 				if (om_addr_parse(t, &a) == 0) {
-					if (om_intel_db_lookup_addr(db, &a, now, &h) == 0)
+					if (ips && lookup_addr(mc, db, &a, now, &h) == 0)
 						v = stricter(v, report(m, w->user, f, &h,
 						                       "dns.answer", t, n, tx));
 					continue;
 				}
 			}
-			v = stricter(v, check_name(m, w->user, db, f, tx, "dns.answer", s, n, now));
+			v = stricter(
+			    v, check_name(m, w->user, db, mc, f, tx, "dns.answer", s, n, now));
 		}
 		return v;
 	}
@@ -297,13 +377,14 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		if (!uri)
 			uri = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &ul);
 		/* a proxy request's absolute URI carries its own host */
+		bool urls = om_intel_db_has(db, OM_INTEL_URL);
 		bool absolute = uri && ul > 7 &&
 		                (!strncasecmp((const char *)uri, "http://", 7) ||
 		                 !strncasecmp((const char *)uri, "https://", 8));
-		if (absolute &&
+		if (absolute && urls &&
 		    om_intel_db_lookup(db, OM_INTEL_URL, (const char *)uri, ul, now, &h) == 0)
 			return report(m, w->user, f, &h, "http.url", (const char *)uri, ul, tx);
-		if (host && hl && !absolute &&
+		if (host && hl && !absolute && urls &&
 		    om_intel_db_lookup_url(db, (const char *)host, hl, (const char *)uri, ul, now,
 		                           &h) == 0) {
 			char val[OM_INTEL_VALUE_MAX];
@@ -314,19 +395,26 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 			                                       : (size_t)k;
 			return report(m, w->user, f, &h, "http.url", val, kl, tx);
 		}
-		return check_name(m, w->user, db, f, tx, "http.host", host, hl, now);
+		return check_name(m, w->user, db, mc, f, tx, "http.host", host, hl, now);
 	}
 	if (!strcmp(ap, "tls") || !strcmp(ap, "quic")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			s = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n);
-			v = stricter(v, check_name(m, w->user, db, f, tx, "tls.sni", s, n, now));
-			s = om_tx_get(tx, OM_TXB_JA3_HASH, 0, &n);
-			v = stricter(v, check_hex(m, w->user, db, f, tx, "ja3.hash", OM_INTEL_JA3,
-			                          s, n, now));
-			s = om_tx_get(tx, OM_TXB_JA4, 0, &n);
-			v = stricter(v, check_hex(m, w->user, db, f, tx, "ja4.hash", OM_INTEL_JA4,
-			                          s, n, now));
-		} else {
+			v = stricter(v,
+			             check_name(m, w->user, db, mc, f, tx, "tls.sni", s, n, now));
+			/* the fingerprints are computed when asked for: only
+			 * when the database has some */
+			if (om_intel_db_has(db, OM_INTEL_JA3)) {
+				s = om_tx_get(tx, OM_TXB_JA3_HASH, 0, &n);
+				v = stricter(v, check_hex(m, w->user, db, f, tx, "ja3.hash",
+				                          OM_INTEL_JA3, s, n, now));
+			}
+			if (om_intel_db_has(db, OM_INTEL_JA4)) {
+				s = om_tx_get(tx, OM_TXB_JA4, 0, &n);
+				v = stricter(v, check_hex(m, w->user, db, f, tx, "ja4.hash",
+				                          OM_INTEL_JA4, s, n, now));
+			}
+		} else if (om_intel_db_has(db, OM_INTEL_CERT_SHA1)) {
 			s = om_tx_get(tx, OM_TXB_TLS_CERT_FINGERPRINT, 0, &n);
 			v = stricter(v, check_hex(m, w->user, db, f, tx, "tls.cert_fingerprint",
 			                          OM_INTEL_CERT_SHA1, s, n, now));
@@ -410,7 +498,7 @@ static enum om_file_verdict file_close_m(void *st, const om_file *file, om_file_
 	const uint8_t *vals[] = {fi->sha256, fi->sha1, fi->md5};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(hs); i++) {
 		om_intel_hit h;
-		if (!vals[i] ||
+		if (!vals[i] || !om_intel_db_has(db, hs[i].t) ||
 		    om_intel_db_lookup_raw(db, hs[i].t, vals[i], hs[i].len, now, &h) != 0)
 			continue;
 		char hex[65];

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -51,6 +52,11 @@ struct milter {
 	pthread_mutex_t out_lock; /* the EVE file and the spool */
 	const char *tenant, *gateway;
 	struct milter_av *av;
+	bool dkim;              /* verify DKIM and DMARC (--no-dkim: read the header) */
+	om_spam_auth_ctx *auth; /* the verifier and its TXT resolver */
+	char authserv[256];     /* the Authentication-Results authserv-id */
+	om_spam_corr *corr;     /* the correspondent history beside the database */
+	om_intel_db *intel;     /* --intel-db: links against threat intelligence */
 };
 static struct milter g; /* libmilter's callbacks carry no user pointer */
 
@@ -69,6 +75,10 @@ struct conn {
 	bool has_subject;
 	char subject[SUBJECT_MAX + 1];
 	enum om_spam_auth spf;
+	bool authenticated; /* the client logged in (SMTP AUTH): mail the company sends */
+	/* Authentication-Results fields (1-based among them) that claim to be
+	 * ours: forged by the sender, removed (RFC 8601 section 5) */
+	unsigned nar, forged_ar[8], nforged;
 };
 
 static void say(const char *key, ...)
@@ -183,6 +193,8 @@ static void msg_reset(struct conn *c)
 	c->has_subject = false;
 	c->subject[0] = '\0';
 	c->spf = OM_AUTH_UNKNOWN;
+	c->authenticated = false;
+	c->nar = c->nforged = 0;
 }
 
 static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -272,6 +284,8 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 		strip_brackets(argv[0], c->from, sizeof(c->from));
 	if (g.spf)
 		c->spf = spf_check(c);
+	const char *au = smfi_getsymval(ctx, (char *)"{auth_authen}");
+	c->authenticated = au && *au;
 	return SMFIS_CONTINUE;
 }
 
@@ -297,6 +311,17 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		append(c, v, 1);
 	}
 	append(c, "\r\n", 2);
+	if (!strcasecmp(name, "Authentication-Results")) {
+		c->nar++;
+		const char *v = value;
+		while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+			v++;
+		size_t l = strlen(g.authserv);
+		if (!strncasecmp(v, g.authserv, l) &&
+		    (v[l] == ';' || v[l] == ' ' || v[l] == '\t' || v[l] == '\r' || v[l] == '\n') &&
+		    c->nforged < OM_ARRAY_SIZE(c->forged_ar))
+			c->forged_ar[c->nforged++] = c->nar;
+	}
 	if (!strcasecmp(name, "Subject") && !c->has_subject) {
 		c->has_subject = true;
 		snprintf(c->subject, sizeof(c->subject), "%s", value);
@@ -336,9 +361,52 @@ struct verdict {
 static void check_tx(void *user, const om_proto_tx *tx)
 {
 	struct verdict *v = user;
+	if (v->c->authenticated) {
+		/* sent by someone of the company: its recipients are
+		 * correspondents; nothing to score */
+		memset(&v->r, 0, sizeof(v->r));
+		v->r.sent = true;
+		om_spam_learn(&g.cfg, tx, &v->r, (int64_t)time(NULL));
+		return;
+	}
 	om_spam_check(&g.cfg, tx, &v->env, &v->r);
+	om_spam_learn(&g.cfg, tx, &v->r, (int64_t)time(NULL));
 	v->scanned = true;
 	v->tx = NULL;
+}
+
+/* "Authentication-Results: authserv-id; spf=...; dkim=...; dmarc=..."
+ * (RFC 8601) of what the filter checked itself */
+static void auth_results(SMFICTX *ctx, const struct conn *c, const om_spam_env *e)
+{
+	char v[1024];
+	size_t o = 0;
+	o += (size_t)snprintf(v + o, sizeof(v) - o, "%s", g.authserv);
+	if (e->spf && o < sizeof(v))
+		o += (size_t)snprintf(v + o, sizeof(v) - o, ";\r\n\tspf=%s smtp.mailfrom=%s",
+		                      om_spam_auth_name(e->spf), c->from[0] ? c->from : c->helo);
+	if (e->dkim && o < sizeof(v)) {
+		o += (size_t)snprintf(v + o, sizeof(v) - o, ";\r\n\tdkim=%s",
+		                      om_spam_auth_name(e->dkim));
+		if (e->dkim_domain[0] && o < sizeof(v))
+			o += (size_t)snprintf(v + o, sizeof(v) - o, " header.d=%s", e->dkim_domain);
+	}
+	if (e->dmarc && o < sizeof(v)) {
+		o += (size_t)snprintf(v + o, sizeof(v) - o, ";\r\n\tdmarc=%s",
+		                      om_spam_auth_name(e->dmarc));
+		if (e->dmarc_policy[0] && o < sizeof(v))
+			o += (size_t)snprintf(v + o, sizeof(v) - o, " (p=%s)", e->dmarc_policy);
+		if (e->from_domain[0] && o < sizeof(v))
+			o += (size_t)snprintf(v + o, sizeof(v) - o, " header.from=%s",
+			                      e->from_domain);
+	}
+	if (o >= sizeof(v))
+		v[sizeof(v) - 1] = '\0';
+	/* the sender's fields in our name go (the last first: the indexes of
+	 * the others stay), then ours first in the header */
+	for (unsigned i = c->nforged; i-- > 0;)
+		smfi_chgheader(ctx, (char *)"Authentication-Results", (int)c->forged_ar[i], NULL);
+	smfi_insheader(ctx, 0, (char *)"Authentication-Results", v);
 }
 
 static void write_record(struct verdict *v, const struct conn *c)
@@ -369,6 +437,8 @@ static void write_record(struct verdict *v, const struct conn *c)
 		om_spam_write(&j, &v->r);
 	om_json_obj_open(&j, "milter");
 	om_json_str(&j, "action", v->action);
+	if (c->authenticated)
+		om_json_bool(&j, "sent", true);
 	if (v->av == 1) {
 		om_json_obj_open(&j, "av");
 		om_json_str(&j, "signature", v->sig);
@@ -427,10 +497,21 @@ static sfsistat on_eom(SMFICTX *ctx)
 		write_record(&v, c);
 		return SMFIS_REJECT;
 	}
+	if (g.auth && !c->authenticated) {
+		om_spam_auth_verify(g.auth, c->msg, c->len, c->from, c->spf, &v.env);
+		/* DNS without an answer: the message's own header is read
+		 * instead, unless the sender put one there in our name */
+		if (v.env.dkim == OM_AUTH_TEMPERROR && !c->nforged)
+			v.env.dkim = OM_AUTH_UNKNOWN;
+		if (v.env.dmarc == OM_AUTH_TEMPERROR && !c->nforged)
+			v.env.dmarc = OM_AUTH_UNKNOWN;
+	}
 	struct om_proto_mail_config mc;
 	om_spam_mail_limits(&mc);
 	if (om_proto_mail_message(&mc, c->msg, c->len, check_tx, &v) < 0)
 		return SMFIS_TEMPFAIL;
+	if (!c->authenticated && (v.env.spf || v.env.dkim || v.env.dmarc))
+		auth_results(ctx, c, &v.env);
 	char score[32];
 	snprintf(score, sizeof(score), "%.1f", v.r.score);
 	if (v.r.verdict == OM_SPAM_SPAM && g.action == ACT_REJECT) {
@@ -504,8 +585,11 @@ static sfsistat on_close(SMFICTX *ctx)
 int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default_db)
 {
 	const char *sock = NULL, *db = default_db, *eve = NULL, *spool = NULL, *avdb = NULL;
-	const char *own = NULL, *partner = NULL;
+	const char *own = NULL, *partner = NULL, *dnsfile = NULL, *inteldb = NULL;
 	memset(&g, 0, sizeof(g));
+	g.dkim = true;
+	if (gethostname(g.authserv, sizeof(g.authserv) - 1) != 0 || !g.authserv[0])
+		snprintf(g.authserv, sizeof(g.authserv), "omamori");
 	g.lang = lang;
 	om_spam_config_init(&g.cfg);
 	snprintf(g.subject_tag, sizeof(g.subject_tag), "%s", "[SPAM]");
@@ -522,9 +606,14 @@ int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default
 			g.spf = false;
 			continue;
 		}
+		if (!strcmp(a, "--no-dkim")) {
+			g.dkim = false;
+			continue;
+		}
 		static const char *const valued[] = {
-		    "--socket",  "--db",   "--eve",         "--spool",     "--av-db",  "--own",
-		    "--partner", "--spam", "--subject-tag", "--threshold", "--tenant", "--gateway"};
+		    "--socket", "--db",      "--eve",      "--spool",       "--av-db",
+		    "--own",    "--partner", "--spam",     "--subject-tag", "--threshold",
+		    "--tenant", "--gateway", "--dns-file", "--authserv-id", "--intel-db"};
 		bool known = false;
 		for (size_t k = 0; k < OM_ARRAY_SIZE(valued); k++)
 			known |= !strcmp(a, valued[k]);
@@ -555,7 +644,17 @@ int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default
 			g.tenant = v;
 		else if (!strcmp(a, "--gateway"))
 			g.gateway = v;
-		else if (!strcmp(a, "--subject-tag")) {
+		else if (!strcmp(a, "--dns-file"))
+			dnsfile = v;
+		else if (!strcmp(a, "--intel-db"))
+			inteldb = v;
+		else if (!strcmp(a, "--authserv-id")) {
+			if (strlen(v) >= sizeof(g.authserv) || strpbrk(v, " ;\t\r\n")) {
+				say("milter.err.authserv", v);
+				return 2;
+			}
+			snprintf(g.authserv, sizeof(g.authserv), "%s", v);
+		} else if (!strcmp(a, "--subject-tag")) {
 			if (strlen(v) >= TAG_MAX) {
 				say("milter.err.tag", v, TAG_MAX - 1);
 				return 2;
@@ -601,6 +700,20 @@ int om_milter_main(int argc, char **argv, enum om_lang lang, const char *default
 		return 1;
 	}
 	g.cfg.db = g.db;
+	char cpath[600];
+	if (om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 &&
+	    (e = om_spam_corr_open(cpath, 0, &g.corr)) < 0)
+		say("spam.warn.corr", cpath, strerror(-e));
+	g.cfg.corr = g.corr;
+	if (g.dkim && (e = om_spam_auth_new(dnsfile, &g.auth)) < 0) {
+		say("milter.err.dkim", dnsfile ? dnsfile : "-", strerror(-e));
+		goto out_db;
+	}
+	if (inteldb && (e = om_intel_db_open(inteldb, &g.intel)) < 0) {
+		say("err.intel.open", inteldb, strerror(-e), inteldb);
+		goto out_db;
+	}
+	g.cfg.intel_db = g.intel;
 	pthread_mutex_init(&g.out_lock, NULL);
 	if (eve && !(g.eve = fopen(eve, "a"))) {
 		say("milter.err.eve", eve, strerror(errno));
@@ -656,6 +769,10 @@ out:
 	if (g.eve)
 		fclose(g.eve);
 	om_spool_close(g.spool);
+out_db:
+	om_intel_db_close(g.intel);
+	om_spam_auth_free(g.auth);
+	om_spam_corr_close(g.corr);
 	om_spam_db_free(g.db);
 	return rc;
 }

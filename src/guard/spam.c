@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "guard/guard.h"
 
@@ -38,6 +39,8 @@ enum {
 	R_URL_HARMFUL,
 	R_URL_MALICIOUS,
 	R_URL_IP,
+	R_URL_INTEL,
+	R_FIRST_CONTACT,
 	R_N
 };
 static const struct rule rules[R_N] = {
@@ -58,6 +61,8 @@ static const struct rule rules[R_N] = {
     [R_URL_HARMFUL] = {"url_harmful", 3.0},
     [R_URL_MALICIOUS] = {"url_malicious", 5.0},
     [R_URL_IP] = {"url_ip_host", 1.0},
+    [R_URL_INTEL] = {"url_intel", 5.0},
+    [R_FIRST_CONTACT] = {"first_contact_look_alike", 4.0},
 };
 
 void om_spam_config_init(om_spam_config *c)
@@ -284,7 +289,7 @@ static size_t first_label(const char *d, char *out, size_t cap)
  * (for names of 6 or more characters; one for shorter), the same after
  * folding look-alike characters, or the same first label under another
  * suffix (example.co.jp -> example-co.jp, example.jp.net) */
-static bool look_alike(const char *from, const char *dom)
+bool om_spam_look_alike(const char *from, const char *dom)
 {
 	if (same_org(from, dom))
 		return false;
@@ -520,20 +525,69 @@ static bool ip_host(const char *u, size_t n)
 	return dots == 3 && digits >= 4;
 }
 
-static void urls(const om_spam_config *cfg, const om_proto_tx *tx, om_spam_result *r)
+/* host and path of an absolute URL ("scheme://user@host:port/path") */
+static bool url_parts(const char *u, size_t n, const char **host, size_t *hl, const char **path,
+                      size_t *pl)
+{
+	const char *p = memchr(u, ':', n);
+	if (!p || (size_t)(p - u) + 3 > n || p[1] != '/' || p[2] != '/')
+		return false;
+	const char *h = p + 3, *end = u + n;
+	const char *slash = memchr(h, '/', (size_t)(end - h));
+	const char *he = slash ? slash : end;
+	const char *at = memchr(h, '@', (size_t)(he - h));
+	if (at)
+		h = at + 1;
+	const char *colon = memchr(h, ':', (size_t)(he - h));
+	*host = h;
+	*hl = (size_t)((colon ? colon : he) - h);
+	*path = slash ? slash : "/";
+	*pl = slash ? (size_t)(end - slash) : 1;
+	return *hl > 0;
+}
+
+/* a link listed by threat intelligence: the URL, else its host as a domain */
+static void url_intel(const om_intel_db *db, uint8_t min_conf, int64_t now, const char *u, size_t n,
+                      om_spam_result *r)
+{
+	const char *host, *path;
+	size_t hl, pl;
+	if (r->nintel >= OM_SPAM_INTEL_MAX || !url_parts(u, n, &host, &hl, &path, &pl))
+		return;
+	om_intel_hit h;
+	if (om_intel_db_lookup_url(db, host, hl, path, pl, now, &h) < 0 &&
+	    om_intel_db_lookup_domain(db, host, hl, now, &h) < 0)
+		return;
+	if (h.confidence < min_conf)
+		return;
+	struct om_spam_intel *i = &r->intel[r->nintel++];
+	snprintf(i->url, sizeof(i->url), "%.*s", (int)(n < 255 ? n : 255), u);
+	om_intel_hit_text(&h, i->indicator, sizeof(i->indicator));
+	snprintf(i->source, sizeof(i->source), "%s", h.source ? h.source : "");
+	i->threat = (int)h.threat;
+	i->confidence = h.confidence;
+}
+
+static void urls(const om_spam_config *cfg, const om_proto_tx *tx, const om_intel_db *idb,
+                 int64_t now, om_spam_result *r)
 {
 	const uint8_t *v;
 	uint32_t n;
 	bool harmful = false, bad = false, ip = false;
+	uint8_t min_conf = cfg->intel ? cfg->intel->min_confidence : 0;
 	for (uint32_t i = 0; i < 256 && (v = om_tx_get(tx, OM_TXB_EMAIL_URL, i, &n)); i++) {
 		if (cfg->url_check) {
 			enum om_spam_url u = cfg->url_check(cfg->url_user, (const char *)v, n);
 			harmful |= u == OM_SPAM_URL_HARMFUL;
 			bad |= u == OM_SPAM_URL_MALICIOUS;
 		}
+		if (idb)
+			url_intel(idb, min_conf, now, (const char *)v, n, r);
 		ip |= ip_host((const char *)v, n);
 	}
-	if (bad)
+	if (r->nintel)
+		reason(r, R_URL_INTEL, rules[R_URL_INTEL].points);
+	else if (bad)
 		reason(r, R_URL_MALICIOUS, rules[R_URL_MALICIOUS].points);
 	else if (harmful)
 		reason(r, R_URL_HARMFUL, rules[R_URL_HARMFUL].points);
@@ -566,9 +620,17 @@ static const char *const urgent_words[] = {"至急",
 static const char *const secret_words[] = {
     "内密", "他言", "口外", "confidential", "keep this between", "do not share"};
 
-static void targeted(const char *subj, size_t sl, const char *body, size_t bl, bool look,
-                     bool spoof, bool forged, bool reply, om_spam_result *r)
+struct senders {
+	bool look, spoof, forged, reply;
+	bool first_contact; /* first mail from a look-alike of a known correspondent */
+	bool forged_from;   /* DMARC fails for the From: domain */
+	bool listed_link;   /* a link listed by threat intelligence */
+};
+
+static void targeted(const char *subj, size_t sl, const char *body, size_t bl,
+                     const struct senders *sd, om_spam_result *r)
 {
+	bool look = sd->look, spoof = sd->spoof, forged = sd->forged, reply = sd->reply;
 	bool pay = any_of(subj, sl, pay_words, OM_ARRAY_SIZE(pay_words)) ||
 	           any_of(body, bl, pay_words, OM_ARRAY_SIZE(pay_words));
 	bool change = any_of(subj, sl, change_words, OM_ARRAY_SIZE(change_words)) ||
@@ -576,12 +638,18 @@ static void targeted(const char *subj, size_t sl, const char *body, size_t bl, b
 	bool urgent = any_of(subj, sl, urgent_words, OM_ARRAY_SIZE(urgent_words)) ||
 	              any_of(body, bl, urgent_words, OM_ARRAY_SIZE(urgent_words));
 	bool secret = any_of(body, bl, secret_words, OM_ARRAY_SIZE(secret_words));
-	bool sender = look || spoof || forged || reply;
-	if (!(pay || change) || !(urgent || secret || sender || change))
-		return;
-	if (!(sender || (change && urgent) || (pay && urgent && secret)))
-		return;
+	bool sender = look || spoof || forged || reply || sd->forged_from || sd->listed_link;
+	/* a first mail from a look-alike of someone the company writes with is
+	 * a sign by itself: that is how a business e-mail compromise starts */
+	if (!sd->first_contact) {
+		if (!(pay || change) || !(urgent || secret || sender || change))
+			return;
+		if (!(sender || (change && urgent) || (pay && urgent && secret)))
+			return;
+	}
 	r->targeted = true;
+	if (sd->first_contact)
+		sign(r, "first_contact_look_alike");
 	if (pay)
 		sign(r, "payment_request");
 	if (change)
@@ -598,6 +666,10 @@ static void targeted(const char *subj, size_t sl, const char *body, size_t bl, b
 		sign(r, "forged_own_domain");
 	if (reply)
 		sign(r, "reply_elsewhere");
+	if (sd->forged_from)
+		sign(r, "forged_from");
+	if (sd->listed_link)
+		sign(r, "listed_link");
 }
 
 /* ---- the check ------------------------------------------------------------------ */
@@ -643,8 +715,26 @@ static bool display_spoof(const om_spam_config *c, const struct addr *a)
 	return false;
 }
 
-void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_env *env,
-                   om_spam_result *ret)
+/* header.d of the first dkim result in an Authentication-Results value */
+static void ar_dkim_domain(const char *v, size_t n, char *out, size_t cap)
+{
+	const char *end = v + n;
+	for (const char *p = v; p + 9 <= end; p++) {
+		if (strncasecmp(p, "header.d=", 9))
+			continue;
+		p += 9;
+		size_t l = 0;
+		while (p + l < end && domain_char((unsigned char)p[l]) && l + 1 < cap)
+			l++;
+		for (size_t i = 0; i < l; i++)
+			out[i] = lc(p[i]);
+		out[l] = '\0';
+		return;
+	}
+}
+
+static void check_msg(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_env *env,
+                      const om_intel_db *idb, int64_t now, om_spam_result *ret)
 {
 	om_spam_result r;
 	memset(&r, 0, sizeof(r));
@@ -670,13 +760,20 @@ void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_sp
 	r.spf = env ? env->spf : OM_AUTH_UNKNOWN;
 	r.dkim = env ? env->dkim : OM_AUTH_UNKNOWN;
 	r.dmarc = env ? env->dmarc : OM_AUTH_UNKNOWN;
+	if (env) {
+		snprintf(r.dkim_domain, sizeof(r.dkim_domain), "%s", env->dkim_domain);
+		snprintf(r.dmarc_policy, sizeof(r.dmarc_policy), "%s", env->dmarc_policy);
+	}
 	size_t al = 0;
 	const char *ar = h ? hdr_get(h, hn, "authentication-results", &al) : NULL;
 	if (ar) {
 		if (!r.spf)
 			r.spf = ar_method(ar, al, "spf");
-		if (!r.dkim)
+		if (!r.dkim) {
 			r.dkim = ar_method(ar, al, "dkim");
+			if (r.dkim)
+				ar_dkim_domain(ar, al, r.dkim_domain, sizeof(r.dkim_domain));
+		}
 		if (!r.dmarc)
 			r.dmarc = ar_method(ar, al, "dmarc");
 	}
@@ -696,35 +793,103 @@ void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_sp
 	size_t rl = 0;
 	const char *rv = h ? hdr_get(h, hn, "reply-to", &rl) : NULL;
 	parse_addr(rv, rl, &rto);
-	bool look = false, spoof = false, forged = false, reply = false, own = false;
+	struct senders sd = {0};
+	bool own = false;
 	if (from.has) {
 		bool known = is_known(cfg, from.domain, &own);
-		for (unsigned k = 0; !known && k < 2 && !look; k++) {
+		for (unsigned k = 0; !known && k < 2 && !sd.look; k++) {
 			unsigned n = k ? cfg->npartner : cfg->nown;
-			for (unsigned i = 0; i < n && !look; i++)
-				look = look_alike(from.domain, k ? cfg->partner[i] : cfg->own[i]);
+			for (unsigned i = 0; i < n && !sd.look; i++)
+				sd.look = om_spam_look_alike(from.domain,
+				                             k ? cfg->partner[i] : cfg->own[i]);
 		}
-		if (look)
+		if (sd.look)
 			reason(&r, R_LOOK_ALIKE, rules[R_LOOK_ALIKE].points);
-		if ((spoof = display_spoof(cfg, &from)))
+		/* first contact: a domain the company has never written with that
+		 * looks like one it has */
+		if (!known && !sd.look && cfg->corr &&
+		    !om_spam_corr_known(cfg->corr, from.domain) &&
+		    om_spam_corr_look_alike(cfg->corr, from.domain, om_spam_look_alike, r.corr_like,
+		                            sizeof(r.corr_like))) {
+			sd.first_contact = true;
+			reason(&r, R_FIRST_CONTACT, rules[R_FIRST_CONTACT].points);
+		}
+		if ((sd.spoof = display_spoof(cfg, &from)))
 			reason(&r, R_DISPLAY_SPOOF, rules[R_DISPLAY_SPOOF].points);
 		/* mail from outside in the company's own name that its own
 		 * authentication does not vouch for */
 		if (own && (r.spf == OM_AUTH_FAIL || r.spf == OM_AUTH_SOFTFAIL ||
 		            r.dmarc == OM_AUTH_FAIL || r.dkim == OM_AUTH_FAIL)) {
-			forged = true;
+			sd.forged = true;
 			reason(&r, R_OWN_FORGED, rules[R_OWN_FORGED].points);
 		}
 		if (rto.has && !same_org(rto.domain, from.domain)) {
-			reply = true;
+			sd.reply = true;
 			reason(&r, R_REPLY_TO, rules[R_REPLY_TO].points);
 		}
+		/* DMARC failing for the From: domain: the sender is not who the
+		 * From: line says */
+		sd.forged_from = r.dmarc == OM_AUTH_FAIL;
 	}
 	attachments(tx, body, bn, &r);
-	urls(cfg, tx, &r);
-	targeted(subj, sn, body, bn, look, spoof, forged, reply, &r);
+	urls(cfg, tx, idb, now, &r);
+	sd.listed_link = r.nintel > 0;
+	targeted(subj, sn, body, bn, &sd, &r);
 	r.verdict = r.score >= cfg->threshold ? OM_SPAM_SPAM : OM_SPAM_HAM;
 	*ret = r;
+}
+
+void om_spam_check(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_env *env,
+                   om_spam_result *ret)
+{
+	check_msg(cfg, tx, env, cfg->intel_db, cfg->intel_db ? (int64_t)time(NULL) : 0, ret);
+}
+
+/* the domain of each address in a header value ("a <x@b.example>, c@d.example") */
+static void each_domain(const char *v, size_t n, om_spam_corr *c, int64_t now)
+{
+	const char *end = v + n;
+	for (const char *p = v; p < end; p++) {
+		if (*p != '@')
+			continue;
+		char d[OM_SPAM_DOMAIN_LEN];
+		size_t l = 0;
+		for (const char *q = p + 1; q < end && l + 1 < sizeof(d); q++) {
+			if (!domain_char((unsigned char)*q))
+				break;
+			d[l++] = lc(*q);
+		}
+		while (l && d[l - 1] == '.')
+			l--;
+		d[l] = '\0';
+		if (l && memchr(d, '.', l))
+			(void)om_spam_corr_add(c, d, now);
+	}
+}
+
+void om_spam_learn(const om_spam_config *cfg, const om_proto_tx *tx, const om_spam_result *r,
+                   int64_t now)
+{
+	if (!cfg->corr)
+		return;
+	const uint8_t *v;
+	uint32_t n;
+	if (r->sent) { /* whom the company writes to */
+		for (uint32_t i = 0; i < 64 && (v = om_tx_get(tx, OM_TXB_SMTP_RCPT_TO, i, &n)); i++)
+			each_domain((const char *)v, n, cfg->corr, now);
+		if ((v = om_tx_get(tx, OM_TXB_EMAIL_TO, 0, &n)))
+			each_domain((const char *)v, n, cfg->corr, now);
+		return;
+	}
+	/* who writes to it: a clean message's sender, never a look-alike's */
+	if (r->verdict == OM_SPAM_SPAM || r->targeted || r->corr_like[0] ||
+	    r->dmarc == OM_AUTH_FAIL || !(v = om_tx_get(tx, OM_TXB_EMAIL_FROM, 0, &n)))
+		return;
+	struct addr a;
+	parse_addr((const char *)v, n, &a);
+	bool own = false;
+	if (a.has && !is_known(cfg, a.domain, &own))
+		(void)om_spam_corr_add(cfg->corr, a.domain, now);
 }
 
 void om_spam_write(om_json *j, const om_spam_result *r)
@@ -746,15 +911,36 @@ void om_spam_write(om_json *j, const om_spam_result *r)
 			om_json_str(j, NULL, r->signs[i]);
 		om_json_arr_close(j);
 	}
+	if (r->corr_like[0])
+		om_json_str(j, "looks_like", r->corr_like);
 	if (r->spf || r->dkim || r->dmarc) {
 		om_json_obj_open(j, "auth");
 		if (r->spf)
 			om_json_str(j, "spf", om_spam_auth_name(r->spf));
 		if (r->dkim)
 			om_json_str(j, "dkim", om_spam_auth_name(r->dkim));
+		if (r->dkim_domain[0])
+			om_json_str(j, "dkim_domain", r->dkim_domain);
 		if (r->dmarc)
 			om_json_str(j, "dmarc", om_spam_auth_name(r->dmarc));
+		if (r->dmarc_policy[0])
+			om_json_str(j, "dmarc_policy", r->dmarc_policy);
 		om_json_obj_close(j);
+	}
+	if (r->nintel) {
+		om_json_arr_open(j, "intel");
+		for (unsigned i = 0; i < r->nintel; i++) {
+			const struct om_spam_intel *x = &r->intel[i];
+			om_json_obj_open(j, NULL);
+			om_json_str(j, "url", x->url);
+			om_json_str(j, "indicator", x->indicator);
+			om_json_str(j, "threat",
+			            om_intel_threat_name((enum om_intel_threat)x->threat));
+			om_json_str(j, "source", x->source);
+			om_json_u64(j, "confidence", x->confidence);
+			om_json_obj_close(j);
+		}
+		om_json_arr_close(j);
 	}
 	om_json_obj_close(j);
 }
@@ -806,16 +992,18 @@ enum om_spam_url om_spam_url_webfilter(void *user, const char *url, size_t len)
 
 struct spam_worker {
 	const om_spam_config *cfg;
+	unsigned worker;
 	om_spam_result last; /* the note's argument: lives until the next message */
 	uint64_t messages, spam, targeted;
 };
 
 static void *sw_new(void *user, unsigned worker)
 {
-	(void)worker;
 	struct spam_worker *w = calloc(1, sizeof(*w));
-	if (w)
+	if (w) {
 		w->cfg = user;
+		w->worker = worker;
+	}
 	return w;
 }
 
@@ -830,9 +1018,37 @@ static void note_body(om_json *j, void *arg)
 	om_spam_write(j, arg);
 }
 
+/* Each listed link as the engine's intel alert (its callback, as the
+ * intel observer reports a listed HTTP host), field "email.url"; the
+ * internal host is the office's side of the flow. */
+static void intel_alerts(om_intel_matcher *m, unsigned worker, om_flow *f, const om_proto_tx *tx,
+                         const om_intel_db *db, int64_t now, const om_spam_result *r)
+{
+	if (!m->cb)
+		return;
+	void *user = m->worker_user ? m->worker_user(m->user, worker) : m->user;
+	for (unsigned i = 0; i < r->nintel; i++) {
+		const char *u = r->intel[i].url, *host, *path;
+		size_t hl, pl, ul = strlen(u);
+		om_intel_hit h;
+		if (!url_parts(u, ul, &host, &hl, &path, &pl) ||
+		    (om_intel_db_lookup_url(db, host, hl, path, pl, now, &h) < 0 &&
+		     om_intel_db_lookup_domain(db, host, hl, now, &h) < 0))
+			continue;
+		om_intel_event ev = {
+		    .hit = &h, .field = "email.url", .value = u, .value_len = ul, .tx = tx};
+		bool ci = m->base && om_base_is_home(m->base, &f->cli);
+		bool si = m->base && om_base_is_home(m->base, &f->srv);
+		ev.host_known = ci || si || !m->base;
+		ev.host = (ci || !si) ? f->cli : f->srv;
+		m->cb(user, f, &ev);
+	}
+}
+
 static enum om_tx_verdict sw_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
 	struct spam_worker *w = wctx;
+	const om_spam_config *cfg = w->cfg;
 	const char *ap = tx->app_proto;
 	if (!ap || (strcmp(ap, "smtp") && strcmp(ap, "pop3") && strcmp(ap, "imap")))
 		return OM_TX_VERDICT_ACCEPT;
@@ -840,14 +1056,33 @@ static enum om_tx_verdict sw_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx
 	uint32_t n;
 	if (!om_tx_get(tx, OM_TXB_EMAIL_HEADERS, 0, &n))
 		return OM_TX_VERDICT_ACCEPT;
-	om_spam_check(w->cfg, tx, NULL, &w->last);
+	int64_t now = (int64_t)(f->last / 1000000u);
+	/* mail the office sends out: its recipients are correspondents */
+	if (!strcmp(ap, "smtp") && cfg->base && om_base_is_home(cfg->base, &f->cli) &&
+	    !om_base_is_home(cfg->base, &f->srv)) {
+		memset(&w->last, 0, sizeof(w->last));
+		w->last.sent = true;
+		om_spam_learn(cfg, tx, &w->last, now);
+		return OM_TX_VERDICT_ACCEPT;
+	}
+	const om_intel_db *idb = cfg->intel_db;
+	if (cfg->intel && cfg->intel->live)
+		idb = om_intel_live_get(cfg->intel->live, w->worker);
+	if (cfg->intel && cfg->intel->now)
+		now = cfg->intel->now;
+	check_msg(cfg, tx, NULL, idb, now, &w->last);
+	om_spam_learn(cfg, tx, &w->last, now);
 	w->messages++;
+	if (cfg->intel && idb && w->last.nintel)
+		intel_alerts(cfg->intel, w->worker, f, tx, idb, now, &w->last);
 	const om_event_meta *meta = om_spam_meta(&w->last);
 	(void)om_proto_tx_note(f, note_body, &w->last, meta);
-	if (!meta)
+	if (!meta && !w->last.nintel)
 		return OM_TX_VERDICT_ACCEPT;
 	w->spam += w->last.verdict == OM_SPAM_SPAM;
 	w->targeted += w->last.targeted;
+	if (w->last.nintel && cfg->intel && cfg->intel->block)
+		return OM_TX_VERDICT_DROP;
 	return OM_TX_VERDICT_ALERT;
 }
 

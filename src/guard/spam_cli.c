@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "guard/guard.h"
 
@@ -84,6 +85,8 @@ int om_spam_read_file(const char *path, uint8_t **ret, size_t *ret_len)
 
 struct train {
 	om_spam_db *db;
+	om_spam_corr *corr; /* good mail's senders become correspondents */
+	om_spam_config cfg; /* only for the correspondents (no domains) */
 	struct om_proto_mail_config mc;
 	bool spam;
 	uint64_t count, skipped;
@@ -97,6 +100,11 @@ static void train_tx(void *user, const om_proto_tx *tx)
 	int r = om_spam_db_train(t->db, tx, t->spam);
 	if (r < 0 && !t->err)
 		t->err = r;
+	if (!t->spam && t->corr) {
+		om_spam_result res;
+		memset(&res, 0, sizeof(res));
+		om_spam_learn(&t->cfg, tx, &res, (int64_t)time(NULL));
+	}
 }
 
 static int walk(struct train *t, const char *dir, unsigned depth)
@@ -181,6 +189,14 @@ static int cmd_train(enum om_lang lang, const char *db, const char *ham, const c
 	int e = reset ? om_spam_db_new(&t.db) : load_db(lang, db, true, &t.db);
 	if (e < 0)
 		return 1;
+	/* the senders of good mail are the company's correspondents (the
+	 * history beside the database; first contact from look-alikes) */
+	char cpath[PATH_LEN + 8];
+	om_spam_config_init(&t.cfg);
+	if (ham && om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 &&
+	    (e = om_spam_corr_open(cpath, 0, &t.corr)) < 0)
+		say(lang, "spam.warn.corr", cpath, strerror(-e));
+	t.cfg.corr = t.corr;
 	int rc = 1;
 	uint64_t nh = 0, ns = 0;
 	const char *dirs[2] = {ham, spam};
@@ -214,6 +230,7 @@ static int cmd_train(enum om_lang lang, const char *db, const char *ham, const c
 		say(lang, "spam.warn.skipped", (unsigned long long)t.skipped);
 	rc = 0;
 out:
+	om_spam_corr_close(t.corr);
 	om_spam_db_free(t.db);
 	return rc;
 }
@@ -222,13 +239,14 @@ out:
 
 struct check {
 	const om_spam_config *cfg;
+	const om_spam_env *env; /* NULL: no DKIM/DMARC of our own */
 	om_spam_result r;
 };
 
 static void check_tx(void *user, const om_proto_tx *tx)
 {
 	struct check *c = user;
-	om_spam_check(c->cfg, tx, NULL, &c->r);
+	om_spam_check(c->cfg, tx, c->env, &c->r);
 }
 
 static int cmd_check(enum om_lang lang, om_spam_config *cfg, const char *const *files, int nfiles,
@@ -249,6 +267,17 @@ static int cmd_check(enum om_lang lang, om_spam_config *cfg, const char *const *
 		struct check c;
 		memset(&c, 0, sizeof(c));
 		c.cfg = cfg;
+		om_spam_env env;
+		memset(&env, 0, sizeof(env));
+		if (cfg->auth) { /* --dkim: the message's DKIM and DMARC, checked here */
+			om_spam_auth_verify(cfg->auth, b, n, NULL, OM_AUTH_UNKNOWN, &env);
+			/* DNS without an answer: the message's own header is read instead */
+			if (env.dkim == OM_AUTH_TEMPERROR)
+				env.dkim = OM_AUTH_UNKNOWN;
+			if (env.dmarc == OM_AUTH_TEMPERROR)
+				env.dmarc = OM_AUTH_UNKNOWN;
+			c.env = &env;
+		}
 		e = om_proto_mail_message(&mc, b, n, check_tx, &c);
 		free(b);
 		if (e < 0) {
@@ -294,7 +323,10 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 	const char *sub = NULL, *db = NULL, *tenant = NULL, *ham = NULL, *spam = NULL;
 	const char *files[256];
 	int nfiles = 0;
-	bool reset = false, json = false;
+	bool reset = false, json = false, dkim = false;
+	const char *dnsfile = NULL, *inteldb = NULL;
+	om_spam_auth_ctx *auth = NULL;
+	om_intel_db *idb = NULL;
 	om_spam_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
 		say(lang, "spam.err.memory", "-", strerror(ENOMEM));
@@ -313,9 +345,12 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 			reset = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
+		} else if (!strcmp(a, "--dkim")) {
+			dkim = true;
 		} else if (!strcmp(a, "--db") || !strcmp(a, "--tenant") || !strcmp(a, "--ham") ||
 		           !strcmp(a, "--spam") || !strcmp(a, "--own") || !strcmp(a, "--partner") ||
-		           !strcmp(a, "--threshold")) {
+		           !strcmp(a, "--threshold") || !strcmp(a, "--dns-file") ||
+		           !strcmp(a, "--intel-db")) {
 			if (i + 1 >= argc) {
 				say(lang, "spam.err.value", a);
 				goto out;
@@ -323,6 +358,10 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 			const char *v = argv[++i];
 			if (!strcmp(a, "--db"))
 				db = v;
+			else if (!strcmp(a, "--dns-file"))
+				dnsfile = v, dkim = true;
+			else if (!strcmp(a, "--intel-db"))
+				inteldb = v;
 			else if (!strcmp(a, "--tenant"))
 				tenant = v;
 			else if (!strcmp(a, "--ham"))
@@ -385,6 +424,20 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 		if (e == -ENOENT)
 			say(lang, "spam.warn.untrained", db);
 		cfg->db = d;
+		if (dkim && (e = om_spam_auth_new(dnsfile, &auth)) < 0) {
+			say(lang, "milter.err.dkim", dnsfile ? dnsfile : "-", strerror(-e));
+			om_spam_db_free(d);
+			rc = 1;
+			goto out;
+		}
+		if (inteldb && (e = om_intel_db_open(inteldb, &idb)) < 0) {
+			say(lang, "err.intel.open", inteldb, strerror(-e), inteldb);
+			om_spam_db_free(d);
+			rc = 1;
+			goto out;
+		}
+		cfg->auth = auth;
+		cfg->intel_db = idb;
 		rc = cmd_check(lang, cfg, files, nfiles, json);
 		om_spam_db_free(d);
 	} else if (!strcmp(sub, "stats")) {
@@ -398,11 +451,25 @@ int om_spam_main(int argc, char **argv, enum om_lang lang, const char *default_d
 		out(lang, "spam.msg.stats", db, (unsigned long long)h, (unsigned long long)s,
 		    (unsigned long long)t);
 		om_spam_db_free(d);
+		/* the correspondent history beside it, when there is one */
+		char cpath[PATH_LEN + 8];
+		struct stat cst;
+		om_spam_corr *corr = NULL;
+		if (om_spam_corr_path(db, cpath, sizeof(cpath)) == 0 && stat(cpath, &cst) == 0 &&
+		    om_spam_corr_open(cpath, 0, &corr) == 0) {
+			unsigned nc;
+			uint64_t dropped;
+			om_spam_corr_stats(corr, &nc, &dropped);
+			out(lang, "spam.msg.corr", cpath, nc, (unsigned long long)dropped);
+			om_spam_corr_close(corr);
+		}
 		rc = 0;
 	} else {
 		say(lang, "spam.err.sub", sub);
 	}
 out:
+	om_intel_db_close(idb);
+	om_spam_auth_free(auth);
 	free(cfg);
 	return rc;
 }

@@ -19,11 +19,15 @@
 #define HDR_SIZE 40u
 #define ENTRY_SIZE 16u
 
-/* Robinson's constants, SpamBayes' defaults */
+/* Robinson's constants (SpamBayes' s and x). The number of clues and
+ * their least distance from 0.5 were chosen by 4-fold cross-validation on
+ * folds 1-4 of the evaluation corpus (never fold 0, the test fold):
+ * 150/0.1 gave recall 0.957 at 14 false positives in 3,313 ham, 300/0.15
+ * 0.969 at 15 (bench/spam.md). */
 #define UNKNOWN_STRENGTH 0.45
 #define UNKNOWN_PROB 0.5
-#define MIN_STRENGTH 0.1
-#define MAX_CLUES 150
+#define MIN_STRENGTH 0.15
+#define MAX_CLUES 300
 
 struct ent {
 	uint64_t h; /* 0: empty slot (a token hashing to 0 is stored as 1) */

@@ -29,6 +29,10 @@ struct emit {
 	void *user;
 	const char *prefix;
 	size_t plen;
+	/* body text: each word with the one before it is a token too */
+	bool pairs;
+	char prev[WORD_MAX * 4 + 8];
+	size_t prevl;
 };
 
 static void put(struct emit *e, const char *t, size_t n)
@@ -99,9 +103,26 @@ static void word_out(struct emit *e, const char *w, size_t n, size_t chars)
 		char t[16];
 		int l = snprintf(t, sizeof(t), "skip:%c %zu", w[0], chars / 10 * 10);
 		put(e, t, (size_t)l);
+		e->prevl = 0;
 		return;
 	}
 	put(e, w, n);
+	if (!e->pairs)
+		return;
+	if (e->prevl) {
+		char b[TOK_MAX];
+		size_t bl = e->prevl + 1 + n;
+		if (bl <= sizeof(b)) {
+			memcpy(b, e->prev, e->prevl);
+			b[e->prevl] = ' ';
+			memcpy(b + e->prevl + 1, w, n);
+			put(e, b, bl);
+		}
+	}
+	if (n <= sizeof(e->prev)) {
+		memcpy(e->prev, w, n);
+		e->prevl = n;
+	}
 }
 
 static size_t put_utf8(char *o, uint32_t c)
@@ -131,7 +152,8 @@ static size_t put_utf8(char *o, uint32_t c)
 void om_spam_tokenize_text(const char *prefix, const char *s, size_t n, om_spam_token_fn fn,
                            void *user)
 {
-	struct emit e = {fn, user, prefix, strlen(prefix)};
+	struct emit e = {
+	    .fn = fn, .user = user, .prefix = prefix, .plen = strlen(prefix), .pairs = !prefix[0]};
 	if (e.plen > TOK_MAX / 2)
 		e.plen = TOK_MAX / 2;
 	const unsigned char *p = (const unsigned char *)s;
@@ -250,7 +272,7 @@ static size_t addr_domain(const char *v, size_t n, char *out, size_t cap)
 
 static void header_tokens(const char *h, size_t n, om_spam_token_fn fn, void *user)
 {
-	struct emit e = {fn, user, "", 0};
+	struct emit e = {.fn = fn, .user = user, .prefix = "", .plen = 0};
 	const char *end = h + n;
 	while (h < end) {
 		const char *nl = memchr(h, '\n', (size_t)(end - h));
@@ -304,7 +326,7 @@ static void header_tokens(const char *h, size_t n, om_spam_token_fn fn, void *us
  * two labels "url:example.com" */
 static void url_tokens(const char *u, size_t n, om_spam_token_fn fn, void *user)
 {
-	struct emit e = {fn, user, "url:", 4};
+	struct emit e = {.fn = fn, .user = user, .prefix = "url:", .plen = 4};
 	const char *p = memchr(u, ':', n);
 	if (!p || (size_t)(p - u) + 3 > n || p[1] != '/' || p[2] != '/')
 		return;
@@ -353,7 +375,7 @@ void om_spam_tokenize(const om_proto_tx *tx, om_spam_token_fn fn, void *user)
 			if (v[k] == '.')
 				dot = (const char *)v + k;
 		if (dot) {
-			struct emit e = {fn, user, "att:", 4};
+			struct emit e = {.fn = fn, .user = user, .prefix = "att:", .plen = 4};
 			size_t el = n - (size_t)(dot - (const char *)v);
 			char t[16];
 			size_t l = 0;

@@ -476,6 +476,8 @@ int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char
 int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
                          size_t plen, om_wf_match *ret)
 {
+	if (!b || !b->nrecs) /* a policy's empty allow or block list */
+		return -ENOENT;
 	struct wf_view v = builder_view(b);
 	return wf_lookup(&v, host, hlen, path, plen, ret);
 }

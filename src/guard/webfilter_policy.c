@@ -204,15 +204,36 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 
 /* ---- the observer ------------------------------------------------------- */
 
-static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om_flow *f,
-                                     const om_proto_tx *tx, const char *field, const uint8_t *name,
-                                     uint32_t nlen, const uint8_t *path, uint32_t plen)
+/* Per worker: the names (without a path) no rule matched, as keyed 64-bit
+ * fingerprints, direct-mapped: an office asks for the same names again and
+ * again (the DNS query, then the ClientHello), and a miss in a database of
+ * millions is a processor cache miss too. The filter's database and lists
+ * do not change while its workers run. */
+#define WF_MISS_SLOTS 8192u
+struct wf_miss {
+	uint64_t v[WF_MISS_SLOTS];
+};
+
+static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+                                     om_flow *f, const om_proto_tx *tx, const char *field,
+                                     const uint8_t *name, uint32_t nlen, const uint8_t *path,
+                                     uint32_t plen)
 {
+	uint64_t fp = 0;
+	if (mc && !path) {
+		fp = om_siphash(om_hash_key_process(), name, nlen);
+		fp = fp ? fp : 1;
+		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp)
+			return OM_TX_VERDICT_ACCEPT;
+	}
 	om_wf_decision d;
 	if (om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path, plen,
 	                 &d) < 0 ||
-	    d.verdict == OM_WF_UNLISTED)
+	    d.verdict == OM_WF_UNLISTED) {
+		if (fp)
+			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
 		return OM_TX_VERDICT_ACCEPT;
+	}
 	if (filt->cb) {
 		om_wf_event ev = {&d, field, (const char *)name, nlen, (const char *)path, plen};
 		filt->cb(cb_user, f, tx, &ev);
@@ -231,8 +252,8 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 
 #define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
 
-enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
-                               const om_proto_tx *tx)
+static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+                                   om_flow *f, const om_proto_tx *tx)
 {
 	/* requests only: the name is the client's */
 	if (tx->dir != OM_DIR_TOSERVER || !tx->app_proto)
@@ -243,41 +264,48 @@ enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow 
 		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
 		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
-		return decide_one(filt, cb_user, f, tx, "http.host", v, n, p, p ? pn : 0);
+		return decide_one(filt, cb_user, mc, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
 	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
 		if (!(v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
-		return decide_one(filt, cb_user, f, tx, "tls.sni", v, n, NULL, 0);
+		return decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
 	}
 	if (!strcmp(tx->app_proto, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
 			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
 				break;
-			r = stricter(r,
-			             decide_one(filt, cb_user, f, tx, "dns.query", v, n, NULL, 0));
+			r = stricter(
+			    r, decide_one(filt, cb_user, mc, f, tx, "dns.query", v, n, NULL, 0));
 		}
 		return r;
 	}
 	return OM_TX_VERDICT_ACCEPT;
 }
 
+enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                               const om_proto_tx *tx)
+{
+	return wf_on_tx(filt, cb_user, NULL, f, tx);
+}
+
 struct wf_worker {
 	const om_wf_filter *filt;
 	void *cb_user;
+	struct wf_miss miss;
 };
 
 static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
-	const struct wf_worker *w = wctx;
-	return om_wf_on_tx(w->filt, w->cb_user, f, tx);
+	struct wf_worker *w = wctx;
+	return wf_on_tx(w->filt, w->cb_user, &w->miss, f, tx);
 }
 
 static void *observer_worker_new(void *user, unsigned worker)
 {
 	const om_wf_filter *filt = user;
-	struct wf_worker *w = malloc(sizeof(*w));
+	struct wf_worker *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
 	w->filt = filt;

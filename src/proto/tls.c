@@ -108,6 +108,9 @@ struct tls_info {
 	unsigned nchain;
 	uint8_t *certs; /* the Certificate message's list, for tls.certs */
 	uint32_t certs_len;
+	/* JA3, JA3S and JA4, computed once for the observers and the record
+	 * (made when first asked for) */
+	struct tls_txview *v;
 };
 
 struct tls_state {
@@ -427,13 +430,34 @@ static void certificate(struct tls_state *s, om_flow *f, const uint8_t *p, size_
 
 /* ---- the record ---------------------------------------------------------------- */
 
-static void write_ja3(om_json *j, const char *key, const struct tls_hello *h)
+/* the flow's fingerprints, computed when first asked for (an observer
+ * may have asked already) */
+static struct tls_txview *fingerprints(const struct tls_state *s)
 {
-	char str[TLS_JA3_MAX], md5[33];
-	size_t n = tls_ja3(h, str, sizeof(str), md5);
+	if (!s->x->v) {
+		/* two JA3 strings: not on the stack; only the flags zeroed */
+		s->x->v = malloc(sizeof(*s->x->v));
+		if (!s->x->v)
+			return NULL;
+		memset(s->x->v, 0, offsetof(struct tls_txview, ja3));
+	}
+	struct tls_txview *v = s->x->v;
+	v->ch = s->have_ch ? &s->x->ch : NULL;
+	v->sh = s->have_sh ? &s->x->sh : NULL;
+	v->transport = 't';
+	return v;
+}
+
+static void write_ja3(om_json *j, const char *key, struct tls_txview *v, bool server)
+{
+	uint32_t hn = 0, sn = 0;
+	const uint8_t *hash =
+	    tls_hello_buffer(v, server ? OM_TXB_JA3S_HASH : OM_TXB_JA3_HASH, 0, &hn);
+	const uint8_t *str =
+	    tls_hello_buffer(v, server ? OM_TXB_JA3S_STRING : OM_TXB_JA3_STRING, 0, &sn);
 	om_json_obj_open(j, key);
-	om_json_str(j, "hash", md5);
-	om_json_strn(j, "string", str, n);
+	om_json_strn(j, "hash", hash ? (const char *)hash : "", hash ? hn : 0);
+	om_json_strn(j, "string", str ? (const char *)str : "", str ? sn : 0);
 	om_json_obj_close(j);
 }
 
@@ -487,14 +511,15 @@ static void tls_object(om_json *j, const struct tls_state *s)
 		if (c->notafter[0])
 			om_json_str(j, "notafter", c->notafter);
 	}
-	if (s->have_ch)
-		write_ja3(j, "ja3", &s->x->ch);
-	if (s->have_sh)
-		write_ja3(j, "ja3s", &s->x->sh);
-	if (s->have_ch) {
-		char ja4[TLS_JA4_LEN + 1];
-		tls_ja4(&s->x->ch, 't', ja4);
-		om_json_str(j, "ja4", ja4);
+	struct tls_txview *fp = fingerprints(s);
+	if (s->have_ch && fp)
+		write_ja3(j, "ja3", fp, false);
+	if (s->have_sh && fp)
+		write_ja3(j, "ja3s", fp, true);
+	if (s->have_ch && fp) {
+		uint32_t n = 0;
+		const uint8_t *ja4 = tls_hello_buffer(fp, OM_TXB_JA4, 0, &n);
+		om_json_strn(j, "ja4", ja4 ? (const char *)ja4 : "", ja4 ? n : 0);
 	}
 	om_json_obj_close(j);
 }
@@ -547,7 +572,7 @@ static void tls_body(om_json *j, void *arg)
 
 struct tls_tx {
 	struct tls_state *s;
-	struct tls_txview v;
+	struct tls_txview *v; /* the flow's (s->x->v) */
 };
 
 static const uint8_t *cstr(const char *p, uint32_t *ret_len)
@@ -585,7 +610,7 @@ static const uint8_t *tls_tx_buffer(const om_proto_tx *tx, enum om_tx_buf b, uin
 		}
 		return NULL;
 	}
-	default: return tls_hello_buffer(&t->v, b, idx, ret_len);
+	default: return tls_hello_buffer(t->v, b, idx, ret_len);
 	}
 }
 
@@ -601,24 +626,18 @@ static void tx_show(struct tls_state *s, om_flow *f, unsigned progress, int dir)
 {
 	struct om_proto_worker *w = proto_worker(f);
 	if (!s->x || !w || !w->p->nobs)
-		return;                        /* nobody looks: nothing to make */
-	struct tls_tx *t = malloc(sizeof(*t)); /* two JA3 strings: not on the stack */
-	if (!t)
+		return; /* nobody looks: nothing to make */
+	struct tls_tx t = {.s = s, .v = fingerprints(s)};
+	if (!t.v)
 		return;
-	t->s = s;
-	memset(&t->v, 0, offsetof(struct tls_txview, ja3));
-	t->v.ch = s->have_ch ? &s->x->ch : NULL;
-	t->v.sh = s->have_sh ? &s->x->sh : NULL;
-	t->v.transport = 't';
 	om_proto_tx tx = {.app_proto = "tls",
 	                  .tx_id = 0,
 	                  .progress = progress,
 	                  .dir = dir,
 	                  .buffer = tls_tx_buffer,
 	                  .json = tls_tx_json,
-	                  .priv = t};
+	                  .priv = &t};
 	proto_tx_ready(f, &tx);
-	free(t);
 }
 
 static void log_once(struct tls_state *s, om_flow *f)
@@ -639,8 +658,10 @@ static void finish(struct tls_state *s, om_flow *f)
 	log_once(s, f);
 	s->dead = true;
 	om_app_bypass(f, OM_APP_BYPASS_BOTH);
-	if (s->x)
+	if (s->x) {
 		free(s->x->certs);
+		free(s->x->v);
+	}
 	free(s->x);
 	s->x = NULL;
 	for (int dir = 0; dir < 2; dir++) {
@@ -875,8 +896,10 @@ static void tls_free(void *st, void *user)
 		return;
 	free(s->d[0].hs);
 	free(s->d[1].hs);
-	if (s->x)
+	if (s->x) {
 		free(s->x->certs);
+		free(s->x->v);
+	}
 	free(s->x);
 	free(s);
 }

@@ -1,8 +1,11 @@
 /* libFuzzer target: application control. Input byte 0 even: the group map
  * parser on the rest, then host lookups of every suffix of the input. Odd:
- * the rest cut into packets (2-byte length each) fed to a worker as the IP
- * packets of a few flows (nDPI on hostile bytes, the capped tables, the end
- * of every flow). */
+ * the rest cut into chunks (a selector byte, 2-byte length each): a
+ * selector with its high bit clear feeds the chunk to a worker as an IP
+ * packet of one of a few flows (nDPI on hostile bytes, the capped tables),
+ * one with it set shows the chunk as the Host/SNI (and method, URI) of an
+ * HTTP, TLS or QUIC transaction of that flow (the names read from our
+ * parsers); each flow's app object is written, and every flow ended. */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +15,22 @@
 
 static om_appctl ac;
 static om_appctl_worker *w;
+
+struct chunk {
+	const uint8_t *p;
+	uint32_t n;
+};
+
+static const uint8_t *chunk_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                   uint32_t *ret_len)
+{
+	const struct chunk *c = tx->priv;
+	if (idx || (b != OM_TXB_HTTP_HOST && b != OM_TXB_TLS_SNI && b != OM_TXB_HTTP_METHOD &&
+	            b != OM_TXB_HTTP_URI_RAW))
+		return NULL;
+	*ret_len = c->n;
+	return c->n ? c->p : NULL;
+}
 
 static void init(void)
 {
@@ -68,8 +87,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.l3 = pk;
 		p.l3_len = (uint32_t)n;
 		om_app_info info;
-		om_appctl_packet(w, &f[which], &p, &info);
+		if (data[pos - 3] & 0x80) {
+			static const char *const protos[] = {"http", "tls", "quic", "dns"};
+			struct chunk c = {pk, (uint32_t)n};
+			om_proto_tx tx = {.app_proto = protos[(data[pos - 3] >> 3) & 3],
+			                  .progress = OM_TX_REQUEST,
+			                  .buffer = chunk_buffer,
+			                  .priv = &c};
+			om_appctl_tx(w, &f[which], &tx, &info);
+		} else {
+			om_appctl_packet(w, &f[which], &p, &info);
+		}
 		om_appctl_flow(w, &f[which], &info);
+		om_buf b;
+		om_buf_init(&b, 4096);
+		om_json j;
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_appctl_json(w, &f[which], &j);
+		om_json_obj_close(&j);
+		om_buf_free(&b);
 		free(pk);
 		pos += n;
 	}

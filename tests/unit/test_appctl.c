@@ -2,7 +2,8 @@
  * (lines, errors with their number, host rules at label boundaries), the
  * policy (an application over its group), and nDPI on packets built here:
  * a TLS ClientHello with the SNI of a storage service, a DNS query, the
- * caps of the flow and detection tables and the state freed at flow end. */
+ * caps of the flow and detection tables and the state freed at flow end;
+ * and the names read from our parsers' transactions (Host, SNI). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -348,19 +349,29 @@ static void test_dns_and_caps(void **state)
 	assert_true(d.flags & OM_FLOW_F_APPCTL_DONE);
 	assert_int_equal(om_appctl_flow(w, &d, &info), 0);
 	assert_string_equal(info.proto, "DNS");
-	/* two TCP flows that never say anything: both hold an nDPI state */
-	om_flow a = mkflow(IPPROTO_TCP, 11), b = mkflow(IPPROTO_TCP, 12), c = mkflow(IPPROTO_TCP, 13),
-	        e = mkflow(IPPROTO_TCP, 16), g = mkflow(IPPROTO_TCP, 17);
+	/* two TCP flows of unknown data: both hold an nDPI state */
+	static const uint8_t odd[] = {0x5a, 0x01, 0x5a, 0x02, 0x5a, 0x03};
+	om_flow a = mkflow(IPPROTO_TCP, 11), b = mkflow(IPPROTO_TCP, 12),
+	        c = mkflow(IPPROTO_TCP, 13), e = mkflow(IPPROTO_TCP, 16),
+	        g = mkflow(IPPROTO_TCP, 17);
 	tcp4(CLI, SRV, 40001, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &a, &info);
-	tcp4(CLI, SRV, 40002, 9999, 1, 0, 0x02, NULL, 0);
+	assert_int_equal(st->packets, 0); /* a SYN carries nothing for nDPI */
+	tcp4(CLI, SRV, 40001, 9999, 2, 0, 0x18, odd, sizeof(odd));
+	feed(w, &a, &info);
+	tcp4(CLI, SRV, 40002, 9999, 2, 0, 0x18, odd, sizeof(odd));
 	feed(w, &b, &info);
 	assert_int_equal(st->detect_full, 0);
-	assert_int_equal(st->packets, 0); /* a SYN carries nothing for nDPI */
-	/* the third finds every nDPI state taken: followed, not identified */
+	assert_int_equal(st->packets, 2);
+	/* a SYN takes no nDPI state: the state is taken with the first data */
 	tcp4(CLI, SRV, 40003, 9999, 1, 0, 0x02, NULL, 0);
 	feed(w, &c, &info);
+	assert_int_equal(st->detect_full, 0);
+	/* the third finds every nDPI state taken: followed, not identified */
+	tcp4(CLI, SRV, 40003, 9999, 2, 0, 0x18, odd, sizeof(odd));
+	feed(w, &c, &info);
 	assert_int_equal(st->detect_full, 1);
+	assert_int_equal(st->packets, 2);
 	assert_int_equal(om_appctl_flow(w, &c, &info), 0);
 	assert_null(info.proto);
 	/* the table holds 3 flows (the DNS flow takes none): the 4th is not
@@ -379,7 +390,7 @@ static void test_dns_and_caps(void **state)
 	feed(w, &g, &info);
 	assert_int_equal(om_appctl_flow(w, &g, &info), 0);
 	assert_int_equal(om_appctl_flow_end(w, &g, &info), 0);
-	assert_int_equal(st->packets, 0);
+	assert_int_equal(st->packets, 2);
 	/* ICMP is not followed */
 	om_flow i = mkflow(IPPROTO_ICMP, 14);
 	assert_int_equal(feed(w, &i, &info), 0);
@@ -400,6 +411,164 @@ static void test_dns_and_caps(void **state)
 	}
 	assert_int_equal(finals, 1);
 	assert_int_equal(at, 8);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
+/* A transaction as a parser shows it to its observers: named buffers. */
+struct fake_tx {
+	const char *host, *sni, *method, *uri;
+};
+
+static const uint8_t *fake_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                  uint32_t *ret_len)
+{
+	const struct fake_tx *t = tx->priv;
+	const char *v = NULL;
+	if (idx)
+		return NULL;
+	switch (b) {
+	case OM_TXB_HTTP_HOST: v = t->host; break;
+	case OM_TXB_TLS_SNI: v = t->sni; break;
+	case OM_TXB_HTTP_METHOD: v = t->method; break;
+	case OM_TXB_HTTP_URI_RAW: v = t->uri; break;
+	default: break;
+	}
+	if (!v)
+		return NULL;
+	*ret_len = (uint32_t)strlen(v);
+	return (const uint8_t *)v;
+}
+
+static int tx_name(om_appctl_worker *w, om_flow *f, const char *app_proto, struct fake_tx *t,
+                   om_app_info *info)
+{
+	om_proto_tx tx = {.app_proto = app_proto,
+	                  .progress = OM_TX_REQUEST,
+	                  .dir = OM_DIR_TOSERVER,
+	                  .buffer = fake_buffer,
+	                  .priv = t};
+	return om_appctl_tx(w, f, &tx, info);
+}
+
+static void set_v4(om_addr *a, uint32_t v4)
+{
+	uint8_t b[4] = {(uint8_t)(v4 >> 24), (uint8_t)(v4 >> 16), (uint8_t)(v4 >> 8), (uint8_t)v4};
+	om_addr_from_v4(a, b);
+}
+
+/* Flows our parsers know are named from the transaction (Host, SNI)
+ * through nDPI's host lists and the map's host rules, once, without a
+ * packet given to nDPI; the names are the ones nDPI's own dissectors give
+ * the same ClientHello (checked on the packet path with the same names). */
+static void test_parser_names(void **state)
+{
+	(void)state;
+	char err[256];
+	om_app_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	assert_int_equal(om_app_policy_set(&pol, "online_storage", OM_APP_ACT_BLOCK), 0);
+	om_appctl ac;
+	assert_int_equal(om_appctl_setup(&ac, NULL, &pol, 64, 8, 16, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	const om_appctl_stats *st = om_appctl_stats_get(w);
+	om_app_info info, pk;
+	int fin;
+
+	/* TLS SNI on nDPI's Dropbox list, in upper case with a trailing dot */
+	om_flow f = mkflow(IPPROTO_TCP, 1);
+	struct fake_tx t1 = {.sni = "WWW.DropBox.com."};
+	assert_int_equal(tx_name(w, &f, "tls", &t1, &info), 1);
+	assert_string_equal(info.proto, "TLS");
+	assert_string_equal(info.app, "Dropbox");
+	assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+	assert_int_equal(info.action, OM_APP_ACT_BLOCK);
+	assert_true(f.flags & OM_FLOW_F_DROP);
+	assert_true(f.flags & OM_FLOW_F_APPCTL_DONE);
+	assert_int_equal(st->packets, 0);
+	assert_int_equal(st->blocked, 1);
+	/* once per flow: a second transaction changes nothing */
+	struct fake_tx t1b = {.sni = "www.facebook.com"};
+	assert_int_equal(tx_name(w, &f, "tls", &t1b, &info), 0);
+	assert_int_equal(om_appctl_flow(w, &f, &info), 0);
+	assert_string_equal(info.app, "Dropbox");
+	/* the same ClientHello given to nDPI's dissector: the same names */
+	om_flow fp = mkflow(IPPROTO_TCP, 101);
+	tls_flow(w, &fp, "www.dropbox.com", &pk, &fin);
+	assert_int_equal(fin, 2);
+	assert_string_equal(pk.proto, info.proto);
+	assert_string_equal(pk.app, info.app);
+	assert_string_equal(pk.category, info.category);
+	assert_int_equal(pk.group, info.group);
+
+	/* HTTP Host on nDPI's Facebook list */
+	om_flow g = mkflow(IPPROTO_TCP, 2);
+	struct fake_tx t2 = {.host = "www.facebook.com", .method = "GET", .uri = "/"};
+	assert_int_equal(tx_name(w, &g, "http", &t2, &info), 1);
+	assert_string_equal(info.proto, "HTTP");
+	assert_string_equal(info.app, "Facebook");
+	assert_int_equal(info.group, OM_APP_G_SNS);
+	assert_int_equal(info.action, OM_APP_ACT_NONE);
+	assert_false(g.flags & OM_FLOW_F_DROP);
+
+	/* a host rule of the map (no nDPI protocol): GigaFile, blocked */
+	om_flow h = mkflow(IPPROTO_UDP, 3);
+	struct fake_tx t3 = {.sni = "upload.gigafile.nu"};
+	assert_int_equal(tx_name(w, &h, "quic", &t3, &info), 1);
+	assert_string_equal(info.proto, "QUIC");
+	assert_string_equal(info.app, "GigaFile");
+	assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+	assert_true(h.flags & OM_FLOW_F_DROP);
+
+	/* an unlisted name: the carrier alone, with the packet path's answer */
+	om_flow i = mkflow(IPPROTO_TCP, 4);
+	struct fake_tx t4 = {.sni = "www.omamori.test"};
+	assert_int_equal(tx_name(w, &i, "tls", &t4, &info), 1);
+	assert_string_equal(info.proto, "TLS");
+	assert_null(info.app);
+	assert_int_equal(info.group, OM_APP_G_NONE);
+	om_flow ip = mkflow(IPPROTO_TCP, 104);
+	tls_flow(w, &ip, "www.omamori.test", &pk, &fin);
+	assert_int_equal(om_appctl_flow_end(w, &ip, &pk), 0);
+	assert_string_equal(pk.proto, "TLS");
+	assert_null(pk.app);
+	assert_string_equal(pk.category, info.category);
+
+	/* a tunnel through a proxy and a request to a proxy (vpn_proxy) */
+	om_flow c = mkflow(IPPROTO_TCP, 5);
+	struct fake_tx t5 = {.host = "example.org", .method = "CONNECT", .uri = "example.org:443"};
+	assert_int_equal(tx_name(w, &c, "http", &t5, &info), 1);
+	assert_string_equal(info.proto, "HTTP_Connect");
+	om_flow px = mkflow(IPPROTO_TCP, 6);
+	struct fake_tx t6 = {.host = "example.org", .method = "GET", .uri = "http://example.org/"};
+	assert_int_equal(tx_name(w, &px, "http", &t6, &info), 1);
+	assert_string_equal(info.proto, "HTTP_Proxy");
+	assert_int_equal(info.group, OM_APP_G_VPN_PROXY);
+
+	/* no SNI: nDPI's IP lists on the server's address (31.13.64.0/18 is
+	 * Facebook's), as its dissector says of the same flow */
+	om_flow n = mkflow(IPPROTO_TCP, 7);
+	set_v4(&n.srv, 0x1f0d4001u);
+	set_v4(&n.cli, CLI);
+	struct fake_tx t7 = {0};
+	assert_int_equal(tx_name(w, &n, "tls", &t7, &info), 1);
+	assert_string_equal(info.proto, "TLS");
+	assert_string_equal(info.app, "Facebook");
+	assert_int_equal(info.group, OM_APP_G_SNS);
+
+	/* protocols without a name to read, and other callers: not named here */
+	om_flow m = mkflow(IPPROTO_TCP, 8);
+	struct fake_tx t8 = {0};
+	assert_int_equal(tx_name(w, &m, "smtp", &t8, &info), 0);
+	assert_int_equal(tx_name(w, &m, NULL, &t8, &info), 0);
+	assert_int_equal(om_appctl_flow(w, &m, &info), -ENOENT);
+	om_flow icmp = mkflow(IPPROTO_ICMP, 9);
+	assert_int_equal(tx_name(w, &icmp, "tls", &t4, &info), 0);
+
+	/* none of these was given to nDPI */
+	assert_int_equal(st->packets, 2);
+	assert_int_equal(st->table_full, 0);
 	om_appctl_worker_free(w);
 	om_appctl_cleanup(&ac);
 }
@@ -434,6 +603,7 @@ int main(void)
 	    cmocka_unit_test(test_names),        cmocka_unit_test(test_map_parse),
 	    cmocka_unit_test(test_policy),       cmocka_unit_test(test_tls_storage_blocked),
 	    cmocka_unit_test(test_dns_and_caps), cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_parser_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

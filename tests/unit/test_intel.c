@@ -12,6 +12,7 @@
 /* clang-format on */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,15 @@ static void test_addresses(void **state)
 	assert_string_equal(text(&h), "2001:db8::/32");
 	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_AUTO, "2001:db9::1", 11, 0, &h),
 	                 -ENOENT);
+	/* lengths on each side of a 64-bit word of the length set (/64, /63) */
+	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8:1:2::/64", "v6-64", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8:1:4::/63", "v6-63", 80, 0), 0);
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:2::5", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6-64");
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:5::1", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6-63");
+	assert_int_equal(om_intel_builder_lookup(b, OM_INTEL_IP, "2001:db8:1:3::1", 15, 0, &h), 0);
+	assert_string_equal(h.source, "v6");
 	/* a v6 network never covers a v4 address (the mapped form) */
 	om_intel_builder_free(b);
 	b = mk();
@@ -245,6 +255,14 @@ static void test_file(void **state)
 	assert_int_equal(st.by_type[OM_INTEL_IP], 5000);
 	assert_int_equal(st.expired, 10);
 	assert_int_equal(st.sources, 3);
+	/* the types it holds: the matcher asks for nothing else */
+	assert_true(om_intel_db_has(db, OM_INTEL_IP));
+	assert_true(om_intel_db_has(db, OM_INTEL_DOMAIN));
+	assert_false(om_intel_db_has(db, OM_INTEL_URL));
+	assert_false(om_intel_db_has(db, OM_INTEL_JA3));
+	assert_false(om_intel_db_has(db, OM_INTEL_JA4));
+	assert_false(om_intel_db_has(db, OM_INTEL_TYPES));
+	assert_false(om_intel_db_has(NULL, OM_INTEL_IP));
 	/* expire: a merge at a time leaves out what expired by then */
 	b = mk();
 	assert_int_equal(om_intel_builder_merge(b, db, 200), 0);
@@ -441,8 +459,83 @@ static void test_flow_start(void **state)
 	om_addr_parse("198.51.100.5", &f.srv);
 	assert_false(om_intel_flow_start(&m, 0, &f));
 	assert_int_equal(s.n, 2);
+	/* an address the database does not list (remembered as such), then a
+	 * database that lists it and one of the office's own addresses: the
+	 * reload forgets what the old one did not list; an address in
+	 * home-net is no indicator, the outside end alone is looked up */
+	memset(&f, 0, sizeof(f));
+	om_addr_parse("192.168.1.7", &f.cli);
+	om_addr_parse("198.51.100.99", &f.srv);
+	m.block = false;
+	assert_false(om_intel_flow_start(&m, 0, &f));
+	assert_false(om_intel_flow_start(&m, 0, &f));
+	b = mk();
+	assert_int_equal(add(b, OM_INTEL_IP, "198.51.100.99", "new", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "192.168.1.7", "inside", 80, 0), 0);
+	char q[sizeof(p) + 4];
+	snprintf(q, sizeof(q), "%s.new", p);
+	assert_int_equal(om_intel_builder_write(b, q), 0);
+	om_intel_builder_free(b);
+	assert_int_equal(rename(q, p), 0);
+	assert_int_equal(om_intel_live_reload(m.live), 1);
+	s.n = 0;
+	assert_true(om_intel_flow_start(&m, 0, &f));
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.field, "flow.dest_ip");
+	assert_string_equal(s.ind, "198.51.100.99");
+	/* without home-net both ends are looked up */
+	m.base = NULL;
+	s.n = 0;
+	assert_true(om_intel_flow_start(&m, 0, &f));
+	assert_int_equal(s.n, 2);
 	om_intel_live_free(m.live);
 	unlink(p);
+}
+
+/* The database of each tenant: its policy's intel.db, the "default"
+ * entry's, the shared intel.db; a bad intel: part names file and line. */
+static void test_tenant_db(void **state)
+{
+	(void)state;
+	static om_guard_config g;
+	om_config_part parts[] = {{&om_guard_config_schema, &g}};
+	om_config_defaults(parts, 1);
+	assert_null(om_guard_intel_db(&g, "office-a")); /* nothing configured */
+	char cfg[] = "/tmp/omamori-intel-tenants-XXXXXX";
+	int fd = mkstemp(cfg);
+	assert_true(fd >= 0);
+	const char *y = "intel:\n  db: /srv/shared.db\npolicy:\n  tenants:\n    office-a:\n"
+	                "      intel:\n        db: /srv/a.db\n    office-b:\n      appctl:\n"
+	                "        sns: block\n";
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	char err[512] = "";
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), 0);
+	assert_string_equal(om_guard_intel_db(&g, "office-a"), "/srv/a.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-b"), "/srv/shared.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-z"), "/srv/shared.db");
+	assert_string_equal(om_guard_intel_db(&g, NULL), "/srv/shared.db");
+	/* a "default" entry with a database serves tenants without an entry */
+	y = "policy:\n  tenants:\n    default:\n      intel:\n        db: /srv/d.db\n"
+	    "    office-a:\n      intel:\n        db: /srv/a.db\n";
+	fd = open(cfg, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	om_config_defaults(parts, 1);
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), 0);
+	assert_string_equal(om_guard_intel_db(&g, "office-a"), "/srv/a.db");
+	assert_string_equal(om_guard_intel_db(&g, "office-z"), "/srv/d.db");
+	/* intel: takes db: only */
+	y = "policy:\n  tenants:\n    x:\n      intel:\n        path: /srv/x.db\n";
+	fd = open(cfg, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+	close(fd);
+	assert_int_equal(om_config_load(parts, 1, cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":5"));
+	assert_non_null(strstr(err, "intel:"));
+	unlink(cfg);
 }
 
 int main(void)
@@ -453,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_import),     cmocka_unit_test(test_live_reload),
 	    cmocka_unit_test(test_flow_start),
+	    cmocka_unit_test(test_tenant_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,22 @@ static void test_tokens_latin(void **state)
 	assert_true(has_tok(&k, "tag:b"));
 	assert_true(has_tok(&k, "bold"));
 	assert_true(has_tok(&k, "caf\xc3\xa9"));
-	assert_int_equal(k.n, 8);
+	/* body text: each word with the word before it ("free offer" says
+	 * more than "free" and "offer"); a skipped long word breaks the chain,
+	 * words too short for a token do not */
+	assert_true(has_tok(&k, "hello world-wide"));
+	assert_true(has_tok(&k, "world-wide free"));
+	assert_true(has_tok(&k, "free offer"));
+	assert_true(has_tok(&k, "bold caf\xc3\xa9"));
+	assert_false(has_tok(&k, "offer bold"));
+	assert_int_equal(k.n, 12);
+	/* header words (a prefix) are not paired */
+	struct toks h = {0};
+	om_spam_tokenize_text("subject:", "free offer", 10, tok_cb, &h);
+	assert_true(has_tok(&h, "subject:free"));
+	assert_false(has_tok(&h, "subject:free offer"));
+	assert_false(has_tok(&h, "free offer"));
+	assert_int_equal(h.n, 2);
 }
 
 static void test_tokens_japanese_bigrams(void **state)
@@ -565,6 +580,225 @@ static void test_url_webfilter(void **state)
 	unlink(path);
 }
 
+/* ---- threat intelligence on links ------------------------------------------------ */
+
+static void test_url_intel(void **state)
+{
+	(void)state;
+	om_intel_builder *b;
+	assert_int_equal(om_intel_builder_new(&b), 0);
+	om_intel_ind u = {.type = OM_INTEL_URL,
+	                  .value = "http://phish.example/login",
+	                  .len = 26,
+	                  .source = "test",
+	                  .confidence = 90,
+	                  .threat = OM_INTEL_THREAT_PHISHING};
+	assert_true(om_intel_builder_add(b, &u) >= 0);
+	om_intel_ind d = {.type = OM_INTEL_DOMAIN,
+	                  .value = "c2.example",
+	                  .len = 10,
+	                  .source = "test",
+	                  .confidence = 80,
+	                  .threat = OM_INTEL_THREAT_C2};
+	assert_true(om_intel_builder_add(b, &d) >= 0);
+	char path[] = "/tmp/test_spam_intelXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(om_intel_builder_write(b, path), 0);
+	om_intel_builder_free(b);
+	om_intel_db *db;
+	assert_int_equal(om_intel_db_open(path, &db), 0);
+	om_spam_config c;
+	om_spam_config_init(&c);
+	c.intel_db = db;
+	om_spam_result r;
+	/* the listed URL (with user info and a port that do not change what
+	 * it points to), and a host under the listed domain */
+	check(&c,
+	      "From: <a@b.example>\r\nSubject: x\r\n\r\n"
+	      "log in at http://user@phish.example:8080/login now, or https://www.c2.example/p\r\n",
+	      &r);
+	assert_true(has_reason(&r, "url_intel"));
+	assert_int_equal(r.nintel, 2);
+	assert_int_equal(r.intel[0].threat, OM_INTEL_THREAT_PHISHING);
+	assert_string_equal(r.intel[0].source, "test");
+	assert_int_equal(r.intel[1].threat, OM_INTEL_THREAT_C2);
+	assert_int_equal(r.verdict, OM_SPAM_SPAM); /* 5.0 */
+	/* a listed link with a payment request is a targeted-mail sign */
+	check(&c,
+	      "From: <a@b.example>\r\nSubject: invoice\r\n\r\n"
+	      "Please pay the invoice at http://phish.example/login\r\n",
+	      &r);
+	assert_true(r.targeted);
+	assert_true(has_sign(&r, "listed_link"));
+	/* the spam object names the listed link */
+	om_buf jb;
+	om_json j;
+	om_buf_init(&jb, 8192);
+	om_json_init(&j, &jb);
+	om_json_obj_open(&j, NULL);
+	om_spam_write(&j, &r);
+	om_json_obj_close(&j);
+	assert_true(om_buf_append(&jb, "", 1) == 0);
+	assert_non_null(strstr(jb.data, "\"intel\":[{\"url\":\"http://phish.example/login\""));
+	assert_non_null(strstr(jb.data, "\"threat\":\"phishing\""));
+	om_buf_free(&jb);
+	/* unlisted links are no sign */
+	check(&c,
+	      "From: <a@b.example>\r\nSubject: x\r\n\r\nsee https://phish.example.org/login\r\n",
+	      &r);
+	assert_false(has_reason(&r, "url_intel"));
+	assert_int_equal(r.nintel, 0);
+	om_intel_db_close(db);
+	unlink(path);
+}
+
+/* ---- the correspondent history ---------------------------------------------------- */
+
+static char corr_path[] = "/tmp/test_spam_corrXXXXXX";
+
+static void test_corr_file(void **state)
+{
+	(void)state;
+	int fd = mkstemp(corr_path);
+	assert_true(fd >= 0);
+	close(fd);
+	om_spam_corr *c;
+	assert_int_equal(om_spam_corr_open(corr_path, 0, &c), 0);
+	assert_int_equal(om_spam_corr_add(c, "Partner-Trading.COM.", 1000), 1);
+	assert_int_equal(om_spam_corr_add(c, "partner-trading.com", 1001), 0);
+	assert_int_equal(om_spam_corr_add(c, "bank.example", 1002), 1);
+	assert_int_equal(om_spam_corr_add(c, "no dot", 1003), -EINVAL);
+	assert_true(om_spam_corr_known(c, "partner-trading.com"));
+	assert_false(om_spam_corr_known(c, "partner-tradinq.com"));
+	om_spam_corr_close(c);
+	/* a crash in the middle of a line: torn and damaged lines are skipped */
+	FILE *f = fopen(corr_path, "a");
+	assert_non_null(f);
+	fputs("+ evil.example 1004 00000000\n", f); /* wrong crc */
+	fputs("+ torn.exa", f);                     /* no end */
+	fclose(f);
+	assert_int_equal(om_spam_corr_open(corr_path, 0, &c), 0);
+	unsigned n;
+	uint64_t dropped;
+	om_spam_corr_stats(c, &n, &dropped);
+	assert_int_equal(n, 2);
+	assert_true(om_spam_corr_known(c, "partner-trading.com"));
+	assert_true(om_spam_corr_known(c, "bank.example"));
+	assert_false(om_spam_corr_known(c, "evil.example"));
+	assert_false(om_spam_corr_known(c, "torn.exa"));
+	/* appending after the torn line still gives readable lines */
+	assert_int_equal(om_spam_corr_add(c, "third.example", 1005), 1);
+	om_spam_corr_close(c);
+	/* bounded: with room for 2, the domain seen longest ago goes, and
+	 * stays gone when the file is read again */
+	assert_int_equal(om_spam_corr_open(corr_path, 2, &c), 0);
+	om_spam_corr_stats(c, &n, &dropped);
+	assert_int_equal(n, 2);
+	assert_false(om_spam_corr_known(c, "partner-trading.com")); /* seen at 1001 */
+	assert_true(om_spam_corr_known(c, "third.example"));
+	assert_int_equal(om_spam_corr_add(c, "fourth.example", 1006), 1);
+	om_spam_corr_close(c);
+	assert_int_equal(om_spam_corr_open(corr_path, 2, &c), 0);
+	assert_false(om_spam_corr_known(c, "bank.example"));
+	assert_true(om_spam_corr_known(c, "third.example"));
+	assert_true(om_spam_corr_known(c, "fourth.example"));
+	om_spam_corr_close(c);
+	unlink(corr_path);
+	char p[64];
+	assert_int_equal(om_spam_corr_path("/var/lib/omamori/spam-acme.db", p, sizeof(p)), 0);
+	assert_string_equal(p, "/var/lib/omamori/spam-acme.corr");
+}
+
+struct learn_run {
+	const om_spam_config *cfg;
+	bool sent;
+	om_spam_result r;
+};
+
+static void learn_tx(void *user, const om_proto_tx *tx)
+{
+	struct learn_run *l = user;
+	om_spam_check(l->cfg, tx, NULL, &l->r);
+	l->r.sent = l->sent;
+	om_spam_learn(l->cfg, tx, &l->r, 5000);
+}
+
+static void check_learn_sent(const om_spam_config *cfg, const char *msg)
+{
+	struct learn_run l = {.cfg = cfg, .sent = true};
+	struct om_proto_mail_config mc;
+	om_spam_mail_limits(&mc);
+	assert_int_equal(
+	    om_proto_mail_message(&mc, (const uint8_t *)msg, strlen(msg), learn_tx, &l), 0);
+}
+
+static void check_learn(const om_spam_config *cfg, const char *msg, om_spam_result *ret)
+{
+	struct learn_run l = {.cfg = cfg};
+	struct om_proto_mail_config mc;
+	om_spam_mail_limits(&mc);
+	assert_int_equal(
+	    om_proto_mail_message(&mc, (const uint8_t *)msg, strlen(msg), learn_tx, &l), 0);
+	*ret = l.r;
+}
+
+static void test_first_contact(void **state)
+{
+	(void)state;
+	om_spam_corr *h;
+	assert_int_equal(om_spam_corr_open(NULL, 0, &h), 0);
+	om_spam_config c;
+	om_spam_config_init(&c);
+	assert_int_equal(om_spam_config_domains(&c, false, "example.co.jp"), 0);
+	c.corr = h;
+	om_spam_result r;
+	const char *lookalike = "From: Sato <sato@kawada-seiki.co.jp>\r\nSubject: hello\r\n\r\n"
+	                        "Thank you for your order.\r\n";
+	/* without a history, a mail from that name is nothing special */
+	om_spam_config none = c;
+	none.corr = NULL;
+	check_learn(&none, lookalike, &r);
+	assert_false(has_reason(&r, "first_contact_look_alike"));
+	assert_false(r.targeted);
+	/* it learns the real correspondent from a clean received mail */
+	check_learn(&c,
+	            "From: Sato <sato@kawada-seiki.com>\r\nSubject: order\r\n\r\n"
+	            "Thank you for your order.\r\n",
+	            &r);
+	assert_true(om_spam_corr_known(h, "kawada-seiki.com"));
+	/* and from the recipients of mail the company sent */
+	check_learn_sent(
+	    &c, "From: <me@example.co.jp>\r\nTo: A <a@hokuto-kogyo.jp>, b@minami.example\r\n"
+	        "Subject: x\r\n\r\nhello\r\n");
+	assert_true(om_spam_corr_known(h, "hokuto-kogyo.jp"));
+	assert_true(om_spam_corr_known(h, "minami.example"));
+	check_learn(&c, "From: <a@hokut0-kogyo.jp>\r\nSubject: x\r\n\r\nhello\r\n", &r);
+	assert_true(has_reason(&r, "first_contact_look_alike"));
+	/* the first contact from a look-alike (one letter changed) */
+	check_learn(&c, "From: Sato <sato@kawada-seikl.com>\r\nSubject: hello\r\n\r\nhello\r\n",
+	            &r);
+	assert_true(has_reason(&r, "first_contact_look_alike"));
+	assert_string_equal(r.corr_like, "kawada-seiki.com");
+	assert_true(r.targeted);
+	assert_true(has_sign(&r, "first_contact_look_alike"));
+	/* a look-alike never becomes a correspondent by writing */
+	assert_false(om_spam_corr_known(h, "kawada-seikl.com"));
+	/* the same first label under another suffix */
+	check_learn(&c, lookalike, &r);
+	assert_true(has_reason(&r, "first_contact_look_alike"));
+	/* the known one itself, a subdomain, and an unrelated new name are not */
+	check_learn(&c, "From: <sato@kawada-seiki.com>\r\nSubject: x\r\n\r\nhi\r\n", &r);
+	assert_false(has_reason(&r, "first_contact_look_alike"));
+	check_learn(&c, "From: <sato@mail.kawada-seiki.com>\r\nSubject: x\r\n\r\nhi\r\n", &r);
+	assert_false(has_reason(&r, "first_contact_look_alike"));
+	check_learn(&c, "From: <info@tokyo-denki.example>\r\nSubject: x\r\n\r\nhi\r\n", &r);
+	assert_false(has_reason(&r, "first_contact_look_alike"));
+	assert_true(om_spam_corr_known(h, "tokyo-denki.example"));
+	om_spam_corr_close(h);
+}
+
 /* ---- targeted mail -------------------------------------------------------------- */
 
 static void test_targeted(void **state)
@@ -658,7 +892,9 @@ static void test_catalogue(void **state)
 	                       "dmarc_fail",
 	                       "url_harmful",
 	                       "url_malicious",
-	                       "url_ip_host"};
+	                       "url_ip_host",
+	                       "url_intel",
+	                       "first_contact_look_alike"};
 	for (size_t i = 0; i < OM_ARRAY_SIZE(names); i++) {
 		char key[96];
 		snprintf(key, sizeof(key), "spam.reason.%s", names[i]);
@@ -683,6 +919,9 @@ int main(void)
 	    cmocka_unit_test(test_attachments),
 	    cmocka_unit_test(test_urls),
 	    cmocka_unit_test(test_url_webfilter),
+	    cmocka_unit_test(test_url_intel),
+	    cmocka_unit_test(test_corr_file),
+	    cmocka_unit_test(test_first_contact),
 	    cmocka_unit_test(test_targeted),
 	    cmocka_unit_test(test_eve_object),
 	    cmocka_unit_test(test_catalogue),

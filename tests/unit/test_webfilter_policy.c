@@ -185,6 +185,15 @@ static void test_observer(void **state)
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.field[3], "dns.query");
 	assert_string_equal(s.name[3], "dl.dropbox.com");
+	/* asked again (the unlisted name is remembered as such by the worker):
+	 * the same decisions, a listed name is decided every time */
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_DROP);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.name[4], "dl.dropbox.com");
+	t.bufs[OM_TXB_DNS_QUERY][1] = NULL;
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 5);
+	s.n = 4;
 
 	/* no host, another protocol: nothing */
 	t = mk_tx("http", OM_DIR_TOSERVER);
