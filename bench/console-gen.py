@@ -43,8 +43,8 @@ def batches(d, ngw, nev):
         tenant, gw = 'c%04d' % g, 'g%04d' % g
         cred = 'bench-credential-%04d-%s' % (g, 'x' * 20)
         h = hashlib.blake2b(cred.encode(), digest_size=32).hexdigest()
-        sql.append("INSERT OR IGNORE INTO console_tenants (id, name) VALUES ('%s', 'Company %d');" % (tenant, g))
-        sql.append("INSERT OR IGNORE INTO console_gateways (id, tenant, name, cred_hash) VALUES ('%s', '%s', 'gw', '%s');" % (gw, tenant, h))
+        sql.append("INSERT INTO console_tenants (id, name) VALUES ('%s', 'Company %d') ON CONFLICT DO NOTHING;" % (tenant, g))
+        sql.append("INSERT INTO console_gateways (id, tenant, name, cred_hash) VALUES ('%s', '%s', 'gw', '%s') ON CONFLICT DO NOTHING;" % (gw, tenant, h))
         lines = []
         for i in range(nev):
             t = t0 + datetime.timedelta(microseconds=g * 1000 + i * 1000000)

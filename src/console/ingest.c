@@ -1,11 +1,18 @@
 /* console: ingest of a gateway's pushed batch. The body is gzip; it is
- * inflated in chunks and split into lines, each stored through the store's
+ * inflated in chunks and split into lines, each mapped by the store's
  * importer for the gateway's own tenant (a line naming another tenant is
  * refused). Idempotence rests on two things: the batch id (a batch already
  * recorded is acknowledged without being read again) and the store's
  * per-event key (a batch resent after a crash half-way through counts each
- * event once). */
+ * event once).
+ *
+ * The server parses a batch on its connection's thread, without the store
+ * (con_ingest_parse), and hands it to a group commit (con_ingest_commit):
+ * the batches that arrive while one thread writes are written by it in one
+ * transaction with their batch records, and each is answered only after
+ * that commit. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -25,50 +32,54 @@ bool con_batch_id_ok(const char *id)
 	return n >= 1 && n <= 64;
 }
 
-static int store_line(om_store *s, const char *tenant, const char *gateway, const char *p, size_t n,
-                      con_ingest_result *res, con_desk_auto *desk)
+/* What the lines of a body go to: the store at once, or a parsed set. */
+struct sink {
+	om_store *s; /* or */
+	om_store_parsed *parsed;
+	const char *tenant, *gateway;
+	con_desk_auto *desk; /* the desk's candidates, or NULL */
+	con_ingest_result res;
+};
+
+static int sink_line(struct sink *k, const char *p, size_t n)
 {
 	int r;
 
 	if (n == 0)
 		return 0;
-	res->lines++;
-	r = om_store_import_line_for(s, p, n, tenant, gateway);
-	if (r != -EINVAL && desk)
-		con_desk_auto_note(desk, p, n); /* a serious event opens a ticket */
+	k->res.lines++;
+	if (k->parsed)
+		r = om_store_parsed_add(k->parsed, p, n, k->tenant, k->gateway);
+	else
+		r = om_store_import_line_for(k->s, p, n, k->tenant, k->gateway);
 	if (r == 1)
-		res->stored++;
+		k->res.stored++;
 	else if (r == 0)
-		res->ignored++;
+		k->res.ignored++;
 	else if (r == -EINVAL)
-		res->invalid++;
+		k->res.invalid++;
 	else
 		return r;
+	if (r != -EINVAL && k->desk)
+		con_desk_auto_note(k->desk, p, n); /* a serious event opens a ticket */
 	return 0;
 }
 
-int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const void *body,
-                    size_t len, con_ingest_result *ret)
+/* Inflates body and gives each line to k. */
+static int inflate_lines(struct sink *k, const void *body, size_t len)
 {
 	z_stream z;
 	unsigned char out[65536];
 	char *line = malloc(CON_LINE_MAX);
 	size_t ll = 0, total = 0;
 	bool overlong = false;
-	con_ingest_result res = {0};
 	int r = 0, zr;
-	/* the desk's candidates; without memory for them the batch is still
-	 * stored, only no ticket is opened by itself */
-	con_desk_auto *desk = calloc(1, sizeof(*desk));
 
-	if (!line) {
-		free(desk);
+	if (!line)
 		return -ENOMEM;
-	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
 		free(line);
-		free(desk);
 		return -ENOMEM;
 	}
 	z.next_in = (Bytef *)(uintptr_t)body;
@@ -90,9 +101,9 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 		for (size_t i = 0; i < got && r == 0; i++) {
 			if (out[i] == '\n') {
 				if (overlong)
-					res.invalid++;
+					k->res.invalid++;
 				else
-					r = store_line(s, tenant, gateway, line, ll, &res, desk);
+					r = sink_line(k, line, ll);
 				ll = 0;
 				overlong = false;
 			} else if (ll < CON_LINE_MAX) {
@@ -107,16 +118,196 @@ int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const 
 		}
 	} while (r == 0 && zr != Z_STREAM_END);
 	if (r == 0 && ll > 0)
-		r = overlong ? (res.invalid++, 0)
-		             : store_line(s, tenant, gateway, line, ll, &res, desk);
+		r = overlong ? (k->res.invalid++, 0) : sink_line(k, line, ll);
 	inflateEnd(&z);
 	free(line);
+	return r;
+}
+
+int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const void *body,
+                    size_t len, con_ingest_result *ret)
+{
+	/* the desk's candidates; without memory for them the batch is still
+	 * stored, only no ticket is opened by itself */
+	struct sink k = {
+	    .s = s, .tenant = tenant, .gateway = gateway, .desk = calloc(1, sizeof(con_desk_auto))};
+	int r = inflate_lines(&k, body, len);
+
 	if (r == 0)
 		r = om_store_flush(s);
-	if (r == 0 && desk)
-		con_desk_auto_open(s, tenant, desk, om_time_now(), NULL);
-	free(desk);
+	if (r == 0 && k.desk)
+		con_desk_auto_open(s, tenant, k.desk, om_time_now(), NULL);
+	free(k.desk);
 	if (r == 0)
-		*ret = res;
+		*ret = k.res;
 	return r;
+}
+
+int con_ingest_parse(const char *tenant, const char *gateway, const void *body, size_t len,
+                     om_store_parsed **ret_parsed, con_desk_auto **ret_desk, con_ingest_result *ret)
+{
+	struct sink k = {.tenant = tenant, .gateway = gateway};
+	int r = om_store_parsed_new(CON_INGEST_PARSED_MAX, &k.parsed);
+
+	if (r < 0)
+		return r;
+	if (ret_desk)
+		k.desk = calloc(1, sizeof(*k.desk)); /* NULL: no ticket opened by itself */
+	r = inflate_lines(&k, body, len);
+	if (r < 0) {
+		om_store_parsed_free(k.parsed);
+		free(k.desk);
+		return r;
+	}
+	*ret_parsed = k.parsed;
+	if (ret_desk)
+		*ret_desk = k.desk;
+	*ret = k.res;
+	return 0;
+}
+
+/* ---- group commit ---- */
+
+struct con_ingest_job {
+	const char *gateway, *batch_id;
+	om_store_parsed *parsed;
+	om_usec now;
+	con_ingest_result res; /* in: the parse's counts; out: the write's */
+	int rc;                /* out: 0, or negative errno */
+	bool seen;             /* out: the batch was recorded already */
+	bool done;
+	struct con_ingest_job *next;
+};
+
+void con_ingest_queue_init(con_ingest_queue *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->m, NULL);
+	pthread_cond_init(&q->cv, NULL);
+}
+
+size_t con_ingest_queued(con_ingest_queue *q)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->m);
+	for (const struct con_ingest_job *j = q->head; j; j = j->next)
+		n++;
+	pthread_mutex_unlock(&q->m);
+	return n;
+}
+
+void con_ingest_queue_destroy(con_ingest_queue *q)
+{
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->m);
+}
+
+/* One job inside the open transaction: the batch record decides (recorded
+ * already: nothing is written again), then the events and the record. */
+static int write_job(om_store *s, struct con_ingest_job *j)
+{
+	om_store_parsed_counts c;
+	int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
+
+	if (seen < 0)
+		return seen;
+	if (seen) {
+		j->seen = true;
+		j->res.stored = j->res.ignored = j->res.invalid = 0;
+		return 0;
+	}
+	int r = om_store_parsed_write(s, j->parsed, &c);
+	if (r < 0)
+		return r;
+	/* the lines the parse kept, as the store took them */
+	j->res.stored -= c.invalid + c.ignored;
+	j->res.invalid += c.invalid;
+	j->res.ignored += c.ignored;
+	return om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored, j->now);
+}
+
+/* Writes jobs [0, n) in one transaction; 0 when committed. */
+static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
+{
+	con_ingest_result saved[CON_INGEST_GROUP_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		saved[i] = jobs[i]->res;
+	om_store_set_batch_size(s, UINT_MAX); /* one commit, at the end */
+	r = om_store_begin(s);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = write_job(s, jobs[i]);
+	if (r == 0)
+		r = om_store_flush(s);
+	if (r < 0) {
+		om_store_discard(s);
+		for (size_t i = 0; i < n; i++) {
+			jobs[i]->res = saved[i];
+			jobs[i]->seen = false;
+		}
+	}
+	return r;
+}
+
+int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
+                      const char *gateway, const char *batch_id, om_store_parsed *parsed,
+                      om_usec now, con_ingest_result *res, bool *ret_seen)
+{
+	struct con_ingest_job job = {
+	    .gateway = gateway, .batch_id = batch_id, .parsed = parsed, .now = now, .res = *res};
+
+	/* the job lives on this stack until it is done: the queue never holds
+	 * it longer (the loop below returns only then) */
+	pthread_mutex_lock(&q->m);
+	if (q->tail)
+		q->tail->next = &job;
+	else
+		q->head = &job; // cppcheck-suppress autoVariables
+	q->tail = &job;         // cppcheck-suppress autoVariables
+	while (!job.done) {
+		if (q->writing) {
+			pthread_cond_wait(&q->cv, &q->m);
+			continue;
+		}
+		/* this thread writes: every job queued now (up to the cap), its own
+		 * among them unless it came after the cap */
+		struct con_ingest_job *group[CON_INGEST_GROUP_MAX];
+		size_t n = 0;
+		while (q->head && n < CON_INGEST_GROUP_MAX) {
+			group[n++] = q->head;
+			q->head = q->head->next;
+		}
+		if (!q->head)
+			q->tail = NULL;
+		q->writing = true;
+		pthread_mutex_unlock(&q->m);
+
+		pthread_mutex_lock(store_lock);
+		int r = write_group(s, group, n);
+		if (r < 0 && n > 1) {
+			/* one bad batch must not fail the others: each alone */
+			for (size_t i = 0; i < n; i++)
+				group[i]->rc = write_group(s, &group[i], 1);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				group[i]->rc = r;
+		}
+		pthread_mutex_unlock(store_lock);
+
+		pthread_mutex_lock(&q->m);
+		q->groups++;
+		q->batches += n;
+		for (size_t i = 0; i < n; i++)
+			group[i]->done = true;
+		q->writing = false;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->m);
+	if (job.rc == 0) {
+		*res = job.res;
+		*ret_seen = job.seen;
+	}
+	return job.rc;
 }

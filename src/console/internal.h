@@ -2,6 +2,7 @@
 #ifndef OMAMORI_CONSOLE_INTERNAL_H
 #define OMAMORI_CONSOLE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,39 @@ typedef struct con_ingest_result {
  * -E2BIG: over CON_INGEST_PLAIN_MAX; other negative errno: the store. */
 int con_ingest_gzip(om_store *s, const char *tenant, const char *gateway, const void *body,
                     size_t len, con_ingest_result *ret);
+/* The body's lines parsed for the gateway's tenant without the store
+ * (om_store_parsed_add), for con_ingest_commit; *ret counts the lines (kept
+ * ones as stored). Errors as con_ingest_gzip's; the set is at most
+ * CON_INGEST_PARSED_MAX bytes (-E2BIG). */
+#define CON_INGEST_PARSED_MAX (160u * 1024 * 1024)
+struct con_desk_auto;
+int con_ingest_parse(const char *tenant, const char *gateway, const void *body, size_t len,
+                     om_store_parsed **ret_parsed, struct con_desk_auto **ret_desk,
+                     con_ingest_result *ret);
+/* Group commit of parsed batches. The calling thread queues its batch and
+ * waits; when no thread is writing, it takes every queued batch (at most
+ * CON_INGEST_GROUP_MAX) and, holding store_lock, writes them in one
+ * transaction: per batch the batch record is checked (recorded already:
+ * *ret_seen, nothing written), its events and its record are written; then
+ * one commit. Each caller returns after the commit that holds its batch:
+ * 0 (*res updated with what the store took), or a negative errno when it
+ * could not be stored (nothing of it is). A group that fails is written
+ * again batch by batch, so one bad batch fails alone. */
+#define CON_INGEST_GROUP_MAX 64
+typedef struct con_ingest_queue {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	struct con_ingest_job *head, *tail;
+	bool writing;
+	uint64_t groups, batches; /* commits and the batches in them */
+} con_ingest_queue;
+void con_ingest_queue_init(con_ingest_queue *q);
+void con_ingest_queue_destroy(con_ingest_queue *q);
+/* Batches waiting for a writer. */
+size_t con_ingest_queued(con_ingest_queue *q);
+int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
+                      const char *gateway, const char *batch_id, om_store_parsed *parsed,
+                      om_usec now, con_ingest_result *res, bool *ret_seen);
 /* A batch id: 1..64 characters of [A-Za-z0-9_.-]. */
 bool con_batch_id_ok(const char *id);
 

@@ -32,6 +32,16 @@
 #define CON_BODY_MAX (64 * 1024)
 /* open connections at once (each gateway keeps one while it pushes) */
 #define CON_CONNECTIONS_MAX 2048u
+/* Threads serving connections: a pushed batch is inflated and parsed on its
+ * connection's thread while the other writes (the pages and the store stay
+ * under one lock); the batches waiting meanwhile commit together. Two, one
+ * a core: each thread that renders a PDF loads the fonts for itself
+ * (pango's font map is per thread), which takes seconds. The connection
+ * limit is shared out among the threads, and a thread waiting for a commit
+ * accepts nothing meanwhile, so the other may take most of a burst: each
+ * may hold CON_CONNECTIONS_MAX / 2. */
+#define CON_THREADS 2u
+#define CON_CONNECTIONS_ALL (CON_CONNECTIONS_MAX / 2 * CON_THREADS)
 #define CON_TENANTS_MAX 1024
 
 static const char *const report_categories[] = {"recon",        "c2",   "web_malware",
@@ -50,6 +60,11 @@ struct con_job {
 struct con_server {
 	om_store *store;
 	pthread_mutex_t lock;
+	con_ingest_queue ingest; /* the pushed batches' group commit */
+	/* the group commit's own connection to the same database, so that
+	 * pages, credentials and batch ids are read while batches are written */
+	om_store *ingest_store;
+	pthread_mutex_t ingest_lock;
 	bool tls;
 	unsigned session_seconds;
 	unsigned silence_minutes;
@@ -2416,32 +2431,56 @@ static enum MHD_Result api_ingest(struct req *r)
 	om_buf b;
 	om_json j;
 	enum MHD_Result ret;
-	int seen, rc;
+	int seen, rc, found;
+	bool dup = false;
 
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
 		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
 	con_token_hash(auth + 7, ch);
-	if (om_store_gateway_by_cred(r->srv->store, ch, &g) < 0)
+	/* called without the server's lock: the store is used under it, the
+	 * body is parsed outside it (on this connection's thread) */
+	pthread_mutex_lock(&r->srv->lock);
+	found = om_store_gateway_by_cred(r->srv->store, ch, &g);
+	seen =
+	    found < 0 || !con_batch_id_ok(bid) ? 0 : om_store_batch_seen(r->srv->store, g.id, bid);
+	pthread_mutex_unlock(&r->srv->lock);
+	if (found < 0)
 		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
 	if (!con_batch_id_ok(bid))
 		return send_text(r, 400, "application/json", "{\"error\":\"batch_id\"}");
-	seen = om_store_batch_seen(r->srv->store, g.id, bid);
 	if (seen < 0)
 		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
-	if (!seen) {
-		rc = con_ingest_gzip(r->srv->store, g.tenant, g.id, r->body, r->body_len, &res);
+	dup = seen == 1;
+	if (!dup) {
+		om_store_parsed *parsed = NULL;
+		con_desk_auto *desk = NULL;
+		rc = con_ingest_parse(g.tenant, g.id, r->body, r->body_len, &parsed, &desk, &res);
 		if (rc == -EINVAL || rc == -E2BIG)
 			return send_text(r, 400, "application/json", "{\"error\":\"body\"}");
-		if (rc < 0 || om_store_batch_add(r->srv->store, g.id, bid, res.stored, now) < 0)
+		if (rc == 0)
+			rc = con_ingest_commit(&r->srv->ingest, r->srv->ingest_store,
+			                       &r->srv->ingest_lock, g.id, bid, parsed, now, &res,
+			                       &dup);
+		om_store_parsed_free(parsed);
+		if (rc == 0 && !dup && desk) {
+			/* the events are committed: serious ones open their tickets */
+			pthread_mutex_lock(&r->srv->lock);
+			con_desk_auto_open(r->srv->store, g.tenant, desk, now, NULL);
+			pthread_mutex_unlock(&r->srv->lock);
+		}
+		free(desk);
+		if (rc < 0)
 			return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
 	}
+	pthread_mutex_lock(&r->srv->lock);
 	om_store_gateway_seen(r->srv->store, g.id, now, ver && strlen(ver) < 32 ? ver : "",
 	                      res.stored, header_u64(r, "X-Drops"), header_u64(r, "X-Backlog"));
+	pthread_mutex_unlock(&r->srv->lock);
 	om_buf_init(&b, 4096);
 	om_json_init(&j, &b);
 	om_json_obj_open(&j, NULL);
 	om_json_str(&j, "ack", bid);
-	om_json_bool(&j, "duplicate", seen == 1);
+	om_json_bool(&j, "duplicate", dup);
 	om_json_u64(&j, "lines", res.lines);
 	om_json_u64(&j, "stored", res.stored);
 	om_json_u64(&j, "invalid", res.invalid);
@@ -2636,6 +2675,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			          &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			          r.client, sizeof(r.client));
 	}
+	/* a pushed batch takes the lock itself, only around the store, so that
+	 * batches are parsed on several threads at once */
+	if (!cr->too_big && !strcmp(url, "/api/ingest") && !strcmp(method, "POST"))
+		return api_ingest(&r);
 	pthread_mutex_lock(&srv->lock);
 	pick_lang(&r, lang_cookie, sizeof(lang_cookie));
 	om_lang_set_thread(r.lang);
@@ -2766,12 +2809,15 @@ int con_serve(const con_options *o)
 		return 1;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
+	con_ingest_queue_init(&srv->ingest);
+	pthread_mutex_init(&srv->ingest_lock, NULL);
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
 	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
 	srv->db = o->db;
 	srv->reports_dir = o->reports_dir && *o->reports_dir ? o->reports_dir : CON_REPORTS_DIR;
-	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0) {
+	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0 ||
+	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0) {
 		om_err("%s", err);
 		goto out;
 	}
@@ -2791,13 +2837,15 @@ int con_serve(const con_options *o)
 		d = MHD_start_daemon(
 		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX,
-		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_ALL,
+		    MHD_OPTION_THREAD_POOL_SIZE, CON_THREADS, MHD_OPTION_HTTPS_MEM_CERT, cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(
-		    flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
-		    MHD_OPTION_NOTIFY_COMPLETED, &completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		    30u, MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_MAX, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, &handler, srv, MHD_OPTION_SOCK_ADDR, &ss,
+		                     MHD_OPTION_NOTIFY_COMPLETED, &completed, srv,
+		                     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		                     MHD_OPTION_CONNECTION_LIMIT, CON_CONNECTIONS_ALL,
+		                     MHD_OPTION_THREAD_POOL_SIZE, CON_THREADS, MHD_OPTION_END);
 	if (!d) {
 		om_err(om_tr("console.err.start"), o->listen);
 		goto out;
@@ -2813,8 +2861,11 @@ int con_serve(const con_options *o)
 	}
 	rc = 0;
 out:
+	om_store_close(srv->ingest_store);
 	om_store_close(srv->store);
 	pthread_mutex_destroy(&srv->lock);
+	con_ingest_queue_destroy(&srv->ingest);
+	pthread_mutex_destroy(&srv->ingest_lock);
 	free(srv);
 	free(cert);
 	free(key);

@@ -10,8 +10,11 @@
 #include "store/store.h"
 
 /* An EVE "appctl" event (ingest.c has checked event_type, tenant and
- * gateway): one row. Bad fields are bad data: -EINVAL. */
-int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, const char *gateway)
+ * gateway) into the row it stores, its strings pointing into ev: 1, or 0
+ * for an application outside the report's groups. Bad fields are bad data:
+ * -EINVAL. */
+int store_appctl_parse(struct json_t *ev, const char *tenant, const char *gateway,
+                       om_store_appctl_flow *ret)
 {
 	json_t *ac = json_object_get(ev, "appctl");
 	json_t *om = json_object_get(ev, "omamori");
@@ -32,7 +35,7 @@ int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, cons
 	    json_integer_value(bts) < 0 || json_integer_value(btc) < 0 ||
 	    om_store_parse_time(start, &first) < 0 || om_store_parse_time(end, &last) < 0)
 		return -EINVAL;
-	om_store_appctl_flow f = {
+	*ret = (om_store_appctl_flow){
 	    .tenant = tenant,
 	    .gateway = gateway,
 	    .flow_id = (uint64_t)json_integer_value(fid),
@@ -44,5 +47,5 @@ int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, cons
 	    .bytes = (uint64_t)json_integer_value(bts) + (uint64_t)json_integer_value(btc),
 	    .blocked = action && !strcmp(action, "blocked"),
 	};
-	return om_store_appctl_add(s, &f);
+	return 1;
 }

@@ -584,11 +584,19 @@ int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts)
 {
-	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
 		return r;
+	return om_store_batch_record(s, gateway, batch_id, events, ts);
+}
+
+int om_store_batch_record(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                          om_usec ts)
+{
+	om_db_stmt *st;
+	int r;
+
 	if (events > INT64_MAX || ts > INT64_MAX)
 		return -ERANGE;
 	r = prep(s, &st,

@@ -78,7 +78,29 @@ static uint16_t port_at(json_t *o, const char *key)
 	return v >= 0 && v <= 65535 ? (uint16_t)v : 0;
 }
 
-static int import_coverage(om_store *s, json_t *ev, const char *tenant, const char *gateway)
+/* What one line stores: an event, a watched hour (a coverage line gives one
+ * per category) or an application flow. The strings point into the parsed
+ * line (valid during the emit call) or, once kept, into a parsed set. */
+enum rec_kind { REC_EVENT, REC_WATCHED, REC_APPCTL };
+struct rec {
+	enum rec_kind kind;
+	union {
+		om_store_event ev;
+		struct {
+			const char *tenant, *gateway, *category;
+			om_usec hour;
+			uint64_t packets;
+		} w;
+		om_store_appctl_flow app;
+	} u;
+};
+
+/* emit(user, rec) takes each record of a line; its result ends the line's
+ * parse when negative. */
+typedef int (*emit_fn)(void *user, const struct rec *r);
+
+static int parse_coverage(json_t *ev, const char *tenant, const char *gateway, emit_fn emit,
+                          void *user)
 {
 	json_t *cov = json_object_get(ev, "coverage");
 	om_usec start;
@@ -94,10 +116,18 @@ static int import_coverage(om_store *s, json_t *ev, const char *tenant, const ch
 	{
 		if (!json_is_string(c) || !json_string_value(c)[0])
 			return -EINVAL;
-		int r = om_store_add_watched(s, tenant, gateway, json_string_value(c), start,
-		                             (uint64_t)packets);
-		if (r < 0)
-			return r == -EINVAL ? -EIO : r;
+	}
+	json_array_foreach(cats, i, c)
+	{
+		struct rec r = {.kind = REC_WATCHED};
+		r.u.w.tenant = tenant;
+		r.u.w.gateway = gateway;
+		r.u.w.category = json_string_value(c);
+		r.u.w.hour = start;
+		r.u.w.packets = (uint64_t)packets;
+		int e = emit(user, &r);
+		if (e < 0)
+			return e;
 	}
 	return 1;
 }
@@ -126,24 +156,11 @@ static bool surely_not_stored(const char *line, size_t len)
 	return true;
 }
 
-static int import_line(om_store *s, const char *line, size_t len, const char *want_tenant,
-                       const char *want_gateway);
-
-int om_store_import_line(om_store *s, const char *line, size_t len)
-{
-	return import_line(s, line, len, NULL, NULL);
-}
-
-int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
-                             const char *gateway)
-{
-	if (!tenant || !gateway)
-		return -EINVAL;
-	return import_line(s, line, len, tenant, gateway);
-}
-
-static int import_line(om_store *s, const char *line, size_t len, const char *want_tenant,
-                       const char *want_gateway)
+/* Parses one line and hands what it stores to emit: 1 (records emitted;
+ * a coverage line with no category emits none), 0 not a stored type,
+ * -EINVAL not a usable line, or emit's negative result. */
+static int parse_line(const char *line, size_t len, const char *want_tenant,
+                      const char *want_gateway, emit_fn emit, void *user)
 {
 	json_error_t jerr;
 	int r = -EINVAL;
@@ -170,11 +187,16 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
 	    (want_gateway && strcmp(gateway, want_gateway) != 0))
 		goto out;
 	if (cov) {
-		r = import_coverage(s, ev, tenant, gateway);
+		r = parse_coverage(ev, tenant, gateway, emit, user);
 		goto out;
 	}
 	if (app) {
-		r = store_appctl_import(s, ev, tenant, gateway);
+		struct rec rc = {.kind = REC_APPCTL};
+		r = store_appctl_parse(ev, tenant, gateway, &rc.u.app);
+		if (r == 1) {
+			int e = emit(user, &rc);
+			r = e < 0 ? e : 1;
+		}
 		goto out;
 	}
 	om_usec ts;
@@ -186,17 +208,12 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
 	const char *sig = str_at(obj, alert ? "signature" : "event");
 	int64_t sid = alert ? int_at(obj, "signature_id", 0) : 0;
 	int64_t sev = int_at(om, "severity", 3);
-	/* the store keeps the line as the dedup key: a NUL-terminated copy */
-	char *copy = malloc(len + 1);
-	if (!copy) {
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(copy, line, len);
-	copy[len] = '\0';
 	const char *src = str_at(ev, "src_ip"), *dst = str_at(ev, "dest_ip");
 	const char *proto = str_at(ev, "proto");
-	om_store_event se = {
+	/* the store keeps the line (the event key is a hash of it): the emit
+	 * function is given the line as it came, of length len, with no NUL */
+	struct rec rc = {.kind = REC_EVENT};
+	rc.u.ev = (om_store_event){
 	    .ts = ts,
 	    .tenant = tenant,
 	    .gateway = gateway,
@@ -211,15 +228,264 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
 	    .proto = proto ? proto : "",
 	    .signature = sig ? sig : "",
 	    .signature_id = sid >= 0 && sid <= UINT32_MAX ? (uint32_t)sid : 0,
-	    .eve_json = copy,
+	    .eve_json = NULL,
 	};
-	r = om_store_add_event(s, &se);
-	/* a refused event (bad fields) is bad data, not a store failure */
-	r = r == -EINVAL || r == -ERANGE ? -EINVAL : r < 0 ? r : 1;
-	free(copy);
+	r = emit(user, &rc);
+	r = r < 0 ? r : 1;
 out:
 	json_decref(ev);
 	return r;
+}
+
+/* Stores one record: 1 stored, 0 ignored (an application flow stored
+ * already), -EINVAL refused by the store as bad data, or the store's
+ * failure. */
+static int write_rec(om_store *s, const struct rec *rc)
+{
+	int r;
+	switch (rc->kind) {
+	case REC_EVENT:
+		r = om_store_add_event(s, &rc->u.ev);
+		/* a refused event (bad fields) is bad data, not a store failure */
+		return r == -EINVAL || r == -ERANGE ? -EINVAL : r < 0 ? r : 1;
+	case REC_WATCHED:
+		r = om_store_add_watched(s, rc->u.w.tenant, rc->u.w.gateway, rc->u.w.category,
+		                         rc->u.w.hour, rc->u.w.packets);
+		return r == -EINVAL ? -EIO : r < 0 ? r : 1;
+	case REC_APPCTL: return om_store_appctl_add(s, &rc->u.app);
+	}
+	return -EINVAL;
+}
+
+/* ---- one line straight into the store ---- */
+
+struct direct {
+	om_store *s;
+	const char *line;
+	size_t len;
+	int result; /* of the line's event or flow; coverage: 1 */
+};
+
+static int direct_emit(void *user, const struct rec *rc)
+{
+	struct direct *d = user;
+	struct rec c = *rc;
+	char *copy = NULL;
+	if (c.kind == REC_EVENT) {
+		/* the store keeps the line: a NUL-terminated copy */
+		copy = malloc(d->len + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, d->line, d->len);
+		copy[d->len] = '\0';
+		c.u.ev.eve_json = copy;
+	}
+	int r = write_rec(d->s, &c);
+	free(copy);
+	if (r < 0 && (r != -EINVAL || c.kind == REC_WATCHED))
+		return r;
+	d->result = r;
+	return 0;
+}
+
+static int import_line(om_store *s, const char *line, size_t len, const char *want_tenant,
+                       const char *want_gateway)
+{
+	struct direct d = {.s = s, .line = line, .len = len, .result = 1};
+	int r = parse_line(line, len, want_tenant, want_gateway, direct_emit, &d);
+	return r == 1 ? d.result : r;
+}
+
+int om_store_import_line(om_store *s, const char *line, size_t len)
+{
+	return import_line(s, line, len, NULL, NULL);
+}
+
+int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
+                             const char *gateway)
+{
+	if (!tenant || !gateway)
+		return -EINVAL;
+	return import_line(s, line, len, tenant, gateway);
+}
+
+/* ---- parsed sets ---- */
+
+/* Text is copied into blocks that never move (a record points into them);
+ * records into an array that grows by doubling. Both count against max. */
+#define PARSED_BLOCK (256u * 1024)
+struct parsed_block {
+	struct parsed_block *next;
+	size_t used, size;
+	char data[];
+};
+struct om_store_parsed {
+	struct rec *recs;
+	size_t nrecs, cap;
+	struct parsed_block *blocks;
+	size_t bytes, max_bytes;
+	uint64_t lines;
+	/* while a line is parsed: */
+	const char *line;
+	size_t len;
+	size_t line_first; /* its first record */
+	int err;
+};
+
+int om_store_parsed_new(size_t max_bytes, om_store_parsed **ret)
+{
+	if (!ret || max_bytes == 0)
+		return -EINVAL;
+	om_store_parsed *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->max_bytes = max_bytes;
+	*ret = p;
+	return 0;
+}
+
+om_store_parsed *om_store_parsed_free(om_store_parsed *p)
+{
+	if (!p)
+		return NULL;
+	while (p->blocks) {
+		struct parsed_block *b = p->blocks;
+		p->blocks = b->next;
+		free(b);
+	}
+	free(p->recs);
+	free(p);
+	return NULL;
+}
+
+uint64_t om_store_parsed_lines(const om_store_parsed *p)
+{
+	return p ? p->lines : 0;
+}
+
+/* A copy of n bytes and a NUL in the set's text; NULL when full (err). */
+static const char *parsed_copy(om_store_parsed *p, const char *v, size_t n)
+{
+	struct parsed_block *b = p->blocks;
+	if (!b || b->size - b->used < n + 1) {
+		size_t size = n + 1 > PARSED_BLOCK ? n + 1 : PARSED_BLOCK;
+		if (size > p->max_bytes - p->bytes || sizeof(*b) > p->max_bytes - p->bytes - size) {
+			p->err = -E2BIG;
+			return NULL;
+		}
+		b = malloc(sizeof(*b) + size);
+		if (!b) {
+			p->err = -ENOMEM;
+			return NULL;
+		}
+		b->size = size;
+		b->used = 0;
+		b->next = p->blocks;
+		p->blocks = b;
+		p->bytes += sizeof(*b) + size;
+	}
+	char *w = b->data + b->used;
+	memcpy(w, v, n);
+	w[n] = '\0';
+	b->used += n + 1;
+	return w;
+}
+
+static const char *parsed_str(om_store_parsed *p, const char *v)
+{
+	return v ? parsed_copy(p, v, strlen(v)) : NULL;
+}
+
+static int parsed_emit(void *user, const struct rec *rc)
+{
+	om_store_parsed *p = user;
+	if (p->nrecs == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		size_t grow = (cap - p->cap) * sizeof(struct rec);
+		if (grow > p->max_bytes - p->bytes)
+			return -E2BIG;
+		struct rec *n = realloc(p->recs, cap * sizeof(struct rec));
+		if (!n)
+			return -ENOMEM;
+		p->recs = n;
+		p->cap = cap;
+		p->bytes += grow;
+	}
+	struct rec c = *rc;
+	p->err = 0;
+	switch (c.kind) {
+	case REC_EVENT:
+		c.u.ev.tenant = parsed_str(p, c.u.ev.tenant);
+		c.u.ev.gateway = parsed_str(p, c.u.ev.gateway);
+		c.u.ev.event_type = parsed_str(p, c.u.ev.event_type);
+		c.u.ev.category = parsed_str(p, c.u.ev.category);
+		c.u.ev.action = parsed_str(p, c.u.ev.action);
+		c.u.ev.src_ip = parsed_str(p, c.u.ev.src_ip);
+		c.u.ev.dest_ip = parsed_str(p, c.u.ev.dest_ip);
+		c.u.ev.proto = parsed_str(p, c.u.ev.proto);
+		c.u.ev.signature = parsed_str(p, c.u.ev.signature);
+		c.u.ev.eve_json = parsed_copy(p, p->line, p->len);
+		break;
+	case REC_WATCHED:
+		c.u.w.tenant = parsed_str(p, c.u.w.tenant);
+		c.u.w.gateway = parsed_str(p, c.u.w.gateway);
+		c.u.w.category = parsed_str(p, c.u.w.category);
+		break;
+	case REC_APPCTL:
+		c.u.app.tenant = parsed_str(p, c.u.app.tenant);
+		c.u.app.gateway = parsed_str(p, c.u.app.gateway);
+		c.u.app.group = parsed_str(p, c.u.app.group);
+		c.u.app.app = parsed_str(p, c.u.app.app);
+		c.u.app.host = parsed_str(p, c.u.app.host);
+		break;
+	}
+	if (p->err < 0)
+		return p->err;
+	p->recs[p->nrecs++] = c;
+	return 0;
+}
+
+int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const char *tenant,
+                        const char *gateway)
+{
+	if (!p || !line || (!tenant) != (!gateway))
+		return -EINVAL;
+	p->line = line;
+	p->len = len;
+	p->line_first = p->nrecs;
+	int r = parse_line(line, len, tenant, gateway, parsed_emit, p);
+	if (r < 0 && r != -EINVAL) {
+		/* the set is full (or out of memory): the line is kept whole or
+		 * not at all (its text stays allocated until the set is freed) */
+		p->nrecs = p->line_first;
+		return r;
+	}
+	if (r == -EINVAL)
+		p->nrecs = p->line_first;
+	if (r == 1)
+		p->lines++;
+	return r;
+}
+
+int om_store_parsed_write(om_store *s, const om_store_parsed *p, om_store_parsed_counts *ret)
+{
+	om_store_parsed_counts c = {0};
+	if (!s || !p || !ret)
+		return -EINVAL;
+	/* a coverage line is one stored line, whatever its number of hours */
+	uint64_t kept = p->lines;
+	for (size_t i = 0; i < p->nrecs; i++) {
+		int r = write_rec(s, &p->recs[i]);
+		if (r == -EINVAL && p->recs[i].kind != REC_WATCHED)
+			c.invalid++;
+		else if (r < 0)
+			return r;
+		else if (r == 0)
+			c.ignored++;
+	}
+	c.stored = kept - c.invalid - c.ignored;
+	*ret = c;
+	return 0;
 }
 
 static int commit(om_store *s, om_spool_reader *rd, char *err, size_t errlen)

@@ -14,8 +14,11 @@ int store_console_schema(om_store *s, char *err, size_t errlen);
 int om_store_report2_schema(om_store *s, char *err, size_t errlen);
 /* The desk's tables (desk.c), idempotent; run by om_store_open. */
 int store_desk_schema(om_store *s, char *err, size_t errlen);
-/* An EVE "appctl" event into the application-use table (appctl.c). */
+/* An EVE "appctl" event into the application-use row it stores
+ * (appctl_import.c): 1, 0 for an application outside the report's groups,
+ * -EINVAL for bad fields. */
 struct json_t;
-int store_appctl_import(om_store *s, struct json_t *ev, const char *tenant, const char *gateway);
+int store_appctl_parse(struct json_t *ev, const char *tenant, const char *gateway,
+                       om_store_appctl_flow *ret);
 
 #endif

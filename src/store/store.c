@@ -153,11 +153,49 @@ static const struct store_migration store_migrations[] = {
      "  packets BIGINT NOT NULL DEFAULT 0,"
      "  PRIMARY KEY (tenant, category, hour, gateway));"
      "DROP TABLE coverage;"},
+    /* 4: the event key unique per tenant and gateway, not over the whole
+     * table. The key is a hash of tenant, gateway and line, so the same
+     * event is refused as before; but the index is now ordered by tenant
+     * and gateway first, so that a gateway's batch writes a few pages of it
+     * instead of one random page per event (a commit rewrote each of those
+     * pages into the WAL). SQLite cannot drop a column's UNIQUE: the table
+     * is rebuilt (rows, ids and the report's index kept; the console's
+     * index is made again by its schema at open). */
+    {"CREATE TABLE events_v4 ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts_usec INTEGER NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id INTEGER,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL);"
+     "INSERT INTO events_v4 (id, ts_usec, day, tenant, gateway, event_type, category, severity,"
+     "  action, src_ip, src_port, dest_ip, dest_port, proto, signature, signature_id, eve,"
+     "  event_key)"
+     " SELECT id, ts_usec, day, tenant, gateway, event_type, category, severity, action,"
+     "  src_ip, src_port, dest_ip, dest_port, proto, signature, signature_id, eve, event_key"
+     " FROM events ORDER BY id;"
+     "DROP TABLE events;"
+     "ALTER TABLE events_v4 RENAME TO events;"
+     "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);"
+     "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);",
+     "ALTER TABLE events DROP CONSTRAINT events_event_key_key;"
+     "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);"},
 };
 
 enum store_stmt {
 	ST_INSERT,
-	ST_ROLLUP,
 	ST_WATCHED_ADD,
 	ST_SAME_EVENT,
 	ST_MONITORED,
@@ -179,19 +217,15 @@ static const char *const store_sql[ST__COUNT] = {
                   " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
                   " signature, signature_id, eve, event_key)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                  " ?16, ?17) ON CONFLICT (event_key) DO NOTHING",
-    [ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
-                  " VALUES (?1, ?2, ?3, ?4, 1)"
-                  " ON CONFLICT (tenant, category, day, gateway)"
-                  " DO UPDATE SET count = rollup_daily.count + 1",
+                  " ?16, ?17) ON CONFLICT (tenant, gateway, event_key) DO NOTHING",
     /* the same hour again keeps one row and the larger count */
     [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"
                        " ON CONFLICT (tenant, category, hour, gateway)"
                        " DO UPDATE SET packets = excluded.packets"
                        " WHERE excluded.packets > watched.packets",
-    [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
-                      " WHERE event_key = ?4",
+    [ST_SAME_EVENT] = "SELECT eve = ?3 FROM events"
+                      " WHERE tenant = ?1 AND gateway = ?2 AND event_key = ?4",
     [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
                      " AND hour >= ?3 AND hour < ?4 LIMIT 1",
     [ST_TOTAL] = "SELECT coalesce(sum(count), 0) FROM rollup_daily WHERE tenant = ?1"
@@ -234,7 +268,7 @@ static const char *const store_sql[ST__COUNT] = {
         " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
         " signature, signature_id, eve, event_key)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-        " ON CONFLICT (event_key) DO NOTHING RETURNING category),"
+        " ON CONFLICT (tenant, gateway, event_key) DO NOTHING RETURNING category),"
         " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
         " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
         " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
@@ -283,8 +317,15 @@ struct pg_rollup {
 
 struct om_store {
 	om_db *db;
-	struct pg_pipe *pipe;        /* PostgreSQL only */
-	struct pg_rollup *rollup;    /* PostgreSQL only */
+	struct pg_pipe *pipe;     /* PostgreSQL only */
+	struct pg_rollup *rollup; /* the open batch's rollup counts (both backends) */
+	/* SQLite: the watched hour an event of the open batch last marked
+	 * (packets 0), so that the next events of that hour skip the upsert */
+	struct {
+		bool valid;
+		uint64_t hash[2];
+		om_usec hour;
+	} last_watched;
 	om_db_stmt *stmt[ST__COUNT]; /* prepared on first use */
 	unsigned batch_size;
 	unsigned pending; /* events and watched hours in the open transaction */
@@ -635,6 +676,7 @@ static int pg_pipe_ready(om_store *s);
 static int pg_queue(om_store *s, om_db_stmt *st, const om_store_event *ev);
 static int pg_rollup_write(om_store *s);
 static int pg_rollup_add(om_store *s, const om_store_event *ev);
+static void rollup_clear(om_store *s);
 static int same_event(om_store *s, const om_store_event *ev, const char *key);
 static int pg_known_key(om_store *s, const om_store_event *ev);
 
@@ -651,6 +693,9 @@ static int tx_begin(om_store *s)
 	}
 	s->in_tx = true;
 	s->pending = 0;
+	/* counts left from a transaction that was lost belong to nothing */
+	rollup_clear(s);
+	s->last_watched.valid = false;
 	return 0;
 }
 
@@ -662,13 +707,11 @@ int om_store_flush(om_store *s)
 		return -EINVAL;
 	if (!s->in_tx)
 		return 0;
-	if (is_pg(s)) {
-		r = pg_drain(s);
-		if (r == 0)
-			r = pg_rollup_write(s);
-		if (r < 0)
-			return after_failure(s, r);
-	}
+	r = is_pg(s) ? pg_drain(s) : 0;
+	if (r == 0)
+		r = pg_rollup_write(s);
+	if (r < 0)
+		return after_failure(s, r);
 	if (om_db_tx_state(s->db) == OM_DB_TX_FAILED) {
 		/* PostgreSQL turns a COMMIT of a failed transaction into a
 		 * rollback without an error: say so instead */
@@ -774,6 +817,24 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 
 #define USEC_PER_HOUR (3600ull * 1000000ull)
 #define USEC_PER_DAY (24ull * USEC_PER_HOUR)
+
+/* The watched row's key but the hour, for the last_watched shortcut: 128
+ * bits (two 64-bit hashes of different seeds), so that two different rows
+ * never pass for one. */
+static void watched_hash(const char *tenant, const char *gateway, const char *category,
+                         uint64_t ret[2])
+{
+	uint64_t a = 0x7761746368656431ull, b = 0x9e3779b97f4a7c15ull;
+
+	hash_update(&a, tenant, strlen(tenant));
+	hash_update(&a, gateway, strlen(gateway));
+	hash_update(&a, category, strlen(category));
+	hash_update(&b, tenant, strlen(tenant));
+	hash_update(&b, gateway, strlen(gateway));
+	hash_update(&b, category, strlen(category));
+	ret[0] = a;
+	ret[1] = b;
+}
 
 /* hour_start must be the first microsecond of an hour, <= INT64_MAX. */
 static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
@@ -926,17 +987,31 @@ static int pg_rollup_write(om_store *s)
 			p += strlen(p) + 1;
 		}
 		om_db_bind_int64(st, 5, row->n > INT64_MAX ? INT64_MAX : (int64_t)row->n);
+		if (!is_pg(s)) {
+			r = om_db_step(st);
+			om_db_reset(st);
+			continue;
+		}
 		if (s->pipe && s->pipe->n >= PG_PIPE_MAX)
 			r = pg_drain(s);
 		if (r == 0)
 			r = pg_queue(s, st, NULL);
 	}
-	if (r == 0)
+	if (r == 0 && is_pg(s))
 		r = pg_drain(s);
+	rollup_clear(s);
+	return r;
+}
+
+static void rollup_clear(om_store *s)
+{
+	struct pg_rollup *ru = s->rollup;
+
+	if (!ru || (ru->rows == 0 && ru->used == 0))
+		return;
 	memset(ru->slot, 0, sizeof(ru->slot));
 	ru->rows = 0;
 	ru->used = 0;
-	return r;
 }
 
 /* Counts one new event into its rollup row. */
@@ -1208,25 +1283,30 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 	}
 
 	if (ev->category && *ev->category) {
-		st = get_stmt(s, ST_ROLLUP);
-		if (!st)
-			return after_failure(s, -EIO);
-		bind_text(st, 1, ev->tenant);
-		bind_text(st, 2, ev->gateway);
-		bind_text(st, 3, day);
-		bind_text(st, 4, ev->category);
-		r = om_db_step(st);
-		om_db_reset(st);
-		if (r != 0)
+		/* counted in the client, written before the commit (and before a
+		 * query of this connection): one upsert per rollup row and batch
+		 * rather than one per event */
+		r = pg_rollup_add(s, ev);
+		if (r < 0)
 			return after_failure(s, r);
 		/* An event in a category proves the category was watched in that
 		 * hour, even if the gateway's coverage record never arrived. The
 		 * packet count is not known here: 0, and a later record's count
-		 * wins (max). */
-		r = upsert_watched(s, ev->tenant, ev->gateway, ev->category,
-		                   ev->ts - ev->ts % USEC_PER_HOUR, 0);
+		 * wins (max). The next events of the same hour have nothing to
+		 * add. */
+		om_usec hour = ev->ts - ev->ts % USEC_PER_HOUR;
+		uint64_t h[2];
+		watched_hash(ev->tenant, ev->gateway, ev->category, h);
+		if (s->last_watched.valid && s->last_watched.hash[0] == h[0] &&
+		    s->last_watched.hash[1] == h[1] && s->last_watched.hour == hour)
+			return batch_tick(s);
+		r = upsert_watched(s, ev->tenant, ev->gateway, ev->category, hour, 0);
 		if (r < 0)
 			return r;
+		s->last_watched.valid = true;
+		s->last_watched.hash[0] = h[0];
+		s->last_watched.hash[1] = h[1];
+		s->last_watched.hour = hour;
 	}
 	return batch_tick(s);
 }
@@ -1315,6 +1395,26 @@ int om_store_add_coverage(om_store *s, const char *tenant, const char *gateway,
 	return batch_tick(s);
 }
 
+int om_store_begin(om_store *s)
+{
+	if (!s)
+		return -EINVAL;
+	return tx_begin(s);
+}
+
+void om_store_discard(om_store *s)
+{
+	if (!s || !s->in_tx)
+		return;
+	if (is_pg(s) && s->pipe && om_db_in_pipeline(s->db))
+		(void)pg_drain(s); /* read what was sent; the rollback drops it */
+	om_db_rollback(s->db);
+	s->in_tx = false;
+	s->pending = 0;
+	rollup_clear(s);
+	s->last_watched.valid = false;
+}
+
 void om_store_set_batch_size(om_store *s, unsigned n)
 {
 	if (s)
@@ -1368,10 +1468,10 @@ static om_db_stmt *query_begin(om_store *s, enum store_stmt which, const char *t
 		*ret_err = -EINVAL;
 		return NULL;
 	}
-	/* PostgreSQL: the rollups counted in the open batch first, so that the
-	 * connection reads its own batch as on SQLite */
-	if (is_pg(s) && s->in_tx) {
-		int r = pg_drain(s);
+	/* the rollups counted in the open batch first, so that the connection
+	 * reads its own batch */
+	if (s->in_tx) {
+		int r = is_pg(s) ? pg_drain(s) : 0;
 		if (r == 0)
 			r = pg_rollup_write(s);
 		if (r < 0) {

@@ -84,6 +84,41 @@ int om_store_import_line(om_store *s, const char *line, size_t len);
  * another tenant or gateway in its omamori object is refused (-EINVAL). */
 int om_store_import_line_for(om_store *s, const char *line, size_t len, const char *tenant,
                              const char *gateway);
+/* ---- parsed lines: parsed anywhere, written under the store's lock ----
+ * The same mapping as om_store_import_line_for in two steps, so that the
+ * parse (which needs no store) runs on many threads and only the write is
+ * serialised: om_store_parsed_add keeps what a line would store (its text
+ * copied), om_store_parsed_write stores everything kept, in the open batch
+ * transaction. */
+typedef struct om_store_parsed om_store_parsed;
+/* A set holding at most max_bytes (records and copied text together). */
+int om_store_parsed_new(size_t max_bytes, om_store_parsed **ret);
+/* Accepts NULL; returns NULL. */
+om_store_parsed *om_store_parsed_free(om_store_parsed *p);
+/* Parses one line pushed by gateway of tenant: 1 kept, 0 not a stored type,
+ * -EINVAL not a usable event or not this tenant's and gateway's (as
+ * om_store_import_line_for; tenant and gateway both NULL: any, as
+ * om_store_import_line), -E2BIG the set is full (nothing kept), -ENOMEM. */
+int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const char *tenant,
+                        const char *gateway);
+/* The lines kept so far. */
+uint64_t om_store_parsed_lines(const om_store_parsed *p);
+typedef struct om_store_parsed_counts {
+	uint64_t stored, ignored, invalid;
+} om_store_parsed_counts;
+/* Stores the kept lines in the open batch transaction (begun if none; it
+ * commits every batch_size events and at om_store_flush). *ret says how the
+ * kept lines ended: stored, ignored (an application flow stored already) or
+ * invalid (fields the store refuses). Another failure of the store: a
+ * negative errno (the transaction may be lost: see om_store_discard). */
+int om_store_parsed_write(om_store *s, const om_store_parsed *p, om_store_parsed_counts *ret);
+/* Begins the batch transaction now if none is open, so that what follows
+ * (events, and the console's batch records) commits as one. */
+int om_store_begin(om_store *s);
+/* Rolls the open batch transaction back: nothing written since the last
+ * commit is stored. */
+void om_store_discard(om_store *s);
+
 typedef struct om_store_import_stats {
 	uint64_t records, stored, ignored, invalid;
 } om_store_import_stats;
@@ -312,6 +347,11 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id);
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts);
+/* The same record without committing first: it joins the open batch
+ * transaction (om_store_begin), so that the batch's events and its record
+ * commit together. */
+int om_store_batch_record(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
+                          om_usec ts);
 /* Events a gateway pushed (acknowledged batches) with ts >= since. */
 int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret);
 /* ---- the console's event search and dashboard queries (console.c) ---- */

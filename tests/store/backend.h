@@ -134,6 +134,21 @@ static inline const char *raw_text(const char *path, const char *sql)
 	return raw_text_buf;
 }
 
+/* The number of indexes called name in the database. */
+static inline int64_t raw_index_count(const char *path, const char *name)
+{
+	char sql[256];
+	if (tb_pg())
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+		         " AND indexname = '%s'",
+		         name);
+	else
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '%s'", name);
+	return raw_int(path, sql);
+}
+
 /* The number of tables called name in the database. */
 static inline int64_t raw_table_count(const char *path, const char *name)
 {

@@ -571,7 +571,7 @@ static void test_migrate_from_v2(void **state)
 	assert_int_equal(om_store_migrate(s, &from, &to, err, sizeof(err)), 0);
 	assert_int_equal(from, 2);
 	assert_int_equal(to, om_store_latest_version());
-	assert_int_equal(om_store_schema_version(s), 3);
+	assert_int_equal(om_store_schema_version(s), om_store_latest_version());
 	/* Events and counts are untouched. */
 	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
 	assert_int_equal(total, 1);
@@ -599,6 +599,50 @@ static void test_migrate_from_v2(void **state)
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"),
 	                 0);
 	assert_string_equal(raw_text(t.path, "PRAGMA integrity_check"), "ok");
+	/* version 4 rebuilt events: the row and its id kept, the key unique per
+	 * tenant and gateway (one index), the report's index there (the
+	 * console's is made by om_store_open, not by the migrations) */
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events WHERE id = 1 AND event_key ="
+	                                 " '00000000000000000000000000000001'"),
+	                 1);
+	assert_int_equal(raw_index_count(t.path, "events_key"), 1);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 1);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                                 " AND tbl_name = 'events'"),
+	                 2);
+	tmpdb_remove(&t);
+}
+
+/* The event key is unique per tenant and gateway (version 4): the same
+ * line of two gateways is two events, of one gateway one, on both
+ * backends; the old table-wide UNIQUE is gone. */
+static void test_event_key_per_gateway(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	for (int round = 0; round < 2; round++) {
+		add(s, "acme", "gw1", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.1.10", 7);
+		add(s, "acme", "gw2", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.1.10", 7);
+		add(s, "beta", "gw1", "recon", MAY1_2024 + 60, "203.0.113.9", "192.168.1.10", 7);
+		assert_int_equal(om_store_flush(s), 0);
+	}
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), 3);
+	assert_int_equal(raw_index_count(t.path, "events_key"), 1);
+	if (tb_pg())
+		assert_int_equal(raw_int(t.path, "SELECT count(*) FROM pg_constraint"
+		                                 " WHERE conname = 'events_event_key_key'"),
+		                 0);
+	else
+		assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master"
+		                                 " WHERE name LIKE 'sqlite_autoindex_events%'"),
+		                 0);
 	tmpdb_remove(&t);
 }
 
@@ -1062,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_watched_hours),
 		cmocka_unit_test(test_two_packets_two_hours),
 		cmocka_unit_test(test_migrate_from_v2),
+		cmocka_unit_test(test_event_key_per_gateway),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_large_batch_own_reads),
