@@ -211,6 +211,55 @@ static void note(om_store *s, int64_t id, om_usec now, const char *actor, const 
 	om_store_ticket_note(s, id, now, actor, action, detail ? detail : "");
 }
 
+/* Every desk action is also an event in the store (event type "desk", no
+ * report category, so it counts in no attack figure), beside the ticket's
+ * trail and the audit log: the event search shows it with the gateway's
+ * own events of that device. gateway is the one the command went to, or
+ * "console" for what stays in the console (an on-site visit). */
+static void desk_event(om_store *s, om_usec now, const char *tenant, const char *gateway,
+                       const char *action, const char *target, const char *actor, int64_t ticket,
+                       int64_t command, const char *state)
+{
+	char ts[40];
+	om_buf b;
+	om_json j;
+
+	om_time_iso(now, ts, sizeof(ts));
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "timestamp", ts);
+	om_json_str(&j, "event_type", "desk");
+	om_json_obj_open(&j, "desk");
+	om_json_i64(&j, "ticket", ticket);
+	om_json_str(&j, "action", action);
+	if (target && *target)
+		om_json_str(&j, "target", target);
+	om_json_str(&j, "actor", actor ? actor : "");
+	if (command > 0)
+		om_json_i64(&j, "command", command);
+	om_json_str(&j, "state", state);
+	om_json_obj_close(&j);
+	om_json_obj_close(&j);
+	if (!b.toobig) {
+		bool addr = target && con_desk_address_ok(target);
+		om_store_event ev = {.ts = now,
+		                     .tenant = tenant,
+		                     .gateway = gateway,
+		                     .event_type = "desk",
+		                     .severity = 3,
+		                     .action = state,
+		                     .src_ip = addr ? target : NULL,
+		                     .signature = action,
+		                     .eve_json = om_buf_cstr(&b)};
+		/* the trail and the audit log have it already: a store that cannot
+		 * take the event now loses only this copy */
+		if (om_store_add_event(s, &ev) == 0)
+			om_store_flush(s);
+	}
+	om_buf_free(&b);
+}
+
 const con_playbook *con_playbook_find(const char *id)
 {
 	for (size_t i = 0; id && *id && i < con_playbooks_n; i++)
@@ -437,6 +486,8 @@ int con_desk_action(om_store *s, om_store_ticket *t, const char *actor, const ch
 		sfmt(d, sizeof(d), "%s %s", when, target ? target : "");
 		note(s, t->id, now, actor, "visit", d);
 		om_store_audit_add(s, now, actor, t->tenant, "desk_visit", d);
+		desk_event(s, now, t->tenant, "console", "visit", when, actor, t->id, 0,
+		           "scheduled");
 		*ret_sent = 0;
 		return 0;
 	}
@@ -468,6 +519,7 @@ int con_desk_action(om_store *s, om_store_ticket *t, const char *actor, const ch
 		sfmt(d, sizeof(d), "%s %s -> %s #%lld", kind, target, g[i].id, (long long)cid);
 		note(s, t->id, now, actor, "action", d);
 		om_store_audit_add(s, now, actor, t->tenant, "desk_action", d);
+		desk_event(s, now, t->tenant, g[i].id, kind, target, actor, t->id, cid, "sent");
 		sent++;
 	}
 	if (!sent)
@@ -495,6 +547,8 @@ int con_desk_command_done(om_store *s, const om_store_gateway *g, int64_t id, bo
 	sfmt(d, sizeof(d), "%s %s %s #%lld %s", c.kind, c.target, ok ? "done" : "failed",
 	     (long long)c.id, detail ? detail : "");
 	om_store_audit_add(s, now, g->id, g->tenant, "desk_command", d);
+	desk_event(s, now, g->tenant, g->id, c.kind, c.target, g->id, c.ticket, c.id,
+	           ok ? "done" : "failed");
 	if (c.ticket > 0) {
 		om_store_ticket t;
 		note(s, c.ticket, now, g->id, ok ? "confirmed" : "failed", d);
