@@ -115,7 +115,8 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w);
 void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int dir);
 /* TCP stream data, in two steps around the app-layer parsers: the engine
  * calls om_detect_stream with each in-order delivery of the stream
- * (on_data: data, len of direction dir; p the packet that delivered it, or
+ * (on_data: data, len at stream offset offset of direction dir; p the
+ * packet that delivered it, or
  * NULL when a flow end flushes held bytes) before handing the bytes to the
  * parsers, then om_detect_stream_end after them. The first scans the bytes
  * with the window of what the stream delivered before them (om_stream_window)
@@ -124,7 +125,7 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
  * the parsers just found it). A pattern counts once: where it ends in the
  * new bytes. */
 void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                      const om_packet *p);
+                      uint64_t offset, const om_packet *p);
 void om_detect_stream_end(om_detect_worker *w);
 /* A transaction (the proto observer's on_tx). */
 enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_tx *tx);

@@ -187,6 +187,8 @@ struct dt_rule {
 	bool stream;   /* its payload keywords see the TCP stream, not packets */
 	bool mixed;    /* payload keywords (on the stream) and transaction buffers */
 	int sfp;       /* the payload's fast pattern (index in m), -1 none */
+	uint32_t midx; /* mixed: its index among the mixed rules */
+	bool anchored; /* a payload keyword at an absolute position */
 	bool noalert;
 	uint8_t flow;
 	int dsize_op; /* -1 none */
@@ -270,6 +272,7 @@ struct om_detect {
 	uint32_t *iponly, n_iponly;           /* address-only rules checked always */
 	uint32_t *nopf_stream, n_nopf_stream; /* stream rules outside the prefilter */
 	bool has_stream;                      /* some rule inspects the TCP stream */
+	uint32_t *mixed, n_mixed;             /* the mixed rules, by midx */
 	struct dt_ipidx ipsrc, ipdst;         /* the others, by source or destination */
 	hs_scratch_t *proto_scratch;          /* cloned per worker */
 	pcre2_match_context *mctx;

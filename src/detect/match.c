@@ -22,7 +22,6 @@
 #define SW_MAX 4096u    /* bytes of stream before new data kept for matching */
 #define SC_MAX 65536u   /* new stream bytes inspected at once */
 #define MK_SLOTS 4096u  /* flows with stream matches of mixed rules per worker */
-#define MK_RULES 8u     /* mixed rules remembered per flow direction */
 
 struct fb_slot {
 	uint64_t flow_id;
@@ -41,12 +40,12 @@ struct th_slot {
 };
 
 /* mixed rules whose payload part matched the stream of a flow direction,
- * waiting for the direction's next transaction */
+ * waiting for the direction's next transaction: a bit per mixed rule and
+ * direction (in the worker's mkbits) */
 struct mk_slot {
 	uint64_t flow_id;
-	uint32_t rule[2][MK_RULES];
-	uint8_t n[2];
 	bool used;
+	bool any[2];
 };
 
 struct om_detect_worker {
@@ -69,6 +68,8 @@ struct om_detect_worker {
 	struct ev *spend;        /* the stream delivery they wait on (NULL: none) */
 	uint8_t *sbuf;           /* stream: the window, then the new bytes */
 	struct mk_slot *mk;
+	uint64_t *mkbits; /* MK_SLOTS x 2 x mkw words */
+	uint32_t mkw;     /* words per slot and direction */
 	om_detect_stats st;
 };
 
@@ -88,6 +89,7 @@ struct ev {
 	enum ev_mode mode;
 	const uint8_t *sb; /* EV_STREAM: window and new bytes */
 	uint32_t sbl, swl; /* their length, the window's */
+	bool sstart;       /* the window begins at the stream's first byte */
 };
 
 om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn, void *user)
@@ -112,9 +114,11 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->scand = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->spend = calloc(1, sizeof(*w->spend));
 	w->mk = calloc(MK_SLOTS, sizeof(*w->mk));
+	w->mkw = (d->n_mixed + 63) / 64 ? (d->n_mixed + 63) / 64 : 1;
+	w->mkbits = calloc((size_t)MK_SLOTS * 2 * w->mkw, sizeof(uint64_t));
 	w->need = -1;
 	bool ok = w->stamp && w->cand && w->md && w->xf[0] && w->xf[1] && w->fb && w->xb && w->th &&
-	          w->sbuf && w->mk && w->scand && w->spend;
+	          w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
 	if (ok && d->proto_scratch && hs_clone_scratch(d->proto_scratch, &w->scratch) != HS_SUCCESS)
 		ok = false;
 	if (!ok)
@@ -139,6 +143,7 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w)
 	free(w->th);
 	free(w->sbuf);
 	free(w->mk);
+	free(w->mkbits);
 	free(w->scand);
 	free(w->spend);
 	free(w);
@@ -577,6 +582,14 @@ static bool buffers_match(om_detect_worker *w, const struct dt_rule *r, const st
 			w->need = st ? (int64_t)e->swl : -1;
 			w->base = st ? (int64_t)e->swl : 0;
 			ok = match_list(w, ms, n, 0, b, bl, w->base, -1);
+			/* anchored keywords also count from the stream's start
+			 * while the window holds it (a first message cut
+			 * across segments) */
+			if (!ok && st && r->anchored && e->sstart && e->swl) {
+				w->steps = 0;
+				w->base = 0;
+				ok = match_list(w, ms, n, 0, b, bl, 0, -1);
+			}
 			w->need = -1;
 			w->base = 0;
 		}
@@ -846,6 +859,11 @@ static bool header_ok(const om_detect *d, const struct dt_rule *r, const struct 
 	       (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp)));
 }
 
+static uint64_t *mk_row(om_detect_worker *w, const struct mk_slot *s, int dir)
+{
+	return w->mkbits + ((size_t)(s - w->mk) * 2 + (size_t)dir) * w->mkw;
+}
+
 static struct mk_slot *mk_get(om_detect_worker *w, const om_flow *f, bool create)
 {
 	struct mk_slot *s = &w->mk[mix(7, f->flow_id) % MK_SLOTS];
@@ -855,9 +873,10 @@ static struct mk_slot *mk_get(om_detect_worker *w, const om_flow *f, bool create
 		return NULL;
 	if (s->used)
 		w->st.mark_evictions++;
-	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->flow_id = f->flow_id;
+	s->any[0] = s->any[1] = false;
+	memset(mk_row(w, s, 0), 0, 2 * w->mkw * sizeof(uint64_t));
 	return s;
 }
 
@@ -865,25 +884,41 @@ static struct mk_slot *mk_get(om_detect_worker *w, const om_flow *f, bool create
 static void mk_set(om_detect_worker *w, const struct dt_rule *r, const om_flow *f, int dir)
 {
 	struct mk_slot *s = mk_get(w, f, true);
-	for (unsigned i = 0; i < s->n[dir]; i++)
-		if (s->rule[dir][i] == r->idx)
-			return;
-	if (s->n[dir] >= MK_RULES) {
-		w->st.mark_evictions++;
-		return;
-	}
-	s->rule[dir][s->n[dir]++] = r->idx;
+	mk_row(w, s, dir)[r->midx / 64] |= 1ull << (r->midx % 64);
+	s->any[dir] = true;
 }
 
 static bool mk_isset(om_detect_worker *w, const struct dt_rule *r, const om_flow *f, int dir)
 {
 	const struct mk_slot *s = mk_get(w, f, false);
-	if (!s)
-		return false;
-	for (unsigned i = 0; i < s->n[dir]; i++)
-		if (s->rule[dir][i] == r->idx)
-			return true;
-	return false;
+	return s && s->any[dir] && (mk_row(w, s, dir)[r->midx / 64] >> (r->midx % 64) & 1);
+}
+
+/* the marked rules as candidates; with clear_dir >= 0 the marks of rules
+ * checked at a transaction of that direction are used up instead */
+static void mk_walk(om_detect_worker *w, struct mk_slot *s, int clear_dir)
+{
+	const om_detect *d = w->d;
+	for (int md = 0; md < 2; md++) {
+		if (!s->any[md])
+			continue;
+		uint64_t *row = mk_row(w, s, md);
+		bool left = false;
+		for (uint32_t k = 0; k < w->mkw; k++) {
+			for (uint64_t b = row[k]; b; b &= b - 1) {
+				uint32_t ri = d->mixed[k * 64 + (uint32_t)__builtin_ctzll(b)];
+				if (clear_dir >= 0) {
+					if (d->rules[ri]->tx_dir == clear_dir)
+						row[k] &= ~(1ull << __builtin_ctzll(b));
+				} else if (w->stamp[ri] != w->gen) {
+					w->stamp[ri] = w->gen;
+					w->cand[w->ncand++] = ri;
+				}
+			}
+			left = left || row[k];
+		}
+		s->any[md] = left;
+	}
 }
 
 static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *e)
@@ -1133,7 +1168,7 @@ static void stream_run(om_detect_worker *w, struct ev *e)
 }
 
 void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *data, uint32_t len,
-                      const om_packet *p)
+                      uint64_t offset, const om_packet *p)
 {
 	if (!w)
 		return;
@@ -1151,6 +1186,8 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 	e->mode = EV_STREAM;
 	e->sb = w->sbuf;
 	uint32_t wl = om_stream_window(f, dir, w->sbuf, SW_MAX);
+	/* the window begins at the stream's first byte */
+	e->sstart = offset == wl;
 	while (len) {
 		uint32_t n = len < SC_MAX ? len : SC_MAX;
 		memcpy(w->sbuf + wl, data, n);
@@ -1189,6 +1226,7 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 			stream_run(w, e);
 			uint32_t keep = e->sbl < SW_MAX ? e->sbl : SW_MAX;
 			memmove(w->sbuf, w->sbuf + e->sbl - keep, keep);
+			e->sstart = e->sstart && keep == e->sbl;
 			wl = keep;
 		}
 	}
@@ -1240,14 +1278,8 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	}
 	/* mixed rules whose payload part the stream matched */
 	struct mk_slot *mk = mk_get(w, f, false);
-	for (int md = 0; mk && md < 2; md++)
-		for (unsigned i = 0; i < mk->n[md]; i++) {
-			uint32_t ri = mk->rule[md][i];
-			if (w->stamp[ri] != w->gen) {
-				w->stamp[ri] = w->gen;
-				w->cand[w->ncand++] = ri;
-			}
-		}
+	if (mk)
+		mk_walk(w, mk, -1);
 	/* each rule once per transaction: when its last direction is done */
 	uint32_t o = 0;
 	for (uint32_t i = 0; i < w->ncand; i++) {
@@ -1258,13 +1290,8 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	w->ncand = o;
 	run(w, &e);
 	/* the stream matches waited for this transaction: they are used up */
-	for (int md = 0; mk && md < 2; md++) {
-		unsigned k = 0;
-		for (unsigned i = 0; i < mk->n[md]; i++)
-			if (d->rules[mk->rule[md][i]]->tx_dir != dir)
-				mk->rule[md][k++] = mk->rule[md][i];
-		mk->n[md] = (uint8_t)k;
-	}
+	if (mk)
+		mk_walk(w, mk, dir);
 	return e.verdict;
 }
 

@@ -1737,6 +1737,13 @@ static int finish(struct pctx *c)
 		const struct dt_match *m = &r->m[i];
 		if (m->buf != DT_BUF_PKT)
 			continue;
+		if ((m->type == DT_M_CONTENT && !(m->flags & DT_CF_RELATIVE) &&
+		     (m->flags & (DT_CF_HAS_OFFSET | DT_CF_HAS_DEPTH | DT_CF_STARTSWITH))) ||
+		    (m->type == DT_M_PCRE && !m->u.re.relative && m->u.re.anchored) ||
+		    (m->type >= DT_M_BYTE_TEST && m->type <= DT_M_BYTE_MATH &&
+		     !(m->u.b.bflags & DT_BF_RELATIVE)) ||
+		    (m->type == DT_M_ISDATAAT && !m->u.isdataat.relative))
+			r->anchored = true;
 		if ((m->type == DT_M_PCRE && !m->u.re.negated) ||
 		    (m->type == DT_M_CONTENT && !(m->flags & DT_CF_NEGATED)))
 			finds = true;

@@ -1072,12 +1072,12 @@ static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data,
                            uint64_t offset, unsigned flags)
 {
 	struct worker *w = user;
-	(void)offset;
 	w->app_bytes += len;
 	/* rules see the stream around the parsers (om_detect_stream); the
 	 * packet that delivered the bytes, when it is this flow's */
 	if (w->det)
-		om_detect_stream(w->det, f, dir, data, len, w->cur_flow == f ? w->cur : NULL);
+		om_detect_stream(w->det, f, dir, data, len, offset,
+		                 w->cur_flow == f ? w->cur : NULL);
 	om_app_tcp_data(w->app, f, dir, data, len,
 	                (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
 	if (w->det)

@@ -621,9 +621,8 @@ static void sfx_data(void *user, om_flow *f, int dir, const uint8_t *data, uint3
                      uint64_t off, unsigned flags)
 {
 	struct sfx *x = user;
-	(void)off;
 	(void)flags;
-	om_detect_stream(x->w, f, dir, data, len, x->cur);
+	om_detect_stream(x->w, f, dir, data, len, off, x->cur);
 	om_detect_stream_end(x->w);
 }
 
@@ -790,6 +789,29 @@ static void test_stream_window_and_flow(void **state)
 	sfx_free(&x);
 }
 
+static void test_stream_anchored_start(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* the first bytes of the stream cut across segments: depth counts
+	 * from the stream's start while the window holds it */
+	sfx_new(&x, "alert tcp any any -> any any (content:\"LOGIN\"; depth:5; sid:1;)\n"
+	            "alert tcp any any -> any any (content:\"USER\"; depth:4; sid:2;)\n");
+	SEND(&x, "LOG"); /* 4 */
+	SEND(&x, "IN "); /* 5 */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.pkt[0], 5);
+	/* later, at the start of a delivery (not of the stream) */
+	SEND(&x, "USER x"); /* 6 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 2);
+	/* neither the stream's nor the delivery's start: no */
+	SEND(&x, "US");   /* 7 */
+	SEND(&x, "ER y"); /* 8 */
+	assert_int_equal(x.n, 2);
+	sfx_free(&x);
+}
+
 static void test_mixed_parse(void **state)
 {
 	(void)state;
@@ -828,6 +850,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_segments),
 	    cmocka_unit_test(test_stream_order_and_rewrites),
 	    cmocka_unit_test(test_stream_window_and_flow),
+	    cmocka_unit_test(test_stream_anchored_start),
 	    cmocka_unit_test(test_mixed_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
