@@ -216,7 +216,10 @@ def parse(line):
             r.sid = int(val)
         if kw not in ALLOWED and kw not in STICKY and kw not in MODIFIERS:
             return None
-        if kw == "flowbits" and val and val.split(",")[0].strip() in ("isset", "isnotset"):
+        if kw == "flowbits" and val and val.split(",")[0].strip() in ("isset", "isnotset",
+                                                                       "noalert"):
+            return None
+        if kw == "noalert":
             return None
         if kw == "threshold" and "limit" not in (val or ""):
             return None
@@ -390,9 +393,9 @@ def dns_query(name, qid):
 
 
 def client_hello(sni):
-    ext_sni = struct.pack("!HHBH", len(sni) + 3, 0, 0, len(sni)) + sni
-    ext_sni = struct.pack("!HH", 0, len(ext_sni) + 2) + struct.pack("!H", len(ext_sni)) + ext_sni
-    exts = ext_sni
+    name = b"\x00" + struct.pack("!H", len(sni)) + sni  # host_name
+    lst = struct.pack("!H", len(name)) + name
+    exts = struct.pack("!HH", 0, len(lst)) + lst  # server_name
     body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", 4) + b"\x13\x01\xc0\x2f" +
             b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
     hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
@@ -488,12 +491,16 @@ def main():
             sport = 30000 + hosts.n % 30000
             if shape == "dns":
                 q = build(r.bufs["dns"])
+                if q and q.startswith(b"."):
+                    q = b"www" + q  # a name below the domain
                 p = dns_query(q, hosts.n & 0xFFFF) if q else None
                 if not p:
                     continue
                 cap.add(eth(ipv4(cli, srv, 17, udp(cli, srv, sport, 53, p))))
             elif shape == "tls":
                 sni = build(r.bufs["sni"])
+                if sni and sni.startswith(b"."):
+                    sni = b"www" + sni
                 if not sni:
                     continue
                 s = Session(cap, cli, srv, sport, dport)
@@ -522,8 +529,10 @@ def main():
                         continue
                 if shape == "mixed":
                     pl = build(r.bufs["pkt"])
-                    if not pl or b"\r\n\r\n" in pl:
-                        continue
+                    anchored = any(c["start"] or c["offset"] or c["depth"] is not None
+                                   for c in r.bufs["pkt"])
+                    if not pl or b"\r\n\r\n" in pl or anchored:
+                        continue  # anchored payload: where the request begins
                     # the payload part rides in a header of its own
                     line = b"X-Payload: " + pl + b"\r\n"
                     if to_client:

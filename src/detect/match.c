@@ -15,7 +15,8 @@
 #define FB_SLOTS 16384u /* flows with flowbits per worker */
 #define FB_BITS 16u     /* bits set per flow */
 #define XB_SLOTS 16384u /* xbits per worker */
-#define TH_SLOTS 16384u /* threshold trackers per worker */
+#define TH_SLOTS 65536u /* threshold trackers per worker */
+#define TH_WAYS 8u      /* a key's tracker is one of 8 neighbouring slots */
 #define XF_MAX 65536u   /* bytes of a transformed buffer */
 #define STEPS_MAX 4096u /* content/pcre attempts per rule and buffer */
 #define MULTI_MAX 32u   /* values of a multi-valued buffer inspected */
@@ -717,7 +718,21 @@ static bool th_pass(om_detect_worker *w, const struct dt_rule *r, const struct d
 	if (t->track == DT_TR_DST || t->track == DT_TR_BOTH)
 		k = mix(k, addr_hash(e->dst));
 	k |= 1;
-	struct th_slot *s = &w->th[k % TH_SLOTS];
+	/* the key's slot among TH_WAYS (a set): its own, else a free one,
+	 * else the one whose window started first */
+	struct th_slot *set = &w->th[(k % (TH_SLOTS / TH_WAYS)) * TH_WAYS], *s = NULL;
+	for (unsigned i = 0; i < TH_WAYS && !s; i++)
+		if (set[i].key == k)
+			s = &set[i];
+	for (unsigned i = 0; i < TH_WAYS && !s; i++)
+		if (!set[i].key)
+			s = &set[i];
+	if (!s) {
+		s = &set[0];
+		for (unsigned i = 1; i < TH_WAYS; i++)
+			if (set[i].start < s->start)
+				s = &set[i];
+	}
 	om_usec win = (om_usec)t->seconds * 1000000ull;
 	if (s->key != k || e->now >= s->start + win) {
 		if (s->key && s->key != k)
