@@ -26,8 +26,14 @@ omamori and Suricata 7 with every ET Open file (scripts/compare-rules'
 runner) and each planted rule is looked up on its own flow: per shape, how
 many of the planted sids each side alerted on there, and the ones missed.
 
+With --compare OMAMORI REPORT (what `make compare` runs): plants into a
+temporary capture, runs scripts/compare-rules --et-open over it (alerts
+paired by sid and flow) and the check above, and writes both to REPORT;
+without ET Open ($OMAMORI_ET_OPEN) it says so and does nothing.
+
 usage: plant-rules.py [--seed N] [--per-shape N] ETOPEN_DIR OUTPUT.pcap
        plant-rules.py --check OMAMORI ETOPEN_DIR OUTPUT.pcap
+       plant-rules.py --compare OMAMORI REPORT
 """
 import argparse
 import glob
@@ -450,7 +456,36 @@ def check(omamori, etopen, pcap):
             print(f"  sid {sid}: {side}")
 
 
+def compare(omamori, report):
+    import subprocess
+    import tempfile
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    et = os.environ.get("OMAMORI_ET_OPEN", os.path.join(root, "..", "shared", "data",
+                                                        "et-open-2024"))
+    if not glob.glob(os.path.join(et, "*.rules")):
+        print(f"plant-rules: skipped: no ET Open rules in {et} (set OMAMORI_ET_OPEN)",
+              file=sys.stderr)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "planted.pcap")
+        me = os.path.abspath(__file__)
+        subprocess.run([sys.executable, me, et, cap], check=True)
+        out = os.path.join(tmp, "pairs.txt")
+        subprocess.run([sys.executable, os.path.join(root, "scripts", "compare-rules"),
+                        "--omamori", omamori, "--et-open", "--out", out, cap], check=True,
+                       stdout=subprocess.DEVNULL)
+        chk = subprocess.run([sys.executable, me, "--check", omamori, et, cap], check=True,
+                             capture_output=True, text=True).stdout
+        with open(report, "w") as f:
+            f.write("# bench/plant-rules.py: ET Open rule matches planted into a capture "
+                    "(seed 1, 100 rules per shape), omamori vs Suricata 7\n\n")
+            f.write(open(out).read() + "\n" + chk)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) == 5 and sys.argv[1] == "--check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
         return
