@@ -1149,14 +1149,15 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	}
 	/* a prefilter hit on a rule of the other kind is not a candidate; the
 	 * payload rules of a TCP flow whose stream takes this packet's bytes
-	 * see those on the stream (om_detect_stream) */
+	 * see those on the stream (om_detect_stream); flow:only_stream rules
+	 * never see packets */
 	bool streamed = f && f->tcp && (p->flags & OM_PKT_TCP) &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
 	uint32_t o = 0;
 	for (uint32_t i = 0; i < w->ncand; i++) {
 		const struct dt_rule *r = d->rules[w->cand[i]];
-		if (!r->in_tx && !(streamed && r->stream))
+		if (!r->in_tx && !(streamed && r->stream) && !(r->flow & DT_FL_ONLY_STREAM))
 			w->cand[o++] = w->cand[i];
 	}
 	w->ncand = o;

@@ -812,6 +812,19 @@ static void test_stream_anchored_start(void **state)
 	sfx_free(&x);
 }
 
+static void test_only_stream_never_packets(void **state)
+{
+	(void)state;
+	/* a packet without stream state (hits() has no reassembly in front):
+	 * the plain rule matches it, only_stream never does */
+	assert_int_equal(HITS("alert tcp any any -> any any (content:\"abc\"; sid:1;)", "xxabcxx"),
+	                 1);
+	assert_int_equal(HITS("alert tcp any any -> any any (flow:only_stream; content:\"abc\"; "
+	                      "sid:1;)",
+	                      "xxabcxx"),
+	                 0);
+}
+
 static void test_mixed_parse(void **state)
 {
 	(void)state;
@@ -851,6 +864,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_order_and_rewrites),
 	    cmocka_unit_test(test_stream_window_and_flow),
 	    cmocka_unit_test(test_stream_anchored_start),
+	    cmocka_unit_test(test_only_stream_never_packets),
 	    cmocka_unit_test(test_mixed_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
