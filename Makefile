@@ -89,6 +89,8 @@ COMPARE_APP_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-app.txt,docs/compare-app-ou
 # the rule engine: tests/detect's corpus over its crafted captures (and, with
 # CAPTURES, every ET Open file over them too) against Suricata 7
 COMPARE_RULES_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-rules.txt,docs/compare-rules-output.txt)
+# and ET Open over a capture with rule matches planted (bench/plant-rules.py)
+COMPARE_PLANTED_OUT ?= $(if $(CAPTURES),$(BUILD)/compare-rules-planted.txt,docs/compare-rules-planted.txt)
 compare: deps peer build
 	python3 scripts/compare --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_OUT) \
 	  $(if $(STRICT),--strict) $(CAPTURES)
@@ -96,6 +98,7 @@ compare: deps peer build
 	  $(CAPTURES)
 	python3 scripts/compare-rules --omamori $(BUILD)/src/cli/omamori --out $(COMPARE_RULES_OUT) \
 	  $(if $(CAPTURES),--et-open $(CAPTURES))
+	python3 bench/plant-rules.py --compare $(BUILD)/src/cli/omamori $(COMPARE_PLANTED_OUT)
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \

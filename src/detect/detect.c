@@ -236,6 +236,8 @@ om_detect *om_detect_free(om_detect *d)
 	free(d->nopf_pkt);
 	free(d->nopf_tx);
 	free(d->iponly);
+	free(d->nopf_stream);
+	free(d->mixed);
 	ipidx_free(&d->ipsrc);
 	ipidx_free(&d->ipdst);
 	if (d->proto_scratch)
@@ -638,6 +640,17 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = push_u32(&d->nopf_tx, &d->n_nopf_tx, i);
 		else
 			rc = push_u32(&d->nopf_pkt, &d->n_nopf_pkt, i);
+		if (rc == 0 && r->stream && !r->in_tx)
+			rc = push_u32(&d->nopf_stream, &d->n_nopf_stream, i);
+	}
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		struct dt_rule *r = d->rules[i];
+		if (r->stream)
+			d->has_stream = true;
+		if (r->mixed) {
+			r->midx = d->n_mixed;
+			rc = rc ? rc : push_u32(&d->mixed, &d->n_mixed, i);
+		}
 	}
 	if (rc == 0)
 		rc = ipidx_build(d, &d->ipsrc, bysrc, nsrc, 0);

@@ -120,12 +120,28 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 om_detect_worker *om_detect_worker_free(om_detect_worker *w);
 /* A decoded packet and its flow (f may be NULL), after the stream. */
 void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int dir);
+/* TCP stream data, in two steps around the app-layer parsers: the engine
+ * calls om_detect_stream with each in-order delivery of the stream
+ * (on_data: data, len at stream offset offset of direction dir; p the
+ * packet that delivered it, or
+ * NULL when a flow end flushes held bytes) before handing the bytes to the
+ * parsers, then om_detect_stream_end after them. The first scans the bytes
+ * with the window of what the stream delivered before them (om_stream_window)
+ * and notes the payload matches of rules that also need a transaction; the
+ * second checks the payload rules (so that they see the flow's protocol as
+ * the parsers just found it). A pattern counts once: where it ends in the
+ * new bytes. */
+void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                      uint64_t offset, const om_packet *p);
+void om_detect_stream_end(om_detect_worker *w);
 /* A transaction (the proto observer's on_tx). */
 enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_tx *tx);
 
 typedef struct om_detect_stats {
 	uint64_t packets, txs, prefilter_hits, rules_checked, alerts, suppressed;
 	uint64_t flowbit_evictions, threshold_evictions;
+	uint64_t stream_chunks, stream_bytes; /* TCP stream deliveries inspected */
+	uint64_t mark_evictions; /* stream matches of mixed rules forgotten (table full) */
 } om_detect_stats;
 void om_detect_worker_stats(const om_detect_worker *w, om_detect_stats *ret);
 

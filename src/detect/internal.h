@@ -101,6 +101,7 @@ struct dt_match {
 		struct {
 			pcre2_code *code;
 			bool relative, negated;
+			bool anchored; /* ^ begins every branch: it anchors at the start */
 		} re;
 		struct {
 			uint8_t nbytes, base;
@@ -183,6 +184,11 @@ struct dt_rule {
 	bool in_tx;    /* matched on transactions */
 	int tx_dir;    /* the transaction's direction it is checked at */
 	bool needs_fp; /* has a fast pattern in the prefilter */
+	bool stream;   /* its payload keywords see the TCP stream, not packets */
+	bool mixed;    /* payload keywords (on the stream) and transaction buffers */
+	int sfp;       /* the payload's fast pattern (index in m), -1 none */
+	uint32_t midx; /* mixed: its index among the mixed rules */
+	bool anchored; /* a payload keyword at an absolute position */
 	bool noalert;
 	uint8_t flow;
 	int dsize_op; /* -1 none */
@@ -261,11 +267,14 @@ struct om_detect {
 	bool compiled;
 	/* after compile */
 	struct dt_pf pf[DT_NBUFS];
-	uint32_t *nopf_pkt, n_nopf_pkt; /* packet rules outside the prefilter */
-	uint32_t *nopf_tx, n_nopf_tx;   /* transaction rules outside it */
-	uint32_t *iponly, n_iponly;     /* address-only rules checked always */
-	struct dt_ipidx ipsrc, ipdst;   /* the others, by source or destination */
-	hs_scratch_t *proto_scratch;    /* cloned per worker */
+	uint32_t *nopf_pkt, n_nopf_pkt;       /* packet rules outside the prefilter */
+	uint32_t *nopf_tx, n_nopf_tx;         /* transaction rules outside it */
+	uint32_t *iponly, n_iponly;           /* address-only rules checked always */
+	uint32_t *nopf_stream, n_nopf_stream; /* stream rules outside the prefilter */
+	bool has_stream;                      /* some rule inspects the TCP stream */
+	uint32_t *mixed, n_mixed;             /* the mixed rules, by midx */
+	struct dt_ipidx ipsrc, ipdst;         /* the others, by source or destination */
+	hs_scratch_t *proto_scratch;          /* cloned per worker */
 	pcre2_match_context *mctx;
 	uint32_t max_extract;
 };

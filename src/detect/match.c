@@ -15,10 +15,14 @@
 #define FB_SLOTS 16384u /* flows with flowbits per worker */
 #define FB_BITS 16u     /* bits set per flow */
 #define XB_SLOTS 16384u /* xbits per worker */
-#define TH_SLOTS 16384u /* threshold trackers per worker */
+#define TH_SLOTS 65536u /* threshold trackers per worker */
+#define TH_WAYS 8u      /* a key's tracker is one of 8 neighbouring slots */
 #define XF_MAX 65536u   /* bytes of a transformed buffer */
 #define STEPS_MAX 4096u /* content/pcre attempts per rule and buffer */
 #define MULTI_MAX 32u   /* values of a multi-valued buffer inspected */
+#define SW_MAX 4096u    /* bytes of stream before new data kept for matching */
+#define SC_MAX 65536u   /* new stream bytes inspected at once */
+#define MK_SLOTS 4096u  /* flows with stream matches of mixed rules per worker */
 
 struct fb_slot {
 	uint64_t flow_id;
@@ -36,6 +40,15 @@ struct th_slot {
 	uint32_t count;
 };
 
+/* mixed rules whose payload part matched the stream of a flow direction,
+ * waiting for the direction's next transaction: a bit per mixed rule and
+ * direction (in the worker's mkbits) */
+struct mk_slot {
+	uint64_t flow_id;
+	bool used;
+	bool any[2];
+};
+
 struct om_detect_worker {
 	const om_detect *d;
 	om_detect_alert_fn fn;
@@ -50,8 +63,19 @@ struct om_detect_worker {
 	struct xb_slot *xb;
 	struct th_slot *th;
 	unsigned steps;
+	int64_t need;            /* stream: a match must end past this offset; -1 none */
+	int64_t base;            /* where absolute positions count from (stream: the new bytes) */
+	uint32_t *scand, nscand; /* stream rules found, checked after the parsers */
+	struct ev *spend;        /* the stream delivery they wait on (NULL: none) */
+	uint8_t *sbuf;           /* stream: the window, then the new bytes */
+	struct mk_slot *mk;
+	uint64_t *mkbits; /* MK_SLOTS x 2 x mkw words */
+	uint32_t mkw;     /* words per slot and direction */
 	om_detect_stats st;
 };
+
+/* what is being inspected */
+enum ev_mode { EV_PKT = 0, EV_STREAM, EV_TX };
 
 struct ev {
 	om_flow *f;
@@ -63,6 +87,10 @@ struct ev {
 	uint8_t ipproto;
 	om_usec now;
 	enum om_tx_verdict verdict;
+	enum ev_mode mode;
+	const uint8_t *sb; /* EV_STREAM: window and new bytes */
+	uint32_t sbl, swl; /* their length, the window's */
+	bool sstart;       /* the window begins at the stream's first byte */
 };
 
 om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn, void *user)
@@ -83,7 +111,15 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->fb = calloc(FB_SLOTS, sizeof(*w->fb));
 	w->xb = calloc(XB_SLOTS, sizeof(*w->xb));
 	w->th = calloc(TH_SLOTS, sizeof(*w->th));
-	bool ok = w->stamp && w->cand && w->md && w->xf[0] && w->xf[1] && w->fb && w->xb && w->th;
+	w->sbuf = malloc(SW_MAX + SC_MAX);
+	w->scand = calloc(d->nrules + 1, sizeof(uint32_t));
+	w->spend = calloc(1, sizeof(*w->spend));
+	w->mk = calloc(MK_SLOTS, sizeof(*w->mk));
+	w->mkw = (d->n_mixed + 63) / 64 ? (d->n_mixed + 63) / 64 : 1;
+	w->mkbits = calloc((size_t)MK_SLOTS * 2 * w->mkw, sizeof(uint64_t));
+	w->need = -1;
+	bool ok = w->stamp && w->cand && w->md && w->xf[0] && w->xf[1] && w->fb && w->xb && w->th &&
+	          w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
 	if (ok && d->proto_scratch && hs_clone_scratch(d->proto_scratch, &w->scratch) != HS_SUCCESS)
 		ok = false;
 	if (!ok)
@@ -106,6 +142,11 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w)
 	free(w->fb);
 	free(w->xb);
 	free(w->th);
+	free(w->sbuf);
+	free(w->mk);
+	free(w->mkbits);
+	free(w->scand);
+	free(w->spend);
 	free(w);
 	return NULL;
 }
@@ -212,12 +253,14 @@ static bool next_relative(const struct dt_match *const *ms, uint32_t n, uint32_t
 	return i + 1 < n && (ms[i + 1]->flags & DT_CF_RELATIVE);
 }
 
-/* the keywords ms[i..n) on one buffer; prev is the end of the last match */
+/* the keywords ms[i..n) on one buffer; prev is the end of the last match,
+ * hi the furthest end of a content or pcre matched so far (on the stream
+ * a match counts only when that lies in the new bytes: past w->need) */
 static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, uint32_t n,
-                       uint32_t i, const uint8_t *b, uint32_t bl, int64_t prev)
+                       uint32_t i, const uint8_t *b, uint32_t bl, int64_t prev, int64_t hi)
 {
 	if (i == n)
-		return true;
+		return w->need < 0 || hi > w->need;
 	const struct dt_match *m = ms[i];
 	if (++w->steps > STEPS_MAX)
 		return false;
@@ -241,19 +284,30 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 					end = e;
 			}
 		} else {
-			start = (m->flags & DT_CF_HAS_OFFSET) ? num(w, &m->u.c.offset) : 0;
+			/* anchored at the buffer's start (on the stream: the
+			 * new bytes'); unanchored it may begin in the window */
+			bool anch =
+			    m->flags & (DT_CF_HAS_OFFSET | DT_CF_HAS_DEPTH | DT_CF_STARTSWITH);
+			start = anch ? w->base : 0;
+			if (m->flags & DT_CF_HAS_OFFSET)
+				start += num(w, &m->u.c.offset);
 			if (m->flags & DT_CF_HAS_DEPTH) {
 				int64_t e = start + num(w, &m->u.c.depth);
 				if (e < end)
 					end = e;
 			}
 			if (m->flags & DT_CF_STARTSWITH) {
-				start = 0;
-				end = len;
+				start = w->base;
+				end = w->base + len;
 			}
 		}
 		if (start < 0)
 			start = 0;
+		/* the last keyword on the stream: only a match ending in the
+		 * new bytes will do */
+		if (w->need >= 0 && i + 1 == n && hi <= w->need && !(m->flags & DT_CF_NEGATED) &&
+		    w->need + 1 - (int64_t)len > start)
+			start = w->need + 1 - (int64_t)len;
 		if (m->flags & DT_CF_ENDSWITH) {
 			/* only a match that ends the buffer */
 			if ((int64_t)bl - (int64_t)len < start)
@@ -266,16 +320,17 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		if (end > (int64_t)bl)
 			end = bl;
 		if (start > end || end - start < (int64_t)len) {
-			return neg ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
+			return neg ? match_list(w, ms, n, i + 1, b, bl, prev, hi) : false;
 		}
 		const uint8_t *hit =
 		    find(b + start, (size_t)(end - start), m->u.c.pat, len, nocase);
 		if (neg)
-			return hit ? false : match_list(w, ms, n, i + 1, b, bl, prev);
-		bool back = next_relative(ms, n, i);
+			return hit ? false : match_list(w, ms, n, i + 1, b, bl, prev, hi);
+		bool back = next_relative(ms, n, i) || w->need >= 0;
 		while (hit) {
 			int64_t pos = hit - b;
-			if (match_list(w, ms, n, i + 1, b, bl, pos + len))
+			int64_t e2 = pos + len;
+			if (match_list(w, ms, n, i + 1, b, bl, e2, e2 > hi ? e2 : hi))
 				return true;
 			if (!back || w->steps > STEPS_MAX)
 				return false;
@@ -287,23 +342,35 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		return false;
 	}
 	case DT_M_PCRE: {
-		int64_t from = m->u.re.relative ? prev : 0;
+		int64_t from = m->u.re.relative ? prev : m->u.re.anchored ? w->base : 0;
 		if (from > (int64_t)bl)
-			return m->u.re.negated ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
+			return m->u.re.negated ? match_list(w, ms, n, i + 1, b, bl, prev, hi)
+			                       : false;
 		/* the subject starts at the previous match (so that ^ anchors
 		 * there), as Suricata passes it */
-		int rc =
-		    pcre2_match(m->u.re.code, b + from, bl - (uint32_t)from, 0, 0, w->md, NULL);
-		if (m->u.re.negated)
-			return rc < 0 ? match_list(w, ms, n, i + 1, b, bl, prev) : false;
-		if (rc < 0)
-			return false;
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
-		return match_list(w, ms, n, i + 1, b, bl, from + (int64_t)ov[1]);
+		PCRE2_SIZE at = 0;
+		for (;;) {
+			int rc = pcre2_match(m->u.re.code, b + from, bl - (uint32_t)from, at, 0,
+			                     w->md, NULL);
+			if (m->u.re.negated)
+				return rc < 0 ? match_list(w, ms, n, i + 1, b, bl, prev, hi)
+				              : false;
+			if (rc < 0)
+				return false;
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
+			int64_t e2 = from + (int64_t)ov[1];
+			if (match_list(w, ms, n, i + 1, b, bl, e2, e2 > hi ? e2 : hi))
+				return true;
+			/* on the stream the next match may end in the new bytes */
+			if (w->need < 0 || ++w->steps > STEPS_MAX ||
+			    ov[0] + 1 > bl - (uint32_t)from)
+				return false;
+			at = ov[0] + 1;
+		}
 	}
 	case DT_M_BYTE_TEST: {
 		int64_t pos =
-		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : w->base);
 		uint64_t v, x = (uint64_t)num(w, &m->u.b.value);
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -320,11 +387,11 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		}
 		if (m->u.b.bflags & DT_BF_NEGOP)
 			ok = !ok;
-		return ok && match_list(w, ms, n, i + 1, b, bl, prev);
+		return ok && match_list(w, ms, n, i + 1, b, bl, prev, hi);
 	}
 	case DT_M_BYTE_JUMP: {
 		int64_t pos =
-		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : w->base);
 		uint64_t v;
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -333,7 +400,7 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 			j = (j + 3) & ~(int64_t)3;
 		int64_t np;
 		if (m->u.b.bflags & DT_BF_FROM_BEGINNING)
-			np = j;
+			np = w->base + j;
 		else if (m->u.b.bflags & DT_BF_FROM_END)
 			np = (int64_t)bl + j;
 		else
@@ -341,21 +408,21 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		np += m->u.b.post_offset;
 		if (np < 0 || np > (int64_t)bl)
 			return false;
-		return match_list(w, ms, n, i + 1, b, bl, np);
+		return match_list(w, ms, n, i + 1, b, bl, np, hi);
 	}
 	case DT_M_BYTE_EXTRACT: {
 		int64_t pos =
-		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : w->base);
 		uint64_t v;
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
 		v *= (uint64_t)m->u.b.multiplier;
 		w->vars[m->u.b.var] = (int64_t)v;
-		return match_list(w, ms, n, i + 1, b, bl, pos + m->u.b.nbytes);
+		return match_list(w, ms, n, i + 1, b, bl, pos + m->u.b.nbytes, hi);
 	}
 	case DT_M_BYTE_MATH: {
 		int64_t pos =
-		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : 0);
+		    num(w, &m->u.b.offset) + ((m->u.b.bflags & DT_BF_RELATIVE) ? prev : w->base);
 		uint64_t v, r = (uint64_t)num(w, &m->u.b.value);
 		if (!read_num(m, b, bl, pos, &v))
 			return false;
@@ -372,18 +439,19 @@ static bool match_list(om_detect_worker *w, const struct dt_match *const *ms, ui
 		default: v = r < 64 ? v >> r : 0; break;
 		}
 		w->vars[m->u.b.var] = (int64_t)v;
-		return match_list(w, ms, n, i + 1, b, bl, prev);
+		return match_list(w, ms, n, i + 1, b, bl, prev, hi);
 	}
 	case DT_M_ISDATAAT: {
 		int64_t at = num(w, &m->u.isdataat.pos);
-		bool ok = m->u.isdataat.relative ? prev + at <= (int64_t)bl : at < (int64_t)bl;
+		bool ok =
+		    m->u.isdataat.relative ? prev + at <= (int64_t)bl : w->base + at < (int64_t)bl;
 		if (m->u.isdataat.negated)
 			ok = !ok;
-		return ok && match_list(w, ms, n, i + 1, b, bl, prev);
+		return ok && match_list(w, ms, n, i + 1, b, bl, prev, hi);
 	}
 	case DT_M_BSIZE:
 		return size_ok(m->u.size.op, m->u.size.lo, m->u.size.hi, bl) &&
-		       match_list(w, ms, n, i + 1, b, bl, prev);
+		       match_list(w, ms, n, i + 1, b, bl, prev, hi);
 	default: return false;
 	}
 }
@@ -458,7 +526,13 @@ static uint32_t xform_apply(uint8_t x, const uint8_t *in, uint32_t n, uint8_t *o
 static const uint8_t *get_buf(const struct ev *e, int buf, uint32_t idx, uint32_t *len)
 {
 	if (buf == DT_BUF_PKT) {
-		if (idx || !e->p)
+		if (idx)
+			return NULL;
+		if (e->mode == EV_STREAM) {
+			*len = e->sbl;
+			return e->sb;
+		}
+		if (!e->p)
 			return NULL;
 		*len = e->p->payload_len;
 		return e->p->payload;
@@ -476,6 +550,10 @@ static bool buffers_match(om_detect_worker *w, const struct dt_rule *r, const st
 		if (done[i])
 			continue;
 		int buf = r->m[i].buf;
+		/* a mixed rule: the payload on the stream, the buffers on the
+		 * transaction (its payload part matched before: a mark) */
+		if (r->mixed && ((e->mode == EV_TX) == (buf == DT_BUF_PKT)))
+			continue;
 		uint32_t n = 0;
 		for (uint32_t k = i; k < r->nm; k++)
 			if (r->m[k].buf == buf) {
@@ -501,7 +579,20 @@ static bool buffers_match(om_detect_worker *w, const struct dt_rule *r, const st
 				b = w->xf[k & 1];
 			}
 			w->steps = 0;
-			ok = match_list(w, ms, n, 0, b, bl, 0);
+			bool st = e->mode == EV_STREAM && buf == DT_BUF_PKT;
+			w->need = st ? (int64_t)e->swl : -1;
+			w->base = st ? (int64_t)e->swl : 0;
+			ok = match_list(w, ms, n, 0, b, bl, w->base, -1);
+			/* anchored keywords also count from the stream's start
+			 * while the window holds it (a first message cut
+			 * across segments) */
+			if (!ok && st && r->anchored && e->sstart && e->swl) {
+				w->steps = 0;
+				w->base = 0;
+				ok = match_list(w, ms, n, 0, b, bl, 0, -1);
+			}
+			w->need = -1;
+			w->base = 0;
 		}
 		if (!ok)
 			return false;
@@ -627,7 +718,21 @@ static bool th_pass(om_detect_worker *w, const struct dt_rule *r, const struct d
 	if (t->track == DT_TR_DST || t->track == DT_TR_BOTH)
 		k = mix(k, addr_hash(e->dst));
 	k |= 1;
-	struct th_slot *s = &w->th[k % TH_SLOTS];
+	/* the key's slot among TH_WAYS (a set): its own, else a free one,
+	 * else the one whose window started first */
+	struct th_slot *set = &w->th[(k % (TH_SLOTS / TH_WAYS)) * TH_WAYS], *s = NULL;
+	for (unsigned i = 0; i < TH_WAYS && !s; i++)
+		if (set[i].key == k)
+			s = &set[i];
+	for (unsigned i = 0; i < TH_WAYS && !s; i++)
+		if (!set[i].key)
+			s = &set[i];
+	if (!s) {
+		s = &set[0];
+		for (unsigned i = 1; i < TH_WAYS; i++)
+			if (set[i].start < s->start)
+				s = &set[i];
+	}
 	om_usec win = (om_usec)t->seconds * 1000000ull;
 	if (s->key != k || e->now >= s->start + win) {
 		if (s->key && s->key != k)
@@ -749,6 +854,8 @@ static bool header_ok(const om_detect *d, const struct dt_rule *r, const struct 
 			return false;
 		break;
 	case DT_P_APP: {
+		if (e->mode == EV_STREAM && r->mixed)
+			break; /* the transaction's protocol is checked with it */
 		const char *ap = e->tx ? e->tx->app_proto : e->f ? om_app_proto_name(e->f) : NULL;
 		if (!ap || strcmp(ap, r->app))
 			return false;
@@ -765,6 +872,68 @@ static bool header_ok(const om_detect *d, const struct dt_rule *r, const struct 
 		return false;
 	return dt_addr_match(r->src, e->dst) && dt_addr_match(r->dst, e->src) &&
 	       (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp)));
+}
+
+static uint64_t *mk_row(om_detect_worker *w, const struct mk_slot *s, int dir)
+{
+	return w->mkbits + ((size_t)(s - w->mk) * 2 + (size_t)dir) * w->mkw;
+}
+
+static struct mk_slot *mk_get(om_detect_worker *w, const om_flow *f, bool create)
+{
+	struct mk_slot *s = &w->mk[mix(7, f->flow_id) % MK_SLOTS];
+	if (s->used && s->flow_id == f->flow_id)
+		return s;
+	if (!create)
+		return NULL;
+	if (s->used)
+		w->st.mark_evictions++;
+	s->used = true;
+	s->flow_id = f->flow_id;
+	s->any[0] = s->any[1] = false;
+	memset(mk_row(w, s, 0), 0, 2 * w->mkw * sizeof(uint64_t));
+	return s;
+}
+
+/* the payload part of mixed rule r matched the stream of direction dir */
+static void mk_set(om_detect_worker *w, const struct dt_rule *r, const om_flow *f, int dir)
+{
+	struct mk_slot *s = mk_get(w, f, true);
+	mk_row(w, s, dir)[r->midx / 64] |= 1ull << (r->midx % 64);
+	s->any[dir] = true;
+}
+
+static bool mk_isset(om_detect_worker *w, const struct dt_rule *r, const om_flow *f, int dir)
+{
+	const struct mk_slot *s = mk_get(w, f, false);
+	return s && s->any[dir] && (mk_row(w, s, dir)[r->midx / 64] >> (r->midx % 64) & 1);
+}
+
+/* the marked rules as candidates; with clear_dir >= 0 the marks of rules
+ * checked at a transaction of that direction are used up instead */
+static void mk_walk(om_detect_worker *w, struct mk_slot *s, int clear_dir)
+{
+	const om_detect *d = w->d;
+	for (int md = 0; md < 2; md++) {
+		if (!s->any[md])
+			continue;
+		uint64_t *row = mk_row(w, s, md);
+		bool left = false;
+		for (uint32_t k = 0; k < w->mkw; k++) {
+			for (uint64_t b = row[k]; b; b &= b - 1) {
+				uint32_t ri = d->mixed[k * 64 + (uint32_t)__builtin_ctzll(b)];
+				if (clear_dir >= 0) {
+					if (d->rules[ri]->tx_dir == clear_dir)
+						row[k] &= ~(1ull << __builtin_ctzll(b));
+				} else if (w->stamp[ri] != w->gen) {
+					w->stamp[ri] = w->gen;
+					w->cand[w->ncand++] = ri;
+				}
+			}
+			left = left || row[k];
+		}
+		s->any[md] = left;
+	}
 }
 
 static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *e)
@@ -825,10 +994,21 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 		    !size_ok(r->urilen_op, r->urilen_lo, r->urilen_hi, ul))
 			return;
 	}
-	if (!bits_check(w, r, e))
+	bool marking = r->mixed && e->mode == EV_STREAM;
+	if (r->mixed && e->mode == EV_TX &&
+	    !mk_isset(w, r, e->f,
+	              (r->flow & DT_FL_TOSERVER)   ? OM_DIR_TOSERVER
+	              : (r->flow & DT_FL_TOCLIENT) ? OM_DIR_TOCLIENT
+	                                           : r->tx_dir))
+		return;
+	if (!marking && !bits_check(w, r, e))
 		return;
 	if (!buffers_match(w, r, e))
 		return;
+	if (marking) {
+		mk_set(w, r, e->f, e->dir);
+		return;
+	}
 	bits_apply(w, r, e);
 	if (r->noalert)
 		return;
@@ -967,13 +1147,113 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 			w->cand[w->ncand++] = ri;
 		}
 	}
-	/* a prefilter hit on a rule of the other kind is not a candidate */
+	/* a prefilter hit on a rule of the other kind is not a candidate; the
+	 * payload rules of a TCP flow whose stream takes this packet's bytes
+	 * see those on the stream (om_detect_stream); flow:only_stream rules
+	 * never see packets */
+	bool streamed = f && f->tcp && (p->flags & OM_PKT_TCP) &&
+	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
+	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
 	uint32_t o = 0;
-	for (uint32_t i = 0; i < w->ncand; i++)
-		if (!d->rules[w->cand[i]]->in_tx)
+	for (uint32_t i = 0; i < w->ncand; i++) {
+		const struct dt_rule *r = d->rules[w->cand[i]];
+		if (!r->in_tx && !(streamed && r->stream) && !(r->flow & DT_FL_ONLY_STREAM))
 			w->cand[o++] = w->cand[i];
+	}
 	w->ncand = o;
 	run(w, &e);
+}
+
+static void ev_flow(struct ev *e, om_flow *f, int dir)
+{
+	e->f = f;
+	e->dir = dir;
+	e->src = dir == OM_DIR_TOSERVER ? &f->cli : &f->srv;
+	e->dst = dir == OM_DIR_TOSERVER ? &f->srv : &f->cli;
+	e->sp = dir == OM_DIR_TOSERVER ? f->cport : f->sport;
+	e->dp = dir == OM_DIR_TOSERVER ? f->sport : f->cport;
+	e->ipproto = f->proto;
+}
+
+/* the stream rules found in the current chunk */
+static void stream_run(om_detect_worker *w, struct ev *e)
+{
+	for (uint32_t i = 0; i < w->nscand; i++)
+		check_rule(w, w->d->rules[w->scand[i]], e);
+	w->nscand = 0;
+}
+
+void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                      uint64_t offset, const om_packet *p)
+{
+	if (!w)
+		return;
+	w->spend->f = NULL;
+	w->nscand = 0;
+	const om_detect *d = w->d;
+	if (!f || !data || !len || !d->has_stream ||
+	    (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+		return;
+	struct ev *e = w->spend;
+	memset(e, 0, sizeof(*e));
+	ev_flow(e, f, dir);
+	e->p = p;
+	e->now = p ? p->ts : f->last;
+	e->mode = EV_STREAM;
+	e->sb = w->sbuf;
+	uint32_t wl = om_stream_window(f, dir, w->sbuf, SW_MAX);
+	/* the window begins at the stream's first byte */
+	e->sstart = offset == wl;
+	while (len) {
+		uint32_t n = len < SC_MAX ? len : SC_MAX;
+		memcpy(w->sbuf + wl, data, n);
+		e->sbl = wl + n;
+		e->swl = wl;
+		w->st.stream_chunks++;
+		w->st.stream_bytes += n;
+		new_round(w);
+		/* the window too: a rule's fast pattern may lie there while
+		 * another of its keywords ends in the new bytes */
+		scan(w, DT_BUF_PKT, w->sbuf, e->sbl);
+		for (uint32_t i = 0; i < d->n_nopf_stream; i++) {
+			uint32_t ri = d->nopf_stream[i];
+			if (w->stamp[ri] != w->gen) {
+				w->stamp[ri] = w->gen;
+				w->cand[w->ncand++] = ri;
+			}
+		}
+		qsort(w->cand, w->ncand, sizeof(uint32_t), u32_cmp);
+		w->st.prefilter_hits += w->ncand;
+		for (uint32_t i = 0; i < w->ncand; i++) {
+			const struct dt_rule *r = d->rules[w->cand[i]];
+			if (!r->stream)
+				continue;
+			if (r->mixed)
+				check_rule(w, r, e); /* notes the match for the transaction */
+			else
+				w->scand[w->nscand++] = w->cand[i];
+		}
+		w->ncand = 0;
+		data += n;
+		len -= n;
+		if (len) {
+			/* more than one chunk: the earlier ones are checked now,
+			 * the next keeps a window of what came before */
+			stream_run(w, e);
+			uint32_t keep = e->sbl < SW_MAX ? e->sbl : SW_MAX;
+			memmove(w->sbuf, w->sbuf + e->sbl - keep, keep);
+			e->sstart = e->sstart && keep == e->sbl;
+			wl = keep;
+		}
+	}
+}
+
+void om_detect_stream_end(om_detect_worker *w)
+{
+	if (!w || !w->spend->f)
+		return;
+	stream_run(w, w->spend);
+	w->spend->f = NULL;
 }
 
 enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_tx *tx)
@@ -991,7 +1271,8 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	               .sp = dir == OM_DIR_TOSERVER ? f->cport : f->sport,
 	               .dp = dir == OM_DIR_TOSERVER ? f->sport : f->cport,
 	               .ipproto = f->proto,
-	               .now = f->last};
+	               .now = f->last,
+	               .mode = EV_TX};
 	new_round(w);
 	for (int b = 1; b < DT_NBUFS; b++) {
 		if (!d->pf[b].db)
@@ -1011,6 +1292,10 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 			w->cand[w->ncand++] = ri;
 		}
 	}
+	/* mixed rules whose payload part the stream matched */
+	struct mk_slot *mk = mk_get(w, f, false);
+	if (mk)
+		mk_walk(w, mk, -1);
 	/* each rule once per transaction: when its last direction is done */
 	uint32_t o = 0;
 	for (uint32_t i = 0; i < w->ncand; i++) {
@@ -1020,6 +1305,9 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	}
 	w->ncand = o;
 	run(w, &e);
+	/* the stream matches waited for this transaction: they are used up */
+	if (mk)
+		mk_walk(w, mk, dir);
 	return e.verdict;
 }
 

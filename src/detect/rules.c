@@ -843,6 +843,9 @@ static int pcre_parse(struct pctx *c, char *val)
 	m->u.re.code = code;
 	m->u.re.relative = rel;
 	m->u.re.negated = neg;
+	uint32_t all = 0;
+	m->u.re.anchored =
+	    pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all) == 0 && (all & PCRE2_ANCHORED);
 	if (rel)
 		m->flags |= DT_CF_RELATIVE;
 	c->last = (int)(m - c->r->m);
@@ -1636,6 +1639,17 @@ void dt_rule_free(struct dt_rule *r)
 	free(r);
 }
 
+/* app-layer protocols that run over TCP only (dns may be either) */
+static bool app_on_tcp(const char *app)
+{
+	static const char *const tcp_apps[] = {"http", "http1", "tls", "smtp",
+	                                       "ftp",  "pop3",  "imap"};
+	for (size_t i = 0; i < sizeof(tcp_apps) / sizeof(tcp_apps[0]); i++)
+		if (!strcmp(app, tcp_apps[i]))
+			return true;
+	return false;
+}
+
 /* After all options: where each buffer's direction puts the rule, the
  * fast pattern, and checks across options. */
 static int finish(struct pctx *c)
@@ -1673,8 +1687,9 @@ static int finish(struct pctx *c)
 		         r->xf[i].buf == DT_BUF_TX(OM_TXB_HTTP_RESPONSE_BODY))
 			r->xf[i].buf = DT_BUF_TX(OM_TXB_HTTP_REQUEST_BODY);
 	}
-	if (has_pkt && has_tx)
-		return why(c, SKIP, "mixed:payload-and-buffer", NULL);
+	/* payload keywords next to transaction buffers: the payload part is
+	 * matched on the stream, the buffers on the transaction */
+	r->mixed = has_pkt && has_tx;
 	if (r->urilen_op >= 0)
 		has_tx = true;
 	r->in_tx = has_tx;
@@ -1713,6 +1728,53 @@ static int finish(struct pctx *c)
 	              r->tcpflags_mode >= 0 || r->ip_proto >= 0;
 	if (pkt_kw && r->in_tx)
 		return why(c, SKIP, "mixed:packet-header-and-buffer", NULL);
+	/* the payload of TCP is inspected on the reassembled stream, unless
+	 * the rule asks for packets (flow:no_stream, dsize) or its payload
+	 * keywords have nothing to find (only byte_* and isdataat) */
+	bool finds = false;
+	r->sfp = -1;
+	for (uint32_t i = 0, best = 0; i < r->nm; i++) {
+		const struct dt_match *m = &r->m[i];
+		if (m->buf != DT_BUF_PKT)
+			continue;
+		if ((m->type == DT_M_CONTENT && !(m->flags & DT_CF_RELATIVE) &&
+		     (m->flags & (DT_CF_HAS_OFFSET | DT_CF_HAS_DEPTH | DT_CF_STARTSWITH))) ||
+		    (m->type == DT_M_PCRE && !m->u.re.relative && m->u.re.anchored) ||
+		    (m->type >= DT_M_BYTE_TEST && m->type <= DT_M_BYTE_MATH &&
+		     !(m->u.b.bflags & DT_BF_RELATIVE)) ||
+		    (m->type == DT_M_ISDATAAT && !m->u.isdataat.relative))
+			r->anchored = true;
+		if ((m->type == DT_M_PCRE && !m->u.re.negated) ||
+		    (m->type == DT_M_CONTENT && !(m->flags & DT_CF_NEGATED)))
+			finds = true;
+		if (m->type != DT_M_CONTENT || (m->flags & DT_CF_NEGATED))
+			continue;
+		if (m->flags & DT_CF_FAST) {
+			r->sfp = (int)i;
+			break;
+		}
+		if (m->u.c.len > best) {
+			best = m->u.c.len;
+			r->sfp = (int)i;
+		}
+	}
+	bool tcp_ok = r->proto == DT_P_IP || r->proto == DT_P_TCP || r->proto == DT_P_APP;
+	r->stream = has_pkt && finds && tcp_ok && !(r->flow & DT_FL_NO_STREAM) && r->dsize_op < 0;
+	if (r->mixed) {
+		if (r->sfp < 0)
+			return why(c, SKIP, "mixed:payload-without-content", NULL);
+		/* the stream is TCP's: datagram protocols keep the skip */
+		if (r->proto != DT_P_TCP && !(r->proto == DT_P_APP && app_on_tcp(r->app)))
+			return why(c, SKIP, "mixed:payload-and-buffer", NULL);
+		if (r->flow & DT_FL_NO_STREAM)
+			return why(c, SKIP, "mixed:no_stream-and-buffer", NULL);
+		if (r->dsize_op >= 0)
+			return why(c, SKIP, "mixed:dsize-and-buffer", NULL);
+		/* the stream part finds the rule: its fast pattern is the
+		 * payload's */
+		r->fp = r->sfp;
+		r->stream = true;
+	}
 	r->ip_only = r->nm == 0 && !r->flow && r->dsize_op < 0 && !tests_bits && !r->in_tx &&
 	             r->proto != DT_P_APP && !pkt_kw;
 	return 0;

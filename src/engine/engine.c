@@ -126,6 +126,7 @@ struct worker {
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
+	const om_flow *cur_flow; /* its flow, once looked up */
 	uint64_t cur_cnt;
 	uint64_t flows_logged, anomalies, app_bytes;
 	uint64_t alerts; /* rule alerts written */
@@ -1116,10 +1117,16 @@ static void on_stream_data(void *user, om_flow *f, int dir, const uint8_t *data,
                            uint64_t offset, unsigned flags)
 {
 	struct worker *w = user;
-	(void)offset;
 	w->app_bytes += len;
+	/* rules see the stream around the parsers (om_detect_stream); the
+	 * packet that delivered the bytes, when it is this flow's */
+	if (w->det)
+		om_detect_stream(w->det, f, dir, data, len, offset,
+		                 w->cur_flow == f ? w->cur : NULL);
 	om_app_tcp_data(w->app, f, dir, data, len,
 	                (flags & OM_STREAM_DATA_HELD) ? OM_APP_DATA_HELD : 0);
+	if (w->det)
+		om_detect_stream_end(w->det);
 }
 
 /* A hole in one direction that was never filled (skipped at flow end or
@@ -1304,6 +1311,7 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	w->cur = &p;
 	w->cur_cnt = r->pcap_cnt;
 	om_flow *f = om_flow_get(w->ft, &p, &dir);
+	w->cur_flow = f;
 	if (f)
 		intel_flow(w, f);
 	if (f && (p.flags & OM_PKT_TCP))
@@ -1321,6 +1329,7 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	if (w->det)
 		om_detect_packet(w->det, f, &p, dir);
 	w->cur = NULL;
+	w->cur_flow = NULL;
 	return f;
 }
 

@@ -691,6 +691,11 @@ enum om_stream_dir_end {
 	OM_STREAM_BYPASS, /* om_stream_bypass */
 };
 enum om_stream_dir_end om_stream_dir_end(const om_flow *f, int dir);
+/* The delivered bytes still kept for direction dir (the overlap window):
+ * copies the last min(kept, cap) of them, oldest first, into buf and returns
+ * how many. Called from on_data, they are the bytes just before that call's
+ * data. 0 when nothing is kept (no stream state, no window, after a gap). */
+uint32_t om_stream_window(const om_flow *f, int dir, uint8_t *buf, uint32_t cap);
 
 /* ======================================================================== */
 /* App-layer contract: parser registry, detection, per-flow slot             */

@@ -1324,3 +1324,21 @@ enum om_stream_dir_end om_stream_dir_end(const om_flow *f, int dir)
 		return OM_STREAM_DEPTH;
 	return OM_STREAM_FIN;
 }
+
+uint32_t om_stream_window(const om_flow *f, int dir, uint8_t *buf, uint32_t cap)
+{
+	if (!f || !f->tcp || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT) || !buf)
+		return 0;
+	const struct seg *r = f->tcp->d[dir].ring;
+	if (!r || !r->len || !cap)
+		return 0;
+	uint32_t rcap = ring_cap(r);
+	uint32_t n = r->len < cap ? r->len : cap;
+	/* the n bytes before the write position, oldest first */
+	uint32_t start = (uint32_t)((r->off + rcap - n) % rcap);
+	uint32_t first = rcap - start < n ? rcap - start : n;
+	memcpy(buf, r->data + start, first);
+	if (first < n)
+		memcpy(buf + first, r->data, n - first);
+	return n;
+}

@@ -11,6 +11,15 @@
   segmented.pcap     a TCP session whose payload "SPLIT-ACROSS-SEGMENTS" is
                      sent as "SPLIT-ACR" + "OSS-SEGMENTS", and "WHOLE-ONE" in
                      one segment
+  stream.pcap        TCP sessions (client ports 40010-40019) for matching on
+                     the reassembled stream: a pattern in three segments and
+                     one byte per segment, flow:no_stream and only_stream, a
+                     segment out of order, a retransmission that rewrites
+                     delivered bytes, two held segments at the same place
+                     (the first one wins), patterns near and beyond the
+                     window, and an HTTP session for rules that mix payload
+                     content with http.uri (each packet's number in the
+                     comments of stream.expect)
 
 usage: craft.py OUTDIR
 """
@@ -98,6 +107,13 @@ class Session:
         self.send(client, 0x18, payload)
         self.send(not client, 0x10)
 
+    def send_at(self, client, rel, data):
+        """A client data segment rel bytes past the next expected one
+        (out of order, or back over delivered bytes when rel < 0); the
+        sequence number to come is not moved."""
+        seg = tcp(CLI, SRV, self.sp, self.dp, (self.cs + rel) & 0xFFFFFFFF, self.ss, 0x18, data)
+        self.c.add(eth(ipv4(CLI, SRV, 6, seg)))
+
     def close(self):
         self.send(True, 0x11)
         self.send(False, 0x11)
@@ -133,6 +149,76 @@ def main():
     s.send(True, 0x18, b"OSS-SEGMENTS")
     s.send(False, 0x10)
     s.data(True, b"WHOLE-ONE")
+    s.close()
+    c.close()
+
+    c = Cap(os.path.join(out, "stream.pcap"))
+    # 1-3 handshake; 4-9 three segments each ACKed; 10-11 FIN, 12 ACK
+    s = Session(c, sp=40010)
+    for part in (b"THREE-", b"PART-", b"PATTERN"):
+        s.data(True, part)
+    s.close()
+    # 13-15 handshake; 16-25 "EVERY" one byte per segment (no ACKs), 26 ACK
+    # (10 bytes: E V E R Y - B Y T E at 16..25)
+    s = Session(c, sp=40011)
+    for ch in b"EVERY-BYTE":
+        s.send(True, 0x18, bytes([ch]))
+    s.send(False, 0x10)
+    s.close()  # 27-29
+    # 30-32 handshake; 33 "PKT-" 34 "ONLY" 35 ACK; 36 "PKT-ONLY" 37 ACK;
+    # 38 "STREAM-" 39 "ONLY2" 40 ACK; 41-43 close
+    s = Session(c, sp=40012)
+    s.send(True, 0x18, b"PKT-")
+    s.send(True, 0x18, b"ONLY")
+    s.send(False, 0x10)
+    s.data(True, b"PKT-ONLY")
+    s.send(True, 0x18, b"STREAM-")
+    s.send(True, 0x18, b"ONLY2")
+    s.send(False, 0x10)
+    s.close()
+    # 44-46 handshake; 47 "ORDER" sent 7 bytes ahead (held), 48 "OUT-OF-"
+    # fills the hole (both delivered now), 49 ACK; 50-52 close
+    s = Session(c, sp=40013)
+    s.send_at(True, 7, b"ORDER")
+    s.send(True, 0x18, b"OUT-OF-")
+    s.cs += 5
+    s.send(False, 0x10)
+    s.close()
+    # 53-55 handshake; 56 "RETRANS-GOOD" 57 ACK; 58 the same bytes again
+    # rewritten as "RETRANS-EVIL"; 59-61 close
+    s = Session(c, sp=40014)
+    s.data(True, b"RETRANS-GOOD")
+    s.send_at(True, -12, b"RETRANS-EVIL")
+    s.close()
+    # 62-64 handshake; 65 "FIRST-DATA" held 8 bytes ahead, 66 "LAST--DATA"
+    # over the same bytes (held too), 67 "HOLDHOLD" fills the hole, 68 ACK;
+    # 69-71 close
+    s = Session(c, sp=40015)
+    s.send_at(True, 8, b"FIRST-DATA")
+    s.send_at(True, 8, b"LAST--DATA")
+    s.send(True, 0x18, b"HOLDHOLD")
+    s.cs += 10
+    s.send(False, 0x10)
+    s.close()
+    # 72-74 handshake; 75 "NEARSTART" + 500 dots, 76 ACK, 77 "NEAREND" 78 ACK;
+    # 79 "FARSTART" + 1100 dots 80 ACK, 81 "FAREND" 82 ACK; 83-85 close
+    s = Session(c, sp=40016)
+    s.data(True, b"NEARSTART" + b"." * 500)
+    s.data(True, b"NEAREND")
+    s.data(True, b"FARSTART" + b"." * 1100)
+    s.data(True, b"FAREND")
+    s.close()
+    # 86-88 handshake; 89 request 1 (/mixed, with the payload mark) 90 ACK;
+    # 91 request 2 (/other, with the mark) 92 ACK; 93 request 3 (/mixed,
+    # without it) 94 ACK; 95 request 4 (/mixed) split, mark in 95, URI done
+    # in 96, 97 ACK; 98-100 close
+    s = Session(c, sp=40017)
+    s.data(True, b"GET /mixed HTTP/1.1\r\nHost: a\r\nX-Tag: MIXED-PAYLOAD\r\n\r\n")
+    s.data(True, b"GET /other HTTP/1.1\r\nHost: a\r\nX-Tag: MIXED-PAYLOAD\r\n\r\n")
+    s.data(True, b"GET /mixed HTTP/1.1\r\nHost: a\r\nX-Tag: none\r\n\r\n")
+    s.send(True, 0x18, b"GET /mixed HTTP/1.1\r\nX-Tag: MIXED-PAY")
+    s.send(True, 0x18, b"LOAD\r\nHost: a\r\n\r\n")
+    s.send(False, 0x10)
     s.close()
     c.close()
 

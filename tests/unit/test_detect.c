@@ -589,6 +589,264 @@ static void test_reload(void **state)
 	rmdir(dir);
 }
 
+/* ---- the TCP stream --------------------------------------------------------------- */
+
+/* a real stream in front of a detect worker, as the engine has it: each
+ * delivery goes to om_detect_stream (and _end), each packet then to
+ * om_detect_packet; alerts note the packet (its ts is its number) */
+struct sfx {
+	om_stream_ctx *s;
+	om_detect *d;
+	om_detect_worker *w;
+	om_flow f;
+	const om_packet *cur;
+	uint32_t seq[2];
+	unsigned npk;
+	unsigned n;
+	uint32_t sid[32];
+	uint64_t pkt[32];
+};
+
+static void sfx_alert(void *user, const om_detect_alert *a)
+{
+	struct sfx *x = user;
+	if (x->n < 32) {
+		x->sid[x->n] = a->sid;
+		x->pkt[x->n] = a->pkt ? a->pkt->ts : 0;
+	}
+	x->n++;
+}
+
+static void sfx_data(void *user, om_flow *f, int dir, const uint8_t *data, uint32_t len,
+                     uint64_t off, unsigned flags)
+{
+	struct sfx *x = user;
+	(void)flags;
+	om_detect_stream(x->w, f, dir, data, len, off, x->cur);
+	om_detect_stream_end(x->w);
+}
+
+/* one packet; rel: its sequence number past the next expected one */
+static void sfx_pkt(struct sfx *x, int dir, uint8_t flags, int32_t rel, const char *data,
+                    uint32_t len)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	om_addr cli, srv;
+	v4(&cli, "192.168.1.10");
+	v4(&srv, "203.0.113.5");
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	p.src = dir ? srv : cli;
+	p.dst = dir ? cli : srv;
+	p.sport = dir ? 80 : 40000;
+	p.dport = dir ? 40000 : 80;
+	p.tcp_flags = flags;
+	p.tcp_seq = x->seq[dir] + (uint32_t)rel;
+	p.tcp_ack = x->seq[!dir];
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	p.payload = (const uint8_t *)data;
+	p.payload_len = len;
+	p.ts = ++x->npk;
+	x->f.pkts[dir]++;
+	x->cur = &p;
+	om_stream_packet(x->s, &x->f, &p, dir);
+	om_detect_packet(x->w, &x->f, &p, dir);
+	x->cur = NULL;
+	if (rel == 0)
+		x->seq[dir] += len + ((flags & (OM_TH_SYN | OM_TH_FIN)) ? 1 : 0);
+}
+
+static void sfx_new(struct sfx *x, const char *rules)
+{
+	memset(x, 0, sizeof(*x));
+	x->d = load(rules, NULL);
+	x->w = om_detect_worker_new(x->d, sfx_alert, x);
+	assert_non_null(x->w);
+	om_stream_callbacks cb = {sfx_data, NULL, NULL, x, NULL};
+	x->s = om_stream_new(0, 1u << 20, &cb);
+	assert_non_null(x->s);
+	v4(&x->f.cli, "192.168.1.10");
+	v4(&x->f.srv, "203.0.113.5");
+	x->f.cport = 40000;
+	x->f.sport = 80;
+	x->f.proto = IPPROTO_TCP;
+	x->f.flow_id = 99;
+	x->seq[0] = 1000;
+	x->seq[1] = 70000;
+	sfx_pkt(x, 0, OM_TH_SYN, 0, NULL, 0);
+	sfx_pkt(x, 1, OM_TH_SYN | OM_TH_ACK, 0, NULL, 0);
+	sfx_pkt(x, 0, OM_TH_ACK, 0, NULL, 0); /* packets 1-3 */
+}
+
+static void sfx_free(struct sfx *x)
+{
+	om_stream_flow_end(x->s, &x->f);
+	om_stream_free(x->s);
+	om_detect_worker_free(x->w);
+	om_detect_free(x->d);
+}
+
+#define SEND(x, s) sfx_pkt(x, 0, OM_TH_ACK | OM_TH_PUSH, 0, s, (uint32_t)strlen(s))
+
+static void test_stream_segments(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* two segments, then one byte per segment: one alert each, on the
+	 * packet that completes the pattern */
+	sfx_new(&x, "alert tcp any any -> any any (content:\"SPLIT-ME\"; sid:1;)\n"
+	            "alert tcp any any -> any any (content:\"ONE-BY-ONE\"; sid:2;)\n");
+	SEND(&x, "xxSPL");   /* 4 */
+	SEND(&x, "IT-MEyy"); /* 5 */
+	const char *b = "ONE-BY-ONE";
+	for (size_t i = 0; b[i]; i++)
+		sfx_pkt(&x, 0, OM_TH_ACK, 0, b + i, 1); /* 6..15 */
+	/* bytes that only follow a match already found: nothing new */
+	SEND(&x, "zz"); /* 16 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[0], 1);
+	assert_int_equal(x.pkt[0], 5);
+	assert_int_equal(x.sid[1], 2);
+	assert_int_equal(x.pkt[1], 15);
+	/* the same pattern again later: found again, once */
+	SEND(&x, "..SPLIT-ME"); /* 17 */
+	assert_int_equal(x.n, 3);
+	assert_int_equal(x.pkt[2], 17);
+	sfx_free(&x);
+}
+
+static void test_stream_order_and_rewrites(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_new(&x, "alert tcp any any -> any any (content:\"OUT-OF-ORDER\"; sid:1;)\n"
+	            "alert tcp any any -> any any (content:\"GOOD-BYTES\"; sid:2;)\n"
+	            "alert tcp any any -> any any (content:\"EVIL-BYTES\"; sid:3;)\n");
+	/* "ORDER" 7 bytes ahead, held; "OUT-OF-" fills the hole */
+	sfx_pkt(&x, 0, OM_TH_ACK, 7, "ORDER", 5); /* 4 */
+	assert_int_equal(x.n, 0);
+	SEND(&x, "OUT-OF-"); /* 5 */
+	x.seq[0] += 5;
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.sid[0], 1);
+	assert_int_equal(x.pkt[0], 5);
+	/* delivered bytes rewritten by a retransmission: the stream keeps
+	 * the first, so the rewrite never matches (per packet it would) */
+	SEND(&x, "GOOD-BYTES");                           /* 6 */
+	sfx_pkt(&x, 0, OM_TH_ACK, -10, "EVIL-BYTES", 10); /* 7 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 2);
+	assert_int_equal(x.pkt[1], 6);
+	sfx_free(&x);
+}
+
+static void test_stream_window_and_flow(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_new(&x, "alert tcp any any -> any any (content:\"HEAD\"; content:\"TAIL\"; "
+	            "distance:0; sid:1;)\n"
+	            "alert tcp any any -> any any (flow:no_stream; content:\"PKT-ONLY\"; sid:2;)\n"
+	            "alert tcp any any -> any any (flow:only_stream; content:\"PKT-ONLY\"; "
+	            "sid:3;)\n"
+	            "alert tcp any any -> any any (content:\"GET\"; depth:3; sid:4;)\n");
+	/* 100 bytes between: within the window (the stream keeps 1 KiB) */
+	char big[2100];
+	memset(big, '.', sizeof(big));
+	memcpy(big, "HEAD", 4);
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, big, 104); /* 4 */
+	SEND(&x, "TAIL");                       /* 5 */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.pkt[0], 5);
+	/* 2,000 bytes between: beyond it */
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, big, 2004); /* 6 */
+	SEND(&x, "TAIL");                        /* 7 */
+	assert_int_equal(x.n, 1);
+	/* split: only the stream finds it; whole: the packet too */
+	SEND(&x, "PKT-"); /* 8 */
+	SEND(&x, "ONLY"); /* 9 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 3);
+	assert_int_equal(x.pkt[1], 9);
+	SEND(&x, "PKT-ONLY"); /* 10 */
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.sid[2], 3); /* the stream before the packet */
+	assert_int_equal(x.sid[3], 2);
+	assert_int_equal(x.pkt[3], 10);
+	/* depth counts from the new bytes: "GET" at the start of a delivery
+	 * matches, inside one it does not */
+	SEND(&x, "GET /"); /* 11 */
+	SEND(&x, "a GET"); /* 12 */
+	assert_int_equal(x.n, 5);
+	assert_int_equal(x.sid[4], 4);
+	assert_int_equal(x.pkt[4], 11);
+	om_detect_stats st;
+	om_detect_worker_stats(x.w, &st);
+	assert_true(st.stream_chunks >= 9);
+	sfx_free(&x);
+}
+
+static void test_stream_anchored_start(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* the first bytes of the stream cut across segments: depth counts
+	 * from the stream's start while the window holds it */
+	sfx_new(&x, "alert tcp any any -> any any (content:\"LOGIN\"; depth:5; sid:1;)\n"
+	            "alert tcp any any -> any any (content:\"USER\"; depth:4; sid:2;)\n");
+	SEND(&x, "LOG"); /* 4 */
+	SEND(&x, "IN "); /* 5 */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.pkt[0], 5);
+	/* later, at the start of a delivery (not of the stream) */
+	SEND(&x, "USER x"); /* 6 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 2);
+	/* neither the stream's nor the delivery's start: no */
+	SEND(&x, "US");   /* 7 */
+	SEND(&x, "ER y"); /* 8 */
+	assert_int_equal(x.n, 2);
+	sfx_free(&x);
+}
+
+static void test_only_stream_never_packets(void **state)
+{
+	(void)state;
+	/* a packet without stream state (hits() has no reassembly in front):
+	 * the plain rule matches it, only_stream never does */
+	assert_int_equal(HITS("alert tcp any any -> any any (content:\"abc\"; sid:1;)", "xxabcxx"),
+	                 1);
+	assert_int_equal(HITS("alert tcp any any -> any any (flow:only_stream; content:\"abc\"; "
+	                      "sid:1;)",
+	                      "xxabcxx"),
+	                 0);
+}
+
+static void test_mixed_parse(void **state)
+{
+	(void)state;
+	om_detect *d = load("", NULL);
+	char reason[160];
+	/* payload content next to a transaction buffer: accepted */
+	const char *r1 = "alert http any any -> any any (flow:to_server; content:\"x\"; http.uri; "
+	                 "content:\"/a\"; sid:1;)";
+	assert_int_equal(om_detect_parse_one(d, r1, strlen(r1), reason, sizeof(reason)), 0);
+	/* its payload part needs a content to be found on the stream */
+	const char *r2 = "alert http any any -> any any (flow:to_server; pcre:\"/x/\"; http.uri; "
+	                 "content:\"/a\"; sid:2;)";
+	assert_int_equal(om_detect_parse_one(d, r2, strlen(r2), reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "mixed:payload-without-content");
+	/* over datagrams there is no stream */
+	const char *r3 = "alert dns any any -> any any (content:\"x\"; dns.query; content:\"a\"; "
+	                 "sid:3;)";
+	assert_int_equal(om_detect_parse_one(d, r3, strlen(r3), reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "mixed:payload-and-buffer");
+	om_detect_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +860,12 @@ int main(void)
 	    cmocka_unit_test(test_transactions),
 	    cmocka_unit_test(test_actions_and_categories),
 	    cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_stream_segments),
+	    cmocka_unit_test(test_stream_order_and_rewrites),
+	    cmocka_unit_test(test_stream_window_and_flow),
+	    cmocka_unit_test(test_stream_anchored_start),
+	    cmocka_unit_test(test_only_stream_never_packets),
+	    cmocka_unit_test(test_mixed_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
