@@ -395,6 +395,10 @@ typedef struct om_base_config {
 	char gateway[64];
 	char state_dir[256];
 	om_config_nets home_net;
+	/* where the store is: "sqlite" (omamori.db in state_dir) or
+	 * "postgresql" (store_dsn, a postgresql:// URL) */
+	char store_backend[16];
+	char store_dsn[512];
 } om_base_config;
 extern const om_config_schema om_base_config_schema;
 bool om_base_is_home(const om_base_config *c, const om_addr *a);

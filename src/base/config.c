@@ -21,6 +21,10 @@ static const om_config_key base_keys[] = {
     {"state-dir", OM_CK_STR, F(state_dir), sizeof(((om_base_config *)0)->state_dir), 1, 0,
      "config.help.state-dir", NULL, NULL},
     {"home-net", OM_CK_NETS, F(home_net), 0, 0, 0, "config.help.home-net", NULL, NULL},
+    {"store.backend", OM_CK_STR, F(store_backend), sizeof(((om_base_config *)0)->store_backend), 1,
+     0, "config.help.store.backend", NULL, NULL},
+    {"store.dsn", OM_CK_STR, F(store_dsn), sizeof(((om_base_config *)0)->store_dsn), 0, 0,
+     "config.help.store.dsn", NULL, NULL},
 };
 #undef F
 
@@ -55,12 +59,28 @@ static void base_defaults(void *obj)
 	snprintf(c->tenant, sizeof(c->tenant), "default");
 	snprintf(c->gateway, sizeof(c->gateway), "gw1");
 	default_state_dir(c->state_dir, sizeof(c->state_dir));
+	snprintf(c->store_backend, sizeof(c->store_backend), "sqlite");
 	for (size_t i = 0; i < OM_ARRAY_SIZE(default_nets); i++)
 		om_cidr_parse(default_nets[i], &c->home_net.net[c->home_net.count++]);
 }
 
+/* store.backend is sqlite or postgresql; postgresql needs a URL in
+ * store.dsn (the store tells the two apart by the URL's scheme). */
+static int base_check(om_config_ctx *l, const void *obj)
+{
+	const om_base_config *c = obj;
+	if (strcmp(c->store_backend, "sqlite") != 0 && strcmp(c->store_backend, "postgresql") != 0)
+		return om_config_fail(l, NULL, "store.backend", "err.config.store_backend",
+		                      c->store_backend);
+	if (!strcmp(c->store_backend, "postgresql") &&
+	    strncmp(c->store_dsn, "postgresql://", 13) != 0 &&
+	    strncmp(c->store_dsn, "postgres://", 11) != 0)
+		return om_config_fail(l, NULL, "store.dsn", "err.config.store_dsn");
+	return 0;
+}
+
 const om_config_schema om_base_config_schema = {
-    "base", base_keys, OM_ARRAY_SIZE(base_keys), sizeof(om_base_config), base_defaults, NULL,
+    "base", base_keys, OM_ARRAY_SIZE(base_keys), sizeof(om_base_config), base_defaults, base_check,
 };
 
 bool om_config_nets_contains(const om_config_nets *n, const om_addr *a)

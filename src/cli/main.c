@@ -65,7 +65,9 @@ static const char *reason_for(const char *msg, const char *path)
 static void say_db_err(const struct cli *c, const char *db, const char *msg, const char *hint_key)
 {
 	const char *why = reason_for(msg, db);
-	say_err(c, "err.db_open", db, why ? why : msg, om_msg(c->lang, hint_key));
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
+	say_err(c, "err.db_open", shown, why ? why : msg, om_msg(c->lang, hint_key));
 }
 
 /* ---- option scanning ------------------------------------------------------ */
@@ -123,6 +125,16 @@ fail:
 static void state_path(const struct cli *c, const char *name, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s", c->cfg.base.state_dir, name);
+}
+
+/* The store when no --db is given: store.dsn with store.backend postgresql,
+ * else omamori.db in the state directory. */
+static void default_db(const struct cli *c, char *out, size_t n)
+{
+	if (!strcmp(c->cfg.base.store_backend, "postgresql"))
+		snprintf(out, n, "%s", c->cfg.base.store_dsn);
+	else
+		state_path(c, "omamori.db", out, n);
 }
 
 /* ---- the store writer: spool -> store, off the packet path ----------------- */
@@ -528,7 +540,7 @@ static int cmd_inspect(struct cli *c, struct args *a)
 			return EXIT_FAILURE;
 	}
 	if (!db) {
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	if (!ofile) {
@@ -643,7 +655,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 		say_err(c, "warn.capture_truncated", res.warning);
 	if (!nodb && (!writer || sw.error < 0)) {
 		/* the events are safe in the spool: say how to store them */
-		say_err(c, "err.store_writer", db, sw.err, spooldir, spooldir, db);
+		char shown[512];
+		om_store_target_shown(db, shown, sizeof(shown));
+		say_err(c, "err.store_writer", shown, sw.err, spooldir, spooldir, shown);
 		goto out;
 	}
 	if (!nodb) {
@@ -721,22 +735,24 @@ static int cmd_store(struct cli *c, struct args *a)
 	if (!db) {
 		if (ensure_state_dir(c) < 0)
 			return EXIT_FAILURE;
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
 	struct store_writer sw;
 	memset(&sw, 0, sizeof(sw));
 	sw.db = db;
 	sw.spool_dir = dir;
 	sw.lang = c->lang;
 	if (store_writer_run(&sw, false) < 0) {
-		say_err(c, "err.store_import", dir, db, sw.err);
+		say_err(c, "err.store_import", dir, shown, sw.err);
 		return EXIT_FAILURE;
 	}
 	char line[1024];
 	snprintf(line, sizeof(line), om_msg(c->lang, "msg.store_imported"),
 	         (unsigned long long)sw.st.records, (unsigned long long)sw.st.stored,
-	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, db);
+	         (unsigned long long)sw.st.ignored, (unsigned long long)sw.st.invalid, shown);
 	printf("%s\n", line);
 	if (prune) {
 		uint64_t removed = 0;
@@ -762,7 +778,7 @@ static int cmd_store(struct cli *c, struct args *a)
 static int cmd_report(struct cli *c, struct args *a)
 {
 	char db[512];
-	state_path(c, "omamori.db", db, sizeof(db));
+	default_db(c, db, sizeof(db));
 	return om_report_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, db,
 	                      c->cfg.base.tenant);
 }
@@ -771,7 +787,7 @@ static int cmd_report(struct cli *c, struct args *a)
 static int cmd_tenant(struct cli *c, struct args *a)
 {
 	char db[512];
-	state_path(c, "omamori.db", db, sizeof(db));
+	default_db(c, db, sizeof(db));
 	if (a->i < a->argc && (!strcmp(a->argv[a->i], "set") || !strcmp(a->argv[a->i], "device")) &&
 	    ensure_state_dir(c) < 0)
 		return EXIT_FAILURE;
@@ -906,7 +922,7 @@ static int cmd_db(struct cli *c, struct args *a)
 	if (!db) {
 		if (ensure_state_dir(c) < 0)
 			return EXIT_FAILURE;
-		state_path(c, "omamori.db", dbpath, sizeof(dbpath));
+		default_db(c, dbpath, sizeof(dbpath));
 		db = dbpath;
 	}
 	char err[1024] = "";
@@ -920,7 +936,9 @@ static int cmd_db(struct cli *c, struct args *a)
 	}
 	om_store_close(s);
 	char line[1024];
-	snprintf(line, sizeof(line), om_msg(c->lang, "msg.db_migrated"), db, from, to);
+	char shown[512];
+	om_store_target_shown(db, shown, sizeof(shown));
+	snprintf(line, sizeof(line), om_msg(c->lang, "msg.db_migrated"), shown, from, to);
 	printf("%s\n", line);
 	return 0;
 }

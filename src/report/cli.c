@@ -50,19 +50,23 @@ static const char *opt_value(struct cli *c, const char *name)
 	return c->argv[++c->i];
 }
 
-/* The database must exist for reading: a missing file is not made empty. */
+/* The database must exist for reading: a missing file is not made empty (a
+ * PostgreSQL database is never made by opening it). Messages show a URL
+ * without its password. */
 static int open_store(const struct cli *c, const char *db, bool create, om_store **ret)
 {
 	char err[1024] = "";
+	char shown[512];
 	struct stat st;
-	if (!create && stat(db, &st) < 0) {
-		say(c, "err.db_open", db, strerror(errno), om_msg(c->lang, "hint.db_report"));
+	om_store_target_shown(db, shown, sizeof(shown));
+	if (!create && !om_store_is_postgresql(db) && stat(db, &st) < 0) {
+		say(c, "err.db_open", shown, strerror(errno), om_msg(c->lang, "hint.db_report"));
 		return -1;
 	}
 	if (om_store_open(db, ret, err, sizeof(err)) < 0) {
-		size_t n = strlen(db);
-		const char *why = !strncmp(err, db, n) && err[n] == ':' ? err + n + 2 : err;
-		say(c, "err.db_open", db, why, om_msg(c->lang, "hint.db_report"));
+		size_t n = strlen(shown);
+		const char *why = !strncmp(err, shown, n) && err[n] == ':' ? err + n + 2 : err;
+		say(c, "err.db_open", shown, why, om_msg(c->lang, "hint.db_report"));
 		return -1;
 	}
 	return 0;

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store/internal.h"
 #include "store/store.h"
 
@@ -34,16 +32,13 @@ static const char *const appctl_schema[] = {
 
 int om_store_appctl_schema(om_store *s, char *err, size_t errlen)
 {
-	sqlite3 *db = store_db(s);
 	for (size_t i = 0; i < OM_ARRAY_SIZE(appctl_schema); i++) {
-		char *msg = NULL;
-		int rc = sqlite3_exec(db, appctl_schema[i], NULL, NULL, &msg);
-		if (rc != SQLITE_OK) {
+		int rc = om_db_exec_schema(store_dbh(s), appctl_schema[i], NULL, 0);
+		if (rc < 0) {
 			if (err && errlen)
-				snprintf(err, errlen, "appctl schema: %s",
-				         msg ? msg : sqlite3_errstr(rc));
-			sqlite3_free(msg);
-			return -EIO;
+				snprintf(err, errlen, om_tr("err.store.sql"),
+				         om_db_errmsg(store_dbh(s)));
+			return rc;
 		}
 	}
 	return 0;
@@ -61,32 +56,30 @@ int om_store_appctl_add(om_store *s, const om_store_appctl_flow *f)
 	    f->first > (om_usec)INT64_MAX || f->last > (om_usec)INT64_MAX || f->last < f->first ||
 	    f->flow_id > (uint64_t)INT64_MAX)
 		return -EINVAL;
-	sqlite3_stmt *st = NULL;
-	int rc =
-	    sqlite3_prepare_v2(store_db(s),
+	om_db_stmt *st = NULL;
+	int rc = om_db_prepare(store_dbh(s),
 	                       "INSERT INTO appctl_flow (tenant, gateway, flow_id, first_usec,"
 	                       " last_usec, grp, app, host, bytes, blocked)"
 	                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	                       " ON CONFLICT (tenant, gateway, flow_id, first_usec) DO NOTHING",
-	                       -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, f->tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->gateway, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->flow_id);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->first);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->last);
-	sqlite3_bind_text(st, 6, f->group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, f->app, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, f->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9,
-	                   f->bytes > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)f->bytes);
-	sqlite3_bind_int(st, 10, f->blocked ? 1 : 0);
-	rc = sqlite3_step(st);
-	int changed = sqlite3_changes(store_db(s));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
+	                       &st);
+	if (rc < 0)
+		return rc;
+	om_db_bind_text(st, 1, f->tenant);
+	om_db_bind_text(st, 2, f->gateway);
+	om_db_bind_int64(st, 3, (int64_t)f->flow_id);
+	om_db_bind_int64(st, 4, (int64_t)f->first);
+	om_db_bind_int64(st, 5, (int64_t)f->last);
+	om_db_bind_text(st, 6, f->group);
+	om_db_bind_text(st, 7, f->app);
+	om_db_bind_text(st, 8, f->host);
+	om_db_bind_int64(st, 9, f->bytes > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)f->bytes);
+	om_db_bind_int64(st, 10, f->blocked ? 1 : 0);
+	rc = om_db_step(st);
+	int64_t changed = om_db_changes(store_dbh(s));
+	om_db_finalize(st);
+	if (rc < 0)
+		return rc;
 	return changed > 0 ? 1 : 0;
 }
 
@@ -98,39 +91,39 @@ int om_store_appctl_range(om_store *s, const char *tenant, om_usec from, om_usec
 	int r = om_store_flush(s);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(
-	    store_db(s),
+	om_db_stmt *st = NULL;
+	int rc = om_db_prepare(
+	    store_dbh(s),
 	    "SELECT grp, host, app, count(*), sum(bytes), min(first_usec), max(last_usec),"
 	    " sum(blocked) FROM appctl_flow"
 	    " WHERE tenant = ? AND first_usec >= ? AND first_usec < ?"
 	    " GROUP BY grp, host, app ORDER BY grp, host, app",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
+	    &st);
+	if (rc < 0)
+		return rc;
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_int64(st, 2, (int64_t)from);
+	om_db_bind_int64(st, 3, (int64_t)to);
 	r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = om_db_step(st)) == 1) {
 		om_store_appctl_use u;
 		memset(&u, 0, sizeof(u));
-		const unsigned char *g = sqlite3_column_text(st, 0);
-		const unsigned char *h = sqlite3_column_text(st, 1);
-		const unsigned char *a = sqlite3_column_text(st, 2);
-		snprintf(u.group, sizeof(u.group), "%s", g ? (const char *)g : "");
-		snprintf(u.host, sizeof(u.host), "%s", h ? (const char *)h : "");
-		snprintf(u.app, sizeof(u.app), "%s", a ? (const char *)a : "");
-		u.flows = (uint64_t)sqlite3_column_int64(st, 3);
-		u.bytes = (uint64_t)sqlite3_column_int64(st, 4);
-		u.first = (om_usec)sqlite3_column_int64(st, 5);
-		u.last = (om_usec)sqlite3_column_int64(st, 6);
-		u.blocked = (uint64_t)sqlite3_column_int64(st, 7);
+		const char *g = om_db_column_text(st, 0);
+		const char *h = om_db_column_text(st, 1);
+		const char *a = om_db_column_text(st, 2);
+		snprintf(u.group, sizeof(u.group), "%s", g ? g : "");
+		snprintf(u.host, sizeof(u.host), "%s", h ? h : "");
+		snprintf(u.app, sizeof(u.app), "%s", a ? a : "");
+		u.flows = (uint64_t)om_db_column_int64(st, 3);
+		u.bytes = (uint64_t)om_db_column_int64(st, 4);
+		u.first = (om_usec)om_db_column_int64(st, 5);
+		u.last = (om_usec)om_db_column_int64(st, 6);
+		u.blocked = (uint64_t)om_db_column_int64(st, 7);
 		if ((r = cb(user, &u)) != 0)
 			break;
 	}
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 	if (r < 0)
 		return r;
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+	return rc < 0 ? rc : 0;
 }

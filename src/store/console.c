@@ -56,74 +56,60 @@ static const char console_schema_sql[] =
 
 static int db_errno(int rc)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return 0;
-	case SQLITE_CONSTRAINT: return -EEXIST;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_READONLY: return -EROFS;
-	case SQLITE_FULL: return -ENOSPC;
-	default: return -EIO;
-	}
+	/* the database layer's results: 1 row, 0 done, negative errno */
+	return rc < 0 ? rc : 0;
 }
 
 int store_console_schema(om_store *s, char *err, size_t errlen)
 {
-	sqlite3 *db = store_db(s);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, console_schema_sql, NULL, NULL, &msg);
+	om_db *db = store_dbh(s);
+	int rc = om_db_exec_schema(db, console_schema_sql, NULL, 0);
 
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db,
-		                  "INSERT INTO console_schema (version) SELECT 1"
-		                  " WHERE NOT EXISTS (SELECT 1 FROM console_schema)",
-		                  NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
+	if (rc == 0)
+		rc = om_db_exec_schema(db,
+		                       "INSERT INTO console_schema (version) SELECT 1"
+		                       " WHERE NOT EXISTS (SELECT 1 FROM console_schema)",
+		                       NULL, 0);
+	if (rc != 0) {
 		if (err && errlen)
-			snprintf(err, errlen, om_tr("err.store.sql"),
-			         msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
+			snprintf(err, errlen, om_tr("err.store.sql"), om_db_errmsg(db));
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	}
 	return 0;
 }
 
 /* Prepares sql and binds the strings in order (NULL ends the list early). */
-static int prep(om_store *s, sqlite3_stmt **st, const char *sql)
+static int prep(om_store *s, om_db_stmt **st, const char *sql)
 {
-	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL);
+	int rc = om_db_prepare(store_dbh(s), sql, st);
 
-	if (rc != SQLITE_OK) {
-		om_err(om_tr("err.store.prepare"), sqlite3_errmsg(store_db(s)));
+	if (rc != 0) {
+		om_err(om_tr("err.store.prepare"), om_db_errmsg(store_dbh(s)));
 		*st = NULL;
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	}
 	return 0;
 }
 
-static int bind_s(sqlite3_stmt *st, int i, const char *v)
+static int bind_s(om_db_stmt *st, int i, const char *v)
 {
-	return sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0
-	                                                                               : -ENOMEM;
+	return om_db_bind_text(st, i, v ? v : "") == 0 ? 0 : -ENOMEM;
 }
 
-static void col_copy(sqlite3_stmt *st, int i, char *out, size_t n)
+static void col_copy(om_db_stmt *st, int i, char *out, size_t n)
 {
-	const char *v = (const char *)sqlite3_column_text(st, i);
+	const char *v = om_db_column_text(st, i);
 
 	snprintf(out, n, "%s", v ? v : "");
 }
 
 /* Runs a statement that returns no rows. */
-static int run(sqlite3_stmt *st)
+static int run(om_db_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+	int rc = om_db_step(st);
+	int r = rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
 
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 	return r;
 }
 
@@ -134,7 +120,7 @@ static bool fits(const char *v, size_t max)
 
 int om_store_account_add(om_store *s, const om_store_account *a)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r;
 
 	if (!a || !a->name[0] || !fits(a->name, sizeof(a->name)) || !a->hash[0] || a->role < 0 ||
@@ -150,7 +136,7 @@ int om_store_account_add(om_store *s, const om_store_account *a)
 	if (r < 0)
 		return r;
 	bind_s(st, 1, a->name);
-	sqlite3_bind_int(st, 2, a->role);
+	om_db_bind_int64(st, 2, a->role);
 	bind_s(st, 3, a->role >= OM_ROLE_COMPANY_ADMIN ? a->tenant : "");
 	bind_s(st, 4, a->hash);
 	return run(st);
@@ -158,7 +144,7 @@ int om_store_account_add(om_store *s, const om_store_account *a)
 
 int om_store_account_set_hash(om_store *s, const char *name, const char *hash)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r;
 
 	if (!name || !hash || !*hash)
@@ -172,23 +158,23 @@ int om_store_account_set_hash(om_store *s, const char *name, const char *hash)
 	bind_s(st, 1, hash);
 	bind_s(st, 2, name);
 	r = run(st);
-	if (r == 0 && sqlite3_changes(store_db(s)) == 0)
+	if (r == 0 && om_db_changes(store_dbh(s)) == 0)
 		return -ENOENT;
 	return r;
 }
 
-static void account_row(sqlite3_stmt *st, om_store_account *a)
+static void account_row(om_db_stmt *st, om_store_account *a)
 {
 	memset(a, 0, sizeof(*a));
 	col_copy(st, 0, a->name, sizeof(a->name));
-	a->role = sqlite3_column_int(st, 1);
+	a->role = om_db_column_int64(st, 1);
 	col_copy(st, 2, a->tenant, sizeof(a->tenant));
 	col_copy(st, 3, a->hash, sizeof(a->hash));
 }
 
 int om_store_account_get(om_store *s, const char *name, om_store_account *ret)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!name)
@@ -197,30 +183,30 @@ int om_store_account_get(om_store *s, const char *name, om_store_account *ret)
 	if (r < 0)
 		return r;
 	bind_s(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = om_db_step(st);
+	if (rc == 1) {
 		account_row(st, ret);
 		r = 0;
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+		r = rc == 0 ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
 	}
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 	return r;
 }
 
 int om_store_account_list(om_store *s, om_store_account *out, size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	size_t n = 0;
 	int r, rc;
 
 	r = prep(s, &st, "SELECT name, role, tenant, hash FROM console_accounts ORDER BY name");
 	if (r < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+	while ((rc = om_db_step(st)) == 1 && n < max)
 		account_row(st, &out[n++]);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
@@ -229,7 +215,7 @@ int om_store_account_list(om_store *s, om_store_account *out, size_t max, size_t
 int om_store_session_add(om_store *s, const char *id_hash, const char *account, const char *csrf,
                          om_usec expires)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r;
 
 	if (!id_hash || !*id_hash || !account || !csrf || expires > INT64_MAX)
@@ -245,13 +231,13 @@ int om_store_session_add(om_store *s, const char *id_hash, const char *account, 
 	bind_s(st, 1, id_hash);
 	bind_s(st, 2, account);
 	bind_s(st, 3, csrf);
-	sqlite3_bind_int64(st, 4, (int64_t)expires);
+	om_db_bind_int64(st, 4, (int64_t)expires);
 	return run(st);
 }
 
 int om_store_session_delete(om_store *s, const char *id_hash)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
@@ -266,7 +252,7 @@ int om_store_session_delete(om_store *s, const char *id_hash)
 int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store_account *ret_acct,
                          char ret_csrf[80])
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 	int64_t expires = 0;
 	char account[64] = "", csrf[80] = "";
@@ -277,16 +263,16 @@ int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store
 	if (r < 0)
 		return r;
 	bind_s(st, 1, id_hash);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = om_db_step(st);
+	if (rc == 1) {
 		col_copy(st, 0, account, sizeof(account));
 		col_copy(st, 1, csrf, sizeof(csrf));
-		expires = sqlite3_column_int64(st, 2);
+		expires = om_db_column_int64(st, 2);
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc == 0)
 		return -ENOENT;
-	if (rc != SQLITE_ROW)
+	if (rc != 1)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	if (expires < 0 || (om_usec)expires <= now) {
 		om_store_session_delete(s, id_hash);
@@ -304,7 +290,7 @@ int om_store_session_get(om_store *s, const char *id_hash, om_usec now, om_store
 int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *tenant,
                        const char *action, const char *detail)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
@@ -316,7 +302,7 @@ int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *t
 	    "INSERT INTO console_audit (ts, actor, tenant, action, detail) VALUES (?, ?, ?, ?, ?)");
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, (int64_t)ts);
+	om_db_bind_int64(st, 1, (int64_t)ts);
 	bind_s(st, 2, actor);
 	bind_s(st, 3, tenant);
 	bind_s(st, 4, action);
@@ -327,7 +313,7 @@ int om_store_audit_add(om_store *s, om_usec ts, const char *actor, const char *t
 int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, size_t max,
                         size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	size_t n = 0;
 	int r, rc;
 
@@ -340,21 +326,21 @@ int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, si
 		return r;
 	if (tenant) {
 		bind_s(st, 1, tenant);
-		sqlite3_bind_int64(st, 2, (int64_t)max);
+		om_db_bind_int64(st, 2, (int64_t)max);
 	} else {
-		sqlite3_bind_int64(st, 1, (int64_t)max);
+		om_db_bind_int64(st, 1, (int64_t)max);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+	while ((rc = om_db_step(st)) == 1 && n < max) {
 		om_store_audit *a = &out[n++];
-		int64_t ts = sqlite3_column_int64(st, 0);
+		int64_t ts = om_db_column_int64(st, 0);
 		a->ts = ts > 0 ? (om_usec)ts : 0;
 		col_copy(st, 1, a->actor, sizeof(a->actor));
 		col_copy(st, 2, a->tenant, sizeof(a->tenant));
 		col_copy(st, 3, a->action, sizeof(a->action));
 		col_copy(st, 4, a->detail, sizeof(a->detail));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
@@ -362,7 +348,7 @@ int om_store_audit_list(om_store *s, const char *tenant, om_store_audit *out, si
 
 int om_store_tenant_add(om_store *s, const char *id, const char *name)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r;
 
 	if (!id || !*id || !fits(id, 64) || !name || !fits(name, 128))
@@ -380,7 +366,7 @@ int om_store_tenant_add(om_store *s, const char *id, const char *name)
 
 int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!id)
@@ -389,34 +375,34 @@ int om_store_tenant_get(om_store *s, const char *id, om_store_tenant *ret)
 	if (r < 0)
 		return r;
 	bind_s(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = om_db_step(st);
+	if (rc == 1) {
 		col_copy(st, 0, ret->id, sizeof(ret->id));
 		col_copy(st, 1, ret->name, sizeof(ret->name));
 		r = 0;
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+		r = rc == 0 ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
 	}
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 	return r;
 }
 
 int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	size_t n = 0;
 	int r, rc;
 
 	r = prep(s, &st, "SELECT id, name FROM console_tenants ORDER BY id");
 	if (r < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+	while ((rc = om_db_step(st)) == 1 && n < max) {
 		col_copy(st, 0, out[n].id, sizeof(out[n].id));
 		col_copy(st, 1, out[n].name, sizeof(out[n].name));
 		n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
@@ -425,14 +411,14 @@ int om_store_tenant_list(om_store *s, om_store_tenant *out, size_t max, size_t *
 #define GW_COLS                                                                                    \
 	"id, tenant, name, version, last_seen, events, drops, backlog, cred_hash IS NOT NULL"
 
-static uint64_t col_u64(sqlite3_stmt *st, int i)
+static uint64_t col_u64(om_db_stmt *st, int i)
 {
-	int64_t v = sqlite3_column_int64(st, i);
+	int64_t v = om_db_column_int64(st, i);
 
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-static void gateway_row(sqlite3_stmt *st, om_store_gateway *g)
+static void gateway_row(om_db_stmt *st, om_store_gateway *g)
 {
 	memset(g, 0, sizeof(*g));
 	col_copy(st, 0, g->id, sizeof(g->id));
@@ -443,13 +429,13 @@ static void gateway_row(sqlite3_stmt *st, om_store_gateway *g)
 	g->events = col_u64(st, 5);
 	g->drops = col_u64(st, 6);
 	g->backlog = col_u64(st, 7);
-	g->enrolled = sqlite3_column_int(st, 8) != 0;
+	g->enrolled = om_db_column_int64(st, 8) != 0;
 }
 
 int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const char *name,
                          const char *enrol_hash)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r;
 
 	if (!id || !*id || !fits(id, 64) || !tenant || !*tenant || !fits(tenant, 64) || !name ||
@@ -471,28 +457,28 @@ int om_store_gateway_add(om_store *s, const char *id, const char *tenant, const 
 
 static int gateway_one(om_store *s, const char *sql, const char *key, om_store_gateway *ret)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	r = prep(s, &st, sql);
 	if (r < 0)
 		return r;
 	bind_s(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = om_db_step(st);
+	if (rc == 1) {
 		gateway_row(st, ret);
 		r = 0;
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+		r = rc == 0 ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
 	}
-	sqlite3_finalize(st);
+	om_db_finalize(st);
 	return r;
 }
 
 int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred_hash,
                            om_store_gateway *ret)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	om_store_gateway g;
 	int r;
 
@@ -514,7 +500,7 @@ int om_store_gateway_enrol(om_store *s, const char *enrol_hash, const char *cred
 	bind_s(st, 2, g.id);
 	bind_s(st, 3, enrol_hash);
 	r = run(st);
-	if (r == 0 && sqlite3_changes(store_db(s)) != 1)
+	if (r == 0 && om_db_changes(store_dbh(s)) != 1)
 		return -ENOENT;
 	if (r == 0) {
 		g.enrolled = true;
@@ -534,7 +520,7 @@ int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gatewa
 int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
                           uint64_t events_added, uint64_t drops, uint64_t backlog)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
@@ -546,11 +532,11 @@ int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *
 	         " drops = ?, backlog = ? WHERE id = ?");
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, (int64_t)now);
+	om_db_bind_int64(st, 1, (int64_t)now);
 	bind_s(st, 2, version);
-	sqlite3_bind_int64(st, 3, (int64_t)events_added);
-	sqlite3_bind_int64(st, 4, (int64_t)drops);
-	sqlite3_bind_int64(st, 5, (int64_t)backlog);
+	om_db_bind_int64(st, 3, (int64_t)events_added);
+	om_db_bind_int64(st, 4, (int64_t)drops);
+	om_db_bind_int64(st, 5, (int64_t)backlog);
 	bind_s(st, 6, id);
 	return run(st);
 }
@@ -558,7 +544,7 @@ int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *
 int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
                           size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	size_t n = 0;
 	int r, rc;
 
@@ -569,10 +555,10 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 		return r;
 	if (tenant)
 		bind_s(st, 1, tenant);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+	while ((rc = om_db_step(st)) == 1 && n < max)
 		gateway_row(st, &out[n++]);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
@@ -580,7 +566,7 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	r = prep(s, &st, "SELECT 1 FROM console_batches WHERE gateway = ? AND batch_id = ?");
@@ -588,17 +574,17 @@ int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
 		return r;
 	bind_s(st, 1, gateway);
 	bind_s(st, 2, batch_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	rc = om_db_step(st);
+	om_db_finalize(st);
+	if (rc == 1)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
 }
 
 int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, uint64_t events,
                        om_usec ts)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
@@ -611,8 +597,8 @@ int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, u
 		return r;
 	bind_s(st, 1, gateway);
 	bind_s(st, 2, batch_id);
-	sqlite3_bind_int64(st, 3, (int64_t)events);
-	sqlite3_bind_int64(st, 4, (int64_t)ts);
+	om_db_bind_int64(st, 3, (int64_t)events);
+	om_db_bind_int64(st, 4, (int64_t)ts);
 	return run(st);
 }
 
@@ -624,22 +610,22 @@ int om_store_batch_add(om_store *s, const char *gateway, const char *batch_id, u
 	" coalesce(dest_ip, ''), coalesce(dest_port, 0), coalesce(proto, ''),"                     \
 	" coalesce(signature, '')"
 
-static void event_row(sqlite3_stmt *st, om_store_event_row *e)
+static void event_row(om_db_stmt *st, om_store_event_row *e)
 {
 	int64_t sp, dp;
 
 	memset(e, 0, sizeof(*e));
-	e->id = sqlite3_column_int64(st, 0);
-	e->ts = (om_usec)sqlite3_column_int64(st, 1);
+	e->id = om_db_column_int64(st, 0);
+	e->ts = (om_usec)om_db_column_int64(st, 1);
 	col_copy(st, 2, e->gateway, sizeof(e->gateway));
 	col_copy(st, 3, e->event_type, sizeof(e->event_type));
 	col_copy(st, 4, e->category, sizeof(e->category));
-	e->severity = sqlite3_column_int(st, 5);
+	e->severity = (int)om_db_column_int64(st, 5);
 	col_copy(st, 6, e->action, sizeof(e->action));
 	col_copy(st, 7, e->src_ip, sizeof(e->src_ip));
-	sp = sqlite3_column_int64(st, 8);
+	sp = om_db_column_int64(st, 8);
 	col_copy(st, 9, e->dest_ip, sizeof(e->dest_ip));
-	dp = sqlite3_column_int64(st, 10);
+	dp = om_db_column_int64(st, 10);
 	col_copy(st, 11, e->proto, sizeof(e->proto));
 	col_copy(st, 12, e->signature, sizeof(e->signature));
 	e->src_port = sp >= 0 && sp <= 65535 ? (unsigned)sp : 0;
@@ -656,7 +642,7 @@ static bool empty(const char *v)
 int om_store_event_search(om_store *s, const om_store_event_filter *f, om_store_event_row *out,
                           size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	size_t n = 0;
 	int r, rc;
 
@@ -667,28 +653,28 @@ int om_store_event_search(om_store *s, const om_store_event_filter *f, om_store_
 		return r;
 	r = prep(s, &st,
 	         "SELECT " EV_COLS " FROM events WHERE tenant = ?1"
-	         " AND ts_usec >= ?2 AND (?3 = 0 OR ts_usec < ?3)"
+	         " AND ts_usec >= ?2 AND (CAST(?3 AS BIGINT) = 0 OR ts_usec < ?3)"
 	         " AND (?4 = '' OR category = ?4)"
 	         " AND (?5 = '' OR src_ip = ?5 OR dest_ip = ?5)"
-	         " AND (?6 = 0 OR (severity >= 1 AND severity <= ?6))"
+	         " AND (CAST(?6 AS INTEGER) = 0 OR (severity >= 1 AND severity <= ?6))"
 	         " AND (?7 = '' OR action = ?7)"
-	         " AND (?8 = 0 OR id < ?8)"
+	         " AND (CAST(?8 AS BIGINT) = 0 OR id < ?8)"
 	         " ORDER BY ts_usec DESC, id DESC LIMIT ?9");
 	if (r < 0)
 		return r;
 	bind_s(st, 1, f->tenant);
-	sqlite3_bind_int64(st, 2, (int64_t)f->from);
-	sqlite3_bind_int64(st, 3, (int64_t)f->to);
+	om_db_bind_int64(st, 2, (int64_t)f->from);
+	om_db_bind_int64(st, 3, (int64_t)f->to);
 	bind_s(st, 4, f->category);
 	bind_s(st, 5, f->host);
-	sqlite3_bind_int(st, 6, f->severity);
+	om_db_bind_int64(st, 6, f->severity);
 	bind_s(st, 7, f->action);
-	sqlite3_bind_int64(st, 8, f->before_id);
-	sqlite3_bind_int64(st, 9, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+	om_db_bind_int64(st, 8, f->before_id);
+	om_db_bind_int64(st, 9, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = om_db_step(st)) == 1 && n < max)
 		event_row(st, &out[n++]);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	om_db_finalize(st);
+	if (rc != 1 && rc != 0)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret_n = n;
 	return 0;
@@ -697,7 +683,7 @@ int om_store_event_search(om_store *s, const om_store_event_filter *f, om_store_
 int om_store_event_get(om_store *s, const char *tenant, int64_t id, om_store_event_row *ret,
                        char *eve, size_t evelen)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!s || empty(tenant) || !ret || (evelen && !eve))
@@ -708,23 +694,23 @@ int om_store_event_get(om_store *s, const char *tenant, int64_t id, om_store_eve
 	if (r < 0)
 		return r;
 	bind_s(st, 1, tenant);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	om_db_bind_int64(st, 2, id);
+	rc = om_db_step(st);
+	if (rc == 1) {
 		event_row(st, ret);
 		if (evelen)
 			col_copy(st, 13, eve, evelen);
-		sqlite3_finalize(st);
+		om_db_finalize(st);
 		return 0;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
+	om_db_finalize(st);
+	return rc == 0 ? -ENOENT : (db_errno(rc) ? db_errno(rc) : -EIO);
 }
 
 int om_store_event_tally(om_store *s, const char *tenant, om_usec from, om_usec to,
                          om_store_tally_cb cb, void *user)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!s || empty(tenant) || !cb || from > to || to > INT64_MAX)
@@ -738,19 +724,18 @@ int om_store_event_tally(om_store *s, const char *tenant, om_usec from, om_usec 
 	if (r < 0)
 		return r;
 	bind_s(st, 1, tenant);
-	sqlite3_bind_int64(st, 2, (int64_t)from);
-	sqlite3_bind_int64(st, 3, (int64_t)to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cb(user, (const char *)sqlite3_column_text(st, 0),
-		   (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
-		   (uint64_t)sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+	om_db_bind_int64(st, 2, (int64_t)from);
+	om_db_bind_int64(st, 3, (int64_t)to);
+	while ((rc = om_db_step(st)) == 1)
+		cb(user, om_db_column_text(st, 0), om_db_column_text(st, 1),
+		   (int)om_db_column_int64(st, 2), (uint64_t)om_db_column_int64(st, 3));
+	om_db_finalize(st);
+	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
 }
 
 int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb cb, void *user)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!s || empty(day) || !cb)
@@ -767,16 +752,16 @@ int om_store_rollup_since(om_store *s, const char *day, om_store_tenant_count_cb
 	if (r < 0)
 		return r;
 	bind_s(st, 1, day);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cb(user, (const char *)sqlite3_column_text(st, 0),
-		   (const char *)sqlite3_column_text(st, 1), (uint64_t)sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
+	while ((rc = om_db_step(st)) == 1)
+		cb(user, om_db_column_text(st, 0), om_db_column_text(st, 1),
+		   (uint64_t)om_db_column_int64(st, 2));
+	om_db_finalize(st);
+	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
 }
 
 int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec since, uint64_t *ret)
 {
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 	int r, rc;
 
 	if (!s || empty(gateway) || !ret || since > INT64_MAX)
@@ -787,11 +772,11 @@ int om_store_gateway_pushed_since(om_store *s, const char *gateway, om_usec sinc
 	if (r < 0)
 		return r;
 	bind_s(st, 1, gateway);
-	sqlite3_bind_int64(st, 2, (int64_t)since);
-	rc = sqlite3_step(st);
-	uint64_t n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	om_db_bind_int64(st, 2, (int64_t)since);
+	rc = om_db_step(st);
+	uint64_t n = rc == 1 ? (uint64_t)om_db_column_int64(st, 0) : 0;
+	om_db_finalize(st);
+	if (rc != 1)
 		return db_errno(rc) ? db_errno(rc) : -EIO;
 	*ret = n;
 	return 0;

@@ -2,12 +2,12 @@
 #ifndef OMAMORI_STORE_INTERNAL_H
 #define OMAMORI_STORE_INTERNAL_H
 
-#include <sqlite3.h>
-
+#include "store/db.h"
 #include "store/store.h"
 
-/* The open database handle. */
-sqlite3 *store_db(om_store *s);
+/* The store's connection through the database layer (db.h): SQLite or
+ * PostgreSQL. */
+om_db *store_dbh(om_store *s);
 /* The console's tables (console.c), idempotent; run by om_store_open. */
 int store_console_schema(om_store *s, char *err, size_t errlen);
 /* The report's tables (report2.c), idempotent; run by om_store_open. */

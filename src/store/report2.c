@@ -23,54 +23,42 @@ static const char *const meta_keys[] = {"display_name", "industry", "size",
 
 static int rc_errno(int rc)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE: return 0;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_READONLY: return -EACCES;
-	case SQLITE_FULL: return -ENOSPC;
-	default: return -EIO;
-	}
+	/* the database layer's results: 1 row, 0 done, negative errno */
+	return rc < 0 ? rc : 0;
 }
 
 int om_store_report2_schema(om_store *s, char *err, size_t errlen)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(store_db(s),
-	                      "CREATE TABLE IF NOT EXISTS tenant_meta ("
-	                      "  tenant TEXT NOT NULL,"
-	                      "  key TEXT NOT NULL,"
-	                      "  value TEXT NOT NULL,"
-	                      "  PRIMARY KEY (tenant, key));"
-	                      "CREATE TABLE IF NOT EXISTS inventory ("
-	                      "  tenant TEXT NOT NULL,"
-	                      "  address TEXT NOT NULL,"
-	                      "  label TEXT NOT NULL,"
-	                      "  PRIMARY KEY (tenant, address));",
-	                      NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
+	int rc = om_db_exec_schema(store_dbh(s),
+	                           "CREATE TABLE IF NOT EXISTS tenant_meta ("
+	                           "  tenant TEXT NOT NULL,"
+	                           "  key TEXT NOT NULL,"
+	                           "  value TEXT NOT NULL,"
+	                           "  PRIMARY KEY (tenant, key));"
+	                           "CREATE TABLE IF NOT EXISTS inventory ("
+	                           "  tenant TEXT NOT NULL,"
+	                           "  address TEXT NOT NULL,"
+	                           "  label TEXT NOT NULL,"
+	                           "  PRIMARY KEY (tenant, address));",
+	                           NULL, 0);
+	if (rc != 0) {
 		if (err && errlen)
-			snprintf(err, errlen, om_tr("err.store.sql"),
-			         msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
+			snprintf(err, errlen, om_tr("err.store.sql"), om_db_errmsg(store_dbh(s)));
 		return rc_errno(rc) ? rc_errno(rc) : -EIO;
 	}
 	return 0;
 }
 
-static int prep(om_store *s, const char *sql, sqlite3_stmt **st)
+static int prep(om_store *s, const char *sql, om_db_stmt **st)
 {
-	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
+	int rc = om_db_prepare(store_dbh(s), sql, st);
+	return rc == 0 ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
 }
 
-static int done(sqlite3_stmt *st, int rc)
+static int done(om_db_stmt *st, int rc)
 {
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_OK ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
+	om_db_finalize(st);
+	return rc == 0 || rc == 0 ? 0 : (rc_errno(rc) ? rc_errno(rc) : -EIO);
 }
 
 bool om_store_tenant_key_valid(const char *key)
@@ -102,7 +90,7 @@ bool om_store_timezone_valid(const char *tz)
 
 int om_store_tenant_meta_set(om_store *s, const char *tenant, const char *key, const char *value)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	int r;
 
 	if (!s || !tenant || !*tenant || !om_store_tenant_key_valid(key) || !value ||
@@ -124,21 +112,21 @@ int om_store_tenant_meta_set(om_store *s, const char *tenant, const char *key, c
 	                     " ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value",
 	                     &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, key);
 	if (*value)
-		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-	return done(st, sqlite3_step(st));
+		om_db_bind_text(st, 3, value);
+	return done(st, om_db_step(st));
 }
 
-static void copy(char *dst, size_t n, const unsigned char *src)
+static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? (const char *)src : "");
 }
 
 int om_store_tenant_meta_get(om_store *s, const char *tenant, om_store_tenant_meta *ret)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	om_store_tenant_meta m;
 	int r, rc;
 
@@ -148,10 +136,10 @@ int om_store_tenant_meta_get(om_store *s, const char *tenant, om_store_tenant_me
 	snprintf(m.timezone, sizeof(m.timezone), "%s", OM_STORE_DEFAULT_TZ);
 	if ((r = prep(s, "SELECT key, value FROM tenant_meta WHERE tenant = ?", &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0);
-		const unsigned char *v = sqlite3_column_text(st, 1);
+	om_db_bind_text(st, 1, tenant);
+	while ((rc = om_db_step(st)) == 1) {
+		const char *k = om_db_column_text(st, 0);
+		const char *v = om_db_column_text(st, 1);
 		if (!k)
 			continue;
 		if (!strcmp(k, "display_name"))
@@ -175,7 +163,7 @@ int om_store_tenant_meta_get(om_store *s, const char *tenant, om_store_tenant_me
 
 int om_store_tenant_has_data(om_store *s, const char *tenant)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	int r, rc;
 
 	if (!s || !tenant)
@@ -187,18 +175,18 @@ int om_store_tenant_has_data(om_store *s, const char *tenant)
 	              " OR EXISTS (SELECT 1 FROM watched WHERE tenant = ?1)",
 	              &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	r = rc == SQLITE_ROW ? 1 : 0;
-	if (rc == SQLITE_ROW)
-		rc = SQLITE_DONE;
+	om_db_bind_text(st, 1, tenant);
+	rc = om_db_step(st);
+	r = rc == 1 ? 1 : 0;
+	if (rc == 1)
+		rc = 0;
 	int d = done(st, rc);
 	return d < 0 ? d : r;
 }
 
 int om_store_tenants(om_store *s, char (*out)[OM_STORE_TENANT_MAX + 1], size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	size_t n = 0;
 	int r, rc;
 
@@ -212,12 +200,12 @@ int om_store_tenants(om_store *s, char (*out)[OM_STORE_TENANT_MAX + 1], size_t m
 	              " ORDER BY 1",
 	              &st)) < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = om_db_step(st)) == 1) {
+		const char *t = om_db_column_text(st, 0);
 		if (!t || strlen(t) > OM_STORE_TENANT_MAX)
 			continue;
 		if (n == max) {
-			rc = SQLITE_DONE;
+			rc = 0;
 			r = -E2BIG;
 			break;
 		}
@@ -240,7 +228,7 @@ static void utc_day(om_usec t, int shift_days, char out[32])
 	         tm.tm_mday % 100);
 }
 
-static int bind_range(sqlite3_stmt *st, const char *tenant, const char *category, om_usec from,
+static int bind_range(om_db_stmt *st, const char *tenant, const char *category, om_usec from,
                       om_usec to)
 {
 	char d0[32], d1[32];
@@ -248,19 +236,19 @@ static int bind_range(sqlite3_stmt *st, const char *tenant, const char *category
 		return -ERANGE;
 	utc_day(from, -1, d0);
 	utc_day(to, 1, d1);
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, d0, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, d1, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)to);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_text(st, 3, d0);
+	om_db_bind_text(st, 4, d1);
+	om_db_bind_int64(st, 5, (int64_t)from);
+	om_db_bind_int64(st, 6, (int64_t)to);
 	return 0;
 }
 
 int om_store_range_count(om_store *s, const char *tenant, const char *category, om_usec from,
                          om_usec to, uint64_t *ret)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	int r, rc;
 
 	if (!s || !tenant || !category || !ret || from > to)
@@ -273,13 +261,13 @@ int om_store_range_count(om_store *s, const char *tenant, const char *category, 
 	              &st)) < 0)
 		return r;
 	if ((r = bind_range(st, tenant, category, from, to)) < 0) {
-		sqlite3_finalize(st);
+		om_db_finalize(st);
 		return r;
 	}
-	rc = sqlite3_step(st);
-	uint64_t n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	if (rc == SQLITE_ROW)
-		rc = SQLITE_DONE;
+	rc = om_db_step(st);
+	uint64_t n = rc == 1 ? (uint64_t)om_db_column_int64(st, 0) : 0;
+	if (rc == 1)
+		rc = 0;
 	if ((r = done(st, rc)) < 0)
 		return r;
 	*ret = n;
@@ -289,7 +277,7 @@ int om_store_range_count(om_store *s, const char *tenant, const char *category, 
 int om_store_range_top(om_store *s, const char *tenant, const char *category, om_usec from,
                        om_usec to, bool sources, om_store_count *out, size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	size_t n = 0;
 	int r, rc;
 
@@ -310,17 +298,17 @@ int om_store_range_top(om_store *s, const char *tenant, const char *category, om
 	if (r < 0)
 		return r;
 	if ((r = bind_range(st, tenant, category, from, to)) < 0) {
-		sqlite3_finalize(st);
+		om_db_finalize(st);
 		return r;
 	}
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)max);
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		copy(out[n].key, sizeof(out[n].key), sqlite3_column_text(st, 0));
-		out[n].count = (uint64_t)sqlite3_column_int64(st, 1);
+	om_db_bind_int64(st, 7, (int64_t)max);
+	while (n < max && (rc = om_db_step(st)) == 1) {
+		copy(out[n].key, sizeof(out[n].key), om_db_column_text(st, 0));
+		out[n].count = (uint64_t)om_db_column_int64(st, 1);
 		n++;
 	}
 	if (n == max)
-		rc = SQLITE_DONE;
+		rc = 0;
 	if ((r = done(st, rc)) < 0)
 		return r;
 	*ret_n = n;
@@ -330,7 +318,7 @@ int om_store_range_top(om_store *s, const char *tenant, const char *category, om
 int om_store_range_watched(om_store *s, const char *tenant, const char *category, om_usec from,
                            om_usec to, om_usec *out, size_t max, size_t *ret_n)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	size_t n = 0;
 	int r, rc;
 
@@ -343,16 +331,16 @@ int om_store_range_watched(om_store *s, const char *tenant, const char *category
 	              " AND hour >= ?3 AND hour < ?4 ORDER BY hour",
 	              &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_int64 h = sqlite3_column_int64(st, 0);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_int64(st, 3, (int64_t)from);
+	om_db_bind_int64(st, 4, (int64_t)to);
+	while ((rc = om_db_step(st)) == 1) {
+		int64_t h = om_db_column_int64(st, 0);
 		if (h < 0)
 			continue;
 		if (n == max) {
-			rc = SQLITE_DONE;
+			rc = 0;
 			r = -E2BIG;
 			break;
 		}
@@ -384,7 +372,7 @@ static bool addr_ok(const char *a)
 
 int om_store_device_set(om_store *s, const char *tenant, const char *address, const char *label)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	int r;
 
 	if (!s || !tenant || !*tenant || strlen(tenant) > OM_STORE_TENANT_MAX ||
@@ -405,30 +393,30 @@ int om_store_device_set(om_store *s, const char *tenant, const char *address, co
 	                     " ON CONFLICT (tenant, address) DO UPDATE SET label = excluded.label",
 	                     &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, address);
 	if (*label)
-		sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
-	return done(st, sqlite3_step(st));
+		om_db_bind_text(st, 3, label);
+	return done(st, om_db_step(st));
 }
 
 int om_store_device_get(om_store *s, const char *tenant, const char *address, char *label,
                         size_t labellen)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	int r, rc, found = 0;
 
 	if (!s || !tenant || !address || !label || !labellen)
 		return -EINVAL;
 	if ((r = prep(s, "SELECT label FROM inventory WHERE tenant = ? AND address = ?", &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		copy(label, labellen, sqlite3_column_text(st, 0));
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, address);
+	rc = om_db_step(st);
+	if (rc == 1) {
+		copy(label, labellen, om_db_column_text(st, 0));
 		found = 1;
-		rc = SQLITE_DONE;
+		rc = 0;
 	}
 	if ((r = done(st, rc)) < 0)
 		return r;
@@ -438,7 +426,7 @@ int om_store_device_get(om_store *s, const char *tenant, const char *address, ch
 int om_store_device_list(om_store *s, const char *tenant, om_store_device *out, size_t max,
                          size_t *ret_n)
 {
-	sqlite3_stmt *st = NULL;
+	om_db_stmt *st = NULL;
 	size_t n = 0;
 	int r, rc;
 
@@ -447,15 +435,15 @@ int om_store_device_list(om_store *s, const char *tenant, om_store_device *out, 
 	if ((r = prep(s, "SELECT address, label FROM inventory WHERE tenant = ? ORDER BY address",
 	              &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	om_db_bind_text(st, 1, tenant);
+	while ((rc = om_db_step(st)) == 1) {
 		if (n == max) {
-			rc = SQLITE_DONE;
+			rc = 0;
 			r = -E2BIG;
 			break;
 		}
-		copy(out[n].address, sizeof(out[n].address), sqlite3_column_text(st, 0));
-		copy(out[n].label, sizeof(out[n].label), sqlite3_column_text(st, 1));
+		copy(out[n].address, sizeof(out[n].address), om_db_column_text(st, 0));
+		copy(out[n].label, sizeof(out[n].label), om_db_column_text(st, 1));
 		n++;
 	}
 	int d = done(st, rc);

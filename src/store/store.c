@@ -1,82 +1,128 @@
-/* store: the event store on SQLite.
+/* store: the event store, on SQLite (the default) or PostgreSQL.
  *
- * One database file holds the security events, a daily rollup per tenant,
+ * One database holds the security events, a daily rollup per tenant,
  * gateway, day and report category, and the watched hours that let a report
  * tell "0 events" from "not monitored" and say how much of a month was
  * watched (one row per tenant, gateway, category and UTC hour with packets).
- * The schema is versioned with PRAGMA user_version and an ordered array of
- * migrations, each applied in its own transaction together with the version
- * bump, so a crash leaves the database at one version or the next, never in
- * between.
+ * The store's SQL runs through the database layer (db.h) and is written in
+ * the subset both backends share (docs/store.md).
+ *
+ * The schema is versioned by one ordered list of migrations; each entry
+ * holds the migration in both dialects (the PostgreSQL text where the DDL
+ * differs: BIGINT for 64-bit integers, identity columns for ids). Each
+ * migration is applied in its own transaction together with the version
+ * bump, so a crash leaves the database at one version or the next, never
+ * in between. SQLite keeps the version in PRAGMA user_version and marks the
+ * file with PRAGMA application_id; PostgreSQL keeps it in the one-row table
+ * omamori_schema.
  *
  * Writes are batched: om_store_add_event opens a transaction and commits it
  * every batch_size events (and on flush/close). Anything committed survives a
- * kill -9 of the process (WAL; see the synchronous note in store_configure).
+ * kill -9 of the process (SQLite: WAL; PostgreSQL: the server's own log).
  *
  * Deduplication: each event gets event_key, a 128-bit hash of the tenant,
  * gateway and EVE line (two om_hash64 passes with different seeds over a
  * length-framed input, as 32 hex digits), UNIQUE in the table. The insert is
- * INSERT OR IGNORE and the rollup is only incremented when the insert added a
- * row, so importing the same capture twice counts each event once. A hash
- * collision between two different events is detected (the stored row is
- * compared) and the new event is stored under a re-seeded key, so no event is
- * lost to a collision. */
+ * INSERT ... ON CONFLICT (event_key) DO NOTHING and the rollup is only
+ * incremented when the insert added a row, so importing the same capture
+ * twice counts each event once. A hash collision between two different
+ * events is detected (the stored row is compared) and the new event is
+ * stored under a re-seeded key, so no event is lost to a collision. */
 #include "store/store.h"
+#include "store/db.h"
 #include "store/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STORE_DEFAULT_BATCH 1000u
-#define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_KEY_ATTEMPTS 4
 /* "omam" as a big-endian int: marks the file as an omamori store. */
 #define STORE_APPLICATION_ID 0x6f6d616d
 
 /* Ordered migrations. Index i takes the schema from version i to i + 1. Never
- * edit a released entry: append a new one. */
-static const char *const store_migrations[] = {
+ * edit a released entry: append a new one. sqlite is the SQLite text; pg the
+ * PostgreSQL text, NULL when it is the same. */
+struct store_migration {
+	const char *sqlite, *pg;
+};
+
+static const struct store_migration store_migrations[] = {
     /* 1: base tables */
-    "PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
-    "CREATE TABLE events ("
-    "  id INTEGER PRIMARY KEY,"
-    "  ts_usec INTEGER NOT NULL,"
-    "  day TEXT NOT NULL," /* YYYY-MM-DD, UTC, from ts_usec */
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  event_type TEXT NOT NULL,"
-    "  category TEXT,"
-    "  severity INTEGER,"
-    "  action TEXT,"
-    "  src_ip TEXT,"
-    "  src_port INTEGER,"
-    "  dest_ip TEXT,"
-    "  dest_port INTEGER,"
-    "  proto TEXT,"
-    "  signature TEXT,"
-    "  signature_id INTEGER,"
-    "  eve TEXT NOT NULL,"
-    "  event_key TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE rollup_daily ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  day TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  count INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
-    "CREATE TABLE coverage ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  day TEXT NOT NULL,"
-    "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
+    {"PRAGMA application_id = 1869439341;" /* STORE_APPLICATION_ID */
+     "CREATE TABLE events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts_usec INTEGER NOT NULL,"
+     "  day TEXT NOT NULL," /* YYYY-MM-DD, UTC, from ts_usec */
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id INTEGER,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE rollup_daily ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  count INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;"
+     "CREATE TABLE coverage ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant, category, day, gateway)) WITHOUT ROWID;",
+     /* SQLite's INTEGER is 64 bits, PostgreSQL's 32: BIGINT where a value
+      * may not fit (microseconds, signature ids, counts); the id comes from
+      * an identity column instead of SQLite's rowid */
+     "CREATE TABLE events ("
+     "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+     "  ts_usec BIGINT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  event_type TEXT NOT NULL,"
+     "  category TEXT,"
+     "  severity INTEGER,"
+     "  action TEXT,"
+     "  src_ip TEXT,"
+     "  src_port INTEGER,"
+     "  dest_ip TEXT,"
+     "  dest_port INTEGER,"
+     "  proto TEXT,"
+     "  signature TEXT,"
+     "  signature_id BIGINT,"
+     "  eve TEXT NOT NULL,"
+     "  event_key TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE rollup_daily ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  count BIGINT NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, day, gateway));"
+     "CREATE TABLE coverage ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant, category, day, gateway));"},
     /* 2: index for the report's per-month top sources/targets */
-    "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);",
+    {"CREATE INDEX events_tenant_category_day ON events (tenant, category, day);", NULL},
     /* 3: coverage as time actually watched. One row per tenant, category,
      * UTC hour and gateway that saw packets; hour is the hour's first
      * microsecond since the epoch; packets is the count in that hour (0 when
@@ -84,19 +130,29 @@ static const char *const store_migrations[] = {
      * The old per-day rows meant "the whole day was watched" and become the
      * 24 hours of their day; rows whose day is not a calendar date (the old
      * check let "2024-02-31" through) are dropped. */
-    "CREATE TABLE watched ("
-    "  tenant TEXT NOT NULL,"
-    "  gateway TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  hour INTEGER NOT NULL,"
-    "  packets INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (tenant, category, hour, gateway)) WITHOUT ROWID;"
-    "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < 23)"
-    " INSERT OR IGNORE INTO watched (tenant, gateway, category, hour, packets)"
-    " SELECT c.tenant, c.gateway, c.category,"
-    "  CAST(strftime('%s', c.day) AS INTEGER) * 1000000 + h.n * 3600000000, 0"
-    " FROM coverage AS c, h WHERE date(c.day, '+0 days') IS c.day;"
-    "DROP TABLE coverage;",
+    {"CREATE TABLE watched ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  hour INTEGER NOT NULL,"
+     "  packets INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, hour, gateway)) WITHOUT ROWID;"
+     "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < 23)"
+     " INSERT OR IGNORE INTO watched (tenant, gateway, category, hour, packets)"
+     " SELECT c.tenant, c.gateway, c.category,"
+     "  CAST(strftime('%s', c.day) AS INTEGER) * 1000000 + h.n * 3600000000, 0"
+     " FROM coverage AS c, h WHERE date(c.day, '+0 days') IS c.day;"
+     "DROP TABLE coverage;",
+     /* The PostgreSQL backend came after version 3: no PostgreSQL store
+      * ever held per-day coverage rows, so there is nothing to convert. */
+     "CREATE TABLE watched ("
+     "  tenant TEXT NOT NULL,"
+     "  gateway TEXT NOT NULL,"
+     "  category TEXT NOT NULL,"
+     "  hour BIGINT NOT NULL,"
+     "  packets BIGINT NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (tenant, category, hour, gateway));"
+     "DROP TABLE coverage;"},
 };
 
 enum store_stmt {
@@ -111,23 +167,29 @@ enum store_stmt {
 	ST_TOP_DST,
 	ST_WATCHED,
 	ST_WATCHED_GW,
+	ST_EVENT_PG,
+	ST_ROLLUP_ADD,
 	ST__COUNT
 };
 
+/* Both dialects: in an upsert the old row's columns are named by the
+ * table (PostgreSQL finds a bare name ambiguous beside excluded). */
 static const char *const store_sql[ST__COUNT] = {
-    [ST_INSERT] = "INSERT OR IGNORE INTO events (ts_usec, day, tenant, gateway, event_type,"
+    [ST_INSERT] = "INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
                   " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
                   " signature, signature_id, eve, event_key)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                  " ?16, ?17)",
+                  " ?16, ?17) ON CONFLICT (event_key) DO NOTHING",
     [ST_ROLLUP] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
                   " VALUES (?1, ?2, ?3, ?4, 1)"
-                  " ON CONFLICT (tenant, category, day, gateway) DO UPDATE SET count = count + 1",
+                  " ON CONFLICT (tenant, category, day, gateway)"
+                  " DO UPDATE SET count = rollup_daily.count + 1",
     /* the same hour again keeps one row and the larger count */
     [ST_WATCHED_ADD] = "INSERT INTO watched (tenant, gateway, category, hour, packets)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)"
                        " ON CONFLICT (tenant, category, hour, gateway)"
-                       " DO UPDATE SET packets = max(packets, excluded.packets)",
+                       " DO UPDATE SET packets = excluded.packets"
+                       " WHERE excluded.packets > watched.packets",
     [ST_SAME_EVENT] = "SELECT tenant = ?1 AND gateway = ?2 AND eve = ?3 FROM events"
                       " WHERE event_key = ?4",
     [ST_MONITORED] = "SELECT 1 FROM watched WHERE tenant = ?1 AND category = ?2"
@@ -144,24 +206,93 @@ static const char *const store_sql[ST__COUNT] = {
         "SELECT dest_ip, count(*) AS n FROM events WHERE tenant = ?1"
         " AND category = ?2 AND day >= ?3 AND day <= ?4 AND dest_ip IS NOT NULL AND dest_ip != ''"
         " GROUP BY dest_ip ORDER BY n DESC, dest_ip ASC LIMIT ?5",
-    /* At most 31 * 24 rows: one per distinct hour of the month. total() is a
-     * float and cannot overflow where sum() would fail. */
-    [ST_WATCHED] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
-                   " AND category = ?2 AND hour >= ?3 AND hour < ?4 GROUP BY hour",
-    [ST_WATCHED_GW] = "SELECT hour, total(packets) FROM watched WHERE tenant = ?1"
-                      " AND category = ?2 AND hour >= ?3 AND hour < ?4 AND gateway = ?5"
-                      " GROUP BY hour",
+    /* At most 31 * 24 rows: one per distinct hour of the month. The sum is
+     * taken in floating point, which cannot overflow where an integer sum
+     * would fail. */
+    [ST_WATCHED] = "SELECT hour, sum(CAST(packets AS DOUBLE PRECISION)) FROM watched"
+                   " WHERE tenant = ?1 AND category = ?2 AND hour >= ?3 AND hour < ?4"
+                   " GROUP BY hour",
+    [ST_WATCHED_GW] = "SELECT hour, sum(CAST(packets AS DOUBLE PRECISION)) FROM watched"
+                      " WHERE tenant = ?1 AND category = ?2 AND hour >= ?3 AND hour < ?4"
+                      " AND gateway = ?5 GROUP BY hour",
+    /* PostgreSQL only: ST_INSERT, ST_WATCHED_ADD (with packets 0, where
+     * keeping the larger count is keeping the row) and ST_SAME_EVENT in one
+     * statement, sent in a pipeline (SQLite has no INSERT in WITH and no
+     * round trips to save). The hour is only touched when the event was new
+     * (ins returned its row). Whether a key that was there already is this
+     * very event is asked afterwards (ST_SAME_EVENT), not in the statement:
+     * its plan is made once, on the empty table of a new store, where a
+     * sequential scan is cheapest and then stays for every later event. The
+     * rollup is not counted here: every event of a day
+     * would update the same row, and PostgreSQL keeps each version of a row
+     * until the transaction ends, which makes the n-th update of a batch
+     * walk n versions. The new events of a batch are counted in the client
+     * (struct pg_rollup) and added with one ST_ROLLUP_ADD per row at the
+     * commit. */
+    [ST_EVENT_PG] =
+        "WITH ins AS (INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
+        " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
+        " signature, signature_id, eve, event_key)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        " ON CONFLICT (event_key) DO NOTHING RETURNING category),"
+        " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
+        " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
+        " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
+        " SELECT count(*) FROM ins",
+    [ST_ROLLUP_ADD] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)"
+                      " ON CONFLICT (tenant, category, day, gateway)"
+                      " DO UPDATE SET count = rollup_daily.count + excluded.count",
+};
+
+/* PostgreSQL: statements of the open batch sent ahead without waiting
+ * (pipelined), at most PG_PIPE_MAX, read back when the pipeline is drained
+ * (when full, before a commit, before any other use of the connection). An
+ * event is kept (copied into the arena) until its result is read, to store it
+ * again under a re-seeded key if its key turns out to collide. */
+#define PG_PIPE_MAX 256u
+#define PG_ARENA_BYTES (4u << 20)
+struct pg_queued {
+	om_db_stmt *st;
+	const om_store_event *ev; /* in the arena; NULL for a statement without a result */
+};
+struct pg_pipe {
+	struct pg_queued q[PG_PIPE_MAX];
+	unsigned n;
+	char *arena;
+	size_t used;
+};
+/* The new events of the open batch per rollup row (tenant, gateway, day,
+ * category): an open-addressing table of at most PG_ROLLUP_MAX rows whose
+ * keys live in keys[]; written (ST_ROLLUP_ADD) and emptied before a commit
+ * and whenever it is full. */
+#define PG_ROLLUP_MAX 4096u
+#define PG_ROLLUP_SLOTS 8192u
+#define PG_ROLLUP_KEYS (1u << 20)
+struct pg_rollup_row {
+	uint32_t off; /* into keys: tenant, gateway, day, category, each NUL-ended */
+	uint32_t hash;
+	uint64_t n; /* 0: free slot */
+};
+struct pg_rollup {
+	struct pg_rollup_row slot[PG_ROLLUP_SLOTS];
+	unsigned rows;
+	size_t used;
+	char keys[PG_ROLLUP_KEYS];
 };
 
 struct om_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use */
+	om_db *db;
+	struct pg_pipe *pipe;        /* PostgreSQL only */
+	struct pg_rollup *rollup;    /* PostgreSQL only */
+	om_db_stmt *stmt[ST__COUNT]; /* prepared on first use */
 	unsigned batch_size;
 	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
+	char target[256]; /* for messages: the path, or the URL without password */
 };
 
-sqlite3 *store_db(om_store *s)
+om_db *store_dbh(om_store *s)
 {
 	return s->db;
 }
@@ -178,128 +309,82 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Maps an SQLite result code to a negative errno. */
-static int sqlite_errno(int rc)
+static bool is_pg(const om_store *s)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE: return 0;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH: return -EACCES;
-	case SQLITE_FULL: return -ENOSPC;
-	case SQLITE_CANTOPEN: return -ENOENT;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE: return -EINVAL;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-	case SQLITE_FORMAT: return -EBADMSG;
-	default: return -EIO;
-	}
+	return om_db_backend_of(s->db) == OM_DB_POSTGRESQL;
 }
 
 static int exec_sql(om_store *s, const char *sql, char *err, size_t errlen)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		set_err(err, errlen, om_tr("err.store.sql"), msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	}
-	return 0;
+	return om_db_exec(s->db, sql, err, errlen);
 }
 
-static int pragma_int(om_store *s, const char *sql, int *ret)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return sqlite_errno(rc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : (sqlite_errno(rc) ? sqlite_errno(rc) : -EIO);
-}
-
-static sqlite3_stmt *get_stmt(om_store *s, enum store_stmt which)
+static om_db_stmt *get_stmt(om_store *s, enum store_stmt which)
 {
 	if (!s->stmt[which]) {
-		int rc = sqlite3_prepare_v3(s->db, store_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-		                            &s->stmt[which], NULL);
-		if (rc != SQLITE_OK) {
-			om_err(om_tr("err.store.prepare"), sqlite3_errmsg(s->db));
+		if (om_db_prepare(s->db, store_sql[which], &s->stmt[which]) < 0) {
 			s->stmt[which] = NULL;
 			return NULL;
 		}
 	}
-	sqlite3_reset(s->stmt[which]);
+	om_db_reset(s->stmt[which]);
 	return s->stmt[which];
 }
 
 static void finalize_all(om_store *s)
 {
 	for (size_t i = 0; i < ST__COUNT; i++) {
-		sqlite3_finalize(s->stmt[i]);
+		om_db_finalize(s->stmt[i]);
 		s->stmt[i] = NULL;
 	}
 }
 
-static int store_configure(om_store *s, const char *path, char *err, size_t errlen)
+/* 1 when the current schema has table name (PostgreSQL). */
+static int pg_has_table(om_store *s, const char *name, int64_t *ret_others)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r;
-
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		const char *mode = (const char *)sqlite3_column_text(st, 0);
-		/* An in-memory database (tests) cannot be WAL; a file must be. */
-		if ((!mode || strcmp(mode, "wal") != 0) && strcmp(path, ":memory:") != 0) {
-			set_err(err, errlen, om_tr("err.store.wal"), path,
-			        mode ? mode : om_tr("err.store.wal_none"));
-			sqlite3_finalize(st);
-			return -EIO;
-		}
-	} else {
-		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		r = sqlite_errno(rc ? rc : sqlite3_errcode(s->db));
-		sqlite3_finalize(st);
-		return r ? r : -EIO;
-	}
-	sqlite3_finalize(st);
-
-	/* synchronous=NORMAL: in WAL mode every committed transaction survives a
-	 * crash of the process (kill -9, segfault) and the database stays
-	 * consistent across a power loss; only the last commits before a power
-	 * loss may be rolled back. Those events are still in the gateway's spool
-	 * or EVE files and re-importing them is idempotent (event_key), so FULL's
-	 * fsync per commit would buy nothing but a slower import. */
-	/* 32 MiB of page cache: the event_key index takes random inserts, and a
-	 * cache smaller than it makes a large import several times slower. */
-	r = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;", err, errlen);
+	om_db_stmt *st = NULL;
+	int64_t mine = 0;
+	int r =
+	    om_db_prepare(s->db,
+	                  "SELECT count(*) FILTER (WHERE table_name = ?1), count(*)"
+	                  " FROM information_schema.tables WHERE table_schema = current_schema()",
+	                  &st);
 	if (r < 0)
 		return r;
+	om_db_bind_text(st, 1, name);
+	r = om_db_step(st);
+	if (r == 1) {
+		mine = om_db_column_int64(st, 0);
+		*ret_others = om_db_column_int64(st, 1) - mine;
+	}
+	om_db_finalize(st);
+	return r < 0 ? r : mine > 0;
+}
 
-	int app_id = 0;
-	r = pragma_int(s, "PRAGMA application_id", &app_id);
+/* Refuses a database that belongs to something else. */
+static int store_check_owner(om_store *s, char *err, size_t errlen)
+{
+	if (is_pg(s)) {
+		int64_t others = 0;
+		int r = pg_has_table(s, "omamori_schema", &others);
+		if (r < 0) {
+			set_err(err, errlen, om_tr("err.store.pg_sql"), om_db_errmsg(s->db));
+			return r;
+		}
+		if (r == 0 && others > 0) {
+			set_err(err, errlen, om_tr("err.store.pg_foreign"), s->target);
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	int64_t app_id = 0;
+	int r = om_db_query_int64(s->db, "PRAGMA application_id", &app_id);
 	if (r < 0) {
-		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		set_err(err, errlen, "%s: %s", s->target, om_db_errmsg(s->db));
 		return r;
 	}
 	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
-		set_err(err, errlen, om_tr("err.store.foreign"), path, app_id);
+		set_err(err, errlen, om_tr("err.store.foreign"), s->target, (int)app_id);
 		return -EBADMSG;
 	}
 	return 0;
@@ -308,7 +393,7 @@ static int store_configure(om_store *s, const char *path, char *err, size_t errl
 static int store_open(const char *path, om_store **ret, bool migrate, char *err, size_t errlen)
 {
 	om_store *s;
-	int rc, r;
+	int r;
 
 	if (!path || !*path || !ret) {
 		set_err(err, errlen, "%s", om_tr("err.store.no_path"));
@@ -320,18 +405,15 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		return -ENOMEM;
 	}
 	s->batch_size = STORE_DEFAULT_BATCH;
+	if (om_db_target_is_pg(path))
+		om_db_pg_redact(path, s->target, sizeof(s->target));
+	else
+		snprintf(s->target, sizeof(s->target), "%s", path);
 
-	rc = sqlite3_open_v2(
-	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		set_err(err, errlen, om_tr("err.store.open"), path,
-		        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		r = sqlite_errno(rc);
+	r = om_db_open(path, &s->db, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-
-	r = store_configure(s, path, err, errlen);
+	r = store_check_owner(s, err, errlen);
 	if (r < 0)
 		goto fail;
 
@@ -339,26 +421,51 @@ static int store_open(const char *path, om_store **ret, bool migrate, char *err,
 		r = om_store_migrate(s, NULL, NULL, err, errlen);
 		if (r < 0)
 			goto fail;
-		r = om_store_drill_schema(s, err, errlen);
-		if (r < 0)
+		/* the other tables of the store's files, in one transaction; on
+		 * PostgreSQL under the migrations' advisory lock, since two
+		 * processes running CREATE TABLE IF NOT EXISTS at once collide in
+		 * the catalogue */
+		r = om_db_begin(s->db);
+		if (r == 0 && is_pg(s))
+			r = exec_sql(s, "SELECT pg_advisory_xact_lock(1869439341)", err, errlen);
+		if (r == 0)
+			r = om_store_drill_schema(s, err, errlen);
+		if (r == 0)
+			r = store_console_schema(s, err, errlen);
+		if (r == 0)
+			r = om_store_report2_schema(s, err, errlen);
+		if (r == 0)
+			r = om_store_appctl_schema(s, err, errlen);
+		if (r == 0)
+			r = om_db_commit(s->db);
+		if (r < 0) {
+			if (om_db_tx_state(s->db) != OM_DB_TX_NONE)
+				om_db_rollback(s->db);
 			goto fail;
-		r = store_console_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
-		r = om_store_report2_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
-		r = om_store_appctl_schema(s, err, errlen);
-		if (r < 0)
-			goto fail;
+		}
 	}
 	*ret = s;
 	return 0;
 
 fail:
-	sqlite3_close(s->db);
+	om_db_close(s->db);
 	free(s);
 	return r < 0 ? r : -EIO;
+}
+
+bool om_store_is_postgresql(const char *path)
+{
+	return om_db_target_is_pg(path);
+}
+
+void om_store_target_shown(const char *path, char *out, size_t n)
+{
+	if (!out || n == 0)
+		return;
+	if (om_db_target_is_pg(path))
+		om_db_pg_redact(path, out, n);
+	else
+		snprintf(out, n, "%s", path ? path : "");
 }
 
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen)
@@ -376,6 +483,34 @@ int om_store_latest_version(void)
 	return (int)OM_ARRAY_SIZE(store_migrations);
 }
 
+/* PostgreSQL keeps the version in a table of one row; no table is 0. */
+static int pg_version(om_store *s, int *ret)
+{
+	int64_t others = 0, v = 0;
+	int r = pg_has_table(s, "omamori_schema", &others);
+	if (r <= 0) {
+		*ret = 0;
+		return r;
+	}
+	r = om_db_query_int64(s->db, "SELECT coalesce(max(version), 0) FROM omamori_schema", &v);
+	if (r < 0)
+		return r;
+	*ret = (int)v;
+	return 0;
+}
+
+static int read_version(om_store *s, int *ret)
+{
+	if (is_pg(s))
+		return pg_version(s, ret);
+	int64_t v = 0;
+	int r = om_db_query_int64(s->db, "PRAGMA user_version", &v);
+	if (r < 0)
+		return r;
+	*ret = (int)v;
+	return 0;
+}
+
 int om_store_schema_version(om_store *s)
 {
 	int v = 0;
@@ -383,8 +518,42 @@ int om_store_schema_version(om_store *s)
 
 	if (!s)
 		return -EINVAL;
-	r = pragma_int(s, "PRAGMA user_version", &v);
+	r = read_version(s, &v);
 	return r < 0 ? r : v;
+}
+
+/* Opens a migration's transaction with the schema locked against a second
+ * migrating process. */
+static int migration_begin(om_store *s, char *err, size_t errlen)
+{
+	if (!is_pg(s))
+		return exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+	/* the advisory lock first: two processes creating the version table at
+	 * once would otherwise collide in the catalogue (the key is
+	 * STORE_APPLICATION_ID) */
+	int r = exec_sql(s,
+	                 "BEGIN;"
+	                 " SELECT pg_advisory_xact_lock(1869439341);"
+	                 " CREATE TABLE IF NOT EXISTS omamori_schema (version INTEGER NOT NULL);"
+	                 " LOCK TABLE omamori_schema IN EXCLUSIVE MODE",
+	                 err, errlen);
+	if (r < 0 && om_db_tx_state(s->db) != OM_DB_TX_NONE)
+		om_db_rollback(s->db);
+	return r;
+}
+
+static int version_bump(om_store *s, int v, char *err, size_t errlen)
+{
+	char bump[128];
+
+	if (is_pg(s))
+		snprintf(
+		    bump, sizeof(bump),
+		    "DELETE FROM omamori_schema; INSERT INTO omamori_schema (version) VALUES (%d)",
+		    v);
+	else
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v);
+	return exec_sql(s, bump, err, errlen);
 }
 
 int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t errlen)
@@ -403,7 +572,7 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	}
 	from = om_store_schema_version(s);
 	if (from < 0) {
-		set_err(err, errlen, om_tr("err.store.version_detail"), sqlite3_errmsg(s->db));
+		set_err(err, errlen, om_tr("err.store.version_detail"), om_db_errmsg(s->db));
 		return from;
 	}
 	if (from > latest) {
@@ -415,17 +584,13 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	finalize_all(s);
 
 	for (v = from; v < latest; v++) {
-		char bump[64];
-
-		/* IMMEDIATE takes the write lock now: two processes migrating the
-		 * same file serialise, and the second sees the new version. */
-		r = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+		r = migration_begin(s, err, errlen);
 		if (r < 0)
 			return r;
 		int cur = 0;
-		r = pragma_int(s, "PRAGMA user_version", &cur);
+		r = read_version(s, &cur);
 		if (r < 0 || cur != v) {
-			exec_sql(s, "ROLLBACK", NULL, 0);
+			om_db_rollback(s->db);
 			if (r == 0 && cur > v) {
 				/* Someone else migrated meanwhile; continue from there. */
 				v = cur - 1;
@@ -439,17 +604,16 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 			set_err(err, errlen, "%s", om_tr("err.store.version"));
 			return r < 0 ? r : -EIO;
 		}
-		r = exec_sql(s, store_migrations[v], err, errlen);
-		if (r == 0) {
-			snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-			r = exec_sql(s, bump, err, errlen);
-		}
+		const struct store_migration *m = &store_migrations[v];
+		r = exec_sql(s, is_pg(s) && m->pg ? m->pg : m->sqlite, err, errlen);
 		if (r == 0)
-			r = exec_sql(s, "COMMIT", err, errlen);
+			r = version_bump(s, v + 1, err, errlen);
+		if (r == 0)
+			r = om_db_commit(s->db);
 		if (r < 0) {
 			char detail[256];
 			snprintf(detail, sizeof(detail), "%s", err ? err : "");
-			exec_sql(s, "ROLLBACK", NULL, 0);
+			om_db_rollback(s->db);
 			set_err(err, errlen, om_tr("err.store.migration"), v + 1, detail);
 			return r;
 		}
@@ -462,15 +626,25 @@ int om_store_migrate(om_store *s, int *ret_from, int *ret_to, char *err, size_t 
 	return 0;
 }
 
+static int pg_drain(void *user);
+static int after_failure(om_store *s, int r);
+static bool utf8_ok(const char *p);
+static int pg_pipe_ready(om_store *s);
+static int pg_queue(om_store *s, om_db_stmt *st, const om_store_event *ev);
+static int pg_rollup_write(om_store *s);
+static int pg_rollup_add(om_store *s, const om_store_event *ev);
+static int same_event(om_store *s, const om_store_event *ev, const char *key);
+static int pg_known_key(om_store *s, const om_store_event *ev);
+
 static int tx_begin(om_store *s)
 {
 	int r;
 
 	if (s->in_tx)
 		return 0;
-	r = exec_sql(s, "BEGIN IMMEDIATE", NULL, 0);
+	r = om_db_begin(s->db);
 	if (r < 0) {
-		om_err(om_tr("err.store.begin"), sqlite3_errmsg(s->db));
+		om_err(om_tr("err.store.begin"), om_db_errmsg(s->db));
 		return r;
 	}
 	s->in_tx = true;
@@ -486,13 +660,32 @@ int om_store_flush(om_store *s)
 		return -EINVAL;
 	if (!s->in_tx)
 		return 0;
-	r = exec_sql(s, "COMMIT", NULL, 0);
+	if (is_pg(s)) {
+		r = pg_drain(s);
+		if (r == 0)
+			r = pg_rollup_write(s);
+		if (r < 0)
+			return after_failure(s, r);
+	}
+	if (om_db_tx_state(s->db) == OM_DB_TX_FAILED) {
+		/* PostgreSQL turns a COMMIT of a failed transaction into a
+		 * rollback without an error: say so instead */
+		om_err(om_tr("err.store.rolled_back"), om_db_errmsg(s->db), s->pending);
+		om_db_rollback(s->db);
+		s->in_tx = false;
+		s->pending = 0;
+		return -EIO;
+	}
+	r = om_db_commit(s->db);
 	if (r < 0) {
-		om_err(om_tr("err.store.commit"), sqlite3_errmsg(s->db));
-		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY): keep
-		 * in_tx so that a later flush retries. If SQLite rolled it back, the
-		 * pending events are gone and the caller must add them again. */
-		if (sqlite3_get_autocommit(s->db)) {
+		om_err(om_tr("err.store.commit"), om_db_errmsg(s->db));
+		/* A failed COMMIT may leave the transaction open (SQLite busy):
+		 * keep in_tx so that a later flush retries. If the backend rolled
+		 * it back, the pending events are gone and the caller must add them
+		 * again. */
+		if (om_db_tx_state(s->db) != OM_DB_TX_OPEN) {
+			if (om_db_tx_state(s->db) == OM_DB_TX_FAILED)
+				om_db_rollback(s->db);
 			s->in_tx = false;
 			s->pending = 0;
 		}
@@ -503,17 +696,22 @@ int om_store_flush(om_store *s)
 	return 0;
 }
 
-/* After a failed statement inside the batch: if SQLite rolled the whole
- * transaction back (I/O error, disk full), the batch is lost. */
-static int after_failure(om_store *s, int rc)
+/* After a failed statement inside the batch: if the backend threw the whole
+ * transaction away (SQLite after an I/O error or a full disk, PostgreSQL
+ * after any error), the batch is lost. */
+static int after_failure(om_store *s, int r)
 {
-	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
-		om_err(om_tr("err.store.rolled_back"), sqlite3_errmsg(s->db), s->pending);
+	enum om_db_tx t = om_db_tx_state(s->db);
+
+	if (s->in_tx && t != OM_DB_TX_OPEN) {
+		om_err(om_tr("err.store.rolled_back"), om_db_errmsg(s->db), s->pending);
+		if (t == OM_DB_TX_FAILED)
+			om_db_rollback(s->db);
 		s->in_tx = false;
 		s->pending = 0;
 		return -EIO;
 	}
-	return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	return r < 0 ? r : -EIO;
 }
 
 static int batch_tick(om_store *s)
@@ -547,19 +745,17 @@ static void event_key(const om_store_event *ev, unsigned attempt, char out[33])
 	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
 }
 
-static int bind_text(sqlite3_stmt *st, int idx, const char *v)
+static int bind_text(om_db_stmt *st, int idx, const char *v)
 {
-	if (!v)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+	return om_db_bind_text(st, idx, v);
 }
 
 /* Returns 1 if the row stored under key is this very event, 0 if it is a
  * different event (a hash collision), negative on error. */
 static int same_event(om_store *s, const om_store_event *ev, const char *key)
 {
-	sqlite3_stmt *st = get_stmt(s, ST_SAME_EVENT);
-	int rc, r;
+	om_db_stmt *st = get_stmt(s, ST_SAME_EVENT);
+	int r;
 
 	if (!st)
 		return -EIO;
@@ -567,14 +763,10 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 	bind_text(st, 2, ev->gateway);
 	bind_text(st, 3, ev->eve_json);
 	bind_text(st, 4, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = sqlite3_column_int(st, 0) ? 1 : 0;
-	else if (rc == SQLITE_DONE)
-		r = 0;
-	else
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	sqlite3_reset(st);
+	r = om_db_step(st);
+	if (r == 1)
+		r = om_db_column_int64(st, 0) ? 1 : 0;
+	om_db_reset(st);
 	return r;
 }
 
@@ -585,26 +777,394 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key)
 static int upsert_watched(om_store *s, const char *tenant, const char *gateway,
                           const char *category, om_usec hour_start, uint64_t packets)
 {
-	sqlite3_stmt *st = get_stmt(s, ST_WATCHED_ADD);
-	int rc;
+	om_db_stmt *st;
+	int r;
 
+	if (is_pg(s) && s->in_tx) {
+		if (!utf8_ok(tenant) || !utf8_ok(gateway) || !utf8_ok(category))
+			return -EINVAL;
+		r = pg_pipe_ready(s);
+		if (r < 0)
+			return after_failure(s, r);
+	}
+	st = get_stmt(s, ST_WATCHED_ADD);
 	if (!st)
-		return -EIO;
+		return after_failure(s, -EIO);
 	bind_text(st, 1, tenant);
 	bind_text(st, 2, gateway);
 	bind_text(st, 3, category);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)hour_start);
-	sqlite3_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (sqlite3_int64)packets);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : after_failure(s, rc);
+	om_db_bind_int64(st, 4, (int64_t)hour_start);
+	om_db_bind_int64(st, 5, packets > INT64_MAX ? INT64_MAX : (int64_t)packets);
+	if (is_pg(s) && s->in_tx) {
+		r = pg_queue(s, st, NULL);
+		return r == 0 ? 0 : after_failure(s, r);
+	}
+	r = om_db_step(st);
+	om_db_reset(st);
+	return r == 0 ? 0 : after_failure(s, r);
+}
+
+/* Binds the event's 16 columns (1..16) of ST_INSERT / ST_EVENT_PG. */
+static void bind_event(om_db_stmt *st, const om_store_event *ev, const char *day)
+{
+	om_db_bind_int64(st, 1, (int64_t)ev->ts);
+	bind_text(st, 2, day);
+	bind_text(st, 3, ev->tenant);
+	bind_text(st, 4, ev->gateway);
+	bind_text(st, 5, ev->event_type);
+	bind_text(st, 6, ev->category);
+	om_db_bind_int64(st, 7, ev->severity);
+	bind_text(st, 8, ev->action);
+	bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
+	om_db_bind_int64(st, 10, ev->src_port);
+	bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
+	om_db_bind_int64(st, 12, ev->dest_port);
+	bind_text(st, 13, ev->proto);
+	bind_text(st, 14, ev->signature);
+	om_db_bind_int64(st, 15, ev->signature_id);
+	bind_text(st, 16, ev->eve_json);
+}
+
+/* A string PostgreSQL takes as text: NULL or valid UTF-8 (a server in UTF8
+ * refuses anything else, and its error would abort the whole batch). */
+static bool utf8_ok(const char *p)
+{
+	return !p || om_db_utf8_valid(p);
+}
+
+static bool event_utf8_ok(const om_store_event *ev)
+{
+	return utf8_ok(ev->tenant) && utf8_ok(ev->gateway) && utf8_ok(ev->event_type) &&
+	       utf8_ok(ev->category) && utf8_ok(ev->action) && utf8_ok(ev->src_ip) &&
+	       utf8_ok(ev->dest_ip) && utf8_ok(ev->proto) && utf8_ok(ev->signature) &&
+	       utf8_ok(ev->eve_json);
+}
+
+/* Binds ST_EVENT_PG for ev under key attempt. */
+static void bind_event_pg(om_db_stmt *st, const om_store_event *ev, const char *day,
+                          unsigned attempt)
+{
+	char key[33];
+
+	bind_event(st, ev, day);
+	event_key(ev, attempt, key);
+	bind_text(st, 17, key);
+	om_db_bind_int64(st, 18, (int64_t)(ev->ts - ev->ts % USEC_PER_HOUR));
+}
+
+/* ev (whose key attempt 0 collided) again, waiting for each result. */
+static int add_event_pg_again(om_store *s, const om_store_event *ev)
+{
+	char day[16], key[33];
+	om_db_stmt *st = get_stmt(s, ST_EVENT_PG);
+
+	if (!st)
+		return -EIO;
+	om_time_day(ev->ts, day, sizeof(day));
+	event_key(ev, 0, key);
+	om_warn(om_tr("warn.store.key_collision"), key);
+	for (unsigned attempt = 1; attempt < STORE_KEY_ATTEMPTS; attempt++) {
+		bind_event_pg(st, ev, day, attempt);
+		int r = om_db_step(st);
+		int64_t added = r == 1 ? om_db_column_int64(st, 0) : 0;
+		om_db_reset(st);
+		if (r != 1)
+			return r < 0 ? r : -EIO;
+		if (added == 1)
+			return pg_rollup_add(s, ev);
+		event_key(ev, attempt, key);
+		r = same_event(s, ev, key);
+		if (r != 0)
+			return r < 0 ? r : 0; /* this event, stored already */
+		om_warn(om_tr("warn.store.key_collision"), key);
+	}
+	om_err(om_tr("err.store.key_collisions"), STORE_KEY_ATTEMPTS);
+	return -EEXIST;
+}
+
+static uint32_t rollup_hash(const char *const k[4])
+{
+	uint64_t h = 0x726f6c6c7570ull;
+	for (int i = 0; i < 4; i++)
+		hash_update(&h, k[i], strlen(k[i]));
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool rollup_same(const struct pg_rollup *ru, const struct pg_rollup_row *row,
+                        const char *const k[4])
+{
+	const char *p = ru->keys + row->off;
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(p, k[i]) != 0)
+			return false;
+		p += strlen(p) + 1;
+	}
+	return true;
+}
+
+/* Writes the counted rows (pipelined, then drained) and empties the table. */
+static int pg_rollup_write(om_store *s)
+{
+	struct pg_rollup *ru = s->rollup;
+	om_db_stmt *st;
+	int r = 0;
+
+	if (!ru || ru->rows == 0)
+		return 0;
+	st = get_stmt(s, ST_ROLLUP_ADD);
+	if (!st)
+		return -EIO;
+	for (unsigned i = 0; i < PG_ROLLUP_SLOTS && r == 0; i++) {
+		struct pg_rollup_row *row = &ru->slot[i];
+		if (!row->n)
+			continue;
+		const char *p = ru->keys + row->off;
+		for (int k = 0; k < 4; k++) {
+			bind_text(st, k + 1, p);
+			p += strlen(p) + 1;
+		}
+		om_db_bind_int64(st, 5, row->n > INT64_MAX ? INT64_MAX : (int64_t)row->n);
+		if (s->pipe && s->pipe->n >= PG_PIPE_MAX)
+			r = pg_drain(s);
+		if (r == 0)
+			r = pg_queue(s, st, NULL);
+	}
+	if (r == 0)
+		r = pg_drain(s);
+	memset(ru->slot, 0, sizeof(ru->slot));
+	ru->rows = 0;
+	ru->used = 0;
+	return r;
+}
+
+/* Counts one new event into its rollup row. */
+static int pg_rollup_add(om_store *s, const om_store_event *ev)
+{
+	char day[16];
+	struct pg_rollup *ru = s->rollup;
+
+	if (!ev->category || !*ev->category)
+		return 0;
+	if (!ru) {
+		ru = s->rollup = calloc(1, sizeof(*ru));
+		if (!ru)
+			return -ENOMEM;
+	}
+	om_time_day(ev->ts, day, sizeof(day));
+	const char *const k[4] = {ev->tenant, ev->gateway, day, ev->category};
+	uint32_t h = rollup_hash(k);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t need = 0;
+		for (int i = 0; i < 4; i++)
+			need += strlen(k[i]) + 1;
+		for (uint32_t i = 0; i < PG_ROLLUP_SLOTS; i++) {
+			struct pg_rollup_row *row = &ru->slot[(h + i) % PG_ROLLUP_SLOTS];
+			if (row->n && row->hash == h && rollup_same(ru, row, k)) {
+				row->n++;
+				return 0;
+			}
+			if (row->n)
+				continue;
+			if (ru->rows < PG_ROLLUP_MAX && need <= PG_ROLLUP_KEYS - ru->used) {
+				row->off = (uint32_t)ru->used;
+				row->hash = h;
+				row->n = 1;
+				for (int j = 0; j < 4; j++) {
+					size_t n = strlen(k[j]) + 1;
+					memcpy(ru->keys + ru->used, k[j], n);
+					ru->used += n;
+				}
+				ru->rows++;
+				return 0;
+			}
+			break;
+		}
+		/* full: write what is counted and start again (same transaction);
+		 * the drain inside may count into the table again, so this is
+		 * not called from the drain itself */
+		if (pass == 0) {
+			int r = pg_rollup_write(s);
+			if (r < 0)
+				return r;
+		}
+	}
+	return -E2BIG; /* one key larger than the key space */
+}
+
+/* ev's first key was there already: the same event (nothing to do) or a
+ * collision (stored again under re-seeded keys). */
+static int pg_known_key(om_store *s, const om_store_event *ev)
+{
+	char key[33];
+
+	event_key(ev, 0, key);
+	int r = same_event(s, ev, key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return add_event_pg_again(s, ev);
+}
+
+/* Reads every result of the pipeline (the drain function of the store's
+ * connection): the first error is returned (the transaction is then lost);
+ * events whose key collided are stored again under re-seeded keys. */
+static int pg_drain(void *user)
+{
+	om_store *s = user;
+	struct pg_pipe *p = s->pipe;
+	const om_store_event *coll[PG_PIPE_MAX], *added[PG_PIPE_MAX];
+	unsigned ncoll = 0, nadded = 0;
+	int err = 0;
+
+	if (!p || !om_db_in_pipeline(s->db))
+		return 0;
+	int r = om_db_pipeline_sync(s->db);
+	if (r < 0)
+		err = r;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct pg_queued *q = &p->q[i];
+		int rr = err == 0 || err == -ECANCELED ? om_db_pipeline_next(s->db, q->st) : err;
+		if (rr < 0) {
+			/* the first real error, not the aborted statements after it */
+			if (err == 0 || (err == -ECANCELED && rr != -ECANCELED))
+				err = rr;
+		} else if (q->ev && rr == 1) {
+			if (om_db_column_int64(q->st, 0) == 1)
+				added[nadded++] = q->ev;
+			else
+				coll[ncoll++] = q->ev; /* stored already, or a collision */
+		}
+		om_db_reset(q->st);
+	}
+	p->n = 0;
+	r = om_db_pipeline_exit(s->db);
+	if (err == 0 && r < 0)
+		err = r;
+	/* the arena's events stay put until p->used is reset below */
+	for (unsigned i = 0; err == 0 && i < nadded; i++)
+		err = pg_rollup_add(s, added[i]);
+	for (unsigned i = 0; err == 0 && i < ncoll; i++)
+		err = pg_known_key(s, coll[i]);
+	p->used = 0;
+	return err;
+}
+
+/* Copies ev into the arena; NULL when it does not fit. */
+static const om_store_event *arena_copy(struct pg_pipe *p, const om_store_event *ev)
+{
+	const char *str[] = {ev->tenant, ev->gateway, ev->event_type, ev->category,  ev->action,
+	                     ev->src_ip, ev->dest_ip, ev->proto,      ev->signature, ev->eve_json};
+	size_t need = sizeof(om_store_event) + 16, len[OM_ARRAY_SIZE(str)];
+
+	for (size_t i = 0; i < OM_ARRAY_SIZE(str); i++) {
+		len[i] = str[i] ? strlen(str[i]) + 1 : 0;
+		need += len[i];
+	}
+	size_t at = (p->used + 15) & ~(size_t)15;
+	if (at > PG_ARENA_BYTES || need > PG_ARENA_BYTES - at)
+		return NULL;
+	om_store_event *c = (om_store_event *)(void *)(p->arena + at);
+	char *w = (char *)(c + 1);
+	const char *out[OM_ARRAY_SIZE(str)];
+	for (size_t i = 0; i < OM_ARRAY_SIZE(str); i++) {
+		out[i] = str[i] ? memcpy(w, str[i], len[i]) : NULL;
+		w += len[i];
+	}
+	*c = *ev;
+	c->tenant = out[0];
+	c->gateway = out[1];
+	c->event_type = out[2];
+	c->category = out[3];
+	c->action = out[4];
+	c->src_ip = out[5];
+	c->dest_ip = out[6];
+	c->proto = out[7];
+	c->signature = out[8];
+	c->eve_json = out[9];
+	p->used = (size_t)(w - p->arena);
+	return c;
+}
+
+/* Sends st (bound) in the pipeline, ev its event (or NULL). */
+static int pg_queue(om_store *s, om_db_stmt *st, const om_store_event *ev)
+{
+	struct pg_pipe *p = s->pipe;
+	int r = om_db_pipeline_enter(s->db);
+	if (r < 0)
+		return r;
+	r = om_db_send(st);
+	if (r < 0)
+		return r;
+	p->q[p->n].st = st;
+	p->q[p->n].ev = ev;
+	p->n++;
+	return 0;
+}
+
+static int pg_pipe_ready(om_store *s)
+{
+	if (!s->pipe) {
+		s->pipe = calloc(1, sizeof(*s->pipe));
+		if (!s->pipe)
+			return -ENOMEM;
+		s->pipe->arena = malloc(PG_ARENA_BYTES);
+		if (!s->pipe->arena) {
+			free(s->pipe);
+			s->pipe = NULL;
+			return -ENOMEM;
+		}
+		om_db_set_drain(s->db, pg_drain, s);
+	}
+	if (s->pipe->n >= PG_PIPE_MAX)
+		return pg_drain(s);
+	return 0;
+}
+
+/* om_store_add_event on PostgreSQL: ST_EVENT_PG sent in the pipeline of the
+ * open batch transaction; an event too big for the arena goes alone. */
+static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
+{
+	om_db_stmt *st;
+	int r;
+
+	if (!event_utf8_ok(ev))
+		return -EINVAL;
+	r = pg_pipe_ready(s);
+	if (r < 0)
+		return after_failure(s, r);
+	st = get_stmt(s, ST_EVENT_PG);
+	if (!st)
+		return after_failure(s, -EIO);
+	const om_store_event *c = arena_copy(s->pipe, ev);
+	if (!c) {
+		r = pg_drain(s);
+		if (r < 0)
+			return after_failure(s, r);
+		c = arena_copy(s->pipe, ev);
+	}
+	bind_event_pg(st, ev, day, 0);
+	if (!c) {
+		/* larger than the arena: on its own, waiting for the result */
+		r = om_db_step(st);
+		int64_t added = r == 1 ? om_db_column_int64(st, 0) : 0;
+		om_db_reset(st);
+		if (r != 1)
+			return after_failure(s, r < 0 ? r : -EIO);
+		r = added ? pg_rollup_add(s, ev) : pg_known_key(s, ev);
+		if (r < 0)
+			return after_failure(s, r);
+		return batch_tick(s);
+	}
+	r = pg_queue(s, st, c);
+	if (r < 0)
+		return after_failure(s, r);
+	return batch_tick(s);
 }
 
 int om_store_add_event(om_store *s, const om_store_event *ev)
 {
 	char day[16], key[33];
-	sqlite3_stmt *st;
-	int rc, r;
+	om_db_stmt *st;
+	int r;
 	unsigned attempt;
 
 	if (!s || !ev || !ev->tenant || !ev->gateway || !ev->event_type || !ev->eve_json)
@@ -617,37 +1177,25 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 	if (r < 0)
 		return r;
 
+	if (is_pg(s))
+		return add_event_pg(s, ev, day);
+
 	for (attempt = 0; attempt < STORE_KEY_ATTEMPTS; attempt++) {
 		event_key(ev, attempt, key);
 		st = get_stmt(s, ST_INSERT);
 		if (!st)
-			return -EIO;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->ts);
-		bind_text(st, 2, day);
-		bind_text(st, 3, ev->tenant);
-		bind_text(st, 4, ev->gateway);
-		bind_text(st, 5, ev->event_type);
-		bind_text(st, 6, ev->category);
-		sqlite3_bind_int(st, 7, ev->severity);
-		bind_text(st, 8, ev->action);
-		bind_text(st, 9, ev->src_ip && *ev->src_ip ? ev->src_ip : NULL);
-		sqlite3_bind_int(st, 10, ev->src_port);
-		bind_text(st, 11, ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL);
-		sqlite3_bind_int(st, 12, ev->dest_port);
-		bind_text(st, 13, ev->proto);
-		bind_text(st, 14, ev->signature);
-		sqlite3_bind_int64(st, 15, ev->signature_id);
-		bind_text(st, 16, ev->eve_json);
+			return after_failure(s, -EIO);
+		bind_event(st, ev, day);
 		bind_text(st, 17, key);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return after_failure(s, rc);
-		if (sqlite3_changes(s->db) == 1)
+		r = om_db_step(st);
+		om_db_reset(st);
+		if (r != 0)
+			return after_failure(s, r);
+		if (om_db_changes(s->db) == 1)
 			break; /* a new event */
 		r = same_event(s, ev, key);
 		if (r < 0)
-			return after_failure(s, SQLITE_IOERR);
+			return after_failure(s, r);
 		if (r == 1)
 			return batch_tick(s); /* already stored: nothing to count */
 		om_warn(om_tr("warn.store.key_collision"), key);
@@ -660,15 +1208,15 @@ int om_store_add_event(om_store *s, const om_store_event *ev)
 	if (ev->category && *ev->category) {
 		st = get_stmt(s, ST_ROLLUP);
 		if (!st)
-			return -EIO;
+			return after_failure(s, -EIO);
 		bind_text(st, 1, ev->tenant);
 		bind_text(st, 2, ev->gateway);
 		bind_text(st, 3, day);
 		bind_text(st, 4, ev->category);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return after_failure(s, rc);
+		r = om_db_step(st);
+		om_db_reset(st);
+		if (r != 0)
+			return after_failure(s, r);
 		/* An event in a category proves the category was watched in that
 		 * hour, even if the gateway's coverage record never arrived. The
 		 * packet count is not known here: 0, and a later record's count
@@ -776,10 +1324,13 @@ om_store *om_store_close(om_store *s)
 	if (!s)
 		return NULL;
 	if (om_store_flush(s) < 0 && s->in_tx)
-		exec_sql(s, "ROLLBACK", NULL, 0);
+		om_db_rollback(s->db);
 	finalize_all(s);
-	if (sqlite3_close(s->db) != SQLITE_OK)
-		om_err(om_tr("err.store.close"), sqlite3_errmsg(s->db));
+	om_db_close(s->db);
+	if (s->pipe)
+		free(s->pipe->arena);
+	free(s->pipe);
+	free(s->rollup);
 	free(s);
 	return NULL;
 }
@@ -805,26 +1356,37 @@ static int month_range(const char *month, char first[11], char last[11])
 	return 0;
 }
 
-static sqlite3_stmt *query_begin(om_store *s, enum store_stmt which, const char *tenant,
-                                 const char *month, const char *category, int *ret_err)
+static om_db_stmt *query_begin(om_store *s, enum store_stmt which, const char *tenant,
+                               const char *month, const char *category, int *ret_err)
 {
 	char first[11], last[11];
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!s || !tenant || !category || month_range(month, first, last) < 0) {
 		*ret_err = -EINVAL;
 		return NULL;
+	}
+	/* PostgreSQL: the rollups counted in the open batch first, so that the
+	 * connection reads its own batch as on SQLite */
+	if (is_pg(s) && s->in_tx) {
+		int r = pg_drain(s);
+		if (r == 0)
+			r = pg_rollup_write(s);
+		if (r < 0) {
+			*ret_err = after_failure(s, r);
+			return NULL;
+		}
 	}
 	st = get_stmt(s, which);
 	if (!st) {
 		*ret_err = -EIO;
 		return NULL;
 	}
-	/* TRANSIENT: first/last live on this stack frame only. */
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, first, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, last, -1, SQLITE_TRANSIENT);
+	/* bound values are copied: first/last live on this stack frame only */
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_text(st, 3, first);
+	om_db_bind_text(st, 4, last);
 	return st;
 }
 
@@ -845,12 +1407,12 @@ static int month_usec(const char *month, int64_t *ret_start, int64_t *ret_end, i
 	return 0;
 }
 
-static sqlite3_stmt *watched_begin(om_store *s, enum store_stmt which, const char *tenant,
-                                   const char *month, const char *category, int64_t *ret_start,
-                                   int *ret_ndays, int *ret_err)
+static om_db_stmt *watched_begin(om_store *s, enum store_stmt which, const char *tenant,
+                                 const char *month, const char *category, int64_t *ret_start,
+                                 int *ret_ndays, int *ret_err)
 {
 	int64_t start, end;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!s || !tenant || !category || month_usec(month, &start, &end, ret_ndays) < 0) {
 		*ret_err = -EINVAL;
@@ -861,31 +1423,25 @@ static sqlite3_stmt *watched_begin(om_store *s, enum store_stmt which, const cha
 		*ret_err = -EIO;
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, category, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, start);
-	sqlite3_bind_int64(st, 4, end);
+	om_db_bind_text(st, 1, tenant);
+	om_db_bind_text(st, 2, category);
+	om_db_bind_int64(st, 3, start);
+	om_db_bind_int64(st, 4, end);
 	*ret_start = start;
 	return st;
 }
 
 int om_store_monitored(om_store *s, const char *tenant, const char *month, const char *category)
 {
-	int r = 0, rc, ndays;
+	int r = 0, ndays;
 	int64_t start;
-	sqlite3_stmt *st =
+	om_db_stmt *st =
 	    watched_begin(s, ST_MONITORED, tenant, month, category, &start, &ndays, &r);
 
 	if (!st)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = 1;
-	else if (rc == SQLITE_DONE)
-		r = 0;
-	else
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
-	sqlite3_reset(st);
+	r = om_db_step(st);
+	om_db_reset(st);
 	return r;
 }
 
@@ -895,7 +1451,7 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 	om_store_watched w;
 	int r = 0, rc, ndays;
 	int64_t start;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret)
 		return -EINVAL;
@@ -904,11 +1460,11 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 	if (!st)
 		return r;
 	if (gateway)
-		sqlite3_bind_text(st, 5, gateway, -1, SQLITE_TRANSIENT);
+		om_db_bind_text(st, 5, gateway);
 	memset(&w, 0, sizeof(w));
 	w.ndays = (uint32_t)ndays;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t off = sqlite3_column_int64(st, 0) - start;
+	while ((rc = om_db_step(st)) == 1) {
+		int64_t off = om_db_column_int64(st, 0) - start;
 		/* Every stored hour is aligned; anything else is not counted. */
 		if (off < 0 || off % (int64_t)USEC_PER_HOUR != 0)
 			continue;
@@ -920,13 +1476,13 @@ int om_store_month_watched(om_store *s, const char *tenant, const char *gateway,
 			w.days++;
 		w.hours++;
 		/* exact below 2^53 packets an hour; saturates beyond */
-		double p = sqlite3_column_double(st, 1);
+		double p = om_db_column_double(st, 1);
 		uint64_t n = p <= 0 ? 0 : p >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)p;
 		w.packets = n > UINT64_MAX - w.packets ? UINT64_MAX : w.packets + n;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	om_db_reset(st);
+	if (rc < 0)
+		return rc;
 	*ret = w;
 	return 0;
 }
@@ -935,43 +1491,43 @@ int om_store_month_total(om_store *s, const char *tenant, const char *month, con
                          uint64_t *ret)
 {
 	int r = 0, rc;
-	sqlite3_stmt *st = query_begin(s, ST_TOTAL, tenant, month, category, &r);
+	om_db_stmt *st = query_begin(s, ST_TOTAL, tenant, month, category, &r);
 
 	if (!st)
 		return r;
 	if (!ret) {
-		sqlite3_reset(st);
+		om_db_reset(st);
 		return -EINVAL;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+	rc = om_db_step(st);
+	if (rc == 1) {
+		int64_t v = om_db_column_int64(st, 0);
 		*ret = v > 0 ? (uint64_t)v : 0;
 		r = 0;
 	} else {
-		r = sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+		r = rc < 0 ? rc : -EIO;
 	}
-	sqlite3_reset(st);
+	om_db_reset(st);
 	return r;
 }
 
-static int collect_counts(sqlite3_stmt *st, om_store_count *out, size_t max, size_t *ret_n)
+static int collect_counts(om_db_stmt *st, om_store_count *out, size_t max, size_t *ret_n)
 {
 	size_t n = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = om_db_step(st)) == 1) {
 		if (n >= max)
 			break;
-		const unsigned char *k = sqlite3_column_text(st, 0);
-		sqlite3_int64 c = sqlite3_column_int64(st, 1);
-		snprintf(out[n].key, sizeof(out[n].key), "%s", k ? (const char *)k : "");
+		const char *k = om_db_column_text(st, 0);
+		int64_t c = om_db_column_int64(st, 1);
+		snprintf(out[n].key, sizeof(out[n].key), "%s", k ? k : "");
 		out[n].count = c > 0 ? (uint64_t)c : 0;
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_errno(rc) ? sqlite_errno(rc) : -EIO;
+	om_db_reset(st);
+	if (rc < 0)
+		return rc;
 	*ret_n = n;
 	return 0;
 }
@@ -980,7 +1536,7 @@ int om_store_month_daily(om_store *s, const char *tenant, const char *month, con
                          om_store_count *out, size_t max, size_t *ret_n)
 {
 	int r = 0;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret_n || (!out && max))
 		return -EINVAL;
@@ -994,13 +1550,13 @@ int om_store_month_top(om_store *s, const char *tenant, const char *month, const
                        bool sources, om_store_count *out, size_t max, size_t *ret_n)
 {
 	int r = 0;
-	sqlite3_stmt *st;
+	om_db_stmt *st;
 
 	if (!ret_n || (!out && max))
 		return -EINVAL;
 	st = query_begin(s, sources ? ST_TOP_SRC : ST_TOP_DST, tenant, month, category, &r);
 	if (!st)
 		return r;
-	sqlite3_bind_int64(st, 5, max > INT32_MAX ? INT32_MAX : (sqlite3_int64)max);
+	om_db_bind_int64(st, 5, max > INT32_MAX ? INT32_MAX : (int64_t)max);
 	return collect_counts(st, out, max, ret_n);
 }

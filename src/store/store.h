@@ -1,5 +1,5 @@
-/* store: the event store. SQLite in WAL mode with versioned migrations; the
- * same interface will take PostgreSQL. Uses base only. */
+/* store: the event store. SQLite in WAL mode (the default) or PostgreSQL,
+ * with one list of versioned migrations. Uses base only. */
 #ifndef OMAMORI_STORE_H
 #define OMAMORI_STORE_H
 
@@ -7,6 +7,12 @@
 
 typedef struct om_store om_store;
 
+/* path is an SQLite file, or a PostgreSQL database given as a libpq URL
+ * ("postgresql://USER@HOST/DB", "postgres://...": see docs/store.md); the
+ * database must exist, the tables are made by the migrations. */
+bool om_store_is_postgresql(const char *path);
+/* path as messages show it: a URL's password replaced by "***". */
+void om_store_target_shown(const char *path, char *out, size_t n);
 /* Opens (creating if needed) the database and applies pending migrations.
  * On error returns a negative errno and writes a message into err. */
 int om_store_open(const char *path, om_store **ret, char *err, size_t errlen);

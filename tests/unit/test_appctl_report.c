@@ -17,11 +17,12 @@
 
 #include <jansson.h>
 
+#include "../store/backend.h"
 #include "report/report.h"
 #include "store/store.h"
 
 struct fx {
-	char dir[256], path[300];
+	struct tmpdb t;
 	om_store *s;
 };
 
@@ -29,11 +30,9 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/omamori-appctl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	tmpdb_make(&f->t);
 	char err[256];
-	assert_int_equal(om_store_open(f->path, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_open(f->t.path, &f->s, err, sizeof(err)), 0);
 	*state = f;
 	return 0;
 }
@@ -42,13 +41,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	om_store_close(f->s);
-	unlink(f->path);
-	char p[320];
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	tmpdb_remove(&f->t);
 	free(f);
 	return 0;
 }

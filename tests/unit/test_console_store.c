@@ -1,5 +1,5 @@
 /* store: the console's tables (accounts, sessions with expiry, audit log,
- * tenants), on a real SQLite file. */
+ * tenants), on a real SQLite file, and on PostgreSQL under tests/store/with-pg. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -13,17 +13,19 @@
 
 #include <cmocka.h>
 
+#include "../store/backend.h"
 #include "store/store.h"
 
-static char path[64];
+/* an SQLite file, or a PostgreSQL database under tests/store/with-pg */
+static struct tmpdb tdb;
+static const char *path = tdb.path;
 
 static int setup(void **state)
 {
 	om_store *s;
 	char err[256];
 
-	snprintf(path, sizeof(path), "/tmp/test_console_store.%d.db", (int)getpid());
-	unlink(path);
+	tmpdb_make(&tdb);
 	if (om_store_open(path, &s, err, sizeof(err)) < 0)
 		return -1;
 	*state = s;
@@ -32,14 +34,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[80];
-
 	om_store_close(*state);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
+	tmpdb_remove(&tdb);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <iconv.h>
 #include <zip.h>
 
+#include "../store/backend.h"
 #include "drill/drill.h"
 
 static int load_csv(const char *csv, om_drill_targets *t, char *err, size_t errlen)
@@ -287,10 +288,10 @@ static int collect(void *user, const om_store_drill_target *t)
 static void test_store(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/test_drill_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	/* an SQLite file, or a PostgreSQL database (tests/store/backend.h) */
+	struct tmpdb tdb;
+	tmpdb_make(&tdb);
+	const char *path = tdb.path;
 	om_store *s = NULL;
 	char err[512] = "";
 	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
@@ -337,12 +338,7 @@ static void test_store(void **state)
 	assert_int_equal(again.n, 3);
 	assert_false(again.excluded[0]);
 	om_store_close(s);
-	unlink(path);
-	char wal[64];
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof(wal), "%s-shm", path);
-	unlink(wal);
+	tmpdb_remove(&tdb);
 }
 
 /* ---- templates and mail ---- */

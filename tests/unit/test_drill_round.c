@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "../store/backend.h"
 #include "drill/drill.h"
 
 #define TOK "0123456789abcdef0123456789abcdef"
@@ -450,13 +451,11 @@ static void ev(om_store *s, const char *tok, const char *kind, int64_t at, unsig
 static void test_round_store(void **st)
 {
 	(void)st;
-	char path[] = "/tmp/test_drill_round_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	struct tmpdb db;
+	tmpdb_make(&db);
 	om_store *s = NULL;
 	char err[512] = "";
-	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_open(db.path, &s, err, sizeof(err)), 0);
 	/* Sales 4, IT 3, HR 1, and one excluded */
 	static const char *const who[][3] = {
 	    {"s1@example.jp", "Sales", "Staff"},   {"s2@example.jp", "Sales", "Staff"},
@@ -631,12 +630,7 @@ static void test_round_store(void **st)
 	om_buf_free(&out);
 	om_drill_results_free(R);
 	om_store_close(s);
-	unlink(path);
-	char side[64];
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	tmpdb_remove(&db);
 }
 
 /* Several organisations: departments are shown as "organisation /
@@ -645,13 +639,11 @@ static void test_round_store(void **st)
 static void test_results_orgs_csv(void **st)
 {
 	(void)st;
-	char path[] = "/tmp/test_drill_orgs_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	struct tmpdb db;
+	tmpdb_make(&db);
 	om_store *s = NULL;
 	char err[512] = "";
-	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_open(db.path, &s, err, sizeof(err)), 0);
 	om_store_drill_target t[6];
 	char mails[6][32];
 	for (int i = 0; i < 6; i++) {
@@ -707,12 +699,7 @@ static void test_results_orgs_csv(void **st)
 	om_buf_free(&out);
 	om_drill_results_free(R);
 	om_store_close(s);
-	unlink(path);
-	char side[64];
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	tmpdb_remove(&db);
 }
 
 int main(void)

@@ -10,15 +10,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../store/backend.h"
 #include "store/store.h"
 
-static char dir[64], db[128], spool[128], err[512];
+/* The store is an SQLite file beside the spool, or a PostgreSQL database
+ * (tests/store/backend.h). */
+static struct tmpdb tdb;
+static char dir[64], db[600], spool[128], err[512];
 
 static int setup(void **state)
 {
@@ -26,7 +29,8 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/omamori-ingest-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	snprintf(db, sizeof(db), "%s/t.db", dir);
+	tmpdb_make(&tdb);
+	snprintf(db, sizeof(db), "%s", tdb.path);
 	snprintf(spool, sizeof(spool), "%s/spool", dir);
 	return 0;
 }
@@ -35,22 +39,14 @@ static int teardown(void **state)
 {
 	(void)state;
 	char cmd[128];
+	tmpdb_remove(&tdb);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
 static long long query(const char *sql)
 {
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	long long v = -1;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return (long long)raw_int(db, sql);
 }
 
 static const char alert[] =

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../store/backend.h"
 #include "report/report.h"
 
 #define MAY1_2024 (1717200000ull - 31ull * 86400ull)
@@ -158,8 +159,9 @@ static void test_table(void **state)
 	const char *base = getenv("TMPDIR");
 	snprintf(dir, sizeof(dir), "%s/omamori-stats-XXXXXX", base && *base ? base : "/tmp");
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s.db", dir);
-	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
+	struct tmpdb db;
+	tmpdb_make(&db);
+	assert_int_equal(om_store_open(db.path, &s, err, sizeof(err)), 0);
 	struct {
 		const char *id, *ind, *size, *reg;
 		int events;
@@ -251,11 +253,7 @@ static void test_table(void **state)
 	    -EINVAL);
 
 	om_store_close(s);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/s.db%s", dir, suffix[i]);
-		unlink(path);
-	}
+	tmpdb_remove(&db);
 	rmdir(dir);
 }
 

@@ -1,6 +1,8 @@
-/* Unit tests for the SQLite event store: migrations, batching, duplicate
+/* Unit tests for the event store: migrations, batching, duplicate
  * suppression, coverage, report queries, UTC month boundaries and survival of
- * a kill -9 in the middle of an import. */
+ * a kill -9 in the middle of an import. They run on SQLite, and again on
+ * PostgreSQL under tests/store/with-pg (tests/store/backend.h); the few
+ * checks of one backend's own machinery say which. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,8 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
+#include "../store/backend.h"
 #include "store/store.h"
 
 /* 2024-06-01T00:00:00Z: 2024-01-01 is 1704067200, plus 31+29+31+30+31 = 152
@@ -24,70 +26,6 @@
 #define JUNE1_2024 1717200000ull
 #define MAY1_2024 (JUNE1_2024 - 31ull * 86400ull)
 #define USEC 1000000ull
-
-struct tmpdb {
-	char dir[256];
-	char path[300];
-};
-
-static void tmpdb_make(struct tmpdb *t)
-{
-	const char *base = getenv("TMPDIR");
-	snprintf(t->dir, sizeof(t->dir), "%s/omamori-store-XXXXXX", base && *base ? base : "/tmp");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->path, sizeof(t->path), "%s/events.db", t->dir);
-}
-
-static void tmpdb_remove(struct tmpdb *t)
-{
-	char p[320];
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", t->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(t->dir);
-}
-
-/* Runs a query returning one integer through a separate raw connection, as
- * another process would see the file. */
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-static char raw_text_buf[256];
-static const char *raw_text(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	raw_text_buf[0] = 0;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(raw_text_buf, sizeof(raw_text_buf), "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return raw_text_buf;
-}
 
 /* Fills ev with an alert; the EVE line is unique per (seq, ts). */
 static void mk_event(om_store_event *ev, char *eve, size_t evelen, const char *tenant,
@@ -148,15 +86,26 @@ static void test_migrate_from_empty(void **state)
 	s = om_store_close(s);
 	assert_null(s);
 
-	/* The three tables exist (the old per-day coverage table is gone), the
-	 * file is in WAL mode. */
-	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-	                                 " AND name IN ('events', 'rollup_daily', 'watched')"),
-	                 3);
-	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"),
-	                 0);
-	assert_string_equal(raw_text(t.path, "PRAGMA journal_mode"), "wal");
-	assert_int_equal(raw_int(t.path, "PRAGMA user_version"), om_store_latest_version());
+	/* The three tables exist (the old per-day coverage table is gone). */
+	assert_int_equal(raw_table_count(t.path, "events"), 1);
+	assert_int_equal(raw_table_count(t.path, "rollup_daily"), 1);
+	assert_int_equal(raw_table_count(t.path, "watched"), 1);
+	assert_int_equal(raw_table_count(t.path, "coverage"), 0);
+	if (tb_pg()) {
+		/* the version in its one-row table */
+		assert_int_equal(raw_int(t.path, "SELECT count(*) FROM omamori_schema"), 1);
+		assert_int_equal(raw_int(t.path, "SELECT version FROM omamori_schema"),
+		                 om_store_latest_version());
+		/* 64-bit columns where SQLite's INTEGER is 64 bits */
+		assert_string_equal(raw_text(t.path, "SELECT data_type FROM information_schema.columns"
+		                                     " WHERE table_name = 'events' AND"
+		                                     " column_name = 'ts_usec'"),
+		                    "bigint");
+	} else {
+		/* the file is in WAL mode */
+		assert_string_equal(raw_text(t.path, "PRAGMA journal_mode"), "wal");
+		assert_int_equal(raw_int(t.path, "PRAGMA user_version"), om_store_latest_version());
+	}
 	tmpdb_remove(&t);
 }
 
@@ -196,7 +145,9 @@ static void test_newer_schema_rejected(void **state)
 	tmpdb_make(&t);
 	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
 	om_store_close(s);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", om_store_latest_version() + 1);
+	snprintf(sql, sizeof(sql),
+	         tb_pg() ? "UPDATE omamori_schema SET version = %d" : "PRAGMA user_version = %d",
+	         om_store_latest_version() + 1);
 	raw_exec(t.path, sql);
 
 	s = NULL;
@@ -222,13 +173,32 @@ static void test_foreign_files_rejected(void **state)
 	char err[256] = "";
 	FILE *f;
 
-	/* Another application's SQLite database. */
+	/* Another application's database: a marked SQLite file, or a
+	 * PostgreSQL database with tables of its own. */
 	tmpdb_make(&t);
-	raw_exec(t.path, "PRAGMA application_id = 42; CREATE TABLE x (a);");
+	raw_exec(t.path, tb_pg() ? "CREATE TABLE x (a INTEGER)"
+	                         : "PRAGMA application_id = 42; CREATE TABLE x (a);");
 	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), -EBADMSG);
 	assert_null(s);
-	assert_non_null(strstr(err, "not an omamori database"));
+	assert_non_null(strstr(err, tb_pg() ? "none of omamori's" : "not an omamori database"));
+	/* and nothing was created in it */
+	assert_int_equal(raw_table_count(t.path, "events"), 0);
 	tmpdb_remove(&t);
+
+	if (tb_pg()) {
+		/* A database that does not exist, with a password in the URL:
+		 * the error says so and does not repeat the password. */
+		char url[600];
+		snprintf(url, sizeof(url), "postgresql://omamori:s3cret@/omt_absent?host=%s",
+		         tb_pg_host());
+		err[0] = 0;
+		assert_int_equal(om_store_open(url, &s, err, sizeof(err)), -ECONNREFUSED);
+		assert_null(s);
+		assert_non_null(strstr(err, "omt_absent"));
+		assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
+		assert_null(strstr(err, "s3cret"));
+		goto bad_args;
+	}
 
 	/* Not a database at all. */
 	tmpdb_make(&t);
@@ -243,6 +213,7 @@ static void test_foreign_files_rejected(void **state)
 	assert_true(err[0] != 0);
 	tmpdb_remove(&t);
 
+bad_args:
 	/* Bad arguments. */
 	assert_int_equal(om_store_open("", &s, err, sizeof(err)), -EINVAL);
 	assert_int_equal(om_store_open(NULL, &s, err, sizeof(err)), -EINVAL);
@@ -576,6 +547,9 @@ static void test_migrate_from_v2(void **state)
 	uint64_t total = 0;
 	om_store_watched w;
 
+	/* PostgreSQL stores were born after version 3: no old file to convert */
+	if (tb_pg())
+		skip();
 	tmpdb_make(&t);
 	raw_exec(t.path, schema_v2);
 	/* What a version-2 omamori wrote: an event on May 1 with its rollup and
@@ -718,6 +692,72 @@ static void test_queries(void **state)
 	tmpdb_remove(&t);
 }
 
+/* A batch much larger than PostgreSQL's pipeline (256 statements) and its
+ * rollup table, with duplicates inside the batch and across batches, read
+ * back before and after the commit by the same connection: the counts are
+ * those of SQLite, which has neither. Strings that are not UTF-8 are refused
+ * on PostgreSQL (the server would abort the whole batch) and kept on SQLite;
+ * either way the rest of the batch is stored. */
+static void test_large_batch_own_reads(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	uint64_t total = 0;
+	om_store_count c[40];
+	size_t n = 0;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	om_store_set_batch_size(s, 5000);
+	/* 3000 events on 31 days, 2 gateways: 62 rollup rows; every 10th again */
+	for (unsigned i = 0; i < 3000; i++) {
+		char gw[8];
+		snprintf(gw, sizeof(gw), "gw%u", i % 2);
+		add(s, "acme", gw, "recon", MAY1_2024 + (i % 31) * 86400ull + i, "203.0.113.9",
+		    "192.168.1.10", i);
+		if (i % 10 == 0)
+			add(s, "acme", gw, "recon", MAY1_2024 + (i % 31) * 86400ull + i,
+			    "203.0.113.9", "192.168.1.10", i);
+	}
+	/* not committed yet: this connection reads its own batch */
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 3000);
+	assert_int_equal(om_store_month_daily(s, "acme", "2024-05", "recon", c, 40, &n), 0);
+	assert_int_equal(n, 31);
+	/* 3000 = 31 * 96 + 24: the first 24 days have 97 events */
+	assert_int_equal(c[0].count, 97);
+	assert_int_equal(c[30].count, 96);
+	/* more of the same after reading, then bad text */
+	for (unsigned i = 0; i < 500; i++)
+		add(s, "acme", "gw0", "recon", MAY1_2024 + i, "203.0.113.9", "192.168.1.10", i);
+	om_store_event ev;
+	char eve[256];
+	mk_event(&ev, eve, sizeof(eve), "acme", "gw0", "recon", MAY1_2024, "203.0.113.9",
+	         "192.168.1.10", 99999);
+	ev.signature = "bad \xff\xfe text";
+	assert_int_equal(om_store_add_event(s, &ev), tb_pg() ? -EINVAL : 0);
+	ev.signature = "ok";
+	ev.tenant = "\xc0\xaf"; /* an overlong '/' */
+	snprintf(eve, sizeof(eve), "{\"seq\":100000}");
+	assert_int_equal(om_store_add_event(s, &ev), tb_pg() ? -EINVAL : 0);
+	assert_int_equal(om_store_flush(s), 0);
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	/* of the 500 on gw0 at MAY1 + i, those with i a multiple of 62 (i % 31
+	 * == 0 on gw0: i = 0, 62, ..., 496) repeat a line of the first loop;
+	 * SQLite also kept the bad signature's event of tenant acme */
+	uint64_t want = 3000 + 500 - 9 + (tb_pg() ? 0 : 1);
+	assert_int_equal(total, want);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events WHERE tenant = 'acme'"),
+	                 (int64_t)want);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily WHERE tenant = 'acme'"),
+	                 (int64_t)want);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM rollup_daily"), 62 + (tb_pg() ? 0 : 1));
+	tmpdb_remove(&t);
+}
+
 static void test_hostile_strings(void **state)
 {
 	(void)state;
@@ -775,6 +815,88 @@ static void test_month_boundary_utc(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].key, "2024-06-01");
 	om_store_close(s);
+	tmpdb_remove(&t);
+}
+
+/* Four processes open (and so migrate) the same new database at once:
+ * each succeeds, and the schema is made once. */
+static void test_concurrent_open(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	pid_t pid[4];
+	int status;
+
+	tmpdb_make(&t);
+	for (int i = 0; i < 4; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			om_store *s = NULL;
+			char err[256];
+			if (om_store_open(t.path, &s, err, sizeof(err)) < 0) {
+				fprintf(stderr, "child %d: %s\n", i, err);
+				_exit(1);
+			}
+			add(s, "acme", "gw1", "recon", MAY1_2024 + (unsigned)i, "203.0.113.9",
+			    "192.168.1.10", (unsigned)i);
+			_exit(om_store_flush(s) == 0 && om_store_schema_version(s) ==
+			                                    om_store_latest_version()
+			          ? 0
+			          : 2);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 4);
+	if (tb_pg())
+		assert_int_equal(raw_int(t.path, "SELECT count(*) FROM omamori_schema"), 1);
+	tmpdb_remove(&t);
+}
+
+/* PostgreSQL only: the server ends the store's session in the middle of a
+ * batch (as a restart of the server would). The store says so (a negative
+ * errno, no crash, no hang), the batch is lost as a whole, and a new store
+ * on the same database works. */
+static void test_server_gone(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "", sql[256];
+	om_store_event ev;
+	char eve[256];
+	int r = 0;
+
+	if (!tb_pg())
+		skip();
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	om_store_set_batch_size(s, 100000);
+	for (unsigned i = 0; i < 300; i++)
+		add(s, "acme", "gw1", "recon", MAY1_2024 + i, "203.0.113.9", "192.168.1.10", i);
+	snprintf(sql, sizeof(sql),
+	         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+	         t.name);
+	tb_pg_admin(sql);
+	for (unsigned i = 300; i < 2000 && r == 0; i++) {
+		mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024 + i, "203.0.113.9",
+		         "192.168.1.10", i);
+		r = om_store_add_event(s, &ev);
+	}
+	if (r == 0)
+		r = om_store_flush(s);
+	assert_true(r < 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	add(s, "acme", "gw1", "recon", MAY1_2024, "203.0.113.9", "192.168.1.10", 0);
+	assert_int_equal(om_store_flush(s), 0);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 1);
 	tmpdb_remove(&t);
 }
 
@@ -836,10 +958,12 @@ static void check_after_crash(const char *path, uint64_t lo, uint64_t hi)
 	om_store *s = NULL;
 	char err[256] = "";
 
-	/* Reopening recovers the WAL; the store must be consistent. */
+	/* Reopening recovers the WAL (SQLite); the store must be consistent:
+	 * on PostgreSQL the server rolled the dead client's batch back. */
 	assert_int_equal(om_store_open(path, &s, err, sizeof(err)), 0);
 	om_store_close(s);
-	assert_string_equal(raw_text(path, "PRAGMA integrity_check"), "ok");
+	if (!tb_pg())
+		assert_string_equal(raw_text(path, "PRAGMA integrity_check"), "ok");
 	int64_t n = raw_int(path, "SELECT count(*) FROM events");
 	assert_true(n >= 0);
 	assert_int_equal((uint64_t)n % CRASH_BATCH, 0);
@@ -940,7 +1064,10 @@ int main(void)
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_large_batch_own_reads),
 		cmocka_unit_test(test_month_boundary_utc),
+		cmocka_unit_test(test_concurrent_open),
+		cmocka_unit_test(test_server_gone),
 		cmocka_unit_test(test_kill9_paused_mid_batch),
 		cmocka_unit_test(test_kill9_random_time),
 	};
