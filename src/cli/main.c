@@ -810,10 +810,11 @@ static int cmd_drill(struct cli *c, struct args *a)
 
 /* ---- console ------------------------------------------------------------- */
 
-/* The web console parses its own options. */
+/* The web console parses its own options and reads the console: section
+ * of -c FILE itself (the file is not the gateway's settings). */
 static int cmd_console(struct cli *c, struct args *a)
 {
-	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang);
+	return om_console_main(a->argc - a->i + 1, a->argv + a->i - 1, c->lang, c->config_path);
 }
 
 /* ---- spam and milter ------------------------------------------------------- */
@@ -1387,7 +1388,7 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (c.config_path) {
+	if (c.config_path && strcmp(cmd->name, "console") != 0) {
 		char err[1024];
 		if (om_settings_load(&c.cfg, c.config_path, err, sizeof(err)) < 0) {
 			/* an unreadable file ("PATH: reason") or a bad setting

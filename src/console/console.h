@@ -6,7 +6,9 @@
 #include "base/base.h"
 
 /* `omamori console [...]` and `omamori console user add|passwd|list`.
- * argv[0] is "console". Returns 0 ok, 1 failure, 2 usage error. */
-int om_console_main(int argc, char **argv, enum om_lang lang);
+ * argv[0] is "console"; config_path (may be NULL) is the -c FILE whose
+ * console: section gives the defaults of the options. Returns 0 ok, 1
+ * failure, 2 usage error. */
+int om_console_main(int argc, char **argv, enum om_lang lang, const char *config_path);
 
 #endif

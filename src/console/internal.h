@@ -122,10 +122,12 @@ void con_attention_rate(con_attention *a);
 /* Who needs attention first (see pages.c). */
 void con_attention_sort(con_attention *a, size_t n);
 
-/* The report's text form as a document (for its PDF until the report has
- * its own); NULL when out of memory. */
-struct om_doc;
-struct om_doc *con_report_doc(const char *text, enum om_lang lang);
+/* One CSV record of p[0..len) into fields (at most max; each cut at
+ * CON_CSV_FIELD_MAX - 1 bytes); *ret_n the fields stored. Returns the bytes
+ * consumed (0 at the end). Used to show the statistics' CSV as a table. */
+#define CON_CSV_FIELD_MAX 256
+size_t con_csv_record(const char *p, size_t len, char (*fields)[CON_CSV_FIELD_MAX], size_t max,
+                      size_t *ret_n);
 
 /* ---- static files (data/console, built in by embed-static.py) ---- */
 typedef struct con_static_file {
@@ -143,7 +145,11 @@ typedef struct con_options {
 	const char *cert, *key; /* PEM files; both or neither */
 	unsigned session_seconds;
 	unsigned silence_minutes; /* a gateway silent longer gets a warning */
+	const char *reports_dir;  /* every company's reports; NULL: CON_REPORTS_DIR */
 } con_options;
+#define CON_REPORTS_DIR "omamori-reports"
+/* the store of `console run-reports` when it has no --db (set by the console) */
+#define CON_RUN_DB_ENV "OMAMORI_RUN_DB"
 int con_serve(const con_options *o);
 
 #endif

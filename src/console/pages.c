@@ -1,7 +1,6 @@
 /* console: the pure parts of the pages, kept apart from the server so that
  * unit tests reach them: time zone month bounds, query values (dates,
- * severities), trends, the provider's attention order, and the report's
- * text form as a document for the PDF writer. */
+ * severities), trends and the provider's attention order. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,47 +230,6 @@ void con_attention_sort(con_attention *a, size_t n)
 	qsort(a, n, sizeof(*a), attention_cmp);
 }
 
-/* The report's text form: its first line is the title, "== X ==" a
- * heading, "[X] n" an area, "  - x" a bullet, other lines paragraphs. */
-om_doc *con_report_doc(const char *text, enum om_lang lang)
-{
-	const char *p = text, *nl;
-	char line[2048];
-	om_doc *d = NULL;
-
-	while (*p) {
-		nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		snprintf(line, sizeof(line), "%.*s",
-		         (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
-		p = nl ? nl + 1 : p + len;
-		if (!d) {
-			d = om_doc_new(line, lang); /* the writers show the title */
-			if (!d)
-				return NULL;
-			continue;
-		}
-		size_t l = strlen(line);
-		const char *t = line;
-		while (*t == ' ')
-			t++;
-		if (!*t)
-			continue;
-		if (l > 6 && !strncmp(line, "== ", 3) && !strcmp(line + l - 3, " ==")) {
-			line[l - 3] = '\0';
-			om_doc_heading(d, 2, line + 3);
-		} else if (line[0] == '[')
-			om_doc_heading(d, 3, line);
-		else if (!strncmp(t, "- ", 2))
-			om_doc_bullet(d, OM_DOC_PLAIN, t + 2);
-		else
-			om_doc_para(d, OM_DOC_PLAIN, t);
-	}
-	if (!d)
-		d = om_doc_new("", lang);
-	return d;
-}
-
 bool con_tenant_id_ok(const char *id)
 {
 	size_t n = 0;
@@ -281,4 +239,60 @@ bool con_tenant_id_ok(const char *id)
 		      *p == '_'))
 			return false;
 	return n > 0 && n < 64;
+}
+
+/* One CSV record (RFC 4180: fields separated by commas, quoted fields with
+ * "" for a quote; the record ends at CRLF or LF outside quotes). Returns the
+ * bytes consumed, 0 at the end of the data. A field longer than
+ * CON_CSV_FIELD_MAX - 1 is cut, fields beyond max are skipped, an
+ * unterminated quote ends the record at the end of the data. */
+size_t con_csv_record(const char *p, size_t len, char (*fields)[CON_CSV_FIELD_MAX], size_t max,
+                      size_t *ret_n)
+{
+	size_t i = 0, n = 0, k = 0;
+	bool quoted = false, any = false;
+
+	if (len == 0) {
+		*ret_n = 0;
+		return 0;
+	}
+	for (; i < len; i++) {
+		char c = p[i];
+		if (quoted) {
+			if (c == '"' && i + 1 < len && p[i + 1] == '"') {
+				i++;
+			} else if (c == '"') {
+				quoted = false;
+				continue;
+			}
+		} else if (c == '"') {
+			quoted = true;
+			any = true;
+			continue;
+		} else if (c == ',' || c == '\n' || c == '\r') {
+			if (n < max)
+				fields[n][k] = '\0';
+			n++;
+			k = 0;
+			any = false;
+			if (c == '\r' && i + 1 < len && p[i + 1] == '\n')
+				i++;
+			if (c != ',') {
+				i++;
+				break;
+			}
+			any = true; /* a comma opens the next field, even an empty last one */
+			continue;
+		}
+		any = true;
+		if (n < max && k + 1 < CON_CSV_FIELD_MAX)
+			fields[n][k++] = c;
+	}
+	if (i >= len && any) {
+		if (n < max)
+			fields[n][k] = '\0';
+		n++;
+	}
+	*ret_n = n < max ? n : max;
+	return i;
 }

@@ -8,16 +8,22 @@
  * the X-CSRF-Token header); and every page or API call that names a tenant
  * is checked against the account's tenant on the server side. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "console/internal.h"
@@ -31,6 +37,16 @@
 static const char *const report_categories[] = {"recon",        "c2",   "web_malware",
                                                 "mail_malware", "spam", "harmful_web"};
 
+/* The one run of every company's reports at a time: a child process
+ * (its own store connection, its own time zone switching) writes the PDFs
+ * into <reports_dir>/<run>/ and a .status file when it ends. */
+struct con_job {
+	pid_t pid; /* 0: none running */
+	char run[16];
+	char by[64];
+	om_usec started;
+};
+
 struct con_server {
 	om_store *store;
 	pthread_mutex_t lock;
@@ -38,6 +54,9 @@ struct con_server {
 	unsigned session_seconds;
 	unsigned silence_minutes;
 	con_ratelimit rl;
+	const char *db;
+	const char *reports_dir;
+	struct con_job job;
 };
 
 struct con_req {
@@ -1034,7 +1053,8 @@ static enum MHD_Result page_report(struct req *r, const char *tenant)
 	con_html(&b,
 	         "<section class=\"card\"><p>{7}</p><form class=\"filters\" method=\"get\">"
 	         "<label>{0} <input type=\"month\" name=\"month\" value=\"{1}\" "
-	         "pattern=\"[0-9]{4}-[0-9]{2}\"></label><button type=\"submit\">{2}</button></form>"
+	         "pattern=\"[0-9][0-9][0-9][0-9]-[0-9][0-9]\"></label><button "
+	         "type=\"submit\">{2}</button></form>"
 	         "<ul class=\"links\"><li><a href=\"/t/{3}/report.html?month={1}\">{4}</a></li>"
 	         "<li><a href=\"/t/{3}/report.pdf?month={1}\" download>{5}</a></li>"
 	         "<li><a href=\"/t/{3}/report.json?month={1}\">{6}</a></li></ul></section>",
@@ -1127,11 +1147,10 @@ static enum MHD_Result report_file(struct req *r, const char *tenant, const char
 			return page_message(r, 500, "console.err.internal");
 		}
 		close(fd);
-		rc = report_build(r, tenant, month, OM_REPORT_TEXT, &b, &has_data);
-		om_doc *d = rc < 0 ? NULL : con_report_doc(om_buf_cstr(&b), r->lang);
-		rc = d ? om_doc_pdf(d, path, err, sizeof(err)) : -ENOMEM;
-		om_doc_free(d);
-		om_buf_reset(&b);
+		/* the report module's own PDF (cairo + pango, its charts) */
+		om_report_opts ro = {
+		    .tenant = tenant, .month = month, .format = OM_REPORT_PDF, .lang = r->lang};
+		rc = om_report_pdf(r->srv->store, &ro, path, &has_data, err, sizeof(err));
 		FILE *f = rc < 0 ? NULL : fopen(path, "rb");
 		char chunk[65536];
 		size_t k;
@@ -1195,6 +1214,8 @@ static void overview_cb(void *user, const char *tenant, const char *category, ui
 		a->threats_week += n;
 }
 
+static void provider_nav(struct req *r, om_buf *b, const char *active);
+
 static enum MHD_Result page_dashboard(struct req *r)
 {
 	om_store_tenant *ts;
@@ -1250,11 +1271,7 @@ static enum MHD_Result page_dashboard(struct req *r)
 
 	om_buf_init(&b, 8 * 1024 * 1024);
 	page_begin(r, &b, tr(r, "console.provider_title"));
-	const char *nav[] = {tr(r, "console.nav.all"), tr(r, "console.nav.stats")};
-	con_html(&b,
-	         "<nav class=\"tabs\"><a class=\"here\" href=\"/dashboard\">{0}</a>"
-	         "<a href=\"/stats\">{1}</a></nav>",
-	         nav, 2);
+	provider_nav(r, &b, "/dashboard");
 	const char *h[] = {tr(r, "console.companies"),     tr(r, "console.attn.company"),
 	                   tr(r, "console.attn.state"),    tr(r, "console.attn.threats"),
 	                   tr(r, "console.attn.scans"),    tr(r, "console.attn.month"),
@@ -1298,22 +1315,659 @@ static enum MHD_Result page_dashboard(struct req *r)
 	return send_page(r, &b);
 }
 
-/* GET /stats: the programme statistics (provider roles). */
+/* ---- the programme statistics (provider roles) ---- */
+
+/* The tabs of the provider's pages. */
+static void provider_nav(struct req *r, om_buf *b, const char *active)
+{
+	static const char *const tabs[][2] = {{"/dashboard", "console.nav.all"},
+	                                      {"/stats", "console.nav.stats"},
+	                                      {"/reports", "console.nav.reports"}};
+
+	om_buf_puts(b, "<nav class=\"tabs\">");
+	for (size_t i = 0; i < OM_ARRAY_SIZE(tabs); i++) {
+		const char *v[] = {tabs[i][0], tr(r, tabs[i][1]),
+		                   !strcmp(active, tabs[i][0]) ? "here" : ""};
+		con_html(b, "<a class=\"{2}\" href=\"{0}\">{1}</a>", v, OM_ARRAY_SIZE(v));
+	}
+	om_buf_puts(b, "</nav>");
+}
+
+/* ?month=YYYY-MM, default the month just finished in the default zone;
+ * NULL for a bad value. */
+static const char *provider_month(struct req *r, char month[8])
+{
+	const char *m = qarg(r, "month");
+	om_usec a, b;
+
+	if (m && *m) {
+		if (con_month_bounds(OM_STORE_DEFAULT_TZ, m, &a, &b) < 0)
+			return NULL;
+		snprintf(month, 8, "%s", m);
+		return month;
+	}
+	con_month_of(OM_STORE_DEFAULT_TZ, om_time_now(), -1, month);
+	return month;
+}
+
+/* The CSV's columns (om_report_stats, CSV form). */
+enum { ST_DIM, ST_GROUP, ST_COMPANIES, ST_CAT, ST_MON, ST_AFF, ST_SHARE, ST_EVENTS, ST_NCOLS };
+#define ST_DIMS 4
+
+static const char *stats_label(struct req *r, const char *dim, const char *group)
+{
+	if (!strcmp(dim, "all"))
+		return tr(r, "console.stats.all_companies");
+	if (!strcmp(group, "other"))
+		return tr(r, "console.stats.other");
+	if (!strcmp(group, "unknown"))
+		return tr(r, "console.stats.unknown");
+	return group;
+}
+
+/* A count cell: "x" (suppressed) is shown as such, with the legend below. */
+static const char *stats_cell(const char *v)
+{
+	return !strcmp(v, "x") ? "x" : *v ? v : "-";
+}
+
+/* The statistics' CSV as tables: the pilot's table (every company, one
+ * row per category) and, per dimension, one row per group with the share
+ * of companies affected per category. Returns -EINVAL on a CSV that is not
+ * the statistics' form. */
+static int stats_tables(struct req *r, om_buf *b, const char *csv, size_t len)
+{
+	static const char *const dims[ST_DIMS] = {"all", "industry", "size", "region"};
+	char(*f)[CON_CSV_FIELD_MAX] = calloc(ST_NCOLS, sizeof(*f));
+	char key[64];
+	size_t off = 0, n, used;
+
+	if (!f)
+		return -ENOMEM;
+	used = con_csv_record(csv, len, f, ST_NCOLS, &n); /* the header */
+	if (used == 0 || n != ST_NCOLS || strcmp(f[ST_DIM], "dimension") != 0) {
+		free(f);
+		return -EINVAL;
+	}
+	off = used;
+	for (size_t d = 0; d < ST_DIMS; d++) {
+		size_t start = off, k;
+		bool open = false;
+		char group[CON_CSV_FIELD_MAX] = "";
+		snprintf(key, sizeof(key), "console.stats.dim.%s", dims[d]);
+		const char *h[] = {tr(r, key), tr(r, "console.stats.group"),
+		                   tr(r, "console.stats.companies")};
+		con_html(b, "<section class=\"card stats\"><h2>{0}</h2>", h, 1);
+		if (d == 0) {
+			const char *hh[] = {
+			    tr(r, "console.category"), tr(r, "console.stats.monitored"),
+			    tr(r, "console.stats.affected"), tr(r, "console.stats.share"),
+			    tr(r, "console.stats.events")};
+			con_html(
+			    b,
+			    "<table class=\"stats\"><thead><tr><th>{0}</th><th class=\"num\">{1}"
+			    "</th><th class=\"num\">{2}</th><th class=\"num\">{3}</th>"
+			    "<th class=\"num\">{4}</th></tr></thead><tbody>",
+			    hh, OM_ARRAY_SIZE(hh));
+		} else {
+			con_html(b,
+			         "<table class=\"stats wide\"><thead><tr><th>{1}</th>"
+			         "<th class=\"num\">{2}</th>",
+			         h, OM_ARRAY_SIZE(h));
+			for (size_t c = 0; c < OM_ARRAY_SIZE(report_categories); c++) {
+				const char *v[] = {
+				    cat_name(r, report_categories[c], key, sizeof(key))};
+				con_html(b, "<th class=\"num\">{0}</th>", v, 1);
+			}
+			om_buf_puts(b, "</tr></thead><tbody>");
+		}
+		while ((k = con_csv_record(csv + off, len - off, f, ST_NCOLS, &n)) > 0) {
+			if (n != ST_NCOLS || strcmp(f[ST_DIM], dims[d]) != 0)
+				break;
+			off += k;
+			if (d == 0) {
+				const char *v[] = {cat_name(r, f[ST_CAT], key, sizeof(key)),
+				                   stats_cell(f[ST_MON]), stats_cell(f[ST_AFF]),
+				                   stats_cell(f[ST_SHARE]),
+				                   stats_cell(f[ST_EVENTS])};
+				con_html(b,
+				         "<tr><td>{0}</td><td class=\"num\">{1}</td><td "
+				         "class=\"num\">{2}"
+				         "</td><td class=\"num\">{3}</td><td "
+				         "class=\"num\">{4}</td></tr>",
+				         v, OM_ARRAY_SIZE(v));
+				continue;
+			}
+			if (!open || strcmp(group, f[ST_GROUP]) != 0) {
+				if (open)
+					om_buf_puts(b, "</tr>");
+				snprintf(group, sizeof(group), "%s", f[ST_GROUP]);
+				const char *v[] = {stats_label(r, dims[d], f[ST_GROUP]),
+				                   stats_cell(f[ST_COMPANIES])};
+				con_html(b, "<tr><td>{0}</td><td class=\"num\">{1}</td>", v, 2);
+				open = true;
+			}
+			/* share of the companies watched that were affected: "25.0 % (2/8)" */
+			char cell[CON_CSV_FIELD_MAX * 3 + 16];
+			if (!*f[ST_MON] || !strcmp(f[ST_MON], "0"))
+				snprintf(cell, sizeof(cell), "-");
+			else if (!strcmp(f[ST_SHARE], "x"))
+				snprintf(cell, sizeof(cell), "x");
+			else
+				snprintf(cell, sizeof(cell), "%s %% (%s/%s)", f[ST_SHARE],
+				         f[ST_AFF], f[ST_MON]);
+			const char *v[] = {cell};
+			con_html(b, "<td class=\"num\">{0}</td>", v, 1);
+		}
+		if (open)
+			om_buf_puts(b, "</tr>");
+		if (off == start) {
+			const char *v[] = {tr(r, "console.stats.none")};
+			con_html(b, "<tr><td colspan=\"8\">{0}</td></tr>", v, 1);
+		}
+		om_buf_puts(b, "</tbody></table></section>");
+	}
+	free(f);
+	return 0;
+}
+
+/* GET /stats?month=: the programme statistics (provider roles). */
 static enum MHD_Result page_stats(struct req *r)
 {
-	om_buf b;
+	om_buf b, csv;
+	char month[8], err[512];
+	bool ok;
 
 	if (!is_provider(r))
 		return page_message(r, 403, "console.err.forbidden");
-	om_buf_init(&b, 1024 * 1024);
+	ok = provider_month(r, month) != NULL;
+	if (!ok)
+		con_month_of(OM_STORE_DEFAULT_TZ, om_time_now(), -1, month);
+	om_buf_init(&b, 4 * 1024 * 1024);
 	page_begin(r, &b, tr(r, "console.nav.stats"));
-	const char *nav[] = {tr(r, "console.nav.all"), tr(r, "console.nav.stats"),
-	                     tr(r, "console.stats.pending")};
+	provider_nav(r, &b, "/stats");
+	char anon[1024];
+	snprintf(anon, sizeof(anon), tr(r, "console.stats.anon"), OM_STATS_K, OM_STATS_K);
+	const char *v[] = {tr(r, "console.stats.intro"),
+	                   tr(r, "console.report.month"),
+	                   month,
+	                   tr(r, "console.report.show"),
+	                   tr(r, "console.stats.csv"),
+	                   tr(r, "console.stats.xlsx"),
+	                   anon};
 	con_html(&b,
-	         "<nav class=\"tabs\"><a href=\"/dashboard\">{0}</a>"
-	         "<a class=\"here\" href=\"/stats\">{1}</a></nav><p class=\"nw\">{2}</p>",
-	         nav, OM_ARRAY_SIZE(nav));
+	         "<section class=\"card\"><p>{0}</p><form class=\"filters\" method=\"get\">"
+	         "<label>{1} <input type=\"month\" name=\"month\" value=\"{2}\" "
+	         "pattern=\"[0-9][0-9][0-9][0-9]-[0-9][0-9]\"></label><button "
+	         "type=\"submit\">{3}</button></form>"
+	         "<ul class=\"links\"><li><a href=\"/stats.csv?month={2}\" download>{4}</a></li>"
+	         "<li><a href=\"/stats.xlsx?month={2}\" download>{5}</a></li></ul>"
+	         "<p class=\"nw\">{6}</p></section>",
+	         v, OM_ARRAY_SIZE(v));
+	if (!ok) {
+		const char *e[] = {tr(r, "console.report.bad_month")};
+		con_html(&b, "<p class=\"banner bad\">{0}</p>", e, 1);
+		return send_page_status(r, &b, 400);
+	}
+	om_buf_init(&csv, 8 * 1024 * 1024);
+	if (om_report_stats(r->srv->store, month, OM_STATS_CSV, r->lang, &csv, NULL, err,
+	                    sizeof(err)) < 0 ||
+	    stats_tables(r, &b, om_buf_cstr(&csv), csv.len) < 0) {
+		om_buf_free(&csv);
+		om_buf_free(&b);
+		return page_message(r, 500, "console.err.internal");
+	}
+	om_buf_free(&csv);
 	return send_page(r, &b);
+}
+
+/* Reads a whole file into b (at most its cap). */
+static int slurp(const char *path, om_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t k;
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (om_buf_append(b, chunk, k) < 0) {
+			rc = -E2BIG;
+			break;
+		}
+	if (ferror(f))
+		rc = -EIO;
+	fclose(f);
+	return rc;
+}
+
+/* GET /stats.csv, /stats.xlsx ?month=: the downloads (provider roles). */
+static enum MHD_Result stats_file(struct req *r, bool xlsx)
+{
+	char month[8], err[512], disp[128];
+	om_buf b;
+	enum MHD_Result ret;
+	int rc;
+
+	if (!is_provider(r))
+		return page_message(r, 403, "console.err.forbidden");
+	if (!provider_month(r, month))
+		return page_message(r, 400, "console.report.bad_month");
+	om_buf_init(&b, 16 * 1024 * 1024);
+	if (xlsx) {
+		char path[] = "/tmp/omamori-stats-XXXXXX";
+		int fd = mkstemp(path);
+		if (fd < 0) {
+			om_buf_free(&b);
+			return page_message(r, 500, "console.err.internal");
+		}
+		close(fd);
+		rc = om_report_stats(r->srv->store, month, OM_STATS_XLSX, r->lang, NULL, path, err,
+		                     sizeof(err));
+		if (rc == 0)
+			rc = slurp(path, &b);
+		unlink(path);
+	} else
+		rc = om_report_stats(r->srv->store, month, OM_STATS_CSV, r->lang, &b, NULL, err,
+		                     sizeof(err));
+	if (rc < 0 || b.len == 0) {
+		om_buf_free(&b);
+		return page_message(r, 500, "console.err.internal");
+	}
+	snprintf(disp, sizeof(disp), "attachment; filename=\"omamori-stats-%s.%s\"", month,
+	         xlsx ? "xlsx" : "csv");
+	ret = send_bytes(r, 200,
+	                 xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	                      : "text/csv; charset=utf-8",
+	                 b.data, b.len, NULL, disp);
+	om_buf_free(&b);
+	return ret;
+}
+
+/* ---- every company's report for a month, in one action (provider) ---- */
+
+#define CON_RUNS_MAX 64
+
+/* A run's name: "YYYY-MM-ja" or "YYYY-MM-en" (the month and language). */
+static bool run_name_ok(const char *run)
+{
+	om_usec a, b;
+	char m[8];
+
+	if (strlen(run) != 10 || run[7] != '-')
+		return false;
+	snprintf(m, sizeof(m), "%.7s", run);
+	return con_month_bounds(OM_STORE_DEFAULT_TZ, m, &a, &b) == 0 &&
+	       (!strcmp(run + 8, "ja") || !strcmp(run + 8, "en"));
+}
+
+/* Whether the running job has ended (its child reaped). */
+static void job_reap(struct con_server *srv)
+{
+	int st;
+
+	if (srv->job.pid > 0 && waitpid(srv->job.pid, &st, WNOHANG) == srv->job.pid)
+		srv->job.pid = 0;
+}
+
+static bool job_running(struct con_server *srv, const char *run)
+{
+	job_reap(srv);
+	return srv->job.pid > 0 && (!run || !strcmp(srv->job.run, run));
+}
+
+/* Starts the run of month in the user's language. 0, -EBUSY (one is
+ * running) or a negative errno. */
+static int job_start(struct req *r, const char *month)
+{
+	struct con_server *srv = r->srv;
+	char run[16], dir[4096];
+	pid_t pid;
+
+	if (job_running(srv, NULL))
+		return -EBUSY;
+	snprintf(run, sizeof(run), "%s-%s", month, om_lang_name(r->lang));
+	if (snprintf(dir, sizeof(dir), "%s/%s", srv->reports_dir, run) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((mkdir(srv->reports_dir, 0750) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0750) < 0 && errno != EEXIST))
+		return -errno;
+	/* a new process of this program (`console run-reports`): its own store
+	 * connection and time zone switching, nothing shared with the server */
+	char m[8];
+	snprintf(m, sizeof(m), "%s", month);
+	char *argv[] = {"omamori", "--lang",      (char *)om_lang_name(r->lang),
+	                "console", "run-reports", "--dir",
+	                dir,       "--month",     m,
+	                NULL};
+	/* the store by the environment, not the command line: a PostgreSQL
+	 * URL may carry a password, and every user can read command lines */
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **envp = calloc(ne + 2, sizeof(*envp));
+	size_t dblen = strlen(srv->db) + sizeof(CON_RUN_DB_ENV "=");
+	char *dbenv = malloc(dblen);
+	if (!envp || !dbenv) {
+		free(envp);
+		free(dbenv);
+		return -ENOMEM;
+	}
+	snprintf(dbenv, dblen, "%s=%s", CON_RUN_DB_ENV, srv->db);
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], CON_RUN_DB_ENV "=", sizeof(CON_RUN_DB_ENV)) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = dbenv;
+	envp[k] = NULL;
+	posix_spawnattr_t at;
+	sigset_t none, def;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int e = posix_spawn(&pid, "/proc/self/exe", NULL, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	free(envp);
+	free(dbenv);
+	if (e)
+		return -e;
+	srv->job.pid = pid;
+	snprintf(srv->job.run, sizeof(srv->job.run), "%s", run);
+	snprintf(srv->job.by, sizeof(srv->job.by), "%s", r->acct.name);
+	srv->job.started = om_time_now();
+	return 0;
+}
+
+struct run_status {
+	bool done, running;
+	int rc;
+	size_t written, nodata, files;
+	char err[512];
+};
+
+static void run_status_get(struct con_server *srv, const char *run, struct run_status *st)
+{
+	char dir[4096], path[4200];
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	st->running = job_running(srv, run);
+	snprintf(dir, sizeof(dir), "%s/%s", srv->reports_dir, run);
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+		st->files += l > 4 && !strcmp(e->d_name + l - 4, ".pdf");
+	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/.status", dir);
+	if (st->running || !(f = fopen(path, "r")))
+		return;
+	if (fscanf(f, "%d %zu %zu\n", &st->rc, &st->written, &st->nodata) == 3) {
+		st->done = true;
+		if (!fgets(st->err, sizeof(st->err), f))
+			st->err[0] = '\0';
+		st->err[strcspn(st->err, "\n")] = '\0';
+	}
+	fclose(f);
+}
+
+/* "done: 998 reports, 2 without data", "running: 120 so far", ... */
+static void run_status_text(struct req *r, const struct run_status *st, char *out, size_t n,
+                            const char **cls)
+{
+	if (st->running) {
+		snprintf(out, n, tr(r, "console.reports.running"), st->files);
+		*cls = "warn";
+	} else if (st->done && st->rc == 0) {
+		snprintf(out, n, tr(r, "console.reports.done"), st->written, st->nodata);
+		*cls = "good";
+	} else if (st->done) {
+		snprintf(out, n, tr(r, "console.reports.failed"), st->written, st->err);
+		*cls = "bad";
+	} else {
+		snprintf(out, n, tr(r, "console.reports.interrupted"), st->files);
+		*cls = "bad";
+	}
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)b, (const char *)a); /* newest month first */
+}
+
+/* GET /reports: the form and the runs so far. */
+static enum MHD_Result page_reports(struct req *r, unsigned status, const char *msg_key)
+{
+	om_buf b;
+	char month[8], runs[CON_RUNS_MAX][16];
+	size_t nr = 0;
+
+	if (!is_provider(r))
+		return page_message(r, 403, "console.err.forbidden");
+	con_month_of(OM_STORE_DEFAULT_TZ, om_time_now(), -1, month);
+	om_buf_init(&b, 1024 * 1024);
+	page_begin(r, &b, tr(r, "console.nav.reports"));
+	provider_nav(r, &b, "/reports");
+	if (msg_key) {
+		const char *e[] = {tr(r, msg_key)};
+		con_html(&b, "<p class=\"banner bad\">{0}</p>", e, 1);
+	}
+	const char *v[] = {
+	    tr(r, "console.reports.intro"), tr(r, "console.report.month"),      month, r->csrf,
+	    tr(r, "console.reports.make"),  tr(r, "console.reports.admin_only")};
+	con_html(&b, "<section class=\"card\"><p>{0}</p>", v, 1);
+	if (r->acct.role == OM_ROLE_PROVIDER_ADMIN)
+		con_html(&b,
+		         "<form class=\"filters\" method=\"post\" action=\"/reports\">"
+		         "<input type=\"hidden\" name=\"csrf\" value=\"{3}\">"
+		         "<label>{1} <input type=\"month\" name=\"month\" value=\"{2}\" required "
+		         "pattern=\"[0-9][0-9][0-9][0-9]-[0-9][0-9]\"></label><button "
+		         "type=\"submit\">{4}</button>"
+		         "</form>",
+		         v, OM_ARRAY_SIZE(v));
+	else
+		con_html(&b, "<p class=\"nw\">{5}</p>", v, OM_ARRAY_SIZE(v));
+	om_buf_puts(&b, "</section>");
+
+	DIR *d = opendir(r->srv->reports_dir);
+	for (struct dirent *e; d && (e = readdir(d)) && nr < CON_RUNS_MAX;)
+		if (strlen(e->d_name) < sizeof(runs[0]) && run_name_ok(e->d_name))
+			memcpy(runs[nr++], e->d_name, strlen(e->d_name) + 1);
+	if (d)
+		closedir(d);
+	qsort(runs, nr, sizeof(runs[0]), run_cmp);
+	const char *h[] = {tr(r, "console.reports.runs"), tr(r, "console.report.month"),
+	                   tr(r, "console.reports.lang"), tr(r, "console.reports.state")};
+	con_html(&b,
+	         "<section class=\"card\"><h2>{0}</h2><table class=\"runs\"><thead><tr><th>{1}</th>"
+	         "<th>{2}</th><th>{3}</th></tr></thead><tbody>",
+	         h, OM_ARRAY_SIZE(h));
+	for (size_t i = 0; i < nr; i++) {
+		struct run_status st;
+		char text[800], m[8];
+		const char *cls;
+		run_status_get(r->srv, runs[i], &st);
+		run_status_text(r, &st, text, sizeof(text), &cls);
+		snprintf(m, sizeof(m), "%.7s", runs[i]);
+		const char *row[] = {
+		    runs[i], m,
+		    tr(r, !strcmp(runs[i] + 8, "ja") ? "console.lang.ja" : "console.lang.en"), text,
+		    cls};
+		con_html(&b,
+		         "<tr data-href=\"/reports/{0}\"><td><a href=\"/reports/{0}\">{1}</a></td>"
+		         "<td>{2}</td><td class=\"state {4}\">{3}</td></tr>",
+		         row, OM_ARRAY_SIZE(row));
+	}
+	if (nr == 0) {
+		const char *e[] = {tr(r, "console.reports.none")};
+		con_html(&b, "<tr><td colspan=\"3\">{0}</td></tr>", e, 1);
+	}
+	om_buf_puts(&b, "</tbody></table></section>");
+	return send_page_status(r, &b, status);
+}
+
+/* POST /reports month=&csrf=: starts the run (provider admin). */
+static enum MHD_Result do_reports(struct req *r)
+{
+	con_form f;
+	const char *m;
+	om_usec a, b;
+	char to[64];
+	int rc;
+
+	con_form_parse(&f, r->body, r->body_len);
+	if (!csrf_ok(r, &f))
+		return page_message(r, 403, "console.err.csrf");
+	if (r->acct.role != OM_ROLE_PROVIDER_ADMIN)
+		return page_message(r, 403, "console.err.forbidden");
+	m = con_form_get(&f, "month");
+	if (!m || con_month_bounds(OM_STORE_DEFAULT_TZ, m, &a, &b) < 0)
+		return page_reports(r, 400, "console.report.bad_month");
+	rc = job_start(r, m);
+	if (rc == -EBUSY)
+		return page_reports(r, 409, "console.reports.busy");
+	if (rc < 0)
+		return page_reports(r, 500, "console.reports.cannot");
+	audit(r, r->acct.name, "", "reports_all", r->srv->job.run);
+	snprintf(to, sizeof(to), "/reports/%s", r->srv->job.run);
+	return redirect(r, to, NULL);
+}
+
+/* GET /reports/<run>: the state of a run and each company's download (the
+ * companies om_report_all writes: every tenant of the store). */
+static enum MHD_Result page_run(struct req *r, const char *run)
+{
+	struct run_status st;
+	char(*ids)[OM_STORE_TENANT_MAX + 1];
+	size_t n = 0;
+	om_buf b;
+	char text[800], m[8], dir[4096], path[4300], title[160];
+	const char *cls;
+
+	snprintf(m, sizeof(m), "%.7s", run);
+	snprintf(dir, sizeof(dir), "%s/%s", r->srv->reports_dir, run);
+	if (access(dir, F_OK) < 0)
+		return page_message(r, 404, "console.err.not_found");
+	ids = calloc(CON_TENANTS_MAX, sizeof(*ids));
+	if (!ids)
+		return page_message(r, 500, "console.err.internal");
+	int rc = om_store_tenants(r->srv->store, ids, CON_TENANTS_MAX, &n);
+	if (rc < 0 && rc != -E2BIG) {
+		free(ids);
+		return page_message(r, 500, "console.err.internal");
+	}
+	run_status_get(r->srv, run, &st);
+	run_status_text(r, &st, text, sizeof(text), &cls);
+	snprintf(title, sizeof(title), "%s %s", tr(r, "console.nav.reports"), m);
+	om_buf_init(&b, 4 * 1024 * 1024);
+	page_begin(r, &b, title);
+	provider_nav(r, &b, "/reports");
+	const char *v[] = {text, cls, tr(r, "console.reports.reload"), run};
+	con_html(&b, "<p class=\"banner {1}\">{0}</p>", v, 2);
+	if (st.running)
+		con_html(&b, "<p><a href=\"/reports/{3}\">{2}</a></p>", v, OM_ARRAY_SIZE(v));
+	const char *h[] = {tr(r, "console.attn.company"), tr(r, "console.reports.file")};
+	con_html(&b,
+	         "<section class=\"card\"><table class=\"runs\"><thead><tr><th>{0}</th><th>{1}</th>"
+	         "</tr></thead><tbody>",
+	         h, 2);
+	for (size_t i = 0; i < n; i++) {
+		om_store_tenant_meta md;
+		om_store_tenant t;
+		const char *name = ids[i];
+		if (!con_tenant_id_ok(ids[i]))
+			continue;
+		if (om_store_tenant_meta_get(r->srv->store, ids[i], &md) == 0 && md.display_name[0])
+			name = md.display_name;
+		else if (om_store_tenant_get(r->srv->store, ids[i], &t) == 0 && t.name[0])
+			name = t.name;
+		snprintf(path, sizeof(path), "%s/%s-%s.pdf", dir, ids[i], m);
+		bool have = access(path, R_OK) == 0;
+		const char *row[] = {name, ids[i], run, tr(r, "console.reports.no_file"),
+		                     tr(r, "console.report.pdf")};
+		if (have)
+			con_html(&b,
+			         "<tr><td>{0} <span class=\"id\">{1}</span></td><td><a "
+			         "href=\"/reports/{2}/{1}.pdf\" download>{4}</a></td></tr>",
+			         row, OM_ARRAY_SIZE(row));
+		else
+			con_html(&b,
+			         "<tr><td>{0} <span class=\"id\">{1}</span></td><td "
+			         "class=\"nw\">{3}</td>"
+			         "</tr>",
+			         row, OM_ARRAY_SIZE(row));
+	}
+	om_buf_puts(&b, "</tbody></table></section>");
+	free(ids);
+	return send_page(r, &b);
+}
+
+/* GET /reports/<run>/<tenant>.pdf */
+static enum MHD_Result run_file(struct req *r, const char *run, const char *file)
+{
+	char tenant[64], path[4300], disp[160];
+	size_t l = strlen(file);
+	struct stat sb;
+	int fd;
+
+	if (l <= 4 || l - 4 >= sizeof(tenant) || strcmp(file + l - 4, ".pdf") != 0)
+		return page_message(r, 404, "console.err.not_found");
+	memcpy(tenant, file, l - 4);
+	tenant[l - 4] = '\0';
+	if (!con_tenant_id_ok(tenant))
+		return page_message(r, 404, "console.err.not_found");
+	snprintf(path, sizeof(path), "%s/%s/%s-%.7s.pdf", r->srv->reports_dir, run, tenant, run);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return page_message(r, 404, "console.err.not_found");
+	}
+	struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	add_security_headers(r, resp, NULL);
+	MHD_add_response_header(resp, "Content-Type", "application/pdf");
+	snprintf(disp, sizeof(disp), "attachment; filename=\"report-%s-%.7s.pdf\"", tenant, run);
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* /reports[/<run>[/<tenant>.pdf]] (provider roles) */
+static enum MHD_Result route_reports(struct req *r, const char *rest, bool post)
+{
+	char run[16];
+	const char *slash;
+
+	if (!is_provider(r))
+		return page_message(r, 403, "console.err.forbidden");
+	if (!*rest)
+		return post ? do_reports(r) : page_reports(r, 200, NULL);
+	if (post || *rest != '/')
+		return page_message(r, 404, "console.err.not_found");
+	rest++;
+	slash = strchr(rest, '/');
+	size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (len >= sizeof(run))
+		return page_message(r, 404, "console.err.not_found");
+	memcpy(run, rest, len);
+	run[len] = '\0';
+	if (!run_name_ok(run))
+		return page_message(r, 404, "console.err.not_found");
+	if (!slash)
+		return page_run(r, run);
+	return run_file(r, run, slash + 1);
 }
 
 /* /t/<tenant>[/<page>[/<id>]] */
@@ -1802,6 +2456,12 @@ static enum MHD_Result route(struct req *r)
 		return route_tenant(r, u + 3);
 	if (!strcmp(u, "/stats") && get)
 		return page_stats(r);
+	if (!strcmp(u, "/stats.csv") && get)
+		return stats_file(r, false);
+	if (!strcmp(u, "/stats.xlsx") && get)
+		return stats_file(r, true);
+	if (!strncmp(u, "/reports", 8) && (get || post) && (!u[8] || u[8] == '/'))
+		return route_reports(r, u + 8, post);
 	if (!strcmp(u, "/api/me") && get)
 		return api_me(r);
 	if (!strcmp(u, "/api/tenants") && get)
@@ -2001,6 +2661,8 @@ int con_serve(const con_options *o)
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
 	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
+	srv->db = o->db;
+	srv->reports_dir = o->reports_dir && *o->reports_dir ? o->reports_dir : CON_REPORTS_DIR;
 	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0) {
 		om_err("%s", err);
 		goto out;
@@ -2036,6 +2698,11 @@ int con_serve(const con_options *o)
 	fputc('\n', stderr);
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
+	if (srv->job.pid > 0) {
+		/* a run of every company's reports ends with the console */
+		kill(srv->job.pid, SIGTERM);
+		waitpid(srv->job.pid, NULL, 0);
+	}
 	rc = 0;
 out:
 	om_store_close(srv->store);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/internal.h"
 #include "report/report.h"
 
 /* Hard caps: a document is built by our own code, but its text may come
@@ -1267,7 +1268,11 @@ int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, si
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, d->title);
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "omamori " OMAMORI_VERSION);
 	cairo_t *cr = cairo_create(s);
-	PangoContext *ctx = pango_cairo_create_context(cr);
+	/* the expanded copy of the font when there is one (pdffont.c) */
+	PangoFontMap *fm = report_pdf_fontmap_acquire();
+	PangoContext *ctx = fm ? pango_font_map_create_context(fm) : pango_cairo_create_context(cr);
+	if (fm)
+		pango_cairo_update_context(cr, ctx);
 	pango_context_set_language(ctx,
 	                           pango_language_from_string(d->lang == OM_LANG_JA ? "ja" : "en"));
 	struct pdf p = {.cr = cr,
@@ -1279,6 +1284,7 @@ int om_doc_pdf2(const om_doc *d, const char *path, unsigned flags, char *err, si
 	if (cairo_status(cr) == CAIRO_STATUS_SUCCESS)
 		pdf_doc(&p, d);
 	g_object_unref(ctx);
+	report_pdf_fontmap_release(fm);
 	cairo_status_t st = cairo_status(cr);
 	cairo_destroy(cr);
 	cairo_surface_finish(s);

@@ -25,4 +25,12 @@ int report_pdf_flags(om_store *s, pthread_mutex_t *store_lock, const om_report_o
                      const char *path, unsigned flags, bool *ret_has_data, char *err,
                      size_t errlen);
 
+/* The PDF writer's fonts (pdffont.c): a font map of the Japanese font with
+ * its subroutines expanded, from a pool (one per thread drawing at once);
+ * NULL when it cannot be had (then the system's default font map serves).
+ * Give it back with report_pdf_fontmap_release (NULL is fine). */
+typedef struct _PangoFontMap PangoFontMap;
+PangoFontMap *report_pdf_fontmap_acquire(void);
+void report_pdf_fontmap_release(PangoFontMap *m);
+
 #endif

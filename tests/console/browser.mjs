@@ -6,7 +6,7 @@
 //   node browser.mjs URL SHOTS_DIR
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const [url, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
@@ -21,6 +21,8 @@ async function session(lang) {
   const page = await ctx.newPage();
   page.on('console', m => { if (m.type() === 'error' && !/status of 403/.test(m.text())) errors.push(m.text()); });
   page.on('pageerror', e => errors.push(String(e)));
+  // a dialog would be markup from the data running as script (XSS)
+  page.on('dialog', d => { errors.push(`dialog: ${d.message()}`); d.dismiss(); });
   if (lang) await page.goto(`${url}/?lang=${lang}`);
   return { ctx, page };
 }
@@ -61,6 +63,8 @@ const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, ful
   await dl.saveAs(pdf);
   const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
   ok('PDF report has its title and the scan count', text.includes('月次セキュリティレポート') && text.includes('19'));
+  // the report module's own PDF: its weekly charts have titles
+  ok('PDF report is the report module\'s (its weekly chart, Japanese)', text.includes('週ごとの件数'));
   await page.goto(`${url}/t/acme/report.html?month=${process.env.MONTH}`);
   await shot(page, 'ja-report-html');
   // another company's pages, by any URL
@@ -68,6 +72,12 @@ const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, ful
     const r = await page.goto(`${url}${p}`);
     const fine = p === '/dashboard' ? page.url().endsWith('/t/acme') : r.status() === 403;
     ok(`company user cannot reach ${p}`, fine);
+  }
+  // nor the provider's pages and files (statistics, every company's reports)
+  for (const p of ['/stats.csv?month=2024-05', '/stats.xlsx?month=2024-05', '/reports',
+                   '/reports/2024-05-en', '/reports/2024-05-en/acme.pdf']) {
+    const r = await page.goto(`${url}${p}`).catch(() => null);
+    ok(`company user cannot reach ${p}`, r !== null && r.status() === 403);
   }
   await shot(page, 'ja-forbidden');
   // switch language
@@ -87,7 +97,7 @@ const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, ful
   const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('a[href*="report.pdf"]')]);
   await dl2.saveAs(`${shots}/report-en.pdf`);
   const t2 = execFileSync('pdftotext', [`${shots}/report-en.pdf`, '-'], { encoding: 'utf8' });
-  ok('English PDF report', t2.includes('Monthly security report'));
+  ok('English PDF report', t2.includes('Monthly security report') && t2.includes('events per week, 2024-05'));
   await page.goto(`${url}/t/acme/report.html?month=${process.env.MONTH}`);
   await shot(page, 'en-report-html');
   await page.goto(`${url}/t/beta`);
@@ -103,8 +113,42 @@ for (const lang of ['en', 'ja']) {
   ok(`${lang}: provider lands on the overview`, page.url().endsWith('/dashboard'));
   ok(`${lang}: overview lists the companies`, (await page.locator('table.tenants tbody tr').count()) >= 2);
   await shot(page, `${lang}-provider-dashboard`);
-  await page.goto(`${url}/stats`);
+  // the programme statistics: the pilot's table, the downloads
+  const T = lang === 'ja'
+    ? { pilot: '全社（実証事業の表）', industry: '業種別', make: '全社のレポートを作る', title: '月次セキュリティレポート', done: '完了' }
+    : { pilot: "All companies (the pilot's table)", industry: 'By industry', make: "Make every company's report", title: 'Monthly security report', done: 'Done' };
+  await page.goto(`${url}/stats?month=${process.env.MONTH}`);
+  const stats = await page.textContent('main');
+  ok(`${lang}: statistics show the pilot's table and the groups`, stats.includes(T.pilot) && stats.includes(T.industry) &&
+     (await page.locator('table.stats').count()) === 4);
+  ok(`${lang}: statistics name no company`, !/acme|Acme|Stats <img|co-0/.test(stats));
   await shot(page, `${lang}-stats`);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('a[href^="/stats.csv"]')]);
+  await csv.saveAs(`${shots}/stats-${lang}.csv`);
+  const csvText = readFileSync(`${shots}/stats-${lang}.csv`, 'utf8');
+  ok(`${lang}: statistics CSV download`, csvText.startsWith('dimension,group,companies,category') && csvText.includes('all,"all",'));
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('a[href^="/stats.xlsx"]')]);
+  await xlsx.saveAs(`${shots}/stats-${lang}.xlsx`);
+  ok(`${lang}: statistics XLSX download (a zip)`, readFileSync(`${shots}/stats-${lang}.xlsx`).subarray(0, 2).toString() === 'PK');
+  // every company's report for the month in one action
+  await page.click('nav.tabs a[href="/reports"]');
+  await shot(page, `${lang}-reports`);
+  await page.fill('input[name=month]', process.env.MONTH);
+  await Promise.all([page.waitForNavigation(), page.click(`form[action="/reports"] button`)]);
+  ok(`${lang}: the run's page`, page.url().endsWith(`/reports/${process.env.MONTH}-${lang}`));
+  for (let i = 0; i < 240 && (await page.locator('p.banner.warn').count()) > 0; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  ok(`${lang}: the run is done`, (await page.textContent('p.banner')).includes(T.done));
+  ok(`${lang}: company names on the run's page are text`, (await page.textContent('main')).includes('Stats <img src=x onerror=alert(s1)> s1'));
+  await shot(page, `${lang}-run`);
+  const [rep] = await Promise.all([page.waitForEvent('download'), page.click('a[href$="/acme.pdf"]')]);
+  await rep.saveAs(`${shots}/all-acme-${lang}.pdf`);
+  const repText = execFileSync('pdftotext', [`${shots}/all-acme-${lang}.pdf`, '-'], { encoding: 'utf8' });
+  ok(`${lang}: a company's PDF from the run, in ${lang}`, repText.includes(T.title) && repText.includes('Acme'));
+  await page.goto(`${url}/reports`);
+  await shot(page, `${lang}-reports-list`);
   await page.goto(`${url}/t/beta`);
   ok(`${lang}: provider reads every company`, (await page.textContent('h1')).includes('Beta'));
   await shot(page, `${lang}-provider-beta`);

@@ -1,6 +1,6 @@
 /* libFuzzer: the console's parsers of request data (form bodies, cookies,
- * batch ids, the search page's query values) and the template layer's
- * escaping of any value. */
+ * batch ids, the search page's query values, the statistics' CSV records)
+ * and the template layer's escaping of any value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)con_severity_parse(s, &sev);
 		(void)con_id_parse(s, &id);
 		(void)con_category_ok(s);
+	}
+	{
+		/* CSV records: each takes at least one byte, together all of them,
+		 * and every field stored is terminated within its buffer */
+		static char fields[8][CON_CSV_FIELD_MAX];
+		size_t off = 0, n, k;
+		while ((k = con_csv_record((const char *)data + off, size - off, fields, 8, &n)) > 0) {
+			if (n > 8 || k > size - off)
+				abort();
+			for (size_t i = 0; i < n; i++)
+				if (!memchr(fields[i], '\0', CON_CSV_FIELD_MAX))
+					abort();
+			off += k;
+		}
+		if (off != size)
+			abort();
 	}
 	{
 		/* an escaped value never opens a tag or an attribute */

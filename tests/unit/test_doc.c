@@ -241,7 +241,13 @@ static int pdf_setup(void **state)
 {
 	(void)state;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/omamori-doc-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	/* the PDF writer's expanded font copies (pdffont.c) in a folder of
+	 * this test's own, made by the first PDF */
+	char fonts[96];
+	snprintf(fonts, sizeof(fonts), "%s/fonts", tmpdir);
+	return setenv("OMAMORI_FONT_CACHE", fonts, 1);
 }
 
 static int pdf_teardown(void **state)
@@ -337,6 +343,42 @@ static void test_pdf_text(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 }
 
+/* The Japanese font is embedded as a subset of the glyphs drawn only (its
+ * copy with the subroutines expanded): a page of Japanese in both weights
+ * is well under 300 KB (the installed font's subroutines alone made it
+ * about 1.8 MB), and the copies are in the cache folder. */
+static void test_pdf_font_size(void **state)
+{
+	(void)state;
+	char path[128], dir[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/font.pdf", tmpdir);
+	om_doc *d = om_doc_new("月次セキュリティレポート", OM_LANG_JA);
+	om_doc_heading(d, 2, "今月のまとめ：攻撃は防がれました");
+	for (int i = 0; i < 20; i++)
+		om_doc_para(d, OM_DOC_PLAIN,
+		            "インターネットからの探索は毎日のように届く背景の雑音です。"
+		            "ゲートウェイが止めたので、お店で何かをする必要はありません。"
+		            "不審な通信、ウイルス付きのメール、迷惑メール、危険なサイト。");
+	char err[256] = "";
+	assert_int_equal(om_doc_pdf(d, path, err, sizeof(err)), 0);
+	om_doc_free(d);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < 300 * 1000);
+	char *fonts = run("pdffonts '%s'", path);
+	assert_non_null(strstr(fonts, "NotoSansCJKjp-Regular"));
+	assert_non_null(strstr(fonts, "NotoSansCJKjp-Bold"));
+	free(fonts);
+	char *txt = run("pdftotext -enc UTF-8 '%s' -", path);
+	assert_non_null(strstr(txt, "背景の雑音です"));
+	free(txt);
+	snprintf(dir, sizeof(dir), "%s/fonts", tmpdir);
+	char *ls = run("ls '%s'", dir);
+	assert_non_null(strstr(ls, "NotoSansCJK-Regular"));
+	assert_non_null(strstr(ls, "NotoSansCJK-Bold"));
+	free(ls);
+}
+
 static void test_pdf_long_table(void **state)
 {
 	(void)state;
@@ -408,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_args),
 	    cmocka_unit_test(test_radar_svg),
 	    cmocka_unit_test(test_pdf_text),
+	    cmocka_unit_test(test_pdf_font_size),
 	    cmocka_unit_test(test_pdf_long_table),
 	    cmocka_unit_test(test_pdf_errors),
 	};
