@@ -47,8 +47,48 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but the
+ * quote and the backslash. */
+#define P1(c) ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+#define P4(c) P1(c), P1(c + 1), P1(c + 2), P1(c + 3)
+#define P16(c) P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
+#define P64(c) P16(c), P16(c + 16), P16(c + 32), P16(c + 48)
+static const bool plain_byte[256] = {P64(0), P64(64), P64(128), P64(192)};
+
+/* Room for n more bytes and the terminating NUL without growing. */
+static inline bool room(const om_buf *b, size_t n)
+{
+	return b->len + n < b->cap && b->len + n <= b->max;
+}
+
+/* The common case of a value: plain bytes that fit. Writes
+ * [pre]"s"[post] and returns true, or writes nothing and returns false. */
+static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char post)
+{
+	if (!room(b, n + 4))
+		return false;
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++)
+		if (!plain_byte[u[i]])
+			return false;
+	char *d = b->data + b->len;
+	if (pre)
+		*d++ = pre;
+	*d++ = '"';
+	memcpy(d, s, n);
+	d += n;
+	*d++ = '"';
+	if (post)
+		*d++ = post;
+	*d = '\0';
+	b->len = (size_t)(d - b->data);
+	return true;
+}
+
 void om_json_escape(om_buf *b, const char *str, size_t n)
 {
+	if (put_plain(b, 0, str, n, 0))
+		return;
 	const unsigned char *s = (const unsigned char *)str;
 	om_buf_putc(b, '"');
 	size_t i = 0;
@@ -56,8 +96,7 @@ void om_json_escape(om_buf *b, const char *str, size_t n)
 		unsigned char c = s[i];
 		size_t run = i;
 		/* copy plain runs in one go */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
-		       s[run] != '\\')
+		while (run < n && plain_byte[s[run]])
 			run++;
 		if (run > i) {
 			om_buf_append(b, s + i, run - i);
@@ -97,9 +136,30 @@ void om_json_escape(om_buf *b, const char *str, size_t n)
 	om_buf_putc(b, '"');
 }
 
-/* Keys are program constants: plain ASCII ones are copied as they are. */
+/* Keys are program constants: plain ASCII ones are copied as they are.
+ * The fast path copies and checks in one pass, straight into the buffer,
+ * and commits only a plain key that fit. */
 static void json_key(om_json *j, const char *key)
 {
+	om_buf *b = j->b;
+	if (key && room(b, 68)) {
+		char *d = b->data + b->len;
+		size_t o = 0;
+		if (j->need_comma[j->depth])
+			d[o++] = ',';
+		d[o++] = '"';
+		size_t i = 0;
+		for (; i < 64 && key[i] && plain_byte[(unsigned char)key[i]]; i++)
+			d[o++] = key[i];
+		if (!key[i]) {
+			d[o++] = '"';
+			d[o++] = ':';
+			d[o] = '\0';
+			b->len += o;
+			j->need_comma[j->depth] = true;
+			return;
+		}
+	}
 	if (j->need_comma[j->depth])
 		om_buf_putc(j->b, ',');
 	j->need_comma[j->depth] = true;
@@ -167,17 +227,30 @@ void om_json_strn(om_json *j, const char *key, const char *val, size_t n)
 	om_json_escape(j->b, val, n);
 }
 
-/* Decimal digits of v into out; returns their number (at most 20). */
+/* Decimal digits of v into out; returns their number (at most 20). Two
+ * digits a step, from the end. */
 static size_t u64_digits(uint64_t v, char out[24])
 {
+	static const char d2[] = "00010203040506070809101112131415161718192021222324"
+	                         "25262728293031323334353637383940414243444546474849"
+	                         "50515253545556575859606162636465666768697071727374"
+	                         "75767778798081828384858687888990919293949596979899";
 	char rev[24];
-	size_t n = 0;
-	do {
-		rev[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = rev[n - 1 - i];
+	char *p = rev + sizeof(rev);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, d2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, d2 + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	size_t n = (size_t)(rev + sizeof(rev) - p);
+	memcpy(out, p, n);
 	return n;
 }
 
@@ -186,7 +259,14 @@ void om_json_u64(om_json *j, const char *key, uint64_t v)
 	char tmp[24];
 	size_t n = u64_digits(v, tmp);
 	json_key(j, key);
-	om_buf_append(j->b, tmp, n);
+	om_buf *b = j->b;
+	if (room(b, n)) {
+		memcpy(b->data + b->len, tmp, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	om_buf_append(b, tmp, n);
 }
 
 void om_json_i64(om_json *j, const char *key, int64_t v)

@@ -65,15 +65,21 @@ static inline void sipround(struct sipstate *s)
 	s->v2 = rotl64(s->v2, 32);
 }
 
+/* One unaligned load, byte-swapped on big-endian hosts only. */
 static inline uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
-static inline uint64_t siphash_cd(const om_hash_key *key, const void *data, size_t n, int c, int d)
+/* Inlined into each caller so that the round counts are constants (the
+ * flow table hashes every packet's key with it). */
+static inline __attribute__((always_inline)) uint64_t
+siphash_cd(const om_hash_key *key, const void *data, size_t n, int c, int d)
 {
 	const uint8_t *p = data;
 	struct sipstate s = {
@@ -91,8 +97,11 @@ static inline uint64_t siphash_cd(const om_hash_key *key, const void *data, size
 			sipround(&s);
 		s.v0 ^= m;
 	}
-	for (size_t i = 0; i < (n & 7); i++)
-		last |= (uint64_t)p[i] << (8 * i);
+	if (n & 7) {
+		uint8_t tail[8] = {0};
+		memcpy(tail, p, n & 7);
+		last |= load_le64(tail);
+	}
 	s.v3 ^= last;
 	for (int r = 0; r < c; r++)
 		sipround(&s);

@@ -67,6 +67,7 @@ struct rec {
 	uint64_t pcap_cnt;
 	void *round; /* REC_STATS */
 	const uint8_t *ptr;
+	om_pcap_span *span; /* the mapped window the packet's bytes are in, or NULL */
 };
 
 #define BATCH_SPANS 8
@@ -1294,6 +1295,7 @@ static om_flow *process_packet(struct worker *w, const struct rec *r, const uint
 	p.caplen = r->caplen;
 	p.wirelen = r->wirelen;
 	p.linktype = (int)r->pad;
+	p.span = r->span;
 	int rc = om_decode(w->dec, &p);
 	if (p.anomaly != OM_ANOM_NONE) {
 		struct anom_where wh;
@@ -1854,7 +1856,9 @@ static void reader_packet(struct engine *e, int linktype, const uint8_t *data, u
 	                  .pad = (uint32_t)linktype,
 	                  .ts = ts,
 	                  .pcap_cnt = cnt};
-	/* from a mapped capture, workers read the packet where it is */
+	/* from a mapped capture, workers read the packet where it is (the
+	 * reader's own share is run at once, while its window is current) */
+	rec.span = span;
 	if (!target)
 		span = NULL;
 	if (span)

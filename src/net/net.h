@@ -71,6 +71,8 @@ typedef struct om_pcap_span om_pcap_span;
 om_pcap_span *om_pcap_current_span(om_pcap *p);
 void om_pcap_span_ref(om_pcap_span *s);
 void om_pcap_span_unref(om_pcap_span *s);
+/* true if [p, p + n) lies inside the window's mapping */
+bool om_pcap_span_holds(const om_pcap_span *s, const void *p, size_t n);
 
 /* ======================================================================== */
 /* Capture sources (capture.c, capture_afpacket.c, capture_nfq.c)            */
@@ -303,6 +305,10 @@ typedef struct om_packet {
 	uint32_t caplen;
 	uint32_t wirelen;
 	int linktype; /* DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_NULL, ... */
+	/* the mapped capture window raw lies in (om_pcap), or NULL: the
+	 * stream may then keep pointers into it instead of copying, holding
+	 * a reference to the window (om_pcap_span_ref) */
+	om_pcap_span *span;
 
 	/* output of om_decode */
 	uint32_t flags;

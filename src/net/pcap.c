@@ -62,6 +62,12 @@ void om_pcap_span_unref(om_pcap_span *s)
 	}
 }
 
+bool om_pcap_span_holds(const om_pcap_span *s, const void *p, size_t n)
+{
+	uintptr_t lo = (uintptr_t)s->base, a = (uintptr_t)p;
+	return a >= lo && a - lo <= s->len && n <= s->len - (a - lo);
+}
+
 om_pcap_span *om_pcap_current_span(om_pcap *p)
 {
 	return p->span;

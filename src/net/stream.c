@@ -28,7 +28,12 @@
 
 /* Held out-of-order bytes [off, off + len), or a delivered-bytes ring. */
 struct seg {
-	struct seg *prev, *next;
+	union {
+		struct seg *prev;    /* held segment: list links */
+		const uint8_t *lazy; /* ring: its whole content is still in the
+		                      * pinned capture window at lazy (ring_lazy) */
+	};
+	struct seg *next;
 	uint64_t off;
 	uint32_t len;
 	uint32_t bsize; /* bytes of the block, header included */
@@ -122,6 +127,13 @@ struct slab {
 #define DEFAULT_OVERLAP_WINDOW 1024u
 #define MAX_OVERLAP_WINDOW (64u * 1024)
 
+/* Rings whose content is still in the capture window (a full ring's worth
+ * delivered from one packet of a mapped capture): their bytes are copied
+ * only when they are compared, when the ring takes bytes from elsewhere, or
+ * when the stream moves on to another window. Without app-layer parsers
+ * nothing else reads the payload, so most payload bytes are never touched. */
+#define LAZY_MAX 4096u
+
 struct om_stream_ctx {
 	uint64_t depth, memcap, flow_memcap;
 	uint64_t held;  /* block bytes of held segments and rings */
@@ -137,6 +149,12 @@ struct om_stream_ctx {
 	struct seg *seg_cache[SEG_CLASSES]; /* free blocks, chained through next */
 	uint32_t nstates;
 	om_stream_stats stats;
+	/* lazy rings (ring_lazy): the window they point into (a reference is
+	 * held), the window of the packet being processed, and the directions
+	 * that may have one (checked when flushed: d->ring->lazy) */
+	om_pcap_span *pin, *cur_span;
+	unsigned nlazy;
+	struct dirstate *lazy[LAZY_MAX];
 };
 
 /* ---- names ---------------------------------------------------------------- */
@@ -336,6 +354,7 @@ static void dir_free_segs(om_stream_ctx *s, struct om_tcp_stream *st, struct dir
 		seg_drop(s, st, d, d->head);
 	if (d->ring) {
 		s->rings -= d->ring->bsize;
+		d->ring->lazy = NULL;
 		blk_put(s, d->ring);
 		d->ring = NULL;
 	}
@@ -357,6 +376,7 @@ om_stream_ctx *om_stream_free(om_stream_ctx *s)
 		free(sl);
 		sl = n;
 	}
+	om_pcap_span_unref(s->pin);
 	for (unsigned c = 0; c < SEG_CLASSES; c++) {
 		struct seg *g;
 		while ((g = s->seg_cache[c]) != NULL) {
@@ -813,6 +833,50 @@ static inline uint32_t ring_cap(const struct seg *r)
 	return r->bsize - (uint32_t)sizeof(*r);
 }
 
+/* Copies a lazy ring's bytes out of the capture window. */
+static inline void ring_fill(struct seg *r)
+{
+	if (r && r->lazy) {
+		memcpy(r->data, r->lazy, ring_cap(r));
+		r->lazy = NULL;
+	}
+}
+
+/* Fills every lazy ring: the pinned window is about to be let go. */
+static void lazy_flush(om_stream_ctx *s)
+{
+	for (unsigned i = 0; i < s->nlazy; i++)
+		ring_fill(s->lazy[i]->ring);
+	s->nlazy = 0;
+}
+
+/* A full ring's worth of the current packet: if it lies in the packet's
+ * mapped window, the ring only points at it (the window is pinned until
+ * every such ring is filled). False when the bytes must be copied. */
+static bool ring_lazy(om_stream_ctx *s, struct dirstate *d, const uint8_t *data)
+{
+	struct seg *r = d->ring;
+	uint32_t cap = ring_cap(r);
+	om_pcap_span *sp = s->cur_span;
+	if (!sp || !om_pcap_span_holds(sp, data, cap))
+		return false;
+	if (sp != s->pin) {
+		lazy_flush(s);
+		om_pcap_span_unref(s->pin);
+		om_pcap_span_ref(sp);
+		s->pin = sp;
+	}
+	if (!r->lazy) {
+		if (s->nlazy == LAZY_MAX)
+			lazy_flush(s);
+		s->lazy[s->nlazy++] = d;
+	}
+	r->lazy = data;
+	r->off = 0; /* full: data[0, cap) are the last cap bytes, in order */
+	r->len = cap;
+	return true;
+}
+
 static void ring_put(om_stream_ctx *s, struct dirstate *d, const uint8_t *data, uint64_t len)
 {
 	if (!s->overlap_window || (d->flags & D_NORING))
@@ -830,11 +894,15 @@ static void ring_put(om_stream_ctx *s, struct dirstate *d, const uint8_t *data, 
 		}
 		d->ring->len = 0;
 		d->ring->off = 0;
+		d->ring->lazy = NULL;
 		s->rings += d->ring->bsize;
 		mem_update(s);
 	}
 	struct seg *r = d->ring;
 	uint32_t cap = ring_cap(r);
+	if (len >= cap && ring_lazy(s, d, data + (len - cap)))
+		return;
+	ring_fill(r);
 	if (len > cap) {
 		data += len - cap;
 		len = cap;
@@ -857,6 +925,7 @@ static void ring_check(om_stream_ctx *s, om_flow *f, struct dirstate *d, const u
 	struct seg *r = d->ring;
 	if (!r || !r->len)
 		return;
+	ring_fill(r);
 	uint64_t lo = d->next_off - r->len;
 	uint64_t a = start > lo ? start : lo, b = end < d->next_off ? end : d->next_off;
 	uint32_t cap = ring_cap(r);
@@ -901,8 +970,10 @@ static void gap(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d, uint6
 		s->cb.on_gap(s->cb.user, f, dir, d->next_off, len);
 	s->stats.gaps++;
 	advance(d, len);
-	if (d->ring)
+	if (d->ring) {
 		d->ring->len = 0; /* the kept bytes no longer end at next_off */
+		d->ring->lazy = NULL;
+	}
 }
 
 /* Delivers held segments that start at next_off. */
@@ -1156,10 +1227,19 @@ static void dir_flush(om_stream_ctx *s, om_flow *f, int dir, struct dirstate *d,
 
 /* ---- packets ------------------------------------------------------------- */
 
+static void stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir);
+
 void om_stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
 {
 	if (!s || !valid_call(f, p, dir))
 		return;
+	s->cur_span = p->span;
+	stream_packet(s, f, p, dir);
+	s->cur_span = NULL;
+}
+
+static void stream_packet(om_stream_ctx *s, om_flow *f, const om_packet *p, int dir)
+{
 	if (!f->tcp || f->tcp->verdict == V_NONE)
 		om_stream_track(s, f, p, dir);
 	if (!f->tcp)

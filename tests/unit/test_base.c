@@ -96,6 +96,69 @@ static void test_json_hostile_bytes(void **state)
 	om_buf_free(&b);
 }
 
+/* The writer's fast paths (plain keys and values copied straight into the
+ * buffer) give what the byte-by-byte rules give: DEL is copied, keys of 63,
+ * 64 and 65 bytes, numbers of every length, and a buffer whose maximum is
+ * reached in the middle of a member (toobig). */
+static void test_json_fast_paths(void **state)
+{
+	(void)state;
+	om_buf b;
+	om_json j;
+	char k63[64], k64[65], k65[66];
+	memset(k63, 'k', 63);
+	k63[63] = '\0';
+	memset(k64, 'k', 64);
+	k64[64] = '\0';
+	memset(k65, 'k', 65);
+	k65[65] = '\0';
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "d",
+	            "a\x7f"
+	            "b");
+	om_json_u64(&j, k63, 0);
+	om_json_u64(&j, k64, 9);
+	om_json_u64(&j, k65, 10);
+	om_json_u64(&j, "q\"", 99);
+	om_json_u64(&j, "x", 100);
+	om_json_u64(&j, "y", 1234567890123ull);
+	om_json_obj_close(&j);
+	char want[512];
+	snprintf(want, sizeof(want),
+	         "{\"d\":\"a\x7f"
+	         "b\",\"%s\":0,\"%s\":9,\"%s\":10,\"q\\\"\":99,\"x\":100,"
+	         "\"y\":1234567890123}",
+	         k63, k64, k65);
+	assert_string_equal(om_buf_cstr(&b), want);
+	om_buf_free(&b);
+
+	/* every maximum from 0 to the whole line: never past it, toobig when
+	 * anything did not fit, and the whole line when it all fits */
+	size_t whole = strlen(want);
+	for (size_t max = 0; max <= whole; max++) {
+		om_buf_init(&b, max);
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_json_str(&j, "d",
+		            "a\x7f"
+		            "b");
+		om_json_u64(&j, k63, 0);
+		om_json_u64(&j, k64, 9);
+		om_json_u64(&j, k65, 10);
+		om_json_u64(&j, "q\"", 99);
+		om_json_u64(&j, "x", 100);
+		om_json_u64(&j, "y", 1234567890123ull);
+		om_json_obj_close(&j);
+		assert_true(b.len <= max);
+		assert_true(b.toobig == (max < whole));
+		if (max == whole)
+			assert_string_equal(om_buf_cstr(&b), want);
+		om_buf_free(&b);
+	}
+}
+
 /* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
  * addresses made of random words, many of them zero (every run of zeros,
  * embedded IPv4 forms). */
@@ -301,11 +364,17 @@ static void test_siphash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_buf_limit),   cmocka_unit_test(test_buf_html),
-	    cmocka_unit_test(test_json_writer), cmocka_unit_test(test_json_hostile_bytes),
-	    cmocka_unit_test(test_addr_cidr),   cmocka_unit_test(test_addr_str_like_inet_ntop),
-	    cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_time),
-	    cmocka_unit_test(test_hash),        cmocka_unit_test(test_siphash),
+	    cmocka_unit_test(test_buf_limit),
+	    cmocka_unit_test(test_buf_html),
+	    cmocka_unit_test(test_json_writer),
+	    cmocka_unit_test(test_json_hostile_bytes),
+	    cmocka_unit_test(test_json_fast_paths),
+	    cmocka_unit_test(test_addr_cidr),
+	    cmocka_unit_test(test_addr_str_like_inet_ntop),
+	    cmocka_unit_test(test_parse_u64),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_hash),
+	    cmocka_unit_test(test_siphash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -410,6 +410,130 @@ static void test_overlap_delivered(void **state)
 	fx_free(x);
 }
 
+/* Payload from a mapped capture: the delivered-bytes ring keeps a pointer
+ * into the capture window instead of a copy, and copies the bytes when the
+ * stream moves to another window. The rewrite check must see the bytes
+ * that were delivered, before and after the window is let go (it is
+ * unmapped then: a stale pointer would crash or compare garbage). */
+#define BIGREC 2000u
+#define FILLREC 262144u
+static void put_rec(FILE *fp, const uint8_t *d, uint32_t n)
+{
+	uint32_t h[4] = {1, 0, n, n};
+	assert_int_equal(fwrite(h, sizeof(h), 1, fp), 1);
+	assert_int_equal(fwrite(d, 1, n, fp), n);
+}
+
+static void feed_span(om_stream_ctx *s, om_flow *f, int dir, uint32_t seq, const uint8_t *data,
+                      uint32_t len, om_pcap_span *span)
+{
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ip_ver = 4;
+	p.proto = IPPROTO_TCP;
+	p.flags = OM_PKT_IPV4 | OM_PKT_TCP | OM_PKT_HAS_PORTS;
+	p.tcp_flags = OM_TH_ACK;
+	p.tcp_seq = seq;
+	p.tcp_ack = SISN + 1;
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	p.payload = data;
+	p.payload_len = len;
+	p.span = span;
+	om_stream_packet(s, f, &p, dir);
+}
+
+static void test_overlap_mapped(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/omamori-stream-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *fp = fdopen(fd, "wb");
+	assert_non_null(fp);
+	uint32_t gh[6] = {0xa1b2c3d4, 2 | (4u << 16), 0, 0, 262144, 1};
+	assert_int_equal(fwrite(gh, sizeof(gh), 1, fp), 1);
+	static uint8_t a[BIGREC], b[BIGREC], fill_rec[FILLREC];
+	fill(a, sizeof(a), 7);
+	fill(b, sizeof(b), 8);
+	put_rec(fp, a, BIGREC);
+	/* enough filler that the last record is in the next 32 MiB window */
+	for (int i = 0; i < 132; i++)
+		put_rec(fp, fill_rec, FILLREC);
+	put_rec(fp, b, BIGREC);
+	assert_int_equal(fclose(fp), 0);
+
+	char err[256];
+	om_pcap *pc;
+	assert_int_equal(om_pcap_open(path, &pc, err, sizeof(err)), 0);
+	const uint8_t *d, *da = NULL, *db = NULL;
+	uint32_t cl, wl;
+	om_usec ts;
+	assert_int_equal(om_pcap_next(pc, &d, &cl, &wl, &ts, err, sizeof(err)), 1);
+	assert_int_equal(cl, BIGREC);
+	da = d;
+	om_pcap_span *sa = om_pcap_current_span(pc);
+	assert_non_null(sa);
+	assert_true(om_pcap_span_holds(sa, da, BIGREC));
+
+	/* two flows on one context */
+	struct fx *x = fx_new(0, 1 << 20);
+	handshake(x);
+	om_flow keep = x->f, f2;
+	memset(&x->f, 0, sizeof(x->f));
+	x->f.proto = IPPROTO_TCP;
+	handshake(x);
+	f2 = x->f;
+	x->f = keep;
+
+	/* flow 1 delivers the first record from the mapped window */
+	feed_span(x->s, &x->f, 0, ISN + 1, da, BIGREC, sa);
+	assert_int_equal(x->r.delivered[0], BIGREC);
+	/* the same bytes again (from elsewhere): no rewrite; changed: one */
+	uint8_t copy[BIGREC];
+	memcpy(copy, a, sizeof(copy));
+	feed_span(x->s, &x->f, 0, ISN + 1 + BIGREC - 500, copy + BIGREC - 500, 500, NULL);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	/* deliver it from the window again, so that the ring points there */
+	feed_span(x->s, &x->f, 0, ISN + 1 + BIGREC, da, BIGREC, sa);
+	assert_int_equal(x->r.delivered[0], 2 * BIGREC);
+
+	/* the reader moves on to the next window; the stream still holds the
+	 * first one */
+	for (int i = 0; i < 133; i++) {
+		assert_int_equal(om_pcap_next(pc, &d, &cl, &wl, &ts, err, sizeof(err)), 1);
+	}
+	assert_int_equal(cl, BIGREC);
+	db = d;
+	om_pcap_span *sb = om_pcap_current_span(pc);
+	assert_true(sb != sa);
+	/* flow 2 delivers from the new window: flow 1's ring is copied and
+	 * the old window let go */
+	feed_span(x->s, &f2, 0, ISN + 1, db, BIGREC, sb);
+	assert_int_equal(x->r.delivered[0], 2 * BIGREC + BIGREC);
+	/* flow 1: an identical retransmission of its last bytes, then a
+	 * rewrite of them */
+	feed_span(x->s, &x->f, 0, ISN + 1 + 2 * BIGREC - 900, copy + BIGREC - 900, 900, NULL);
+	assert_int_equal(st(x)->overlap_diff, 0);
+	memset(copy, 'Z', sizeof(copy));
+	feed_span(x->s, &x->f, 0, ISN + 1 + 2 * BIGREC - 900, copy, 900, NULL);
+	assert_int_equal(st(x)->overlap_diff, 1);
+	assert_int_equal(x->r.ev_diff, 1);
+	/* flow 2's ring still points into the current window */
+	uint8_t copyb[BIGREC];
+	memcpy(copyb, b, sizeof(copyb));
+	copyb[BIGREC - 1] ^= 1;
+	feed_span(x->s, &f2, 0, ISN + 1 + BIGREC - 10, copyb + BIGREC - 10, 10, NULL);
+	assert_int_equal(st(x)->overlap_diff, 2);
+
+	om_stream_flow_end(x->s, &f2);
+	x->r.nonconsecutive = 0; /* both flows were recorded as one */
+	fx_end(x);
+	fx_free(x);
+	om_pcap_close(pc);
+	unlink(path);
+}
+
 static void test_gap_filled_later(void **state)
 {
 	(void)state;
@@ -1207,7 +1331,8 @@ static void test_stream_config(void **state)
 	/* errors say what is wrong and what to do */
 	assert_int_equal(load_yaml(&c, "stream:\n  default-policy: beos\n", err, sizeof(err)),
 	                 -EINVAL);
-	assert_non_null(strstr(err, "'beos' is not a stream overlap policy; use one of: bsd, first, last"));
+	assert_non_null(
+	    strstr(err, "'beos' is not a stream overlap policy; use one of: bsd, first, last"));
 	assert_int_equal(load_yaml(&c,
 	                           "stream:\n  policies:\n    - {net: 10.0.0.0/8, policy: amiga}\n",
 	                           err, sizeof(err)),
@@ -1267,6 +1392,7 @@ int main(void)
 	    cmocka_unit_test(test_retransmission),
 	    cmocka_unit_test(test_overlap_shapes),
 	    cmocka_unit_test(test_overlap_delivered),
+	    cmocka_unit_test(test_overlap_mapped),
 	    cmocka_unit_test(test_gap_filled_later),
 	    cmocka_unit_test(test_gap_never_filled),
 	    cmocka_unit_test(test_memcap_skips_hole),
