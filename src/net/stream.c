@@ -1414,11 +1414,14 @@ uint32_t om_stream_window(const om_flow *f, int dir, uint8_t *buf, uint32_t cap)
 		return 0;
 	uint32_t rcap = ring_cap(r);
 	uint32_t n = r->len < cap ? r->len : cap;
+	/* a lazy ring's bytes are still in the capture window (ring_lazy),
+	 * not in its block */
+	const uint8_t *src = r->lazy ? r->lazy : r->data;
 	/* the n bytes before the write position, oldest first */
 	uint32_t start = (uint32_t)((r->off + rcap - n) % rcap);
 	uint32_t first = rcap - start < n ? rcap - start : n;
-	memcpy(buf, r->data + start, first);
+	memcpy(buf, src + start, first);
 	if (first < n)
-		memcpy(buf + first, r->data, n - first);
+		memcpy(buf + first, src, n - first);
 	return n;
 }

@@ -220,6 +220,13 @@ def main():
     s.send(True, 0x18, b"LOAD\r\nHost: a\r\n\r\n")
     s.send(False, 0x10)
     s.close()
+    # 101-103 handshake; 104 1100 dots + "BIGSEG-SPL" (a segment longer than
+    # the 1 KiB window, so the window's bytes are the end of this packet),
+    # 105 ACK; 106 "IT-PATTERN" 107 ACK; 108-110 close
+    s = Session(c, sp=40018)
+    s.data(True, b"." * 1100 + b"BIGSEG-SPL")
+    s.data(True, b"IT-PATTERN")
+    s.close()
     c.close()
 
 
