@@ -25,6 +25,7 @@
 #define CHARSET_MAX 40u
 #define PARAMS_MAX 48u
 #define CONV_CARRY 16u
+#define B64OUT_MAX 4096u /* decoded base64 bytes collected before they go out */
 
 /* top-level header fields kept (Suricata's names in EVE) */
 enum hf {
@@ -112,6 +113,10 @@ struct mime {
 	bool pending_nl, pending_cr; /* the line break before the next body line */
 	uint8_t b64[4];
 	unsigned nb64;
+	/* decoded base64 bytes not yet given out: given out when full, at the
+	 * end of each mime_feed and before the part ends */
+	uint8_t b64out[B64OUT_MAX];
+	size_t b64out_len;
 	bool b64_bad, qp_bad;
 	struct conv conv;
 	/* URL candidate */
@@ -184,19 +189,23 @@ static int hexval(int c)
 	return -1;
 }
 
+/* base64 digit values; 0x80: not a digit */
+static const uint8_t b64tab[256] = {
+#define X8 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80
+    X8, X8, X8, X8, X8, 0x80, 0x80, 0x80, 62,   0x80, 0x80, 0x80, 63,   52,   53, 54,
+    55, 56, 57, 58, 59, 60,   61,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0,  1,
+    2,  3,  4,  5,  6,  7,    8,    9,    10,   11,   12,   13,   14,   15,   16, 17,
+    18, 19, 20, 21, 22, 23,   24,   25,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 26, 27,
+    28, 29, 30, 31, 32, 33,   34,   35,   36,   37,   38,   39,   40,   41,   42, 43,
+    44, 45, 46, 47, 48, 49,   50,   51,   0x80, 0x80, 0x80, 0x80, 0x80, X8,   X8, X8,
+    X8, X8, X8, X8, X8, X8,   X8,   X8,   X8,   X8,   X8,   X8,   X8,
+#undef X8
+};
+
 static int b64val(int c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	uint8_t v = b64tab[(uint8_t)c];
+	return v & 0x80 ? -1 : v;
 }
 
 /* ---- charsets ---------------------------------------------------------------- */
@@ -634,8 +643,17 @@ static void body_out(mime *m, const uint8_t *d, size_t n)
 		text_bytes(m, d, n, false);
 }
 
+/* gives out the decoded base64 bytes collected */
+static void b64_flush(mime *m)
+{
+	size_t n = m->b64out_len;
+	m->b64out_len = 0;
+	body_out(m, m->b64out, n);
+}
+
 static void part_finish(mime *m, bool complete)
 {
+	b64_flush(m);
 	if (m->where == W_BODY) {
 		if (m->cur.enc == ENC_B64 && m->nb64 > 1) {
 			/* an unpadded last quantum */
@@ -1082,18 +1100,51 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 {
 	switch (m->cur.enc) {
 	case ENC_B64: {
-		/* decoded bytes go out in runs of up to 768, not per quantum */
-		uint8_t o[768];
-		size_t ol = 0;
-		for (size_t i = 0; i < n; i++) {
+		/* decoded into m->b64out, which goes out when full (b64_flush) */
+		uint8_t *o = m->b64out;
+		size_t ol = m->b64out_len;
+		size_t i = 0;
+		while (i < n) {
+			if (ol + 3 > B64OUT_MAX) {
+				m->b64out_len = ol;
+				b64_flush(m);
+				ol = 0;
+			}
+			if (!m->nb64) {
+				/* whole quanta of four digits, three bytes each */
+				size_t q = (n - i) / 4, room = (B64OUT_MAX - ol) / 3;
+				if (q > room)
+					q = room;
+				const uint8_t *src = l + i;
+				size_t k = 0;
+				for (; k < q; k++, src += 4) {
+					uint32_t a = b64tab[src[0]], b = b64tab[src[1]],
+					         c = b64tab[src[2]], d = b64tab[src[3]];
+					if ((a | b | c | d) & 0x80)
+						break;
+					uint32_t acc = a << 18 | b << 12 | c << 6 | d;
+					o[ol] = (uint8_t)(acc >> 16);
+					o[ol + 1] = (uint8_t)(acc >> 8);
+					o[ol + 2] = (uint8_t)acc;
+					ol += 3;
+				}
+				i += 4 * k;
+				if (i >= n)
+					break;
+				if (k == q && ol + 3 > B64OUT_MAX)
+					continue; /* full: flushed above */
+			}
+			/* one character: padding, white space, a stray byte, or a
+			 * quantum begun on an earlier line */
 			int v = b64val(l[i]);
 			if (v < 0) {
 				if (l[i] == '=') {
 					/* padding ends the quantum */
 					if (m->nb64 >= 2) {
 						uint32_t acc = 0;
-						for (unsigned k = 0; k < m->nb64; k++)
-							acc |= (uint32_t)m->b64[k] << (18 - 6 * k);
+						for (unsigned k2 = 0; k2 < m->nb64; k2++)
+							acc |= (uint32_t)m->b64[k2]
+							       << (18 - 6 * k2);
 						o[ol++] = (uint8_t)(acc >> 16);
 						if (m->nb64 == 3)
 							o[ol++] = (uint8_t)(acc >> 8);
@@ -1115,12 +1166,9 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 					m->nb64 = 0;
 				}
 			}
-			if (ol + 3 > sizeof(o)) {
-				body_out(m, o, ol);
-				ol = 0;
-			}
+			i++;
 		}
-		body_out(m, o, ol);
+		m->b64out_len = ol;
 		return;
 	}
 	case ENC_QP: {
@@ -1309,10 +1357,8 @@ mime *mime_free(mime *m)
 	return NULL;
 }
 
-void mime_feed(mime *m, const uint8_t *d, size_t n)
+static void feed_lines(mime *m, const uint8_t *d, size_t n)
 {
-	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
-		return;
 	while (n > 0) {
 		const uint8_t *lf = memchr(d, '\n', n);
 		size_t take = lf ? (size_t)(lf - d) : n;
@@ -1354,6 +1400,14 @@ void mime_feed(mime *m, const uint8_t *d, size_t n)
 		d += take + 1;
 		n -= take + 1;
 	}
+}
+
+void mime_feed(mime *m, const uint8_t *d, size_t n)
+{
+	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
+		return;
+	feed_lines(m, d, n);
+	b64_flush(m);
 }
 
 void mime_end(mime *m, bool complete)
