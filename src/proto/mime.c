@@ -115,7 +115,7 @@ struct mime {
 	unsigned nb64;
 	/* decoded base64 bytes not yet given out: given out when full, at the
 	 * end of each mime_feed and before the part ends */
-	uint8_t b64out[B64OUT_MAX];
+	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
 	size_t b64out_len;
 	bool b64_bad, qp_bad;
 	struct conv conv;
@@ -1122,10 +1122,13 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 					         c = b64tab[src[2]], d = b64tab[src[3]];
 					if ((a | b | c | d) & 0x80)
 						break;
-					uint32_t acc = a << 18 | b << 12 | c << 6 | d;
-					o[ol] = (uint8_t)(acc >> 16);
-					o[ol + 1] = (uint8_t)(acc >> 8);
-					o[ol + 2] = (uint8_t)acc;
+					/* the three bytes in one word store; its fourth byte
+					 * is overwritten by the next quantum (b64out has
+					 * room for it) */
+					uint8_t w[4] = {(uint8_t)(a << 2 | b >> 4),
+					                (uint8_t)(b << 4 | c >> 2),
+					                (uint8_t)(c << 6 | d), 0};
+					memcpy(o + ol, w, 4);
 					ol += 3;
 				}
 				i += 4 * k;
