@@ -9,6 +9,7 @@
  * and the attachment names (a fixed arena) and the URLs (another). */
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1296,54 +1297,124 @@ static void line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl, bool who
 		body_line(m, l, n, cr, nl);
 }
 
+/* One decoder per thread is kept when freed and taken again by the next
+ * mime_new with the same limits: a mail flow makes one per message, and
+ * its buffers (about 200 KiB with max_text) were given back to the system
+ * and faulted in again each time. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void destroy(mime *m);
+
+static void spare_dtor(void *p)
+{
+	destroy(p);
+}
+
+static void spare_init(void)
+{
+	if (pthread_key_create(&spare_key, spare_dtor) != 0)
+		spare_key = (pthread_key_t)-1;
+}
+
+static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
+{
+	return a->max_line == b->max_line && a->max_header == b->max_header &&
+	       a->max_depth == b->max_depth && a->max_parts == b->max_parts &&
+	       a->max_body == b->max_body && a->max_urls == b->max_urls &&
+	       a->max_text == b->max_text;
+}
+
+/* A spare decoder made like new: every member zero but its buffers, the
+ * calloc'ed ones cleared again. */
+static mime *reuse(mime *m, const struct mime_limits *lim)
+{
+	uint8_t *line = m->line, *field = m->field, *heads = m->heads;
+	uint32_t *att_off = m->att_off, *att_len = m->att_len, *head_len = m->head_len;
+	uint32_t *u_off[2] = {m->all.off, m->eve.off}, *u_len[2] = {m->all.len, m->eve.len};
+	char *hdr = m->hdr, *kept = m->kept;
+	memset(m, 0, sizeof(*m));
+	m->lim = *lim;
+	m->line = line;
+	m->field = field;
+	m->att_off = att_off;
+	m->att_len = att_len;
+	memset(att_off, 0, lim->max_parts * sizeof(uint32_t));
+	memset(att_len, 0, lim->max_parts * sizeof(uint32_t));
+	for (int k = 0; k < 2; k++) {
+		struct urlset *u = k ? &m->eve : &m->all;
+		u->off = u_off[k];
+		u->len = u_len[k];
+		memset(u->off, 0, (lim->max_urls + 1) * sizeof(uint32_t));
+		memset(u->len, 0, (lim->max_urls + 1) * sizeof(uint32_t));
+	}
+	m->hdr = hdr;
+	m->kept = kept;
+	m->heads = heads;
+	m->head_len = head_len;
+	if (head_len)
+		memset(head_len, 0, HEADS_KEPT * sizeof(uint32_t));
+	return m;
+}
+
 mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *user)
 {
-	mime *m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	m->lim = *l;
-	if (m->lim.max_line < 80)
-		m->lim.max_line = 80;
-	if (m->lim.max_header < 80)
-		m->lim.max_header = 80;
-	if (m->lim.max_depth > DEPTH_HARD)
-		m->lim.max_depth = DEPTH_HARD;
-	if (!m->lim.max_parts)
-		m->lim.max_parts = 1;
+	struct mime_limits lim = *l;
+	if (lim.max_line < 80)
+		lim.max_line = 80;
+	if (lim.max_header < 80)
+		lim.max_header = 80;
+	if (lim.max_depth > DEPTH_HARD)
+		lim.max_depth = DEPTH_HARD;
+	if (!lim.max_parts)
+		lim.max_parts = 1;
+	pthread_once(&spare_once, spare_init);
+	mime *sp = spare_key != (pthread_key_t)-1 ? pthread_getspecific(spare_key) : NULL;
+	mime *m;
+	if (sp && same_limits(&sp->lim, &lim)) {
+		pthread_setspecific(spare_key, NULL);
+		m = reuse(sp, &lim);
+	} else {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return NULL;
+		m->lim = lim;
+		m->line = malloc(m->lim.max_line);
+		m->field = malloc(m->lim.max_header);
+		m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
+		m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
+		for (int k = 0; k < 2; k++) {
+			struct urlset *u = k ? &m->eve : &m->all;
+			u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+			u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+		}
+		if (m->lim.max_text) {
+			m->hdr = malloc(MIME_HEADERS_MAX);
+			m->kept = malloc(m->lim.max_text);
+			m->heads = malloc((size_t)HEADS_KEPT * MIME_HEAD_MAX);
+			m->head_len = calloc(HEADS_KEPT, sizeof(uint32_t));
+			if (!m->hdr || !m->kept || !m->heads || !m->head_len) {
+				destroy(m);
+				return NULL;
+			}
+		}
+		if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off ||
+		    !m->all.len || !m->eve.off || !m->eve.len) {
+			destroy(m);
+			return NULL;
+		}
+	}
 	if (ops)
 		m->ops = *ops;
 	m->user = user;
-	m->line = malloc(m->lim.max_line);
-	m->field = malloc(m->lim.max_header);
-	m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
-	m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
-	for (int k = 0; k < 2; k++) {
-		struct urlset *u = k ? &m->eve : &m->all;
-		u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
-		u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
-	}
 	m->conv.cd = (iconv_t)-1;
 	m->cur_att = -1;
-	if (m->lim.max_text) {
-		m->hdr = malloc(MIME_HEADERS_MAX);
-		m->kept = malloc(m->lim.max_text);
-		m->heads = malloc((size_t)HEADS_KEPT * MIME_HEAD_MAX);
-		m->head_len = calloc(HEADS_KEPT, sizeof(uint32_t));
-		if (!m->hdr || !m->kept || !m->heads || !m->head_len)
-			return mime_free(m);
-	}
-	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off || !m->all.len ||
-	    !m->eve.off || !m->eve.len)
-		return mime_free(m);
 	headers_begin(m, true);
 	return m;
 }
 
-mime *mime_free(mime *m)
+static void destroy(mime *m)
 {
-	if (!m)
-		return NULL;
-	part_finish(m, false);
 	free(m->line);
 	free(m->field);
 	free(m->att_off);
@@ -1357,6 +1428,21 @@ mime *mime_free(mime *m)
 	free(m->heads);
 	free(m->head_len);
 	free(m);
+}
+
+mime *mime_free(mime *m)
+{
+	if (!m)
+		return NULL;
+	part_finish(m, false);
+	if (m->conv.cd != (iconv_t)-1) {
+		iconv_close(m->conv.cd);
+		m->conv.cd = (iconv_t)-1;
+	}
+	if (spare_key != (pthread_key_t)-1 && !pthread_getspecific(spare_key) &&
+	    pthread_setspecific(spare_key, m) == 0)
+		return NULL; /* kept for the thread's next message */
+	destroy(m);
 	return NULL;
 }
 

@@ -380,6 +380,64 @@ static void test_base64_stream(void **state)
 	}
 }
 
+/* what a decoder holds after plain message b: its email object, URLs,
+ * kept header fields, body text and first attachment */
+static void mime_state(const char *b, char *out, size_t cap)
+{
+	struct mrec r;
+	memset(&r, 0, sizeof(r));
+	mime *m = mime_new(&mlim, &mops, &r);
+	assert_non_null(m);
+	mime_feed(m, (const uint8_t *)b, strlen(b));
+	mime_end(m, true);
+	om_buf o;
+	om_buf_init(&o, 1 << 16);
+	om_json j;
+	om_json_init(&j, &o);
+	om_json_obj_open(&j, NULL);
+	mime_write_email(&j, m);
+	mime_write_urls(&j, "all", m);
+	om_json_obj_close(&j);
+	size_t hl = 0, tl = 0, al = 0;
+	const char *h = mime_headers(m, &hl), *t = mime_text(m, &tl),
+	           *a = mime_attachment(m, 0, &al);
+	snprintf(out, cap, "%s|%.*s|%.*s|%.*s|%s|%u|%d", om_buf_cstr(&o), (int)hl, h ? h : "",
+	         (int)tl, t ? t : "", (int)al, a ? a : "", r.anomalies, mime_parts(m), r.nfiles);
+	om_buf_free(&o);
+	mime_free(m);
+}
+
+/* A freed decoder is kept for the thread's next message: nothing of a
+ * rich message (fields, URLs, an attachment cut in the middle of a base64
+ * quantum, a nested multipart, an anomaly) shows in the next one. */
+static void test_decoder_reuse(void **state)
+{
+	(void)state;
+	static char before[65536], after[65536];
+	const char *plain = "From: a@shop.example\r\nSubject: plain\r\n\r\nhello\r\n";
+	mime_state(plain, before, sizeof(before));
+	const char *rich =
+	    "From: x@evil.example\r\nTo: y@shop.example\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n"
+	    "Message-ID: <1@evil.example>\r\n"
+	    "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n"
+	    "Content-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n"
+	    "Content-Type: text/html; charset=iso-8859-1\r\n\r\n"
+	    "<a href=\"http://evil.example/x.exe\">caf\xe9</a>\r\n--i--\r\n--o\r\n"
+	    "Content-Type: application/octet-stream; name=a.bin\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nYWJjZGVm*Z2g\r\nYWJ";
+	struct mrec r;
+	memset(&r, 0, sizeof(r));
+	mime *m = mime_new(&mlim, &mops, &r);
+	assert_non_null(m);
+	mime_feed(m, (const uint8_t *)rich, strlen(rich));
+	mime_free(m); /* cut short: the attachment is closed as incomplete */
+	assert_int_equal(r.closed_cut, 1);
+	assert_non_null(strstr(r.anomalies, "MIME_INVALID_BASE64"));
+	mime_state(plain, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_null(strstr(after, "evil"));
+}
+
 /* the URL flags Suricata writes: a literal IPv4 host, a link to an .exe
  * (before the query), an IPv6 host */
 static void test_url_flags(void **state)
@@ -1003,23 +1061,15 @@ static void test_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encoded_words),
-	    cmocka_unit_test(test_multipart),
-	    cmocka_unit_test(test_boundary_crlf),
-	    cmocka_unit_test(test_japanese_bodies),
-	    cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_base64_stream),
-	    cmocka_unit_test(test_rfc822),
-	    cmocka_unit_test(test_url_flags),
-	    cmocka_unit_test(test_smtp_pipelined),
-	    cmocka_unit_test(test_smtp_starttls),
-	    cmocka_unit_test(test_smtp_bdat_auth),
-	    cmocka_unit_test(test_smtp_errors),
-	    cmocka_unit_test(test_smtp_gap),
-	    cmocka_unit_test(test_transactions),
-	    cmocka_unit_test(test_pop3),
-	    cmocka_unit_test(test_imap),
-	    cmocka_unit_test(test_imap_login_literal),
+	    cmocka_unit_test(test_encoded_words), cmocka_unit_test(test_multipart),
+	    cmocka_unit_test(test_boundary_crlf), cmocka_unit_test(test_japanese_bodies),
+	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_base64_stream),
+	    cmocka_unit_test(test_decoder_reuse), cmocka_unit_test(test_rfc822),
+	    cmocka_unit_test(test_url_flags),     cmocka_unit_test(test_smtp_pipelined),
+	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
+	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_smtp_gap),
+	    cmocka_unit_test(test_transactions),  cmocka_unit_test(test_pop3),
+	    cmocka_unit_test(test_imap),          cmocka_unit_test(test_imap_login_literal),
 	    cmocka_unit_test(test_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
