@@ -281,7 +281,7 @@ static void app(char *out, size_t n, size_t *pos, const char *fmt, unsigned v)
 	if (*pos + 1 >= n)
 		return;
 	static const char hx[] = "0123456789abcdef";
-	char t[32];
+	char t[32] = "";
 	size_t k = 0;
 	for (const char *f = fmt; *f && k < sizeof(t) - 12; f++) {
 		if (f[0] == '%' && f[1] == 'u') {
