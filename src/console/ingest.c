@@ -168,22 +168,12 @@ int con_ingest_parse(const char *tenant, const char *gateway, const void *body, 
 
 /* ---- group commit ---- */
 
-struct con_ingest_job {
-	const char *gateway, *batch_id;
-	om_store_parsed *parsed;
-	om_usec now;
-	con_ingest_result res; /* in: the parse's counts; out: the write's */
-	int rc;                /* out: 0, or negative errno */
-	bool seen;             /* out: the batch was recorded already */
-	bool done;
-	struct con_ingest_job *next;
-};
-
 void con_ingest_queue_init(con_ingest_queue *q)
 {
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->m, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_cond_init(&q->work, NULL);
 }
 
 size_t con_ingest_queued(con_ingest_queue *q)
@@ -191,7 +181,7 @@ size_t con_ingest_queued(con_ingest_queue *q)
 	size_t n = 0;
 
 	pthread_mutex_lock(&q->m);
-	for (const struct con_ingest_job *j = q->head; j; j = j->next)
+	for (const con_ingest_job *j = q->head; j; j = j->next)
 		n++;
 	pthread_mutex_unlock(&q->m);
 	return n;
@@ -199,13 +189,16 @@ size_t con_ingest_queued(con_ingest_queue *q)
 
 void con_ingest_queue_destroy(con_ingest_queue *q)
 {
+	con_ingest_stop(q);
+	pthread_cond_destroy(&q->work);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->m);
 }
 
 /* One job inside the open transaction: the batch record decides (recorded
- * already: nothing is written again), then the events and the record. */
-static int write_job(om_store *s, struct con_ingest_job *j)
+ * already: nothing is written again), then the events, the record and the
+ * gateway's health. */
+static int write_job(om_store *s, con_ingest_job *j)
 {
 	om_store_parsed_counts c;
 	int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
@@ -215,20 +208,26 @@ static int write_job(om_store *s, struct con_ingest_job *j)
 	if (seen) {
 		j->seen = true;
 		j->res.stored = j->res.ignored = j->res.invalid = 0;
-		return 0;
+	} else {
+		int r = om_store_parsed_write(s, j->parsed, &c);
+		if (r < 0)
+			return r;
+		/* the lines the parse kept, as the store took them */
+		j->res.stored -= c.invalid + c.ignored;
+		j->res.invalid += c.invalid;
+		j->res.ignored += c.ignored;
+		r = om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored, j->now);
+		if (r < 0)
+			return r;
 	}
-	int r = om_store_parsed_write(s, j->parsed, &c);
-	if (r < 0)
-		return r;
-	/* the lines the parse kept, as the store took them */
-	j->res.stored -= c.invalid + c.ignored;
-	j->res.invalid += c.invalid;
-	j->res.ignored += c.ignored;
-	return om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored, j->now);
+	if (!j->health)
+		return 0;
+	return om_store_gateway_seen_tx(s, j->gateway, j->now, j->version ? j->version : "",
+	                                j->res.stored, j->drops, j->backlog);
 }
 
 /* Writes jobs [0, n) in one transaction; 0 when committed. */
-static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
+static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 {
 	con_ingest_result saved[CON_INGEST_GROUP_MAX];
 	int r;
@@ -251,29 +250,20 @@ static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
 	return r;
 }
 
-int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
-                      const char *gateway, const char *batch_id, om_store_parsed *parsed,
-                      om_usec now, con_ingest_result *res, bool *ret_seen)
+/* The writer: takes every queued job (up to the cap) while none is being
+ * written, writes them in one transaction holding store_lock, marks them
+ * done and tells their owners (on_done, under q->m). */
+static void *writer_main(void *arg)
 {
-	struct con_ingest_job job = {
-	    .gateway = gateway, .batch_id = batch_id, .parsed = parsed, .now = now, .res = *res};
+	con_ingest_queue *q = arg;
 
-	/* the job lives on this stack until it is done: the queue never holds
-	 * it longer (the loop below returns only then) */
 	pthread_mutex_lock(&q->m);
-	if (q->tail)
-		q->tail->next = &job;
-	else
-		q->head = &job; // cppcheck-suppress autoVariables
-	q->tail = &job;         // cppcheck-suppress autoVariables
-	while (!job.done) {
-		if (q->writing) {
-			pthread_cond_wait(&q->cv, &q->m);
-			continue;
-		}
-		/* this thread writes: every job queued now (up to the cap), its own
-		 * among them unless it came after the cap */
-		struct con_ingest_job *group[CON_INGEST_GROUP_MAX];
+	for (;;) {
+		while (!q->head && !q->stopping)
+			pthread_cond_wait(&q->work, &q->m);
+		if (!q->head)
+			break; /* stopping, and nothing left to write */
+		con_ingest_job *group[CON_INGEST_GROUP_MAX];
 		size_t n = 0;
 		while (q->head && n < CON_INGEST_GROUP_MAX) {
 			group[n++] = q->head;
@@ -284,26 +274,96 @@ int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_l
 		q->writing = true;
 		pthread_mutex_unlock(&q->m);
 
-		pthread_mutex_lock(store_lock);
-		int r = write_group(s, group, n);
+		pthread_mutex_lock(q->store_lock);
+		int r = write_group(q->s, group, n);
 		if (r < 0 && n > 1) {
 			/* one bad batch must not fail the others: each alone */
 			for (size_t i = 0; i < n; i++)
-				group[i]->rc = write_group(s, &group[i], 1);
+				group[i]->rc = write_group(q->s, &group[i], 1);
 		} else {
 			for (size_t i = 0; i < n; i++)
 				group[i]->rc = r;
 		}
-		pthread_mutex_unlock(store_lock);
+		pthread_mutex_unlock(q->store_lock);
 
 		pthread_mutex_lock(&q->m);
 		q->groups++;
 		q->batches += n;
-		for (size_t i = 0; i < n; i++)
-			group[i]->done = true;
+		/* a job is its owner's again once done: not touched after that */
+		for (size_t i = 0; i < n; i++) {
+			con_ingest_job *j = group[i];
+			j->done = true;
+			if (j->on_done)
+				j->on_done(j);
+		}
 		q->writing = false;
 		pthread_cond_broadcast(&q->cv);
 	}
+	pthread_mutex_unlock(&q->m);
+	return NULL;
+}
+
+int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock)
+{
+	if (q->running)
+		return -EALREADY;
+	q->s = s;
+	q->store_lock = store_lock;
+	q->stopping = false;
+	int e = pthread_create(&q->writer, NULL, writer_main, q);
+	if (e)
+		return -e;
+	q->running = true;
+	return 0;
+}
+
+void con_ingest_stop(con_ingest_queue *q)
+{
+	if (!q->running)
+		return;
+	pthread_mutex_lock(&q->m);
+	q->stopping = true;
+	pthread_cond_broadcast(&q->work);
+	pthread_mutex_unlock(&q->m);
+	pthread_join(q->writer, NULL);
+	q->running = false;
+}
+
+int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j)
+{
+	j->done = false;
+	j->seen = false;
+	j->rc = 0;
+	j->next = NULL;
+	pthread_mutex_lock(&q->m);
+	if (q->stopping || !q->running) {
+		pthread_mutex_unlock(&q->m);
+		return -ESHUTDOWN;
+	}
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->m);
+	return 0;
+}
+
+int con_ingest_commit(con_ingest_queue *q, const char *gateway, const char *batch_id,
+                      om_store_parsed *parsed, om_usec now, con_ingest_result *res, bool *ret_seen)
+{
+	con_ingest_job job = {
+	    .gateway = gateway, .batch_id = batch_id, .parsed = parsed, .now = now, .res = *res};
+	int r = con_ingest_submit(q, &job);
+
+	if (r < 0)
+		return r;
+	/* the job lives on this stack until it is done: the writer never
+	 * touches it after that */
+	pthread_mutex_lock(&q->m);
+	while (!job.done)
+		pthread_cond_wait(&q->cv, &q->m);
 	pthread_mutex_unlock(&q->m);
 	if (job.rc == 0) {
 		*res = job.res;

@@ -339,6 +339,10 @@ int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gatewa
  * and backlog. */
 int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
                           uint64_t events_added, uint64_t drops, uint64_t backlog);
+/* The same inside the open batch transaction (no commit before it): the
+ * group commit records a push with its events. */
+int om_store_gateway_seen_tx(om_store *s, const char *id, om_usec now, const char *version,
+                             uint64_t events_added, uint64_t drops, uint64_t backlog);
 /* tenant NULL: every tenant's. */
 int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
                           size_t *ret_n);

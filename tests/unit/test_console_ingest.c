@@ -89,8 +89,8 @@ static void *push_thread(void *arg)
 	om_store_parsed *parsed = NULL;
 	p->rc = con_ingest_parse(p->tenant, p->gateway, z, len, &parsed, NULL, &p->res);
 	if (p->rc == 0)
-		p->rc = con_ingest_commit(&p->sh->q, p->sh->s, &p->sh->store_lock, p->gateway,
-		                          p->batch, parsed, 1000, &p->res, &p->seen);
+		p->rc = con_ingest_commit(&p->sh->q, p->gateway, p->batch, parsed, 1000, &p->res,
+		                          &p->seen);
 	om_store_parsed_free(parsed);
 	free(z);
 	if (p->rc == 0) {
@@ -117,8 +117,9 @@ static void test_group_commit(void **state)
 	pthread_mutex_init(&sh.store_lock, NULL);
 	sh.path = t.path;
 	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
-	/* held: the first pusher becomes the writer and waits for it, the other
-	 * seven queue up behind, and are written together by the next writer */
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
+	/* held: the writer takes the first pusher's batch and waits for it, the
+	 * other seven queue up behind, and are written together next */
 	pthread_mutex_lock(&sh.store_lock);
 	for (int i = 0; i < THREADS; i++) {
 		memset(&p[i], 0, sizeof(p[i]));
@@ -173,6 +174,7 @@ static void test_group_commit(void **state)
 	}
 	/* b6 pushed twice in one group: stored once, the other a duplicate */
 	assert_int_equal(seen, 1);
+	con_ingest_stop(&sh.q);
 	om_store_close(sh.s);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), total);
 	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), total);
@@ -199,6 +201,7 @@ static void test_recorded_batch(void **state)
 	pthread_mutex_init(&sh.store_lock, NULL);
 	sh.path = t.path;
 	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
 	for (int round = 0; round < 2; round++) {
 		memset(&p, 0, sizeof(p));
 		p.sh = &sh;
@@ -213,6 +216,7 @@ static void test_recorded_batch(void **state)
 		assert_int_equal(p.res.stored, round == 0 ? 30 : 0);
 		assert_int_equal(p.visible, 30);
 	}
+	con_ingest_stop(&sh.q);
 	om_store_close(sh.s);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 30);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM console_batches"), 1);
