@@ -195,38 +195,12 @@ void con_ingest_queue_destroy(con_ingest_queue *q)
 	pthread_mutex_destroy(&q->m);
 }
 
-/* One job inside the open transaction: the batch record decides (recorded
- * already: nothing is written again), then the events, the record and the
- * gateway's health. */
-static int write_job(om_store *s, con_ingest_job *j)
-{
-	om_store_parsed_counts c;
-	int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
-
-	if (seen < 0)
-		return seen;
-	if (seen) {
-		j->seen = true;
-		j->res.stored = j->res.ignored = j->res.invalid = 0;
-	} else {
-		int r = om_store_parsed_write(s, j->parsed, &c);
-		if (r < 0)
-			return r;
-		/* the lines the parse kept, as the store took them */
-		j->res.stored -= c.invalid + c.ignored;
-		j->res.invalid += c.invalid;
-		j->res.ignored += c.ignored;
-		r = om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored, j->now);
-		if (r < 0)
-			return r;
-	}
-	if (!j->health)
-		return 0;
-	return om_store_gateway_seen_tx(s, j->gateway, j->now, j->version ? j->version : "",
-	                                j->res.stored, j->drops, j->backlog);
-}
-
-/* Writes jobs [0, n) in one transaction; 0 when committed. */
+/* Writes jobs [0, n) in one transaction; 0 when committed. In three
+ * passes, so that the events of all the batches go to the store together
+ * (on PostgreSQL in large multi-row statements, not cut at each batch by a
+ * query that waits for its answer): which batches were recorded already
+ * (nothing of them is written again; a batch twice in the group counts
+ * once), then the events, then the batch records and the gateways' health. */
 static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 {
 	con_ingest_result saved[CON_INGEST_GROUP_MAX];
@@ -236,8 +210,43 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 		saved[i] = jobs[i]->res;
 	om_store_set_batch_size(s, UINT_MAX); /* one commit, at the end */
 	r = om_store_begin(s);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = write_job(s, jobs[i]);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[i];
+		int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
+		for (size_t k = 0; seen == 0 && k < i; k++)
+			if (!jobs[k]->seen && !strcmp(jobs[k]->gateway, j->gateway) &&
+			    !strcmp(jobs[k]->batch_id, j->batch_id))
+				seen = 1;
+		if (seen < 0)
+			r = seen;
+		else if (seen) {
+			j->seen = true;
+			j->res.stored = j->res.ignored = j->res.invalid = 0;
+		}
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[i];
+		om_store_parsed_counts c;
+		if (j->seen)
+			continue;
+		r = om_store_parsed_write(s, j->parsed, &c);
+		if (r < 0)
+			break;
+		/* the lines the parse kept, as the store took them */
+		j->res.stored -= c.invalid + c.ignored;
+		j->res.invalid += c.invalid;
+		j->res.ignored += c.ignored;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[i];
+		if (!j->seen)
+			r = om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored,
+			                          j->now);
+		if (r == 0 && j->health)
+			r = om_store_gateway_seen_tx(s, j->gateway, j->now,
+			                             j->version ? j->version : "", j->res.stored,
+			                             j->drops, j->backlog);
+	}
 	if (r == 0)
 		r = om_store_flush(s);
 	if (r < 0) {
