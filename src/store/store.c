@@ -304,7 +304,7 @@ static const char *const store_sql[ST__COUNT] = {
  * event is kept (copied into the arena) until its result is read, to store it
  * again under a re-seeded key if its key turns out to collide. */
 #define PG_PIPE_MAX 256u
-#define PG_ARENA_BYTES (4u << 20)
+#define PG_ARENA_BYTES (8u << 20)
 struct pg_queued {
 	om_db_stmt *st;
 	const om_store_event *ev; /* in the arena; NULL for a statement without a result */
@@ -315,6 +315,9 @@ struct pg_queued {
  * by an open-addressing table of indexes + 1. */
 #define PG_CHUNK_MAX 1024u
 #define PG_CHUNK_SLOTS 2048u
+/* Chunks sent ahead before their results are read: the server inserts one
+ * while the next is filled. */
+#define PG_CHUNKS 4u
 struct pg_chunk {
 	const om_store_event *ev[PG_CHUNK_MAX]; /* in the arena */
 	char key[PG_CHUNK_MAX][33];
@@ -322,18 +325,20 @@ struct pg_chunk {
 	bool added[PG_CHUNK_MAX];
 	uint16_t slot[PG_CHUNK_SLOTS];
 	unsigned n;
-	char *text; /* an array literal being built */
-	size_t text_len, text_cap;
 };
 struct pg_pipe {
-	struct pg_queued q[PG_PIPE_MAX + 1]; /* + the chunk's statement */
+	struct pg_queued q[PG_PIPE_MAX + PG_CHUNKS]; /* + the chunks' statements */
 	unsigned n;
 	char *arena;
 	size_t used;
-	struct pg_chunk chunk;
+	/* chunks [0, cur) are sent, chunk cur is being filled */
+	struct pg_chunk chunk[PG_CHUNKS];
+	unsigned cur;
+	char *text; /* an array literal being built */
+	size_t text_len, text_cap;
 };
-/* The pg_queued event of the chunk's statement. */
-static const om_store_event chunk_mark;
+/* The pg_queued event of chunk k's statement: &chunk_mark[k]. */
+static const om_store_event chunk_mark[PG_CHUNKS];
 /* The new events of the open batch per rollup row (tenant, gateway, day,
  * category): an open-addressing table of at most PG_ROLLUP_MAX rows whose
  * keys live in keys[]; written (ST_ROLLUP_ADD) and emptied before a commit
@@ -719,6 +724,7 @@ static int same_event(om_store *s, const om_store_event *ev, const char *key);
 static int pg_known_key(om_store *s, const om_store_event *ev);
 static int pg_chunk_send(om_store *s);
 static void pg_chunk_clear(struct pg_pipe *p);
+static int chunk_of(const om_store_event *mark);
 static void pg_chunk_mark_added(struct pg_chunk *c, const char *key);
 
 static int tx_begin(om_store *s)
@@ -1137,7 +1143,7 @@ static int pg_drain(void *user)
 	unsigned ncoll = 0, nadded = 0;
 	int err = 0;
 
-	if (p && p->chunk.n) {
+	if (p && p->chunk[p->cur].n) {
 		int cr = pg_chunk_send(s);
 		if (cr < 0) {
 			pg_chunk_clear(p);
@@ -1162,10 +1168,11 @@ static int pg_drain(void *user)
 			/* the first real error, not the aborted statements after it */
 			if (err == 0 || (err == -ECANCELED && rr != -ECANCELED))
 				err = rr;
-		} else if (q->ev == &chunk_mark) {
+		} else if (chunk_of(q->ev) >= 0) {
 			/* the keys of the chunk's rows that were inserted */
+			struct pg_chunk *c = &p->chunk[chunk_of(q->ev)];
 			while (rr == 1) {
-				pg_chunk_mark_added(&p->chunk, om_db_column_text(q->st, 0));
+				pg_chunk_mark_added(c, om_db_column_text(q->st, 0));
 				rr = om_db_step(q->st);
 			}
 			if (rr < 0 && err == 0)
@@ -1189,12 +1196,15 @@ static int pg_drain(void *user)
 		err = pg_known_key(s, coll[i]);
 	/* the chunk's events: counted when inserted, asked about otherwise
 	 * (stored already, or a key collision) */
-	struct pg_chunk *c = &p->chunk;
-	unsigned nc = c->n;
-	const om_store_event *cev[PG_CHUNK_MAX];
-	bool cadded[PG_CHUNK_MAX];
-	memcpy(cev, c->ev, sizeof(cev[0]) * nc);
-	memcpy(cadded, c->added, sizeof(cadded[0]) * nc);
+	unsigned nc = 0;
+	const om_store_event *cev[PG_CHUNK_MAX * PG_CHUNKS];
+	bool cadded[PG_CHUNK_MAX * PG_CHUNKS];
+	for (unsigned k = 0; k < p->cur; k++) {
+		struct pg_chunk *c = &p->chunk[k];
+		memcpy(cev + nc, c->ev, sizeof(cev[0]) * c->n);
+		memcpy(cadded + nc, c->added, sizeof(cadded[0]) * c->n);
+		nc += c->n;
+	}
 	/* emptied first: what follows may drain again (a full rollup table)
 	 * or store again outside the chunk (a collision); the arena's events
 	 * are not overwritten before the next event is added */
@@ -1280,12 +1290,22 @@ static int pg_pipe_ready(om_store *s)
 
 static void pg_chunk_clear(struct pg_pipe *p)
 {
-	struct pg_chunk *c = &p->chunk;
-	if (c->n == 0)
-		return;
-	memset(c->slot, 0, sizeof(c->slot));
-	memset(c->added, 0, sizeof(c->added));
-	c->n = 0;
+	for (unsigned k = 0; k < PG_CHUNKS; k++) {
+		struct pg_chunk *c = &p->chunk[k];
+		if (c->n == 0)
+			continue;
+		memset(c->slot, 0, sizeof(c->slot));
+		memset(c->added, 0, sizeof(c->added));
+		c->n = 0;
+	}
+	p->cur = 0;
+}
+
+static int chunk_of(const om_store_event *mark)
+{
+	if (mark < chunk_mark || mark >= chunk_mark + PG_CHUNKS)
+		return -1;
+	return (int)(mark - chunk_mark);
 }
 
 static uint32_t chunk_hash(const char *key)
@@ -1317,7 +1337,7 @@ static void pg_chunk_mark_added(struct pg_chunk *c, const char *key)
 		c->added[i] = true;
 }
 
-static int chunk_put(struct pg_chunk *c, const char *v, size_t n)
+static int chunk_put(struct pg_pipe *c, const char *v, size_t n)
 {
 	if (c->text_cap - c->text_len < n + 1) {
 		size_t cap = c->text_cap ? c->text_cap : 65536;
@@ -1337,11 +1357,11 @@ static int chunk_put(struct pg_chunk *c, const char *v, size_t n)
 
 /* Column col of the chunk's events as an array literal: strings quoted
  * (backslash and quote escaped), NULL for a missing one. */
-static int chunk_array(struct pg_chunk *c, int col)
+static int chunk_array(struct pg_pipe *t, const struct pg_chunk *c, int col)
 {
 	int r = 0;
-	c->text_len = 0;
-	r = chunk_put(c, "{", 1);
+	t->text_len = 0;
+	r = chunk_put(t, "{", 1);
 	for (unsigned i = 0; r == 0 && i < c->n; i++) {
 		const om_store_event *ev = c->ev[i];
 		char num[32];
@@ -1368,59 +1388,64 @@ static int chunk_array(struct pg_chunk *c, int col)
 		case 17: v = c->key[i]; break;
 		}
 		if (i > 0)
-			r = chunk_put(c, ",", 1);
+			r = chunk_put(t, ",", 1);
 		if (r < 0)
 			break;
 		if (!text) {
 			int k = snprintf(num, sizeof(num), "%" PRId64, n);
-			r = chunk_put(c, num, (size_t)k);
+			r = chunk_put(t, num, (size_t)k);
 			continue;
 		}
 		if (!v) {
-			r = chunk_put(c, "NULL", 4);
+			r = chunk_put(t, "NULL", 4);
 			continue;
 		}
-		r = chunk_put(c, "\"", 1);
+		r = chunk_put(t, "\"", 1);
 		const char *q = v;
 		while (r == 0 && *q) {
 			size_t run = strcspn(q, "\"\\");
-			r = chunk_put(c, q, run);
+			r = chunk_put(t, q, run);
 			q += run;
 			if (r == 0 && *q) {
 				char esc[2] = {'\\', *q};
-				r = chunk_put(c, esc, 2);
+				r = chunk_put(t, esc, 2);
 				q++;
 			}
 		}
 		if (r == 0)
-			r = chunk_put(c, "\"", 1);
+			r = chunk_put(t, "\"", 1);
 	}
 	if (r == 0)
-		r = chunk_put(c, "}", 1);
+		r = chunk_put(t, "}", 1);
 	return r;
 }
 
 /* Sends the chunk's statement into the pipeline (its results are read by
  * the drain that follows). */
+/* Sends the chunk being filled into the pipeline (its results are read by
+ * a later drain) and starts the next one. */
 static int pg_chunk_send(om_store *s)
 {
 	struct pg_pipe *p = s->pipe;
-	struct pg_chunk *c = &p->chunk;
+	struct pg_chunk *c = &p->chunk[p->cur];
 	om_db_stmt *st = get_stmt(s, ST_EVENTS_PG);
 	int r = 0;
 
 	if (!st)
 		return -EIO;
 	for (int col = 1; r == 0 && col <= 17; col++) {
-		r = chunk_array(c, col);
+		r = chunk_array(p, c, col);
 		if (r == 0)
-			r = bind_text(st, col, c->text);
+			r = bind_text(st, col, p->text);
 	}
 	if (r < 0)
 		return r;
-	if (p->n > PG_PIPE_MAX)
-		return -EIO; /* cannot happen: there is room for one more */
-	return pg_queue(s, st, &chunk_mark);
+	if (p->n >= PG_PIPE_MAX + PG_CHUNKS)
+		return -EIO; /* cannot happen: there is room for every chunk */
+	r = pg_queue(s, st, &chunk_mark[p->cur]);
+	if (r == 0)
+		p->cur++;
+	return r;
 }
 
 /* om_store_add_event on PostgreSQL: the event joins the open batch's chunk
@@ -1436,7 +1461,7 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 	r = pg_pipe_ready(s);
 	if (r < 0)
 		return after_failure(s, r);
-	struct pg_chunk *c = &s->pipe->chunk;
+	struct pg_chunk *c = &s->pipe->chunk[s->pipe->cur];
 	char key[33];
 	event_key(ev, 0, key);
 	int dup = chunk_find(c, key);
@@ -1449,16 +1474,12 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 		r = pg_drain(s);
 		if (r < 0)
 			return after_failure(s, r);
+		c = &s->pipe->chunk[s->pipe->cur];
 	}
 	/* prepared before the chunk holds anything: preparing reads the
 	 * pipeline first (the drain), which sends a chunk that is not empty */
 	if (c->n == 0 && !s->stmt[ST_EVENTS_PG] && !get_stmt(s, ST_EVENTS_PG))
 		return after_failure(s, -EIO);
-	/* in pipeline mode while the chunk holds events: anything synchronous
-	 * on the connection drains (sends the chunk and reads its result) first */
-	r = om_db_pipeline_enter(s->db);
-	if (r < 0)
-		return after_failure(s, r);
 	const om_store_event *cp = NULL;
 	if (c->n < PG_CHUNK_MAX)
 		cp = arena_copy(s->pipe, ev);
@@ -1466,6 +1487,7 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 		r = pg_drain(s);
 		if (r < 0)
 			return after_failure(s, r);
+		c = &s->pipe->chunk[s->pipe->cur];
 		cp = arena_copy(s->pipe, ev);
 	}
 	if (!cp) {
@@ -1484,6 +1506,11 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 			return after_failure(s, r);
 		return batch_tick(s);
 	}
+	/* in pipeline mode while the chunk holds events: anything synchronous
+	 * on the connection drains (sends the chunk and reads its result) first */
+	r = om_db_pipeline_enter(s->db);
+	if (r < 0)
+		return after_failure(s, r);
 	unsigned i = c->n++;
 	c->ev[i] = cp;
 	memcpy(c->key[i], key, sizeof(key));
@@ -1497,7 +1524,8 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 		}
 	}
 	if (c->n == PG_CHUNK_MAX) {
-		r = pg_drain(s);
+		/* sent ahead; read back when every chunk is out (or at a drain) */
+		r = s->pipe->cur + 1 < PG_CHUNKS ? pg_chunk_send(s) : pg_drain(s);
 		if (r < 0)
 			return after_failure(s, r);
 	}
@@ -1702,7 +1730,7 @@ om_store *om_store_close(om_store *s)
 	om_db_close(s->db);
 	if (s->pipe) {
 		free(s->pipe->arena);
-		free(s->pipe->chunk.text);
+		free(s->pipe->text);
 	}
 	free(s->pipe);
 	free(s->rollup);
