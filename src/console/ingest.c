@@ -7,10 +7,11 @@
  * event once).
  *
  * The server parses a batch on its connection's thread, without the store
- * (con_ingest_parse), and hands it to a group commit (con_ingest_commit):
- * the batches that arrive while one thread writes are written by it in one
- * transaction with their batch records, and each is answered only after
- * that commit. */
+ * (con_ingest_parse), and submits it to the group commit
+ * (con_ingest_submit): a writer thread of its own writes the batches queued
+ * meanwhile in one transaction with their batch records and the gateways'
+ * health, and each is answered only after that commit (the connection
+ * waits suspended, its thread serves others). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* console: the HTTP(S) server on libmicrohttpd.
  *
- * One internal polling thread answers every request, so the store handle is
- * used by one thread at a time (a mutex guards it anyway). Each request:
+ * Two polling threads answer the requests; the store handle is used under
+ * one mutex, and pushed batches are written by the group commit's writer
+ * on a store connection of its own (ingest.c). Each request:
  * security headers on every answer; the session from the om_session cookie
  * (looked up by its hash, with expiry); POST bodies capped at CON_BODY_MAX
  * and checked for the session's CSRF token (forms: the csrf field; the API:
@@ -33,13 +34,12 @@
 /* open connections at once (each gateway keeps one while it pushes) */
 #define CON_CONNECTIONS_MAX 2048u
 /* Threads serving connections: a pushed batch is inflated and parsed on its
- * connection's thread while the other writes (the pages and the store stay
- * under one lock); the batches waiting meanwhile commit together. Two, one
- * a core: each thread that renders a PDF loads the fonts for itself
- * (pango's font map is per thread), which takes seconds. The connection
- * limit is shared out among the threads, and a thread waiting for a commit
- * accepts nothing meanwhile, so the other may take most of a burst: each
- * may hold CON_CONNECTIONS_MAX / 2. */
+ * connection's thread, then written by the group commit's own writer while
+ * the connection is suspended (the thread serves its other connections
+ * meanwhile); the pages and the store stay under one lock. Two, one a
+ * core: each thread that renders a PDF loads the fonts for itself (pango's
+ * font map is per thread), which takes seconds. The connection limit is
+ * shared out among the threads: each may hold CON_CONNECTIONS_MAX / 2. */
 #define CON_THREADS 2u
 #define CON_CONNECTIONS_ALL (CON_CONNECTIONS_MAX / 2 * CON_THREADS)
 #define CON_TENANTS_MAX 1024
