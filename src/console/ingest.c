@@ -238,8 +238,17 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 		j->res.invalid += c.invalid;
 		j->res.ignored += c.ignored;
 	}
+	/* the records and health rows in the order of their gateways: two
+	 * writers (PostgreSQL) lock shared rows in the same order */
+	size_t order[CON_INGEST_GROUP_MAX];
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		for (; k > 0 && strcmp(jobs[order[k - 1]]->gateway, jobs[i]->gateway) > 0; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		con_ingest_job *j = jobs[i];
+		con_ingest_job *j = jobs[order[i]];
 		if (!j->seen)
 			r = om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored,
 			                          j->now);
@@ -260,12 +269,14 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 	return r;
 }
 
-/* The writer: takes every queued job (up to the cap) while none is being
- * written, writes them in one transaction holding store_lock, marks them
- * done and tells their owners (on_done, under q->m). */
+/* A writer: takes every queued job (up to the cap), writes them in one
+ * transaction holding its store's lock, marks them done and tells their
+ * owners (on_done, under q->m). With two writers, one takes the next
+ * group while the other commits. */
 static void *writer_main(void *arg)
 {
-	con_ingest_queue *q = arg;
+	con_ingest_writer *w = arg;
+	con_ingest_queue *q = w->q;
 
 	pthread_mutex_lock(&q->m);
 	for (;;) {
@@ -281,20 +292,20 @@ static void *writer_main(void *arg)
 		}
 		if (!q->head)
 			q->tail = NULL;
-		q->writing = true;
+		q->writing++;
 		pthread_mutex_unlock(&q->m);
 
-		pthread_mutex_lock(q->store_lock);
-		int r = write_group(q->s, group, n);
+		pthread_mutex_lock(w->store_lock);
+		int r = write_group(w->s, group, n);
 		if (r < 0 && n > 1) {
 			/* one bad batch must not fail the others: each alone */
 			for (size_t i = 0; i < n; i++)
-				group[i]->rc = write_group(q->s, &group[i], 1);
+				group[i]->rc = write_group(w->s, &group[i], 1);
 		} else {
 			for (size_t i = 0; i < n; i++)
 				group[i]->rc = r;
 		}
-		pthread_mutex_unlock(q->store_lock);
+		pthread_mutex_unlock(w->store_lock);
 
 		pthread_mutex_lock(&q->m);
 		q->groups++;
@@ -306,7 +317,7 @@ static void *writer_main(void *arg)
 			if (j->on_done)
 				j->on_done(j);
 		}
-		q->writing = false;
+		q->writing--;
 		pthread_cond_broadcast(&q->cv);
 	}
 	pthread_mutex_unlock(&q->m);
@@ -315,27 +326,37 @@ static void *writer_main(void *arg)
 
 int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock)
 {
-	if (q->running)
-		return -EALREADY;
-	q->s = s;
-	q->store_lock = store_lock;
-	q->stopping = false;
-	int e = pthread_create(&q->writer, NULL, writer_main, q);
-	if (e)
-		return -e;
-	q->running = true;
-	return 0;
+	pthread_mutex_lock(&q->m);
+	if (q->stopping || q->nwriters == CON_INGEST_WRITERS_MAX) {
+		pthread_mutex_unlock(&q->m);
+		return -E2BIG;
+	}
+	con_ingest_writer *w = &q->w[q->nwriters];
+	w->q = q;
+	w->s = s;
+	w->store_lock = store_lock;
+	int e = pthread_create(&w->thread, NULL, writer_main, w);
+	if (e == 0) {
+		q->nwriters++;
+		q->running = true;
+	}
+	pthread_mutex_unlock(&q->m);
+	return -e;
 }
 
 void con_ingest_stop(con_ingest_queue *q)
 {
-	if (!q->running)
-		return;
 	pthread_mutex_lock(&q->m);
+	if (!q->running) {
+		pthread_mutex_unlock(&q->m);
+		return;
+	}
 	q->stopping = true;
 	pthread_cond_broadcast(&q->work);
 	pthread_mutex_unlock(&q->m);
-	pthread_join(q->writer, NULL);
+	for (unsigned i = 0; i < q->nwriters; i++)
+		pthread_join(q->w[i].thread, NULL);
+	q->nwriters = 0;
 	q->running = false;
 }
 

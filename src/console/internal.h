@@ -124,23 +124,35 @@ typedef struct con_ingest_job {
 	bool waiting;
 	struct con_ingest_job *next;
 } con_ingest_job;
+/* Writers of one queue: each with a store connection of its own (on
+ * PostgreSQL two write at once, each a server process of its own). */
+#define CON_INGEST_WRITERS_MAX 2
+struct con_ingest_queue;
+typedef struct con_ingest_writer {
+	struct con_ingest_queue *q;
+	om_store *s;
+	pthread_mutex_t *store_lock;
+	pthread_t thread;
+} con_ingest_writer;
 typedef struct con_ingest_queue {
 	pthread_mutex_t m;
 	pthread_cond_t cv;   /* a group was committed */
 	pthread_cond_t work; /* a job was queued, or stop */
 	con_ingest_job *head, *tail;
-	bool writing, stopping, running;
-	pthread_t writer;
-	om_store *s;
-	pthread_mutex_t *store_lock;
+	unsigned writing; /* writers writing a group now */
+	bool stopping, running;
+	con_ingest_writer w[CON_INGEST_WRITERS_MAX];
+	unsigned nwriters;
 	uint64_t groups, batches; /* commits and the batches in them */
 } con_ingest_queue;
 void con_ingest_queue_init(con_ingest_queue *q);
 /* Stops the writer (if running) first. */
 void con_ingest_queue_destroy(con_ingest_queue *q);
-/* Starts the writer on store s (used only by it, under store_lock). */
+/* Starts a writer on store s (used only by it, under store_lock); called
+ * again, a second one on another store connection (-E2BIG past
+ * CON_INGEST_WRITERS_MAX). */
 int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock);
-/* Refuses new jobs, writes the queued ones, and ends the writer. */
+/* Refuses new jobs, writes the queued ones, and ends the writers. */
 void con_ingest_stop(con_ingest_queue *q);
 /* Queues j; -ESHUTDOWN when the writer is stopping or not running. */
 int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j);

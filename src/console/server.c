@@ -65,6 +65,10 @@ struct con_server {
 	 * pages, credentials and batch ids are read while batches are written */
 	om_store *ingest_store;
 	pthread_mutex_t ingest_lock;
+	/* PostgreSQL: a second writer on a connection of its own (the server
+	 * inserts one group while it commits the other) */
+	om_store *ingest_store2;
+	pthread_mutex_t ingest_lock2;
 	bool tls;
 	unsigned session_seconds;
 	unsigned silence_minutes;
@@ -2892,13 +2896,16 @@ int con_serve(const con_options *o)
 	pthread_mutex_init(&srv->lock, NULL);
 	con_ingest_queue_init(&srv->ingest);
 	pthread_mutex_init(&srv->ingest_lock, NULL);
+	pthread_mutex_init(&srv->ingest_lock2, NULL);
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
 	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
 	srv->db = o->db;
 	srv->reports_dir = o->reports_dir && *o->reports_dir ? o->reports_dir : CON_REPORTS_DIR;
 	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0 ||
-	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0) {
+	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0 ||
+	    (om_store_is_postgresql(o->db) &&
+	     om_store_open(o->db, &srv->ingest_store2, err, sizeof(err)) < 0)) {
 		om_err("%s", err);
 		goto out;
 	}
@@ -2935,8 +2942,11 @@ int con_serve(const con_options *o)
 		goto out;
 	}
 	int wr = con_ingest_start(&srv->ingest, srv->ingest_store, &srv->ingest_lock);
+	if (wr == 0 && srv->ingest_store2)
+		wr = con_ingest_start(&srv->ingest, srv->ingest_store2, &srv->ingest_lock2);
 	if (wr < 0) {
 		om_err(om_tr("console.err.start"), o->listen);
+		con_ingest_stop(&srv->ingest);
 		MHD_stop_daemon(d);
 		goto out;
 	}
@@ -2954,11 +2964,13 @@ int con_serve(const con_options *o)
 	}
 	rc = 0;
 out:
+	om_store_close(srv->ingest_store2);
 	om_store_close(srv->ingest_store);
 	om_store_close(srv->store);
 	pthread_mutex_destroy(&srv->lock);
 	con_ingest_queue_destroy(&srv->ingest);
 	pthread_mutex_destroy(&srv->ingest_lock);
+	pthread_mutex_destroy(&srv->ingest_lock2);
 	free(srv);
 	free(cert);
 	free(key);

@@ -225,6 +225,72 @@ static void test_recorded_batch(void **state)
 	tmpdb_remove(&t);
 }
 
+
+/* PostgreSQL: two writers on connections of their own, many pushers at
+ * once, a batch pushed twice: every batch committed once, all answered. */
+static void test_two_writers(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	struct tmpdb t;
+	struct shared sh;
+	struct push p[N];
+	pthread_t th[N];
+	pthread_mutex_t lock2;
+	om_store *s2 = NULL;
+	char err[256] = "";
+
+	if (!tb_pg()) {
+		skip(); /* one writer on SQLite (one writer at a time there) */
+		return;
+	}
+	tmpdb_make(&t);
+	memset(&sh, 0, sizeof(sh));
+	con_ingest_queue_init(&sh.q);
+	pthread_mutex_init(&sh.store_lock, NULL);
+	pthread_mutex_init(&lock2, NULL);
+	sh.path = t.path;
+	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_open(t.path, &s2, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
+	assert_int_equal(con_ingest_start(&sh.q, s2, &lock2), 0);
+	assert_int_equal(con_ingest_start(&sh.q, s2, &lock2), -E2BIG);
+	int64_t total = 0;
+	for (int i = 0; i < N; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].sh = &sh;
+		p[i].gw = i == N - 1 ? 0 : i; /* the last pushes gateway 0's batch again */
+		p[i].n = 1500 + (i == N - 1 ? 0 : i);
+		snprintf(p[i].gateway, sizeof(p[i].gateway), "g%d", p[i].gw);
+		snprintf(p[i].tenant, sizeof(p[i].tenant), "t%d", p[i].gw);
+		snprintf(p[i].batch, sizeof(p[i].batch), "b%d", p[i].gw);
+		if (i < N - 1)
+			total += p[i].n;
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, push_thread, &p[i]), 0);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	int seen = 0;
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(p[i].rc, 0);
+		assert_int_equal(p[i].visible, p[i].n);
+		seen += p[i].seen;
+	}
+	assert_int_equal(seen, 1);
+	con_ingest_stop(&sh.q);
+	assert_int_equal(sh.q.batches, N);
+	om_store_close(s2);
+	om_store_close(sh.s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), total);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), total);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM console_batches"), N - 1);
+	pthread_mutex_destroy(&lock2);
+	pthread_mutex_destroy(&sh.store_lock);
+	con_ingest_queue_destroy(&sh.q);
+	tmpdb_remove(&t);
+}
+
 /* The parse refuses what the direct path refuses. */
 static void test_parse_errors(void **state)
 {
@@ -252,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_recorded_batch),
+	    cmocka_unit_test(test_two_writers),
 	    cmocka_unit_test(test_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
