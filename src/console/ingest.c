@@ -175,6 +175,7 @@ void con_ingest_queue_init(con_ingest_queue *q)
 	pthread_mutex_init(&q->m, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	pthread_cond_init(&q->work, NULL);
+	q->max_bytes = CON_INGEST_QUEUED_MAX;
 }
 
 size_t con_ingest_queued(con_ingest_queue *q)
@@ -313,6 +314,7 @@ static void *writer_main(void *arg)
 		/* a job is its owner's again once done: not touched after that */
 		for (size_t i = 0; i < n; i++) {
 			con_ingest_job *j = group[i];
+			q->queued_bytes -= j->queued_size;
 			j->done = true;
 			if (j->on_done)
 				j->on_done(j);
@@ -371,6 +373,14 @@ int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j)
 		pthread_mutex_unlock(&q->m);
 		return -ESHUTDOWN;
 	}
+	size_t size = om_store_parsed_bytes(j->parsed);
+	/* sizes are capped (CON_INGEST_PARSED_MAX each): no overflow */
+	if (q->queued_bytes && q->queued_bytes + size > q->max_bytes) {
+		pthread_mutex_unlock(&q->m);
+		return -ENOBUFS;
+	}
+	j->queued_size = size;
+	q->queued_bytes += size;
 	if (q->tail)
 		q->tail->next = j;
 	else

@@ -122,6 +122,7 @@ typedef struct con_ingest_job {
 	bool done;
 	/* the submitter's, under q->m (e.g. its connection is suspended) */
 	bool waiting;
+	size_t queued_size; /* the queue's */
 	struct con_ingest_job *next;
 } con_ingest_job;
 /* Writers of one queue: each with a store connection of its own (on
@@ -140,6 +141,9 @@ typedef struct con_ingest_queue {
 	pthread_cond_t work; /* a job was queued, or stop */
 	con_ingest_job *head, *tail;
 	unsigned writing; /* writers writing a group now */
+	/* the parsed sets of the jobs not done yet, and their cap: a job past
+	 * it is refused (the gateway pushes it again later) unless none waits */
+	size_t queued_bytes, max_bytes;
 	bool stopping, running;
 	con_ingest_writer w[CON_INGEST_WRITERS_MAX];
 	unsigned nwriters;
@@ -154,7 +158,10 @@ void con_ingest_queue_destroy(con_ingest_queue *q);
 int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock);
 /* Refuses new jobs, writes the queued ones, and ends the writers. */
 void con_ingest_stop(con_ingest_queue *q);
-/* Queues j; -ESHUTDOWN when the writer is stopping or not running. */
+/* The default cap of the parsed sets queued at once. */
+#define CON_INGEST_QUEUED_MAX ((size_t)1 << 30)
+/* Queues j; -ESHUTDOWN when the writer is stopping or not running, -ENOBUFS
+ * when the queued sets would pass q->max_bytes (nothing queued). */
 int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j);
 /* Batches waiting for the writer. */
 size_t con_ingest_queued(con_ingest_queue *q);

@@ -2556,11 +2556,15 @@ static enum MHD_Result api_ingest(struct req *r, struct con_req *cr)
 	                           .user = cr,
 	                           .res = res};
 	cr->conn = r->conn;
-	if (con_ingest_submit(&r->srv->ingest, &cr->job) < 0) {
+	int sr = con_ingest_submit(&r->srv->ingest, &cr->job);
+	if (sr < 0) {
 		cr->parsed = om_store_parsed_free(cr->parsed);
 		free(cr->desk);
 		cr->desk = NULL;
-		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+		/* too much waiting already: the gateway keeps the batch and
+		 * pushes it again later */
+		return send_text(r, 503, "application/json",
+		                 sr == -ENOBUFS ? "{\"error\":\"busy\"}" : "{\"error\":\"store\"}");
 	}
 	cr->queued = true;
 	return ingest_wait(r, cr);

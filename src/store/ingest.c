@@ -377,6 +377,11 @@ uint64_t om_store_parsed_lines(const om_store_parsed *p)
 	return p ? p->lines : 0;
 }
 
+size_t om_store_parsed_bytes(const om_store_parsed *p)
+{
+	return p ? p->bytes : 0;
+}
+
 /* A copy of n bytes and a NUL in the set's text; NULL when full (err). */
 static const char *parsed_copy(om_store_parsed *p, const char *v, size_t n)
 {

@@ -103,6 +103,8 @@ int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const 
                         const char *gateway);
 /* The lines kept so far. */
 uint64_t om_store_parsed_lines(const om_store_parsed *p);
+/* The memory the set holds (what counts against its max_bytes). */
+size_t om_store_parsed_bytes(const om_store_parsed *p);
 typedef struct om_store_parsed_counts {
 	uint64_t stored, ignored, invalid;
 } om_store_parsed_counts;

@@ -291,6 +291,68 @@ static void test_two_writers(void **state)
 	tmpdb_remove(&t);
 }
 
+
+/* The queue's cap on parsed sets: past it a batch is refused (unless none
+ * waits), and the space is given back when the queued ones are written. */
+static void test_queue_cap(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	pthread_mutex_t lock;
+	con_ingest_queue q;
+	char err[256] = "";
+	om_store_parsed *set[3];
+	con_ingest_job job[3];
+
+	tmpdb_make(&t);
+	pthread_mutex_init(&lock, NULL);
+	con_ingest_queue_init(&q);
+	assert_int_equal(q.max_bytes, CON_INGEST_QUEUED_MAX);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&q, s, &lock), 0);
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		unsigned char *z = body(i, 40, &len);
+		char gw[8], tn[8];
+		con_ingest_result res;
+		snprintf(gw, sizeof(gw), "g%d", i);
+		snprintf(tn, sizeof(tn), "t%d", i);
+		assert_int_equal(con_ingest_parse(tn, gw, z, len, &set[i], NULL, &res), 0);
+		free(z);
+		job[i] = (con_ingest_job){
+		    .gateway = i == 0 ? "g0" : i == 1 ? "g1" : "g2", .batch_id = "b", .parsed = set[i],
+		    .res = res};
+	}
+	size_t one = om_store_parsed_bytes(set[0]);
+	assert_true(one > 0);
+	/* room for one set and a half: the first goes in, the second not */
+	q.max_bytes = one + one / 2;
+	pthread_mutex_lock(&lock); /* the writer waits with what it took */
+	assert_int_equal(con_ingest_submit(&q, &job[0]), 0);
+	assert_int_equal(con_ingest_submit(&q, &job[1]), -ENOBUFS);
+	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&q.m);
+	while (!job[0].done)
+		pthread_cond_wait(&q.cv, &q.m);
+	assert_int_equal(q.queued_bytes, 0);
+	pthread_mutex_unlock(&q.m);
+	/* nothing queued: even a set larger than the cap goes in */
+	q.max_bytes = 1;
+	assert_int_equal(con_ingest_submit(&q, &job[2]), 0);
+	con_ingest_stop(&q);
+	assert_true(job[2].done);
+	assert_int_equal(job[0].rc, 0);
+	assert_int_equal(job[2].rc, 0);
+	for (int i = 0; i < 3; i++)
+		om_store_parsed_free(set[i]);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 80);
+	con_ingest_queue_destroy(&q);
+	pthread_mutex_destroy(&lock);
+	tmpdb_remove(&t);
+}
+
 /* The parse refuses what the direct path refuses. */
 static void test_parse_errors(void **state)
 {
@@ -319,6 +381,7 @@ int main(void)
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_recorded_batch),
 	    cmocka_unit_test(test_two_writers),
+	    cmocka_unit_test(test_queue_cap),
 	    cmocka_unit_test(test_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
