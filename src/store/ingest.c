@@ -301,9 +301,12 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
                        const char *want_gateway)
 {
 	struct direct d = {.s = s, .line = line, .len = len, .result = 1};
-	char *scratch = malloc(len + 16); /* NULL: the full parse only */
+	/* the scanner's scratch: on the stack for the usual lines */
+	char local[4096];
+	char *scratch = len + 16 <= sizeof(local) ? local : malloc(len + 16); /* NULL: jansson */
 	int r = parse_line(line, len, want_tenant, want_gateway, direct_emit, &d, scratch);
-	free(scratch);
+	if (scratch != local)
+		free(scratch);
 	return r == 1 ? d.result : r;
 }
 
