@@ -154,6 +154,11 @@ void om_recon_set_open_cb(om_recon *r, om_recon_cb cb, void *user);
 #define OM_WF_CAT_NAME_MAX 32       /* bytes of a category name, with its NUL */
 #define OM_WF_KEY_MAX 1024          /* bytes of a normalised rule (host + path) */
 #define OM_WF_ENTRIES_MAX 16000000u /* rules in one database */
+/* The built-in category of a TLS or QUIC ClientHello that hides its server
+ * name (encrypted_client_hello, or the older encrypted_server_name): no
+ * database row, decided from the ClientHello itself; a policy may block it
+ * like a category of the database (docs/webfilter.md, "Encrypted names"). */
+#define OM_WF_CAT_ECH "encrypted_hello"
 
 enum om_wf_format {
 	OM_WF_FMT_AUTO = 0, /* by content: hosts file, CSV, plain list; a directory is squidGuard */
@@ -253,6 +258,7 @@ typedef struct om_wf_decision {
 	enum om_wf_verdict verdict;
 	enum om_wf_source source;
 	uint64_t cats;            /* the database's categories of the name (also when allowed) */
+	bool ech;                 /* the decision on an encrypted ClientHello (OM_WF_CAT_ECH) */
 	char rule[OM_WF_KEY_MAX]; /* the rule that decided */
 } om_wf_decision;
 
@@ -260,6 +266,14 @@ typedef struct om_wf_decision {
  * policy). Returns 0, or -EINVAL when host is not a valid name. */
 int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
                  const char *path, size_t plen, om_wf_decision *ret);
+/* Decides on a ClientHello with ECH or ESNI (kind: "ech" or "esni", the
+ * rule of the decision); host is its outer (public) name, may be NULL. The
+ * allow list on host wins; else blocked when pol blocks OM_WF_CAT_ECH,
+ * listed otherwise. Always 0. */
+int om_wf_decide_ech(const om_wf_policy *pol, const char *host, size_t hlen, const char *kind,
+                     om_wf_decision *ret);
+/* Whether pol blocks the category name (of the database or built in). */
+bool om_wf_policy_blocks(const om_wf_policy *pol, const char *name);
 
 /* The web filter as a proto observer: decides on HTTP host and URI, TLS and
  * QUIC SNI and each DNS query name, and gives every listed, allowed or
@@ -268,7 +282,7 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
  * listed_alert OM_TX_VERDICT_ALERT. */
 typedef struct om_wf_event {
 	const om_wf_decision *d;
-	const char *field; /* "http.host", "tls.sni", "dns.query" */
+	const char *field; /* "http.host", "tls.sni", "tls.ech", "dns.query" */
 	const char *name;  /* the host (not NUL-terminated: name_len) */
 	size_t name_len;
 	const char *path; /* HTTP only, else NULL */
