@@ -215,6 +215,10 @@ int om_wf_builder_write(const om_wf_builder *b, const char *path);
 uint64_t om_wf_builder_rules(const om_wf_builder *b);
 int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
                          size_t plen, om_wf_match *ret);
+/* The same, also telling (*clean, always written) whether no rule of the
+ * host or of its suffixes exists at all: then no path of it matches. */
+int om_wf_builder_lookup_ex(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
+                            size_t plen, om_wf_match *ret, bool *clean);
 
 /* Opens a database file read-only (memory-mapped). -EINVAL: not a database
  * or damaged; -errno from the system. */
@@ -225,6 +229,8 @@ om_wf_db *om_wf_db_close(om_wf_db *db);
  * -ENOENT when no rule matches, -EINVAL when host is not a valid name. */
 int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const char *path,
                     size_t plen, om_wf_match *ret);
+int om_wf_db_lookup_ex(const om_wf_db *db, const char *host, size_t hlen, const char *path,
+                       size_t plen, om_wf_match *ret, bool *clean); /* as builder_lookup_ex */
 uint64_t om_wf_db_rules(const om_wf_db *db);
 uint32_t om_wf_db_categories(const om_wf_db *db);
 const char *om_wf_db_category(const om_wf_db *db, uint32_t idx);   /* NULL past the end */
@@ -259,6 +265,7 @@ typedef struct om_wf_decision {
 	enum om_wf_source source;
 	uint64_t cats;            /* the database's categories of the name (also when allowed) */
 	bool ech;                 /* the decision on an encrypted ClientHello (OM_WF_CAT_ECH) */
+	bool host_unlisted;       /* no rule of the host in db or lists, for any path */
 	char rule[OM_WF_KEY_MAX]; /* the rule that decided */
 } om_wf_decision;
 

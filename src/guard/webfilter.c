@@ -230,9 +230,17 @@ static int wf_norm_rule(const char *s, size_t n, char *key, size_t keysz, size_t
 
 /* ---- lookup ------------------------------------------------------------- */
 
+#define WF_SUFFIXES_MAX 128 /* label boundaries of a name tried (253 bytes: at most 127) */
+
+/* The lookup of host (and path) in one view. Each suffix of the host is
+ * probed once (longest first) and its record kept for both passes: URL
+ * rules first (a URL rule wins over any domain rule), then names. *clean
+ * (always written) tells whether no suffix has a record at all that could
+ * match some path: then no other path of this host matches either. */
 static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, const char *path,
-                     size_t plen, om_wf_match *ret)
+                     size_t plen, om_wf_match *ret, bool *clean)
 {
+	*clean = false;
 	char key[OM_WF_KEY_MAX];
 	int k = om_wf_norm_host(host, hlen, key, sizeof(key));
 	if (k < 0)
@@ -260,39 +268,46 @@ static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, con
 		for (size_t i = 0; i < hl && literal; i++)
 			literal = (key[i] >= '0' && key[i] <= '9') || key[i] == '.';
 	}
+	/* every suffix's record, probed once */
+	const uint8_t *recs[WF_SUFFIXES_MAX];
+	size_t offs[WF_SUFFIXES_MAX];
+	unsigned nsuf = 0;
+	bool any = false;
+	for (size_t off = 0; off < hl && nsuf < WF_SUFFIXES_MAX;) {
+		const uint8_t *r = wf_find(v, key + off, hl - off);
+		if (r && !rec_cats(r) && !(r[2] & WF_F_URLS))
+			r = NULL;
+		any |= r != NULL;
+		recs[nsuf] = r;
+		offs[nsuf++] = off;
+		const char *dot = literal ? NULL : memchr(key + off, '.', hl - off);
+		if (!dot)
+			break;
+		off = (size_t)(dot - key) + 1;
+	}
+	*clean = !any;
+	if (!any)
+		return -ENOENT;
 	const uint8_t *best = NULL;
-	size_t best_off = 0, best_len = 0;
 	bool best_url = false;
-	/* URL rules first (a URL rule wins over any domain rule), then names */
-	for (int pass = ncuts ? 0 : 1; pass < 2 && !best; pass++) {
-		for (size_t off = 0; off < hl && !best;) {
-			const char *suf = key + off;
-			size_t sl = hl - off;
-			const uint8_t *r = wf_find(v, suf, sl);
-			if (r && pass == 1 && rec_cats(r)) {
-				best = r;
-				best_off = off;
-				best_len = sl;
-			} else if (r && pass == 0 && (r[2] & WF_F_URLS)) {
-				char uk[OM_WF_KEY_MAX];
-				memcpy(uk, suf, sl);
-				for (unsigned c = 0; c < ncuts && !best; c++) {
-					memcpy(uk + sl, path, cuts[c]);
-					const uint8_t *u = wf_find(v, uk, sl + cuts[c]);
-					if (u && rec_cats(u)) {
-						best = u;
-						best_url = true;
-					}
-				}
+	for (unsigned i = 0; ncuts && i < nsuf && !best; i++) {
+		if (!recs[i] || !(recs[i][2] & WF_F_URLS))
+			continue;
+		size_t sl = hl - offs[i];
+		char uk[OM_WF_KEY_MAX];
+		memcpy(uk, key + offs[i], sl);
+		for (unsigned c = 0; c < ncuts && !best; c++) {
+			memcpy(uk + sl, path, cuts[c]);
+			const uint8_t *u = wf_find(v, uk, sl + cuts[c]);
+			if (u && rec_cats(u)) {
+				best = u;
+				best_url = true;
 			}
-			const char *dot = literal ? NULL : memchr(suf, '.', sl);
-			if (!dot)
-				break;
-			off = (size_t)(dot - key) + 1;
 		}
 	}
-	(void)best_off;
-	(void)best_len;
+	for (unsigned i = 0; i < nsuf && !best; i++)
+		if (recs[i] && rec_cats(recs[i]))
+			best = recs[i];
 	if (!best)
 		return -ENOENT;
 	uint16_t len = 0;
@@ -479,7 +494,18 @@ int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, 
 	if (!b || !b->nrecs) /* a policy's empty allow or block list */
 		return -ENOENT;
 	struct wf_view v = builder_view(b);
-	return wf_lookup(&v, host, hlen, path, plen, ret);
+	bool clean;
+	return wf_lookup(&v, host, hlen, path, plen, ret, &clean);
+}
+
+int om_wf_builder_lookup_ex(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
+                            size_t plen, om_wf_match *ret, bool *clean)
+{
+	*clean = true;
+	if (!b || !b->nrecs)
+		return -ENOENT;
+	struct wf_view v = builder_view(b);
+	return wf_lookup(&v, host, hlen, path, plen, ret, clean);
 }
 
 int om_wf_builder_merge(om_wf_builder *b, const om_wf_db *db)
@@ -614,7 +640,14 @@ om_wf_db *om_wf_db_close(om_wf_db *db)
 int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const char *path,
                     size_t plen, om_wf_match *ret)
 {
-	return wf_lookup(&db->v, host, hlen, path, plen, ret);
+	bool clean;
+	return wf_lookup(&db->v, host, hlen, path, plen, ret, &clean);
+}
+
+int om_wf_db_lookup_ex(const om_wf_db *db, const char *host, size_t hlen, const char *path,
+                       size_t plen, om_wf_match *ret, bool *clean)
+{
+	return wf_lookup(&db->v, host, hlen, path, plen, ret, clean);
 }
 
 uint64_t om_wf_db_rules(const om_wf_db *db)

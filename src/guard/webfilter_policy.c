@@ -115,14 +115,16 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
 	om_wf_decision d;
 	memset(&d, 0, sizeof(d));
 	om_wf_match m, cm;
-	bool listed = db && om_wf_db_lookup(db, host, hlen, path, plen, &cm) == 0;
+	bool c_db = true, c_allow = true, c_block = true;
+	bool listed = db && om_wf_db_lookup_ex(db, host, hlen, path, plen, &cm, &c_db) == 0;
 	if (listed)
 		d.cats = cm.cats;
-	if (pol && om_wf_builder_lookup(pol->allow, host, hlen, path, plen, &m) == 0) {
+	if (pol && om_wf_builder_lookup_ex(pol->allow, host, hlen, path, plen, &m, &c_allow) == 0) {
 		d.verdict = OM_WF_ALLOWED;
 		d.source = OM_WF_SRC_ALLOW_LIST;
 		set_rule(&d, &m);
-	} else if (pol && om_wf_builder_lookup(pol->block, host, hlen, path, plen, &m) == 0) {
+	} else if (pol &&
+	           om_wf_builder_lookup_ex(pol->block, host, hlen, path, plen, &m, &c_block) == 0) {
 		d.verdict = OM_WF_BLOCKED;
 		d.source = OM_WF_SRC_BLOCK_LIST;
 		set_rule(&d, &m);
@@ -131,6 +133,7 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
 		d.source = OM_WF_SRC_CATEGORY;
 		set_rule(&d, &cm);
 	}
+	d.host_unlisted = d.verdict == OM_WF_UNLISTED && c_db && c_allow && c_block;
 	*ret = d;
 	return 0;
 }
@@ -234,7 +237,7 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 
 /* ---- the observer ------------------------------------------------------- */
 
-/* Per worker: the names (without a path) no rule matched, as keyed 64-bit
+/* Per worker: the names no rule matches with any path, as keyed 64-bit
  * fingerprints, direct-mapped: an office asks for the same names again and
  * again (the DNS query, then the ClientHello), and a miss in a database of
  * millions is a processor cache miss too. The filter's database and lists
@@ -250,17 +253,19 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, st
                                      uint32_t plen)
 {
 	uint64_t fp = 0;
-	if (mc && !path) {
+	if (mc) {
+		/* a name remembered here has no rule at all, for any path */
 		fp = om_siphash(om_hash_key_process(), name, nlen);
 		fp = fp ? fp : 1;
 		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp)
 			return OM_TX_VERDICT_ACCEPT;
 	}
 	om_wf_decision d;
-	if (om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path, plen,
-	                 &d) < 0 ||
-	    d.verdict == OM_WF_UNLISTED) {
-		if (fp)
+	int e = om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path,
+	                     plen, &d);
+	if (e < 0 || d.verdict == OM_WF_UNLISTED) {
+		/* an invalid name stays invalid with any path */
+		if (fp && (e < 0 || d.host_unlisted))
 			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
 		return OM_TX_VERDICT_ACCEPT;
 	}
