@@ -168,10 +168,19 @@ enum om_wf_format {
 	OM_WF_FMT_SQUIDGUARD, /* a directory of <category>/domains and <category>/urls files */
 };
 
+#define OM_WF_IMPORT_PROBLEMS 8 /* skipped lines remembered with their reason */
 typedef struct om_wf_import_stats {
 	uint64_t lines;
 	uint64_t added;    /* rules added or given a new category */
 	uint64_t rejected; /* lines that are not a valid rule */
+	/* the lines skipped for a reason worth telling (a name that is no valid
+	 * internationalised name), the first OM_WF_IMPORT_PROBLEMS of them */
+	uint64_t nproblems; /* all of them (problem[] holds the first ones) */
+	struct {
+		uint64_t line;   /* 1-based line of its file */
+		const char *why; /* catalogue key of the reason */
+		char file[64];   /* in a category directory: "CATEGORY/domains"; else "" */
+	} problem[OM_WF_IMPORT_PROBLEMS];
 } om_wf_import_stats;
 
 typedef struct om_wf_builder om_wf_builder;
@@ -190,7 +199,10 @@ typedef struct om_wf_match {
  * without a port (":8080", not inside "[...]"), a leading "*." or "." and
  * trailing dots. Returns the length written to out (NUL-terminated), or
  * -EINVAL for an empty or invalid name (a byte that is not a letter, digit,
- * '-', '_', '.', or UTF-8) or -ENAMETOOLONG. */
+ * '-', '_' or '.') or -ENAMETOOLONG. A name in UTF-8 (U-labels) is written
+ * in its A-label form ("xn--..."; IDNA2008 lookup rules with the UTS 46
+ * mapping), so that either form of a name matches the other: -EILSEQ when
+ * it is no valid internationalised name. */
 int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz);
 
 int om_wf_builder_new(om_wf_builder **ret);
@@ -200,6 +212,7 @@ om_wf_builder *om_wf_builder_free(om_wf_builder *b);
  * -EINVAL for a rule or category name that is not valid, -ENOSPC at the
  * rule or category cap. */
 int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char *category);
+/* (-EILSEQ: a name that is no valid internationalised name; -EINVAL: no rule) */
 /* Copies every rule of db into b (an import adds to an existing database). */
 int om_wf_builder_merge(om_wf_builder *b, const om_wf_db *db);
 /* Parses text in fmt (not SQUIDGUARD); category names the category of
@@ -744,7 +757,9 @@ typedef struct om_intel_ind {
 
 /* The type of a value as written in a list: an address or CIDR, a hex
  * string of 32 (md5), 40 (sha1) or 64 (sha256) digits, a JA4 fingerprint,
- * a URL (a scheme or a '/'), else a domain. -EINVAL when it is none. */
+ * a URL (a scheme or a '/'), else a domain (internationalised names in
+ * UTF-8 taken in their xn-- form). -EINVAL when it is none, -EILSEQ for a
+ * name that is no valid internationalised name. */
 int om_intel_detect_type(const char *s, size_t n);
 
 typedef struct om_intel_builder om_intel_builder;
@@ -754,7 +769,8 @@ int om_intel_builder_new(om_intel_builder **ret);
 om_intel_builder *om_intel_builder_free(om_intel_builder *b);
 /* Adds an indicator. Returns 0 (added), 1 (known already: the higher
  * confidence and the later expiry are kept, the source of the higher
- * confidence), -EINVAL for a value that is not of its type, -ENOSPC at the
+ * confidence), -EINVAL for a value that is not of its type (-EILSEQ: a
+ * domain that is no valid internationalised name), -ENOSPC at the
  * indicator or source cap. */
 int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind);
 /* Copies every indicator of db not expired at now (0: all) into b. */

@@ -334,7 +334,7 @@ int om_intel_detect_type(const char *s, size_t n)
 	int k = om_wf_norm_host(s, n, tmp, sizeof(tmp));
 	if (k > 0 && memchr(tmp, '.', (size_t)k))
 		return OM_INTEL_DOMAIN;
-	return -EINVAL;
+	return k == -EILSEQ ? -EILSEQ : -EINVAL; /* -EILSEQ: a name, but no valid IDN */
 }
 
 /* The key of a URL: lower-case host without port and user info, then the
@@ -425,7 +425,7 @@ static int norm_value(enum om_intel_type t, const char *s, size_t n, uint8_t *ke
 	default: return -EINVAL;
 	}
 	if (k <= 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	*ret_type = t;
 	return k;
 }
@@ -759,7 +759,7 @@ int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind)
 		return -EINVAL;
 	int k = norm_value(ind->type, ind->value, ind->len, key, sizeof(key), &t);
 	if (k < 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	int s = builder_source(b, ind->source);
 	if (s < 0)
 		return s;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,44 @@ static uint64_t rec_cats(const uint8_t *r)
 
 /* ---- normalisation ------------------------------------------------------ */
 
+/* A name with bytes past ASCII (UTF-8 U-labels: "例え.テスト") in its
+ * A-label form ("xn--r8jz45g.xn--zckzah") by libidn2's lookup rules
+ * (IDNA2008 with the UTS 46 mapping: case folded, NFC, "。" as a dot).
+ * Returns 0 for an ASCII name (nothing done), the length written to out,
+ * or -EILSEQ for a name that is no valid IDN (or not UTF-8), or
+ * -ENAMETOOLONG. Only names with such bytes pay for it (libidn2 allocates
+ * its result: DNS carries A-labels already; a UTF-8 Host header or a
+ * list's U-label entry is the exception). */
+static int idn_to_ascii(const char *in, size_t len, char *out, size_t outsz)
+{
+	bool ascii = true;
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)in[i] < 0x80;
+	if (ascii)
+		return 0;
+	char u8[256 + 4];
+	if (len >= sizeof(u8))
+		return -ENAMETOOLONG;
+	memcpy(u8, in, len);
+	u8[len] = '\0';
+	uint8_t *a = NULL;
+	int rc = idn2_lookup_u8((const uint8_t *)u8, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || !a) {
+		idn2_free(a);
+		return rc == IDN2_TOO_BIG_DOMAIN ? -ENAMETOOLONG : -EILSEQ;
+	}
+	size_t n = strlen((const char *)a);
+	int k = -ENAMETOOLONG;
+	if (n && n < outsz && n <= 253) {
+		memcpy(out, a, n + 1);
+		k = (int)n;
+	} else if (!n) {
+		k = -EILSEQ;
+	}
+	idn2_free(a);
+	return k;
+}
+
 int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	/* a port: the last ':' followed by digits only, outside brackets */
@@ -157,12 +196,21 @@ int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 		return -EINVAL;
 	if (len > 253 + 2 || len >= outsz)
 		return -ENAMETOOLONG;
+	if (in[0] != '[') {
+		int k = idn_to_ascii(in, len, out, outsz);
+		if (k < 0)
+			return k;
+		if (k > 0) { /* the A-label form, checked below like any name */
+			in = out;
+			len = (size_t)k;
+		}
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)in[i];
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (unsigned char)(ch - 'A' + 'a');
 		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		           ch == '_' || ch == '.' || ch >= 0x80 ||
+		           ch == '_' || ch == '.' ||
 		           (in[0] == '[' && (ch == '[' || ch == ']' || ch == ':'))))
 			return -EINVAL;
 		if (ch == '.' && i && in[i - 1] == '.')
@@ -481,7 +529,7 @@ int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char
 	size_t hl;
 	int k = wf_norm_rule(rule, len, key, sizeof(key), &hl);
 	if (k < 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	int c = builder_cat(b, category ? category : "uncategorised");
 	if (c < 0)
 		return c;

@@ -242,7 +242,7 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
  * again (the DNS query, then the ClientHello), and a miss in a database of
  * millions is a processor cache miss too. The filter's database and lists
  * do not change while its workers run. */
-#define WF_MISS_SLOTS 8192u
+#define WF_MISS_SLOTS 32768u
 struct wf_miss {
 	uint64_t v[WF_MISS_SLOTS];
 };

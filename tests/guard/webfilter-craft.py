@@ -13,7 +13,7 @@ usage: webfilter-craft.py OUTDIR
   webfilter-idn.pcap  192.168.1.51 asks 198.51.100.70 for
                       http://<Host>/ with the Host header in UTF-8:
                       "\u4f8b\u3048.\u30c6\u30b9\u30c8" (xn--r8jz45g.xn--zckzah), then
-                      "\u30b7\u30e7\u30c3\u30d7.example" (xn--hckqz9bzb1cyrb.example)
+                      "\u30b7\u30e7\u30c3\u30d7.example" (xn--xckya1d0c.example)
 """
 import importlib.util
 import os
