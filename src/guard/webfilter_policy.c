@@ -109,14 +109,20 @@ static uint64_t blocked_bits(const om_wf_db *db, const om_wf_policy *pol)
 int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
                  const char *path, size_t plen, om_wf_decision *ret)
 {
-	char norm[OM_WF_KEY_MAX];
-	if (om_wf_norm_host(host, hlen, norm, sizeof(norm)) < 0)
-		return -EINVAL;
-	om_wf_decision d;
-	memset(&d, 0, sizeof(d));
 	om_wf_match m, cm;
 	bool c_db = true, c_allow = true, c_block = true;
-	bool listed = db && om_wf_db_lookup_ex(db, host, hlen, path, plen, &cm, &c_db) == 0;
+	/* the database's lookup checks the name too (-EINVAL: not one) */
+	int r = db ? om_wf_db_lookup_ex(db, host, hlen, path, plen, &cm, &c_db) : 0;
+	if (r == -EINVAL)
+		return -EINVAL;
+	if (!db) {
+		char norm[OM_WF_KEY_MAX];
+		if (om_wf_norm_host(host, hlen, norm, sizeof(norm)) < 0)
+			return -EINVAL;
+	}
+	om_wf_decision d;
+	memset(&d, 0, sizeof(d));
+	bool listed = db && r == 0;
 	if (listed)
 		d.cats = cm.cats;
 	if (pol && om_wf_builder_lookup_ex(pol->allow, host, hlen, path, plen, &m, &c_allow) == 0) {
