@@ -3,6 +3,10 @@
 the frame helpers of intel-craft.py).
 
 usage: webfilter-craft.py OUTDIR
+       webfilter-craft.py --send-ech ADDRESS PORT SNI
+           sends a ClientHello with SNI and the ECH extension over TCP and
+           exits 0 when the connection is cut (reset, or closed or silent
+           for 3 s without a byte back), 1 when the server answered
 
   webfilter-ech.pcap  192.168.1.50 sends three TLS ClientHellos to port 443
                       of 203.0.113.60: one with SNI public.ech.example and
@@ -81,7 +85,23 @@ def idn(path):
     p.close()
 
 
+def send_ech(addr, port, sni):
+    import socket
+    s = socket.create_connection((addr, int(port)), timeout=5)
+    s.settimeout(3)
+    try:
+        s.sendall(client_hello(sni, ech_ext()))
+        got = s.recv(1)
+    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+        return 0
+    finally:
+        s.close()
+    return 1 if got else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--send-ech":
+        sys.exit(send_ech(sys.argv[2], sys.argv[3], sys.argv[4]))
     out = sys.argv[1]
     ech(out + "/webfilter-ech.pcap")
     idn(out + "/webfilter-idn.pcap")
