@@ -476,6 +476,11 @@ const uint8_t *tls_hello_buffer(struct tls_txview *v, enum om_tx_buf b, uint32_t
 			return NULL;
 		*ret_len = ch->sni_len;
 		return (const uint8_t *)ch->sni;
+	case OM_TXB_TLS_ECH:
+		if (idx || !ch || !(ch->ech || ch->esni))
+			return NULL;
+		*ret_len = ch->ech ? 3 : 4;
+		return (const uint8_t *)(ch->ech ? "ech" : "esni");
 	case OM_TXB_JA3_HASH:
 	case OM_TXB_JA3_STRING:
 		if (idx || !ch)
