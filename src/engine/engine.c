@@ -720,6 +720,9 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	/* set by what inspected the flow's transactions (proto's observers:
 	 * the rule engine, the guards); scan alerts belong to a source */
 	om_json_bool(&j, "alerted", (f->flags & OM_FLOW_F_ALERTED) != 0);
+	/* the gateway saw no more of it: the counts above stop there */
+	if (f->flags & OM_FLOW_F_BYPASSED)
+		om_json_bool(&j, "bypassed", true);
 	om_json_obj_close(&j);
 	if (f->proto == IPPROTO_TCP) {
 		char hx[3];
@@ -2810,8 +2813,10 @@ static enum om_verdict live_packet(struct worker *w, const om_capture_pkt *cp, o
 	if (!L->is_inline && v != OM_VERDICT_ACCEPT)
 		lw->would_block++;
 	if (v == OM_VERDICT_ACCEPT && L->g.bypass && L->is_inline && f &&
-	    live_can_bypass(w, f, &in))
+	    live_can_bypass(w, f, &in)) {
 		*ret_bypass = true;
+		f->flags |= OM_FLOW_F_BYPASSED;
+	}
 	return v;
 }
 

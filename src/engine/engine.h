@@ -64,7 +64,7 @@ typedef struct om_gateway_config {
 	uint32_t rt_priority;
 	/* a TCP flow that nothing inspects any more (both directions past the
 	 * stream depth, no file pending, application known) is let through the
-	 * kernel without the queue (docs/gateway.md, "Bypass") */
+	 * kernel without the queue (docs/gateway.md, "Bypass"); on by default */
 	bool bypass;
 	uint32_t block_port;      /* the block page's port (default 8080) */
 	char block_contact[256];  /* whom to ask, shown on the block page ("" = the IT person) */

@@ -284,6 +284,10 @@ static void gw_defaults(void *obj)
 	g->max_held = 1024;
 	g->block_port = 8080;
 	g->rt_priority = 10;
+	/* an elephant flow no parser knows skips the queue after its
+	 * inspection depth (docs/gateway.md, "Bypass": why it is the default
+	 * and what it gives up) */
+	g->bypass = true;
 }
 
 static bool ifname_ok(const char *s)

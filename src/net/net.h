@@ -450,6 +450,9 @@ typedef struct om_flow {
 /* application control (guard) has finished with the flow: its packets need
  * not be looked up there again */
 #define OM_FLOW_F_APPCTL_DONE 0x10
+/* the inline gateway let the flow's connection skip the queue (bypass): its
+ * counts stop at that packet */
+#define OM_FLOW_F_BYPASSED 0x20
 
 /* Every field is a uint64_t: the engine sums tables word by word. */
 typedef struct om_flow_stats {

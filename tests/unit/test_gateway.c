@@ -190,6 +190,7 @@ static void test_ruleset(void **st)
 	g->queue = 10;
 	g->workers = 2;
 	g->fail_open = true;
+	g->bypass = false; /* the plain queue rule first; bypass below */
 	om_buf b;
 	om_buf_init(&b, 1 << 20);
 	assert_int_equal(om_fw_ruleset(g, OM_FW_QUEUE_NFT, &b), 0);
@@ -405,6 +406,7 @@ static void test_site_config(void **st)
 	om_settings_defaults(&s);
 	assert_true(s.gateway.fail_open);            /* the default: keep the office working */
 	assert_int_equal(s.gateway.rt_priority, 10); /* workers on SCHED_FIFO by default */
+	assert_true(s.gateway.bypass); /* elephant flows skip the queue past the depth */
 	char err[512];
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
 	assert_int_equal(s.gateway.mode, OM_GW_PASSIVE);
@@ -422,6 +424,7 @@ static void test_site_config(void **st)
 	assert_int_equal(s.gateway.hosts[1].port, 443);
 	assert_int_equal(s.gateway.nblocked, 2);
 	assert_string_equal(s.gateway.blocked[1], "worse.test");
+	assert_true(s.gateway.bypass); /* not named: the default stays */
 
 	/* refused, and nothing changes */
 	write_file(path, "site:\n  mode: sideways\n");
@@ -439,6 +442,9 @@ static void test_site_config(void **st)
 	write_file(path, "site:\n  realtime-priority: 0\n");
 	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
 	assert_int_equal(s.gateway.rt_priority, 0);
+	write_file(path, "site:\n  bypass: false\n");
+	assert_int_equal(om_settings_load(&s, path, err, sizeof(err)), 0);
+	assert_false(s.gateway.bypass); /* opting out */
 	/* the block page's IPv6 address: an IPv6 address or nothing */
 	write_file(path, "site:\n  block-page:\n    address: 192.168.1.1\n"
 	                 "    address6: fd00:1::1\n");
