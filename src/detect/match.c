@@ -56,6 +56,7 @@ struct om_detect_worker {
 	hs_scratch_t *scratch;
 	uint32_t *stamp, gen;
 	uint32_t *cand, ncand;
+	uint32_t *ctmp; /* the candidates' sort */
 	pcre2_match_data *md;
 	int64_t vars[DT_MAX_EXTRACT];
 	uint8_t *xf[2];
@@ -105,6 +106,7 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->user = user;
 	w->stamp = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->cand = calloc(d->nrules + 1, sizeof(uint32_t));
+	w->ctmp = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->md = pcre2_match_data_create(32, NULL);
 	w->xf[0] = malloc(XF_MAX * 2 + 2);
 	w->xf[1] = malloc(XF_MAX * 2 + 2);
@@ -118,8 +120,8 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->mkw = (d->n_mixed + 63) / 64 ? (d->n_mixed + 63) / 64 : 1;
 	w->mkbits = calloc((size_t)MK_SLOTS * 2 * w->mkw, sizeof(uint64_t));
 	w->need = -1;
-	bool ok = w->stamp && w->cand && w->md && w->xf[0] && w->xf[1] && w->fb && w->xb && w->th &&
-	          w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
+	bool ok = w->stamp && w->cand && w->ctmp && w->md && w->xf[0] && w->xf[1] && w->fb &&
+	          w->xb && w->th && w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
 	if (ok && d->proto_scratch && hs_clone_scratch(d->proto_scratch, &w->scratch) != HS_SUCCESS)
 		ok = false;
 	if (!ok)
@@ -137,6 +139,7 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w)
 		pcre2_match_data_free(w->md);
 	free(w->stamp);
 	free(w->cand);
+	free(w->ctmp);
 	free(w->xf[0]);
 	free(w->xf[1]);
 	free(w->fb);
@@ -522,6 +525,19 @@ static uint32_t xform_apply(uint8_t x, const uint8_t *in, uint32_t n, uint8_t *o
 	return o;
 }
 
+/* b transformed by the chain x[0..nx) (each step on at most XF_MAX bytes)
+ * into the worker's buffers; b itself without transforms */
+static const uint8_t *xf_chain(om_detect_worker *w, const uint8_t *x, unsigned nx, const uint8_t *b,
+                               uint32_t *bl)
+{
+	for (unsigned k = 0; k < nx; k++) {
+		uint32_t in = *bl < XF_MAX ? *bl : XF_MAX;
+		*bl = xform_apply(x[k], b, in, w->xf[k & 1]);
+		b = w->xf[k & 1];
+	}
+	return b;
+}
+
 /* the buffer of one keyword group: the payload or a transaction's */
 static const uint8_t *get_buf(const struct ev *e, int buf, uint32_t idx, uint32_t *len)
 {
@@ -573,11 +589,7 @@ static bool buffers_match(om_detect_worker *w, const struct dt_rule *r, const st
 			const uint8_t *b = get_buf(e, buf, idx, &bl);
 			if (!b)
 				break;
-			for (unsigned k = 0; k < nx; k++) {
-				uint32_t in = bl < XF_MAX ? bl : XF_MAX;
-				bl = xform_apply(xf[k], b, in, w->xf[k & 1]);
-				b = w->xf[k & 1];
-			}
+			b = xf_chain(w, xf, nx, b, &bl);
 			w->steps = 0;
 			bool st = e->mode == EV_STREAM && buf == DT_BUF_PKT;
 			w->need = st ? (int64_t)e->swl : -1;
@@ -1072,9 +1084,8 @@ static int on_hs(unsigned id, unsigned long long from, unsigned long long to, un
 	return 0;
 }
 
-static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
+static void scan_pf(om_detect_worker *w, const struct dt_pf *pf, const uint8_t *b, uint32_t bl)
 {
-	const struct dt_pf *pf = &w->d->pf[buf];
 	if (!pf->db || !bl)
 		return;
 	struct {
@@ -1084,10 +1095,52 @@ static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
 	hs_scan(pf->db, (const char *)b, bl, 0, w->scratch, on_hs, &c);
 }
 
-static int u32_cmp(const void *a, const void *b)
+static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	scan_pf(w, &w->d->pf[buf], b, bl);
+}
+
+/* the candidates into rule order: insertion for a few, else a radix sort
+ * by 9 bits in two passes (rule indexes are below 2^18) with the worker's
+ * second array; no allocation */
+static void cand_sort(om_detect_worker *w)
+{
+	uint32_t *v = w->cand, n = w->ncand;
+	if (n <= 32) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint32_t x = v[i], j = i;
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	uint32_t *t = w->ctmp;
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned sh = pass * 9;
+		uint32_t cnt[513] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			cnt[((v[i] >> sh) & 511) + 1]++;
+		for (unsigned k = 1; k < 513; k++)
+			cnt[k] += cnt[k - 1];
+		for (uint32_t i = 0; i < n; i++)
+			t[cnt[(v[i] >> sh) & 511]++] = v[i];
+		uint32_t *sw = v;
+		v = t;
+		t = sw;
+	}
+	/* two passes: the sorted run is back in w->cand */
+}
+
+static void cand_add(om_detect_worker *w, const struct dt_list *l)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		uint32_t ri = l->v[i];
+		if (w->stamp[ri] != w->gen) {
+			w->stamp[ri] = w->gen;
+			w->cand[w->ncand++] = ri;
+		}
+	}
 }
 
 static void new_round(om_detect_worker *w)
@@ -1101,7 +1154,7 @@ static void new_round(om_detect_worker *w)
 
 static void run(om_detect_worker *w, struct ev *e)
 {
-	qsort(w->cand, w->ncand, sizeof(uint32_t), u32_cmp);
+	cand_sort(w);
 	w->st.prefilter_hits += w->ncand;
 	for (uint32_t i = 0; i < w->ncand; i++)
 		check_rule(w, w->d->rules[w->cand[i]], e);
@@ -1222,7 +1275,7 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 				w->cand[w->ncand++] = ri;
 			}
 		}
-		qsort(w->cand, w->ncand, sizeof(uint32_t), u32_cmp);
+		cand_sort(w);
 		w->st.prefilter_hits += w->ncand;
 		for (uint32_t i = 0; i < w->ncand; i++) {
 			const struct dt_rule *r = d->rules[w->cand[i]];
@@ -1274,24 +1327,34 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	               .now = f->last,
 	               .mode = EV_TX};
 	new_round(w);
+	int di = dir == OM_DIR_TOCLIENT;
 	for (int b = 1; b < DT_NBUFS; b++) {
-		if (!d->pf[b].db)
+		if (!d->txneed[b])
 			continue;
 		for (uint32_t idx = 0; idx < MULTI_MAX; idx++) {
 			uint32_t bl = 0;
 			const uint8_t *p = om_tx_get(tx, (enum om_tx_buf)(b - 1), idx, &bl);
 			if (!p)
 				break;
+			/* the rules without a fast pattern that need this buffer */
+			if (idx == 0)
+				cand_add(w, &d->txl[b][di]);
 			scan(w, b, p, bl);
 		}
 	}
-	for (uint32_t i = 0; i < d->n_nopf_tx; i++) {
-		uint32_t ri = d->nopf_tx[i];
-		if (w->stamp[ri] != w->gen) {
-			w->stamp[ri] = w->gen;
-			w->cand[w->ncand++] = ri;
+	/* transformed buffers: each value transformed once and scanned */
+	for (uint32_t c = 0; c < d->nxpf; c++) {
+		const struct dt_xpf *x = &d->xpf[c];
+		for (uint32_t idx = 0; idx < MULTI_MAX; idx++) {
+			uint32_t bl = 0;
+			const uint8_t *p = om_tx_get(tx, (enum om_tx_buf)(x->buf - 1), idx, &bl);
+			if (!p)
+				break;
+			p = xf_chain(w, x->x, x->n, p, &bl);
+			scan_pf(w, &x->pf, p, bl);
 		}
 	}
+	cand_add(w, &d->txl[0][di]);
 	/* mixed rules whose payload part the stream matched */
 	struct mk_slot *mk = mk_get(w, f, false);
 	if (mk)
