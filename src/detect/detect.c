@@ -238,6 +238,14 @@ om_detect *om_detect_free(om_detect *d)
 	for (int b = 0; b < DT_NBUFS; b++)
 		for (int k = 0; k < 2; k++)
 			free(d->txl[b][k].v);
+	free(d->pktl[0].v);
+	free(d->pktl[1].v);
+	free(d->streaml.v);
+	for (int k = 0; k < 3; k++) {
+		if (d->ppf[k].db)
+			hs_free_database(d->ppf[k].db);
+		free(d->ppf[k].rules);
+	}
 	for (uint32_t c = 0; c < d->nxpf; c++) {
 		if (d->xpf[c].pf.db)
 			hs_free_database(d->xpf[c].pf.db);
@@ -573,12 +581,34 @@ static const uint8_t *rule_xform(const struct dt_rule *r, int buf, uint8_t *ret_
 	return x;
 }
 
+/* whether a payload rule's fast pattern goes into payload database ppf
+ * (the candidates each of them can give) */
+static bool ppf_takes(const struct dt_rule *r, int ppf)
+{
+	switch (ppf) {
+	case DT_PPF_PACKET: return !r->in_tx && !(r->flow & DT_FL_ONLY_STREAM);
+	case DT_PPF_PACKET_STREAMED:
+		return !r->in_tx && !r->stream && !(r->flow & DT_FL_ONLY_STREAM);
+	default: return r->stream;
+	}
+}
+
 /* the prefilter database of the rules whose fast pattern lies in buffer
- * buf, transformed by chain xpf (-1: not transformed) */
-static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, uint32_t count, char *err,
+ * buf, transformed by chain xpf (-1: not transformed); for the payload,
+ * those of database ppf */
+static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
                     size_t errlen)
 {
 	int rc = 0;
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		const struct dt_rule *r = d->rules[i];
+		if (r->needs_fp && r->m[r->fp].buf == buf && r->fpx == xpf &&
+		    (buf != DT_BUF_PKT || ppf_takes(r, ppf)))
+			count++;
+	}
+	if (!count)
+		return 0;
 	const char **pats = calloc(count, sizeof(*pats));
 	unsigned *flags = calloc(count, sizeof(*flags));
 	unsigned *ids = calloc(count, sizeof(*ids));
@@ -590,7 +620,8 @@ static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, uint32_t c
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < d->nrules && n < count; i++) {
 			struct dt_rule *r = d->rules[i];
-			if (!r->needs_fp || r->m[r->fp].buf != buf || r->fpx != xpf)
+			if (!r->needs_fp || r->m[r->fp].buf != buf || r->fpx != xpf ||
+			    (buf == DT_BUF_PKT && !ppf_takes(r, ppf)))
 				continue;
 			const struct dt_match *m = &r->m[r->fp];
 			uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
@@ -640,7 +671,7 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 {
 	if (d->compiled)
 		return 0;
-	uint32_t count[DT_NBUFS] = {0}, xcount[DT_MAX_XPF] = {0};
+	uint32_t count[DT_NBUFS] = {0};
 	uint32_t *bysrc = NULL, *bydst = NULL, nsrc = 0, ndst = 0;
 	/* which rules the prefilter finds, and by which buffer: a fast
 	 * pattern in a transformed transaction buffer goes into the database
@@ -677,14 +708,15 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 		}
 		r->needs_fp = true;
 		r->fpx = (int)c;
-		xcount[c]++;
 	}
 	int rc = 0;
-	for (int b = 0; b < DT_NBUFS && rc == 0; b++)
+	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
 		if (count[b])
-			rc = pf_build(d, &d->pf[b], b, -1, count[b], err, errlen);
+			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
+	for (int k = 0; k < 3 && rc == 0; k++)
+		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
-		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, xcount[c], err, errlen);
+		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
 		d->txneed[d->xpf[c].buf] = true;
 	}
 	for (int b = 1; b < DT_NBUFS; b++)
@@ -712,6 +744,14 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = push_u32(&d->nopf_pkt, &d->n_nopf_pkt, i);
 		if (rc == 0 && r->stream && !r->in_tx)
 			rc = push_u32(&d->nopf_stream, &d->n_nopf_stream, i);
+		if (r->ip_only || r->in_tx || rc)
+			continue;
+		/* as the payload's databases divide them */
+		for (int k = 0; k < 2 && rc == 0; k++)
+			if (ppf_takes(r, k))
+				rc = push_u32(&d->pktl[k].v, &d->pktl[k].n, i);
+		if (rc == 0 && r->stream)
+			rc = push_u32(&d->streaml.v, &d->streaml.n, i);
 	}
 	for (uint32_t i = 0; i < d->nrules; i++) {
 		struct dt_rule *r = d->rules[i];

@@ -255,6 +255,8 @@ struct dt_xpf {
 	struct dt_pf pf;
 };
 
+enum { DT_PPF_PACKET = 0, DT_PPF_PACKET_STREAMED, DT_PPF_STREAM };
+
 /* a list of rule indexes, in rule order */
 struct dt_list {
 	uint32_t *v, n;
@@ -289,7 +291,14 @@ struct om_detect {
 	 * buffer they need (index 0: none; a transaction without the buffer
 	 * cannot match them) */
 	struct dt_list txl[DT_NBUFS][2];
-	bool txneed[DT_NBUFS];         /* a transaction's buffer is scanned or looked at */
+	bool txneed[DT_NBUFS]; /* a transaction's buffer is scanned or looked at */
+	/* the payload's fast patterns by who sees them: packets (no
+	 * transaction or only_stream rules), packets whose bytes the stream
+	 * inspects (neither stream rules), and the stream */
+	struct dt_pf ppf[3];
+	/* the packet rules without a fast pattern checked on a packet, on one
+	 * whose bytes the stream inspects, and the stream's */
+	struct dt_list pktl[2], streaml;
 	struct dt_xpf xpf[DT_MAX_XPF]; /* transformed buffers' prefilters */
 	uint32_t nxpf;
 	uint32_t *iponly, n_iponly;           /* address-only rules checked always */

@@ -876,14 +876,14 @@ static bool header_ok(const om_detect *d, const struct dt_rule *r, const struct 
 	default: break;
 	}
 	bool ports = e->ipproto == IPPROTO_TCP || e->ipproto == IPPROTO_UDP;
-	bool fwd = dt_addr_match(r->src, e->src) && dt_addr_match(r->dst, e->dst) &&
-	           (!ports || (dt_ports_match(r->sp, e->sp) && dt_ports_match(r->dp, e->dp)));
+	bool fwd = (!ports || (dt_ports_match(r->sp, e->sp) && dt_ports_match(r->dp, e->dp))) &&
+	           dt_addr_match(r->src, e->src) && dt_addr_match(r->dst, e->dst);
 	if (fwd)
 		return true;
 	if (!r->bidir)
 		return false;
-	return dt_addr_match(r->src, e->dst) && dt_addr_match(r->dst, e->src) &&
-	       (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp)));
+	return (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp))) &&
+	       dt_addr_match(r->src, e->dst) && dt_addr_match(r->dst, e->src);
 }
 
 static uint64_t *mk_row(om_detect_worker *w, const struct mk_slot *s, int dir)
@@ -952,8 +952,8 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 {
 	const om_detect *d = w->d;
 	w->st.rules_checked++;
-	if (!header_ok(d, r, e))
-		return;
+	/* the cheap tests first (they have no effects: any order gives the
+	 * same answer) */
 	if (r->flow) {
 		if ((r->flow & DT_FL_TOSERVER) && e->dir != OM_DIR_TOSERVER)
 			return;
@@ -998,6 +998,8 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 				return;
 		}
 	}
+	if (!header_ok(d, r, e))
+		return;
 	if (r->urilen_op >= 0) {
 		uint32_t ul = 0;
 		if (!e->tx ||
@@ -1152,9 +1154,28 @@ static void new_round(om_detect_worker *w)
 	}
 }
 
-static void run(om_detect_worker *w, struct ev *e)
+/* the sorted candidates and the rules of list l (never among them) into
+ * one list in rule order */
+static void cand_merge(om_detect_worker *w, const struct dt_list *l)
+{
+	uint32_t *a = w->cand, *o = w->ctmp, na = w->ncand, i = 0, j = 0, k = 0;
+	while (i < na && j < l->n)
+		o[k++] = a[i] < l->v[j] ? a[i++] : l->v[j++];
+	while (i < na)
+		o[k++] = a[i++];
+	while (j < l->n)
+		o[k++] = l->v[j++];
+	w->ctmp = a;
+	w->cand = o;
+	w->ncand = k;
+}
+
+/* checks the candidates, and the rules of l (NULL: none), in rule order */
+static void run(om_detect_worker *w, struct ev *e, const struct dt_list *l)
 {
 	cand_sort(w);
+	if (l && l->n)
+		cand_merge(w, l);
 	w->st.prefilter_hits += w->ncand;
 	for (uint32_t i = 0; i < w->ncand; i++)
 		check_rule(w, w->d->rules[w->cand[i]], e);
@@ -1190,31 +1211,19 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 		for (uint32_t i = 0; i < n; i++)
 			check_rule(w, d->rules[ids[i]], &e);
 	}
-	new_round(w);
-	if (p->payload_len)
-		scan(w, DT_BUF_PKT, p->payload, p->payload_len);
-	for (uint32_t i = 0; i < d->n_nopf_pkt; i++) {
-		uint32_t ri = d->nopf_pkt[i];
-		if (w->stamp[ri] != w->gen) {
-			w->stamp[ri] = w->gen;
-			w->cand[w->ncand++] = ri;
-		}
-	}
-	/* a prefilter hit on a rule of the other kind is not a candidate; the
-	 * payload rules of a TCP flow whose stream takes this packet's bytes
-	 * see those on the stream (om_detect_stream); flow:only_stream rules
-	 * never see packets */
+	/* the payload rules of a TCP flow whose stream takes this packet's
+	 * bytes see those on the stream (om_detect_stream), transaction rules
+	 * see transactions, flow:only_stream rules never see packets: each
+	 * case scans its own database and adds its own rules without a fast
+	 * pattern */
 	bool streamed = f && f->tcp && (p->flags & OM_PKT_TCP) &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
-	uint32_t o = 0;
-	for (uint32_t i = 0; i < w->ncand; i++) {
-		const struct dt_rule *r = d->rules[w->cand[i]];
-		if (!r->in_tx && !(streamed && r->stream) && !(r->flow & DT_FL_ONLY_STREAM))
-			w->cand[o++] = w->cand[i];
-	}
-	w->ncand = o;
-	run(w, &e);
+	new_round(w);
+	if (p->payload_len)
+		scan_pf(w, &d->ppf[streamed ? DT_PPF_PACKET_STREAMED : DT_PPF_PACKET], p->payload,
+		        p->payload_len);
+	run(w, &e, &d->pktl[streamed]);
 }
 
 static void ev_flow(struct ev *e, om_flow *f, int dir)
@@ -1267,15 +1276,10 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 		new_round(w);
 		/* the window too: a rule's fast pattern may lie there while
 		 * another of its keywords ends in the new bytes */
-		scan(w, DT_BUF_PKT, w->sbuf, e->sbl);
-		for (uint32_t i = 0; i < d->n_nopf_stream; i++) {
-			uint32_t ri = d->nopf_stream[i];
-			if (w->stamp[ri] != w->gen) {
-				w->stamp[ri] = w->gen;
-				w->cand[w->ncand++] = ri;
-			}
-		}
+		scan_pf(w, &d->ppf[DT_PPF_STREAM], w->sbuf, e->sbl);
 		cand_sort(w);
+		if (d->streaml.n)
+			cand_merge(w, &d->streaml);
 		w->st.prefilter_hits += w->ncand;
 		for (uint32_t i = 0; i < w->ncand; i++) {
 			const struct dt_rule *r = d->rules[w->cand[i]];
@@ -1367,7 +1371,7 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 			w->cand[o++] = w->cand[i];
 	}
 	w->ncand = o;
-	run(w, &e);
+	run(w, &e, NULL);
 	/* the stream matches waited for this transaction: they are used up */
 	if (mk)
 		mk_walk(w, mk, dir);

@@ -264,6 +264,31 @@ static void test_pcre_and_bytes(void **state)
 	                 1);
 }
 
+/* a packet's rules without a fast pattern are merged with the prefilter's
+ * finds: all of them in rule order, each once */
+static void test_packet_candidates_order(void **state)
+{
+	(void)state;
+	om_detect *d = load("alert tcp any any -> any any (msg:\"a\"; content:\"zq\"; sid:1;)\n"
+	                    "alert tcp any any -> any any (msg:\"b\"; dsize:3; sid:2;)\n"
+	                    "alert tcp any any -> any any (msg:\"c\"; content:\"zqx\"; sid:3;)\n"
+	                    "alert tcp any any -> any any (msg:\"d\"; dsize:>1; sid:4;)\n"
+	                    "alert udp any any -> any any (msg:\"e\"; dsize:3; sid:5;)\n"
+	                    "alert tcp any any -> any any (msg:\"f\"; content:\"q\"; sid:6;)\n",
+	                    NULL);
+	struct got g = {0};
+	om_detect_worker *w = om_detect_worker_new(d, on_alert, &g);
+	struct pk k;
+	mk(&k, "zqx", 3, OM_DIR_TOSERVER);
+	om_detect_packet(w, &k.f, &k.p, OM_DIR_TOSERVER);
+	assert_int_equal(g.n, 5);
+	static const uint32_t want[] = {1, 2, 3, 4, 6};
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(g.sids[i], want[i]);
+	om_detect_worker_free(w);
+	om_detect_free(d);
+}
+
 static void test_header(void **state)
 {
 	(void)state;
@@ -938,6 +963,7 @@ int main(void)
 	    cmocka_unit_test(test_content_modifiers),
 	    cmocka_unit_test(test_pcre_and_bytes),
 	    cmocka_unit_test(test_header),
+	    cmocka_unit_test(test_packet_candidates_order),
 	    cmocka_unit_test(test_parse_outcomes),
 	    cmocka_unit_test(test_check_json),
 	    cmocka_unit_test(test_flowbits_threshold),
