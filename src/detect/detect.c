@@ -241,7 +241,7 @@ om_detect *om_detect_free(om_detect *d)
 	free(d->pktl[0].v);
 	free(d->pktl[1].v);
 	free(d->streaml.v);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 2; k++) {
 		if (d->ppf[k].db)
 			hs_free_database(d->ppf[k].db);
 		free(d->ppf[k].rules);
@@ -581,8 +581,9 @@ static const uint8_t *rule_xform(const struct dt_rule *r, int buf, uint8_t *ret_
 	return x;
 }
 
-/* whether a payload rule's fast pattern goes into payload database ppf
- * (the candidates each of them can give) */
+/* whether a payload rule is a candidate of ppf: a packet whose bytes the
+ * stream inspects (its database), the stream (its database), any other
+ * packet (both databases, the stream's finds filtered) */
 static bool ppf_takes(const struct dt_rule *r, int ppf)
 {
 	switch (ppf) {
@@ -713,7 +714,7 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
 		if (count[b])
 			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
-	for (int k = 0; k < 3 && rc == 0; k++)
+	for (int k = 0; k < 2 && rc == 0; k++)
 		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
 		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
@@ -747,9 +748,10 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 		if (r->ip_only || r->in_tx || rc)
 			continue;
 		/* as the payload's databases divide them */
-		for (int k = 0; k < 2 && rc == 0; k++)
-			if (ppf_takes(r, k))
-				rc = push_u32(&d->pktl[k].v, &d->pktl[k].n, i);
+		if (ppf_takes(r, DT_PPF_PACKET))
+			rc = push_u32(&d->pktl[0].v, &d->pktl[0].n, i);
+		if (rc == 0 && ppf_takes(r, DT_PPF_PACKET_STREAMED))
+			rc = push_u32(&d->pktl[1].v, &d->pktl[1].n, i);
 		if (rc == 0 && r->stream)
 			rc = push_u32(&d->streaml.v, &d->streaml.n, i);
 	}

@@ -1220,9 +1220,19 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
 	new_round(w);
+	if (p->payload_len && !streamed) {
+		/* the stream's rules that see this packet */
+		scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+		uint32_t o = 0;
+		for (uint32_t i = 0; i < w->ncand; i++) {
+			const struct dt_rule *r = d->rules[w->cand[i]];
+			if (!r->in_tx && !(r->flow & DT_FL_ONLY_STREAM))
+				w->cand[o++] = w->cand[i];
+		}
+		w->ncand = o;
+	}
 	if (p->payload_len)
-		scan_pf(w, &d->ppf[streamed ? DT_PPF_PACKET_STREAMED : DT_PPF_PACKET], p->payload,
-		        p->payload_len);
+		scan_pf(w, &d->ppf[DT_PPF_PACKET_STREAMED], p->payload, p->payload_len);
 	run(w, &e, &d->pktl[streamed]);
 }
 
