@@ -240,6 +240,11 @@ om_detect *om_detect_free(om_detect *d)
 			free(d->txl[b][k].v);
 	free(d->pktl[0].v);
 	free(d->pktl[1].v);
+	for (int k = 0; k < 2; k++) {
+		free(d->pidx[k].off);
+		free(d->pidx[k].ids);
+		free(d->pidx[k].always.v);
+	}
 	free(d->streaml.v);
 	for (int k = 0; k < 2; k++) {
 		if (d->ppf[k].db)
@@ -668,6 +673,61 @@ static int rule_needs_buf(const struct dt_rule *r)
 	return 0;
 }
 
+#define PIDX_PORTS 1024u    /* ports of one rule indexed at most */
+#define PIDX_MAX (1u << 22) /* entries of one port index */
+
+/* the destination ports a packet must have for rule r: their count, 0 when
+ * that is not a short list */
+static uint32_t pidx_width(const struct dt_rule *r)
+{
+	const struct dt_ports *p = r->dp;
+	if (r->bidir || !p || p->any || p->nneg || !p->npos)
+		return 0;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < p->npos; i++) {
+		n += (uint32_t)(p->pos[i].hi - p->pos[i].lo) + 1;
+		if (n > PIDX_PORTS)
+			return 0;
+	}
+	return n;
+}
+
+/* the port index of packet list l (rule order kept in every list) */
+static int pidx_build(om_detect *d, struct dt_portidx *x, const struct dt_list *l)
+{
+	size_t total = 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		total += pidx_width(d->rules[l->v[i]]);
+	if (!l->n || total > PIDX_MAX)
+		return 0;
+	x->off = calloc(65537, sizeof(uint32_t));
+	x->ids = malloc((total ? total : 1) * sizeof(uint32_t));
+	uint32_t *fill = calloc(65536, sizeof(uint32_t));
+	int rc = x->off && x->ids && fill ? 0 : -ENOMEM;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1)
+			for (uint32_t p = 0; p < 65536; p++)
+				x->off[p + 1] += x->off[p];
+		for (uint32_t i = 0; i < l->n && rc == 0; i++) {
+			const struct dt_rule *r = d->rules[l->v[i]];
+			if (!pidx_width(r)) {
+				if (pass == 0)
+					rc = push_u32(&x->always.v, &x->always.n, l->v[i]);
+				continue;
+			}
+			for (uint32_t k = 0; k < r->dp->npos; k++)
+				for (uint32_t p = r->dp->pos[k].lo; p <= r->dp->pos[k].hi; p++) {
+					if (pass == 0)
+						x->off[p + 1]++;
+					else
+						x->ids[x->off[p] + fill[p]++] = l->v[i];
+				}
+		}
+	}
+	free(fill);
+	return rc;
+}
+
 int om_detect_compile(om_detect *d, char *err, size_t errlen)
 {
 	if (d->compiled)
@@ -764,6 +824,8 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = rc ? rc : push_u32(&d->mixed, &d->n_mixed, i);
 		}
 	}
+	for (int k = 0; k < 2 && rc == 0; k++)
+		rc = pidx_build(d, &d->pidx[k], &d->pktl[k]);
 	if (rc == 0)
 		rc = ipidx_build(d, &d->ipsrc, bysrc, nsrc, 0);
 	if (rc == 0)

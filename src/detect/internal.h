@@ -300,6 +300,14 @@ struct om_detect {
 	/* the packet rules without a fast pattern checked on a packet, on one
 	 * whose bytes the stream inspects, and the stream's */
 	struct dt_list pktl[2], streaml;
+	/* the same two packet lists for TCP and UDP packets: the rules whose
+	 * destination ports are a short list (not <>) by port, the rest
+	 * always */
+	struct dt_portidx {
+		uint32_t *off; /* 65,537 offsets into ids; NULL: not built */
+		uint32_t *ids;
+		struct dt_list always;
+	} pidx[2];
 	struct dt_xpf xpf[DT_MAX_XPF]; /* transformed buffers' prefilters */
 	uint32_t nxpf;
 	uint32_t *iponly, n_iponly;           /* address-only rules checked always */

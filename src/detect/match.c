@@ -1170,12 +1170,16 @@ static void cand_merge(om_detect_worker *w, const struct dt_list *l)
 	w->ncand = k;
 }
 
-/* checks the candidates, and the rules of l (NULL: none), in rule order */
-static void run(om_detect_worker *w, struct ev *e, const struct dt_list *l)
+/* checks the candidates, and the rules of l and l2 (NULL: none), in rule
+ * order */
+static void run(om_detect_worker *w, struct ev *e, const struct dt_list *l,
+                const struct dt_list *l2)
 {
 	cand_sort(w);
 	if (l && l->n)
 		cand_merge(w, l);
+	if (l2 && l2->n)
+		cand_merge(w, l2);
 	w->st.prefilter_hits += w->ncand;
 	for (uint32_t i = 0; i < w->ncand; i++)
 		check_rule(w, w->d->rules[w->cand[i]], e);
@@ -1233,7 +1237,16 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	}
 	if (p->payload_len)
 		scan_pf(w, &d->ppf[DT_PPF_PACKET_STREAMED], p->payload, p->payload_len);
-	run(w, &e, &d->pktl[streamed]);
+	/* the rules without a fast pattern: on TCP and UDP those whose
+	 * destination ports hold this packet's, and the others */
+	const struct dt_portidx *x = &d->pidx[streamed];
+	if (x->off && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		struct dt_list byport = {x->ids + x->off[p->dport],
+		                         x->off[p->dport + 1] - x->off[p->dport]};
+		run(w, &e, &x->always, &byport);
+	} else {
+		run(w, &e, &d->pktl[streamed], NULL);
+	}
 }
 
 static void ev_flow(struct ev *e, om_flow *f, int dir)
@@ -1381,7 +1394,7 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 			w->cand[o++] = w->cand[i];
 	}
 	w->ncand = o;
-	run(w, &e, NULL);
+	run(w, &e, NULL, NULL);
 	/* the stream matches waited for this transaction: they are used up */
 	if (mk)
 		mk_walk(w, mk, dir);

@@ -265,7 +265,8 @@ static void test_pcre_and_bytes(void **state)
 }
 
 /* a packet's rules without a fast pattern are merged with the prefilter's
- * finds: all of them in rule order, each once */
+ * finds: all of them in rule order, each once; on TCP and UDP those with a
+ * short list of destination ports only for packets to one of them */
 static void test_packet_candidates_order(void **state)
 {
 	(void)state;
@@ -274,17 +275,25 @@ static void test_packet_candidates_order(void **state)
 	                    "alert tcp any any -> any any (msg:\"c\"; content:\"zqx\"; sid:3;)\n"
 	                    "alert tcp any any -> any any (msg:\"d\"; dsize:>1; sid:4;)\n"
 	                    "alert udp any any -> any any (msg:\"e\"; dsize:3; sid:5;)\n"
-	                    "alert tcp any any -> any any (msg:\"f\"; content:\"q\"; sid:6;)\n",
+	                    "alert tcp any any -> any any (msg:\"f\"; content:\"q\"; sid:6;)\n"
+	                    "alert tcp any any -> any 81 (msg:\"g\"; dsize:3; sid:7;)\n"
+	                    "alert tcp any any -> any [80,443] (msg:\"h\"; dsize:3; sid:8;)\n"
+	                    "alert tcp any 80 <> any 40000 (msg:\"i\"; dsize:3; sid:9;)\n",
 	                    NULL);
 	struct got g = {0};
 	om_detect_worker *w = om_detect_worker_new(d, on_alert, &g);
 	struct pk k;
 	mk(&k, "zqx", 3, OM_DIR_TOSERVER);
 	om_detect_packet(w, &k.f, &k.p, OM_DIR_TOSERVER);
-	assert_int_equal(g.n, 5);
-	static const uint32_t want[] = {1, 2, 3, 4, 6};
-	for (unsigned i = 0; i < 5; i++)
+	assert_int_equal(g.n, 7);
+	static const uint32_t want[] = {1, 2, 3, 4, 6, 8, 9};
+	for (unsigned i = 0; i < 7; i++)
 		assert_int_equal(g.sids[i], want[i]);
+	/* the rule for port 81 is not even checked on a packet to port 80;
+	 * the <> rule is (its ports match the other way round) */
+	om_detect_stats st;
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 8);
 	om_detect_worker_free(w);
 	om_detect_free(d);
 }
