@@ -246,7 +246,7 @@ om_detect *om_detect_free(om_detect *d)
 		free(d->pidx[k].always.v);
 	}
 	free(d->streaml.v);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		if (d->ppf[k].db)
 			hs_free_database(d->ppf[k].db);
 		free(d->ppf[k].rules);
@@ -586,15 +586,18 @@ static const uint8_t *rule_xform(const struct dt_rule *r, int buf, uint8_t *ret_
 	return x;
 }
 
-/* whether a payload rule is a candidate of ppf: a packet whose bytes the
- * stream inspects (its database), the stream (its database), any other
- * packet (both databases, the stream's finds filtered) */
+/* whether a payload rule is a candidate of ppf: a TCP packet whose bytes
+ * the stream inspects (its database), the stream (its database), any
+ * other packet (DT_PPF_PACKET: the stream's database, its finds filtered,
+ * and DT_PPF_PACKET_OTHER's) */
 static bool ppf_takes(const struct dt_rule *r, int ppf)
 {
+	bool pkt = !r->in_tx && !(r->flow & DT_FL_ONLY_STREAM);
 	switch (ppf) {
-	case DT_PPF_PACKET: return !r->in_tx && !(r->flow & DT_FL_ONLY_STREAM);
+	case DT_PPF_PACKET: return pkt;
+	case DT_PPF_PACKET_OTHER: return pkt && !r->stream;
 	case DT_PPF_PACKET_STREAMED:
-		return !r->in_tx && !r->stream && !(r->flow & DT_FL_ONLY_STREAM);
+		return pkt && !r->stream && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
 	default: return r->stream;
 	}
 }
@@ -774,7 +777,7 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
 		if (count[b])
 			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
-	for (int k = 0; k < 2 && rc == 0; k++)
+	for (int k = 0; k < 3 && rc == 0; k++)
 		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
 		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);

@@ -255,7 +255,7 @@ struct dt_xpf {
 	struct dt_pf pf;
 };
 
-enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET };
+enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PACKET };
 
 /* a list of rule indexes, in rule order */
 struct dt_list {
@@ -292,11 +292,12 @@ struct om_detect {
 	 * cannot match them) */
 	struct dt_list txl[DT_NBUFS][2];
 	bool txneed[DT_NBUFS]; /* a transaction's buffer is scanned or looked at */
-	/* the payload's fast patterns in two databases: the rules that see
-	 * packets whose bytes the stream inspects (not the stream's, nor
-	 * transaction or only_stream rules), and the stream's rules; other
-	 * packets are scanned by both */
-	struct dt_pf ppf[2];
+	/* the payload's fast patterns in three databases: the rules that see
+	 * TCP packets whose bytes the stream inspects (not the stream's, nor
+	 * transaction, only_stream, UDP or ICMP rules), the stream's rules,
+	 * and the rules of other packets that are not the stream's (those
+	 * packets are scanned by the last two) */
+	struct dt_pf ppf[3];
 	/* the packet rules without a fast pattern checked on a packet, on one
 	 * whose bytes the stream inspects, and the stream's */
 	struct dt_list pktl[2], streaml;

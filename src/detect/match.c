@@ -1236,7 +1236,8 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 		w->ncand = o;
 	}
 	if (p->payload_len)
-		scan_pf(w, &d->ppf[DT_PPF_PACKET_STREAMED], p->payload, p->payload_len);
+		scan_pf(w, &d->ppf[streamed ? DT_PPF_PACKET_STREAMED : DT_PPF_PACKET_OTHER],
+		        p->payload, p->payload_len);
 	/* the rules without a fast pattern: on TCP and UDP those whose
 	 * destination ports hold this packet's, and the others */
 	const struct dt_portidx *x = &d->pidx[streamed];
