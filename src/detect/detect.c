@@ -235,6 +235,27 @@ om_detect *om_detect_free(om_detect *d)
 	}
 	free(d->nopf_pkt);
 	free(d->nopf_tx);
+	for (int b = 0; b < DT_NBUFS; b++)
+		for (int k = 0; k < 2; k++)
+			free(d->txl[b][k].v);
+	free(d->pktl[0].v);
+	free(d->pktl[1].v);
+	for (int k = 0; k < 2; k++) {
+		free(d->pidx[k].off);
+		free(d->pidx[k].ids);
+		free(d->pidx[k].always.v);
+	}
+	free(d->streaml.v);
+	for (int k = 0; k < 3; k++) {
+		if (d->ppf[k].db)
+			hs_free_database(d->ppf[k].db);
+		free(d->ppf[k].rules);
+	}
+	for (uint32_t c = 0; c < d->nxpf; c++) {
+		if (d->xpf[c].pf.db)
+			hs_free_database(d->xpf[c].pf.db);
+		free(d->xpf[c].pf.rules);
+	}
 	free(d->iponly);
 	free(d->nopf_stream);
 	free(d->mixed);
@@ -418,14 +439,6 @@ int om_detect_add_file(om_detect *d, const char *path, unsigned warn, om_detect_
 
 /* ---- compile ------------------------------------------------------------------------ */
 
-static bool rule_has_xform(const struct dt_rule *r, int buf)
-{
-	for (unsigned i = 0; i < r->nxf; i++)
-		if (r->xf[i].buf == buf)
-			return true;
-	return false;
-}
-
 static int push_u32(uint32_t **v, uint32_t *n, uint32_t x)
 {
 	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
@@ -559,73 +572,220 @@ static void ipidx_free(struct dt_ipidx *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* the transform chain of buffer buf in rule r (the last one given, as
+ * matching uses), or NULL */
+static const uint8_t *rule_xform(const struct dt_rule *r, int buf, uint8_t *ret_n)
+{
+	const uint8_t *x = NULL;
+	*ret_n = 0;
+	for (unsigned i = 0; i < r->nxf; i++)
+		if (r->xf[i].buf == buf) {
+			x = r->xf[i].x;
+			*ret_n = r->xf[i].n;
+		}
+	return x;
+}
+
+/* whether a payload rule is a candidate of ppf: a TCP packet whose bytes
+ * the stream inspects (its database), the stream (its database), any
+ * other packet (DT_PPF_PACKET: the stream's database, its finds filtered,
+ * and DT_PPF_PACKET_OTHER's) */
+static bool ppf_takes(const struct dt_rule *r, int ppf)
+{
+	bool pkt = !r->in_tx && !(r->flow & DT_FL_ONLY_STREAM);
+	switch (ppf) {
+	case DT_PPF_PACKET: return pkt;
+	case DT_PPF_PACKET_OTHER: return pkt && !r->stream;
+	case DT_PPF_PACKET_STREAMED:
+		return pkt && !r->stream && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
+	default: return r->stream;
+	}
+}
+
+/* the prefilter database of the rules whose fast pattern lies in buffer
+ * buf, transformed by chain xpf (-1: not transformed); for the payload,
+ * those of database ppf */
+static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
+                    size_t errlen)
+{
+	int rc = 0;
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		const struct dt_rule *r = d->rules[i];
+		if (r->needs_fp && r->m[r->fp].buf == buf && r->fpx == xpf &&
+		    (buf != DT_BUF_PKT || ppf_takes(r, ppf)))
+			count++;
+	}
+	if (!count)
+		return 0;
+	const char **pats = calloc(count, sizeof(*pats));
+	unsigned *flags = calloc(count, sizeof(*flags));
+	unsigned *ids = calloc(count, sizeof(*ids));
+	size_t *lens = calloc(count, sizeof(*lens));
+	pf->rules = calloc(count, sizeof(uint32_t));
+	if (!pats || !flags || !ids || !lens || !pf->rules) {
+		rc = -ENOMEM;
+	} else {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < d->nrules && n < count; i++) {
+			struct dt_rule *r = d->rules[i];
+			if (!r->needs_fp || r->m[r->fp].buf != buf || r->fpx != xpf ||
+			    (buf == DT_BUF_PKT && !ppf_takes(r, ppf)))
+				continue;
+			const struct dt_match *m = &r->m[r->fp];
+			uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
+			uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
+			pats[n] = (const char *)m->u.c.pat + off;
+			lens[n] = len;
+			flags[n] = HS_FLAG_SINGLEMATCH |
+			           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
+			ids[n] = n;
+			pf->rules[n] = i;
+			n++;
+		}
+		pf->n = n;
+		hs_compile_error_t *ce = NULL;
+		if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &pf->db,
+		                         &ce) != HS_SUCCESS) {
+			snprintf(err, errlen, "hyperscan: %s",
+			         ce && ce->message ? ce->message : "?");
+			if (ce)
+				hs_free_compile_error(ce);
+			rc = -EINVAL;
+		} else if (hs_alloc_scratch(pf->db, &d->proto_scratch) != HS_SUCCESS) {
+			snprintf(err, errlen, "hyperscan: no memory for scratch");
+			rc = -ENOMEM;
+		}
+	}
+	free(pats);
+	free(flags);
+	free(ids);
+	free(lens);
+	return rc;
+}
+
+/* a buffer a transaction rule cannot match without (0: none): the first
+ * transaction buffer of its keywords, else the URI of urilen */
+static int rule_needs_buf(const struct dt_rule *r)
+{
+	for (uint32_t i = 0; i < r->nm; i++)
+		if (r->m[i].buf != DT_BUF_PKT)
+			return r->m[i].buf;
+	if (r->urilen_op >= 0)
+		return DT_BUF_TX(r->urilen_raw ? OM_TXB_HTTP_URI_RAW : OM_TXB_HTTP_URI);
+	return 0;
+}
+
+#define PIDX_PORTS 1024u    /* ports of one rule indexed at most */
+#define PIDX_MAX (1u << 22) /* entries of one port index */
+
+/* the destination ports a packet must have for rule r: their count, 0 when
+ * that is not a short list */
+static uint32_t pidx_width(const struct dt_rule *r)
+{
+	const struct dt_ports *p = r->dp;
+	if (r->bidir || !p || p->any || p->nneg || !p->npos)
+		return 0;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < p->npos; i++) {
+		n += (uint32_t)(p->pos[i].hi - p->pos[i].lo) + 1;
+		if (n > PIDX_PORTS)
+			return 0;
+	}
+	return n;
+}
+
+/* the port index of packet list l (rule order kept in every list) */
+static int pidx_build(om_detect *d, struct dt_portidx *x, const struct dt_list *l)
+{
+	size_t total = 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		total += pidx_width(d->rules[l->v[i]]);
+	if (!l->n || total > PIDX_MAX)
+		return 0;
+	x->off = calloc(65537, sizeof(uint32_t));
+	x->ids = malloc((total ? total : 1) * sizeof(uint32_t));
+	uint32_t *fill = calloc(65536, sizeof(uint32_t));
+	int rc = x->off && x->ids && fill ? 0 : -ENOMEM;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1)
+			for (uint32_t p = 0; p < 65536; p++)
+				x->off[p + 1] += x->off[p];
+		for (uint32_t i = 0; i < l->n && rc == 0; i++) {
+			const struct dt_rule *r = d->rules[l->v[i]];
+			if (!pidx_width(r)) {
+				if (pass == 0)
+					rc = push_u32(&x->always.v, &x->always.n, l->v[i]);
+				continue;
+			}
+			for (uint32_t k = 0; k < r->dp->npos; k++)
+				for (uint32_t p = r->dp->pos[k].lo; p <= r->dp->pos[k].hi; p++) {
+					if (pass == 0)
+						x->off[p + 1]++;
+					else
+						x->ids[x->off[p] + fill[p]++] = l->v[i];
+				}
+		}
+	}
+	free(fill);
+	return rc;
+}
+
 int om_detect_compile(om_detect *d, char *err, size_t errlen)
 {
 	if (d->compiled)
 		return 0;
 	uint32_t count[DT_NBUFS] = {0};
 	uint32_t *bysrc = NULL, *bydst = NULL, nsrc = 0, ndst = 0;
-	/* which rules the prefilter finds, and by which buffer */
+	/* which rules the prefilter finds, and by which buffer: a fast
+	 * pattern in a transformed transaction buffer goes into the database
+	 * of that buffer and transform chain */
 	for (uint32_t i = 0; i < d->nrules; i++) {
 		struct dt_rule *r = d->rules[i];
 		r->needs_fp = false;
+		r->fpx = -1;
 		if (r->nextract > d->max_extract)
 			d->max_extract = r->nextract;
-		if (r->fp >= 0) {
-			const struct dt_match *m = &r->m[r->fp];
-			if (!rule_has_xform(r, m->buf)) {
-				r->needs_fp = true;
-				count[m->buf]++;
-			}
+		if (r->fp < 0)
+			continue;
+		const struct dt_match *m = &r->m[r->fp];
+		uint8_t nx;
+		const uint8_t *x = rule_xform(r, m->buf, &nx);
+		if (!x) {
+			r->needs_fp = true;
+			count[m->buf]++;
+			continue;
 		}
+		if (m->buf == DT_BUF_PKT)
+			continue;
+		uint32_t c = 0;
+		while (c < d->nxpf && !(d->xpf[c].buf == m->buf && d->xpf[c].n == nx &&
+		                        !memcmp(d->xpf[c].x, x, nx)))
+			c++;
+		if (c == d->nxpf) {
+			if (d->nxpf >= DT_MAX_XPF)
+				continue; /* checked on every transaction of its kind */
+			d->xpf[c].buf = m->buf;
+			d->xpf[c].n = nx;
+			memcpy(d->xpf[c].x, x, nx);
+			d->nxpf++;
+		}
+		r->needs_fp = true;
+		r->fpx = (int)c;
 	}
 	int rc = 0;
-	for (int b = 0; b < DT_NBUFS && rc == 0; b++) {
-		if (!count[b])
-			continue;
-		const char **pats = calloc(count[b], sizeof(*pats));
-		unsigned *flags = calloc(count[b], sizeof(*flags));
-		unsigned *ids = calloc(count[b], sizeof(*ids));
-		size_t *lens = calloc(count[b], sizeof(*lens));
-		d->pf[b].rules = calloc(count[b], sizeof(uint32_t));
-		if (!pats || !flags || !ids || !lens || !d->pf[b].rules) {
-			rc = -ENOMEM;
-		} else {
-			uint32_t n = 0;
-			for (uint32_t i = 0; i < d->nrules; i++) {
-				struct dt_rule *r = d->rules[i];
-				if (!r->needs_fp || r->m[r->fp].buf != b)
-					continue;
-				const struct dt_match *m = &r->m[r->fp];
-				uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
-				uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
-				pats[n] = (const char *)m->u.c.pat + off;
-				lens[n] = len;
-				flags[n] = HS_FLAG_SINGLEMATCH |
-				           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
-				ids[n] = n;
-				d->pf[b].rules[n] = i;
-				n++;
-			}
-			d->pf[b].n = n;
-			hs_compile_error_t *ce = NULL;
-			if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL,
-			                         &d->pf[b].db, &ce) != HS_SUCCESS) {
-				snprintf(err, errlen, "hyperscan: %s",
-				         ce && ce->message ? ce->message : "?");
-				if (ce)
-					hs_free_compile_error(ce);
-				rc = -EINVAL;
-			} else if (hs_alloc_scratch(d->pf[b].db, &d->proto_scratch) != HS_SUCCESS) {
-				snprintf(err, errlen, "hyperscan: no memory for scratch");
-				rc = -ENOMEM;
-			}
-		}
-		free(pats);
-		free(flags);
-		free(ids);
-		free(lens);
+	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
+		if (count[b])
+			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
+	for (int k = 0; k < 3 && rc == 0; k++)
+		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
+	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
+		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
+		d->txneed[d->xpf[c].buf] = true;
 	}
+	for (int b = 1; b < DT_NBUFS; b++)
+		if (d->pf[b].db)
+			d->txneed[b] = true;
 	for (uint32_t i = 0; i < d->nrules && rc == 0; i++) {
 		struct dt_rule *r = d->rules[i];
 		if (r->needs_fp)
@@ -636,12 +796,27 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = push_u32(&bydst, &ndst, i);
 		else if (r->ip_only)
 			rc = push_u32(&d->iponly, &d->n_iponly, i);
-		else if (r->in_tx)
+		else if (r->in_tx) {
 			rc = push_u32(&d->nopf_tx, &d->n_nopf_tx, i);
-		else
+			int nb = rule_needs_buf(r);
+			struct dt_list *l = &d->txl[nb][r->tx_dir == OM_DIR_TOCLIENT];
+			if (rc == 0)
+				rc = push_u32(&l->v, &l->n, i);
+			if (nb)
+				d->txneed[nb] = true;
+		} else
 			rc = push_u32(&d->nopf_pkt, &d->n_nopf_pkt, i);
 		if (rc == 0 && r->stream && !r->in_tx)
 			rc = push_u32(&d->nopf_stream, &d->n_nopf_stream, i);
+		if (r->ip_only || r->in_tx || rc)
+			continue;
+		/* as the payload's databases divide them */
+		if (ppf_takes(r, DT_PPF_PACKET))
+			rc = push_u32(&d->pktl[0].v, &d->pktl[0].n, i);
+		if (rc == 0 && ppf_takes(r, DT_PPF_PACKET_STREAMED))
+			rc = push_u32(&d->pktl[1].v, &d->pktl[1].n, i);
+		if (rc == 0 && r->stream)
+			rc = push_u32(&d->streaml.v, &d->streaml.n, i);
 	}
 	for (uint32_t i = 0; i < d->nrules; i++) {
 		struct dt_rule *r = d->rules[i];
@@ -652,6 +827,8 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = rc ? rc : push_u32(&d->mixed, &d->n_mixed, i);
 		}
 	}
+	for (int k = 0; k < 2 && rc == 0; k++)
+		rc = pidx_build(d, &d->pidx[k], &d->pktl[k]);
 	if (rc == 0)
 		rc = ipidx_build(d, &d->ipsrc, bysrc, nsrc, 0);
 	if (rc == 0)

@@ -211,7 +211,9 @@ struct dt_rule {
 	uint8_t target; /* 0 none, 1 src, 2 dst */
 	struct dt_match *m;
 	uint32_t nm;
-	int fp; /* index of the fast pattern in m, -1 none */
+	int fp;  /* index of the fast pattern in m, -1 none */
+	int fpx; /* the fast pattern's buffer is transformed: its database in
+	          * om_detect's xpf, -1 none */
 	struct {
 		uint8_t buf;
 		uint8_t n;
@@ -244,6 +246,22 @@ struct dt_pf {
 	uint32_t n;
 };
 
+/* the fast patterns of one transformed buffer: the buffer and the chain
+ * of transforms its rules apply before matching */
+#define DT_MAX_XPF 32
+struct dt_xpf {
+	uint8_t buf, n;
+	uint8_t x[DT_MAX_TRANSFORMS];
+	struct dt_pf pf;
+};
+
+enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PACKET };
+
+/* a list of rule indexes, in rule order */
+struct dt_list {
+	uint32_t *v, n;
+};
+
 /* address-only rules by the addresses of one side: the address space cut
  * at every range boundary into segments, each with the rules whose ranges
  * cover it */
@@ -267,8 +285,32 @@ struct om_detect {
 	bool compiled;
 	/* after compile */
 	struct dt_pf pf[DT_NBUFS];
-	uint32_t *nopf_pkt, n_nopf_pkt;       /* packet rules outside the prefilter */
-	uint32_t *nopf_tx, n_nopf_tx;         /* transaction rules outside it */
+	uint32_t *nopf_pkt, n_nopf_pkt; /* packet rules outside the prefilter */
+	uint32_t *nopf_tx, n_nopf_tx;   /* transaction rules outside it */
+	/* the same by the transaction's direction they are checked at and a
+	 * buffer they need (index 0: none; a transaction without the buffer
+	 * cannot match them) */
+	struct dt_list txl[DT_NBUFS][2];
+	bool txneed[DT_NBUFS]; /* a transaction's buffer is scanned or looked at */
+	/* the payload's fast patterns in three databases: the rules that see
+	 * TCP packets whose bytes the stream inspects (not the stream's, nor
+	 * transaction, only_stream, UDP or ICMP rules), the stream's rules,
+	 * and the rules of other packets that are not the stream's (those
+	 * packets are scanned by the last two) */
+	struct dt_pf ppf[3];
+	/* the packet rules without a fast pattern checked on a packet, on one
+	 * whose bytes the stream inspects, and the stream's */
+	struct dt_list pktl[2], streaml;
+	/* the same two packet lists for TCP and UDP packets: the rules whose
+	 * destination ports are a short list (not <>) by port, the rest
+	 * always */
+	struct dt_portidx {
+		uint32_t *off; /* 65,537 offsets into ids; NULL: not built */
+		uint32_t *ids;
+		struct dt_list always;
+	} pidx[2];
+	struct dt_xpf xpf[DT_MAX_XPF]; /* transformed buffers' prefilters */
+	uint32_t nxpf;
 	uint32_t *iponly, n_iponly;           /* address-only rules checked always */
 	uint32_t *nopf_stream, n_nopf_stream; /* stream rules outside the prefilter */
 	bool has_stream;                      /* some rule inspects the TCP stream */

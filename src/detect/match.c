@@ -56,6 +56,7 @@ struct om_detect_worker {
 	hs_scratch_t *scratch;
 	uint32_t *stamp, gen;
 	uint32_t *cand, ncand;
+	uint32_t *ctmp; /* the candidates' sort */
 	pcre2_match_data *md;
 	int64_t vars[DT_MAX_EXTRACT];
 	uint8_t *xf[2];
@@ -105,6 +106,7 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->user = user;
 	w->stamp = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->cand = calloc(d->nrules + 1, sizeof(uint32_t));
+	w->ctmp = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->md = pcre2_match_data_create(32, NULL);
 	w->xf[0] = malloc(XF_MAX * 2 + 2);
 	w->xf[1] = malloc(XF_MAX * 2 + 2);
@@ -118,8 +120,8 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->mkw = (d->n_mixed + 63) / 64 ? (d->n_mixed + 63) / 64 : 1;
 	w->mkbits = calloc((size_t)MK_SLOTS * 2 * w->mkw, sizeof(uint64_t));
 	w->need = -1;
-	bool ok = w->stamp && w->cand && w->md && w->xf[0] && w->xf[1] && w->fb && w->xb && w->th &&
-	          w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
+	bool ok = w->stamp && w->cand && w->ctmp && w->md && w->xf[0] && w->xf[1] && w->fb &&
+	          w->xb && w->th && w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
 	if (ok && d->proto_scratch && hs_clone_scratch(d->proto_scratch, &w->scratch) != HS_SUCCESS)
 		ok = false;
 	if (!ok)
@@ -137,6 +139,7 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w)
 		pcre2_match_data_free(w->md);
 	free(w->stamp);
 	free(w->cand);
+	free(w->ctmp);
 	free(w->xf[0]);
 	free(w->xf[1]);
 	free(w->fb);
@@ -522,6 +525,19 @@ static uint32_t xform_apply(uint8_t x, const uint8_t *in, uint32_t n, uint8_t *o
 	return o;
 }
 
+/* b transformed by the chain x[0..nx) (each step on at most XF_MAX bytes)
+ * into the worker's buffers; b itself without transforms */
+static const uint8_t *xf_chain(om_detect_worker *w, const uint8_t *x, unsigned nx, const uint8_t *b,
+                               uint32_t *bl)
+{
+	for (unsigned k = 0; k < nx; k++) {
+		uint32_t in = *bl < XF_MAX ? *bl : XF_MAX;
+		*bl = xform_apply(x[k], b, in, w->xf[k & 1]);
+		b = w->xf[k & 1];
+	}
+	return b;
+}
+
 /* the buffer of one keyword group: the payload or a transaction's */
 static const uint8_t *get_buf(const struct ev *e, int buf, uint32_t idx, uint32_t *len)
 {
@@ -573,11 +589,7 @@ static bool buffers_match(om_detect_worker *w, const struct dt_rule *r, const st
 			const uint8_t *b = get_buf(e, buf, idx, &bl);
 			if (!b)
 				break;
-			for (unsigned k = 0; k < nx; k++) {
-				uint32_t in = bl < XF_MAX ? bl : XF_MAX;
-				bl = xform_apply(xf[k], b, in, w->xf[k & 1]);
-				b = w->xf[k & 1];
-			}
+			b = xf_chain(w, xf, nx, b, &bl);
 			w->steps = 0;
 			bool st = e->mode == EV_STREAM && buf == DT_BUF_PKT;
 			w->need = st ? (int64_t)e->swl : -1;
@@ -864,14 +876,14 @@ static bool header_ok(const om_detect *d, const struct dt_rule *r, const struct 
 	default: break;
 	}
 	bool ports = e->ipproto == IPPROTO_TCP || e->ipproto == IPPROTO_UDP;
-	bool fwd = dt_addr_match(r->src, e->src) && dt_addr_match(r->dst, e->dst) &&
-	           (!ports || (dt_ports_match(r->sp, e->sp) && dt_ports_match(r->dp, e->dp)));
+	bool fwd = (!ports || (dt_ports_match(r->sp, e->sp) && dt_ports_match(r->dp, e->dp))) &&
+	           dt_addr_match(r->src, e->src) && dt_addr_match(r->dst, e->dst);
 	if (fwd)
 		return true;
 	if (!r->bidir)
 		return false;
-	return dt_addr_match(r->src, e->dst) && dt_addr_match(r->dst, e->src) &&
-	       (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp)));
+	return (!ports || (dt_ports_match(r->sp, e->dp) && dt_ports_match(r->dp, e->sp))) &&
+	       dt_addr_match(r->src, e->dst) && dt_addr_match(r->dst, e->src);
 }
 
 static uint64_t *mk_row(om_detect_worker *w, const struct mk_slot *s, int dir)
@@ -940,8 +952,8 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 {
 	const om_detect *d = w->d;
 	w->st.rules_checked++;
-	if (!header_ok(d, r, e))
-		return;
+	/* the cheap tests first (they have no effects: any order gives the
+	 * same answer) */
 	if (r->flow) {
 		if ((r->flow & DT_FL_TOSERVER) && e->dir != OM_DIR_TOSERVER)
 			return;
@@ -986,6 +998,8 @@ static void check_rule(om_detect_worker *w, const struct dt_rule *r, struct ev *
 				return;
 		}
 	}
+	if (!header_ok(d, r, e))
+		return;
 	if (r->urilen_op >= 0) {
 		uint32_t ul = 0;
 		if (!e->tx ||
@@ -1072,9 +1086,8 @@ static int on_hs(unsigned id, unsigned long long from, unsigned long long to, un
 	return 0;
 }
 
-static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
+static void scan_pf(om_detect_worker *w, const struct dt_pf *pf, const uint8_t *b, uint32_t bl)
 {
-	const struct dt_pf *pf = &w->d->pf[buf];
 	if (!pf->db || !bl)
 		return;
 	struct {
@@ -1084,10 +1097,52 @@ static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
 	hs_scan(pf->db, (const char *)b, bl, 0, w->scratch, on_hs, &c);
 }
 
-static int u32_cmp(const void *a, const void *b)
+static void scan(om_detect_worker *w, int buf, const uint8_t *b, uint32_t bl)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	scan_pf(w, &w->d->pf[buf], b, bl);
+}
+
+/* the candidates into rule order: insertion for a few, else a radix sort
+ * by 9 bits in two passes (rule indexes are below 2^18) with the worker's
+ * second array; no allocation */
+static void cand_sort(om_detect_worker *w)
+{
+	uint32_t *v = w->cand, n = w->ncand;
+	if (n <= 32) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint32_t x = v[i], j = i;
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	uint32_t *t = w->ctmp;
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned sh = pass * 9;
+		uint32_t cnt[513] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			cnt[((v[i] >> sh) & 511) + 1]++;
+		for (unsigned k = 1; k < 513; k++)
+			cnt[k] += cnt[k - 1];
+		for (uint32_t i = 0; i < n; i++)
+			t[cnt[(v[i] >> sh) & 511]++] = v[i];
+		uint32_t *sw = v;
+		v = t;
+		t = sw;
+	}
+	/* two passes: the sorted run is back in w->cand */
+}
+
+static void cand_add(om_detect_worker *w, const struct dt_list *l)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		uint32_t ri = l->v[i];
+		if (w->stamp[ri] != w->gen) {
+			w->stamp[ri] = w->gen;
+			w->cand[w->ncand++] = ri;
+		}
+	}
 }
 
 static void new_round(om_detect_worker *w)
@@ -1099,9 +1154,32 @@ static void new_round(om_detect_worker *w)
 	}
 }
 
-static void run(om_detect_worker *w, struct ev *e)
+/* the sorted candidates and the rules of list l (never among them) into
+ * one list in rule order */
+static void cand_merge(om_detect_worker *w, const struct dt_list *l)
 {
-	qsort(w->cand, w->ncand, sizeof(uint32_t), u32_cmp);
+	uint32_t *a = w->cand, *o = w->ctmp, na = w->ncand, i = 0, j = 0, k = 0;
+	while (i < na && j < l->n)
+		o[k++] = a[i] < l->v[j] ? a[i++] : l->v[j++];
+	while (i < na)
+		o[k++] = a[i++];
+	while (j < l->n)
+		o[k++] = l->v[j++];
+	w->ctmp = a;
+	w->cand = o;
+	w->ncand = k;
+}
+
+/* checks the candidates, and the rules of l and l2 (NULL: none), in rule
+ * order */
+static void run(om_detect_worker *w, struct ev *e, const struct dt_list *l,
+                const struct dt_list *l2)
+{
+	cand_sort(w);
+	if (l && l->n)
+		cand_merge(w, l);
+	if (l2 && l2->n)
+		cand_merge(w, l2);
 	w->st.prefilter_hits += w->ncand;
 	for (uint32_t i = 0; i < w->ncand; i++)
 		check_rule(w, w->d->rules[w->cand[i]], e);
@@ -1137,31 +1215,39 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 		for (uint32_t i = 0; i < n; i++)
 			check_rule(w, d->rules[ids[i]], &e);
 	}
-	new_round(w);
-	if (p->payload_len)
-		scan(w, DT_BUF_PKT, p->payload, p->payload_len);
-	for (uint32_t i = 0; i < d->n_nopf_pkt; i++) {
-		uint32_t ri = d->nopf_pkt[i];
-		if (w->stamp[ri] != w->gen) {
-			w->stamp[ri] = w->gen;
-			w->cand[w->ncand++] = ri;
-		}
-	}
-	/* a prefilter hit on a rule of the other kind is not a candidate; the
-	 * payload rules of a TCP flow whose stream takes this packet's bytes
-	 * see those on the stream (om_detect_stream); flow:only_stream rules
-	 * never see packets */
+	/* the payload rules of a TCP flow whose stream takes this packet's
+	 * bytes see those on the stream (om_detect_stream), transaction rules
+	 * see transactions, flow:only_stream rules never see packets: each
+	 * case scans its own database and adds its own rules without a fast
+	 * pattern */
 	bool streamed = f && f->tcp && (p->flags & OM_PKT_TCP) &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
-	uint32_t o = 0;
-	for (uint32_t i = 0; i < w->ncand; i++) {
-		const struct dt_rule *r = d->rules[w->cand[i]];
-		if (!r->in_tx && !(streamed && r->stream) && !(r->flow & DT_FL_ONLY_STREAM))
-			w->cand[o++] = w->cand[i];
+	new_round(w);
+	if (p->payload_len && !streamed) {
+		/* the stream's rules that see this packet */
+		scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+		uint32_t o = 0;
+		for (uint32_t i = 0; i < w->ncand; i++) {
+			const struct dt_rule *r = d->rules[w->cand[i]];
+			if (!r->in_tx && !(r->flow & DT_FL_ONLY_STREAM))
+				w->cand[o++] = w->cand[i];
+		}
+		w->ncand = o;
 	}
-	w->ncand = o;
-	run(w, &e);
+	if (p->payload_len)
+		scan_pf(w, &d->ppf[streamed ? DT_PPF_PACKET_STREAMED : DT_PPF_PACKET_OTHER],
+		        p->payload, p->payload_len);
+	/* the rules without a fast pattern: on TCP and UDP those whose
+	 * destination ports hold this packet's, and the others */
+	const struct dt_portidx *x = &d->pidx[streamed];
+	if (x->off && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		struct dt_list byport = {x->ids + x->off[p->dport],
+		                         x->off[p->dport + 1] - x->off[p->dport]};
+		run(w, &e, &x->always, &byport);
+	} else {
+		run(w, &e, &d->pktl[streamed], NULL);
+	}
 }
 
 static void ev_flow(struct ev *e, om_flow *f, int dir)
@@ -1214,15 +1300,10 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 		new_round(w);
 		/* the window too: a rule's fast pattern may lie there while
 		 * another of its keywords ends in the new bytes */
-		scan(w, DT_BUF_PKT, w->sbuf, e->sbl);
-		for (uint32_t i = 0; i < d->n_nopf_stream; i++) {
-			uint32_t ri = d->nopf_stream[i];
-			if (w->stamp[ri] != w->gen) {
-				w->stamp[ri] = w->gen;
-				w->cand[w->ncand++] = ri;
-			}
-		}
-		qsort(w->cand, w->ncand, sizeof(uint32_t), u32_cmp);
+		scan_pf(w, &d->ppf[DT_PPF_STREAM], w->sbuf, e->sbl);
+		cand_sort(w);
+		if (d->streaml.n)
+			cand_merge(w, &d->streaml);
 		w->st.prefilter_hits += w->ncand;
 		for (uint32_t i = 0; i < w->ncand; i++) {
 			const struct dt_rule *r = d->rules[w->cand[i]];
@@ -1274,24 +1355,34 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 	               .now = f->last,
 	               .mode = EV_TX};
 	new_round(w);
+	int di = dir == OM_DIR_TOCLIENT;
 	for (int b = 1; b < DT_NBUFS; b++) {
-		if (!d->pf[b].db)
+		if (!d->txneed[b])
 			continue;
 		for (uint32_t idx = 0; idx < MULTI_MAX; idx++) {
 			uint32_t bl = 0;
 			const uint8_t *p = om_tx_get(tx, (enum om_tx_buf)(b - 1), idx, &bl);
 			if (!p)
 				break;
+			/* the rules without a fast pattern that need this buffer */
+			if (idx == 0)
+				cand_add(w, &d->txl[b][di]);
 			scan(w, b, p, bl);
 		}
 	}
-	for (uint32_t i = 0; i < d->n_nopf_tx; i++) {
-		uint32_t ri = d->nopf_tx[i];
-		if (w->stamp[ri] != w->gen) {
-			w->stamp[ri] = w->gen;
-			w->cand[w->ncand++] = ri;
+	/* transformed buffers: each value transformed once and scanned */
+	for (uint32_t c = 0; c < d->nxpf; c++) {
+		const struct dt_xpf *x = &d->xpf[c];
+		for (uint32_t idx = 0; idx < MULTI_MAX; idx++) {
+			uint32_t bl = 0;
+			const uint8_t *p = om_tx_get(tx, (enum om_tx_buf)(x->buf - 1), idx, &bl);
+			if (!p)
+				break;
+			p = xf_chain(w, x->x, x->n, p, &bl);
+			scan_pf(w, &x->pf, p, bl);
 		}
 	}
+	cand_add(w, &d->txl[0][di]);
 	/* mixed rules whose payload part the stream matched */
 	struct mk_slot *mk = mk_get(w, f, false);
 	if (mk)
@@ -1304,7 +1395,7 @@ enum om_tx_verdict om_detect_tx(om_detect_worker *w, om_flow *f, const om_proto_
 			w->cand[o++] = w->cand[i];
 	}
 	w->ncand = o;
-	run(w, &e);
+	run(w, &e, NULL, NULL);
 	/* the stream matches waited for this transaction: they are used up */
 	if (mk)
 		mk_walk(w, mk, dir);

@@ -264,6 +264,40 @@ static void test_pcre_and_bytes(void **state)
 	                 1);
 }
 
+/* a packet's rules without a fast pattern are merged with the prefilter's
+ * finds: all of them in rule order, each once; on TCP and UDP those with a
+ * short list of destination ports only for packets to one of them */
+static void test_packet_candidates_order(void **state)
+{
+	(void)state;
+	om_detect *d = load("alert tcp any any -> any any (msg:\"a\"; content:\"zq\"; sid:1;)\n"
+	                    "alert tcp any any -> any any (msg:\"b\"; dsize:3; sid:2;)\n"
+	                    "alert tcp any any -> any any (msg:\"c\"; content:\"zqx\"; sid:3;)\n"
+	                    "alert tcp any any -> any any (msg:\"d\"; dsize:>1; sid:4;)\n"
+	                    "alert udp any any -> any any (msg:\"e\"; dsize:3; sid:5;)\n"
+	                    "alert tcp any any -> any any (msg:\"f\"; content:\"q\"; sid:6;)\n"
+	                    "alert tcp any any -> any 81 (msg:\"g\"; dsize:3; sid:7;)\n"
+	                    "alert tcp any any -> any [80,443] (msg:\"h\"; dsize:3; sid:8;)\n"
+	                    "alert tcp any 80 <> any 40000 (msg:\"i\"; dsize:3; sid:9;)\n",
+	                    NULL);
+	struct got g = {0};
+	om_detect_worker *w = om_detect_worker_new(d, on_alert, &g);
+	struct pk k;
+	mk(&k, "zqx", 3, OM_DIR_TOSERVER);
+	om_detect_packet(w, &k.f, &k.p, OM_DIR_TOSERVER);
+	assert_int_equal(g.n, 7);
+	static const uint32_t want[] = {1, 2, 3, 4, 6, 8, 9};
+	for (unsigned i = 0; i < 7; i++)
+		assert_int_equal(g.sids[i], want[i]);
+	/* the rule for port 81 is not even checked on a packet to port 80;
+	 * the <> rule is (its ports match the other way round) */
+	om_detect_stats st;
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 8);
+	om_detect_worker_free(w);
+	om_detect_free(d);
+}
+
 static void test_header(void **state)
 {
 	(void)state;
@@ -514,6 +548,90 @@ static void test_transactions(void **state)
 	q.multi[1] = "evil.example";
 	om_detect_tx(w, &k.f, &dtx);
 	assert_int_equal(g.n, 6);
+	om_detect_worker_free(w);
+	om_detect_free(d);
+}
+
+/* which rules a transaction checks: a fast pattern in a transformed buffer
+ * is prefiltered on the transformed value (a DNS query without it checks
+ * no rule), a rule without a fast pattern only on transactions that have
+ * the buffer it needs, and many candidates are checked in rule order */
+static void test_tx_candidates(void **state)
+{
+	(void)state;
+	om_buf rb;
+	om_buf_init(&rb, 1u << 20);
+	om_buf_puts(&rb, "alert dns any any -> any any (msg:\"d\"; dns.query; dotprefix; "
+	                 "content:\".evil.example\"; endswith; sid:1;)\n"
+	                 "alert http any any -> any any (msg:\"p\"; http.user_agent; "
+	                 "pcre:\"/^curl/\"; sid:2;)\n");
+	/* 60 rules on one URI: more than the few the insertion sort takes */
+	for (unsigned i = 0; i < 60; i++)
+		om_buf_printf(&rb,
+		              "alert http any any -> any any (msg:\"u\"; http.uri; "
+		              "content:\"/k%02u\"; %ssid:%u;)\n",
+		              59 - i, i == 59 ? "flowbits:set,b59; " : "", 100 + i);
+	/* a rule that tests the bit the rule before it sets on the same
+	 * transaction: it sees it only when checked after it */
+	om_buf_puts(&rb, "alert http any any -> any any (msg:\"f\"; http.uri; content:\"/k\"; "
+	                 "flowbits:isset,b59; sid:200;)\n");
+	om_detect *d = load(om_buf_cstr(&rb), NULL);
+	om_buf_free(&rb);
+	struct got g = {0};
+	om_detect_worker *w = om_detect_worker_new(d, on_alert, &g);
+	struct pk k;
+	mk(&k, "", 0, OM_DIR_TOSERVER);
+	k.f.proto = IPPROTO_UDP;
+	struct ftx q;
+	memset(&q, 0, sizeof(q));
+	q.multi[0] = "www.example.org";
+	om_proto_tx dtx = {
+	    .app_proto = "dns", .dir = OM_DIR_TOSERVER, .buffer = ftx_buf, .priv = &q};
+	om_detect_stats st;
+	om_detect_tx(w, &k.f, &dtx);
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 0);
+	/* the transformed prefilter finds ".evil.example" in ".evil.example"
+	 * and in "a.evil.example" */
+	q.multi[0] = "evil.example";
+	q.multi[1] = "a.evil.example";
+	om_detect_tx(w, &k.f, &dtx);
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.sids[0], 1);
+	/* an HTTP request without a User-Agent: the pcre rule is not checked;
+	 * every URI rule's content is in "/k00...k59" */
+	k.f.proto = IPPROTO_TCP;
+	om_buf u;
+	om_buf_init(&u, 4096);
+	for (unsigned i = 0; i < 60; i++)
+		om_buf_printf(&u, "/k%02u", i);
+	struct ftx t;
+	memset(&t, 0, sizeof(t));
+	t.bufs[OM_TXB_HTTP_URI] = om_buf_cstr(&u);
+	om_proto_tx htx = {.app_proto = "http",
+	                   .progress = OM_TX_REQUEST,
+	                   .dir = OM_DIR_TOSERVER,
+	                   .buffer = ftx_buf,
+	                   .priv = &t};
+	g.n = 0;
+	om_detect_tx(w, &k.f, &htx);
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 1 + 61);
+	assert_int_equal(g.n, 61);
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal(g.sids[i], 100 + i);
+	assert_int_equal(g.sids[60], 200);
+	/* with a User-Agent the pcre rule is checked (and matches) */
+	t.bufs[OM_TXB_HTTP_USER_AGENT] = "curl/8.0";
+	g.n = 0;
+	om_detect_tx(w, &k.f, &htx);
+	om_detect_worker_stats(w, &st);
+	assert_int_equal(st.rules_checked, 1 + 61 + 62);
+	assert_int_equal(g.n, 62);
+	assert_int_equal(g.sids[0], 2);
+	om_buf_free(&u);
 	om_detect_worker_free(w);
 	om_detect_free(d);
 }
@@ -854,10 +972,12 @@ int main(void)
 	    cmocka_unit_test(test_content_modifiers),
 	    cmocka_unit_test(test_pcre_and_bytes),
 	    cmocka_unit_test(test_header),
+	    cmocka_unit_test(test_packet_candidates_order),
 	    cmocka_unit_test(test_parse_outcomes),
 	    cmocka_unit_test(test_check_json),
 	    cmocka_unit_test(test_flowbits_threshold),
 	    cmocka_unit_test(test_transactions),
+	    cmocka_unit_test(test_tx_candidates),
 	    cmocka_unit_test(test_actions_and_categories),
 	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_stream_segments),
