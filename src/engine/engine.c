@@ -871,13 +871,15 @@ static void on_webfilter_event(void *user, om_flow *f, const om_proto_tx *tx, co
 		om_json_strn(&j, "url", ev->path, ev->path_len);
 	om_json_str(&j, "rule", d->rule);
 	om_json_arr_open(&j, "categories");
+	if (d->ech)
+		om_json_str(&j, NULL, OM_WF_CAT_ECH);
 	for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db); i++)
 		if (d->cats & (1ULL << i))
 			om_json_str(&j, NULL, om_wf_db_category(filt->db, i));
 	om_json_arr_close(&j);
 	om_json_obj_close(&j);
 	if (d->verdict == OM_WF_BLOCKED) {
-		const char *cat = NULL;
+		const char *cat = d->ech ? OM_WF_CAT_ECH : NULL;
 		for (uint32_t i = 0; filt->db && i < om_wf_db_categories(filt->db) && !cat; i++)
 			if (d->cats & (1ULL << i))
 				cat = om_wf_db_category(filt->db, i);

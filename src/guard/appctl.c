@@ -46,6 +46,12 @@ struct json_entry {
 	char text[JSON_TEXT];
 };
 
+/* Addresses whose nDPI IP-list answer a worker remembers. */
+#define IP_MEMO_SLOTS 4096u
+
+/* The flow table's first size (slots; it doubles when half full). */
+#define TAB_START 4096u
+
 /* The UDP services named by their port (port_proto): DNS, mDNS, NTP. */
 #define PORT_SERVICES 3
 
@@ -57,7 +63,8 @@ struct om_appctl_worker {
 	uint8_t grp_cat[256];
 	struct slot *tab;
 	uint32_t mask, used, cap;
-	uint8_t *pool; /* max_detect nDPI flow states */
+	uint32_t max_size; /* of tab: the power of two at least twice cap */
+	uint8_t *pool;     /* max_detect nDPI flow states */
 	size_t fsize;
 	uint32_t *freel, nfree;
 	om_appctl_stats st;
@@ -74,6 +81,13 @@ struct om_appctl_worker {
 	om_app_info port_info[PORT_SERVICES];
 	uint16_t port_len[PORT_SERVICES];
 	char port_json[PORT_SERVICES][JSON_TEXT];
+	/* nDPI's answer for IPv4 addresses asked before (its IP lists do not
+	 * change while the worker runs), direct-mapped */
+	struct ip_memo {
+		uint32_t addr;
+		uint16_t id;
+		uint16_t valid;
+	} ipm[IP_MEMO_SLOTS];
 };
 
 static void port_setup(om_appctl_worker *w);
@@ -211,9 +225,15 @@ int om_appctl_worker_new(const om_appctl *ac, om_appctl_worker **ret)
 	ndpi_set_protocol_detection_bitmask2(w->nd, &mask);
 	ndpi_finalize_initialization(w->nd);
 	w->cap = ac->max_flows;
+	/* the table grows with the flows followed (at most half full), up to
+	 * twice the cap: a table for a million flows is 96 MiB that an
+	 * office's few thousand concurrent flows would scatter over */
 	uint32_t size = 2;
 	while (size < 2 * (uint64_t)w->cap)
 		size <<= 1;
+	w->max_size = size;
+	if (size > TAB_START)
+		size = TAB_START;
 	w->mask = size - 1;
 	w->tab = calloc(size, sizeof(*w->tab));
 	w->jc = calloc(JSON_CACHE, sizeof(*w->jc));
@@ -304,10 +324,36 @@ static struct slot *slot_find(om_appctl_worker *w, const om_flow *f)
 	}
 }
 
+/* Doubles the table (its entries rehashed); false when memory is short
+ * (the table stays as it is). */
+static bool tab_grow(om_appctl_worker *w)
+{
+	uint32_t size = (w->mask + 1) * 2;
+	struct slot *t = calloc(size, sizeof(*t));
+	if (!t)
+		return false;
+	for (uint32_t i = 0; i <= w->mask; i++) {
+		if (!w->tab[i].f)
+			continue;
+		uint32_t k = slot_hash(w->tab[i].f) & (size - 1);
+		while (t[k].f)
+			k = (k + 1) & (size - 1);
+		t[k] = w->tab[i];
+	}
+	free(w->tab);
+	w->tab = t;
+	w->mask = size - 1;
+	w->last_f = NULL;
+	return true;
+}
+
 static struct slot *slot_add(om_appctl_worker *w, const om_flow *f)
 {
 	if (w->used >= w->cap)
 		return NULL;
+	if (2 * ((uint64_t)w->used + 1) > (uint64_t)w->mask + 1 && w->mask + 1 < w->max_size &&
+	    !tab_grow(w) && w->used + 1 >= w->mask)
+		return NULL; /* never full: a probe ends at an empty slot */
 	uint32_t i = slot_hash(f) & w->mask;
 	while (w->tab[i].f)
 		i = (i + 1) & w->mask;
@@ -558,7 +604,7 @@ static bool named_by_tx(uint16_t c)
 /* The application nDPI's IP lists give the flow's server (then client)
  * IPv4 address, or 0: what nDPI would say of the flow's addresses, asked
  * once for the flow. */
-static uint16_t ip_app(const om_appctl_worker *w, const om_flow *f)
+static uint16_t ip_app(om_appctl_worker *w, const om_flow *f)
 {
 	const om_addr *a[2] = {&f->srv, &f->cli};
 	for (int i = 0; i < 2; i++) {
@@ -566,7 +612,14 @@ static uint16_t ip_app(const om_appctl_worker *w, const om_flow *f)
 			continue;
 		struct in_addr in;
 		memcpy(&in.s_addr, a[i]->b + 12, 4);
-		uint16_t id = ndpi_network_ptree_match(w->nd, &in);
+		struct ip_memo *m = &w->ipm[(in.s_addr * 0x9e3779b1u) >> 20 & (IP_MEMO_SLOTS - 1)];
+		uint16_t id;
+		if (m->valid && m->addr == in.s_addr) {
+			id = m->id;
+		} else {
+			id = ndpi_network_ptree_match(w->nd, &in);
+			*m = (struct ip_memo){.addr = in.s_addr, .id = id, .valid = 1};
+		}
 		if (id != NDPI_PROTOCOL_UNKNOWN && id < w->nproto)
 			return id;
 	}

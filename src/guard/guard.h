@@ -154,6 +154,11 @@ void om_recon_set_open_cb(om_recon *r, om_recon_cb cb, void *user);
 #define OM_WF_CAT_NAME_MAX 32       /* bytes of a category name, with its NUL */
 #define OM_WF_KEY_MAX 1024          /* bytes of a normalised rule (host + path) */
 #define OM_WF_ENTRIES_MAX 16000000u /* rules in one database */
+/* The built-in category of a TLS or QUIC ClientHello that hides its server
+ * name (encrypted_client_hello, or the older encrypted_server_name): no
+ * database row, decided from the ClientHello itself; a policy may block it
+ * like a category of the database (docs/webfilter.md, "Encrypted names"). */
+#define OM_WF_CAT_ECH "encrypted_hello"
 
 enum om_wf_format {
 	OM_WF_FMT_AUTO = 0, /* by content: hosts file, CSV, plain list; a directory is squidGuard */
@@ -163,10 +168,19 @@ enum om_wf_format {
 	OM_WF_FMT_SQUIDGUARD, /* a directory of <category>/domains and <category>/urls files */
 };
 
+#define OM_WF_IMPORT_PROBLEMS 8 /* skipped lines remembered with their reason */
 typedef struct om_wf_import_stats {
 	uint64_t lines;
 	uint64_t added;    /* rules added or given a new category */
 	uint64_t rejected; /* lines that are not a valid rule */
+	/* the lines skipped for a reason worth telling (a name that is no valid
+	 * internationalised name), the first OM_WF_IMPORT_PROBLEMS of them */
+	uint64_t nproblems; /* all of them (problem[] holds the first ones) */
+	struct {
+		uint64_t line;   /* 1-based line of its file */
+		const char *why; /* catalogue key of the reason */
+		char file[64];   /* in a category directory: "CATEGORY/domains"; else "" */
+	} problem[OM_WF_IMPORT_PROBLEMS];
 } om_wf_import_stats;
 
 typedef struct om_wf_builder om_wf_builder;
@@ -185,7 +199,10 @@ typedef struct om_wf_match {
  * without a port (":8080", not inside "[...]"), a leading "*." or "." and
  * trailing dots. Returns the length written to out (NUL-terminated), or
  * -EINVAL for an empty or invalid name (a byte that is not a letter, digit,
- * '-', '_', '.', or UTF-8) or -ENAMETOOLONG. */
+ * '-', '_' or '.') or -ENAMETOOLONG. A name in UTF-8 (U-labels) is written
+ * in its A-label form ("xn--..."; IDNA2008 lookup rules with the UTS 46
+ * mapping), so that either form of a name matches the other: -EILSEQ when
+ * it is no valid internationalised name. */
 int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz);
 
 int om_wf_builder_new(om_wf_builder **ret);
@@ -195,6 +212,7 @@ om_wf_builder *om_wf_builder_free(om_wf_builder *b);
  * -EINVAL for a rule or category name that is not valid, -ENOSPC at the
  * rule or category cap. */
 int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char *category);
+/* (-EILSEQ: a name that is no valid internationalised name; -EINVAL: no rule) */
 /* Copies every rule of db into b (an import adds to an existing database). */
 int om_wf_builder_merge(om_wf_builder *b, const om_wf_db *db);
 /* Parses text in fmt (not SQUIDGUARD); category names the category of
@@ -210,6 +228,10 @@ int om_wf_builder_write(const om_wf_builder *b, const char *path);
 uint64_t om_wf_builder_rules(const om_wf_builder *b);
 int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
                          size_t plen, om_wf_match *ret);
+/* The same, also telling (*clean, always written) whether no rule of the
+ * host or of its suffixes exists at all: then no path of it matches. */
+int om_wf_builder_lookup_ex(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
+                            size_t plen, om_wf_match *ret, bool *clean);
 
 /* Opens a database file read-only (memory-mapped). -EINVAL: not a database
  * or damaged; -errno from the system. */
@@ -220,6 +242,8 @@ om_wf_db *om_wf_db_close(om_wf_db *db);
  * -ENOENT when no rule matches, -EINVAL when host is not a valid name. */
 int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const char *path,
                     size_t plen, om_wf_match *ret);
+int om_wf_db_lookup_ex(const om_wf_db *db, const char *host, size_t hlen, const char *path,
+                       size_t plen, om_wf_match *ret, bool *clean); /* as builder_lookup_ex */
 uint64_t om_wf_db_rules(const om_wf_db *db);
 uint32_t om_wf_db_categories(const om_wf_db *db);
 const char *om_wf_db_category(const om_wf_db *db, uint32_t idx);   /* NULL past the end */
@@ -253,6 +277,8 @@ typedef struct om_wf_decision {
 	enum om_wf_verdict verdict;
 	enum om_wf_source source;
 	uint64_t cats;            /* the database's categories of the name (also when allowed) */
+	bool ech;                 /* the decision on an encrypted ClientHello (OM_WF_CAT_ECH) */
+	bool host_unlisted;       /* no rule of the host in db or lists, for any path */
 	char rule[OM_WF_KEY_MAX]; /* the rule that decided */
 } om_wf_decision;
 
@@ -260,6 +286,14 @@ typedef struct om_wf_decision {
  * policy). Returns 0, or -EINVAL when host is not a valid name. */
 int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
                  const char *path, size_t plen, om_wf_decision *ret);
+/* Decides on a ClientHello with ECH or ESNI (kind: "ech" or "esni", the
+ * rule of the decision); host is its outer (public) name, may be NULL. The
+ * allow list on host wins; else blocked when pol blocks OM_WF_CAT_ECH,
+ * listed otherwise. Always 0. */
+int om_wf_decide_ech(const om_wf_policy *pol, const char *host, size_t hlen, const char *kind,
+                     om_wf_decision *ret);
+/* Whether pol blocks the category name (of the database or built in). */
+bool om_wf_policy_blocks(const om_wf_policy *pol, const char *name);
 
 /* The web filter as a proto observer: decides on HTTP host and URI, TLS and
  * QUIC SNI and each DNS query name, and gives every listed, allowed or
@@ -268,7 +302,7 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
  * listed_alert OM_TX_VERDICT_ALERT. */
 typedef struct om_wf_event {
 	const om_wf_decision *d;
-	const char *field; /* "http.host", "tls.sni", "dns.query" */
+	const char *field; /* "http.host", "tls.sni", "tls.ech", "dns.query" */
 	const char *name;  /* the host (not NUL-terminated: name_len) */
 	size_t name_len;
 	const char *path; /* HTTP only, else NULL */
@@ -723,7 +757,9 @@ typedef struct om_intel_ind {
 
 /* The type of a value as written in a list: an address or CIDR, a hex
  * string of 32 (md5), 40 (sha1) or 64 (sha256) digits, a JA4 fingerprint,
- * a URL (a scheme or a '/'), else a domain. -EINVAL when it is none. */
+ * a URL (a scheme or a '/'), else a domain (internationalised names in
+ * UTF-8 taken in their xn-- form). -EINVAL when it is none, -EILSEQ for a
+ * name that is no valid internationalised name. */
 int om_intel_detect_type(const char *s, size_t n);
 
 typedef struct om_intel_builder om_intel_builder;
@@ -733,7 +769,8 @@ int om_intel_builder_new(om_intel_builder **ret);
 om_intel_builder *om_intel_builder_free(om_intel_builder *b);
 /* Adds an indicator. Returns 0 (added), 1 (known already: the higher
  * confidence and the later expiry are kept, the source of the higher
- * confidence), -EINVAL for a value that is not of its type, -ENOSPC at the
+ * confidence), -EINVAL for a value that is not of its type (-EILSEQ: a
+ * domain that is no valid internationalised name), -ENOSPC at the
  * indicator or source cap. */
 int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind);
 /* Copies every indicator of db not expired at now (0: all) into b. */

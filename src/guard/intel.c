@@ -52,6 +52,10 @@ struct in_view {
 	const uint64_t *prefixes;
 	const char (*sources)[OM_INTEL_SOURCE_MAX];
 	uint32_t nsources;
+	/* an opened database's filter: bit (tag >> 1) & fmask set for every
+	 * record's tag (NULL: none; the builder has none) */
+	const uint64_t *filt;
+	uint64_t fmask;
 };
 
 struct om_intel_builder {
@@ -70,7 +74,16 @@ struct om_intel_db {
 	size_t map_len;
 	const struct in_header *h;
 	struct in_view v;
+	uint64_t *filt; /* v.filt, made at open */
 };
+
+/* The filter's bits per record: most lookups are of values the database
+ * does not hold, and each probe of a large mapped slot array is a cache
+ * and TLB miss; the filter (1 MiB for a million indicators) answers most
+ * of those from a smaller, hotter array (about one value in nine that is
+ * not listed still probes). */
+#define FILTER_BITS_PER_REC 8u
+#define FILTER_BITS_MAX (1ull << 31)
 
 static const char *const type_names[OM_INTEL_TYPES] = {
     [OM_INTEL_AUTO] = "auto",     [OM_INTEL_IP] = "ip",
@@ -178,6 +191,11 @@ static const uint8_t *in_find(const struct in_view *v, unsigned type, const uint
 		return NULL;
 	uint64_t h = in_hash(type, key, n);
 	uint32_t tag = in_tag(h);
+	if (v->filt) {
+		uint64_t b = (tag >> 1) & v->fmask;
+		if (!((v->filt[b >> 6] >> (b & 63)) & 1))
+			return NULL;
+	}
 	for (uint64_t i = h & v->mask, probes = 0; probes <= v->mask;
 	     i = (i + 1) & v->mask, probes++) {
 		const struct in_slot *s = &v->slots[i];
@@ -334,7 +352,7 @@ int om_intel_detect_type(const char *s, size_t n)
 	int k = om_wf_norm_host(s, n, tmp, sizeof(tmp));
 	if (k > 0 && memchr(tmp, '.', (size_t)k))
 		return OM_INTEL_DOMAIN;
-	return -EINVAL;
+	return k == -EILSEQ ? -EILSEQ : -EINVAL; /* -EILSEQ: a name, but no valid IDN */
 }
 
 /* The key of a URL: lower-case host without port and user info, then the
@@ -425,7 +443,7 @@ static int norm_value(enum om_intel_type t, const char *s, size_t n, uint8_t *ke
 	default: return -EINVAL;
 	}
 	if (k <= 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	*ret_type = t;
 	return k;
 }
@@ -635,8 +653,13 @@ uint64_t om_intel_builder_count(const om_intel_builder *b)
 
 static struct in_view builder_view(const om_intel_builder *b)
 {
-	struct in_view v = {b->slots,    b->nslots - 1, b->pool,    b->pool_len,
-	                    b->prefixes, b->sources,    b->nsources};
+	struct in_view v = {.slots = b->slots,
+	                    .mask = b->nslots - 1,
+	                    .pool = b->pool,
+	                    .pool_bytes = b->pool_len,
+	                    .prefixes = b->prefixes,
+	                    .sources = b->sources,
+	                    .nsources = b->nsources};
 	return v;
 }
 
@@ -759,7 +782,7 @@ int om_intel_builder_add(om_intel_builder *b, const om_intel_ind *ind)
 		return -EINVAL;
 	int k = norm_value(ind->type, ind->value, ind->len, key, sizeof(key), &t);
 	if (k < 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	int s = builder_source(b, ind->source);
 	if (s < 0)
 		return s;
@@ -882,6 +905,29 @@ int om_intel_builder_write(const om_intel_builder *b, const char *path)
 
 /* ---- the mapped database ------------------------------------------------ */
 
+/* The filter of an opened database (none when memory is short: lookups
+ * then probe the slots for every value, as they would anyway). */
+static void filter_build(om_intel_db *db)
+{
+	uint64_t nbits = 64;
+	while (nbits < FILTER_BITS_MAX && nbits < FILTER_BITS_PER_REC * db->h->nrecs)
+		nbits <<= 1;
+	uint64_t *f = calloc(nbits / 64, sizeof(*f));
+	if (!f)
+		return;
+	uint64_t fmask = nbits - 1;
+	for (uint64_t i = 0; i <= db->v.mask; i++) {
+		const struct in_slot *sl = &db->v.slots[i];
+		if (sl->off) {
+			uint64_t b = (sl->tag >> 1) & fmask;
+			f[b >> 6] |= 1ULL << (b & 63);
+		}
+	}
+	db->filt = f;
+	db->v.filt = f;
+	db->v.fmask = fmask;
+}
+
 int om_intel_db_open(const char *path, om_intel_db **ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -924,6 +970,7 @@ int om_intel_db_open(const char *path, om_intel_db **ret)
 	db->v.prefixes = h->prefixes;
 	db->v.sources = h->sources;
 	db->v.nsources = h->nsources;
+	filter_build(db);
 	*ret = db;
 	return 0;
 }
@@ -931,6 +978,7 @@ int om_intel_db_open(const char *path, om_intel_db **ret)
 om_intel_db *om_intel_db_close(om_intel_db *db)
 {
 	if (db) {
+		free(db->filt);
 		munmap(db->map, db->map_len);
 		free(db);
 	}

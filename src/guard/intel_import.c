@@ -75,6 +75,8 @@ static int add(om_intel_builder *b, om_intel_import_stats *st, uint64_t line,
 		st->updated++;
 	else if (e == -EINVAL)
 		problem(st, line, "intel.why.value");
+	else if (e == -EILSEQ)
+		problem(st, line, "intel.why.idn");
 	else {
 		problem(st, line, "intel.why.full");
 		return e;

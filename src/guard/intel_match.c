@@ -27,7 +27,7 @@
  * cache miss of the processor's too. A fingerprint cannot be chosen to meet
  * another's without the process's key; a new database (a reload) empties
  * it. */
-#define MISS_SLOTS 8192u
+#define MISS_SLOTS 32768u
 struct miss_cache {
 	const om_intel_db *db;
 	uint64_t gen;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,44 @@ static uint64_t rec_cats(const uint8_t *r)
 
 /* ---- normalisation ------------------------------------------------------ */
 
+/* A name with bytes past ASCII (UTF-8 U-labels: "例え.テスト") in its
+ * A-label form ("xn--r8jz45g.xn--zckzah") by libidn2's lookup rules
+ * (IDNA2008 with the UTS 46 mapping: case folded, NFC, "。" as a dot).
+ * Returns 0 for an ASCII name (nothing done), the length written to out,
+ * or -EILSEQ for a name that is no valid IDN (or not UTF-8), or
+ * -ENAMETOOLONG. Only names with such bytes pay for it (libidn2 allocates
+ * its result: DNS carries A-labels already; a UTF-8 Host header or a
+ * list's U-label entry is the exception). */
+static int idn_to_ascii(const char *in, size_t len, char *out, size_t outsz)
+{
+	bool ascii = true;
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)in[i] < 0x80;
+	if (ascii)
+		return 0;
+	char u8[256 + 4];
+	if (len >= sizeof(u8))
+		return -ENAMETOOLONG;
+	memcpy(u8, in, len);
+	u8[len] = '\0';
+	uint8_t *a = NULL;
+	int rc = idn2_lookup_u8((const uint8_t *)u8, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || !a) {
+		idn2_free(a);
+		return rc == IDN2_TOO_BIG_DOMAIN ? -ENAMETOOLONG : -EILSEQ;
+	}
+	size_t n = strlen((const char *)a);
+	int k = -ENAMETOOLONG;
+	if (n && n < outsz && n <= 253) {
+		memcpy(out, a, n + 1);
+		k = (int)n;
+	} else if (!n) {
+		k = -EILSEQ;
+	}
+	idn2_free(a);
+	return k;
+}
+
 int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	/* a port: the last ':' followed by digits only, outside brackets */
@@ -157,12 +196,21 @@ int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 		return -EINVAL;
 	if (len > 253 + 2 || len >= outsz)
 		return -ENAMETOOLONG;
+	if (in[0] != '[') {
+		int k = idn_to_ascii(in, len, out, outsz);
+		if (k < 0)
+			return k;
+		if (k > 0) { /* the A-label form, checked below like any name */
+			in = out;
+			len = (size_t)k;
+		}
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)in[i];
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (unsigned char)(ch - 'A' + 'a');
 		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		           ch == '_' || ch == '.' || ch >= 0x80 ||
+		           ch == '_' || ch == '.' ||
 		           (in[0] == '[' && (ch == '[' || ch == ']' || ch == ':'))))
 			return -EINVAL;
 		if (ch == '.' && i && in[i - 1] == '.')
@@ -230,9 +278,17 @@ static int wf_norm_rule(const char *s, size_t n, char *key, size_t keysz, size_t
 
 /* ---- lookup ------------------------------------------------------------- */
 
+#define WF_SUFFIXES_MAX 128 /* label boundaries of a name tried (253 bytes: at most 127) */
+
+/* The lookup of host (and path) in one view. Each suffix of the host is
+ * probed once (longest first) and its record kept for both passes: URL
+ * rules first (a URL rule wins over any domain rule), then names. *clean
+ * (always written) tells whether no suffix has a record at all that could
+ * match some path: then no other path of this host matches either. */
 static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, const char *path,
-                     size_t plen, om_wf_match *ret)
+                     size_t plen, om_wf_match *ret, bool *clean)
 {
+	*clean = false;
 	char key[OM_WF_KEY_MAX];
 	int k = om_wf_norm_host(host, hlen, key, sizeof(key));
 	if (k < 0)
@@ -260,39 +316,46 @@ static int wf_lookup(const struct wf_view *v, const char *host, size_t hlen, con
 		for (size_t i = 0; i < hl && literal; i++)
 			literal = (key[i] >= '0' && key[i] <= '9') || key[i] == '.';
 	}
+	/* every suffix's record, probed once */
+	const uint8_t *recs[WF_SUFFIXES_MAX];
+	size_t offs[WF_SUFFIXES_MAX];
+	unsigned nsuf = 0;
+	bool any = false;
+	for (size_t off = 0; off < hl && nsuf < WF_SUFFIXES_MAX;) {
+		const uint8_t *r = wf_find(v, key + off, hl - off);
+		if (r && !rec_cats(r) && !(r[2] & WF_F_URLS))
+			r = NULL;
+		any |= r != NULL;
+		recs[nsuf] = r;
+		offs[nsuf++] = off;
+		const char *dot = literal ? NULL : memchr(key + off, '.', hl - off);
+		if (!dot)
+			break;
+		off = (size_t)(dot - key) + 1;
+	}
+	*clean = !any;
+	if (!any)
+		return -ENOENT;
 	const uint8_t *best = NULL;
-	size_t best_off = 0, best_len = 0;
 	bool best_url = false;
-	/* URL rules first (a URL rule wins over any domain rule), then names */
-	for (int pass = ncuts ? 0 : 1; pass < 2 && !best; pass++) {
-		for (size_t off = 0; off < hl && !best;) {
-			const char *suf = key + off;
-			size_t sl = hl - off;
-			const uint8_t *r = wf_find(v, suf, sl);
-			if (r && pass == 1 && rec_cats(r)) {
-				best = r;
-				best_off = off;
-				best_len = sl;
-			} else if (r && pass == 0 && (r[2] & WF_F_URLS)) {
-				char uk[OM_WF_KEY_MAX];
-				memcpy(uk, suf, sl);
-				for (unsigned c = 0; c < ncuts && !best; c++) {
-					memcpy(uk + sl, path, cuts[c]);
-					const uint8_t *u = wf_find(v, uk, sl + cuts[c]);
-					if (u && rec_cats(u)) {
-						best = u;
-						best_url = true;
-					}
-				}
+	for (unsigned i = 0; ncuts && i < nsuf && !best; i++) {
+		if (!recs[i] || !(recs[i][2] & WF_F_URLS))
+			continue;
+		size_t sl = hl - offs[i];
+		char uk[OM_WF_KEY_MAX];
+		memcpy(uk, key + offs[i], sl);
+		for (unsigned c = 0; c < ncuts && !best; c++) {
+			memcpy(uk + sl, path, cuts[c]);
+			const uint8_t *u = wf_find(v, uk, sl + cuts[c]);
+			if (u && rec_cats(u)) {
+				best = u;
+				best_url = true;
 			}
-			const char *dot = literal ? NULL : memchr(suf, '.', sl);
-			if (!dot)
-				break;
-			off = (size_t)(dot - key) + 1;
 		}
 	}
-	(void)best_off;
-	(void)best_len;
+	for (unsigned i = 0; i < nsuf && !best; i++)
+		if (recs[i] && rec_cats(recs[i]))
+			best = recs[i];
 	if (!best)
 		return -ENOENT;
 	uint16_t len = 0;
@@ -466,7 +529,7 @@ int om_wf_builder_add(om_wf_builder *b, const char *rule, size_t len, const char
 	size_t hl;
 	int k = wf_norm_rule(rule, len, key, sizeof(key), &hl);
 	if (k < 0)
-		return -EINVAL;
+		return k == -EILSEQ ? -EILSEQ : -EINVAL;
 	int c = builder_cat(b, category ? category : "uncategorised");
 	if (c < 0)
 		return c;
@@ -479,7 +542,18 @@ int om_wf_builder_lookup(const om_wf_builder *b, const char *host, size_t hlen, 
 	if (!b || !b->nrecs) /* a policy's empty allow or block list */
 		return -ENOENT;
 	struct wf_view v = builder_view(b);
-	return wf_lookup(&v, host, hlen, path, plen, ret);
+	bool clean;
+	return wf_lookup(&v, host, hlen, path, plen, ret, &clean);
+}
+
+int om_wf_builder_lookup_ex(const om_wf_builder *b, const char *host, size_t hlen, const char *path,
+                            size_t plen, om_wf_match *ret, bool *clean)
+{
+	*clean = true;
+	if (!b || !b->nrecs)
+		return -ENOENT;
+	struct wf_view v = builder_view(b);
+	return wf_lookup(&v, host, hlen, path, plen, ret, clean);
 }
 
 int om_wf_builder_merge(om_wf_builder *b, const om_wf_db *db)
@@ -614,7 +688,14 @@ om_wf_db *om_wf_db_close(om_wf_db *db)
 int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const char *path,
                     size_t plen, om_wf_match *ret)
 {
-	return wf_lookup(&db->v, host, hlen, path, plen, ret);
+	bool clean;
+	return wf_lookup(&db->v, host, hlen, path, plen, ret, &clean);
+}
+
+int om_wf_db_lookup_ex(const om_wf_db *db, const char *host, size_t hlen, const char *path,
+                       size_t plen, om_wf_match *ret, bool *clean)
+{
+	return wf_lookup(&db->v, host, hlen, path, plen, ret, clean);
 }
 
 uint64_t om_wf_db_rules(const om_wf_db *db)

@@ -93,6 +93,13 @@ static int do_import(enum om_lang lang, const char *db, const char **paths, int 
 			say(lang, "webfilter.err.import", paths[i], strerror(-e));
 			goto out;
 		}
+		for (uint64_t k = 0; k < st.nproblems && k < OM_WF_IMPORT_PROBLEMS; k++)
+			say(lang, "webfilter.err.line", paths[i], st.problem[k].file[0] ? "/" : "",
+			    st.problem[k].file, (unsigned long long)st.problem[k].line,
+			    om_msg(lang, st.problem[k].why));
+		if (st.nproblems > OM_WF_IMPORT_PROBLEMS)
+			say(lang, "webfilter.err.more",
+			    (unsigned long long)(st.nproblems - OM_WF_IMPORT_PROBLEMS));
 		out(lang, "webfilter.msg.imported", paths[i], (unsigned long long)st.lines,
 		    (unsigned long long)st.added, (unsigned long long)st.rejected);
 	}

@@ -69,12 +69,26 @@ static bool hosts_skip(const char *s, size_t n)
 	return false;
 }
 
-static void count(om_wf_import_stats *st, int r)
+/* The file of a category directory being read ("gambling/domains"), for
+ * count(); "" for a single file. */
+static _Thread_local char cur_file[64];
+
+static void count(om_wf_import_stats *st, int r, uint64_t line)
 {
-	if (r == 0)
+	if (r == 0) {
 		st->added++;
-	else if (r == -EINVAL)
+	} else if (r == -EINVAL) {
 		st->rejected++;
+	} else if (r == -EILSEQ) {
+		st->rejected++;
+		if (st->nproblems < OM_WF_IMPORT_PROBLEMS) {
+			st->problem[st->nproblems].line = line;
+			st->problem[st->nproblems].why = "webfilter.why.idn";
+			snprintf(st->problem[st->nproblems].file, sizeof(st->problem[0].file), "%s",
+			         cur_file);
+		}
+		st->nproblems++;
+	}
 }
 
 /* A CSV field (with "..." quoting); advances *p past the comma. */
@@ -170,11 +184,13 @@ int om_wf_import_buf(om_wf_builder *b, enum om_wf_format fmt, const char *text, 
 		return -EINVAL;
 	const char *p = text, *end = text + len;
 	bool first = true;
+	uint64_t lineno = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		const char *s = p;
 		p = nl ? nl + 1 : end;
+		lineno++;
 		n = trim(&s, n);
 		if (!n)
 			continue;
@@ -198,7 +214,7 @@ int om_wf_import_buf(om_wf_builder *b, enum om_wf_format fmt, const char *text, 
 					w++;
 				if (w > ws && !hosts_skip(ws, (size_t)(w - ws))) {
 					r = om_wf_builder_add(b, ws, (size_t)(w - ws), category);
-					count(st, r);
+					count(st, r, lineno);
 					if (r == -ENOSPC || r == -ENOMEM)
 						return r;
 				}
@@ -224,7 +240,7 @@ int om_wf_import_buf(om_wf_builder *b, enum om_wf_format fmt, const char *text, 
 				r = om_wf_builder_add(b, dom, strlen(dom), name);
 		}
 		first = false;
-		count(st, r);
+		count(st, r, lineno);
 		if (r == -ENOSPC || r == -ENOMEM)
 			return r;
 	}
@@ -306,7 +322,9 @@ static int import_dir(om_wf_builder *b, const char *path, om_wf_import_stats *st
 			    !S_ISREG(sb.st_mode))
 				continue;
 			found++;
+			snprintf(cur_file, sizeof(cur_file), "%.40s/%s", de->d_name, files[i]);
 			e = import_file(b, f, OM_WF_FMT_PLAIN, name, st);
+			cur_file[0] = '\0';
 		}
 	}
 	closedir(d);

@@ -44,7 +44,7 @@ int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char 
 	size_t n = strlen(name);
 	if (!n || n >= OM_WF_CAT_NAME_MAX)
 		return -EINVAL;
-	if (db && om_wf_db_category_index(db, name) < 0)
+	if (db && om_wf_db_category_index(db, name) < 0 && strcmp(name, OM_WF_CAT_ECH) != 0)
 		return -ENOENT;
 	for (uint32_t i = 0; i < p->ncats; i++)
 		if (!strcmp(p->cats[i], name))
@@ -53,6 +53,14 @@ int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char 
 		return -ENOSPC;
 	memcpy(p->cats[p->ncats++], name, n + 1);
 	return 0;
+}
+
+bool om_wf_policy_blocks(const om_wf_policy *pol, const char *name)
+{
+	for (uint32_t i = 0; pol && i < pol->ncats; i++)
+		if (!strcmp(pol->cats[i], name))
+			return true;
+	return false;
 }
 
 int om_wf_policy_allow(om_wf_policy *p, const char *rule)
@@ -101,20 +109,28 @@ static uint64_t blocked_bits(const om_wf_db *db, const om_wf_policy *pol)
 int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, size_t hlen,
                  const char *path, size_t plen, om_wf_decision *ret)
 {
-	char norm[OM_WF_KEY_MAX];
-	if (om_wf_norm_host(host, hlen, norm, sizeof(norm)) < 0)
+	om_wf_match m, cm;
+	bool c_db = true, c_allow = true, c_block = true;
+	/* the database's lookup checks the name too (-EINVAL: not one) */
+	int r = db ? om_wf_db_lookup_ex(db, host, hlen, path, plen, &cm, &c_db) : 0;
+	if (r == -EINVAL)
 		return -EINVAL;
+	if (!db) {
+		char norm[OM_WF_KEY_MAX];
+		if (om_wf_norm_host(host, hlen, norm, sizeof(norm)) < 0)
+			return -EINVAL;
+	}
 	om_wf_decision d;
 	memset(&d, 0, sizeof(d));
-	om_wf_match m, cm;
-	bool listed = db && om_wf_db_lookup(db, host, hlen, path, plen, &cm) == 0;
+	bool listed = db && r == 0;
 	if (listed)
 		d.cats = cm.cats;
-	if (pol && om_wf_builder_lookup(pol->allow, host, hlen, path, plen, &m) == 0) {
+	if (pol && om_wf_builder_lookup_ex(pol->allow, host, hlen, path, plen, &m, &c_allow) == 0) {
 		d.verdict = OM_WF_ALLOWED;
 		d.source = OM_WF_SRC_ALLOW_LIST;
 		set_rule(&d, &m);
-	} else if (pol && om_wf_builder_lookup(pol->block, host, hlen, path, plen, &m) == 0) {
+	} else if (pol &&
+	           om_wf_builder_lookup_ex(pol->block, host, hlen, path, plen, &m, &c_block) == 0) {
 		d.verdict = OM_WF_BLOCKED;
 		d.source = OM_WF_SRC_BLOCK_LIST;
 		set_rule(&d, &m);
@@ -122,6 +138,27 @@ int om_wf_decide(const om_wf_db *db, const om_wf_policy *pol, const char *host, 
 		d.verdict = (cm.cats & blocked_bits(db, pol)) ? OM_WF_BLOCKED : OM_WF_LISTED;
 		d.source = OM_WF_SRC_CATEGORY;
 		set_rule(&d, &cm);
+	}
+	d.host_unlisted = d.verdict == OM_WF_UNLISTED && c_db && c_allow && c_block;
+	*ret = d;
+	return 0;
+}
+
+int om_wf_decide_ech(const om_wf_policy *pol, const char *host, size_t hlen, const char *kind,
+                     om_wf_decision *ret)
+{
+	om_wf_decision d;
+	memset(&d, 0, sizeof(d));
+	d.ech = true;
+	d.source = OM_WF_SRC_CATEGORY;
+	om_wf_match m;
+	if (pol && host && hlen && om_wf_builder_lookup(pol->allow, host, hlen, NULL, 0, &m) == 0) {
+		d.verdict = OM_WF_ALLOWED;
+		d.source = OM_WF_SRC_ALLOW_LIST;
+		set_rule(&d, &m);
+	} else {
+		d.verdict = om_wf_policy_blocks(pol, OM_WF_CAT_ECH) ? OM_WF_BLOCKED : OM_WF_LISTED;
+		snprintf(d.rule, sizeof(d.rule), "%s", kind);
 	}
 	*ret = d;
 	return 0;
@@ -154,7 +191,9 @@ int om_wf_filter_setup(om_wf_filter *filt, const char *db, const char *block, co
 			om_wf_filter_cleanup(filt);
 			return -EINVAL;
 		}
-		filt->alert_cats |= 1ULL << om_wf_db_category_index(filt->own_db, name);
+		int k = om_wf_db_category_index(filt->own_db, name);
+		if (k >= 0)
+			filt->alert_cats |= 1ULL << k; /* else the built-in OM_WF_CAT_ECH */
 		p = c ? c + 1 : p + n;
 	}
 	for (const char *p = allow; p && *p;) {
@@ -204,12 +243,12 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 
 /* ---- the observer ------------------------------------------------------- */
 
-/* Per worker: the names (without a path) no rule matched, as keyed 64-bit
+/* Per worker: the names no rule matches with any path, as keyed 64-bit
  * fingerprints, direct-mapped: an office asks for the same names again and
  * again (the DNS query, then the ClientHello), and a miss in a database of
  * millions is a processor cache miss too. The filter's database and lists
  * do not change while its workers run. */
-#define WF_MISS_SLOTS 8192u
+#define WF_MISS_SLOTS 32768u
 struct wf_miss {
 	uint64_t v[WF_MISS_SLOTS];
 };
@@ -220,17 +259,19 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, st
                                      uint32_t plen)
 {
 	uint64_t fp = 0;
-	if (mc && !path) {
+	if (mc) {
+		/* a name remembered here has no rule at all, for any path */
 		fp = om_siphash(om_hash_key_process(), name, nlen);
 		fp = fp ? fp : 1;
 		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp)
 			return OM_TX_VERDICT_ACCEPT;
 	}
 	om_wf_decision d;
-	if (om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path, plen,
-	                 &d) < 0 ||
-	    d.verdict == OM_WF_UNLISTED) {
-		if (fp)
+	int e = om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path,
+	                     plen, &d);
+	if (e < 0 || d.verdict == OM_WF_UNLISTED) {
+		/* an invalid name stays invalid with any path */
+		if (fp && (e < 0 || d.host_unlisted))
 			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
 		return OM_TX_VERDICT_ACCEPT;
 	}
@@ -250,6 +291,25 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 	return a > b ? a : b;
 }
 
+/* A ClientHello that hides its server name: the built-in category's
+ * decision, an event for every one (its outer name as the host). */
+static enum om_tx_verdict decide_ech(const om_wf_filter *filt, void *cb_user, om_flow *f,
+                                     const om_proto_tx *tx, const uint8_t *name, uint32_t nlen,
+                                     const uint8_t *kind, uint32_t klen)
+{
+	char k[8];
+	snprintf(k, sizeof(k), "%.*s", (int)(klen < sizeof(k) ? klen : sizeof(k) - 1),
+	         (const char *)kind);
+	om_wf_decision d;
+	om_wf_decide_ech(filt->policy, (const char *)name, nlen, k, &d);
+	if (filt->cb) {
+		om_wf_event ev = {&d,   "tls.ech", name ? (const char *)name : "", name ? nlen : 0,
+		                  NULL, 0};
+		filt->cb(cb_user, f, tx, &ev);
+	}
+	return d.verdict == OM_WF_BLOCKED ? OM_TX_VERDICT_DROP : OM_TX_VERDICT_ACCEPT;
+}
+
 #define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
 
 static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
@@ -267,9 +327,14 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, stru
 		return decide_one(filt, cb_user, mc, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
 	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
-		if (!(v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
-			return OM_TX_VERDICT_ACCEPT;
-		return decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
+		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
+		if ((v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
+			r = decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
+		else
+			n = 0;
+		if ((p = om_tx_get(tx, OM_TXB_TLS_ECH, 0, &pn)))
+			r = stricter(r, decide_ech(filt, cb_user, f, tx, v, n, p, pn));
+		return r;
 	}
 	if (!strcmp(tx->app_proto, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;

@@ -151,6 +151,7 @@ static const char *const buf_names[OM_TXB_COUNT] = {
     [OM_TXB_EMAIL_BODY] = "email.body",
     [OM_TXB_EMAIL_ATTACHMENT] = "email.attachment",
     [OM_TXB_EMAIL_ATTACHMENT_HEAD] = "email.attachment_head",
+    [OM_TXB_TLS_ECH] = "tls.ech",
 };
 
 const char *om_tx_buf_name(enum om_tx_buf b)

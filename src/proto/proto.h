@@ -255,6 +255,10 @@ enum om_tx_buf {
 	OM_TXB_EMAIL_BODY,       /* UTF-8 text of the text parts, up to max_text */
 	OM_TXB_EMAIL_ATTACHMENT, /* each attachment's name (idx), UTF-8 */
 	OM_TXB_EMAIL_ATTACHMENT_HEAD, /* each attachment's first decoded bytes (idx, up to 4 KiB) */
+	/* TLS and QUIC, for the web filter (our own name, tls.ech): "ech" when
+	 * the ClientHello has the encrypted_client_hello extension (0xfe0d),
+	 * "esni" for the older encrypted_server_name (0xffce); NULL otherwise */
+	OM_TXB_TLS_ECH,
 	OM_TXB_COUNT
 };
 /* The rule language's name of a buffer ("http.uri"), and back (-1: none). */

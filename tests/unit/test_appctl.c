@@ -461,6 +461,55 @@ static void set_v4(om_addr *a, uint32_t v4)
  * through nDPI's host lists and the map's host rules, once, without a
  * packet given to nDPI; the names are the ones nDPI's own dissectors give
  * the same ClientHello (checked on the packet path with the same names). */
+/* The flow table grows with the flows followed (it starts small) and keeps
+ * every flow through its growth and removals; the cap still holds. */
+static void test_table_grows(void **state)
+{
+	(void)state;
+	char err[256];
+	om_appctl ac;
+	enum { CAP = 9000 };
+	assert_int_equal(om_appctl_setup(&ac, NULL, NULL, CAP, 4, 8, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	om_flow *fl = calloc(CAP + 1, sizeof(*fl));
+	assert_non_null(fl);
+	om_app_info info;
+	const om_appctl_stats *st = om_appctl_stats_get(w);
+	for (uint32_t i = 0; i <= CAP; i++) {
+		fl[i] = mkflow(IPPROTO_TCP, 1000 + i);
+		tcp4(CLI, SRV, (uint16_t)(20000 + i % 40000), 9999, 1, 0, 0x02, NULL, 0);
+		feed(w, &fl[i], &info);
+		if (i == CAP / 2) /* every third of the first half ends */
+			for (uint32_t k = 0; k < i; k += 3)
+				assert_int_equal(om_appctl_flow_end(w, &fl[k], &info), 0);
+	}
+	/* CAP - CAP/6 flows in the table, none refused */
+	assert_int_equal(st->table_full, 0);
+	for (uint32_t i = 0; i <= CAP; i++)
+		assert_int_equal(om_appctl_flow(w, &fl[i], &info),
+		                 i < CAP / 2 && i % 3 == 0 ? -ENOENT : 0);
+	/* up to the cap, then refused */
+	om_flow *more = calloc(CAP, sizeof(*more));
+	assert_non_null(more);
+	uint32_t n = 0;
+	while (st->table_full == 0 && n < CAP) {
+		more[n] = mkflow(IPPROTO_TCP, 100000 + n);
+		tcp4(CLI, SRV, 40000, 9999, 1, 0, 0x02, NULL, 0);
+		feed(w, &more[n++], &info);
+	}
+	assert_int_equal(st->table_full, 1);
+	/* ended: ceil(CAP/2 / 3); in the table CAP + 1 - ended; room for
+	 * ended - 1 more, and the next is refused */
+	assert_int_equal(n, (CAP / 2 + 2) / 3);
+	assert_int_equal(om_appctl_flow(w, &more[n - 1], &info), -ENOENT);
+	assert_int_equal(om_appctl_flow(w, &more[n - 2], &info), 0);
+	free(more);
+	free(fl);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
 static void test_parser_names(void **state)
 {
 	(void)state;
@@ -604,6 +653,7 @@ int main(void)
 	    cmocka_unit_test(test_policy),       cmocka_unit_test(test_tls_storage_blocked),
 	    cmocka_unit_test(test_dns_and_caps), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_parser_names),
+	    cmocka_unit_test(test_table_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

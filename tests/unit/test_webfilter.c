@@ -35,13 +35,25 @@ static void test_norm_host(void **state)
 	assert_int_equal(norm("*.example.org", o), 11);
 	assert_string_equal(o, "example.org");
 	assert_int_equal(norm(".example.org..", o), 11);
-	/* UTF-8 names are kept (ASCII letters lowered only) */
+	/* UTF-8 names (U-labels) in their A-label form, case folded; an
+	 * A-label stays as it is (lowered) */
 	assert_int_equal(norm("B\xc3\xbc"
 	                      "cher.Example",
 	                      o),
-	                 15);
-	assert_string_equal(o, "b\xc3\xbc"
-	                       "cher.example");
+	                 21);
+	assert_string_equal(o, "xn--bcher-kva.example");
+	assert_int_equal(norm("www.\u4f8b\u3048.\u30c6\u30b9\u30c8.", o), 26);
+	assert_string_equal(o, "www.xn--r8jz45g.xn--zckzah");
+	assert_int_equal(norm("XN--R8JZ45G.xn--zckzah:8080", o), 22);
+	assert_string_equal(o, "xn--r8jz45g.xn--zckzah");
+	/* full-width letters and the ideographic full stop (UTS 46 mapping) */
+	assert_int_equal(norm("\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\u3002jp", o), 10);
+	assert_string_equal(o, "example.jp");
+	/* no valid IDN: a symbol IDNA2008 does not allow, a label starting
+	 * with a combining mark, bytes that are not UTF-8 */
+	assert_int_equal(norm("\u2603.example", o), -EILSEQ);
+	assert_int_equal(norm("\u0300abc.jp", o), -EILSEQ);
+	assert_int_equal(norm("\xff\xfe.jp", o), -EILSEQ);
 	assert_int_equal(norm("", o), -EINVAL);
 	assert_int_equal(norm("...", o), -EINVAL);
 	assert_int_equal(norm("a..b", o), -EINVAL);

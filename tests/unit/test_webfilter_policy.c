@@ -27,6 +27,7 @@ static int setup(void **state)
 	assert_int_equal(om_wf_builder_add(b, "dropbox.com", 11, "online_storage"), 0);
 	assert_int_equal(om_wf_builder_add(b, "example.com", 11, "sns"), 0);
 	assert_int_equal(om_wf_builder_add(b, "dns.google", 10, "encrypted_dns"), 0);
+	assert_int_equal(om_wf_builder_add(b, "files.example/warez", 19, "malware"), 0);
 	snprintf(dbpath, sizeof(dbpath), "/tmp/wfpol-%ld.db", (long)getpid());
 	assert_int_equal(om_wf_builder_write(b, dbpath), 0);
 	om_wf_builder_free(b);
@@ -205,11 +206,101 @@ static void test_observer(void **state)
 	om_wf_policy_free(p);
 }
 
+/* The worker remembers names without any rule, and uses that for requests
+ * with a path too: a host with URL rules only is not remembered, so its
+ * other paths are still decided. */
+static void test_observer_paths(void **state)
+{
+	(void)state;
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_wf_filter filt = {.db = db, .cb = on_event, .user = &s};
+	om_proto_observer o;
+	om_wf_observer(&o, &filt);
+	void *w = o.worker_new(o.user, 0);
+	struct fake_tx t = mk_tx("http", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_HTTP_HOST][0] = "a.files.example";
+	t.bufs[OM_TXB_HTTP_URI][0] = "/other/page";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 0);
+	t.bufs[OM_TXB_HTTP_URI][0] = "/warez/x.zip";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0], OM_WF_LISTED);
+	/* the same name asked as a DNS query (no path) and again over HTTP */
+	t = mk_tx("dns", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_DNS_QUERY][0] = "a.files.example";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	t = mk_tx("http", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_HTTP_HOST][0] = "a.files.example";
+	t.bufs[OM_TXB_HTTP_URI][0] = "/warez/y.zip";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 2);
+	/* a name with no rule: nothing for any of its paths */
+	t.bufs[OM_TXB_HTTP_HOST][0] = "www.unlisted.example";
+	t.bufs[OM_TXB_HTTP_URI][0] = "/a";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	t.bufs[OM_TXB_HTTP_URI][0] = "/warez/b";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 2);
+	o.worker_free(w, o.user);
+}
+
+/* A ClientHello with ECH or ESNI: the built-in category, which a policy
+ * may block although the database has no such category. */
+static void test_observer_ech(void **state)
+{
+	(void)state;
+	om_wf_policy *p = NULL;
+	assert_int_equal(om_wf_policy_new(&p), 0);
+	assert_int_equal(om_wf_policy_block_category(p, db, "nosuch"), -ENOENT);
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_wf_filter filt = {.db = db, .policy = p, .cb = on_event, .user = &s};
+	om_proto_observer o;
+	om_wf_observer(&o, &filt);
+	void *w = o.worker_new(o.user, 0);
+	struct fake_tx t = mk_tx("tls", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_TLS_SNI][0] = "public.unlisted.example";
+	t.bufs[OM_TXB_TLS_ECH][0] = "ech";
+	/* not blocked: logged */
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.field[0], "tls.ech");
+	assert_string_equal(s.name[0], "public.unlisted.example");
+	assert_int_equal(s.v[0], OM_WF_LISTED);
+	assert_int_equal(om_wf_policy_block_category(p, db, OM_WF_CAT_ECH), 0);
+	assert_true(om_wf_policy_blocks(p, OM_WF_CAT_ECH));
+	t.tx.app_proto = "quic";
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_DROP);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.v[1], OM_WF_BLOCKED);
+	/* the allow list on the outer name wins */
+	assert_int_equal(om_wf_policy_allow(p, "unlisted.example"), 0);
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.v[s.n - 1], OM_WF_ALLOWED);
+	/* no ECH: no decision on it */
+	t = mk_tx("tls", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_TLS_SNI][0] = "other.example.org";
+	unsigned n = s.n;
+	assert_int_equal(o.on_tx(w, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, n);
+	om_wf_decision d;
+	assert_int_equal(om_wf_decide_ech(p, NULL, 0, "esni", &d), 0);
+	assert_true(d.ech);
+	assert_int_equal(d.verdict, OM_WF_BLOCKED);
+	assert_string_equal(d.rule, "esni");
+	o.worker_free(w, o.user);
+	om_wf_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_observer),
+	    cmocka_unit_test(test_observer_paths),
+	    cmocka_unit_test(test_observer_ech),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
