@@ -25,6 +25,7 @@
 #define WINDOW (32u * 1024 * 1024)
 #define MAX_CAPLEN 262144u
 #define OVERLAP (MAX_CAPLEN + 16u + 4096u)
+#define POPULATE_STEP (1024u * 1024)
 
 struct om_pcap_span {
 	uint8_t *base;
@@ -38,6 +39,7 @@ struct om_pcap {
 	/* mapped mode */
 	int fd;
 	uint64_t size, pos;
+	uint64_t populated; /* file offset up to which the window's pages are mapped */
 	bool swapped, nsec;
 	int linktype;
 	om_pcap_span *span; /* current window, one reference held */
@@ -187,6 +189,7 @@ static int window_for(om_pcap *p, char *err, size_t errlen)
 	n->base = m;
 	n->len = (size_t)len;
 	n->off = off;
+	p->populated = off;
 	atomic_init(&n->refs, 1);
 	p->span = n;
 	om_pcap_span_unref(s);
@@ -219,6 +222,28 @@ static int mapped_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint3
 	*ts = (om_usec)sec * 1000000u + (p->nsec ? frac / 1000u : frac);
 	p->pos += 16u + cl;
 	p->count++;
+#ifdef MADV_POPULATE_READ
+	/* Map the window's pages POPULATE_STEP at a time, ahead of the reader,
+	 * in one call each instead of a fault every few pages (a hint: on
+	 * failure, faults as before). A step at a time and not the whole
+	 * window, so that mapped pages (resident memory) grow as they did. */
+	uint64_t wend = p->span->off + p->span->len;
+	if (p->pos + POPULATE_STEP / 2 > p->populated && p->populated < wend) {
+		uint64_t n =
+		    wend - p->populated < POPULATE_STEP ? wend - p->populated : POPULATE_STEP;
+		(void)madvise(p->span->base + (p->populated - p->span->off), (size_t)n,
+		              MADV_POPULATE_READ);
+		p->populated += n;
+	}
+#endif
+	/* the next record's header and first bytes: the reader walks the file
+	 * once, so they are not in the cache yet, and the hardware prefetcher
+	 * does not follow a walk across pages */
+	if (p->pos < p->span->off + p->span->len) {
+		const uint8_t *nx = p->span->base + (p->pos - p->span->off);
+		__builtin_prefetch(nx);
+		__builtin_prefetch(nx + 64);
+	}
 	return 1;
 }
 
