@@ -7,10 +7,11 @@
  * event once).
  *
  * The server parses a batch on its connection's thread, without the store
- * (con_ingest_parse), and hands it to a group commit (con_ingest_commit):
- * the batches that arrive while one thread writes are written by it in one
- * transaction with their batch records, and each is answered only after
- * that commit. */
+ * (con_ingest_parse), and submits it to the group commit
+ * (con_ingest_submit): a writer thread of its own writes the batches queued
+ * meanwhile in one transaction with their batch records and the gateways'
+ * health, and each is answered only after that commit (the connection
+ * waits suspended, its thread serves others). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -168,22 +169,13 @@ int con_ingest_parse(const char *tenant, const char *gateway, const void *body, 
 
 /* ---- group commit ---- */
 
-struct con_ingest_job {
-	const char *gateway, *batch_id;
-	om_store_parsed *parsed;
-	om_usec now;
-	con_ingest_result res; /* in: the parse's counts; out: the write's */
-	int rc;                /* out: 0, or negative errno */
-	bool seen;             /* out: the batch was recorded already */
-	bool done;
-	struct con_ingest_job *next;
-};
-
 void con_ingest_queue_init(con_ingest_queue *q)
 {
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->m, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_cond_init(&q->work, NULL);
+	q->max_bytes = CON_INGEST_QUEUED_MAX;
 }
 
 size_t con_ingest_queued(con_ingest_queue *q)
@@ -191,7 +183,7 @@ size_t con_ingest_queued(con_ingest_queue *q)
 	size_t n = 0;
 
 	pthread_mutex_lock(&q->m);
-	for (const struct con_ingest_job *j = q->head; j; j = j->next)
+	for (const con_ingest_job *j = q->head; j; j = j->next)
 		n++;
 	pthread_mutex_unlock(&q->m);
 	return n;
@@ -199,36 +191,19 @@ size_t con_ingest_queued(con_ingest_queue *q)
 
 void con_ingest_queue_destroy(con_ingest_queue *q)
 {
+	con_ingest_stop(q);
+	pthread_cond_destroy(&q->work);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->m);
 }
 
-/* One job inside the open transaction: the batch record decides (recorded
- * already: nothing is written again), then the events and the record. */
-static int write_job(om_store *s, struct con_ingest_job *j)
-{
-	om_store_parsed_counts c;
-	int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
-
-	if (seen < 0)
-		return seen;
-	if (seen) {
-		j->seen = true;
-		j->res.stored = j->res.ignored = j->res.invalid = 0;
-		return 0;
-	}
-	int r = om_store_parsed_write(s, j->parsed, &c);
-	if (r < 0)
-		return r;
-	/* the lines the parse kept, as the store took them */
-	j->res.stored -= c.invalid + c.ignored;
-	j->res.invalid += c.invalid;
-	j->res.ignored += c.ignored;
-	return om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored, j->now);
-}
-
-/* Writes jobs [0, n) in one transaction; 0 when committed. */
-static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
+/* Writes jobs [0, n) in one transaction; 0 when committed. In three
+ * passes, so that the events of all the batches go to the store together
+ * (on PostgreSQL in large multi-row statements, not cut at each batch by a
+ * query that waits for its answer): which batches were recorded already
+ * (nothing of them is written again; a batch twice in the group counts
+ * once), then the events, then the batch records and the gateways' health. */
+static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 {
 	con_ingest_result saved[CON_INGEST_GROUP_MAX];
 	int r;
@@ -237,8 +212,52 @@ static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
 		saved[i] = jobs[i]->res;
 	om_store_set_batch_size(s, UINT_MAX); /* one commit, at the end */
 	r = om_store_begin(s);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = write_job(s, jobs[i]);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[i];
+		int seen = om_store_batch_seen(s, j->gateway, j->batch_id);
+		for (size_t k = 0; seen == 0 && k < i; k++)
+			if (!jobs[k]->seen && !strcmp(jobs[k]->gateway, j->gateway) &&
+			    !strcmp(jobs[k]->batch_id, j->batch_id))
+				seen = 1;
+		if (seen < 0)
+			r = seen;
+		else if (seen) {
+			j->seen = true;
+			j->res.stored = j->res.ignored = j->res.invalid = 0;
+		}
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[i];
+		om_store_parsed_counts c;
+		if (j->seen)
+			continue;
+		r = om_store_parsed_write(s, j->parsed, &c);
+		if (r < 0)
+			break;
+		/* the lines the parse kept, as the store took them */
+		j->res.stored -= c.invalid + c.ignored;
+		j->res.invalid += c.invalid;
+		j->res.ignored += c.ignored;
+	}
+	/* the records and health rows in the order of their gateways: two
+	 * writers (PostgreSQL) lock shared rows in the same order */
+	size_t order[CON_INGEST_GROUP_MAX];
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		for (; k > 0 && strcmp(jobs[order[k - 1]]->gateway, jobs[i]->gateway) > 0; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		con_ingest_job *j = jobs[order[i]];
+		if (!j->seen)
+			r = om_store_batch_record(s, j->gateway, j->batch_id, j->res.stored,
+			                          j->now);
+		if (r == 0 && j->health)
+			r = om_store_gateway_seen_tx(s, j->gateway, j->now,
+			                             j->version ? j->version : "", j->res.stored,
+			                             j->drops, j->backlog);
+	}
 	if (r == 0)
 		r = om_store_flush(s);
 	if (r < 0) {
@@ -251,29 +270,22 @@ static int write_group(om_store *s, struct con_ingest_job **jobs, size_t n)
 	return r;
 }
 
-int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
-                      const char *gateway, const char *batch_id, om_store_parsed *parsed,
-                      om_usec now, con_ingest_result *res, bool *ret_seen)
+/* A writer: takes every queued job (up to the cap), writes them in one
+ * transaction holding its store's lock, marks them done and tells their
+ * owners (on_done, under q->m). With two writers, one takes the next
+ * group while the other commits. */
+static void *writer_main(void *arg)
 {
-	struct con_ingest_job job = {
-	    .gateway = gateway, .batch_id = batch_id, .parsed = parsed, .now = now, .res = *res};
+	con_ingest_writer *w = arg;
+	con_ingest_queue *q = w->q;
 
-	/* the job lives on this stack until it is done: the queue never holds
-	 * it longer (the loop below returns only then) */
 	pthread_mutex_lock(&q->m);
-	if (q->tail)
-		q->tail->next = &job;
-	else
-		q->head = &job; // cppcheck-suppress autoVariables
-	q->tail = &job;         // cppcheck-suppress autoVariables
-	while (!job.done) {
-		if (q->writing) {
-			pthread_cond_wait(&q->cv, &q->m);
-			continue;
-		}
-		/* this thread writes: every job queued now (up to the cap), its own
-		 * among them unless it came after the cap */
-		struct con_ingest_job *group[CON_INGEST_GROUP_MAX];
+	for (;;) {
+		while (!q->head && !q->stopping)
+			pthread_cond_wait(&q->work, &q->m);
+		if (!q->head)
+			break; /* stopping, and nothing left to write */
+		con_ingest_job *group[CON_INGEST_GROUP_MAX];
 		size_t n = 0;
 		while (q->head && n < CON_INGEST_GROUP_MAX) {
 			group[n++] = q->head;
@@ -281,29 +293,118 @@ int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_l
 		}
 		if (!q->head)
 			q->tail = NULL;
-		q->writing = true;
+		q->writing++;
 		pthread_mutex_unlock(&q->m);
 
-		pthread_mutex_lock(store_lock);
-		int r = write_group(s, group, n);
+		pthread_mutex_lock(w->store_lock);
+		int r = write_group(w->s, group, n);
 		if (r < 0 && n > 1) {
 			/* one bad batch must not fail the others: each alone */
 			for (size_t i = 0; i < n; i++)
-				group[i]->rc = write_group(s, &group[i], 1);
+				group[i]->rc = write_group(w->s, &group[i], 1);
 		} else {
 			for (size_t i = 0; i < n; i++)
 				group[i]->rc = r;
 		}
-		pthread_mutex_unlock(store_lock);
+		pthread_mutex_unlock(w->store_lock);
 
 		pthread_mutex_lock(&q->m);
 		q->groups++;
 		q->batches += n;
-		for (size_t i = 0; i < n; i++)
-			group[i]->done = true;
-		q->writing = false;
+		/* a job is its owner's again once done: not touched after that */
+		for (size_t i = 0; i < n; i++) {
+			con_ingest_job *j = group[i];
+			q->queued_bytes -= j->queued_size;
+			j->done = true;
+			if (j->on_done)
+				j->on_done(j);
+		}
+		q->writing--;
 		pthread_cond_broadcast(&q->cv);
 	}
+	pthread_mutex_unlock(&q->m);
+	return NULL;
+}
+
+int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock)
+{
+	pthread_mutex_lock(&q->m);
+	if (q->stopping || q->nwriters == CON_INGEST_WRITERS_MAX) {
+		pthread_mutex_unlock(&q->m);
+		return -E2BIG;
+	}
+	con_ingest_writer *w = &q->w[q->nwriters];
+	w->q = q;
+	w->s = s;
+	w->store_lock = store_lock;
+	int e = pthread_create(&w->thread, NULL, writer_main, w);
+	if (e == 0) {
+		q->nwriters++;
+		q->running = true;
+	}
+	pthread_mutex_unlock(&q->m);
+	return -e;
+}
+
+void con_ingest_stop(con_ingest_queue *q)
+{
+	pthread_mutex_lock(&q->m);
+	if (!q->running) {
+		pthread_mutex_unlock(&q->m);
+		return;
+	}
+	q->stopping = true;
+	pthread_cond_broadcast(&q->work);
+	pthread_mutex_unlock(&q->m);
+	for (unsigned i = 0; i < q->nwriters; i++)
+		pthread_join(q->w[i].thread, NULL);
+	q->nwriters = 0;
+	q->running = false;
+}
+
+int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j)
+{
+	j->done = false;
+	j->seen = false;
+	j->rc = 0;
+	j->next = NULL;
+	pthread_mutex_lock(&q->m);
+	if (q->stopping || !q->running) {
+		pthread_mutex_unlock(&q->m);
+		return -ESHUTDOWN;
+	}
+	size_t size = om_store_parsed_bytes(j->parsed);
+	/* sizes are capped (CON_INGEST_PARSED_MAX each): no overflow */
+	if (q->queued_bytes && q->queued_bytes + size > q->max_bytes) {
+		pthread_mutex_unlock(&q->m);
+		return -ENOBUFS;
+	}
+	j->queued_size = size;
+	q->queued_bytes += size;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->m);
+	return 0;
+}
+
+int con_ingest_commit(con_ingest_queue *q, const char *gateway, const char *batch_id,
+                      om_store_parsed *parsed, om_usec now, con_ingest_result *res, bool *ret_seen)
+{
+	con_ingest_job job = {
+	    .gateway = gateway, .batch_id = batch_id, .parsed = parsed, .now = now, .res = *res};
+	int r = con_ingest_submit(q, &job);
+
+	if (r < 0)
+		return r;
+	/* the job lives on this stack until it is done: the writer never
+	 * touches it after that */
+	pthread_mutex_lock(&q->m);
+	while (!job.done)
+		pthread_cond_wait(&q->cv, &q->m);
 	pthread_mutex_unlock(&q->m);
 	if (job.rc == 0) {
 		*res = job.res;

@@ -90,30 +90,85 @@ struct con_desk_auto;
 int con_ingest_parse(const char *tenant, const char *gateway, const void *body, size_t len,
                      om_store_parsed **ret_parsed, struct con_desk_auto **ret_desk,
                      con_ingest_result *ret);
-/* Group commit of parsed batches. The calling thread queues its batch and
- * waits; when no thread is writing, it takes every queued batch (at most
+/* Group commit of parsed batches by a writer thread of their own. A
+ * connection's thread parses its batch and submits it (con_ingest_submit,
+ * which does not wait); the writer takes every queued batch (at most
  * CON_INGEST_GROUP_MAX) and, holding store_lock, writes them in one
  * transaction: per batch the batch record is checked (recorded already:
- * *ret_seen, nothing written), its events and its record are written; then
- * one commit. Each caller returns after the commit that holds its batch:
- * 0 (*res updated with what the store took), or a negative errno when it
- * could not be stored (nothing of it is). A group that fails is written
- * again batch by batch, so one bad batch fails alone. */
+ * seen, nothing written), its events, its record and (health) the
+ * gateway's last push are written; then one commit. A group that fails is
+ * written again batch by batch, so one bad batch fails alone. After the
+ * commit each job is marked done and its on_done is called (with q->m
+ * held; it must not block): rc 0 and res updated with what the store
+ * took, or a negative errno when it could not be stored (nothing of it
+ * is). The job belongs to the queue from the submit until done; after
+ * on_done the writer does not touch it again. */
 #define CON_INGEST_GROUP_MAX 64
+typedef struct con_ingest_job {
+	/* in (kept by the submitter until done) */
+	const char *gateway, *batch_id;
+	om_store_parsed *parsed;
+	om_usec now;
+	bool health; /* also record the push in the gateway's health: */
+	const char *version;
+	uint64_t drops, backlog;
+	void (*on_done)(struct con_ingest_job *j); /* or NULL */
+	void *user;
+	/* in: the parse's counts; out: the write's */
+	con_ingest_result res;
+	/* out */
+	int rc;
+	bool seen; /* the batch was recorded already */
+	bool done;
+	/* the submitter's, under q->m (e.g. its connection is suspended) */
+	bool waiting;
+	size_t queued_size; /* the queue's */
+	struct con_ingest_job *next;
+} con_ingest_job;
+/* Writers of one queue: each with a store connection of its own (on
+ * PostgreSQL two write at once, each a server process of its own). */
+#define CON_INGEST_WRITERS_MAX 2
+struct con_ingest_queue;
+typedef struct con_ingest_writer {
+	struct con_ingest_queue *q;
+	om_store *s;
+	pthread_mutex_t *store_lock;
+	pthread_t thread;
+} con_ingest_writer;
 typedef struct con_ingest_queue {
 	pthread_mutex_t m;
-	pthread_cond_t cv;
-	struct con_ingest_job *head, *tail;
-	bool writing;
+	pthread_cond_t cv;   /* a group was committed */
+	pthread_cond_t work; /* a job was queued, or stop */
+	con_ingest_job *head, *tail;
+	unsigned writing; /* writers writing a group now */
+	/* the parsed sets of the jobs not done yet, and their cap: a job past
+	 * it is refused (the gateway pushes it again later) unless none waits */
+	size_t queued_bytes, max_bytes;
+	bool stopping, running;
+	con_ingest_writer w[CON_INGEST_WRITERS_MAX];
+	unsigned nwriters;
 	uint64_t groups, batches; /* commits and the batches in them */
 } con_ingest_queue;
 void con_ingest_queue_init(con_ingest_queue *q);
+/* Stops the writer (if running) first. */
 void con_ingest_queue_destroy(con_ingest_queue *q);
-/* Batches waiting for a writer. */
+/* Starts a writer on store s (used only by it, under store_lock); called
+ * again, a second one on another store connection (-E2BIG past
+ * CON_INGEST_WRITERS_MAX). */
+int con_ingest_start(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock);
+/* Refuses new jobs, writes the queued ones, and ends the writers. */
+void con_ingest_stop(con_ingest_queue *q);
+/* The default cap of the parsed sets queued at once. */
+#define CON_INGEST_QUEUED_MAX ((size_t)1 << 30)
+/* Queues j; -ESHUTDOWN when the writer is stopping or not running, -ENOBUFS
+ * when the queued sets would pass q->max_bytes (nothing queued). */
+int con_ingest_submit(con_ingest_queue *q, con_ingest_job *j);
+/* Batches waiting for the writer. */
 size_t con_ingest_queued(con_ingest_queue *q);
-int con_ingest_commit(con_ingest_queue *q, om_store *s, pthread_mutex_t *store_lock,
-                      const char *gateway, const char *batch_id, om_store_parsed *parsed,
-                      om_usec now, con_ingest_result *res, bool *ret_seen);
+/* Submits a batch and waits for the commit that holds it: 0 (*res updated,
+ * *ret_seen), or a negative errno (nothing of it stored). */
+int con_ingest_commit(con_ingest_queue *q, const char *gateway, const char *batch_id,
+                      om_store_parsed *parsed, om_usec now, con_ingest_result *res, bool *ret_seen);
 /* A batch id: 1..64 characters of [A-Za-z0-9_.-]. */
 bool con_batch_id_ok(const char *id);
 

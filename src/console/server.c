@@ -1,7 +1,8 @@
 /* console: the HTTP(S) server on libmicrohttpd.
  *
- * One internal polling thread answers every request, so the store handle is
- * used by one thread at a time (a mutex guards it anyway). Each request:
+ * Two polling threads answer the requests; the store handle is used under
+ * one mutex, and pushed batches are written by the group commit's writer
+ * on a store connection of its own (ingest.c). Each request:
  * security headers on every answer; the session from the om_session cookie
  * (looked up by its hash, with expiry); POST bodies capped at CON_BODY_MAX
  * and checked for the session's CSRF token (forms: the csrf field; the API:
@@ -33,13 +34,12 @@
 /* open connections at once (each gateway keeps one while it pushes) */
 #define CON_CONNECTIONS_MAX 2048u
 /* Threads serving connections: a pushed batch is inflated and parsed on its
- * connection's thread while the other writes (the pages and the store stay
- * under one lock); the batches waiting meanwhile commit together. Two, one
- * a core: each thread that renders a PDF loads the fonts for itself
- * (pango's font map is per thread), which takes seconds. The connection
- * limit is shared out among the threads, and a thread waiting for a commit
- * accepts nothing meanwhile, so the other may take most of a burst: each
- * may hold CON_CONNECTIONS_MAX / 2. */
+ * connection's thread, then written by the group commit's own writer while
+ * the connection is suspended (the thread serves its other connections
+ * meanwhile); the pages and the store stay under one lock. Two, one a
+ * core: each thread that renders a PDF loads the fonts for itself (pango's
+ * font map is per thread), which takes seconds. The connection limit is
+ * shared out among the threads: each may hold CON_CONNECTIONS_MAX / 2. */
 #define CON_THREADS 2u
 #define CON_CONNECTIONS_ALL (CON_CONNECTIONS_MAX / 2 * CON_THREADS)
 #define CON_TENANTS_MAX 1024
@@ -65,6 +65,10 @@ struct con_server {
 	 * pages, credentials and batch ids are read while batches are written */
 	om_store *ingest_store;
 	pthread_mutex_t ingest_lock;
+	/* PostgreSQL: a second writer on a connection of its own (the server
+	 * inserts one group while it commits the other) */
+	om_store *ingest_store2;
+	pthread_mutex_t ingest_lock2;
 	bool tls;
 	unsigned session_seconds;
 	unsigned silence_minutes;
@@ -77,6 +81,15 @@ struct con_server {
 struct con_req {
 	om_buf body;
 	bool too_big;
+	/* a pushed batch handed to the writer: the connection is suspended
+	 * until its commit, and answered when resumed */
+	bool queued;
+	con_ingest_job job;
+	struct MHD_Connection *conn;
+	om_store_gateway g;
+	char bid[72], ver[32];
+	om_store_parsed *parsed;
+	con_desk_auto *desk;
 };
 
 /* The request as the handlers see it. */
@@ -2415,24 +2428,88 @@ static uint64_t header_u64(struct req *r, const char *name)
 	return errno || *end || n > INT64_MAX ? 0 : (uint64_t)n;
 }
 
+/* The writer committed a batch (called with the queue's lock held): a
+ * suspended connection is taken up again, and answered then. */
+static void ingest_done(con_ingest_job *j)
+{
+	struct con_req *cr = j->user;
+
+	if (j->waiting)
+		MHD_resume_connection(cr->conn);
+}
+
+static enum MHD_Result ingest_answer(struct req *r, const char *bid, bool dup,
+                                     const con_ingest_result *res)
+{
+	om_buf b;
+	om_json j;
+	enum MHD_Result ret;
+
+	om_buf_init(&b, 4096);
+	om_json_init(&j, &b);
+	om_json_obj_open(&j, NULL);
+	om_json_str(&j, "ack", bid);
+	om_json_bool(&j, "duplicate", dup);
+	om_json_u64(&j, "lines", res->lines);
+	om_json_u64(&j, "stored", res->stored);
+	om_json_u64(&j, "invalid", res->invalid);
+	om_json_obj_close(&j);
+	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
+	om_buf_free(&b);
+	return ret;
+}
+
+/* A queued batch: suspends the connection until its commit (MHD calls the
+ * handler again once the writer resumes it), then answers. */
+static enum MHD_Result ingest_wait(struct req *r, struct con_req *cr)
+{
+	con_ingest_queue *q = &r->srv->ingest;
+	con_ingest_job *j = &cr->job;
+
+	pthread_mutex_lock(&q->m);
+	bool done = j->done;
+	if (!done && !j->waiting) {
+		j->waiting = true;
+		MHD_suspend_connection(cr->conn);
+	}
+	pthread_mutex_unlock(&q->m);
+	if (!done)
+		return MHD_YES;
+	cr->queued = false;
+	cr->parsed = om_store_parsed_free(cr->parsed);
+	if (j->rc == 0 && !j->seen && cr->desk && cr->desk->n) {
+		/* the events are committed: serious ones open their tickets */
+		pthread_mutex_lock(&r->srv->lock);
+		con_desk_auto_open(r->srv->store, cr->g.tenant, cr->desk, j->now, NULL);
+		pthread_mutex_unlock(&r->srv->lock);
+	}
+	free(cr->desk);
+	cr->desk = NULL;
+	if (j->rc < 0)
+		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+	return ingest_answer(r, cr->bid, j->seen, &j->res);
+}
+
 /* POST /api/ingest: Authorization: Bearer <credential>, X-Batch-Id, gzip
  * body of EVE lines. The answer acknowledges the batch only after its
- * events are committed; the gateway keeps its spool until then. */
-static enum MHD_Result api_ingest(struct req *r)
+ * events are committed; the gateway keeps its spool until then. The batch
+ * is parsed on this connection's thread and written by the group commit's
+ * writer; meanwhile the connection is suspended, so the thread serves its
+ * other connections. */
+static enum MHD_Result api_ingest(struct req *r, struct con_req *cr)
 {
+	if (cr->queued)
+		return ingest_wait(r, cr);
+
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
 	const char *bid = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Batch-Id");
 	const char *ver =
 	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Gateway-Version");
 	char ch[65];
-	om_store_gateway g;
+	om_store_gateway *g = &cr->g;
 	con_ingest_result res = {0};
 	om_usec now = om_time_now();
-	om_buf b;
-	om_json j;
-	enum MHD_Result ret;
 	int seen, rc, found;
-	bool dup = false;
 
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
 		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
@@ -2440,9 +2517,9 @@ static enum MHD_Result api_ingest(struct req *r)
 	/* called without the server's lock: the store is used under it, the
 	 * body is parsed outside it (on this connection's thread) */
 	pthread_mutex_lock(&r->srv->lock);
-	found = om_store_gateway_by_cred(r->srv->store, ch, &g);
+	found = om_store_gateway_by_cred(r->srv->store, ch, g);
 	seen =
-	    found < 0 || !con_batch_id_ok(bid) ? 0 : om_store_batch_seen(r->srv->store, g.id, bid);
+	    found < 0 || !con_batch_id_ok(bid) ? 0 : om_store_batch_seen(r->srv->store, g->id, bid);
 	pthread_mutex_unlock(&r->srv->lock);
 	if (found < 0)
 		return send_text(r, 401, "application/json", "{\"error\":\"credential\"}");
@@ -2450,44 +2527,47 @@ static enum MHD_Result api_ingest(struct req *r)
 		return send_text(r, 400, "application/json", "{\"error\":\"batch_id\"}");
 	if (seen < 0)
 		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
-	dup = seen == 1;
-	if (!dup) {
-		om_store_parsed *parsed = NULL;
-		con_desk_auto *desk = NULL;
-		rc = con_ingest_parse(g.tenant, g.id, r->body, r->body_len, &parsed, &desk, &res);
-		if (rc == -EINVAL || rc == -E2BIG)
-			return send_text(r, 400, "application/json", "{\"error\":\"body\"}");
-		if (rc == 0)
-			rc = con_ingest_commit(&r->srv->ingest, r->srv->ingest_store,
-			                       &r->srv->ingest_lock, g.id, bid, parsed, now, &res,
-			                       &dup);
-		om_store_parsed_free(parsed);
-		if (rc == 0 && !dup && desk) {
-			/* the events are committed: serious ones open their tickets */
-			pthread_mutex_lock(&r->srv->lock);
-			con_desk_auto_open(r->srv->store, g.tenant, desk, now, NULL);
-			pthread_mutex_unlock(&r->srv->lock);
-		}
-		free(desk);
-		if (rc < 0)
-			return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+	snprintf(cr->bid, sizeof(cr->bid), "%s", bid);
+	snprintf(cr->ver, sizeof(cr->ver), "%s", ver && strlen(ver) < 32 ? ver : "");
+	if (seen == 1) {
+		/* recorded already: acknowledged without reading the body again */
+		pthread_mutex_lock(&r->srv->lock);
+		om_store_gateway_seen(r->srv->store, g->id, now, cr->ver, 0,
+		                      header_u64(r, "X-Drops"), header_u64(r, "X-Backlog"));
+		pthread_mutex_unlock(&r->srv->lock);
+		return ingest_answer(r, cr->bid, true, &res);
 	}
-	pthread_mutex_lock(&r->srv->lock);
-	om_store_gateway_seen(r->srv->store, g.id, now, ver && strlen(ver) < 32 ? ver : "",
-	                      res.stored, header_u64(r, "X-Drops"), header_u64(r, "X-Backlog"));
-	pthread_mutex_unlock(&r->srv->lock);
-	om_buf_init(&b, 4096);
-	om_json_init(&j, &b);
-	om_json_obj_open(&j, NULL);
-	om_json_str(&j, "ack", bid);
-	om_json_bool(&j, "duplicate", dup);
-	om_json_u64(&j, "lines", res.lines);
-	om_json_u64(&j, "stored", res.stored);
-	om_json_u64(&j, "invalid", res.invalid);
-	om_json_obj_close(&j);
-	ret = send_buf(r, 200, "application/json", &b, NULL, NULL);
-	om_buf_free(&b);
-	return ret;
+	rc = con_ingest_parse(g->tenant, g->id, r->body, r->body_len, &cr->parsed, &cr->desk, &res);
+	if (rc == -EINVAL || rc == -E2BIG)
+		return send_text(r, 400, "application/json", "{\"error\":\"body\"}");
+	if (rc < 0)
+		return send_text(r, 503, "application/json", "{\"error\":\"store\"}");
+	/* the body is not needed any more while the batch waits */
+	om_buf_free(&cr->body);
+	cr->job = (con_ingest_job){.gateway = g->id,
+	                           .batch_id = cr->bid,
+	                           .parsed = cr->parsed,
+	                           .now = now,
+	                           .health = true,
+	                           .version = cr->ver,
+	                           .drops = header_u64(r, "X-Drops"),
+	                           .backlog = header_u64(r, "X-Backlog"),
+	                           .on_done = ingest_done,
+	                           .user = cr,
+	                           .res = res};
+	cr->conn = r->conn;
+	int sr = con_ingest_submit(&r->srv->ingest, &cr->job);
+	if (sr < 0) {
+		cr->parsed = om_store_parsed_free(cr->parsed);
+		free(cr->desk);
+		cr->desk = NULL;
+		/* too much waiting already: the gateway keeps the batch and
+		 * pushes it again later */
+		return send_text(r, 503, "application/json",
+		                 sr == -ENOBUFS ? "{\"error\":\"busy\"}" : "{\"error\":\"store\"}");
+	}
+	cr->queued = true;
+	return ingest_wait(r, cr);
 }
 
 /* /api/gateway/commands: the gateway's command channel, with the same
@@ -2578,8 +2658,7 @@ static enum MHD_Result route(struct req *r)
 	}
 	if (!strcmp(u, "/api/enrol") && post)
 		return api_enrol(r);
-	if (!strcmp(u, "/api/ingest") && post)
-		return api_ingest(r);
+	/* POST /api/ingest is answered by the handler itself (api_ingest) */
 	if (!strncmp(u, "/api/gateway/commands", 21))
 		return api_gateway_commands(r, get, post);
 	bool api = !strncmp(u, "/api/", 5);
@@ -2678,7 +2757,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	/* a pushed batch takes the lock itself, only around the store, so that
 	 * batches are parsed on several threads at once */
 	if (!cr->too_big && !strcmp(url, "/api/ingest") && !strcmp(method, "POST"))
-		return api_ingest(&r);
+		return api_ingest(&r, cr);
 	pthread_mutex_lock(&srv->lock);
 	pick_lang(&r, lang_cookie, sizeof(lang_cookie));
 	om_lang_set_thread(r.lang);
@@ -2699,10 +2778,20 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct con_req *cr = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (cr) {
+		if (cr->queued) {
+			/* not while the writer holds the job (a suspended connection
+			 * is not closed; this is only for safety) */
+			con_ingest_queue *q = &((struct con_server *)cls)->ingest;
+			pthread_mutex_lock(&q->m);
+			while (!cr->job.done)
+				pthread_cond_wait(&q->cv, &q->m);
+			pthread_mutex_unlock(&q->m);
+		}
+		om_store_parsed_free(cr->parsed);
+		free(cr->desk);
 		om_buf_free(&cr->body);
 		free(cr);
 		*con_cls = NULL;
@@ -2811,13 +2900,16 @@ int con_serve(const con_options *o)
 	pthread_mutex_init(&srv->lock, NULL);
 	con_ingest_queue_init(&srv->ingest);
 	pthread_mutex_init(&srv->ingest_lock, NULL);
+	pthread_mutex_init(&srv->ingest_lock2, NULL);
 	srv->tls = cert != NULL;
 	srv->session_seconds = o->session_seconds;
 	srv->silence_minutes = o->silence_minutes ? o->silence_minutes : 30;
 	srv->db = o->db;
 	srv->reports_dir = o->reports_dir && *o->reports_dir ? o->reports_dir : CON_REPORTS_DIR;
 	if (om_store_open(o->db, &srv->store, err, sizeof(err)) < 0 ||
-	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0) {
+	    om_store_open(o->db, &srv->ingest_store, err, sizeof(err)) < 0 ||
+	    (om_store_is_postgresql(o->db) &&
+	     om_store_open(o->db, &srv->ingest_store2, err, sizeof(err)) < 0)) {
 		om_err("%s", err);
 		goto out;
 	}
@@ -2828,7 +2920,10 @@ int con_serve(const con_options *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	/* epoll (or poll) rather than select: more than FD_SETSIZE connections */
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/* suspend/resume: a pushed batch waits for its commit without holding
+	 * its thread */
+	unsigned flags =
+	    MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (srv->tls)
@@ -2850,9 +2945,21 @@ int con_serve(const con_options *o)
 		om_err(om_tr("console.err.start"), o->listen);
 		goto out;
 	}
+	int wr = con_ingest_start(&srv->ingest, srv->ingest_store, &srv->ingest_lock);
+	if (wr == 0 && srv->ingest_store2)
+		wr = con_ingest_start(&srv->ingest, srv->ingest_store2, &srv->ingest_lock2);
+	if (wr < 0) {
+		om_err(om_tr("console.err.start"), o->listen);
+		con_ingest_stop(&srv->ingest);
+		MHD_stop_daemon(d);
+		goto out;
+	}
 	fprintf(stderr, om_tr("console.listening"), srv->tls ? "https" : "http", o->listen);
 	fputc('\n', stderr);
 	sigwait(&set, &sig);
+	/* the queued batches are committed and their connections resumed
+	 * first (MHD must not stop with suspended connections) */
+	con_ingest_stop(&srv->ingest);
 	MHD_stop_daemon(d);
 	if (srv->job.pid > 0) {
 		/* a run of every company's reports ends with the console */
@@ -2861,11 +2968,13 @@ int con_serve(const con_options *o)
 	}
 	rc = 0;
 out:
+	om_store_close(srv->ingest_store2);
 	om_store_close(srv->ingest_store);
 	om_store_close(srv->store);
 	pthread_mutex_destroy(&srv->lock);
 	con_ingest_queue_destroy(&srv->ingest);
 	pthread_mutex_destroy(&srv->ingest_lock);
+	pthread_mutex_destroy(&srv->ingest_lock2);
 	free(srv);
 	free(cert);
 	free(key);

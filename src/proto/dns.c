@@ -442,14 +442,36 @@ static void json_name(om_json *j, om_buf *scratch, const char *key, const char *
 
 static void put_ipv4(om_buf *b, const uint8_t *a)
 {
-	om_buf_printf(b, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	char t[16];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (i)
+			t[n++] = '.';
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
+	}
+	om_buf_append(b, t, n);
 }
 
 /* IPv6 in full (eight groups of four digits), as Suricata writes AAAA. */
 static void put_ipv6(om_buf *b, const uint8_t *a)
 {
-	for (int i = 0; i < 16; i += 2)
-		om_buf_printf(b, "%s%02x%02x", i ? ":" : "", a[i], a[i + 1]);
+	static const char hx[] = "0123456789abcdef";
+	char t[40];
+	size_t n = 0;
+	for (int i = 0; i < 16; i += 2) {
+		if (i)
+			t[n++] = ':';
+		t[n++] = hx[a[i] >> 4];
+		t[n++] = hx[a[i] & 15];
+		t[n++] = hx[a[i + 1] >> 4];
+		t[n++] = hx[a[i + 1] & 15];
+	}
+	om_buf_append(b, t, n);
 }
 
 static void put_hex(om_buf *b, const uint8_t *s, size_t n)

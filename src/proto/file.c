@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "proto/digest.h"
 #include "proto/internal.h"
 
 #define NAME_MAX_KEPT 1024u
@@ -330,10 +331,10 @@ om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8
 	file->info.tx_id = tx_id;
 	file->info.state = OM_FILE_OPEN;
 	if (c->hash) {
-		const EVP_MD *mds[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
 		for (int i = 0; i < 3; i++) {
 			file->md[i] = EVP_MD_CTX_new();
-			if (!file->md[i] || !EVP_DigestInit_ex(file->md[i], mds[i], NULL)) {
+			if (!file->md[i] ||
+			    !EVP_DigestInit_ex(file->md[i], proto_md((enum proto_md)i), NULL)) {
 				for (int k = 0; k <= i; k++)
 					EVP_MD_CTX_free(file->md[k]);
 				free(file);

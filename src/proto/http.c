@@ -138,6 +138,9 @@ struct http_state {
 	unsigned ndone;
 	unsigned anomalies;
 	bool ended[2], dead[2], finished, error, extra09_noted;
+	/* bodies and header blocks are kept only for someone who can read
+	 * them: an observer (tx_buffer) or a file subscriber (proto_http_body) */
+	bool keep;
 };
 
 static const char *const dir_name[2] = {"REQUEST", "RESPONSE"};
@@ -454,6 +457,15 @@ static void body_keep(struct body *b, uint64_t limit, const uint8_t *d, size_t n
 	}
 	memcpy(b->buf + b->len, d, n);
 	b->len += n;
+}
+
+/* body_keep for the buffers only observers and subscribers read */
+static void tx_keep(struct http_tx *t, struct body *b, uint64_t limit, const uint8_t *d, size_t n)
+{
+	if (t->s->keep)
+		body_keep(b, limit, d, n);
+	else
+		b->seen += n;
 }
 
 /* A file name from the URI: its path (normalised by libhtp), or the raw URI. */
@@ -886,7 +898,7 @@ static int on_header_data(htp_tx_data_t *d, int dir)
 		return HTP_ERROR; /* the connection's parser stops: a bound, not a crash */
 	}
 	t->hdr_bytes[dir] += (uint32_t)d->len;
-	body_keep(&t->raw_hdr[dir], max, d->data, d->len);
+	tx_keep(t, &t->raw_hdr[dir], max, d->data, d->len);
 	return HTP_OK;
 }
 
@@ -988,7 +1000,7 @@ static int on_req_body(htp_tx_data_t *d)
 		 * stop the request side of the connection */
 		return HTP_ERROR;
 	}
-	body_keep(&t->body[0], t->s->c->request_body_limit, d->data, d->len);
+	tx_keep(t, &t->body[0], t->s->c->request_body_limit, d->data, d->len);
 	if (t->mp) {
 		mp_feed(t, t->mp, d->data, d->len);
 		return HTP_OK;
@@ -1053,7 +1065,7 @@ static int on_res_body(htp_tx_data_t *d)
 		t->file[1] = NULL;
 		return HTP_OK;
 	}
-	body_keep(&t->body[1], t->s->c->response_body_limit, d->data, d->len);
+	tx_keep(t, &t->body[1], t->s->c->response_body_limit, d->data, d->len);
 	body_file(t, OM_DIR_TOCLIENT);
 	proto_file_data(t->file[1], d->data, d->len);
 	return HTP_OK;
@@ -1202,6 +1214,8 @@ static void *http_state_new(om_flow *f, void *user, void *wctx)
 	struct http_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	struct om_proto_worker *pw = proto_worker(f);
+	s->keep = !pw || pw->p->nobs || pw->p->nsubs;
 	s->w = w;
 	s->c = &w->c;
 	s->f = f;

@@ -16,7 +16,9 @@
  * callback after the one that completed it (its http record written), on
  * the flow's worker thread. Returns 0 with *ret_data and *ret_len (valid until
  * the flow's next app-layer callback), or -ENOENT (not an HTTP flow, no
- * such transaction alive). */
+ * such transaction alive). The bodies are kept only when the module has an
+ * observer or a file subscriber (the ones who can ask); without either the
+ * body is empty. */
 int proto_http_body(const om_flow *f, uint64_t tx_id, int dir, const uint8_t **ret_data,
                     size_t *ret_len);
 

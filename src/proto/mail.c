@@ -635,10 +635,17 @@ static size_t undot(struct mail *s, const uint8_t *d, size_t n, bool *done)
 				s->dot = c == '\n' ? D_BOL : D_MID;
 			}
 			break;
-		case D_MID:
-			if (c == '\n')
-				s->dot = D_BOL;
-			break;
+		case D_MID: {
+			/* the rest of a line: nothing to do up to its line feed */
+			const uint8_t *lf = memchr(d + i, '\n', n - i);
+			if (!lf) {
+				i = n;
+				continue;
+			}
+			s->dot = D_BOL;
+			i = (size_t)(lf - d) + 1;
+			continue;
+		}
 		case D_DOT:
 			if (c == '\r') {
 				s->dot = D_DOTCR;

@@ -9,6 +9,7 @@
  * and the attachment names (a fixed arena) and the URLs (another). */
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #define CHARSET_MAX 40u
 #define PARAMS_MAX 48u
 #define CONV_CARRY 16u
+#define B64OUT_MAX 4096u /* decoded base64 bytes collected before they go out */
 
 /* top-level header fields kept (Suricata's names in EVE) */
 enum hf {
@@ -112,6 +114,10 @@ struct mime {
 	bool pending_nl, pending_cr; /* the line break before the next body line */
 	uint8_t b64[4];
 	unsigned nb64;
+	/* decoded base64 bytes not yet given out: given out when full, at the
+	 * end of each mime_feed and before the part ends */
+	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
+	size_t b64out_len;
 	bool b64_bad, qp_bad;
 	struct conv conv;
 	/* URL candidate */
@@ -184,19 +190,23 @@ static int hexval(int c)
 	return -1;
 }
 
+/* base64 digit values; 0x80: not a digit */
+static const uint8_t b64tab[256] = {
+#define X8 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80
+    X8, X8, X8, X8, X8, 0x80, 0x80, 0x80, 62,   0x80, 0x80, 0x80, 63,   52,   53, 54,
+    55, 56, 57, 58, 59, 60,   61,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0,  1,
+    2,  3,  4,  5,  6,  7,    8,    9,    10,   11,   12,   13,   14,   15,   16, 17,
+    18, 19, 20, 21, 22, 23,   24,   25,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 26, 27,
+    28, 29, 30, 31, 32, 33,   34,   35,   36,   37,   38,   39,   40,   41,   42, 43,
+    44, 45, 46, 47, 48, 49,   50,   51,   0x80, 0x80, 0x80, 0x80, 0x80, X8,   X8, X8,
+    X8, X8, X8, X8, X8, X8,   X8,   X8,   X8,   X8,   X8,   X8,   X8,
+#undef X8
+};
+
 static int b64val(int c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	uint8_t v = b64tab[(uint8_t)c];
+	return v & 0x80 ? -1 : v;
 }
 
 /* ---- charsets ---------------------------------------------------------------- */
@@ -634,8 +644,17 @@ static void body_out(mime *m, const uint8_t *d, size_t n)
 		text_bytes(m, d, n, false);
 }
 
+/* gives out the decoded base64 bytes collected */
+static void b64_flush(mime *m)
+{
+	size_t n = m->b64out_len;
+	m->b64out_len = 0;
+	body_out(m, m->b64out, n);
+}
+
 static void part_finish(mime *m, bool complete)
 {
+	b64_flush(m);
 	if (m->where == W_BODY) {
 		if (m->cur.enc == ENC_B64 && m->nb64 > 1) {
 			/* an unpadded last quantum */
@@ -1082,18 +1101,54 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 {
 	switch (m->cur.enc) {
 	case ENC_B64: {
-		/* decoded bytes go out in runs of up to 768, not per quantum */
-		uint8_t o[768];
-		size_t ol = 0;
-		for (size_t i = 0; i < n; i++) {
+		/* decoded into m->b64out, which goes out when full (b64_flush) */
+		uint8_t *o = m->b64out;
+		size_t ol = m->b64out_len;
+		size_t i = 0;
+		while (i < n) {
+			if (ol + 3 > B64OUT_MAX) {
+				m->b64out_len = ol;
+				b64_flush(m);
+				ol = 0;
+			}
+			if (!m->nb64) {
+				/* whole quanta of four digits, three bytes each */
+				size_t q = (n - i) / 4, room = (B64OUT_MAX - ol) / 3;
+				if (q > room)
+					q = room;
+				const uint8_t *src = l + i;
+				size_t k = 0;
+				for (; k < q; k++, src += 4) {
+					uint32_t a = b64tab[src[0]], b = b64tab[src[1]],
+					         c = b64tab[src[2]], d = b64tab[src[3]];
+					if ((a | b | c | d) & 0x80)
+						break;
+					/* the three bytes in one word store; its fourth byte
+					 * is overwritten by the next quantum (b64out has
+					 * room for it) */
+					uint8_t w[4] = {(uint8_t)(a << 2 | b >> 4),
+					                (uint8_t)(b << 4 | c >> 2),
+					                (uint8_t)(c << 6 | d), 0};
+					memcpy(o + ol, w, 4);
+					ol += 3;
+				}
+				i += 4 * k;
+				if (i >= n)
+					break;
+				if (k == q && ol + 3 > B64OUT_MAX)
+					continue; /* full: flushed above */
+			}
+			/* one character: padding, white space, a stray byte, or a
+			 * quantum begun on an earlier line */
 			int v = b64val(l[i]);
 			if (v < 0) {
 				if (l[i] == '=') {
 					/* padding ends the quantum */
 					if (m->nb64 >= 2) {
 						uint32_t acc = 0;
-						for (unsigned k = 0; k < m->nb64; k++)
-							acc |= (uint32_t)m->b64[k] << (18 - 6 * k);
+						for (unsigned k2 = 0; k2 < m->nb64; k2++)
+							acc |= (uint32_t)m->b64[k2]
+							       << (18 - 6 * k2);
 						o[ol++] = (uint8_t)(acc >> 16);
 						if (m->nb64 == 3)
 							o[ol++] = (uint8_t)(acc >> 8);
@@ -1115,12 +1170,9 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 					m->nb64 = 0;
 				}
 			}
-			if (ol + 3 > sizeof(o)) {
-				body_out(m, o, ol);
-				ol = 0;
-			}
+			i++;
 		}
-		body_out(m, o, ol);
+		m->b64out_len = ol;
 		return;
 	}
 	case ENC_QP: {
@@ -1245,54 +1297,124 @@ static void line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl, bool who
 		body_line(m, l, n, cr, nl);
 }
 
+/* One decoder per thread is kept when freed and taken again by the next
+ * mime_new with the same limits: a mail flow makes one per message, and
+ * its buffers (about 200 KiB with max_text) were given back to the system
+ * and faulted in again each time. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void destroy(mime *m);
+
+static void spare_dtor(void *p)
+{
+	destroy(p);
+}
+
+static void spare_init(void)
+{
+	if (pthread_key_create(&spare_key, spare_dtor) != 0)
+		spare_key = (pthread_key_t)-1;
+}
+
+static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
+{
+	return a->max_line == b->max_line && a->max_header == b->max_header &&
+	       a->max_depth == b->max_depth && a->max_parts == b->max_parts &&
+	       a->max_body == b->max_body && a->max_urls == b->max_urls &&
+	       a->max_text == b->max_text;
+}
+
+/* A spare decoder made like new: every member zero but its buffers, the
+ * calloc'ed ones cleared again. */
+static mime *reuse(mime *m, const struct mime_limits *lim)
+{
+	uint8_t *line = m->line, *field = m->field, *heads = m->heads;
+	uint32_t *att_off = m->att_off, *att_len = m->att_len, *head_len = m->head_len;
+	uint32_t *u_off[2] = {m->all.off, m->eve.off}, *u_len[2] = {m->all.len, m->eve.len};
+	char *hdr = m->hdr, *kept = m->kept;
+	memset(m, 0, sizeof(*m));
+	m->lim = *lim;
+	m->line = line;
+	m->field = field;
+	m->att_off = att_off;
+	m->att_len = att_len;
+	memset(att_off, 0, lim->max_parts * sizeof(uint32_t));
+	memset(att_len, 0, lim->max_parts * sizeof(uint32_t));
+	for (int k = 0; k < 2; k++) {
+		struct urlset *u = k ? &m->eve : &m->all;
+		u->off = u_off[k];
+		u->len = u_len[k];
+		memset(u->off, 0, (lim->max_urls + 1) * sizeof(uint32_t));
+		memset(u->len, 0, (lim->max_urls + 1) * sizeof(uint32_t));
+	}
+	m->hdr = hdr;
+	m->kept = kept;
+	m->heads = heads;
+	m->head_len = head_len;
+	if (head_len)
+		memset(head_len, 0, HEADS_KEPT * sizeof(uint32_t));
+	return m;
+}
+
 mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *user)
 {
-	mime *m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	m->lim = *l;
-	if (m->lim.max_line < 80)
-		m->lim.max_line = 80;
-	if (m->lim.max_header < 80)
-		m->lim.max_header = 80;
-	if (m->lim.max_depth > DEPTH_HARD)
-		m->lim.max_depth = DEPTH_HARD;
-	if (!m->lim.max_parts)
-		m->lim.max_parts = 1;
+	struct mime_limits lim = *l;
+	if (lim.max_line < 80)
+		lim.max_line = 80;
+	if (lim.max_header < 80)
+		lim.max_header = 80;
+	if (lim.max_depth > DEPTH_HARD)
+		lim.max_depth = DEPTH_HARD;
+	if (!lim.max_parts)
+		lim.max_parts = 1;
+	pthread_once(&spare_once, spare_init);
+	mime *sp = spare_key != (pthread_key_t)-1 ? pthread_getspecific(spare_key) : NULL;
+	mime *m;
+	if (sp && same_limits(&sp->lim, &lim)) {
+		pthread_setspecific(spare_key, NULL);
+		m = reuse(sp, &lim);
+	} else {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return NULL;
+		m->lim = lim;
+		m->line = malloc(m->lim.max_line);
+		m->field = malloc(m->lim.max_header);
+		m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
+		m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
+		for (int k = 0; k < 2; k++) {
+			struct urlset *u = k ? &m->eve : &m->all;
+			u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+			u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
+		}
+		if (m->lim.max_text) {
+			m->hdr = malloc(MIME_HEADERS_MAX);
+			m->kept = malloc(m->lim.max_text);
+			m->heads = malloc((size_t)HEADS_KEPT * MIME_HEAD_MAX);
+			m->head_len = calloc(HEADS_KEPT, sizeof(uint32_t));
+			if (!m->hdr || !m->kept || !m->heads || !m->head_len) {
+				destroy(m);
+				return NULL;
+			}
+		}
+		if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off ||
+		    !m->all.len || !m->eve.off || !m->eve.len) {
+			destroy(m);
+			return NULL;
+		}
+	}
 	if (ops)
 		m->ops = *ops;
 	m->user = user;
-	m->line = malloc(m->lim.max_line);
-	m->field = malloc(m->lim.max_header);
-	m->att_off = calloc(m->lim.max_parts, sizeof(uint32_t));
-	m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
-	for (int k = 0; k < 2; k++) {
-		struct urlset *u = k ? &m->eve : &m->all;
-		u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
-		u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
-	}
 	m->conv.cd = (iconv_t)-1;
 	m->cur_att = -1;
-	if (m->lim.max_text) {
-		m->hdr = malloc(MIME_HEADERS_MAX);
-		m->kept = malloc(m->lim.max_text);
-		m->heads = malloc((size_t)HEADS_KEPT * MIME_HEAD_MAX);
-		m->head_len = calloc(HEADS_KEPT, sizeof(uint32_t));
-		if (!m->hdr || !m->kept || !m->heads || !m->head_len)
-			return mime_free(m);
-	}
-	if (!m->line || !m->field || !m->att_off || !m->att_len || !m->all.off || !m->all.len ||
-	    !m->eve.off || !m->eve.len)
-		return mime_free(m);
 	headers_begin(m, true);
 	return m;
 }
 
-mime *mime_free(mime *m)
+static void destroy(mime *m)
 {
-	if (!m)
-		return NULL;
-	part_finish(m, false);
 	free(m->line);
 	free(m->field);
 	free(m->att_off);
@@ -1306,13 +1428,26 @@ mime *mime_free(mime *m)
 	free(m->heads);
 	free(m->head_len);
 	free(m);
+}
+
+mime *mime_free(mime *m)
+{
+	if (!m)
+		return NULL;
+	part_finish(m, false);
+	if (m->conv.cd != (iconv_t)-1) {
+		iconv_close(m->conv.cd);
+		m->conv.cd = (iconv_t)-1;
+	}
+	if (spare_key != (pthread_key_t)-1 && !pthread_getspecific(spare_key) &&
+	    pthread_setspecific(spare_key, m) == 0)
+		return NULL; /* kept for the thread's next message */
+	destroy(m);
 	return NULL;
 }
 
-void mime_feed(mime *m, const uint8_t *d, size_t n)
+static void feed_lines(mime *m, const uint8_t *d, size_t n)
 {
-	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
-		return;
 	while (n > 0) {
 		const uint8_t *lf = memchr(d, '\n', n);
 		size_t take = lf ? (size_t)(lf - d) : n;
@@ -1354,6 +1489,14 @@ void mime_feed(mime *m, const uint8_t *d, size_t n)
 		d += take + 1;
 		n -= take + 1;
 	}
+}
+
+void mime_feed(mime *m, const uint8_t *d, size_t n)
+{
+	if (m->status == MIME_ST_PARSE_DONE || m->status == MIME_ST_PARSE_ERROR)
+		return;
+	feed_lines(m, d, n);
+	b64_flush(m);
 }
 
 void mime_end(mime *m, bool complete)

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "proto/digest.h"
 #include "proto/internal.h"
 #include "proto/tlshello.h"
 
@@ -366,8 +367,7 @@ static void leaf_of(struct tls_state *s, const uint8_t *der, size_t len, const s
 	/* the DER INTEGER's bytes, a leading 00 kept, as Suricata writes it */
 	colon_hex(p->serial.p, p->serial.n, true, c->serial, sizeof(c->serial));
 	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	if (EVP_Digest(der, len, md, &mdlen, EVP_sha1(), NULL) && mdlen == 20)
+	if (proto_digest(PROTO_SHA1, der, len, md) == 20)
 		colon_hex(md, 20, false, c->fingerprint, sizeof(c->fingerprint));
 	time_str(p->nb_tag, p->nb, c->notbefore, sizeof(c->notbefore));
 	time_str(p->na_tag, p->na, c->notafter, sizeof(c->notafter));

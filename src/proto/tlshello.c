@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "proto/digest.h"
 #include "proto/tlshello.h"
 
 #define OM_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -271,17 +272,45 @@ const char *tls_version_name(uint16_t v)
 	}
 }
 
-/* appends to out[*pos..n), always NUL-terminated */
+/* appends to out[*pos..n), always NUL-terminated, as snprintf would (cut
+ * at the end); fmt is one of this file's literals: text with at most one
+ * %u or %04x (written here, not by printf: JA3 and JA4 are built for every
+ * ClientHello) */
 static void app(char *out, size_t n, size_t *pos, const char *fmt, unsigned v)
 {
 	if (*pos + 1 >= n)
 		return;
-	/* fmt is one of this file's literals with one %u or %04x */
-	// cppcheck-suppress wrongPrintfScanfArgNum
-	int k = snprintf(out + *pos, n - *pos, fmt, v);
-	if (k < 0)
-		return;
-	*pos += (size_t)k < n - *pos ? (size_t)k : n - *pos - 1;
+	static const char hx[] = "0123456789abcdef";
+	char t[32] = "";
+	size_t k = 0;
+	for (const char *f = fmt; *f && k < sizeof(t) - 12; f++) {
+		if (f[0] == '%' && f[1] == 'u') {
+			char d[10];
+			size_t nd = 0;
+			unsigned x = v;
+			do {
+				d[nd++] = (char)('0' + x % 10);
+				x /= 10;
+			} while (x);
+			while (nd)
+				t[k++] = d[--nd];
+			f++;
+		} else if (f[0] == '%' && !strncmp(f + 1, "04x", 3)) {
+			t[k++] = hx[v >> 12 & 15];
+			t[k++] = hx[v >> 8 & 15];
+			t[k++] = hx[v >> 4 & 15];
+			t[k++] = hx[v & 15];
+			f += 3;
+		} else {
+			t[k++] = *f;
+		}
+	}
+	size_t room = n - *pos - 1;
+	if (k > room)
+		k = room;
+	memcpy(out + *pos, t, k);
+	*pos += k;
+	out[*pos] = '\0';
 }
 
 static void list16(char *out, size_t n, size_t *pos, const uint16_t *a, unsigned cnt)
@@ -319,8 +348,7 @@ size_t tls_ja3(const struct tls_hello *h, char *out, size_t n, char md5_hex[33])
 			app(out, n, &pos, i ? "-%u" : "%u", h->pointfmts[i]);
 	}
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	if (EVP_Digest(out, pos, md, &mdlen, EVP_md5(), NULL) && mdlen == 16)
+	if (proto_digest(PROTO_MD5, out, pos, md) == 16)
 		hex_of(md, 16, md5_hex);
 	else
 		md5_hex[0] = '\0';
@@ -337,9 +365,8 @@ static int cmp16(const void *a, const void *b)
 static void sha12(const char *s, size_t len, char out[13])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
 	char hex[65];
-	if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+	if (proto_digest(PROTO_SHA256, s, len, md) != 32) {
 		memcpy(out, "000000000000", 13);
 		return;
 	}

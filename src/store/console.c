@@ -520,11 +520,19 @@ int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gatewa
 int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
                           uint64_t events_added, uint64_t drops, uint64_t backlog)
 {
-	om_db_stmt *st;
 	int r = om_store_flush(s);
 
 	if (r < 0)
 		return r;
+	return om_store_gateway_seen_tx(s, id, now, version, events_added, drops, backlog);
+}
+
+int om_store_gateway_seen_tx(om_store *s, const char *id, om_usec now, const char *version,
+                             uint64_t events_added, uint64_t drops, uint64_t backlog)
+{
+	om_db_stmt *st;
+	int r;
+
 	if (now > INT64_MAX || events_added > INT64_MAX || drops > INT64_MAX || backlog > INT64_MAX)
 		return -ERANGE;
 	r = prep(s, &st,

@@ -72,12 +72,6 @@ static int64_t int_at(json_t *o, const char *key, int64_t dflt)
 	return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
-static uint16_t port_at(json_t *o, const char *key)
-{
-	int64_t v = int_at(o, key, 0);
-	return v >= 0 && v <= 65535 ? (uint16_t)v : 0;
-}
-
 /* What one line stores: an event, a watched hour (a coverage line gives one
  * per category) or an application flow. The strings point into the parsed
  * line (valid during the emit call) or, once kept, into a parsed set. */
@@ -158,18 +152,25 @@ static bool surely_not_stored(const char *line, size_t len)
 
 /* Parses one line and hands what it stores to emit: 1 (records emitted;
  * a coverage line with no category emits none), 0 not a stored type,
- * -EINVAL not a usable line, or emit's negative result. */
+ * -EINVAL not a usable line, or emit's negative result. An alert or an
+ * anomaly is read by the scanner of evescan.c when it can (scratch: at
+ * least len + 16 bytes, or NULL), anything else by jansson. */
 static int parse_line(const char *line, size_t len, const char *want_tenant,
-                      const char *want_gateway, emit_fn emit, void *user)
+                      const char *want_gateway, emit_fn emit, void *user, char *scratch)
 {
 	json_error_t jerr;
+	json_t *ev = NULL;
+	store_eve_fields f;
 	int r = -EINVAL;
 	if (surely_not_stored(line, len))
 		return 0; /* flow, stats, ...: not for the store */
-	json_t *ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(ev))
-		goto out;
-	const char *type = str_at(ev, "event_type");
+	if (!scratch || !store_eve_scan(line, len, scratch, &f)) {
+		ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(ev))
+			goto out;
+		store_eve_fields_of(ev, &f);
+	}
+	const char *type = f.event_type;
 	if (!type)
 		goto out;
 	bool alert = !strcmp(type, "alert"), cov = !strcmp(type, "coverage");
@@ -178,19 +179,29 @@ static int parse_line(const char *line, size_t len, const char *want_tenant,
 		r = 0; /* flow, stats, ...: not for the store */
 		goto out;
 	}
-	json_t *om = json_object_get(ev, "omamori");
-	const char *tenant = str_at(om, "tenant"), *gateway = str_at(om, "gateway");
-	if (!json_is_object(om) || !tenant || !gateway || !tenant[0])
+	const char *tenant = f.tenant, *gateway = f.gateway;
+	if (!f.om_obj || !tenant || !gateway || !tenant[0])
 		goto out;
 	/* a gateway pushes its own tenant's events only */
 	if ((want_tenant && strcmp(tenant, want_tenant) != 0) ||
 	    (want_gateway && strcmp(gateway, want_gateway) != 0))
 		goto out;
-	if (cov) {
-		r = parse_coverage(ev, tenant, gateway, emit, user);
-		goto out;
-	}
-	if (app) {
+	if (cov || app) {
+		/* rare lines: read in full (the scanner found them valid) */
+		if (!ev) {
+			ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+			if (!json_is_object(ev))
+				goto out;
+			json_t *om = json_object_get(ev, "omamori");
+			tenant = json_string_value(json_object_get(om, "tenant"));
+			gateway = json_string_value(json_object_get(om, "gateway"));
+			if (!tenant || !gateway)
+				goto out;
+		}
+		if (cov) {
+			r = parse_coverage(ev, tenant, gateway, emit, user);
+			goto out;
+		}
 		struct rec rc = {.kind = REC_APPCTL};
 		r = store_appctl_parse(ev, tenant, gateway, &rc.u.app);
 		if (r == 1) {
@@ -200,16 +211,14 @@ static int parse_line(const char *line, size_t len, const char *want_tenant,
 		goto out;
 	}
 	om_usec ts;
-	if (om_store_parse_time(str_at(ev, "timestamp"), &ts) < 0)
+	if (om_store_parse_time(f.timestamp, &ts) < 0)
 		goto out;
-	json_t *obj = json_object_get(ev, alert ? "alert" : "anomaly");
-	if (!json_is_object(obj))
+	if (!(alert ? f.alert_obj : f.anomaly_obj))
 		goto out;
-	const char *sig = str_at(obj, alert ? "signature" : "event");
-	int64_t sid = alert ? int_at(obj, "signature_id", 0) : 0;
-	int64_t sev = int_at(om, "severity", 3);
-	const char *src = str_at(ev, "src_ip"), *dst = str_at(ev, "dest_ip");
-	const char *proto = str_at(ev, "proto");
+	const char *sig = alert ? f.signature : f.anomaly_event;
+	int64_t sid = alert && f.has_signature_id ? f.signature_id : 0;
+	int64_t sev = f.has_severity ? f.severity : 3;
+	int64_t sport = f.has_src_port ? f.src_port : 0, dport = f.has_dest_port ? f.dest_port : 0;
 	/* the store keeps the line (the event key is a hash of it): the emit
 	 * function is given the line as it came, of length len, with no NUL */
 	struct rec rc = {.kind = REC_EVENT};
@@ -218,14 +227,14 @@ static int parse_line(const char *line, size_t len, const char *want_tenant,
 	    .tenant = tenant,
 	    .gateway = gateway,
 	    .event_type = type,
-	    .category = str_at(om, "category"),
+	    .category = f.category,
 	    .severity = sev >= 1 && sev <= 3 ? (int)sev : 3,
-	    .action = str_at(om, "action") ? str_at(om, "action") : "detected",
-	    .src_ip = src ? src : "",
-	    .src_port = port_at(ev, "src_port"),
-	    .dest_ip = dst ? dst : "",
-	    .dest_port = port_at(ev, "dest_port"),
-	    .proto = proto ? proto : "",
+	    .action = f.action ? f.action : "detected",
+	    .src_ip = f.src_ip ? f.src_ip : "",
+	    .src_port = sport >= 0 && sport <= 65535 ? (uint16_t)sport : 0,
+	    .dest_ip = f.dest_ip ? f.dest_ip : "",
+	    .dest_port = dport >= 0 && dport <= 65535 ? (uint16_t)dport : 0,
+	    .proto = f.proto ? f.proto : "",
 	    .signature = sig ? sig : "",
 	    .signature_id = sid >= 0 && sid <= UINT32_MAX ? (uint32_t)sid : 0,
 	    .eve_json = NULL,
@@ -292,7 +301,12 @@ static int import_line(om_store *s, const char *line, size_t len, const char *wa
                        const char *want_gateway)
 {
 	struct direct d = {.s = s, .line = line, .len = len, .result = 1};
-	int r = parse_line(line, len, want_tenant, want_gateway, direct_emit, &d);
+	/* the scanner's scratch: on the stack for the usual lines */
+	char local[4096];
+	char *scratch = len + 16 <= sizeof(local) ? local : malloc(len + 16); /* NULL: jansson */
+	int r = parse_line(line, len, want_tenant, want_gateway, direct_emit, &d, scratch);
+	if (scratch != local)
+		free(scratch);
 	return r == 1 ? d.result : r;
 }
 
@@ -325,6 +339,8 @@ struct om_store_parsed {
 	struct parsed_block *blocks;
 	size_t bytes, max_bytes;
 	uint64_t lines;
+	char *scratch; /* the scanner's, for the longest line yet */
+	size_t scratch_cap;
 	/* while a line is parsed: */
 	const char *line;
 	size_t len;
@@ -354,6 +370,7 @@ om_store_parsed *om_store_parsed_free(om_store_parsed *p)
 		free(b);
 	}
 	free(p->recs);
+	free(p->scratch);
 	free(p);
 	return NULL;
 }
@@ -361,6 +378,11 @@ om_store_parsed *om_store_parsed_free(om_store_parsed *p)
 uint64_t om_store_parsed_lines(const om_store_parsed *p)
 {
 	return p ? p->lines : 0;
+}
+
+size_t om_store_parsed_bytes(const om_store_parsed *p)
+{
+	return p ? p->bytes : 0;
 }
 
 /* A copy of n bytes and a NUL in the set's text; NULL when full (err). */
@@ -453,7 +475,16 @@ int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const 
 	p->line = line;
 	p->len = len;
 	p->line_first = p->nrecs;
-	int r = parse_line(line, len, tenant, gateway, parsed_emit, p);
+	if (p->scratch_cap < len + 16) {
+		size_t cap = len + 16 > 4096 ? len + 16 : 4096;
+		char *n = realloc(p->scratch, cap);
+		if (n) {
+			p->scratch = n;
+			p->scratch_cap = cap;
+		}
+	}
+	int r = parse_line(line, len, tenant, gateway, parsed_emit, p,
+	                   p->scratch_cap >= len + 16 ? p->scratch : NULL);
 	if (r < 0 && r != -EINVAL) {
 		/* the set is full (or out of memory): the line is kept whole or
 		 * not at all (its text stays allocated until the set is freed) */

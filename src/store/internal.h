@@ -14,11 +14,40 @@ int store_console_schema(om_store *s, char *err, size_t errlen);
 int om_store_report2_schema(om_store *s, char *err, size_t errlen);
 /* The desk's tables (desk.c), idempotent; run by om_store_open. */
 int store_desk_schema(om_store *s, char *err, size_t errlen);
+#include <stdbool.h>
+#include <stdint.h>
+
 /* An EVE "appctl" event into the application-use row it stores
  * (appctl_import.c): 1, 0 for an application outside the report's groups,
  * -EINVAL for bad fields. */
 struct json_t;
 int store_appctl_parse(struct json_t *ev, const char *tenant, const char *gateway,
                        om_store_appctl_flow *ret);
+
+/* The fields of an EVE line that the store reads from an alert or an
+ * anomaly (evescan.c). A string is NULL when absent or not a string; an
+ * integer's has_ flag is false when absent or not an integer; an object's
+ * flag says it is there as an object. */
+typedef struct store_eve_fields {
+	const char *event_type, *timestamp, *src_ip, *dest_ip, *proto;
+	int64_t src_port, dest_port;
+	bool has_src_port, has_dest_port;
+	bool om_obj, alert_obj, anomaly_obj;
+	const char *tenant, *gateway, *category, *action; /* omamori.* */
+	int64_t severity;
+	bool has_severity;
+	const char *signature; /* alert.signature */
+	int64_t signature_id;
+	bool has_signature_id;
+	const char *anomaly_event; /* anomaly.event */
+} store_eve_fields;
+/* The fields of line by a scanner of its own: true when the line is a JSON
+ * object that json_loadb (JSON_REJECT_DUPLICATES) takes too and *ret is
+ * what store_eve_fields_of gives for it; false when it cannot say (the
+ * line may still be valid: parse it in full). Captured strings are written
+ * into scratch, of at least len + 16 bytes. */
+bool store_eve_scan(const char *line, size_t len, char *scratch, store_eve_fields *ret);
+/* The same fields of a parsed line (strings point into ev). */
+void store_eve_fields_of(struct json_t *ev, store_eve_fields *ret);
 
 #endif

@@ -207,6 +207,7 @@ enum store_stmt {
 	ST_WATCHED_GW,
 	ST_EVENT_PG,
 	ST_ROLLUP_ADD,
+	ST_EVENTS_PG,
 	ST__COUNT
 };
 
@@ -273,6 +274,24 @@ static const char *const store_sql[ST__COUNT] = {
         " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
         " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
         " SELECT count(*) FROM ins",
+    /* PostgreSQL only: ST_EVENT_PG for a chunk of events at once (one
+     * array per column, unnest() into rows): one statement's planning and
+     * execution for many rows. It returns the keys of the rows it inserted;
+     * the keys of one chunk are distinct (struct pg_chunk). */
+    [ST_EVENTS_PG] =
+        "WITH ins AS (INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
+        " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
+        " signature, signature_id, eve, event_key)"
+        " SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], ?5::text[],"
+        " ?6::text[], ?7::integer[], ?8::text[], ?9::text[], ?10::integer[], ?11::text[],"
+        " ?12::integer[], ?13::text[], ?14::text[], ?15::bigint[], ?16::text[], ?17::text[])"
+        " ON CONFLICT (tenant, gateway, event_key) DO NOTHING"
+        " RETURNING tenant, gateway, category, ts_usec, event_key),"
+        " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
+        " SELECT DISTINCT tenant, gateway, category, ts_usec - ts_usec % 3600000000, 0"
+        " FROM ins WHERE category IS NOT NULL AND category <> ''"
+        " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
+        " SELECT event_key FROM ins",
     [ST_ROLLUP_ADD] = "INSERT INTO rollup_daily (tenant, gateway, day, category, count)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)"
                       " ON CONFLICT (tenant, category, day, gateway)"
@@ -285,17 +304,41 @@ static const char *const store_sql[ST__COUNT] = {
  * event is kept (copied into the arena) until its result is read, to store it
  * again under a re-seeded key if its key turns out to collide. */
 #define PG_PIPE_MAX 256u
-#define PG_ARENA_BYTES (4u << 20)
+#define PG_ARENA_BYTES (8u << 20)
 struct pg_queued {
 	om_db_stmt *st;
 	const om_store_event *ev; /* in the arena; NULL for a statement without a result */
 };
+/* The events of the open batch not sent yet (PostgreSQL): sent as one
+ * ST_EVENTS_PG when PG_CHUNK_MAX are there and at every drain. Their keys
+ * are distinct (a second event of a key waits for the next chunk), found
+ * by an open-addressing table of indexes + 1. */
+#define PG_CHUNK_MAX 1024u
+#define PG_CHUNK_SLOTS 2048u
+/* Chunks sent ahead before their results are read: the server inserts one
+ * while the next is filled. */
+#define PG_CHUNKS 4u
+struct pg_chunk {
+	const om_store_event *ev[PG_CHUNK_MAX]; /* in the arena */
+	char key[PG_CHUNK_MAX][33];
+	char day[PG_CHUNK_MAX][16];
+	bool added[PG_CHUNK_MAX];
+	uint16_t slot[PG_CHUNK_SLOTS];
+	unsigned n;
+};
 struct pg_pipe {
-	struct pg_queued q[PG_PIPE_MAX];
+	struct pg_queued q[PG_PIPE_MAX + PG_CHUNKS]; /* + the chunks' statements */
 	unsigned n;
 	char *arena;
 	size_t used;
+	/* chunks [0, cur) are sent, chunk cur is being filled */
+	struct pg_chunk chunk[PG_CHUNKS];
+	unsigned cur;
+	char *text; /* an array literal being built */
+	size_t text_len, text_cap;
 };
+/* The pg_queued event of chunk k's statement: &chunk_mark[k]. */
+static const om_store_event chunk_mark[PG_CHUNKS];
 /* The new events of the open batch per rollup row (tenant, gateway, day,
  * category): an open-addressing table of at most PG_ROLLUP_MAX rows whose
  * keys live in keys[]; written (ST_ROLLUP_ADD) and emptied before a commit
@@ -679,6 +722,10 @@ static int pg_rollup_add(om_store *s, const om_store_event *ev);
 static void rollup_clear(om_store *s);
 static int same_event(om_store *s, const om_store_event *ev, const char *key);
 static int pg_known_key(om_store *s, const om_store_event *ev);
+static int pg_chunk_send(om_store *s);
+static void pg_chunk_clear(struct pg_pipe *p);
+static int chunk_of(const om_store_event *mark);
+static void pg_chunk_mark_added(struct pg_chunk *c, const char *key);
 
 static int tx_begin(om_store *s)
 {
@@ -695,6 +742,10 @@ static int tx_begin(om_store *s)
 	s->pending = 0;
 	/* counts left from a transaction that was lost belong to nothing */
 	rollup_clear(s);
+	if (s->pipe) {
+		pg_chunk_clear(s->pipe);
+		s->pipe->used = 0;
+	}
 	s->last_watched.valid = false;
 	return 0;
 }
@@ -1092,6 +1143,19 @@ static int pg_drain(void *user)
 	unsigned ncoll = 0, nadded = 0;
 	int err = 0;
 
+	if (p && p->chunk[p->cur].n) {
+		int cr = pg_chunk_send(s);
+		if (cr < 0) {
+			pg_chunk_clear(p);
+			if (om_db_in_pipeline(s->db)) {
+				(void)om_db_pipeline_sync(s->db);
+				p->n = 0;
+				(void)om_db_pipeline_exit(s->db);
+			}
+			p->used = 0;
+			return cr;
+		}
+	}
 	if (!p || !om_db_in_pipeline(s->db))
 		return 0;
 	int r = om_db_pipeline_sync(s->db);
@@ -1103,6 +1167,15 @@ static int pg_drain(void *user)
 		if (rr < 0) {
 			/* the first real error, not the aborted statements after it */
 			if (err == 0 || (err == -ECANCELED && rr != -ECANCELED))
+				err = rr;
+		} else if (chunk_of(q->ev) >= 0) {
+			/* the keys of the chunk's rows that were inserted */
+			struct pg_chunk *c = &p->chunk[chunk_of(q->ev)];
+			while (rr == 1) {
+				pg_chunk_mark_added(c, om_db_column_text(q->st, 0));
+				rr = om_db_step(q->st);
+			}
+			if (rr < 0 && err == 0)
 				err = rr;
 		} else if (q->ev && rr == 1) {
 			if (om_db_column_int64(q->st, 0) == 1)
@@ -1121,6 +1194,23 @@ static int pg_drain(void *user)
 		err = pg_rollup_add(s, added[i]);
 	for (unsigned i = 0; err == 0 && i < ncoll; i++)
 		err = pg_known_key(s, coll[i]);
+	/* the chunk's events: counted when inserted, asked about otherwise
+	 * (stored already, or a key collision) */
+	unsigned nc = 0;
+	const om_store_event *cev[PG_CHUNK_MAX * PG_CHUNKS];
+	bool cadded[PG_CHUNK_MAX * PG_CHUNKS];
+	for (unsigned k = 0; k < p->cur; k++) {
+		struct pg_chunk *c = &p->chunk[k];
+		memcpy(cev + nc, c->ev, sizeof(cev[0]) * c->n);
+		memcpy(cadded + nc, c->added, sizeof(cadded[0]) * c->n);
+		nc += c->n;
+	}
+	/* emptied first: what follows may drain again (a full rollup table)
+	 * or store again outside the chunk (a collision); the arena's events
+	 * are not overwritten before the next event is added */
+	pg_chunk_clear(p);
+	for (unsigned i = 0; err == 0 && i < nc; i++)
+		err = cadded[i] ? pg_rollup_add(s, cev[i]) : pg_known_key(s, cev[i]);
 	p->used = 0;
 	return err;
 }
@@ -1196,8 +1286,171 @@ static int pg_pipe_ready(om_store *s)
 	return 0;
 }
 
-/* om_store_add_event on PostgreSQL: ST_EVENT_PG sent in the pipeline of the
- * open batch transaction; an event too big for the arena goes alone. */
+/* ---- the chunk (PostgreSQL) ---- */
+
+static void pg_chunk_clear(struct pg_pipe *p)
+{
+	for (unsigned k = 0; k < PG_CHUNKS; k++) {
+		struct pg_chunk *c = &p->chunk[k];
+		if (c->n == 0)
+			continue;
+		memset(c->slot, 0, sizeof(c->slot));
+		memset(c->added, 0, sizeof(c->added));
+		c->n = 0;
+	}
+	p->cur = 0;
+}
+
+static int chunk_of(const om_store_event *mark)
+{
+	if (mark < chunk_mark || mark >= chunk_mark + PG_CHUNKS)
+		return -1;
+	return (int)(mark - chunk_mark);
+}
+
+static uint32_t chunk_hash(const char *key)
+{
+	/* a key is 32 hex digits of two hashes: its first 8 are spread well */
+	uint32_t h = 0;
+	for (int i = 0; i < 8 && key[i]; i++)
+		h = h * 16 + (uint32_t)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
+	return h;
+}
+
+/* The chunk's index of key, or -1. */
+static int chunk_find(const struct pg_chunk *c, const char *key)
+{
+	for (uint32_t i = 0, h = chunk_hash(key); i < PG_CHUNK_SLOTS; i++) {
+		uint16_t v = c->slot[(h + i) % PG_CHUNK_SLOTS];
+		if (!v)
+			return -1;
+		if (!strcmp(c->key[v - 1], key))
+			return v - 1;
+	}
+	return -1;
+}
+
+static void pg_chunk_mark_added(struct pg_chunk *c, const char *key)
+{
+	int i = key ? chunk_find(c, key) : -1;
+	if (i >= 0)
+		c->added[i] = true;
+}
+
+static int chunk_put(struct pg_pipe *c, const char *v, size_t n)
+{
+	if (c->text_cap - c->text_len < n + 1) {
+		size_t cap = c->text_cap ? c->text_cap : 65536;
+		while (cap - c->text_len < n + 1)
+			cap *= 2;
+		char *t = realloc(c->text, cap);
+		if (!t)
+			return -ENOMEM;
+		c->text = t;
+		c->text_cap = cap;
+	}
+	memcpy(c->text + c->text_len, v, n);
+	c->text_len += n;
+	c->text[c->text_len] = '\0';
+	return 0;
+}
+
+/* Column col of the chunk's events as an array literal: strings quoted
+ * (backslash and quote escaped), NULL for a missing one. */
+static int chunk_array(struct pg_pipe *t, const struct pg_chunk *c, int col)
+{
+	int r = 0;
+	t->text_len = 0;
+	r = chunk_put(t, "{", 1);
+	for (unsigned i = 0; r == 0 && i < c->n; i++) {
+		const om_store_event *ev = c->ev[i];
+		char num[32];
+		const char *v = NULL;
+		bool text = true;
+		int64_t n = 0;
+		switch (col) {
+		case 1: text = false, n = (int64_t)ev->ts; break;
+		case 2: v = c->day[i]; break;
+		case 3: v = ev->tenant; break;
+		case 4: v = ev->gateway; break;
+		case 5: v = ev->event_type; break;
+		case 6: v = ev->category; break;
+		case 7: text = false, n = ev->severity; break;
+		case 8: v = ev->action; break;
+		case 9: v = ev->src_ip && *ev->src_ip ? ev->src_ip : NULL; break;
+		case 10: text = false, n = ev->src_port; break;
+		case 11: v = ev->dest_ip && *ev->dest_ip ? ev->dest_ip : NULL; break;
+		case 12: text = false, n = ev->dest_port; break;
+		case 13: v = ev->proto; break;
+		case 14: v = ev->signature; break;
+		case 15: text = false, n = ev->signature_id; break;
+		case 16: v = ev->eve_json; break;
+		case 17: v = c->key[i]; break;
+		}
+		if (i > 0)
+			r = chunk_put(t, ",", 1);
+		if (r < 0)
+			break;
+		if (!text) {
+			int k = snprintf(num, sizeof(num), "%" PRId64, n);
+			r = chunk_put(t, num, (size_t)k);
+			continue;
+		}
+		if (!v) {
+			r = chunk_put(t, "NULL", 4);
+			continue;
+		}
+		r = chunk_put(t, "\"", 1);
+		const char *q = v;
+		while (r == 0 && *q) {
+			size_t run = strcspn(q, "\"\\");
+			r = chunk_put(t, q, run);
+			q += run;
+			if (r == 0 && *q) {
+				char esc[2] = {'\\', *q};
+				r = chunk_put(t, esc, 2);
+				q++;
+			}
+		}
+		if (r == 0)
+			r = chunk_put(t, "\"", 1);
+	}
+	if (r == 0)
+		r = chunk_put(t, "}", 1);
+	return r;
+}
+
+/* Sends the chunk's statement into the pipeline (its results are read by
+ * the drain that follows). */
+/* Sends the chunk being filled into the pipeline (its results are read by
+ * a later drain) and starts the next one. */
+static int pg_chunk_send(om_store *s)
+{
+	struct pg_pipe *p = s->pipe;
+	struct pg_chunk *c = &p->chunk[p->cur];
+	om_db_stmt *st = get_stmt(s, ST_EVENTS_PG);
+	int r = 0;
+
+	if (!st)
+		return -EIO;
+	for (int col = 1; r == 0 && col <= 17; col++) {
+		r = chunk_array(p, c, col);
+		if (r == 0)
+			r = bind_text(st, col, p->text);
+	}
+	if (r < 0)
+		return r;
+	if (p->n >= PG_PIPE_MAX + PG_CHUNKS)
+		return -EIO; /* cannot happen: there is room for every chunk */
+	r = pg_queue(s, st, &chunk_mark[p->cur]);
+	if (r == 0)
+		p->cur++;
+	return r;
+}
+
+/* om_store_add_event on PostgreSQL: the event joins the open batch's chunk
+ * (sent as one statement with the others, pipelined); an event too big for
+ * the arena goes alone. */
 static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 {
 	om_db_stmt *st;
@@ -1208,19 +1461,41 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 	r = pg_pipe_ready(s);
 	if (r < 0)
 		return after_failure(s, r);
-	st = get_stmt(s, ST_EVENT_PG);
-	if (!st)
-		return after_failure(s, -EIO);
-	const om_store_event *c = arena_copy(s->pipe, ev);
-	if (!c) {
+	struct pg_chunk *c = &s->pipe->chunk[s->pipe->cur];
+	char key[33];
+	event_key(ev, 0, key);
+	int dup = chunk_find(c, key);
+	if (dup >= 0) {
+		const om_store_event *o = c->ev[dup];
+		if (!strcmp(o->tenant, ev->tenant) && !strcmp(o->gateway, ev->gateway) &&
+		    !strcmp(o->eve_json, ev->eve_json))
+			return batch_tick(s); /* the same event twice in the chunk */
+		/* a collision: the chunk first, then this one as a known key */
 		r = pg_drain(s);
 		if (r < 0)
 			return after_failure(s, r);
-		c = arena_copy(s->pipe, ev);
+		c = &s->pipe->chunk[s->pipe->cur];
 	}
-	bind_event_pg(st, ev, day, 0);
-	if (!c) {
+	/* prepared before the chunk holds anything: preparing reads the
+	 * pipeline first (the drain), which sends a chunk that is not empty */
+	if (c->n == 0 && !s->stmt[ST_EVENTS_PG] && !get_stmt(s, ST_EVENTS_PG))
+		return after_failure(s, -EIO);
+	const om_store_event *cp = NULL;
+	if (c->n < PG_CHUNK_MAX)
+		cp = arena_copy(s->pipe, ev);
+	if (!cp) {
+		r = pg_drain(s);
+		if (r < 0)
+			return after_failure(s, r);
+		c = &s->pipe->chunk[s->pipe->cur];
+		cp = arena_copy(s->pipe, ev);
+	}
+	if (!cp) {
 		/* larger than the arena: on its own, waiting for the result */
+		st = get_stmt(s, ST_EVENT_PG);
+		if (!st)
+			return after_failure(s, -EIO);
+		bind_event_pg(st, ev, day, 0);
 		r = om_db_step(st);
 		int64_t added = r == 1 ? om_db_column_int64(st, 0) : 0;
 		om_db_reset(st);
@@ -1231,9 +1506,29 @@ static int add_event_pg(om_store *s, const om_store_event *ev, const char *day)
 			return after_failure(s, r);
 		return batch_tick(s);
 	}
-	r = pg_queue(s, st, c);
+	/* in pipeline mode while the chunk holds events: anything synchronous
+	 * on the connection drains (sends the chunk and reads its result) first */
+	r = om_db_pipeline_enter(s->db);
 	if (r < 0)
 		return after_failure(s, r);
+	unsigned i = c->n++;
+	c->ev[i] = cp;
+	memcpy(c->key[i], key, sizeof(key));
+	snprintf(c->day[i], sizeof(c->day[i]), "%s", day);
+	c->added[i] = false;
+	for (uint32_t k = 0, h = chunk_hash(key); k < PG_CHUNK_SLOTS; k++) {
+		uint16_t *slot = &c->slot[(h + k) % PG_CHUNK_SLOTS];
+		if (!*slot) {
+			*slot = (uint16_t)(i + 1);
+			break;
+		}
+	}
+	if (c->n == PG_CHUNK_MAX) {
+		/* sent ahead; read back when every chunk is out (or at a drain) */
+		r = s->pipe->cur + 1 < PG_CHUNKS ? pg_chunk_send(s) : pg_drain(s);
+		if (r < 0)
+			return after_failure(s, r);
+	}
 	return batch_tick(s);
 }
 
@@ -1413,6 +1708,10 @@ void om_store_discard(om_store *s)
 	s->pending = 0;
 	rollup_clear(s);
 	s->last_watched.valid = false;
+	if (s->pipe) {
+		pg_chunk_clear(s->pipe);
+		s->pipe->used = 0;
+	}
 }
 
 void om_store_set_batch_size(om_store *s, unsigned n)
@@ -1429,8 +1728,10 @@ om_store *om_store_close(om_store *s)
 		om_db_rollback(s->db);
 	finalize_all(s);
 	om_db_close(s->db);
-	if (s->pipe)
+	if (s->pipe) {
 		free(s->pipe->arena);
+		free(s->pipe->text);
+	}
 	free(s->pipe);
 	free(s->rollup);
 	free(s);

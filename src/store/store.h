@@ -103,6 +103,8 @@ int om_store_parsed_add(om_store_parsed *p, const char *line, size_t len, const 
                         const char *gateway);
 /* The lines kept so far. */
 uint64_t om_store_parsed_lines(const om_store_parsed *p);
+/* The memory the set holds (what counts against its max_bytes). */
+size_t om_store_parsed_bytes(const om_store_parsed *p);
 typedef struct om_store_parsed_counts {
 	uint64_t stored, ignored, invalid;
 } om_store_parsed_counts;
@@ -339,6 +341,10 @@ int om_store_gateway_by_cred(om_store *s, const char *cred_hash, om_store_gatewa
  * and backlog. */
 int om_store_gateway_seen(om_store *s, const char *id, om_usec now, const char *version,
                           uint64_t events_added, uint64_t drops, uint64_t backlog);
+/* The same inside the open batch transaction (no commit before it): the
+ * group commit records a push with its events. */
+int om_store_gateway_seen_tx(om_store *s, const char *id, om_usec now, const char *version,
+                             uint64_t events_added, uint64_t drops, uint64_t backlog);
 /* tenant NULL: every tenant's. */
 int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
                           size_t *ret_n);

@@ -89,8 +89,8 @@ static void *push_thread(void *arg)
 	om_store_parsed *parsed = NULL;
 	p->rc = con_ingest_parse(p->tenant, p->gateway, z, len, &parsed, NULL, &p->res);
 	if (p->rc == 0)
-		p->rc = con_ingest_commit(&p->sh->q, p->sh->s, &p->sh->store_lock, p->gateway,
-		                          p->batch, parsed, 1000, &p->res, &p->seen);
+		p->rc = con_ingest_commit(&p->sh->q, p->gateway, p->batch, parsed, 1000, &p->res,
+		                          &p->seen);
 	om_store_parsed_free(parsed);
 	free(z);
 	if (p->rc == 0) {
@@ -117,8 +117,9 @@ static void test_group_commit(void **state)
 	pthread_mutex_init(&sh.store_lock, NULL);
 	sh.path = t.path;
 	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
-	/* held: the first pusher becomes the writer and waits for it, the other
-	 * seven queue up behind, and are written together by the next writer */
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
+	/* held: the writer takes the first pusher's batch and waits for it, the
+	 * other seven queue up behind, and are written together next */
 	pthread_mutex_lock(&sh.store_lock);
 	for (int i = 0; i < THREADS; i++) {
 		memset(&p[i], 0, sizeof(p[i]));
@@ -173,6 +174,7 @@ static void test_group_commit(void **state)
 	}
 	/* b6 pushed twice in one group: stored once, the other a duplicate */
 	assert_int_equal(seen, 1);
+	con_ingest_stop(&sh.q);
 	om_store_close(sh.s);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), total);
 	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), total);
@@ -199,6 +201,7 @@ static void test_recorded_batch(void **state)
 	pthread_mutex_init(&sh.store_lock, NULL);
 	sh.path = t.path;
 	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
 	for (int round = 0; round < 2; round++) {
 		memset(&p, 0, sizeof(p));
 		p.sh = &sh;
@@ -213,11 +216,140 @@ static void test_recorded_batch(void **state)
 		assert_int_equal(p.res.stored, round == 0 ? 30 : 0);
 		assert_int_equal(p.visible, 30);
 	}
+	con_ingest_stop(&sh.q);
 	om_store_close(sh.s);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 30);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM console_batches"), 1);
 	pthread_mutex_destroy(&sh.store_lock);
 	con_ingest_queue_destroy(&sh.q);
+	tmpdb_remove(&t);
+}
+
+
+/* PostgreSQL: two writers on connections of their own, many pushers at
+ * once, a batch pushed twice: every batch committed once, all answered. */
+static void test_two_writers(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	struct tmpdb t;
+	struct shared sh;
+	struct push p[N];
+	pthread_t th[N];
+	pthread_mutex_t lock2;
+	om_store *s2 = NULL;
+	char err[256] = "";
+
+	if (!tb_pg()) {
+		skip(); /* one writer on SQLite (one writer at a time there) */
+		return;
+	}
+	tmpdb_make(&t);
+	memset(&sh, 0, sizeof(sh));
+	con_ingest_queue_init(&sh.q);
+	pthread_mutex_init(&sh.store_lock, NULL);
+	pthread_mutex_init(&lock2, NULL);
+	sh.path = t.path;
+	assert_int_equal(om_store_open(t.path, &sh.s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_open(t.path, &s2, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&sh.q, sh.s, &sh.store_lock), 0);
+	assert_int_equal(con_ingest_start(&sh.q, s2, &lock2), 0);
+	assert_int_equal(con_ingest_start(&sh.q, s2, &lock2), -E2BIG);
+	int64_t total = 0;
+	for (int i = 0; i < N; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].sh = &sh;
+		p[i].gw = i == N - 1 ? 0 : i; /* the last pushes gateway 0's batch again */
+		p[i].n = 1500 + (i == N - 1 ? 0 : i);
+		snprintf(p[i].gateway, sizeof(p[i].gateway), "g%d", p[i].gw);
+		snprintf(p[i].tenant, sizeof(p[i].tenant), "t%d", p[i].gw);
+		snprintf(p[i].batch, sizeof(p[i].batch), "b%d", p[i].gw);
+		if (i < N - 1)
+			total += p[i].n;
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, push_thread, &p[i]), 0);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	int seen = 0;
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(p[i].rc, 0);
+		assert_int_equal(p[i].visible, p[i].n);
+		seen += p[i].seen;
+	}
+	assert_int_equal(seen, 1);
+	con_ingest_stop(&sh.q);
+	assert_int_equal(sh.q.batches, N);
+	om_store_close(s2);
+	om_store_close(sh.s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), total);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), total);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM console_batches"), N - 1);
+	pthread_mutex_destroy(&lock2);
+	pthread_mutex_destroy(&sh.store_lock);
+	con_ingest_queue_destroy(&sh.q);
+	tmpdb_remove(&t);
+}
+
+
+/* The queue's cap on parsed sets: past it a batch is refused (unless none
+ * waits), and the space is given back when the queued ones are written. */
+static void test_queue_cap(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	pthread_mutex_t lock;
+	con_ingest_queue q;
+	char err[256] = "";
+	om_store_parsed *set[3];
+	con_ingest_job job[3];
+
+	tmpdb_make(&t);
+	pthread_mutex_init(&lock, NULL);
+	con_ingest_queue_init(&q);
+	assert_int_equal(q.max_bytes, CON_INGEST_QUEUED_MAX);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&q, s, &lock), 0);
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		unsigned char *z = body(i, 40, &len);
+		char gw[8], tn[8];
+		con_ingest_result res;
+		snprintf(gw, sizeof(gw), "g%d", i);
+		snprintf(tn, sizeof(tn), "t%d", i);
+		assert_int_equal(con_ingest_parse(tn, gw, z, len, &set[i], NULL, &res), 0);
+		free(z);
+		job[i] = (con_ingest_job){
+		    .gateway = i == 0 ? "g0" : i == 1 ? "g1" : "g2", .batch_id = "b", .parsed = set[i],
+		    .res = res};
+	}
+	size_t one = om_store_parsed_bytes(set[0]);
+	assert_true(one > 0);
+	/* room for one set and a half: the first goes in, the second not */
+	q.max_bytes = one + one / 2;
+	pthread_mutex_lock(&lock); /* the writer waits with what it took */
+	assert_int_equal(con_ingest_submit(&q, &job[0]), 0);
+	assert_int_equal(con_ingest_submit(&q, &job[1]), -ENOBUFS);
+	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&q.m);
+	while (!job[0].done)
+		pthread_cond_wait(&q.cv, &q.m);
+	assert_int_equal(q.queued_bytes, 0);
+	pthread_mutex_unlock(&q.m);
+	/* nothing queued: even a set larger than the cap goes in */
+	q.max_bytes = 1;
+	assert_int_equal(con_ingest_submit(&q, &job[2]), 0);
+	con_ingest_stop(&q);
+	assert_true(job[2].done);
+	assert_int_equal(job[0].rc, 0);
+	assert_int_equal(job[2].rc, 0);
+	for (int i = 0; i < 3; i++)
+		om_store_parsed_free(set[i]);
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 80);
+	con_ingest_queue_destroy(&q);
+	pthread_mutex_destroy(&lock);
 	tmpdb_remove(&t);
 }
 
@@ -248,6 +380,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_recorded_batch),
+	    cmocka_unit_test(test_two_writers),
+	    cmocka_unit_test(test_queue_cap),
 	    cmocka_unit_test(test_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

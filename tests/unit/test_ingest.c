@@ -15,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../store/backend.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 /* The store is an SQLite file beside the spool, or a PostgreSQL database
@@ -274,11 +277,127 @@ static void test_import_spool(void **state)
 	assert_int_equal(query("SELECT count(*) FROM events"), 5000);
 }
 
+
+/* ---- the field scanner (evescan.c) against jansson ---- */
+
+static void same_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		assert_true(a == b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* The scanner's answer for line: when it answers, jansson takes the line too
+ * and gives the same fields. Returns whether it answered. */
+static bool scan_agrees(const char *line)
+{
+	size_t len = strlen(line);
+	char *scratch = malloc(len + 16);
+	store_eve_fields a, b;
+	assert_non_null(scratch);
+	bool ok = store_eve_scan(line, len, scratch, &a);
+	json_error_t e;
+	json_t *ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
+	if (ok) {
+		assert_true(json_is_object(ev));
+		store_eve_fields_of(ev, &b);
+		same_str(a.event_type, b.event_type);
+		same_str(a.timestamp, b.timestamp);
+		same_str(a.src_ip, b.src_ip);
+		same_str(a.dest_ip, b.dest_ip);
+		same_str(a.proto, b.proto);
+		same_str(a.tenant, b.tenant);
+		same_str(a.gateway, b.gateway);
+		same_str(a.category, b.category);
+		same_str(a.action, b.action);
+		same_str(a.signature, b.signature);
+		same_str(a.anomaly_event, b.anomaly_event);
+		assert_int_equal(a.has_src_port, b.has_src_port);
+		assert_int_equal(a.src_port, b.src_port);
+		assert_int_equal(a.has_dest_port, b.has_dest_port);
+		assert_int_equal(a.dest_port, b.dest_port);
+		assert_int_equal(a.has_severity, b.has_severity);
+		assert_int_equal(a.severity, b.severity);
+		assert_int_equal(a.has_signature_id, b.has_signature_id);
+		assert_int_equal(a.signature_id, b.signature_id);
+		assert_int_equal(a.om_obj, b.om_obj);
+		assert_int_equal(a.alert_obj, b.alert_obj);
+		assert_int_equal(a.anomaly_obj, b.anomaly_obj);
+	}
+	json_decref(ev);
+	free(scratch);
+	return ok;
+}
+
+static void test_scan(void **state)
+{
+	(void)state;
+	/* read by the scanner itself (the usual lines, escapes, odd types) */
+	static const char *const fast[] = {
+	    "{\"timestamp\":\"2024-05-01T10:00:00.000000+0000\",\"event_type\":\"alert\","
+	    "\"src_ip\":\"203.0.113.9\",\"src_port\":40000,\"dest_ip\":\"192.168.1.2\","
+	    "\"dest_port\":22,\"proto\":\"TCP\",\"flow\":{\"pkts\":[1,2.5,-3,true,false,null]},"
+	    "\"alert\":{\"signature_id\":9000001,\"signature\":\"scan \\\"x\\\" \\\\ \\/ \\u00e9"
+	    "\\u3042\\n\"},\"omamori\":{\"category\":\"recon\",\"severity\":2,\"tenant\":\"t\","
+	    "\"gateway\":\"g\",\"action\":\"blocked\"}}",
+	    " { \"event_type\" : \"anomaly\" , \"anomaly\" : { \"event\" : \"bad\" } ,"
+	    " \"omamori\" : { \"tenant\" : \"t\" , \"gateway\" : \"g\" } }\r",
+	    /* wrong types: as jansson, absent */
+	    "{\"event_type\":\"alert\",\"src_port\":\"22\",\"dest_port\":22.0,\"proto\":6,"
+	    "\"alert\":[],\"omamori\":{\"severity\":\"high\",\"tenant\":1}}",
+	    "{\"event_type\":\"alert\",\"alert\":{\"signature_id\":-0,\"signature\":null},"
+	    "\"src_port\":-99999999999999999,\"x\":{\"omamori\":{\"tenant\":\"deep\"}}}",
+	    "{}",
+	    "{\"a\":{},\"b\":[],\"c\":[[]],\"d\":\"\",\"\":0}",
+	};
+	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++)
+		assert_true(scan_agrees(fast[i]));
+	/* left to jansson: refused by it, or not judged here */
+	static const char *const slow[] = {
+	    "{\"event_type\":\"alert\",\"event_type\":\"flow\"}", /* duplicate */
+	    "{\"omamori\":{\"tenant\":\"a\",\"tenant\":\"b\"}}",     /* duplicate, nested */
+	    "{\"a\":1}x",
+	    "{\"a\":1,}",
+	    "{\"a\":01}",
+	    "{\"a\":1e5}",
+	    "{\"a\":1.}",
+	    "{\"a\":-}",
+	    "{\"a\":1234567890123456789}", /* 19 characters */
+	    "{\"a\":\"\\u0000\"}",
+	    "{\"a\":\"\\ud83d\\ude00\"}",
+	    "{\"a\":\"\\x\"}",
+	    "{\"a\":\"\\u12\"}",
+	    "{\"a\":\"tab\there\"}",
+	    "{\"a\":\"caf\xc3\xa9\"}",
+	    "{\"\\u0061\":1,\"a\":2}", /* a duplicate jansson sees after unescaping */
+	    "{\"a\":tru}",
+	    "{\"a\" 1}",
+	    "[1]",
+	    "\"x\"",
+	    "",
+	    "{\"a\":[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+	    "{\"a\":\"unterminated}",
+	};
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+		assert_false(scan_agrees(slow[i]));
+	/* an object with many keys: not judged past the cap */
+	char big[4096];
+	size_t n = 0;
+	big[n++] = '{';
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+	big[n++] = '}';
+	big[n] = '\0';
+	assert_false(scan_agrees(big));
+}
+
 int main(void)
 {
 	om_i18n_init();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_time),
+	    cmocka_unit_test(test_scan),
 	    cmocka_unit_test_setup_teardown(test_import_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_spool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parsed, setup, teardown),

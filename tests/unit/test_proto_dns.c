@@ -527,7 +527,7 @@ static void test_rdata_types(void **unused)
 	question(&q, "", 255); /* "." ANY */
 	udp(&c, 0, 43000, 53, &q);
 	pkt a = {.n = 0};
-	hdr(&a, 0x0a0b, 0x8180, 1, 9, 0, 0);
+	hdr(&a, 0x0a0b, 0x8180, 1, 11, 0, 0);
 	question(&a, "", 255);
 	size_t at;
 	/* DS: key tag 12345, algorithm 8, digest type 2, digest de ad */
@@ -606,6 +606,16 @@ static void test_rdata_types(void **unused)
 	at = rr_fixed(&a, 2, 100);
 	name(&a, "");
 	rr_end(&a, at);
+	/* A 0.10.100.255: octets of one, two and three digits */
+	name(&a, "");
+	at = rr_fixed(&a, 1, 100);
+	put(&a, "\x00\x0a\x64\xff", 4);
+	rr_end(&a, at);
+	/* AAAA 2001:db8:ab:cdef::1, written in full */
+	name(&a, "");
+	at = rr_fixed(&a, 28, 100);
+	put(&a, "\x20\x01\x0d\xb8\x00\xab\xcd\xef\x00\x00\x00\x00\x00\x00\x00\x01", 16);
+	rr_end(&a, at);
 	udp(&c, 1, 43000, 53, &a);
 	cap_close(&c);
 
@@ -627,6 +637,9 @@ static void test_rdata_types(void **unused)
 	    "{\"rrname\":\"\",\"rrtype\":\"65280\",\"ttl\":100,\"rdata\":\"\\\\# 2 0102\"}",
 	    "{\"rrname\":\"\",\"rrtype\":\"A\",\"ttl\":100,\"rdata\":\"\\\\# 3 0a0001\"}",
 	    "{\"rrname\":\"\",\"rrtype\":\"NS\",\"ttl\":100,\"rdata\":\"\"}",
+	    "{\"rrname\":\"\",\"rrtype\":\"A\",\"ttl\":100,\"rdata\":\"0.10.100.255\"}",
+	    "{\"rrname\":\"\",\"rrtype\":\"AAAA\",\"ttl\":100,"
+	    "\"rdata\":\"2001:0db8:00ab:cdef:0000:0000:0000:0001\"}",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (lines_with(eve, "\"type\":\"answer\"", want[i], NULL) != 1)

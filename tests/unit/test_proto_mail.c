@@ -24,7 +24,7 @@ struct mrec {
 	char anomalies[1024];
 	int nfiles, closed_ok, closed_cut;
 	char names[512];
-	uint8_t data[4096]; /* the bytes of every file, in order */
+	uint8_t data[16384]; /* the bytes of every file, in order */
 	size_t len;
 };
 
@@ -306,6 +306,136 @@ static void test_limits(void **state)
 	assert_int_equal(r.closed_cut, 1);
 	assert_int_equal(mime_status(m), MIME_ST_PARSE_ERROR);
 	mime_free(m);
+}
+
+/* base64 encoding written out here (RFC 4648 4.), for the decoder's input */
+static size_t b64_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = al[v >> 18 & 63];
+		out[o++] = al[v >> 12 & 63];
+		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? al[v & 63] : '=';
+	}
+	return o;
+}
+
+/* A base64 attachment larger than the decoder's output run (4096 bytes),
+ * with lines of 76 characters, of 75 (quanta split over lines), with
+ * spaces and a tab inside quanta, fed at once and in pieces: the file's
+ * bytes are the original ones in every case. */
+static void test_base64_stream(void **state)
+{
+	(void)state;
+	enum { N = 10001 };
+	static uint8_t orig[N];
+	for (size_t i = 0; i < N; i++)
+		orig[i] = (uint8_t)(i * 131 + (i >> 7)); /* every byte value */
+	static char enc[N / 3 * 4 + 8], msg[32768], out[65536];
+	size_t el = b64_encode(orig, N, enc);
+	const size_t widths[] = {76, 75, 13};
+	const size_t steps[] = {0, 1, 7, 1400};
+	for (size_t w = 0; w < 3; w++) {
+		size_t ml =
+		    (size_t)snprintf(msg, sizeof(msg),
+		                     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+		                     "Content-Disposition: attachment; filename=x.bin\r\n"
+		                     "Content-Transfer-Encoding: base64\r\n\r\n");
+		for (size_t i = 0; i < el; i += widths[w]) {
+			size_t k = el - i < widths[w] ? el - i : widths[w];
+			if (w == 2) {
+				/* white space inside the quanta: " ab\tc..." */
+				msg[ml++] = ' ';
+				memcpy(msg + ml, enc + i, k < 2 ? k : 2);
+				ml += k < 2 ? k : 2;
+				if (k > 2) {
+					msg[ml++] = '\t';
+					memcpy(msg + ml, enc + i + 2, k - 2);
+					ml += k - 2;
+				}
+			} else {
+				memcpy(msg + ml, enc + i, k);
+				ml += k;
+			}
+			msg[ml++] = '\r';
+			msg[ml++] = '\n';
+		}
+		memcpy(msg + ml, "--b--\r\n", 8);
+		for (size_t s = 0; s < 4; s++) {
+			struct mrec r;
+			run_mime(msg, steps[s], NULL, &r, out, sizeof(out));
+			assert_string_equal(r.anomalies, "");
+			assert_int_equal(r.nfiles, 1);
+			assert_int_equal(r.closed_ok, 1);
+			assert_int_equal(r.len, N);
+			assert_memory_equal(r.data, orig, N);
+		}
+	}
+}
+
+/* what a decoder holds after plain message b: its email object, URLs,
+ * kept header fields, body text and first attachment */
+static void mime_state(const char *b, char *out, size_t cap)
+{
+	struct mrec r;
+	memset(&r, 0, sizeof(r));
+	mime *m = mime_new(&mlim, &mops, &r);
+	assert_non_null(m);
+	mime_feed(m, (const uint8_t *)b, strlen(b));
+	mime_end(m, true);
+	om_buf o;
+	om_buf_init(&o, 1 << 16);
+	om_json j;
+	om_json_init(&j, &o);
+	om_json_obj_open(&j, NULL);
+	mime_write_email(&j, m);
+	mime_write_urls(&j, "all", m);
+	om_json_obj_close(&j);
+	size_t hl = 0, tl = 0, al = 0;
+	const char *h = mime_headers(m, &hl), *t = mime_text(m, &tl),
+	           *a = mime_attachment(m, 0, &al);
+	snprintf(out, cap, "%s|%.*s|%.*s|%.*s|%s|%u|%d", om_buf_cstr(&o), (int)hl, h ? h : "",
+	         (int)tl, t ? t : "", (int)al, a ? a : "", r.anomalies, mime_parts(m), r.nfiles);
+	om_buf_free(&o);
+	mime_free(m);
+}
+
+/* A freed decoder is kept for the thread's next message: nothing of a
+ * rich message (fields, URLs, an attachment cut in the middle of a base64
+ * quantum, a nested multipart, an anomaly) shows in the next one. */
+static void test_decoder_reuse(void **state)
+{
+	(void)state;
+	static char before[65536], after[65536];
+	const char *plain = "From: a@shop.example\r\nSubject: plain\r\n\r\nhello\r\n";
+	mime_state(plain, before, sizeof(before));
+	const char *rich =
+	    "From: x@evil.example\r\nTo: y@shop.example\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n"
+	    "Message-ID: <1@evil.example>\r\n"
+	    "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n"
+	    "Content-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n"
+	    "Content-Type: text/html; charset=iso-8859-1\r\n\r\n"
+	    "<a href=\"http://evil.example/x.exe\">caf\xe9</a>\r\n--i--\r\n--o\r\n"
+	    "Content-Type: application/octet-stream; name=a.bin\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nYWJjZGVm*Z2g\r\nYWJ";
+	struct mrec r;
+	memset(&r, 0, sizeof(r));
+	mime *m = mime_new(&mlim, &mops, &r);
+	assert_non_null(m);
+	mime_feed(m, (const uint8_t *)rich, strlen(rich));
+	mime_free(m); /* cut short: the attachment is closed as incomplete */
+	assert_int_equal(r.closed_cut, 1);
+	assert_non_null(strstr(r.anomalies, "MIME_INVALID_BASE64"));
+	mime_state(plain, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_null(strstr(after, "evil"));
 }
 
 /* the URL flags Suricata writes: a literal IPv4 host, a link to an .exe
@@ -933,7 +1063,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_encoded_words), cmocka_unit_test(test_multipart),
 	    cmocka_unit_test(test_boundary_crlf), cmocka_unit_test(test_japanese_bodies),
-	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_rfc822),
+	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_base64_stream),
+	    cmocka_unit_test(test_decoder_reuse), cmocka_unit_test(test_rfc822),
 	    cmocka_unit_test(test_url_flags),     cmocka_unit_test(test_smtp_pipelined),
 	    cmocka_unit_test(test_smtp_starttls), cmocka_unit_test(test_smtp_bdat_auth),
 	    cmocka_unit_test(test_smtp_errors),   cmocka_unit_test(test_smtp_gap),
