@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Two loopback sinks for the desk's notifications: a minimal SMTP server
 (each message's DATA appended to OUT.mail) and an HTTP server (each POST
-body appended to OUT.hook as one line).
+body appended to OUT.hook as one line). A port of 0 lets the system pick a
+free one; the ports in use are written to OUT.ports ("SMTP HTTP") once both
+listen.
    sinks.py SMTP_PORT HTTP_PORT OUT"""
+import os
 import http.server
 import socketserver
 import sys
@@ -56,5 +59,9 @@ class Hook(http.server.BaseHTTPRequestHandler):
 
 socketserver.TCPServer.allow_reuse_address = True
 s = socketserver.ThreadingTCPServer(('127.0.0.1', smtp_port), Smtp)
+h = http.server.ThreadingHTTPServer(('127.0.0.1', http_port), Hook)
+with open(out + '.ports.tmp', 'w') as f:
+    f.write('%d %d\n' % (s.server_address[1], h.server_address[1]))
+os.rename(out + '.ports.tmp', out + '.ports')
 threading.Thread(target=s.serve_forever, daemon=True).start()
-http.server.ThreadingHTTPServer(('127.0.0.1', http_port), Hook).serve_forever()
+h.serve_forever()
