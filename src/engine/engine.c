@@ -450,8 +450,8 @@ static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om
 	wh->flow_id = &f->flow_id;
 	wh->app_proto = om_app_proto_name(f);
 	wh->flow = f;
-	if (f->tunnel.kind) {
-		wh->tunnel = &f->tunnel;
+	if (f->tunnel && f->tunnel->kind) {
+		wh->tunnel = f->tunnel;
 		wh->tunnel_depth = f->tunnel_depth;
 	}
 }
@@ -685,7 +685,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json j;
 	char t[40];
 	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
-	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth, 0};
+	struct tunnel_ref tr = {f->tunnel && f->tunnel->kind ? f->tunnel : NULL, f->tunnel_depth,
+	                        0};
 	om_event_hdr h = {.ts = f->start,
 	                  .event_type = "flow",
 	                  .flow_id = &f->flow_id,
@@ -804,7 +805,7 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	om_json j;
 	bool ts = ev->dir == OM_DIR_TOSERVER;
 	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
-	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth,
+	struct tunnel_ref tr = {f->tunnel && f->tunnel->kind ? f->tunnel : NULL, f->tunnel_depth,
 	                        w->cur ? w->cur_cnt : 0};
 	om_usec now = w->cur ? w->cur->ts : f->last;
 	om_event_hdr h = {.ts = now,
@@ -1246,8 +1247,8 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 		h.dport = ts ? f->sport : f->cport;
 		h.proto = f->proto;
 		h.app_proto = om_app_proto_name(f);
-		if (f->tunnel.kind) {
-			tr.root = &f->tunnel;
+		if (f->tunnel && f->tunnel->kind) {
+			tr.root = f->tunnel;
 			tr.depth = f->tunnel_depth;
 		}
 	} else if (p) {

@@ -54,6 +54,10 @@ struct flow_entry {
 	bool used;
 };
 
+/* Three cache lines: a lookup loads whole lines, and the tables of a
+ * million flows are sized by it. */
+_Static_assert(sizeof(struct flow_entry) <= 192, "a flow entry grew past three cache lines");
+
 static inline struct flow_entry *entry_of(const om_flow *f)
 {
 	return (struct flow_entry *)((char *)(uintptr_t)f - offsetof(struct flow_entry, pub));
@@ -67,6 +71,7 @@ struct om_flow_table {
 	om_flow_config cfg;
 	om_hash_key key;          /* random per table: bucket placement */
 	struct flow_entry *flows; /* max_flows entries */
+	om_tunnel_layer *tunnels; /* max_flows: tunnels[i] for flows[i] (om_flow.tunnel) */
 	struct flow_entry **buckets;
 	uint64_t nbuckets;       /* power of two */
 	struct flow_entry *free; /* chained through hnext */
@@ -359,6 +364,15 @@ static void *table_alloc(size_t n, size_t size)
 	return m;
 }
 
+/* The same in small pages (touched sparsely: a page each where used). */
+static void *table_alloc_small(size_t n, size_t size)
+{
+	if (n == 0 || size > SIZE_MAX / n)
+		return NULL;
+	void *m = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static void table_release(void *m, size_t n, size_t size)
 {
 	if (m)
@@ -386,7 +400,8 @@ om_flow_table *om_flow_table_new(const om_flow_config *cfg)
 	t->nbuckets = p2;
 	t->flows = table_alloc((size_t)cfg->max_flows, sizeof(struct flow_entry));
 	t->buckets = table_alloc((size_t)p2, sizeof(struct flow_entry *));
-	if (!t->flows || !t->buckets)
+	t->tunnels = table_alloc_small((size_t)cfg->max_flows, sizeof(om_tunnel_layer));
+	if (!t->flows || !t->buckets || !t->tunnels)
 		return om_flow_table_free(t);
 	/* A table without a kernel random source still gets a key that no
 	 * remote sender knows (clocks, addresses); nothing else to do. */
@@ -437,6 +452,7 @@ om_flow_table *om_flow_table_free(om_flow_table *t)
 		return NULL;
 	table_release(t->flows, (size_t)t->cfg.max_flows, sizeof(struct flow_entry));
 	table_release(t->buckets, (size_t)t->nbuckets, sizeof(struct flow_entry *));
+	table_release(t->tunnels, (size_t)t->cfg.max_flows, sizeof(om_tunnel_layer));
 	free(t);
 	return NULL;
 }
@@ -676,15 +692,19 @@ static inline bool key_match(const om_flow *f, const struct pkey *k, uint8_t ip_
 
 /* The key fields of a new flow beyond the addresses and ports, and what
  * the EVE tunnel object needs: the packet's outermost IP tunnel layer. */
-static void key_store(om_flow *f, const struct pkey *k, const om_packet *p)
+static void key_store(om_flow_table *t, struct flow_entry *e, const struct pkey *k,
+                      const om_packet *p)
 {
+	om_flow *f = &e->pub;
 	memcpy(f->vlan, k->vlan, sizeof(f->vlan));
 	f->vlan_count = p->vlan_count < OM_VLAN_MAX ? p->vlan_count : OM_VLAN_MAX;
 	f->tunnel_id = k->tunnel;
 	unsigned depth = 0;
 	const om_tunnel_layer *root = om_tunnel_root(p->tunnel, p->tunnel_count, &depth);
-	if (root)
-		f->tunnel = *root;
+	if (root) {
+		t->tunnels[e->idx] = *root;
+		f->tunnel = &t->tunnels[e->idx];
+	}
 	f->tunnel_depth = (uint8_t)depth;
 }
 
@@ -771,7 +791,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f->sport = swap ? k.pa : k.pb;
 		f->proto = k.proto;
 		f->ip_ver = p->ip_ver;
-		key_store(f, &k, p);
+		key_store(t, e, &k, p);
 		f->start = f->last = p->ts;
 		f->flow_id = flow_id_of(f);
 		f->state = OM_FLOW_NEW;
