@@ -182,6 +182,31 @@ static void json_key(om_json *j, const char *key)
 	}
 }
 
+/* A literal key (OM_JK): quoted, with its colon, qn bytes. */
+static inline void json_qkey(om_json *j, const char *qk, size_t qn)
+{
+#ifndef NDEBUG
+	assert(qn >= 3 && qk[0] == '"' && qk[qn - 2] == '"' && qk[qn - 1] == ':');
+	for (size_t i = 1; i + 2 < qn; i++)
+		assert(plain_byte[(unsigned char)qk[i]]);
+#endif
+	om_buf *b = j->b;
+	bool comma = j->need_comma[j->depth];
+	j->need_comma[j->depth] = true;
+	if (room(b, qn + 1)) {
+		char *d = b->data + b->len;
+		if (comma)
+			*d++ = ',';
+		memcpy(d, qk, qn);
+		d[qn] = '\0';
+		b->len = (size_t)(d + qn - b->data);
+		return;
+	}
+	if (comma)
+		om_buf_putc(b, ',');
+	om_buf_append(b, qk, qn);
+}
+
 static void json_open(om_json *j, const char *key, char c)
 {
 	json_key(j, key);
@@ -213,6 +238,33 @@ void om_json_arr_open(om_json *j, const char *key)
 void om_json_arr_close(om_json *j)
 {
 	json_close(j, ']');
+}
+
+void om_json_kobj_open(om_json *j, const char *qk, size_t qn)
+{
+	json_qkey(j, qk, qn);
+	om_buf_putc(j->b, '{');
+	assert(j->depth + 1 < OM_JSON_MAX_DEPTH);
+	j->depth++;
+	j->need_comma[j->depth] = false;
+}
+
+void om_json_kstr(om_json *j, const char *qk, size_t qn, const char *val)
+{
+	json_qkey(j, qk, qn);
+	om_json_escape(j->b, val, strlen(val));
+}
+
+void om_json_kbool(om_json *j, const char *qk, size_t qn, bool v)
+{
+	json_qkey(j, qk, qn);
+	om_buf *b = j->b;
+	if (room(b, 5)) {
+		memcpy(b->data + b->len, v ? "true" : "false", v ? 5 : 6);
+		b->len += v ? 4 : 5;
+		return;
+	}
+	om_buf_puts(b, v ? "true" : "false");
 }
 
 void om_json_str(om_json *j, const char *key, const char *val)
@@ -259,6 +311,21 @@ void om_json_u64(om_json *j, const char *key, uint64_t v)
 	char tmp[24];
 	size_t n = u64_digits(v, tmp);
 	json_key(j, key);
+	om_buf *b = j->b;
+	if (room(b, n)) {
+		memcpy(b->data + b->len, tmp, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	om_buf_append(b, tmp, n);
+}
+
+void om_json_ku64(om_json *j, const char *qk, size_t qn, uint64_t v)
+{
+	char tmp[24];
+	size_t n = u64_digits(v, tmp);
+	json_qkey(j, qk, qn);
 	om_buf *b = j->b;
 	if (room(b, n)) {
 		memcpy(b->data + b->len, tmp, n);

@@ -159,6 +159,63 @@ static void test_json_fast_paths(void **state)
 	}
 }
 
+/* One object written with literal keys (OM_JK) and with the plain calls. */
+static void json_keyed(om_buf *b, bool literal)
+{
+	om_json j;
+	om_json_init(&j, b);
+	om_json_obj_open(&j, NULL);
+	if (literal) {
+		om_json_kstr(&j, OM_JK("timestamp"), "2024-04-01T01:00:00.083315+0000");
+		om_json_ku64(&j, OM_JK("flow_id"), 1794121436867334ull);
+		om_json_kobj_open(&j, OM_JK("flow"));
+		om_json_ku64(&j, OM_JK("age"), 0);
+		om_json_kbool(&j, OM_JK("alerted"), false);
+		om_json_kbool(&j, OM_JK("syn"), true);
+		om_json_kstr(&j, OM_JK("state"), "a\"b\x01");
+		om_json_obj_close(&j);
+		om_json_ku64(&j, OM_JK("x"), 18446744073709551615ull);
+	} else {
+		om_json_str(&j, "timestamp", "2024-04-01T01:00:00.083315+0000");
+		om_json_u64(&j, "flow_id", 1794121436867334ull);
+		om_json_obj_open(&j, "flow");
+		om_json_u64(&j, "age", 0);
+		om_json_bool(&j, "alerted", false);
+		om_json_bool(&j, "syn", true);
+		om_json_str(&j, "state", "a\"b\x01");
+		om_json_obj_close(&j);
+		om_json_u64(&j, "x", 18446744073709551615ull);
+	}
+	om_json_obj_close(&j);
+}
+
+/* Literal keys (OM_JK) write the same bytes as the plain calls, also when
+ * the buffer's maximum is reached anywhere in the line. */
+static void test_json_literal_keys(void **state)
+{
+	(void)state;
+	om_buf a, b;
+	om_buf_init(&a, 4096);
+	json_keyed(&a, false);
+	size_t whole = a.len;
+	assert_string_equal(om_buf_cstr(&a),
+	                    "{\"timestamp\":\"2024-04-01T01:00:00.083315+0000\","
+	                    "\"flow_id\":1794121436867334,\"flow\":{\"age\":0,\"alerted\":false,"
+	                    "\"syn\":true,\"state\":\"a\\\"b\\u0001\"},\"x\":18446744073709551615}");
+	om_buf_free(&a);
+	for (size_t max = 0; max <= whole + 1; max++) {
+		om_buf_init(&a, max);
+		om_buf_init(&b, max);
+		json_keyed(&a, false);
+		json_keyed(&b, true);
+		assert_int_equal(a.len, b.len);
+		assert_int_equal(a.toobig, b.toobig);
+		assert_memory_equal(a.data ? a.data : "", b.data ? b.data : "", a.len);
+		om_buf_free(&a);
+		om_buf_free(&b);
+	}
+}
+
 /* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
  * addresses made of random words, many of them zero (every run of zeros,
  * embedded IPv4 forms). */
@@ -369,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_json_writer),
 	    cmocka_unit_test(test_json_hostile_bytes),
 	    cmocka_unit_test(test_json_fast_paths),
+	    cmocka_unit_test(test_json_literal_keys),
 	    cmocka_unit_test(test_addr_cidr),
 	    cmocka_unit_test(test_addr_str_like_inet_ntop),
 	    cmocka_unit_test(test_parse_u64),
