@@ -61,6 +61,30 @@ static inline bool room(const om_buf *b, size_t n)
 	return b->len + n < b->cap && b->len + n <= b->max;
 }
 
+/* om_buf_putc without the call, for the brackets and commas. */
+static inline void put1(om_buf *b, char c)
+{
+	if (room(b, 1)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
+	om_buf_putc(b, c);
+}
+
+/* True if one of the 8 bytes in x is not plain (a control byte, DEL or
+ * above, the quote or the backslash): the exact byte-wise tests on a word. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline bool nonplain8(uint64_t x)
+{
+	uint64_t lt20 = (x - ONES * 0x20) & ~x;                /* a byte < 0x20 */
+	uint64_t gt7e = (x + ONES * (127 - 0x7e)) | x;         /* a byte > 0x7e */
+	uint64_t q = x ^ (ONES * '"'), bs = x ^ (ONES * '\\'); /* zero where equal */
+	uint64_t eq = ((q - ONES) & ~q) | ((bs - ONES) & ~bs);
+	return ((lt20 | gt7e | eq) & HIGHS) != 0;
+}
+
 /* The common case of a value: plain bytes that fit. Writes
  * [pre]"s"[post] and returns true, or writes nothing and returns false. */
 static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char post)
@@ -68,7 +92,14 @@ static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char 
 	if (!room(b, n + 4))
 		return false;
 	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, u + i, 8);
+		if (nonplain8(x))
+			return false;
+	}
+	for (; i < n; i++)
 		if (!plain_byte[u[i]])
 			return false;
 	char *d = b->data + b->len;
@@ -210,7 +241,7 @@ static inline void json_qkey(om_json *j, const char *qk, size_t qn)
 static void json_open(om_json *j, const char *key, char c)
 {
 	json_key(j, key);
-	om_buf_putc(j->b, c);
+	put1(j->b, c);
 	assert(j->depth + 1 < OM_JSON_MAX_DEPTH);
 	j->depth++;
 	j->need_comma[j->depth] = false;
@@ -219,7 +250,7 @@ static void json_open(om_json *j, const char *key, char c)
 static void json_close(om_json *j, char c)
 {
 	assert(j->depth > 0);
-	om_buf_putc(j->b, c);
+	put1(j->b, c);
 	j->depth--;
 }
 
@@ -243,7 +274,7 @@ void om_json_arr_close(om_json *j)
 void om_json_kobj_open(om_json *j, const char *qk, size_t qn)
 {
 	json_qkey(j, qk, qn);
-	om_buf_putc(j->b, '{');
+	put1(j->b, '{');
 	assert(j->depth + 1 < OM_JSON_MAX_DEPTH);
 	j->depth++;
 	j->need_comma[j->depth] = false;

@@ -159,6 +159,34 @@ static void test_json_fast_paths(void **state)
 	}
 }
 
+/* Strings are checked a word at a time: every byte value at every place
+ * of a 19-byte string (two words and a tail) is copied as it is exactly
+ * when it is printable ASCII or DEL, other than the quote and the
+ * backslash. */
+static void test_json_escape_words(void **state)
+{
+	(void)state;
+	om_buf b;
+	char s[19], quoted[21];
+	for (unsigned pos = 0; pos < sizeof(s); pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			memset(s, 'a', sizeof(s));
+			s[pos] = (char)c;
+			quoted[0] = '"';
+			memcpy(quoted + 1, s, sizeof(s));
+			quoted[sizeof(s) + 1] = '"';
+			om_buf_init(&b, 256);
+			om_json_escape(&b, s, sizeof(s));
+			/* DEL needs no escape either */
+			bool plain = c >= 0x20 && c <= 0x7f && c != '"' && c != '\\';
+			bool same = b.len == sizeof(quoted) && memcmp(b.data, quoted, b.len) == 0;
+			if (plain != same)
+				fail_msg("byte 0x%02x at %u: %s", c, pos, om_buf_cstr(&b));
+			om_buf_free(&b);
+		}
+	}
+}
+
 /* One object written with literal keys (OM_JK) and with the plain calls. */
 static void json_keyed(om_buf *b, bool literal)
 {
@@ -427,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_json_hostile_bytes),
 	    cmocka_unit_test(test_json_fast_paths),
 	    cmocka_unit_test(test_json_literal_keys),
+	    cmocka_unit_test(test_json_escape_words),
 	    cmocka_unit_test(test_addr_cidr),
 	    cmocka_unit_test(test_addr_str_like_inet_ntop),
 	    cmocka_unit_test(test_parse_u64),
