@@ -187,6 +187,50 @@ static void test_json_escape_words(void **state)
 	}
 }
 
+/* om_cidr_contains against the byte-wise rule, for every prefix length,
+ * networks with and without host bits, and addresses that differ from the
+ * network in one bit at every place. */
+static bool cidr_bytewise(const om_cidr *c, const om_addr *a)
+{
+	unsigned full = c->prefix / 8, rem = c->prefix % 8;
+	if (memcmp(c->addr.b, a->b, full) != 0)
+		return false;
+	if (rem == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rem);
+	return (a->b[full] & mask) == c->addr.b[full];
+}
+
+static void test_cidr_contains_words(void **state)
+{
+	(void)state;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (unsigned prefix = 0; prefix <= 128; prefix++) {
+		for (unsigned round = 0; round < 8; round++) {
+			om_cidr c;
+			for (unsigned i = 0; i < 16; i++) {
+				x = x * 6364136223846793005ull + 1442695040888963407ull;
+				c.addr.b[i] = (uint8_t)(x >> 56);
+			}
+			c.prefix = (uint8_t)prefix;
+			if (round % 2 == 0) /* without host bits, as om_cidr_parse gives */
+				for (unsigned i = 0; i < 16; i++) {
+					unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+					if (bits < 8)
+						c.addr.b[i] &= (uint8_t)(0xff00u >> bits);
+				}
+			om_addr a = c.addr;
+			assert_true(om_cidr_contains(&c, &a) == cidr_bytewise(&c, &a));
+			for (unsigned bit = 0; bit < 128; bit++) {
+				a = c.addr;
+				a.b[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+				if (om_cidr_contains(&c, &a) != cidr_bytewise(&c, &a))
+					fail_msg("prefix %u round %u bit %u", prefix, round, bit);
+			}
+		}
+	}
+}
+
 /* One object written with literal keys (OM_JK) and with the plain calls. */
 static void json_keyed(om_buf *b, bool literal)
 {
@@ -226,10 +270,11 @@ static void test_json_literal_keys(void **state)
 	om_buf_init(&a, 4096);
 	json_keyed(&a, false);
 	size_t whole = a.len;
-	assert_string_equal(om_buf_cstr(&a),
-	                    "{\"timestamp\":\"2024-04-01T01:00:00.083315+0000\","
-	                    "\"flow_id\":1794121436867334,\"flow\":{\"age\":0,\"alerted\":false,"
-	                    "\"syn\":true,\"state\":\"a\\\"b\\u0001\"},\"x\":18446744073709551615}");
+	assert_string_equal(
+	    om_buf_cstr(&a),
+	    "{\"timestamp\":\"2024-04-01T01:00:00.083315+0000\","
+	    "\"flow_id\":1794121436867334,\"flow\":{\"age\":0,\"alerted\":false,"
+	    "\"syn\":true,\"state\":\"a\\\"b\\u0001\"},\"x\":18446744073709551615}");
 	om_buf_free(&a);
 	for (size_t max = 0; max <= whole + 1; max++) {
 		om_buf_init(&a, max);
@@ -456,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_json_fast_paths),
 	    cmocka_unit_test(test_json_literal_keys),
 	    cmocka_unit_test(test_json_escape_words),
+	    cmocka_unit_test(test_cidr_contains_words),
 	    cmocka_unit_test(test_addr_cidr),
 	    cmocka_unit_test(test_addr_str_like_inet_ntop),
 	    cmocka_unit_test(test_parse_u64),
