@@ -38,6 +38,15 @@ void om_time_iso(om_usec t, char *buf, size_t n)
 			buf[0] = '\0';
 		return;
 	}
+	/* the last time this thread wrote: a flow record's header and its
+	 * start are the same time */
+	static _Thread_local om_usec cached_t;
+	static _Thread_local bool cached_ok;
+	static _Thread_local char cached_iso[32];
+	if (cached_ok && t == cached_t) {
+		memcpy(buf, cached_iso, sizeof(cached_iso));
+		return;
+	}
 	uint64_t secs = t / 1000000;
 	unsigned us = (unsigned)(t % 1000000);
 	unsigned sod = (unsigned)(secs % 86400);
@@ -74,6 +83,9 @@ void om_time_iso(om_usec t, char *buf, size_t n)
 	*p++ = '.';
 	p = put_num(p, us, 6);
 	memcpy(p, "+0000", 6);
+	memcpy(cached_iso, buf, sizeof(cached_iso));
+	cached_t = t;
+	cached_ok = true;
 }
 
 void om_time_day(om_usec t, char *buf, size_t n)

@@ -449,6 +449,22 @@ static void test_time(void **state)
 		om_time_iso(sec * 1000000 + 123, a, sizeof(a));
 		assert_string_equal(a, b);
 	}
+	/* what a thread keeps from its last call (the date, the whole
+	 * string) never leaks into the next: the same instant twice, another
+	 * instant of the same day, the day before, a time past year 9999 */
+	om_time_iso(1717199999000001ull, s, sizeof(s));
+	om_time_iso(1717199999000001ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31T23:59:59.000001+0000");
+	om_time_iso(1717113600000000ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31T00:00:00.000000+0000");
+	om_time_iso(1717113599999999ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-30T23:59:59.999999+0000");
+	om_time_iso(UINT64_MAX, s, sizeof(s));
+	assert_string_equal(s, "9999-12-31T23:59:59.999999+0000");
+	om_time_iso(UINT64_MAX, s, sizeof(s));
+	assert_string_equal(s, "9999-12-31T23:59:59.999999+0000");
+	om_time_iso(1717113599999999ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-30T23:59:59.999999+0000");
 }
 
 static void test_hash(void **state)
