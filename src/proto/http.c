@@ -139,7 +139,8 @@ struct http_state {
 	unsigned anomalies;
 	bool ended[2], dead[2], finished, error, extra09_noted;
 	/* bodies and header blocks are kept only for someone who can read
-	 * them: an observer (tx_buffer) or a file subscriber (proto_http_body) */
+	 * them: an observer (tx_buffer) or a file subscriber (proto_http_body)
+	 * that did not say it never does (no_http_bodies) */
 	bool keep;
 };
 
@@ -1220,7 +1221,7 @@ static void *http_state_new(om_flow *f, void *user, void *wctx)
 	if (!s)
 		return NULL;
 	struct om_proto_worker *pw = proto_worker(f);
-	s->keep = !pw || pw->p->nobs || pw->p->nsubs;
+	s->keep = !pw || pw->p->http_bodies_read;
 	s->w = w;
 	s->c = &w->c;
 	s->f = f;
