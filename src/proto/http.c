@@ -230,9 +230,37 @@ static int on_log(htp_log_t *log)
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
+/* htp_table_get_c(t, name) for a lower-case name, without its compare on
+ * every entry: a name of another length can only match when it is longer
+ * (libhtp's compare skips NUL bytes in it), and one of the same length
+ * matches when its bytes do, without case (a NUL never matches). */
 static const htp_header_t *header(htp_table_t *t, const char *name)
 {
-	return t ? htp_table_get_c(t, name) : NULL;
+	if (!t)
+		return NULL;
+	size_t k = strlen(name), n = htp_table_size(t);
+	for (size_t i = 0; i < n; i++) {
+		bstr *key = NULL;
+		htp_header_t *h = htp_table_get_index(t, i, &key);
+		if (!key || bstr_len(key) < k)
+			continue;
+		const uint8_t *p = bstr_ptr(key);
+		bool eq;
+		if (bstr_len(key) == k) {
+			eq = true;
+			for (size_t c = 0; c < k && eq; c++) {
+				uint8_t a = p[c];
+				if (a >= 'A' && a <= 'Z')
+					a = (uint8_t)(a + 32);
+				eq = a == (uint8_t)name[c];
+			}
+		} else {
+			eq = bstr_cmp_c_nocasenorzero(key, name) == 0;
+		}
+		if (eq)
+			return h;
+	}
+	return NULL;
 }
 
 static void json_bstr(om_json *j, const char *key, const bstr *b)
