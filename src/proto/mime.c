@@ -1297,24 +1297,52 @@ static void line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl, bool who
 		body_line(m, l, n, cr, nl);
 }
 
-/* One decoder per thread is kept when freed and taken again by the next
- * mime_new with the same limits: a mail flow makes one per message, and
- * its buffers (about 200 KiB with max_text) were given back to the system
- * and faulted in again each time. */
+/* Up to SPARES_MAX decoders per thread are kept when freed and taken again
+ * by the next mime_new with the same limits: a mail flow makes one per
+ * message, and its buffers (about 200 KiB with max_text) were given back
+ * to the system and faulted in again each time (one spare was not enough
+ * for a worker with several mail flows open at once). */
+#define SPARES_MAX 8u
+struct spares {
+	mime *m[SPARES_MAX];
+	unsigned n;
+};
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
 static void destroy(mime *m);
 
-static void spare_dtor(void *p)
-{
-	destroy(p);
-}
+static void spare_dtor(void *p);
 
 static void spare_init(void)
 {
 	if (pthread_key_create(&spare_key, spare_dtor) != 0)
 		spare_key = (pthread_key_t)-1;
+}
+
+static void spare_dtor(void *p)
+{
+	struct spares *sp = p;
+	for (unsigned i = 0; i < sp->n; i++)
+		destroy(sp->m[i]);
+	free(sp);
+}
+
+/* this thread's spares (made at the first call), or NULL */
+static struct spares *thread_spares(void)
+{
+	pthread_once(&spare_once, spare_init);
+	if (spare_key == (pthread_key_t)-1)
+		return NULL;
+	struct spares *sp = pthread_getspecific(spare_key);
+	if (!sp) {
+		sp = calloc(1, sizeof(*sp));
+		if (sp && pthread_setspecific(spare_key, sp) != 0) {
+			free(sp);
+			sp = NULL;
+		}
+	}
+	return sp;
 }
 
 static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
@@ -1368,13 +1396,15 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		lim.max_depth = DEPTH_HARD;
 	if (!lim.max_parts)
 		lim.max_parts = 1;
-	pthread_once(&spare_once, spare_init);
-	mime *sp = spare_key != (pthread_key_t)-1 ? pthread_getspecific(spare_key) : NULL;
-	mime *m;
-	if (sp && same_limits(&sp->lim, &lim)) {
-		pthread_setspecific(spare_key, NULL);
-		m = reuse(sp, &lim);
-	} else {
+	struct spares *sp = thread_spares();
+	mime *m = NULL;
+	for (unsigned i = sp ? sp->n : 0; i-- > 0;)
+		if (same_limits(&sp->m[i]->lim, &lim)) {
+			m = reuse(sp->m[i], &lim);
+			sp->m[i] = sp->m[--sp->n];
+			break;
+		}
+	if (!m) {
 		m = calloc(1, sizeof(*m));
 		if (!m)
 			return NULL;
@@ -1439,9 +1469,11 @@ mime *mime_free(mime *m)
 		iconv_close(m->conv.cd);
 		m->conv.cd = (iconv_t)-1;
 	}
-	if (spare_key != (pthread_key_t)-1 && !pthread_getspecific(spare_key) &&
-	    pthread_setspecific(spare_key, m) == 0)
-		return NULL; /* kept for the thread's next message */
+	struct spares *sp = thread_spares();
+	if (sp && sp->n < SPARES_MAX) {
+		sp->m[sp->n++] = m; /* kept for one of the thread's next messages */
+		return NULL;
+	}
 	destroy(m);
 	return NULL;
 }
