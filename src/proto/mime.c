@@ -209,6 +209,21 @@ static int b64val(int c)
 	return v & 0x80 ? -1 : v;
 }
 
+/* Two digits at once: b64pair[c0 | c1 << 8] is their 12 bits, or
+ * B64PAIR_BAD when either is not a digit (made once per process from
+ * b64tab; 128 KiB, of which a base64 text touches about 12 KiB). */
+#define B64PAIR_BAD 0x8000u
+static uint16_t b64pair[65536];
+static pthread_once_t b64pair_once = PTHREAD_ONCE_INIT;
+
+static void b64pair_init(void)
+{
+	for (unsigned i = 0; i < 65536; i++) {
+		unsigned a = b64tab[i & 0xff], b = b64tab[i >> 8];
+		b64pair[i] = (uint16_t)((a | b) & 0x80 ? B64PAIR_BAD : a << 6 | b);
+	}
+}
+
 /* ---- charsets ---------------------------------------------------------------- */
 
 static bool charset_is_utf8(const char *cs)
@@ -1119,16 +1134,16 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 				const uint8_t *src = l + i;
 				size_t k = 0;
 				for (; k < q; k++, src += 4) {
-					uint32_t a = b64tab[src[0]], b = b64tab[src[1]],
-					         c = b64tab[src[2]], d = b64tab[src[3]];
-					if ((a | b | c | d) & 0x80)
+					uint32_t hi = b64pair[src[0] | (unsigned)src[1] << 8],
+					         lo = b64pair[src[2] | (unsigned)src[3] << 8];
+					if ((hi | lo) & B64PAIR_BAD)
 						break;
 					/* the three bytes in one word store; its fourth byte
 					 * is overwritten by the next quantum (b64out has
 					 * room for it) */
-					uint8_t w[4] = {(uint8_t)(a << 2 | b >> 4),
-					                (uint8_t)(b << 4 | c >> 2),
-					                (uint8_t)(c << 6 | d), 0};
+					uint32_t v = hi << 12 | lo;
+					uint8_t w[4] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8),
+					                (uint8_t)v, 0};
 					memcpy(o + ol, w, 4);
 					ol += 3;
 				}
@@ -1396,6 +1411,7 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		lim.max_depth = DEPTH_HARD;
 	if (!lim.max_parts)
 		lim.max_parts = 1;
+	pthread_once(&b64pair_once, b64pair_init);
 	struct spares *sp = thread_spares();
 	mime *m = NULL;
 	for (unsigned i = sp ? sp->n : 0; i-- > 0;)
