@@ -731,6 +731,16 @@ static void sweep_done(struct http_state *s)
 	s->ndone = 0;
 }
 
+/* With nobody to read the bodies kept (s->keep false), the transactions
+ * finished during this call are destroyed as it returns, while their
+ * memory is still in the cache, instead of at the flow's next callback
+ * (the same libhtp state: nothing reaches libhtp in between). */
+static void sweep_now(struct http_state *s)
+{
+	if (!s->keep)
+		sweep_done(s);
+}
+
 static void check_tx_flags(struct http_state *s, htp_tx_t *tx)
 {
 	if (tx->flags & HTP_REQUEST_INVALID_T_E)
@@ -1421,7 +1431,9 @@ static int http_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n
 		if (s->pend[o].len >= before)
 			break;
 	}
-	return after_feed(s, r);
+	r = after_feed(s, r);
+	sweep_now(s);
+	return r;
 }
 
 static void http_gap(void *st, om_flow *f, int dir, uint64_t len)
@@ -1442,6 +1454,7 @@ static void http_gap(void *st, om_flow *f, int dir, uint64_t len)
 	}
 	int r = feed1(s, dir, NULL, (size_t)len);
 	(void)after_feed(s, r);
+	sweep_now(s);
 }
 
 static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
@@ -1465,6 +1478,7 @@ static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
 	}
 	if (s->ended[0] && s->ended[1])
 		finish(s, OM_FILE_TRUNCATED);
+	sweep_now(s);
 }
 
 static void http_state_free(void *st, void *user)
