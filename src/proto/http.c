@@ -1278,6 +1278,8 @@ static void *http_state_new(om_flow *f, void *user, void *wctx)
 	return s;
 }
 
+static void release_conn(struct http_state *s);
+
 /* The parser cannot go on (libhtp's error, a gap, a tunnel): what is open
  * is closed, the transactions seen are logged, no more bytes are wanted. */
 static void finish(struct http_state *s, enum om_file_state st)
@@ -1476,16 +1478,22 @@ static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
 				htp_connp_close(s->connp, &ts);
 		}
 	}
-	if (s->ended[0] && s->ended[1])
+	if (s->ended[0] && s->ended[1]) {
 		finish(s, OM_FILE_TRUNCATED);
+		/* everything is logged and closed: the connection's memory
+		 * goes now, while it is in the cache, rather than when the flow
+		 * is released (unless the bodies may still be read) */
+		if (!s->keep)
+			release_conn(s);
+	}
 	sweep_now(s);
 }
 
-static void http_state_free(void *st, void *user)
+/* libhtp's connection and what hangs off it, freed (state_free, or as
+ * soon as both directions ended and nobody can read the bodies). */
+static void release_conn(struct http_state *s)
 {
-	(void)user;
-	struct http_state *s = st;
-	if (!s)
+	if (!s->connp)
 		return;
 	htp_conn_t *conn = htp_connp_get_connection(s->connp);
 	for (size_t i = 0; conn && conn->transactions && i < htp_list_size(conn->transactions);
@@ -1495,8 +1503,21 @@ static void http_state_free(void *st, void *user)
 			tx_free_data(tx);
 	}
 	htp_connp_destroy_all(s->connp);
+	s->connp = NULL;
+	s->ndone = 0; /* they were in conn's list */
 	free(s->pend[0].buf);
 	free(s->pend[1].buf);
+	s->pend[0].buf = s->pend[1].buf = NULL;
+	s->pend[0].len = s->pend[1].len = 0;
+}
+
+static void http_state_free(void *st, void *user)
+{
+	(void)user;
+	struct http_state *s = st;
+	if (!s)
+		return;
+	release_conn(s);
 	free(s);
 }
 
@@ -1533,7 +1554,7 @@ int proto_http_body(const om_flow *f, uint64_t tx_id, int dir, const uint8_t **r
 	    (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
 		return -ENOENT;
 	struct http_state *s = om_app_state(f);
-	if (!s)
+	if (!s || !s->connp)
 		return -ENOENT;
 	htp_conn_t *conn = htp_connp_get_connection(s->connp);
 	if (!conn || !conn->transactions)
