@@ -639,8 +639,11 @@ static int appctl_attach(struct engine *e, const om_appctl *ac, om_proto *proto)
 {
 	if (!ac || !proto)
 		return 0;
-	om_proto_observer obs = {
-	    .name = "appctl", .worker_new = appctl_obs_worker, .on_tx = appctl_on_tx, .user = e};
+	om_proto_observer obs = {.name = "appctl",
+	                         .worker_new = appctl_obs_worker,
+	                         .on_tx = appctl_on_tx,
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -998,7 +1001,8 @@ static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto,
 	om_proto_observer obs = {.name = "webfilter",
 	                         .worker_new = webfilter_worker_user,
 	                         .on_tx = webfilter_on_tx,
-	                         .user = e};
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -3315,7 +3319,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,
 		                         .on_tx = live_on_tx,
-		                         .user = &e};
+		                         .user = &e,
+		                         .no_http_bodies = true};
 		if ((r = om_proto_add_observer(go->proto, &obs)) < 0) {
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;
