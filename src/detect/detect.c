@@ -251,6 +251,12 @@ om_detect *om_detect_free(om_detect *d)
 			hs_free_database(d->ppf[k].db);
 		free(d->ppf[k].rules);
 	}
+	for (int k = 0; k < DT_APF_KINDS; k++)
+		for (int db = 0; db <= DT_MAX_APPS; db++) {
+			if (d->apf[k].pf[db].db)
+				hs_free_database(d->apf[k].pf[db].db);
+			free(d->apf[k].pf[db].rules);
+		}
 	for (uint32_t c = 0; c < d->nxpf; c++) {
 		if (d->xpf[c].pf.db)
 			hs_free_database(d->xpf[c].pf.db);
@@ -602,20 +608,54 @@ static bool ppf_takes(const struct dt_rule *r, int ppf)
 	}
 }
 
-/* the prefilter database of the rules whose fast pattern lies in buffer
- * buf, transformed by chain xpf (-1: not transformed); for the payload,
- * those of database ppf */
-static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
-                    size_t errlen)
+/* the rules a database holds: those whose fast pattern lies in buffer buf,
+ * transformed by chain xpf (-1: not transformed); for the payload, those
+ * of database ppf, or with apf >= 0 those of that DT_APF_ kind and
+ * database (see struct dt_apf) */
+struct pf_sel {
+	int buf, xpf, ppf;
+	int apf, db;
+};
+
+/* whether rule r's application protocol lets it into database db of apf
+ * (a protocol's own, or 0: no protocol, or one without its own) */
+static bool apf_app_ok(const struct dt_apf *a, const struct dt_rule *r, int db)
+{
+	if (r->proto != DT_P_APP)
+		return true;
+	return a->db_of[r->appi + 1] == db;
+}
+
+static bool apf_takes(const struct dt_rule *r, int kind)
+{
+	switch (kind) {
+	case DT_APF_STREAM: return ppf_takes(r, DT_PPF_STREAM);
+	case DT_APF_TCP:
+		return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
+	default:
+		return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_TCP && r->proto != DT_P_ICMP;
+	}
+}
+
+static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct pf_sel *s)
+{
+	if (!r->needs_fp || r->m[r->fp].buf != s->buf || r->fpx != s->xpf)
+		return false;
+	if (s->buf != DT_BUF_PKT)
+		return true;
+	if (s->apf < 0)
+		return ppf_takes(r, s->ppf);
+	return apf_takes(r, s->apf) && apf_app_ok(&d->apf[s->apf], r, s->db);
+}
+
+static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, char *err,
+                        size_t errlen)
 {
 	int rc = 0;
 	uint32_t count = 0;
-	for (uint32_t i = 0; i < d->nrules; i++) {
-		const struct dt_rule *r = d->rules[i];
-		if (r->needs_fp && r->m[r->fp].buf == buf && r->fpx == xpf &&
-		    (buf != DT_BUF_PKT || ppf_takes(r, ppf)))
+	for (uint32_t i = 0; i < d->nrules; i++)
+		if (pf_takes(d, d->rules[i], s))
 			count++;
-	}
 	if (!count)
 		return 0;
 	const char **pats = calloc(count, sizeof(*pats));
@@ -629,14 +669,15 @@ static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, c
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < d->nrules && n < count; i++) {
 			struct dt_rule *r = d->rules[i];
-			if (!r->needs_fp || r->m[r->fp].buf != buf || r->fpx != xpf ||
-			    (buf == DT_BUF_PKT && !ppf_takes(r, ppf)))
+			if (!pf_takes(d, r, s))
 				continue;
 			const struct dt_match *m = &r->m[r->fp];
 			uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
 			uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
 			pats[n] = (const char *)m->u.c.pat + off;
 			lens[n] = len;
+			if (len > pf->maxlen)
+				pf->maxlen = len;
 			flags[n] = HS_FLAG_SINGLEMATCH |
 			           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
 			ids[n] = n;
@@ -662,6 +703,73 @@ static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, c
 	free(ids);
 	free(lens);
 	return rc;
+}
+
+static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
+                    size_t errlen)
+{
+	struct pf_sel s = {.buf = buf, .xpf = xpf, .ppf = ppf, .apf = -1, .db = 0};
+	return pf_build_sel(d, pf, &s, err, errlen);
+}
+
+/* the payload's databases by application protocol (struct dt_apf): the
+ * rules' protocols, which of them have enough patterns of a kind for a
+ * database of their own, then the databases */
+static int apf_build(om_detect *d, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		struct dt_rule *r = d->rules[i];
+		r->appi = -1;
+		if (r->proto != DT_P_APP)
+			continue;
+		uint32_t a = 0;
+		while (a < d->napps && strcmp(d->apps[a], r->app))
+			a++;
+		if (a == d->napps) {
+			if (d->napps == DT_MAX_APPS)
+				return 0; /* too many: the databases of all protocols serve */
+			snprintf(d->apps[a], sizeof(d->apps[a]), "%s", r->app);
+			d->napps++;
+		}
+		r->appi = (int)a;
+	}
+	for (int k = 0; k < DT_APF_KINDS; k++) {
+		struct dt_apf *a = &d->apf[k];
+		uint32_t own[DT_MAX_APPS] = {0}, total = 0;
+		for (uint32_t i = 0; i < d->nrules; i++) {
+			const struct dt_rule *r = d->rules[i];
+			if (!r->needs_fp || r->m[r->fp].buf != DT_BUF_PKT || !apf_takes(r, k))
+				continue;
+			total++;
+			if (r->proto == DT_P_APP)
+				own[r->appi]++;
+		}
+		/* a protocol with a good share of the patterns gets a database
+		 * of its own; one whose database would be almost all of them
+		 * keeps the databases of every protocol (nothing to compile) */
+		for (uint32_t ai = 0; ai < d->napps; ai++) {
+			uint32_t shared = total;
+			for (uint32_t o = 0; o < d->napps; o++)
+				shared -= own[o];
+			if (own[ai] < DT_APP_OWN_MIN || own[ai] < total / 8)
+				a->db_of[ai + 1] = 0;
+			else if ((uint64_t)(shared + own[ai]) * 4 > (uint64_t)total * 3)
+				a->db_of[ai + 1] = DT_APF_ALL;
+			else
+				a->db_of[ai + 1] = (uint8_t)(ai + 1);
+		}
+		for (uint32_t db = 0; db <= d->napps; db++) {
+			if (db && a->db_of[db] != db)
+				continue;
+			struct pf_sel s = {
+			    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .db = (int)db};
+			int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+			if (rc)
+				return rc;
+		}
+	}
+	d->apf_on = true;
+	return 0;
 }
 
 /* a buffer a transaction rule cannot match without (0: none): the first
@@ -779,6 +887,8 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
 	for (int k = 0; k < 3 && rc == 0; k++)
 		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
+	if (rc == 0)
+		rc = apf_build(d, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
 		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
 		d->txneed[d->xpf[c].buf] = true;

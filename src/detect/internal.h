@@ -179,6 +179,7 @@ struct dt_rule {
 	uint8_t action;
 	uint8_t proto;
 	char app[16]; /* app-layer protocol of the header, "" for none */
+	int appi;     /* its index in om_detect's apps after compiling, -1 none */
 	bool bidir;
 	bool ip_only;  /* no payload, buffer or flow keyword: the first packet of each side */
 	bool in_tx;    /* matched on transactions */
@@ -244,6 +245,7 @@ struct dt_pf {
 	hs_database_t *db;
 	uint32_t *rules; /* pattern id -> rule index */
 	uint32_t n;
+	uint32_t maxlen; /* bytes of its longest pattern */
 };
 
 /* the fast patterns of one transformed buffer: the buffer and the chain
@@ -256,6 +258,22 @@ struct dt_xpf {
 };
 
 enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PACKET };
+
+/* the payload's databases by the flow's application protocol: the stream
+ * of a flow whose protocol is decided, and TCP or UDP packets the stream
+ * does not inspect. Database 0 holds the rules of no application protocol
+ * (header ip, tcp, udp) and those of the protocols without a database of
+ * their own (few rules); an application protocol with enough rules has
+ * its own: those rules and database 0's. */
+#define DT_MAX_APPS 16
+#define DT_APP_OWN_MIN 32 /* patterns for a protocol's own database */
+#define DT_APF_ALL 0xffu  /* db_of: the databases of every protocol */
+enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_UDP, DT_APF_KINDS };
+struct dt_apf {
+	struct dt_pf pf[DT_MAX_APPS + 1]; /* by database; empty: use pf[0] */
+	uint8_t db_of[DT_MAX_APPS + 1];   /* the database of app index + 1 (0: none),
+	                                   * or DT_APF_ALL */
+};
 
 /* a list of rule indexes, in rule order */
 struct dt_list {
@@ -316,7 +334,11 @@ struct om_detect {
 	bool has_stream;                      /* some rule inspects the TCP stream */
 	uint32_t *mixed, n_mixed;             /* the mixed rules, by midx */
 	struct dt_ipidx ipsrc, ipdst;         /* the others, by source or destination */
-	hs_scratch_t *proto_scratch;          /* cloned per worker */
+	char apps[DT_MAX_APPS][16];           /* the rules' application protocols */
+	uint32_t napps;
+	bool apf_on; /* the databases by protocol are built (apps fit in DT_MAX_APPS) */
+	struct dt_apf apf[DT_APF_KINDS];
+	hs_scratch_t *proto_scratch; /* cloned per worker */
 	pcre2_match_context *mctx;
 	uint32_t max_extract;
 };
