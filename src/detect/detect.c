@@ -252,11 +252,13 @@ om_detect *om_detect_free(om_detect *d)
 		free(d->ppf[k].rules);
 	}
 	for (int k = 0; k < DT_APF_KINDS; k++)
-		for (int db = 0; db <= DT_MAX_APPS; db++) {
-			if (d->apf[k].pf[db].db)
-				hs_free_database(d->apf[k].pf[db].db);
-			free(d->apf[k].pf[db].rules);
-		}
+		for (int dir = 0; dir < 2; dir++)
+			for (int db = 0; db <= DT_APF_ALLDB; db++) {
+				struct dt_pf *pf = &d->apf[k][dir].pf[db];
+				if (pf->db)
+					hs_free_database(pf->db);
+				free(pf->rules);
+			}
 	for (uint32_t c = 0; c < d->nxpf; c++) {
 		if (d->xpf[c].pf.db)
 			hs_free_database(d->xpf[c].pf.db);
@@ -610,31 +612,28 @@ static bool ppf_takes(const struct dt_rule *r, int ppf)
 
 /* the rules a database holds: those whose fast pattern lies in buffer buf,
  * transformed by chain xpf (-1: not transformed); for the payload, those
- * of database ppf, or with apf >= 0 those of that DT_APF_ kind and
- * database (see struct dt_apf) */
+ * of database ppf, or with apf >= 0 those of database db of that DT_APF_
+ * kind and direction (see struct dt_apf) */
 struct pf_sel {
 	int buf, xpf, ppf;
-	int apf, db;
+	int apf, dir, db;
 };
 
-/* whether rule r's application protocol lets it into database db of apf
- * (a protocol's own, or 0: no protocol, or one without its own) */
+/* whether rule r's application protocol lets it into database db of a */
 static bool apf_app_ok(const struct dt_apf *a, const struct dt_rule *r, int db)
 {
-	if (r->proto != DT_P_APP)
+	if (r->proto != DT_P_APP || db == DT_APF_ALLDB)
 		return true;
 	return a->db_of[r->appi + 1] == db;
 }
 
-static bool apf_takes(const struct dt_rule *r, int kind)
+static bool apf_takes(const struct dt_rule *r, int kind, int dir)
 {
-	switch (kind) {
-	case DT_APF_STREAM: return ppf_takes(r, DT_PPF_STREAM);
-	case DT_APF_TCP:
-		return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
-	default:
-		return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_TCP && r->proto != DT_P_ICMP;
-	}
+	if (r->flow & (dir == OM_DIR_TOSERVER ? DT_FL_TOCLIENT : DT_FL_TOSERVER))
+		return false;
+	if (kind == DT_APF_STREAM)
+		return ppf_takes(r, DT_PPF_STREAM);
+	return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
 }
 
 static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct pf_sel *s)
@@ -645,7 +644,7 @@ static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct p
 		return true;
 	if (s->apf < 0)
 		return ppf_takes(r, s->ppf);
-	return apf_takes(r, s->apf) && apf_app_ok(&d->apf[s->apf], r, s->db);
+	return apf_takes(r, s->apf, s->dir) && apf_app_ok(&d->apf[s->apf][s->dir], r, s->db);
 }
 
 static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, char *err,
@@ -708,13 +707,68 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
                     size_t errlen)
 {
-	struct pf_sel s = {.buf = buf, .xpf = xpf, .ppf = ppf, .apf = -1, .db = 0};
+	struct pf_sel s = {.buf = buf, .xpf = xpf, .ppf = ppf, .apf = -1, .dir = 0, .db = 0};
 	return pf_build_sel(d, pf, &s, err, errlen);
 }
 
-/* the payload's databases by application protocol (struct dt_apf): the
- * rules' protocols, which of them have enough patterns of a kind for a
- * database of their own, then the databases */
+/* the databases of one kind and direction: which protocols have a good
+ * share of the patterns for one of their own (or take every protocol's),
+ * then the databases */
+static int apf_build_one(om_detect *d, int k, int dir, char *err, size_t errlen)
+{
+	struct dt_apf *a = &d->apf[k][dir];
+	uint32_t own[DT_MAX_APPS] = {0}, total = 0, shared;
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		const struct dt_rule *r = d->rules[i];
+		if (!r->needs_fp || r->m[r->fp].buf != DT_BUF_PKT || !apf_takes(r, k, dir))
+			continue;
+		total++;
+		if (r->proto == DT_P_APP)
+			own[r->appi]++;
+	}
+	shared = total;
+	for (uint32_t ai = 0; ai < d->napps; ai++)
+		shared -= own[ai];
+	/* the stream: every protocol's rules, one database per direction (an
+	 * undecided flow needs it; for a decided one, databases of a few
+	 * hundred patterns cost more to compile than they save) */
+	if (k == DT_APF_STREAM) {
+		memset(a->db_of, DT_APF_ALLDB, sizeof(a->db_of));
+		struct pf_sel s = {.buf = DT_BUF_PKT,
+		                   .xpf = -1,
+		                   .ppf = 0,
+		                   .apf = k,
+		                   .dir = dir,
+		                   .db = DT_APF_ALLDB};
+		return pf_build_sel(d, &a->pf[DT_APF_ALLDB], &s, err, errlen);
+	}
+	/* packets: database 0, and a protocol with a good share of the
+	 * patterns gets its own; one whose database would be almost all of
+	 * them keeps the payload databases of every protocol (DT_APF_ALLDB,
+	 * not built here) */
+	a->db_of[0] = 0;
+	for (uint32_t ai = 0; ai < d->napps; ai++) {
+		uint8_t db = 0;
+		if (own[ai] >= DT_APP_OWN_MIN && own[ai] >= total / 8)
+			db = (uint64_t)(shared + own[ai]) * 4 > (uint64_t)total * 3
+			         ? DT_APF_ALLDB
+			         : (uint8_t)(ai + 1);
+		a->db_of[ai + 1] = db;
+	}
+	for (uint32_t db = 0; db <= d->napps; db++) {
+		if (a->db_of[db] != db)
+			continue;
+		struct pf_sel s = {
+		    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .dir = dir, .db = (int)db};
+		int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* the payload's databases by direction and application protocol (struct
+ * dt_apf): the rules' protocols, then each kind and direction */
 static int apf_build(om_detect *d, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < d->nrules; i++) {
@@ -733,41 +787,12 @@ static int apf_build(om_detect *d, char *err, size_t errlen)
 		}
 		r->appi = (int)a;
 	}
-	for (int k = 0; k < DT_APF_KINDS; k++) {
-		struct dt_apf *a = &d->apf[k];
-		uint32_t own[DT_MAX_APPS] = {0}, total = 0;
-		for (uint32_t i = 0; i < d->nrules; i++) {
-			const struct dt_rule *r = d->rules[i];
-			if (!r->needs_fp || r->m[r->fp].buf != DT_BUF_PKT || !apf_takes(r, k))
-				continue;
-			total++;
-			if (r->proto == DT_P_APP)
-				own[r->appi]++;
-		}
-		/* a protocol with a good share of the patterns gets a database
-		 * of its own; one whose database would be almost all of them
-		 * keeps the databases of every protocol (nothing to compile) */
-		for (uint32_t ai = 0; ai < d->napps; ai++) {
-			uint32_t shared = total;
-			for (uint32_t o = 0; o < d->napps; o++)
-				shared -= own[o];
-			if (own[ai] < DT_APP_OWN_MIN || own[ai] < total / 8)
-				a->db_of[ai + 1] = 0;
-			else if ((uint64_t)(shared + own[ai]) * 4 > (uint64_t)total * 3)
-				a->db_of[ai + 1] = DT_APF_ALL;
-			else
-				a->db_of[ai + 1] = (uint8_t)(ai + 1);
-		}
-		for (uint32_t db = 0; db <= d->napps; db++) {
-			if (db && a->db_of[db] != db)
-				continue;
-			struct pf_sel s = {
-			    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .db = (int)db};
-			int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+	for (int k = 0; k < DT_APF_KINDS; k++)
+		for (int dir = 0; dir < 2; dir++) {
+			int rc = apf_build_one(d, k, dir, err, errlen);
 			if (rc)
 				return rc;
 		}
-	}
 	d->apf_on = true;
 	return 0;
 }

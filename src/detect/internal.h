@@ -259,20 +259,25 @@ struct dt_xpf {
 
 enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PACKET };
 
-/* the payload's databases by the flow's application protocol: the stream
- * of a flow whose protocol is decided, and TCP or UDP packets the stream
- * does not inspect. Database 0 holds the rules of no application protocol
- * (header ip, tcp, udp) and those of the protocols without a database of
- * their own (few rules); an application protocol with enough rules has
- * its own: those rules and database 0's. */
+/* the payload's databases by direction and the flow's application
+ * protocol. The stream: one per direction with every protocol's rules.
+ * TCP packets the stream does not inspect (after depth or bypass: TLS
+ * after its handshake): database 0 holds the rules of no application
+ * protocol (header ip, tcp) and those of the protocols without a database
+ * of their own (few rules); a protocol with a good share of the patterns
+ * has its own (its rules and database 0's), unless that would be almost
+ * all of them: then its flows keep the payload databases of every
+ * protocol (ppf, DT_APF_ALLDB in db_of). A rule with flow:to_server is in
+ * no to_client database and the other way round. */
 #define DT_MAX_APPS 16
 #define DT_APP_OWN_MIN 32 /* patterns for a protocol's own database */
-#define DT_APF_ALL 0xffu  /* db_of: the databases of every protocol */
-enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_UDP, DT_APF_KINDS };
+#define DT_APF_ALLDB (DT_MAX_APPS + 1)
+enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_KINDS };
 struct dt_apf {
-	struct dt_pf pf[DT_MAX_APPS + 1]; /* by database; empty: use pf[0] */
-	uint8_t db_of[DT_MAX_APPS + 1];   /* the database of app index + 1 (0: none),
-	                                   * or DT_APF_ALL */
+	struct dt_pf pf[DT_MAX_APPS + 2]; /* by database; an empty one: no rules */
+	/* the database of a flow of app index + 1; [0]: of a protocol no rule
+	 * names (and a packet's whose flow is undecided) */
+	uint8_t db_of[DT_MAX_APPS + 1];
 };
 
 /* a list of rule indexes, in rule order */
@@ -337,8 +342,8 @@ struct om_detect {
 	char apps[DT_MAX_APPS][16];           /* the rules' application protocols */
 	uint32_t napps;
 	bool apf_on; /* the databases by protocol are built (apps fit in DT_MAX_APPS) */
-	struct dt_apf apf[DT_APF_KINDS];
-	hs_scratch_t *proto_scratch; /* cloned per worker */
+	struct dt_apf apf[DT_APF_KINDS][2]; /* by kind and direction */
+	hs_scratch_t *proto_scratch;        /* cloned per worker */
 	pcre2_match_context *mctx;
 	uint32_t max_extract;
 };

@@ -1237,15 +1237,18 @@ static int flow_app(om_detect_worker *w, const om_flow *f)
 	return ai;
 }
 
-/* the database of kind k for a flow whose protocol is ai (flow_app);
- * NULL: the databases of every protocol serve (DT_APF_ALL, or not built) */
-static const struct dt_pf *apf_db(const om_detect *d, int k, int ai)
+/* the database of kind k and direction dir for a flow whose protocol is
+ * ai (flow_app; undecided: -1, which takes database 0's on packets);
+ * NULL: the payload databases of every protocol serve (ppf) */
+static const struct dt_pf *apf_db(const om_detect *d, int k, int dir, int ai)
 {
-	if (!d->apf_on)
+	if (!d->apf_on || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
 		return NULL;
-	const struct dt_apf *a = &d->apf[k];
-	uint8_t db = a->db_of[ai > 0 ? ai : 0];
-	return db == DT_APF_ALL ? NULL : &a->pf[db];
+	const struct dt_apf *a = &d->apf[k][dir];
+	if (k == DT_APF_STREAM)
+		return &a->pf[DT_APF_ALLDB];
+	uint8_t db = a->db_of[ai < 0 ? 0 : ai];
+	return db == DT_APF_ALLDB ? NULL : &a->pf[db];
 }
 
 void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int dir)
@@ -1287,13 +1290,14 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
 	new_round(w);
-	if (p->payload_len && !streamed && d->apf_on &&
-	    (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-		/* one database: the rules of this transport and of the flow's
-		 * application protocol (a rule of another cannot match) */
-		scan_pf(
-		    w, apf_db(d, p->proto == IPPROTO_TCP ? DT_APF_TCP : DT_APF_UDP, flow_app(w, f)),
-		    p->payload, p->payload_len);
+	/* TCP packets the stream does not inspect: one database, the rules of
+	 * this direction and the flow's application protocol (a rule of
+	 * another cannot match; undecided, none can) */
+	const struct dt_pf *apf = p->payload_len && !streamed && p->proto == IPPROTO_TCP
+	                              ? apf_db(d, DT_APF_TCP, dir, flow_app(w, f))
+	                              : NULL;
+	if (apf) {
+		scan_pf(w, apf, p->payload, p->payload_len);
 	} else if (p->payload_len && !streamed) {
 		/* the stream's rules that see this packet */
 		scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
@@ -1404,10 +1408,9 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 	e->now = p ? p->ts : f->last;
 	e->mode = EV_STREAM;
 	e->sb = w->sbuf;
-	/* a flow whose protocol is decided (it stays so) is scanned for the
-	 * rules of no protocol and of its own only */
-	int ai = d->apf_on ? flow_app(w, f) : -1;
-	const struct dt_pf *spf = ai >= 0 ? apf_db(d, DT_APF_STREAM, ai) : NULL;
+	/* the stream rules of this direction (one with flow:to_client cannot
+	 * match the client's bytes) */
+	const struct dt_pf *spf = d->apf_on ? apf_db(d, DT_APF_STREAM, dir, -1) : NULL;
 	if (!spf)
 		spf = &d->ppf[DT_PPF_STREAM];
 	uint64_t key = f->flow_id * 2 + (uint64_t)dir + 1;
