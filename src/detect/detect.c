@@ -910,10 +910,13 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
 		if (count[b])
 			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
-	for (int k = 0; k < 3 && rc == 0; k++)
-		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	if (rc == 0)
 		rc = apf_build(d, err, errlen);
+	/* the stream's database of every direction only without those by
+	 * direction */
+	for (int k = 0; k < 3 && rc == 0; k++)
+		if (k != DT_PPF_STREAM || !d->apf_on)
+			rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
 		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
 		d->txneed[d->xpf[c].buf] = true;

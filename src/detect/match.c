@@ -1299,8 +1299,16 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	if (apf) {
 		scan_pf(w, apf, p->payload, p->payload_len);
 	} else if (p->payload_len && !streamed) {
-		/* the stream's rules that see this packet */
-		scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+		/* the stream's rules that see this packet: with the databases
+		 * by direction, this direction's (both without one) */
+		if (!d->apf_on) {
+			scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+		} else {
+			for (int sd = 0; sd < 2; sd++)
+				if (sd == dir || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+					scan_pf(w, &d->apf[DT_APF_STREAM][sd].pf[DT_APF_ALLDB],
+					        p->payload, p->payload_len);
+		}
 		uint32_t o = 0;
 		for (uint32_t i = 0; i < w->ncand; i++) {
 			const struct dt_rule *r = d->rules[w->cand[i]];
