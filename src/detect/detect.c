@@ -633,7 +633,28 @@ static bool apf_takes(const struct dt_rule *r, int kind, int dir)
 		return false;
 	if (kind == DT_APF_STREAM)
 		return ppf_takes(r, DT_PPF_STREAM);
+	if (kind == DT_APF_SPKT)
+		return ppf_takes(r, DT_PPF_PACKET_STREAMED);
 	return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
+}
+
+/* whether a payload of some size in [a, b] passes rule r's dsize */
+static bool dsize_meets(const struct dt_rule *r, uint64_t a, uint64_t b)
+{
+	uint64_t lo = r->dsize_lo, hi = r->dsize_hi;
+	switch (r->dsize_op) {
+	case -1: return true;
+	case 0: return a <= lo && lo <= b;
+	case 1: return a < lo;
+	case 2: return b > lo;
+	case 3:
+		return lo < UINT64_MAX && hi > 0 &&
+		       (a > lo + 1 ? a : lo + 1) <= (b < hi - 1 ? b : hi - 1);
+	case 4: return !(a == b && a == lo);
+	case 5: return a <= lo;
+	case 6: return b >= lo;
+	default: return true;
+	}
 }
 
 static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct pf_sel *s)
@@ -644,7 +665,12 @@ static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct p
 		return true;
 	if (s->apf < 0)
 		return ppf_takes(r, s->ppf);
-	return apf_takes(r, s->apf, s->dir) && apf_app_ok(&d->apf[s->apf][s->dir], r, s->db);
+	if (!apf_takes(r, s->apf, s->dir))
+		return false;
+	if (s->apf == DT_APF_SPKT)
+		return s->db ? dsize_meets(r, DT_SPKT_SMALL + 1, UINT32_MAX)
+		             : dsize_meets(r, 0, DT_SPKT_SMALL);
+	return apf_app_ok(&d->apf[s->apf][s->dir], r, s->db);
 }
 
 static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, char *err,
@@ -729,6 +755,16 @@ static int apf_build_one(om_detect *d, int k, int dir, char *err, size_t errlen)
 	shared = total;
 	for (uint32_t ai = 0; ai < d->napps; ai++)
 		shared -= own[ai];
+	if (k == DT_APF_SPKT) {
+		for (int db = 0; db < 2; db++) {
+			struct pf_sel s = {
+			    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .dir = dir, .db = db};
+			int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	/* the stream: every protocol's rules, one database per direction (an
 	 * undecided flow needs it; for a decided one, databases of a few
 	 * hundred patterns cost more to compile than they save) */

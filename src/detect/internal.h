@@ -272,7 +272,12 @@ enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PA
 #define DT_MAX_APPS 16
 #define DT_APP_OWN_MIN 32 /* patterns for a protocol's own database */
 #define DT_APF_ALLDB (DT_MAX_APPS + 1)
-enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_KINDS };
+/* DT_APF_SPKT: TCP packets the stream inspects (rules with dsize or
+ * flow:no_stream), by direction and payload size: pf[0] up to
+ * DT_SPKT_SMALL bytes, pf[1] larger (a rule whose dsize allows no such
+ * size is not in it) */
+enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_SPKT, DT_APF_KINDS };
+#define DT_SPKT_SMALL 600u
 struct dt_apf {
 	struct dt_pf pf[DT_MAX_APPS + 2]; /* by database; an empty one: no rules */
 	/* the database of a flow of app index + 1; [0]: of a protocol no rule

@@ -1317,6 +1317,11 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 		}
 		w->ncand = o;
 		scan_pf(w, &d->ppf[DT_PPF_PACKET_OTHER], p->payload, p->payload_len);
+	} else if (p->payload_len && d->apf_on &&
+	           (dir == OM_DIR_TOSERVER || dir == OM_DIR_TOCLIENT)) {
+		/* the rules of this direction whose dsize allows this size */
+		scan_pf(w, &d->apf[DT_APF_SPKT][dir].pf[p->payload_len > DT_SPKT_SMALL], p->payload,
+		        p->payload_len);
 	} else if (p->payload_len) {
 		scan_pf(w, &d->ppf[DT_PPF_PACKET_STREAMED], p->payload, p->payload_len);
 	}

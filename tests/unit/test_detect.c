@@ -990,6 +990,41 @@ static void test_stream_many_finds(void **state)
 	sfx_free(&x);
 }
 
+static void test_stream_packet_dsize(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* packets the stream inspects still see the dsize rules, looked up by
+	 * direction and by payload size (up to 600 bytes, or more) */
+	sfx_new(&x, "alert tcp any any -> any any (flow:to_client; dsize:>700; content:\"BIG\"; "
+	            "sid:1;)\n"
+	            "alert tcp any any -> any any (flow:to_server; dsize:<20; content:\"tiny\"; "
+	            "sid:2;)\n"
+	            "alert tcp any any -> any any (dsize:600; content:\"EDGE\"; sid:3;)\n"
+	            "alert tcp any any -> any any (dsize:601; content:\"EDGE\"; sid:4;)\n");
+	char big[800];
+	memset(big, '.', sizeof(big));
+	memcpy(big + 100, "BIG", 3);
+	memcpy(big + 200, "EDGE", 4);
+	memcpy(big + 300, "tiny", 4);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 800); /* 4: sid 1 only */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.sid[0], 1);
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, big, 800); /* 5: to_server, none */
+	assert_int_equal(x.n, 1);
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, "..tiny..", 8); /* 6: sid 2 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 2);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 600); /* 7: sid 3 */
+	assert_int_equal(x.n, 3);
+	assert_int_equal(x.sid[2], 3);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 601); /* 8: sid 4 */
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.sid[3], 4);
+	assert_int_equal(x.pkt[3], 8);
+	sfx_free(&x);
+}
+
 static void test_only_stream_never_packets(void **state)
 {
 	(void)state;
@@ -1046,6 +1081,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_anchored_start),
 	    cmocka_unit_test(test_stream_finds_kept),
 	    cmocka_unit_test(test_stream_many_finds),
+	    cmocka_unit_test(test_stream_packet_dsize),
 	    cmocka_unit_test(test_only_stream_never_packets),
 	    cmocka_unit_test(test_mixed_parse),
 	};
