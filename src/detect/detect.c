@@ -703,6 +703,8 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 			lens[n] = len;
 			if (len > pf->maxlen)
 				pf->maxlen = len;
+			if (!pf->minlen || len < pf->minlen)
+				pf->minlen = len;
 			flags[n] = HS_FLAG_SINGLEMATCH |
 			           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
 			ids[n] = n;

@@ -245,7 +245,7 @@ struct dt_pf {
 	hs_database_t *db;
 	uint32_t *rules; /* pattern id -> rule index */
 	uint32_t n;
-	uint32_t maxlen; /* bytes of its longest pattern */
+	uint32_t minlen, maxlen; /* bytes of its shortest and longest pattern */
 };
 
 /* the fast patterns of one transformed buffer: the buffer and the chain

@@ -1117,8 +1117,8 @@ static int on_hs(unsigned id, unsigned long long from, unsigned long long to, un
 
 static void scan_pf(om_detect_worker *w, const struct dt_pf *pf, const uint8_t *b, uint32_t bl)
 {
-	if (!pf->db || !bl)
-		return;
+	if (!pf->db || bl < pf->minlen || !bl)
+		return; /* nothing, or too short for any of its patterns */
 	struct {
 		om_detect_worker *w;
 		const struct dt_pf *pf;
