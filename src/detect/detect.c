@@ -1,5 +1,6 @@
 /* detect.c: rule sets: variables, classifications, loading files with the
  * counts `rules check` prints, and compiling the prefilter. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,7 @@ om_detect *om_detect_free(om_detect *d)
 		if (d->pf[b].db)
 			hs_free_database(d->pf[b].db);
 		free(d->pf[b].rules);
+		free(d->pf[b].off);
 	}
 	free(d->nopf_pkt);
 	free(d->nopf_tx);
@@ -250,6 +252,7 @@ om_detect *om_detect_free(om_detect *d)
 		if (d->ppf[k].db)
 			hs_free_database(d->ppf[k].db);
 		free(d->ppf[k].rules);
+		free(d->ppf[k].off);
 	}
 	for (int k = 0; k < DT_APF_KINDS; k++)
 		for (int dir = 0; dir < 2; dir++)
@@ -258,11 +261,13 @@ om_detect *om_detect_free(om_detect *d)
 				if (pf->db)
 					hs_free_database(pf->db);
 				free(pf->rules);
+				free(pf->off);
 			}
 	for (uint32_t c = 0; c < d->nxpf; c++) {
 		if (d->xpf[c].pf.db)
 			hs_free_database(d->xpf[c].pf.db);
 		free(d->xpf[c].pf.rules);
+		free(d->xpf[c].pf.off);
 	}
 	free(d->iponly);
 	free(d->nopf_stream);
@@ -673,6 +678,38 @@ static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct p
 	return apf_app_ok(&d->apf[s->apf][s->dir], r, s->db);
 }
 
+/* one rule's fast pattern while a database is built */
+struct pf_ent {
+	const uint8_t *p;
+	uint32_t len;
+	unsigned flags;
+	uint32_t rule;
+};
+
+/* the same pattern (bytes, and their case when it matters) next to each
+ * other, then by rule */
+static int pf_ent_cmp(const void *a, const void *b)
+{
+	const struct pf_ent *x = a, *y = b;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	for (uint32_t i = 0; i < x->len; i++) {
+		int cx = x->p[i], cy = y->p[i];
+		if (x->flags & HS_FLAG_CASELESS) {
+			cx = tolower(cx);
+			cy = tolower(cy);
+		}
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+	}
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* the database of the rules s selects: each distinct pattern once (many
+ * rules share a fast pattern), found patterns give their rules through
+ * pf->off */
 static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, char *err,
                         size_t errlen)
 {
@@ -683,12 +720,14 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 			count++;
 	if (!count)
 		return 0;
+	struct pf_ent *ent = calloc(count, sizeof(*ent));
 	const char **pats = calloc(count, sizeof(*pats));
 	unsigned *flags = calloc(count, sizeof(*flags));
 	unsigned *ids = calloc(count, sizeof(*ids));
 	size_t *lens = calloc(count, sizeof(*lens));
 	pf->rules = calloc(count, sizeof(uint32_t));
-	if (!pats || !flags || !ids || !lens || !pf->rules) {
+	pf->off = calloc(count + 1, sizeof(uint32_t));
+	if (!ent || !pats || !flags || !ids || !lens || !pf->rules || !pf->off) {
 		rc = -ENOMEM;
 	} else {
 		uint32_t n = 0;
@@ -699,21 +738,38 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 			const struct dt_match *m = &r->m[r->fp];
 			uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
 			uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
-			pats[n] = (const char *)m->u.c.pat + off;
-			lens[n] = len;
+			ent[n].p = m->u.c.pat + off;
+			ent[n].len = len;
+			ent[n].flags = HS_FLAG_SINGLEMATCH |
+			               ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
+			ent[n].rule = i;
 			if (len > pf->maxlen)
 				pf->maxlen = len;
 			if (!pf->minlen || len < pf->minlen)
 				pf->minlen = len;
-			flags[n] = HS_FLAG_SINGLEMATCH |
-			           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
-			ids[n] = n;
-			pf->rules[n] = i;
 			n++;
 		}
 		pf->n = n;
+		qsort(ent, n, sizeof(*ent), pf_ent_cmp);
+		uint32_t np = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (i == 0 ||
+			    pf_ent_cmp(&(struct pf_ent){ent[i].p, ent[i].len, ent[i].flags, 0},
+			               &(struct pf_ent){ent[i - 1].p, ent[i - 1].len,
+			                                ent[i - 1].flags, 0}) != 0) {
+				pats[np] = (const char *)ent[i].p;
+				lens[np] = ent[i].len;
+				flags[np] = ent[i].flags;
+				ids[np] = np;
+				pf->off[np] = i;
+				np++;
+			}
+			pf->rules[i] = ent[i].rule;
+		}
+		pf->off[np] = n;
+		pf->npat = np;
 		hs_compile_error_t *ce = NULL;
-		if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &pf->db,
+		if (hs_compile_lit_multi(pats, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &pf->db,
 		                         &ce) != HS_SUCCESS) {
 			snprintf(err, errlen, "hyperscan: %s",
 			         ce && ce->message ? ce->message : "?");
@@ -725,6 +781,7 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 			rc = -ENOMEM;
 		}
 	}
+	free(ent);
 	free(pats);
 	free(flags);
 	free(ids);

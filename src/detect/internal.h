@@ -243,8 +243,9 @@ struct dt_class {
 /* one prefilter database: the fast patterns of one buffer */
 struct dt_pf {
 	hs_database_t *db;
-	uint32_t *rules; /* pattern id -> rule index */
-	uint32_t n;
+	uint32_t *rules;         /* rule indexes, those of pattern id k from off[k] to off[k + 1] */
+	uint32_t *off;           /* npat + 1 */
+	uint32_t n, npat;        /* rules, distinct patterns */
 	uint32_t minlen, maxlen; /* bytes of its shortest and longest pattern */
 };
 

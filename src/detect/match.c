@@ -1107,10 +1107,13 @@ static int on_hs(unsigned id, unsigned long long from, unsigned long long to, un
 		const struct dt_pf *pf;
 	} *c = ctx;
 	om_detect_worker *w = c->w;
-	uint32_t ri = c->pf->rules[id];
-	if (w->stamp[ri] != w->gen) {
-		w->stamp[ri] = w->gen;
-		w->cand[w->ncand++] = ri;
+	/* the rules of pattern id (every rule of it: one find for all) */
+	for (uint32_t k = c->pf->off[id]; k < c->pf->off[id + 1]; k++) {
+		uint32_t ri = c->pf->rules[k];
+		if (w->stamp[ri] != w->gen) {
+			w->stamp[ri] = w->gen;
+			w->cand[w->ncand++] = ri;
+		}
 	}
 	return 0;
 }
