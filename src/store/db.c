@@ -282,6 +282,26 @@ int om_db_pipeline_exit(om_db *db)
 	return db->ops->pipeline_exit ? db->ops->pipeline_exit(db) : -ENOTSUP;
 }
 
+int om_db_copy_begin(om_db *db, const char *sql)
+{
+	return db->ops->copy_begin ? db->ops->copy_begin(db, sql) : -ENOTSUP;
+}
+
+int om_db_copy_put(om_db *db, const char *data, size_t len)
+{
+	return db->ops->copy_put ? db->ops->copy_put(db, data, len) : -ENOTSUP;
+}
+
+int om_db_copy_end(om_db *db)
+{
+	return db->ops->copy_end ? db->ops->copy_end(db) : -ENOTSUP;
+}
+
+bool om_db_in_copy(om_db *db)
+{
+	return db->ops->in_copy && db->ops->in_copy(db);
+}
+
 void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user)
 {
 	db->drain = drain;
