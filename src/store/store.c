@@ -192,6 +192,18 @@ static const struct store_migration store_migrations[] = {
      "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);",
      "ALTER TABLE events DROP CONSTRAINT events_event_key_key;"
      "CREATE UNIQUE INDEX events_key ON events (tenant, gateway, event_key);"},
+    /* 5: one index for the reads by tenant and time instead of two. The
+     * report's and the dashboard's counts (tenant, category, a range of
+     * days and microseconds), the event search (tenant, newest first,
+     * maybe a category) and the week's tally (tenant, a range of time)
+     * all find their rows by tenant and time, with the category checked
+     * in the index; (tenant, category, day) and the console's
+     * (tenant, ts_usec) each cost every stored event an index entry more
+     * (on PostgreSQL about 15 % of the server's time of an ingest). */
+    {"DROP INDEX IF EXISTS events_tenant_category_day;"
+     "DROP INDEX IF EXISTS console_events_tenant_ts;"
+     "CREATE INDEX events_tenant_ts ON events (tenant, ts_usec, category);",
+     NULL},
 };
 
 enum store_stmt {
