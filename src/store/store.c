@@ -287,10 +287,12 @@ static const char *const store_sql[ST__COUNT] = {
         " SELECT ?3, ?4, category, ?18, 0 FROM ins WHERE category IS NOT NULL AND category <> ''"
         " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
         " SELECT count(*) FROM ins",
-    /* PostgreSQL only: ST_EVENT_PG for a chunk of events at once (one
+    /* PostgreSQL only: ST_INSERT for a chunk of events at once (one
      * array per column, unnest() into rows): one statement's planning and
      * execution for many rows. It returns the keys of the rows it inserted;
-     * the keys of one chunk are distinct (struct pg_chunk). */
+     * the keys of one chunk are distinct (struct pg_chunk). The hours the
+     * new rows prove watched are marked in the client (as for COPY) and
+     * written after the rollups, in key order. */
     [ST_EVENTS_PG] =
         "WITH ins AS (INSERT INTO events (ts_usec, day, tenant, gateway, event_type,"
         " category, severity, action, src_ip, src_port, dest_ip, dest_port, proto,"
@@ -298,12 +300,7 @@ static const char *const store_sql[ST__COUNT] = {
         " SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], ?5::text[],"
         " ?6::text[], ?7::integer[], ?8::text[], ?9::text[], ?10::integer[], ?11::text[],"
         " ?12::integer[], ?13::text[], ?14::text[], ?15::bigint[], ?16::text[], ?17::text[])"
-        " ON CONFLICT (tenant, gateway, event_key) DO NOTHING"
-        " RETURNING tenant, gateway, category, ts_usec, event_key),"
-        " w AS (INSERT INTO watched (tenant, gateway, category, hour, packets)"
-        " SELECT DISTINCT tenant, gateway, category, ts_usec - ts_usec % 3600000000, 0"
-        " FROM ins WHERE category IS NOT NULL AND category <> ''"
-        " ON CONFLICT (tenant, category, hour, gateway) DO NOTHING)"
+        " ON CONFLICT (tenant, gateway, event_key) DO NOTHING RETURNING event_key)"
         " SELECT event_key FROM ins",
     /* PostgreSQL only: the hour an event stored by COPY proves watched
      * (what ST_EVENTS_PG's second part does for the rows it inserted) */
@@ -374,7 +371,7 @@ struct pg_rollup_row {
 	uint32_t hash;
 	uint64_t n; /* 0: free slot */
 };
-/* The same table keeps the watched hours of the events stored by COPY
+/* The same table keeps the watched hours of the chunks' new events
  * (PostgreSQL; marks): tenant, gateway, category and the hour's first
  * microsecond in decimal, written with ST_WATCHED_MARK. Both are written in
  * the order of their keys, so that two writers of the console lock the
@@ -1199,7 +1196,7 @@ static int pg_rollup_add(om_store *s, const om_store_event *ev)
 	return keytab_add(s, &s->rollup, false, k);
 }
 
-/* The hour a new event stored by COPY proves watched (PostgreSQL). */
+/* The hour a new event of a chunk proves watched (PostgreSQL). */
 static int pg_mark_add(om_store *s, const om_store_event *ev)
 {
 	char hour[24];
@@ -1290,12 +1287,12 @@ static int pg_drain(void *user)
 	 * are not overwritten before the next event is added */
 	pg_chunk_clear(p);
 	for (unsigned i = 0; err == 0 && i < nc; i++) {
-		if (copied) {
+		if (copied || cadded[i]) {
 			err = pg_rollup_add(s, cev[i]);
 			if (err == 0)
 				err = pg_mark_add(s, cev[i]);
 		} else {
-			err = cadded[i] ? pg_rollup_add(s, cev[i]) : pg_known_key(s, cev[i]);
+			err = pg_known_key(s, cev[i]);
 		}
 	}
 	p->used = 0;
