@@ -397,7 +397,8 @@ struct om_store {
 		uint64_t hash[2];
 		om_usec hour;
 	} last_watched;
-	om_db_stmt *stmt[ST__COUNT]; /* prepared on first use */
+	om_db_stmt *stmt[ST__COUNT];        /* prepared on first use */
+	om_db_stmt *xstmt[STORE_XSTMT_MAX]; /* of the other files (store_stmt) */
 	unsigned batch_size;
 	unsigned pending; /* events and watched hours in the open transaction */
 	bool in_tx;
@@ -449,6 +450,23 @@ static void finalize_all(om_store *s)
 		om_db_finalize(s->stmt[i]);
 		s->stmt[i] = NULL;
 	}
+	for (size_t i = 0; i < STORE_XSTMT_MAX; i++) {
+		om_db_finalize(s->xstmt[i]);
+		s->xstmt[i] = NULL;
+	}
+}
+
+om_db_stmt *store_stmt(om_store *s, unsigned slot, const char *sql)
+{
+	if (slot >= STORE_XSTMT_MAX)
+		return NULL;
+	if (!s->xstmt[slot] && om_db_prepare(s->db, sql, &s->xstmt[slot]) < 0) {
+		om_err(om_tr("err.store.prepare"), om_db_errmsg(s->db));
+		s->xstmt[slot] = NULL;
+		return NULL;
+	}
+	om_db_reset(s->xstmt[slot]);
+	return s->xstmt[slot];
 }
 
 /* 1 when the current schema has table name (PostgreSQL). */
@@ -1415,6 +1433,21 @@ static int pg_pipe_ready(om_store *s)
 	if (s->pipe->n >= PG_PIPE_MAX)
 		return pg_drain(s);
 	return 0;
+}
+
+int store_run_batched(om_store *s, om_db_stmt *st)
+{
+	int r;
+
+	if (is_pg(s) && s->in_tx) {
+		r = pg_pipe_ready(s);
+		if (r == 0)
+			r = pg_queue(s, st, NULL);
+		return r < 0 ? after_failure(s, r) : 0;
+	}
+	r = om_db_step(st);
+	om_db_reset(st);
+	return r == 1 ? 0 : r;
 }
 
 /* ---- the chunk (PostgreSQL) ---- */
