@@ -4,6 +4,7 @@
  * PostgreSQL under tests/store/with-pg (tests/store/backend.h); the few
  * checks of one backend's own machinery say which. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "../store/backend.h"
+#include "base/base.h"
 #include "store/store.h"
 
 /* 2024-06-01T00:00:00Z: 2024-01-01 is 1704067200, plus 31+29+31+30+31 = 152
@@ -164,6 +166,42 @@ static void test_migrate_v5_indexes(void **state)
 	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 0);
 	assert_int_equal(raw_index_count(t.path, "console_events_tenant_ts"), 0);
 	assert_int_equal(events_index_count(t.path), tb_pg() ? 3 : 2);
+	tmpdb_remove(&t);
+}
+
+/* The stored event key is what it always was: two om_hash64 chains (the
+ * seeds of attempt 0) over the length-framed tenant, gateway and line, in
+ * hex. Keys of stores written before must keep matching the same events. */
+static void key_update(uint64_t *h, const char *p)
+{
+	uint64_t len = strlen(p);
+	*h = om_hash64(&len, sizeof(len), *h);
+	*h = om_hash64(p, len, *h);
+}
+
+static void test_event_key_unchanged(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "", want[33];
+	om_store_event ev;
+	char eve[512];
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024 + 10, "203.0.113.9",
+	         "192.168.1.10", 1);
+	assert_int_equal(om_store_add_event(s, &ev), 0);
+	uint64_t h1 = 0x6f6d616d6f726901ull, h2 = 0x5f6b65795f736564ull;
+	const char *f[3] = {ev.tenant, ev.gateway, ev.eve_json};
+	for (int i = 0; i < 3; i++)
+		key_update(&h1, f[i]);
+	for (int i = 0; i < 3; i++)
+		key_update(&h2, f[i]);
+	snprintf(want, sizeof(want), "%016" PRIx64 "%016" PRIx64, h1, h2);
+	om_store_close(s);
+	assert_string_equal(raw_text(t.path, "SELECT event_key FROM events"), want);
 	tmpdb_remove(&t);
 }
 
@@ -1162,6 +1200,7 @@ int main(void)
 		cmocka_unit_test(test_batch_commit),
 		cmocka_unit_test(test_duplicates_ignored),
 		cmocka_unit_test(test_migrate_v5_indexes),
+		cmocka_unit_test(test_event_key_unchanged),
 		cmocka_unit_test(test_coverage),
 		cmocka_unit_test(test_watched_hours),
 		cmocka_unit_test(test_two_packets_two_hours),
