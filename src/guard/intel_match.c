@@ -260,6 +260,22 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 	return a > b ? a : b;
 }
 
+/* Whether the string t (n bytes, up to a NUL) could be an address for
+ * om_addr_parse: IPv4 in dots has digits and dots only, IPv6 has a ':'. A
+ * DNS answer's name (a CNAME's target) is then known to be none without
+ * the two parses. */
+static bool may_be_addr(const char *t, size_t n)
+{
+	bool v4 = n > 0 && t[0];
+	for (size_t i = 0; i < n && t[i]; i++) {
+		if (t[i] == ':')
+			return true;
+		if (!(t[i] == '.' || (t[i] >= '0' && t[i] <= '9')))
+			v4 = false;
+	}
+	return v4;
+}
+
 bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f)
 {
 	const om_intel_db *db = om_intel_live_get(m->live, worker);
@@ -356,7 +372,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 			if (n < sizeof(t)) {
 				memcpy(t, s, n);
 				t[n] = '\0';
-				if (om_addr_parse(t, &a) == 0) {
+				if (may_be_addr(t, n) && om_addr_parse(t, &a) == 0) {
 					if (ips && lookup_addr(mc, db, &a, now, &h) == 0)
 						v = stricter(v, report(m, w->user, f, &h,
 						                       "dns.answer", t, n, tx));

@@ -14,6 +14,7 @@ struct om_wf_policy {
 	om_wf_builder *allow, *block;
 	char cats[OM_WF_CAT_MAX][OM_WF_CAT_NAME_MAX]; /* blocked category names */
 	uint32_t ncats;
+	uint64_t serial; /* om_wf_serial_next, again at every change */
 };
 
 int om_wf_policy_new(om_wf_policy **ret)
@@ -25,6 +26,7 @@ int om_wf_policy_new(om_wf_policy **ret)
 		om_wf_policy_free(p);
 		return -ENOMEM;
 	}
+	p->serial = om_wf_serial_next();
 	*ret = p;
 	return 0;
 }
@@ -52,6 +54,7 @@ int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char 
 	if (p->ncats >= OM_WF_CAT_MAX)
 		return -ENOSPC;
 	memcpy(p->cats[p->ncats++], name, n + 1);
+	p->serial = om_wf_serial_next();
 	return 0;
 }
 
@@ -66,12 +69,14 @@ bool om_wf_policy_blocks(const om_wf_policy *pol, const char *name)
 int om_wf_policy_allow(om_wf_policy *p, const char *rule)
 {
 	int r = om_wf_builder_add(p->allow, rule, strlen(rule), "allow");
+	p->serial = om_wf_serial_next();
 	return r > 0 ? 0 : r;
 }
 
 int om_wf_policy_block(om_wf_policy *p, const char *rule)
 {
 	int r = om_wf_builder_add(p->block, rule, strlen(rule), "block");
+	p->serial = om_wf_serial_next();
 	return r > 0 ? 0 : r;
 }
 
@@ -246,14 +251,52 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 /* Per worker: the names no rule matches with any path, as keyed 64-bit
  * fingerprints, direct-mapped: an office asks for the same names again and
  * again (the DNS query, then the ClientHello), and a miss in a database of
- * millions is a processor cache miss too. The filter's database and lists
- * do not change while its workers run. */
+ * millions is a processor cache miss too. The fingerprints hold for the
+ * database and policy of the serials kept; another filter (a reload)
+ * empties the cache. */
 #define WF_MISS_SLOTS 32768u
-struct wf_miss {
+struct om_wf_cache {
+	uint64_t db_serial, pol_serial;
+	uint64_t hits, notes;
 	uint64_t v[WF_MISS_SLOTS];
 };
 
-static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+int om_wf_cache_new(om_wf_cache **ret)
+{
+	om_wf_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
+om_wf_cache *om_wf_cache_free(om_wf_cache *c)
+{
+	free(c);
+	return NULL;
+}
+
+void om_wf_cache_counts(const om_wf_cache *c, uint64_t *ret_hits, uint64_t *ret_notes)
+{
+	*ret_hits = c ? c->hits : 0;
+	*ret_notes = c ? c->notes : 0;
+}
+
+/* c, emptied first when it was filled for another database or policy. */
+static om_wf_cache *cache_for(om_wf_cache *c, const om_wf_filter *filt)
+{
+	if (!c)
+		return NULL;
+	uint64_t ds = om_wf_db_serial(filt->db), ps = filt->policy ? filt->policy->serial : 0;
+	if (c->db_serial != ds || c->pol_serial != ps) {
+		memset(c->v, 0, sizeof(c->v));
+		c->db_serial = ds;
+		c->pol_serial = ps;
+	}
+	return c;
+}
+
+static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om_wf_cache *mc,
                                      om_flow *f, const om_proto_tx *tx, const char *field,
                                      const uint8_t *name, uint32_t nlen, const uint8_t *path,
                                      uint32_t plen)
@@ -263,16 +306,20 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, st
 		/* a name remembered here has no rule at all, for any path */
 		fp = om_siphash(om_hash_key_process(), name, nlen);
 		fp = fp ? fp : 1;
-		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp)
+		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp) {
+			mc->hits++;
 			return OM_TX_VERDICT_ACCEPT;
+		}
 	}
 	om_wf_decision d;
 	int e = om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path,
 	                     plen, &d);
 	if (e < 0 || d.verdict == OM_WF_UNLISTED) {
 		/* an invalid name stays invalid with any path */
-		if (fp && (e < 0 || d.host_unlisted))
+		if (fp && (e < 0 || d.host_unlisted)) {
 			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
+			mc->notes++;
+		}
 		return OM_TX_VERDICT_ACCEPT;
 	}
 	if (filt->cb) {
@@ -312,12 +359,13 @@ static enum om_tx_verdict decide_ech(const om_wf_filter *filt, void *cb_user, om
 
 #define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
 
-static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_wf_cache *mc,
                                    om_flow *f, const om_proto_tx *tx)
 {
 	/* requests only: the name is the client's */
 	if (tx->dir != OM_DIR_TOSERVER || !tx->app_proto)
 		return OM_TX_VERDICT_ACCEPT;
+	mc = cache_for(mc, filt);
 	uint32_t n = 0, pn = 0;
 	const uint8_t *v, *p;
 	if (!strcmp(tx->app_proto, "http")) {
@@ -355,10 +403,16 @@ enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow 
 	return wf_on_tx(filt, cb_user, NULL, f, tx);
 }
 
+enum om_tx_verdict om_wf_on_tx_cached(const om_wf_filter *filt, om_wf_cache *c, void *cb_user,
+                                      om_flow *f, const om_proto_tx *tx)
+{
+	return wf_on_tx(filt, cb_user, c, f, tx);
+}
+
 struct wf_worker {
 	const om_wf_filter *filt;
 	void *cb_user;
-	struct wf_miss miss;
+	om_wf_cache miss;
 };
 
 static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
