@@ -46,8 +46,11 @@ struct json_entry {
 	char text[JSON_TEXT];
 };
 
-/* Addresses whose nDPI IP-list answer a worker remembers. */
-#define IP_MEMO_SLOTS 4096u
+/* Addresses whose nDPI IP-list answer a worker remembers: sets of 4 (32
+ * bytes, newest first), 16384 addresses in all (an office's 512 MiB has
+ * some 20 000). */
+#define IP_MEMO_SETS 4096u
+#define IP_MEMO_WAYS 4u
 
 /* The flow table's first size (slots; it doubles when half full). */
 #define TAB_START 4096u
@@ -87,7 +90,7 @@ struct om_appctl_worker {
 		uint32_t addr;
 		uint16_t id;
 		uint16_t valid;
-	} ipm[IP_MEMO_SLOTS];
+	} ipm[IP_MEMO_SETS * IP_MEMO_WAYS];
 };
 
 static void port_setup(om_appctl_worker *w);
@@ -624,13 +627,19 @@ static uint16_t ip_app(om_appctl_worker *w, const om_flow *f)
 			continue;
 		struct in_addr in;
 		memcpy(&in.s_addr, a[i]->b + 12, 4);
-		struct ip_memo *m = &w->ipm[(in.s_addr * 0x9e3779b1u) >> 20 & (IP_MEMO_SLOTS - 1)];
-		uint16_t id;
-		if (m->valid && m->addr == in.s_addr) {
-			id = m->id;
-		} else {
+		struct ip_memo *m =
+		    &w->ipm[((in.s_addr * 0x9e3779b1u) >> 20 & (IP_MEMO_SETS - 1)) * IP_MEMO_WAYS];
+		uint16_t id = 0;
+		bool known = false;
+		for (unsigned k = 0; k < IP_MEMO_WAYS && !known; k++)
+			if (m[k].valid && m[k].addr == in.s_addr) {
+				id = m[k].id;
+				known = true;
+			}
+		if (!known) {
 			id = ndpi_network_ptree_match(w->nd, &in);
-			*m = (struct ip_memo){.addr = in.s_addr, .id = id, .valid = 1};
+			memmove(m + 1, m, (IP_MEMO_WAYS - 1) * sizeof(*m));
+			m[0] = (struct ip_memo){.addr = in.s_addr, .id = id, .valid = 1};
 		}
 		if (id != NDPI_PROTOCOL_UNKNOWN && id < w->nproto)
 			return id;

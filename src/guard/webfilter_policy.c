@@ -3,6 +3,7 @@
  * TLS/QUIC SNI, DNS query names). The allow and block lists are small
  * category builders of their own, so they match exactly like the
  * database: suffixes at label boundaries, URL prefixes at '/' boundaries. */
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 #include <errno.h>
@@ -249,23 +250,24 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 /* ---- the observer ------------------------------------------------------- */
 
 /* Per worker: the names no rule matches with any path, as keyed 64-bit
- * fingerprints, direct-mapped: an office asks for the same names again and
- * again (the DNS query, then the ClientHello), and a miss in a database of
- * millions is a processor cache miss too. The fingerprints hold for the
- * database and policy of the serials kept; another filter (a reload)
- * empties the cache. */
-#define WF_MISS_SLOTS 32768u
+ * fingerprints (fpcache.h: 16384 sets of 4, 512 KiB): an office asks for
+ * the same names again and again (the DNS query, then the ClientHello),
+ * and a miss in a database of millions is a processor cache miss too. The
+ * fingerprints hold for the database and policy of the serials kept;
+ * another filter (a reload) empties the cache. */
+#define WF_MISS_SETS 16384u
 struct om_wf_cache {
 	uint64_t db_serial, pol_serial;
 	uint64_t hits, notes;
-	uint64_t v[WF_MISS_SLOTS];
+	_Alignas(64) uint64_t v[WF_MISS_SETS * OM_FPC_WAYS];
 };
 
 int om_wf_cache_new(om_wf_cache **ret)
 {
-	om_wf_cache *c = calloc(1, sizeof(*c));
+	om_wf_cache *c = aligned_alloc(64, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
 	*ret = c;
 	return 0;
 }
@@ -306,7 +308,7 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om
 		/* a name remembered here has no rule at all, for any path */
 		fp = om_siphash(om_hash_key_process(), name, nlen);
 		fp = fp ? fp : 1;
-		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp) {
+		if (om_fpc_has(mc->v, WF_MISS_SETS, fp)) {
 			mc->hits++;
 			return OM_TX_VERDICT_ACCEPT;
 		}
@@ -317,7 +319,7 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om
 	if (e < 0 || d.verdict == OM_WF_UNLISTED) {
 		/* an invalid name stays invalid with any path */
 		if (fp && (e < 0 || d.host_unlisted)) {
-			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
+			om_fpc_add(mc->v, WF_MISS_SETS, fp);
 			mc->notes++;
 		}
 		return OM_TX_VERDICT_ACCEPT;
@@ -424,9 +426,10 @@ static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_
 static void *observer_worker_new(void *user, unsigned worker)
 {
 	const om_wf_filter *filt = user;
-	struct wf_worker *w = calloc(1, sizeof(*w));
+	struct wf_worker *w = aligned_alloc(64, sizeof(*w));
 	if (!w)
 		return NULL;
+	memset(w, 0, sizeof(*w));
 	w->filt = filt;
 	w->cb_user = filt->worker_user ? filt->worker_user(filt->user, worker) : filt->user;
 	return w;

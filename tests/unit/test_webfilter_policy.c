@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 static om_wf_db *db;
@@ -366,6 +367,32 @@ static void test_cache(void **state)
 	om_wf_policy_free(p);
 }
 
+/* The guards' fingerprint sets (fpcache.h): four fingerprints of one set
+ * are all kept (a direct-mapped table kept the last one), a fifth drops
+ * the oldest, other sets are left alone. */
+static void test_fpcache(void **state)
+{
+	(void)state;
+	enum { SETS = 8 };
+	uint64_t v[SETS * OM_FPC_WAYS];
+	memset(v, 0, sizeof(v));
+	/* same set (low bits 3), different fingerprints */
+	const uint64_t fp[5] = {0x103, 0x203, 0x303, 0x403, 0x503};
+	for (int i = 0; i < 4; i++)
+		om_fpc_add(v, SETS, fp[i]);
+	for (int i = 0; i < 4; i++)
+		assert_true(om_fpc_has(v, SETS, fp[i]));
+	assert_false(om_fpc_has(v, SETS, 0x603));
+	assert_false(om_fpc_has(v, SETS, 0x104)); /* another set */
+	om_fpc_add(v, SETS, fp[4]);
+	assert_false(om_fpc_has(v, SETS, fp[0]));
+	for (int i = 1; i < 5; i++)
+		assert_true(om_fpc_has(v, SETS, fp[i]));
+	om_fpc_add(v, SETS, 0x105);
+	assert_true(om_fpc_has(v, SETS, 0x105));
+	assert_true(om_fpc_has(v, SETS, fp[1]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(test_observer_paths),
 	    cmocka_unit_test(test_observer_ech),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_fpcache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
