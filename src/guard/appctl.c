@@ -75,6 +75,8 @@ struct om_appctl_worker {
 	 * flow that packet just went through (reset when slots move) */
 	const om_flow *last_f;
 	struct slot *last_s;
+	char last_ap[16]; /* the last parser name asked of parser_carrier ("": none) */
+	uint16_t last_carrier;
 	struct json_entry *jc; /* JSON_CACHE entries */
 	uint32_t jc_used;
 	om_buf jb; /* where an object is rendered */
@@ -589,7 +591,7 @@ static uint16_t json_of(om_appctl_worker *w, const struct slot *s)
 
 /* nDPI's protocol for the parser that took the flow (om_app_proto_name);
  * 0: no parser (undecided, or "failed"). */
-static uint16_t parser_carrier(const char *ap)
+static uint16_t carrier_of(const char *ap)
 {
 	static const struct {
 		const char *name;
@@ -607,6 +609,23 @@ static uint16_t parser_carrier(const char *ap)
 		if (!strcmp(ap, m[i].name))
 			return m[i].id;
 	return 0;
+}
+
+/* carrier_of through the worker's memory of the last name asked (every
+ * packet and transaction asks, mostly for one of a few names): one
+ * comparison instead of up to nine. */
+static uint16_t parser_carrier(om_appctl_worker *w, const char *ap)
+{
+	if (!ap)
+		return 0;
+	if (strcmp(ap, w->last_ap) != 0) {
+		size_t n = strlen(ap);
+		if (n >= sizeof(w->last_ap))
+			return carrier_of(ap);
+		memcpy(w->last_ap, ap, n + 1);
+		w->last_carrier = carrier_of(ap);
+	}
+	return w->last_carrier;
 }
 
 /* The carriers whose application is read from their first transaction
@@ -743,7 +762,7 @@ int om_appctl_packet(om_appctl_worker *w, om_flow *f, const om_packet *p, om_app
 	}
 	/* a flow one of our parsers took: named from what the parser read,
 	 * without nDPI's dissectors */
-	uint16_t carrier = parser_carrier(om_app_proto_name(f));
+	uint16_t carrier = parser_carrier(w, om_app_proto_name(f));
 	if (carrier) {
 		s->carrier = carrier;
 		det_release(w, s); /* packets nDPI had before the parser knew */
@@ -800,7 +819,7 @@ int om_appctl_tx(om_appctl_worker *w, om_flow *f, const om_proto_tx *tx, om_app_
 	if (!w || !f || !tx || (f->flags & OM_FLOW_F_APPCTL_DONE) ||
 	    (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP))
 		return 0;
-	uint16_t carrier = parser_carrier(tx->app_proto);
+	uint16_t carrier = parser_carrier(w, tx->app_proto);
 	if (!named_by_tx(carrier))
 		return 0;
 	bool fresh;

@@ -263,6 +263,42 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 	return a > b ? a : b;
 }
 
+/* IPv4 in dots as inet_pton takes it (four decimal numbers up to 255,
+ * none with a leading zero, up to the NUL): 0 with the address, or
+ * -EINVAL. The common case of a DNS answer, without the library call. */
+static int parse_v4(const char *t, om_addr *ret)
+{
+	uint8_t b[4] = {0};
+	unsigned octets = 0;
+	bool digit = false;
+	for (const char *p = t; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			unsigned v = b[octets ? octets - 1 : 0] * 10u + (unsigned)(*p - '0');
+			if (!digit) {
+				if (++octets > 4)
+					return -EINVAL;
+				v = (unsigned)(*p - '0');
+				digit = true;
+			} else if (b[octets - 1] == 0) {
+				return -EINVAL; /* a leading zero */
+			}
+			if (v > 255)
+				return -EINVAL;
+			b[octets - 1] = (uint8_t)v;
+		} else if (*p == '.' && digit) {
+			if (octets == 4)
+				return -EINVAL;
+			digit = false;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (octets < 4)
+		return -EINVAL;
+	om_addr_from_v4(ret, b);
+	return 0;
+}
+
 /* Whether the string t (n bytes, up to a NUL) could be an address for
  * om_addr_parse: IPv4 in dots has digits and dots only, IPv6 has a ':'. A
  * DNS answer's name (a CNAME's target) is then known to be none without
@@ -354,7 +390,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 	om_intel_hit h;
 	struct miss_cache *mc = miss_get(m->live, w->worker, db);
 	const char *ap = tx->app_proto ? tx->app_proto : "";
-	if (!strcmp(ap, "dns")) {
+	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			for (uint32_t i = 0; i < DNS_NAMES_MAX; i++) {
 				if (!(s = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
@@ -375,7 +411,9 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 			if (n < sizeof(t)) {
 				memcpy(t, s, n);
 				t[n] = '\0';
-				if (may_be_addr(t, n) && om_addr_parse(t, &a) == 0) {
+				bool colon = memchr(t, ':', n) != NULL;
+				if (may_be_addr(t, n) &&
+				    (colon ? om_addr_parse(t, &a) : parse_v4(t, &a)) == 0) {
 					if (ips && lookup_addr(mc, db, &a, now, &h) == 0)
 						v = stricter(v, report(m, w->user, f, &h,
 						                       "dns.answer", t, n, tx));
@@ -387,7 +425,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return v;
 	}
-	if (!strcmp(ap, "http") || !strcmp(ap, "http2")) {
+	if (ap[0] == 'h' && (!strcmp(ap, "http") || !strcmp(ap, "http2"))) {
 		if (tx->dir != OM_DIR_TOSERVER && (tx->progress & OM_TX_RESPONSE))
 			return v; /* the request was seen already */
 		uint32_t hl = 0, ul = 0;
@@ -416,7 +454,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return check_name(m, w->user, db, mc, f, tx, "http.host", host, hl, now);
 	}
-	if (!strcmp(ap, "tls") || !strcmp(ap, "quic")) {
+	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			s = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n);
 			v = stricter(v,

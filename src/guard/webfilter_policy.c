@@ -370,13 +370,15 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_w
 	mc = cache_for(mc, filt);
 	uint32_t n = 0, pn = 0;
 	const uint8_t *v, *p;
-	if (!strcmp(tx->app_proto, "http")) {
+	/* the first letter before the comparison: most transactions are DNS */
+	const char *ap = tx->app_proto;
+	if (ap[0] == 'h' && !strcmp(ap, "http")) {
 		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
 		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
 		return decide_one(filt, cb_user, mc, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
-	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
+	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		if ((v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
 			r = decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
@@ -386,7 +388,7 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_w
 			r = stricter(r, decide_ech(filt, cb_user, f, tx, v, n, p, pn));
 		return r;
 	}
-	if (!strcmp(tx->app_proto, "dns")) {
+	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
 			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
