@@ -124,6 +124,8 @@ struct worker {
 	om_detect_worker *det;  /* NULL without rules */
 	om_appctl_worker *ac;   /* NULL without application control */
 	const om_wf_filter *wf; /* the web filter this worker uses; NULL: none */
+	om_wf_cache *wfc;       /* its names without rules; NULL: none (yet) */
+	bool wfc_tried;         /* wfc was allocated at the first request (once) */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -983,7 +985,14 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 static enum om_tx_verdict webfilter_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
 	struct worker *w = wctx;
-	return w->wf ? om_wf_on_tx(w->wf, w, f, tx) : OM_TX_VERDICT_ACCEPT;
+	if (!w->wf)
+		return OM_TX_VERDICT_ACCEPT;
+	if (!w->wfc_tried) {
+		w->wfc_tried = true;
+		if (om_wf_cache_new(&w->wfc) < 0)
+			w->wfc = NULL; /* decided without the cache */
+	}
+	return om_wf_on_tx_cached(w->wf, w->wfc, w, f, tx);
 }
 
 /* Registers the web filter's observer (offline and live): its events come
@@ -2030,6 +2039,7 @@ static void workers_free(struct engine *e)
 		om_detect_hub_bind(e->o->detect, i, NULL);
 		om_detect_worker_free(w->det);
 		w->ac = om_appctl_worker_free(w->ac); /* after the flows: they ended */
+		w->wfc = om_wf_cache_free(w->wfc);
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;
