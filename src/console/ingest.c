@@ -323,8 +323,11 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(w->store_lock);
 		int r = write_group(w->s, group, n);
-		if (r < 0 && n > 1) {
-			/* one bad batch must not fail the others: each alone */
+		if (r < 0) {
+			/* one bad batch must not fail the others: each alone. A
+			 * group of one is tried again too: the other writer may
+			 * have stored the same batch meanwhile (its record's key
+			 * then collides), and the new transaction sees it stored */
 			for (size_t i = 0; i < n; i++)
 				group[i]->rc = write_group(w->s, &group[i], 1);
 		} else {

@@ -546,8 +546,19 @@ static int pg_pipeline_exit(om_db *db)
 		r = -EIO;
 	}
 	if (!PQexitPipelineMode(d->c)) {
-		keep_msg(d, PQerrorMessage(d->c));
-		return -EIO;
+		/* results still queued behind the sync point (an error in a
+		 * chunk left the rest unread): a sync of our own, everything up
+		 * to it read, then out; the transaction itself is the caller's
+		 * to roll back */
+		r = -EIO;
+		(void)PQpipelineSync(d->c);
+		for (int k = 0; k < 100000 && !PQexitPipelineMode(d->c); k++)
+			while ((res = PQgetResult(d->c)) != NULL)
+				PQclear(res);
+		if (PQpipelineStatus(d->c) != PQ_PIPELINE_OFF) {
+			keep_msg(d, PQerrorMessage(d->c));
+			return -EIO;
+		}
 	}
 	return r;
 }
