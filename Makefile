@@ -61,6 +61,7 @@ $(BENCH_BUILD)/build.ninja:
 bench: deps peer $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/run
+	bash bench/store-cost $(BENCH_BUILD)/src/cli/omamori
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/app-layer
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/rules
 	OMAMORI=$(BENCH_BUILD)/src/cli/omamori bash bench/guards

@@ -75,6 +75,16 @@ void om_json_null(om_json *j, const char *key);
 void om_json_raw(om_json *j, const char *key, const char *raw);
 /* Already written members ("a":1,"b":2, no braces) into the open object. */
 void om_json_members(om_json *j, const char *members, size_t n);
+/* Keys that are string literals, for the busiest events: OM_JK("name")
+ * gives the quoted key with its colon and its length, known where it is
+ * written, so the key is copied without a check per byte. The literal must
+ * be plain ASCII without quote or backslash (checked in builds with
+ * assertions, which the tests run). */
+#define OM_JK(k) ("\"" k "\":"), (sizeof(k) + 2)
+void om_json_kobj_open(om_json *j, const char *qk, size_t qn);
+void om_json_kstr(om_json *j, const char *qk, size_t qn, const char *val);
+void om_json_ku64(om_json *j, const char *qk, size_t qn, uint64_t v);
+void om_json_kbool(om_json *j, const char *qk, size_t qn, bool v);
 /* Escape s as a JSON string (with quotes) into b. */
 void om_json_escape(om_buf *b, const char *s, size_t n);
 

@@ -21,11 +21,11 @@ const char *om_event_proto_name(uint8_t proto, char *tmp, size_t n)
 	}
 }
 
-static void put_addr(om_json *j, const char *key, const om_addr *a)
+static void put_addr(om_json *j, const char *qk, size_t qn, const om_addr *a)
 {
 	char s[64];
 	om_addr_str(a, s, sizeof(s));
-	om_json_str(j, key, s);
+	om_json_kstr(j, qk, qn, s);
 }
 
 void om_event_begin(om_json *j, om_buf *b, const om_event_hdr *h)
@@ -34,12 +34,12 @@ void om_event_begin(om_json *j, om_buf *b, const om_event_hdr *h)
 	om_json_init(j, b);
 	om_time_iso(h->ts, t, sizeof(t));
 	om_json_obj_open(j, NULL);
-	om_json_str(j, "timestamp", t);
+	om_json_kstr(j, OM_JK("timestamp"), t);
 	if (h->flow_id)
-		om_json_u64(j, "flow_id", *h->flow_id);
+		om_json_ku64(j, OM_JK("flow_id"), *h->flow_id);
 	if (h->in_iface && h->in_iface[0])
 		om_json_str(j, "in_iface", h->in_iface);
-	om_json_str(j, "event_type", h->event_type);
+	om_json_kstr(j, OM_JK("event_type"), h->event_type);
 	if (h->vlan && h->vlan_count) {
 		/* an array, outermost tag first, as Suricata writes it */
 		om_json_arr_open(j, "vlan");
@@ -48,22 +48,22 @@ void om_event_begin(om_json *j, om_buf *b, const om_event_hdr *h)
 		om_json_arr_close(j);
 	}
 	if (h->src)
-		put_addr(j, "src_ip", h->src);
+		put_addr(j, OM_JK("src_ip"), h->src);
 	if (h->has_sport)
-		om_json_u64(j, "src_port", h->sport);
+		om_json_ku64(j, OM_JK("src_port"), h->sport);
 	if (h->dst)
-		put_addr(j, "dest_ip", h->dst);
+		put_addr(j, OM_JK("dest_ip"), h->dst);
 	if (h->has_dport)
-		om_json_u64(j, "dest_port", h->dport);
+		om_json_ku64(j, OM_JK("dest_port"), h->dport);
 	if (h->proto)
-		om_json_str(j, "proto", om_event_proto_name(h->proto, ptmp, sizeof(ptmp)));
+		om_json_kstr(j, OM_JK("proto"), om_event_proto_name(h->proto, ptmp, sizeof(ptmp)));
 	if (h->app_proto && h->app_proto[0])
-		om_json_str(j, "app_proto", h->app_proto);
+		om_json_kstr(j, OM_JK("app_proto"), h->app_proto);
 	/* the "tunnel" object (outer layers) is written by its owner */
 	if (h->tunnel)
 		h->tunnel(j, h->tunnel_user);
 	if (h->pcap_cnt)
-		om_json_u64(j, "pcap_cnt", h->pcap_cnt);
+		om_json_ku64(j, OM_JK("pcap_cnt"), h->pcap_cnt);
 }
 
 void om_event_omamori(om_json *j, const om_event_meta *m)

@@ -61,6 +61,30 @@ static inline bool room(const om_buf *b, size_t n)
 	return b->len + n < b->cap && b->len + n <= b->max;
 }
 
+/* om_buf_putc without the call, for the brackets and commas. */
+static inline void put1(om_buf *b, char c)
+{
+	if (room(b, 1)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
+	om_buf_putc(b, c);
+}
+
+/* True if one of the 8 bytes in x is not plain (a control byte, DEL or
+ * above, the quote or the backslash): the exact byte-wise tests on a word. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline bool nonplain8(uint64_t x)
+{
+	uint64_t lt20 = (x - ONES * 0x20) & ~x;                /* a byte < 0x20 */
+	uint64_t gt7e = (x + ONES * (127 - 0x7e)) | x;         /* a byte > 0x7e */
+	uint64_t q = x ^ (ONES * '"'), bs = x ^ (ONES * '\\'); /* zero where equal */
+	uint64_t eq = ((q - ONES) & ~q) | ((bs - ONES) & ~bs);
+	return ((lt20 | gt7e | eq) & HIGHS) != 0;
+}
+
 /* The common case of a value: plain bytes that fit. Writes
  * [pre]"s"[post] and returns true, or writes nothing and returns false. */
 static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char post)
@@ -68,7 +92,14 @@ static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char 
 	if (!room(b, n + 4))
 		return false;
 	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, u + i, 8);
+		if (nonplain8(x))
+			return false;
+	}
+	for (; i < n; i++)
 		if (!plain_byte[u[i]])
 			return false;
 	char *d = b->data + b->len;
@@ -182,10 +213,35 @@ static void json_key(om_json *j, const char *key)
 	}
 }
 
+/* A literal key (OM_JK): quoted, with its colon, qn bytes. */
+static inline void json_qkey(om_json *j, const char *qk, size_t qn)
+{
+#ifndef NDEBUG
+	assert(qn >= 3 && qk[0] == '"' && qk[qn - 2] == '"' && qk[qn - 1] == ':');
+	for (size_t i = 1; i + 2 < qn; i++)
+		assert(plain_byte[(unsigned char)qk[i]]);
+#endif
+	om_buf *b = j->b;
+	bool comma = j->need_comma[j->depth];
+	j->need_comma[j->depth] = true;
+	if (room(b, qn + 1)) {
+		char *d = b->data + b->len;
+		if (comma)
+			*d++ = ',';
+		memcpy(d, qk, qn);
+		d[qn] = '\0';
+		b->len = (size_t)(d + qn - b->data);
+		return;
+	}
+	if (comma)
+		om_buf_putc(b, ',');
+	om_buf_append(b, qk, qn);
+}
+
 static void json_open(om_json *j, const char *key, char c)
 {
 	json_key(j, key);
-	om_buf_putc(j->b, c);
+	put1(j->b, c);
 	assert(j->depth + 1 < OM_JSON_MAX_DEPTH);
 	j->depth++;
 	j->need_comma[j->depth] = false;
@@ -194,7 +250,7 @@ static void json_open(om_json *j, const char *key, char c)
 static void json_close(om_json *j, char c)
 {
 	assert(j->depth > 0);
-	om_buf_putc(j->b, c);
+	put1(j->b, c);
 	j->depth--;
 }
 
@@ -213,6 +269,33 @@ void om_json_arr_open(om_json *j, const char *key)
 void om_json_arr_close(om_json *j)
 {
 	json_close(j, ']');
+}
+
+void om_json_kobj_open(om_json *j, const char *qk, size_t qn)
+{
+	json_qkey(j, qk, qn);
+	put1(j->b, '{');
+	assert(j->depth + 1 < OM_JSON_MAX_DEPTH);
+	j->depth++;
+	j->need_comma[j->depth] = false;
+}
+
+void om_json_kstr(om_json *j, const char *qk, size_t qn, const char *val)
+{
+	json_qkey(j, qk, qn);
+	om_json_escape(j->b, val, strlen(val));
+}
+
+void om_json_kbool(om_json *j, const char *qk, size_t qn, bool v)
+{
+	json_qkey(j, qk, qn);
+	om_buf *b = j->b;
+	if (room(b, 5)) {
+		memcpy(b->data + b->len, v ? "true" : "false", v ? 5 : 6);
+		b->len += v ? 4 : 5;
+		return;
+	}
+	om_buf_puts(b, v ? "true" : "false");
 }
 
 void om_json_str(om_json *j, const char *key, const char *val)
@@ -259,6 +342,21 @@ void om_json_u64(om_json *j, const char *key, uint64_t v)
 	char tmp[24];
 	size_t n = u64_digits(v, tmp);
 	json_key(j, key);
+	om_buf *b = j->b;
+	if (room(b, n)) {
+		memcpy(b->data + b->len, tmp, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	om_buf_append(b, tmp, n);
+}
+
+void om_json_ku64(om_json *j, const char *qk, size_t qn, uint64_t v)
+{
+	char tmp[24];
+	size_t n = u64_digits(v, tmp);
+	json_qkey(j, qk, qn);
 	om_buf *b = j->b;
 	if (room(b, n)) {
 		memcpy(b->data + b->len, tmp, n);

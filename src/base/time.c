@@ -38,22 +38,43 @@ void om_time_iso(om_usec t, char *buf, size_t n)
 			buf[0] = '\0';
 		return;
 	}
-	uint64_t secs = t / 1000000;
-	unsigned us = (unsigned)(t % 1000000);
-	int y;
-	unsigned mo, d, sod = (unsigned)(secs % 86400);
-	civil_from_days((int64_t)(secs / 86400), &y, &mo, &d);
-	if (y > 9999) {
-		snprintf(buf, n, "9999-12-31T23:59:59.999999+0000");
+	/* the last time this thread wrote: a flow record's header and its
+	 * start are the same time */
+	static _Thread_local om_usec cached_t;
+	static _Thread_local bool cached_ok;
+	static _Thread_local char cached_iso[32];
+	if (cached_ok && t == cached_t) {
+		memcpy(buf, cached_iso, sizeof(cached_iso));
 		return;
 	}
+	uint64_t secs = t / 1000000;
+	unsigned us = (unsigned)(t % 1000000);
+	unsigned sod = (unsigned)(secs % 86400);
+	uint64_t day = secs / 86400;
+	/* The date of the last day this thread wrote ("YYYY-MM-DDT"): the
+	 * events of a capture fall on few days. */
+	static _Thread_local uint64_t cached_day = UINT64_MAX;
+	static _Thread_local char cached_date[11];
+	if (day != cached_day) {
+		int y;
+		unsigned mo, d;
+		civil_from_days((int64_t)day, &y, &mo, &d);
+		if (y > 9999) {
+			snprintf(buf, n, "9999-12-31T23:59:59.999999+0000");
+			return;
+		}
+		char *q = cached_date;
+		q = put_num(q, (unsigned)y, 4);
+		*q++ = '-';
+		q = put_num(q, mo, 2);
+		*q++ = '-';
+		q = put_num(q, d, 2);
+		*q = 'T';
+		cached_day = day;
+	}
 	char *p = buf;
-	p = put_num(p, (unsigned)y, 4);
-	*p++ = '-';
-	p = put_num(p, mo, 2);
-	*p++ = '-';
-	p = put_num(p, d, 2);
-	*p++ = 'T';
+	memcpy(p, cached_date, sizeof(cached_date));
+	p += sizeof(cached_date);
 	p = put_num(p, sod / 3600, 2);
 	*p++ = ':';
 	p = put_num(p, sod / 60 % 60, 2);
@@ -62,6 +83,9 @@ void om_time_iso(om_usec t, char *buf, size_t n)
 	*p++ = '.';
 	p = put_num(p, us, 6);
 	memcpy(p, "+0000", 6);
+	memcpy(cached_iso, buf, sizeof(cached_iso));
+	cached_t = t;
+	cached_ok = true;
 }
 
 void om_time_day(om_usec t, char *buf, size_t n)

@@ -452,8 +452,8 @@ static void where_from_flow(struct anom_where *wh, const om_flow *f, int dir, om
 	wh->flow_id = &f->flow_id;
 	wh->app_proto = om_app_proto_name(f);
 	wh->flow = f;
-	if (f->tunnel.kind) {
-		wh->tunnel = &f->tunnel;
+	if (f->tunnel && f->tunnel->kind) {
+		wh->tunnel = f->tunnel;
 		wh->tunnel_depth = f->tunnel_depth;
 	}
 }
@@ -641,8 +641,11 @@ static int appctl_attach(struct engine *e, const om_appctl *ac, om_proto *proto)
 {
 	if (!ac || !proto)
 		return 0;
-	om_proto_observer obs = {
-	    .name = "appctl", .worker_new = appctl_obs_worker, .on_tx = appctl_on_tx, .user = e};
+	om_proto_observer obs = {.name = "appctl",
+	                         .worker_new = appctl_obs_worker,
+	                         .on_tx = appctl_on_tx,
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -687,7 +690,8 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_json j;
 	char t[40];
 	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
-	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth, 0};
+	struct tunnel_ref tr = {f->tunnel && f->tunnel->kind ? f->tunnel : NULL, f->tunnel_depth,
+	                        0};
 	om_event_hdr h = {.ts = f->start,
 	                  .event_type = "flow",
 	                  .flow_id = &f->flow_id,
@@ -706,47 +710,47 @@ static void on_flow_end(void *user, om_flow *f, enum om_flow_end why)
 	om_event_begin(&j, b, &h);
 	if (has_app)
 		om_app_info_json(&j, &ai);
-	om_json_obj_open(&j, "flow");
-	om_json_u64(&j, "pkts_toserver", f->pkts[OM_DIR_TOSERVER]);
-	om_json_u64(&j, "pkts_toclient", f->pkts[OM_DIR_TOCLIENT]);
-	om_json_u64(&j, "bytes_toserver", f->bytes[OM_DIR_TOSERVER]);
-	om_json_u64(&j, "bytes_toclient", f->bytes[OM_DIR_TOCLIENT]);
+	om_json_kobj_open(&j, OM_JK("flow"));
+	om_json_ku64(&j, OM_JK("pkts_toserver"), f->pkts[OM_DIR_TOSERVER]);
+	om_json_ku64(&j, OM_JK("pkts_toclient"), f->pkts[OM_DIR_TOCLIENT]);
+	om_json_ku64(&j, OM_JK("bytes_toserver"), f->bytes[OM_DIR_TOSERVER]);
+	om_json_ku64(&j, OM_JK("bytes_toclient"), f->bytes[OM_DIR_TOCLIENT]);
 	om_time_iso(f->start, t, sizeof(t));
-	om_json_str(&j, "start", t);
+	om_json_kstr(&j, OM_JK("start"), t);
 	om_time_iso(f->last, t, sizeof(t));
-	om_json_str(&j, "end", t);
-	om_json_u64(&j, "age", (f->last - f->start) / 1000000u);
-	om_json_str(&j, "state", om_flow_state_name(f->state));
-	om_json_str(&j, "reason", om_flow_end_name(why));
-	om_json_bool(&j, "midstream", (f->flags & OM_FLOW_F_MIDSTREAM) != 0);
+	om_json_kstr(&j, OM_JK("end"), t);
+	om_json_ku64(&j, OM_JK("age"), (f->last - f->start) / 1000000u);
+	om_json_kstr(&j, OM_JK("state"), om_flow_state_name(f->state));
+	om_json_kstr(&j, OM_JK("reason"), om_flow_end_name(why));
+	om_json_kbool(&j, OM_JK("midstream"), (f->flags & OM_FLOW_F_MIDSTREAM) != 0);
 	/* set by what inspected the flow's transactions (proto's observers:
 	 * the rule engine, the guards); scan alerts belong to a source */
-	om_json_bool(&j, "alerted", (f->flags & OM_FLOW_F_ALERTED) != 0);
+	om_json_kbool(&j, OM_JK("alerted"), (f->flags & OM_FLOW_F_ALERTED) != 0);
 	/* the gateway saw no more of it: the counts above stop there */
 	if (f->flags & OM_FLOW_F_BYPASSED)
-		om_json_bool(&j, "bypassed", true);
+		om_json_kbool(&j, OM_JK("bypassed"), true);
 	om_json_obj_close(&j);
 	if (f->proto == IPPROTO_TCP) {
 		char hx[3];
 		uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
-		om_json_obj_open(&j, "tcp");
+		om_json_kobj_open(&j, OM_JK("tcp"));
 		tcp_flags_hex(all, hx);
-		om_json_str(&j, "tcp_flags", hx);
+		om_json_kstr(&j, OM_JK("tcp_flags"), hx);
 		tcp_flags_hex(f->tcp_flags[0], hx);
-		om_json_str(&j, "tcp_flags_ts", hx);
+		om_json_kstr(&j, OM_JK("tcp_flags_ts"), hx);
 		tcp_flags_hex(f->tcp_flags[1], hx);
-		om_json_str(&j, "tcp_flags_tc", hx);
+		om_json_kstr(&j, OM_JK("tcp_flags_tc"), hx);
 		if (all & OM_TH_SYN)
-			om_json_bool(&j, "syn", true);
+			om_json_kbool(&j, OM_JK("syn"), true);
 		if (all & OM_TH_FIN)
-			om_json_bool(&j, "fin", true);
+			om_json_kbool(&j, OM_JK("fin"), true);
 		if (all & OM_TH_RST)
-			om_json_bool(&j, "rst", true);
+			om_json_kbool(&j, OM_JK("rst"), true);
 		if (all & OM_TH_PUSH)
-			om_json_bool(&j, "psh", true);
+			om_json_kbool(&j, OM_JK("psh"), true);
 		if (all & OM_TH_ACK)
-			om_json_bool(&j, "ack", true);
-		om_json_str(&j, "state", om_tcp_state_name(f->tcp_state));
+			om_json_kbool(&j, OM_JK("ack"), true);
+		om_json_kstr(&j, OM_JK("state"), om_tcp_state_name(f->tcp_state));
 		om_json_obj_close(&j);
 	}
 	om_event_end(&j);
@@ -806,7 +810,7 @@ static void on_proto_event(void *user, om_flow *f, const om_proto_event *ev)
 	om_json j;
 	bool ts = ev->dir == OM_DIR_TOSERVER;
 	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
-	struct tunnel_ref tr = {f->tunnel.kind ? &f->tunnel : NULL, f->tunnel_depth,
+	struct tunnel_ref tr = {f->tunnel && f->tunnel->kind ? f->tunnel : NULL, f->tunnel_depth,
 	                        w->cur ? w->cur_cnt : 0};
 	om_usec now = w->cur ? w->cur->ts : f->last;
 	om_event_hdr h = {.ts = now,
@@ -1006,7 +1010,8 @@ static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto,
 	om_proto_observer obs = {.name = "webfilter",
 	                         .worker_new = webfilter_worker_user,
 	                         .on_tx = webfilter_on_tx,
-	                         .user = e};
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -1255,8 +1260,8 @@ static void on_detect_alert(void *user, const om_detect_alert *a)
 		h.dport = ts ? f->sport : f->cport;
 		h.proto = f->proto;
 		h.app_proto = om_app_proto_name(f);
-		if (f->tunnel.kind) {
-			tr.root = &f->tunnel;
+		if (f->tunnel && f->tunnel->kind) {
+			tr.root = f->tunnel;
 			tr.depth = f->tunnel_depth;
 		}
 	} else if (p) {
@@ -3324,7 +3329,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,
 		                         .on_tx = live_on_tx,
-		                         .user = &e};
+		                         .user = &e,
+		                         .no_http_bodies = true};
 		if ((r = om_proto_add_observer(go->proto, &obs)) < 0) {
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 
@@ -193,8 +194,58 @@ static int run_prog(const char *prog, const char *const *args)
 	if (r != 0)
 		return -r;
 	int st;
-	if (waitpid(pid, &st, 0) < 0)
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+}
+
+/* As run_prog, with the program's standard output in out (at most outlen - 1
+ * bytes kept, NUL-terminated). */
+static int run_prog_out(const char *prog, const char *const *args, char *out, size_t outlen)
+{
+	const char *argv[24] = {prog};
+	size_t n = 1;
+	for (; args[n - 1] && n < 23; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	int p[2];
+	if (pipe(p) < 0)
 		return -errno;
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	posix_spawn_file_actions_addclose(&fa, p[1]);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+	int r = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return -r;
+	}
+	size_t got = 0;
+	for (;;) {
+		char scratch[512];
+		char *dst = got + 1 < outlen ? out + got : scratch;
+		size_t room = got + 1 < outlen ? outlen - 1 - got : sizeof(scratch);
+		ssize_t k = read(p[0], dst, room);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (dst != scratch)
+			got += (size_t)k;
+	}
+	close(p[0]);
+	if (outlen)
+		out[got] = '\0';
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
 }
 
@@ -330,6 +381,45 @@ static int iptables_queue(const om_gateway_config *g, bool add, bool v6)
 	return run_prog(v6 ? "ip6tables-nft" : "iptables-nft", g->bypass ? bargs : args);
 }
 
+/* Deletes every rule of FORWARD in table ip (v6 false) or ip6 mangle that
+ * carries our comment, whatever its options: one left by a gateway that was
+ * killed, or one whose removal by its exact options failed. Returns how many
+ * it found (each one it tried to delete), or -errno when the list could not
+ * be read. */
+static int iptables_sweep(bool v6)
+{
+	const char *prog = v6 ? "ip6tables-nft" : "iptables-nft";
+	const char *list[] = {"-t", "mangle", "-S", "FORWARD", NULL};
+	char out[16384];
+	int r = run_prog_out(prog, list, out, sizeof(out));
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	int found = 0;
+	for (char *l = out, *nl; *l; l = nl) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = '\0';
+		else
+			nl = l + strlen(l);
+		/* "-A FORWARD ... --comment omamori ..." (not omamori-probe) */
+		const char *c = strstr(l, "--comment omamori");
+		if (strncmp(l, "-A FORWARD ", 11) != 0 || !c || (c[17] != ' ' && c[17] != '\0'))
+			continue;
+		const char *args[24] = {"-t", "mangle", "-D", "FORWARD"};
+		size_t n = 4;
+		char *save = NULL;
+		strtok_r(l, " ", &save);    /* -A */
+		strtok_r(NULL, " ", &save); /* FORWARD */
+		for (char *t; n < 23 && (t = strtok_r(NULL, " ", &save)) != NULL;)
+			args[n++] = t;
+		args[n] = NULL;
+		found++;
+		if (n < 23)
+			run_prog(prog, args);
+	}
+	return found;
+}
+
 /* Deletes table <family> mangle when it holds no rule but ours (gone by
  * now): iptables-nft made it for the queue rule. */
 static void mangle_remove_if_empty(const char *family)
@@ -374,6 +464,16 @@ int om_fw_apply(const om_gateway_config *g, enum om_fw_queue q, char *err, size_
 	if (r < 0)
 		return r; /* one transaction: nothing was changed */
 	if (q == OM_FW_QUEUE_IPTABLES) {
+		/* a queue rule left by an earlier run (killed, so it could not
+		 * take its rule away) goes first: two would disagree on bypass
+		 * and on the queues */
+		int stale = 0, k;
+		if ((k = iptables_sweep(false)) > 0)
+			stale += k;
+		if ((k = iptables_sweep(true)) > 0)
+			stale += k;
+		if (stale)
+			om_log(OM_LOG_WARN, om_tr("warn.gateway.stale_queue"), stale);
 		/* IPv4 and IPv6: a forwarded packet of either family that missed
 		 * the queue would pass uninspected */
 		int ir = iptables_queue(g, true, false);
@@ -407,6 +507,18 @@ void om_fw_remove(const om_gateway_config *g, enum om_fw_queue q)
 	if (q == OM_FW_QUEUE_IPTABLES) {
 		iptables_queue(g, false, false);
 		iptables_queue(g, false, true);
+		/* whatever is still ours (the exact removal failed): a queue rule
+		 * left behind would hold the office's traffic for a queue nobody
+		 * reads, or send it past inspection */
+		int left = 0;
+		for (int pass = 0; pass < 4; pass++) {
+			int a = iptables_sweep(false), b = iptables_sweep(true);
+			left = (a > 0 ? a : 0) + (b > 0 ? b : 0);
+			if (left == 0)
+				break;
+		}
+		if (left)
+			om_log(OM_LOG_WARN, "%s", om_tr("warn.gateway.queue_left"));
 		/* an empty table ip/ip6 mangle that only held our rule goes too */
 		mangle_remove_if_empty("ip");
 		mangle_remove_if_empty("ip6");

@@ -506,6 +506,7 @@ void om_intel_observer(om_proto_observer *o, om_intel_matcher *m)
 	o->worker_free = obs_worker_free;
 	o->on_tx = on_tx;
 	o->user = m;
+	o->no_http_bodies = true; /* names, addresses and hashes only */
 }
 
 /* ---- files: hashes at close ------------------------------------------------ */
@@ -579,4 +580,5 @@ void om_intel_file_subscriber(om_file_subscriber *s, om_intel_matcher *m)
 	s->close = file_close_m;
 	s->free = file_free;
 	s->user = m;
+	s->no_http_bodies = true; /* the hashes at close only */
 }

@@ -286,6 +286,12 @@ static int decode_tcp(struct dctx *c, om_packet *p, const uint8_t *b, uint32_t l
 		return bad(p, OM_ANOM_TCP_INVALID_OPTLEN);
 	if (hlen > len)
 		return bad(p, OM_ANOM_TCP_HLEN_TOO_SMALL);
+	if (c->peek) {
+		/* dispatch and scan detection read no option */
+		p->payload = b + hlen;
+		p->payload_len = len - hlen;
+		return 0;
+	}
 
 	/* A bad option is an anomaly, not a reason to drop the segment: the
 	 * receiving host keeps it (and so does Suricata), so the header length

@@ -54,6 +54,10 @@ struct flow_entry {
 	bool used;
 };
 
+/* Three cache lines: a lookup loads whole lines, and the tables of a
+ * million flows are sized by it. */
+_Static_assert(sizeof(struct flow_entry) <= 192, "a flow entry grew past three cache lines");
+
 static inline struct flow_entry *entry_of(const om_flow *f)
 {
 	return (struct flow_entry *)((char *)(uintptr_t)f - offsetof(struct flow_entry, pub));
@@ -67,6 +71,7 @@ struct om_flow_table {
 	om_flow_config cfg;
 	om_hash_key key;          /* random per table: bucket placement */
 	struct flow_entry *flows; /* max_flows entries */
+	om_tunnel_layer *tunnels; /* max_flows: tunnels[i] for flows[i] (om_flow.tunnel) */
 	struct flow_entry **buckets;
 	uint64_t nbuckets;       /* power of two */
 	struct flow_entry *free; /* chained through hnext */
@@ -265,6 +270,25 @@ static uint64_t key_hash64(const om_hash_key *key, const struct pkey *k)
 	return om_siphash(key, buf, sizeof(buf));
 }
 
+/* The bucket hash of a canonical key. When both addresses are IPv4 (in
+ * their mapped form) only their last four bytes are hashed: 23 bytes, three
+ * SipHash blocks instead of six. The two forms have different lengths, which
+ * SipHash takes in, and each is a one-to-one image of the key, so the
+ * placement stays a keyed function of the whole key. */
+static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+#define KEYBUF_V4_LEN 23
+static uint32_t bucket_hash_of(const om_hash_key *key, const uint8_t buf[KEYBUF_LEN])
+{
+	if (memcmp(buf, v4_prefix, 12) == 0 && memcmp(buf + 16, v4_prefix, 12) == 0) {
+		uint8_t c[KEYBUF_V4_LEN];
+		memcpy(c, buf + 12, 4);
+		memcpy(c + 4, buf + 28, 4);
+		memcpy(c + 8, buf + 32, KEYBUF_LEN - 32);
+		return (uint32_t)om_siphash(key, c, sizeof(c));
+	}
+	return (uint32_t)om_siphash(key, buf, KEYBUF_LEN);
+}
+
 /* Keyed with the process key (every thread agrees on it, no outsider knows
  * it). The tables use their own keys, so dispatch and bucket placement are
  * independent. */
@@ -359,6 +383,15 @@ static void *table_alloc(size_t n, size_t size)
 	return m;
 }
 
+/* The same in small pages (touched sparsely: a page each where used). */
+static void *table_alloc_small(size_t n, size_t size)
+{
+	if (n == 0 || size > SIZE_MAX / n)
+		return NULL;
+	void *m = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static void table_release(void *m, size_t n, size_t size)
 {
 	if (m)
@@ -386,7 +419,8 @@ om_flow_table *om_flow_table_new(const om_flow_config *cfg)
 	t->nbuckets = p2;
 	t->flows = table_alloc((size_t)cfg->max_flows, sizeof(struct flow_entry));
 	t->buckets = table_alloc((size_t)p2, sizeof(struct flow_entry *));
-	if (!t->flows || !t->buckets)
+	t->tunnels = table_alloc_small((size_t)cfg->max_flows, sizeof(om_tunnel_layer));
+	if (!t->flows || !t->buckets || !t->tunnels)
 		return om_flow_table_free(t);
 	/* A table without a kernel random source still gets a key that no
 	 * remote sender knows (clocks, addresses); nothing else to do. */
@@ -437,6 +471,7 @@ om_flow_table *om_flow_table_free(om_flow_table *t)
 		return NULL;
 	table_release(t->flows, (size_t)t->cfg.max_flows, sizeof(struct flow_entry));
 	table_release(t->buckets, (size_t)t->nbuckets, sizeof(struct flow_entry *));
+	table_release(t->tunnels, (size_t)t->cfg.max_flows, sizeof(om_tunnel_layer));
 	free(t);
 	return NULL;
 }
@@ -676,15 +711,19 @@ static inline bool key_match(const om_flow *f, const struct pkey *k, uint8_t ip_
 
 /* The key fields of a new flow beyond the addresses and ports, and what
  * the EVE tunnel object needs: the packet's outermost IP tunnel layer. */
-static void key_store(om_flow *f, const struct pkey *k, const om_packet *p)
+static void key_store(om_flow_table *t, struct flow_entry *e, const struct pkey *k,
+                      const om_packet *p)
 {
+	om_flow *f = &e->pub;
 	memcpy(f->vlan, k->vlan, sizeof(f->vlan));
 	f->vlan_count = p->vlan_count < OM_VLAN_MAX ? p->vlan_count : OM_VLAN_MAX;
 	f->tunnel_id = k->tunnel;
 	unsigned depth = 0;
 	const om_tunnel_layer *root = om_tunnel_root(p->tunnel, p->tunnel_count, &depth);
-	if (root)
-		f->tunnel = *root;
+	if (root) {
+		t->tunnels[e->idx] = *root;
+		f->tunnel = &t->tunnels[e->idx];
+	}
 	f->tunnel_depth = (uint8_t)depth;
 }
 
@@ -704,8 +743,9 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		return NULL;
 	struct pkey k;
 	packet_key(p, &k, true);
-	uint64_t h64 = key_hash64(&t->key, &k);
-	uint32_t h = (uint32_t)h64;
+	uint8_t kb[KEYBUF_LEN];
+	canon_key(k.a, k.pa, k.b, k.pb, k.proto, k.vlan, k.tunnel, kb);
+	uint32_t h = bucket_hash_of(&t->key, kb);
 	struct flow_entry **b = bucket_of(t, h);
 	struct flow_entry *e, *lru = NULL;
 	om_flow *f = NULL;
@@ -771,7 +811,7 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 		f->sport = swap ? k.pa : k.pb;
 		f->proto = k.proto;
 		f->ip_ver = p->ip_ver;
-		key_store(f, &k, p);
+		key_store(t, e, &k, p);
 		f->start = f->last = p->ts;
 		f->flow_id = flow_id_of(f);
 		f->state = OM_FLOW_NEW;

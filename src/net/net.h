@@ -425,10 +425,13 @@ typedef struct om_flow {
 	uint8_t ip_ver;
 	uint16_t vlan[OM_VLAN_MAX]; /* every VLAN id, part of the key (0: no tag) */
 	uint8_t vlan_count;
-	uint8_t tunnel_depth;   /* IP tunnel layers around the flow's packets */
-	uint32_t tunnel_id;     /* om_packet.tunnel_id, part of the key */
-	om_tunnel_layer tunnel; /* the outermost IP layer at creation (kind 0: none) */
-	uint64_t flow_id;       /* stable: derived from key and start time */
+	uint8_t tunnel_depth; /* IP tunnel layers around the flow's packets */
+	uint32_t tunnel_id;   /* om_packet.tunnel_id, part of the key */
+	/* the outermost IP layer at creation, NULL for none (kept by the
+	 * table beside the flow: few flows have one, and every flow of a full
+	 * table would pay for the room) */
+	const om_tunnel_layer *tunnel;
+	uint64_t flow_id; /* stable: derived from key and start time */
 	om_usec start, last;
 	uint64_t pkts[2], bytes[2]; /* [OM_DIR_TOSERVER], [OM_DIR_TOCLIENT] */
 	uint8_t tcp_flags[2];       /* flags seen per direction */

@@ -159,6 +159,136 @@ static void test_json_fast_paths(void **state)
 	}
 }
 
+/* Strings are checked a word at a time: every byte value at every place
+ * of a 19-byte string (two words and a tail) is copied as it is exactly
+ * when it is printable ASCII or DEL, other than the quote and the
+ * backslash. */
+static void test_json_escape_words(void **state)
+{
+	(void)state;
+	om_buf b;
+	char s[19], quoted[21];
+	for (unsigned pos = 0; pos < sizeof(s); pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			memset(s, 'a', sizeof(s));
+			s[pos] = (char)c;
+			quoted[0] = '"';
+			memcpy(quoted + 1, s, sizeof(s));
+			quoted[sizeof(s) + 1] = '"';
+			om_buf_init(&b, 256);
+			om_json_escape(&b, s, sizeof(s));
+			/* DEL needs no escape either */
+			bool plain = c >= 0x20 && c <= 0x7f && c != '"' && c != '\\';
+			bool same = b.len == sizeof(quoted) && memcmp(b.data, quoted, b.len) == 0;
+			if (plain != same)
+				fail_msg("byte 0x%02x at %u: %s", c, pos, om_buf_cstr(&b));
+			om_buf_free(&b);
+		}
+	}
+}
+
+/* om_cidr_contains against the byte-wise rule, for every prefix length,
+ * networks with and without host bits, and addresses that differ from the
+ * network in one bit at every place. */
+static bool cidr_bytewise(const om_cidr *c, const om_addr *a)
+{
+	unsigned full = c->prefix / 8, rem = c->prefix % 8;
+	if (memcmp(c->addr.b, a->b, full) != 0)
+		return false;
+	if (rem == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rem);
+	return (a->b[full] & mask) == c->addr.b[full];
+}
+
+static void test_cidr_contains_words(void **state)
+{
+	(void)state;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (unsigned prefix = 0; prefix <= 128; prefix++) {
+		for (unsigned round = 0; round < 8; round++) {
+			om_cidr c;
+			for (unsigned i = 0; i < 16; i++) {
+				x = x * 6364136223846793005ull + 1442695040888963407ull;
+				c.addr.b[i] = (uint8_t)(x >> 56);
+			}
+			c.prefix = (uint8_t)prefix;
+			if (round % 2 == 0) /* without host bits, as om_cidr_parse gives */
+				for (unsigned i = 0; i < 16; i++) {
+					unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+					if (bits < 8)
+						c.addr.b[i] &= (uint8_t)(0xff00u >> bits);
+				}
+			om_addr a = c.addr;
+			assert_true(om_cidr_contains(&c, &a) == cidr_bytewise(&c, &a));
+			for (unsigned bit = 0; bit < 128; bit++) {
+				a = c.addr;
+				a.b[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+				if (om_cidr_contains(&c, &a) != cidr_bytewise(&c, &a))
+					fail_msg("prefix %u round %u bit %u", prefix, round, bit);
+			}
+		}
+	}
+}
+
+/* One object written with literal keys (OM_JK) and with the plain calls. */
+static void json_keyed(om_buf *b, bool literal)
+{
+	om_json j;
+	om_json_init(&j, b);
+	om_json_obj_open(&j, NULL);
+	if (literal) {
+		om_json_kstr(&j, OM_JK("timestamp"), "2024-04-01T01:00:00.083315+0000");
+		om_json_ku64(&j, OM_JK("flow_id"), 1794121436867334ull);
+		om_json_kobj_open(&j, OM_JK("flow"));
+		om_json_ku64(&j, OM_JK("age"), 0);
+		om_json_kbool(&j, OM_JK("alerted"), false);
+		om_json_kbool(&j, OM_JK("syn"), true);
+		om_json_kstr(&j, OM_JK("state"), "a\"b\x01");
+		om_json_obj_close(&j);
+		om_json_ku64(&j, OM_JK("x"), 18446744073709551615ull);
+	} else {
+		om_json_str(&j, "timestamp", "2024-04-01T01:00:00.083315+0000");
+		om_json_u64(&j, "flow_id", 1794121436867334ull);
+		om_json_obj_open(&j, "flow");
+		om_json_u64(&j, "age", 0);
+		om_json_bool(&j, "alerted", false);
+		om_json_bool(&j, "syn", true);
+		om_json_str(&j, "state", "a\"b\x01");
+		om_json_obj_close(&j);
+		om_json_u64(&j, "x", 18446744073709551615ull);
+	}
+	om_json_obj_close(&j);
+}
+
+/* Literal keys (OM_JK) write the same bytes as the plain calls, also when
+ * the buffer's maximum is reached anywhere in the line. */
+static void test_json_literal_keys(void **state)
+{
+	(void)state;
+	om_buf a, b;
+	om_buf_init(&a, 4096);
+	json_keyed(&a, false);
+	size_t whole = a.len;
+	assert_string_equal(
+	    om_buf_cstr(&a),
+	    "{\"timestamp\":\"2024-04-01T01:00:00.083315+0000\","
+	    "\"flow_id\":1794121436867334,\"flow\":{\"age\":0,\"alerted\":false,"
+	    "\"syn\":true,\"state\":\"a\\\"b\\u0001\"},\"x\":18446744073709551615}");
+	om_buf_free(&a);
+	for (size_t max = 0; max <= whole + 1; max++) {
+		om_buf_init(&a, max);
+		om_buf_init(&b, max);
+		json_keyed(&a, false);
+		json_keyed(&b, true);
+		assert_int_equal(a.len, b.len);
+		assert_int_equal(a.toobig, b.toobig);
+		assert_memory_equal(a.data ? a.data : "", b.data ? b.data : "", a.len);
+		om_buf_free(&a);
+		om_buf_free(&b);
+	}
+}
+
 /* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
  * addresses made of random words, many of them zero (every run of zeros,
  * embedded IPv4 forms). */
@@ -319,6 +449,22 @@ static void test_time(void **state)
 		om_time_iso(sec * 1000000 + 123, a, sizeof(a));
 		assert_string_equal(a, b);
 	}
+	/* what a thread keeps from its last call (the date, the whole
+	 * string) never leaks into the next: the same instant twice, another
+	 * instant of the same day, the day before, a time past year 9999 */
+	om_time_iso(1717199999000001ull, s, sizeof(s));
+	om_time_iso(1717199999000001ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31T23:59:59.000001+0000");
+	om_time_iso(1717113600000000ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-31T00:00:00.000000+0000");
+	om_time_iso(1717113599999999ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-30T23:59:59.999999+0000");
+	om_time_iso(UINT64_MAX, s, sizeof(s));
+	assert_string_equal(s, "9999-12-31T23:59:59.999999+0000");
+	om_time_iso(UINT64_MAX, s, sizeof(s));
+	assert_string_equal(s, "9999-12-31T23:59:59.999999+0000");
+	om_time_iso(1717113599999999ull, s, sizeof(s));
+	assert_string_equal(s, "2024-05-30T23:59:59.999999+0000");
 }
 
 static void test_hash(void **state)
@@ -369,6 +515,9 @@ int main(void)
 	    cmocka_unit_test(test_json_writer),
 	    cmocka_unit_test(test_json_hostile_bytes),
 	    cmocka_unit_test(test_json_fast_paths),
+	    cmocka_unit_test(test_json_literal_keys),
+	    cmocka_unit_test(test_json_escape_words),
+	    cmocka_unit_test(test_cidr_contains_words),
 	    cmocka_unit_test(test_addr_cidr),
 	    cmocka_unit_test(test_addr_str_like_inet_ntop),
 	    cmocka_unit_test(test_parse_u64),

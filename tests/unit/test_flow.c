@@ -347,6 +347,53 @@ static void test_vlan(void **state)
 	om_flow_table_free(t);
 }
 
+/* The outermost tunnel layer of a flow's first packet is kept beside the
+ * flow (om_flow.tunnel): a plain flow has none, a tunnelled one keeps its
+ * layer while other flows come and go, and an entry used again for a plain
+ * flow has none. A flow entry is three cache lines. */
+static void test_tunnel_layer(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(4, 0, &e);
+	int dir;
+	om_packet a = pkt(IPPROTO_UDP, 1, 5353, 2, 53, 0, SEC);
+	om_flow *fa = om_flow_get(t, &a, &dir);
+	assert_null(fa->tunnel);
+	om_packet tu = pkt(IPPROTO_UDP, 3, 5353, 4, 53, 0, SEC);
+	tu.flags |= OM_PKT_TUNNEL;
+	tu.tunnel_id = 77;
+	tu.tunnel_count = 1;
+	tu.tunnel[0].kind = OM_TUN_GRE;
+	tu.tunnel[0].ip_ver = 4;
+	tu.tunnel[0].proto = 47;
+	tu.tunnel[0].id = 0xabcd;
+	v4(&tu.tunnel[0].src, 100);
+	v4(&tu.tunnel[0].dst, 101);
+	om_flow *ft = om_flow_get(t, &tu, &dir);
+	assert_non_null(ft->tunnel);
+	assert_int_equal(ft->tunnel->kind, OM_TUN_GRE);
+	assert_int_equal(ft->tunnel->id, 0xabcd);
+	assert_int_equal(ft->tunnel_depth, 1);
+	assert_memory_equal(&ft->tunnel->src, &tu.tunnel[0].src, sizeof(om_addr));
+	/* the packet's own copy goes away: the flow's stays */
+	memset(&tu.tunnel[0], 0, sizeof(tu.tunnel[0]));
+	om_packet b = pkt(IPPROTO_UDP, 5, 5353, 6, 53, 0, SEC);
+	om_flow *fb = om_flow_get(t, &b, &dir);
+	assert_null(fb->tunnel);
+	assert_int_equal(ft->tunnel->id, 0xabcd);
+	assert_int_equal(ft->tunnel->proto, 47);
+	/* after the tunnelled flow ends, its entry serves a plain flow */
+	om_flow_table_expire(t, 100 * SEC);
+	assert_int_equal(om_flow_table_stats(t)->active, 0);
+	om_packet c = pkt(IPPROTO_UDP, 3, 5353, 4, 53, 0, 101 * SEC);
+	om_flow *fc = om_flow_get(t, &c, &dir);
+	assert_null(fc->tunnel);
+	assert_int_equal(fc->tunnel_depth, 0);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
 static void test_tcp_states(void **state)
 {
 	(void)state;
@@ -1472,6 +1519,7 @@ int main(void)
 	    cmocka_unit_test(test_answer_first),
 	    cmocka_unit_test(test_icmp_id),
 	    cmocka_unit_test(test_vlan),
+	    cmocka_unit_test(test_tunnel_layer),
 	    cmocka_unit_test(test_tcp_states),
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_expiry_across_states),
