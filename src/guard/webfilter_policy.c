@@ -451,4 +451,5 @@ void om_wf_observer(om_proto_observer *o, om_wf_filter *filt)
 	o->worker_free = observer_worker_free;
 	o->on_tx = observer_on_tx;
 	o->user = filt;
+	o->no_http_bodies = true; /* names, URIs and ECH only */
 }
