@@ -23,12 +23,12 @@
 #define DNS_ANSWERS_MAX 32
 
 /* Per worker: the values the current database does not list (a keyed
- * 64-bit fingerprint each; fpcache.h: 16384 sets of 4, 512 KiB): an
+ * 64-bit fingerprint each; fpcache.h: 8192 sets of 4, 256 KiB): an
  * office's flows go to the same servers and its lookups repeat names, and
  * a miss in a large database is a cache miss of the processor's too. A
  * fingerprint cannot be chosen to meet another's without the process's
  * key; a new database (a reload) empties it. */
-#define MISS_SETS 16384u
+#define MISS_SETS 8192u
 struct miss_cache {
 	const om_intel_db *db;
 	uint64_t gen;

@@ -250,12 +250,12 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 /* ---- the observer ------------------------------------------------------- */
 
 /* Per worker: the names no rule matches with any path, as keyed 64-bit
- * fingerprints (fpcache.h: 16384 sets of 4, 512 KiB): an office asks for
+ * fingerprints (fpcache.h: 8192 sets of 4, 256 KiB): an office asks for
  * the same names again and again (the DNS query, then the ClientHello),
  * and a miss in a database of millions is a processor cache miss too. The
  * fingerprints hold for the database and policy of the serials kept;
  * another filter (a reload) empties the cache. */
-#define WF_MISS_SETS 16384u
+#define WF_MISS_SETS 8192u
 struct om_wf_cache {
 	uint64_t db_serial, pol_serial;
 	uint64_t hits, notes;
@@ -451,4 +451,5 @@ void om_wf_observer(om_proto_observer *o, om_wf_filter *filt)
 	o->worker_free = observer_worker_free;
 	o->on_tx = observer_on_tx;
 	o->user = filt;
+	o->no_http_bodies = true; /* names, URIs and ECH only */
 }

@@ -581,6 +581,67 @@ static void test_dns_answers(void **state)
 	unlink(p);
 }
 
+/* Answers against a database of every address (0.0.0.0/0, ::/0): an
+ * answer matches exactly when om_addr_parse takes it for an address, for
+ * strings of digits, dots, colons and a few letters (the matcher parses
+ * IPv4 text itself). */
+static void test_dns_answers_parse(void **state)
+{
+	(void)state;
+	char p[] = "/tmp/test_intel_ap_XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	close(fd);
+	om_intel_builder *b = mk();
+	assert_int_equal(add(b, OM_INTEL_IP, "0.0.0.0/0", "all4", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "::/0", "all6", 80, 0), 0);
+	assert_int_equal(om_intel_builder_write(b, p), 0);
+	om_intel_builder_free(b);
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_intel_matcher m = {.min_confidence = 50, .cb = on_ev, .user = &s};
+	assert_int_equal(om_intel_live_open(p, 1, &m.live), 0);
+	om_proto_observer o;
+	om_intel_observer(&o, &m);
+	void *w = o.worker_new(o.user, 0);
+	om_flow f;
+	memset(&f, 0, sizeof(f));
+	f.last = 1000000;
+	struct fake_tx t;
+	memset(&t, 0, sizeof(t));
+	t.tx.app_proto = "dns";
+	t.tx.dir = OM_DIR_TOCLIENT;
+	t.tx.progress = OM_TX_REQUEST | OM_TX_RESPONSE;
+	t.tx.buffer = fake_buffer;
+	static const char alpha[] = "0123456789.....::ax";
+	uint32_t x = 12345;
+	unsigned hits = 0;
+	for (int i = 0; i < 20000; i++) {
+		char str[24];
+		x = x * 1103515245u + 12345u;
+		size_t n = (x >> 16) % 20;
+		for (size_t k = 0; k < n; k++) {
+			x = x * 1103515245u + 12345u;
+			str[k] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
+		}
+		str[n] = '\0';
+		if (i % 7 == 0 && n >= 7) /* more of the dotted quads */
+			snprintf(str, sizeof(str), "%u.%u.%u.%u", (x >> 8) % 300, (x >> 12) % 260,
+			         (x >> 4) % 10, (x >> 20) % 256);
+		om_addr a;
+		bool want = om_addr_parse(str, &a) == 0;
+		t.ans[0] = str;
+		unsigned before = s.n;
+		o.on_tx(w, &f, &t.tx);
+		assert_int_equal(s.n - before, want ? 1u : 0u);
+		hits += want;
+	}
+	assert_true(hits > 500);
+	o.worker_free(w, o.user);
+	om_intel_live_free(m.live);
+	unlink(p);
+}
+
 /* The database of each tenant: its policy's intel.db, the "default"
  * entry's, the shared intel.db; a bad intel: part names file and line. */
 static void test_tenant_db(void **state)
@@ -634,7 +695,7 @@ int main(void)
 	    cmocka_unit_test(test_addresses),  cmocka_unit_test(test_names_urls_hashes),
 	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_import),     cmocka_unit_test(test_live_reload),
-	    cmocka_unit_test(test_flow_start), cmocka_unit_test(test_dns_answers),
+	    cmocka_unit_test(test_flow_start), cmocka_unit_test(test_dns_answers), cmocka_unit_test(test_dns_answers_parse),
 	    cmocka_unit_test(test_tenant_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
