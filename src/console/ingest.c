@@ -209,6 +209,14 @@ void con_ingest_queue_destroy(con_ingest_queue *q)
 	pthread_mutex_destroy(&q->m);
 }
 
+/* The order in which a group's batches are written: by gateway, then batch
+ * id (stable: equal ones keep their queue order). */
+static int job_cmp(const con_ingest_job *a, const con_ingest_job *b)
+{
+	int c = strcmp(a->gateway, b->gateway);
+	return c ? c : strcmp(a->batch_id, b->batch_id);
+}
+
 /* Writes jobs [0, n) in one transaction; 0 when committed. In three
  * passes, so that the events of all the batches go to the store together
  * (on PostgreSQL in large multi-row statements, not cut at each batch by a
@@ -222,6 +230,20 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		saved[i] = jobs[i]->res;
+	/* Everything written in the order of the gateways (and batch ids), not
+	 * of the queue: two writers (PostgreSQL) then take the locks of the
+	 * rows they share (the events of a batch that is in both groups, its
+	 * record, the gateway's health row) in one order, the events before the
+	 * records before the rollups (which the store writes in key order), so
+	 * that neither waits for the other while holding what the other waits
+	 * for. In queue order, groups [a, b] and [b, a] deadlocked. */
+	size_t order[CON_INGEST_GROUP_MAX];
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		for (; k > 0 && job_cmp(jobs[order[k - 1]], jobs[i]) > 0; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
 	om_store_set_batch_size(s, UINT_MAX); /* one commit, at the end */
 	r = om_store_begin(s);
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -239,7 +261,7 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 		}
 	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		con_ingest_job *j = jobs[i];
+		con_ingest_job *j = jobs[order[i]];
 		om_store_parsed_counts c;
 		if (j->seen)
 			continue;
@@ -250,15 +272,6 @@ static int write_group(om_store *s, con_ingest_job **jobs, size_t n)
 		j->res.stored -= c.invalid + c.ignored;
 		j->res.invalid += c.invalid;
 		j->res.ignored += c.ignored;
-	}
-	/* the records and health rows in the order of their gateways: two
-	 * writers (PostgreSQL) lock shared rows in the same order */
-	size_t order[CON_INGEST_GROUP_MAX];
-	for (size_t i = 0; i < n; i++) {
-		size_t k = i;
-		for (; k > 0 && strcmp(jobs[order[k - 1]]->gateway, jobs[i]->gateway) > 0; k--)
-			order[k] = order[k - 1];
-		order[k] = i;
 	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		con_ingest_job *j = jobs[order[i]];

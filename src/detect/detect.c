@@ -1,5 +1,6 @@
 /* detect.c: rule sets: variables, classifications, loading files with the
  * counts `rules check` prints, and compiling the prefilter. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,7 @@ om_detect *om_detect_free(om_detect *d)
 		if (d->pf[b].db)
 			hs_free_database(d->pf[b].db);
 		free(d->pf[b].rules);
+		free(d->pf[b].off);
 	}
 	free(d->nopf_pkt);
 	free(d->nopf_tx);
@@ -250,11 +252,22 @@ om_detect *om_detect_free(om_detect *d)
 		if (d->ppf[k].db)
 			hs_free_database(d->ppf[k].db);
 		free(d->ppf[k].rules);
+		free(d->ppf[k].off);
 	}
+	for (int k = 0; k < DT_APF_KINDS; k++)
+		for (int dir = 0; dir < 2; dir++)
+			for (int db = 0; db <= DT_APF_ALLDB; db++) {
+				struct dt_pf *pf = &d->apf[k][dir].pf[db];
+				if (pf->db)
+					hs_free_database(pf->db);
+				free(pf->rules);
+				free(pf->off);
+			}
 	for (uint32_t c = 0; c < d->nxpf; c++) {
 		if (d->xpf[c].pf.db)
 			hs_free_database(d->xpf[c].pf.db);
 		free(d->xpf[c].pf.rules);
+		free(d->xpf[c].pf.off);
 	}
 	free(d->iponly);
 	free(d->nopf_stream);
@@ -602,50 +615,161 @@ static bool ppf_takes(const struct dt_rule *r, int ppf)
 	}
 }
 
-/* the prefilter database of the rules whose fast pattern lies in buffer
- * buf, transformed by chain xpf (-1: not transformed); for the payload,
- * those of database ppf */
-static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
-                    size_t errlen)
+/* the rules a database holds: those whose fast pattern lies in buffer buf,
+ * transformed by chain xpf (-1: not transformed); for the payload, those
+ * of database ppf, or with apf >= 0 those of database db of that DT_APF_
+ * kind and direction (see struct dt_apf) */
+struct pf_sel {
+	int buf, xpf, ppf;
+	int apf, dir, db;
+};
+
+/* whether rule r's application protocol lets it into database db of a */
+static bool apf_app_ok(const struct dt_apf *a, const struct dt_rule *r, int db)
+{
+	if (r->proto != DT_P_APP || db == DT_APF_ALLDB)
+		return true;
+	return a->db_of[r->appi + 1] == db;
+}
+
+static bool apf_takes(const struct dt_rule *r, int kind, int dir)
+{
+	if (r->flow & (dir == OM_DIR_TOSERVER ? DT_FL_TOCLIENT : DT_FL_TOSERVER))
+		return false;
+	if (kind == DT_APF_STREAM)
+		return ppf_takes(r, DT_PPF_STREAM);
+	if (kind == DT_APF_SPKT)
+		return ppf_takes(r, DT_PPF_PACKET_STREAMED);
+	return ppf_takes(r, DT_PPF_PACKET) && r->proto != DT_P_UDP && r->proto != DT_P_ICMP;
+}
+
+/* whether a payload of some size in [a, b] passes rule r's dsize */
+static bool dsize_meets(const struct dt_rule *r, uint64_t a, uint64_t b)
+{
+	uint64_t lo = r->dsize_lo, hi = r->dsize_hi;
+	switch (r->dsize_op) {
+	case -1: return true;
+	case 0: return a <= lo && lo <= b;
+	case 1: return a < lo;
+	case 2: return b > lo;
+	case 3:
+		return lo < UINT64_MAX && hi > 0 &&
+		       (a > lo + 1 ? a : lo + 1) <= (b < hi - 1 ? b : hi - 1);
+	case 4: return !(a == b && a == lo);
+	case 5: return a <= lo;
+	case 6: return b >= lo;
+	default: return true;
+	}
+}
+
+static bool pf_takes(const om_detect *d, const struct dt_rule *r, const struct pf_sel *s)
+{
+	if (!r->needs_fp || r->m[r->fp].buf != s->buf || r->fpx != s->xpf)
+		return false;
+	if (s->buf != DT_BUF_PKT)
+		return true;
+	if (s->apf < 0)
+		return ppf_takes(r, s->ppf);
+	if (!apf_takes(r, s->apf, s->dir))
+		return false;
+	if (s->apf == DT_APF_SPKT)
+		return s->db ? dsize_meets(r, DT_SPKT_SMALL + 1, UINT32_MAX)
+		             : dsize_meets(r, 0, DT_SPKT_SMALL);
+	return apf_app_ok(&d->apf[s->apf][s->dir], r, s->db);
+}
+
+/* one rule's fast pattern while a database is built */
+struct pf_ent {
+	const uint8_t *p;
+	uint32_t len;
+	unsigned flags;
+	uint32_t rule;
+};
+
+/* the same pattern (bytes, and their case when it matters) next to each
+ * other, then by rule */
+static int pf_ent_cmp(const void *a, const void *b)
+{
+	const struct pf_ent *x = a, *y = b;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	for (uint32_t i = 0; i < x->len; i++) {
+		int cx = x->p[i], cy = y->p[i];
+		if (x->flags & HS_FLAG_CASELESS) {
+			cx = tolower(cx);
+			cy = tolower(cy);
+		}
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+	}
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* the database of the rules s selects: each distinct pattern once (many
+ * rules share a fast pattern), found patterns give their rules through
+ * pf->off */
+static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, char *err,
+                        size_t errlen)
 {
 	int rc = 0;
 	uint32_t count = 0;
-	for (uint32_t i = 0; i < d->nrules; i++) {
-		const struct dt_rule *r = d->rules[i];
-		if (r->needs_fp && r->m[r->fp].buf == buf && r->fpx == xpf &&
-		    (buf != DT_BUF_PKT || ppf_takes(r, ppf)))
+	for (uint32_t i = 0; i < d->nrules; i++)
+		if (pf_takes(d, d->rules[i], s))
 			count++;
-	}
 	if (!count)
 		return 0;
+	struct pf_ent *ent = calloc(count, sizeof(*ent));
 	const char **pats = calloc(count, sizeof(*pats));
 	unsigned *flags = calloc(count, sizeof(*flags));
 	unsigned *ids = calloc(count, sizeof(*ids));
 	size_t *lens = calloc(count, sizeof(*lens));
 	pf->rules = calloc(count, sizeof(uint32_t));
-	if (!pats || !flags || !ids || !lens || !pf->rules) {
+	pf->off = calloc(count + 1, sizeof(uint32_t));
+	if (!ent || !pats || !flags || !ids || !lens || !pf->rules || !pf->off) {
 		rc = -ENOMEM;
 	} else {
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < d->nrules && n < count; i++) {
 			struct dt_rule *r = d->rules[i];
-			if (!r->needs_fp || r->m[r->fp].buf != buf || r->fpx != xpf ||
-			    (buf == DT_BUF_PKT && !ppf_takes(r, ppf)))
+			if (!pf_takes(d, r, s))
 				continue;
 			const struct dt_match *m = &r->m[r->fp];
 			uint32_t off = m->u.c.fp_chop ? m->u.c.fp_off : 0;
 			uint32_t len = m->u.c.fp_chop ? m->u.c.fp_len : m->u.c.len;
-			pats[n] = (const char *)m->u.c.pat + off;
-			lens[n] = len;
-			flags[n] = HS_FLAG_SINGLEMATCH |
-			           ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
-			ids[n] = n;
-			pf->rules[n] = i;
+			ent[n].p = m->u.c.pat + off;
+			ent[n].len = len;
+			ent[n].flags = HS_FLAG_SINGLEMATCH |
+			               ((m->flags & DT_CF_NOCASE) ? HS_FLAG_CASELESS : 0);
+			ent[n].rule = i;
+			if (len > pf->maxlen)
+				pf->maxlen = len;
+			if (!pf->minlen || len < pf->minlen)
+				pf->minlen = len;
 			n++;
 		}
 		pf->n = n;
+		qsort(ent, n, sizeof(*ent), pf_ent_cmp);
+		uint32_t np = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (i == 0 ||
+			    pf_ent_cmp(&(struct pf_ent){ent[i].p, ent[i].len, ent[i].flags, 0},
+			               &(struct pf_ent){ent[i - 1].p, ent[i - 1].len,
+			                                ent[i - 1].flags, 0}) != 0) {
+				pats[np] = (const char *)ent[i].p;
+				lens[np] = ent[i].len;
+				flags[np] = ent[i].flags;
+				ids[np] = np;
+				pf->off[np] = i;
+				np++;
+			}
+			pf->rules[i] = ent[i].rule;
+		}
+		pf->off[np] = n;
+		pf->npat = np;
 		hs_compile_error_t *ce = NULL;
-		if (hs_compile_lit_multi(pats, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &pf->db,
+		if (hs_compile_lit_multi(pats, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &pf->db,
 		                         &ce) != HS_SUCCESS) {
 			snprintf(err, errlen, "hyperscan: %s",
 			         ce && ce->message ? ce->message : "?");
@@ -657,11 +781,115 @@ static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, c
 			rc = -ENOMEM;
 		}
 	}
+	free(ent);
 	free(pats);
 	free(flags);
 	free(ids);
 	free(lens);
 	return rc;
+}
+
+static int pf_build(om_detect *d, struct dt_pf *pf, int buf, int xpf, int ppf, char *err,
+                    size_t errlen)
+{
+	struct pf_sel s = {.buf = buf, .xpf = xpf, .ppf = ppf, .apf = -1, .dir = 0, .db = 0};
+	return pf_build_sel(d, pf, &s, err, errlen);
+}
+
+/* the databases of one kind and direction: which protocols have a good
+ * share of the patterns for one of their own (or take every protocol's),
+ * then the databases */
+static int apf_build_one(om_detect *d, int k, int dir, char *err, size_t errlen)
+{
+	struct dt_apf *a = &d->apf[k][dir];
+	uint32_t own[DT_MAX_APPS] = {0}, total = 0, shared;
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		const struct dt_rule *r = d->rules[i];
+		if (!r->needs_fp || r->m[r->fp].buf != DT_BUF_PKT || !apf_takes(r, k, dir))
+			continue;
+		total++;
+		if (r->proto == DT_P_APP)
+			own[r->appi]++;
+	}
+	shared = total;
+	for (uint32_t ai = 0; ai < d->napps; ai++)
+		shared -= own[ai];
+	if (k == DT_APF_SPKT) {
+		for (int db = 0; db < 2; db++) {
+			struct pf_sel s = {
+			    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .dir = dir, .db = db};
+			int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	/* the stream: every protocol's rules, one database per direction (an
+	 * undecided flow needs it; for a decided one, databases of a few
+	 * hundred patterns cost more to compile than they save) */
+	if (k == DT_APF_STREAM) {
+		memset(a->db_of, DT_APF_ALLDB, sizeof(a->db_of));
+		struct pf_sel s = {.buf = DT_BUF_PKT,
+		                   .xpf = -1,
+		                   .ppf = 0,
+		                   .apf = k,
+		                   .dir = dir,
+		                   .db = DT_APF_ALLDB};
+		return pf_build_sel(d, &a->pf[DT_APF_ALLDB], &s, err, errlen);
+	}
+	/* packets: database 0, and a protocol with a good share of the
+	 * patterns gets its own; one whose database would be almost all of
+	 * them keeps the payload databases of every protocol (DT_APF_ALLDB,
+	 * not built here) */
+	a->db_of[0] = 0;
+	for (uint32_t ai = 0; ai < d->napps; ai++) {
+		uint8_t db = 0;
+		if (own[ai] >= DT_APP_OWN_MIN && own[ai] >= total / 8)
+			db = (uint64_t)(shared + own[ai]) * 4 > (uint64_t)total * 3
+			         ? DT_APF_ALLDB
+			         : (uint8_t)(ai + 1);
+		a->db_of[ai + 1] = db;
+	}
+	for (uint32_t db = 0; db <= d->napps; db++) {
+		if (a->db_of[db] != db)
+			continue;
+		struct pf_sel s = {
+		    .buf = DT_BUF_PKT, .xpf = -1, .ppf = 0, .apf = k, .dir = dir, .db = (int)db};
+		int rc = pf_build_sel(d, &a->pf[db], &s, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* the payload's databases by direction and application protocol (struct
+ * dt_apf): the rules' protocols, then each kind and direction */
+static int apf_build(om_detect *d, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < d->nrules; i++) {
+		struct dt_rule *r = d->rules[i];
+		r->appi = -1;
+		if (r->proto != DT_P_APP)
+			continue;
+		uint32_t a = 0;
+		while (a < d->napps && strcmp(d->apps[a], r->app))
+			a++;
+		if (a == d->napps) {
+			if (d->napps == DT_MAX_APPS)
+				return 0; /* too many: the databases of all protocols serve */
+			snprintf(d->apps[a], sizeof(d->apps[a]), "%s", r->app);
+			d->napps++;
+		}
+		r->appi = (int)a;
+	}
+	for (int k = 0; k < DT_APF_KINDS; k++)
+		for (int dir = 0; dir < 2; dir++) {
+			int rc = apf_build_one(d, k, dir, err, errlen);
+			if (rc)
+				return rc;
+		}
+	d->apf_on = true;
+	return 0;
 }
 
 /* a buffer a transaction rule cannot match without (0: none): the first
@@ -777,8 +1005,13 @@ int om_detect_compile(om_detect *d, char *err, size_t errlen)
 	for (int b = 1; b < DT_NBUFS && rc == 0; b++)
 		if (count[b])
 			rc = pf_build(d, &d->pf[b], b, -1, 0, err, errlen);
+	if (rc == 0)
+		rc = apf_build(d, err, errlen);
+	/* the stream's database of every direction only without those by
+	 * direction */
 	for (int k = 0; k < 3 && rc == 0; k++)
-		rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
+		if (k != DT_PPF_STREAM || !d->apf_on)
+			rc = pf_build(d, &d->ppf[k], DT_BUF_PKT, -1, k, err, errlen);
 	for (uint32_t c = 0; c < d->nxpf && rc == 0; c++) {
 		rc = pf_build(d, &d->xpf[c].pf, d->xpf[c].buf, (int)c, 0, err, errlen);
 		d->txneed[d->xpf[c].buf] = true;

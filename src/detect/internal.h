@@ -179,6 +179,7 @@ struct dt_rule {
 	uint8_t action;
 	uint8_t proto;
 	char app[16]; /* app-layer protocol of the header, "" for none */
+	int appi;     /* its index in om_detect's apps after compiling, -1 none */
 	bool bidir;
 	bool ip_only;  /* no payload, buffer or flow keyword: the first packet of each side */
 	bool in_tx;    /* matched on transactions */
@@ -242,8 +243,10 @@ struct dt_class {
 /* one prefilter database: the fast patterns of one buffer */
 struct dt_pf {
 	hs_database_t *db;
-	uint32_t *rules; /* pattern id -> rule index */
-	uint32_t n;
+	uint32_t *rules;         /* rule indexes, those of pattern id k from off[k] to off[k + 1] */
+	uint32_t *off;           /* npat + 1 */
+	uint32_t n, npat;        /* rules, distinct patterns */
+	uint32_t minlen, maxlen; /* bytes of its shortest and longest pattern */
 };
 
 /* the fast patterns of one transformed buffer: the buffer and the chain
@@ -256,6 +259,32 @@ struct dt_xpf {
 };
 
 enum { DT_PPF_PACKET_STREAMED = 0, DT_PPF_STREAM, DT_PPF_PACKET_OTHER, DT_PPF_PACKET };
+
+/* the payload's databases by direction and the flow's application
+ * protocol. The stream: one per direction with every protocol's rules.
+ * TCP packets the stream does not inspect (after depth or bypass: TLS
+ * after its handshake): database 0 holds the rules of no application
+ * protocol (header ip, tcp) and those of the protocols without a database
+ * of their own (few rules); a protocol with a good share of the patterns
+ * has its own (its rules and database 0's), unless that would be almost
+ * all of them: then its flows keep the payload databases of every
+ * protocol (ppf, DT_APF_ALLDB in db_of). A rule with flow:to_server is in
+ * no to_client database and the other way round. */
+#define DT_MAX_APPS 16
+#define DT_APP_OWN_MIN 32 /* patterns for a protocol's own database */
+#define DT_APF_ALLDB (DT_MAX_APPS + 1)
+/* DT_APF_SPKT: TCP packets the stream inspects (rules with dsize or
+ * flow:no_stream), by direction and payload size: pf[0] up to
+ * DT_SPKT_SMALL bytes, pf[1] larger (a rule whose dsize allows no such
+ * size is not in it) */
+enum { DT_APF_STREAM = 0, DT_APF_TCP, DT_APF_SPKT, DT_APF_KINDS };
+#define DT_SPKT_SMALL 600u
+struct dt_apf {
+	struct dt_pf pf[DT_MAX_APPS + 2]; /* by database; an empty one: no rules */
+	/* the database of a flow of app index + 1; [0]: of a protocol no rule
+	 * names (and a packet's whose flow is undecided) */
+	uint8_t db_of[DT_MAX_APPS + 1];
+};
 
 /* a list of rule indexes, in rule order */
 struct dt_list {
@@ -316,7 +345,11 @@ struct om_detect {
 	bool has_stream;                      /* some rule inspects the TCP stream */
 	uint32_t *mixed, n_mixed;             /* the mixed rules, by midx */
 	struct dt_ipidx ipsrc, ipdst;         /* the others, by source or destination */
-	hs_scratch_t *proto_scratch;          /* cloned per worker */
+	char apps[DT_MAX_APPS][16];           /* the rules' application protocols */
+	uint32_t napps;
+	bool apf_on; /* the databases by protocol are built (apps fit in DT_MAX_APPS) */
+	struct dt_apf apf[DT_APF_KINDS][2]; /* by kind and direction */
+	hs_scratch_t *proto_scratch;        /* cloned per worker */
 	pcre2_match_context *mctx;
 	uint32_t max_extract;
 };

@@ -23,6 +23,8 @@
 #define SW_MAX 4096u    /* bytes of stream before new data kept for matching */
 #define SC_MAX 65536u   /* new stream bytes inspected at once */
 #define MK_SLOTS 4096u  /* flows with stream matches of mixed rules per worker */
+#define SF_SLOTS 4096u  /* flow directions whose stream finds are kept per worker */
+#define SF_MAX 32u      /* finds kept per flow direction */
 
 struct fb_slot {
 	uint64_t flow_id;
@@ -38,6 +40,23 @@ struct th_slot {
 	uint64_t key;
 	om_usec start;
 	uint32_t count;
+};
+
+/* the stream rules the prefilter found in the last deliveries of a flow
+ * direction, so that the next delivery scans only its new bytes and the
+ * end of the window a pattern can begin in (the longest pattern less one
+ * byte) instead of the whole window: the finds are complete for every
+ * pattern that lies in [from, end) (each with at, the end of the scan
+ * that found it, at or past the pattern's end); those with at past the
+ * window's start are candidates again (a rule whose fast pattern is in the
+ * window while another keyword ends in the new bytes) */
+struct sf_slot {
+	uint64_t key; /* flow_id * 2 + dir + 1; 0: none */
+	uint64_t from, end;
+	const struct dt_pf *pf; /* the database that found them */
+	uint32_t n;
+	uint32_t rule[SF_MAX];
+	uint64_t at[SF_MAX];
 };
 
 /* mixed rules whose payload part matched the stream of a flow direction,
@@ -70,8 +89,16 @@ struct om_detect_worker {
 	struct ev *spend;        /* the stream delivery they wait on (NULL: none) */
 	uint8_t *sbuf;           /* stream: the window, then the new bytes */
 	struct mk_slot *mk;
+	struct sf_slot *sf;
 	uint64_t *mkbits; /* MK_SLOTS x 2 x mkw words */
 	uint32_t mkw;     /* words per slot and direction */
+	/* the application protocol names seen (static strings) and their
+	 * database index in struct dt_apf's db_of (app index + 1, 0: none) */
+	struct {
+		const char *name;
+		uint8_t ai;
+	} apc[16];
+	uint32_t napc;
 	om_detect_stats st;
 };
 
@@ -117,11 +144,12 @@ om_detect_worker *om_detect_worker_new(const om_detect *d, om_detect_alert_fn fn
 	w->scand = calloc(d->nrules + 1, sizeof(uint32_t));
 	w->spend = calloc(1, sizeof(*w->spend));
 	w->mk = calloc(MK_SLOTS, sizeof(*w->mk));
+	w->sf = calloc(SF_SLOTS, sizeof(*w->sf));
 	w->mkw = (d->n_mixed + 63) / 64 ? (d->n_mixed + 63) / 64 : 1;
 	w->mkbits = calloc((size_t)MK_SLOTS * 2 * w->mkw, sizeof(uint64_t));
 	w->need = -1;
 	bool ok = w->stamp && w->cand && w->ctmp && w->md && w->xf[0] && w->xf[1] && w->fb &&
-	          w->xb && w->th && w->sbuf && w->mk && w->mkbits && w->scand && w->spend;
+	          w->xb && w->th && w->sbuf && w->mk && w->sf && w->mkbits && w->scand && w->spend;
 	if (ok && d->proto_scratch && hs_clone_scratch(d->proto_scratch, &w->scratch) != HS_SUCCESS)
 		ok = false;
 	if (!ok)
@@ -147,6 +175,7 @@ om_detect_worker *om_detect_worker_free(om_detect_worker *w)
 	free(w->th);
 	free(w->sbuf);
 	free(w->mk);
+	free(w->sf);
 	free(w->mkbits);
 	free(w->scand);
 	free(w->spend);
@@ -1078,18 +1107,21 @@ static int on_hs(unsigned id, unsigned long long from, unsigned long long to, un
 		const struct dt_pf *pf;
 	} *c = ctx;
 	om_detect_worker *w = c->w;
-	uint32_t ri = c->pf->rules[id];
-	if (w->stamp[ri] != w->gen) {
-		w->stamp[ri] = w->gen;
-		w->cand[w->ncand++] = ri;
+	/* the rules of pattern id (every rule of it: one find for all) */
+	for (uint32_t k = c->pf->off[id]; k < c->pf->off[id + 1]; k++) {
+		uint32_t ri = c->pf->rules[k];
+		if (w->stamp[ri] != w->gen) {
+			w->stamp[ri] = w->gen;
+			w->cand[w->ncand++] = ri;
+		}
 	}
 	return 0;
 }
 
 static void scan_pf(om_detect_worker *w, const struct dt_pf *pf, const uint8_t *b, uint32_t bl)
 {
-	if (!pf->db || !bl)
-		return;
+	if (!pf->db || bl < pf->minlen || !bl)
+		return; /* nothing, or too short for any of its patterns */
 	struct {
 		om_detect_worker *w;
 		const struct dt_pf *pf;
@@ -1185,6 +1217,43 @@ static void run(om_detect_worker *w, struct ev *e, const struct dt_list *l,
 		check_rule(w, w->d->rules[w->cand[i]], e);
 }
 
+/* the flow's application protocol as an index into db_of (app index + 1;
+ * 0: one no rule names); -1: not decided yet (or no flow) */
+static int flow_app(om_detect_worker *w, const om_flow *f)
+{
+	const char *name = f ? om_app_proto_name(f) : NULL;
+	if (!name)
+		return -1;
+	for (uint32_t i = 0; i < w->napc; i++)
+		if (w->apc[i].name == name)
+			return w->apc[i].ai;
+	const om_detect *d = w->d;
+	uint8_t ai = 0;
+	for (uint32_t a = 0; a < d->napps; a++)
+		if (!strcmp(d->apps[a], name))
+			ai = (uint8_t)(a + 1);
+	if (w->napc < sizeof(w->apc) / sizeof(w->apc[0])) {
+		w->apc[w->napc].name = name;
+		w->apc[w->napc].ai = ai;
+		w->napc++;
+	}
+	return ai;
+}
+
+/* the database of kind k and direction dir for a flow whose protocol is
+ * ai (flow_app; undecided: -1, which takes database 0's on packets);
+ * NULL: the payload databases of every protocol serve (ppf) */
+static const struct dt_pf *apf_db(const om_detect *d, int k, int dir, int ai)
+{
+	if (!d->apf_on || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+		return NULL;
+	const struct dt_apf *a = &d->apf[k][dir];
+	if (k == DT_APF_STREAM)
+		return &a->pf[DT_APF_ALLDB];
+	uint8_t db = a->db_of[ai < 0 ? 0 : ai];
+	return db == DT_APF_ALLDB ? NULL : &a->pf[db];
+}
+
 void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int dir)
 {
 	if (!w || !p || !p->ip_ver)
@@ -1224,9 +1293,25 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 	                om_stream_dir_end(f, dir) != OM_STREAM_DEPTH &&
 	                om_stream_dir_end(f, dir) != OM_STREAM_BYPASS;
 	new_round(w);
-	if (p->payload_len && !streamed) {
-		/* the stream's rules that see this packet */
-		scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+	/* TCP packets the stream does not inspect: one database, the rules of
+	 * this direction and the flow's application protocol (a rule of
+	 * another cannot match; undecided, none can) */
+	const struct dt_pf *apf = p->payload_len && !streamed && p->proto == IPPROTO_TCP
+	                              ? apf_db(d, DT_APF_TCP, dir, flow_app(w, f))
+	                              : NULL;
+	if (apf) {
+		scan_pf(w, apf, p->payload, p->payload_len);
+	} else if (p->payload_len && !streamed) {
+		/* the stream's rules that see this packet: with the databases
+		 * by direction, this direction's (both without one) */
+		if (!d->apf_on) {
+			scan_pf(w, &d->ppf[DT_PPF_STREAM], p->payload, p->payload_len);
+		} else {
+			for (int sd = 0; sd < 2; sd++)
+				if (sd == dir || (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
+					scan_pf(w, &d->apf[DT_APF_STREAM][sd].pf[DT_APF_ALLDB],
+					        p->payload, p->payload_len);
+		}
 		uint32_t o = 0;
 		for (uint32_t i = 0; i < w->ncand; i++) {
 			const struct dt_rule *r = d->rules[w->cand[i]];
@@ -1234,10 +1319,15 @@ void om_detect_packet(om_detect_worker *w, om_flow *f, const om_packet *p, int d
 				w->cand[o++] = w->cand[i];
 		}
 		w->ncand = o;
+		scan_pf(w, &d->ppf[DT_PPF_PACKET_OTHER], p->payload, p->payload_len);
+	} else if (p->payload_len && d->apf_on &&
+	           (dir == OM_DIR_TOSERVER || dir == OM_DIR_TOCLIENT)) {
+		/* the rules of this direction whose dsize allows this size */
+		scan_pf(w, &d->apf[DT_APF_SPKT][dir].pf[p->payload_len > DT_SPKT_SMALL], p->payload,
+		        p->payload_len);
+	} else if (p->payload_len) {
+		scan_pf(w, &d->ppf[DT_PPF_PACKET_STREAMED], p->payload, p->payload_len);
 	}
-	if (p->payload_len)
-		scan_pf(w, &d->ppf[streamed ? DT_PPF_PACKET_STREAMED : DT_PPF_PACKET_OTHER],
-		        p->payload, p->payload_len);
 	/* the rules without a fast pattern: on TCP and UDP those whose
 	 * destination ports hold this packet's, and the others */
 	const struct dt_portidx *x = &d->pidx[streamed];
@@ -1269,6 +1359,53 @@ static void stream_run(om_detect_worker *w, struct ev *e)
 	w->nscand = 0;
 }
 
+/* the finds of the scan just made (the candidates) into slot s, which
+ * covers the stream from `from` to `end` now; with carry the slot's older
+ * finds whose scan ended past from are candidates too */
+static void sf_update(om_detect_worker *w, struct sf_slot *s, bool carry, uint64_t from,
+                      uint64_t end)
+{
+	uint32_t rule[SF_MAX];
+	uint64_t at[SF_MAX];
+	uint32_t n = 0, nf = w->ncand;
+	bool full = false;
+	for (uint32_t i = 0; i < nf; i++) {
+		if (n == SF_MAX) {
+			full = true;
+			break;
+		}
+		rule[n] = w->cand[i];
+		at[n++] = end;
+	}
+	for (uint32_t i = 0; carry && i < s->n; i++) {
+		uint32_t ri = s->rule[i];
+		if (w->stamp[ri] == w->gen)
+			continue; /* found again */
+		if (s->at[i] > from) {
+			w->stamp[ri] = w->gen;
+			w->cand[w->ncand++] = ri;
+		}
+		/* a later window begins at end - SW_MAX or after */
+		if (s->at[i] + SW_MAX <= end)
+			continue;
+		if (n == SF_MAX) {
+			full = true;
+			continue;
+		}
+		rule[n] = ri;
+		at[n++] = s->at[i];
+	}
+	if (full) {
+		s->key = 0; /* too many: the next delivery scans its whole window */
+		return;
+	}
+	memcpy(s->rule, rule, n * sizeof(rule[0]));
+	memcpy(s->at, at, n * sizeof(at[0]));
+	s->n = n;
+	s->from = from;
+	s->end = end;
+}
+
 void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *data, uint32_t len,
                       uint64_t offset, const om_packet *p)
 {
@@ -1287,6 +1424,13 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 	e->now = p ? p->ts : f->last;
 	e->mode = EV_STREAM;
 	e->sb = w->sbuf;
+	/* the stream rules of this direction (one with flow:to_client cannot
+	 * match the client's bytes) */
+	const struct dt_pf *spf = d->apf_on ? apf_db(d, DT_APF_STREAM, dir, -1) : NULL;
+	if (!spf)
+		spf = &d->ppf[DT_PPF_STREAM];
+	uint64_t key = f->flow_id * 2 + (uint64_t)dir + 1;
+	struct sf_slot *sf = &w->sf[mix(11, key) % SF_SLOTS];
 	uint32_t wl = om_stream_window(f, dir, w->sbuf, SW_MAX);
 	/* the window begins at the stream's first byte */
 	e->sstart = offset == wl;
@@ -1299,8 +1443,23 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 		w->st.stream_bytes += n;
 		new_round(w);
 		/* the window too: a rule's fast pattern may lie there while
-		 * another of its keywords ends in the new bytes */
-		scan_pf(w, &d->ppf[DT_PPF_STREAM], w->sbuf, e->sbl);
+		 * another of its keywords ends in the new bytes. What the last
+		 * deliveries found there is kept (sf_slot): then only the
+		 * window's end that a pattern ending in the new bytes can
+		 * begin in is scanned again */
+		uint64_t from = offset - wl, end = offset + n;
+		bool carry =
+		    sf->key == key && sf->end == offset && sf->pf == spf && from >= sf->from;
+		uint32_t ovl = wl;
+		if (carry && spf->maxlen && spf->maxlen - 1 < wl)
+			ovl = spf->maxlen - 1;
+		scan_pf(w, spf, w->sbuf + wl - ovl, ovl + n);
+		if (!carry) {
+			sf->key = key;
+			sf->pf = spf;
+			sf->n = 0;
+		}
+		sf_update(w, sf, carry, from, end);
 		cand_sort(w);
 		if (d->streaml.n)
 			cand_merge(w, &d->streaml);
@@ -1317,6 +1476,7 @@ void om_detect_stream(om_detect_worker *w, om_flow *f, int dir, const uint8_t *d
 		w->ncand = 0;
 		data += n;
 		len -= n;
+		offset += n;
 		if (len) {
 			/* more than one chunk: the earlier ones are checked now,
 			 * the next keeps a window of what came before */

@@ -124,6 +124,8 @@ struct worker {
 	om_detect_worker *det;  /* NULL without rules */
 	om_appctl_worker *ac;   /* NULL without application control */
 	const om_wf_filter *wf; /* the web filter this worker uses; NULL: none */
+	om_wf_cache *wfc;       /* its names without rules; NULL: none (yet) */
+	bool wfc_tried;         /* wfc was allocated at the first request (once) */
 	om_buf out;
 	/* packet in progress, for events raised from callbacks */
 	const om_packet *cur;
@@ -639,8 +641,11 @@ static int appctl_attach(struct engine *e, const om_appctl *ac, om_proto *proto)
 {
 	if (!ac || !proto)
 		return 0;
-	om_proto_observer obs = {
-	    .name = "appctl", .worker_new = appctl_obs_worker, .on_tx = appctl_on_tx, .user = e};
+	om_proto_observer obs = {.name = "appctl",
+	                         .worker_new = appctl_obs_worker,
+	                         .on_tx = appctl_on_tx,
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -980,7 +985,14 @@ static void on_intel_event(void *user, om_flow *f, const om_intel_event *ev)
 static enum om_tx_verdict webfilter_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 {
 	struct worker *w = wctx;
-	return w->wf ? om_wf_on_tx(w->wf, w, f, tx) : OM_TX_VERDICT_ACCEPT;
+	if (!w->wf)
+		return OM_TX_VERDICT_ACCEPT;
+	if (!w->wfc_tried) {
+		w->wfc_tried = true;
+		if (om_wf_cache_new(&w->wfc) < 0)
+			w->wfc = NULL; /* decided without the cache */
+	}
+	return om_wf_on_tx_cached(w->wf, w->wfc, w, f, tx);
 }
 
 /* Registers the web filter's observer (offline and live): its events come
@@ -998,7 +1010,8 @@ static int webfilter_attach(struct engine *e, om_wf_filter *wf, om_proto *proto,
 	om_proto_observer obs = {.name = "webfilter",
 	                         .worker_new = webfilter_worker_user,
 	                         .on_tx = webfilter_on_tx,
-	                         .user = e};
+	                         .user = e,
+	                         .no_http_bodies = true};
 	return om_proto_add_observer(proto, &obs);
 }
 
@@ -2026,6 +2039,7 @@ static void workers_free(struct engine *e)
 		om_detect_hub_bind(e->o->detect, i, NULL);
 		om_detect_worker_free(w->det);
 		w->ac = om_appctl_worker_free(w->ac); /* after the flows: they ended */
+		w->wfc = om_wf_cache_free(w->wfc);
 		om_decoder_free(w->dec);
 		if (i > 0) {
 			struct batch *b;
@@ -3315,7 +3329,8 @@ int om_gateway_run(const om_gateway_opts *go, char *err, size_t errlen)
 		om_proto_observer obs = {.name = "gateway.block-list",
 		                         .worker_new = live_obs_new,
 		                         .on_tx = live_on_tx,
-		                         .user = &e};
+		                         .user = &e,
+		                         .no_http_bodies = true};
 		if ((r = om_proto_add_observer(go->proto, &obs)) < 0) {
 			snprintf(err, errlen, "%s", om_tr("err.gateway.observer"));
 			goto out;

@@ -245,6 +245,11 @@ int om_wf_db_lookup(const om_wf_db *db, const char *host, size_t hlen, const cha
 int om_wf_db_lookup_ex(const om_wf_db *db, const char *host, size_t hlen, const char *path,
                        size_t plen, om_wf_match *ret, bool *clean); /* as builder_lookup_ex */
 uint64_t om_wf_db_rules(const om_wf_db *db);
+/* A number no other database or policy of the process has had (from 1): a
+ * database's is taken at open, a policy's again at every change, so that
+ * what was remembered of one is not taken for another's (om_wf_cache). */
+uint64_t om_wf_serial_next(void);
+uint64_t om_wf_db_serial(const om_wf_db *db); /* 0 for NULL */
 uint32_t om_wf_db_categories(const om_wf_db *db);
 const char *om_wf_db_category(const om_wf_db *db, uint32_t idx);   /* NULL past the end */
 int om_wf_db_category_index(const om_wf_db *db, const char *name); /* -ENOENT */
@@ -334,9 +339,24 @@ void om_wf_filter_cleanup(om_wf_filter *filt);
 int om_wf_filter_block_list(om_wf_filter *filt, const char *list, char *err, size_t errlen);
 /* Fills o to observe with filt (which must outlive the workers). */
 void om_wf_observer(om_proto_observer *o, om_wf_filter *filt);
-/* The observer's decision on one transaction (what on_tx does). */
+/* The observer's decision on one transaction (what on_tx does), without
+ * a cache. */
 enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow *f,
                                const om_proto_tx *tx);
+/* One worker's memory of the names no rule matches with any path (and of
+ * invalid names), for the filter it was filled with: it empties itself
+ * when asked for a filter of another database or policy (a reload). A
+ * hard cap (32768 names, direct-mapped keyed fingerprints); one thread
+ * only. */
+typedef struct om_wf_cache om_wf_cache;
+int om_wf_cache_new(om_wf_cache **ret);
+om_wf_cache *om_wf_cache_free(om_wf_cache *c);
+/* om_wf_on_tx through the worker's cache c (NULL: none): the same
+ * decisions and events, a remembered name answered without a lookup. */
+enum om_tx_verdict om_wf_on_tx_cached(const om_wf_filter *filt, om_wf_cache *c, void *cb_user,
+                                      om_flow *f, const om_proto_tx *tx);
+/* Counters of a cache: lookups it answered, names it took. */
+void om_wf_cache_counts(const om_wf_cache *c, uint64_t *ret_hits, uint64_t *ret_notes);
 
 /* ---- application control (src/guard/appctl*.c) ------------------------- */
 /* Per-flow application identification with nDPI (one nDPI module per

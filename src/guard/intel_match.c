@@ -6,6 +6,7 @@
  * answers, HTTP host and URL, TLS SNI, JA3, JA4, the server certificate)
  * and files (md5, sha1, sha256 at close), and hands each match to the
  * engine's callback with the internal host (the side in home-net). */
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 #include <errno.h>
@@ -22,16 +23,16 @@
 #define DNS_ANSWERS_MAX 32
 
 /* Per worker: the values the current database does not list (a keyed
- * 64-bit fingerprint each, direct-mapped): an office's flows go to the same
- * servers and its lookups repeat names, and a miss in a large database is a
- * cache miss of the processor's too. A fingerprint cannot be chosen to meet
- * another's without the process's key; a new database (a reload) empties
- * it. */
-#define MISS_SLOTS 32768u
+ * 64-bit fingerprint each; fpcache.h: 16384 sets of 4, 512 KiB): an
+ * office's flows go to the same servers and its lookups repeat names, and
+ * a miss in a large database is a cache miss of the processor's too. A
+ * fingerprint cannot be chosen to meet another's without the process's
+ * key; a new database (a reload) empties it. */
+#define MISS_SETS 16384u
 struct miss_cache {
 	const om_intel_db *db;
 	uint64_t gen;
-	uint64_t v[MISS_SLOTS];
+	_Alignas(64) uint64_t v[MISS_SETS * OM_FPC_WAYS];
 };
 
 struct om_intel_live {
@@ -67,7 +68,9 @@ int om_intel_live_open(const char *path, unsigned workers, om_intel_live **ret)
 	if (!l)
 		return -ENOMEM;
 	l->seen = calloc(workers, sizeof(*l->seen));
-	l->miss = calloc(workers, sizeof(*l->miss));
+	l->miss = aligned_alloc(64, workers * sizeof(*l->miss));
+	if (l->miss)
+		memset(l->miss, 0, workers * sizeof(*l->miss));
 	if (!l->seen || !l->miss) {
 		free(l->seen);
 		free(l->miss);
@@ -128,13 +131,13 @@ static uint64_t miss_fp(unsigned kind, const void *p, size_t n)
 
 static bool miss_known(const struct miss_cache *c, uint64_t fp)
 {
-	return c && c->v[fp & (MISS_SLOTS - 1)] == fp;
+	return c && om_fpc_has(c->v, MISS_SETS, fp);
 }
 
 static void miss_note(struct miss_cache *c, uint64_t fp)
 {
 	if (c)
-		c->v[fp & (MISS_SLOTS - 1)] = fp;
+		om_fpc_add(c->v, MISS_SETS, fp);
 }
 
 /* An address looked up through the cache: 0 with *ret, or -ENOENT. */
@@ -260,6 +263,58 @@ static enum om_tx_verdict stricter(enum om_tx_verdict a, enum om_tx_verdict b)
 	return a > b ? a : b;
 }
 
+/* IPv4 in dots as inet_pton takes it (four decimal numbers up to 255,
+ * none with a leading zero, up to the NUL): 0 with the address, or
+ * -EINVAL. The common case of a DNS answer, without the library call. */
+static int parse_v4(const char *t, om_addr *ret)
+{
+	uint8_t b[4] = {0};
+	unsigned octets = 0;
+	bool digit = false;
+	for (const char *p = t; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			unsigned v = b[octets ? octets - 1 : 0] * 10u + (unsigned)(*p - '0');
+			if (!digit) {
+				if (++octets > 4)
+					return -EINVAL;
+				v = (unsigned)(*p - '0');
+				digit = true;
+			} else if (b[octets - 1] == 0) {
+				return -EINVAL; /* a leading zero */
+			}
+			if (v > 255)
+				return -EINVAL;
+			b[octets - 1] = (uint8_t)v;
+		} else if (*p == '.' && digit) {
+			if (octets == 4)
+				return -EINVAL;
+			digit = false;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (octets < 4)
+		return -EINVAL;
+	om_addr_from_v4(ret, b);
+	return 0;
+}
+
+/* Whether the string t (n bytes, up to a NUL) could be an address for
+ * om_addr_parse: IPv4 in dots has digits and dots only, IPv6 has a ':'. A
+ * DNS answer's name (a CNAME's target) is then known to be none without
+ * the two parses. */
+static bool may_be_addr(const char *t, size_t n)
+{
+	bool v4 = n > 0 && t[0];
+	for (size_t i = 0; i < n && t[i]; i++) {
+		if (t[i] == ':')
+			return true;
+		if (!(t[i] == '.' || (t[i] >= '0' && t[i] <= '9')))
+			v4 = false;
+	}
+	return v4;
+}
+
 bool om_intel_flow_start(om_intel_matcher *m, unsigned worker, om_flow *f)
 {
 	const om_intel_db *db = om_intel_live_get(m->live, worker);
@@ -335,7 +390,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 	om_intel_hit h;
 	struct miss_cache *mc = miss_get(m->live, w->worker, db);
 	const char *ap = tx->app_proto ? tx->app_proto : "";
-	if (!strcmp(ap, "dns")) {
+	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			for (uint32_t i = 0; i < DNS_NAMES_MAX; i++) {
 				if (!(s = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
@@ -356,7 +411,9 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 			if (n < sizeof(t)) {
 				memcpy(t, s, n);
 				t[n] = '\0';
-				if (om_addr_parse(t, &a) == 0) {
+				bool colon = memchr(t, ':', n) != NULL;
+				if (may_be_addr(t, n) &&
+				    (colon ? om_addr_parse(t, &a) : parse_v4(t, &a)) == 0) {
 					if (ips && lookup_addr(mc, db, &a, now, &h) == 0)
 						v = stricter(v, report(m, w->user, f, &h,
 						                       "dns.answer", t, n, tx));
@@ -368,7 +425,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return v;
 	}
-	if (!strcmp(ap, "http") || !strcmp(ap, "http2")) {
+	if (ap[0] == 'h' && (!strcmp(ap, "http") || !strcmp(ap, "http2"))) {
 		if (tx->dir != OM_DIR_TOSERVER && (tx->progress & OM_TX_RESPONSE))
 			return v; /* the request was seen already */
 		uint32_t hl = 0, ul = 0;
@@ -397,7 +454,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return check_name(m, w->user, db, mc, f, tx, "http.host", host, hl, now);
 	}
-	if (!strcmp(ap, "tls") || !strcmp(ap, "quic")) {
+	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			s = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n);
 			v = stricter(v,
@@ -449,6 +506,7 @@ void om_intel_observer(om_proto_observer *o, om_intel_matcher *m)
 	o->worker_free = obs_worker_free;
 	o->on_tx = on_tx;
 	o->user = m;
+	o->no_http_bodies = true; /* names, addresses and hashes only */
 }
 
 /* ---- files: hashes at close ------------------------------------------------ */
@@ -522,4 +580,5 @@ void om_intel_file_subscriber(om_file_subscriber *s, om_intel_matcher *m)
 	s->close = file_close_m;
 	s->free = file_free;
 	s->user = m;
+	s->no_http_bodies = true; /* the hashes at close only */
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <idn2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,19 @@ struct om_wf_db {
 	size_t map_len;
 	const struct wf_header *h;
 	struct wf_view v;
+	uint64_t serial; /* om_wf_serial_next at open */
 };
+
+uint64_t om_wf_serial_next(void)
+{
+	static _Atomic uint64_t next = 1;
+	return atomic_fetch_add(&next, 1);
+}
+
+uint64_t om_wf_db_serial(const om_wf_db *db)
+{
+	return db ? db->serial : 0;
+}
 
 static uint64_t wf_hash(const char *s, size_t n)
 {
@@ -671,6 +684,7 @@ int om_wf_db_open(const char *path, om_wf_db **ret)
 	db->v.mask = h->nslots - 1;
 	db->v.pool = (const uint8_t *)m + sizeof(*h) + h->nslots * sizeof(struct wf_slot);
 	db->v.pool_bytes = h->pool_bytes;
+	db->serial = om_wf_serial_next();
 	/* a table without an empty slot would make a miss scan it all */
 	*ret = db;
 	return 0;

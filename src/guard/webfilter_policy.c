@@ -3,6 +3,7 @@
  * TLS/QUIC SNI, DNS query names). The allow and block lists are small
  * category builders of their own, so they match exactly like the
  * database: suffixes at label boundaries, URL prefixes at '/' boundaries. */
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@ struct om_wf_policy {
 	om_wf_builder *allow, *block;
 	char cats[OM_WF_CAT_MAX][OM_WF_CAT_NAME_MAX]; /* blocked category names */
 	uint32_t ncats;
+	uint64_t serial; /* om_wf_serial_next, again at every change */
 };
 
 int om_wf_policy_new(om_wf_policy **ret)
@@ -25,6 +27,7 @@ int om_wf_policy_new(om_wf_policy **ret)
 		om_wf_policy_free(p);
 		return -ENOMEM;
 	}
+	p->serial = om_wf_serial_next();
 	*ret = p;
 	return 0;
 }
@@ -52,6 +55,7 @@ int om_wf_policy_block_category(om_wf_policy *p, const om_wf_db *db, const char 
 	if (p->ncats >= OM_WF_CAT_MAX)
 		return -ENOSPC;
 	memcpy(p->cats[p->ncats++], name, n + 1);
+	p->serial = om_wf_serial_next();
 	return 0;
 }
 
@@ -66,12 +70,14 @@ bool om_wf_policy_blocks(const om_wf_policy *pol, const char *name)
 int om_wf_policy_allow(om_wf_policy *p, const char *rule)
 {
 	int r = om_wf_builder_add(p->allow, rule, strlen(rule), "allow");
+	p->serial = om_wf_serial_next();
 	return r > 0 ? 0 : r;
 }
 
 int om_wf_policy_block(om_wf_policy *p, const char *rule)
 {
 	int r = om_wf_builder_add(p->block, rule, strlen(rule), "block");
+	p->serial = om_wf_serial_next();
 	return r > 0 ? 0 : r;
 }
 
@@ -244,16 +250,55 @@ void om_wf_filter_cleanup(om_wf_filter *filt)
 /* ---- the observer ------------------------------------------------------- */
 
 /* Per worker: the names no rule matches with any path, as keyed 64-bit
- * fingerprints, direct-mapped: an office asks for the same names again and
- * again (the DNS query, then the ClientHello), and a miss in a database of
- * millions is a processor cache miss too. The filter's database and lists
- * do not change while its workers run. */
-#define WF_MISS_SLOTS 32768u
-struct wf_miss {
-	uint64_t v[WF_MISS_SLOTS];
+ * fingerprints (fpcache.h: 16384 sets of 4, 512 KiB): an office asks for
+ * the same names again and again (the DNS query, then the ClientHello),
+ * and a miss in a database of millions is a processor cache miss too. The
+ * fingerprints hold for the database and policy of the serials kept;
+ * another filter (a reload) empties the cache. */
+#define WF_MISS_SETS 16384u
+struct om_wf_cache {
+	uint64_t db_serial, pol_serial;
+	uint64_t hits, notes;
+	_Alignas(64) uint64_t v[WF_MISS_SETS * OM_FPC_WAYS];
 };
 
-static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+int om_wf_cache_new(om_wf_cache **ret)
+{
+	om_wf_cache *c = aligned_alloc(64, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
+	*ret = c;
+	return 0;
+}
+
+om_wf_cache *om_wf_cache_free(om_wf_cache *c)
+{
+	free(c);
+	return NULL;
+}
+
+void om_wf_cache_counts(const om_wf_cache *c, uint64_t *ret_hits, uint64_t *ret_notes)
+{
+	*ret_hits = c ? c->hits : 0;
+	*ret_notes = c ? c->notes : 0;
+}
+
+/* c, emptied first when it was filled for another database or policy. */
+static om_wf_cache *cache_for(om_wf_cache *c, const om_wf_filter *filt)
+{
+	if (!c)
+		return NULL;
+	uint64_t ds = om_wf_db_serial(filt->db), ps = filt->policy ? filt->policy->serial : 0;
+	if (c->db_serial != ds || c->pol_serial != ps) {
+		memset(c->v, 0, sizeof(c->v));
+		c->db_serial = ds;
+		c->pol_serial = ps;
+	}
+	return c;
+}
+
+static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om_wf_cache *mc,
                                      om_flow *f, const om_proto_tx *tx, const char *field,
                                      const uint8_t *name, uint32_t nlen, const uint8_t *path,
                                      uint32_t plen)
@@ -263,16 +308,20 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, st
 		/* a name remembered here has no rule at all, for any path */
 		fp = om_siphash(om_hash_key_process(), name, nlen);
 		fp = fp ? fp : 1;
-		if (mc->v[fp & (WF_MISS_SLOTS - 1)] == fp)
+		if (om_fpc_has(mc->v, WF_MISS_SETS, fp)) {
+			mc->hits++;
 			return OM_TX_VERDICT_ACCEPT;
+		}
 	}
 	om_wf_decision d;
 	int e = om_wf_decide(filt->db, filt->policy, (const char *)name, nlen, (const char *)path,
 	                     plen, &d);
 	if (e < 0 || d.verdict == OM_WF_UNLISTED) {
 		/* an invalid name stays invalid with any path */
-		if (fp && (e < 0 || d.host_unlisted))
-			mc->v[fp & (WF_MISS_SLOTS - 1)] = fp;
+		if (fp && (e < 0 || d.host_unlisted)) {
+			om_fpc_add(mc->v, WF_MISS_SETS, fp);
+			mc->notes++;
+		}
 		return OM_TX_VERDICT_ACCEPT;
 	}
 	if (filt->cb) {
@@ -312,21 +361,24 @@ static enum om_tx_verdict decide_ech(const om_wf_filter *filt, void *cb_user, om
 
 #define WF_DNS_QUERIES_MAX 16 /* questions looked at per DNS message */
 
-static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, struct wf_miss *mc,
+static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_wf_cache *mc,
                                    om_flow *f, const om_proto_tx *tx)
 {
 	/* requests only: the name is the client's */
 	if (tx->dir != OM_DIR_TOSERVER || !tx->app_proto)
 		return OM_TX_VERDICT_ACCEPT;
+	mc = cache_for(mc, filt);
 	uint32_t n = 0, pn = 0;
 	const uint8_t *v, *p;
-	if (!strcmp(tx->app_proto, "http")) {
+	/* the first letter before the comparison: most transactions are DNS */
+	const char *ap = tx->app_proto;
+	if (ap[0] == 'h' && !strcmp(ap, "http")) {
 		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
 		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
 		return decide_one(filt, cb_user, mc, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
-	if (!strcmp(tx->app_proto, "tls") || !strcmp(tx->app_proto, "quic")) {
+	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		if ((v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
 			r = decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
@@ -336,7 +388,7 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, stru
 			r = stricter(r, decide_ech(filt, cb_user, f, tx, v, n, p, pn));
 		return r;
 	}
-	if (!strcmp(tx->app_proto, "dns")) {
+	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
 			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
@@ -355,10 +407,16 @@ enum om_tx_verdict om_wf_on_tx(const om_wf_filter *filt, void *cb_user, om_flow 
 	return wf_on_tx(filt, cb_user, NULL, f, tx);
 }
 
+enum om_tx_verdict om_wf_on_tx_cached(const om_wf_filter *filt, om_wf_cache *c, void *cb_user,
+                                      om_flow *f, const om_proto_tx *tx)
+{
+	return wf_on_tx(filt, cb_user, c, f, tx);
+}
+
 struct wf_worker {
 	const om_wf_filter *filt;
 	void *cb_user;
-	struct wf_miss miss;
+	om_wf_cache miss;
 };
 
 static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
@@ -370,9 +428,10 @@ static enum om_tx_verdict observer_on_tx(void *wctx, om_flow *f, const om_proto_
 static void *observer_worker_new(void *user, unsigned worker)
 {
 	const om_wf_filter *filt = user;
-	struct wf_worker *w = calloc(1, sizeof(*w));
+	struct wf_worker *w = aligned_alloc(64, sizeof(*w));
 	if (!w)
 		return NULL;
+	memset(w, 0, sizeof(*w));
 	w->filt = filt;
 	w->cb_user = filt->worker_user ? filt->worker_user(filt->user, worker) : filt->user;
 	return w;

@@ -1,10 +1,29 @@
 /* digest.c: the digests of the proto module, fetched once (digest.h). */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "proto/digest.h"
 
 static const EVP_MD *mds[PROTO_MD_N];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* each thread's contexts for proto_digest, made at its first call and
+ * freed when it exits: a one-shot EVP_Digest made and freed a context
+ * (and the implementation's state inside it) every time */
+static pthread_key_t ctx_key;
+static bool ctx_key_ok;
+
+struct ctxs {
+	EVP_MD_CTX *c[PROTO_MD_N];
+};
+
+static void ctxs_free(void *p)
+{
+	struct ctxs *x = p;
+	for (int k = 0; k < PROTO_MD_N; k++)
+		EVP_MD_CTX_free(x->c[k]);
+	free(x);
+}
 
 static void fetch_all(void)
 {
@@ -14,6 +33,7 @@ static void fetch_all(void)
 		EVP_MD *m = EVP_MD_fetch(NULL, names[k], NULL);
 		mds[k] = m ? m : builtin[k]; /* kept for the process's life */
 	}
+	ctx_key_ok = pthread_key_create(&ctx_key, ctxs_free) == 0;
 }
 
 const EVP_MD *proto_md(enum proto_md k)
@@ -22,10 +42,35 @@ const EVP_MD *proto_md(enum proto_md k)
 	return mds[k];
 }
 
+/* This thread's context for digest k, or NULL (then a one-shot digest). */
+static EVP_MD_CTX *thread_ctx(enum proto_md k)
+{
+	if (!ctx_key_ok)
+		return NULL;
+	struct ctxs *x = pthread_getspecific(ctx_key);
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+		if (pthread_setspecific(ctx_key, x) != 0) {
+			free(x);
+			return NULL;
+		}
+	}
+	if (!x->c[k])
+		x->c[k] = EVP_MD_CTX_new();
+	return x->c[k];
+}
+
 unsigned proto_digest(enum proto_md k, const void *d, size_t n, unsigned char *out)
 {
+	const EVP_MD *md = proto_md(k);
 	unsigned len = 0;
-	if (!EVP_Digest(d, n, out, &len, proto_md(k), NULL))
+	EVP_MD_CTX *c = thread_ctx(k);
+	if (!c)
+		return EVP_Digest(d, n, out, &len, md, NULL) ? len : 0;
+	if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, d, n) ||
+	    !EVP_DigestFinal_ex(c, out, &len))
 		return 0;
 	return len;
 }

@@ -1084,8 +1084,13 @@ static void answer_body(om_json *j, void *arg)
 	om_json_u64(j, "version", 2);
 	om_json_str(j, "type", "answer");
 	om_json_u64(j, "id", m->id);
-	snprintf(fl, sizeof(fl), "%x", f);
-	om_json_str(j, "flags", fl);
+	/* "%x" by hand (snprintf was most of this record's formatting) */
+	static const char hx[] = "0123456789abcdef";
+	size_t nf = 0;
+	for (int sh = 12; sh >= 0; sh -= 4)
+		if ((f >> sh) || !sh)
+			fl[nf++] = hx[(f >> sh) & 15];
+	om_json_strn(j, "flags", fl, nf);
 	static const struct {
 		uint16_t bit;
 		const char *name;

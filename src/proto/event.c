@@ -96,6 +96,8 @@ int om_proto_add_observer(om_proto *p, const om_proto_observer *o)
 	if (p->nobs >= OM_PROTO_MAX_OBSERVERS)
 		return -ENOSPC;
 	p->obs[p->nobs++] = *o;
+	if (!o->no_http_bodies)
+		p->http_bodies_read = true;
 	return 0;
 }
 

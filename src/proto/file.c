@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #define HOLD_MAX 64u       /* files awaiting a verdict per worker */
 #define POST_MAX 1024u     /* posted answers not yet applied, per worker */
 #define MAX_WORKERS 64u
+#define SPARE_MAX 32u /* closed files kept per worker for the next opens */
 
 /* ---- settings -------------------------------------------------------------- */
 
@@ -195,7 +197,14 @@ struct proto_files_worker {
 		enum om_file_verdict v;
 	} decided[HOLD_MAX];
 	unsigned ndecided_next;
+	/* closed files kept with their digest contexts and context buffer
+	 * (a file is 10 KiB; opening one took a calloc, three EVP_MD_CTX_new
+	 * and a buffer, and closing gave them all back) */
+	om_file *spare[SPARE_MAX];
+	unsigned nspare;
 };
+
+static void file_destroy(om_file *file);
 
 int proto_files_worker_init(struct om_proto_worker *w)
 {
@@ -237,6 +246,8 @@ void proto_files_worker_fini(struct om_proto_worker *w)
 	}
 	if (fw->magic)
 		magic_close(fw->magic);
+	for (unsigned i = 0; i < fw->nspare; i++)
+		file_destroy(fw->spare[i]);
 	free(fw);
 	w->files = NULL;
 }
@@ -244,24 +255,62 @@ void proto_files_worker_fini(struct om_proto_worker *w)
 /* ---- files ---------------------------------------------------------------------- */
 
 struct om_file {
+	/* cleared at every open (up to mdc) */
 	struct om_proto_worker *w;
 	om_flow *flow;
 	om_file_info info;
 	uint64_t seq;
-	uint8_t name[NAME_MAX_KEPT];
-	char magic[256];
-	uint8_t head[MAGIC_PREFIX];
 	uint32_t head_len;
 	bool typed, ignoring;
-	EVP_MD_CTX *md[3];
-	uint8_t digest[3][32];
+	EVP_MD_CTX *md[3]; /* the digests being computed (NULL: none, or given up) */
 	void *sub_state[OM_PROTO_MAX_SUBSCRIBERS];
 	bool sub_done[OM_PROTO_MAX_SUBSCRIBERS];
 	int store_fd;
-	char store_tmp[OM_PROTO_PATH_MAX + 64];
 	bool stored;
-	om_buf ctx; /* the transaction's members for fileinfo */
+	/* kept from one use of a spare file to the next */
+	EVP_MD_CTX *mdc[3]; /* md's contexts, owned */
+	om_buf ctx;         /* the transaction's members for fileinfo */
+	/* written before they are read */
+	uint8_t digest[3][32];
+	uint8_t name[NAME_MAX_KEPT];
+	char magic[256];
+	uint8_t head[MAGIC_PREFIX];
+	char store_tmp[OM_PROTO_PATH_MAX + 64];
 };
+
+static void file_destroy(om_file *file)
+{
+	for (int i = 0; i < 3; i++)
+		EVP_MD_CTX_free(file->mdc[i]);
+	om_buf_free(&file->ctx);
+	free(file);
+}
+
+/* A file of the worker's spares, or a new one; cleared up to mdc. */
+static om_file *file_get(struct proto_files_worker *fw)
+{
+	om_file *file;
+	if (fw->nspare) {
+		file = fw->spare[--fw->nspare];
+	} else {
+		file = malloc(sizeof(*file));
+		if (!file)
+			return NULL;
+		memset(file->mdc, 0, sizeof(file->mdc));
+		om_buf_init(&file->ctx, CTX_MAX);
+	}
+	memset(file, 0, offsetof(om_file, mdc));
+	om_buf_reset(&file->ctx);
+	return file;
+}
+
+static void file_put(struct proto_files_worker *fw, om_file *file)
+{
+	if (fw->nspare < SPARE_MAX && !file->ctx.toobig)
+		fw->spare[fw->nspare++] = file;
+	else
+		file_destroy(file);
+}
 
 const char *om_file_state_name(enum om_file_state s)
 {
@@ -311,7 +360,7 @@ om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8
 		w->stats.files_limit++;
 		return NULL;
 	}
-	om_file *file = calloc(1, sizeof(*file));
+	om_file *file = file_get(fw);
 	if (!file) {
 		w->stats.files_limit++;
 		return NULL;
@@ -332,18 +381,17 @@ om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8
 	file->info.state = OM_FILE_OPEN;
 	if (c->hash) {
 		for (int i = 0; i < 3; i++) {
-			file->md[i] = EVP_MD_CTX_new();
-			if (!file->md[i] ||
-			    !EVP_DigestInit_ex(file->md[i], proto_md((enum proto_md)i), NULL)) {
-				for (int k = 0; k <= i; k++)
-					EVP_MD_CTX_free(file->md[k]);
-				free(file);
+			if (!file->mdc[i])
+				file->mdc[i] = EVP_MD_CTX_new();
+			if (!file->mdc[i] ||
+			    !EVP_DigestInit_ex(file->mdc[i], proto_md((enum proto_md)i), NULL)) {
+				file_destroy(file);
 				w->stats.files_limit++;
 				return NULL;
 			}
+			file->md[i] = file->mdc[i];
 		}
 	}
-	om_buf_init(&file->ctx, CTX_MAX);
 	if (ctx) {
 		om_json j;
 		om_json_init(&j, &file->ctx);
@@ -457,10 +505,8 @@ void proto_file_gap(om_file *file, uint64_t len)
 		return;
 	file->info.gaps += len;
 	/* the hashes and the stored copy are of bytes that are not the file */
-	for (int i = 0; i < 3; i++) {
-		EVP_MD_CTX_free(file->md[i]);
-		file->md[i] = NULL;
-	}
+	for (int i = 0; i < 3; i++)
+		file->md[i] = NULL; /* its context is kept for the file's next use */
 	store_drop(file);
 }
 
@@ -639,11 +685,8 @@ void proto_file_close(om_file *file, enum om_file_state state)
 	for (unsigned i = 0; i < p->nsubs; i++)
 		if (file->sub_state[i] && p->subs[i].free)
 			p->subs[i].free(file->sub_state[i], p->subs[i].user);
-	for (int i = 0; i < 3; i++)
-		EVP_MD_CTX_free(file->md[i]);
-	om_buf_free(&file->ctx);
 	fw->open--;
-	free(file);
+	file_put(fw, file);
 }
 
 /* ---- verdicts ---------------------------------------------------------------------- */

@@ -139,7 +139,8 @@ struct http_state {
 	unsigned anomalies;
 	bool ended[2], dead[2], finished, error, extra09_noted;
 	/* bodies and header blocks are kept only for someone who can read
-	 * them: an observer (tx_buffer) or a file subscriber (proto_http_body) */
+	 * them: an observer (tx_buffer) or a file subscriber (proto_http_body)
+	 * that did not say it never does (no_http_bodies) */
 	bool keep;
 };
 
@@ -229,9 +230,37 @@ static int on_log(htp_log_t *log)
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
+/* htp_table_get_c(t, name) for a lower-case name, without its compare on
+ * every entry: a name of another length can only match when it is longer
+ * (libhtp's compare skips NUL bytes in it), and one of the same length
+ * matches when its bytes do, without case (a NUL never matches). */
 static const htp_header_t *header(htp_table_t *t, const char *name)
 {
-	return t ? htp_table_get_c(t, name) : NULL;
+	if (!t)
+		return NULL;
+	size_t k = strlen(name), n = htp_table_size(t);
+	for (size_t i = 0; i < n; i++) {
+		bstr *key = NULL;
+		htp_header_t *h = htp_table_get_index(t, i, &key);
+		if (!key || bstr_len(key) < k)
+			continue;
+		const uint8_t *p = bstr_ptr(key);
+		bool eq;
+		if (bstr_len(key) == k) {
+			eq = true;
+			for (size_t c = 0; c < k && eq; c++) {
+				uint8_t a = p[c];
+				if (a >= 'A' && a <= 'Z')
+					a = (uint8_t)(a + 32);
+				eq = a == (uint8_t)name[c];
+			}
+		} else {
+			eq = bstr_cmp_c_nocasenorzero(key, name) == 0;
+		}
+		if (eq)
+			return h;
+	}
+	return NULL;
 }
 
 static void json_bstr(om_json *j, const char *key, const bstr *b)
@@ -700,6 +729,16 @@ static void sweep_done(struct http_state *s)
 		htp_tx_destroy(s->done[i]);
 	}
 	s->ndone = 0;
+}
+
+/* With nobody to read the bodies kept (s->keep false), the transactions
+ * finished during this call are destroyed as it returns, while their
+ * memory is still in the cache, instead of at the flow's next callback
+ * (the same libhtp state: nothing reaches libhtp in between). */
+static void sweep_now(struct http_state *s)
+{
+	if (!s->keep)
+		sweep_done(s);
 }
 
 static void check_tx_flags(struct http_state *s, htp_tx_t *tx)
@@ -1220,7 +1259,7 @@ static void *http_state_new(om_flow *f, void *user, void *wctx)
 	if (!s)
 		return NULL;
 	struct om_proto_worker *pw = proto_worker(f);
-	s->keep = !pw || pw->p->nobs || pw->p->nsubs;
+	s->keep = !pw || pw->p->http_bodies_read;
 	s->w = w;
 	s->c = &w->c;
 	s->f = f;
@@ -1238,6 +1277,8 @@ static void *http_state_new(om_flow *f, void *user, void *wctx)
 	om_app_set_depth(f, OM_DIR_TOCLIENT, UINT64_MAX);
 	return s;
 }
+
+static void release_conn(struct http_state *s);
 
 /* The parser cannot go on (libhtp's error, a gap, a tunnel): what is open
  * is closed, the transactions seen are logged, no more bytes are wanted. */
@@ -1392,7 +1433,9 @@ static int http_data(void *st, om_flow *f, int dir, const uint8_t *d, uint32_t n
 		if (s->pend[o].len >= before)
 			break;
 	}
-	return after_feed(s, r);
+	r = after_feed(s, r);
+	sweep_now(s);
+	return r;
 }
 
 static void http_gap(void *st, om_flow *f, int dir, uint64_t len)
@@ -1413,6 +1456,7 @@ static void http_gap(void *st, om_flow *f, int dir, uint64_t len)
 	}
 	int r = feed1(s, dir, NULL, (size_t)len);
 	(void)after_feed(s, r);
+	sweep_now(s);
 }
 
 static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
@@ -1434,15 +1478,22 @@ static void http_end(void *st, om_flow *f, int dir, enum om_app_end why)
 				htp_connp_close(s->connp, &ts);
 		}
 	}
-	if (s->ended[0] && s->ended[1])
+	if (s->ended[0] && s->ended[1]) {
 		finish(s, OM_FILE_TRUNCATED);
+		/* everything is logged and closed: the connection's memory
+		 * goes now, while it is in the cache, rather than when the flow
+		 * is released (unless the bodies may still be read) */
+		if (!s->keep)
+			release_conn(s);
+	}
+	sweep_now(s);
 }
 
-static void http_state_free(void *st, void *user)
+/* libhtp's connection and what hangs off it, freed (state_free, or as
+ * soon as both directions ended and nobody can read the bodies). */
+static void release_conn(struct http_state *s)
 {
-	(void)user;
-	struct http_state *s = st;
-	if (!s)
+	if (!s->connp)
 		return;
 	htp_conn_t *conn = htp_connp_get_connection(s->connp);
 	for (size_t i = 0; conn && conn->transactions && i < htp_list_size(conn->transactions);
@@ -1452,8 +1503,21 @@ static void http_state_free(void *st, void *user)
 			tx_free_data(tx);
 	}
 	htp_connp_destroy_all(s->connp);
+	s->connp = NULL;
+	s->ndone = 0; /* they were in conn's list */
 	free(s->pend[0].buf);
 	free(s->pend[1].buf);
+	s->pend[0].buf = s->pend[1].buf = NULL;
+	s->pend[0].len = s->pend[1].len = 0;
+}
+
+static void http_state_free(void *st, void *user)
+{
+	(void)user;
+	struct http_state *s = st;
+	if (!s)
+		return;
+	release_conn(s);
 	free(s);
 }
 
@@ -1490,7 +1554,7 @@ int proto_http_body(const om_flow *f, uint64_t tx_id, int dir, const uint8_t **r
 	    (dir != OM_DIR_TOSERVER && dir != OM_DIR_TOCLIENT))
 		return -ENOENT;
 	struct http_state *s = om_app_state(f);
-	if (!s)
+	if (!s || !s->connp)
 		return -ENOENT;
 	htp_conn_t *conn = htp_connp_get_connection(s->connp);
 	if (!conn || !conn->transactions)

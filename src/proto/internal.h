@@ -15,6 +15,9 @@ struct om_proto {
 	struct proto_files_shared *files; /* file store, posted verdicts */
 	om_proto_observer obs[OM_PROTO_MAX_OBSERVERS];
 	unsigned nobs;
+	/* an observer or a subscriber may read HTTP bodies and header blocks
+	 * (one without no_http_bodies): the HTTP parser keeps copies of them */
+	bool http_bodies_read;
 };
 
 /* the proto module's worker context (one per engine worker, reached from a

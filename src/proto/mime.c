@@ -209,6 +209,21 @@ static int b64val(int c)
 	return v & 0x80 ? -1 : v;
 }
 
+/* Two digits at once: b64pair[c0 | c1 << 8] is their 12 bits, or
+ * B64PAIR_BAD when either is not a digit (made once per process from
+ * b64tab; 128 KiB, of which a base64 text touches about 12 KiB). */
+#define B64PAIR_BAD 0x8000u
+static uint16_t b64pair[65536];
+static pthread_once_t b64pair_once = PTHREAD_ONCE_INIT;
+
+static void b64pair_init(void)
+{
+	for (unsigned i = 0; i < 65536; i++) {
+		unsigned a = b64tab[i & 0xff], b = b64tab[i >> 8];
+		b64pair[i] = (uint16_t)((a | b) & 0x80 ? B64PAIR_BAD : a << 6 | b);
+	}
+}
+
 /* ---- charsets ---------------------------------------------------------------- */
 
 static bool charset_is_utf8(const char *cs)
@@ -1119,16 +1134,16 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 				const uint8_t *src = l + i;
 				size_t k = 0;
 				for (; k < q; k++, src += 4) {
-					uint32_t a = b64tab[src[0]], b = b64tab[src[1]],
-					         c = b64tab[src[2]], d = b64tab[src[3]];
-					if ((a | b | c | d) & 0x80)
+					uint32_t hi = b64pair[src[0] | (unsigned)src[1] << 8],
+					         lo = b64pair[src[2] | (unsigned)src[3] << 8];
+					if ((hi | lo) & B64PAIR_BAD)
 						break;
 					/* the three bytes in one word store; its fourth byte
 					 * is overwritten by the next quantum (b64out has
 					 * room for it) */
-					uint8_t w[4] = {(uint8_t)(a << 2 | b >> 4),
-					                (uint8_t)(b << 4 | c >> 2),
-					                (uint8_t)(c << 6 | d), 0};
+					uint32_t v = hi << 12 | lo;
+					uint8_t w[4] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8),
+					                (uint8_t)v, 0};
 					memcpy(o + ol, w, 4);
 					ol += 3;
 				}
@@ -1297,24 +1312,52 @@ static void line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl, bool who
 		body_line(m, l, n, cr, nl);
 }
 
-/* One decoder per thread is kept when freed and taken again by the next
- * mime_new with the same limits: a mail flow makes one per message, and
- * its buffers (about 200 KiB with max_text) were given back to the system
- * and faulted in again each time. */
+/* Up to SPARES_MAX decoders per thread are kept when freed and taken again
+ * by the next mime_new with the same limits: a mail flow makes one per
+ * message, and its buffers (about 200 KiB with max_text) were given back
+ * to the system and faulted in again each time (one spare was not enough
+ * for a worker with several mail flows open at once). */
+#define SPARES_MAX 8u
+struct spares {
+	mime *m[SPARES_MAX];
+	unsigned n;
+};
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
 static void destroy(mime *m);
 
-static void spare_dtor(void *p)
-{
-	destroy(p);
-}
+static void spare_dtor(void *p);
 
 static void spare_init(void)
 {
 	if (pthread_key_create(&spare_key, spare_dtor) != 0)
 		spare_key = (pthread_key_t)-1;
+}
+
+static void spare_dtor(void *p)
+{
+	struct spares *sp = p;
+	for (unsigned i = 0; i < sp->n; i++)
+		destroy(sp->m[i]);
+	free(sp);
+}
+
+/* this thread's spares (made at the first call), or NULL */
+static struct spares *thread_spares(void)
+{
+	pthread_once(&spare_once, spare_init);
+	if (spare_key == (pthread_key_t)-1)
+		return NULL;
+	struct spares *sp = pthread_getspecific(spare_key);
+	if (!sp) {
+		sp = calloc(1, sizeof(*sp));
+		if (sp && pthread_setspecific(spare_key, sp) != 0) {
+			free(sp);
+			sp = NULL;
+		}
+	}
+	return sp;
 }
 
 static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
@@ -1368,13 +1411,16 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		lim.max_depth = DEPTH_HARD;
 	if (!lim.max_parts)
 		lim.max_parts = 1;
-	pthread_once(&spare_once, spare_init);
-	mime *sp = spare_key != (pthread_key_t)-1 ? pthread_getspecific(spare_key) : NULL;
-	mime *m;
-	if (sp && same_limits(&sp->lim, &lim)) {
-		pthread_setspecific(spare_key, NULL);
-		m = reuse(sp, &lim);
-	} else {
+	pthread_once(&b64pair_once, b64pair_init);
+	struct spares *sp = thread_spares();
+	mime *m = NULL;
+	for (unsigned i = sp ? sp->n : 0; i-- > 0;)
+		if (same_limits(&sp->m[i]->lim, &lim)) {
+			m = reuse(sp->m[i], &lim);
+			sp->m[i] = sp->m[--sp->n];
+			break;
+		}
+	if (!m) {
 		m = calloc(1, sizeof(*m));
 		if (!m)
 			return NULL;
@@ -1439,9 +1485,11 @@ mime *mime_free(mime *m)
 		iconv_close(m->conv.cd);
 		m->conv.cd = (iconv_t)-1;
 	}
-	if (spare_key != (pthread_key_t)-1 && !pthread_getspecific(spare_key) &&
-	    pthread_setspecific(spare_key, m) == 0)
-		return NULL; /* kept for the thread's next message */
+	struct spares *sp = thread_spares();
+	if (sp && sp->n < SPARES_MAX) {
+		sp->m[sp->n++] = m; /* kept for one of the thread's next messages */
+		return NULL;
+	}
 	destroy(m);
 	return NULL;
 }

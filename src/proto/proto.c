@@ -67,5 +67,7 @@ int om_proto_add_file_subscriber(om_proto *p, const om_file_subscriber *s)
 	if (p->nsubs >= OM_PROTO_MAX_SUBSCRIBERS)
 		return -ENOSPC;
 	p->subs[p->nsubs++] = *s;
+	if (!s->no_http_bodies)
+		p->http_bodies_read = true;
 	return 0;
 }

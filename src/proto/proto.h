@@ -179,6 +179,10 @@ typedef struct om_file_subscriber {
 	/* members this subscriber adds to the file's fileinfo object (the
 	 * anti-virus verdict), from the state close left; NULL: none */
 	void (*fileinfo)(void *st, const om_file *file, om_json *j);
+	/* true: never asks for an HTTP body with proto_http_body (the file's
+	 * chunks are all it reads), so the HTTP parser need not keep a copy of
+	 * every body for it */
+	bool no_http_bodies;
 } om_file_subscriber;
 #define OM_PROTO_MAX_SUBSCRIBERS 8
 /* Before the workers start. -ENOSPC past OM_PROTO_MAX_SUBSCRIBERS. */
@@ -321,6 +325,11 @@ typedef struct om_proto_observer {
 	void (*worker_free)(void *wctx, void *user);
 	enum om_tx_verdict (*on_tx)(void *wctx, om_flow *f, const om_proto_tx *tx);
 	void *user;
+	/* true: on_tx never reads OM_TXB_HTTP_REQUEST_BODY, _RESPONSE_BODY,
+	 * _HEADER_RAW nor _START, so the HTTP parser need not copy bodies and
+	 * header blocks for it (false, the default: they are kept, up to the
+	 * configured limits, while any observer may read them) */
+	bool no_http_bodies;
 } om_proto_observer;
 #define OM_PROTO_MAX_OBSERVERS 8
 /* Before the workers start. -ENOSPC past OM_PROTO_MAX_OBSERVERS. */

@@ -6,6 +6,7 @@
  * (or the flow ends first) and then bypasses the encrypted stream. See
  * docs/proto-tls.md. */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,87 @@ struct tls_state {
 	uint32_t ncerts; /* in the server's chain */
 	unsigned anomalies;
 };
+
+/* Up to INFO_SPARES freed tls_info (8 KiB each, with the fingerprints'
+ * buffer) are kept per thread for the next handshakes: one was calloc'ed
+ * and freed per TLS flow, and those large blocks made the allocator
+ * consolidate its free lists each time. */
+#define INFO_SPARES 16u
+struct info_spares {
+	struct tls_info *x[INFO_SPARES];
+	unsigned n;
+};
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ok;
+
+static void info_destroy(struct tls_info *x)
+{
+	if (!x)
+		return;
+	free(x->certs);
+	free(x->v);
+	free(x);
+}
+
+static void spares_free(void *p)
+{
+	struct info_spares *sp = p;
+	for (unsigned i = 0; i < sp->n; i++)
+		info_destroy(sp->x[i]);
+	free(sp);
+}
+
+static void spare_init(void)
+{
+	spare_ok = pthread_key_create(&spare_key, spares_free) == 0;
+}
+
+static struct info_spares *thread_spares(void)
+{
+	pthread_once(&spare_once, spare_init);
+	if (!spare_ok)
+		return NULL;
+	struct info_spares *sp = pthread_getspecific(spare_key);
+	if (!sp) {
+		sp = calloc(1, sizeof(*sp));
+		if (sp && pthread_setspecific(spare_key, sp) != 0) {
+			free(sp);
+			sp = NULL;
+		}
+	}
+	return sp;
+}
+
+/* A zeroed tls_info (a spare's fingerprints buffer kept, its flags zeroed
+ * as fingerprints() zeroes a new one), or NULL. */
+static struct tls_info *info_new(void)
+{
+	struct info_spares *sp = thread_spares();
+	if (!sp || !sp->n)
+		return calloc(1, sizeof(struct tls_info));
+	struct tls_info *x = sp->x[--sp->n];
+	struct tls_txview *v = x->v;
+	memset(x, 0, sizeof(*x));
+	if (v)
+		memset(v, 0, offsetof(struct tls_txview, ja3));
+	x->v = v;
+	return x;
+}
+
+static void info_free(struct tls_info *x)
+{
+	if (!x)
+		return;
+	struct info_spares *sp = thread_spares();
+	if (!sp || sp->n == INFO_SPARES) {
+		info_destroy(x);
+		return;
+	}
+	free(x->certs);
+	x->certs = NULL;
+	sp->x[sp->n++] = x;
+}
 
 static void anomaly(struct tls_state *s, om_flow *f, int dir, int which)
 {
@@ -658,11 +740,7 @@ static void finish(struct tls_state *s, om_flow *f)
 	log_once(s, f);
 	s->dead = true;
 	om_app_bypass(f, OM_APP_BYPASS_BOTH);
-	if (s->x) {
-		free(s->x->certs);
-		free(s->x->v);
-	}
-	free(s->x);
+	info_free(s->x);
 	s->x = NULL;
 	for (int dir = 0; dir < 2; dir++) {
 		free(s->d[dir].hs);
@@ -873,7 +951,7 @@ static void *tls_new(om_flow *f, void *user, void *wctx)
 	struct tls_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->x = calloc(1, sizeof(*s->x));
+	s->x = info_new();
 	if (!s->x) {
 		free(s);
 		return NULL;
@@ -896,11 +974,7 @@ static void tls_free(void *st, void *user)
 		return;
 	free(s->d[0].hs);
 	free(s->d[1].hs);
-	if (s->x) {
-		free(s->x->certs);
-		free(s->x->v);
-	}
-	free(s->x);
+	info_free(s->x);
 	free(s);
 }
 

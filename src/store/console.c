@@ -50,9 +50,14 @@ static const char console_schema_sql[] =
     "  batch_id TEXT NOT NULL,"
     "  events INTEGER NOT NULL,"
     "  ts INTEGER NOT NULL,"
-    "  PRIMARY KEY (gateway, batch_id));"
-    /* the console's event search: a tenant's events newest first */
-    "CREATE INDEX IF NOT EXISTS console_events_tenant_ts ON events (tenant, ts_usec);";
+    "  PRIMARY KEY (gateway, batch_id));";
+/* The console's event search (a tenant's events newest first) reads the
+ * events table's index on (tenant, ts_usec, category), made by the store's
+ * migration 5. */
+
+/* The statements kept prepared (store_stmt): the console's writer runs them
+ * for every batch. */
+enum { XS_BATCH_SEEN, XS_BATCH_RECORD, XS_GATEWAY_SEEN };
 
 static int db_errno(int rc)
 {
@@ -535,18 +540,21 @@ int om_store_gateway_seen_tx(om_store *s, const char *id, om_usec now, const cha
 
 	if (now > INT64_MAX || events_added > INT64_MAX || drops > INT64_MAX || backlog > INT64_MAX)
 		return -ERANGE;
-	r = prep(s, &st,
-	         "UPDATE console_gateways SET last_seen = ?, version = ?, events = events + ?,"
-	         " drops = ?, backlog = ? WHERE id = ?");
-	if (r < 0)
-		return r;
+	/* kept prepared: the console's writer runs it for every batch */
+	st = store_stmt(
+	    s, XS_GATEWAY_SEEN,
+	    "UPDATE console_gateways SET last_seen = ?, version = ?, events = events + ?,"
+	    " drops = ?, backlog = ? WHERE id = ?");
+	if (!st)
+		return -EIO;
 	om_db_bind_int64(st, 1, (int64_t)now);
 	bind_s(st, 2, version);
 	om_db_bind_int64(st, 3, (int64_t)events_added);
 	om_db_bind_int64(st, 4, (int64_t)drops);
 	om_db_bind_int64(st, 5, (int64_t)backlog);
 	bind_s(st, 6, id);
-	return run(st);
+	r = store_run_batched(s, st);
+	return r < 0 ? r : 0;
 }
 
 int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out, size_t max,
@@ -575,15 +583,16 @@ int om_store_gateway_list(om_store *s, const char *tenant, om_store_gateway *out
 int om_store_batch_seen(om_store *s, const char *gateway, const char *batch_id)
 {
 	om_db_stmt *st;
-	int r, rc;
+	int rc;
 
-	r = prep(s, &st, "SELECT 1 FROM console_batches WHERE gateway = ? AND batch_id = ?");
-	if (r < 0)
-		return r;
+	st = store_stmt(s, XS_BATCH_SEEN,
+	                "SELECT 1 FROM console_batches WHERE gateway = ? AND batch_id = ?");
+	if (!st)
+		return -EIO;
 	bind_s(st, 1, gateway);
 	bind_s(st, 2, batch_id);
 	rc = om_db_step(st);
-	om_db_finalize(st);
+	om_db_reset(st);
 	if (rc == 1)
 		return 1;
 	return rc == 0 ? 0 : (db_errno(rc) ? db_errno(rc) : -EIO);
@@ -603,19 +612,19 @@ int om_store_batch_record(om_store *s, const char *gateway, const char *batch_id
                           om_usec ts)
 {
 	om_db_stmt *st;
-	int r;
 
 	if (events > INT64_MAX || ts > INT64_MAX)
 		return -ERANGE;
-	r = prep(s, &st,
-	         "INSERT INTO console_batches (gateway, batch_id, events, ts) VALUES (?, ?, ?, ?)");
-	if (r < 0)
-		return r;
+	st = store_stmt(
+	    s, XS_BATCH_RECORD,
+	    "INSERT INTO console_batches (gateway, batch_id, events, ts) VALUES (?, ?, ?, ?)");
+	if (!st)
+		return -EIO;
 	bind_s(st, 1, gateway);
 	bind_s(st, 2, batch_id);
 	om_db_bind_int64(st, 3, (int64_t)events);
 	om_db_bind_int64(st, 4, (int64_t)ts);
-	return run(st);
+	return store_run_batched(s, st);
 }
 
 /* ---- event search and dashboard queries ---- */

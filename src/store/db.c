@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,15 @@ int om_db_exec(om_db *db, const char *sql, char *err, size_t errlen)
 bool om_db_utf8_valid(const char *p)
 {
 	const unsigned char *u = (const unsigned char *)p;
+	size_t len = strlen(p), i = 0;
 
+	/* ASCII 8 bytes at a time (an event's line usually is, all of it) */
+	for (uint64_t w; i + 8 <= len; i += 8) {
+		memcpy(&w, u + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	u += i;
 	while (*u) {
 		unsigned n;
 		uint32_t c;
@@ -280,6 +289,26 @@ int om_db_pipeline_next(om_db *db, om_db_stmt *st)
 int om_db_pipeline_exit(om_db *db)
 {
 	return db->ops->pipeline_exit ? db->ops->pipeline_exit(db) : -ENOTSUP;
+}
+
+int om_db_copy_begin(om_db *db, const char *sql)
+{
+	return db->ops->copy_begin ? db->ops->copy_begin(db, sql) : -ENOTSUP;
+}
+
+int om_db_copy_put(om_db *db, const char *data, size_t len)
+{
+	return db->ops->copy_put ? db->ops->copy_put(db, data, len) : -ENOTSUP;
+}
+
+int om_db_copy_end(om_db *db)
+{
+	return db->ops->copy_end ? db->ops->copy_end(db) : -ENOTSUP;
+}
+
+bool om_db_in_copy(om_db *db)
+{
+	return db->ops->in_copy && db->ops->in_copy(db);
 }
 
 void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user)

@@ -120,6 +120,19 @@ int om_db_pipeline_next(om_db *db, om_db_stmt *st);
 int om_db_pipeline_exit(om_db *db);
 void om_db_set_drain(om_db *db, int (*drain)(void *user), void *user);
 
+/* ---- COPY ... FROM STDIN (PostgreSQL; -ENOTSUP on SQLite) ----
+ * om_db_copy_begin runs sql, whose last statement is a COPY FROM STDIN
+ * (statements before it, such as a SAVEPOINT, run first); rows in COPY's
+ * text format follow with om_db_copy_put (sent as they come: the server
+ * stores them meanwhile), and om_db_copy_end returns the COPY's result
+ * (-EEXIST for a duplicate key: the open transaction is then aborted, up to
+ * a savepoint). While a COPY is open any other call on the connection first
+ * calls the drain function, which must end it. Not in pipeline mode. */
+int om_db_copy_begin(om_db *db, const char *sql);
+int om_db_copy_put(om_db *db, const char *data, size_t len);
+int om_db_copy_end(om_db *db);
+bool om_db_in_copy(om_db *db);
+
 /* Convenience: prepares sql, binds nothing, steps once and returns the
  * first column of the first row as an integer in *ret (0 when no row, and
  * then returns 0 too; 1 when there was a row). */

@@ -32,6 +32,10 @@ struct om_db_ops {
 	int (*pipeline_sync)(om_db *db);
 	int (*pipeline_next)(om_db *db, om_db_stmt *st);
 	int (*pipeline_exit)(om_db *db);
+	int (*copy_begin)(om_db *db, const char *sql);
+	int (*copy_put)(om_db *db, const char *data, size_t len);
+	int (*copy_end)(om_db *db);
+	bool (*in_copy)(om_db *db);
 };
 
 /* The first member of each implementation's connection and statement. */

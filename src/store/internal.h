@@ -8,6 +8,16 @@
 /* The store's connection through the database layer (db.h): SQLite or
  * PostgreSQL. */
 om_db *store_dbh(om_store *s);
+/* A statement of the store's other files kept prepared on the store's
+ * connection for its life (a slot below STORE_XSTMT_MAX, always with the
+ * same sql), reset and ready to bind; NULL on error. */
+#define STORE_XSTMT_MAX 8
+om_db_stmt *store_stmt(om_store *s, unsigned slot, const char *sql);
+/* Runs st (bound, without rows). On PostgreSQL inside a batch transaction
+ * it goes in the pipeline without waiting: an error shows at the commit
+ * (om_store_flush), which then fails and loses the batch. Otherwise at
+ * once. */
+int store_run_batched(om_store *s, om_db_stmt *st);
 /* The console's tables (console.c), idempotent; run by om_store_open. */
 int store_console_schema(om_store *s, char *err, size_t errlen);
 /* The report's tables (report2.c), idempotent; run by om_store_open. */

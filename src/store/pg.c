@@ -28,6 +28,7 @@ struct pg_db {
 	PGconn *c;
 	int64_t changes;
 	uint64_t seq; /* statement names */
+	bool copying; /* a COPY ... FROM STDIN is open: the connection takes its rows only */
 	char msg[512];
 };
 
@@ -130,10 +131,10 @@ static const char *pg_errmsg(om_db *db)
 /* Before anything synchronous: the pipeline's results are read first. */
 static int pg_settle(struct pg_db *d)
 {
-	if (PQpipelineStatus(d->c) == PQ_PIPELINE_OFF)
+	if (PQpipelineStatus(d->c) == PQ_PIPELINE_OFF && !d->copying)
 		return 0;
 	int r = d->base.drain ? d->base.drain(d->base.drain_user) : -EINPROGRESS;
-	if (r == 0 && PQpipelineStatus(d->c) != PQ_PIPELINE_OFF)
+	if (r == 0 && (PQpipelineStatus(d->c) != PQ_PIPELINE_OFF || d->copying))
 		r = -EINPROGRESS;
 	return r;
 }
@@ -364,7 +365,7 @@ static void pg_finalize(om_db_stmt *st)
 	/* In a failed transaction the server refuses DEALLOCATE; the name then
 	 * lives until the connection closes, which is harmless. */
 	if (PQtransactionStatus(d->c) != PQTRANS_INERROR && PQstatus(d->c) == CONNECTION_OK &&
-	    PQpipelineStatus(d->c) == PQ_PIPELINE_OFF) {
+	    PQpipelineStatus(d->c) == PQ_PIPELINE_OFF && !d->copying) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
 		PQclear(PQexec(d->c, sql));
@@ -551,6 +552,79 @@ static int pg_pipeline_exit(om_db *db)
 	return r;
 }
 
+/* COPY ... FROM STDIN: sql (statements before the COPY are run first);
+ * then the rows, then the end, whose result is the COPY's. */
+static int pg_copy_begin(om_db *db, const char *sql)
+{
+	struct pg_db *d = D(db);
+	int r = pg_settle(d);
+
+	if (r < 0)
+		return r;
+	PGresult *res = PQexec(d->c, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return res_fail(d, res);
+	PQclear(res);
+	d->copying = true;
+	return 0;
+}
+
+static int pg_copy_put(om_db *db, const char *data, size_t len)
+{
+	struct pg_db *d = D(db);
+
+	if (!d->copying)
+		return -EINVAL;
+	while (len) {
+		int n = len > (1u << 30) ? 1 << 30 : (int)len;
+		if (PQputCopyData(d->c, data, n) != 1) {
+			keep_msg(d, PQerrorMessage(d->c));
+			return PQstatus(d->c) == CONNECTION_BAD ? -ECONNRESET : -EIO;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int pg_copy_end(om_db *db)
+{
+	struct pg_db *d = D(db);
+	PGresult *res;
+	int r = 0;
+
+	if (!d->copying)
+		return 0;
+	d->copying = false;
+	if (PQputCopyEnd(d->c, NULL) != 1) {
+		keep_msg(d, PQerrorMessage(d->c));
+		r = PQstatus(d->c) == CONNECTION_BAD ? -ECONNRESET : -EIO;
+	}
+	while ((res = PQgetResult(d->c)) != NULL) {
+		ExecStatusType es = PQresultStatus(res);
+		if (es == PGRES_COMMAND_OK) {
+			d->changes = cmd_tuples(res);
+			PQclear(res);
+		} else if (es == PGRES_COPY_IN || es == PGRES_COPY_OUT || es == PGRES_COPY_BOTH) {
+			/* the end was not taken: the connection is of no more use */
+			PQclear(res);
+			keep_msg(d, "COPY did not end");
+			r = -EIO;
+			break;
+		} else if (r == 0) {
+			r = res_fail(d, res);
+		} else {
+			PQclear(res);
+		}
+	}
+	return r;
+}
+
+static bool pg_in_copy(om_db *db)
+{
+	return D(db)->copying;
+}
+
 static const struct om_db_ops pg_ops = {
     .close = pg_close,
     .errmsg = pg_errmsg,
@@ -578,6 +652,10 @@ static const struct om_db_ops pg_ops = {
     .pipeline_sync = pg_pipeline_sync,
     .pipeline_next = pg_pipeline_next,
     .pipeline_exit = pg_pipeline_exit,
+    .copy_begin = pg_copy_begin,
+    .copy_put = pg_copy_put,
+    .copy_end = pg_copy_end,
+    .in_copy = pg_in_copy,
 };
 
 /* The server's notices (an IF NOT EXISTS that found the table) are not

@@ -322,6 +322,60 @@ static void test_tls_storage_blocked(void **state)
 	om_appctl_cleanup(&ac);
 }
 
+/* An FTP control session on a port of its own that no parser took: what
+ * nDPI's dissectors make of its first payloads (client and server). */
+static void ftp_session(om_appctl_worker *w, om_flow *f, om_app_info *info)
+{
+	static const char *const lines[] = {"220 Service ready\r\n", "USER anonymous\r\n",
+	                                    "331 Password required\r\n", "PASS guest\r\n",
+	                                    "230 Logged in\r\n"};
+	uint32_t seq[2] = {7000, 1001};
+	for (size_t i = 0; i < OM_ARRAY_SIZE(lines); i++) {
+		size_t n = strlen(lines[i]);
+		if (i % 2 == 0)
+			tcp4(SRV, CLI, 2121, 40021, seq[0], seq[1], 0x18, (const uint8_t *)lines[i], n);
+		else
+			tcp4(CLI, SRV, 40021, 2121, seq[1], seq[0], 0x18, (const uint8_t *)lines[i], n);
+		seq[i % 2] += (uint32_t)n;
+		if (feed(w, f, info) == 1)
+			return;
+	}
+	assert_int_equal(om_appctl_flow_end(w, f, info), 0);
+}
+
+/* nDPI's FTP control dissector runs only when the map or the policy names
+ * FTP_CONTROL: our FTP parser names the sessions it takes, and on other
+ * flows that dissector cost the most of nDPI's time. */
+static void test_ftp_dissector(void **state)
+{
+	(void)state;
+	char err[256];
+	om_appctl ac;
+	assert_int_equal(om_appctl_setup(&ac, NULL, NULL, 16, 4, 8, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	om_flow f = mkflow(IPPROTO_TCP, 1);
+	om_app_info info;
+	ftp_session(w, &f, &info);
+	assert_null(info.proto);
+	assert_null(info.app);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+
+	om_app_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	assert_int_equal(om_app_policy_set(&pol, "ftp_control", OM_APP_ACT_LOG), 0);
+	assert_int_equal(om_appctl_setup(&ac, NULL, &pol, 16, 4, 8, err, sizeof(err)), 0);
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	om_flow g = mkflow(IPPROTO_TCP, 2);
+	ftp_session(w, &g, &info);
+	assert_non_null(info.proto);
+	assert_string_equal(info.proto, "FTP_CONTROL");
+	assert_int_equal(info.action, OM_APP_ACT_LOG);
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
 static void test_dns_and_caps(void **state)
 {
 	(void)state;
@@ -654,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_dns_and_caps), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_parser_names),
 	    cmocka_unit_test(test_table_grows),
+	    cmocka_unit_test(test_ftp_dissector),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

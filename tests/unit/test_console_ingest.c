@@ -353,6 +353,75 @@ static void test_queue_cap(void **state)
 	tmpdb_remove(&t);
 }
 
+/* A group is written in the order of its gateways, whatever the order of
+ * the queue: two writers (PostgreSQL) then lock the rows they share in one
+ * order (in queue order, groups [a, b] and [b, a] could deadlock). The
+ * events' ids show the order they were written in. */
+static void test_group_order(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	pthread_mutex_t lock;
+	con_ingest_queue q;
+	char err[256] = "";
+	static const char *const gws[4] = {"g9", "g2", "g0", "g1"};
+	static const char *const tns[4] = {"t9", "t2", "t0", "t1"};
+	om_store_parsed *set[4];
+	con_ingest_job job[4];
+
+	tmpdb_make(&t);
+	pthread_mutex_init(&lock, NULL);
+	con_ingest_queue_init(&q);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(con_ingest_start(&q, s, &lock), 0);
+	for (int i = 0; i < 4; i++) {
+		size_t len;
+		unsigned char *z = body(gws[i][1] - '0', 20, &len);
+		con_ingest_result res;
+		assert_int_equal(con_ingest_parse(tns[i], gws[i], z, len, &set[i], NULL, &res), 0);
+		free(z);
+		job[i] = (con_ingest_job){.gateway = gws[i], .batch_id = "b", .parsed = set[i], .res = res};
+	}
+	/* the writer takes g9's batch alone and waits for the lock; g2, g0 and
+	 * g1 queue up behind it and are written together next */
+	pthread_mutex_lock(&lock);
+	assert_int_equal(con_ingest_submit(&q, &job[0]), 0);
+	for (int w = 0; w < 2000; w++) {
+		pthread_mutex_lock(&q.m);
+		bool taken = q.writing;
+		pthread_mutex_unlock(&q.m);
+		if (taken)
+			break;
+		usleep(5000);
+	}
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(con_ingest_submit(&q, &job[i]), 0);
+	pthread_mutex_unlock(&lock);
+	con_ingest_stop(&q);
+	assert_int_equal(q.groups, 2);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(job[i].rc, 0);
+		om_store_parsed_free(set[i]);
+	}
+	om_store_close(s);
+	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events"), 80);
+	/* g9 first (its own group), then g0, g1, g2 */
+	assert_int_equal(raw_int(t.path, "SELECT max(id) FROM events WHERE gateway = 'g9'") <
+	                     raw_int(t.path, "SELECT min(id) FROM events WHERE gateway = 'g0'"),
+	                 1);
+	assert_int_equal(raw_int(t.path, "SELECT max(id) FROM events WHERE gateway = 'g0'") <
+	                     raw_int(t.path, "SELECT min(id) FROM events WHERE gateway = 'g1'"),
+	                 1);
+	assert_int_equal(raw_int(t.path, "SELECT max(id) FROM events WHERE gateway = 'g1'") <
+	                     raw_int(t.path, "SELECT min(id) FROM events WHERE gateway = 'g2'"),
+	                 1);
+	assert_int_equal(raw_int(t.path, "SELECT sum(count) FROM rollup_daily"), 80);
+	con_ingest_queue_destroy(&q);
+	pthread_mutex_destroy(&lock);
+	tmpdb_remove(&t);
+}
+
 /* The parse refuses what the direct path refuses. */
 static void test_parse_errors(void **state)
 {
@@ -382,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(test_recorded_batch),
 	    cmocka_unit_test(test_two_writers),
 	    cmocka_unit_test(test_queue_cap),
+	    cmocka_unit_test(test_group_order),
 	    cmocka_unit_test(test_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

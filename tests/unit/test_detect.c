@@ -930,6 +930,101 @@ static void test_stream_anchored_start(void **state)
 	sfx_free(&x);
 }
 
+static void test_stream_finds_kept(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* the fast pattern (the longest content) arrives, then deliveries
+	 * shorter than any pattern that find nothing, then the last content:
+	 * the fast pattern lies in the window, well before the bytes each
+	 * later delivery scans again (the longest pattern less one byte) */
+	sfx_new(&x, "alert tcp any any -> any any (content:\"A-RATHER-LONG-FIRST-PART\"; "
+	            "content:\"END\"; distance:0; sid:1;)\n");
+	SEND(&x, "A-RATHER-LONG-FIRST-PART"); /* 4 */
+	char fill[41];
+	memset(fill, '.', 40);
+	fill[40] = '\0';
+	for (int i = 0; i < 12; i++) /* 480 bytes in 12 deliveries: 5..16 */
+		SEND(&x, fill);
+	SEND(&x, "EN"); /* 17 */
+	assert_int_equal(x.n, 0);
+	SEND(&x, "D"); /* 18 */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.pkt[0], 18);
+	/* once more: the first part now lies beyond the window (1 KiB) */
+	for (int i = 0; i < 30; i++) /* 1,200 bytes: 19..48 */
+		SEND(&x, fill);
+	SEND(&x, "END"); /* 49 */
+	assert_int_equal(x.n, 1);
+	sfx_free(&x);
+}
+
+static void test_stream_many_finds(void **state)
+{
+	(void)state;
+	/* 40 rules found in one delivery, more than the finds kept per flow
+	 * direction: each still matches when its last content comes later */
+	char rules[8192];
+	size_t o = 0;
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+		                      "alert tcp any any -> any any (content:\"FIRST-%02d\"; "
+		                      "content:\"+Z\"; distance:0; sid:%d;)\n",
+		                      i, 100 + i);
+	struct sfx x;
+	sfx_new(&x, rules);
+	char first[512];
+	o = 0;
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(first + o, sizeof(first) - o, "FIRST-%02d ", i);
+	SEND(&x, first);                              /* 4 */
+	SEND(&x, "................................"); /* 5 */
+	SEND(&x, "+");                                /* 6 */
+	assert_int_equal(x.n, 0);
+	SEND(&x, "Z"); /* 7 */
+	assert_int_equal(x.n, 40);
+	for (unsigned i = 0; i < 32; i++) {
+		assert_int_equal(x.sid[i], 100 + i);
+		assert_int_equal(x.pkt[i], 7);
+	}
+	sfx_free(&x);
+}
+
+static void test_stream_packet_dsize(void **state)
+{
+	(void)state;
+	struct sfx x;
+	/* packets the stream inspects still see the dsize rules, looked up by
+	 * direction and by payload size (up to 600 bytes, or more) */
+	sfx_new(&x, "alert tcp any any -> any any (flow:to_client; dsize:>700; content:\"BIG\"; "
+	            "sid:1;)\n"
+	            "alert tcp any any -> any any (flow:to_server; dsize:<20; content:\"tiny\"; "
+	            "sid:2;)\n"
+	            "alert tcp any any -> any any (dsize:600; content:\"EDGE\"; sid:3;)\n"
+	            "alert tcp any any -> any any (dsize:601; content:\"EDGE\"; sid:4;)\n");
+	char big[800];
+	memset(big, '.', sizeof(big));
+	memcpy(big + 100, "BIG", 3);
+	memcpy(big + 200, "EDGE", 4);
+	memcpy(big + 300, "tiny", 4);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 800); /* 4: sid 1 only */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.sid[0], 1);
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, big, 800); /* 5: to_server, none */
+	assert_int_equal(x.n, 1);
+	sfx_pkt(&x, 0, OM_TH_ACK, 0, "..tiny..", 8); /* 6: sid 2 */
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.sid[1], 2);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 600); /* 7: sid 3 */
+	assert_int_equal(x.n, 3);
+	assert_int_equal(x.sid[2], 3);
+	sfx_pkt(&x, 1, OM_TH_ACK, 0, big, 601); /* 8: sid 4 */
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.sid[3], 4);
+	assert_int_equal(x.pkt[3], 8);
+	sfx_free(&x);
+}
+
 static void test_only_stream_never_packets(void **state)
 {
 	(void)state;
@@ -984,6 +1079,9 @@ int main(void)
 	    cmocka_unit_test(test_stream_order_and_rewrites),
 	    cmocka_unit_test(test_stream_window_and_flow),
 	    cmocka_unit_test(test_stream_anchored_start),
+	    cmocka_unit_test(test_stream_finds_kept),
+	    cmocka_unit_test(test_stream_many_finds),
+	    cmocka_unit_test(test_stream_packet_dsize),
 	    cmocka_unit_test(test_only_stream_never_packets),
 	    cmocka_unit_test(test_mixed_parse),
 	};

@@ -492,6 +492,95 @@ static void test_flow_start(void **state)
 	unlink(p);
 }
 
+/* A DNS response as the parser shows it to observers: its answers'
+ * addresses and names in text. */
+struct fake_tx {
+	om_proto_tx tx;
+	const char *ans[8];
+};
+
+static const uint8_t *fake_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint32_t idx,
+                                  uint32_t *ret_len)
+{
+	const struct fake_tx *t = (const struct fake_tx *)tx;
+	if (b != OM_TXB_DNS_ANSWER_NAME || idx >= 8 || !t->ans[idx])
+		return NULL;
+	*ret_len = (uint32_t)strlen(t->ans[idx]);
+	return (const uint8_t *)t->ans[idx];
+}
+
+/* Answers are addresses when inet_pton takes them (dotted IPv4 without
+ * leading zeros, IPv6) and names otherwise: an address in the database
+ * matches as "dns.answer", a name shaped like an address is looked up as
+ * a name. */
+static void test_dns_answers(void **state)
+{
+	(void)state;
+	char p[] = "/tmp/test_intel_ans_XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	close(fd);
+	om_intel_builder *b = mk();
+	assert_int_equal(add(b, OM_INTEL_IP, "203.0.113.7", "v4", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8::7", "v6", 80, 0), 0);
+	assert_int_equal(add(b, OM_INTEL_DOMAIN, "c2.example", "name", 80, 0), 0);
+	assert_int_equal(om_intel_builder_write(b, p), 0);
+	om_intel_builder_free(b);
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_intel_matcher m = {.min_confidence = 50, .cb = on_ev, .user = &s};
+	assert_int_equal(om_intel_live_open(p, 1, &m.live), 0);
+	om_proto_observer o;
+	om_intel_observer(&o, &m);
+	void *w = o.worker_new(o.user, 0);
+	om_flow f;
+	memset(&f, 0, sizeof(f));
+	f.last = 1000000;
+	struct fake_tx t;
+	memset(&t, 0, sizeof(t));
+	t.tx.app_proto = "dns";
+	t.tx.dir = OM_DIR_TOCLIENT;
+	t.tx.progress = OM_TX_REQUEST | OM_TX_RESPONSE;
+	t.tx.buffer = fake_buffer;
+	static const struct {
+		const char *ans;
+		bool hit;
+		const char *ind;
+	} cases[] = {
+	    {"203.0.113.7", true, "203.0.113.7"},
+	    {"2001:db8::7", true, "2001:db8::7"},
+	    {"203.0.113.07", false, NULL},  /* a leading zero: no address */
+	    {"203.0.113.7.", false, NULL},  /* a name */
+	    {"203.0.113", false, NULL},     /* three numbers */
+	    {"203.0.113.7.1", false, NULL}, /* five */
+	    {"203.0.113.256", false, NULL}, /* past 255 */
+	    {"0.0.0.0", false, NULL},
+	    {"www.c2.example", true, "c2.example"},
+	    {"c2.example.org", false, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t.ans[0] = cases[i].ans;
+		unsigned n = s.n;
+		enum om_tx_verdict v = o.on_tx(w, &f, &t.tx);
+		assert_int_equal(v, cases[i].hit ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT);
+		assert_int_equal(s.n, n + (cases[i].hit ? 1 : 0));
+		if (cases[i].hit) {
+			assert_string_equal(s.field, "dns.answer");
+			assert_string_equal(s.ind, cases[i].ind);
+		}
+	}
+	/* several answers: every one is looked at */
+	t.ans[0] = "www.unlisted.example";
+	t.ans[1] = "198.51.100.1";
+	t.ans[2] = "203.0.113.7";
+	s.n = 0;
+	assert_int_equal(o.on_tx(w, &f, &t.tx), OM_TX_VERDICT_ALERT);
+	assert_int_equal(s.n, 1);
+	o.worker_free(w, o.user);
+	om_intel_live_free(m.live);
+	unlink(p);
+}
+
 /* The database of each tenant: its policy's intel.db, the "default"
  * entry's, the shared intel.db; a bad intel: part names file and line. */
 static void test_tenant_db(void **state)
@@ -545,7 +634,7 @@ int main(void)
 	    cmocka_unit_test(test_addresses),  cmocka_unit_test(test_names_urls_hashes),
 	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_import),     cmocka_unit_test(test_live_reload),
-	    cmocka_unit_test(test_flow_start),
+	    cmocka_unit_test(test_flow_start), cmocka_unit_test(test_dns_answers),
 	    cmocka_unit_test(test_tenant_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

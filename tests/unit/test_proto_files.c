@@ -475,7 +475,7 @@ static void s_free(void *st, void *user)
 static void add_subs(struct fx *x)
 {
 	for (int i = 0; i < 2; i++) {
-		om_file_subscriber s = {"test", s_open, s_chunk, s_close, s_free, &slog[i], NULL};
+		om_file_subscriber s = {"test", s_open, s_chunk, s_close, s_free, &slog[i], NULL, false};
 		assert_int_equal(om_proto_add_file_subscriber(x->p, &s), 0);
 	}
 }
@@ -630,9 +630,9 @@ static void test_observers(void **unused)
 	om_config_defaults(parts, OM_PROTO_CONFIG_PARTS);
 	char err[64];
 	assert_int_equal(om_proto_new(&x.cfg, &x.p, err, sizeof(err)), 0);
-	om_proto_observer o = {"test", o_worker_new, o_worker_free, o_on_tx, NULL};
+	om_proto_observer o = {"test", o_worker_new, o_worker_free, o_on_tx, NULL, false};
 	assert_int_equal(om_proto_add_observer(x.p, &o), 0);
-	om_proto_observer bad = {"bad", NULL, NULL, NULL, NULL};
+	om_proto_observer bad = {"bad", NULL, NULL, NULL, NULL, false};
 	assert_int_equal(om_proto_add_observer(x.p, &bad), -EINVAL);
 	x.reg = om_app_registry_new();
 	assert_int_equal(om_app_register(x.reg, &fparser, NULL), 0);

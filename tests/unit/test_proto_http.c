@@ -49,6 +49,7 @@ static char *slurp(const char *path)
 static void (*tune)(om_settings *cfg);
 static const om_file_subscriber *subscriber;
 static const om_proto_observer *observer;
+static const om_proto_observer *observer2; /* a second one, beside it */
 
 /* Runs the capture through the engine with the proto module's parsers;
  * returns the EVE lines (free them). */
@@ -75,6 +76,8 @@ static char *run(struct hcap *c)
 		assert_int_equal(om_proto_add_file_subscriber(proto, subscriber), 0);
 	if (observer)
 		assert_int_equal(om_proto_add_observer(proto, observer), 0);
+	if (observer2)
+		assert_int_equal(om_proto_add_observer(proto, observer2), 0);
 	om_app_registry *apps = om_app_registry_new();
 	assert_non_null(apps);
 	assert_int_equal(om_proto_register(proto, apps), 0);
@@ -799,6 +802,60 @@ static void test_observer(void **state)
 	free(eve);
 }
 
+static struct hcap post_session(void)
+{
+	struct hcap c;
+	struct hsess s;
+	char r[256];
+	hcap_init(&c, T0);
+	hsess_open(&s, &c, 40017, 80);
+	hsess_str(&s, 0, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", 1460);
+	resp(r, sizeof(r), "200 OK", "text/html", body1);
+	hsess_str(&s, 1, r, 1460);
+	hsess_close(&s);
+	return c;
+}
+
+/* An observer and a file subscriber that say they never read HTTP bodies
+ * (threat intelligence, the web filter): the parser keeps no copy of the
+ * bodies for them (the body buffers are absent), while names and the
+ * files' hashes are as before; one more observer without the flag (the
+ * rule engine) brings the copies back. */
+static void test_observer_no_bodies(void **state)
+{
+	(void)state;
+	static const om_proto_observer lean = {
+	    .name = "lean", .on_tx = obs_tx, .no_http_bodies = true};
+	static const om_file_subscriber lean_sub = {
+	    .name = "lean", .open = sub_open, .no_http_bodies = true};
+	struct hcap c = post_session();
+	memset(&stx, 0, sizeof(stx));
+	observer = &lean;
+	subscriber = &lean_sub;
+	char *eve = run(&c);
+	assert_int_equal(stx.calls, 2);
+	assert_string_equal(stx.host, "h");
+	assert_string_equal(stx.uri, "/up");
+	assert_string_equal(stx.body, "(none)");
+	assert_string_equal(stx.rbody, "(none)");
+	assert_int_equal(count(eve, FILEINFO, "\"sha256\":\"" SHA_BODY1 "\"", NULL), 1);
+	free(eve);
+
+	/* the same with a reader of bodies beside it */
+	static const om_proto_observer reader = {.name = "reader", .on_tx = obs_tx};
+	c = post_session();
+	memset(&stx, 0, sizeof(stx));
+	observer2 = &reader;
+	eve = run(&c);
+	observer = NULL;
+	observer2 = NULL;
+	subscriber = NULL;
+	assert_int_equal(stx.calls, 4);
+	assert_string_equal(stx.body, "hello");
+	assert_string_equal(stx.rbody, body1);
+	free(eve);
+}
+
 /* A hole in a response body that is never filled: libhtp skips it, the
  * file loses its hashes, says so (gaps) and closes TRUNCATED; the
  * transaction is logged and the next one on the connection parsed. */
@@ -953,25 +1010,16 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keepalive),
-	    cmocka_unit_test(test_segmentation),
-	    cmocka_unit_test(test_pipelined),
-	    cmocka_unit_test(test_no_response),
-	    cmocka_unit_test(test_chunked),
-	    cmocka_unit_test(test_gzip),
-	    cmocka_unit_test(test_gzip_bomb),
-	    cmocka_unit_test(test_dup_cl_folding),
-	    cmocka_unit_test(test_http09),
-	    cmocka_unit_test(test_multipart),
-	    cmocka_unit_test(test_range),
-	    cmocka_unit_test(test_connect_upgrade),
-	    cmocka_unit_test(test_header_limit),
-	    cmocka_unit_test(test_body_accessor),
-	    cmocka_unit_test(test_observer),
-	    cmocka_unit_test(test_gap),
-	    cmocka_unit_test(test_max_tx),
-	    cmocka_unit_test(test_long_line),
-	    cmocka_unit_test(test_fuzz_regressions),
+	    cmocka_unit_test(test_keepalive),    cmocka_unit_test(test_segmentation),
+	    cmocka_unit_test(test_pipelined),    cmocka_unit_test(test_no_response),
+	    cmocka_unit_test(test_chunked),      cmocka_unit_test(test_gzip),
+	    cmocka_unit_test(test_gzip_bomb),    cmocka_unit_test(test_dup_cl_folding),
+	    cmocka_unit_test(test_http09),       cmocka_unit_test(test_multipart),
+	    cmocka_unit_test(test_range),        cmocka_unit_test(test_connect_upgrade),
+	    cmocka_unit_test(test_header_limit), cmocka_unit_test(test_body_accessor),
+	    cmocka_unit_test(test_observer),     cmocka_unit_test(test_observer_no_bodies),
+	    cmocka_unit_test(test_gap),          cmocka_unit_test(test_max_tx),
+	    cmocka_unit_test(test_long_line),    cmocka_unit_test(test_fuzz_regressions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

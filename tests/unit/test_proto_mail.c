@@ -590,7 +590,7 @@ static void rig_open(struct rig *r, uint32_t max_line)
 		cfg.mail.max_line = max_line;
 	char err[256];
 	assert_int_equal(om_proto_new(&cfg, &r->p, err, sizeof(err)), 0);
-	om_file_subscriber s = {"test", sub_open, sub_chunk, sub_close, sub_free, r, NULL};
+	om_file_subscriber s = {"test", sub_open, sub_chunk, sub_close, sub_free, r, NULL, false};
 	assert_int_equal(om_proto_add_file_subscriber(r->p, &s), 0);
 	r->reg = om_app_registry_new();
 	assert_non_null(r->reg);
@@ -846,7 +846,7 @@ static void test_transactions(void **state)
 	seen_tx[0] = '\0';
 	struct rig r;
 	rig_open(&r, 0);
-	om_proto_observer o = {"test", NULL, NULL, obs_tx, NULL};
+	om_proto_observer o = {"test", NULL, NULL, obs_tx, NULL, false};
 	assert_int_equal(om_proto_add_observer(r.p, &o), 0);
 	say(&r, TC, "220 mx ESMTP\r\n", 0);
 	say(&r, TS, "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\n", 0);

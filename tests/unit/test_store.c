@@ -4,6 +4,7 @@
  * PostgreSQL under tests/store/with-pg (tests/store/backend.h); the few
  * checks of one backend's own machinery say which. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "../store/backend.h"
+#include "base/base.h"
 #include "store/store.h"
 
 /* 2024-06-01T00:00:00Z: 2024-01-01 is 1704067200, plus 31+29+31+30+31 = 152
@@ -106,6 +108,100 @@ static void test_migrate_from_empty(void **state)
 		assert_string_equal(raw_text(t.path, "PRAGMA journal_mode"), "wal");
 		assert_int_equal(raw_int(t.path, "PRAGMA user_version"), om_store_latest_version());
 	}
+	tmpdb_remove(&t);
+}
+
+/* The number of indexes of the events table (the primary key's included on
+ * PostgreSQL; SQLite's rowid has none). */
+static int64_t events_index_count(const char *path)
+{
+	return raw_int(path, tb_pg() ? "SELECT count(*) FROM pg_indexes WHERE schemaname ="
+	                               " current_schema() AND tablename = 'events'"
+	                             : "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                               " AND tbl_name = 'events'");
+}
+
+/* Version 5: a store of version 4 (with the report's index on tenant,
+ * category and day and the console's on tenant and time) keeps one index
+ * on tenant, time and category for both, and its reads still find their
+ * rows. */
+static void test_migrate_v5_indexes(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "";
+	uint64_t total = 0;
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	add(s, "acme", "gw1", "recon", MAY1_2024 + 10, "203.0.113.9", "192.168.1.10", 1);
+	add(s, "acme", "gw1", "c2", MAY1_2024 + 20, "203.0.113.9", "192.168.1.11", 2);
+	om_store_close(s);
+	/* a new store: the key, the one index (and PostgreSQL's primary key) */
+	assert_int_equal(raw_index_count(t.path, "events_tenant_ts"), 1);
+	assert_int_equal(raw_index_count(t.path, "events_key"), 1);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 0);
+	assert_int_equal(raw_index_count(t.path, "console_events_tenant_ts"), 0);
+	assert_int_equal(events_index_count(t.path), tb_pg() ? 3 : 2);
+
+	/* back to what version 4 and the console's schema of then left */
+	raw_exec(t.path,
+	         "DROP INDEX events_tenant_ts;"
+	         "CREATE INDEX events_tenant_category_day ON events (tenant, category, day);"
+	         "CREATE INDEX console_events_tenant_ts ON events (tenant, ts_usec);");
+	raw_exec(t.path,
+	         tb_pg() ? "UPDATE omamori_schema SET version = 4" : "PRAGMA user_version = 4");
+	assert_int_equal(events_index_count(t.path), tb_pg() ? 4 : 3);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	assert_int_equal(om_store_schema_version(s), om_store_latest_version());
+	assert_int_equal(om_store_month_total(s, "acme", "2024-05", "recon", &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(om_store_range_count(s, "acme", "c2", MAY1_2024 * USEC,
+	                                      (MAY1_2024 + 86400) * USEC, &total),
+	                 0);
+	assert_int_equal(total, 1);
+	om_store_close(s);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_ts"), 1);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 0);
+	assert_int_equal(raw_index_count(t.path, "console_events_tenant_ts"), 0);
+	assert_int_equal(events_index_count(t.path), tb_pg() ? 3 : 2);
+	tmpdb_remove(&t);
+}
+
+/* The stored event key is what it always was: two om_hash64 chains (the
+ * seeds of attempt 0) over the length-framed tenant, gateway and line, in
+ * hex. Keys of stores written before must keep matching the same events. */
+static void key_update(uint64_t *h, const char *p)
+{
+	uint64_t len = strlen(p);
+	*h = om_hash64(&len, sizeof(len), *h);
+	*h = om_hash64(p, len, *h);
+}
+
+static void test_event_key_unchanged(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	om_store *s = NULL;
+	char err[256] = "", want[33];
+	om_store_event ev;
+	char eve[512];
+
+	tmpdb_make(&t);
+	assert_int_equal(om_store_open(t.path, &s, err, sizeof(err)), 0);
+	mk_event(&ev, eve, sizeof(eve), "acme", "gw1", "recon", MAY1_2024 + 10, "203.0.113.9",
+	         "192.168.1.10", 1);
+	assert_int_equal(om_store_add_event(s, &ev), 0);
+	uint64_t h1 = 0x6f6d616d6f726901ull, h2 = 0x5f6b65795f736564ull;
+	const char *f[3] = {ev.tenant, ev.gateway, ev.eve_json};
+	for (int i = 0; i < 3; i++)
+		key_update(&h1, f[i]);
+	for (int i = 0; i < 3; i++)
+		key_update(&h2, f[i]);
+	snprintf(want, sizeof(want), "%016" PRIx64 "%016" PRIx64, h1, h2);
+	om_store_close(s);
+	assert_string_equal(raw_text(t.path, "SELECT event_key FROM events"), want);
 	tmpdb_remove(&t);
 }
 
@@ -600,13 +696,14 @@ static void test_migrate_from_v2(void **state)
 	                 0);
 	assert_string_equal(raw_text(t.path, "PRAGMA integrity_check"), "ok");
 	/* version 4 rebuilt events: the row and its id kept, the key unique per
-	 * tenant and gateway (one index), the report's index there (the
-	 * console's is made by om_store_open, not by the migrations) */
+	 * tenant and gateway (one index); version 5 put the index on tenant,
+	 * time and category in place of the report's and the console's */
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM events WHERE id = 1 AND event_key ="
 	                                 " '00000000000000000000000000000001'"),
 	                 1);
 	assert_int_equal(raw_index_count(t.path, "events_key"), 1);
-	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 1);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_category_day"), 0);
+	assert_int_equal(raw_index_count(t.path, "events_tenant_ts"), 1);
 	assert_int_equal(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 	                                 " AND tbl_name = 'events'"),
 	                 2);
@@ -1102,6 +1199,8 @@ int main(void)
 		cmocka_unit_test(test_foreign_files_rejected),
 		cmocka_unit_test(test_batch_commit),
 		cmocka_unit_test(test_duplicates_ignored),
+		cmocka_unit_test(test_migrate_v5_indexes),
+		cmocka_unit_test(test_event_key_unchanged),
 		cmocka_unit_test(test_coverage),
 		cmocka_unit_test(test_watched_hours),
 		cmocka_unit_test(test_two_packets_two_hours),

@@ -262,6 +262,22 @@ static void test_errors(void **state)
 	assert_false(om_db_utf8_valid("\xed\xa0\x80"));     /* a surrogate */
 	assert_false(om_db_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
 	assert_false(om_db_utf8_valid("\xe6\x97"));         /* cut short */
+	/* past the ASCII words read 8 bytes at a time: at each offset from the
+	 * start, and with the bad byte in the last, shorter part */
+	for (int i = 0; i < 24; i++) {
+		char b[40];
+		memset(b, 'a', sizeof(b));
+		b[i] = '\xff';
+		b[i + 3] = '\0';
+		assert_false(om_db_utf8_valid(b));
+		b[i] = '\xc3';
+		b[i + 1] = '\xa9'; /* e acute */
+		assert_true(om_db_utf8_valid(b));
+		b[i + 1] = 'a'; /* a lead byte without its continuation */
+		assert_false(om_db_utf8_valid(b));
+	}
+	assert_true(om_db_utf8_valid("0123456789abcdef"));
+	assert_false(om_db_utf8_valid("0123456789abcdef\x80"));
 	assert_int_equal(om_db_begin(f->db), 0);
 	assert_int_equal(om_db_prepare(f->db, "SELECT count(*) FROM t WHERE k = ?", &st), 0);
 	assert_int_equal(om_db_bind_text(st, 1, "bad \xff"), tb_pg() ? -EINVAL : 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 static om_wf_db *db;
@@ -294,6 +295,104 @@ static void test_observer_ech(void **state)
 	om_wf_policy_free(p);
 }
 
+/* The engine's path (om_wf_on_tx_cached with a worker's cache): a name
+ * without rules is answered from the cache the second time; a change of
+ * the policy (a block list that names it) or another filter (a reload: its
+ * own database) empties the cache, so the name is decided again. */
+static void test_cache(void **state)
+{
+	(void)state;
+	om_wf_policy *p = NULL;
+	assert_int_equal(om_wf_policy_new(&p), 0);
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	om_wf_filter filt = {.db = db, .policy = p, .cb = on_event, .user = &s};
+	om_wf_cache *c = NULL;
+	assert_int_equal(om_wf_cache_new(&c), 0);
+	uint64_t hits, notes;
+	struct fake_tx t = mk_tx("dns", OM_DIR_TOSERVER);
+	t.bufs[OM_TXB_DNS_QUERY][0] = "www.unlisted.example";
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 0);
+	assert_int_equal(notes, 1);
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 1);
+	assert_int_equal(notes, 1);
+	/* a listed name is decided (and reported) every time */
+	t.bufs[OM_TXB_DNS_QUERY][0] = "www.example.com";
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 2);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 1);
+	/* the policy now blocks the remembered name: decided again, blocked */
+	assert_int_equal(om_wf_policy_block(p, "unlisted.example"), 0);
+	t.bufs[OM_TXB_DNS_QUERY][0] = "www.unlisted.example";
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_DROP);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.v[2], OM_WF_BLOCKED);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 1);
+	/* another database (a reload's) under the same filter: emptied too */
+	t.bufs[OM_TXB_DNS_QUERY][0] = "b.unlisted.example.net";
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 2);
+	om_wf_builder *b = NULL;
+	assert_int_equal(om_wf_builder_new(&b), 0);
+	assert_int_equal(om_wf_builder_add(b, "unlisted.example.net", 20, "malware"), 0);
+	char path2[80];
+	snprintf(path2, sizeof(path2), "%s.2", dbpath);
+	assert_int_equal(om_wf_builder_write(b, path2), 0);
+	om_wf_builder_free(b);
+	om_wf_db *db2 = NULL;
+	assert_int_equal(om_wf_db_open(path2, &db2), 0);
+	assert_true(om_wf_db_serial(db2) != om_wf_db_serial(db));
+	filt.db = db2;
+	assert_int_equal(om_wf_on_tx_cached(&filt, c, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.name[3], "b.unlisted.example.net");
+	assert_int_equal(s.v[3], OM_WF_LISTED);
+	om_wf_cache_counts(c, &hits, &notes);
+	assert_int_equal(hits, 2);
+	/* without a cache: the same decisions */
+	assert_int_equal(om_wf_on_tx_cached(&filt, NULL, &s, NULL, &t.tx), OM_TX_VERDICT_ACCEPT);
+	assert_int_equal(s.n, 5);
+	om_wf_db_close(db2);
+	unlink(path2);
+	om_wf_cache_free(c);
+	om_wf_policy_free(p);
+}
+
+/* The guards' fingerprint sets (fpcache.h): four fingerprints of one set
+ * are all kept (a direct-mapped table kept the last one), a fifth drops
+ * the oldest, other sets are left alone. */
+static void test_fpcache(void **state)
+{
+	(void)state;
+	enum { SETS = 8 };
+	uint64_t v[SETS * OM_FPC_WAYS];
+	memset(v, 0, sizeof(v));
+	/* same set (low bits 3), different fingerprints */
+	const uint64_t fp[5] = {0x103, 0x203, 0x303, 0x403, 0x503};
+	for (int i = 0; i < 4; i++)
+		om_fpc_add(v, SETS, fp[i]);
+	for (int i = 0; i < 4; i++)
+		assert_true(om_fpc_has(v, SETS, fp[i]));
+	assert_false(om_fpc_has(v, SETS, 0x603));
+	assert_false(om_fpc_has(v, SETS, 0x104)); /* another set */
+	om_fpc_add(v, SETS, fp[4]);
+	assert_false(om_fpc_has(v, SETS, fp[0]));
+	for (int i = 1; i < 5; i++)
+		assert_true(om_fpc_has(v, SETS, fp[i]));
+	om_fpc_add(v, SETS, 0x105);
+	assert_true(om_fpc_has(v, SETS, 0x105));
+	assert_true(om_fpc_has(v, SETS, fp[1]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +400,8 @@ int main(void)
 	    cmocka_unit_test(test_observer),
 	    cmocka_unit_test(test_observer_paths),
 	    cmocka_unit_test(test_observer_ech),
+	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_fpcache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
