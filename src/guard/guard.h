@@ -827,6 +827,12 @@ om_intel_db *om_intel_db_close(om_intel_db *db);
  * the matcher leaves out what it would look up in vain (a JA4 it would
  * compute, URLs, addresses). */
 bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t);
+/* Whether the filter an opened database makes of its records' tags lets
+ * key (a record's key as stored: a domain as its normalised name) through
+ * to the slots; false: the database certainly does not hold it. True
+ * without a filter. The filter's rate, for tests and benchmarks. */
+bool om_intel_db_filter_passes(const om_intel_db *db, enum om_intel_type t, const uint8_t *key,
+                               size_t n);
 /* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
  * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
  * value that is not of the type. */
