@@ -178,6 +178,28 @@ static int idn_to_ascii(const char *in, size_t len, char *out, size_t outsz)
 	return k;
 }
 
+/* The bytes a name may hold (letters, digits, '-', '_', '.'), by bit. */
+static const uint64_t host_bytes[2] = {0x03ff600000000000ULL, 0x07fffffe87fffffeULL};
+
+/* The common case of om_wf_norm_host in one pass: a name of those bytes
+ * only, without an empty label, lower-cased into out (room checked by the
+ * caller). Returns false for anything else (the caller then takes the full
+ * path, which gives the same result for such a name). */
+static bool norm_plain(const char *in, size_t len, char *out)
+{
+	unsigned char prev = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch >= 128 || !((host_bytes[ch >> 6] >> (ch & 63)) & 1) ||
+		    (ch == '.' && prev == '.'))
+			return false;
+		out[i] = (char)(ch + (unsigned char)((unsigned)(ch - 'A') < 26u ? 32 : 0));
+		prev = ch;
+	}
+	out[len] = '\0';
+	return true;
+}
+
 int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	/* a port: the last ':' followed by digits only, outside brackets */
@@ -209,6 +231,8 @@ int om_wf_norm_host(const char *in, size_t len, char *out, size_t outsz)
 		return -EINVAL;
 	if (len > 253 + 2 || len >= outsz)
 		return -ENAMETOOLONG;
+	if (in[0] != '[' && norm_plain(in, len, out))
+		return (int)len;
 	if (in[0] != '[') {
 		int k = idn_to_ascii(in, len, out, outsz);
 		if (k < 0)

@@ -60,6 +60,18 @@ static void test_norm_host(void **state)
 	assert_int_equal(norm("exa mple.com", o), -EINVAL);
 	assert_int_equal(norm("example.com:80x", o), -EINVAL);
 	assert_int_equal(norm("ex\"ample.com", o), -EINVAL);
+	/* the one-pass case and its edges: every allowed byte, the bytes
+	 * next to the letters and digits, and names with a byte no name
+	 * holds before one past ASCII, judged as without the one-pass case
+	 * (the IDN rules first, then the bytes of the result) */
+	assert_int_equal(norm("aZ-09_m.Q", o), 9);
+	assert_string_equal(o, "az-09_m.q");
+	const char *edges[] = {"a@b", "a[b", "a`b", "a{b", "a/b", "a;b", "a\x7f"};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_int_equal(norm(edges[i], o), -EINVAL);
+	assert_int_equal(norm("A..B", o), -EINVAL);
+	assert_int_equal(norm("exa mple.\u4f8b", o), -EINVAL);
+	assert_int_equal(norm("exa\"mple.\u2603", o), -EILSEQ);
 }
 
 static om_wf_builder *mk(void)
