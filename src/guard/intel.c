@@ -88,16 +88,18 @@ struct om_intel_db {
 #define FILTER_BITS_PER_REC 8u
 #define FILTER_BITS_MAX (1ull << 31)
 
-/* The filter word of a tag and its three bits (from one mix of the tag:
- * the file keeps tags only, so the filter is made from them at open). */
-static inline uint64_t filt_word(uint64_t x, uint64_t fmask)
+/* The filter word of a tag and its three bits. A tag is hash bits
+ * already: the bits from its own low bits, the word from the high bits of
+ * one multiplication (the file keeps tags only, so the filter is made from
+ * them at open). */
+static inline uint64_t filt_word(uint32_t tag, uint64_t fmask)
 {
-	return (x >> 18) & fmask;
+	return (((uint64_t)tag * 0x9e3779b97f4a7c15ULL) >> 24) & fmask;
 }
 
-static inline uint64_t filt_bits(uint64_t x)
+static inline uint64_t filt_bits(uint32_t tag)
 {
-	return 1ULL << (x & 63) | 1ULL << ((x >> 6) & 63) | 1ULL << ((x >> 12) & 63);
+	return 1ULL << ((tag >> 1) & 63) | 1ULL << ((tag >> 7) & 63) | 1ULL << ((tag >> 13) & 63);
 }
 
 static const char *const type_names[OM_INTEL_TYPES] = {
@@ -207,8 +209,8 @@ static const uint8_t *in_find(const struct in_view *v, unsigned type, const uint
 	uint64_t h = in_hash(type, key, n);
 	uint32_t tag = in_tag(h);
 	if (v->filt) {
-		uint64_t x = om_mix64(tag), m = filt_bits(x);
-		if ((v->filt[filt_word(x, v->fmask)] & m) != m)
+		uint64_t m = filt_bits(tag);
+		if ((v->filt[filt_word(tag, v->fmask)] & m) != m)
 			return NULL;
 	}
 	for (uint64_t i = h & v->mask, probes = 0; probes <= v->mask;
@@ -931,12 +933,10 @@ static void filter_build(om_intel_db *db)
 	if (!f)
 		return;
 	uint64_t fmask = nbits / 64 - 1;
-	/* without a branch on the slot's use (half the slots are empty, in
-	 * no order: a mispredicted branch each): an empty slot adds no bits */
 	for (uint64_t i = 0; i <= db->v.mask; i++) {
 		const struct in_slot *sl = &db->v.slots[i];
-		uint64_t x = om_mix64(sl->tag);
-		f[filt_word(x, fmask)] |= filt_bits(x) & (0 - (uint64_t)(sl->off != 0));
+		if (sl->off)
+			f[filt_word(sl->tag, fmask)] |= filt_bits(sl->tag);
 	}
 	db->filt = f;
 	db->v.filt = f;
@@ -1005,8 +1005,9 @@ bool om_intel_db_filter_passes(const om_intel_db *db, enum om_intel_type t, cons
 {
 	if (!db || !db->v.filt)
 		return true;
-	uint64_t x = om_mix64(in_tag(in_hash((unsigned)t, key, n))), m = filt_bits(x);
-	return (db->v.filt[filt_word(x, db->v.fmask)] & m) == m;
+	uint32_t tag = in_tag(in_hash((unsigned)t, key, n));
+	uint64_t m = filt_bits(tag);
+	return (db->v.filt[filt_word(tag, db->v.fmask)] & m) == m;
 }
 
 bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t)
