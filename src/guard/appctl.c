@@ -185,20 +185,29 @@ static int resolve_map(om_appctl_worker *w)
  * our parser names the FTP it takes, and nDPI's dissector, which compares
  * the start of every payload it is given with each FTP command, was 40 %
  * of nDPI's instructions on flows of unknown data; it runs when the map
- * or the policy names FTP_CONTROL (or maps its category). */
+ * or the policy names FTP_CONTROL (or maps its category). TLS and HTTP
+ * are no such carriers either while our parsers of them are on
+ * (ac->parsers_tls_http): those take every ClientHello and HTTP request by
+ * their bytes, on any port, and nDPI sees only the flows no parser took;
+ * its TLS dissector buffered every payload of each such flow (a heap
+ * allocation grown per packet) and its HTTP dissector split each into
+ * lines, for flows that are neither. */
 static void group_mask(const om_appctl_worker *w, NDPI_PROTOCOL_BITMASK *mask)
 {
 	static const uint16_t carriers[] = {
-	    NDPI_PROTOCOL_HTTP,      NDPI_PROTOCOL_TLS,          NDPI_PROTOCOL_QUIC,
-	    NDPI_PROTOCOL_DNS,       NDPI_PROTOCOL_MDNS,         NDPI_PROTOCOL_NTP,
-	    NDPI_PROTOCOL_MAIL_SMTP, NDPI_PROTOCOL_MAIL_SMTPS,   NDPI_PROTOCOL_MAIL_POP,
-	    NDPI_PROTOCOL_MAIL_POPS, NDPI_PROTOCOL_MAIL_IMAP,    NDPI_PROTOCOL_MAIL_IMAPS,
-	    NDPI_PROTOCOL_FTP_DATA,  NDPI_PROTOCOL_HTTP_CONNECT, NDPI_PROTOCOL_HTTP_PROXY,
-	    NDPI_PROTOCOL_DTLS,      NDPI_PROTOCOL_DHCP,
+	    NDPI_PROTOCOL_QUIC,       NDPI_PROTOCOL_DNS,       NDPI_PROTOCOL_MDNS,
+	    NDPI_PROTOCOL_NTP,        NDPI_PROTOCOL_MAIL_SMTP, NDPI_PROTOCOL_MAIL_SMTPS,
+	    NDPI_PROTOCOL_MAIL_POP,   NDPI_PROTOCOL_MAIL_POPS, NDPI_PROTOCOL_MAIL_IMAP,
+	    NDPI_PROTOCOL_MAIL_IMAPS, NDPI_PROTOCOL_FTP_DATA,  NDPI_PROTOCOL_HTTP_CONNECT,
+	    NDPI_PROTOCOL_HTTP_PROXY, NDPI_PROTOCOL_DTLS,      NDPI_PROTOCOL_DHCP,
 	};
 	NDPI_BITMASK_RESET(*mask);
 	for (size_t i = 0; i < OM_ARRAY_SIZE(carriers); i++)
 		NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, carriers[i]);
+	if (!w->ac->parsers_tls_http) {
+		NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, NDPI_PROTOCOL_HTTP);
+		NDPI_ADD_PROTOCOL_TO_BITMASK(*mask, NDPI_PROTOCOL_TLS);
+	}
 	const om_app_policy *pol = &w->ac->policy;
 	for (uint32_t i = 0; i < pol->napps && i < OM_APPCTL_POLICY_APPS; i++) {
 		char name[OM_APPCTL_NAME_MAX];

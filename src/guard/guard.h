@@ -433,7 +433,12 @@ typedef struct om_appctl {
 	uint32_t max_detect;  /* flows in detection at once per worker (nDPI state cap) */
 	uint32_t max_packets; /* packets of a flow given to nDPI at most */
 	bool all_protocols;   /* every nDPI dissector, not only the groups' */
-	om_app_map *own_map;  /* what om_appctl_setup loaded */
+	/* The engine's TLS and HTTP parsers are on (the caller says so; false
+	 * after om_appctl_setup): they take every ClientHello and HTTP request
+	 * on any port, so nDPI's TLS and HTTP dissectors, which would only see
+	 * the flows both turned down, are left out (docs/appctl.md, "Cost") */
+	bool parsers_tls_http;
+	om_app_map *own_map; /* what om_appctl_setup loaded */
 } om_appctl;
 /* The built-in map (or the file groups, when not NULL), the caps and the
  * policy. Returns 0 or -errno with a message in err. */
