@@ -16,6 +16,7 @@
 #include <ndpi/ndpi_api.h>
 
 #include "guard/appctl_internal.h"
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 #define F_FINAL 0x01
@@ -721,8 +722,7 @@ static size_t host_norm(const uint8_t *h, uint32_t n, char out[256])
  * name host (n > 0 bytes), through the worker's memo. */
 static const struct host_memo *host_memo(om_appctl_worker *w, char *host, size_t n)
 {
-	uint64_t fp = om_siphash(om_hash_key_process(), host, n);
-	fp = fp ? fp : 1;
+	uint64_t fp = om_guard_name_fp(host, n);
 	struct host_memo *set = &w->hm[(size_t)(fp & (HOST_MEMO_SETS - 1)) * HOST_MEMO_WAYS];
 	for (unsigned k = 0; k < HOST_MEMO_WAYS; k++)
 		if (set[k].fp == fp)

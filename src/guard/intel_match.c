@@ -354,7 +354,8 @@ static enum om_tx_verdict check_name(om_intel_matcher *m, void *user, const om_i
 	om_intel_hit h;
 	if (!s || !n || !om_intel_db_has(db, OM_INTEL_DOMAIN))
 		return OM_TX_VERDICT_ACCEPT;
-	uint64_t fp = miss_fp(MISS_NAME, s, n);
+	uint64_t fp = om_guard_name_fp(s, n) + MISS_NAME * 0x9e3779b97f4a7c15ULL;
+	fp = fp ? fp : 1;
 	if (miss_known(mc, fp))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup_domain(db, (const char *)s, n, now, &h) == 0)

@@ -306,8 +306,7 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om
 	uint64_t fp = 0;
 	if (mc) {
 		/* a name remembered here has no rule at all, for any path */
-		fp = om_siphash(om_hash_key_process(), name, nlen);
-		fp = fp ? fp : 1;
+		fp = om_guard_name_fp(name, nlen);
 		if (om_fpc_has(mc->v, WF_MISS_SETS, fp)) {
 			mc->hits++;
 			return OM_TX_VERDICT_ACCEPT;
