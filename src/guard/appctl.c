@@ -90,7 +90,8 @@ struct om_appctl_worker {
 	 * flow that packet just went through (reset when slots move) */
 	const om_flow *last_f;
 	struct slot *last_s;
-	char last_ap[16]; /* the last parser name asked of parser_carrier ("": none) */
+	char last_ap[16];        /* the last parser name asked of parser_carrier ("": none) */
+	const char *last_ap_ptr; /* where it was (parser names are static) */
 	uint16_t last_carrier;
 	struct json_entry *jc; /* JSON_CACHE entries */
 	uint32_t jc_used;
@@ -653,6 +654,10 @@ static uint16_t parser_carrier(om_appctl_worker *w, const char *ap)
 {
 	if (!ap)
 		return 0;
+	/* the names are the parsers' own static strings (om_app_proto_name,
+	 * om_proto_tx.app_proto): the same pointer, the same name */
+	if (ap == w->last_ap_ptr)
+		return w->last_carrier;
 	if (strcmp(ap, w->last_ap) != 0) {
 		size_t n = strlen(ap);
 		if (n >= sizeof(w->last_ap))
@@ -660,6 +665,7 @@ static uint16_t parser_carrier(om_appctl_worker *w, const char *ap)
 		memcpy(w->last_ap, ap, n + 1);
 		w->last_carrier = carrier_of(ap);
 	}
+	w->last_ap_ptr = ap;
 	return w->last_carrier;
 }
 

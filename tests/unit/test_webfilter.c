@@ -97,6 +97,14 @@ static void test_name_fp(void **state)
 	buf[399] = 'y';
 	want = om_siphash(k, buf, sizeof(buf));
 	assert_int_equal(om_guard_name_fp(buf, sizeof(buf)), want ? want : 1);
+	/* the parser names' inlined compare: whole names only */
+	assert_true(om_guard_ap_is("dns", "dns"));
+	assert_true(om_guard_ap_is("http2", "http2"));
+	assert_false(om_guard_ap_is("http2", "http"));
+	assert_false(om_guard_ap_is("http", "http2"));
+	assert_false(om_guard_ap_is("dn", "dns"));
+	assert_false(om_guard_ap_is("", "dns"));
+	assert_false(om_guard_ap_is("tls", "dns"));
 }
 
 static om_wf_builder *mk(void)
