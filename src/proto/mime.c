@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/internal.h"
 #include "proto/mime.h"
 
 #define ARENA_MAX 16384u   /* decoded header strings and attachment names */
@@ -1322,42 +1323,19 @@ struct spares {
 	mime *m[SPARES_MAX];
 	unsigned n;
 };
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-
 static void destroy(mime *m);
 
-static void spare_dtor(void *p);
-
-static void spare_init(void)
-{
-	if (pthread_key_create(&spare_key, spare_dtor) != 0)
-		spare_key = (pthread_key_t)-1;
-}
-
-static void spare_dtor(void *p)
+static void spares_release(void *p)
 {
 	struct spares *sp = p;
 	for (unsigned i = 0; i < sp->n; i++)
 		destroy(sp->m[i]);
-	free(sp);
 }
 
 /* this thread's spares (made at the first call), or NULL */
 static struct spares *thread_spares(void)
 {
-	pthread_once(&spare_once, spare_init);
-	if (spare_key == (pthread_key_t)-1)
-		return NULL;
-	struct spares *sp = pthread_getspecific(spare_key);
-	if (!sp) {
-		sp = calloc(1, sizeof(*sp));
-		if (sp && pthread_setspecific(spare_key, sp) != 0) {
-			free(sp);
-			sp = NULL;
-		}
-	}
-	return sp;
+	return proto_thread_block(PROTO_THREAD_MIME, sizeof(struct spares), spares_release);
 }
 
 static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
