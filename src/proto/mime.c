@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ struct conv {
 };
 
 struct urlset {
-	char buf[URLS_MAX];
+	char *buf; /* URLS_MAX bytes: the decoder's url_buf[] */
 	size_t used;
 	uint32_t *off, *len;
 	uint32_t n;
@@ -103,8 +104,6 @@ struct mime {
 	bool top;       /* the header block being read is the message's own */
 	struct part cur;
 	enum where where;
-	/* the boundaries of the open multiparts, outermost first */
-	char bounds[DEPTH_HARD][BOUNDARY_MAX];
 	uint8_t bound_len[DEPTH_HARD];
 	unsigned nbounds;
 	unsigned rfc822; /* message/rfc822 nesting inside the current part */
@@ -115,18 +114,13 @@ struct mime {
 	bool pending_nl, pending_cr; /* the line break before the next body line */
 	uint8_t b64[4];
 	unsigned nb64;
-	/* decoded base64 bytes not yet given out: given out when full, at the
-	 * end of each mime_feed and before the part ends */
-	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
 	size_t b64out_len;
 	bool b64_bad, qp_bad;
 	struct conv conv;
 	/* URL candidate */
-	char token[TOKEN_MAX];
 	size_t token_len;
 	bool token_long;
 	/* results */
-	char arena[ARENA_MAX];
 	size_t arena_len;
 	uint32_t hf_off[HF_N], hf_len[HF_N];
 	bool hf_set[HF_N];
@@ -139,7 +133,6 @@ struct mime {
 	uint32_t eve_part; /* first of the current part's entries in eve */
 	uint32_t eve_top;  /* entries of the message's own (top-level) body */
 	bool top_body;     /* the current body is the top-level one */
-	char etoken[TOKEN_MAX];
 	size_t etoken_len;
 	bool arena_full;
 	bool partial;
@@ -151,6 +144,18 @@ struct mime {
 	uint8_t *heads; /* MIME_HEAD_MAX per listed attachment, up to HEADS_KEPT of them */
 	uint32_t *head_len;
 	int cur_att; /* the listed attachment being read, or -1 */
+	/* ---- the large buffers, last: a reused decoder clears only what comes
+	 * before them (each is read only up to its length member above) */
+	/* the boundaries of the open multiparts (bound_len, nbounds), outermost
+	 * first */
+	char bounds[DEPTH_HARD][BOUNDARY_MAX];
+	/* decoded base64 bytes not yet given out (b64out_len): given out when
+	 * full, at the end of each mime_feed and before the part ends */
+	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
+	char token[TOKEN_MAX];          /* URL candidate (token_len) */
+	char etoken[TOKEN_MAX];         /* Suricata's URL candidate (etoken_len) */
+	char arena[ARENA_MAX];          /* decoded header strings and names (arena_len) */
+	char url_buf[2][URLS_MAX];      /* all.buf and eve.buf (up to their used) */
 };
 #define HEADS_KEPT 16u
 
@@ -1346,28 +1351,27 @@ static bool same_limits(const struct mime_limits *a, const struct mime_limits *b
 	       a->max_text == b->max_text;
 }
 
-/* A spare decoder made like new: every member zero but its buffers, the
- * calloc'ed ones cleared again. */
+/* A spare decoder made like new: every member zero but its buffers (those
+ * of the attachments' names and the URLs are read only up to natt and n,
+ * the heads' lengths are cleared again). */
 static mime *reuse(mime *m, const struct mime_limits *lim)
 {
 	uint8_t *line = m->line, *field = m->field, *heads = m->heads;
 	uint32_t *att_off = m->att_off, *att_len = m->att_len, *head_len = m->head_len;
 	uint32_t *u_off[2] = {m->all.off, m->eve.off}, *u_len[2] = {m->all.len, m->eve.len};
 	char *hdr = m->hdr, *kept = m->kept;
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct mime, bounds)); /* the buffers after it are not read
+	                                                 before they are written */
 	m->lim = *lim;
 	m->line = line;
 	m->field = field;
 	m->att_off = att_off;
 	m->att_len = att_len;
-	memset(att_off, 0, lim->max_parts * sizeof(uint32_t));
-	memset(att_len, 0, lim->max_parts * sizeof(uint32_t));
 	for (int k = 0; k < 2; k++) {
 		struct urlset *u = k ? &m->eve : &m->all;
+		u->buf = m->url_buf[k];
 		u->off = u_off[k];
 		u->len = u_len[k];
-		memset(u->off, 0, (lim->max_urls + 1) * sizeof(uint32_t));
-		memset(u->len, 0, (lim->max_urls + 1) * sizeof(uint32_t));
 	}
 	m->hdr = hdr;
 	m->kept = kept;
@@ -1409,6 +1413,7 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
 		for (int k = 0; k < 2; k++) {
 			struct urlset *u = k ? &m->eve : &m->all;
+			u->buf = m->url_buf[k];
 			u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
 			u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
 		}
