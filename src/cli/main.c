@@ -387,6 +387,7 @@ static int guards_setup(struct cli *c, const char *tenant, const struct guard_op
 			return -EINVAL;
 		}
 		ac->all_protocols = g->appctl_all_protocols;
+		ac->parsers_tls_http = c->cfg.proto.tls.enabled && c->cfg.proto.http.enabled;
 		*use_ac = true;
 	}
 	return 0;

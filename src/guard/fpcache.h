@@ -31,4 +31,23 @@ static inline void om_fpc_add(uint64_t *v, uint32_t nsets, uint64_t fp)
 	s[0] = fp;
 }
 
+/* Whether the parser name ap is lit (a short literal): the byte compare
+ * inlined, where a call of strcmp for each transaction of each guard was a
+ * measurable part of their instructions. */
+static inline bool om_guard_ap_is(const char *ap, const char *lit)
+{
+	size_t i = 0;
+	for (; lit[i]; i++)
+		if (ap[i] != lit[i])
+			return false;
+	return ap[i] == '\0';
+}
+
+/* The keyed 64-bit fingerprint of a name (om_siphash with the process's
+ * key; never 0). The guards ask it of one transaction's name in turn
+ * (application control, the web filter, threat intelligence: a DNS
+ * question, a server name), so the last name's is remembered per thread
+ * and handed out again for the same bytes. */
+uint64_t om_guard_name_fp(const void *p, size_t n);
+
 #endif

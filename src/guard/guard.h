@@ -433,7 +433,12 @@ typedef struct om_appctl {
 	uint32_t max_detect;  /* flows in detection at once per worker (nDPI state cap) */
 	uint32_t max_packets; /* packets of a flow given to nDPI at most */
 	bool all_protocols;   /* every nDPI dissector, not only the groups' */
-	om_app_map *own_map;  /* what om_appctl_setup loaded */
+	/* The engine's TLS and HTTP parsers are on (the caller says so; false
+	 * after om_appctl_setup): they take every ClientHello and HTTP request
+	 * on any port, so nDPI's TLS and HTTP dissectors, which would only see
+	 * the flows both turned down, are left out (docs/appctl.md, "Cost") */
+	bool parsers_tls_http;
+	om_app_map *own_map; /* what om_appctl_setup loaded */
 } om_appctl;
 /* The built-in map (or the file groups, when not NULL), the caps and the
  * policy. Returns 0 or -errno with a message in err. */
@@ -827,6 +832,12 @@ om_intel_db *om_intel_db_close(om_intel_db *db);
  * the matcher leaves out what it would look up in vain (a JA4 it would
  * compute, URLs, addresses). */
 bool om_intel_db_has(const om_intel_db *db, enum om_intel_type t);
+/* Whether the filter an opened database makes of its records' tags lets
+ * key (a record's key as stored: a domain as its normalised name) through
+ * to the slots; false: the database certainly does not hold it. True
+ * without a filter. The filter's rate, for tests and benchmarks. */
+bool om_intel_db_filter_passes(const om_intel_db *db, enum om_intel_type t, const uint8_t *key,
+                               size_t n);
 /* Lookups skip indicators expired at now (Unix seconds; 0: none expire).
  * Each returns 0 with *ret, -ENOENT when nothing matches, -EINVAL for a
  * value that is not of the type. */

@@ -354,7 +354,8 @@ static enum om_tx_verdict check_name(om_intel_matcher *m, void *user, const om_i
 	om_intel_hit h;
 	if (!s || !n || !om_intel_db_has(db, OM_INTEL_DOMAIN))
 		return OM_TX_VERDICT_ACCEPT;
-	uint64_t fp = miss_fp(MISS_NAME, s, n);
+	uint64_t fp = om_guard_name_fp(s, n) + MISS_NAME * 0x9e3779b97f4a7c15ULL;
+	fp = fp ? fp : 1;
 	if (miss_known(mc, fp))
 		return OM_TX_VERDICT_ACCEPT;
 	if (om_intel_db_lookup_domain(db, (const char *)s, n, now, &h) == 0)
@@ -390,7 +391,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 	om_intel_hit h;
 	struct miss_cache *mc = miss_get(m->live, w->worker, db);
 	const char *ap = tx->app_proto ? tx->app_proto : "";
-	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
+	if (om_guard_ap_is(ap, "dns")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			for (uint32_t i = 0; i < DNS_NAMES_MAX; i++) {
 				if (!(s = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))
@@ -425,7 +426,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return v;
 	}
-	if (ap[0] == 'h' && (!strcmp(ap, "http") || !strcmp(ap, "http2"))) {
+	if (om_guard_ap_is(ap, "http") || om_guard_ap_is(ap, "http2")) {
 		if (tx->dir != OM_DIR_TOSERVER && (tx->progress & OM_TX_RESPONSE))
 			return v; /* the request was seen already */
 		uint32_t hl = 0, ul = 0;
@@ -454,7 +455,7 @@ static enum om_tx_verdict on_tx(void *wctx, om_flow *f, const om_proto_tx *tx)
 		}
 		return check_name(m, w->user, db, mc, f, tx, "http.host", host, hl, now);
 	}
-	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
+	if (om_guard_ap_is(ap, "tls") || om_guard_ap_is(ap, "quic")) {
 		if (tx->dir == OM_DIR_TOSERVER) {
 			s = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n);
 			v = stricter(v,

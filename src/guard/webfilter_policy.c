@@ -306,8 +306,7 @@ static enum om_tx_verdict decide_one(const om_wf_filter *filt, void *cb_user, om
 	uint64_t fp = 0;
 	if (mc) {
 		/* a name remembered here has no rule at all, for any path */
-		fp = om_siphash(om_hash_key_process(), name, nlen);
-		fp = fp ? fp : 1;
+		fp = om_guard_name_fp(name, nlen);
 		if (om_fpc_has(mc->v, WF_MISS_SETS, fp)) {
 			mc->hits++;
 			return OM_TX_VERDICT_ACCEPT;
@@ -372,13 +371,13 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_w
 	const uint8_t *v, *p;
 	/* the first letter before the comparison: most transactions are DNS */
 	const char *ap = tx->app_proto;
-	if (ap[0] == 'h' && !strcmp(ap, "http")) {
+	if (om_guard_ap_is(ap, "http")) {
 		if (!(v = om_tx_get(tx, OM_TXB_HTTP_HOST, 0, &n)))
 			return OM_TX_VERDICT_ACCEPT;
 		p = om_tx_get(tx, OM_TXB_HTTP_URI, 0, &pn);
 		return decide_one(filt, cb_user, mc, f, tx, "http.host", v, n, p, p ? pn : 0);
 	}
-	if ((ap[0] == 't' && !strcmp(ap, "tls")) || (ap[0] == 'q' && !strcmp(ap, "quic"))) {
+	if (om_guard_ap_is(ap, "tls") || om_guard_ap_is(ap, "quic")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		if ((v = om_tx_get(tx, OM_TXB_TLS_SNI, 0, &n)))
 			r = decide_one(filt, cb_user, mc, f, tx, "tls.sni", v, n, NULL, 0);
@@ -388,7 +387,7 @@ static enum om_tx_verdict wf_on_tx(const om_wf_filter *filt, void *cb_user, om_w
 			r = stricter(r, decide_ech(filt, cb_user, f, tx, v, n, p, pn));
 		return r;
 	}
-	if (ap[0] == 'd' && !strcmp(ap, "dns")) {
+	if (om_guard_ap_is(ap, "dns")) {
 		enum om_tx_verdict r = OM_TX_VERDICT_ACCEPT;
 		for (uint32_t i = 0; i < WF_DNS_QUERIES_MAX; i++) {
 			if (!(v = om_tx_get(tx, OM_TXB_DNS_QUERY, i, &n)))

@@ -322,6 +322,38 @@ static void test_tls_storage_blocked(void **state)
 	om_appctl_cleanup(&ac);
 }
 
+/* With the engine's TLS and HTTP parsers on (parsers_tls_http), nDPI's TLS
+ * and HTTP dissectors are left out: a ClientHello reaches nDPI only on a
+ * flow those parsers turned down, and is not read there (without the
+ * flag, the same flow is named from its SNI, as above). */
+static void test_tls_http_dissectors(void **state)
+{
+	(void)state;
+	char err[256];
+	om_appctl ac;
+	for (int on = 0; on < 2; on++) {
+		assert_int_equal(om_appctl_setup(&ac, NULL, NULL, 16, 4, 8, err, sizeof(err)), 0);
+		ac.parsers_tls_http = on;
+		om_appctl_worker *w = NULL;
+		assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+		om_flow f = mkflow(IPPROTO_TCP, 1);
+		om_app_info info;
+		int fin;
+		tls_flow(w, &f, "www.dropbox.com", &info, &fin);
+		assert_int_equal(fin, on ? 0 : 2);
+		assert_int_equal(om_appctl_flow_end(w, &f, &info), 0);
+		if (on) {
+			assert_true(!info.app || strcmp(info.app, "Dropbox") != 0);
+			assert_int_equal(info.group, OM_APP_G_NONE);
+		} else {
+			assert_string_equal(info.app, "Dropbox");
+			assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+		}
+		om_appctl_worker_free(w);
+		om_appctl_cleanup(&ac);
+	}
+}
+
 /* An FTP control session on a port of its own that no parser took: what
  * nDPI's dissectors make of its first payloads (client and server). */
 static void ftp_session(om_appctl_worker *w, om_flow *f, om_app_info *info)
@@ -564,6 +596,47 @@ static void test_table_grows(void **state)
 	om_appctl_cleanup(&ac);
 }
 
+/* The worker's memo of server names (nDPI's host lists and the map's host
+ * rules by name): names named again after thousands of others (more than
+ * the memo holds, so that theirs were pushed out) and names asked again at
+ * once get the answers of a first sight. */
+static void test_host_memo(void **state)
+{
+	(void)state;
+	char err[256];
+	om_appctl ac;
+	assert_int_equal(om_appctl_setup(&ac, NULL, NULL, 64, 8, 16, err, sizeof(err)), 0);
+	om_appctl_worker *w = NULL;
+	assert_int_equal(om_appctl_worker_new(&ac, &w), 0);
+	om_app_info info;
+	char name[64];
+	for (uint32_t i = 0; i < 20000; i++) {
+		om_flow f = mkflow(IPPROTO_TCP, 1 + i);
+		struct fake_tx t = {.sni = name};
+		if (i % 5000 == 0 || i % 5000 == 1)
+			snprintf(name, sizeof(name), "WWW.dropbox.com");
+		else if (i % 5000 == 2)
+			snprintf(name, sizeof(name), "upload.gigafile.nu");
+		else
+			snprintf(name, sizeof(name), "h%u.office.test", i % 12000);
+		assert_int_equal(tx_name(w, &f, "tls", &t, &info), 1);
+		if (i % 5000 <= 1) {
+			assert_string_equal(info.app, "Dropbox");
+			assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+		} else if (i % 5000 == 2) {
+			assert_string_equal(info.app, "GigaFile");
+			assert_int_equal(info.group, OM_APP_G_ONLINE_STORAGE);
+		} else {
+			assert_null(info.app);
+			assert_int_equal(info.group, OM_APP_G_NONE);
+		}
+		assert_string_equal(info.proto, "TLS");
+		assert_int_equal(om_appctl_flow_end(w, &f, &info), 0);
+	}
+	om_appctl_worker_free(w);
+	om_appctl_cleanup(&ac);
+}
+
 static void test_parser_names(void **state)
 {
 	(void)state;
@@ -704,7 +777,7 @@ int main(void)
 	om_lang_set_thread(OM_LANG_EN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),        cmocka_unit_test(test_map_parse),
-	    cmocka_unit_test(test_policy),       cmocka_unit_test(test_tls_storage_blocked),
+	    cmocka_unit_test(test_policy),       cmocka_unit_test(test_tls_storage_blocked), cmocka_unit_test(test_tls_http_dissectors), cmocka_unit_test(test_host_memo),
 	    cmocka_unit_test(test_dns_and_caps), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_parser_names),
 	    cmocka_unit_test(test_table_grows),

@@ -289,6 +289,50 @@ static void test_file(void **state)
 	unlink(path);
 }
 
+/* The filter of an opened database: every listed key passes (a lookup of
+ * it still finds it), and of keys not listed at most one in 15 does (one
+ * bit per tag let about one in nine through; three bits of one word, about
+ * one in 25). */
+static void test_filter(void **state)
+{
+	(void)state;
+	char p[] = "/tmp/test_intel_filter_XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	close(fd);
+	om_intel_builder *b = mk();
+	enum { N = 100000 };
+	char v[64];
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(v, sizeof(v), "d%u.c2-%u.example", i, i % 1000);
+		assert_int_equal(add(b, OM_INTEL_DOMAIN, v, "f", 80, 0), 0);
+	}
+	assert_int_equal(om_intel_builder_write(b, p), 0);
+	om_intel_builder_free(b);
+	om_intel_db *db = NULL;
+	assert_int_equal(om_intel_db_open(p, &db), 0);
+	om_intel_hit h;
+	for (unsigned i = 0; i < N; i++) {
+		int k = snprintf(v, sizeof(v), "d%u.c2-%u.example", i, i % 1000);
+		assert_true(om_intel_db_filter_passes(db, OM_INTEL_DOMAIN, (const uint8_t *)v,
+		                                      (size_t)k));
+		if (i % 97 == 0)
+			assert_int_equal(om_intel_db_lookup_domain(db, v, (size_t)k, 0, &h), 0);
+	}
+	unsigned passed = 0;
+	for (unsigned i = 0; i < N; i++) {
+		int k = snprintf(v, sizeof(v), "www.n%u.office.example", i);
+		passed += om_intel_db_filter_passes(db, OM_INTEL_DOMAIN, (const uint8_t *)v, (size_t)k);
+		assert_int_equal(om_intel_db_lookup_domain(db, v, (size_t)k, 0, &h), -ENOENT);
+	}
+	assert_true(passed < N / 15);
+	/* another type's key of the same bytes is another record */
+	int k = snprintf(v, sizeof(v), "d1.c2-1.example");
+	assert_int_equal(om_intel_db_lookup(db, OM_INTEL_URL, v, (size_t)k, 0, &h), -ENOENT);
+	om_intel_db_close(db);
+	unlink(p);
+}
+
 static void test_import(void **state)
 {
 	(void)state;
@@ -693,7 +737,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_detect),     cmocka_unit_test(test_threat_words),
 	    cmocka_unit_test(test_addresses),  cmocka_unit_test(test_names_urls_hashes),
-	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_expiry),     cmocka_unit_test(test_file), cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_import),     cmocka_unit_test(test_live_reload),
 	    cmocka_unit_test(test_flow_start), cmocka_unit_test(test_dns_answers), cmocka_unit_test(test_dns_answers_parse),
 	    cmocka_unit_test(test_tenant_db),

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard/fpcache.h"
 #include "guard/guard.h"
 
 static int norm(const char *in, char *out)
@@ -60,6 +61,50 @@ static void test_norm_host(void **state)
 	assert_int_equal(norm("exa mple.com", o), -EINVAL);
 	assert_int_equal(norm("example.com:80x", o), -EINVAL);
 	assert_int_equal(norm("ex\"ample.com", o), -EINVAL);
+	/* the one-pass case and its edges: every allowed byte, the bytes
+	 * next to the letters and digits, and names with a byte no name
+	 * holds before one past ASCII, judged as without the one-pass case
+	 * (the IDN rules first, then the bytes of the result) */
+	assert_int_equal(norm("aZ-09_m.Q", o), 9);
+	assert_string_equal(o, "az-09_m.q");
+	const char *edges[] = {"a@b", "a[b", "a`b", "a{b", "a/b", "a;b", "a\x7f"};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_int_equal(norm(edges[i], o), -EINVAL);
+	assert_int_equal(norm("A..B", o), -EINVAL);
+	assert_int_equal(norm("exa mple.\u4f8b", o), -EINVAL);
+	assert_int_equal(norm("exa\"mple.\u2603", o), -EILSEQ);
+}
+
+/* The guards' fingerprint of a name, the last one remembered per thread:
+ * always the keyed hash of the bytes given (another name of the same
+ * length, in the same buffer, is not taken for the last one). */
+static void test_name_fp(void **state)
+{
+	(void)state;
+	const om_hash_key *k = om_hash_key_process();
+	char buf[400];
+	const char *names[] = {"www.example.com", "www.exampla.com", "www.example.com", "a", "b", ""};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		memcpy(buf, names[i], n);
+		uint64_t want = om_siphash(k, buf, n);
+		assert_int_equal(om_guard_name_fp(buf, n), want ? want : 1);
+		assert_int_equal(om_guard_name_fp(buf, n), want ? want : 1);
+	}
+	memset(buf, 'x', sizeof(buf));
+	uint64_t want = om_siphash(k, buf, sizeof(buf));
+	assert_int_equal(om_guard_name_fp(buf, sizeof(buf)), want ? want : 1);
+	buf[399] = 'y';
+	want = om_siphash(k, buf, sizeof(buf));
+	assert_int_equal(om_guard_name_fp(buf, sizeof(buf)), want ? want : 1);
+	/* the parser names' inlined compare: whole names only */
+	assert_true(om_guard_ap_is("dns", "dns"));
+	assert_true(om_guard_ap_is("http2", "http2"));
+	assert_false(om_guard_ap_is("http2", "http"));
+	assert_false(om_guard_ap_is("http", "http2"));
+	assert_false(om_guard_ap_is("dn", "dns"));
+	assert_false(om_guard_ap_is("", "dns"));
+	assert_false(om_guard_ap_is("tls", "dns"));
 }
 
 static om_wf_builder *mk(void)
@@ -287,7 +332,7 @@ static void test_squidguard_and_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_norm_host),
+	    cmocka_unit_test(test_norm_host), cmocka_unit_test(test_name_fp),
 	    cmocka_unit_test(test_suffix),
 	    cmocka_unit_test(test_longest),
 	    cmocka_unit_test(test_url_over_domain),
