@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -289,6 +290,46 @@ static void test_json_literal_keys(void **state)
 	}
 }
 
+/* Values and numbers of every length the short copies distinguish (0 to 3
+ * bytes one at a time, 4-7, 8-16, 17-32 two overlapping words, longer by
+ * memcpy), against the text built byte by byte here. */
+static void test_json_short_copies(void **state)
+{
+	(void)state;
+	char val[48], want[128];
+	for (size_t n = 0; n < sizeof(val); n++) {
+		for (size_t i = 0; i < n; i++)
+			val[i] = (char)('a' + (i * 7 + n) % 26);
+		val[n] = '\0';
+		om_buf b;
+		om_buf_init(&b, 4096);
+		om_json j;
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_json_kstr(&j, OM_JK("k"), val);
+		om_json_obj_close(&j);
+		snprintf(want, sizeof(want), "{\"k\":\"%s\"}", val);
+		assert_string_equal(om_buf_cstr(&b), want);
+		om_buf_free(&b);
+	}
+	uint64_t v = 0;
+	for (int digits = 1; digits <= 20; digits++) {
+		v = digits == 20 ? UINT64_MAX : v * 10 + (uint64_t)(digits % 10);
+		om_buf b;
+		om_buf_init(&b, 4096);
+		om_json j;
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_json_ku64(&j, OM_JK("a_key_of_twenty_bytes"), v);
+		om_json_u64(&j, "n", v);
+		om_json_obj_close(&j);
+		snprintf(want, sizeof(want),
+		         "{\"a_key_of_twenty_bytes\":%" PRIu64 ",\"n\":%" PRIu64 "}", v, v);
+		assert_string_equal(om_buf_cstr(&b), want);
+		om_buf_free(&b);
+	}
+}
+
 /* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
  * addresses made of random words, many of them zero (every run of zeros,
  * embedded IPv4 forms). */
@@ -529,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_json_hostile_bytes),
 	    cmocka_unit_test(test_json_fast_paths),
 	    cmocka_unit_test(test_json_literal_keys),
+	    cmocka_unit_test(test_json_short_copies),
 	    cmocka_unit_test(test_json_escape_words),
 	    cmocka_unit_test(test_cidr_contains_words),
 	    cmocka_unit_test(test_addr_cidr),
