@@ -167,18 +167,6 @@ struct engine {
 	struct sink sink;
 	uint64_t packets, bytes;
 	uint64_t recon_alerts;
-	/* One worker: the next record is parsed lightly while this one is
-	 * handled, so that its flow bucket is on its way a packet early; the
-	 * parse is kept for that record (p[cur]) when it comes. */
-	om_pcap *pc; /* mapped captures only (NULL: no look-ahead) */
-	struct {
-		om_packet p[2];
-		unsigned cur;
-		const uint8_t *raw; /* the record p[cur] was parsed from */
-		uint32_t caplen;
-		uint64_t cnt; /* its number; 0: none */
-		bool ok;      /* om_decode_peek succeeded */
-	} ahead;
 	/* the capture clock */
 	om_usec first_ts, clock, last_tick, last_stats;
 	om_usec ahead_max, behind_max;
@@ -1859,75 +1847,35 @@ static void scan_packet(struct engine *e, const om_packet *p)
 	om_recon_packet(e->recon, p);
 }
 
-/* The light parse of the record after the current one (count cnt + 1), into
- * the look-ahead slot not in use, with its flow bucket asked for. */
-static void look_ahead(struct engine *e, int linktype, uint64_t cnt)
-{
-	const uint8_t *nd;
-	uint32_t ncl;
-	e->ahead.cnt = 0;
-	if (!om_pcap_peek(e->pc, &nd, &ncl))
-		return;
-	unsigned nx = e->ahead.cur ^ 1;
-	om_packet *q = &e->ahead.p[nx];
-	memset(q, 0, sizeof(*q));
-	q->raw = nd;
-	q->caplen = ncl;
-	q->linktype = linktype;
-	e->ahead.ok = om_decode_peek(q) == 0;
-	e->ahead.cur = nx;
-	e->ahead.raw = nd;
-	e->ahead.caplen = ncl;
-	e->ahead.cnt = cnt + 1;
-	if (e->ahead.ok)
-		om_flow_prefetch(e->w[0].ft, q);
-}
-
 static void reader_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
                           uint32_t wirelen, om_usec ts, uint64_t cnt, om_pcap_span *span,
                           bool outlier, om_usec real_ts)
 {
-	om_packet own, *pp = &own;
-	bool decoded, early = false;
-	if (e->ahead.cnt && e->ahead.cnt == cnt && e->ahead.raw == data &&
-	    e->ahead.caplen == caplen && e->ahead.p[e->ahead.cur].linktype == linktype) {
-		/* parsed while the record before was handled */
-		pp = &e->ahead.p[e->ahead.cur];
-		decoded = e->ahead.ok;
-		early = decoded;
-	} else {
-		memset(&own, 0, sizeof(own));
-		own.raw = data;
-		own.caplen = caplen;
-		own.linktype = linktype;
-		decoded = om_decode_peek(&own) == 0;
-	}
-	pp->ts = ts;
-	pp->wirelen = wirelen;
-	om_packet *p = pp;
+	om_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts = ts;
+	p.raw = data;
+	p.caplen = caplen;
+	p.wirelen = wirelen;
+	p.linktype = linktype;
 	unsigned target = 0;
-	if (decoded && e->nworkers > 1)
-		target = pair_hash(p) % e->nworkers;
-	if (e->pc && e->nworkers == 1) {
-		/* the bucket of this one was asked for a record ago: its entry
-		 * now, and the next record's bucket */
-		if (decoded && !early)
-			om_flow_prefetch(e->w[0].ft, p);
-		look_ahead(e, linktype, cnt);
-		if (early)
-			om_flow_prefetch_entry(e->w[0].ft);
-	} else if (decoded && target == 0) {
+	bool decoded = om_decode_peek(&p) == 0;
+	if (outlier)
+		outlier_event(e, &p, decoded, real_ts, cnt);
+	else
+		coverage_count(e);
+	if (decoded) {
+		if (e->nworkers > 1)
+			target = pair_hash(&p) % e->nworkers;
 		/* the reader runs its own share at once: start the flow lookup
 		 * now, so that the bucket load overlaps scan detection and
 		 * the full decode (a hint only: the lookup checks the key) */
-		om_flow_prefetch(e->w[0].ft, p);
+		if (target == 0)
+			om_flow_prefetch(e->w[0].ft, &p);
+		scan_packet(e, &p);
+		if (target == 0)
+			om_flow_prefetch_entry(e->w[0].ft);
 	}
-	if (outlier)
-		outlier_event(e, p, decoded, real_ts, cnt);
-	else
-		coverage_count(e);
-	if (decoded)
-		scan_packet(e, p);
 	struct rec rec = {.kind = REC_PACKET,
 	                  .caplen = caplen,
 	                  .wirelen = wirelen,
@@ -2197,7 +2145,6 @@ int om_engine_inspect(const om_engine_opts *o, om_engine_result *ret, char *err,
 	}
 
 	int linktype = om_pcap_linktype(pc);
-	e.pc = pc; /* om_pcap_peek says no outside mapped captures */
 	for (;;) {
 		const uint8_t *data;
 		uint32_t caplen, wirelen;

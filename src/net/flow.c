@@ -88,14 +88,11 @@ struct om_flow_table {
 	const om_usec *timeout; /* one of the two above */
 	om_flow_stats stats;
 	om_flow_probe_stats probe;
-	/* om_flow_prefetch: the key words and bucket hashes of the last two
-	 * packets seen before their lookups */
-	struct {
-		uint64_t w[6];
-		uint32_t hash;
-		uint8_t nw; /* 0: none */
-	} hint[2];
-	unsigned hint_last; /* the one filled last */
+	/* om_flow_prefetch: the key words and bucket hash of the packet seen
+	 * before its lookup, for the next om_flow_get only */
+	uint64_t hint_w[6];
+	uint32_t hint_hash;
+	uint8_t hint_nw; /* 0: none */
 };
 
 #define USEC_PER_SEC 1000000ULL
@@ -775,39 +772,26 @@ static uint64_t packet_bytes(const om_packet *p)
 
 void om_flow_prefetch(om_flow_table *t, const om_packet *p)
 {
-	unsigned i = t->hint_last ^ 1;
-	t->hint_last = i;
-	t->hint[i].nw = 0;
+	t->hint_nw = 0;
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return;
 	struct pkey k;
 	packet_key(p, &k, true);
-	unsigned nw = key_words(&k, t->hint[i].w);
-	t->hint[i].hash = (uint32_t)om_siphash_words(&t->key, t->hint[i].w, nw);
-	t->hint[i].nw = (uint8_t)nw;
-	__builtin_prefetch(bucket_of(t, t->hint[i].hash));
+	unsigned nw = key_words(&k, t->hint_w);
+	t->hint_hash = (uint32_t)om_siphash_words(&t->key, t->hint_w, nw);
+	t->hint_nw = (uint8_t)nw;
+	__builtin_prefetch(bucket_of(t, t->hint_hash));
 }
 
 void om_flow_prefetch_entry(om_flow_table *t)
 {
-	unsigned i = t->hint_last ^ 1; /* the one before the last */
-	if (!t->hint[i].nw)
+	if (!t->hint_nw)
 		return;
-	const struct flow_entry *e = *bucket_of(t, t->hint[i].hash);
+	const struct flow_entry *e = *bucket_of(t, t->hint_hash);
 	if (e) {
 		__builtin_prefetch(e);        /* the key */
 		__builtin_prefetch(&e->hash); /* hash, links */
 	}
-}
-
-static inline bool hint_is(const om_flow_table *t, unsigned i, const uint64_t *w, unsigned nw)
-{
-	if (t->hint[i].nw != nw)
-		return false;
-	for (unsigned j = 0; j < nw; j++)
-		if (t->hint[i].w[j] != w[j])
-			return false;
-	return true;
 }
 
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
@@ -820,15 +804,16 @@ om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 	unsigned nw = key_words(&k, w);
 	uint32_t h;
 	/* equal words are an equal key (key_words is one-to-one) */
-	if (hint_is(t, t->hint_last ^ 1, w, nw)) {
-		h = t->hint[t->hint_last ^ 1].hash;
-		t->probe.hints++;
-	} else if (hint_is(t, t->hint_last, w, nw)) {
-		h = t->hint[t->hint_last].hash;
+	bool same = t->hint_nw == nw;
+	for (unsigned i = 0; same && i < nw; i++)
+		same = t->hint_w[i] == w[i];
+	if (same) {
+		h = t->hint_hash;
 		t->probe.hints++;
 	} else {
 		h = (uint32_t)om_siphash_words(&t->key, w, nw);
 	}
+	t->hint_nw = 0;
 	struct flow_entry **b = bucket_of(t, h);
 	struct flow_entry *e, *lru = NULL;
 	om_flow *f = NULL;

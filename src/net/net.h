@@ -69,11 +69,6 @@ om_pcap *om_pcap_close(om_pcap *p);
  * file must not be truncated while it is read. */
 typedef struct om_pcap_span om_pcap_span;
 om_pcap_span *om_pcap_current_span(om_pcap *p);
-/* The record om_pcap_next will return next, without taking it: its data
- * and captured length, when it is in the current window of a mapped
- * capture (then the pointer is the one om_pcap_next returns); false
- * otherwise (libpcap mode, the end, a damaged record, another window). */
-bool om_pcap_peek(const om_pcap *p, const uint8_t **ret_data, uint32_t *ret_caplen);
 void om_pcap_span_ref(om_pcap_span *s);
 void om_pcap_span_unref(om_pcap_span *s);
 /* true if [p, p + n) lies inside the window's mapping */
@@ -526,14 +521,13 @@ om_flow_table *om_flow_table_free(om_flow_table *t); /* ends nothing: call flush
  * (OM_FLOW_END_EVICTED). Returns NULL only for packets without an IP layer. */
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir);
 
-/* Starts a lookup early: from a packet as om_decode_peek leaves it,
+/* Starts the next lookup early: from a packet as om_decode_peek leaves it,
  * computes its key's bucket hash and asks the CPU for the bucket, so that
- * the load overlaps other work before om_flow_get. The table keeps the last
- * two such hashes; om_flow_get takes one when its packet has the same key
- * and computes its own otherwise, so results never depend on them.
- * om_flow_prefetch_entry asks for the first entry of the bucket of the
- * om_flow_prefetch before the last one (whose bucket load has had time to
- * arrive). Only the thread that owns the table may call them. */
+ * the load overlaps the work before om_flow_get (the full decode). The next
+ * om_flow_get of the table (only the next) takes the hash when its packet
+ * has the same key and computes its own otherwise; results never depend on
+ * it. om_flow_prefetch_entry then asks for the first entry of that bucket.
+ * Only the thread that owns the table may call them. */
 void om_flow_prefetch(om_flow_table *t, const om_packet *p);
 void om_flow_prefetch_entry(om_flow_table *t);
 /* Ends flows whose timeout has passed at capture time now. Cheap to call

@@ -247,21 +247,6 @@ static int mapped_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint3
 	return 1;
 }
 
-bool om_pcap_peek(const om_pcap *p, const uint8_t **ret_data, uint32_t *ret_caplen)
-{
-	const om_pcap_span *s = p->span;
-	if (p->h || p->failed || !s || p->pos < s->off || p->pos >= s->off + WINDOW ||
-	    p->size - p->pos < 16)
-		return false;
-	const uint8_t *h = s->base + (p->pos - s->off);
-	uint32_t cl = rd32(h + 8, p->swapped);
-	if (cl > MAX_CAPLEN || p->size - p->pos - 16 < cl)
-		return false; /* om_pcap_next will say why */
-	*ret_data = h + 16;
-	*ret_caplen = cl;
-	return true;
-}
-
 int om_pcap_next(om_pcap *p, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen, om_usec *ts,
                  char *err, size_t errlen)
 {
