@@ -771,13 +771,13 @@ static int pf_build_sel(om_detect *d, struct dt_pf *pf, const struct pf_sel *s, 
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_lit_multi(pats, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &pf->db,
 		                         &ce) != HS_SUCCESS) {
-			snprintf(err, errlen, "hyperscan: %s",
+			snprintf(err, errlen, om_tr("err.detect.hs_compile"),
 			         ce && ce->message ? ce->message : "?");
 			if (ce)
 				hs_free_compile_error(ce);
 			rc = -EINVAL;
 		} else if (hs_alloc_scratch(pf->db, &d->proto_scratch) != HS_SUCCESS) {
-			snprintf(err, errlen, "hyperscan: no memory for scratch");
+			snprintf(err, errlen, "%s", om_tr("err.detect.hs_scratch"));
 			rc = -ENOMEM;
 		}
 	}

@@ -15,6 +15,7 @@
  * iptables-nft NFQUEUE target (xt_NFQUEUE) may still work. om_fw_probe_queue
  * tries both in a scratch table and says which one is used. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <spawn.h>
@@ -176,32 +177,9 @@ static int nft_run(const char *cmds, char *err, size_t errlen)
 }
 
 /* Runs prog (iptables-nft or ip6tables-nft) with args; returns its exit
- * status or -errno. */
-static int run_prog(const char *prog, const char *const *args)
-{
-	const char *argv[24] = {prog};
-	size_t n = 1;
-	for (; args[n - 1] && n < 23; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
-	int r = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -r;
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
-}
-
-/* As run_prog, with the program's standard output in out (at most outlen - 1
- * bytes kept, NUL-terminated). */
+ * status or -errno. Its standard output is kept in out (at most outlen - 1
+ * bytes, NUL-terminated; out may be NULL when outlen is 0), its errors are
+ * dropped. */
 static int run_prog_out(const char *prog, const char *const *args, char *out, size_t outlen)
 {
 	const char *argv[24] = {prog};
@@ -210,7 +188,7 @@ static int run_prog_out(const char *prog, const char *const *args, char *out, si
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
 	int p[2];
-	if (pipe(p) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0) /* no other child inherits it */
 		return -errno;
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
@@ -247,6 +225,11 @@ static int run_prog_out(const char *prog, const char *const *args, char *out, si
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+}
+
+static int run_prog(const char *prog, const char *const *args)
+{
+	return run_prog_out(prog, args, NULL, 0);
 }
 
 static int run_iptables(const char *const *args)

@@ -211,6 +211,10 @@ int ws_login(ws_scan *s)
 		return 0;
 	ws_req r = {.url = o->login_url, .method = "GET"};
 	int rc = ws_http_run(s->http, &r, 1, 1);
+	if (rc == -EINTR) { /* stopped: no error of the site's */
+		ws_req_free(&r);
+		return rc;
+	}
 	if (rc < 0 || !r.done || r.status != 200) {
 		ws_req_free(&r);
 		om_err("%s", om_tr("webscan.err.login_page"));
@@ -274,6 +278,8 @@ int ws_login(ws_scan *s)
 		             strcasestr(lr.body.data, "type=password");
 	}
 	ws_req_free(&lr);
+	if (rc == -EINTR)
+		return rc;
 	if (!ok || form_again) {
 		om_err("%s", om_tr("webscan.err.login_failed"));
 		return -EACCES;
@@ -517,19 +523,25 @@ int om_webscan_run(const om_webscan_opts *o, enum om_lang lang, char *err, size_
 		goto out;
 	if (o->login_url) {
 		r = ws_login(s);
-		if (r < 0) {
+		if (r == -EINTR) {
+			/* stopped while logging in: the result says so (nothing
+			 * was checked) */
+			s->stopped = true;
+		} else if (r < 0) {
 			snprintf(err, errlen, om_msg(lang, "webscan.err.login"), o->login_url);
 			goto out;
 		}
 	}
-	if (o->baseline && (r = ws_scan_tamper_begin(s, o->baseline, err, errlen)) < 0)
-		goto out;
-	r = ws_crawl(s);
-	ws_scan_tamper_end(s);
-	if (r == -EINTR)
-		s->stopped = true;
-	else if (r < 0)
-		goto fail;
+	if (!s->stopped) {
+		if (o->baseline && (r = ws_scan_tamper_begin(s, o->baseline, err, errlen)) < 0)
+			goto out;
+		r = ws_crawl(s);
+		ws_scan_tamper_end(s);
+		if (r == -EINTR)
+			s->stopped = true;
+		else if (r < 0)
+			goto fail;
+	}
 	if (!s->stopped) {
 		r = ws_check_points(s);
 		if (r == -EINTR)
