@@ -4,25 +4,22 @@
 #include <stdlib.h>
 
 #include "proto/digest.h"
+#include "proto/internal.h"
 
 static const EVP_MD *mds[PROTO_MD_N];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* each thread's contexts for proto_digest, made at its first call and
  * freed when it exits: a one-shot EVP_Digest made and freed a context
  * (and the implementation's state inside it) every time */
-static pthread_key_t ctx_key;
-static bool ctx_key_ok;
-
 struct ctxs {
 	EVP_MD_CTX *c[PROTO_MD_N];
 };
 
-static void ctxs_free(void *p)
+static void ctxs_release(void *p)
 {
 	struct ctxs *x = p;
 	for (int k = 0; k < PROTO_MD_N; k++)
 		EVP_MD_CTX_free(x->c[k]);
-	free(x);
 }
 
 static void fetch_all(void)
@@ -33,7 +30,6 @@ static void fetch_all(void)
 		EVP_MD *m = EVP_MD_fetch(NULL, names[k], NULL);
 		mds[k] = m ? m : builtin[k]; /* kept for the process's life */
 	}
-	ctx_key_ok = pthread_key_create(&ctx_key, ctxs_free) == 0;
 }
 
 const EVP_MD *proto_md(enum proto_md k)
@@ -45,18 +41,9 @@ const EVP_MD *proto_md(enum proto_md k)
 /* This thread's context for digest k, or NULL (then a one-shot digest). */
 static EVP_MD_CTX *thread_ctx(enum proto_md k)
 {
-	if (!ctx_key_ok)
+	struct ctxs *x = proto_thread_block(PROTO_THREAD_DIGEST, sizeof(*x), ctxs_release);
+	if (!x)
 		return NULL;
-	struct ctxs *x = pthread_getspecific(ctx_key);
-	if (!x) {
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			return NULL;
-		if (pthread_setspecific(ctx_key, x) != 0) {
-			free(x);
-			return NULL;
-		}
-	}
 	if (!x->c[k])
 		x->c[k] = EVP_MD_CTX_new();
 	return x->c[k];

@@ -379,6 +379,9 @@ om_file *proto_file_open(om_flow *f, int dir, const char *app_proto, const uint8
 	file->info.file_id = (uint32_t)file->seq;
 	file->info.tx_id = tx_id;
 	file->info.state = OM_FILE_OPEN;
+	/* without libmagic there is nothing to type: the first bytes are not
+	 * kept (a 4 KiB copy per file) */
+	file->typed = !fw->magic;
 	if (c->hash) {
 		for (int i = 0; i < 3; i++) {
 			if (!file->mdc[i])

@@ -234,6 +234,25 @@ static int on_log(htp_log_t *log)
  * every entry: a name of another length can only match when it is longer
  * (libhtp's compare skips NUL bytes in it), and one of the same length
  * matches when its bytes do, without case (a NUL never matches). */
+/* whether header name key is name (lower case, k bytes): compared
+ * without case, and, when key is longer, also without its NUL bytes */
+static bool name_is(const bstr *key, const char *name, size_t k)
+{
+	if (bstr_len(key) < k)
+		return false;
+	if (bstr_len(key) > k)
+		return bstr_cmp_c_nocasenorzero(key, name) == 0;
+	const uint8_t *p = bstr_ptr(key);
+	for (size_t c = 0; c < k; c++) {
+		uint8_t a = p[c];
+		if (a >= 'A' && a <= 'Z')
+			a = (uint8_t)(a + 32);
+		if (a != (uint8_t)name[c])
+			return false;
+	}
+	return true;
+}
+
 static const htp_header_t *header(htp_table_t *t, const char *name)
 {
 	if (!t)
@@ -242,25 +261,33 @@ static const htp_header_t *header(htp_table_t *t, const char *name)
 	for (size_t i = 0; i < n; i++) {
 		bstr *key = NULL;
 		htp_header_t *h = htp_table_get_index(t, i, &key);
-		if (!key || bstr_len(key) < k)
-			continue;
-		const uint8_t *p = bstr_ptr(key);
-		bool eq;
-		if (bstr_len(key) == k) {
-			eq = true;
-			for (size_t c = 0; c < k && eq; c++) {
-				uint8_t a = p[c];
-				if (a >= 'A' && a <= 'Z')
-					a = (uint8_t)(a + 32);
-				eq = a == (uint8_t)name[c];
-			}
-		} else {
-			eq = bstr_cmp_c_nocasenorzero(key, name) == 0;
-		}
-		if (eq)
+		if (key && name_is(key, name, k))
 			return h;
 	}
 	return NULL;
+}
+
+/* The first header of each of the n names (lower case) in t, as header()
+ * finds them, in one pass over t; ret[i] NULL where there is none. */
+static void headers(htp_table_t *t, const char *const *names, size_t n, const htp_header_t **ret)
+{
+	size_t len[8], left = n;
+	for (size_t k = 0; k < n; k++) {
+		ret[k] = NULL;
+		len[k] = strlen(names[k]);
+	}
+	size_t tn = t ? htp_table_size(t) : 0;
+	for (size_t i = 0; i < tn && left; i++) {
+		bstr *key = NULL;
+		htp_header_t *h = htp_table_get_index(t, i, &key);
+		if (!key)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (!ret[k] && name_is(key, names[k], len[k])) {
+				ret[k] = h;
+				left--;
+			}
+	}
 }
 
 static void json_bstr(om_json *j, const char *key, const bstr *b)
@@ -272,6 +299,12 @@ static void json_bstr(om_json *j, const char *key, const bstr *b)
 static void json_header(om_json *j, const char *key, htp_table_t *t, const char *name)
 {
 	const htp_header_t *h = header(t, name);
+	if (h && h->value)
+		json_bstr(j, key, h->value);
+}
+
+static void json_hvalue(om_json *j, const char *key, const htp_header_t *h)
+{
 	if (h && h->value)
 		json_bstr(j, key, h->value);
 }
@@ -380,8 +413,13 @@ static void http_members(om_json *j, htp_tx_t *tx, bool at_open)
 	if (tx->request_port_number >= 0)
 		om_json_u64(j, "http_port", (uint64_t)tx->request_port_number);
 	json_bstr(j, "url", tx->request_uri);
-	json_header(j, "http_user_agent", tx->request_headers, "user-agent");
-	const htp_header_t *ct = header(tx->response_headers, "content-type");
+	static const char *const req_names[] = {"user-agent", "referer"};
+	static const char *const res_names[] = {"content-type", "content-range", "location"};
+	const htp_header_t *rq[2], *rs[3];
+	headers(tx->request_headers, req_names, 2, rq);
+	headers(tx->response_headers, res_names, 3, rs);
+	json_hvalue(j, "http_user_agent", rq[0]);
+	const htp_header_t *ct = rs[0];
 	if (ct && ct->value) {
 		const uint8_t *p = bstr_ptr(ct->value);
 		size_t n = bstr_len(ct->value), k = 0;
@@ -389,7 +427,7 @@ static void http_members(om_json *j, htp_tx_t *tx, bool at_open)
 			k++;
 		om_json_strn(j, "http_content_type", (const char *)p, k);
 	}
-	const htp_header_t *cr = header(tx->response_headers, "content-range");
+	const htp_header_t *cr = rs[1];
 	if (cr && cr->value) {
 		om_json_obj_open(j, "content_range");
 		json_bstr(j, "raw", cr->value);
@@ -404,7 +442,7 @@ static void http_members(om_json *j, htp_tx_t *tx, bool at_open)
 		}
 		om_json_obj_close(j);
 	}
-	json_header(j, "http_refer", tx->request_headers, "referer");
+	json_hvalue(j, "http_refer", rq[1]);
 	json_bstr(j, "http_method", tx->request_method);
 	json_bstr(j, "protocol", tx->request_protocol);
 	/* a file opened while the server had sent only "100 Continue" has no
@@ -415,7 +453,7 @@ static void http_members(om_json *j, htp_tx_t *tx, bool at_open)
 		om_json_u64(j, "status", (uint64_t)tx->response_status_number);
 	else if (tx->response_status && !interim)
 		json_bstr(j, "status_string", tx->response_status);
-	json_header(j, "redirect", tx->response_headers, "location");
+	json_hvalue(j, "redirect", rs[2]);
 	/* Suricata writes fileinfo when the file closes, with the body's
 	 * final length; ours is written when it opens (the file interface
 	 * keeps the context from then): the announced Content-Length, which

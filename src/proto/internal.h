@@ -54,6 +54,22 @@ void proto_files_fini(om_proto *p);
 int proto_files_worker_init(struct om_proto_worker *w);
 void proto_files_worker_fini(struct om_proto_worker *w);
 
+/* ---- per-thread blocks --------------------------------------------------------- */
+/* What a parser keeps per thread beside its flows (freed decoders for the
+ * next ones, digest contexts): one slot each. */
+enum proto_thread_slot {
+	PROTO_THREAD_DIGEST = 0,
+	PROTO_THREAD_TLS,
+	PROTO_THREAD_MIME,
+	PROTO_THREAD_N
+};
+/* This thread's block of slot, made zeroed (size bytes) at the thread's
+ * first call; when the thread exits, release (when not NULL) is given the
+ * block to free what it holds, then the block itself is freed. Every call
+ * for one slot passes the same size and release. NULL when it cannot be
+ * made (out of memory): the caller goes on without it. */
+void *proto_thread_block(enum proto_thread_slot slot, size_t size, void (*release)(void *));
+
 /* ---- events ---------------------------------------------------------------- */
 /* Hands one record to the engine's sink (nothing when the flow's worker has
  * no proto worker: a unit test without a sink). */

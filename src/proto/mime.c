@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/internal.h"
 #include "proto/mime.h"
 
 #define ARENA_MAX 16384u   /* decoded header strings and attachment names */
@@ -67,7 +69,7 @@ struct conv {
 };
 
 struct urlset {
-	char buf[URLS_MAX];
+	char *buf; /* URLS_MAX bytes: the decoder's url_buf[] */
 	size_t used;
 	uint32_t *off, *len;
 	uint32_t n;
@@ -102,8 +104,6 @@ struct mime {
 	bool top;       /* the header block being read is the message's own */
 	struct part cur;
 	enum where where;
-	/* the boundaries of the open multiparts, outermost first */
-	char bounds[DEPTH_HARD][BOUNDARY_MAX];
 	uint8_t bound_len[DEPTH_HARD];
 	unsigned nbounds;
 	unsigned rfc822; /* message/rfc822 nesting inside the current part */
@@ -114,18 +114,13 @@ struct mime {
 	bool pending_nl, pending_cr; /* the line break before the next body line */
 	uint8_t b64[4];
 	unsigned nb64;
-	/* decoded base64 bytes not yet given out: given out when full, at the
-	 * end of each mime_feed and before the part ends */
-	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
 	size_t b64out_len;
 	bool b64_bad, qp_bad;
 	struct conv conv;
 	/* URL candidate */
-	char token[TOKEN_MAX];
 	size_t token_len;
 	bool token_long;
 	/* results */
-	char arena[ARENA_MAX];
 	size_t arena_len;
 	uint32_t hf_off[HF_N], hf_len[HF_N];
 	bool hf_set[HF_N];
@@ -138,7 +133,6 @@ struct mime {
 	uint32_t eve_part; /* first of the current part's entries in eve */
 	uint32_t eve_top;  /* entries of the message's own (top-level) body */
 	bool top_body;     /* the current body is the top-level one */
-	char etoken[TOKEN_MAX];
 	size_t etoken_len;
 	bool arena_full;
 	bool partial;
@@ -150,6 +144,18 @@ struct mime {
 	uint8_t *heads; /* MIME_HEAD_MAX per listed attachment, up to HEADS_KEPT of them */
 	uint32_t *head_len;
 	int cur_att; /* the listed attachment being read, or -1 */
+	/* ---- the large buffers, last: a reused decoder clears only what comes
+	 * before them (each is read only up to its length member above) */
+	/* the boundaries of the open multiparts (bound_len, nbounds), outermost
+	 * first */
+	char bounds[DEPTH_HARD][BOUNDARY_MAX];
+	/* decoded base64 bytes not yet given out (b64out_len): given out when
+	 * full, at the end of each mime_feed and before the part ends */
+	uint8_t b64out[B64OUT_MAX + 4]; /* + 4: a quantum is stored as a word */
+	char token[TOKEN_MAX];          /* URL candidate (token_len) */
+	char etoken[TOKEN_MAX];         /* Suricata's URL candidate (etoken_len) */
+	char arena[ARENA_MAX];          /* decoded header strings and names (arena_len) */
+	char url_buf[2][URLS_MAX];      /* all.buf and eve.buf (up to their used) */
 };
 #define HEADS_KEPT 16u
 
@@ -223,6 +229,74 @@ static void b64pair_init(void)
 		b64pair[i] = (uint16_t)((a | b) & 0x80 ? B64PAIR_BAD : a << 6 | b);
 	}
 }
+
+/* Eight quanta (32 digits, 24 bytes) at a time with AVX2 where the CPU has
+ * it: b64_runs decodes whole runs of 32 digits from src into o and returns
+ * how many runs it took, stopping before the first run with a byte that
+ * is not a digit (white space, '=', a stray byte: left to the per-quantum
+ * path). It writes 4 bytes past the last run's 24 (o must have room). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static size_t b64_runs_avx2(const uint8_t *src, size_t runs,
+                                                            uint8_t *o)
+{
+	/* a digit's value is the byte plus an offset that depends on its
+	 * range: A-Z -65, a-z -71, 0-9 +4, '+' +19, '/' +16; a byte in none
+	 * of them (also every byte >= 0x80, negative as a signed byte) stops */
+	const __m256i pack1 = _mm256_set1_epi32(0x01400140); /* a * 64 + b */
+	const __m256i pack2 = _mm256_set1_epi32(0x00011000); /* ab * 4096 + cd */
+	const __m256i order =
+	    _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2, 1, 0, 6, 5,
+	                     4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+	size_t r = 0;
+	for (; r < runs; r++, src += 32, o += 24) {
+		__m256i in = _mm256_loadu_si256((const __m256i *)src);
+		__m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(in, _mm256_set1_epi8('A' - 1)),
+		                              _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), in));
+		__m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(in, _mm256_set1_epi8('a' - 1)),
+		                              _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), in));
+		__m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(in, _mm256_set1_epi8('0' - 1)),
+		                              _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), in));
+		__m256i pl = _mm256_cmpeq_epi8(in, _mm256_set1_epi8('+'));
+		__m256i sl = _mm256_cmpeq_epi8(in, _mm256_set1_epi8('/'));
+		__m256i ok = _mm256_or_si256(_mm256_or_si256(up, lo), _mm256_or_si256(dg, pl));
+		ok = _mm256_or_si256(ok, sl);
+		if ((uint32_t)_mm256_movemask_epi8(ok) != 0xffffffffu)
+			break;
+		__m256i off = _mm256_and_si256(up, _mm256_set1_epi8(-65));
+		off = _mm256_or_si256(off, _mm256_and_si256(lo, _mm256_set1_epi8(-71)));
+		off = _mm256_or_si256(off, _mm256_and_si256(dg, _mm256_set1_epi8(4)));
+		off = _mm256_or_si256(off, _mm256_and_si256(pl, _mm256_set1_epi8(19)));
+		off = _mm256_or_si256(off, _mm256_and_si256(sl, _mm256_set1_epi8(16)));
+		__m256i v = _mm256_add_epi8(in, off);
+		/* per quantum of digits a b c d (one 32-bit word): 24 bits, its
+		 * three bytes first in each 128-bit half */
+		v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, pack1), pack2);
+		v = _mm256_shuffle_epi8(v, order);
+		_mm_storeu_si128((__m128i *)o, _mm256_castsi256_si128(v));
+		_mm_storeu_si128((__m128i *)(o + 12), _mm256_extracti128_si256(v, 1));
+	}
+	return r;
+}
+
+static int b64_avx2 = -1; /* -1: not yet asked (a race writes the same value) */
+
+static size_t b64_runs(const uint8_t *src, size_t runs, uint8_t *o)
+{
+	if (b64_avx2 < 0)
+		b64_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return b64_avx2 ? b64_runs_avx2(src, runs, o) : 0;
+}
+#else
+static size_t b64_runs(const uint8_t *src, size_t runs, uint8_t *o)
+{
+	(void)src;
+	(void)runs;
+	(void)o;
+	return 0;
+}
+#endif
 
 /* ---- charsets ---------------------------------------------------------------- */
 
@@ -1132,7 +1206,11 @@ static void body_line(mime *m, const uint8_t *l, size_t n, bool cr, bool nl)
 				if (q > room)
 					q = room;
 				const uint8_t *src = l + i;
-				size_t k = 0;
+				/* runs of eight quanta, then one by one (writes up
+				 * to 4 bytes past the output: b64out has room) */
+				size_t k = 8 * b64_runs(src, q / 8, o + ol);
+				src += 4 * k;
+				ol += 3 * k;
 				for (; k < q; k++, src += 4) {
 					uint32_t hi = b64pair[src[0] | (unsigned)src[1] << 8],
 					         lo = b64pair[src[2] | (unsigned)src[3] << 8];
@@ -1322,42 +1400,19 @@ struct spares {
 	mime *m[SPARES_MAX];
 	unsigned n;
 };
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-
 static void destroy(mime *m);
 
-static void spare_dtor(void *p);
-
-static void spare_init(void)
-{
-	if (pthread_key_create(&spare_key, spare_dtor) != 0)
-		spare_key = (pthread_key_t)-1;
-}
-
-static void spare_dtor(void *p)
+static void spares_release(void *p)
 {
 	struct spares *sp = p;
 	for (unsigned i = 0; i < sp->n; i++)
 		destroy(sp->m[i]);
-	free(sp);
 }
 
 /* this thread's spares (made at the first call), or NULL */
 static struct spares *thread_spares(void)
 {
-	pthread_once(&spare_once, spare_init);
-	if (spare_key == (pthread_key_t)-1)
-		return NULL;
-	struct spares *sp = pthread_getspecific(spare_key);
-	if (!sp) {
-		sp = calloc(1, sizeof(*sp));
-		if (sp && pthread_setspecific(spare_key, sp) != 0) {
-			free(sp);
-			sp = NULL;
-		}
-	}
-	return sp;
+	return proto_thread_block(PROTO_THREAD_MIME, sizeof(struct spares), spares_release);
 }
 
 static bool same_limits(const struct mime_limits *a, const struct mime_limits *b)
@@ -1368,28 +1423,27 @@ static bool same_limits(const struct mime_limits *a, const struct mime_limits *b
 	       a->max_text == b->max_text;
 }
 
-/* A spare decoder made like new: every member zero but its buffers, the
- * calloc'ed ones cleared again. */
+/* A spare decoder made like new: every member zero but its buffers (those
+ * of the attachments' names and the URLs are read only up to natt and n,
+ * the heads' lengths are cleared again). */
 static mime *reuse(mime *m, const struct mime_limits *lim)
 {
 	uint8_t *line = m->line, *field = m->field, *heads = m->heads;
 	uint32_t *att_off = m->att_off, *att_len = m->att_len, *head_len = m->head_len;
 	uint32_t *u_off[2] = {m->all.off, m->eve.off}, *u_len[2] = {m->all.len, m->eve.len};
 	char *hdr = m->hdr, *kept = m->kept;
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct mime, bounds)); /* the buffers after it are not read
+	                                                 before they are written */
 	m->lim = *lim;
 	m->line = line;
 	m->field = field;
 	m->att_off = att_off;
 	m->att_len = att_len;
-	memset(att_off, 0, lim->max_parts * sizeof(uint32_t));
-	memset(att_len, 0, lim->max_parts * sizeof(uint32_t));
 	for (int k = 0; k < 2; k++) {
 		struct urlset *u = k ? &m->eve : &m->all;
+		u->buf = m->url_buf[k];
 		u->off = u_off[k];
 		u->len = u_len[k];
-		memset(u->off, 0, (lim->max_urls + 1) * sizeof(uint32_t));
-		memset(u->len, 0, (lim->max_urls + 1) * sizeof(uint32_t));
 	}
 	m->hdr = hdr;
 	m->kept = kept;
@@ -1431,6 +1485,7 @@ mime *mime_new(const struct mime_limits *l, const struct mime_ops *ops, void *us
 		m->att_len = calloc(m->lim.max_parts, sizeof(uint32_t));
 		for (int k = 0; k < 2; k++) {
 			struct urlset *u = k ? &m->eve : &m->all;
+			u->buf = m->url_buf[k];
 			u->off = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
 			u->len = calloc(m->lim.max_urls + 1, sizeof(uint32_t));
 		}

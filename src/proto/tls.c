@@ -6,7 +6,6 @@
  * (or the flow ends first) and then bypasses the encrypted stream. See
  * docs/proto-tls.md. */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,10 +132,6 @@ struct info_spares {
 	struct tls_info *x[INFO_SPARES];
 	unsigned n;
 };
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static bool spare_ok;
-
 static void info_destroy(struct tls_info *x)
 {
 	if (!x)
@@ -146,33 +141,16 @@ static void info_destroy(struct tls_info *x)
 	free(x);
 }
 
-static void spares_free(void *p)
+static void spares_release(void *p)
 {
 	struct info_spares *sp = p;
 	for (unsigned i = 0; i < sp->n; i++)
 		info_destroy(sp->x[i]);
-	free(sp);
-}
-
-static void spare_init(void)
-{
-	spare_ok = pthread_key_create(&spare_key, spares_free) == 0;
 }
 
 static struct info_spares *thread_spares(void)
 {
-	pthread_once(&spare_once, spare_init);
-	if (!spare_ok)
-		return NULL;
-	struct info_spares *sp = pthread_getspecific(spare_key);
-	if (!sp) {
-		sp = calloc(1, sizeof(*sp));
-		if (sp && pthread_setspecific(spare_key, sp) != 0) {
-			free(sp);
-			sp = NULL;
-		}
-	}
-	return sp;
+	return proto_thread_block(PROTO_THREAD_TLS, sizeof(struct info_spares), spares_release);
 }
 
 /* A zeroed tls_info (a spare's fingerprints buffer kept, its flags zeroed

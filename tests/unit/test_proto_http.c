@@ -456,6 +456,43 @@ static void test_dup_cl_folding(void **state)
 	free(eve);
 }
 
+/* The record's headers found in any order and case, names as long as a
+ * wanted one but different not taken (request: Referer before User-Agent;
+ * response: Location, Content-Range and Content-Type in reverse order of
+ * the record's members), in the http record and in fileinfo's. */
+static void test_header_order(void **state)
+{
+	(void)state;
+	struct hcap c;
+	struct hsess s;
+	hcap_init(&c, T0);
+	hsess_open(&s, &c, 40021, 80);
+	hsess_str(&s, 0,
+	          "GET /o HTTP/1.1\r\nREFERER: http://r.example/\r\nHost: h\r\n"
+	          "User-Agenx: no\r\nuser-AGENT: ua/2\r\n\r\n",
+	          1460);
+	hsess_str(&s, 1,
+	          "HTTP/1.1 206 Partial Content\r\nLocaTion: /l\r\nLocatiom: no\r\n"
+	          "Content-Range: bytes 0-3/10\r\ncontent-type: a/b; x=y\r\n"
+	          "Content-Length: 4\r\n\r\nabcd",
+	          1460);
+	hsess_close(&s);
+	char *eve = run(&c);
+	assert_int_equal(count(eve, HTTP,
+	                       "\"http\":{\"hostname\":\"h\",\"url\":\"/o\","
+	                       "\"http_user_agent\":\"ua/2\",\"http_content_type\":\"a/b\","
+	                       "\"content_range\":{\"raw\":\"bytes 0-3/10\",\"start\":0,\"end\":3,"
+	                       "\"size\":10},\"http_refer\":\"http://r.example/\","
+	                       "\"http_method\":\"GET\",\"protocol\":\"HTTP/1.1\",\"status\":206,"
+	                       "\"redirect\":\"/l\",\"length\":4}",
+	                       NULL),
+	                 1);
+	assert_int_equal(count(eve, FILEINFO, "\"http_user_agent\":\"ua/2\"",
+	                       "\"http_refer\":\"http://r.example/\"", "\"redirect\":\"/l\"", NULL),
+	                 1);
+	free(eve);
+}
+
 /* HTTP/0.9: a request line without a version, the response without a
  * header; then more client data, which 0.9 does not allow. */
 static void test_http09(void **state)
@@ -1010,16 +1047,27 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keepalive),    cmocka_unit_test(test_segmentation),
-	    cmocka_unit_test(test_pipelined),    cmocka_unit_test(test_no_response),
-	    cmocka_unit_test(test_chunked),      cmocka_unit_test(test_gzip),
-	    cmocka_unit_test(test_gzip_bomb),    cmocka_unit_test(test_dup_cl_folding),
-	    cmocka_unit_test(test_http09),       cmocka_unit_test(test_multipart),
-	    cmocka_unit_test(test_range),        cmocka_unit_test(test_connect_upgrade),
-	    cmocka_unit_test(test_header_limit), cmocka_unit_test(test_body_accessor),
-	    cmocka_unit_test(test_observer),     cmocka_unit_test(test_observer_no_bodies),
-	    cmocka_unit_test(test_gap),          cmocka_unit_test(test_max_tx),
-	    cmocka_unit_test(test_long_line),    cmocka_unit_test(test_fuzz_regressions),
+	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_segmentation),
+	    cmocka_unit_test(test_pipelined),
+	    cmocka_unit_test(test_no_response),
+	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_gzip),
+	    cmocka_unit_test(test_gzip_bomb),
+	    cmocka_unit_test(test_dup_cl_folding),
+	    cmocka_unit_test(test_header_order),
+	    cmocka_unit_test(test_http09),
+	    cmocka_unit_test(test_multipart),
+	    cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_connect_upgrade),
+	    cmocka_unit_test(test_header_limit),
+	    cmocka_unit_test(test_body_accessor),
+	    cmocka_unit_test(test_observer),
+	    cmocka_unit_test(test_observer_no_bodies),
+	    cmocka_unit_test(test_gap),
+	    cmocka_unit_test(test_max_tx),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_fuzz_regressions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
