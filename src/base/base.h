@@ -112,6 +112,11 @@ typedef struct om_hash_key {
  * cannot predict its output, so cannot choose inputs that meet in one bucket.
  * For every table whose keys come from packets. */
 uint64_t om_siphash(const om_hash_key *key, const void *p, size_t n);
+/* om_siphash of n whole 8-byte blocks given as words: the same value as
+ * om_siphash over the 8 * n bytes of w stored little-endian (so on every
+ * host the words are the message, not their memory image). For keys built
+ * in registers: no byte buffer, no tail. */
+uint64_t om_siphash_words(const om_hash_key *key, const uint64_t *w, size_t n);
 /* SipHash-2-4, the reference parameters (the published test vectors). */
 uint64_t om_siphash24(const om_hash_key *key, const void *p, size_t n);
 

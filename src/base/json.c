@@ -61,6 +61,44 @@ static inline bool room(const om_buf *b, size_t n)
 	return b->len + n < b->cap && b->len + n <= b->max;
 }
 
+/* memcpy for the short pieces of an event (keys, values, digits) without
+ * the call: two overlapping loads and stores cover every length from 4 to
+ * 32, all inside both buffers. n must be at most 32. */
+static inline void copy_le32(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n > 16 && n <= 32) {
+		uint64_t x[2], y[2];
+		memcpy(x, s, 16);
+		memcpy(y, s + n - 16, 16);
+		memcpy(d, x, 16);
+		memcpy(d + n - 16, y, 16);
+	} else if (n >= 4 && n < 8) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+/* The same for any length: longer ones go to memcpy. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+	if (n <= 32)
+		copy_le32(d, s, n);
+	else
+		memcpy(d, s, n);
+}
+
 /* om_buf_putc without the call, for the brackets and commas. */
 static inline void put1(om_buf *b, char c)
 {
@@ -106,7 +144,7 @@ static inline bool put_plain(om_buf *b, char pre, const char *s, size_t n, char 
 	if (pre)
 		*d++ = pre;
 	*d++ = '"';
-	memcpy(d, s, n);
+	copy_small(d, s, n);
 	d += n;
 	*d++ = '"';
 	if (post)
@@ -228,7 +266,7 @@ static inline void json_qkey(om_json *j, const char *qk, size_t qn)
 		char *d = b->data + b->len;
 		if (comma)
 			*d++ = ',';
-		memcpy(d, qk, qn);
+		copy_small(d, qk, qn);
 		d[qn] = '\0';
 		b->len = (size_t)(d + qn - b->data);
 		return;
@@ -310,15 +348,16 @@ void om_json_strn(om_json *j, const char *key, const char *val, size_t n)
 	om_json_escape(j->b, val, n);
 }
 
-/* Decimal digits of v into out; returns their number (at most 20). Two
+/* Decimal digits of v into out; returns their number (at most 20; the
+ * buffers are 32 bytes so that copy_small may take them whole). Two
  * digits a step, from the end. */
-static size_t u64_digits(uint64_t v, char out[24])
+static size_t u64_digits(uint64_t v, char out[32])
 {
 	static const char d2[] = "00010203040506070809101112131415161718192021222324"
 	                         "25262728293031323334353637383940414243444546474849"
 	                         "50515253545556575859606162636465666768697071727374"
 	                         "75767778798081828384858687888990919293949596979899";
-	char rev[24];
+	char rev[32];
 	char *p = rev + sizeof(rev);
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
@@ -333,18 +372,18 @@ static size_t u64_digits(uint64_t v, char out[24])
 		*--p = (char)('0' + v);
 	}
 	size_t n = (size_t)(rev + sizeof(rev) - p);
-	memcpy(out, p, n);
+	copy_le32(out, p, n);
 	return n;
 }
 
 void om_json_u64(om_json *j, const char *key, uint64_t v)
 {
-	char tmp[24];
+	char tmp[32];
 	size_t n = u64_digits(v, tmp);
 	json_key(j, key);
 	om_buf *b = j->b;
 	if (room(b, n)) {
-		memcpy(b->data + b->len, tmp, n);
+		copy_le32(b->data + b->len, tmp, n);
 		b->len += n;
 		b->data[b->len] = '\0';
 		return;
@@ -354,12 +393,12 @@ void om_json_u64(om_json *j, const char *key, uint64_t v)
 
 void om_json_ku64(om_json *j, const char *qk, size_t qn, uint64_t v)
 {
-	char tmp[24];
+	char tmp[32];
 	size_t n = u64_digits(v, tmp);
 	json_qkey(j, qk, qn);
 	om_buf *b = j->b;
 	if (room(b, n)) {
-		memcpy(b->data + b->len, tmp, n);
+		copy_le32(b->data + b->len, tmp, n);
 		b->len += n;
 		b->data[b->len] = '\0';
 		return;

@@ -117,6 +117,30 @@ uint64_t om_siphash(const om_hash_key *key, const void *p, size_t n)
 	return siphash_cd(key, p, n, 1, 3);
 }
 
+uint64_t om_siphash_words(const om_hash_key *key, const uint64_t *w, size_t n)
+{
+	struct sipstate s = {
+	    .v0 = key->k0 ^ 0x736f6d6570736575ULL,
+	    .v1 = key->k1 ^ 0x646f72616e646f6dULL,
+	    .v2 = key->k0 ^ 0x6c7967656e657261ULL,
+	    .v3 = key->k1 ^ 0x7465646279746573ULL,
+	};
+	for (size_t i = 0; i < n; i++) {
+		s.v3 ^= w[i];
+		sipround(&s);
+		s.v0 ^= w[i];
+	}
+	uint64_t last = (uint64_t)((n * 8) & 0xff) << 56;
+	s.v3 ^= last;
+	sipround(&s);
+	s.v0 ^= last;
+	s.v2 ^= 0xff;
+	sipround(&s);
+	sipround(&s);
+	sipround(&s);
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
 uint64_t om_siphash24(const om_hash_key *key, const void *p, size_t n)
 {
 	return siphash_cd(key, p, n, 2, 4);

@@ -1865,9 +1865,16 @@ static void reader_packet(struct engine *e, int linktype, const uint8_t *data, u
 	else
 		coverage_count(e);
 	if (decoded) {
-		scan_packet(e, &p);
 		if (e->nworkers > 1)
 			target = pair_hash(&p) % e->nworkers;
+		/* the reader runs its own share at once: start the flow lookup
+		 * now, so that the bucket load overlaps scan detection and
+		 * the full decode (a hint only: the lookup checks the key) */
+		if (target == 0)
+			om_flow_prefetch(e->w[0].ft, &p);
+		scan_packet(e, &p);
+		if (target == 0)
+			om_flow_prefetch_entry(e->w[0].ft);
 	}
 	struct rec rec = {.kind = REC_PACKET,
 	                  .caplen = caplen,

@@ -88,6 +88,11 @@ struct om_flow_table {
 	const om_usec *timeout; /* one of the two above */
 	om_flow_stats stats;
 	om_flow_probe_stats probe;
+	/* om_flow_prefetch: the key words and bucket hash of the packet seen
+	 * before its lookup, for the next om_flow_get only */
+	uint64_t hint_w[6];
+	uint32_t hint_hash;
+	uint8_t hint_nw; /* 0: none */
 };
 
 #define USEC_PER_SEC 1000000ULL
@@ -270,23 +275,51 @@ static uint64_t key_hash64(const om_hash_key *key, const struct pkey *k)
 	return om_siphash(key, buf, sizeof(buf));
 }
 
-/* The bucket hash of a canonical key. When both addresses are IPv4 (in
- * their mapped form) only their last four bytes are hashed: 23 bytes, three
- * SipHash blocks instead of six. The two forms have different lengths, which
- * SipHash takes in, and each is a one-to-one image of the key, so the
- * placement stays a keyed function of the whole key. */
+/* The bucket hash of a packet's key is om_siphash_words over these words:
+ * the key with the lower endpoint first, built without a byte buffer. When
+ * both addresses are IPv4 (in their mapped form) only their four bytes go
+ * in: 3 words (24 bytes) instead of 6 (48). The two forms have different
+ * lengths, which SipHash takes in, and each is a one-to-one image of the
+ * key, so the placement stays a keyed function of the whole key. Any total
+ * order of the endpoints does (only placement uses it): native words. */
 static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-#define KEYBUF_V4_LEN 23
-static uint32_t bucket_hash_of(const om_hash_key *key, const uint8_t buf[KEYBUF_LEN])
+_Static_assert(OM_VLAN_MAX == 3, "key_words packs three VLAN ids");
+static inline __attribute__((always_inline)) unsigned key_words(const struct pkey *k, uint64_t w[6])
 {
-	if (memcmp(buf, v4_prefix, 12) == 0 && memcmp(buf + 16, v4_prefix, 12) == 0) {
-		uint8_t c[KEYBUF_V4_LEN];
-		memcpy(c, buf + 12, 4);
-		memcpy(c + 4, buf + 28, 4);
-		memcpy(c + 8, buf + 32, KEYBUF_LEN - 32);
-		return (uint32_t)om_siphash(key, c, sizeof(c));
+	uint64_t a[2], b[2];
+	memcpy(a, k->a->b, 16);
+	memcpy(b, k->b->b, 16);
+	uint16_t pa = k->pa, pb = k->pb;
+	if (a[0] > b[0] || (a[0] == b[0] && (a[1] > b[1] || (a[1] == b[1] && pa > pb)))) {
+		uint64_t t0 = a[0], t1 = a[1];
+		a[0] = b[0];
+		a[1] = b[1];
+		b[0] = t0;
+		b[1] = t1;
+		uint16_t tp = pa;
+		pa = pb;
+		pb = tp;
 	}
-	return (uint32_t)om_siphash(key, buf, KEYBUF_LEN);
+	/* VLAN ids are 12 bits (packet_key masks them), the rest fits */
+	uint64_t w4 = (uint64_t)pa | (uint64_t)pb << 16 | (uint64_t)k->vlan[0] << 32 |
+	              (uint64_t)k->vlan[1] << 48;
+	uint64_t w5 = (uint64_t)k->vlan[2] | (uint64_t)k->proto << 16 | (uint64_t)k->tunnel << 32;
+	if (memcmp(k->a->b, v4_prefix, 12) == 0 && memcmp(k->b->b, v4_prefix, 12) == 0) {
+		uint32_t va, vb;
+		memcpy(&va, (const uint8_t *)a + 12, 4);
+		memcpy(&vb, (const uint8_t *)b + 12, 4);
+		w[0] = (uint64_t)va | (uint64_t)vb << 32;
+		w[1] = w4;
+		w[2] = w5;
+		return 3;
+	}
+	w[0] = a[0];
+	w[1] = a[1];
+	w[2] = b[0];
+	w[3] = b[1];
+	w[4] = w4;
+	w[5] = w5;
+	return 6;
 }
 
 /* Keyed with the process key (every thread agrees on it, no outsider knows
@@ -737,15 +770,50 @@ static uint64_t packet_bytes(const om_packet *p)
 	return p->wirelen;
 }
 
+void om_flow_prefetch(om_flow_table *t, const om_packet *p)
+{
+	t->hint_nw = 0;
+	if (p->ip_ver != 4 && p->ip_ver != 6)
+		return;
+	struct pkey k;
+	packet_key(p, &k, true);
+	unsigned nw = key_words(&k, t->hint_w);
+	t->hint_hash = (uint32_t)om_siphash_words(&t->key, t->hint_w, nw);
+	t->hint_nw = (uint8_t)nw;
+	__builtin_prefetch(bucket_of(t, t->hint_hash));
+}
+
+void om_flow_prefetch_entry(om_flow_table *t)
+{
+	if (!t->hint_nw)
+		return;
+	const struct flow_entry *e = *bucket_of(t, t->hint_hash);
+	if (e) {
+		__builtin_prefetch(e);        /* the key */
+		__builtin_prefetch(&e->hash); /* hash, links */
+	}
+}
+
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir)
 {
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return NULL;
 	struct pkey k;
 	packet_key(p, &k, true);
-	uint8_t kb[KEYBUF_LEN];
-	canon_key(k.a, k.pa, k.b, k.pb, k.proto, k.vlan, k.tunnel, kb);
-	uint32_t h = bucket_hash_of(&t->key, kb);
+	uint64_t w[6];
+	unsigned nw = key_words(&k, w);
+	uint32_t h;
+	/* equal words are an equal key (key_words is one-to-one) */
+	bool same = t->hint_nw == nw;
+	for (unsigned i = 0; same && i < nw; i++)
+		same = t->hint_w[i] == w[i];
+	if (same) {
+		h = t->hint_hash;
+		t->probe.hints++;
+	} else {
+		h = (uint32_t)om_siphash_words(&t->key, w, nw);
+	}
+	t->hint_nw = 0;
 	struct flow_entry **b = bucket_of(t, h);
 	struct flow_entry *e, *lru = NULL;
 	om_flow *f = NULL;

@@ -475,6 +475,7 @@ typedef struct om_flow_stats {
  * all of them, and the most visited in one. */
 typedef struct om_flow_probe_stats {
 	uint64_t lookups, compares, chain_max;
+	uint64_t hints; /* lookups whose bucket hash came from om_flow_prefetch */
 } om_flow_probe_stats;
 
 typedef struct om_flow_table om_flow_table;
@@ -519,6 +520,16 @@ om_flow_table *om_flow_table_free(om_flow_table *t); /* ends nothing: call flush
  * unestablished or closed flow, else the least recently used established one
  * (OM_FLOW_END_EVICTED). Returns NULL only for packets without an IP layer. */
 om_flow *om_flow_get(om_flow_table *t, const om_packet *p, int *ret_dir);
+
+/* Starts the next lookup early: from a packet as om_decode_peek leaves it,
+ * computes its key's bucket hash and asks the CPU for the bucket, so that
+ * the load overlaps the work before om_flow_get (the full decode). The next
+ * om_flow_get of the table (only the next) takes the hash when its packet
+ * has the same key and computes its own otherwise; results never depend on
+ * it. om_flow_prefetch_entry then asks for the first entry of that bucket.
+ * Only the thread that owns the table may call them. */
+void om_flow_prefetch(om_flow_table *t, const om_packet *p);
+void om_flow_prefetch_entry(om_flow_table *t);
 /* Ends flows whose timeout has passed at capture time now. Cheap to call
  * often: walks from the LRU end and stops at the first live flow. */
 void om_flow_table_expire(om_flow_table *t, om_usec now);

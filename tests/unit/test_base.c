@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -289,6 +290,46 @@ static void test_json_literal_keys(void **state)
 	}
 }
 
+/* Values and numbers of every length the short copies distinguish (0 to 3
+ * bytes one at a time, 4-7, 8-16, 17-32 two overlapping words, longer by
+ * memcpy), against the text built byte by byte here. */
+static void test_json_short_copies(void **state)
+{
+	(void)state;
+	char val[48], want[128];
+	for (size_t n = 0; n < sizeof(val); n++) {
+		for (size_t i = 0; i < n; i++)
+			val[i] = (char)('a' + (i * 7 + n) % 26);
+		val[n] = '\0';
+		om_buf b;
+		om_buf_init(&b, 4096);
+		om_json j;
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_json_kstr(&j, OM_JK("k"), val);
+		om_json_obj_close(&j);
+		snprintf(want, sizeof(want), "{\"k\":\"%s\"}", val);
+		assert_string_equal(om_buf_cstr(&b), want);
+		om_buf_free(&b);
+	}
+	uint64_t v = 0;
+	for (int digits = 1; digits <= 20; digits++) {
+		v = digits == 20 ? UINT64_MAX : v * 10 + (uint64_t)(digits % 10);
+		om_buf b;
+		om_buf_init(&b, 4096);
+		om_json j;
+		om_json_init(&j, &b);
+		om_json_obj_open(&j, NULL);
+		om_json_ku64(&j, OM_JK("a_key_of_twenty_bytes"), v);
+		om_json_u64(&j, "n", v);
+		om_json_obj_close(&j);
+		snprintf(want, sizeof(want),
+		         "{\"a_key_of_twenty_bytes\":%" PRIu64 ",\"n\":%" PRIu64 "}", v, v);
+		assert_string_equal(om_buf_cstr(&b), want);
+		om_buf_free(&b);
+	}
+}
+
 /* om_addr_str writes what inet_ntop writes, for chosen edge cases and for
  * addresses made of random words, many of them zero (every run of zeros,
  * embedded IPv4 forms). */
@@ -496,6 +537,19 @@ static void test_siphash(void **state)
 	assert_int_equal(om_siphash(&z, m, 39), 0x6c76b6d34bb6d26bULL);
 	/* the key matters */
 	assert_int_not_equal(om_siphash(&k, m, 39), om_siphash(&z, m, 39));
+	/* whole words: the same function as over their little-endian bytes
+	 * (om_siphash is checked against the vectors above) */
+	uint64_t w[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = 0;
+		for (int b = 0; b < 8; b++)
+			w[i] |= (uint64_t)m[8 * i + b] << (8 * b);
+	}
+	for (size_t n = 0; n <= 8; n++) {
+		assert_int_equal(om_siphash_words(&k, w, n), om_siphash(&k, m, 8 * n));
+		assert_int_equal(om_siphash_words(&z, w, n), om_siphash(&z, m, 8 * n));
+	}
+	assert_int_not_equal(om_siphash_words(&k, w, 3), om_siphash_words(&z, w, 3));
 
 	/* random keys: two draws differ; the process key is made once */
 	om_hash_key r1, r2;
@@ -516,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_json_hostile_bytes),
 	    cmocka_unit_test(test_json_fast_paths),
 	    cmocka_unit_test(test_json_literal_keys),
+	    cmocka_unit_test(test_json_short_copies),
 	    cmocka_unit_test(test_json_escape_words),
 	    cmocka_unit_test(test_cidr_contains_words),
 	    cmocka_unit_test(test_addr_cidr),

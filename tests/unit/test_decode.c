@@ -937,6 +937,55 @@ static void test_stats(void **state)
 	assert_null(om_decoder_free(NULL));
 }
 
+/* The reader starts each flow lookup from the light parse: for plain TCP and
+ * UDP over IPv4 and IPv6 its key is the full decode's, so the lookup takes
+ * the hint (a speed matter only: om_flow_get checks the key). */
+static void test_peek_key_is_decode_key(void **state)
+{
+	(void)state;
+	om_stream_callbacks cb = {0};
+	om_stream_ctx *st = om_stream_new(0, 1 << 20, &cb);
+	om_flow_config c = {.stream = st, .max_flows = 64, .timeout_new = 30,
+	                    .timeout_est = 300, .timeout_closed = 10, .timeout_udp = 60,
+	                    .timeout_icmp = 20};
+	om_flow_table *t = om_flow_table_new(&c);
+	assert_non_null(t);
+	for (int i = 0; i < 4; i++) {
+		pkt k = {0};
+		size_t at;
+		if (i < 2) {
+			eth(&k, 0x0800);
+			at = ip4(&k, i ? 17 : 6, NULL, 0, 77, 0);
+		} else {
+			eth(&k, 0x86dd);
+			at = ip6(&k, i == 3 ? 17 : 6);
+		}
+		if (i & 1)
+			udp(&k, 5353, 53, "q", 1);
+		else
+			tcp(&k, 3333, 25, 1, 0, OM_TH_SYN, 0, NULL, 0);
+		if (i < 2)
+			ip4_end(&k, at);
+		else
+			ip6_end(&k, at);
+		om_packet peek, full;
+		memset(&peek, 0, sizeof(peek));
+		peek.raw = k.b;
+		peek.caplen = (uint32_t)k.n;
+		peek.linktype = DLT_EN10MB;
+		full = peek;
+		assert_int_equal(om_decode_peek(&peek), 0);
+		assert_int_equal(om_decode(dec, &full), 0);
+		om_flow_prefetch(t, &peek);
+		int dir;
+		assert_non_null(om_flow_get(t, &full, &dir));
+		assert_int_equal(om_flow_table_probe(t)->hints, (uint64_t)i + 1);
+	}
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+	om_stream_free(st);
+}
+
 static void test_peek(void **state)
 {
 	(void)state;
@@ -2340,6 +2389,7 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_names),
 	    cmocka_unit_test(test_stats),
 	    cmocka_unit_test(test_peek),
+	    cmocka_unit_test(test_peek_key_is_decode_key),
 	    cmocka_unit_test(test_gre),
 	    cmocka_unit_test(test_pptp),
 	    cmocka_unit_test(test_erspan),

@@ -936,6 +936,58 @@ static void test_collision_flood(void **state)
 		assert_true(per[i] > N / 16 / 2 && per[i] < N / 16 * 2);
 }
 
+/* om_flow_prefetch: the next lookup takes the hash only for the same key,
+ * only once, and finds the same flows as without it. */
+static void test_prefetch_hint(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	om_flow_table *t = table(64, 0, &e);
+	const om_flow_probe_stats *ps = om_flow_table_probe(t);
+	int dir;
+	om_packet a = pkt(IPPROTO_UDP, 1, 1000, 2, 53, 0, SEC);
+	om_packet b = pkt(IPPROTO_UDP, 3, 1000, 2, 53, 0, SEC);
+	om_packet ar = pkt(IPPROTO_UDP, 2, 53, 1, 1000, 0, SEC + 1); /* a's answer */
+
+	om_flow_prefetch_entry(t); /* nothing asked for: nothing to do */
+	om_flow_prefetch(t, &a);
+	om_flow_prefetch_entry(t); /* an empty bucket */
+	om_flow *fa = om_flow_get(t, &a, &dir);
+	assert_non_null(fa);
+	assert_int_equal(ps->hints, 1);
+	assert_int_equal(fa->pkts[0], 1);
+
+	/* a hint for another key is not taken, and b still gets its own flow */
+	om_flow_prefetch(t, &a);
+	om_flow *fb = om_flow_get(t, &b, &dir);
+	assert_int_equal(ps->hints, 1);
+	assert_ptr_not_equal(fb, fa);
+	assert_int_equal(om_flow_table_stats(t)->created, 2);
+	/* ... and is gone after that lookup */
+	assert_ptr_equal(om_flow_get(t, &a, &dir), fa);
+	assert_int_equal(ps->hints, 1);
+
+	/* the reverse direction has the same key: the hint serves it */
+	om_flow_prefetch(t, &ar);
+	om_flow_prefetch_entry(t);
+	assert_ptr_equal(om_flow_get(t, &ar, &dir), fa);
+	assert_int_equal(dir, OM_DIR_TOCLIENT);
+	assert_int_equal(ps->hints, 2);
+	assert_int_equal(fa->pkts[0], 2);
+	assert_int_equal(fa->pkts[1], 1);
+
+	/* a packet without IP asks for nothing */
+	om_packet none;
+	memset(&none, 0, sizeof(none));
+	om_flow_prefetch(t, &a);
+	om_flow_prefetch(t, &none);
+	assert_ptr_equal(om_flow_get(t, &a, &dir), fa);
+	assert_int_equal(ps->hints, 2);
+	assert_int_equal(om_flow_table_stats(t)->created, 2);
+	om_flow_table_flush(t, OM_FLOW_END_SHUTDOWN);
+	om_flow_table_free(t);
+}
+
 /* At the chain cap the new flow ends the least recently used flow of its
  * chain; one bucket makes every flow share a chain. */
 static void test_chain_cap(void **state)
@@ -1534,6 +1586,7 @@ int main(void)
 	    cmocka_unit_test(test_with_stream),
 	    cmocka_unit_test(test_collision_flood),
 	    cmocka_unit_test(test_chain_cap),
+	    cmocka_unit_test(test_prefetch_hint),
 	    cmocka_unit_test(test_syn_flood_spares_established),
 	    cmocka_unit_test(test_emergency_mode),
 	    cmocka_unit_test(test_handles),
