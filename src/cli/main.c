@@ -599,6 +599,9 @@ static int cmd_inspect(struct cli *c, struct args *a)
 	struct guard_opts gopt = {wfdb, wfblock, wfallow, appctl};
 	if (guards_setup(c, tenant, &gopt, &wf, &use_wf, &ac, &use_ac) < 0)
 		goto out;
+	/* without the parsers nDPI's TLS and HTTP dissectors name those flows */
+	if (noapp)
+		ac.parsers_tls_http = false;
 	if (om_eve_open(ofile, c->cfg.engine.eve_rotate_bytes, c->cfg.engine.eve_rotate_daily, &eve,
 	                err, sizeof(err)) < 0) {
 		const char *why = reason_for(err, ofile);
