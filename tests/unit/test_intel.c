@@ -553,6 +553,46 @@ static const uint8_t *fake_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint3
 	return (const uint8_t *)t->ans[idx];
 }
 
+/* An intel observer's worker over a database written from b (freed here),
+ * with a flow and a DNS answer transaction to give it. */
+struct dns_obs {
+	char path[32];
+	struct seen s;
+	om_intel_matcher m;
+	om_proto_observer o;
+	void *w;
+	om_flow f;
+	struct fake_tx t;
+};
+
+static void dns_obs_open(struct dns_obs *x, om_intel_builder *b)
+{
+	memset(x, 0, sizeof(*x));
+	snprintf(x->path, sizeof(x->path), "/tmp/test_intel_dns_XXXXXX");
+	int fd = mkstemp(x->path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(om_intel_builder_write(b, x->path), 0);
+	om_intel_builder_free(b);
+	x->m = (om_intel_matcher){.min_confidence = 50, .cb = on_ev, .user = &x->s};
+	assert_int_equal(om_intel_live_open(x->path, 1, &x->m.live), 0);
+	om_intel_observer(&x->o, &x->m);
+	x->w = x->o.worker_new(x->o.user, 0);
+	assert_non_null(x->w);
+	x->f.last = 1000000;
+	x->t.tx.app_proto = "dns";
+	x->t.tx.dir = OM_DIR_TOCLIENT;
+	x->t.tx.progress = OM_TX_REQUEST | OM_TX_RESPONSE;
+	x->t.tx.buffer = fake_buffer;
+}
+
+static void dns_obs_close(struct dns_obs *x)
+{
+	x->o.worker_free(x->w, x->o.user);
+	om_intel_live_free(x->m.live);
+	unlink(x->path);
+}
+
 /* Answers are addresses when inet_pton takes them (dotted IPv4 without
  * leading zeros, IPv6) and names otherwise: an address in the database
  * matches as "dns.answer", a name shaped like an address is looked up as
@@ -560,32 +600,12 @@ static const uint8_t *fake_buffer(const om_proto_tx *tx, enum om_tx_buf b, uint3
 static void test_dns_answers(void **state)
 {
 	(void)state;
-	char p[] = "/tmp/test_intel_ans_XXXXXX";
-	int fd = mkstemp(p);
-	assert_true(fd >= 0);
-	close(fd);
 	om_intel_builder *b = mk();
 	assert_int_equal(add(b, OM_INTEL_IP, "203.0.113.7", "v4", 80, 0), 0);
 	assert_int_equal(add(b, OM_INTEL_IP, "2001:db8::7", "v6", 80, 0), 0);
 	assert_int_equal(add(b, OM_INTEL_DOMAIN, "c2.example", "name", 80, 0), 0);
-	assert_int_equal(om_intel_builder_write(b, p), 0);
-	om_intel_builder_free(b);
-	struct seen s;
-	memset(&s, 0, sizeof(s));
-	om_intel_matcher m = {.min_confidence = 50, .cb = on_ev, .user = &s};
-	assert_int_equal(om_intel_live_open(p, 1, &m.live), 0);
-	om_proto_observer o;
-	om_intel_observer(&o, &m);
-	void *w = o.worker_new(o.user, 0);
-	om_flow f;
-	memset(&f, 0, sizeof(f));
-	f.last = 1000000;
-	struct fake_tx t;
-	memset(&t, 0, sizeof(t));
-	t.tx.app_proto = "dns";
-	t.tx.dir = OM_DIR_TOCLIENT;
-	t.tx.progress = OM_TX_REQUEST | OM_TX_RESPONSE;
-	t.tx.buffer = fake_buffer;
+	struct dns_obs x;
+	dns_obs_open(&x, b);
 	static const struct {
 		const char *ans;
 		bool hit;
@@ -603,26 +623,24 @@ static void test_dns_answers(void **state)
 	    {"c2.example.org", false, NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		t.ans[0] = cases[i].ans;
-		unsigned n = s.n;
-		enum om_tx_verdict v = o.on_tx(w, &f, &t.tx);
+		x.t.ans[0] = cases[i].ans;
+		unsigned n = x.s.n;
+		enum om_tx_verdict v = x.o.on_tx(x.w, &x.f, &x.t.tx);
 		assert_int_equal(v, cases[i].hit ? OM_TX_VERDICT_ALERT : OM_TX_VERDICT_ACCEPT);
-		assert_int_equal(s.n, n + (cases[i].hit ? 1 : 0));
+		assert_int_equal(x.s.n, n + (cases[i].hit ? 1 : 0));
 		if (cases[i].hit) {
-			assert_string_equal(s.field, "dns.answer");
-			assert_string_equal(s.ind, cases[i].ind);
+			assert_string_equal(x.s.field, "dns.answer");
+			assert_string_equal(x.s.ind, cases[i].ind);
 		}
 	}
 	/* several answers: every one is looked at */
-	t.ans[0] = "www.unlisted.example";
-	t.ans[1] = "198.51.100.1";
-	t.ans[2] = "203.0.113.7";
-	s.n = 0;
-	assert_int_equal(o.on_tx(w, &f, &t.tx), OM_TX_VERDICT_ALERT);
-	assert_int_equal(s.n, 1);
-	o.worker_free(w, o.user);
-	om_intel_live_free(m.live);
-	unlink(p);
+	x.t.ans[0] = "www.unlisted.example";
+	x.t.ans[1] = "198.51.100.1";
+	x.t.ans[2] = "203.0.113.7";
+	x.s.n = 0;
+	assert_int_equal(x.o.on_tx(x.w, &x.f, &x.t.tx), OM_TX_VERDICT_ALERT);
+	assert_int_equal(x.s.n, 1);
+	dns_obs_close(&x);
 }
 
 /* Answers against a database of every address (0.0.0.0/0, ::/0): an
@@ -632,31 +650,11 @@ static void test_dns_answers(void **state)
 static void test_dns_answers_parse(void **state)
 {
 	(void)state;
-	char p[] = "/tmp/test_intel_ap_XXXXXX";
-	int fd = mkstemp(p);
-	assert_true(fd >= 0);
-	close(fd);
 	om_intel_builder *b = mk();
 	assert_int_equal(add(b, OM_INTEL_IP, "0.0.0.0/0", "all4", 80, 0), 0);
 	assert_int_equal(add(b, OM_INTEL_IP, "::/0", "all6", 80, 0), 0);
-	assert_int_equal(om_intel_builder_write(b, p), 0);
-	om_intel_builder_free(b);
-	struct seen s;
-	memset(&s, 0, sizeof(s));
-	om_intel_matcher m = {.min_confidence = 50, .cb = on_ev, .user = &s};
-	assert_int_equal(om_intel_live_open(p, 1, &m.live), 0);
-	om_proto_observer o;
-	om_intel_observer(&o, &m);
-	void *w = o.worker_new(o.user, 0);
-	om_flow f;
-	memset(&f, 0, sizeof(f));
-	f.last = 1000000;
-	struct fake_tx t;
-	memset(&t, 0, sizeof(t));
-	t.tx.app_proto = "dns";
-	t.tx.dir = OM_DIR_TOCLIENT;
-	t.tx.progress = OM_TX_REQUEST | OM_TX_RESPONSE;
-	t.tx.buffer = fake_buffer;
+	struct dns_obs d;
+	dns_obs_open(&d, b);
 	static const char alpha[] = "0123456789.....::ax";
 	uint32_t x = 12345;
 	unsigned hits = 0;
@@ -674,16 +672,14 @@ static void test_dns_answers_parse(void **state)
 			         (x >> 4) % 10, (x >> 20) % 256);
 		om_addr a;
 		bool want = om_addr_parse(str, &a) == 0;
-		t.ans[0] = str;
-		unsigned before = s.n;
-		o.on_tx(w, &f, &t.tx);
-		assert_int_equal(s.n - before, want ? 1u : 0u);
+		d.t.ans[0] = str;
+		unsigned before = d.s.n;
+		d.o.on_tx(d.w, &d.f, &d.t.tx);
+		assert_int_equal(d.s.n - before, want ? 1u : 0u);
 		hits += want;
 	}
 	assert_true(hits > 500);
-	o.worker_free(w, o.user);
-	om_intel_live_free(m.live);
-	unlink(p);
+	dns_obs_close(&d);
 }
 
 /* The database of each tenant: its policy's intel.db, the "default"
